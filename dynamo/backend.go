@@ -1,0 +1,42 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Backend is what the wire layer needs from the database below it: the
+// catalog of tables and the routing of item commands to partitions. The
+// router implements it; tests use the real router over a real engine.
+//
+// Methods are safe for concurrent use. Domain errors (no such table, table
+// in use, ...) are *partitapb.Error values, possibly wrapped; anything else
+// is an infrastructure error, sent as InternalServerError. A Result's Error
+// field carries the rejections decided at apply time.
+type Backend interface {
+	// CreateTable proposes the creation of t (ids are assigned by the
+	// catalog) and returns the record as created (status CREATING). The
+	// table becomes ACTIVE on its own once its partitions serve.
+	CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error)
+	// DeleteTable removes the table and returns its last record (status DELETING).
+	DeleteTable(ctx context.Context, name string) (*partitapb.Table, error)
+	// UpdateTable replaces the mutable fields of the named table with t's.
+	UpdateTable(ctx context.Context, name string, t *partitapb.Table) (*partitapb.Table, error)
+	// Table returns the current record of the named table, or a TABLE_NOT_FOUND error.
+	Table(ctx context.Context, name string) (*partitapb.Table, error)
+	// Tables lists every table record, sorted by name.
+	Tables(ctx context.Context) ([]*partitapb.Table, error)
+	// TableStats returns the item count and total item bytes of a table.
+	TableStats(ctx context.Context, t *partitapb.Table) (items, bytes int64, err error)
+
+	// Write proposes cmd (an item command) to the partition of t that owns
+	// key (the item's key attributes) and returns the apply result.
+	Write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command) (*partitapb.Result, error)
+	// Get reads the item with key from its partition; nil when absent.
+	// consistent asks for a strongly consistent read.
+	Get(ctx context.Context, t *partitapb.Table, key item.Item, consistent bool) (item.Item, error)
+	// StorageKey returns the engine key of the item with key in t.
+	StorageKey(t *partitapb.Table, key item.Item) ([]byte, error)
+}
