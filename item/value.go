@@ -75,3 +75,18 @@ func Bool(b bool) Value { return Value{Type: TypeBOOL, BOOL: b} }
 
 // Null returns the NULL value.
 func Null() Value { return Value{Type: TypeNULL} }
+
+// M returns a map value.
+func M(m Item) Value { return Value{Type: TypeM, M: m} }
+
+// L returns a list value.
+func L(l []Value) Value { return Value{Type: TypeL, L: l} }
+
+// SS returns a string set value.
+func SS(ss []string) Value { return Value{Type: TypeSS, SS: ss} }
+
+// NS returns a number set value.
+func NS(ns []Number) Value { return Value{Type: TypeNS, NS: ns} }
+
+// BS returns a binary set value.
+func BS(bs [][]byte) Value { return Value{Type: TypeBS, BS: bs} }

@@ -80,7 +80,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6, 0}
+	return file_partita_proto_rawDescGZIP(), []int{7, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -97,6 +97,7 @@ type Command struct {
 	//	*Command_PutItem
 	//	*Command_UpdateItem
 	//	*Command_DeleteItem
+	//	*Command_DestroyRange
 	//	*Command_CreateTable
 	//	*Command_DeleteTable
 	//	*Command_UpdateTable
@@ -184,6 +185,15 @@ func (x *Command) GetDeleteItem() *DeleteItem {
 	return nil
 }
 
+func (x *Command) GetDestroyRange() *DestroyRange {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DestroyRange); ok {
+			return x.DestroyRange
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetCreateTable() *CreateTable {
 	if x != nil {
 		if x, ok := x.Op.(*Command_CreateTable); ok {
@@ -236,6 +246,10 @@ type Command_DeleteItem struct {
 	DeleteItem *DeleteItem `protobuf:"bytes,12,opt,name=delete_item,json=deleteItem,proto3,oneof"`
 }
 
+type Command_DestroyRange struct {
+	DestroyRange *DestroyRange `protobuf:"bytes,13,opt,name=destroy_range,json=destroyRange,proto3,oneof"`
+}
+
 type Command_CreateTable struct {
 	CreateTable *CreateTable `protobuf:"bytes,20,opt,name=create_table,json=createTable,proto3,oneof"`
 }
@@ -257,6 +271,8 @@ func (*Command_PutItem) isCommand_Op() {}
 func (*Command_UpdateItem) isCommand_Op() {}
 
 func (*Command_DeleteItem) isCommand_Op() {}
+
+func (*Command_DestroyRange) isCommand_Op() {}
 
 func (*Command_CreateTable) isCommand_Op() {}
 
@@ -517,6 +533,69 @@ func (x *DeleteItem) GetCondition() *Expression {
 	return nil
 }
 
+// DestroyRange removes every item of table_id whose partition key hash is in
+// [hash_start, hash_end) (hash_end == 0: to the end), and the partition's
+// statistics: the last step of deleting a table.
+type DestroyRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	HashStart     uint64                 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
+	HashEnd       uint64                 `protobuf:"varint,3,opt,name=hash_end,json=hashEnd,proto3" json:"hash_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestroyRange) Reset() {
+	*x = DestroyRange{}
+	mi := &file_partita_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyRange) ProtoMessage() {}
+
+func (x *DestroyRange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
+func (*DestroyRange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DestroyRange) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *DestroyRange) GetHashStart() uint64 {
+	if x != nil {
+		return x.HashStart
+	}
+	return 0
+}
+
+func (x *DestroyRange) GetHashEnd() uint64 {
+	if x != nil {
+		return x.HashEnd
+	}
+	return 0
+}
+
 // Result is what applying a Command produced. It is deterministic: every
 // replica computes the same Result for the same Command.
 type Result struct {
@@ -537,7 +616,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +628,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +641,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Result) GetError() *Error {
@@ -618,7 +697,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +709,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +722,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -671,7 +750,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +762,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +775,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -724,7 +803,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -736,7 +815,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -749,7 +828,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -776,7 +855,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +867,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +880,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Tag) GetKey() string {
@@ -833,7 +912,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +924,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +937,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -891,30 +970,31 @@ func (x *Partition) GetGeneration() uint64 {
 
 // Table is the catalog record of one table, kept in the meta partition.
 type Table struct {
-	state                     protoimpl.MessageState `protogen:"open.v1"`
-	Id                        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name                      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Status                    string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"` // CREATING, ACTIVE, UPDATING, DELETING
-	CreationUnixNanos         int64                  `protobuf:"varint,4,opt,name=creation_unix_nanos,json=creationUnixNanos,proto3" json:"creation_unix_nanos,omitempty"`
-	KeySchema                 []*KeyElement          `protobuf:"bytes,5,rep,name=key_schema,json=keySchema,proto3" json:"key_schema,omitempty"`
-	AttributeDefinitions      []*AttributeDefinition `protobuf:"bytes,6,rep,name=attribute_definitions,json=attributeDefinitions,proto3" json:"attribute_definitions,omitempty"`
-	BillingMode               string                 `protobuf:"bytes,7,opt,name=billing_mode,json=billingMode,proto3" json:"billing_mode,omitempty"` // PROVISIONED or PAY_PER_REQUEST
-	ReadCapacityUnits         int64                  `protobuf:"varint,8,opt,name=read_capacity_units,json=readCapacityUnits,proto3" json:"read_capacity_units,omitempty"`
-	WriteCapacityUnits        int64                  `protobuf:"varint,9,opt,name=write_capacity_units,json=writeCapacityUnits,proto3" json:"write_capacity_units,omitempty"`
-	Tags                      []*Tag                 `protobuf:"bytes,10,rep,name=tags,proto3" json:"tags,omitempty"`
-	Partitions                []*Partition           `protobuf:"bytes,11,rep,name=partitions,proto3" json:"partitions,omitempty"`
-	DeletionProtectionEnabled bool                   `protobuf:"varint,12,opt,name=deletion_protection_enabled,json=deletionProtectionEnabled,proto3" json:"deletion_protection_enabled,omitempty"`
-	TableClass                string                 `protobuf:"bytes,13,opt,name=table_class,json=tableClass,proto3" json:"table_class,omitempty"`
-	LastIncreaseUnixNanos     int64                  `protobuf:"varint,14,opt,name=last_increase_unix_nanos,json=lastIncreaseUnixNanos,proto3" json:"last_increase_unix_nanos,omitempty"`
-	LastDecreaseUnixNanos     int64                  `protobuf:"varint,15,opt,name=last_decrease_unix_nanos,json=lastDecreaseUnixNanos,proto3" json:"last_decrease_unix_nanos,omitempty"`
-	DecreasesToday            int64                  `protobuf:"varint,16,opt,name=decreases_today,json=decreasesToday,proto3" json:"decreases_today,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	Id                         uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name                       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Status                     string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"` // CREATING, ACTIVE, UPDATING, DELETING
+	CreationUnixNanos          int64                  `protobuf:"varint,4,opt,name=creation_unix_nanos,json=creationUnixNanos,proto3" json:"creation_unix_nanos,omitempty"`
+	KeySchema                  []*KeyElement          `protobuf:"bytes,5,rep,name=key_schema,json=keySchema,proto3" json:"key_schema,omitempty"`
+	AttributeDefinitions       []*AttributeDefinition `protobuf:"bytes,6,rep,name=attribute_definitions,json=attributeDefinitions,proto3" json:"attribute_definitions,omitempty"`
+	BillingMode                string                 `protobuf:"bytes,7,opt,name=billing_mode,json=billingMode,proto3" json:"billing_mode,omitempty"` // PROVISIONED or PAY_PER_REQUEST
+	ReadCapacityUnits          int64                  `protobuf:"varint,8,opt,name=read_capacity_units,json=readCapacityUnits,proto3" json:"read_capacity_units,omitempty"`
+	WriteCapacityUnits         int64                  `protobuf:"varint,9,opt,name=write_capacity_units,json=writeCapacityUnits,proto3" json:"write_capacity_units,omitempty"`
+	Tags                       []*Tag                 `protobuf:"bytes,10,rep,name=tags,proto3" json:"tags,omitempty"`
+	Partitions                 []*Partition           `protobuf:"bytes,11,rep,name=partitions,proto3" json:"partitions,omitempty"`
+	DeletionProtectionEnabled  bool                   `protobuf:"varint,12,opt,name=deletion_protection_enabled,json=deletionProtectionEnabled,proto3" json:"deletion_protection_enabled,omitempty"`
+	TableClass                 string                 `protobuf:"bytes,13,opt,name=table_class,json=tableClass,proto3" json:"table_class,omitempty"`
+	LastIncreaseUnixNanos      int64                  `protobuf:"varint,14,opt,name=last_increase_unix_nanos,json=lastIncreaseUnixNanos,proto3" json:"last_increase_unix_nanos,omitempty"`
+	LastDecreaseUnixNanos      int64                  `protobuf:"varint,15,opt,name=last_decrease_unix_nanos,json=lastDecreaseUnixNanos,proto3" json:"last_decrease_unix_nanos,omitempty"`
+	DecreasesToday             int64                  `protobuf:"varint,16,opt,name=decreases_today,json=decreasesToday,proto3" json:"decreases_today,omitempty"`
+	LastPayPerRequestUnixNanos int64                  `protobuf:"varint,17,opt,name=last_pay_per_request_unix_nanos,json=lastPayPerRequestUnixNanos,proto3" json:"last_pay_per_request_unix_nanos,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -926,7 +1006,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -939,7 +1019,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1054,6 +1134,13 @@ func (x *Table) GetDecreasesToday() int64 {
 	return 0
 }
 
+func (x *Table) GetLastPayPerRequestUnixNanos() int64 {
+	if x != nil {
+		return x.LastPayPerRequestUnixNanos
+	}
+	return 0
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 type CreateTable struct {
@@ -1066,7 +1153,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1165,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1178,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -1119,7 +1206,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1218,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1231,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -1166,7 +1253,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1265,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1278,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -1219,7 +1306,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1318,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1331,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -1266,7 +1353,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xe8\x03\n" +
+	"partita.v1\"\xa9\x04\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1276,7 +1363,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
 	"updateItem\x129\n" +
 	"\vdelete_item\x18\f \x01(\v2\x16.partita.v1.DeleteItemH\x00R\n" +
-	"deleteItem\x12<\n" +
+	"deleteItem\x12?\n" +
+	"\rdestroy_range\x18\r \x01(\v2\x18.partita.v1.DestroyRangeH\x00R\fdestroyRange\x12<\n" +
 	"\fcreate_table\x18\x14 \x01(\v2\x17.partita.v1.CreateTableH\x00R\vcreateTable\x12<\n" +
 	"\fdelete_table\x18\x15 \x01(\v2\x17.partita.v1.DeleteTableH\x00R\vdeleteTable\x12<\n" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
@@ -1304,7 +1392,12 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"DeleteItem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x124\n" +
-	"\tcondition\x18\x02 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\"\xc2\x01\n" +
+	"\tcondition\x18\x02 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\"c\n" +
+	"\fDestroyRange\x12\x19\n" +
+	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
+	"\n" +
+	"hash_start\x18\x02 \x01(\x04R\thashStart\x12\x19\n" +
+	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xc2\x01\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -1340,7 +1433,7 @@ const file_partita_proto_rawDesc = "" +
 	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x04 \x01(\x04R\n" +
-	"generation\"\xdd\x05\n" +
+	"generation\"\xa2\x06\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1362,7 +1455,8 @@ const file_partita_proto_rawDesc = "" +
 	"tableClass\x127\n" +
 	"\x18last_increase_unix_nanos\x18\x0e \x01(\x03R\x15lastIncreaseUnixNanos\x127\n" +
 	"\x18last_decrease_unix_nanos\x18\x0f \x01(\x03R\x15lastDecreaseUnixNanos\x12'\n" +
-	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\"_\n" +
+	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
+	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\"_\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\"!\n" +
@@ -1388,7 +1482,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -1396,46 +1490,48 @@ var file_partita_proto_goTypes = []any{
 	(*PutItem)(nil),             // 3: partita.v1.PutItem
 	(*UpdateItem)(nil),          // 4: partita.v1.UpdateItem
 	(*DeleteItem)(nil),          // 5: partita.v1.DeleteItem
-	(*Result)(nil),              // 6: partita.v1.Result
-	(*Error)(nil),               // 7: partita.v1.Error
-	(*KeyElement)(nil),          // 8: partita.v1.KeyElement
-	(*AttributeDefinition)(nil), // 9: partita.v1.AttributeDefinition
-	(*Tag)(nil),                 // 10: partita.v1.Tag
-	(*Partition)(nil),           // 11: partita.v1.Partition
-	(*Table)(nil),               // 12: partita.v1.Table
-	(*CreateTable)(nil),         // 13: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 14: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 15: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 16: partita.v1.SetTableStatus
-	nil,                         // 17: partita.v1.Expression.NamesEntry
+	(*DestroyRange)(nil),        // 6: partita.v1.DestroyRange
+	(*Result)(nil),              // 7: partita.v1.Result
+	(*Error)(nil),               // 8: partita.v1.Error
+	(*KeyElement)(nil),          // 9: partita.v1.KeyElement
+	(*AttributeDefinition)(nil), // 10: partita.v1.AttributeDefinition
+	(*Tag)(nil),                 // 11: partita.v1.Tag
+	(*Partition)(nil),           // 12: partita.v1.Partition
+	(*Table)(nil),               // 13: partita.v1.Table
+	(*CreateTable)(nil),         // 14: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 15: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 16: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 17: partita.v1.SetTableStatus
+	nil,                         // 18: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	13, // 3: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	14, // 4: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	15, // 5: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	16, // 6: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	17, // 7: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 8: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 9: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 10: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 11: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	7,  // 12: partita.v1.Result.error:type_name -> partita.v1.Error
-	12, // 13: partita.v1.Result.table:type_name -> partita.v1.Table
-	0,  // 14: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	8,  // 15: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	9,  // 16: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	10, // 17: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	11, // 18: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	12, // 19: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	12, // 20: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	14, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	15, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	16, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	17, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	18, // 8: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	2,  // 9: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	2,  // 10: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	2,  // 11: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	2,  // 12: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	8,  // 13: partita.v1.Result.error:type_name -> partita.v1.Error
+	13, // 14: partita.v1.Result.table:type_name -> partita.v1.Table
+	0,  // 15: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	9,  // 16: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 17: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 18: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 19: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	13, // 20: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	13, // 21: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -1447,6 +1543,7 @@ func file_partita_proto_init() {
 		(*Command_PutItem)(nil),
 		(*Command_UpdateItem)(nil),
 		(*Command_DeleteItem)(nil),
+		(*Command_DestroyRange)(nil),
 		(*Command_CreateTable)(nil),
 		(*Command_DeleteTable)(nil),
 		(*Command_UpdateTable)(nil),
@@ -1458,7 +1555,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

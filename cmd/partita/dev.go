@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/partitadb/partita/node"
+)
+
+func newDevCmd() *cobra.Command {
+	cfg := node.DefaultConfig()
+	var (
+		host string
+		port int
+		logs logFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a single local node serving the DynamoDB API",
+		Long: `Run a single embedded Partita node for local development.
+
+It serves the DynamoDB API on http://127.0.0.1:8000 (see --host and --port) and
+keeps its data in ./partita-data (see --data-dir). Any access key and region
+are accepted: requests are not authenticated.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			cfg.Logger = log
+			cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port))
+			n, err := node.Start(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			log.Warn("authentication is off: any access key is accepted (development mode)")
+			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
+				n.APIURL(), cfg.DataDir)
+			<-cmd.Context().Done()
+			log.Info("shutting down")
+			return n.Close()
+		},
+	}
+	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "address to serve the DynamoDB API on")
+	cmd.Flags().IntVar(&port, "port", 8000, "port to serve the DynamoDB API on")
+	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
+	logs.register(cmd)
+	return cmd
+}

@@ -1,0 +1,105 @@
+package dynamo
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+)
+
+// DefaultMaxRequestBytes is DynamoDB's limit on the size of one HTTP request
+// body (16 MB), applied after gzip decompression as well.
+const DefaultMaxRequestBytes = 16 << 20
+
+// Config lists everything a Server needs. Every field but Backend has a
+// usable default (see DefaultConfig); NewServer fills zero fields with it.
+type Config struct {
+	// Backend is the catalog and router below the wire layer. Required.
+	Backend Backend
+	// Logger receives one line per internal error and per recovered panic.
+	Logger *slog.Logger
+	// Now is the clock used for command timestamps and table times.
+	Now func() time.Time
+	// NewID returns a fresh unique id for each command and each request
+	// id. It must be safe for concurrent use.
+	NewID func() []byte
+	// Region and AccountID make up table ARNs
+	// (arn:aws:dynamodb:<Region>:<AccountID>:table/<name>) and the health
+	// answer.
+	Region    string
+	AccountID string
+	// MaxRequestBytes bounds a request body, after decompression. Larger
+	// requests get HTTP 413.
+	MaxRequestBytes int64
+}
+
+// DefaultConfig returns a Config with every field but Backend set.
+func DefaultConfig() Config {
+	return Config{
+		Logger:          slog.Default(),
+		Now:             time.Now,
+		NewID:           randomID,
+		Region:          "us-east-1",
+		AccountID:       "000000000000",
+		MaxRequestBytes: DefaultMaxRequestBytes,
+	}
+}
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// Validate reports a missing Backend or a malformed field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Backend == nil {
+		errs = append(errs, errors.New("dynamo: Config.Backend is required"))
+	}
+	if c.Logger == nil || c.Now == nil || c.NewID == nil {
+		errs = append(errs, errors.New("dynamo: Config.Logger, Now and NewID are required"))
+	}
+	if !regionPattern.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("dynamo: invalid Config.Region %q", c.Region))
+	}
+	if !accountPattern.MatchString(c.AccountID) {
+		errs = append(errs, fmt.Errorf("dynamo: Config.AccountID %q is not 12 digits", c.AccountID))
+	}
+	if c.MaxRequestBytes <= 0 {
+		errs = append(errs, errors.New("dynamo: Config.MaxRequestBytes must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the zero fields of c from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	if c.NewID == nil {
+		c.NewID = d.NewID
+	}
+	if c.Region == "" {
+		c.Region = d.Region
+	}
+	if c.AccountID == "" {
+		c.AccountID = d.AccountID
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = d.MaxRequestBytes
+	}
+	return c
+}
+
+// randomID returns 16 random bytes.
+func randomID() []byte {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return b
+}

@@ -1,0 +1,156 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/partitadb/partita/expr"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// The namespaces DynamoDB prefixes to error types. Clients read the part
+// after '#'; the prefixes are kept as DynamoDB sends them.
+const (
+	nsDynamo   = "com.amazonaws.dynamodb.v20120810#"
+	nsService  = "com.amazon.coral.service#"
+	nsValidate = "com.amazon.coral.validate#"
+)
+
+// errKind is one kind of error the wire shows: its __type, HTTP status and
+// the JSON key its message goes under ("" sends no message).
+type errKind struct {
+	Type       string
+	Status     int
+	MessageKey string
+}
+
+// The error kinds Partita sends.
+var (
+	kindValidation        = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
+	kindSerialization     = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
+	kindUnknownOperation  = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
+	kindAccessDenied      = errKind{nsService + "AccessDeniedException", http.StatusBadRequest, "Message"}
+	kindRequestTooLarge   = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
+	kindResourceNotFound  = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
+	kindResourceInUse     = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
+	kindConditionFailed   = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
+	kindLimitExceeded     = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
+	kindInternal          = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
+	kindMethodNotAllowed  = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
+	msgConditionFailed    = "The conditional request failed"
+	msgResourceNotFound   = "Requested resource not found"
+	msgInternal           = "Internal server error"
+	msgItemTooLarge       = "Item size has exceeded the maximum allowed size"
+	msgUpdateItemTooLarge = "Item size to update has exceeded the maximum allowed size"
+)
+
+// apiError is an error as the wire shows it. Handlers return it (or domain
+// errors that toAPIError maps to it).
+type apiError struct {
+	Kind    errKind
+	Message string
+	// Item is the item sent with a ConditionalCheckFailedException when the
+	// request asked for ReturnValuesOnConditionCheckFailure=ALL_OLD.
+	Item item.Item
+}
+
+func (e *apiError) Error() string {
+	name := e.Kind.Type[strings.IndexByte(e.Kind.Type, '#')+1:]
+	return name + ": " + e.Message
+}
+
+// newError returns an apiError of kind with a formatted message.
+func newError(kind errKind, format string, args ...any) *apiError {
+	return &apiError{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// validationf returns a ValidationException.
+func validationf(format string, args ...any) *apiError {
+	return newError(kindValidation, format, args...)
+}
+
+// codeKinds maps the domain error codes to the wire: the one table of the
+// project's rejections.
+var codeKinds = map[partitapb.Error_Code]errKind{
+	partitapb.Error_CONDITION_FAILED: kindConditionFailed,
+	partitapb.Error_VALIDATION:       kindValidation,
+	partitapb.Error_TABLE_NOT_FOUND:  kindResourceNotFound,
+	partitapb.Error_TABLE_IN_USE:     kindResourceInUse,
+	partitapb.Error_ITEM_TOO_LARGE:   kindValidation,
+}
+
+// defaultMessages is what a domain error says when it carries no message.
+var defaultMessages = map[partitapb.Error_Code]string{
+	partitapb.Error_CONDITION_FAILED: msgConditionFailed,
+	partitapb.Error_TABLE_NOT_FOUND:  msgResourceNotFound,
+	partitapb.Error_ITEM_TOO_LARGE:   msgItemTooLarge,
+}
+
+// toAPIError maps any error a handler returns to its wire form. internal
+// reports whether err was unexpected (and should be logged).
+func toAPIError(err error) (e *apiError, internal bool) {
+	var (
+		ae *apiError
+		pe *partitapb.Error
+		ie *item.Error
+		ee *expr.Error
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae, ae.Kind == kindInternal
+	case errors.As(err, &pe):
+		return fromDomain(pe)
+	case errors.As(err, &ie):
+		if ie.Serialization {
+			return &apiError{Kind: kindSerialization, Message: ie.Msg}, false
+		}
+		return &apiError{Kind: kindValidation, Message: ie.Msg}, false
+	case errors.As(err, &ee):
+		return &apiError{Kind: kindValidation, Message: ee.Msg}, false
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{Kind: kindInternal, Message: "Request timed out or was canceled"}, false
+	}
+	return &apiError{Kind: kindInternal, Message: msgInternal}, true
+}
+
+// fromDomain maps a *partitapb.Error through codeKinds.
+func fromDomain(pe *partitapb.Error) (*apiError, bool) {
+	kind, ok := codeKinds[pe.GetCode()]
+	if !ok {
+		return &apiError{Kind: kindInternal, Message: msgInternal}, true
+	}
+	msg := pe.GetMessage()
+	if msg == "" {
+		msg = defaultMessages[pe.GetCode()]
+	}
+	return &apiError{Kind: kind, Message: msg}, false
+}
+
+// body returns the JSON body of e.
+func (e *apiError) body() []byte {
+	m := map[string]any{"__type": e.Kind.Type}
+	if e.Kind.MessageKey != "" {
+		m[e.Kind.MessageKey] = e.Message
+	}
+	if e.Item != nil {
+		m["Item"] = e.Item
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		// Only the Item can fail to marshal; send the error without it.
+		delete(m, "Item")
+		b, _ = json.Marshal(m)
+	}
+	return b
+}
+
+// isDomainCode reports whether err is a *partitapb.Error with code.
+func isDomainCode(err error, code partitapb.Error_Code) bool {
+	var pe *partitapb.Error
+	return errors.As(err, &pe) && pe.GetCode() == code
+}

@@ -1,0 +1,164 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// putItemRequest is PutItem's input.
+type putItemRequest struct {
+	TableName                 *string                 `json:"TableName"`
+	Item                      item.Item               `json:"Item"`
+	ConditionExpression       *string                 `json:"ConditionExpression"`
+	ExpressionAttributeNames  map[string]string       `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues exprValues              `json:"ExpressionAttributeValues"`
+	Expected                  map[string]expectedAttr `json:"Expected"`
+	ConditionalOperator       *string                 `json:"ConditionalOperator"`
+	writeOptions
+}
+
+func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
+	var req putItemRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.tableName(req.TableName, "tableName")
+	v.notNull(req.Item != nil, "item")
+	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
+	v.expected(req.Expected)
+	req.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := req.checkReturnValues("NONE", "ALL_OLD"); err != nil {
+		return nil, err
+	}
+	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,
+		req.ExpressionAttributeNames, req.ExpressionAttributeValues)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.activeTable(ctx, *req.TableName)
+	if err != nil {
+		return nil, err
+	}
+	key, err := schemaOf(t).keyOfItem(req.Item)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkItemSize(req.Item); err != nil {
+		return nil, err
+	}
+	storageKey, err := s.cfg.Backend.StorageKey(t, key)
+	if err != nil {
+		return nil, err
+	}
+	cmd := s.newCommand()
+	cmd.Op = &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{
+		Key: storageKey, Item: item.EncodeItem(req.Item), Condition: es.expression(es.condText),
+	}}
+	im, err := s.write(ctx, t, key, cmd, &req.writeOptions)
+	if err != nil {
+		return nil, err
+	}
+	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im)}
+	if req.returns("ALL_OLD") {
+		resp.Attributes = nonEmpty(im.old)
+	}
+	return resp, nil
+}
+
+// conditionExprs checks the condition parameters of a write and parses the
+// condition, translating Expected when it is given instead.
+func conditionExprs(cond *string, expected map[string]expectedAttr, condOp *string, names map[string]string, values exprValues) (*exprSet, error) {
+	err := checkExprParams(
+		[]param{{"ConditionExpression", cond != nil}},
+		[]param{{"Expected", expected != nil}, {"ConditionalOperator", condOp != nil}},
+		names, values)
+	if err != nil {
+		return nil, err
+	}
+	es := newExprSet(names, values)
+	es.condText = cond
+	if err := es.translateExpected(expected, condOp); err != nil {
+		return nil, err
+	}
+	return es, es.parse(nil)
+}
+
+// translateExpected sets the condition from the legacy Expected parameter.
+func (es *exprSet) translateExpected(expected map[string]expectedAttr, condOp *string) error {
+	if len(expected) == 0 {
+		return nil
+	}
+	tr := es.legacy()
+	text, err := translateExpected(expected, condOp, tr)
+	if err != nil {
+		return err
+	}
+	es.condText = &text
+	return nil
+}
+
+// deleteItemRequest is DeleteItem's input.
+type deleteItemRequest struct {
+	TableName                 *string                 `json:"TableName"`
+	Key                       item.Item               `json:"Key"`
+	ConditionExpression       *string                 `json:"ConditionExpression"`
+	ExpressionAttributeNames  map[string]string       `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues exprValues              `json:"ExpressionAttributeValues"`
+	Expected                  map[string]expectedAttr `json:"Expected"`
+	ConditionalOperator       *string                 `json:"ConditionalOperator"`
+	writeOptions
+}
+
+func (s *Server) handleDeleteItem(ctx context.Context, r *request) (any, error) {
+	var req deleteItemRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.tableName(req.TableName, "tableName")
+	v.notNull(req.Key != nil, "key")
+	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
+	v.expected(req.Expected)
+	req.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := req.checkReturnValues("NONE", "ALL_OLD"); err != nil {
+		return nil, err
+	}
+	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,
+		req.ExpressionAttributeNames, req.ExpressionAttributeValues)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.activeTable(ctx, *req.TableName)
+	if err != nil {
+		return nil, err
+	}
+	if err := schemaOf(t).checkKey(req.Key); err != nil {
+		return nil, err
+	}
+	storageKey, err := s.cfg.Backend.StorageKey(t, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	cmd := s.newCommand()
+	cmd.Op = &partitapb.Command_DeleteItem{DeleteItem: &partitapb.DeleteItem{
+		Key: storageKey, Condition: es.expression(es.condText),
+	}}
+	im, err := s.write(ctx, t, req.Key, cmd, &req.writeOptions)
+	if err != nil {
+		return nil, err
+	}
+	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im)}
+	if req.returns("ALL_OLD") {
+		resp.Attributes = nonEmpty(im.old)
+	}
+	return resp, nil
+}

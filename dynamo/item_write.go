@@ -1,0 +1,131 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// writeOptions are the response-shaping parameters of the write operations.
+type writeOptions struct {
+	ReturnValues                        *string `json:"ReturnValues"`
+	ReturnValuesOnConditionCheckFailure *string `json:"ReturnValuesOnConditionCheckFailure"`
+	ReturnConsumedCapacity              *string `json:"ReturnConsumedCapacity"`
+	ReturnItemCollectionMetrics         *string `json:"ReturnItemCollectionMetrics"`
+}
+
+// check validates the options' enums.
+func (o *writeOptions) check(v *violations) {
+	v.enum(o.ReturnValues, "returnValues", returnValuesEnum...)
+	v.enum(o.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
+	v.enum(o.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	v.enum(o.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
+}
+
+// checkReturnValues rejects a ReturnValues the operation does not support.
+func (o *writeOptions) checkReturnValues(allowed ...string) error {
+	if o.ReturnValues == nil {
+		return nil
+	}
+	for _, a := range allowed {
+		if *o.ReturnValues == a {
+			return nil
+		}
+	}
+	return validationf("Return values set to invalid value")
+}
+
+// returns reports whether ReturnValues is rv.
+func (o *writeOptions) returns(rv string) bool { return str(o.ReturnValues) == rv }
+
+// writeItemResponse is the output of PutItem, UpdateItem and DeleteItem.
+type writeItemResponse struct {
+	Attributes       item.Item         `json:"Attributes,omitempty"`
+	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
+}
+
+// newCommand returns a command with a fresh id and the current time.
+func (s *Server) newCommand() *partitapb.Command {
+	return &partitapb.Command{Id: s.cfg.NewID(), UnixNanos: s.cfg.Now().UnixNano()}
+}
+
+// images are the decoded before and after images of an applied write.
+type images struct {
+	old, new item.Item
+}
+
+// write proposes cmd and returns the images of the item, or the error the
+// wire shows for a rejection (with the old item when the request asked for
+// it on a failed condition).
+func (s *Server) write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command, o *writeOptions) (*images, error) {
+	res, err := s.cfg.Backend.Write(ctx, t, key, cmd)
+	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+		return nil, s.notFound(t.GetName(), false)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: write to %q: %w", t.GetName(), err)
+	}
+	im, decodeErr := decodeImages(res)
+	if res.GetError() != nil {
+		return nil, s.rejection(res.GetError(), im, o)
+	}
+	if decodeErr != nil {
+		return nil, decodeErr
+	}
+	return im, nil
+}
+
+// rejection maps an apply-time rejection to the wire.
+func (s *Server) rejection(pe *partitapb.Error, im *images, o *writeOptions) error {
+	ae, _ := fromDomain(pe)
+	if pe.GetCode() == partitapb.Error_CONDITION_FAILED {
+		ae = &apiError{Kind: kindConditionFailed, Message: msgConditionFailed}
+		if str(o.ReturnValuesOnConditionCheckFailure) == "ALL_OLD" && im != nil && im.old != nil {
+			ae.Item = im.old
+		}
+	}
+	return ae
+}
+
+// decodeImages decodes the images a result carries.
+func decodeImages(res *partitapb.Result) (*images, error) {
+	im := &images{}
+	var err error
+	if res.GetHasOld() {
+		if im.old, err = item.DecodeItem(res.GetOldItem()); err != nil {
+			return nil, fmt.Errorf("dynamo: decode old image: %w", err)
+		}
+	}
+	if res.GetHasNew() {
+		if im.new, err = item.DecodeItem(res.GetNewItem()); err != nil {
+			return nil, fmt.Errorf("dynamo: decode new image: %w", err)
+		}
+	}
+	return im, nil
+}
+
+// writeCapacity is the ConsumedCapacity of a write with images im.
+func writeCapacity(o *writeOptions, table string, im *images) *consumedCapacity {
+	if o.ReturnConsumedCapacity == nil {
+		return nil
+	}
+	return consumed(o.ReturnConsumedCapacity, table, writeUnits(sizeOf(im.old), sizeOf(im.new)))
+}
+
+// sizeOf is the size of it, 0 for no item.
+func sizeOf(it item.Item) int {
+	if it == nil {
+		return 0
+	}
+	return it.Size()
+}
+
+// nonEmpty returns it, or nil when it has no attributes.
+func nonEmpty(it item.Item) item.Item {
+	if len(it) == 0 {
+		return nil
+	}
+	return it
+}

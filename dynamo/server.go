@@ -1,0 +1,206 @@
+package dynamo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// targetPrefix starts the X-Amz-Target header of every DynamoDB operation.
+const targetPrefix = "DynamoDB_20120810."
+
+// contentType is the media type of DynamoDB's JSON 1.0 protocol.
+const contentType = "application/x-amz-json-1.0"
+
+// handler is one operation: it decodes body, does the work and returns the
+// response value to marshal as JSON, or an error.
+type handler func(s *Server, ctx context.Context, r *request) (any, error)
+
+// request is what a handler gets beside its context.
+type request struct {
+	body []byte
+	host string
+}
+
+// operations dispatches X-Amz-Target operation names to handlers.
+var operations = map[string]handler{
+	"CreateTable":        (*Server).handleCreateTable,
+	"DescribeTable":      (*Server).handleDescribeTable,
+	"DeleteTable":        (*Server).handleDeleteTable,
+	"UpdateTable":        (*Server).handleUpdateTable,
+	"ListTables":         (*Server).handleListTables,
+	"TagResource":        (*Server).handleTagResource,
+	"UntagResource":      (*Server).handleUntagResource,
+	"ListTagsOfResource": (*Server).handleListTagsOfResource,
+	"DescribeLimits":     (*Server).handleDescribeLimits,
+	"DescribeEndpoints":  (*Server).handleDescribeEndpoints,
+	"PutItem":            (*Server).handlePutItem,
+	"GetItem":            (*Server).handleGetItem,
+	"UpdateItem":         (*Server).handleUpdateItem,
+	"DeleteItem":         (*Server).handleDeleteItem,
+}
+
+// Server is the DynamoDB HTTP endpoint of one node. It implements
+// http.Handler and is safe for concurrent use.
+type Server struct {
+	cfg Config
+}
+
+// NewServer returns a Server over cfg.Backend; zero fields of cfg take their
+// DefaultConfig values. It fails if the resulting Config does not Validate.
+func NewServer(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg}, nil
+}
+
+// ServeHTTP answers health checks (GET /) and DynamoDB operations (POST).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := s.requestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	defer s.recoverPanic(w, r, reqID)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.serveHealth(w)
+	case http.MethodPost:
+		s.serveOperation(w, r)
+	default:
+		s.writeError(w, &apiError{Kind: kindMethodNotAllowed})
+	}
+}
+
+// serveHealth answers like DynamoDB's endpoint does to a plain GET.
+func (s *Server) serveHealth(w http.ResponseWriter) {
+	body := []byte("healthy: dynamodb." + s.cfg.Region + ".amazonaws.com ")
+	w.Header().Set("Content-Type", "text/plain")
+	writeBody(w, http.StatusOK, body)
+}
+
+// serveOperation decodes the target and body of a POST and runs the handler.
+func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
+	op, ok := operationName(r.Header.Get("X-Amz-Target"))
+	h := operations[op]
+	if !ok || h == nil {
+		s.writeError(w, &apiError{Kind: kindUnknownOperation})
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	resp, err := h(s, r.Context(), &request{body: body, host: r.Host})
+	if err != nil {
+		s.writeError(w, err)
+		return
+	}
+	s.writeJSON(w, resp)
+}
+
+// operationName returns Op from "DynamoDB_20120810.Op".
+func operationName(target string) (string, bool) {
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	return op, ok && op != ""
+}
+
+// readBody reads the request body, gunzipping it when the client says so,
+// within the configured size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := s.cfg.MaxRequestBytes
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, newError(kindSerialization, "Invalid gzip request body: %v", err)
+		}
+		defer zr.Close()
+		src = io.LimitReader(zr, limit+1)
+	}
+	body, err := io.ReadAll(src)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
+		return nil, newError(kindRequestTooLarge, "Request size exceeded %d bytes", limit)
+	case err != nil:
+		return nil, newError(kindSerialization, "Could not read request body: %v", err)
+	}
+	return body, nil
+}
+
+// writeJSON sends v as a 200 response.
+func (s *Server) writeJSON(w http.ResponseWriter, v any) {
+	body, err := marshalResponse(v)
+	if err != nil {
+		s.writeError(w, fmt.Errorf("dynamo: marshal response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	writeBody(w, http.StatusOK, body)
+}
+
+// writeError sends err in DynamoDB's error shape, logging internal errors.
+func (s *Server) writeError(w http.ResponseWriter, err error) {
+	ae, internal := toAPIError(err)
+	if internal {
+		s.cfg.Logger.Error("dynamo: internal error", "err", err,
+			"request_id", w.Header().Get("x-amzn-RequestId"))
+	}
+	w.Header().Set("Content-Type", contentType)
+	writeBody(w, ae.Kind.Status, ae.body())
+}
+
+// writeBody writes body with its length and CRC32 checksum headers.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// recoverPanic turns a handler panic into an InternalServerError and a log
+// line. Nothing was written before the panic: handlers write only through
+// writeJSON/writeError, after their work is done.
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, reqID string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.cfg.Logger.Error("dynamo: panic serving request", "panic", fmt.Sprint(v),
+		"target", r.Header.Get("X-Amz-Target"), "request_id", reqID,
+		"stack", string(debug.Stack()))
+	s.writeError(w, &apiError{Kind: kindInternal, Message: msgInternal})
+}
+
+// requestID formats a fresh id the way DynamoDB's look: upper-case
+// letters and digits.
+func (s *Server) requestID() string {
+	id := s.cfg.NewID()
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	return strings.ToUpper(enc.EncodeToString(id))
+}
+
+// marshalResponse encodes a response value without HTML escaping, as
+// DynamoDB does.
+func marshalResponse(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := newJSONEncoder(&buf)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

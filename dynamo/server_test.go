@@ -1,0 +1,154 @@
+package dynamo_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"hash/crc32"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/partitadb/partita/dynamo"
+	"github.com/partitadb/partita/partitapb"
+)
+
+func TestHealthCheck(t *testing.T) {
+	f := newFixture(t)
+	r := f.send(httptest.NewRequest(http.MethodGet, "/", nil))
+	if r.status != http.StatusOK || r.raw != "healthy: dynamodb.us-east-1.amazonaws.com " {
+		t.Fatalf("GET / = %d %q", r.status, r.raw)
+	}
+}
+
+func TestResponseHeaders(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("ListTables", `{}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("ListTables: %d %s", r.status, r.raw)
+	}
+	want := strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(r.raw))), 10)
+	if got := r.header.Get("x-amz-crc32"); got != want {
+		t.Errorf("x-amz-crc32 = %q, want %q", got, want)
+	}
+	if r.header.Get("x-amzn-RequestId") == "" {
+		t.Error("no x-amzn-RequestId")
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/x-amz-json-1.0" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	e := f.fails("DescribeTable", `{"TableName":"nope"}`, "ResourceNotFoundException", "Requested resource not found: Table: nope not found")
+	want = strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(e.raw))), 10)
+	if got := e.header.Get("x-amz-crc32"); got != want {
+		t.Errorf("error x-amz-crc32 = %q, want %q", got, want)
+	}
+}
+
+func TestProtocolErrors(t *testing.T) {
+	f := newFixture(t)
+	r := f.fails("Frobnicate", `{}`, "UnknownOperationException", "")
+	if r.status != http.StatusBadRequest {
+		t.Errorf("unknown operation: status %d", r.status)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+	req.Header.Set("X-Amz-Target", "Other_2020.ListTables")
+	if r := f.send(req); r.status != http.StatusBadRequest || !strings.Contains(r.raw, "UnknownOperationException") {
+		t.Errorf("foreign target: %d %s", r.status, r.raw)
+	}
+	f.fails("ListTables", `{"Limit":`, "SerializationException", "")
+	f.fails("ListTables", ``, "SerializationException", "")
+	f.fails("ListTables", `[]`, "SerializationException", "Start of list found where not expected")
+	f.fails("ListTables", `{} {}`, "SerializationException", "")
+	f.fails("DescribeTable", `{"TableName":5}`, "SerializationException", "NUMBER_VALUE cannot be converted to String")
+	f.fails("DescribeTable", `{"TableName":{}}`, "SerializationException", "Start of structure or map found where not expected.")
+	f.fails("PutItem", `{"TableName":"abc","Item":{"a":{"S":5}}}`, "SerializationException", "")
+}
+
+func TestSerializationUsesCapitalMessage(t *testing.T) {
+	f := newFixture(t)
+	r := f.do("DescribeTable", `{"TableName":5}`)
+	if _, ok := r.body["Message"]; !ok {
+		t.Fatalf("SerializationException without Message: %s", r.raw)
+	}
+	if r.body["__type"] != "com.amazon.coral.service#SerializationException" {
+		t.Fatalf("__type = %v", r.body["__type"])
+	}
+	v := f.do("DescribeTable", `{}`)
+	if v.body["__type"] != "com.amazon.coral.validate#ValidationException" || v.body["message"] == nil {
+		t.Fatalf("ValidationException shape: %s", v.raw)
+	}
+}
+
+func TestGzipRequest(t *testing.T) {
+	f := newFixture(t)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(`{"Limit":5}`))
+	zw.Close()
+	req := httptest.NewRequest(http.MethodPost, "/", &buf)
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Encoding", "gzip")
+	if r := f.send(req); r.status != http.StatusOK {
+		t.Fatalf("gzip ListTables: %d %s", r.status, r.raw)
+	}
+	req = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("not gzip"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Encoding", "gzip")
+	if r := f.send(req); r.status != http.StatusBadRequest || !strings.Contains(r.raw, "SerializationException") {
+		t.Fatalf("bad gzip: %d %s", r.status, r.raw)
+	}
+}
+
+func TestRequestTooLarge(t *testing.T) {
+	f := newFixture(t)
+	srv := mustServer(t, dynamo.Config{Backend: f.backend, MaxRequestBytes: 64})
+	body := `{"TableName":"` + strings.Repeat("a", 100) + `"}`
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.DescribeTable")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "Request size exceeded 64 bytes") {
+		t.Fatalf("oversized request: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// panicBackend panics on every table lookup.
+type panicBackend struct{ *memBackend }
+
+func (panicBackend) Table(context.Context, string) (*partitapb.Table, error) { panic("boom") }
+
+func TestPanicBecomesInternalServerError(t *testing.T) {
+	f := newFixture(t)
+	var logs bytes.Buffer
+	cfg := dynamo.DefaultConfig()
+	cfg.Backend = panicBackend{f.backend}
+	cfg.Logger = newTextLogger(&logs)
+	srv := mustServer(t, cfg)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"abc"}`))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.DescribeTable")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "#InternalServerError") {
+		t.Fatalf("panic: %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "boom") {
+		t.Fatalf("panic not logged: %s", logs.String())
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := dynamo.DefaultConfig()
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("config without Backend validated")
+	}
+	cfg.Backend = newMemBackend()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	cfg.AccountID = "12"
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("short account id validated")
+	}
+}

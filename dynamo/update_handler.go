@@ -1,0 +1,140 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// updateItemRequest is UpdateItem's input.
+type updateItemRequest struct {
+	TableName                 *string                    `json:"TableName"`
+	Key                       item.Item                  `json:"Key"`
+	UpdateExpression          *string                    `json:"UpdateExpression"`
+	ConditionExpression       *string                    `json:"ConditionExpression"`
+	ExpressionAttributeNames  map[string]string          `json:"ExpressionAttributeNames"`
+	ExpressionAttributeValues exprValues                 `json:"ExpressionAttributeValues"`
+	AttributeUpdates          map[string]attributeUpdate `json:"AttributeUpdates"`
+	Expected                  map[string]expectedAttr    `json:"Expected"`
+	ConditionalOperator       *string                    `json:"ConditionalOperator"`
+	writeOptions
+}
+
+func (s *Server) handleUpdateItem(ctx context.Context, r *request) (any, error) {
+	var req updateItemRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	if err := req.checkShape(); err != nil {
+		return nil, err
+	}
+	if err := checkExprParams(
+		[]param{{"UpdateExpression", req.UpdateExpression != nil}, {"ConditionExpression", req.ConditionExpression != nil}},
+		[]param{{"AttributeUpdates", req.AttributeUpdates != nil}, {"Expected", req.Expected != nil}, {"ConditionalOperator", req.ConditionalOperator != nil}},
+		req.ExpressionAttributeNames, req.ExpressionAttributeValues); err != nil {
+		return nil, err
+	}
+	t, err := s.activeTable(ctx, *req.TableName)
+	if err != nil {
+		return nil, err
+	}
+	ks := schemaOf(t)
+	es, err := req.exprs(ks)
+	if err != nil {
+		return nil, err
+	}
+	if err := ks.checkKey(req.Key); err != nil {
+		return nil, err
+	}
+	im, err := s.proposeUpdate(ctx, t, &req, es)
+	if err != nil {
+		return nil, err
+	}
+	return &writeItemResponse{
+		Attributes:       updateReturnValues(&req.writeOptions, es, im),
+		ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im),
+	}, nil
+}
+
+// checkShape validates the parameters' presence and enums.
+func (req *updateItemRequest) checkShape() error {
+	var v violations
+	v.tableName(req.TableName, "tableName")
+	v.notNull(req.Key != nil, "key")
+	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
+	v.expected(req.Expected)
+	v.attributeUpdates(req.AttributeUpdates)
+	req.check(&v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return req.checkReturnValues(returnValuesEnum...)
+}
+
+// exprs parses the update and condition, translating the legacy
+// parameters when they are given instead. The update may not touch the
+// key attributes of ks.
+func (req *updateItemRequest) exprs(ks keySchema) (*exprSet, error) {
+	es := newExprSet(req.ExpressionAttributeNames, req.ExpressionAttributeValues)
+	es.updateText, es.condText = req.UpdateExpression, req.ConditionExpression
+	if len(req.AttributeUpdates) > 0 {
+		tr := es.legacy()
+		text, err := translateAttributeUpdates(req.AttributeUpdates, ks, tr)
+		if err != nil {
+			return nil, err
+		}
+		es.updateText = &text
+	}
+	if err := es.translateExpected(req.Expected, req.ConditionalOperator); err != nil {
+		return nil, err
+	}
+	if err := es.parse(nil); err != nil {
+		return nil, err
+	}
+	if es.update != nil {
+		if err := es.update.CheckKeys(ks.names()...); err != nil {
+			return nil, err
+		}
+	}
+	return es, nil
+}
+
+// proposeUpdate builds and proposes the UpdateItem command.
+func (s *Server) proposeUpdate(ctx context.Context, t *partitapb.Table, req *updateItemRequest, es *exprSet) (*images, error) {
+	storageKey, err := s.cfg.Backend.StorageKey(t, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	cmd := s.newCommand()
+	cmd.Op = &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
+		Key:       storageKey,
+		KeyItem:   item.EncodeItem(req.Key),
+		Update:    es.expression(es.updateText),
+		Condition: es.expression(es.condText),
+	}}
+	return s.write(ctx, t, req.Key, cmd, &req.writeOptions)
+}
+
+// updateReturnValues shapes the Attributes of an UpdateItem response.
+func updateReturnValues(o *writeOptions, es *exprSet, im *images) item.Item {
+	switch str(o.ReturnValues) {
+	case "ALL_OLD":
+		return nonEmpty(im.old)
+	case "ALL_NEW":
+		return nonEmpty(im.new)
+	case "UPDATED_OLD":
+		return updatedPart(es, im.old)
+	case "UPDATED_NEW":
+		return updatedPart(es, im.new)
+	}
+	return nil
+}
+
+// updatedPart projects it to the paths the update touched.
+func updatedPart(es *exprSet, it item.Item) item.Item {
+	if es.update == nil || it == nil {
+		return nil
+	}
+	return nonEmpty(es.update.Updated().Apply(it))
+}

@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/partitadb/partita/item"
+)
+
+// Key prefixes of the layout described in doc.go.
+const (
+	prefixData  = 'd'
+	prefixMeta  = 'm'
+	prefixLocal = 'r'
+)
+
+// Entry kinds after the partition key in a data key.
+const (
+	// KindItem marks a table's base item.
+	KindItem byte = 0x01
+)
+
+// DataKey appends the storage key of the item whose partition key is pk and
+// sort key sk (Type 0 when the table has no sort key) to dst.
+func DataKey(dst []byte, tableID uint64, pk, sk item.Value) ([]byte, error) {
+	dst = PartitionKeyPrefix(dst, tableID, item.Hash(pk))
+	dst, err := item.AppendKey(dst, pk)
+	if err != nil {
+		return nil, fmt.Errorf("engine: partition key: %w", err)
+	}
+	dst = append(dst, KindItem)
+	if sk.Type == 0 {
+		return dst, nil
+	}
+	dst, err = item.AppendKey(dst, sk)
+	if err != nil {
+		return nil, fmt.Errorf("engine: sort key: %w", err)
+	}
+	return dst, nil
+}
+
+// PartitionKeyPrefix appends the common prefix of all data keys of tableID
+// whose partition key hashes to hash.
+func PartitionKeyPrefix(dst []byte, tableID, hash uint64) []byte {
+	dst = TablePrefix(dst, tableID)
+	return binary.BigEndian.AppendUint64(dst, hash)
+}
+
+// TablePrefix appends the prefix of every data key of tableID.
+func TablePrefix(dst []byte, tableID uint64) []byte {
+	dst = append(dst, prefixData)
+	return binary.BigEndian.AppendUint64(dst, tableID)
+}
+
+// HashSpan returns the key span [start, end) holding the data of tableID
+// whose partition key hashes fall in [hashStart, hashEnd); hashEnd == 0 means
+// the end of the hash space.
+func HashSpan(tableID, hashStart, hashEnd uint64) (start, end []byte) {
+	start = PartitionKeyPrefix(nil, tableID, hashStart)
+	if hashEnd == 0 {
+		return start, TablePrefix(nil, tableID+1)
+	}
+	return start, PartitionKeyPrefix(nil, tableID, hashEnd)
+}
+
+// MetaKey returns the key of a directory record: m | kind | name.
+func MetaKey(kind, name string) []byte {
+	k := make([]byte, 0, 2+len(kind)+len(name))
+	k = append(k, prefixMeta)
+	k = append(k, kind...)
+	k = append(k, 0)
+	return append(k, name...)
+}
+
+// MetaSpan returns the span of every directory record of kind.
+func MetaSpan(kind string) (start, end []byte) {
+	start = MetaKey(kind, "")
+	end = append([]byte(nil), start...)
+	end[len(end)-1] = 1
+	return start, end
+}
+
+// LocalKey returns the key of a replica-local record of partitionID
+// (applied index, stats, raft state): r | partitionID | suffix.
+func LocalKey(partitionID uint64, suffix string) []byte {
+	k := make([]byte, 0, 9+len(suffix))
+	k = append(k, prefixLocal)
+	k = binary.BigEndian.AppendUint64(k, partitionID)
+	return append(k, suffix...)
+}

@@ -1,0 +1,136 @@
+// Package node wires one Partita node together: engine, store, router and
+// the DynamoDB API server. cmd/partita runs it; end-to-end tests start it on
+// 127.0.0.1:0 exactly as the binary does.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/partitadb/partita/dynamo"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
+)
+
+// Config configures a node.
+type Config struct {
+	// DataDir holds the node's data; created if missing.
+	DataDir string
+	// APIAddr is the DynamoDB API listen address ("127.0.0.1:8000"; port 0
+	// picks a free port).
+	APIAddr string
+	// Region and AccountID appear in ARNs.
+	Region    string
+	AccountID string
+	// PartitionsPerTable is the number of partitions of a new table.
+	PartitionsPerTable uint32
+	// ShutdownTimeout bounds the wait for in-flight requests on Close.
+	ShutdownTimeout time.Duration
+	// Logger receives the node's logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the configuration of `partita dev`.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:            "partita-data",
+		APIAddr:            "127.0.0.1:8000",
+		Region:             "us-east-1",
+		AccountID:          "000000000000",
+		PartitionsPerTable: 4,
+		ShutdownTimeout:    10 * time.Second,
+		Logger:             slog.New(slog.DiscardHandler),
+	}
+}
+
+// Validate reports missing or contradictory settings.
+func (c Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return errors.New("node: DataDir is required")
+	case c.APIAddr == "":
+		return errors.New("node: APIAddr is required")
+	case c.Logger == nil:
+		return errors.New("node: Logger is required")
+	case c.ShutdownTimeout <= 0:
+		return errors.New("node: ShutdownTimeout must be positive")
+	}
+	return nil
+}
+
+// Node is a running node. Close stops it.
+type Node struct {
+	cfg    Config
+	eng    *engine.Engine
+	ln     net.Listener
+	http   *http.Server
+	served chan error
+}
+
+// Start opens the node's storage and starts serving the DynamoDB API.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("node: data dir: %w", err)
+	}
+	eng, err := engine.Open(engine.Options{Dir: cfg.DataDir, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1)}
+	if err := n.serve(ctx); err != nil {
+		return nil, errors.Join(err, eng.Close())
+	}
+	return n, nil
+}
+
+func (n *Node) serve(ctx context.Context) error {
+	rcfg := router.DefaultConfig()
+	rcfg.Engine, rcfg.Proposer, rcfg.Logger = n.eng, store.NewLocal(n.eng), n.cfg.Logger
+	rcfg.PartitionsPerTable = n.cfg.PartitionsPerTable
+	rt, err := router.New(rcfg)
+	if err != nil {
+		return err
+	}
+	dcfg := dynamo.DefaultConfig()
+	dcfg.Backend, dcfg.Logger = rt, n.cfg.Logger
+	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
+	api, err := dynamo.NewServer(dcfg)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	var lc net.ListenConfig
+	n.ln, err = lc.Listen(ctx, "tcp", n.cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("node: listen on %s: %w", n.cfg.APIAddr, err)
+	}
+	n.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() { n.served <- n.http.Serve(n.ln) }()
+	return nil
+}
+
+// APIURL is the DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000".
+func (n *Node) APIURL() string { return "http://" + n.ln.Addr().String() }
+
+// Close stops accepting requests, waits for in-flight ones (up to
+// ShutdownTimeout) and closes the storage. Every write acknowledged before
+// Close is already durable.
+func (n *Node) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
+	defer cancel()
+	err := n.http.Shutdown(ctx)
+	if serr := <-n.served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return errors.Join(err, n.eng.Close())
+}
+var _ dynamo.Backend = (*router.Router)(nil)

@@ -1,0 +1,72 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// keyValues returns the partition and sort key values of key in t (the
+// sort key has Type 0 when t has none). The wire layer has validated key.
+func keyValues(t *partitapb.Table, key item.Item) (pk, sk item.Value, err error) {
+	for _, e := range t.GetKeySchema() {
+		v, ok := key[e.GetAttributeName()]
+		if !ok {
+			return pk, sk, partitapb.Errorf(partitapb.Error_VALIDATION,
+				"The provided key element does not match the schema")
+		}
+		if e.GetKeyType() == "HASH" {
+			pk = v
+		} else {
+			sk = v
+		}
+	}
+	return pk, sk, nil
+}
+
+// StorageKey returns the engine key of the item with key in t.
+func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
+	pk, sk, err := keyValues(t, key)
+	if err != nil {
+		return nil, err
+	}
+	k, err := engine.DataKey(nil, t.GetId(), pk, sk)
+	if err != nil {
+		return nil, partitapb.Errorf(partitapb.Error_VALIDATION, "%v", err)
+	}
+	return k, nil
+}
+
+// Write proposes cmd to the partition of t that owns key.
+func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command) (*partitapb.Result, error) {
+	pk, _, err := keyValues(t, key)
+	if err != nil {
+		return nil, err
+	}
+	return r.propose(ctx, partitionOf(t, pk).GetId(), cmd)
+}
+
+// Get reads the item with key; nil when absent. On one node every read is
+// strongly consistent.
+func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, consistent bool) (item.Item, error) {
+	k, err := r.StorageKey(t, key)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := r.cfg.Engine.Get(k)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("router: get: %w", err)
+	}
+	it, err := item.DecodeItem(raw)
+	if err != nil {
+		return nil, fmt.Errorf("router: stored item is corrupt: %w", err)
+	}
+	return it, nil
+}

@@ -1,0 +1,227 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/bits"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// SortOp is the operator of a Query's sort key condition.
+type SortOp int
+
+// Sort key operators. SortAny means no condition on the sort key.
+const (
+	SortAny SortOp = iota
+	SortEQ
+	SortLT
+	SortLE
+	SortGT
+	SortGE
+	SortBetween
+	SortBeginsWith
+)
+
+// QuerySpec selects the items of one partition key, in sort key order.
+type QuerySpec struct {
+	// PK is the partition key value.
+	PK item.Value
+	// Op and Values are the sort key condition (Values: one operand, two
+	// for SortBetween, none for SortAny).
+	Op     SortOp
+	Values []item.Value
+	// Forward is ascending sort key order (ScanIndexForward).
+	Forward bool
+	// StartAfter is the key of the last item a previous page returned
+	// (ExclusiveStartKey); nil to start at the beginning.
+	StartAfter item.Item
+}
+
+// Visit receives the items of a Query or Scan in order, with their size by
+// DynamoDB's accounting; returning false stops the walk.
+type Visit func(it item.Item, size int) bool
+
+// Query calls visit for every item of t matching spec, in order, until visit
+// returns false. The walk is one bounded iterator over one byte range: the
+// sort key condition is a range of the order-preserving key encoding.
+func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, visit Visit) error {
+	lo, hi, err := sortRange(t.GetId(), spec)
+	if err != nil {
+		return err
+	}
+	if spec.StartAfter != nil {
+		after, err := r.StorageKey(t, spec.StartAfter)
+		if err != nil {
+			return err
+		}
+		if spec.Forward {
+			lo = maxKey(lo, successor(after))
+		} else {
+			hi = minKey(hi, after)
+		}
+	}
+	if bytes.Compare(lo, hi) >= 0 {
+		return nil
+	}
+	_, err = r.walk(ctx, lo, hi, !spec.Forward, visit)
+	return err
+}
+
+// sortRange returns the span [lo, hi) of the items of spec.PK that satisfy
+// the sort key condition.
+func sortRange(tableID uint64, spec QuerySpec) (lo, hi []byte, err error) {
+	base, err := engine.DataKey(nil, tableID, spec.PK, item.Value{})
+	if err != nil {
+		return nil, nil, partitapb.Errorf(partitapb.Error_VALIDATION, "%v", err)
+	}
+	end := prefixEnd(base)
+	bound := func(i int) []byte {
+		k, kerr := item.AppendKey(append([]byte(nil), base...), spec.Values[i])
+		if kerr != nil && err == nil {
+			err = partitapb.Errorf(partitapb.Error_VALIDATION, "%v", kerr)
+		}
+		return k
+	}
+	switch spec.Op {
+	case SortAny:
+		lo, hi = base, end
+	case SortEQ:
+		k := bound(0)
+		lo, hi = k, successor(k)
+	case SortLT:
+		lo, hi = base, bound(0)
+	case SortLE:
+		lo, hi = base, successor(bound(0))
+	case SortGT:
+		lo, hi = successor(bound(0)), end
+	case SortGE:
+		lo, hi = bound(0), end
+	case SortBetween:
+		lo, hi = bound(0), successor(bound(1))
+	case SortBeginsWith:
+		p, perr := item.AppendKeyPrefix(append([]byte(nil), base...), spec.Values[0])
+		if perr != nil {
+			return nil, nil, partitapb.Errorf(partitapb.Error_VALIDATION, "%v", perr)
+		}
+		lo, hi = p, prefixEnd(p)
+	default:
+		return nil, nil, fmt.Errorf("router: unknown sort operator %d", spec.Op)
+	}
+	return lo, hi, err
+}
+
+// ScanSpec selects a parallel-scan segment and a resume point.
+type ScanSpec struct {
+	// Segment and TotalSegments split the table's hash space into
+	// TotalSegments equal ranges; the scan covers range Segment.
+	// TotalSegments 0 or 1 scans everything.
+	Segment, TotalSegments int
+	// StartAfter is the key of the last item a previous page returned.
+	StartAfter item.Item
+}
+
+// Scan calls visit for every item of t in the segment, walking partitions
+// in hash order, until visit returns false.
+func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, visit Visit) error {
+	segLo, segHi := segmentHashes(spec.Segment, spec.TotalSegments)
+	lo, hi := engine.HashSpan(t.GetId(), segLo, segHi)
+	if spec.StartAfter != nil {
+		after, err := r.StorageKey(t, spec.StartAfter)
+		if err != nil {
+			return err
+		}
+		lo = maxKey(lo, successor(after))
+	}
+	// Walk each partition's part of [lo, hi) in hash order; with one local
+	// engine the partitions are adjacent ranges of one keyspace.
+	for _, p := range t.GetPartitions() {
+		plo, phi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
+		a, b := maxKey(lo, plo), minKey(hi, phi)
+		if bytes.Compare(a, b) >= 0 {
+			continue
+		}
+		more, err := r.walk(ctx, a, b, false, visit)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// segmentHashes returns the hash range [lo, hi) of a scan segment (hi == 0
+// means the end of the hash space).
+func segmentHashes(segment, total int) (lo, hi uint64) {
+	if total <= 1 {
+		return 0, 0
+	}
+	lo, _ = bits.Div64(uint64(segment), 0, uint64(total))
+	if segment+1 < total {
+		hi, _ = bits.Div64(uint64(segment+1), 0, uint64(total))
+	}
+	return lo, hi
+}
+
+// walk iterates [lo, hi) forward or backward, decoding items for visit. It
+// reports whether visit wanted more.
+func (r *Router) walk(ctx context.Context, lo, hi []byte, reverse bool, visit Visit) (bool, error) {
+	it, err := r.cfg.Engine.NewIter(lo, hi)
+	if err != nil {
+		return false, fmt.Errorf("router: %w", err)
+	}
+	defer it.Close()
+	step, ok := it.Next, it.First()
+	if reverse {
+		step, ok = it.Prev, it.Last()
+	}
+	for ; ok; ok = step() {
+		if err := ctx.Err(); err != nil {
+			return false, fmt.Errorf("router: walk: %w", err)
+		}
+		v, err := item.DecodeItem(it.Value())
+		if err != nil {
+			return false, fmt.Errorf("router: stored item %x is corrupt: %w", it.Key(), err)
+		}
+		if !visit(v, v.Size()) {
+			return false, nil
+		}
+	}
+	if err := it.Error(); err != nil {
+		return false, fmt.Errorf("router: walk: %w", err)
+	}
+	return true, nil
+}
+
+// successor returns k followed by 0x00, the smallest key greater than k.
+// Encoded keys are self-delimiting, so no other item key has k as a prefix
+// and [k, successor(k)) holds exactly k.
+func successor(k []byte) []byte { return append(append([]byte(nil), k...), 0) }
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil // p is all 0xff: no upper bound
+}
+
+func maxKey(a, b []byte) []byte {
+	if bytes.Compare(a, b) >= 0 {
+		return a
+	}
+	return b
+}
+
+func minKey(a, b []byte) []byte {
+	if bytes.Compare(a, b) <= 0 {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,145 @@
+package router_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
+)
+
+func newRouter(t *testing.T) *router.Router {
+	t.Helper()
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	cfg := router.DefaultConfig()
+	cfg.Engine, cfg.Proposer, cfg.PartitionsPerTable = eng, store.NewLocal(eng), 8
+	r, err := router.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func table() *partitapb.Table {
+	return &partitapb.Table{
+		Name:      "t",
+		KeySchema: []*partitapb.KeyElement{{AttributeName: "pk", KeyType: "HASH"}, {AttributeName: "sk", KeyType: "RANGE"}},
+	}
+}
+
+// recordingProposer counts proposals per partition and forwards them.
+type recordingProposer struct {
+	router.Proposer
+	seen map[uint64]int
+}
+
+func (p *recordingProposer) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	p.seen[partition]++
+	return p.Proposer.Propose(ctx, partition, cmd)
+}
+
+func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	rec := &recordingProposer{Proposer: store.NewLocal(eng), seen: map[uint64]int{}}
+	cfg := router.DefaultConfig()
+	cfg.Engine, cfg.Proposer, cfg.PartitionsPerTable = eng, rec, 8
+	r, err := router.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tbl, err := r.CreateTable(ctx, table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tbl.GetStatus() != "CREATING" {
+		t.Fatalf("CreateTable answered status %q, want CREATING", tbl.GetStatus())
+	}
+	if got, _ := r.Table(ctx, "t"); got.GetStatus() != "ACTIVE" {
+		t.Fatalf("table status after create = %q, want ACTIVE", got.GetStatus())
+	}
+	const n = 200
+	for i := range n {
+		key := item.Item{"pk": item.S(fmt.Sprint("user", i)), "sk": item.N(item.MustNumber(fmt.Sprint(i)))}
+		it := item.Item{"pk": key["pk"], "sk": key["sk"], "v": item.S("x")}
+		sk, err := r.StorageKey(tbl, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(it)}}}
+		if res, err := r.Write(ctx, tbl, key, cmd); err != nil || res.GetError() != nil {
+			t.Fatalf("write %d: %v %v", i, err, res.GetError())
+		}
+		got, err := r.Get(ctx, tbl, key, true)
+		if err != nil || !item.Equal(item.M(got), item.M(it)) {
+			t.Fatalf("read back %d: %v %v", i, got, err)
+		}
+	}
+	used := 0
+	for _, p := range tbl.GetPartitions() {
+		if rec.seen[p.GetId()] > 0 {
+			used++
+		}
+	}
+	if used != len(tbl.GetPartitions()) {
+		t.Fatalf("%d items used %d of %d partitions: %v", n, used, len(tbl.GetPartitions()), rec.seen)
+	}
+	items, _, err := r.TableStats(ctx, tbl)
+	if err != nil || items != n {
+		t.Fatalf("TableStats items = %d (%v), want %d", items, err, n)
+	}
+}
+
+func TestDeleteTableDropsDataAndRecord(t *testing.T) {
+	r := newRouter(t)
+	ctx := context.Background()
+	tbl, err := r.CreateTable(ctx, table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := item.Item{"pk": item.S("a"), "sk": item.S("b")}
+	sk, _ := r.StorageKey(tbl, key)
+	cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(key)}}}
+	if _, err := r.Write(ctx, tbl, key, cmd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.DeleteTable(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	var perr *partitapb.Error
+	if _, err := r.Table(ctx, "t"); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_NOT_FOUND {
+		t.Fatalf("Table after delete: %v", err)
+	}
+	if _, err := r.DeleteTable(ctx, "t"); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_NOT_FOUND {
+		t.Fatalf("second DeleteTable: %v", err)
+	}
+	if it, err := r.Get(ctx, tbl, key, true); err != nil || it != nil {
+		t.Fatalf("item survived its table: %v %v", it, err)
+	}
+	if _, err := r.CreateTable(ctx, table()); err != nil {
+		t.Fatalf("recreate: %v", err)
+	}
+	if _, err := r.CreateTable(ctx, table()); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_IN_USE {
+		t.Fatalf("duplicate create: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := router.DefaultConfig()
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("config without engine and proposer validated")
+	}
+}

@@ -1,0 +1,112 @@
+package router
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// CreateTable creates t and its partitions. The returned record has status
+// CREATING, as DynamoDB answers; the table is ACTIVE as soon as its
+// partitions serve, which on one node is before this returns.
+func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
+	t = proto.Clone(t).(*partitapb.Table)
+	t.Status = "CREATING"
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_CreateTable{CreateTable: &partitapb.CreateTable{
+		Table: t, PartitionCount: r.cfg.PartitionsPerTable,
+	}}
+	created, err := r.proposeMeta(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.setStatus(ctx, t.GetName(), "ACTIVE"); err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+func (r *Router) setStatus(ctx context.Context, name, status string) (*partitapb.Table, error) {
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_SetTableStatus{SetTableStatus: &partitapb.SetTableStatus{Name: name, Status: status}}
+	return r.proposeMeta(ctx, cmd)
+}
+
+// DeleteTable removes the table record, then the table's data in each of
+// its partitions. The returned record has status DELETING.
+func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: name}}
+	t, err := r.proposeMeta(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range t.GetPartitions() {
+		cmd := r.command()
+		cmd.Op = &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{
+			TableId: t.GetId(), HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(),
+		}}
+		// The table record is gone and table ids are never reused, so data
+		// left behind by a failure here is unreachable, not wrong.
+		if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
+			r.cfg.Logger.Warn("destroying a deleted table's partition failed",
+				"table", name, "partition", p.GetId(), "err", err)
+		}
+	}
+	return t, nil
+}
+
+// UpdateTable replaces the mutable fields of the named table with t's.
+func (r *Router) UpdateTable(ctx context.Context, name string, t *partitapb.Table) (*partitapb.Table, error) {
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_UpdateTable{UpdateTable: &partitapb.UpdateTable{Name: name, Table: t}}
+	return r.proposeMeta(ctx, cmd)
+}
+
+// Table returns the record of the named table.
+func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, error) {
+	r.mu.RLock()
+	t, ok := r.tables[name]
+	r.mu.RUnlock()
+	if !ok {
+		var err error
+		t, err = kv.ReadTable(r.cfg.Engine.Reader(), name)
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		if t == nil {
+			return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
+				"Requested resource not found: Table: %s not found", name)
+		}
+		r.mu.Lock()
+		r.tables[name] = t
+		r.mu.Unlock()
+	}
+	return proto.Clone(t).(*partitapb.Table), nil
+}
+
+// Tables lists every table record, sorted by name.
+func (r *Router) Tables(ctx context.Context) ([]*partitapb.Table, error) {
+	ts, err := kv.ReadTables(r.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	return ts, nil
+}
+
+// TableStats sums the item count and bytes over t's partitions.
+func (r *Router) TableStats(ctx context.Context, t *partitapb.Table) (items, bytes int64, err error) {
+	for _, p := range t.GetPartitions() {
+		s, err := kv.ReadStats(r.cfg.Engine.Reader(), p.GetId())
+		if err != nil {
+			return 0, 0, fmt.Errorf("router: %w", err)
+		}
+		items += s.Items
+		bytes += s.Bytes
+	}
+	return items, bytes, nil
+}
