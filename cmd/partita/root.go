@@ -44,6 +44,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd())
+	root.AddCommand(newDevCmd(), newBenchCmd())
 	return root
 }
