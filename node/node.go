@@ -133,4 +133,5 @@ func (n *Node) Close() error {
 	}
 	return errors.Join(err, n.eng.Close())
 }
+
 var _ dynamo.Backend = (*router.Router)(nil)
