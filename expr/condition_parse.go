@@ -74,16 +74,18 @@ func (p *parser) not() (*Node, error) {
 
 // primary parses a parenthesized condition or a simple one. A "(" may also
 // open a parenthesized operand, as in "(a) = :v": that reading is tried
-// first and kept only if a comparison follows it.
+// when a comparison follows the matching ")", and kept if it parses.
 func (p *parser) primary() (*Node, error) {
 	if !p.peek().is("(") {
 		return p.simple()
 	}
 	save := p.i
-	if o, err := p.operand(); err == nil && p.startsComparison() {
-		return p.comparison(o)
+	if c := p.closing[p.i]; c >= 0 && p.startsComparisonAt(c+1) {
+		if o, err := p.operand(); err == nil && p.startsComparison() {
+			return p.comparison(o)
+		}
+		p.i = save
 	}
-	p.i = save
 	p.next()
 	n, err := p.or()
 	if err != nil {
@@ -110,8 +112,11 @@ func (p *parser) simple() (*Node, error) {
 
 // startsComparison reports whether the current token continues an operand
 // into a comparison, BETWEEN or IN.
-func (p *parser) startsComparison() bool {
-	t := p.peek()
+func (p *parser) startsComparison() bool { return p.startsComparisonAt(p.i) }
+
+// startsComparisonAt is startsComparison for the token at index i.
+func (p *parser) startsComparisonAt(i int) bool {
+	t := p.toks[min(i, len(p.toks)-1)]
 	_, cmp := comparators[t.text]
 	return t.kind == tPunct && cmp || t.isKeyword("BETWEEN") || t.isKeyword("IN")
 }

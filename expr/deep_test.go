@@ -14,6 +14,7 @@ func TestDeepNesting(t *testing.T) {
 		"a = " + strings.Repeat("(", depth) + ":s" + strings.Repeat(")", depth),
 		strings.Repeat("NOT ", 1000) + "a = :s",
 		strings.Repeat("size(", 680) + "a" + strings.Repeat(")", 680) + " = :n",
+		strings.Repeat("(", 580) + "a" + strings.Repeat(" = :s)", 580),
 	}
 	for _, s := range inputs {
 		start := time.Now()
@@ -21,7 +22,7 @@ func TestDeepNesting(t *testing.T) {
 		if err == nil && !strings.HasPrefix(s, "NOT") {
 			t.Errorf("%.20s...: want an error", s)
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > time.Second {
 			t.Errorf("%.20s... took %v", s, d)
 		}
 	}

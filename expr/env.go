@@ -31,6 +31,9 @@ func (e *Env) name(ph string) (string, bool) {
 	}
 	n, ok := e.Names[ph]
 	if ok {
+		if e.usedN == nil {
+			e.usedN = map[string]bool{}
+		}
 		e.usedN[ph] = true
 	}
 	return n, ok
@@ -43,6 +46,9 @@ func (e *Env) value(ph string) (item.Value, bool) {
 	}
 	v, ok := e.Values[ph]
 	if ok {
+		if e.usedV == nil {
+			e.usedV = map[string]bool{}
+		}
 		e.usedV[ph] = true
 	}
 	return v, ok
@@ -86,13 +92,13 @@ func ValidateParams(names map[string]string, values item.Item) error {
 		return errorf("ExpressionAttributeNames must not be empty")
 	}
 	if k, ok := badKey(names, '#'); !ok {
-		return errorf("ExpressionAttributeNames contains invalid key: Syntax error; key: %q", k)
+		return errorf("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 	}
 	if values != nil && len(values) == 0 {
 		return errorf("ExpressionAttributeValues must not be empty")
 	}
 	if k, ok := badKey(values, ':'); !ok {
-		return errorf("ExpressionAttributeValues contains invalid key: Syntax error; key: %q", k)
+		return errorf("ExpressionAttributeValues contains invalid key: Syntax error; key: \"%s\"", k)
 	}
 	return nil
 }

@@ -14,10 +14,30 @@ type parser struct {
 	toks     []token  // always ends with tEOF
 	i        int      // the current token
 	keywords []string // identifiers that are syntax here, not names
+	closing  []int    // for each "(" token, the index of its ")", or -1
 }
 
 func newParser(kind, src string, keywords []string) *parser {
-	return &parser{kind: kind, src: src, toks: lex(src), keywords: keywords}
+	toks := lex(src)
+	return &parser{kind: kind, src: src, toks: toks, keywords: keywords, closing: matchParens(toks)}
+}
+
+// matchParens pairs parentheses: closing[i] is the index of the ")" that
+// closes the "(" at i, or -1 (also for tokens that are not "(").
+func matchParens(toks []token) []int {
+	closing := make([]int, len(toks))
+	var open []int
+	for i, t := range toks {
+		closing[i] = -1
+		switch {
+		case t.is("("):
+			open = append(open, i)
+		case t.is(")") && len(open) > 0:
+			closing[open[len(open)-1]] = i
+			open = open[:len(open)-1]
+		}
+	}
+	return closing
 }
 
 // checkText rejects an empty or oversized expression before parsing it.

@@ -60,6 +60,25 @@ func parseProjectionPaths(s string) ([]Path, error) {
 	}
 }
 
+// ParsePath parses a single document path ("a.b[2]", "#n.c") as it would
+// appear in an expression of the given kind, through env.
+func ParsePath(kind, s string, env *Env) (Path, error) {
+	if err := checkText(kind, s); err != nil {
+		return nil, err
+	}
+	p := newParser(kind, s, nil)
+	path, err := p.path()
+	if err == nil {
+		err = p.expectEOF()
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := newChecker(kind, env)
+	c.path(path)
+	return path, c.err()
+}
+
 // NewProjection returns the projection of the given paths, which must not
 // overlap (for legacy AttributesToGet, build them with Attr).
 func NewProjection(paths ...Path) *Projection { return newProjection(paths) }

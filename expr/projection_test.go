@@ -9,8 +9,8 @@ import (
 func TestProjectionApply(t *testing.T) {
 	it := item.Item{
 		"a": str("x"), "b": num("1"),
-		"m": mapv("x", num("1"), "y", mapv("z", str("deep"), "w", str("w")), "l", list(num("0"), mapv("k", num("1"), "j", num("2")))),
-		"l": list(str("l0"), mapv("p", num("1"), "q", num("2")), str("l2"), list(num("3"), num("4"))),
+		"m":   mapv("x", num("1"), "y", mapv("z", str("deep"), "w", str("w")), "l", list(num("0"), mapv("k", num("1"), "j", num("2")))),
+		"l":   list(str("l0"), mapv("p", num("1"), "q", num("2")), str("l2"), list(num("3"), num("4"))),
 		"a.b": str("dotted"), "s": str("scalar"),
 	}
 	tests := []struct {
@@ -52,5 +52,29 @@ func TestNewProjection(t *testing.T) {
 	want := item.Item{"status": str("s"), "a.b": str("d")}
 	if !item.EqualItems(got, want) {
 		t.Errorf("got %s, want %s", dump(got), dump(want))
+	}
+}
+
+func TestParsePath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a.b[2].#s", "[a, b, [2], status]"},
+		{"#dot", "[a.b]"},
+		{"a, b", `Invalid ProjectionExpression: Syntax error; token: ",", near: "a, b"`},
+		{"status", "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: status"},
+		{"#x.y", "Invalid ProjectionExpression: An expression attribute name used in the document path is not defined; attribute name: #x"},
+		{"", "Invalid ProjectionExpression: The expression can not be empty;"},
+	}
+	for _, tt := range tests {
+		p, err := ParsePath(KindProjection, tt.in, testEnv())
+		got := errString(err)
+		if err == nil {
+			got = p.String()
+		}
+		if got != tt.want {
+			t.Errorf("ParsePath(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	if v, ok := Attr("a.b").Get(testItem()); !ok || v.S != "dotted" {
+		t.Errorf("Attr(a.b).Get = %v, %v", v, ok)
 	}
 }

@@ -18,6 +18,17 @@ import (
 // order (so removing a[1] and a[3] removes the original elements). On a
 // missing item, REMOVE and DELETE do nothing.
 func (u *Update) Apply(it item.Item) (item.Item, error) {
+	return u.apply(it, it == nil)
+}
+
+// ApplyToKey is Apply for an item that does not exist yet, whose key
+// attributes are key: operands can read the key (SET dup = pk), the result
+// includes it, and REMOVE and DELETE do nothing. key is not modified.
+func (u *Update) ApplyToKey(key item.Item) (item.Item, error) {
+	return u.apply(key, true)
+}
+
+func (u *Update) apply(it item.Item, missing bool) (item.Item, error) {
 	vals, err := u.values(it)
 	if err != nil {
 		return nil, err
@@ -35,7 +46,7 @@ func (u *Update) Apply(it item.Item) (item.Item, error) {
 		}
 	}
 	for _, i := range slices.Backward(order) {
-		if k := u.Actions[i].Kind; it != nil && (k == ActionRemove || k == ActionDelete) {
+		if k := u.Actions[i].Kind; !missing && (k == ActionRemove || k == ActionDelete) {
 			if root, err = modify(root, u.Actions[i].Path, editFor(k, vals[i]), true); err != nil {
 				return nil, err
 			}

@@ -282,3 +282,19 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// For an item that does not exist, operands can read the key.
+func TestUpdateApplyToKey(t *testing.T) {
+	key := item.Item{"pk": str("k")}
+	got, err := mustUpdate(t, "SET dup = pk, b = if_not_exists(b, pk) REMOVE x.y, pk.z DELETE w.v :ss").ApplyToKey(key)
+	want := item.Item{"pk": str("k"), "dup": str("k"), "b": str("k")}
+	if err != nil || !item.EqualItems(got, want) {
+		t.Errorf("got %s, %v; want %s", dump(got), err, dump(want))
+	}
+	if len(key) != 1 {
+		t.Errorf("ApplyToKey modified the key: %s", dump(key))
+	}
+	if _, err := mustUpdate(t, "SET pk.x = :n").ApplyToKey(key); errString(err) != msgInvalidPath {
+		t.Errorf("SET pk.x: got %v", err)
+	}
+}

@@ -48,14 +48,13 @@ func applyUpdate(b *pebble.Batch, partition uint64, op *partitapb.UpdateItem) (*
 	if err != nil {
 		return reject(partitapb.Error_VALIDATION, "malformed key: %v", err), nil
 	}
-	next := old.item
+	next := withKey(old.item, keyItem)
 	if u := op.GetUpdate(); u.GetText() != "" {
-		next, err = evalUpdate(u, old.item)
+		next, err = evalUpdate(u, old.item, keyItem)
 		if err != nil {
 			return validationResult(err)
 		}
 	}
-	next = withKey(next, keyItem)
 	if next.Size() > item.MaxItemSize {
 		return reject(partitapb.Error_ITEM_TOO_LARGE, "Item size to update has exceeded the maximum allowed size"), nil
 	}
@@ -148,7 +147,9 @@ func checkCondition(cond *partitapb.Expression, old stored) (*partitapb.Result, 
 	return res, nil
 }
 
-func evalUpdate(u *partitapb.Expression, old item.Item) (item.Item, error) {
+// evalUpdate applies the update expression u to old, or, when there is no
+// item yet, to the new item made of its key attributes.
+func evalUpdate(u *partitapb.Expression, old, key item.Item) (item.Item, error) {
 	env, err := newEnv(u)
 	if err != nil {
 		return nil, err
@@ -156,6 +157,9 @@ func evalUpdate(u *partitapb.Expression, old item.Item) (item.Item, error) {
 	upd, err := expr.ParseUpdate(u.GetText(), env)
 	if err != nil {
 		return nil, err
+	}
+	if old == nil {
+		return upd.ApplyToKey(key)
 	}
 	return upd.Apply(old)
 }
