@@ -1,0 +1,72 @@
+package replica
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/partitadb/partita/engine"
+)
+
+// The log of a bootstrapped group starts after this index and term, so
+// that a replica created empty (index 0) is recognisably behind and gets
+// its state from the leader.
+const (
+	initialIndex = 10
+	initialTerm  = 5
+)
+
+// Bootstrap writes the initial raft state of a new group whose voters are
+// voters into b: every voter of a new partition is bootstrapped with the
+// same state, so they agree on membership without a log. It fails if the
+// replica already has raft state.
+func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64) error {
+	k := func(s string) []byte { return engine.LocalKey(partition, s) }
+	if _, err := engine.Get(b, k(suffixHardState)); err == nil {
+		return fmt.Errorf("replica: partition %d already has raft state", partition)
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	hs := raftpb.HardState{Term: initialTerm, Commit: initialIndex}
+	cs := raftpb.ConfState{Voters: voters}
+	for _, kv := range []struct {
+		key string
+		m   interface{ Marshal() ([]byte, error) }
+	}{{suffixHardState, &hs}, {suffixConfState, &cs}} {
+		raw, err := kv.m.Marshal()
+		if err != nil {
+			return fmt.Errorf("replica: bootstrap: %w", err)
+		}
+		if err := b.Set(k(kv.key), raw, nil); err != nil {
+			return fmt.Errorf("replica: bootstrap: %w", err)
+		}
+	}
+	var tr [16]byte
+	binary.BigEndian.PutUint64(tr[:], initialIndex)
+	binary.BigEndian.PutUint64(tr[8:], initialTerm)
+	if err := b.Set(k(suffixTruncated), tr[:], nil); err != nil {
+		return fmt.Errorf("replica: bootstrap: %w", err)
+	}
+	return writeApplied(b, partition, initialIndex)
+}
+
+func readApplied(r pebble.Reader, partition uint64) (uint64, error) {
+	raw, err := engine.Get(r, engine.LocalKey(partition, suffixApplied))
+	if errors.Is(err, engine.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil || len(raw) != 8 {
+		return 0, fmt.Errorf("replica: read applied index of %d: %v", partition, err)
+	}
+	return binary.BigEndian.Uint64(raw), nil
+}
+
+func writeApplied(b *pebble.Batch, partition, index uint64) error {
+	if err := b.Set(engine.LocalKey(partition, suffixApplied), binary.BigEndian.AppendUint64(nil, index), nil); err != nil {
+		return fmt.Errorf("replica: write applied index: %w", err)
+	}
+	return nil
+}

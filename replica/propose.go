@@ -1,0 +1,172 @@
+package replica
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Propose appends cmd to the partition's log if this replica leads it. The
+// returned channel receives the Outcome once cmd applies here (or
+// ErrAmbiguous if leadership is lost first). The caller then lets the store
+// process the replica.
+func (r *Replica) Propose(cmd *partitapb.Command) (<-chan Outcome, error) {
+	data, err := proto.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("replica: encode command: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return nil, err
+	}
+	ch := make(chan Outcome, 1)
+	id := string(cmd.GetId())
+	r.waiters[id] = append(r.waiters[id], ch)
+	if err := r.raw.Propose(data); err != nil {
+		r.dropWaiter(id, ch)
+		return nil, r.proposeError(err)
+	}
+	return ch, nil
+}
+
+// ProposeConfChange proposes a membership change. It is done when the
+// replica's ConfState shows it.
+func (r *Replica) ProposeConfChange(cc raftpb.ConfChangeV2) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return err
+	}
+	if err := r.raw.ProposeConfChange(cc); err != nil {
+		return r.proposeError(err)
+	}
+	return nil
+}
+
+// ConfState returns the replica's membership as of its applied index.
+func (r *Replica) ConfState() raftpb.ConfState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st.conf
+}
+
+func (r *Replica) checkLeader() error {
+	if r.removed {
+		return ErrRemoved
+	}
+	st := r.raw.BasicStatus()
+	if st.RaftState != raft.StateLeader {
+		return &NotLeaderError{Partition: r.cfg.Partition, Leader: st.Lead}
+	}
+	return nil
+}
+
+func (r *Replica) proposeError(err error) error {
+	if errors.Is(err, raft.ErrProposalDropped) {
+		return &NotLeaderError{Partition: r.cfg.Partition, Leader: r.raw.BasicStatus().Lead}
+	}
+	return fmt.Errorf("replica: partition %d: propose: %w", r.cfg.Partition, err)
+}
+
+func (r *Replica) dropWaiter(id string, ch chan Outcome) {
+	ws := r.waiters[id]
+	for i, w := range ws {
+		if w == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(r.waiters, id)
+	} else {
+		r.waiters[id] = ws
+	}
+}
+
+// Abandon forgets a proposal's channel (the caller stopped waiting).
+func (r *Replica) Abandon(cmd *partitapb.Command, ch <-chan Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, w := range r.waiters[string(cmd.GetId())] {
+		if w == ch {
+			r.dropWaiter(string(cmd.GetId()), w)
+			return
+		}
+	}
+}
+
+// deliver answers the waiters of command id.
+func (r *Replica) deliver(id string, o Outcome) {
+	for _, ch := range r.waiters[id] {
+		ch <- o
+	}
+	delete(r.waiters, id)
+}
+
+// failAll answers every waiter with err.
+func (r *Replica) failAll(err error) {
+	for id := range r.waiters {
+		r.deliver(id, Outcome{Err: err})
+	}
+	for id, w := range r.reads {
+		w.done <- err
+		delete(r.reads, id)
+	}
+}
+
+// readWaiter is a linearizable read waiting for its read index to apply.
+type readWaiter struct {
+	index uint64 // 0 until raft answers
+	done  chan error
+}
+
+// ReadIndex starts a linearizable read: the returned channel receives nil
+// once this replica has applied everything committed when the read began,
+// so a read of local state after that sees every acknowledged write.
+func (r *Replica) ReadIndex() (<-chan error, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return nil, err
+	}
+	r.readSeq++
+	id := binary.BigEndian.AppendUint64(nil, r.readSeq)
+	w := &readWaiter{done: make(chan error, 1)}
+	r.reads[string(id)] = w
+	r.raw.ReadIndex(id)
+	return w.done, nil
+}
+
+// AbandonRead forgets a read's channel.
+func (r *Replica) AbandonRead(ch <-chan error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, w := range r.reads {
+		if w.done == ch {
+			delete(r.reads, id)
+		}
+	}
+}
+
+func (r *Replica) readReady(rs raft.ReadState) {
+	if w, ok := r.reads[string(rs.RequestCtx)]; ok {
+		w.index = rs.Index
+	}
+}
+
+// releaseReads answers the reads whose index has applied.
+func (r *Replica) releaseReads() {
+	for id, w := range r.reads {
+		if w.index != 0 && w.index <= r.applied {
+			w.done <- nil
+			delete(r.reads, id)
+		}
+	}
+}

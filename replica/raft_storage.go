@@ -1,0 +1,275 @@
+package replica
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/partitadb/partita/engine"
+)
+
+// Keys of a replica's raft state, under engine.LocalKey(partition, ...):
+//
+//	hs          HardState
+//	cs          ConfState as of the applied index
+//	ap          applied index (8 bytes), written with the applied commands
+//	tr          truncated state: index and term of the last entry removed
+//	lg<index>   log entry at index (8-byte big-endian index)
+const (
+	suffixHardState = "hs"
+	suffixConfState = "cs"
+	suffixApplied   = "ap"
+	suffixTruncated = "tr"
+	suffixLog       = "lg"
+)
+
+// raftStorage is raft.Storage over the node's Pebble instance, for one
+// replica. Reads come from the entry cache when they can, else from Pebble;
+// writes go into the batch the store group-commits. Only the goroutine
+// processing the replica calls it.
+type raftStorage struct {
+	eng       *engine.Engine
+	partition uint64
+
+	hard      raftpb.HardState
+	conf      raftpb.ConfState
+	truncIdx  uint64 // index of the last truncated entry (first index - 1)
+	truncTerm uint64
+	lastIdx   uint64
+	lastTerm  uint64
+	cache     entryCache
+}
+
+var _ raft.Storage = (*raftStorage)(nil)
+
+func (s *raftStorage) key(suffix string) []byte { return engine.LocalKey(s.partition, suffix) }
+
+func (s *raftStorage) logKey(index uint64) []byte {
+	return binary.BigEndian.AppendUint64(s.key(suffixLog), index)
+}
+
+// loadRaftStorage reads a replica's raft state from eng. A replica that has
+// none starts empty (index 0).
+func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raftStorage, error) {
+	s := &raftStorage{eng: eng, partition: partition, cache: entryCache{maxBytes: cacheBytes}}
+	r := eng.Reader()
+	if err := readProto(r, s.key(suffixHardState), &s.hard); err != nil {
+		return nil, err
+	}
+	if err := readProto(r, s.key(suffixConfState), &s.conf); err != nil {
+		return nil, err
+	}
+	if raw, err := engine.Get(r, s.key(suffixTruncated)); err == nil && len(raw) == 16 {
+		s.truncIdx, s.truncTerm = binary.BigEndian.Uint64(raw), binary.BigEndian.Uint64(raw[8:])
+	} else if err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return nil, fmt.Errorf("replica: read truncated state: %w", err)
+	}
+	s.lastIdx, s.lastTerm = s.truncIdx, s.truncTerm
+	last, err := s.readLastEntry(r)
+	if err != nil {
+		return nil, err
+	}
+	if last != nil {
+		s.lastIdx, s.lastTerm = last.Index, last.Term
+	}
+	return s, nil
+}
+
+func (s *raftStorage) readLastEntry(r pebble.Reader) (*raftpb.Entry, error) {
+	lo := s.key(suffixLog)
+	hi := append(s.key(suffixLog), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, fmt.Errorf("replica: read log: %w", err)
+	}
+	defer it.Close()
+	if !it.Last() {
+		return nil, it.Error()
+	}
+	var e raftpb.Entry
+	if err := e.Unmarshal(it.Value()); err != nil {
+		return nil, fmt.Errorf("replica: corrupt log entry: %w", err)
+	}
+	return &e, nil
+}
+
+// unmarshaler is what gogo-generated raftpb messages implement.
+type unmarshaler interface{ Unmarshal([]byte) error }
+
+func readProto(r pebble.Reader, key []byte, m unmarshaler) error {
+	raw, err := engine.Get(r, key)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("replica: read %q: %w", key, err)
+	}
+	if err := m.Unmarshal(raw); err != nil {
+		return fmt.Errorf("replica: corrupt %q: %w", key, err)
+	}
+	return nil
+}
+
+// InitialState implements raft.Storage.
+func (s *raftStorage) InitialState() (raftpb.HardState, raftpb.ConfState, error) {
+	return s.hard, s.conf, nil
+}
+
+// FirstIndex implements raft.Storage.
+func (s *raftStorage) FirstIndex() (uint64, error) { return s.truncIdx + 1, nil }
+
+// LastIndex implements raft.Storage.
+func (s *raftStorage) LastIndex() (uint64, error) { return s.lastIdx, nil }
+
+// Term implements raft.Storage.
+func (s *raftStorage) Term(i uint64) (uint64, error) {
+	switch {
+	case i == s.truncIdx:
+		return s.truncTerm, nil
+	case i < s.truncIdx:
+		return 0, raft.ErrCompacted
+	case i > s.lastIdx:
+		return 0, raft.ErrUnavailable
+	case i == s.lastIdx:
+		return s.lastTerm, nil
+	}
+	if e, ok := s.cache.get(i); ok {
+		return e.Term, nil
+	}
+	ents, err := s.Entries(i, i+1, 0)
+	if err != nil {
+		return 0, err
+	}
+	return ents[0].Term, nil
+}
+
+// Entries implements raft.Storage.
+func (s *raftStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if lo <= s.truncIdx {
+		return nil, raft.ErrCompacted
+	}
+	if hi > s.lastIdx+1 {
+		return nil, fmt.Errorf("replica: entries [%d, %d) beyond last index %d", lo, hi, s.lastIdx)
+	}
+	if ents, ok := s.cache.slice(lo, hi, maxSize); ok {
+		return ents, nil
+	}
+	return s.readEntries(lo, hi, maxSize)
+}
+
+func (s *raftStorage) readEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	it, err := s.eng.NewIter(s.logKey(lo), s.logKey(hi))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []raftpb.Entry
+	var size uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		var e raftpb.Entry
+		if err := e.Unmarshal(it.Value()); err != nil {
+			return nil, fmt.Errorf("replica: corrupt log entry: %w", err)
+		}
+		if e.Index != lo+uint64(len(out)) {
+			return nil, raft.ErrUnavailable
+		}
+		size += uint64(e.Size())
+		if len(out) > 0 && maxSize > 0 && size > maxSize {
+			break
+		}
+		out = append(out, e)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("replica: read log: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, raft.ErrUnavailable
+	}
+	return out, nil
+}
+
+// Snapshot implements raft.Storage. A snapshot is the partition's state as
+// of the applied index; its data travels separately (the store streams the
+// partition's key range), so the raft snapshot carries only metadata.
+func (s *raftStorage) Snapshot() (raftpb.Snapshot, error) {
+	return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
+}
+
+// append writes entries (and deletes any later ones they replace) into b.
+func (s *raftStorage) append(b *pebble.Batch, ents []raftpb.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	for i := range ents {
+		raw, err := ents[i].Marshal()
+		if err != nil {
+			return fmt.Errorf("replica: encode entry: %w", err)
+		}
+		if err := b.Set(s.logKey(ents[i].Index), raw, nil); err != nil {
+			return fmt.Errorf("replica: append: %w", err)
+		}
+	}
+	last := ents[len(ents)-1]
+	if last.Index < s.lastIdx {
+		if err := b.DeleteRange(s.logKey(last.Index+1), s.logKey(s.lastIdx+1), nil); err != nil {
+			return fmt.Errorf("replica: drop replaced entries: %w", err)
+		}
+	}
+	s.lastIdx, s.lastTerm = last.Index, last.Term
+	s.cache.add(ents)
+	return nil
+}
+
+// setHardState writes hs into b.
+func (s *raftStorage) setHardState(b *pebble.Batch, hs raftpb.HardState) error {
+	raw, err := hs.Marshal()
+	if err != nil {
+		return fmt.Errorf("replica: encode hard state: %w", err)
+	}
+	s.hard = hs
+	if err := b.Set(s.key(suffixHardState), raw, nil); err != nil {
+		return fmt.Errorf("replica: write hard state: %w", err)
+	}
+	return nil
+}
+
+// setConfState records cs (as of the applied index) into b.
+func (s *raftStorage) setConfState(b *pebble.Batch, cs raftpb.ConfState) error {
+	raw, err := cs.Marshal()
+	if err != nil {
+		return fmt.Errorf("replica: encode conf state: %w", err)
+	}
+	s.conf = cs
+	if err := b.Set(s.key(suffixConfState), raw, nil); err != nil {
+		return fmt.Errorf("replica: write conf state: %w", err)
+	}
+	return nil
+}
+
+// truncate removes the log entries up to and including index (which must be
+// applied) from b.
+func (s *raftStorage) truncate(b *pebble.Batch, index uint64) error {
+	if index <= s.truncIdx || index > s.lastIdx {
+		return nil
+	}
+	term, err := s.Term(index)
+	if err != nil {
+		return err
+	}
+	if err := b.DeleteRange(s.logKey(s.truncIdx+1), s.logKey(index+1), nil); err != nil {
+		return fmt.Errorf("replica: truncate log: %w", err)
+	}
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:], index)
+	binary.BigEndian.PutUint64(raw[8:], term)
+	if err := b.Set(s.key(suffixTruncated), raw[:], nil); err != nil {
+		return fmt.Errorf("replica: write truncated state: %w", err)
+	}
+	s.truncIdx, s.truncTerm = index, term
+	s.cache.dropTo(index)
+	return nil
+}

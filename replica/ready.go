@@ -1,0 +1,195 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Ready is a processing round's work, from Collect to Finish.
+type Ready struct{ rd raft.Ready }
+
+// Collect takes the replica's pending Ready, if any, and writes the log
+// entries and hard state it must persist into b. The caller holds the
+// replica's lock, commits b durably, then calls Finish.
+func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
+	if !r.raw.HasReady() {
+		return Ready{}, false, nil
+	}
+	rd := r.raw.Ready()
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		return Ready{}, false, fmt.Errorf("replica: partition %d: snapshots are not supported yet", r.cfg.Partition)
+	}
+	if err := r.st.append(b, rd.Entries); err != nil {
+		return Ready{}, false, err
+	}
+	if !raft.IsEmptyHardState(rd.HardState) {
+		if err := r.st.setHardState(b, rd.HardState); err != nil {
+			return Ready{}, false, err
+		}
+	}
+	return Ready{rd: rd}, true, nil
+}
+
+// Finish completes a round after Collect's batch is durable: it sends the
+// messages, applies the committed entries, answers proposals and reads, and
+// advances raft. It reports whether the replica has more work.
+func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message)) (bool, error) {
+	rd := rdy.rd
+	if len(rd.Messages) > 0 {
+		send(rd.Messages)
+	}
+	if rd.SoftState != nil {
+		r.softState(*rd.SoftState)
+	}
+	for _, rs := range rd.ReadStates {
+		r.readReady(rs)
+	}
+	if err := r.apply(rd.CommittedEntries); err != nil {
+		return false, err
+	}
+	r.raw.Advance(rd)
+	r.releaseReads()
+	return r.raw.HasReady(), nil
+}
+
+// softState reacts to a change of leader: proposals made as leader may now
+// never apply here, so their outcome is unknown.
+func (r *Replica) softState(ss raft.SoftState) {
+	if ss.Lead != r.lead {
+		r.cfg.Logger.Debug("leader changed", "partition", r.cfg.Partition, "leader", ss.Lead)
+	}
+	r.lead = ss.Lead
+	if ss.RaftState != raft.StateLeader {
+		r.failAll(ErrAmbiguous)
+	}
+}
+
+// apply applies committed entries in one batch and records the applied
+// index with them. The batch need not be synced: entries are durable in the
+// log, and a replica restarting behind re-applies them.
+func (r *Replica) apply(ents []raftpb.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	b := r.cfg.Engine.NewIndexedBatch()
+	defer b.Close()
+	type answer struct {
+		id string
+		o  Outcome
+	}
+	var answers []answer
+	for _, e := range ents {
+		switch e.Type {
+		case raftpb.EntryNormal:
+			if len(e.Data) == 0 {
+				continue // a new leader's empty entry
+			}
+			id, res, err := r.applyCommand(b, e.Data)
+			if err != nil {
+				return err
+			}
+			answers = append(answers, answer{id, Outcome{Result: res}})
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+			if err := r.applyConfChange(b, e); err != nil {
+				return err
+			}
+		}
+	}
+	last := ents[len(ents)-1].Index
+	if err := writeApplied(b, r.cfg.Partition, last); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("replica: partition %d: commit applied entries: %w", r.cfg.Partition, err)
+	}
+	r.applied = last
+	for _, a := range answers {
+		r.deliver(a.id, a.o)
+	}
+	if r.removed {
+		r.failAll(ErrRemoved)
+	}
+	return nil
+}
+
+// applyCommand applies one command unless its id already applied, in which
+// case the recorded result stands.
+func (r *Replica) applyCommand(b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
+	cmd := &partitapb.Command{}
+	if err := proto.Unmarshal(data, cmd); err != nil {
+		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
+	}
+	idKey := engine.LocalKey(r.cfg.Partition, "id"+string(cmd.GetId()))
+	if prev, err := engine.Get(b, idKey); err == nil {
+		res := &partitapb.Result{}
+		if err := proto.Unmarshal(prev, res); err != nil {
+			return "", nil, fmt.Errorf("replica: corrupt command record: %w", err)
+		}
+		return string(cmd.GetId()), res, nil
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return "", nil, err
+	}
+	res, err := kv.Apply(b, r.cfg.Partition, cmd)
+	if err != nil {
+		return "", nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	if len(cmd.GetId()) > 0 {
+		if err := recordCommand(b, idKey, res); err != nil {
+			return "", nil, err
+		}
+	}
+	return string(cmd.GetId()), res, nil
+}
+
+// recordCommand remembers that a command applied, with its result minus
+// the item images (a retried command learns whether it succeeded, not the
+// old item again).
+func recordCommand(b *pebble.Batch, key []byte, res *partitapb.Result) error {
+	rec := &partitapb.Result{Error: res.GetError(), Table: res.GetTable()}
+	raw, err := proto.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("replica: encode command record: %w", err)
+	}
+	return b.Set(key, raw, nil)
+}
+
+func (r *Replica) applyConfChange(b *pebble.Batch, e raftpb.Entry) error {
+	var cc raftpb.ConfChangeI
+	if e.Type == raftpb.EntryConfChange {
+		var c raftpb.ConfChange
+		if err := c.Unmarshal(e.Data); err != nil {
+			return fmt.Errorf("replica: corrupt conf change: %w", err)
+		}
+		cc = c
+	} else {
+		var c raftpb.ConfChangeV2
+		if err := c.Unmarshal(e.Data); err != nil {
+			return fmt.Errorf("replica: corrupt conf change: %w", err)
+		}
+		cc = c
+	}
+	cs := r.raw.ApplyConfChange(cc)
+	if !contains(cs.Voters, r.cfg.ID) && !contains(cs.Learners, r.cfg.ID) &&
+		!contains(cs.VotersOutgoing, r.cfg.ID) && !contains(cs.LearnersNext, r.cfg.ID) {
+		r.removed = true
+	}
+	return r.st.setConfState(b, *cs)
+}
+
+func contains(ids []uint64, id uint64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

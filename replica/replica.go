@@ -1,0 +1,210 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Config configures a Replica.
+type Config struct {
+	// Partition is the raft group's id.
+	Partition uint64
+	// ID is this replica's raft id: the id of the node hosting it.
+	ID uint64
+	// Engine is the node's storage.
+	Engine *engine.Engine
+	// ElectionTicks and HeartbeatTicks are raft's timeouts in ticks.
+	ElectionTicks  int
+	HeartbeatTicks int
+	// CacheBytes bounds the in-memory cache of recent log entries.
+	CacheBytes int
+	// MaxSizePerMsg bounds the entries in one append message.
+	MaxSizePerMsg uint64
+	// Logger receives the replica's logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns raft timeouts of 10 ticks to elect, 1 to heartbeat.
+func DefaultConfig() Config {
+	return Config{
+		ElectionTicks: 10, HeartbeatTicks: 1,
+		CacheBytes: 4 << 20, MaxSizePerMsg: 1 << 20,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+}
+
+// Validate rejects contradictory settings.
+func (c Config) Validate() error {
+	switch {
+	case c.Partition == 0 || c.ID == 0:
+		return errors.New("replica: Partition and ID must be non-zero")
+	case c.Engine == nil:
+		return errors.New("replica: Engine is required")
+	case c.HeartbeatTicks < 1 || c.ElectionTicks <= c.HeartbeatTicks:
+		return fmt.Errorf("replica: ElectionTicks (%d) must exceed HeartbeatTicks (%d) >= 1", c.ElectionTicks, c.HeartbeatTicks)
+	case c.Logger == nil:
+		return errors.New("replica: Logger is required")
+	}
+	return nil
+}
+
+// Errors of Propose and of the outcomes it delivers.
+var (
+	// ErrAmbiguous: the proposal may or may not have applied (this replica
+	// lost leadership before it did). Retrying with the same command id is
+	// safe.
+	ErrAmbiguous = errors.New("replica: outcome unknown, leadership changed")
+	// ErrRemoved: the replica was removed from its group.
+	ErrRemoved = errors.New("replica: removed")
+)
+
+// NotLeaderError is returned by Propose on a replica that is not the
+// leader; Leader is the leader this replica knows of (0: none).
+type NotLeaderError struct {
+	Partition, Leader uint64
+}
+
+func (e *NotLeaderError) Error() string {
+	return fmt.Sprintf("replica: partition %d: not leader (leader hint %d)", e.Partition, e.Leader)
+}
+
+// Outcome is what a proposal produced.
+type Outcome struct {
+	Result *partitapb.Result
+	Err    error
+}
+
+// Replica is one replica of one partition.
+type Replica struct {
+	mu  sync.Mutex
+	cfg Config
+	raw *raft.RawNode
+	st  *raftStorage
+
+	applied  uint64
+	lead     uint64
+	waiters  map[string][]chan Outcome // by command id
+	reads    map[string]*readWaiter    // by read request id
+	removed  bool
+	readSeq  uint64
+	onLeader func()
+}
+
+// Open loads (or, with no raft state on disk, starts empty) the replica
+// described by cfg. An empty replica waits to be given state by its leader,
+// unless Bootstrap wrote its initial state first.
+func Open(cfg Config) (*Replica, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := loadRaftStorage(cfg.Engine, cfg.Partition, cfg.CacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := readApplied(cfg.Engine.Reader(), cfg.Partition)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := raft.NewRawNode(&raft.Config{
+		ID:                        cfg.ID,
+		ElectionTick:              cfg.ElectionTicks,
+		HeartbeatTick:             cfg.HeartbeatTicks,
+		Storage:                   st,
+		Applied:                   applied,
+		MaxSizePerMsg:             cfg.MaxSizePerMsg,
+		MaxInflightMsgs:           256,
+		MaxUncommittedEntriesSize: 64 << 20,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		DisableProposalForwarding: true,
+		StepDownOnRemoval:         true,
+		Logger:                    raftLogger{cfg.Logger.With("partition", cfg.Partition)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
+	}
+	return &Replica{
+		cfg: cfg, raw: raw, st: st, applied: applied,
+		waiters: make(map[string][]chan Outcome),
+		reads:   make(map[string]*readWaiter),
+	}, nil
+}
+
+// Partition is the replica's partition id.
+func (r *Replica) Partition() uint64 { return r.cfg.Partition }
+
+// Lock and TryLock take the replica for a processing round (Collect to
+// Finish); Unlock releases it.
+func (r *Replica) Lock()         { r.mu.Lock() }
+func (r *Replica) TryLock() bool { return r.mu.TryLock() }
+func (r *Replica) Unlock()       { r.mu.Unlock() }
+
+// Tick advances the replica's logical clock; it reports whether the replica
+// now has work for the store.
+func (r *Replica) Tick() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raw.Tick()
+	return r.raw.HasReady()
+}
+
+// Step hands the replica a message from a peer; it reports whether the
+// replica now has work.
+func (r *Replica) Step(m raftpb.Message) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.raw.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
+		return false, fmt.Errorf("replica: partition %d: step: %w", r.cfg.Partition, err)
+	}
+	return r.raw.HasReady(), nil
+}
+
+// Status returns raft's view of the replica.
+func (r *Replica) Status() raft.Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raw.Status()
+}
+
+// Leader returns the leader this replica knows of (0: none).
+func (r *Replica) Leader() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raw.BasicStatus().Lead
+}
+
+// Applied returns the index of the last applied entry.
+func (r *Replica) Applied() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.applied
+}
+
+// Campaign makes the replica start an election now.
+func (r *Replica) Campaign() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raw.Campaign()
+}
+
+// TransferLeader asks the leader to hand leadership to replica to.
+func (r *Replica) TransferLeader(to uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raw.TransferLeader(to)
+}
+
+// ReportUnreachable tells raft that a message to id could not be sent.
+func (r *Replica) ReportUnreachable(id uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raw.ReportUnreachable(id)
+}

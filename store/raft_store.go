@@ -1,0 +1,397 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/transport"
+)
+
+// Config configures a raft Store.
+type Config struct {
+	// NodeID is this node's id, the raft id of every replica it hosts.
+	NodeID uint64
+	// Engine is the node's storage.
+	Engine *engine.Engine
+	// TickInterval is the period of raft's logical clock.
+	TickInterval time.Duration
+	// Workers is the number of goroutines processing replicas.
+	Workers int
+	// BatchReplicas bounds the replicas processed in one round (one fsync).
+	BatchReplicas int
+	// Replica is the template of every replica's configuration (timeouts,
+	// cache); Partition, ID, Engine and Logger are filled in.
+	Replica replica.Config
+	// Logger receives the store's logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a store ticking every 100ms (elections after 1s).
+func DefaultConfig() Config {
+	return Config{
+		TickInterval:  100 * time.Millisecond,
+		Workers:       2,
+		BatchReplicas: 64,
+		Replica:       replica.DefaultConfig(),
+		Logger:        slog.New(slog.DiscardHandler),
+	}
+}
+
+// Validate rejects missing dependencies and impossible settings.
+func (c Config) Validate() error {
+	switch {
+	case c.NodeID == 0:
+		return errors.New("store: NodeID must be non-zero")
+	case c.Engine == nil:
+		return errors.New("store: Engine is required")
+	case c.TickInterval <= 0 || c.Workers < 1 || c.BatchReplicas < 1:
+		return errors.New("store: TickInterval, Workers and BatchReplicas must be positive")
+	case c.Logger == nil:
+		return errors.New("store: Logger is required")
+	}
+	return nil
+}
+
+// ErrNoReplica is returned for a partition this node does not host.
+var ErrNoReplica = errors.New("store: no replica of the partition on this node")
+
+// Store hosts a node's replicas and drives them: a tick loop, and workers
+// that process replicas with work in batches, persisting all their log
+// appends with one fsync.
+type Store struct {
+	cfg   Config
+	sched *scheduler
+	tr    transport.Transport
+
+	mu       sync.RWMutex
+	replicas map[uint64]*replica.Replica
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewStore opens every replica found in the engine. Start runs it.
+func NewStore(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{})}
+	ids, err := s.storedPartitions()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, err := s.openReplica(id); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Start runs the store, sending messages over tr.
+func (s *Store) Start(tr transport.Transport) {
+	s.tr = tr
+	s.wg.Add(1 + s.cfg.Workers)
+	go s.tickLoop()
+	for range s.cfg.Workers {
+		go s.worker()
+	}
+}
+
+// Stop stops the tick loop and the workers and waits for them. Pending
+// proposals are abandoned (their callers' contexts end them).
+func (s *Store) Stop() {
+	close(s.stop)
+	s.sched.close()
+	s.wg.Wait()
+}
+
+// storedPartitions lists the partitions with raft state in the engine.
+func (s *Store) storedPartitions() ([]uint64, error) {
+	var ids []uint64
+	it, err := s.cfg.Engine.NewIter([]byte{'r'}, []byte{'s'})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; {
+		k := it.Key()
+		if len(k) < 9 {
+			ok = it.Next()
+			continue
+		}
+		id := binary.BigEndian.Uint64(k[1:9])
+		if _, err := engine.Get(s.cfg.Engine.Reader(), engine.LocalKey(id, "hs")); err == nil {
+			ids = append(ids, id)
+		}
+		ok = it.SeekGE(engine.LocalKey(id+1, ""))
+	}
+	return ids, it.Error()
+}
+
+func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
+	rc := s.cfg.Replica
+	rc.Partition, rc.ID, rc.Engine, rc.Logger = partition, s.cfg.NodeID, s.cfg.Engine, s.cfg.Logger
+	r, err := replica.Open(rc)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.replicas[partition] = r
+	s.mu.Unlock()
+	return r, nil
+}
+
+// Bootstrap creates this node's replica of a new partition whose voters
+// are voters (this node among them). Every voter bootstraps the same way.
+func (s *Store) Bootstrap(partition uint64, voters []uint64) error {
+	if s.Replica(partition) != nil {
+		return fmt.Errorf("store: partition %d already exists here", partition)
+	}
+	b := s.cfg.Engine.NewIndexedBatch()
+	if err := replica.Bootstrap(b, partition, voters); err != nil {
+		b.Close()
+		return err
+	}
+	if err := s.cfg.Engine.Commit(b); err != nil {
+		return err
+	}
+	_, err := s.openReplica(partition)
+	return err
+}
+
+// AddEmptyReplica creates an uninitialised replica of partition that waits
+// for its leader to send it state (a learner being added).
+func (s *Store) AddEmptyReplica(partition uint64) error {
+	if s.Replica(partition) != nil {
+		return nil
+	}
+	_, err := s.openReplica(partition)
+	return err
+}
+
+// Replica returns the replica of partition, or nil.
+func (s *Store) Replica(partition uint64) *replica.Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.replicas[partition]
+}
+
+// Replicas returns every hosted replica.
+func (s *Store) Replicas() []*replica.Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*replica.Replica, 0, len(s.replicas))
+	for _, r := range s.replicas {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Propose replicates cmd in partition and returns its apply result. It
+// fails with *replica.NotLeaderError when this node does not lead the
+// partition, and with replica.ErrAmbiguous or ctx's error when the outcome
+// is unknown (retry with the same command id).
+func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	r := s.Replica(partition)
+	if r == nil {
+		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	ch, err := r.Propose(cmd)
+	if err != nil {
+		return nil, err
+	}
+	s.sched.enqueue(partition)
+	select {
+	case o := <-ch:
+		return o.Result, o.Err
+	case <-ctx.Done():
+		r.Abandon(cmd, ch)
+		return nil, fmt.Errorf("store: partition %d: %w", partition, ctx.Err())
+	}
+}
+
+// ReadIndex returns once this node's replica of partition has applied
+// every write committed before the call: a read of local state after it is
+// linearizable. Only the leader serves it.
+func (s *Store) ReadIndex(ctx context.Context, partition uint64) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	ch, err := r.ReadIndex()
+	if err != nil {
+		return err
+	}
+	s.sched.enqueue(partition)
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		r.AbandonRead(ch)
+		return fmt.Errorf("store: partition %d: read index: %w", partition, ctx.Err())
+	}
+}
+
+// ProposeConfChange proposes a membership change of partition.
+func (s *Store) ProposeConfChange(partition uint64, cc raftpb.ConfChangeV2) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	if err := r.ProposeConfChange(cc); err != nil {
+		return err
+	}
+	s.sched.enqueue(partition)
+	return nil
+}
+
+// TransferLeader asks partition's leader (this node) to hand over to node.
+func (s *Store) TransferLeader(partition, to uint64) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	r.TransferLeader(to)
+	s.sched.enqueue(partition)
+	return nil
+}
+
+// Campaign makes this node's replica of partition start an election.
+func (s *Store) Campaign(partition uint64) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	if err := r.Campaign(); err != nil {
+		return err
+	}
+	s.sched.enqueue(partition)
+	return nil
+}
+
+// HandleRaft implements transport.Handler.
+func (s *Store) HandleRaft(msgs []transport.Message) {
+	for _, m := range msgs {
+		r := s.Replica(m.Partition)
+		if r == nil {
+			continue // not hosted (yet); the sender retries
+		}
+		more, err := r.Step(m.Raft)
+		if err != nil {
+			s.cfg.Logger.Debug("dropping raft message", "partition", m.Partition, "err", err)
+			continue
+		}
+		if more {
+			s.sched.enqueue(m.Partition)
+		}
+	}
+}
+
+func (s *Store) tickLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for _, r := range s.Replicas() {
+				if r.Tick() {
+					s.sched.enqueue(r.Partition())
+				}
+			}
+		}
+	}
+}
+
+// worker processes batches of replicas until the store stops.
+func (s *Store) worker() {
+	defer s.wg.Done()
+	for {
+		ids := s.sched.next(s.cfg.BatchReplicas)
+		if ids == nil {
+			return
+		}
+		out, again, err := s.process(ids)
+		if err != nil {
+			s.cfg.Logger.Error("processing replicas failed", "err", err)
+		}
+		// Sent with no replica locked: a transport may deliver synchronously.
+		for to, msgs := range out {
+			s.tr.Send(to, msgs)
+		}
+		for _, p := range again {
+			s.sched.enqueue(p)
+		}
+	}
+}
+
+type round struct {
+	r  *replica.Replica
+	rd replica.Ready
+	ok bool
+}
+
+// process runs one round over the replicas ids: collect their Ready into
+// one batch, make it durable with one fsync, then apply and advance. It
+// returns the messages to send, by destination, and the replicas with more
+// work. A replica another worker is processing is skipped: that worker's
+// round covers its work.
+func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, error) {
+	rounds := make([]round, 0, len(ids))
+	for _, id := range ids {
+		if r := s.Replica(id); r != nil && r.TryLock() {
+			rounds = append(rounds, round{r: r})
+		}
+	}
+	defer func() {
+		for _, rd := range rounds {
+			rd.r.Unlock()
+		}
+	}()
+	b := s.cfg.Engine.NewIndexedBatch()
+	var firstErr error
+	for i := range rounds {
+		rd, ok, err := rounds[i].r.Collect(b)
+		if err != nil {
+			firstErr = errors.Join(firstErr, err)
+			continue
+		}
+		rounds[i].rd, rounds[i].ok = rd, ok
+	}
+	if err := s.cfg.Engine.Commit(b); err != nil {
+		return nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave
+	}
+	out := make(map[uint64][]transport.Message)
+	var again []uint64
+	for _, rd := range rounds {
+		if !rd.ok {
+			continue
+		}
+		p := rd.r.Partition()
+		more, err := rd.r.Finish(rd.rd, func(msgs []raftpb.Message) {
+			for _, m := range msgs {
+				out[m.To] = append(out[m.To], transport.Message{Partition: p, Raft: m})
+			}
+		})
+		if err != nil {
+			firstErr = errors.Join(firstErr, err)
+		}
+		if more {
+			again = append(again, p)
+		}
+	}
+	return out, again, firstErr
+}

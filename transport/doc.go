@@ -1,0 +1,11 @@
+// Package transport carries raft messages between nodes.
+//
+// A Transport sends batches of messages, each tagged with its partition,
+// to a node by id, best effort: raft tolerates loss, duplication and
+// reordering, so Send never blocks on a slow peer and drops what it cannot
+// deliver. The receiving side hands each batch to a Handler (the store).
+//
+// Inmem is a complete in-process network for tests and `partita dev`
+// clusters, with fault injection: drop, delay, duplicate and reorder
+// messages, and partition any set of nodes from the rest.
+package transport

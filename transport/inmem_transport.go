@@ -1,0 +1,155 @@
+package transport
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Faults are the misbehaviours an Inmem network injects into every message.
+type Faults struct {
+	// DropRate is the probability in [0, 1] that a message is lost.
+	DropRate float64
+	// DuplicateRate is the probability that a message is delivered twice.
+	DuplicateRate float64
+	// MaxDelay delays each delivery by a random duration up to MaxDelay;
+	// delayed messages may overtake each other (reordering).
+	MaxDelay time.Duration
+}
+
+// Inmem is an in-process network of nodes. It is safe for concurrent use.
+type Inmem struct {
+	mu       sync.Mutex
+	handlers map[uint64]Handler
+	cut      map[[2]uint64]bool // directed links that drop everything
+	faults   Faults
+	rng      *rand.Rand
+	wg       sync.WaitGroup // delayed deliveries in flight
+}
+
+// NewInmem returns an empty network; seed drives the fault injection.
+func NewInmem(seed uint64) *Inmem {
+	return &Inmem{
+		handlers: make(map[uint64]Handler),
+		cut:      make(map[[2]uint64]bool),
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+}
+
+// Connect attaches node id's handler and returns the node's Transport.
+// Connecting an id again replaces its handler (a restarted node).
+func (n *Inmem) Connect(id uint64, h Handler) Transport {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.handlers[id] = h
+	return &inmemEndpoint{net: n, from: id}
+}
+
+// Disconnect detaches node id: messages to it are dropped (a crashed node).
+func (n *Inmem) Disconnect(id uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.handlers, id)
+}
+
+// SetFaults changes the faults injected from now on.
+func (n *Inmem) SetFaults(f Faults) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.faults = f
+}
+
+// Partition cuts every link between a node of group and a node outside
+// it, both ways.
+func (n *Inmem) Partition(group ...uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	in := make(map[uint64]bool, len(group))
+	for _, id := range group {
+		in[id] = true
+	}
+	for a := range n.handlers {
+		for b := range n.handlers {
+			if in[a] != in[b] {
+				n.cut[[2]uint64{a, b}] = true
+			}
+		}
+	}
+}
+
+// Cut drops every message from a to b (one direction).
+func (n *Inmem) Cut(a, b uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cut[[2]uint64{a, b}] = true
+}
+
+// Heal restores every link.
+func (n *Inmem) Heal() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cut = make(map[[2]uint64]bool)
+}
+
+// Wait blocks until every delayed delivery has happened.
+func (n *Inmem) Wait() { n.wg.Wait() }
+
+// deliveries decides, under the lock, what becomes of one batch: its
+// handler, and the delay of each copy to deliver (none if dropped).
+func (n *Inmem) deliveries(from, to uint64) (Handler, []time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	h, ok := n.handlers[to]
+	if !ok || n.cut[[2]uint64{from, to}] {
+		return nil, nil
+	}
+	f := n.faults
+	if f.DropRate > 0 && n.rng.Float64() < f.DropRate {
+		return nil, nil
+	}
+	copies := 1
+	if f.DuplicateRate > 0 && n.rng.Float64() < f.DuplicateRate {
+		copies = 2
+	}
+	delays := make([]time.Duration, copies)
+	for i := range delays {
+		if f.MaxDelay > 0 {
+			delays[i] = time.Duration(n.rng.Int64N(int64(f.MaxDelay)))
+		}
+	}
+	return h, delays
+}
+
+type inmemEndpoint struct {
+	net  *Inmem
+	from uint64
+}
+
+// Send implements Transport. Each message is subject to the faults
+// separately.
+func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
+	var now []Message
+	for _, m := range msgs {
+		h, delays := e.net.deliveries(e.from, to)
+		for _, d := range delays {
+			if d == 0 {
+				now = append(now, m)
+				continue
+			}
+			e.net.wg.Add(1)
+			time.AfterFunc(d, func() {
+				defer e.net.wg.Done()
+				h.HandleRaft([]Message{m})
+			})
+		}
+	}
+	if len(now) == 0 {
+		return
+	}
+	e.net.mu.Lock()
+	h, ok := e.net.handlers[to]
+	e.net.mu.Unlock()
+	if ok {
+		h.HandleRaft(now)
+	}
+}
