@@ -52,19 +52,30 @@ func decodeError(err error) error {
 
 // typeErrorMessage words a JSON type mismatch the way DynamoDB does.
 func typeErrorMessage(te *json.UnmarshalTypeError) string {
-	switch te.Value {
-	case "object":
+	target := javaType(te)
+	switch {
+	case te.Value == "object":
 		return "Start of structure or map found where not expected."
-	case "array":
+	case te.Value == "array":
 		return "Start of list found where not expected"
-	case "number":
-		return fmt.Sprintf("NUMBER_VALUE cannot be converted to %s", javaType(te))
-	case "string":
-		return fmt.Sprintf("STRING_VALUE cannot be converted to %s", javaType(te))
-	case "bool":
-		return fmt.Sprintf("BOOLEAN_VALUE cannot be converted to %s", javaType(te))
+	case target == "List":
+		return "Expected list or null"
+	case target == "Map":
+		return "Expected map or null"
+	case target == "Structure":
+		return "Expected null"
 	}
-	return fmt.Sprintf("Unexpected %s value for %s", te.Value, te.Field)
+	return fmt.Sprintf("%s_VALUE cannot be converted to %s", strings.ToUpper(jsonKind(te.Value)), target)
+}
+
+// jsonKind names the JSON kind of a mismatched value ("number 1.5" is a
+// NUMBER).
+func jsonKind(value string) string {
+	kind, _, _ := strings.Cut(value, " ")
+	if kind == "bool" {
+		return "boolean"
+	}
+	return kind
 }
 
 // javaType names the Go target type of a mismatch as DynamoDB names its own.

@@ -31,22 +31,20 @@ type errKind struct {
 
 // The error kinds Partita sends.
 var (
-	kindValidation        = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
-	kindSerialization     = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
-	kindUnknownOperation  = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
-	kindAccessDenied      = errKind{nsService + "AccessDeniedException", http.StatusBadRequest, "Message"}
-	kindRequestTooLarge   = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
-	kindResourceNotFound  = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
-	kindResourceInUse     = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
-	kindConditionFailed   = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
-	kindLimitExceeded     = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
-	kindInternal          = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
-	kindMethodNotAllowed  = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
-	msgConditionFailed    = "The conditional request failed"
-	msgResourceNotFound   = "Requested resource not found"
-	msgInternal           = "Internal server error"
-	msgItemTooLarge       = "Item size has exceeded the maximum allowed size"
-	msgUpdateItemTooLarge = "Item size to update has exceeded the maximum allowed size"
+	kindValidation       = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
+	kindSerialization    = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
+	kindUnknownOperation = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
+	kindRequestTooLarge  = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
+	kindResourceNotFound = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
+	kindResourceInUse    = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
+	kindConditionFailed  = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
+	kindLimitExceeded    = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
+	kindInternal         = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
+	kindMethodNotAllowed = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
+	msgConditionFailed   = "The conditional request failed"
+	msgResourceNotFound  = "Requested resource not found"
+	msgInternal          = "Internal server error"
+	msgItemTooLarge      = "Item size has exceeded the maximum allowed size"
 )
 
 // apiError is an error as the wire shows it. Handlers return it (or domain

@@ -22,14 +22,14 @@ func (c *testClock) Now() time.Time { return time.Unix(0, c.nanos.Load()) }
 
 // fixture is a Server over a memBackend with a fixed clock and ids.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	backend *memBackend
 	srv     *dynamo.Server
 	clock   *testClock
 	logs    *bytes.Buffer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, backend: newMemBackend(), clock: &testClock{}, logs: &bytes.Buffer{}}
 	f.clock.nanos.Store(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).UnixNano())

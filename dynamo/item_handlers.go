@@ -24,16 +24,7 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
-	var v violations
-	v.tableName(req.TableName, "tableName")
-	v.notNull(req.Item != nil, "item")
-	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
-	v.expected(req.Expected)
-	req.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := req.checkReturnValues("NONE", "ALL_OLD"); err != nil {
+	if err := checkWriteShape(req.TableName, "item", req.Item != nil, req.ConditionalOperator, req.Expected, &req.writeOptions); err != nil {
 		return nil, err
 	}
 	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,
@@ -69,6 +60,23 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 		resp.Attributes = nonEmpty(im.old)
 	}
 	return resp, nil
+}
+
+// checkWriteShape validates the parameters PutItem and DeleteItem share:
+// the table name, the item or key (named target), the legacy condition's
+// enums and the response options, of which ReturnValues may only be NONE
+// or ALL_OLD.
+func checkWriteShape(table *string, target string, hasTarget bool, condOp *string, expected map[string]expectedAttr, o *writeOptions) error {
+	var v violations
+	v.tableName(table, "tableName")
+	v.notNull(hasTarget, target)
+	v.enum(condOp, "conditionalOperator", conditionalOpEnum...)
+	v.expected(expected)
+	o.check(&v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return o.checkReturnValues("NONE", "ALL_OLD")
 }
 
 // conditionExprs checks the condition parameters of a write and parses the
@@ -120,16 +128,7 @@ func (s *Server) handleDeleteItem(ctx context.Context, r *request) (any, error) 
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
-	var v violations
-	v.tableName(req.TableName, "tableName")
-	v.notNull(req.Key != nil, "key")
-	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
-	v.expected(req.Expected)
-	req.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := req.checkReturnValues("NONE", "ALL_OLD"); err != nil {
+	if err := checkWriteShape(req.TableName, "key", req.Key != nil, req.ConditionalOperator, req.Expected, &req.writeOptions); err != nil {
 		return nil, err
 	}
 	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,

@@ -99,7 +99,7 @@ func TestTranslateAttributeUpdates(t *testing.T) {
 		"e": {Action: ptr("ADD"), Value: ptr(item.Value{Type: item.TypeL, L: []item.Value{n("1")}})},
 	}
 	tr := newTranslation()
-	got, err := translateAttributeUpdates(ups, keySchema{{name: "pk", typ: item.TypeS, hash: true}}, tr)
+	got, err := translateAttributeUpdates(ups, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestTranslateAttributeUpdates(t *testing.T) {
 		{attributeUpdate{Action: ptr("ADD"), Value: ptr(item.S("x"))}, "One or more parameter values were invalid: ADD action is not supported for the type S"},
 	}
 	for _, c := range bad {
-		_, err := translateAttributeUpdates(map[string]attributeUpdate{"a": c.u}, nil, newTranslation())
+		_, err := translateAttributeUpdates(map[string]attributeUpdate{"a": c.u}, newTranslation())
 		var ae *apiError
 		if !errors.As(err, &ae) || ae.Message != c.want {
 			t.Fatalf("%+v: got %v, want %q", c.u, err, c.want)

@@ -42,9 +42,9 @@ func (c *updateClauses) text() string {
 }
 
 // translateAttributeUpdates turns AttributeUpdates into an update
-// expression. keys are the table's key attributes, which legacy updates
-// may not touch.
-func translateAttributeUpdates(ups map[string]attributeUpdate, keys keySchema, tr *translation) (string, error) {
+// expression. (The caller rejects updates of key attributes once it knows
+// the table.)
+func translateAttributeUpdates(ups map[string]attributeUpdate, tr *translation) (string, error) {
 	var c updateClauses
 	for _, attr := range sortedKeys(ups) {
 		if err := checkAttributeUpdate(attr, ups[attr]); err != nil {
@@ -52,9 +52,6 @@ func translateAttributeUpdates(ups map[string]attributeUpdate, keys keySchema, t
 		}
 	}
 	for _, attr := range sortedKeys(ups) {
-		if keys.has(attr) {
-			return "", validationf("%sCannot update attribute %s. This attribute is part of the key", msgInvalidParams, attr)
-		}
 		c.addAction(attr, ups[attr], tr)
 	}
 	return c.text(), nil

@@ -23,9 +23,6 @@ import (
 // pointed at it.
 func startNode(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a node")
-	}
 	cfg := node.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.APIAddr = "127.0.0.1:0"
@@ -90,7 +87,7 @@ func sdkTable(t *testing.T, c *dynamodb.Client, name string, withSort bool) {
 	}
 }
 
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func s(v string) types.AttributeValue   { return &types.AttributeValueMemberS{Value: v} }
 func num(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 
 func TestSDKTableLifecycle(t *testing.T) {
@@ -194,8 +191,8 @@ func TestSDKItems(t *testing.T) {
 	sdkTable(t, c, "items", true)
 	key := map[string]types.AttributeValue{"pk": s("a"), "sk": num("1")}
 	_, err := c.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String("items"),
-		Item:      map[string]types.AttributeValue{"pk": s("a"), "sk": num("1"), "v": s("one"), "tags": &types.AttributeValueMemberSS{Value: []string{"x", "y"}}},
+		TableName:           aws.String("items"),
+		Item:                map[string]types.AttributeValue{"pk": s("a"), "sk": num("1"), "v": s("one"), "tags": &types.AttributeValueMemberSS{Value: []string{"x", "y"}}},
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if err != nil {
@@ -217,12 +214,12 @@ func TestSDKItems(t *testing.T) {
 	}
 	up, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String("items"), Key: key,
-		UpdateExpression:          aws.String("SET #v = :v ADD n :one DELETE tags :x"),
-		ConditionExpression:       aws.String("contains(tags, :e)"),
-		ExpressionAttributeNames:  map[string]string{"#v": "v"},
+		UpdateExpression:         aws.String("SET #v = :v ADD n :one DELETE tags :x"),
+		ConditionExpression:      aws.String("contains(tags, :e)"),
+		ExpressionAttributeNames: map[string]string{"#v": "v"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": s("uno"), ":one": num("1"), ":e": s("x"),
 			":x": &types.AttributeValueMemberSS{Value: []string{"x"}}},
-		ReturnValues:              types.ReturnValueUpdatedNew,
+		ReturnValues: types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
 		t.Fatalf("UpdateItem: %v", err)

@@ -152,3 +152,19 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("short account id validated")
 	}
 }
+
+func TestSerializationMessages(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct{ op, body, msg string }{
+		{"CreateTable", `{"TableName":"abc","KeySchema":"x"}`, "Expected list or null"},
+		{"CreateTable", `{"TableName":"abc","KeySchema":[1]}`, "Expected null"},
+		{"CreateTable", `{"TableName":"abc","Tags":{}}`, "Start of structure or map found where not expected."},
+		{"GetItem", `{"TableName":"abc","ExpressionAttributeNames":"x"}`, "Expected map or null"},
+		{"ListTables", `{"Limit":"5"}`, "STRING_VALUE cannot be converted to Long"},
+		{"GetItem", `{"TableName":"abc","ConsistentRead":"yes"}`, "STRING_VALUE cannot be converted to Boolean"},
+		{"DescribeTable", `{"TableName":true}`, "BOOLEAN_VALUE cannot be converted to String"},
+	}
+	for _, c := range cases {
+		f.fails(c.op, c.body, "SerializationException", c.msg)
+	}
+}

@@ -44,14 +44,22 @@ func TestCreateDescribeDeleteTable(t *testing.T) {
 	f.fails("DeleteTable", `{"TableName":"Music"}`, "ResourceNotFoundException", "Requested resource not found: Table: Music not found")
 }
 
-// TestDescribeTableGolden pins the whole TableDescription shape.
-func TestDescribeTableGolden(t *testing.T) {
+// TestGoldenResponses pins whole response shapes.
+func TestGoldenResponses(t *testing.T) {
 	f := newFixture(t)
 	f.ok("CreateTable", createBody)
 	r := f.do("DescribeTable", `{"TableName":"Music"}`)
 	checkGolden(t, "describe_table.json", r.raw)
 	e := f.do("CreateTable", `{"TableName":"ab"}`)
 	checkGolden(t, "error_short_name.json", e.raw)
+	put := `{"TableName":"Music","Item":{"Artist":{"S":"No One You Know"},"Song":{"S":"Call Me Today"},"Year":{"N":"2015"},
+		"Genres":{"SS":["pop","rock"]},"Info":{"M":{"Bin":{"B":"AAEC"},"Live":{"BOOL":false},"Tracks":{"L":[{"N":"1.50"},{"NULL":true}]}}}},
+		"ReturnConsumedCapacity":"INDEXES"}`
+	r = f.do("PutItem", put)
+	checkGolden(t, "put_item_capacity.json", r.raw)
+	e = f.do("PutItem", strings.Replace(put, `"ReturnConsumedCapacity":"INDEXES"`,
+		`"ConditionExpression":"attribute_not_exists(Artist)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"`, 1))
+	checkGolden(t, "error_condition_failed_item.json", e.raw)
 }
 
 // checkGolden compares raw JSON with testdata/name (indented); set

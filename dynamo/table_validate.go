@@ -20,7 +20,6 @@ const maxThroughput = 1_000_000_000_000
 const (
 	billingProvisioned   = "PROVISIONED"
 	billingPayPerRequest = "PAY_PER_REQUEST"
-	statusActive         = "ACTIVE"
 	statusCreating       = "CREATING"
 	msgInvalidParams     = "One or more parameter values were invalid: "
 	msgNoThroughputOnPPR = msgInvalidParams + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"

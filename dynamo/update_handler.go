@@ -35,16 +35,15 @@ func (s *Server) handleUpdateItem(ctx context.Context, r *request) (any, error) 
 		req.ExpressionAttributeNames, req.ExpressionAttributeValues); err != nil {
 		return nil, err
 	}
+	es, err := req.exprs()
+	if err != nil {
+		return nil, err
+	}
 	t, err := s.activeTable(ctx, *req.TableName)
 	if err != nil {
 		return nil, err
 	}
-	ks := schemaOf(t)
-	es, err := req.exprs(ks)
-	if err != nil {
-		return nil, err
-	}
-	if err := ks.checkKey(req.Key); err != nil {
+	if err := req.checkKeys(schemaOf(t), es); err != nil {
 		return nil, err
 	}
 	im, err := s.proposeUpdate(ctx, t, &req, es)
@@ -73,14 +72,13 @@ func (req *updateItemRequest) checkShape() error {
 }
 
 // exprs parses the update and condition, translating the legacy
-// parameters when they are given instead. The update may not touch the
-// key attributes of ks.
-func (req *updateItemRequest) exprs(ks keySchema) (*exprSet, error) {
+// parameters when they are given instead.
+func (req *updateItemRequest) exprs() (*exprSet, error) {
 	es := newExprSet(req.ExpressionAttributeNames, req.ExpressionAttributeValues)
 	es.updateText, es.condText = req.UpdateExpression, req.ConditionExpression
 	if len(req.AttributeUpdates) > 0 {
 		tr := es.legacy()
-		text, err := translateAttributeUpdates(req.AttributeUpdates, ks, tr)
+		text, err := translateAttributeUpdates(req.AttributeUpdates, tr)
 		if err != nil {
 			return nil, err
 		}
@@ -92,12 +90,24 @@ func (req *updateItemRequest) exprs(ks keySchema) (*exprSet, error) {
 	if err := es.parse(nil); err != nil {
 		return nil, err
 	}
-	if es.update != nil {
-		if err := es.update.CheckKeys(ks.names()...); err != nil {
-			return nil, err
+	return es, nil
+}
+
+// checkKeys validates the Key parameter against ks and rejects an update
+// that touches a key attribute.
+func (req *updateItemRequest) checkKeys(ks keySchema, es *exprSet) error {
+	if err := ks.checkKey(req.Key); err != nil {
+		return err
+	}
+	for _, attr := range sortedKeys(req.AttributeUpdates) {
+		if ks.has(attr) {
+			return validationf("%sCannot update attribute %s. This attribute is part of the key", msgInvalidParams, attr)
 		}
 	}
-	return es, nil
+	if es.update != nil {
+		return es.update.CheckKeys(ks.names()...)
+	}
+	return nil
 }
 
 // proposeUpdate builds and proposes the UpdateItem command.

@@ -85,11 +85,11 @@ type tableDescription struct {
 
 // consumedCapacity is ConsumedCapacity.
 type consumedCapacity struct {
-	TableName          string            `json:"TableName"`
-	CapacityUnits      float64           `json:"CapacityUnits"`
-	ReadCapacityUnits  *float64          `json:"ReadCapacityUnits,omitempty"`
-	WriteCapacityUnits *float64          `json:"WriteCapacityUnits,omitempty"`
-	Table              *capacityElement  `json:"Table,omitempty"`
+	TableName          string           `json:"TableName"`
+	CapacityUnits      float64          `json:"CapacityUnits"`
+	ReadCapacityUnits  *float64         `json:"ReadCapacityUnits,omitempty"`
+	WriteCapacityUnits *float64         `json:"WriteCapacityUnits,omitempty"`
+	Table              *capacityElement `json:"Table,omitempty"`
 }
 
 // capacityElement is the Capacity shape (the Table part of INDEXES).

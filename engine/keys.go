@@ -80,6 +80,12 @@ func MetaSpan(kind string) (start, end []byte) {
 	return start, end
 }
 
+// ReplicatedLocal starts the suffix of every local key that is part of a
+// partition's replicated state (statistics, applied command ids): they are
+// written by apply, identical on every replica, and travel in snapshots.
+// Other local keys (raft log, hard state) belong to one replica.
+const ReplicatedLocal = "x"
+
 // LocalKey returns the key of a replica-local record of partitionID
 // (applied index, stats, raft state): r | partitionID | suffix.
 func LocalKey(partitionID uint64, suffix string) []byte {

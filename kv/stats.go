@@ -18,7 +18,7 @@ type Stats struct {
 	Bytes int64
 }
 
-func statsKey(partition uint64) []byte { return engine.LocalKey(partition, "stats") }
+func statsKey(partition uint64) []byte { return engine.LocalKey(partition, engine.ReplicatedLocal+"s") }
 
 // ReadStats returns the statistics of partition as of r.
 func ReadStats(r pebble.Reader, partition uint64) (Stats, error) {

@@ -128,7 +128,7 @@ func (r *Replica) applyCommand(b *pebble.Batch, data []byte) (string, *partitapb
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
 	}
-	idKey := engine.LocalKey(r.cfg.Partition, "id"+string(cmd.GetId()))
+	idKey := engine.LocalKey(r.cfg.Partition, engine.ReplicatedLocal+"i"+string(cmd.GetId()))
 	if prev, err := engine.Get(b, idKey); err == nil {
 		res := &partitapb.Result{}
 		if err := proto.Unmarshal(prev, res); err != nil {

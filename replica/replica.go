@@ -208,3 +208,10 @@ func (r *Replica) ReportUnreachable(id uint64) {
 	defer r.mu.Unlock()
 	r.raw.ReportUnreachable(id)
 }
+
+// Close fails every waiting proposal and read with ErrRemoved; the caller
+// holds the lock and drops the replica.
+func (r *Replica) Close() {
+	r.removed = true
+	r.failAll(ErrRemoved)
+}

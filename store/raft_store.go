@@ -146,10 +146,39 @@ func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A group whose only voter is this node elects it at once, instead of
+	// after an election timeout.
+	if cs := r.ConfState(); len(cs.Voters) == 1 && cs.Voters[0] == s.cfg.NodeID {
+		if err := r.Campaign(); err != nil {
+			return nil, fmt.Errorf("store: partition %d: campaign: %w", partition, err)
+		}
+	}
 	s.mu.Lock()
 	s.replicas[partition] = r
 	s.mu.Unlock()
+	s.sched.enqueue(partition)
 	return r, nil
+}
+
+// Destroy removes this node's replica of partition and its raft state. Its
+// data must have been removed through the log (DestroyRange) or moved.
+func (s *Store) Destroy(partition uint64) error {
+	s.mu.Lock()
+	r := s.replicas[partition]
+	delete(s.replicas, partition)
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.Lock()
+	defer r.Unlock()
+	r.Close()
+	b := s.cfg.Engine.NewIndexedBatch()
+	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, ""), nil); err != nil {
+		b.Close()
+		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
+	return s.cfg.Engine.Commit(b)
 }
 
 // Bootstrap creates this node's replica of a new partition whose voters
