@@ -86,6 +86,9 @@ func MetaSpan(kind string) (start, end []byte) {
 // Other local keys (raft log, hard state) belong to one replica.
 const ReplicatedLocal = "x"
 
+// MetaRange returns the span of every directory record.
+func MetaRange() (start, end []byte) { return []byte{prefixMeta}, []byte{prefixMeta + 1} }
+
 // LocalKey returns the key of a replica-local record of partitionID
 // (applied index, stats, raft state): r | partitionID | suffix.
 func LocalKey(partitionID uint64, suffix string) []byte {

@@ -126,3 +126,10 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 // Reader returns the engine's read side (point reads and iterators over the
 // latest committed state).
 func (e *Engine) Reader() pebble.Reader { return e.db }
+
+// NewSnapshot returns a consistent, point-in-time view of the engine. The
+// caller closes it.
+func (e *Engine) NewSnapshot() *pebble.Snapshot { return e.db.NewSnapshot() }
+
+// NewBatch returns a write-only batch.
+func (e *Engine) NewBatch() *pebble.Batch { return e.db.NewBatch() }

@@ -105,6 +105,9 @@ func applyCreateTable(b *pebble.Batch, now int64, op *partitapb.CreateTable) (*p
 	if t.Partitions, err = newPartitions(b, max(op.GetPartitionCount(), 1)); err != nil {
 		return nil, err
 	}
+	for _, p := range t.Partitions {
+		p.TableId = t.Id
+	}
 	t.CreationUnixNanos = now
 	if err := writeTable(b, t); err != nil {
 		return nil, err
@@ -183,4 +186,16 @@ func notFound(name string, err error) (*partitapb.Result, error) {
 		return nil, err
 	}
 	return reject(partitapb.Error_TABLE_NOT_FOUND, "Requested resource not found: Table: %s not found", name), nil
+}
+
+// Spans returns the engine spans partition p of a table owns.
+func Spans(p *partitapb.Partition) []*partitapb.Span {
+	start, end := engine.HashSpan(p.GetTableId(), p.GetHashStart(), p.GetHashEnd())
+	return []*partitapb.Span{{Start: start, End: end}}
+}
+
+// MetaSpans returns the engine spans of the meta partition: the directory.
+func MetaSpans() []*partitapb.Span {
+	start, end := engine.MetaRange()
+	return []*partitapb.Span{{Start: start, End: end}}
 }

@@ -15,8 +15,11 @@ import (
 
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/transport"
 )
 
 // Config configures a node.
@@ -69,6 +72,7 @@ func (c Config) Validate() error {
 type Node struct {
 	cfg    Config
 	eng    *engine.Engine
+	store  *store.Store
 	ln     net.Listener
 	http   *http.Server
 	served chan error
@@ -87,15 +91,55 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1)}
+	if err := n.startStore(ctx); err != nil {
+		return nil, errors.Join(err, eng.Close())
+	}
 	if err := n.serve(ctx); err != nil {
+		n.store.Stop()
 		return nil, errors.Join(err, eng.Close())
 	}
 	return n, nil
 }
 
+// nodeID is the id of the single node (the only voter of every group).
+const nodeID = 1
+
+// startStore starts the raft store and makes sure the meta partition and
+// every table partition the catalog lists have their replica here (a crash
+// may fall between a table's creation and its partitions').
+func (n *Node) startStore(ctx context.Context) error {
+	scfg := store.DefaultConfig()
+	scfg.NodeID, scfg.Engine, scfg.Logger = nodeID, n.eng, n.cfg.Logger
+	s, err := store.NewStore(scfg)
+	if err != nil {
+		return err
+	}
+	s.Start(transport.NewInmem(0).Connect(nodeID, s))
+	n.store = s
+	host := localHost{Store: s, nodeID: nodeID}
+	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: kv.MetaPartition}); err != nil {
+		s.Stop()
+		return err
+	}
+	tables, err := kv.ReadTables(n.eng.Reader())
+	if err != nil {
+		s.Stop()
+		return err
+	}
+	for _, t := range tables {
+		for _, p := range t.GetPartitions() {
+			if err := host.CreatePartition(ctx, p); err != nil {
+				s.Stop()
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (n *Node) serve(ctx context.Context) error {
 	rcfg := router.DefaultConfig()
-	rcfg.Engine, rcfg.Proposer, rcfg.Logger = n.eng, store.NewLocal(n.eng), n.cfg.Logger
+	rcfg.Engine, rcfg.Store, rcfg.Logger = n.eng, localHost{Store: n.store, nodeID: nodeID}, n.cfg.Logger
 	rcfg.PartitionsPerTable = n.cfg.PartitionsPerTable
 	rt, err := router.New(rcfg)
 	if err != nil {
@@ -131,6 +175,7 @@ func (n *Node) Close() error {
 	if serr := <-n.served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
+	n.store.Stop()
 	return errors.Join(err, n.eng.Close())
 }
 

@@ -906,6 +906,7 @@ type Partition struct {
 	HashStart     uint64 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
 	HashEnd       uint64 `protobuf:"varint,3,opt,name=hash_end,json=hashEnd,proto3" json:"hash_end,omitempty"`
 	Generation    uint64 `protobuf:"varint,4,opt,name=generation,proto3" json:"generation,omitempty"`
+	TableId       uint64 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -968,6 +969,121 @@ func (x *Partition) GetGeneration() uint64 {
 	return 0
 }
 
+func (x *Partition) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+// Span is a key range [start, end) of the engine.
+type Span struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         []byte                 `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           []byte                 `protobuf:"bytes,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Span) Reset() {
+	*x = Span{}
+	mi := &file_partita_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Span) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Span) ProtoMessage() {}
+
+func (x *Span) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Span.ProtoReflect.Descriptor instead.
+func (*Span) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Span) GetStart() []byte {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *Span) GetEnd() []byte {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+// Descriptor is a partition's replicated description of what it owns: the
+// key spans its raft group's state machine reads and writes. It is kept in
+// the partition's replicated local state and travels with its snapshots.
+type Descriptor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Spans         []*Span                `protobuf:"bytes,2,rep,name=spans,proto3" json:"spans,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Descriptor) Reset() {
+	*x = Descriptor{}
+	mi := &file_partita_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Descriptor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Descriptor) ProtoMessage() {}
+
+func (x *Descriptor) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
+func (*Descriptor) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Descriptor) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *Descriptor) GetSpans() []*Span {
+	if x != nil {
+		return x.Spans
+	}
+	return nil
+}
+
 // Table is the catalog record of one table, kept in the meta partition.
 type Table struct {
 	state                      protoimpl.MessageState `protogen:"open.v1"`
@@ -994,7 +1110,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +1122,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +1135,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1153,7 +1269,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +1281,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +1294,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -1206,7 +1322,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1334,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1347,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -1253,7 +1369,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1381,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1394,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -1306,7 +1422,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1434,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1447,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -1425,7 +1541,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eattribute_type\x18\x02 \x01(\tR\rattributeType\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"u\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x90\x01\n" +
 	"\tPartition\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
 	"\n" +
@@ -1433,7 +1549,15 @@ const file_partita_proto_rawDesc = "" +
 	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x04 \x01(\x04R\n" +
-	"generation\"\xa2\x06\n" +
+	"generation\x12\x19\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\".\n" +
+	"\x04Span\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\fR\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\fR\x03end\"R\n" +
+	"\n" +
+	"Descriptor\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12&\n" +
+	"\x05spans\x18\x02 \x03(\v2\x10.partita.v1.SpanR\x05spans\"\xa2\x06\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -1482,7 +1606,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -1497,41 +1621,44 @@ var file_partita_proto_goTypes = []any{
 	(*AttributeDefinition)(nil), // 10: partita.v1.AttributeDefinition
 	(*Tag)(nil),                 // 11: partita.v1.Tag
 	(*Partition)(nil),           // 12: partita.v1.Partition
-	(*Table)(nil),               // 13: partita.v1.Table
-	(*CreateTable)(nil),         // 14: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 15: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 16: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 17: partita.v1.SetTableStatus
-	nil,                         // 18: partita.v1.Expression.NamesEntry
+	(*Span)(nil),                // 13: partita.v1.Span
+	(*Descriptor)(nil),          // 14: partita.v1.Descriptor
+	(*Table)(nil),               // 15: partita.v1.Table
+	(*CreateTable)(nil),         // 16: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 17: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 18: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 19: partita.v1.SetTableStatus
+	nil,                         // 20: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	14, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	15, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	16, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	17, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	18, // 8: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	16, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	17, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	18, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	19, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	20, // 8: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	2,  // 9: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	2,  // 10: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	2,  // 11: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
 	2,  // 12: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
 	8,  // 13: partita.v1.Result.error:type_name -> partita.v1.Error
-	13, // 14: partita.v1.Result.table:type_name -> partita.v1.Table
+	15, // 14: partita.v1.Result.table:type_name -> partita.v1.Table
 	0,  // 15: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	9,  // 16: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 17: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 18: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 19: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	13, // 20: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	13, // 21: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	13, // 16: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	9,  // 17: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 18: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 19: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 20: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	15, // 21: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	15, // 22: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -1555,7 +1682,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

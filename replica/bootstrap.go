@@ -7,8 +7,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // The log of a bootstrapped group starts after this index and term, so
@@ -20,10 +22,10 @@ const (
 )
 
 // Bootstrap writes the initial raft state of a new group whose voters are
-// voters into b: every voter of a new partition is bootstrapped with the
-// same state, so they agree on membership without a log. It fails if the
-// replica already has raft state.
-func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64) error {
+// voters, owning spans, into b: every voter of a new partition is
+// bootstrapped with the same state, so they agree on membership without a
+// log. It fails if the replica already has raft state.
+func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
 	k := func(s string) []byte { return engine.LocalKey(partition, s) }
 	if _, err := engine.Get(b, k(suffixHardState)); err == nil {
 		return fmt.Errorf("replica: partition %d already has raft state", partition)
@@ -50,7 +52,42 @@ func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64) error {
 	if err := b.Set(k(suffixTruncated), tr[:], nil); err != nil {
 		return fmt.Errorf("replica: bootstrap: %w", err)
 	}
+	if err := writeDescriptor(b, &partitapb.Descriptor{Partition: partition, Spans: spans}); err != nil {
+		return err
+	}
 	return writeApplied(b, partition, initialIndex)
+}
+
+func descriptorKey(partition uint64) []byte {
+	return engine.LocalKey(partition, engine.ReplicatedLocal+"d")
+}
+
+func writeDescriptor(b *pebble.Batch, d *partitapb.Descriptor) error {
+	raw, err := proto.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("replica: encode descriptor: %w", err)
+	}
+	if err := b.Set(descriptorKey(d.GetPartition()), raw, nil); err != nil {
+		return fmt.Errorf("replica: write descriptor: %w", err)
+	}
+	return nil
+}
+
+// readDescriptor returns the descriptor of partition as of r (empty if
+// none was written).
+func readDescriptor(r pebble.Reader, partition uint64) (*partitapb.Descriptor, error) {
+	d := &partitapb.Descriptor{Partition: partition}
+	raw, err := engine.Get(r, descriptorKey(partition))
+	if errors.Is(err, engine.ErrNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: read descriptor: %w", err)
+	}
+	if err := proto.Unmarshal(raw, d); err != nil {
+		return nil, fmt.Errorf("replica: corrupt descriptor: %w", err)
+	}
+	return d, nil
 }
 
 func readApplied(r pebble.Reader, partition uint64) (uint64, error) {

@@ -17,6 +17,9 @@ import (
 // ErrAmbiguous if leadership is lost first). The caller then lets the store
 // process the replica.
 func (r *Replica) Propose(cmd *partitapb.Command) (<-chan Outcome, error) {
+	if len(cmd.GetId()) == 0 {
+		return nil, errors.New("replica: a command needs an id")
+	}
 	data, err := proto.Marshal(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("replica: encode command: %w", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
@@ -42,6 +43,10 @@ type raftStorage struct {
 	lastIdx   uint64
 	lastTerm  uint64
 	cache     entryCache
+
+	logBytes uint64                          // estimated bytes of the log
+	applied  uint64                          // the replica's applied index
+	snapshot func() (raftpb.Snapshot, error) // makes a snapshot at applied
 }
 
 var _ raft.Storage = (*raftStorage)(nil)
@@ -196,7 +201,30 @@ func (s *raftStorage) readEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error
 // of the applied index; its data travels separately (the store streams the
 // partition's key range), so the raft snapshot carries only metadata.
 func (s *raftStorage) Snapshot() (raftpb.Snapshot, error) {
-	return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
+	if s.snapshot == nil {
+		return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
+	}
+	return s.snapshot()
+}
+
+// restore makes the log start after an installed snapshot: every entry goes,
+// the truncated state becomes the snapshot's index and term, and the
+// membership the snapshot's.
+func (s *raftStorage) restore(b *pebble.Batch, meta raftpb.SnapshotMetadata) error {
+	if err := b.DeleteRange(s.logKey(0), s.logKey(math.MaxUint64), nil); err != nil {
+		return fmt.Errorf("replica: clear log for snapshot: %w", err)
+	}
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:], meta.Index)
+	binary.BigEndian.PutUint64(raw[8:], meta.Term)
+	if err := b.Set(s.key(suffixTruncated), raw[:], nil); err != nil {
+		return fmt.Errorf("replica: write truncated state: %w", err)
+	}
+	s.truncIdx, s.truncTerm = meta.Index, meta.Term
+	s.lastIdx, s.lastTerm = meta.Index, meta.Term
+	s.logBytes = 0
+	s.cache.reset()
+	return s.setConfState(b, meta.ConfState)
 }
 
 // append writes entries (and deletes any later ones they replace) into b.
@@ -209,6 +237,7 @@ func (s *raftStorage) append(b *pebble.Batch, ents []raftpb.Entry) error {
 		if err != nil {
 			return fmt.Errorf("replica: encode entry: %w", err)
 		}
+		s.logBytes += uint64(len(raw))
 		if err := b.Set(s.logKey(ents[i].Index), raw, nil); err != nil {
 			return fmt.Errorf("replica: append: %w", err)
 		}
@@ -268,6 +297,9 @@ func (s *raftStorage) truncate(b *pebble.Batch, index uint64) error {
 	binary.BigEndian.PutUint64(raw[8:], term)
 	if err := b.Set(s.key(suffixTruncated), raw[:], nil); err != nil {
 		return fmt.Errorf("replica: write truncated state: %w", err)
+	}
+	if n := s.lastIdx - s.truncIdx; n > 0 { // forget the trimmed share of the estimate
+		s.logBytes -= s.logBytes * (index - s.truncIdx) / n
 	}
 	s.truncIdx, s.truncTerm = index, term
 	s.cache.dropTo(index)

@@ -26,7 +26,9 @@ func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
 	}
 	rd := r.raw.Ready()
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		return Ready{}, false, fmt.Errorf("replica: partition %d: snapshots are not supported yet", r.cfg.Partition)
+		if err := r.installSnapshot(b, rd.Snapshot); err != nil {
+			return Ready{}, false, err
+		}
 	}
 	if err := r.st.append(b, rd.Entries); err != nil {
 		return Ready{}, false, err
@@ -36,16 +38,33 @@ func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
 			return Ready{}, false, err
 		}
 	}
+	if err := r.maybeTruncate(b); err != nil {
+		return Ready{}, false, err
+	}
 	return Ready{rd: rd}, true, nil
 }
 
-// Finish completes a round after Collect's batch is durable: it sends the
-// messages, applies the committed entries, answers proposals and reads, and
-// advances raft. It reports whether the replica has more work.
-func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message)) (bool, error) {
+// Finish completes a round after Collect's batch is durable: it hands the
+// messages to send (and, for each MsgSnap, the snapshot's data to stream
+// with it; the receiver of a source closes it), applies the committed
+// entries, answers proposals and reads, and advances raft. It reports
+// whether the replica has more work.
+func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(raftpb.Message, *SnapshotSource)) (bool, error) {
 	rd := rdy.rd
-	if len(rd.Messages) > 0 {
-		send(rd.Messages)
+	msgs := rd.Messages[:0:0]
+	for _, m := range rd.Messages {
+		if m.Type != raftpb.MsgSnap {
+			msgs = append(msgs, m)
+			continue
+		}
+		if src := r.takeOutgoing(m); src != nil {
+			sendSnap(m, src)
+		} else {
+			r.raw.ReportSnapshot(m.To, raft.SnapshotFailure)
+		}
+	}
+	if len(msgs) > 0 {
+		send(msgs)
 	}
 	if rd.SoftState != nil {
 		r.softState(*rd.SoftState)
@@ -111,7 +130,7 @@ func (r *Replica) apply(ents []raftpb.Entry) error {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("replica: partition %d: commit applied entries: %w", r.cfg.Partition, err)
 	}
-	r.applied = last
+	r.applied, r.st.applied = last, last
 	for _, a := range answers {
 		r.deliver(a.id, a.o)
 	}

@@ -28,6 +28,14 @@ type Config struct {
 	CacheBytes int
 	// MaxSizePerMsg bounds the entries in one append message.
 	MaxSizePerMsg uint64
+	// MaxLogEntries and MaxLogBytes bound a replica's raft log: entries
+	// applied and acknowledged by every live follower are trimmed at once;
+	// beyond these bounds, entries a slow follower still needs are trimmed
+	// too, and that follower gets a snapshot.
+	MaxLogEntries uint64
+	MaxLogBytes   uint64
+	// TruncateStep is the least number of entries one trim removes.
+	TruncateStep uint64
 	// Logger receives the replica's logs.
 	Logger *slog.Logger
 }
@@ -37,6 +45,7 @@ func DefaultConfig() Config {
 	return Config{
 		ElectionTicks: 10, HeartbeatTicks: 1,
 		CacheBytes: 4 << 20, MaxSizePerMsg: 1 << 20,
+		MaxLogEntries: 10000, MaxLogBytes: 16 << 20, TruncateStep: 64,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 }
@@ -52,6 +61,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("replica: ElectionTicks (%d) must exceed HeartbeatTicks (%d) >= 1", c.ElectionTicks, c.HeartbeatTicks)
 	case c.Logger == nil:
 		return errors.New("replica: Logger is required")
+	case c.MaxLogEntries < c.TruncateStep || c.TruncateStep < 1:
+		return errors.New("replica: need 1 <= TruncateStep <= MaxLogEntries")
 	}
 	return nil
 }
@@ -95,7 +106,8 @@ type Replica struct {
 	reads    map[string]*readWaiter    // by read request id
 	removed  bool
 	readSeq  uint64
-	onLeader func()
+	outgoing []*SnapshotSource // made for MsgSnaps not yet sent
+	staged   *stagedSnapshot   // received, waiting for raft to accept
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -131,11 +143,13 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
 	}
-	return &Replica{
+	r := &Replica{
 		cfg: cfg, raw: raw, st: st, applied: applied,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
-	}, nil
+	}
+	st.applied, st.snapshot = applied, r.makeSnapshot
+	return r, nil
 }
 
 // Partition is the replica's partition id.
@@ -214,4 +228,15 @@ func (r *Replica) ReportUnreachable(id uint64) {
 func (r *Replica) Close() {
 	r.removed = true
 	r.failAll(ErrRemoved)
+}
+
+// ReportSnapshot tells raft how streaming a snapshot to follower id ended.
+func (r *Replica) ReportSnapshot(id uint64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	status := raft.SnapshotFinish
+	if !ok {
+		status = raft.SnapshotFailure
+	}
+	r.raw.ReportSnapshot(id, status)
 }

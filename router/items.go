@@ -41,18 +41,35 @@ func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
 	return k, nil
 }
 
-// Write proposes cmd to the partition of t that owns key.
+// Write proposes cmd to the partition of t that owns key. A command
+// without an id or timestamp gets them here.
 func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command) (*partitapb.Result, error) {
 	pk, _, err := keyValues(t, key)
 	if err != nil {
 		return nil, err
 	}
+	if len(cmd.GetId()) == 0 {
+		cmd.Id = r.cfg.NewID()
+	}
+	if cmd.GetUnixNanos() == 0 {
+		cmd.UnixNanos = r.cfg.Now().UnixNano()
+	}
 	return r.propose(ctx, partitionOf(t, pk).GetId(), cmd)
 }
 
-// Get reads the item with key; nil when absent. On one node every read is
-// strongly consistent.
+// Get reads the item with key; nil when absent. A consistent read first
+// waits for the partition's read barrier; an eventually consistent one reads
+// the local replica as it is.
 func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, consistent bool) (item.Item, error) {
+	pk, _, err := keyValues(t, key)
+	if err != nil {
+		return nil, err
+	}
+	if consistent {
+		if err := r.readBarrier(ctx, partitionOf(t, pk).GetId()); err != nil {
+			return nil, err
+		}
+	}
 	k, err := r.StorageKey(t, key)
 	if err != nil {
 		return nil, err

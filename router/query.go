@@ -39,6 +39,8 @@ type QuerySpec struct {
 	// StartAfter is the key of the last item a previous page returned
 	// (ExclusiveStartKey); nil to start at the beginning.
 	StartAfter item.Item
+	// Consistent asks for a strongly consistent read.
+	Consistent bool
 }
 
 // Visit receives the items of a Query or Scan in order, with their size by
@@ -66,6 +68,11 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 	}
 	if bytes.Compare(lo, hi) >= 0 {
 		return nil
+	}
+	if spec.Consistent {
+		if err := r.readBarrier(ctx, partitionOf(t, spec.PK).GetId()); err != nil {
+			return err
+		}
 	}
 	_, err = r.walk(ctx, lo, hi, !spec.Forward, visit)
 	return err
@@ -122,6 +129,8 @@ type ScanSpec struct {
 	Segment, TotalSegments int
 	// StartAfter is the key of the last item a previous page returned.
 	StartAfter item.Item
+	// Consistent asks for a strongly consistent read.
+	Consistent bool
 }
 
 // Scan calls visit for every item of t in the segment, walking partitions
@@ -143,6 +152,11 @@ func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, vi
 		a, b := maxKey(lo, plo), minKey(hi, phi)
 		if bytes.Compare(a, b) >= 0 {
 			continue
+		}
+		if spec.Consistent {
+			if err := r.readBarrier(ctx, p.GetId()); err != nil {
+				return err
+			}
 		}
 		more, err := r.walk(ctx, a, b, false, visit)
 		if err != nil || !more {

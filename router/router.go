@@ -16,22 +16,35 @@ import (
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 )
 
-// Proposer replicates and applies a command on one partition and returns
-// the apply result (the store).
-type Proposer interface {
+// Store is the node's store as the router uses it.
+type Store interface {
+	// Propose replicates and applies cmd on partition and returns the apply
+	// result. It fails with *replica.NotLeaderError or replica.ErrAmbiguous
+	// when the caller should retry (with the same command).
 	Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error)
+	// ReadIndex returns once the local replica of partition has applied
+	// every write committed before the call.
+	ReadIndex(ctx context.Context, partition uint64) error
+	// CreatePartition makes a new partition's replicas exist and serve.
+	CreatePartition(ctx context.Context, p *partitapb.Partition) error
+	// DestroyPartition removes the replicas of a partition whose data is gone.
+	DestroyPartition(ctx context.Context, partition uint64) error
 }
 
 // Config lists the router's dependencies.
 type Config struct {
 	// Engine is the local engine, read directly for items and table records.
 	Engine *engine.Engine
-	// Proposer applies commands (required).
-	Proposer Proposer
+	// Store replicates and applies commands (required).
+	Store Store
 	// PartitionsPerTable is the number of partitions a new table starts with.
 	PartitionsPerTable uint32
+	// RequestTimeout bounds a request whose context has no deadline,
+	// retries included.
+	RequestTimeout time.Duration
 	// Now is the clock stamped on commands.
 	Now func() time.Time
 	// NewID returns a fresh command id.
@@ -41,10 +54,11 @@ type Config struct {
 }
 
 // DefaultConfig returns a Config with defaults for everything but Engine
-// and Proposer.
+// and Store.
 func DefaultConfig() Config {
 	return Config{
 		PartitionsPerTable: 4,
+		RequestTimeout:     10 * time.Second,
 		Now:                time.Now,
 		NewID:              RandomID,
 		Logger:             slog.New(slog.DiscardHandler),
@@ -56,8 +70,10 @@ func (c Config) Validate() error {
 	switch {
 	case c.Engine == nil:
 		return errors.New("router: Config.Engine is required")
-	case c.Proposer == nil:
-		return errors.New("router: Config.Proposer is required")
+	case c.Store == nil:
+		return errors.New("router: Config.Store is required")
+	case c.RequestTimeout <= 0:
+		return errors.New("router: RequestTimeout must be positive")
 	case c.PartitionsPerTable < 1 || c.PartitionsPerTable > 1024:
 		return fmt.Errorf("router: PartitionsPerTable %d out of [1, 1024]", c.PartitionsPerTable)
 	case c.Now == nil || c.NewID == nil || c.Logger == nil:
@@ -94,13 +110,57 @@ func (r *Router) command() *partitapb.Command {
 	return &partitapb.Command{Id: r.cfg.NewID(), UnixNanos: r.cfg.Now().UnixNano()}
 }
 
-// propose sends cmd to partition and turns a rejection into an error.
+// propose sends cmd to partition, retrying (with the same command id, so
+// it applies at most once) while the partition has no leader here or the
+// outcome of an attempt is unknown, until the request's deadline.
 func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
-	res, err := r.cfg.Proposer.Propose(ctx, partition, cmd)
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
+	var res *partitapb.Result
+	err := r.retry(ctx, func() (err error) {
+		res, err = r.cfg.Store.Propose(ctx, partition, cmd)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("router: partition %d: %w", partition, err)
 	}
 	return res, nil
+}
+
+// readBarrier waits until the local replica of partition reflects every
+// committed write, for a strongly consistent read.
+func (r *Router) readBarrier(ctx context.Context, partition uint64) error {
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
+	if err := r.retry(ctx, func() error { return r.cfg.Store.ReadIndex(ctx, partition) }); err != nil {
+		return fmt.Errorf("router: partition %d: %w", partition, err)
+	}
+	return nil
+}
+
+func (r *Router) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.cfg.RequestTimeout)
+}
+
+// retry calls attempt until it succeeds, fails for good, or ctx ends.
+func (r *Router) retry(ctx context.Context, attempt func() error) error {
+	backoff := 2 * time.Millisecond
+	for {
+		err := attempt()
+		var nl *replica.NotLeaderError
+		if err == nil || !(errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
 }
 
 // proposeMeta proposes a table command and refreshes the cache with the

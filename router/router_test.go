@@ -8,20 +8,47 @@ import (
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/transport"
 )
 
-func newRouter(t *testing.T) *router.Router {
+// singleNode is a one-node raft store placing every partition on itself.
+type singleNode struct{ *store.Store }
+
+func (s singleNode) CreatePartition(_ context.Context, p *partitapb.Partition) error {
+	return s.Bootstrap(p.GetId(), []uint64{1})
+}
+
+func (s singleNode) DestroyPartition(_ context.Context, id uint64) error { return s.Destroy(id) }
+
+func startStore(t *testing.T) (*engine.Engine, singleNode) {
 	t.Helper()
 	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Close() })
+	cfg := store.DefaultConfig()
+	cfg.NodeID, cfg.Engine = 1, eng
+	s, err := store.NewStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(transport.NewInmem(1).Connect(1, s))
+	t.Cleanup(func() { s.Stop(); eng.Close() })
+	if err := s.Bootstrap(kv.MetaPartition, []uint64{1}); err != nil {
+		t.Fatal(err)
+	}
+	return eng, singleNode{s}
+}
+
+func newRouter(t *testing.T) *router.Router {
+	t.Helper()
+	eng, s := startStore(t)
 	cfg := router.DefaultConfig()
-	cfg.Engine, cfg.Proposer, cfg.PartitionsPerTable = eng, store.NewLocal(eng), 8
+	cfg.Engine, cfg.Store, cfg.PartitionsPerTable = eng, s, 8
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -36,26 +63,22 @@ func table() *partitapb.Table {
 	}
 }
 
-// recordingProposer counts proposals per partition and forwards them.
-type recordingProposer struct {
-	router.Proposer
+// recordingStore counts proposals per partition and forwards them.
+type recordingStore struct {
+	router.Store
 	seen map[uint64]int
 }
 
-func (p *recordingProposer) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+func (p *recordingStore) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	p.seen[partition]++
-	return p.Proposer.Propose(ctx, partition, cmd)
+	return p.Store.Propose(ctx, partition, cmd)
 }
 
 func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	rec := &recordingProposer{Proposer: store.NewLocal(eng), seen: map[uint64]int{}}
+	eng, s := startStore(t)
+	rec := &recordingStore{Store: s, seen: map[uint64]int{}}
 	cfg := router.DefaultConfig()
-	cfg.Engine, cfg.Proposer, cfg.PartitionsPerTable = eng, rec, 8
+	cfg.Engine, cfg.Store, cfg.PartitionsPerTable = eng, rec, 8
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +149,7 @@ func TestDeleteTableDropsDataAndRecord(t *testing.T) {
 	if _, err := r.DeleteTable(ctx, "t"); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_NOT_FOUND {
 		t.Fatalf("second DeleteTable: %v", err)
 	}
-	if it, err := r.Get(ctx, tbl, key, true); err != nil || it != nil {
+	if it, err := r.Get(ctx, tbl, key, false); err != nil || it != nil {
 		t.Fatalf("item survived its table: %v %v", it, err)
 	}
 	if _, err := r.CreateTable(ctx, table()); err != nil {

@@ -24,6 +24,11 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range created.GetPartitions() {
+		if err := r.cfg.Store.CreatePartition(ctx, p); err != nil {
+			return nil, fmt.Errorf("router: create partition %d: %w", p.GetId(), err)
+		}
+	}
 	if _, err := r.setStatus(ctx, t.GetName(), "ACTIVE"); err != nil {
 		return nil, err
 	}
@@ -54,6 +59,11 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 		// left behind by a failure here is unreachable, not wrong.
 		if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
 			r.cfg.Logger.Warn("destroying a deleted table's partition failed",
+				"table", name, "partition", p.GetId(), "err", err)
+			continue
+		}
+		if err := r.cfg.Store.DestroyPartition(ctx, p.GetId()); err != nil {
+			r.cfg.Logger.Warn("removing a deleted table's partition failed",
 				"table", name, "partition", p.GetId(), "err", err)
 		}
 	}

@@ -182,13 +182,14 @@ func (s *Store) Destroy(partition uint64) error {
 }
 
 // Bootstrap creates this node's replica of a new partition whose voters
-// are voters (this node among them). Every voter bootstraps the same way.
-func (s *Store) Bootstrap(partition uint64, voters []uint64) error {
+// are voters (this node among them) and which owns spans (what its
+// snapshots carry). Every voter bootstraps the same way.
+func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb.Span) error {
 	if s.Replica(partition) != nil {
 		return fmt.Errorf("store: partition %d already exists here", partition)
 	}
 	b := s.cfg.Engine.NewIndexedBatch()
-	if err := replica.Bootstrap(b, partition, voters); err != nil {
+	if err := replica.Bootstrap(b, partition, voters, spans); err != nil {
 		b.Close()
 		return err
 	}
@@ -327,6 +328,64 @@ func (s *Store) HandleRaft(msgs []transport.Message) {
 	}
 }
 
+// snapshotTimeout bounds streaming one snapshot.
+const snapshotTimeout = 10 * time.Minute
+
+// sendSnapshot streams a snapshot to a follower and reports the outcome to
+// raft, which retries with a new snapshot after a failure.
+func (s *Store) sendSnapshot(r *replica.Replica, m raftpb.Message, src *replica.SnapshotSource) {
+	defer s.wg.Done()
+	defer src.Close()
+	err := s.streamSnapshot(r.Partition(), m, src)
+	if err != nil {
+		s.cfg.Logger.Warn("sending snapshot failed", "partition", r.Partition(), "to", m.To, "err", err)
+	}
+	r.ReportSnapshot(m.To, err == nil)
+	s.sched.enqueue(r.Partition())
+}
+
+func (s *Store) streamSnapshot(partition uint64, m raftpb.Message, src *replica.SnapshotSource) error {
+	sender, ok := s.tr.(transport.SnapshotSender)
+	if !ok {
+		return errors.New("store: the transport cannot send snapshots")
+	}
+	data, err := src.Reader()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return sender.SendSnapshot(ctx, m.To, transport.Snapshot{Partition: partition, Raft: m, Data: data})
+}
+
+// HandleSnapshot implements transport.SnapshotHandler: it stages the
+// snapshot's data on the partition's replica (creating an empty one if
+// this node has none yet) and steps its MsgSnap.
+func (s *Store) HandleSnapshot(snap transport.Snapshot) error {
+	if err := s.AddEmptyReplica(snap.Partition); err != nil {
+		return err
+	}
+	r := s.Replica(snap.Partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", snap.Partition, ErrNoReplica)
+	}
+	more, err := r.StageSnapshot(snap.Raft, snap.Data)
+	if err != nil {
+		return err
+	}
+	if more {
+		s.sched.enqueue(snap.Partition)
+	}
+	return nil
+}
+
 func (s *Store) tickLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.TickInterval)
@@ -414,6 +473,9 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 			for _, m := range msgs {
 				out[m.To] = append(out[m.To], transport.Message{Partition: p, Raft: m})
 			}
+		}, func(m raftpb.Message, src *replica.SnapshotSource) {
+			s.wg.Add(1)
+			go s.sendSnapshot(rd.r, m, src)
 		})
 		if err != nil {
 			firstErr = errors.Join(firstErr, err)

@@ -19,14 +19,18 @@ import (
 // in-memory network.
 type testCluster struct {
 	t      *testing.T
+	tweak  func(*store.Config)
 	net    *transport.Inmem
 	dirs   []string
 	engs   []*engine.Engine
 	stores []*store.Store
 }
 
-func newTestCluster(t *testing.T, n int) *testCluster {
+func newTestCluster(t *testing.T, n int, tweak ...func(*store.Config)) *testCluster {
 	c := &testCluster{t: t, net: transport.NewInmem(1)}
+	if len(tweak) > 0 {
+		c.tweak = tweak[0]
+	}
 	for i := range n {
 		c.dirs = append(c.dirs, t.TempDir())
 		c.engs = append(c.engs, nil)
@@ -48,6 +52,9 @@ func (c *testCluster) start(i int) {
 	}
 	cfg := store.DefaultConfig()
 	cfg.NodeID, cfg.Engine, cfg.TickInterval = uint64(i+1), eng, 10*time.Millisecond
+	if c.tweak != nil {
+		c.tweak(&cfg)
+	}
 	s, err := store.NewStore(cfg)
 	if err != nil {
 		c.t.Fatal(err)
@@ -174,4 +181,54 @@ func TestThreeReplicasAgreeAndSurviveLeaderCrash(t *testing.T) {
 	if got := counterOn(t, c.engs[l]); got != "30" {
 		t.Fatalf("leader reads %s after ReadIndex, want 30", got)
 	}
+}
+
+// logEntries counts the raft log entries of partition on eng.
+func logEntries(t *testing.T, eng *engine.Engine, partition uint64) int {
+	lo := engine.LocalKey(partition, "lg")
+	it, err := eng.NewIter(lo, engine.LocalKey(partition, "lh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	return n
+}
+
+// TestLogTrimmingAndSnapshotCatchUp keeps the raft log short, so that a
+// follower that was down while the log moved on is caught up by a snapshot
+// carrying the partition's data.
+func TestLogTrimmingAndSnapshotCatchUp(t *testing.T) {
+	const maxEntries = 40
+	c := newTestCluster(t, 3, func(cfg *store.Config) {
+		cfg.Replica.MaxLogEntries, cfg.Replica.TruncateStep = maxEntries, 8
+	})
+	const p = 2
+	start, end := engine.HashSpan(1, 0, 0)
+	for _, s := range c.stores {
+		if err := s.Bootstrap(p, []uint64{1, 2, 3}, &partitapb.Span{Start: start, End: end}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lagging := (c.leader(p) + 1) % 3
+	c.stop(lagging)
+	for i := range 200 {
+		c.propose(p, addCommand(t, fmt.Sprint("c", i)))
+	}
+	for i, e := range c.engs {
+		if e == nil {
+			continue
+		}
+		if n := logEntries(t, e, p); n > maxEntries+8+1 {
+			t.Fatalf("node %d keeps %d log entries, bound %d", i+1, n, maxEntries)
+		}
+	}
+	c.start(lagging)
+	waitFor(t, "snapshot catch-up", func() bool { return counterOn(t, c.engs[lagging]) == "200" })
+	// The caught-up replica keeps applying new entries from the log.
+	c.propose(p, addCommand(t, "after"))
+	waitFor(t, "apply after snapshot", func() bool { return counterOn(t, c.engs[lagging]) == "201" })
 }

@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -152,4 +154,24 @@ func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
 	if ok {
 		h.HandleRaft(now)
 	}
+}
+
+// SendSnapshot implements SnapshotSender: it hands s to the receiving
+// node's SnapshotHandler directly (a cut link or a missing node fails it).
+func (e *inmemEndpoint) SendSnapshot(ctx context.Context, to uint64, s Snapshot) error {
+	e.net.mu.Lock()
+	h, ok := e.net.handlers[to]
+	cut := e.net.cut[[2]uint64{e.from, to}]
+	e.net.mu.Unlock()
+	if !ok || cut {
+		return fmt.Errorf("transport: node %d unreachable", to)
+	}
+	sh, ok := h.(SnapshotHandler)
+	if !ok {
+		return fmt.Errorf("transport: node %d does not take snapshots", to)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return sh.HandleSnapshot(s)
 }

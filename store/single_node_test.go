@@ -2,14 +2,43 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/transport"
 )
+
+// startSingle starts a one-node store hosting one-voter groups partitions.
+func startSingle(t *testing.T, eng *engine.Engine, partitions ...uint64) *store.Store {
+	t.Helper()
+	cfg := store.DefaultConfig()
+	cfg.NodeID, cfg.Engine = 1, eng
+	s, err := store.NewStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(transport.NewInmem(1).Connect(1, s))
+	for _, p := range partitions {
+		if err := s.Bootstrap(p, []uint64{1}); err != nil {
+			t.Fatal(err)
+		}
+		// The vote for itself takes a processing round or two.
+		for deadline := time.Now().Add(5 * time.Second); s.Replica(p).Leader() != 1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d elected no leader", p)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return s
+}
 
 // TestConcurrentProposalsApplyOnce runs concurrent increments on one item of
 // one partition and on items of other partitions, then reopens the engine:
@@ -20,7 +49,7 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := store.NewLocal(eng)
+	s := startSingle(t, eng, 2, 3)
 	const workers, each = 16, 20
 	keyOf := func(p uint64) []byte {
 		k, err := engine.DataKey(nil, 1, item.N(item.MustNumber("1")), item.Value{})
@@ -36,8 +65,8 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := uint64(2 + w%2)
-			for range each {
-				cmd := &partitapb.Command{Op: &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
+			for i := range each {
+				cmd := &partitapb.Command{Id: []byte(fmt.Sprint(w, "/", i)), Op: &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
 					Key:     keyOf(p),
 					KeyItem: item.EncodeItem(item.Item{"pk": item.N(item.MustNumber("1"))}),
 					Update:  &partitapb.Expression{Text: "ADD n :one", Values: values},
@@ -51,6 +80,7 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	s.Stop()
 	if err := eng.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +111,14 @@ func TestProposeHonoursCancelledContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
+	s := startSingle(t, eng, 2)
+	defer s.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := store.NewLocal(eng).Propose(ctx, 2, &partitapb.Command{}); err == nil {
+	if _, err := s.Propose(ctx, 2, &partitapb.Command{Id: []byte("x")}); err == nil {
 		t.Fatal("propose with a cancelled context succeeded")
+	}
+	if _, err := s.Propose(context.Background(), 99, &partitapb.Command{}); !errors.Is(err, store.ErrNoReplica) {
+		t.Fatalf("propose to a missing partition: %v", err)
 	}
 }

@@ -1,0 +1,204 @@
+package replica
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/transport"
+)
+
+// A raft snapshot of a partition carries only metadata (index, term,
+// membership); its data is the partition's key spans and replicated local
+// state read from a Pebble snapshot taken at the same applied index, and
+// streamed to the follower beside the MsgSnap.
+
+// makeSnapshot is raft.Storage.Snapshot for the replica: the state as of
+// the applied index. The caller holds the lock, so the engine holds exactly
+// the applied state.
+func (r *Replica) makeSnapshot() (raftpb.Snapshot, error) {
+	term, err := r.st.Term(r.applied)
+	if err != nil {
+		return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
+	}
+	r.outgoing = append(r.outgoing, &SnapshotSource{
+		partition: r.cfg.Partition, index: r.applied, snap: r.cfg.Engine.NewSnapshot(),
+	})
+	return raftpb.Snapshot{Metadata: raftpb.SnapshotMetadata{
+		Index: r.applied, Term: term, ConfState: r.st.conf,
+	}}, nil
+}
+
+// takeOutgoing returns the data source of a MsgSnap raft asked for.
+func (r *Replica) takeOutgoing(m raftpb.Message) *SnapshotSource {
+	for i, s := range r.outgoing {
+		if s.index == m.Snapshot.Metadata.Index {
+			r.outgoing = append(r.outgoing[:i], r.outgoing[i+1:]...)
+			return s
+		}
+	}
+	return nil
+}
+
+// SnapshotSource is a partition's state at a snapshot's index, to stream
+// to a follower. Close releases it.
+type SnapshotSource struct {
+	partition, index uint64
+	snap             *pebble.Snapshot
+}
+
+// Close releases the underlying Pebble snapshot.
+func (s *SnapshotSource) Close() error { return s.snap.Close() }
+
+// Reader returns the snapshot's key/value pairs: the partition's
+// replicated local state, then each span of its descriptor.
+func (s *SnapshotSource) Reader() (transport.SnapshotReader, error) {
+	d, err := readDescriptor(s.snap, s.partition)
+	if err != nil {
+		return nil, err
+	}
+	spans := append([]*partitapb.Span{replicatedLocalSpan(s.partition)}, d.GetSpans()...)
+	return &snapshotReader{snap: s.snap, spans: spans}, nil
+}
+
+func replicatedLocalSpan(partition uint64) *partitapb.Span {
+	return &partitapb.Span{
+		Start: engine.LocalKey(partition, engine.ReplicatedLocal),
+		End:   engine.LocalKey(partition, string(rune(engine.ReplicatedLocal[0]+1))),
+	}
+}
+
+type snapshotReader struct {
+	snap  *pebble.Snapshot
+	spans []*partitapb.Span
+	it    *pebble.Iterator
+	err   error
+}
+
+func (r *snapshotReader) Next() (transport.KV, bool) {
+	for r.err == nil {
+		if r.it != nil && r.it.Valid() {
+			kv := transport.KV{Key: r.it.Key(), Value: r.it.Value()}
+			r.it.Next()
+			return kv, true
+		}
+		if r.it != nil {
+			r.err = r.it.Close()
+			r.it = nil
+		}
+		if len(r.spans) == 0 || r.err != nil {
+			break
+		}
+		sp := r.spans[0]
+		r.spans = r.spans[1:]
+		r.it, r.err = r.snap.NewIter(&pebble.IterOptions{LowerBound: sp.GetStart(), UpperBound: sp.GetEnd()})
+		if r.err == nil {
+			r.it.First()
+		}
+	}
+	return transport.KV{}, false
+}
+
+func (r *snapshotReader) Err() error { return r.err }
+
+// StageSnapshot reads an incoming snapshot's data into memory, to be
+// installed if raft accepts the snapshot, and steps its MsgSnap. It
+// reports whether the replica has work.
+func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader) (bool, error) {
+	b := r.cfg.Engine.NewIndexedBatch()
+	for {
+		kv, ok := data.Next()
+		if !ok {
+			break
+		}
+		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
+			b.Close()
+			return false, fmt.Errorf("replica: stage snapshot: %w", err)
+		}
+	}
+	if err := data.Err(); err != nil {
+		b.Close()
+		return false, fmt.Errorf("replica: receive snapshot: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.staged != nil {
+		r.staged.data.Close()
+	}
+	r.staged = &stagedSnapshot{index: m.Snapshot.Metadata.Index, data: b}
+	if err := r.raw.Step(m); err != nil {
+		return false, fmt.Errorf("replica: partition %d: step snapshot: %w", r.cfg.Partition, err)
+	}
+	return r.raw.HasReady(), nil
+}
+
+type stagedSnapshot struct {
+	index uint64
+	data  *pebble.Batch
+}
+
+// installSnapshot writes an accepted snapshot into b: it replaces the
+// partition's replicated state and spans with the snapshot's data and
+// restarts the log after the snapshot's index.
+func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
+	meta := snap.Metadata
+	if r.staged == nil || r.staged.index != meta.Index {
+		return fmt.Errorf("replica: partition %d: snapshot %d accepted without its data", r.cfg.Partition, meta.Index)
+	}
+	staged := r.staged
+	r.staged = nil
+	defer staged.data.Close()
+	old, err := readDescriptor(r.cfg.Engine.Reader(), r.cfg.Partition)
+	if err != nil {
+		return err
+	}
+	for _, sp := range append(old.GetSpans(), replicatedLocalSpan(r.cfg.Partition)) {
+		if err := b.DeleteRange(sp.GetStart(), sp.GetEnd(), nil); err != nil {
+			return fmt.Errorf("replica: clear before snapshot: %w", err)
+		}
+	}
+	if err := r.clearNewSpans(b, staged.data); err != nil {
+		return err
+	}
+	if err := b.Apply(staged.data, nil); err != nil {
+		return fmt.Errorf("replica: install snapshot: %w", err)
+	}
+	if err := r.st.restore(b, meta); err != nil {
+		return err
+	}
+	if err := writeApplied(b, r.cfg.Partition, meta.Index); err != nil {
+		return err
+	}
+	r.applied = meta.Index
+	r.st.applied = meta.Index
+	return nil
+}
+
+// clearNewSpans clears the spans the snapshot's own descriptor names (they
+// may differ from the old descriptor's, e.g. after a split).
+func (r *Replica) clearNewSpans(b *pebble.Batch, data *pebble.Batch) error {
+	raw, closer, err := data.Get(descriptorKey(r.cfg.Partition))
+	if err != nil {
+		return nil // a snapshot without a descriptor owns no spans
+	}
+	d := &partitapb.Descriptor{}
+	uerr := proto.Unmarshal(raw, d)
+	closer.Close()
+	if uerr != nil {
+		return fmt.Errorf("replica: snapshot descriptor: %w", uerr)
+	}
+	for _, sp := range d.GetSpans() {
+		if bytes.Compare(sp.GetStart(), sp.GetEnd()) < 0 {
+			if err := b.DeleteRange(sp.GetStart(), sp.GetEnd(), nil); err != nil {
+				return fmt.Errorf("replica: clear before snapshot: %w", err)
+			}
+		}
+	}
+	return nil
+}
