@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
+)
+
+// Membership changes are single ConfChangeV2 steps proposed on the leader:
+// a new replica joins as a learner (it catches up, by snapshot if need be,
+// without counting toward quorum), is promoted to voter, and a replica
+// leaves by removal. Removing the leader first hands leadership to the most
+// caught-up follower, so the change costs one election and no more.
+
+// AddLearner adds node as a learner of partition. The node must host an
+// (empty) replica of the partition for the leader's messages to land.
+func (s *Store) AddLearner(ctx context.Context, partition, node uint64) error {
+	return s.changeReplicas(ctx, partition, raftpb.ConfChangeAddLearnerNode, node, func(cs raftpb.ConfState) bool {
+		return slices.Contains(cs.Learners, node)
+	})
+}
+
+// PromoteLearner makes learner node a voter of partition once it has caught
+// up with the leader's log.
+func (s *Store) PromoteLearner(ctx context.Context, partition, node uint64) error {
+	if err := s.waitCaughtUp(ctx, partition, node); err != nil {
+		return err
+	}
+	return s.changeReplicas(ctx, partition, raftpb.ConfChangeAddNode, node, func(cs raftpb.ConfState) bool {
+		return slices.Contains(cs.Voters, node)
+	})
+}
+
+// ErrLeadershipMoved is returned by RemoveReplica when the replica to
+// remove was the leader: leadership has moved, and the caller retries the
+// removal on the new leader.
+var ErrLeadershipMoved = errors.New("store: leadership moved before removing the leader")
+
+// RemoveReplica removes node from partition's replicas. If node is this
+// leader, it transfers leadership first and returns ErrLeadershipMoved.
+func (s *Store) RemoveReplica(ctx context.Context, partition, node uint64) error {
+	if node == s.cfg.NodeID {
+		if err := s.TransferLeadership(ctx, partition); err != nil {
+			return err
+		}
+		return ErrLeadershipMoved
+	}
+	return s.changeReplicas(ctx, partition, raftpb.ConfChangeRemoveNode, node, func(cs raftpb.ConfState) bool {
+		return !slices.Contains(cs.Voters, node) && !slices.Contains(cs.Learners, node)
+	})
+}
+
+// TransferLeadership hands this node's leadership of partition to the
+// voter with the most of the log, and waits until it has moved.
+func (s *Store) TransferLeadership(ctx context.Context, partition uint64) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	st := r.Status()
+	if st.RaftState != raft.StateLeader {
+		return fmt.Errorf("store: partition %d: not the leader", partition)
+	}
+	target, best := uint64(0), uint64(0)
+	for id, pr := range st.Progress {
+		if id != s.cfg.NodeID && !pr.IsLearner && pr.RecentActive && pr.Match >= best {
+			target, best = id, pr.Match
+		}
+	}
+	if target == 0 {
+		return fmt.Errorf("store: partition %d: no live voter to take leadership", partition)
+	}
+	if err := s.TransferLeader(partition, target); err != nil {
+		return err
+	}
+	return s.waitFor(ctx, func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 })
+}
+
+func (s *Store) changeReplicas(ctx context.Context, partition uint64, typ raftpb.ConfChangeType, node uint64, done func(raftpb.ConfState) bool) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	if done(r.ConfState()) {
+		return nil
+	}
+	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: typ, NodeID: node}}}
+	if err := s.ProposeConfChange(partition, cc); err != nil {
+		return err
+	}
+	return s.waitFor(ctx, func() bool { return done(r.ConfState()) })
+}
+
+// waitCaughtUp waits until node's replica has every entry the leader has.
+func (s *Store) waitCaughtUp(ctx context.Context, partition, node uint64) error {
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	return s.waitFor(ctx, func() bool {
+		st := r.Status()
+		pr, ok := st.Progress[node]
+		return ok && pr.State == tracker.StateReplicate && pr.Match >= st.Commit
+	})
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func (s *Store) waitFor(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(s.cfg.TickInterval / 4)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.stop:
+			return errors.New("store: stopped")
+		case <-t.C:
+		}
+	}
+	return nil
+}
