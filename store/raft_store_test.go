@@ -18,7 +18,7 @@ import (
 // testCluster is n raft stores on real Pebble directories joined by an
 // in-memory network.
 type testCluster struct {
-	t      *testing.T
+	t      testing.TB
 	tweak  func(*store.Config)
 	net    *transport.Inmem
 	dirs   []string
@@ -26,7 +26,12 @@ type testCluster struct {
 	stores []*store.Store
 }
 
-func newTestCluster(t *testing.T, n int, tweak ...func(*store.Config)) *testCluster {
+// newTestClusterTB is newTestCluster with a given tick interval.
+func newTestClusterTB(t testing.TB, n int, tick time.Duration) *testCluster {
+	return newTestCluster(t, n, func(cfg *store.Config) { cfg.TickInterval = tick })
+}
+
+func newTestCluster(t testing.TB, n int, tweak ...func(*store.Config)) *testCluster {
 	c := &testCluster{t: t, net: transport.NewInmem(1)}
 	if len(tweak) > 0 {
 		c.tweak = tweak[0]
