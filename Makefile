@@ -15,13 +15,17 @@ vet:
 	$(GO) vet ./...
 
 lint: vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Regenerates the committed protobuf code. Needs protoc (Debian:
-# protobuf-compiler); installs protoc-gen-go into GOBIN.
+# protobuf-compiler); installs protoc-gen-go and protoc-gen-go-grpc into
+# GOBIN, which must be on PATH.
 proto:
 	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 	protoc --proto_path=partitapb --go_out=partitapb --go_opt=paths=source_relative partitapb/*.proto
+	protoc --proto_path=transport/transportpb --go_out=transport/transportpb --go_opt=paths=source_relative \
+	  --go-grpc_out=transport/transportpb --go-grpc_opt=paths=source_relative transport/transportpb/*.proto
 
 # Runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s

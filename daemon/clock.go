@@ -114,10 +114,12 @@ func (c *cycleCtx) expire(cause error) {
 	c.cancel(cause)
 }
 
-// Deadline returns the clock time at which the cycle times out.
+// Deadline returns the clock time at which the cycle times out, or the
+// parent's deadline if earlier.
 func (c *cycleCtx) Deadline() (time.Time, bool) {
-	if c.deadline.IsZero() {
-		return c.Context.Deadline()
+	parent, ok := c.Context.Deadline()
+	if c.deadline.IsZero() || (ok && parent.Before(c.deadline)) {
+		return parent, ok
 	}
 	return c.deadline, true
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Config lists the manager's dependencies. Zero fields take the defaults
-// of DefaultConfig, except Rand, which New seeds from the clock.
+// of DefaultConfig; a nil Rand is seeded from Clock.
 type Config struct {
 	// Clock drives schedules, backoff and timeouts. Default: RealClock().
 	Clock Clock
@@ -32,23 +32,34 @@ type Config struct {
 	// the default of 64; negative keeps none.
 	TimelineSize int
 	// OnCycle, if set, is called by the job's goroutine after each cycle
-	// is recorded (metrics, timeline, state) and before the job waits for
-	// its next cycle. It must not block for long.
+	// is recorded (metrics, timeline, counters) and the job's status shows
+	// its next wait (idle, backoff or paused, and NextRun), before the job
+	// waits. It must not block for long.
 	OnCycle func(CycleRecord)
 }
 
 // DefaultTimelineSize is the number of cycle records kept per job.
 const DefaultTimelineSize = 64
 
-// DefaultConfig returns a Config with every default filled in except Rand.
+// DefaultConfig returns a Config with every default filled in: the real
+// clock, a PCG seeded from it, a discarding logger, a private registry, a
+// noop tracer.
 func DefaultConfig() Config {
+	clk := RealClock()
 	return Config{
-		Clock:        RealClock(),
+		Clock:        clk,
+		Rand:         seededRand(clk),
 		Logger:       slog.New(slog.DiscardHandler),
 		Registerer:   prometheus.NewRegistry(),
 		Tracer:       noop.NewTracerProvider().Tracer("github.com/partitadb/partita/daemon"),
 		TimelineSize: DefaultTimelineSize,
 	}
+}
+
+// seededRand returns a PCG seeded from clk's current time.
+func seededRand(clk Clock) *rand.Rand {
+	seed := uint64(clk.Now().UnixNano())
+	return rand.New(rand.NewPCG(seed, seed>>32|1))
 }
 
 // Validate checks a Config after defaults are applied.
@@ -81,8 +92,7 @@ func (c Config) withDefaults() Config {
 		c.TimelineSize = 0
 	}
 	if c.Rand == nil {
-		seed := uint64(c.Clock.Now().UnixNano())
-		c.Rand = rand.New(rand.NewPCG(seed, seed>>32|1))
+		c.Rand = seededRand(c.Clock)
 	}
 	return c
 }

@@ -99,8 +99,7 @@ func (j *job) begin(cancel context.CancelCauseFunc, rec CycleRecord) {
 	}
 }
 
-// record publishes a finished cycle: status, metrics, timeline, log, span
-// and the OnCycle hook.
+// record publishes a finished cycle: status, metrics, timeline and log.
 func (j *job) record(rec CycleRecord, err error) {
 	j.mu.Lock()
 	j.cancel = nil
@@ -109,8 +108,16 @@ func (j *job) record(rec CycleRecord, err error) {
 	j.m.metrics.observeCycle(rec)
 	j.tl.add(rec)
 	j.logCycle(rec, err)
-	if hook := j.m.cfg.OnCycle; hook != nil {
-		hook(rec)
+}
+
+// notify calls the OnCycle hook, if any; a panic in it is logged.
+func (j *job) notify(rec CycleRecord) {
+	hook := j.m.cfg.OnCycle
+	if hook == nil {
+		return
+	}
+	if err := call(func() error { hook(rec); return nil }); err != nil {
+		j.log.Error("OnCycle hook panicked", "err", err)
 	}
 }
 

@@ -31,9 +31,10 @@
 // The Cycle argument carries a Cache that lives across cycles, bounded in
 // entries with LRU eviction, so a job can reuse what it computed last time:
 //
-//	seen, _ := daemon.CacheGet[uint64](c.Cache, partitionID)
+//	key := "applied/" + partition
+//	seen, _ := daemon.CacheGet[uint64](c.Cache, key)
 //	... work from seen ...
-//	c.Cache.Put(partitionID, applied)
+//	c.Cache.Put(key, applied)
 //
 // # Producer and consumer
 //

@@ -173,3 +173,20 @@ func TestCycleContextReleaseStopsTimer(t *testing.T) {
 		t.Fatalf("Err after release = %v, want Canceled", ctx.Err())
 	}
 }
+
+func TestCycleContextKeepsEarlierParentDeadline(t *testing.T) {
+	clk := NewFakeClock(t0)
+	parentDeadline := t0.Add(time.Second)
+	parent, cancel := context.WithDeadline(context.Background(), parentDeadline)
+	defer cancel()
+	ctx, release := newCycleCtx(parent, clk, time.Minute)
+	defer release()
+	if d, ok := ctx.Deadline(); !ok || !d.Equal(parentDeadline) {
+		t.Fatalf("Deadline = %v, %v; want the parent's earlier one", d, ok)
+	}
+	none, release2 := newCycleCtx(context.Background(), clk, 0)
+	defer release2()
+	if _, ok := none.Deadline(); ok {
+		t.Fatal("a cycle without timeout has a deadline")
+	}
+}

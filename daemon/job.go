@@ -115,7 +115,7 @@ func (c *Cycle) Submit(ctx context.Context, item any) error {
 
 // Validate checks the spec and returns an error wrapping ErrInvalidSpec
 // for the first problem found.
-func (s *JobSpec) Validate() error {
+func (s JobSpec) Validate() error {
 	if err := validName(s.Name); err != nil {
 		return invalid(s.Name, "%v", err)
 	}
@@ -137,7 +137,7 @@ func (s *JobSpec) Validate() error {
 	return nil
 }
 
-func (s *JobSpec) validateKind() error {
+func (s JobSpec) validateKind() error {
 	switch s.Kind {
 	case Periodic:
 		if s.Interval <= 0 {

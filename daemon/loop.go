@@ -14,6 +14,7 @@ type loop struct {
 	event    any       // event of the cycle to run (kept across retries)
 	events   <-chan any
 	timer    Timer
+	timerDue time.Time // the due time timer is set for
 }
 
 // wait blocks until the next cycle should start and returns why: due
@@ -78,18 +79,20 @@ func (l *loop) poll() (reason Reason, paused, ready bool) {
 }
 
 // arm sets the timer for the due time and returns its channel; nil when
-// paused or nothing is due.
+// paused or nothing is due. A timer already set for the due time is kept
+// as is: re-arming it would reset it relative to a clock that may have
+// moved, and drop a value it may have sent.
 func (l *loop) arm(paused bool) <-chan time.Time {
 	if paused || l.due.IsZero() {
 		l.stopTimer()
 		return nil
 	}
-	d := l.due.Sub(l.j.clock().Now())
-	if l.timer == nil {
-		l.timer = l.j.clock().NewTimer(d)
-	} else {
-		l.timer.Reset(d)
+	if l.timer != nil && l.timerDue.Equal(l.due) {
+		return l.timer.C()
 	}
+	l.stopTimer()
+	l.timer = l.j.clock().NewTimer(l.due.Sub(l.j.clock().Now()))
+	l.timerDue = l.due
 	return l.timer.C()
 }
 
@@ -97,6 +100,21 @@ func (l *loop) stopTimer() {
 	if l.timer != nil {
 		l.timer.Stop()
 		l.timer = nil
+	}
+}
+
+// settle records the job as waiting for the planned cycle, so that the
+// status read after OnCycle is already that of the wait.
+func (l *loop) settle() {
+	l.j.mu.Lock()
+	defer l.j.mu.Unlock()
+	state := StateIdle
+	if l.failures > 0 {
+		state = StateBackoff
+	}
+	l.j.setStateLocked(state)
+	if l.j.st.state != StatePaused {
+		l.j.st.nextRun = l.due
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ type harness struct {
 type harnessOption func(*Config)
 
 func withTracer(tr trace.Tracer) harnessOption { return func(c *Config) { c.Tracer = tr } }
-func withTimeline(n int) harnessOption        { return func(c *Config) { c.TimelineSize = n } }
+func withTimeline(n int) harnessOption         { return func(c *Config) { c.TimelineSize = n } }
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
@@ -98,7 +99,9 @@ func (h *harness) next() CycleRecord {
 	case r := <-h.cycles:
 		return r
 	case <-time.After(failsafe):
-		h.t.Fatal("no cycle finished")
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		h.t.Fatalf("no cycle finished; clock at %v, waiters %d\n%s", h.clk.Since(t0), h.clk.Waiters(), buf)
 		return CycleRecord{}
 	}
 }

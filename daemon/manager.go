@@ -99,6 +99,9 @@ func (m *Manager) Stop(ctx context.Context) error {
 
 	for _, j := range jobs {
 		j.closeQueue()
+		if !started && j.queue != nil {
+			j.queue.drop()
+		}
 	}
 	if !started {
 		return nil

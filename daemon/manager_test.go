@@ -112,9 +112,15 @@ func TestLifecycleErrors(t *testing.T) {
 func TestStopWithoutStart(t *testing.T) {
 	h := newHarness(t)
 	h.register(JobSpec{Name: "a", Kind: Triggered, Run: ok})
+	h.register(JobSpec{Name: "q", Kind: Triggered, Workers: 1, QueueSize: 3,
+		Handle: func(context.Context, any) error { return nil }})
+	must(t, h.m.Submit(context.Background(), "q", 1)) // queued before Start
 	must(t, h.m.Stop(context.Background()))
 	if info := h.info("a"); info.State != StateStopped {
 		t.Fatalf("state %v", info.State)
+	}
+	if q := h.info("q").Queue; q.Dropped != 1 || q.Length != 0 {
+		t.Fatalf("queue after Stop without Start: %+v", q)
 	}
 }
 
@@ -171,6 +177,9 @@ func TestNewNeedsItsOwnRegisterer(t *testing.T) {
 	}
 	if m.cfg.Clock == nil || m.cfg.Rand == nil || m.cfg.TimelineSize != DefaultTimelineSize {
 		t.Fatalf("defaults not applied: %+v", m.cfg)
+	}
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig invalid: %v", err)
 	}
 	if err := (Config{}).Validate(); err == nil {
 		t.Fatal("Validate accepted a config without dependencies")

@@ -99,11 +99,11 @@ type recordingTracer struct {
 
 type recordedSpan struct {
 	noop.Span
-	name   string
-	attrs  map[attribute.Key]attribute.Value
-	code   codes.Code
-	errs   []error
-	ended  bool
+	name  string
+	attrs map[attribute.Key]attribute.Value
+	code  codes.Code
+	errs  []error
+	ended bool
 }
 
 func (r *recordingTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
@@ -133,7 +133,7 @@ func (s *recordedSpan) SetAttributes(kv ...attribute.KeyValue) {
 		s.attrs[a.Key] = a.Value
 	}
 }
-func (s *recordedSpan) SetStatus(c codes.Code, _ string)             { s.code = c }
+func (s *recordedSpan) SetStatus(c codes.Code, _ string)              { s.code = c }
 func (s *recordedSpan) RecordError(err error, _ ...trace.EventOption) { s.errs = append(s.errs, err) }
 func (s *recordedSpan) End(...trace.SpanEndOption)                    { s.ended = true }
 

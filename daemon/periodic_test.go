@@ -26,12 +26,17 @@ func TestPeriodicSchedule(t *testing.T) {
 	}
 	h.clk.Advance(time.Nanosecond)
 	for i := 1; i <= 3; i++ {
+		if i > 1 {
+			h.step(time.Minute)
+		}
 		r := h.next()
 		want := t0.Add(time.Duration(i) * time.Minute)
 		if !r.Start.Equal(want) || r.Reason != ReasonSchedule || r.Attempt != 1 || r.Outcome != OutcomeSuccess {
 			t.Fatalf("cycle %d = %+v, want a successful scheduled cycle at %v", i, r, want)
 		}
-		h.step(time.Minute)
+		if info := h.info("tick"); info.State != StateIdle || !info.NextRun.Equal(r.End.Add(time.Minute)) {
+			t.Fatalf("after cycle %d: state %v next %v", i, info.State, info.NextRun)
+		}
 	}
 	if info := h.info("tick"); info.Runs != 3 || info.LastSuccess.IsZero() {
 		t.Fatalf("info after 3 cycles: %+v", info)

@@ -99,7 +99,7 @@ func (j *job) start(ctx context.Context) {
 func (j *job) run(ctx context.Context) {
 	defer close(j.done)
 	defer j.setState(StateStopped)
-	defer j.startWorkers(ctx)()
+	defer j.startWorkers(ctx)() // start the workers now, wait for them last
 	if j.spec.Run == nil {
 		j.idle(ctx)
 		return
@@ -112,10 +112,15 @@ func (j *job) run(ctx context.Context) {
 			return
 		}
 		rec := j.runCycle(ctx, reason, l.failures+1, l.event)
-		if ctx.Err() != nil {
+		stopping := ctx.Err() != nil
+		if !stopping {
+			l.plan(rec)
+			l.settle()
+		}
+		j.notify(rec)
+		if stopping {
 			return
 		}
-		l.plan(rec)
 	}
 }
 

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,7 +50,7 @@ func TestTriggerCoalesces(t *testing.T) {
 
 func TestEventsAreDeliveredAndRetried(t *testing.T) {
 	h := newHarness(t)
-	events := make(chan any)
+	events := make(chan any, 1)
 	seen := make(chan any, 8)
 	h.register(JobSpec{
 		Name: "apply", Kind: Triggered, Events: events, Backoff: Backoff{Initial: time.Second},
@@ -71,6 +73,7 @@ func TestEventsAreDeliveredAndRetried(t *testing.T) {
 	events <- "bad"
 	recv(t, seen)
 	h.next()
+	events <- "next" // waits in the channel during the backoff
 	h.step(time.Second)
 	if ev := recv(t, seen); ev != "bad" {
 		t.Fatalf("retry saw event %v, want the failed one", ev)
@@ -78,6 +81,10 @@ func TestEventsAreDeliveredAndRetried(t *testing.T) {
 	if r := h.next(); r.Reason != ReasonRetry || r.Attempt != 2 || r.Outcome != OutcomeSuccess {
 		t.Fatalf("retry = %+v", r)
 	}
+	if ev := recv(t, seen); ev != "next" {
+		t.Fatalf("event after the retry = %v, want next", ev)
+	}
+	h.next()
 	must(t, h.m.Trigger("apply"))
 	if ev := recv(t, seen); ev != nil {
 		t.Fatalf("a trigger after the retry saw event %v, want nil", ev)
@@ -134,5 +141,55 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestArmKeepsTheTimerOfTheSameDueTime(t *testing.T) {
+	h := newHarness(t)
+	h.register(JobSpec{Name: "j", Kind: Triggered, Run: ok})
+	j, _ := h.m.job("j")
+	l := &loop{j: j, due: t0.Add(time.Second)}
+	c1 := l.arm(false)
+	h.clk.Advance(time.Second)
+	// A wake between the firing and the select re-arms: the fired value
+	// must survive.
+	c2 := l.arm(false)
+	if c1 != c2 {
+		t.Fatal("arm replaced the timer of an unchanged due time")
+	}
+	select {
+	case <-c2:
+	default:
+		t.Fatal("re-arming lost the fired value")
+	}
+	l.due = t0.Add(time.Hour)
+	if l.arm(false) == c1 || h.clk.Waiters() != 1 {
+		t.Fatal("a new due time did not get a new timer")
+	}
+	if l.arm(true) != nil || h.clk.Waiters() != 0 {
+		t.Fatal("a paused loop kept its timer")
+	}
+}
+
+func TestOnCycleHookPanicIsContained(t *testing.T) {
+	logs := &syncBuffer{}
+	clk := NewFakeClock(t0)
+	done := make(chan struct{})
+	m, err := New(Config{
+		Clock:  clk,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		OnCycle: func(r CycleRecord) {
+			defer close(done)
+			panic("hook bug")
+		},
+	})
+	must(t, err)
+	must(t, m.Register(JobSpec{Name: "j", Kind: Triggered, Run: ok}))
+	must(t, m.Start(context.Background()))
+	must(t, m.Trigger("j"))
+	recv(t, done)
+	must(t, m.Stop(context.Background()))
+	if !strings.Contains(logs.String(), "OnCycle hook panicked") {
+		t.Fatalf("hook panic not logged: %s", logs)
 	}
 }

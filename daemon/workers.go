@@ -193,6 +193,8 @@ func (j *job) handle(ctx context.Context, item any) {
 	outcome, err := classify(call(func() error { return j.spec.Handle(sctx, item) }), cctx)
 	release()
 	endSpan(span, outcome, err)
+	// Metrics first: a reader that sees the counters sees the metrics.
+	j.m.metrics.observeItem(j.spec.Name, string(outcome), 1)
 	switch {
 	case outcome == OutcomeSuccess:
 		q.handled.Add(1)
@@ -203,7 +205,6 @@ func (j *job) handle(ctx context.Context, item any) {
 		}
 		j.logItem(outcome, err)
 	}
-	j.m.metrics.observeItem(j.spec.Name, string(outcome), 1)
 }
 
 func (j *job) logItem(outcome Outcome, err error) {

@@ -30,7 +30,8 @@ func TestSubmitRejectsWhenFull(t *testing.T) {
 	release := make(chan struct{})
 	h.register(blockingConsumer("sink", true, got, release))
 	h.start()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe) // fail, not hang, if Submit blocks
+	defer cancel()
 	must(t, h.m.Submit(ctx, "sink", 1))
 	recv(t, got) // the worker holds item 1
 	must(t, h.m.Submit(ctx, "sink", 2))
@@ -85,19 +86,35 @@ func TestPausedWorkersTakeNothing(t *testing.T) {
 	release := make(chan struct{})
 	close(release)
 	h.register(blockingConsumer("sink", true, got, release))
-	must(t, h.m.Pause("sink"))
 	h.start()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe) // fail, not hang, if Submit blocks
+	defer cancel()
+	// Let the worker handle an item and go back to waiting for the next.
+	must(t, h.m.Submit(ctx, "sink", 0))
+	waitItems(t, h, "sink", func(q *QueueInfo) bool { return q.Handled == 1 })
+
+	must(t, h.m.Pause("sink"))
 	must(t, h.m.Submit(ctx, "sink", 1))
 	must(t, h.m.Submit(ctx, "sink", 2))
 	if err := h.m.Submit(ctx, "sink", 3); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("third Submit while paused = %v, want ErrQueueFull (a paused worker took an item)", err)
 	}
-	if info := h.info("sink"); info.State != StatePaused || info.Queue.Handled != 0 {
-		t.Fatalf("paused consumer: %+v", info)
+	if info := h.info("sink"); info.State != StatePaused || info.Queue.Handled != 1 || info.Queue.Length != 2 {
+		t.Fatalf("paused consumer: %+v %+v", info, info.Queue)
 	}
 	must(t, h.m.Resume("sink"))
-	waitItems(t, h, "sink", func(q *QueueInfo) bool { return q.Handled == 2 })
+	waitItems(t, h, "sink", func(q *QueueInfo) bool { return q.Handled == 3 })
+}
+
+func TestConsumerStateBeforeRunnerStarts(t *testing.T) {
+	h := newHarness(t)
+	h.register(JobSpec{Name: "sink", Kind: Triggered, Workers: 1,
+		Handle: func(context.Context, any) error { return nil }})
+	must(t, h.m.Pause("sink"))
+	h.start()
+	if info := h.info("sink"); info.State != StatePaused {
+		t.Fatalf("state right after Start = %v, want paused", info.State)
+	}
 }
 
 func TestWorkerPanicIsRecovered(t *testing.T) {

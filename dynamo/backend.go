@@ -5,6 +5,7 @@ import (
 
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
 )
 
 // Backend is what the wire layer needs from the database below it: the
@@ -39,4 +40,12 @@ type Backend interface {
 	Get(ctx context.Context, t *partitapb.Table, key item.Item, consistent bool) (item.Item, error)
 	// StorageKey returns the engine key of the item with key in t.
 	StorageKey(t *partitapb.Table, key item.Item) ([]byte, error)
+
+	// Query calls visit for the items of one partition key of t that match
+	// spec's sort key condition, in sort key order (reversed unless
+	// spec.Forward), until visit returns false.
+	Query(ctx context.Context, t *partitapb.Table, spec router.QuerySpec, visit router.Visit) error
+	// Scan calls visit for the items of t in spec's segment, in hash order,
+	// until visit returns false.
+	Scan(ctx context.Context, t *partitapb.Table, spec router.ScanSpec, visit router.Visit) error
 }

@@ -14,6 +14,7 @@ var fuzzOps = []string{
 	"CreateTable", "DescribeTable", "DeleteTable", "UpdateTable", "ListTables",
 	"TagResource", "UntagResource", "ListTagsOfResource", "DescribeLimits", "DescribeEndpoints",
 	"PutItem", "GetItem", "UpdateItem", "DeleteItem",
+	"Query", "Scan", "BatchGetItem", "BatchWriteItem",
 }
 
 // fuzzSeeds are valid and nearly valid bodies, by operation index.
@@ -35,6 +36,12 @@ var fuzzSeeds = map[int][]string{
 	12: {`{"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET a = if_not_exists(a, :z) + :one REMOVE m.l[1] ADD s :ss","ExpressionAttributeValues":{":z":{"N":"0"},":one":{"N":"1"},":ss":{"SS":["x"]}},"ReturnValues":"UPDATED_NEW"}`,
 		`{"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"AttributeUpdates":{"a":{"Action":"ADD","Value":{"N":"1"}},"b":{"Action":"DELETE"}},"Expected":{"a":{"Exists":false}}}`},
 	13: {`{"TableName":"items","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ConditionExpression":"size(m) > :n","ExpressionAttributeValues":{":n":{"N":"0"}},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`},
+	14: {`{"TableName":"items","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b","FilterExpression":"m.l[0] = :t","ProjectionExpression":"pk, m","ExpressionAttributeValues":{":p":{"S":"a"},":a":{"N":"0"},":b":{"N":"9"},":t":{"BOOL":true}},"Limit":2,"ScanIndexForward":false,"ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"N":"5"}},"ReturnConsumedCapacity":"TOTAL"}`,
+		`{"TableName":"items","KeyConditions":{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"a"}]},"sk":{"ComparisonOperator":"GT","AttributeValueList":[{"N":"1"}]}},"QueryFilter":{"x":{"ComparisonOperator":"NOT_NULL"}},"ConditionalOperator":"OR","AttributesToGet":["pk"],"Select":"SPECIFIC_ATTRIBUTES"}`},
+	15: {`{"TableName":"items","FilterExpression":"contains(#s, :v)","ExpressionAttributeNames":{"#s":"s"},"ExpressionAttributeValues":{":v":{"S":"x"}},"Segment":1,"TotalSegments":3,"Select":"COUNT","ConsistentRead":true}`,
+		`{"TableName":"hash","ScanFilter":{"pk":{"ComparisonOperator":"BEGINS_WITH","AttributeValueList":[{"S":"a"}]}},"Limit":1,"ExclusiveStartKey":{"pk":{"S":"a"}}}`},
+	16: {`{"RequestItems":{"items":{"Keys":[{"pk":{"S":"a"},"sk":{"N":"1"}}],"ProjectionExpression":"#m","ExpressionAttributeNames":{"#m":"m"},"ConsistentRead":true},"hash":{"Keys":[{"pk":{"S":"a"}}],"AttributesToGet":["pk"]}},"ReturnConsumedCapacity":"INDEXES"}`},
+	17: {`{"RequestItems":{"items":[{"PutRequest":{"Item":{"pk":{"S":"a"},"sk":{"N":"2"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"a"},"sk":{"N":"1"}}}}],"hash":[{"PutRequest":{"Item":{"pk":{"S":"b"}}}}]},"ReturnConsumedCapacity":"TOTAL","ReturnItemCollectionMetrics":"SIZE"}`},
 }
 
 // FuzzRequestDecoder sends arbitrary bodies to every operation: the answer

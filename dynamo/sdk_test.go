@@ -21,7 +21,7 @@ import (
 
 // startNode runs a real single node on 127.0.0.1 and returns an SDK client
 // pointed at it.
-func startNode(t *testing.T) *dynamodb.Client {
+func startNode(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -65,7 +65,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 
 // sdkTable creates a table with string hash key pk and, when withSort, a
 // number sort key sk, and waits for it to be ACTIVE.
-func sdkTable(t *testing.T, c *dynamodb.Client, name string, withSort bool) {
+func sdkTable(t testing.TB, c *dynamodb.Client, name string, withSort bool) {
 	t.Helper()
 	ctx := context.Background()
 	in := &dynamodb.CreateTableInput{

@@ -47,6 +47,10 @@ var operations = map[string]handler{
 	"GetItem":            (*Server).handleGetItem,
 	"UpdateItem":         (*Server).handleUpdateItem,
 	"DeleteItem":         (*Server).handleDeleteItem,
+	"Query":              (*Server).handleQuery,
+	"Scan":               (*Server).handleScan,
+	"BatchGetItem":       (*Server).handleBatchGetItem,
+	"BatchWriteItem":     (*Server).handleBatchWriteItem,
 }
 
 // Server is the DynamoDB HTTP endpoint of one node. It implements

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Options configures Open.
@@ -18,6 +19,8 @@ type Options struct {
 	FS vfs.FS
 	// Logger receives Pebble's log lines; nil discards them.
 	Logger *slog.Logger
+	// Registerer receives the storage metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // Engine is one node's Pebble instance. It is safe for concurrent use.
@@ -34,15 +37,26 @@ func Open(opts Options) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	e := &Engine{}
+	m := newMetrics(e)
+	listener := m.eventListener()
 	po := &pebble.Options{
-		FS:     opts.FS,
-		Logger: pebbleLogger{log: log.With("component", "pebble")},
+		FS:            opts.FS,
+		Logger:        pebbleLogger{log: log.With("component", "pebble")},
+		EventListener: &listener,
 	}
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("engine: open %s: %w", opts.Dir, err)
 	}
-	return &Engine{db: db}, nil
+	e.db = db
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(m); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("engine: register metrics: %w", err)
+		}
+	}
+	return e, nil
 }
 
 // Close flushes nothing extra (every commit is already durable) and closes

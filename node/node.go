@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/kv"
@@ -29,6 +32,13 @@ type Config struct {
 	// APIAddr is the DynamoDB API listen address ("127.0.0.1:8000"; port 0
 	// picks a free port).
 	APIAddr string
+	// AdminAddr is the admin endpoint's listen address (metrics, health,
+	// readiness, log level); empty: no admin endpoint.
+	AdminAddr string
+	// Pprof exposes /debug/pprof on the admin endpoint.
+	Pprof bool
+	// Level is the log level the admin endpoint may change (nil: fixed).
+	Level *slog.LevelVar
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
@@ -70,12 +80,13 @@ func (c Config) Validate() error {
 
 // Node is a running node. Close stops it.
 type Node struct {
-	cfg    Config
-	eng    *engine.Engine
-	store  *store.Store
-	ln     net.Listener
-	http   *http.Server
-	served chan error
+	cfg      Config
+	reg      *prometheus.Registry
+	eng      *engine.Engine
+	store    *store.Store
+	draining atomic.Bool
+	api      *server
+	admin    *server // nil without AdminAddr
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -86,11 +97,13 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	eng, err := engine.Open(engine.Options{Dir: cfg.DataDir, Logger: cfg.Logger})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := engine.Open(engine.Options{Dir: cfg.DataDir, Logger: cfg.Logger, Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, eng: eng, served: make(chan error, 1)}
+	n := &Node{cfg: cfg, reg: reg, eng: eng}
 	if err := n.startStore(ctx); err != nil {
 		return nil, errors.Join(err, eng.Close())
 	}
@@ -109,7 +122,7 @@ const nodeID = 1
 // may fall between a table's creation and its partitions').
 func (n *Node) startStore(ctx context.Context) error {
 	scfg := store.DefaultConfig()
-	scfg.NodeID, scfg.Engine, scfg.Logger = nodeID, n.eng, n.cfg.Logger
+	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = nodeID, n.eng, n.cfg.Logger, n.reg
 	s, err := store.NewStore(scfg)
 	if err != nil {
 		return err
@@ -152,28 +165,60 @@ func (n *Node) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	var lc net.ListenConfig
-	n.ln, err = lc.Listen(ctx, "tcp", n.cfg.APIAddr)
-	if err != nil {
-		return fmt.Errorf("node: listen on %s: %w", n.cfg.APIAddr, err)
+	if n.api, err = listen(ctx, n.cfg.APIAddr, api); err != nil {
+		return err
 	}
-	n.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
-	go func() { n.served <- n.http.Serve(n.ln) }()
+	if n.cfg.AdminAddr == "" {
+		return nil
+	}
+	return n.serveAdmin(ctx)
+}
+
+func (n *Node) serveAdmin(ctx context.Context) error {
+	level := n.cfg.Level
+	if level == nil {
+		level = &slog.LevelVar{}
+	}
+	h, err := admin.NewHandler(admin.Config{Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof})
+	if err != nil {
+		return err
+	}
+	if n.admin, err = listen(ctx, n.cfg.AdminAddr, h); err != nil {
+		n.api.shutdown(ctx)
+		return err
+	}
+	return nil
+}
+
+// ready reports whether the node can serve: storage open and not draining.
+func (n *Node) ready() error {
+	if n.draining.Load() {
+		return errors.New("draining")
+	}
 	return nil
 }
 
 // APIURL is the DynamoDB endpoint URL, e.g. "http://127.0.0.1:8000".
-func (n *Node) APIURL() string { return "http://" + n.ln.Addr().String() }
+func (n *Node) APIURL() string { return n.api.url() }
+
+// AdminURL is the admin endpoint URL, or "" without one.
+func (n *Node) AdminURL() string {
+	if n.admin == nil {
+		return ""
+	}
+	return n.admin.url()
+}
 
 // Close stops accepting requests, waits for in-flight ones (up to
 // ShutdownTimeout) and closes the storage. Every write acknowledged before
 // Close is already durable.
 func (n *Node) Close() error {
+	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
-	err := n.http.Shutdown(ctx)
-	if serr := <-n.served; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
+	err := n.api.shutdown(ctx)
+	if n.admin != nil {
+		err = errors.Join(err, n.admin.shutdown(ctx))
 	}
 	n.store.Stop()
 	return errors.Join(err, n.eng.Close())

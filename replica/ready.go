@@ -85,6 +85,7 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 func (r *Replica) softState(ss raft.SoftState) {
 	if ss.Lead != r.lead {
 		r.cfg.Logger.Debug("leader changed", "partition", r.cfg.Partition, "leader", ss.Lead)
+		r.leaderChanges++
 	}
 	r.lead = ss.Lead
 	if ss.RaftState != raft.StateLeader {

@@ -100,14 +100,15 @@ type Replica struct {
 	raw *raft.RawNode
 	st  *raftStorage
 
-	applied  uint64
-	lead     uint64
-	waiters  map[string][]chan Outcome // by command id
-	reads    map[string]*readWaiter    // by read request id
-	removed  bool
-	readSeq  uint64
-	outgoing []*SnapshotSource // made for MsgSnaps not yet sent
-	staged   *stagedSnapshot   // received, waiting for raft to accept
+	applied       uint64
+	lead          uint64
+	waiters       map[string][]chan Outcome // by command id
+	reads         map[string]*readWaiter    // by read request id
+	removed       bool
+	readSeq       uint64
+	outgoing      []*SnapshotSource // made for MsgSnaps not yet sent
+	leaderChanges uint64
+	staged        *stagedSnapshot // received, waiting for raft to accept
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -239,4 +240,29 @@ func (r *Replica) ReportSnapshot(id uint64, ok bool) {
 		status = raft.SnapshotFailure
 	}
 	r.raw.ReportSnapshot(id, status)
+}
+
+// Stats are a replica's figures for metrics.
+type Stats struct {
+	Leader        bool
+	Term          uint64
+	Applied       uint64
+	LogEntries    uint64
+	LogBytes      uint64
+	LeaderChanges uint64
+	Voters        int
+	Learners      int
+}
+
+// Stats returns the replica's figures.
+func (r *Replica) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.raw.BasicStatus()
+	return Stats{
+		Leader: st.RaftState == raft.StateLeader, Term: st.Term, Applied: r.applied,
+		LogEntries: r.st.lastIdx - r.st.truncIdx, LogBytes: r.st.logBytes,
+		LeaderChanges: r.leaderChanges,
+		Voters:        len(r.st.conf.Voters), Learners: len(r.st.conf.Learners),
+	}
 }

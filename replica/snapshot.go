@@ -84,7 +84,8 @@ type snapshotReader struct {
 func (r *snapshotReader) Next() (transport.KV, bool) {
 	for r.err == nil {
 		if r.it != nil && r.it.Valid() {
-			kv := transport.KV{Key: r.it.Key(), Value: r.it.Value()}
+			// Copies: the iterator reuses its buffers once it moves on.
+			kv := transport.KV{Key: bytes.Clone(r.it.Key()), Value: bytes.Clone(r.it.Value())}
 			r.it.Next()
 			return kv, true
 		}

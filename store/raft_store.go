@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/engine"
@@ -34,6 +35,8 @@ type Config struct {
 	Replica replica.Config
 	// Logger receives the store's logs.
 	Logger *slog.Logger
+	// Registerer receives the store's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -71,6 +74,7 @@ var ErrNoReplica = errors.New("store: no replica of the partition on this node")
 type Store struct {
 	cfg   Config
 	sched *scheduler
+	m     *metrics
 	tr    transport.Transport
 
 	mu       sync.RWMutex
@@ -86,6 +90,10 @@ func NewStore(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{})}
+	s.m = newMetrics(s)
+	if err := s.m.register(cfg.Registerer); err != nil {
+		return nil, fmt.Errorf("store: register metrics: %w", err)
+	}
 	ids, err := s.storedPartitions()
 	if err != nil {
 		return nil, err
@@ -239,15 +247,40 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	}
 	ch, err := r.Propose(cmd)
 	if err != nil {
+		s.m.proposals.WithLabelValues(outcome(err)).Inc()
 		return nil, err
 	}
 	s.sched.enqueue(partition)
 	select {
 	case o := <-ch:
+		s.m.proposals.WithLabelValues(outcome(o.Err)).Inc()
 		return o.Result, o.Err
 	case <-ctx.Done():
 		r.Abandon(cmd, ch)
+		s.m.proposals.WithLabelValues("ambiguous").Inc()
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ctx.Err())
+	}
+}
+
+func okOrError(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
+}
+
+// outcome labels a proposal's error for metrics.
+func outcome(err error) string {
+	var nl *replica.NotLeaderError
+	switch {
+	case err == nil:
+		return "applied"
+	case errors.As(err, &nl):
+		return "not_leader"
+	case errors.Is(err, replica.ErrAmbiguous):
+		return "ambiguous"
+	default:
+		return "error"
 	}
 }
 
@@ -341,6 +374,7 @@ func (s *Store) sendSnapshot(r *replica.Replica, m raftpb.Message, src *replica.
 		s.cfg.Logger.Warn("sending snapshot failed", "partition", r.Partition(), "to", m.To, "err", err)
 	}
 	r.ReportSnapshot(m.To, err == nil)
+	s.m.snapshotsSent.WithLabelValues(okOrError(err)).Inc()
 	s.sched.enqueue(r.Partition())
 }
 
@@ -377,6 +411,7 @@ func (s *Store) HandleSnapshot(snap transport.Snapshot) error {
 		return fmt.Errorf("store: partition %d: %w", snap.Partition, ErrNoReplica)
 	}
 	more, err := r.StageSnapshot(snap.Raft, snap.Data)
+	s.m.snapshotsRecv.WithLabelValues(okOrError(err)).Inc()
 	if err != nil {
 		return err
 	}
@@ -412,7 +447,10 @@ func (s *Store) worker() {
 		if ids == nil {
 			return
 		}
+		start := time.Now()
 		out, again, err := s.process(ids)
+		s.m.roundDuration.Observe(time.Since(start).Seconds())
+		s.m.roundReplicas.Observe(float64(len(ids)))
 		if err != nil {
 			s.cfg.Logger.Error("processing replicas failed", "err", err)
 		}

@@ -27,11 +27,11 @@ keeps its data in ./partita-data (see --data-dir). Any access key and region
 are accepted: requests are not authenticated.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := logs.logger(cmd.ErrOrStderr())
+			log, level, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			cfg.Logger = log
+			cfg.Logger, cfg.Level = log, level
 			cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port))
 			n, err := node.Start(cmd.Context(), cfg)
 			if err != nil {
@@ -40,6 +40,9 @@ are accepted: requests are not authenticated.`,
 			log.Warn("authentication is off: any access key is accepted (development mode)")
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
 				n.APIURL(), cfg.DataDir)
+			if n.AdminURL() != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health and readiness on admin endpoint %s\n", n.AdminURL())
+			}
 			<-cmd.Context().Done()
 			log.Info("shutting down")
 			return n.Close()
@@ -48,6 +51,8 @@ are accepted: requests are not authenticated.`,
 	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "address to serve the DynamoDB API on")
 	cmd.Flags().IntVar(&port, "port", 8000, "port to serve the DynamoDB API on")
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
+	cmd.Flags().StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9000", "address of the admin endpoint (metrics, health); empty to disable")
+	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	logs.register(cmd)
 	return cmd
 }

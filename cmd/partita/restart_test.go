@@ -33,7 +33,7 @@ func buildBinary(t *testing.T, dir string) string {
 // its endpoint URL, read from the line it prints when it serves.
 func startDev(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "dev", "--port", "0", "--data-dir", dataDir, "--log-level", "warn")
+	cmd := exec.Command(bin, "dev", "--port", "0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -20,20 +20,23 @@ func (f *logFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.level, "log-level", "info", "log level: debug, info, warn or error")
 }
 
-// logger builds the process logger writing to w.
-func (f *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+// logger builds the process logger writing to w, and the level variable
+// that changes its level at run time.
+func (f *logFlags) logger(w io.Writer) (*slog.Logger, *slog.LevelVar, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: %w", f.level, err)
+		return nil, nil, fmt.Errorf("--log-level %q: %w", f.level, err)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	lv := &slog.LevelVar{}
+	lv.Set(level)
+	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(f.format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), lv, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), lv, nil
 	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", f.format)
+		return nil, nil, fmt.Errorf("--log-format %q: want text or json", f.format)
 	}
 }
 

@@ -1,0 +1,248 @@
+package transport_test
+
+import (
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/partitadb/partita/transport"
+)
+
+func TestGRPCConfigValidate(t *testing.T) {
+	cfg := transport.DefaultConfig()
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("a config without NodeID and Resolve validated")
+	}
+	cfg.NodeID, cfg.Resolve = 1, newDirectory().resolve
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BackoffMax = cfg.BackoffMin / 2
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("BackoffMax < BackoffMin validated")
+	}
+}
+
+func TestGRPCMessagesFlowBetweenThreeNodesInBatches(t *testing.T) {
+	dir := newDirectory()
+	recs := []*recorder{{}, {}, {}}
+	var nodes []*node
+	for i, r := range recs {
+		nodes = append(nodes, startNode(t, dir, uint64(i+1), "", r))
+	}
+	const perLink = 500
+	for _, from := range nodes {
+		for _, to := range nodes {
+			if from == to {
+				continue
+			}
+			var msgs []transport.Message
+			for i := range perLink {
+				msgs = append(msgs, msg(uint64(i%3+1), from.id, to.id, uint64(i)))
+			}
+			from.tr.Send(to.id, msgs)
+		}
+	}
+	for i, r := range recs {
+		eventually(t, "every message delivered", func() bool { return len(r.messages()) == 2*perLink })
+		// Per sender and partition, messages arrive in the order sent.
+		next := map[[2]uint64]uint64{}
+		for _, m := range r.messages() {
+			if m.Raft.To != uint64(i+1) {
+				t.Fatalf("node %d received a message for node %d", i+1, m.Raft.To)
+			}
+			key := [2]uint64{m.Raft.From, m.Partition}
+			if m.Raft.Index != next[key]*3+m.Partition-1 {
+				t.Fatalf("node %d: from %d partition %d: index %d out of order", i+1, key[0], key[1], m.Raft.Index)
+			}
+			if string(m.Raft.Entries[0].Data) != "entry "+strconv.FormatUint(m.Raft.Index, 10) {
+				t.Fatalf("entry data %q for index %d", m.Raft.Entries[0].Data, m.Raft.Index)
+			}
+			next[key]++
+		}
+		// The queue filled while the stream was connecting: batches.
+		if r.largestBatch() < 2 {
+			t.Errorf("node %d: largest batch %d, want coalesced batches", i+1, r.largestBatch())
+		}
+	}
+	for _, n := range nodes {
+		sent, batches := n.metric(t, "partita_transport_messages_sent_total"), n.metric(t, "partita_transport_batches_sent_total")
+		if sent != 2*perLink || batches >= sent {
+			t.Errorf("node %d: %v messages sent in %v batches", n.id, sent, batches)
+		}
+		if got := n.metric(t, "partita_transport_messages_received_total"); got != 2*perLink {
+			t.Errorf("node %d: received %v", n.id, got)
+		}
+		if got := n.metric(t, "partita_transport_messages_dropped_total"); got != 0 {
+			t.Errorf("node %d: dropped %v", n.id, got)
+		}
+	}
+}
+
+// blackhole accepts connections and never answers, like a hung node.
+func blackhole(t *testing.T) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		lis.Close()
+		<-done
+	})
+	return lis.Addr().String()
+}
+
+// sendWithin sends count single messages to node to and fails the test if
+// that takes longer than the failsafe (Send blocked).
+func sendWithin(t *testing.T, tr transport.Transport, to uint64, count int) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range count {
+			tr.Send(to, []transport.Message{msg(1, 1, to, uint64(i))})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(failsafe):
+		t.Fatal("Send blocked")
+	}
+}
+
+func TestGRPCHungPeerDoesNotBlockSend(t *testing.T) {
+	dir := newDirectory()
+	var unreachable atomic.Int64
+	a := startNode(t, dir, 1, "", &recorder{}, func(c *transport.Config) {
+		c.QueueSize, c.DialTimeout = 16, 200*time.Millisecond
+		c.Unreachable = func(id uint64) {
+			if id == 2 {
+				unreachable.Add(1)
+			}
+		}
+	})
+	dir.set(2, blackhole(t))
+	const count = 5000
+	sendWithin(t, a.tr, 2, count)
+	if a.metric(t, "partita_transport_messages_dropped_total", "reason", "queue_full") == 0 {
+		t.Error("no message dropped for a full queue")
+	}
+	eventually(t, "every message dropped", func() bool {
+		return a.metric(t, "partita_transport_messages_dropped_total") == count
+	})
+	eventually(t, "node 2 reported unreachable", func() bool { return unreachable.Load() > 0 })
+	if got := a.metric(t, "partita_transport_messages_sent_total"); got != 0 {
+		t.Errorf("%v messages sent to a hung node", got)
+	}
+}
+
+func TestGRPCStalledStreamDropsInsteadOfBlocking(t *testing.T) {
+	dir := newDirectory()
+	slow := &recorder{gate: make(chan struct{})}
+	startNode(t, dir, 2, "", slow)
+	a := startNode(t, dir, 1, "", &recorder{}, func(c *transport.Config) { c.QueueSize = 64 })
+	// Large messages fill the stream's flow-control window while node 2's
+	// handler is stuck.
+	big := msg(1, 1, 2, 0)
+	big.Raft.Entries[0].Data = make([]byte, 64<<10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 2000 {
+			a.tr.Send(2, []transport.Message{big})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(failsafe):
+		t.Fatal("Send blocked on a stalled stream")
+	}
+	if a.metric(t, "partita_transport_messages_dropped_total", "reason", "queue_full") == 0 {
+		t.Error("no message dropped behind a stalled stream")
+	}
+	close(slow.gate)
+	before := len(slow.messages())
+	eventually(t, "delivery resumes", func() bool {
+		a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)})
+		return len(slow.messages()) > before
+	})
+}
+
+func TestGRPCReconnectsWhenPeerRestartsOrMoves(t *testing.T) {
+	dir := newDirectory()
+	var unreachable atomic.Int64
+	a := startNode(t, dir, 1, "", &recorder{}, func(c *transport.Config) {
+		c.Unreachable = func(uint64) { unreachable.Add(1) }
+	})
+	r := &recorder{}
+	b := startNode(t, dir, 2, "", r)
+	deliver := func(what string, rec *recorder) {
+		t.Helper()
+		n := len(rec.messages())
+		eventually(t, what, func() bool {
+			a.tr.Send(2, []transport.Message{msg(1, 1, 2, 7)})
+			return len(rec.messages()) > n
+		})
+	}
+	deliver("first delivery", r)
+
+	// Restart on the same address.
+	b.close(t)
+	sendWithin(t, a.tr, 2, 10)
+	eventually(t, "node 2 reported unreachable", func() bool { return unreachable.Load() > 0 })
+	r2 := &recorder{}
+	b2 := startNode(t, dir, 2, b.addr, r2)
+	deliver("delivery after restart", r2)
+
+	// Move to a new address: Resolve is asked again on reconnection.
+	b2.close(t)
+	r3 := &recorder{}
+	b3 := startNode(t, dir, 2, "", r3)
+	if b3.addr == b.addr {
+		t.Fatal("node 2 did not move")
+	}
+	deliver("delivery after the move", r3)
+	if got := a.metric(t, "partita_transport_connects_total"); got < 3 {
+		t.Errorf("%v streams opened, want at least 3", got)
+	}
+}
+
+func TestGRPCCloseStopsEverything(t *testing.T) {
+	dir := newDirectory()
+	a := startNode(t, dir, 1, "", &recorder{}, func(c *transport.Config) { c.CloseGrace = 100 * time.Millisecond })
+	slow := &recorder{gate: make(chan struct{})}
+	startNode(t, dir, 2, "", slow)
+	dir.set(3, blackhole(t))
+	a.tr.Send(2, []transport.Message{msg(1, 1, 2, 0)})
+	a.tr.Send(3, []transport.Message{msg(1, 1, 3, 0)})
+	eventually(t, "node 2's handler busy", func() bool { return a.metric(t, "partita_transport_messages_sent_total") == 1 })
+	start := time.Now()
+	a.close(t) // a stream and a dial in flight
+	if d := time.Since(start); d > failsafe/2 {
+		t.Errorf("Close took %v", d)
+	}
+	a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)}) // dropped, no panic
+	if got := a.metric(t, "partita_transport_messages_dropped_total", "reason", "closed"); got != 1 {
+		t.Errorf("%v messages dropped after Close, want 1", got)
+	}
+	close(slow.gate)
+}
