@@ -113,11 +113,12 @@ func (r *Replica) apply(ents []raftpb.Entry) error {
 			if len(e.Data) == 0 {
 				continue // a new leader's empty entry
 			}
+			start := r.cfg.Now()
 			id, res, err := r.applyCommand(b, e.Data)
 			if err != nil {
 				return err
 			}
-			answers = append(answers, answer{id, Outcome{Result: res}})
+			answers = append(answers, answer{id, Outcome{Result: res, ApplyStart: start}})
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := r.applyConfChange(b, e); err != nil {
 				return err
@@ -132,7 +133,9 @@ func (r *Replica) apply(ents []raftpb.Entry) error {
 		return fmt.Errorf("replica: partition %d: commit applied entries: %w", r.cfg.Partition, err)
 	}
 	r.applied, r.st.applied = last, last
+	end := r.cfg.Now()
 	for _, a := range answers {
+		a.o.ApplyEnd = end
 		r.deliver(a.id, a.o)
 	}
 	if r.removed {

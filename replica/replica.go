@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -38,6 +39,9 @@ type Config struct {
 	TruncateStep uint64
 	// Logger receives the replica's logs.
 	Logger *slog.Logger
+	// Now stamps the apply times reported in a proposal's Outcome (for
+	// tracing only: apply itself never reads a clock). Default: time.Now.
+	Now func() time.Time
 }
 
 // DefaultConfig returns raft timeouts of 10 ticks to elect, 1 to heartbeat.
@@ -47,6 +51,7 @@ func DefaultConfig() Config {
 		CacheBytes: 4 << 20, MaxSizePerMsg: 1 << 20,
 		MaxLogEntries: 10000, MaxLogBytes: 16 << 20, TruncateStep: 64,
 		Logger: slog.New(slog.DiscardHandler),
+		Now:    time.Now,
 	}
 }
 
@@ -91,6 +96,9 @@ func (e *NotLeaderError) Error() string {
 type Outcome struct {
 	Result *partitapb.Result
 	Err    error
+	// ApplyStart and ApplyEnd bracket the command's apply on this replica:
+	// from evaluating it to committing its batch (zero when Err is set).
+	ApplyStart, ApplyEnd time.Time
 }
 
 // Replica is one replica of one partition.
@@ -117,6 +125,9 @@ type Replica struct {
 func Open(cfg Config) (*Replica, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	st, err := loadRaftStorage(cfg.Engine, cfg.Partition, cfg.CacheBytes)
 	if err != nil {
