@@ -7,6 +7,10 @@ import (
 	"log/slog"
 	"regexp"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // DefaultMaxRequestBytes is DynamoDB's limit on the size of one HTTP request
@@ -33,6 +37,10 @@ type Config struct {
 	// MaxRequestBytes bounds a request body, after decompression. Larger
 	// requests get HTTP 413.
 	MaxRequestBytes int64
+	// Registerer receives the request metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// Tracer starts a span per operation (nil: a noop tracer).
+	Tracer trace.Tracer
 }
 
 // DefaultConfig returns a Config with every field but Backend set.
@@ -84,6 +92,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NewID == nil {
 		c.NewID = d.NewID
+	}
+	if c.Tracer == nil {
+		c.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	if c.Region == "" {
 		c.Region = d.Region

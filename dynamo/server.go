@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // targetPrefix starts the X-Amz-Target header of every DynamoDB operation.
@@ -57,6 +58,7 @@ var operations = map[string]handler{
 // http.Handler and is safe for concurrent use.
 type Server struct {
 	cfg Config
+	m   *metrics
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their
@@ -66,7 +68,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg}, nil
+	s := &Server{cfg: cfg, m: newMetrics()}
+	if err := s.m.register(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // ServeHTTP answers health checks (GET /) and DynamoDB operations (POST).
@@ -80,7 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		s.serveOperation(w, r)
 	default:
-		s.writeError(w, &apiError{Kind: kindMethodNotAllowed})
+		s.writeError(r.Context(), w, &apiError{Kind: kindMethodNotAllowed})
 	}
 }
 
@@ -91,25 +97,37 @@ func (s *Server) serveHealth(w http.ResponseWriter) {
 	writeBody(w, http.StatusOK, body)
 }
 
-// serveOperation decodes the target and body of a POST and runs the handler.
+// serveOperation runs one operation inside its span, and measures it: the
+// one place every operation's metrics are taken.
 func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	op, ok := operationName(r.Header.Get("X-Amz-Target"))
 	h := operations[op]
 	if !ok || h == nil {
-		s.writeError(w, &apiError{Kind: kindUnknownOperation})
-		return
+		op, h = unknownOperation, nil
+	}
+	ctx, span := s.startSpan(extractTrace(r), op)
+	start := time.Now()
+	var err error = errPanicked // stays so only if the handler panics
+	defer func() { s.finish(span, op, time.Since(start), err) }()
+	err = s.runOperation(ctx, w, r, h)
+}
+
+// runOperation decodes the body of a POST, runs the handler and writes its
+// answer. It returns the error the client was sent, if any.
+func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *http.Request, h handler) error {
+	if h == nil {
+		return s.writeError(ctx, w, &apiError{Kind: kindUnknownOperation})
 	}
 	body, err := s.readBody(w, r)
 	if err != nil {
-		s.writeError(w, err)
-		return
+		return s.writeError(ctx, w, err)
 	}
-	resp, err := h(s, r.Context(), &request{body: body, host: r.Host})
+	traceTables(ctx, body)
+	resp, err := h(s, ctx, &request{body: body, host: r.Host})
 	if err != nil {
-		s.writeError(w, err)
-		return
+		return s.writeError(ctx, w, err)
 	}
-	s.writeJSON(w, resp)
+	return s.writeJSON(ctx, w, resp)
 }
 
 // operationName returns Op from "DynamoDB_20120810.Op".
@@ -142,26 +160,29 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, nil
 }
 
-// writeJSON sends v as a 200 response.
-func (s *Server) writeJSON(w http.ResponseWriter, v any) {
+// writeJSON sends v as a 200 response; it returns the error sent instead
+// if v cannot be encoded.
+func (s *Server) writeJSON(ctx context.Context, w http.ResponseWriter, v any) error {
 	body, err := marshalResponse(v)
 	if err != nil {
-		s.writeError(w, fmt.Errorf("dynamo: marshal response: %w", err))
-		return
+		return s.writeError(ctx, w, fmt.Errorf("dynamo: marshal response: %w", err))
 	}
 	w.Header().Set("Content-Type", contentType)
 	writeBody(w, http.StatusOK, body)
+	return nil
 }
 
-// writeError sends err in DynamoDB's error shape, logging internal errors.
-func (s *Server) writeError(w http.ResponseWriter, err error) {
+// writeError sends err in DynamoDB's error shape, logging internal errors,
+// and returns the wire error it sent.
+func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err error) *apiError {
 	ae, internal := toAPIError(err)
 	if internal {
-		s.cfg.Logger.Error("dynamo: internal error", "err", err,
+		s.cfg.Logger.ErrorContext(ctx, "dynamo: internal error", "err", err,
 			"request_id", w.Header().Get("x-amzn-RequestId"))
 	}
 	w.Header().Set("Content-Type", contentType)
 	writeBody(w, ae.Kind.Status, ae.body())
+	return ae
 }
 
 // writeBody writes body with its length and CRC32 checksum headers.
@@ -184,10 +205,10 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request, reqID stri
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	s.cfg.Logger.Error("dynamo: panic serving request", "panic", fmt.Sprint(v),
+	s.cfg.Logger.ErrorContext(r.Context(), "dynamo: panic serving request", "panic", fmt.Sprint(v),
 		"target", r.Header.Get("X-Amz-Target"), "request_id", reqID,
 		"stack", string(debug.Stack()))
-	s.writeError(w, &apiError{Kind: kindInternal, Message: msgInternal})
+	s.writeError(r.Context(), w, &apiError{Kind: kindInternal, Message: msgInternal})
 }
 
 // requestID formats a fresh id the way DynamoDB's look: upper-case

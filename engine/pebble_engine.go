@@ -109,6 +109,19 @@ func (e *Engine) Commit(b *pebble.Batch) error {
 	return nil
 }
 
+// CommitNoSync writes b without waiting for an fsync and closes it. It is
+// durable once a later synced commit returns (the WAL is one sequence).
+func (e *Engine) CommitNoSync(b *pebble.Batch) error {
+	defer b.Close()
+	if b.Empty() {
+		return nil
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("engine: commit: %w", err)
+	}
+	return nil
+}
+
 // NewIter returns an iterator over [lower, upper). The caller closes it.
 func (e *Engine) NewIter(lower, upper []byte) (*pebble.Iterator, error) {
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})

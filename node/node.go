@@ -1,6 +1,17 @@
-// Package node wires one Partita node together: engine, store, router and
-// the DynamoDB API server. cmd/partita runs it; end-to-end tests start it on
-// 127.0.0.1:0 exactly as the binary does.
+// Package node wires one Partita node together: engine, store, router,
+// the DynamoDB API server, the background jobs, tracing and the admin
+// endpoint. cmd/partita runs it; end-to-end tests start it on 127.0.0.1:0
+// exactly as the binary does.
+//
+// Start brings the pieces up in dependency order and Close takes them
+// down in reverse:
+//
+//	tracer provider -> engine -> store -> router -> jobs -> API -> admin
+//
+// Background work that is periodic and node-wide runs as a daemon job
+// (jobs.go: table-stats). Work that belongs to a raft processing round,
+// such as trimming a replica's log behind its followers, stays inside the
+// store, which does it as part of the round that made it possible.
 package node
 
 import (
@@ -14,14 +25,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/telemetry"
 	"github.com/partitadb/partita/transport"
 )
 
@@ -33,20 +47,34 @@ type Config struct {
 	// picks a free port).
 	APIAddr string
 	// AdminAddr is the admin endpoint's listen address (metrics, health,
-	// readiness, log level); empty: no admin endpoint.
+	// readiness, log level, jobs); empty: no admin endpoint.
 	AdminAddr string
 	// Pprof exposes /debug/pprof on the admin endpoint.
 	Pprof bool
 	// Level is the log level the admin endpoint may change (nil: fixed).
 	Level *slog.LevelVar
+	// OTLPEndpoint is the OpenTelemetry collector the node's traces go
+	// to over OTLP/gRPC ("host:4317", "http://host:4317" or
+	// "https://host:4317"); empty: no tracing, at no cost.
+	OTLPEndpoint string
+	// TracerProvider, if set, replaces the provider OTLPEndpoint would
+	// build (tests give one with an in-memory exporter). The node flushes
+	// it on Close but does not shut it down.
+	TracerProvider trace.TracerProvider
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
 	// PartitionsPerTable is the number of partitions of a new table.
 	PartitionsPerTable uint32
+	// TableStatsInterval is the period of the table-stats job.
+	TableStatsInterval time.Duration
+	// OnJobCycle, if set, is called after each background job cycle (see
+	// daemon.Config.OnCycle); tests wait for cycles with it.
+	OnJobCycle func(daemon.CycleRecord)
 	// ShutdownTimeout bounds the wait for in-flight requests on Close.
 	ShutdownTimeout time.Duration
-	// Logger receives the node's logs.
+	// Logger receives the node's logs; the node adds trace ids to the
+	// records logged inside a traced request.
 	Logger *slog.Logger
 }
 
@@ -58,6 +86,7 @@ func DefaultConfig() Config {
 		Region:             "us-east-1",
 		AccountID:          "000000000000",
 		PartitionsPerTable: 4,
+		TableStatsInterval: 30 * time.Second,
 		ShutdownTimeout:    10 * time.Second,
 		Logger:             slog.New(slog.DiscardHandler),
 	}
@@ -74,6 +103,10 @@ func (c Config) Validate() error {
 		return errors.New("node: Logger is required")
 	case c.ShutdownTimeout <= 0:
 		return errors.New("node: ShutdownTimeout must be positive")
+	case c.TableStatsInterval <= 0:
+		return errors.New("node: TableStatsInterval must be positive")
+	case c.OTLPEndpoint != "" && c.TracerProvider != nil:
+		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
 	}
 	return nil
 }
@@ -81,9 +114,13 @@ func (c Config) Validate() error {
 // Node is a running node. Close stops it.
 type Node struct {
 	cfg      Config
+	log      *slog.Logger
 	reg      *prometheus.Registry
+	tp       telemetry.TracerProvider
 	eng      *engine.Engine
 	store    *store.Store
+	router   *router.Router
+	jobs     *daemon.Manager
 	draining atomic.Bool
 	api      *server
 	admin    *server // nil without AdminAddr
@@ -97,32 +134,62 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	eng, err := engine.Open(engine.Options{Dir: cfg.DataDir, Logger: cfg.Logger, Registerer: reg})
-	if err != nil {
-		return nil, err
-	}
-	n := &Node{cfg: cfg, reg: reg, eng: eng}
-	if err := n.startStore(ctx); err != nil {
-		return nil, errors.Join(err, eng.Close())
-	}
-	if err := n.serve(ctx); err != nil {
-		n.store.Stop()
-		return nil, errors.Join(err, eng.Close())
+	n := &Node{cfg: cfg, log: slog.New(telemetry.NewLogHandler(cfg.Logger.Handler())), reg: prometheus.NewRegistry()}
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := n.start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		return nil, errors.Join(err, n.stop(stopCtx))
 	}
 	return n, nil
 }
 
+// start brings the node's pieces up; on failure, stop takes down those
+// that started.
+func (n *Node) start(ctx context.Context) (err error) {
+	if n.tp, err = n.tracerProvider(ctx); err != nil {
+		return err
+	}
+	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
+		return err
+	}
+	if err := n.startStore(ctx); err != nil {
+		return err
+	}
+	if err := n.startRouter(); err != nil {
+		return err
+	}
+	if err := n.startJobs(ctx); err != nil {
+		return err
+	}
+	return n.serve(ctx)
+}
+
 // nodeID is the id of the single node (the only voter of every group).
 const nodeID = 1
+
+// tracer returns the tracer of one of the node's packages.
+func (n *Node) tracer(pkg string) trace.Tracer {
+	return n.tp.Tracer("github.com/partitadb/partita/" + pkg)
+}
+
+// tracerProvider returns the test's provider, an OTLP one, or a noop one.
+func (n *Node) tracerProvider(ctx context.Context) (telemetry.TracerProvider, error) {
+	if n.cfg.TracerProvider != nil {
+		return telemetry.Borrow(n.cfg.TracerProvider), nil
+	}
+	return telemetry.NewTracerProvider(ctx, telemetry.TracingConfig{
+		Endpoint: n.cfg.OTLPEndpoint, Service: "partita", Instance: fmt.Sprint(nodeID),
+	})
+}
 
 // startStore starts the raft store and makes sure the meta partition and
 // every table partition the catalog lists have their replica here (a crash
 // may fall between a table's creation and its partitions').
 func (n *Node) startStore(ctx context.Context) error {
 	scfg := store.DefaultConfig()
-	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = nodeID, n.eng, n.cfg.Logger, n.reg
+	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = nodeID, n.eng, n.log, n.reg
+	scfg.Tracer = n.tracer("store")
 	s, err := store.NewStore(scfg)
 	if err != nil {
 		return err
@@ -131,18 +198,15 @@ func (n *Node) startStore(ctx context.Context) error {
 	n.store = s
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: kv.MetaPartition}); err != nil {
-		s.Stop()
 		return err
 	}
 	tables, err := kv.ReadTables(n.eng.Reader())
 	if err != nil {
-		s.Stop()
 		return err
 	}
 	for _, t := range tables {
 		for _, p := range t.GetPartitions() {
 			if err := host.CreatePartition(ctx, p); err != nil {
-				s.Stop()
 				return err
 			}
 		}
@@ -150,17 +214,23 @@ func (n *Node) startStore(ctx context.Context) error {
 	return nil
 }
 
-func (n *Node) serve(ctx context.Context) error {
+func (n *Node) startRouter() error {
 	rcfg := router.DefaultConfig()
-	rcfg.Engine, rcfg.Store, rcfg.Logger = n.eng, localHost{Store: n.store, nodeID: nodeID}, n.cfg.Logger
-	rcfg.PartitionsPerTable = n.cfg.PartitionsPerTable
+	rcfg.Engine, rcfg.Store, rcfg.Logger = n.eng, localHost{Store: n.store, nodeID: nodeID}, n.log
+	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rt, err := router.New(rcfg)
 	if err != nil {
 		return err
 	}
+	n.router = rt
+	return nil
+}
+
+func (n *Node) serve(ctx context.Context) error {
 	dcfg := dynamo.DefaultConfig()
-	dcfg.Backend, dcfg.Logger = rt, n.cfg.Logger
+	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
+	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
@@ -179,15 +249,14 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	if level == nil {
 		level = &slog.LevelVar{}
 	}
-	h, err := admin.NewHandler(admin.Config{Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof})
+	h, err := admin.NewHandler(admin.Config{
+		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
+	})
 	if err != nil {
 		return err
 	}
-	if n.admin, err = listen(ctx, n.cfg.AdminAddr, h); err != nil {
-		n.api.shutdown(ctx)
-		return err
-	}
-	return nil
+	n.admin, err = listen(ctx, n.cfg.AdminAddr, h)
+	return err
 }
 
 // ready reports whether the node can serve: storage open and not draining.
@@ -209,19 +278,41 @@ func (n *Node) AdminURL() string {
 	return n.admin.url()
 }
 
+// Jobs is the node's background job manager.
+func (n *Node) Jobs() *daemon.Manager { return n.jobs }
+
 // Close stops accepting requests, waits for in-flight ones (up to
-// ShutdownTimeout) and closes the storage. Every write acknowledged before
-// Close is already durable.
+// ShutdownTimeout), stops the jobs, closes the storage and flushes the
+// traces. Every write acknowledged before Close is already durable.
 func (n *Node) Close() error {
 	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
-	err := n.api.shutdown(ctx)
+	return n.stop(ctx)
+}
+
+// stop takes down, in reverse order, every piece that started.
+func (n *Node) stop(ctx context.Context) error {
+	var err error
+	if n.api != nil {
+		err = errors.Join(err, n.api.shutdown(ctx))
+	}
 	if n.admin != nil {
 		err = errors.Join(err, n.admin.shutdown(ctx))
 	}
-	n.store.Stop()
-	return errors.Join(err, n.eng.Close())
+	if n.jobs != nil {
+		err = errors.Join(err, n.jobs.Stop(ctx))
+	}
+	if n.store != nil {
+		n.store.Stop()
+	}
+	if n.eng != nil {
+		err = errors.Join(err, n.eng.Close())
+	}
+	if n.tp != nil {
+		err = errors.Join(err, n.tp.Shutdown(ctx))
+	}
+	return err
 }
 
 var _ dynamo.Backend = (*router.Router)(nil)

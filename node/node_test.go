@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,17 +36,26 @@ func client(n *node.Node) *dynamodb.Client {
 	})
 }
 
-// metric returns the value of the first sample of the metrics page that
-// matches name and the label pattern.
-func metric(t *testing.T, n *node.Node, pattern string) float64 {
+// scrape returns the node's metrics page.
+func scrape(t *testing.T, n *node.Node) string {
 	t.Helper()
 	resp, err := http.Get(n.AdminURL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + pattern + ` ([0-9.e+-]+)$`).FindSubmatch(body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+// metric returns the value of the first sample of the metrics page that
+// matches name and the label pattern.
+func metric(t *testing.T, n *node.Node, pattern string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + pattern + ` ([0-9.e+-]+)$`).FindStringSubmatch(scrape(t, n))
 	if m == nil {
 		t.Fatalf("no sample matching %s in /metrics", pattern)
 	}
@@ -91,6 +101,22 @@ func TestMetricsMoveWithAWorkload(t *testing.T) {
 	}
 	if v := metric(t, n, `partita_raft_log_entries`); v <= 0 {
 		t.Fatalf("raft log entries %v", v)
+	}
+	if v := metric(t, n, `partita_dynamo_requests_total\{operation="PutItem"\}`); v != 25 {
+		t.Fatalf("PutItem requests = %v, want 25", v)
+	}
+	if v := metric(t, n, `partita_dynamo_request_duration_seconds_count\{operation="PutItem"\}`); v != 25 {
+		t.Fatalf("PutItem latency samples = %v, want 25", v)
+	}
+	_, err = db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("missing"), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "a"},
+	}})
+	var notFound *types.ResourceNotFoundException
+	if !errors.As(err, &notFound) {
+		t.Fatalf("GetItem on a missing table: %v", err)
+	}
+	if v := metric(t, n, `partita_dynamo_errors_total\{operation="GetItem",type="ResourceNotFoundException"\}`); v != 1 {
+		t.Fatalf("GetItem errors = %v, want 1", v)
 	}
 }
 

@@ -15,7 +15,13 @@ import (
 )
 
 // Ready is a processing round's work, from Collect to Finish.
-type Ready struct{ rd raft.Ready }
+type Ready struct {
+	rd raft.Ready
+	// MustSync says the round's writes must be fsynced before Finish:
+	// new log entries, or a new term or vote. A hard state that only moves
+	// the commit index need not be (raft recovers it from its peers).
+	MustSync bool
+}
 
 // Collect takes the replica's pending Ready, if any, and writes the log
 // entries and hard state it must persist into b. The caller holds the
@@ -25,6 +31,7 @@ func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
 		return Ready{}, false, nil
 	}
 	rd := r.raw.Ready()
+	mustSync := raft.MustSync(rd.HardState, r.st.hard, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := r.installSnapshot(b, rd.Snapshot); err != nil {
 			return Ready{}, false, err
@@ -41,7 +48,7 @@ func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
 	if err := r.maybeTruncate(b); err != nil {
 		return Ready{}, false, err
 	}
-	return Ready{rd: rd}, true, nil
+	return Ready{rd: rd, MustSync: mustSync}, true, nil
 }
 
 // Finish completes a round after Collect's batch is durable: it hands the

@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
@@ -263,6 +264,11 @@ type Stats struct {
 	LeaderChanges uint64
 	Voters        int
 	Learners      int
+	// Lead is the leader this replica knows of (0: none).
+	Lead uint64
+	// ActiveVoters, on the leader, counts the voters (itself included) it
+	// heard from within the last election timeout; 0 on a follower.
+	ActiveVoters int
 }
 
 // Stats returns the replica's figures.
@@ -270,10 +276,26 @@ func (r *Replica) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.raw.BasicStatus()
-	return Stats{
+	s := Stats{
 		Leader: st.RaftState == raft.StateLeader, Term: st.Term, Applied: r.applied,
 		LogEntries: r.st.lastIdx - r.st.truncIdx, LogBytes: r.st.logBytes,
 		LeaderChanges: r.leaderChanges,
 		Voters:        len(r.st.conf.Voters), Learners: len(r.st.conf.Learners),
+		Lead: st.Lead,
 	}
+	if s.Leader {
+		s.ActiveVoters = r.activeVoters()
+	}
+	return s
+}
+
+// activeVoters counts the voters whose progress the leader saw recently.
+func (r *Replica) activeVoters() int {
+	n := 0
+	r.raw.WithProgress(func(id uint64, typ raft.ProgressType, pr tracker.Progress) {
+		if typ == raft.ProgressTypePeer && !pr.IsLearner && (pr.RecentActive || id == r.cfg.ID) {
+			n++
+		}
+	})
+	return n
 }

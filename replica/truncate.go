@@ -11,6 +11,11 @@ import (
 // followers need. A follower that then lacks entries gets a snapshot.
 // Followers keep the same window behind their applied index, so a new
 // leader can still catch up followers that were close.
+//
+// Trimming stops at the applied index, whose own write (an apply batch
+// committed without sync in an earlier round) precedes b in the WAL: when b
+// is synced, so is everything before it, so a crash never leaves the log
+// trimmed past what the state machine durably holds.
 func (r *Replica) maybeTruncate(b *pebble.Batch) error {
 	target := r.truncateTarget()
 	if target <= r.st.truncIdx || target-r.st.truncIdx < r.cfg.TruncateStep {

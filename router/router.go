@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
@@ -51,6 +54,9 @@ type Config struct {
 	NewID func() []byte
 	// Logger receives the router's logs.
 	Logger *slog.Logger
+	// Tracer starts a span per proposal and read barrier (nil: a noop
+	// tracer).
+	Tracer trace.Tracer
 }
 
 // DefaultConfig returns a Config with defaults for everything but Engine
@@ -102,6 +108,9 @@ func New(cfg Config) (*Router, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider().Tracer("")
+	}
 	return &Router{cfg: cfg, tables: make(map[string]*partitapb.Table)}, nil
 }
 
@@ -114,6 +123,7 @@ func (r *Router) command() *partitapb.Command {
 // it applies at most once) while the partition has no leader here or the
 // outcome of an attempt is unknown, until the request's deadline.
 func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	ctx, span := r.startSpan(ctx, "router.propose", partition)
 	ctx, cancel := r.deadline(ctx)
 	defer cancel()
 	var res *partitapb.Result
@@ -121,6 +131,7 @@ func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.C
 		res, err = r.cfg.Store.Propose(ctx, partition, cmd)
 		return err
 	})
+	endSpan(span, err)
 	if err != nil {
 		return nil, fmt.Errorf("router: partition %d: %w", partition, err)
 	}
@@ -130,9 +141,12 @@ func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.C
 // readBarrier waits until the local replica of partition reflects every
 // committed write, for a strongly consistent read.
 func (r *Router) readBarrier(ctx context.Context, partition uint64) error {
+	ctx, span := r.startSpan(ctx, "router.read_barrier", partition)
 	ctx, cancel := r.deadline(ctx)
 	defer cancel()
-	if err := r.retry(ctx, func() error { return r.cfg.Store.ReadIndex(ctx, partition) }); err != nil {
+	err := r.retry(ctx, func() error { return r.cfg.Store.ReadIndex(ctx, partition) })
+	endSpan(span, err)
+	if err != nil {
 		return fmt.Errorf("router: partition %d: %w", partition, err)
 	}
 	return nil
@@ -153,6 +167,9 @@ func (r *Router) retry(ctx context.Context, attempt func() error) error {
 		var nl *replica.NotLeaderError
 		if err == nil || !(errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous)) {
 			return err
+		}
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.AddEvent("retry", trace.WithAttributes(attribute.String("error", err.Error())))
 		}
 		select {
 		case <-ctx.Done():

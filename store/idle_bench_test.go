@@ -27,7 +27,7 @@ func BenchmarkIdleGroups(b *testing.B) {
 			const groups = 1000
 			for p := uint64(2); p < 2+groups; p++ {
 				for _, s := range c.stores {
-					if err := s.Bootstrap(p, voters); err != nil {
+					if err := s.Bootstrap(p, voters, tableSpan()); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -18,6 +18,8 @@ type metrics struct {
 	logBytesDesc    *prometheus.Desc
 	leaderChgDesc   *prometheus.Desc
 	maxLogBytesDesc *prometheus.Desc
+	underReplDesc   *prometheus.Desc
+	leaderlessDesc  *prometheus.Desc
 	store           *Store
 }
 
@@ -47,6 +49,10 @@ func newMetrics(s *Store) *metrics {
 		logBytesDesc:    prometheus.NewDesc("partita_raft_log_bytes", "Estimated raft log bytes kept, summed over replicas.", nil, nil),
 		maxLogBytesDesc: prometheus.NewDesc("partita_raft_log_max_replica_bytes", "Largest estimated raft log of one replica.", nil, nil),
 		leaderChgDesc:   prometheus.NewDesc("partita_raft_leader_changes_total", "Leader changes seen, summed over replicas.", nil, nil),
+		underReplDesc: prometheus.NewDesc("partita_raft_under_replicated",
+			"Partitions this node leads with fewer voters recently active than configured.", nil, nil),
+		leaderlessDesc: prometheus.NewDesc("partita_raft_leaderless_replicas",
+			"Replicas hosted by this node that know of no leader of their partition.", nil, nil),
 	}
 }
 
@@ -65,19 +71,25 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 
 // Describe implements prometheus.Collector for the scrape-time figures.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.replicasDesc, m.leadersDesc, m.logEntriesDesc, m.logBytesDesc, m.maxLogBytesDesc, m.leaderChgDesc} {
+	for _, d := range []*prometheus.Desc{m.replicasDesc, m.leadersDesc, m.logEntriesDesc, m.logBytesDesc, m.maxLogBytesDesc, m.leaderChgDesc, m.underReplDesc, m.leaderlessDesc} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	var leaders, entries, bytes, maxBytes, changes float64
+	var leaders, entries, bytes, maxBytes, changes, underRepl, leaderless float64
 	replicas := m.store.Replicas()
 	for _, r := range replicas {
 		st := r.Stats()
 		if st.Leader {
 			leaders++
+		}
+		if st.Leader && st.ActiveVoters < st.Voters {
+			underRepl++
+		}
+		if st.Lead == 0 {
+			leaderless++
 		}
 		entries += float64(st.LogEntries)
 		bytes += float64(st.LogBytes)
@@ -90,4 +102,6 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.logBytesDesc, prometheus.GaugeValue, bytes)
 	ch <- prometheus.MustNewConstMetric(m.maxLogBytesDesc, prometheus.GaugeValue, maxBytes)
 	ch <- prometheus.MustNewConstMetric(m.leaderChgDesc, prometheus.CounterValue, changes)
+	ch <- prometheus.MustNewConstMetric(m.underReplDesc, prometheus.GaugeValue, underRepl)
+	ch <- prometheus.MustNewConstMetric(m.leaderlessDesc, prometheus.GaugeValue, leaderless)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
@@ -37,6 +39,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the store's metrics (nil: not registered).
 	Registerer prometheus.Registerer
+	// Tracer starts the spans of proposals, their apply and read indexes
+	// (nil: a noop tracer).
+	Tracer trace.Tracer
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -88,6 +93,9 @@ type Store struct {
 func NewStore(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{})}
 	s.m = newMetrics(s)
@@ -193,6 +201,11 @@ func (s *Store) Destroy(partition uint64) error {
 // are voters (this node among them) and which owns spans (what its
 // snapshots carry). Every voter bootstraps the same way.
 func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb.Span) error {
+	if len(spans) == 0 {
+		// Without spans its snapshots would carry no data, and a follower
+		// catching up by snapshot would silently keep stale items.
+		return fmt.Errorf("store: partition %d: bootstrap needs the spans it owns", partition)
+	}
 	if s.Replica(partition) != nil {
 		return fmt.Errorf("store: partition %d already exists here", partition)
 	}
@@ -240,7 +253,9 @@ func (s *Store) Replicas() []*replica.Replica {
 // fails with *replica.NotLeaderError when this node does not lead the
 // partition, and with replica.ErrAmbiguous or ctx's error when the outcome
 // is unknown (retry with the same command id).
-func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (res *partitapb.Result, err error) {
+	ctx, span := s.startSpan(ctx, "raft.propose", partition)
+	defer func() { endSpan(span, err) }()
 	r := s.Replica(partition)
 	if r == nil {
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
@@ -254,6 +269,7 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	select {
 	case o := <-ch:
 		s.m.proposals.WithLabelValues(outcome(o.Err)).Inc()
+		s.traceApply(ctx, partition, o)
 		return o.Result, o.Err
 	case <-ctx.Done():
 		r.Abandon(cmd, ch)
@@ -287,7 +303,9 @@ func outcome(err error) string {
 // ReadIndex returns once this node's replica of partition has applied
 // every write committed before the call: a read of local state after it is
 // linearizable. Only the leader serves it.
-func (s *Store) ReadIndex(ctx context.Context, partition uint64) error {
+func (s *Store) ReadIndex(ctx context.Context, partition uint64) (err error) {
+	_, span := s.startSpan(ctx, "raft.read_index", partition)
+	defer func() { endSpan(span, err) }()
 	r := s.Replica(partition)
 	if r == nil {
 		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
@@ -489,6 +507,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 	}()
 	b := s.cfg.Engine.NewIndexedBatch()
 	var firstErr error
+	sync := false
 	for i := range rounds {
 		rd, ok, err := rounds[i].r.Collect(b)
 		if err != nil {
@@ -496,8 +515,13 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 			continue
 		}
 		rounds[i].rd, rounds[i].ok = rd, ok
+		sync = sync || rd.MustSync
 	}
-	if err := s.cfg.Engine.Commit(b); err != nil {
+	commit := s.cfg.Engine.CommitNoSync
+	if sync {
+		commit = s.cfg.Engine.Commit
+	}
+	if err := commit(b); err != nil {
 		return nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave
 	}
 	out := make(map[uint64][]transport.Message)

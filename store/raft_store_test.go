@@ -152,7 +152,7 @@ func TestThreeReplicasAgreeAndSurviveLeaderCrash(t *testing.T) {
 	c := newTestCluster(t, 3)
 	const p = 2
 	for _, s := range c.stores {
-		if err := s.Bootstrap(p, []uint64{1, 2, 3}); err != nil {
+		if err := s.Bootstrap(p, []uint64{1, 2, 3}, tableSpan()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,6 +186,12 @@ func TestThreeReplicasAgreeAndSurviveLeaderCrash(t *testing.T) {
 	if got := counterOn(t, c.engs[l]); got != "30" {
 		t.Fatalf("leader reads %s after ReadIndex, want 30", got)
 	}
+}
+
+// tableSpan is the span of table 1, where the tests' items live.
+func tableSpan() *partitapb.Span {
+	start, end := engine.HashSpan(1, 0, 0)
+	return &partitapb.Span{Start: start, End: end}
 }
 
 // logEntries counts the raft log entries of partition on eng.

@@ -26,7 +26,7 @@ func startSingle(t *testing.T, eng *engine.Engine, partitions ...uint64) *store.
 	}
 	s.Start(transport.NewInmem(1).Connect(1, s))
 	for _, p := range partitions {
-		if err := s.Bootstrap(p, []uint64{1}); err != nil {
+		if err := s.Bootstrap(p, []uint64{1}, tableSpan()); err != nil {
 			t.Fatal(err)
 		}
 		// The vote for itself takes a processing round or two.

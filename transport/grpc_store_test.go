@@ -136,7 +136,8 @@ func TestGRPCThreeStoresReplicate(t *testing.T) {
 	}
 	const p, writes = 2, 30
 	for _, n := range nodes {
-		if err := n.s.Bootstrap(p, []uint64{1, 2, 3}); err != nil {
+		start, end := engine.HashSpan(1, 0, 0)
+		if err := n.s.Bootstrap(p, []uint64{1, 2, 3}, &partitapb.Span{Start: start, End: end}); err != nil {
 			t.Fatal(err)
 		}
 	}

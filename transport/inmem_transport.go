@@ -24,6 +24,7 @@ type Inmem struct {
 	mu       sync.Mutex
 	handlers map[uint64]Handler
 	cut      map[[2]uint64]bool // directed links that drop everything
+	groups   []map[uint64]bool  // partitions: a node in a group is cut from every node outside it
 	faults   Faults
 	rng      *rand.Rand
 	wg       sync.WaitGroup // delayed deliveries in flight
@@ -62,7 +63,7 @@ func (n *Inmem) SetFaults(f Faults) {
 }
 
 // Partition cuts every link between a node of group and a node outside
-// it, both ways.
+// it, both ways, including nodes that connect later, until Heal.
 func (n *Inmem) Partition(group ...uint64) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -70,13 +71,20 @@ func (n *Inmem) Partition(group ...uint64) {
 	for _, id := range group {
 		in[id] = true
 	}
-	for a := range n.handlers {
-		for b := range n.handlers {
-			if in[a] != in[b] {
-				n.cut[[2]uint64{a, b}] = true
-			}
+	n.groups = append(n.groups, in)
+}
+
+// isCut reports whether messages from a to b are dropped; n.mu is held.
+func (n *Inmem) isCut(a, b uint64) bool {
+	if n.cut[[2]uint64{a, b}] {
+		return true
+	}
+	for _, g := range n.groups {
+		if g[a] != g[b] {
+			return true
 		}
 	}
+	return false
 }
 
 // Cut drops every message from a to b (one direction).
@@ -91,6 +99,7 @@ func (n *Inmem) Heal() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.cut = make(map[[2]uint64]bool)
+	n.groups = nil
 }
 
 // Wait blocks until every delayed delivery has happened.
@@ -102,7 +111,7 @@ func (n *Inmem) deliveries(from, to uint64) (Handler, []time.Duration) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	h, ok := n.handlers[to]
-	if !ok || n.cut[[2]uint64{from, to}] {
+	if !ok || n.isCut(from, to) {
 		return nil, nil
 	}
 	f := n.faults
@@ -161,7 +170,7 @@ func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
 func (e *inmemEndpoint) SendSnapshot(ctx context.Context, to uint64, s Snapshot) error {
 	e.net.mu.Lock()
 	h, ok := e.net.handlers[to]
-	cut := e.net.cut[[2]uint64{e.from, to}]
+	cut := e.net.isCut(e.from, to)
 	e.net.mu.Unlock()
 	if !ok || cut {
 		return fmt.Errorf("transport: node %d unreachable", to)

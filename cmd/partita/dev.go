@@ -41,7 +41,10 @@ are accepted: requests are not authenticated.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
 				n.APIURL(), cfg.DataDir)
 			if n.AdminURL() != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health and readiness on admin endpoint %s\n", n.AdminURL())
+				fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs on admin endpoint %s\n", n.AdminURL())
+			}
+			if cfg.OTLPEndpoint != "" {
+				log.Info("tracing on", "otlp_endpoint", cfg.OTLPEndpoint)
 			}
 			<-cmd.Context().Done()
 			log.Info("shutting down")
@@ -53,6 +56,8 @@ are accepted: requests are not authenticated.`,
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
 	cmd.Flags().StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9000", "address of the admin endpoint (metrics, health); empty to disable")
 	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
+	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
+		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	logs.register(cmd)
 	return cmd
 }

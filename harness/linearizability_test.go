@@ -1,0 +1,85 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partitadb/partita/harness"
+	"github.com/partitadb/partita/store"
+)
+
+const testPartition = 5
+
+// TestLinearizable runs the randomized key/value workload against a
+// 3-node cluster under each fault alone, then under all of them mixed, and
+// checks every history with porcupine and the replicas' final states for
+// divergence. The log-truncation scenario keeps raft logs short, so that
+// followers that fall behind (crashed, cut off, losing messages) catch up
+// by snapshot.
+func TestLinearizable(t *testing.T) {
+	type scenario struct {
+		faults []harness.Fault
+		tune   func(*store.Config)
+		opTime time.Duration // 0: the workload's default
+	}
+	scenarios := map[string]scenario{
+		// Impatient clients: operations caught by a fault often end
+		// unknown, exercising the open-ended part of the history.
+		"mixed": {faults: harness.AllFaults, opTime: 300 * time.Millisecond},
+		"log-truncation": {
+			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLossyNetwork, harness.FaultPause},
+			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
+		},
+	}
+	for _, f := range harness.AllFaults {
+		scenarios[string(f)] = scenario{faults: []harness.Fault{f}}
+	}
+	for _, name := range append(faultNames(), "log-truncation", "mixed") {
+		t.Run(name, func(t *testing.T) {
+			for _, seed := range seeds() {
+				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+					sc := scenarios[name]
+					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune}, sc.faults, sc.opTime)
+				})
+			}
+		})
+	}
+}
+
+func faultNames() []string {
+	var out []string
+	for _, f := range harness.AllFaults {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+func runLinearizable(t *testing.T, cfg harness.Config, faults []harness.Fault, opTimeout time.Duration) {
+	seed := cfg.Seed
+	c := harness.New(t, cfg)
+	c.Bootstrap(testPartition)
+	c.Leader(testPartition)
+	h := harness.NewHistory()
+	ctx, cancel := context.WithTimeout(context.Background(), workloadDuration())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.RunNemesis(ctx, harness.Nemesis{Partition: testPartition, Faults: faults, Seed: seed}, h)
+	})
+	err := c.RunKV(ctx, harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: opTimeout}, h)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, unknown, nfaults := h.Stats()
+	t.Logf("seed %d: %d operations, %d unknown, %d faults", seed, n, unknown, nfaults)
+	if n-unknown < 10 {
+		t.Fatalf("only %d operations completed: the cluster made no progress", n-unknown)
+	}
+	h.RequireLinearizable(t, 60*time.Second)
+	c.RequireConsistent(t, testPartition)
+}
