@@ -133,3 +133,14 @@ func (h *History) RequireLinearizable(t testing.TB, timeout time.Duration) {
 		t.Logf("linearizability check of %d operations timed out after %v", len(ops), timeout)
 	}
 }
+
+// Faults returns the descriptions of the faults noted, in order.
+func (h *History) Faults() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, len(h.notes))
+	for i, n := range h.notes {
+		out[i] = n.Description
+	}
+	return out
+}

@@ -24,11 +24,20 @@ func TestLinearizable(t *testing.T) {
 		faults []harness.Fault
 		tune   func(*store.Config)
 		opTime time.Duration // 0: the workload's default
+		nodes  int           // 0: 3
+		voters []uint64      // nil: every node
 	}
 	scenarios := map[string]scenario{
 		// Impatient clients: operations caught by a fault often end
 		// unknown, exercising the open-ended part of the history.
 		"mixed": {faults: harness.AllFaults, opTime: 300 * time.Millisecond},
+		// A fourth node: voters are replaced one by one, each new one
+		// catching up by snapshot, leaders included (moved first).
+		"membership": {
+			faults: []harness.Fault{harness.FaultMembership, harness.FaultMembership, harness.FaultNodeCrash},
+			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
+			nodes:  4, voters: []uint64{1, 2, 3},
+		},
 		"log-truncation": {
 			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLossyNetwork, harness.FaultPause},
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
@@ -37,12 +46,12 @@ func TestLinearizable(t *testing.T) {
 	for _, f := range harness.AllFaults {
 		scenarios[string(f)] = scenario{faults: []harness.Fault{f}}
 	}
-	for _, name := range append(faultNames(), "log-truncation", "mixed") {
+	for _, name := range append(faultNames(), "log-truncation", "membership", "mixed") {
 		t.Run(name, func(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
-					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune}, sc.faults, sc.opTime)
+					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults, sc.opTime)
 				})
 			}
 		})
@@ -57,10 +66,10 @@ func faultNames() []string {
 	return out
 }
 
-func runLinearizable(t *testing.T, cfg harness.Config, faults []harness.Fault, opTimeout time.Duration) {
+func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults []harness.Fault, opTimeout time.Duration) {
 	seed := cfg.Seed
 	c := harness.New(t, cfg)
-	c.Bootstrap(testPartition)
+	c.Bootstrap(testPartition, voters...)
 	c.Leader(testPartition)
 	h := harness.NewHistory()
 	ctx, cancel := context.WithTimeout(context.Background(), workloadDuration())
@@ -76,7 +85,7 @@ func runLinearizable(t *testing.T, cfg harness.Config, faults []harness.Fault, o
 		t.Fatal(err)
 	}
 	n, unknown, nfaults := h.Stats()
-	t.Logf("seed %d: %d operations, %d unknown, %d faults", seed, n, unknown, nfaults)
+	t.Logf("seed %d: %d operations, %d unknown, %d faults: %q", seed, n, unknown, nfaults, h.Faults())
 	if n-unknown < 10 {
 		t.Fatalf("only %d operations completed: the cluster made no progress", n-unknown)
 	}

@@ -108,6 +108,8 @@ func (c *Cluster) inject(f Fault, partition uint64, rng *rand.Rand) (string, fun
 		to := uint64(rng.IntN(len(c.nodes)) + 1)
 		ok := c.TransferLeader(partition, to)
 		return fmt.Sprintf("transfer leader n%d -> n%d (%v)", leader, to, ok), func() {}
+	case FaultMembership:
+		return c.replaceVoter(partition, rng), func() {}
 	case FaultCrashAll:
 		for _, id := range c.Nodes() {
 			c.Crash(id)

@@ -139,7 +139,7 @@ func (c *Cluster) WaitApplied(partition uint64) bool {
 			return false
 		}
 		commit := ls.Replica(partition).Status().Commit
-		for _, id := range c.Nodes() {
+		for _, id := range c.Members(partition) {
 			st := c.Store(id)
 			if st == nil || st.Replica(partition) == nil {
 				return false
@@ -167,7 +167,7 @@ func (c *Cluster) RequireConsistent(t testing.TB, partition uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(states) == len(c.nodes) && sameApplied(states)
+		return len(states) == len(c.Members(partition)) && sameApplied(states)
 	})
 	if !stable {
 		t.Fatalf("replicas of partition %d never agreed on an applied index: %+v", partition, states)
