@@ -24,7 +24,7 @@ type metrics struct {
 var cycleBuckets = []float64{.001, .005, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300, 600}
 
 func newMetrics() *metrics {
-	job := []string{"job"}
+	job := []string{"job_name"}
 	return &metrics{
 		cycleDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "partita_daemon_cycle_duration_seconds",
@@ -42,7 +42,7 @@ func newMetrics() *metrics {
 		queueLength: gauge("partita_daemon_queue_length", "Items waiting in the job's work queue."),
 		items: counter("partita_daemon_items_total",
 			"Work items by job and outcome (success, failure, timeout, panic, rejected, dropped).",
-			[]string{"job", "outcome"}),
+			[]string{"job_name", "outcome"}),
 	}
 }
 
@@ -51,7 +51,7 @@ func counter(name, help string, labels []string) *prometheus.CounterVec {
 }
 
 func gauge(name, help string) *prometheus.GaugeVec {
-	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"job"})
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"job_name"})
 }
 
 // register registers every collector on r.

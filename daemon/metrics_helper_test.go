@@ -34,7 +34,7 @@ func labelsMatch(m *dto.Metric, job, outcome string) bool {
 	for _, l := range m.GetLabel() {
 		got[l.GetName()] = l.GetValue()
 	}
-	return got["job"] == job && got["outcome"] == outcome
+	return got["job_name"] == job && got["outcome"] == outcome
 }
 
 func sampleValue(m *dto.Metric) float64 {
@@ -54,7 +54,7 @@ func metric(t *testing.T, reg prometheus.Gatherer, name, job, outcome string) fl
 	t.Helper()
 	v, ok := metricValue(t, reg, name, job, outcome)
 	if !ok {
-		t.Fatalf("no series %s{job=%q,outcome=%q}", name, job, outcome)
+		t.Fatalf("no series %s{job_name=%q,outcome=%q}", name, job, outcome)
 	}
 	return v
 }

@@ -60,7 +60,7 @@ func TestMetrics(t *testing.T) {
 		{"partita_daemon_job_state", "idle", float64(StateIdle)},
 	} {
 		if got := metric(t, h.reg, c.name, c.job, ""); got != c.want {
-			t.Errorf("%s{job=%q} = %v, want %v", c.name, c.job, got, c.want)
+			t.Errorf("%s{job_name=%q} = %v, want %v", c.name, c.job, got, c.want)
 		}
 	}
 	if _, ok := metricValue(t, h.reg, "partita_daemon_cycle_duration_seconds", "idle", ""); ok {

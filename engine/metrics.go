@@ -61,7 +61,9 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	pm := m.eng.db.Metrics()
 	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	c := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v) }
+	c := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
 	c(m.compactions, float64(pm.Compact.Count))
 	g(m.l0Files, float64(pm.Levels[0].TablesCount))
 	g(m.l0Sublevels, float64(pm.Levels[0].Sublevels))

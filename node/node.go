@@ -1,17 +1,3 @@
-// Package node wires one Partita node together: engine, store, router,
-// the DynamoDB API server, the background jobs, tracing and the admin
-// endpoint. cmd/partita runs it; end-to-end tests start it on 127.0.0.1:0
-// exactly as the binary does.
-//
-// Start brings the pieces up in dependency order and Close takes them
-// down in reverse:
-//
-//	tracer provider -> engine -> store -> router -> jobs -> API -> admin
-//
-// Background work that is periodic and node-wide runs as a daemon job
-// (jobs.go: table-stats). Work that belongs to a raft processing round,
-// such as trimming a replica's log behind its followers, stays inside the
-// store, which does it as part of the round that made it possible.
 package node
 
 import (
@@ -310,9 +296,23 @@ func (n *Node) stop(ctx context.Context) error {
 		err = errors.Join(err, n.eng.Close())
 	}
 	if n.tp != nil {
-		err = errors.Join(err, n.tp.Shutdown(ctx))
+		n.flushTraces(ctx)
 	}
 	return err
+}
+
+// traceFlushTimeout bounds the export of the last spans on Close.
+const traceFlushTimeout = 2 * time.Second
+
+// flushTraces exports the spans still buffered and stops the provider. An
+// unreachable collector costs at most traceFlushTimeout and a log line:
+// losing the last spans must not fail a clean shutdown.
+func (n *Node) flushTraces(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, traceFlushTimeout)
+	defer cancel()
+	if err := n.tp.Shutdown(ctx); err != nil {
+		n.log.Warn("flushing traces failed", "otlp_endpoint", n.cfg.OTLPEndpoint, "err", err)
+	}
 }
 
 var _ dynamo.Backend = (*router.Router)(nil)

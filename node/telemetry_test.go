@@ -203,7 +203,7 @@ func TestTableStatsJob(t *testing.T) {
 	if body := scrape(t, n); regexp.MustCompile(`table="dropped"`).MatchString(body) {
 		t.Fatal("the dropped table's series are still exported")
 	}
-	if v := metric(t, n, `partita_daemon_runs_total\{job="table-stats"\}`); v < 2 {
+	if v := metric(t, n, `partita_daemon_runs_total\{job_name="table-stats"\}`); v < 2 {
 		t.Fatalf("table-stats runs = %v, want >= 2", v)
 	}
 }

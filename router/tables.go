@@ -58,12 +58,12 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 		// The table record is gone and table ids are never reused, so data
 		// left behind by a failure here is unreachable, not wrong.
 		if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
-			r.cfg.Logger.Warn("destroying a deleted table's partition failed",
+			r.cfg.Logger.WarnContext(ctx, "destroying a deleted table's partition failed",
 				"table", name, "partition", p.GetId(), "err", err)
 			continue
 		}
 		if err := r.cfg.Store.DestroyPartition(ctx, p.GetId()); err != nil {
-			r.cfg.Logger.Warn("removing a deleted table's partition failed",
+			r.cfg.Logger.WarnContext(ctx, "removing a deleted table's partition failed",
 				"table", name, "partition", p.GetId(), "err", err)
 		}
 	}

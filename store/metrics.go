@@ -66,6 +66,15 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 			return err
 		}
 	}
+	// Every outcome's series exists from the start, so rates and alerts
+	// over them see 0 rather than nothing.
+	for _, o := range []string{"applied", "not_leader", "ambiguous", "error"} {
+		m.proposals.WithLabelValues(o)
+	}
+	for _, o := range []string{"ok", "error"} {
+		m.snapshotsSent.WithLabelValues(o)
+		m.snapshotsRecv.WithLabelValues(o)
+	}
 	return nil
 }
 
