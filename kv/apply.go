@@ -29,6 +29,8 @@ func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitap
 		return applyUpdateTable(b, op.UpdateTable)
 	case *partitapb.Command_SetTableStatus:
 		return applySetTableStatus(b, op.SetTableStatus)
+	case *partitapb.Command_PutNode:
+		return applyPutNode(b, cmd.GetUnixNanos(), op.PutNode)
 	default:
 		return nil, fmt.Errorf("kv: unknown command %T", op)
 	}

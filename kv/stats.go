@@ -20,6 +20,9 @@ type Stats struct {
 
 func statsKey(partition uint64) []byte { return engine.LocalKey(partition, engine.ReplicatedLocal+"s") }
 
+// StatsKey is the key of partition's statistics, in its replicated state.
+func StatsKey(partition uint64) []byte { return statsKey(partition) }
+
 // ReadStats returns the statistics of partition as of r.
 func ReadStats(r pebble.Reader, partition uint64) (Stats, error) {
 	raw, err := engine.Get(r, statsKey(partition))
@@ -28,6 +31,14 @@ func ReadStats(r pebble.Reader, partition uint64) (Stats, error) {
 	}
 	if err != nil {
 		return Stats{}, fmt.Errorf("kv: read stats: %w", err)
+	}
+	return DecodeStats(partition, raw)
+}
+
+// DecodeStats decodes the statistics record of partition (nil: none yet).
+func DecodeStats(partition uint64, raw []byte) (Stats, error) {
+	if raw == nil {
+		return Stats{}, nil
 	}
 	if len(raw) != 16 {
 		return Stats{}, fmt.Errorf("kv: stats of partition %d are corrupt", partition)

@@ -38,6 +38,21 @@ func ReadTable(r pebble.Reader, name string) (*partitapb.Table, error) {
 	return t, nil
 }
 
+// TableKey is the key of the record of the table named name.
+func TableKey(name string) []byte { return engine.MetaKey(metaTable, name) }
+
+// TablesSpan is the span of every table record.
+func TablesSpan() (start, end []byte) { return engine.MetaSpan(metaTable) }
+
+// DecodeTable decodes a table record.
+func DecodeTable(raw []byte) (*partitapb.Table, error) {
+	t := &partitapb.Table{}
+	if err := proto.Unmarshal(raw, t); err != nil {
+		return nil, fmt.Errorf("kv: table record is corrupt: %w", err)
+	}
+	return t, nil
+}
+
 // ReadTables returns every table record, sorted by name.
 func ReadTables(r pebble.Reader) ([]*partitapb.Table, error) {
 	lo, hi := engine.MetaSpan(metaTable)

@@ -202,7 +202,7 @@ func (n *Node) startStore(ctx context.Context) error {
 
 func (n *Node) startRouter() error {
 	rcfg := router.DefaultConfig()
-	rcfg.Engine, rcfg.Store, rcfg.Logger = n.eng, localHost{Store: n.store, nodeID: nodeID}, n.log
+	rcfg.Store, rcfg.Logger = localHost{Store: n.store, nodeID: nodeID}, n.log
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rt, err := router.New(rcfg)
 	if err != nil {

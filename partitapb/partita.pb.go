@@ -102,6 +102,7 @@ type Command struct {
 	//	*Command_DeleteTable
 	//	*Command_UpdateTable
 	//	*Command_SetTableStatus
+	//	*Command_PutNode
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -230,6 +231,15 @@ func (x *Command) GetSetTableStatus() *SetTableStatus {
 	return nil
 }
 
+func (x *Command) GetPutNode() *PutNode {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutNode); ok {
+			return x.PutNode
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -266,6 +276,10 @@ type Command_SetTableStatus struct {
 	SetTableStatus *SetTableStatus `protobuf:"bytes,23,opt,name=set_table_status,json=setTableStatus,proto3,oneof"`
 }
 
+type Command_PutNode struct {
+	PutNode *PutNode `protobuf:"bytes,24,opt,name=put_node,json=putNode,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -281,6 +295,8 @@ func (*Command_DeleteTable) isCommand_Op() {}
 func (*Command_UpdateTable) isCommand_Op() {}
 
 func (*Command_SetTableStatus) isCommand_Op() {}
+
+func (*Command_PutNode) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -609,7 +625,9 @@ type Result struct {
 	NewItem []byte `protobuf:"bytes,4,opt,name=new_item,json=newItem,proto3" json:"new_item,omitempty"`
 	HasNew  bool   `protobuf:"varint,5,opt,name=has_new,json=hasNew,proto3" json:"has_new,omitempty"`
 	// table is the catalog record after a table command.
-	Table         *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
+	Table *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
+	// node is the directory record after a PutNode.
+	Node          *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -682,6 +700,13 @@ func (x *Result) GetHasNew() bool {
 func (x *Result) GetTable() *Table {
 	if x != nil {
 		return x.Table
+	}
+	return nil
+}
+
+func (x *Result) GetNode() *Node {
+	if x != nil {
+		return x.Node
 	}
 	return nil
 }
@@ -903,10 +928,12 @@ type Partition struct {
 	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The partition owns hashes in [hash_start, hash_end); hash_end == 0 means
 	// the end of the 64-bit hash space.
-	HashStart     uint64 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
-	HashEnd       uint64 `protobuf:"varint,3,opt,name=hash_end,json=hashEnd,proto3" json:"hash_end,omitempty"`
-	Generation    uint64 `protobuf:"varint,4,opt,name=generation,proto3" json:"generation,omitempty"`
-	TableId       uint64 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	HashStart  uint64 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
+	HashEnd    uint64 `protobuf:"varint,3,opt,name=hash_end,json=hashEnd,proto3" json:"hash_end,omitempty"`
+	Generation uint64 `protobuf:"varint,4,opt,name=generation,proto3" json:"generation,omitempty"`
+	TableId    uint64 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	// replicas are the ids of the nodes holding a voter of the partition.
+	Replicas      []uint64 `protobuf:"varint,6,rep,packed,name=replicas,proto3" json:"replicas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -976,6 +1003,152 @@ func (x *Partition) GetTableId() uint64 {
 	return 0
 }
 
+func (x *Partition) GetReplicas() []uint64 {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+// Node is the directory record of one node of the cluster.
+type Node struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	ApiAddr         string                 `protobuf:"bytes,2,opt,name=api_addr,json=apiAddr,proto3" json:"api_addr,omitempty"`       // DynamoDB API, as clients reach it
+	PeerAddr        string                 `protobuf:"bytes,3,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`    // node-to-node RPC, as peers reach it
+	AdminAddr       string                 `protobuf:"bytes,4,opt,name=admin_addr,json=adminAddr,proto3" json:"admin_addr,omitempty"` // metrics, health, dashboard
+	Zone            string                 `protobuf:"bytes,5,opt,name=zone,proto3" json:"zone,omitempty"`
+	Version         string                 `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	JoinedUnixNanos int64                  `protobuf:"varint,7,opt,name=joined_unix_nanos,json=joinedUnixNanos,proto3" json:"joined_unix_nanos,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Node) Reset() {
+	*x = Node{}
+	mi := &file_partita_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Node) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Node) ProtoMessage() {}
+
+func (x *Node) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Node.ProtoReflect.Descriptor instead.
+func (*Node) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Node) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Node) GetApiAddr() string {
+	if x != nil {
+		return x.ApiAddr
+	}
+	return ""
+}
+
+func (x *Node) GetPeerAddr() string {
+	if x != nil {
+		return x.PeerAddr
+	}
+	return ""
+}
+
+func (x *Node) GetAdminAddr() string {
+	if x != nil {
+		return x.AdminAddr
+	}
+	return ""
+}
+
+func (x *Node) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *Node) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Node) GetJoinedUnixNanos() int64 {
+	if x != nil {
+		return x.JoinedUnixNanos
+	}
+	return 0
+}
+
+// PutNode adds a node to the directory (assigning its id when node.id is
+// 0) or updates its addresses, zone and version.
+type PutNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          *Node                  `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutNode) Reset() {
+	*x = PutNode{}
+	mi := &file_partita_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutNode) ProtoMessage() {}
+
+func (x *PutNode) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
+func (*PutNode) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PutNode) GetNode() *Node {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
 // Span is a key range [start, end) of the engine.
 type Span struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -987,7 +1160,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1172,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1185,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Span) GetStart() []byte {
@@ -1042,7 +1215,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1227,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1240,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -1110,7 +1283,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1295,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1308,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1269,7 +1442,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1454,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1467,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -1322,7 +1495,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1507,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1520,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -1369,7 +1542,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +1554,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +1567,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -1422,7 +1595,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1607,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1620,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -1469,7 +1642,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xa9\x04\n" +
+	"partita.v1\"\xdb\x04\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1484,7 +1657,8 @@ const file_partita_proto_rawDesc = "" +
 	"\fcreate_table\x18\x14 \x01(\v2\x17.partita.v1.CreateTableH\x00R\vcreateTable\x12<\n" +
 	"\fdelete_table\x18\x15 \x01(\v2\x17.partita.v1.DeleteTableH\x00R\vdeleteTable\x12<\n" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
-	"\x10set_table_status\x18\x17 \x01(\v2\x1a.partita.v1.SetTableStatusH\x00R\x0esetTableStatusB\x04\n" +
+	"\x10set_table_status\x18\x17 \x01(\v2\x1a.partita.v1.SetTableStatusH\x00R\x0esetTableStatus\x120\n" +
+	"\bput_node\x18\x18 \x01(\v2\x13.partita.v1.PutNodeH\x00R\aputNodeB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -1513,14 +1687,15 @@ const file_partita_proto_rawDesc = "" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
 	"hash_start\x18\x02 \x01(\x04R\thashStart\x12\x19\n" +
-	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xc2\x01\n" +
+	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xe8\x01\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
 	"\ahas_old\x18\x03 \x01(\bR\x06hasOld\x12\x19\n" +
 	"\bnew_item\x18\x04 \x01(\fR\anewItem\x12\x17\n" +
 	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12'\n" +
-	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\"\xc3\x01\n" +
+	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\x12$\n" +
+	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\"\xc3\x01\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\"t\n" +
@@ -1541,7 +1716,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eattribute_type\x18\x02 \x01(\tR\rattributeType\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x90\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xac\x01\n" +
 	"\tPartition\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
 	"\n" +
@@ -1550,7 +1725,19 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"generation\x18\x04 \x01(\x04R\n" +
 	"generation\x12\x19\n" +
-	"\btable_id\x18\x05 \x01(\x04R\atableId\".\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x1a\n" +
+	"\breplicas\x18\x06 \x03(\x04R\breplicas\"\xc7\x01\n" +
+	"\x04Node\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
+	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
+	"\tpeer_addr\x18\x03 \x01(\tR\bpeerAddr\x12\x1d\n" +
+	"\n" +
+	"admin_addr\x18\x04 \x01(\tR\tadminAddr\x12\x12\n" +
+	"\x04zone\x18\x05 \x01(\tR\x04zone\x12\x18\n" +
+	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
+	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\"/\n" +
+	"\aPutNode\x12$\n" +
+	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\".\n" +
 	"\x04Span\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\fR\x05start\x12\x10\n" +
 	"\x03end\x18\x02 \x01(\fR\x03end\"R\n" +
@@ -1606,7 +1793,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -1621,44 +1808,49 @@ var file_partita_proto_goTypes = []any{
 	(*AttributeDefinition)(nil), // 10: partita.v1.AttributeDefinition
 	(*Tag)(nil),                 // 11: partita.v1.Tag
 	(*Partition)(nil),           // 12: partita.v1.Partition
-	(*Span)(nil),                // 13: partita.v1.Span
-	(*Descriptor)(nil),          // 14: partita.v1.Descriptor
-	(*Table)(nil),               // 15: partita.v1.Table
-	(*CreateTable)(nil),         // 16: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 17: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 18: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 19: partita.v1.SetTableStatus
-	nil,                         // 20: partita.v1.Expression.NamesEntry
+	(*Node)(nil),                // 13: partita.v1.Node
+	(*PutNode)(nil),             // 14: partita.v1.PutNode
+	(*Span)(nil),                // 15: partita.v1.Span
+	(*Descriptor)(nil),          // 16: partita.v1.Descriptor
+	(*Table)(nil),               // 17: partita.v1.Table
+	(*CreateTable)(nil),         // 18: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 19: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 20: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 21: partita.v1.SetTableStatus
+	nil,                         // 22: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	16, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	17, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	18, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	19, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	20, // 8: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 9: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 10: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 11: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 12: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	8,  // 13: partita.v1.Result.error:type_name -> partita.v1.Error
-	15, // 14: partita.v1.Result.table:type_name -> partita.v1.Table
-	0,  // 15: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 16: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	9,  // 17: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 18: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 19: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 20: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	15, // 21: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	15, // 22: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	18, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	19, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	20, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	21, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	14, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	22, // 9: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	2,  // 10: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	2,  // 11: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	2,  // 12: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	2,  // 13: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	8,  // 14: partita.v1.Result.error:type_name -> partita.v1.Error
+	17, // 15: partita.v1.Result.table:type_name -> partita.v1.Table
+	13, // 16: partita.v1.Result.node:type_name -> partita.v1.Node
+	0,  // 17: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 18: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	15, // 19: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	9,  // 20: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 21: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 22: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 23: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	17, // 24: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	17, // 25: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -1675,6 +1867,7 @@ func file_partita_proto_init() {
 		(*Command_DeleteTable)(nil),
 		(*Command_UpdateTable)(nil),
 		(*Command_SetTableStatus)(nil),
+		(*Command_PutNode)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1682,7 +1875,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/partitadb/partita/engine"
@@ -65,21 +64,13 @@ func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, con
 	if err != nil {
 		return nil, err
 	}
-	if consistent {
-		if err := r.readBarrier(ctx, partitionOf(t, pk).GetId()); err != nil {
-			return nil, err
-		}
-	}
 	k, err := r.StorageKey(t, key)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := r.cfg.Engine.Get(k)
-	if errors.Is(err, engine.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("router: get: %w", err)
+	raw, err := r.get(ctx, partitionOf(t, pk).GetId(), k, consistent)
+	if err != nil || raw == nil {
+		return nil, err
 	}
 	it, err := item.DecodeItem(raw)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/store"
 )
 
 // SortOp is the operator of a Query's sort key condition.
@@ -69,12 +70,10 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 	if bytes.Compare(lo, hi) >= 0 {
 		return nil
 	}
-	if spec.Consistent {
-		if err := r.readBarrier(ctx, partitionOf(t, spec.PK).GetId()); err != nil {
-			return err
-		}
-	}
-	_, err = r.walk(ctx, lo, hi, !spec.Forward, visit)
+	_, err = r.walk(ctx, store.WalkRequest{
+		Partition: partitionOf(t, spec.PK).GetId(), Lo: lo, Hi: hi,
+		Reverse: !spec.Forward, Consistent: spec.Consistent,
+	}, visit)
 	return err
 }
 
@@ -153,12 +152,7 @@ func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, vi
 		if bytes.Compare(a, b) >= 0 {
 			continue
 		}
-		if spec.Consistent {
-			if err := r.readBarrier(ctx, p.GetId()); err != nil {
-				return err
-			}
-		}
-		more, err := r.walk(ctx, a, b, false, visit)
+		more, err := r.walk(ctx, store.WalkRequest{Partition: p.GetId(), Lo: a, Hi: b, Consistent: spec.Consistent}, visit)
 		if err != nil || !more {
 			return err
 		}
@@ -179,34 +173,41 @@ func segmentHashes(segment, total int) (lo, hi uint64) {
 	return lo, hi
 }
 
-// walk iterates [lo, hi) forward or backward, decoding items for visit. It
-// reports whether visit wanted more.
-func (r *Router) walk(ctx context.Context, lo, hi []byte, reverse bool, visit Visit) (bool, error) {
-	it, err := r.cfg.Engine.NewIter(lo, hi)
-	if err != nil {
-		return false, fmt.Errorf("router: %w", err)
-	}
-	defer it.Close()
-	step, ok := it.Next, it.First()
-	if reverse {
-		step, ok = it.Prev, it.Last()
-	}
-	for ; ok; ok = step() {
-		if err := ctx.Err(); err != nil {
-			return false, fmt.Errorf("router: walk: %w", err)
-		}
-		v, err := item.DecodeItem(it.Value())
+// Walk page limits: a page is one round trip to the partition's replica.
+const (
+	walkPageItems = 256
+	walkPageBytes = 1 << 20
+)
+
+// walk reads req's range page by page, decoding items for visit, until
+// the range ends or visit returns false. It reports whether visit wanted
+// more. Every page of a consistent walk passes its own read barrier.
+func (r *Router) walk(ctx context.Context, req store.WalkRequest, visit Visit) (bool, error) {
+	req.MaxItems, req.MaxBytes = walkPageItems, walkPageBytes
+	for {
+		page, err := r.walkPage(ctx, req)
 		if err != nil {
-			return false, fmt.Errorf("router: stored item %x is corrupt: %w", it.Key(), err)
+			return false, err
 		}
-		if !visit(v, v.Size()) {
-			return false, nil
+		for i, raw := range page.Values {
+			v, err := item.DecodeItem(raw)
+			if err != nil {
+				return false, fmt.Errorf("router: stored item %x is corrupt: %w", page.Keys[i], err)
+			}
+			if !visit(v, v.Size()) {
+				return false, nil
+			}
+		}
+		if !page.More || len(page.Keys) == 0 {
+			return true, nil
+		}
+		last := page.Keys[len(page.Keys)-1]
+		if req.Reverse {
+			req.Hi = last
+		} else {
+			req.Lo = successor(last)
 		}
 	}
-	if err := it.Error(); err != nil {
-		return false, fmt.Errorf("router: walk: %w", err)
-	}
-	return true, nil
 }
 
 // successor returns k followed by 0x00, the smallest key greater than k.

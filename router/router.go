@@ -15,11 +15,11 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/store"
 )
 
 // Store is the node's store as the router uses it.
@@ -28,9 +28,11 @@ type Store interface {
 	// result. It fails with *replica.NotLeaderError or replica.ErrAmbiguous
 	// when the caller should retry (with the same command).
 	Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error)
-	// ReadIndex returns once the local replica of partition has applied
-	// every write committed before the call.
-	ReadIndex(ctx context.Context, partition uint64) error
+	// Get reads key from a replica of partition (nil when absent); a
+	// consistent read reflects every write committed before the call.
+	Get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error)
+	// Walk reads a page of a replica of partition.
+	Walk(ctx context.Context, req store.WalkRequest) (store.WalkResult, error)
 	// CreatePartition makes a new partition's replicas exist and serve.
 	CreatePartition(ctx context.Context, p *partitapb.Partition) error
 	// DestroyPartition removes the replicas of a partition whose data is gone.
@@ -39,8 +41,6 @@ type Store interface {
 
 // Config lists the router's dependencies.
 type Config struct {
-	// Engine is the local engine, read directly for items and table records.
-	Engine *engine.Engine
 	// Store replicates and applies commands (required).
 	Store Store
 	// PartitionsPerTable is the number of partitions a new table starts with.
@@ -59,8 +59,7 @@ type Config struct {
 	Tracer trace.Tracer
 }
 
-// DefaultConfig returns a Config with defaults for everything but Engine
-// and Store.
+// DefaultConfig returns a Config with defaults for everything but Store.
 func DefaultConfig() Config {
 	return Config{
 		PartitionsPerTable: 4,
@@ -74,8 +73,6 @@ func DefaultConfig() Config {
 // Validate reports a missing dependency or an impossible setting.
 func (c Config) Validate() error {
 	switch {
-	case c.Engine == nil:
-		return errors.New("router: Config.Engine is required")
 	case c.Store == nil:
 		return errors.New("router: Config.Store is required")
 	case c.RequestTimeout <= 0:
@@ -138,18 +135,40 @@ func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.C
 	return res, nil
 }
 
-// readBarrier waits until the local replica of partition reflects every
-// committed write, for a strongly consistent read.
-func (r *Router) readBarrier(ctx context.Context, partition uint64) error {
-	ctx, span := r.startSpan(ctx, "router.read_barrier", partition)
+// get reads key from partition, retrying like propose. A consistent read
+// is traced as the partition's read barrier.
+func (r *Router) get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error) {
+	if consistent {
+		var span trace.Span
+		ctx, span = r.startSpan(ctx, "router.read_barrier", partition)
+		defer span.End()
+	}
 	ctx, cancel := r.deadline(ctx)
 	defer cancel()
-	err := r.retry(ctx, func() error { return r.cfg.Store.ReadIndex(ctx, partition) })
-	endSpan(span, err)
+	var v []byte
+	err := r.retry(ctx, func() (err error) {
+		v, err = r.cfg.Store.Get(ctx, partition, key, consistent)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("router: partition %d: %w", partition, err)
+		return nil, fmt.Errorf("router: partition %d: %w", partition, err)
 	}
-	return nil
+	return v, nil
+}
+
+// walkPage reads one page of partition, retrying like propose.
+func (r *Router) walkPage(ctx context.Context, req store.WalkRequest) (store.WalkResult, error) {
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
+	var res store.WalkResult
+	err := r.retry(ctx, func() (err error) {
+		res, err = r.cfg.Store.Walk(ctx, req)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("router: partition %d: %w", req.Partition, err)
+	}
+	return res, nil
 }
 
 func (r *Router) deadline(ctx context.Context) (context.Context, context.CancelFunc) {

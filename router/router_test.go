@@ -46,9 +46,9 @@ func startStore(t *testing.T) (*engine.Engine, singleNode) {
 
 func newRouter(t *testing.T) *router.Router {
 	t.Helper()
-	eng, s := startStore(t)
+	_, s := startStore(t)
 	cfg := router.DefaultConfig()
-	cfg.Engine, cfg.Store, cfg.PartitionsPerTable = eng, s, 8
+	cfg.Store, cfg.PartitionsPerTable = s, 8
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -75,10 +75,10 @@ func (p *recordingStore) Propose(ctx context.Context, partition uint64, cmd *par
 }
 
 func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
-	eng, s := startStore(t)
+	_, s := startStore(t)
 	rec := &recordingStore{Store: s, seen: map[uint64]int{}}
 	cfg := router.DefaultConfig()
-	cfg.Engine, cfg.Store, cfg.PartitionsPerTable = eng, rec, 8
+	cfg.Store, cfg.PartitionsPerTable = rec, 8
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,13 @@ func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
 }
 
 func TestDeleteTableDropsDataAndRecord(t *testing.T) {
-	r := newRouter(t)
+	eng, st := startStore(t)
+	cfg := router.DefaultConfig()
+	cfg.Store = st
+	r, err := router.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	tbl, err := r.CreateTable(ctx, table())
 	if err != nil {
@@ -149,8 +155,11 @@ func TestDeleteTableDropsDataAndRecord(t *testing.T) {
 	if _, err := r.DeleteTable(ctx, "t"); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_NOT_FOUND {
 		t.Fatalf("second DeleteTable: %v", err)
 	}
-	if it, err := r.Get(ctx, tbl, key, false); err != nil || it != nil {
-		t.Fatalf("item survived its table: %v %v", it, err)
+	if _, err := eng.Get(sk); !errors.Is(err, engine.ErrNotFound) {
+		t.Fatalf("item survived its table: %v", err)
+	}
+	if _, err := r.Get(ctx, tbl, key, false); err == nil {
+		t.Fatal("reading through a deleted table's record succeeded")
 	}
 	if _, err := r.CreateTable(ctx, table()); err != nil {
 		t.Fatalf("recreate: %v", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/store"
 )
 
 // CreateTable creates t and its partitions. The returned record has status
@@ -83,14 +84,16 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 	t, ok := r.tables[name]
 	r.mu.RUnlock()
 	if !ok {
-		var err error
-		t, err = kv.ReadTable(r.cfg.Engine.Reader(), name)
+		raw, err := r.get(ctx, kv.MetaPartition, kv.TableKey(name), true)
 		if err != nil {
-			return nil, fmt.Errorf("router: %w", err)
+			return nil, err
 		}
-		if t == nil {
+		if raw == nil {
 			return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
 				"Requested resource not found: Table: %s not found", name)
+		}
+		if t, err = kv.DecodeTable(raw); err != nil {
+			return nil, fmt.Errorf("router: %w", err)
 		}
 		r.mu.Lock()
 		r.tables[name] = t
@@ -101,17 +104,36 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 
 // Tables lists every table record, sorted by name.
 func (r *Router) Tables(ctx context.Context) ([]*partitapb.Table, error) {
-	ts, err := kv.ReadTables(r.cfg.Engine.Reader())
-	if err != nil {
-		return nil, fmt.Errorf("router: %w", err)
+	lo, hi := kv.TablesSpan()
+	var ts []*partitapb.Table
+	req := store.WalkRequest{Partition: kv.MetaPartition, Lo: lo, Hi: hi, Consistent: true, MaxItems: walkPageItems}
+	for {
+		page, err := r.walkPage(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, raw := range page.Values {
+			t, err := kv.DecodeTable(raw)
+			if err != nil {
+				return nil, fmt.Errorf("router: %w", err)
+			}
+			ts = append(ts, t)
+		}
+		if !page.More || len(page.Keys) == 0 {
+			return ts, nil
+		}
+		req.Lo = successor(page.Keys[len(page.Keys)-1])
 	}
-	return ts, nil
 }
 
 // TableStats sums the item count and bytes over t's partitions.
 func (r *Router) TableStats(ctx context.Context, t *partitapb.Table) (items, bytes int64, err error) {
 	for _, p := range t.GetPartitions() {
-		s, err := kv.ReadStats(r.cfg.Engine.Reader(), p.GetId())
+		raw, err := r.get(ctx, p.GetId(), kv.StatsKey(p.GetId()), false)
+		if err != nil {
+			return 0, 0, err
+		}
+		s, err := kv.DecodeStats(p.GetId(), raw)
 		if err != nil {
 			return 0, 0, fmt.Errorf("router: %w", err)
 		}

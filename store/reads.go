@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/partitadb/partita/engine"
+)
+
+// WalkRequest asks for a page of a partition's keys in [Lo, Hi).
+type WalkRequest struct {
+	Partition  uint64
+	Lo, Hi     []byte
+	Reverse    bool // from Hi down to Lo
+	Consistent bool // after a read barrier (leader only)
+	MaxItems   int  // 0: no limit
+	MaxBytes   int  // keys and values; 0: no limit; at least one item is returned
+}
+
+// WalkResult is a page of keys and values in walk order. More says a limit
+// stopped the page before the end of the range.
+type WalkResult struct {
+	Keys, Values [][]byte
+	More         bool
+}
+
+// Get returns the value under key in this node's replica of partition (nil
+// when absent). A consistent read first waits for the read barrier, so it
+// sees every write committed before the call; it needs the leader.
+func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error) {
+	if err := s.readyToRead(ctx, partition, consistent); err != nil {
+		return nil, err
+	}
+	v, err := s.cfg.Engine.Get(key)
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// Walk returns a page of this node's replica of partition in [Lo, Hi).
+func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
+	if err := s.readyToRead(ctx, req.Partition, req.Consistent); err != nil {
+		return WalkResult{}, err
+	}
+	it, err := s.cfg.Engine.NewIter(req.Lo, req.Hi)
+	if err != nil {
+		return WalkResult{}, err
+	}
+	defer it.Close()
+	step, ok := it.Next, it.First()
+	if req.Reverse {
+		step, ok = it.Prev, it.Last()
+	}
+	var res WalkResult
+	size := 0
+	for ; ok; ok = step() {
+		if (req.MaxItems > 0 && len(res.Keys) >= req.MaxItems) || (req.MaxBytes > 0 && size >= req.MaxBytes) {
+			res.More = true
+			break
+		}
+		k, v := append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...)
+		res.Keys, res.Values = append(res.Keys, k), append(res.Values, v)
+		size += len(k) + len(v)
+	}
+	if err := it.Error(); err != nil {
+		return WalkResult{}, fmt.Errorf("store: walk partition %d: %w", req.Partition, err)
+	}
+	return res, nil
+}
+
+func (s *Store) readyToRead(ctx context.Context, partition uint64, consistent bool) error {
+	if consistent {
+		return s.ReadIndex(ctx, partition)
+	}
+	if s.Replica(partition) == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	return ctx.Err()
+}
