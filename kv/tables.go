@@ -120,8 +120,12 @@ func applyCreateTable(b *pebble.Batch, now int64, op *partitapb.CreateTable) (*p
 	if t.Partitions, err = newPartitions(b, max(op.GetPartitionCount(), 1)); err != nil {
 		return nil, err
 	}
-	for _, p := range t.Partitions {
+	nodes, rf := op.GetNodes(), min(int(op.GetReplicationFactor()), len(op.GetNodes()))
+	for i, p := range t.Partitions {
 		p.TableId = t.Id
+		for j := range rf {
+			p.Replicas = append(p.Replicas, nodes[(i+j)%len(nodes)])
+		}
 	}
 	t.CreationUnixNanos = now
 	if err := writeTable(b, t); err != nil {

@@ -5,15 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
@@ -47,6 +51,25 @@ type Config struct {
 	// build (tests give one with an in-memory exporter). The node flushes
 	// it on Close but does not shut it down.
 	TracerProvider trace.TracerProvider
+	// PeerAddr is the node-to-node RPC listen address; empty runs a
+	// single node on its own (no peers, every partition local).
+	PeerAddr string
+	// AdvertisePeer and AdvertiseAPI are the addresses other nodes and
+	// clients use to reach this one (default: the listen addresses, with
+	// the host of AdvertiseHost when set).
+	AdvertiseHost string
+	// Join lists peer addresses of existing members; empty with PeerAddr
+	// set bootstraps a new cluster. Ignored by a node that already joined.
+	Join []string
+	// Zone is the node's failure domain; placement spreads replicas
+	// across zones.
+	Zone string
+	// ReplicationFactor is the number of replicas of a new partition in a
+	// cluster (fewer while the cluster has fewer nodes).
+	ReplicationFactor int
+	// ReconcileInterval is the period of the directory refresh and of the
+	// job that creates the replicas placed on this node.
+	ReconcileInterval time.Duration
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
@@ -73,6 +96,8 @@ func DefaultConfig() Config {
 		AccountID:          "000000000000",
 		PartitionsPerTable: 4,
 		TableStatsInterval: 30 * time.Second,
+		ReplicationFactor:  3,
+		ReconcileInterval:  500 * time.Millisecond,
 		ShutdownTimeout:    10 * time.Second,
 		Logger:             slog.New(slog.DiscardHandler),
 	}
@@ -108,8 +133,21 @@ type Node struct {
 	router   *router.Router
 	jobs     *daemon.Manager
 	draining atomic.Bool
-	api      *server
-	admin    *server // nil without AdminAddr
+
+	// Cluster mode (PeerAddr set).
+	id      uint64
+	dir     *directory
+	client  *cluster.Client
+	tr      *transport.GRPC
+	peerSrv *grpc.Server
+	peerLn  net.Listener
+	peerWG  sync.WaitGroup
+	bootMu  sync.Mutex
+	// listening is this node's record with the addresses it serves on,
+	// set once every listener is up.
+	listening atomic.Pointer[partitapb.Node]
+	api       *server
+	admin     *server // nil without AdminAddr
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -139,7 +177,11 @@ func (n *Node) start(ctx context.Context) (err error) {
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
 		return err
 	}
-	if err := n.startStore(ctx); err != nil {
+	if n.cfg.PeerAddr != "" {
+		if err := n.startClusterStore(ctx); err != nil {
+			return err
+		}
+	} else if err := n.startStore(ctx); err != nil {
 		return err
 	}
 	if err := n.startRouter(); err != nil {
@@ -151,8 +193,10 @@ func (n *Node) start(ctx context.Context) (err error) {
 	return n.serve(ctx)
 }
 
-// nodeID is the id of the single node (the only voter of every group).
+// nodeID is the id of a single node (the only voter of every group).
 const nodeID = 1
+
+func (n *Node) now() time.Time { return time.Now() }
 
 // tracer returns the tracer of one of the node's packages.
 func (n *Node) tracer(pkg string) trace.Tracer {
@@ -181,7 +225,7 @@ func (n *Node) startStore(ctx context.Context) error {
 		return err
 	}
 	s.Start(transport.NewInmem(0).Connect(nodeID, s))
-	n.store = s
+	n.store, n.id, n.dir = s, nodeID, newDirectory()
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: kv.MetaPartition}); err != nil {
 		return err
@@ -203,6 +247,9 @@ func (n *Node) startStore(ctx context.Context) error {
 func (n *Node) startRouter() error {
 	rcfg := router.DefaultConfig()
 	rcfg.Store, rcfg.Logger = localHost{Store: n.store, nodeID: nodeID}, n.log
+	if n.cfg.PeerAddr != "" {
+		rcfg.Store, rcfg.Placement = clusterStore{n}, n.placement
+	}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rt, err := router.New(rcfg)
 	if err != nil {
@@ -224,10 +271,20 @@ func (n *Node) serve(ctx context.Context) error {
 	if n.api, err = listen(ctx, n.cfg.APIAddr, api); err != nil {
 		return err
 	}
-	if n.cfg.AdminAddr == "" {
-		return nil
+	if n.cfg.AdminAddr != "" {
+		if err := n.serveAdmin(ctx); err != nil {
+			return err
+		}
 	}
-	return n.serveAdmin(ctx)
+	if n.cfg.PeerAddr != "" {
+		rec := n.record()
+		rec.ApiAddr = n.advertise(n.api.ln.Addr().String())
+		if n.admin != nil {
+			rec.AdminAddr = n.advertise(n.admin.ln.Addr().String())
+		}
+		n.listening.Store(rec)
+	}
+	return nil
 }
 
 func (n *Node) serveAdmin(ctx context.Context) error {
@@ -292,6 +349,7 @@ func (n *Node) stop(ctx context.Context) error {
 	if n.store != nil {
 		n.store.Stop()
 	}
+	err = errors.Join(err, n.stopPeers())
 	if n.eng != nil {
 		err = errors.Join(err, n.eng.Close())
 	}

@@ -1432,12 +1432,18 @@ func (x *Table) GetLastPayPerRequestUnixNanos() int64 {
 
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
+// Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
+// min(replication_factor, len(nodes)): the proposer orders nodes so that
+// consecutive ones are in different zones. Without nodes, partitions have
+// no replicas listed (a one-node deployment places them all locally).
 type CreateTable struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Table          *Table                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
-	PartitionCount uint32                 `protobuf:"varint,2,opt,name=partition_count,json=partitionCount,proto3" json:"partition_count,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Table             *Table                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	PartitionCount    uint32                 `protobuf:"varint,2,opt,name=partition_count,json=partitionCount,proto3" json:"partition_count,omitempty"`
+	Nodes             []uint64               `protobuf:"varint,3,rep,packed,name=nodes,proto3" json:"nodes,omitempty"`
+	ReplicationFactor uint32                 `protobuf:"varint,4,opt,name=replication_factor,json=replicationFactor,proto3" json:"replication_factor,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateTable) Reset() {
@@ -1480,6 +1486,20 @@ func (x *CreateTable) GetTable() *Table {
 func (x *CreateTable) GetPartitionCount() uint32 {
 	if x != nil {
 		return x.PartitionCount
+	}
+	return 0
+}
+
+func (x *CreateTable) GetNodes() []uint64 {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *CreateTable) GetReplicationFactor() uint32 {
+	if x != nil {
+		return x.ReplicationFactor
 	}
 	return 0
 }
@@ -1767,10 +1787,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x18last_increase_unix_nanos\x18\x0e \x01(\x03R\x15lastIncreaseUnixNanos\x127\n" +
 	"\x18last_decrease_unix_nanos\x18\x0f \x01(\x03R\x15lastDecreaseUnixNanos\x12'\n" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
-	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\"_\n" +
+	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
-	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\"!\n" +
+	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
+	"\x05nodes\x18\x03 \x03(\x04R\x05nodes\x12-\n" +
+	"\x12replication_factor\x18\x04 \x01(\rR\x11replicationFactor\"!\n" +
 	"\vDeleteTable\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"J\n" +
 	"\vUpdateTable\x12\x12\n" +

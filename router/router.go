@@ -45,6 +45,10 @@ type Config struct {
 	Store Store
 	// PartitionsPerTable is the number of partitions a new table starts with.
 	PartitionsPerTable uint32
+	// Placement returns the nodes new partitions are placed on, ordered so
+	// that consecutive nodes are in different zones, and the replication
+	// factor (nil: partitions list no replicas; the store places them).
+	Placement func(ctx context.Context) (nodes []uint64, replicationFactor int, err error)
 	// RequestTimeout bounds a request whose context has no deadline,
 	// retries included.
 	RequestTimeout time.Duration

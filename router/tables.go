@@ -18,9 +18,15 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 	t = proto.Clone(t).(*partitapb.Table)
 	t.Status = "CREATING"
 	cmd := r.command()
-	cmd.Op = &partitapb.Command_CreateTable{CreateTable: &partitapb.CreateTable{
-		Table: t, PartitionCount: r.cfg.PartitionsPerTable,
-	}}
+	ct := &partitapb.CreateTable{Table: t, PartitionCount: r.cfg.PartitionsPerTable}
+	if r.cfg.Placement != nil {
+		nodes, rf, err := r.cfg.Placement(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("router: placement: %w", err)
+		}
+		ct.Nodes, ct.ReplicationFactor = nodes, uint32(rf)
+	}
+	cmd.Op = &partitapb.Command_CreateTable{CreateTable: ct}
 	created, err := r.proposeMeta(ctx, cmd)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,118 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/cluster/clusterpb"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/store"
+)
+
+var (
+	// ErrInternal is wrapped by errors a remote node returned that have
+	// no wire form of their own; the error's text is the remote one.
+	ErrInternal = errors.New("cluster: internal error on the remote node")
+	// ErrUnreachable is wrapped by errors of calls that could not reach
+	// the node, or lost it mid-call. A Propose that fails with it may or
+	// may not have applied: retrying with the same command id is safe.
+	ErrUnreachable = errors.New("cluster: node unreachable")
+	// ErrClosed is returned by a Client after Close.
+	ErrClosed = errors.New("cluster: client closed")
+)
+
+// remoteError is an error re-created from the wire whose text differs
+// from that of the error it wraps (a wrapped sentinel, for example): it
+// keeps the remote text and lets errors.Is and errors.As find err.
+type remoteError struct {
+	msg string
+	err error
+}
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Unwrap() error { return e.err }
+
+// sentinels are the errors that travel as a kind alone.
+var sentinels = []struct {
+	kind clusterpb.Error_Kind
+	err  error
+}{
+	{clusterpb.Error_AMBIGUOUS, replica.ErrAmbiguous},
+	{clusterpb.Error_REMOVED, replica.ErrRemoved},
+	{clusterpb.Error_NO_REPLICA, store.ErrNoReplica},
+	{clusterpb.Error_DEADLINE_EXCEEDED, context.DeadlineExceeded},
+	{clusterpb.Error_CANCELED, context.Canceled},
+}
+
+// encodeError is the wire form of err (nil for nil): the one table, with
+// decodeError, between Go errors and the Cluster service.
+func encodeError(err error) *clusterpb.Error {
+	if err == nil {
+		return nil
+	}
+	e := &clusterpb.Error{Kind: clusterpb.Error_INTERNAL, Message: err.Error()}
+	var nl *replica.NotLeaderError
+	var pe *partitapb.Error
+	switch {
+	case errors.As(err, &nl):
+		e.Kind, e.Partition, e.Leader = clusterpb.Error_NOT_LEADER, nl.Partition, nl.Leader
+	case errors.As(err, &pe):
+		e.Kind, e.Domain = clusterpb.Error_DOMAIN, proto.CloneOf(pe)
+	default:
+		for _, s := range sentinels {
+			if errors.Is(err, s.err) {
+				e.Kind = s.kind
+				break
+			}
+		}
+	}
+	return e
+}
+
+// decodeError re-creates the Go error that e describes (nil for nil).
+func decodeError(e *clusterpb.Error) error {
+	if e == nil {
+		return nil
+	}
+	inner := ErrInternal
+	switch e.Kind {
+	case clusterpb.Error_NOT_LEADER:
+		inner = &replica.NotLeaderError{Partition: e.Partition, Leader: e.Leader}
+	case clusterpb.Error_DOMAIN:
+		inner = &partitapb.Error{Code: e.GetDomain().GetCode(), Message: e.GetDomain().GetMessage()}
+	default:
+		for _, s := range sentinels {
+			if e.Kind == s.kind {
+				inner = s.err
+			}
+		}
+	}
+	if e.Message == inner.Error() {
+		return inner
+	}
+	return &remoteError{msg: e.Message, err: inner}
+}
+
+// callError is the error of a call that failed at the gRPC level (the
+// node never answered): the call's context errors and
+// codes.DeadlineExceeded come back as context errors; an unreachable
+// node, or a connection closed under the call (codes.Canceled while ctx
+// is live), as ErrUnreachable; anything else as ErrInternal.
+func callError(ctx context.Context, method, where string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("cluster: %s to %s: %w", method, where, ctx.Err())
+	}
+	switch status.Code(err) {
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("cluster: %s to %s: %w", method, where, context.DeadlineExceeded)
+	case codes.Unavailable, codes.Canceled:
+		return fmt.Errorf("%w: %s to %s: %w", ErrUnreachable, method, where, err)
+	}
+	return fmt.Errorf("%w: %s to %s: %w", ErrInternal, method, where, err)
+}

@@ -1,0 +1,332 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/partitadb/partita/cluster/clusterpb"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+)
+
+// Client calls the Cluster service of other nodes. It keeps one
+// connection per address, made on first use; a node is resolved to its
+// address on every call, and a node whose address changed gets a new
+// connection (the old one is closed once no node uses it). A connection
+// whose node restarted reconnects by itself. It is safe for concurrent
+// use.
+type Client struct {
+	cfg Config
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[string]*grpc.ClientConn // by address
+	addrs  map[uint64]string           // each node's last address
+}
+
+// NewClient returns a client configured by cfg (zero fields take their
+// DefaultConfig values); Close releases its connections.
+func NewClient(cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}, addrs: map[uint64]string{}}, nil
+}
+
+// Close closes every connection; calls in flight fail and later calls
+// return ErrClosed.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for addr, conn := range c.conns {
+		errs = append(errs, conn.Close())
+		delete(c.conns, addr)
+	}
+	return errors.Join(errs...)
+}
+
+// stub returns a stub for node's current address, and a description of
+// where it goes for errors.
+func (c *Client) stub(node uint64) (clusterpb.ClusterClient, string, error) {
+	addr, err := c.cfg.Resolve(node)
+	if err != nil {
+		return nil, "", fmt.Errorf("cluster: resolving node %d: %w", node, err)
+	}
+	where := fmt.Sprintf("node %d at %s", node, addr)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, known := c.addrs[node]
+	c.addrs[node] = addr
+	if known && old != addr {
+		c.cfg.Logger.Info("node moved", "node", node, "from", old, "to", addr)
+		c.releaseLocked(old)
+	}
+	conn, err := c.connLocked(addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("cluster: %s: %w", where, err)
+	}
+	return clusterpb.NewClusterClient(conn), where, nil
+}
+
+// stubAt returns a stub for addr.
+func (c *Client) stubAt(addr string) (clusterpb.ClusterClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conn, err := c.connLocked(addr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %s: %w", addr, err)
+	}
+	return clusterpb.NewClusterClient(conn), nil
+}
+
+// connLocked returns the connection to addr, making it if there is none
+// or it was closed. Making one does not wait for it to connect.
+func (c *Client) connLocked(addr string) (*grpc.ClientConn, error) {
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if conn := c.conns[addr]; conn != nil && conn.GetState() != connectivity.Shutdown {
+		return conn, nil
+	}
+	conn, err := grpc.NewClient("passthrough:///"+addr, append(c.dialOptions(), c.cfg.DialOptions...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.cfg.Logger.Debug("new connection", "addr", addr)
+	c.conns[addr] = conn
+	return conn, nil
+}
+
+// releaseLocked closes the connection to addr unless a node still has
+// that address.
+func (c *Client) releaseLocked(addr string) {
+	for _, a := range c.addrs {
+		if a == addr {
+			return
+		}
+	}
+	if conn := c.conns[addr]; conn != nil {
+		conn.Close()
+		delete(c.conns, addr)
+	}
+}
+
+func (c *Client) dialOptions() []grpc.DialOption {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsgBytes)),
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff: backoff.Config{
+				BaseDelay:  50 * time.Millisecond,
+				Multiplier: 1.6,
+				Jitter:     0.2,
+				MaxDelay:   c.cfg.BackoffMax,
+			},
+			MinConnectTimeout: c.cfg.CallTimeout,
+		}),
+	}
+	if c.cfg.Keepalive > 0 {
+		opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{
+			Time: c.cfg.Keepalive, Timeout: c.cfg.Keepalive, PermitWithoutStream: true,
+		}))
+	}
+	return opts
+}
+
+// withTimeout bounds ctx by CallTimeout unless it has a deadline.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.cfg.CallTimeout)
+}
+
+// Propose replicates cmd on partition through node, which must lead it.
+func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, where, err := c.stub(node)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := stub.Propose(ctx, &clusterpb.ProposeRequest{Partition: partition, Command: cmd})
+	if err != nil {
+		return nil, callError(ctx, "Propose", where, err)
+	}
+	if err := decodeError(resp.Error); err != nil {
+		return nil, err
+	}
+	return resp.Result, nil
+}
+
+// Get returns the value under key in node's replica of partition (nil,
+// nil when absent), after a read barrier when consistent.
+func (c *Client) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) ([]byte, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, where, err := c.stub(node)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := stub.Get(ctx, &clusterpb.GetRequest{Partition: partition, Key: key, Consistent: consistent})
+	if err != nil {
+		return nil, callError(ctx, "Get", where, err)
+	}
+	if err := decodeError(resp.Error); err != nil {
+		return nil, err
+	}
+	if !resp.Found {
+		return nil, nil
+	}
+	if resp.Value == nil {
+		return []byte{}, nil
+	}
+	return resp.Value, nil
+}
+
+// Walk reads a run of node's replica of req.Partition.
+func (c *Client) Walk(ctx context.Context, node uint64, req WalkRequest) (WalkResult, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, where, err := c.stub(node)
+	if err != nil {
+		return WalkResult{}, err
+	}
+	resp, err := stub.Walk(ctx, walkRequestToWire(req))
+	if err != nil {
+		return WalkResult{}, callError(ctx, "Walk", where, err)
+	}
+	if err := decodeError(resp.Error); err != nil {
+		return WalkResult{}, err
+	}
+	return WalkResult{Keys: resp.Keys, Values: resp.Values, More: resp.More}, nil
+}
+
+func walkRequestToWire(req WalkRequest) *clusterpb.WalkRequest {
+	return &clusterpb.WalkRequest{
+		Partition:  req.Partition,
+		Lo:         req.Lo,
+		Hi:         req.Hi,
+		Reverse:    req.Reverse,
+		Consistent: req.Consistent,
+		MaxItems:   int64(req.MaxItems),
+		MaxBytes:   int64(req.MaxBytes),
+	}
+}
+
+// Directory returns the directory as node serves it.
+func (c *Client) Directory(ctx context.Context, node uint64) (*Directory, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, where, err := c.stub(node)
+	if err != nil {
+		return nil, err
+	}
+	return directory(ctx, stub, where)
+}
+
+// DirectoryAt returns the directory as the node at addr serves it (for a
+// node that knows no ids yet).
+func (c *Client) DirectoryAt(ctx context.Context, addr string) (*Directory, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, err := c.stubAt(addr)
+	if err != nil {
+		return nil, err
+	}
+	return directory(ctx, stub, addr)
+}
+
+func directory(ctx context.Context, stub clusterpb.ClusterClient, where string) (*Directory, error) {
+	resp, err := stub.Directory(ctx, &clusterpb.DirectoryRequest{})
+	if err != nil {
+		return nil, callError(ctx, "Directory", where, err)
+	}
+	if err := decodeError(resp.Error); err != nil {
+		return nil, err
+	}
+	return &Directory{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas}, nil
+}
+
+// CreateReplica makes node host an empty replica of partition.
+func (c *Client) CreateReplica(ctx context.Context, node, partition uint64) error {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	stub, where, err := c.stub(node)
+	if err != nil {
+		return err
+	}
+	resp, err := stub.CreateReplica(ctx, &clusterpb.CreateReplicaRequest{Partition: partition})
+	if err != nil {
+		return callError(ctx, "CreateReplica", where, err)
+	}
+	return decodeError(resp.Error)
+}
+
+// Join adds or updates n in the directory through the node at addr and
+// returns n's record (with its id). A node that does not lead the meta
+// partition answers with a *replica.NotLeaderError, whose hint Join
+// follows (up to JoinHops times), resolving the hinted node with Resolve
+// or, failing that, in the directory of the node that gave the hint.
+func (c *Client) Join(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	for hop := 0; ; hop++ {
+		rec, err := c.joinAt(ctx, addr, n)
+		var nl *replica.NotLeaderError
+		if err == nil || !errors.As(err, &nl) || nl.Leader == 0 || hop >= c.cfg.JoinHops {
+			return rec, err
+		}
+		next, rerr := c.resolveHint(ctx, addr, nl.Leader)
+		if rerr != nil || next == addr {
+			return nil, err
+		}
+		c.cfg.Logger.Debug("join: following leader hint", "from", addr, "leader", nl.Leader, "to", next)
+		addr = next
+	}
+}
+
+func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, error) {
+	stub, err := c.stubAt(addr)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := stub.Join(ctx, &clusterpb.JoinRequest{Node: n})
+	if err != nil {
+		return nil, callError(ctx, "Join", addr, err)
+	}
+	if err := decodeError(resp.Error); err != nil {
+		return nil, err
+	}
+	return resp.Node, nil
+}
+
+// resolveHint returns the address of node, from Resolve or else from the
+// directory of the node at from.
+func (c *Client) resolveHint(ctx context.Context, from string, node uint64) (string, error) {
+	if addr, err := c.cfg.Resolve(node); err == nil && addr != "" {
+		return addr, nil
+	}
+	d, err := c.DirectoryAt(ctx, from)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range d.Nodes {
+		if n.GetId() == node && n.GetPeerAddr() != "" {
+			return n.GetPeerAddr(), nil
+		}
+	}
+	return "", fmt.Errorf("cluster: node %d is not in the directory of %s", node, from)
+}

@@ -1,0 +1,330 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/transport"
+)
+
+// A node of a cluster (Config.PeerAddr set) finds its identity in its
+// engine, or gets one: the first node of a new cluster is node 1 and
+// bootstraps the meta partition alone; a new node joins through a member,
+// which adds it to the directory through the meta leader. It then serves
+// raft traffic and its peers' requests on the peer address, keeps a cached
+// directory, and runs two jobs: "directory" refreshes the cache and creates
+// the replicas placed on this node; on the meta leader, it also grows the
+// meta partition to three voters as nodes join.
+
+// startClusterStore brings up the peer listener, identity, transport and
+// store of a cluster node.
+func (n *Node) startClusterStore(ctx context.Context) error {
+	var err error
+	n.dir = newDirectory()
+	var lc net.ListenConfig
+	if n.peerLn, err = lc.Listen(ctx, "tcp", n.cfg.PeerAddr); err != nil {
+		return fmt.Errorf("node: listen on %s: %w", n.cfg.PeerAddr, err)
+	}
+	ccfg := cluster.DefaultConfig()
+	ccfg.Resolve, ccfg.Logger = n.dir.peerAddr, n.log
+	if n.client, err = cluster.NewClient(ccfg); err != nil {
+		return err
+	}
+	if n.id, err = loadIdentity(n.eng); err != nil {
+		return err
+	}
+	self := n.record()
+	if n.id == 0 && len(n.cfg.Join) > 0 {
+		if self, err = n.join(ctx, self); err != nil {
+			return err
+		}
+		n.id = self.GetId()
+		if err := saveIdentity(n.eng, n.id); err != nil {
+			return err
+		}
+	}
+	first := n.id == 0
+	if first {
+		n.id, self.Id = 1, 1
+	}
+	n.dir.addNode(self)
+	if err := n.startRaft(); err != nil {
+		return err
+	}
+	if first {
+		return n.bootstrapCluster(ctx, self)
+	}
+	return nil
+}
+
+// record is this node's directory record (without its id).
+func (n *Node) record() *partitapb.Node {
+	return &partitapb.Node{
+		Id:       n.id,
+		PeerAddr: n.advertise(n.peerLn.Addr().String()),
+		Zone:     n.cfg.Zone,
+		Version:  Version,
+	}
+}
+
+// Version is the software version nodes report in the directory.
+const Version = "0.1.0"
+
+// advertise replaces the host of a listen address by AdvertiseHost.
+func (n *Node) advertise(addr string) string {
+	if n.cfg.AdvertiseHost == "" {
+		return addr
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return net.JoinHostPort(n.cfg.AdvertiseHost, port)
+}
+
+// join asks the members in Config.Join to add this node, until one does.
+func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var errs []error
+	for attempt := 0; ctx.Err() == nil; attempt++ {
+		addr := n.cfg.Join[attempt%len(n.cfg.Join)]
+		rec, err := n.client.Join(ctx, addr, self)
+		if err == nil {
+			n.log.Info("joined the cluster", "node", rec.GetId(), "via", addr)
+			return rec, nil
+		}
+		errs = append(errs, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("node: join %v: %w", n.cfg.Join, errors.Join(append(errs, ctx.Err())...))
+}
+
+// startRaft starts the gRPC transport, the store and the peer service.
+func (n *Node) startRaft() error {
+	tcfg := transport.DefaultConfig()
+	tcfg.NodeID, tcfg.Resolve, tcfg.Logger, tcfg.Registerer = n.id, n.dir.peerAddr, n.log, n.reg
+	tr, err := transport.NewGRPC(tcfg)
+	if err != nil {
+		return err
+	}
+	n.tr = tr
+	scfg := store.DefaultConfig()
+	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = n.id, n.eng, n.log, n.reg
+	scfg.Tracer = n.tracer("store")
+	if n.store, err = store.NewStore(scfg); err != nil {
+		return err
+	}
+	n.store.Start(tr)
+	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
+	tr.Register(n.peerSrv, n.store)
+	cluster.Register(n.peerSrv, n.peer())
+	n.peerWG.Add(1)
+	go func() {
+		defer n.peerWG.Done()
+		if err := n.peerSrv.Serve(n.peerLn); err != nil {
+			n.log.Error("peer server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// bootstrapCluster makes this node the first member: it creates the meta
+// partition with itself as only voter and registers itself as node 1.
+func (n *Node) bootstrapCluster(ctx context.Context, self *partitapb.Node) error {
+	if err := n.store.Bootstrap(kv.MetaPartition, []uint64{n.id}, kv.MetaSpans()...); err != nil {
+		return err
+	}
+	self.Id = 0 // the directory assigns ids; the first one is 1
+	rec, err := n.peerJoinLocal(ctx, self)
+	if err != nil {
+		return err
+	}
+	if rec.GetId() != n.id {
+		return fmt.Errorf("node: bootstrap registered node %d, want %d", rec.GetId(), n.id)
+	}
+	n.log.Info("bootstrapped a new cluster", "node", n.id)
+	return saveIdentity(n.eng, n.id)
+}
+
+// peerJoinLocal registers rec through this node's own meta replica,
+// waiting for it to become leader.
+func (n *Node) peerJoinLocal(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		out, err := n.peer().Join(ctx, rec)
+		if err == nil {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("node: register: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stopPeers stops the peer service, the transport and the client.
+func (n *Node) stopPeers() error {
+	var err error
+	if n.tr != nil {
+		err = errors.Join(err, n.tr.Close())
+	}
+	if n.peerSrv != nil {
+		n.peerSrv.Stop()
+		n.peerWG.Wait()
+	} else if n.peerLn != nil {
+		n.peerLn.Close()
+	}
+	if n.client != nil {
+		err = errors.Join(err, n.client.Close())
+	}
+	return err
+}
+
+// placement orders the known nodes for a new table's partitions: round
+// robin over zones, so consecutive nodes are in different zones when the
+// zones allow it.
+func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
+	byZone := map[string][]uint64{}
+	var zones []string
+	for _, rec := range n.dir.allNodes() {
+		z := rec.GetZone()
+		if _, ok := byZone[z]; !ok {
+			zones = append(zones, z)
+		}
+		byZone[z] = append(byZone[z], rec.GetId())
+	}
+	slices.Sort(zones)
+	var order []uint64
+	for i := 0; len(order) < len(n.dir.allNodes()); i++ {
+		for _, z := range zones {
+			if i < len(byZone[z]) {
+				order = append(order, byZone[z][i])
+			}
+		}
+	}
+	if len(order) == 0 {
+		return nil, 0, errors.New("node: no nodes known for placement")
+	}
+	return order, n.cfg.ReplicationFactor, nil
+}
+
+// DirectoryJob names the job keeping the directory and the local replicas
+// up to date.
+const DirectoryJob = "directory"
+
+func (n *Node) registerClusterJobs(m *daemon.Manager) error {
+	return m.Register(daemon.JobSpec{
+		Name:       DirectoryJob,
+		Kind:       daemon.Periodic,
+		Interval:   n.cfg.ReconcileInterval,
+		Jitter:     n.cfg.ReconcileInterval / 5,
+		Timeout:    10 * n.cfg.ReconcileInterval,
+		RunAtStart: true,
+		Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.reconcile(ctx) },
+	})
+}
+
+// reconcile refreshes the directory, creates the replicas placed here,
+// registers this node's current addresses, and grows the meta partition.
+func (n *Node) reconcile(ctx context.Context) error {
+	if err := n.refreshDirectory(ctx); err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range n.dir.partitions() {
+		n.bootMu.Lock()
+		errs = append(errs, n.bootstrapIfPlacedHere(p))
+		n.bootMu.Unlock()
+	}
+	errs = append(errs, n.registerAddresses(ctx), n.growMeta(ctx))
+	return errors.Join(errs...)
+}
+
+// registerAddresses updates this node's directory record when its
+// addresses differ from the ones listed (first start, restart elsewhere).
+func (n *Node) registerAddresses(ctx context.Context) error {
+	want := n.listening.Load()
+	if want == nil {
+		return nil // not serving yet: next cycle
+	}
+	for _, rec := range n.dir.allNodes() {
+		if rec.GetId() == n.id && rec.GetPeerAddr() == want.GetPeerAddr() &&
+			rec.GetApiAddr() == want.GetApiAddr() && rec.GetAdminAddr() == want.GetAdminAddr() && rec.GetZone() == want.GetZone() {
+			return nil
+		}
+	}
+	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
+		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: want}}}
+	res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+	if err != nil {
+		return err
+	}
+	if res.GetError() != nil {
+		return res.GetError()
+	}
+	n.dir.addNode(res.GetNode())
+	return nil
+}
+
+// growMeta adds a voter to the meta partition, on its leader, while it has
+// fewer than three and more nodes exist.
+func (n *Node) growMeta(ctx context.Context) error {
+	r := n.store.Replica(kv.MetaPartition)
+	if r == nil || r.Leader() != n.id {
+		return nil
+	}
+	voters := r.ConfState().Voters
+	if len(voters) >= 3 {
+		return nil
+	}
+	for _, rec := range n.dir.allNodes() {
+		id := rec.GetId()
+		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" {
+			continue
+		}
+		if err := n.client.CreateReplica(ctx, id, kv.MetaPartition); err != nil {
+			return fmt.Errorf("node: grow meta to node %d: %w", id, err)
+		}
+		if err := n.store.AddLearner(ctx, kv.MetaPartition, id); err != nil {
+			return err
+		}
+		return n.store.PromoteLearner(ctx, kv.MetaPartition, id)
+	}
+	return nil
+}
+
+// PeerAddr is the node-to-node address this node listens on ("" outside a
+// cluster).
+func (n *Node) PeerAddr() string {
+	if n.peerLn == nil {
+		return ""
+	}
+	return n.peerLn.Addr().String()
+}
+
+// ID is this node's id in its cluster (1 for a single node).
+func (n *Node) ID() uint64 { return n.id }
+
+// MetaVoters returns the meta partition's voters as this node's replica
+// sees them (nil without one).
+func (n *Node) MetaVoters() []uint64 {
+	r := n.store.Replica(kv.MetaPartition)
+	if r == nil {
+		return nil
+	}
+	return r.ConfState().Voters
+}

@@ -1,0 +1,154 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
+)
+
+// clusterStore is the router's store on a node of a cluster: each request
+// goes to the node that leads the partition (or, for an eventually
+// consistent read, to a replica, this node's first), here or over RPC,
+// following the leader hints that come back.
+type clusterStore struct{ n *Node }
+
+var _ router.Store = clusterStore{}
+
+// maxHops bounds the leader hints one attempt follows; the router retries
+// the attempt with backoff after that.
+const maxHops = 3
+
+// call runs op against the node believed to lead partition, following
+// not-leader hints, and learns the leader from the outcome.
+func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bool, op func(node uint64) error) error {
+	target := cs.target(partition, leaderOnly)
+	var err error
+	for hop := 0; hop < maxHops; hop++ {
+		if target == 0 {
+			return &replica.NotLeaderError{Partition: partition}
+		}
+		err = op(target)
+		var nl *replica.NotLeaderError
+		switch {
+		case err == nil:
+			if leaderOnly {
+				cs.n.dir.setLeader(partition, target)
+			}
+			return nil
+		case errors.As(err, &nl) && nl.Leader != 0 && nl.Leader != target:
+			cs.n.dir.setLeader(partition, nl.Leader)
+			target = nl.Leader
+		case errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) || errors.As(err, &nl):
+			cs.n.dir.setLeader(partition, 0)
+			target = cs.other(partition, target)
+		default:
+			return err
+		}
+	}
+	if errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) {
+		// Retryable for the router: the leader may be elected, the
+		// replica created, the node back, by the next attempt.
+		return fmt.Errorf("%w (%w)", &replica.NotLeaderError{Partition: partition}, err)
+	}
+	return err
+}
+
+// target picks the node to ask first.
+func (cs clusterStore) target(partition uint64, leaderOnly bool) uint64 {
+	if !leaderOnly && cs.n.store.Replica(partition) != nil {
+		return cs.n.id
+	}
+	if l := cs.n.dir.leader(partition); l != 0 {
+		return l
+	}
+	if r := cs.n.store.Replica(partition); r != nil {
+		if l := r.Leader(); l != 0 {
+			return l
+		}
+		return cs.n.id
+	}
+	return first(cs.n.dir.replicasOf(partition))
+}
+
+// other picks a replica of partition other than tried.
+func (cs clusterStore) other(partition, tried uint64) uint64 {
+	reps := cs.n.dir.replicasOf(partition)
+	if i := slices.Index(reps, tried); i >= 0 && len(reps) > 1 {
+		return reps[(i+1)%len(reps)]
+	}
+	return 0
+}
+
+func (cs clusterStore) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (res *partitapb.Result, err error) {
+	err = cs.call(ctx, partition, true, func(node uint64) error {
+		if node == cs.n.id {
+			res, err = cs.n.store.Propose(ctx, partition, cmd)
+		} else {
+			res, err = cs.n.client.Propose(ctx, node, partition, cmd)
+		}
+		return err
+	})
+	return res, err
+}
+
+func (cs clusterStore) Get(ctx context.Context, partition uint64, key []byte, consistent bool) (v []byte, err error) {
+	err = cs.call(ctx, partition, consistent, func(node uint64) error {
+		if node == cs.n.id {
+			v, err = cs.n.store.Get(ctx, partition, key, consistent)
+		} else {
+			v, err = cs.n.client.Get(ctx, node, partition, key, consistent)
+		}
+		return err
+	})
+	return v, err
+}
+
+func (cs clusterStore) Walk(ctx context.Context, req store.WalkRequest) (res store.WalkResult, err error) {
+	err = cs.call(ctx, req.Partition, req.Consistent, func(node uint64) error {
+		if node == cs.n.id {
+			res, err = cs.n.store.Walk(ctx, req)
+		} else {
+			res, err = cs.n.client.Walk(ctx, node, req)
+		}
+		return err
+	})
+	return res, err
+}
+
+// CreatePartition bootstraps this node's replica when the placement lists
+// it; the other replicas bootstrap theirs when their reconciler sees the
+// partition in the directory.
+func (cs clusterStore) CreatePartition(ctx context.Context, p *partitapb.Partition) error {
+	cs.n.dir.mu.Lock()
+	cs.n.dir.replicas[p.GetId()] = p.GetReplicas()
+	cs.n.dir.mu.Unlock()
+	cs.n.bootMu.Lock()
+	defer cs.n.bootMu.Unlock()
+	return cs.n.bootstrapIfPlacedHere(p)
+}
+
+// DestroyPartition removes this node's replica; other nodes' replicas of a
+// deleted table stay until a later issue's garbage collection.
+func (cs clusterStore) DestroyPartition(ctx context.Context, partition uint64) error {
+	return cs.n.store.Destroy(partition)
+}
+
+// bootstrapIfPlacedHere creates this node's replica of p if p's replicas
+// include it and it has none yet.
+func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
+	if !slices.Contains(p.GetReplicas(), n.id) || n.store.Replica(p.GetId()) != nil {
+		return nil
+	}
+	if err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), kv.Spans(p)...); err != nil && n.store.Replica(p.GetId()) == nil {
+		return fmt.Errorf("node: bootstrap partition %d: %w", p.GetId(), err)
+	}
+	return nil
+}
