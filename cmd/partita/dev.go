@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -13,18 +14,22 @@ import (
 func newDevCmd() *cobra.Command {
 	cfg := node.DefaultConfig()
 	var (
-		host string
-		port int
-		logs logFlags
+		host  string
+		port  int
+		nodes int
+		logs  logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
-		Short: "Run a single local node serving the DynamoDB API",
-		Long: `Run a single embedded Partita node for local development.
+		Short: "Run a local node (or a local cluster) serving the DynamoDB API",
+		Long: `Run Partita locally for development.
 
-It serves the DynamoDB API on http://127.0.0.1:8000 (see --host and --port) and
-keeps its data in ./partita-data (see --data-dir). Any access key and region
-are accepted: requests are not authenticated.`,
+By default one embedded node serves the DynamoDB API on http://127.0.0.1:8000
+(see --host and --port) and keeps its data in ./partita-data (see --data-dir).
+With --nodes N, a cluster of N nodes runs in this process: API ports 8000,
+8001, ..., peer ports 7000, 7001, ..., admin ports 9000, 9001, ..., data in
+<data-dir>/node-1, node-2, .... Any access key and region are accepted:
+requests are not authenticated.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
@@ -32,6 +37,9 @@ are accepted: requests are not authenticated.`,
 				return err
 			}
 			cfg.Logger, cfg.Level = log, level
+			if nodes > 1 {
+				return runDevCluster(cmd, cfg, host, port, nodes)
+			}
 			cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port))
 			n, err := node.Start(cmd.Context(), cfg)
 			if err != nil {
@@ -53,6 +61,7 @@ are accepted: requests are not authenticated.`,
 	}
 	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "address to serve the DynamoDB API on")
 	cmd.Flags().IntVar(&port, "port", 8000, "port to serve the DynamoDB API on")
+	cmd.Flags().IntVar(&nodes, "nodes", 1, "nodes to run in this process (more than 1: a local cluster)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
 	cmd.Flags().StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9000", "address of the admin endpoint (metrics, health); empty to disable")
 	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
@@ -60,4 +69,51 @@ are accepted: requests are not authenticated.`,
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	logs.register(cmd)
 	return cmd
+}
+
+// runDevCluster runs a cluster of count nodes in this process until the
+// command's context ends.
+func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, count int) error {
+	var running []*node.Node
+	defer func() {
+		for i := len(running) - 1; i >= 0; i-- {
+			if err := running[i].Close(); err != nil {
+				base.Logger.Error("stopping a node", "node", running[i].ID(), "err", err)
+			}
+		}
+	}()
+	adminHost, adminPort := "", 0
+	if base.AdminAddr != "" {
+		h, p, err := net.SplitHostPort(base.AdminAddr)
+		if err != nil {
+			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		if adminPort, err = strconv.Atoi(p); err != nil {
+			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		adminHost = h
+	}
+	for i := range count {
+		cfg := base
+		cfg.DataDir = filepath.Join(base.DataDir, fmt.Sprintf("node-%d", i+1))
+		cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port+i))
+		cfg.PeerAddr = net.JoinHostPort(host, strconv.Itoa(7000+i))
+		if base.AdminAddr != "" {
+			cfg.AdminAddr = net.JoinHostPort(adminHost, strconv.Itoa(adminPort+i))
+		}
+		if i > 0 {
+			cfg.Join = []string{running[0].PeerAddr()}
+		}
+		n, err := node.Start(cmd.Context(), cfg)
+		if err != nil {
+			return fmt.Errorf("node %d: %w", i+1, err)
+		}
+		running = append(running, n)
+		fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node %d serving the DynamoDB API on %s (data in %s)\n",
+			n.ID(), n.APIURL(), cfg.DataDir)
+	}
+	base.Logger.Warn("authentication is off: any access key is accepted (development mode)")
+	<-cmd.Context().Done()
+	base.Logger.Info("shutting down")
+	return nil
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v2"
+
+	"github.com/partitadb/partita/node"
+)
+
+func newStartCmd() *cobra.Command {
+	cfg := node.DefaultConfig()
+	var (
+		logs       logFlags
+		join       []string
+		configFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run a node of a Partita cluster",
+		Long: `Run a node of a Partita cluster.
+
+The first node (no --join) creates the cluster; the others join it through
+any member's peer address. A node restarted with the same --data-dir rejoins
+by itself. Every node serves the DynamoDB API and forwards each request to
+the node leading the partition it touches.
+
+  partita start --data-dir /var/lib/partita --zone a
+  partita start --data-dir /var/lib/partita --zone b --join 10.0.0.1:7000
+
+Each flag can also be set with an environment variable PARTITA_<FLAG>
+(PARTITA_JOIN=10.0.0.1:7000, PARTITA_API_ADDR=...) or in a YAML file given by
+--config (join: "10.0.0.1:7000"); the command line wins over the
+environment, which wins over the file.`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyDefaults(cmd.Flags(), configFile)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, level, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			cfg.Logger, cfg.Level, cfg.Join = log, level, join
+			n, err := node.Start(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			log.Warn("authentication is off: any access key is accepted")
+			fmt.Fprintf(cmd.OutOrStdout(), "Partita node %d serving the DynamoDB API on %s, peers on %s (data in %s)\n",
+				n.ID(), n.APIURL(), n.PeerAddr(), cfg.DataDir)
+			<-cmd.Context().Done()
+			log.Info("shutting down")
+			return n.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "optional YAML file of flag values")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
+	f.StringVar(&cfg.APIAddr, "api-addr", ":8000", "address to serve the DynamoDB API on")
+	f.StringVar(&cfg.PeerAddr, "peer-addr", ":7000", "address to serve node-to-node RPC on")
+	f.StringVar(&cfg.AdminAddr, "admin-addr", ":9000", "address of the admin endpoint (metrics, health); empty to disable")
+	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "host other nodes and clients use to reach this node (default: the listen host)")
+	f.StringSliceVar(&join, "join", nil, "peer addresses of members to join (comma-separated); none to create a new cluster")
+	f.StringVar(&cfg.Zone, "zone", "", "failure domain of this node; replicas are spread across zones")
+	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
+	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
+	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
+	logs.register(cmd)
+	return cmd
+}
+
+// applyDefaults sets every flag not given on the command line from
+// PARTITA_<FLAG> in the environment, else from the YAML file.
+func applyDefaults(flags *pflag.FlagSet, file string) error {
+	fromFile := map[string]string{}
+	if file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--config: %w", err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("--config %s: %w", file, err)
+		}
+		for k, v := range m {
+			fromFile[k] = fmt.Sprint(v)
+		}
+	}
+	var err error
+	flags.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		env := "PARTITA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v, ok := os.LookupEnv(env)
+		if !ok {
+			v, ok = fromFile[f.Name]
+		}
+		if ok {
+			if serr := flags.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s: %w", f.Name, serr)
+			}
+		}
+	})
+	return err
+}
