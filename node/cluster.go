@@ -198,6 +198,10 @@ func (n *Node) stopPeers() error {
 // robin over zones, so consecutive nodes are in different zones when the
 // zones allow it.
 func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
+	// Place on the nodes the directory lists now, not on a stale cache.
+	if err := n.refreshDirectory(ctx); err != nil {
+		n.log.Warn("placing on a cached directory", "err", err)
+	}
 	byZone := map[string][]uint64{}
 	var zones []string
 	for _, rec := range n.dir.allNodes() {
@@ -291,20 +295,22 @@ func (n *Node) growMeta(ctx context.Context) error {
 	if len(voters) >= 3 {
 		return nil
 	}
+	var errs []error
 	for _, rec := range n.dir.allNodes() {
 		id := rec.GetId()
 		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" {
 			continue
 		}
 		if err := n.client.CreateReplica(ctx, id, kv.MetaPartition); err != nil {
-			return fmt.Errorf("node: grow meta to node %d: %w", id, err)
+			errs = append(errs, fmt.Errorf("node: grow meta to node %d: %w", id, err))
+			continue // unreachable: try the next node
 		}
 		if err := n.store.AddLearner(ctx, kv.MetaPartition, id); err != nil {
 			return err
 		}
 		return n.store.PromoteLearner(ctx, kv.MetaPartition, id)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // PeerAddr is the node-to-node address this node listens on ("" outside a

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// proc is one `partita start` process.
+type proc struct {
+	cmd             *exec.Cmd
+	api, peer, data string
+	admin           string
+}
+
+var startLine = regexp.MustCompile(`serving the DynamoDB API on (\S+), peers on (\S+)`)
+
+// startNode runs `partita start` on loopback with free ports, joining
+// join (empty: a new cluster), and waits for its start line.
+func startNode(t *testing.T, bin, data string, admin string, join string) *proc {
+	t.Helper()
+	args := []string{"start", "--data-dir", data, "--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0",
+		"--admin-addr", admin, "--log-level", "warn"}
+	if join != "" {
+		args = append(args, "--join", join)
+	}
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	found := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := startLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m
+			}
+		}
+	}()
+	select {
+	case m := <-found:
+		return &proc{cmd: cmd, api: m[1], peer: m[2], data: data, admin: admin}
+	case <-time.After(90 * time.Second):
+		t.Fatal("partita start did not report its addresses")
+		return nil
+	}
+}
+
+// replicas reads partita_raft_replicas from a node's metrics.
+func replicas(admin string) int {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^partita_raft_replicas (\d+)`).FindSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// TestClusterOfProcesses runs three `partita start` processes: a table
+// created through one is written through all; the first node is killed
+// with SIGKILL and the others keep serving; restarted on its data, it
+// rejoins and serves every acknowledged write.
+func TestClusterOfProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	n1 := startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")
+	n2 := startNode(t, bin, filepath.Join(dir, "n2"), admins[1], n1.peer)
+	n3 := startNode(t, bin, filepath.Join(dir, "n3"), admins[2], n1.peer)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	db := func(p *proc) *dynamodb.Client { return client(p.api) }
+	if _, err := db(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("procs"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Every node ends up with the meta partition and the table's four.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if replicas(admins[0]) >= 5 && replicas(admins[1]) >= 5 && replicas(admins[2]) >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas per node: %d %d %d, want 5 each", replicas(admins[0]), replicas(admins[1]), replicas(admins[2]))
+		}
+	}
+	nodes := []*proc{n1, n2, n3}
+	put := func(p *proc, i int) {
+		t.Helper()
+		if _, err := db(p).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("procs"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "n": &types.AttributeValueMemberN{Value: fmt.Sprint(i)},
+		}}); err != nil {
+			t.Fatalf("put %d via %s: %v", i, p.api, err)
+		}
+	}
+	check := func(p *proc, i int) {
+		t.Helper()
+		out, err := db(p).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("procs"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}})
+		if err != nil {
+			t.Fatalf("get %d via %s: %v", i, p.api, err)
+		}
+		if v, ok := out.Item["n"].(*types.AttributeValueMemberN); !ok || v.Value != fmt.Sprint(i) {
+			t.Fatalf("get %d via %s: %v", i, p.api, out.Item)
+		}
+	}
+	for i := range 60 {
+		put(nodes[i%3], i)
+	}
+	if err := n1.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = n1.cmd.Wait()
+	for i := 60; i < 90; i++ {
+		put(nodes[1+i%2], i)
+	}
+	for i := range 90 {
+		check(nodes[1+i%2], i)
+	}
+	n1 = startNode(t, bin, n1.data, admins[0], n2.peer)
+	for i := range 90 {
+		check(n1, i)
+	}
+	if !strings.HasPrefix(n1.api, "http://") {
+		t.Fatalf("odd API URL %q", n1.api)
+	}
+}
+
+// freeAddr returns a loopback address with a port free at the time.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
