@@ -266,3 +266,39 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestNodesAndReplicas(t *testing.T) {
+	eng := openEngine(t)
+	put := func(n *partitapb.Node, at int64) *partitapb.Result {
+		return apply(t, eng, kv.MetaPartition, &partitapb.Command{UnixNanos: at, Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: n}}})
+	}
+	first := put(&partitapb.Node{PeerAddr: "a:7000"}, 100).GetNode()
+	second := put(&partitapb.Node{PeerAddr: "b:7000"}, 200).GetNode()
+	if first.GetId() != 1 || second.GetId() != 2 || first.GetJoinedUnixNanos() != 100 {
+		t.Fatalf("ids %d %d joined %d", first.GetId(), second.GetId(), first.GetJoinedUnixNanos())
+	}
+	beat := put(&partitapb.Node{Id: 1, PeerAddr: "a2:7000"}, 300).GetNode()
+	if beat.GetJoinedUnixNanos() != 100 || beat.GetHeartbeatUnixNanos() != 300 || beat.GetPeerAddr() != "a2:7000" {
+		t.Fatalf("heartbeat record %v", beat)
+	}
+	if res := put(&partitapb.Node{Id: 9}, 400); res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("unknown node id accepted: %v", res)
+	}
+	nodes, err := kv.ReadNodes(eng.Reader())
+	if err != nil || len(nodes) != 2 {
+		t.Fatalf("nodes %v %v", nodes, err)
+	}
+	tbl := apply(t, eng, kv.MetaPartition, createTable("r")).GetTable()
+	p := tbl.GetPartitions()[0]
+	set := func(gen uint64) *partitapb.Result {
+		return apply(t, eng, kv.MetaPartition, &partitapb.Command{Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
+			Table: "r", Partition: p.GetId(), Replicas: []uint64{1, 2}, ExpectedGeneration: gen,
+		}}})
+	}
+	if res := set(p.GetGeneration()); res.GetError() != nil || res.GetTable().GetPartitions()[0].GetGeneration() != p.GetGeneration()+1 {
+		t.Fatalf("set replicas: %v", res)
+	}
+	if res := set(p.GetGeneration()); res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("stale generation accepted: %v", res)
+	}
+}

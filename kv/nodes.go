@@ -44,6 +44,7 @@ func ReadNodes(r pebble.Reader) ([]*partitapb.Node, error) {
 // time is the command's timestamp.
 func applyPutNode(b *pebble.Batch, now int64, op *partitapb.PutNode) (*partitapb.Result, error) {
 	n := proto.Clone(op.GetNode()).(*partitapb.Node)
+	n.HeartbeatUnixNanos = now
 	if n.Id == 0 {
 		id, err := nextID(b, metaNode, 1)
 		if err != nil {

@@ -218,3 +218,26 @@ func MetaSpans() []*partitapb.Span {
 	start, end := engine.MetaRange()
 	return []*partitapb.Span{{Start: start, End: end}}
 }
+
+func applySetReplicas(b *pebble.Batch, op *partitapb.SetReplicas) (*partitapb.Result, error) {
+	t, err := ReadTable(b, op.GetTable())
+	if err != nil || t == nil {
+		return notFound(op.GetTable(), err)
+	}
+	for _, p := range t.GetPartitions() {
+		if p.GetId() != op.GetPartition() {
+			continue
+		}
+		if p.GetGeneration() != op.GetExpectedGeneration() {
+			return reject(partitapb.Error_VALIDATION, "partition %d is at generation %d, not %d",
+				p.GetId(), p.GetGeneration(), op.GetExpectedGeneration()), nil
+		}
+		p.Replicas = op.GetReplicas()
+		p.Generation++
+		if err := writeTable(b, t); err != nil {
+			return nil, err
+		}
+		return &partitapb.Result{Table: t}, nil
+	}
+	return reject(partitapb.Error_VALIDATION, "table %s has no partition %d", op.GetTable(), op.GetPartition()), nil
+}

@@ -204,7 +204,11 @@ func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 	}
 	byZone := map[string][]uint64{}
 	var zones []string
+	now := n.now()
 	for _, rec := range n.dir.allNodes() {
+		if NodeLiveness(rec, now) == Dead {
+			continue
+		}
 		z := rec.GetZone()
 		if _, ok := byZone[z]; !ok {
 			zones = append(zones, z)
@@ -213,7 +217,11 @@ func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 	}
 	slices.Sort(zones)
 	var order []uint64
-	for i := 0; len(order) < len(n.dir.allNodes()); i++ {
+	total := 0
+	for _, ids := range byZone {
+		total += len(ids)
+	}
+	for i := 0; len(order) < total; i++ {
 		for _, z := range zones {
 			if i < len(byZone[z]) {
 				order = append(order, byZone[z][i])
@@ -254,20 +262,26 @@ func (n *Node) reconcile(ctx context.Context) error {
 		errs = append(errs, n.bootstrapIfPlacedHere(p))
 		n.bootMu.Unlock()
 	}
-	errs = append(errs, n.registerAddresses(ctx), n.growMeta(ctx))
+	errs = append(errs, n.heartbeat(ctx), n.growMeta(ctx))
 	return errors.Join(errs...)
 }
 
-// registerAddresses updates this node's directory record when its
-// addresses differ from the ones listed (first start, restart elsewhere).
-func (n *Node) registerAddresses(ctx context.Context) error {
+// HeartbeatInterval is how often a node refreshes its directory record;
+// liveness (Liveness) derives from the age of that record's heartbeat.
+const HeartbeatInterval = 2 * time.Second
+
+// heartbeat updates this node's directory record when its heartbeat is
+// due or its addresses differ from the ones listed (first start, restart
+// elsewhere).
+func (n *Node) heartbeat(ctx context.Context) error {
 	want := n.listening.Load()
 	if want == nil {
 		return nil // not serving yet: next cycle
 	}
 	for _, rec := range n.dir.allNodes() {
 		if rec.GetId() == n.id && rec.GetPeerAddr() == want.GetPeerAddr() &&
-			rec.GetApiAddr() == want.GetApiAddr() && rec.GetAdminAddr() == want.GetAdminAddr() && rec.GetZone() == want.GetZone() {
+			rec.GetApiAddr() == want.GetApiAddr() && rec.GetAdminAddr() == want.GetAdminAddr() && rec.GetZone() == want.GetZone() &&
+			n.now().Sub(time.Unix(0, rec.GetHeartbeatUnixNanos())) < HeartbeatInterval {
 			return nil
 		}
 	}
@@ -298,7 +312,7 @@ func (n *Node) growMeta(ctx context.Context) error {
 	var errs []error
 	for _, rec := range n.dir.allNodes() {
 		id := rec.GetId()
-		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" {
+		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || NodeLiveness(rec, n.now()) != Alive {
 			continue
 		}
 		if err := n.client.CreateReplica(ctx, id, kv.MetaPartition); err != nil {
@@ -333,4 +347,27 @@ func (n *Node) MetaVoters() []uint64 {
 		return nil
 	}
 	return r.ConfState().Voters
+}
+
+// handOffTimeout bounds the leadership transfers of a graceful shutdown.
+const handOffTimeout = 5 * time.Second
+
+// handOffLeadership moves the leadership of every partition this node
+// leads to another voter, so that stopping it costs no election timeout.
+// Partitions with no other live voter keep their leader.
+func (n *Node) handOffLeadership(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, handOffTimeout)
+	defer cancel()
+	moved, kept := 0, 0
+	for _, r := range n.store.Replicas() {
+		if r.Leader() != n.id || len(r.ConfState().Voters) < 2 {
+			continue
+		}
+		if err := n.store.TransferLeadership(ctx, r.Partition()); err != nil {
+			kept++
+			continue
+		}
+		moved++
+	}
+	n.log.Info("handed off leadership before stopping", "moved", moved, "kept", kept)
 }

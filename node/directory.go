@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/kv"
@@ -170,4 +171,28 @@ func (n *Node) refreshDirectory(ctx context.Context) error {
 		return errNoDirectorySource
 	}
 	return errors.Join(errs...)
+}
+
+// Liveness is a node's state as its heartbeats show it.
+type Liveness string
+
+// The liveness states: a node is suspect after missing a few heartbeats,
+// and dead after missing them for much longer.
+const (
+	Alive   Liveness = "alive"
+	Suspect Liveness = "suspect"
+	Dead    Liveness = "dead"
+)
+
+// NodeLiveness classifies rec's last heartbeat as of now.
+func NodeLiveness(rec *partitapb.Node, now time.Time) Liveness {
+	age := now.Sub(time.Unix(0, rec.GetHeartbeatUnixNanos()))
+	switch {
+	case age < 3*HeartbeatInterval:
+		return Alive
+	case age < 15*HeartbeatInterval:
+		return Suspect
+	default:
+		return Dead
+	}
 }

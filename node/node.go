@@ -324,13 +324,17 @@ func (n *Node) AdminURL() string {
 // Jobs is the node's background job manager.
 func (n *Node) Jobs() *daemon.Manager { return n.jobs }
 
-// Close stops accepting requests, waits for in-flight ones (up to
+// Close hands off the leadership of the partitions it leads (in a cluster),
+// stops accepting requests, waits for in-flight ones (up to
 // ShutdownTimeout), stops the jobs, closes the storage and flushes the
 // traces. Every write acknowledged before Close is already durable.
 func (n *Node) Close() error {
 	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
+	if n.cfg.PeerAddr != "" {
+		n.handOffLeadership(ctx)
+	}
 	return n.stop(ctx)
 }
 

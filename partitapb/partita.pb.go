@@ -103,6 +103,7 @@ type Command struct {
 	//	*Command_UpdateTable
 	//	*Command_SetTableStatus
 	//	*Command_PutNode
+	//	*Command_SetReplicas
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -240,6 +241,15 @@ func (x *Command) GetPutNode() *PutNode {
 	return nil
 }
 
+func (x *Command) GetSetReplicas() *SetReplicas {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetReplicas); ok {
+			return x.SetReplicas
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -280,6 +290,10 @@ type Command_PutNode struct {
 	PutNode *PutNode `protobuf:"bytes,24,opt,name=put_node,json=putNode,proto3,oneof"`
 }
 
+type Command_SetReplicas struct {
+	SetReplicas *SetReplicas `protobuf:"bytes,25,opt,name=set_replicas,json=setReplicas,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -297,6 +311,8 @@ func (*Command_UpdateTable) isCommand_Op() {}
 func (*Command_SetTableStatus) isCommand_Op() {}
 
 func (*Command_PutNode) isCommand_Op() {}
+
+func (*Command_SetReplicas) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -1020,8 +1036,11 @@ type Node struct {
 	Zone            string                 `protobuf:"bytes,5,opt,name=zone,proto3" json:"zone,omitempty"`
 	Version         string                 `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
 	JoinedUnixNanos int64                  `protobuf:"varint,7,opt,name=joined_unix_nanos,json=joinedUnixNanos,proto3" json:"joined_unix_nanos,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// heartbeat_unix_nanos is the node's clock at its last heartbeat (a
+	// PutNode it proposes every few seconds); liveness derives from it.
+	HeartbeatUnixNanos int64 `protobuf:"varint,8,opt,name=heartbeat_unix_nanos,json=heartbeatUnixNanos,proto3" json:"heartbeat_unix_nanos,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -1103,6 +1122,84 @@ func (x *Node) GetJoinedUnixNanos() int64 {
 	return 0
 }
 
+func (x *Node) GetHeartbeatUnixNanos() int64 {
+	if x != nil {
+		return x.HeartbeatUnixNanos
+	}
+	return 0
+}
+
+// SetReplicas replaces the replica list of one partition of a table, if
+// the partition is still at generation expected_generation (compare and
+// set); the generation then moves on by one.
+type SetReplicas struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Table              string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Partition          uint64                 `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	Replicas           []uint64               `protobuf:"varint,3,rep,packed,name=replicas,proto3" json:"replicas,omitempty"`
+	ExpectedGeneration uint64                 `protobuf:"varint,4,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SetReplicas) Reset() {
+	*x = SetReplicas{}
+	mi := &file_partita_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetReplicas) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetReplicas) ProtoMessage() {}
+
+func (x *SetReplicas) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
+func (*SetReplicas) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SetReplicas) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *SetReplicas) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *SetReplicas) GetReplicas() []uint64 {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+func (x *SetReplicas) GetExpectedGeneration() uint64 {
+	if x != nil {
+		return x.ExpectedGeneration
+	}
+	return 0
+}
+
 // PutNode adds a node to the directory (assigning its id when node.id is
 // 0) or updates its addresses, zone and version.
 type PutNode struct {
@@ -1114,7 +1211,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1223,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1236,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -1160,7 +1257,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1269,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1282,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Span) GetStart() []byte {
@@ -1215,7 +1312,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1324,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1337,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -1283,7 +1380,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1392,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1405,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1448,7 +1545,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1557,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1570,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -1515,7 +1612,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1624,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1637,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -1562,7 +1659,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1574,7 +1671,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1587,7 +1684,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -1615,7 +1712,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1724,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1737,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -1662,7 +1759,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xdb\x04\n" +
+	"partita.v1\"\x99\x05\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1678,7 +1775,8 @@ const file_partita_proto_rawDesc = "" +
 	"\fdelete_table\x18\x15 \x01(\v2\x17.partita.v1.DeleteTableH\x00R\vdeleteTable\x12<\n" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
 	"\x10set_table_status\x18\x17 \x01(\v2\x1a.partita.v1.SetTableStatusH\x00R\x0esetTableStatus\x120\n" +
-	"\bput_node\x18\x18 \x01(\v2\x13.partita.v1.PutNodeH\x00R\aputNodeB\x04\n" +
+	"\bput_node\x18\x18 \x01(\v2\x13.partita.v1.PutNodeH\x00R\aputNode\x12<\n" +
+	"\fset_replicas\x18\x19 \x01(\v2\x17.partita.v1.SetReplicasH\x00R\vsetReplicasB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -1746,7 +1844,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x18\x04 \x01(\x04R\n" +
 	"generation\x12\x19\n" +
 	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x1a\n" +
-	"\breplicas\x18\x06 \x03(\x04R\breplicas\"\xc7\x01\n" +
+	"\breplicas\x18\x06 \x03(\x04R\breplicas\"\xf9\x01\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -1755,7 +1853,13 @@ const file_partita_proto_rawDesc = "" +
 	"admin_addr\x18\x04 \x01(\tR\tadminAddr\x12\x12\n" +
 	"\x04zone\x18\x05 \x01(\tR\x04zone\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
-	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\"/\n" +
+	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\x120\n" +
+	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\"\x8e\x01\n" +
+	"\vSetReplicas\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12\x1a\n" +
+	"\breplicas\x18\x03 \x03(\x04R\breplicas\x12/\n" +
+	"\x13expected_generation\x18\x04 \x01(\x04R\x12expectedGeneration\"/\n" +
 	"\aPutNode\x12$\n" +
 	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\".\n" +
 	"\x04Span\x12\x14\n" +
@@ -1815,7 +1919,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -1831,48 +1935,50 @@ var file_partita_proto_goTypes = []any{
 	(*Tag)(nil),                 // 11: partita.v1.Tag
 	(*Partition)(nil),           // 12: partita.v1.Partition
 	(*Node)(nil),                // 13: partita.v1.Node
-	(*PutNode)(nil),             // 14: partita.v1.PutNode
-	(*Span)(nil),                // 15: partita.v1.Span
-	(*Descriptor)(nil),          // 16: partita.v1.Descriptor
-	(*Table)(nil),               // 17: partita.v1.Table
-	(*CreateTable)(nil),         // 18: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 19: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 20: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 21: partita.v1.SetTableStatus
-	nil,                         // 22: partita.v1.Expression.NamesEntry
+	(*SetReplicas)(nil),         // 14: partita.v1.SetReplicas
+	(*PutNode)(nil),             // 15: partita.v1.PutNode
+	(*Span)(nil),                // 16: partita.v1.Span
+	(*Descriptor)(nil),          // 17: partita.v1.Descriptor
+	(*Table)(nil),               // 18: partita.v1.Table
+	(*CreateTable)(nil),         // 19: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 20: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 21: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 22: partita.v1.SetTableStatus
+	nil,                         // 23: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	18, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	19, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	20, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	21, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	14, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	22, // 9: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 10: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 11: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 12: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 13: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	8,  // 14: partita.v1.Result.error:type_name -> partita.v1.Error
-	17, // 15: partita.v1.Result.table:type_name -> partita.v1.Table
-	13, // 16: partita.v1.Result.node:type_name -> partita.v1.Node
-	0,  // 17: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 18: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	15, // 19: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	9,  // 20: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 21: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 22: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 23: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	17, // 24: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	17, // 25: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	19, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	20, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	21, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	22, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	15, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	14, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	23, // 10: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	2,  // 11: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	2,  // 12: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	2,  // 13: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	2,  // 14: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	8,  // 15: partita.v1.Result.error:type_name -> partita.v1.Error
+	18, // 16: partita.v1.Result.table:type_name -> partita.v1.Table
+	13, // 17: partita.v1.Result.node:type_name -> partita.v1.Node
+	0,  // 18: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 19: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	16, // 20: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	9,  // 21: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 22: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 23: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 24: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	18, // 25: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	18, // 26: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -1890,6 +1996,7 @@ func file_partita_proto_init() {
 		(*Command_UpdateTable)(nil),
 		(*Command_SetTableStatus)(nil),
 		(*Command_PutNode)(nil),
+		(*Command_SetReplicas)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1897,7 +2004,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
