@@ -1,8 +1,28 @@
 // Package bench is Partita's load generator: real AWS SDK for Go v2 clients
-// driving a DynamoDB endpoint (Partita or any other), with latencies in HDR
-// histograms. `partita bench` runs it.
+// driving DynamoDB endpoints (Partita or any other), with latencies in HDR
+// histograms. `partita bench` runs it; bench/compare uses it to measure
+// Partita beside a floor server and etcd.
 //
 // A run has an optional load phase (insert Records items) and a measured
-// phase: Clients goroutines issue the workload's operations until Duration
-// elapses or Operations are done, whichever is first.
+// phase: Clients goroutines, spread round-robin over the endpoints, issue
+// the workload's operations until Duration elapses or Operations are done,
+// whichever is first.
+//
+// The workloads are YCSB's core ones plus two pure ones:
+//
+//	a    50% read, 50% update                 zipfian
+//	b    95% read, 5% update                  zipfian
+//	c    100% read                            zipfian
+//	d    95% read, 5% insert                  latest
+//	e    95% scan (Query 1..100), 5% insert   zipfian
+//	f    50% read, 50% read-modify-write      zipfian
+//	put  100% insert of new keys
+//	get  100% read                            uniform
+//
+// Reads are GetItem, updates UpdateItem (SET of the payload), inserts
+// PutItem, scans Query on one partition key from a sort key on with a
+// Limit, read-modify-writes GetItem then UpdateItem. Files by concept:
+// config.go (Config), workload.go (mixes), keys.go (distributions and item
+// layout), ops.go (the SDK calls), runner.go (load and measured phases),
+// progress.go (live line), report.go (Report, text and JSON).
 package bench

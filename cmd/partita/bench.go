@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,39 +14,87 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
-	var asJSON bool
+	var (
+		endpoints string
+		noLoad    bool
+		asJSON    bool
+	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure a DynamoDB endpoint with real SDK clients",
-		Long: `Load a table, then run a workload (put or get) with concurrent AWS SDK
-clients and report throughput and latency percentiles.
+		Long: `Load a table, then run a workload with concurrent AWS SDK clients and
+report throughput and latency percentiles per operation.
 
-Example: partita bench --workload get --clients 64 --duration 10s`,
+Workloads (YCSB's core ones, plus two pure ones):
+` + workloadHelp() + `
+Example: partita bench --workload a --clients 64 --duration 30s --records 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Endpoints = splitList(endpoints)
+			if noLoad {
+				cfg.Load = false
+			}
+			out := cmd.OutOrStdout()
+			if isTerminal(out) {
+				cfg.Progress = out
+			}
 			r, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(r)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), r)
-			return nil
+			_, err = fmt.Fprint(out, r)
+			return err
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Endpoint, "endpoint", cfg.Endpoint, "DynamoDB endpoint URL")
-	f.StringVar(&cfg.Table, "table", cfg.Table, "table to use (created if missing)")
-	f.StringVar(&cfg.Workload, "workload", cfg.Workload, "workload: put or get")
+	f.StringVar(&endpoints, "endpoint", strings.Join(cfg.Endpoints, ","), "DynamoDB endpoint URLs, comma-separated (clients take them round-robin)")
+	f.StringVar(&cfg.Table, "table", "", fmt.Sprintf("table to use, created if missing (default %q, %q for workload e)", bench.DefaultTable, bench.DefaultRangeTable))
+	f.StringVar(&cfg.Workload, "workload", cfg.Workload, "workload: "+strings.Join(bench.WorkloadNames(), ", "))
+	f.StringVar(&cfg.Distribution, "distribution", "", "key distribution: uniform, zipfian or latest (default: the workload's)")
 	f.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent SDK clients")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of the measured phase (0: until --operations)")
 	f.IntVar(&cfg.Operations, "operations", cfg.Operations, "operations in the measured phase (0: until --duration)")
-	f.IntVar(&cfg.Records, "records", cfg.Records, "items loaded before the measured phase")
+	f.IntVar(&cfg.Records, "records", cfg.Records, "items inserted by the load phase, and read by the workload")
+	f.BoolVar(&cfg.Load, "load", cfg.Load, "run the load phase before measuring")
+	f.BoolVar(&noLoad, "no-load", false, "skip the load phase (the items are there from an earlier run)")
 	f.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "payload bytes per item")
-	f.BoolVar(&cfg.ConsistentRead, "consistent-read", false, "strongly consistent gets")
+	f.IntVar(&cfg.MaxScanLength, "max-scan-length", cfg.MaxScanLength, "longest scan (items per Query; each scan reads 1..this, uniform)")
+	f.BoolVar(&cfg.ConsistentRead, "consistent-read", false, "strongly consistent reads (GetItem and Query)")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the clients' random sources")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// workloadHelp lists the workloads for the command's help.
+func workloadHelp() string {
+	var b strings.Builder
+	for _, n := range bench.WorkloadNames() {
+		fmt.Fprintf(&b, "  %-4s %s\n", n, bench.Workloads[n].Description)
+	}
+	return b.String()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

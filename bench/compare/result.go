@@ -1,0 +1,48 @@
+package main
+
+import "time"
+
+// result is one measured run: a system under one workload.
+type result struct {
+	System    string
+	Workload  string // "put" or "get"
+	Clients   int
+	OpsPerSec float64
+	P50, P99  time.Duration
+	Ops       int64
+	Errors    int64
+	Elapsed   time.Duration
+	ClientCPU time.Duration
+	ServerCPU time.Duration
+	// Missing, if set, says why the system could not be measured.
+	Missing string
+}
+
+// cores is CPU time over the run's wall time: 1.0 is one core busy.
+func cores(cpu, elapsed time.Duration) float64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	return cpu.Seconds() / elapsed.Seconds()
+}
+
+// perThousand is CPU milliseconds per 1,000 operations.
+func perThousand(cpu time.Duration, ops int64) float64 {
+	if ops == 0 {
+		return 0
+	}
+	return float64(cpu.Milliseconds()) / (float64(ops) / 1000)
+}
+
+// results is every run of a comparison, in order.
+type results []result
+
+// find returns the run of system under workload with clients, if any.
+func (rs results) find(system, workload string, clients int) (result, bool) {
+	for _, r := range rs {
+		if r.System == system && r.Workload == workload && r.Clients == clients && r.Missing == "" {
+			return r, true
+		}
+	}
+	return result{}, false
+}

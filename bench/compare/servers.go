@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"github.com/partitadb/partita/bench/floor"
+)
+
+// server is a running DynamoDB endpoint (one or more processes) that the
+// comparison drives with partita bench's runner.
+type server struct {
+	endpoints []string
+	pids      []int
+	adminURL  string // Partita's admin endpoint, for profiles; "" otherwise
+	procs     []*process
+}
+
+func (s *server) stop() error {
+	var errs []error
+	for _, p := range s.procs {
+		errs = append(errs, p.stop())
+	}
+	return errors.Join(errs...)
+}
+
+// errNotAvailable marks a system the comparison cannot run yet.
+type errNotAvailable string
+
+func (e errNotAvailable) Error() string { return string(e) }
+
+// sdkSystem is a system measured with partita bench's runner. Adding a
+// system is adding one start function to comparison.sdkSystems.
+type sdkSystem struct {
+	name  string
+	start func(ctx context.Context) (*server, error)
+}
+
+func (c *comparison) sdkSystems() []sdkSystem {
+	return []sdkSystem{
+		{name: systemFloor, start: c.startFloor},
+		{name: systemPartitaDev, start: c.startPartitaDev},
+		{name: systemPartitaCluster, start: c.startPartitaCluster},
+	}
+}
+
+const (
+	systemFloor          = "floor server"
+	systemPartitaDev     = "Partita, 1 node (dev)"
+	systemPartitaCluster = "Partita, 3 processes"
+	systemEtcd           = "etcd, 3 members"
+)
+
+// floorFlag makes this program serve the floor instead of comparing:
+// the comparison runs the floor in a process of its own, so that its CPU
+// is measured apart from the client's.
+const floorFlag = "serve-floor"
+
+var floorReady = regexp.MustCompile(`^floor serving on (http://\S+)$`)
+
+// serveFloor serves the floor handler on a free loopback port until the
+// process is killed.
+func serveFloor(valueSize int) error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("floor serving on http://%s\n", l.Addr())
+	return http.Serve(l, floor.NewHandler(valueSize))
+}
+
+func (c *comparison) startFloor(ctx context.Context) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	p, m, err := startProcess(ctx, filepath.Join(c.tmp, "floor.log"), floorReady,
+		self, "-"+floorFlag, "-value-size", strconv.Itoa(c.valueSize))
+	if err != nil {
+		return nil, err
+	}
+	return &server{endpoints: []string{m[1]}, pids: []int{p.pid()}, procs: []*process{p}}, nil
+}
+
+var (
+	partitaAPI   = regexp.MustCompile(`serving the DynamoDB API on (http://\S+)`)
+	partitaAdmin = regexp.MustCompile(`admin endpoint (http://\S+)`)
+)
+
+// startPartitaDev runs `partita dev` on free ports with a fresh data
+// directory, pprof on.
+func (c *comparison) startPartitaDev(ctx context.Context) (*server, error) {
+	log := filepath.Join(c.tmp, "partita-dev.log")
+	// The admin line comes after the API line: once it is read, both are
+	// in the log.
+	p, m, err := startProcess(ctx, log, partitaAdmin, c.partitaBin, "dev",
+		"--data-dir", filepath.Join(c.tmp, "partita-dev-data"), "--port", "0",
+		"--admin-addr", "127.0.0.1:0", "--pprof", "--log-level", "warn")
+	if err != nil {
+		return nil, err
+	}
+	api := findInFile(log, partitaAPI)
+	if api == "" {
+		_ = p.stop()
+		return nil, fmt.Errorf("compare: no API URL in %s", log)
+	}
+	return &server{endpoints: []string{api}, pids: []int{p.pid()}, adminURL: m[1], procs: []*process{p}}, nil
+}
+
+// startPartitaCluster will run three `partita start` processes on
+// loopback, joined into one cluster, and return their three endpoints
+// (clients take them round-robin) and pids.
+func (c *comparison) startPartitaCluster(context.Context) (*server, error) {
+	return nil, errNotAvailable("not available yet (needs `partita start`)")
+}
+
+// findInFile returns re's first submatch in the file, or "".
+func findInFile(path string, re *regexp.Regexp) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if m := re.FindSubmatch(b); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
