@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +22,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the storage metrics (nil: not registered).
 	Registerer prometheus.Registerer
+	// CacheBytes is the block cache size (0: 128 MiB).
+	CacheBytes int64
+	// MemTableBytes is the memtable size (0: 64 MiB).
+	MemTableBytes uint64
 }
 
 // Engine is one node's Pebble instance. It is safe for concurrent use.
@@ -40,11 +45,24 @@ func Open(opts Options) (*Engine, error) {
 	e := &Engine{}
 	m := newMetrics(e)
 	listener := m.eventListener()
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 128 << 20
+	}
+	if opts.MemTableBytes == 0 {
+		opts.MemTableBytes = 64 << 20
+	}
+	cache := pebble.NewCache(opts.CacheBytes)
+	defer cache.Unref() // the DB holds its own reference
 	po := &pebble.Options{
 		FS:            opts.FS,
 		Logger:        pebbleLogger{log: log.With("component", "pebble")},
 		EventListener: &listener,
+		Cache:         cache,
+		MemTableSize:  opts.MemTableBytes,
 	}
+	// Bloom filters on every level: a write of a new key reads the old
+	// item first, and a filter answers "absent" without a block read.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("engine: open %s: %w", opts.Dir, err)
