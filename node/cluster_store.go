@@ -150,5 +150,12 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 	if err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), kv.Spans(p)...); err != nil && n.store.Replica(p.GetId()) == nil {
 		return fmt.Errorf("node: bootstrap partition %d: %w", p.GetId(), err)
 	}
+	// The first replica listed campaigns at once: placement rotates the
+	// lists, so a new table's leaders spread over the nodes.
+	if p.GetReplicas()[0] == n.id {
+		if err := n.store.Campaign(p.GetId()); err != nil {
+			n.log.Debug("campaign after bootstrap", "partition", p.GetId(), "err", err)
+		}
+	}
 	return nil
 }
