@@ -93,7 +93,8 @@ func replicas(admin string) int {
 // TestClusterOfProcesses runs three `partita start` processes: a table
 // created through one is written through all; the first node is killed
 // with SIGKILL and the others keep serving; restarted on its data, it
-// rejoins and serves every acknowledged write.
+// rejoins and serves every acknowledged write. Then a node is paused with
+// SIGSTOP while writes go on, and serves them all once resumed.
 func TestClusterOfProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -160,6 +161,20 @@ func TestClusterOfProcesses(t *testing.T) {
 	n1 = startNode(t, bin, n1.data, admins[0], n2.peer)
 	for i := range 90 {
 		check(n1, i)
+	}
+	// A paused node (SIGSTOP) is a silent one: the others carry on, and
+	// once resumed it serves everything written meanwhile.
+	if err := n2.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 90; i < 120; i++ {
+		put([]*proc{n1, n3}[i%2], i)
+	}
+	if err := n2.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 120 {
+		check(n2, i)
 	}
 	if !strings.HasPrefix(n1.api, "http://") {
 		t.Fatalf("odd API URL %q", n1.api)
