@@ -8,6 +8,7 @@
 //	GET  /debug/log-level     the current level; PUT with body "debug|info|warn|error" changes it
 //	     /debug/jobs/...      the background jobs' admin surface, when a handler is given
 //	     /debug/pprof/...     profiles, when Config.Pprof is set
+//	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a cluster
 package admin
 
 import (
@@ -35,6 +36,9 @@ type Config struct {
 	Jobs http.Handler
 	// Pprof exposes /debug/pprof.
 	Pprof bool
+	// Cluster serves the cluster's operator routes under /cluster/ (nil:
+	// none, outside a cluster); it sees the full request path.
+	Cluster http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -68,6 +72,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	})
 	if cfg.Jobs != nil {
 		mux.Handle("/debug/jobs/", http.StripPrefix("/debug", cfg.Jobs))
+	}
+	if cfg.Cluster != nil {
+		mux.Handle("/cluster/", cfg.Cluster)
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -81,3 +81,25 @@ func TestPprofBehindFlag(t *testing.T) {
 		t.Fatalf("pprof: %d", code)
 	}
 }
+
+func TestClusterMount(t *testing.T) {
+	cfg := admin.Config{Gatherer: prometheus.NewRegistry(), Ready: func() error { return nil }, Level: &slog.LevelVar{}}
+	h, err := admin.NewHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	if code, _ := get(t, srv.URL+"/cluster/nodes"); code != http.StatusNotFound {
+		t.Fatalf("/cluster/nodes without a cluster: %d", code)
+	}
+	srv.Close()
+	cfg.Cluster = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
+	if h, err = admin.NewHandler(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv = httptest.NewServer(h)
+	defer srv.Close()
+	if code, body := get(t, srv.URL+"/cluster/nodes"); code != 200 || body != "/cluster/nodes" {
+		t.Fatalf("/cluster/nodes: %d %q", code, body)
+	}
+}

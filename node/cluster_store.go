@@ -147,7 +147,11 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 	if !slices.Contains(p.GetReplicas(), n.id) || n.store.Replica(p.GetId()) != nil {
 		return nil
 	}
-	if err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), kv.Spans(p)...); err != nil && n.store.Replica(p.GetId()) == nil {
+	err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), kv.Spans(p)...)
+	if errors.Is(err, store.ErrDestroyed) {
+		return nil // moved away from this node; the directory copy is stale
+	}
+	if err != nil && n.store.Replica(p.GetId()) == nil {
 		return fmt.Errorf("node: bootstrap partition %d: %w", p.GetId(), err)
 	}
 	// The first replica listed campaigns at once: placement rotates the

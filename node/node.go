@@ -294,6 +294,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
+		Cluster: n.ctlHandler(),
 	})
 	if err != nil {
 		return err

@@ -31,16 +31,18 @@ func (p peer) Walk(ctx context.Context, req cluster.WalkRequest) (cluster.WalkRe
 	return p.n.store.Walk(ctx, req)
 }
 
-// Join adds the node to the directory through this node's meta replica,
-// which must lead; others answer with the leader they know.
+// Join adds the node to the directory through the meta leader, here or
+// forwarded to it: a joining node may contact any member.
 func (p peer) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, error) {
-	r := p.n.store.Replica(kv.MetaPartition)
-	if r == nil {
-		return nil, &replica.NotLeaderError{Partition: kv.MetaPartition, Leader: first(p.n.dir.metaReplicas())}
-	}
 	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: p.n.now().UnixNano(),
 		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
-	res, err := p.n.store.Propose(ctx, kv.MetaPartition, cmd)
+	var res *partitapb.Result
+	var err error
+	if p.n.client == nil || p.n.store.Replica(kv.MetaPartition) != nil && p.n.store.Replica(kv.MetaPartition).Leader() == p.n.id {
+		res, err = p.n.store.Propose(ctx, kv.MetaPartition, cmd)
+	} else {
+		res, err = clusterStore{p.n}.Propose(ctx, kv.MetaPartition, cmd)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -194,8 +194,20 @@ func (s *Store) Destroy(partition uint64) error {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
+	// The tombstone keeps a stale view of the placement from bootstrapping
+	// the replica again (partition ids are never reused).
+	if err := b.Set(tombstoneKey(partition), nil, nil); err != nil {
+		b.Close()
+		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
 	return s.cfg.Engine.Commit(b)
 }
+
+// ErrDestroyed is returned by Bootstrap for a partition whose replica was
+// destroyed on this node.
+var ErrDestroyed = errors.New("store: the partition's replica was destroyed on this node")
+
+func tombstoneKey(partition uint64) []byte { return engine.LocalKey(partition, "tomb") }
 
 // Bootstrap creates this node's replica of a new partition whose voters
 // are voters (this node among them) and which owns spans (what its
@@ -205,6 +217,9 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 		// Without spans its snapshots would carry no data, and a follower
 		// catching up by snapshot would silently keep stale items.
 		return fmt.Errorf("store: partition %d: bootstrap needs the spans it owns", partition)
+	}
+	if _, err := s.cfg.Engine.Get(tombstoneKey(partition)); err == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrDestroyed)
 	}
 	if s.Replica(partition) != nil {
 		return fmt.Errorf("store: partition %d already exists here", partition)
@@ -226,6 +241,14 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 func (s *Store) AddEmptyReplica(partition uint64) error {
 	if s.Replica(partition) != nil {
 		return nil
+	}
+	b := s.cfg.Engine.NewIndexedBatch() // a replica added back: forget its tombstone
+	if err := b.Delete(tombstoneKey(partition), nil); err != nil {
+		b.Close()
+		return fmt.Errorf("store: partition %d: %w", partition, err)
+	}
+	if err := s.cfg.Engine.Commit(b); err != nil {
+		return err
 	}
 	_, err := s.openReplica(partition)
 	return err

@@ -122,3 +122,23 @@ func TestProposeHonoursCancelledContext(t *testing.T) {
 		t.Fatalf("propose to a missing partition: %v", err)
 	}
 }
+
+func TestDestroyedReplicaIsNotBootstrappedAgain(t *testing.T) {
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	s := startSingle(t, eng, 2)
+	defer s.Stop()
+	if err := s.Destroy(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bootstrap(2, []uint64{1}, tableSpan()); !errors.Is(err, store.ErrDestroyed) {
+		t.Fatalf("bootstrap after destroy: %v, want ErrDestroyed", err)
+	}
+	// Added back on purpose (a learner), the replica exists again.
+	if err := s.AddEmptyReplica(2); err != nil || s.Replica(2) == nil {
+		t.Fatalf("add back: %v", err)
+	}
+}

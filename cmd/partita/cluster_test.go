@@ -46,7 +46,16 @@ func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string) *proc {
 	if join != "" {
 		args = append(args, "--join", join)
 	}
-	cmd := exec.Command(bin, args...)
+	p := startProc(t, bin, args...)
+	p.data, p.admin = data, admin
+	return p
+}
+
+// startProc runs a command that ends in `partita start`, and waits for the
+// node's start line.
+func startProc(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(name, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +76,7 @@ func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string) *proc {
 	}()
 	select {
 	case m := <-found:
-		return &proc{cmd: cmd, api: m[1], peer: m[2], data: data, admin: admin}
+		return &proc{cmd: cmd, api: m[1], peer: m[2]}
 	case <-time.After(90 * time.Second):
 		t.Fatal("partita start did not report its addresses")
 		return nil

@@ -47,6 +47,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd())
+	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd(), newCtlCmd())
 	return root
 }

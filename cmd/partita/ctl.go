@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/partitadb/partita/node"
+)
+
+// ctlFlags are the flags shared by the ctl subcommands.
+type ctlFlags struct {
+	addr   string
+	output string
+}
+
+// defaultCtlAddr is the admin address ctl talks to without --addr or
+// PARTITA_ADDR.
+const defaultCtlAddr = "127.0.0.1:9000"
+
+func newCtlCmd() *cobra.Command {
+	f := &ctlFlags{}
+	addr := os.Getenv("PARTITA_ADDR")
+	if addr == "" {
+		addr = defaultCtlAddr
+	}
+	cmd := &cobra.Command{
+		Use:   "ctl",
+		Short: "Inspect and operate a running cluster",
+		Long: `Inspect and operate a running Partita cluster through the admin endpoint
+of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
+
+  partita ctl nodes                      nodes, addresses, zones, liveness
+  partita ctl tables                     tables, status, partition counts
+  partita ctl partitions [--table T]     replicas, leaders, applied index and lag
+  partita ctl node drain ID              move the node's leaderships away (before a restart)
+  partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
+
+Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
+		Args: cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f.output != "table" && f.output != "json" {
+				return fmt.Errorf("-o %q: want table or json", f.output)
+			}
+			return nil
+		},
+	}
+	cmd.PersistentFlags().StringVar(&f.addr, "addr", addr, "admin address (HOST:PORT) of any node of the cluster (env PARTITA_ADDR)")
+	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
+	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
+	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd)
+	return cmd
+}
+
+func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "nodes",
+		Short: "List the cluster's nodes with their liveness",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var nodes []node.NodeInfo
+			return f.run(cmd, http.MethodGet, "/cluster/nodes", 10*time.Second, &nodes, func(w *tabwriter.Writer) {
+				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tMETA\tHEARTBEAT\tJOINED")
+				for _, n := range nodes {
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.Zone), dash(n.APIAddr),
+						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined))
+				}
+			})
+		},
+	}
+}
+
+func newCtlTablesCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tables",
+		Short: "List the tables with their status and partition count",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var tables []node.TableInfo
+			return f.run(cmd, http.MethodGet, "/cluster/tables", 10*time.Second, &tables, func(w *tabwriter.Writer) {
+				fmt.Fprintln(w, "NAME\tID\tSTATUS\tPARTITIONS\tCREATED")
+				for _, t := range tables {
+					fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%s\n", t.Name, t.ID, t.Status, t.Partitions, stamp(t.Created))
+				}
+			})
+		},
+	}
+}
+
+func newCtlPartitionsCmd(f *ctlFlags) *cobra.Command {
+	var table string
+	cmd := &cobra.Command{
+		Use:   "partitions",
+		Short: "List partitions with their replicas, leaders, applied index and lag",
+		Long: `List partitions (the meta partition and every table's, or one table's with
+--table), one line per replica: its node, role (leader, follower, learner;
+unreachable when the node did not answer, missing when it answered without
+the replica), term, applied index, log entries, and lag behind the leader's
+applied index.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := "/cluster/partitions"
+			if table != "" {
+				path += "?table=" + url.QueryEscape(table)
+			}
+			var parts []node.PartitionInfo
+			return f.run(cmd, http.MethodGet, path, 15*time.Second, &parts, func(w *tabwriter.Writer) {
+				fmt.Fprintln(w, "TABLE\tPARTITION\tGEN\tHASH RANGE\tNODE\tROLE\tTERM\tAPPLIED\tLOG\tLAG")
+				for _, p := range parts {
+					rng := "-"
+					if p.Table != node.MetaTable {
+						rng = fmt.Sprintf("%016x-%016x", p.HashStart, p.HashEnd)
+					}
+					if len(p.Status) == 0 {
+						fmt.Fprintf(w, "%s\t%d\t%d\t%s\t-\t-\t-\t-\t-\t-\n", p.Table, p.ID, p.Generation, rng)
+					}
+					for i, r := range p.Status {
+						lead := fmt.Sprintf("%s\t%d\t%d\t%s", p.Table, p.ID, p.Generation, rng)
+						if i > 0 {
+							lead = "\t\t\t"
+						}
+						role := r.Role
+						if r.Role == node.RoleUnreachable || r.Role == node.RoleMissing {
+							fmt.Fprintf(w, "%s\t%d\t%s\t-\t-\t-\t-\n", lead, r.Node, role)
+							continue
+						}
+						fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%d\t%d\n", lead, r.Node, role, r.Term, r.Applied, r.LogEntries, r.Lag)
+					}
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&table, "table", "", "only this table's partitions")
+	return cmd
+}
+
+func newCtlDrainCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "drain ID",
+		Short: "Move the leadership of every partition the node leads to other nodes",
+		Long: `Move the leadership of every partition node ID leads to other voters, e.g.
+before restarting it. The node keeps its replicas and keeps serving,
+forwarding requests to the new leaders.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseNodeID(args[0])
+			if err != nil {
+				return err
+			}
+			var res node.DrainResult
+			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", id), time.Minute, &res, func(w *tabwriter.Writer) {
+				fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
+				for _, p := range res.Partitions {
+					fmt.Fprintf(w, "%d\t%s\t%s\n", p.Partition, idOrDash(p.To), dash(p.Error))
+				}
+				fmt.Fprintf(w, "node %d led %d partitions, moved %d\n", res.Node, res.Led, res.Moved)
+			})
+		},
+	}
+}
+
+func newCtlDecommissionCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "decommission ID",
+		Short: "Move every replica of the node to other nodes, then remove its own",
+		Long: `Move every replica node ID holds to another live node (one partition at a
+time: a new replica joins as learner, is promoted once caught up, then the
+node's replica is removed, its leadership handed over first), update the
+directory and destroy the node's old replicas. The node can then be stopped.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseNodeID(args[0])
+			if err != nil {
+				return err
+			}
+			var res node.DecommissionResult
+			err = f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", id), 30*time.Minute, &res, func(w *tabwriter.Writer) {
+				fmt.Fprintln(w, "TABLE\tPARTITION\tSTATE\tTO\tDIRECTORY\tDESTROYED\tERROR")
+				for _, p := range res.Partitions {
+					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Table, p.Partition, p.State, idOrDash(p.To),
+						dash(p.Directory), yesNo(p.Destroyed), dash(p.Error))
+				}
+				if res.Done {
+					fmt.Fprintf(w, "node %d holds no replica any more\n", res.Node)
+				} else {
+					fmt.Fprintf(w, "node %d still holds replicas: run the command again once the errors above are fixed\n", res.Node)
+				}
+			})
+			if err == nil && !res.Done {
+				return fmt.Errorf("decommission of node %d incomplete", id)
+			}
+			return err
+		},
+	}
+}
+
+func parseNodeID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("bad node id %q", s)
+	}
+	return id, nil
+}
+
+// run sends method path to the admin endpoint, decodes its JSON into out
+// and prints it: as received with -o json, else through table.
+func (f *ctlFlags) run(cmd *cobra.Command, method, path string, timeout time.Duration, out any, table func(*tabwriter.Writer)) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	defer cancel()
+	body, err := f.call(ctx, method, path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s: %w: is %s the admin address of a cluster node?", path, err, f.addr)
+	}
+	if f.output == "json" {
+		_, err := cmd.OutOrStdout().Write(body)
+		return err
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	table(w)
+	return w.Flush()
+}
+
+// call sends one request and returns the body of a 200 answer.
+func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error) {
+	base := f.addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s (is --addr the admin address of a cluster node?)", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return body, nil
+	}
+	var ei node.ErrorInfo
+	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
+		return nil, fmt.Errorf("%s: %s", resp.Status, ei.Error)
+	}
+	if resp.StatusCode == http.StatusNotFound && !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		return nil, fmt.Errorf("%s %s: not found: is %s a node of a cluster (partita start, or dev --nodes N)?", method, path, f.addr)
+	}
+	return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func idOrDash(id uint64) string {
+	if id == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(id, 10)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// ago prints how long ago t was, to the tenth of a second.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return time.Since(t).Round(100*time.Millisecond).String() + " ago"
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/node"
+)
+
+// startCtlMember starts an in-process cluster node with an admin endpoint.
+func startCtlMember(t *testing.T, join ...string) *node.Node {
+	t.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+	cfg.ReconcileInterval = 100 * time.Millisecond
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	return n
+}
+
+// ctl runs `partita ctl --addr <via's admin address> args...` in process
+// and returns its output.
+func ctl(t *testing.T, via *node.Node, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	root := newRootCmd()
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append([]string{"ctl", "--addr", strings.TrimPrefix(via.AdminURL(), "http://")}, args...))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// ctlJSON runs ctl with -o json and decodes its output into out.
+func ctlJSON(t *testing.T, via *node.Node, out any, args ...string) {
+	t.Helper()
+	text, err := ctl(t, via, append(args, "-o", "json")...)
+	if err != nil {
+		t.Fatalf("ctl %v: %v\n%s", args, err, text)
+	}
+	if err := json.Unmarshal([]byte(text), out); err != nil {
+		t.Fatalf("ctl %v: %v in %s", args, err, text)
+	}
+}
+
+func eventually(t *testing.T, cond func() error) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = cond(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("timed out: %v", err)
+}
+
+// caughtUp says every partition has a leader and every replica of its
+// configuration is a caught-up leader or follower.
+func caughtUp(parts []node.PartitionInfo) error {
+	for _, p := range parts {
+		if p.Leader == 0 || len(p.Status) == 0 || len(p.Learners) > 0 {
+			return fmt.Errorf("partition %d: %+v", p.ID, p)
+		}
+		for _, r := range p.Status {
+			if (r.Role != node.RoleLeader && r.Role != node.RoleFollower) || r.Lag != 0 {
+				return fmt.Errorf("partition %d: replica %+v", p.ID, r)
+			}
+		}
+	}
+	return nil
+}
+
+// TestCtl runs the ctl subcommands against an in-process cluster: nodes,
+// tables, partitions (leaders, zero lag after writes), drain (no
+// leadership left on the node), and decommission (no replica left).
+func TestCtl(t *testing.T) {
+	n1 := startCtlMember(t)
+	n2 := startCtlMember(t, n1.PeerAddr())
+	n3 := startCtlMember(t, n1.PeerAddr())
+	eventually(t, func() error {
+		var nodes []node.NodeInfo
+		ctlJSON(t, n2, &nodes, "nodes")
+		if len(nodes) != 3 {
+			return fmt.Errorf("nodes %+v", nodes)
+		}
+		for _, nd := range nodes {
+			if nd.Status != node.Alive || nd.AdminAddr == "" {
+				return fmt.Errorf("node %+v", nd)
+			}
+		}
+		return nil
+	})
+	text, err := ctl(t, n3, "nodes")
+	if err != nil || !strings.HasPrefix(text, "ID  STATUS  ZONE") || strings.Count(text, " alive ") != 3 {
+		t.Fatalf("ctl nodes: %v\n%s", err, text)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n1.APIURL()),
+		Credentials: aws.AnonymousCredentials{}})
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("ctl"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ctl"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if text, err := ctl(t, n1, "tables"); err != nil || !strings.Contains(text, "ctl") || !strings.Contains(text, "ACTIVE") {
+		t.Fatalf("ctl tables: %v\n%s", err, text)
+	}
+	eventually(t, func() error {
+		var parts []node.PartitionInfo
+		ctlJSON(t, n3, &parts, "partitions")
+		if len(parts) != 5 {
+			return fmt.Errorf("%d partitions", len(parts))
+		}
+		return caughtUp(parts)
+	})
+	text, err = ctl(t, n2, "partitions", "--table", "ctl")
+	if err != nil || strings.Count(text, " leader ") != 4 || strings.Count(text, " follower ") != 8 || strings.Contains(text, "(meta)") {
+		t.Fatalf("ctl partitions --table ctl: %v\n%s", err, text)
+	}
+	if _, err := ctl(t, n2, "partitions", "--table", "nope"); err == nil || !strings.Contains(err.Error(), "no table") {
+		t.Fatalf("unknown table: %v", err)
+	}
+
+	// node drain: no partition led by node 1 afterwards.
+	var drained node.DrainResult
+	ctlJSON(t, n2, &drained, "node", "drain", fmt.Sprint(n1.ID()))
+	if drained.Led == 0 || drained.Moved != drained.Led {
+		t.Fatalf("drain %+v", drained)
+	}
+	var parts []node.PartitionInfo
+	ctlJSON(t, n3, &parts, "partitions")
+	for _, p := range parts {
+		if p.Leader == n1.ID() || p.Leader == 0 {
+			t.Fatalf("after the drain, partition %d is led by %d", p.ID, p.Leader)
+		}
+	}
+
+	// node decommission: a fourth node takes node 3's replicas.
+	n4 := startCtlMember(t, n1.PeerAddr(), n2.PeerAddr(), n3.PeerAddr())
+	eventually(t, func() error {
+		var nodes []node.NodeInfo
+		ctlJSON(t, n1, &nodes, "nodes")
+		if len(nodes) != 4 || nodes[3].Status != node.Alive || nodes[3].AdminAddr == "" {
+			return fmt.Errorf("nodes %+v", nodes)
+		}
+		return nil
+	})
+	text, err = ctl(t, n1, "node", "decommission", fmt.Sprint(n3.ID()))
+	if err != nil || strings.Count(text, " moved ") != 5 || !strings.Contains(text, "holds no replica any more") {
+		t.Fatalf("ctl node decommission: %v\n%s", err, text)
+	}
+	eventually(t, func() error {
+		var parts []node.PartitionInfo
+		ctlJSON(t, n2, &parts, "partitions")
+		for _, p := range parts {
+			if slices.Contains(p.Replicas, n3.ID()) || slices.Contains(p.Voters, n3.ID()) || !slices.Contains(p.Voters, n4.ID()) {
+				return fmt.Errorf("partition %d: %+v", p.ID, p)
+			}
+		}
+		return caughtUp(parts)
+	})
+}

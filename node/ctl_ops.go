@@ -1,0 +1,436 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
+)
+
+// Drain and decommission. A drain hands every leadership of a node to
+// other voters (the node keeps its replicas and forwards requests). A
+// decommission replaces each replica of a node, one partition at a time:
+// a live node outside the group gets an empty replica, the partition's
+// leader adds it as a learner and promotes it once caught up, then removes
+// the old replica (handing leadership over first if it led); the
+// partition's directory record then lists the new replicas, and the old
+// replica is destroyed on the node.
+
+func (n *Node) ctlDrain(w http.ResponseWriter, r *http.Request) {
+	id, err := pathNode(r)
+	if err != nil {
+		reply(w, nil, err)
+		return
+	}
+	n.freshDirectory(r.Context())
+	ctx, cancel := context.WithTimeout(r.Context(), ctlDrainTimeout+5*time.Second)
+	defer cancel()
+	res, err := callNode(ctx, n, id, "/cluster/local/drain", n.drainLocal)
+	reply(w, res, err)
+}
+
+func (n *Node) ctlLocalDrain(w http.ResponseWriter, r *http.Request) {
+	res, err := n.drainLocal(r.Context())
+	reply(w, res, err)
+}
+
+// drainLocal transfers the leadership of every partition this node leads
+// to another voter, concurrently, within ctlDrainTimeout.
+func (n *Node) drainLocal(ctx context.Context) (DrainResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, ctlDrainTimeout)
+	defer cancel()
+	res := DrainResult{Node: n.id, Partitions: []DrainPartition{}}
+	var led []*replica.Replica
+	for _, r := range n.store.Replicas() {
+		if r.Leader() == n.id {
+			led = append(led, r)
+		}
+	}
+	slices.SortFunc(led, func(a, b *replica.Replica) int { return cmpUint(a.Partition(), b.Partition()) })
+	res.Led = len(led)
+	out := make([]DrainPartition, len(led))
+	done := make(chan struct{}, len(led))
+	for i, r := range led {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			tctx, cancel := context.WithTimeout(ctx, ctlTransferTimeout)
+			defer cancel()
+			out[i] = DrainPartition{Partition: r.Partition()}
+			if err := n.store.TransferLeadership(tctx, r.Partition()); err != nil {
+				out[i].Error = err.Error()
+				return
+			}
+			out[i].To = r.Leader()
+		}()
+	}
+	for range led {
+		<-done
+	}
+	for _, p := range out {
+		if p.Error == "" {
+			res.Moved++
+		}
+	}
+	res.Partitions = out
+	n.log.Info("drained leaderships", "led", res.Led, "moved", res.Moved)
+	return res, nil
+}
+
+func (n *Node) ctlLocalReplace(w http.ResponseWriter, r *http.Request) {
+	var partition, add, remove uint64
+	var err error
+	if partition, err = uintParam(r, "partition"); err == nil {
+		if add, err = uintParam(r, "add"); err == nil {
+			remove, err = uintParam(r, "remove")
+		}
+	}
+	if err == nil && (partition == 0 || add == remove) {
+		err = statusError(http.StatusBadRequest, "want partition and distinct add and remove nodes")
+	}
+	if err != nil {
+		reply(w, nil, err)
+		return
+	}
+	res, err := n.replaceLocal(r.Context(), partition, add, remove)
+	reply(w, res, err)
+}
+
+// replaceLocal, on partition's leader, adds node add (which hosts an empty
+// replica) as a learner, promotes it once caught up, then removes node
+// remove. Each step is skipped when already done, so that a retry is
+// safe. When remove is this node, it hands leadership over instead and
+// says where.
+func (n *Node) replaceLocal(ctx context.Context, partition, add, remove uint64) (ReplaceResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, ctlReplaceTimeout)
+	defer cancel()
+	res := ReplaceResult{Partition: partition, Added: add, Removed: remove}
+	r := n.store.Replica(partition)
+	if r == nil {
+		return res, statusError(http.StatusNotFound, "node %d has no replica of partition %d", n.id, partition)
+	}
+	if l := r.Leader(); l != n.id {
+		return res, statusError(http.StatusConflict, "node %d does not lead partition %d (leader: %d)", n.id, partition, l)
+	}
+	if add != 0 {
+		cs := r.ConfState()
+		if !slices.Contains(cs.Voters, add) {
+			if !slices.Contains(cs.Learners, add) {
+				if err := n.store.AddLearner(ctx, partition, add); err != nil {
+					return res, fmt.Errorf("add node %d as learner of partition %d: %w", add, partition, err)
+				}
+			}
+			if err := n.store.PromoteLearner(ctx, partition, add); err != nil {
+				return res, fmt.Errorf("promote node %d in partition %d: %w", add, partition, err)
+			}
+		}
+	}
+	if remove != 0 {
+		err := n.store.RemoveReplica(ctx, partition, remove)
+		if errors.Is(err, store.ErrLeadershipMoved) {
+			res.LeadershipMoved, res.Leader = true, r.Leader()
+			err = nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("remove node %d from partition %d: %w", remove, partition, err)
+		}
+	}
+	res.Voters = sortedIDs(r.ConfState().Voters)
+	return res, nil
+}
+
+func (n *Node) ctlLocalDestroy(w http.ResponseWriter, r *http.Request) {
+	partition, err := uintParam(r, "partition")
+	if err == nil && partition == 0 {
+		err = statusError(http.StatusBadRequest, "want a partition")
+	}
+	if err != nil {
+		reply(w, nil, err)
+		return
+	}
+	res, err := n.destroyLocal(r.Context(), partition)
+	reply(w, res, err)
+}
+
+// destroyLocal removes this node's replica of partition once it is no
+// longer listed there: for a table's partition, the directory no longer
+// lists this node (else the directory job would create it again); for the
+// meta partition, the caller has seen its removal committed. The
+// partition's items stay on disk.
+func (n *Node) destroyLocal(ctx context.Context, partition uint64) (ReplaceResult, error) {
+	res := ReplaceResult{Partition: partition, Removed: n.id}
+	if partition != kv.MetaPartition {
+		n.freshDirectory(ctx)
+	}
+	n.bootMu.Lock()
+	defer n.bootMu.Unlock()
+	if partition != kv.MetaPartition && slices.Contains(n.dir.replicasOf(partition), n.id) {
+		return res, statusError(http.StatusConflict, "the directory still lists node %d in partition %d", n.id, partition)
+	}
+	if err := n.store.Destroy(partition); err != nil {
+		return res, err
+	}
+	n.log.Info("destroyed a replica moved away", "partition", partition)
+	return res, nil
+}
+
+func (n *Node) ctlDecommission(w http.ResponseWriter, r *http.Request) {
+	id, err := pathNode(r)
+	if err != nil {
+		reply(w, nil, err)
+		return
+	}
+	res, err := n.decommission(r.Context(), id)
+	reply(w, res, err)
+}
+
+// decommission moves every replica of node gone to other nodes, table
+// partitions first and the meta partition last (the node's meta replica
+// keeps its directory current meanwhile).
+func (n *Node) decommission(ctx context.Context, gone uint64) (DecommissionResult, error) {
+	res := DecommissionResult{Node: gone, Partitions: []DecommissionPartition{}}
+	n.freshDirectory(ctx)
+	if _, err := n.nodeRecord(gone); err != nil {
+		return res, err
+	}
+	parts := n.partitionInfos("", n.gather(ctx))
+	// Meta last.
+	slices.SortStableFunc(parts, func(a, b PartitionInfo) int {
+		return boolInt(a.ID == kv.MetaPartition) - boolInt(b.ID == kv.MetaPartition)
+	})
+	res.Done = true
+	for _, p := range parts {
+		if !hosts(p, gone) {
+			continue
+		}
+		step := n.moveReplica(ctx, p.ID, gone)
+		if step.State != StepMoved {
+			res.Done = false
+		}
+		res.Partitions = append(res.Partitions, step)
+		n.log.Info("decommission step", "node", gone, "partition", p.ID, "state", step.State, "to", step.To, "err", step.Error)
+		if ctx.Err() != nil {
+			res.Done = false
+			break
+		}
+	}
+	return res, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// hosts says p lists node in its directory record or its configuration.
+func hosts(p PartitionInfo, node uint64) bool {
+	return slices.Contains(p.Replicas, node) || slices.Contains(p.Voters, node) || slices.Contains(p.Learners, node)
+}
+
+// nodeRecord returns node id's directory record.
+func (n *Node) nodeRecord(id uint64) (*partitapb.Node, error) {
+	for _, rec := range n.dir.allNodes() {
+		if rec.GetId() == id {
+			return rec, nil
+		}
+	}
+	return nil, statusError(http.StatusNotFound, "no node %d in the directory", id)
+}
+
+// moveReplica replaces node gone's replica of partition by one on another
+// live node.
+func (n *Node) moveReplica(ctx context.Context, partition, gone uint64) DecommissionPartition {
+	step := DecommissionPartition{Partition: partition, State: StepFailed}
+	fail := func(err error) DecommissionPartition {
+		step.Error = err.Error()
+		return step
+	}
+	// A fresh view of this partition: configuration, leader, reachability.
+	n.freshDirectory(ctx)
+	g := n.gather(ctx)
+	parts := n.partitionInfos("", g)
+	i := slices.IndexFunc(parts, func(p PartitionInfo) bool { return p.ID == partition })
+	if i < 0 {
+		return fail(errors.New("partition no longer in the directory"))
+	}
+	p := parts[i]
+	step.Table = p.Table
+	to, err := n.pickTarget(p, parts, g, gone)
+	if err != nil {
+		return fail(err)
+	}
+	step.To = to
+	if err := n.client.CreateReplica(ctx, to, partition); err != nil {
+		return fail(fmt.Errorf("create a replica on node %d: %w", to, err))
+	}
+	if err := n.replaceOnLeader(ctx, p, to, gone); err != nil {
+		return fail(err)
+	}
+	if partition == kv.MetaPartition {
+		step.Directory = "n/a"
+	} else if err := n.setReplicas(ctx, p.Table, partition, gone, to); err != nil {
+		return fail(fmt.Errorf("replicas moved, directory not updated: %w", err))
+	} else {
+		step.Directory = "updated"
+	}
+	step.State = StepMoved
+	if !g.reachable(gone) {
+		step.Error = "node unreachable: its old replica stays until it is wiped"
+		return step
+	}
+	if err := n.destroyOn(ctx, gone, partition); err != nil {
+		step.Error = fmt.Sprintf("old replica not destroyed: %v", err)
+	} else {
+		step.Destroyed = true
+	}
+	return step
+}
+
+// pickTarget chooses the node to take over gone's replica of p: a live,
+// reachable node outside p's group, the one holding fewest replicas.
+func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, gone uint64) (uint64, error) {
+	load := map[uint64]int{}
+	for _, q := range parts {
+		for _, id := range slices.Concat(q.Replicas, q.Voters) {
+			load[id]++
+		}
+	}
+	now := n.now()
+	best := uint64(0)
+	for _, rec := range n.dir.allNodes() {
+		id := rec.GetId()
+		if id == gone || hosts(p, id) || !g.reachable(id) || NodeLiveness(rec, now) != Alive || rec.GetPeerAddr() == "" {
+			continue
+		}
+		if best == 0 || load[id] < load[best] {
+			best = id
+		}
+	}
+	if best == 0 {
+		return 0, errors.New("no live node outside the partition's group to take the replica")
+	}
+	return best, nil
+}
+
+// replaceOnLeader runs the membership change on the partition's leader,
+// following leadership when it moves (the removed replica led, an
+// election happened).
+func (n *Node) replaceOnLeader(ctx context.Context, p PartitionInfo, add, remove uint64) error {
+	leader := p.Leader
+	var err error
+	for attempt := 0; attempt < 8 && ctx.Err() == nil; attempt++ {
+		if leader == 0 {
+			time.Sleep(500 * time.Millisecond)
+			leader = n.findLeader(ctx, p.ID)
+			err = fmt.Errorf("partition %d has no leader", p.ID)
+			continue
+		}
+		var res ReplaceResult
+		res, err = callNode(ctx, n, leader, replacePath(p.ID, add, remove), func(ctx context.Context) (ReplaceResult, error) {
+			return n.replaceLocal(ctx, p.ID, add, remove)
+		})
+		switch {
+		case err == nil && !res.LeadershipMoved:
+			return nil
+		case err == nil:
+			leader = res.Leader
+		default:
+			var he *httpError
+			if errors.As(err, &he) && he.status == http.StatusConflict {
+				leader = 0 // not the leader any more
+				continue
+			}
+			return err
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return fmt.Errorf("replace node %d by %d in partition %d: %w", remove, add, p.ID, err)
+}
+
+// findLeader asks the nodes which one leads partition (0: none yet).
+func (n *Node) findLeader(ctx context.Context, partition uint64) uint64 {
+	for node, reps := range n.gather(ctx).replicas {
+		if reps[partition].Leader {
+			return node
+		}
+	}
+	return 0
+}
+
+// setReplicas replaces gone by to in the directory record of table's
+// partition, retrying when the record moved on meanwhile.
+func (n *Node) setReplicas(ctx context.Context, table string, partition, gone, to uint64) error {
+	var err error
+	for attempt := 0; attempt < 5 && ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			time.Sleep(200 * time.Millisecond)
+			n.freshDirectory(ctx)
+		}
+		var cur *partitapb.Partition
+		for _, t := range n.dir.allTables() {
+			for _, p := range t.GetPartitions() {
+				if t.GetName() == table && p.GetId() == partition {
+					cur = p
+				}
+			}
+		}
+		if cur == nil {
+			return fmt.Errorf("table %s has no partition %d", table, partition)
+		}
+		replicas := slices.DeleteFunc(slices.Clone(cur.GetReplicas()), func(id uint64) bool { return id == gone })
+		if !slices.Contains(replicas, to) {
+			replicas = append(replicas, to)
+		}
+		if slices.Equal(replicas, cur.GetReplicas()) {
+			return nil
+		}
+		cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
+			Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
+				Table: table, Partition: partition, Replicas: replicas, ExpectedGeneration: cur.GetGeneration()}}}
+		var res *partitapb.Result
+		res, err = clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+		if err == nil && res.GetError() != nil {
+			err = res.GetError()
+		}
+		if err == nil {
+			n.freshDirectory(ctx)
+			return nil
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// destroyOn destroys node's replica of partition, retrying while its
+// directory has not caught up.
+func (n *Node) destroyOn(ctx context.Context, node, partition uint64) error {
+	path := "/cluster/local/destroy?partition=" + strconv.FormatUint(partition, 10)
+	var err error
+	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		_, err = callNode(ctx, n, node, path, func(ctx context.Context) (ReplaceResult, error) {
+			return n.destroyLocal(ctx, partition)
+		})
+		var he *httpError
+		if err == nil || !errors.As(err, &he) || he.status != http.StatusConflict {
+			return err
+		}
+	}
+	return err
+}

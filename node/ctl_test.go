@@ -1,0 +1,196 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/partitadb/partita/node"
+)
+
+// startAdminMember starts a cluster node with an admin endpoint.
+func startAdminMember(t *testing.T, join ...string) *node.Node {
+	t.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+	cfg.ReconcileInterval = 100 * time.Millisecond
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	return n
+}
+
+// adminGet decodes the JSON answer of method path on n's admin endpoint.
+func adminDo(t *testing.T, n *node.Node, method, path string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, n.AdminURL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+func partitions(t *testing.T, via *node.Node, table string) []node.PartitionInfo {
+	t.Helper()
+	var parts []node.PartitionInfo
+	if code := adminDo(t, via, http.MethodGet, "/cluster/partitions?table="+table, &parts); code != http.StatusOK {
+		t.Fatalf("partitions of %s: status %d", table, code)
+	}
+	return parts
+}
+
+// settled says every partition has a leader, its voters are the
+// directory's replicas, and every replica is caught up.
+func settled(parts []node.PartitionInfo) error {
+	for _, p := range parts {
+		if p.Leader == 0 {
+			return fmt.Errorf("partition %d has no leader", p.ID)
+		}
+		if !slices.Equal(sorted(p.Replicas), p.Voters) || len(p.Learners) > 0 {
+			return fmt.Errorf("partition %d: directory %v, voters %v, learners %v", p.ID, p.Replicas, p.Voters, p.Learners)
+		}
+		for _, r := range p.Status {
+			if r.Role != node.RoleLeader && r.Role != node.RoleFollower || r.Lag != 0 {
+				return fmt.Errorf("partition %d: replica %+v", p.ID, r)
+			}
+		}
+	}
+	return nil
+}
+
+func sorted(ids []uint64) []uint64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
+// waitFor polls cond (which explains what it waits for) for up to 45s.
+func waitFor(t *testing.T, cond func() error) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = cond(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("timed out: %v", err)
+}
+
+// TestCtlEndpoints: on a 3-node cluster, any node lists the nodes, the
+// tables and the partitions with leaders and zero lag; a drain moves every
+// leadership off a node; with a fourth node, a decommission moves every
+// replica off a node, and the data stays readable.
+func TestCtlEndpoints(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	waitFor(t, func() error {
+		var nodes []node.NodeInfo
+		adminDo(t, n3, http.MethodGet, "/cluster/nodes", &nodes)
+		if len(nodes) != 3 {
+			return fmt.Errorf("nodes %+v", nodes)
+		}
+		for _, nd := range nodes {
+			if nd.Status != node.Alive || nd.AdminAddr == "" || nd.APIAddr == "" || !nd.MetaVoter {
+				return fmt.Errorf("node %+v", nd)
+			}
+		}
+		return nil
+	})
+	db := client(n2)
+	createTable(t, db, "ctl")
+	for i := range 40 {
+		put(t, client([]*node.Node{n1, n2, n3}[i%3]), "ctl", fmt.Sprint("k", i))
+	}
+	var tables []node.TableInfo
+	if adminDo(t, n1, http.MethodGet, "/cluster/tables", &tables); len(tables) != 1 || tables[0].Name != "ctl" ||
+		tables[0].Partitions != 4 || tables[0].Status != "ACTIVE" {
+		t.Fatalf("tables %+v", tables)
+	}
+	waitFor(t, func() error { return settled(partitions(t, n2, "")) })
+	all := partitions(t, n2, "")
+	if all[0].Table != node.MetaTable || len(all) != 5 || len(all[1].Status) != 3 || all[1].Status[0].Applied == 0 {
+		t.Fatalf("partitions %+v", all)
+	}
+	var none []node.PartitionInfo
+	if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=nope", &none); code != http.StatusNotFound {
+		t.Fatalf("unknown table: status %d", code)
+	}
+
+	// Drain node 1 through node 3: no partition is led by node 1 after.
+	var drained node.DrainResult
+	if code := adminDo(t, n3, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n1.ID()), &drained); code != http.StatusOK {
+		t.Fatalf("drain: status %d", code)
+	}
+	if drained.Node != n1.ID() || drained.Moved != drained.Led {
+		t.Fatalf("drain %+v", drained)
+	}
+	for _, p := range partitions(t, n2, "") {
+		if p.Leader == n1.ID() {
+			t.Fatalf("partition %d still led by drained node %d", p.ID, n1.ID())
+		}
+	}
+
+	// Decommission node 2 with a fourth node to take its replicas.
+	// (It is given every member: a join through one that does not lead the
+	// meta partition fails as of now.)
+	n4 := startAdminMember(t, n1.PeerAddr(), n2.PeerAddr(), n3.PeerAddr())
+	waitFor(t, func() error {
+		var nodes []node.NodeInfo
+		adminDo(t, n1, http.MethodGet, "/cluster/nodes", &nodes)
+		if len(nodes) != 4 || nodes[3].Status != node.Alive || nodes[3].AdminAddr == "" {
+			return fmt.Errorf("nodes %+v", nodes)
+		}
+		return nil
+	})
+	gone := n2.ID()
+	var res node.DecommissionResult
+	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done {
+		t.Fatalf("decommission: status %d, %+v", code, res)
+	}
+	if len(res.Partitions) != 5 {
+		t.Fatalf("decommission moved %d partitions, want 5: %+v", len(res.Partitions), res)
+	}
+	for _, p := range res.Partitions {
+		if p.State != node.StepMoved || !p.Destroyed || p.To != n4.ID() {
+			t.Fatalf("decommission step %+v", p)
+		}
+	}
+	waitFor(t, func() error {
+		parts := partitions(t, n3, "")
+		for _, p := range parts {
+			if slices.Contains(p.Replicas, gone) || slices.Contains(p.Voters, gone) {
+				return fmt.Errorf("partition %d keeps node %d: %+v", p.ID, gone, p)
+			}
+		}
+		return settled(parts)
+	})
+	var local node.LocalReplicas
+	if adminDo(t, n2, http.MethodGet, "/cluster/local/replicas", &local); len(local.Replicas) != 0 {
+		t.Fatalf("decommissioned node still hosts %+v", local.Replicas)
+	}
+	for i := range 40 {
+		put(t, client([]*node.Node{n1, n3, n4}[i%3]), "ctl", fmt.Sprint("k", i))
+	}
+}
