@@ -31,6 +31,8 @@ func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitap
 		return applySetTableStatus(b, op.SetTableStatus)
 	case *partitapb.Command_PutNode:
 		return applyPutNode(b, cmd.GetUnixNanos(), op.PutNode)
+	case *partitapb.Command_RemoveNode:
+		return applyRemoveNode(b, op.RemoveNode)
 	case *partitapb.Command_SetReplicas:
 		return applySetReplicas(b, op.SetReplicas)
 	default:

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -66,6 +67,24 @@ func applyPutNode(b *pebble.Batch, now int64, op *partitapb.PutNode) (*partitapb
 	}
 	if err := b.Set(nodeKey(n.Id), raw, nil); err != nil {
 		return nil, fmt.Errorf("kv: write node: %w", err)
+	}
+	return &partitapb.Result{Node: n}, nil
+}
+
+func applyRemoveNode(b *pebble.Batch, op *partitapb.RemoveNode) (*partitapb.Result, error) {
+	raw, err := engine.Get(b, nodeKey(op.GetId()))
+	if errors.Is(err, engine.ErrNotFound) {
+		return reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", op.GetId()), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kv: read node: %w", err)
+	}
+	n := &partitapb.Node{}
+	if err := proto.Unmarshal(raw, n); err != nil {
+		return nil, fmt.Errorf("kv: node record is corrupt: %w", err)
+	}
+	if err := b.Delete(nodeKey(op.GetId()), nil); err != nil {
+		return nil, fmt.Errorf("kv: remove node: %w", err)
 	}
 	return &partitapb.Result{Node: n}, nil
 }

@@ -222,7 +222,27 @@ func (n *Node) decommission(ctx context.Context, gone uint64) (DecommissionResul
 			break
 		}
 	}
+	if res.Done {
+		if err := n.removeNode(ctx, gone); err != nil {
+			return res, err
+		}
+		res.Removed = true
+	}
 	return res, nil
+}
+
+// removeNode deletes node id's directory record through the meta leader.
+func (n *Node) removeNode(ctx context.Context, id uint64) error {
+	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
+		Op: &partitapb.Command_RemoveNode{RemoveNode: &partitapb.RemoveNode{Id: id}}}
+	res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+	if err != nil {
+		return fmt.Errorf("node: remove node %d: %w", id, err)
+	}
+	if res.GetError() != nil {
+		return res.GetError()
+	}
+	return nil
 }
 
 func boolInt(b bool) int {

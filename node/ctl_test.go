@@ -166,7 +166,7 @@ func TestCtlEndpoints(t *testing.T) {
 	})
 	gone := n2.ID()
 	var res node.DecommissionResult
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done {
+	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done || !res.Removed {
 		t.Fatalf("decommission: status %d, %+v", code, res)
 	}
 	if len(res.Partitions) != 5 {

@@ -143,6 +143,9 @@ type DecommissionResult struct {
 	Partitions []DecommissionPartition `json:"partitions"`
 	// Done says no partition keeps a replica on the node.
 	Done bool `json:"done"`
+	// Removed says the node's directory record is gone too (only once
+	// Done): it is no longer a member.
+	Removed bool `json:"removed"`
 }
 
 // Decommission step states.

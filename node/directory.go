@@ -39,6 +39,9 @@ func newDirectory() *directory {
 func (dir *directory) update(d *cluster.Directory) {
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
+	if len(d.Nodes) > 0 { // a removed node leaves the cache too
+		dir.nodes = make(map[uint64]*partitapb.Node, len(d.Nodes))
+	}
 	for _, n := range d.Nodes {
 		dir.nodes[n.GetId()] = n
 	}

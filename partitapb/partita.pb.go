@@ -104,6 +104,7 @@ type Command struct {
 	//	*Command_SetTableStatus
 	//	*Command_PutNode
 	//	*Command_SetReplicas
+	//	*Command_RemoveNode
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -250,6 +251,15 @@ func (x *Command) GetSetReplicas() *SetReplicas {
 	return nil
 }
 
+func (x *Command) GetRemoveNode() *RemoveNode {
+	if x != nil {
+		if x, ok := x.Op.(*Command_RemoveNode); ok {
+			return x.RemoveNode
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -294,6 +304,10 @@ type Command_SetReplicas struct {
 	SetReplicas *SetReplicas `protobuf:"bytes,25,opt,name=set_replicas,json=setReplicas,proto3,oneof"`
 }
 
+type Command_RemoveNode struct {
+	RemoveNode *RemoveNode `protobuf:"bytes,26,opt,name=remove_node,json=removeNode,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -313,6 +327,8 @@ func (*Command_SetTableStatus) isCommand_Op() {}
 func (*Command_PutNode) isCommand_Op() {}
 
 func (*Command_SetReplicas) isCommand_Op() {}
+
+func (*Command_RemoveNode) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -1129,6 +1145,52 @@ func (x *Node) GetHeartbeatUnixNanos() int64 {
 	return 0
 }
 
+// RemoveNode deletes a node's directory record (the last step of a
+// decommission); a removed node can no longer heartbeat.
+type RemoveNode struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveNode) Reset() {
+	*x = RemoveNode{}
+	mi := &file_partita_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveNode) ProtoMessage() {}
+
+func (x *RemoveNode) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
+func (*RemoveNode) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RemoveNode) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 // SetReplicas replaces the replica list of one partition of a table, if
 // the partition is still at generation expected_generation (compare and
 // set); the generation then moves on by one.
@@ -1144,7 +1206,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1218,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1231,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -1211,7 +1273,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1285,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1298,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -1257,7 +1319,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1331,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1344,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Span) GetStart() []byte {
@@ -1312,7 +1374,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1386,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1399,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -1380,7 +1442,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1454,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1467,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1545,7 +1607,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1619,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1632,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -1612,7 +1674,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1686,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1699,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -1659,7 +1721,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +1733,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +1746,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -1712,7 +1774,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1786,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1799,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -1759,7 +1821,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x99\x05\n" +
+	"partita.v1\"\xd4\x05\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -1776,7 +1838,9 @@ const file_partita_proto_rawDesc = "" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
 	"\x10set_table_status\x18\x17 \x01(\v2\x1a.partita.v1.SetTableStatusH\x00R\x0esetTableStatus\x120\n" +
 	"\bput_node\x18\x18 \x01(\v2\x13.partita.v1.PutNodeH\x00R\aputNode\x12<\n" +
-	"\fset_replicas\x18\x19 \x01(\v2\x17.partita.v1.SetReplicasH\x00R\vsetReplicasB\x04\n" +
+	"\fset_replicas\x18\x19 \x01(\v2\x17.partita.v1.SetReplicasH\x00R\vsetReplicas\x129\n" +
+	"\vremove_node\x18\x1a \x01(\v2\x16.partita.v1.RemoveNodeH\x00R\n" +
+	"removeNodeB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -1854,7 +1918,10 @@ const file_partita_proto_rawDesc = "" +
 	"\x04zone\x18\x05 \x01(\tR\x04zone\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
 	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\x120\n" +
-	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\"\x8e\x01\n" +
+	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\"\x1c\n" +
+	"\n" +
+	"RemoveNode\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +
 	"\vSetReplicas\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12\x1a\n" +
@@ -1919,7 +1986,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -1935,50 +2002,52 @@ var file_partita_proto_goTypes = []any{
 	(*Tag)(nil),                 // 11: partita.v1.Tag
 	(*Partition)(nil),           // 12: partita.v1.Partition
 	(*Node)(nil),                // 13: partita.v1.Node
-	(*SetReplicas)(nil),         // 14: partita.v1.SetReplicas
-	(*PutNode)(nil),             // 15: partita.v1.PutNode
-	(*Span)(nil),                // 16: partita.v1.Span
-	(*Descriptor)(nil),          // 17: partita.v1.Descriptor
-	(*Table)(nil),               // 18: partita.v1.Table
-	(*CreateTable)(nil),         // 19: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 20: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 21: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 22: partita.v1.SetTableStatus
-	nil,                         // 23: partita.v1.Expression.NamesEntry
+	(*RemoveNode)(nil),          // 14: partita.v1.RemoveNode
+	(*SetReplicas)(nil),         // 15: partita.v1.SetReplicas
+	(*PutNode)(nil),             // 16: partita.v1.PutNode
+	(*Span)(nil),                // 17: partita.v1.Span
+	(*Descriptor)(nil),          // 18: partita.v1.Descriptor
+	(*Table)(nil),               // 19: partita.v1.Table
+	(*CreateTable)(nil),         // 20: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 21: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 22: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 23: partita.v1.SetTableStatus
+	nil,                         // 24: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	19, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	20, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	21, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	22, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	15, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	14, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	23, // 10: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 11: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 12: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 13: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 14: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	8,  // 15: partita.v1.Result.error:type_name -> partita.v1.Error
-	18, // 16: partita.v1.Result.table:type_name -> partita.v1.Table
-	13, // 17: partita.v1.Result.node:type_name -> partita.v1.Node
-	0,  // 18: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 19: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	16, // 20: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	9,  // 21: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 22: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 23: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 24: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	18, // 25: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	18, // 26: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	20, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	21, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	22, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	23, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	16, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	15, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	14, // 10: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	24, // 11: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	2,  // 12: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	2,  // 13: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	2,  // 14: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	2,  // 15: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	8,  // 16: partita.v1.Result.error:type_name -> partita.v1.Error
+	19, // 17: partita.v1.Result.table:type_name -> partita.v1.Table
+	13, // 18: partita.v1.Result.node:type_name -> partita.v1.Node
+	0,  // 19: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 20: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	17, // 21: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	9,  // 22: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 23: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 24: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 25: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	19, // 26: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	19, // 27: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -1997,6 +2066,7 @@ func file_partita_proto_init() {
 		(*Command_SetTableStatus)(nil),
 		(*Command_PutNode)(nil),
 		(*Command_SetReplicas)(nil),
+		(*Command_RemoveNode)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2004,7 +2074,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
