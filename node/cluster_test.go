@@ -100,3 +100,48 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestFiveNodeCluster: with five nodes, partitions spread three replicas
+// over all of them; losing any one node leaves every partition writable.
+func TestFiveNodeCluster(t *testing.T) {
+	first := startMember(t, t.TempDir())
+	nodes := []*node.Node{first}
+	for range 4 {
+		nodes = append(nodes, startMember(t, t.TempDir(), first.PeerAddr()))
+	}
+	defer func() {
+		for _, n := range nodes[:4] {
+			n.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	waitUntil(t, "meta on three voters", func() bool { return len(first.MetaVoters()) == 3 })
+	if _, err := client(nodes[2]).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("five"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	write := func(via []*node.Node, from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := client(via[i%len(via)]).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("five"),
+				Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
+				t.Fatalf("put %d: %v", i, err)
+			}
+		}
+	}
+	write(nodes, 0, 50)
+	// The last node is not a meta voter (meta took the first three); it
+	// holds replicas of some table partitions.
+	if err := nodes[4].Close(); err != nil {
+		t.Fatal(err)
+	}
+	write(nodes[:4], 50, 100)
+	out, err := client(nodes[1]).Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("five"), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Count != 100 {
+		t.Fatalf("scan after losing a node: %v items, %v", out, err)
+	}
+}
