@@ -257,11 +257,13 @@ func (n *Node) reconcile(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	for _, p := range n.dir.partitions() {
+	parts := n.dir.partitions()
+	for _, p := range parts {
 		n.bootMu.Lock()
 		errs = append(errs, n.bootstrapIfPlacedHere(p))
 		n.bootMu.Unlock()
 	}
+	errs = append(errs, n.collectDeleted(parts))
 	errs = append(errs, n.heartbeat(ctx), n.growMeta(ctx))
 	return errors.Join(errs...)
 }
@@ -371,3 +373,31 @@ func (n *Node) handOffLeadership(ctx context.Context) {
 	}
 	n.log.Info("handed off leadership before stopping", "moved", moved, "kept", kept)
 }
+
+// collectDeleted destroys the local replicas of deleted tables' partitions.
+// A partition missing from the directory is known deleted (not merely too
+// new for this copy of it) when the directory lists a partition with a
+// higher id: ids are assigned in the meta log's order. The table's data
+// went with DestroyRange through the partition's own log; this removes the
+// raft state left on nodes other than the one that deleted the table.
+func (n *Node) collectDeleted(parts []*partitapb.Partition) error {
+	listed := make(map[uint64]bool, len(parts))
+	var maxID uint64
+	for _, p := range parts {
+		listed[p.GetId()] = true
+		maxID = max(maxID, p.GetId())
+	}
+	var errs []error
+	for _, r := range n.store.Replicas() {
+		id := r.Partition()
+		if id == kv.MetaPartition || listed[id] || id >= maxID {
+			continue
+		}
+		n.log.Info("removing the replica of a deleted table's partition", "partition", id)
+		errs = append(errs, n.store.Destroy(id))
+	}
+	return errors.Join(errs...)
+}
+
+// Replicas is the number of replicas this node hosts.
+func (n *Node) Replicas() int { return len(n.store.Replicas()) }

@@ -145,3 +145,42 @@ func TestFiveNodeCluster(t *testing.T) {
 		t.Fatalf("scan after losing a node: %v items, %v", out, err)
 	}
 }
+
+// TestDeletedTablesLeaveNoReplicas: after a table is deleted (and another
+// created), no node keeps a replica of the deleted table's partitions.
+func TestDeletedTablesLeaveNoReplicas(t *testing.T) {
+	n1 := startMember(t, t.TempDir())
+	n2 := startMember(t, t.TempDir(), n1.PeerAddr())
+	n3 := startMember(t, t.TempDir(), n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	create := func(name string) {
+		t.Helper()
+		if _, err := client(n1).CreateTable(ctx, &dynamodb.CreateTableInput{
+			TableName:            aws.String(name),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+			BillingMode:          types.BillingModePayPerRequest,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	create("doomed")
+	waitUntil(t, "every node hosts the table", func() bool {
+		return n1.Replicas() == 5 && n2.Replicas() == 5 && n3.Replicas() == 5
+	})
+	if _, err := client(n2).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("doomed")}); err != nil {
+		t.Fatal(err)
+	}
+	create("kept")
+	waitUntil(t, "only meta and the kept table's replicas remain", func() bool {
+		return n1.Replicas() == 5 && n2.Replicas() == 5 && n3.Replicas() == 5
+	})
+}
