@@ -43,7 +43,8 @@ type Store interface {
 type Config struct {
 	// Store replicates and applies commands (required).
 	Store Store
-	// PartitionsPerTable is the number of partitions a new table starts with.
+	// PartitionsPerTable is the number of partitions a new table starts
+	// with (at least one per node when Placement is set).
 	PartitionsPerTable uint32
 	// Placement returns the nodes new partitions are placed on, ordered so
 	// that consecutive nodes are in different zones, and the replication

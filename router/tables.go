@@ -25,6 +25,8 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 			return nil, fmt.Errorf("router: placement: %w", err)
 		}
 		ct.Nodes, ct.ReplicationFactor = nodes, uint32(rf)
+		// At least one partition per node, so that every node leads some.
+		ct.PartitionCount = max(ct.PartitionCount, uint32(len(nodes)))
 	}
 	cmd.Op = &partitapb.Command_CreateTable{CreateTable: ct}
 	created, err := r.proposeMeta(ctx, cmd)

@@ -68,6 +68,7 @@ environment, which wins over the file.`,
 	f.StringSliceVar(&join, "join", nil, "peer addresses of members to join (comma-separated); none to create a new cluster")
 	f.StringVar(&cfg.Zone, "zone", "", "failure domain of this node; replicas are spread across zones")
 	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
+	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	logs.register(cmd)
