@@ -60,7 +60,7 @@ Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
-	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd)
+	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f))
 	return cmd
 }
 
@@ -254,7 +254,7 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusOK {
+	if resp.StatusCode/100 == 2 {
 		return body, nil
 	}
 	var ei node.ErrorInfo

@@ -184,3 +184,39 @@ func TestCtl(t *testing.T) {
 		return caughtUp(parts)
 	})
 }
+
+// TestCtlJobs lists one node's jobs and drives one through pause, resume
+// and run-now.
+func TestCtlJobs(t *testing.T) {
+	n := startCtlMember(t)
+	out, err := ctl(t, n, "jobs")
+	if err != nil || !strings.Contains(out, "table-stats") || !strings.Contains(out, "directory") {
+		t.Fatalf("ctl jobs: %v\n%s", err, out)
+	}
+	var j jobRow
+	ctlJSON(t, n, &j, "jobs", "pause", "table-stats")
+	if !j.Paused {
+		t.Fatalf("after pause: %+v", j)
+	}
+	ctlJSON(t, n, &j, "jobs", "resume", "table-stats")
+	if j.Paused {
+		t.Fatalf("after resume: %+v", j)
+	}
+	before := j.Runs
+	ctlJSON(t, n, &j, "jobs", "run", "table-stats")
+	eventually(t, func() error {
+		var list struct {
+			Jobs []jobRow `json:"jobs"`
+		}
+		ctlJSON(t, n, &list, "jobs")
+		for _, job := range list.Jobs {
+			if job.Name == "table-stats" && job.Runs > before {
+				return nil
+			}
+		}
+		return fmt.Errorf("table-stats did not run again (runs %d)", before)
+	})
+	if _, err := ctl(t, n, "jobs", "pause", "no-such-job"); err == nil {
+		t.Fatal("pausing an unknown job succeeded")
+	}
+}
