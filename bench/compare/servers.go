@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/partitadb/partita/bench/floor"
 )
@@ -114,11 +115,36 @@ func (c *comparison) startPartitaDev(ctx context.Context) (*server, error) {
 	return &server{endpoints: []string{api}, pids: []int{p.pid()}, adminURL: m[1], procs: []*process{p}}, nil
 }
 
-// startPartitaCluster will run three `partita start` processes on
-// loopback, joined into one cluster, and return their three endpoints
-// (clients take them round-robin) and pids.
-func (c *comparison) startPartitaCluster(context.Context) (*server, error) {
-	return nil, errNotAvailable("not available yet (needs `partita start`)")
+var partitaStart = regexp.MustCompile(`serving the DynamoDB API on (http://\S+), peers on (\S+)`)
+
+// startPartitaCluster runs three `partita start` processes on loopback,
+// joined into one cluster, and returns their three endpoints (clients take
+// them round-robin) and pids.
+func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
+	srv := &server{}
+	var peer string
+	for i := 1; i <= 3; i++ {
+		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d", i)),
+			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "warn"}
+		if peer != "" {
+			args = append(args, "--join", peer)
+		}
+		log := filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d.log", i))
+		p, m, err := startProcess(ctx, log, partitaStart, c.partitaBin, args...)
+		if err != nil {
+			for _, q := range srv.procs {
+				_ = q.stop()
+			}
+			return nil, err
+		}
+		if peer == "" {
+			peer = m[2]
+		}
+		srv.endpoints, srv.pids, srv.procs = append(srv.endpoints, m[1]), append(srv.pids, p.pid()), append(srv.procs, p)
+	}
+	// Let the meta partition grow to three voters before the load starts.
+	time.Sleep(3 * time.Second)
+	return srv, nil
 }
 
 // findInFile returns re's first submatch in the file, or "".
