@@ -46,14 +46,14 @@ func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bo
 		case errors.As(err, &nl) && nl.Leader != 0 && nl.Leader != target:
 			cs.n.dir.setLeader(partition, nl.Leader)
 			target = nl.Leader
-		case errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) || errors.As(err, &nl):
+		case unavailable(err) || errors.As(err, &nl):
 			cs.n.dir.setLeader(partition, 0)
 			target = cs.other(partition, target)
 		default:
 			return err
 		}
 	}
-	if errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) {
+	if unavailable(err) {
 		// Retryable for the router: the leader may be elected, the
 		// replica created, the node back, by the next attempt.
 		return fmt.Errorf("%w (%w)", &replica.NotLeaderError{Partition: partition}, err)
@@ -162,4 +162,12 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 		}
 	}
 	return nil
+}
+
+// unavailable says the node asked cannot serve the partition now (no
+// replica, removed from the group, unreachable, unknown): another replica,
+// or a later attempt, may.
+func unavailable(err error) bool {
+	return errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) ||
+		errors.Is(err, errUnknownNode) || errors.Is(err, replica.ErrRemoved)
 }

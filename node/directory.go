@@ -70,7 +70,7 @@ func (dir *directory) peerAddr(id uint64) (string, error) {
 	defer dir.mu.RUnlock()
 	n, ok := dir.nodes[id]
 	if !ok || n.GetPeerAddr() == "" {
-		return "", fmt.Errorf("node: no address known for node %d", id)
+		return "", fmt.Errorf("%w: %d", errUnknownNode, id)
 	}
 	return n.GetPeerAddr(), nil
 }
@@ -131,6 +131,10 @@ func (dir *directory) setLeader(partition, node uint64) {
 }
 
 var errNoDirectorySource = errors.New("node: no node to read the directory from")
+
+// errUnknownNode: the directory has no address for a node (not joined yet,
+// or removed).
+var errUnknownNode = errors.New("node: no address known for node")
 
 // refresh reloads the catalogue from a meta replica: this node's own when
 // it leads the meta partition, else the meta voters (or the join
