@@ -302,3 +302,55 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d writes acknowledged through a rolling restart, all present", len(acked))
 }
+
+// TestFiveProcesses runs five `partita start` processes: partitions spread
+// over all of them, and killing one (SIGKILL) leaves every write working.
+func TestFiveProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	var procs []*proc
+	for i := range 5 {
+		join := ""
+		if i > 0 {
+			join = procs[0].peer
+		}
+		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i)), freeAddr(t), join))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	patient := func(p *proc) *dynamodb.Client {
+		return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.api),
+			Credentials: client(p.api).Options().Credentials, RetryMaxAttempts: 30})
+	}
+	if _, err := patient(procs[3]).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("five"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(live []*proc, from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := patient(live[i%len(live)]).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("five"),
+				Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
+				t.Fatalf("put %d: %v", i, err)
+			}
+		}
+	}
+	put(procs, 0, 50)
+	victim := procs[2]
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = victim.cmd.Wait()
+	live := []*proc{procs[0], procs[1], procs[3], procs[4]}
+	put(live, 50, 100)
+	out, err := patient(procs[4]).Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("five"), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Count != 100 {
+		t.Fatalf("scan with a node killed: %v items, %v", out, err)
+	}
+}
