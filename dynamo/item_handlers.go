@@ -9,14 +9,30 @@ import (
 
 // putItemRequest is PutItem's input.
 type putItemRequest struct {
-	TableName                 *string                 `json:"TableName"`
-	Item                      item.Item               `json:"Item"`
+	TableName *string   `json:"TableName"`
+	Item      item.Item `json:"Item"`
+	conditionParams
+	writeOptions
+}
+
+// conditionParams are the condition parameters PutItem and DeleteItem
+// share: an expression with its names and values, or the legacy Expected
+// with ConditionalOperator.
+type conditionParams struct {
 	ConditionExpression       *string                 `json:"ConditionExpression"`
 	ExpressionAttributeNames  map[string]string       `json:"ExpressionAttributeNames"`
 	ExpressionAttributeValues exprValues              `json:"ExpressionAttributeValues"`
 	Expected                  map[string]expectedAttr `json:"Expected"`
 	ConditionalOperator       *string                 `json:"ConditionalOperator"`
-	writeOptions
+}
+
+// exprs checks the write's shape and returns its condition as expressions.
+func (c *conditionParams) exprs(table *string, what string, present bool, opts *writeOptions) (*exprSet, error) {
+	if err := checkWriteShape(table, what, present, c.ConditionalOperator, c.Expected, opts); err != nil {
+		return nil, err
+	}
+	return conditionExprs(c.ConditionExpression, c.Expected, c.ConditionalOperator,
+		c.ExpressionAttributeNames, c.ExpressionAttributeValues)
 }
 
 func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
@@ -24,11 +40,7 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
-	if err := checkWriteShape(req.TableName, "item", req.Item != nil, req.ConditionalOperator, req.Expected, &req.writeOptions); err != nil {
-		return nil, err
-	}
-	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,
-		req.ExpressionAttributeNames, req.ExpressionAttributeValues)
+	es, err := req.exprs(req.TableName, "item", req.Item != nil, &req.writeOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -113,13 +125,9 @@ func (es *exprSet) translateExpected(expected map[string]expectedAttr, condOp *s
 
 // deleteItemRequest is DeleteItem's input.
 type deleteItemRequest struct {
-	TableName                 *string                 `json:"TableName"`
-	Key                       item.Item               `json:"Key"`
-	ConditionExpression       *string                 `json:"ConditionExpression"`
-	ExpressionAttributeNames  map[string]string       `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues exprValues              `json:"ExpressionAttributeValues"`
-	Expected                  map[string]expectedAttr `json:"Expected"`
-	ConditionalOperator       *string                 `json:"ConditionalOperator"`
+	TableName *string   `json:"TableName"`
+	Key       item.Item `json:"Key"`
+	conditionParams
 	writeOptions
 }
 
@@ -128,11 +136,7 @@ func (s *Server) handleDeleteItem(ctx context.Context, r *request) (any, error) 
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
-	if err := checkWriteShape(req.TableName, "key", req.Key != nil, req.ConditionalOperator, req.Expected, &req.writeOptions); err != nil {
-		return nil, err
-	}
-	es, err := conditionExprs(req.ConditionExpression, req.Expected, req.ConditionalOperator,
-		req.ExpressionAttributeNames, req.ExpressionAttributeValues)
+	es, err := req.exprs(req.TableName, "key", req.Key != nil, &req.writeOptions)
 	if err != nil {
 		return nil, err
 	}
