@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/kv"
@@ -170,4 +171,26 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 func unavailable(err error) bool {
 	return errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) ||
 		errors.Is(err, errUnknownNode) || errors.Is(err, replica.ErrRemoved)
+}
+
+// metaRetryTimeout bounds proposeMeta's retries.
+const metaRetryTimeout = 15 * time.Second
+
+// proposeMeta proposes cmd to the meta partition wherever its leader is,
+// retrying (same command id: applied at most once) while leadership moves.
+func (n *Node) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, metaRetryTimeout)
+	defer cancel()
+	for backoff := 10 * time.Millisecond; ; backoff = min(2*backoff, 500*time.Millisecond) {
+		res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+		var nl *replica.NotLeaderError
+		if err == nil || !(errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous)) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
 }

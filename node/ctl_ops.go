@@ -235,7 +235,7 @@ func (n *Node) decommission(ctx context.Context, gone uint64) (DecommissionResul
 func (n *Node) removeNode(ctx context.Context, id uint64) error {
 	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
 		Op: &partitapb.Command_RemoveNode{RemoveNode: &partitapb.RemoveNode{Id: id}}}
-	res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+	res, err := n.proposeMeta(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("node: remove node %d: %w", id, err)
 	}
@@ -420,7 +420,7 @@ func (n *Node) setReplicas(ctx context.Context, table string, partition, gone, t
 			Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
 				Table: table, Partition: partition, Replicas: replicas, ExpectedGeneration: cur.GetGeneration()}}}
 		var res *partitapb.Result
-		res, err = clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+		res, err = n.proposeMeta(ctx, cmd)
 		if err == nil && res.GetError() != nil {
 			err = res.GetError()
 		}
