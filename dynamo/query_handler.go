@@ -23,18 +23,10 @@ func (s *Server) handleQuery(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	req.legacyFilter = req.QueryFilter
-	if err := req.checkShape(); err != nil {
-		return nil, err
-	}
-	ex, err := req.exprs()
+	ex, t, ks, err := s.openRead(ctx, &req, &req.readParams)
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.readTable(ctx, &req.readParams)
-	if err != nil {
-		return nil, err
-	}
-	ks := schemaOf(t)
 	spec, err := req.spec(ks, ex)
 	if err != nil {
 		return nil, err

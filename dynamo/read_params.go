@@ -174,3 +174,26 @@ func (s *Server) backendError(op string, t *partitapb.Table, err error) error {
 	}
 	return fmt.Errorf("dynamo: %s %q: %w", op, t.GetName(), err)
 }
+
+// readRequest is a Query or Scan request: its own shape checks and
+// expressions over the shared read parameters.
+type readRequest interface {
+	checkShape() error
+	exprs() (*readExprs, error)
+}
+
+// openRead validates a Query or Scan request and finds its table.
+func (s *Server) openRead(ctx context.Context, req readRequest, p *readParams) (*readExprs, *partitapb.Table, keySchema, error) {
+	if err := req.checkShape(); err != nil {
+		return nil, nil, keySchema{}, err
+	}
+	ex, err := req.exprs()
+	if err != nil {
+		return nil, nil, keySchema{}, err
+	}
+	t, err := s.readTable(ctx, p)
+	if err != nil {
+		return nil, nil, keySchema{}, err
+	}
+	return ex, t, schemaOf(t), nil
+}
