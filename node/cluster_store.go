@@ -27,16 +27,25 @@ var _ router.Store = clusterStore{}
 // the attempt with backoff after that.
 const maxHops = 3
 
+// hopTimeout bounds one remote call, so that a node that accepts
+// connections but does not answer (paused, overloaded) costs one hop, not
+// the whole request. A proposal cut short this way may still apply; the
+// router's retry carries the same command id.
+const hopTimeout = 3 * time.Second
+
+// errSlowNode marks a remote call cut short by hopTimeout.
+var errSlowNode = errors.New("node: peer did not answer in time")
+
 // call runs op against the node believed to lead partition, following
 // not-leader hints, and learns the leader from the outcome.
-func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bool, op func(node uint64) error) error {
+func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bool, op func(ctx context.Context, node uint64) error) error {
 	target := cs.target(partition, leaderOnly)
 	var err error
 	for hop := 0; hop < maxHops; hop++ {
 		if target == 0 {
 			return &replica.NotLeaderError{Partition: partition}
 		}
-		err = op(target)
+		err = cs.hop(ctx, target, op)
 		var nl *replica.NotLeaderError
 		switch {
 		case err == nil:
@@ -58,6 +67,20 @@ func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bo
 		// Retryable for the router: the leader may be elected, the
 		// replica created, the node back, by the next attempt.
 		return fmt.Errorf("%w (%w)", &replica.NotLeaderError{Partition: partition}, err)
+	}
+	return err
+}
+
+// hop runs op against node, bounded by hopTimeout when node is remote.
+func (cs clusterStore) hop(ctx context.Context, node uint64, op func(ctx context.Context, node uint64) error) error {
+	if node == cs.n.id {
+		return op(ctx, node)
+	}
+	hctx, cancel := context.WithTimeout(ctx, hopTimeout)
+	defer cancel()
+	err := op(hctx, node)
+	if err != nil && hctx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: node %d: %w", errSlowNode, node, err)
 	}
 	return err
 }
@@ -89,7 +112,7 @@ func (cs clusterStore) other(partition, tried uint64) uint64 {
 }
 
 func (cs clusterStore) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (res *partitapb.Result, err error) {
-	err = cs.call(ctx, partition, true, func(node uint64) error {
+	err = cs.call(ctx, partition, true, func(ctx context.Context, node uint64) error {
 		if node == cs.n.id {
 			res, err = cs.n.store.Propose(ctx, partition, cmd)
 		} else {
@@ -101,7 +124,7 @@ func (cs clusterStore) Propose(ctx context.Context, partition uint64, cmd *parti
 }
 
 func (cs clusterStore) Get(ctx context.Context, partition uint64, key []byte, consistent bool) (v []byte, err error) {
-	err = cs.call(ctx, partition, consistent, func(node uint64) error {
+	err = cs.call(ctx, partition, consistent, func(ctx context.Context, node uint64) error {
 		if node == cs.n.id {
 			v, err = cs.n.store.Get(ctx, partition, key, consistent)
 		} else {
@@ -113,7 +136,7 @@ func (cs clusterStore) Get(ctx context.Context, partition uint64, key []byte, co
 }
 
 func (cs clusterStore) Walk(ctx context.Context, req store.WalkRequest) (res store.WalkResult, err error) {
-	err = cs.call(ctx, req.Partition, req.Consistent, func(node uint64) error {
+	err = cs.call(ctx, req.Partition, req.Consistent, func(ctx context.Context, node uint64) error {
 		if node == cs.n.id {
 			res, err = cs.n.store.Walk(ctx, req)
 		} else {
@@ -170,7 +193,7 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 // or a later attempt, may.
 func unavailable(err error) bool {
 	return errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) ||
-		errors.Is(err, errUnknownNode) || errors.Is(err, replica.ErrRemoved)
+		errors.Is(err, errUnknownNode) || errors.Is(err, replica.ErrRemoved) || errors.Is(err, errSlowNode)
 }
 
 // metaRetryTimeout bounds proposeMeta's retries.
