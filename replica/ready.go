@@ -21,12 +21,33 @@ type Ready struct {
 	// new log entries, or a new term or vote. A hard state that only moves
 	// the commit index need not be (raft recovers it from its peers).
 	MustSync bool
+	// Early are the messages that may leave before the round's batch is
+	// durable: a leader's appends and heartbeats, vote requests. Raft
+	// itself tells them apart from the responses that promise persisted
+	// state (append and vote responses), which wait for Finish. Sending
+	// them early lets the followers write to their disks while the leader
+	// writes to its own.
+	Early []raftpb.Message
+	late  []raftpb.Message
+
+	answers []answer // outcomes of the commands applied into the batch
+	applied uint64   // the last index applied into the batch (0: none)
 }
 
-// Collect takes the replica's pending Ready, if any, and writes the log
-// entries and hard state it must persist into b. The caller holds the
-// replica's lock, commits b durably, then calls Finish.
+type answer struct {
+	id string
+	o  Outcome
+}
+
+// Collect takes the replica's pending Ready, if any, and writes into b the
+// log entries and hard state it must persist and the effects of the
+// committed entries it applies. The caller holds the replica for the round
+// (TryLock), commits b (durably when MustSync), sends Early at any time,
+// then calls Finish. Between Collect and Finish the replica accepts
+// proposals and messages: only the round's own state waits for the batch.
 func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if !r.raw.HasReady() {
 		return Ready{}, false, nil
 	}
@@ -45,21 +66,44 @@ func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
 			return Ready{}, false, err
 		}
 	}
+	// Committed entries apply into the same batch: their effects become
+	// visible, and their outcomes are answered, only once it is committed.
+	// (Raft may hand out entries committed in this very Ready; the batch
+	// persists them and their effects atomically.)
+	answers, applied, err := r.apply(b, rd.CommittedEntries)
+	if err != nil {
+		return Ready{}, false, err
+	}
 	if err := r.maybeTruncate(b); err != nil {
 		return Ready{}, false, err
 	}
-	return Ready{rd: rd, MustSync: mustSync}, true, nil
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied}
+	for _, m := range rd.Messages {
+		switch m.Type {
+		case raftpb.MsgAppResp, raftpb.MsgVoteResp, raftpb.MsgPreVoteResp, raftpb.MsgSnap:
+			rdy.late = append(rdy.late, m)
+		default:
+			rdy.Early = append(rdy.Early, m)
+		}
+	}
+	// Until Finish, the engine lags what raft believes applied: no
+	// snapshot may be cut from it.
+	r.inflight = applied != 0 || !raft.IsEmptySnap(rd.Snapshot)
+	return rdy, true, nil
 }
 
-// Finish completes a round after Collect's batch is durable: it hands the
-// messages to send (and, for each MsgSnap, the snapshot's data to stream
-// with it; the receiver of a source closes it), applies the committed
-// entries, answers proposals and reads, and advances raft. It reports
-// whether the replica has more work.
+// Finish completes a round once Collect's batch is committed: it hands the
+// remaining messages to send (and, for each MsgSnap, the snapshot's data to
+// stream with it; the receiver of a source closes it), answers the applied
+// proposals and the reads, and advances raft. It reports whether the
+// replica has more work.
 func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(raftpb.Message, *SnapshotSource)) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inflight = false
 	rd := rdy.rd
-	msgs := rd.Messages[:0:0]
-	for _, m := range rd.Messages {
+	msgs := rdy.late[:0:0]
+	for _, m := range rdy.late {
 		if m.Type != raftpb.MsgSnap {
 			msgs = append(msgs, m)
 			continue
@@ -73,17 +117,25 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	if len(msgs) > 0 {
 		send(msgs)
 	}
+	if rdy.applied != 0 {
+		r.applied, r.st.applied = rdy.applied, rdy.applied
+	}
+	end := r.cfg.Now()
+	for _, a := range rdy.answers {
+		a.o.ApplyEnd = end
+		r.deliver(a.id, a.o)
+	}
 	if rd.SoftState != nil {
 		r.softState(*rd.SoftState)
 	}
 	for _, rs := range rd.ReadStates {
 		r.readReady(rs)
 	}
-	if err := r.apply(rd.CommittedEntries); err != nil {
-		return false, err
-	}
 	r.raw.Advance(rd)
 	r.releaseReads()
+	if r.removed {
+		r.failAll(ErrRemoved)
+	}
 	return r.raw.HasReady(), nil
 }
 
@@ -100,18 +152,14 @@ func (r *Replica) softState(ss raft.SoftState) {
 	}
 }
 
-// apply applies committed entries in one batch and records the applied
-// index with them. The batch need not be synced: entries are durable in the
-// log, and a replica restarting behind re-applies them.
-func (r *Replica) apply(ents []raftpb.Entry) error {
+// apply applies committed entries into b and records the applied index
+// with them. It returns the outcomes to answer once b is committed, and the
+// last index applied (0: none). b need not be synced for the applies'
+// sake: entries are durable in the log, and a replica restarting behind
+// re-applies them.
+func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64, error) {
 	if len(ents) == 0 {
-		return nil
-	}
-	b := r.cfg.Engine.NewIndexedBatch()
-	defer b.Close()
-	type answer struct {
-		id string
-		o  Outcome
+		return nil, 0, nil
 	}
 	var answers []answer
 	for _, e := range ents {
@@ -123,32 +171,20 @@ func (r *Replica) apply(ents []raftpb.Entry) error {
 			start := r.cfg.Now()
 			id, res, err := r.applyCommand(b, e.Data)
 			if err != nil {
-				return err
+				return nil, 0, err
 			}
 			answers = append(answers, answer{id, Outcome{Result: res, ApplyStart: start}})
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := r.applyConfChange(b, e); err != nil {
-				return err
+				return nil, 0, err
 			}
 		}
 	}
 	last := ents[len(ents)-1].Index
 	if err := writeApplied(b, r.cfg.Partition, last); err != nil {
-		return err
+		return nil, 0, err
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("replica: partition %d: commit applied entries: %w", r.cfg.Partition, err)
-	}
-	r.applied, r.st.applied = last, last
-	end := r.cfg.Now()
-	for _, a := range answers {
-		a.o.ApplyEnd = end
-		r.deliver(a.id, a.o)
-	}
-	if r.removed {
-		r.failAll(ErrRemoved)
-	}
-	return nil
+	return answers, last, nil
 }
 
 // applyCommand applies one command unless its id already applied, in which

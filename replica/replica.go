@@ -104,7 +104,11 @@ type Outcome struct {
 
 // Replica is one replica of one partition.
 type Replica struct {
-	mu  sync.Mutex
+	// proc is held for a processing round, from Collect to Finish; mu
+	// guards the raft state and is held only briefly, so proposals and
+	// messages are taken while a round's batch is being made durable.
+	proc sync.Mutex
+	mu   sync.Mutex
 	cfg Config
 	raw *raft.RawNode
 	st  *raftStorage
@@ -118,6 +122,7 @@ type Replica struct {
 	outgoing      []*SnapshotSource // made for MsgSnaps not yet sent
 	leaderChanges uint64
 	staged        *stagedSnapshot // received, waiting for raft to accept
+	inflight      bool            // a round applied entries into a batch not yet committed
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -170,9 +175,9 @@ func (r *Replica) Partition() uint64 { return r.cfg.Partition }
 
 // Lock and TryLock take the replica for a processing round (Collect to
 // Finish); Unlock releases it.
-func (r *Replica) Lock()         { r.mu.Lock() }
-func (r *Replica) TryLock() bool { return r.mu.TryLock() }
-func (r *Replica) Unlock()       { r.mu.Unlock() }
+func (r *Replica) Lock()         { r.proc.Lock() }
+func (r *Replica) TryLock() bool { return r.proc.TryLock() }
+func (r *Replica) Unlock()       { r.proc.Unlock() }
 
 // Tick advances the replica's logical clock; it reports whether the replica
 // now has work for the store.
@@ -237,8 +242,10 @@ func (r *Replica) ReportUnreachable(id uint64) {
 }
 
 // Close fails every waiting proposal and read with ErrRemoved; the caller
-// holds the lock and drops the replica.
+// holds the replica (Lock) and drops it.
 func (r *Replica) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.removed = true
 	r.failAll(ErrRemoved)
 }

@@ -20,9 +20,13 @@ import (
 // streamed to the follower beside the MsgSnap.
 
 // makeSnapshot is raft.Storage.Snapshot for the replica: the state as of
-// the applied index. The caller holds the lock, so the engine holds exactly
-// the applied state.
+// the applied index. The caller holds mu and no round is in flight, so the
+// engine holds exactly the applied state; while a round's applies wait for
+// their batch, raft is told to try again later.
 func (r *Replica) makeSnapshot() (raftpb.Snapshot, error) {
+	if r.inflight {
+		return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
+	}
 	term, err := r.st.Term(r.applied)
 	if err != nil {
 		return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable

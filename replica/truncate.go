@@ -12,8 +12,9 @@ import (
 // Followers keep the same window behind their applied index, so a new
 // leader can still catch up followers that were close.
 //
-// Trimming stops at the applied index, whose own write (an apply batch
-// committed without sync in an earlier round) precedes b in the WAL: when b
+// Trimming stops at the applied index as of the previous round, whose
+// applies were committed (perhaps without sync) in a batch that precedes b
+// in the WAL: when b
 // is synced, so is everything before it, so a crash never leaves the log
 // trimmed past what the state machine durably holds.
 func (r *Replica) maybeTruncate(b *pebble.Batch) error {

@@ -511,11 +511,12 @@ type round struct {
 	ok bool
 }
 
-// process runs one round over the replicas ids: collect their Ready into
-// one batch, make it durable with one fsync, then apply and advance. It
-// returns the messages to send, by destination, and the replicas with more
-// work. A replica another worker is processing is skipped: that worker's
-// round covers its work.
+// process runs one round over the replicas ids: collect their Ready (log
+// appends, hard states, applies of committed entries) into one batch, send
+// the messages that need not wait for it, make it durable with one fsync,
+// then answer and advance. It returns the remaining messages to send, by
+// destination, and the replicas with more work. A replica another worker
+// is processing is skipped: that worker's round covers its work.
 func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, error) {
 	rounds := make([]round, 0, len(ids))
 	for _, id := range ids {
@@ -531,6 +532,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 	b := s.cfg.Engine.NewIndexedBatch()
 	var firstErr error
 	sync := false
+	early := make(map[uint64][]transport.Message)
 	for i := range rounds {
 		rd, ok, err := rounds[i].r.Collect(b)
 		if err != nil {
@@ -539,6 +541,15 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		}
 		rounds[i].rd, rounds[i].ok = rd, ok
 		sync = sync || rd.MustSync
+		p := rounds[i].r.Partition()
+		for _, m := range rd.Early {
+			early[m.To] = append(early[m.To], transport.Message{Partition: p, Raft: m})
+		}
+	}
+	// No replica's raft state is locked here (only rounds are held), so a
+	// transport delivering synchronously cannot deadlock.
+	for to, msgs := range early {
+		s.tr.Send(to, msgs)
 	}
 	commit := s.cfg.Engine.CommitNoSync
 	if sync {
