@@ -3,6 +3,7 @@ package item
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -14,7 +15,7 @@ import (
 // that is JSON null counts as absent; JSON null for the whole value leaves v
 // unchanged.
 func (v *Value) UnmarshalJSON(data []byte) error {
-	if isJSONNull(data) {
+	if isJSONNullText(data) {
 		return nil
 	}
 	var d jsonDecoder
@@ -31,7 +32,7 @@ func (v *Value) UnmarshalJSON(data []byte) error {
 // skipped. When several attributes are wrong, a serialization error wins
 // over a validation error, and otherwise the first attribute in name order.
 func (it *Item) UnmarshalJSON(data []byte) error {
-	if isJSONNull(data) {
+	if isJSONNullText(data) {
 		return nil
 	}
 	var d jsonDecoder
@@ -75,21 +76,45 @@ func (d *jsonDecoder) failValid(err error) {
 
 // item decodes an object of attribute values found at nesting level.
 func (d *jsonDecoder) item(data []byte, level int) Item {
-	raw, ok := d.object(data, "Map")
+	var buf [8]jsonMember
+	ms, ok := d.object(data, "Map", buf[:0])
 	if !ok {
 		return nil
 	}
-	return d.members(raw, level)
+	return d.members(ms, level)
 }
 
-// members decodes the raw attribute values of a map found at level - 1.
-func (d *jsonDecoder) members(raw map[string]json.RawMessage, level int) Item {
-	it := make(Item, len(raw))
-	for _, k := range sortedKeys(raw) {
-		if isJSONNull(raw[k]) {
+// jsonField is an object member with its key unquoted.
+type jsonField struct {
+	name string
+	val  []byte
+}
+
+// members decodes the raw attribute values of a map found at level - 1,
+// in name order; of repeated names the last one counts, as when
+// encoding/json fills a map.
+func (d *jsonDecoder) members(ms []jsonMember, level int) Item {
+	var buf [8]jsonField
+	fs := buf[:0]
+	for _, m := range ms {
+		name, ok := unquoteJSON(m.key)
+		if !ok {
+			d.failSerial(malformedJSON(m.key))
+			return nil
+		}
+		fs = append(fs, jsonField{name, m.val})
+	}
+	if len(fs) > 1 {
+		// Stable, so that a run of equal names keeps the written order
+		// and its last member is the one that counts.
+		slices.SortStableFunc(fs, func(a, b jsonField) int { return strings.Compare(a.name, b.name) })
+	}
+	it := make(Item, len(fs))
+	for i, f := range fs {
+		if i+1 < len(fs) && fs[i+1].name == f.name || isJSONNull(f.val) {
 			continue
 		}
-		it[k] = d.value(raw[k], level)
+		it[f.name] = d.value(f.val, level)
 		if d.serial != nil {
 			return nil
 		}
@@ -99,18 +124,30 @@ func (d *jsonDecoder) members(raw map[string]json.RawMessage, level int) Item {
 
 // value decodes one AttributeValue found at nesting level.
 func (d *jsonDecoder) value(data []byte, level int) Value {
-	raw, ok := d.object(data, "Structure")
+	var buf [4]jsonMember
+	ms, ok := d.object(data, "Structure", buf[:0])
 	if !ok {
 		return Value{}
 	}
+	// The last member naming each type; other names are ignored.
+	var byType [TypeBS + 1][]byte
+	for _, m := range ms {
+		t, ok := typeOfKey(m.key)
+		if !ok {
+			d.failSerial(malformedJSON(m.key))
+			return Value{}
+		}
+		if t != 0 {
+			byType[t] = m.val
+		}
+	}
 	var v Value
 	types := 0
-	for _, name := range typeNames[1:] {
-		member, present := raw[name]
-		if !present || isJSONNull(member) {
+	for t := TypeS; t <= TypeBS; t++ {
+		member := byType[t]
+		if member == nil || isJSONNull(member) {
 			continue
 		}
-		t, _ := ParseType(name)
 		v = d.member(t, member, level)
 		types++
 	}
@@ -121,6 +158,47 @@ func (d *jsonDecoder) value(data []byte, level int) Value {
 		d.failValid(validationError(msgMultipleTypes))
 	}
 	return v
+}
+
+// typeOfKey returns the Type a member key names, 0 for none.
+func typeOfKey(tok []byte) (Type, bool) {
+	if b, ok := plainJSONString(tok); ok {
+		return typeNamed(b), true
+	}
+	s, ok := unquoteJSON(tok)
+	if !ok {
+		return 0, false
+	}
+	t, _ := ParseType(s)
+	return t, true
+}
+
+// typeNamed is ParseType for a name still in the request's bytes (a switch
+// on string(b) does not copy b).
+func typeNamed(b []byte) Type {
+	switch string(b) {
+	case "S":
+		return TypeS
+	case "N":
+		return TypeN
+	case "B":
+		return TypeB
+	case "BOOL":
+		return TypeBOOL
+	case "NULL":
+		return TypeNULL
+	case "M":
+		return TypeM
+	case "L":
+		return TypeL
+	case "SS":
+		return TypeSS
+	case "NS":
+		return TypeNS
+	case "BS":
+		return TypeBS
+	}
+	return 0
 }
 
 // member decodes the payload of an AttributeValue of type t.
@@ -149,42 +227,55 @@ func (d *jsonDecoder) member(t Type, data []byte, level int) Value {
 	return v
 }
 
-// object parses a JSON object into its raw members.
-func (d *jsonDecoder) object(data []byte, want string) (map[string]json.RawMessage, bool) {
-	if k := jsonKind(data); k != '{' {
-		d.failSerial(mismatchMessage(k, want))
+// object splits a JSON object into its members, appended to buf. data is
+// either what a caller handed to UnmarshalJSON, checked here in full, or a
+// span this scanner already checked.
+func (d *jsonDecoder) object(data []byte, want string, buf []jsonMember) ([]jsonMember, bool) {
+	i := skipJSONSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		d.failSerial(mismatchMessage(jsonKind(data), want))
 		return nil, false
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		d.failSerial("Malformed JSON: " + err.Error())
+	ms, end := scanJSONObject(data, i, 1, true, buf)
+	if end < 0 || skipJSONSpace(data, end) != len(data) {
+		d.failSerial(malformedJSON(data))
 		return nil, false
 	}
-	return raw, true
+	return ms, true
 }
 
-// array parses a JSON array into its raw elements.
-func (d *jsonDecoder) array(data []byte) ([]json.RawMessage, bool) {
-	if k := jsonKind(data); k != '[' {
-		d.failSerial(mismatchMessage(k, "List"))
+// array splits a JSON array into its elements, appended to buf.
+func (d *jsonDecoder) array(data []byte, buf [][]byte) ([][]byte, bool) {
+	i := skipJSONSpace(data, 0)
+	if i == len(data) || data[i] != '[' {
+		d.failSerial(mismatchMessage(jsonKind(data), "List"))
 		return nil, false
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		d.failSerial("Malformed JSON: " + err.Error())
+	es, end := scanJSONArray(data, i, 1, true, buf)
+	if end < 0 || skipJSONSpace(data, end) != len(data) {
+		d.failSerial(malformedJSON(data))
 		return nil, false
 	}
-	return raw, true
+	return es, true
+}
+
+// stringToken checks that data is a JSON string where a value of type want
+// is expected.
+func (d *jsonDecoder) stringToken(data []byte, want string) bool {
+	if k := jsonKind(data); k != '"' {
+		d.failSerial(mismatchMessage(k, want))
+		return false
+	}
+	return true
 }
 
 func (d *jsonDecoder) string(data []byte) (string, bool) {
-	if k := jsonKind(data); k != '"' {
-		d.failSerial(mismatchMessage(k, "String"))
+	if !d.stringToken(data, "String") {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		d.failSerial("Malformed JSON: " + err.Error())
+	s, ok := unquoteJSON(data)
+	if !ok {
+		d.failSerial(malformedJSON(data))
 		return "", false
 	}
 	return s, true
@@ -211,12 +302,25 @@ func (d *jsonDecoder) number(data []byte) Number {
 	return n
 }
 
+// binary decodes a B payload. Its base64 text is decoded straight from the
+// request's bytes unless it needs unquoting (then it is rarely valid
+// base64 anyway).
 func (d *jsonDecoder) binary(data []byte) []byte {
+	if !d.stringToken(data, "String") {
+		return nil
+	}
+	if text, ok := plainJSONString(data); ok {
+		return d.base64(text)
+	}
 	s, ok := d.string(data)
 	if !ok {
 		return nil
 	}
-	b, err := decodeBase64(s)
+	return d.base64([]byte(s))
+}
+
+func (d *jsonDecoder) base64(text []byte) []byte {
+	b, err := decodeBase64(text)
 	if err != nil {
 		d.failSerial(err.Msg)
 	}
@@ -226,29 +330,31 @@ func (d *jsonDecoder) binary(data []byte) []byte {
 // mapMember decodes the payload of an M found at level; its values are one
 // level deeper.
 func (d *jsonDecoder) mapMember(data []byte, level int) map[string]Value {
-	raw, ok := d.object(data, "Map")
+	var buf [8]jsonMember
+	ms, ok := d.object(data, "Map", buf[:0])
 	if !ok {
 		return nil
 	}
-	if len(raw) > 0 && level >= MaxDepth {
+	if len(ms) > 0 && level >= MaxDepth {
 		d.failValid(validationError(msgDepth))
 		return nil
 	}
-	return d.members(raw, level+1)
+	return d.members(ms, level+1)
 }
 
 // list decodes the payload of an L found at level.
 func (d *jsonDecoder) list(data []byte, level int) []Value {
-	raw, ok := d.array(data)
+	var buf [8][]byte
+	es, ok := d.array(data, buf[:0])
 	if !ok {
 		return nil
 	}
-	if len(raw) > 0 && level >= MaxDepth {
+	if len(es) > 0 && level >= MaxDepth {
 		d.failValid(validationError(msgDepth))
 		return nil
 	}
-	l := make([]Value, 0, len(raw))
-	for _, e := range raw {
+	l := make([]Value, 0, len(es))
+	for _, e := range es {
 		l = append(l, d.value(e, level+1))
 		if d.serial != nil {
 			return nil
@@ -259,12 +365,13 @@ func (d *jsonDecoder) list(data []byte, level int) []Value {
 
 // set decodes the payload of an SS, NS or BS into v and validates it.
 func (d *jsonDecoder) set(v *Value, data []byte) {
-	raw, ok := d.array(data)
+	var buf [8][]byte
+	es, ok := d.array(data, buf[:0])
 	if !ok {
 		return
 	}
-	members := make([]string, 0, len(raw))
-	for _, e := range raw {
+	members := make([]string, 0, len(es))
+	for _, e := range es {
 		s, ok := d.string(e)
 		if !ok {
 			return
@@ -283,12 +390,14 @@ func (d *jsonDecoder) setMembers(v *Value, members []string) {
 	case TypeNS:
 		v.NS = make([]Number, len(members))
 		for i, s := range members {
-			v.NS[i] = d.number(jsonQuote(s))
+			n, err := ParseNumber(s)
+			d.failValid(err)
+			v.NS[i] = n
 		}
 	case TypeBS:
 		v.BS = make([][]byte, len(members))
 		for i, s := range members {
-			v.BS[i] = d.binary(jsonQuote(s))
+			v.BS[i] = d.base64([]byte(s))
 		}
 	}
 	if d.serial != nil || d.valid != nil {
@@ -313,19 +422,35 @@ func setHasDuplicates(v Value) bool {
 	return hasDuplicates(v.BS, bytes.Compare)
 }
 
-func jsonQuote(s string) []byte { return appendJSONString(nil, s) }
-
 // jsonKind returns the first byte of a JSON value after white space: '{',
 // '[', '"', 't', 'f', 'n', or a digit or '-' for a number (0 if empty).
 func jsonKind(data []byte) byte {
-	data = bytes.TrimLeft(data, " \t\r\n")
-	if len(data) == 0 {
-		return 0
+	if i := skipJSONSpace(data, 0); i < len(data) {
+		return data[i]
 	}
-	return data[0]
+	return 0
 }
 
+// isJSONNull reports whether a value the scanner has checked is null.
 func isJSONNull(data []byte) bool { return jsonKind(data) == 'n' }
+
+// isJSONNullText reports whether data, handed to UnmarshalJSON, is the
+// JSON text null. Unlike isJSONNull it checks the whole text, so that
+// malformed input beginning with n is not taken for null.
+func isJSONNullText(data []byte) bool {
+	i := skipJSONSpace(data, 0)
+	return bytes.HasPrefix(data[i:], []byte("null")) && skipJSONSpace(data, i+len("null")) == len(data)
+}
+
+// malformedJSON is the serialization message for data the scanner
+// rejected, with encoding/json's description of the fault.
+func malformedJSON(data []byte) string {
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return "Malformed JSON: " + err.Error()
+	}
+	return "Malformed JSON"
+}
 
 // mismatchMessage is DynamoDB's serialization message for a JSON value of
 // kind k where a value of type want (String, Boolean, List, Map,
