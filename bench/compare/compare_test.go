@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,35 +65,276 @@ func TestProcessCPU(t *testing.T) {
 	}
 }
 
-func TestMarkdown(t *testing.T) {
-	c := &comparison{duration: 10 * time.Second, valueSize: 1024, records: 100, clients: []int{1, 64}, started: time.Now()}
-	run := func(system, workload string, clients int, ops float64, p50, p99 time.Duration) result {
-		return result{System: system, Workload: workload, Clients: clients, OpsPerSec: ops, P50: p50, P99: p99,
-			Ops: int64(ops * 10), Elapsed: 10 * time.Second, ClientCPU: 5 * time.Second, ServerCPU: 10 * time.Second}
+// run is a measured result of 10 seconds with 5 s of client and 10 s of
+// server CPU.
+func run(system, workload string, clients, valueSize int, ops float64, p50, p99 time.Duration) result {
+	return result{System: system, Workload: workload, Clients: clients, ValueSize: valueSize, OpsPerSec: ops, P50: p50, P99: p99,
+		Ops: int64(ops * 10), Elapsed: 10 * time.Second, ClientCPU: 5 * time.Second, ServerCPU: 10 * time.Second}
+}
+
+func testComparison(systems map[string]bool, rs ...result) *comparison {
+	return &comparison{duration: 10 * time.Second, valueSize: 1024, clusterValueSize: 256, records: 100,
+		clients: []int{1, 64}, systems: systems, started: time.Now(), results: rs}
+}
+
+func allSystems() map[string]bool {
+	s, err := parseSystems("floor,dev,cluster,etcd")
+	if err != nil {
+		panic(err)
 	}
-	c.results = results{
-		run(systemFloor, "put", 64, 10000, time.Millisecond, 4*time.Millisecond),
-		run(systemFloor, "get", 64, 12000, time.Millisecond, 4*time.Millisecond),
-		run(systemPartitaDev, "put", 64, 7000, 2*time.Millisecond, 8*time.Millisecond),
-		run(systemPartitaDev, "get", 64, 8400, 2*time.Millisecond, 8*time.Millisecond),
-		{System: systemPartitaCluster, Workload: "put", Clients: 64, Missing: "not available yet (needs `partita start`)"},
-		run(systemEtcd, "put", 64, 5000, 4*time.Millisecond, 16*time.Millisecond),
-	}
-	doc := c.markdown(machine{cpus: 2, cpuModel: "test CPU", goVersion: "go1.26"})
-	for _, want := range []string{
-		"| floor server | PutItem | 64 | 10000 | 1.00 ms | 4.00 ms | 0 | 0.50 | 1.00 | 100.0 |",
-		"| Partita, 1 node (dev) | PutItem | 64 | 0.70 | 2.00 | 2.00 | 1.40 | 0.50 | 0.50 |",
-		"| Partita, 1 node (dev) | GetItem | 64 | 0.70 | 2.00 | 2.00 | – | – | – |",
-		"| Partita, 3 processes | PutItem | 64 | not available yet (needs `partita start`) |",
-		"| 1 node, durable, 64 clients, PutItem: at least 65% of the floor | 70% (7000 of 10000 ops/s) | yes |",
-		"| 1 node, durable, 64 clients, GetItem: at least 75% of the floor | 70% (8400 of 12000 ops/s) | no |",
-		"| CPU model | test CPU |",
-	} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("markdown lacks %q", want)
+	return s
+}
+
+// wantLines fails t for each of want that doc lacks.
+func wantLines(t *testing.T, doc string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(doc, w) {
+			t.Errorf("lacks %q", w)
 		}
 	}
 	if t.Failed() {
 		t.Log(doc)
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	c := testComparison(allSystems(),
+		run(systemFloor, "put", 64, 1024, 10000, time.Millisecond, 4*time.Millisecond),
+		run(systemFloor, "get", 64, 1024, 12000, time.Millisecond, 4*time.Millisecond),
+		run(systemPartitaDev, "put", 64, 1024, 7000, 2*time.Millisecond, 8*time.Millisecond),
+		run(systemPartitaDev, "get", 64, 1024, 8400, 2*time.Millisecond, 8*time.Millisecond),
+		result{System: systemPartitaCluster, Workload: "put", Clients: 64, ValueSize: 256, Missing: "not available"},
+		run(systemEtcd, "put", 64, 256, 5000, 4*time.Millisecond, 16*time.Millisecond),
+	)
+	c.profileTop, c.clusterProfileTop = "dev top", "cluster top"
+	wantLines(t, c.markdown(machine{cpus: 2, cpuModel: "test CPU", goVersion: "go1.26"}),
+		"| floor server | PutItem | 64 | 1024 | 10000 | 1.00 ms | 4.00 ms | 0 | 0.50 | 1.00 | 100.0 |",
+		"| etcd, 3 members | put | 64 | 256 | 5000 | 4.00 ms | 16.00 ms | 0 | 0.50 | 1.00 | 200.0 |",
+		"| Partita, 3 processes | PutItem | 64 | 256 | not available | | | | | | |",
+		"| 1 node, durable, 64 clients, 1024-byte PutItem: at least 65% of the floor | 70% (7000 of 10000 ops/s) | yes |",
+		"| 1 node, durable, 64 clients, 1024-byte GetItem: at least 75% of the floor | 70% (8400 of 12000 ops/s) | no |",
+		"| CPU model | test CPU |",
+		"1024-byte values for the floor and Partita on one\nnode, 256-byte values for Partita on 3 processes and etcd (the floor's puts\nare measured at that size too), 10s per run, 100\nitems loaded before the reads.\n\n| machine |",
+		"## Where Partita's CPU goes: 64-client PutItem\n",
+		"```\ndev top\n```",
+		"## Where the 3-process cluster's CPU goes: 64-client PutItem\n",
+		"```\ncluster top\n```",
+		"three `partita start` processes on 127.0.0.1",
+	)
+}
+
+func TestParseSystems(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string // result names, sorted
+	}{
+		{"floor,dev,cluster,etcd", []string{systemPartitaDev, systemPartitaCluster, systemEtcd, systemFloor}},
+		{"dev", []string{systemPartitaDev}},
+		{" cluster , etcd,cluster", []string{systemPartitaCluster, systemEtcd}},
+	} {
+		got, err := parseSystems(tc.in)
+		if err != nil {
+			t.Errorf("parseSystems(%q): %v", tc.in, err)
+			continue
+		}
+		if names := slices.Sorted(maps.Keys(got)); !slices.Equal(names, tc.want) {
+			t.Errorf("parseSystems(%q) = %q, want %q", tc.in, names, tc.want)
+		}
+	}
+	for _, in := range []string{"", "dev,", "floor,Dev", "partita"} {
+		if _, err := parseSystems(in); err == nil {
+			t.Errorf("parseSystems(%q) accepted", in)
+		}
+	}
+	_, err := parseSystems("floor,clustre")
+	if err == nil || err.Error() != `compare: unknown system "clustre" in -systems (want some of floor,dev,cluster,etcd)` {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestSelectionNote(t *testing.T) {
+	if n := testComparison(allSystems()).selectionNote(); n != "" {
+		t.Errorf("all systems: note %q", n)
+	}
+	sel, _ := parseSystems("etcd,floor")
+	if n := testComparison(sel).selectionNote(); n != "\nOnly some systems were measured this time (`-systems`): floor server, etcd, 3 members.\n" {
+		t.Errorf("note %q", n)
+	}
+}
+
+func TestFindMatchesValueSize(t *testing.T) {
+	rs := results{
+		run(systemFloor, "put", 64, 1024, 10000, time.Millisecond, time.Millisecond),
+		run(systemFloor, "put", 64, 256, 12000, time.Millisecond, time.Millisecond),
+	}
+	if r, ok := rs.find(systemFloor, "put", 64, 256); !ok || r.OpsPerSec != 12000 {
+		t.Errorf("256 bytes: %v %v", r, ok)
+	}
+	if r, ok := rs.find(systemFloor, "put", 64, 1024); !ok || r.OpsPerSec != 10000 {
+		t.Errorf("1024 bytes: %v %v", r, ok)
+	}
+	if _, ok := rs.find(systemFloor, "put", 64, 512); ok {
+		t.Error("found a 512-byte run")
+	}
+}
+
+// clusterResults are the runs of every system at the default value sizes:
+// the cluster beats etcd at 64 clients on throughput but not on p99.
+func clusterResults() []result {
+	ms := time.Millisecond
+	cluster1 := run(systemPartitaCluster, "put", 1, 256, 500, 2*ms, 3*ms)
+	cluster1.ServerCPU = 4 * time.Second // 800 ms / 1k puts
+	etcd1 := run(systemEtcd, "put", 1, 256, 1000, ms, 2*ms)
+	etcd1.ServerCPU = 5 * time.Second // 500 ms / 1k puts
+	return []result{
+		run(systemFloor, "put", 64, 1024, 10000, ms, 4*ms),
+		run(systemFloor, "get", 64, 1024, 12000, ms, 4*ms),
+		run(systemFloor, "put", 1, 256, 2000, ms/2, ms),
+		run(systemFloor, "put", 64, 256, 16000, ms, 4*ms),
+		run(systemPartitaDev, "put", 64, 1024, 7000, 2*ms, 8*ms),
+		run(systemPartitaDev, "get", 64, 1024, 9000, 2*ms, 8*ms),
+		cluster1,
+		run(systemPartitaCluster, "put", 64, 256, 8000, 6*ms, 30*ms), // 125 ms / 1k puts
+		run(systemPartitaCluster, "get", 64, 256, 20000, 3*ms, 9*ms),
+		etcd1,
+		run(systemEtcd, "put", 64, 256, 5000, 8*ms, 20*ms), // 200 ms / 1k puts
+	}
+}
+
+func TestTargetsWithClusterAndEtcd(t *testing.T) {
+	var b strings.Builder
+	testComparison(allSystems(), clusterResults()...).writeTargets(&b)
+	wantLines(t, b.String(),
+		"| 1 node, durable, 64 clients, 1024-byte PutItem: at least 65% of the floor | 70% (7000 of 10000 ops/s) | yes |\n",
+		"| 1 node, durable, 64 clients, 1024-byte GetItem: at least 75% of the floor | 75% (9000 of 12000 ops/s) | yes |\n",
+		"| 3 nodes, 64 clients, 256-byte PutItem: at least etcd's puts/s, p99 no worse | Partita 8000 ops/s, p99 30.00 ms; etcd 5000 ops/s, p99 20.00 ms | no |\n",
+		"| 3 nodes, 1 client, 256-byte PutItem: p50 within 1.5x of etcd's put p50 | Partita 2.00 ms, etcd 1.00 ms (2.00x) | no |\n",
+		"| 3 nodes, 256-byte PutItem: server CPU per 1,000 writes no more than etcd's (at 64 clients) | 64 clients: Partita 125.0 ms, etcd 200.0 ms; 1 client: Partita 800.0 ms, etcd 500.0 ms | yes |\n",
+	)
+}
+
+func TestTargetsMet(t *testing.T) {
+	rs := clusterResults()
+	for i, r := range rs {
+		switch {
+		case r.System == systemPartitaCluster && r.Clients == 64:
+			rs[i].P99 = 20 * time.Millisecond // equal to etcd's: no worse
+		case r.System == systemPartitaCluster && r.Clients == 1:
+			rs[i].P50 = 1500 * time.Microsecond // exactly 1.5x
+		}
+	}
+	var b strings.Builder
+	testComparison(allSystems(), rs...).writeTargets(&b)
+	wantLines(t, b.String(),
+		"| Partita 8000 ops/s, p99 20.00 ms; etcd 5000 ops/s, p99 20.00 ms | yes |\n",
+		"| Partita 1.50 ms, etcd 1.00 ms (1.50x) | yes |\n",
+	)
+}
+
+func TestTargetsWithoutClusterOrEtcd(t *testing.T) {
+	var noEtcd []result
+	for _, r := range clusterResults() {
+		if r.System != systemEtcd {
+			noEtcd = append(noEtcd, r)
+		}
+	}
+	sel, _ := parseSystems("floor,dev,cluster")
+	var b strings.Builder
+	testComparison(sel, noEtcd...).writeTargets(&b)
+	wantLines(t, b.String(),
+		"| 1 node, durable, 64 clients, 1024-byte PutItem: at least 65% of the floor | 70% (7000 of 10000 ops/s) | yes |\n",
+		"| 3 nodes, 64 clients, 256-byte PutItem: at least etcd's puts/s, p99 no worse | – | – |\n",
+		"| 3 nodes, 1 client, 256-byte PutItem: p50 within 1.5x of etcd's put p50 | – | – |\n",
+		"| 3 nodes, 256-byte PutItem: server CPU per 1,000 writes no more than etcd's (at 64 clients) | – | – |\n",
+	)
+
+	sel, _ = parseSystems("etcd")
+	b.Reset()
+	testComparison(sel, run(systemEtcd, "put", 64, 256, 5000, time.Millisecond, time.Millisecond)).writeTargets(&b)
+	if got := strings.Count(b.String(), "| – | – |\n"); got != 5 {
+		t.Errorf("%d targets without a measure, want 5:\n%s", got, b.String())
+	}
+}
+
+func TestTargetsWithoutOneClient(t *testing.T) {
+	var rs []result
+	for _, r := range clusterResults() {
+		if r.Clients != 1 {
+			rs = append(rs, r)
+		}
+	}
+	c := testComparison(allSystems(), rs...)
+	c.clients = []int{64}
+	var b strings.Builder
+	c.writeTargets(&b)
+	wantLines(t, b.String(),
+		"| 3 nodes, 1 client, 256-byte PutItem: p50 within 1.5x of etcd's put p50 | – | – |\n",
+		"| 64 clients: Partita 125.0 ms, etcd 200.0 ms | yes |\n",
+	)
+}
+
+func TestRatiosMatchValueSize(t *testing.T) {
+	var b strings.Builder
+	testComparison(allSystems(), clusterResults()...).writeRatios(&b)
+	wantLines(t, b.String(),
+		// The single node's 1 KB puts: the floor's 1 KB puts, no etcd (256 bytes).
+		"| Partita, 1 node (dev) | PutItem | 64 | 1024 | 0.70 | 2.00 | 2.00 | – | – | – |\n",
+		"| Partita, 1 node (dev) | GetItem | 64 | 1024 | 0.75 | 2.00 | 2.00 | – | – | – |\n",
+		// The cluster's 256-byte puts: the floor's and etcd's 256-byte puts.
+		"| Partita, 3 processes | PutItem | 64 | 256 | 0.50 | 6.00 | 7.50 | 1.60 | 0.75 | 1.50 |\n",
+		"| Partita, 3 processes | PutItem | 1 | 256 | 0.25 | 4.00 | 3.00 | 0.50 | 2.00 | 1.50 |\n",
+		// No floor gets at 256 bytes, and etcd has no gets.
+		"| Partita, 3 processes | GetItem | 64 | 256 | – | – | – | – | – | – |\n",
+	)
+}
+
+func TestCopyProfiles(t *testing.T) {
+	tmp := t.TempDir()
+	var paths []string
+	for i, body := range []string{"one", "two"} {
+		p := filepath.Join(tmp, fmt.Sprintf("p-%d.pprof", i+1))
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	dir := filepath.Join(tmp, "kept", "cluster")
+	if err := copyProfiles(dir, true, paths); err != nil {
+		t.Fatal(err)
+	}
+	for i, body := range []string{"one", "two"} {
+		if b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("p-%d.pprof", i+1))); err != nil || string(b) != body {
+			t.Errorf("kept profile %d: %q, %v", i+1, b, err)
+		}
+	}
+	file := filepath.Join(tmp, "dev.pprof")
+	if err := copyProfiles(file, false, paths[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "one" {
+		t.Errorf("kept profile: %q, %v", b, err)
+	}
+}
+
+func TestSDKSystemsValueSizes(t *testing.T) {
+	c := testComparison(allSystems())
+	sizes := map[string]string{}
+	for _, s := range c.sdkSystems() {
+		sizes[s.name] = fmt.Sprint(s.valueSize, s.morePutSizes)
+	}
+	want := map[string]string{systemFloor: "1024 [256]", systemPartitaDev: "1024 []", systemPartitaCluster: "256 []"}
+	if !maps.Equal(sizes, want) {
+		t.Errorf("value sizes %v, want %v", sizes, want)
+	}
+	// Without the cluster, or at one value size, the floor's puts run once.
+	c.systems, _ = parseSystems("floor,dev,etcd")
+	if more := c.sdkSystems()[0].morePutSizes; len(more) != 0 {
+		t.Errorf("without the cluster: floor puts also at %v", more)
+	}
+	c = testComparison(allSystems())
+	c.clusterValueSize = 1024
+	if more := c.sdkSystems()[0].morePutSizes; len(more) != 0 {
+		t.Errorf("one value size: floor puts also at %v", more)
 	}
 }

@@ -185,7 +185,7 @@ func etcdPut(ctx context.Context, bin string, e *etcdCluster, clients, total, va
 	if err != nil {
 		return result{}, err
 	}
-	r.System, r.Workload, r.Clients, r.ServerCPU = systemEtcd, "put", clients, serverCPU
+	r.System, r.Workload, r.Clients, r.ValueSize, r.ServerCPU = systemEtcd, "put", clients, valueSize, serverCPU
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.ClientCPU = rusageCPU(ru)
 	}

@@ -1,20 +1,32 @@
 // Command compare measures Partita beside its peers on this machine, one
-// system after another, with the same client count and value size:
+// system after another, with the same client counts:
 //
 //  1. a floor server: the DynamoDB JSON protocol alone (bench/floor), in a
 //     process of its own;
 //  2. Partita as one node (`partita dev`, built from this tree);
-//  3. Partita as three processes (a slot until `partita start` exists);
+//  3. Partita as three `partita start` processes on 127.0.0.1, joined into
+//     one cluster (default replication factor 3, 4 partitions per table),
+//     the clients spread round-robin over the three API endpoints;
 //  4. etcd as a 3-member cluster on loopback, driven by etcd's own
 //     benchmark tool (both built from the Go module proxy in a throwaway
 //     module outside this repository).
 //
+// The floor and the single node use -value-size (1 KB) values; the
+// 3-process cluster and etcd use -cluster-value-size (256 bytes), and the
+// floor's puts are measured at that size too, so that every Partita figure
+// has a floor and etcd figure of the same value size beside it.
+//
 // The DynamoDB systems are driven by partita bench's runner (AWS SDK for Go
 // v2 clients) in this process. Client and server CPU are measured for every
-// run. The results go to docs/performance.md as markdown.
+// run, and a CPU profile of the single node and of the cluster is taken
+// under puts. The results go to docs/performance.md as markdown.
 //
 //	go run ./bench/compare                       # about 5 minutes
 //	go run ./bench/compare -duration 5s -out /tmp/perf.md
+//	go run ./bench/compare -systems cluster,etcd -out /tmp/perf.md
+//
+// PARTITA_COMPARE_PROFILE (a file) and PARTITA_COMPARE_CLUSTER_PROFILE (a
+// directory) keep the raw profiles of the single node and of the cluster.
 package main
 
 import (
@@ -27,21 +39,24 @@ import (
 	"time"
 )
 
-// comparison is one run of every system.
+// comparison is one run of every selected system.
 type comparison struct {
-	duration  time.Duration // of each measured run
-	valueSize int
-	records   int   // items loaded for the get runs
-	clients   []int // client counts of each workload
-	profile   time.Duration
-	tmp       string // scratch dir: binaries, data, logs
-	etcdDir   string
-	root      string // this module's root
+	duration         time.Duration // of each measured run
+	valueSize        int           // of the floor's and the single node's runs
+	clusterValueSize int           // of the cluster's and etcd's runs
+	records          int           // items loaded for the get runs
+	clients          []int         // client counts of each workload
+	systems          map[string]bool
+	profile          time.Duration
+	tmp              string // scratch dir: binaries, data, logs
+	etcdDir          string
+	root             string // this module's root
 
-	partitaBin string
-	profileTop string // pprof -top of Partita under 64-client puts
-	started    time.Time
-	results    results
+	partitaBin        string
+	profileTop        string // pprof -top of Partita dev under max-client puts
+	clusterProfileTop string // the same over the cluster's three processes
+	started           time.Time
+	results           results
 }
 
 func main() {
@@ -50,12 +65,15 @@ func main() {
 		out       string
 		floorOnly bool
 		clients   string
+		systems   string
 	)
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each measured run")
-	flag.IntVar(&c.valueSize, "value-size", 1024, "payload bytes per item (PutItem, GetItem, etcd put)")
+	flag.IntVar(&c.valueSize, "value-size", 1024, "payload bytes per item of the floor and Partita dev runs")
+	flag.IntVar(&c.clusterValueSize, "cluster-value-size", 256, "payload bytes per item of the Partita 3-process and etcd runs (the floor's puts too)")
+	flag.StringVar(&systems, "systems", strings.Join(systemFlagNames, ","), "systems to measure, comma-separated: "+strings.Join(systemFlagNames, ", "))
 	flag.IntVar(&c.records, "records", 10_000, "items loaded before the get runs")
 	flag.StringVar(&clients, "clients", "1,64", "client counts, comma-separated")
-	flag.DurationVar(&c.profile, "profile", 10*time.Second, "CPU profile of Partita under the largest client count of puts, this long (0: none)")
+	flag.DurationVar(&c.profile, "profile", 10*time.Second, "CPU profile of Partita (dev and cluster) under the largest client count of puts, this long (0: none)")
 	flag.StringVar(&c.etcdDir, "etcd-dir", filepath.Join(os.TempDir(), "partita-compare-etcd"), "where etcd is built (reused when present)")
 	flag.StringVar(&out, "out", "", "markdown output (default: docs/performance.md of this module)")
 	flag.BoolVar(&floorOnly, floorFlag, false, "serve the floor (used by the comparison itself)")
@@ -67,8 +85,13 @@ func main() {
 		}
 		return
 	}
-	if err := c.parseClients(clients); err != nil {
+	var err error
+	if err = c.parseClients(clients); err == nil {
+		c.systems, err = parseSystems(systems)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		flag.Usage()
 		os.Exit(2)
 	}
 	if err := c.main(out); err != nil {
@@ -86,6 +109,29 @@ func (c *comparison) parseClients(s string) error {
 		c.clients = append(c.clients, n)
 	}
 	return nil
+}
+
+// systemFlagNames are the -systems names, in the order the systems run.
+var systemFlagNames = []string{"floor", "dev", "cluster", "etcd"}
+
+// systemByFlag maps a -systems name to the system's name in the results.
+var systemByFlag = map[string]string{
+	"floor": systemFloor, "dev": systemPartitaDev, "cluster": systemPartitaCluster, "etcd": systemEtcd,
+}
+
+// parseSystems reads the -systems list into the set of selected systems'
+// result names. An unknown or empty name is an error, so that a typo does
+// not silently skip a system.
+func parseSystems(s string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		name, ok := systemByFlag[strings.TrimSpace(f)]
+		if !ok {
+			return nil, fmt.Errorf("compare: unknown system %q in -systems (want some of %s)", strings.TrimSpace(f), strings.Join(systemFlagNames, ","))
+		}
+		set[name] = true
+	}
+	return set, nil
 }
 
 func (c *comparison) main(out string) error {
@@ -107,16 +153,21 @@ func (c *comparison) main(out string) error {
 		return err
 	}
 	for _, s := range c.sdkSystems() {
+		if !c.systems[s.name] {
+			continue
+		}
 		if err := c.measureSDK(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	if err := c.measureEtcd(ctx); err != nil {
-		return fmt.Errorf("etcd: %w", err)
+	if c.systems[systemEtcd] {
+		if err := c.measureEtcd(ctx); err != nil {
+			return fmt.Errorf("etcd: %w", err)
+		}
 	}
 	doc := c.markdown(machineInfo(ctx, c.root))
 	if err := os.WriteFile(out, []byte(doc), 0o644); err != nil {
-		return err
+		return fmt.Errorf("compare: write the markdown: %w", err)
 	}
 	fmt.Print(doc)
 	logf("wrote %s in %v", out, time.Since(c.started).Round(time.Second))
@@ -128,12 +179,19 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "compare: "+format+"\n", args...)
 }
 
-// build compiles partita from this tree and etcd from the module proxy.
+// build compiles partita from this tree and etcd from the module proxy,
+// each only if a selected system needs it: a rerun of the floor alone
+// should not wait for builds.
 func (c *comparison) build(ctx context.Context) error {
-	logf("building partita")
-	c.partitaBin = filepath.Join(c.tmp, "partita")
-	if _, err := runTool(ctx, c.root, nil, "go", "build", "-o", c.partitaBin, "./cmd/partita"); err != nil {
-		return err
+	if c.systems[systemPartitaDev] || c.systems[systemPartitaCluster] {
+		logf("building partita")
+		c.partitaBin = filepath.Join(c.tmp, "partita")
+		if _, err := runTool(ctx, c.root, nil, "go", "build", "-o", c.partitaBin, "./cmd/partita"); err != nil {
+			return err
+		}
+	}
+	if !c.systems[systemEtcd] {
+		return nil
 	}
 	logf("building etcd %s and its benchmark tool (%s) in %s", etcdServerVersion, etcdBenchVersion, c.etcdDir)
 	return buildEtcd(ctx, c.etcdDir)

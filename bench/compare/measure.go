@@ -10,114 +10,212 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/partitadb/partita/bench"
 )
 
-// measureSDK starts system s, runs puts then gets at every client count,
-// and stops it. A system that is not available yet gets rows saying so.
+// runSpec is one measured run of a DynamoDB system.
+type runSpec struct {
+	workload  string // "put" or "get"
+	clients   int
+	valueSize int
+	records   int // the loaded item count (get) or the first new key (put)
+}
+
+// measureSDK starts system s, runs puts (at each of its value sizes) then
+// gets at every client count, and stops it. A system that is not available
+// gets rows saying so.
 func (c *comparison) measureSDK(ctx context.Context, s sdkSystem) error {
 	logf("starting %s", s.name)
 	srv, err := s.start(ctx)
 	var na errNotAvailable
 	if errors.As(err, &na) {
-		for _, w := range []string{"put", "get"} {
-			for _, n := range c.clients {
-				c.results = append(c.results, result{System: s.name, Workload: w, Clients: n, Missing: na.Error()})
-			}
-		}
+		c.results = append(c.results, c.missingRows(s, na.Error())...)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	for i, n := range c.clients {
-		// Each put run writes keys of its own: inserts, not overwrites.
-		if err := c.runSDK(ctx, s.name, srv, "put", n, (i+1)*10_000_000); err != nil {
-			return err
+	puts := 0
+	for _, size := range append([]int{s.valueSize}, s.morePutSizes...) {
+		for _, n := range c.clients {
+			// Each put run writes keys of its own: inserts, not overwrites.
+			puts++
+			if err := c.runSDK(ctx, s.name, srv, runSpec{"put", n, size, puts * 10_000_000}); err != nil {
+				return err
+			}
 		}
 	}
-	if s.name == systemPartitaDev && c.profile > 0 {
-		if err := c.profilePuts(ctx, srv); err != nil {
+	if s.profile != nil && c.profile > 0 {
+		if err := c.profilePuts(ctx, s, srv); err != nil {
 			return err
 		}
 	}
 	logf("%s: loading %d items", s.name, c.records)
-	if err := bench.Load(ctx, c.benchConfig(srv, "get", slices.Max(c.clients), c.records)); err != nil {
-		return err
+	if err := bench.Load(ctx, c.benchConfig(srv, runSpec{"get", slices.Max(c.clients), s.valueSize, c.records})); err != nil {
+		return fmt.Errorf("compare: load %s: %w", s.name, err)
 	}
 	for _, n := range c.clients {
-		if err := c.runSDK(ctx, s.name, srv, "get", n, c.records); err != nil {
+		if err := c.runSDK(ctx, s.name, srv, runSpec{"get", n, s.valueSize, c.records}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// benchConfig is the runner's configuration for one run: records is the
-// loaded item count (get) or the first new key (put).
-func (c *comparison) benchConfig(srv *server, workload string, clients, records int) bench.Config {
+// missingRows are the rows of a system that could not be measured.
+func (c *comparison) missingRows(s sdkSystem, why string) []result {
+	var rs []result
+	add := func(workload string, size int) {
+		for _, n := range c.clients {
+			rs = append(rs, result{System: s.name, Workload: workload, Clients: n, ValueSize: size, Missing: why})
+		}
+	}
+	for _, size := range append([]int{s.valueSize}, s.morePutSizes...) {
+		add("put", size)
+	}
+	add("get", s.valueSize)
+	return rs
+}
+
+// benchConfig is the runner's configuration for one run.
+func (c *comparison) benchConfig(srv *server, r runSpec) bench.Config {
 	cfg := bench.DefaultConfig()
-	cfg.Endpoints, cfg.Workload, cfg.Clients = srv.endpoints, workload, clients
-	cfg.Duration, cfg.ValueSize, cfg.Records = c.duration, c.valueSize, records
+	cfg.Endpoints, cfg.Workload, cfg.Clients = srv.endpoints, r.workload, r.clients
+	cfg.Duration, cfg.ValueSize, cfg.Records = c.duration, r.valueSize, r.records
 	return cfg
 }
 
 // runSDK measures one workload at one client count, with CPU.
-func (c *comparison) runSDK(ctx context.Context, system string, srv *server, workload string, clients, records int) error {
-	cfg := c.benchConfig(srv, workload, clients, records)
+func (c *comparison) runSDK(ctx context.Context, system string, srv *server, spec runSpec) error {
+	cfg := c.benchConfig(srv, spec)
 	cfg.Load = false
 	meter := startMeter(selfCPU, srv.pids)
 	rep, err := bench.Run(ctx, cfg)
 	clientCPU, serverCPU := meter.stop()
 	if err != nil {
-		return err
+		return fmt.Errorf("compare: %s %s x%d: %w", system, spec.workload, spec.clients, err)
 	}
 	r := result{
-		System: system, Workload: workload, Clients: clients, OpsPerSec: rep.OpsPerSec,
-		P50: rep.P50, P99: rep.P99, Ops: rep.Operations, Errors: rep.ErrorCount(), Elapsed: rep.Elapsed,
-		ClientCPU: clientCPU, ServerCPU: serverCPU,
+		System: system, Workload: spec.workload, Clients: spec.clients, ValueSize: spec.valueSize,
+		OpsPerSec: rep.OpsPerSec, P50: rep.P50, P99: rep.P99, Ops: rep.Operations, Errors: rep.ErrorCount(),
+		Elapsed: rep.Elapsed, ClientCPU: clientCPU, ServerCPU: serverCPU,
 	}
 	c.results = append(c.results, r)
-	logf("%s %s x%d: %.0f ops/s p50 %v p99 %v errors %d, CPU client %.2f server %.2f cores",
-		system, workload, clients, r.OpsPerSec, r.P50, r.P99, r.Errors,
+	logf("%s %s x%d, %d bytes: %.0f ops/s p50 %v p99 %v errors %d, CPU client %.2f server %.2f cores",
+		system, spec.workload, spec.clients, spec.valueSize, r.OpsPerSec, r.P50, r.P99, r.Errors,
 		cores(r.ClientCPU, r.Elapsed), cores(r.ServerCPU, r.Elapsed))
 	return nil
 }
 
-// profilePuts takes a CPU profile of Partita under puts at the largest
-// client count (a run of its own, not one of the measured ones) and keeps
-// pprof's top functions.
-func (c *comparison) profilePuts(ctx context.Context, srv *server) error {
-	if srv.adminURL == "" {
-		return errors.New("compare: no admin endpoint to profile")
+// profileSpec says where a system's CPU profile goes.
+type profileSpec struct {
+	file    string  // base name of the profile files in the scratch dir
+	keepEnv string  // environment variable naming where to keep a copy
+	keepDir bool    // keepEnv names a directory (a file per process), not a file
+	top     *string // receives pprof's top functions
+}
+
+// profilePuts takes a CPU profile of every process of s at once under
+// puts at the largest client count (a run of its own, not one of the
+// measured ones) and keeps pprof's top functions over all of them: the
+// processes of a cluster share the work, so only their sum says where a
+// write's CPU goes.
+func (c *comparison) profilePuts(ctx context.Context, s sdkSystem, srv *server) error {
+	if len(srv.adminURLs) == 0 {
+		return fmt.Errorf("compare: no admin endpoint to profile %s", s.name)
 	}
 	n := slices.Max(c.clients)
-	logf("profiling Partita under %d-client puts for %v", n, c.profile)
-	cfg := c.benchConfig(srv, "put", n, 90_000_000)
+	logf("profiling %s under %d-client puts of %d bytes for %v", s.name, n, s.valueSize, c.profile)
+	// Keys far above the measured runs' (10 million apiece): inserts too.
+	cfg := c.benchConfig(srv, runSpec{"put", n, s.valueSize, 1_000_000_000})
 	cfg.Load, cfg.Duration = false, c.profile+2*time.Second
 	done := make(chan error, 1)
 	go func() { _, err := bench.Run(ctx, cfg); done <- err }()
 	time.Sleep(time.Second) // past the table check and connection set-up
-	path := filepath.Join(c.tmp, "partita-put.pprof")
-	err := fetch(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", srv.adminURL, int(c.profile.Seconds())), path)
+	paths, err := c.fetchProfiles(ctx, srv.adminURLs, s.profile.file)
 	if err := errors.Join(err, <-done); err != nil {
-		return err
+		return fmt.Errorf("compare: profile of %s: %w", s.name, err)
 	}
-	top, err := runTool(ctx, c.root, nil, "go", "tool", "pprof", "-top", "-nodecount=25", c.partitaBin, path)
+	top, err := c.pprofTop(ctx, paths)
 	if err != nil {
 		return err
 	}
-	cum, err := runTool(ctx, c.root, nil, "go", "tool", "pprof", "-top", "-cum", "-nodecount=30", c.partitaBin, path)
-	if err != nil {
-		return err
+	*s.profile.top = top
+	keepProfiles(s.profile, paths)
+	return nil
+}
+
+// fetchProfiles takes a CPU profile from each admin endpoint at the same
+// time, into <file>.pprof (one endpoint) or <file>-<i>.pprof.
+func (c *comparison) fetchProfiles(ctx context.Context, adminURLs []string, file string) ([]string, error) {
+	paths := make([]string, len(adminURLs))
+	errs := make([]error, len(adminURLs))
+	var wg sync.WaitGroup
+	for i, u := range adminURLs {
+		paths[i] = filepath.Join(c.tmp, file+".pprof")
+		if len(adminURLs) > 1 {
+			paths[i] = filepath.Join(c.tmp, fmt.Sprintf("%s-%d.pprof", file, i+1))
+		}
+		wg.Go(func() {
+			errs[i] = fetch(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", u, int(c.profile.Seconds())), paths[i])
+		})
 	}
-	c.profileTop = trimPprof(top) + "\n\nBy cumulative time:\n\n" + trimPprof(cum)
-	if keep := os.Getenv("PARTITA_COMPARE_PROFILE"); keep != "" {
-		if b, err := os.ReadFile(path); err == nil {
-			_ = os.WriteFile(keep, b, 0o644)
+	wg.Wait()
+	return paths, errors.Join(errs...)
+}
+
+// pprofTop is pprof's top functions by own and by cumulative time over
+// the profiles together (pprof merges several profiles into one).
+func (c *comparison) pprofTop(ctx context.Context, paths []string) (string, error) {
+	run := func(flags ...string) (string, error) {
+		args := append(append([]string{"tool", "pprof", "-top"}, flags...), c.partitaBin)
+		return runTool(ctx, c.root, nil, "go", append(args, paths...)...)
+	}
+	top, err := run("-nodecount=25")
+	if err != nil {
+		return "", err
+	}
+	cum, err := run("-cum", "-nodecount=30")
+	if err != nil {
+		return "", err
+	}
+	return trimPprof(top) + "\n\nBy cumulative time:\n\n" + trimPprof(cum), nil
+}
+
+// keepProfiles copies the profiles where spec's environment variable says,
+// if it is set. A failure to keep them is reported, not fatal: the
+// comparison's figures do not depend on it.
+func keepProfiles(spec *profileSpec, paths []string) {
+	keep := os.Getenv(spec.keepEnv)
+	if keep == "" {
+		return
+	}
+	if err := copyProfiles(keep, spec.keepDir, paths); err != nil {
+		logf("%s: %v", spec.keepEnv, err)
+	}
+}
+
+func copyProfiles(keep string, dir bool, paths []string) error {
+	if dir {
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			return err
+		}
+	}
+	for _, p := range paths {
+		to := keep
+		if dir {
+			to = filepath.Join(keep, filepath.Base(p))
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -176,13 +274,13 @@ func (c *comparison) measureEtcd(ctx context.Context) error {
 	defer e.stop()
 	for _, n := range c.clients {
 		total := int(etcdGuess(n) * c.duration.Seconds())
-		r, err := etcdPut(ctx, filepath.Join(c.etcdDir, etcdBenchmarkBinary), e, n, max(total, 100), c.valueSize)
+		r, err := etcdPut(ctx, filepath.Join(c.etcdDir, etcdBenchmarkBinary), e, n, max(total, 100), c.clusterValueSize)
 		if err != nil {
 			return err
 		}
 		c.results = append(c.results, r)
-		logf("%s put x%d: %.0f ops/s p50 %v p99 %v, CPU client %.2f server %.2f cores",
-			systemEtcd, n, r.OpsPerSec, r.P50, r.P99, cores(r.ClientCPU, r.Elapsed), cores(r.ServerCPU, r.Elapsed))
+		logf("%s put x%d, %d bytes: %.0f ops/s p50 %v p99 %v, CPU client %.2f server %.2f cores",
+			systemEtcd, n, r.ValueSize, r.OpsPerSec, r.P50, r.P99, cores(r.ClientCPU, r.Elapsed), cores(r.ServerCPU, r.Elapsed))
 	}
 	return nil
 }

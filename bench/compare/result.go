@@ -7,6 +7,7 @@ type result struct {
 	System    string
 	Workload  string // "put" or "get"
 	Clients   int
+	ValueSize int // bytes of each item's payload (etcd: of each value)
 	OpsPerSec float64
 	P50, P99  time.Duration
 	Ops       int64
@@ -37,10 +38,12 @@ func perThousand(cpu time.Duration, ops int64) float64 {
 // results is every run of a comparison, in order.
 type results []result
 
-// find returns the run of system under workload with clients, if any.
-func (rs results) find(system, workload string, clients int) (result, bool) {
+// find returns the measured run of system under workload with clients and
+// values of valueSize bytes, if any: figures are only compared at the same
+// value size.
+func (rs results) find(system, workload string, clients, valueSize int) (result, bool) {
 	for _, r := range rs {
-		if r.System == system && r.Workload == workload && r.Clients == clients && r.Missing == "" {
+		if r.System == system && r.Workload == workload && r.Clients == clients && r.ValueSize == valueSize && r.Missing == "" {
 			return r, true
 		}
 	}

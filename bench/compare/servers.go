@@ -20,7 +20,7 @@ import (
 type server struct {
 	endpoints []string
 	pids      []int
-	adminURL  string // Partita's admin endpoint, for profiles; "" otherwise
+	adminURLs []string // Partita's admin endpoints (one a process), for profiles
 	procs     []*process
 }
 
@@ -38,18 +38,38 @@ type errNotAvailable string
 func (e errNotAvailable) Error() string { return string(e) }
 
 // sdkSystem is a system measured with partita bench's runner. Adding a
-// system is adding one start function to comparison.sdkSystems.
+// system is adding one entry to comparison.sdkSystems.
 type sdkSystem struct {
-	name  string
-	start func(ctx context.Context) (*server, error)
+	name      string
+	valueSize int // of its puts and gets
+	// morePutSizes are further value sizes its puts are measured at (the
+	// floor's, to match the cluster's value size).
+	morePutSizes []int
+	start        func(ctx context.Context) (*server, error)
+	// profile, if set, is a CPU profile of its processes under puts.
+	profile *profileSpec
 }
 
 func (c *comparison) sdkSystems() []sdkSystem {
 	return []sdkSystem{
-		{name: systemFloor, start: c.startFloor},
-		{name: systemPartitaDev, start: c.startPartitaDev},
-		{name: systemPartitaCluster, start: c.startPartitaCluster},
+		{name: systemFloor, valueSize: c.valueSize, morePutSizes: c.floorMorePutSizes(), start: c.startFloor},
+		{name: systemPartitaDev, valueSize: c.valueSize, start: c.startPartitaDev, profile: &profileSpec{
+			file: "partita-put", keepEnv: "PARTITA_COMPARE_PROFILE", top: &c.profileTop,
+		}},
+		{name: systemPartitaCluster, valueSize: c.clusterValueSize, start: c.startPartitaCluster, profile: &profileSpec{
+			file: "partita-cluster-put", keepEnv: "PARTITA_COMPARE_CLUSTER_PROFILE", keepDir: true, top: &c.clusterProfileTop,
+		}},
 	}
+}
+
+// floorMorePutSizes is the cluster's value size when the floor's puts must
+// also be measured at it: every Partita row gets a floor figure of its own
+// value size.
+func (c *comparison) floorMorePutSizes() []int {
+	if c.systems[systemFloor] && c.systems[systemPartitaCluster] && c.clusterValueSize != c.valueSize {
+		return []int{c.clusterValueSize}
+	}
+	return nil
 }
 
 const (
@@ -112,35 +132,41 @@ func (c *comparison) startPartitaDev(ctx context.Context) (*server, error) {
 		_ = p.stop()
 		return nil, fmt.Errorf("compare: no API URL in %s", log)
 	}
-	return &server{endpoints: []string{api}, pids: []int{p.pid()}, adminURL: m[1], procs: []*process{p}}, nil
+	return &server{endpoints: []string{api}, pids: []int{p.pid()}, adminURLs: []string{m[1]}, procs: []*process{p}}, nil
 }
 
 var partitaStart = regexp.MustCompile(`serving the DynamoDB API on (http://\S+), peers on (\S+)`)
 
 // startPartitaCluster runs three `partita start` processes on loopback,
-// joined into one cluster, and returns their three endpoints (clients take
-// them round-robin) and pids.
+// joined into one cluster, pprof on, and returns their three endpoints
+// (clients take them round-robin), pids and admin URLs.
 func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
+	// `partita start` prints its API and peer addresses but not its admin
+	// endpoint's, so the admin ports are chosen here.
+	adminPorts, err := freePorts(3)
+	if err != nil {
+		return nil, fmt.Errorf("compare: admin ports: %w", err)
+	}
 	srv := &server{}
 	var peer string
 	for i := 1; i <= 3; i++ {
+		admin := loopback(adminPorts[i-1])
 		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d", i)),
-			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "warn"}
+			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn"}
 		if peer != "" {
 			args = append(args, "--join", peer)
 		}
 		log := filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d.log", i))
 		p, m, err := startProcess(ctx, log, partitaStart, c.partitaBin, args...)
 		if err != nil {
-			for _, q := range srv.procs {
-				_ = q.stop()
-			}
-			return nil, err
+			_ = srv.stop()
+			return nil, fmt.Errorf("compare: cluster process %d: %w", i, err)
 		}
 		if peer == "" {
 			peer = m[2]
 		}
 		srv.endpoints, srv.pids, srv.procs = append(srv.endpoints, m[1]), append(srv.pids, p.pid()), append(srv.procs, p)
+		srv.adminURLs = append(srv.adminURLs, "http://"+admin)
 	}
 	// Let the meta partition grow to three voters before the load starts.
 	time.Sleep(3 * time.Second)
