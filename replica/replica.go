@@ -109,9 +109,9 @@ type Replica struct {
 	// messages are taken while a round's batch is being made durable.
 	proc sync.Mutex
 	mu   sync.Mutex
-	cfg Config
-	raw *raft.RawNode
-	st  *raftStorage
+	cfg  Config
+	raw  *raft.RawNode
+	st   *raftStorage
 
 	applied       uint64
 	lead          uint64
