@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -37,6 +38,9 @@ requests are not authenticated.`,
 				return err
 			}
 			cfg.Logger, cfg.Level = log, level
+			if pct := tuneGC(os.Getenv); pct > 0 {
+				log.Debug("garbage collector target set", "gc_percent", pct)
+			}
 			if nodes > 1 {
 				return runDevCluster(cmd, cfg, host, port, nodes)
 			}

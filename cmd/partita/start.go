@@ -46,6 +46,9 @@ environment, which wins over the file.`,
 				return err
 			}
 			cfg.Logger, cfg.Level, cfg.Join = log, level, join
+			if pct := tuneGC(os.Getenv); pct > 0 {
+				log.Debug("garbage collector target set", "gc_percent", pct)
+			}
 			n, err := node.Start(cmd.Context(), cfg)
 			if err != nil {
 				return err
