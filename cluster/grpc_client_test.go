@@ -33,9 +33,17 @@ func TestRoundTrip(t *testing.T) {
 	var b book
 	b.set(1, srv.addr)
 	c := newClient(t, &b)
-	res, err := c.Propose(context.Background(), 1, 7, put("a", "A1"))
+	cmd := put("a", "A1")
+	cmd.FirstAttempt = true
+	res, err := c.Propose(context.Background(), 1, 7, cmd)
 	if err != nil || !res.HasNew || string(res.NewItem) != "A1" {
 		t.Fatalf("Propose: %v, %v", res, err)
+	}
+	l.mu.Lock()
+	firsts := l.firsts
+	l.mu.Unlock()
+	if firsts != 0 {
+		t.Fatal("a command proposed over the network arrived as a first attempt")
 	}
 	testRoundTripLocal(t, c.Local(1))
 }

@@ -34,6 +34,10 @@ func (s *service) Propose(ctx context.Context, req *clusterpb.ProposeRequest) (*
 	if req.Command == nil {
 		return &clusterpb.ProposeResponse{Error: encodeError(errNoCommand)}, nil
 	}
+	// A command that crossed the network may reach the log after a retry
+	// of it: it is never a first attempt (see Command.first_attempt),
+	// whatever the sender said.
+	req.Command.FirstAttempt = false
 	res, err := s.l.Propose(ctx, req.Partition, req.Command)
 	if err != nil {
 		return &clusterpb.ProposeResponse{Error: encodeError(err)}, nil

@@ -23,6 +23,7 @@ type memLocal struct {
 	directory cluster.Directory
 	nextNode  uint64
 	lastWalk  cluster.WalkRequest // as the server passed it
+	firsts    int                 // proposals marked as first attempts
 }
 
 var _ cluster.Local = (*memLocal)(nil)
@@ -89,6 +90,9 @@ func (l *memLocal) Propose(ctx context.Context, partition uint64, cmd *partitapb
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if cmd.GetFirstAttempt() {
+		l.firsts++
+	}
 	var key []byte
 	switch op := cmd.Op.(type) {
 	case *partitapb.Command_PutItem:

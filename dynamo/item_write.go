@@ -46,9 +46,10 @@ type writeItemResponse struct {
 	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
 }
 
-// newCommand returns a command with a fresh id and the current time.
+// newCommand returns a command with a fresh id and the current time, not
+// proposed yet.
 func (s *Server) newCommand() *partitapb.Command {
-	return &partitapb.Command{Id: s.cfg.NewID(), UnixNanos: s.cfg.Now().UnixNano()}
+	return &partitapb.Command{Id: s.cfg.NewID(), UnixNanos: s.cfg.Now().UnixNano(), FirstAttempt: true}
 }
 
 // images are the decoded before and after images of an applied write.

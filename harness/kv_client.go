@@ -40,7 +40,7 @@ func (cl *Client) PutCommand(partition uint64, key, value string, cond bool, exp
 			}
 		}
 	}
-	return &partitapb.Command{Id: cl.NewCommandID(), Op: &partitapb.Command_PutItem{PutItem: put}}
+	return &partitapb.Command{Id: cl.NewCommandID(), FirstAttempt: true, Op: &partitapb.Command_PutItem{PutItem: put}}
 }
 
 // Put writes value under key in partition.

@@ -116,6 +116,9 @@ func (cs clusterStore) Propose(ctx context.Context, partition uint64, cmd *parti
 		if node == cs.n.id {
 			res, err = cs.n.store.Propose(ctx, partition, cmd)
 		} else {
+			// A forwarded command may reach the log after a retry of it
+			// does: it is never a first attempt.
+			cmd.FirstAttempt = false
 			res, err = cs.n.client.Propose(ctx, node, partition, cmd)
 		}
 		return err

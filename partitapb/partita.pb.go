@@ -92,6 +92,13 @@ type Command struct {
 	// unix_nanos is the proposer's clock when the command was made; apply uses
 	// it instead of a clock of its own (creation times, for example).
 	UnixNanos int64 `protobuf:"varint,2,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// first_attempt is set on a command's first proposal, made by a proposer
+	// to a replica on its own node: that proposal enters the log, or never
+	// will, before the proposer can retry, so no application of the id can
+	// precede it and apply skips looking for one. Every other proposal (a
+	// retry, or a command forwarded to another node, which may reach the log
+	// after a retry of it does) has it clear.
+	FirstAttempt bool `protobuf:"varint,3,opt,name=first_attempt,json=firstAttempt,proto3" json:"first_attempt,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -152,6 +159,13 @@ func (x *Command) GetUnixNanos() int64 {
 		return x.UnixNanos
 	}
 	return 0
+}
+
+func (x *Command) GetFirstAttempt() bool {
+	if x != nil {
+		return x.FirstAttempt
+	}
+	return false
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -1821,11 +1835,12 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd4\x05\n" +
+	"partita.v1\"\xf9\x05\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x02 \x01(\x03R\tunixNanos\x120\n" +
+	"unix_nanos\x18\x02 \x01(\x03R\tunixNanos\x12#\n" +
+	"\rfirst_attempt\x18\x03 \x01(\bR\ffirstAttempt\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +

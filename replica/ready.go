@@ -195,14 +195,21 @@ func (r *Replica) applyCommand(b *pebble.Batch, data []byte) (string, *partitapb
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
 	}
 	idKey := engine.LocalKey(r.cfg.Partition, engine.ReplicatedLocal+"i"+string(cmd.GetId()))
-	if prev, err := engine.Get(b, idKey); err == nil {
-		res := &partitapb.Result{}
-		if err := proto.Unmarshal(prev, res); err != nil {
-			return "", nil, fmt.Errorf("replica: corrupt command record: %w", err)
+	// A first attempt has no earlier proposal of its id (see
+	// Command.first_attempt): it skips the lookup, a read through every
+	// level of the LSM that would find nothing.
+	if !cmd.GetFirstAttempt() {
+		prev, err := engine.Get(b, idKey)
+		switch {
+		case err == nil:
+			res := &partitapb.Result{}
+			if err := proto.Unmarshal(prev, res); err != nil {
+				return "", nil, fmt.Errorf("replica: corrupt command record: %w", err)
+			}
+			return string(cmd.GetId()), res, nil
+		case !errors.Is(err, engine.ErrNotFound):
+			return "", nil, err
 		}
-		return string(cmd.GetId()), res, nil
-	} else if !errors.Is(err, engine.ErrNotFound) {
-		return "", nil, err
 	}
 	res, err := kv.Apply(b, r.cfg.Partition, cmd)
 	if err != nil {

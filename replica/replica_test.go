@@ -75,8 +75,12 @@ func TestProposeAppliesOnceAndAnswers(t *testing.T) {
 	if r.Leader() != 1 {
 		t.Fatalf("leader = %d", r.Leader())
 	}
-	for _, id := range []string{"a", "b", "a"} { // "a" again: a retry
-		ch, err := r.Propose(counterCmd(id))
+	for i, id := range []string{"a", "b", "a"} { // "a" again: a retry
+		// First attempts skip the lookup of their id but still record it,
+		// so the retry finds it.
+		cmd := counterCmd(id)
+		cmd.FirstAttempt = i < 2
+		ch, err := r.Propose(cmd)
 		if err != nil {
 			t.Fatal(err)
 		}

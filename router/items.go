@@ -48,7 +48,7 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 		return nil, err
 	}
 	if len(cmd.GetId()) == 0 {
-		cmd.Id = r.cfg.NewID()
+		cmd.Id, cmd.FirstAttempt = r.cfg.NewID(), true
 	}
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()

@@ -116,9 +116,10 @@ func New(cfg Config) (*Router, error) {
 	return &Router{cfg: cfg, tables: make(map[string]*partitapb.Table)}, nil
 }
 
-// command wraps op into a Command with a fresh id and timestamp.
+// command returns a Command with a fresh id and timestamp, not proposed
+// yet.
 func (r *Router) command() *partitapb.Command {
-	return &partitapb.Command{Id: r.cfg.NewID(), UnixNanos: r.cfg.Now().UnixNano()}
+	return &partitapb.Command{Id: r.cfg.NewID(), UnixNanos: r.cfg.Now().UnixNano(), FirstAttempt: true}
 }
 
 // propose sends cmd to partition, retrying (with the same command id, so

@@ -284,6 +284,9 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
 	}
 	ch, err := r.Propose(cmd)
+	// Whatever happened, the command is in the log or never will be: any
+	// later proposal of it is a retry.
+	cmd.FirstAttempt = false
 	if err != nil {
 		s.m.proposals.WithLabelValues(outcome(err)).Inc()
 		return nil, err

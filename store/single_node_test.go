@@ -66,7 +66,7 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 			defer wg.Done()
 			p := uint64(2 + w%2)
 			for i := range each {
-				cmd := &partitapb.Command{Id: []byte(fmt.Sprint(w, "/", i)), Op: &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
+				cmd := &partitapb.Command{Id: []byte(fmt.Sprint(w, "/", i)), FirstAttempt: true, Op: &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
 					Key:     keyOf(p),
 					KeyItem: item.EncodeItem(item.Item{"pk": item.N(item.MustNumber("1"))}),
 					Update:  &partitapb.Expression{Text: "ADD n :one", Values: values},
@@ -75,6 +75,16 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 				if err != nil || res.GetError() != nil {
 					t.Errorf("propose: %v %v", err, res.GetError())
 					return
+				}
+				if cmd.FirstAttempt {
+					t.Error("a proposed command is still marked as a first attempt")
+					return
+				}
+				if i%4 == 0 { // a retry of an applied command: answered, not applied again
+					if res, err := s.Propose(context.Background(), p, cmd); err != nil || res.GetError() != nil {
+						t.Errorf("retry: %v %v", err, res.GetError())
+						return
+					}
 				}
 			}
 		}()

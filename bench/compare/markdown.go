@@ -353,11 +353,15 @@ func writeMethod(b *strings.Builder) {
 - CPU: the client's from getrusage (the comparison process or the etcd
   benchmark process), the servers' from /proc/<pid>/stat, between the start
   and the end of each run.
-- Every system shares the machine's cores with its client; on a machine
-  shared with other work, figures move by 10% or more between runs.
+- Every system shares the machine's cores with its client. On a virtual
+  machine shared with other tenants, absolute figures move by 10-40%
+  between runs (etcd's 64-client puts: 4,188 and 6,222/s on the same day):
+  compare the ratios within one run, not figures across runs.
 
 Run it again with ` + "`go run ./bench/compare`" + ` (flags: ` + "`-systems`" + `,
 ` + "`-duration`" + `, ` + "`-value-size`" + `, ` + "`-cluster-value-size`" + `, ` + "`-clients`" + `,
-` + "`-records`" + `, ` + "`-profile`" + `, ` + "`-out`" + `).
+` + "`-records`" + `, ` + "`-profile`" + `, ` + "`-out`" + `). What was optimised, with
+before/after figures, and where the remaining gaps come from:
+[performance-analysis.md](performance-analysis.md).
 `)
 }
