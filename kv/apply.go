@@ -12,15 +12,47 @@ import (
 // its Result. A returned error is a storage failure; rejections are carried
 // in Result.Error and leave b untouched.
 func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	a := NewApplier(b, partition)
+	res, err := a.Apply(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return res, a.Flush()
+}
+
+// Applier applies a sequence of commands of one partition into one batch.
+// The partition's statistics change with almost every write; the Applier
+// keeps the changes in memory and writes their sum once, in Flush, instead
+// of a read-modify-write of the record per command.
+type Applier struct {
+	b          *pebble.Batch
+	partition  uint64
+	stats      Stats // changes not yet written
+	statsDirty bool
+}
+
+// NewApplier returns an Applier writing into b (an indexed batch).
+func NewApplier(b *pebble.Batch, partition uint64) *Applier {
+	return &Applier{b: b, partition: partition}
+}
+
+// Flush writes what the applied commands left in memory. Call it before
+// committing the batch.
+func (a *Applier) Flush() error { return a.flushStats() }
+
+// Apply applies cmd, as the package's Apply does, except that the
+// statistics wait for Flush.
+func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
+	b := a.b
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
-		return applyPut(b, partition, op.PutItem)
+		return applyPut(a, op.PutItem)
 	case *partitapb.Command_UpdateItem:
-		return applyUpdate(b, partition, op.UpdateItem)
+		return applyUpdate(a, op.UpdateItem)
 	case *partitapb.Command_DeleteItem:
-		return applyDelete(b, partition, op.DeleteItem)
+		return applyDelete(a, op.DeleteItem)
 	case *partitapb.Command_DestroyRange:
-		return applyDestroyRange(b, partition, op.DestroyRange)
+		return applyDestroyRange(a, op.DestroyRange)
 	case *partitapb.Command_CreateTable:
 		return applyCreateTable(b, cmd.GetUnixNanos(), op.CreateTable)
 	case *partitapb.Command_DeleteTable:

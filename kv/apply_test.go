@@ -302,3 +302,39 @@ func TestNodesAndReplicas(t *testing.T) {
 		t.Fatalf("stale generation accepted: %v", res)
 	}
 }
+
+// An Applier sums the statistics of a batch's commands and writes them
+// once; a DestroyRange in the batch drops the changes before it.
+func TestApplierStatsInOneBatch(t *testing.T) {
+	eng := openEngine(t)
+	apply(t, eng, part, put(key(t, "old"), item.Item{"pk": item.S("old")}, nil))
+	b := eng.NewIndexedBatch()
+	a := kv.NewApplier(b, part)
+	mustApply := func(cmd *partitapb.Command) {
+		t.Helper()
+		if res, err := a.Apply(cmd); err != nil || res.GetError() != nil {
+			t.Fatalf("apply: %v %v", res, err)
+		}
+	}
+	mustApply(put(key(t, "x"), item.Item{"pk": item.S("x")}, nil))
+	mustApply(&partitapb.Command{Op: &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{TableId: 1}}})
+	for _, pk := range []string{"a", "b", "c"} {
+		mustApply(put(key(t, pk), item.Item{"pk": item.S(pk), "v": item.S("12345")}, nil))
+	}
+	mustApply(put(key(t, "b"), item.Item{"pk": item.S("b")}, nil)) // an overwrite: the size shrinks
+	mustApply(del(key(t, "c"), nil))
+	if st, _ := kv.ReadStats(b, part); st.Items != 0 {
+		t.Fatalf("statistics written before Flush: %+v", st)
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Commit(b); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := kv.ReadStats(eng.Reader(), part)
+	want := kv.Stats{Items: 2, Bytes: int64(item.Item{"pk": item.S("a"), "v": item.S("12345")}.Size() + item.Item{"pk": item.S("b")}.Size())}
+	if got != want {
+		t.Fatalf("stats = %+v, want %+v", got, want)
+	}
+}

@@ -18,8 +18,8 @@ type stored struct {
 	raw  []byte
 }
 
-func applyPut(b *pebble.Batch, partition uint64, op *partitapb.PutItem) (*partitapb.Result, error) {
-	old, err := load(b, op.GetKey())
+func applyPut(a *Applier, op *partitapb.PutItem) (*partitapb.Result, error) {
+	old, err := load(a.b, op.GetKey())
 	if err != nil {
 		return nil, err
 	}
@@ -33,11 +33,11 @@ func applyPut(b *pebble.Batch, partition uint64, op *partitapb.PutItem) (*partit
 	if next.Size() > item.MaxItemSize {
 		return reject(partitapb.Error_ITEM_TOO_LARGE, "Item size has exceeded the maximum allowed size"), nil
 	}
-	return write(b, partition, op.GetKey(), old, next, op.GetItem())
+	return write(a, op.GetKey(), old, next, op.GetItem())
 }
 
-func applyUpdate(b *pebble.Batch, partition uint64, op *partitapb.UpdateItem) (*partitapb.Result, error) {
-	old, err := load(b, op.GetKey())
+func applyUpdate(a *Applier, op *partitapb.UpdateItem) (*partitapb.Result, error) {
+	old, err := load(a.b, op.GetKey())
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +58,11 @@ func applyUpdate(b *pebble.Batch, partition uint64, op *partitapb.UpdateItem) (*
 	if next.Size() > item.MaxItemSize {
 		return reject(partitapb.Error_ITEM_TOO_LARGE, "Item size to update has exceeded the maximum allowed size"), nil
 	}
-	return write(b, partition, op.GetKey(), old, next, nil)
+	return write(a, op.GetKey(), old, next, nil)
 }
 
-func applyDelete(b *pebble.Batch, partition uint64, op *partitapb.DeleteItem) (*partitapb.Result, error) {
-	old, err := load(b, op.GetKey())
+func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error) {
+	old, err := load(a.b, op.GetKey())
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +73,10 @@ func applyDelete(b *pebble.Batch, partition uint64, op *partitapb.DeleteItem) (*
 	if old.item == nil {
 		return res, nil
 	}
-	if err := b.Delete(op.GetKey(), nil); err != nil {
+	if err := a.b.Delete(op.GetKey(), nil); err != nil {
 		return nil, fmt.Errorf("kv: delete: %w", err)
 	}
-	if err := addStats(b, partition, -1, -int64(old.item.Size())); err != nil {
+	if err := a.addStats(-1, -int64(old.item.Size())); err != nil {
 		return nil, err
 	}
 	res.OldItem, res.HasOld = old.raw, true
@@ -101,18 +101,18 @@ func load(b *pebble.Batch, key []byte) (stored, error) {
 
 // write stores next (encoded as enc, or encoded here when enc is nil) under
 // key, maintains the partition's statistics and returns both images.
-func write(b *pebble.Batch, partition uint64, key []byte, old stored, next item.Item, enc []byte) (*partitapb.Result, error) {
+func write(a *Applier, key []byte, old stored, next item.Item, enc []byte) (*partitapb.Result, error) {
 	if enc == nil {
 		enc = item.EncodeItem(next)
 	}
-	if err := b.Set(key, enc, nil); err != nil {
+	if err := a.b.Set(key, enc, nil); err != nil {
 		return nil, fmt.Errorf("kv: write item: %w", err)
 	}
 	count, size := int64(1), int64(next.Size())
 	if old.item != nil {
 		count, size = 0, size-int64(old.item.Size())
 	}
-	if err := addStats(b, partition, count, size); err != nil {
+	if err := a.addStats(count, size); err != nil {
 		return nil, err
 	}
 	return &partitapb.Result{

@@ -49,28 +49,43 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 	}, nil
 }
 
-func addStats(b *pebble.Batch, partition uint64, items, bytes int64) error {
-	s, err := ReadStats(b, partition)
-	if err != nil {
-		return err
-	}
-	s.Items += items
-	s.Bytes += bytes
-	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
-	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
-	if err := b.Set(statsKey(partition), raw[:], nil); err != nil {
-		return fmt.Errorf("kv: write stats: %w", err)
-	}
+// addStats records a change of the partition's statistics; Flush writes
+// the sum of the batch's changes.
+func (a *Applier) addStats(items, bytes int64) error {
+	a.stats.Items += items
+	a.stats.Bytes += bytes
+	a.statsDirty = true
 	return nil
 }
 
-func applyDestroyRange(b *pebble.Batch, partition uint64, op *partitapb.DestroyRange) (*partitapb.Result, error) {
+// flushStats adds the batch's changes to the stored statistics.
+func (a *Applier) flushStats() error {
+	if !a.statsDirty {
+		return nil
+	}
+	s, err := ReadStats(a.b, a.partition)
+	if err != nil {
+		return err
+	}
+	s.Items += a.stats.Items
+	s.Bytes += a.stats.Bytes
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
+	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
+	if err := a.b.Set(statsKey(a.partition), raw[:], nil); err != nil {
+		return fmt.Errorf("kv: write stats: %w", err)
+	}
+	a.stats, a.statsDirty = Stats{}, false
+	return nil
+}
+
+func applyDestroyRange(a *Applier, op *partitapb.DestroyRange) (*partitapb.Result, error) {
 	start, end := engine.HashSpan(op.GetTableId(), op.GetHashStart(), op.GetHashEnd())
-	if err := b.DeleteRange(start, end, nil); err != nil {
+	if err := a.b.DeleteRange(start, end, nil); err != nil {
 		return nil, fmt.Errorf("kv: destroy range: %w", err)
 	}
-	if err := b.Delete(statsKey(partition), nil); err != nil {
+	a.stats, a.statsDirty = Stats{}, false // the changes before it are gone with the range
+	if err := a.b.Delete(statsKey(a.partition), nil); err != nil {
 		return nil, fmt.Errorf("kv: destroy stats: %w", err)
 	}
 	return &partitapb.Result{}, nil

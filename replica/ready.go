@@ -162,6 +162,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 		return nil, 0, nil
 	}
 	var answers []answer
+	ka := kv.NewApplier(b, r.cfg.Partition)
 	for _, e := range ents {
 		switch e.Type {
 		case raftpb.EntryNormal:
@@ -169,7 +170,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 				continue // a new leader's empty entry
 			}
 			start := r.cfg.Now()
-			id, res, err := r.applyCommand(b, e.Data)
+			id, res, err := r.applyCommand(ka, b, e.Data)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -180,6 +181,9 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 			}
 		}
 	}
+	if err := ka.Flush(); err != nil {
+		return nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
 	last := ents[len(ents)-1].Index
 	if err := writeApplied(b, r.cfg.Partition, last); err != nil {
 		return nil, 0, err
@@ -189,7 +193,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 
 // applyCommand applies one command unless its id already applied, in which
 // case the recorded result stands.
-func (r *Replica) applyCommand(b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
+func (r *Replica) applyCommand(ka *kv.Applier, b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
 	cmd := &partitapb.Command{}
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
@@ -211,7 +215,7 @@ func (r *Replica) applyCommand(b *pebble.Batch, data []byte) (string, *partitapb
 			return "", nil, err
 		}
 	}
-	res, err := kv.Apply(b, r.cfg.Partition, cmd)
+	res, err := ka.Apply(cmd)
 	if err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
