@@ -171,7 +171,7 @@ func (s *Server) runBatchWrites(ctx context.Context, writes []*batchWrite) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.im, w.err = s.write(ctx, w.table, w.key, w.cmd, &writeOptions{})
+			w.im, w.err = s.write(ctx, w.table, w.key, w.cmd, &writeOptions{sizes: true})
 		}()
 	}
 	wg.Wait()

@@ -14,6 +14,24 @@ type writeOptions struct {
 	ReturnValuesOnConditionCheckFailure *string `json:"ReturnValuesOnConditionCheckFailure"`
 	ReturnConsumedCapacity              *string `json:"ReturnConsumedCapacity"`
 	ReturnItemCollectionMetrics         *string `json:"ReturnItemCollectionMetrics"`
+	// sizes asks for both images whatever the options say (a batch
+	// counts the capacity its writes consume).
+	sizes bool
+}
+
+// images reports which images of the item the response needs: an image
+// nobody reads is not decoded.
+func (o *writeOptions) images() (needOld, needNew bool) {
+	if o.sizes || o.ReturnConsumedCapacity != nil {
+		return true, true
+	}
+	switch str(o.ReturnValues) {
+	case "ALL_OLD", "UPDATED_OLD":
+		needOld = true
+	case "ALL_NEW", "UPDATED_NEW":
+		needNew = true
+	}
+	return needOld || str(o.ReturnValuesOnConditionCheckFailure) == "ALL_OLD", needNew
 }
 
 // check validates the options' enums.
@@ -68,7 +86,7 @@ func (s *Server) write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: write to %q: %w", t.GetName(), err)
 	}
-	im, decodeErr := decodeImages(res)
+	im, decodeErr := decodeImages(res, o)
 	if res.GetError() != nil {
 		return nil, s.rejection(res.GetError(), im, o)
 	}
@@ -90,16 +108,17 @@ func (s *Server) rejection(pe *partitapb.Error, im *images, o *writeOptions) err
 	return ae
 }
 
-// decodeImages decodes the images a result carries.
-func decodeImages(res *partitapb.Result) (*images, error) {
+// decodeImages decodes the images a result carries that o needs.
+func decodeImages(res *partitapb.Result, o *writeOptions) (*images, error) {
 	im := &images{}
 	var err error
-	if res.GetHasOld() {
+	needOld, needNew := o.images()
+	if needOld && res.GetHasOld() {
 		if im.old, err = item.DecodeItem(res.GetOldItem()); err != nil {
 			return nil, fmt.Errorf("dynamo: decode old image: %w", err)
 		}
 	}
-	if res.GetHasNew() {
+	if needNew && res.GetHasNew() {
 		if im.new, err = item.DecodeItem(res.GetNewItem()); err != nil {
 			return nil, fmt.Errorf("dynamo: decode new image: %w", err)
 		}
