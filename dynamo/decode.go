@@ -13,7 +13,18 @@ import (
 // struct). Malformed JSON and values of the wrong JSON type are
 // SerializationExceptions, as in DynamoDB; attribute values that are
 // well-formed JSON but invalid DynamoDB values are ValidationExceptions.
+//
+// Simple item requests take decodeFast; the rest, and every body with an
+// error, take decodeSlow, whose results decodeFast must match exactly.
 func decode(body []byte, req any) error {
+	if decodeFast(body, req) {
+		return nil
+	}
+	return decodeSlow(body, req)
+}
+
+// decodeSlow is decode by encoding/json, for any request and any body.
+func decodeSlow(body []byte, req any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newError(kindSerialization, "Request body is empty")
 	}
