@@ -31,17 +31,17 @@ func (c *Cluster) ReplicaStates(partition uint64) ([]ReplicaState, error) {
 		r := st.Replica(partition)
 		s := ReplicaState{Node: id}
 		ran, err := c.WithEngine(id, st, func(eng *engine.Engine) error {
-			for {
-				before := r.Applied()
-				d, err := digest(eng, partition)
-				if err != nil {
-					return err
-				}
-				if r.Applied() == before {
-					s.Applied, s.Digest = before, d
-					return nil
-				}
+			// Held for a processing round, the replica's lock keeps the
+			// engine and the applied index in step: a round applies into
+			// the engine at its commit and moves the index after it.
+			r.Lock()
+			defer r.Unlock()
+			d, err := digest(eng, partition)
+			if err != nil {
+				return err
 			}
+			s.Applied, s.Digest = r.Applied(), d
+			return nil
 		})
 		if err != nil {
 			return nil, err
