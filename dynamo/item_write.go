@@ -22,7 +22,7 @@ type writeOptions struct {
 // images reports which images of the item the response needs: an image
 // nobody reads is not decoded.
 func (o *writeOptions) images() (needOld, needNew bool) {
-	if o.sizes || o.ReturnConsumedCapacity != nil {
+	if o.sizes || consumed(o.ReturnConsumedCapacity, "", 0) != nil {
 		return true, true
 	}
 	switch str(o.ReturnValues) {

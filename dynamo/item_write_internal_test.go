@@ -18,6 +18,8 @@ func TestWriteOptionsImages(t *testing.T) {
 		{"NONE", writeOptions{ReturnValues: s("NONE")}, false, false},
 		{"old on a failed condition", writeOptions{ReturnValuesOnConditionCheckFailure: s("ALL_OLD")}, true, false},
 		{"capacity", writeOptions{ReturnConsumedCapacity: s("TOTAL")}, true, true},
+		{"capacity by index", writeOptions{ReturnConsumedCapacity: s("INDEXES")}, true, true},
+		{"no capacity", writeOptions{ReturnConsumedCapacity: s("NONE")}, false, false},
 		{"batch sizes", writeOptions{sizes: true}, true, true},
 	} {
 		if old, new := c.o.images(); old != c.old || new != c.new {
