@@ -76,7 +76,7 @@ func (d *jsonDecoder) failValid(err error) {
 
 // item decodes an object of attribute values found at nesting level.
 func (d *jsonDecoder) item(data []byte, level int) Item {
-	var buf [8]jsonMember
+	var buf [8]JSONMember
 	ms, ok := d.object(data, "Map", buf[:0])
 	if !ok {
 		return nil
@@ -93,16 +93,16 @@ type jsonField struct {
 // members decodes the raw attribute values of a map found at level - 1,
 // in name order; of repeated names the last one counts, as when
 // encoding/json fills a map.
-func (d *jsonDecoder) members(ms []jsonMember, level int) Item {
+func (d *jsonDecoder) members(ms []JSONMember, level int) Item {
 	var buf [8]jsonField
 	fs := buf[:0]
 	for _, m := range ms {
-		name, ok := unquoteJSON(m.key)
+		name, ok := unquoteJSON(m.Key)
 		if !ok {
-			d.failSerial(malformedJSON(m.key))
+			d.failSerial(malformedJSON(m.Key))
 			return nil
 		}
-		fs = append(fs, jsonField{name, m.val})
+		fs = append(fs, jsonField{name, m.Value})
 	}
 	if len(fs) > 1 {
 		// Stable, so that a run of equal names keeps the written order
@@ -124,7 +124,7 @@ func (d *jsonDecoder) members(ms []jsonMember, level int) Item {
 
 // value decodes one AttributeValue found at nesting level.
 func (d *jsonDecoder) value(data []byte, level int) Value {
-	var buf [4]jsonMember
+	var buf [4]JSONMember
 	ms, ok := d.object(data, "Structure", buf[:0])
 	if !ok {
 		return Value{}
@@ -132,13 +132,13 @@ func (d *jsonDecoder) value(data []byte, level int) Value {
 	// The last member naming each type; other names are ignored.
 	var byType [TypeBS + 1][]byte
 	for _, m := range ms {
-		t, ok := typeOfKey(m.key)
+		t, ok := typeOfKey(m.Key)
 		if !ok {
-			d.failSerial(malformedJSON(m.key))
+			d.failSerial(malformedJSON(m.Key))
 			return Value{}
 		}
 		if t != 0 {
-			byType[t] = m.val
+			byType[t] = m.Value
 		}
 	}
 	var v Value
@@ -230,7 +230,7 @@ func (d *jsonDecoder) member(t Type, data []byte, level int) Value {
 // object splits a JSON object into its members, appended to buf. data is
 // either what a caller handed to UnmarshalJSON, checked here in full, or a
 // span this scanner already checked.
-func (d *jsonDecoder) object(data []byte, want string, buf []jsonMember) ([]jsonMember, bool) {
+func (d *jsonDecoder) object(data []byte, want string, buf []JSONMember) ([]JSONMember, bool) {
 	i := skipJSONSpace(data, 0)
 	if i == len(data) || data[i] != '{' {
 		d.failSerial(mismatchMessage(jsonKind(data), want))
@@ -330,7 +330,7 @@ func (d *jsonDecoder) base64(text []byte) []byte {
 // mapMember decodes the payload of an M found at level; its values are one
 // level deeper.
 func (d *jsonDecoder) mapMember(data []byte, level int) map[string]Value {
-	var buf [8]jsonMember
+	var buf [8]JSONMember
 	ms, ok := d.object(data, "Map", buf[:0])
 	if !ok {
 		return nil

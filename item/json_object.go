@@ -23,15 +23,11 @@ func ScanJSONObject(data []byte, buf []JSONMember) (members []JSONMember, ok boo
 	if i == len(data) || data[i] != '{' {
 		return buf, false
 	}
-	var mbuf [8]jsonMember
-	ms, end := scanJSONObject(data, i, 1, true, mbuf[:0])
+	ms, end := scanJSONObject(data, i, 1, true, buf)
 	if end < 0 || skipJSONSpace(data, end) != len(data) {
 		return buf, false
 	}
-	for _, m := range ms {
-		buf = append(buf, JSONMember{Key: m.key, Value: m.val})
-	}
-	return buf, true
+	return ms, true
 }
 
 // UnquoteJSONString returns the value of a JSON string token (quotes

@@ -19,12 +19,6 @@ import (
 // deep must not be accepted here, and text it accepts must not be refused.
 const maxJSONDepth = 10000
 
-// jsonMember is one member of a JSON object: its key as written (a string
-// token, quotes included) and its value as written.
-type jsonMember struct {
-	key, val []byte
-}
-
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func skipJSONSpace(data []byte, i int) int {
@@ -66,7 +60,7 @@ func scanJSONValue(data []byte, i, depth int) int {
 // the members to ms, in the order written, and returns the extended slice;
 // callers pass a small array's slice so that objects of a few members need
 // no allocation.
-func scanJSONObject(data []byte, i, depth int, collect bool, ms []jsonMember) ([]jsonMember, int) {
+func scanJSONObject(data []byte, i, depth int, collect bool, ms []JSONMember) ([]JSONMember, int) {
 	if depth > maxJSONDepth {
 		return ms, -1
 	}
@@ -92,7 +86,7 @@ func scanJSONObject(data []byte, i, depth int, collect bool, ms []jsonMember) ([
 			return ms, -1
 		}
 		if collect {
-			ms = append(ms, jsonMember{key: key, val: data[start:i]})
+			ms = append(ms, JSONMember{Key: key, Value: data[start:i]})
 		}
 		if i = skipJSONSpace(data, i); i >= len(data) {
 			return ms, -1
