@@ -76,9 +76,7 @@ func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error
 	if err := a.b.Delete(op.GetKey(), nil); err != nil {
 		return nil, fmt.Errorf("kv: delete: %w", err)
 	}
-	if err := a.addStats(-1, -int64(old.item.Size())); err != nil {
-		return nil, err
-	}
+	a.addStats(-1, -int64(old.item.Size()))
 	res.OldItem, res.HasOld = old.raw, true
 	return res, nil
 }
@@ -112,9 +110,7 @@ func write(a *Applier, key []byte, old stored, next item.Item, enc []byte) (*par
 	if old.item != nil {
 		count, size = 0, size-int64(old.item.Size())
 	}
-	if err := a.addStats(count, size); err != nil {
-		return nil, err
-	}
+	a.addStats(count, size)
 	return &partitapb.Result{
 		OldItem: old.raw, HasOld: old.item != nil,
 		NewItem: enc, HasNew: true,

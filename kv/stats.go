@@ -51,11 +51,10 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 
 // addStats records a change of the partition's statistics; Flush writes
 // the sum of the batch's changes.
-func (a *Applier) addStats(items, bytes int64) error {
+func (a *Applier) addStats(items, bytes int64) {
 	a.stats.Items += items
 	a.stats.Bytes += bytes
 	a.statsDirty = true
-	return nil
 }
 
 // flushStats adds the batch's changes to the stored statistics.

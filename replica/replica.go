@@ -122,7 +122,7 @@ type Replica struct {
 	outgoing      []*SnapshotSource // made for MsgSnaps not yet sent
 	leaderChanges uint64
 	staged        *stagedSnapshot // received, waiting for raft to accept
-	inflight      bool            // a round applied entries into a batch not yet committed
+	inflight      bool            // a round applied entries (or a snapshot) into a batch not yet committed
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica

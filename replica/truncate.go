@@ -14,9 +14,8 @@ import (
 //
 // Trimming stops at the applied index as of the previous round, whose
 // applies were committed (perhaps without sync) in a batch that precedes b
-// in the WAL: when b
-// is synced, so is everything before it, so a crash never leaves the log
-// trimmed past what the state machine durably holds.
+// in the WAL: when b is synced, so is everything before it, so a crash
+// never leaves the log trimmed past what the state machine durably holds.
 func (r *Replica) maybeTruncate(b *pebble.Batch) error {
 	target := r.truncateTarget()
 	if target <= r.st.truncIdx || target-r.st.truncIdx < r.cfg.TruncateStep {
