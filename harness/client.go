@@ -95,7 +95,8 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 		switch {
 		case errors.As(err, &nl):
 			cl.moveOn(partition, id, nl.Leader)
-		case errors.Is(err, replica.ErrAmbiguous), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		case errors.Is(err, replica.ErrAmbiguous), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+			errors.Is(err, replica.ErrRemoved): // removed with the proposal pending: it may apply elsewhere
 			maybe = true
 			cl.moveOn(partition, id, 0)
 		case errors.Is(err, store.ErrNoReplica):
@@ -143,7 +144,7 @@ func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.En
 		case errors.As(err, &nl):
 			cl.moveOn(partition, id, nl.Leader)
 		case errors.Is(err, replica.ErrAmbiguous), errors.Is(err, context.DeadlineExceeded),
-			errors.Is(err, context.Canceled), errors.Is(err, store.ErrNoReplica):
+			errors.Is(err, context.Canceled), errors.Is(err, store.ErrNoReplica), errors.Is(err, replica.ErrRemoved):
 			cl.moveOn(partition, id, 0)
 		default:
 			return fmt.Errorf("harness: read index on node %d: %w", id, err)
