@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/partitadb/partita/cluster/clusterpb"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 )
@@ -227,29 +228,29 @@ func walkRequestToWire(req WalkRequest) *clusterpb.WalkRequest {
 }
 
 // Directory returns the directory as node serves it.
-func (c *Client) Directory(ctx context.Context, node uint64) (*Directory, error) {
+func (c *Client) Directory(ctx context.Context, node uint64) (*directory.Snapshot, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
 		return nil, err
 	}
-	return directory(ctx, stub, where)
+	return readDirectory(ctx, stub, where)
 }
 
 // DirectoryAt returns the directory as the node at addr serves it (for a
 // node that knows no ids yet).
-func (c *Client) DirectoryAt(ctx context.Context, addr string) (*Directory, error) {
+func (c *Client) DirectoryAt(ctx context.Context, addr string) (*directory.Snapshot, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	stub, err := c.stubAt(addr)
 	if err != nil {
 		return nil, err
 	}
-	return directory(ctx, stub, addr)
+	return readDirectory(ctx, stub, addr)
 }
 
-func directory(ctx context.Context, stub clusterpb.ClusterClient, where string) (*Directory, error) {
+func readDirectory(ctx context.Context, stub clusterpb.ClusterClient, where string) (*directory.Snapshot, error) {
 	resp, err := stub.Directory(ctx, &clusterpb.DirectoryRequest{})
 	if err != nil {
 		return nil, callError(ctx, "Directory", where, err)
@@ -257,7 +258,7 @@ func directory(ctx context.Context, stub clusterpb.ClusterClient, where string) 
 	if err := decodeError(resp.Error); err != nil {
 		return nil, err
 	}
-	return &Directory{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas}, nil
+	return &directory.Snapshot{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas}, nil
 }
 
 // CreateReplica makes node host an empty replica of partition.

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/store"
@@ -25,7 +26,7 @@ func put(key, item string) *partitapb.Command {
 
 func TestRoundTrip(t *testing.T) {
 	l := newMemLocal(7)
-	l.directory = cluster.Directory{
+	l.dir = directory.Snapshot{
 		Tables:       []*partitapb.Table{{Id: 1, Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Replicas: []uint64{1, 2}}}}},
 		MetaReplicas: []uint64{1, 2, 3},
 	}

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/cluster/clusterpb"
+	"github.com/partitadb/partita/directory"
 )
 
 // Register adds the Cluster service, served by l, to s. Nodes serve it on
@@ -100,7 +101,7 @@ func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) 
 		return &clusterpb.DirectoryResponse{Error: encodeError(err)}, nil
 	}
 	if d == nil {
-		d = &Directory{}
+		d = &directory.Snapshot{}
 	}
 	return &clusterpb.DirectoryResponse{Tables: d.Tables, Nodes: d.Nodes, MetaReplicas: d.MetaReplicas}, nil
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
 )
@@ -37,7 +38,7 @@ type Local interface {
 	// Directory returns the directory: tables, nodes and the meta
 	// partition's replicas (served by a meta replica after a read
 	// barrier).
-	Directory(ctx context.Context) (*Directory, error)
+	Directory(ctx context.Context) (*directory.Snapshot, error)
 	// CreateReplica makes this node host an empty replica of partition (a
 	// learner about to be added to its group).
 	CreateReplica(ctx context.Context, partition uint64) error
@@ -56,15 +57,6 @@ type WalkRequest = store.WalkRequest
 // stopped the page before the end of the range (the next page starts
 // after the last key, or before it when Reverse).
 type WalkResult = store.WalkResult
-
-// Directory is the cluster's catalogue as a node sees it.
-type Directory struct {
-	Tables []*partitapb.Table
-	Nodes  []*partitapb.Node
-	// MetaReplicas are the ids of the nodes holding a voter of the meta
-	// partition.
-	MetaReplicas []uint64
-}
 
 // MaxWalkBytes caps the bytes of one Walk response.
 const MaxWalkBytes = 16 << 20

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
 )
@@ -15,15 +16,15 @@ import (
 // PutItem and DeleteItem commands, walked with the store's limits, and a
 // directory of nodes.
 type memLocal struct {
-	mu        sync.Mutex
-	err       error // when set, every method fails with it
-	block     bool  // when set, every method waits for its context
-	joinErr   error // when set, Join fails with it
-	data      map[uint64]map[string][]byte
-	directory cluster.Directory
-	nextNode  uint64
-	lastWalk  cluster.WalkRequest // as the server passed it
-	firsts    int                 // proposals marked as first attempts
+	mu       sync.Mutex
+	err      error // when set, every method fails with it
+	block    bool  // when set, every method waits for its context
+	joinErr  error // when set, Join fails with it
+	data     map[uint64]map[string][]byte
+	dir      directory.Snapshot
+	nextNode uint64
+	lastWalk cluster.WalkRequest // as the server passed it
+	firsts   int                 // proposals marked as first attempts
 }
 
 var _ cluster.Local = (*memLocal)(nil)
@@ -51,7 +52,7 @@ func (l *memLocal) setJoinErr(err error) {
 func (l *memLocal) setNodes(nodes ...*partitapb.Node) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.directory.Nodes = nodes
+	l.dir.Nodes = nodes
 }
 
 // walked returns the last WalkRequest the server passed.
@@ -164,24 +165,24 @@ func (l *memLocal) Join(ctx context.Context, n *partitapb.Node) (*partitapb.Node
 	if l.joinErr != nil {
 		return nil, l.joinErr
 	}
-	for _, m := range l.directory.Nodes {
+	for _, m := range l.dir.Nodes {
 		if m.PeerAddr == n.PeerAddr {
 			return m, nil
 		}
 	}
 	rec := &partitapb.Node{Id: l.nextNode, PeerAddr: n.PeerAddr, ApiAddr: n.ApiAddr, Zone: n.Zone}
 	l.nextNode++
-	l.directory.Nodes = append(l.directory.Nodes, rec)
+	l.dir.Nodes = append(l.dir.Nodes, rec)
 	return rec, nil
 }
 
-func (l *memLocal) Directory(ctx context.Context) (*cluster.Directory, error) {
+func (l *memLocal) Directory(ctx context.Context) (*directory.Snapshot, error) {
 	if _, err := l.enter(ctx, 0); err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	d := l.directory
+	d := l.dir
 	return &d, nil
 }
 

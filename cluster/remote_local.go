@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -41,7 +42,7 @@ func (r *remoteLocal) Join(ctx context.Context, n *partitapb.Node) (*partitapb.N
 	return r.c.Join(ctx, addr, n)
 }
 
-func (r *remoteLocal) Directory(ctx context.Context) (*Directory, error) {
+func (r *remoteLocal) Directory(ctx context.Context) (*directory.Snapshot, error) {
 	return r.c.Directory(ctx, r.node)
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -20,7 +21,7 @@ const maxThroughput = 1_000_000_000_000
 const (
 	billingProvisioned   = "PROVISIONED"
 	billingPayPerRequest = "PAY_PER_REQUEST"
-	statusCreating       = "CREATING"
+	statusCreating       = string(directory.Creating)
 	msgInvalidParams     = "One or more parameter values were invalid: "
 	msgNoThroughputOnPPR = msgInvalidParams + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
@@ -32,13 +32,13 @@ import (
 // store of a cluster node.
 func (n *Node) startClusterStore(ctx context.Context) error {
 	var err error
-	n.dir = newDirectory()
+	n.dir = directory.NewCache()
 	var lc net.ListenConfig
 	if n.peerLn, err = lc.Listen(ctx, "tcp", n.cfg.PeerAddr); err != nil {
 		return fmt.Errorf("node: listen on %s: %w", n.cfg.PeerAddr, err)
 	}
 	ccfg := cluster.DefaultConfig()
-	ccfg.Resolve, ccfg.Logger = n.dir.peerAddr, n.log
+	ccfg.Resolve, ccfg.Logger = n.dir.PeerAddr, n.log
 	if n.client, err = cluster.NewClient(ccfg); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 	if first {
 		n.id, self.Id = 1, 1
 	}
-	n.dir.addNode(self)
+	n.dir.AddNode(self)
 	if err := n.startRaft(); err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 // startRaft starts the gRPC transport, the store and the peer service.
 func (n *Node) startRaft() error {
 	tcfg := transport.DefaultConfig()
-	tcfg.NodeID, tcfg.Resolve, tcfg.Logger, tcfg.Registerer = n.id, n.dir.peerAddr, n.log, n.reg
+	tcfg.NodeID, tcfg.Resolve, tcfg.Logger, tcfg.Registerer = n.id, n.dir.PeerAddr, n.log, n.reg
 	tr, err := transport.NewGRPC(tcfg)
 	if err != nil {
 		return err
@@ -144,7 +144,7 @@ func (n *Node) startRaft() error {
 // bootstrapCluster makes this node the first member: it creates the meta
 // partition with itself as only voter and registers itself as node 1.
 func (n *Node) bootstrapCluster(ctx context.Context, self *partitapb.Node) error {
-	if err := n.store.Bootstrap(kv.MetaPartition, []uint64{n.id}, kv.MetaSpans()...); err != nil {
+	if err := n.store.Bootstrap(directory.MetaPartition, []uint64{n.id}, directory.MetaSpans()...); err != nil {
 		return err
 	}
 	self.Id = 0 // the directory assigns ids; the first one is 1
@@ -205,8 +205,8 @@ func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 	byZone := map[string][]uint64{}
 	var zones []string
 	now := n.now()
-	for _, rec := range n.dir.allNodes() {
-		if NodeLiveness(rec, now) == Dead {
+	for _, rec := range n.dir.Nodes() {
+		if directory.NodeLiveness(rec, now) == directory.Dead {
 			continue
 		}
 		z := rec.GetZone()
@@ -257,7 +257,7 @@ func (n *Node) reconcile(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	parts := n.dir.partitions()
+	parts := n.dir.Snapshot().Partitions()
 	for _, p := range parts {
 		n.bootMu.Lock()
 		errs = append(errs, n.bootstrapIfPlacedHere(p))
@@ -268,10 +268,6 @@ func (n *Node) reconcile(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// HeartbeatInterval is how often a node refreshes its directory record;
-// liveness (Liveness) derives from the age of that record's heartbeat.
-const HeartbeatInterval = 2 * time.Second
-
 // heartbeat updates this node's directory record when its heartbeat is
 // due or its addresses differ from the ones listed (first start, restart
 // elsewhere).
@@ -280,30 +276,30 @@ func (n *Node) heartbeat(ctx context.Context) error {
 	if want == nil {
 		return nil // not serving yet: next cycle
 	}
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		if rec.GetId() == n.id && rec.GetPeerAddr() == want.GetPeerAddr() &&
 			rec.GetApiAddr() == want.GetApiAddr() && rec.GetAdminAddr() == want.GetAdminAddr() && rec.GetZone() == want.GetZone() &&
-			n.now().Sub(time.Unix(0, rec.GetHeartbeatUnixNanos())) < HeartbeatInterval {
+			n.now().Sub(time.Unix(0, rec.GetHeartbeatUnixNanos())) < directory.HeartbeatInterval {
 			return nil
 		}
 	}
 	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
 		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: want}}}
-	res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+	res, err := clusterStore{n}.Propose(ctx, directory.MetaPartition, cmd)
 	if err != nil {
 		return err
 	}
 	if res.GetError() != nil {
 		return res.GetError()
 	}
-	n.dir.addNode(res.GetNode())
+	n.dir.AddNode(res.GetNode())
 	return nil
 }
 
 // growMeta adds a voter to the meta partition, on its leader, while it has
 // fewer than three and more nodes exist.
 func (n *Node) growMeta(ctx context.Context) error {
-	r := n.store.Replica(kv.MetaPartition)
+	r := n.store.Replica(directory.MetaPartition)
 	if r == nil || r.Leader() != n.id {
 		return nil
 	}
@@ -312,19 +308,19 @@ func (n *Node) growMeta(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		id := rec.GetId()
-		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || NodeLiveness(rec, n.now()) != Alive {
+		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || directory.NodeLiveness(rec, n.now()) != directory.Alive {
 			continue
 		}
-		if err := n.client.CreateReplica(ctx, id, kv.MetaPartition); err != nil {
+		if err := n.client.CreateReplica(ctx, id, directory.MetaPartition); err != nil {
 			errs = append(errs, fmt.Errorf("node: grow meta to node %d: %w", id, err))
 			continue // unreachable: try the next node
 		}
-		if err := n.store.AddLearner(ctx, kv.MetaPartition, id); err != nil {
+		if err := n.store.AddLearner(ctx, directory.MetaPartition, id); err != nil {
 			return err
 		}
-		return n.store.PromoteLearner(ctx, kv.MetaPartition, id)
+		return n.store.PromoteLearner(ctx, directory.MetaPartition, id)
 	}
 	return errors.Join(errs...)
 }
@@ -344,7 +340,7 @@ func (n *Node) ID() uint64 { return n.id }
 // MetaVoters returns the meta partition's voters as this node's replica
 // sees them (nil without one).
 func (n *Node) MetaVoters() []uint64 {
-	r := n.store.Replica(kv.MetaPartition)
+	r := n.store.Replica(directory.MetaPartition)
 	if r == nil {
 		return nil
 	}
@@ -390,7 +386,7 @@ func (n *Node) collectDeleted(parts []*partitapb.Partition) error {
 	var errs []error
 	for _, r := range n.store.Replicas() {
 		id := r.Partition()
-		if id == kv.MetaPartition || listed[id] || id >= maxID {
+		if id == directory.MetaPartition || listed[id] || id >= maxID {
 			continue
 		}
 		n.log.Info("removing the replica of a deleted table's partition", "partition", id)

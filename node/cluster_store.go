@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/cluster"
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
@@ -50,14 +50,14 @@ func (cs clusterStore) call(ctx context.Context, partition uint64, leaderOnly bo
 		switch {
 		case err == nil:
 			if leaderOnly {
-				cs.n.dir.setLeader(partition, target)
+				cs.n.dir.SetLeader(partition, target)
 			}
 			return nil
 		case errors.As(err, &nl) && nl.Leader != 0 && nl.Leader != target:
-			cs.n.dir.setLeader(partition, nl.Leader)
+			cs.n.dir.SetLeader(partition, nl.Leader)
 			target = nl.Leader
 		case unavailable(err) || errors.As(err, &nl):
-			cs.n.dir.setLeader(partition, 0)
+			cs.n.dir.SetLeader(partition, 0)
 			target = cs.other(partition, target)
 		default:
 			return err
@@ -90,7 +90,7 @@ func (cs clusterStore) target(partition uint64, leaderOnly bool) uint64 {
 	if !leaderOnly && cs.n.store.Replica(partition) != nil {
 		return cs.n.id
 	}
-	if l := cs.n.dir.leader(partition); l != 0 {
+	if l := cs.n.dir.Leader(partition); l != 0 {
 		return l
 	}
 	if r := cs.n.store.Replica(partition); r != nil {
@@ -99,12 +99,12 @@ func (cs clusterStore) target(partition uint64, leaderOnly bool) uint64 {
 		}
 		return cs.n.id
 	}
-	return first(cs.n.dir.replicasOf(partition))
+	return first(cs.n.dir.Replicas(partition))
 }
 
 // other picks a replica of partition other than tried.
 func (cs clusterStore) other(partition, tried uint64) uint64 {
-	reps := cs.n.dir.replicasOf(partition)
+	reps := cs.n.dir.Replicas(partition)
 	if i := slices.Index(reps, tried); i >= 0 && len(reps) > 1 {
 		return reps[(i+1)%len(reps)]
 	}
@@ -154,9 +154,7 @@ func (cs clusterStore) Walk(ctx context.Context, req store.WalkRequest) (res sto
 // it; the other replicas bootstrap theirs when their reconciler sees the
 // partition in the directory.
 func (cs clusterStore) CreatePartition(ctx context.Context, p *partitapb.Partition) error {
-	cs.n.dir.mu.Lock()
-	cs.n.dir.replicas[p.GetId()] = p.GetReplicas()
-	cs.n.dir.mu.Unlock()
+	cs.n.dir.SetReplicas(p.GetId(), p.GetReplicas())
 	cs.n.bootMu.Lock()
 	defer cs.n.bootMu.Unlock()
 	return cs.n.bootstrapIfPlacedHere(p)
@@ -174,7 +172,7 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 	if !slices.Contains(p.GetReplicas(), n.id) || n.store.Replica(p.GetId()) != nil {
 		return nil
 	}
-	err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), kv.Spans(p)...)
+	err := n.store.Bootstrap(p.GetId(), p.GetReplicas(), directory.Spans(p)...)
 	if errors.Is(err, store.ErrDestroyed) {
 		return nil // moved away from this node; the directory copy is stale
 	}
@@ -196,7 +194,7 @@ func (n *Node) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 // or a later attempt, may.
 func unavailable(err error) bool {
 	return errors.Is(err, store.ErrNoReplica) || errors.Is(err, cluster.ErrUnreachable) ||
-		errors.Is(err, errUnknownNode) || errors.Is(err, replica.ErrRemoved) || errors.Is(err, errSlowNode)
+		errors.Is(err, directory.ErrUnknownNode) || errors.Is(err, replica.ErrRemoved) || errors.Is(err, errSlowNode)
 }
 
 // metaRetryTimeout bounds proposeMeta's retries.
@@ -208,7 +206,7 @@ func (n *Node) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*partit
 	ctx, cancel := context.WithTimeout(ctx, metaRetryTimeout)
 	defer cancel()
 	for backoff := 10 * time.Millisecond; ; backoff = min(2*backoff, 500*time.Millisecond) {
-		res, err := clusterStore{n}.Propose(ctx, kv.MetaPartition, cmd)
+		res, err := clusterStore{n}.Propose(ctx, directory.MetaPartition, cmd)
 		var nl *replica.NotLeaderError
 		if err == nil || !(errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous)) {
 			return res, err

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -133,7 +133,7 @@ func adminCall(ctx context.Context, method, addr, path string, out any) error {
 
 // nodeAdmin returns the admin address of node id.
 func (n *Node) nodeAdmin(id uint64) (string, error) {
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		if rec.GetId() != id {
 			continue
 		}
@@ -177,15 +177,15 @@ func (n *Node) ctlNodes(w http.ResponseWriter, r *http.Request) {
 
 // nodeInfos lists the directory's nodes with their liveness.
 func (n *Node) nodeInfos() []NodeInfo {
-	now, meta := n.now(), n.dir.metaReplicas()
-	recs := n.dir.allNodes()
+	now, meta := n.now(), n.dir.MetaReplicas()
+	recs := n.dir.Nodes()
 	out := make([]NodeInfo, 0, len(recs))
 	for _, rec := range recs {
 		out = append(out, NodeInfo{
 			ID: rec.GetId(), APIAddr: rec.GetApiAddr(), PeerAddr: rec.GetPeerAddr(), AdminAddr: rec.GetAdminAddr(),
 			Zone: rec.GetZone(), Version: rec.GetVersion(),
 			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
-			Status: NodeLiveness(rec, now), MetaVoter: slices.Contains(meta, rec.GetId()),
+			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(meta, rec.GetId()),
 		})
 	}
 	return out
@@ -200,7 +200,7 @@ func unixTime(nanos int64) time.Time {
 
 func (n *Node) ctlTables(w http.ResponseWriter, r *http.Request) {
 	n.freshDirectory(r.Context())
-	tables := n.dir.allTables()
+	tables := slices.Clone(n.dir.Snapshot().Tables)
 	out := make([]TableInfo, 0, len(tables))
 	for _, t := range tables {
 		out = append(out, TableInfo{Name: t.GetName(), ID: t.GetId(), Status: t.GetStatus(),
@@ -220,18 +220,11 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// allTables returns the directory's tables.
-func (dir *directory) allTables() []*partitapb.Table {
-	dir.mu.RLock()
-	defer dir.mu.RUnlock()
-	return slices.Clone(dir.tables)
-}
-
 func (n *Node) ctlPartitions(w http.ResponseWriter, r *http.Request) {
 	n.freshDirectory(r.Context())
 	table := r.URL.Query().Get("table")
 	found := table == ""
-	for _, t := range n.dir.allTables() {
+	for _, t := range slices.Clone(n.dir.Snapshot().Tables) {
 		found = found || t.GetName() == table
 	}
 	if !found {
@@ -261,7 +254,7 @@ func (n *Node) gather(ctx context.Context) gathered {
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -299,9 +292,9 @@ func (n *Node) gather(ctx context.Context) gathered {
 func (n *Node) directoryPartitions(table string) []PartitionInfo {
 	var out []PartitionInfo
 	if table == "" {
-		out = append(out, PartitionInfo{ID: kv.MetaPartition, Table: MetaTable, Replicas: n.dir.metaReplicas()})
+		out = append(out, PartitionInfo{ID: directory.MetaPartition, Table: MetaTable, Replicas: n.dir.MetaReplicas()})
 	}
-	tables := n.dir.allTables()
+	tables := slices.Clone(n.dir.Snapshot().Tables)
 	slices.SortFunc(tables, func(a, b *partitapb.Table) int { return cmpString(a.GetName(), b.GetName()) })
 	for _, t := range tables {
 		if table != "" && t.GetName() != table {

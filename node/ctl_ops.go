@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
@@ -167,12 +167,12 @@ func (n *Node) ctlLocalDestroy(w http.ResponseWriter, r *http.Request) {
 // partition's items stay on disk.
 func (n *Node) destroyLocal(ctx context.Context, partition uint64) (ReplaceResult, error) {
 	res := ReplaceResult{Partition: partition, Removed: n.id}
-	if partition != kv.MetaPartition {
+	if partition != directory.MetaPartition {
 		n.freshDirectory(ctx)
 	}
 	n.bootMu.Lock()
 	defer n.bootMu.Unlock()
-	if partition != kv.MetaPartition && slices.Contains(n.dir.replicasOf(partition), n.id) {
+	if partition != directory.MetaPartition && slices.Contains(n.dir.Replicas(partition), n.id) {
 		return res, statusError(http.StatusConflict, "the directory still lists node %d in partition %d", n.id, partition)
 	}
 	if err := n.store.Destroy(partition); err != nil {
@@ -204,7 +204,7 @@ func (n *Node) decommission(ctx context.Context, gone uint64) (DecommissionResul
 	parts := n.partitionInfos("", n.gather(ctx))
 	// Meta last.
 	slices.SortStableFunc(parts, func(a, b PartitionInfo) int {
-		return boolInt(a.ID == kv.MetaPartition) - boolInt(b.ID == kv.MetaPartition)
+		return boolInt(a.ID == directory.MetaPartition) - boolInt(b.ID == directory.MetaPartition)
 	})
 	res.Done = true
 	for _, p := range parts {
@@ -259,7 +259,7 @@ func hosts(p PartitionInfo, node uint64) bool {
 
 // nodeRecord returns node id's directory record.
 func (n *Node) nodeRecord(id uint64) (*partitapb.Node, error) {
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		if rec.GetId() == id {
 			return rec, nil
 		}
@@ -296,7 +296,7 @@ func (n *Node) moveReplica(ctx context.Context, partition, gone uint64) Decommis
 	if err := n.replaceOnLeader(ctx, p, to, gone); err != nil {
 		return fail(err)
 	}
-	if partition == kv.MetaPartition {
+	if partition == directory.MetaPartition {
 		step.Directory = "n/a"
 	} else if err := n.setReplicas(ctx, p.Table, partition, gone, to); err != nil {
 		return fail(fmt.Errorf("replicas moved, directory not updated: %w", err))
@@ -327,9 +327,9 @@ func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, go
 	}
 	now := n.now()
 	best := uint64(0)
-	for _, rec := range n.dir.allNodes() {
+	for _, rec := range n.dir.Nodes() {
 		id := rec.GetId()
-		if id == gone || hosts(p, id) || !g.reachable(id) || NodeLiveness(rec, now) != Alive || rec.GetPeerAddr() == "" {
+		if id == gone || hosts(p, id) || !g.reachable(id) || directory.NodeLiveness(rec, now) != directory.Alive || rec.GetPeerAddr() == "" {
 			continue
 		}
 		if best == 0 || load[id] < load[best] {
@@ -399,7 +399,7 @@ func (n *Node) setReplicas(ctx context.Context, table string, partition, gone, t
 			n.freshDirectory(ctx)
 		}
 		var cur *partitapb.Partition
-		for _, t := range n.dir.allTables() {
+		for _, t := range slices.Clone(n.dir.Snapshot().Tables) {
 			for _, p := range t.GetPartitions() {
 				if t.GetName() == table && p.GetId() == partition {
 					cur = p

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
 )
 
@@ -112,7 +113,7 @@ func TestCtlEndpoints(t *testing.T) {
 			return fmt.Errorf("nodes %+v", nodes)
 		}
 		for _, nd := range nodes {
-			if nd.Status != node.Alive || nd.AdminAddr == "" || nd.APIAddr == "" || !nd.MetaVoter {
+			if nd.Status != directory.Alive || nd.AdminAddr == "" || nd.APIAddr == "" || !nd.MetaVoter {
 				return fmt.Errorf("node %+v", nd)
 			}
 		}
@@ -159,7 +160,7 @@ func TestCtlEndpoints(t *testing.T) {
 	waitFor(t, func() error {
 		var nodes []node.NodeInfo
 		adminDo(t, n1, http.MethodGet, "/cluster/nodes", &nodes)
-		if len(nodes) != 4 || nodes[3].Status != node.Alive || nodes[3].AdminAddr == "" {
+		if len(nodes) != 4 || nodes[3].Status != directory.Alive || nodes[3].AdminAddr == "" {
 			return fmt.Errorf("nodes %+v", nodes)
 		}
 		return nil

@@ -1,6 +1,10 @@
 package node
 
-import "time"
+import (
+	"time"
+
+	"github.com/partitadb/partita/directory"
+)
 
 // The JSON documents of the cluster admin endpoints (`partita ctl` reads
 // them). Cluster-wide views are served by any node:
@@ -31,7 +35,7 @@ type NodeInfo struct {
 	Joined    time.Time `json:"joined"`
 	Heartbeat time.Time `json:"heartbeat"`
 	// Status is alive, suspect or dead, from the heartbeat's age.
-	Status Liveness `json:"status"`
+	Status directory.Liveness `json:"status"`
 	// MetaVoter says the node holds a voter of the meta partition.
 	MetaVoter bool `json:"meta_voter"`
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
@@ -25,9 +25,9 @@ func (h localHost) CreatePartition(ctx context.Context, p *partitapb.Partition) 
 	if h.Replica(p.GetId()) != nil {
 		return nil
 	}
-	spans := kv.Spans(p)
-	if p.GetId() == kv.MetaPartition {
-		spans = kv.MetaSpans()
+	spans := directory.Spans(p)
+	if p.GetId() == directory.MetaPartition {
+		spans = directory.MetaSpans()
 	}
 	if err := h.Bootstrap(p.GetId(), []uint64{h.nodeID}, spans...); err != nil {
 		return fmt.Errorf("node: %w", err)

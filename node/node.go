@@ -19,9 +19,9 @@ import (
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
-	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
@@ -136,7 +136,7 @@ type Node struct {
 
 	// Cluster mode (PeerAddr set).
 	id      uint64
-	dir     *directory
+	dir     *directory.Cache
 	client  *cluster.Client
 	tr      *transport.GRPC
 	peerSrv *grpc.Server
@@ -225,12 +225,12 @@ func (n *Node) startStore(ctx context.Context) error {
 		return err
 	}
 	s.Start(transport.NewInmem(0).Connect(nodeID, s))
-	n.store, n.id, n.dir = s, nodeID, newDirectory()
+	n.store, n.id, n.dir = s, nodeID, directory.NewCache()
 	host := localHost{Store: s, nodeID: nodeID}
-	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: kv.MetaPartition}); err != nil {
+	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: directory.MetaPartition}); err != nil {
 		return err
 	}
-	tables, err := kv.ReadTables(n.eng.Reader())
+	tables, err := directory.ReadTables(n.eng.Reader())
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/partitadb/partita/cluster"
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
@@ -38,10 +38,10 @@ func (p peer) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, e
 		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
 	var res *partitapb.Result
 	var err error
-	if p.n.client == nil || p.n.store.Replica(kv.MetaPartition) != nil && p.n.store.Replica(kv.MetaPartition).Leader() == p.n.id {
-		res, err = p.n.store.Propose(ctx, kv.MetaPartition, cmd)
+	if p.n.client == nil || p.n.store.Replica(directory.MetaPartition) != nil && p.n.store.Replica(directory.MetaPartition).Leader() == p.n.id {
+		res, err = p.n.store.Propose(ctx, directory.MetaPartition, cmd)
 	} else {
-		res, err = clusterStore{p.n}.Propose(ctx, kv.MetaPartition, cmd)
+		res, err = clusterStore{p.n}.Propose(ctx, directory.MetaPartition, cmd)
 	}
 	if err != nil {
 		return nil, err
@@ -49,13 +49,13 @@ func (p peer) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, e
 	if res.GetError() != nil {
 		return nil, res.GetError()
 	}
-	p.n.dir.addNode(res.GetNode())
+	p.n.dir.AddNode(res.GetNode())
 	return res.GetNode(), nil
 }
 
 // Directory serves the catalogue from this node's meta replica after a
 // read barrier.
-func (p peer) Directory(ctx context.Context) (*cluster.Directory, error) {
+func (p peer) Directory(ctx context.Context) (*directory.Snapshot, error) {
 	return p.n.localDirectory(ctx, true)
 }
 
@@ -64,25 +64,25 @@ func (p peer) CreateReplica(ctx context.Context, partition uint64) error {
 }
 
 // localDirectory reads the catalogue from this node's meta replica.
-func (n *Node) localDirectory(ctx context.Context, consistent bool) (*cluster.Directory, error) {
-	r := n.store.Replica(kv.MetaPartition)
+func (n *Node) localDirectory(ctx context.Context, consistent bool) (*directory.Snapshot, error) {
+	r := n.store.Replica(directory.MetaPartition)
 	if r == nil {
-		return nil, &replica.NotLeaderError{Partition: kv.MetaPartition, Leader: first(n.dir.metaReplicas())}
+		return nil, &replica.NotLeaderError{Partition: directory.MetaPartition, Leader: first(n.dir.MetaReplicas())}
 	}
 	if consistent {
-		if err := n.store.ReadIndex(ctx, kv.MetaPartition); err != nil {
+		if err := n.store.ReadIndex(ctx, directory.MetaPartition); err != nil {
 			return nil, err
 		}
 	}
-	tables, err := kv.ReadTables(n.eng.Reader())
+	tables, err := directory.ReadTables(n.eng.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("node: directory: %w", err)
 	}
-	nodes, err := kv.ReadNodes(n.eng.Reader())
+	nodes, err := directory.ReadNodes(n.eng.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("node: directory: %w", err)
 	}
-	return &cluster.Directory{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters}, nil
+	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters}, nil
 }
 
 func first(ids []uint64) uint64 {

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -162,7 +162,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 		return nil, 0, nil
 	}
 	var answers []answer
-	ka := kv.NewApplier(b, r.cfg.Partition)
+	ka := fsm.NewApplier(b, r.cfg.Partition)
 	for _, e := range ents {
 		switch e.Type {
 		case raftpb.EntryNormal:
@@ -193,7 +193,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 
 // applyCommand applies one command unless its id already applied, in which
 // case the recorded result stands.
-func (r *Replica) applyCommand(ka *kv.Applier, b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
+func (r *Replica) applyCommand(ka *fsm.Applier, b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
 	cmd := &partitapb.Command{}
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)

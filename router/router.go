@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
-	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/store"
@@ -208,7 +208,7 @@ func (r *Router) retry(ctx context.Context, attempt func() error) error {
 // proposeMeta proposes a table command and refreshes the cache with the
 // resulting record.
 func (r *Router) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*partitapb.Table, error) {
-	res, err := r.propose(ctx, kv.MetaPartition, cmd)
+	res, err := r.propose(ctx, directory.MetaPartition, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (r *Router) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*part
 	}
 	t := res.GetTable()
 	r.mu.Lock()
-	if t.GetStatus() == "DELETING" {
+	if t.GetStatus() == directory.Deleting.String() {
 		delete(r.tables, t.GetName())
 	} else {
 		r.tables[t.GetName()] = t

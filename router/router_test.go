@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
-	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
@@ -19,7 +19,7 @@ import (
 type singleNode struct{ *store.Store }
 
 func (s singleNode) CreatePartition(_ context.Context, p *partitapb.Partition) error {
-	return s.Bootstrap(p.GetId(), []uint64{1}, kv.Spans(p)...)
+	return s.Bootstrap(p.GetId(), []uint64{1}, directory.Spans(p)...)
 }
 
 func (s singleNode) DestroyPartition(_ context.Context, id uint64) error { return s.Destroy(id) }
@@ -38,7 +38,7 @@ func startStore(t *testing.T) (*engine.Engine, singleNode) {
 	}
 	s.Start(transport.NewInmem(1).Connect(1, s))
 	t.Cleanup(func() { s.Stop(); eng.Close() })
-	if err := s.Bootstrap(kv.MetaPartition, []uint64{1}, kv.MetaSpans()...); err != nil {
+	if err := s.Bootstrap(directory.MetaPartition, []uint64{1}, directory.MetaSpans()...); err != nil {
 		t.Fatal(err)
 	}
 	return eng, singleNode{s}

@@ -6,7 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/partitadb/partita/kv"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
 )
@@ -16,7 +17,7 @@ import (
 // partitions serve, which on one node is before this returns.
 func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
 	t = proto.Clone(t).(*partitapb.Table)
-	t.Status = "CREATING"
+	t.Status = directory.Creating.String()
 	cmd := r.command()
 	ct := &partitapb.CreateTable{Table: t, PartitionCount: r.cfg.PartitionsPerTable}
 	if r.cfg.Placement != nil {
@@ -38,15 +39,15 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 			return nil, fmt.Errorf("router: create partition %d: %w", p.GetId(), err)
 		}
 	}
-	if _, err := r.setStatus(ctx, t.GetName(), "ACTIVE"); err != nil {
+	if _, err := r.setStatus(ctx, t.GetName(), directory.Active); err != nil {
 		return nil, err
 	}
 	return created, nil
 }
 
-func (r *Router) setStatus(ctx context.Context, name, status string) (*partitapb.Table, error) {
+func (r *Router) setStatus(ctx context.Context, name string, status directory.TableStatus) (*partitapb.Table, error) {
 	cmd := r.command()
-	cmd.Op = &partitapb.Command_SetTableStatus{SetTableStatus: &partitapb.SetTableStatus{Name: name, Status: status}}
+	cmd.Op = &partitapb.Command_SetTableStatus{SetTableStatus: &partitapb.SetTableStatus{Name: name, Status: status.String()}}
 	return r.proposeMeta(ctx, cmd)
 }
 
@@ -92,7 +93,7 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 	t, ok := r.tables[name]
 	r.mu.RUnlock()
 	if !ok {
-		raw, err := r.get(ctx, kv.MetaPartition, kv.TableKey(name), true)
+		raw, err := r.get(ctx, directory.MetaPartition, directory.TableKey(name), true)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +101,7 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 			return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
 				"Requested resource not found: Table: %s not found", name)
 		}
-		if t, err = kv.DecodeTable(raw); err != nil {
+		if t, err = directory.DecodeTable(raw); err != nil {
 			return nil, fmt.Errorf("router: %w", err)
 		}
 		r.mu.Lock()
@@ -112,16 +113,16 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 
 // Tables lists every table record, sorted by name.
 func (r *Router) Tables(ctx context.Context) ([]*partitapb.Table, error) {
-	lo, hi := kv.TablesSpan()
+	lo, hi := directory.TablesSpan()
 	var ts []*partitapb.Table
-	req := store.WalkRequest{Partition: kv.MetaPartition, Lo: lo, Hi: hi, Consistent: true, MaxItems: walkPageItems}
+	req := store.WalkRequest{Partition: directory.MetaPartition, Lo: lo, Hi: hi, Consistent: true, MaxItems: walkPageItems}
 	for {
 		page, err := r.walkPage(ctx, req)
 		if err != nil {
 			return nil, err
 		}
 		for _, raw := range page.Values {
-			t, err := kv.DecodeTable(raw)
+			t, err := directory.DecodeTable(raw)
 			if err != nil {
 				return nil, fmt.Errorf("router: %w", err)
 			}
@@ -137,11 +138,11 @@ func (r *Router) Tables(ctx context.Context) ([]*partitapb.Table, error) {
 // TableStats sums the item count and bytes over t's partitions.
 func (r *Router) TableStats(ctx context.Context, t *partitapb.Table) (items, bytes int64, err error) {
 	for _, p := range t.GetPartitions() {
-		raw, err := r.get(ctx, p.GetId(), kv.StatsKey(p.GetId()), false)
+		raw, err := r.get(ctx, p.GetId(), fsm.StatsKey(p.GetId()), false)
 		if err != nil {
 			return 0, 0, err
 		}
-		s, err := kv.DecodeStats(p.GetId(), raw)
+		s, err := fsm.DecodeStats(p.GetId(), raw)
 		if err != nil {
 			return 0, 0, fmt.Errorf("router: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
 )
 
@@ -97,7 +98,7 @@ func TestCtl(t *testing.T) {
 			return fmt.Errorf("nodes %+v", nodes)
 		}
 		for _, nd := range nodes {
-			if nd.Status != node.Alive || nd.AdminAddr == "" {
+			if nd.Status != directory.Alive || nd.AdminAddr == "" {
 				return fmt.Errorf("node %+v", nd)
 			}
 		}
@@ -164,7 +165,7 @@ func TestCtl(t *testing.T) {
 	eventually(t, func() error {
 		var nodes []node.NodeInfo
 		ctlJSON(t, n1, &nodes, "nodes")
-		if len(nodes) != 4 || nodes[3].Status != node.Alive || nodes[3].AdminAddr == "" {
+		if len(nodes) != 4 || nodes[3].Status != directory.Alive || nodes[3].AdminAddr == "" {
 			return fmt.Errorf("nodes %+v", nodes)
 		}
 		return nil

@@ -1,4 +1,4 @@
-package kv
+package fsm
 
 import (
 	"errors"
@@ -74,7 +74,7 @@ func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error
 		return res, nil
 	}
 	if err := a.b.Delete(op.GetKey(), nil); err != nil {
-		return nil, fmt.Errorf("kv: delete: %w", err)
+		return nil, fmt.Errorf("fsm: delete: %w", err)
 	}
 	a.addStats(-1, -int64(old.item.Size()))
 	res.OldItem, res.HasOld = old.raw, true
@@ -88,11 +88,11 @@ func load(b *pebble.Batch, key []byte) (stored, error) {
 		return stored{}, nil
 	}
 	if err != nil {
-		return stored{}, fmt.Errorf("kv: read item: %w", err)
+		return stored{}, fmt.Errorf("fsm: read item: %w", err)
 	}
 	it, err := item.DecodeItem(raw)
 	if err != nil {
-		return stored{}, fmt.Errorf("kv: stored item is corrupt: %w", err)
+		return stored{}, fmt.Errorf("fsm: stored item is corrupt: %w", err)
 	}
 	return stored{item: it, raw: raw}, nil
 }
@@ -104,7 +104,7 @@ func write(a *Applier, key []byte, old stored, next item.Item, enc []byte) (*par
 		enc = item.EncodeItem(next)
 	}
 	if err := a.b.Set(key, enc, nil); err != nil {
-		return nil, fmt.Errorf("kv: write item: %w", err)
+		return nil, fmt.Errorf("fsm: write item: %w", err)
 	}
 	count, size := int64(1), int64(next.Size())
 	if old.item != nil {

@@ -1,4 +1,4 @@
-package kv
+package fsm
 
 import (
 	"fmt"
@@ -68,7 +68,7 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 	case *partitapb.Command_SetReplicas:
 		return applySetReplicas(b, op.SetReplicas)
 	default:
-		return nil, fmt.Errorf("kv: unknown command %T", op)
+		return nil, fmt.Errorf("fsm: unknown command %T", op)
 	}
 }
 

@@ -1,4 +1,4 @@
-package kv_test
+package fsm_test
 
 import (
 	"bytes"
@@ -7,9 +7,10 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
-	"github.com/partitadb/partita/kv"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -27,7 +28,7 @@ func openEngine(t *testing.T) *engine.Engine {
 func apply(t *testing.T, eng *engine.Engine, partition uint64, cmd *partitapb.Command) *partitapb.Result {
 	t.Helper()
 	b := eng.NewIndexedBatch()
-	res, err := kv.Apply(b, partition, cmd)
+	res, err := fsm.Apply(b, partition, cmd)
 	if err != nil {
 		b.Close()
 		t.Fatalf("apply: %v", err)
@@ -123,7 +124,7 @@ func TestUpdateCreatesAndCounts(t *testing.T) {
 	if !item.Equal(item.M(got), item.M(want)) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
-	st, err := kv.ReadStats(eng.Reader(), part)
+	st, err := fsm.ReadStats(eng.Reader(), part)
 	if err != nil || st.Items != 1 || st.Bytes != int64(want.Size()) {
 		t.Fatalf("stats %+v (%v), want 1 item of %d bytes", st, err, want.Size())
 	}
@@ -152,7 +153,7 @@ func TestDeleteAndStats(t *testing.T) {
 	if res := apply(t, eng, part, del(key(t, "b"), cond("attribute_exists(pk)", nil))); res.GetError().GetCode() != partitapb.Error_CONDITION_FAILED {
 		t.Fatalf("second delete: want CONDITION_FAILED, got %v", res)
 	}
-	st, _ := kv.ReadStats(eng.Reader(), part)
+	st, _ := fsm.ReadStats(eng.Reader(), part)
 	if st.Items != 2 {
 		t.Fatalf("items = %d, want 2", st.Items)
 	}
@@ -160,7 +161,7 @@ func TestDeleteAndStats(t *testing.T) {
 	if _, err := eng.Get(key(t, "a")); err != engine.ErrNotFound {
 		t.Fatalf("item survived DestroyRange: %v", err)
 	}
-	if st, _ := kv.ReadStats(eng.Reader(), part); st != (kv.Stats{}) {
+	if st, _ := fsm.ReadStats(eng.Reader(), part); st != (fsm.Stats{}) {
 		t.Fatalf("stats survived DestroyRange: %+v", st)
 	}
 }
@@ -182,7 +183,7 @@ func createTable(name string) *partitapb.Command {
 
 func TestCreateTableAssignsIdsAndCoversHashSpace(t *testing.T) {
 	eng := openEngine(t)
-	res := apply(t, eng, kv.MetaPartition, createTable("t1"))
+	res := apply(t, eng, directory.MetaPartition, createTable("t1"))
 	tbl := res.GetTable()
 	if tbl.GetId() != 1 || tbl.GetCreationUnixNanos() != 42 || len(tbl.GetPartitions()) != 5 {
 		t.Fatalf("created %v", tbl)
@@ -195,29 +196,29 @@ func TestCreateTableAssignsIdsAndCoversHashSpace(t *testing.T) {
 		if parts[i].GetHashStart() != parts[i-1].GetHashEnd() || parts[i].GetHashStart() <= parts[i-1].GetHashStart() {
 			t.Fatalf("partitions %d and %d are not adjacent: %v", i-1, i, parts)
 		}
-		if parts[i].GetId() == parts[i-1].GetId() || parts[i].GetId() == kv.MetaPartition {
+		if parts[i].GetId() == parts[i-1].GetId() || parts[i].GetId() == directory.MetaPartition {
 			t.Fatalf("partition ids not unique: %v", parts)
 		}
 	}
-	if res := apply(t, eng, kv.MetaPartition, createTable("t1")); res.GetError().GetCode() != partitapb.Error_TABLE_IN_USE {
+	if res := apply(t, eng, directory.MetaPartition, createTable("t1")); res.GetError().GetCode() != partitapb.Error_TABLE_IN_USE {
 		t.Fatalf("duplicate create: %v", res)
 	}
-	t2 := apply(t, eng, kv.MetaPartition, createTable("t2")).GetTable()
+	t2 := apply(t, eng, directory.MetaPartition, createTable("t2")).GetTable()
 	if t2.GetId() != 2 || t2.GetPartitions()[0].GetId() <= parts[len(parts)-1].GetId() {
 		t.Fatalf("second table ids: %v", t2)
 	}
-	tables, err := kv.ReadTables(eng.Reader())
+	tables, err := directory.ReadTables(eng.Reader())
 	if err != nil || len(tables) != 2 || tables[0].GetName() != "t1" {
 		t.Fatalf("ReadTables = %v, %v", tables, err)
 	}
-	if res := apply(t, eng, kv.MetaPartition, &partitapb.Command{Op: &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: "t1"}}}); res.GetTable().GetStatus() != "DELETING" {
+	if res := apply(t, eng, directory.MetaPartition, &partitapb.Command{Op: &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: "t1"}}}); res.GetTable().GetStatus() != "DELETING" {
 		t.Fatalf("delete: %v", res)
 	}
-	if got, _ := kv.ReadTable(eng.Reader(), "t1"); got != nil {
+	if got, _ := directory.ReadTable(eng.Reader(), "t1"); got != nil {
 		t.Fatalf("deleted table still readable: %v", got)
 	}
 	// Ids are never reused: a new table after a delete gets a fresh id.
-	if t3 := apply(t, eng, kv.MetaPartition, createTable("t1")).GetTable(); t3.GetId() != 3 {
+	if t3 := apply(t, eng, directory.MetaPartition, createTable("t1")).GetTable(); t3.GetId() != 3 {
 		t.Fatalf("recreated table id = %d, want 3", t3.GetId())
 	}
 }
@@ -239,7 +240,7 @@ func TestDeterministic(t *testing.T) {
 		for i, c := range cmds {
 			p := uint64(part)
 			if i == 0 {
-				p = kv.MetaPartition
+				p = directory.MetaPartition
 			}
 			results[run] = append(results[run], apply(t, eng, p, c))
 		}
@@ -270,7 +271,7 @@ func TestDeterministic(t *testing.T) {
 func TestNodesAndReplicas(t *testing.T) {
 	eng := openEngine(t)
 	put := func(n *partitapb.Node, at int64) *partitapb.Result {
-		return apply(t, eng, kv.MetaPartition, &partitapb.Command{UnixNanos: at, Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: n}}})
+		return apply(t, eng, directory.MetaPartition, &partitapb.Command{UnixNanos: at, Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: n}}})
 	}
 	first := put(&partitapb.Node{PeerAddr: "a:7000"}, 100).GetNode()
 	second := put(&partitapb.Node{PeerAddr: "b:7000"}, 200).GetNode()
@@ -284,14 +285,14 @@ func TestNodesAndReplicas(t *testing.T) {
 	if res := put(&partitapb.Node{Id: 9}, 400); res.GetError().GetCode() != partitapb.Error_VALIDATION {
 		t.Fatalf("unknown node id accepted: %v", res)
 	}
-	nodes, err := kv.ReadNodes(eng.Reader())
+	nodes, err := directory.ReadNodes(eng.Reader())
 	if err != nil || len(nodes) != 2 {
 		t.Fatalf("nodes %v %v", nodes, err)
 	}
-	tbl := apply(t, eng, kv.MetaPartition, createTable("r")).GetTable()
+	tbl := apply(t, eng, directory.MetaPartition, createTable("r")).GetTable()
 	p := tbl.GetPartitions()[0]
 	set := func(gen uint64) *partitapb.Result {
-		return apply(t, eng, kv.MetaPartition, &partitapb.Command{Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
+		return apply(t, eng, directory.MetaPartition, &partitapb.Command{Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
 			Table: "r", Partition: p.GetId(), Replicas: []uint64{1, 2}, ExpectedGeneration: gen,
 		}}})
 	}
@@ -309,7 +310,7 @@ func TestApplierStatsInOneBatch(t *testing.T) {
 	eng := openEngine(t)
 	apply(t, eng, part, put(key(t, "old"), item.Item{"pk": item.S("old")}, nil))
 	b := eng.NewIndexedBatch()
-	a := kv.NewApplier(b, part)
+	a := fsm.NewApplier(b, part)
 	mustApply := func(cmd *partitapb.Command) {
 		t.Helper()
 		if res, err := a.Apply(cmd); err != nil || res.GetError() != nil {
@@ -323,7 +324,7 @@ func TestApplierStatsInOneBatch(t *testing.T) {
 	}
 	mustApply(put(key(t, "b"), item.Item{"pk": item.S("b")}, nil)) // an overwrite: the size shrinks
 	mustApply(del(key(t, "c"), nil))
-	if st, _ := kv.ReadStats(b, part); st.Items != 0 {
+	if st, _ := fsm.ReadStats(b, part); st.Items != 0 {
 		t.Fatalf("statistics written before Flush: %+v", st)
 	}
 	if err := a.Flush(); err != nil {
@@ -332,8 +333,8 @@ func TestApplierStatsInOneBatch(t *testing.T) {
 	if err := eng.Commit(b); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := kv.ReadStats(eng.Reader(), part)
-	want := kv.Stats{Items: 2, Bytes: int64(item.Item{"pk": item.S("a"), "v": item.S("12345")}.Size() + item.Item{"pk": item.S("b")}.Size())}
+	got, _ := fsm.ReadStats(eng.Reader(), part)
+	want := fsm.Stats{Items: 2, Bytes: int64(item.Item{"pk": item.S("a"), "v": item.S("12345")}.Size() + item.Item{"pk": item.S("b")}.Size())}
 	if got != want {
 		t.Fatalf("stats = %+v, want %+v", got, want)
 	}

@@ -1,4 +1,4 @@
-package kv
+package fsm
 
 import (
 	"encoding/binary"
@@ -30,7 +30,7 @@ func ReadStats(r pebble.Reader, partition uint64) (Stats, error) {
 		return Stats{}, nil
 	}
 	if err != nil {
-		return Stats{}, fmt.Errorf("kv: read stats: %w", err)
+		return Stats{}, fmt.Errorf("fsm: read stats: %w", err)
 	}
 	return DecodeStats(partition, raw)
 }
@@ -41,7 +41,7 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 		return Stats{}, nil
 	}
 	if len(raw) != 16 {
-		return Stats{}, fmt.Errorf("kv: stats of partition %d are corrupt", partition)
+		return Stats{}, fmt.Errorf("fsm: stats of partition %d are corrupt", partition)
 	}
 	return Stats{
 		Items: int64(binary.BigEndian.Uint64(raw)),
@@ -72,7 +72,7 @@ func (a *Applier) flushStats() error {
 	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
 	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
 	if err := a.b.Set(statsKey(a.partition), raw[:], nil); err != nil {
-		return fmt.Errorf("kv: write stats: %w", err)
+		return fmt.Errorf("fsm: write stats: %w", err)
 	}
 	a.stats, a.statsDirty = Stats{}, false
 	return nil
@@ -81,11 +81,11 @@ func (a *Applier) flushStats() error {
 func applyDestroyRange(a *Applier, op *partitapb.DestroyRange) (*partitapb.Result, error) {
 	start, end := engine.HashSpan(op.GetTableId(), op.GetHashStart(), op.GetHashEnd())
 	if err := a.b.DeleteRange(start, end, nil); err != nil {
-		return nil, fmt.Errorf("kv: destroy range: %w", err)
+		return nil, fmt.Errorf("fsm: destroy range: %w", err)
 	}
 	a.stats, a.statsDirty = Stats{}, false // the changes before it are gone with the range
 	if err := a.b.Delete(statsKey(a.partition), nil); err != nil {
-		return nil, fmt.Errorf("kv: destroy stats: %w", err)
+		return nil, fmt.Errorf("fsm: destroy stats: %w", err)
 	}
 	return &partitapb.Result{}, nil
 }

@@ -1,4 +1,4 @@
-// Package kv is a partition's state machine: the deterministic function that
+// Package fsm is a partition's state machine: the deterministic function that
 // applies one replicated command to the partition's state.
 //
 // Apply reads and writes through a Pebble indexed batch, so several commands
@@ -15,4 +15,4 @@
 //
 // Commands for table records (CreateTable, DeleteTable, ...) are applied by
 // the meta partition; item commands by the partition owning the key.
-package kv
+package fsm

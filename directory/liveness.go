@@ -1,0 +1,35 @@
+package directory
+
+import (
+	"time"
+
+	"github.com/partitadb/partita/partitapb"
+)
+
+// HeartbeatInterval is how often a node refreshes its directory record;
+// liveness derives from the age of that record's heartbeat.
+const HeartbeatInterval = 2 * time.Second
+
+// Liveness is a node's state as its heartbeats show it.
+type Liveness string
+
+// The liveness states: a node is suspect after missing a few heartbeats,
+// and dead after missing them for much longer.
+const (
+	Alive   Liveness = "alive"
+	Suspect Liveness = "suspect"
+	Dead    Liveness = "dead"
+)
+
+// NodeLiveness classifies rec's last heartbeat as of now.
+func NodeLiveness(rec *partitapb.Node, now time.Time) Liveness {
+	age := now.Sub(time.Unix(0, rec.GetHeartbeatUnixNanos()))
+	switch {
+	case age < 3*HeartbeatInterval:
+		return Alive
+	case age < 15*HeartbeatInterval:
+		return Suspect
+	default:
+		return Dead
+	}
+}
