@@ -155,7 +155,12 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 }
 
 // Propose replicates cmd on partition through node, which must lead it.
+// A forwarded command may reach the log after a retry of it does: Propose
+// clears cmd.FirstAttempt (see Command.first_attempt).
 func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	if cmd != nil {
+		cmd.FirstAttempt = false
+	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	stub, where, err := c.stub(node)

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
-	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/store"
 )
 
@@ -24,47 +25,55 @@ var (
 )
 
 // Client sends commands and linearizable reads to whichever node leads a
-// partition, as a router would: it follows leader hints, moves on from
-// nodes that are down, and retries a command whose outcome is unknown with
-// the same command id (the replicas apply it at most once). A Client is
-// used by one goroutine at a time.
+// partition through the production route.Sender: it follows leader hints,
+// moves on from nodes that are down, and retries a command whose outcome is
+// unknown with the same command id (the replicas apply it at most once).
+// The cluster's stores are its Remote, reached in process. A Client is used
+// by one goroutine at a time.
 type Client struct {
 	c *Cluster
-	// Attempt bounds one attempt on one node. Default: 25 ticks.
+	// Attempt bounds one attempt on one node (the Sender's HopTimeout).
+	// Default: 25 ticks.
 	Attempt time.Duration
-	hint    map[uint64]uint64 // partition -> node believed to lead
-	next    uint64            // round-robin cursor when there is no hint
+	dir     *directory.Cache
+	next    int // round-robin cursor when nothing better is known
+	sender  *route.Sender
+	built   time.Duration // the Attempt sender was built with
 }
 
 // NewClient returns a client of the cluster.
 func (c *Cluster) NewClient() *Client {
-	return &Client{c: c, Attempt: 25 * c.cfg.TickInterval, hint: make(map[uint64]uint64)}
+	return &Client{c: c, Attempt: 25 * c.cfg.TickInterval, dir: directory.NewCache()}
 }
 
 // NewCommandID returns a command id unique in the cluster.
 func (cl *Client) NewCommandID() []byte { return cl.c.nextOpID() }
 
-// target returns the node to try next for partition.
-func (cl *Client) target(partition uint64) uint64 {
-	if id := cl.hint[partition]; id != 0 {
-		return id
+// route returns the Sender, built with the current Attempt.
+func (cl *Client) route() *route.Sender {
+	if cl.sender != nil && cl.built == cl.Attempt {
+		return cl.sender
 	}
-	if id := cl.c.LeaderNow(partition); id != 0 {
-		return id
+	cfg := route.DefaultConfig()
+	cfg.Remote, cfg.Directory = cl.c.Remote(), cl.dir
+	cfg.Replicas = func(uint64) []uint64 { return cl.c.Nodes() }
+	cfg.Pick = func(n int) int { cl.next = (cl.next + 1) % n; return cl.next }
+	cfg.HopTimeout, cfg.RequestTimeout = cl.Attempt, 0
+	cfg.Backoff, cfg.MaxBackoff = cl.c.cfg.TickInterval, cl.c.cfg.TickInterval
+	s, err := route.New(cfg)
+	if err != nil {
+		panic(err) // the configuration above is valid
 	}
-	cl.next = cl.next%uint64(len(cl.c.nodes)) + 1
-	return cl.next
+	cl.sender, cl.built = s, cl.Attempt
+	return s
 }
 
-// moveOn forgets the hint for partition after a failure on node id,
-// adopting the new hint if the node named one.
-func (cl *Client) moveOn(partition, id, hint uint64) {
-	if hint != 0 && hint != id {
-		cl.hint[partition] = hint
-		return
+// peek seeds the leader hint of partition with the node leading it now, as
+// a client that was told would know.
+func (cl *Client) peek(partition uint64) {
+	if cl.dir.Leader(partition) == 0 {
+		cl.dir.SetLeader(partition, cl.c.LeaderNow(partition))
 	}
-	delete(cl.hint, partition)
-	cl.next = id
 }
 
 // Propose applies cmd (its Id must be set) to partition and returns its
@@ -75,41 +84,17 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 	if len(cmd.GetId()) == 0 {
 		return nil, errors.New("harness: a command needs an id")
 	}
-	maybe := false
-	for ctx.Err() == nil {
-		id := cl.target(partition)
-		st := cl.c.Store(id)
-		if st == nil {
-			cl.moveOn(partition, id, 0)
-			cl.pause(ctx)
-			continue
-		}
-		actx, cancel := context.WithTimeout(ctx, cl.Attempt)
-		res, err := st.Propose(actx, partition, cmd)
-		cancel()
-		if err == nil {
-			cl.hint[partition] = id
-			return res, nil
-		}
-		var nl *replica.NotLeaderError
-		switch {
-		case errors.As(err, &nl):
-			cl.moveOn(partition, id, nl.Leader)
-		case errors.Is(err, replica.ErrAmbiguous), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-			errors.Is(err, replica.ErrRemoved): // removed with the proposal pending: it may apply elsewhere
-			maybe = true
-			cl.moveOn(partition, id, 0)
-		case errors.Is(err, store.ErrNoReplica):
-			cl.moveOn(partition, id, 0)
-		default:
-			return nil, fmt.Errorf("harness: propose to node %d: %w", id, err)
-		}
-		cl.pause(ctx)
+	cl.peek(partition)
+	res, err := cl.route().Propose(ctx, partition, cmd)
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.Is(err, route.ErrOutcomeUnknown):
+		return nil, fmt.Errorf("%w: %w", ErrUnknown, err)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: %w", ErrNotApplied, err)
 	}
-	if maybe {
-		return nil, fmt.Errorf("%w: %v", ErrUnknown, ctx.Err())
-	}
-	return nil, fmt.Errorf("%w: %v", ErrNotApplied, ctx.Err())
+	return nil, fmt.Errorf("harness: propose: %w", err)
 }
 
 // Read runs fn on the engine of partition's leader once the leader has
@@ -117,49 +102,76 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 // of the partition is linearizable. It retries on other nodes until ctx
 // ends.
 func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.Engine) error) error {
-	for ctx.Err() == nil {
-		id := cl.target(partition)
+	cl.peek(partition)
+	err := cl.route().Do(ctx, partition, true, func(ctx context.Context, id uint64) error {
 		st := cl.c.Store(id)
 		if st == nil {
-			cl.moveOn(partition, id, 0)
-			cl.pause(ctx)
-			continue
+			return fmt.Errorf("%w: node %d is down", store.ErrNoReplica, id)
 		}
-		actx, cancel := context.WithTimeout(ctx, cl.Attempt)
-		err := st.ReadIndex(actx, partition)
-		cancel()
-		if err == nil {
-			// Read the same incarnation: a restarted node may not yet
-			// have re-applied what the read index covers.
-			ran, err := cl.c.WithEngine(id, st, fn)
-			if ran {
-				cl.hint[partition] = id
-				return err
-			}
-			cl.moveOn(partition, id, 0)
-			continue
+		if err := st.ReadIndex(ctx, partition); err != nil {
+			return err
 		}
-		var nl *replica.NotLeaderError
-		switch {
-		case errors.As(err, &nl):
-			cl.moveOn(partition, id, nl.Leader)
-		case errors.Is(err, replica.ErrAmbiguous), errors.Is(err, context.DeadlineExceeded),
-			errors.Is(err, context.Canceled), errors.Is(err, store.ErrNoReplica), errors.Is(err, replica.ErrRemoved):
-			cl.moveOn(partition, id, 0)
-		default:
-			return fmt.Errorf("harness: read index on node %d: %w", id, err)
+		// Read the same incarnation: a restarted node may not yet have
+		// re-applied what the read index covers.
+		ran, err := cl.c.WithEngine(id, st, fn)
+		if !ran {
+			return fmt.Errorf("%w: node %d restarted", store.ErrNoReplica, id)
 		}
-		cl.pause(ctx)
+		return errRead{err}
+	})
+	var re errRead
+	switch {
+	case errors.As(err, &re):
+		return re.err
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w: read: %w", ErrNotApplied, err)
 	}
-	return fmt.Errorf("%w: read: %v", ErrNotApplied, ctx.Err())
+	return fmt.Errorf("harness: read: %w", err)
 }
 
-// pause waits a tick (or until ctx ends) before the next attempt.
-func (cl *Client) pause(ctx context.Context) {
-	t := time.NewTimer(cl.c.cfg.TickInterval)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+// errRead carries fn's outcome (nil included) out of the Sender, which
+// must not retry it.
+type errRead struct{ err error }
+
+func (e errRead) Error() string { return fmt.Sprintf("harness: read: %v", e.err) }
+
+// Remote reaches the cluster's stores in process, as a node's cluster
+// client reaches its peers: a stopped node's store answers
+// store.ErrNoReplica.
+func (c *Cluster) Remote() route.Remote { return stores{c} }
+
+// stores is Cluster.Remote.
+type stores struct{ c *Cluster }
+
+func (s stores) store(id uint64) (*store.Store, error) {
+	if st := s.c.Store(id); st != nil {
+		return st, nil
 	}
+	return nil, fmt.Errorf("%w: node %d is down", store.ErrNoReplica, id)
+}
+
+func (s stores) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	st, err := s.store(node)
+	if err != nil {
+		return nil, err
+	}
+	return st.Propose(ctx, partition, cmd)
+}
+
+func (s stores) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) ([]byte, error) {
+	st, err := s.store(node)
+	if err != nil {
+		return nil, err
+	}
+	return st.Get(ctx, partition, key, consistent)
+}
+
+func (s stores) Walk(ctx context.Context, node uint64, req store.WalkRequest) (store.WalkResult, error) {
+	st, err := s.store(node)
+	if err != nil {
+		return store.WalkResult{}, err
+	}
+	return st.Walk(ctx, req)
 }

@@ -128,6 +128,9 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	n.store.Start(tr)
+	if err := n.startSender(); err != nil {
+		return err
+	}
 	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
 	tr.Register(n.peerSrv, n.store)
 	cluster.Register(n.peerSrv, n.peer())
@@ -285,7 +288,7 @@ func (n *Node) heartbeat(ctx context.Context) error {
 	}
 	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
 		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: want}}}
-	res, err := clusterStore{n}.Propose(ctx, directory.MetaPartition, cmd)
+	res, err := n.sender.Propose(ctx, directory.MetaPartition, cmd)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ type localHost struct {
 	nodeID uint64
 }
 
-var _ router.Store = localHost{}
+var _ router.Host = localHost{}
 
 // CreatePartition bootstraps the partition as a one-voter group here; a
 // partition that already has its replica is left as it is.

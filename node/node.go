@@ -23,6 +23,7 @@ import (
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/telemetry"
@@ -131,6 +132,7 @@ type Node struct {
 	eng      *engine.Engine
 	store    *store.Store
 	router   *router.Router
+	sender   *route.Sender
 	jobs     *daemon.Manager
 	draining atomic.Bool
 
@@ -226,6 +228,9 @@ func (n *Node) startStore(ctx context.Context) error {
 	}
 	s.Start(transport.NewInmem(0).Connect(nodeID, s))
 	n.store, n.id, n.dir = s, nodeID, directory.NewCache()
+	if err := n.startSender(); err != nil {
+		return err
+	}
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: directory.MetaPartition}); err != nil {
 		return err
@@ -244,11 +249,24 @@ func (n *Node) startStore(ctx context.Context) error {
 	return nil
 }
 
+// startSender builds the node's one route to every partition: its own
+// store, and its peers through the cluster client when it has peers.
+func (n *Node) startSender() error {
+	cfg := route.DefaultConfig()
+	cfg.Self, cfg.Local, cfg.Directory = n.id, route.LocalStore(n.store), n.dir
+	if n.client != nil {
+		cfg.Remote = n.client
+	}
+	var err error
+	n.sender, err = route.New(cfg)
+	return err
+}
+
 func (n *Node) startRouter() error {
 	rcfg := router.DefaultConfig()
-	rcfg.Store, rcfg.Logger = localHost{Store: n.store, nodeID: nodeID}, n.log
+	rcfg.Sender, rcfg.Host, rcfg.Logger = n.sender, localHost{Store: n.store, nodeID: nodeID}, n.log
 	if n.cfg.PeerAddr != "" {
-		rcfg.Store, rcfg.Placement = clusterStore{n}, n.placement
+		rcfg.Host, rcfg.Placement = clusterHost{n}, n.placement
 	}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rt, err := router.New(rcfg)

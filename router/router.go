@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
@@ -18,21 +17,13 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
-	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/store"
 )
 
-// Store is the node's store as the router uses it.
-type Store interface {
-	// Propose replicates and applies cmd on partition and returns the apply
-	// result. It fails with *replica.NotLeaderError or replica.ErrAmbiguous
-	// when the caller should retry (with the same command).
-	Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error)
-	// Get reads key from a replica of partition (nil when absent); a
-	// consistent read reflects every write committed before the call.
-	Get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error)
-	// Walk reads a page of a replica of partition.
-	Walk(ctx context.Context, req store.WalkRequest) (store.WalkResult, error)
+// Host makes the replicas of new partitions exist and removes those of
+// deleted ones.
+type Host interface {
 	// CreatePartition makes a new partition's replicas exist and serve.
 	CreatePartition(ctx context.Context, p *partitapb.Partition) error
 	// DestroyPartition removes the replicas of a partition whose data is gone.
@@ -41,8 +32,11 @@ type Store interface {
 
 // Config lists the router's dependencies.
 type Config struct {
-	// Store replicates and applies commands (required).
-	Store Store
+	// Sender delivers commands and reads to partitions, retrying until
+	// the request's deadline (required).
+	Sender *route.Sender
+	// Host creates and removes partitions' replicas (required).
+	Host Host
 	// PartitionsPerTable is the number of partitions a new table starts
 	// with (at least one per node when Placement is set).
 	PartitionsPerTable uint32
@@ -50,9 +44,6 @@ type Config struct {
 	// that consecutive nodes are in different zones, and the replication
 	// factor (nil: partitions list no replicas; the store places them).
 	Placement func(ctx context.Context) (nodes []uint64, replicationFactor int, err error)
-	// RequestTimeout bounds a request whose context has no deadline,
-	// retries included.
-	RequestTimeout time.Duration
 	// Now is the clock stamped on commands.
 	Now func() time.Time
 	// NewID returns a fresh command id.
@@ -68,7 +59,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		PartitionsPerTable: 4,
-		RequestTimeout:     10 * time.Second,
 		Now:                time.Now,
 		NewID:              RandomID,
 		Logger:             slog.New(slog.DiscardHandler),
@@ -78,10 +68,8 @@ func DefaultConfig() Config {
 // Validate reports a missing dependency or an impossible setting.
 func (c Config) Validate() error {
 	switch {
-	case c.Store == nil:
-		return errors.New("router: Config.Store is required")
-	case c.RequestTimeout <= 0:
-		return errors.New("router: RequestTimeout must be positive")
+	case c.Sender == nil || c.Host == nil:
+		return errors.New("router: Config.Sender and Config.Host are required")
 	case c.PartitionsPerTable < 1 || c.PartitionsPerTable > 1024:
 		return fmt.Errorf("router: PartitionsPerTable %d out of [1, 1024]", c.PartitionsPerTable)
 	case c.Now == nil || c.NewID == nil || c.Logger == nil:
@@ -122,18 +110,12 @@ func (r *Router) command() *partitapb.Command {
 	return &partitapb.Command{Id: r.cfg.NewID(), UnixNanos: r.cfg.Now().UnixNano(), FirstAttempt: true}
 }
 
-// propose sends cmd to partition, retrying (with the same command id, so
-// it applies at most once) while the partition has no leader here or the
-// outcome of an attempt is unknown, until the request's deadline.
+// propose sends cmd to partition's leader; the Sender retries it (with
+// the same command id, so it applies at most once) until the request's
+// deadline.
 func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	ctx, span := r.startSpan(ctx, "router.propose", partition)
-	ctx, cancel := r.deadline(ctx)
-	defer cancel()
-	var res *partitapb.Result
-	err := r.retry(ctx, func() (err error) {
-		res, err = r.cfg.Store.Propose(ctx, partition, cmd)
-		return err
-	})
+	res, err := r.cfg.Sender.Propose(ctx, partition, cmd)
 	endSpan(span, err)
 	if err != nil {
 		return nil, fmt.Errorf("router: partition %d: %w", partition, err)
@@ -141,68 +123,28 @@ func (r *Router) propose(ctx context.Context, partition uint64, cmd *partitapb.C
 	return res, nil
 }
 
-// get reads key from partition, retrying like propose. A consistent read
-// is traced as the partition's read barrier.
+// get reads key from partition. A consistent read is traced as the
+// partition's read barrier.
 func (r *Router) get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error) {
 	if consistent {
 		var span trace.Span
 		ctx, span = r.startSpan(ctx, "router.read_barrier", partition)
 		defer span.End()
 	}
-	ctx, cancel := r.deadline(ctx)
-	defer cancel()
-	var v []byte
-	err := r.retry(ctx, func() (err error) {
-		v, err = r.cfg.Store.Get(ctx, partition, key, consistent)
-		return err
-	})
+	v, err := r.cfg.Sender.Get(ctx, partition, key, consistent)
 	if err != nil {
 		return nil, fmt.Errorf("router: partition %d: %w", partition, err)
 	}
 	return v, nil
 }
 
-// walkPage reads one page of partition, retrying like propose.
+// walkPage reads one page of partition.
 func (r *Router) walkPage(ctx context.Context, req store.WalkRequest) (store.WalkResult, error) {
-	ctx, cancel := r.deadline(ctx)
-	defer cancel()
-	var res store.WalkResult
-	err := r.retry(ctx, func() (err error) {
-		res, err = r.cfg.Store.Walk(ctx, req)
-		return err
-	})
+	res, err := r.cfg.Sender.Walk(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("router: partition %d: %w", req.Partition, err)
 	}
 	return res, nil
-}
-
-func (r *Router) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, r.cfg.RequestTimeout)
-}
-
-// retry calls attempt until it succeeds, fails for good, or ctx ends.
-func (r *Router) retry(ctx context.Context, attempt func() error) error {
-	backoff := 2 * time.Millisecond
-	for {
-		err := attempt()
-		var nl *replica.NotLeaderError
-		if err == nil || !(errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous)) {
-			return err
-		}
-		if span := trace.SpanFromContext(ctx); span.IsRecording() {
-			span.AddEvent("retry", trace.WithAttributes(attribute.String("error", err.Error())))
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
 }
 
 // proposeMeta proposes a table command and refreshes the cache with the

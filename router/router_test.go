@@ -10,6 +10,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/transport"
@@ -47,8 +48,21 @@ func startStore(t *testing.T) (*engine.Engine, singleNode) {
 func newRouter(t *testing.T) *router.Router {
 	t.Helper()
 	_, s := startStore(t)
+	return routerOn(t, s, route.LocalStore(s.Store), 8)
+}
+
+// routerOn returns a router over the single node s whose requests reach it
+// through local.
+func routerOn(t *testing.T, s singleNode, local route.Local, partitions uint32) *router.Router {
+	t.Helper()
+	scfg := route.DefaultConfig()
+	scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
+	sender, err := route.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := router.DefaultConfig()
-	cfg.Store, cfg.PartitionsPerTable = s, 8
+	cfg.Sender, cfg.Host, cfg.PartitionsPerTable = sender, s, partitions
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -65,24 +79,19 @@ func table() *partitapb.Table {
 
 // recordingStore counts proposals per partition and forwards them.
 type recordingStore struct {
-	router.Store
+	route.Local
 	seen map[uint64]int
 }
 
 func (p *recordingStore) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	p.seen[partition]++
-	return p.Store.Propose(ctx, partition, cmd)
+	return p.Local.Propose(ctx, partition, cmd)
 }
 
 func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
 	_, s := startStore(t)
-	rec := &recordingStore{Store: s, seen: map[uint64]int{}}
-	cfg := router.DefaultConfig()
-	cfg.Store, cfg.PartitionsPerTable = rec, 8
-	r, err := router.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := &recordingStore{Local: route.LocalStore(s.Store), seen: map[uint64]int{}}
+	r := routerOn(t, s, rec, 8)
 	ctx := context.Background()
 	tbl, err := r.CreateTable(ctx, table())
 	if err != nil {
@@ -128,12 +137,7 @@ func TestWritesSpreadOverPartitionsAndReadBack(t *testing.T) {
 
 func TestDeleteTableDropsDataAndRecord(t *testing.T) {
 	eng, st := startStore(t)
-	cfg := router.DefaultConfig()
-	cfg.Store = st
-	r, err := router.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := routerOn(t, st, route.LocalStore(st.Store), router.DefaultConfig().PartitionsPerTable)
 	ctx := context.Background()
 	tbl, err := r.CreateTable(ctx, table())
 	if err != nil {

@@ -35,7 +35,7 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 		return nil, err
 	}
 	for _, p := range created.GetPartitions() {
-		if err := r.cfg.Store.CreatePartition(ctx, p); err != nil {
+		if err := r.cfg.Host.CreatePartition(ctx, p); err != nil {
 			return nil, fmt.Errorf("router: create partition %d: %w", p.GetId(), err)
 		}
 	}
@@ -72,7 +72,7 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 				"table", name, "partition", p.GetId(), "err", err)
 			continue
 		}
-		if err := r.cfg.Store.DestroyPartition(ctx, p.GetId()); err != nil {
+		if err := r.cfg.Host.DestroyPartition(ctx, p.GetId()); err != nil {
 			r.cfg.Logger.WarnContext(ctx, "removing a deleted table's partition failed",
 				"table", name, "partition", p.GetId(), "err", err)
 		}
