@@ -13,6 +13,7 @@ import (
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
@@ -131,9 +132,12 @@ func (n *Node) startRaft() error {
 	if err := n.startSender(); err != nil {
 		return err
 	}
+	if err := n.startMember(); err != nil {
+		return err
+	}
 	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
 	tr.Register(n.peerSrv, n.store)
-	cluster.Register(n.peerSrv, n.peer())
+	cluster.Register(n.peerSrv, n.member.Peer())
 	n.peerWG.Add(1)
 	go func() {
 		defer n.peerWG.Done()
@@ -168,7 +172,7 @@ func (n *Node) peerJoinLocal(ctx context.Context, rec *partitapb.Node) (*partita
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		out, err := n.peer().Join(ctx, rec)
+		out, err := n.member.Join(ctx, rec)
 		if err == nil {
 			return out, nil
 		}
@@ -249,83 +253,8 @@ func (n *Node) registerClusterJobs(m *daemon.Manager) error {
 		Jitter:     n.cfg.ReconcileInterval / 5,
 		Timeout:    10 * n.cfg.ReconcileInterval,
 		RunAtStart: true,
-		Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.reconcile(ctx) },
+		Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.member.Reconcile(ctx) },
 	})
-}
-
-// reconcile refreshes the directory, creates the replicas placed here,
-// registers this node's current addresses, and grows the meta partition.
-func (n *Node) reconcile(ctx context.Context) error {
-	if err := n.refreshDirectory(ctx); err != nil {
-		return err
-	}
-	var errs []error
-	parts := n.dir.Snapshot().Partitions()
-	for _, p := range parts {
-		n.bootMu.Lock()
-		errs = append(errs, n.bootstrapIfPlacedHere(p))
-		n.bootMu.Unlock()
-	}
-	errs = append(errs, n.collectDeleted(parts))
-	errs = append(errs, n.heartbeat(ctx), n.growMeta(ctx))
-	return errors.Join(errs...)
-}
-
-// heartbeat updates this node's directory record when its heartbeat is
-// due or its addresses differ from the ones listed (first start, restart
-// elsewhere).
-func (n *Node) heartbeat(ctx context.Context) error {
-	want := n.listening.Load()
-	if want == nil {
-		return nil // not serving yet: next cycle
-	}
-	for _, rec := range n.dir.Nodes() {
-		if rec.GetId() == n.id && rec.GetPeerAddr() == want.GetPeerAddr() &&
-			rec.GetApiAddr() == want.GetApiAddr() && rec.GetAdminAddr() == want.GetAdminAddr() && rec.GetZone() == want.GetZone() &&
-			n.now().Sub(time.Unix(0, rec.GetHeartbeatUnixNanos())) < directory.HeartbeatInterval {
-			return nil
-		}
-	}
-	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: n.now().UnixNano(),
-		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: want}}}
-	res, err := n.sender.Propose(ctx, directory.MetaPartition, cmd)
-	if err != nil {
-		return err
-	}
-	if res.GetError() != nil {
-		return res.GetError()
-	}
-	n.dir.AddNode(res.GetNode())
-	return nil
-}
-
-// growMeta adds a voter to the meta partition, on its leader, while it has
-// fewer than three and more nodes exist.
-func (n *Node) growMeta(ctx context.Context) error {
-	r := n.store.Replica(directory.MetaPartition)
-	if r == nil || r.Leader() != n.id {
-		return nil
-	}
-	voters := r.ConfState().Voters
-	if len(voters) >= 3 {
-		return nil
-	}
-	var errs []error
-	for _, rec := range n.dir.Nodes() {
-		id := rec.GetId()
-		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || directory.NodeLiveness(rec, n.now()) != directory.Alive {
-			continue
-		}
-		if err := n.client.CreateReplica(ctx, id, directory.MetaPartition); err != nil {
-			errs = append(errs, fmt.Errorf("node: grow meta to node %d: %w", id, err))
-			continue // unreachable: try the next node
-		}
-		if err := n.store.AddLearner(ctx, directory.MetaPartition, id); err != nil {
-			return err
-		}
-		return n.store.PromoteLearner(ctx, directory.MetaPartition, id)
-	}
-	return errors.Join(errs...)
 }
 
 // PeerAddr is the node-to-node address this node listens on ("" outside a
@@ -350,53 +279,29 @@ func (n *Node) MetaVoters() []uint64 {
 	return r.ConfState().Voters
 }
 
-// handOffTimeout bounds the leadership transfers of a graceful shutdown.
-const handOffTimeout = 5 * time.Second
-
-// handOffLeadership moves the leadership of every partition this node
-// leads to another voter, so that stopping it costs no election timeout.
-// Partitions with no other live voter keep their leader.
-func (n *Node) handOffLeadership(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, handOffTimeout)
-	defer cancel()
-	moved, kept := 0, 0
-	for _, r := range n.store.Replicas() {
-		if r.Leader() != n.id || len(r.ConfState().Voters) < 2 {
-			continue
-		}
-		if err := n.store.TransferLeadership(ctx, r.Partition()); err != nil {
-			kept++
-			continue
-		}
-		moved++
-	}
-	n.log.Info("handed off leadership before stopping", "moved", moved, "kept", kept)
-}
-
-// collectDeleted destroys the local replicas of deleted tables' partitions.
-// A partition missing from the directory is known deleted (not merely too
-// new for this copy of it) when the directory lists a partition with a
-// higher id: ids are assigned in the meta log's order. The table's data
-// went with DestroyRange through the partition's own log; this removes the
-// raft state left on nodes other than the one that deleted the table.
-func (n *Node) collectDeleted(parts []*partitapb.Partition) error {
-	listed := make(map[uint64]bool, len(parts))
-	var maxID uint64
-	for _, p := range parts {
-		listed[p.GetId()] = true
-		maxID = max(maxID, p.GetId())
-	}
-	var errs []error
-	for _, r := range n.store.Replicas() {
-		id := r.Partition()
-		if id == directory.MetaPartition || listed[id] || id >= maxID {
-			continue
-		}
-		n.log.Info("removing the replica of a deleted table's partition", "partition", id)
-		errs = append(errs, n.store.Destroy(id))
-	}
-	return errors.Join(errs...)
-}
-
 // Replicas is the number of replicas this node hosts.
 func (n *Node) Replicas() int { return len(n.store.Replicas()) }
+
+// startMember sets up this node's part in the cluster (see package member).
+func (n *Node) startMember() error {
+	var err error
+	n.member, err = member.New(member.Config{
+		Self: n.id, Store: n.store, Engine: n.eng, Sender: n.sender, Client: n.client,
+		Seeds: n.cfg.Join, Now: n.now, NewID: router.RandomID, Logger: n.log,
+	})
+	return err
+}
+
+// proposeMeta proposes cmd to the meta partition wherever its leader is,
+// retrying (same command id: applied at most once) while leadership moves.
+func (n *Node) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, metaRetryTimeout)
+	defer cancel()
+	return n.sender.Propose(ctx, directory.MetaPartition, cmd)
+}
+
+// metaRetryTimeout bounds proposeMeta's retries.
+const metaRetryTimeout = 15 * time.Second
+
+// refreshDirectory reloads the directory cache (see member.Refresh).
+func (n *Node) refreshDirectory(ctx context.Context) error { return n.member.Refresh(ctx) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
@@ -170,16 +171,11 @@ func (n *Node) destroyLocal(ctx context.Context, partition uint64) (ReplaceResul
 	if partition != directory.MetaPartition {
 		n.freshDirectory(ctx)
 	}
-	n.bootMu.Lock()
-	defer n.bootMu.Unlock()
-	if partition != directory.MetaPartition && slices.Contains(n.dir.Replicas(partition), n.id) {
+	err := n.member.DestroyReplica(partition)
+	if errors.Is(err, member.ErrStillListed) {
 		return res, statusError(http.StatusConflict, "the directory still lists node %d in partition %d", n.id, partition)
 	}
-	if err := n.store.Destroy(partition); err != nil {
-		return res, err
-	}
-	n.log.Info("destroyed a replica moved away", "partition", partition)
-	return res, nil
+	return res, err
 }
 
 func (n *Node) ctlDecommission(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
@@ -144,12 +145,9 @@ type Node struct {
 	peerSrv *grpc.Server
 	peerLn  net.Listener
 	peerWG  sync.WaitGroup
-	bootMu  sync.Mutex
-	// listening is this node's record with the addresses it serves on,
-	// set once every listener is up.
-	listening atomic.Pointer[partitapb.Node]
-	api       *server
-	admin     *server // nil without AdminAddr
+	member  *member.Member
+	api     *server
+	admin   *server // nil without AdminAddr
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -266,7 +264,7 @@ func (n *Node) startRouter() error {
 	rcfg := router.DefaultConfig()
 	rcfg.Sender, rcfg.Host, rcfg.Logger = n.sender, localHost{Store: n.store, nodeID: nodeID}, n.log
 	if n.cfg.PeerAddr != "" {
-		rcfg.Host, rcfg.Placement = clusterHost{n}, n.placement
+		rcfg.Host, rcfg.Placement = n.member.Host(), n.placement
 	}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rt, err := router.New(rcfg)
@@ -300,7 +298,7 @@ func (n *Node) serve(ctx context.Context) error {
 		if n.admin != nil {
 			rec.AdminAddr = n.advertise(n.admin.ln.Addr().String())
 		}
-		n.listening.Store(rec)
+		n.member.SetRecord(rec)
 	}
 	return nil
 }
@@ -352,7 +350,7 @@ func (n *Node) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
 	if n.cfg.PeerAddr != "" {
-		n.handOffLeadership(ctx)
+		n.member.HandOff(ctx)
 	}
 	return n.stop(ctx)
 }

@@ -10,6 +10,8 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"go.etcd.io/raft/v3/tracker"
+
+	"github.com/partitadb/partita/replica"
 )
 
 // Membership changes are single ConfChangeV2 steps proposed on the leader:
@@ -56,13 +58,40 @@ func (s *Store) RemoveReplica(ctx context.Context, partition, node uint64) error
 	})
 }
 
+// transferRetryTicks is how long TransferLeadership waits for one transfer
+// before it picks a target again: raft abandons a transfer that has not
+// completed within an election timeout (the target was behind, or its
+// messages were lost).
+const transferRetryTicks = 20
+
 // TransferLeadership hands this node's leadership of partition to the
-// voter with the most of the log, and waits until it has moved.
+// voter with the most of the log, and waits until it has moved. A transfer
+// that raft abandons is retried, to the then best target, until ctx ends.
 func (s *Store) TransferLeadership(ctx context.Context, partition uint64) error {
 	r := s.Replica(partition)
 	if r == nil {
 		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
 	}
+	moved := func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 }
+	for {
+		if err := s.transferOnce(r, partition); err != nil {
+			if moved() {
+				return nil
+			}
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, transferRetryTicks*s.cfg.TickInterval)
+		err := s.waitFor(wctx, moved)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// transferOnce asks raft to transfer partition's leadership to the live
+// voter with the most of the log.
+func (s *Store) transferOnce(r *replica.Replica, partition uint64) error {
 	st := r.Status()
 	if st.RaftState != raft.StateLeader {
 		return fmt.Errorf("store: partition %d: not the leader", partition)
@@ -76,10 +105,7 @@ func (s *Store) TransferLeadership(ctx context.Context, partition uint64) error 
 	if target == 0 {
 		return fmt.Errorf("store: partition %d: no live voter to take leadership", partition)
 	}
-	if err := s.TransferLeader(partition, target); err != nil {
-		return err
-	}
-	return s.waitFor(ctx, func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 })
+	return s.TransferLeader(partition, target)
 }
 
 func (s *Store) changeReplicas(ctx context.Context, partition uint64, typ raftpb.ConfChangeType, node uint64, done func(raftpb.ConfState) bool) error {

@@ -1,0 +1,106 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
+	"github.com/partitadb/partita/store"
+)
+
+// Config lists a Member's dependencies.
+type Config struct {
+	// Self is this node's id (required).
+	Self uint64
+	// Store hosts this node's replicas (required).
+	Store *store.Store
+	// Engine is the node's storage, where a meta replica's records are
+	// read (required).
+	Engine *engine.Engine
+	// Sender reaches every partition; its directory cache is the node's
+	// (required).
+	Sender *route.Sender
+	// Client reaches the other nodes (nil on a node without peers).
+	Client *cluster.Client
+	// Seeds are peer addresses to read the directory from while no meta
+	// voter is known (the node's join addresses).
+	Seeds []string
+	// Now is the clock of heartbeats and liveness.
+	Now func() time.Time
+	// NewID returns a fresh command id.
+	NewID func() []byte
+	// Logger receives the member's logs.
+	Logger *slog.Logger
+}
+
+// Validate reports a missing dependency.
+func (c Config) Validate() error {
+	if c.Self == 0 || c.Store == nil || c.Engine == nil || c.Sender == nil || c.Now == nil || c.NewID == nil || c.Logger == nil {
+		return errors.New("member: Config needs Self, Store, Engine, Sender, Now, NewID and Logger")
+	}
+	return nil
+}
+
+// Member is this node's part in the cluster. It is safe for concurrent
+// use.
+type Member struct {
+	cfg Config
+	dir *directory.Cache
+	// bootMu serialises replica creation between the reconciler and
+	// CreatePartition.
+	bootMu sync.Mutex
+	// record is this node's directory record with the addresses it serves
+	// on, set once every listener is up (nil before).
+	record atomic.Pointer[partitapb.Node]
+}
+
+// New returns a Member; cfg must Validate.
+func New(cfg Config) (*Member, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Member{cfg: cfg, dir: cfg.Sender.Directory()}, nil
+}
+
+// SetRecord sets the record heartbeats publish: this node's addresses,
+// zone and version.
+func (m *Member) SetRecord(rec *partitapb.Node) { m.record.Store(rec) }
+
+// Refresh reloads the directory cache from a meta replica (see
+// route.Sender.Refresh).
+func (m *Member) Refresh(ctx context.Context) error {
+	has := m.cfg.Store.Replica(directory.MetaPartition) != nil
+	return m.cfg.Sender.Refresh(ctx, source{m}, has, m.cfg.Seeds)
+}
+
+// source reads the directory from this node's meta replica or, through
+// the cluster client, from another node's.
+type source struct{ m *Member }
+
+var _ route.Source = source{}
+
+func (s source) Local(ctx context.Context) (*directory.Snapshot, error) {
+	return s.m.LocalDirectory(ctx, false)
+}
+
+func (s source) Node(ctx context.Context, node uint64) (*directory.Snapshot, error) {
+	if s.m.cfg.Client == nil {
+		return nil, directory.ErrUnknownNode
+	}
+	return s.m.cfg.Client.Directory(ctx, node)
+}
+
+func (s source) At(ctx context.Context, addr string) (*directory.Snapshot, error) {
+	if s.m.cfg.Client == nil {
+		return nil, directory.ErrUnknownNode
+	}
+	return s.m.cfg.Client.DirectoryAt(ctx, addr)
+}

@@ -1,0 +1,100 @@
+package member
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+)
+
+// Peer is what this node does for the other nodes: its store's replicas,
+// and the directory when it holds a meta replica.
+func (m *Member) Peer() cluster.Local { return peer{m} }
+
+type peer struct{ m *Member }
+
+var _ cluster.Local = peer{}
+
+func (p peer) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	return p.m.cfg.Store.Propose(ctx, partition, cmd)
+}
+
+func (p peer) Get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error) {
+	return p.m.cfg.Store.Get(ctx, partition, key, consistent)
+}
+
+func (p peer) Walk(ctx context.Context, req cluster.WalkRequest) (cluster.WalkResult, error) {
+	return p.m.cfg.Store.Walk(ctx, req)
+}
+
+// Join adds the node to the directory through the meta leader, here or
+// forwarded to it: a joining node may contact any member.
+func (p peer) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, error) {
+	return p.m.Join(ctx, rec)
+}
+
+// Directory serves the catalogue from this node's meta replica after a
+// read barrier.
+func (p peer) Directory(ctx context.Context) (*directory.Snapshot, error) {
+	return p.m.LocalDirectory(ctx, true)
+}
+
+func (p peer) CreateReplica(ctx context.Context, partition uint64) error {
+	return p.m.cfg.Store.AddEmptyReplica(partition)
+}
+
+// Join adds or updates rec in the directory through the meta leader: this
+// node's replica when it leads, else wherever the Sender finds it.
+func (m *Member) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, error) {
+	cmd := &partitapb.Command{Id: m.cfg.NewID(), UnixNanos: m.cfg.Now().UnixNano(),
+		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
+	var res *partitapb.Result
+	var err error
+	if r := m.cfg.Store.Replica(directory.MetaPartition); m.cfg.Client == nil || r != nil && r.Leader() == m.cfg.Self {
+		res, err = m.cfg.Store.Propose(ctx, directory.MetaPartition, cmd)
+	} else {
+		res, err = m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if res.GetError() != nil {
+		return nil, res.GetError()
+	}
+	m.dir.AddNode(res.GetNode())
+	return res.GetNode(), nil
+}
+
+// LocalDirectory reads the catalogue from this node's meta replica, after
+// a read barrier when consistent.
+func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*directory.Snapshot, error) {
+	st := m.cfg.Store
+	r := st.Replica(directory.MetaPartition)
+	if r == nil {
+		return nil, &replica.NotLeaderError{Partition: directory.MetaPartition, Leader: first(m.dir.MetaReplicas())}
+	}
+	if consistent {
+		if err := st.ReadIndex(ctx, directory.MetaPartition); err != nil {
+			return nil, err
+		}
+	}
+	tables, err := directory.ReadTables(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
+	nodes, err := directory.ReadNodes(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
+	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters}, nil
+}
+
+func first(ids []uint64) uint64 {
+	if len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
+}

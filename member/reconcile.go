@@ -1,0 +1,119 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Reconcile refreshes the directory, creates the replicas placed here,
+// removes those of deleted tables, heartbeats this node's record, and
+// grows the meta partition. It is the body of the node's "directory" job.
+func (m *Member) Reconcile(ctx context.Context) error {
+	if err := m.Refresh(ctx); err != nil {
+		return err
+	}
+	var errs []error
+	parts := m.dir.Snapshot().Partitions()
+	for _, p := range parts {
+		m.bootMu.Lock()
+		errs = append(errs, m.bootstrapIfPlacedHere(p))
+		m.bootMu.Unlock()
+	}
+	errs = append(errs, m.collectDeleted(parts))
+	errs = append(errs, m.heartbeat(ctx), m.growMeta(ctx))
+	return errors.Join(errs...)
+}
+
+// heartbeat updates this node's directory record when its heartbeat is
+// due or its addresses differ from the ones listed (first start, restart
+// elsewhere).
+func (m *Member) heartbeat(ctx context.Context) error {
+	want := m.record.Load()
+	if want == nil {
+		return nil // not serving yet: next cycle
+	}
+	if rec := m.dir.Snapshot().Node(m.cfg.Self); rec != nil && sameAddresses(rec, want) &&
+		m.cfg.Now().Sub(time.Unix(0, rec.GetHeartbeatUnixNanos())) < directory.HeartbeatInterval {
+		return nil
+	}
+	cmd := &partitapb.Command{Id: m.cfg.NewID(), UnixNanos: m.cfg.Now().UnixNano(),
+		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: want}}}
+	res, err := m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
+	if err != nil {
+		return err
+	}
+	if res.GetError() != nil {
+		return res.GetError()
+	}
+	m.dir.AddNode(res.GetNode())
+	return nil
+}
+
+func sameAddresses(a, b *partitapb.Node) bool {
+	return a.GetPeerAddr() == b.GetPeerAddr() && a.GetApiAddr() == b.GetApiAddr() &&
+		a.GetAdminAddr() == b.GetAdminAddr() && a.GetZone() == b.GetZone()
+}
+
+// metaVoters is the size the meta partition grows to.
+const metaVoters = 3
+
+// growMeta adds a voter to the meta partition, on its leader, while it has
+// fewer than three and more live nodes exist.
+func (m *Member) growMeta(ctx context.Context) error {
+	st := m.cfg.Store
+	r := st.Replica(directory.MetaPartition)
+	if r == nil || r.Leader() != m.cfg.Self || m.cfg.Client == nil {
+		return nil
+	}
+	voters := r.ConfState().Voters
+	if len(voters) >= metaVoters {
+		return nil
+	}
+	var errs []error
+	for _, rec := range m.dir.Nodes() {
+		id := rec.GetId()
+		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || directory.NodeLiveness(rec, m.cfg.Now()) != directory.Alive {
+			continue
+		}
+		if err := m.cfg.Client.CreateReplica(ctx, id, directory.MetaPartition); err != nil {
+			errs = append(errs, fmt.Errorf("member: grow meta to node %d: %w", id, err))
+			continue // unreachable: try the next node
+		}
+		if err := st.AddLearner(ctx, directory.MetaPartition, id); err != nil {
+			return err
+		}
+		return st.PromoteLearner(ctx, directory.MetaPartition, id)
+	}
+	return errors.Join(errs...)
+}
+
+// collectDeleted destroys the local replicas of deleted tables' partitions.
+// A partition missing from the directory is known deleted (not merely too
+// new for this copy of it) when the directory lists a partition with a
+// higher id: ids are assigned in the meta log's order. The table's data
+// went with DestroyRange through the partition's own log; this removes the
+// raft state left on nodes other than the one that deleted the table.
+func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
+	listed := make(map[uint64]bool, len(parts))
+	var maxID uint64
+	for _, p := range parts {
+		listed[p.GetId()] = true
+		maxID = max(maxID, p.GetId())
+	}
+	var errs []error
+	for _, r := range m.cfg.Store.Replicas() {
+		id := r.Partition()
+		if id == directory.MetaPartition || listed[id] || id >= maxID {
+			continue
+		}
+		m.cfg.Logger.Info("removing the replica of a deleted table's partition", "partition", id)
+		errs = append(errs, m.cfg.Store.Destroy(id))
+	}
+	return errors.Join(errs...)
+}
