@@ -72,6 +72,8 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 			return res, err
 		}
 		refused := res.GetError()
+		r.cfg.Logger.DebugContext(ctx, "write refused for its range; rerouting",
+			"table", t.GetName(), "partition", p.GetId(), "reason", refused.GetMessage())
 		if t, err = r.refreshTable(ctx, t); err != nil {
 			return nil, err
 		}
