@@ -8,11 +8,12 @@ import (
 	"github.com/partitadb/partita/partitapb"
 )
 
-// Apply applies cmd to partition's state in b (an indexed batch) and returns
-// its Result. A returned error is a storage failure; rejections are carried
+// Apply applies cmd to the state in b (an indexed batch) of the partition
+// whose range is d, and returns its Result. A returned error is a storage
+// failure; rejections, a command outside d's range among them, are carried
 // in Result.Error and leave b untouched.
-func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
-	a := NewApplier(b, partition)
+func Apply(b *pebble.Batch, d *partitapb.Descriptor, cmd *partitapb.Command) (*partitapb.Result, error) {
+	a := NewApplier(b, d)
 	res, err := a.Apply(cmd)
 	if err != nil {
 		return nil, err
@@ -26,14 +27,16 @@ func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitap
 // of a read-modify-write of the record per command.
 type Applier struct {
 	b          *pebble.Batch
+	desc       *partitapb.Descriptor // the range commands are fenced to
 	partition  uint64
 	stats      Stats // changes not yet written
 	statsDirty bool
 }
 
-// NewApplier returns an Applier writing into b (an indexed batch).
-func NewApplier(b *pebble.Batch, partition uint64) *Applier {
-	return &Applier{b: b, partition: partition}
+// NewApplier returns an Applier writing into b (an indexed batch) for the
+// partition whose range is d. The Applier keeps d and does not modify it.
+func NewApplier(b *pebble.Batch, d *partitapb.Descriptor) *Applier {
+	return &Applier{b: b, desc: d, partition: d.GetPartition()}
 }
 
 // Flush writes what the applied commands left in memory. Call it before
@@ -43,6 +46,9 @@ func (a *Applier) Flush() error { return a.flushStats() }
 // Apply applies cmd, as the package's Apply does, except that the
 // statistics wait for Flush.
 func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
+	if res := fence(a.desc, cmd); res != nil {
+		return res, nil
+	}
 	b := a.b
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:

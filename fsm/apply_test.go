@@ -24,11 +24,29 @@ func openEngine(t *testing.T) *engine.Engine {
 	return eng
 }
 
-// apply applies cmd in its own batch and commits it.
+// rangeOf is the range the tests' partitions own: the directory for the
+// meta partition, the whole of table 1 for any other.
+func rangeOf(partition uint64) *partitapb.Descriptor {
+	if partition == directory.MetaPartition {
+		return &partitapb.Descriptor{Partition: partition, Spans: directory.MetaSpans(), Generation: 1}
+	}
+	start, end := engine.HashSpan(1, 0, 0)
+	return &partitapb.Descriptor{Partition: partition, Spans: []*partitapb.Span{{Start: start, End: end}}, Generation: 1}
+}
+
+// apply applies cmd in its own batch, as partition owning rangeOf(partition)
+// does, and commits it.
 func apply(t *testing.T, eng *engine.Engine, partition uint64, cmd *partitapb.Command) *partitapb.Result {
 	t.Helper()
+	return applyIn(t, eng, rangeOf(partition), cmd)
+}
+
+// applyIn applies cmd in its own batch, as the replica of range d does, and
+// commits it.
+func applyIn(t *testing.T, eng *engine.Engine, d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
+	t.Helper()
 	b := eng.NewIndexedBatch()
-	res, err := fsm.Apply(b, partition, cmd)
+	res, err := fsm.Apply(b, d, cmd)
 	if err != nil {
 		b.Close()
 		t.Fatalf("apply: %v", err)
@@ -310,7 +328,7 @@ func TestApplierStatsInOneBatch(t *testing.T) {
 	eng := openEngine(t)
 	apply(t, eng, part, put(key(t, "old"), item.Item{"pk": item.S("old")}, nil))
 	b := eng.NewIndexedBatch()
-	a := fsm.NewApplier(b, part)
+	a := fsm.NewApplier(b, rangeOf(part))
 	mustApply := func(cmd *partitapb.Command) {
 		t.Helper()
 		if res, err := a.Apply(cmd); err != nil || res.GetError() != nil {

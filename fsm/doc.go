@@ -15,4 +15,33 @@
 //
 // Commands for table records (CreateTable, DeleteTable, ...) are applied by
 // the meta partition; item commands by the partition owning the key.
+//
+// # The range fence
+//
+// Apply is given the replica's Descriptor: the key spans its partition owns
+// and the generation of that range. Before anything else it refuses, with
+// Error_WRONG_RANGE in the Result, a command that does not belong there:
+//
+//   - an item command (PutItem, UpdateItem, DeleteItem) whose key is in
+//     none of the spans;
+//   - a DestroyRange whose hash range is not inside one span;
+//   - a directory command (tables, nodes, replicas) unless one span holds
+//     the whole directory (engine.MetaRange): only the meta partition
+//     applies them;
+//   - any command whose range_generation is non-zero and older than the
+//     descriptor's generation: it was routed by a layout that has changed
+//     since. 0 means the proposer did not say (an older client, an
+//     internal command); such a command is checked by key alone. A newer
+//     generation than the replica's passes: the key check still holds.
+//
+// The decision reads only the command and the descriptor, which is part of
+// the replicated state (set at bootstrap, carried by snapshots, changed
+// only by applied commands), so every replica decides alike. A refusal
+// writes nothing, and the replica does not record its command id. The
+// range generation (Partition.range_generation, Descriptor.generation)
+// starts at FirstRangeGeneration and moves only when a range's spans
+// change; it is not the directory record's compare-and-set version
+// (Partition.generation), which moves with every membership change.
+// Senders recognise the refusal with partitapb.IsWrongRange, re-read the
+// directory and retry with the same command id.
 package fsm

@@ -82,7 +82,7 @@ func newPartitions(b *pebble.Batch, n uint32) ([]*partitapb.Partition, error) {
 			return nil, err
 		}
 		start, _ := bits.Div64(uint64(i), 0, uint64(n)) // i * 2^64 / n
-		parts[i] = &partitapb.Partition{Id: id, HashStart: start, Generation: 1}
+		parts[i] = &partitapb.Partition{Id: id, HashStart: start, Generation: 1, RangeGeneration: FirstRangeGeneration}
 		if i > 0 {
 			parts[i-1].HashEnd = start
 		}

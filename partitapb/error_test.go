@@ -16,3 +16,21 @@ func TestErrorTravelsAsAGoError(t *testing.T) {
 		t.Fatalf("message %q", perr.Error())
 	}
 }
+
+func TestIsWrongRange(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{(*Error)(nil), false},
+		{errors.New("WRONG_RANGE"), false},
+		{Errorf(Error_VALIDATION, "no"), false},
+		{Errorf(Error_WRONG_RANGE, "moved"), true},
+		{fmt.Errorf("router: %w", Errorf(Error_WRONG_RANGE, "moved")), true},
+	} {
+		if got := IsWrongRange(c.err); got != c.want {
+			t.Errorf("IsWrongRange(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -24,7 +25,8 @@ const (
 // Bootstrap writes the initial raft state of a new group whose voters are
 // voters, owning spans, into b: every voter of a new partition is
 // bootstrapped with the same state, so they agree on membership without a
-// log. It fails if the replica already has raft state.
+// log. Its range starts at fsm.FirstRangeGeneration, as every range the
+// directory creates does. It fails if the replica already has raft state.
 func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
 	k := func(s string) []byte { return engine.LocalKey(partition, s) }
 	if _, err := engine.Get(b, k(suffixHardState)); err == nil {
@@ -52,7 +54,9 @@ func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64, spans []*part
 	if err := b.Set(k(suffixTruncated), tr[:], nil); err != nil {
 		return fmt.Errorf("replica: bootstrap: %w", err)
 	}
-	if err := writeDescriptor(b, &partitapb.Descriptor{Partition: partition, Spans: spans}); err != nil {
+	if err := writeDescriptor(b, &partitapb.Descriptor{
+		Partition: partition, Spans: spans, Generation: fsm.FirstRangeGeneration,
+	}); err != nil {
 		return err
 	}
 	return writeApplied(b, partition, initialIndex)

@@ -162,7 +162,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 		return nil, 0, nil
 	}
 	var answers []answer
-	ka := fsm.NewApplier(b, r.cfg.Partition)
+	ka := fsm.NewApplier(b, r.desc)
 	for _, e := range ents {
 		switch e.Type {
 		case raftpb.EntryNormal:
@@ -219,7 +219,10 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *pebble.Batch, data []byte) (s
 	if err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	if len(cmd.GetId()) > 0 {
+	// A command refused by the range fence wrote nothing and is not
+	// recorded: its retry, routed afresh, may reach this partition again
+	// with the same id and must then apply.
+	if len(cmd.GetId()) > 0 && !partitapb.IsWrongRange(res.GetError()) {
 		if err := recordCommand(b, idKey, res); err != nil {
 			return "", nil, err
 		}

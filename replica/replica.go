@@ -122,7 +122,10 @@ type Replica struct {
 	outgoing      []*SnapshotSource // made for MsgSnaps not yet sent
 	leaderChanges uint64
 	staged        *stagedSnapshot // received, waiting for raft to accept
-	inflight      bool            // a round applied entries (or a snapshot) into a batch not yet committed
+	// desc is the replica's range as of its applied state: what apply
+	// fences commands to. It changes only with that state (a snapshot).
+	desc     *partitapb.Descriptor
+	inflight bool // a round applied entries (or a snapshot) into a batch not yet committed
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -140,6 +143,10 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, err
 	}
 	applied, err := readApplied(cfg.Engine.Reader(), cfg.Partition)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := readDescriptor(cfg.Engine.Reader(), cfg.Partition)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +169,7 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
 	}
 	r := &Replica{
-		cfg: cfg, raw: raw, st: st, applied: applied,
+		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 	}

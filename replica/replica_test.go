@@ -43,7 +43,9 @@ func drive(t *testing.T, eng *engine.Engine, r *Replica) {
 
 func openSingle(t *testing.T, eng *engine.Engine) *Replica {
 	t.Helper()
-	commit(t, eng, func(b *pebble.Batch) error { return Bootstrap(b, 3, []uint64{1}, nil) })
+	start, end := engine.HashSpan(1, 0, 0) // table 1, where counterCmd writes
+	spans := []*partitapb.Span{{Start: start, End: end}}
+	commit(t, eng, func(b *pebble.Batch) error { return Bootstrap(b, 3, []uint64{1}, spans) })
 	cfg := DefaultConfig()
 	cfg.Partition, cfg.ID, cfg.Engine = 3, 1, eng
 	r, err := Open(cfg)

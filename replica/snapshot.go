@@ -168,7 +168,8 @@ func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
 			return fmt.Errorf("replica: clear before snapshot: %w", err)
 		}
 	}
-	if err := r.clearNewSpans(b, staged.data); err != nil {
+	desc, err := r.clearNewSpans(b, staged.data)
+	if err != nil {
 		return err
 	}
 	if err := b.Apply(staged.data, nil); err != nil {
@@ -182,28 +183,30 @@ func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
 	}
 	r.applied = meta.Index
 	r.st.applied = meta.Index
+	r.desc = desc
 	return nil
 }
 
 // clearNewSpans clears the spans the snapshot's own descriptor names (they
-// may differ from the old descriptor's, e.g. after a split).
-func (r *Replica) clearNewSpans(b *pebble.Batch, data *pebble.Batch) error {
+// may differ from the old descriptor's, e.g. after a split) and returns
+// that descriptor: the replica's range once the snapshot is installed.
+func (r *Replica) clearNewSpans(b *pebble.Batch, data *pebble.Batch) (*partitapb.Descriptor, error) {
+	d := &partitapb.Descriptor{Partition: r.cfg.Partition}
 	raw, closer, err := data.Get(descriptorKey(r.cfg.Partition))
 	if err != nil {
-		return nil // a snapshot without a descriptor owns no spans
+		return d, nil // a snapshot without a descriptor owns no spans
 	}
-	d := &partitapb.Descriptor{}
 	uerr := proto.Unmarshal(raw, d)
 	closer.Close()
 	if uerr != nil {
-		return fmt.Errorf("replica: snapshot descriptor: %w", uerr)
+		return nil, fmt.Errorf("replica: snapshot descriptor: %w", uerr)
 	}
 	for _, sp := range d.GetSpans() {
 		if bytes.Compare(sp.GetStart(), sp.GetEnd()) < 0 {
 			if err := b.DeleteRange(sp.GetStart(), sp.GetEnd(), nil); err != nil {
-				return fmt.Errorf("replica: clear before snapshot: %w", err)
+				return nil, fmt.Errorf("replica: clear before snapshot: %w", err)
 			}
 		}
 	}
-	return nil
+	return d, nil
 }

@@ -2,7 +2,9 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
@@ -42,6 +44,12 @@ func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
 
 // Write proposes cmd to the partition of t that owns key. A command
 // without an id or timestamp gets them here.
+//
+// t may be older than the partition layout: a replica that no longer owns
+// key, or whose range moved to a newer generation, refuses the command with
+// WRONG_RANGE and writes nothing. Write then re-reads the table's record
+// and sends the same command, id included, to the partition that owns key
+// now, until the request's deadline; the client never sees the refusal.
 func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command) (*partitapb.Result, error) {
 	pk, _, err := keyValues(t, key)
 	if err != nil {
@@ -53,7 +61,33 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
-	return r.propose(ctx, partitionOf(t, pk).GetId(), cmd)
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
+	backoff := 2 * time.Millisecond
+	for {
+		p := partitionOf(t, pk)
+		cmd.RangeGeneration = p.GetRangeGeneration()
+		res, err := r.propose(ctx, p.GetId(), cmd)
+		if err != nil || !partitapb.IsWrongRange(res.GetError()) {
+			return res, err
+		}
+		refused := res.GetError()
+		r.cfg.Logger.DebugContext(ctx, "write refused for its range; rerouting",
+			"table", t.GetName(), "partition", p.GetId(), "reason", refused.GetMessage())
+		if t, err = r.refreshTable(ctx, t); err != nil {
+			return nil, err
+		}
+		if q := partitionOf(t, pk); q.GetId() != p.GetId() || q.GetRangeGeneration() != p.GetRangeGeneration() {
+			continue // routed afresh: try at once
+		}
+		// The directory has not caught up with the range change yet.
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("router: partition %d: %w", p.GetId(), errors.Join(refused, ctx.Err()))
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
 }
 
 // Get reads the item with key; nil when absent. A consistent read first

@@ -62,6 +62,7 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 	}
 	for _, p := range t.GetPartitions() {
 		cmd := r.command()
+		cmd.RangeGeneration = p.GetRangeGeneration()
 		cmd.Op = &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{
 			TableId: t.GetId(), HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(),
 		}}
@@ -109,6 +110,26 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 		r.mu.Unlock()
 	}
 	return proto.Clone(t).(*partitapb.Table), nil
+}
+
+// refreshTable drops the cached record of stale (a table whose layout a
+// replica refused) and reads it again from the directory. A table that
+// was deleted, or replaced by another of the same name, is not found.
+func (r *Router) refreshTable(ctx context.Context, stale *partitapb.Table) (*partitapb.Table, error) {
+	r.mu.Lock()
+	if cached, ok := r.tables[stale.GetName()]; ok && cached.GetId() == stale.GetId() {
+		delete(r.tables, stale.GetName())
+	}
+	r.mu.Unlock()
+	t, err := r.Table(ctx, stale.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if t.GetId() != stale.GetId() {
+		return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
+			"Requested resource not found: Table: %s not found", stale.GetName())
+	}
+	return t, nil
 }
 
 // Tables lists every table record, sorted by name.

@@ -1,0 +1,73 @@
+package fsm
+
+import (
+	"bytes"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// FirstRangeGeneration is the generation of a range as the directory
+// creates it (CreateTable, the meta partition's bootstrap). Only the
+// commands that change a range's spans (split, merge) raise it.
+const FirstRangeGeneration uint64 = 1
+
+// fence returns a WRONG_RANGE rejection when cmd must not apply to the
+// range d describes, and nil when it may. It reads nothing but its
+// arguments, so every replica at the same log position decides alike.
+func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
+	if g := cmd.GetRangeGeneration(); g != 0 && g < d.GetGeneration() {
+		return reject(partitapb.Error_WRONG_RANGE, "partition %d: routed by range generation %d, the range is at %d",
+			d.GetPartition(), g, d.GetGeneration())
+	}
+	start, end, known := footprint(cmd)
+	if !known {
+		return nil // Apply reports the unknown op
+	}
+	if !covers(d.GetSpans(), start, end) {
+		return reject(partitapb.Error_WRONG_RANGE, "partition %d: the command's keys are outside its range", d.GetPartition())
+	}
+	return nil
+}
+
+// footprint returns the key span cmd reads and writes: [key, key] for an
+// item command (end nil), the table's hash range for DestroyRange, and the
+// whole directory for a directory command (which reads and writes counter,
+// table and node records alike). known is false for an unknown op.
+func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
+	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_PutItem:
+		return op.PutItem.GetKey(), nil, true
+	case *partitapb.Command_UpdateItem:
+		return op.UpdateItem.GetKey(), nil, true
+	case *partitapb.Command_DeleteItem:
+		return op.DeleteItem.GetKey(), nil, true
+	case *partitapb.Command_DestroyRange:
+		d := op.DestroyRange
+		start, end := engine.HashSpan(d.GetTableId(), d.GetHashStart(), d.GetHashEnd())
+		return start, end, true
+	case *partitapb.Command_CreateTable, *partitapb.Command_DeleteTable, *partitapb.Command_UpdateTable,
+		*partitapb.Command_SetTableStatus, *partitapb.Command_PutNode, *partitapb.Command_RemoveNode,
+		*partitapb.Command_SetReplicas:
+		start, end := engine.MetaRange()
+		return start, end, true
+	}
+	return nil, nil, false
+}
+
+// covers reports whether one of spans holds the key start (end nil) or
+// the whole span [start, end). A span with an empty end reaches no key.
+func covers(spans []*partitapb.Span, start, end []byte) bool {
+	for _, s := range spans {
+		if bytes.Compare(s.GetStart(), start) > 0 {
+			continue
+		}
+		if end == nil && bytes.Compare(start, s.GetEnd()) < 0 {
+			return true
+		}
+		if end != nil && bytes.Compare(start, end) <= 0 && bytes.Compare(end, s.GetEnd()) <= 0 {
+			return true
+		}
+	}
+	return false
+}
