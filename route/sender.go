@@ -138,6 +138,12 @@ func (s *Sender) Do(ctx context.Context, partition uint64, leaderOnly bool, op O
 	}
 }
 
+// Deadline bounds ctx by RequestTimeout when it has no deadline: for a
+// caller whose one request spans several Sender calls.
+func (s *Sender) Deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return s.deadline(ctx)
+}
+
 func (s *Sender) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok || s.cfg.RequestTimeout == 0 {
 		return ctx, func() {}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
-	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/route"
 )
 
 // attempt is one proposal a store saw: its partition and how it ended.
@@ -21,12 +21,12 @@ type attempt struct {
 
 // answerLog records every proposal and its outcome, and forwards them.
 type answerLog struct {
-	router.Store
+	route.Local
 	attempts []attempt
 }
 
 func (l *answerLog) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
-	res, err := l.Store.Propose(ctx, partition, cmd)
+	res, err := l.Local.Propose(ctx, partition, cmd)
 	if err == nil {
 		l.attempts = append(l.attempts, attempt{partition, res.GetError().GetCode(), string(cmd.GetId())})
 	}
@@ -39,13 +39,8 @@ func (l *answerLog) Propose(ctx context.Context, partition uint64, cmd *partitap
 // names now: it applies once, and the caller sees only the success.
 func TestWriteByOldLayoutIsRefusedAndRerouted(t *testing.T) {
 	_, s := startStore(t)
-	log := &answerLog{Store: s}
-	cfg := router.DefaultConfig()
-	cfg.Store, cfg.PartitionsPerTable = log, 4
-	r, err := router.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log := &answerLog{Local: route.LocalStore(s.Store)}
+	r := routerOn(t, s, log, 4)
 	ctx := context.Background()
 	if _, err := r.CreateTable(ctx, table()); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
 )
 
 // keyValues returns the partition and sort key values of key in t (the
@@ -61,7 +62,7 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
-	ctx, cancel := r.deadline(ctx)
+	ctx, cancel := r.cfg.Sender.Deadline(ctx)
 	defer cancel()
 	backoff := 2 * time.Millisecond
 	for {
@@ -81,10 +82,8 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 			continue // routed afresh: try at once
 		}
 		// The directory has not caught up with the range change yet.
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("router: partition %d: %w", p.GetId(), errors.Join(refused, ctx.Err()))
-		case <-time.After(backoff):
+		if err := route.Sleep(ctx, backoff); err != nil {
+			return nil, fmt.Errorf("router: partition %d: %w", p.GetId(), errors.Join(refused, err))
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
