@@ -1,14 +1,11 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,9 +17,10 @@ import (
 
 // The cluster admin endpoints (see ctl_types.go) behind `partita ctl`. A
 // cluster view is gathered by the node asked: the directory from its cache
-// (refreshed first), the replicas' progress from every node's admin
-// endpoint. Operations on a node (drain) are forwarded to that node's
-// admin endpoint; operations on partitions (replace) to their leader's.
+// (refreshed first), the replicas' progress from every node's
+// ReplicaStatus over the cluster service. Operations go to the nodes over
+// the cluster service too: leadership transfers to the node that leads,
+// membership changes to the partition's leader.
 
 // Bounds of the cluster admin requests.
 const (
@@ -50,10 +48,6 @@ func (n *Node) ctlHandler() http.Handler {
 	mux.HandleFunc("GET /cluster/partitions", n.ctlPartitions)
 	mux.HandleFunc("POST /cluster/nodes/{id}/drain", n.ctlDrain)
 	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", n.ctlDecommission)
-	mux.HandleFunc("GET /cluster/local/replicas", n.ctlLocalReplicas)
-	mux.HandleFunc("POST /cluster/local/drain", n.ctlLocalDrain)
-	mux.HandleFunc("POST /cluster/local/replace", n.ctlLocalReplace)
-	mux.HandleFunc("POST /cluster/local/destroy", n.ctlLocalDestroy)
 	return mux
 }
 
@@ -99,65 +93,6 @@ func uintParam(r *http.Request, name string) (uint64, error) {
 		return 0, statusError(http.StatusBadRequest, "bad %s %q", name, s)
 	}
 	return v, nil
-}
-
-// ctlClient is the HTTP client of node-to-node admin calls; each call
-// carries its own deadline.
-var ctlClient = &http.Client{}
-
-// adminCall sends method path to the admin endpoint at addr and decodes
-// the JSON answer into out.
-func adminCall(ctx context.Context, method, addr, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := ctlClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var ei ErrorInfo
-		if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
-			return &httpError{status: resp.StatusCode, err: errors.New(ei.Error)}
-		}
-		return &httpError{status: resp.StatusCode, err: fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))}
-	}
-	return json.Unmarshal(body, out)
-}
-
-// nodeAdmin returns the admin address of node id.
-func (n *Node) nodeAdmin(id uint64) (string, error) {
-	for _, rec := range n.dir.Nodes() {
-		if rec.GetId() != id {
-			continue
-		}
-		if rec.GetAdminAddr() == "" {
-			return "", statusError(http.StatusBadGateway, "node %d has no admin address", id)
-		}
-		return rec.GetAdminAddr(), nil
-	}
-	return "", statusError(http.StatusNotFound, "no node %d in the directory", id)
-}
-
-// callNode runs a local admin operation on node id: here, or on its admin
-// endpoint.
-func callNode[T any](ctx context.Context, n *Node, id uint64, path string, local func(context.Context) (T, error)) (T, error) {
-	if id == n.id {
-		return local(ctx)
-	}
-	var out T
-	addr, err := n.nodeAdmin(id)
-	if err != nil {
-		return out, err
-	}
-	err = adminCall(ctx, http.MethodPost, addr, path, &out)
-	return out, err
 }
 
 // freshDirectory refreshes the directory cache, within a bound; on
@@ -234,7 +169,7 @@ func (n *Node) ctlPartitions(w http.ResponseWriter, r *http.Request) {
 	reply(w, n.partitionInfos(table, n.gather(r.Context())), nil)
 }
 
-// gathered is every node's answer to GET /cluster/local/replicas.
+// gathered is every node's answer to the cluster service's ReplicaStatus.
 type gathered struct {
 	replicas map[uint64]map[uint64]LocalReplica // node -> partition -> replica
 	errs     map[uint64]error                   // node -> why it did not answer
@@ -258,18 +193,9 @@ func (n *Node) gather(ctx context.Context) gathered {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var lr LocalReplicas
-			var err error
-			switch {
-			case rec.GetId() == n.id:
-				lr = n.localReplicas()
-			case rec.GetAdminAddr() == "":
-				err = errors.New("no admin address")
-			default:
-				cctx, cancel := context.WithTimeout(ctx, ctlGatherTimeout)
-				err = adminCall(cctx, http.MethodGet, rec.GetAdminAddr(), "/cluster/local/replicas", &lr)
-				cancel()
-			}
+			cctx, cancel := context.WithTimeout(ctx, ctlGatherTimeout)
+			lr, err := n.local(rec.GetId()).ReplicaStatus(cctx)
+			cancel()
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -376,25 +302,6 @@ func fillPartition(p *PartitionInfo, g gathered) {
 	}
 }
 
-func (n *Node) ctlLocalReplicas(w http.ResponseWriter, _ *http.Request) {
-	reply(w, n.localReplicas(), nil)
-}
-
-// localReplicas lists this node's replicas, by partition.
-func (n *Node) localReplicas() LocalReplicas {
-	out := LocalReplicas{Node: n.id, Replicas: []LocalReplica{}}
-	for _, r := range n.store.Replicas() {
-		st, cs := r.Stats(), r.ConfState()
-		out.Replicas = append(out.Replicas, LocalReplica{
-			Partition: r.Partition(), Leader: st.Leader, Lead: st.Lead, Term: st.Term, Applied: st.Applied,
-			LogEntries: st.LogEntries, LogBytes: st.LogBytes,
-			Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners),
-		})
-	}
-	slices.SortFunc(out.Replicas, func(a, b LocalReplica) int { return cmpUint(a.Partition, b.Partition) })
-	return out
-}
-
 func sortedIDs(ids []uint64) []uint64 {
 	out := slices.Clone(ids)
 	slices.Sort(out)
@@ -418,17 +325,4 @@ func pathNode(r *http.Request) (uint64, error) {
 		return 0, statusError(http.StatusBadRequest, "bad node id %q", r.PathValue("id"))
 	}
 	return id, nil
-}
-
-// replacePath is the local replace route with its parameters.
-func replacePath(partition, add, remove uint64) string {
-	q := url.Values{}
-	q.Set("partition", strconv.FormatUint(partition, 10))
-	if add != 0 {
-		q.Set("add", strconv.FormatUint(add, 10))
-	}
-	if remove != 0 {
-		q.Set("remove", strconv.FormatUint(remove, 10))
-	}
-	return "/cluster/local/replace?" + q.Encode()
 }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
+	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
-	"github.com/partitadb/partita/store"
 )
 
 // Drain and decommission. A drain hands every leadership of a node to
@@ -32,44 +31,46 @@ func (n *Node) ctlDrain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.freshDirectory(r.Context())
-	ctx, cancel := context.WithTimeout(r.Context(), ctlDrainTimeout+5*time.Second)
-	defer cancel()
-	res, err := callNode(ctx, n, id, "/cluster/local/drain", n.drainLocal)
+	if _, err := n.nodeRecord(id); err != nil {
+		reply(w, nil, err)
+		return
+	}
+	res, err := n.drain(r.Context(), id)
 	reply(w, res, err)
 }
 
-func (n *Node) ctlLocalDrain(w http.ResponseWriter, r *http.Request) {
-	res, err := n.drainLocal(r.Context())
-	reply(w, res, err)
-}
-
-// drainLocal transfers the leadership of every partition this node leads
-// to another voter, concurrently, within ctlDrainTimeout.
-func (n *Node) drainLocal(ctx context.Context) (DrainResult, error) {
+// drain transfers the leadership of every partition node leads to
+// another voter, concurrently, within ctlDrainTimeout.
+func (n *Node) drain(ctx context.Context, node uint64) (DrainResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, ctlDrainTimeout)
 	defer cancel()
-	res := DrainResult{Node: n.id, Partitions: []DrainPartition{}}
-	var led []*replica.Replica
-	for _, r := range n.store.Replicas() {
-		if r.Leader() == n.id {
-			led = append(led, r)
+	res := DrainResult{Node: node, Partitions: []DrainPartition{}}
+	target := n.local(node)
+	st, err := target.ReplicaStatus(ctx)
+	if err != nil {
+		return res, fmt.Errorf("node: replicas of node %d: %w", node, err)
+	}
+	var led []uint64
+	for _, r := range st.Replicas {
+		if r.Leader {
+			led = append(led, r.Partition)
 		}
 	}
-	slices.SortFunc(led, func(a, b *replica.Replica) int { return cmpUint(a.Partition(), b.Partition()) })
 	res.Led = len(led)
 	out := make([]DrainPartition, len(led))
 	done := make(chan struct{}, len(led))
-	for i, r := range led {
+	for i, partition := range led {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			tctx, cancel := context.WithTimeout(ctx, ctlTransferTimeout)
 			defer cancel()
-			out[i] = DrainPartition{Partition: r.Partition()}
-			if err := n.store.TransferLeadership(tctx, r.Partition()); err != nil {
+			out[i] = DrainPartition{Partition: partition}
+			to, err := target.TransferLeadership(tctx, partition)
+			if err != nil {
 				out[i].Error = err.Error()
 				return
 			}
-			out[i].To = r.Leader()
+			out[i].To = to
 		}()
 	}
 	for range led {
@@ -81,104 +82,7 @@ func (n *Node) drainLocal(ctx context.Context) (DrainResult, error) {
 		}
 	}
 	res.Partitions = out
-	n.log.Info("drained leaderships", "led", res.Led, "moved", res.Moved)
-	return res, nil
-}
-
-func (n *Node) ctlLocalReplace(w http.ResponseWriter, r *http.Request) {
-	var partition, add, remove uint64
-	var err error
-	if partition, err = uintParam(r, "partition"); err == nil {
-		if add, err = uintParam(r, "add"); err == nil {
-			remove, err = uintParam(r, "remove")
-		}
-	}
-	if err == nil && (partition == 0 || add == remove) {
-		err = statusError(http.StatusBadRequest, "want partition and distinct add and remove nodes")
-	}
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	res, err := n.replaceLocal(r.Context(), partition, add, remove)
-	reply(w, res, err)
-}
-
-// replaceLocal, on partition's leader, adds node add (which hosts an empty
-// replica) as a learner, promotes it once caught up, then removes node
-// remove. Each step is skipped when already done, so that a retry is
-// safe. When remove is this node, it hands leadership over instead and
-// says where.
-func (n *Node) replaceLocal(ctx context.Context, partition, add, remove uint64) (ReplaceResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, ctlReplaceTimeout)
-	defer cancel()
-	res := ReplaceResult{Partition: partition, Added: add, Removed: remove}
-	r := n.store.Replica(partition)
-	if r == nil {
-		return res, statusError(http.StatusNotFound, "node %d has no replica of partition %d", n.id, partition)
-	}
-	if l := r.Leader(); l != n.id {
-		return res, statusError(http.StatusConflict, "node %d does not lead partition %d (leader: %d)", n.id, partition, l)
-	}
-	if add != 0 {
-		cs := r.ConfState()
-		if !slices.Contains(cs.Voters, add) {
-			if !slices.Contains(cs.Learners, add) {
-				if err := n.store.AddLearner(ctx, partition, add); err != nil {
-					return res, fmt.Errorf("add node %d as learner of partition %d: %w", add, partition, err)
-				}
-			}
-			if err := n.store.PromoteLearner(ctx, partition, add); err != nil {
-				return res, fmt.Errorf("promote node %d in partition %d: %w", add, partition, err)
-			}
-		}
-	}
-	if remove != 0 {
-		err := n.store.RemoveReplica(ctx, partition, remove)
-		if errors.Is(err, store.ErrLeadershipMoved) {
-			res.LeadershipMoved, res.Leader = true, r.Leader()
-			err = nil
-		}
-		if err != nil {
-			return res, fmt.Errorf("remove node %d from partition %d: %w", remove, partition, err)
-		}
-	}
-	res.Voters = sortedIDs(r.ConfState().Voters)
-	return res, nil
-}
-
-func (n *Node) ctlLocalDestroy(w http.ResponseWriter, r *http.Request) {
-	partition, err := uintParam(r, "partition")
-	if err == nil && partition == 0 {
-		err = statusError(http.StatusBadRequest, "want a partition")
-	}
-	if err != nil {
-		reply(w, nil, err)
-		return
-	}
-	res, err := n.destroyLocal(r.Context(), partition)
-	reply(w, res, err)
-}
-
-// destroyLocal removes this node's replica of partition once it is no
-// longer listed there: for a table's partition, the directory no longer
-// lists this node (else the directory job would create it again); for the
-// meta partition, the caller has seen its removal committed. The
-// partition's items stay on disk.
-func (n *Node) destroyLocal(ctx context.Context, partition uint64) (ReplaceResult, error) {
-	res := ReplaceResult{Partition: partition, Removed: n.id}
-	if partition != directory.MetaPartition {
-		n.freshDirectory(ctx)
-	}
-	n.bootMu.Lock()
-	defer n.bootMu.Unlock()
-	if partition != directory.MetaPartition && slices.Contains(n.dir.Replicas(partition), n.id) {
-		return res, statusError(http.StatusConflict, "the directory still lists node %d in partition %d", n.id, partition)
-	}
-	if err := n.store.Destroy(partition); err != nil {
-		return res, err
-	}
-	n.log.Info("destroyed a replica moved away", "partition", partition)
+	n.log.Info("drained leaderships", "node", node, "led", res.Led, "moved", res.Moved)
 	return res, nil
 }
 
@@ -344,8 +248,11 @@ func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, go
 
 // replaceOnLeader runs the membership change on the partition's leader,
 // following leadership when it moves (the removed replica led, an
-// election happened).
+// election happened). Each step is skipped by the leader when done
+// already, so that a retry is safe.
 func (n *Node) replaceOnLeader(ctx context.Context, p PartitionInfo, add, remove uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, ctlReplaceTimeout)
+	defer cancel()
 	leader := p.Leader
 	var err error
 	for attempt := 0; attempt < 8 && ctx.Err() == nil; attempt++ {
@@ -355,21 +262,16 @@ func (n *Node) replaceOnLeader(ctx context.Context, p PartitionInfo, add, remove
 			err = fmt.Errorf("partition %d has no leader", p.ID)
 			continue
 		}
-		var res ReplaceResult
-		res, err = callNode(ctx, n, leader, replacePath(p.ID, add, remove), func(ctx context.Context) (ReplaceResult, error) {
-			return n.replaceLocal(ctx, p.ID, add, remove)
-		})
+		err = n.replaceOn(ctx, leader, p.ID, add, remove)
+		var nl *replica.NotLeaderError
 		switch {
-		case err == nil && !res.LeadershipMoved:
-			return nil
 		case err == nil:
-			leader = res.Leader
+			return nil
+		case errors.As(err, &nl):
+			leader = nl.Leader
+		case errors.Is(err, cluster.ErrLeadershipMoved):
+			leader = 0
 		default:
-			var he *httpError
-			if errors.As(err, &he) && he.status == http.StatusConflict {
-				leader = 0 // not the leader any more
-				continue
-			}
 			return err
 		}
 	}
@@ -377,6 +279,20 @@ func (n *Node) replaceOnLeader(ctx context.Context, p PartitionInfo, add, remove
 		err = ctx.Err()
 	}
 	return fmt.Errorf("replace node %d by %d in partition %d: %w", remove, add, p.ID, err)
+}
+
+// replaceOn adds add as a learner, promotes it and removes remove, on
+// leader.
+func (n *Node) replaceOn(ctx context.Context, leader, partition, add, remove uint64) error {
+	l := n.local(leader)
+	if _, err := l.AddLearner(ctx, partition, add); err != nil {
+		return err
+	}
+	if _, err := l.PromoteLearner(ctx, partition, add); err != nil {
+		return err
+	}
+	_, err := l.RemoveVoter(ctx, partition, remove)
+	return err
 }
 
 // findLeader asks the nodes which one leads partition (0: none yet).
@@ -438,17 +354,13 @@ func (n *Node) setReplicas(ctx context.Context, table string, partition, gone, t
 // destroyOn destroys node's replica of partition, retrying while its
 // directory has not caught up.
 func (n *Node) destroyOn(ctx context.Context, node, partition uint64) error {
-	path := "/cluster/local/destroy?partition=" + strconv.FormatUint(partition, 10)
 	var err error
 	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
 		if attempt > 0 {
 			time.Sleep(300 * time.Millisecond)
 		}
-		_, err = callNode(ctx, n, node, path, func(ctx context.Context) (ReplaceResult, error) {
-			return n.destroyLocal(ctx, partition)
-		})
-		var he *httpError
-		if err == nil || !errors.As(err, &he) || he.status != http.StatusConflict {
+		err = n.local(node).DestroyReplica(ctx, partition)
+		if !errors.Is(err, cluster.ErrStillListed) {
 			return err
 		}
 	}

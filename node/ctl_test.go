@@ -134,6 +134,12 @@ func TestCtlEndpoints(t *testing.T) {
 	if all[0].Table != node.MetaTable || len(all) != 5 || len(all[1].Status) != 3 || all[1].Status[0].Applied == 0 {
 		t.Fatalf("partitions %+v", all)
 	}
+	// Node-to-node operations travel over the cluster service, not admin
+	// HTTP.
+	var ignored any
+	if code := adminDo(t, n1, http.MethodGet, "/cluster/local/replicas", &ignored); code != http.StatusNotFound {
+		t.Fatalf("/cluster/local/replicas: status %d, want 404", code)
+	}
 	var none []node.PartitionInfo
 	if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=nope", &none); code != http.StatusNotFound {
 		t.Fatalf("unknown table: status %d", code)
@@ -187,9 +193,8 @@ func TestCtlEndpoints(t *testing.T) {
 		}
 		return settled(parts)
 	})
-	var local node.LocalReplicas
-	if adminDo(t, n2, http.MethodGet, "/cluster/local/replicas", &local); len(local.Replicas) != 0 {
-		t.Fatalf("decommissioned node still hosts %+v", local.Replicas)
+	if got := n2.Replicas(); got != 0 {
+		t.Fatalf("decommissioned node still hosts %d replicas", got)
 	}
 	for i := range 40 {
 		put(t, client([]*node.Node{n1, n3, n4}[i%3]), "ctl", fmt.Sprint("k", i))

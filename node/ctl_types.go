@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/topology"
 )
 
 // The JSON documents of the cluster admin endpoints (`partita ctl` reads
@@ -15,12 +16,9 @@ import (
 //	POST /cluster/nodes/{id}/drain          DrainResult
 //	POST /cluster/nodes/{id}/decommission   DecommissionResult
 //
-// and each node answers for itself to the node gathering a view:
-//
-//	GET  /cluster/local/replicas                          LocalReplicas
-//	POST /cluster/local/drain                             DrainResult
-//	POST /cluster/local/replace?partition=P&add=A&remove=R ReplaceResult
-//	POST /cluster/local/destroy?partition=P               ReplaceResult
+// Each node answers for itself over the cluster service (ReplicaStatus,
+// AddLearner, PromoteLearner, RemoveVoter, TransferLeadership,
+// DestroyReplica), not over admin HTTP.
 //
 // Errors come back as ErrorInfo with a 4xx or 5xx status.
 
@@ -94,23 +92,10 @@ type ReplicaInfo struct {
 }
 
 // LocalReplicas are the replicas one node hosts.
-type LocalReplicas struct {
-	Node     uint64         `json:"node"`
-	Replicas []LocalReplica `json:"replicas"`
-}
+type LocalReplicas = topology.LocalReplicas
 
 // LocalReplica is a replica's figures (replica.Stats) and configuration.
-type LocalReplica struct {
-	Partition  uint64   `json:"partition"`
-	Leader     bool     `json:"leader"`
-	Lead       uint64   `json:"lead"`
-	Term       uint64   `json:"term"`
-	Applied    uint64   `json:"applied"`
-	LogEntries uint64   `json:"log_entries"`
-	LogBytes   uint64   `json:"log_bytes"`
-	Voters     []uint64 `json:"voters"`
-	Learners   []uint64 `json:"learners,omitempty"`
-}
+type LocalReplica = topology.LocalReplica
 
 // DrainResult reports the leaderships a node handed over.
 type DrainResult struct {
@@ -127,18 +112,6 @@ type DrainPartition struct {
 	Partition uint64 `json:"partition"`
 	To        uint64 `json:"to,omitempty"`
 	Error     string `json:"error,omitempty"`
-}
-
-// ReplaceResult reports a membership change run on a partition's leader.
-type ReplaceResult struct {
-	Partition uint64   `json:"partition"`
-	Added     uint64   `json:"added,omitempty"`
-	Removed   uint64   `json:"removed,omitempty"`
-	Voters    []uint64 `json:"voters"`
-	// LeadershipMoved: the replica to remove led the partition; it handed
-	// leadership to Leader, where the removal must be retried.
-	LeadershipMoved bool   `json:"leadership_moved,omitempty"`
-	Leader          uint64 `json:"leader,omitempty"`
 }
 
 // DecommissionResult reports the replicas moved off a node.
