@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
-	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology"
 )
 
 // The cluster admin endpoints (see ctl_types.go) behind `partita ctl`. A
@@ -107,89 +107,33 @@ func (n *Node) freshDirectory(ctx context.Context) {
 
 func (n *Node) ctlNodes(w http.ResponseWriter, r *http.Request) {
 	n.freshDirectory(r.Context())
-	reply(w, n.nodeInfos(), nil)
-}
-
-// nodeInfos lists the directory's nodes with their liveness.
-func (n *Node) nodeInfos() []NodeInfo {
-	now, meta := n.now(), n.dir.MetaReplicas()
-	recs := n.dir.Nodes()
-	out := make([]NodeInfo, 0, len(recs))
-	for _, rec := range recs {
-		out = append(out, NodeInfo{
-			ID: rec.GetId(), APIAddr: rec.GetApiAddr(), PeerAddr: rec.GetPeerAddr(), AdminAddr: rec.GetAdminAddr(),
-			Zone: rec.GetZone(), Version: rec.GetVersion(),
-			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
-			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(meta, rec.GetId()),
-		})
-	}
-	return out
-}
-
-func unixTime(nanos int64) time.Time {
-	if nanos == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, nanos).UTC()
+	reply(w, topology.Nodes(n.dir.Snapshot(), n.now()), nil)
 }
 
 func (n *Node) ctlTables(w http.ResponseWriter, r *http.Request) {
 	n.freshDirectory(r.Context())
-	tables := slices.Clone(n.dir.Snapshot().Tables)
-	out := make([]TableInfo, 0, len(tables))
-	for _, t := range tables {
-		out = append(out, TableInfo{Name: t.GetName(), ID: t.GetId(), Status: t.GetStatus(),
-			Partitions: len(t.GetPartitions()), Created: unixTime(t.GetCreationUnixNanos())})
-	}
-	slices.SortFunc(out, func(a, b TableInfo) int { return cmpString(a.Name, b.Name) })
-	reply(w, out, nil)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	reply(w, topology.Tables(n.dir.Snapshot()), nil)
 }
 
 func (n *Node) ctlPartitions(w http.ResponseWriter, r *http.Request) {
 	n.freshDirectory(r.Context())
-	table := r.URL.Query().Get("table")
-	found := table == ""
-	for _, t := range slices.Clone(n.dir.Snapshot().Tables) {
-		found = found || t.GetName() == table
+	snap := n.dir.Snapshot()
+	parts, err := topology.Partitions(snap, r.URL.Query().Get("table"), n.gather(r.Context(), snap))
+	if errors.Is(err, topology.ErrNoTable) {
+		err = &httpError{status: http.StatusNotFound, err: err}
 	}
-	if !found {
-		reply(w, nil, statusError(http.StatusNotFound, "no table %q", table))
-		return
-	}
-	reply(w, n.partitionInfos(table, n.gather(r.Context())), nil)
+	reply(w, parts, err)
 }
 
-// gathered is every node's answer to the cluster service's ReplicaStatus.
-type gathered struct {
-	replicas map[uint64]map[uint64]LocalReplica // node -> partition -> replica
-	errs     map[uint64]error                   // node -> why it did not answer
-}
-
-// reachable says node answered.
-func (g gathered) reachable(node uint64) bool {
-	_, ok := g.replicas[node]
-	return ok
-}
-
-// gather asks every node of the directory for its replicas, concurrently,
-// waiting at most ctlGatherTimeout for each.
-func (n *Node) gather(ctx context.Context) gathered {
-	g := gathered{replicas: map[uint64]map[uint64]LocalReplica{}, errs: map[uint64]error{}}
+// gather asks every node of snap for its replicas, concurrently, waiting
+// at most ctlGatherTimeout for each.
+func (n *Node) gather(ctx context.Context, snap *directory.Snapshot) topology.Answers {
+	a := topology.NewAnswers()
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
-	for _, rec := range n.dir.Nodes() {
+	for _, rec := range snap.Nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -199,107 +143,22 @@ func (n *Node) gather(ctx context.Context) gathered {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				g.errs[rec.GetId()] = err
+				a.Errs[rec.GetId()] = err
 				return
 			}
-			m := make(map[uint64]LocalReplica, len(lr.Replicas))
-			for _, rep := range lr.Replicas {
-				m[rep.Partition] = rep
-			}
-			g.replicas[rec.GetId()] = m
+			a.Replicas[rec.GetId()] = lr
 		}()
 	}
 	wg.Wait()
-	return g
+	return a
 }
 
-// directoryPartitions lists the meta partition (unless table is set) and
-// the partitions of table (every table when empty).
-func (n *Node) directoryPartitions(table string) []PartitionInfo {
-	var out []PartitionInfo
-	if table == "" {
-		out = append(out, PartitionInfo{ID: directory.MetaPartition, Table: MetaTable, Replicas: n.dir.MetaReplicas()})
-	}
-	tables := slices.Clone(n.dir.Snapshot().Tables)
-	slices.SortFunc(tables, func(a, b *partitapb.Table) int { return cmpString(a.GetName(), b.GetName()) })
-	for _, t := range tables {
-		if table != "" && t.GetName() != table {
-			continue
-		}
-		for _, p := range t.GetPartitions() {
-			out = append(out, PartitionInfo{ID: p.GetId(), Table: t.GetName(), TableID: p.GetTableId(),
-				HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(), Generation: p.GetGeneration(),
-				Replicas: slices.Clone(p.GetReplicas())})
-		}
-	}
-	return out
-}
-
-// partitionInfos combines the directory's partitions with the replicas'
-// answers.
-func (n *Node) partitionInfos(table string, g gathered) []PartitionInfo {
-	parts := n.directoryPartitions(table)
-	for i := range parts {
-		fillPartition(&parts[i], g)
-	}
-	return parts
-}
-
-// fillPartition sets p's configuration, leader and replica status from g.
-func fillPartition(p *PartitionInfo, g gathered) {
-	// The configuration is the leader's (the one of the highest term, if a
-	// deposed leader has not heard of its successor yet); without a
-	// leader, that of the replica with the most applied.
-	var conf *LocalReplica
-	for node, reps := range g.replicas {
-		rep, ok := reps[p.ID]
-		switch {
-		case !ok:
-		case rep.Leader && (conf == nil || !conf.Leader || rep.Term > conf.Term):
-			p.Leader, conf = node, &rep
-		case !rep.Leader && (conf == nil || (!conf.Leader && rep.Applied > conf.Applied)):
-			conf = &rep
-		}
-	}
-	if conf != nil {
-		p.Voters, p.Learners = conf.Voters, conf.Learners
-	}
-	nodes := slices.Concat(p.Replicas, p.Voters, p.Learners)
-	slices.Sort(nodes)
-	nodes = slices.Compact(nodes)
-	var leaderApplied uint64
-	if p.Leader != 0 {
-		leaderApplied = g.replicas[p.Leader][p.ID].Applied
-	}
-	p.Status = make([]ReplicaInfo, 0, len(nodes))
-	for _, node := range nodes {
-		ri := ReplicaInfo{Node: node}
-		reps, ok := g.replicas[node]
-		rep, has := reps[p.ID]
-		switch {
-		case !ok:
-			ri.Role = RoleUnreachable
-			if err := g.errs[node]; err != nil {
-				ri.Error = err.Error()
-			}
-		case !has:
-			ri.Role = RoleMissing
-		default:
-			ri.Term, ri.Applied, ri.LogEntries = rep.Term, rep.Applied, rep.LogEntries
-			switch {
-			case node == p.Leader:
-				ri.Role = RoleLeader
-			case slices.Contains(p.Learners, node):
-				ri.Role = RoleLearner
-			default:
-				ri.Role = RoleFollower
-			}
-			if p.Leader != 0 && leaderApplied > rep.Applied {
-				ri.Lag = leaderApplied - rep.Applied
-			}
-		}
-		p.Status = append(p.Status, ri)
-	}
+// partitionInfos is the view of every partition from the cached directory.
+func (n *Node) partitionInfos(ctx context.Context) ([]topology.PartitionInfo, topology.Answers) {
+	snap := n.dir.Snapshot()
+	a := n.gather(ctx, snap)
+	parts, _ := topology.Partitions(snap, "", a)
+	return parts, a
 }
 
 func sortedIDs(ids []uint64) []uint64 {

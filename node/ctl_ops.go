@@ -13,6 +13,7 @@ import (
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/topology"
 )
 
 // Drain and decommission. A drain hands every leadership of a node to
@@ -105,14 +106,14 @@ func (n *Node) decommission(ctx context.Context, gone uint64) (DecommissionResul
 	if _, err := n.nodeRecord(gone); err != nil {
 		return res, err
 	}
-	parts := n.partitionInfos("", n.gather(ctx))
+	parts, _ := n.partitionInfos(ctx)
 	// Meta last.
-	slices.SortStableFunc(parts, func(a, b PartitionInfo) int {
+	slices.SortStableFunc(parts, func(a, b topology.PartitionInfo) int {
 		return boolInt(a.ID == directory.MetaPartition) - boolInt(b.ID == directory.MetaPartition)
 	})
 	res.Done = true
 	for _, p := range parts {
-		if !hosts(p, gone) {
+		if !p.Hosts(gone) {
 			continue
 		}
 		step := n.moveReplica(ctx, p.ID, gone)
@@ -156,11 +157,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// hosts says p lists node in its directory record or its configuration.
-func hosts(p PartitionInfo, node uint64) bool {
-	return slices.Contains(p.Replicas, node) || slices.Contains(p.Voters, node) || slices.Contains(p.Learners, node)
-}
-
 // nodeRecord returns node id's directory record.
 func (n *Node) nodeRecord(id uint64) (*partitapb.Node, error) {
 	for _, rec := range n.dir.Nodes() {
@@ -181,9 +177,8 @@ func (n *Node) moveReplica(ctx context.Context, partition, gone uint64) Decommis
 	}
 	// A fresh view of this partition: configuration, leader, reachability.
 	n.freshDirectory(ctx)
-	g := n.gather(ctx)
-	parts := n.partitionInfos("", g)
-	i := slices.IndexFunc(parts, func(p PartitionInfo) bool { return p.ID == partition })
+	parts, g := n.partitionInfos(ctx)
+	i := slices.IndexFunc(parts, func(p topology.PartitionInfo) bool { return p.ID == partition })
 	if i < 0 {
 		return fail(errors.New("partition no longer in the directory"))
 	}
@@ -208,7 +203,7 @@ func (n *Node) moveReplica(ctx context.Context, partition, gone uint64) Decommis
 		step.Directory = "updated"
 	}
 	step.State = StepMoved
-	if !g.reachable(gone) {
+	if !g.Reachable(gone) {
 		step.Error = "node unreachable: its old replica stays until it is wiped"
 		return step
 	}
@@ -222,7 +217,7 @@ func (n *Node) moveReplica(ctx context.Context, partition, gone uint64) Decommis
 
 // pickTarget chooses the node to take over gone's replica of p: a live,
 // reachable node outside p's group, the one holding fewest replicas.
-func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, gone uint64) (uint64, error) {
+func (n *Node) pickTarget(p topology.PartitionInfo, parts []topology.PartitionInfo, g topology.Answers, gone uint64) (uint64, error) {
 	load := map[uint64]int{}
 	for _, q := range parts {
 		for _, id := range slices.Concat(q.Replicas, q.Voters) {
@@ -233,7 +228,7 @@ func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, go
 	best := uint64(0)
 	for _, rec := range n.dir.Nodes() {
 		id := rec.GetId()
-		if id == gone || hosts(p, id) || !g.reachable(id) || directory.NodeLiveness(rec, now) != directory.Alive || rec.GetPeerAddr() == "" {
+		if id == gone || p.Hosts(id) || !g.Reachable(id) || directory.NodeLiveness(rec, now) != directory.Alive || rec.GetPeerAddr() == "" {
 			continue
 		}
 		if best == 0 || load[id] < load[best] {
@@ -250,7 +245,7 @@ func (n *Node) pickTarget(p PartitionInfo, parts []PartitionInfo, g gathered, go
 // following leadership when it moves (the removed replica led, an
 // election happened). Each step is skipped by the leader when done
 // already, so that a retry is safe.
-func (n *Node) replaceOnLeader(ctx context.Context, p PartitionInfo, add, remove uint64) error {
+func (n *Node) replaceOnLeader(ctx context.Context, p topology.PartitionInfo, add, remove uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, ctlReplaceTimeout)
 	defer cancel()
 	leader := p.Leader
@@ -297,8 +292,8 @@ func (n *Node) replaceOn(ctx context.Context, leader, partition, add, remove uin
 
 // findLeader asks the nodes which one leads partition (0: none yet).
 func (n *Node) findLeader(ctx context.Context, partition uint64) uint64 {
-	for node, reps := range n.gather(ctx).replicas {
-		if reps[partition].Leader {
+	for node, reps := range n.gather(ctx, n.dir.Snapshot()).Replicas {
+		if r, ok := reps.Replica(partition); ok && r.Leader {
 			return node
 		}
 	}

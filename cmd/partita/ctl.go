@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
 )
 
 // ctlFlags are the flags shared by the ctl subcommands.
@@ -70,7 +71,7 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 		Short: "List the cluster's nodes with their liveness",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var nodes []node.NodeInfo
+			var nodes []topology.NodeInfo
 			return f.run(cmd, http.MethodGet, "/cluster/nodes", 10*time.Second, &nodes, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tMETA\tHEARTBEAT\tJOINED")
 				for _, n := range nodes {
@@ -88,7 +89,7 @@ func newCtlTablesCmd(f *ctlFlags) *cobra.Command {
 		Short: "List the tables with their status and partition count",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var tables []node.TableInfo
+			var tables []topology.TableInfo
 			return f.run(cmd, http.MethodGet, "/cluster/tables", 10*time.Second, &tables, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "NAME\tID\tSTATUS\tPARTITIONS\tCREATED")
 				for _, t := range tables {
@@ -115,12 +116,12 @@ applied index.`,
 			if table != "" {
 				path += "?table=" + url.QueryEscape(table)
 			}
-			var parts []node.PartitionInfo
+			var parts []topology.PartitionInfo
 			return f.run(cmd, http.MethodGet, path, 15*time.Second, &parts, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "TABLE\tPARTITION\tGEN\tHASH RANGE\tNODE\tROLE\tTERM\tAPPLIED\tLOG\tLAG")
 				for _, p := range parts {
 					rng := "-"
-					if p.Table != node.MetaTable {
+					if p.Table != topology.MetaTable {
 						rng = fmt.Sprintf("%016x-%016x", p.HashStart, p.HashEnd)
 					}
 					if len(p.Status) == 0 {
@@ -132,7 +133,7 @@ applied index.`,
 							lead = "\t\t\t"
 						}
 						role := r.Role
-						if r.Role == node.RoleUnreachable || r.Role == node.RoleMissing {
+						if r.Role == topology.RoleUnreachable || r.Role == topology.RoleMissing {
 							fmt.Fprintf(w, "%s\t%d\t%s\t-\t-\t-\t-\n", lead, r.Node, role)
 							continue
 						}
