@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
@@ -147,7 +148,7 @@ func TestCtlEndpoints(t *testing.T) {
 	}
 
 	// Drain node 1 through node 3: no partition is led by node 1 after.
-	var drained node.DrainResult
+	var drained operator.DrainResult
 	if code := adminDo(t, n3, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n1.ID()), &drained); code != http.StatusOK {
 		t.Fatalf("drain: status %d", code)
 	}
@@ -173,7 +174,7 @@ func TestCtlEndpoints(t *testing.T) {
 		return nil
 	})
 	gone := n2.ID()
-	var res node.DecommissionResult
+	var res operator.DecommissionResult
 	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done || !res.Removed {
 		t.Fatalf("decommission: status %d, %+v", code, res)
 	}
@@ -181,7 +182,7 @@ func TestCtlEndpoints(t *testing.T) {
 		t.Fatalf("decommission moved %d partitions, want 5: %+v", len(res.Partitions), res)
 	}
 	for _, p := range res.Partitions {
-		if p.State != node.StepMoved || !p.Destroyed || p.To != n4.ID() {
+		if p.State != operator.StepMoved || !p.Destroyed || p.To != n4.ID() {
 			t.Fatalf("decommission step %+v", p)
 		}
 	}

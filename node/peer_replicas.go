@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -26,7 +27,7 @@ func (p peer) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
 			Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners),
 		})
 	}
-	slices.SortFunc(out.Replicas, func(a, b topology.LocalReplica) int { return cmpUint(a.Partition, b.Partition) })
+	slices.SortFunc(out.Replicas, func(a, b topology.LocalReplica) int { return cmp.Compare(a.Partition, b.Partition) })
 	return out, nil
 }
 
@@ -131,4 +132,10 @@ func (n *Node) local(node uint64) cluster.Local {
 		return n.peer()
 	}
 	return n.client.Local(node)
+}
+
+func sortedIDs(ids []uint64) []uint64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // ErrNoTable is returned for a view of a table the directory does not list.
-var ErrNoTable = errors.New("topology: no such table")
+var ErrNoTable = errors.New("topology: no table")
 
 // Answers are the nodes' answers to ReplicaStatus: a node is in Replicas
 // when it answered, in Errs when it did not (and why).
@@ -80,7 +80,7 @@ func Tables(snap *directory.Snapshot) []TableInfo {
 // snapshot does not list is ErrNoTable.
 func Partitions(snap *directory.Snapshot, table string, answers Answers) ([]PartitionInfo, error) {
 	if table != "" && snap.Table(table) == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoTable, table)
+		return nil, fmt.Errorf("%w %q", ErrNoTable, table)
 	}
 	parts := directoryPartitions(snap, table)
 	for i := range parts {

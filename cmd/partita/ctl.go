@@ -16,7 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -160,7 +161,7 @@ forwarding requests to the new leaders.`,
 			if err != nil {
 				return err
 			}
-			var res node.DrainResult
+			var res operator.DrainResult
 			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", id), time.Minute, &res, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
 				for _, p := range res.Partitions {
@@ -186,7 +187,7 @@ directory and destroy the node's old replicas. The node can then be stopped.`,
 			if err != nil {
 				return err
 			}
-			var res node.DecommissionResult
+			var res operator.DecommissionResult
 			err = f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", id), 30*time.Minute, &res, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "TABLE\tPARTITION\tSTATE\tTO\tDIRECTORY\tDESTROYED\tERROR")
 				for _, p := range res.Partitions {
@@ -258,7 +259,7 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	if resp.StatusCode/100 == 2 {
 		return body, nil
 	}
-	var ei node.ErrorInfo
+	var ei admin.ErrorInfo
 	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
 		return nil, fmt.Errorf("%s: %s", resp.Status, ei.Error)
 	}

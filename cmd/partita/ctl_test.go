@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
@@ -148,7 +149,7 @@ func TestCtl(t *testing.T) {
 	}
 
 	// node drain: no partition led by node 1 afterwards.
-	var drained node.DrainResult
+	var drained operator.DrainResult
 	ctlJSON(t, n2, &drained, "node", "drain", fmt.Sprint(n1.ID()))
 	if drained.Led == 0 || drained.Moved != drained.Led {
 		t.Fatalf("drain %+v", drained)

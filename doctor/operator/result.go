@@ -1,19 +1,6 @@
-package node
+package operator
 
-// The JSON documents of the cluster admin endpoints (`partita ctl` reads
-// them). Cluster-wide views are served by any node:
-//
-//	GET  /cluster/nodes                     []topology.NodeInfo
-//	GET  /cluster/tables                    []topology.TableInfo
-//	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
-//	POST /cluster/nodes/{id}/drain          DrainResult
-//	POST /cluster/nodes/{id}/decommission   DecommissionResult
-//
-// Each node answers for itself over the cluster service (ReplicaStatus,
-// AddLearner, PromoteLearner, RemoveVoter, TransferLeadership,
-// DestroyReplica), not over admin HTTP.
-//
-// Errors come back as ErrorInfo with a 4xx or 5xx status.
+// The outcomes of the operators, as `partita ctl` shows them (JSON).
 
 // DrainResult reports the leaderships a node handed over.
 type DrainResult struct {
@@ -64,9 +51,4 @@ type DecommissionPartition struct {
 	// Destroyed says the node's old replica was removed from its store.
 	Destroyed bool   `json:"destroyed"`
 	Error     string `json:"error,omitempty"`
-}
-
-// ErrorInfo is the body of a failed admin request.
-type ErrorInfo struct {
-	Error string `json:"error"`
 }
