@@ -53,17 +53,7 @@ func (c ctl) Partitions(ctx context.Context, table string) ([]topology.Partition
 	if table != "" && snap.Table(table) == nil {
 		return nil, fmt.Errorf("%w %q", topology.ErrNoTable, table)
 	}
-	_, parts, _ := c.env().View(ctx)
-	if table == "" {
-		return parts, nil
-	}
-	var out []topology.PartitionInfo
-	for _, p := range parts {
-		if p.Table == table {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return topology.Partitions(snap, table, topology.Gather(ctx, snap, operator.StatusTimeout, c.env().Status))
 }
 
 func (c ctl) Drain(ctx context.Context, node uint64) (operator.DrainResult, error) {

@@ -52,26 +52,7 @@ func NewEnv(c Cluster, log *slog.Logger) *Env {
 // it and every node's ReplicaStatus; it remembers the leaders it shows.
 func (e *Env) View(ctx context.Context) (*directory.Snapshot, []topology.PartitionInfo, topology.Answers) {
 	snap := e.c.Directory(ctx)
-	a := topology.NewAnswers()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, rec := range snap.Nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sctx, cancel := context.WithTimeout(ctx, StatusTimeout)
-			lr, err := e.c.Node(rec.GetId()).ReplicaStatus(sctx)
-			cancel()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				a.Errs[rec.GetId()] = err
-				return
-			}
-			a.Replicas[rec.GetId()] = lr
-		}()
-	}
-	wg.Wait()
+	a := topology.Gather(ctx, snap, StatusTimeout, e.Status)
 	parts, _ := topology.Partitions(snap, "", a) // every table: no ErrNoTable
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -81,18 +62,25 @@ func (e *Env) View(ctx context.Context) (*directory.Snapshot, []topology.Partiti
 	return snap, parts, a
 }
 
-// leader returns partition's leader as last learnt, or asks the nodes.
-func (e *Env) leader(ctx context.Context, partition uint64) uint64 {
-	e.mu.Lock()
-	l := e.leaders[partition]
-	e.mu.Unlock()
-	if l != 0 {
-		return l
-	}
-	e.View(ctx)
+// Status is node's answer to ReplicaStatus.
+func (e *Env) Status(ctx context.Context, node uint64) (topology.LocalReplicas, error) {
+	return e.c.Node(node).ReplicaStatus(ctx)
+}
+
+// knownLeader returns partition's leader as last learnt (0: unknown).
+func (e *Env) knownLeader(partition uint64) uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.leaders[partition]
+}
+
+// leader returns partition's leader as last learnt, or asks the nodes.
+func (e *Env) leader(ctx context.Context, partition uint64) uint64 {
+	if l := e.knownLeader(partition); l != 0 {
+		return l
+	}
+	e.View(ctx)
+	return e.knownLeader(partition)
 }
 
 func (e *Env) setLeader(partition, node uint64) {

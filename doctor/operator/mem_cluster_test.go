@@ -29,6 +29,7 @@ type memCluster struct {
 	learners map[uint64][]uint64
 	leader   map[uint64]uint64
 	changes  []string
+	down     map[uint64]bool // nodes that cannot be reached
 }
 
 var _ operator.Cluster = (*memCluster)(nil)
@@ -120,12 +121,23 @@ func (n memNode) CreateReplica(_ context.Context, partition uint64) error {
 func (n memNode) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
+	if err := n.reach(); err != nil {
+		return topology.LocalReplicas{}, err
+	}
 	out := topology.LocalReplicas{Node: n.id}
 	for p := range n.c.hosted[n.id] {
 		out.Replicas = append(out.Replicas, topology.LocalReplica{Partition: p, Leader: n.c.leader[p] == n.id, Lead: n.c.leader[p],
 			Term: 1, Voters: slices.Clone(n.c.voters[p]), Learners: slices.Clone(n.c.learners[p])})
 	}
 	return out, nil
+}
+
+// reach fails when n is down; called with mu held.
+func (n memNode) reach() error {
+	if n.c.down[n.id] {
+		return fmt.Errorf("mem: node %d: %w", n.id, cluster.ErrUnreachable)
+	}
+	return nil
 }
 
 // leading fails unless n leads partition; called with mu held.
@@ -199,6 +211,9 @@ func (n memNode) transferLocked(partition uint64) uint64 {
 func (n memNode) TransferLeadership(_ context.Context, partition uint64) (uint64, error) {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
+	if err := n.reach(); err != nil {
+		return 0, err
+	}
 	if err := n.leading(partition); err != nil {
 		return 0, err
 	}
@@ -208,6 +223,9 @@ func (n memNode) TransferLeadership(_ context.Context, partition uint64) (uint64
 func (n memNode) DestroyReplica(_ context.Context, partition uint64) error {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
+	if err := n.reach(); err != nil {
+		return err
+	}
 	if slices.Contains(n.c.snap.Replicas(partition), n.id) {
 		return fmt.Errorf("mem: %w", cluster.ErrStillListed)
 	}

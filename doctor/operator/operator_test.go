@@ -84,3 +84,22 @@ func TestDrain(t *testing.T) {
 		t.Fatal("drain of an unknown node succeeded")
 	}
 }
+
+// TestDecommissionUnreachable: the replicas of a node that cannot be
+// reached move all the same (through the leaders), and its old replicas
+// stay until it is wiped.
+func TestDecommissionUnreachable(t *testing.T) {
+	c := newMemCluster(4, map[uint64][]uint64{2: {1, 2, 3}})
+	c.down = map[uint64]bool{3: true}
+	res, err := operator.Decommission(context.Background(), operator.NewEnv(c, nil), 3)
+	if err != nil || !res.Done || !res.Removed || len(res.Partitions) != 1 {
+		t.Fatalf("decommission: %+v, %v", res, err)
+	}
+	if p := res.Partitions[0]; p.State != operator.StepMoved || p.To != 4 || p.Destroyed || !strings.Contains(p.Error, "unreachable") {
+		t.Fatalf("step %+v", p)
+	}
+	want := []string{"create 2 on 4", "add-learner 2 4", "promote 2 4", "remove-voter 2 3", "set-replicas 2 [1 2 4]", "remove-node 3"}
+	if !slices.Equal(c.changes, want) {
+		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(c.changes, "\n"), strings.Join(want, "\n"))
+	}
+}
