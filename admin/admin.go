@@ -8,7 +8,8 @@
 //	GET  /debug/log-level     the current level; PUT with body "debug|info|warn|error" changes it
 //	     /debug/jobs/...      the background jobs' admin surface, when a handler is given
 //	     /debug/pprof/...     profiles, when Config.Pprof is set
-//	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a cluster
+//	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a
+//	                          cluster (cluster.go: ClusterHandler)
 package admin
 
 import (

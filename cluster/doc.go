@@ -31,6 +31,12 @@
 //	}
 //	res, err := target.Propose(ctx, partition, cmd)
 //
+// The replica operations (ReplicaStatus, AddLearner, PromoteLearner,
+// RemoveVoter, TransferLeadership, DestroyReplica) are the steps of the
+// control plane's operators (package doctor/operator); each is
+// idempotent, and the membership changes run on the partition's leader
+// (elsewhere: a *replica.NotLeaderError with its hint).
+//
 // A node joining the cluster knows addresses but no ids yet: it calls
 // Join(ctx, addr, node) on any member, which follows NotLeaderError hints
 // to the meta leader, and DirectoryAt(ctx, addr) to learn the cluster.
@@ -45,6 +51,8 @@
 //	*partitapb.Error{Code, Msg}    -- DOMAIN     -->  *partitapb.Error{Code, Msg}
 //	context.DeadlineExceeded       -- DEADLINE_EXCEEDED --> context.DeadlineExceeded
 //	context.Canceled               -- CANCELED   -->  context.Canceled
+//	store.ErrLeadershipMoved       -- LEADERSHIP_MOVED --> ErrLeadershipMoved
+//	ErrStillListed                 -- STILL_LISTED -->  ErrStillListed
 //	anything else                  -- INTERNAL   -->  ErrInternal
 //
 // Errors travel in every response's error field (clusterpb.Error), not

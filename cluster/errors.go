@@ -25,6 +25,21 @@ var (
 	ErrUnreachable = errors.New("cluster: node unreachable")
 	// ErrClosed is returned by a Client after Close.
 	ErrClosed = errors.New("cluster: client closed")
+	// ErrStillListed is returned by DestroyReplica while the directory
+	// lists the node among the partition's replicas (its reconciler would
+	// create the replica again).
+	ErrStillListed = errors.New("cluster: the directory still lists the replica")
+)
+
+// Errors of the store that callers of a Client check without importing
+// store (a control plane acts through this package).
+var (
+	// ErrNoReplica: the node hosts no replica of the partition.
+	ErrNoReplica = store.ErrNoReplica
+	// ErrLeadershipMoved: RemoveVoter was asked to remove the leader
+	// itself; it handed leadership over, and the removal is retried on the
+	// new leader.
+	ErrLeadershipMoved = store.ErrLeadershipMoved
 )
 
 // remoteError is an error re-created from the wire whose text differs
@@ -48,6 +63,8 @@ var sentinels = []struct {
 	{clusterpb.Error_NO_REPLICA, store.ErrNoReplica},
 	{clusterpb.Error_DEADLINE_EXCEEDED, context.DeadlineExceeded},
 	{clusterpb.Error_CANCELED, context.Canceled},
+	{clusterpb.Error_LEADERSHIP_MOVED, store.ErrLeadershipMoved},
+	{clusterpb.Error_STILL_LISTED, ErrStillListed},
 }
 
 // encodeError is the wire form of err (nil for nil): the one table, with

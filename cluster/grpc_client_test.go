@@ -174,6 +174,8 @@ func TestErrorsRoundTrip(t *testing.T) {
 		{fmt.Errorf("router: %w", partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND, "no table")), isDomain(partitapb.Error_TABLE_NOT_FOUND, "no table")},
 		{context.DeadlineExceeded, is(context.DeadlineExceeded)},
 		{fmt.Errorf("replica: read barrier: %w", context.Canceled), is(context.Canceled)},
+		{fmt.Errorf("store: partition 3: %w", store.ErrLeadershipMoved), is(cluster.ErrLeadershipMoved)},
+		{fmt.Errorf("node: partition 3: %w", cluster.ErrStillListed), is(cluster.ErrStillListed)},
 		{other, is(cluster.ErrInternal)},
 	} {
 		l.setErr(tc.err)
@@ -211,6 +213,12 @@ func calls(l cluster.Local) []namedCall {
 		{"Join", func() error { _, err := l.Join(ctx, &partitapb.Node{PeerAddr: "x:1"}); return err }},
 		{"Directory", func() error { _, err := l.Directory(ctx); return err }},
 		{"CreateReplica", func() error { return l.CreateReplica(ctx, 2) }},
+		{"ReplicaStatus", func() error { _, err := l.ReplicaStatus(ctx); return err }},
+		{"AddLearner", func() error { _, err := l.AddLearner(ctx, 1, 2); return err }},
+		{"PromoteLearner", func() error { _, err := l.PromoteLearner(ctx, 1, 2); return err }},
+		{"RemoveVoter", func() error { _, err := l.RemoveVoter(ctx, 1, 2); return err }},
+		{"TransferLeadership", func() error { _, err := l.TransferLeadership(ctx, 1); return err }},
+		{"DestroyReplica", func() error { return l.DestroyReplica(ctx, 1) }},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/topology"
 )
 
 // Local is what a node does for its peers: the server side of the Cluster
@@ -42,6 +43,36 @@ type Local interface {
 	// CreateReplica makes this node host an empty replica of partition (a
 	// learner about to be added to its group).
 	CreateReplica(ctx context.Context, partition uint64) error
+
+	// ReplicaStatus lists this node's replicas, by partition, with their
+	// raft progress and applied configuration.
+	ReplicaStatus(ctx context.Context) (topology.LocalReplicas, error)
+	// AddLearner, on partition's leader, adds node (which hosts an empty
+	// replica, see CreateReplica) as a learner; done already, a no-op.
+	// Elsewhere it fails with a *replica.NotLeaderError.
+	AddLearner(ctx context.Context, partition, node uint64) (Membership, error)
+	// PromoteLearner, on partition's leader, makes learner node a voter
+	// once it has caught up; a voter already, a no-op.
+	PromoteLearner(ctx context.Context, partition, node uint64) (Membership, error)
+	// RemoveVoter, on partition's leader, removes node from the group; not
+	// a member, a no-op. When node is this leader, it hands leadership to
+	// another voter first and fails with ErrLeadershipMoved.
+	RemoveVoter(ctx context.Context, partition, node uint64) (Membership, error)
+	// TransferLeadership hands this node's leadership of partition to its
+	// most caught-up live voter and returns the new leader; elsewhere it
+	// fails with a *replica.NotLeaderError.
+	TransferLeadership(ctx context.Context, partition uint64) (uint64, error)
+	// DestroyReplica removes this node's replica of partition once the
+	// directory no longer lists the node there (ErrStillListed until
+	// then; the meta partition, whose replicas are its configuration, is
+	// the caller's to check). No replica here: a no-op.
+	DestroyReplica(ctx context.Context, partition uint64) error
+}
+
+// Membership is a partition's raft configuration after a change.
+type Membership struct {
+	Voters   []uint64
+	Learners []uint64
 }
 
 // WalkRequest asks for a page of a partition's keys in [Lo, Hi) (an

@@ -3,13 +3,16 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/topology"
 )
 
 // memLocal is an in-memory node: partitions of key/value pairs written by
@@ -25,6 +28,7 @@ type memLocal struct {
 	nextNode uint64
 	lastWalk cluster.WalkRequest // as the server passed it
 	firsts   int                 // proposals marked as first attempts
+	conf     map[uint64]cluster.Membership
 }
 
 var _ cluster.Local = (*memLocal)(nil)
@@ -206,4 +210,96 @@ func keysOf(keys [][]byte) []string {
 		out[i] = string(k)
 	}
 	return out
+}
+
+// ReplicaStatus lists the hosted partitions as led by node 1, with the
+// configurations the membership calls made.
+func (l *memLocal) ReplicaStatus(ctx context.Context) (topology.LocalReplicas, error) {
+	if _, err := l.enter(ctx, 0); err != nil {
+		return topology.LocalReplicas{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := topology.LocalReplicas{Node: 1, Replicas: []topology.LocalReplica{}}
+	for _, p := range slices.Sorted(maps.Keys(l.data)) {
+		m := l.conf[p]
+		out.Replicas = append(out.Replicas, topology.LocalReplica{Partition: p, Leader: true, Lead: 1, Term: 2,
+			Applied: uint64(len(l.data[p])), Voters: m.Voters, Learners: m.Learners})
+	}
+	return out, nil
+}
+
+func (l *memLocal) AddLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	return l.change(ctx, partition, func(m *cluster.Membership) {
+		if !slices.Contains(m.Voters, node) && !slices.Contains(m.Learners, node) {
+			m.Learners = append(m.Learners, node)
+		}
+	})
+}
+
+func (l *memLocal) PromoteLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	return l.change(ctx, partition, func(m *cluster.Membership) {
+		if i := slices.Index(m.Learners, node); i >= 0 {
+			m.Learners = slices.Delete(m.Learners, i, i+1)
+			m.Voters = append(m.Voters, node)
+		}
+	})
+}
+
+func (l *memLocal) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	if node == 1 {
+		return cluster.Membership{}, fmt.Errorf("mem: partition %d: %w", partition, cluster.ErrLeadershipMoved)
+	}
+	return l.change(ctx, partition, func(m *cluster.Membership) {
+		m.Voters = slices.DeleteFunc(m.Voters, func(id uint64) bool { return id == node })
+		m.Learners = slices.DeleteFunc(m.Learners, func(id uint64) bool { return id == node })
+	})
+}
+
+// change applies f to partition's configuration.
+func (l *memLocal) change(ctx context.Context, partition uint64, f func(*cluster.Membership)) (cluster.Membership, error) {
+	if _, err := l.enter(ctx, partition); err != nil {
+		return cluster.Membership{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conf == nil {
+		l.conf = map[uint64]cluster.Membership{}
+	}
+	m, ok := l.conf[partition]
+	if !ok {
+		m = cluster.Membership{Voters: []uint64{1}}
+	}
+	f(&m)
+	l.conf[partition] = m
+	return m, nil
+}
+
+func (l *memLocal) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
+	if _, err := l.enter(ctx, partition); err != nil {
+		return 0, err
+	}
+	return 0, &replica.NotLeaderError{Partition: partition, Leader: 1}
+}
+
+func (l *memLocal) DestroyReplica(ctx context.Context, partition uint64) error {
+	if _, err := l.enter(ctx, 0); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, n := range l.dir.Replicas(partition) {
+		if n == 1 {
+			return fmt.Errorf("mem: partition %d: %w", partition, cluster.ErrStillListed)
+		}
+	}
+	delete(l.data, partition)
+	delete(l.conf, partition)
+	return nil
+}
+
+func (l *memLocal) setTables(tables ...*partitapb.Table) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dir.Tables = tables
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology"
 )
 
 // Local returns node's abilities as a Local, through c: what a router
@@ -48,4 +49,28 @@ func (r *remoteLocal) Directory(ctx context.Context) (*directory.Snapshot, error
 
 func (r *remoteLocal) CreateReplica(ctx context.Context, partition uint64) error {
 	return r.c.CreateReplica(ctx, r.node, partition)
+}
+
+func (r *remoteLocal) ReplicaStatus(ctx context.Context) (topology.LocalReplicas, error) {
+	return r.c.ReplicaStatus(ctx, r.node)
+}
+
+func (r *remoteLocal) AddLearner(ctx context.Context, partition, node uint64) (Membership, error) {
+	return r.c.AddLearner(ctx, r.node, partition, node)
+}
+
+func (r *remoteLocal) PromoteLearner(ctx context.Context, partition, node uint64) (Membership, error) {
+	return r.c.PromoteLearner(ctx, r.node, partition, node)
+}
+
+func (r *remoteLocal) RemoveVoter(ctx context.Context, partition, node uint64) (Membership, error) {
+	return r.c.RemoveVoter(ctx, r.node, partition, node)
+}
+
+func (r *remoteLocal) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
+	return r.c.TransferLeadership(ctx, r.node, partition)
+}
+
+func (r *remoteLocal) DestroyReplica(ctx context.Context, partition uint64) error {
+	return r.c.DestroyReplica(ctx, r.node, partition)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
@@ -57,19 +58,19 @@ func (m *Member) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 	return nil
 }
 
-// ErrStillListed: the directory still places a replica on this node, so
-// destroying it would only see the reconciler create it again.
-var ErrStillListed = errors.New("member: the directory still lists this node's replica")
-
-// DestroyReplica removes this node's replica of a partition moved away.
-// For a table partition, the directory (refreshed by the caller) must no
-// longer list this node; for the meta partition, the caller has seen the
-// removal committed. The partition's items stay on disk.
+// DestroyReplica removes this node's replica of a partition moved away
+// (nothing to do when there is none). For a table partition, the
+// directory must no longer list this node (cluster.ErrStillListed); for
+// the meta partition, the caller has seen the removal committed. The
+// partition's items stay on disk.
 func (m *Member) DestroyReplica(partition uint64) error {
 	m.bootMu.Lock()
 	defer m.bootMu.Unlock()
 	if partition != directory.MetaPartition && slices.Contains(m.dir.Replicas(partition), m.cfg.Self) {
-		return fmt.Errorf("%w: node %d, partition %d", ErrStillListed, m.cfg.Self, partition)
+		return fmt.Errorf("node %d: partition %d: %w", m.cfg.Self, partition, cluster.ErrStillListed)
+	}
+	if m.cfg.Store.Replica(partition) == nil {
+		return nil
 	}
 	if err := m.cfg.Store.Destroy(partition); err != nil {
 		return err

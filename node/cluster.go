@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -13,6 +12,7 @@ import (
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/placement"
 	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
@@ -201,44 +201,15 @@ func (n *Node) stopPeers() error {
 	return err
 }
 
-// placement orders the known nodes for a new table's partitions: round
-// robin over zones, so consecutive nodes are in different zones when the
-// zones allow it.
+// placement orders the known nodes for a new table's partitions (the
+// policy is doctor/placement's).
 func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 	// Place on the nodes the directory lists now, not on a stale cache.
 	if err := n.refreshDirectory(ctx); err != nil {
 		n.log.Warn("placing on a cached directory", "err", err)
 	}
-	byZone := map[string][]uint64{}
-	var zones []string
-	now := n.now()
-	for _, rec := range n.dir.Nodes() {
-		if directory.NodeLiveness(rec, now) == directory.Dead {
-			continue
-		}
-		z := rec.GetZone()
-		if _, ok := byZone[z]; !ok {
-			zones = append(zones, z)
-		}
-		byZone[z] = append(byZone[z], rec.GetId())
-	}
-	slices.Sort(zones)
-	var order []uint64
-	total := 0
-	for _, ids := range byZone {
-		total += len(ids)
-	}
-	for i := 0; len(order) < total; i++ {
-		for _, z := range zones {
-			if i < len(byZone[z]) {
-				order = append(order, byZone[z][i])
-			}
-		}
-	}
-	if len(order) == 0 {
-		return nil, 0, errors.New("node: no nodes known for placement")
-	}
-	return order, n.cfg.ReplicationFactor, nil
+	order, err := placement.Order(n.dir.Snapshot(), n.now())
+	return order, n.cfg.ReplicationFactor, err
 }
 
 // DirectoryJob names the job keeping the directory and the local replicas

@@ -1,163 +1,106 @@
 package node
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
-	"sync"
 	"time"
 
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/topology"
 )
 
-// The cluster admin endpoints (see ctl_types.go) behind `partita ctl`. A
-// cluster view is gathered by the node asked: the directory from its cache
-// (refreshed first), the replicas' progress from every node's admin
-// endpoint. Operations on a node (drain) are forwarded to that node's
-// admin endpoint; operations on partitions (replace) to their leader's.
+// The node's side of the cluster admin routes (package admin) and of the
+// operators (package doctor/operator): the directory from this node's
+// cache, refreshed first; the other nodes over the cluster service; the
+// directory's changes through the meta leader.
 
-// Bounds of the cluster admin requests.
-const (
-	// ctlGatherTimeout bounds the wait for one node's answer to a view.
-	ctlGatherTimeout = 2 * time.Second
-	// ctlRefreshTimeout bounds the directory refresh before a view.
-	ctlRefreshTimeout = 2 * time.Second
-	// ctlDrainTimeout bounds one drain (every transfer of a node).
-	ctlDrainTimeout = 30 * time.Second
-	// ctlTransferTimeout bounds one leadership transfer.
-	ctlTransferTimeout = 5 * time.Second
-	// ctlReplaceTimeout bounds one membership change on a leader, the
-	// new replica's catch-up included.
-	ctlReplaceTimeout = time.Minute
-)
+// ctlRefreshTimeout bounds the directory refresh before a view.
+const ctlRefreshTimeout = 2 * time.Second
 
 // ctlHandler returns the /cluster/ admin routes, or nil outside a cluster.
 func (n *Node) ctlHandler() http.Handler {
 	if n.cfg.PeerAddr == "" {
 		return nil
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /cluster/nodes", n.ctlNodes)
-	mux.HandleFunc("GET /cluster/tables", n.ctlTables)
-	mux.HandleFunc("GET /cluster/partitions", n.ctlPartitions)
-	mux.HandleFunc("POST /cluster/nodes/{id}/drain", n.ctlDrain)
-	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", n.ctlDecommission)
-	mux.HandleFunc("GET /cluster/local/replicas", n.ctlLocalReplicas)
-	mux.HandleFunc("POST /cluster/local/drain", n.ctlLocalDrain)
-	mux.HandleFunc("POST /cluster/local/replace", n.ctlLocalReplace)
-	mux.HandleFunc("POST /cluster/local/destroy", n.ctlLocalDestroy)
-	return mux
+	return admin.ClusterHandler(ctl{n})
 }
 
-// httpError is an error with the HTTP status it answers with.
-type httpError struct {
-	status int
-	err    error
+// ctl is the node as admin.Cluster and operator.Cluster.
+type ctl struct{ n *Node }
+
+var (
+	_ admin.Cluster    = ctl{}
+	_ operator.Cluster = ctl{}
+)
+
+func (c ctl) env() *operator.Env { return operator.NewEnv(c, c.n.log) }
+
+func (c ctl) Nodes(ctx context.Context) []topology.NodeInfo {
+	return topology.Nodes(c.Directory(ctx), c.n.now())
 }
 
-func (e *httpError) Error() string { return e.err.Error() }
-func (e *httpError) Unwrap() error { return e.err }
-
-func statusError(status int, format string, args ...any) error {
-	return &httpError{status: status, err: fmt.Errorf(format, args...)}
+func (c ctl) Tables(ctx context.Context) []topology.TableInfo {
+	return topology.Tables(c.Directory(ctx))
 }
 
-// reply writes v as JSON, or err with its status (500 by default).
-func reply(w http.ResponseWriter, v any, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	status := http.StatusOK
+func (c ctl) Partitions(ctx context.Context, table string) ([]topology.PartitionInfo, error) {
+	snap := c.Directory(ctx)
+	if table != "" && snap.Table(table) == nil {
+		return nil, fmt.Errorf("%w %q", topology.ErrNoTable, table)
+	}
+	return topology.Partitions(snap, table, topology.Gather(ctx, snap, operator.StatusTimeout, c.env().Status))
+}
+
+func (c ctl) Drain(ctx context.Context, node uint64) (operator.DrainResult, error) {
+	return operator.Drain(ctx, c.env(), node)
+}
+
+func (c ctl) Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error) {
+	return operator.Decommission(ctx, c.env(), node)
+}
+
+// Directory refreshes the directory cache, within a bound (on failure the
+// cache serves as it is), and returns it.
+func (c ctl) Directory(ctx context.Context) *directory.Snapshot {
+	c.n.freshDirectory(ctx)
+	return c.n.dir.Snapshot()
+}
+
+func (c ctl) Now() time.Time { return c.n.now() }
+
+func (c ctl) Node(node uint64) operator.Replicas { return c.n.local(node) }
+
+func (c ctl) SetReplicas(ctx context.Context, table string, partition uint64, replicas []uint64, generation uint64) error {
+	err := c.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{
+		Table: table, Partition: partition, Replicas: replicas, ExpectedGeneration: generation}}})
+	if err == nil {
+		c.n.freshDirectory(ctx)
+	}
+	return err
+}
+
+func (c ctl) RemoveNode(ctx context.Context, node uint64) error {
+	return c.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_RemoveNode{RemoveNode: &partitapb.RemoveNode{Id: node}}})
+}
+
+// proposeMeta proposes cmd, given an id and a time, to the meta partition
+// through its leader.
+func (c ctl) proposeMeta(ctx context.Context, cmd *partitapb.Command) error {
+	cmd.Id, cmd.UnixNanos = router.RandomID(), c.n.now().UnixNano()
+	res, err := c.n.proposeMeta(ctx, cmd)
 	if err != nil {
-		status = http.StatusInternalServerError
-		var he *httpError
-		if errors.As(err, &he) {
-			status = he.status
-		}
-		v = ErrorInfo{Error: err.Error()}
+		return fmt.Errorf("node: directory change: %w", err)
 	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
-// uintParam parses query parameter name (0 when absent).
-func uintParam(r *http.Request, name string) (uint64, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return 0, nil
+	if res.GetError() != nil {
+		return res.GetError()
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, statusError(http.StatusBadRequest, "bad %s %q", name, s)
-	}
-	return v, nil
-}
-
-// ctlClient is the HTTP client of node-to-node admin calls; each call
-// carries its own deadline.
-var ctlClient = &http.Client{}
-
-// adminCall sends method path to the admin endpoint at addr and decodes
-// the JSON answer into out.
-func adminCall(ctx context.Context, method, addr, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := ctlClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var ei ErrorInfo
-		if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
-			return &httpError{status: resp.StatusCode, err: errors.New(ei.Error)}
-		}
-		return &httpError{status: resp.StatusCode, err: fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))}
-	}
-	return json.Unmarshal(body, out)
-}
-
-// nodeAdmin returns the admin address of node id.
-func (n *Node) nodeAdmin(id uint64) (string, error) {
-	for _, rec := range n.dir.Nodes() {
-		if rec.GetId() != id {
-			continue
-		}
-		if rec.GetAdminAddr() == "" {
-			return "", statusError(http.StatusBadGateway, "node %d has no admin address", id)
-		}
-		return rec.GetAdminAddr(), nil
-	}
-	return "", statusError(http.StatusNotFound, "no node %d in the directory", id)
-}
-
-// callNode runs a local admin operation on node id: here, or on its admin
-// endpoint.
-func callNode[T any](ctx context.Context, n *Node, id uint64, path string, local func(context.Context) (T, error)) (T, error) {
-	if id == n.id {
-		return local(ctx)
-	}
-	var out T
-	addr, err := n.nodeAdmin(id)
-	if err != nil {
-		return out, err
-	}
-	err = adminCall(ctx, http.MethodPost, addr, path, &out)
-	return out, err
+	return nil
 }
 
 // freshDirectory refreshes the directory cache, within a bound; on
@@ -170,265 +113,11 @@ func (n *Node) freshDirectory(ctx context.Context) {
 	}
 }
 
-func (n *Node) ctlNodes(w http.ResponseWriter, r *http.Request) {
-	n.freshDirectory(r.Context())
-	reply(w, n.nodeInfos(), nil)
-}
-
-// nodeInfos lists the directory's nodes with their liveness.
-func (n *Node) nodeInfos() []NodeInfo {
-	now, meta := n.now(), n.dir.MetaReplicas()
-	recs := n.dir.Nodes()
-	out := make([]NodeInfo, 0, len(recs))
-	for _, rec := range recs {
-		out = append(out, NodeInfo{
-			ID: rec.GetId(), APIAddr: rec.GetApiAddr(), PeerAddr: rec.GetPeerAddr(), AdminAddr: rec.GetAdminAddr(),
-			Zone: rec.GetZone(), Version: rec.GetVersion(),
-			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
-			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(meta, rec.GetId()),
-		})
+// local returns node's abilities: this node's own, or another's through
+// the cluster client.
+func (n *Node) local(node uint64) cluster.Local {
+	if node == n.id {
+		return n.member.Peer()
 	}
-	return out
-}
-
-func unixTime(nanos int64) time.Time {
-	if nanos == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, nanos).UTC()
-}
-
-func (n *Node) ctlTables(w http.ResponseWriter, r *http.Request) {
-	n.freshDirectory(r.Context())
-	tables := slices.Clone(n.dir.Snapshot().Tables)
-	out := make([]TableInfo, 0, len(tables))
-	for _, t := range tables {
-		out = append(out, TableInfo{Name: t.GetName(), ID: t.GetId(), Status: t.GetStatus(),
-			Partitions: len(t.GetPartitions()), Created: unixTime(t.GetCreationUnixNanos())})
-	}
-	slices.SortFunc(out, func(a, b TableInfo) int { return cmpString(a.Name, b.Name) })
-	reply(w, out, nil)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (n *Node) ctlPartitions(w http.ResponseWriter, r *http.Request) {
-	n.freshDirectory(r.Context())
-	table := r.URL.Query().Get("table")
-	found := table == ""
-	for _, t := range slices.Clone(n.dir.Snapshot().Tables) {
-		found = found || t.GetName() == table
-	}
-	if !found {
-		reply(w, nil, statusError(http.StatusNotFound, "no table %q", table))
-		return
-	}
-	reply(w, n.partitionInfos(table, n.gather(r.Context())), nil)
-}
-
-// gathered is every node's answer to GET /cluster/local/replicas.
-type gathered struct {
-	replicas map[uint64]map[uint64]LocalReplica // node -> partition -> replica
-	errs     map[uint64]error                   // node -> why it did not answer
-}
-
-// reachable says node answered.
-func (g gathered) reachable(node uint64) bool {
-	_, ok := g.replicas[node]
-	return ok
-}
-
-// gather asks every node of the directory for its replicas, concurrently,
-// waiting at most ctlGatherTimeout for each.
-func (n *Node) gather(ctx context.Context) gathered {
-	g := gathered{replicas: map[uint64]map[uint64]LocalReplica{}, errs: map[uint64]error{}}
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
-	for _, rec := range n.dir.Nodes() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lr LocalReplicas
-			var err error
-			switch {
-			case rec.GetId() == n.id:
-				lr = n.localReplicas()
-			case rec.GetAdminAddr() == "":
-				err = errors.New("no admin address")
-			default:
-				cctx, cancel := context.WithTimeout(ctx, ctlGatherTimeout)
-				err = adminCall(cctx, http.MethodGet, rec.GetAdminAddr(), "/cluster/local/replicas", &lr)
-				cancel()
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				g.errs[rec.GetId()] = err
-				return
-			}
-			m := make(map[uint64]LocalReplica, len(lr.Replicas))
-			for _, rep := range lr.Replicas {
-				m[rep.Partition] = rep
-			}
-			g.replicas[rec.GetId()] = m
-		}()
-	}
-	wg.Wait()
-	return g
-}
-
-// directoryPartitions lists the meta partition (unless table is set) and
-// the partitions of table (every table when empty).
-func (n *Node) directoryPartitions(table string) []PartitionInfo {
-	var out []PartitionInfo
-	if table == "" {
-		out = append(out, PartitionInfo{ID: directory.MetaPartition, Table: MetaTable, Replicas: n.dir.MetaReplicas()})
-	}
-	tables := slices.Clone(n.dir.Snapshot().Tables)
-	slices.SortFunc(tables, func(a, b *partitapb.Table) int { return cmpString(a.GetName(), b.GetName()) })
-	for _, t := range tables {
-		if table != "" && t.GetName() != table {
-			continue
-		}
-		for _, p := range t.GetPartitions() {
-			out = append(out, PartitionInfo{ID: p.GetId(), Table: t.GetName(), TableID: p.GetTableId(),
-				HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(), Generation: p.GetGeneration(),
-				Replicas: slices.Clone(p.GetReplicas())})
-		}
-	}
-	return out
-}
-
-// partitionInfos combines the directory's partitions with the replicas'
-// answers.
-func (n *Node) partitionInfos(table string, g gathered) []PartitionInfo {
-	parts := n.directoryPartitions(table)
-	for i := range parts {
-		fillPartition(&parts[i], g)
-	}
-	return parts
-}
-
-// fillPartition sets p's configuration, leader and replica status from g.
-func fillPartition(p *PartitionInfo, g gathered) {
-	// The configuration is the leader's (the one of the highest term, if a
-	// deposed leader has not heard of its successor yet); without a
-	// leader, that of the replica with the most applied.
-	var conf *LocalReplica
-	for node, reps := range g.replicas {
-		rep, ok := reps[p.ID]
-		switch {
-		case !ok:
-		case rep.Leader && (conf == nil || !conf.Leader || rep.Term > conf.Term):
-			p.Leader, conf = node, &rep
-		case !rep.Leader && (conf == nil || (!conf.Leader && rep.Applied > conf.Applied)):
-			conf = &rep
-		}
-	}
-	if conf != nil {
-		p.Voters, p.Learners = conf.Voters, conf.Learners
-	}
-	nodes := slices.Concat(p.Replicas, p.Voters, p.Learners)
-	slices.Sort(nodes)
-	nodes = slices.Compact(nodes)
-	var leaderApplied uint64
-	if p.Leader != 0 {
-		leaderApplied = g.replicas[p.Leader][p.ID].Applied
-	}
-	p.Status = make([]ReplicaInfo, 0, len(nodes))
-	for _, node := range nodes {
-		ri := ReplicaInfo{Node: node}
-		reps, ok := g.replicas[node]
-		rep, has := reps[p.ID]
-		switch {
-		case !ok:
-			ri.Role = RoleUnreachable
-			if err := g.errs[node]; err != nil {
-				ri.Error = err.Error()
-			}
-		case !has:
-			ri.Role = RoleMissing
-		default:
-			ri.Term, ri.Applied, ri.LogEntries = rep.Term, rep.Applied, rep.LogEntries
-			switch {
-			case node == p.Leader:
-				ri.Role = RoleLeader
-			case slices.Contains(p.Learners, node):
-				ri.Role = RoleLearner
-			default:
-				ri.Role = RoleFollower
-			}
-			if p.Leader != 0 && leaderApplied > rep.Applied {
-				ri.Lag = leaderApplied - rep.Applied
-			}
-		}
-		p.Status = append(p.Status, ri)
-	}
-}
-
-func (n *Node) ctlLocalReplicas(w http.ResponseWriter, _ *http.Request) {
-	reply(w, n.localReplicas(), nil)
-}
-
-// localReplicas lists this node's replicas, by partition.
-func (n *Node) localReplicas() LocalReplicas {
-	out := LocalReplicas{Node: n.id, Replicas: []LocalReplica{}}
-	for _, r := range n.store.Replicas() {
-		st, cs := r.Stats(), r.ConfState()
-		out.Replicas = append(out.Replicas, LocalReplica{
-			Partition: r.Partition(), Leader: st.Leader, Lead: st.Lead, Term: st.Term, Applied: st.Applied,
-			LogEntries: st.LogEntries, LogBytes: st.LogBytes,
-			Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners),
-		})
-	}
-	slices.SortFunc(out.Replicas, func(a, b LocalReplica) int { return cmpUint(a.Partition, b.Partition) })
-	return out
-}
-
-func sortedIDs(ids []uint64) []uint64 {
-	out := slices.Clone(ids)
-	slices.Sort(out)
-	return out
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// pathNode parses the {id} of a /cluster/nodes/{id}/... route.
-func pathNode(r *http.Request) (uint64, error) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil || id == 0 {
-		return 0, statusError(http.StatusBadRequest, "bad node id %q", r.PathValue("id"))
-	}
-	return id, nil
-}
-
-// replacePath is the local replace route with its parameters.
-func replacePath(partition, add, remove uint64) string {
-	q := url.Values{}
-	q.Set("partition", strconv.FormatUint(partition, 10))
-	if add != 0 {
-		q.Set("add", strconv.FormatUint(add, 10))
-	}
-	if remove != 0 {
-		q.Set("remove", strconv.FormatUint(remove, 10))
-	}
-	return "/cluster/local/replace?" + q.Encode()
+	return n.client.Local(node)
 }

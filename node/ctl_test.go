@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
 )
 
 // startAdminMember starts a cluster node with an admin endpoint.
@@ -52,9 +54,9 @@ func adminDo(t *testing.T, n *node.Node, method, path string, out any) int {
 	return resp.StatusCode
 }
 
-func partitions(t *testing.T, via *node.Node, table string) []node.PartitionInfo {
+func partitions(t *testing.T, via *node.Node, table string) []topology.PartitionInfo {
 	t.Helper()
-	var parts []node.PartitionInfo
+	var parts []topology.PartitionInfo
 	if code := adminDo(t, via, http.MethodGet, "/cluster/partitions?table="+table, &parts); code != http.StatusOK {
 		t.Fatalf("partitions of %s: status %d", table, code)
 	}
@@ -63,7 +65,7 @@ func partitions(t *testing.T, via *node.Node, table string) []node.PartitionInfo
 
 // settled says every partition has a leader, its voters are the
 // directory's replicas, and every replica is caught up.
-func settled(parts []node.PartitionInfo) error {
+func settled(parts []topology.PartitionInfo) error {
 	for _, p := range parts {
 		if p.Leader == 0 {
 			return fmt.Errorf("partition %d has no leader", p.ID)
@@ -72,7 +74,7 @@ func settled(parts []node.PartitionInfo) error {
 			return fmt.Errorf("partition %d: directory %v, voters %v, learners %v", p.ID, p.Replicas, p.Voters, p.Learners)
 		}
 		for _, r := range p.Status {
-			if r.Role != node.RoleLeader && r.Role != node.RoleFollower || r.Lag != 0 {
+			if r.Role != topology.RoleLeader && r.Role != topology.RoleFollower || r.Lag != 0 {
 				return fmt.Errorf("partition %d: replica %+v", p.ID, r)
 			}
 		}
@@ -107,7 +109,7 @@ func TestCtlEndpoints(t *testing.T) {
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())
 	waitFor(t, func() error {
-		var nodes []node.NodeInfo
+		var nodes []topology.NodeInfo
 		adminDo(t, n3, http.MethodGet, "/cluster/nodes", &nodes)
 		if len(nodes) != 3 {
 			return fmt.Errorf("nodes %+v", nodes)
@@ -124,23 +126,29 @@ func TestCtlEndpoints(t *testing.T) {
 	for i := range 40 {
 		put(t, client([]*node.Node{n1, n2, n3}[i%3]), "ctl", fmt.Sprint("k", i))
 	}
-	var tables []node.TableInfo
+	var tables []topology.TableInfo
 	if adminDo(t, n1, http.MethodGet, "/cluster/tables", &tables); len(tables) != 1 || tables[0].Name != "ctl" ||
 		tables[0].Partitions != 4 || tables[0].Status != "ACTIVE" {
 		t.Fatalf("tables %+v", tables)
 	}
 	waitFor(t, func() error { return settled(partitions(t, n2, "")) })
 	all := partitions(t, n2, "")
-	if all[0].Table != node.MetaTable || len(all) != 5 || len(all[1].Status) != 3 || all[1].Status[0].Applied == 0 {
+	if all[0].Table != topology.MetaTable || len(all) != 5 || len(all[1].Status) != 3 || all[1].Status[0].Applied == 0 {
 		t.Fatalf("partitions %+v", all)
 	}
-	var none []node.PartitionInfo
+	// Node-to-node operations travel over the cluster service, not admin
+	// HTTP.
+	var ignored any
+	if code := adminDo(t, n1, http.MethodGet, "/cluster/local/replicas", &ignored); code != http.StatusNotFound {
+		t.Fatalf("/cluster/local/replicas: status %d, want 404", code)
+	}
+	var none []topology.PartitionInfo
 	if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=nope", &none); code != http.StatusNotFound {
 		t.Fatalf("unknown table: status %d", code)
 	}
 
 	// Drain node 1 through node 3: no partition is led by node 1 after.
-	var drained node.DrainResult
+	var drained operator.DrainResult
 	if code := adminDo(t, n3, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n1.ID()), &drained); code != http.StatusOK {
 		t.Fatalf("drain: status %d", code)
 	}
@@ -158,7 +166,7 @@ func TestCtlEndpoints(t *testing.T) {
 	// meta partition fails as of now.)
 	n4 := startAdminMember(t, n1.PeerAddr(), n2.PeerAddr(), n3.PeerAddr())
 	waitFor(t, func() error {
-		var nodes []node.NodeInfo
+		var nodes []topology.NodeInfo
 		adminDo(t, n1, http.MethodGet, "/cluster/nodes", &nodes)
 		if len(nodes) != 4 || nodes[3].Status != directory.Alive || nodes[3].AdminAddr == "" {
 			return fmt.Errorf("nodes %+v", nodes)
@@ -166,7 +174,7 @@ func TestCtlEndpoints(t *testing.T) {
 		return nil
 	})
 	gone := n2.ID()
-	var res node.DecommissionResult
+	var res operator.DecommissionResult
 	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done || !res.Removed {
 		t.Fatalf("decommission: status %d, %+v", code, res)
 	}
@@ -174,7 +182,7 @@ func TestCtlEndpoints(t *testing.T) {
 		t.Fatalf("decommission moved %d partitions, want 5: %+v", len(res.Partitions), res)
 	}
 	for _, p := range res.Partitions {
-		if p.State != node.StepMoved || !p.Destroyed || p.To != n4.ID() {
+		if p.State != operator.StepMoved || !p.Destroyed || p.To != n4.ID() {
 			t.Fatalf("decommission step %+v", p)
 		}
 	}
@@ -187,9 +195,8 @@ func TestCtlEndpoints(t *testing.T) {
 		}
 		return settled(parts)
 	})
-	var local node.LocalReplicas
-	if adminDo(t, n2, http.MethodGet, "/cluster/local/replicas", &local); len(local.Replicas) != 0 {
-		t.Fatalf("decommissioned node still hosts %+v", local.Replicas)
+	if got := n2.Replicas(); got != 0 {
+		t.Fatalf("decommissioned node still hosts %d replicas", got)
 	}
 	for i := range 40 {
 		put(t, client([]*node.Node{n1, n3, n4}[i%3]), "ctl", fmt.Sprint("k", i))

@@ -1,5 +1,6 @@
 // The node-to-node service of Partita: what a node does for its peers
-// (forwarded proposals and reads, joining, the directory, new replicas).
+// (forwarded proposals and reads, joining, the directory, and the replica
+// operations: status, membership changes, leadership, removal).
 // Every response carries its error in an Error field, so a rejection
 // crosses the wire with everything a caller needs to act on it.
 // Regenerate with `make proto`.
@@ -39,6 +40,8 @@ const (
 	Error_DOMAIN            Error_Kind = 5 // partitapb.Error: domain
 	Error_DEADLINE_EXCEEDED Error_Kind = 6 // context.DeadlineExceeded
 	Error_CANCELED          Error_Kind = 7 // context.Canceled
+	Error_LEADERSHIP_MOVED  Error_Kind = 8 // store.ErrLeadershipMoved
+	Error_STILL_LISTED      Error_Kind = 9 // cluster.ErrStillListed
 )
 
 // Enum value maps for Error_Kind.
@@ -52,6 +55,8 @@ var (
 		5: "DOMAIN",
 		6: "DEADLINE_EXCEEDED",
 		7: "CANCELED",
+		8: "LEADERSHIP_MOVED",
+		9: "STILL_LISTED",
 	}
 	Error_Kind_value = map[string]int32{
 		"INTERNAL":          0,
@@ -62,6 +67,8 @@ var (
 		"DOMAIN":            5,
 		"DEADLINE_EXCEEDED": 6,
 		"CANCELED":          7,
+		"LEADERSHIP_MOVED":  8,
+		"STILL_LISTED":      9,
 	}
 )
 
@@ -853,17 +860,523 @@ func (x *CreateReplicaResponse) GetError() *Error {
 	return nil
 }
 
+type ReplicaStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaStatusRequest) Reset() {
+	*x = ReplicaStatusRequest{}
+	mi := &file_cluster_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaStatusRequest) ProtoMessage() {}
+
+func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaStatusRequest.ProtoReflect.Descriptor instead.
+func (*ReplicaStatusRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{13}
+}
+
+type ReplicaStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Error *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	// node is the id of the answering node.
+	Node          uint64          `protobuf:"varint,2,opt,name=node,proto3" json:"node,omitempty"`
+	Replicas      []*ReplicaState `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaStatusResponse) Reset() {
+	*x = ReplicaStatusResponse{}
+	mi := &file_cluster_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaStatusResponse) ProtoMessage() {}
+
+func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaStatusResponse.ProtoReflect.Descriptor instead.
+func (*ReplicaStatusResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ReplicaStatusResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ReplicaStatusResponse) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *ReplicaStatusResponse) GetReplicas() []*ReplicaState {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+// ReplicaState is one replica's raft progress and applied configuration.
+type ReplicaState struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	// leader says this replica leads; lead is the leader it knows (0: none).
+	Leader        bool     `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	Lead          uint64   `protobuf:"varint,3,opt,name=lead,proto3" json:"lead,omitempty"`
+	Term          uint64   `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
+	Applied       uint64   `protobuf:"varint,5,opt,name=applied,proto3" json:"applied,omitempty"`
+	LogEntries    uint64   `protobuf:"varint,6,opt,name=log_entries,json=logEntries,proto3" json:"log_entries,omitempty"`
+	LogBytes      uint64   `protobuf:"varint,7,opt,name=log_bytes,json=logBytes,proto3" json:"log_bytes,omitempty"`
+	Voters        []uint64 `protobuf:"varint,8,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	Learners      []uint64 `protobuf:"varint,9,rep,packed,name=learners,proto3" json:"learners,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicaState) Reset() {
+	*x = ReplicaState{}
+	mi := &file_cluster_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicaState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicaState) ProtoMessage() {}
+
+func (x *ReplicaState) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicaState.ProtoReflect.Descriptor instead.
+func (*ReplicaState) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReplicaState) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetLeader() bool {
+	if x != nil {
+		return x.Leader
+	}
+	return false
+}
+
+func (x *ReplicaState) GetLead() uint64 {
+	if x != nil {
+		return x.Lead
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetLogEntries() uint64 {
+	if x != nil {
+		return x.LogEntries
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetLogBytes() uint64 {
+	if x != nil {
+		return x.LogBytes
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetVoters() []uint64 {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+func (x *ReplicaState) GetLearners() []uint64 {
+	if x != nil {
+		return x.Learners
+	}
+	return nil
+}
+
+type ChangeReplicasRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	// node is the node added, promoted or removed.
+	Node          uint64 `protobuf:"varint,2,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeReplicasRequest) Reset() {
+	*x = ChangeReplicasRequest{}
+	mi := &file_cluster_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeReplicasRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeReplicasRequest) ProtoMessage() {}
+
+func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
+func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ChangeReplicasRequest) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ChangeReplicasRequest) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+type ChangeReplicasResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Error *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	// voters and learners are the configuration after the change.
+	Voters        []uint64 `protobuf:"varint,2,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	Learners      []uint64 `protobuf:"varint,3,rep,packed,name=learners,proto3" json:"learners,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeReplicasResponse) Reset() {
+	*x = ChangeReplicasResponse{}
+	mi := &file_cluster_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeReplicasResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeReplicasResponse) ProtoMessage() {}
+
+func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
+func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ChangeReplicasResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ChangeReplicasResponse) GetVoters() []uint64 {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+func (x *ChangeReplicasResponse) GetLearners() []uint64 {
+	if x != nil {
+		return x.Learners
+	}
+	return nil
+}
+
+type TransferLeadershipRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeadershipRequest) Reset() {
+	*x = TransferLeadershipRequest{}
+	mi := &file_cluster_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeadershipRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeadershipRequest) ProtoMessage() {}
+
+func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
+func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TransferLeadershipRequest) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+type TransferLeadershipResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Error *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	// leader is the node that leads the partition now.
+	Leader        uint64 `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLeadershipResponse) Reset() {
+	*x = TransferLeadershipResponse{}
+	mi := &file_cluster_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLeadershipResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLeadershipResponse) ProtoMessage() {}
+
+func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
+func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TransferLeadershipResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *TransferLeadershipResponse) GetLeader() uint64 {
+	if x != nil {
+		return x.Leader
+	}
+	return 0
+}
+
+type DestroyReplicaRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestroyReplicaRequest) Reset() {
+	*x = DestroyReplicaRequest{}
+	mi := &file_cluster_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyReplicaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyReplicaRequest) ProtoMessage() {}
+
+func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
+func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DestroyReplicaRequest) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+type DestroyReplicaResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DestroyReplicaResponse) Reset() {
+	*x = DestroyReplicaResponse{}
+	mi := &file_cluster_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DestroyReplicaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DestroyReplicaResponse) ProtoMessage() {}
+
+func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
+func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DestroyReplicaResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\"\xba\x02\n" +
+	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\"\xe2\x02\n" +
 	"\x05Error\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.partita.cluster.v1.Error.KindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
 	"\tpartition\x18\x03 \x01(\x04R\tpartition\x12\x16\n" +
 	"\x06leader\x18\x04 \x01(\x04R\x06leader\x12)\n" +
-	"\x06domain\x18\x05 \x01(\v2\x11.partita.v1.ErrorR\x06domain\"\x81\x01\n" +
+	"\x06domain\x18\x05 \x01(\v2\x11.partita.v1.ErrorR\x06domain\"\xa9\x01\n" +
 	"\x04Kind\x12\f\n" +
 	"\bINTERNAL\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -875,7 +1388,9 @@ const file_cluster_proto_rawDesc = "" +
 	"\n" +
 	"\x06DOMAIN\x10\x05\x12\x15\n" +
 	"\x11DEADLINE_EXCEEDED\x10\x06\x12\f\n" +
-	"\bCANCELED\x10\a\"]\n" +
+	"\bCANCELED\x10\a\x12\x14\n" +
+	"\x10LEADERSHIP_MOVED\x10\b\x12\x10\n" +
+	"\fSTILL_LISTED\x10\t\"]\n" +
 	"\x0eProposeRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12-\n" +
 	"\acommand\x18\x02 \x01(\v2\x13.partita.v1.CommandR\acommand\"n\n" +
@@ -922,14 +1437,53 @@ const file_cluster_proto_rawDesc = "" +
 	"\x14CreateReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"H\n" +
 	"\x15CreateReplicaResponse\x12/\n" +
-	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xfb\x03\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\"\x16\n" +
+	"\x14ReplicaStatusRequest\"\x9a\x01\n" +
+	"\x15ReplicaStatusResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\x04R\x04node\x12<\n" +
+	"\breplicas\x18\x03 \x03(\v2 .partita.cluster.v1.ReplicaStateR\breplicas\"\xf8\x01\n" +
+	"\fReplicaState\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x16\n" +
+	"\x06leader\x18\x02 \x01(\bR\x06leader\x12\x12\n" +
+	"\x04lead\x18\x03 \x01(\x04R\x04lead\x12\x12\n" +
+	"\x04term\x18\x04 \x01(\x04R\x04term\x12\x18\n" +
+	"\aapplied\x18\x05 \x01(\x04R\aapplied\x12\x1f\n" +
+	"\vlog_entries\x18\x06 \x01(\x04R\n" +
+	"logEntries\x12\x1b\n" +
+	"\tlog_bytes\x18\a \x01(\x04R\blogBytes\x12\x16\n" +
+	"\x06voters\x18\b \x03(\x04R\x06voters\x12\x1a\n" +
+	"\blearners\x18\t \x03(\x04R\blearners\"I\n" +
+	"\x15ChangeReplicasRequest\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\x04R\x04node\"}\n" +
+	"\x16ChangeReplicasResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x16\n" +
+	"\x06voters\x18\x02 \x03(\x04R\x06voters\x12\x1a\n" +
+	"\blearners\x18\x03 \x03(\x04R\blearners\"9\n" +
+	"\x19TransferLeadershipRequest\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\"e\n" +
+	"\x1aTransferLeadershipResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x16\n" +
+	"\x06leader\x18\x02 \x01(\x04R\x06leader\"5\n" +
+	"\x15DestroyReplicaRequest\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\"I\n" +
+	"\x16DestroyReplicaResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xf3\b\n" +
 	"\aCluster\x12R\n" +
 	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12F\n" +
 	"\x03Get\x12\x1e.partita.cluster.v1.GetRequest\x1a\x1f.partita.cluster.v1.GetResponse\x12I\n" +
 	"\x04Walk\x12\x1f.partita.cluster.v1.WalkRequest\x1a .partita.cluster.v1.WalkResponse\x12I\n" +
 	"\x04Join\x12\x1f.partita.cluster.v1.JoinRequest\x1a .partita.cluster.v1.JoinResponse\x12X\n" +
 	"\tDirectory\x12$.partita.cluster.v1.DirectoryRequest\x1a%.partita.cluster.v1.DirectoryResponse\x12d\n" +
-	"\rCreateReplica\x12(.partita.cluster.v1.CreateReplicaRequest\x1a).partita.cluster.v1.CreateReplicaResponseB0Z.github.com/partitadb/partita/cluster/clusterpbb\x06proto3"
+	"\rCreateReplica\x12(.partita.cluster.v1.CreateReplicaRequest\x1a).partita.cluster.v1.CreateReplicaResponse\x12d\n" +
+	"\rReplicaStatus\x12(.partita.cluster.v1.ReplicaStatusRequest\x1a).partita.cluster.v1.ReplicaStatusResponse\x12c\n" +
+	"\n" +
+	"AddLearner\x12).partita.cluster.v1.ChangeReplicasRequest\x1a*.partita.cluster.v1.ChangeReplicasResponse\x12g\n" +
+	"\x0ePromoteLearner\x12).partita.cluster.v1.ChangeReplicasRequest\x1a*.partita.cluster.v1.ChangeReplicasResponse\x12d\n" +
+	"\vRemoveVoter\x12).partita.cluster.v1.ChangeReplicasRequest\x1a*.partita.cluster.v1.ChangeReplicasResponse\x12s\n" +
+	"\x12TransferLeadership\x12-.partita.cluster.v1.TransferLeadershipRequest\x1a..partita.cluster.v1.TransferLeadershipResponse\x12g\n" +
+	"\x0eDestroyReplica\x12).partita.cluster.v1.DestroyReplicaRequest\x1a*.partita.cluster.v1.DestroyReplicaResponseB0Z.github.com/partitadb/partita/cluster/clusterpbb\x06proto3"
 
 var (
 	file_cluster_proto_rawDescOnce sync.Once
@@ -944,60 +1498,86 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_cluster_proto_goTypes = []any{
-	(Error_Kind)(0),               // 0: partita.cluster.v1.Error.Kind
-	(*Error)(nil),                 // 1: partita.cluster.v1.Error
-	(*ProposeRequest)(nil),        // 2: partita.cluster.v1.ProposeRequest
-	(*ProposeResponse)(nil),       // 3: partita.cluster.v1.ProposeResponse
-	(*GetRequest)(nil),            // 4: partita.cluster.v1.GetRequest
-	(*GetResponse)(nil),           // 5: partita.cluster.v1.GetResponse
-	(*WalkRequest)(nil),           // 6: partita.cluster.v1.WalkRequest
-	(*WalkResponse)(nil),          // 7: partita.cluster.v1.WalkResponse
-	(*JoinRequest)(nil),           // 8: partita.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),          // 9: partita.cluster.v1.JoinResponse
-	(*DirectoryRequest)(nil),      // 10: partita.cluster.v1.DirectoryRequest
-	(*DirectoryResponse)(nil),     // 11: partita.cluster.v1.DirectoryResponse
-	(*CreateReplicaRequest)(nil),  // 12: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil), // 13: partita.cluster.v1.CreateReplicaResponse
-	(*partitapb.Error)(nil),       // 14: partita.v1.Error
-	(*partitapb.Command)(nil),     // 15: partita.v1.Command
-	(*partitapb.Result)(nil),      // 16: partita.v1.Result
-	(*partitapb.Node)(nil),        // 17: partita.v1.Node
-	(*partitapb.Table)(nil),       // 18: partita.v1.Table
+	(Error_Kind)(0),                    // 0: partita.cluster.v1.Error.Kind
+	(*Error)(nil),                      // 1: partita.cluster.v1.Error
+	(*ProposeRequest)(nil),             // 2: partita.cluster.v1.ProposeRequest
+	(*ProposeResponse)(nil),            // 3: partita.cluster.v1.ProposeResponse
+	(*GetRequest)(nil),                 // 4: partita.cluster.v1.GetRequest
+	(*GetResponse)(nil),                // 5: partita.cluster.v1.GetResponse
+	(*WalkRequest)(nil),                // 6: partita.cluster.v1.WalkRequest
+	(*WalkResponse)(nil),               // 7: partita.cluster.v1.WalkResponse
+	(*JoinRequest)(nil),                // 8: partita.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),               // 9: partita.cluster.v1.JoinResponse
+	(*DirectoryRequest)(nil),           // 10: partita.cluster.v1.DirectoryRequest
+	(*DirectoryResponse)(nil),          // 11: partita.cluster.v1.DirectoryResponse
+	(*CreateReplicaRequest)(nil),       // 12: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),      // 13: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),       // 14: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),      // 15: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),               // 16: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),      // 17: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),     // 18: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),  // 19: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil), // 20: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),      // 21: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),     // 22: partita.cluster.v1.DestroyReplicaResponse
+	(*partitapb.Error)(nil),            // 23: partita.v1.Error
+	(*partitapb.Command)(nil),          // 24: partita.v1.Command
+	(*partitapb.Result)(nil),           // 25: partita.v1.Result
+	(*partitapb.Node)(nil),             // 26: partita.v1.Node
+	(*partitapb.Table)(nil),            // 27: partita.v1.Table
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	14, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	15, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	23, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	24, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
 	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	16, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	25, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
 	1,  // 5: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 6: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	17, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	26, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
 	1,  // 8: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	17, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	26, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
 	1,  // 10: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	18, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	17, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	27, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	26, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
 	1,  // 13: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 14: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 15: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 16: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 17: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 18: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 19: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	3,  // 20: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 21: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 22: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 23: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 24: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 25: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	1,  // 14: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	16, // 15: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 16: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 17: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 18: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 19: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 20: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 21: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 22: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 23: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 24: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	14, // 25: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	17, // 26: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 27: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 28: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 29: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	21, // 30: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	3,  // 31: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 32: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 33: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 34: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 35: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 36: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	15, // 37: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	18, // 38: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 39: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 40: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 41: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	22, // 42: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	31, // [31:43] is the sub-list for method output_type
+	19, // [19:31] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -1011,7 +1591,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,5 +1,6 @@
 // The node-to-node service of Partita: what a node does for its peers
-// (forwarded proposals and reads, joining, the directory, new replicas).
+// (forwarded proposals and reads, joining, the directory, and the replica
+// operations: status, membership changes, leadership, removal).
 // Every response carries its error in an Error field, so a rejection
 // crosses the wire with everything a caller needs to act on it.
 // Regenerate with `make proto`.
@@ -25,12 +26,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Cluster_Propose_FullMethodName       = "/partita.cluster.v1.Cluster/Propose"
-	Cluster_Get_FullMethodName           = "/partita.cluster.v1.Cluster/Get"
-	Cluster_Walk_FullMethodName          = "/partita.cluster.v1.Cluster/Walk"
-	Cluster_Join_FullMethodName          = "/partita.cluster.v1.Cluster/Join"
-	Cluster_Directory_FullMethodName     = "/partita.cluster.v1.Cluster/Directory"
-	Cluster_CreateReplica_FullMethodName = "/partita.cluster.v1.Cluster/CreateReplica"
+	Cluster_Propose_FullMethodName            = "/partita.cluster.v1.Cluster/Propose"
+	Cluster_Get_FullMethodName                = "/partita.cluster.v1.Cluster/Get"
+	Cluster_Walk_FullMethodName               = "/partita.cluster.v1.Cluster/Walk"
+	Cluster_Join_FullMethodName               = "/partita.cluster.v1.Cluster/Join"
+	Cluster_Directory_FullMethodName          = "/partita.cluster.v1.Cluster/Directory"
+	Cluster_CreateReplica_FullMethodName      = "/partita.cluster.v1.Cluster/CreateReplica"
+	Cluster_ReplicaStatus_FullMethodName      = "/partita.cluster.v1.Cluster/ReplicaStatus"
+	Cluster_AddLearner_FullMethodName         = "/partita.cluster.v1.Cluster/AddLearner"
+	Cluster_PromoteLearner_FullMethodName     = "/partita.cluster.v1.Cluster/PromoteLearner"
+	Cluster_RemoveVoter_FullMethodName        = "/partita.cluster.v1.Cluster/RemoveVoter"
+	Cluster_TransferLeadership_FullMethodName = "/partita.cluster.v1.Cluster/TransferLeadership"
+	Cluster_DestroyReplica_FullMethodName     = "/partita.cluster.v1.Cluster/DestroyReplica"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -54,6 +61,27 @@ type ClusterClient interface {
 	// CreateReplica makes the receiving node host an empty replica of a
 	// partition, about to be added to its group as a learner.
 	CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*CreateReplicaResponse, error)
+	// ReplicaStatus lists the receiving node's replicas with their raft
+	// progress and configuration.
+	ReplicaStatus(ctx context.Context, in *ReplicaStatusRequest, opts ...grpc.CallOption) (*ReplicaStatusResponse, error)
+	// AddLearner, on the partition's leader, adds a node (which hosts an
+	// empty replica) as a learner. Done already: no-op.
+	AddLearner(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error)
+	// PromoteLearner, on the partition's leader, makes a learner a voter
+	// once it has caught up. A voter already: no-op.
+	PromoteLearner(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error)
+	// RemoveVoter, on the partition's leader, removes a node from the
+	// group. Removing the leader itself hands leadership over first and
+	// fails with LEADERSHIP_MOVED: the caller retries on the new leader.
+	// Not a member: no-op.
+	RemoveVoter(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error)
+	// TransferLeadership hands the receiving node's leadership of a
+	// partition to its most caught-up live voter.
+	TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error)
+	// DestroyReplica removes the receiving node's replica of a partition
+	// once the directory no longer lists the node there (STILL_LISTED
+	// until then). No replica: no-op.
+	DestroyReplica(ctx context.Context, in *DestroyReplicaRequest, opts ...grpc.CallOption) (*DestroyReplicaResponse, error)
 }
 
 type clusterClient struct {
@@ -124,6 +152,66 @@ func (c *clusterClient) CreateReplica(ctx context.Context, in *CreateReplicaRequ
 	return out, nil
 }
 
+func (c *clusterClient) ReplicaStatus(ctx context.Context, in *ReplicaStatusRequest, opts ...grpc.CallOption) (*ReplicaStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplicaStatusResponse)
+	err := c.cc.Invoke(ctx, Cluster_ReplicaStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) AddLearner(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeReplicasResponse)
+	err := c.cc.Invoke(ctx, Cluster_AddLearner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) PromoteLearner(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeReplicasResponse)
+	err := c.cc.Invoke(ctx, Cluster_PromoteLearner_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) RemoveVoter(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeReplicasResponse)
+	err := c.cc.Invoke(ctx, Cluster_RemoveVoter_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferLeadershipResponse)
+	err := c.cc.Invoke(ctx, Cluster_TransferLeadership_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) DestroyReplica(ctx context.Context, in *DestroyReplicaRequest, opts ...grpc.CallOption) (*DestroyReplicaResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DestroyReplicaResponse)
+	err := c.cc.Invoke(ctx, Cluster_DestroyReplica_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -145,6 +233,27 @@ type ClusterServer interface {
 	// CreateReplica makes the receiving node host an empty replica of a
 	// partition, about to be added to its group as a learner.
 	CreateReplica(context.Context, *CreateReplicaRequest) (*CreateReplicaResponse, error)
+	// ReplicaStatus lists the receiving node's replicas with their raft
+	// progress and configuration.
+	ReplicaStatus(context.Context, *ReplicaStatusRequest) (*ReplicaStatusResponse, error)
+	// AddLearner, on the partition's leader, adds a node (which hosts an
+	// empty replica) as a learner. Done already: no-op.
+	AddLearner(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error)
+	// PromoteLearner, on the partition's leader, makes a learner a voter
+	// once it has caught up. A voter already: no-op.
+	PromoteLearner(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error)
+	// RemoveVoter, on the partition's leader, removes a node from the
+	// group. Removing the leader itself hands leadership over first and
+	// fails with LEADERSHIP_MOVED: the caller retries on the new leader.
+	// Not a member: no-op.
+	RemoveVoter(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error)
+	// TransferLeadership hands the receiving node's leadership of a
+	// partition to its most caught-up live voter.
+	TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error)
+	// DestroyReplica removes the receiving node's replica of a partition
+	// once the directory no longer lists the node there (STILL_LISTED
+	// until then). No replica: no-op.
+	DestroyReplica(context.Context, *DestroyReplicaRequest) (*DestroyReplicaResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -172,6 +281,24 @@ func (UnimplementedClusterServer) Directory(context.Context, *DirectoryRequest) 
 }
 func (UnimplementedClusterServer) CreateReplica(context.Context, *CreateReplicaRequest) (*CreateReplicaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateReplica not implemented")
+}
+func (UnimplementedClusterServer) ReplicaStatus(context.Context, *ReplicaStatusRequest) (*ReplicaStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplicaStatus not implemented")
+}
+func (UnimplementedClusterServer) AddLearner(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddLearner not implemented")
+}
+func (UnimplementedClusterServer) PromoteLearner(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PromoteLearner not implemented")
+}
+func (UnimplementedClusterServer) RemoveVoter(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveVoter not implemented")
+}
+func (UnimplementedClusterServer) TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferLeadership not implemented")
+}
+func (UnimplementedClusterServer) DestroyReplica(context.Context, *DestroyReplicaRequest) (*DestroyReplicaResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DestroyReplica not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -302,6 +429,114 @@ func _Cluster_CreateReplica_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_ReplicaStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplicaStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).ReplicaStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_ReplicaStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).ReplicaStatus(ctx, req.(*ReplicaStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_AddLearner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeReplicasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).AddLearner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_AddLearner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).AddLearner(ctx, req.(*ChangeReplicasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_PromoteLearner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeReplicasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).PromoteLearner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_PromoteLearner_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).PromoteLearner(ctx, req.(*ChangeReplicasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_RemoveVoter_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeReplicasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).RemoveVoter(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_RemoveVoter_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).RemoveVoter(ctx, req.(*ChangeReplicasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_TransferLeadership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferLeadershipRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).TransferLeadership(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_TransferLeadership_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).TransferLeadership(ctx, req.(*TransferLeadershipRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_DestroyReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DestroyReplicaRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).DestroyReplica(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_DestroyReplica_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).DestroyReplica(ctx, req.(*DestroyReplicaRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -332,6 +567,30 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateReplica",
 			Handler:    _Cluster_CreateReplica_Handler,
+		},
+		{
+			MethodName: "ReplicaStatus",
+			Handler:    _Cluster_ReplicaStatus_Handler,
+		},
+		{
+			MethodName: "AddLearner",
+			Handler:    _Cluster_AddLearner_Handler,
+		},
+		{
+			MethodName: "PromoteLearner",
+			Handler:    _Cluster_PromoteLearner_Handler,
+		},
+		{
+			MethodName: "RemoveVoter",
+			Handler:    _Cluster_RemoveVoter_Handler,
+		},
+		{
+			MethodName: "TransferLeadership",
+			Handler:    _Cluster_TransferLeadership_Handler,
+		},
+		{
+			MethodName: "DestroyReplica",
+			Handler:    _Cluster_DestroyReplica_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

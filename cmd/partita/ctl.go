@@ -16,7 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
 )
 
 // ctlFlags are the flags shared by the ctl subcommands.
@@ -70,7 +72,7 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 		Short: "List the cluster's nodes with their liveness",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var nodes []node.NodeInfo
+			var nodes []topology.NodeInfo
 			return f.run(cmd, http.MethodGet, "/cluster/nodes", 10*time.Second, &nodes, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tMETA\tHEARTBEAT\tJOINED")
 				for _, n := range nodes {
@@ -88,7 +90,7 @@ func newCtlTablesCmd(f *ctlFlags) *cobra.Command {
 		Short: "List the tables with their status and partition count",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var tables []node.TableInfo
+			var tables []topology.TableInfo
 			return f.run(cmd, http.MethodGet, "/cluster/tables", 10*time.Second, &tables, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "NAME\tID\tSTATUS\tPARTITIONS\tCREATED")
 				for _, t := range tables {
@@ -115,12 +117,12 @@ applied index.`,
 			if table != "" {
 				path += "?table=" + url.QueryEscape(table)
 			}
-			var parts []node.PartitionInfo
+			var parts []topology.PartitionInfo
 			return f.run(cmd, http.MethodGet, path, 15*time.Second, &parts, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "TABLE\tPARTITION\tGEN\tHASH RANGE\tNODE\tROLE\tTERM\tAPPLIED\tLOG\tLAG")
 				for _, p := range parts {
 					rng := "-"
-					if p.Table != node.MetaTable {
+					if p.Table != topology.MetaTable {
 						rng = fmt.Sprintf("%016x-%016x", p.HashStart, p.HashEnd)
 					}
 					if len(p.Status) == 0 {
@@ -132,7 +134,7 @@ applied index.`,
 							lead = "\t\t\t"
 						}
 						role := r.Role
-						if r.Role == node.RoleUnreachable || r.Role == node.RoleMissing {
+						if r.Role == topology.RoleUnreachable || r.Role == topology.RoleMissing {
 							fmt.Fprintf(w, "%s\t%d\t%s\t-\t-\t-\t-\n", lead, r.Node, role)
 							continue
 						}
@@ -159,7 +161,7 @@ forwarding requests to the new leaders.`,
 			if err != nil {
 				return err
 			}
-			var res node.DrainResult
+			var res operator.DrainResult
 			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", id), time.Minute, &res, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
 				for _, p := range res.Partitions {
@@ -185,7 +187,7 @@ directory and destroy the node's old replicas. The node can then be stopped.`,
 			if err != nil {
 				return err
 			}
-			var res node.DecommissionResult
+			var res operator.DecommissionResult
 			err = f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", id), 30*time.Minute, &res, func(w *tabwriter.Writer) {
 				fmt.Fprintln(w, "TABLE\tPARTITION\tSTATE\tTO\tDIRECTORY\tDESTROYED\tERROR")
 				for _, p := range res.Partitions {
@@ -257,7 +259,7 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	if resp.StatusCode/100 == 2 {
 		return body, nil
 	}
-	var ei node.ErrorInfo
+	var ei admin.ErrorInfo
 	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
 		return nil, fmt.Errorf("%s: %s", resp.Status, ei.Error)
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
 )
 
 // startCtlMember starts an in-process cluster node with an admin endpoint.
@@ -70,13 +72,13 @@ func eventually(t *testing.T, cond func() error) {
 
 // caughtUp says every partition has a leader and every replica of its
 // configuration is a caught-up leader or follower.
-func caughtUp(parts []node.PartitionInfo) error {
+func caughtUp(parts []topology.PartitionInfo) error {
 	for _, p := range parts {
 		if p.Leader == 0 || len(p.Status) == 0 || len(p.Learners) > 0 {
 			return fmt.Errorf("partition %d: %+v", p.ID, p)
 		}
 		for _, r := range p.Status {
-			if (r.Role != node.RoleLeader && r.Role != node.RoleFollower) || r.Lag != 0 {
+			if (r.Role != topology.RoleLeader && r.Role != topology.RoleFollower) || r.Lag != 0 {
 				return fmt.Errorf("partition %d: replica %+v", p.ID, r)
 			}
 		}
@@ -92,7 +94,7 @@ func TestCtl(t *testing.T) {
 	n2 := startCtlMember(t, n1.PeerAddr())
 	n3 := startCtlMember(t, n1.PeerAddr())
 	eventually(t, func() error {
-		var nodes []node.NodeInfo
+		var nodes []topology.NodeInfo
 		ctlJSON(t, n2, &nodes, "nodes")
 		if len(nodes) != 3 {
 			return fmt.Errorf("nodes %+v", nodes)
@@ -131,7 +133,7 @@ func TestCtl(t *testing.T) {
 		t.Fatalf("ctl tables: %v\n%s", err, text)
 	}
 	eventually(t, func() error {
-		var parts []node.PartitionInfo
+		var parts []topology.PartitionInfo
 		ctlJSON(t, n3, &parts, "partitions")
 		if len(parts) != 5 {
 			return fmt.Errorf("%d partitions", len(parts))
@@ -147,12 +149,12 @@ func TestCtl(t *testing.T) {
 	}
 
 	// node drain: no partition led by node 1 afterwards.
-	var drained node.DrainResult
+	var drained operator.DrainResult
 	ctlJSON(t, n2, &drained, "node", "drain", fmt.Sprint(n1.ID()))
 	if drained.Led == 0 || drained.Moved != drained.Led {
 		t.Fatalf("drain %+v", drained)
 	}
-	var parts []node.PartitionInfo
+	var parts []topology.PartitionInfo
 	ctlJSON(t, n3, &parts, "partitions")
 	for _, p := range parts {
 		if p.Leader == n1.ID() || p.Leader == 0 {
@@ -163,7 +165,7 @@ func TestCtl(t *testing.T) {
 	// node decommission: a fourth node takes node 3's replicas.
 	n4 := startCtlMember(t, n1.PeerAddr(), n2.PeerAddr(), n3.PeerAddr())
 	eventually(t, func() error {
-		var nodes []node.NodeInfo
+		var nodes []topology.NodeInfo
 		ctlJSON(t, n1, &nodes, "nodes")
 		if len(nodes) != 4 || nodes[3].Status != directory.Alive || nodes[3].AdminAddr == "" {
 			return fmt.Errorf("nodes %+v", nodes)
@@ -175,7 +177,7 @@ func TestCtl(t *testing.T) {
 		t.Fatalf("ctl node decommission: %v\n%s", err, text)
 	}
 	eventually(t, func() error {
-		var parts []node.PartitionInfo
+		var parts []topology.PartitionInfo
 		ctlJSON(t, n2, &parts, "partitions")
 		for _, p := range parts {
 			if slices.Contains(p.Replicas, n3.ID()) || slices.Contains(p.Voters, n3.ID()) || !slices.Contains(p.Voters, n4.ID()) {

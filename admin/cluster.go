@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
+)
+
+// The cluster routes behind `partita ctl`, served by any node of a
+// cluster:
+//
+//	GET  /cluster/nodes                     []topology.NodeInfo
+//	GET  /cluster/tables                    []topology.TableInfo
+//	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
+//	POST /cluster/nodes/{id}/drain          operator.DrainResult
+//	POST /cluster/nodes/{id}/decommission   operator.DecommissionResult
+//
+// Errors come back as ErrorInfo with a 4xx or 5xx status. Nodes do not
+// talk to each other here: that is the cluster service's job.
+
+// Cluster is what the cluster routes need of a node. Its methods are
+// called concurrently, one goroutine per request.
+type Cluster interface {
+	// Nodes, Tables and Partitions are views of a fresh directory (a
+	// cached one when it cannot be refreshed). Partitions of a table the
+	// directory does not list fail with topology.ErrNoTable.
+	Nodes(ctx context.Context) []topology.NodeInfo
+	Tables(ctx context.Context) []topology.TableInfo
+	Partitions(ctx context.Context, table string) ([]topology.PartitionInfo, error)
+	// Drain and Decommission run the operators on node; a node the
+	// directory does not list is operator.ErrNoNode.
+	Drain(ctx context.Context, node uint64) (operator.DrainResult, error)
+	Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error)
+}
+
+// ErrorInfo is the body of a failed admin request.
+type ErrorInfo struct {
+	Error string `json:"error"`
+}
+
+// errBadRequest marks a request the handler could not parse.
+var errBadRequest = errors.New("admin: bad request")
+
+// statusOf is the one table from the errors of the cluster routes to
+// HTTP statuses.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode):
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+
+// ClusterHandler returns the /cluster/ routes served by c.
+func ClusterHandler(c Cluster) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cluster/nodes", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, c.Nodes(r.Context()), nil)
+	})
+	mux.HandleFunc("GET /cluster/tables", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, c.Tables(r.Context()), nil)
+	})
+	mux.HandleFunc("GET /cluster/partitions", func(w http.ResponseWriter, r *http.Request) {
+		parts, err := c.Partitions(r.Context(), r.URL.Query().Get("table"))
+		reply(w, parts, err)
+	})
+	mux.HandleFunc("POST /cluster/nodes/{id}/drain", func(w http.ResponseWriter, r *http.Request) {
+		onNode(w, r, c.Drain)
+	})
+	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
+		onNode(w, r, c.Decommission)
+	})
+	return mux
+}
+
+// onNode runs op on the node of the route's {id}.
+func onNode[T any](w http.ResponseWriter, r *http.Request, op func(context.Context, uint64) (T, error)) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil || id == 0 {
+		reply(w, nil, fmt.Errorf("%w: bad node id %q", errBadRequest, r.PathValue("id")))
+		return
+	}
+	res, err := op(r.Context(), id)
+	reply(w, res, err)
+}
+
+// reply writes v as JSON, or err with its status.
+func reply(w http.ResponseWriter, v any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	status := http.StatusOK
+	if err != nil {
+		status, v = statusOf(err), ErrorInfo{Error: err.Error()}
+	}
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

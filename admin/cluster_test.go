@@ -1,0 +1,87 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
+)
+
+// fakeCluster answers the cluster routes from fixed data: one table "t",
+// one node 1.
+type fakeCluster struct{ err error }
+
+var _ admin.Cluster = fakeCluster{}
+
+func (fakeCluster) Nodes(context.Context) []topology.NodeInfo { return []topology.NodeInfo{{ID: 1}} }
+func (fakeCluster) Tables(context.Context) []topology.TableInfo {
+	return []topology.TableInfo{{Name: "t", Partitions: 1}}
+}
+
+func (fakeCluster) Partitions(_ context.Context, table string) ([]topology.PartitionInfo, error) {
+	if table != "" && table != "t" {
+		return nil, fmt.Errorf("%w %q", topology.ErrNoTable, table)
+	}
+	return []topology.PartitionInfo{{ID: 2, Table: "t"}}, nil
+}
+
+func (f fakeCluster) Drain(_ context.Context, node uint64) (operator.DrainResult, error) {
+	if node != 1 {
+		return operator.DrainResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	}
+	return operator.DrainResult{Node: 1, Led: 2, Moved: 2}, f.err
+}
+
+func (f fakeCluster) Decommission(_ context.Context, node uint64) (operator.DecommissionResult, error) {
+	return operator.DecommissionResult{Node: node, Done: true}, f.err
+}
+
+// TestClusterRoutes: each route answers its JSON document, and errors
+// come back as ErrorInfo with the status of the one table.
+func TestClusterRoutes(t *testing.T) {
+	srv := httptest.NewServer(admin.ClusterHandler(fakeCluster{}))
+	defer srv.Close()
+	failing := httptest.NewServer(admin.ClusterHandler(fakeCluster{err: errors.New("raft: no quorum")}))
+	defer failing.Close()
+	for _, tc := range []struct {
+		srv          *httptest.Server
+		method, path string
+		status       int
+		body         string
+	}{
+		{srv, http.MethodGet, "/cluster/nodes", 200, `"id": 1`},
+		{srv, http.MethodGet, "/cluster/tables", 200, `"name": "t"`},
+		{srv, http.MethodGet, "/cluster/partitions", 200, `"table": "t"`},
+		{srv, http.MethodGet, "/cluster/partitions?table=nope", 404, `"error": "topology: no table \"nope\""`},
+		{srv, http.MethodPost, "/cluster/nodes/1/drain", 200, `"moved": 2`},
+		{srv, http.MethodPost, "/cluster/nodes/9/drain", 404, `"error": "operator: no such node in the directory: node 9"`},
+		{srv, http.MethodPost, "/cluster/nodes/x/drain", 400, `bad node id \"x\"`},
+		{srv, http.MethodPost, "/cluster/nodes/0/decommission", 400, `bad node id \"0\"`},
+		{srv, http.MethodPost, "/cluster/nodes/3/decommission", 200, `"done": true`},
+		{failing, http.MethodPost, "/cluster/nodes/3/decommission", 500, `"error": "raft: no quorum"`},
+		{srv, http.MethodGet, "/cluster/local/replicas", 404, ``},
+	} {
+		req, err := http.NewRequest(tc.method, tc.srv.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw json.RawMessage
+		err = json.NewDecoder(resp.Body).Decode(&raw)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || (tc.body != "" && (err != nil || !strings.Contains(string(raw), tc.body))) {
+			t.Errorf("%s %s: %d %s (%v), want %d with %s", tc.method, tc.path, resp.StatusCode, raw, err, tc.status, tc.body)
+		}
+	}
+}

@@ -1,0 +1,15 @@
+// Package doctor is Partita's control plane. Its subpackages so far:
+//
+//   - placement: the one placement policy (which nodes get a new
+//     partition's replicas, which node takes over a replica), a pure
+//     function of a directory snapshot, liveness and zones; CreateTable
+//     and the operators use it.
+//   - operator: operations as sequences of small named steps
+//     (CreateReplica, AddLearner, PromoteLearner, TransferLeader,
+//     RemoveVoter, SetReplicas, DestroyReplica), each idempotent, run by
+//     a controller through a narrow Cluster interface; drain and
+//     decommission are the first two.
+//
+// The doctor acts through package cluster (node-to-node RPC) and the
+// directory; it never imports store.
+package doctor

@@ -1,0 +1,205 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// Step is one small change to the cluster. Run is idempotent: a step that
+// is done already succeeds without changing anything, so an operator that
+// stopped half way is resumed by running it again from its first step.
+type Step interface {
+	Run(ctx context.Context, e *Env) error
+	// String describes the step, stably (tests compare it).
+	String() string
+}
+
+// CreateReplica makes Node host an empty replica of Partition, to be
+// added as a learner.
+type CreateReplica struct{ Node, Partition uint64 }
+
+func (s CreateReplica) String() string {
+	return fmt.Sprintf("create-replica node=%d partition=%d", s.Node, s.Partition)
+}
+
+// Run creates the replica; one there already is kept.
+func (s CreateReplica) Run(ctx context.Context, e *Env) error {
+	return e.c.Node(s.Node).CreateReplica(ctx, s.Partition)
+}
+
+// AddLearner adds Node to Partition's group as a learner, on the leader.
+type AddLearner struct{ Partition, Node uint64 }
+
+func (s AddLearner) String() string {
+	return fmt.Sprintf("add-learner partition=%d node=%d", s.Partition, s.Node)
+}
+
+// Run adds the learner unless Node is a member already.
+func (s AddLearner) Run(ctx context.Context, e *Env) error {
+	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
+		_, err := r.AddLearner(ctx, s.Partition, s.Node)
+		return err
+	})
+}
+
+// PromoteLearner makes learner Node a voter of Partition once caught up.
+type PromoteLearner struct{ Partition, Node uint64 }
+
+func (s PromoteLearner) String() string {
+	return fmt.Sprintf("promote-learner partition=%d node=%d", s.Partition, s.Node)
+}
+
+// Run promotes the learner unless Node is a voter already.
+func (s PromoteLearner) Run(ctx context.Context, e *Env) error {
+	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
+		_, err := r.PromoteLearner(ctx, s.Partition, s.Node)
+		return err
+	})
+}
+
+// TransferLeader moves Partition's leadership off From, if From leads it.
+// To is the new leader once Run succeeded (0: From did not lead).
+type TransferLeader struct {
+	Partition, From uint64
+	To              uint64
+}
+
+func (s *TransferLeader) String() string {
+	return fmt.Sprintf("transfer-leader partition=%d from=%d", s.Partition, s.From)
+}
+
+// Run asks From to hand its leadership over; a From that does not lead
+// is done already, and so is an unreachable From that the last view did
+// not show leading (the steps on the leader go to the one that does).
+func (s *TransferLeader) Run(ctx context.Context, e *Env) error {
+	to, err := e.c.Node(s.From).TransferLeadership(ctx, s.Partition)
+	if notLeader(err) || errors.Is(err, cluster.ErrUnreachable) && e.knownLeader(s.Partition) != s.From {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.To = to
+	e.setLeader(s.Partition, to)
+	return nil
+}
+
+// notLeader says err is a node's answer that it does not lead the
+// partition, or hosts none of it.
+func notLeader(err error) bool {
+	return isNotLeader(err) || errors.Is(err, cluster.ErrNoReplica)
+}
+
+// RemoveVoter removes Node from Partition's group, on the leader.
+type RemoveVoter struct{ Partition, Node uint64 }
+
+func (s RemoveVoter) String() string {
+	return fmt.Sprintf("remove-voter partition=%d node=%d", s.Partition, s.Node)
+}
+
+// Run removes Node unless it is no member; a leader asked to remove
+// itself hands over first, and the removal follows the new leader.
+func (s RemoveVoter) Run(ctx context.Context, e *Env) error {
+	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
+		_, err := r.RemoveVoter(ctx, s.Partition, s.Node)
+		return err
+	})
+}
+
+// SetReplicas replaces Remove by Add in the directory record of Table's
+// Partition (a compare-and-set on its generation, retried when the record
+// moved on meanwhile).
+type SetReplicas struct {
+	Table       string
+	Partition   uint64
+	Remove, Add uint64
+}
+
+func (s SetReplicas) String() string {
+	return fmt.Sprintf("set-replicas table=%s partition=%d remove=%d add=%d", s.Table, s.Partition, s.Remove, s.Add)
+}
+
+// setReplicasAttempts bounds SetReplicas's compare-and-set attempts.
+const setReplicasAttempts = 5
+
+// Run updates the record unless it lists the new replicas already.
+func (s SetReplicas) Run(ctx context.Context, e *Env) error {
+	var err error
+	for attempt := 0; attempt < setReplicasAttempts && ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			sleep(ctx, 200*time.Millisecond)
+		}
+		cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
+		if cur == nil {
+			return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+		}
+		replicas := slices.DeleteFunc(slices.Clone(cur.GetReplicas()), func(id uint64) bool { return id == s.Remove })
+		if !slices.Contains(replicas, s.Add) {
+			replicas = append(replicas, s.Add)
+		}
+		if slices.Equal(replicas, cur.GetReplicas()) {
+			return nil
+		}
+		if err = e.c.SetReplicas(ctx, s.Table, s.Partition, replicas, cur.GetGeneration()); err == nil {
+			return nil
+		}
+	}
+	return errors.Join(err, ctx.Err())
+}
+
+// ErrGone is returned by steps on a partition or node the directory no
+// longer lists.
+var ErrGone = errors.New("operator: no longer in the directory")
+
+func partitionRecord(snap *directory.Snapshot, table string, partition uint64) *partitapb.Partition {
+	for _, p := range snap.Table(table).GetPartitions() {
+		if p.GetId() == partition {
+			return p
+		}
+	}
+	return nil
+}
+
+// DestroyReplica removes Node's replica of Partition, once Node's
+// directory no longer lists it there.
+type DestroyReplica struct{ Node, Partition uint64 }
+
+func (s DestroyReplica) String() string {
+	return fmt.Sprintf("destroy-replica node=%d partition=%d", s.Node, s.Partition)
+}
+
+// destroyAttempts bounds the wait for Node's directory to catch up.
+const destroyAttempts = 10
+
+// Run destroys the replica, retrying while Node's directory lists it; no
+// replica is done already.
+func (s DestroyReplica) Run(ctx context.Context, e *Env) error {
+	var err error
+	for attempt := 0; attempt < destroyAttempts && ctx.Err() == nil; attempt++ {
+		if attempt > 0 {
+			sleep(ctx, 300*time.Millisecond)
+		}
+		err = e.c.Node(s.Node).DestroyReplica(ctx, s.Partition)
+		if !errors.Is(err, cluster.ErrStillListed) {
+			return err
+		}
+	}
+	return err
+}
+
+// RemoveNode deletes Node's directory record: it is no member any more.
+type RemoveNode struct{ Node uint64 }
+
+func (s RemoveNode) String() string { return fmt.Sprintf("remove-node node=%d", s.Node) }
+
+// Run deletes the record (absent already: done).
+func (s RemoveNode) Run(ctx context.Context, e *Env) error {
+	return e.c.RemoveNode(ctx, s.Node)
+}

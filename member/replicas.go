@@ -1,0 +1,127 @@
+package member
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/topology"
+)
+
+// The replica operations this node does for its peers (cluster.Local):
+// the steps of the control plane's operators, each idempotent so that a
+// retried step is safe.
+
+// ReplicaStatus lists this node's replicas, by partition.
+func (p peer) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
+	out := topology.LocalReplicas{Node: p.m.cfg.Self, Replicas: []topology.LocalReplica{}}
+	for _, r := range p.m.cfg.Store.Replicas() {
+		st, cs := r.Stats(), r.ConfState()
+		out.Replicas = append(out.Replicas, topology.LocalReplica{
+			Partition: r.Partition(), Leader: st.Leader, Lead: st.Lead, Term: st.Term, Applied: st.Applied,
+			LogEntries: st.LogEntries, LogBytes: st.LogBytes,
+			Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners),
+		})
+	}
+	slices.SortFunc(out.Replicas, func(a, b topology.LocalReplica) int { return cmp.Compare(a.Partition, b.Partition) })
+	return out, nil
+}
+
+// leading returns this node's replica of partition if it leads it.
+func (p peer) leading(partition uint64) (*replica.Replica, error) {
+	r := p.m.cfg.Store.Replica(partition)
+	if r == nil {
+		return nil, fmt.Errorf("node %d: partition %d: %w", p.m.cfg.Self, partition, cluster.ErrNoReplica)
+	}
+	if l := r.Leader(); l != p.m.cfg.Self {
+		return nil, &replica.NotLeaderError{Partition: partition, Leader: l}
+	}
+	return r, nil
+}
+
+func membership(r *replica.Replica) cluster.Membership {
+	cs := r.ConfState()
+	return cluster.Membership{Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners)}
+}
+
+// AddLearner adds node as a learner unless it is a member already.
+func (p peer) AddLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	r, err := p.leading(partition)
+	if err != nil {
+		return cluster.Membership{}, err
+	}
+	if cs := r.ConfState(); !slices.Contains(cs.Voters, node) && !slices.Contains(cs.Learners, node) {
+		if err := p.m.cfg.Store.AddLearner(ctx, partition, node); err != nil {
+			return cluster.Membership{}, fmt.Errorf("member: add node %d as learner of partition %d: %w", node, partition, err)
+		}
+	}
+	return membership(r), nil
+}
+
+// PromoteLearner makes learner node a voter once caught up.
+func (p peer) PromoteLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	r, err := p.leading(partition)
+	if err != nil {
+		return cluster.Membership{}, err
+	}
+	if !slices.Contains(r.ConfState().Voters, node) {
+		if err := p.m.cfg.Store.PromoteLearner(ctx, partition, node); err != nil {
+			return cluster.Membership{}, fmt.Errorf("member: promote node %d in partition %d: %w", node, partition, err)
+		}
+	}
+	return membership(r), nil
+}
+
+// RemoveVoter removes node from partition; this leader hands leadership
+// over first (cluster.ErrLeadershipMoved).
+func (p peer) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	r, err := p.leading(partition)
+	if err != nil {
+		return cluster.Membership{}, err
+	}
+	if err := p.m.cfg.Store.RemoveReplica(ctx, partition, node); err != nil {
+		return cluster.Membership{}, fmt.Errorf("member: remove node %d from partition %d (leader now %d): %w", node, partition, r.Leader(), err)
+	}
+	return membership(r), nil
+}
+
+// TransferLeadership hands this node's leadership of partition over.
+func (p peer) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
+	r, err := p.leading(partition)
+	if err != nil {
+		return 0, err
+	}
+	if err := p.m.cfg.Store.TransferLeadership(ctx, partition); err != nil {
+		return 0, err
+	}
+	return r.Leader(), nil
+}
+
+// DestroyReplica removes this node's replica of partition once the
+// directory, refreshed first, no longer lists it there (else the
+// reconciler would create it again); for the meta partition, the caller
+// has seen its removal committed. The partition's items stay on disk.
+func (p peer) DestroyReplica(ctx context.Context, partition uint64) error {
+	if partition != directory.MetaPartition {
+		rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+		if err := p.m.Refresh(rctx); err != nil {
+			p.m.cfg.Logger.Debug("destroying against a cached directory", "err", err)
+		}
+		cancel()
+	}
+	return p.m.DestroyReplica(partition)
+}
+
+// refreshTimeout bounds the directory refresh before a destroy.
+const refreshTimeout = 2 * time.Second
+
+func sortedIDs(ids []uint64) []uint64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
