@@ -16,7 +16,7 @@ func TestCommitSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := eng.NewIndexedBatch()
-	if err := b.Set([]byte("k"), []byte("v"), nil); err != nil {
+	if err := b.Set([]byte("k"), []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := engine.Get(b, []byte("k")); err != nil || string(v) != "v" {

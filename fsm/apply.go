@@ -3,15 +3,14 @@ package fsm
 import (
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
 
 // Apply applies cmd to partition's state in b (an indexed batch) and returns
 // its Result. A returned error is a storage failure; rejections are carried
 // in Result.Error and leave b untouched.
-func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+func Apply(b *engine.Batch, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	a := NewApplier(b, partition)
 	res, err := a.Apply(cmd)
 	if err != nil {
@@ -25,14 +24,14 @@ func Apply(b *pebble.Batch, partition uint64, cmd *partitapb.Command) (*partitap
 // keeps the changes in memory and writes their sum once, in Flush, instead
 // of a read-modify-write of the record per command.
 type Applier struct {
-	b          *pebble.Batch
+	b          *engine.Batch
 	partition  uint64
 	stats      Stats // changes not yet written
 	statsDirty bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch).
-func NewApplier(b *pebble.Batch, partition uint64) *Applier {
+func NewApplier(b *engine.Batch, partition uint64) *Applier {
 	return &Applier{b: b, partition: partition}
 }
 

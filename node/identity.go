@@ -27,7 +27,7 @@ func loadIdentity(eng *engine.Engine) (uint64, error) {
 // saveIdentity stores the node id durably.
 func saveIdentity(eng *engine.Engine, id uint64) error {
 	b := eng.NewIndexedBatch()
-	if err := b.Set(identityKey, binary.BigEndian.AppendUint64(nil, id), nil); err != nil {
+	if err := b.Set(identityKey, binary.BigEndian.AppendUint64(nil, id)); err != nil {
 		b.Close()
 		return fmt.Errorf("node: write identity: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/engine"
@@ -43,7 +42,7 @@ func drive(t *testing.T, eng *engine.Engine, r *Replica) {
 
 func openSingle(t *testing.T, eng *engine.Engine) *Replica {
 	t.Helper()
-	commit(t, eng, func(b *pebble.Batch) error { return Bootstrap(b, 3, []uint64{1}, nil) })
+	commit(t, eng, func(b *engine.Batch) error { return Bootstrap(b, 3, []uint64{1}, nil) })
 	cfg := DefaultConfig()
 	cfg.Partition, cfg.ID, cfg.Engine = 3, 1, eng
 	r, err := Open(cfg)
