@@ -107,9 +107,9 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 		cl.pause(ctx)
 	}
 	if maybe {
-		return nil, fmt.Errorf("%w: %v", ErrUnknown, ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrUnknown, ctx.Err())
 	}
-	return nil, fmt.Errorf("%w: %v", ErrNotApplied, ctx.Err())
+	return nil, fmt.Errorf("%w: %w", ErrNotApplied, ctx.Err())
 }
 
 // Read runs fn on the engine of partition's leader once the leader has
@@ -151,7 +151,7 @@ func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.En
 		}
 		cl.pause(ctx)
 	}
-	return fmt.Errorf("%w: read: %v", ErrNotApplied, ctx.Err())
+	return fmt.Errorf("%w: read: %w", ErrNotApplied, ctx.Err())
 }
 
 // pause waits a tick (or until ctx ends) before the next attempt.

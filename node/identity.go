@@ -19,7 +19,7 @@ func loadIdentity(eng *engine.Engine) (uint64, error) {
 		return 0, nil
 	}
 	if err != nil || len(raw) != 8 {
-		return 0, fmt.Errorf("node: read identity: %v", err)
+		return 0, fmt.Errorf("node: read identity: %w", err)
 	}
 	return binary.BigEndian.Uint64(raw), nil
 }

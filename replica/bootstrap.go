@@ -95,7 +95,7 @@ func readApplied(r engine.Reader, partition uint64) (uint64, error) {
 		return 0, nil
 	}
 	if err != nil || len(raw) != 8 {
-		return 0, fmt.Errorf("replica: read applied index of %d: %v", partition, err)
+		return 0, fmt.Errorf("replica: read applied index of %d: %w", partition, err)
 	}
 	return binary.BigEndian.Uint64(raw), nil
 }
