@@ -41,7 +41,7 @@ func (p peer) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, e
 	if p.n.client == nil || p.n.store.Replica(directory.MetaPartition) != nil && p.n.store.Replica(directory.MetaPartition).Leader() == p.n.id {
 		res, err = p.n.store.Propose(ctx, directory.MetaPartition, cmd)
 	} else {
-		res, err = clusterStore{p.n}.Propose(ctx, directory.MetaPartition, cmd)
+		res, err = clusterStore(p).Propose(ctx, directory.MetaPartition, cmd)
 	}
 	if err != nil {
 		return nil, err
