@@ -135,7 +135,7 @@ func (s *Store) Stop() {
 // storedPartitions lists the partitions with raft state in the engine.
 func (s *Store) storedPartitions() ([]uint64, error) {
 	var ids []uint64
-	it, err := s.cfg.Engine.NewIter([]byte{'r'}, []byte{'s'})
+	it, err := s.cfg.Engine.NewIter(engine.LocalRange())
 	if err != nil {
 		return nil, err
 	}
