@@ -62,7 +62,12 @@ func TestEndpoints(t *testing.T) {
 		t.Fatalf("level is %v after PUT debug", lv.Level())
 	}
 	req, _ = http.NewRequest(http.MethodPut, srv.URL+"/debug/log-level", strings.NewReader("loud"))
-	if resp, _ := http.DefaultClient.Do(req); resp.StatusCode != 400 {
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // an unclosed body keeps the connection's goroutines alive
+	if resp.StatusCode != 400 {
 		t.Fatalf("bad level accepted: %d", resp.StatusCode)
 	}
 	if code, _ := get(t, srv.URL+"/debug/pprof/"); code != 404 {

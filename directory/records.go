@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
@@ -75,7 +74,7 @@ func DecodeNode(raw []byte) (*partitapb.Node, error) {
 }
 
 // ReadTable returns the record of the table named name, or nil.
-func ReadTable(r pebble.Reader, name string) (*partitapb.Table, error) {
+func ReadTable(r engine.Reader, name string) (*partitapb.Table, error) {
 	raw, err := engine.Get(r, TableKey(name))
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
@@ -87,7 +86,7 @@ func ReadTable(r pebble.Reader, name string) (*partitapb.Table, error) {
 }
 
 // ReadNode returns the record of node id, or nil.
-func ReadNode(r pebble.Reader, id uint64) (*partitapb.Node, error) {
+func ReadNode(r engine.Reader, id uint64) (*partitapb.Node, error) {
 	raw, err := engine.Get(r, NodeKey(id))
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
@@ -99,19 +98,19 @@ func ReadNode(r pebble.Reader, id uint64) (*partitapb.Node, error) {
 }
 
 // ReadTables returns every table record, sorted by name.
-func ReadTables(r pebble.Reader) ([]*partitapb.Table, error) {
+func ReadTables(r engine.Reader) ([]*partitapb.Table, error) {
 	return readAll(r, kindTable, DecodeTable)
 }
 
 // ReadNodes returns every node record, by id.
-func ReadNodes(r pebble.Reader) ([]*partitapb.Node, error) {
+func ReadNodes(r engine.Reader) ([]*partitapb.Node, error) {
 	return readAll(r, kindNode, DecodeNode)
 }
 
 // readAll decodes every record of kind, in key order.
-func readAll[T any](r pebble.Reader, kind string, decode func([]byte) (T, error)) ([]T, error) {
+func readAll[T any](r engine.Reader, kind string, decode func([]byte) (T, error)) ([]T, error) {
 	lo, hi := engine.MetaSpan(kind)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := r.NewIter(lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("directory: list %s records: %w", kind, err)
 	}

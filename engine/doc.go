@@ -19,6 +19,6 @@
 //
 //	eng, err := engine.Open(engine.Options{Dir: dir, Logger: log})
 //	b := eng.NewIndexedBatch() // reads see the batch's own writes
-//	... b.Set(engine.DataKey(...), value, nil) ...
+//	... b.Set(engine.DataKey(...), value) ...
 //	err = eng.Commit(b)        // durable when it returns
 package engine

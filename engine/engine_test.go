@@ -16,7 +16,7 @@ func TestCommitSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := eng.NewIndexedBatch()
-	if err := b.Set([]byte("k"), []byte("v"), nil); err != nil {
+	if err := b.Set([]byte("k"), []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := engine.Get(b, []byte("k")); err != nil || string(v) != "v" {
@@ -83,5 +83,19 @@ func TestMetaSpan(t *testing.T) {
 	}
 	if k := engine.MetaKey("tables", "x"); bytes.Compare(k, lo) >= 0 && bytes.Compare(k, hi) < 0 {
 		t.Fatal("another kind's key inside the span")
+	}
+}
+
+func TestLocalRangeHoldsEveryLocalKeyAndNoOther(t *testing.T) {
+	lo, hi := engine.LocalRange()
+	in := func(k []byte) bool { return bytes.Compare(k, lo) >= 0 && bytes.Compare(k, hi) < 0 }
+	for _, k := range [][]byte{engine.LocalKey(0, ""), engine.LocalKey(1<<64-1, "\xff\xff")} {
+		if !in(k) {
+			t.Fatalf("local key %q outside LocalRange", k)
+		}
+	}
+	data, _ := engine.DataKey(nil, 1<<64-1, item.S("k"), item.Value{})
+	if in(engine.MetaKey("table", "\xff")) || in(data) {
+		t.Fatal("a directory or data key inside LocalRange")
 	}
 }

@@ -89,6 +89,10 @@ const ReplicatedLocal = "x"
 // MetaRange returns the span of every directory record.
 func MetaRange() (start, end []byte) { return []byte{prefixMeta}, []byte{prefixMeta + 1} }
 
+// LocalRange returns the span of every replica-local record, of every
+// partition.
+func LocalRange() (start, end []byte) { return []byte{prefixLocal}, []byte{prefixLocal + 1} }
+
 // LocalKey returns the key of a replica-local record of partitionID
 // (applied index, stats, raft state): r | partitionID | suffix.
 func LocalKey(partitionID uint64, suffix string) []byte {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -15,9 +14,8 @@ import (
 type Options struct {
 	// Dir is the data directory; created if missing.
 	Dir string
-	// FS is the filesystem; nil means the OS. Tests may pass vfs.NewMem() or
-	// a crash-simulating filesystem.
-	FS vfs.FS
+	// FS is an in-memory filesystem to open Dir in; nil means the OS's.
+	FS *MemFS
 	// Logger receives Pebble's log lines; nil discards them.
 	Logger *slog.Logger
 	// Registerer receives the storage metrics (nil: not registered).
@@ -56,7 +54,7 @@ func Open(opts Options) (*Engine, error) {
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref() // the DB holds its own reference
 	po := &pebble.Options{
-		FS:            opts.FS,
+		FS:            opts.FS.vfs(),
 		Logger:        pebbleLogger{log: log.With("component", "pebble")},
 		EventListener: &listener,
 		Cache:         cache,
@@ -96,66 +94,34 @@ func (e *Engine) Get(key []byte) ([]byte, error) {
 	return get(e.db, key)
 }
 
-// Get reads key from r (the engine or an indexed batch), returning a copy of
-// the value or ErrNotFound.
-func Get(r pebble.Reader, key []byte) ([]byte, error) { return get(r, key) }
-
-func get(r pebble.Reader, key []byte) ([]byte, error) {
-	v, closer, err := r.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: get: %w", err)
-	}
-	out := append([]byte(nil), v...)
-	if err := closer.Close(); err != nil {
-		return nil, fmt.Errorf("engine: get: %w", err)
-	}
-	return out, nil
-}
-
 // NewIndexedBatch returns a batch whose reads see its own writes; apply
 // functions read and write through it.
-func (e *Engine) NewIndexedBatch() *pebble.Batch { return e.db.NewIndexedBatch() }
+func (e *Engine) NewIndexedBatch() *Batch { return (*Batch)(e.db.NewIndexedBatch()) }
 
 // Commit writes b durably (fsync of the WAL) and closes it. Concurrent
 // commits share fsyncs.
-func (e *Engine) Commit(b *pebble.Batch) error {
-	defer b.Close()
-	if b.Empty() {
-		return nil
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("engine: commit: %w", err)
-	}
-	return nil
-}
+func (e *Engine) Commit(b *Batch) error { return commit(b.pebble(), pebble.Sync) }
 
 // CommitNoSync writes b without waiting for an fsync and closes it. It is
 // durable once a later synced commit returns (the WAL is one sequence).
-func (e *Engine) CommitNoSync(b *pebble.Batch) error {
+func (e *Engine) CommitNoSync(b *Batch) error { return commit(b.pebble(), pebble.NoSync) }
+
+func commit(b *pebble.Batch, opts *pebble.WriteOptions) error {
 	defer b.Close()
 	if b.Empty() {
 		return nil
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := b.Commit(opts); err != nil {
 		return fmt.Errorf("engine: commit: %w", err)
 	}
 	return nil
 }
 
-// NewIter returns an iterator over [lower, upper). The caller closes it.
-func (e *Engine) NewIter(lower, upper []byte) (*pebble.Iterator, error) {
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return nil, fmt.Errorf("engine: new iterator: %w", err)
-	}
-	return it, nil
+// NewIter returns an iterator over [lower, upper) of the latest committed
+// state; a nil bound is open. The caller closes it.
+func (e *Engine) NewIter(lower, upper []byte) (*Iterator, error) {
+	return newIter(e.db, lower, upper)
 }
-
-// Metrics returns Pebble's metrics.
-func (e *Engine) Metrics() *pebble.Metrics { return e.db.Metrics() }
 
 // pebbleLogger routes Pebble's log lines to slog.
 type pebbleLogger struct{ log *slog.Logger }
@@ -173,13 +139,12 @@ func (l pebbleLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
 
-// Reader returns the engine's read side (point reads and iterators over the
-// latest committed state).
-func (e *Engine) Reader() pebble.Reader { return e.db }
+// Reader returns the engine's read side: point reads and iterators over
+// the latest committed state.
+func (e *Engine) Reader() Reader { return e }
+
+func (e *Engine) reader() pebble.Reader { return e.db }
 
 // NewSnapshot returns a consistent, point-in-time view of the engine. The
 // caller closes it.
-func (e *Engine) NewSnapshot() *pebble.Snapshot { return e.db.NewSnapshot() }
-
-// NewBatch returns a write-only batch.
-func (e *Engine) NewBatch() *pebble.Batch { return e.db.NewBatch() }
+func (e *Engine) NewSnapshot() *Snapshot { return (*Snapshot)(e.db.NewSnapshot()) }

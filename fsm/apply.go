@@ -3,8 +3,7 @@ package fsm
 import (
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -12,7 +11,7 @@ import (
 // whose range is d, and returns its Result. A returned error is a storage
 // failure; rejections, a command outside d's range among them, are carried
 // in Result.Error and leave b untouched.
-func Apply(b *pebble.Batch, d *partitapb.Descriptor, cmd *partitapb.Command) (*partitapb.Result, error) {
+func Apply(b *engine.Batch, d *partitapb.Descriptor, cmd *partitapb.Command) (*partitapb.Result, error) {
 	a := NewApplier(b, d)
 	res, err := a.Apply(cmd)
 	if err != nil {
@@ -26,7 +25,7 @@ func Apply(b *pebble.Batch, d *partitapb.Descriptor, cmd *partitapb.Command) (*p
 // keeps the changes in memory and writes their sum once, in Flush, instead
 // of a read-modify-write of the record per command.
 type Applier struct {
-	b          *pebble.Batch
+	b          *engine.Batch
 	desc       *partitapb.Descriptor // the range commands are fenced to
 	partition  uint64
 	stats      Stats // changes not yet written
@@ -35,7 +34,7 @@ type Applier struct {
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
 // partition whose range is d. The Applier keeps d and does not modify it.
-func NewApplier(b *pebble.Batch, d *partitapb.Descriptor) *Applier {
+func NewApplier(b *engine.Batch, d *partitapb.Descriptor) *Applier {
 	return &Applier{b: b, desc: d, partition: d.GetPartition()}
 }
 

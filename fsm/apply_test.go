@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/directory"
@@ -16,7 +15,7 @@ import (
 
 func openEngine(t *testing.T) *engine.Engine {
 	t.Helper()
-	eng, err := engine.Open(engine.Options{Dir: "db", FS: vfs.NewMem()})
+	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS()})
 	if err != nil {
 		t.Fatal(err)
 	}

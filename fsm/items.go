@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
@@ -73,7 +71,7 @@ func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error
 	if old.item == nil {
 		return res, nil
 	}
-	if err := a.b.Delete(op.GetKey(), nil); err != nil {
+	if err := a.b.Delete(op.GetKey()); err != nil {
 		return nil, fmt.Errorf("fsm: delete: %w", err)
 	}
 	a.addStats(-1, -int64(old.item.Size()))
@@ -82,7 +80,7 @@ func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error
 }
 
 // load reads and decodes the item under key.
-func load(b *pebble.Batch, key []byte) (stored, error) {
+func load(b *engine.Batch, key []byte) (stored, error) {
 	raw, err := engine.Get(b, key)
 	if errors.Is(err, engine.ErrNotFound) {
 		return stored{}, nil
@@ -103,7 +101,7 @@ func write(a *Applier, key []byte, old stored, next item.Item, enc []byte) (*par
 	if enc == nil {
 		enc = item.EncodeItem(next)
 	}
-	if err := a.b.Set(key, enc, nil); err != nil {
+	if err := a.b.Set(key, enc); err != nil {
 		return nil, fmt.Errorf("fsm: write item: %w", err)
 	}
 	count, size := int64(1), int64(next.Size())

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/directory"
@@ -15,7 +14,7 @@ import (
 // applyPutNode adds a node (assigning the next id when it has none) or
 // updates an existing one's addresses, zone and version. A new node's join
 // time is the command's timestamp.
-func applyPutNode(b *pebble.Batch, now int64, op *partitapb.PutNode) (*partitapb.Result, error) {
+func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb.Result, error) {
 	n := proto.Clone(op.GetNode()).(*partitapb.Node)
 	n.HeartbeatUnixNanos = now
 	if n.Id == 0 {
@@ -37,13 +36,13 @@ func applyPutNode(b *pebble.Batch, now int64, op *partitapb.PutNode) (*partitapb
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Set(directory.NodeKey(n.Id), raw, nil); err != nil {
+	if err := b.Set(directory.NodeKey(n.Id), raw); err != nil {
 		return nil, fmt.Errorf("fsm: write node: %w", err)
 	}
 	return &partitapb.Result{Node: n}, nil
 }
 
-func applyRemoveNode(b *pebble.Batch, op *partitapb.RemoveNode) (*partitapb.Result, error) {
+func applyRemoveNode(b *engine.Batch, op *partitapb.RemoveNode) (*partitapb.Result, error) {
 	raw, err := engine.Get(b, directory.NodeKey(op.GetId()))
 	if errors.Is(err, engine.ErrNotFound) {
 		return reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", op.GetId()), nil
@@ -55,7 +54,7 @@ func applyRemoveNode(b *pebble.Batch, op *partitapb.RemoveNode) (*partitapb.Resu
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Delete(directory.NodeKey(op.GetId()), nil); err != nil {
+	if err := b.Delete(directory.NodeKey(op.GetId())); err != nil {
 		return nil, fmt.Errorf("fsm: remove node: %w", err)
 	}
 	return &partitapb.Result{Node: n}, nil

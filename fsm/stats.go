@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -24,7 +22,7 @@ func statsKey(partition uint64) []byte { return engine.LocalKey(partition, engin
 func StatsKey(partition uint64) []byte { return statsKey(partition) }
 
 // ReadStats returns the statistics of partition as of r.
-func ReadStats(r pebble.Reader, partition uint64) (Stats, error) {
+func ReadStats(r engine.Reader, partition uint64) (Stats, error) {
 	raw, err := engine.Get(r, statsKey(partition))
 	if errors.Is(err, engine.ErrNotFound) {
 		return Stats{}, nil
@@ -71,7 +69,7 @@ func (a *Applier) flushStats() error {
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
 	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
-	if err := a.b.Set(statsKey(a.partition), raw[:], nil); err != nil {
+	if err := a.b.Set(statsKey(a.partition), raw[:]); err != nil {
 		return fmt.Errorf("fsm: write stats: %w", err)
 	}
 	a.stats, a.statsDirty = Stats{}, false
@@ -80,11 +78,11 @@ func (a *Applier) flushStats() error {
 
 func applyDestroyRange(a *Applier, op *partitapb.DestroyRange) (*partitapb.Result, error) {
 	start, end := engine.HashSpan(op.GetTableId(), op.GetHashStart(), op.GetHashEnd())
-	if err := a.b.DeleteRange(start, end, nil); err != nil {
+	if err := a.b.DeleteRange(start, end); err != nil {
 		return nil, fmt.Errorf("fsm: destroy range: %w", err)
 	}
 	a.stats, a.statsDirty = Stats{}, false // the changes before it are gone with the range
-	if err := a.b.Delete(statsKey(a.partition), nil); err != nil {
+	if err := a.b.Delete(statsKey(a.partition)); err != nil {
 		return nil, fmt.Errorf("fsm: destroy stats: %w", err)
 	}
 	return &partitapb.Result{}, nil

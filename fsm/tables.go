@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/directory"
@@ -14,19 +13,19 @@ import (
 	"github.com/partitadb/partita/partitapb"
 )
 
-func writeTable(b *pebble.Batch, t *partitapb.Table) error {
+func writeTable(b *engine.Batch, t *partitapb.Table) error {
 	raw, err := directory.EncodeTable(t)
 	if err != nil {
 		return err
 	}
-	if err := b.Set(directory.TableKey(t.GetName()), raw, nil); err != nil {
+	if err := b.Set(directory.TableKey(t.GetName()), raw); err != nil {
 		return fmt.Errorf("fsm: write table: %w", err)
 	}
 	return nil
 }
 
 // nextID increments and returns the counter name (first value: first).
-func nextID(b *pebble.Batch, name string, first uint64) (uint64, error) {
+func nextID(b *engine.Batch, name string, first uint64) (uint64, error) {
 	key := directory.CounterKey(name)
 	raw, err := engine.Get(b, key)
 	id := first
@@ -38,13 +37,13 @@ func nextID(b *pebble.Batch, name string, first uint64) (uint64, error) {
 	case !errors.Is(err, engine.ErrNotFound):
 		return 0, fmt.Errorf("fsm: read counter %s: %w", name, err)
 	}
-	if err := b.Set(key, binary.BigEndian.AppendUint64(nil, id), nil); err != nil {
+	if err := b.Set(key, binary.BigEndian.AppendUint64(nil, id)); err != nil {
 		return 0, fmt.Errorf("fsm: write counter %s: %w", name, err)
 	}
 	return id, nil
 }
 
-func applyCreateTable(b *pebble.Batch, now int64, op *partitapb.CreateTable) (*partitapb.Result, error) {
+func applyCreateTable(b *engine.Batch, now int64, op *partitapb.CreateTable) (*partitapb.Result, error) {
 	t := proto.Clone(op.GetTable()).(*partitapb.Table)
 	existing, err := directory.ReadTable(b, t.GetName())
 	if err != nil {
@@ -74,7 +73,7 @@ func applyCreateTable(b *pebble.Batch, now int64, op *partitapb.CreateTable) (*p
 }
 
 // newPartitions splits the hash space into n ranges of equal width.
-func newPartitions(b *pebble.Batch, n uint32) ([]*partitapb.Partition, error) {
+func newPartitions(b *engine.Batch, n uint32) ([]*partitapb.Partition, error) {
 	parts := make([]*partitapb.Partition, n)
 	for i := range parts {
 		id, err := nextID(b, "partition", directory.MetaPartition+1)
@@ -90,7 +89,7 @@ func newPartitions(b *pebble.Batch, n uint32) ([]*partitapb.Partition, error) {
 	return parts, nil
 }
 
-func applyDeleteTable(b *pebble.Batch, op *partitapb.DeleteTable) (*partitapb.Result, error) {
+func applyDeleteTable(b *engine.Batch, op *partitapb.DeleteTable) (*partitapb.Result, error) {
 	t, err := directory.ReadTable(b, op.GetName())
 	if err != nil || t == nil {
 		return notFound(op.GetName(), err)
@@ -98,14 +97,14 @@ func applyDeleteTable(b *pebble.Batch, op *partitapb.DeleteTable) (*partitapb.Re
 	if t.GetDeletionProtectionEnabled() {
 		return reject(partitapb.Error_VALIDATION, "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."), nil
 	}
-	if err := b.Delete(directory.TableKey(t.GetName()), nil); err != nil {
+	if err := b.Delete(directory.TableKey(t.GetName())); err != nil {
 		return nil, fmt.Errorf("fsm: delete table: %w", err)
 	}
 	t.Status = directory.Deleting.String()
 	return &partitapb.Result{Table: t}, nil
 }
 
-func applyUpdateTable(b *pebble.Batch, op *partitapb.UpdateTable) (*partitapb.Result, error) {
+func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Result, error) {
 	t, err := directory.ReadTable(b, op.GetName())
 	if err != nil || t == nil {
 		return notFound(op.GetName(), err)
@@ -127,7 +126,7 @@ func applyUpdateTable(b *pebble.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	return &partitapb.Result{Table: t}, nil
 }
 
-func applySetTableStatus(b *pebble.Batch, op *partitapb.SetTableStatus) (*partitapb.Result, error) {
+func applySetTableStatus(b *engine.Batch, op *partitapb.SetTableStatus) (*partitapb.Result, error) {
 	t, err := directory.ReadTable(b, op.GetName())
 	if err != nil || t == nil {
 		return notFound(op.GetName(), err)
@@ -146,7 +145,7 @@ func notFound(name string, err error) (*partitapb.Result, error) {
 	return reject(partitapb.Error_TABLE_NOT_FOUND, "Requested resource not found: Table: %s not found", name), nil
 }
 
-func applySetReplicas(b *pebble.Batch, op *partitapb.SetReplicas) (*partitapb.Result, error) {
+func applySetReplicas(b *engine.Batch, op *partitapb.SetReplicas) (*partitapb.Result, error) {
 	t, err := directory.ReadTable(b, op.GetTable())
 	if err != nil || t == nil {
 		return notFound(op.GetTable(), err)

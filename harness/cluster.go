@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.etcd.io/raft/v3"
 
 	"github.com/partitadb/partita/engine"
@@ -89,7 +88,7 @@ type Cluster struct {
 type node struct {
 	id  uint64
 	dir string
-	fs  *vfs.MemFS // nil when on disk
+	fs  *engine.MemFS // nil when on disk
 
 	// mu guards the incarnation. Readers of eng hold it shared, so a crash
 	// (exclusive) never closes an engine under a read.
@@ -115,7 +114,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 		if cfg.OnDisk {
 			n.dir = filepath.Join(t.TempDir(), fmt.Sprintf("n%d", n.id))
 		} else {
-			n.fs = vfs.NewCrashableMem()
+			n.fs = engine.NewCrashableMemFS()
 		}
 		c.nodes = append(c.nodes, n)
 	}
@@ -166,7 +165,7 @@ func (c *Cluster) StoreConfig(id uint64) store.Config {
 // start opens n's engine and store and connects it. n.mu is held by the
 // caller or n is not yet shared.
 func (c *Cluster) start(n *node) error {
-	eng, err := engine.Open(engine.Options{Dir: n.dir, FS: n.fsOrNil(), Logger: c.cfg.Logger})
+	eng, err := engine.Open(engine.Options{Dir: n.dir, FS: n.fs, Logger: c.cfg.Logger})
 	if err != nil {
 		return err
 	}
@@ -181,13 +180,6 @@ func (c *Cluster) start(n *node) error {
 	st.Start(l)
 	n.eng, n.st, n.link = eng, st, l
 	return nil
-}
-
-func (n *node) fsOrNil() vfs.FS {
-	if n.fs == nil {
-		return nil
-	}
-	return n.fs
 }
 
 // Span returns the key span partition owns: all of table partition.

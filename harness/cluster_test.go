@@ -2,10 +2,9 @@ package harness_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/harness"
@@ -16,16 +15,19 @@ import (
 func TestCrashLosesUnsyncedWrites(t *testing.T) {
 	c := harness.New(t, harness.Config{Nodes: 1})
 	write := func(key string, sync bool) {
-		c.WithEngine(1, nil, func(eng *engine.Engine) error {
+		t.Helper()
+		if _, err := c.WithEngine(1, nil, func(eng *engine.Engine) error {
 			b := eng.NewIndexedBatch()
-			defer b.Close()
-			b.Set([]byte(key), []byte("x"), nil)
-			opt := pebble.NoSync
-			if sync {
-				opt = pebble.Sync
+			if err := b.Set([]byte(key), []byte("x")); err != nil {
+				return errors.Join(err, b.Close())
 			}
-			return b.Commit(opt)
-		})
+			if sync {
+				return eng.Commit(b)
+			}
+			return eng.CommitNoSync(b)
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	write("zsynced", true)
 	write("zunsynced", false)

@@ -2,9 +2,8 @@ package harness_test
 
 import (
 	"context"
+	"errors"
 	"testing"
-
-	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/harness"
@@ -33,12 +32,15 @@ func TestApplyDeterminism(t *testing.T) {
 	c.RequireConsistent(t, testPartition)
 
 	// Corrupt one replica behind raft's back: the digests must differ.
-	c.WithEngine(2, nil, func(eng *engine.Engine) error {
+	if _, err := c.WithEngine(2, nil, func(eng *engine.Engine) error {
 		b := eng.NewIndexedBatch()
-		defer b.Close()
-		b.Set(harness.ItemKey(testPartition, "intruder"), []byte{}, nil)
-		return b.Commit(pebble.Sync)
-	})
+		if err := b.Set(harness.ItemKey(testPartition, "intruder"), []byte{}); err != nil {
+			return errors.Join(err, b.Close())
+		}
+		return eng.Commit(b)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	states, err := c.ReplicaStates(testPartition)
 	if err != nil {
 		t.Fatal(err)

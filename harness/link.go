@@ -33,6 +33,11 @@ type link struct {
 	paused bool
 	inbox  [][]transport.Message
 	outbox []heldBatch
+
+	// delivering counts the calls into the store in progress. kill waits
+	// for them: the store and its engine close right after, and a message
+	// let in before the kill must not reach a closed engine.
+	delivering sync.WaitGroup
 }
 
 type heldBatch struct {
@@ -67,9 +72,14 @@ func (l *link) SendSnapshot(ctx context.Context, to uint64, s transport.Snapshot
 
 // HandleSnapshot implements transport.SnapshotHandler for the network.
 func (l *link) HandleSnapshot(s transport.Snapshot) error {
-	if !l.up() {
+	l.mu.Lock()
+	if l.dead || l.paused {
+		l.mu.Unlock()
 		return fmt.Errorf("snapshot to node %d: %w", l.id, errLinkDown)
 	}
+	l.delivering.Add(1)
+	l.mu.Unlock()
+	defer l.delivering.Done()
 	return l.st.HandleSnapshot(s)
 }
 
@@ -114,17 +124,21 @@ func (l *link) HandleRaft(msgs []transport.Message) {
 		l.mu.Unlock()
 		return
 	}
+	l.delivering.Add(1)
 	l.mu.Unlock()
+	defer l.delivering.Done()
 	l.st.HandleRaft(msgs)
 }
 
 // kill silences the incarnation for good: anything it sends from now on
-// is lost, as if the process died at this instant.
+// is lost, as if the process died at this instant. It returns once no
+// delivery into the store is in progress.
 func (l *link) kill() {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.dead = true
 	l.inbox, l.outbox = nil, nil
+	l.mu.Unlock()
+	l.delivering.Wait()
 }
 
 func (l *link) pause() {

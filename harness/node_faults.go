@@ -3,7 +3,7 @@ package harness
 import (
 	"math/rand/v2"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/partitadb/partita/engine"
 
 	"github.com/partitadb/partita/transport"
 )
@@ -20,15 +20,15 @@ func (c *Cluster) stop(n *node, crash bool) {
 	}
 	n.link.kill()
 	c.net.Disconnect(n.id)
-	var image *vfs.MemFS
+	var image *engine.MemFS
 	if crash && n.fs != nil {
 		c.mu.Lock()
-		cfg := vfs.CrashCloneCfg{UnsyncedDataPercent: c.cfg.UnsyncedSurvivalPercent}
-		if cfg.UnsyncedDataPercent > 0 {
-			cfg.RNG = rand.New(rand.NewPCG(c.rng.Uint64(), c.rng.Uint64()))
+		var rng *rand.Rand
+		if c.cfg.UnsyncedSurvivalPercent > 0 {
+			rng = rand.New(rand.NewPCG(c.rng.Uint64(), c.rng.Uint64()))
 		}
 		c.mu.Unlock()
-		image = n.fs.CrashClone(cfg)
+		image = n.fs.CrashClone(c.cfg.UnsyncedSurvivalPercent, rng)
 	}
 	n.st.Stop()
 	if err := n.eng.Close(); err != nil {

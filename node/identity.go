@@ -19,7 +19,7 @@ func loadIdentity(eng *engine.Engine) (uint64, error) {
 		return 0, nil
 	}
 	if err != nil || len(raw) != 8 {
-		return 0, fmt.Errorf("node: read identity: %v", err)
+		return 0, fmt.Errorf("node: read identity: %w", err)
 	}
 	return binary.BigEndian.Uint64(raw), nil
 }
@@ -27,7 +27,7 @@ func loadIdentity(eng *engine.Engine) (uint64, error) {
 // saveIdentity stores the node id durably.
 func saveIdentity(eng *engine.Engine, id uint64) error {
 	b := eng.NewIndexedBatch()
-	if err := b.Set(identityKey, binary.BigEndian.AppendUint64(nil, id), nil); err != nil {
+	if err := b.Set(identityKey, binary.BigEndian.AppendUint64(nil, id)); err != nil {
 		b.Close()
 		return fmt.Errorf("node: write identity: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -27,7 +26,7 @@ const (
 // bootstrapped with the same state, so they agree on membership without a
 // log. Its range starts at fsm.FirstRangeGeneration, as every range the
 // directory creates does. It fails if the replica already has raft state.
-func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
+func Bootstrap(b *engine.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
 	k := func(s string) []byte { return engine.LocalKey(partition, s) }
 	if _, err := engine.Get(b, k(suffixHardState)); err == nil {
 		return fmt.Errorf("replica: partition %d already has raft state", partition)
@@ -44,14 +43,14 @@ func Bootstrap(b *pebble.Batch, partition uint64, voters []uint64, spans []*part
 		if err != nil {
 			return fmt.Errorf("replica: bootstrap: %w", err)
 		}
-		if err := b.Set(k(kv.key), raw, nil); err != nil {
+		if err := b.Set(k(kv.key), raw); err != nil {
 			return fmt.Errorf("replica: bootstrap: %w", err)
 		}
 	}
 	var tr [16]byte
 	binary.BigEndian.PutUint64(tr[:], initialIndex)
 	binary.BigEndian.PutUint64(tr[8:], initialTerm)
-	if err := b.Set(k(suffixTruncated), tr[:], nil); err != nil {
+	if err := b.Set(k(suffixTruncated), tr[:]); err != nil {
 		return fmt.Errorf("replica: bootstrap: %w", err)
 	}
 	if err := writeDescriptor(b, &partitapb.Descriptor{
@@ -66,12 +65,12 @@ func descriptorKey(partition uint64) []byte {
 	return engine.LocalKey(partition, engine.ReplicatedLocal+"d")
 }
 
-func writeDescriptor(b *pebble.Batch, d *partitapb.Descriptor) error {
+func writeDescriptor(b *engine.Batch, d *partitapb.Descriptor) error {
 	raw, err := proto.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("replica: encode descriptor: %w", err)
 	}
-	if err := b.Set(descriptorKey(d.GetPartition()), raw, nil); err != nil {
+	if err := b.Set(descriptorKey(d.GetPartition()), raw); err != nil {
 		return fmt.Errorf("replica: write descriptor: %w", err)
 	}
 	return nil
@@ -79,7 +78,7 @@ func writeDescriptor(b *pebble.Batch, d *partitapb.Descriptor) error {
 
 // readDescriptor returns the descriptor of partition as of r (empty if
 // none was written).
-func readDescriptor(r pebble.Reader, partition uint64) (*partitapb.Descriptor, error) {
+func readDescriptor(r engine.Reader, partition uint64) (*partitapb.Descriptor, error) {
 	d := &partitapb.Descriptor{Partition: partition}
 	raw, err := engine.Get(r, descriptorKey(partition))
 	if errors.Is(err, engine.ErrNotFound) {
@@ -94,19 +93,19 @@ func readDescriptor(r pebble.Reader, partition uint64) (*partitapb.Descriptor, e
 	return d, nil
 }
 
-func readApplied(r pebble.Reader, partition uint64) (uint64, error) {
+func readApplied(r engine.Reader, partition uint64) (uint64, error) {
 	raw, err := engine.Get(r, engine.LocalKey(partition, suffixApplied))
 	if errors.Is(err, engine.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil || len(raw) != 8 {
-		return 0, fmt.Errorf("replica: read applied index of %d: %v", partition, err)
+		return 0, fmt.Errorf("replica: read applied index of %d: %w", partition, err)
 	}
 	return binary.BigEndian.Uint64(raw), nil
 }
 
-func writeApplied(b *pebble.Batch, partition, index uint64) error {
-	if err := b.Set(engine.LocalKey(partition, suffixApplied), binary.BigEndian.AppendUint64(nil, index), nil); err != nil {
+func writeApplied(b *engine.Batch, partition, index uint64) error {
+	if err := b.Set(engine.LocalKey(partition, suffixApplied), binary.BigEndian.AppendUint64(nil, index)); err != nil {
 		return fmt.Errorf("replica: write applied index: %w", err)
 	}
 	return nil

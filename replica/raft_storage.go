@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -84,10 +83,10 @@ func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raf
 	return s, nil
 }
 
-func (s *raftStorage) readLastEntry(r pebble.Reader) (*raftpb.Entry, error) {
+func (s *raftStorage) readLastEntry(r engine.Reader) (*raftpb.Entry, error) {
 	lo := s.key(suffixLog)
 	hi := append(s.key(suffixLog), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := r.NewIter(lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("replica: read log: %w", err)
 	}
@@ -105,7 +104,7 @@ func (s *raftStorage) readLastEntry(r pebble.Reader) (*raftpb.Entry, error) {
 // unmarshaler is what gogo-generated raftpb messages implement.
 type unmarshaler interface{ Unmarshal([]byte) error }
 
-func readProto(r pebble.Reader, key []byte, m unmarshaler) error {
+func readProto(r engine.Reader, key []byte, m unmarshaler) error {
 	raw, err := engine.Get(r, key)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil
@@ -210,14 +209,14 @@ func (s *raftStorage) Snapshot() (raftpb.Snapshot, error) {
 // restore makes the log start after an installed snapshot: every entry goes,
 // the truncated state becomes the snapshot's index and term, and the
 // membership the snapshot's.
-func (s *raftStorage) restore(b *pebble.Batch, meta raftpb.SnapshotMetadata) error {
-	if err := b.DeleteRange(s.logKey(0), s.logKey(math.MaxUint64), nil); err != nil {
+func (s *raftStorage) restore(b *engine.Batch, meta raftpb.SnapshotMetadata) error {
+	if err := b.DeleteRange(s.logKey(0), s.logKey(math.MaxUint64)); err != nil {
 		return fmt.Errorf("replica: clear log for snapshot: %w", err)
 	}
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:], meta.Index)
 	binary.BigEndian.PutUint64(raw[8:], meta.Term)
-	if err := b.Set(s.key(suffixTruncated), raw[:], nil); err != nil {
+	if err := b.Set(s.key(suffixTruncated), raw[:]); err != nil {
 		return fmt.Errorf("replica: write truncated state: %w", err)
 	}
 	s.truncIdx, s.truncTerm = meta.Index, meta.Term
@@ -228,7 +227,7 @@ func (s *raftStorage) restore(b *pebble.Batch, meta raftpb.SnapshotMetadata) err
 }
 
 // append writes entries (and deletes any later ones they replace) into b.
-func (s *raftStorage) append(b *pebble.Batch, ents []raftpb.Entry) error {
+func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 	if len(ents) == 0 {
 		return nil
 	}
@@ -238,13 +237,13 @@ func (s *raftStorage) append(b *pebble.Batch, ents []raftpb.Entry) error {
 			return fmt.Errorf("replica: encode entry: %w", err)
 		}
 		s.logBytes += uint64(len(raw))
-		if err := b.Set(s.logKey(ents[i].Index), raw, nil); err != nil {
+		if err := b.Set(s.logKey(ents[i].Index), raw); err != nil {
 			return fmt.Errorf("replica: append: %w", err)
 		}
 	}
 	last := ents[len(ents)-1]
 	if last.Index < s.lastIdx {
-		if err := b.DeleteRange(s.logKey(last.Index+1), s.logKey(s.lastIdx+1), nil); err != nil {
+		if err := b.DeleteRange(s.logKey(last.Index+1), s.logKey(s.lastIdx+1)); err != nil {
 			return fmt.Errorf("replica: drop replaced entries: %w", err)
 		}
 	}
@@ -254,26 +253,26 @@ func (s *raftStorage) append(b *pebble.Batch, ents []raftpb.Entry) error {
 }
 
 // setHardState writes hs into b.
-func (s *raftStorage) setHardState(b *pebble.Batch, hs raftpb.HardState) error {
+func (s *raftStorage) setHardState(b *engine.Batch, hs raftpb.HardState) error {
 	raw, err := hs.Marshal()
 	if err != nil {
 		return fmt.Errorf("replica: encode hard state: %w", err)
 	}
 	s.hard = hs
-	if err := b.Set(s.key(suffixHardState), raw, nil); err != nil {
+	if err := b.Set(s.key(suffixHardState), raw); err != nil {
 		return fmt.Errorf("replica: write hard state: %w", err)
 	}
 	return nil
 }
 
 // setConfState records cs (as of the applied index) into b.
-func (s *raftStorage) setConfState(b *pebble.Batch, cs raftpb.ConfState) error {
+func (s *raftStorage) setConfState(b *engine.Batch, cs raftpb.ConfState) error {
 	raw, err := cs.Marshal()
 	if err != nil {
 		return fmt.Errorf("replica: encode conf state: %w", err)
 	}
 	s.conf = cs
-	if err := b.Set(s.key(suffixConfState), raw, nil); err != nil {
+	if err := b.Set(s.key(suffixConfState), raw); err != nil {
 		return fmt.Errorf("replica: write conf state: %w", err)
 	}
 	return nil
@@ -281,7 +280,7 @@ func (s *raftStorage) setConfState(b *pebble.Batch, cs raftpb.ConfState) error {
 
 // truncate removes the log entries up to and including index (which must be
 // applied) from b.
-func (s *raftStorage) truncate(b *pebble.Batch, index uint64) error {
+func (s *raftStorage) truncate(b *engine.Batch, index uint64) error {
 	if index <= s.truncIdx || index > s.lastIdx {
 		return nil
 	}
@@ -289,13 +288,13 @@ func (s *raftStorage) truncate(b *pebble.Batch, index uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := b.DeleteRange(s.logKey(s.truncIdx+1), s.logKey(index+1), nil); err != nil {
+	if err := b.DeleteRange(s.logKey(s.truncIdx+1), s.logKey(index+1)); err != nil {
 		return fmt.Errorf("replica: truncate log: %w", err)
 	}
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:], index)
 	binary.BigEndian.PutUint64(raw[8:], term)
-	if err := b.Set(s.key(suffixTruncated), raw[:], nil); err != nil {
+	if err := b.Set(s.key(suffixTruncated), raw[:]); err != nil {
 		return fmt.Errorf("replica: write truncated state: %w", err)
 	}
 	if n := s.lastIdx - s.truncIdx; n > 0 { // forget the trimmed share of the estimate

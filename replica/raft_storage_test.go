@@ -4,8 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -14,7 +12,7 @@ import (
 
 func memEngine(t *testing.T) *engine.Engine {
 	t.Helper()
-	eng, err := engine.Open(engine.Options{Dir: "db", FS: vfs.NewMem()})
+	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +20,7 @@ func memEngine(t *testing.T) *engine.Engine {
 	return eng
 }
 
-func commit(t *testing.T, eng *engine.Engine, f func(b *pebble.Batch) error) {
+func commit(t *testing.T, eng *engine.Engine, f func(b *engine.Batch) error) {
 	t.Helper()
 	b := eng.NewIndexedBatch()
 	if err := f(b); err != nil {
@@ -40,7 +38,7 @@ func commit(t *testing.T, eng *engine.Engine, f func(b *pebble.Batch) error) {
 func TestRaftStorageAppendTruncateReload(t *testing.T) {
 	eng := memEngine(t)
 	const p = 7
-	commit(t, eng, func(b *pebble.Batch) error { return Bootstrap(b, p, []uint64{1, 2, 3}, nil) })
+	commit(t, eng, func(b *engine.Batch) error { return Bootstrap(b, p, []uint64{1, 2, 3}, nil) })
 	s, err := loadRaftStorage(eng, p, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -55,15 +53,15 @@ func TestRaftStorageAppendTruncateReload(t *testing.T) {
 	if hs.Commit != initialIndex || len(cs.Voters) != 3 {
 		t.Fatalf("initial state %v %v", hs, cs)
 	}
-	commit(t, eng, func(b *pebble.Batch) error { return s.append(b, ents(11, 31, 6)) })
-	commit(t, eng, func(b *pebble.Batch) error { return s.append(b, ents(25, 27, 7)) }) // replaces 25..30
+	commit(t, eng, func(b *engine.Batch) error { return s.append(b, ents(11, 31, 6)) })
+	commit(t, eng, func(b *engine.Batch) error { return s.append(b, ents(25, 27, 7)) }) // replaces 25..30
 	if li, _ := s.LastIndex(); li != 26 {
 		t.Fatalf("last index %d after a replacing append, want 26", li)
 	}
 	if _, err := s.Entries(20, 28, 0); err == nil {
 		t.Fatal("entries beyond the last index returned")
 	}
-	commit(t, eng, func(b *pebble.Batch) error { return s.truncate(b, 15) })
+	commit(t, eng, func(b *engine.Batch) error { return s.truncate(b, 15) })
 	if _, err := s.Entries(14, 16, 0); !errors.Is(err, raft.ErrCompacted) {
 		t.Fatalf("truncated entries: %v, want ErrCompacted", err)
 	}
@@ -89,7 +87,7 @@ func TestRaftStorageAppendTruncateReload(t *testing.T) {
 		}
 	}
 	// Restoring a snapshot empties the log and moves its start.
-	commit(t, eng, func(b *pebble.Batch) error {
+	commit(t, eng, func(b *engine.Batch) error {
 		return s.restore(b, raftpb.SnapshotMetadata{Index: 100, Term: 9, ConfState: raftpb.ConfState{Voters: []uint64{4}}})
 	})
 	reloaded, err = loadRaftStorage(eng, p, 0)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -45,7 +44,7 @@ type answer struct {
 // (TryLock), commits b (durably when MustSync), sends Early at any time,
 // then calls Finish. Between Collect and Finish the replica accepts
 // proposals and messages: only the round's own state waits for the batch.
-func (r *Replica) Collect(b *pebble.Batch) (Ready, bool, error) {
+func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.raw.HasReady() {
@@ -157,7 +156,7 @@ func (r *Replica) softState(ss raft.SoftState) {
 // last index applied (0: none). b need not be synced for the applies'
 // sake: entries are durable in the log, and a replica restarting behind
 // re-applies them.
-func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64, error) {
+func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64, error) {
 	if len(ents) == 0 {
 		return nil, 0, nil
 	}
@@ -193,7 +192,7 @@ func (r *Replica) apply(b *pebble.Batch, ents []raftpb.Entry) ([]answer, uint64,
 
 // applyCommand applies one command unless its id already applied, in which
 // case the recorded result stands.
-func (r *Replica) applyCommand(ka *fsm.Applier, b *pebble.Batch, data []byte) (string, *partitapb.Result, error) {
+func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (string, *partitapb.Result, error) {
 	cmd := &partitapb.Command{}
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
@@ -233,16 +232,16 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *pebble.Batch, data []byte) (s
 // recordCommand remembers that a command applied, with its result minus
 // the item images (a retried command learns whether it succeeded, not the
 // old item again).
-func recordCommand(b *pebble.Batch, key []byte, res *partitapb.Result) error {
+func recordCommand(b *engine.Batch, key []byte, res *partitapb.Result) error {
 	rec := &partitapb.Result{Error: res.GetError(), Table: res.GetTable()}
 	raw, err := proto.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("replica: encode command record: %w", err)
 	}
-	return b.Set(key, raw, nil)
+	return b.Set(key, raw)
 }
 
-func (r *Replica) applyConfChange(b *pebble.Batch, e raftpb.Entry) error {
+func (r *Replica) applyConfChange(b *engine.Batch, e raftpb.Entry) error {
 	var cc raftpb.ConfChangeI
 	if e.Type == raftpb.EntryConfChange {
 		var c raftpb.ConfChange

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/engine"
@@ -45,7 +44,7 @@ func openSingle(t *testing.T, eng *engine.Engine) *Replica {
 	t.Helper()
 	start, end := engine.HashSpan(1, 0, 0) // table 1, where counterCmd writes
 	spans := []*partitapb.Span{{Start: start, End: end}}
-	commit(t, eng, func(b *pebble.Batch) error { return Bootstrap(b, 3, []uint64{1}, spans) })
+	commit(t, eng, func(b *engine.Batch) error { return Bootstrap(b, 3, []uint64{1}, spans) })
 	cfg := DefaultConfig()
 	cfg.Partition, cfg.ID, cfg.Engine = 3, 1, eng
 	r, err := Open(cfg)

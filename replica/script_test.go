@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -63,7 +62,7 @@ const (
 
 type scriptNode struct {
 	id   uint64
-	fs   *vfs.MemFS
+	fs   *engine.MemFS
 	eng  *engine.Engine
 	r    *replica.Replica // nil while crashed
 	cfg  replica.Config
@@ -218,7 +217,7 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 		voters = append(voters, first+i)
 	}
 	for _, id := range voters {
-		n := &scriptNode{id: id, fs: vfs.NewCrashableMem(), cfg: cfg}
+		n := &scriptNode{id: id, fs: engine.NewCrashableMemFS(), cfg: cfg}
 		n.cfg.Partition, n.cfg.ID = scriptPartition, id
 		e.nodes = append(e.nodes, n)
 		if err := n.open(); err != nil {
@@ -555,7 +554,7 @@ func (e *scriptEnv) stabilize(out *strings.Builder) error {
 // crash stops n abruptly: its disk keeps only what was synced. The
 // messages it sent stay in flight; its proposals are never answered.
 func (e *scriptEnv) crash(n *scriptNode, out *strings.Builder) error {
-	image := n.fs.CrashClone(vfs.CrashCloneCfg{})
+	image := n.fs.CrashClone(0, nil)
 	e.pending = slices.DeleteFunc(e.pending, func(p proposal) bool {
 		if p.node == n.id {
 			fmt.Fprintf(out, "  %d crashed: %s never answered\n", n.id, p.what)

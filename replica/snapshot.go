@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -54,7 +53,7 @@ func (r *Replica) takeOutgoing(m raftpb.Message) *SnapshotSource {
 // to a follower. Close releases it.
 type SnapshotSource struct {
 	partition, index uint64
-	snap             *pebble.Snapshot
+	snap             *engine.Snapshot
 }
 
 // Close releases the underlying Pebble snapshot.
@@ -79,9 +78,9 @@ func replicatedLocalSpan(partition uint64) *partitapb.Span {
 }
 
 type snapshotReader struct {
-	snap  *pebble.Snapshot
+	snap  *engine.Snapshot
 	spans []*partitapb.Span
-	it    *pebble.Iterator
+	it    *engine.Iterator
 	err   error
 }
 
@@ -102,7 +101,7 @@ func (r *snapshotReader) Next() (transport.KV, bool) {
 		}
 		sp := r.spans[0]
 		r.spans = r.spans[1:]
-		r.it, r.err = r.snap.NewIter(&pebble.IterOptions{LowerBound: sp.GetStart(), UpperBound: sp.GetEnd()})
+		r.it, r.err = r.snap.NewIter(sp.GetStart(), sp.GetEnd())
 		if r.err == nil {
 			r.it.First()
 		}
@@ -122,7 +121,7 @@ func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader)
 		if !ok {
 			break
 		}
-		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
+		if err := b.Set(kv.Key, kv.Value); err != nil {
 			b.Close()
 			return false, fmt.Errorf("replica: stage snapshot: %w", err)
 		}
@@ -145,13 +144,13 @@ func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader)
 
 type stagedSnapshot struct {
 	index uint64
-	data  *pebble.Batch
+	data  *engine.Batch
 }
 
 // installSnapshot writes an accepted snapshot into b: it replaces the
 // partition's replicated state and spans with the snapshot's data and
 // restarts the log after the snapshot's index.
-func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
+func (r *Replica) installSnapshot(b *engine.Batch, snap raftpb.Snapshot) error {
 	meta := snap.Metadata
 	if r.staged == nil || r.staged.index != meta.Index {
 		return fmt.Errorf("replica: partition %d: snapshot %d accepted without its data", r.cfg.Partition, meta.Index)
@@ -164,7 +163,7 @@ func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
 		return err
 	}
 	for _, sp := range append(old.GetSpans(), replicatedLocalSpan(r.cfg.Partition)) {
-		if err := b.DeleteRange(sp.GetStart(), sp.GetEnd(), nil); err != nil {
+		if err := b.DeleteRange(sp.GetStart(), sp.GetEnd()); err != nil {
 			return fmt.Errorf("replica: clear before snapshot: %w", err)
 		}
 	}
@@ -172,7 +171,7 @@ func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Apply(staged.data, nil); err != nil {
+	if err := b.Apply(staged.data); err != nil {
 		return fmt.Errorf("replica: install snapshot: %w", err)
 	}
 	if err := r.st.restore(b, meta); err != nil {
@@ -190,20 +189,18 @@ func (r *Replica) installSnapshot(b *pebble.Batch, snap raftpb.Snapshot) error {
 // clearNewSpans clears the spans the snapshot's own descriptor names (they
 // may differ from the old descriptor's, e.g. after a split) and returns
 // that descriptor: the replica's range once the snapshot is installed.
-func (r *Replica) clearNewSpans(b *pebble.Batch, data *pebble.Batch) (*partitapb.Descriptor, error) {
+func (r *Replica) clearNewSpans(b *engine.Batch, data *engine.Batch) (*partitapb.Descriptor, error) {
 	d := &partitapb.Descriptor{Partition: r.cfg.Partition}
-	raw, closer, err := data.Get(descriptorKey(r.cfg.Partition))
+	raw, err := engine.Get(data, descriptorKey(r.cfg.Partition))
 	if err != nil {
 		return d, nil // a snapshot without a descriptor owns no spans
 	}
-	uerr := proto.Unmarshal(raw, d)
-	closer.Close()
-	if uerr != nil {
-		return nil, fmt.Errorf("replica: snapshot descriptor: %w", uerr)
+	if err := proto.Unmarshal(raw, d); err != nil {
+		return nil, fmt.Errorf("replica: snapshot descriptor: %w", err)
 	}
 	for _, sp := range d.GetSpans() {
 		if bytes.Compare(sp.GetStart(), sp.GetEnd()) < 0 {
-			if err := b.DeleteRange(sp.GetStart(), sp.GetEnd(), nil); err != nil {
+			if err := b.DeleteRange(sp.GetStart(), sp.GetEnd()); err != nil {
 				return nil, fmt.Errorf("replica: clear before snapshot: %w", err)
 			}
 		}

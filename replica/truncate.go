@@ -1,9 +1,10 @@
 package replica
 
 import (
-	"github.com/cockroachdb/pebble/v2"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/tracker"
+
+	"github.com/partitadb/partita/engine"
 )
 
 // maybeTruncate trims the log behind the slowest live follower, and at
@@ -16,7 +17,7 @@ import (
 // applies were committed (perhaps without sync) in a batch that precedes b
 // in the WAL: when b is synced, so is everything before it, so a crash
 // never leaves the log trimmed past what the state machine durably holds.
-func (r *Replica) maybeTruncate(b *pebble.Batch) error {
+func (r *Replica) maybeTruncate(b *engine.Batch) error {
 	target := r.truncateTarget()
 	if target <= r.st.truncIdx || target-r.st.truncIdx < r.cfg.TruncateStep {
 		return nil

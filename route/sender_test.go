@@ -101,9 +101,9 @@ type lossy struct {
 
 func (l *lossy) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	res, err := l.Remote.Propose(ctx, node, partition, cmd)
-	if l.lose > 0 {
+	if l.lose > 0 { // the answer, success or failure, is lost
 		l.lose--
-		return nil, fmt.Errorf("%w: answer lost (%v)", cluster.ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: answer lost", cluster.ErrUnreachable)
 	}
 	return res, err
 }

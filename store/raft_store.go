@@ -135,7 +135,7 @@ func (s *Store) Stop() {
 // storedPartitions lists the partitions with raft state in the engine.
 func (s *Store) storedPartitions() ([]uint64, error) {
 	var ids []uint64
-	it, err := s.cfg.Engine.NewIter([]byte{'r'}, []byte{'s'})
+	it, err := s.cfg.Engine.NewIter(engine.LocalRange())
 	if err != nil {
 		return nil, err
 	}
@@ -190,13 +190,13 @@ func (s *Store) Destroy(partition uint64) error {
 	defer r.Unlock()
 	r.Close()
 	b := s.cfg.Engine.NewIndexedBatch()
-	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, ""), nil); err != nil {
+	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, "")); err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
 	// The tombstone keeps a stale view of the placement from bootstrapping
 	// the replica again (partition ids are never reused).
-	if err := b.Set(tombstoneKey(partition), nil, nil); err != nil {
+	if err := b.Set(tombstoneKey(partition), nil); err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
@@ -243,7 +243,7 @@ func (s *Store) AddEmptyReplica(partition uint64) error {
 		return nil
 	}
 	b := s.cfg.Engine.NewIndexedBatch() // a replica added back: forget its tombstone
-	if err := b.Delete(tombstoneKey(partition), nil); err != nil {
+	if err := b.Delete(tombstoneKey(partition)); err != nil {
 		b.Close()
 		return fmt.Errorf("store: partition %d: %w", partition, err)
 	}

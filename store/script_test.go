@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/datadriven"
-	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3"
 
@@ -63,7 +62,7 @@ const scriptWait = 15 * time.Second
 
 type scriptStore struct {
 	id  uint64
-	fs  *vfs.MemFS
+	fs  *engine.MemFS
 	eng *engine.Engine
 	st  *store.Store // nil while crashed
 	reg *prometheus.Registry
@@ -182,7 +181,7 @@ func (c *scriptCluster) addStores(t *testing.T, d *datadriven.TestData) error {
 	d.MaybeScanArgs(t, "max-log", &cfg.Replica.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.Replica.TruncateStep)
 	for range n {
-		s := &scriptStore{id: uint64(len(c.stores) + 1), fs: vfs.NewCrashableMem(), cfg: cfg}
+		s := &scriptStore{id: uint64(len(c.stores) + 1), fs: engine.NewCrashableMemFS(), cfg: cfg}
 		s.cfg.NodeID = s.id
 		c.stores = append(c.stores, s)
 		if err := c.start(s); err != nil {
@@ -216,7 +215,7 @@ func (c *scriptCluster) crash(id uint64) error {
 		return fmt.Errorf("node %d is down", id)
 	}
 	c.net.Disconnect(id)
-	image := s.fs.CrashClone(vfs.CrashCloneCfg{})
+	image := s.fs.CrashClone(0, nil)
 	s.st.Stop()
 	err := s.eng.Close()
 	s.fs, s.st, s.eng = image, nil, nil

@@ -184,7 +184,7 @@ func (r *chunkReader) header() (Snapshot, error) {
 	}
 	var m raftpb.Message
 	if err := m.Unmarshal(h.Raft); err != nil {
-		return Snapshot{}, fmt.Errorf("%w: %v", errBadChunk, err)
+		return Snapshot{}, fmt.Errorf("%w: %w", errBadChunk, err)
 	}
 	r.from = h.From
 	return Snapshot{Partition: h.Partition, Raft: m, Data: r}, nil

@@ -201,7 +201,7 @@ func moduleRoot(ctx context.Context) (string, error) {
 	gomod, err := runTool(ctx, ".", nil, "go", "env", "GOMOD")
 	gomod = strings.TrimSpace(gomod)
 	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("compare: run from inside the partita module (%v)", err)
+		return "", fmt.Errorf("compare: run from inside the partita module (%w)", err)
 	}
 	return filepath.Dir(gomod), nil
 }

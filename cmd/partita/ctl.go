@@ -249,7 +249,7 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s (is --addr the admin address of a cluster node?)", err)
+		return nil, fmt.Errorf("%w (is --addr the admin address of a cluster node?)", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))

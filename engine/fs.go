@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"math/rand/v2"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// MemFS is an in-memory filesystem for an engine (Options.FS): tests and
+// simulations open engines on it instead of a directory of the OS.
+type MemFS struct{ fs *vfs.MemFS }
+
+// NewMemFS returns an empty in-memory filesystem.
+func NewMemFS() *MemFS { return &MemFS{fs: vfs.NewMem()} }
+
+// NewCrashableMemFS returns an empty in-memory filesystem that remembers
+// which of its data was synced, for CrashClone.
+func NewCrashableMemFS() *MemFS { return &MemFS{fs: vfs.NewCrashableMem()} }
+
+// CrashClone returns the filesystem a crash at this moment could leave:
+// every synced byte, and of the rest each block or directory entry with a
+// chance of unsyncedPercent (drawn from rng, which may be nil when
+// unsyncedPercent is 0). fs must come from NewCrashableMemFS.
+func (fs *MemFS) CrashClone(unsyncedPercent int, rng *rand.Rand) *MemFS {
+	return &MemFS{fs: fs.fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: unsyncedPercent, RNG: rng})}
+}
+
+// vfs returns the filesystem Pebble opens; nil means the OS.
+func (fs *MemFS) vfs() vfs.FS {
+	if fs == nil {
+		return nil
+	}
+	return fs.fs
+}

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Reader is a read view of the engine: the latest committed state (an
+// *Engine), an indexed batch (its own writes over the committed state) or a
+// Snapshot. Only this package implements it.
+type Reader interface {
+	// NewIter returns an iterator over [lower, upper); a nil bound is open.
+	// The caller closes it.
+	NewIter(lower, upper []byte) (*Iterator, error)
+
+	reader() pebble.Reader
+}
+
+var (
+	_ Reader = (*Engine)(nil)
+	_ Reader = (*Batch)(nil)
+	_ Reader = (*Snapshot)(nil)
+)
+
+// Get reads key from r, returning a copy of the value or ErrNotFound.
+func Get(r Reader, key []byte) ([]byte, error) { return get(r.reader(), key) }
+
+func get(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: get: %w", err)
+	}
+	out := append([]byte(nil), v...)
+	if err := closer.Close(); err != nil {
+		return nil, fmt.Errorf("engine: get: %w", err)
+	}
+	return out, nil
+}
+
+func newIter(r pebble.Reader, lower, upper []byte) (*Iterator, error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("engine: new iterator: %w", err)
+	}
+	return (*Iterator)(it), nil
+}
+
+// Snapshot is a consistent, point-in-time view of the engine.
+type Snapshot pebble.Snapshot
+
+func (s *Snapshot) pebble() *pebble.Snapshot { return (*pebble.Snapshot)(s) }
+
+func (s *Snapshot) reader() pebble.Reader { return s.pebble() }
+
+// NewIter returns an iterator over [lower, upper) of the snapshot; a nil
+// bound is open. The caller closes it.
+func (s *Snapshot) NewIter(lower, upper []byte) (*Iterator, error) {
+	return newIter(s.pebble(), lower, upper)
+}
+
+// Close releases the snapshot.
+func (s *Snapshot) Close() error {
+	if err := s.pebble().Close(); err != nil {
+		return fmt.Errorf("engine: close snapshot: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+// Package node is the wiring.
+package node
+
+// Start starts nothing.
+func Start() {}

@@ -1,0 +1,5 @@
+// Package pebble stands in for Pebble.
+package pebble
+
+// DB is a stub.
+type DB struct{}

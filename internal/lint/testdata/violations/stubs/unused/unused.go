@@ -1,0 +1,2 @@
+// Package unused is required by the fixture but imported by nothing.
+package unused
