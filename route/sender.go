@@ -161,6 +161,9 @@ type attempt struct {
 	retry bool
 	// maybe says some hop may have reached a leader's log.
 	maybe bool
+	// silent are the nodes that did not answer a hop in time: the request
+	// does not wait on them again, whatever hints say.
+	silent []uint64
 }
 
 // run makes up to MaxHops hops, following hints and moving on from nodes
@@ -168,8 +171,8 @@ type attempt struct {
 func (a *attempt) run(ctx context.Context) error {
 	s := a.s
 	dir := s.cfg.Directory
-	target := s.first(a.partition, a.leaderOnly)
 	tried := make([]uint64, 0, s.cfg.MaxHops)
+	target := a.avoidSilent(s.first(a.partition, a.leaderOnly), tried)
 	var err error
 	for hop := 0; hop < s.cfg.MaxHops; hop++ {
 		if target == 0 {
@@ -194,10 +197,15 @@ func (a *attempt) run(ctx context.Context) error {
 			return err
 		case followHint:
 			dir.SetLeader(a.partition, hint)
-			target = hint
+			// A stale hint at a node that just timed out: the others are
+			// electing a new leader; ask them.
+			target = a.avoidSilent(hint, tried)
 		case moveOn:
 			dir.SetLeader(a.partition, 0)
-			target = s.other(a.partition, tried)
+			if errors.Is(err, ErrSlowNode) {
+				a.silent = append(a.silent, target)
+			}
+			target = a.avoidSilent(s.other(a.partition, tried), tried)
 		case retryLater:
 			a.retry = true
 			return err
@@ -205,6 +213,21 @@ func (a *attempt) run(ctx context.Context) error {
 	}
 	a.retry = true
 	return err
+}
+
+// avoidSilent returns target, or another replica not tried yet when this
+// request found target silent (0 when the others were all tried: the
+// attempt ends and the next one, after a backoff, asks them again). When
+// every replica was silent it forgives them: a slow node beats none.
+func (a *attempt) avoidSilent(target uint64, tried []uint64) uint64 {
+	if target == 0 || !slices.Contains(a.silent, target) {
+		return target
+	}
+	if a.s.other(a.partition, a.silent) == 0 {
+		a.silent = nil
+		return target
+	}
+	return a.s.other(a.partition, slices.Concat(tried, a.silent))
 }
 
 // failed is the error of a request that stops retrying because its
@@ -255,14 +278,17 @@ func (s *Sender) first(partition uint64, leaderOnly bool) uint64 {
 	return reps[s.cfg.Pick(len(reps))]
 }
 
-// other picks a replica of partition not tried yet in this attempt, the
-// one after the last tried in the directory's order.
+// other picks a replica of partition not in tried, the one after the
+// last tried in the directory's order (0: none left).
 func (s *Sender) other(partition uint64, tried []uint64) uint64 {
 	reps := s.cfg.Replicas(partition)
 	if len(reps) == 0 {
 		return 0
 	}
-	start := slices.Index(reps, tried[len(tried)-1]) + 1
+	start := 0
+	if len(tried) > 0 {
+		start = slices.Index(reps, tried[len(tried)-1]) + 1
+	}
 	for i := range reps {
 		if r := reps[(start+i)%len(reps)]; !slices.Contains(tried, r) {
 			return r

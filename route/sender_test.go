@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,5 +194,53 @@ func TestConfigValidate(t *testing.T) {
 	cfg.MaxHops = 0
 	if err := cfg.Validate(); err == nil {
 		t.Fatal("MaxHops 0 validated")
+	}
+}
+
+// silentNode forwards proposals to the real stores, except those to one
+// node, which it holds until the hop's deadline, as a node that accepts
+// connections and never answers; it counts every node's calls.
+type silentNode struct {
+	route.Remote
+	silent uint64
+	mu     sync.Mutex
+	calls  map[uint64]int
+}
+
+func (r *silentNode) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	r.mu.Lock()
+	r.calls[node]++
+	r.mu.Unlock()
+	if node == r.silent {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return r.Remote.Propose(ctx, node, partition, cmd)
+}
+
+// TestSilentNodeCostsOneHopPerRequest checks that a request does not wait
+// again on a node that timed out, even while stale hints name it.
+func TestSilentNodeCostsOneHopPerRequest(t *testing.T) {
+	c := harness.New(t, harness.Config{Seed: 7})
+	c.Bootstrap(partition)
+	old := c.Leader(partition)
+	rec := &silentNode{Remote: c.Remote(), silent: old, calls: map[uint64]int{}}
+	cfg := route.DefaultConfig()
+	cfg.Remote, cfg.Directory, cfg.HopTimeout = rec, directory.NewCache(), 20*time.Millisecond // shorter than an election
+	cfg.Replicas = func(uint64) []uint64 { return c.Nodes() }
+	s, err := route.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Directory().SetLeader(partition, old)
+	c.Pause(old) // the others elect a new leader
+	defer c.Resume(old)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.Propose(ctx, partition, put(c, "a")); err != nil {
+		t.Fatalf("propose with a silent leader: %v", err)
+	}
+	if n := rec.calls[old]; n != 1 {
+		t.Fatalf("the silent leader %d was asked %d times in one request, want 1 (calls %v)", old, n, rec.calls)
 	}
 }
