@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -190,6 +191,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) { // the directory's lock is held
+			return fmt.Errorf("node: data directory %s is in use by another partita process: %w", n.cfg.DataDir, err)
+		}
 		return err
 	}
 	if n.cfg.PeerAddr != "" {

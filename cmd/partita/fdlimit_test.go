@@ -194,3 +194,19 @@ func checkJSONLog(t *testing.T, log string) {
 		}
 	}
 }
+
+// TestDataDirInUse: a second process on a data directory in use says so.
+func TestDataDirInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	data := filepath.Join(dir, "data")
+	startDev(t, bin, data)
+	out, err := exec.Command(bin, "dev", "--port", "0", "--admin-addr", "", "--data-dir", data).CombinedOutput()
+	want := "partita: node: data directory " + data + " is in use by another partita process"
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("second process: %v\n%s\nwant %q", err, out, want)
+	}
+}
