@@ -15,12 +15,12 @@ func TestConnBudget(t *testing.T) {
 		limit      uint64
 		api, admin int
 	}{
-		{512, 224, 32},          // storage keeps half
-		{1024, 448, 64},         // the admin endpoint at its bound
-		{20000, 18400, 64},      // 1,536 files for storage
-		{1 << 20, 32768, 64},    // more idle connections would cost more memory than they are worth
-		{^uint64(0), 32768, 64}, // RLIM_INFINITY
-		{4, 2, 1},               // absurd limits still give one of each
+		{512, 224, 32},    // storage keeps half
+		{1024, 448, 64},   // the admin endpoint at its bound
+		{20000, 4096, 64}, // capped: idle connections cost memory
+		{1 << 20, 4096, 64},
+		{^uint64(0), 4096, 64}, // RLIM_INFINITY
+		{4, 2, 1},              // absurd limits still give one of each
 		{0, 1, 1},
 	} {
 		api, admin := connBudget(tc.limit)
