@@ -17,6 +17,10 @@ import (
 // body (16 MB), applied after gzip decompression as well.
 const DefaultMaxRequestBytes = 16 << 20
 
+// DefaultMaxInflight is the default bound on the operations one Server runs
+// at once.
+const DefaultMaxInflight = 1024
+
 // Config lists everything a Server needs. Every field but Backend has a
 // usable default (see DefaultConfig); NewServer fills zero fields with it.
 type Config struct {
@@ -37,6 +41,11 @@ type Config struct {
 	// MaxRequestBytes bounds a request body, after decompression. Larger
 	// requests get HTTP 413.
 	MaxRequestBytes int64
+	// MaxInflight bounds the operations running at once (bodies being read
+	// included). Beyond it a request gets a ThrottlingException at once,
+	// which the SDKs retry with backoff, instead of queueing: it bounds the
+	// memory request bodies take and the work a burst can pile up.
+	MaxInflight int
 	// Registerer receives the request metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// Tracer starts a span per operation (nil: a noop tracer).
@@ -52,6 +61,7 @@ func DefaultConfig() Config {
 		Region:          "us-east-1",
 		AccountID:       "000000000000",
 		MaxRequestBytes: DefaultMaxRequestBytes,
+		MaxInflight:     DefaultMaxInflight,
 	}
 }
 
@@ -77,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRequestBytes <= 0 {
 		errs = append(errs, errors.New("dynamo: Config.MaxRequestBytes must be positive"))
+	}
+	if c.MaxInflight <= 0 {
+		errs = append(errs, errors.New("dynamo: Config.MaxInflight must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -104,6 +117,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = d.MaxRequestBytes
+	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = d.MaxInflight
 	}
 	return c
 }

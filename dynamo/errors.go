@@ -19,6 +19,7 @@ const (
 	nsDynamo   = "com.amazonaws.dynamodb.v20120810#"
 	nsService  = "com.amazon.coral.service#"
 	nsValidate = "com.amazon.coral.validate#"
+	nsAvail    = "com.amazon.coral.availability#"
 )
 
 // errKind is one kind of error the wire shows: its __type, HTTP status and
@@ -31,8 +32,14 @@ type errKind struct {
 
 // The error kinds Partita sends.
 var (
-	kindValidation       = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
-	kindSerialization    = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
+	kindValidation    = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
+	kindSerialization = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
+	// kindInvalidEncoding is DynamoDB's answer to a body that is not valid
+	// UTF-8: a SerializationException without a message.
+	kindInvalidEncoding = errKind{nsService + "SerializationException", http.StatusBadRequest, ""}
+	// kindThrottling is the node's answer beyond its in-flight request
+	// limit; the SDKs retry it with backoff.
+	kindThrottling       = errKind{nsAvail + "ThrottlingException", http.StatusBadRequest, "message"}
 	kindUnknownOperation = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
 	kindRequestTooLarge  = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
 	kindResourceNotFound = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
@@ -45,6 +52,7 @@ var (
 	msgResourceNotFound  = "Requested resource not found"
 	msgInternal          = "Internal server error"
 	msgItemTooLarge      = "Item size has exceeded the maximum allowed size"
+	msgThrottling        = "Rate of requests exceeds the allowed throughput."
 )
 
 // apiError is an error as the wire shows it. Handlers return it (or domain

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partitadb/partita/item"
 )
 
 // targetPrefix starts the X-Amz-Target header of every DynamoDB operation.
@@ -59,6 +61,8 @@ var operations = map[string]handler{
 type Server struct {
 	cfg Config
 	m   *metrics
+	// inflight holds a token per operation running (MaxInflight slots).
+	inflight chan struct{}
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their
@@ -68,7 +72,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics()}
+	s := &Server{cfg: cfg, m: newMetrics(), inflight: make(chan struct{}, cfg.MaxInflight)}
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, err
 	}
@@ -109,8 +113,25 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
 	defer func() { s.finish(span, op, time.Since(start), err) }()
+	if !s.admit() {
+		err = s.writeError(ctx, w, &apiError{Kind: kindThrottling, Message: msgThrottling})
+		return
+	}
+	defer s.release()
 	err = s.runOperation(ctx, w, r, h)
 }
+
+// admit takes an in-flight slot, or reports that all are taken.
+func (s *Server) admit() bool {
+	select {
+	case s.inflight <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Server) release() { <-s.inflight }
 
 // runOperation decodes the body of a POST, runs the handler and writes its
 // answer. It returns the error the client was sent, if any.
@@ -121,6 +142,12 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return s.writeError(ctx, w, err)
+	}
+	// Every string of the request (names, keys, values, expressions) must
+	// mean one sequence of characters: nothing is stored under a key the
+	// client did not send.
+	if !item.ValidJSONStrings(body) {
+		return s.writeError(ctx, w, &apiError{Kind: kindInvalidEncoding})
 	}
 	traceTables(ctx, body)
 	resp, err := h(s, ctx, &request{body: body, host: r.Host})

@@ -31,6 +31,7 @@ const (
 	msgMultipleTypes = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
 	msgInvalidPrefix = "One or more parameter values were invalid: "
 	msgNullFalse     = msgInvalidPrefix + "Null attribute value types must have the value of true"
+	msgInvalidString = "Malformed JSON: a string holds invalid UTF-8 or a lone surrogate escape"
 	msgDepth         = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
 )
 

@@ -445,6 +445,9 @@ func isJSONNullText(data []byte) bool {
 // malformedJSON is the serialization message for data the scanner
 // rejected, with encoding/json's description of the fault.
 func malformedJSON(data []byte) string {
+	if !ValidJSONStrings(data) {
+		return msgInvalidString
+	}
 	var raw json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return "Malformed JSON: " + err.Error()

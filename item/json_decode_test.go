@@ -83,13 +83,18 @@ func TestJSONDecodeMatchesReference(t *testing.T) {
 
 // checkDecodeMatchesReference decodes data as an Item and as a Value with
 // both decoders. Where the old one succeeds the new one must give the same
-// result; where it fails, the same *Error. The one difference allowed:
+// result; where it fails, the same *Error. Two differences are allowed:
 // the old decoder took any text beginning with n for null, the new one
-// refuses it unless it is JSON.
+// refuses it unless it is JSON; and the old one read invalid UTF-8 and lone
+// surrogate escapes as U+FFFD, the new one refuses them (checkStrictRefusal).
 func checkDecodeMatchesReference(t *testing.T, data []byte) {
 	valid := json.Valid(data)
 	if got := jsonValid(data); got != valid {
 		t.Fatalf("jsonValid(%q) = %v, json.Valid says %v", data, got, valid)
+	}
+	if !ValidJSONStrings(data) {
+		checkStrictRefusal(t, data)
+		return
 	}
 	var it, refIt Item
 	checkSameOutcome(t, "Item", data, valid, it.UnmarshalJSON(data), refUnmarshalItem(data, &refIt))
@@ -100,6 +105,37 @@ func checkDecodeMatchesReference(t *testing.T, data []byte) {
 	checkSameOutcome(t, "Value", data, valid, v.UnmarshalJSON(data), refUnmarshalValue(data, &refV))
 	if (v.Type != 0 || refV.Type != 0) && !Equal(v, refV) || !reflect.DeepEqual(v, refV) {
 		t.Fatalf("Value %q: decoded %v, reference %v", data, v, refV)
+	}
+}
+
+// checkStrictRefusal checks a text holding invalid UTF-8 or a lone
+// surrogate escape: the decoder refuses it as a serialization error, or,
+// when the bad string is in a part it never reads (a member of an unknown
+// type name, a value a repeated name overrides), decodes what the old
+// decoder did, or fails as it did.
+func checkStrictRefusal(t *testing.T, data []byte) {
+	var it, refIt Item
+	err, refErr := it.UnmarshalJSON(data), refUnmarshalItem(data, &refIt)
+	checkRefusal(t, "Item", data, err, refErr)
+	if err == nil && !reflect.DeepEqual(it, refIt) {
+		t.Fatalf("Item %q: decoded %v; reference %v", data, it, refIt)
+	}
+	var v, refV Value
+	err, refErr = v.UnmarshalJSON(data), refUnmarshalValue(data, &refV)
+	checkRefusal(t, "Value", data, err, refErr)
+	if err == nil && !reflect.DeepEqual(v, refV) {
+		t.Fatalf("Value %q: decoded %v; reference %v", data, v, refV)
+	}
+}
+
+// checkRefusal: err is a serialization error, or the reference's outcome.
+func checkRefusal(t *testing.T, what string, data []byte, err, refErr error) {
+	t.Helper()
+	if err != nil && isSerialization(err) {
+		return
+	}
+	if (err == nil) != (refErr == nil) || err != nil && err.Error() != refErr.Error() {
+		t.Fatalf("%s %q: %v; want a serialization error, or the reference's %v", what, data, err, refErr)
 	}
 }
 

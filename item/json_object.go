@@ -31,9 +31,9 @@ func ScanJSONObject(data []byte, buf []JSONMember) (members []JSONMember, ok boo
 }
 
 // UnquoteJSONString returns the value of a JSON string token (quotes
-// included), exactly as encoding/json would unquote it: invalid UTF-8 and
-// lone surrogates become U+FFFD. ok is false when tok is not a valid string
-// token.
+// included), as encoding/json would unquote it. ok is false when tok is not
+// a valid string token, or holds invalid UTF-8 or a lone surrogate escape,
+// which encoding/json would turn into U+FFFD (see ValidJSONStrings).
 func UnquoteJSONString(tok []byte) (s string, ok bool) {
 	if len(tok) < 2 || tok[0] != '"' || scanJSONString(tok, 0) != len(tok) {
 		return "", false

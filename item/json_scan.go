@@ -211,7 +211,7 @@ func hasControlChar(b []byte) bool {
 
 // scanJSONString reads the string starting at data[i] ('"'). Any byte but
 // a control character may appear unescaped, invalid UTF-8 included, as
-// encoding/json allows. Most strings
+// encoding/json allows (unquoteJSON refuses it). Most strings
 // have no escape: their end is the next quote, found (like the check for a
 // backslash before it) with bytes.IndexByte, which is fast on long base64
 // payloads.
@@ -271,12 +271,16 @@ func plainJSONString(tok []byte) (b []byte, ok bool) {
 	return b, true
 }
 
-// unquoteJSON returns the value of a string token. Escapes and invalid
-// UTF-8 are rare in requests, so they are left to encoding/json, whose
-// rules (U+FFFD for invalid bytes and lone surrogates) are the contract.
+// unquoteJSON returns the value of a string token. Escapes are rare in
+// requests, so they are left to encoding/json. A token with invalid UTF-8
+// or a lone surrogate escape is refused (see ValidJSONStrings): encoding/json
+// would read it as U+FFFD, and two distinct tokens as one string.
 func unquoteJSON(tok []byte) (string, bool) {
 	if b, ok := plainJSONString(tok); ok {
 		return string(b), true
+	}
+	if !ValidJSONStrings(tok) {
+		return "", false
 	}
 	var s string
 	if err := json.Unmarshal(tok, &s); err != nil {

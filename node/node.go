@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,12 @@ type Config struct {
 	OnJobCycle func(daemon.CycleRecord)
 	// ShutdownTimeout bounds the wait for in-flight requests on Close.
 	ShutdownTimeout time.Duration
+	// APILimits and AdminLimits bound the time and connections clients
+	// hold of the DynamoDB API and admin listeners (zero: the defaults).
+	APILimits, AdminLimits HTTPLimits
+	// MaxInflight bounds the DynamoDB operations running at once; beyond
+	// it clients get ThrottlingException (see dynamo.Config.MaxInflight).
+	MaxInflight int
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
@@ -101,6 +108,9 @@ func DefaultConfig() Config {
 		ReplicationFactor:  3,
 		ReconcileInterval:  500 * time.Millisecond,
 		ShutdownTimeout:    10 * time.Second,
+		APILimits:          DefaultAPILimits(),
+		AdminLimits:        DefaultAdminLimits(),
+		MaxInflight:        dynamo.DefaultMaxInflight,
 		Logger:             slog.New(slog.DiscardHandler),
 	}
 }
@@ -120,8 +130,10 @@ func (c Config) Validate() error {
 		return errors.New("node: TableStatsInterval must be positive")
 	case c.OTLPEndpoint != "" && c.TracerProvider != nil:
 		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
+	case c.MaxInflight < 0:
+		return errors.New("node: MaxInflight must not be negative")
 	}
-	return nil
+	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"))
 }
 
 // Node is a running node. Close stops it.
@@ -136,6 +148,7 @@ type Node struct {
 	sender   *route.Sender
 	jobs     *daemon.Manager
 	draining atomic.Bool
+	conns    *connMetrics
 
 	// Cluster mode (PeerAddr set).
 	id      uint64
@@ -171,10 +184,16 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // start brings the node's pieces up; on failure, stop takes down those
 // that started.
 func (n *Node) start(ctx context.Context) (err error) {
+	if n.conns, err = newConnMetrics(n.reg); err != nil {
+		return err
+	}
 	if n.tp, err = n.tracerProvider(ctx); err != nil {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) { // the directory's lock is held
+			return fmt.Errorf("node: data directory %s is in use by another partita process: %w", n.cfg.DataDir, err)
+		}
 		return err
 	}
 	if n.cfg.PeerAddr != "" {
@@ -280,11 +299,12 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
+	dcfg.MaxInflight = n.cfg.MaxInflight
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	if n.api, err = listen(ctx, n.cfg.APIAddr, api); err != nil {
+	if n.api, err = listen(ctx, "api", n.cfg.APIAddr, api, orDefault(n.cfg.APILimits, DefaultAPILimits), n.log, n.conns); err != nil {
 		return err
 	}
 	if n.cfg.AdminAddr != "" {
@@ -315,7 +335,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.admin, err = listen(ctx, n.cfg.AdminAddr, h)
+	n.admin, err = listen(ctx, "admin", n.cfg.AdminAddr, h, orDefault(n.cfg.AdminLimits, DefaultAdminLimits), n.log, n.conns)
 	return err
 }
 

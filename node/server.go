@@ -4,26 +4,103 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
+
+// HTTPLimits bound what a client can hold of an HTTP listener of the node:
+// time and connections. A stalled or idle client is closed; beyond MaxConns
+// the node closes its longest idle connection to admit the new one, so
+// idle clients cannot starve working ones nor take the file descriptors
+// that storage needs.
+type HTTPLimits struct {
+	// ReadHeaderTimeout bounds the reading of a request's headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, body included: a
+	// client that stops sending is closed after it.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its response.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection waiting for its next
+	// request.
+	IdleTimeout time.Duration
+	// MaxConns bounds the open connections; 0: no bound.
+	MaxConns int
+}
+
+// DefaultAPILimits are the DynamoDB API listener's limits: an idle
+// connection is closed after a minute, as DynamoDB's endpoints do.
+func DefaultAPILimits() HTTPLimits {
+	return HTTPLimits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxConns:          4096,
+	}
+}
+
+// DefaultAdminLimits are the admin listener's limits: few connections
+// (operators and scrapers), and a write timeout above the 30 s of a CPU
+// profile.
+func DefaultAdminLimits() HTTPLimits {
+	return HTTPLimits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxConns:          64,
+	}
+}
+
+// orDefault is l, or def's limits when l is the zero value.
+func orDefault(l HTTPLimits, def func() HTTPLimits) HTTPLimits {
+	if l == (HTTPLimits{}) {
+		return def()
+	}
+	return l
+}
+
+func (l HTTPLimits) validate(name string) error {
+	if l.ReadHeaderTimeout < 0 || l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxConns < 0 {
+		return fmt.Errorf("node: %s limits must not be negative", name)
+	}
+	return nil
+}
 
 // server is one HTTP listener of the node and its serving goroutine.
 type server struct {
-	ln     net.Listener
+	ln     *limitListener
 	http   *http.Server
 	served chan error
 }
 
-// listen starts serving h on addr.
-func listen(ctx context.Context, addr string, h http.Handler) (*server, error) {
+// listen starts serving h on addr within limits; name labels its logs and
+// metrics ("api", "admin").
+func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPLimits, log *slog.Logger, m *connMetrics) (*server, error) {
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	inner, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node: listen on %s: %w", addr, err)
 	}
-	s := &server{ln: ln, http: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, served: make(chan error, 1)}
+	ln := newLimitListener(inner, limits.MaxConns, m.evicted.WithLabelValues(name), m.refused.WithLabelValues(name))
+	s := &server{ln: ln, served: make(chan error, 1), http: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: limits.ReadHeaderTimeout,
+		ReadTimeout:       limits.ReadTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		ConnState:         ln.track(m.open.WithLabelValues(name, "idle"), m.open.WithLabelValues(name, "active")),
+		// net/http's own complaints (accept errors, bad TLS handshakes,
+		// handler panics) go to the node's log, in its format.
+		ErrorLog: slog.NewLogLogger(log.With("listener", name).Handler(), slog.LevelWarn),
+	}}
 	go func() { s.served <- s.http.Serve(ln) }()
 	return s, nil
 }
@@ -38,4 +115,141 @@ func (s *server) shutdown(ctx context.Context) error {
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// connMetrics count the connections of the node's HTTP listeners.
+type connMetrics struct {
+	open    *prometheus.GaugeVec
+	evicted *prometheus.CounterVec
+	refused *prometheus.CounterVec
+}
+
+func newConnMetrics(reg prometheus.Registerer) (*connMetrics, error) {
+	l := []string{"listener"}
+	m := &connMetrics{
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "partita_http_connections",
+			Help: "Open client connections, by listener (api, admin) and state (idle: between requests or none yet; active: in a request).",
+		}, []string{"listener", "state"}),
+		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partita_http_connections_evicted_total",
+			Help: "Idle client connections closed to admit a new one at the listener's connection limit.",
+		}, l),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partita_http_connections_refused_total",
+			Help: "Connections closed at once: the listener was at its limit with no idle connection to close.",
+		}, l),
+	}
+	for _, c := range []prometheus.Collector{m.open, m.evicted, m.refused} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("node: register connection metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// limitListener keeps at most max connections open. At the limit, a new
+// connection makes it close the connection idle the longest (a keep-alive
+// connection between requests, or one that has not sent a request yet);
+// when every connection is busy with a request, the new one is closed at
+// once, which clients see as a reset and retry.
+type limitListener struct {
+	net.Listener
+	max              int
+	evicted, refused prometheus.Counter
+
+	mu    sync.Mutex
+	conns map[net.Conn]*connEntry
+	live  int // entries not closing
+}
+
+// connEntry is what the listener knows of one open connection.
+type connEntry struct {
+	idle    bool      // between requests, or no request yet
+	since   time.Time // when it became idle
+	closing bool      // evicted; gone at its StateClosed
+}
+
+func newLimitListener(ln net.Listener, max int, evicted, refused prometheus.Counter) *limitListener {
+	return &limitListener{Listener: ln, max: max, evicted: evicted, refused: refused, conns: make(map[net.Conn]*connEntry)}
+}
+
+// Accept returns the next connection, making room for it at the limit.
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || l.admit(c) {
+			return c, err
+		}
+		_ = c.Close()
+		l.refused.Inc()
+	}
+}
+
+// admit records c, closing the longest idle connection if c would exceed
+// the limit; it reports false when there is none to close.
+func (l *limitListener) admit(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.max > 0 && l.live >= l.max {
+		victim := l.longestIdle()
+		if victim == nil {
+			return false
+		}
+		l.conns[victim].closing = true
+		l.live--
+		_ = victim.Close()
+		l.evicted.Inc()
+	}
+	l.conns[c] = &connEntry{idle: true, since: time.Now()}
+	l.live++
+	return true
+}
+
+// longestIdle is the connection idle the longest, or nil. A linear scan:
+// it runs only at the limit, and the limit is a few thousand.
+func (l *limitListener) longestIdle() net.Conn {
+	var (
+		victim net.Conn
+		oldest time.Time
+	)
+	for c, e := range l.conns {
+		if e.idle && !e.closing && (victim == nil || e.since.Before(oldest)) {
+			victim, oldest = c, e.since
+		}
+	}
+	return victim
+}
+
+// track returns the http.Server ConnState hook that keeps the listener's
+// view of each connection, and the gauges of idle and active ones.
+func (l *limitListener) track(idle, active prometheus.Gauge) func(net.Conn, http.ConnState) {
+	gauge := func(e *connEntry) prometheus.Gauge {
+		if e.idle {
+			return idle
+		}
+		return active
+	}
+	return func(c net.Conn, st http.ConnState) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		e, ok := l.conns[c]
+		if !ok {
+			return
+		}
+		switch st {
+		case http.StateNew:
+			idle.Inc()
+		case http.StateActive, http.StateIdle:
+			gauge(e).Dec()
+			e.idle, e.since = st == http.StateIdle, time.Now()
+			gauge(e).Inc()
+		case http.StateClosed, http.StateHijacked:
+			gauge(e).Dec()
+			delete(l.conns, c)
+			if !e.closing {
+				l.live--
+			}
+		}
+	}
 }

@@ -15,10 +15,12 @@ import (
 func newDevCmd() *cobra.Command {
 	cfg := node.DefaultConfig()
 	var (
-		host  string
-		port  int
-		nodes int
-		logs  logFlags
+		host     string
+		port     int
+		peerPort int
+		nodes    int
+		logs     logFlags
+		limits   limitFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -28,7 +30,8 @@ func newDevCmd() *cobra.Command {
 By default one embedded node serves the DynamoDB API on http://127.0.0.1:8000
 (see --host and --port) and keeps its data in ./partita-data (see --data-dir).
 With --nodes N, a cluster of N nodes runs in this process: API ports 8000,
-8001, ..., peer ports 7000, 7001, ..., admin ports 9000, 9001, ..., data in
+8001, ..., peer ports 7000, 7001, ... (see --peer-port), admin ports 9000,
+9001, ..., data in
 <data-dir>/node-1, node-2, .... Any access key and region are accepted:
 requests are not authenticated.`,
 		Args: cobra.NoArgs,
@@ -38,11 +41,16 @@ requests are not authenticated.`,
 				return err
 			}
 			cfg.Logger, cfg.Level = log, level
+			routeProcessLogs(log)
+			limits.apply(&cfg, log)
 			if pct := tuneGC(os.Getenv); pct > 0 {
 				log.Debug("garbage collector target set", "gc_percent", pct)
 			}
 			if nodes > 1 {
-				return runDevCluster(cmd, cfg, host, port, nodes)
+				// The nodes share the process's open files.
+				cfg.APILimits.MaxConns = max(1, cfg.APILimits.MaxConns/nodes)
+				cfg.AdminLimits.MaxConns = max(1, cfg.AdminLimits.MaxConns/nodes)
+				return runDevCluster(cmd, cfg, host, port, peerPort, nodes)
 			}
 			cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port))
 			n, err := node.Start(cmd.Context(), cfg)
@@ -66,18 +74,20 @@ requests are not authenticated.`,
 	cmd.Flags().StringVar(&host, "host", "127.0.0.1", "address to serve the DynamoDB API on")
 	cmd.Flags().IntVar(&port, "port", 8000, "port to serve the DynamoDB API on")
 	cmd.Flags().IntVar(&nodes, "nodes", 1, "nodes to run in this process (more than 1: a local cluster)")
+	cmd.Flags().IntVar(&peerPort, "peer-port", 7000, "first node-to-node RPC port of a local cluster (--nodes above 1)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
 	cmd.Flags().StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9000", "address of the admin endpoint (metrics, health); empty to disable")
 	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	logs.register(cmd)
+	limits.register(cmd)
 	return cmd
 }
 
 // runDevCluster runs a cluster of count nodes in this process until the
 // command's context ends.
-func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, count int) error {
+func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, peerPort, count int) error {
 	var running []*node.Node
 	defer func() {
 		for i := len(running) - 1; i >= 0; i-- {
@@ -101,7 +111,7 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, coun
 		cfg := base
 		cfg.DataDir = filepath.Join(base.DataDir, fmt.Sprintf("node-%d", i+1))
 		cfg.APIAddr = net.JoinHostPort(host, strconv.Itoa(port+i))
-		cfg.PeerAddr = net.JoinHostPort(host, strconv.Itoa(7000+i))
+		cfg.PeerAddr = net.JoinHostPort(host, strconv.Itoa(peerPort+i))
 		if base.AdminAddr != "" {
 			cfg.AdminAddr = net.JoinHostPort(adminHost, strconv.Itoa(adminPort+i))
 		}
@@ -115,6 +125,9 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, coun
 		running = append(running, n)
 		fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node %d serving the DynamoDB API on %s (data in %s)\n",
 			n.ID(), n.APIURL(), cfg.DataDir)
+		if n.AdminURL() != "" {
+			fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs of node %d on admin endpoint %s\n", n.ID(), n.AdminURL())
+		}
 	}
 	base.Logger.Warn("authentication is off: any access key is accepted (development mode)")
 	<-cmd.Context().Done()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -22,7 +23,8 @@ func (f *logFlags) register(cmd *cobra.Command) {
 }
 
 // logger builds the process logger writing to w, and the level variable
-// that changes its level at run time.
+// that changes its level at run time. Repeated warnings and errors are
+// rate-limited (see rateLimitedHandler).
 func (f *logFlags) logger(w io.Writer) (*slog.Logger, *slog.LevelVar, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.level)); err != nil {
@@ -31,14 +33,16 @@ func (f *logFlags) logger(w io.Writer) (*slog.Logger, *slog.LevelVar, error) {
 	lv := &slog.LevelVar{}
 	lv.Set(level)
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch strings.ToLower(f.format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), lv, nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), lv, nil
+		h = slog.NewJSONHandler(w, opts)
 	default:
 		return nil, nil, fmt.Errorf("--log-format %q: want text or json", f.format)
 	}
+	return slog.New(newRateLimitedHandler(h, time.Now)), lv, nil
 }
 
 func newRootCmd() *cobra.Command {

@@ -16,6 +16,7 @@ func newStartCmd() *cobra.Command {
 	cfg := node.DefaultConfig()
 	var (
 		logs       logFlags
+		limits     limitFlags
 		join       []string
 		configFile string
 	)
@@ -46,6 +47,8 @@ environment, which wins over the file.`,
 				return err
 			}
 			cfg.Logger, cfg.Level, cfg.Join = log, level, join
+			routeProcessLogs(log)
+			limits.apply(&cfg, log)
 			if pct := tuneGC(os.Getenv); pct > 0 {
 				log.Debug("garbage collector target set", "gc_percent", pct)
 			}
@@ -75,6 +78,7 @@ environment, which wins over the file.`,
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	logs.register(cmd)
+	limits.register(cmd)
 	return cmd
 }
 
