@@ -161,9 +161,11 @@ type attempt struct {
 	retry bool
 	// maybe says some hop may have reached a leader's log.
 	maybe bool
-	// silent are the nodes that did not answer a hop in time: the request
-	// does not wait on them again, whatever hints say.
-	silent []uint64
+	// silent are the nodes that did not answer a hop in time: the attempt
+	// does not wait on them again, whatever hints say. forgive clears them
+	// at the next attempt: the others found no better node.
+	silent  []uint64
+	forgive bool
 }
 
 // run makes up to MaxHops hops, following hints and moving on from nodes
@@ -171,6 +173,9 @@ type attempt struct {
 func (a *attempt) run(ctx context.Context) error {
 	s := a.s
 	dir := s.cfg.Directory
+	if a.forgive {
+		a.silent, a.forgive = nil, false
+	}
 	tried := make([]uint64, 0, s.cfg.MaxHops)
 	target := a.avoidSilent(s.first(a.partition, a.leaderOnly), tried)
 	var err error
@@ -216,9 +221,10 @@ func (a *attempt) run(ctx context.Context) error {
 }
 
 // avoidSilent returns target, or another replica not tried yet when this
-// request found target silent (0 when the others were all tried: the
-// attempt ends and the next one, after a backoff, asks them again). When
-// every replica was silent it forgives them: a slow node beats none.
+// attempt found target silent. When there is none, the attempt ends and
+// the next one, after a backoff, forgives the silent nodes: a slow leader
+// (a node restarting, say) beats none, and a dead one has been replaced
+// by then. When every replica was silent it forgives them at once.
 func (a *attempt) avoidSilent(target uint64, tried []uint64) uint64 {
 	if target == 0 || !slices.Contains(a.silent, target) {
 		return target
@@ -227,7 +233,11 @@ func (a *attempt) avoidSilent(target uint64, tried []uint64) uint64 {
 		a.silent = nil
 		return target
 	}
-	return a.s.other(a.partition, slices.Concat(tried, a.silent))
+	t := a.s.other(a.partition, slices.Concat(tried, a.silent))
+	if t == 0 {
+		a.forgive = true
+	}
+	return t
 }
 
 // failed is the error of a request that stops retrying because its
