@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -88,18 +89,8 @@ func (c *Cache) sortedNodesLocked() []*partitapb.Node {
 	for _, n := range c.nodes {
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b *partitapb.Node) int { return cmpUint64(a.GetId(), b.GetId()) })
+	slices.SortFunc(out, func(a, b *partitapb.Node) int { return cmp.Compare(a.GetId(), b.GetId()) })
 	return out
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // PeerAddr returns the node-to-node address of node id.
