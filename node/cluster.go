@@ -38,9 +38,7 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 	if n.peerLn, err = lc.Listen(ctx, "tcp", n.cfg.PeerAddr); err != nil {
 		return fmt.Errorf("node: listen on %s: %w", n.cfg.PeerAddr, err)
 	}
-	ccfg := cluster.DefaultConfig()
-	ccfg.Resolve, ccfg.Logger = n.dir.PeerAddr, n.log
-	if n.client, err = cluster.NewClient(ccfg); err != nil {
+	if err := n.startClient(); err != nil {
 		return err
 	}
 	if n.id, err = loadIdentity(n.eng); err != nil {
@@ -72,12 +70,11 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 
 // record is this node's directory record (without its id).
 func (n *Node) record() *partitapb.Node {
-	return &partitapb.Node{
-		Id:       n.id,
-		PeerAddr: n.advertise(n.peerLn.Addr().String()),
-		Zone:     n.cfg.Zone,
-		Version:  Version,
+	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version}
+	if n.peerLn != nil {
+		rec.PeerAddr = n.advertise(n.peerLn.Addr().String())
 	}
+	return rec
 }
 
 // Version is the software version nodes report in the directory.
@@ -252,6 +249,16 @@ func (n *Node) MetaVoters() []uint64 {
 
 // Replicas is the number of replicas this node hosts.
 func (n *Node) Replicas() int { return len(n.store.Replicas()) }
+
+// startClient creates the client of the other nodes' cluster service (a
+// single node has one too, for `ctl`: every other node is unknown to it).
+func (n *Node) startClient() error {
+	ccfg := cluster.DefaultConfig()
+	ccfg.Resolve, ccfg.Logger = n.dir.PeerAddr, n.log
+	var err error
+	n.client, err = cluster.NewClient(ccfg)
+	return err
+}
 
 // startMember sets up this node's part in the cluster (see package member).
 func (n *Node) startMember() error {

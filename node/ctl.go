@@ -23,11 +23,9 @@ import (
 // ctlRefreshTimeout bounds the directory refresh before a view.
 const ctlRefreshTimeout = 2 * time.Second
 
-// ctlHandler returns the /cluster/ admin routes, or nil outside a cluster.
+// ctlHandler returns the /cluster/ admin routes (a single node shows as a
+// cluster of one).
 func (n *Node) ctlHandler() http.Handler {
-	if n.cfg.PeerAddr == "" {
-		return nil
-	}
 	return admin.ClusterHandler(ctl{n})
 }
 

@@ -3,12 +3,17 @@ package node_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/operator"
@@ -200,5 +205,52 @@ func TestCtlEndpoints(t *testing.T) {
 	}
 	for i := range 40 {
 		put(t, client([]*node.Node{n1, n3, n4}[i%3]), "ctl", fmt.Sprint("k", i))
+	}
+}
+
+// TestCtlOnASingleNode: a `partita dev` node answers the cluster views as a
+// cluster of one: its own record, alive, its tables, and their partitions
+// led by it; an operation on a node it does not know fails cleanly.
+func TestCtlOnASingleNode(t *testing.T) {
+	n := start(t, t.TempDir())
+	defer n.Close()
+	ctx := context.Background()
+	if _, err := client(n).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("solo"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error {
+		var nodes []topology.NodeInfo
+		if code := adminDo(t, n, http.MethodGet, "/cluster/nodes", &nodes); code != http.StatusOK {
+			return fmt.Errorf("nodes: status %d", code)
+		}
+		if len(nodes) != 1 || nodes[0].ID != 1 || nodes[0].Status != directory.Alive || nodes[0].APIAddr == "" {
+			return fmt.Errorf("nodes: %+v, want node 1 alive with its API address", nodes)
+		}
+		return nil
+	})
+	var tables []topology.TableInfo
+	if code := adminDo(t, n, http.MethodGet, "/cluster/tables", &tables); code != http.StatusOK || len(tables) != 1 || tables[0].Name != "solo" {
+		t.Fatalf("tables: status %d, %+v", code, tables)
+	}
+	waitFor(t, func() error {
+		parts := partitions(t, n, "solo")
+		if len(parts) == 0 {
+			return errors.New("no partitions")
+		}
+		for _, p := range parts {
+			if p.Leader != 1 {
+				return fmt.Errorf("partition %d led by %d, want 1", p.ID, p.Leader)
+			}
+		}
+		return nil
+	})
+	var res operator.DrainResult
+	if code := adminDo(t, n, http.MethodPost, "/cluster/nodes/7/drain", &res); code == http.StatusOK {
+		t.Fatalf("drain of an unknown node answered 200: %+v", res)
 	}
 }

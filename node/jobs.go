@@ -36,10 +36,8 @@ func (n *Node) startJobs(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if n.cfg.PeerAddr != "" {
-		if err := n.registerClusterJobs(m); err != nil {
-			return err
-		}
+	if err := n.registerClusterJobs(m); err != nil {
+		return err
 	}
 	return m.Start(context.WithoutCancel(ctx))
 }

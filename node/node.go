@@ -248,6 +248,14 @@ func (n *Node) startStore(ctx context.Context) error {
 	if err := n.startSender(); err != nil {
 		return err
 	}
+	// The member keeps this node's record and the directory cache fresh,
+	// so that `ctl` shows a single node as it shows a cluster.
+	if err := n.startMember(); err != nil {
+		return err
+	}
+	if err := n.startClient(); err != nil {
+		return err
+	}
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: directory.MetaPartition}); err != nil {
 		return err
@@ -263,7 +271,7 @@ func (n *Node) startStore(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return n.registerSingle(ctx)
 }
 
 // startSender builds the node's one route to every partition: its own
@@ -277,6 +285,22 @@ func (n *Node) startSender() error {
 	var err error
 	n.sender, err = route.New(cfg)
 	return err
+}
+
+// registerSingle gives a single node its directory record (node 1) the
+// first time it starts; heartbeats keep it fresh.
+func (n *Node) registerSingle(ctx context.Context) error {
+	rec, err := directory.ReadNode(n.eng.Reader(), nodeID)
+	if err != nil || rec != nil {
+		return err
+	}
+	if rec, err = n.peerJoinLocal(ctx, &partitapb.Node{Zone: n.cfg.Zone, Version: Version}); err != nil {
+		return err
+	}
+	if rec.GetId() != nodeID {
+		return fmt.Errorf("node: a single node registered as node %d, want %d", rec.GetId(), nodeID)
+	}
+	return nil
 }
 
 func (n *Node) startRouter() error {
@@ -312,14 +336,12 @@ func (n *Node) serve(ctx context.Context) error {
 			return err
 		}
 	}
-	if n.cfg.PeerAddr != "" {
-		rec := n.record()
-		rec.ApiAddr = n.advertise(n.api.ln.Addr().String())
-		if n.admin != nil {
-			rec.AdminAddr = n.advertise(n.admin.ln.Addr().String())
-		}
-		n.member.SetRecord(rec)
+	rec := n.record()
+	rec.ApiAddr = n.advertise(n.api.ln.Addr().String())
+	if n.admin != nil {
+		rec.AdminAddr = n.advertise(n.admin.ln.Addr().String())
 	}
+	n.member.SetRecord(rec)
 	return nil
 }
 
