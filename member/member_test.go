@@ -1,0 +1,148 @@
+package member_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/member"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
+	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/transport"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// harness is one real store holding the meta partition, with a member.
+type harness struct {
+	st     *store.Store
+	sender *route.Sender
+	m      *member.Member
+	ids    atomic.Uint64
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	eng, err := engine.Open(engine.Options{Dir: "/d", FS: engine.NewMemFS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := store.DefaultConfig()
+	cfg.NodeID, cfg.Engine = 1, eng
+	st, err := store.NewStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Start(transport.NewInmem(1).Connect(1, st))
+	t.Cleanup(func() { st.Stop(); eng.Close() })
+	if err := st.Bootstrap(directory.MetaPartition, []uint64{1}, directory.MetaSpans()...); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); st.Replica(directory.MetaPartition).Leader() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the meta partition elected no leader")
+		}
+	}
+	scfg := route.DefaultConfig()
+	scfg.Self, scfg.Local, scfg.Directory = 1, route.LocalStore(st), directory.NewCache()
+	sender, err := route.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{st: st, sender: sender}
+	h.m, err = member.New(member.Config{
+		Self: 1, Store: st, Engine: eng, Sender: sender, Now: time.Now,
+		NewID: func() []byte { return fmt.Appendf(nil, "id-%d", h.ids.Add(1)) }, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// meta applies a directory command through the Sender.
+func (h *harness) meta(t *testing.T, op *partitapb.Command) *partitapb.Result {
+	t.Helper()
+	op.Id, op.UnixNanos = fmt.Appendf(nil, "cmd-%d", h.ids.Add(1)), time.Now().UnixNano()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := h.sender.Propose(ctx, directory.MetaPartition, op)
+	if err != nil || res.GetError() != nil {
+		t.Fatalf("meta command: %v %v", err, res.GetError())
+	}
+	return res
+}
+
+func (h *harness) createTable(t *testing.T, name string) []uint64 {
+	t.Helper()
+	res := h.meta(t, &partitapb.Command{Op: &partitapb.Command_CreateTable{CreateTable: &partitapb.CreateTable{
+		Table:          &partitapb.Table{Name: name},
+		PartitionCount: 2, Nodes: []uint64{1}, ReplicationFactor: 1,
+	}}})
+	var ids []uint64
+	for _, p := range res.GetTable().GetPartitions() {
+		ids = append(ids, p.GetId())
+	}
+	return ids
+}
+
+func (h *harness) reconcile(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.m.Reconcile(ctx); err != nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+}
+
+// TestReconcileFollowsTheDirectory: the reconciler creates the replicas the
+// directory places here, removes those of a deleted table once a later
+// partition shows the deletion is not merely unseen, and heartbeats this
+// node's record.
+func TestReconcileFollowsTheDirectory(t *testing.T) {
+	h := newHarness(t)
+	rec, err := h.m.Join(context.Background(), &partitapb.Node{Version: "test"})
+	if err != nil || rec.GetId() != 1 {
+		t.Fatalf("join: %v %v", rec, err)
+	}
+	h.m.SetRecord(&partitapb.Node{Id: 1, ApiAddr: "api:1", Version: "test"})
+
+	first := h.createTable(t, "first")
+	h.reconcile(t)
+	for _, id := range first {
+		if h.st.Replica(id) == nil {
+			t.Fatalf("partition %d placed here has no replica after reconcile", id)
+		}
+	}
+	if n := h.sender.Directory().Snapshot().Node(1); n.GetApiAddr() != "api:1" {
+		t.Fatalf("heartbeat did not publish the record: %v", n)
+	}
+
+	h.meta(t, &partitapb.Command{Op: &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: "first"}}})
+	h.reconcile(t)
+	for _, id := range first {
+		if h.st.Replica(id) == nil {
+			t.Fatalf("partition %d removed while no later partition proves the deletion", id)
+		}
+	}
+	second := h.createTable(t, "second")
+	h.reconcile(t)
+	for _, id := range first {
+		if h.st.Replica(id) != nil {
+			t.Fatalf("partition %d of the deleted table still has a replica", id)
+		}
+	}
+	for _, id := range second {
+		if h.st.Replica(id) == nil {
+			t.Fatalf("partition %d of the new table has no replica", id)
+		}
+	}
+}
