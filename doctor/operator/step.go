@@ -43,10 +43,7 @@ func (s AddLearner) String() string {
 
 // Run adds the learner unless Node is a member already.
 func (s AddLearner) Run(ctx context.Context, e *Env) error {
-	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
-		_, err := r.AddLearner(ctx, s.Partition, s.Node)
-		return err
-	})
+	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.AddLearner)
 }
 
 // PromoteLearner makes learner Node a voter of Partition once caught up.
@@ -58,10 +55,7 @@ func (s PromoteLearner) String() string {
 
 // Run promotes the learner unless Node is a voter already.
 func (s PromoteLearner) Run(ctx context.Context, e *Env) error {
-	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
-		_, err := r.PromoteLearner(ctx, s.Partition, s.Node)
-		return err
-	})
+	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.PromoteLearner)
 }
 
 // TransferLeader moves Partition's leadership off From, if From leads it.
@@ -91,6 +85,18 @@ func (s *TransferLeader) Run(ctx context.Context, e *Env) error {
 	return nil
 }
 
+// membershipChange is one of the leader's membership operations.
+type membershipChange func(r Replicas, ctx context.Context, partition, node uint64) (cluster.Membership, error)
+
+// changeOnLeader runs change for node on partition's leader, following
+// leadership as it moves.
+func changeOnLeader(ctx context.Context, e *Env, partition, node uint64, change membershipChange) error {
+	return e.onLeader(ctx, partition, func(r Replicas) error {
+		_, err := change(r, ctx, partition, node)
+		return err
+	})
+}
+
 // notLeader says err is a node's answer that it does not lead the
 // partition, or hosts none of it.
 func notLeader(err error) bool {
@@ -107,10 +113,7 @@ func (s RemoveVoter) String() string {
 // Run removes Node unless it is no member; a leader asked to remove
 // itself hands over first, and the removal follows the new leader.
 func (s RemoveVoter) Run(ctx context.Context, e *Env) error {
-	return e.onLeader(ctx, s.Partition, func(r Replicas) error {
-		_, err := r.RemoveVoter(ctx, s.Partition, s.Node)
-		return err
-	})
+	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.RemoveVoter)
 }
 
 // SetReplicas replaces Remove by Add in the directory record of Table's
