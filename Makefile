@@ -35,7 +35,8 @@ proto:
 	protoc --proto_path=partitapb --go_out=partitapb --go_opt=paths=source_relative partitapb/*.proto
 	protoc --proto_path=transport/transportpb --go_out=transport/transportpb --go_opt=paths=source_relative \
 	  --go-grpc_out=transport/transportpb --go-grpc_opt=paths=source_relative transport/transportpb/*.proto
-	protoc --proto_path=partitapb --proto_path=cluster/clusterpb --go_out=cluster/clusterpb --go_opt=paths=source_relative \
+	protoc --proto_path=topology/topologypb --go_out=topology/topologypb --go_opt=paths=source_relative topology/topologypb/*.proto
+	protoc --proto_path=partitapb --proto_path=topology/topologypb --proto_path=cluster/clusterpb --go_out=cluster/clusterpb --go_opt=paths=source_relative \
 	  --go-grpc_out=cluster/clusterpb --go-grpc_opt=paths=source_relative cluster/clusterpb/*.proto
 
 # Runs every fuzz target for FUZZTIME each.

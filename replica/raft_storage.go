@@ -44,7 +44,6 @@ type raftStorage struct {
 	cache     entryCache
 
 	logBytes uint64                          // estimated bytes of the log
-	applied  uint64                          // the replica's applied index
 	snapshot func() (raftpb.Snapshot, error) // makes a snapshot at applied
 }
 

@@ -76,6 +76,9 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if err := r.maybeTruncate(b); err != nil {
 		return Ready{}, false, err
 	}
+	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
+		applied = rd.Snapshot.Metadata.Index
+	}
 	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied}
 	for _, m := range rd.Messages {
 		switch m.Type {
@@ -117,7 +120,7 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 		send(msgs)
 	}
 	if rdy.applied != 0 {
-		r.applied, r.st.applied = rdy.applied, rdy.applied
+		r.applied = rdy.applied
 	}
 	end := r.cfg.Now()
 	for _, a := range rdy.answers {

@@ -173,7 +173,7 @@ func Open(cfg Config) (*Replica, error) {
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 	}
-	st.applied, st.snapshot = applied, r.makeSnapshot
+	st.snapshot = r.makeSnapshot
 	return r, nil
 }
 

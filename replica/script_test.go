@@ -364,10 +364,17 @@ func (e *scriptEnv) processReady(n *scriptNode, out *strings.Builder, crashBefor
 	r.Lock()
 	defer r.Unlock()
 	b := n.eng.NewIndexedBatch()
+	before := r.Applied()
 	rd, ok, err := r.Collect(b)
 	if err != nil || !ok {
 		b.Close()
 		return false, err
+	}
+	// The engine holds the round's applies (or snapshot) only once b is
+	// committed; the applied index, which releases reads, must wait too.
+	if got := r.Applied(); got != before {
+		b.Close()
+		return true, fmt.Errorf("node %d: applied index moved from %d to %d before its batch committed", n.id, before, got)
 	}
 	fmt.Fprintf(out, "> %d handling Ready\n", n.id)
 	e.printState(n, out)
@@ -382,7 +389,6 @@ func (e *scriptEnv) processReady(n *scriptNode, out *strings.Builder, crashBefor
 	if crashBeforeSync {
 		return true, e.crash(n, out)
 	}
-	before := r.Applied()
 	var snapErr error
 	if _, err := r.Finish(rd, func(ms []raftpb.Message) { e.send(ms, out) }, func(m raftpb.Message, src *replica.SnapshotSource) {
 		snapErr = errors.Join(snapErr, e.sendSnapshot(m, src, out))

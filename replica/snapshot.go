@@ -180,8 +180,9 @@ func (r *Replica) installSnapshot(b *engine.Batch, snap raftpb.Snapshot) error {
 	if err := writeApplied(b, r.cfg.Partition, meta.Index); err != nil {
 		return err
 	}
-	r.applied = meta.Index
-	r.st.applied = meta.Index
+	// The applied index moves in Finish, once b is committed: until then
+	// the engine still holds the old state, and a read released against
+	// the snapshot's index would see it.
 	r.desc = desc
 	return nil
 }

@@ -446,22 +446,41 @@ func (c *scriptCluster) proposeMany(t *testing.T, d *datadriven.TestData, p uint
 
 func (c *scriptCluster) read(t *testing.T, d *datadriven.TestData, p uint64) (string, error) {
 	args := scriptArgs(d)
-	var s *scriptStore
-	if args["node"] == "leader" {
-		var err error
-		if s, err = c.leader(p, nil); err != nil {
-			return "", err
-		}
-	} else if s = c.up(c.argNode(t, d)); s == nil {
-		return "", errors.New("the node is down")
-	}
 	key, err := engine.DataKey(nil, p, item.S(args["k"]), item.Value{})
 	if err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), scriptWait)
-	defer cancel()
-	raw, err := s.st.Get(ctx, p, key, !d.HasArg("stale"))
+	if args["node"] != "leader" {
+		s := c.up(c.argNode(t, d))
+		if s == nil {
+			return "", errors.New("the node is down")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), scriptWait)
+		defer cancel()
+		return describeRead(s.st.Get(ctx, p, key, !d.HasArg("stale")))
+	}
+	// Read on whoever leads, as a client would: a leader that loses its
+	// leadership mid-read (elections right after a restart) answers "not
+	// leader" or "outcome unknown", and the read goes to the next leader.
+	deadline := time.Now().Add(scriptWait)
+	for time.Now().Before(deadline) {
+		s, err := c.leader(p, nil)
+		if err != nil {
+			return "", err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		raw, err := s.st.Get(ctx, p, key, !d.HasArg("stale"))
+		cancel()
+		var nl *replica.NotLeaderError
+		if errors.As(err, &nl) || errors.Is(err, replica.ErrAmbiguous) || errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
+		return describeRead(raw, err)
+	}
+	return "", errors.New("no leader answered the read")
+}
+
+func describeRead(raw []byte, err error) (string, error) {
 	var nl *replica.NotLeaderError
 	switch {
 	case errors.As(err, &nl):

@@ -15,6 +15,7 @@ package clusterpb
 
 import (
 	partitapb "github.com/partitadb/partita/partitapb"
+	topologypb "github.com/partitadb/partita/topology/topologypb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1366,11 +1367,99 @@ func (x *DestroyReplicaResponse) GetError() *Error {
 	return nil
 }
 
+type ReportTopologyRequest struct {
+	state         protoimpl.MessageState       `protogen:"open.v1"`
+	Snapshot      *topologypb.TopologySnapshot `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportTopologyRequest) Reset() {
+	*x = ReportTopologyRequest{}
+	mi := &file_cluster_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportTopologyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportTopologyRequest) ProtoMessage() {}
+
+func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportTopologyRequest.ProtoReflect.Descriptor instead.
+func (*ReportTopologyRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ReportTopologyRequest) GetSnapshot() *topologypb.TopologySnapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+type ReportTopologyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportTopologyResponse) Reset() {
+	*x = ReportTopologyResponse{}
+	mi := &file_cluster_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportTopologyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportTopologyResponse) ProtoMessage() {}
+
+func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportTopologyResponse.ProtoReflect.Descriptor instead.
+func (*ReportTopologyResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ReportTopologyResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\"\xe2\x02\n" +
+	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\x1a\x0etopology.proto\"\xe2\x02\n" +
 	"\x05Error\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.partita.cluster.v1.Error.KindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
@@ -1469,7 +1558,11 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15DestroyReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"I\n" +
 	"\x16DestroyReplicaResponse\x12/\n" +
-	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xf3\b\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\"Z\n" +
+	"\x15ReportTopologyRequest\x12A\n" +
+	"\bsnapshot\x18\x01 \x01(\v2%.partita.topology.v1.TopologySnapshotR\bsnapshot\"I\n" +
+	"\x16ReportTopologyResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xdc\t\n" +
 	"\aCluster\x12R\n" +
 	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12F\n" +
 	"\x03Get\x12\x1e.partita.cluster.v1.GetRequest\x1a\x1f.partita.cluster.v1.GetResponse\x12I\n" +
@@ -1483,7 +1576,8 @@ const file_cluster_proto_rawDesc = "" +
 	"\x0ePromoteLearner\x12).partita.cluster.v1.ChangeReplicasRequest\x1a*.partita.cluster.v1.ChangeReplicasResponse\x12d\n" +
 	"\vRemoveVoter\x12).partita.cluster.v1.ChangeReplicasRequest\x1a*.partita.cluster.v1.ChangeReplicasResponse\x12s\n" +
 	"\x12TransferLeadership\x12-.partita.cluster.v1.TransferLeadershipRequest\x1a..partita.cluster.v1.TransferLeadershipResponse\x12g\n" +
-	"\x0eDestroyReplica\x12).partita.cluster.v1.DestroyReplicaRequest\x1a*.partita.cluster.v1.DestroyReplicaResponseB0Z.github.com/partitadb/partita/cluster/clusterpbb\x06proto3"
+	"\x0eDestroyReplica\x12).partita.cluster.v1.DestroyReplicaRequest\x1a*.partita.cluster.v1.DestroyReplicaResponse\x12g\n" +
+	"\x0eReportTopology\x12).partita.cluster.v1.ReportTopologyRequest\x1a*.partita.cluster.v1.ReportTopologyResponseB0Z.github.com/partitadb/partita/cluster/clusterpbb\x06proto3"
 
 var (
 	file_cluster_proto_rawDescOnce sync.Once
@@ -1498,86 +1592,93 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_cluster_proto_goTypes = []any{
-	(Error_Kind)(0),                    // 0: partita.cluster.v1.Error.Kind
-	(*Error)(nil),                      // 1: partita.cluster.v1.Error
-	(*ProposeRequest)(nil),             // 2: partita.cluster.v1.ProposeRequest
-	(*ProposeResponse)(nil),            // 3: partita.cluster.v1.ProposeResponse
-	(*GetRequest)(nil),                 // 4: partita.cluster.v1.GetRequest
-	(*GetResponse)(nil),                // 5: partita.cluster.v1.GetResponse
-	(*WalkRequest)(nil),                // 6: partita.cluster.v1.WalkRequest
-	(*WalkResponse)(nil),               // 7: partita.cluster.v1.WalkResponse
-	(*JoinRequest)(nil),                // 8: partita.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),               // 9: partita.cluster.v1.JoinResponse
-	(*DirectoryRequest)(nil),           // 10: partita.cluster.v1.DirectoryRequest
-	(*DirectoryResponse)(nil),          // 11: partita.cluster.v1.DirectoryResponse
-	(*CreateReplicaRequest)(nil),       // 12: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil),      // 13: partita.cluster.v1.CreateReplicaResponse
-	(*ReplicaStatusRequest)(nil),       // 14: partita.cluster.v1.ReplicaStatusRequest
-	(*ReplicaStatusResponse)(nil),      // 15: partita.cluster.v1.ReplicaStatusResponse
-	(*ReplicaState)(nil),               // 16: partita.cluster.v1.ReplicaState
-	(*ChangeReplicasRequest)(nil),      // 17: partita.cluster.v1.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),     // 18: partita.cluster.v1.ChangeReplicasResponse
-	(*TransferLeadershipRequest)(nil),  // 19: partita.cluster.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil), // 20: partita.cluster.v1.TransferLeadershipResponse
-	(*DestroyReplicaRequest)(nil),      // 21: partita.cluster.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil),     // 22: partita.cluster.v1.DestroyReplicaResponse
-	(*partitapb.Error)(nil),            // 23: partita.v1.Error
-	(*partitapb.Command)(nil),          // 24: partita.v1.Command
-	(*partitapb.Result)(nil),           // 25: partita.v1.Result
-	(*partitapb.Node)(nil),             // 26: partita.v1.Node
-	(*partitapb.Table)(nil),            // 27: partita.v1.Table
+	(Error_Kind)(0),                     // 0: partita.cluster.v1.Error.Kind
+	(*Error)(nil),                       // 1: partita.cluster.v1.Error
+	(*ProposeRequest)(nil),              // 2: partita.cluster.v1.ProposeRequest
+	(*ProposeResponse)(nil),             // 3: partita.cluster.v1.ProposeResponse
+	(*GetRequest)(nil),                  // 4: partita.cluster.v1.GetRequest
+	(*GetResponse)(nil),                 // 5: partita.cluster.v1.GetResponse
+	(*WalkRequest)(nil),                 // 6: partita.cluster.v1.WalkRequest
+	(*WalkResponse)(nil),                // 7: partita.cluster.v1.WalkResponse
+	(*JoinRequest)(nil),                 // 8: partita.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),                // 9: partita.cluster.v1.JoinResponse
+	(*DirectoryRequest)(nil),            // 10: partita.cluster.v1.DirectoryRequest
+	(*DirectoryResponse)(nil),           // 11: partita.cluster.v1.DirectoryResponse
+	(*CreateReplicaRequest)(nil),        // 12: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),       // 13: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),        // 14: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),       // 15: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),                // 16: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),       // 17: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),      // 18: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),   // 19: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil),  // 20: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),       // 21: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),      // 22: partita.cluster.v1.DestroyReplicaResponse
+	(*ReportTopologyRequest)(nil),       // 23: partita.cluster.v1.ReportTopologyRequest
+	(*ReportTopologyResponse)(nil),      // 24: partita.cluster.v1.ReportTopologyResponse
+	(*partitapb.Error)(nil),             // 25: partita.v1.Error
+	(*partitapb.Command)(nil),           // 26: partita.v1.Command
+	(*partitapb.Result)(nil),            // 27: partita.v1.Result
+	(*partitapb.Node)(nil),              // 28: partita.v1.Node
+	(*partitapb.Table)(nil),             // 29: partita.v1.Table
+	(*topologypb.TopologySnapshot)(nil), // 30: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	23, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	24, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	25, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	26, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
 	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	25, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	27, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
 	1,  // 5: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 6: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	26, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	28, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
 	1,  // 8: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	26, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	28, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
 	1,  // 10: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	27, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	26, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	29, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	28, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
 	1,  // 13: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 14: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
 	16, // 15: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
 	1,  // 16: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 17: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 18: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 19: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 20: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 21: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 22: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 23: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 24: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	14, // 25: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	17, // 26: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 27: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 28: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 29: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	21, // 30: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	3,  // 31: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 32: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 33: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 34: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 35: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 36: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	15, // 37: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	18, // 38: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 39: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 40: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 41: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	22, // 42: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	31, // [31:43] is the sub-list for method output_type
-	19, // [19:31] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	30, // 19: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 20: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 21: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 22: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 23: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 24: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 25: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 26: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	14, // 27: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	17, // 28: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 29: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 30: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 31: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	21, // 32: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	23, // 33: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 34: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 35: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 36: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 37: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 38: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 39: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	15, // 40: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	18, // 41: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 42: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 43: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 44: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	22, // 45: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	24, // 46: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	34, // [34:47] is the sub-list for method output_type
+	21, // [21:34] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -1591,7 +1692,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

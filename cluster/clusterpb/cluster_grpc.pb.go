@@ -38,6 +38,7 @@ const (
 	Cluster_RemoveVoter_FullMethodName        = "/partita.cluster.v1.Cluster/RemoveVoter"
 	Cluster_TransferLeadership_FullMethodName = "/partita.cluster.v1.Cluster/TransferLeadership"
 	Cluster_DestroyReplica_FullMethodName     = "/partita.cluster.v1.Cluster/DestroyReplica"
+	Cluster_ReportTopology_FullMethodName     = "/partita.cluster.v1.Cluster/ReportTopology"
 )
 
 // ClusterClient is the client API for Cluster service.
@@ -82,6 +83,9 @@ type ClusterClient interface {
 	// once the directory no longer lists the node there (STILL_LISTED
 	// until then). No replica: no-op.
 	DestroyReplica(ctx context.Context, in *DestroyReplicaRequest, opts ...grpc.CallOption) (*DestroyReplicaResponse, error)
+	// ReportTopology hands the receiving node (the active Doctor's) a
+	// node's latest topology snapshot: the fast path, beside the bucket.
+	ReportTopology(ctx context.Context, in *ReportTopologyRequest, opts ...grpc.CallOption) (*ReportTopologyResponse, error)
 }
 
 type clusterClient struct {
@@ -212,6 +216,16 @@ func (c *clusterClient) DestroyReplica(ctx context.Context, in *DestroyReplicaRe
 	return out, nil
 }
 
+func (c *clusterClient) ReportTopology(ctx context.Context, in *ReportTopologyRequest, opts ...grpc.CallOption) (*ReportTopologyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportTopologyResponse)
+	err := c.cc.Invoke(ctx, Cluster_ReportTopology_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClusterServer is the server API for Cluster service.
 // All implementations must embed UnimplementedClusterServer
 // for forward compatibility.
@@ -254,6 +268,9 @@ type ClusterServer interface {
 	// once the directory no longer lists the node there (STILL_LISTED
 	// until then). No replica: no-op.
 	DestroyReplica(context.Context, *DestroyReplicaRequest) (*DestroyReplicaResponse, error)
+	// ReportTopology hands the receiving node (the active Doctor's) a
+	// node's latest topology snapshot: the fast path, beside the bucket.
+	ReportTopology(context.Context, *ReportTopologyRequest) (*ReportTopologyResponse, error)
 	mustEmbedUnimplementedClusterServer()
 }
 
@@ -299,6 +316,9 @@ func (UnimplementedClusterServer) TransferLeadership(context.Context, *TransferL
 }
 func (UnimplementedClusterServer) DestroyReplica(context.Context, *DestroyReplicaRequest) (*DestroyReplicaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DestroyReplica not implemented")
+}
+func (UnimplementedClusterServer) ReportTopology(context.Context, *ReportTopologyRequest) (*ReportTopologyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportTopology not implemented")
 }
 func (UnimplementedClusterServer) mustEmbedUnimplementedClusterServer() {}
 func (UnimplementedClusterServer) testEmbeddedByValue()                 {}
@@ -537,6 +557,24 @@ func _Cluster_DestroyReplica_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Cluster_ReportTopology_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportTopologyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).ReportTopology(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_ReportTopology_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).ReportTopology(ctx, req.(*ReportTopologyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Cluster_ServiceDesc is the grpc.ServiceDesc for Cluster service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -591,6 +629,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DestroyReplica",
 			Handler:    _Cluster_DestroyReplica_Handler,
+		},
+		{
+			MethodName: "ReportTopology",
+			Handler:    _Cluster_ReportTopology_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
