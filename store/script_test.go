@@ -1,5 +1,3 @@
-//go:build scripts
-
 package store_test
 
 import (
