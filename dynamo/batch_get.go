@@ -59,16 +59,36 @@ func (s *Server) handleBatchGetItem(ctx context.Context, r *request) (any, error
 	}
 	resp := &batchGetResponse{Responses: map[string][]item.Item{}, UnprocessedKeys: map[string]*keysAndAttributes{}}
 	budget := maxBatchGetBytes
+	var throttled error
 	for _, bt := range tables {
 		units, err := s.batchGetFrom(ctx, bt, resp, &budget)
-		if err != nil {
+		if isThrottled(err) {
+			throttled = err
+		} else if err != nil {
 			return nil, err
 		}
 		if cc := consumed(req.ReturnConsumedCapacity, bt.name, units); cc != nil {
 			resp.ConsumedCapacity = append(resp.ConsumedCapacity, cc)
 		}
 	}
+	// Throttled keys come back as UnprocessedKeys; when nothing at all
+	// could be read, the request fails with the throttling error, as
+	// DynamoDB's does.
+	if throttled != nil && allUnprocessed(&req, resp) {
+		return nil, throttled
+	}
 	return resp, nil
+}
+
+// allUnprocessed says every key of req came back unprocessed.
+func allUnprocessed(req *batchGetRequest, resp *batchGetResponse) bool {
+	for name, ka := range req.RequestItems {
+		left := resp.UnprocessedKeys[name]
+		if left == nil || len(left.Keys) != len(ka.Keys) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkShape validates the request's structure and its key count.
@@ -152,8 +172,9 @@ func (s *Server) checkBatchKeys(t *partitapb.Table, keys []item.Item) error {
 }
 
 // batchGetFrom reads the keys of one table into resp while the response
-// stays within budget bytes; the keys left over become UnprocessedKeys.
-// It returns the read capacity consumed.
+// stays within budget bytes and the table's partitions admit reads; the
+// keys left over become UnprocessedKeys. It returns the read capacity
+// consumed, and the throttling error if a read was throttled.
 func (s *Server) batchGetFrom(ctx context.Context, bt *batchGetTable, resp *batchGetResponse, budget *int) (float64, error) {
 	consistent := bt.req.ConsistentRead != nil && *bt.req.ConsistentRead
 	found := []item.Item{}
@@ -162,6 +183,11 @@ func (s *Server) batchGetFrom(ctx context.Context, bt *batchGetTable, resp *batc
 		got, err := s.cfg.Backend.Get(ctx, bt.table, key, consistent)
 		if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 			return 0, s.notFound(bt.name, false)
+		}
+		if isThrottled(err) {
+			resp.UnprocessedKeys[bt.name] = bt.unprocessed(bt.req.Keys[i:])
+			resp.Responses[bt.name] = found
+			return units, err
 		}
 		if err != nil {
 			return 0, fmt.Errorf("dynamo: batch get from %q: %w", bt.name, err)

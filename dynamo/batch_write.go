@@ -178,7 +178,8 @@ func (s *Server) runBatchWrites(ctx context.Context, writes []*batchWrite) {
 }
 
 // batchWriteResult shapes the response: writes that failed for an
-// infrastructure reason are returned as UnprocessedItems; a rejection
+// infrastructure reason or throttled are returned as UnprocessedItems
+// (all of them: the request fails with that error); a rejection
 // (which validation should have prevented) fails the request.
 func batchWriteResult(req *batchWriteRequest, writes []*batchWrite) (*batchWriteResponse, error) {
 	resp := &batchWriteResponse{UnprocessedItems: map[string][]writeRequest{}}
@@ -187,7 +188,7 @@ func batchWriteResult(req *batchWriteRequest, writes []*batchWrite) (*batchWrite
 	for _, w := range writes {
 		name := w.table.GetName()
 		if w.err != nil {
-			if _, internal := toAPIError(w.err); !internal {
+			if _, internal := toAPIError(w.err); !internal && !isThrottled(w.err) {
 				return nil, w.err
 			}
 			failed = w.err

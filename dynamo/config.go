@@ -46,6 +46,12 @@ type Config struct {
 	// which the SDKs retry with backoff, instead of queueing: it bounds the
 	// memory request bodies take and the work a burst can pile up.
 	MaxInflight int
+	// ControlPlaneRate and ControlPlaneBurst bound the table operations
+	// (CreateTable, UpdateTable, DeleteTable, TagResource, UntagResource)
+	// this server accepts, per second and at once; beyond, a
+	// ThrottlingException. 0: no bound.
+	ControlPlaneRate  float64
+	ControlPlaneBurst int
 	// Registerer receives the request metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	// Tracer starts a span per operation (nil: a noop tracer).
@@ -90,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInflight <= 0 {
 		errs = append(errs, errors.New("dynamo: Config.MaxInflight must be positive"))
+	}
+	if c.ControlPlaneRate < 0 || c.ControlPlaneBurst < 0 {
+		errs = append(errs, errors.New("dynamo: Config.ControlPlaneRate and ControlPlaneBurst must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -39,20 +39,27 @@ var (
 	kindInvalidEncoding = errKind{nsService + "SerializationException", http.StatusBadRequest, ""}
 	// kindThrottling is the node's answer beyond its in-flight request
 	// limit; the SDKs retry it with backoff.
-	kindThrottling       = errKind{nsAvail + "ThrottlingException", http.StatusBadRequest, "message"}
-	kindUnknownOperation = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
-	kindRequestTooLarge  = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
-	kindResourceNotFound = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
-	kindResourceInUse    = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
-	kindConditionFailed  = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
-	kindLimitExceeded    = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
-	kindInternal         = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
-	kindMethodNotAllowed = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
-	msgConditionFailed   = "The conditional request failed"
-	msgResourceNotFound  = "Requested resource not found"
-	msgInternal          = "Internal server error"
-	msgItemTooLarge      = "Item size has exceeded the maximum allowed size"
-	msgThrottling        = "Rate of requests exceeds the allowed throughput."
+	kindThrottling = errKind{nsAvail + "ThrottlingException", http.StatusBadRequest, "message"}
+	// kindProvisionedExceeded is admission control's answer (package
+	// admission): a partition or table out of capacity. The SDKs retry it.
+	kindProvisionedExceeded = errKind{nsDynamo + "ProvisionedThroughputExceededException", http.StatusBadRequest, "message"}
+	kindUnknownOperation    = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
+	kindRequestTooLarge     = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
+	kindResourceNotFound    = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
+	kindResourceInUse       = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
+	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
+	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
+	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
+	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
+	msgConditionFailed      = "The conditional request failed"
+	msgResourceNotFound     = "Requested resource not found"
+	msgInternal             = "Internal server error"
+	msgItemTooLarge         = "Item size has exceeded the maximum allowed size"
+	msgThrottling           = "Rate of requests exceeds the allowed throughput."
+	msgProvisionedExceeded  = "The level of configured provisioned throughput for the table was exceeded. " +
+		"Consider increasing your provisioning level with the UpdateTable API."
+	msgKeyRangeExceeded = "Throughput exceeds the current capacity of your table or index. " +
+		"If exceptions persist, check if you have a hot key."
 )
 
 // apiError is an error as the wire shows it. Handlers return it (or domain
@@ -63,6 +70,15 @@ type apiError struct {
 	// Item is the item sent with a ConditionalCheckFailedException when the
 	// request asked for ReturnValuesOnConditionCheckFailure=ALL_OLD.
 	Item item.Item
+	// Reasons are a throttled request's ThrottlingReasons; their resource
+	// is the table's name until the server writes its ARN.
+	Reasons []throttlingReason
+}
+
+// throttlingReason says why a request was throttled, as DynamoDB does.
+type throttlingReason struct {
+	Reason   string `json:"reason"`
+	Resource string `json:"resource"`
 }
 
 func (e *apiError) Error() string {
@@ -88,6 +104,7 @@ var codeKinds = map[partitapb.Error_Code]errKind{
 	partitapb.Error_TABLE_NOT_FOUND:  kindResourceNotFound,
 	partitapb.Error_TABLE_IN_USE:     kindResourceInUse,
 	partitapb.Error_ITEM_TOO_LARGE:   kindValidation,
+	partitapb.Error_THROTTLED:        kindProvisionedExceeded,
 }
 
 // defaultMessages is what a domain error says when it carries no message.
@@ -130,12 +147,30 @@ func fromDomain(pe *partitapb.Error) (*apiError, bool) {
 	if !ok {
 		return &apiError{Kind: kindInternal, Message: msgInternal}, true
 	}
+	if pe.GetCode() == partitapb.Error_THROTTLED {
+		return throttledError(pe), false
+	}
 	msg := pe.GetMessage()
 	if msg == "" {
 		msg = defaultMessages[pe.GetCode()]
 	}
 	return &apiError{Kind: kind, Message: msg}, false
 }
+
+// throttledError is the wire form of admission control's refusal: its
+// message carries DynamoDB's throttling reason.
+func throttledError(pe *partitapb.Error) *apiError {
+	msg := msgProvisionedExceeded
+	if strings.HasSuffix(pe.GetMessage(), "KeyRangeThroughputExceeded") {
+		msg = msgKeyRangeExceeded
+	}
+	return &apiError{Kind: kindProvisionedExceeded, Message: msg,
+		Reasons: []throttlingReason{{Reason: pe.GetMessage(), Resource: pe.GetTable()}}}
+}
+
+// isThrottled says err is admission control's refusal: the request was
+// not served and may be retried.
+func isThrottled(err error) bool { return isDomainCode(err, partitapb.Error_THROTTLED) }
 
 // body returns the JSON body of e.
 func (e *apiError) body() []byte {
@@ -145,6 +180,9 @@ func (e *apiError) body() []byte {
 	}
 	if e.Item != nil {
 		m["Item"] = e.Item
+	}
+	if len(e.Reasons) > 0 {
+		m["ThrottlingReasons"] = e.Reasons
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -30,18 +30,26 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB) *fixture {
+	return newFixtureWith(t, func(*dynamo.Config) {})
+}
+
+// newFixtureWith is newFixture with configure applied to the server's
+// configuration.
+func newFixtureWith(t testing.TB, configure func(*dynamo.Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, backend: newMemBackend(), clock: &testClock{}, logs: &bytes.Buffer{}}
 	f.clock.nanos.Store(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).UnixNano())
 	var n atomic.Uint64
-	srv, err := dynamo.NewServer(dynamo.Config{
+	cfg := dynamo.Config{
 		Backend:   f.backend,
 		Logger:    slog.New(slog.NewTextHandler(f.logs, nil)),
 		Now:       f.clock.Now,
 		NewID:     func() []byte { return []byte{byte(n.Add(1)), 1, 2, 3, 4, 5, 6, 7} },
 		Region:    "us-east-1",
 		AccountID: "000000000000",
-	})
+	}
+	configure(&cfg)
+	srv, err := dynamo.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/item"
 )
 
@@ -63,6 +64,14 @@ type Server struct {
 	m   *metrics
 	// inflight holds a token per operation running (MaxInflight slots).
 	inflight chan struct{}
+	// controlPlane limits the table operations (nil: no limit).
+	controlPlane *admission.Limiter
+}
+
+// controlPlaneOps are the operations ControlPlaneRate bounds: they change
+// the catalogue, a write to the meta partition each.
+var controlPlaneOps = map[string]bool{
+	"CreateTable": true, "UpdateTable": true, "DeleteTable": true, "TagResource": true, "UntagResource": true,
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their
@@ -73,6 +82,9 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, m: newMetrics(), inflight: make(chan struct{}, cfg.MaxInflight)}
+	if cfg.ControlPlaneRate > 0 {
+		s.controlPlane = admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now)
+	}
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, err
 	}
@@ -113,7 +125,7 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
 	defer func() { s.finish(span, op, time.Since(start), err) }()
-	if !s.admit() {
+	if controlPlaneOps[op] && s.controlPlane != nil && !s.controlPlane.Allow() || !s.admit() {
 		err = s.writeError(ctx, w, &apiError{Kind: kindThrottling, Message: msgThrottling})
 		return
 	}
@@ -206,6 +218,11 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 	if internal {
 		s.cfg.Logger.ErrorContext(ctx, "dynamo: internal error", "err", err,
 			"request_id", w.Header().Get("x-amzn-RequestId"))
+	}
+	for i, r := range ae.Reasons {
+		if r.Resource != "" && !isARN(r.Resource) {
+			ae.Reasons[i].Resource = s.tableARN(r.Resource)
+		}
 	}
 	w.Header().Set("Content-Type", contentType)
 	writeBody(w, ae.Kind.Status, ae.body())

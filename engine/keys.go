@@ -101,3 +101,7 @@ func LocalKey(partitionID uint64, suffix string) []byte {
 	k = binary.BigEndian.AppendUint64(k, partitionID)
 	return append(k, suffix...)
 }
+
+// IsDataKey says k is an item's key (or a bound of a range of them), as
+// opposed to catalogue or local state.
+func IsDataKey(k []byte) bool { return len(k) > 0 && k[0] == prefixData }

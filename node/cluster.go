@@ -119,9 +119,10 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	n.tr = tr
-	scfg := store.DefaultConfig()
-	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = n.id, n.eng, n.log, n.reg
-	scfg.Tracer = n.tracer("store")
+	scfg, err := n.storeConfig(n.id)
+	if err != nil {
+		return err
+	}
 	if n.store, err = store.NewStore(scfg); err != nil {
 		return err
 	}

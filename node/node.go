@@ -91,6 +91,9 @@ type Config struct {
 	// MaxInflight bounds the DynamoDB operations running at once; beyond
 	// it clients get ThrottlingException (see dynamo.Config.MaxInflight).
 	MaxInflight int
+	// Capacity is admission control: what tables and partitions may
+	// consume, and the control plane's rate.
+	Capacity CapacityConfig
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
@@ -111,6 +114,7 @@ func DefaultConfig() Config {
 		APILimits:          DefaultAPILimits(),
 		AdminLimits:        DefaultAdminLimits(),
 		MaxInflight:        dynamo.DefaultMaxInflight,
+		Capacity:           DefaultCapacityConfig(),
 		Logger:             slog.New(slog.DiscardHandler),
 	}
 }
@@ -132,6 +136,9 @@ func (c Config) Validate() error {
 		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
 	case c.MaxInflight < 0:
 		return errors.New("node: MaxInflight must not be negative")
+	case c.Capacity.PartitionReadUnits < 0 || c.Capacity.PartitionWriteUnits < 0 ||
+		c.Capacity.ControlPlaneRate < 0 || c.Capacity.ControlPlaneBurst < 0:
+		return errors.New("node: capacity limits must not be negative")
 	}
 	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"))
 }
@@ -236,9 +243,10 @@ func (n *Node) tracerProvider(ctx context.Context) (telemetry.TracerProvider, er
 // every table partition the catalog lists have their replica here (a crash
 // may fall between a table's creation and its partitions').
 func (n *Node) startStore(ctx context.Context) error {
-	scfg := store.DefaultConfig()
-	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = nodeID, n.eng, n.log, n.reg
-	scfg.Tracer = n.tracer("store")
+	scfg, err := n.storeConfig(nodeID)
+	if err != nil {
+		return err
+	}
 	s, err := store.NewStore(scfg)
 	if err != nil {
 		return err
@@ -324,6 +332,7 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
 	dcfg.MaxInflight = n.cfg.MaxInflight
+	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -38,6 +38,11 @@ const (
 	// was routed by an older range generation. Nothing was written; the
 	// router re-reads the directory and retries. Never shown to a client.
 	Error_WRONG_RANGE Error_Code = 6
+	// THROTTLED: admission control refused the request before serving it;
+	// message is DynamoDB's throttling reason (e.g.
+	// TableWriteProvisionedThroughputExceeded) and table the table's name.
+	// The client may retry after a backoff.
+	Error_THROTTLED Error_Code = 7
 )
 
 // Enum value maps for Error_Code.
@@ -50,6 +55,7 @@ var (
 		4: "TABLE_IN_USE",
 		5: "ITEM_TOO_LARGE",
 		6: "WRONG_RANGE",
+		7: "THROTTLED",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -59,6 +65,7 @@ var (
 		"TABLE_IN_USE":     4,
 		"ITEM_TOO_LARGE":   5,
 		"WRONG_RANGE":      6,
+		"THROTTLED":        7,
 	}
 )
 
@@ -781,6 +788,7 @@ type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          Error_Code             `protobuf:"varint,1,opt,name=code,proto3,enum=partita.v1.Error_Code" json:"code,omitempty"`
 	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Table         string                 `protobuf:"bytes,3,opt,name=table,proto3" json:"table,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -825,6 +833,13 @@ func (x *Error) GetCode() Error_Code {
 func (x *Error) GetMessage() string {
 	if x != nil {
 		return x.Message
+	}
+	return ""
+}
+
+func (x *Error) GetTable() string {
+	if x != nil {
+		return x.Table
 	}
 	return ""
 }
@@ -1939,10 +1954,11 @@ const file_partita_proto_rawDesc = "" +
 	"\bnew_item\x18\x04 \x01(\fR\anewItem\x12\x17\n" +
 	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12'\n" +
 	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\x12$\n" +
-	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\"\xd5\x01\n" +
+	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\"\xfa\x01\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x85\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\x94\x01\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -1951,7 +1967,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fTABLE_NOT_FOUND\x10\x03\x12\x10\n" +
 	"\fTABLE_IN_USE\x10\x04\x12\x12\n" +
 	"\x0eITEM_TOO_LARGE\x10\x05\x12\x0f\n" +
-	"\vWRONG_RANGE\x10\x06\"N\n" +
+	"\vWRONG_RANGE\x10\x06\x12\r\n" +
+	"\tTHROTTLED\x10\a\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +

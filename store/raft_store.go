@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
@@ -42,6 +43,9 @@ type Config struct {
 	// Tracer starts the spans of proposals, their apply and read indexes
 	// (nil: a noop tracer).
 	Tracer trace.Tracer
+	// Admission throttles the item commands and reads this node serves
+	// (nil: none).
+	Admission *admission.Controller
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -283,6 +287,11 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	if r == nil {
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
 	}
+	ticket, err := s.admitWrite(partition, cmd)
+	if err != nil {
+		s.m.proposals.WithLabelValues("throttled").Inc()
+		return nil, err
+	}
 	ch, err := r.Propose(cmd)
 	// Whatever happened, the command is in the log or never will be: any
 	// later proposal of it is a retry.
@@ -296,6 +305,7 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	case o := <-ch:
 		s.m.proposals.WithLabelValues(outcome(o.Err)).Inc()
 		s.traceApply(ctx, partition, o)
+		chargeWrite(ticket, o.Result)
 		return o.Result, o.Err
 	case <-ctx.Done():
 		r.Abandon(cmd, ch)

@@ -32,7 +32,12 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err := s.readyToRead(ctx, partition, consistent); err != nil {
 		return nil, err
 	}
+	ticket, err := s.admitRead(partition, key)
+	if err != nil {
+		return nil, err
+	}
 	v, err := s.cfg.Engine.Get(key)
+	chargeRead(ticket, len(v), consistent)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
@@ -42,6 +47,10 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 // Walk returns a page of this node's replica of partition in [Lo, Hi).
 func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
 	if err := s.readyToRead(ctx, req.Partition, req.Consistent); err != nil {
+		return WalkResult{}, err
+	}
+	ticket, err := s.admitRead(req.Partition, req.Lo)
+	if err != nil {
 		return WalkResult{}, err
 	}
 	it, err := s.cfg.Engine.NewIter(req.Lo, req.Hi)
@@ -54,7 +63,7 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
 		step, ok = it.Prev, it.Last()
 	}
 	var res WalkResult
-	size := 0
+	size, itemBytes := 0, 0
 	for ; ok; ok = step() {
 		if (req.MaxItems > 0 && len(res.Keys) >= req.MaxItems) || (req.MaxBytes > 0 && size >= req.MaxBytes) {
 			res.More = true
@@ -63,7 +72,10 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
 		k, v := append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...)
 		res.Keys, res.Values = append(res.Keys, k), append(res.Values, v)
 		size += len(k) + len(v)
+		itemBytes += len(v)
 	}
+	// A page costs what its items weigh together, as a Query or Scan page does.
+	chargeRead(ticket, itemBytes, req.Consistent)
 	if err := it.Error(); err != nil {
 		return WalkResult{}, fmt.Errorf("store: walk partition %d: %w", req.Partition, err)
 	}

@@ -81,7 +81,7 @@ requests are not authenticated.`,
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	logs.register(cmd)
-	limits.register(cmd)
+	limits.register(cmd, false)
 	return cmd
 }
 

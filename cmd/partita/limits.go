@@ -41,11 +41,25 @@ type limitFlags struct {
 	readTimeout time.Duration
 	writeTO     time.Duration
 	idleTimeout time.Duration
+	capacity    node.CapacityConfig
 }
 
-func (f *limitFlags) register(cmd *cobra.Command) {
+// register adds the flags to cmd; enforce is the default of
+// --enforce-capacity.
+func (f *limitFlags) register(cmd *cobra.Command, enforce bool) {
 	api := node.DefaultAPILimits()
 	fl := cmd.Flags()
+	c := node.DefaultCapacityConfig()
+	fl.BoolVar(&f.capacity.Enforce, "enforce-capacity", enforce,
+		"throttle requests beyond their table's provisioned capacity or their partition's limits (ProvisionedThroughputExceededException)")
+	fl.Float64Var(&f.capacity.PartitionReadUnits, "partition-max-rcu", c.PartitionReadUnits,
+		"read units per second one partition serves, whatever its table's mode (0: no limit)")
+	fl.Float64Var(&f.capacity.PartitionWriteUnits, "partition-max-wcu", c.PartitionWriteUnits,
+		"write units per second one partition serves, whatever its table's mode (0: no limit)")
+	fl.Float64Var(&f.capacity.ControlPlaneRate, "control-plane-rate", c.ControlPlaneRate,
+		"table operations (CreateTable, UpdateTable, DeleteTable, tagging) accepted per second; beyond, ThrottlingException (0: no limit)")
+	fl.IntVar(&f.capacity.ControlPlaneBurst, "control-plane-burst", c.ControlPlaneBurst,
+		"table operations accepted at once after a quiet period")
 	fl.IntVar(&f.maxConns, "max-connections", 0,
 		"open DynamoDB API connections; at the limit the longest idle one is closed (0: from the open-file limit, keeping files for storage)")
 	fl.IntVar(&f.maxInflight, "max-inflight-requests", node.DefaultConfig().MaxInflight,
@@ -69,7 +83,8 @@ func (f *limitFlags) apply(cfg *node.Config, log *slog.Logger) {
 	cfg.APILimits.MaxConns, cfg.AdminLimits.MaxConns = api, admin
 	cfg.APILimits.ReadTimeout, cfg.APILimits.WriteTimeout, cfg.APILimits.IdleTimeout = f.readTimeout, f.writeTO, f.idleTimeout
 	cfg.MaxInflight = f.maxInflight
-	log.Info("client limits", "open_file_limit", limit, "api_max_connections", api, "admin_max_connections", admin,
+	cfg.Capacity = f.capacity
+	log.Info("client limits", "enforce_capacity", f.capacity.Enforce, "open_file_limit", limit, "api_max_connections", api, "admin_max_connections", admin,
 		"max_inflight_requests", f.maxInflight)
 }
 

@@ -78,7 +78,7 @@ environment, which wins over the file.`,
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	logs.register(cmd)
-	limits.register(cmd)
+	limits.register(cmd, true)
 	return cmd
 }
 

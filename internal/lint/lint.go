@@ -85,7 +85,7 @@ var Layers = [][]string{
 	{"route"},
 	{"cluster/..."},
 	{"topology", "store"},
-	{"replica"},
+	{"replica", "admission"},
 	{"fsm"},
 	{"directory"},
 	{"engine", "expr", "transport/..."},
