@@ -44,6 +44,11 @@ type Config struct {
 	ConsistentRead bool
 	// Seed seeds every client's random source (client i: Seed, i).
 	Seed uint64
+	// Attempts is how many times the SDK tries an operation, with its
+	// standard backoff between tries (1: no retries, every failure is
+	// counted; more: clients behave as applications do, and only failures
+	// that outlast the retries are counted).
+	Attempts int
 	// Progress, if set, receives a live progress line once a second
 	// (carriage-return rewritten; meant for a terminal).
 	Progress io.Writer
@@ -61,7 +66,7 @@ func DefaultConfig() Config {
 	return Config{
 		Endpoints: []string{"http://127.0.0.1:8000"}, Workload: "put",
 		Clients: 16, Duration: 10 * time.Second, Records: 1000, Load: true,
-		ValueSize: 1024, MaxScanLength: 100, Seed: 1,
+		ValueSize: 1024, MaxScanLength: 100, Seed: 1, Attempts: 1,
 	}
 }
 
@@ -77,6 +82,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bench: unknown distribution %q (uniform, zipfian or latest)", c.Distribution)
 	case c.Clients < 1:
 		return errors.New("bench: clients must be at least 1")
+	case c.Attempts < 1:
+		return errors.New("bench: attempts must be at least 1")
 	case c.Duration <= 0 && c.Operations <= 0:
 		return errors.New("bench: set a duration or an operation count")
 	case c.Duration < 0 || c.Operations < 0 || c.Records < 0 || c.ValueSize < 0:

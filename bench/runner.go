@@ -57,7 +57,7 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	}}
 	perEndpoint := (cfg.Clients + len(cfg.Endpoints) - 1) / len(cfg.Endpoints)
 	for _, e := range cfg.Endpoints {
-		r.dbs = append(r.dbs, newClient(e, perEndpoint))
+		r.dbs = append(r.dbs, newClient(e, perEndpoint, cfg.Attempts))
 	}
 	r.keys.n.Store(int64(cfg.Records))
 	if err := ensureTable(ctx, r.dbs[0], r.items.table, r.items.rangeKey); err != nil {
@@ -66,14 +66,15 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	return r, nil
 }
 
-// newClient returns an SDK client for endpoint with dummy credentials and
-// no retries (a failed operation is counted, not hidden).
-func newClient(endpoint string, clients int) *dynamodb.Client {
+// newClient returns an SDK client for endpoint with dummy credentials,
+// trying each operation attempts times (1: a failed operation is counted,
+// not hidden).
+func newClient(endpoint string, clients, attempts int) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-		RetryMaxAttempts: 1,
+		RetryMaxAttempts: attempts,
 		HTTPClient:       newHTTPClient(clients),
 	})
 }

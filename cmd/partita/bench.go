@@ -63,6 +63,8 @@ Example: partita bench --workload a --clients 64 --duration 30s --records 100000
 	f.BoolVar(&cfg.Load, "load", cfg.Load, "run the load phase before measuring")
 	f.BoolVar(&noLoad, "no-load", false, "skip the load phase (the items are there from an earlier run)")
 	f.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "payload bytes per item")
+	f.IntVar(&cfg.Attempts, "attempts", cfg.Attempts,
+		"SDK attempts per operation, with the SDK's standard backoff (1: no retries, every error counted)")
 	f.IntVar(&cfg.MaxScanLength, "max-scan-length", cfg.MaxScanLength, "longest scan (items per Query; each scan reads 1..this, uniform)")
 	f.BoolVar(&cfg.ConsistentRead, "consistent-read", false, "strongly consistent reads (GetItem and Query)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the clients' random sources")
