@@ -142,3 +142,65 @@ func TestStalledTopologyBucketDoesNotBlockTheNode(t *testing.T) {
 	fb.Heal()
 	eventually(t, "publishing to resume", func() bool { return n.TopologyPublisher().Stats().Published > 0 })
 }
+
+// In a cluster, every node publishes to the shared bucket and reports to
+// the meta leader; the snapshots agree on the meta partition's leader, and
+// the leader's shows its followers' progress.
+func TestTopologyInACluster(t *testing.T) {
+	bucket := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "topology"))
+	startNode := func(join ...string) *node.Node {
+		return startTopology(t, func(c *node.Config) {
+			c.PeerAddr, c.Join, c.ReconcileInterval, c.TopologyBucket = "127.0.0.1:0", join, 100*time.Millisecond, bucket
+			c.TopologyInterval = 50 * time.Millisecond
+		})
+	}
+	n1 := startNode()
+	n2 := startNode(n1.PeerAddr())
+	n3 := startNode(n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	eventually(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	metaOf := func(n *node.Node) *topologypb.Replica {
+		for _, r := range n.LatestTopology().GetReplicas() {
+			if r.GetPartition() == 1 {
+				return r
+			}
+		}
+		return nil
+	}
+	eventually(t, "every node to report the same meta leader, and the leader its two followers", func() bool {
+		var leader uint64
+		for _, n := range nodes {
+			r := metaOf(n)
+			if r == nil || r.GetLeader() == 0 || (leader != 0 && r.GetLeader() != leader) || len(r.GetVoters()) != 3 {
+				return false
+			}
+			leader = r.GetLeader()
+		}
+		lr := metaOf(nodes[leader-1])
+		return lr.GetRole() == topologypb.Role_ROLE_LEADER && len(lr.GetFollowers()) == 2 &&
+			lr.GetFollowers()[0].GetMatch() > 0 && lr.GetFollowers()[0].GetSinceContactNanos() < int64(5*time.Second)
+	})
+	// Each node tried the fast path (whether the receiver accepts reports
+	// or not yet), toward a known target.
+	for _, n := range nodes {
+		eventually(t, fmt.Sprintf("node %d to report", n.ID()), func() bool {
+			return metric(t, n, `partita_topology_reports_total\{outcome="sent"\}`)+metric(t, n, `partita_topology_reports_total\{outcome="failed"\}`) >= 2
+		})
+		if p := n.TopologyPublisher(); p == nil {
+			t.Fatalf("node %d has no publisher", n.ID())
+		}
+	}
+	eventually(t, "every node's snapshots in the shared bucket", func() bool {
+		for _, n := range nodes {
+			if n.TopologyPublisher().Stats().Published == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
