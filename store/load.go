@@ -39,7 +39,8 @@ const (
 )
 
 // Load is what a partition served on this node since its counters were
-// created (the first request after the store started).
+// created (the first request after the store started). A Get and a Walk
+// count one read each; read bytes are the keys and values returned.
 type Load struct {
 	Reads, Writes         uint64
 	ReadBytes, WriteBytes uint64
