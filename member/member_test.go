@@ -29,7 +29,7 @@ type harness struct {
 	ids    atomic.Uint64
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	eng, err := engine.Open(engine.Options{Dir: "/d", FS: engine.NewMemFS()})
 	if err != nil {

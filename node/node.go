@@ -29,6 +29,7 @@ import (
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/telemetry"
+	"github.com/partitadb/partita/topology/publish"
 	"github.com/partitadb/partita/transport"
 )
 
@@ -97,6 +98,17 @@ type Config struct {
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
+	// TopologyInterval is the period of the node's topology snapshots.
+	TopologyInterval time.Duration
+	// TopologyBucket is the URL of the bucket topology snapshots are
+	// published to (file://, mem://, s3://, gs://, azblob://); empty: the
+	// fast path to the Doctor only.
+	TopologyBucket string
+	// TopologyRetention is how long the bucket keeps snapshots.
+	TopologyRetention time.Duration
+	// TopologyWrapBucket, if set, wraps the topology bucket once opened
+	// (tests stall or fail it with publish.FaultyBucket).
+	TopologyWrapBucket func(publish.Bucket) publish.Bucket
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -116,6 +128,8 @@ func DefaultConfig() Config {
 		MaxInflight:        dynamo.DefaultMaxInflight,
 		Capacity:           DefaultCapacityConfig(),
 		Logger:             slog.New(slog.DiscardHandler),
+		TopologyInterval:   5 * time.Second,
+		TopologyRetention:  7 * 24 * time.Hour,
 	}
 }
 
@@ -139,6 +153,8 @@ func (c Config) Validate() error {
 	case c.Capacity.PartitionReadUnits < 0 || c.Capacity.PartitionWriteUnits < 0 ||
 		c.Capacity.ControlPlaneRate < 0 || c.Capacity.ControlPlaneBurst < 0:
 		return errors.New("node: capacity limits must not be negative")
+	case c.TopologyInterval <= 0 || c.TopologyRetention <= 0:
+		return errors.New("node: TopologyInterval and TopologyRetention must be positive")
 	}
 	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"))
 }
@@ -168,6 +184,9 @@ type Node struct {
 	member  *member.Member
 	api     *server
 	admin   *server // nil without AdminAddr
+
+	started  time.Time
+	topology *topologyPipeline // topology.go
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -178,7 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: slog.New(telemetry.NewLogHandler(cfg.Logger.Handler())), reg: prometheus.NewRegistry()}
+	n := &Node{cfg: cfg, log: slog.New(telemetry.NewLogHandler(cfg.Logger.Handler())), reg: prometheus.NewRegistry(), started: time.Now()}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := n.start(ctx); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
@@ -418,6 +437,7 @@ func (n *Node) stop(ctx context.Context) error {
 	if n.jobs != nil {
 		err = errors.Join(err, n.jobs.Stop(ctx))
 	}
+	err = errors.Join(err, n.closeTopology())
 	if n.store != nil {
 		n.store.Stop()
 	}

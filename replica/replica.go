@@ -125,7 +125,8 @@ type Replica struct {
 	// desc is the replica's range as of its applied state: what apply
 	// fences commands to. It changes only with that state (a snapshot).
 	desc     *partitapb.Descriptor
-	inflight bool // a round applied entries (or a snapshot) into a batch not yet committed
+	contact  map[uint64]time.Time // when each peer last answered (topology_status.go)
+	inflight bool                 // a round applied entries (or a snapshot) into a batch not yet committed
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -200,6 +201,7 @@ func (r *Replica) Tick() bool {
 func (r *Replica) Step(m raftpb.Message) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.noteContact(m)
 	if err := r.raw.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		return false, fmt.Errorf("replica: partition %d: step: %w", r.cfg.Partition, err)
 	}

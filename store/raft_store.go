@@ -88,6 +88,7 @@ type Store struct {
 
 	mu       sync.RWMutex
 	replicas map[uint64]*replica.Replica
+	load     sync.Map // partition -> *loadCounters (load.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -187,6 +188,7 @@ func (s *Store) Destroy(partition uint64) error {
 	r := s.replicas[partition]
 	delete(s.replicas, partition)
 	s.mu.Unlock()
+	s.forgetLoad(partition)
 	if r == nil {
 		return nil
 	}
@@ -283,6 +285,8 @@ func (s *Store) Replicas() []*replica.Replica {
 func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (res *partitapb.Result, err error) {
 	ctx, span := s.startSpan(ctx, "raft.propose", partition)
 	defer func() { endSpan(span, err) }()
+	start := time.Now()
+	defer func() { s.countWrite(partition, cmd, res, err, time.Since(start)) }()
 	r := s.Replica(partition)
 	if r == nil {
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)

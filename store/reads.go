@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/partitadb/partita/engine"
 )
@@ -28,7 +29,9 @@ type WalkResult struct {
 // Get returns the value under key in this node's replica of partition (nil
 // when absent). A consistent read first waits for the read barrier, so it
 // sees every write committed before the call; it needs the leader.
-func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consistent bool) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consistent bool) (v []byte, err error) {
+	start := time.Now()
+	defer func() { s.countRead(partition, len(v), err, time.Since(start)) }()
 	if err := s.readyToRead(ctx, partition, consistent); err != nil {
 		return nil, err
 	}
@@ -36,7 +39,7 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.cfg.Engine.Get(key)
+	v, err = s.cfg.Engine.Get(key)
 	chargeRead(ticket, len(v), consistent)
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
@@ -45,7 +48,9 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 }
 
 // Walk returns a page of this node's replica of partition in [Lo, Hi).
-func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
+func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err error) {
+	start, size := time.Now(), 0
+	defer func() { s.countRead(req.Partition, size, err, time.Since(start)) }()
 	if err := s.readyToRead(ctx, req.Partition, req.Consistent); err != nil {
 		return WalkResult{}, err
 	}
@@ -62,8 +67,7 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (WalkResult, error) {
 	if req.Reverse {
 		step, ok = it.Prev, it.Last()
 	}
-	var res WalkResult
-	size, itemBytes := 0, 0
+	itemBytes := 0
 	for ; ok; ok = step() {
 		if (req.MaxItems > 0 && len(res.Keys) >= req.MaxItems) || (req.MaxBytes > 0 && size >= req.MaxBytes) {
 			res.More = true

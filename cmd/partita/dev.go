@@ -42,6 +42,11 @@ requests are not authenticated.`,
 			}
 			cfg.Logger, cfg.Level = log, level
 			routeProcessLogs(log)
+			if cfg.TopologyBucket == "" {
+				if cfg.TopologyBucket, err = devTopologyBucket(cfg.DataDir); err != nil {
+					return err
+				}
+			}
 			limits.apply(&cfg, log)
 			if pct := tuneGC(os.Getenv); pct > 0 {
 				log.Debug("garbage collector target set", "gc_percent", pct)
@@ -80,6 +85,7 @@ requests are not authenticated.`,
 	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
+	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")
 	logs.register(cmd)
 	limits.register(cmd, false)
 	return cmd
