@@ -56,7 +56,7 @@ func rep(partition uint64, role topologypb.Role, term, applied uint64) *topology
 		Generation: 1, Voters: []uint64{1, 2, 3}, Load: &topologypb.Load{WritesPerSec: float64(applied)}}
 }
 
-func blob(t *testing.T, s *topologypb.TopologySnapshot) (string, []byte) {
+func encode(t *testing.T, s *topologypb.TopologySnapshot) (string, []byte) {
 	t.Helper()
 	b, err := proto.Marshal(s)
 	if err != nil {
@@ -81,7 +81,7 @@ func TestDedupeAcrossFastPathAndBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSkip(t, in.Report(proto.Clone(s).(*topologypb.TopologySnapshot)), ingest.Duplicate)
-	key, b := blob(t, s)
+	key, b := encode(t, s)
 	wantSkip(t, in.AddBlob(key, b), ingest.Duplicate)
 	name, _ := history.ParseKey(key)
 	if in.Wants(name) {
@@ -213,14 +213,14 @@ func TestBadBlobsAreSkippedAndCounted(t *testing.T) {
 	c := &fakeClock{t: t0}
 	in := newIngester(t, c, nil)
 	good := snap(4, 9, t0, rep(2, topologypb.Role_ROLE_LEADER, 1, 10))
-	key, b := blob(t, good)
+	key, b := encode(t, good)
 	newer := proto.Clone(good).(*topologypb.TopologySnapshot)
 	newer.Version = topologypb.SchemaVersion(7)
 	newer.Seq = 10
-	_, newerBytes := blob(t, newer)
+	_, newerBytes := encode(t, newer)
 	noNode := proto.Clone(good).(*topologypb.TopologySnapshot)
 	noNode.Node.Id = 0
-	_, noNodeBytes := blob(t, noNode)
+	_, noNodeBytes := encode(t, noNode)
 	for _, tc := range []struct {
 		name string
 		key  string
