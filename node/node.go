@@ -28,6 +28,7 @@ import (
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/telemetry"
 	"github.com/partitadb/partita/transport"
 )
@@ -94,6 +95,8 @@ type Config struct {
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
+	// Ingest tunes the node's topology ingester (see ingest.go).
+	Ingest IngestConfig
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -159,6 +162,7 @@ type Node struct {
 	peerLn  net.Listener
 	peerWG  sync.WaitGroup
 	member  *member.Member
+	ingest  *ingest.Ingester
 	api     *server
 	admin   *server // nil without AdminAddr
 }
@@ -188,6 +192,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.tp, err = n.tracerProvider(ctx); err != nil {
+		return err
+	}
+	if err := n.startIngest(); err != nil {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
