@@ -28,8 +28,8 @@ import (
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
-	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/telemetry"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/transport"
 )
 
