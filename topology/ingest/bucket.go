@@ -103,30 +103,70 @@ func (r *BucketReader) LoadNames(ctx context.Context, names []history.Name) Load
 }
 
 // list calls yield with each history name taken in (from, to], hour by
-// hour, until yield returns false.
+// hour and node by node, until yield returns false. Listing one node's
+// directory at a time keeps listing linear on file:// buckets, whose
+// driver walks the whole prefix for every page.
 func (r *BucketReader) list(ctx context.Context, from, to time.Time, st *LoadStats, yield func(history.Name) bool) error {
 	for hour := from.UTC().Truncate(time.Hour); !hour.After(to); hour = hour.Add(time.Hour) {
-		it := r.Bucket.List(&blob.ListOptions{Prefix: history.HourPrefix(hour)})
-		for {
-			obj, err := it.Next(ctx)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("ingest: list %s: %w", history.HourPrefix(hour), err)
-			}
-			st.Listed++
-			n, err := history.ParseKey(obj.Key)
-			if err != nil || !n.Taken.After(from) || n.Taken.After(to) {
-				st.Ignored++
-				continue
-			}
-			if !yield(n) {
-				return ctx.Err()
+		nodes, err := r.nodeDirs(ctx, hour)
+		if err != nil {
+			return err
+		}
+		for _, prefix := range nodes {
+			if err := r.listNode(ctx, prefix, from, to, st, yield); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// nodeDirPage is the page size of the listing of an hour's node prefixes.
+const nodeDirPage = 10000
+
+// nodeDirs lists the node prefixes of an hour.
+func (r *BucketReader) nodeDirs(ctx context.Context, hour time.Time) ([]string, error) {
+	var out []string
+	opts := &blob.ListOptions{Prefix: history.HourPrefix(hour), Delimiter: "/"}
+	for token := blob.FirstPageToken; len(token) > 0; {
+		objs, next, err := r.Bucket.ListPage(ctx, token, nodeDirPage, opts)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ingest: list %s: %w", opts.Prefix, err)
+		}
+		for _, o := range objs {
+			if o.IsDir {
+				out = append(out, o.Key)
+			}
+		}
+		token = next
+	}
+	return out, nil
+}
+
+// listNode yields the names under one node's prefix of an hour.
+func (r *BucketReader) listNode(ctx context.Context, prefix string, from, to time.Time, st *LoadStats, yield func(history.Name) bool) error {
+	it := r.Bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ingest: list %s: %w", prefix, err)
+		}
+		st.Listed++
+		n, err := history.ParseKey(obj.Key)
+		if err != nil || !n.Taken.After(from) || n.Taken.After(to) {
+			st.Ignored++
+			continue
+		}
+		if !yield(n) {
+			return ctx.Err()
+		}
+	}
 }
 
 // read feeds the named blobs to the ingester with up to Readers blobs in

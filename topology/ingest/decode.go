@@ -88,14 +88,18 @@ func Decode(data []byte) (*topologypb.TopologySnapshot, error) {
 
 // Check validates a decoded snapshot (as Decode does).
 func Check(s *topologypb.TopologySnapshot) error {
+	return checkFields(s.GetVersion(), s.GetNode().GetId(), s.GetUnixNanos())
+}
+
+func checkFields(version topologypb.SchemaVersion, node uint64, taken int64) error {
 	switch {
-	case s.GetVersion() > KnownVersion:
-		return skip(UnknownVersion, "version %d", s.GetVersion())
-	case s.GetVersion() == topologypb.SchemaVersion_SCHEMA_VERSION_UNSPECIFIED:
+	case version > KnownVersion:
+		return skip(UnknownVersion, "version %d", version)
+	case version == topologypb.SchemaVersion_SCHEMA_VERSION_UNSPECIFIED:
 		return skip(Invalid, "no version")
-	case s.GetNode().GetId() == 0:
+	case node == 0:
 		return skip(Invalid, "no node id")
-	case s.GetUnixNanos() <= 0:
+	case taken <= 0:
 		return skip(Invalid, "no time")
 	}
 	return nil

@@ -49,15 +49,16 @@ func (in *Ingester) Report(s *topologypb.TopologySnapshot) error {
 	if err := Check(s); err != nil {
 		return in.skipped1(err)
 	}
-	return in.add(s, FromReport)
+	return in.add(IDOf(s), sampleOf(s), s, nil, FromReport)
 }
 
 // AddBlob takes a snapshot blob read from the bucket under key (a
 // history key; "" when unknown). Corrupt, truncated, unknown-version,
 // mismatched, duplicate and out-of-range blobs are skipped, counted, and
 // returned as a *SkipError.
+// data is not kept: the caller may reuse it.
 func (in *Ingester) AddBlob(key string, data []byte) error {
-	s, err := Decode(data)
+	s, err := scan(data)
 	if err != nil {
 		return in.skipped1(err)
 	}
@@ -66,18 +67,17 @@ func (in *Ingester) AddBlob(key string, data []byte) error {
 			return in.skipped1(err)
 		}
 	}
-	return in.add(s, FromBucket)
+	return in.add(s.id, s.sample, nil, data, FromBucket)
 }
 
 // matches checks that the blob under key holds the snapshot key names.
-func matches(key string, s *topologypb.TopologySnapshot) error {
+func matches(key string, s scanned) error {
 	name, err := history.ParseKey(key)
 	if err != nil {
 		return skip(Invalid, "key %q: %v", key, err)
 	}
-	if name.Node != s.GetNode().GetId() || name.Seq != s.GetSeq() ||
-		name.Started.UnixNano() != s.GetNode().GetStartUnixNanos() || name.Taken.UnixNano() != s.GetUnixNanos() {
-		return skip(Invalid, "key %q holds node %d seq %d", key, s.GetNode().GetId(), s.GetSeq())
+	if name.Node != s.id.Node || name.Seq != s.id.Seq || name.Started.UnixNano() != s.id.Started || name.Taken.UnixNano() != s.taken {
+		return skip(Invalid, "key %q holds node %d seq %d", key, s.id.Node, s.id.Seq)
 	}
 	return nil
 }
@@ -92,8 +92,10 @@ func (in *Ingester) Wants(name history.Name) bool {
 	return in.admitsLocked(id, name.Taken, in.cfg.Now()) == ""
 }
 
-func (in *Ingester) add(s *topologypb.TopologySnapshot, src Source) error {
-	id, taken := IDOf(s), time.Unix(0, s.GetUnixNanos())
+// add keeps an admitted snapshot: s decoded (the fast path) or raw, its
+// blob (copied when it becomes the node's latest).
+func (in *Ingester) add(id ID, sm Sample, s *topologypb.TopologySnapshot, raw []byte, src Source) error {
+	taken := sm.Taken
 	in.mu.Lock()
 	if r := in.admitsLocked(id, taken, in.cfg.Now()); r != "" {
 		in.mu.Unlock()
@@ -104,7 +106,12 @@ func (in *Ingester) add(s *topologypb.TopologySnapshot, src Source) error {
 		w = &window{}
 		in.nodes[id.Node] = w
 	}
-	w.add(s, in.cfg.Window)
+	if s == nil && (len(w.samples) == 0 || !before(sm, w.newest(), w.samples[len(w.samples)-1].Started, w.samples[len(w.samples)-1].Seq)) {
+		raw = append(w.raw[:0], raw...) // the newest: keep its bytes, in the previous newest's buffer (the caller reuses raw)
+	} else {
+		raw = nil
+	}
+	w.add(sm, s, raw, in.cfg.Window)
 	in.added++
 	in.mu.Unlock()
 	in.met.ingested.WithLabelValues(string(src)).Inc()
@@ -172,10 +179,20 @@ func (in *Ingester) View() *ClusterView {
 	in.mu.Lock()
 	in.forgetLocked(now)
 	nodes := make([]nodeInput, 0, len(in.nodes))
+	var undecodable []error
 	for _, w := range in.nodes {
-		nodes = append(nodes, nodeInput{latest: w.latest, samples: append([]Sample(nil), w.samples...)})
+		latest, err := w.decoded()
+		if err != nil {
+			undecodable = append(undecodable, err)
+		}
+		if latest != nil {
+			nodes = append(nodes, nodeInput{latest: latest, samples: append([]Sample(nil), w.samples...)})
+		}
 	}
 	in.mu.Unlock()
+	for _, err := range undecodable {
+		_ = in.skipped1(err)
+	}
 	v := build(now, in.cfg, nodes)
 	in.met.observeView(v, time.Since(start))
 	return v

@@ -66,7 +66,10 @@ func sampleOf(s *topologypb.TopologySnapshot) Sample {
 // to cap samples, oldest first. Its memory is bounded by cap and the size
 // of one snapshot.
 type window struct {
+	// latest is the newest snapshot, decoded; or nil, and raw holds its
+	// blob until a view decodes it.
 	latest  *topologypb.TopologySnapshot
+	raw     []byte
 	samples []Sample
 }
 
@@ -95,21 +98,36 @@ func (w *window) admits(id ID, taken time.Time, cap int) Reason {
 	return ""
 }
 
-// add inserts s (admitted) and keeps the window within cap; s becomes the
-// latest snapshot when it is the newest.
-func (w *window) add(s *topologypb.TopologySnapshot, cap int) {
-	sm := sampleOf(s)
+// add inserts the sample of an admitted snapshot, s decoded or its blob
+// raw, and keeps the window within cap; the snapshot becomes the latest
+// when it is the newest.
+func (w *window) add(sm Sample, s *topologypb.TopologySnapshot, raw []byte, cap int) {
 	i := len(w.samples)
 	for i > 0 && !before(w.samples[i-1], sm.Taken, sm.Started, sm.Seq) {
 		i--
 	}
 	if i == len(w.samples) {
-		w.latest = s
+		w.latest, w.raw = s, raw
 	}
 	w.samples = slices.Insert(w.samples, i, sm)
 	if len(w.samples) > cap {
 		w.samples = slices.Delete(w.samples, 0, len(w.samples)-cap)
 	}
+}
+
+// decoded returns the latest snapshot, decoding its blob if need be (nil
+// when it does not decode: its node leaves the view until its next
+// snapshot).
+func (w *window) decoded() (*topologypb.TopologySnapshot, error) {
+	if w.latest == nil && w.raw != nil {
+		s, err := Decode(w.raw)
+		w.raw = nil
+		if err != nil {
+			return nil, err
+		}
+		w.latest = s
+	}
+	return w.latest, nil
 }
 
 // newest is the time of the newest snapshot.
