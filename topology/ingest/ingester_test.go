@@ -2,10 +2,13 @@ package ingest_test
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/directory"
@@ -261,4 +264,55 @@ func TestViewIsImmutable(t *testing.T) {
 	if p, _ := in.View().Partition(3); p.Replicas[0].Applied != 20 {
 		t.Fatalf("the new view missed the new snapshot: %+v", p)
 	}
+}
+
+func TestMetrics(t *testing.T) {
+	c := &fakeClock{t: t0}
+	reg := prometheus.NewRegistry()
+	in := newIngester(t, c, func(cfg *ingest.Config) { cfg.Registerer = reg })
+	if err := in.Report(snap(3, 1, t0.Add(-1500*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	key, b := encode(t, snap(4, 1, t0))
+	if err := in.AddBlob(key, b); err != nil {
+		t.Fatal(err)
+	}
+	_ = in.AddBlob(key, b)
+	_ = in.AddBlob(key, []byte{0x0f})
+	in.View()
+	text := gather(t, reg)
+	for _, want := range []string{
+		`partita_topology_ingest_blobs_total{source="report"} 1`,
+		`partita_topology_ingest_blobs_total{source="bucket"} 1`,
+		`partita_topology_ingest_skipped_total{reason="duplicate"} 1`,
+		`partita_topology_ingest_skipped_total{reason="corrupt"} 1`,
+		`partita_topology_ingest_lag_seconds{node="3"} 1.5`,
+		`partita_topology_ingest_lag_seconds{node="4"} 0`,
+		`partita_topology_view_build_seconds_count 1`,
+		`partita_topology_view_nodes{liveness="alive"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics miss %q", want)
+		}
+	}
+	c.Set(t0.Add(time.Hour))
+	in.View()
+	if text := gather(t, reg); strings.Contains(text, `lag_seconds{node="3"}`) {
+		t.Errorf("a forgotten node keeps its lag series")
+	}
+}
+
+func gather(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&sb, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sb.String()
 }
