@@ -79,7 +79,8 @@ func main() {
 		err = ingestAll(context.Background(), c)
 	}
 	if err != nil {
-		log.Print(err)
+		pprof.StopCPUProfile()
+		log.Fatal(err)
 	}
 }
 
