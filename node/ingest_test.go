@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ type reporter struct {
 	started time.Time
 	stop    chan struct{}
 	done    chan struct{}
+	last    atomic.Int64 // when the newest snapshot written was taken
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
@@ -93,6 +95,7 @@ func (r *reporter) report(seq uint64) error {
 	if err := r.bucket.WriteAll(ctx, name.Key(), data, nil); err != nil {
 		return err
 	}
+	r.last.Store(s.UnixNanos)
 	recv := r.n.TopologyReceiver()
 	addr, err := r.n.dir.PeerAddr(recv)
 	if err != nil {
@@ -230,7 +233,12 @@ func TestTopologyThreeNodes(t *testing.T) {
 		t.Fatalf("meta partition in the view: %+v", p)
 	}
 
+	waitFor(t, "a few snapshots of the victim", func() bool {
+		n, _ := topologyOf(t, other).View.Node(victim.ID())
+		return n.Seq >= 3
+	})
 	reporters[victim].close()
+	lastTaken := time.Unix(0, reporters[victim].last.Load())
 	killed := time.Now()
 	if err := victim.Close(); err != nil {
 		t.Fatal(err)
@@ -248,12 +256,12 @@ func TestTopologyThreeNodes(t *testing.T) {
 	cfg := ingest.DefaultConfig()
 	cfg.Interval, cfg.DeadAfter = reportInterval, time.Second
 	rp := ingest.Replay{Bucket: b, Config: cfg, Lookback: time.Minute}
-	past, _, err := rp.At(context.Background(), killed.Add(-reportInterval))
+	past, st, err := rp.At(context.Background(), lastTaken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, ok := past.Node(victim.ID()); !ok || n.Liveness != directory.Alive {
-		t.Fatalf("replay before the kill: victim %+v, want alive", n)
+		t.Fatalf("replay before the kill (%+v): victim %d: %+v, want alive; nodes %+v", st, victim.ID(), n, past.Nodes)
 	}
 	now, _, err := rp.At(context.Background(), time.Now())
 	if err != nil {
