@@ -25,7 +25,8 @@ type IngestConfig struct {
 	// not carry theirs.
 	Interval time.Duration
 	// SuspectAfter and DeadAfter classify a node by the age of its newest
-	// snapshot: suspect after SuspectAfter intervals, dead after DeadAfter.
+	// snapshot: suspect after SuspectAfter intervals, dead after DeadAfter
+	// (default: 30 s, or three times the suspect period if longer).
 	SuspectAfter int
 	DeadAfter    time.Duration
 	// Window is the number of samples kept per node.
@@ -43,8 +44,11 @@ func (n *Node) startIngest() error {
 		cfg.SuspectAfter = c.SuspectAfter
 	}
 	if c := n.cfg.Ingest; c.DeadAfter > 0 {
-		cfg.DeadAfter, cfg.Forget = c.DeadAfter, max(cfg.Forget, c.DeadAfter)
+		cfg.DeadAfter = c.DeadAfter
+	} else { // long intervals: dead a few suspect periods after the last snapshot
+		cfg.DeadAfter = max(cfg.DeadAfter, 3*time.Duration(cfg.SuspectAfter)*cfg.Interval)
 	}
+	cfg.Forget = max(cfg.Forget, cfg.DeadAfter)
 	if c := n.cfg.Ingest; c.Window > 0 {
 		cfg.Window = c.Window
 	}
