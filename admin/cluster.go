@@ -20,6 +20,7 @@ import (
 //	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
 //	POST /cluster/nodes/{id}/drain          operator.DrainResult
 //	POST /cluster/nodes/{id}/decommission   operator.DecommissionResult
+//	GET  /cluster/topology                  TopologyInfo (topology.go)
 //
 // Errors come back as ErrorInfo with a 4xx or 5xx status. Nodes do not
 // talk to each other here: that is the cluster service's job.
@@ -78,6 +79,7 @@ func ClusterHandler(c Cluster) http.Handler {
 	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
 		onNode(w, r, c.Decommission)
 	})
+	handleTopology(mux, c)
 	return mux
 }
 

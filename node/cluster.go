@@ -135,7 +135,7 @@ func (n *Node) startRaft() error {
 	}
 	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
 	tr.Register(n.peerSrv, n.store)
-	cluster.Register(n.peerSrv, n.member.Peer())
+	cluster.Register(n.peerSrv, n.peerService())
 	n.peerWG.Add(1)
 	go func() {
 		defer n.peerWG.Done()

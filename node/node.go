@@ -30,6 +30,7 @@ import (
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/telemetry"
 	"github.com/partitadb/partita/topology/publish"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/transport"
 )
 
@@ -109,6 +110,8 @@ type Config struct {
 	// TopologyWrapBucket, if set, wraps the topology bucket once opened
 	// (tests stall or fail it with publish.FaultyBucket).
 	TopologyWrapBucket func(publish.Bucket) publish.Bucket
+	// Ingest tunes the node's topology ingester (see ingest.go).
+	Ingest IngestConfig
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -182,6 +185,7 @@ type Node struct {
 	peerLn  net.Listener
 	peerWG  sync.WaitGroup
 	member  *member.Member
+	ingest  *ingest.Ingester
 	api     *server
 	admin   *server // nil without AdminAddr
 
@@ -214,6 +218,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.tp, err = n.tracerProvider(ctx); err != nil {
+		return err
+	}
+	if err := n.startIngest(); err != nil {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {

@@ -61,7 +61,7 @@ func (n *Node) registerTopologyJobs(ctx context.Context, m *daemon.Manager) erro
 	}
 	if n.cfg.PeerAddr != "" {
 		if p.reporter, err = publish.NewReporter(publish.ReporterConfig{
-			Target: n.topologyTarget, Send: n.client.ReportTopology, Timeout: n.cfg.TopologyInterval,
+			Target: n.TopologyReceiver, Send: n.reportTopology, Timeout: n.cfg.TopologyInterval,
 			Metrics: metrics, Logger: n.log,
 		}); err != nil {
 			return err
@@ -136,6 +136,8 @@ func (n *Node) takeTopology() {
 	}
 	if p.reporter != nil {
 		p.reporter.Offer(snap)
+	} else if err := n.ReceiveTopology(snap); err != nil { // a single node is its own receiver
+		n.log.Warn("topology snapshot not ingested", "err", err)
 	}
 }
 
@@ -148,16 +150,13 @@ func (n *Node) runRetention(ctx context.Context, _ *daemon.Cycle) error {
 	return err
 }
 
-// topologyTarget is the node the fast path reports to: the meta leader,
-// as this node's meta replica or the directory cache knows it (0: none).
-// The active Doctor's lease will replace it.
-func (n *Node) topologyTarget() uint64 {
-	if r := n.store.Replica(directory.MetaPartition); r != nil {
-		if l := r.Leader(); l != 0 {
-			return l
-		}
+// reportTopology sends a snapshot on the fast path: to this node's own
+// ingester when it is the receiver, else over the cluster service.
+func (n *Node) reportTopology(ctx context.Context, node uint64, snap *topologypb.TopologySnapshot) error {
+	if node == n.id {
+		return n.ReceiveTopology(snap)
 	}
-	return n.dir.Leader(directory.MetaPartition)
+	return n.client.ReportTopology(ctx, node, snap)
 }
 
 // LatestTopology returns the last snapshot this node took (nil before the

@@ -46,6 +46,7 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl nodes                      nodes, addresses, zones, liveness
   partita ctl tables                     tables, status, partition counts
   partita ctl partitions [--table T]     replicas, leaders, applied index and lag
+  partita ctl topology                   the view the topology reports build: liveness, health, load
   partita ctl node drain ID              move the node's leaderships away (before a restart)
   partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
 
@@ -62,7 +63,7 @@ Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
-	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f))
+	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f))
 	return cmd
 }
 

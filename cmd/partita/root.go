@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd(), newCtlCmd())
+	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd(), newCtlCmd(), newDoctorCmd())
 	return root
 }
 
