@@ -46,7 +46,7 @@ func serveSink(t *testing.T, sink *reportSink) string {
 	return lis.Addr().String()
 }
 
-func TestReportTopology(t *testing.T) {
+func TestReportTopologyClient(t *testing.T) {
 	sink := &reportSink{got: make(chan *topologypb.TopologySnapshot, 1)}
 	var b book
 	b.set(5, serveSink(t, sink))

@@ -29,8 +29,8 @@ import (
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/telemetry"
-	"github.com/partitadb/partita/topology/publish"
 	"github.com/partitadb/partita/topology/ingest"
+	"github.com/partitadb/partita/topology/publish"
 	"github.com/partitadb/partita/transport"
 )
 

@@ -84,7 +84,7 @@ var Layers = [][]string{
 	{"router", "doctor/..."},
 	{"route"},
 	{"cluster/..."},
-	{"topology", "store"},
+	{"topology/...", "store"},
 	{"replica", "admission"},
 	{"fsm"},
 	{"directory"},
