@@ -63,7 +63,9 @@ func (pl *planner) balance(b balancer) {
 	for moves := 0; moves < pl.cfg.MaxBalanceMoves; moves++ {
 		counts := pl.projected()
 		nodes := pl.balanceNodes()
-		slices.SortFunc(nodes, func(x, y uint64) int { return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y)) })
+		slices.SortFunc(nodes, func(x, y uint64) int {
+			return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y))
+		})
 		if len(nodes) < 2 || b.count(counts[nodes[len(nodes)-1]])-b.count(counts[nodes[0]]) <= pl.cfg.BalanceTolerance {
 			return
 		}

@@ -82,15 +82,28 @@ func (pl *planner) checkPartition(p *Partition) {
 			continue
 		}
 		op.Checker = c.name
+		if op.Priority < PrioritySick && pl.sick[p.Leader] {
+			pl.whyNot(p.ID, 0, c.name, fmt.Sprintf("%s waits: leader n%d is sick, its leadership moves first", stamp(p, *op), p.Leader))
+			continue
+		}
 		if pl.propose(p, *op) {
 			return
 		}
-		pl.whyNot(p.ID, 0, c.name, fmt.Sprintf("%s held: %d of %d voters healthy, the change would cost the quorum",
-			stamp(p, *op), pl.healthyCount(p, p.Voters, 0), len(p.Voters)))
+		pl.whyNot(p.ID, 0, c.name, fmt.Sprintf("%s held: it would cost the quorum (%s)", stamp(p, *op), pl.quorumState(p)))
 	}
 	if !pl.hasWhyNot(p.ID) {
 		pl.whyNot(p.ID, 0, "all", fmt.Sprintf("nothing to do: voters %v healthy, leader n%d", p.Voters, p.Leader))
 	}
+}
+
+// quorumState tells how many voters of p are healthy, in both halves of
+// a joint configuration.
+func (pl *planner) quorumState(p *Partition) string {
+	s := fmt.Sprintf("%d of %d voters healthy", pl.healthyCount(p, p.Voters, 0), len(p.Voters))
+	if len(p.Outgoing) > 0 {
+		s += fmt.Sprintf(", %d of %d outgoing", pl.healthyCount(p, p.Outgoing, 0), len(p.Outgoing))
+	}
+	return s
 }
 
 func (pl *planner) hasWhyNot(partition uint64) bool {

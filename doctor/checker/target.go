@@ -33,7 +33,7 @@ func newPlacementInput(v View, cfg Config) placementInput {
 	for _, p := range v.Partitions {
 		in.index[p.ID] = len(in.parts)
 		in.parts = append(in.parts, topology.PartitionInfo{ID: p.ID, Table: p.Table,
-			Voters: slices.Concat(p.Voters, p.Outgoing),
+			Voters:   slices.Concat(p.Voters, p.Outgoing),
 			Learners: slices.Clone(p.Learners)})
 	}
 	return in

@@ -6,8 +6,12 @@ import (
 )
 
 // checkZones moves a voter out of a zone that holds two of p's voters
-// when a healthy node in a zone p does not use has room.
+// when a healthy node in a zone p does not use has room, once every voter
+// is healthy: repairs come first.
 func checkZones(pl *planner, p *Partition) (*Op, []string) {
+	if pl.healthyCount(p, p.Voters, 0) < len(p.Voters) {
+		return nil, nil
+	}
 	byZone := map[string][]uint64{}
 	var zones []string
 	for _, v := range p.Voters {
