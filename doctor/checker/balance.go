@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/partitadb/partita/directory"
@@ -10,7 +11,7 @@ import (
 
 // projected is every node's share once the plan's operations are done.
 func (pl *planner) projected() map[uint64]Count {
-	counts := pl.view.Counts()
+	counts := maps.Clone(pl.counts)
 	bump := func(node uint64, replicas, leaders int) {
 		if node != 0 {
 			c := counts[node]
@@ -81,6 +82,9 @@ func (pl *planner) balance(b balancer) {
 // and fullest source first.
 func (pl *planner) balanceOnce(b balancer, nodes []uint64, counts map[uint64]Count) bool {
 	for _, dst := range nodes {
+		if b.name == "balance-replicas" && !pl.candidate(dst) {
+			continue
+		}
 		for i := len(nodes) - 1; i >= 0; i-- {
 			src := nodes[i]
 			if b.count(counts[src])-b.count(counts[dst]) <= pl.cfg.BalanceTolerance {

@@ -25,7 +25,7 @@ var epoch = time.Unix(1_000_000, 0).UTC()
 //	plan [dry-run]       the operations and their reasons [and the why-nots]
 //	counts               replicas and leaders per node
 //
-// A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [no-peer], where D
+// A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [disk=F] [no-peer], where D
 // is how long ago the state began. A partition line: p<ID> voters=1,2,3
 // leader=N [table=T] [gen=G] [replicas=..] [learners=..] [outgoing=..]
 // [contact=N:D,..] [down=N:D,..] [lag=N:L,..] [lagging=N:D,..]; contact
@@ -180,6 +180,13 @@ func parseNode(id uint64, kv map[string]string) (checker.Node, error) {
 			}
 			n.Liveness, n.Since = state, epoch.Add(-d)
 		}
+	}
+	if d, ok := kv["disk"]; ok {
+		used, err := strconv.ParseFloat(d, 64)
+		if err != nil {
+			return n, err
+		}
+		n.Health.DiskUsed = used
 	}
 	if f, ok := kv["fsync"]; ok {
 		d, err := time.ParseDuration(f)

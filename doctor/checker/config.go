@@ -36,6 +36,9 @@ type Config struct {
 	// must be to count as slow; SickFloor is the least p99 that counts.
 	SickFactor float64
 	SickFloor  time.Duration
+	// DiskFull is the disk use (0 to 1) at which a node takes no more
+	// replicas.
+	DiskFull float64
 	// SlowLag is the lag at which a leader sees a follower as slow, and
 	// SickVantages how many distinct leaders must see it so.
 	SlowLag      uint64
@@ -51,7 +54,7 @@ func DefaultConfig(now time.Time) Config {
 		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
 		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute,
 		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4,
-		SickFactor: 4, SickFloor: 20 * time.Millisecond, SlowLag: 1000, SickVantages: 2,
+		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
 	}
 }
 
@@ -68,6 +71,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: contact timeout %v above replica down-after %v", ErrConfig, c.ContactTimeout, c.ReplicaDownAfter)
 	case c.BalanceTolerance < 1:
 		return fmt.Errorf("%w: balance tolerance %d below 1 would flap", ErrConfig, c.BalanceTolerance)
+	case c.DiskFull <= 0 || c.DiskFull > 1:
+		return fmt.Errorf("%w: disk-full threshold %v outside (0, 1]", ErrConfig, c.DiskFull)
 	case c.SickFactor <= 1 || c.SickVantages < 1:
 		return fmt.Errorf("%w: sick factor must exceed 1 and vantages be positive", ErrConfig)
 	}

@@ -16,6 +16,8 @@ type planner struct {
 	sick    map[uint64]bool
 	sickWhy map[uint64][]string
 	place   placementInput
+	counts  map[uint64]Count // the view's, before the plan
+
 	ops     map[uint64]Op // by partition
 	whyNots []WhyNot
 }
@@ -64,6 +66,7 @@ func newPlanner(v View, cfg Config) *planner {
 		pl.nodes[n.ID] = n
 	}
 	pl.place = newPlacementInput(pl.view, cfg)
+	pl.counts = pl.view.Counts()
 	return pl
 }
 

@@ -145,7 +145,7 @@ func (pl *planner) extraVoter(p *Partition) uint64 {
 	for _, v := range p.Voters {
 		zones[pl.nodes[v].Zone]++
 	}
-	counts := pl.view.Counts()
+	counts := pl.counts
 	score := func(v uint64) []int {
 		return []int{btoi(!pl.healthy(p, v)), btoi(zones[pl.nodes[v].Zone] > 1), counts[v].Replicas, int(v)}
 	}

@@ -40,7 +40,7 @@ func checkZones(pl *planner, p *Partition) (*Op, []string) {
 // zoneVictim picks which of the voters sharing a zone moves: not the
 // leader, the fullest node, then the highest id.
 func (pl *planner) zoneVictim(p *Partition, voters []uint64) uint64 {
-	counts := pl.view.Counts()
+	counts := pl.counts
 	var best uint64
 	for _, v := range voters {
 		switch {
