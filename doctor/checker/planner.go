@@ -77,6 +77,10 @@ func (pl *planner) checkPartition(p *Partition) {
 		return
 	}
 	for _, c := range partitionCheckers {
+		if len(p.Outgoing) > 0 && c.name != "membership" {
+			pl.whyNot(p.ID, 0, c.name, "a joint configuration admits no other change until it is left")
+			break
+		}
 		op, why := c.check(pl, p)
 		for _, w := range why {
 			pl.whyNot(p.ID, 0, c.name, w)

@@ -118,6 +118,9 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 	switch {
 	case n < rf:
 		reasons := []string{fmt.Sprintf("under-replicated: raft has %d voters %v, replication factor %d", n, p.Voters, rf)}
+		if coming := pl.healthyLearners(p); n+len(coming) >= rf {
+			return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
+		}
 		if !sameSet(p.Replicas, p.Voters) {
 			reasons = append(reasons, fmt.Sprintf("the directory lists %v", p.Replicas))
 		}
@@ -135,6 +138,17 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 			Reasons: []string{fmt.Sprintf("over-replicated: raft has %d voters %v, replication factor %d", n, p.Voters, rf)}}, nil
 	}
 	return nil, nil
+}
+
+// healthyLearners are p's learners that may yet become voters.
+func (pl *planner) healthyLearners(p *Partition) []uint64 {
+	var out []uint64
+	for _, l := range p.Learners {
+		if pl.healthy(p, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // extraVoter picks the voter an over-replicated p loses: an unhealthy one
