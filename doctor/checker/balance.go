@@ -3,38 +3,36 @@ package checker
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/partitadb/partita/directory"
 )
 
 // projected is every node's share once the plan's operations are done.
-func (pl *planner) projected() map[uint64]Count {
-	counts := maps.Clone(pl.counts)
+func (pl *planner) projected() map[uint64]Count { return pl.counts }
+
+// count adds op's effect to the projected shares.
+func (pl *planner) count(op Op) {
 	bump := func(node uint64, replicas, leaders int) {
 		if node != 0 {
-			c := counts[node]
+			c := pl.counts[node]
 			c.Replicas += replicas
 			c.Leaders += leaders
-			counts[node] = c
+			pl.counts[node] = c
 		}
 	}
-	for _, op := range pl.ops {
-		switch op.Kind {
-		case ReplaceReplica, MoveReplica:
-			bump(op.From, -1, 0)
-			bump(op.To, 1, 0)
-		case AddReplica:
-			bump(op.To, 1, 0)
-		case RemoveReplica, RollBackLearner:
-			bump(op.From, -1, 0)
-		case TransferLeader:
-			bump(op.From, 0, -1)
-			bump(op.To, 0, 1)
-		}
+	switch op.Kind {
+	case ReplaceReplica, MoveReplica:
+		bump(op.From, -1, 0)
+		bump(op.To, 1, 0)
+	case AddReplica:
+		bump(op.To, 1, 0)
+	case RemoveReplica, RollBackLearner:
+		bump(op.From, -1, 0)
+	case TransferLeader:
+		bump(op.From, 0, -1)
+		bump(op.To, 0, 1)
 	}
-	return counts
 }
 
 // balancer moves one unit of count (replicas or leaders) from a fuller

@@ -23,6 +23,7 @@ var epoch = time.Unix(1_000_000, 0).UTC()
 //	config k=v...        rf, dead-after, down-after, contact, learner-timeout,
 //	                     tolerance, moves, sick-factor, slow-lag, vantages
 //	plan [dry-run]       the operations and their reasons [and the why-nots]
+//	apply                plans and applies (as done) until a plan is empty
 //	counts               replicas and leaders per node
 //
 // A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [disk=F] [no-peer], where D
@@ -57,6 +58,21 @@ func TestCheckers(t *testing.T) {
 					return err.Error()
 				}
 				return formatPlan(plan)
+			case "apply":
+				c := cfg
+				var last checker.Plan
+				rounds := 0
+				for ; rounds < 20; rounds++ {
+					plan, err := checker.Compute(view, c)
+					if err != nil {
+						return err.Error()
+					}
+					if len(plan.Ops) == 0 {
+						break
+					}
+					last, view = plan, apply(view, plan)
+				}
+				return fmt.Sprintf("%d plans applied, the last:\n%s", rounds, formatPlan(last))
 			case "counts":
 				return formatCounts(view)
 			}
@@ -129,6 +145,9 @@ func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) er
 	return nil
 }
 
+var knownKeys = []string{"zone", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
+	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging"}
+
 // parseView reads the compact cluster form described on TestCheckers.
 func parseView(input string) (checker.View, error) {
 	var v checker.View
@@ -144,6 +163,9 @@ func parseView(input string) (checker.View, error) {
 		kv := map[string]string{}
 		for _, f := range fields[1:] {
 			k, val, _ := strings.Cut(f, "=")
+			if !slices.Contains(knownKeys, k) {
+				return v, fmt.Errorf("%q: unknown key %q", line, k)
+			}
 			kv[k] = val
 		}
 		switch fields[0][0] {

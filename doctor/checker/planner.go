@@ -16,7 +16,8 @@ type planner struct {
 	sick    map[uint64]bool
 	sickWhy map[uint64][]string
 	place   placementInput
-	counts  map[uint64]Count // the view's, before the plan
+	// counts are the nodes' shares once the plan's operations are done.
+	counts map[uint64]Count
 
 	ops     map[uint64]Op // by partition
 	whyNots []WhyNot
@@ -131,6 +132,7 @@ func (pl *planner) propose(p *Partition, op Op) bool {
 	}
 	pl.ops[p.ID] = stamp(p, op)
 	pl.place.added(p.ID, op.To)
+	pl.count(op)
 	return true
 }
 

@@ -225,3 +225,62 @@ func checkQuorum(v checker.View, cfg checker.Config, p checker.Partition, op che
 	}
 	return nil
 }
+
+// healthyView is a random cluster where every node is alive and every
+// replica in contact and caught up, partitions anywhere from one voter to
+// too many.
+func healthyView(rng *rand.Rand) checker.View {
+	v := checker.View{}
+	nodes := 3 + rng.IntN(6)
+	for id := uint64(1); id <= uint64(nodes); id++ {
+		v.Nodes = append(v.Nodes, checker.Node{ID: id, Zone: string(rune('a' + rng.IntN(4))), PeerAddr: "x",
+			Liveness: directory.Alive, Since: epoch.Add(-time.Hour)})
+	}
+	for id := uint64(1); id <= uint64(1+rng.IntN(24)); id++ {
+		members := rng.Perm(nodes)[:1+rng.IntN(min(nodes, 5))]
+		p := checker.Partition{ID: id, Table: "t", Generation: 1}
+		for _, m := range members {
+			p.Voters = append(p.Voters, uint64(m)+1)
+			p.Status = append(p.Status, checker.Replica{Node: uint64(m) + 1, LastContact: epoch})
+		}
+		p.Replicas, p.Leader = slices.Clone(p.Voters), p.Voters[rng.IntN(len(p.Voters))]
+		v.Partitions = append(v.Partitions, p)
+	}
+	return v
+}
+
+// TestPlansConverge applies plan after plan to healthy random clusters:
+// the plans must run dry within a bounded number of rounds and never undo
+// an earlier operation: no replica moved back where it came from, none
+// added where one was removed, no leadership handed back.
+func TestPlansConverge(t *testing.T) {
+	for seed := uint64(0); seed < 500; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		v := healthyView(rng)
+		cfg := checker.DefaultConfig(epoch)
+		done := map[[3]uint64]bool{} // partition, from, to (0 for none)
+		for round := 0; ; round++ {
+			if round == 40 {
+				t.Fatalf("seed %d: plans still not empty after %d rounds", seed, round)
+			}
+			plan, err := checker.Compute(v, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Ops) == 0 {
+				break
+			}
+			for _, op := range plan.Ops {
+				undo := [3]uint64{op.Partition, op.To, op.From}
+				if op.Kind == checker.AddReplica {
+					undo = [3]uint64{op.Partition, op.To, 0}
+				}
+				if done[undo] {
+					t.Fatalf("seed %d round %d: %s undoes an earlier operation", seed, round, op)
+				}
+				done[[3]uint64{op.Partition, op.From, op.To}] = true
+			}
+			v = apply(v, plan)
+		}
+	}
+}
