@@ -26,7 +26,7 @@ var epoch = time.Unix(1_000_000, 0).UTC()
 //	apply                plans and applies (as done) until a plan is empty
 //	counts               replicas and leaders per node
 //
-// A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [disk=F] [no-peer], where D
+// A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [sick=D] [disk=F] [no-peer], where D
 // is how long ago the state began. A partition line: p<ID> voters=1,2,3
 // leader=N [table=T] [gen=G] [replicas=..] [learners=..] [outgoing=..]
 // [contact=N:D,..] [down=N:D,..] [lag=N:L,..] [lagging=N:D,..]; contact
@@ -93,6 +93,9 @@ func formatPlan(plan checker.Plan) string {
 			fmt.Fprintf(&b, "  %s\n", r)
 		}
 	}
+	if len(plan.Sick) > 0 {
+		fmt.Fprintf(&b, "sick: %v\n", plan.Sick)
+	}
 	if len(plan.WhyNots) > 0 {
 		b.WriteString("why not:\n")
 	}
@@ -145,7 +148,7 @@ func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) er
 	return nil
 }
 
-var knownKeys = []string{"zone", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
+var knownKeys = []string{"zone", "sick", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
 	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging"}
 
 // parseView reads the compact cluster form described on TestCheckers.
@@ -209,6 +212,13 @@ func parseNode(id uint64, kv map[string]string) (checker.Node, error) {
 			return n, err
 		}
 		n.Health.DiskUsed = used
+	}
+	if ago, ok := kv["sick"]; ok {
+		d, err := time.ParseDuration(ago)
+		if err != nil {
+			return n, err
+		}
+		n.Health.SickSince = epoch.Add(-d)
 	}
 	if f, ok := kv["fsync"]; ok {
 		d, err := time.ParseDuration(f)

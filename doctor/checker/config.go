@@ -43,6 +43,9 @@ type Config struct {
 	// SickVantages how many distinct leaders must see it so.
 	SlowLag      uint64
 	SickVantages int
+	// SickReplicasAfter is how long a node stays sick, its leaders gone,
+	// before its replicas move too.
+	SickReplicasAfter time.Duration
 	// DryRun adds to the plan the reasons no operation was proposed for
 	// each partition without one.
 	DryRun bool
@@ -52,7 +55,7 @@ type Config struct {
 func DefaultConfig(now time.Time) Config {
 	return Config{
 		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
-		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute,
+		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute, SickReplicasAfter: 10 * time.Minute,
 		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4,
 		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
 	}
@@ -65,7 +68,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: no time to judge at", ErrConfig)
 	case c.ReplicationFactor < 1:
 		return fmt.Errorf("%w: replication factor %d", ErrConfig, c.ReplicationFactor)
-	case c.DeadAfter <= 0 || c.ReplicaDownAfter <= 0 || c.ContactTimeout <= 0 || c.LearnerTimeout <= 0:
+	case c.DeadAfter <= 0 || c.ReplicaDownAfter <= 0 || c.ContactTimeout <= 0 || c.LearnerTimeout <= 0 || c.SickReplicasAfter <= 0:
 		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
 	case c.ContactTimeout > c.ReplicaDownAfter:
 		return fmt.Errorf("%w: contact timeout %v above replica down-after %v", ErrConfig, c.ContactTimeout, c.ReplicaDownAfter)

@@ -98,4 +98,7 @@ type Plan struct {
 	// WhyNots are, in dry-run, the reasons partitions without an
 	// operation got none, by partition.
 	WhyNots []WhyNot
+	// Sick are the nodes judged sick, by id: the caller carries since
+	// when into the next view (Health.SickSince).
+	Sick []uint64
 }

@@ -55,6 +55,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 		pl.checkPartition(&pl.view.Partitions[i])
 	}
 	pl.evictSickLeaders()
+	pl.moveSickReplicas()
 	pl.balanceReplicas()
 	pl.balanceLeaders()
 	return pl.plan(), nil
@@ -144,6 +145,10 @@ func (pl *planner) whyNot(partition, node uint64, checker, reason string) {
 // dry-run the reasons of the partitions (and nodes) left without one.
 func (pl *planner) plan() Plan {
 	var out Plan
+	for id := range pl.sick {
+		out.Sick = append(out.Sick, id)
+	}
+	slices.Sort(out.Sick)
 	for _, op := range pl.ops {
 		out.Ops = append(out.Ops, op)
 	}

@@ -31,6 +31,9 @@ func randomView(rng *rand.Rand) checker.View {
 		if rng.IntN(2) == 0 {
 			n.Health.FsyncP99 = time.Duration(1+rng.IntN(100)) * time.Millisecond
 		}
+		if rng.IntN(3) == 0 {
+			n.Health.SickSince = ago(30 * time.Minute)
+		}
 		v.Nodes = append(v.Nodes, n)
 	}
 	for id := uint64(1); id <= uint64(rng.IntN(17)); id++ {

@@ -100,3 +100,47 @@ func (pl *planner) leaderTarget(p *Partition, counts map[uint64]Count) uint64 {
 	}
 	return best
 }
+
+// moveSickReplicas moves the replicas of a node sick for
+// SickReplicasAfter, its leaders moved first: up to MaxBalanceMoves per
+// node per plan, each to the node placement picks.
+func (pl *planner) moveSickReplicas() {
+	for _, n := range pl.view.Nodes {
+		if !pl.sick[n.ID] {
+			continue
+		}
+		sick := pl.cfg.Now.Sub(n.Health.SickSince)
+		if n.Health.SickSince.IsZero() || sick < pl.cfg.SickReplicasAfter {
+			if !n.Health.SickSince.IsZero() {
+				pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("n%d sick for %v: its replicas move after %v", n.ID, sick, pl.cfg.SickReplicasAfter))
+			}
+			continue
+		}
+		pl.moveReplicasOff(n.ID, fmt.Sprintf("sick for %v (sick-replicas-after %v): its replicas move", sick, pl.cfg.SickReplicasAfter))
+	}
+}
+
+// moveReplicasOff proposes moving node's follower replicas away, up to
+// MaxBalanceMoves.
+func (pl *planner) moveReplicasOff(node uint64, why string) {
+	moved := 0
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if moved == pl.cfg.MaxBalanceMoves {
+			return
+		}
+		if _, busy := pl.ops[p.ID]; busy || p.Leader == 0 || p.Leader == node || !slices.Contains(p.Voters, node) {
+			continue
+		}
+		to, err := pl.target(p, node)
+		if err != nil {
+			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("n%d is sick, no node to take its replica: %v", node, err))
+			continue
+		}
+		op := Op{Kind: MoveReplica, From: node, To: to, Priority: PrioritySick, Checker: "sick-node",
+			Reasons: append(slices.Clone(pl.sickWhy[node]), why)}
+		if pl.propose(p, op) {
+			moved++
+		}
+	}
+}

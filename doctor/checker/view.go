@@ -37,6 +37,9 @@ type Health struct {
 	FsyncP99 time.Duration
 	// DiskUsed is the fraction of the node's data disk in use, 0 to 1.
 	DiskUsed float64
+	// SickSince is when the node was first in Plan.Sick of an unbroken
+	// run of plans, as the caller remembers it (zero: not sick before).
+	SickSince time.Time
 }
 
 // Partition is a partition as the directory intends it and as raft, by
