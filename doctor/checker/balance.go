@@ -125,7 +125,7 @@ func (pl *planner) settled(p *Partition) bool {
 func findReplicaMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 	for i := range pl.view.Partitions {
 		p := &pl.view.Partitions[i]
-		if !pl.settled(p) || p.Leader == src || !slices.Contains(p.Voters, src) || p.Hosts(dst) {
+		if p.Leader == src || !slices.Contains(p.Voters, src) || p.Hosts(dst) || !pl.settled(p) {
 			continue
 		}
 		after := slices.DeleteFunc(slices.Clone(p.Voters), func(v uint64) bool { return v == src })
@@ -142,7 +142,7 @@ func findReplicaMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 func findLeaderMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 	for i := range pl.view.Partitions {
 		p := &pl.view.Partitions[i]
-		if !pl.settled(p) || p.Leader != src || !slices.Contains(p.Voters, dst) {
+		if p.Leader != src || !slices.Contains(p.Voters, dst) || !pl.settled(p) {
 			continue
 		}
 		if r, _ := p.Replica(dst); r.Lag >= pl.cfg.SlowLag {

@@ -78,6 +78,7 @@ func (pl *planner) checkPartition(p *Partition) {
 		pl.whyNot(p.ID, 0, "view", "no leader reported: the replicas' state is unknown")
 		return
 	}
+	before := len(pl.whyNots)
 	for _, c := range partitionCheckers {
 		if len(p.Outgoing) > 0 && c.name != "membership" {
 			pl.whyNot(p.ID, 0, c.name, "a joint configuration admits no other change until it is left")
@@ -100,7 +101,7 @@ func (pl *planner) checkPartition(p *Partition) {
 		}
 		pl.whyNot(p.ID, 0, c.name, fmt.Sprintf("%s held: it would cost the quorum (%s)", stamp(p, *op), pl.quorumState(p)))
 	}
-	if !pl.hasWhyNot(p.ID) {
+	if len(pl.whyNots) == before {
 		pl.whyNot(p.ID, 0, "all", fmt.Sprintf("nothing to do: voters %v healthy, leader n%d", p.Voters, p.Leader))
 	}
 }
@@ -113,10 +114,6 @@ func (pl *planner) quorumState(p *Partition) string {
 		s += fmt.Sprintf(", %d of %d outgoing", pl.healthyCount(p, p.Outgoing, 0), len(p.Outgoing))
 	}
 	return s
-}
-
-func (pl *planner) hasWhyNot(partition uint64) bool {
-	return slices.ContainsFunc(pl.whyNots, func(w WhyNot) bool { return w.Partition == partition })
 }
 
 // stamp sets on op the partition as the plan saw it.
