@@ -115,29 +115,32 @@ func describeContact(d time.Duration) string {
 // placement picks, too many loses the least useful one.
 func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 	n, rf := len(p.Voters), pl.cfg.ReplicationFactor
-	switch {
-	case n < rf:
-		reasons := []string{fmt.Sprintf("under-replicated: raft has %d voters %v, replication factor %d", n, p.Voters, rf)}
-		if coming := pl.healthyLearners(p); n+len(coming) >= rf {
-			return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
-		}
-		if !sameSet(p.Replicas, p.Voters) {
-			reasons = append(reasons, fmt.Sprintf("the directory lists %v", p.Replicas))
-		}
-		to, err := pl.target(p, 0)
-		if err != nil {
-			return nil, []string{fmt.Sprintf("%s: no node to add: %v", reasons[0], err)}
-		}
-		return &Op{Kind: AddReplica, To: to, Priority: PriorityReplicas, Reasons: reasons}, nil
-	case n > rf:
+	if n == rf {
+		return nil, nil
+	}
+	state := "over"
+	if n < rf {
+		state = "under"
+	}
+	reasons := []string{fmt.Sprintf("%s-replicated: raft has %d voters %v, replication factor %d", state, n, p.Voters, rf)}
+	if !sameSet(p.Replicas, p.Voters) {
+		reasons = append(reasons, fmt.Sprintf("the directory lists %v", p.Replicas))
+	}
+	if n > rf {
 		from := pl.extraVoter(p)
 		if from == 0 {
-			return nil, []string{fmt.Sprintf("over-replicated: %d voters of %d, but only the leader could go", n, rf)}
+			return nil, []string{reasons[0] + ", but only the leader could go"}
 		}
-		return &Op{Kind: RemoveReplica, From: from, Priority: PriorityReplicas,
-			Reasons: []string{fmt.Sprintf("over-replicated: raft has %d voters %v, replication factor %d", n, p.Voters, rf)}}, nil
+		return &Op{Kind: RemoveReplica, From: from, Priority: PriorityReplicas, Reasons: reasons}, nil
 	}
-	return nil, nil
+	if coming := pl.healthyLearners(p); n+len(coming) >= rf {
+		return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
+	}
+	to, err := pl.target(p, 0)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%s: no node to add: %v", reasons[0], err)}
+	}
+	return &Op{Kind: AddReplica, To: to, Priority: PriorityReplicas, Reasons: reasons}, nil
 }
 
 // healthyLearners are p's learners that may yet become voters.
