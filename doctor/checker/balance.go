@@ -1,0 +1,162 @@
+package checker
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/partitadb/partita/directory"
+)
+
+// projected is every node's share once the plan's operations are done.
+func (pl *planner) projected() map[uint64]Count { return pl.counts }
+
+// count adds op's effect to the projected shares.
+func (pl *planner) count(op Op) {
+	bump := func(node uint64, replicas, leaders int) {
+		if node != 0 {
+			c := pl.counts[node]
+			c.Replicas += replicas
+			c.Leaders += leaders
+			pl.counts[node] = c
+		}
+	}
+	switch op.Kind {
+	case ReplaceReplica, MoveReplica:
+		bump(op.From, -1, 0)
+		bump(op.To, 1, 0)
+	case AddReplica:
+		bump(op.To, 1, 0)
+	case RemoveReplica, RollBackLearner:
+		bump(op.From, -1, 0)
+	case TransferLeader:
+		bump(op.From, 0, -1)
+		bump(op.To, 0, 1)
+	}
+}
+
+// balancer moves one unit of count (replicas or leaders) from a fuller
+// node to an emptier one.
+type balancer struct {
+	name  string
+	count func(Count) int
+	// find returns the partition to move src's unit of to dst, and the op.
+	find func(pl *planner, src, dst uint64) (*Partition, Op, bool)
+}
+
+// balanceReplicas gives every eligible node (alive, not sick, reachable
+// by peers) its share of replicas, new nodes included.
+func (pl *planner) balanceReplicas() {
+	pl.balance(balancer{name: "balance-replicas", count: func(c Count) int { return c.Replicas }, find: findReplicaMove})
+}
+
+// balanceLeaders evens out the leaders among the same nodes.
+func (pl *planner) balanceLeaders() {
+	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove})
+}
+
+// balance proposes up to MaxBalanceMoves moves, each from the fullest
+// node that has something to give to the emptiest that can take it,
+// while the two differ by more than the tolerance.
+func (pl *planner) balance(b balancer) {
+	for moves := 0; moves < pl.cfg.MaxBalanceMoves; moves++ {
+		counts := pl.projected()
+		nodes := pl.balanceNodes()
+		slices.SortFunc(nodes, func(x, y uint64) int {
+			return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y))
+		})
+		if len(nodes) < 2 || b.count(counts[nodes[len(nodes)-1]])-b.count(counts[nodes[0]]) <= pl.cfg.BalanceTolerance {
+			return
+		}
+		if !pl.balanceOnce(b, nodes, counts) {
+			pl.whyNot(0, 0, b.name, fmt.Sprintf("n%d holds %d, n%d holds %d, but no partition can move between them",
+				nodes[len(nodes)-1], b.count(counts[nodes[len(nodes)-1]]), nodes[0], b.count(counts[nodes[0]])))
+			return
+		}
+	}
+}
+
+// balanceOnce proposes the first feasible move, emptiest destination
+// and fullest source first.
+func (pl *planner) balanceOnce(b balancer, nodes []uint64, counts map[uint64]Count) bool {
+	for _, dst := range nodes {
+		if b.name == "balance-replicas" && !pl.candidate(dst) {
+			continue
+		}
+		for i := len(nodes) - 1; i >= 0; i-- {
+			src := nodes[i]
+			if b.count(counts[src])-b.count(counts[dst]) <= pl.cfg.BalanceTolerance {
+				break
+			}
+			if p, op, ok := b.find(pl, src, dst); ok {
+				op.Checker, op.Priority = b.name, PriorityBalance
+				op.Reasons = []string{fmt.Sprintf("n%d holds %d, n%d holds %d: more apart than the tolerance %d",
+					src, b.count(counts[src]), dst, b.count(counts[dst]), pl.cfg.BalanceTolerance)}
+				return pl.propose(p, op)
+			}
+		}
+	}
+	return false
+}
+
+// balanceNodes are the nodes that may give or take: alive, not sick,
+// with a peer address.
+func (pl *planner) balanceNodes() []uint64 {
+	var out []uint64
+	for _, n := range pl.view.Nodes {
+		if n.Liveness == directory.Alive && !pl.sick[n.ID] && n.PeerAddr != "" {
+			out = append(out, n.ID)
+		}
+	}
+	return out
+}
+
+// settled says p is quiet enough to rebalance: a leader, no operation
+// yet, no change under way, every voter healthy.
+func (pl *planner) settled(p *Partition) bool {
+	if _, busy := pl.ops[p.ID]; busy || p.Leader == 0 || len(p.Outgoing) > 0 || len(p.Learners) > 0 {
+		return false
+	}
+	return pl.healthyCount(p, p.Voters, 0) == len(p.Voters)
+}
+
+// findReplicaMove finds a settled partition with a follower on src and
+// nothing on dst whose zone spread the move keeps.
+func findReplicaMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if p.Leader == src || !slices.Contains(p.Voters, src) || p.Hosts(dst) || !pl.settled(p) {
+			continue
+		}
+		after := slices.DeleteFunc(slices.Clone(p.Voters), func(v uint64) bool { return v == src })
+		if pl.zoneCount(append(after, dst)) < pl.zoneCount(p.Voters) {
+			continue
+		}
+		return p, Op{Kind: MoveReplica, From: src, To: dst}, true
+	}
+	return nil, Op{}, false
+}
+
+// findLeaderMove finds a settled partition src leads where dst is a
+// caught-up voter.
+func findLeaderMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if p.Leader != src || !slices.Contains(p.Voters, dst) || !pl.settled(p) {
+			continue
+		}
+		if r, _ := p.Replica(dst); r.Lag >= pl.cfg.SlowLag {
+			continue
+		}
+		return p, Op{Kind: TransferLeader, From: src, To: dst}, true
+	}
+	return nil, Op{}, false
+}
+
+func (pl *planner) zoneCount(voters []uint64) int {
+	zones := map[string]bool{}
+	for _, v := range voters {
+		zones[pl.nodes[v].Zone] = true
+	}
+	return len(zones)
+}

@@ -1,0 +1,83 @@
+package checker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrConfig is returned by Config.Validate for a contradictory config.
+var ErrConfig = errors.New("checker: invalid config")
+
+// Config is what the checkers judge by.
+type Config struct {
+	// Now is the time the plan is made at.
+	Now time.Time
+	// DeadAfter is how long a node stays dead (by heartbeat) before its
+	// replicas are replaced.
+	DeadAfter time.Duration
+	// ReplicaDownAfter is how long a replica on a live node stays down
+	// (unusable, or out of its leader's contact) before it is replaced.
+	ReplicaDownAfter time.Duration
+	// ContactTimeout is how old a leader's last contact with a replica
+	// may be for the replica to count as in contact.
+	ContactTimeout time.Duration
+	// LearnerTimeout is how long a learner may trail before it is rolled
+	// back.
+	LearnerTimeout time.Duration
+	// ReplicationFactor is the number of voters every partition wants.
+	ReplicationFactor int
+	// BalanceTolerance is how many more replicas (or leaders) the fullest
+	// node may hold than the emptiest before the balancer moves one.
+	BalanceTolerance int
+	// MaxBalanceMoves bounds the balance moves of one plan.
+	MaxBalanceMoves int
+	// SickFactor is how many times its peers' median fsync p99 a node's
+	// must be to count as slow; SickFloor is the least p99 that counts.
+	SickFactor float64
+	SickFloor  time.Duration
+	// DiskFull is the disk use (0 to 1) at which a node takes no more
+	// replicas.
+	DiskFull float64
+	// SlowLag is the lag at which a leader sees a follower as slow, and
+	// SickVantages how many distinct leaders must see it so.
+	SlowLag      uint64
+	SickVantages int
+	// SickReplicasAfter is how long a node stays sick, its leaders gone,
+	// before its replicas move too.
+	SickReplicasAfter time.Duration
+	// DryRun adds to the plan the reasons no operation was proposed for
+	// each partition without one.
+	DryRun bool
+}
+
+// DefaultConfig returns the defaults, judged at now.
+func DefaultConfig(now time.Time) Config {
+	return Config{
+		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
+		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute, SickReplicasAfter: 10 * time.Minute,
+		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4,
+		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
+	}
+}
+
+// Validate rejects a config whose parts contradict each other.
+func (c Config) Validate() error {
+	switch {
+	case c.Now.IsZero():
+		return fmt.Errorf("%w: no time to judge at", ErrConfig)
+	case c.ReplicationFactor < 1:
+		return fmt.Errorf("%w: replication factor %d", ErrConfig, c.ReplicationFactor)
+	case c.DeadAfter <= 0 || c.ReplicaDownAfter <= 0 || c.ContactTimeout <= 0 || c.LearnerTimeout <= 0 || c.SickReplicasAfter <= 0:
+		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
+	case c.ContactTimeout > c.ReplicaDownAfter:
+		return fmt.Errorf("%w: contact timeout %v above replica down-after %v", ErrConfig, c.ContactTimeout, c.ReplicaDownAfter)
+	case c.BalanceTolerance < 1:
+		return fmt.Errorf("%w: balance tolerance %d below 1 would flap", ErrConfig, c.BalanceTolerance)
+	case c.DiskFull <= 0 || c.DiskFull > 1:
+		return fmt.Errorf("%w: disk-full threshold %v outside (0, 1]", ErrConfig, c.DiskFull)
+	case c.SickFactor <= 1 || c.SickVantages < 1:
+		return fmt.Errorf("%w: sick factor must exceed 1 and vantages be positive", ErrConfig)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package checker
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is what an operation does to a partition.
+type Kind string
+
+// The operation kinds. Each becomes a sequence of operator steps when it
+// runs; the checkers only propose.
+const (
+	// ReplaceReplica moves From's replica to To: From is dead or down.
+	ReplaceReplica Kind = "replace-replica"
+	// AddReplica adds a voter on To to an under-replicated partition.
+	AddReplica Kind = "add-replica"
+	// RemoveReplica removes From's voter from an over-replicated one.
+	RemoveReplica Kind = "remove-replica"
+	// MoveReplica moves a healthy replica from From to To, for zone
+	// spread or balance.
+	MoveReplica Kind = "move-replica"
+	// TransferLeader moves the leadership from From to To.
+	TransferLeader Kind = "transfer-leader"
+	// RollForwardLearner promotes To's caught-up learner to a voter.
+	RollForwardLearner Kind = "promote-learner"
+	// RollBackLearner removes From's learner, which never caught up or
+	// is not needed.
+	RollBackLearner Kind = "remove-learner"
+	// LeaveJoint finishes a joint configuration left behind.
+	LeaveJoint Kind = "leave-joint"
+	// SetReplicas makes the directory's list match raft's configuration.
+	SetReplicas Kind = "set-replicas"
+)
+
+// Priorities order a plan's operations: repairs before improvements.
+const (
+	PriorityRepair   = 100 // a dead or down replica
+	PriorityStuck    = 90  // a configuration left half changed
+	PriorityReplicas = 80  // too few or too many voters
+	PrioritySick     = 60  // leaders off a sick node
+	PriorityZone     = 40  // zone spread
+	PriorityRecord   = 30  // the directory's list
+	PriorityBalance  = 20  // replicas and leaders per node
+)
+
+// Op is a proposed operation: data, validated again against the current
+// directory before each of its steps runs.
+type Op struct {
+	Kind      Kind
+	Partition uint64
+	Table     string
+	From, To  uint64 // 0 where the kind has none
+	// Generation, Voters and Learners are the partition as the plan saw
+	// it: a partition that changed since makes the operation stale.
+	Generation uint64
+	Voters     []uint64
+	Learners   []uint64
+	Priority   int
+	// Checker is the checker that proposed the operation, Reasons why.
+	Checker string
+	Reasons []string
+}
+
+// String is the operation on one line, reasons left out.
+func (o Op) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s p%d", o.Kind, o.Partition)
+	if o.From != 0 {
+		fmt.Fprintf(&b, " from=%d", o.From)
+	}
+	if o.To != 0 {
+		fmt.Fprintf(&b, " to=%d", o.To)
+	}
+	fmt.Fprintf(&b, " prio=%d gen=%d voters=%v", o.Priority, o.Generation, o.Voters)
+	if len(o.Learners) > 0 {
+		fmt.Fprintf(&b, " learners=%v", o.Learners)
+	}
+	fmt.Fprintf(&b, " [%s]", o.Checker)
+	return b.String()
+}
+
+// WhyNot is why a checker proposed nothing for a partition it looked at
+// (Partition set), or for a node (Partition 0, Node set), or for the
+// cluster (both 0).
+type WhyNot struct {
+	Partition uint64
+	Node      uint64
+	Checker   string
+	Reason    string
+}
+
+// Plan is the outcome of one round of the checkers.
+type Plan struct {
+	// Ops are the proposed operations, at most one per partition, by
+	// priority (highest first), then partition.
+	Ops []Op
+	// WhyNots are, in dry-run, the reasons partitions without an
+	// operation got none, by partition.
+	WhyNots []WhyNot
+	// Sick are the nodes judged sick, by id: the caller carries since
+	// when into the next view (Health.SickSince).
+	Sick []uint64
+}

@@ -1,0 +1,203 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/directory"
+)
+
+// checkDownReplicas replaces a voter whose node has been dead for
+// DeadAfter, when the leader agrees (no contact for ContactTimeout), and
+// a voter that is down on a live node, from its leader's view, for
+// ReplicaDownAfter. One replica per plan; the others wait their turn.
+func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
+	var down []uint64
+	var reasons, why []string
+	for _, v := range p.Voters {
+		if v == p.Leader {
+			continue
+		}
+		r, w := pl.judgeReplica(p, v)
+		why = append(why, w...)
+		if len(r) > 0 {
+			down = append(down, v)
+			reasons = append(reasons, r...)
+		}
+	}
+	if len(down) == 0 {
+		return nil, why
+	}
+	if len(p.Voters) > pl.cfg.ReplicationFactor {
+		reasons = append(reasons, fmt.Sprintf("%d voters of %d: the down replica goes without a replacement", len(p.Voters), pl.cfg.ReplicationFactor))
+		return &Op{Kind: RemoveReplica, From: down[0], Priority: PriorityRepair, Reasons: reasons}, why
+	}
+	to, err := pl.target(p, down[0])
+	if err != nil {
+		return nil, append(why, fmt.Sprintf("n%d needs replacing: %v", down[0], err))
+	}
+	if len(down) > 1 {
+		reasons = append(reasons, fmt.Sprintf("also down: %v, replaced in later plans", down[1:]))
+	}
+	return &Op{Kind: ReplaceReplica, From: down[0], To: to, Priority: PriorityRepair, Reasons: reasons}, why
+}
+
+// judgeReplica returns the reasons to replace node's replica of p, or the
+// reasons it is not replaced yet.
+func (pl *planner) judgeReplica(p *Partition, node uint64) (replace, wait []string) {
+	n, known := pl.nodes[node]
+	if !known {
+		return []string{fmt.Sprintf("n%d is not in the directory", node)}, nil
+	}
+	r, _ := p.Replica(node)
+	contact := pl.sinceContact(r)
+	switch n.Liveness {
+	case directory.Dead:
+		dead := pl.cfg.Now.Sub(n.Since)
+		switch {
+		case dead < pl.cfg.DeadAfter:
+			return nil, []string{fmt.Sprintf("n%d dead for %v: replaced after %v", node, dead, pl.cfg.DeadAfter)}
+		case pl.inContact(r):
+			return nil, []string{fmt.Sprintf("n%d dead by heartbeat for %v, but leader n%d heard from it %v ago: not dead",
+				node, dead, p.Leader, contact)}
+		}
+		return []string{fmt.Sprintf("n%d dead for %v (dead-after %v)", node, dead, pl.cfg.DeadAfter),
+			fmt.Sprintf("leader n%d agrees: %s", p.Leader, describeContact(contact))}, nil
+	case directory.Suspect:
+		if !pl.inContact(r) || !r.DownSince.IsZero() {
+			return nil, []string{fmt.Sprintf("n%d suspect for %v: waiting for it to recover or die", node, pl.cfg.Now.Sub(n.Since))}
+		}
+		return nil, nil
+	}
+	return pl.judgeLiveReplica(p, node, r)
+}
+
+// judgeLiveReplica judges a replica on an alive node by its leader's view.
+func (pl *planner) judgeLiveReplica(p *Partition, node uint64, r Replica) (replace, wait []string) {
+	var down time.Duration
+	what := ""
+	if !r.DownSince.IsZero() {
+		down, what = pl.cfg.Now.Sub(r.DownSince), "down (missing, broken or not applying)"
+	}
+	if !pl.inContact(r) {
+		if c := pl.sinceContact(r); c > down {
+			down, what = c, "out of leader n"+fmt.Sprint(p.Leader)+"'s contact"
+		}
+	}
+	switch {
+	case what == "":
+		return nil, nil
+	case down < pl.cfg.ReplicaDownAfter:
+		return nil, []string{fmt.Sprintf("replica on live n%d %s for %v: replaced after %v", node, what, down, pl.cfg.ReplicaDownAfter)}
+	}
+	return []string{fmt.Sprintf("replica on live n%d %s for %v (down-after %v)", node, what, down, pl.cfg.ReplicaDownAfter)}, nil
+}
+
+// sinceContact is how long ago the leader heard from r; a replica never
+// heard from counts as out of contact for as long as can be.
+func (pl *planner) sinceContact(r Replica) time.Duration {
+	if r.LastContact.IsZero() {
+		return time.Duration(1<<63 - 1)
+	}
+	return pl.cfg.Now.Sub(r.LastContact)
+}
+
+func describeContact(d time.Duration) string {
+	if d == time.Duration(1<<63-1) {
+		return "never in contact"
+	}
+	return fmt.Sprintf("no contact for %v", d)
+}
+
+// checkReplicaCount compares raft's voters, not the directory's list,
+// with the replication factor: too few gets a voter added on a node
+// placement picks, too many loses the least useful one.
+func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
+	n, rf := len(p.Voters), pl.cfg.ReplicationFactor
+	if n == rf {
+		return nil, nil
+	}
+	state := "over"
+	if n < rf {
+		state = "under"
+	}
+	reasons := []string{fmt.Sprintf("%s-replicated: raft has %d voters %v, replication factor %d", state, n, p.Voters, rf)}
+	if !sameSet(p.Replicas, p.Voters) {
+		reasons = append(reasons, fmt.Sprintf("the directory lists %v", p.Replicas))
+	}
+	if n > rf {
+		from := pl.extraVoter(p)
+		if from == 0 {
+			return nil, []string{reasons[0] + ", but only the leader could go"}
+		}
+		return &Op{Kind: RemoveReplica, From: from, Priority: PriorityReplicas, Reasons: reasons}, nil
+	}
+	if coming := pl.healthyLearners(p); n+len(coming) >= rf {
+		return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
+	}
+	to, err := pl.target(p, 0)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%s: no node to add: %v", reasons[0], err)}
+	}
+	return &Op{Kind: AddReplica, To: to, Priority: PriorityReplicas, Reasons: reasons}, nil
+}
+
+// healthyLearners are p's learners that may yet become voters.
+func (pl *planner) healthyLearners(p *Partition) []uint64 {
+	var out []uint64
+	for _, l := range p.Learners {
+		if pl.healthy(p, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// extraVoter picks the voter an over-replicated p loses: an unhealthy one
+// first, then one sharing its zone, then the fullest node, then the
+// highest id; never the leader.
+func (pl *planner) extraVoter(p *Partition) uint64 {
+	zones := map[string]int{}
+	for _, v := range p.Voters {
+		zones[pl.nodes[v].Zone]++
+	}
+	counts := pl.counts
+	score := func(v uint64) []int {
+		return []int{btoi(!pl.healthy(p, v)), btoi(zones[pl.nodes[v].Zone] > 1), counts[v].Replicas, int(v)}
+	}
+	var best uint64
+	for _, v := range p.Voters {
+		if v == p.Leader {
+			continue
+		}
+		if best == 0 || slices.Compare(score(v), score(best)) > 0 {
+			best = v
+		}
+	}
+	return best
+}
+
+// checkRecord finds the directory's list disagreeing with raft's voters
+// when nothing else is to be done: the directory follows raft.
+func checkRecord(pl *planner, p *Partition) (*Op, []string) {
+	if sameSet(p.Replicas, p.Voters) || len(p.Outgoing) > 0 || len(p.Voters) != pl.cfg.ReplicationFactor {
+		return nil, nil
+	}
+	return &Op{Kind: SetReplicas, Priority: PriorityRecord,
+		Reasons: []string{fmt.Sprintf("the directory lists %v, raft has voters %v", p.Replicas, p.Voters)}}, nil
+}
+
+func sameSet(a, b []uint64) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,146 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/directory"
+)
+
+// judgeSickNodes marks the nodes whose fsync p99 is far above their
+// peers' median, confirmed by more than one vantage: distinct leaders
+// that see the node's followers lag. One slow observer condemns nobody.
+func (pl *planner) judgeSickNodes() {
+	for _, n := range pl.view.Nodes {
+		if n.Liveness != directory.Alive || n.Health.FsyncP99 == 0 {
+			continue
+		}
+		median, ok := pl.peerMedian(n.ID)
+		if !ok || n.Health.FsyncP99 < pl.cfg.SickFloor || float64(n.Health.FsyncP99) < pl.cfg.SickFactor*float64(median) {
+			continue
+		}
+		seen := pl.vantages(n.ID)
+		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen lagging by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
+		if len(seen) < pl.cfg.SickVantages {
+			pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("%s: %d vantages needed, no action", reason, pl.cfg.SickVantages))
+			continue
+		}
+		pl.sick[n.ID] = true
+		pl.sickWhy[n.ID] = []string{reason}
+	}
+}
+
+// peerMedian is the median fsync p99 of the other alive nodes that report one.
+func (pl *planner) peerMedian(node uint64) (time.Duration, bool) {
+	var peers []time.Duration
+	for _, n := range pl.view.Nodes {
+		if n.ID != node && n.Liveness == directory.Alive && n.Health.FsyncP99 > 0 {
+			peers = append(peers, n.Health.FsyncP99)
+		}
+	}
+	if len(peers) == 0 {
+		return 0, false
+	}
+	slices.Sort(peers)
+	return peers[len(peers)/2], true
+}
+
+// vantages lists the leaders (other than node) that see node's replica
+// of one of their partitions lag by SlowLag or more.
+func (pl *planner) vantages(node uint64) []uint64 {
+	var out []uint64
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if p.Leader == 0 || p.Leader == node {
+			continue
+		}
+		if r, ok := p.Replica(node); ok && r.Lag >= pl.cfg.SlowLag && !slices.Contains(out, p.Leader) {
+			out = append(out, p.Leader)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// evictSickLeaders moves every leadership off a sick node, to the
+// healthy voter least behind, fewest leaders and lowest id first.
+func (pl *planner) evictSickLeaders() {
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if !pl.sick[p.Leader] {
+			continue
+		}
+		to := pl.leaderTarget(p, pl.projected())
+		if to == 0 {
+			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("leader n%d is sick, but no healthy voter can take over", p.Leader))
+			continue
+		}
+		op := Op{Kind: TransferLeader, From: p.Leader, To: to, Priority: PrioritySick, Checker: "sick-node",
+			Reasons: append(slices.Clone(pl.sickWhy[p.Leader]), "leaders move off a sick node first")}
+		if !pl.propose(p, op) {
+			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("leader n%d is sick; the partition has an operation already", p.Leader))
+		}
+	}
+}
+
+// leaderTarget is the voter of p best placed to lead: healthy, not sick,
+// least behind, then fewest leaders, then lowest id; 0 for none.
+func (pl *planner) leaderTarget(p *Partition, counts map[uint64]Count) uint64 {
+	var best uint64
+	var bestLag uint64
+	for _, v := range p.Voters {
+		if v == p.Leader || !pl.healthy(p, v) || pl.sick[v] {
+			continue
+		}
+		r, _ := p.Replica(v)
+		if best == 0 || r.Lag < bestLag || (r.Lag == bestLag && counts[v].Leaders < counts[best].Leaders) {
+			best, bestLag = v, r.Lag
+		}
+	}
+	return best
+}
+
+// moveSickReplicas moves the replicas of a node sick for
+// SickReplicasAfter, its leaders moved first: up to MaxBalanceMoves per
+// node per plan, each to the node placement picks.
+func (pl *planner) moveSickReplicas() {
+	for _, n := range pl.view.Nodes {
+		if !pl.sick[n.ID] {
+			continue
+		}
+		sick := pl.cfg.Now.Sub(n.Health.SickSince)
+		if n.Health.SickSince.IsZero() || sick < pl.cfg.SickReplicasAfter {
+			if !n.Health.SickSince.IsZero() {
+				pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("n%d sick for %v: its replicas move after %v", n.ID, sick, pl.cfg.SickReplicasAfter))
+			}
+			continue
+		}
+		pl.moveReplicasOff(n.ID, fmt.Sprintf("sick for %v (sick-replicas-after %v): its replicas move", sick, pl.cfg.SickReplicasAfter))
+	}
+}
+
+// moveReplicasOff proposes moving node's follower replicas away, up to
+// MaxBalanceMoves.
+func (pl *planner) moveReplicasOff(node uint64, why string) {
+	moved := 0
+	for i := range pl.view.Partitions {
+		p := &pl.view.Partitions[i]
+		if moved == pl.cfg.MaxBalanceMoves {
+			return
+		}
+		if _, busy := pl.ops[p.ID]; busy || p.Leader == 0 || p.Leader == node || !slices.Contains(p.Voters, node) {
+			continue
+		}
+		to, err := pl.target(p, node)
+		if err != nil {
+			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("n%d is sick, no node to take its replica: %v", node, err))
+			continue
+		}
+		op := Op{Kind: MoveReplica, From: node, To: to, Priority: PrioritySick, Checker: "sick-node",
+			Reasons: append(slices.Clone(pl.sickWhy[node]), why)}
+		if pl.propose(p, op) {
+			moved++
+		}
+	}
+}

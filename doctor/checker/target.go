@@ -1,0 +1,72 @@
+package checker
+
+import (
+	"slices"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/placement"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology"
+)
+
+// placementInput is the view as doctor/placement reads it: directory
+// records whose heartbeats say alive for alive nodes only, and the
+// partitions' raft members with the plan's additions so far, so that one
+// plan spreads its new replicas instead of piling them on one node. The
+// directory's lists are left out: a node the directory lists but raft
+// does not hold may take the replica back.
+type placementInput struct {
+	snap  *directory.Snapshot
+	parts []topology.PartitionInfo
+	index map[uint64]int // partition id -> parts index
+}
+
+func newPlacementInput(v View, cfg Config) placementInput {
+	in := placementInput{snap: &directory.Snapshot{}, index: map[uint64]int{}}
+	for _, n := range v.Nodes {
+		rec := &partitapb.Node{Id: n.ID, Zone: n.Zone, PeerAddr: n.PeerAddr}
+		if n.Liveness == directory.Alive {
+			rec.HeartbeatUnixNanos = cfg.Now.UnixNano()
+		}
+		in.snap.Nodes = append(in.snap.Nodes, rec)
+	}
+	for _, p := range v.Partitions {
+		in.index[p.ID] = len(in.parts)
+		in.parts = append(in.parts, topology.PartitionInfo{ID: p.ID, Table: p.Table,
+			Voters:   slices.Concat(p.Voters, p.Outgoing),
+			Learners: slices.Clone(p.Learners)})
+	}
+	return in
+}
+
+// added records that partition gains a replica on node.
+func (in *placementInput) added(partition, node uint64) {
+	if i, ok := in.index[partition]; ok && node != 0 {
+		in.parts[i].Voters = append(in.parts[i].Voters, node)
+	}
+}
+
+// target picks the node to take from's replica of p (from is 0 for a new
+// replica) through placement.Target: a healthy node outside p, in a zone
+// none of p's other voters uses when one has room, else in any zone.
+func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
+	used := map[string]bool{}
+	for _, v := range p.Voters {
+		if v != from {
+			used[pl.nodes[v].Zone] = true
+		}
+	}
+	info := pl.place.parts[pl.place.index[p.ID]]
+	spread := func(id uint64) bool { return pl.candidate(id) && !used[pl.nodes[id].Zone] }
+	if to, err := placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, spread); err == nil {
+		return to, nil
+	}
+	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.candidate)
+}
+
+// candidate says node may take a replica: alive, not sick, its disk not
+// full.
+func (pl *planner) candidate(node uint64) bool {
+	n, ok := pl.nodes[node]
+	return ok && n.Liveness == directory.Alive && !pl.sick[node] && n.Health.DiskUsed < pl.cfg.DiskFull
+}
