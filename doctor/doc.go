@@ -9,6 +9,11 @@
 //     RemoveVoter, SetReplicas, DestroyReplica), each idempotent, run by
 //     a controller through a narrow Cluster interface; drain and
 //     decommission are the first two.
+//   - checker: the checkers, pure functions from a view of the cluster to
+//     proposed operations with their reasons (dead and down replicas,
+//     replica counts from raft's actual configuration, membership left
+//     behind, zone spread, sick nodes, balance); nothing runs them on a
+//     live cluster yet.
 //
 // The doctor acts through package cluster (node-to-node RPC) and the
 // directory; it never imports store.
