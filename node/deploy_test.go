@@ -16,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/transport"
 )
 
@@ -65,6 +67,19 @@ func knownMetrics(t *testing.T) map[string]bool {
 		names[line[:strings.IndexAny(line, "{ ")]] = true
 	}
 	rec := &describer{names: names}
+	// Admission control's metrics, registered by nodes that enforce
+	// capacity (this one does not).
+	acfg := admission.DefaultConfig()
+	acfg.Registerer, acfg.Limits = rec, func(uint64) (admission.Limits, bool) { return admission.Limits{}, false }
+	if _, err := admission.New(acfg); err != nil {
+		t.Fatal(err)
+	}
+	// The ingester's vectors, some without a sample until the first skip.
+	icfg := ingest.DefaultConfig()
+	icfg.Registerer = rec
+	if _, err := ingest.New(icfg); err != nil {
+		t.Fatal(err)
+	}
 	cfg := transport.DefaultConfig()
 	cfg.NodeID, cfg.Registerer = 1, rec
 	cfg.Resolve = func(uint64) (string, error) { return "", errors.New("no peers") }
