@@ -12,6 +12,7 @@ import (
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/member"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/topology/publish"
 	"github.com/partitadb/partita/topology/topologypb"
 )
@@ -40,6 +41,8 @@ type topologyPipeline struct {
 	retention *publish.Retention // nil without a bucket
 	reporter  *publish.Reporter  // nil outside a cluster
 	latest    atomic.Pointer[topologypb.TopologySnapshot]
+	// receiving says this node received the reports at its last snapshot.
+	receiving bool
 }
 
 // registerTopologyJobs builds the pipeline and registers its jobs.
@@ -100,7 +103,7 @@ func (n *Node) registerTopologySpecs(m *daemon.Manager, p *topologyPipeline) err
 	every := n.cfg.TopologyInterval
 	specs := []daemon.JobSpec{{
 		Name: TopologyJob, Kind: daemon.Periodic, Interval: every, Jitter: every / 10, Timeout: every,
-		Run: func(context.Context, *daemon.Cycle) error { n.takeTopology(); return nil },
+		Run: func(ctx context.Context, _ *daemon.Cycle) error { n.takeTopology(ctx); return nil },
 	}}
 	if p.publisher != nil {
 		specs = append(specs, daemon.JobSpec{Name: TopologyPublishJob, Kind: daemon.Continuous,
@@ -123,10 +126,24 @@ func (n *Node) registerTopologySpecs(m *daemon.Manager, p *topologyPipeline) err
 // retentionInterval is the period of the retention job.
 const retentionInterval = 10 * time.Minute
 
+// catchUpWindow is how much history a node that becomes the receiver of
+// the reports reads from the bucket: its view then holds the nodes that
+// died before it took over, and their last state.
+const catchUpWindow = 2 * time.Minute
+
 // takeTopology takes a snapshot and hands it to the bucket's queue and the
-// fast path; neither waits.
-func (n *Node) takeTopology() {
+// fast path; neither waits. A node that has just become the receiver
+// first catches up from the bucket.
+func (n *Node) takeTopology(ctx context.Context) {
 	p := n.topology
+	receiving := n.TopologyReceiver() == n.id
+	if receiving && !p.receiving && p.bucket != nil {
+		now := n.now()
+		r := ingest.BucketReader{Bucket: p.bucket, Ingester: n.ingest}
+		st, err := r.Load(ctx, now.Add(-catchUpWindow), now)
+		n.log.Info("topology: receiving the reports; caught up from the bucket", "added", st.Added, "read", st.Read, "err", err)
+	}
+	p.receiving = receiving
 	snap := p.producer.Take()
 	p.latest.Store(snap)
 	if p.publisher != nil {

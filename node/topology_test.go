@@ -16,6 +16,7 @@ import (
 
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology/history"
+	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/topology/publish"
 	"github.com/partitadb/partita/topology/topologypb"
 )
@@ -202,5 +203,40 @@ func TestTopologyInACluster(t *testing.T) {
 			}
 		}
 		return true
+	})
+}
+
+// TestReceiverCatchesUpFromTheBucket: a node that becomes the receiver of
+// the reports reads the recent history first, so its view holds a node
+// that stopped reporting before it took over.
+func TestReceiverCatchesUpFromTheBucket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "topology")
+	bucket, err := publish.OpenBucket(context.Background(), "file://"+filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Node 7 reported 20 s ago, before this node ran.
+	g := ingest.Synthetic{Nodes: 7, Replicas: 2, Interval: time.Second, Start: time.Now().Add(-20 * time.Second)}
+	snap := g.Snapshot(7, 1)
+	data, err := proto.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := history.Name{Node: 7, Taken: time.Unix(0, snap.GetUnixNanos()), Started: g.Start, Seq: 1}
+	if err := bucket.WriteAll(context.Background(), name.Key(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := bucket.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n := startTopology(t, func(c *node.Config) { c.TopologyBucket = "file://" + filepath.ToSlash(dir) })
+	defer n.Close()
+	eventually(t, "node 7 in the receiver's view", func() bool {
+		for _, nv := range n.Ingester().View().Nodes {
+			if nv.ID == 7 {
+				return true
+			}
+		}
+		return false
 	})
 }
