@@ -97,6 +97,12 @@ type Config struct {
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
+	// Doctor runs the Doctor embedded in this node: it takes part in the
+	// election of the active one (node/doctor.go).
+	Doctor bool
+	// DoctorLease is the length of the Doctor lease (0: the default,
+	// lease.DefaultDuration); renewals come every third of it.
+	DoctorLease time.Duration
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -116,6 +122,7 @@ func DefaultConfig() Config {
 		MaxInflight:        dynamo.DefaultMaxInflight,
 		Capacity:           DefaultCapacityConfig(),
 		Logger:             slog.New(slog.DiscardHandler),
+		Doctor:             true,
 	}
 }
 
@@ -134,6 +141,8 @@ func (c Config) Validate() error {
 		return errors.New("node: TableStatsInterval must be positive")
 	case c.OTLPEndpoint != "" && c.TracerProvider != nil:
 		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
+	case c.DoctorLease < 0:
+		return errors.New("node: DoctorLease must not be negative")
 	case c.MaxInflight < 0:
 		return errors.New("node: MaxInflight must not be negative")
 	case c.Capacity.PartitionReadUnits < 0 || c.Capacity.PartitionWriteUnits < 0 ||
@@ -167,7 +176,8 @@ type Node struct {
 	peerWG  sync.WaitGroup
 	member  *member.Member
 	api     *server
-	admin   *server // nil without AdminAddr
+	admin   *server                       // nil without AdminAddr
+	doctor  atomic.Pointer[doctorElector] // nil without Config.Doctor
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -214,6 +224,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.startJobs(ctx); err != nil {
+		return err
+	}
+	if err := n.startDoctor(); err != nil {
 		return err
 	}
 	return n.serve(ctx)
@@ -361,7 +374,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
-		Cluster: n.ctlHandler(),
+		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err
@@ -392,14 +405,15 @@ func (n *Node) AdminURL() string {
 // Jobs is the node's background job manager.
 func (n *Node) Jobs() *daemon.Manager { return n.jobs }
 
-// Close hands off the leadership of the partitions it leads (in a cluster),
-// stops accepting requests, waits for in-flight ones (up to
-// ShutdownTimeout), stops the jobs, closes the storage and flushes the
-// traces. Every write acknowledged before Close is already durable.
+// Close releases the Doctor lease if this node holds it, hands off the
+// leadership of the partitions it leads (in a cluster), stops accepting
+// requests, waits for in-flight ones (up to ShutdownTimeout), stops the
+// jobs, closes the storage and flushes the traces. Every write acknowledged before Close is already durable.
 func (n *Node) Close() error {
 	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
+	n.stopDoctor(ctx, true)
 	if n.cfg.PeerAddr != "" {
 		n.member.HandOff(ctx)
 	}
@@ -409,6 +423,7 @@ func (n *Node) Close() error {
 // stop takes down, in reverse order, every piece that started.
 func (n *Node) stop(ctx context.Context) error {
 	var err error
+	n.stopDoctor(ctx, false)
 	if n.api != nil {
 		err = errors.Join(err, n.api.shutdown(ctx))
 	}
