@@ -10,6 +10,7 @@
 //	     /debug/pprof/...     profiles, when Config.Pprof is set
 //	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a
 //	                          cluster (cluster.go: ClusterHandler)
+//	     /doctor/...          the Doctor's lease and this node's role (doctor.go: DoctorHandler)
 package admin
 
 import (
@@ -40,6 +41,9 @@ type Config struct {
 	// Cluster serves the cluster's operator routes under /cluster/ (nil:
 	// none, outside a cluster); it sees the full request path.
 	Cluster http.Handler
+	// Doctor serves the Doctor's routes under /doctor/ (nil: none); it
+	// sees the full request path.
+	Doctor http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -76,6 +80,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Cluster != nil {
 		mux.Handle("/cluster/", cfg.Cluster)
+	}
+	if cfg.Doctor != nil {
+		mux.Handle("/doctor/", cfg.Doctor)
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

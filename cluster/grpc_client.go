@@ -263,7 +263,8 @@ func readDirectory(ctx context.Context, stub clusterpb.ClusterClient, where stri
 	if err := decodeError(resp.Error); err != nil {
 		return nil, err
 	}
-	return &directory.Snapshot{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas}, nil
+	return &directory.Snapshot{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas,
+		DoctorLease: resp.DoctorLease}, nil
 }
 
 // CreateReplica makes node host an empty replica of partition.

@@ -103,7 +103,8 @@ func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) 
 	if d == nil {
 		d = &directory.Snapshot{}
 	}
-	return &clusterpb.DirectoryResponse{Tables: d.Tables, Nodes: d.Nodes, MetaReplicas: d.MetaReplicas}, nil
+	return &clusterpb.DirectoryResponse{Tables: d.Tables, Nodes: d.Nodes, MetaReplicas: d.MetaReplicas,
+		DoctorLease: d.DoctorLease}, nil
 }
 
 func (s *service) CreateReplica(ctx context.Context, req *clusterpb.CreateReplicaRequest) (*clusterpb.CreateReplicaResponse, error) {

@@ -58,7 +58,8 @@ func (c *Cache) Update(s *Snapshot) {
 			c.replicas[p.GetId()] = p.GetReplicas()
 		}
 	}
-	c.snap = &Snapshot{Tables: s.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.replicas[MetaPartition]}
+	c.snap = &Snapshot{Tables: s.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.replicas[MetaPartition],
+		DoctorLease: s.DoctorLease}
 }
 
 // Snapshot returns the cached directory. It is immutable.
@@ -73,7 +74,8 @@ func (c *Cache) AddNode(n *partitapb.Node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nodes[n.GetId()] = n
-	c.snap = &Snapshot{Tables: c.snap.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.snap.MetaReplicas}
+	c.snap = &Snapshot{Tables: c.snap.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.snap.MetaReplicas,
+		DoctorLease: c.snap.DoctorLease}
 }
 
 // SetReplicas records the voters of a partition learnt outside a refresh

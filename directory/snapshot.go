@@ -7,8 +7,8 @@ import (
 )
 
 // Snapshot is the directory as read from a meta replica at one moment:
-// every table (with its partitions), every node, and the meta partition's
-// voters. A Snapshot is immutable once built: readers share it without
+// every table (with its partitions), every node, the meta partition's
+// voters and the Doctor lease. A Snapshot is immutable once built: readers share it without
 // locks and must not modify the records it holds.
 type Snapshot struct {
 	Tables []*partitapb.Table
@@ -16,6 +16,8 @@ type Snapshot struct {
 	// MetaReplicas are the ids of the nodes holding a voter of the meta
 	// partition.
 	MetaReplicas []uint64
+	// DoctorLease is the Doctor lease record (nil: never held).
+	DoctorLease *partitapb.DoctorLease
 }
 
 // Node returns the record of node id, or nil.

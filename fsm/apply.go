@@ -49,6 +49,9 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return res, nil
 	}
 	b := a.b
+	if res, err := fenceDoctor(b, cmd); res != nil || err != nil {
+		return res, err
+	}
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
 		return applyPut(a, op.PutItem)
@@ -72,6 +75,10 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyRemoveNode(b, op.RemoveNode)
 	case *partitapb.Command_SetReplicas:
 		return applySetReplicas(b, op.SetReplicas)
+	case *partitapb.Command_AcquireDoctorLease:
+		return applyAcquireDoctorLease(b, cmd.GetUnixNanos(), op.AcquireDoctorLease)
+	case *partitapb.Command_ReleaseDoctorLease:
+		return applyReleaseDoctorLease(b, op.ReleaseDoctorLease)
 	default:
 		return nil, fmt.Errorf("fsm: unknown command %T", op)
 	}

@@ -44,4 +44,14 @@
 // (Partition.generation), which moves with every membership change.
 // Senders recognise the refusal with partitapb.IsWrongRange, re-read the
 // directory and retry with the same command id.
+//
+// # The Doctor's epoch fence
+//
+// The meta partition also holds the Doctor lease (doctor_lease.go):
+// AcquireDoctorLease and ReleaseDoctorLease grant, renew and free it,
+// deciding expiry by the command's timestamp. A command carrying a
+// non-zero doctor_epoch other than the lease's current epoch is refused
+// with Error_STALE_EPOCH after the range fence and before anything is
+// written: the Doctor that issued it was taken over. The lease record is
+// replicated state, so every replica decides alike here too.
 package fsm

@@ -89,7 +89,11 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
-	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters}, nil
+	lease, err := directory.ReadDoctorLease(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
+	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease}, nil
 }
 
 func first(ids []uint64) uint64 {

@@ -26,11 +26,16 @@ const ctlRefreshTimeout = 2 * time.Second
 // ctlHandler returns the /cluster/ admin routes (a single node shows as a
 // cluster of one).
 func (n *Node) ctlHandler() http.Handler {
-	return admin.ClusterHandler(ctl{n})
+	return admin.ClusterHandler(ctl{n: n})
 }
 
-// ctl is the node as admin.Cluster and operator.Cluster.
-type ctl struct{ n *Node }
+// ctl is the node as admin.Cluster and operator.Cluster. The Doctor's
+// ctl (doctorCluster) has the epoch of its Doctor lease, which its
+// directory commands carry; an operator's has none.
+type ctl struct {
+	n     *Node
+	epoch uint64
+}
 
 var (
 	_ admin.Cluster    = ctl{}
@@ -38,6 +43,8 @@ var (
 )
 
 func (c ctl) env() *operator.Env { return operator.NewEnv(c, c.n.log) }
+
+var _ admin.Doctor = ctl{}
 
 func (c ctl) Nodes(ctx context.Context) []topology.NodeInfo {
 	return topology.Nodes(c.Directory(ctx), c.n.now())
@@ -90,7 +97,7 @@ func (c ctl) RemoveNode(ctx context.Context, node uint64) error {
 // proposeMeta proposes cmd, given an id and a time, to the meta partition
 // through its leader.
 func (c ctl) proposeMeta(ctx context.Context, cmd *partitapb.Command) error {
-	cmd.Id, cmd.UnixNanos = router.RandomID(), c.n.now().UnixNano()
+	cmd.Id, cmd.UnixNanos, cmd.DoctorEpoch = router.RandomID(), c.n.now().UnixNano(), c.epoch
 	res, err := c.n.proposeMeta(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("node: directory change: %w", err)

@@ -112,6 +112,12 @@ type Config struct {
 	TopologyWrapBucket func(publish.Bucket) publish.Bucket
 	// Ingest tunes the node's topology ingester (see ingest.go).
 	Ingest IngestConfig
+	// Doctor runs the Doctor embedded in this node: it takes part in the
+	// election of the active one (node/doctor.go).
+	Doctor bool
+	// DoctorLease is the length of the Doctor lease (0: the default,
+	// lease.DefaultDuration); renewals come every third of it.
+	DoctorLease time.Duration
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -133,6 +139,7 @@ func DefaultConfig() Config {
 		Logger:             slog.New(slog.DiscardHandler),
 		TopologyInterval:   5 * time.Second,
 		TopologyRetention:  7 * 24 * time.Hour,
+		Doctor:             false,
 	}
 }
 
@@ -151,6 +158,8 @@ func (c Config) Validate() error {
 		return errors.New("node: TableStatsInterval must be positive")
 	case c.OTLPEndpoint != "" && c.TracerProvider != nil:
 		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
+	case c.DoctorLease < 0:
+		return errors.New("node: DoctorLease must not be negative")
 	case c.MaxInflight < 0:
 		return errors.New("node: MaxInflight must not be negative")
 	case c.Capacity.PartitionReadUnits < 0 || c.Capacity.PartitionWriteUnits < 0 ||
@@ -187,7 +196,8 @@ type Node struct {
 	member  *member.Member
 	ingest  *ingest.Ingester
 	api     *server
-	admin   *server // nil without AdminAddr
+	admin   *server                       // nil without AdminAddr
+	doctor  atomic.Pointer[doctorElector] // nil without Config.Doctor
 
 	started  time.Time
 	topology *topologyPipeline // topology.go
@@ -240,6 +250,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.startJobs(ctx); err != nil {
+		return err
+	}
+	if err := n.startDoctor(); err != nil {
 		return err
 	}
 	return n.serve(ctx)
@@ -387,7 +400,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
-		Cluster: n.ctlHandler(),
+		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err
@@ -418,14 +431,15 @@ func (n *Node) AdminURL() string {
 // Jobs is the node's background job manager.
 func (n *Node) Jobs() *daemon.Manager { return n.jobs }
 
-// Close hands off the leadership of the partitions it leads (in a cluster),
-// stops accepting requests, waits for in-flight ones (up to
-// ShutdownTimeout), stops the jobs, closes the storage and flushes the
-// traces. Every write acknowledged before Close is already durable.
+// Close releases the Doctor lease if this node holds it, hands off the
+// leadership of the partitions it leads (in a cluster), stops accepting
+// requests, waits for in-flight ones (up to ShutdownTimeout), stops the
+// jobs, closes the storage and flushes the traces. Every write acknowledged before Close is already durable.
 func (n *Node) Close() error {
 	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
+	n.stopDoctor(ctx, true)
 	if n.cfg.PeerAddr != "" {
 		n.member.HandOff(ctx)
 	}
@@ -435,6 +449,7 @@ func (n *Node) Close() error {
 // stop takes down, in reverse order, every piece that started.
 func (n *Node) stop(ctx context.Context) error {
 	var err error
+	n.stopDoctor(ctx, false)
 	if n.api != nil {
 		err = errors.Join(err, n.api.shutdown(ctx))
 	}

@@ -43,6 +43,14 @@ const (
 	// TableWriteProvisionedThroughputExceeded) and table the table's name.
 	// The client may retry after a backoff.
 	Error_THROTTLED Error_Code = 7
+	// STALE_EPOCH: the command carries a Doctor epoch other than the
+	// Doctor lease's current one (its Doctor was taken over), or a lease
+	// command names an epoch its caller no longer holds. Nothing was
+	// written.
+	Error_STALE_EPOCH Error_Code = 8
+	// LEASE_HELD: AcquireDoctorLease found the lease held, unexpired, by
+	// another node. Nothing was written.
+	Error_LEASE_HELD Error_Code = 9
 )
 
 // Enum value maps for Error_Code.
@@ -56,6 +64,8 @@ var (
 		5: "ITEM_TOO_LARGE",
 		6: "WRONG_RANGE",
 		7: "THROTTLED",
+		8: "STALE_EPOCH",
+		9: "LEASE_HELD",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -66,6 +76,8 @@ var (
 		"ITEM_TOO_LARGE":   5,
 		"WRONG_RANGE":      6,
 		"THROTTLED":        7,
+		"STALE_EPOCH":      8,
+		"LEASE_HELD":       9,
 	}
 )
 
@@ -118,6 +130,13 @@ type Command struct {
 	// WRONG_RANGE; 0 (an older proposer, or an internal command) is checked
 	// by key alone.
 	RangeGeneration uint64 `protobuf:"varint,4,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
+	// doctor_epoch is the Doctor lease epoch (DoctorLease.epoch) of the
+	// Doctor that issued a directory command; 0 for a command the Doctor did
+	// not issue (an operator's ctl call, a node's own heartbeat). Apply
+	// refuses a command whose epoch is not the lease's current one with
+	// STALE_EPOCH: a Doctor that lost its lease can no longer change the
+	// directory (fencing).
+	DoctorEpoch uint64 `protobuf:"varint,5,opt,name=doctor_epoch,json=doctorEpoch,proto3" json:"doctor_epoch,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -131,6 +150,8 @@ type Command struct {
 	//	*Command_PutNode
 	//	*Command_SetReplicas
 	//	*Command_RemoveNode
+	//	*Command_AcquireDoctorLease
+	//	*Command_ReleaseDoctorLease
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -190,6 +211,13 @@ func (x *Command) GetFirstAttempt() bool {
 func (x *Command) GetRangeGeneration() uint64 {
 	if x != nil {
 		return x.RangeGeneration
+	}
+	return 0
+}
+
+func (x *Command) GetDoctorEpoch() uint64 {
+	if x != nil {
+		return x.DoctorEpoch
 	}
 	return 0
 }
@@ -300,6 +328,24 @@ func (x *Command) GetRemoveNode() *RemoveNode {
 	return nil
 }
 
+func (x *Command) GetAcquireDoctorLease() *AcquireDoctorLease {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AcquireDoctorLease); ok {
+			return x.AcquireDoctorLease
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetReleaseDoctorLease() *ReleaseDoctorLease {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ReleaseDoctorLease); ok {
+			return x.ReleaseDoctorLease
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -348,6 +394,14 @@ type Command_RemoveNode struct {
 	RemoveNode *RemoveNode `protobuf:"bytes,26,opt,name=remove_node,json=removeNode,proto3,oneof"`
 }
 
+type Command_AcquireDoctorLease struct {
+	AcquireDoctorLease *AcquireDoctorLease `protobuf:"bytes,27,opt,name=acquire_doctor_lease,json=acquireDoctorLease,proto3,oneof"`
+}
+
+type Command_ReleaseDoctorLease struct {
+	ReleaseDoctorLease *ReleaseDoctorLease `protobuf:"bytes,28,opt,name=release_doctor_lease,json=releaseDoctorLease,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -369,6 +423,10 @@ func (*Command_PutNode) isCommand_Op() {}
 func (*Command_SetReplicas) isCommand_Op() {}
 
 func (*Command_RemoveNode) isCommand_Op() {}
+
+func (*Command_AcquireDoctorLease) isCommand_Op() {}
+
+func (*Command_ReleaseDoctorLease) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -699,7 +757,10 @@ type Result struct {
 	// table is the catalog record after a table command.
 	Table *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
 	// node is the directory record after a PutNode.
-	Node          *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
+	Node *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
+	// doctor_lease is the Doctor lease after a lease command, granted or
+	// refused (LEASE_HELD, STALE_EPOCH): the caller learns who holds it.
+	DoctorLease   *DoctorLease `protobuf:"bytes,8,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -779,6 +840,13 @@ func (x *Result) GetTable() *Table {
 func (x *Result) GetNode() *Node {
 	if x != nil {
 		return x.Node
+	}
+	return nil
+}
+
+func (x *Result) GetDoctorLease() *DoctorLease {
+	if x != nil {
+		return x.DoctorLease
 	}
 	return nil
 }
@@ -1891,18 +1959,217 @@ func (x *SetTableStatus) GetStatus() string {
 	return ""
 }
 
+// DoctorLease is the directory record of the lease that makes one node's
+// Doctor the active one. It is never deleted: a release clears holder and
+// expiry and keeps epoch, so that epochs rise forever.
+type DoctorLease struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// holder is the node whose Doctor is active; 0 when the lease is free.
+	Holder uint64 `protobuf:"varint,1,opt,name=holder,proto3" json:"holder,omitempty"`
+	// epoch rises by one at every grant to a new holder (a takeover); a
+	// renewal keeps it.
+	Epoch uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// expiry_unix_nanos is when the lease ends, on the clock of the holder
+	// that last renewed it (the command's unix_nanos plus its duration).
+	ExpiryUnixNanos int64 `protobuf:"varint,3,opt,name=expiry_unix_nanos,json=expiryUnixNanos,proto3" json:"expiry_unix_nanos,omitempty"`
+	// acquired_unix_nanos is when the holder was granted this epoch.
+	AcquiredUnixNanos int64 `protobuf:"varint,4,opt,name=acquired_unix_nanos,json=acquiredUnixNanos,proto3" json:"acquired_unix_nanos,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DoctorLease) Reset() {
+	*x = DoctorLease{}
+	mi := &file_partita_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DoctorLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DoctorLease) ProtoMessage() {}
+
+func (x *DoctorLease) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
+func (*DoctorLease) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DoctorLease) GetHolder() uint64 {
+	if x != nil {
+		return x.Holder
+	}
+	return 0
+}
+
+func (x *DoctorLease) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *DoctorLease) GetExpiryUnixNanos() int64 {
+	if x != nil {
+		return x.ExpiryUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorLease) GetAcquiredUnixNanos() int64 {
+	if x != nil {
+		return x.AcquiredUnixNanos
+	}
+	return 0
+}
+
+// AcquireDoctorLease grants or renews the Doctor lease to node for
+// duration_nanos from the command's unix_nanos. It succeeds when the lease
+// is free or expired (a takeover: the epoch rises by one), or held by node
+// at epoch (a renewal: the epoch stays). A node holding it at another
+// epoch (an earlier incarnation) takes it over. Otherwise LEASE_HELD.
+type AcquireDoctorLease struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Node  uint64                 `protobuf:"varint,1,opt,name=node,proto3" json:"node,omitempty"`
+	// epoch is the epoch node believes it holds; 0 when it holds none.
+	Epoch         uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	DurationNanos int64  `protobuf:"varint,3,opt,name=duration_nanos,json=durationNanos,proto3" json:"duration_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcquireDoctorLease) Reset() {
+	*x = AcquireDoctorLease{}
+	mi := &file_partita_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcquireDoctorLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcquireDoctorLease) ProtoMessage() {}
+
+func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
+func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AcquireDoctorLease) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *AcquireDoctorLease) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *AcquireDoctorLease) GetDurationNanos() int64 {
+	if x != nil {
+		return x.DurationNanos
+	}
+	return 0
+}
+
+// ReleaseDoctorLease frees the Doctor lease that node holds at epoch (a
+// clean shutdown), so that a standby takes over without waiting for it to
+// expire. STALE_EPOCH when node does not hold it at epoch.
+type ReleaseDoctorLease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          uint64                 `protobuf:"varint,1,opt,name=node,proto3" json:"node,omitempty"`
+	Epoch         uint64                 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseDoctorLease) Reset() {
+	*x = ReleaseDoctorLease{}
+	mi := &file_partita_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseDoctorLease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseDoctorLease) ProtoMessage() {}
+
+func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
+func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ReleaseDoctorLease) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *ReleaseDoctorLease) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xa4\x06\n" +
+	"partita.v1\"\xef\a\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x02 \x01(\x03R\tunixNanos\x12#\n" +
 	"\rfirst_attempt\x18\x03 \x01(\bR\ffirstAttempt\x12)\n" +
-	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x120\n" +
+	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
+	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -1917,7 +2184,9 @@ const file_partita_proto_rawDesc = "" +
 	"\bput_node\x18\x18 \x01(\v2\x13.partita.v1.PutNodeH\x00R\aputNode\x12<\n" +
 	"\fset_replicas\x18\x19 \x01(\v2\x17.partita.v1.SetReplicasH\x00R\vsetReplicas\x129\n" +
 	"\vremove_node\x18\x1a \x01(\v2\x16.partita.v1.RemoveNodeH\x00R\n" +
-	"removeNodeB\x04\n" +
+	"removeNode\x12R\n" +
+	"\x14acquire_doctor_lease\x18\x1b \x01(\v2\x1e.partita.v1.AcquireDoctorLeaseH\x00R\x12acquireDoctorLease\x12R\n" +
+	"\x14release_doctor_lease\x18\x1c \x01(\v2\x1e.partita.v1.ReleaseDoctorLeaseH\x00R\x12releaseDoctorLeaseB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -1946,7 +2215,7 @@ const file_partita_proto_rawDesc = "" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
 	"hash_start\x18\x02 \x01(\x04R\thashStart\x12\x19\n" +
-	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xe8\x01\n" +
+	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xa4\x02\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -1954,11 +2223,12 @@ const file_partita_proto_rawDesc = "" +
 	"\bnew_item\x18\x04 \x01(\fR\anewItem\x12\x17\n" +
 	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12'\n" +
 	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\x12$\n" +
-	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\"\xfa\x01\n" +
+	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\x12:\n" +
+	"\fdoctor_lease\x18\b \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\"\x9b\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\x94\x01\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xb5\x01\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -1968,7 +2238,10 @@ const file_partita_proto_rawDesc = "" +
 	"\fTABLE_IN_USE\x10\x04\x12\x12\n" +
 	"\x0eITEM_TOO_LARGE\x10\x05\x12\x0f\n" +
 	"\vWRONG_RANGE\x10\x06\x12\r\n" +
-	"\tTHROTTLED\x10\a\"N\n" +
+	"\tTHROTTLED\x10\a\x12\x0f\n" +
+	"\vSTALE_EPOCH\x10\b\x12\x0e\n" +
+	"\n" +
+	"LEASE_HELD\x10\t\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -2055,7 +2328,19 @@ const file_partita_proto_rawDesc = "" +
 	"\x05table\x18\x02 \x01(\v2\x11.partita.v1.TableR\x05table\"<\n" +
 	"\x0eSetTableStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\tR\x06statusB(Z&github.com/partitadb/partita/partitapbb\x06proto3"
+	"\x06status\x18\x02 \x01(\tR\x06status\"\x97\x01\n" +
+	"\vDoctorLease\x12\x16\n" +
+	"\x06holder\x18\x01 \x01(\x04R\x06holder\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12*\n" +
+	"\x11expiry_unix_nanos\x18\x03 \x01(\x03R\x0fexpiryUnixNanos\x12.\n" +
+	"\x13acquired_unix_nanos\x18\x04 \x01(\x03R\x11acquiredUnixNanos\"e\n" +
+	"\x12AcquireDoctorLease\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12%\n" +
+	"\x0eduration_nanos\x18\x03 \x01(\x03R\rdurationNanos\">\n" +
+	"\x12ReleaseDoctorLease\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epochB(Z&github.com/partitadb/partita/partitapbb\x06proto3"
 
 var (
 	file_partita_proto_rawDescOnce sync.Once
@@ -2070,7 +2355,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_partita_proto_goTypes = []any{
 	(Error_Code)(0),             // 0: partita.v1.Error.Code
 	(*Command)(nil),             // 1: partita.v1.Command
@@ -2096,7 +2381,10 @@ var file_partita_proto_goTypes = []any{
 	(*DeleteTable)(nil),         // 21: partita.v1.DeleteTable
 	(*UpdateTable)(nil),         // 22: partita.v1.UpdateTable
 	(*SetTableStatus)(nil),      // 23: partita.v1.SetTableStatus
-	nil,                         // 24: partita.v1.Expression.NamesEntry
+	(*DoctorLease)(nil),         // 24: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),  // 25: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),  // 26: partita.v1.ReleaseDoctorLease
+	nil,                         // 27: partita.v1.Expression.NamesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -2110,28 +2398,31 @@ var file_partita_proto_depIdxs = []int32{
 	16, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	15, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	14, // 10: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	24, // 11: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 12: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 13: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 14: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 15: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	8,  // 16: partita.v1.Result.error:type_name -> partita.v1.Error
-	19, // 17: partita.v1.Result.table:type_name -> partita.v1.Table
-	13, // 18: partita.v1.Result.node:type_name -> partita.v1.Node
-	0,  // 19: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 20: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	17, // 21: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	9,  // 22: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 23: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 24: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 25: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	19, // 26: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	19, // 27: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	25, // 11: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	26, // 12: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	27, // 13: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	2,  // 14: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	2,  // 15: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	2,  // 16: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	2,  // 17: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	8,  // 18: partita.v1.Result.error:type_name -> partita.v1.Error
+	19, // 19: partita.v1.Result.table:type_name -> partita.v1.Table
+	13, // 20: partita.v1.Result.node:type_name -> partita.v1.Node
+	24, // 21: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	0,  // 22: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 23: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	17, // 24: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	9,  // 25: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	10, // 26: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	11, // 27: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	12, // 28: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	19, // 29: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	19, // 30: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -2151,6 +2442,8 @@ func file_partita_proto_init() {
 		(*Command_PutNode)(nil),
 		(*Command_SetReplicas)(nil),
 		(*Command_RemoveNode)(nil),
+		(*Command_AcquireDoctorLease)(nil),
+		(*Command_ReleaseDoctorLease)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2158,7 +2451,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

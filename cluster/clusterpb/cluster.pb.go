@@ -710,7 +710,9 @@ type DirectoryResponse struct {
 	Nodes  []*partitapb.Node      `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	// meta_replicas are the ids of the nodes holding a voter of the meta
 	// partition.
-	MetaReplicas  []uint64 `protobuf:"varint,4,rep,packed,name=meta_replicas,json=metaReplicas,proto3" json:"meta_replicas,omitempty"`
+	MetaReplicas []uint64 `protobuf:"varint,4,rep,packed,name=meta_replicas,json=metaReplicas,proto3" json:"meta_replicas,omitempty"`
+	// doctor_lease is the Doctor lease record (absent: never held).
+	DoctorLease   *partitapb.DoctorLease `protobuf:"bytes,5,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -769,6 +771,13 @@ func (x *DirectoryResponse) GetNodes() []*partitapb.Node {
 func (x *DirectoryResponse) GetMetaReplicas() []uint64 {
 	if x != nil {
 		return x.MetaReplicas
+	}
+	return nil
+}
+
+func (x *DirectoryResponse) GetDoctorLease() *partitapb.DoctorLease {
+	if x != nil {
+		return x.DoctorLease
 	}
 	return nil
 }
@@ -1517,12 +1526,13 @@ const file_cluster_proto_rawDesc = "" +
 	"\fJoinResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12$\n" +
 	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\"\x12\n" +
-	"\x10DirectoryRequest\"\xbc\x01\n" +
+	"\x10DirectoryRequest\"\xf8\x01\n" +
 	"\x11DirectoryResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12)\n" +
 	"\x06tables\x18\x02 \x03(\v2\x11.partita.v1.TableR\x06tables\x12&\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x10.partita.v1.NodeR\x05nodes\x12#\n" +
-	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\"4\n" +
+	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\x12:\n" +
+	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\"4\n" +
 	"\x14CreateReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"H\n" +
 	"\x15CreateReplicaResponse\x12/\n" +
@@ -1624,7 +1634,8 @@ var file_cluster_proto_goTypes = []any{
 	(*partitapb.Result)(nil),            // 27: partita.v1.Result
 	(*partitapb.Node)(nil),              // 28: partita.v1.Node
 	(*partitapb.Table)(nil),             // 29: partita.v1.Table
-	(*topologypb.TopologySnapshot)(nil), // 30: partita.topology.v1.TopologySnapshot
+	(*partitapb.DoctorLease)(nil),       // 30: partita.v1.DoctorLease
+	(*topologypb.TopologySnapshot)(nil), // 31: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
@@ -1640,45 +1651,46 @@ var file_cluster_proto_depIdxs = []int32{
 	1,  // 10: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
 	29, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
 	28, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	1,  // 13: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 14: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	16, // 15: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 16: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 17: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 18: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	30, // 19: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 20: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 21: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 22: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 23: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 24: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 25: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 26: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	14, // 27: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	17, // 28: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 29: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 30: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 31: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	21, // 32: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	23, // 33: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 34: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 35: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 36: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 37: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 38: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 39: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	15, // 40: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	18, // 41: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 42: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 43: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 44: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	22, // 45: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	24, // 46: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	34, // [34:47] is the sub-list for method output_type
-	21, // [21:34] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	30, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	1,  // 14: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 15: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	16, // 16: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 17: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 18: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 19: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	31, // 20: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 21: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 22: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 23: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 24: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 25: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 26: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 27: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	14, // 28: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	17, // 29: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 30: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 31: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 32: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	21, // 33: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	23, // 34: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 35: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 36: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 37: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 38: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 39: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 40: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	15, // 41: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	18, // 42: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 43: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 44: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 45: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	22, // 46: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	24, // 47: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	35, // [35:48] is the sub-list for method output_type
+	22, // [22:35] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }

@@ -23,9 +23,16 @@ import (
 // startCtlMember starts an in-process cluster node with an admin endpoint.
 func startCtlMember(t *testing.T, join ...string) *node.Node {
 	t.Helper()
+	return startCtlMemberWith(t, func(*node.Config) {}, join...)
+}
+
+// startCtlMemberWith is startCtlMember with edit applied to the config.
+func startCtlMemberWith(t *testing.T, edit func(*node.Config), join ...string) *node.Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
 	cfg.ReconcileInterval = 100 * time.Millisecond
+	edit(&cfg)
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
