@@ -14,6 +14,8 @@
 //     replica counts from raft's actual configuration, membership left
 //     behind, zone spread, sick nodes, balance); nothing runs them on a
 //     live cluster yet.
+//   - lease: the election of the one active Doctor, a lease in the
+//     directory whose epoch fences the commands of a Doctor that lost it.
 //
 // The doctor acts through package cluster (node-to-node RPC) and the
 // directory; it never imports store.
