@@ -271,4 +271,3 @@ func TestTopologyThreeNodes(t *testing.T) {
 		t.Fatalf("replay now: victim %s, want dead", n.Liveness)
 	}
 }
-
