@@ -28,7 +28,7 @@ var LatencyBounds = [...]time.Duration{
 }
 
 // ErrorKinds name the kinds of failed requests Load counts, by index.
-var ErrorKinds = [...]string{"not_leader", "ambiguous", "timeout", "rejected", "internal"}
+var ErrorKinds = [...]string{"not_leader", "ambiguous", "timeout", "rejected", "internal", "throttled"}
 
 const (
 	errNotLeader = iota
@@ -36,6 +36,7 @@ const (
 	errTimeout
 	errRejected // a domain error in the result (condition failed, validation)
 	errInternal
+	errThrottled // refused by admission control (admission.go)
 )
 
 // Load is what a partition served on this node since its counters were
@@ -130,6 +131,13 @@ func errorKind(err error) int {
 		return errAmbiguous
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errTimeout
+	}
+	var pe *partitapb.Error
+	if errors.As(err, &pe) {
+		if pe.GetCode() == partitapb.Error_THROTTLED {
+			return errThrottled
+		}
+		return errRejected
 	}
 	return errInternal
 }

@@ -27,7 +27,7 @@ func newMetrics(s *Store) *metrics {
 	return &metrics{
 		store: s,
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "partita_raft_proposals_total", Help: "Proposals by outcome (applied, not_leader, ambiguous, error).",
+			Name: "partita_raft_proposals_total", Help: "Proposals by outcome (applied, not_leader, ambiguous, throttled, error).",
 		}, []string{"outcome"}),
 		snapshotsSent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partita_raft_snapshots_sent_total", Help: "Snapshots streamed to followers, by outcome.",
@@ -68,7 +68,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	}
 	// Every outcome's series exists from the start, so rates and alerts
 	// over them see 0 rather than nothing.
-	for _, o := range []string{"applied", "not_leader", "ambiguous", "error"} {
+	for _, o := range []string{"applied", "not_leader", "ambiguous", "throttled", "error"} {
 		m.proposals.WithLabelValues(o)
 	}
 	for _, o := range []string{"ok", "error"} {

@@ -18,8 +18,15 @@ import (
 // startSingle starts a one-node store hosting one-voter groups partitions.
 func startSingle(t *testing.T, eng *engine.Engine, partitions ...uint64) *store.Store {
 	t.Helper()
+	return startSingleWith(t, eng, func(*store.Config) {}, partitions...)
+}
+
+// startSingleWith is startSingle with edit applied to the configuration.
+func startSingleWith(t *testing.T, eng *engine.Engine, edit func(*store.Config), partitions ...uint64) *store.Store {
+	t.Helper()
 	cfg := store.DefaultConfig()
 	cfg.NodeID, cfg.Engine = 1, eng
+	edit(&cfg)
 	s, err := store.NewStore(cfg)
 	if err != nil {
 		t.Fatal(err)
