@@ -114,6 +114,7 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 func (n *Node) startRaft() error {
 	tcfg := transport.DefaultConfig()
 	tcfg.NodeID, tcfg.Resolve, tcfg.Logger, tcfg.Registerer = n.id, n.dir.PeerAddr, n.log, n.reg
+	tcfg.Advertise = n.record().GetPeerAddr()
 	tr, err := transport.NewGRPC(tcfg)
 	if err != nil {
 		return err

@@ -15,8 +15,13 @@ type Config struct {
 	// tell peers apart in their logs.
 	NodeID uint64
 	// Resolve returns the peer address (host:port) of a node. It is called
-	// on every (re)connection, so a node that moved is found again.
+	// on every (re)connection, so a node that moved is found again. An
+	// address a node's own stream announced (see Advertise) overrides it
+	// until Resolve's answer for that node changes.
 	Resolve func(nodeID uint64) (addr string, err error)
+	// Advertise is this node's peer address as others reach it, sent with
+	// every stream; empty sends none.
+	Advertise string
 	// Unreachable, if set, is called from the peer's sending goroutine each
 	// time a node cannot be reached or its stream breaks (the store reports
 	// it to raft with ReportUnreachable). It must not block.

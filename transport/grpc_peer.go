@@ -119,7 +119,7 @@ func (p *peer) batch(pending *Message) (*transportpb.RaftBatch, int, bool) {
 		}
 		pending = &m
 	}
-	b := &transportpb.RaftBatch{From: p.t.cfg.NodeID}
+	b := &transportpb.RaftBatch{From: p.t.cfg.NodeID, FromAddr: p.t.cfg.Advertise}
 	size := p.add(b, *pending)
 	for size < p.t.cfg.MaxBatchBytes {
 		select {

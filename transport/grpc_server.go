@@ -29,7 +29,7 @@ func (s *raftService) RaftMessages(stream transportpb.Raft_RaftMessagesServer) e
 	done := make(chan struct{})
 	defer close(done)
 	batches := receive(stream.Recv, done)
-	for {
+	for first := true; ; first = false {
 		var r received[transportpb.RaftBatch]
 		select {
 		case r = <-batches:
@@ -41,6 +41,9 @@ func (s *raftService) RaftMessages(stream transportpb.Raft_RaftMessagesServer) e
 		}
 		if r.err != nil {
 			return r.err
+		}
+		if first {
+			s.t.learn(r.msg.GetFrom(), r.msg.GetFromAddr())
 		}
 		if msgs := s.decode(r.msg); len(msgs) > 0 {
 			s.h.HandleRaft(msgs)

@@ -42,6 +42,7 @@ type GRPC struct {
 	mu       sync.Mutex
 	closed   bool
 	peers    map[uint64]*peer
+	learned  map[uint64]learnedAddr // addresses peers' streams announced
 	servers  []*grpc.Server // made by Serve; stopped by Close
 	senders  sync.WaitGroup // peer goroutines and SendSnapshot calls
 	incoming sync.WaitGroup // RPCs being served
@@ -62,7 +63,7 @@ func NewGRPC(cfg Config) (*GRPC, error) {
 	if err := m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("transport: registering metrics: %w", err)
 	}
-	t := &GRPC{cfg: cfg, metrics: m, peers: make(map[uint64]*peer)}
+	t := &GRPC{cfg: cfg, metrics: m, peers: make(map[uint64]*peer), learned: make(map[uint64]learnedAddr)}
 	if cfg.SnapshotRate > 0 {
 		t.limiter = newTokenBucket(cfg.SnapshotRate, cfg.SnapshotChunkBytes, time.Now)
 	}
@@ -195,10 +196,53 @@ func (t *GRPC) beginSending() bool {
 	return true
 }
 
+// learnedAddr is the address a node's stream announced, and what Resolve
+// answered for that node at the time.
+type learnedAddr struct {
+	addr, resolved string
+}
+
+// learn records the address node id's stream announced. Resolve may not
+// know it yet: a node restarted on a new port is listed at its old one
+// until its record is rewritten through the meta partition, whose quorum
+// may need that very node to answer.
+func (t *GRPC) learn(id uint64, addr string) {
+	if addr == "" || id == t.cfg.NodeID {
+		return
+	}
+	resolved, _ := t.cfg.Resolve(id)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if addr == resolved {
+		delete(t.learned, id)
+		return
+	}
+	if t.learned[id].addr != addr {
+		t.cfg.Logger.Info("peer announced an address the directory does not list yet", "peer", id, "addr", addr, "listed", resolved)
+	}
+	t.learned[id] = learnedAddr{addr: addr, resolved: resolved}
+}
+
+// resolve returns node id's address: the one its stream announced, until
+// Resolve's answer changes (the directory caught up, or moved on), and
+// Resolve's otherwise.
+func (t *GRPC) resolve(id uint64) (string, error) {
+	addr, err := t.cfg.Resolve(id)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.learned[id]; ok {
+		if l.resolved == addr {
+			return l.addr, nil
+		}
+		delete(t.learned, id)
+	}
+	return addr, err
+}
+
 // dial connects to node id's current address and waits, up to
 // DialTimeout, for the connection to be ready.
 func (t *GRPC) dial(ctx context.Context, id uint64) (*grpc.ClientConn, error) {
-	addr, err := t.cfg.Resolve(id)
+	addr, err := t.resolve(id)
 	if err != nil {
 		return nil, fmt.Errorf("transport: resolving node %d: %w", id, err)
 	}

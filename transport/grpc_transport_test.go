@@ -246,3 +246,52 @@ func TestGRPCCloseStopsEverything(t *testing.T) {
 	}
 	close(slow.gate)
 }
+
+// A node that restarted on a new port is answered there as soon as its
+// stream announces it, while the receiver's directory still lists the old
+// port; once the directory's answer changes, the directory wins again.
+func TestGRPCAnswersTheAddressAStreamAnnounces(t *testing.T) {
+	dead := func() string {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis.Close()
+		return lis.Addr().String()
+	}
+	addrA := dead() // free now; node 1 listens on it below
+	dirA, dirB := newDirectory(), newDirectory()
+	ra, rb := &recorder{}, &recorder{}
+	a := startNode(t, dirA, 1, addrA, ra, func(c *transport.Config) { c.Advertise = addrA })
+	b := startNode(t, dirB, 2, "", rb)
+	dirA.set(2, b.addr)
+	stale := dead()
+	dirB.set(1, stale) // node 2 still lists node 1 at its old port
+
+	sendWithin(t, b.tr, 1, 20)
+	time.Sleep(200 * time.Millisecond)
+	if n := len(ra.messages()); n != 0 {
+		t.Fatalf("node 1 received %d messages sent to its old address", n)
+	}
+	eventually(t, "node 1's stream reaches node 2", func() bool {
+		a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)})
+		return len(rb.messages()) > 0
+	})
+	eventually(t, "node 2 answers node 1 at the announced address", func() bool {
+		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 2)})
+		return len(ra.messages()) > 0
+	})
+
+	// Node 1 moves again, and this time node 2's directory lists the new
+	// address before node 1 says anything: the old announcement no longer
+	// overrides it.
+	a.close(t)
+	addrA2 := dead()
+	ra2 := &recorder{}
+	startNode(t, dirA, 1, addrA2, ra2, func(c *transport.Config) { c.Advertise = addrA2 })
+	dirB.set(1, addrA2)
+	eventually(t, "node 2 reaches node 1 at the directory's new address", func() bool {
+		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 3)})
+		return len(ra2.messages()) > 0
+	})
+}

@@ -30,8 +30,13 @@ const (
 type RaftBatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// from is the sending node's id.
-	From          uint64         `protobuf:"varint,1,opt,name=from,proto3" json:"from,omitempty"`
-	Messages      []*RaftMessage `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	From     uint64         `protobuf:"varint,1,opt,name=from,proto3" json:"from,omitempty"`
+	Messages []*RaftMessage `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	// from_addr is the peer address the sending node advertises. A node
+	// that restarted on a new address is answered there at once, before
+	// the directory (which may need this very node for a quorum) records
+	// it.
+	FromAddr      string `protobuf:"bytes,3,opt,name=from_addr,json=fromAddr,proto3" json:"from_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -78,6 +83,13 @@ func (x *RaftBatch) GetMessages() []*RaftMessage {
 		return x.Messages
 	}
 	return nil
+}
+
+func (x *RaftBatch) GetFromAddr() string {
+	if x != nil {
+		return x.FromAddr
+	}
+	return ""
 }
 
 // RaftMessage is one raft message of one partition.
@@ -393,10 +405,11 @@ var File_transport_proto protoreflect.FileDescriptor
 
 const file_transport_proto_rawDesc = "" +
 	"\n" +
-	"\x0ftransport.proto\x12\x14partita.transport.v1\"^\n" +
+	"\x0ftransport.proto\x12\x14partita.transport.v1\"{\n" +
 	"\tRaftBatch\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\x04R\x04from\x12=\n" +
-	"\bmessages\x18\x02 \x03(\v2!.partita.transport.v1.RaftMessageR\bmessages\"?\n" +
+	"\bmessages\x18\x02 \x03(\v2!.partita.transport.v1.RaftMessageR\bmessages\x12\x1b\n" +
+	"\tfrom_addr\x18\x03 \x01(\tR\bfromAddr\"?\n" +
 	"\vRaftMessage\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x12\n" +
 	"\x04raft\x18\x02 \x01(\fR\x04raft\"\a\n" +
