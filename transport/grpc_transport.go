@@ -43,9 +43,9 @@ type GRPC struct {
 	closed   bool
 	peers    map[uint64]*peer
 	learned  map[uint64]learnedAddr // addresses peers' streams announced
-	servers  []*grpc.Server // made by Serve; stopped by Close
-	senders  sync.WaitGroup // peer goroutines and SendSnapshot calls
-	incoming sync.WaitGroup // RPCs being served
+	servers  []*grpc.Server         // made by Serve; stopped by Close
+	senders  sync.WaitGroup         // peer goroutines and SendSnapshot calls
+	incoming sync.WaitGroup         // RPCs being served
 }
 
 var (
