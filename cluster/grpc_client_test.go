@@ -219,7 +219,7 @@ func calls(l cluster.Local) []namedCall {
 		{"AddLearner", func() error { _, err := l.AddLearner(ctx, 1, 2); return err }},
 		{"PromoteLearner", func() error { _, err := l.PromoteLearner(ctx, 1, 2); return err }},
 		{"RemoveVoter", func() error { _, err := l.RemoveVoter(ctx, 1, 2); return err }},
-		{"TransferLeadership", func() error { _, err := l.TransferLeadership(ctx, 1); return err }},
+		{"TransferLeadership", func() error { _, err := l.TransferLeadership(ctx, 1, 0); return err }},
 		{"DestroyReplica", func() error { return l.DestroyReplica(ctx, 1) }},
 	}
 }

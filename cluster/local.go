@@ -58,10 +58,10 @@ type Local interface {
 	// a member, a no-op. When node is this leader, it hands leadership to
 	// another voter first and fails with ErrLeadershipMoved.
 	RemoveVoter(ctx context.Context, partition, node uint64) (Membership, error)
-	// TransferLeadership hands this node's leadership of partition to its
-	// most caught-up live voter and returns the new leader; elsewhere it
-	// fails with a *replica.NotLeaderError.
-	TransferLeadership(ctx context.Context, partition uint64) (uint64, error)
+	// TransferLeadership hands this node's leadership of partition to
+	// voter to (0: its most caught-up live voter) and returns the new
+	// leader; elsewhere it fails with a *replica.NotLeaderError.
+	TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error)
 	// DestroyReplica removes this node's replica of partition once the
 	// directory no longer lists the node there (ErrStillListed until
 	// then; the meta partition, whose replicas are its configuration, is

@@ -275,7 +275,7 @@ func (l *memLocal) change(ctx context.Context, partition uint64, f func(*cluster
 	return m, nil
 }
 
-func (l *memLocal) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
+func (l *memLocal) TransferLeadership(ctx context.Context, partition, _ uint64) (uint64, error) {
 	if _, err := l.enter(ctx, partition); err != nil {
 		return 0, err
 	}

@@ -67,8 +67,8 @@ func (r *remoteLocal) RemoveVoter(ctx context.Context, partition, node uint64) (
 	return r.c.RemoveVoter(ctx, r.node, partition, node)
 }
 
-func (r *remoteLocal) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
-	return r.c.TransferLeadership(ctx, r.node, partition)
+func (r *remoteLocal) TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error) {
+	return r.c.TransferLeadership(ctx, r.node, partition, to)
 }
 
 func (r *remoteLocal) DestroyReplica(ctx context.Context, partition uint64) error {

@@ -65,16 +65,16 @@ func (c *Client) changeReplicas(ctx context.Context, method string, leader, part
 	return Membership{Voters: resp.Voters, Learners: resp.Learners}, nil
 }
 
-// TransferLeadership hands node's leadership of partition to another
-// voter and returns the new leader.
-func (c *Client) TransferLeadership(ctx context.Context, node, partition uint64) (uint64, error) {
+// TransferLeadership hands node's leadership of partition to voter to (0:
+// the voter node chooses) and returns the new leader.
+func (c *Client) TransferLeadership(ctx context.Context, node, partition, to uint64) (uint64, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := stub.TransferLeadership(ctx, &clusterpb.TransferLeadershipRequest{Partition: partition})
+	resp, err := stub.TransferLeadership(ctx, &clusterpb.TransferLeadershipRequest{Partition: partition, To: to})
 	if err != nil {
 		return 0, callError(ctx, "TransferLeadership", where, err)
 	}

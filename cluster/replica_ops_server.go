@@ -55,7 +55,7 @@ func (s *service) TransferLeadership(ctx context.Context, req *clusterpb.Transfe
 	if req.Partition == 0 {
 		return &clusterpb.TransferLeadershipResponse{Error: encodeError(errNoPartition)}, nil
 	}
-	leader, err := s.l.TransferLeadership(ctx, req.Partition)
+	leader, err := s.l.TransferLeadership(ctx, req.Partition, req.To)
 	if err != nil {
 		return &clusterpb.TransferLeadershipResponse{Error: encodeError(err)}, nil
 	}

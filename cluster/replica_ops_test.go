@@ -45,7 +45,7 @@ func TestReplicaOperations(t *testing.T) {
 		t.Fatalf("RemoveVoter of the leader: %v", err)
 	}
 	var nl *replica.NotLeaderError
-	if _, err := c.TransferLeadership(ctx, 1, 4); !errors.As(err, &nl) || nl.Leader != 1 {
+	if _, err := c.TransferLeadership(ctx, 1, 4, 0); !errors.As(err, &nl) || nl.Leader != 1 {
 		t.Fatalf("TransferLeadership: %v", err)
 	}
 	if _, err := c.AddLearner(ctx, 1, 4, 0); !errors.Is(err, cluster.ErrInternal) {

@@ -90,13 +90,14 @@ func (p peer) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.
 	return membership(r), nil
 }
 
-// TransferLeadership hands this node's leadership of partition over.
-func (p peer) TransferLeadership(ctx context.Context, partition uint64) (uint64, error) {
+// TransferLeadership hands this node's leadership of partition to voter
+// to (0: the store's choice).
+func (p peer) TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error) {
 	r, err := p.leading(partition)
 	if err != nil {
 		return 0, err
 	}
-	if err := p.m.cfg.Store.TransferLeadership(ctx, partition); err != nil {
+	if err := p.m.cfg.Store.TransferLeadershipTo(ctx, partition, to); err != nil {
 		return 0, err
 	}
 	return r.Leader(), nil

@@ -64,6 +64,43 @@ func (s *Store) RemoveReplica(ctx context.Context, partition, node uint64) error
 // messages were lost).
 const transferRetryTicks = 20
 
+// TransferLeadershipTo hands this node's leadership of partition to voter
+// to, or, with to 0, does what TransferLeadership does.
+func (s *Store) TransferLeadershipTo(ctx context.Context, partition, to uint64) error {
+	if to == 0 {
+		return s.TransferLeadership(ctx, partition)
+	}
+	if to == s.cfg.NodeID {
+		return nil // leads already
+	}
+	r := s.Replica(partition)
+	if r == nil {
+		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+	}
+	if st := r.Status(); st.RaftState != raft.StateLeader {
+		return fmt.Errorf("store: partition %d: not the leader", partition)
+	} else if pr, ok := st.Progress[to]; !ok || pr.IsLearner {
+		return fmt.Errorf("store: partition %d: node %d is no voter to take leadership", partition, to)
+	}
+	moved := func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 }
+	for {
+		if err := s.TransferLeader(partition, to); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, transferRetryTicks*s.cfg.TickInterval)
+		err := s.waitFor(wctx, moved)
+		cancel()
+		switch {
+		case err == nil && r.Leader() == to:
+			return nil
+		case err == nil:
+			return fmt.Errorf("store: partition %d: leadership went to node %d, not %d", partition, r.Leader(), to)
+		case ctx.Err() != nil:
+			return err
+		}
+	}
+}
+
 // TransferLeadership hands this node's leadership of partition to the
 // voter with the most of the log, and waits until it has moved. A transfer
 // that raft abandons is retried, to the then best target, until ctx ends.

@@ -45,7 +45,7 @@ import (
 //	partition 1 [2] | heal                cut the group off the other nodes
 //	crash node=2 | restart node=2         a crash keeps only synced writes
 //	add-learner p=2 node=4 | promote p=2 node=4 | remove p=2 node=1
-//	transfer-leader p=2
+//	transfer-leader p=2 [to=3]            to the voter named (or the leader's choice)
 //	wait-applied p=2                      every live member applied the leader's commit
 //	status p=2 | data p=2                 roles, terms, membership / data and digest
 //	snapshots node=3                      whether node 3 installed a snapshot
@@ -510,7 +510,17 @@ func (c *scriptCluster) membership(t *testing.T, d *datadriven.TestData, p uint6
 	ctx, cancel := context.WithTimeout(context.Background(), scriptWait)
 	defer cancel()
 	if d.Cmd == "transfer-leader" {
-		return "", s.st.TransferLeadership(ctx, p)
+		var to uint64
+		if d.HasArg("to") {
+			d.ScanArgs(t, "to", &to)
+		}
+		if err := s.st.TransferLeadershipTo(ctx, p, to); err != nil {
+			return "", err
+		}
+		if l := s.st.Replica(p).Leader(); to != 0 {
+			return fmt.Sprintf("n%d leads p%d", l, p), nil
+		}
+		return "", nil
 	}
 	node := c.argNode(t, d)
 	switch d.Cmd {

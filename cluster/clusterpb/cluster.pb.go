@@ -1192,8 +1192,11 @@ func (x *ChangeReplicasResponse) GetLearners() []uint64 {
 }
 
 type TransferLeadershipRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	// to is the voter to hand the leadership to; 0 lets the leader choose
+	// its most caught-up live voter.
+	To            uint64 `protobuf:"varint,2,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1231,6 +1234,13 @@ func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
 func (x *TransferLeadershipRequest) GetPartition() uint64 {
 	if x != nil {
 		return x.Partition
+	}
+	return 0
+}
+
+func (x *TransferLeadershipRequest) GetTo() uint64 {
+	if x != nil {
+		return x.To
 	}
 	return 0
 }
@@ -1559,9 +1569,10 @@ const file_cluster_proto_rawDesc = "" +
 	"\x16ChangeReplicasResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x16\n" +
 	"\x06voters\x18\x02 \x03(\x04R\x06voters\x12\x1a\n" +
-	"\blearners\x18\x03 \x03(\x04R\blearners\"9\n" +
+	"\blearners\x18\x03 \x03(\x04R\blearners\"I\n" +
 	"\x19TransferLeadershipRequest\x12\x1c\n" +
-	"\tpartition\x18\x01 \x01(\x04R\tpartition\"e\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\x04R\x02to\"e\n" +
 	"\x1aTransferLeadershipResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x16\n" +
 	"\x06leader\x18\x02 \x01(\x04R\x06leader\"5\n" +

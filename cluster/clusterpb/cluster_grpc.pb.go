@@ -77,7 +77,8 @@ type ClusterClient interface {
 	// Not a member: no-op.
 	RemoveVoter(ctx context.Context, in *ChangeReplicasRequest, opts ...grpc.CallOption) (*ChangeReplicasResponse, error)
 	// TransferLeadership hands the receiving node's leadership of a
-	// partition to its most caught-up live voter.
+	// partition to the voter named, or (none named) to its most caught-up
+	// live voter.
 	TransferLeadership(ctx context.Context, in *TransferLeadershipRequest, opts ...grpc.CallOption) (*TransferLeadershipResponse, error)
 	// DestroyReplica removes the receiving node's replica of a partition
 	// once the directory no longer lists the node there (STILL_LISTED
@@ -262,7 +263,8 @@ type ClusterServer interface {
 	// Not a member: no-op.
 	RemoveVoter(context.Context, *ChangeReplicasRequest) (*ChangeReplicasResponse, error)
 	// TransferLeadership hands the receiving node's leadership of a
-	// partition to its most caught-up live voter.
+	// partition to the voter named, or (none named) to its most caught-up
+	// live voter.
 	TransferLeadership(context.Context, *TransferLeadershipRequest) (*TransferLeadershipResponse, error)
 	// DestroyReplica removes the receiving node's replica of a partition
 	// once the directory no longer lists the node there (STILL_LISTED

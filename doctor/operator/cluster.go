@@ -39,7 +39,7 @@ type Replicas interface {
 	AddLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error)
 	PromoteLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error)
 	RemoveVoter(ctx context.Context, partition, node uint64) (cluster.Membership, error)
-	TransferLeadership(ctx context.Context, partition uint64) (uint64, error)
+	TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error)
 	DestroyReplica(ctx context.Context, partition uint64) error
 }
 

@@ -208,7 +208,7 @@ func (n memNode) transferLocked(partition uint64) uint64 {
 	return n.id
 }
 
-func (n memNode) TransferLeadership(_ context.Context, partition uint64) (uint64, error) {
+func (n memNode) TransferLeadership(_ context.Context, partition, _ uint64) (uint64, error) {
 	n.c.mu.Lock()
 	defer n.c.mu.Unlock()
 	if err := n.reach(); err != nil {

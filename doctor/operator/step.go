@@ -58,14 +58,19 @@ func (s PromoteLearner) Run(ctx context.Context, e *Env) error {
 	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.PromoteLearner)
 }
 
-// TransferLeader moves Partition's leadership off From, if From leads it.
-// To is the new leader once Run succeeded (0: From did not lead).
+// TransferLeader moves Partition's leadership off From, if From leads it,
+// to Target (0: the voter From chooses). To is the new leader once Run
+// succeeded (0: From did not lead).
 type TransferLeader struct {
 	Partition, From uint64
+	Target          uint64
 	To              uint64
 }
 
 func (s *TransferLeader) String() string {
+	if s.Target != 0 {
+		return fmt.Sprintf("transfer-leader partition=%d from=%d to=%d", s.Partition, s.From, s.Target)
+	}
 	return fmt.Sprintf("transfer-leader partition=%d from=%d", s.Partition, s.From)
 }
 
@@ -73,7 +78,7 @@ func (s *TransferLeader) String() string {
 // is done already, and so is an unreachable From that the last view did
 // not show leading (the steps on the leader go to the one that does).
 func (s *TransferLeader) Run(ctx context.Context, e *Env) error {
-	to, err := e.c.Node(s.From).TransferLeadership(ctx, s.Partition)
+	to, err := e.c.Node(s.From).TransferLeadership(ctx, s.Partition, s.Target)
 	if notLeader(err) || errors.Is(err, cluster.ErrUnreachable) && e.knownLeader(s.Partition) != s.From {
 		return nil
 	}
