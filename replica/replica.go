@@ -126,6 +126,7 @@ type Replica struct {
 	// fences commands to. It changes only with that state (a snapshot).
 	desc     *partitapb.Descriptor
 	contact  map[uint64]time.Time // when each peer last answered (topology_status.go)
+	opened   time.Time            // when Open made the replica: contact's floor
 	inflight bool                 // a round applied entries (or a snapshot) into a batch not yet committed
 }
 
@@ -173,6 +174,7 @@ func Open(cfg Config) (*Replica, error) {
 		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
+		opened:  cfg.Now(),
 	}
 	st.snapshot = r.makeSnapshot
 	return r, nil

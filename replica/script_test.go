@@ -149,6 +149,8 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		return e.restart(ids)
 	case "status":
 		return e.status(ids, out)
+	case "followers":
+		return e.each(ids, func(n *scriptNode) error { return followers(n, out) })
 	}
 	return fmt.Errorf("unknown command %q", d.Cmd)
 }
@@ -734,4 +736,18 @@ func describeEntry(ent raftpb.Entry) string {
 		return describeCommand(cmd)
 	}
 	return ent.Type.String()
+}
+
+// followers prints a leader's view of its followers, as its topology
+// status reports it: whether each answered since the leader's replica
+// opened, and (when it has not) that its contact time is the open time.
+func followers(n *scriptNode, out *strings.Builder) error {
+	st := n.r.TopologyStatus()
+	if len(st.Followers) == 0 {
+		fmt.Fprintf(out, "n%d: no followers (not leading)\n", n.id)
+	}
+	for _, f := range st.Followers {
+		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact-set=%t\n", n.id, f.Node, f.Match, f.Heard, !f.LastContact.IsZero())
+	}
+	return nil
 }

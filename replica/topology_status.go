@@ -32,9 +32,13 @@ type FollowerStatus struct {
 	Learner bool
 	// RecentActive: raft heard from it within the last election timeout.
 	RecentActive bool
-	// LastContact is when this leader last received a response from it
-	// (zero: none since the replica opened here).
+	// LastContact is when this leader last received a response from it;
+	// when it has never answered, the time the replica opened here (it
+	// has not been heard from since at least then: a follower on a dead
+	// node must not look in contact after the leader's restart).
 	LastContact time.Time
+	// Heard: the follower has answered this replica since it opened.
+	Heard bool
 	// Snapshot: the follower is being sent a snapshot.
 	Snapshot bool
 }
@@ -60,9 +64,13 @@ func (r *Replica) TopologyStatus() TopologyStatus {
 			return
 		}
 		snap := pr.State == tracker.StateSnapshot
+		contact, heard := r.contact[id]
+		if !heard {
+			contact = r.opened
+		}
 		ts.PendingSnapshot = ts.PendingSnapshot || snap
 		ts.Followers = append(ts.Followers, FollowerStatus{Node: id, Match: pr.Match, Learner: pr.IsLearner,
-			RecentActive: pr.RecentActive, LastContact: r.contact[id], Snapshot: snap})
+			RecentActive: pr.RecentActive, LastContact: contact, Heard: heard, Snapshot: snap})
 	})
 	slices.SortFunc(ts.Followers, func(a, b FollowerStatus) int { return cmp.Compare(a.Node, b.Node) })
 	return ts
