@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -45,15 +46,19 @@ type ErrorInfo struct {
 	Error string `json:"error"`
 }
 
-// errBadRequest marks a request the handler could not parse.
-var errBadRequest = errors.New("admin: bad request")
+// ErrBadRequest marks a request the handler could not parse, or one a
+// node refused as invalid (answered 400).
+var ErrBadRequest = errors.New("admin: bad request")
 
 // statusOf is the one table from the errors of the cluster routes to
 // HTTP statuses.
 func statusOf(err error) int {
+	var pe *partitapb.Error
 	switch {
-	case errors.Is(err, errBadRequest):
+	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
+	case errors.As(err, &pe) && pe.GetCode() == partitapb.Error_VALIDATION:
+		return http.StatusConflict // the record is not in a state the request applies to
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode):
 		return http.StatusNotFound
 	}
@@ -87,7 +92,7 @@ func ClusterHandler(c Cluster) http.Handler {
 func onNode[T any](w http.ResponseWriter, r *http.Request, op func(context.Context, uint64) (T, error)) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil || id == 0 {
-		reply(w, nil, fmt.Errorf("%w: bad node id %q", errBadRequest, r.PathValue("id")))
+		reply(w, nil, fmt.Errorf("%w: bad node id %q", ErrBadRequest, r.PathValue("id")))
 		return
 	}
 	res, err := op(r.Context(), id)

@@ -2,14 +2,26 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
+
+	"github.com/partitadb/partita/doctor"
 )
 
 // The Doctor's routes, served by every node (the Doctor runs embedded in
 // each; one is active):
 //
 //	GET  /doctor/status    DoctorStatus: the Doctor lease and this node's role
+//	GET  /doctor/plan      DoctorPlan of the active Doctor (307 to its node)
+//	GET  /doctor/timeline  [partition= node= kind= state= since=DUR|TIME limit=]
+//	POST /doctor/operations/{id}/approve|reject  [reason= by=]
+//	GET  /doctor/gates     DoctorSettings: gate colours and the pause switch
+//	POST /doctor/gates/{kind}?color=green|yellow|red|default  [reason= by=]
+//	POST /doctor/pause | /doctor/resume  [reason= by=]
 
 // Roles of a node's Doctor (DoctorStatus.Role).
 const (
@@ -44,6 +56,98 @@ type Doctor interface {
 	// DoctorStatus reads the lease from a fresh directory (a cached one
 	// when it cannot be refreshed).
 	DoctorStatus(ctx context.Context) (DoctorStatus, error)
+	// DoctorPlan is the active Doctor's last plan and the operations in
+	// flight, or a *DoctorElsewhereError naming the active Doctor's node.
+	DoctorPlan(ctx context.Context) (DoctorPlan, error)
+	// DoctorTimeline reads the timeline from the directory.
+	DoctorTimeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, error)
+	// DoctorDecide approves or rejects an operation awaiting approval.
+	DoctorDecide(ctx context.Context, id uint64, approve bool, by, reason string) error
+	// DoctorSettings returns the gates (every kind, defaults included)
+	// and the pause switch.
+	DoctorSettings(ctx context.Context) (DoctorSettings, error)
+	// DoctorSetGate sets kind's gate colour ("default" removes the
+	// override).
+	DoctorSetGate(ctx context.Context, kind, color, by, reason string) error
+	// DoctorSetPaused pauses or resumes the Doctor.
+	DoctorSetPaused(ctx context.Context, paused bool, by, reason string) error
+}
+
+// DoctorPlan is what `ctl doctor plan` shows.
+type DoctorPlan struct {
+	Node    uint64          `json:"node"`
+	Plan    doctor.Plan     `json:"plan"`
+	Running []TimelineEntry `json:"running"`
+}
+
+// DoctorElsewhereError says another node's Doctor is the active one.
+type DoctorElsewhereError struct {
+	Node      uint64
+	AdminAddr string
+}
+
+func (e *DoctorElsewhereError) Error() string {
+	return fmt.Sprintf("admin: node %d (admin %s) runs the active Doctor", e.Node, e.AdminAddr)
+}
+
+// TimelineQuery filters the timeline.
+type TimelineQuery struct {
+	Partition uint64
+	Node      uint64 // From or To
+	Kind      string
+	State     string
+	Since     time.Time
+	Limit     int // newest first; 0: 100
+}
+
+// Matches says e passes q's filters (Limit aside).
+func (q TimelineQuery) Matches(e doctor.Entry) bool {
+	return (q.Partition == 0 || e.Op.Partition == q.Partition) &&
+		(q.Node == 0 || e.Op.From == q.Node || e.Op.To == q.Node) &&
+		(q.Kind == "" || string(e.Op.Kind) == q.Kind) &&
+		(q.State == "" || string(e.State) == q.State) &&
+		(q.Since.IsZero() || !e.Updated.Before(q.Since))
+}
+
+// TimelineEntry is a timeline entry as ctl prints it.
+type TimelineEntry struct {
+	ID         uint64              `json:"id"`
+	Epoch      uint64              `json:"epoch"`
+	Kind       string              `json:"kind"`
+	Partition  uint64              `json:"partition"`
+	Table      string              `json:"table,omitempty"`
+	From       uint64              `json:"from,omitempty"`
+	To         uint64              `json:"to,omitempty"`
+	Generation uint64              `json:"generation"`
+	Checker    string              `json:"checker"`
+	Reasons    []string            `json:"reasons"`
+	Inputs     string              `json:"inputs,omitempty"`
+	Gate       string              `json:"gate"`
+	State      string              `json:"state"`
+	Validation string              `json:"validation,omitempty"`
+	Steps      []doctor.StepRecord `json:"steps,omitempty"`
+	Created    time.Time           `json:"created"`
+	Updated    time.Time           `json:"updated"`
+	Deadline   time.Time           `json:"deadline,omitzero"`
+	DecidedBy  string              `json:"decided_by,omitempty"`
+	Outcome    string              `json:"outcome,omitempty"`
+}
+
+// Timeline converts a Doctor's entry.
+func Timeline(e doctor.Entry) TimelineEntry {
+	return TimelineEntry{ID: e.ID, Epoch: e.Epoch, Kind: string(e.Op.Kind), Partition: e.Op.Partition, Table: e.Op.Table,
+		From: e.Op.From, To: e.Op.To, Generation: e.Op.Generation, Checker: e.Op.Checker, Reasons: e.Op.Reasons,
+		Inputs: e.Inputs, Gate: e.Gate.String(), State: string(e.State), Validation: e.Validation, Steps: e.Steps,
+		Created: e.Created, Updated: e.Updated, Deadline: e.Deadline, DecidedBy: e.DecidedBy, Outcome: e.Outcome}
+}
+
+// DoctorSettings are the gates and the pause switch.
+type DoctorSettings struct {
+	Gates     map[string]string `json:"gates"`
+	Overrides map[string]string `json:"overrides"`
+	Paused    bool              `json:"paused"`
+	ChangedBy string            `json:"changed_by,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
 }
 
 // DoctorHandler returns the /doctor/ routes served by d.
@@ -53,5 +157,87 @@ func DoctorHandler(d Doctor) http.Handler {
 		st, err := d.DoctorStatus(r.Context())
 		reply(w, st, err)
 	})
+	mux.HandleFunc("GET /doctor/plan", func(w http.ResponseWriter, r *http.Request) {
+		p, err := d.DoctorPlan(r.Context())
+		var elsewhere *DoctorElsewhereError
+		if errors.As(err, &elsewhere) {
+			http.Redirect(w, r, "http://"+elsewhere.AdminAddr+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+			return
+		}
+		reply(w, p, err)
+	})
+	mux.HandleFunc("GET /doctor/timeline", func(w http.ResponseWriter, r *http.Request) {
+		q, err := timelineQuery(r.URL.Query())
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		es, err := d.DoctorTimeline(r.Context(), q)
+		reply(w, es, err)
+	})
+	for _, verb := range []string{"approve", "reject"} {
+		mux.HandleFunc("POST /doctor/operations/{id}/"+verb, func(w http.ResponseWriter, r *http.Request) {
+			id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+			if err != nil || id == 0 {
+				reply(w, nil, fmt.Errorf("%w: operation id %q", ErrBadRequest, r.PathValue("id")))
+				return
+			}
+			q := r.URL.Query()
+			err = d.DoctorDecide(r.Context(), id, verb == "approve", by(r), q.Get("reason"))
+			reply(w, map[string]any{"id": id, "decision": verb}, err)
+		})
+	}
+	mux.HandleFunc("GET /doctor/gates", func(w http.ResponseWriter, r *http.Request) {
+		s, err := d.DoctorSettings(r.Context())
+		reply(w, s, err)
+	})
+	mux.HandleFunc("POST /doctor/gates/{kind}", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		err := d.DoctorSetGate(r.Context(), r.PathValue("kind"), q.Get("color"), by(r), q.Get("reason"))
+		reply(w, map[string]string{"kind": r.PathValue("kind"), "color": q.Get("color")}, err)
+	})
+	for _, verb := range []string{"pause", "resume"} {
+		mux.HandleFunc("POST /doctor/"+verb, func(w http.ResponseWriter, r *http.Request) {
+			err := d.DoctorSetPaused(r.Context(), verb == "pause", by(r), r.URL.Query().Get("reason"))
+			reply(w, map[string]bool{"paused": verb == "pause"}, err)
+		})
+	}
 	return mux
+}
+
+// by names who asks: the by parameter, or the caller's address.
+func by(r *http.Request) string {
+	if b := r.URL.Query().Get("by"); b != "" {
+		return b
+	}
+	return "admin@" + r.RemoteAddr
+}
+
+// timelineQuery parses the timeline's filters.
+func timelineQuery(v url.Values) (TimelineQuery, error) {
+	var q TimelineQuery
+	var err error
+	num := func(name string) uint64 {
+		s := v.Get(name)
+		if s == "" || err != nil {
+			return 0
+		}
+		n, perr := strconv.ParseUint(s, 10, 64)
+		if perr != nil {
+			err = fmt.Errorf("%w: %s=%q is not a number", ErrBadRequest, name, s)
+		}
+		return n
+	}
+	q.Partition, q.Node, q.Limit = num("partition"), num("node"), int(num("limit"))
+	q.Kind, q.State = v.Get("kind"), v.Get("state")
+	if s := v.Get("since"); s != "" && err == nil {
+		if d, perr := time.ParseDuration(s); perr == nil {
+			q.Since = time.Now().Add(-d)
+		} else if t, perr := time.Parse(time.RFC3339, s); perr == nil {
+			q.Since = t
+		} else {
+			err = fmt.Errorf("%w: since=%q is neither a duration nor an RFC 3339 time", ErrBadRequest, s)
+		}
+	}
+	return q, err
 }

@@ -3,9 +3,16 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/doctor"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/doctor/gate"
 	"github.com/partitadb/partita/doctor/lease"
 	"github.com/partitadb/partita/doctor/operator"
 )
@@ -18,11 +25,27 @@ import (
 // go through doctorCluster, which stamps them with its epoch: after a
 // takeover the meta partition refuses them (fencing).
 
-// doctorElector is the node's elector and its goroutine.
+// doctorElector is the node's elector and Doctor, and their goroutines.
 type doctorElector struct {
 	e      *lease.Elector
+	d      *doctor.Doctor
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // both goroutines ended
+}
+
+// DoctorConfig tunes the Doctor of a node with Config.Doctor set (zero
+// fields: doctor.DefaultConfig's).
+type DoctorConfig struct {
+	// Interval is the time between the Doctor's cycles.
+	Interval time.Duration
+	// DeadAfter is how long a node stays dead before its replicas are
+	// replaced; ReplicaDownAfter the same for a replica down on a live
+	// node.
+	DeadAfter, ReplicaDownAfter time.Duration
+	// OpDeadline bounds one operation.
+	OpDeadline time.Duration
+	// AlertWebhook receives a JSON POST for every alert.
+	AlertWebhook string
 }
 
 // doctorReleaseTimeout bounds the release of the lease on Close.
@@ -42,14 +65,91 @@ func (n *Node) startDoctor() error {
 	if err != nil {
 		return err
 	}
+	doc, err := n.newDoctor(e)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &doctorElector{e: e, cancel: cancel, done: make(chan struct{})}
+	d := &doctorElector{e: e, d: doc, cancel: cancel, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(d.done)
+		defer wg.Done()
 		e.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		doc.Run(ctx)
+	}()
+	go func() {
+		wg.Wait()
+		close(d.done)
 	}()
 	n.doctor.Store(d)
 	return nil
+}
+
+// newDoctor makes the node's Doctor: it acts while e holds the lease,
+// through the node with e's epoch, on the view of the node's ingester.
+func (n *Node) newDoctor(e *lease.Elector) (*doctor.Doctor, error) {
+	cfg := doctor.DefaultConfig()
+	cfg.Logger, cfg.Registerer, cfg.Now = n.log, n.reg, n.now
+	dc := n.cfg.DoctorOptions
+	if dc.Interval > 0 {
+		cfg.Interval = dc.Interval
+	}
+	if dc.DeadAfter > 0 {
+		cfg.Checker.DeadAfter = dc.DeadAfter
+	}
+	if dc.ReplicaDownAfter > 0 {
+		cfg.Checker.ReplicaDownAfter = dc.ReplicaDownAfter
+		cfg.Checker.ContactTimeout = min(cfg.Checker.ContactTimeout, dc.ReplicaDownAfter)
+	}
+	if dc.OpDeadline > 0 {
+		cfg.OpDeadline = dc.OpDeadline
+	}
+	cfg.AlertWebhook = dc.AlertWebhook
+	// The view must show an operation's outcome before its partition is
+	// looked at again: two topology intervals.
+	cfg.Settle = max(cfg.Settle, 2*n.cfg.TopologyInterval+cfg.Interval)
+	return doctor.New(cfg, doctor.Deps{
+		Epoch:   e.Epoch,
+		Cluster: func(epoch uint64) operator.Cluster { return ctl{n: n, epoch: epoch} },
+		View:    n.ingest.View,
+		Records: doctorRecordsOf(n, e),
+	})
+}
+
+// doctorRecordsOf is the Doctor's records, written with the epoch e holds
+// at the time of each write.
+func doctorRecordsOf(n *Node, e *lease.Elector) doctor.Records {
+	return epochRecords{n: n, e: e}
+}
+
+// epochRecords stamps each write with the epoch held at the time.
+type epochRecords struct {
+	n *Node
+	e *lease.Elector
+}
+
+func (r epochRecords) now() doctorRecords { return doctorRecords{n: r.n, epoch: r.e.Epoch()} }
+
+func (r epochRecords) Settings(ctx context.Context) (doctor.Settings, error) {
+	return r.now().Settings(ctx)
+}
+
+// Put refuses to write without the lease: an epoch of 0 would not be
+// fenced.
+func (r epochRecords) Put(ctx context.Context, e *doctor.Entry) error {
+	rec := r.now()
+	if rec.epoch == 0 {
+		return errors.New("node: the doctor lease is not held")
+	}
+	return rec.Put(ctx, e)
+}
+
+func (r epochRecords) Entries(ctx context.Context, from uint64, limit int) ([]doctor.Entry, error) {
+	return r.now().Entries(ctx, from, limit)
 }
 
 // stopDoctor stops the elector, once, and with release frees the lease
@@ -111,4 +211,122 @@ func (c ctl) DoctorStatus(ctx context.Context) (admin.DoctorStatus, error) {
 		st.Expires, st.Acquired = time.Unix(0, l.GetExpiryUnixNanos()), time.Unix(0, l.GetAcquiredUnixNanos())
 	}
 	return st, nil
+}
+
+// activeDoctor returns this node's Doctor while it is the active one.
+func (n *Node) activeDoctor() *doctor.Doctor {
+	if d := n.doctor.Load(); d != nil && d.e.IsActive() {
+		return d.d
+	}
+	return nil
+}
+
+// DoctorPlan is the active Doctor's last plan, when this node runs it;
+// otherwise a *admin.DoctorElsewhereError names the node that does.
+func (c ctl) DoctorPlan(ctx context.Context) (admin.DoctorPlan, error) {
+	if d := c.n.activeDoctor(); d != nil {
+		p := admin.DoctorPlan{Node: c.n.id, Plan: d.LastPlan(), Running: []admin.TimelineEntry{}}
+		for _, e := range d.Running() {
+			p.Running = append(p.Running, admin.Timeline(e))
+		}
+		return p, nil
+	}
+	snap := c.Directory(ctx)
+	if l := snap.DoctorLease; directory.LeaseHeld(l, c.n.now()) && l.GetHolder() != c.n.id {
+		if rec := snap.Node(l.GetHolder()); rec != nil && rec.GetAdminAddr() != "" {
+			return admin.DoctorPlan{}, &admin.DoctorElsewhereError{Node: l.GetHolder(), AdminAddr: rec.GetAdminAddr()}
+		}
+	}
+	return admin.DoctorPlan{Node: c.n.id, Plan: doctor.Plan{At: c.n.now(), Waiting: "no active Doctor"},
+		Running: []admin.TimelineEntry{}}, nil
+}
+
+// DoctorTimeline reads the timeline from the directory, newest first.
+func (c ctl) DoctorTimeline(ctx context.Context, q admin.TimelineQuery) ([]admin.TimelineEntry, error) {
+	rec := doctorRecords{n: c.n}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var all []admin.TimelineEntry
+	for from := uint64(1); ; {
+		es, err := rec.Entries(ctx, from, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			from = e.ID + 1
+			if q.Matches(e) {
+				all = append(all, admin.Timeline(e))
+			}
+		}
+		if len(es) < 500 {
+			break
+		}
+	}
+	slices.Reverse(all)
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	if all == nil {
+		all = []admin.TimelineEntry{}
+	}
+	return all, nil
+}
+
+// DoctorDecide approves or rejects an operation awaiting approval.
+func (c ctl) DoctorDecide(ctx context.Context, id uint64, approve bool, by, reason string) error {
+	return doctorRecords{n: c.n}.decide(ctx, id, approve, by, reason)
+}
+
+// DoctorSettings lists every kind's gate (default or set) and the pause
+// switch.
+func (c ctl) DoctorSettings(ctx context.Context) (admin.DoctorSettings, error) {
+	s := settingsOf(c.Directory(ctx).DoctorSettings)
+	out := admin.DoctorSettings{Gates: map[string]string{}, Overrides: map[string]string{}, Paused: s.Paused,
+		ChangedBy: s.ChangedBy, Reason: s.Reason}
+	for _, k := range doctorKinds {
+		out.Gates[string(k)] = s.Color(k).String()
+	}
+	for k, col := range s.Gates {
+		out.Gates[string(k)], out.Overrides[string(k)] = col.String(), col.String()
+	}
+	return out, nil
+}
+
+// doctorKinds are the operation kinds whose gates ctl lists.
+var doctorKinds = []checker.Kind{checker.ReplaceReplica, checker.AddReplica, checker.RemoveReplica,
+	checker.MoveReplica, checker.TransferLeader, checker.RollForwardLearner, checker.RollBackLearner,
+	checker.LeaveJoint, checker.SetReplicas}
+
+// errBadGate is an unknown kind or colour.
+var errBadGate = fmt.Errorf("%w: gate", admin.ErrBadRequest)
+
+// DoctorSetGate sets kind's colour ("default": its built-in one).
+func (c ctl) DoctorSetGate(ctx context.Context, kind, color, by, reason string) error {
+	if !slices.Contains(doctorKinds, checker.Kind(kind)) {
+		return fmt.Errorf("%w: unknown operation kind %q (one of %s)", errBadGate, kind, kindList())
+	}
+	pc := partitapb.GateColor_GATE_UNSET
+	if color != "default" {
+		gc, err := gate.ParseColor(color)
+		if err != nil {
+			return fmt.Errorf("%w: colour %q: green, yellow, red or default", errBadGate, color)
+		}
+		pc = colorProto(gc)
+	}
+	return doctorRecords{n: c.n}.setGate(ctx, kind, pc, by, reason)
+}
+
+func kindList() string {
+	var ks []string
+	for _, k := range doctorKinds {
+		ks = append(ks, string(k))
+	}
+	return strings.Join(ks, ", ")
+}
+
+// DoctorSetPaused pauses or resumes the Doctor.
+func (c ctl) DoctorSetPaused(ctx context.Context, paused bool, by, reason string) error {
+	return doctorRecords{n: c.n}.setPaused(ctx, paused, by, reason)
 }

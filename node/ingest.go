@@ -13,10 +13,10 @@ import (
 
 // Every node runs a topology ingester fed by the snapshots the other nodes
 // report to it over the cluster service (ReportTopology, the fast path).
-// Nodes report to the meta partition's leader, which stands in for the
-// active Doctor until the Doctor runs: its ingester holds the cluster's
-// view, and `partita ctl topology` asked of any other node is redirected
-// to its admin endpoint (see ctl.Topology).
+// Nodes report to the active Doctor's node (the meta partition's leader
+// when no Doctor is active): its ingester holds the cluster's view, the
+// one the Doctor plans from, and `partita ctl topology` asked of any
+// other node is redirected to its admin endpoint (see ctl.Topology).
 
 // IngestConfig tunes the node's topology ingester (zero fields: the
 // defaults of ingest.DefaultConfig).
@@ -87,8 +87,12 @@ func (n *Node) ReceiveTopology(s *topologypb.TopologySnapshot) error {
 }
 
 // TopologyReceiver is the node the nodes report their snapshots to: the
-// meta partition's leader as this node knows it (0: unknown).
+// active Doctor's, by the lease in this node's directory cache; without a
+// Doctor, the meta partition's leader as this node knows it (0: unknown).
 func (n *Node) TopologyReceiver() uint64 {
+	if l := n.dir.Snapshot().DoctorLease; directory.LeaseHeld(l, n.now()) {
+		return l.GetHolder()
+	}
 	if n.store != nil {
 		if r := n.store.Replica(directory.MetaPartition); r != nil {
 			if lead := r.Leader(); lead != 0 {

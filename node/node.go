@@ -118,6 +118,8 @@ type Config struct {
 	// DoctorLease is the length of the Doctor lease (0: the default,
 	// lease.DefaultDuration); renewals come every third of it.
 	DoctorLease time.Duration
+	// DoctorOptions tune the Doctor (node/doctor.go).
+	DoctorOptions DoctorConfig
 }
 
 // DefaultConfig returns the configuration of `partita dev`.

@@ -83,7 +83,7 @@ requests are not authenticated.`,
 	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
 	cmd.Flags().StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9000", "address of the admin endpoint (metrics, health); empty to disable")
 	cmd.Flags().BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
-	cmd.Flags().BoolVar(&cfg.Doctor, "doctor", cfg.Doctor, "run the Doctor in the nodes: one is active (holds the lease), the others stand by (off by default until it repairs on its own)")
+	registerDoctorFlags(cmd.Flags(), &cfg)
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")

@@ -76,7 +76,7 @@ environment, which wins over the file.`,
 	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
-	f.BoolVar(&cfg.Doctor, "doctor", cfg.Doctor, "run the Doctor on this node: one node's is active (holds the lease), the others stand by (off by default until it repairs on its own)")
+	registerDoctorFlags(f, &cfg)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
 	logs.register(cmd)

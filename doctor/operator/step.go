@@ -211,3 +211,36 @@ func (s RemoveNode) String() string { return fmt.Sprintf("remove-node node=%d", 
 func (s RemoveNode) Run(ctx context.Context, e *Env) error {
 	return e.c.RemoveNode(ctx, s.Node)
 }
+
+// SyncReplicas makes the directory record of Table's Partition list
+// Replicas (raft's configuration), a compare-and-set on the generation
+// the caller saw: a record that moved on since is not overwritten.
+type SyncReplicas struct {
+	Table      string
+	Partition  uint64
+	Replicas   []uint64
+	Generation uint64
+}
+
+func (s SyncReplicas) String() string {
+	return fmt.Sprintf("sync-replicas table=%s partition=%d replicas=%v", s.Table, s.Partition, s.Replicas)
+}
+
+// Run writes the list unless the record lists it already.
+func (s SyncReplicas) Run(ctx context.Context, e *Env) error {
+	cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
+	if cur == nil {
+		return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+	}
+	if sameMembers(cur.GetReplicas(), s.Replicas) {
+		return nil
+	}
+	return e.c.SetReplicas(ctx, s.Table, s.Partition, slices.Clone(s.Replicas), s.Generation)
+}
+
+func sameMembers(a, b []uint64) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

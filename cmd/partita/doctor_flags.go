@@ -1,0 +1,19 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/partitadb/partita/node"
+)
+
+// registerDoctorFlags adds the Doctor's flags, shared by start and dev.
+// The Doctor runs by default: one node's is active, the others stand by.
+func registerDoctorFlags(f *pflag.FlagSet, cfg *node.Config) {
+	cfg.Doctor = true
+	f.BoolVar(&cfg.Doctor, "doctor", cfg.Doctor, "run the Doctor on this node: the nodes elect one active Doctor (it holds a lease), which repairs the cluster; the others stand by")
+	f.DurationVar(&cfg.DoctorOptions.DeadAfter, "dead-after", 0, "how long a node stays dead (by heartbeats and its leaders' contact) before the Doctor replaces its replicas (0: 30s)")
+	f.DurationVar(&cfg.DoctorOptions.ReplicaDownAfter, "replica-down-after", 0, "how long a replica stays down on a live node before the Doctor replaces it (0: 30s)")
+	f.DurationVar(&cfg.DoctorOptions.Interval, "doctor-interval", 0, "time between the Doctor's cycles (0: 5s)")
+	f.DurationVar(&cfg.DoctorOptions.OpDeadline, "doctor-op-deadline", 0, "deadline of one Doctor operation; past it, the operation is alerted and rolled back (0: 10m)")
+	f.StringVar(&cfg.DoctorOptions.AlertWebhook, "alert-webhook", "", "URL that receives a JSON POST for every Doctor alert (an operation failed or passed its deadline)")
+}

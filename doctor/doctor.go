@@ -1,0 +1,520 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/doctor/gate"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
+)
+
+// Config tunes the Doctor.
+type Config struct {
+	// Interval is the time between cycles.
+	Interval time.Duration
+	// Checker is what the checkers judge by; Now is set at every cycle.
+	Checker checker.Config
+	// Limits bound the operations in flight and their starts.
+	Limits gate.Limits
+	// OpDeadline bounds an operation from its start; StepAttempts and
+	// StepBackoff bound the retries of one step.
+	OpDeadline   time.Duration
+	StepAttempts int
+	StepBackoff  time.Duration
+	// Settle is how long a partition is left alone after an operation on
+	// it ended, so that the next plan sees its outcome (at least two
+	// topology intervals).
+	Settle time.Duration
+	// AlertWebhook, if set, receives a JSON POST for every alert.
+	AlertWebhook string
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
+	Now          func() time.Time
+}
+
+// DefaultConfig returns the defaults: a cycle every 5 s, the checkers'
+// and gates' defaults, 10 minutes per operation, 5 attempts per step.
+func DefaultConfig() Config {
+	return Config{
+		Interval: 5 * time.Second, Checker: checker.DefaultConfig(time.Unix(0, 0)), Limits: gate.DefaultLimits(),
+		OpDeadline: 10 * time.Minute, StepAttempts: 5, StepBackoff: time.Second, Settle: 12 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
+	}
+}
+
+// Validate rejects impossible settings.
+func (c Config) Validate() error {
+	switch {
+	case c.Interval <= 0 || c.OpDeadline <= 0 || c.StepBackoff <= 0 || c.Settle < 0:
+		return errors.New("doctor: interval, deadline and backoff must be positive")
+	case c.StepAttempts < 1:
+		return errors.New("doctor: a step needs at least one attempt")
+	case c.Logger == nil || c.Now == nil:
+		return errors.New("doctor: Logger and Now are required")
+	}
+	cfg := c.Checker
+	cfg.Now = time.Unix(1, 0)
+	return cfg.Validate()
+}
+
+// Deps are what the Doctor acts through; the node provides them.
+type Deps struct {
+	// Epoch is the Doctor lease epoch this node holds now (0: standby).
+	Epoch func() uint64
+	// Cluster acts on the cluster with the directory commands stamped
+	// with epoch (fenced once another Doctor takes over).
+	Cluster func(epoch uint64) operator.Cluster
+	// View is the topology pipeline's latest cluster view (nil: none yet).
+	View func() *ingest.ClusterView
+	// Records keeps the settings and the timeline.
+	Records Records
+}
+
+// Doctor watches the cluster and repairs it, while its node holds the
+// Doctor lease. Run drives it; Status and Plan may be called from any
+// goroutine.
+type Doctor struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+	m    *metrics
+
+	mu        sync.Mutex
+	epoch     uint64               // the epoch acted on; 0 while standby
+	runs      map[uint64]*run      // by partition
+	starts    []time.Time          // of operations, the last minute's
+	settling  map[uint64]time.Time // partition -> until
+	noted     map[string]string    // op key -> last held/refused reason recorded
+	prev      *checker.View        // the plan view of the cycle before
+	sickSince map[uint64]time.Time // nodes sick in an unbroken run
+	last      Plan                 // the last cycle's plan and verdicts
+	wg        sync.WaitGroup       // running operations
+}
+
+// run is an operation in flight.
+type run struct {
+	entry   Entry
+	started time.Time
+	cancel  context.CancelFunc
+}
+
+// New returns a Doctor.
+func New(cfg Config, deps Deps) (*Doctor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Epoch == nil || deps.Cluster == nil || deps.View == nil || deps.Records == nil {
+		return nil, errors.New("doctor: every dependency is required")
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
+		settling: map[uint64]time.Time{}, noted: map[string]string{}, sickSince: map[uint64]time.Time{}}, nil
+}
+
+// Run cycles every Interval until ctx ends, then waits for the
+// operations in flight to stop (they are cancelled with ctx).
+func (d *Doctor) Run(ctx context.Context) {
+	defer d.wg.Wait()
+	t := time.NewTicker(d.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := d.Cycle(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("doctor cycle failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			d.standby()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Plan is the last cycle's plan with what became of each operation.
+type Plan struct {
+	At      time.Time        `json:"at"`
+	Epoch   uint64           `json:"epoch"`
+	Active  bool             `json:"active"`
+	Paused  bool             `json:"paused"`
+	Waiting string           `json:"waiting,omitempty"` // why no plan was made
+	Ops     []PlannedOp      `json:"ops"`
+	WhyNots []checker.WhyNot `json:"why_nots,omitempty"`
+	Sick    []uint64         `json:"sick,omitempty"`
+}
+
+// PlannedOp is an operation of a plan and the verdict on it.
+type PlannedOp struct {
+	Op       checker.Op `json:"op"`
+	Gate     string     `json:"gate"`
+	Decision string     `json:"decision"`
+	Reasons  []string   `json:"reasons,omitempty"`
+}
+
+// LastPlan returns the last cycle's plan.
+func (d *Doctor) LastPlan() Plan {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.last
+}
+
+// Running returns the entries of the operations in flight, by partition.
+func (d *Doctor) Running() []Entry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Entry, 0, len(d.runs))
+	for _, r := range d.runs {
+		out = append(out, cloneEntry(r.entry))
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return int(a.Op.Partition) - int(b.Op.Partition) })
+	return out
+}
+
+// Cycle runs one round: on the active Doctor, take over what a previous
+// one left in flight, plan from the pipeline's view, judge each proposed
+// operation against a fresh view, and start those the gates let through.
+func (d *Doctor) Cycle(ctx context.Context) error {
+	epoch := d.deps.Epoch()
+	if epoch == 0 {
+		d.standby()
+		d.setPlan(Plan{At: d.cfg.Now(), Waiting: "standby: another node's Doctor is active"})
+		return nil
+	}
+	c := d.deps.Cluster(epoch)
+	if d.takeOver(epoch) {
+		if err := d.resume(ctx, c, epoch); err != nil {
+			d.log.Warn("doctor: resuming the operations left in flight failed", "err", err)
+		}
+	}
+	d.m.cycles.Inc()
+	now := d.cfg.Now()
+	settings, err := d.deps.Records.Settings(ctx)
+	if err != nil {
+		return fmt.Errorf("doctor: reading settings: %w", err)
+	}
+	plan := Plan{At: now, Epoch: epoch, Active: true, Paused: settings.Paused}
+	env := operator.NewEnv(c, d.log)
+	snap, parts, _ := env.View(ctx)
+	cv := d.deps.View()
+	if why := incomplete(cv, snap, now, d.cfg.Checker.DeadAfter); why != "" {
+		plan.Waiting = why
+		d.setPlan(plan)
+		return nil
+	}
+	cfg := d.cfg.Checker
+	cfg.Now, cfg.DryRun = now, true
+	v := ViewOf(cv, snap, now, d.prev, d.sickSinceCopy())
+	p, err := checker.Compute(v, cfg)
+	if err != nil {
+		return fmt.Errorf("doctor: plan: %w", err)
+	}
+	d.prev = &v
+	d.noteSick(p.Sick, now)
+	plan.WhyNots, plan.Sick = p.WhyNots, p.Sick
+	cur := freshView(snap, parts, now, v)
+	approvals, err := d.approvals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, op := range p.Ops {
+		plan.Ops = append(plan.Ops, d.consider(ctx, c, epoch, op, cur, cfg, settings, approvals, now))
+	}
+	d.m.planned.Set(float64(len(p.Ops)))
+	d.setPlan(plan)
+	d.checkOverdue(now)
+	return nil
+}
+
+// consider judges one proposed operation and acts on the verdict.
+func (d *Doctor) consider(ctx context.Context, c operator.Cluster, epoch uint64, op checker.Op, cur checker.View,
+	cfg checker.Config, settings Settings, approvals map[string]Entry, now time.Time) PlannedOp {
+	color := settings.Color(op.Kind)
+	po := PlannedOp{Op: op, Gate: color.String()}
+	key := opKey(op)
+	if why, busy := d.busy(op.Partition, now); busy {
+		po.Decision, po.Reasons = "hold", []string{why}
+		return po
+	}
+	if settings.Paused {
+		po.Decision, po.Reasons = "hold", []string{"the Doctor is paused: " + settings.Reason}
+		d.m.holds.WithLabelValues(string(op.Kind), "paused").Inc()
+		return po
+	}
+	pending, hasPending := approvals[key]
+	if hasPending && pending.State == Rejected {
+		po.Decision, po.Reasons = "rejected", []string{"rejected by " + pending.DecidedBy + ": " + pending.Outcome}
+		return po
+	}
+	approved := hasPending && pending.State == Approved
+	vd := gate.Admit(op, cur, cfg, d.running(), d.recentStarts(now), color, approved, d.cfg.Limits, now)
+	po.Reasons = vd.Reasons
+	switch vd.Decision {
+	case gate.Run:
+		po.Decision = "run"
+		e := Entry{Epoch: epoch, Op: op, Inputs: inputs(cur, op), Gate: color, State: Running,
+			Deadline: now.Add(d.cfg.OpDeadline), Created: now, Updated: now}
+		if approved {
+			e.ID, e.Created, e.DecidedBy = pending.ID, pending.Created, pending.DecidedBy
+		}
+		d.start(ctx, c, e)
+	case gate.AwaitApproval:
+		po.Decision = "await-approval"
+		if !hasPending {
+			e := Entry{Epoch: epoch, Op: op, Inputs: inputs(cur, op), Gate: color, State: AwaitingApproval,
+				Validation: strings.Join(vd.Reasons, "; "), Created: now, Updated: now}
+			if err := d.deps.Records.Put(ctx, &e); err != nil {
+				d.log.Warn("doctor: recording an operation awaiting approval failed", "op", op.String(), "err", err)
+			} else {
+				d.log.Info("doctor: operation awaits an operator's approval", "id", e.ID, "op", op.String())
+			}
+		}
+		d.m.holds.WithLabelValues(string(op.Kind), "red-gate").Inc()
+	default:
+		po.Decision = decisionName(vd.Decision)
+		d.note(ctx, epoch, key, op, cur, color, vd, now)
+	}
+	return po
+}
+
+// note records a held, stale or refused operation in the timeline, once
+// per operation and reason (the same plan comes back every cycle).
+func (d *Doctor) note(ctx context.Context, epoch uint64, key string, op checker.Op, cur checker.View, color gate.Color, vd gate.Verdict, now time.Time) {
+	why := strings.Join(vd.Reasons, "; ")
+	d.m.holds.WithLabelValues(string(op.Kind), decisionName(vd.Decision)).Inc()
+	d.mu.Lock()
+	seen := d.noted[key] == why
+	d.noted[key] = why
+	d.mu.Unlock()
+	if seen {
+		return
+	}
+	state := Held
+	switch vd.Decision {
+	case gate.Stale:
+		state = Stale
+	case gate.Refuse:
+		state = Rejected
+	}
+	e := Entry{Epoch: epoch, Op: op, Inputs: inputs(cur, op), Gate: color, State: state, Validation: why,
+		Created: now, Updated: now, DecidedBy: "validation"}
+	if err := d.deps.Records.Put(ctx, &e); err != nil {
+		d.log.Warn("doctor: recording a decision failed", "op", op.String(), "err", err)
+	}
+}
+
+func decisionName(dc gate.Decision) string {
+	switch dc {
+	case gate.Run:
+		return "run"
+	case gate.Hold:
+		return "hold"
+	case gate.AwaitApproval:
+		return "await-approval"
+	case gate.Stale:
+		return "stale"
+	case gate.Refuse:
+		return "refuse"
+	}
+	return fmt.Sprint(int(dc))
+}
+
+// opKey identifies a proposed operation across cycles: the same
+// operation on the same partition state.
+func opKey(op checker.Op) string {
+	return fmt.Sprintf("%s/%d/%d/%d/%d", op.Kind, op.Partition, op.From, op.To, op.Generation)
+}
+
+// busy says partition has an operation in flight, or one that ended too
+// recently for the view to show its outcome.
+func (d *Doctor) busy(partition uint64, now time.Time) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.runs[partition]; ok {
+		return fmt.Sprintf("operation %d is in flight on the partition", r.entry.ID), true
+	}
+	if until, ok := d.settling[partition]; ok {
+		if now.Before(until) {
+			return "an operation ended on the partition at " + until.Add(-d.cfg.Settle).Format(time.RFC3339) +
+				"; waiting for the view to show its outcome", true
+		}
+		delete(d.settling, partition)
+	}
+	return "", false
+}
+
+// approvals returns the entries awaiting or given an operator's decision,
+// by operation key (the latest per key).
+func (d *Doctor) approvals(ctx context.Context) (map[string]Entry, error) {
+	out := map[string]Entry{}
+	var from uint64
+	for {
+		es, err := d.deps.Records.Entries(ctx, from, 500)
+		if err != nil {
+			return nil, fmt.Errorf("doctor: reading the timeline: %w", err)
+		}
+		for _, e := range es {
+			if e.State == AwaitingApproval || e.State == Approved || (e.State == Rejected && e.DecidedBy != "validation") {
+				out[opKey(e.Op)] = e
+			}
+			from = e.ID + 1
+		}
+		if len(es) < 500 {
+			return out, nil
+		}
+	}
+}
+
+// incomplete says why the view is not one to act on (empty: it is): none
+// yet, or a node alive by its heartbeats that the pipeline has not heard
+// from (a Doctor that just took over waits for every node's report).
+func incomplete(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, deadAfter time.Duration) string {
+	if cv == nil {
+		return "no cluster view yet"
+	}
+	for _, rec := range snap.Nodes {
+		if directory.NodeLiveness(rec, now) != directory.Alive {
+			continue
+		}
+		if _, ok := cv.Node(rec.GetId()); !ok {
+			return fmt.Sprintf("node %d is alive but has not reported its topology yet", rec.GetId())
+		}
+	}
+	return ""
+}
+
+// freshView is the view operations are validated against: the directory
+// and every node's answer, read just now, with the nodes' health from
+// the plan's view.
+func freshView(snap *directory.Snapshot, parts []topology.PartitionInfo, now time.Time, planned checker.View) checker.View {
+	v := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
+	for i := range v.Nodes {
+		if n, ok := planned.Node(v.Nodes[i].ID); ok {
+			v.Nodes[i].Health = n.Health
+		}
+	}
+	return v
+}
+
+// inputs describes the part of v op was decided on.
+func inputs(v checker.View, op checker.Op) string {
+	var b strings.Builder
+	for _, p := range v.Partitions {
+		if p.ID != op.Partition {
+			continue
+		}
+		fmt.Fprintf(&b, "partition %d gen=%d voters=%v learners=%v leader=%d replicas=%v", p.ID, p.Generation,
+			p.Voters, p.Learners, p.Leader, p.Replicas)
+		for _, r := range p.Status {
+			fmt.Fprintf(&b, "; n%d lag=%d", r.Node, r.Lag)
+			if !r.DownSince.IsZero() {
+				b.WriteString(" down")
+			}
+		}
+	}
+	for _, id := range []uint64{op.From, op.To} {
+		if n, ok := v.Node(id); ok && id != 0 {
+			fmt.Fprintf(&b, "; node %d %s zone=%q", id, n.Liveness, n.Zone)
+		}
+	}
+	return b.String()
+}
+
+func (d *Doctor) setPlan(p Plan) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = p
+}
+
+func (d *Doctor) sickSinceCopy() map[uint64]time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[uint64]time.Time, len(d.sickSince))
+	for k, v := range d.sickSince {
+		out[k] = v
+	}
+	return out
+}
+
+// noteSick keeps since when each node of sick has been sick.
+func (d *Doctor) noteSick(sick []uint64, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id := range d.sickSince {
+		if !slices.Contains(sick, id) {
+			delete(d.sickSince, id)
+		}
+	}
+	for _, id := range sick {
+		if _, ok := d.sickSince[id]; !ok {
+			d.sickSince[id] = now
+		}
+	}
+}
+
+// running lists the operations in flight for the gates.
+func (d *Doctor) running() []gate.Running {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]gate.Running, 0, len(d.runs))
+	for _, r := range d.runs {
+		out = append(out, gate.Running{Op: r.entry.Op, Started: r.started})
+	}
+	return out
+}
+
+// recentStarts returns the starts of the last minute.
+func (d *Doctor) recentStarts(now time.Time) []time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.starts = slices.DeleteFunc(d.starts, func(t time.Time) bool { return now.Sub(t) > time.Minute })
+	return slices.Clone(d.starts)
+}
+
+// takeOver notes the epoch acted on, and says whether it is a new one
+// (this node just became the active Doctor).
+func (d *Doctor) takeOver(epoch uint64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.epoch == epoch {
+		return false
+	}
+	d.epoch = epoch
+	d.prev = nil
+	clear(d.noted)
+	return true
+}
+
+// standby cancels the operations in flight: another Doctor took over (or
+// the node stops), and the directory refuses this one's commands anyway.
+func (d *Doctor) standby() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.epoch == 0 {
+		return
+	}
+	d.epoch = 0
+	for _, r := range d.runs {
+		r.cancel()
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

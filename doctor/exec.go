@@ -1,0 +1,310 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/doctor/gate"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
+)
+
+// start records e as running and runs its operation in a goroutine the
+// Doctor owns (Run waits for it; ctx's end cancels it).
+func (d *Doctor) start(ctx context.Context, c operator.Cluster, e Entry) {
+	if err := d.deps.Records.Put(ctx, &e); err != nil {
+		d.log.Warn("doctor: recording an operation's start failed; not starting it", "op", e.Op.String(), "err", err)
+		return
+	}
+	now := d.cfg.Now()
+	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
+	r := &run{entry: e, started: now, cancel: cancel}
+	d.mu.Lock()
+	d.runs[e.Op.Partition] = r
+	d.starts = append(d.starts, now)
+	d.mu.Unlock()
+	d.m.running.Inc()
+	d.log.Info("doctor: operation started", "id", e.ID, "op", e.Op.String(), "reasons", strings.Join(e.Op.Reasons, "; "))
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer cancel()
+		d.execute(rctx, c, r)
+	}()
+}
+
+// execute runs r's steps, each checked against a fresh view first,
+// recording each in the timeline; a failure is alerted and rolled back.
+func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
+	env := operator.NewEnv(c, d.log)
+	op := r.entry.Op
+	snap := c.Directory(ctx)
+	fromReachable := false
+	for _, n := range topology.Nodes(snap, d.cfg.Now()) {
+		fromReachable = fromReachable || (n.ID == op.From && n.Status == directory.Alive)
+	}
+	o, err := Steps(op, fromReachable)
+	if err != nil {
+		d.finish(ctx, r, Rejected, err.Error())
+		return
+	}
+	for _, s := range o.Steps {
+		if done(r.entry.Steps, s.String()) {
+			continue // resumed: done by the Doctor before this one
+		}
+		rec := StepRecord{Name: s.String(), Start: d.cfg.Now()}
+		err := d.runStep(ctx, env, s, &rec)
+		rec.End = d.cfg.Now()
+		if err != nil {
+			rec.Err = err.Error()
+		}
+		r.entry.Steps = append(r.entry.Steps, rec)
+		d.persist(ctx, r)
+		if err != nil {
+			d.fail(ctx, env, r, fmt.Errorf("step %q: %w", s.String(), err))
+			return
+		}
+	}
+	d.finish(ctx, r, Succeeded, fmt.Sprintf("%d steps done", len(o.Steps)))
+}
+
+// done says the timeline shows step name succeeded already.
+func done(steps []StepRecord, name string) bool {
+	return slices.ContainsFunc(steps, func(s StepRecord) bool { return s.Name == name && s.Err == "" && !s.End.IsZero() })
+}
+
+// runStep checks s against a fresh view and runs it, retrying with
+// backoff up to StepAttempts times; a step the check refuses is not
+// retried.
+func (d *Doctor) runStep(ctx context.Context, env *operator.Env, s operator.Step, rec *StepRecord) error {
+	var err error
+	backoff := d.cfg.StepBackoff
+	for rec.Attempts = 1; ; rec.Attempts++ {
+		err = d.checkStep(ctx, env, s)
+		var refused *refusedError
+		if err == nil {
+			err = operator.Run(ctx, env, &operator.Operator{Name: s.String(), Steps: []operator.Step{s}})
+		} else if errors.As(err, &refused) {
+			return err
+		}
+		if err == nil || rec.Attempts >= d.cfg.StepAttempts || ctx.Err() != nil {
+			return errors.Join(err, ctx.Err())
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// refusedError is a step the gate refused on the current view.
+type refusedError struct{ reasons []string }
+
+func (e *refusedError) Error() string { return "refused: " + strings.Join(e.reasons, "; ") }
+
+// checkStep asks the gate whether s may run on the cluster as it is now.
+func (d *Doctor) checkStep(ctx context.Context, env *operator.Env, s operator.Step) error {
+	kind, partition, node := stepKind(s)
+	if kind == "" {
+		return nil
+	}
+	snap, parts, _ := env.View(ctx)
+	now := d.cfg.Now()
+	cur := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
+	cfg := d.cfg.Checker
+	cfg.Now = now
+	vd := gate.CheckStep(kind, partition, node, cur, cfg)
+	switch vd.Decision {
+	case gate.Run:
+		return nil
+	case gate.Refuse, gate.Stale:
+		return &refusedError{vd.Reasons}
+	}
+	return fmt.Errorf("step held: %s", strings.Join(vd.Reasons, "; "))
+}
+
+// fail records r failed, alerts, and undoes what it left half done.
+func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error) {
+	reason := "failed"
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = "deadline"
+	}
+	d.alert(r.entry, reason, err)
+	// The rollback runs even after the deadline, on its own short one.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), operator.StepTimeout)
+	defer cancel()
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		d.finish(rctx, r, Failed, err.Error()) // the Doctor stopped: the next one resumes
+		return
+	}
+	snap, parts, _ := env.View(rctx)
+	now := d.cfg.Now()
+	cur := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
+	var p checker.Partition
+	for _, cp := range cur.Partitions {
+		if cp.ID == r.entry.Op.Partition {
+			p = cp
+		}
+	}
+	undo := Rollback(r.entry.Op, p)
+	if len(undo) == 0 {
+		d.finish(rctx, r, Failed, err.Error())
+		return
+	}
+	if rerr := operator.Run(rctx, env, &operator.Operator{Name: "rollback", Steps: undo}); rerr != nil {
+		d.finish(rctx, r, Failed, fmt.Sprintf("%v; rollback failed: %v", err, rerr))
+		return
+	}
+	d.finish(rctx, r, RolledBack, fmt.Sprintf("%v; rolled back", err))
+}
+
+// finish records r's end and lets its partition settle.
+func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string) {
+	now := d.cfg.Now()
+	r.entry.State, r.entry.Outcome = state, outcome
+	d.persist(ctx, r)
+	d.mu.Lock()
+	if d.runs[r.entry.Op.Partition] == r {
+		delete(d.runs, r.entry.Op.Partition)
+	}
+	d.settling[r.entry.Op.Partition] = now.Add(d.cfg.Settle)
+	d.mu.Unlock()
+	d.m.running.Dec()
+	d.m.ops.WithLabelValues(string(r.entry.Op.Kind), string(state)).Inc()
+	d.m.duration.WithLabelValues(string(r.entry.Op.Kind)).Observe(now.Sub(r.started).Seconds())
+	d.log.Info("doctor: operation ended", "id", r.entry.ID, "op", r.entry.Op.String(), "state", state,
+		"outcome", outcome, "duration", now.Sub(r.started))
+}
+
+// persist writes r's entry; a Doctor that lost its lease cannot, and its
+// operation is cancelled by standby at the next cycle.
+func (d *Doctor) persist(ctx context.Context, r *run) {
+	r.entry.Updated = d.cfg.Now()
+	e := cloneEntry(r.entry)
+	if err := d.deps.Records.Put(context.WithoutCancel(ctx), &e); err != nil {
+		d.log.Warn("doctor: recording an operation failed", "id", r.entry.ID, "err", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur, ok := d.runs[r.entry.Op.Partition]; ok && cur == r {
+		cur.entry = cloneEntry(r.entry)
+	}
+}
+
+// checkOverdue counts the operations in flight past their deadline.
+func (d *Doctor) checkOverdue(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, r := range d.runs {
+		if now.After(r.entry.Deadline) {
+			n++
+		}
+	}
+	d.m.stuck.Set(float64(n))
+}
+
+// resume takes over the operations a previous Doctor left running: each
+// is run again from its first step not done (steps are idempotent), or,
+// past its deadline, rolled back.
+func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) error {
+	var from uint64
+	for {
+		es, err := d.deps.Records.Entries(ctx, from, 500)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			from = e.ID + 1
+			if e.State != Running || e.Epoch == epoch {
+				continue
+			}
+			d.mu.Lock()
+			_, busy := d.runs[e.Op.Partition]
+			d.mu.Unlock()
+			if busy {
+				continue
+			}
+			d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(), "by_epoch", e.Epoch)
+			now := d.cfg.Now()
+			if !now.Before(e.Deadline) {
+				e.Deadline = now.Add(operator.StepTimeout) // time to roll it back
+			}
+			d.startResumed(ctx, c, e)
+		}
+		if len(es) < 500 {
+			return nil
+		}
+	}
+}
+
+// startResumed runs an entry a previous Doctor started.
+func (d *Doctor) startResumed(ctx context.Context, c operator.Cluster, e Entry) {
+	now := d.cfg.Now()
+	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
+	r := &run{entry: e, started: now, cancel: cancel}
+	d.mu.Lock()
+	d.runs[e.Op.Partition] = r
+	d.mu.Unlock()
+	d.m.running.Inc()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer cancel()
+		d.execute(rctx, c, r)
+	}()
+}
+
+// Alert is what the alert webhook receives.
+type Alert struct {
+	Reason    string     `json:"reason"` // failed, deadline
+	Entry     uint64     `json:"entry"`
+	Op        checker.Op `json:"op"`
+	Error     string     `json:"error"`
+	Started   time.Time  `json:"started"`
+	Deadline  time.Time  `json:"deadline"`
+	Node      string     `json:"doctor,omitempty"`
+	AlertedAt time.Time  `json:"alerted_at"`
+}
+
+// alert raises an alert for entry: an error log naming the operation, a
+// metric, and a POST to the webhook if one is set.
+func (d *Doctor) alert(e Entry, reason string, err error) {
+	d.m.alerts.WithLabelValues(reason).Inc()
+	d.log.Error("doctor: operation failed", "id", e.ID, "op", e.Op.String(), "reason", reason, "err", err)
+	if d.cfg.AlertWebhook == "" {
+		return
+	}
+	body, _ := json.Marshal(Alert{Reason: reason, Entry: e.ID, Op: e.Op, Error: err.Error(), Started: e.Created,
+		Deadline: e.Deadline, AlertedAt: d.cfg.Now()})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.AlertWebhook, bytes.NewReader(body))
+	if rerr != nil {
+		d.log.Warn("doctor: alert webhook", "err", rerr)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, rerr := http.DefaultClient.Do(req)
+	if rerr != nil {
+		d.log.Warn("doctor: alert webhook unreachable", "url", d.cfg.AlertWebhook, "err", rerr)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		d.log.Warn("doctor: alert webhook refused the alert", "url", d.cfg.AlertWebhook, "status", resp.StatusCode)
+	}
+}

@@ -1,0 +1,128 @@
+package doctor
+
+import (
+	"slices"
+	"time"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
+)
+
+// aliveFor is how long after its last heartbeat a node counts as alive
+// (directory.NodeLiveness's bound).
+const aliveFor = 3 * directory.HeartbeatInterval
+
+// ViewOf builds what the checkers read from the topology pipeline's
+// cluster view and the directory: the directory lists the nodes (with
+// their heartbeat liveness) and the partitions (with the replicas it
+// intends and their generation); the pipeline adds what the nodes report:
+// raft's actual configuration and leader, each replica's lag, the
+// leaders' contact times with their followers, and each node's health.
+// prev, the view of the cycle before (nil for the first), carries the
+// times a state began (lagging since, down since); sickSince the nodes
+// judged sick in an unbroken run of plans.
+//
+// A node is alive or dead: one whose heartbeats stopped is dead from the
+// time it stopped being alive (the directory's suspect state does not
+// delay the Doctor: --dead-after counts from there).
+//
+// A replica's last contact is its leader's (the leader's snapshot time
+// less the time since it last heard from it); a replica its leader does
+// not list has none. A replica counts as down on a live node when the
+// node reported a snapshot without it while raft's configuration has it.
+func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, prev *checker.View,
+	sickSince map[uint64]time.Time) checker.View {
+	v := checker.View{}
+	for _, ni := range topology.Nodes(snap, now) {
+		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
+		if ni.Status != directory.Alive {
+			// Not alive: dead, to the Doctor, since its heartbeats
+			// stopped; the checkers replace its replicas once it stays
+			// so for DeadAfter and its leaders agree.
+			n.Liveness, n.Since = directory.Dead, ni.Heartbeat.Add(aliveFor)
+		}
+		n.Health.SickSince = sickSince[n.ID]
+		if nv, ok := cv.Node(n.ID); ok {
+			n.Health.FsyncP99, n.Health.DiskUsed = nv.Health.FsyncP99, nv.Health.DiskUse
+		}
+		v.Nodes = append(v.Nodes, n)
+	}
+	parts, _ := topology.Partitions(snap, "", topology.NewAnswers()) // every table: no ErrNoTable
+	for _, dp := range parts {
+		p := checker.Partition{ID: dp.ID, Table: dp.Table, Generation: dp.Generation, Replicas: slices.Clone(dp.Replicas)}
+		if pv, ok := cv.Partition(dp.ID); ok {
+			p.Voters, p.Learners, p.Leader = slices.Clone(pv.Voters), slices.Clone(pv.Learners), pv.Leader
+			p.Status = replicaStatus(cv, pv, &p, now, prev)
+		}
+		v.Partitions = append(v.Partitions, p)
+	}
+	return v
+}
+
+// replicaStatus is the status of every replica of p (its configuration
+// and the directory's list), from the nodes' reports in pv.
+func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.Partition, now time.Time, prev *checker.View) []checker.Replica {
+	nodes := slices.Concat(p.Voters, p.Learners, p.Replicas)
+	slices.Sort(nodes)
+	nodes = slices.Compact(nodes)
+	leader, _ := cv.Node(pv.Leader)
+	out := make([]checker.Replica, 0, len(nodes))
+	for _, id := range nodes {
+		r := checker.Replica{Node: id}
+		var before checker.Replica
+		had := false
+		if prev != nil {
+			before, had = prevReplica(prev, p.ID, id)
+		}
+		rv, reported := replicaOf(pv, id)
+		switch {
+		case id == pv.Leader:
+			r.LastContact = leader.Taken
+		case pv.Leader != 0 && reported:
+			r.LastContact = leader.Taken.Add(-rv.SinceContact)
+		}
+		if reported {
+			r.Lag = rv.Lag
+		} else if had {
+			r.Lag = before.Lag
+		}
+		if r.Lag > 0 {
+			r.LagSince = now
+			if had && !before.LagSince.IsZero() {
+				r.LagSince = before.LagSince
+			}
+		}
+		if nv, ok := cv.Node(id); ok && !reported && nv.Liveness == directory.Alive && inConfig(p, id) {
+			r.DownSince = now
+			if had && !before.DownSince.IsZero() {
+				r.DownSince = before.DownSince
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// replicaOf returns node's replica of pv, if the node reported one.
+func replicaOf(pv ingest.PartitionView, node uint64) (ingest.ReplicaView, bool) {
+	i := slices.IndexFunc(pv.Replicas, func(r ingest.ReplicaView) bool { return r.Node == node })
+	if i < 0 {
+		return ingest.ReplicaView{}, false
+	}
+	return pv.Replicas[i], true
+}
+
+func inConfig(p *checker.Partition, node uint64) bool {
+	return slices.Contains(p.Voters, node) || slices.Contains(p.Learners, node)
+}
+
+func prevReplica(v *checker.View, partition, node uint64) (checker.Replica, bool) {
+	for _, p := range v.Partitions {
+		if p.ID == partition {
+			return p.Replica(node)
+		}
+	}
+	return checker.Replica{}, false
+}
