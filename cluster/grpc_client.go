@@ -264,7 +264,7 @@ func readDirectory(ctx context.Context, stub clusterpb.ClusterClient, where stri
 		return nil, err
 	}
 	return &directory.Snapshot{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas,
-		DoctorLease: resp.DoctorLease}, nil
+		DoctorLease: resp.DoctorLease, DoctorSettings: resp.DoctorSettings}, nil
 }
 
 // CreateReplica makes node host an empty replica of partition.

@@ -30,6 +30,8 @@ func TestRoundTrip(t *testing.T) {
 		Tables:       []*partitapb.Table{{Id: 1, Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Replicas: []uint64{1, 2}}}}},
 		MetaReplicas: []uint64{1, 2, 3},
 		DoctorLease:  &partitapb.DoctorLease{Holder: 2, Epoch: 4, ExpiryUnixNanos: 99},
+		DoctorSettings: &partitapb.DoctorSettings{Paused: true,
+			Gates: map[string]partitapb.GateColor{"replace-replica": partitapb.GateColor_RED}},
 	}
 	srv := serve(t, "127.0.0.1:0", l)
 	var b book
@@ -78,7 +80,8 @@ func testRoundTripLocal(t *testing.T, l cluster.Local) {
 	d, err := l.Directory(ctx)
 	if err != nil || len(d.Tables) != 1 || d.Tables[0].Partitions[0].Replicas[1] != 2 ||
 		!slices.Equal(d.MetaReplicas, []uint64{1, 2, 3}) || !proto.Equal(d.Nodes[0], n) ||
-		d.DoctorLease.GetEpoch() != 4 || d.DoctorLease.GetHolder() != 2 {
+		d.DoctorLease.GetEpoch() != 4 || d.DoctorLease.GetHolder() != 2 || !d.DoctorSettings.GetPaused() ||
+		d.DoctorSettings.GetGates()["replace-replica"] != partitapb.GateColor_RED {
 		t.Fatalf("Directory = %+v, %v", d, err)
 	}
 	if err := l.CreateReplica(ctx, 8); err != nil {

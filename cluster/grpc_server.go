@@ -104,7 +104,7 @@ func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) 
 		d = &directory.Snapshot{}
 	}
 	return &clusterpb.DirectoryResponse{Tables: d.Tables, Nodes: d.Nodes, MetaReplicas: d.MetaReplicas,
-		DoctorLease: d.DoctorLease}, nil
+		DoctorLease: d.DoctorLease, DoctorSettings: d.DoctorSettings}, nil
 }
 
 func (s *service) CreateReplica(ctx context.Context, req *clusterpb.CreateReplicaRequest) (*clusterpb.CreateReplicaResponse, error) {

@@ -8,7 +8,7 @@ import (
 
 // Snapshot is the directory as read from a meta replica at one moment:
 // every table (with its partitions), every node, the meta partition's
-// voters and the Doctor lease. A Snapshot is immutable once built: readers share it without
+// voters, the Doctor lease and the Doctor's settings. A Snapshot is immutable once built: readers share it without
 // locks and must not modify the records it holds.
 type Snapshot struct {
 	Tables []*partitapb.Table
@@ -18,6 +18,11 @@ type Snapshot struct {
 	MetaReplicas []uint64
 	// DoctorLease is the Doctor lease record (nil: never held).
 	DoctorLease *partitapb.DoctorLease
+	// DoctorSettings are the Doctor's gates and pause switch (nil: not
+	// read; a directory where they were never set gives empty settings).
+	// The Doctor's timeline is not here: it is too big to carry at every
+	// refresh (directory.ScanDoctorOps, or a Walk of DoctorOpsSpan).
+	DoctorSettings *partitapb.DoctorSettings
 }
 
 // Node returns the record of node id, or nil.

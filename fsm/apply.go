@@ -30,12 +30,15 @@ type Applier struct {
 	partition  uint64
 	stats      Stats // changes not yet written
 	statsDirty bool
+	// doctorOpsKept bounds the Doctor's timeline (DoctorOpsKept; tests
+	// lower it).
+	doctorOpsKept int
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
 // partition whose range is d. The Applier keeps d and does not modify it.
 func NewApplier(b *engine.Batch, d *partitapb.Descriptor) *Applier {
-	return &Applier{b: b, desc: d, partition: d.GetPartition()}
+	return &Applier{b: b, desc: d, partition: d.GetPartition(), doctorOpsKept: DoctorOpsKept}
 }
 
 // Flush writes what the applied commands left in memory. Call it before
@@ -79,6 +82,14 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyAcquireDoctorLease(b, cmd.GetUnixNanos(), op.AcquireDoctorLease)
 	case *partitapb.Command_ReleaseDoctorLease:
 		return applyReleaseDoctorLease(b, op.ReleaseDoctorLease)
+	case *partitapb.Command_PutDoctorOp:
+		return applyPutDoctorOp(a, cmd, op.PutDoctorOp)
+	case *partitapb.Command_DecideDoctorOp:
+		return applyDecideDoctorOp(b, cmd.GetUnixNanos(), op.DecideDoctorOp)
+	case *partitapb.Command_SetDoctorGate:
+		return applySetDoctorGate(b, cmd.GetUnixNanos(), op.SetDoctorGate)
+	case *partitapb.Command_SetDoctorPaused:
+		return applySetDoctorPaused(b, cmd.GetUnixNanos(), op.SetDoctorPaused)
 	default:
 		return nil, fmt.Errorf("fsm: unknown command %T", op)
 	}

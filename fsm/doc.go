@@ -54,4 +54,17 @@
 // with Error_STALE_EPOCH after the range fence and before anything is
 // written: the Doctor that issued it was taken over. The lease record is
 // replicated state, so every replica decides alike here too.
+//
+// # The Doctor's records
+//
+// The Doctor keeps its settings and its timeline in the meta partition
+// too (doctor_ops.go), so a Doctor that takes over rebuilds its state
+// from the directory. PutDoctorOp creates an operation record (id 0: the
+// next id of a counter, never reused) or replaces one; a record in a
+// terminal state is final, and a retried put of that state changes
+// nothing. Creating a record beyond DoctorOpsKept deletes the oldest
+// terminal records, read from the smallest id up, never one in flight: a
+// count record spares every create a scan. DecideDoctorOp (an operator's
+// approval or rejection), SetDoctorGate and SetDoctorPaused carry no
+// epoch.
 package fsm

@@ -93,7 +93,12 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
-	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease}, nil
+	settings, err := directory.ReadDoctorSettings(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
+	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease,
+		DoctorSettings: settings}, nil
 }
 
 func first(ids []uint64) uint64 {

@@ -25,6 +25,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// GateColor is the traffic light of one kind of Doctor operation.
+type GateColor int32
+
+const (
+	GateColor_GATE_UNSET GateColor = 0
+	GateColor_GREEN      GateColor = 1 // runs automatically
+	GateColor_YELLOW     GateColor = 2 // runs when validation passes and rate limits allow
+	GateColor_RED        GateColor = 3 // waits for an operator's approval
+)
+
+// Enum value maps for GateColor.
+var (
+	GateColor_name = map[int32]string{
+		0: "GATE_UNSET",
+		1: "GREEN",
+		2: "YELLOW",
+		3: "RED",
+	}
+	GateColor_value = map[string]int32{
+		"GATE_UNSET": 0,
+		"GREEN":      1,
+		"YELLOW":     2,
+		"RED":        3,
+	}
+)
+
+func (x GateColor) Enum() *GateColor {
+	p := new(GateColor)
+	*p = x
+	return p
+}
+
+func (x GateColor) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GateColor) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[0].Descriptor()
+}
+
+func (GateColor) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[0]
+}
+
+func (x GateColor) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GateColor.Descriptor instead.
+func (GateColor) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{0}
+}
+
 type Error_Code int32
 
 const (
@@ -92,11 +145,11 @@ func (x Error_Code) String() string {
 }
 
 func (Error_Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[0].Descriptor()
+	return file_partita_proto_enumTypes[1].Descriptor()
 }
 
 func (Error_Code) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[0]
+	return &file_partita_proto_enumTypes[1]
 }
 
 func (x Error_Code) Number() protoreflect.EnumNumber {
@@ -106,6 +159,77 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
 	return file_partita_proto_rawDescGZIP(), []int{7, 0}
+}
+
+type DoctorOp_State int32
+
+const (
+	DoctorOp_STATE_UNSET       DoctorOp_State = 0
+	DoctorOp_HELD              DoctorOp_State = 1
+	DoctorOp_AWAITING_APPROVAL DoctorOp_State = 2
+	DoctorOp_APPROVED          DoctorOp_State = 3
+	DoctorOp_RUNNING           DoctorOp_State = 4
+	// The terminal states: a record in one of them changes no more.
+	DoctorOp_SUCCEEDED   DoctorOp_State = 5
+	DoctorOp_FAILED      DoctorOp_State = 6
+	DoctorOp_REJECTED    DoctorOp_State = 7
+	DoctorOp_STALE       DoctorOp_State = 8
+	DoctorOp_ROLLED_BACK DoctorOp_State = 9
+)
+
+// Enum value maps for DoctorOp_State.
+var (
+	DoctorOp_State_name = map[int32]string{
+		0: "STATE_UNSET",
+		1: "HELD",
+		2: "AWAITING_APPROVAL",
+		3: "APPROVED",
+		4: "RUNNING",
+		5: "SUCCEEDED",
+		6: "FAILED",
+		7: "REJECTED",
+		8: "STALE",
+		9: "ROLLED_BACK",
+	}
+	DoctorOp_State_value = map[string]int32{
+		"STATE_UNSET":       0,
+		"HELD":              1,
+		"AWAITING_APPROVAL": 2,
+		"APPROVED":          3,
+		"RUNNING":           4,
+		"SUCCEEDED":         5,
+		"FAILED":            6,
+		"REJECTED":          7,
+		"STALE":             8,
+		"ROLLED_BACK":       9,
+	}
+)
+
+func (x DoctorOp_State) Enum() *DoctorOp_State {
+	p := new(DoctorOp_State)
+	*p = x
+	return p
+}
+
+func (x DoctorOp_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DoctorOp_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[2].Descriptor()
+}
+
+func (DoctorOp_State) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[2]
+}
+
+func (x DoctorOp_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DoctorOp_State.Descriptor instead.
+func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{28, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -152,6 +276,10 @@ type Command struct {
 	//	*Command_RemoveNode
 	//	*Command_AcquireDoctorLease
 	//	*Command_ReleaseDoctorLease
+	//	*Command_PutDoctorOp
+	//	*Command_DecideDoctorOp
+	//	*Command_SetDoctorGate
+	//	*Command_SetDoctorPaused
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -346,6 +474,42 @@ func (x *Command) GetReleaseDoctorLease() *ReleaseDoctorLease {
 	return nil
 }
 
+func (x *Command) GetPutDoctorOp() *PutDoctorOp {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutDoctorOp); ok {
+			return x.PutDoctorOp
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDecideDoctorOp() *DecideDoctorOp {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DecideDoctorOp); ok {
+			return x.DecideDoctorOp
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSetDoctorGate() *SetDoctorGate {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetDoctorGate); ok {
+			return x.SetDoctorGate
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSetDoctorPaused() *SetDoctorPaused {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetDoctorPaused); ok {
+			return x.SetDoctorPaused
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -402,6 +566,22 @@ type Command_ReleaseDoctorLease struct {
 	ReleaseDoctorLease *ReleaseDoctorLease `protobuf:"bytes,28,opt,name=release_doctor_lease,json=releaseDoctorLease,proto3,oneof"`
 }
 
+type Command_PutDoctorOp struct {
+	PutDoctorOp *PutDoctorOp `protobuf:"bytes,29,opt,name=put_doctor_op,json=putDoctorOp,proto3,oneof"`
+}
+
+type Command_DecideDoctorOp struct {
+	DecideDoctorOp *DecideDoctorOp `protobuf:"bytes,30,opt,name=decide_doctor_op,json=decideDoctorOp,proto3,oneof"`
+}
+
+type Command_SetDoctorGate struct {
+	SetDoctorGate *SetDoctorGate `protobuf:"bytes,31,opt,name=set_doctor_gate,json=setDoctorGate,proto3,oneof"`
+}
+
+type Command_SetDoctorPaused struct {
+	SetDoctorPaused *SetDoctorPaused `protobuf:"bytes,32,opt,name=set_doctor_paused,json=setDoctorPaused,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -427,6 +607,14 @@ func (*Command_RemoveNode) isCommand_Op() {}
 func (*Command_AcquireDoctorLease) isCommand_Op() {}
 
 func (*Command_ReleaseDoctorLease) isCommand_Op() {}
+
+func (*Command_PutDoctorOp) isCommand_Op() {}
+
+func (*Command_DecideDoctorOp) isCommand_Op() {}
+
+func (*Command_SetDoctorGate) isCommand_Op() {}
+
+func (*Command_SetDoctorPaused) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -760,9 +948,15 @@ type Result struct {
 	Node *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
 	// doctor_lease is the Doctor lease after a lease command, granted or
 	// refused (LEASE_HELD, STALE_EPOCH): the caller learns who holds it.
-	DoctorLease   *DoctorLease `protobuf:"bytes,8,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DoctorLease *DoctorLease `protobuf:"bytes,8,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
+	// doctor_op is the Doctor operation record after PutDoctorOp or
+	// DecideDoctorOp: as written, or as found when refused.
+	DoctorOp *DoctorOp `protobuf:"bytes,9,opt,name=doctor_op,json=doctorOp,proto3" json:"doctor_op,omitempty"`
+	// doctor_settings are the Doctor's settings after SetDoctorGate or
+	// SetDoctorPaused.
+	DoctorSettings *DoctorSettings `protobuf:"bytes,10,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -847,6 +1041,20 @@ func (x *Result) GetNode() *Node {
 func (x *Result) GetDoctorLease() *DoctorLease {
 	if x != nil {
 		return x.DoctorLease
+	}
+	return nil
+}
+
+func (x *Result) GetDoctorOp() *DoctorOp {
+	if x != nil {
+		return x.DoctorOp
+	}
+	return nil
+}
+
+func (x *Result) GetDoctorSettings() *DoctorSettings {
+	if x != nil {
+		return x.DoctorSettings
 	}
 	return nil
 }
@@ -2157,12 +2365,658 @@ func (x *ReleaseDoctorLease) GetEpoch() uint64 {
 	return 0
 }
 
+// DoctorSettings are the Doctor's operator-set switches (one directory
+// record; absent: no overrides, not paused).
+type DoctorSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// gates override the gate of an operation kind ("replace-replica", ...);
+	// a kind absent here has its default gate.
+	Gates map[string]GateColor `protobuf:"bytes,1,rep,name=gates,proto3" json:"gates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=partita.v1.GateColor"`
+	// paused: no new operations start.
+	Paused bool `protobuf:"varint,2,opt,name=paused,proto3" json:"paused,omitempty"`
+	// changed_by, reason and changed_unix_nanos describe the last change.
+	ChangedBy        string `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	Reason           string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ChangedUnixNanos int64  `protobuf:"varint,5,opt,name=changed_unix_nanos,json=changedUnixNanos,proto3" json:"changed_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DoctorSettings) Reset() {
+	*x = DoctorSettings{}
+	mi := &file_partita_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DoctorSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DoctorSettings) ProtoMessage() {}
+
+func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
+func (*DoctorSettings) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *DoctorSettings) GetGates() map[string]GateColor {
+	if x != nil {
+		return x.Gates
+	}
+	return nil
+}
+
+func (x *DoctorSettings) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *DoctorSettings) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+func (x *DoctorSettings) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DoctorSettings) GetChangedUnixNanos() int64 {
+	if x != nil {
+		return x.ChangedUnixNanos
+	}
+	return 0
+}
+
+// DoctorStep is one step of an operation as it ran.
+type DoctorStep struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Name           string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	StartUnixNanos int64                  `protobuf:"varint,2,opt,name=start_unix_nanos,json=startUnixNanos,proto3" json:"start_unix_nanos,omitempty"`
+	EndUnixNanos   int64                  `protobuf:"varint,3,opt,name=end_unix_nanos,json=endUnixNanos,proto3" json:"end_unix_nanos,omitempty"`
+	Error          string                 `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Attempts       int32                  `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DoctorStep) Reset() {
+	*x = DoctorStep{}
+	mi := &file_partita_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DoctorStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DoctorStep) ProtoMessage() {}
+
+func (x *DoctorStep) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
+func (*DoctorStep) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DoctorStep) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DoctorStep) GetStartUnixNanos() int64 {
+	if x != nil {
+		return x.StartUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorStep) GetEndUnixNanos() int64 {
+	if x != nil {
+		return x.EndUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorStep) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *DoctorStep) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+// DoctorOp is one decision of the Doctor: an entry of its timeline, a
+// directory record kept until retention deletes it (terminal records
+// only, oldest first).
+type DoctorOp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is assigned by apply when a PutDoctorOp carries 0: from 1,
+	// strictly increasing, never reused.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// epoch is the Doctor epoch that created it.
+	Epoch      uint64   `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Kind       string   `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Partition  uint64   `protobuf:"varint,4,opt,name=partition,proto3" json:"partition,omitempty"`
+	Table      string   `protobuf:"bytes,5,opt,name=table,proto3" json:"table,omitempty"`
+	From       uint64   `protobuf:"varint,6,opt,name=from,proto3" json:"from,omitempty"`
+	To         uint64   `protobuf:"varint,7,opt,name=to,proto3" json:"to,omitempty"`
+	Generation uint64   `protobuf:"varint,8,opt,name=generation,proto3" json:"generation,omitempty"`
+	Voters     []uint64 `protobuf:"varint,9,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	Learners   []uint64 `protobuf:"varint,10,rep,packed,name=learners,proto3" json:"learners,omitempty"`
+	Priority   int32    `protobuf:"varint,11,opt,name=priority,proto3" json:"priority,omitempty"`
+	Checker    string   `protobuf:"bytes,12,opt,name=checker,proto3" json:"checker,omitempty"`
+	Reasons    []string `protobuf:"bytes,13,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// inputs is the relevant part of the view, as text.
+	Inputs string         `protobuf:"bytes,14,opt,name=inputs,proto3" json:"inputs,omitempty"`
+	Gate   GateColor      `protobuf:"varint,15,opt,name=gate,proto3,enum=partita.v1.GateColor" json:"gate,omitempty"`
+	State  DoctorOp_State `protobuf:"varint,16,opt,name=state,proto3,enum=partita.v1.DoctorOp_State" json:"state,omitempty"`
+	// validation says why validation held or refused it ("" when it passed).
+	Validation        string        `protobuf:"bytes,17,opt,name=validation,proto3" json:"validation,omitempty"`
+	Steps             []*DoctorStep `protobuf:"bytes,18,rep,name=steps,proto3" json:"steps,omitempty"`
+	CreatedUnixNanos  int64         `protobuf:"varint,19,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	UpdatedUnixNanos  int64         `protobuf:"varint,20,opt,name=updated_unix_nanos,json=updatedUnixNanos,proto3" json:"updated_unix_nanos,omitempty"`
+	DeadlineUnixNanos int64         `protobuf:"varint,21,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
+	// decided_by is who approved or rejected it.
+	DecidedBy string `protobuf:"bytes,22,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// outcome is free text for the final state.
+	Outcome       string `protobuf:"bytes,23,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DoctorOp) Reset() {
+	*x = DoctorOp{}
+	mi := &file_partita_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DoctorOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DoctorOp) ProtoMessage() {}
+
+func (x *DoctorOp) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
+func (*DoctorOp) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *DoctorOp) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetFrom() uint64 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetTo() uint64 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetGeneration() uint64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetVoters() []uint64 {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+func (x *DoctorOp) GetLearners() []uint64 {
+	if x != nil {
+		return x.Learners
+	}
+	return nil
+}
+
+func (x *DoctorOp) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetChecker() string {
+	if x != nil {
+		return x.Checker
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *DoctorOp) GetInputs() string {
+	if x != nil {
+		return x.Inputs
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetGate() GateColor {
+	if x != nil {
+		return x.Gate
+	}
+	return GateColor_GATE_UNSET
+}
+
+func (x *DoctorOp) GetState() DoctorOp_State {
+	if x != nil {
+		return x.State
+	}
+	return DoctorOp_STATE_UNSET
+}
+
+func (x *DoctorOp) GetValidation() string {
+	if x != nil {
+		return x.Validation
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetSteps() []*DoctorStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *DoctorOp) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetUpdatedUnixNanos() int64 {
+	if x != nil {
+		return x.UpdatedUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetDeadlineUnixNanos() int64 {
+	if x != nil {
+		return x.DeadlineUnixNanos
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetDecidedBy() string {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return ""
+}
+
+func (x *DoctorOp) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+// PutDoctorOp creates (op.id 0: the next id; created and updated times are
+// the command's unix_nanos) or replaces (op.id != 0: the record must exist;
+// it keeps its created time, and its decided_by and epoch unless op sets
+// them) a Doctor operation record. A record in a terminal state is final:
+// replacing it is refused with VALIDATION, except by a put of the same
+// state (a retry), which succeeds and changes nothing. An APPROVED record
+// cannot be put back to AWAITING_APPROVAL (the operator's decision would be
+// lost). Creating a record may delete the oldest terminal records beyond
+// the retention bound.
+type PutDoctorOp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            *DoctorOp              `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutDoctorOp) Reset() {
+	*x = PutDoctorOp{}
+	mi := &file_partita_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutDoctorOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutDoctorOp) ProtoMessage() {}
+
+func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
+func (*PutDoctorOp) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PutDoctorOp) GetOp() *DoctorOp {
+	if x != nil {
+		return x.Op
+	}
+	return nil
+}
+
+// DecideDoctorOp is an operator's approval or rejection of the operation
+// id, which must be AWAITING_APPROVAL: approve sets APPROVED, reject sets
+// REJECTED with outcome = reason; decided_by = by. It carries no Doctor
+// epoch.
+type DecideDoctorOp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Approve       bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideDoctorOp) Reset() {
+	*x = DecideDoctorOp{}
+	mi := &file_partita_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideDoctorOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideDoctorOp) ProtoMessage() {}
+
+func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
+func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DecideDoctorOp) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *DecideDoctorOp) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *DecideDoctorOp) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *DecideDoctorOp) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SetDoctorGate overrides the gate of the operation kind with color;
+// GATE_UNSET removes the override (the kind's default applies again).
+type SetDoctorGate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Color         GateColor              `protobuf:"varint,2,opt,name=color,proto3,enum=partita.v1.GateColor" json:"color,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDoctorGate) Reset() {
+	*x = SetDoctorGate{}
+	mi := &file_partita_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDoctorGate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDoctorGate) ProtoMessage() {}
+
+func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
+func (*SetDoctorGate) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SetDoctorGate) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *SetDoctorGate) GetColor() GateColor {
+	if x != nil {
+		return x.Color
+	}
+	return GateColor_GATE_UNSET
+}
+
+func (x *SetDoctorGate) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *SetDoctorGate) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SetDoctorPaused pauses (no new operations start) or resumes the Doctor.
+type SetDoctorPaused struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Paused        bool                   `protobuf:"varint,1,opt,name=paused,proto3" json:"paused,omitempty"`
+	By            string                 `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetDoctorPaused) Reset() {
+	*x = SetDoctorPaused{}
+	mi := &file_partita_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetDoctorPaused) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetDoctorPaused) ProtoMessage() {}
+
+func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
+func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SetDoctorPaused) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *SetDoctorPaused) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *SetDoctorPaused) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xef\a\n" +
+	"partita.v1\"\x86\n" +
+	"\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2186,7 +3040,11 @@ const file_partita_proto_rawDesc = "" +
 	"\vremove_node\x18\x1a \x01(\v2\x16.partita.v1.RemoveNodeH\x00R\n" +
 	"removeNode\x12R\n" +
 	"\x14acquire_doctor_lease\x18\x1b \x01(\v2\x1e.partita.v1.AcquireDoctorLeaseH\x00R\x12acquireDoctorLease\x12R\n" +
-	"\x14release_doctor_lease\x18\x1c \x01(\v2\x1e.partita.v1.ReleaseDoctorLeaseH\x00R\x12releaseDoctorLeaseB\x04\n" +
+	"\x14release_doctor_lease\x18\x1c \x01(\v2\x1e.partita.v1.ReleaseDoctorLeaseH\x00R\x12releaseDoctorLease\x12=\n" +
+	"\rput_doctor_op\x18\x1d \x01(\v2\x17.partita.v1.PutDoctorOpH\x00R\vputDoctorOp\x12F\n" +
+	"\x10decide_doctor_op\x18\x1e \x01(\v2\x1a.partita.v1.DecideDoctorOpH\x00R\x0edecideDoctorOp\x12C\n" +
+	"\x0fset_doctor_gate\x18\x1f \x01(\v2\x19.partita.v1.SetDoctorGateH\x00R\rsetDoctorGate\x12I\n" +
+	"\x11set_doctor_paused\x18  \x01(\v2\x1b.partita.v1.SetDoctorPausedH\x00R\x0fsetDoctorPausedB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -2215,7 +3073,7 @@ const file_partita_proto_rawDesc = "" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
 	"hash_start\x18\x02 \x01(\x04R\thashStart\x12\x19\n" +
-	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xa4\x02\n" +
+	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\x9c\x03\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -2224,7 +3082,10 @@ const file_partita_proto_rawDesc = "" +
 	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12'\n" +
 	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\x12$\n" +
 	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\x12:\n" +
-	"\fdoctor_lease\x18\b \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\"\x9b\x02\n" +
+	"\fdoctor_lease\x18\b \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x121\n" +
+	"\tdoctor_op\x18\t \x01(\v2\x14.partita.v1.DoctorOpR\bdoctorOp\x12C\n" +
+	"\x0fdoctor_settings\x18\n" +
+	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\"\x9b\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -2340,7 +3201,90 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eduration_nanos\x18\x03 \x01(\x03R\rdurationNanos\">\n" +
 	"\x12ReleaseDoctorLease\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
-	"\x05epoch\x18\x02 \x01(\x04R\x05epochB(Z&github.com/partitadb/partita/partitapbb\x06proto3"
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\"\x9b\x02\n" +
+	"\x0eDoctorSettings\x12;\n" +
+	"\x05gates\x18\x01 \x03(\v2%.partita.v1.DoctorSettings.GatesEntryR\x05gates\x12\x16\n" +
+	"\x06paused\x18\x02 \x01(\bR\x06paused\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
+	"\x12changed_unix_nanos\x18\x05 \x01(\x03R\x10changedUnixNanos\x1aO\n" +
+	"\n" +
+	"GatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x15.partita.v1.GateColorR\x05value:\x028\x01\"\xa2\x01\n" +
+	"\n" +
+	"DoctorStep\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
+	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
+	"\x0eend_unix_nanos\x18\x03 \x01(\x03R\fendUnixNanos\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1a\n" +
+	"\battempts\x18\x05 \x01(\x05R\battempts\"\xe4\x06\n" +
+	"\bDoctorOp\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tpartition\x18\x04 \x01(\x04R\tpartition\x12\x14\n" +
+	"\x05table\x18\x05 \x01(\tR\x05table\x12\x12\n" +
+	"\x04from\x18\x06 \x01(\x04R\x04from\x12\x0e\n" +
+	"\x02to\x18\a \x01(\x04R\x02to\x12\x1e\n" +
+	"\n" +
+	"generation\x18\b \x01(\x04R\n" +
+	"generation\x12\x16\n" +
+	"\x06voters\x18\t \x03(\x04R\x06voters\x12\x1a\n" +
+	"\blearners\x18\n" +
+	" \x03(\x04R\blearners\x12\x1a\n" +
+	"\bpriority\x18\v \x01(\x05R\bpriority\x12\x18\n" +
+	"\achecker\x18\f \x01(\tR\achecker\x12\x18\n" +
+	"\areasons\x18\r \x03(\tR\areasons\x12\x16\n" +
+	"\x06inputs\x18\x0e \x01(\tR\x06inputs\x12)\n" +
+	"\x04gate\x18\x0f \x01(\x0e2\x15.partita.v1.GateColorR\x04gate\x120\n" +
+	"\x05state\x18\x10 \x01(\x0e2\x1a.partita.v1.DoctorOp.StateR\x05state\x12\x1e\n" +
+	"\n" +
+	"validation\x18\x11 \x01(\tR\n" +
+	"validation\x12,\n" +
+	"\x05steps\x18\x12 \x03(\v2\x16.partita.v1.DoctorStepR\x05steps\x12,\n" +
+	"\x12created_unix_nanos\x18\x13 \x01(\x03R\x10createdUnixNanos\x12,\n" +
+	"\x12updated_unix_nanos\x18\x14 \x01(\x03R\x10updatedUnixNanos\x12.\n" +
+	"\x13deadline_unix_nanos\x18\x15 \x01(\x03R\x11deadlineUnixNanos\x12\x1d\n" +
+	"\n" +
+	"decided_by\x18\x16 \x01(\tR\tdecidedBy\x12\x18\n" +
+	"\aoutcome\x18\x17 \x01(\tR\aoutcome\"\x99\x01\n" +
+	"\x05State\x12\x0f\n" +
+	"\vSTATE_UNSET\x10\x00\x12\b\n" +
+	"\x04HELD\x10\x01\x12\x15\n" +
+	"\x11AWAITING_APPROVAL\x10\x02\x12\f\n" +
+	"\bAPPROVED\x10\x03\x12\v\n" +
+	"\aRUNNING\x10\x04\x12\r\n" +
+	"\tSUCCEEDED\x10\x05\x12\n" +
+	"\n" +
+	"\x06FAILED\x10\x06\x12\f\n" +
+	"\bREJECTED\x10\a\x12\t\n" +
+	"\x05STALE\x10\b\x12\x0f\n" +
+	"\vROLLED_BACK\x10\t\"3\n" +
+	"\vPutDoctorOp\x12$\n" +
+	"\x02op\x18\x01 \x01(\v2\x14.partita.v1.DoctorOpR\x02op\"b\n" +
+	"\x0eDecideDoctorOp\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"x\n" +
+	"\rSetDoctorGate\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12+\n" +
+	"\x05color\x18\x02 \x01(\x0e2\x15.partita.v1.GateColorR\x05color\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"Q\n" +
+	"\x0fSetDoctorPaused\x12\x16\n" +
+	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason*;\n" +
+	"\tGateColor\x12\x0e\n" +
+	"\n" +
+	"GATE_UNSET\x10\x00\x12\t\n" +
+	"\x05GREEN\x10\x01\x12\n" +
+	"\n" +
+	"\x06YELLOW\x10\x02\x12\a\n" +
+	"\x03RED\x10\x03B(Z&github.com/partitadb/partita/partitapbb\x06proto3"
 
 var (
 	file_partita_proto_rawDescOnce sync.Once
@@ -2354,75 +3298,98 @@ func file_partita_proto_rawDescGZIP() []byte {
 	return file_partita_proto_rawDescData
 }
 
-var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_partita_proto_goTypes = []any{
-	(Error_Code)(0),             // 0: partita.v1.Error.Code
-	(*Command)(nil),             // 1: partita.v1.Command
-	(*Expression)(nil),          // 2: partita.v1.Expression
-	(*PutItem)(nil),             // 3: partita.v1.PutItem
-	(*UpdateItem)(nil),          // 4: partita.v1.UpdateItem
-	(*DeleteItem)(nil),          // 5: partita.v1.DeleteItem
-	(*DestroyRange)(nil),        // 6: partita.v1.DestroyRange
-	(*Result)(nil),              // 7: partita.v1.Result
-	(*Error)(nil),               // 8: partita.v1.Error
-	(*KeyElement)(nil),          // 9: partita.v1.KeyElement
-	(*AttributeDefinition)(nil), // 10: partita.v1.AttributeDefinition
-	(*Tag)(nil),                 // 11: partita.v1.Tag
-	(*Partition)(nil),           // 12: partita.v1.Partition
-	(*Node)(nil),                // 13: partita.v1.Node
-	(*RemoveNode)(nil),          // 14: partita.v1.RemoveNode
-	(*SetReplicas)(nil),         // 15: partita.v1.SetReplicas
-	(*PutNode)(nil),             // 16: partita.v1.PutNode
-	(*Span)(nil),                // 17: partita.v1.Span
-	(*Descriptor)(nil),          // 18: partita.v1.Descriptor
-	(*Table)(nil),               // 19: partita.v1.Table
-	(*CreateTable)(nil),         // 20: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 21: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 22: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 23: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),         // 24: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),  // 25: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),  // 26: partita.v1.ReleaseDoctorLease
-	nil,                         // 27: partita.v1.Expression.NamesEntry
+	(GateColor)(0),              // 0: partita.v1.GateColor
+	(Error_Code)(0),             // 1: partita.v1.Error.Code
+	(DoctorOp_State)(0),         // 2: partita.v1.DoctorOp.State
+	(*Command)(nil),             // 3: partita.v1.Command
+	(*Expression)(nil),          // 4: partita.v1.Expression
+	(*PutItem)(nil),             // 5: partita.v1.PutItem
+	(*UpdateItem)(nil),          // 6: partita.v1.UpdateItem
+	(*DeleteItem)(nil),          // 7: partita.v1.DeleteItem
+	(*DestroyRange)(nil),        // 8: partita.v1.DestroyRange
+	(*Result)(nil),              // 9: partita.v1.Result
+	(*Error)(nil),               // 10: partita.v1.Error
+	(*KeyElement)(nil),          // 11: partita.v1.KeyElement
+	(*AttributeDefinition)(nil), // 12: partita.v1.AttributeDefinition
+	(*Tag)(nil),                 // 13: partita.v1.Tag
+	(*Partition)(nil),           // 14: partita.v1.Partition
+	(*Node)(nil),                // 15: partita.v1.Node
+	(*RemoveNode)(nil),          // 16: partita.v1.RemoveNode
+	(*SetReplicas)(nil),         // 17: partita.v1.SetReplicas
+	(*PutNode)(nil),             // 18: partita.v1.PutNode
+	(*Span)(nil),                // 19: partita.v1.Span
+	(*Descriptor)(nil),          // 20: partita.v1.Descriptor
+	(*Table)(nil),               // 21: partita.v1.Table
+	(*CreateTable)(nil),         // 22: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 23: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 24: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 25: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),         // 26: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),  // 27: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),  // 28: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),      // 29: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),          // 30: partita.v1.DoctorStep
+	(*DoctorOp)(nil),            // 31: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),         // 32: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),      // 33: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),       // 34: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),     // 35: partita.v1.SetDoctorPaused
+	nil,                         // 36: partita.v1.Expression.NamesEntry
+	nil,                         // 37: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	3,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	4,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	5,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	6,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	20, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	21, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	22, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	23, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	16, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	15, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	14, // 10: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	25, // 11: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	26, // 12: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	27, // 13: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	2,  // 14: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	2,  // 15: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	2,  // 16: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	2,  // 17: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	8,  // 18: partita.v1.Result.error:type_name -> partita.v1.Error
-	19, // 19: partita.v1.Result.table:type_name -> partita.v1.Table
-	13, // 20: partita.v1.Result.node:type_name -> partita.v1.Node
-	24, // 21: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	0,  // 22: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 23: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	17, // 24: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	9,  // 25: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	10, // 26: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	11, // 27: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	12, // 28: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	19, // 29: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	19, // 30: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	6,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	7,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	8,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	22, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	23, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	24, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	25, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	18, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	17, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	16, // 10: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	27, // 11: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	28, // 12: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	32, // 13: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	33, // 14: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	34, // 15: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	35, // 16: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	36, // 17: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 18: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 19: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 20: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 21: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	10, // 22: partita.v1.Result.error:type_name -> partita.v1.Error
+	21, // 23: partita.v1.Result.table:type_name -> partita.v1.Table
+	15, // 24: partita.v1.Result.node:type_name -> partita.v1.Node
+	26, // 25: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	31, // 26: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	29, // 27: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	1,  // 28: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	15, // 29: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	19, // 30: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	11, // 31: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	12, // 32: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	13, // 33: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	14, // 34: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	21, // 35: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	21, // 36: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	37, // 37: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 38: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 39: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	30, // 40: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	31, // 41: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 42: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	0,  // 43: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -2444,14 +3411,18 @@ func file_partita_proto_init() {
 		(*Command_RemoveNode)(nil),
 		(*Command_AcquireDoctorLease)(nil),
 		(*Command_ReleaseDoctorLease)(nil),
+		(*Command_PutDoctorOp)(nil),
+		(*Command_DecideDoctorOp)(nil),
+		(*Command_SetDoctorGate)(nil),
+		(*Command_SetDoctorPaused)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   27,
+			NumEnums:      3,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -712,9 +712,12 @@ type DirectoryResponse struct {
 	// partition.
 	MetaReplicas []uint64 `protobuf:"varint,4,rep,packed,name=meta_replicas,json=metaReplicas,proto3" json:"meta_replicas,omitempty"`
 	// doctor_lease is the Doctor lease record (absent: never held).
-	DoctorLease   *partitapb.DoctorLease `protobuf:"bytes,5,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DoctorLease *partitapb.DoctorLease `protobuf:"bytes,5,opt,name=doctor_lease,json=doctorLease,proto3" json:"doctor_lease,omitempty"`
+	// doctor_settings are the Doctor's gates and pause switch (absent: never
+	// set).
+	DoctorSettings *partitapb.DoctorSettings `protobuf:"bytes,6,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DirectoryResponse) Reset() {
@@ -778,6 +781,13 @@ func (x *DirectoryResponse) GetMetaReplicas() []uint64 {
 func (x *DirectoryResponse) GetDoctorLease() *partitapb.DoctorLease {
 	if x != nil {
 		return x.DoctorLease
+	}
+	return nil
+}
+
+func (x *DirectoryResponse) GetDoctorSettings() *partitapb.DoctorSettings {
+	if x != nil {
+		return x.DoctorSettings
 	}
 	return nil
 }
@@ -1536,13 +1546,14 @@ const file_cluster_proto_rawDesc = "" +
 	"\fJoinResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12$\n" +
 	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\"\x12\n" +
-	"\x10DirectoryRequest\"\xf8\x01\n" +
+	"\x10DirectoryRequest\"\xbd\x02\n" +
 	"\x11DirectoryResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12)\n" +
 	"\x06tables\x18\x02 \x03(\v2\x11.partita.v1.TableR\x06tables\x12&\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x10.partita.v1.NodeR\x05nodes\x12#\n" +
 	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\x12:\n" +
-	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\"4\n" +
+	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x12C\n" +
+	"\x0fdoctor_settings\x18\x06 \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\"4\n" +
 	"\x14CreateReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"H\n" +
 	"\x15CreateReplicaResponse\x12/\n" +
@@ -1646,7 +1657,8 @@ var file_cluster_proto_goTypes = []any{
 	(*partitapb.Node)(nil),              // 28: partita.v1.Node
 	(*partitapb.Table)(nil),             // 29: partita.v1.Table
 	(*partitapb.DoctorLease)(nil),       // 30: partita.v1.DoctorLease
-	(*topologypb.TopologySnapshot)(nil), // 31: partita.topology.v1.TopologySnapshot
+	(*partitapb.DoctorSettings)(nil),    // 31: partita.v1.DoctorSettings
+	(*topologypb.TopologySnapshot)(nil), // 32: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
@@ -1663,45 +1675,46 @@ var file_cluster_proto_depIdxs = []int32{
 	29, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
 	28, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
 	30, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	1,  // 14: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 15: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	16, // 16: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 17: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 18: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 19: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	31, // 20: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 21: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 22: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 23: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 24: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 25: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 26: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 27: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	14, // 28: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	17, // 29: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 30: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 31: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 32: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	21, // 33: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	23, // 34: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 35: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 36: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 37: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 38: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 39: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 40: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	15, // 41: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	18, // 42: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 43: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 44: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 45: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	22, // 46: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	24, // 47: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	35, // [35:48] is the sub-list for method output_type
-	22, // [22:35] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	31, // 14: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	1,  // 15: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 16: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	16, // 17: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 18: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 19: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 20: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	32, // 21: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 22: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 23: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 24: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 25: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 26: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 27: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 28: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	14, // 29: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	17, // 30: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 31: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 32: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 33: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	21, // 34: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	23, // 35: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 36: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 37: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 38: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 39: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 40: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 41: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	15, // 42: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	18, // 43: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 44: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 45: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 46: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	22, // 47: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	24, // 48: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	36, // [36:49] is the sub-list for method output_type
+	23, // [23:36] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
