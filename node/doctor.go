@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor"
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/gate"
 	"github.com/partitadb/partita/doctor/lease"
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // The Doctor runs embedded in every node with Config.Doctor set; the

@@ -1,0 +1,228 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
+)
+
+// startHealer starts a cluster node whose Doctor acts fast: topology
+// every 200ms, a cycle every 300ms, a node dead for 2s replaced.
+func startHealer(t *testing.T, join ...string) *node.Node {
+	t.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+	cfg.ReconcileInterval, cfg.TopologyInterval = 100*time.Millisecond, 200*time.Millisecond
+	cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
+	cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, DeadAfter: 2 * time.Second,
+		ReplicaDownAfter: 3 * time.Second, OpDeadline: time.Minute}
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	return n
+}
+
+// healthy says every partition (the meta partition's too) has a leader
+// and three caught-up voters, none on a node of avoid, and the directory
+// lists the voters.
+func healthy(parts []topology.PartitionInfo, avoid ...uint64) error {
+	for _, p := range parts {
+		switch {
+		case p.Leader == 0:
+			return fmt.Errorf("partition %d has no leader", p.ID)
+		case len(p.Voters) != 3 || len(p.Learners) > 0:
+			return fmt.Errorf("partition %d: voters %v, learners %v", p.ID, p.Voters, p.Learners)
+		case slices.ContainsFunc(p.Voters, func(id uint64) bool { return slices.Contains(avoid, id) }):
+			return fmt.Errorf("partition %d: voters %v include one of %v", p.ID, p.Voters, avoid)
+		case !slices.Equal(sorted(p.Replicas), sorted(p.Voters)):
+			return fmt.Errorf("partition %d: directory %v, voters %v", p.ID, p.Replicas, p.Voters)
+		}
+		for _, r := range p.Status {
+			if slices.Contains(p.Voters, r.Node) && r.Lag != 0 {
+				return fmt.Errorf("partition %d: replica %+v lags", p.ID, r)
+			}
+		}
+	}
+	return nil
+}
+
+func timeline(t *testing.T, via *node.Node, query string) []admin.TimelineEntry {
+	t.Helper()
+	var es []admin.TimelineEntry
+	if code := adminDo(t, via, http.MethodGet, "/doctor/timeline?"+query, &es); code != http.StatusOK {
+		t.Fatalf("timeline: status %d", code)
+	}
+	return es
+}
+
+// TestDoctorReplacesADeadNode: four nodes, a table of four partitions
+// with three replicas each. A node dies (a Doctor standby, hosting
+// replicas); the Doctor replaces every replica it held on the others,
+// records each operation in the timeline, and every write acknowledged
+// before the death is read back.
+func TestDoctorReplacesADeadNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a node to be judged dead")
+	}
+	n1 := startHealer(t)
+	nodes := []*node.Node{n1, startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr())}
+	waitFor(t, func() error {
+		if len(n1.MetaVoters()) != 3 {
+			return fmt.Errorf("meta voters %v", n1.MetaVoters())
+		}
+		return nil
+	})
+	c := client(n1)
+	createCapacityTable(t, c, "heal", 0, 0)
+	for i := range 100 {
+		if err := putN(c, "heal", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := func() []topology.PartitionInfo {
+		return append(partitions(t, n1, ""), partitions(t, n1, "heal")...)
+	}
+	waitFor(t, func() error { return healthy(all()) })
+
+	// The victim: a node hosting replicas, neither n1 (the test reads
+	// through it) nor the active Doctor's.
+	var victim *node.Node
+	for _, n := range nodes[1:] {
+		if e := n.Doctor(); e.IsActive() {
+			continue
+		}
+		for _, p := range all() {
+			if slices.Contains(p.Voters, n.ID()) {
+				victim = n
+			}
+		}
+	}
+	if victim == nil {
+		t.Fatal("no node to kill")
+	}
+	dead := victim.ID()
+	if err := victim.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := healthy(all(), dead)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not healed 90s after node %d died: %v", dead, err)
+		}
+	}
+	done := timeline(t, n1, "kind=replace-replica&state=succeeded")
+	if len(done) == 0 {
+		t.Fatalf("healed with no replace-replica recorded: %+v", timeline(t, n1, ""))
+	}
+	for _, e := range done {
+		if e.From != dead || len(e.Steps) == 0 || e.Epoch == 0 {
+			t.Fatalf("odd timeline entry %+v (dead node %d)", e, dead)
+		}
+	}
+	if failed := timeline(t, n1, "state=failed"); len(failed) > 0 {
+		t.Fatalf("failed operations: %+v", failed)
+	}
+	ctx := context.Background()
+	for i := range 100 {
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("heal"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("item %d after the repair: %v, %v", i, out, err)
+		}
+	}
+}
+
+// TestDoctorGatesAndApproval: a table created while the cluster had one
+// node has one replica per partition; after two nodes join, the Doctor
+// adds the missing replicas. With add-replica's gate red, each addition
+// waits for an operator's approval, shown in the plan and the timeline;
+// approved, it runs. Paused, the Doctor starts nothing.
+func TestDoctorGatesAndApproval(t *testing.T) {
+	n1 := startHealer(t)
+	c := client(n1)
+	createCapacityTable(t, c, "grow", 0, 0)
+	var ok map[string]any
+	for _, path := range []string{"/doctor/gates/add-replica?color=red&reason=test", "/doctor/pause?reason=joining"} {
+		if code := adminDo(t, n1, http.MethodPost, path, &ok); code != http.StatusOK {
+			t.Fatalf("POST %s: status %d", path, code)
+		}
+	}
+	var gates admin.DoctorSettings
+	if code := adminDo(t, n1, http.MethodGet, "/doctor/gates", &gates); code != http.StatusOK ||
+		gates.Gates["add-replica"] != "red" || gates.Overrides["add-replica"] != "red" || !gates.Paused {
+		t.Fatalf("gates: %d %+v", code, gates)
+	}
+	if code := adminDo(t, n1, http.MethodPost, "/doctor/gates/add-replica?color=purple", &ok); code != http.StatusBadRequest {
+		t.Fatalf("a purple gate: status %d, want 400", code)
+	}
+	n2, n3 := startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr())
+	_ = n3
+	// Paused: the plan proposes additions but holds them.
+	waitFor(t, func() error {
+		var p admin.DoctorPlan
+		if code := adminDo(t, n2, http.MethodGet, "/doctor/plan", &p); code != http.StatusOK {
+			return fmt.Errorf("plan: status %d", code)
+		}
+		for _, o := range p.Plan.Ops {
+			if o.Op.Kind == "add-replica" && o.Decision == "hold" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no add-replica held in %+v", p.Plan)
+	})
+	if es := timeline(t, n1, "state=running"); len(es) > 0 {
+		t.Fatalf("operations started while paused: %+v", es)
+	}
+	if code := adminDo(t, n1, http.MethodPost, "/doctor/resume", &ok); code != http.StatusOK {
+		t.Fatalf("resume: status %d", code)
+	}
+	// Red: the additions wait for approval; approve them as they come.
+	approved := 0
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		for _, e := range timeline(t, n1, "state=awaiting-approval") {
+			if e.Kind != "add-replica" || e.Gate != "red" {
+				t.Fatalf("awaiting approval: %+v", e)
+			}
+			if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/doctor/operations/%d/approve?by=test", e.ID), &ok); code != http.StatusOK {
+				t.Fatalf("approve %d: status %d", e.ID, code)
+			}
+			approved++
+		}
+		if healthy(append(partitions(t, n1, ""), partitions(t, n1, "grow")...)) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not grown to 3 replicas: %v (approved %d)", healthy(partitions(t, n1, "grow")), approved)
+		}
+	}
+	if approved == 0 {
+		t.Fatal("grew without any approval under a red gate")
+	}
+	for _, e := range timeline(t, n1, "kind=add-replica&state=succeeded") {
+		if e.DecidedBy != "test" {
+			t.Fatalf("an addition ran without the test's approval: %+v", e)
+		}
+	}
+	// Deciding twice is refused: the operation is no longer awaiting.
+	if es := timeline(t, n1, "kind=add-replica&state=succeeded"); len(es) > 0 {
+		if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/doctor/operations/%d/reject", es[0].ID), &ok); code != http.StatusConflict {
+			t.Fatalf("rejecting a finished operation: status %d, want 409", code)
+		}
+	}
+}
