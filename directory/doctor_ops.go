@@ -28,9 +28,10 @@ var ErrBadDoctorOpKey = errors.New("directory: not a doctor op key")
 // and its pause switch.
 func DoctorSettingsKey() []byte { return engine.MetaKey(kindDoctor, "settings") }
 
-// DoctorOpCountKey is the key of the number of Doctor operation records
-// kept (8 bytes, big-endian), which retention keeps bounded.
-func DoctorOpCountKey() []byte { return engine.MetaKey(kindDoctor, "op-count") }
+// DoctorTimelineKey is the key of the timeline's bookkeeping record
+// (DoctorTimeline), which lets retention run without a scan of the whole
+// timeline.
+func DoctorTimelineKey() []byte { return engine.MetaKey(kindDoctor, "timeline") }
 
 // DoctorOpKey is the key of the record of Doctor operation id.
 func DoctorOpKey(id uint64) []byte {
@@ -134,6 +135,38 @@ func ScanDoctorOps(r engine.Reader, fromID uint64, limit int) ([]*partitapb.Doct
 		return nil, fmt.Errorf("directory: scan doctor ops: %w", err)
 	}
 	return out, nil
+}
+
+// DoctorTimeline is the bookkeeping of the Doctor's timeline that
+// retention keeps up to date.
+type DoctorTimeline struct {
+	// Count is the number of operation records.
+	Count uint64
+	// Floor is an id below which no record is terminal: the records
+	// below it are in flight or deleted, so the search for the oldest
+	// terminal record starts there, past the deleted ones.
+	Floor uint64
+}
+
+// EncodeDoctorTimeline encodes the timeline's bookkeeping record: Count
+// and Floor, 8 bytes big-endian each.
+func EncodeDoctorTimeline(t DoctorTimeline) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, t.Count), t.Floor)
+}
+
+// ReadDoctorTimeline returns the timeline's bookkeeping record (zero when
+// no operation was ever recorded).
+func ReadDoctorTimeline(r engine.Reader) (DoctorTimeline, error) {
+	raw, err := engine.Get(r, DoctorTimelineKey())
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return DoctorTimeline{}, nil
+	case err != nil:
+		return DoctorTimeline{}, fmt.Errorf("directory: read doctor timeline: %w", err)
+	case len(raw) != 16:
+		return DoctorTimeline{}, fmt.Errorf("directory: doctor timeline record is corrupt (%d bytes)", len(raw))
+	}
+	return DoctorTimeline{Count: binary.BigEndian.Uint64(raw), Floor: binary.BigEndian.Uint64(raw[8:])}, nil
 }
 
 // DoctorOpTerminal reports whether state is final: SUCCEEDED, FAILED,

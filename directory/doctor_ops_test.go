@@ -41,7 +41,7 @@ func TestDoctorOpKeysOrderByID(t *testing.T) {
 			t.Fatalf("DoctorOpID(DoctorOpKey(%d)) = %d, %v", id, got, err)
 		}
 	}
-	others := [][]byte{directory.DoctorLeaseKey(), directory.DoctorSettingsKey(), directory.DoctorOpCountKey(),
+	others := [][]byte{directory.DoctorLeaseKey(), directory.DoctorSettingsKey(), directory.DoctorTimelineKey(),
 		directory.CounterKey(directory.DoctorOpCounter), directory.NodeKey(1), directory.TableKey("doctor-op")}
 	for _, k := range others {
 		if bytes.Compare(k, lo) >= 0 && bytes.Compare(k, hi) < 0 {
@@ -137,6 +137,30 @@ func TestScanDoctorOps(t *testing.T) {
 	}
 	if op, err := directory.ReadDoctorOp(eng.Reader(), 3); op != nil || err != nil {
 		t.Fatalf("ReadDoctorOp(3), never written = %v, %v; want nil, nil", op, err)
+	}
+}
+
+func TestDoctorTimelineRoundTrip(t *testing.T) {
+	eng := openEngine(t)
+	if tl, err := directory.ReadDoctorTimeline(eng.Reader()); err != nil || tl != (directory.DoctorTimeline{}) {
+		t.Fatalf("timeline never written = %+v, %v; want zero", tl, err)
+	}
+	want := directory.DoctorTimeline{Count: 1000, Floor: 1 << 40}
+	for _, c := range []struct {
+		raw     []byte
+		wantErr bool
+	}{{directory.EncodeDoctorTimeline(want), false}, {[]byte{1, 2, 3}, true}} {
+		b := eng.NewIndexedBatch()
+		if err := b.Set(directory.DoctorTimelineKey(), c.raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Commit(b); err != nil {
+			t.Fatal(err)
+		}
+		tl, err := directory.ReadDoctorTimeline(eng.Reader())
+		if (err != nil) != c.wantErr || (!c.wantErr && tl != want) {
+			t.Fatalf("ReadDoctorTimeline(%x) = %+v, %v", c.raw, tl, err)
+		}
 	}
 }
 

@@ -63,8 +63,10 @@
 // next id of a counter, never reused) or replaces one; a record in a
 // terminal state is final, and a retried put of that state changes
 // nothing. Creating a record beyond DoctorOpsKept deletes the oldest
-// terminal records, read from the smallest id up, never one in flight: a
-// count record spares every create a scan. DecideDoctorOp (an operator's
+// terminal records, oldest first, never one in flight
+// (doctor_timeline.go): a bookkeeping record counts the records, so only a
+// create over the bound searches, and keeps the id below which none is
+// terminal, so the search starts past what it deleted before. DecideDoctorOp (an operator's
 // approval or rejection), SetDoctorGate and SetDoctorPaused carry no
 // epoch.
 package fsm

@@ -1,10 +1,7 @@
 package fsm
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -108,6 +105,11 @@ func replaceDoctorOp(b *engine.Batch, op *partitapb.DoctorOp) (*partitapb.Result
 	if err := writeDoctorOp(b, op); err != nil {
 		return nil, err
 	}
+	if directory.DoctorOpTerminal(op.GetState()) {
+		if err := lowerDoctorFloor(b, op); err != nil {
+			return nil, err
+		}
+	}
 	return &partitapb.Result{DoctorOp: op}, nil
 }
 
@@ -152,6 +154,9 @@ func applyDecideDoctorOp(b *engine.Batch, now int64, d *partitapb.DecideDoctorOp
 	} else {
 		op.State = partitapb.DoctorOp_REJECTED
 		op.Outcome = d.GetReason()
+		if err := lowerDoctorFloor(b, op); err != nil {
+			return nil, err
+		}
 	}
 	if err := writeDoctorOp(b, op); err != nil {
 		return nil, err
@@ -168,126 +173,4 @@ func writeDoctorOp(b *engine.Batch, op *partitapb.DoctorOp) error {
 		return fmt.Errorf("fsm: write doctor op %d: %w", op.GetId(), err)
 	}
 	return nil
-}
-
-// retainDoctorOps counts the record newID just created and, when more
-// than kept records exist, deletes the oldest terminal ones (never newID)
-// until kept remain or none older is terminal. It reads from the smallest
-// key and stops as soon as the count is back within the bound.
-func retainDoctorOps(b *engine.Batch, newID uint64, kept int) error {
-	n, err := readDoctorOpCount(b)
-	if err != nil {
-		return err
-	}
-	n++
-	if n > uint64(kept) {
-		if n, err = deleteOldestTerminal(b, newID, n, uint64(kept)); err != nil {
-			return err
-		}
-	}
-	if err := b.Set(directory.DoctorOpCountKey(), binary.BigEndian.AppendUint64(nil, n)); err != nil {
-		return fmt.Errorf("fsm: write doctor op count: %w", err)
-	}
-	return nil
-}
-
-// deleteOldestTerminal deletes terminal records older than newID, oldest
-// first, while more than kept of the n records remain; it returns how
-// many remain.
-func deleteOldestTerminal(b *engine.Batch, newID, n, kept uint64) (uint64, error) {
-	doomed, err := oldestTerminal(b, newID, n-kept)
-	if err != nil {
-		return 0, err
-	}
-	for _, key := range doomed {
-		if err := b.Delete(key); err != nil {
-			return 0, fmt.Errorf("fsm: doctor op retention: %w", err)
-		}
-	}
-	return n - uint64(len(doomed)), nil
-}
-
-// oldestTerminal returns the keys of the at most max oldest terminal
-// records older than newID.
-func oldestTerminal(b *engine.Batch, newID, max uint64) ([][]byte, error) {
-	lo, _ := directory.DoctorOpsSpan()
-	it, err := b.NewIter(lo, directory.DoctorOpKey(newID))
-	if err != nil {
-		return nil, fmt.Errorf("fsm: doctor op retention: %w", err)
-	}
-	defer it.Close()
-	var keys [][]byte
-	for ok := it.First(); ok && uint64(len(keys)) < max; ok = it.Next() {
-		op, err := directory.DecodeDoctorOp(it.Value())
-		if err != nil {
-			return nil, fmt.Errorf("fsm: doctor op retention: key %q: %w", it.Key(), err)
-		}
-		if directory.DoctorOpTerminal(op.GetState()) {
-			keys = append(keys, slices.Clone(it.Key()))
-		}
-	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("fsm: doctor op retention: %w", err)
-	}
-	return keys, nil
-}
-
-func readDoctorOpCount(b *engine.Batch) (uint64, error) {
-	raw, err := engine.Get(b, directory.DoctorOpCountKey())
-	switch {
-	case errors.Is(err, engine.ErrNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, fmt.Errorf("fsm: read doctor op count: %w", err)
-	case len(raw) != 8:
-		return 0, errors.New("fsm: the doctor op count is corrupt")
-	}
-	return binary.BigEndian.Uint64(raw), nil
-}
-
-// applySetDoctorGate overrides the gate of one operation kind, or removes
-// the override (GATE_UNSET).
-func applySetDoctorGate(b *engine.Batch, now int64, g *partitapb.SetDoctorGate) (*partitapb.Result, error) {
-	if g.GetKind() == "" {
-		return reject(partitapb.Error_VALIDATION, "doctor gate: the operation kind is required"), nil
-	}
-	if !knownEnum(g.GetColor()) {
-		return reject(partitapb.Error_VALIDATION, "doctor gate: invalid color %s", g.GetColor()), nil
-	}
-	s, err := directory.ReadDoctorSettings(b)
-	if err != nil {
-		return nil, err
-	}
-	if g.GetColor() == partitapb.GateColor_GATE_UNSET {
-		delete(s.Gates, g.GetKind())
-	} else {
-		if s.Gates == nil {
-			s.Gates = make(map[string]partitapb.GateColor)
-		}
-		s.Gates[g.GetKind()] = g.GetColor()
-	}
-	return writeDoctorSettings(b, s, g.GetBy(), g.GetReason(), now)
-}
-
-// applySetDoctorPaused pauses or resumes the Doctor.
-func applySetDoctorPaused(b *engine.Batch, now int64, p *partitapb.SetDoctorPaused) (*partitapb.Result, error) {
-	s, err := directory.ReadDoctorSettings(b)
-	if err != nil {
-		return nil, err
-	}
-	s.Paused = p.GetPaused()
-	return writeDoctorSettings(b, s, p.GetBy(), p.GetReason(), now)
-}
-
-// writeDoctorSettings writes s as changed by whom, why and when.
-func writeDoctorSettings(b *engine.Batch, s *partitapb.DoctorSettings, by, reason string, now int64) (*partitapb.Result, error) {
-	s.ChangedBy, s.Reason, s.ChangedUnixNanos = by, reason, now
-	raw, err := directory.EncodeDoctorSettings(s)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.Set(directory.DoctorSettingsKey(), raw); err != nil {
-		return nil, fmt.Errorf("fsm: write doctor settings: %w", err)
-	}
-	return &partitapb.Result{DoctorSettings: s}, nil
 }

@@ -1,7 +1,6 @@
 package fsm_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -175,13 +174,14 @@ func describeTimeline(t *testing.T, eng *engine.Engine) string {
 	for _, op := range ops {
 		parts = append(parts, fmt.Sprintf("%d:%s", op.GetId(), op.GetState()))
 	}
-	count := "none"
-	if raw, err := engine.Get(eng.Reader(), directory.DoctorOpCountKey()); err == nil && len(raw) == 8 {
-		count = fmt.Sprint(binary.BigEndian.Uint64(raw))
-	} else if err == nil {
-		t.Fatalf("count record %x is not 8 bytes", raw)
+	tl, err := directory.ReadDoctorTimeline(eng.Reader())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fmt.Sprintf("timeline [%s] count=%s\n", strings.Join(parts, " "), count)
+	if tl.Count != uint64(len(ops)) {
+		t.Fatalf("the timeline counts %d records, holds %d", tl.Count, len(ops))
+	}
+	return fmt.Sprintf("timeline [%s] count=%d floor=%d\n", strings.Join(parts, " "), tl.Count, tl.Floor)
 }
 
 func describeSettings(t *testing.T, eng *engine.Engine) string {
@@ -200,4 +200,36 @@ func settingsString(s *partitapb.DoctorSettings) string {
 	slices.Sort(gates)
 	return fmt.Sprintf("paused=%t gates=[%s] by=%s reason=%s changed=%d", s.GetPaused(), strings.Join(gates, " "),
 		s.GetChangedBy(), s.GetReason(), s.GetChangedUnixNanos())
+}
+
+// The Doctor's commands are directory commands: a partition of a table
+// refuses them and writes nothing.
+func TestDoctorCommandsOnlyOnMeta(t *testing.T) {
+	eng := openEngine(t)
+	cmds := []*partitapb.Command{
+		{Op: &partitapb.Command_PutDoctorOp{PutDoctorOp: &partitapb.PutDoctorOp{
+			Op: &partitapb.DoctorOp{Kind: "k", State: partitapb.DoctorOp_HELD}}}},
+		{Op: &partitapb.Command_DecideDoctorOp{DecideDoctorOp: &partitapb.DecideDoctorOp{Id: 1}}},
+		{Op: &partitapb.Command_SetDoctorGate{SetDoctorGate: &partitapb.SetDoctorGate{
+			Kind: "k", Color: partitapb.GateColor_RED}}},
+		{Op: &partitapb.Command_SetDoctorPaused{SetDoctorPaused: &partitapb.SetDoctorPaused{Paused: true}}},
+	}
+	for _, cmd := range cmds {
+		wantWrongRange(t, fmt.Sprintf("%T on a table's partition", cmd.GetOp()), apply(t, eng, part, cmd))
+	}
+	if got := describeTimeline(t, eng) + describeSettings(t, eng); got !=
+		"timeline [] count=0 floor=0\nsettings paused=false gates=[] by= reason= changed=0\n" {
+		t.Fatalf("refused commands wrote records:\n%s", got)
+	}
+}
+
+// A put without an op is refused, not a panic.
+func TestPutDoctorOpWithoutOp(t *testing.T) {
+	eng := openEngine(t)
+	res := apply(t, eng, directory.MetaPartition, &partitapb.Command{Op: &partitapb.Command_PutDoctorOp{
+		PutDoctorOp: &partitapb.PutDoctorOp{}}})
+	if !strings.Contains(res.GetError().GetMessage(), "the op is required") ||
+		res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("put without an op = %v", res)
+	}
 }

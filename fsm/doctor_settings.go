@@ -1,0 +1,59 @@
+package fsm
+
+import (
+	"fmt"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// The Doctor's settings (directory.DoctorSettingsKey): its gates and its
+// pause switch, set by operators.
+
+// applySetDoctorGate overrides the gate of one operation kind, or removes
+// the override (GATE_UNSET).
+func applySetDoctorGate(b *engine.Batch, now int64, g *partitapb.SetDoctorGate) (*partitapb.Result, error) {
+	if g.GetKind() == "" {
+		return reject(partitapb.Error_VALIDATION, "doctor gate: the operation kind is required"), nil
+	}
+	if !knownEnum(g.GetColor()) {
+		return reject(partitapb.Error_VALIDATION, "doctor gate: invalid color %s", g.GetColor()), nil
+	}
+	s, err := directory.ReadDoctorSettings(b)
+	if err != nil {
+		return nil, err
+	}
+	if g.GetColor() == partitapb.GateColor_GATE_UNSET {
+		delete(s.Gates, g.GetKind())
+	} else {
+		if s.Gates == nil {
+			s.Gates = make(map[string]partitapb.GateColor)
+		}
+		s.Gates[g.GetKind()] = g.GetColor()
+	}
+	return writeDoctorSettings(b, s, g.GetBy(), g.GetReason(), now)
+}
+
+// applySetDoctorPaused pauses or resumes the Doctor.
+func applySetDoctorPaused(b *engine.Batch, now int64, p *partitapb.SetDoctorPaused) (*partitapb.Result, error) {
+	s, err := directory.ReadDoctorSettings(b)
+	if err != nil {
+		return nil, err
+	}
+	s.Paused = p.GetPaused()
+	return writeDoctorSettings(b, s, p.GetBy(), p.GetReason(), now)
+}
+
+// writeDoctorSettings writes s as changed by whom, why and when.
+func writeDoctorSettings(b *engine.Batch, s *partitapb.DoctorSettings, by, reason string, now int64) (*partitapb.Result, error) {
+	s.ChangedBy, s.Reason, s.ChangedUnixNanos = by, reason, now
+	raw, err := directory.EncodeDoctorSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Set(directory.DoctorSettingsKey(), raw); err != nil {
+		return nil, fmt.Errorf("fsm: write doctor settings: %w", err)
+	}
+	return &partitapb.Result{DoctorSettings: s}, nil
+}
