@@ -10,13 +10,15 @@ import (
 )
 
 // Admit judges whether op, from a plan made on an older view, may start
-// now, given a fresh view of the cluster cur (cfg.Now should be now, for
-// the contact rule), the operations in flight, the recent starts, the
-// gate colour of op's kind and whether an operator approved op. The
-// checks run in the order the package documentation lists; the first
-// that objects decides, with all its reasons.
+// now, given a fresh view of the cluster cur, the operations in flight,
+// the recent starts, the gate colour of op's kind and whether an operator
+// approved op. cfg supplies the contact timeout; its Now is replaced by
+// now, the one time every rule judges at. The checks run in the order the
+// package documentation lists; the first that objects decides, with all
+// its reasons.
 func Admit(op checker.Op, cur checker.View, cfg checker.Config, running []Running, starts []time.Time,
 	color Color, approved bool, limits Limits, now time.Time) Verdict {
+	cfg.Now = now
 	i := slices.IndexFunc(cur.Partitions, func(p checker.Partition) bool { return p.ID == op.Partition })
 	if i < 0 {
 		return verdict(Stale, fmt.Sprintf("p%d is no longer in the view", op.Partition))

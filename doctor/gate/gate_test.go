@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -92,8 +93,8 @@ func (s *script) run(td *datadriven.TestData) (string, error) {
 		args := argMap(td.CmdArgs)
 		p, err1 := strconv.ParseUint(args["partition"], 10, 64)
 		n, err2 := strconv.ParseUint(args["node"], 10, 64)
-		if err1 != nil || err2 != nil {
-			return "", fmt.Errorf("step needs partition= and node=: %v %v", err1, err2)
+		if err := errors.Join(err1, err2); err != nil {
+			return "", fmt.Errorf("step needs partition= and node=: %w", err)
 		}
 		return format(gate.CheckStep(gate.StepKind(args["kind"]), p, n, s.view, s.cfg)), nil
 	}
