@@ -24,11 +24,14 @@ const (
 )
 
 // CheckStep judges one step on node of partition against cur, a view
-// read right before the step (cfg.Now its time). Steps are idempotent, so
-// a step already done (the learner there, the voter gone) runs: it
-// changes nothing. A condition that may pass by itself (a node suspect, a
-// learner catching up, no leader known) holds; one that will not (a dead
-// or unknown node, a quorum that the step would cost) refuses.
+// read right before the step (cfg.Now its time; cfg.ContactTimeout and
+// cfg.CaughtUpLag the bounds). Steps are idempotent, so a step already
+// done (the learner there, the voter gone) runs: it changes nothing. A
+// condition that may pass by itself (a node suspect, a learner catching
+// up, no leader known, the partition missing from the view) holds; a dead
+// or unknown node, a step that is no step of this partition, and a step
+// that would cost the quorum refuse, even when the quorum may come back:
+// the operation's deadline and rollback decide what follows.
 func CheckStep(kind StepKind, partition, node uint64, cur checker.View, cfg checker.Config) Verdict {
 	i := slices.IndexFunc(cur.Partitions, func(p checker.Partition) bool { return p.ID == partition })
 	if i < 0 {
@@ -68,7 +71,7 @@ func checkNewMember(kind StepKind, p *checker.Partition, node uint64, cur *check
 		return verdict(Refuse, fmt.Sprintf("n%d has no peer address", node))
 	case slices.Contains(p.Voters, node) || slices.Contains(p.Outgoing, node):
 		return verdict(Refuse, fmt.Sprintf("n%d is a voter of p%d already", node, p.ID))
-	case kind == StepAddLearner && slices.Contains(p.Learners, node):
+	case slices.Contains(p.Learners, node):
 		return verdict(Run, fmt.Sprintf("n%d is a learner of p%d already: nothing to do", node, p.ID))
 	}
 	return verdict(Run, fmt.Sprintf("n%d is alive and no member of p%d", node, p.ID))
