@@ -46,6 +46,9 @@ type Config struct {
 	// SickReplicasAfter is how long a node stays sick, its leaders gone,
 	// before its replicas move too.
 	SickReplicasAfter time.Duration
+	// CaughtUpLag is the most entries a learner may trail its leader by
+	// and count as caught up when the gate checks its promotion.
+	CaughtUpLag uint64
 	// DryRun adds to the plan the reasons no operation was proposed for
 	// each partition without one.
 	DryRun bool

@@ -40,7 +40,9 @@
 // replicas out of the leader's contact do not count. A partition gets at
 // most one operation per plan; a partition without a known leader gets
 // none. Operations carry the generation and configuration the plan saw,
-// so that the acting half can reject a stale plan.
+// so that the acting half can reject a stale plan. Safe and Healthy
+// export the rule, for doctor/gate to judge operations again against a
+// fresh view.
 //
 // The checkers do not know which operations are already running: the
 // caller leaves partitions with an operation in flight out of the view,

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/partitadb/partita/directory"
@@ -64,24 +65,70 @@ func configs(p *Partition, op Op) [][]uint64 {
 // safe says op keeps a healthy quorum in every configuration it takes p
 // through; a change must also commit in p's current configuration. A
 // leader transfer needs a healthy target.
-func (pl *planner) safe(p *Partition, op Op) bool {
+func (pl *planner) safe(p *Partition, op Op) bool { return pl.unsafe(p, op) == "" }
+
+// unsafe says why op would cost p its quorum, or "" when it would not.
+func (pl *planner) unsafe(p *Partition, op Op) string {
 	if op.Kind == TransferLeader {
-		return slices.Contains(p.Voters, op.To) && pl.healthy(p, op.To)
+		if !slices.Contains(p.Voters, op.To) || !pl.healthy(p, op.To) {
+			return fmt.Sprintf("n%d is not a healthy voter of p%d", op.To, p.ID)
+		}
+		return ""
 	}
 	steps := configs(p, op)
 	if len(steps) == 0 {
-		return true
+		return ""
 	}
 	// A change commits in the current configuration, in both halves of
 	// a joint one.
-	if pl.healthyCount(p, p.Voters, 0) < quorum(len(p.Voters)) ||
-		(len(p.Outgoing) > 0 && pl.healthyCount(p, p.Outgoing, 0) < quorum(len(p.Outgoing))) {
-		return false
+	if why := pl.short(p, "current voters", p.Voters, 0); why != "" {
+		return why
+	}
+	if why := pl.short(p, "outgoing voters", p.Outgoing, 0); len(p.Outgoing) > 0 && why != "" {
+		return why
 	}
 	for _, conf := range steps {
-		if pl.healthyCount(p, conf, op.To) < quorum(len(conf)) {
-			return false
+		if why := pl.short(p, "voters", conf, op.To); why != "" {
+			return why
 		}
 	}
-	return true
+	return ""
+}
+
+// short says how conf falls short of a healthy quorum, or "" when it
+// does not.
+func (pl *planner) short(p *Partition, what string, conf []uint64, added uint64) string {
+	n, q := pl.healthyCount(p, conf, added), quorum(len(conf))
+	if n >= q {
+		return ""
+	}
+	return fmt.Sprintf("%s %v: %d healthy, quorum %d", what, conf, n, q)
+}
+
+// Safe says op keeps p's quorum, by the rule the checkers propose by:
+// every voter set op takes p through (p's own, both halves of a joint
+// one, with the new voter promoted, without the old one) keeps a healthy
+// majority, where dead and suspect nodes, replicas down and replicas out
+// of their leader's contact (cfg.Now, cfg.ContactTimeout) do not count; a
+// leader transfer needs a healthy voter as its target. When op is unsafe,
+// the string says why. v supplies the nodes' liveness.
+func Safe(v View, cfg Config, p Partition, op Op) (bool, string) {
+	why := lightPlanner(v, cfg).unsafe(&p, op)
+	return why == "", why
+}
+
+// Healthy says node's replica of p counts toward a quorum: the node is
+// alive in v, the replica is up, and it leads p or is in its leader's
+// contact at cfg.Now.
+func Healthy(v View, cfg Config, p Partition, node uint64) bool {
+	return lightPlanner(v, cfg).healthy(&p, node)
+}
+
+// lightPlanner is a planner with only what the health rules read.
+func lightPlanner(v View, cfg Config) *planner {
+	pl := &planner{cfg: cfg, nodes: make(map[uint64]Node, len(v.Nodes))}
+	for _, n := range v.Nodes {
+		pl.nodes[n.ID] = n
+	}
+	return pl
 }
