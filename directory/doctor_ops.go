@@ -170,12 +170,14 @@ func ReadDoctorTimeline(r engine.Reader) (DoctorTimeline, error) {
 }
 
 // DoctorOpTerminal reports whether state is final: SUCCEEDED, FAILED,
-// REJECTED, STALE or ROLLED_BACK. A terminal record changes no more and
-// is the only kind retention deletes.
+// REJECTED, STALE, ROLLED_BACK, or HELD (a hold records one cycle's
+// decision; the operation, if it runs later, gets a record of its own).
+// A terminal record changes no more and is the only kind retention
+// deletes.
 func DoctorOpTerminal(state partitapb.DoctorOp_State) bool {
 	switch state {
 	case partitapb.DoctorOp_SUCCEEDED, partitapb.DoctorOp_FAILED, partitapb.DoctorOp_REJECTED,
-		partitapb.DoctorOp_STALE, partitapb.DoctorOp_ROLLED_BACK:
+		partitapb.DoctorOp_STALE, partitapb.DoctorOp_ROLLED_BACK, partitapb.DoctorOp_HELD:
 		return true
 	}
 	return false

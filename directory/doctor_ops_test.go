@@ -166,7 +166,8 @@ func TestDoctorTimelineRoundTrip(t *testing.T) {
 
 func TestDoctorOpTerminal(t *testing.T) {
 	terminal := map[partitapb.DoctorOp_State]bool{partitapb.DoctorOp_SUCCEEDED: true, partitapb.DoctorOp_FAILED: true,
-		partitapb.DoctorOp_REJECTED: true, partitapb.DoctorOp_STALE: true, partitapb.DoctorOp_ROLLED_BACK: true}
+		partitapb.DoctorOp_REJECTED: true, partitapb.DoctorOp_STALE: true, partitapb.DoctorOp_ROLLED_BACK: true,
+		partitapb.DoctorOp_HELD: true}
 	for n := range partitapb.DoctorOp_State_name {
 		s := partitapb.DoctorOp_State(n)
 		if directory.DoctorOpTerminal(s) != terminal[s] {

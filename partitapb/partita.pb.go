@@ -164,12 +164,15 @@ func (Error_Code) EnumDescriptor() ([]byte, []int) {
 type DoctorOp_State int32
 
 const (
-	DoctorOp_STATE_UNSET       DoctorOp_State = 0
+	DoctorOp_STATE_UNSET DoctorOp_State = 0
+	// HELD is terminal too: a hold records one cycle's decision; an
+	// operation that runs later gets a record of its own.
 	DoctorOp_HELD              DoctorOp_State = 1
 	DoctorOp_AWAITING_APPROVAL DoctorOp_State = 2
 	DoctorOp_APPROVED          DoctorOp_State = 3
 	DoctorOp_RUNNING           DoctorOp_State = 4
-	// The terminal states: a record in one of them changes no more.
+	// The terminal states (with HELD): a record in one of them changes no
+	// more.
 	DoctorOp_SUCCEEDED   DoctorOp_State = 5
 	DoctorOp_FAILED      DoctorOp_State = 6
 	DoctorOp_REJECTED    DoctorOp_State = 7
