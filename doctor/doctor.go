@@ -217,7 +217,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	cfg := d.cfg.Checker
 	cfg.Now, cfg.DryRun = now, true
-	v := ViewOf(cv, snap, now, d.prev, d.sickSinceCopy())
+	v := ViewOf(cv, snap, now, d.prev, d.sickSinceCopy(), cfg.ContactTimeout)
 	p, err := checker.Compute(v, cfg)
 	if err != nil {
 		return fmt.Errorf("doctor: plan: %w", err)

@@ -33,7 +33,7 @@ const aliveFor = 3 * directory.HeartbeatInterval
 // not list has none. A replica counts as down on a live node when the
 // node reported a snapshot without it while raft's configuration has it.
 func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, prev *checker.View,
-	sickSince map[uint64]time.Time) checker.View {
+	sickSince map[uint64]time.Time, contactTimeout time.Duration) checker.View {
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
@@ -54,7 +54,7 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 		p := checker.Partition{ID: dp.ID, Table: dp.Table, Generation: dp.Generation, Replicas: slices.Clone(dp.Replicas)}
 		if pv, ok := cv.Partition(dp.ID); ok {
 			p.Voters, p.Learners, p.Leader = slices.Clone(pv.Voters), slices.Clone(pv.Learners), pv.Leader
-			p.Status = replicaStatus(cv, pv, &p, now, prev)
+			p.Status = replicaStatus(cv, pv, &p, now, prev, contactTimeout)
 		}
 		v.Partitions = append(v.Partitions, p)
 	}
@@ -63,7 +63,17 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 
 // replicaStatus is the status of every replica of p (its configuration
 // and the directory's list), from the nodes' reports in pv.
-func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.Partition, now time.Time, prev *checker.View) []checker.Replica {
+//
+// Contact comes from the leader's snapshot. A replica the leader does not
+// list (its snapshot predates the replica, or no leader is known) keeps
+// the contact time the previous view gave it; without one its clock
+// starts now: a replica the Doctor has not heard of yet is unknown, not
+// out of contact since forever. A replica counts as down when its node,
+// alive and reporting, reports no such replica while raft's
+// configuration has it and its leader has not heard from it within
+// contactTimeout.
+func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.Partition, now time.Time,
+	prev *checker.View, contactTimeout time.Duration) []checker.Replica {
 	nodes := slices.Concat(p.Voters, p.Learners, p.Replicas)
 	slices.Sort(nodes)
 	nodes = slices.Compact(nodes)
@@ -76,13 +86,18 @@ func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.P
 		if prev != nil {
 			before, had = prevReplica(prev, p.ID, id)
 		}
-		rv, reported := replicaOf(pv, id)
+		since, listed := pv.Contact[id]
 		switch {
 		case id == pv.Leader:
 			r.LastContact = leader.Taken
-		case pv.Leader != 0 && reported:
-			r.LastContact = leader.Taken.Add(-rv.SinceContact)
+		case pv.Leader != 0 && listed:
+			r.LastContact = leader.Taken.Add(-since)
+		case had && !before.LastContact.IsZero():
+			r.LastContact = before.LastContact
+		default:
+			r.LastContact = now
 		}
+		rv, reported := replicaOf(pv, id)
 		if reported {
 			r.Lag = rv.Lag
 		} else if had {
@@ -94,7 +109,8 @@ func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.P
 				r.LagSince = before.LagSince
 			}
 		}
-		if nv, ok := cv.Node(id); ok && !reported && nv.Liveness == directory.Alive && inConfig(p, id) {
+		if nv, ok := cv.Node(id); ok && !reported && nv.Liveness == directory.Alive && inConfig(p, id) &&
+			now.Sub(r.LastContact) > contactTimeout {
 			r.DownSince = now
 			if had && !before.DownSince.IsZero() {
 				r.DownSince = before.DownSince

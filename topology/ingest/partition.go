@@ -58,6 +58,9 @@ func partitionView(id uint64, hs []hosted) PartitionView {
 	for _, f := range ref.r.GetFollowers() {
 		contact[f.GetNode()] = time.Duration(f.GetSinceContactNanos())
 	}
+	if lead != nil && len(contact) > 0 {
+		p.Contact = contact
+	}
 	busiest := Load{}
 	for _, h := range hs {
 		rv := replicaView(h, ref.r.GetApplied())

@@ -121,6 +121,10 @@ type PartitionView struct {
 	Load Load `json:"load"`
 	// MaxLag is the largest lag of a replica.
 	MaxLag uint64 `json:"max_lag"`
+	// Contact is, for each follower the leader lists (reported by its
+	// node or not), how long the leader had not heard from it when the
+	// leader's snapshot was taken.
+	Contact map[uint64]time.Duration `json:"contact,omitempty"`
 }
 
 // ReplicaView is one node's replica of a partition.
