@@ -47,7 +47,24 @@ type balancer struct {
 // balanceReplicas gives every eligible node (alive, not sick, reachable
 // by peers) its share of replicas, new nodes included.
 func (pl *planner) balanceReplicas() {
+	if p := pl.changing(); p != 0 {
+		pl.whyNot(0, 0, "balance-replicas", fmt.Sprintf("p%d is changing its replicas: balance waits for the moves under way to finish", p))
+		return
+	}
 	pl.balance(balancer{name: "balance-replicas", count: func(c Count) int { return c.Replicas }, find: findReplicaMove})
+}
+
+// changing returns the first partition with a learner or a joint
+// configuration, 0 for none. While one is, its replica counts include
+// both the voter that goes and the one that comes, so a plan would move
+// more off the source than balance wants and a later plan move them back.
+func (pl *planner) changing() uint64 {
+	for _, p := range pl.view.Partitions {
+		if len(p.Learners) > 0 || len(p.Outgoing) > 0 {
+			return p.ID
+		}
+	}
+	return 0
 }
 
 // balanceLeaders evens out the leaders among the same nodes.
