@@ -48,13 +48,21 @@ type Config struct {
 	Checker func(now time.Time) checker.Config
 	// Admit decides whether op starts, given the view the plan was made
 	// from and the operations running; nil means DefaultAdmit.
-	Admit func(op checker.Op, cur checker.View, running []Running, now time.Time) (run bool, why string)
+	Admit AdmitFunc
 	// CheckStep re-checks each step before it runs; nil means every step
 	// runs.
-	CheckStep func(step string, partition, node uint64, cur checker.View) (ok bool, why string)
+	CheckStep StepFunc
 	// Seed seeds the simulator's randomness (chaos, tie-breaks).
 	Seed uint64
 }
+
+// AdmitFunc decides whether op starts now, given the view its plan was
+// made from and the operations running; why says why not.
+type AdmitFunc func(op checker.Op, cur checker.View, running []Running, now time.Time) (run bool, why string)
+
+// StepFunc decides whether step of an operation on partition, acting on
+// node, may run on the current view.
+type StepFunc func(step string, partition, node uint64, cur checker.View) (ok bool, why string)
 
 // DefaultConfig returns a 1 s tick, a 5 s Doctor cycle and the checkers'
 // defaults.

@@ -39,8 +39,8 @@ func (s *Sim) Summary() string {
 	}
 	fmt.Fprintf(&b, "partitions=%d under-replicated=%d leaderless=%d unsettled=%d\n",
 		len(s.Model.Partitions), under, leaderless, len(s.Unsettled()))
-	fmt.Fprintf(&b, "ops started=%d finished=%d aborted=%d running=%d; proposed %s\n",
-		s.Started, s.Finished, s.Aborted, len(s.running), s.proposed())
+	fmt.Fprintf(&b, "ops started=%d finished=%d aborted=%d running=%d; proposed %s; removals proposed=%d\n",
+		s.Started, s.Finished, s.Aborted, len(s.running), s.proposed(), s.RemovalsProposed())
 	fmt.Fprintf(&b, "violations=%d\n", len(s.Violations))
 	for _, v := range s.Violations {
 		fmt.Fprintf(&b, "  %s\n", v)

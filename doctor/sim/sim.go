@@ -166,6 +166,24 @@ func (s *Sim) cycle() {
 	}
 }
 
+// SetAdmit replaces the admission hook (nil: the default).
+func (s *Sim) SetAdmit(f AdmitFunc) { s.cfg.Admit = f }
+
+// Cooldown returns an admission hook that holds an operation on a
+// partition whose last operation finished less than d ago, unless it is
+// a repair, and otherwise asks next (nil: the default).
+func (s *Sim) Cooldown(d time.Duration, next AdmitFunc) AdmitFunc {
+	if next == nil {
+		next = s.defaultAdmit
+	}
+	return func(op checker.Op, cur checker.View, running []Running, now time.Time) (bool, string) {
+		if prev, ok := s.last[op.Partition]; ok && !isRepair(op) && now.Sub(prev.at) < d {
+			return false, fmt.Sprintf("p%d changed %v ago (%s): cooling down for %v", op.Partition, now.Sub(prev.at), prev.op.Kind, d)
+		}
+		return next(op, cur, running, now)
+	}
+}
+
 // defaultAdmit runs op if its partition has no operation running and the
 // cluster runs fewer than MaxRunning.
 func (s *Sim) defaultAdmit(op checker.Op, _ checker.View, running []Running, _ time.Time) (bool, string) {
