@@ -116,12 +116,12 @@ func (pl *planner) balanceOnce(b balancer, nodes []uint64, counts map[uint64]Cou
 	return false
 }
 
-// balanceNodes are the nodes that may give or take: alive, not sick,
-// with a peer address.
+// balanceNodes are the nodes that may give or take: alive, not sick nor
+// slow by their fsyncs, with a peer address.
 func (pl *planner) balanceNodes() []uint64 {
 	var out []uint64
 	for _, n := range pl.view.Nodes {
-		if n.Liveness == directory.Alive && !pl.sick[n.ID] && n.PeerAddr != "" {
+		if n.Liveness == directory.Alive && !pl.sick[n.ID] && !pl.slow[n.ID] && n.PeerAddr != "" {
 			out = append(out, n.ID)
 		}
 	}
