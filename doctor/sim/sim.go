@@ -113,8 +113,8 @@ func (s *Sim) Step() {
 		s.nextCycle = s.Now.Add(s.cfg.Cycle)
 		s.cycle()
 	}
-	s.advance()
 	s.checkOnePerPartition()
+	s.advance()
 }
 
 // liveness updates the nodes' liveness and records its changes.
