@@ -6,12 +6,14 @@
 // operator would. Many hours of cluster life run in seconds, with no
 // goroutines and no wall clock: the same scenario gives the same output.
 //
-//	s := sim.New(sim.DefaultConfig())
-//	s.AddNodes(4, []string{"a", "b", "c"})
-//	s.AddPartitions(24)
+//	s, err := sim.New(sim.DefaultConfig()) // Admit, CheckStep: the gates
+//	for i, zone := range []string{"a", "b", "c", "a"} {
+//		s.AddNode(uint64(i+1), zone)
+//	}
+//	s.AddPartitions(24, 3)
 //	s.Kill(2)
-//	s.Run(10 * time.Minute)
-//	fmt.Print(s.Summary(), s.Timeline())
+//	took, ok := s.RunUntil(5*time.Minute, func() bool { return len(s.Unsettled()) == 0 })
+//	fmt.Print(s.Summary(), s.Timeline(), s.Violations)
 //
 // Each tick (Config.Tick):
 //

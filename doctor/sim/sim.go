@@ -131,6 +131,11 @@ func (s *Sim) liveness() {
 	}
 }
 
+// Plan is what the checkers propose for the model as it stands.
+func (s *Sim) Plan() (checker.Plan, error) {
+	return checker.Compute(s.Model.View(s.Now), s.cfg.Checker(s.Now))
+}
+
 // cycle is one round of the Doctor: plan over the view, carry the sick
 // nodes into the next view, start what Admit lets through.
 func (s *Sim) cycle() {

@@ -24,7 +24,9 @@ import (
 //	run until=C max=D [node=N]
 //	                          advance until C holds: healed (nothing
 //	                          unsettled), balanced (voters and leaders per
-//	                          live node within the tolerance), dead or
+//	                          live node within the tolerance), quiet
+//	                          (the checkers propose nothing, nothing
+//	                          runs), dead or
 //	                          leaderless (node N dead, or leading nothing)
 //	admit [cooldown=D]        admission: the default, or holding an
 //	                          operation (not a repair) on a partition
@@ -171,6 +173,11 @@ func condition(s *sim.Sim, name string, id uint64) (func() bool, error) {
 		return func() bool { return len(s.Unsettled()) == 0 }, nil
 	case "balanced":
 		return func() bool { return balanced(s) }, nil
+	case "quiet":
+		return func() bool {
+			plan, err := s.Plan()
+			return err == nil && len(plan.Ops) == 0 && len(s.Running()) == 0
+		}, nil
 	case "dead":
 		return func() bool { return nodeIs(s, id, directory.Dead) }, nil
 	case "leaderless":
