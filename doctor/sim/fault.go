@@ -129,6 +129,16 @@ func (s *Sim) SlowDisk(id uint64, fsync time.Duration) error {
 	return err
 }
 
+// SetDisk sets the fraction of node's data disk in use.
+func (s *Sim) SetDisk(id uint64, used float64) error {
+	n, err := s.mustNode(id)
+	if err == nil {
+		n.DiskUsed = used
+		s.record("n%d disk %.0f%% used", id, used*100)
+	}
+	return err
+}
+
 // Join adds a new empty node in zone.
 func (s *Sim) Join(id uint64, zone string) error {
 	if err := s.AddNode(id, zone); err != nil {

@@ -45,15 +45,18 @@ func undoes(a, b checker.Op) bool {
 
 // Unsettled lists what keeps the cluster from its intended layout at
 // now: a partition without a leader, without RF serving voters, with a
-// learner left, or, where the live nodes' zones allow, with two voters
-// in a zone; and replicas down or out of their leader's contact.
+// learner left, or, where the zones of live nodes with disk to spare
+// allow, with two voters in a zone; and replicas down or out of their leader's contact.
 func (s *Sim) Unsettled() []string {
-	rf := s.cfg.Checker(s.Now).ReplicationFactor
+	ccfg := s.cfg.Checker(s.Now)
+	rf := ccfg.ReplicationFactor
 	zones, live := map[string]bool{}, 0
 	for _, n := range s.Model.Nodes {
 		if s.Model.reachable(n.ID, s.Now) {
-			zones[n.Zone] = true
 			live++
+			if n.DiskUsed < ccfg.DiskFull {
+				zones[n.Zone] = true // a zone that can take a replica
+			}
 		}
 	}
 	var out []string

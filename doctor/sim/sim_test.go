@@ -18,6 +18,7 @@ import (
 //	cluster nodes=N zones=a,b,c partitions=P rf=R [seed=S]
 //	kill node=N | revive node=N | pause node=N for=D
 //	slow-disk node=N fsync=D | heal-disk node=N | join node=N zone=Z
+//	disk node=N used=F        the fraction of N's disk in use
 //	break-replica node=N partition=P | zone-outage zone=Z for=D
 //	chaos every=D pause=D     a random node paused for D every D
 //	run for=D                 advance the clock
@@ -117,6 +118,13 @@ func scenarioStep(s *sim.Sim, td *datadriven.TestData) (string, error) {
 		return "ok", s.SlowDisk(id, dur("fsync"))
 	case "heal-disk":
 		return "ok", s.SlowDisk(id, sim.DefaultConfig().BaseFsync)
+	case "disk":
+		v, _ := arg(td, "used")
+		used, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return "", err
+		}
+		return "ok", s.SetDisk(id, used)
 	case "join":
 		zone, _ := arg(td, "zone")
 		return "ok", s.Join(id, zone)
