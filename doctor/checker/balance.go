@@ -42,6 +42,8 @@ type balancer struct {
 	count func(Count) int
 	// find returns the partition to move src's unit of to dst, and the op.
 	find func(pl *planner, src, dst uint64) (*Partition, Op, bool)
+	// uncertain are the nodes whose count the view cannot tell (none if nil).
+	uncertain map[uint64]bool
 }
 
 // balanceReplicas gives every eligible node (alive, not sick, reachable
@@ -67,9 +69,21 @@ func (pl *planner) changing() uint64 {
 	return 0
 }
 
-// balanceLeaders evens out the leaders among the same nodes.
+// balanceLeaders evens out the leaders among the same nodes, but for the
+// voters of a partition without a known leader: one of them may lead it
+// unseen, or be the node that stopped answering, whose leaderships all
+// went missing from the view and which would look the emptiest.
 func (pl *planner) balanceLeaders() {
-	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove})
+	uncertain := map[uint64]bool{}
+	for _, p := range pl.view.Partitions {
+		if p.Leader == 0 {
+			for _, v := range p.Voters {
+				uncertain[v] = true
+			}
+		}
+	}
+	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove,
+		uncertain: uncertain})
 }
 
 // balance proposes up to MaxBalanceMoves moves, each from the fullest
@@ -78,7 +92,7 @@ func (pl *planner) balanceLeaders() {
 func (pl *planner) balance(b balancer) {
 	for moves := 0; moves < pl.cfg.MaxBalanceMoves; moves++ {
 		counts := pl.projected()
-		nodes := pl.balanceNodes()
+		nodes := slices.DeleteFunc(pl.balanceNodes(), func(id uint64) bool { return b.uncertain[id] })
 		slices.SortFunc(nodes, func(x, y uint64) int {
 			return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y))
 		})
