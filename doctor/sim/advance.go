@@ -40,13 +40,13 @@ func (s *Sim) advanceOne(r *Running, cur func() checker.View) (changed, over boo
 	}
 	for r.Next < len(r.Steps) {
 		step := r.Steps[r.Next]
-		if s.cfg.CheckStep != nil {
-			if ok, why := s.cfg.CheckStep(step, r.Op.Partition, stepNode(step, r.Op), cur()); !ok {
-				return s.abandon(r, p, "refused: "+why), true
-			}
-		}
+		out, why := stepWait, ""
 		had := s.Model.hasQuorum(p, s.Now)
-		out, why := s.Model.doStep(step, r.Op, p, s.Now)
+		if ok, held := s.checkStep(step, r.Op, p, cur); ok {
+			out, why = s.Model.doStep(step, r.Op, p, s.Now)
+		} else {
+			why = "held: " + held
+		}
 		if had && !s.Model.hasQuorum(p, s.Now) {
 			s.violate("p%d lost its quorum at step %s of %s", p.ID, step, r.Op)
 		}
@@ -68,6 +68,19 @@ func (s *Sim) advanceOne(r *Running, cur func() checker.View) (changed, over boo
 	}
 	s.finish(r)
 	return false, true
+}
+
+// checkStep asks CheckStep whether step may run now; a step it holds
+// waits, and is abandoned with its operation once its timeout passes.
+func (s *Sim) checkStep(step string, op checker.Op, p *Partition, cur func() checker.View) (bool, string) {
+	if s.cfg.CheckStep == nil {
+		return true, ""
+	}
+	name, node, checked := s.Model.checked(step, op, p, s.Now)
+	if !checked {
+		return true, ""
+	}
+	return s.cfg.CheckStep(name, op.Partition, node, cur())
 }
 
 func (s *Sim) finish(r *Running) {

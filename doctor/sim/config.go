@@ -49,8 +49,9 @@ type Config struct {
 	// Admit decides whether op starts, given the view the plan was made
 	// from and the operations running; nil means DefaultAdmit.
 	Admit AdmitFunc
-	// CheckStep re-checks each step before it runs; nil means every step
-	// runs.
+	// CheckStep re-checks each step before it runs; a step it does not
+	// pass waits and is tried again next tick, until the step's timeout
+	// abandons the operation. nil means every step runs.
 	CheckStep StepFunc
 	// Seed seeds the simulator's randomness (chaos, tie-breaks).
 	Seed uint64

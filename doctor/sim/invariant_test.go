@@ -92,8 +92,8 @@ func TestFlapRecorded(t *testing.T) {
 	wantViolation(t, s, "p1 flaps")
 }
 
-// A step CheckStep refuses abandons the operation, and the learner it
-// added goes again.
+// A step CheckStep does not pass waits; at the step timeout the
+// operation is abandoned, and the learner it added goes again.
 func TestCheckStepRefusal(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.CheckStep = func(step string, _, _ uint64, _ checker.View) (bool, string) {
@@ -102,11 +102,15 @@ func TestCheckStepRefusal(t *testing.T) {
 	s := newTestSim(t, cfg, 4, 1)
 	p := s.Model.Partitions[0]
 	s.start(opOn(p, checker.AddReplica, 0, 4))
-	s.Run(30 * time.Second)
+	s.Run(time.Minute)
+	if s.Aborted != 0 || len(p.Learners) != 1 {
+		t.Fatalf("after a minute: aborted %d, learners %v", s.Aborted, p.Learners)
+	}
+	s.Run(2 * time.Minute)
 	if s.Aborted != 1 || len(p.Learners) != 0 || len(p.Voters) != 3 || p.replicas[4] != nil {
 		t.Fatalf("aborted %d, learners %v, voters %v", s.Aborted, p.Learners, p.Voters)
 	}
-	if !strings.Contains(s.Timeline(), "refused: no promotions today") {
+	if !strings.Contains(s.Timeline(), "promote-learner timed out: held: no promotions today") {
 		t.Fatal("refusal not in the timeline")
 	}
 }

@@ -8,16 +8,19 @@ import (
 	"github.com/partitadb/partita/doctor/checker"
 )
 
-// The steps operations are made of.
+// The steps operations are made of, named as doctor/operator names
+// them where it has them.
 const (
 	StepAddLearner     = "add-learner"
-	StepCatchUp        = "catch-up"
-	StepPromote        = "promote"
+	StepCatchUp        = "catch-up" // a wait, not an action: not checked
+	StepPromote        = "promote-learner"
 	StepTransferLeader = "transfer-leader"
-	StepLeaveLeader    = "leave-leader" // transfer away from From, when it leads
-	StepRemoveVoter    = "remove-voter"
-	StepRemoveLearner  = "remove-learner"
-	StepSetReplicas    = "set-replicas"
+	// StepLeaveLeader transfers the leadership away from From when it
+	// leads; CheckStep sees it as transfer-leader to the successor.
+	StepLeaveLeader   = "leave-leader"
+	StepRemoveVoter   = "remove-voter"
+	StepRemoveLearner = "remove-learner"
+	StepSetReplicas   = "set-replicas"
 )
 
 // Running is an operation in progress.
@@ -52,13 +55,21 @@ func steps(k checker.Kind) []string {
 	return nil // leave-joint: the model has no joint configurations
 }
 
-// stepNode is the node a step acts on.
-func stepNode(step string, op checker.Op) uint64 {
+// checked is how CheckStep sees step of op on p: its name and the node
+// it acts on; ok is false for a step not checked.
+func (m *Model) checked(step string, op checker.Op, p *Partition, now time.Time) (name string, node uint64, ok bool) {
 	switch step {
-	case StepLeaveLeader, StepRemoveVoter, StepRemoveLearner:
-		return op.From
+	case StepCatchUp:
+		return "", 0, false
+	case StepLeaveLeader:
+		if p.Leader != op.From {
+			return "", 0, false
+		}
+		return StepTransferLeader, m.successor(p, op, now), true
+	case StepRemoveVoter, StepRemoveLearner:
+		return step, op.From, true
 	}
-	return op.To
+	return step, op.To, true
 }
 
 // outcome is what one attempt at a step did.
