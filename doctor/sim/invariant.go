@@ -48,28 +48,34 @@ func undoes(a, b checker.Op) bool {
 // learner left, or, where the zones of live nodes with disk to spare
 // allow, with two voters in a zone; and replicas down or out of their leader's contact.
 func (s *Sim) Unsettled() []string {
-	ccfg := s.cfg.Checker(s.Now)
-	rf := ccfg.ReplicationFactor
-	zones, live := map[string]bool{}, 0
-	for _, n := range s.Model.Nodes {
-		if s.Model.reachable(n.ID, s.Now) {
-			live++
-			if n.DiskUsed < ccfg.DiskFull {
-				zones[n.Zone] = true // a zone that can take a replica
-			}
-		}
-	}
 	var out []string
 	for _, p := range s.Model.Partitions {
-		out = append(out, s.unsettled(p, rf, min(rf, len(zones)), live)...)
+		out = append(out, s.unsettled(p)...)
 	}
 	return out
 }
 
-func (s *Sim) unsettled(p *Partition, rf, wantZones, live int) []string {
-	if live < rf {
+// hosts returns how many nodes can host p's voters (reachable, and
+// already holding one or with disk to spare), and in how many zones.
+func (s *Sim) hosts(p *Partition, diskFull float64) (nodes, zones int) {
+	zs := map[string]bool{}
+	for _, n := range s.Model.Nodes {
+		if s.Model.reachable(n.ID, s.Now) && (n.DiskUsed < diskFull || slices.Contains(p.Voters, n.ID)) {
+			nodes++
+			zs[n.Zone] = true
+		}
+	}
+	return nodes, len(zs)
+}
+
+func (s *Sim) unsettled(p *Partition) []string {
+	ccfg := s.cfg.Checker(s.Now)
+	rf := ccfg.ReplicationFactor
+	nodes, hostZones := s.hosts(p, ccfg.DiskFull)
+	if nodes < rf {
 		return nil // the nodes cannot host it
 	}
+	wantZones := min(rf, hostZones)
 	var out []string
 	serving, zones := 0, map[string]bool{}
 	for _, v := range p.Voters {

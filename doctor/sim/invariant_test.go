@@ -143,3 +143,23 @@ func TestDeterministic(t *testing.T) {
 		t.Fatalf("two runs differ:\n%s\n----\n%s", a, b)
 	}
 }
+
+// A partition short of a serving voter is unsettled until it is
+// repaired, unless the nodes left cannot host it.
+func TestUnsettled(t *testing.T) {
+	s := newTestSim(t, DefaultConfig(), 4, 4)
+	_ = s.Kill(1)
+	s.Step()
+	if len(s.Unsettled()) == 0 {
+		t.Fatal("settled with a node down")
+	}
+	s.Run(2 * time.Minute)
+	if u := s.Unsettled(); len(u) > 0 {
+		t.Fatalf("unsettled after the repair: %q", u)
+	}
+	_ = s.Kill(2)
+	s.Run(2 * time.Minute)
+	if u := s.Unsettled(); len(u) > 0 {
+		t.Fatalf("two nodes left cannot host three voters, yet unsettled: %q", u)
+	}
+}

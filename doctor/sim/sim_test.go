@@ -39,13 +39,19 @@ import (
 //	timeline                  the events since the last timeline
 //	unsettled                 what keeps the cluster from its layout
 //
-// A scenario fails on any broken invariant its output does not show.
+// A scenario fails on any broken invariant its output does not show, and
+// when its cluster, left alone after it, does not settle within
+// settleWithin.
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		var s *sim.Sim
 		acked := 0 // violations printed by a violations directive
 		unexpected := func() {
-			if s != nil && len(s.Violations) > acked {
+			if s == nil {
+				return
+			}
+			settle(t, s)
+			if len(s.Violations) > acked {
 				t.Errorf("%s: invariants broken:\n%s", path, strings.Join(s.Violations[acked:], "\n"))
 			}
 		}
@@ -71,6 +77,19 @@ func TestScenarios(t *testing.T) {
 		unexpected()
 	})
 }
+
+// settle lets s run on without chaos: every partition the nodes can
+// host must end with RF serving voters, zone-spread where the zones
+// allow, and no replica down.
+func settle(t *testing.T, s *sim.Sim) {
+	s.Chaos(0, 0)
+	if _, ok := s.RunUntil(settleWithin, func() bool { return len(s.Unsettled()) == 0 }); !ok {
+		t.Errorf("not settled %v after the scenario:\n%s", settleWithin, strings.Join(s.Unsettled(), "\n"))
+	}
+}
+
+// settleWithin is how long a scenario's cluster has to settle after it.
+const settleWithin = 10 * time.Minute
 
 func newCluster(t *testing.T, td *datadriven.TestData) *sim.Sim {
 	cfg := sim.DefaultConfig()
