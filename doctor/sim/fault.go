@@ -8,13 +8,20 @@ import (
 	"time"
 )
 
-// ErrUnknown is returned for a node, partition or zone the model lacks.
-var ErrUnknown = errors.New("sim: unknown")
+// Errors of the fault and setup calls.
+var (
+	// ErrUnknown is returned for a node, partition or zone the model lacks.
+	ErrUnknown = errors.New("sim: unknown")
+	// ErrExists is returned for a node id already in use.
+	ErrExists = errors.New("sim: exists")
+	// ErrTooFewNodes is returned for partitions the nodes cannot host.
+	ErrTooFewNodes = errors.New("sim: too few nodes")
+)
 
 // AddNode adds an up node in zone, alive as of now.
 func (s *Sim) AddNode(id uint64, zone string) error {
 	if s.Model.node(id) != nil {
-		return fmt.Errorf("sim: node n%d exists", id)
+		return fmt.Errorf("%w: node n%d", ErrExists, id)
 	}
 	s.Model.Nodes = append(s.Model.Nodes, &Node{ID: id, Zone: zone, Up: true, Heartbeat: s.Now,
 		Liveness: "alive", Since: s.Now, Fsync: s.cfg.BaseFsync})
@@ -26,7 +33,7 @@ func (s *Sim) AddNode(id uint64, zone string) error {
 // the voter with the fewest leaders; all caught up.
 func (s *Sim) AddPartitions(n, rf int) error {
 	if len(s.Model.Nodes) < rf {
-		return fmt.Errorf("sim: %d nodes cannot host %d replicas", len(s.Model.Nodes), rf)
+		return fmt.Errorf("%w: %d cannot host %d replicas", ErrTooFewNodes, len(s.Model.Nodes), rf)
 	}
 	voters, leaders := map[uint64]int{}, map[uint64]int{}
 	for _, p := range s.Model.Partitions {

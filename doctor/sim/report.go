@@ -13,7 +13,7 @@ import (
 // replica or not zone-spread; the operations; the violations' count.
 func (s *Sim) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "t=+%v\n", s.Now.Sub(s.cfg.Start))
+	fmt.Fprintf(&b, "t=+%v\n", s.Elapsed())
 	voters, leaders := map[uint64]int{}, map[uint64]int{}
 	under, leaderless := 0, 0
 	rf := s.cfg.Checker(s.Now).ReplicationFactor
@@ -39,8 +39,8 @@ func (s *Sim) Summary() string {
 	}
 	fmt.Fprintf(&b, "partitions=%d under-replicated=%d leaderless=%d unsettled=%d\n",
 		len(s.Model.Partitions), under, leaderless, len(s.Unsettled()))
-	fmt.Fprintf(&b, "ops started=%d finished=%d aborted=%d running=%d; proposed %s; removals proposed=%d\n",
-		s.Started, s.Finished, s.Aborted, len(s.running), s.proposed(), s.RemovalsProposed())
+	fmt.Fprintf(&b, "ops started=%d finished=%d aborted=%d running=%d held=%d; proposed %s; removals proposed=%d\n",
+		s.Started, s.Finished, s.Aborted, len(s.running), s.Held, s.proposed(), s.RemovalsProposed())
 	fmt.Fprintf(&b, "violations=%d\n", len(s.Violations))
 	return b.String()
 }

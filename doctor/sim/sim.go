@@ -30,10 +30,12 @@ type Sim struct {
 	shown      int
 	Violations []string
 	Proposed   map[checker.Kind]int
-	Started    int
-	Finished   int
-	Aborted    int
-	Refused    int
+	// Started, Finished and Aborted count operations; Held the plans'
+	// operations Admit did not let start.
+	Started  int
+	Finished int
+	Aborted  int
+	Held     int
 }
 
 type finished struct {
@@ -69,6 +71,9 @@ func (s *Sim) violate(format string, args ...any) {
 	s.Violations = append(s.Violations, v)
 	s.record("VIOLATION %s", fmt.Sprintf(format, args...))
 }
+
+// Elapsed is the virtual time since the start.
+func (s *Sim) Elapsed() time.Duration { return s.Now.Sub(s.cfg.Start) }
 
 // Running returns the operations in progress.
 func (s *Sim) Running() []Running {
@@ -164,7 +169,7 @@ func (s *Sim) cycle() {
 			s.Proposed[op.Kind]++ // proposals on busy partitions are the caller's to drop
 		}
 		if run, _ := admit(op, view, s.Running(), s.Now); !run {
-			s.Refused++
+			s.Held++
 			continue
 		}
 		s.start(op)

@@ -180,14 +180,14 @@ func run(s *sim.Sim, td *datadriven.TestData, id uint64, dur func(string) time.D
 	until, ok := arg(td, "until")
 	if !ok {
 		s.Run(dur("for"))
-		return fmt.Sprintf("t=+%v", s.Now.Sub(sim.DefaultConfig().Start)), nil
+		return fmt.Sprintf("t=+%v", s.Elapsed()), nil
 	}
 	cond, err := condition(s, until, id)
 	if err != nil {
 		return "", err
 	}
 	took, held := s.RunUntil(dur("max"), cond)
-	at := s.Now.Sub(sim.DefaultConfig().Start)
+	at := s.Elapsed()
 	if !held {
 		return fmt.Sprintf("not %s after %v (t=+%v)\n%s", until, took, at, strings.Join(s.Unsettled(), "\n")), nil
 	}
