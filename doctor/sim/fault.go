@@ -177,6 +177,20 @@ func (s *Sim) ZoneOutage(zone string, d time.Duration) error {
 	return nil
 }
 
+// Cut loses the messages from node from to node to for d: a one-way
+// network partition. Heartbeats to the directory still pass.
+func (s *Sim) Cut(from, to uint64, d time.Duration) error {
+	if _, err := s.mustNode(from); err != nil {
+		return err
+	}
+	if _, err := s.mustNode(to); err != nil {
+		return err
+	}
+	s.Model.Cuts[[2]uint64{from, to}] = s.Now.Add(d)
+	s.record("cut n%d->n%d for %v", from, to, d)
+	return nil
+}
+
 // Chaos pauses a random up node for pause every every (0 stops it).
 func (s *Sim) Chaos(every, pause time.Duration) {
 	s.chaosEvery, s.chaosPause, s.nextChaos = every, pause, s.Now.Add(every)

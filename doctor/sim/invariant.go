@@ -79,7 +79,7 @@ func (s *Sim) unsettled(p *Partition) []string {
 	var out []string
 	serving, zones := 0, map[string]bool{}
 	for _, v := range p.Voters {
-		if s.Model.serving(p, v, s.Now) {
+		if s.Model.follows(p, v, s.Now) {
 			serving++
 		}
 		zones[s.Model.node(v).Zone] = true
@@ -95,8 +95,8 @@ func (s *Sim) unsettled(p *Partition) []string {
 		out = append(out, fmt.Sprintf("p%d voters %v span %d zones of %d", p.ID, p.Voters, len(zones), wantZones))
 	}
 	for _, id := range slices.Sorted(maps.Keys(p.replicas)) {
-		if !s.Model.serving(p, id, s.Now) && s.Model.node(id).Up {
-			out = append(out, fmt.Sprintf("p%d replica on n%d down", p.ID, id))
+		if !s.Model.follows(p, id, s.Now) && s.Model.node(id).Up {
+			out = append(out, fmt.Sprintf("p%d replica on n%d down or out of its leader's reach", p.ID, id))
 		}
 	}
 	return out

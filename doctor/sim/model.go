@@ -61,6 +61,9 @@ type Model struct {
 	Partitions []*Partition
 	// ZoneOut holds the zones cut off, until when.
 	ZoneOut map[string]time.Time
+	// Cuts holds the one-way links cut (messages from [0] to [1] lost),
+	// until when.
+	Cuts map[[2]uint64]time.Time
 	// size is how many entries a new replica must receive.
 	size uint64
 }
@@ -100,11 +103,28 @@ func (m *Model) serving(p *Partition, node uint64, now time.Time) bool {
 	return r != nil && r.brokenSince.IsZero() && m.reachable(node, now)
 }
 
-// hasQuorum says p's serving voters make a majority.
+// linked says a and b hear each other at now: a raft exchange needs
+// both directions.
+func (m *Model) linked(a, b uint64, now time.Time) bool {
+	cut := func(from, to uint64) bool {
+		until, ok := m.Cuts[[2]uint64{from, to}]
+		return ok && now.Before(until)
+	}
+	return a == b || (!cut(a, b) && !cut(b, a))
+}
+
+// follows says node's replica of p works and, when p has a leader, is
+// linked to it.
+func (m *Model) follows(p *Partition, node uint64, now time.Time) bool {
+	return m.serving(p, node, now) && (p.Leader == 0 || m.linked(p.Leader, node, now))
+}
+
+// hasQuorum says the voters that follow p's leader (without a leader:
+// the serving voters) make a majority.
 func (m *Model) hasQuorum(p *Partition, now time.Time) bool {
 	n := 0
 	for _, v := range p.Voters {
-		if m.serving(p, v, now) {
+		if m.follows(p, v, now) {
 			n++
 		}
 	}

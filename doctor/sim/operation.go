@@ -88,7 +88,7 @@ func (m *Model) doStep(step string, op checker.Op, p *Partition, now time.Time) 
 		if r == nil {
 			return stepWait, fmt.Sprintf("no learner on n%d", op.To)
 		}
-		if r.lag > 0 || !m.serving(p, op.To, now) {
+		if r.lag > 0 || !m.follows(p, op.To, now) {
 			return stepWait, fmt.Sprintf("learner on n%d %d behind", op.To, r.lag)
 		}
 		return stepDone, ""
@@ -144,7 +144,7 @@ func (m *Model) promote(p *Partition, to uint64) (outcome, string) {
 }
 
 func (m *Model) transfer(p *Partition, to uint64, now time.Time) (outcome, string) {
-	if to == 0 || !slices.Contains(p.Voters, to) || !m.serving(p, to, now) || p.replicas[to].lag > 0 {
+	if to == 0 || !slices.Contains(p.Voters, to) || !m.follows(p, to, now) || p.replicas[to].lag > 0 {
 		return stepWait, fmt.Sprintf("n%d cannot take the leadership", to)
 	}
 	p.Leader = to
@@ -157,7 +157,7 @@ func (m *Model) transfer(p *Partition, to uint64, now time.Time) (outcome, strin
 func (m *Model) successor(p *Partition, op checker.Op, now time.Time) uint64 {
 	best := uint64(0)
 	for _, v := range p.Voters {
-		if v == op.From || !m.serving(p, v, now) {
+		if v == op.From || !m.follows(p, v, now) {
 			continue
 		}
 		if v == op.To {

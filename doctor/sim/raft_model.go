@@ -5,13 +5,14 @@ import (
 	"time"
 )
 
-// elect keeps p's leadership in step with its nodes: an unreachable
-// leader loses it; after the election timeout the serving voter least
-// behind (ties broken by rnd) wins it, if the serving voters make a
-// quorum. A former leader back before anyone else won resumes.
+// elect keeps p's leadership in step with its nodes: a leader
+// unreachable, or cut off from a quorum (raft's check-quorum), loses it;
+// after the election timeout the serving voter least behind (ties broken
+// by rnd) among those linked to a quorum wins it. A former leader back
+// before anyone else won resumes.
 func (m *Model) elect(p *Partition, now time.Time, timeout time.Duration, rnd *rand.Rand) {
 	if p.Leader != 0 {
-		if m.serving(p, p.Leader, now) {
+		if m.serving(p, p.Leader, now) && m.hasQuorum(p, now) {
 			return
 		}
 		p.formerLeader, p.Leader, p.LeaderLost = p.Leader, 0, now
@@ -26,7 +27,7 @@ func (m *Model) elect(p *Partition, now time.Time, timeout time.Duration, rnd *r
 	var best []uint64
 	var bestLag uint64
 	for _, v := range p.Voters {
-		if !m.serving(p, v, now) {
+		if !m.serving(p, v, now) || !m.reachesQuorum(p, v, now) {
 			continue
 		}
 		switch lag := p.replicas[v].lag; {
@@ -36,8 +37,22 @@ func (m *Model) elect(p *Partition, now time.Time, timeout time.Duration, rnd *r
 			best = append(best, v)
 		}
 	}
+	if len(best) == 0 {
+		return
+	}
 	p.Leader, p.formerLeader, p.LeaderLost = best[rnd.IntN(len(best))], 0, time.Time{}
 	p.replicas[p.Leader].lag, p.replicas[p.Leader].lagSince = 0, time.Time{}
+}
+
+// reachesQuorum says candidate is linked to a quorum of p's serving voters.
+func (m *Model) reachesQuorum(p *Partition, candidate uint64, now time.Time) bool {
+	n := 0
+	for _, v := range p.Voters {
+		if m.serving(p, v, now) && m.linked(candidate, v, now) {
+			n++
+		}
+	}
+	return n >= len(p.Voters)/2+1
 }
 
 // replicate moves p's replicas on by one tick: serving replicas are in
@@ -55,7 +70,7 @@ func (m *Model) replicate(p *Partition, now time.Time, cfg *Config) {
 		switch {
 		case id == p.Leader:
 			r.lag, r.lagSince, r.lastContact = 0, time.Time{}, now
-		case m.serving(p, id, now):
+		case m.follows(p, id, now):
 			r.lastContact = now
 			r.lag = max(m.slowLag(id, cfg), r.lag-min(r.lag, cfg.CatchUpRate*secs))
 		default:

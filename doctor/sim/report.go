@@ -21,7 +21,7 @@ func (s *Sim) Summary() string {
 		serving := 0
 		for _, v := range p.Voters {
 			voters[v]++
-			if s.Model.serving(p, v, s.Now) {
+			if s.Model.follows(p, v, s.Now) {
 				serving++
 			}
 		}

@@ -57,6 +57,7 @@ func New(cfg Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, Now: cfg.Start, rnd: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)),
 		last: map[uint64]finished{}, Proposed: map[checker.Kind]int{}}
 	s.Model.ZoneOut = map[string]time.Time{}
+	s.Model.Cuts = map[[2]uint64]time.Time{}
 	s.Model.size = cfg.PartitionSize
 	s.nextCycle = s.Now.Add(cfg.Cycle)
 	return s, nil

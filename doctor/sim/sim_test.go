@@ -20,6 +20,7 @@ import (
 //	slow-disk node=N fsync=D | heal-disk node=N | join node=N zone=Z
 //	disk node=N used=F        the fraction of N's disk in use
 //	break-replica node=N partition=P | zone-outage zone=Z for=D
+//	cut from=N to=M for=D     messages from N to M lost for D
 //	chaos every=D pause=D     a random node paused for D every D
 //	run for=D                 advance the clock
 //	run until=C max=D [node=N]
@@ -154,6 +155,12 @@ func scenarioStep(s *sim.Sim, td *datadriven.TestData) (string, error) {
 	case "zone-outage":
 		zone, _ := arg(td, "zone")
 		return "ok", s.ZoneOutage(zone, dur("for"))
+	case "cut":
+		from, _ := arg(td, "from")
+		to, _ := arg(td, "to")
+		f, _ := strconv.ParseUint(from, 10, 64)
+		t, _ := strconv.ParseUint(to, 10, 64)
+		return "ok", s.Cut(f, t, dur("for"))
 	case "admit":
 		if d := dur("cooldown"); d > 0 {
 			s.SetAdmit(s.Cooldown(d, nil))
