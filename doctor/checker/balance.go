@@ -42,17 +42,48 @@ type balancer struct {
 	count func(Count) int
 	// find returns the partition to move src's unit of to dst, and the op.
 	find func(pl *planner, src, dst uint64) (*Partition, Op, bool)
+	// uncertain are the nodes whose count the view cannot tell (none if nil).
+	uncertain map[uint64]bool
 }
 
 // balanceReplicas gives every eligible node (alive, not sick, reachable
 // by peers) its share of replicas, new nodes included.
 func (pl *planner) balanceReplicas() {
+	if p := pl.changing(); p != 0 {
+		pl.whyNot(0, 0, "balance-replicas", fmt.Sprintf("p%d is changing its replicas: balance waits for the moves under way to finish", p))
+		return
+	}
 	pl.balance(balancer{name: "balance-replicas", count: func(c Count) int { return c.Replicas }, find: findReplicaMove})
 }
 
-// balanceLeaders evens out the leaders among the same nodes.
+// changing returns the first partition with a learner or a joint
+// configuration, 0 for none. While one is, its replica counts include
+// both the voter that goes and the one that comes, so a plan would move
+// more off the source than balance wants and a later plan move them back.
+func (pl *planner) changing() uint64 {
+	for _, p := range pl.view.Partitions {
+		if len(p.Learners) > 0 || len(p.Outgoing) > 0 {
+			return p.ID
+		}
+	}
+	return 0
+}
+
+// balanceLeaders evens out the leaders among the same nodes, but for the
+// voters of a partition without a known leader: one of them may lead it
+// unseen, or be the node that stopped answering, whose leaderships all
+// went missing from the view and which would look the emptiest.
 func (pl *planner) balanceLeaders() {
-	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove})
+	uncertain := map[uint64]bool{}
+	for _, p := range pl.view.Partitions {
+		if p.Leader == 0 {
+			for _, v := range p.Voters {
+				uncertain[v] = true
+			}
+		}
+	}
+	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove,
+		uncertain: uncertain})
 }
 
 // balance proposes up to MaxBalanceMoves moves, each from the fullest
@@ -61,7 +92,7 @@ func (pl *planner) balanceLeaders() {
 func (pl *planner) balance(b balancer) {
 	for moves := 0; moves < pl.cfg.MaxBalanceMoves; moves++ {
 		counts := pl.projected()
-		nodes := pl.balanceNodes()
+		nodes := slices.DeleteFunc(pl.balanceNodes(), func(id uint64) bool { return b.uncertain[id] })
 		slices.SortFunc(nodes, func(x, y uint64) int {
 			return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y))
 		})
@@ -99,12 +130,12 @@ func (pl *planner) balanceOnce(b balancer, nodes []uint64, counts map[uint64]Cou
 	return false
 }
 
-// balanceNodes are the nodes that may give or take: alive, not sick,
-// with a peer address.
+// balanceNodes are the nodes that may give or take: alive, not sick nor
+// slow by their fsyncs, with a peer address.
 func (pl *planner) balanceNodes() []uint64 {
 	var out []uint64
 	for _, n := range pl.view.Nodes {
-		if n.Liveness == directory.Alive && !pl.sick[n.ID] && n.PeerAddr != "" {
+		if n.Liveness == directory.Alive && !pl.sick[n.ID] && !pl.slow[n.ID] && n.PeerAddr != "" {
 			out = append(out, n.ID)
 		}
 	}

@@ -15,7 +15,9 @@ type planner struct {
 	// sick are the confirmed sick nodes, with the reasons.
 	sick    map[uint64]bool
 	sickWhy map[uint64][]string
-	place   placementInput
+	// slow are the nodes whose fsyncs alone say slow, confirmed or not.
+	slow  map[uint64]bool
+	place placementInput
 	// counts are the nodes' shares once the plan's operations are done.
 	counts map[uint64]Count
 
@@ -63,7 +65,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 
 func newPlanner(v View, cfg Config) *planner {
 	pl := &planner{cfg: cfg, view: v.sorted(), nodes: map[uint64]Node{}, sick: map[uint64]bool{},
-		sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}}
+		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}}
 	for _, n := range pl.view.Nodes {
 		pl.nodes[n.ID] = n
 	}

@@ -13,13 +13,11 @@ import (
 // that see the node's followers lag. One slow observer condemns nobody.
 func (pl *planner) judgeSickNodes() {
 	for _, n := range pl.view.Nodes {
-		if n.Liveness != directory.Alive || n.Health.FsyncP99 == 0 {
+		median, slow := pl.slowFsync(n)
+		if !slow {
 			continue
 		}
-		median, ok := pl.peerMedian(n.ID)
-		if !ok || n.Health.FsyncP99 < pl.cfg.SickFloor || float64(n.Health.FsyncP99) < pl.cfg.SickFactor*float64(median) {
-			continue
-		}
+		pl.slow[n.ID] = true
 		seen := pl.vantages(n.ID)
 		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen lagging by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
 		if len(seen) < pl.cfg.SickVantages {
@@ -29,6 +27,22 @@ func (pl *planner) judgeSickNodes() {
 		pl.sick[n.ID] = true
 		pl.sickWhy[n.ID] = []string{reason}
 	}
+}
+
+// slowFsync says n's fsync p99 is far above its peers' median (returned):
+// enough to give it no more load, not enough to act against it without
+// leaders that see it lag. A node whose replicas have moved away has no
+// followers to be seen lagging, so only its fsyncs keep it from taking
+// them back.
+func (pl *planner) slowFsync(n Node) (time.Duration, bool) {
+	if n.Liveness != directory.Alive || n.Health.FsyncP99 == 0 {
+		return 0, false
+	}
+	median, ok := pl.peerMedian(n.ID)
+	if !ok || n.Health.FsyncP99 < pl.cfg.SickFloor || float64(n.Health.FsyncP99) < pl.cfg.SickFactor*float64(median) {
+		return median, false
+	}
+	return median, true
 }
 
 // peerMedian is the median fsync p99 of the other alive nodes that report one.

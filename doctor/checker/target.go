@@ -64,9 +64,9 @@ func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
 	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.candidate)
 }
 
-// candidate says node may take a replica: alive, not sick, its disk not
-// full.
+// candidate says node may take a replica: alive, its fsyncs not slow
+// (sick or not yet confirmed so), its disk not full.
 func (pl *planner) candidate(node uint64) bool {
 	n, ok := pl.nodes[node]
-	return ok && n.Liveness == directory.Alive && !pl.sick[node] && n.Health.DiskUsed < pl.cfg.DiskFull
+	return ok && n.Liveness == directory.Alive && !pl.sick[node] && !pl.slow[node] && n.Health.DiskUsed < pl.cfg.DiskFull
 }
