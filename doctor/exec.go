@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/gate"
 	"github.com/partitadb/partita/doctor/operator"
@@ -47,12 +46,7 @@ func (d *Doctor) start(ctx context.Context, c operator.Cluster, e Entry) {
 func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 	env := operator.NewEnv(c, d.log)
 	op := r.entry.Op
-	snap := c.Directory(ctx)
-	fromReachable := false
-	for _, n := range topology.Nodes(snap, d.cfg.Now()) {
-		fromReachable = fromReachable || (n.ID == op.From && n.Status == directory.Alive)
-	}
-	o, err := Steps(op, fromReachable)
+	o, err := Steps(op, op.From != 0 && reachable(ctx, env, op.From))
 	if err != nil {
 		d.finish(ctx, r, Rejected, err.Error())
 		return
@@ -75,6 +69,16 @@ func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 		}
 	}
 	d.finish(ctx, r, Succeeded, fmt.Sprintf("%d steps done", len(o.Steps)))
+}
+
+// reachable says node answers now: only then is its old replica
+// destroyed as the operation's last step (a dead node's stays until the
+// node is wiped or comes back and is told).
+func reachable(ctx context.Context, env *operator.Env, node uint64) bool {
+	ctx, cancel := context.WithTimeout(ctx, operator.StatusTimeout)
+	defer cancel()
+	_, err := env.Status(ctx, node)
+	return err == nil
 }
 
 // done says the timeline shows step name succeeded already.

@@ -24,9 +24,11 @@ const aliveFor = 3 * directory.HeartbeatInterval
 // times a state began (lagging since, down since); sickSince the nodes
 // judged sick in an unbroken run of plans.
 //
-// A node is alive or dead: one whose heartbeats stopped is dead from the
-// time it stopped being alive (the directory's suspect state does not
-// delay the Doctor: --dead-after counts from there).
+// A node whose heartbeats stopped is dead from the time it stopped being
+// alive (the directory's suspect state does not delay the Doctor:
+// --dead-after counts from there). A node alive by its heartbeats whose
+// topology reports stopped (the pipeline's view of it is not alive) is
+// suspect: it takes nothing and loses nothing.
 //
 // A replica's last contact is its leader's (the leader's snapshot time
 // less the time since it last heard from it); a replica its leader does
@@ -44,8 +46,15 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 			n.Liveness, n.Since = directory.Dead, ni.Heartbeat.Add(aliveFor)
 		}
 		n.Health.SickSince = sickSince[n.ID]
-		if nv, ok := cv.Node(n.ID); ok {
+		nv, reporting := cv.Node(n.ID)
+		if reporting {
 			n.Health.FsyncP99, n.Health.DiskUsed = nv.Health.FsyncP99, nv.Health.DiskUse
+		}
+		if n.Liveness == directory.Alive && (!reporting || nv.Liveness != directory.Alive) {
+			// Heartbeats are younger than its last topology report: it
+			// may have just died. Suspect takes no replicas or leaders,
+			// and loses none, until one signal or the other settles.
+			n.Liveness, n.Since = directory.Suspect, nv.Taken
 		}
 		v.Nodes = append(v.Nodes, n)
 	}

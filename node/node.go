@@ -201,6 +201,9 @@ type Node struct {
 	admin   *server                       // nil without AdminAddr
 	doctor  atomic.Pointer[doctorElector] // nil without Config.Doctor
 
+	closeOnce sync.Once
+	closeErr  error
+
 	started  time.Time
 	topology *topologyPipeline // topology.go
 }
@@ -437,7 +440,13 @@ func (n *Node) Jobs() *daemon.Manager { return n.jobs }
 // leadership of the partitions it leads (in a cluster), stops accepting
 // requests, waits for in-flight ones (up to ShutdownTimeout), stops the
 // jobs, closes the storage and flushes the traces. Every write acknowledged before Close is already durable.
+// Closing again returns the first Close's outcome.
 func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
 	n.draining.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()

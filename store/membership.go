@@ -82,23 +82,22 @@ func (s *Store) TransferLeadershipTo(ctx context.Context, partition, to uint64) 
 	} else if pr, ok := st.Progress[to]; !ok || pr.IsLearner {
 		return fmt.Errorf("store: partition %d: node %d is no voter to take leadership", partition, to)
 	}
-	moved := func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 }
-	for {
-		if err := s.TransferLeader(partition, to); err != nil {
-			return err
-		}
-		wctx, cancel := context.WithTimeout(ctx, transferRetryTicks*s.cfg.TickInterval)
-		err := s.waitFor(wctx, moved)
-		cancel()
-		switch {
-		case err == nil && r.Leader() == to:
-			return nil
-		case err == nil:
-			return fmt.Errorf("store: partition %d: leadership went to node %d, not %d", partition, r.Leader(), to)
-		case ctx.Err() != nil:
-			return err
-		}
+	// One attempt: raft aborts a transfer the target does not take within
+	// an election timeout, and a target that cannot take it now (down,
+	// far behind) is the caller's to reconsider.
+	if err := s.TransferLeader(partition, to); err != nil {
+		return err
 	}
+	wctx, cancel := context.WithTimeout(ctx, transferRetryTicks*s.cfg.TickInterval)
+	defer cancel()
+	err := s.waitFor(wctx, func() bool { return r.Leader() != s.cfg.NodeID && r.Leader() != 0 })
+	switch {
+	case err == nil && r.Leader() == to:
+		return nil
+	case err == nil:
+		return fmt.Errorf("store: partition %d: leadership went to node %d, not %d", partition, r.Leader(), to)
+	}
+	return fmt.Errorf("store: partition %d: node %d did not take the leadership: %w", partition, to, err)
 }
 
 // TransferLeadership hands this node's leadership of partition to the
