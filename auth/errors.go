@@ -64,8 +64,8 @@ var ErrCredentialsFile = errors.New("auth: invalid credentials file")
 
 // The messages DynamoDB sends.
 const (
-	msgMissingToken     = "Request is missing Authentication Token"
-	msgUnrecognized     = "The security token included in the request is invalid."
+	msgMissingToken      = "Request is missing Authentication Token"
+	msgUnrecognized      = "The security token included in the request is invalid."
 	msgSignatureMismatch = "The request signature we calculated does not match the signature you provided. " +
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgBothForms = "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."

@@ -238,7 +238,9 @@ func TestPresigned(t *testing.T) {
 }
 
 // swappable is a Credentials whose keys a test replaces.
-type swappable struct{ cur atomic.Pointer[auth.StaticCredentials] }
+type swappable struct {
+	cur atomic.Pointer[auth.StaticCredentials]
+}
 
 func (s *swappable) Lookup(id string) (string, string, bool) { return s.cur.Load().Lookup(id) }
 
