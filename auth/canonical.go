@@ -119,26 +119,34 @@ func writeCanonicalHeaders(b []byte, r *http.Request, signedHeaders string) []by
 				b = strconv.AppendInt(b, r.ContentLength, 10)
 			}
 		default:
-			b = appendValues(b, r.Header[headerKey(name)])
+			b = appendValues(b, headerValues(r.Header, name))
 		}
 		b = append(b, '\n')
 	}
 	return b
 }
 
-// headerKey returns the key net/http stores header name under.
-func headerKey(name string) string {
-	switch name {
-	case "content-type":
-		return "Content-Type"
-	case "x-amz-date":
-		return "X-Amz-Date"
-	case "x-amz-target":
-		return "X-Amz-Target"
-	case "x-amz-content-sha256":
-		return "X-Amz-Content-Sha256"
+// headerValues returns the values of header name (lower case) in h,
+// without allocating: the canonical form of the name is built on the
+// stack and a map index by string(bytes) does not copy.
+func headerValues(h http.Header, name string) []string {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return h[textproto.CanonicalMIMEHeaderKey(name)]
 	}
-	return textproto.CanonicalMIMEHeaderKey(name)
+	key := buf[:len(name)]
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		key[i] = c
+		upper = c == '-'
+	}
+	return h[string(key)]
 }
 
 func appendValues(b []byte, values []string) []byte {

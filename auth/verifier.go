@@ -115,7 +115,9 @@ type Claim struct {
 	canonical []byte
 	amzDate   string
 	scope     string
-	signature []byte
+	signature [sha256.Size]byte
+	// sigOK says signature holds a well-formed one (else nothing matches).
+	sigOK bool
 	// payloadHash is the x-amz-content-sha256 header, "" if not sent.
 	payloadHash string
 }
@@ -144,14 +146,14 @@ func (v *Verifier) Authenticate(r *http.Request) (*Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := v.checkTime(amzDate, r.Header.Get("X-Amz-Date") == "", 0)
+	amzDate, err = v.checkTime(amzDate, r.Header.Get("X-Amz-Date") == "", 0)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSignedHeaders(r, a.SignedHeaders); err != nil {
 		return nil, err
 	}
-	return v.claim(r, t, a, "")
+	return v.claim(r, amzDate, a, "")
 }
 
 // presignedQuery says whether r carries a presigned query signature.
@@ -179,7 +181,7 @@ func (v *Verifier) authenticatePresigned(r *http.Request) (*Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := v.checkTime(q.Get("X-Amz-Date"), false, expires)
+	amzDate, err := v.checkTime(q.Get("X-Amz-Date"), false, expires)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +190,7 @@ func (v *Verifier) authenticatePresigned(r *http.Request) (*Claim, error) {
 	if err := checkSignedHeaders(r, a.SignedHeaders); err != nil {
 		return nil, err
 	}
-	return v.claim(r, t, a, "X-Amz-Signature")
+	return v.claim(r, amzDate, a, "X-Amz-Signature")
 }
 
 // presignExpires parses X-Amz-Expires: whole seconds, 1 to 7 days; ""
@@ -207,18 +209,17 @@ func presignExpires(s string) (time.Duration, error) {
 // claim finishes the checks of the two forms: algorithm, credential scope,
 // access key; skip names the query parameter the canonical query leaves
 // out.
-func (v *Verifier) claim(r *http.Request, t time.Time, a Authorization, skip string) (*Claim, error) {
+func (v *Verifier) claim(r *http.Request, amzDate string, a Authorization, skip string) (*Claim, error) {
 	if a.Algorithm != Algorithm {
 		return nil, fail(IncompleteSignature, "Unsupported AWS 'algorithm': '"+a.Algorithm+"' (only "+Algorithm+" for now). ")
 	}
 	cred := strings.TrimRight(a.Credential, "/")
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
+	parts, ok := splitCredential(cred)
+	if !ok {
 		return nil, fail(IncompleteSignature, "Credential must have exactly 5 slash-delimited elements, "+
 			"e.g. keyid/date/region/service/term, got '"+cred+"'")
 	}
-	amzDate := t.Format(amzDateFormat)
-	if err := v.checkScope(parts, amzDate); err != nil {
+	if err := v.checkScope(parts[:], amzDate); err != nil {
 		return nil, err
 	}
 	secret, user, ok := v.cfg.Credentials.Lookup(parts[0])
@@ -226,17 +227,14 @@ func (v *Verifier) claim(r *http.Request, t time.Time, a Authorization, skip str
 		r.URL.RawQuery != "" && r.URL.Query().Has("X-Amz-Security-Token") {
 		return nil, fail(UnrecognizedClient, msgUnrecognized)
 	}
-	sig, err := hex.DecodeString(a.Signature)
-	if err != nil || len(sig) != sha256.Size {
-		sig = nil // never matches
-	}
 	query, err := canonicalQuery(r.URL.RawQuery, skip)
 	if err != nil {
 		return nil, fail(IncompleteSignature, "The query string is not properly URL-encoded: "+err.Error())
 	}
 	c := &Claim{v: v, principal: Principal{AccessKeyID: parts[0], User: user},
 		key: v.keys.get(parts[0], secret, parts[1], parts[2], v.cfg.Service), amzDate: amzDate,
-		scope: strings.Join(parts[1:], "/"), signature: sig, payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
+		scope: cred[len(parts[0])+1:], payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
+	c.sigOK = decodeSignature(&c.signature, a.Signature)
 	b := make([]byte, 0, 512)
 	b = append(b, r.Method...)
 	b = append(b, '\n')
@@ -276,14 +274,15 @@ func (v *Verifier) checkScope(parts []string, amzDate string) error {
 
 // checkTime parses the request's time (httpDate: from a Date header) and
 // checks it is within MaxSkew of the clock, or, for a presigned request
-// with an expiry, not past it.
-func (v *Verifier) checkTime(s string, httpDate bool, expires time.Duration) (time.Time, error) {
+// with an expiry, not past it. It returns the time in ISO 8601's basic
+// format, as the string to sign carries it.
+func (v *Verifier) checkTime(s string, httpDate bool, expires time.Duration) (string, error) {
 	t, err := time.Parse(amzDateFormat, s)
 	if httpDate {
 		t, err = http.ParseTime(s)
 	}
 	if err != nil {
-		return time.Time{}, fail(IncompleteSignature, "Date must be in ISO-8601 'basic format'. Got '"+s+
+		return "", fail(IncompleteSignature, "Date must be in ISO-8601 'basic format'. Got '"+s+
 			"'. See http://en.wikipedia.org/wiki/ISO_8601")
 	}
 	t = t.UTC()
@@ -293,14 +292,57 @@ func (v *Verifier) checkTime(s string, httpDate bool, expires time.Duration) (ti
 		window = expires
 	}
 	if earliest := now.Add(-window); t.Before(earliest) {
-		return time.Time{}, fail(InvalidSignature, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)",
+		return "", fail(InvalidSignature, fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)",
 			t.Format(amzDateFormat), earliest.Format(amzDateFormat), now.Format(amzDateFormat), durationText(window)))
 	}
 	if latest := now.Add(v.cfg.MaxSkew); t.After(latest) {
-		return time.Time{}, fail(InvalidSignature, fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + %s.)",
+		return "", fail(InvalidSignature, fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + %s.)",
 			t.Format(amzDateFormat), latest.Format(amzDateFormat), now.Format(amzDateFormat), durationText(v.cfg.MaxSkew)))
 	}
-	return t, nil
+	if httpDate {
+		return t.Format(amzDateFormat), nil
+	}
+	return s, nil
+}
+
+// splitCredential splits KEYID/DATE/REGION/SERVICE/TERMINATOR.
+func splitCredential(cred string) (parts [5]string, ok bool) {
+	rest := cred
+	for i := range 4 {
+		if parts[i], rest, ok = strings.Cut(rest, "/"); !ok {
+			return parts, false
+		}
+	}
+	parts[4] = rest
+	return parts, !strings.Contains(rest, "/")
+}
+
+// decodeSignature decodes the 64 hex digits of sig into dst.
+func decodeSignature(dst *[sha256.Size]byte, sig string) bool {
+	if len(sig) != 2*sha256.Size {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := fromHex(sig[2*i])
+		lo, ok2 := fromHex(sig[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // durationText writes d as DynamoDB's time messages do ("15 min").
@@ -354,29 +396,51 @@ func (c *Claim) Verify(body []byte) (Principal, error) {
 	default:
 		return Principal{}, c.mismatch(payload)
 	}
-	if !hmac.Equal(c.expected(payload), c.signature) {
+	want := c.expected(payload)
+	if !c.sigOK || !hmac.Equal(want[:], c.signature[:]) {
 		return Principal{}, c.mismatch(payload)
 	}
 	return c.principal, nil
 }
 
-// expected computes the signature of the request with payload hash.
-func (c *Claim) expected(payload []byte) []byte {
-	canonical := sha256.New()
-	canonical.Write(c.canonical)
-	canonical.Write(payload)
-	var sum [sha256.Size]byte
-	var hexSum [2 * sha256.Size]byte
-	hex.Encode(hexSum[:], canonical.Sum(sum[:0]))
+// expected computes the signature of the request with payload hash: the
+// HMAC, under the signing key, of the string to sign
+//
+//	AWS4-HMAC-SHA256 \n AMZ-DATE \n SCOPE \n hex(SHA-256(canonical request))
+func (c *Claim) expected(payload []byte) [sha256.Size]byte {
+	canonical := sha256.Sum256(append(c.canonical, payload...))
+	var buf [256]byte
+	msg := append(buf[:0], Algorithm+"\n"...)
+	msg = append(msg, c.amzDate...)
+	msg = append(msg, '\n')
+	msg = append(msg, c.scope...)
+	msg = append(msg, '\n')
+	msg = hex.AppendEncode(msg, canonical[:])
+	return hmacSum(&c.key, msg)
+}
 
-	mac := hmac.New(sha256.New, c.key[:])
-	io.WriteString(mac, Algorithm+"\n")
-	io.WriteString(mac, c.amzDate)
-	io.WriteString(mac, "\n")
-	io.WriteString(mac, c.scope)
-	io.WriteString(mac, "\n")
-	mac.Write(hexSum[:])
-	return mac.Sum(sum[:0])
+// hmacSum is HMAC-SHA256(key, msg) for a 32-byte key, computed on the
+// stack (crypto/hmac allocates its hashes for each use).
+func hmacSum(key *signingKey, msg []byte) [sha256.Size]byte {
+	const block = 64
+	var buf [block + 256]byte
+	in := buf[:block]
+	for i := range in {
+		in[i] = 0x36
+		if i < len(key) {
+			in[i] ^= key[i]
+		}
+	}
+	inner := sha256.Sum256(append(in, msg...))
+	var out [block + sha256.Size]byte
+	for i := range block {
+		out[i] = 0x5c
+		if i < len(key) {
+			out[i] ^= key[i]
+		}
+	}
+	copy(out[block:], inner[:])
+	return sha256.Sum256(out[:])
 }
 
 // mismatch logs the canonical request the server computed (what a client
