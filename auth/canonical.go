@@ -22,6 +22,27 @@ import (
 // SignedHeaders names them, lower-case name, ':', the values trimmed, their
 // inner runs of spaces collapsed, joined with ','.
 
+// canonicalRequest returns the canonical request of r up to and without
+// the payload hash, with room to append it; skip names the query
+// parameter left out (the signature of a presigned request).
+func canonicalRequest(r *http.Request, signedHeaders, skip string) ([]byte, error) {
+	query, err := canonicalQuery(r.URL.RawQuery, skip)
+	if err != nil {
+		return nil, fail(IncompleteSignature, "The query string is not properly URL-encoded: "+err.Error())
+	}
+	b := make([]byte, 0, 512)
+	b = append(b, r.Method...)
+	b = append(b, '\n')
+	b = append(b, canonicalURI(r)...)
+	b = append(b, '\n')
+	b = append(b, query...)
+	b = append(b, '\n')
+	b = writeCanonicalHeaders(b, r, signedHeaders)
+	b = append(b, '\n')
+	b = append(b, signedHeaders...)
+	return append(b, '\n'), nil
+}
+
 // canonicalURI returns the path of r as SigV4 signs it.
 func canonicalURI(r *http.Request) string {
 	p := r.URL.EscapedPath()

@@ -36,3 +36,34 @@ func FuzzParseAuthorization(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuthenticate sends arbitrary signing material through both phases:
+// the verifier never panics, fails only with an *Error, and accepts only
+// the one genuine signature (the first seed), over the body it signed.
+func FuzzAuthenticate(f *testing.F) {
+	now := testTime
+	v := newVerifier(f, &now)
+	good := dynamoRequest(f, "http://h/", "GetItem", "{}")
+	sign(f, good, testKey, "{}", "us-east-1", now)
+	genuine := good.Header.Get("Authorization")
+	genuine = genuine[strings.Index(genuine, "Signature="):]
+	f.Add(good.Header.Get("Authorization"), good.Header.Get("X-Amz-Date"), "", "{}")
+	f.Add("AWS4-HMAC-SHA256 Credential=AKIDTEST/20261204/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
+		"20261204T103000Z", "a=1&b=%zz", "")
+	f.Add("", "20261204T103000Z", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDTEST%2F20261204%2Fus-east-1%2Fdynamodb%2Faws4_request"+
+		"&X-Amz-Date=20261204T103000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00", "{}")
+	f.Fuzz(func(t *testing.T, authorization, date, query, body string) {
+		req := dynamoRequest(t, "http://h/", "GetItem", body)
+		req.Header.Set("Authorization", authorization)
+		req.Header.Set("X-Amz-Date", date)
+		req.URL.RawQuery = query
+		_, err := authenticate(v, req, body)
+		var ae *auth.Error
+		if err == nil && (body != "{}" || !strings.Contains(authorization, genuine)) {
+			t.Fatalf("accepted a forged request: Authorization %q, date %q, query %q", authorization, date, query)
+		}
+		if err != nil && !errors.As(err, &ae) {
+			t.Fatalf("error %v is not an *auth.Error", err)
+		}
+	})
+}

@@ -138,15 +138,15 @@ func (v *Verifier) Authenticate(r *http.Request) (*Claim, error) {
 	case !strings.HasPrefix(strings.TrimSpace(header), "AWS4-"):
 		return nil, fail(MissingToken, msgMissingToken)
 	}
-	amzDate, haveDate := r.Header.Get("X-Amz-Date"), true
+	amzDate, httpDate := r.Header.Get("X-Amz-Date"), false
 	if amzDate == "" {
-		amzDate, haveDate = r.Header.Get("Date"), r.Header.Get("Date") != ""
+		amzDate, httpDate = r.Header.Get("Date"), true
 	}
-	a, err := ParseAuthorization(header, haveDate)
+	a, err := ParseAuthorization(header, amzDate != "")
 	if err != nil {
 		return nil, err
 	}
-	amzDate, err = v.checkTime(amzDate, r.Header.Get("X-Amz-Date") == "", 0)
+	amzDate, err = v.checkTime(amzDate, httpDate, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -227,25 +227,14 @@ func (v *Verifier) claim(r *http.Request, amzDate string, a Authorization, skip 
 		r.URL.RawQuery != "" && r.URL.Query().Has("X-Amz-Security-Token") {
 		return nil, fail(UnrecognizedClient, msgUnrecognized)
 	}
-	query, err := canonicalQuery(r.URL.RawQuery, skip)
+	canonical, err := canonicalRequest(r, a.SignedHeaders, skip)
 	if err != nil {
-		return nil, fail(IncompleteSignature, "The query string is not properly URL-encoded: "+err.Error())
+		return nil, err
 	}
 	c := &Claim{v: v, principal: Principal{AccessKeyID: parts[0], User: user},
-		key: v.keys.get(parts[0], secret, parts[1], parts[2], v.cfg.Service), amzDate: amzDate,
-		scope: cred[len(parts[0])+1:], payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
+		key: v.keys.get(parts[0], secret, parts[1], parts[2], v.cfg.Service), canonical: canonical,
+		amzDate: amzDate, scope: cred[len(parts[0])+1:], payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
 	c.sigOK = decodeSignature(&c.signature, a.Signature)
-	b := make([]byte, 0, 512)
-	b = append(b, r.Method...)
-	b = append(b, '\n')
-	b = append(b, canonicalURI(r)...)
-	b = append(b, '\n')
-	b = append(b, query...)
-	b = append(b, '\n')
-	b = writeCanonicalHeaders(b, r, a.SignedHeaders)
-	b = append(b, '\n')
-	b = append(b, a.SignedHeaders...)
-	c.canonical = append(b, '\n')
 	return c, nil
 }
 
