@@ -235,6 +235,14 @@ func TestPresigned(t *testing.T) {
 	_, err = authenticate(newVerifier(t, &now), r, body)
 	wantError(t, err, auth.IncompleteSignature, "AWS query-string parameters must include 'X-Amz-Credential'. "+
 		"AWS query-string parameters must include 'X-Amz-Date'. Re-examine the query-string parameters.")
+
+	for _, expires := range []string{"0", "604801", "1.5", "-3"} {
+		q := u.Query()
+		q.Set("X-Amz-Expires", expires)
+		r := dynamoRequest(t, srv.URL+"/?"+q.Encode(), "GetItem", body)
+		_, err = authenticate(newVerifier(t, &now), r, body)
+		wantError(t, err, auth.IncompleteSignature, "X-Amz-Expires must be a whole number of seconds from 1 to 604800, got '"+expires+"'.")
+	}
 }
 
 // swappable is a Credentials whose keys a test replaces.
