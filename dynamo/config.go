@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/partitadb/partita/auth"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 )
@@ -56,6 +58,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Tracer starts a span per operation (nil: a noop tracer).
 	Tracer trace.Tracer
+	// Auth verifies each operation's SigV4 signature (nil: requests are
+	// not authenticated, any access key is accepted).
+	Auth *auth.Verifier
 }
 
 // DefaultConfig returns a Config with every field but Backend set.

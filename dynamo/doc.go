@@ -12,7 +12,10 @@
 // does.
 //
 //	client ──POST / X-Amz-Target──▶ Server.ServeHTTP
-//	                                  │ readBody (gunzip, size limit)
+//	                                  │ Config.Auth.Authenticate (the headers)
+//	                                  │ readBody (size limit)
+//	                                  │ claim.Verify (the signature over the raw body)
+//	                                  │ decompress (gunzip)
 //	                                  │ operations[op] → handleX
 //	                                  │    decode → validate → translate legacy
 //	                                  │    → expr.Parse* → Backend

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -51,6 +52,12 @@ var (
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
+	// The authentication errors (package auth), as DynamoDB sends them:
+	// HTTP 400, in the coral service namespace.
+	kindMissingToken        = errKind{nsService + "MissingAuthenticationTokenException", http.StatusBadRequest, "message"}
+	kindIncompleteSignature = errKind{nsService + "IncompleteSignatureException", http.StatusBadRequest, "message"}
+	kindUnrecognizedClient  = errKind{nsService + "UnrecognizedClientException", http.StatusBadRequest, "message"}
+	kindInvalidSignature    = errKind{nsService + "InvalidSignatureException", http.StatusBadRequest, "message"}
 	msgConditionFailed      = "The conditional request failed"
 	msgResourceNotFound     = "Requested resource not found"
 	msgInternal             = "Internal server error"
@@ -107,6 +114,14 @@ var codeKinds = map[partitapb.Error_Code]errKind{
 	partitapb.Error_THROTTLED:        kindProvisionedExceeded,
 }
 
+// authKinds maps authentication failures to the wire.
+var authKinds = map[auth.Code]errKind{
+	auth.MissingToken:        kindMissingToken,
+	auth.IncompleteSignature: kindIncompleteSignature,
+	auth.UnrecognizedClient:  kindUnrecognizedClient,
+	auth.InvalidSignature:    kindInvalidSignature,
+}
+
 // defaultMessages is what a domain error says when it carries no message.
 var defaultMessages = map[partitapb.Error_Code]string{
 	partitapb.Error_CONDITION_FAILED: msgConditionFailed,
@@ -122,10 +137,15 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		pe *partitapb.Error
 		ie *item.Error
 		ee *expr.Error
+		au *auth.Error
 	)
 	switch {
 	case errors.As(err, &ae):
 		return ae, ae.Kind == kindInternal
+	case errors.As(err, &au):
+		if kind, ok := authKinds[au.Code]; ok {
+			return &apiError{Kind: kind, Message: au.Message}, false
+		}
 	case errors.As(err, &pe):
 		return fromDomain(pe)
 	case errors.As(err, &ie):

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/admission"
+	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/item"
 )
 
@@ -116,7 +117,7 @@ func (s *Server) serveHealth(w http.ResponseWriter) {
 // serveOperation runs one operation inside its span, and measures it: the
 // one place every operation's metrics are taken.
 func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
-	op, ok := operationName(r.Header.Get("X-Amz-Target"))
+	op, ok := operationName(target(r))
 	h := operations[op]
 	if !ok || h == nil {
 		op, h = unknownOperation, nil
@@ -145,13 +146,32 @@ func (s *Server) admit() bool {
 
 func (s *Server) release() { <-s.inflight }
 
-// runOperation decodes the body of a POST, runs the handler and writes its
-// answer. It returns the error the client was sent, if any.
+// runOperation authenticates a POST, decodes its body, runs the handler
+// and writes its answer. It returns the error the client was sent, if
+// any.
 func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *http.Request, h handler) error {
 	if h == nil {
 		return s.writeError(ctx, w, &apiError{Kind: kindUnknownOperation})
 	}
-	body, err := s.readBody(w, r)
+	var claim *auth.Claim
+	if s.cfg.Auth != nil {
+		var err error
+		if claim, err = s.cfg.Auth.Authenticate(r); err != nil {
+			return s.writeAuthError(ctx, w, err)
+		}
+	}
+	raw, err := s.readBody(w, r)
+	if err != nil {
+		return s.writeError(ctx, w, err)
+	}
+	if claim != nil {
+		p, err := claim.Verify(raw)
+		if err != nil {
+			return s.writeAuthError(ctx, w, err)
+		}
+		ctx = auth.WithPrincipal(ctx, p)
+	}
+	body, err := s.decompress(r, raw)
 	if err != nil {
 		return s.writeError(ctx, w, err)
 	}
@@ -169,34 +189,65 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 	return s.writeJSON(ctx, w, resp)
 }
 
+// target returns the X-Amz-Target of r: its header, else (a presigned
+// request carries its x-amz-* headers in the query) its query parameter.
+func target(r *http.Request) string {
+	t := r.Header.Get("X-Amz-Target")
+	if t == "" && r.URL.RawQuery != "" {
+		t = r.URL.Query().Get("X-Amz-Target")
+	}
+	return t
+}
+
 // operationName returns Op from "DynamoDB_20120810.Op".
 func operationName(target string) (string, bool) {
 	op, ok := strings.CutPrefix(target, targetPrefix)
 	return op, ok && op != ""
 }
 
-// readBody reads the request body, gunzipping it when the client says so,
+// readBody reads the request body as sent (what a signature covers),
 // within the configured size limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.cfg.MaxRequestBytes
-	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
-	if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, newError(kindSerialization, "Invalid gzip request body: %v", err)
-		}
-		defer zr.Close()
-		src = io.LimitReader(zr, limit+1)
-	}
-	body, err := io.ReadAll(src)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
+	case errors.As(err, &tooLarge):
 		return nil, newError(kindRequestTooLarge, "Request size exceeded %d bytes", limit)
 	case err != nil:
 		return nil, newError(kindSerialization, "Could not read request body: %v", err)
 	}
 	return body, nil
+}
+
+// decompress gunzips raw when the client says it is compressed, within
+// the configured size limit.
+func (s *Server) decompress(r *http.Request, raw []byte) ([]byte, error) {
+	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		return raw, nil
+	}
+	limit := s.cfg.MaxRequestBytes
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, newError(kindSerialization, "Invalid gzip request body: %v", err)
+	}
+	defer zr.Close()
+	body, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	switch {
+	case int64(len(body)) > limit:
+		return nil, newError(kindRequestTooLarge, "Request size exceeded %d bytes", limit)
+	case err != nil:
+		return nil, newError(kindSerialization, "Could not read request body: %v", err)
+	}
+	return body, nil
+}
+
+// writeAuthError sends an authentication failure. Its Date header is the
+// verifier's clock: an SDK whose clock is off by more than the signature
+// window corrects its signing time from it and retries.
+func (s *Server) writeAuthError(ctx context.Context, w http.ResponseWriter, err error) error {
+	w.Header().Set("Date", s.cfg.Auth.Now().UTC().Format(http.TimeFormat))
+	return s.writeError(ctx, w, err)
 }
 
 // writeJSON sends v as a 200 response; it returns the error sent instead

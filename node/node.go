@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
@@ -78,6 +79,9 @@ type Config struct {
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
+	// Auth verifies the SigV4 signature of every DynamoDB request (nil:
+	// authentication is off, any access key is accepted).
+	Auth *auth.Verifier
 	// PartitionsPerTable is the number of partitions of a new table.
 	PartitionsPerTable uint32
 	// TableStatsInterval is the period of the table-stats job.
@@ -375,7 +379,7 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
-	dcfg.MaxInflight = n.cfg.MaxInflight
+	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.cfg.Auth
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {

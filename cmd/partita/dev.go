@@ -21,6 +21,7 @@ func newDevCmd() *cobra.Command {
 		nodes    int
 		logs     logFlags
 		limits   limitFlags
+		authn    authFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -33,7 +34,8 @@ With --nodes N, a cluster of N nodes runs in this process: API ports 8000,
 8001, ..., peer ports 7000, 7001, ... (see --peer-port), admin ports 9000,
 9001, ..., data in
 <data-dir>/node-1, node-2, .... Any access key and region are accepted:
-requests are not authenticated.`,
+requests are not authenticated, unless --auth and --credentials-file turn
+SigV4 verification on (docs/security.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
@@ -48,6 +50,9 @@ requests are not authenticated.`,
 				}
 			}
 			limits.apply(&cfg, log)
+			if err := authn.apply(&cfg, true); err != nil {
+				return err
+			}
 			if pct := tuneGC(os.Getenv); pct > 0 {
 				log.Debug("garbage collector target set", "gc_percent", pct)
 			}
@@ -62,7 +67,7 @@ requests are not authenticated.`,
 			if err != nil {
 				return err
 			}
-			log.Warn("authentication is off: any access key is accepted (development mode)")
+			warnIfOff(cfg, log, " (development mode)")
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
 				n.APIURL(), cfg.DataDir)
 			if n.AdminURL() != "" {
@@ -87,6 +92,7 @@ requests are not authenticated.`,
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")
+	authn.register(cmd.Flags(), true)
 	logs.register(cmd)
 	limits.register(cmd, false)
 	return cmd
@@ -136,7 +142,7 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, peer
 			fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs of node %d on admin endpoint %s\n", n.ID(), n.AdminURL())
 		}
 	}
-	base.Logger.Warn("authentication is off: any access key is accepted (development mode)")
+	warnIfOff(base, base.Logger, " (development mode)")
 	<-cmd.Context().Done()
 	base.Logger.Info("shutting down")
 	return nil

@@ -17,6 +17,7 @@ func newStartCmd() *cobra.Command {
 	var (
 		logs       logFlags
 		limits     limitFlags
+		authn      authFlags
 		join       []string
 		configFile string
 	)
@@ -29,6 +30,10 @@ The first node (no --join) creates the cluster; the others join it through
 any member's peer address. A node restarted with the same --data-dir rejoins
 by itself. Every node serves the DynamoDB API and forwards each request to
 the node leading the partition it touches.
+
+With --credentials-file, every DynamoDB request must be signed (SigV4) with
+one of the file's keys (docs/security.md); without it, any access key is
+accepted and the node says so in its log.
 
   partita start --data-dir /var/lib/partita --zone a
   partita start --data-dir /var/lib/partita --zone b --join 10.0.0.1:7000
@@ -49,6 +54,9 @@ environment, which wins over the file.`,
 			cfg.Logger, cfg.Level, cfg.Join = log, level, join
 			routeProcessLogs(log)
 			limits.apply(&cfg, log)
+			if err := authn.apply(&cfg, false); err != nil {
+				return err
+			}
 			if pct := tuneGC(os.Getenv); pct > 0 {
 				log.Debug("garbage collector target set", "gc_percent", pct)
 			}
@@ -56,7 +64,7 @@ environment, which wins over the file.`,
 			if err != nil {
 				return err
 			}
-			log.Warn("authentication is off: any access key is accepted")
+			warnIfOff(cfg, log, "")
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita node %d serving the DynamoDB API on %s, peers on %s (data in %s)\n",
 				n.ID(), n.APIURL(), n.PeerAddr(), cfg.DataDir)
 			<-cmd.Context().Done()
@@ -79,6 +87,7 @@ environment, which wins over the file.`,
 	registerDoctorFlags(f, &cfg)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
+	authn.register(f, false)
 	logs.register(cmd)
 	limits.register(cmd, true)
 	return cmd

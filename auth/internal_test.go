@@ -1,0 +1,67 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestKeyCacheBounded fills the cache past its size: it never holds more
+// than size keys, keeps the recent ones, and derives the same keys as an
+// uncached derivation.
+func TestKeyCacheBounded(t *testing.T) {
+	c := newKeyCache(8)
+	for i := range 100 {
+		id := fmt.Sprintf("AKID%d", i)
+		if got, want := c.get(id, "secret", "20261204", "us-east-1", "dynamodb"), deriveKey("secret", "20261204", "us-east-1", "dynamodb"); got != want {
+			t.Fatalf("key %d: cached derivation differs", i)
+		}
+		if n := c.len(); n > 8 {
+			t.Fatalf("after %d keys the cache holds %d, bound 8", i+1, n)
+		}
+	}
+	c.get("AKID99", "other", "20261204", "us-east-1", "dynamodb")
+	if e := c.cur[cacheKey{"AKID99", "20261204", "us-east-1"}]; e.secret != "other" || e.key != deriveKey("other", "20261204", "us-east-1", "dynamodb") {
+		t.Fatal("a changed secret did not replace the cached key")
+	}
+}
+
+// TestHMACSum checks the stack HMAC against crypto/hmac.
+func TestHMACSum(t *testing.T) {
+	key := deriveKey("secret", "20261204", "us-east-1", "dynamodb")
+	for _, n := range []int{0, 1, 63, 64, 65, 150, 256, 300, 1000} {
+		msg := make([]byte, n)
+		for i := range msg {
+			msg[i] = byte(i * 7)
+		}
+		mac := hmac.New(sha256.New, key[:])
+		mac.Write(msg)
+		if got, want := hmacSum(&key, msg), mac.Sum(nil); !bytes.Equal(got[:], want) {
+			t.Fatalf("%d bytes: hmacSum %x, crypto/hmac %x", n, got, want)
+		}
+	}
+}
+
+// TestHeaderValues checks the allocation-free lookup finds what
+// net/http's canonical keys hold.
+func TestHeaderValues(t *testing.T) {
+	h := http.Header{}
+	for _, name := range []string{"amz-sdk-invocation-id", "x-amz-target", "content-type", "x-custom-a-b", "accept-encoding", "www-authenticate"} {
+		h.Set(name, "v-"+name)
+		if got := headerValues(h, name); len(got) != 1 || got[0] != "v-"+name {
+			t.Fatalf("headerValues(%q) = %q", name, got)
+		}
+	}
+	long := strings.Repeat("x", 100)
+	h.Set(long, "long")
+	if got := headerValues(h, long); len(got) != 1 {
+		t.Fatalf("long name: %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { headerValues(h, "amz-sdk-invocation-id") }); n != 0 {
+		t.Fatalf("headerValues allocates %v times", n)
+	}
+}
