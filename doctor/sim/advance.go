@@ -80,7 +80,7 @@ func (s *Sim) checkStep(step string, op checker.Op, p *Partition, cur func() che
 	if !checked {
 		return true, ""
 	}
-	return s.cfg.CheckStep(name, op.Partition, node, cur())
+	return s.cfg.CheckStep(name, op.Partition, node, cur(), s.Now)
 }
 
 func (s *Sim) finish(r *Running) {

@@ -63,7 +63,7 @@ type AdmitFunc func(op checker.Op, cur checker.View, running []Running, now time
 
 // StepFunc decides whether step of an operation on partition, acting on
 // node, may run on the current view.
-type StepFunc func(step string, partition, node uint64, cur checker.View) (ok bool, why string)
+type StepFunc func(step string, partition, node uint64, cur checker.View, now time.Time) (ok bool, why string)
 
 // DefaultConfig returns a 1 s tick, a 5 s Doctor cycle and the checkers'
 // defaults.

@@ -96,7 +96,7 @@ func TestFlapRecorded(t *testing.T) {
 // operation is abandoned, and the learner it added goes again.
 func TestCheckStepRefusal(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.CheckStep = func(step string, _, _ uint64, _ checker.View) (bool, string) {
+	cfg.CheckStep = func(step string, _, _ uint64, _ checker.View, _ time.Time) (bool, string) {
 		return step != StepPromote, "no promotions today"
 	}
 	s := newTestSim(t, cfg, 4, 1)

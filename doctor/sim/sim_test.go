@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/gate"
 	"github.com/partitadb/partita/doctor/sim"
 )
 
@@ -96,6 +97,10 @@ func newCluster(t *testing.T, td *datadriven.TestData) *sim.Sim {
 	cfg := sim.DefaultConfig()
 	if v, ok := arg(td, "seed"); ok {
 		cfg.Seed = mustUint(t, v)
+	}
+	if v, _ := arg(td, "gates"); v != "off" {
+		// The Doctor's own admission and step checks.
+		cfg.Admit, cfg.CheckStep = sim.Gates(gate.Default(), gate.DefaultLimits(), cfg.Checker)
 	}
 	s, err := sim.New(cfg)
 	if err != nil {
