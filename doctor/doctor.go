@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -99,6 +100,7 @@ type Doctor struct {
 	noted     map[string]string    // op key -> last held/refused reason recorded
 	prev      *checker.View        // the plan view of the cycle before
 	sickSince map[uint64]time.Time // nodes sick in an unbroken run
+	healedAt  map[uint64]time.Time // nodes that left the sick list, when
 	last      Plan                 // the last cycle's plan and verdicts
 	wg        sync.WaitGroup       // running operations
 }
@@ -123,7 +125,8 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 		return nil, err
 	}
 	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
-		settling: map[uint64]time.Time{}, noted: map[string]string{}, sickSince: map[uint64]time.Time{}}, nil
+		settling: map[uint64]time.Time{}, noted: map[string]string{}, sickSince: map[uint64]time.Time{},
+		healedAt: map[uint64]time.Time{}}, nil
 }
 
 // Run cycles every Interval until ctx ends, then waits for the
@@ -217,7 +220,8 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	cfg := d.cfg.Checker
 	cfg.Now, cfg.DryRun = now, true
-	v := ViewOf(cv, snap, now, d.prev, d.sickSinceCopy(), cfg.ContactTimeout)
+	sickSince, healedAt := d.health()
+	v := ViewOf(cv, snap, now, d.prev, sickSince, healedAt, cfg.ContactTimeout)
 	p, err := checker.Compute(v, cfg)
 	if err != nil {
 		return fmt.Errorf("doctor: plan: %w", err)
@@ -439,14 +443,12 @@ func (d *Doctor) setPlan(p Plan) {
 	d.last = p
 }
 
-func (d *Doctor) sickSinceCopy() map[uint64]time.Time {
+// health returns, per node, since when it has been sick and when it last
+// healed, for the next view.
+func (d *Doctor) health() (sickSince, healedAt map[uint64]time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make(map[uint64]time.Time, len(d.sickSince))
-	for k, v := range d.sickSince {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(d.sickSince), maps.Clone(d.healedAt)
 }
 
 // noteSick keeps since when each node of sick has been sick.
@@ -456,6 +458,7 @@ func (d *Doctor) noteSick(sick []uint64, now time.Time) {
 	for id := range d.sickSince {
 		if !slices.Contains(sick, id) {
 			delete(d.sickSince, id)
+			d.healedAt[id] = now
 		}
 	}
 	for _, id := range sick {

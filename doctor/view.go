@@ -22,7 +22,8 @@ const aliveFor = 3 * directory.HeartbeatInterval
 // leaders' contact times with their followers, and each node's health.
 // prev, the view of the cycle before (nil for the first), carries the
 // times a state began (lagging since, down since); sickSince the nodes
-// judged sick in an unbroken run of plans.
+// judged sick in an unbroken run of plans, healedAt when the nodes that
+// were last left that list.
 //
 // A node whose heartbeats stopped is dead from the time it stopped being
 // alive (the directory's suspect state does not delay the Doctor:
@@ -35,7 +36,7 @@ const aliveFor = 3 * directory.HeartbeatInterval
 // not list has none. A replica counts as down on a live node when the
 // node reported a snapshot without it while raft's configuration has it.
 func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, prev *checker.View,
-	sickSince map[uint64]time.Time, contactTimeout time.Duration) checker.View {
+	sickSince, healedAt map[uint64]time.Time, contactTimeout time.Duration) checker.View {
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
@@ -45,7 +46,7 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 			// so for DeadAfter and its leaders agree.
 			n.Liveness, n.Since = directory.Dead, ni.Heartbeat.Add(aliveFor)
 		}
-		n.Health.SickSince = sickSince[n.ID]
+		n.Health.SickSince, n.Health.HealedAt = sickSince[n.ID], healedAt[n.ID]
 		nv, reporting := cv.Node(n.ID)
 		if reporting {
 			n.Health.FsyncP99, n.Health.DiskUsed = nv.Health.FsyncP99, nv.Health.DiskUse

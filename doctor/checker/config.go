@@ -46,6 +46,10 @@ type Config struct {
 	// SickReplicasAfter is how long a node stays sick, its leaders gone,
 	// before its replicas move too.
 	SickReplicasAfter time.Duration
+	// RecoveryPeriod is how long a node that stopped being sick waits
+	// (plus a per-node jitter of up to a fifth) before it takes leaders
+	// or replicas again.
+	RecoveryPeriod time.Duration
 	// CaughtUpLag is the most entries a learner may trail its leader by
 	// and count as caught up when the gate checks its promotion.
 	CaughtUpLag uint64
@@ -59,6 +63,7 @@ func DefaultConfig(now time.Time) Config {
 	return Config{
 		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
 		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute, SickReplicasAfter: 10 * time.Minute,
+		RecoveryPeriod:    10 * time.Minute,
 		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4,
 		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
 	}

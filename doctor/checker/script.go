@@ -11,7 +11,7 @@ import (
 )
 
 // scriptKeys are the keys ParseView knows.
-var scriptKeys = []string{"zone", "sick", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
+var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
 	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging"}
 
 // ParseView reads the compact text form of a View that the doctor's
@@ -87,6 +87,13 @@ func parseNode(id uint64, kv map[string]string, now time.Time) (Node, error) {
 			return n, err
 		}
 		n.Health.DiskUsed = used
+	}
+	if ago, ok := kv["healed"]; ok {
+		d, err := time.ParseDuration(ago)
+		if err != nil {
+			return n, err
+		}
+		n.Health.HealedAt = now.Add(-d)
 	}
 	if ago, ok := kv["sick"]; ok {
 		d, err := time.ParseDuration(ago)

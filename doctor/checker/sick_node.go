@@ -1,7 +1,9 @@
 package checker
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -15,6 +17,11 @@ func (pl *planner) judgeSickNodes() {
 	for _, n := range pl.view.Nodes {
 		median, slow := pl.slowFsync(n)
 		if !slow {
+			if pl.recovering(n) {
+				pl.slow[n.ID] = true // healed too recently to take load back
+				pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("n%d healed %v ago: takes no replicas or leaders for %v",
+					n.ID, pl.cfg.Now.Sub(n.Health.HealedAt).Round(time.Second), pl.recoveryPeriod(n.ID).Round(time.Second)))
+			}
 			continue
 		}
 		pl.slow[n.ID] = true
@@ -157,4 +164,21 @@ func (pl *planner) moveReplicasOff(node uint64, why string) {
 			moved++
 		}
 	}
+}
+
+// recovering says n left the sick list less than its recovery period ago:
+// it takes no load back yet, so leaders and replicas moved off a slow
+// node do not flap back the moment it looks well.
+func (pl *planner) recovering(n Node) bool {
+	return !n.Health.HealedAt.IsZero() && pl.cfg.Now.Sub(n.Health.HealedAt) < pl.recoveryPeriod(n.ID)
+}
+
+// recoveryPeriod is RecoveryPeriod plus up to a fifth more, fixed per
+// node: nodes healed together do not take load back in one wave.
+func (pl *planner) recoveryPeriod(node uint64) time.Duration {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], node)
+	h.Write(b[:])
+	return pl.cfg.RecoveryPeriod + time.Duration(h.Sum64()%1000)*pl.cfg.RecoveryPeriod/5000
 }

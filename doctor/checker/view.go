@@ -37,6 +37,10 @@ type Health struct {
 	FsyncP99 time.Duration
 	// DiskUsed is the fraction of the node's data disk in use, 0 to 1.
 	DiskUsed float64
+	// HealedAt is when the node last left Plan.Sick, as the caller
+	// remembers it (zero: never sick, or long ago): within
+	// Config.RecoveryPeriod it takes no replicas or leaders.
+	HealedAt time.Time
 	// SickSince is when the node was first in Plan.Sick of an unbroken
 	// run of plans, as the caller remembers it (zero: not sick before).
 	SickSince time.Time

@@ -25,8 +25,8 @@ type Node struct {
 	Since    time.Time
 	Fsync    time.Duration
 	DiskUsed float64
-	// SickSince is carried from the plans' Sick lists.
-	SickSince time.Time
+	// SickSince and HealedAt are carried from the plans' Sick lists.
+	SickSince, HealedAt time.Time
 }
 
 // replica is one replica of a partition.
@@ -139,7 +139,7 @@ func (m *Model) View(now time.Time) checker.View {
 	for _, n := range m.Nodes {
 		v.Nodes = append(v.Nodes, checker.Node{ID: n.ID, Zone: n.Zone, PeerAddr: fmt.Sprintf("sim-n%d", n.ID),
 			Liveness: n.Liveness, Since: n.Since,
-			Health: checker.Health{FsyncP99: n.Fsync, DiskUsed: n.DiskUsed, SickSince: n.SickSince}})
+			Health: checker.Health{FsyncP99: n.Fsync, DiskUsed: n.DiskUsed, SickSince: n.SickSince, HealedAt: n.HealedAt}})
 	}
 	for _, p := range m.Partitions {
 		v.Partitions = append(v.Partitions, p.view())

@@ -157,7 +157,7 @@ func (s *Sim) cycle() {
 			n.SickSince = s.Now
 			s.record("n%d judged sick", n.ID)
 		case !sick && !n.SickSince.IsZero():
-			n.SickSince = time.Time{}
+			n.SickSince, n.HealedAt = time.Time{}, s.Now
 			s.record("n%d no longer sick", n.ID)
 		}
 	}
