@@ -40,4 +40,3 @@ func Gates(gates gate.Gates, limits gate.Limits, cfg func(time.Time) checker.Con
 	}
 	return admit, step
 }
-
