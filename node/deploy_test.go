@@ -18,6 +18,8 @@ import (
 
 	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/doctor"
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology/ingest"
 	"github.com/partitadb/partita/transport"
@@ -80,6 +82,14 @@ func knownMetrics(t *testing.T) map[string]bool {
 	if _, err := ingest.New(icfg); err != nil {
 		t.Fatal(err)
 	}
+	// The Doctor's, registered by nodes that run one (this one does not).
+	dcfg := doctor.DefaultConfig()
+	dcfg.Registerer = rec
+	if _, err := doctor.New(dcfg, doctor.Deps{Epoch: func() uint64 { return 0 },
+		Cluster: func(uint64) operator.Cluster { return nil }, View: func() *ingest.ClusterView { return nil },
+		Records: &doctor.MemRecords{}}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := transport.DefaultConfig()
 	cfg.NodeID, cfg.Registerer = 1, rec
 	cfg.Resolve = func(uint64) (string, error) { return "", errors.New("no peers") }
@@ -109,7 +119,10 @@ func (d *describer) Register(c prometheus.Collector) error {
 	defer d.mu.Unlock()
 	for desc := range ch {
 		if m := descName.FindStringSubmatch(desc.String()); m != nil {
-			d.names[m[1]] = true
+			// A histogram's or summary's series, described or not.
+			for _, suffix := range []string{"", "_bucket", "_sum", "_count"} {
+				d.names[m[1]+suffix] = true
+			}
 		}
 	}
 	return nil
