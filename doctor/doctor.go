@@ -514,10 +514,3 @@ func (d *Doctor) standby() {
 		r.cancel()
 	}
 }
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}

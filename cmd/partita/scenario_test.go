@@ -1,0 +1,208 @@
+//go:build scenario
+
+package main
+
+// Scenario runs of the Doctor on real processes, with the default
+// settings (dead-after 30 s, topology every 5 s, a Doctor cycle every
+// 5 s). They take minutes, so they run only with the scenario build tag:
+//
+//	go test -tags scenario -run TestScenario -v ./cmd/partita
+//
+// and print the figures the Doctor's issue asks for.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/topology"
+)
+
+// partitionsOf reads every partition (the meta partition's too) from a
+// node's admin endpoint.
+func partitionsOf(admin string) ([]topology.PartitionInfo, error) {
+	resp, err := http.Get("http://" + admin + "/cluster/partitions")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var parts []topology.PartitionInfo
+	return parts, json.NewDecoder(resp.Body).Decode(&parts)
+}
+
+// healedWithout says every partition has a leader and three caught-up
+// voters, none on node gone.
+func healedWithout(parts []topology.PartitionInfo, gone uint64) error {
+	for _, p := range parts {
+		if p.Leader == 0 || len(p.Voters) != 3 || len(p.Learners) > 0 || slices.Contains(p.Voters, gone) {
+			return fmt.Errorf("partition %d: leader %d voters %v learners %v", p.ID, p.Leader, p.Voters, p.Learners)
+		}
+		for _, r := range p.Status {
+			if slices.Contains(p.Voters, r.Node) && r.Lag > 0 {
+				return fmt.Errorf("partition %d: n%d lags %d", p.ID, r.Node, r.Lag)
+			}
+		}
+	}
+	return nil
+}
+
+// TestScenarioKilledNodeIsReplaced: four processes, replication factor 3,
+// writers running through three of them with the SDK's retries. One node
+// (not the one writes go through) is killed with SIGKILL and left down.
+// Reported: how long after the kill every partition has three healthy
+// voters again, the longest gap between two acknowledged writes of a
+// writer, and the acknowledged writes lost (must be 0).
+func TestScenarioKilledNodeIsReplaced(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	var procs []*proc
+	var admins []string
+	for i := range 4 {
+		admins = append(admins, freeAddr(t))
+		join := ""
+		if i > 0 {
+			join = procs[0].peer
+		}
+		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], join))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	patient := func(url string) *dynamodb.Client {
+		return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+			Credentials: client(url).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+	}
+	if _, err := patient(procs[0].api).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("scenario"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the cluster to settle: every partition healthy, the
+	// Doctor done balancing the nodes that joined after the first.
+	var victim int
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
+		parts, err := partitionsOf(admins[0])
+		if err == nil {
+			err = healedWithout(parts, 0)
+		}
+		if err == nil {
+			for i := 1; i < 4 && victim == 0; i++ {
+				for _, p := range parts {
+					if slices.Contains(p.Voters, uint64(i+1)) {
+						victim = i
+						break
+					}
+				}
+			}
+			if victim != 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not settle: %v", err)
+		}
+	}
+
+	type writer struct {
+		acked  []string
+		maxGap time.Duration
+		errs   int
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	writers := make([]*writer, 0, 3)
+	for w, p := range procs {
+		if w == victim {
+			continue
+		}
+		wr := &writer{}
+		writers = append(writers, wr)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db := patient(p.api)
+			last := time.Now()
+			for i := 0; i < 100000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d-%d", w, i)
+				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("scenario"),
+					Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+				if err != nil {
+					wr.errs++
+					continue
+				}
+				now := time.Now()
+				wr.maxGap = max(wr.maxGap, now.Sub(last))
+				last = now
+				wr.acked = append(wr.acked, key)
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	time.Sleep(5 * time.Second)
+	gone := uint64(victim + 1)
+	killed := time.Now()
+	if err := procs[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = procs[victim].cmd.Wait()
+	var healed time.Duration
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		parts, err := partitionsOf(admins[0])
+		if err == nil {
+			err = healedWithout(parts, gone)
+		}
+		if err == nil {
+			healed = time.Since(killed)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not healed 5 minutes after the kill: %v", err)
+		}
+	}
+	time.Sleep(5 * time.Second)
+	close(stop)
+	wg.Wait()
+	lost, acked, errs := 0, 0, 0
+	var gap time.Duration
+	db := patient(procs[0].api)
+	for _, wr := range writers {
+		acked += len(wr.acked)
+		errs += wr.errs
+		gap = max(gap, wr.maxGap)
+		for _, key := range wr.acked {
+			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("scenario"), ConsistentRead: aws.Bool(true),
+				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+			if err != nil {
+				t.Fatalf("read %s: %v", key, err)
+			}
+			if out.Item == nil {
+				lost++
+			}
+		}
+	}
+	t.Logf("node %d killed; every partition back to 3 healthy voters %v after the kill "+
+		"(the Doctor counts it dead 6 s after its last heartbeat, then waits --dead-after 30 s)", gone, healed.Round(100*time.Millisecond))
+	t.Logf("writes acknowledged %d, failed after retries %d, lost %d; longest gap between two acknowledged writes of a writer %v",
+		acked, errs, lost, gap.Round(time.Millisecond))
+	if lost > 0 {
+		t.Fatalf("%d acknowledged writes lost", lost)
+	}
+}
