@@ -111,6 +111,9 @@ func (n *Node) newDoctor(e *lease.Elector) (*doctor.Doctor, error) {
 		cfg.OpDeadline = dc.OpDeadline
 	}
 	cfg.AlertWebhook = dc.AlertWebhook
+	if rf := n.cfg.ReplicationFactor; rf > 0 {
+		cfg.Checker.ReplicationFactor = rf
+	}
 	// The view must show an operation's outcome before its partition is
 	// looked at again: two topology intervals.
 	cfg.Settle = max(cfg.Settle, 2*n.cfg.TopologyInterval+cfg.Interval)
