@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -86,6 +85,8 @@ type DoctorElsewhereError struct {
 	AdminAddr string
 }
 
+func (e *DoctorElsewhereError) adminAddr() string { return e.AdminAddr }
+
 func (e *DoctorElsewhereError) Error() string {
 	return fmt.Sprintf("admin: node %d (admin %s) runs the active Doctor", e.Node, e.AdminAddr)
 }
@@ -159,12 +160,7 @@ func DoctorHandler(d Doctor) http.Handler {
 	})
 	mux.HandleFunc("GET /doctor/plan", func(w http.ResponseWriter, r *http.Request) {
 		p, err := d.DoctorPlan(r.Context())
-		var elsewhere *DoctorElsewhereError
-		if errors.As(err, &elsewhere) {
-			http.Redirect(w, r, "http://"+elsewhere.AdminAddr+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-			return
-		}
-		reply(w, p, err)
+		replyOrRedirect(w, r, p, err)
 	})
 	mux.HandleFunc("GET /doctor/timeline", func(w http.ResponseWriter, r *http.Request) {
 		q, err := timelineQuery(r.URL.Query())

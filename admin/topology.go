@@ -53,11 +53,26 @@ func handleTopology(mux *http.ServeMux, c Cluster) {
 	}
 	mux.HandleFunc("GET /cluster/topology", func(w http.ResponseWriter, r *http.Request) {
 		info, err := src.Topology(r.Context())
-		var elsewhere *TopologyElsewhereError
-		if errors.As(err, &elsewhere) {
-			http.Redirect(w, r, "http://"+elsewhere.AdminAddr+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-			return
-		}
-		reply(w, info, err)
+		replyOrRedirect(w, r, info, err)
 	})
+}
+
+// elsewhere is an error that names the admin endpoint of the node that
+// answers instead (*TopologyElsewhereError, *DoctorElsewhereError).
+type elsewhere interface {
+	error
+	adminAddr() string
+}
+
+func (e *TopologyElsewhereError) adminAddr() string { return e.AdminAddr }
+
+// replyOrRedirect replies v, or err; an error naming another node's admin
+// endpoint redirects the caller there (307, the same method and path).
+func replyOrRedirect(w http.ResponseWriter, r *http.Request, v any, err error) {
+	var to elsewhere
+	if errors.As(err, &to) {
+		http.Redirect(w, r, "http://"+to.adminAddr()+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	}
+	reply(w, v, err)
 }
