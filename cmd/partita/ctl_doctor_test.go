@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,4 +80,81 @@ func grepLines(text, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestCtlDoctorSteering: `ctl doctor gate set|get`, `pause`, `resume`,
+// `plan` and `timeline` through the CLI, on a two-node cluster; bad
+// gates are refused with a clear error.
+func TestCtlDoctorSteering(t *testing.T) {
+	withDoctor := func(c *node.Config) { c.Doctor = true }
+	n1 := startCtlMemberWith(t, withDoctor)
+	n2 := startCtlMemberWith(t, withDoctor, n1.PeerAddr())
+	if text, err := ctl(t, n2, "doctor", "gate", "set", "move-replica", "red", "--reason", "maintenance"); err != nil ||
+		!strings.Contains(text, "gate move-replica: red") {
+		t.Fatalf("gate set: %v\n%s", err, text)
+	}
+	text, err := ctl(t, n1, "doctor", "gate", "get")
+	if err != nil || !hasRow(text, "move-replica", "red", "override") || !hasRow(text, "replace-replica", "green", "default") ||
+		!hasRow(text, "remove-replica", "yellow", "default") {
+		t.Fatalf("gate get: %v\n%s", err, text)
+	}
+	if _, err := ctl(t, n1, "doctor", "gate", "set", "move-replica", "default"); err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := ctl(t, n1, "doctor", "gate", "get"); !hasRow(text, "move-replica", "yellow", "default") {
+		t.Fatalf("gate back to its default:\n%s", text)
+	}
+	if _, err := ctl(t, n1, "doctor", "gate", "set", "move-replica", "purple"); err == nil || !strings.Contains(err.Error(), "green, yellow, red or default") {
+		t.Fatalf("a purple gate: %v", err)
+	}
+	if _, err := ctl(t, n1, "doctor", "gate", "set", "teleport", "red"); err == nil || !strings.Contains(err.Error(), "unknown operation kind") {
+		t.Fatalf("an unknown kind: %v", err)
+	}
+	if _, err := ctl(t, n2, "doctor", "pause", "--reason", "upgrade"); err != nil {
+		t.Fatal(err)
+	}
+	var s admin.DoctorSettings
+	ctlJSON(t, n1, &s, "doctor", "gate", "get")
+	if !s.Paused || s.Reason != "upgrade" {
+		t.Fatalf("paused settings: %+v", s)
+	}
+	if text, _ := ctl(t, n1, "doctor", "gate", "get"); !strings.Contains(text, "PAUSED") {
+		t.Fatalf("gate get does not say paused:\n%s", text)
+	}
+	eventually(t, func() error {
+		var p admin.DoctorPlan
+		ctlJSON(t, n1, &p, "doctor", "plan")
+		if !p.Plan.Active || !p.Plan.Paused {
+			return fmt.Errorf("plan %+v", p.Plan)
+		}
+		return nil
+	})
+	if _, err := ctl(t, n1, "doctor", "resume"); err != nil {
+		t.Fatal(err)
+	}
+	ctlJSON(t, n2, &s, "doctor", "gate", "get")
+	if s.Paused {
+		t.Fatalf("still paused after resume: %+v", s)
+	}
+	var es []admin.TimelineEntry
+	ctlJSON(t, n2, &es, "doctor", "timeline", "--since", "1h", "--state", "failed")
+	if len(es) != 0 {
+		t.Fatalf("failed operations on a healthy cluster: %+v", es)
+	}
+	if text, err := ctl(t, n2, "doctor", "timeline"); err != nil || !strings.HasPrefix(text, "ID  UPDATED") {
+		t.Fatalf("timeline: %v\n%s", err, text)
+	}
+	if _, err := ctl(t, n2, "doctor", "approve", "999"); err == nil {
+		t.Fatal("approved an operation that does not exist")
+	}
+}
+
+// hasRow says a table has a row of exactly these fields.
+func hasRow(text string, fields ...string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if slices.Equal(strings.Fields(l), fields) {
+			return true
+		}
+	}
+	return false
 }
