@@ -146,8 +146,10 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	return opts
 }
 
-// withTimeout bounds ctx by CallTimeout unless it has a deadline.
+// withTimeout bounds ctx by CallTimeout unless it has a deadline; the
+// call carries ctx's Doctor epoch, if any.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = outgoingEpoch(ctx)
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}

@@ -108,6 +108,6 @@ func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) 
 }
 
 func (s *service) CreateReplica(ctx context.Context, req *clusterpb.CreateReplicaRequest) (*clusterpb.CreateReplicaResponse, error) {
-	err := s.l.CreateReplica(ctx, req.Partition)
+	err := s.l.CreateReplica(incomingEpoch(ctx), req.Partition)
 	return &clusterpb.CreateReplicaResponse{Error: encodeError(err)}, nil
 }

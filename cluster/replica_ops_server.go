@@ -44,7 +44,7 @@ func changeResponse(ctx context.Context, req *clusterpb.ChangeReplicasRequest,
 	case req.Node == 0:
 		return &clusterpb.ChangeReplicasResponse{Error: encodeError(errNoNodeToChange)}, nil
 	}
-	m, err := change(ctx, req.Partition, req.Node)
+	m, err := change(incomingEpoch(ctx), req.Partition, req.Node)
 	if err != nil {
 		return &clusterpb.ChangeReplicasResponse{Error: encodeError(err)}, nil
 	}
@@ -55,7 +55,7 @@ func (s *service) TransferLeadership(ctx context.Context, req *clusterpb.Transfe
 	if req.Partition == 0 {
 		return &clusterpb.TransferLeadershipResponse{Error: encodeError(errNoPartition)}, nil
 	}
-	leader, err := s.l.TransferLeadership(ctx, req.Partition, req.To)
+	leader, err := s.l.TransferLeadership(incomingEpoch(ctx), req.Partition, req.To)
 	if err != nil {
 		return &clusterpb.TransferLeadershipResponse{Error: encodeError(err)}, nil
 	}
@@ -66,5 +66,5 @@ func (s *service) DestroyReplica(ctx context.Context, req *clusterpb.DestroyRepl
 	if req.Partition == 0 {
 		return &clusterpb.DestroyReplicaResponse{Error: encodeError(errNoPartition)}, nil
 	}
-	return &clusterpb.DestroyReplicaResponse{Error: encodeError(s.l.DestroyReplica(ctx, req.Partition))}, nil
+	return &clusterpb.DestroyReplicaResponse{Error: encodeError(s.l.DestroyReplica(incomingEpoch(ctx), req.Partition))}, nil
 }

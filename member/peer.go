@@ -43,6 +43,9 @@ func (p peer) Directory(ctx context.Context) (*directory.Snapshot, error) {
 }
 
 func (p peer) CreateReplica(ctx context.Context, partition uint64) error {
+	if err := p.fence(ctx); err != nil {
+		return err
+	}
 	return p.m.cfg.Store.AddEmptyReplica(partition)
 }
 

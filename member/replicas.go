@@ -9,6 +9,7 @@ import (
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/topology"
 )
@@ -51,6 +52,9 @@ func membership(r *replica.Replica) cluster.Membership {
 
 // AddLearner adds node as a learner unless it is a member already.
 func (p peer) AddLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	if err := p.fence(ctx); err != nil {
+		return cluster.Membership{}, err
+	}
 	r, err := p.leading(partition)
 	if err != nil {
 		return cluster.Membership{}, err
@@ -65,6 +69,9 @@ func (p peer) AddLearner(ctx context.Context, partition, node uint64) (cluster.M
 
 // PromoteLearner makes learner node a voter once caught up.
 func (p peer) PromoteLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	if err := p.fence(ctx); err != nil {
+		return cluster.Membership{}, err
+	}
 	r, err := p.leading(partition)
 	if err != nil {
 		return cluster.Membership{}, err
@@ -80,6 +87,9 @@ func (p peer) PromoteLearner(ctx context.Context, partition, node uint64) (clust
 // RemoveVoter removes node from partition; this leader hands leadership
 // over first (cluster.ErrLeadershipMoved).
 func (p peer) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	if err := p.fence(ctx); err != nil {
+		return cluster.Membership{}, err
+	}
 	r, err := p.leading(partition)
 	if err != nil {
 		return cluster.Membership{}, err
@@ -93,6 +103,9 @@ func (p peer) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.
 // TransferLeadership hands this node's leadership of partition to voter
 // to (0: the store's choice).
 func (p peer) TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error) {
+	if err := p.fence(ctx); err != nil {
+		return 0, err
+	}
 	r, err := p.leading(partition)
 	if err != nil {
 		return 0, err
@@ -108,6 +121,9 @@ func (p peer) TransferLeadership(ctx context.Context, partition, to uint64) (uin
 // reconciler would create it again); for the meta partition, the caller
 // has seen its removal committed. The partition's items stay on disk.
 func (p peer) DestroyReplica(ctx context.Context, partition uint64) error {
+	if err := p.fence(ctx); err != nil {
+		return err
+	}
 	if partition != directory.MetaPartition {
 		rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 		if err := p.m.Refresh(rctx); err != nil {
@@ -125,4 +141,23 @@ func sortedIDs(ids []uint64) []uint64 {
 	out := slices.Clone(ids)
 	slices.Sort(out)
 	return out
+}
+
+// fence refuses a replica operation of a Doctor whose epoch is older than
+// the Doctor lease this node knows: that Doctor was taken over, and its
+// operations in flight must stop (the directory refuses its commands the
+// same way). An operator's call carries no epoch. The node's directory
+// may lag the lease: a stale Doctor can pass here until it catches up,
+// which is why every step is also validated against the partition's
+// current configuration.
+func (p peer) fence(ctx context.Context) error {
+	e := cluster.DoctorEpochFrom(ctx)
+	if e == 0 {
+		return nil
+	}
+	if cur := p.m.dir.Snapshot().DoctorLease; e < cur.GetEpoch() {
+		return partitapb.Errorf(partitapb.Error_STALE_EPOCH, "doctor epoch %d is older than the lease's epoch %d (holder %d)",
+			e, cur.GetEpoch(), cur.GetHolder())
+	}
+	return nil
 }

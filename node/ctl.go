@@ -79,7 +79,44 @@ func (c ctl) Directory(ctx context.Context) *directory.Snapshot {
 
 func (c ctl) Now() time.Time { return c.n.now() }
 
-func (c ctl) Node(node uint64) operator.Replicas { return c.n.local(node) }
+// Node returns node's replica operations; the Doctor's carry its epoch.
+func (c ctl) Node(node uint64) operator.Replicas {
+	if c.epoch != 0 {
+		return epochReplicas{Local: c.n.local(node), epoch: c.epoch}
+	}
+	return c.n.local(node)
+}
+
+// epochReplicas stamps the Doctor's epoch on every replica operation, so
+// that a node that knows a newer lease refuses it (member's fence).
+type epochReplicas struct {
+	cluster.Local
+	epoch uint64
+}
+
+func (r epochReplicas) CreateReplica(ctx context.Context, partition uint64) error {
+	return r.Local.CreateReplica(cluster.WithDoctorEpoch(ctx, r.epoch), partition)
+}
+
+func (r epochReplicas) AddLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	return r.Local.AddLearner(cluster.WithDoctorEpoch(ctx, r.epoch), partition, node)
+}
+
+func (r epochReplicas) PromoteLearner(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	return r.Local.PromoteLearner(cluster.WithDoctorEpoch(ctx, r.epoch), partition, node)
+}
+
+func (r epochReplicas) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.Membership, error) {
+	return r.Local.RemoveVoter(cluster.WithDoctorEpoch(ctx, r.epoch), partition, node)
+}
+
+func (r epochReplicas) TransferLeadership(ctx context.Context, partition, to uint64) (uint64, error) {
+	return r.Local.TransferLeadership(cluster.WithDoctorEpoch(ctx, r.epoch), partition, to)
+}
+
+func (r epochReplicas) DestroyReplica(ctx context.Context, partition uint64) error {
+	return r.Local.DestroyReplica(cluster.WithDoctorEpoch(ctx, r.epoch), partition)
+}
 
 func (c ctl) SetReplicas(ctx context.Context, table string, partition uint64, replicas []uint64, generation uint64) error {
 	err := c.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_SetReplicas{SetReplicas: &partitapb.SetReplicas{

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/partitadb/partita/doctor"
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/gate"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // TestDoctorResumesAfterTakeover: the active Doctor records an operation
@@ -76,5 +79,23 @@ func TestDoctorResumesAfterTakeover(t *testing.T) {
 	}
 	if l := second.store.Replica(directory.MetaPartition); l == nil || l.Leader() != to {
 		t.Fatalf("meta leader after the resumed transfer: %v, want %d", l.Leader(), to)
+	}
+
+	// The deposed Doctor's replica operations are refused by every node
+	// that knows the new lease, over RPC or on its own node alike.
+	stale := ctl{n: first, epoch: epoch}
+	for _, n := range nodes {
+		waitFor(t, fmt.Sprintf("node %d to refuse epoch %d", n.ID(), epoch), func() bool {
+			_, err := stale.Node(n.ID()).TransferLeadership(ctx, directory.MetaPartition, 0)
+			var pe *partitapb.Error
+			return errors.As(err, &pe) && pe.GetCode() == partitapb.Error_STALE_EPOCH
+		})
+	}
+	// An operator's call (no epoch) and the new Doctor's pass the fence.
+	cur, _ := second.doctorCluster()
+	for _, c := range []ctl{{n: first}, cur.(ctl)} {
+		if _, err := c.Node(to).AddLearner(ctx, directory.MetaPartition, to); err != nil {
+			t.Fatalf("AddLearner of a voter (a no-op) at epoch %d: %v", c.epoch, err)
+		}
 	}
 }
