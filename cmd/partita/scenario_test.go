@@ -206,3 +206,123 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 		t.Fatalf("%d acknowledged writes lost", lost)
 	}
 }
+
+// TestScenarioJoinedNodeGetsItsShare: three processes with a table and
+// writers running; a fourth node joins. Reported: how long until the new
+// node holds its share of replicas and leaders (every node within the
+// balance tolerance, 2, of the others), and the writes that failed
+// meanwhile (must be 0).
+func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	var procs []*proc
+	var admins []string
+	for i := range 3 {
+		admins = append(admins, freeAddr(t))
+		join := ""
+		if i > 0 {
+			join = procs[0].peer
+		}
+		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], join))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(procs[0].api),
+		Credentials: client(procs[0].api).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("join"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(time.Second) {
+		parts, err := partitionsOf(admins[0])
+		if err == nil {
+			err = healedWithout(parts, 0)
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not settle: %v", err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked, failed := 0, 0
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(procs[w].api),
+				Credentials: client(procs[w].api).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+			for i := 0; i < 100000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("join"),
+					Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("w%d-%d", w, i)}}})
+				mu.Lock()
+				if err != nil {
+					failed++
+				} else {
+					acked++
+				}
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	joined := time.Now()
+	admins = append(admins, freeAddr(t))
+	procs = append(procs, startNode(t, bin, filepath.Join(dir, "n4"), admins[3], procs[0].peer))
+	var share time.Duration
+	var counts map[uint64][2]int
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(time.Second) {
+		parts, err := partitionsOf(admins[0])
+		if err == nil {
+			err = healedWithout(parts, 0)
+		}
+		if err == nil {
+			counts = map[uint64][2]int{1: {}, 2: {}, 3: {}, 4: {}}
+			for _, p := range parts {
+				for _, v := range p.Voters {
+					c := counts[v]
+					c[0]++
+					counts[v] = c
+				}
+				c := counts[p.Leader]
+				c[1]++
+				counts[p.Leader] = c
+			}
+			lo, hi := [2]int{1 << 30, 1 << 30}, [2]int{}
+			for _, c := range counts {
+				for k := range 2 {
+					lo[k], hi[k] = min(lo[k], c[k]), max(hi[k], c[k])
+				}
+			}
+			if hi[0]-lo[0] > 2 || hi[1]-lo[1] > 2 || counts[4][0] == 0 {
+				err = fmt.Errorf("replicas and leaders per node: %v", counts)
+			}
+		}
+		if err == nil {
+			share = time.Since(joined)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 4 did not get its share in 10 minutes: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("node 4 joined; it held its share %v later (replicas, leaders per node: %v)", share.Round(100*time.Millisecond), counts)
+	t.Logf("writes acknowledged %d, failed %d", acked, failed)
+	if failed > 0 {
+		t.Fatalf("%d writes failed while the node joined", failed)
+	}
+}
