@@ -81,6 +81,9 @@ type Deps struct {
 	View func() *ingest.ClusterView
 	// Records keeps the settings and the timeline.
 	Records Records
+	// Publish, if set, receives every entry that reached a final state
+	// (the node publishes it to the topology bucket). It must not block.
+	Publish func(Entry)
 }
 
 // Doctor watches the cluster and repairs it, while its node holds the
@@ -317,6 +320,15 @@ func (d *Doctor) note(ctx context.Context, epoch uint64, key string, op checker.
 		Created: now, Updated: now, DecidedBy: "validation"}
 	if err := d.deps.Records.Put(ctx, &e); err != nil {
 		d.log.Warn("doctor: recording a decision failed", "op", op.String(), "err", err)
+		return
+	}
+	d.publish(e)
+}
+
+// publish hands a final entry to Deps.Publish.
+func (d *Doctor) publish(e Entry) {
+	if d.deps.Publish != nil {
+		d.deps.Publish(cloneEntry(e))
 	}
 }
 

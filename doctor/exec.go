@@ -180,6 +180,7 @@ func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string
 	now := d.cfg.Now()
 	r.entry.State, r.entry.Outcome = state, outcome
 	d.persist(ctx, r)
+	d.publish(r.entry)
 	d.mu.Lock()
 	if d.runs[r.entry.Op.Partition] == r {
 		delete(d.runs, r.entry.Op.Partition)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/directory"
@@ -17,6 +20,8 @@ import (
 	"github.com/partitadb/partita/doctor/lease"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology/history"
+	"github.com/partitadb/partita/topology/publish"
 )
 
 // The Doctor runs embedded in every node with Config.Doctor set; the
@@ -67,13 +72,24 @@ func (n *Node) startDoctor() error {
 	if err != nil {
 		return err
 	}
-	doc, err := n.newDoctor(e)
+	var tp *timelinePublisher
+	if n.topology != nil && n.topology.writer != nil {
+		tp = &timelinePublisher{q: make(chan doctor.Entry, timelineQueue), b: n.topology.writer, log: n.log}
+	}
+	doc, err := n.newDoctor(e, tp)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &doctorElector{e: e, d: doc, cancel: cancel, done: make(chan struct{})}
 	var wg sync.WaitGroup
+	if tp != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tp.run(ctx)
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -93,7 +109,7 @@ func (n *Node) startDoctor() error {
 
 // newDoctor makes the node's Doctor: it acts while e holds the lease,
 // through the node with e's epoch, on the view of the node's ingester.
-func (n *Node) newDoctor(e *lease.Elector) (*doctor.Doctor, error) {
+func (n *Node) newDoctor(e *lease.Elector, tp *timelinePublisher) (*doctor.Doctor, error) {
 	cfg := doctor.DefaultConfig()
 	cfg.Logger, cfg.Registerer, cfg.Now = n.log, n.reg, n.now
 	dc := n.cfg.DoctorOptions
@@ -117,12 +133,59 @@ func (n *Node) newDoctor(e *lease.Elector) (*doctor.Doctor, error) {
 	// The view must show an operation's outcome before its partition is
 	// looked at again: two topology intervals.
 	cfg.Settle = max(cfg.Settle, 2*n.cfg.TopologyInterval+cfg.Interval)
-	return doctor.New(cfg, doctor.Deps{
+	deps := doctor.Deps{
 		Epoch:   e.Epoch,
 		Cluster: func(epoch uint64) operator.Cluster { return ctl{n: n, epoch: epoch} },
 		View:    n.ingest.View,
 		Records: doctorRecordsOf(n, e),
-	})
+	}
+	if tp != nil {
+		deps.Publish = tp.offer
+	}
+	return doctor.New(cfg, deps)
+}
+
+// timelineQueue bounds the timeline entries waiting for the bucket.
+const timelineQueue = 256
+
+// timelinePublisher writes the Doctor's final timeline entries to the
+// topology bucket, beside the snapshots (history.TimelineKey), so that a
+// postmortem has them with the views they were decided on. The queue is
+// bounded: an entry that does not fit is dropped (it stays in the
+// directory's timeline) and logged.
+type timelinePublisher struct {
+	q   chan doctor.Entry
+	b   publish.Bucket
+	log *slog.Logger
+}
+
+// offer queues e without blocking.
+func (t *timelinePublisher) offer(e doctor.Entry) {
+	select {
+	case t.q <- e:
+	default:
+		t.log.Warn("doctor: timeline publishing queue full; entry kept in the directory only", "id", e.ID)
+	}
+}
+
+// run writes queued entries until ctx ends.
+func (t *timelinePublisher) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-t.q:
+			raw, err := proto.Marshal(entryProto(e))
+			if err == nil {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = t.b.WriteAll(wctx, history.TimelineKey(e.Updated, e.ID, string(e.State)), raw, nil)
+				cancel()
+			}
+			if err != nil && ctx.Err() == nil {
+				t.log.Warn("doctor: publishing a timeline entry to the bucket failed", "id", e.ID, "err", err)
+			}
+		}
+	}
 }
 
 // doctorRecordsOf is the Doctor's records, written with the epoch e holds

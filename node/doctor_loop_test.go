@@ -3,25 +3,35 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/history"
 )
 
 // startHealer starts a cluster node whose Doctor acts fast: topology
 // every 200ms, a cycle every 300ms, a node dead for 2s replaced.
-func startHealer(t *testing.T, join ...string) *node.Node {
+func startHealer(t *testing.T, bucket string, join ...string) *node.Node {
 	t.Helper()
 	cfg := node.DefaultConfig()
+	if bucket != "" {
+		cfg.TopologyBucket = bucket
+	}
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
 	cfg.ReconcileInterval, cfg.TopologyInterval = 100*time.Millisecond, 200*time.Millisecond
 	cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
@@ -90,8 +100,11 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a node to be judged dead")
 	}
-	n1 := startHealer(t)
-	nodes := []*node.Node{n1, startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr())}
+	bucketDir := t.TempDir()
+	bucket := "file://" + bucketDir
+	n1 := startHealer(t, bucket)
+	nodes := []*node.Node{n1, startHealer(t, bucket, n1.PeerAddr()), startHealer(t, bucket, n1.PeerAddr()),
+		startHealer(t, bucket, n1.PeerAddr())}
 	waitFor(t, func() error {
 		if len(n1.MetaVoters()) != 3 {
 			return fmt.Errorf("meta voters %v", n1.MetaVoters())
@@ -163,6 +176,28 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 			}
 		}
 	}
+	// The finished operations are in the topology bucket too.
+	waitFor(t, func() error {
+		var found []string
+		err := filepath.WalkDir(filepath.Join(bucketDir, filepath.FromSlash(history.TimelineRoot)), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(path, "-succeeded.pb") {
+				found = append(found, path)
+			}
+			return err
+		})
+		if err != nil || len(found) < len(done) {
+			return fmt.Errorf("%d succeeded entries in the bucket (%v), %d in the timeline", len(found), err, len(done))
+		}
+		raw, err := os.ReadFile(found[0])
+		if err != nil {
+			return err
+		}
+		var op partitapb.DoctorOp
+		if err := proto.Unmarshal(raw, &op); err != nil || op.GetState() != partitapb.DoctorOp_SUCCEEDED || len(op.GetSteps()) == 0 {
+			return fmt.Errorf("bucket entry %s: %v %v", found[0], &op, err)
+		}
+		return nil
+	})
 	ctx := context.Background()
 	for i := range 100 {
 		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("heal"), ConsistentRead: aws.Bool(true),
@@ -179,7 +214,7 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 // waits for an operator's approval, shown in the plan and the timeline;
 // approved, it runs. Paused, the Doctor starts nothing.
 func TestDoctorGatesAndApproval(t *testing.T) {
-	n1 := startHealer(t)
+	n1 := startHealer(t, "")
 	c := client(n1)
 	createCapacityTable(t, c, "grow", 0, 0)
 	var ok map[string]any
@@ -196,7 +231,7 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 	if code := adminDo(t, n1, http.MethodPost, "/doctor/gates/add-replica?color=purple", &ok); code != http.StatusBadRequest {
 		t.Fatalf("a purple gate: status %d, want 400", code)
 	}
-	n2, n3 := startHealer(t, n1.PeerAddr()), startHealer(t, n1.PeerAddr())
+	n2, n3 := startHealer(t, "", n1.PeerAddr()), startHealer(t, "", n1.PeerAddr())
 	_ = n3
 	// Paused: the plan proposes additions but holds them.
 	waitFor(t, func() error {

@@ -37,6 +37,7 @@ const (
 type topologyPipeline struct {
 	producer  *member.TopologyProducer
 	bucket    *blob.Bucket       // nil: fast path only
+	writer    publish.Bucket     // bucket as written to (wrapped for tests); nil without one
 	publisher *publish.Publisher // nil without a bucket
 	retention *publish.Retention // nil without a bucket
 	reporter  *publish.Reporter  // nil outside a cluster
@@ -88,6 +89,7 @@ func (n *Node) openTopologyBucket(ctx context.Context, p *topologyPipeline, metr
 	if n.cfg.TopologyWrapBucket != nil {
 		b = n.cfg.TopologyWrapBucket(b)
 	}
+	p.writer = b
 	pcfg := publish.DefaultConfig()
 	pcfg.Bucket, pcfg.Metrics, pcfg.Logger = b, metrics, n.log
 	if p.publisher, err = publish.New(pcfg); err != nil {

@@ -84,3 +84,21 @@ func ParseKey(key string) (Name, error) {
 	}
 	return n, nil
 }
+
+// TimelineRoot is the prefix of the Doctor's timeline entries, published
+// beside the snapshots when they end (protobuf partitapb.DoctorOp):
+//
+//	doctor-timeline/v1/2026/12/03/16/<id>-<state>.pb
+//
+// partitioned by the hour the entry was last updated, like the snapshots,
+// so that the same retention applies.
+const TimelineRoot = "doctor-timeline/v1/"
+
+// TimelineKey is the key of timeline entry id in state, updated at t.
+func TimelineKey(t time.Time, id uint64, state string) string {
+	return fmt.Sprintf("%s%s/%020d-%s.pb", TimelineRoot, t.UTC().Format("2006/01/02/15"), id, state)
+}
+
+// Roots are the prefixes of everything published to a topology bucket,
+// each laid out by hour under it.
+func Roots() []string { return []string{Root, TimelineRoot} }

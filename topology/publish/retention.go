@@ -75,7 +75,12 @@ type RetentionResult struct {
 func (r *Retention) Run(ctx context.Context) (RetentionResult, error) {
 	cutoff := r.cfg.Now().Add(-r.cfg.Keep)
 	var res RetentionResult
-	err := r.walk(ctx, history.Root, 0, cutoff, &res)
+	var err error
+	for _, root := range history.Roots() {
+		if err = r.walk(ctx, root, root, 0, cutoff, &res); err != nil {
+			break
+		}
+	}
 	if errors.Is(err, errBudget) {
 		res.More, err = true, nil
 	}
@@ -93,7 +98,7 @@ func (r *Retention) Run(ctx context.Context) (RetentionResult, error) {
 // errBudget stops a cycle at MaxDeletes.
 var errBudget = errors.New("publish: retention budget spent")
 
-// levels are the layout's directory levels under history.Root and the
+// levels are the layout's directory levels under each of history.Roots and the
 // span of time each covers.
 var levels = []struct {
 	layout string
@@ -107,7 +112,7 @@ var levels = []struct {
 
 // walk visits the directories under prefix (at level), deleting those
 // entirely older than cutoff and descending into those that straddle it.
-func (r *Retention) walk(ctx context.Context, prefix string, level int, cutoff time.Time, res *RetentionResult) error {
+func (r *Retention) walk(ctx context.Context, root, prefix string, level int, cutoff time.Time, res *RetentionResult) error {
 	for token := blob.FirstPageToken; len(token) > 0; {
 		objs, next, err := r.cfg.Bucket.ListPage(ctx, token, r.cfg.PageSize, &blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 		if err != nil {
@@ -119,7 +124,7 @@ func (r *Retention) walk(ctx context.Context, prefix string, level int, cutoff t
 			if !o.IsDir {
 				continue // only hour directories hold snapshots
 			}
-			start, err := time.Parse(levels[level].layout, strings.TrimSuffix(strings.TrimPrefix(o.Key, history.Root), "/"))
+			start, err := time.Parse(levels[level].layout, strings.TrimSuffix(strings.TrimPrefix(o.Key, root), "/"))
 			if err != nil {
 				continue // not of the layout: not ours to delete
 			}
@@ -128,7 +133,7 @@ func (r *Retention) walk(ctx context.Context, prefix string, level int, cutoff t
 			case !end.After(cutoff):
 				err = r.deleteAll(ctx, o.Key, res)
 			case start.Before(cutoff) && level+1 < len(levels):
-				err = r.walk(ctx, o.Key, level+1, cutoff, res)
+				err = r.walk(ctx, root, o.Key, level+1, cutoff, res)
 			}
 			if err != nil {
 				return err

@@ -115,3 +115,24 @@ func TestRetentionBudget(t *testing.T) {
 		t.Fatalf("%d blobs left, want the 5 recent hours", got)
 	}
 }
+
+// The Doctor's timeline entries, published beside the snapshots, age out
+// with them.
+func TestRetentionCoversTheTimeline(t *testing.T) {
+	b := openBucket(t, "mem://")
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	old, recent := history.TimelineKey(now.Add(-30*time.Hour), 7, "succeeded"), history.TimelineKey(now.Add(-time.Hour), 8, "failed")
+	for _, k := range []string{old, recent} {
+		if err := b.WriteAll(ctx, k, []byte("entry"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newRetention(t, b, now, func(c *publish.RetentionConfig) { c.Keep = 24 * time.Hour })
+	if res, err := r.Run(ctx); err != nil || res.Blobs != 1 {
+		t.Fatalf("retention = %+v, %v; want the old entry deleted", res, err)
+	}
+	if got := keys(t, b, history.TimelineRoot); len(got) != 1 || got[0] != recent {
+		t.Fatalf("timeline left: %v, want [%s]", got, recent)
+	}
+}
