@@ -2,8 +2,10 @@ package engine
 
 import (
 	"math/rand/v2"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 )
 
 // MemFS is an in-memory filesystem for an engine (Options.FS): tests and
@@ -31,4 +33,24 @@ func (fs *MemFS) vfs() vfs.FS {
 		return nil
 	}
 	return fs.fs
+}
+
+// slowSyncs wraps fs (nil: the OS's) so that every fsync first waits
+// delay(); nil delay leaves fs as it is.
+func slowSyncs(fs vfs.FS, delay func() time.Duration) vfs.FS {
+	if delay == nil {
+		return fs
+	}
+	if fs == nil {
+		fs = vfs.Default
+	}
+	return errorfs.Wrap(fs, errorfs.InjectorFunc(func(op errorfs.Op) error {
+		switch op.Kind {
+		case errorfs.OpFileSync, errorfs.OpFileSyncData, errorfs.OpFileSyncTo:
+			if d := delay(); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		return nil
+	}))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -22,6 +23,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// CacheBytes is the block cache size (0: 128 MiB).
 	CacheBytes int64
+	// SyncDelay, if set, is fault injection: every fsync of the engine's
+	// files first waits what it returns (0: no wait), read at each sync,
+	// so a test can make a node's disk slow and well again while it runs.
+	SyncDelay func() time.Duration
 	// MemTableBytes is the memtable size (0: 16 MiB). Every write reads
 	// the old item, a seek in each memtable; in 64 MiB memtables those
 	// seeks took about a fifth of a write's CPU (docs/performance.md).
@@ -54,7 +59,7 @@ func Open(opts Options) (*Engine, error) {
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref() // the DB holds its own reference
 	po := &pebble.Options{
-		FS:            opts.FS.vfs(),
+		FS:            slowSyncs(opts.FS.vfs(), opts.SyncDelay),
 		Logger:        pebbleLogger{log: log.With("component", "pebble")},
 		EventListener: &listener,
 		Cache:         cache,

@@ -53,6 +53,9 @@ type DoctorConfig struct {
 	OpDeadline time.Duration
 	// AlertWebhook receives a JSON POST for every alert.
 	AlertWebhook string
+	// SlowLag is the lag (entries) at which a leader sees a follower as
+	// slow, one of the two signals of a sick node (0: the checkers').
+	SlowLag uint64
 }
 
 // doctorReleaseTimeout bounds the release of the lease on Close.
@@ -122,6 +125,9 @@ func (n *Node) newDoctor(e *lease.Elector, tp *timelinePublisher) (*doctor.Docto
 	if dc.ReplicaDownAfter > 0 {
 		cfg.Checker.ReplicaDownAfter = dc.ReplicaDownAfter
 		cfg.Checker.ContactTimeout = min(cfg.Checker.ContactTimeout, dc.ReplicaDownAfter)
+	}
+	if dc.SlowLag > 0 {
+		cfg.Checker.SlowLag = dc.SlowLag
 	}
 	if dc.OpDeadline > 0 {
 		cfg.OpDeadline = dc.OpDeadline

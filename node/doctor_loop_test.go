@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +30,12 @@ import (
 // every 200ms, a cycle every 300ms, a node dead for 2s replaced.
 func startHealer(t *testing.T, bucket string, join ...string) *node.Node {
 	t.Helper()
+	return startHealerWith(t, bucket, nil, join...)
+}
+
+// startHealerWith is startHealer with tweak applied to the config.
+func startHealerWith(t *testing.T, bucket string, tweak func(*node.Config), join ...string) *node.Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
 	if bucket != "" {
 		cfg.TopologyBucket = bucket
@@ -37,6 +45,9 @@ func startHealer(t *testing.T, bucket string, join ...string) *node.Node {
 	cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
 	cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, DeadAfter: 2 * time.Second,
 		ReplicaDownAfter: 3 * time.Second, OpDeadline: time.Minute}
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +294,108 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 	if es := timeline(t, n1, "kind=add-replica&state=succeeded"); len(es) > 0 {
 		if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/doctor/operations/%d/reject", es[0].ID), &ok); code != http.StatusConflict {
 			t.Fatalf("rejecting a finished operation: status %d, want 409", code)
+		}
+	}
+}
+
+// TestDoctorMovesLeadersOffASlowDisk: four nodes under writes; one node's
+// fsyncs turn slow (200ms). Its fsync p99 far above its peers', and its
+// followers seen lagging by more than one leader, the Doctor moves its
+// leaderships away ("surgical" failover) and removes none of its
+// replicas; healed, the node gets no leaders back within its recovery
+// period.
+func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs writes until the Doctor acts")
+	}
+	delays := make([]*atomic.Int64, 4)
+	tweak := func(i int) func(*node.Config) {
+		delays[i] = new(atomic.Int64)
+		return func(c *node.Config) {
+			c.FsyncDelay = func() time.Duration { return time.Duration(delays[i].Load()) }
+			c.DoctorOptions.SlowLag = 5
+		}
+	}
+	n1 := startHealerWith(t, "", tweak(0))
+	nodes := []*node.Node{n1}
+	for i := 1; i < 4; i++ {
+		nodes = append(nodes, startHealerWith(t, "", tweak(i), n1.PeerAddr()))
+	}
+	c := client(n1)
+	createCapacityTable(t, c, "slow", 0, 0)
+	all := func() []topology.PartitionInfo { return append(partitions(t, n1, ""), partitions(t, n1, "slow")...) }
+	waitFor(t, func() error { return healthy(all()) })
+	waitFor(t, func() error { return quiet(t, n1) })
+	// The victim: a node that leads a partition, other than n1 (the
+	// writes go through it).
+	victim := -1
+	for i := 1; i < 4 && victim < 0; i++ {
+		for _, p := range all() {
+			if p.Leader == nodes[i].ID() {
+				victim = i
+				break
+			}
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no node but n1 leads a partition")
+	}
+	slow := nodes[victim].ID()
+	voterOf := map[uint64]bool{}
+	for _, p := range all() {
+		voterOf[p.ID] = slices.Contains(p.Voters, slow)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = putN(c, "slow", w*1000000+i)
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	delays[victim].Store(int64(200 * time.Millisecond))
+	waitFor(t, func() error {
+		for _, p := range all() {
+			if p.Leader == slow {
+				return fmt.Errorf("n%d still leads partition %d", slow, p.ID)
+			}
+		}
+		return nil
+	})
+	// The leadership moves before the operation's entry records the end.
+	var moved []admin.TimelineEntry
+	waitFor(t, func() error {
+		moved = timeline(t, n1, fmt.Sprintf("kind=transfer-leader&state=succeeded&node=%d", slow))
+		if len(moved) == 0 {
+			return fmt.Errorf("n%d leads nothing, but the Doctor moved no leader off it: %+v", slow, timeline(t, n1, ""))
+		}
+		return nil
+	})
+	for _, e := range moved {
+		if e.Checker != "sick-node" || e.From != slow {
+			t.Fatalf("a leader moved for another reason: %+v", e)
+		}
+	}
+	for _, p := range all() {
+		if voterOf[p.ID] && !slices.Contains(p.Voters, slow) {
+			t.Fatalf("partition %d lost its replica on the slow node: voters %v", p.ID, p.Voters)
+		}
+	}
+	// Healed: within its recovery period it is given no leader back.
+	delays[victim].Store(0)
+	time.Sleep(3 * time.Second)
+	for _, e := range timeline(t, n1, fmt.Sprintf("kind=transfer-leader&node=%d", slow)) {
+		if e.To == slow {
+			t.Fatalf("a leader went back to n%d within its recovery period: %+v", slow, e)
 		}
 	}
 }

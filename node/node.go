@@ -124,6 +124,9 @@ type Config struct {
 	DoctorLease time.Duration
 	// DoctorOptions tune the Doctor (node/doctor.go).
 	DoctorOptions DoctorConfig
+	// FsyncDelay, if set, is fault injection for tests: every fsync of
+	// the node's storage first waits what it returns (a slow disk).
+	FsyncDelay func() time.Duration
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
@@ -242,7 +245,8 @@ func (n *Node) start(ctx context.Context) (err error) {
 	if err := n.startIngest(); err != nil {
 		return err
 	}
-	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg}); err != nil {
+	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg,
+		SyncDelay: n.cfg.FsyncDelay}); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) { // the directory's lock is held
 			return fmt.Errorf("node: data directory %s is in use by another partita process: %w", n.cfg.DataDir, err)
 		}

@@ -1,0 +1,55 @@
+package engine_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/partitadb/partita/engine"
+)
+
+// fsyncsOver counts the fsyncs of e's histogram slower than d.
+func fsyncsOver(e *engine.Engine, d time.Duration) uint64 {
+	var atMost, all uint64
+	for _, b := range e.Health().Fsync {
+		if b.UpperBound <= d {
+			atMost = b.Count
+		}
+		all = b.Count
+	}
+	return all - atMost
+}
+
+// SyncDelay slows every fsync while it says so, and the engine's own fsync
+// histogram (what topology snapshots report) sees it.
+func TestSyncDelay(t *testing.T) {
+	var delay atomic.Int64
+	e, err := engine.Open(engine.Options{Dir: "/data", FS: engine.NewMemFS(),
+		SyncDelay: func() time.Duration { return time.Duration(delay.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	commit := func(n int) {
+		t.Helper()
+		for i := range n {
+			b := e.NewIndexedBatch()
+			if err := b.Set([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Commit(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	commit(5)
+	if slow := fsyncsOver(e, 50*time.Millisecond); slow != 0 {
+		t.Fatalf("%d fsyncs over 50ms without a delay", slow)
+	}
+	delay.Store(int64(60 * time.Millisecond))
+	commit(3)
+	if slow := fsyncsOver(e, 50*time.Millisecond); slow < 3 {
+		t.Fatalf("%d fsyncs over 50ms with a 60ms delay, want at least 3", slow)
+	}
+}
