@@ -196,16 +196,22 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 			}
 			return err
 		})
-		if err != nil || len(found) < len(done) {
-			return fmt.Errorf("%d succeeded entries in the bucket (%v), %d in the timeline", len(found), err, len(done))
+		if err != nil {
+			return fmt.Errorf("listing the bucket: %w", err)
+		}
+		if len(found) < len(done) {
+			return fmt.Errorf("%d succeeded entries in the bucket, %d in the timeline", len(found), len(done))
 		}
 		raw, err := os.ReadFile(found[0])
 		if err != nil {
 			return err
 		}
 		var op partitapb.DoctorOp
-		if err := proto.Unmarshal(raw, &op); err != nil || op.GetState() != partitapb.DoctorOp_SUCCEEDED || len(op.GetSteps()) == 0 {
-			return fmt.Errorf("bucket entry %s: %v %v", found[0], &op, err)
+		if err := proto.Unmarshal(raw, &op); err != nil {
+			return fmt.Errorf("bucket entry %s: %w", found[0], err)
+		}
+		if op.GetState() != partitapb.DoctorOp_SUCCEEDED || len(op.GetSteps()) == 0 {
+			return fmt.Errorf("bucket entry %s: %v", found[0], &op)
 		}
 		return nil
 	})
