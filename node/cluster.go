@@ -135,7 +135,11 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
-	tr.Register(n.peerSrv, n.store)
+	var h transport.Handler = n.store
+	if n.cfg.DropRaft != nil {
+		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}
+	}
+	tr.Register(n.peerSrv, h)
 	cluster.Register(n.peerSrv, n.peerService())
 	n.peerWG.Add(1)
 	go func() {
@@ -285,3 +289,24 @@ const metaRetryTimeout = 15 * time.Second
 
 // refreshDirectory reloads the directory cache (see member.Refresh).
 func (n *Node) refreshDirectory(ctx context.Context) error { return n.member.Refresh(ctx) }
+
+// dropRaft is the store as the transport's handler, dropping the incoming
+// raft messages of the partitions Config.DropRaft names (fault
+// injection: a replica that stopped answering on a live node).
+// Snapshots pass through the embedded store.
+type dropRaft struct {
+	*store.Store
+	drop func(partition uint64) bool
+}
+
+func (d dropRaft) HandleRaft(msgs []transport.Message) {
+	keep := make([]transport.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if !d.drop(m.Partition) {
+			keep = append(keep, m)
+		}
+	}
+	if len(keep) > 0 {
+		d.Store.HandleRaft(keep)
+	}
+}

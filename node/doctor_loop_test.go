@@ -405,3 +405,86 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorReplacesABrokenReplica: on four live nodes, one replica stops
+// answering its group (its node drops the partition's raft messages); the
+// Doctor judges it down from its leader's view and replaces it on another
+// node, and the node's other replicas stay where they are.
+func TestDoctorReplacesABrokenReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a replica to be judged down")
+	}
+	broken := make([]*atomic.Uint64, 4)
+	tweak := func(i int) func(*node.Config) {
+		broken[i] = new(atomic.Uint64)
+		return func(c *node.Config) { c.DropRaft = func(p uint64) bool { return p == broken[i].Load() } }
+	}
+	n1 := startHealerWith(t, "", tweak(0))
+	nodes := []*node.Node{n1}
+	for i := 1; i < 4; i++ {
+		nodes = append(nodes, startHealerWith(t, "", tweak(i), n1.PeerAddr()))
+	}
+	c := client(n1)
+	createCapacityTable(t, c, "broken", 0, 0)
+	all := func() []topology.PartitionInfo { return append(partitions(t, n1, ""), partitions(t, n1, "broken")...) }
+	waitFor(t, func() error { return healthy(all()) })
+	waitFor(t, func() error { return quiet(t, n1) })
+	// A table partition with a follower on a node other than n1.
+	var victim int
+	var part uint64
+	before := map[uint64][]uint64{}
+	for _, p := range partitions(t, n1, "broken") {
+		before[p.ID] = p.Voters
+		for i := 1; i < 4 && part == 0; i++ {
+			if id := nodes[i].ID(); slices.Contains(p.Voters, id) && p.Leader != id {
+				victim, part = i, p.ID
+			}
+		}
+	}
+	if part == 0 {
+		t.Fatal("no follower to break")
+	}
+	dead := nodes[victim].ID()
+	for i := range 20 {
+		if err := putN(c, "broken", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broken[victim].Store(part)
+	waitFor(t, func() error {
+		parts := all()
+		if err := healthy(parts); err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if p.ID == part && slices.Contains(p.Voters, dead) {
+				return fmt.Errorf("partition %d still has n%d: voters %v", part, dead, p.Voters)
+			}
+		}
+		return nil
+	})
+	for _, p := range partitions(t, n1, "broken") {
+		if p.ID != part && slices.Contains(before[p.ID], dead) && !slices.Contains(p.Voters, dead) {
+			t.Fatalf("partition %d lost its healthy replica on n%d: voters %v, before %v", p.ID, dead, p.Voters, before[p.ID])
+		}
+	}
+	var replaced []admin.TimelineEntry
+	waitFor(t, func() error {
+		replaced = timeline(t, n1, fmt.Sprintf("kind=replace-replica&state=succeeded&partition=%d", part))
+		if len(replaced) != 1 || replaced[0].From != dead {
+			return fmt.Errorf("replacements of partition %d: %+v", part, replaced)
+		}
+		return nil
+	})
+	if !strings.Contains(strings.Join(replaced[0].Reasons, " "), "live") {
+		t.Fatalf("replaced for another reason than a replica down on a live node: %+v", replaced[0])
+	}
+	ctx := context.Background()
+	for i := range 20 {
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("broken"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("item %d after the repair: %v, %v", i, out, err)
+		}
+	}
+}

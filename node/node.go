@@ -127,6 +127,10 @@ type Config struct {
 	// FsyncDelay, if set, is fault injection for tests: every fsync of
 	// the node's storage first waits what it returns (a slow disk).
 	FsyncDelay func() time.Duration
+	// DropRaft, if set, is fault injection for tests: the raft messages
+	// this node receives for the partitions it names are dropped (their
+	// replicas here stop answering while the node lives).
+	DropRaft func(partition uint64) bool
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
