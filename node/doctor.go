@@ -136,6 +136,9 @@ func (n *Node) newDoctor(e *lease.Elector, tp *timelinePublisher) (*doctor.Docto
 	if rf := n.cfg.ReplicationFactor; rf > 0 {
 		cfg.Checker.ReplicationFactor = rf
 	}
+	if n.cfg.PeerAddr == "" {
+		cfg.Checker.ReplicationFactor = 1 // a single node: every partition has its one replica
+	}
 	// The view must show an operation's outcome before its partition is
 	// looked at again: two topology intervals.
 	cfg.Settle = max(cfg.Settle, 2*n.cfg.TopologyInterval+cfg.Interval)
