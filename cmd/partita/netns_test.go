@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/admin"
 )
 
 // netLab is three network namespaces on one bridge: each node of a
@@ -151,6 +155,22 @@ func TestNetworkPartition(t *testing.T) {
 			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}})
 		if err != nil || out.Item == nil {
 			t.Fatalf("get %d via the healed node: %v", i, err)
+		}
+	}
+	// The cut was shorter than --dead-after: the Doctor replaced or
+	// removed nothing (no false action).
+	resp, err := http.Get("http://" + lab.ip(2) + ":9000/doctor/timeline?limit=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var es []admin.TimelineEntry
+	if err := json.NewDecoder(resp.Body).Decode(&es); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if (e.Kind == "replace-replica" || e.Kind == "remove-replica") && e.State != "held" && e.State != "stale" && e.State != "rejected" {
+			t.Fatalf("the Doctor acted on a short cut: %+v", e)
 		}
 	}
 	_ = procs
