@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/pflag"
 
 	"github.com/partitadb/partita/node"
@@ -16,4 +18,21 @@ func registerDoctorFlags(f *pflag.FlagSet, cfg *node.Config) {
 	f.DurationVar(&cfg.DoctorOptions.Interval, "doctor-interval", 0, "time between the Doctor's cycles (0: 5s)")
 	f.DurationVar(&cfg.DoctorOptions.OpDeadline, "doctor-op-deadline", 0, "deadline of one Doctor operation; past it, the operation is alerted and rolled back (0: 10m)")
 	f.StringVar(&cfg.DoctorOptions.AlertWebhook, "alert-webhook", "", "URL that receives a JSON POST for every Doctor alert (an operation failed or passed its deadline)")
+}
+
+// faultFlags are the hidden fault-injection flags the Doctor's scenario
+// runs use on real processes.
+type faultFlags struct{ fsyncDelay time.Duration }
+
+func (ff *faultFlags) register(f *pflag.FlagSet) {
+	f.DurationVar(&ff.fsyncDelay, "fault-fsync-delay", 0, "testing only: every fsync of this node's storage first waits this long (a slow disk)")
+	_ = f.MarkHidden("fault-fsync-delay")
+}
+
+// apply sets the node's fault hooks; without faults the storage is not
+// wrapped at all.
+func (ff *faultFlags) apply(cfg *node.Config) {
+	if d := ff.fsyncDelay; d > 0 {
+		cfg.FsyncDelay = func() time.Duration { return d }
+	}
 }

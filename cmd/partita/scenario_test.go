@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -324,5 +325,177 @@ func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 	t.Logf("writes acknowledged %d, failed %d", acked, failed)
 	if failed > 0 {
 		t.Fatalf("%d writes failed while the node joined", failed)
+	}
+}
+
+// TestScenarioSoakNoFalseActions: four processes under writes for
+// PARTITA_SOAK_DURATION (default 10m). Node 4's disk is slow from the
+// start (--fault-fsync-delay 100ms); every minute another node (2 or 3)
+// is paused with SIGSTOP for 3 s. Reported: the Doctor's operations by
+// kind and checker, the leaders moved off the slow node, false actions
+// (replicas replaced or removed: no node was ever down for --dead-after)
+// and flaps (an operation undone on the same partition within 10 min);
+// writes acknowledged, failed and lost. False actions and lost writes
+// must be 0.
+func TestScenarioSoakNoFalseActions(t *testing.T) {
+	soak := 10 * time.Minute
+	if v := os.Getenv("PARTITA_SOAK_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		soak = d
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	var procs []*proc
+	var admins []string
+	for i := range 4 {
+		admins = append(admins, freeAddr(t))
+		args := []string{"start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i+1)), "--api-addr", "127.0.0.1:0",
+			"--peer-addr", "127.0.0.1:0", "--admin-addr", admins[i], "--log-level", "error"}
+		if i > 0 {
+			args = append(args, "--join", procs[0].peer)
+		}
+		if i == 3 {
+			args = append(args, "--fault-fsync-delay", "100ms")
+		}
+		procs = append(procs, startProc(t, bin, args...))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), soak+10*time.Minute)
+	defer cancel()
+	patient := func(url string) *dynamodb.Client {
+		return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+			Credentials: client(url).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+	}
+	if _, err := patient(procs[0].api).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("soak"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(time.Second) {
+		parts, err := partitionsOf(admins[0])
+		if err == nil {
+			err = healedWithout(parts, 0)
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not settle: %v", err)
+		}
+	}
+	start := time.Now()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var acked []string
+	failed := 0
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db := patient(procs[w].api)
+			for i := 0; i < 1_000_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d-%d", w, i)
+				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("soak"),
+					Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+				mu.Lock()
+				if err != nil {
+					failed++
+				} else {
+					acked = append(acked, key)
+				}
+				mu.Unlock()
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	pauses := 0
+	for time.Since(start) < soak {
+		time.Sleep(min(time.Minute, soak-time.Since(start)))
+		if time.Since(start) >= soak {
+			break
+		}
+		p := procs[1+pauses%2]
+		_ = p.cmd.Process.Signal(syscall.SIGSTOP)
+		time.Sleep(3 * time.Second)
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+		pauses++
+	}
+	close(stop)
+	wg.Wait()
+	resp, err := http.Get("http://" + admins[0] + "/doctor/timeline?limit=1000&since=" + (time.Since(start) + time.Minute).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var es []struct {
+		ID        uint64    `json:"id"`
+		Kind      string    `json:"kind"`
+		Partition uint64    `json:"partition"`
+		From      uint64    `json:"from"`
+		To        uint64    `json:"to"`
+		Checker   string    `json:"checker"`
+		State     string    `json:"state"`
+		Updated   time.Time `json:"updated"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&es); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(es) // oldest first
+	byKind := map[string]int{}
+	offSlow, falseActions, flaps := 0, 0, 0
+	last := map[uint64]struct {
+		from, to uint64
+		at       time.Time
+	}{}
+	for _, e := range es {
+		if e.State != "succeeded" && e.State != "running" && e.State != "failed" && e.State != "rolled-back" {
+			continue
+		}
+		byKind[e.Kind+"/"+e.Checker]++
+		if e.From == 4 && (e.Kind == "transfer-leader") {
+			offSlow++
+		}
+		if e.Kind == "replace-replica" || e.Kind == "remove-replica" {
+			falseActions++
+			t.Logf("false action: %+v", e)
+		}
+		if l, ok := last[e.Partition]; ok && l.from == e.To && l.to == e.From && e.Updated.Sub(l.at) < 10*time.Minute {
+			flaps++
+			t.Logf("flap: %+v undoes an operation of %v before", e, e.Updated.Sub(l.at).Round(time.Second))
+		}
+		last[e.Partition] = struct {
+			from, to uint64
+			at       time.Time
+		}{e.From, e.To, e.Updated}
+	}
+	lost := 0
+	db := patient(procs[0].api)
+	for _, key := range acked {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("soak"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+		if err != nil {
+			t.Fatalf("read %s: %v", key, err)
+		}
+		if out.Item == nil {
+			lost++
+		}
+	}
+	t.Logf("soak %v: %d pauses of 3 s, node 4's fsyncs 100ms slower", soak, pauses)
+	t.Logf("operations by kind/checker: %v; leaders moved off the slow node: %d; false actions: %d; flaps: %d",
+		byKind, offSlow, falseActions, flaps)
+	t.Logf("writes acknowledged %d, failed after retries %d, lost %d", len(acked), failed, lost)
+	if falseActions > 0 || lost > 0 {
+		t.Fatalf("%d false actions, %d acknowledged writes lost", falseActions, lost)
 	}
 }

@@ -18,6 +18,7 @@ func newStartCmd() *cobra.Command {
 		logs       logFlags
 		limits     limitFlags
 		authn      authFlags
+		faults     faultFlags
 		join       []string
 		configFile string
 	)
@@ -54,6 +55,7 @@ environment, which wins over the file.`,
 			cfg.Logger, cfg.Level, cfg.Join = log, level, join
 			routeProcessLogs(log)
 			limits.apply(&cfg, log)
+			faults.apply(&cfg)
 			if err := authn.apply(&cfg, false); err != nil {
 				return err
 			}
@@ -85,6 +87,7 @@ environment, which wins over the file.`,
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	registerDoctorFlags(f, &cfg)
+	faults.register(f)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
 	authn.register(f, false)
