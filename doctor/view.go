@@ -49,7 +49,11 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 		n.Health.SickSince, n.Health.HealedAt = sickSince[n.ID], healedAt[n.ID]
 		nv, reporting := cv.Node(n.ID)
 		if reporting {
-			n.Health.FsyncP99, n.Health.DiskUsed = nv.Health.FsyncP99, nv.Health.DiskUse
+			// The worst p99 of the recent window, not the last
+			// interval's: an interval in which no fsync finished (they
+			// take longer than it, on a slow disk) reports none.
+			n.Health.FsyncP99 = max(nv.Health.FsyncP99, nv.Trend.FsyncP99Max)
+			n.Health.DiskUsed = nv.Health.DiskUse
 		}
 		if n.Liveness == directory.Alive && (!reporting || nv.Liveness != directory.Alive) {
 			// Heartbeats are younger than its last topology report: it

@@ -135,7 +135,7 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 	waitFor(t, func() error { return healthy(all()) })
 	// Let the Doctor finish balancing the new nodes first: the test is
 	// about the death, not a race with a balance move toward the victim.
-	waitFor(t, func() error { return quiet(t, n1) })
+	waitWithin(t, 2*time.Minute, func() error { return quiet(t, n1) })
 
 	// The victim: a node hosting replicas, neither n1 (the test reads
 	// through it) nor the active Doctor's.
@@ -305,7 +305,7 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 }
 
 // TestDoctorMovesLeadersOffASlowDisk: four nodes under writes; one node's
-// fsyncs turn slow (200ms). Its fsync p99 far above its peers', and its
+// fsyncs turn slow (400ms). Its fsync p99 far above its peers', and its
 // followers seen lagging by more than one leader, the Doctor moves its
 // leaderships away ("surgical" failover) and removes none of its
 // replicas; healed, the node gets no leaders back within its recovery
@@ -331,7 +331,6 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 	createCapacityTable(t, c, "slow", 0, 0)
 	all := func() []topology.PartitionInfo { return append(partitions(t, n1, ""), partitions(t, n1, "slow")...) }
 	waitFor(t, func() error { return healthy(all()) })
-	waitFor(t, func() error { return quiet(t, n1) })
 	// The victim: a node that leads a partition, other than n1 (the
 	// writes go through it).
 	victim := -1
@@ -347,10 +346,6 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 		t.Fatal("no node but n1 leads a partition")
 	}
 	slow := nodes[victim].ID()
-	voterOf := map[uint64]bool{}
-	for _, p := range all() {
-		voterOf[p.ID] = slices.Contains(p.Voters, slow)
-	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -368,32 +363,49 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 		}()
 	}
 	defer func() { close(stop); wg.Wait() }()
-	delays[victim].Store(int64(200 * time.Millisecond))
-	waitFor(t, func() error {
+	delays[victim].Store(int64(400 * time.Millisecond)) // far above the peers even on a loaded machine
+	// A loaded machine (the whole suite in parallel) slows everything the
+	// Doctor waits for: two minutes.
+	waitWithin(t, 2*time.Minute, func() error {
 		for _, p := range all() {
 			if p.Leader == slow {
-				return fmt.Errorf("n%d still leads partition %d", slow, p.ID)
+				var plan admin.DoctorPlan
+				adminDo(t, n1, http.MethodGet, "/doctor/plan", &plan)
+				return fmt.Errorf("n%d still leads partition %d; the Doctor's plan: %+v", slow, p.ID, plan)
 			}
 		}
 		return nil
 	})
 	// The leadership moves before the operation's entry records the end.
-	var moved []admin.TimelineEntry
-	waitFor(t, func() error {
-		moved = timeline(t, n1, fmt.Sprintf("kind=transfer-leader&state=succeeded&node=%d", slow))
-		if len(moved) == 0 {
-			return fmt.Errorf("n%d leads nothing, but the Doctor moved no leader off it: %+v", slow, timeline(t, n1, ""))
+	// Leader balance may move some too (elections around the slow node
+	// leave others without leaders); at least one must be the sick-node
+	// checker's, and none may go to the slow node.
+	waitWithin(t, 2*time.Minute, func() error {
+		moved := timeline(t, n1, fmt.Sprintf("kind=transfer-leader&state=succeeded&node=%d", slow))
+		sick := 0
+		for _, e := range moved {
+			switch {
+			case e.To == slow:
+				t.Fatalf("a leader moved to the slow node: %+v", e)
+			case e.Checker == "sick-node":
+				sick++
+			case e.Checker != "balance-leaders":
+				t.Fatalf("a leader moved for another reason: %+v", e)
+			}
+		}
+		if sick == 0 {
+			return fmt.Errorf("n%d leads nothing, but the sick-node checker moved no leader off it: %+v", slow, timeline(t, n1, ""))
 		}
 		return nil
 	})
-	for _, e := range moved {
-		if e.Checker != "sick-node" || e.From != slow {
-			t.Fatalf("a leader moved for another reason: %+v", e)
-		}
-	}
-	for _, p := range all() {
-		if voterOf[p.ID] && !slices.Contains(p.Voters, slow) {
-			t.Fatalf("partition %d lost its replica on the slow node: voters %v", p.ID, p.Voters)
+	// Its replicas stay: the sick-node checker moves them only after
+	// SickReplicasAfter (10 min), and nothing else may replace or remove
+	// them (the node is alive). A balance move started before the disk
+	// turned slow may still land; it is no repair of the slow node.
+	for _, e := range timeline(t, n1, fmt.Sprintf("node=%d", slow)) {
+		if e.From == slow && e.State != "held" && e.State != "stale" && e.State != "rejected" &&
+			(e.Kind == "replace-replica" || e.Kind == "remove-replica" || e.Checker == "sick-node" && e.Kind != "transfer-leader") {
+			t.Fatalf("a replica of the slow node was moved: %+v", e)
 		}
 	}
 	// Healed: within its recovery period it is given no leader back.
@@ -428,7 +440,7 @@ func TestDoctorReplacesABrokenReplica(t *testing.T) {
 	createCapacityTable(t, c, "broken", 0, 0)
 	all := func() []topology.PartitionInfo { return append(partitions(t, n1, ""), partitions(t, n1, "broken")...) }
 	waitFor(t, func() error { return healthy(all()) })
-	waitFor(t, func() error { return quiet(t, n1) })
+	waitWithin(t, 2*time.Minute, func() error { return quiet(t, n1) })
 	// A table partition with a follower on a node other than n1.
 	var victim int
 	var part uint64
@@ -487,4 +499,16 @@ func TestDoctorReplacesABrokenReplica(t *testing.T) {
 			t.Fatalf("item %d after the repair: %v, %v", i, out, err)
 		}
 	}
+}
+
+// waitWithin polls cond (which explains what it waits for) for up to d.
+func waitWithin(t *testing.T, d time.Duration, cond func() error) {
+	t.Helper()
+	var err error
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err = cond(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("timed out after %v: %v", d, err)
 }
