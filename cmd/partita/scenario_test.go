@@ -58,6 +58,65 @@ func healedWithout(parts []topology.PartitionInfo, gone uint64) error {
 	return nil
 }
 
+// scenarioCluster starts n `partita start` processes, the first a new
+// cluster and the others joining it, each with extra(i)'s flags, and
+// returns them with their admin addresses.
+func scenarioCluster(t *testing.T, bin, dir string, n int, extra func(i int) []string) ([]*proc, []string) {
+	t.Helper()
+	var procs []*proc
+	var admins []string
+	for i := range n {
+		admins = append(admins, freeAddr(t))
+		args := []string{"start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i+1)), "--api-addr", "127.0.0.1:0",
+			"--peer-addr", "127.0.0.1:0", "--admin-addr", admins[i], "--log-level", "error"}
+		if i > 0 {
+			args = append(args, "--join", procs[0].peer)
+		}
+		if extra != nil {
+			args = append(args, extra(i)...)
+		}
+		procs = append(procs, startProc(t, bin, args...))
+	}
+	return procs, admins
+}
+
+// patient is a client that retries as applications do, through the SDK.
+func patient(url string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: client(url).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+}
+
+// scenarioTable creates an on-demand table keyed by pk through url.
+func scenarioTable(ctx context.Context, t *testing.T, url, name string) {
+	t.Helper()
+	if _, err := patient(url).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitParts polls the partitions admin shows until ok accepts them (nil
+// error), for up to d; it returns them.
+func waitParts(t *testing.T, admin string, d time.Duration, ok func([]topology.PartitionInfo) error) []topology.PartitionInfo {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(500 * time.Millisecond) {
+		parts, err := partitionsOf(admin)
+		if err == nil {
+			err = ok(parts)
+		}
+		if err == nil {
+			return parts
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", d, err)
+		}
+	}
+}
+
 // TestScenarioKilledNodeIsReplaced: four processes, replication factor 3,
 // writers running through three of them with the SDK's retries. One node
 // (not the one writes go through) is killed with SIGKILL and left down.
@@ -67,55 +126,27 @@ func healedWithout(parts []topology.PartitionInfo, gone uint64) error {
 func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	var procs []*proc
-	var admins []string
-	for i := range 4 {
-		admins = append(admins, freeAddr(t))
-		join := ""
-		if i > 0 {
-			join = procs[0].peer
-		}
-		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], join))
-	}
+	procs, admins := scenarioCluster(t, bin, dir, 4, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	patient := func(url string) *dynamodb.Client {
-		return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
-			Credentials: client(url).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
-	}
-	if _, err := patient(procs[0].api).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("scenario"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Wait for the cluster to settle: every partition healthy, the
-	// Doctor done balancing the nodes that joined after the first.
+	scenarioTable(ctx, t, procs[0].api, "scenario")
+	// Wait for the cluster to settle, and pick a victim that holds
+	// replicas (not node 1, which the test reads through).
 	var victim int
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
-		parts, err := partitionsOf(admins[0])
-		if err == nil {
-			err = healedWithout(parts, 0)
+	waitParts(t, admins[0], 5*time.Minute, func(parts []topology.PartitionInfo) error {
+		if err := healedWithout(parts, 0); err != nil {
+			return err
 		}
-		if err == nil {
-			for i := 1; i < 4 && victim == 0; i++ {
-				for _, p := range parts {
-					if slices.Contains(p.Voters, uint64(i+1)) {
-						victim = i
-						break
-					}
+		for i := 1; i < 4; i++ {
+			for _, p := range parts {
+				if slices.Contains(p.Voters, uint64(i+1)) {
+					victim = i
+					return nil
 				}
 			}
-			if victim != 0 {
-				break
-			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster did not settle: %v", err)
-		}
-	}
+		return fmt.Errorf("no node but 1 holds a replica")
+	})
 
 	type writer struct {
 		acked  []string
@@ -164,20 +195,8 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = procs[victim].cmd.Wait()
-	var healed time.Duration
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
-		parts, err := partitionsOf(admins[0])
-		if err == nil {
-			err = healedWithout(parts, gone)
-		}
-		if err == nil {
-			healed = time.Since(killed)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not healed 5 minutes after the kill: %v", err)
-		}
-	}
+	waitParts(t, admins[0], 5*time.Minute, func(parts []topology.PartitionInfo) error { return healedWithout(parts, gone) })
+	healed := time.Since(killed)
 	time.Sleep(5 * time.Second)
 	close(stop)
 	wg.Wait()
@@ -216,40 +235,11 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	var procs []*proc
-	var admins []string
-	for i := range 3 {
-		admins = append(admins, freeAddr(t))
-		join := ""
-		if i > 0 {
-			join = procs[0].peer
-		}
-		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], join))
-	}
+	procs, admins := scenarioCluster(t, bin, dir, 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(procs[0].api),
-		Credentials: client(procs[0].api).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("join"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(time.Second) {
-		parts, err := partitionsOf(admins[0])
-		if err == nil {
-			err = healedWithout(parts, 0)
-		}
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster did not settle: %v", err)
-		}
-	}
+	scenarioTable(ctx, t, procs[0].api, "join")
+	waitParts(t, admins[0], 3*time.Minute, func(parts []topology.PartitionInfo) error { return healedWithout(parts, 0) })
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -258,8 +248,7 @@ func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(procs[w].api),
-				Credentials: client(procs[w].api).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
+			c := patient(procs[w].api)
 			for i := 0; i < 100000; i++ {
 				select {
 				case <-stop:
@@ -282,43 +271,34 @@ func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 	joined := time.Now()
 	admins = append(admins, freeAddr(t))
 	procs = append(procs, startNode(t, bin, filepath.Join(dir, "n4"), admins[3], procs[0].peer))
-	var share time.Duration
 	var counts map[uint64][2]int
-	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(time.Second) {
-		parts, err := partitionsOf(admins[0])
-		if err == nil {
-			err = healedWithout(parts, 0)
+	waitParts(t, admins[0], 10*time.Minute, func(parts []topology.PartitionInfo) error {
+		if err := healedWithout(parts, 0); err != nil {
+			return err
 		}
-		if err == nil {
-			counts = map[uint64][2]int{1: {}, 2: {}, 3: {}, 4: {}}
-			for _, p := range parts {
-				for _, v := range p.Voters {
-					c := counts[v]
-					c[0]++
-					counts[v] = c
-				}
-				c := counts[p.Leader]
-				c[1]++
-				counts[p.Leader] = c
+		counts = map[uint64][2]int{1: {}, 2: {}, 3: {}, 4: {}}
+		for _, p := range parts {
+			for _, v := range p.Voters {
+				c := counts[v]
+				c[0]++
+				counts[v] = c
 			}
-			lo, hi := [2]int{1 << 30, 1 << 30}, [2]int{}
-			for _, c := range counts {
-				for k := range 2 {
-					lo[k], hi[k] = min(lo[k], c[k]), max(hi[k], c[k])
-				}
-			}
-			if hi[0]-lo[0] > 2 || hi[1]-lo[1] > 2 || counts[4][0] == 0 {
-				err = fmt.Errorf("replicas and leaders per node: %v", counts)
+			c := counts[p.Leader]
+			c[1]++
+			counts[p.Leader] = c
+		}
+		lo, hi := [2]int{1 << 30, 1 << 30}, [2]int{}
+		for _, c := range counts {
+			for k := range 2 {
+				lo[k], hi[k] = min(lo[k], c[k]), max(hi[k], c[k])
 			}
 		}
-		if err == nil {
-			share = time.Since(joined)
-			break
+		if hi[0]-lo[0] > 2 || hi[1]-lo[1] > 2 || counts[4][0] == 0 {
+			return fmt.Errorf("node 4 has not its share: replicas and leaders per node: %v", counts)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("node 4 did not get its share in 10 minutes: %v", err)
-		}
-	}
+		return nil
+	})
+	share := time.Since(joined)
 	close(stop)
 	wg.Wait()
 	t.Logf("node 4 joined; it held its share %v later (replicas, leaders per node: %v)", share.Round(100*time.Millisecond), counts)
@@ -348,46 +328,16 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	var procs []*proc
-	var admins []string
-	for i := range 4 {
-		admins = append(admins, freeAddr(t))
-		args := []string{"start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i+1)), "--api-addr", "127.0.0.1:0",
-			"--peer-addr", "127.0.0.1:0", "--admin-addr", admins[i], "--log-level", "error"}
-		if i > 0 {
-			args = append(args, "--join", procs[0].peer)
-		}
+	procs, admins := scenarioCluster(t, bin, dir, 4, func(i int) []string {
 		if i == 3 {
-			args = append(args, "--fault-fsync-delay", "100ms")
+			return []string{"--fault-fsync-delay", "100ms"}
 		}
-		procs = append(procs, startProc(t, bin, args...))
-	}
+		return nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), soak+10*time.Minute)
 	defer cancel()
-	patient := func(url string) *dynamodb.Client {
-		return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
-			Credentials: client(url).Options().Credentials, RetryMaxAttempts: 20, RetryMode: aws.RetryModeStandard})
-	}
-	if _, err := patient(procs[0].api).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("soak"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(time.Second) {
-		parts, err := partitionsOf(admins[0])
-		if err == nil {
-			err = healedWithout(parts, 0)
-		}
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the cluster did not settle: %v", err)
-		}
-	}
+	scenarioTable(ctx, t, procs[0].api, "soak")
+	waitParts(t, admins[0], 3*time.Minute, func(parts []topology.PartitionInfo) error { return healedWithout(parts, 0) })
 	start := time.Now()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
