@@ -216,7 +216,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	env := operator.NewEnv(c, d.log)
 	snap, parts, _ := env.View(ctx)
 	cv := d.deps.View()
-	if why := incomplete(cv, snap, now, d.cfg.Checker.DeadAfter); why != "" {
+	if why := incomplete(cv, snap, now); why != "" {
 		plan.Waiting = why
 		d.setPlan(plan)
 		return nil
@@ -376,28 +376,18 @@ func (d *Doctor) busy(partition uint64, now time.Time) (string, bool) {
 // by operation key (the latest per key).
 func (d *Doctor) approvals(ctx context.Context) (map[string]Entry, error) {
 	out := map[string]Entry{}
-	var from uint64
-	for {
-		es, err := d.deps.Records.Entries(ctx, from, 500)
-		if err != nil {
-			return nil, fmt.Errorf("doctor: reading the timeline: %w", err)
+	err := EachEntry(ctx, d.deps.Records, func(e Entry) {
+		if e.State == AwaitingApproval || e.State == Approved || (e.State == Rejected && e.DecidedBy != "validation") {
+			out[opKey(e.Op)] = e
 		}
-		for _, e := range es {
-			if e.State == AwaitingApproval || e.State == Approved || (e.State == Rejected && e.DecidedBy != "validation") {
-				out[opKey(e.Op)] = e
-			}
-			from = e.ID + 1
-		}
-		if len(es) < 500 {
-			return out, nil
-		}
-	}
+	})
+	return out, err
 }
 
 // incomplete says why the view is not one to act on (empty: it is): none
 // yet, or a node alive by its heartbeats that the pipeline has not heard
 // from (a Doctor that just took over waits for every node's report).
-func incomplete(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, deadAfter time.Duration) string {
+func incomplete(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time) string {
 	if cv == nil {
 		return "no cluster view yet"
 	}

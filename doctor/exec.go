@@ -17,22 +17,29 @@ import (
 	"github.com/partitadb/partita/topology"
 )
 
-// start records e as running and runs its operation in a goroutine the
-// Doctor owns (Run waits for it; ctx's end cancels it).
+// start records e as running, counts its start for the rate limits, and
+// launches it.
 func (d *Doctor) start(ctx context.Context, c operator.Cluster, e Entry) {
 	if err := d.deps.Records.Put(ctx, &e); err != nil {
 		d.log.Warn("doctor: recording an operation's start failed; not starting it", "op", e.Op.String(), "err", err)
 		return
 	}
-	now := d.cfg.Now()
+	d.mu.Lock()
+	d.starts = append(d.starts, d.cfg.Now())
+	d.mu.Unlock()
+	d.log.Info("doctor: operation started", "id", e.ID, "op", e.Op.String(), "reasons", strings.Join(e.Op.Reasons, "; "))
+	d.launch(ctx, c, e)
+}
+
+// launch runs e's operation in a goroutine the Doctor owns (Run waits
+// for it; ctx's end, or e's deadline, cancels it).
+func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry) {
 	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
-	r := &run{entry: e, started: now, cancel: cancel}
+	r := &run{entry: e, started: d.cfg.Now(), cancel: cancel}
 	d.mu.Lock()
 	d.runs[e.Op.Partition] = r
-	d.starts = append(d.starts, now)
 	d.mu.Unlock()
 	d.m.running.Inc()
-	d.log.Info("doctor: operation started", "id", e.ID, "op", e.Op.String(), "reasons", strings.Join(e.Op.Reasons, "; "))
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -226,51 +233,22 @@ func (d *Doctor) checkOverdue(now time.Time) {
 // is run again from its first step not done (steps are idempotent), or,
 // past its deadline, rolled back.
 func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) error {
-	var from uint64
-	for {
-		es, err := d.deps.Records.Entries(ctx, from, 500)
-		if err != nil {
-			return err
+	return EachEntry(ctx, d.deps.Records, func(e Entry) {
+		if e.State != Running || e.Epoch == epoch {
+			return
 		}
-		for _, e := range es {
-			from = e.ID + 1
-			if e.State != Running || e.Epoch == epoch {
-				continue
-			}
-			d.mu.Lock()
-			_, busy := d.runs[e.Op.Partition]
-			d.mu.Unlock()
-			if busy {
-				continue
-			}
-			d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(), "by_epoch", e.Epoch)
-			now := d.cfg.Now()
-			if !now.Before(e.Deadline) {
-				e.Deadline = now.Add(operator.StepTimeout) // time to roll it back
-			}
-			d.startResumed(ctx, c, e)
+		d.mu.Lock()
+		_, busy := d.runs[e.Op.Partition]
+		d.mu.Unlock()
+		if busy {
+			return
 		}
-		if len(es) < 500 {
-			return nil
+		d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(), "by_epoch", e.Epoch)
+		if now := d.cfg.Now(); !now.Before(e.Deadline) {
+			e.Deadline = now.Add(operator.StepTimeout) // time to roll it back
 		}
-	}
-}
-
-// startResumed runs an entry a previous Doctor started.
-func (d *Doctor) startResumed(ctx context.Context, c operator.Cluster, e Entry) {
-	now := d.cfg.Now()
-	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
-	r := &run{entry: e, started: now, cancel: cancel}
-	d.mu.Lock()
-	d.runs[e.Op.Partition] = r
-	d.mu.Unlock()
-	d.m.running.Inc()
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		defer cancel()
-		d.execute(rctx, c, r)
-	}()
+		d.launch(ctx, c, e)
+	})
 }
 
 // Alert is what the alert webhook receives.

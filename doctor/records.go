@@ -100,6 +100,27 @@ type Records interface {
 	Entries(ctx context.Context, from uint64, limit int) ([]Entry, error)
 }
 
+// entriesPage is how many entries EachEntry reads at a time.
+const entriesPage = 500
+
+// EachEntry calls fn for every entry of r's timeline, oldest first, a
+// page at a time.
+func EachEntry(ctx context.Context, r Records, fn func(Entry)) error {
+	for from := uint64(0); ; {
+		es, err := r.Entries(ctx, from, entriesPage)
+		if err != nil {
+			return fmt.Errorf("doctor: reading the timeline: %w", err)
+		}
+		for _, e := range es {
+			fn(e)
+			from = e.ID + 1
+		}
+		if len(es) < entriesPage {
+			return nil
+		}
+	}
+}
+
 // MemRecords is Records in memory, for tests and simulations: one
 // process, no failover.
 type MemRecords struct {

@@ -325,28 +325,18 @@ func (c ctl) DoctorTimeline(ctx context.Context, q admin.TimelineQuery) ([]admin
 	if limit <= 0 {
 		limit = 100
 	}
-	var all []admin.TimelineEntry
-	for from := uint64(1); ; {
-		es, err := rec.Entries(ctx, from, 500)
-		if err != nil {
-			return nil, err
+	all := []admin.TimelineEntry{}
+	err := doctor.EachEntry(ctx, rec, func(e doctor.Entry) {
+		if q.Matches(e) {
+			all = append(all, admin.Timeline(e))
 		}
-		for _, e := range es {
-			from = e.ID + 1
-			if q.Matches(e) {
-				all = append(all, admin.Timeline(e))
-			}
-		}
-		if len(es) < 500 {
-			break
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Reverse(all)
 	if len(all) > limit {
 		all = all[:limit]
-	}
-	if all == nil {
-		all = []admin.TimelineEntry{}
 	}
 	return all, nil
 }
