@@ -130,6 +130,7 @@ func buildReplica(cur *TopologyReading, r ReplicaReading, prev store.Load, info 
 		}
 		out.Followers = append(out.Followers, &topologypb.Progress{
 			Node: f.Node, Match: f.Match, SinceContactNanos: int64(since), Learner: f.Learner,
+			AckLatencyNanos: int64(f.AckLatency),
 		})
 	}
 	return out

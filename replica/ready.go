@@ -60,6 +60,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if err := r.st.append(b, rd.Entries); err != nil {
 		return Ready{}, false, err
 	}
+	r.noteAppends(rd)
 	if !raft.IsEmptyHardState(rd.HardState) {
 		if err := r.st.setHardState(b, rd.HardState); err != nil {
 			return Ready{}, false, err

@@ -128,6 +128,7 @@ type Replica struct {
 	contact  map[uint64]time.Time // when each peer last answered (topology_status.go)
 	opened   time.Time            // when Open made the replica: contact's floor
 	inflight bool                 // a round applied entries (or a snapshot) into a batch not yet committed
+	acks     ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica

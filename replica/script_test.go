@@ -747,7 +747,8 @@ func followers(n *scriptNode, out *strings.Builder) error {
 		fmt.Fprintf(out, "n%d: no followers (not leading)\n", n.id)
 	}
 	for _, f := range st.Followers {
-		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact-set=%t\n", n.id, f.Node, f.Match, f.Heard, !f.LastContact.IsZero())
+		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact-set=%t ack-timed=%t\n",
+			n.id, f.Node, f.Match, f.Heard, !f.LastContact.IsZero(), f.AckLatency > 0)
 	}
 	return nil
 }

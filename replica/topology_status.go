@@ -41,6 +41,10 @@ type FollowerStatus struct {
 	Heard bool
 	// Snapshot: the follower is being sent a snapshot.
 	Snapshot bool
+	// AckLatency is the moving average of the time from this leader's
+	// append of an entry to the follower's acknowledgement of it; 0 when
+	// the follower has acknowledged nothing this leader appended.
+	AckLatency time.Duration
 }
 
 // TopologyStatus returns the replica's status for topology snapshots.
@@ -70,7 +74,8 @@ func (r *Replica) TopologyStatus() TopologyStatus {
 		}
 		ts.PendingSnapshot = ts.PendingSnapshot || snap
 		ts.Followers = append(ts.Followers, FollowerStatus{Node: id, Match: pr.Match, Learner: pr.IsLearner,
-			RecentActive: pr.RecentActive, LastContact: contact, Heard: heard, Snapshot: snap})
+			RecentActive: pr.RecentActive, LastContact: contact, Heard: heard, Snapshot: snap,
+			AckLatency: r.acks.latency(id)})
 	})
 	slices.SortFunc(ts.Followers, func(a, b FollowerStatus) int { return cmp.Compare(a.Node, b.Node) })
 	return ts
@@ -87,5 +92,9 @@ func (r *Replica) noteContact(m raftpb.Message) {
 	if r.contact == nil {
 		r.contact = make(map[uint64]time.Time)
 	}
-	r.contact[m.From] = r.cfg.Now()
+	now := r.cfg.Now()
+	r.contact[m.From] = now
+	if m.Type == raftpb.MsgAppResp && !m.Reject && r.lead == r.cfg.ID {
+		r.acks.acked(m.From, m.Index, now)
+	}
 }

@@ -28,7 +28,7 @@
 //	                 -> set-replicas
 //	over the cluster, on partitions still without an operation:
 //	  sick-node      fsync p99 far above the peers' median, and followers
-//	                 seen lagging by SickVantages leaders -> transfer-leader;
+//	                 seen slow (lag or late acks) by SickVantages leaders -> transfer-leader;
 //	                 still sick after SickReplicasAfter -> move-replica
 //	  balance        replicas, then leaders, per node within the tolerance
 //	                 -> move-replica, transfer-leader

@@ -12,7 +12,7 @@ import (
 
 // scriptKeys are the keys ParseView knows.
 var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
-	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging"}
+	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack"}
 
 // ParseView reads the compact text form of a View that the doctor's
 // scripts use (the checker's and the gate's testdata, scenario files),
@@ -24,7 +24,8 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", 
 // node is alive for an hour unless told otherwise. A partition line:
 // p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [replicas=..]
 // [learners=..] [outgoing=..] [contact=N:D,..] [down=N:D,..]
-// [lag=N:L,..] [lagging=N:D,..]; contact D "never" is a replica the
+// [lag=N:L,..] [lagging=N:D,..] [ack=N:D,..] (the leader's measure of
+// the replica's acknowledgement latency); contact D "never" is a replica the
 // leader never heard from. Replicas are in contact and caught up unless
 // told otherwise; the directory lists the voters unless replicas= says.
 func ParseView(input string, now time.Time) (View, error) {
@@ -165,6 +166,8 @@ func parseReplicaState(p *Partition, kv map[string]string, now time.Time) error 
 			r.DownSince = now.Add(-d)
 		case "lagging":
 			r.LagSince = now.Add(-d)
+		case "ack":
+			r.AckLatency = d
 		}
 		return err
 	}, p)
@@ -173,7 +176,7 @@ func parseReplicaState(p *Partition, kv map[string]string, now time.Time) error 
 // forPairs calls f for each node:value pair of the replica keys, in a
 // fixed key order (lagging after lag, so it overrides lag's default).
 func forPairs(kv map[string]string, f func(key string, node uint64, val string, r *Replica) error, p *Partition) error {
-	for _, key := range []string{"contact", "down", "lag", "lagging"} {
+	for _, key := range []string{"contact", "down", "lag", "lagging", "ack"} {
 		if kv[key] == "" {
 			continue
 		}

@@ -26,7 +26,7 @@ func (pl *planner) judgeSickNodes() {
 		}
 		pl.slow[n.ID] = true
 		seen := pl.vantages(n.ID)
-		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen lagging by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
+		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen slow by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
 		if len(seen) < pl.cfg.SickVantages {
 			pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("%s: %d vantages needed, no action", reason, pl.cfg.SickVantages))
 			continue
@@ -68,20 +68,38 @@ func (pl *planner) peerMedian(node uint64) (time.Duration, bool) {
 }
 
 // vantages lists the leaders (other than node) that see node's replica
-// of one of their partitions lag by SlowLag or more.
+// of one of their partitions slow: lagging by SlowLag or more, or
+// acknowledging entries late (slowAcks).
 func (pl *planner) vantages(node uint64) []uint64 {
 	var out []uint64
 	for i := range pl.view.Partitions {
 		p := &pl.view.Partitions[i]
-		if p.Leader == 0 || p.Leader == node {
+		if p.Leader == 0 || p.Leader == node || slices.Contains(out, p.Leader) {
 			continue
 		}
-		if r, ok := p.Replica(node); ok && r.Lag >= pl.cfg.SlowLag && !slices.Contains(out, p.Leader) {
+		if r, ok := p.Replica(node); ok && (r.Lag >= pl.cfg.SlowLag || pl.slowAcks(p, r)) {
 			out = append(out, p.Leader)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// slowAcks says p's leader sees r acknowledge entries late: at least
+// SickFloor, and SickFactor times the quickest other follower's latency.
+// Without another follower to compare with, latency alone condemns
+// nobody: a loaded leader makes every follower look late.
+func (pl *planner) slowAcks(p *Partition, r Replica) bool {
+	if r.AckLatency < pl.cfg.SickFloor {
+		return false
+	}
+	var quickest time.Duration
+	for _, o := range p.Status {
+		if o.Node != r.Node && o.Node != p.Leader && o.AckLatency > 0 && (quickest == 0 || o.AckLatency < quickest) {
+			quickest = o.AckLatency
+		}
+	}
+	return quickest > 0 && float64(r.AckLatency) >= pl.cfg.SickFactor*float64(quickest)
 }
 
 // evictSickLeaders moves every leadership off a sick node, to the

@@ -78,6 +78,11 @@ type Replica struct {
 	// LastContact is when the leader last heard from the replica (zero:
 	// never).
 	LastContact time.Time
+	// AckLatency is the leader's moving average of the time the replica
+	// takes to acknowledge entries (0: not measured). A follower on a
+	// slow disk acknowledges late at any load, where its Lag shows only
+	// under heavy load.
+	AckLatency time.Duration
 	// DownSince is when the replica was first seen unusable on its node
 	// (missing, broken, not applying); zero while it is up.
 	DownSince time.Time

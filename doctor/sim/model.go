@@ -142,12 +142,12 @@ func (m *Model) View(now time.Time) checker.View {
 			Health: checker.Health{FsyncP99: n.Fsync, DiskUsed: n.DiskUsed, SickSince: n.SickSince, HealedAt: n.HealedAt}})
 	}
 	for _, p := range m.Partitions {
-		v.Partitions = append(v.Partitions, p.view())
+		v.Partitions = append(v.Partitions, p.view(m))
 	}
 	return v
 }
 
-func (p *Partition) view() checker.Partition {
+func (p *Partition) view(m *Model) checker.Partition {
 	out := checker.Partition{ID: p.ID, Table: p.Table, Generation: p.Generation, Replicas: slices.Clone(p.Replicas),
 		Voters: slices.Clone(p.Voters), Learners: slices.Clone(p.Learners), Leader: p.Leader}
 	if p.Leader == 0 {
@@ -155,8 +155,12 @@ func (p *Partition) view() checker.Partition {
 	}
 	for _, id := range slices.Concat(p.Voters, p.Learners) {
 		r := p.replicas[id]
-		out.Status = append(out.Status, checker.Replica{Node: id, Lag: r.lag, LagSince: r.lagSince,
-			LastContact: r.lastContact, DownSince: r.brokenSince})
+		st := checker.Replica{Node: id, Lag: r.lag, LagSince: r.lagSince,
+			LastContact: r.lastContact, DownSince: r.brokenSince}
+		if n := m.node(id); id != p.Leader && n != nil {
+			st.AckLatency = n.Fsync // a follower acknowledges once its fsync is done
+		}
+		out.Status = append(out.Status, st)
 	}
 	return out
 }

@@ -54,9 +54,10 @@ func partitionView(id uint64, hs []hosted) PartitionView {
 	p.Table, p.TableID = newest.r.GetTable(), newest.r.GetTableId()
 	p.HashStart, p.HashEnd, p.Generation = newest.r.GetHashStart(), newest.r.GetHashEnd(), newest.r.GetGeneration()
 	p.Voters, p.Learners = slices.Clone(ref.r.GetVoters()), slices.Clone(ref.r.GetLearners())
-	contact := map[uint64]time.Duration{}
+	contact, acks := map[uint64]time.Duration{}, map[uint64]time.Duration{}
 	for _, f := range ref.r.GetFollowers() {
 		contact[f.GetNode()] = time.Duration(f.GetSinceContactNanos())
+		acks[f.GetNode()] = time.Duration(f.GetAckLatencyNanos())
 	}
 	if lead != nil && len(contact) > 0 {
 		p.Contact = contact
@@ -65,6 +66,9 @@ func partitionView(id uint64, hs []hosted) PartitionView {
 	for _, h := range hs {
 		rv := replicaView(h, ref.r.GetApplied())
 		rv.SinceContact = contact[h.node]
+		if lead != nil {
+			rv.AckLatency = acks[h.node]
+		}
 		p.MaxLag = max(p.MaxLag, rv.Lag)
 		if rv.Load.ReadsPerSec+rv.Load.WritesPerSec >= busiest.ReadsPerSec+busiest.WritesPerSec {
 			busiest = rv.Load

@@ -146,7 +146,10 @@ type ReplicaView struct {
 	// SinceContact is, for a follower, how long its leader had not heard
 	// from it when the leader's snapshot was taken.
 	SinceContact time.Duration `json:"since_contact,omitempty"`
-	Load         Load          `json:"load"`
+	// AckLatency is, for a follower, its leader's moving average of the
+	// time from appending an entry to this follower acknowledging it.
+	AckLatency time.Duration `json:"ack_latency,omitempty"`
+	Load       Load          `json:"load"`
 }
 
 // Node returns the view of node id (false if the view has none).

@@ -612,8 +612,12 @@ type Progress struct {
 	Match             uint64                 `protobuf:"varint,2,opt,name=match,proto3" json:"match,omitempty"`
 	SinceContactNanos int64                  `protobuf:"varint,3,opt,name=since_contact_nanos,json=sinceContactNanos,proto3" json:"since_contact_nanos,omitempty"` // time since the leader last heard from it
 	Learner           bool                   `protobuf:"varint,4,opt,name=learner,proto3" json:"learner,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// ack_latency_nanos is the moving average of the time from the leader's
+	// append of an entry to this follower's acknowledgement of it; 0 when
+	// it has acknowledged nothing the leader appended.
+	AckLatencyNanos int64 `protobuf:"varint,5,opt,name=ack_latency_nanos,json=ackLatencyNanos,proto3" json:"ack_latency_nanos,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Progress) Reset() {
@@ -672,6 +676,13 @@ func (x *Progress) GetLearner() bool {
 		return x.Learner
 	}
 	return false
+}
+
+func (x *Progress) GetAckLatencyNanos() int64 {
+	if x != nil {
+		return x.AckLatencyNanos
+	}
+	return 0
 }
 
 // Load is one replica's traffic over the interval (served on this node).
@@ -844,12 +855,13 @@ const file_topology_proto_rawDesc = "" +
 	"\x06voters\x18\x0f \x03(\x04R\x06voters\x12\x1a\n" +
 	"\blearners\x18\x10 \x03(\x04R\blearners\x12;\n" +
 	"\tfollowers\x18\x11 \x03(\v2\x1d.partita.topology.v1.ProgressR\tfollowers\x12-\n" +
-	"\x04load\x18\x12 \x01(\v2\x19.partita.topology.v1.LoadR\x04load\"~\n" +
+	"\x04load\x18\x12 \x01(\v2\x19.partita.topology.v1.LoadR\x04load\"\xaa\x01\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\x04R\x05match\x12.\n" +
 	"\x13since_contact_nanos\x18\x03 \x01(\x03R\x11sinceContactNanos\x12\x18\n" +
-	"\alearner\x18\x04 \x01(\bR\alearner\"\xb3\x03\n" +
+	"\alearner\x18\x04 \x01(\bR\alearner\x12*\n" +
+	"\x11ack_latency_nanos\x18\x05 \x01(\x03R\x0fackLatencyNanos\"\xb3\x03\n" +
 	"\x04Load\x12\"\n" +
 	"\rreads_per_sec\x18\x01 \x01(\x01R\vreadsPerSec\x12$\n" +
 	"\x0ewrites_per_sec\x18\x02 \x01(\x01R\fwritesPerSec\x12+\n" +
