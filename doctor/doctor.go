@@ -113,6 +113,9 @@ type run struct {
 	entry   Entry
 	started time.Time
 	cancel  context.CancelFunc
+	// overdue: resumed past its deadline, the operation is rolled back
+	// rather than run on.
+	overdue bool
 }
 
 // New returns a Doctor.

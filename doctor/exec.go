@@ -28,14 +28,15 @@ func (d *Doctor) start(ctx context.Context, c operator.Cluster, e Entry) {
 	d.starts = append(d.starts, d.cfg.Now())
 	d.mu.Unlock()
 	d.log.Info("doctor: operation started", "id", e.ID, "op", e.Op.String(), "reasons", strings.Join(e.Op.Reasons, "; "))
-	d.launch(ctx, c, e)
+	d.launch(ctx, c, e, false)
 }
 
 // launch runs e's operation in a goroutine the Doctor owns (Run waits
-// for it; ctx's end, or e's deadline, cancels it).
-func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry) {
+// for it; ctx's end, or e's deadline, cancels it). An overdue one is
+// rolled back instead.
+func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry, overdue bool) {
 	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
-	r := &run{entry: e, started: d.cfg.Now(), cancel: cancel}
+	r := &run{entry: e, started: d.cfg.Now(), cancel: cancel, overdue: overdue}
 	d.mu.Lock()
 	d.runs[e.Op.Partition] = r
 	d.mu.Unlock()
@@ -52,6 +53,11 @@ func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry) {
 // recording each in the timeline; a failure is alerted and rolled back.
 func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 	env := operator.NewEnv(c, d.log)
+	if r.overdue {
+		d.fail(ctx, env, r, fmt.Errorf("%w: left in flight past its deadline by the Doctor of epoch %d",
+			context.DeadlineExceeded, r.entry.Epoch))
+		return
+	}
 	op := r.entry.Op
 	o, err := Steps(op, op.From != 0 && reachable(ctx, env, op.From))
 	if err != nil {
@@ -231,7 +237,9 @@ func (d *Doctor) checkOverdue(now time.Time) {
 
 // resume takes over the operations a previous Doctor left running: each
 // is run again from its first step not done (steps are idempotent), or,
-// past its deadline, rolled back.
+// past its deadline, rolled back: a learner it added and never promoted
+// is removed, and what is left half done (a voter too many) is the
+// checkers' to judge afresh, like any other state of the cluster.
 func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) error {
 	return EachEntry(ctx, d.deps.Records, func(e Entry) {
 		if e.State != Running || e.Epoch == epoch {
@@ -243,11 +251,13 @@ func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) e
 		if busy {
 			return
 		}
-		d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(), "by_epoch", e.Epoch)
-		if now := d.cfg.Now(); !now.Before(e.Deadline) {
-			e.Deadline = now.Add(operator.StepTimeout) // time to roll it back
+		overdue := !d.cfg.Now().Before(e.Deadline)
+		d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(),
+			"by_epoch", e.Epoch, "overdue", overdue)
+		if overdue {
+			e.Deadline = d.cfg.Now().Add(operator.StepTimeout) // time to roll it back
 		}
-		d.launch(ctx, c, e)
+		d.launch(ctx, c, e, overdue)
 	})
 }
 

@@ -113,9 +113,9 @@ func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.P
 		}
 		rv, reported := replicaOf(pv, id)
 		if reported {
-			r.Lag = rv.Lag
+			r.Lag, r.AckLatency = rv.Lag, rv.AckLatency
 		} else if had {
-			r.Lag = before.Lag
+			r.Lag, r.AckLatency = before.Lag, before.AckLatency
 		}
 		if r.Lag > 0 {
 			r.LagSince = now

@@ -99,3 +99,100 @@ func TestDoctorResumesAfterTakeover(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorRollsBackAnOverdueOperation: the active Doctor dies in the
+// middle of adding a replica (the learner added, never promoted), and the
+// operation's deadline passes before another Doctor takes over. The new
+// Doctor does not run it on: it removes the learner, destroys its
+// replica, and records the entry rolled back.
+func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
+	const leaseLen = 1500 * time.Millisecond
+	start := func(join ...string) *Node {
+		n := startDoctorNode(t, true, leaseLen, join...)
+		t.Cleanup(func() { _ = n.Close() })
+		return n
+	}
+	n1 := start()
+	nodes := []*Node{n1, start(n1.PeerAddr()), start(n1.PeerAddr()), start(n1.PeerAddr())}
+	waitFor(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx := context.Background()
+	// Paused, the Doctors start nothing of their own (removing the learner
+	// as a replica too many, say): only the resumed operation runs.
+	if err := (doctorRecords{n: n1}).setPaused(ctx, true, "test", "rollback only"); err != nil {
+		t.Fatal(err)
+	}
+	first := waitActive(t, nodes...)
+	var spare *Node
+	for _, n := range nodes {
+		if !slices.Contains(n1.MetaVoters(), n.ID()) {
+			spare = n
+		}
+	}
+	// What the dying Doctor did: the replica created on the spare node and
+	// added as a learner, on the meta leader.
+	c := ctl{n: first}
+	if err := c.Node(spare.ID()).CreateReplica(ctx, directory.MetaPartition); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the learner added", func() bool {
+		lead := first.store.Replica(directory.MetaPartition).Leader()
+		_, err := c.Node(lead).AddLearner(ctx, directory.MetaPartition, spare.ID())
+		return err == nil
+	})
+	waitFor(t, "the spare node to hold a meta learner", func() bool {
+		r := spare.store.Replica(directory.MetaPartition)
+		return r != nil && slices.Contains(r.TopologyStatus().Learners, spare.ID())
+	})
+	epoch := first.Doctor().Epoch()
+	op := checker.Op{Kind: checker.AddReplica, Partition: directory.MetaPartition, Table: "(meta)", To: spare.ID(),
+		Checker: "test", Reasons: []string{"a test's operation"}}
+	o, err := doctor.Steps(op, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var steps []doctor.StepRecord
+	for _, s := range o.Steps[:2] { // create-replica, add-learner: done
+		steps = append(steps, doctor.StepRecord{Name: s.String(), Start: now.Add(-11 * time.Minute), End: now.Add(-11 * time.Minute), Attempts: 1})
+	}
+	e := doctor.Entry{Epoch: epoch, Op: op, Gate: gate.Green, State: doctor.Running, Steps: steps,
+		Created: now.Add(-11 * time.Minute), Updated: now.Add(-11 * time.Minute), Deadline: now.Add(-time.Minute)}
+	if err := (doctorRecords{n: first, epoch: epoch}).Put(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	first.stopDoctor(ctx, false) // dies with the lease held
+	var second *Node
+	waitFor(t, "another Doctor to take over", func() bool {
+		for _, n := range nodes {
+			if n != first && n.Doctor().IsActive() {
+				second = n
+			}
+		}
+		return second != nil
+	})
+	var got doctor.Entry
+	waitFor(t, "the overdue operation to end", func() bool {
+		es, err := doctorRecords{n: second}.Entries(ctx, e.ID, 1)
+		if err == nil && len(es) == 1 {
+			got = es[0]
+		}
+		return got.State != "" && got.State != doctor.Running
+	})
+	if got.State != doctor.RolledBack {
+		t.Fatalf("the overdue operation ended %s (%s), want rolled back", got.State, got.Outcome)
+	}
+	if len(got.Steps) != 2 {
+		t.Fatalf("the overdue operation ran steps of its own: %+v", got.Steps)
+	}
+	waitFor(t, "the learner gone from meta and its replica destroyed", func() bool {
+		for _, n := range nodes {
+			if r := n.store.Replica(directory.MetaPartition); r != nil && r.Leader() == n.ID() {
+				st := r.TopologyStatus()
+				if slices.Contains(st.Learners, spare.ID()) || slices.Contains(st.Voters, spare.ID()) {
+					return false
+				}
+			}
+		}
+		return spare.store.Replica(directory.MetaPartition) == nil
+	})
+}
