@@ -113,6 +113,11 @@ func (n *Node) startDoctor() error {
 // newDoctor makes the node's Doctor: it acts while e holds the lease,
 // through the node with e's epoch, on the view of the node's ingester.
 func (n *Node) newDoctor(e *lease.Elector, tp *timelinePublisher) (*doctor.Doctor, error) {
+	return doctor.New(n.doctorSetup(e, tp))
+}
+
+// doctorSetup is the configuration and dependencies of the node's Doctor.
+func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Config, doctor.Deps) {
 	cfg := doctor.DefaultConfig()
 	cfg.Logger, cfg.Registerer, cfg.Now = n.log, n.reg, n.now
 	dc := n.cfg.DoctorOptions
@@ -151,7 +156,7 @@ func (n *Node) newDoctor(e *lease.Elector, tp *timelinePublisher) (*doctor.Docto
 	if tp != nil {
 		deps.Publish = tp.offer
 	}
-	return doctor.New(cfg, deps)
+	return cfg, deps
 }
 
 // timelineQueue bounds the timeline entries waiting for the bucket.
