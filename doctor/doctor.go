@@ -96,16 +96,17 @@ type Doctor struct {
 	m    *metrics
 
 	mu        sync.Mutex
-	epoch     uint64               // the epoch acted on; 0 while standby
-	runs      map[uint64]*run      // by partition
-	starts    []time.Time          // of operations, the last minute's
-	settling  map[uint64]time.Time // partition -> until
-	noted     map[string]string    // op key -> last held/refused reason recorded
-	prev      *checker.View        // the plan view of the cycle before
-	sickSince map[uint64]time.Time // nodes sick in an unbroken run
-	healedAt  map[uint64]time.Time // nodes that left the sick list, when
-	last      Plan                 // the last cycle's plan and verdicts
-	wg        sync.WaitGroup       // running operations
+	epoch     uint64                      // the epoch acted on; 0 while standby
+	runs      map[uint64]*run             // by partition
+	starts    []time.Time                 // of operations, the last minute's
+	settling  map[uint64]time.Time        // partition -> until
+	noted     map[string]string           // op key -> last held/refused reason recorded
+	prev      *checker.View               // the plan view of the cycle before
+	sickSince map[uint64]time.Time        // nodes sick in an unbroken run
+	healedAt  map[uint64]time.Time        // nodes that left the sick list, when
+	balanced  map[uint64]checker.Balanced // partitions whose leader balance moved
+	last      Plan                        // the last cycle's plan and verdicts
+	wg        sync.WaitGroup              // running operations
 }
 
 // run is an operation in flight.
@@ -132,7 +133,7 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 	}
 	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
 		settling: map[uint64]time.Time{}, noted: map[string]string{}, sickSince: map[uint64]time.Time{},
-		healedAt: map[uint64]time.Time{}}, nil
+		healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
 }
 
 // Run cycles every Interval until ctx ends, then waits for the
@@ -226,8 +227,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	cfg := d.cfg.Checker
 	cfg.Now, cfg.DryRun = now, true
-	sickSince, healedAt := d.health()
-	v := ViewOf(cv, snap, now, d.prev, sickSince, healedAt, cfg.ContactTimeout)
+	v := ViewOf(cv, snap, now, d.prev, d.history(), cfg.ContactTimeout)
 	p, err := checker.Compute(v, cfg)
 	if err != nil {
 		return fmt.Errorf("doctor: plan: %w", err)
@@ -448,12 +448,33 @@ func (d *Doctor) setPlan(p Plan) {
 	d.last = p
 }
 
-// health returns, per node, since when it has been sick and when it last
-// healed, for the next view.
-func (d *Doctor) health() (sickSince, healedAt map[uint64]time.Time) {
+// history is what the Doctor remembers of earlier cycles for the next
+// view.
+func (d *Doctor) history() History {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return maps.Clone(d.sickSince), maps.Clone(d.healedAt)
+	return History{SickSince: maps.Clone(d.sickSince), HealedAt: maps.Clone(d.healedAt),
+		LeaderBalanced: maps.Clone(d.balanced)}
+}
+
+// noteBalanced remembers that e moved its partition's leader to balance
+// leaders, when it ended: the balancer leaves that leader alone for its
+// cooldown. Memories older than the cooldown are forgotten.
+func (d *Doctor) noteBalanced(e Entry) {
+	if e.Op.Checker != "balance-leaders" || e.State != Succeeded {
+		return
+	}
+	horizon := d.cfg.Now().Add(-d.cfg.Checker.BalanceCooldown)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e.Updated.After(horizon) && e.Updated.After(d.balanced[e.Op.Partition].At) {
+		d.balanced[e.Op.Partition] = checker.Balanced{At: e.Updated, From: e.Op.From}
+	}
+	for p, b := range d.balanced {
+		if !b.At.After(horizon) {
+			delete(d.balanced, p)
+		}
+	}
 }
 
 // noteSick keeps since when each node of sick has been sick.

@@ -194,6 +194,7 @@ func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string
 	r.entry.State, r.entry.Outcome = state, outcome
 	d.persist(ctx, r)
 	d.publish(r.entry)
+	d.noteBalanced(r.entry)
 	d.mu.Lock()
 	if d.runs[r.entry.Op.Partition] == r {
 		delete(d.runs, r.entry.Op.Partition)
@@ -235,13 +236,15 @@ func (d *Doctor) checkOverdue(now time.Time) {
 	d.m.stuck.Set(float64(n))
 }
 
-// resume takes over the operations a previous Doctor left running: each
+// resume takes over the operations a previous Doctor left running (and
+// the memory of the leaders it balanced, from the timeline): each
 // is run again from its first step not done (steps are idempotent), or,
 // past its deadline, rolled back: a learner it added and never promoted
 // is removed, and what is left half done (a voter too many) is the
 // checkers' to judge afresh, like any other state of the cluster.
 func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) error {
 	return EachEntry(ctx, d.deps.Records, func(e Entry) {
+		d.noteBalanced(e) // what the previous Doctors balanced
 		if e.State != Running || e.Epoch == epoch {
 			return
 		}

@@ -14,6 +14,17 @@ import (
 // (directory.NodeLiveness's bound).
 const aliveFor = 3 * directory.HeartbeatInterval
 
+// History is what the Doctor remembers of its earlier cycles, by node or
+// partition: since when each node has been sick, when each healed, and
+// when the leader balancer last moved each partition's leader. Lost with
+// the Doctor: a new one starts sick and healed clocks afresh (and is
+// slower to act, never quicker), and rebuilds the balance memory from
+// the timeline.
+type History struct {
+	SickSince, HealedAt map[uint64]time.Time
+	LeaderBalanced      map[uint64]checker.Balanced
+}
+
 // ViewOf builds what the checkers read from the topology pipeline's
 // cluster view and the directory: the directory lists the nodes (with
 // their heartbeat liveness) and the partitions (with the replicas it
@@ -36,7 +47,7 @@ const aliveFor = 3 * directory.HeartbeatInterval
 // not list has none. A replica counts as down on a live node when the
 // node reported a snapshot without it while raft's configuration has it.
 func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, prev *checker.View,
-	sickSince, healedAt map[uint64]time.Time, contactTimeout time.Duration) checker.View {
+	h History, contactTimeout time.Duration) checker.View {
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
@@ -46,7 +57,7 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 			// so for DeadAfter and its leaders agree.
 			n.Liveness, n.Since = directory.Dead, ni.Heartbeat.Add(aliveFor)
 		}
-		n.Health.SickSince, n.Health.HealedAt = sickSince[n.ID], healedAt[n.ID]
+		n.Health.SickSince, n.Health.HealedAt = h.SickSince[n.ID], h.HealedAt[n.ID]
 		nv, reporting := cv.Node(n.ID)
 		if reporting {
 			// The worst p99 of the recent window, not the last
@@ -65,7 +76,8 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 	}
 	parts, _ := topology.Partitions(snap, "", topology.NewAnswers()) // every table: no ErrNoTable
 	for _, dp := range parts {
-		p := checker.Partition{ID: dp.ID, Table: dp.Table, Generation: dp.Generation, Replicas: slices.Clone(dp.Replicas)}
+		p := checker.Partition{ID: dp.ID, Table: dp.Table, Generation: dp.Generation, Replicas: slices.Clone(dp.Replicas),
+			LeaderBalanced: h.LeaderBalanced[dp.ID]}
 		if pv, ok := cv.Partition(dp.ID); ok {
 			p.Voters, p.Learners, p.Leader = slices.Clone(pv.Voters), slices.Clone(pv.Learners), pv.Leader
 			p.Status = replicaStatus(cv, pv, &p, now, prev, contactTimeout)

@@ -170,7 +170,14 @@ func findReplicaMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 
 // findLeaderMove finds a settled partition src leads where dst is a
 // caught-up voter.
+//
+// A leader the balancer moved less than BalanceCooldown ago is moved
+// again only when no other can be, and never back to the node it came
+// from: elections (a paused node, a restart) shift the counts every
+// minute, and a balancer that chases them moves the same leaders to and
+// fro.
 func findLeaderMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
+	var recent *Partition
 	for i := range pl.view.Partitions {
 		p := &pl.view.Partitions[i]
 		if p.Leader != src || !slices.Contains(p.Voters, dst) || !pl.settled(p) {
@@ -179,7 +186,17 @@ func findLeaderMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 		if r, _ := p.Replica(dst); r.Lag >= pl.cfg.SlowLag {
 			continue
 		}
+		b := p.LeaderBalanced
+		if !b.At.IsZero() && pl.cfg.Now.Sub(b.At) < pl.cfg.BalanceCooldown {
+			if b.From != dst && recent == nil {
+				recent = p
+			}
+			continue
+		}
 		return p, Op{Kind: TransferLeader, From: src, To: dst}, true
+	}
+	if recent != nil {
+		return recent, Op{Kind: TransferLeader, From: src, To: dst}, true
 	}
 	return nil, Op{}, false
 }

@@ -32,6 +32,12 @@ type Config struct {
 	BalanceTolerance int
 	// MaxBalanceMoves bounds the balance moves of one plan.
 	MaxBalanceMoves int
+	// BalanceCooldown is how long a leader the balancer moved is moved
+	// again only when no other can be, and never back where it came
+	// from: elections (a paused node, a restart) move leaders back and
+	// forth, and a balancer that chases each of them makes leaderships
+	// flap.
+	BalanceCooldown time.Duration
 	// SickFactor is how many times its peers' median fsync p99 a node's
 	// must be to count as slow; SickFloor is the least p99 that counts.
 	SickFactor float64
@@ -64,7 +70,7 @@ func DefaultConfig(now time.Time) Config {
 		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
 		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute, SickReplicasAfter: 10 * time.Minute,
 		RecoveryPeriod:    10 * time.Minute,
-		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4,
+		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4, BalanceCooldown: 10 * time.Minute,
 		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // scriptKeys are the keys ParseView knows.
 var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
-	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack"}
+	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced"}
 
 // ParseView reads the compact text form of a View that the doctor's
 // scripts use (the checker's and the gate's testdata, scenario files),
@@ -22,7 +22,7 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", 
 // A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [sick=D]
 // [disk=F] [no-peer], where D is how long before now the state began; a
 // node is alive for an hour unless told otherwise. A partition line:
-// p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [replicas=..]
+// p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM] [replicas=..]
 // [learners=..] [outgoing=..] [contact=N:D,..] [down=N:D,..]
 // [lag=N:L,..] [lagging=N:D,..] [ack=N:D,..] (the leader's measure of
 // the replica's acknowledgement latency); contact D "never" is a replica the
@@ -126,6 +126,17 @@ func parsePartition(id uint64, kv map[string]string, now time.Time) (Partition, 
 	}
 	if p.Leader, err = strconv.ParseUint(kv["leader"], 10, 64); kv["leader"] != "" && err != nil {
 		return p, err
+	}
+	if b, ok := kv["balanced"]; ok { // D:FROM
+		d, from, _ := strings.Cut(b, ":")
+		ago, err := time.ParseDuration(d)
+		if err != nil {
+			return p, err
+		}
+		p.LeaderBalanced.At = now.Add(-ago)
+		if p.LeaderBalanced.From, err = strconv.ParseUint(from, 10, 64); err != nil {
+			return p, err
+		}
 	}
 	lists := map[string]*[]uint64{"voters": &p.Voters, "learners": &p.Learners, "outgoing": &p.Outgoing, "replicas": &p.Replicas}
 	for key, dst := range lists {

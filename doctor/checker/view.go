@@ -66,6 +66,16 @@ type Partition struct {
 	// Status is each replica's state as the leader sees it, one per
 	// voter, learner and outgoing voter.
 	Status []Replica
+	// LeaderBalanced is the Doctor's last move of this partition's leader
+	// to balance leaders (zero: none, as far as it remembers).
+	LeaderBalanced Balanced
+}
+
+// Balanced is a leader move the balancer made: when it ended, and the
+// node it moved the leader from.
+type Balanced struct {
+	At   time.Time
+	From uint64
 }
 
 // Replica is one replica of a partition as its leader sees it.

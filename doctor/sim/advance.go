@@ -86,6 +86,9 @@ func (s *Sim) checkStep(step string, op checker.Op, p *Partition, cur func() che
 func (s *Sim) finish(r *Running) {
 	s.Finished++
 	s.last[r.Op.Partition] = finished{op: r.Op, at: s.Now}
+	if p := s.Model.partition(r.Op.Partition); p != nil && r.Op.Checker == "balance-leaders" {
+		p.balanced = checker.Balanced{At: s.Now, From: r.Op.From}
+	}
 	s.record("finish %s %s after %v", r.Op.Kind, opTarget(r.Op), s.Now.Sub(r.Started))
 }
 

@@ -53,6 +53,9 @@ type Partition struct {
 	LeaderLost   time.Time
 	formerLeader uint64
 	replicas     map[uint64]*replica
+	// balanced is when the Doctor's leader balancer last moved its
+	// leader, as the real Doctor remembers it.
+	balanced checker.Balanced
 }
 
 // Model is the cluster: nodes and partitions, and zones out of reach.
@@ -149,7 +152,7 @@ func (m *Model) View(now time.Time) checker.View {
 
 func (p *Partition) view(m *Model) checker.Partition {
 	out := checker.Partition{ID: p.ID, Table: p.Table, Generation: p.Generation, Replicas: slices.Clone(p.Replicas),
-		Voters: slices.Clone(p.Voters), Learners: slices.Clone(p.Learners), Leader: p.Leader}
+		Voters: slices.Clone(p.Voters), Learners: slices.Clone(p.Learners), Leader: p.Leader, LeaderBalanced: p.balanced}
 	if p.Leader == 0 {
 		return out
 	}
