@@ -44,6 +44,10 @@ type balancer struct {
 	find func(pl *planner, src, dst uint64) (*Partition, Op, bool)
 	// uncertain are the nodes whose count the view cannot tell (none if nil).
 	uncertain map[uint64]bool
+	// relay: when no move reaches the emptiest node from a node more than
+	// the tolerance above it, the fullest may give to any node two or more
+	// below it, which may then give on (leaders: cheap to move).
+	relay bool
 }
 
 // balanceReplicas gives every eligible node (alive, not sick, reachable
@@ -83,7 +87,7 @@ func (pl *planner) balanceLeaders() {
 		}
 	}
 	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove,
-		uncertain: uncertain})
+		uncertain: uncertain, relay: true})
 }
 
 // balance proposes up to MaxBalanceMoves moves, each from the fullest
@@ -99,7 +103,7 @@ func (pl *planner) balance(b balancer) {
 		if len(nodes) < 2 || b.count(counts[nodes[len(nodes)-1]])-b.count(counts[nodes[0]]) <= pl.cfg.BalanceTolerance {
 			return
 		}
-		if !pl.balanceOnce(b, nodes, counts) {
+		if !pl.balanceOnce(b, nodes, counts) && !(b.relay && pl.relayOnce(b, nodes, counts)) {
 			pl.whyNot(0, 0, b.name, fmt.Sprintf("n%d holds %d, n%d holds %d, but no partition can move between them",
 				nodes[len(nodes)-1], b.count(counts[nodes[len(nodes)-1]]), nodes[0], b.count(counts[nodes[0]])))
 			return
@@ -128,6 +132,39 @@ func (pl *planner) balanceOnce(b balancer, nodes []uint64, counts map[uint64]Cou
 		}
 	}
 	return false
+}
+
+// relayOnce proposes a move from the fullest node to the emptiest node
+// it can reach that holds two or more fewer and shares a partition with
+// the emptiest, when balanceOnce found no move that reaches the emptiest:
+// two nodes that share no partition (a zone's two nodes, when every
+// partition has one voter per zone) even out through a third. Each such
+// move lowers the sum of squares of the counts, so relaying ends.
+func (pl *planner) relayOnce(b balancer, nodes []uint64, counts map[uint64]Count) bool {
+	src, dst := nodes[len(nodes)-1], nodes[0]
+	for _, via := range nodes[1 : len(nodes)-1] {
+		if b.count(counts[src])-b.count(counts[via]) < 2 {
+			return false
+		}
+		if !pl.share(via, dst) {
+			continue
+		}
+		if p, op, ok := b.find(pl, src, via); ok {
+			op.Checker, op.Priority = b.name, PriorityBalance
+			op.Reasons = []string{fmt.Sprintf("n%d holds %d, n%d holds %d: more apart than the tolerance %d, and no partition "+
+				"can move between them; n%d, holding %d, passes one on", src, b.count(counts[src]), nodes[0],
+				b.count(counts[nodes[0]]), pl.cfg.BalanceTolerance, via, b.count(counts[via]))}
+			return pl.propose(p, op)
+		}
+	}
+	return false
+}
+
+// share says a and b are voters of one partition.
+func (pl *planner) share(a, b uint64) bool {
+	return slices.ContainsFunc(pl.view.Partitions, func(p Partition) bool {
+		return slices.Contains(p.Voters, a) && slices.Contains(p.Voters, b)
+	})
 }
 
 // balanceNodes are the nodes that may give or take: alive, not sick nor
