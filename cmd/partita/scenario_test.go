@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -308,28 +307,24 @@ func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 	}
 }
 
-// TestScenarioSoakNoFalseActions: four processes under writes for
-// PARTITA_SOAK_DURATION (default 10m). Node 4's disk is slow from the
-// start (--fault-fsync-delay 100ms); every minute another node (2 or 3)
-// is paused with SIGSTOP for 3 s. Reported: the Doctor's operations by
+// TestScenarioSoakNoFalseActions: four processes in network namespaces
+// under writes for PARTITA_SOAK_DURATION (default 10m). Node 4's disk is
+// slow from the start (--fault-fsync-delay 100ms). Every minute a fault:
+// node 2 or node 3 paused with SIGSTOP for 3 s, or, every third minute,
+// an asymmetric partition for 45 s (node 2's packets to node 3 dropped,
+// node 3's to node 2 delivered). Reported: the Doctor's operations by
 // kind and checker, the leaders moved off the slow node, false actions
-// (replicas replaced or removed: no node was ever down for --dead-after)
-// and flaps (an operation undone on the same partition within 10 min);
-// writes acknowledged, failed and lost. False actions and lost writes
-// must be 0.
+// (replicas replaced or removed: no node was ever down for
+// --dead-after), flaps (an operation undone on the same partition within
+// 10 min), and writes acknowledged, failed and lost. False actions, flaps
+// and lost writes must be 0, and leaders must leave the slow node.
 func TestScenarioSoakNoFalseActions(t *testing.T) {
-	soak := 10 * time.Minute
-	if v := os.Getenv("PARTITA_SOAK_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		soak = d
-	}
+	soak := envDuration(t, "PARTITA_SOAK_DURATION", 10*time.Minute)
+	lab := newNetLab(t, 4)
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	procs, admins := scenarioCluster(t, bin, dir, 4, func(i int) []string {
-		if i == 3 {
+	procs := netCluster(t, lab, bin, dir, 4, func(i int) []string {
+		if i == 4 {
 			return []string{"--fault-fsync-delay", "100ms"}
 		}
 		return nil
@@ -337,53 +332,31 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), soak+10*time.Minute)
 	defer cancel()
 	scenarioTable(ctx, t, procs[0].api, "soak")
-	waitParts(t, admins[0], 3*time.Minute, func(parts []topology.PartitionInfo) error { return healedWithout(parts, 0) })
+	waitParts(t, procs[0].admin, 3*time.Minute, func(parts []topology.PartitionInfo) error { return healedWithout(parts, 0) })
 	start := time.Now()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var acked []string
-	failed := 0
-	for w := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			db := patient(procs[w].api)
-			for i := 0; i < 1_000_000; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("w%d-%d", w, i)
-				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("soak"),
-					Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
-				mu.Lock()
-				if err != nil {
-					failed++
-				} else {
-					acked = append(acked, key)
-				}
-				mu.Unlock()
-				time.Sleep(50 * time.Millisecond)
-			}
-		}()
-	}
-	pauses := 0
-	for time.Since(start) < soak {
-		time.Sleep(min(time.Minute, soak-time.Since(start)))
+	w := startWriters(ctx, "soak", []string{procs[0].api, procs[1].api, procs[2].api}, 50*time.Millisecond)
+	pauses, cuts := 0, 0
+	for minute := 1; time.Since(start) < soak; minute++ {
+		time.Sleep(min(time.Until(start.Add(time.Duration(minute)*time.Minute)), soak-time.Since(start)))
 		if time.Since(start) >= soak {
 			break
 		}
-		p := procs[1+pauses%2]
-		_ = p.cmd.Process.Signal(syscall.SIGSTOP)
-		time.Sleep(3 * time.Second)
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		pauses++
+		switch minute % 3 {
+		case 0:
+			lab.oneWay(2, 3)
+			time.Sleep(45 * time.Second)
+			lab.twoWay(2, 3)
+			cuts++
+		default:
+			p := procs[minute%3]
+			_ = p.cmd.Process.Signal(syscall.SIGSTOP)
+			time.Sleep(3 * time.Second)
+			_ = p.cmd.Process.Signal(syscall.SIGCONT)
+			pauses++
+		}
 	}
-	close(stop)
-	wg.Wait()
-	resp, err := http.Get("http://" + admins[0] + "/doctor/timeline?limit=1000&since=" + (time.Since(start) + time.Minute).String())
+	lost := w.end(ctx, t, procs[0].api, "soak")
+	resp, err := http.Get("http://" + procs[0].admin + "/doctor/timeline?limit=1000&since=" + (time.Since(start) + time.Minute).String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,16 +377,17 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 	slices.Reverse(es) // oldest first
 	byKind := map[string]int{}
 	offSlow, falseActions, flaps := 0, 0, 0
-	last := map[uint64]struct {
+	type move struct {
 		from, to uint64
 		at       time.Time
-	}{}
+	}
+	last := map[uint64]move{}
 	for _, e := range es {
 		if e.State != "succeeded" && e.State != "running" && e.State != "failed" && e.State != "rolled-back" {
 			continue
 		}
 		byKind[e.Kind+"/"+e.Checker]++
-		if e.From == 4 && (e.Kind == "transfer-leader") {
+		if e.From == 4 && e.Kind == "transfer-leader" {
 			offSlow++
 		}
 		if e.Kind == "replace-replica" || e.Kind == "remove-replica" {
@@ -424,28 +398,23 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 			flaps++
 			t.Logf("flap: %+v undoes an operation of %v before", e, e.Updated.Sub(l.at).Round(time.Second))
 		}
-		last[e.Partition] = struct {
-			from, to uint64
-			at       time.Time
-		}{e.From, e.To, e.Updated}
+		last[e.Partition] = move{e.From, e.To, e.Updated}
 	}
-	lost := 0
-	db := patient(procs[0].api)
-	for _, key := range acked {
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("soak"), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		if out.Item == nil {
-			lost++
-		}
+	leaders := map[uint64]int{}
+	parts, _ := partitionsOf(procs[0].admin)
+	for _, p := range parts {
+		leaders[p.Leader]++
 	}
-	t.Logf("soak %v: %d pauses of 3 s, node 4's fsyncs 100ms slower", soak, pauses)
-	t.Logf("operations by kind/checker: %v; leaders moved off the slow node: %d; false actions: %d; flaps: %d",
-		byKind, offSlow, falseActions, flaps)
-	t.Logf("writes acknowledged %d, failed after retries %d, lost %d", len(acked), failed, lost)
-	if falseActions > 0 || lost > 0 {
-		t.Fatalf("%d false actions, %d acknowledged writes lost", falseActions, lost)
+	t.Logf("soak %v: %d pauses of 3 s, %d asymmetric partitions of 45 s (n2 -> n3 dropped), node 4's fsyncs 100ms slower",
+		soak, pauses, cuts)
+	t.Logf("operations by kind/checker: %v; leaders moved off the slow node: %d; false actions: %d; flaps: %d; leaders per node at the end: %v",
+		byKind, offSlow, falseActions, flaps, leaders)
+	t.Logf("writes acknowledged %d, failed after retries %d, lost %d; longest gap %v",
+		len(w.acked), w.failed, lost, w.maxGap.Round(time.Millisecond))
+	if falseActions > 0 || lost > 0 || flaps > 0 {
+		t.Fatalf("%d false actions, %d flaps, %d acknowledged writes lost", falseActions, flaps, lost)
+	}
+	if offSlow == 0 {
+		t.Fatal("no leader moved off the slow node")
 	}
 }
