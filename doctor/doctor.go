@@ -236,9 +236,11 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	d.noteSick(p.Sick, now)
 	plan.WhyNots, plan.Sick = p.WhyNots, p.Sick
 	cur := freshView(snap, parts, now, v)
-	approvals, err := d.approvals(ctx)
-	if err != nil {
-		return err
+	var approvals map[string]Entry
+	if len(p.Ops) > 0 { // a quiet cluster's cycles read no timeline
+		if approvals, err = d.approvals(ctx); err != nil {
+			return err
+		}
 	}
 	for _, op := range p.Ops {
 		plan.Ops = append(plan.Ops, d.consider(ctx, c, epoch, op, cur, cfg, settings, approvals, now))
