@@ -220,7 +220,7 @@ func findLeaderMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 		if p.Leader != src || !slices.Contains(p.Voters, dst) || !pl.settled(p) {
 			continue
 		}
-		if r, _ := p.Replica(dst); r.Lag >= pl.cfg.SlowLag {
+		if r, _ := p.Replica(dst); r.Lag >= pl.cfg.SlowLag || !pl.reachesVoters(p, dst) {
 			continue
 		}
 		b := p.LeaderBalanced

@@ -23,6 +23,10 @@ type planner struct {
 
 	ops     map[uint64]Op // by partition
 	whyNots []WhyNot
+	// links: for each pair of nodes that lead and follow each other in
+	// some partition, whether one such follower is in its leader's
+	// contact (links.go).
+	links map[[2]uint64]bool
 }
 
 // A partitionChecker looks at one partition: it proposes an operation,
@@ -71,6 +75,7 @@ func newPlanner(v View, cfg Config) *planner {
 	}
 	pl.place = newPlacementInput(pl.view, cfg)
 	pl.counts = pl.view.Counts()
+	pl.links = linksOf(pl.view, cfg)
 	return pl
 }
 

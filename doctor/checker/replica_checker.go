@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/partitadb/partita/directory"
@@ -12,19 +13,32 @@ import (
 // DeadAfter, when the leader agrees (no contact for ContactTimeout), and
 // a voter that is down on a live node, from its leader's view, for
 // ReplicaDownAfter. One replica per plan; the others wait their turn.
+//
+// A replica out of its leader's contact on a live node whose path to the
+// leader is broken (no replica between the two nodes in contact: a
+// network partition between them, perhaps one-way) is no broken replica:
+// replacing it would be a false action, undone once the path heals. Its
+// leadership moves instead, to a voter that reaches every other.
 func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
-	var down []uint64
-	var reasons, why []string
+	var down, cut []uint64
+	var reasons, why, cutWhy []string
 	for _, v := range p.Voters {
 		if v == p.Leader {
 			continue
 		}
 		r, w := pl.judgeReplica(p, v)
 		why = append(why, w...)
-		if len(r) > 0 {
+		switch {
+		case len(r) > 0 && pl.pathCut(p, v):
+			cut = append(cut, v)
+			cutWhy = append(cutWhy, r...)
+		case len(r) > 0:
 			down = append(down, v)
 			reasons = append(reasons, r...)
 		}
+	}
+	if len(down) == 0 && len(cut) > 0 {
+		return pl.leaveCut(p, cut, cutWhy, why)
 	}
 	if len(down) == 0 {
 		return nil, why
@@ -41,6 +55,28 @@ func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
 		reasons = append(reasons, fmt.Sprintf("also down: %v, replaced in later plans", down[1:]))
 	}
 	return &Op{Kind: ReplaceReplica, From: down[0], To: to, Priority: PriorityRepair, Reasons: reasons}, why
+}
+
+// pathCut says node's replica of p is out of its leader's contact because
+// the two nodes do not reach each other at all: the node is alive, its
+// node reports the replica (not missing or broken), and no replica
+// between the two is in contact.
+func (pl *planner) pathCut(p *Partition, node uint64) bool {
+	r, _ := p.Replica(node)
+	return pl.nodes[node].Liveness == directory.Alive && r.DownSince.IsZero() && pl.cut(p.Leader, node)
+}
+
+// leaveCut moves p's leadership away from a leader that cannot reach the
+// voters of cut, to one that reaches them all.
+func (pl *planner) leaveCut(p *Partition, cut []uint64, reasons, why []string) (*Op, []string) {
+	reasons = append(reasons, fmt.Sprintf("leader n%d reaches none of the replicas on %v: the network path is broken, not the replicas",
+		p.Leader, cut))
+	to := pl.pathLeader(p, cut)
+	if to == 0 {
+		return nil, append(why, strings.Join(reasons, "; ")+"; no voter reaches them all to lead instead")
+	}
+	reasons = append(reasons, fmt.Sprintf("n%d reaches every voter: it leads instead", to))
+	return &Op{Kind: TransferLeader, From: p.Leader, To: to, Priority: PriorityRepair, Reasons: reasons}, why
 }
 
 // judgeReplica returns the reasons to replace node's replica of p, or the
