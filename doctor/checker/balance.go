@@ -189,11 +189,12 @@ func (pl *planner) settled(p *Partition) bool {
 }
 
 // findReplicaMove finds a settled partition with a follower on src and
-// nothing on dst whose zone spread the move keeps.
+// nothing on dst whose zone spread the move keeps, and whose leader is
+// not cut off from dst (its learner there could never catch up).
 func findReplicaMove(pl *planner, src, dst uint64) (*Partition, Op, bool) {
 	for i := range pl.view.Partitions {
 		p := &pl.view.Partitions[i]
-		if p.Leader == src || !slices.Contains(p.Voters, src) || p.Hosts(dst) || !pl.settled(p) {
+		if p.Leader == src || !slices.Contains(p.Voters, src) || p.Hosts(dst) || !pl.settled(p) || pl.cut(p.Leader, dst) {
 			continue
 		}
 		after := slices.DeleteFunc(slices.Clone(p.Voters), func(v uint64) bool { return v == src })
