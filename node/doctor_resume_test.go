@@ -22,12 +22,7 @@ import (
 // though the Doctor is paused (pausing stops new operations, not those in
 // flight).
 func TestDoctorResumesAfterTakeover(t *testing.T) {
-	const leaseLen = 1500 * time.Millisecond
-	start := func(join ...string) *Node {
-		n := startDoctorNode(t, true, leaseLen, join...)
-		t.Cleanup(func() { _ = n.Close() })
-		return n
-	}
+	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	n2, n3 := start(n1.PeerAddr()), start(n1.PeerAddr())
 	nodes := []*Node{n1, n2, n3}
@@ -59,16 +54,7 @@ func TestDoctorResumesAfterTakeover(t *testing.T) {
 	if err := (doctorRecords{n: first, epoch: epoch}).Put(ctx, &e); err != nil {
 		t.Fatal(err)
 	}
-	first.stopDoctor(ctx, false) // dies with the lease held, the operation not started
-	var second *Node
-	waitFor(t, "another Doctor to take over", func() bool {
-		for _, n := range nodes {
-			if n != first && n.Doctor().IsActive() {
-				second = n
-			}
-		}
-		return second != nil
-	})
+	second := killDoctor(t, first, nodes) // dies with the lease held, the operation not started
 	waitFor(t, "the operation to be finished by the new Doctor", func() bool {
 		es, err := doctorRecords{n: second}.Entries(ctx, e.ID, 1)
 		return err == nil && len(es) == 1 && es[0].State == doctor.Succeeded
@@ -106,12 +92,7 @@ func TestDoctorResumesAfterTakeover(t *testing.T) {
 // Doctor does not run it on: it removes the learner, destroys its
 // replica, and records the entry rolled back.
 func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
-	const leaseLen = 1500 * time.Millisecond
-	start := func(join ...string) *Node {
-		n := startDoctorNode(t, true, leaseLen, join...)
-		t.Cleanup(func() { _ = n.Close() })
-		return n
-	}
+	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	nodes := []*Node{n1, start(n1.PeerAddr()), start(n1.PeerAddr()), start(n1.PeerAddr())}
 	waitFor(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
@@ -160,16 +141,7 @@ func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
 	if err := (doctorRecords{n: first, epoch: epoch}).Put(ctx, &e); err != nil {
 		t.Fatal(err)
 	}
-	first.stopDoctor(ctx, false) // dies with the lease held
-	var second *Node
-	waitFor(t, "another Doctor to take over", func() bool {
-		for _, n := range nodes {
-			if n != first && n.Doctor().IsActive() {
-				second = n
-			}
-		}
-		return second != nil
-	})
+	second := killDoctor(t, first, nodes) // dies with the lease held
 	var got doctor.Entry
 	waitFor(t, "the overdue operation to end", func() bool {
 		es, err := doctorRecords{n: second}.Entries(ctx, e.ID, 1)
@@ -195,4 +167,21 @@ func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
 		}
 		return spare.store.Replica(directory.MetaPartition) == nil
 	})
+}
+
+// killDoctor stops first's Doctor without releasing its lease, as a crash
+// would, and returns the node of nodes whose Doctor takes over.
+func killDoctor(t *testing.T, first *Node, nodes []*Node) *Node {
+	t.Helper()
+	first.stopDoctor(context.Background(), false)
+	var second *Node
+	waitFor(t, "another Doctor to take over", func() bool {
+		for _, n := range nodes {
+			if n != first && n.Doctor().IsActive() {
+				second = n
+			}
+		}
+		return second != nil
+	})
+	return second
 }

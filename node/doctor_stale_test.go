@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,12 +22,7 @@ import (
 // judged stale against the directory as it is now and recorded so, none
 // runs, and the partitions are left as they were.
 func TestDoctorDropsStalePlans(t *testing.T) {
-	const leaseLen = 1500 * time.Millisecond
-	start := func(join ...string) *Node {
-		n := startDoctorNode(t, true, leaseLen, join...)
-		t.Cleanup(func() { _ = n.Close() })
-		return n
-	}
+	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	ctx := context.Background()
 	table := &partitapb.Table{Name: "stale", BillingMode: "PAY_PER_REQUEST",

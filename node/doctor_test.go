@@ -27,6 +27,15 @@ func startDoctorNode(t *testing.T, doctor bool, leaseLen time.Duration, join ...
 	return n
 }
 
+// startClosingDoctorNode starts a node running a Doctor with a 1.5 s
+// lease, closed when the test ends.
+func startClosingDoctorNode(t *testing.T, join ...string) *Node {
+	t.Helper()
+	n := startDoctorNode(t, true, 1500*time.Millisecond, join...)
+	t.Cleanup(func() { _ = n.Close() })
+	return n
+}
+
 // waitFor polls cond with a generous deadline; no durations are asserted.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
