@@ -18,9 +18,9 @@ type KeyPair struct {
 	certFile, keyFile string
 	log               *slog.Logger
 
-	mu     sync.Mutex
-	cert   *tls.Certificate
-	seen   []stamp // the files' stamps at the last attempt to load them
+	mu   sync.Mutex
+	cert *tls.Certificate
+	seen []stamp // the files' stamps at the last attempt to load them
 }
 
 // NewKeyPair loads certFile and keyFile (PEM), failing if they do not
