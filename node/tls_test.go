@@ -251,3 +251,18 @@ func TestAPICertificateReloads(t *testing.T) {
 		t.Fatalf("SDK after the reload: %v", err)
 	}
 }
+
+// TestTLSNodeRefusesAPlainMember: a node with a certs dir joining a
+// member in plain text stops at once, saying why.
+func TestTLSNodeRefusesAPlainMember(t *testing.T) {
+	plain := startMember(t, t.TempDir())
+	defer plain.Close()
+	start := time.Now()
+	_, err := startSecure(t, newPKI(t).node(), "", io.Discard, plain.PeerAddr())
+	if !errors.Is(err, node.ErrPeerCertificate) {
+		t.Fatalf("join: %v, want ErrPeerCertificate", err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("refusal took %v", d)
+	}
+}
