@@ -108,9 +108,26 @@ func (n *Node) logSecurity() {
 	if c.CertFile != "" {
 		n.log.Info("serving the DynamoDB API and the admin endpoint over TLS", "cert", c.CertFile)
 	}
-	if n.sec.guard != nil {
+	switch {
+	case n.sec.guard != nil:
 		n.log.Info("admin changes need an authenticated admin", "client_certs", n.sec.guard.ClientCerts, "tokens", c.AdminTokenFile != "")
+	case n.cfg.AdminAddr != "" && !loopbackAddr(n.cfg.AdminAddr):
+		n.log.Warn("the admin endpoint is open: whoever reaches it can drain or decommission nodes (give --certs-dir or --admin-token-file)",
+			"admin_addr", n.cfg.AdminAddr)
 	}
+}
+
+// loopbackAddr reports whether a listen address binds loopback only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // peerServerOptions secure the peer gRPC server.
