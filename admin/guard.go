@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+
+	"github.com/partitadb/partita/certs"
 )
 
 // Guard decides who may call the admin endpoint. The probes (GET /healthz,
@@ -25,7 +27,8 @@ type Guard struct {
 	// accepted). It must compare in constant time.
 	Token func(token string) bool
 	// ClientCerts accepts a verified client certificate (the listener's
-	// TLS configuration verifies it against the cluster CA).
+	// TLS configuration verifies it against the cluster CA) of the client
+	// role: a node's certificate is not an admin's.
 	ClientCerts bool
 	// Logger receives the log of changes and refusals.
 	Logger *slog.Logger
@@ -69,7 +72,9 @@ func (g *Guard) wrap(h http.Handler) http.Handler {
 // certificate, else its valid bearer token; "" if neither.
 func (g *Guard) authenticate(r *http.Request) string {
 	if g.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
-		return "cert:" + r.TLS.VerifiedChains[0][0].Subject.CommonName
+		if leaf := r.TLS.VerifiedChains[0][0]; certs.HasRole(leaf, certs.RoleClient) {
+			return "cert:" + leaf.Subject.CommonName
+		}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, tok, ok := strings.Cut(auth, " ")

@@ -130,7 +130,11 @@ func TestGuardWithClientCertificates(t *testing.T) {
 
 	client := func(dir string) *http.Client {
 		cfg := &tls.Config{RootCAs: pool}
-		if dir != "" {
+		if dir == srvDir { // a node's certificate
+			c, err := tls.LoadX509KeyPair(filepath.Join(dir, certs.NodeCertFile), filepath.Join(dir, certs.NodeKeyFile))
+			mustOK(t, err)
+			cfg.Certificates = []tls.Certificate{c}
+		} else if dir != "" {
 			c, err := tls.LoadX509KeyPair(filepath.Join(dir, certs.ClientCertFile("ops")), filepath.Join(dir, certs.ClientKeyFile("ops")))
 			mustOK(t, err)
 			cfg.Certificates = []tls.Certificate{c}
@@ -149,6 +153,9 @@ func TestGuardWithClientCertificates(t *testing.T) {
 	}
 	if code, err := post(client("")); err != nil || code != 401 {
 		t.Fatalf("decommission without a certificate: %d %v", code, err)
+	}
+	if code, err := post(client(srvDir)); err != nil || code != 401 {
+		t.Fatalf("decommission with a node's certificate: %d %v", code, err)
 	}
 	if _, err := post(client(strangerDir)); err == nil {
 		t.Fatal("a client certificate of another CA connected")
