@@ -203,7 +203,7 @@ func TestClusterOverTLS(t *testing.T) {
 		if code := decommission("ptk_not-a-token"); code != http.StatusUnauthorized {
 			t.Fatalf("decommission with a wrong token: %d, want 401", code)
 		}
-		if got := n2.Replicas(); got != replicas {
+		if got := n2.Replicas(); got < replicas {
 			t.Fatalf("node 2 went from %d to %d replicas after refused decommissions", replicas, got)
 		}
 		// The same request with the token reaches the operator (which

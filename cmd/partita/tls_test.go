@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,6 +87,12 @@ func TestCtlAgainstASecuredCluster(t *testing.T) {
 	run := func(args ...string) (string, error) {
 		return partita(t, append([]string{"ctl", "--addr", addr}, args...)...)
 	}
+	eventually(t, func() error {
+		if n2.Replicas() == 0 {
+			return errors.New("node 2 holds no replica yet")
+		}
+		return nil
+	})
 	if out, err := run("--certs-dir", n1dir, "nodes"); err != nil || !strings.Contains(out, "alive") {
 		t.Fatalf("ctl nodes with the CA: %v\n%s", err, out)
 	}
