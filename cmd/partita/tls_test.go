@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -191,5 +192,66 @@ func TestDevWithTLSFlags(t *testing.T) {
 	}
 	if out, err := partita(t, "ctl", "--addr", addr, "--certs-dir", n1, "--admin-token", token, "jobs", "pause", "table-stats"); err != nil {
 		t.Fatalf("pause with the token: %v\n%s", err, out)
+	}
+}
+
+// TestStartRefusesANodeOfAnotherCA runs real `partita start` processes
+// with --certs-dir: a node of the cluster's CA joins; one of another CA
+// exits at once, its log saying the handshake was refused and why.
+func TestStartRefusesANodeOfAnotherCA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	_, n1, n2, _, _, _ := clusterFiles(t)
+	foreign := filepath.Join(dir, "foreign")
+	for _, s := range [][]string{
+		{"cert", "create-ca", "--dir", foreign},
+		{"cert", "create-node", "--dir", foreign, "--host", "127.0.0.1"},
+	} {
+		if out, err := partita(t, s...); err != nil {
+			t.Fatalf("partita %v: %v\n%s", s, err, out)
+		}
+	}
+	// Signed requests keep these processes valid whether or not
+	// `partita start` demands authentication.
+	creds := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(creds, []byte("AKIDTLS s3cr3t alice\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := func(data, certsDir string, join ...string) []string {
+		a := []string{"start", "--data-dir", filepath.Join(dir, data), "--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0",
+			"--admin-addr", "", "--log-level", "info", "--credentials-file", creds, "--certs-dir", certsDir}
+		if len(join) > 0 {
+			a = append(a, "--join", join[0])
+		}
+		return a
+	}
+	first := startProcTo(t, io.Discard, bin, args("d1", n1)...)
+	startProcTo(t, io.Discard, bin, args("d2", n2, first.peer)...)
+
+	var log bytes.Buffer
+	cmd := exec.Command(bin, args("d3", foreign, first.peer)...)
+	cmd.Stderr, cmd.Stdout = &log, &log
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("the node of another CA exited cleanly:\n%s", log.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("the node of another CA still runs after 30s:\n%s", log.String())
+	}
+	for _, want := range []string{"cannot join", "TLS handshake with a member refused", "unknown authority"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("its log does not say %q:\n%s", want, log.String())
+		}
 	}
 }
