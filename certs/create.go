@@ -77,10 +77,13 @@ func CreateCA(dir string, opt Options) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := template("Partita CA", "ca", opt.Now(), opt.CALifetime)
+	tmpl, err := template("", "ca", opt.Now(), opt.CALifetime)
 	if err != nil {
 		return err
 	}
+	// Each CA names itself apart, so that an error about a certificate of
+	// another cluster's CA does not name two CAs alike.
+	tmpl.Subject.CommonName = fmt.Sprintf("Partita CA %x", tmpl.SerialNumber.Bytes()[:4])
 	tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
 	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
