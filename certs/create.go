@@ -83,7 +83,8 @@ func CreateCA(dir string, opt Options) error {
 	}
 	// Each CA names itself apart, so that an error about a certificate of
 	// another cluster's CA does not name two CAs alike.
-	tmpl.Subject.CommonName = fmt.Sprintf("Partita CA %x", tmpl.SerialNumber.Bytes()[:4])
+	id := fmt.Sprintf("%032x", tmpl.SerialNumber)
+	tmpl.Subject.CommonName = "Partita CA " + id[:8]
 	tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
 	tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
