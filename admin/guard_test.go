@@ -157,8 +157,11 @@ func TestGuardWithClientCertificates(t *testing.T) {
 	if code, err := post(client(srvDir)); err != nil || code != 401 {
 		t.Fatalf("decommission with a node's certificate: %d %v", code, err)
 	}
-	if _, err := post(client(strangerDir)); err == nil {
-		t.Fatal("a client certificate of another CA connected")
+	// A client certificate of another CA is refused at the handshake, or
+	// (a client that sends only certificates of the CAs the server
+	// names) never sent: either way no admin.
+	if code, err := post(client(strangerDir)); err == nil && code != 401 {
+		t.Fatalf("decommission with a certificate of another CA: %d", code)
 	}
 	if *decommissioned != 0 {
 		t.Fatal("a refused decommission ran")
