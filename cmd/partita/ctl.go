@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -265,7 +267,11 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	}
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
-	if err != nil {
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &verify):
+		return nil, fmt.Errorf("%w (give --certs-dir with the cluster's ca.crt)", err)
+	case err != nil:
 		return nil, fmt.Errorf("%w (is --addr the admin address of a cluster node?)", err)
 	}
 	defer resp.Body.Close()

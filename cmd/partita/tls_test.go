@@ -94,6 +94,9 @@ func TestCtlAgainstASecuredCluster(t *testing.T) {
 		}
 		return nil
 	})
+	if out, err := run("--addr", "https://"+addr, "nodes"); err == nil || !strings.Contains(err.Error(), "--certs-dir") {
+		t.Fatalf("ctl nodes without the CA: %v\n%s\nwant a hint to give --certs-dir", err, out)
+	}
 	if out, err := run("--certs-dir", n1dir, "nodes"); err != nil || !strings.Contains(out, "alive") {
 		t.Fatalf("ctl nodes with the CA: %v\n%s", err, out)
 	}
