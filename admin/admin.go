@@ -11,6 +11,9 @@
 //	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a
 //	                          cluster (cluster.go: ClusterHandler)
 //	     /doctor/...          the Doctor's lease and this node's role (doctor.go: DoctorHandler)
+//
+// With Config.Guard, every route that changes something needs an
+// authenticated admin (client certificate or bearer token; guard.go).
 package admin
 
 import (
@@ -44,6 +47,9 @@ type Config struct {
 	// Doctor serves the Doctor's routes under /doctor/ (nil: none); it
 	// sees the full request path.
 	Doctor http.Handler
+	// Guard, if set, admits only authenticated admins to every route
+	// that changes something (guard.go); nil: open, as in development.
+	Guard *Guard
 }
 
 // Validate reports a missing dependency.
@@ -90,6 +96,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	if cfg.Guard != nil {
+		return cfg.Guard.wrap(mux), nil
 	}
 	return mux, nil
 }

@@ -50,6 +50,10 @@ type ErrorInfo struct {
 // node refused as invalid (answered 400).
 var ErrBadRequest = errors.New("admin: bad request")
 
+// ErrUnauthenticated is a request that needs an authenticated admin and
+// came without one (answered 401; see Guard).
+var ErrUnauthenticated = errors.New("admin: authentication required: present a client certificate of the cluster CA or an admin token (Authorization: Bearer)")
+
 // statusOf is the one table from the errors of the cluster routes to
 // HTTP statuses.
 func statusOf(err error) int {
@@ -57,6 +61,8 @@ func statusOf(err error) int {
 	switch {
 	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
+	case errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
 	case errors.As(err, &pe) && pe.GetCode() == partitapb.Error_VALIDATION:
 		return http.StatusConflict // the record is not in a state the request applies to
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode):

@@ -201,12 +201,17 @@ func DoctorHandler(d Doctor) http.Handler {
 	return mux
 }
 
-// by names who asks: the by parameter, or the caller's address.
+// by names who asks: the by parameter, or the caller's address; with the
+// authenticated admin (Caller) beside it when there is one.
 func by(r *http.Request) string {
-	if b := r.URL.Query().Get("by"); b != "" {
-		return b
+	b := r.URL.Query().Get("by")
+	if b == "" {
+		b = "admin@" + r.RemoteAddr
 	}
-	return "admin@" + r.RemoteAddr
+	if c := Caller(r.Context()); c != "" {
+		b += " (" + c + ")"
+	}
+	return b
 }
 
 // timelineQuery parses the timeline's filters.

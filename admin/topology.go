@@ -71,7 +71,11 @@ func (e *TopologyElsewhereError) adminAddr() string { return e.AdminAddr }
 func replyOrRedirect(w http.ResponseWriter, r *http.Request, v any, err error) {
 	var to elsewhere
 	if errors.As(err, &to) {
-		http.Redirect(w, r, "http://"+to.adminAddr()+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		scheme := "http"
+		if r.TLS != nil { // nodes of a cluster serve their admin endpoints alike
+			scheme = "https"
+		}
+		http.Redirect(w, r, scheme+"://"+to.adminAddr()+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 		return
 	}
 	reply(w, v, err)

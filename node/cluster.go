@@ -104,6 +104,10 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 			n.log.Info("joined the cluster", "node", rec.GetId(), "via", addr)
 			return rec, nil
 		}
+		if cerr := n.checkPeerHandshake(ctx, addr); cerr != nil {
+			n.log.Error("cannot join: the TLS handshake with a member was refused", "via", addr, "err", cerr)
+			return nil, cerr
+		}
 		errs = append(errs, err)
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -114,7 +118,7 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 func (n *Node) startRaft() error {
 	tcfg := transport.DefaultConfig()
 	tcfg.NodeID, tcfg.Resolve, tcfg.Logger, tcfg.Registerer = n.id, n.dir.PeerAddr, n.log, n.reg
-	tcfg.Advertise = n.record().GetPeerAddr()
+	tcfg.Advertise, tcfg.DialOptions = n.record().GetPeerAddr(), n.peerDialOptions()
 	tr, err := transport.NewGRPC(tcfg)
 	if err != nil {
 		return err
@@ -134,7 +138,7 @@ func (n *Node) startRaft() error {
 	if err := n.startMember(); err != nil {
 		return err
 	}
-	n.peerSrv = grpc.NewServer(transport.ServerOptions()...)
+	n.peerSrv = grpc.NewServer(append(transport.ServerOptions(), n.peerServerOptions()...)...)
 	var h transport.Handler = n.store
 	if n.cfg.DropRaft != nil {
 		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}
@@ -260,7 +264,7 @@ func (n *Node) Replicas() int { return len(n.store.Replicas()) }
 // single node has one too, for `ctl`: every other node is unknown to it).
 func (n *Node) startClient() error {
 	ccfg := cluster.DefaultConfig()
-	ccfg.Resolve, ccfg.Logger = n.dir.PeerAddr, n.log
+	ccfg.Resolve, ccfg.Logger, ccfg.DialOptions = n.dir.PeerAddr, n.log, n.peerDialOptions()
 	var err error
 	n.client, err = cluster.NewClient(ccfg)
 	return err

@@ -82,6 +82,9 @@ type Config struct {
 	// Auth verifies the SigV4 signature of every DynamoDB request (nil:
 	// authentication is off, any access key is accepted).
 	Auth *auth.Verifier
+	// TLS secures the listeners, the peer connections and the admin
+	// endpoint's changes (tls.go); zero: plain text, admin open.
+	TLS TLSConfig
 	// PartitionsPerTable is the number of partitions of a new table.
 	PartitionsPerTable uint32
 	// TableStatsInterval is the period of the table-stats job.
@@ -181,7 +184,7 @@ func (c Config) Validate() error {
 	case c.TopologyInterval <= 0 || c.TopologyRetention <= 0:
 		return errors.New("node: TopologyInterval and TopologyRetention must be positive")
 	}
-	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"))
+	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"), c.TLS.validate())
 }
 
 // Node is a running node. Close stops it.
@@ -197,6 +200,7 @@ type Node struct {
 	jobs     *daemon.Manager
 	draining atomic.Bool
 	conns    *connMetrics
+	sec      *security // tls.go
 
 	// Cluster mode (PeerAddr set).
 	id      uint64
@@ -244,6 +248,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.tp, err = n.tracerProvider(ctx); err != nil {
+		return err
+	}
+	if err := n.loadSecurity(); err != nil {
 		return err
 	}
 	if err := n.startIngest(); err != nil {
@@ -393,7 +400,7 @@ func (n *Node) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	if n.api, err = listen(ctx, "api", n.cfg.APIAddr, api, orDefault(n.cfg.APILimits, DefaultAPILimits), n.log, n.conns); err != nil {
+	if n.api, err = listen(ctx, "api", n.cfg.APIAddr, api, orDefault(n.cfg.APILimits, DefaultAPILimits), n.log, n.conns, n.sec.api); err != nil {
 		return err
 	}
 	if n.cfg.AdminAddr != "" {
@@ -417,12 +424,12 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
-		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}),
+		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard,
 	})
 	if err != nil {
 		return err
 	}
-	n.admin, err = listen(ctx, "admin", n.cfg.AdminAddr, h, orDefault(n.cfg.AdminLimits, DefaultAdminLimits), n.log, n.conns)
+	n.admin, err = listen(ctx, "admin", n.cfg.AdminAddr, h, orDefault(n.cfg.AdminLimits, DefaultAdminLimits), n.log, n.conns, n.sec.admin)
 	return err
 }
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,18 +80,24 @@ type server struct {
 	ln     *limitListener
 	http   *http.Server
 	served chan error
+	scheme string // http or https
 }
 
-// listen starts serving h on addr within limits; name labels its logs and
-// metrics ("api", "admin").
-func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPLimits, log *slog.Logger, m *connMetrics) (*server, error) {
+// listen starts serving h on addr within limits, over TLS with tlsCfg
+// unless it is nil; name labels its logs and metrics ("api", "admin").
+func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPLimits, log *slog.Logger, m *connMetrics, tlsCfg *tls.Config) (*server, error) {
 	var lc net.ListenConfig
 	inner, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node: listen on %s: %w", addr, err)
 	}
 	ln := newLimitListener(inner, limits.MaxConns, m.evicted.WithLabelValues(name), m.refused.WithLabelValues(name))
-	s := &server{ln: ln, served: make(chan error, 1), http: &http.Server{
+	scheme := "http"
+	if tlsCfg != nil {
+		ln.tls, scheme = tlsCfg, "https"
+	}
+	s := &server{ln: ln, served: make(chan error, 1), scheme: scheme, http: &http.Server{
+		TLSConfig:         tlsCfg,
 		Handler:           h,
 		ReadHeaderTimeout: limits.ReadHeaderTimeout,
 		ReadTimeout:       limits.ReadTimeout,
@@ -105,7 +112,7 @@ func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPL
 	return s, nil
 }
 
-func (s *server) url() string { return "http://" + s.ln.Addr().String() }
+func (s *server) url() string { return s.scheme + "://" + s.ln.Addr().String() }
 
 // shutdown stops accepting, waits for in-flight requests until ctx ends,
 // and for the serving goroutine.
@@ -157,6 +164,7 @@ type limitListener struct {
 	net.Listener
 	max              int
 	evicted, refused prometheus.Counter
+	tls              *tls.Config // nil: plain; else each connection is a TLS server
 
 	mu    sync.Mutex
 	conns map[net.Conn]*connEntry
@@ -178,6 +186,9 @@ func newLimitListener(ln net.Listener, max int, evicted, refused prometheus.Coun
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
+		if err == nil && l.tls != nil {
+			c = tls.Server(c, l.tls) // the handshake runs on the connection's goroutine
+		}
 		if err != nil || l.admit(c) {
 			return c, err
 		}
@@ -198,12 +209,21 @@ func (l *limitListener) admit(c net.Conn) bool {
 		}
 		l.conns[victim].closing = true
 		l.live--
-		_ = victim.Close()
+		closeRaw(victim)
 		l.evicted.Inc()
 	}
 	l.conns[c] = &connEntry{idle: true, since: time.Now()}
 	l.live++
 	return true
+}
+
+// closeRaw closes c without a TLS close_notify, which could wait on a
+// client that does not read.
+func closeRaw(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	_ = c.Close()
 }
 
 // longestIdle is the connection idle the longest, or nil. A linear scan:

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 type ctlFlags struct {
 	addr   string
 	output string
+	auth   ctlAuth // ctl_client.go
 }
 
 // defaultCtlAddr is the admin address ctl talks to without --addr or
@@ -51,7 +54,13 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
   partita ctl doctor status              the active Doctor (lease holder, epoch, expiry), this node's role
 
-Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
+Output is an aligned table; -o json prints the endpoint's JSON for scripts.
+
+A node started with --certs-dir or --admin-token-file takes changes (drain,
+decommission, jobs, the Doctor's gates and decisions) from an
+authenticated admin only: give ctl --admin-token (or PARTITA_ADMIN_TOKEN),
+or --certs-dir with the cluster's ca.crt and a client certificate (which
+also makes --addr https unless it names its scheme).`,
 		Args: cobra.NoArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if f.output != "table" && f.output != "json" {
@@ -62,6 +71,7 @@ Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
 	}
 	cmd.PersistentFlags().StringVar(&f.addr, "addr", addr, "admin address (HOST:PORT) of any node of the cluster (env PARTITA_ADDR)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	f.auth.register(cmd.PersistentFlags())
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
@@ -244,14 +254,24 @@ func (f *ctlFlags) run(cmd *cobra.Command, method, path string, timeout time.Dur
 func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error) {
 	base := f.addr
 	if !strings.Contains(base, "://") {
-		base = "http://" + base
+		base = f.auth.scheme() + base
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	f.auth.authorize(req)
+	client, err := f.auth.httpClient()
 	if err != nil {
+		return nil, err
+	}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &verify):
+		return nil, fmt.Errorf("%w (give --certs-dir with the cluster's ca.crt)", err)
+	case err != nil:
 		return nil, fmt.Errorf("%w (is --addr the admin address of a cluster node?)", err)
 	}
 	defer resp.Body.Close()
@@ -261,6 +281,10 @@ func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error
 	}
 	if resp.StatusCode/100 == 2 {
 		return body, nil
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return nil, fmt.Errorf("%s %s: %s: the node wants an admin: give ctl --admin-token (or PARTITA_ADMIN_TOKEN), or --certs-dir with a client certificate of the cluster CA",
+			method, path, resp.Status)
 	}
 	var ei admin.ErrorInfo
 	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {

@@ -93,6 +93,7 @@ SigV4 verification on (docs/security.md).`,
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")
 	authn.register(cmd.Flags(), true)
+	registerTLSFlags(cmd.Flags(), &cfg.TLS)
 	logs.register(cmd)
 	limits.register(cmd, false)
 	return cmd

@@ -52,7 +52,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd(), newCtlCmd(), newDoctorCmd())
+	root.AddCommand(newDevCmd(), newStartCmd(), newBenchCmd(), newCtlCmd(), newDoctorCmd(), newCertCmd())
 	return root
 }
 

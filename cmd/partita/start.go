@@ -91,6 +91,7 @@ environment, which wins over the file.`,
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
 	authn.register(f, false)
+	registerTLSFlags(f, &cfg.TLS)
 	logs.register(cmd)
 	limits.register(cmd, true)
 	return cmd

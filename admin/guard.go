@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/partitadb/partita/certs"
+)
+
+// Guard decides who may call the admin endpoint. The probes (GET /healthz,
+// /readyz) are open to all; other reads are open to clients on loopback;
+// everything else (every request that changes something: jobs, drain,
+// decommission, the Doctor's gates and decisions, the log level, and any
+// route added later whose method is not GET or HEAD) needs an
+// authenticated admin: a client certificate the TLS layer verified
+// against the cluster CA, or a valid bearer token.
+//
+//	Authorization: Bearer ptk_...
+//
+// A request without either is answered 401 with an ErrorInfo; each
+// authenticated change is logged with who asked.
+type Guard struct {
+	// Token reports whether a bearer token is valid (nil: tokens are not
+	// accepted). It must compare in constant time.
+	Token func(token string) bool
+	// ClientCerts accepts a verified client certificate (the listener's
+	// TLS configuration verifies it against the cluster CA) of the client
+	// role: a node's certificate is not an admin's.
+	ClientCerts bool
+	// Logger receives the log of changes and refusals.
+	Logger *slog.Logger
+}
+
+type callerKey struct{}
+
+// Caller is the admin that authenticated the request of ctx
+// ("cert:NAME" or "token"), or "" for an open read.
+func Caller(ctx context.Context) string {
+	s, _ := ctx.Value(callerKey{}).(string)
+	return s
+}
+
+// wrap puts g in front of h.
+func (g *Guard) wrap(h http.Handler) http.Handler {
+	log := g.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		read := r.Method == http.MethodGet || r.Method == http.MethodHead
+		who := g.authenticate(r)
+		switch {
+		case who != "":
+			if !read {
+				log.Info("admin request", "method", r.Method, "path", r.URL.Path, "admin", who, "remote", r.RemoteAddr)
+			}
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
+		case read && (isProbe(r.URL.Path) || fromLoopback(r)):
+			h.ServeHTTP(w, r)
+		default:
+			log.Warn("refused an unauthenticated admin request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="partita-admin"`)
+			reply(w, nil, ErrUnauthenticated)
+		}
+	})
+}
+
+// authenticate names the admin behind r: its verified client
+// certificate, else its valid bearer token; "" if neither.
+func (g *Guard) authenticate(r *http.Request) string {
+	if g.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		if leaf := r.TLS.VerifiedChains[0][0]; certs.HasRole(leaf, certs.RoleClient) {
+			return "cert:" + leaf.Subject.CommonName
+		}
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(auth, " ")
+	if g.Token != nil && ok && strings.EqualFold(scheme, "Bearer") && g.Token(strings.TrimSpace(tok)) {
+		return "token"
+	}
+	return ""
+}
+
+func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }
+
+// fromLoopback reports whether r came from this machine.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
