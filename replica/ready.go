@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 
@@ -150,8 +152,12 @@ func (r *Replica) softState(ss raft.SoftState) {
 		r.leaderChanges++
 	}
 	r.lead = ss.Lead
-	if ss.RaftState != raft.StateLeader {
+	switch {
+	case ss.RaftState != raft.StateLeader:
+		r.leadSince = time.Time{}
 		r.failAll(ErrAmbiguous)
+	case r.leadSince.IsZero():
+		r.leadSince = r.cfg.Now()
 	}
 }
 

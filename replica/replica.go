@@ -129,6 +129,9 @@ type Replica struct {
 	opened   time.Time            // when Open made the replica: contact's floor
 	inflight bool                 // a round applied entries (or a snapshot) into a batch not yet committed
 	acks     ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
+	// leadSince is when this replica last became leader (zero while it
+	// is not): its followers' contact clocks start no earlier.
+	leadSince time.Time
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 	"go.etcd.io/raft/v3/raftpb"
@@ -42,6 +43,8 @@ import (
 //	isolate 3 | heal                     drop every message to or from 3
 //	crash 2 | restart 2                  unsynced writes are lost
 //	status [1 2]                         raft state, membership and data
+//	advance 10s                          move the wall clock (contact times)
+//	followers 1                          a leader's view of its followers
 //
 // Messages print as `from->to Type term=T` with type-specific fields; a
 // log position is term/index, like etcd raft's.
@@ -87,7 +90,12 @@ type scriptEnv struct {
 	pending  []proposal
 	isolated map[uint64]bool
 	seq      int
+	// now is the scripts' wall clock: it moves only with `advance`.
+	now time.Time
 }
+
+// clock is the replicas' wall clock.
+func (e *scriptEnv) clock() time.Time { return e.now }
 
 func (e *scriptEnv) close(t *testing.T) {
 	for _, n := range e.nodes {
@@ -149,8 +157,15 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		return e.restart(ids)
 	case "status":
 		return e.status(ids, out)
+	case "advance":
+		d, err := time.ParseDuration(d.CmdArgs[0].Key)
+		if err != nil {
+			return err
+		}
+		e.now = e.now.Add(d)
+		return nil
 	case "followers":
-		return e.each(ids, func(n *scriptNode) error { return followers(n, out) })
+		return e.each(ids, func(n *scriptNode) error { return followers(n, e.now, out) })
 	}
 	return fmt.Errorf("unknown command %q", d.Cmd)
 }
@@ -207,7 +222,10 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	var count int
 	d.ScanArgs(t, "n", &count)
 	cfg := replica.DefaultConfig()
-	cfg.Now = nil // apply times are not printed; Open fills in a clock
+	if e.now.IsZero() {
+		e.now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	cfg.Now = e.clock
 	d.MaybeScanArgs(t, "max-log", &cfg.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
 	if e.isolated == nil {
@@ -741,14 +759,14 @@ func describeEntry(ent raftpb.Entry) string {
 // followers prints a leader's view of its followers, as its topology
 // status reports it: whether each answered since the leader's replica
 // opened, and (when it has not) that its contact time is the open time.
-func followers(n *scriptNode, out *strings.Builder) error {
+func followers(n *scriptNode, now time.Time, out *strings.Builder) error {
 	st := n.r.TopologyStatus()
 	if len(st.Followers) == 0 {
 		fmt.Fprintf(out, "n%d: no followers (not leading)\n", n.id)
 	}
 	for _, f := range st.Followers {
-		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact-set=%t ack-timed=%t\n",
-			n.id, f.Node, f.Match, f.Heard, !f.LastContact.IsZero(), f.AckLatency > 0)
+		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact=%v ago ack-timed=%t\n",
+			n.id, f.Node, f.Match, f.Heard, now.Sub(f.LastContact), f.AckLatency > 0)
 	}
 	return nil
 }

@@ -32,10 +32,13 @@ type FollowerStatus struct {
 	Learner bool
 	// RecentActive: raft heard from it within the last election timeout.
 	RecentActive bool
-	// LastContact is when this leader last received a response from it;
-	// when it has never answered, the time the replica opened here (it
-	// has not been heard from since at least then: a follower on a dead
-	// node must not look in contact after the leader's restart).
+	// LastContact is when this leader last received a response from it,
+	// or when this replica became leader, whichever is later: a leader's
+	// clock on a follower starts with its leadership (answers to an
+	// earlier term of its are no evidence against a follower it has not
+	// yet had time to hear from). A follower on a dead node is out of
+	// contact once the contact timeout has passed since then, never in
+	// contact for good.
 	LastContact time.Time
 	// Heard: the follower has answered this replica since it opened.
 	Heard bool
@@ -72,6 +75,7 @@ func (r *Replica) TopologyStatus() TopologyStatus {
 		if !heard {
 			contact = r.opened
 		}
+		contact = later(contact, r.leadSince)
 		ts.PendingSnapshot = ts.PendingSnapshot || snap
 		ts.Followers = append(ts.Followers, FollowerStatus{Node: id, Match: pr.Match, Learner: pr.IsLearner,
 			RecentActive: pr.RecentActive, LastContact: contact, Heard: heard, Snapshot: snap,
@@ -97,4 +101,11 @@ func (r *Replica) noteContact(m raftpb.Message) {
 	if m.Type == raftpb.MsgAppResp && !m.Reject && r.lead == r.cfg.ID {
 		r.acks.acked(m.From, m.Index, now)
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

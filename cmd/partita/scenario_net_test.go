@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,17 +26,30 @@ import (
 func netCluster(t *testing.T, lab *netLab, bin, dir string, n int, extra func(i int) []string) []*proc {
 	t.Helper()
 	var procs []*proc
+	level, logs := "error", os.Getenv(nodeLogsEnv)
+	if logs != "" {
+		level = "info"
+	}
 	for i := 1; i <= n; i++ {
 		args := []string{"netns", "exec", lab.ns(i), bin, "start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i)),
 			"--api-addr", lab.ip(i) + ":8000", "--peer-addr", lab.ip(i) + ":7000", "--admin-addr", lab.ip(i) + ":9000",
-			"--log-level", "error"}
+			"--log-level", level}
 		if i > 1 {
 			args = append(args, "--join", lab.ip(1)+":7000")
 		}
 		if extra != nil {
 			args = append(args, extra(i)...)
 		}
-		p := startProc(t, "ip", args...)
+		var stderr io.Writer = os.Stderr
+		if logs != "" {
+			f, err := os.OpenFile(filepath.Join(logs, fmt.Sprintf("n%d.log", i)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			stderr = f
+		}
+		p := startProcTo(t, stderr, "ip", args...)
 		p.admin = lab.ip(i) + ":9000"
 		procs = append(procs, p)
 	}
