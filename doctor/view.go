@@ -51,14 +51,21 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
-		if ni.Status != directory.Alive {
+		nv, reporting := cv.Node(n.ID)
+		switch {
+		case ni.Status != directory.Alive && reporting && nv.Liveness == directory.Alive:
+			// Its heartbeats stopped, but its topology reports still
+			// reach this node: the path to the meta leader is broken (a
+			// network partition between the two), not the node.
+			// Suspect: it takes nothing and loses nothing.
+			n.Liveness, n.Since = directory.Suspect, ni.Heartbeat.Add(aliveFor)
+		case ni.Status != directory.Alive:
 			// Not alive: dead, to the Doctor, since its heartbeats
 			// stopped; the checkers replace its replicas once it stays
 			// so for DeadAfter and its leaders agree.
 			n.Liveness, n.Since = directory.Dead, ni.Heartbeat.Add(aliveFor)
 		}
 		n.Health.SickSince, n.Health.HealedAt = h.SickSince[n.ID], h.HealedAt[n.ID]
-		nv, reporting := cv.Node(n.ID)
 		if reporting {
 			// The worst p99 of the recent window, not the last
 			// interval's: an interval in which no fsync finished (they

@@ -166,3 +166,19 @@ func TestMemRecordsKeepsUnfinished(t *testing.T) {
 		t.Fatal("approved an operation that was not awaiting approval")
 	}
 }
+
+// A node whose heartbeats stopped but whose topology reports still
+// arrive is cut off from the meta leader, not dead: suspect.
+func TestViewOfHeartbeatsCutReportsArrive(t *testing.T) {
+	cv, snap := cluster()
+	cv.Nodes = append(cv.Nodes, ingest.NodeView{ID: 3, Liveness: directory.Alive, Taken: t0.Add(-time.Second)})
+	v := ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	if n3, _ := v.Node(3); n3.Liveness != directory.Suspect {
+		t.Errorf("n3 reports but does not heartbeat: %+v, want suspect", n3)
+	}
+	cv.Nodes[len(cv.Nodes)-1].Liveness = directory.Suspect // its reports stopped too
+	v = ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	if n3, _ := v.Node(3); n3.Liveness != directory.Dead {
+		t.Errorf("n3 neither reports nor heartbeats: %+v, want dead", n3)
+	}
+}

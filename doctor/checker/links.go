@@ -32,6 +32,21 @@ func pairOf(a, b uint64) [2]uint64 {
 	return [2]uint64{a, b}
 }
 
+// heardBy returns a leader other than node that has node's replica in
+// its contact (0: none): a node some leader hears from is not dead,
+// whatever its heartbeats say.
+func (pl *planner) heardBy(node uint64) uint64 {
+	for _, p := range pl.view.Partitions {
+		if p.Leader == 0 || p.Leader == node {
+			continue
+		}
+		if r, ok := p.Replica(node); ok && pl.inContact(r) {
+			return p.Leader
+		}
+	}
+	return 0
+}
+
 // cut says a and b are seen not to reach each other: one leads replicas
 // of the other, and none of them is in contact.
 func (pl *planner) cut(a, b uint64) bool {

@@ -58,12 +58,14 @@ func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
 }
 
 // pathCut says node's replica of p is out of its leader's contact because
-// the two nodes do not reach each other at all: the node is alive, its
-// node reports the replica (not missing or broken), and no replica
-// between the two is in contact.
+// the two nodes do not reach each other at all: the node is alive (or
+// dead by its heartbeats only: another leader hears from it), its node
+// reports the replica (not missing or broken), and no replica between
+// the two is in contact.
 func (pl *planner) pathCut(p *Partition, node uint64) bool {
 	r, _ := p.Replica(node)
-	return pl.nodes[node].Liveness == directory.Alive && r.DownSince.IsZero() && pl.cut(p.Leader, node)
+	live := pl.nodes[node].Liveness == directory.Alive || pl.heardBy(node) != 0
+	return live && r.DownSince.IsZero() && pl.cut(p.Leader, node)
 }
 
 // leaveCut moves p's leadership away from a leader that cannot reach the
@@ -97,6 +99,11 @@ func (pl *planner) judgeReplica(p *Partition, node uint64) (replace, wait []stri
 		case pl.inContact(r):
 			return nil, []string{fmt.Sprintf("n%d dead by heartbeat for %v, but leader n%d heard from it %v ago: not dead",
 				node, dead, p.Leader, contact)}
+		case pl.heardBy(node) != 0:
+			// Another leader hears from it: p's leader is cut off from
+			// it (and its heartbeats too, through the same kind of cut),
+			// not the node dead. Its replica is judged as a live one's.
+			return pl.judgeLiveReplica(p, node, r)
 		}
 		return []string{fmt.Sprintf("n%d dead for %v (dead-after %v)", node, dead, pl.cfg.DeadAfter),
 			fmt.Sprintf("leader n%d agrees: %s", p.Leader, describeContact(contact))}, nil
