@@ -136,3 +136,9 @@ func owns(spans []*partitapb.Span, lo, hi []byte) bool {
 	}
 	return false
 }
+
+// Destroyed says partition's replica was destroyed on this node.
+func (s *Store) Destroyed(partition uint64) bool {
+	_, err := s.cfg.Engine.Get(tombstoneKey(partition))
+	return err == nil
+}
