@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 
@@ -10,25 +11,37 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/store"
 )
 
-// Split splits partition of table at hash (0: the middle of its range),
-// from a fresh directory: the operation behind the admin route and `ctl
-// partition split`, and what a control plane calls (route.Sender.Split,
-// which it can call directly). It returns the table's record afterwards.
-func (m *Member) Split(ctx context.Context, table string, partition, hash uint64) (*partitapb.Table, error) {
+// Split splits partition of table at the partition key at ("": the
+// middle of its hash range), from a fresh directory: the operation behind
+// the admin route and `ctl partition split`, and what a control plane
+// calls (route.Sender.Split, which it can also call directly). It returns
+// the table's record afterwards.
+func (m *Member) Split(ctx context.Context, table string, partition uint64, at string) (*partitapb.Table, error) {
 	if err := m.Refresh(ctx); err != nil {
 		return nil, err
 	}
 	t := m.dir.Snapshot().Table(table)
 	if t == nil {
-		return nil, fmt.Errorf("%w: no table %s", route.ErrSplit, table)
+		return nil, fmt.Errorf("%w: no table %s", ErrNoTable, table)
 	}
-	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: hash})
+	var h uint64
+	if at != "" {
+		var err error
+		if h, err = PartitionKeyHash(t, at); err != nil {
+			return nil, err
+		}
+	}
+	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: h, Exact: at != ""})
 }
+
+// ErrNoTable: the directory lists no table of that name.
+var ErrNoTable = errors.New("member: no such table")
 
 // finishSplits records in the directory the splits that partitions this
 // node leads applied but the directory does not list yet: their
@@ -116,4 +129,40 @@ func ofListedTable(d *partitapb.Descriptor, tables map[uint64]bool) bool {
 		}
 	}
 	return false
+}
+
+// PartitionKeyHash returns the hash of the partition key value key (as
+// written on a command line: a string, a number, or base64 for a binary
+// key, by t's key schema): the first hash of the right half of a split
+// "at" that key. Every item of one partition key has its hash, so a split
+// never divides one partition key.
+func PartitionKeyHash(t *partitapb.Table, key string) (uint64, error) {
+	var name string
+	for _, e := range t.GetKeySchema() {
+		if e.GetKeyType() == "HASH" {
+			name = e.GetAttributeName()
+		}
+	}
+	for _, a := range t.GetAttributeDefinitions() {
+		if a.GetAttributeName() != name {
+			continue
+		}
+		switch a.GetAttributeType() {
+		case "S":
+			return item.Hash(item.S(key)), nil
+		case "N":
+			n, err := item.ParseNumber(key)
+			if err != nil {
+				return 0, fmt.Errorf("%w: partition key %q is not a number: %w", route.ErrSplit, key, err)
+			}
+			return item.Hash(item.N(n)), nil
+		case "B":
+			b, err := base64.StdEncoding.DecodeString(key)
+			if err != nil {
+				return 0, fmt.Errorf("%w: partition key %q is not base64: %w", route.ErrSplit, key, err)
+			}
+			return item.Hash(item.B(b)), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: table %s has no partition key definition", route.ErrSplit, t.GetName())
 }

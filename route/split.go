@@ -54,8 +54,11 @@ type SplitRequest struct {
 	// Partition is the id of the partition to split.
 	Partition uint64
 	// Hash is the first hash of the right half; 0 splits the range in its
-	// middle.
+	// middle unless Exact.
 	Hash uint64
+	// Exact: Hash is the split point even when 0 (a partition key whose
+	// hash is 0, which is always refused: 0 starts the first range).
+	Exact bool
 }
 
 // Split splits a partition and records both halves in the directory; it
@@ -66,7 +69,7 @@ func (s *Sender) Split(ctx context.Context, req SplitRequest) (*partitapb.Table,
 		return nil, fmt.Errorf("%w: table %s has no partition %d", ErrSplit, req.Table.GetName(), req.Partition)
 	}
 	h := req.Hash
-	if h == 0 {
+	if h == 0 && !req.Exact {
 		h = MiddleHash(p)
 	}
 	if !inside(p, h) {
