@@ -57,6 +57,22 @@ func (c *testCluster) writeKeys(t *testing.T, round string, from, to int, split 
 // tableDump lists table 1's items on eng.
 func tableDump(t *testing.T, eng *engine.Engine) string {
 	start, end := engine.HashSpan(1, 0, 0)
+	return dump(t, eng, start, end)
+}
+
+// replicatedDump lists the replicated state of both halves on eng
+// (descriptors, statistics, split record, applied command ids): the
+// apply-determinism check of a split.
+func replicatedDump(t *testing.T, eng *engine.Engine) string {
+	var b strings.Builder
+	for _, p := range []uint64{splitLeft, splitRight} {
+		lo := engine.LocalKey(p, engine.ReplicatedLocal)
+		b.WriteString(dump(t, eng, lo, append(lo[:len(lo):len(lo)], 0xff)))
+	}
+	return b.String()
+}
+
+func dump(t *testing.T, eng *engine.Engine, start, end []byte) string {
 	it, err := eng.NewIter(start, end)
 	if err != nil {
 		t.Fatal(err)
@@ -72,10 +88,13 @@ func tableDump(t *testing.T, eng *engine.Engine) string {
 // converged says every node holds the same items and the same ranges of
 // both halves, the left at [0, splitHash) and the right after it.
 func (c *testCluster) converged(t *testing.T) error {
-	want := tableDump(t, c.engs[0])
+	want, wantRep := tableDump(t, c.engs[0]), replicatedDump(t, c.engs[0])
 	for i, s := range c.stores {
 		if got := tableDump(t, c.engs[i]); got != want {
 			return fmt.Errorf("node %d holds other items", i+1)
+		}
+		if got := replicatedDump(t, c.engs[i]); got != wantRep {
+			return fmt.Errorf("node %d holds another replicated state", i+1)
 		}
 		for _, p := range []uint64{splitLeft, splitRight} {
 			d, err := s.Descriptor(p)
@@ -294,4 +313,44 @@ func refuseRightSnapshot(t *testing.T, c *testCluster, down int, g *gate) {
 func fsmRightSpans() []*partitapb.Span {
 	start, end := engine.HashSpan(1, splitHash, 0)
 	return []*partitapb.Span{{Start: start, End: end}}
+}
+
+// TestSplitRefusedDuringMembershipChange: while a learner is being added
+// the partition refuses to split, and it splits once the learner is a
+// voter and the split lists it.
+func TestSplitRefusedDuringMembershipChange(t *testing.T) {
+	c := newTestCluster(t, 3)
+	for _, s := range c.stores[:2] {
+		if err := s.Bootstrap(splitLeft, []uint64{1, 2}, tableSpan()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.writeKeys(t, "a", 0, 10, false)
+	if err := c.stores[2].AddEmptyReplica(splitLeft); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.stores[c.leader(splitLeft)].AddLearner(ctx, splitLeft, 3); err != nil {
+		t.Fatal(err)
+	}
+	cmd := splitCommand()
+	cmd.GetSplitRange().Voters = []uint64{1, 2}
+	if res := c.propose(splitLeft, cmd); res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("split beside a learner: %v, want VALIDATION", res)
+	}
+	if err := c.stores[c.leader(splitLeft)].PromoteLearner(ctx, splitLeft, 3); err != nil {
+		t.Fatal(err)
+	}
+	stale := splitCommand()
+	stale.Id, stale.GetSplitRange().Voters = []byte("stale voters"), []uint64{1, 2}
+	if res := c.propose(splitLeft, stale); res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("split listing the old voters: %v, want VALIDATION", res)
+	}
+	ok := splitCommand()
+	ok.Id = []byte("split with three")
+	if res := c.propose(splitLeft, ok); res.GetError() != nil {
+		t.Fatalf("split after the change: %v", res.GetError())
+	}
+	c.waitConverged(t)
 }
