@@ -37,7 +37,16 @@ func (m *Member) Split(ctx context.Context, table string, partition uint64, at s
 			return nil, err
 		}
 	}
-	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: h, Exact: at != ""})
+	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: h, Exact: at != "", Voters: m.voters(partition)})
+}
+
+// voters returns the raft voters of this node's replica of partition (nil:
+// none here).
+func (m *Member) voters(partition uint64) []uint64 {
+	if r := m.cfg.Store.Replica(partition); r != nil {
+		return r.ConfState().Voters
+	}
+	return nil
 }
 
 // ErrNoTable: the directory lists no table of that name.
@@ -63,7 +72,7 @@ func (m *Member) finishSplits(ctx context.Context) error {
 			}
 			m.cfg.Logger.Info("recording a split its coordinator left unrecorded",
 				"table", t.GetName(), "partition", p.GetId(), "right", rec.GetRightPartition())
-			if _, err := m.cfg.Sender.RecordSplit(ctx, t.GetName(), p.GetId(), rec); err != nil {
+			if _, err := m.cfg.Sender.RecordSplit(ctx, t.GetName(), p, rec); err != nil {
 				errs = append(errs, err)
 			}
 		}

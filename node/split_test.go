@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,4 +209,67 @@ func exactlyOnce(t *testing.T, what string, seen map[string]int, want int) {
 	if len(seen) != want {
 		t.Fatalf("%s: %d distinct items, want %d", what, len(seen), want)
 	}
+}
+
+// TestSplitBySize runs one node (partita dev) whose split job splits
+// partitions past a tiny size: a table created with one partition ends
+// with several, every item is still there exactly once, and a table of a
+// single partition key, however big, stays whole.
+func TestSplitBySize(t *testing.T) {
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.PartitionsPerTable, cfg.PartitionMaxBytes, cfg.SplitInterval = 1, 4<<10, 100*time.Millisecond
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	createSplitTable(ctx, t, n)
+	pad := strings.Repeat("x", 200)
+	db := client(n)
+	put := func(pk string, sk int) {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(splitTable), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberN{Value: fmt.Sprint(sk)},
+			"pad": &types.AttributeValueMemberS{Value: pad},
+		}}); err != nil {
+			t.Fatalf("put %s/%d: %v", pk, sk, err)
+		}
+	}
+	for i := range 200 {
+		put(pkName(i), 0)
+	}
+	waitUntil(t, "splits by size", func() bool { return len(splitPartitions(t, n)) >= 4 })
+	seen := map[string]int{}
+	pager := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(splitTable), Limit: aws.Int32(25)})
+	for pager.HasMorePages() {
+		out, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		countItems(seen, out.Items)
+	}
+	exactlyOnce(t, "scan after size splits", seen, 200)
+
+	// One heavy partition key: its partition may split off the keys
+	// beside it, then splits no more (no split inside one key, nor an
+	// endless run of empty ones).
+	for sk := range 60 {
+		put("hot", sk+1)
+	}
+	time.Sleep(2 * time.Second) // twenty cycles of the job
+	before := splitPartitions(t, n)
+	time.Sleep(time.Second)
+	after := splitPartitions(t, n)
+	if len(after) != len(before) {
+		t.Fatalf("still splitting: %d partitions, then %d", len(before), len(after))
+	}
+	q, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(splitTable), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "hot"}}})
+	if err != nil || q.Count != 60 {
+		t.Fatalf("query of the hot key: %v %v", q, err)
+	}
+	t.Logf("%d partitions after the size splits", len(after))
 }

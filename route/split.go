@@ -59,6 +59,10 @@ type SplitRequest struct {
 	// Exact: Hash is the split point even when 0 (a partition key whose
 	// hash is 0, which is always refused: 0 starts the first range).
 	Exact bool
+	// Voters are the partition's raft voters when the directory lists
+	// none (a single node's partitions); otherwise they are the listed
+	// replicas.
+	Voters []uint64
 }
 
 // Split splits a partition and records both halves in the directory; it
@@ -79,9 +83,13 @@ func (s *Sender) Split(ctx context.Context, req SplitRequest) (*partitapb.Table,
 	if err != nil {
 		return nil, err
 	}
+	voters := p.GetReplicas()
+	if len(voters) == 0 {
+		voters = req.Voters
+	}
 	split := &partitapb.SplitRange{
 		TableId: p.GetTableId(), SplitHash: h, RightPartition: res.GetPartitionId(),
-		ExpectedGeneration: p.GetRangeGeneration(), Voters: p.GetReplicas(),
+		ExpectedGeneration: p.GetRangeGeneration(), Voters: voters,
 	}
 	cmd := &partitapb.Command{Id: newID(), RangeGeneration: p.GetRangeGeneration(), Op: &partitapb.Command_SplitRange{SplitRange: split}}
 	res, err = s.Propose(ctx, p.GetId(), cmd)
@@ -91,16 +99,18 @@ func (s *Sender) Split(ctx context.Context, req SplitRequest) (*partitapb.Table,
 	if res.GetError() != nil {
 		return nil, fmt.Errorf("route: split partition %d: %w", p.GetId(), res.GetError())
 	}
-	return s.RecordSplit(ctx, req.Table.GetName(), p.GetId(), split)
+	return s.RecordSplit(ctx, req.Table.GetName(), p, split)
 }
 
-// RecordSplit records in the directory the split that partition of table
-// applied (its split record). It is idempotent: a split recorded already
-// is not recorded twice.
-func (s *Sender) RecordSplit(ctx context.Context, table string, partition uint64, split *partitapb.SplitRange) (*partitapb.Table, error) {
+// RecordSplit records in the directory the split that partition p of
+// table applied (its split record), the right half listed on the nodes p
+// is listed on. It is idempotent: a split recorded already is not
+// recorded twice.
+func (s *Sender) RecordSplit(ctx context.Context, table string, p *partitapb.Partition, split *partitapb.SplitRange) (*partitapb.Table, error) {
+	partition := p.GetId()
 	res, err := s.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_SplitPartition{SplitPartition: &partitapb.SplitPartition{
 		Table: table, Partition: partition, ExpectedRangeGeneration: split.GetExpectedGeneration(),
-		SplitHash: split.GetSplitHash(), RightPartition: split.GetRightPartition(), RightReplicas: split.GetVoters(),
+		SplitHash: split.GetSplitHash(), RightPartition: split.GetRightPartition(), RightReplicas: p.GetReplicas(),
 	}}})
 	if err != nil {
 		return nil, fmt.Errorf("route: record the split of partition %d: %w", partition, err)
