@@ -46,7 +46,7 @@ func (r *Replica) applySplit(b *engine.Batch, s *partitapb.SplitOutcome) (bool, 
 	id := right.GetPartition()
 	if _, err := engine.Get(b, engine.LocalKey(id, suffixHardState)); err == nil {
 		r.cfg.Logger.Warn("the right half of a split exists here already", "partition", r.cfg.Partition, "right", id)
-		return false, nil
+		return false, r.keepStats(b, id)
 	} else if !errors.Is(err, engine.ErrNotFound) {
 		return false, err
 	}
@@ -59,6 +59,20 @@ func (r *Replica) applySplit(b *engine.Batch, s *partitapb.SplitOutcome) (bool, 
 		return false, err
 	}
 	return true, nil
+}
+
+// keepStats undoes, in b, the split's write of the statistics of a right
+// half that exists here already: its own state, newer than the split, is
+// what counts.
+func (r *Replica) keepStats(b *engine.Batch, partition uint64) error {
+	raw, err := r.cfg.Engine.Get(fsm.StatsKey(partition))
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return b.Delete(fsm.StatsKey(partition))
+	case err != nil:
+		return fmt.Errorf("replica: read the statistics of partition %d: %w", partition, err)
+	}
+	return b.Set(fsm.StatsKey(partition), raw)
 }
 
 // clearRange removes the items of spans and the replicated state of

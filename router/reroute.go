@@ -22,11 +22,18 @@ import (
 // does not change, so no item is skipped or seen twice.
 
 // rerouter re-reads a table's layout after a refusal, backing off while
-// the directory has not caught up with the range change.
+// the directory has not caught up with the range change, for up to
+// maxRerouteWait in all.
 type rerouter struct {
 	r       *Router
 	backoff time.Duration
+	waited  time.Duration
 }
+
+// maxRerouteWait bounds the time one request waits for the directory to
+// catch up with a range change (about a reconciler period when a split's
+// coordinator died before recording it).
+const maxRerouteWait = 10 * time.Second
 
 func (r *Router) rerouter() *rerouter { return &rerouter{r: r, backoff: 2 * time.Millisecond} }
 
@@ -46,9 +53,14 @@ func (rr *rerouter) reroute(ctx context.Context, t *partitapb.Table, p *partitap
 		return t, nil // routed afresh: try at once
 	}
 	// The directory has not caught up with the range change yet.
+	if rr.waited >= maxRerouteWait {
+		return nil, fmt.Errorf("router: partition %d: the directory did not catch up with its range in %v: %w",
+			p.GetId(), maxRerouteWait, refused)
+	}
 	if err := route.Sleep(ctx, rr.backoff); err != nil {
 		return nil, fmt.Errorf("router: partition %d: %w", p.GetId(), errors.Join(refused, err))
 	}
+	rr.waited += rr.backoff
 	rr.backoff = min(2*rr.backoff, 100*time.Millisecond)
 	return t, nil
 }

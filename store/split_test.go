@@ -215,6 +215,7 @@ type gate struct {
 	partition uint64
 	closed    atomic.Bool
 	refused   atomic.Int64 // snapshots the store refused
+	received  atomic.Int64 // snapshots delivered to the store
 }
 
 func (g *gate) HandleRaft(msgs []transport.Message) {
@@ -228,6 +229,7 @@ func (g *gate) HandleSnapshot(s transport.Snapshot) error {
 	if g.closed.Load() && s.Partition == g.partition {
 		return errors.New("gate closed")
 	}
+	g.received.Add(1)
 	err := g.s.HandleSnapshot(s)
 	if errors.Is(err, store.ErrRangeClaimed) {
 		g.refused.Add(1)
@@ -353,4 +355,60 @@ func TestSplitRefusedDuringMembershipChange(t *testing.T) {
 		t.Fatalf("split after the change: %v", res.GetError())
 	}
 	c.waitConverged(t)
+}
+
+// TestBackToBackSplitsSendNoSnapshot splits a partition, then its right
+// half, and so on, twenty times in a row with writes between, on three
+// healthy nodes: every node creates every right half from its own split,
+// so no snapshot is sent.
+func TestBackToBackSplitsSendNoSnapshot(t *testing.T) {
+	gates := make([]*gate, 3)
+	c := &testCluster{t: t, net: transport.NewInmem(1)}
+	c.handler = func(i int, s *store.Store) transport.Handler {
+		gates[i] = &gate{s: s}
+		return gates[i]
+	}
+	for i := range 3 {
+		c.dirs, c.engs, c.stores = append(c.dirs, t.TempDir()), append(c.engs, nil), append(c.stores, nil)
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for i := range c.stores {
+			c.stop(i)
+		}
+	})
+	for _, s := range c.stores {
+		if err := s.Bootstrap(splitLeft, []uint64{1, 2, 3}, tableSpan()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, lo, gen := uint64(splitLeft), uint64(0), fsm.FirstRangeGeneration
+	for i := range 20 {
+		right, h := uint64(100+i), lo+(-lo)/2
+		if lo == 0 {
+			h = splitHash
+		}
+		cmd := &partitapb.Command{Id: fmt.Appendf(nil, "split %d", i), Op: &partitapb.Command_SplitRange{SplitRange: &partitapb.SplitRange{
+			TableId: 1, SplitHash: h, RightPartition: right, ExpectedGeneration: gen, Voters: []uint64{1, 2, 3},
+		}}}
+		if res := c.propose(p, cmd); res.GetError() != nil {
+			t.Fatalf("split %d: %v", i, res.GetError())
+		}
+		start, _ := engine.HashSpan(1, h, 0)
+		k := append(start, 'k')
+		put := &partitapb.Command{Id: fmt.Appendf(nil, "put %d", i), Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{
+			Key: k, Item: item.EncodeItem(item.Item{"pk": item.S(fmt.Sprint(i))})}}}
+		if res := c.propose(right, put); res.GetError() != nil {
+			t.Fatalf("put after split %d: %v", i, res.GetError())
+		}
+		p, lo, gen = right, h, gen+1
+	}
+	var sent int64
+	for _, g := range gates {
+		sent += g.received.Load()
+	}
+	t.Logf("snapshots during 20 back-to-back splits: %d", sent)
+	if sent != 0 {
+		t.Fatalf("%d snapshots sent during back-to-back splits, want 0", sent)
+	}
 }
