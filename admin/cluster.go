@@ -9,7 +9,9 @@ import (
 	"strconv"
 
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -21,6 +23,8 @@ import (
 //	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
 //	POST /cluster/nodes/{id}/drain          operator.DrainResult
 //	POST /cluster/nodes/{id}/decommission   operator.DecommissionResult
+//	POST /cluster/partitions/{id}/split?table=T[&at=KEY]
+//	                                        SplitResult (split.go)
 //	GET  /cluster/topology                  TopologyInfo (topology.go)
 //
 // Errors come back as ErrorInfo with a 4xx or 5xx status. Nodes do not
@@ -39,6 +43,12 @@ type Cluster interface {
 	// directory does not list is operator.ErrNoNode.
 	Drain(ctx context.Context, node uint64) (operator.DrainResult, error)
 	Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error)
+	// SplitPartition splits a partition of table at the partition key at
+	// ("": the middle of its hash range); route.ErrSplit when it cannot
+	// be split so, a VALIDATION or WRONG_RANGE rejection when the
+	// partition changed meanwhile (a membership change running, an
+	// earlier split).
+	SplitPartition(ctx context.Context, table string, partition uint64, at string) (SplitResult, error)
 }
 
 // ErrorInfo is the body of a failed admin request.
@@ -63,9 +73,10 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.As(err, &pe) && pe.GetCode() == partitapb.Error_VALIDATION:
+	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE),
+		errors.Is(err, route.ErrSplit):
 		return http.StatusConflict // the record is not in a state the request applies to
-	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode):
+	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode), errors.Is(err, member.ErrNoTable):
 		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError
@@ -90,6 +101,7 @@ func ClusterHandler(c Cluster) http.Handler {
 	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
 		onNode(w, r, c.Decommission)
 	})
+	handleSplit(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

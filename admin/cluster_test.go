@@ -12,6 +12,8 @@ import (
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/member"
+	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -31,6 +33,18 @@ func (fakeCluster) Partitions(_ context.Context, table string) ([]topology.Parti
 		return nil, fmt.Errorf("%w %q", topology.ErrNoTable, table)
 	}
 	return []topology.PartitionInfo{{ID: 2, Table: "t"}}, nil
+}
+
+func (f fakeCluster) SplitPartition(_ context.Context, table string, partition uint64, at string) (admin.SplitResult, error) {
+	switch {
+	case f.err != nil:
+		return admin.SplitResult{}, f.err
+	case table != "t":
+		return admin.SplitResult{}, fmt.Errorf("%w: %s", member.ErrNoTable, table)
+	case partition != 2:
+		return admin.SplitResult{}, fmt.Errorf("%w: no partition %d", route.ErrSplit, partition)
+	}
+	return admin.SplitResult{Table: table, Left: 2, Right: 3}, nil
 }
 
 func (f fakeCluster) Drain(_ context.Context, node uint64) (operator.DrainResult, error) {
@@ -68,6 +82,11 @@ func TestClusterRoutes(t *testing.T) {
 		{srv, http.MethodPost, "/cluster/nodes/3/decommission", 200, `"done": true`},
 		{failing, http.MethodPost, "/cluster/nodes/3/decommission", 500, `"error": "raft: no quorum"`},
 		{srv, http.MethodGet, "/cluster/local/replicas", 404, ``},
+		{srv, http.MethodPost, "/cluster/partitions/2/split?table=t&at=k", 200, `"right": 3`},
+		{srv, http.MethodPost, "/cluster/partitions/2/split", 400, `want /cluster/partitions/{id}/split?table=T`},
+		{srv, http.MethodPost, "/cluster/partitions/2/split?table=nope", 404, `no such table`},
+		{srv, http.MethodPost, "/cluster/partitions/9/split?table=t", 409, `cannot split`},
+		{failing, http.MethodPost, "/cluster/partitions/2/split?table=t", 500, `"error": "raft: no quorum"`},
 	} {
 		req, err := http.NewRequest(tc.method, tc.srv.URL+tc.path, nil)
 		if err != nil {

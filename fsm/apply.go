@@ -33,6 +33,10 @@ type Applier struct {
 	// doctorOpsKept bounds the Doctor's timeline (DoctorOpsKept; tests
 	// lower it).
 	doctorOpsKept int
+	// members is the partition's membership (SetMembers), which a split
+	// checks.
+	members      Members
+	membersKnown bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
@@ -64,6 +68,12 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyDelete(a, op.DeleteItem)
 	case *partitapb.Command_DestroyRange:
 		return applyDestroyRange(a, op.DestroyRange)
+	case *partitapb.Command_SplitRange:
+		return applySplit(a, op.SplitRange)
+	case *partitapb.Command_SplitPartition:
+		return applySplitPartition(b, op.SplitPartition)
+	case *partitapb.Command_AllocatePartition:
+		return applyAllocatePartition(b)
 	case *partitapb.Command_CreateTable:
 		return applyCreateTable(b, cmd.GetUnixNanos(), op.CreateTable)
 	case *partitapb.Command_DeleteTable:

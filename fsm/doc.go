@@ -25,6 +25,7 @@
 //   - an item command (PutItem, UpdateItem, DeleteItem) whose key is in
 //     none of the spans;
 //   - a DestroyRange whose hash range is not inside one span;
+//   - a SplitRange whose split point is in none of the spans;
 //   - a directory command (tables, nodes, replicas) unless one span holds
 //     the whole directory (engine.MetaRange): only the meta partition
 //     applies them;
@@ -44,6 +45,19 @@
 // (Partition.generation), which moves with every membership change.
 // Senders recognise the refusal with partitapb.IsWrongRange, re-read the
 // directory and retry with the same command id.
+//
+// # Splits
+//
+// SplitRange (split.go) narrows the range to its left half at one log
+// index: it checks the range generation, the split point and the
+// partition's membership (Applier.SetMembers: no learner, no joint
+// configuration, exactly the voters the proposer listed), divides the
+// statistics, writes the new descriptor and keeps the split as the
+// partition's split record, and fences the rest of the batch to the left
+// half. The replica creates the right half's raft group beside it. The
+// meta partition records splits (SplitPartition, a compare-and-set on the
+// range generation, idempotent) and reserves their ids
+// (AllocatePartition). docs/splits.md tells the whole story.
 //
 // # The Doctor's epoch fence
 //

@@ -31,7 +31,8 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 }
 
 // footprint returns the key span cmd reads and writes: [key, key] for an
-// item command (end nil), the table's hash range for DestroyRange, and the
+// item command (end nil), the split point for SplitRange, the table's hash
+// range for DestroyRange, and the
 // whole directory for a directory command (which reads and writes counter,
 // table and node records alike). known is false for an unknown op.
 func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
@@ -46,11 +47,15 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		d := op.DestroyRange
 		start, end := engine.HashSpan(d.GetTableId(), d.GetHashStart(), d.GetHashEnd())
 		return start, end, true
+	case *partitapb.Command_SplitRange:
+		// The split point: the range must hold it (apply checks the rest).
+		s := op.SplitRange
+		return engine.PartitionKeyPrefix(nil, s.GetTableId(), s.GetSplitHash()), nil, true
 	case *partitapb.Command_CreateTable, *partitapb.Command_DeleteTable, *partitapb.Command_UpdateTable,
 		*partitapb.Command_SetTableStatus, *partitapb.Command_PutNode, *partitapb.Command_RemoveNode,
 		*partitapb.Command_SetReplicas, *partitapb.Command_AcquireDoctorLease, *partitapb.Command_ReleaseDoctorLease,
 		*partitapb.Command_PutDoctorOp, *partitapb.Command_DecideDoctorOp, *partitapb.Command_SetDoctorGate,
-		*partitapb.Command_SetDoctorPaused:
+		*partitapb.Command_SetDoctorPaused, *partitapb.Command_SplitPartition, *partitapb.Command_AllocatePartition:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

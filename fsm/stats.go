@@ -66,13 +66,21 @@ func (a *Applier) flushStats() error {
 	}
 	s.Items += a.stats.Items
 	s.Bytes += a.stats.Bytes
+	if err := writeStats(a.b, a.partition, s); err != nil {
+		return err
+	}
+	a.stats, a.statsDirty = Stats{}, false
+	return nil
+}
+
+// writeStats writes s as partition's statistics.
+func writeStats(b *engine.Batch, partition uint64, s Stats) error {
 	var raw [16]byte
 	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
 	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
-	if err := a.b.Set(statsKey(a.partition), raw[:]); err != nil {
+	if err := b.Set(statsKey(partition), raw[:]); err != nil {
 		return fmt.Errorf("fsm: write stats: %w", err)
 	}
-	a.stats, a.statsDirty = Stats{}, false
 	return nil
 }
 

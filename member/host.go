@@ -41,6 +41,9 @@ func (m *Member) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 	if !slices.Contains(p.GetReplicas(), m.cfg.Self) || st.Replica(p.GetId()) != nil {
 		return nil
 	}
+	if bornOfSplit(p) {
+		return m.addSplitReplica(p)
+	}
 	err := st.Bootstrap(p.GetId(), p.GetReplicas(), directory.Spans(p)...)
 	if errors.Is(err, store.ErrDestroyed) {
 		return nil // moved away from this node; the directory copy is stale

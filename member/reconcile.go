@@ -12,8 +12,9 @@ import (
 )
 
 // Reconcile refreshes the directory, creates the replicas placed here,
-// removes those of deleted tables, heartbeats this node's record, and
-// grows the meta partition. It is the body of the node's "directory" job.
+// removes those of deleted tables, records the splits their coordinator
+// left unrecorded, heartbeats this node's record, and grows the meta
+// partition. It is the body of the node's "directory" job.
 func (m *Member) Reconcile(ctx context.Context) error {
 	if err := m.Refresh(ctx); err != nil {
 		return err
@@ -26,7 +27,7 @@ func (m *Member) Reconcile(ctx context.Context) error {
 		m.bootMu.Unlock()
 	}
 	errs = append(errs, m.collectDeleted(parts))
-	errs = append(errs, m.heartbeat(ctx), m.growMeta(ctx))
+	errs = append(errs, m.finishSplits(ctx), m.heartbeat(ctx), m.growMeta(ctx))
 	return errors.Join(errs...)
 }
 
@@ -96,7 +97,9 @@ func (m *Member) growMeta(ctx context.Context) error {
 // collectDeleted destroys the local replicas of deleted tables' partitions.
 // A partition missing from the directory is known deleted (not merely too
 // new for this copy of it) when the directory lists a partition with a
-// higher id: ids are assigned in the meta log's order. The table's data
+// higher id: ids are assigned in the meta log's order, and its range is
+// not part of a table the directory lists (the right half of a split not
+// recorded yet). The table's data
 // went with DestroyRange through the partition's own log; this removes the
 // raft state left on nodes other than the one that deleted the table.
 func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
@@ -106,10 +109,11 @@ func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
 		listed[p.GetId()] = true
 		maxID = max(maxID, p.GetId())
 	}
+	tables := listedTables(m.dir.Snapshot())
 	var errs []error
 	for _, r := range m.cfg.Store.Replicas() {
 		id := r.Partition()
-		if id == directory.MetaPartition || listed[id] || id >= maxID {
+		if id == directory.MetaPartition || listed[id] || id >= maxID || ofListedTable(r.Descriptor(), tables) {
 			continue
 		}
 		m.cfg.Logger.Info("removing the replica of a deleted table's partition", "partition", id)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"time"
 
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/router"
@@ -39,6 +40,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerClusterJobs(m); err != nil {
 		return err
 	}
+	if err := n.registerSplitJob(m); err != nil {
+		return err
+	}
 	if err := n.registerTopologyJobs(ctx, m); err != nil {
 		return err
 	}
@@ -47,3 +51,24 @@ func (n *Node) startJobs(ctx context.Context) error {
 
 // TableStatsJob is the name of the job exporting per-table figures.
 const TableStatsJob = "table-stats"
+
+// SplitJob is the name of the job splitting oversized partitions.
+const SplitJob = "split"
+
+// registerSplitJob registers the job splitting the partitions this node
+// leads once they pass PartitionMaxBytes.
+func (n *Node) registerSplitJob(m *daemon.Manager) error {
+	if n.cfg.PartitionMaxBytes <= 0 || n.cfg.SplitInterval <= 0 {
+		return nil
+	}
+	return m.Register(daemon.JobSpec{
+		Name:     SplitJob,
+		Kind:     daemon.Periodic,
+		Interval: n.cfg.SplitInterval,
+		Jitter:   n.cfg.SplitInterval / 5,
+		Timeout:  max(n.cfg.SplitInterval, time.Minute),
+		Run: func(ctx context.Context, _ *daemon.Cycle) error {
+			return n.member.SplitOversized(ctx, n.cfg.PartitionMaxBytes)
+		},
+	})
+}

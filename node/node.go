@@ -89,6 +89,11 @@ type Config struct {
 	PartitionsPerTable uint32
 	// TableStatsInterval is the period of the table-stats job.
 	TableStatsInterval time.Duration
+	// PartitionMaxBytes is the size past which the split job splits a
+	// partition this node leads (0: no splits by size); SplitInterval is
+	// the job's period (docs/splits.md).
+	PartitionMaxBytes int64
+	SplitInterval     time.Duration
 	// OnJobCycle, if set, is called after each background job cycle (see
 	// daemon.Config.OnCycle); tests wait for cycles with it.
 	OnJobCycle func(daemon.CycleRecord)
@@ -145,6 +150,8 @@ func DefaultConfig() Config {
 		AccountID:          "000000000000",
 		PartitionsPerTable: 4,
 		TableStatsInterval: 30 * time.Second,
+		PartitionMaxBytes:  member.DefaultPartitionMaxBytes,
+		SplitInterval:      10 * time.Second,
 		ReplicationFactor:  3,
 		ReconcileInterval:  500 * time.Millisecond,
 		ShutdownTimeout:    10 * time.Second,

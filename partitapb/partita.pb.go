@@ -158,7 +158,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7, 0}
+	return file_partita_proto_rawDescGZIP(), []int{11, 0}
 }
 
 type DoctorOp_State int32
@@ -232,7 +232,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28, 0}
+	return file_partita_proto_rawDescGZIP(), []int{32, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -270,6 +270,7 @@ type Command struct {
 	//	*Command_UpdateItem
 	//	*Command_DeleteItem
 	//	*Command_DestroyRange
+	//	*Command_SplitRange
 	//	*Command_CreateTable
 	//	*Command_DeleteTable
 	//	*Command_UpdateTable
@@ -283,6 +284,8 @@ type Command struct {
 	//	*Command_DecideDoctorOp
 	//	*Command_SetDoctorGate
 	//	*Command_SetDoctorPaused
+	//	*Command_SplitPartition
+	//	*Command_AllocatePartition
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -391,6 +394,15 @@ func (x *Command) GetDestroyRange() *DestroyRange {
 	if x != nil {
 		if x, ok := x.Op.(*Command_DestroyRange); ok {
 			return x.DestroyRange
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSplitRange() *SplitRange {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SplitRange); ok {
+			return x.SplitRange
 		}
 	}
 	return nil
@@ -513,6 +525,24 @@ func (x *Command) GetSetDoctorPaused() *SetDoctorPaused {
 	return nil
 }
 
+func (x *Command) GetSplitPartition() *SplitPartition {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SplitPartition); ok {
+			return x.SplitPartition
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAllocatePartition() *AllocatePartition {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AllocatePartition); ok {
+			return x.AllocatePartition
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -531,6 +561,10 @@ type Command_DeleteItem struct {
 
 type Command_DestroyRange struct {
 	DestroyRange *DestroyRange `protobuf:"bytes,13,opt,name=destroy_range,json=destroyRange,proto3,oneof"`
+}
+
+type Command_SplitRange struct {
+	SplitRange *SplitRange `protobuf:"bytes,14,opt,name=split_range,json=splitRange,proto3,oneof"`
 }
 
 type Command_CreateTable struct {
@@ -585,6 +619,14 @@ type Command_SetDoctorPaused struct {
 	SetDoctorPaused *SetDoctorPaused `protobuf:"bytes,32,opt,name=set_doctor_paused,json=setDoctorPaused,proto3,oneof"`
 }
 
+type Command_SplitPartition struct {
+	SplitPartition *SplitPartition `protobuf:"bytes,40,opt,name=split_partition,json=splitPartition,proto3,oneof"`
+}
+
+type Command_AllocatePartition struct {
+	AllocatePartition *AllocatePartition `protobuf:"bytes,41,opt,name=allocate_partition,json=allocatePartition,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -592,6 +634,8 @@ func (*Command_UpdateItem) isCommand_Op() {}
 func (*Command_DeleteItem) isCommand_Op() {}
 
 func (*Command_DestroyRange) isCommand_Op() {}
+
+func (*Command_SplitRange) isCommand_Op() {}
 
 func (*Command_CreateTable) isCommand_Op() {}
 
@@ -618,6 +662,10 @@ func (*Command_DecideDoctorOp) isCommand_Op() {}
 func (*Command_SetDoctorGate) isCommand_Op() {}
 
 func (*Command_SetDoctorPaused) isCommand_Op() {}
+
+func (*Command_SplitPartition) isCommand_Op() {}
+
+func (*Command_AllocatePartition) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -933,6 +981,283 @@ func (x *DestroyRange) GetHashEnd() uint64 {
 	return 0
 }
 
+// SplitRange splits the range of the partition it is proposed to at
+// split_hash: the partition keeps [hash_start, split_hash) of table_id and
+// right_partition, a new raft group with the same voters on the same nodes,
+// gets [split_hash, hash_end). Both halves move to the range generation
+// expected_generation + 1. Apply refuses it with VALIDATION unless the
+// partition's range is at expected_generation, holds one span of table_id
+// strictly around split_hash, and its voters are exactly voters (no
+// learner, no joint configuration: no membership change is running).
+// Items stay where they are: only ownership moves.
+type SplitRange struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	TableId            uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	SplitHash          uint64                 `protobuf:"varint,2,opt,name=split_hash,json=splitHash,proto3" json:"split_hash,omitempty"`
+	RightPartition     uint64                 `protobuf:"varint,3,opt,name=right_partition,json=rightPartition,proto3" json:"right_partition,omitempty"`
+	ExpectedGeneration uint64                 `protobuf:"varint,4,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
+	Voters             []uint64               `protobuf:"varint,5,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SplitRange) Reset() {
+	*x = SplitRange{}
+	mi := &file_partita_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitRange) ProtoMessage() {}
+
+func (x *SplitRange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
+func (*SplitRange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SplitRange) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *SplitRange) GetSplitHash() uint64 {
+	if x != nil {
+		return x.SplitHash
+	}
+	return 0
+}
+
+func (x *SplitRange) GetRightPartition() uint64 {
+	if x != nil {
+		return x.RightPartition
+	}
+	return 0
+}
+
+func (x *SplitRange) GetExpectedGeneration() uint64 {
+	if x != nil {
+		return x.ExpectedGeneration
+	}
+	return 0
+}
+
+func (x *SplitRange) GetVoters() []uint64 {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+// SplitOutcome is the two halves of an applied SplitRange.
+type SplitOutcome struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Left          *Descriptor            `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right         *Descriptor            `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	Split         *SplitRange            `protobuf:"bytes,3,opt,name=split,proto3" json:"split,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitOutcome) Reset() {
+	*x = SplitOutcome{}
+	mi := &file_partita_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitOutcome) ProtoMessage() {}
+
+func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
+func (*SplitOutcome) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SplitOutcome) GetLeft() *Descriptor {
+	if x != nil {
+		return x.Left
+	}
+	return nil
+}
+
+func (x *SplitOutcome) GetRight() *Descriptor {
+	if x != nil {
+		return x.Right
+	}
+	return nil
+}
+
+func (x *SplitOutcome) GetSplit() *SplitRange {
+	if x != nil {
+		return x.Split
+	}
+	return nil
+}
+
+// SplitPartition records in the directory a split that the partition
+// applied (SplitRange): partition keeps [hash_start, split_hash) and
+// right_partition, listed on right_replicas, gets [split_hash, hash_end),
+// both at range generation expected_range_generation + 1; the left
+// record's generation (its compare-and-set version) moves on too. A
+// partition already recorded at that range generation with that right
+// half succeeds and changes nothing (a retried or resumed split); any
+// other state is refused with VALIDATION.
+type SplitPartition struct {
+	state                   protoimpl.MessageState `protogen:"open.v1"`
+	Table                   string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Partition               uint64                 `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	ExpectedRangeGeneration uint64                 `protobuf:"varint,3,opt,name=expected_range_generation,json=expectedRangeGeneration,proto3" json:"expected_range_generation,omitempty"`
+	SplitHash               uint64                 `protobuf:"varint,4,opt,name=split_hash,json=splitHash,proto3" json:"split_hash,omitempty"`
+	RightPartition          uint64                 `protobuf:"varint,5,opt,name=right_partition,json=rightPartition,proto3" json:"right_partition,omitempty"`
+	RightReplicas           []uint64               `protobuf:"varint,6,rep,packed,name=right_replicas,json=rightReplicas,proto3" json:"right_replicas,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *SplitPartition) Reset() {
+	*x = SplitPartition{}
+	mi := &file_partita_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitPartition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitPartition) ProtoMessage() {}
+
+func (x *SplitPartition) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
+func (*SplitPartition) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SplitPartition) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *SplitPartition) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *SplitPartition) GetExpectedRangeGeneration() uint64 {
+	if x != nil {
+		return x.ExpectedRangeGeneration
+	}
+	return 0
+}
+
+func (x *SplitPartition) GetSplitHash() uint64 {
+	if x != nil {
+		return x.SplitHash
+	}
+	return 0
+}
+
+func (x *SplitPartition) GetRightPartition() uint64 {
+	if x != nil {
+		return x.RightPartition
+	}
+	return 0
+}
+
+func (x *SplitPartition) GetRightReplicas() []uint64 {
+	if x != nil {
+		return x.RightReplicas
+	}
+	return nil
+}
+
+// AllocatePartition reserves a new partition id (Result.partition_id)
+// from the counter CreateTable uses. An id reserved for a split that
+// never happens is a gap, nothing more.
+type AllocatePartition struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllocatePartition) Reset() {
+	*x = AllocatePartition{}
+	mi := &file_partita_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocatePartition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocatePartition) ProtoMessage() {}
+
+func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
+func (*AllocatePartition) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{9}
+}
+
 // Result is what applying a Command produced. It is deterministic: every
 // replica computes the same Result for the same Command.
 type Result struct {
@@ -958,13 +1283,17 @@ type Result struct {
 	// doctor_settings are the Doctor's settings after SetDoctorGate or
 	// SetDoctorPaused.
 	DoctorSettings *DoctorSettings `protobuf:"bytes,10,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// split is what a SplitRange did: the two halves' descriptors.
+	Split *SplitOutcome `protobuf:"bytes,40,opt,name=split,proto3" json:"split,omitempty"`
+	// partition_id is the id AllocatePartition reserved.
+	PartitionId   uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1305,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1318,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Result) GetError() *Error {
@@ -1062,6 +1391,20 @@ func (x *Result) GetDoctorSettings() *DoctorSettings {
 	return nil
 }
 
+func (x *Result) GetSplit() *SplitOutcome {
+	if x != nil {
+		return x.Split
+	}
+	return nil
+}
+
+func (x *Result) GetPartitionId() uint64 {
+	if x != nil {
+		return x.PartitionId
+	}
+	return 0
+}
+
 // Error is a rejection decided at apply time.
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1074,7 +1417,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1429,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1442,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -1134,7 +1477,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1489,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1502,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -1187,7 +1530,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1542,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1555,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -1239,7 +1582,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1594,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1607,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Tag) GetKey() string {
@@ -1307,7 +1650,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1662,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1675,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -1403,7 +1746,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1758,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1771,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Node) GetId() uint64 {
@@ -1498,7 +1841,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1853,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1866,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -1548,7 +1891,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1903,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1916,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -1615,7 +1958,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1970,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1983,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -1661,7 +2004,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +2016,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +2029,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Span) GetStart() []byte {
@@ -1721,7 +2064,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1733,7 +2076,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1746,7 +2089,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -1796,7 +2139,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1808,7 +2151,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +2164,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Table) GetId() uint64 {
@@ -1961,7 +2304,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2316,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2329,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -2028,7 +2371,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2040,7 +2383,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2053,7 +2396,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -2075,7 +2418,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2430,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2443,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -2128,7 +2471,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2140,7 +2483,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2153,7 +2496,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -2191,7 +2534,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2546,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2559,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -2264,7 +2607,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2619,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2632,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -2326,7 +2669,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2338,7 +2681,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2351,7 +2694,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -2387,7 +2730,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2399,7 +2742,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2412,7 +2755,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -2464,7 +2807,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2819,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2832,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -2568,7 +2911,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2923,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +2936,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -2775,7 +3118,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2787,7 +3130,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2800,7 +3143,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -2826,7 +3169,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +3181,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +3194,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -2896,7 +3239,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3251,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3264,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -2964,7 +3307,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2976,7 +3319,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2989,7 +3332,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -3018,8 +3361,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x86\n" +
-	"\n" +
+	"partita.v1\"\xd8\v\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -3033,7 +3375,9 @@ const file_partita_proto_rawDesc = "" +
 	"updateItem\x129\n" +
 	"\vdelete_item\x18\f \x01(\v2\x16.partita.v1.DeleteItemH\x00R\n" +
 	"deleteItem\x12?\n" +
-	"\rdestroy_range\x18\r \x01(\v2\x18.partita.v1.DestroyRangeH\x00R\fdestroyRange\x12<\n" +
+	"\rdestroy_range\x18\r \x01(\v2\x18.partita.v1.DestroyRangeH\x00R\fdestroyRange\x129\n" +
+	"\vsplit_range\x18\x0e \x01(\v2\x16.partita.v1.SplitRangeH\x00R\n" +
+	"splitRange\x12<\n" +
 	"\fcreate_table\x18\x14 \x01(\v2\x17.partita.v1.CreateTableH\x00R\vcreateTable\x12<\n" +
 	"\fdelete_table\x18\x15 \x01(\v2\x17.partita.v1.DeleteTableH\x00R\vdeleteTable\x12<\n" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
@@ -3047,7 +3391,9 @@ const file_partita_proto_rawDesc = "" +
 	"\rput_doctor_op\x18\x1d \x01(\v2\x17.partita.v1.PutDoctorOpH\x00R\vputDoctorOp\x12F\n" +
 	"\x10decide_doctor_op\x18\x1e \x01(\v2\x1a.partita.v1.DecideDoctorOpH\x00R\x0edecideDoctorOp\x12C\n" +
 	"\x0fset_doctor_gate\x18\x1f \x01(\v2\x19.partita.v1.SetDoctorGateH\x00R\rsetDoctorGate\x12I\n" +
-	"\x11set_doctor_paused\x18  \x01(\v2\x1b.partita.v1.SetDoctorPausedH\x00R\x0fsetDoctorPausedB\x04\n" +
+	"\x11set_doctor_paused\x18  \x01(\v2\x1b.partita.v1.SetDoctorPausedH\x00R\x0fsetDoctorPaused\x12E\n" +
+	"\x0fsplit_partition\x18( \x01(\v2\x1a.partita.v1.SplitPartitionH\x00R\x0esplitPartition\x12N\n" +
+	"\x12allocate_partition\x18) \x01(\v2\x1d.partita.v1.AllocatePartitionH\x00R\x11allocatePartitionB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -3076,7 +3422,28 @@ const file_partita_proto_rawDesc = "" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
 	"hash_start\x18\x02 \x01(\x04R\thashStart\x12\x19\n" +
-	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\x9c\x03\n" +
+	"\bhash_end\x18\x03 \x01(\x04R\ahashEnd\"\xb8\x01\n" +
+	"\n" +
+	"SplitRange\x12\x19\n" +
+	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
+	"\n" +
+	"split_hash\x18\x02 \x01(\x04R\tsplitHash\x12'\n" +
+	"\x0fright_partition\x18\x03 \x01(\x04R\x0erightPartition\x12/\n" +
+	"\x13expected_generation\x18\x04 \x01(\x04R\x12expectedGeneration\x12\x16\n" +
+	"\x06voters\x18\x05 \x03(\x04R\x06voters\"\x96\x01\n" +
+	"\fSplitOutcome\x12*\n" +
+	"\x04left\x18\x01 \x01(\v2\x16.partita.v1.DescriptorR\x04left\x12,\n" +
+	"\x05right\x18\x02 \x01(\v2\x16.partita.v1.DescriptorR\x05right\x12,\n" +
+	"\x05split\x18\x03 \x01(\v2\x16.partita.v1.SplitRangeR\x05split\"\xef\x01\n" +
+	"\x0eSplitPartition\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12:\n" +
+	"\x19expected_range_generation\x18\x03 \x01(\x04R\x17expectedRangeGeneration\x12\x1d\n" +
+	"\n" +
+	"split_hash\x18\x04 \x01(\x04R\tsplitHash\x12'\n" +
+	"\x0fright_partition\x18\x05 \x01(\x04R\x0erightPartition\x12%\n" +
+	"\x0eright_replicas\x18\x06 \x03(\x04R\rrightReplicas\"\x13\n" +
+	"\x11AllocatePartition\"\xef\x03\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -3088,7 +3455,9 @@ const file_partita_proto_rawDesc = "" +
 	"\fdoctor_lease\x18\b \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x121\n" +
 	"\tdoctor_op\x18\t \x01(\v2\x14.partita.v1.DoctorOpR\bdoctorOp\x12C\n" +
 	"\x0fdoctor_settings\x18\n" +
-	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\"\x9b\x02\n" +
+	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
+	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12!\n" +
+	"\fpartition_id\x18) \x01(\x04R\vpartitionId\"\x9b\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -3302,7 +3671,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),              // 0: partita.v1.GateColor
 	(Error_Code)(0),             // 1: partita.v1.Error.Code
@@ -3313,86 +3682,97 @@ var file_partita_proto_goTypes = []any{
 	(*UpdateItem)(nil),          // 6: partita.v1.UpdateItem
 	(*DeleteItem)(nil),          // 7: partita.v1.DeleteItem
 	(*DestroyRange)(nil),        // 8: partita.v1.DestroyRange
-	(*Result)(nil),              // 9: partita.v1.Result
-	(*Error)(nil),               // 10: partita.v1.Error
-	(*KeyElement)(nil),          // 11: partita.v1.KeyElement
-	(*AttributeDefinition)(nil), // 12: partita.v1.AttributeDefinition
-	(*Tag)(nil),                 // 13: partita.v1.Tag
-	(*Partition)(nil),           // 14: partita.v1.Partition
-	(*Node)(nil),                // 15: partita.v1.Node
-	(*RemoveNode)(nil),          // 16: partita.v1.RemoveNode
-	(*SetReplicas)(nil),         // 17: partita.v1.SetReplicas
-	(*PutNode)(nil),             // 18: partita.v1.PutNode
-	(*Span)(nil),                // 19: partita.v1.Span
-	(*Descriptor)(nil),          // 20: partita.v1.Descriptor
-	(*Table)(nil),               // 21: partita.v1.Table
-	(*CreateTable)(nil),         // 22: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 23: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 24: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 25: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),         // 26: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),  // 27: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),  // 28: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),      // 29: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),          // 30: partita.v1.DoctorStep
-	(*DoctorOp)(nil),            // 31: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),         // 32: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),      // 33: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),       // 34: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),     // 35: partita.v1.SetDoctorPaused
-	nil,                         // 36: partita.v1.Expression.NamesEntry
-	nil,                         // 37: partita.v1.DoctorSettings.GatesEntry
+	(*SplitRange)(nil),          // 9: partita.v1.SplitRange
+	(*SplitOutcome)(nil),        // 10: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),      // 11: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),   // 12: partita.v1.AllocatePartition
+	(*Result)(nil),              // 13: partita.v1.Result
+	(*Error)(nil),               // 14: partita.v1.Error
+	(*KeyElement)(nil),          // 15: partita.v1.KeyElement
+	(*AttributeDefinition)(nil), // 16: partita.v1.AttributeDefinition
+	(*Tag)(nil),                 // 17: partita.v1.Tag
+	(*Partition)(nil),           // 18: partita.v1.Partition
+	(*Node)(nil),                // 19: partita.v1.Node
+	(*RemoveNode)(nil),          // 20: partita.v1.RemoveNode
+	(*SetReplicas)(nil),         // 21: partita.v1.SetReplicas
+	(*PutNode)(nil),             // 22: partita.v1.PutNode
+	(*Span)(nil),                // 23: partita.v1.Span
+	(*Descriptor)(nil),          // 24: partita.v1.Descriptor
+	(*Table)(nil),               // 25: partita.v1.Table
+	(*CreateTable)(nil),         // 26: partita.v1.CreateTable
+	(*DeleteTable)(nil),         // 27: partita.v1.DeleteTable
+	(*UpdateTable)(nil),         // 28: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),      // 29: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),         // 30: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),  // 31: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),  // 32: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),      // 33: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),          // 34: partita.v1.DoctorStep
+	(*DoctorOp)(nil),            // 35: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),         // 36: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),      // 37: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),       // 38: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),     // 39: partita.v1.SetDoctorPaused
+	nil,                         // 40: partita.v1.Expression.NamesEntry
+	nil,                         // 41: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
 	6,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
 	7,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	8,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	22, // 4: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	23, // 5: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	24, // 6: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	25, // 7: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	18, // 8: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	17, // 9: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	16, // 10: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	27, // 11: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	28, // 12: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	32, // 13: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	33, // 14: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	34, // 15: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	35, // 16: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	36, // 17: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 18: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 19: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 20: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 21: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	10, // 22: partita.v1.Result.error:type_name -> partita.v1.Error
-	21, // 23: partita.v1.Result.table:type_name -> partita.v1.Table
-	15, // 24: partita.v1.Result.node:type_name -> partita.v1.Node
-	26, // 25: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	31, // 26: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	29, // 27: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	1,  // 28: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	15, // 29: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	19, // 30: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	11, // 31: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	12, // 32: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	13, // 33: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	14, // 34: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	21, // 35: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	21, // 36: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	37, // 37: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 38: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 39: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	30, // 40: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	31, // 41: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 42: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	0,  // 43: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	9,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	26, // 5: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	27, // 6: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	28, // 7: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	29, // 8: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	22, // 9: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	21, // 10: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	20, // 11: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	31, // 12: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	32, // 13: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	36, // 14: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	37, // 15: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	38, // 16: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	39, // 17: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	11, // 18: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	12, // 19: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	40, // 20: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 21: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 22: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 23: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 24: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	24, // 25: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	24, // 26: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	9,  // 27: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	14, // 28: partita.v1.Result.error:type_name -> partita.v1.Error
+	25, // 29: partita.v1.Result.table:type_name -> partita.v1.Table
+	19, // 30: partita.v1.Result.node:type_name -> partita.v1.Node
+	30, // 31: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	35, // 32: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	33, // 33: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	10, // 34: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	1,  // 35: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19, // 36: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	23, // 37: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	15, // 38: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	16, // 39: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	17, // 40: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	18, // 41: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	25, // 42: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	25, // 43: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	41, // 44: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 45: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 46: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	34, // 47: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	35, // 48: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 49: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	0,  // 50: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -3405,6 +3785,7 @@ func file_partita_proto_init() {
 		(*Command_UpdateItem)(nil),
 		(*Command_DeleteItem)(nil),
 		(*Command_DestroyRange)(nil),
+		(*Command_SplitRange)(nil),
 		(*Command_CreateTable)(nil),
 		(*Command_DeleteTable)(nil),
 		(*Command_UpdateTable)(nil),
@@ -3418,6 +3799,8 @@ func file_partita_proto_init() {
 		(*Command_DecideDoctorOp)(nil),
 		(*Command_SetDoctorGate)(nil),
 		(*Command_SetDoctorPaused)(nil),
+		(*Command_SplitPartition)(nil),
+		(*Command_AllocatePartition)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3425,7 +3808,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   35,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -27,14 +27,21 @@ const (
 // log. Its range starts at fsm.FirstRangeGeneration, as every range the
 // directory creates does. It fails if the replica already has raft state.
 func Bootstrap(b *engine.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
-	k := func(s string) []byte { return engine.LocalKey(partition, s) }
-	if _, err := engine.Get(b, k(suffixHardState)); err == nil {
+	if _, err := engine.Get(b, engine.LocalKey(partition, suffixHardState)); err == nil {
 		return fmt.Errorf("replica: partition %d already has raft state", partition)
 	} else if !errors.Is(err, engine.ErrNotFound) {
 		return err
 	}
+	return bootstrapRange(b, &partitapb.Descriptor{
+		Partition: partition, Spans: spans, Generation: fsm.FirstRangeGeneration,
+	}, voters)
+}
+
+// writeInitialRaftState writes the raft state of a new group, whose log
+// starts after initialIndex, into b.
+func writeInitialRaftState(b *engine.Batch, partition uint64, cs raftpb.ConfState) error {
+	k := func(s string) []byte { return engine.LocalKey(partition, s) }
 	hs := raftpb.HardState{Term: initialTerm, Commit: initialIndex}
-	cs := raftpb.ConfState{Voters: voters}
 	for _, kv := range []struct {
 		key string
 		m   interface{ Marshal() ([]byte, error) }
@@ -53,34 +60,12 @@ func Bootstrap(b *engine.Batch, partition uint64, voters []uint64, spans []*part
 	if err := b.Set(k(suffixTruncated), tr[:]); err != nil {
 		return fmt.Errorf("replica: bootstrap: %w", err)
 	}
-	if err := writeDescriptor(b, &partitapb.Descriptor{
-		Partition: partition, Spans: spans, Generation: fsm.FirstRangeGeneration,
-	}); err != nil {
-		return err
-	}
-	return writeApplied(b, partition, initialIndex)
-}
-
-func descriptorKey(partition uint64) []byte {
-	return engine.LocalKey(partition, engine.ReplicatedLocal+"d")
-}
-
-func writeDescriptor(b *engine.Batch, d *partitapb.Descriptor) error {
-	raw, err := proto.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("replica: encode descriptor: %w", err)
-	}
-	if err := b.Set(descriptorKey(d.GetPartition()), raw); err != nil {
-		return fmt.Errorf("replica: write descriptor: %w", err)
-	}
 	return nil
 }
 
-// readDescriptor returns the descriptor of partition as of r (empty if
-// none was written).
 func readDescriptor(r engine.Reader, partition uint64) (*partitapb.Descriptor, error) {
 	d := &partitapb.Descriptor{Partition: partition}
-	raw, err := engine.Get(r, descriptorKey(partition))
+	raw, err := engine.Get(r, fsm.DescriptorKey(partition))
 	if errors.Is(err, engine.ErrNotFound) {
 		return d, nil
 	}

@@ -33,6 +33,13 @@ type Ready struct {
 
 	answers []answer // outcomes of the commands applied into the batch
 	applied uint64   // the last index applied into the batch (0: none)
+
+	// Created are the right halves of splits applied in this round whose
+	// replicas the batch created on this node: the store opens them once
+	// the batch is committed. Campaign says this replica led its
+	// partition when it applied them: the new replicas campaign at once.
+	Created  []uint64
+	Campaign bool
 }
 
 type answer struct {
@@ -72,7 +79,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	// visible, and their outcomes are answered, only once it is committed.
 	// (Raft may hand out entries committed in this very Ready; the batch
 	// persists them and their effects atomically.)
-	answers, applied, err := r.apply(b, rd.CommittedEntries)
+	answers, applied, created, err := r.apply(b, rd.CommittedEntries)
 	if err != nil {
 		return Ready{}, false, err
 	}
@@ -82,7 +89,12 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
 		applied = rd.Snapshot.Metadata.Index
 	}
-	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied}
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, Created: created}
+	if len(created) > 0 {
+		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
+		// The new group's state must be durable before it votes or acks.
+		rdy.MustSync = true
+	}
 	for _, m := range rd.Messages {
 		switch m.Type {
 		case raftpb.MsgAppResp, raftpb.MsgVoteResp, raftpb.MsgPreVoteResp, raftpb.MsgSnap:
@@ -125,6 +137,8 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	if rdy.applied != 0 {
 		r.applied = rdy.applied
 	}
+	r.published = r.desc
+	r.dropStale()
 	end := r.cfg.Now()
 	for _, a := range rdy.answers {
 		a.o.ApplyEnd = end
@@ -162,15 +176,17 @@ func (r *Replica) softState(ss raft.SoftState) {
 }
 
 // apply applies committed entries into b and records the applied index
-// with them. It returns the outcomes to answer once b is committed, and the
-// last index applied (0: none). b need not be synced for the applies'
-// sake: entries are durable in the log, and a replica restarting behind
-// re-applies them.
-func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64, error) {
+// with them. It returns the outcomes to answer once b is committed, the
+// last index applied (0: none), and the partitions whose replicas the
+// splits among the entries created here. b need not be synced for the
+// applies' sake: entries are durable in the log, and a replica restarting
+// behind re-applies them.
+func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64, []uint64, error) {
 	if len(ents) == 0 {
-		return nil, 0, nil
+		return nil, 0, nil, nil
 	}
 	var answers []answer
+	var created []uint64
 	ka := fsm.NewApplier(b, r.desc)
 	for _, e := range ents {
 		switch e.Type {
@@ -179,29 +195,46 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64,
 				continue // a new leader's empty entry
 			}
 			start := r.cfg.Now()
+			ka.SetMembers(r.members())
 			id, res, err := r.applyCommand(ka, b, e.Data)
 			if err != nil {
-				return nil, 0, err
+				return nil, 0, nil, err
+			}
+			if s := res.GetSplit(); s != nil && res.GetError() == nil {
+				r.desc = ka.Descriptor()
+				ok, err := r.applySplit(b, s)
+				if err != nil {
+					return nil, 0, nil, err
+				}
+				if ok {
+					created = append(created, s.GetRight().GetPartition())
+				}
 			}
 			answers = append(answers, answer{id, Outcome{Result: res, ApplyStart: start}})
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := r.applyConfChange(b, e); err != nil {
-				return nil, 0, err
+				return nil, 0, nil, err
 			}
 		}
 	}
 	if err := ka.Flush(); err != nil {
-		return nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		return nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
 	last := ents[len(ents)-1].Index
 	if err := writeApplied(b, r.cfg.Partition, last); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return answers, last, nil
+	return answers, last, created, nil
 }
 
 // applyCommand applies one command unless its id already applied, in which
 // case the recorded result stands.
+//
+// The ids of a split partition's commands stay with its left half. A
+// command id reaches the right half only after the left refused it with
+// WRONG_RANGE at an index past the split (the lookup below precedes the
+// fence): any earlier proposal of it either applied before the split, and
+// the left answers from its record, or is refused by the fence too.
 func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (string, *partitapb.Result, error) {
 	cmd := &partitapb.Command{}
 	if err := proto.Unmarshal(data, cmd); err != nil {

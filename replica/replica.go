@@ -124,11 +124,14 @@ type Replica struct {
 	staged        *stagedSnapshot // received, waiting for raft to accept
 	// desc is the replica's range as of its applied state: what apply
 	// fences commands to. It changes only with that state (a snapshot).
-	desc     *partitapb.Descriptor
-	contact  map[uint64]time.Time // when each peer last answered (topology_status.go)
-	opened   time.Time            // when Open made the replica: contact's floor
-	inflight bool                 // a round applied entries (or a snapshot) into a batch not yet committed
-	acks     ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
+	desc *partitapb.Descriptor
+	// published is desc as of the last committed round: what reads are
+	// fenced to and what the store compares incoming snapshots with.
+	published *partitapb.Descriptor
+	contact   map[uint64]time.Time // when each peer last answered (topology_status.go)
+	opened    time.Time            // when Open made the replica: contact's floor
+	inflight  bool                 // a round applied entries (or a snapshot) into a batch not yet committed
+	acks      ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
 	// leadSince is when this replica last became leader (zero while it
 	// is not): its followers' contact clocks start no earlier.
 	leadSince time.Time
@@ -175,7 +178,7 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
 	}
 	r := &Replica{
-		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc,
+		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc, published: desc,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 		opened:  cfg.Now(),

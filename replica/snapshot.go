@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/transport"
 )
@@ -111,11 +112,22 @@ func (r *snapshotReader) Next() (transport.KV, bool) {
 
 func (r *snapshotReader) Err() error { return r.err }
 
-// StageSnapshot reads an incoming snapshot's data into memory, to be
-// installed if raft accepts the snapshot, and steps its MsgSnap. It
-// reports whether the replica has work.
-func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader) (bool, error) {
-	b := r.cfg.Engine.NewIndexedBatch()
+// SnapshotData is an incoming snapshot's data, read into memory, and the
+// range its descriptor names.
+type SnapshotData struct {
+	data *engine.Batch
+	desc *partitapb.Descriptor
+}
+
+// Descriptor is the range the snapshot's partition owns at its index.
+func (d *SnapshotData) Descriptor() *partitapb.Descriptor { return d.desc }
+
+// Close releases the data of a snapshot that will not be staged.
+func (d *SnapshotData) Close() { d.data.Close() }
+
+// ReadSnapshot reads an incoming snapshot of partition into memory.
+func ReadSnapshot(eng *engine.Engine, partition uint64, data transport.SnapshotReader) (*SnapshotData, error) {
+	b := eng.NewIndexedBatch()
 	for {
 		kv, ok := data.Next()
 		if !ok {
@@ -123,19 +135,41 @@ func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader)
 		}
 		if err := b.Set(kv.Key, kv.Value); err != nil {
 			b.Close()
-			return false, fmt.Errorf("replica: stage snapshot: %w", err)
+			return nil, fmt.Errorf("replica: stage snapshot: %w", err)
 		}
 	}
 	if err := data.Err(); err != nil {
 		b.Close()
-		return false, fmt.Errorf("replica: receive snapshot: %w", err)
+		return nil, fmt.Errorf("replica: receive snapshot: %w", err)
 	}
+	d, err := snapshotDescriptor(b, partition)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return &SnapshotData{data: b, desc: d}, nil
+}
+
+// StageSnapshot reads an incoming snapshot's data into memory, to be
+// installed if raft accepts the snapshot, and steps its MsgSnap. It
+// reports whether the replica has work.
+func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader) (bool, error) {
+	d, err := ReadSnapshot(r.cfg.Engine, r.cfg.Partition, data)
+	if err != nil {
+		return false, err
+	}
+	return r.StageSnapshotData(m, d)
+}
+
+// StageSnapshotData stages a snapshot read by ReadSnapshot (the replica
+// takes d) and steps its MsgSnap. It reports whether the replica has work.
+func (r *Replica) StageSnapshotData(m raftpb.Message, d *SnapshotData) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.staged != nil {
 		r.staged.data.Close()
 	}
-	r.staged = &stagedSnapshot{index: m.Snapshot.Metadata.Index, data: b}
+	r.staged = &stagedSnapshot{index: m.Snapshot.Metadata.Index, data: d.data, desc: d.desc}
 	if err := r.raw.Step(m); err != nil {
 		return false, fmt.Errorf("replica: partition %d: step snapshot: %w", r.cfg.Partition, err)
 	}
@@ -145,6 +179,16 @@ func (r *Replica) StageSnapshot(m raftpb.Message, data transport.SnapshotReader)
 type stagedSnapshot struct {
 	index uint64
 	data  *engine.Batch
+	desc  *partitapb.Descriptor
+}
+
+// dropStale forgets a staged snapshot that raft did not take and that the
+// applied state has passed: its range must not be claimed any longer.
+func (r *Replica) dropStale() {
+	if r.staged != nil && r.staged.index <= r.applied {
+		r.staged.data.Close()
+		r.staged = nil
+	}
 }
 
 // installSnapshot writes an accepted snapshot into b: it replaces the
@@ -167,8 +211,8 @@ func (r *Replica) installSnapshot(b *engine.Batch, snap raftpb.Snapshot) error {
 			return fmt.Errorf("replica: clear before snapshot: %w", err)
 		}
 	}
-	desc, err := r.clearNewSpans(b, staged.data)
-	if err != nil {
+	desc := staged.desc
+	if err := clearNewSpans(b, desc); err != nil {
 		return err
 	}
 	if err := b.Apply(staged.data); err != nil {
@@ -188,23 +232,29 @@ func (r *Replica) installSnapshot(b *engine.Batch, snap raftpb.Snapshot) error {
 }
 
 // clearNewSpans clears the spans the snapshot's own descriptor names (they
-// may differ from the old descriptor's, e.g. after a split) and returns
-// that descriptor: the replica's range once the snapshot is installed.
-func (r *Replica) clearNewSpans(b *engine.Batch, data *engine.Batch) (*partitapb.Descriptor, error) {
-	d := &partitapb.Descriptor{Partition: r.cfg.Partition}
-	raw, err := engine.Get(data, descriptorKey(r.cfg.Partition))
-	if err != nil {
-		return d, nil // a snapshot without a descriptor owns no spans
-	}
-	if err := proto.Unmarshal(raw, d); err != nil {
-		return nil, fmt.Errorf("replica: snapshot descriptor: %w", err)
-	}
+// may differ from the old descriptor's, e.g. after a split).
+func clearNewSpans(b *engine.Batch, d *partitapb.Descriptor) error {
 	for _, sp := range d.GetSpans() {
 		if bytes.Compare(sp.GetStart(), sp.GetEnd()) < 0 {
 			if err := b.DeleteRange(sp.GetStart(), sp.GetEnd()); err != nil {
-				return nil, fmt.Errorf("replica: clear before snapshot: %w", err)
+				return fmt.Errorf("replica: clear before snapshot: %w", err)
 			}
 		}
+	}
+	return nil
+}
+
+// snapshotDescriptor returns the descriptor a snapshot's data holds: the
+// replica's range once the snapshot is installed. A snapshot without one
+// owns no spans.
+func snapshotDescriptor(data *engine.Batch, partition uint64) (*partitapb.Descriptor, error) {
+	d := &partitapb.Descriptor{Partition: partition}
+	raw, err := engine.Get(data, fsm.DescriptorKey(partition))
+	if err != nil {
+		return d, nil
+	}
+	if err := proto.Unmarshal(raw, d); err != nil {
+		return nil, fmt.Errorf("replica: snapshot descriptor: %w", err)
 	}
 	return d, nil
 }

@@ -2,14 +2,11 @@ package router
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
-	"github.com/partitadb/partita/route"
 )
 
 // keyValues returns the partition and sort key values of key in t (the
@@ -64,28 +61,18 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	}
 	ctx, cancel := r.cfg.Sender.Deadline(ctx)
 	defer cancel()
-	backoff := 2 * time.Millisecond
+	rr := r.rerouter()
+	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, pk) }
 	for {
-		p := partitionOf(t, pk)
+		p := owner(t)
 		cmd.RangeGeneration = p.GetRangeGeneration()
 		res, err := r.propose(ctx, p.GetId(), cmd)
 		if err != nil || !partitapb.IsWrongRange(res.GetError()) {
 			return res, err
 		}
-		refused := res.GetError()
-		r.cfg.Logger.DebugContext(ctx, "write refused for its range; rerouting",
-			"table", t.GetName(), "partition", p.GetId(), "reason", refused.GetMessage())
-		if t, err = r.refreshTable(ctx, t); err != nil {
+		if t, err = rr.reroute(ctx, t, p, res.GetError(), owner); err != nil {
 			return nil, err
 		}
-		if q := partitionOf(t, pk); q.GetId() != p.GetId() || q.GetRangeGeneration() != p.GetRangeGeneration() {
-			continue // routed afresh: try at once
-		}
-		// The directory has not caught up with the range change yet.
-		if err := route.Sleep(ctx, backoff); err != nil {
-			return nil, fmt.Errorf("router: partition %d: %w", p.GetId(), errors.Join(refused, err))
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
@@ -101,7 +88,17 @@ func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, con
 	if err != nil {
 		return nil, err
 	}
-	raw, err := r.get(ctx, partitionOf(t, pk).GetId(), k, consistent)
+	rr := r.rerouter()
+	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, pk) }
+	p := owner(t)
+	raw, err := r.get(ctx, p.GetId(), k, consistent)
+	for partitapb.IsWrongRange(err) {
+		if t, err = rr.reroute(ctx, t, p, err, owner); err != nil {
+			return nil, err
+		}
+		p = owner(t)
+		raw, err = r.get(ctx, p.GetId(), k, consistent)
+	}
 	if err != nil || raw == nil {
 		return nil, err
 	}

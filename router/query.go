@@ -70,11 +70,20 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 	if bytes.Compare(lo, hi) >= 0 {
 		return nil
 	}
-	_, err = r.walk(ctx, store.WalkRequest{
-		Partition: partitionOf(t, spec.PK).GetId(), Lo: lo, Hi: hi,
-		Reverse: !spec.Forward, Consistent: spec.Consistent,
-	}, visit)
-	return err
+	req := store.WalkRequest{Lo: lo, Hi: hi, Reverse: !spec.Forward, Consistent: spec.Consistent}
+	rr := r.rerouter()
+	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, spec.PK) }
+	for {
+		p := owner(t)
+		req.Partition = p.GetId()
+		_, err = r.walk(ctx, &req, visit)
+		if !partitapb.IsWrongRange(err) {
+			return err
+		}
+		if t, err = rr.reroute(ctx, t, p, err, owner); err != nil {
+			return err
+		}
+	}
 }
 
 // sortRange returns the span [lo, hi) of the items of spec.PK that satisfy
@@ -144,18 +153,27 @@ func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, vi
 		}
 		lo = maxKey(lo, successor(after))
 	}
-	// Walk each partition's part of [lo, hi) in hash order; with one local
-	// engine the partitions are adjacent ranges of one keyspace.
-	for _, p := range t.GetPartitions() {
-		plo, phi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
-		a, b := maxKey(lo, plo), minKey(hi, phi)
-		if bytes.Compare(a, b) >= 0 {
+	// Walk each partition's part of [lo, hi) in key (hash) order; with one
+	// local engine the partitions are adjacent ranges of one keyspace. A
+	// refused walk resumes where it stopped, by the new layout.
+	rr := r.rerouter()
+	for bytes.Compare(lo, hi) < 0 {
+		p := partitionAtKey(t, lo)
+		_, phi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
+		req := store.WalkRequest{Partition: p.GetId(), Lo: lo, Hi: minKey(hi, phi), Consistent: spec.Consistent}
+		more, err := r.walk(ctx, &req, visit)
+		if partitapb.IsWrongRange(err) {
+			at := req.Lo
+			if t, err = rr.reroute(ctx, t, p, err, func(t *partitapb.Table) *partitapb.Partition { return partitionAtKey(t, at) }); err != nil {
+				return err
+			}
+			lo = at
 			continue
 		}
-		more, err := r.walk(ctx, store.WalkRequest{Partition: p.GetId(), Lo: a, Hi: b, Consistent: spec.Consistent}, visit)
 		if err != nil || !more {
 			return err
 		}
+		lo = phi
 	}
 	return nil
 }
@@ -182,10 +200,13 @@ const (
 // walk reads req's range page by page, decoding items for visit, until
 // the range ends or visit returns false. It reports whether visit wanted
 // more. Every page of a consistent walk passes its own read barrier.
-func (r *Router) walk(ctx context.Context, req store.WalkRequest, visit Visit) (bool, error) {
+//
+// req moves on as pages arrive: after an error, it is where the walk
+// stopped.
+func (r *Router) walk(ctx context.Context, req *store.WalkRequest, visit Visit) (bool, error) {
 	req.MaxItems, req.MaxBytes = walkPageItems, walkPageBytes
 	for {
-		page, err := r.walkPage(ctx, req)
+		page, err := r.walkPage(ctx, *req)
 		if err != nil {
 			return false, err
 		}

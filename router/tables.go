@@ -129,6 +129,7 @@ func (r *Router) refreshTable(ctx context.Context, stale *partitapb.Table) (*par
 		return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
 			"Requested resource not found: Table: %s not found", stale.GetName())
 	}
+	r.learnReplicas(t)
 	return t, nil
 }
 

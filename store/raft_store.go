@@ -88,7 +88,14 @@ type Store struct {
 
 	mu       sync.RWMutex
 	replicas map[uint64]*replica.Replica
-	load     sync.Map // partition -> *loadCounters (load.go)
+	// createMu makes looking for a replica and opening it one step, for
+	// the paths that create replicas (splits, snapshots, additions).
+	createMu sync.Mutex
+	// claimMu orders the decisions that give a replica a range on this
+	// node: staging a snapshot against the ranges the others claim
+	// (split.go).
+	claimMu sync.Mutex
+	load    sync.Map // partition -> *loadCounters (load.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -161,6 +168,9 @@ func (s *Store) storedPartitions() ([]uint64, error) {
 }
 
 func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
+	if r := s.Replica(partition); r != nil {
+		return r, nil
+	}
 	rc := s.cfg.Replica
 	rc.Partition, rc.ID, rc.Engine, rc.Logger = partition, s.cfg.NodeID, s.cfg.Engine, s.cfg.Logger
 	r, err := replica.Open(rc)
@@ -213,7 +223,7 @@ func (s *Store) Destroy(partition uint64) error {
 // destroyed on this node.
 var ErrDestroyed = errors.New("store: the partition's replica was destroyed on this node")
 
-func tombstoneKey(partition uint64) []byte { return engine.LocalKey(partition, "tomb") }
+func tombstoneKey(partition uint64) []byte { return replica.TombstoneKey(partition) }
 
 // Bootstrap creates this node's replica of a new partition whose voters
 // are voters (this node among them) and which owns spans (what its
@@ -224,6 +234,8 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 		// catching up by snapshot would silently keep stale items.
 		return fmt.Errorf("store: partition %d: bootstrap needs the spans it owns", partition)
 	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	if _, err := s.cfg.Engine.Get(tombstoneKey(partition)); err == nil {
 		return fmt.Errorf("store: partition %d: %w", partition, ErrDestroyed)
 	}
@@ -245,6 +257,8 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 // AddEmptyReplica creates an uninitialised replica of partition that waits
 // for its leader to send it state (a learner being added).
 func (s *Store) AddEmptyReplica(partition uint64) error {
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	if s.Replica(partition) != nil {
 		return nil
 	}
@@ -459,17 +473,35 @@ func (s *Store) streamSnapshot(partition uint64, m raftpb.Message, src *replica.
 
 // HandleSnapshot implements transport.SnapshotHandler: it stages the
 // snapshot's data on the partition's replica (creating an empty one if
-// this node has none yet) and steps its MsgSnap.
+// this node has none yet) and steps its MsgSnap. A snapshot whose range
+// overlaps what another replica here owns or is about to own is refused
+// (ErrRangeClaimed; see split.go).
 func (s *Store) HandleSnapshot(snap transport.Snapshot) error {
+	data, err := replica.ReadSnapshot(s.cfg.Engine, snap.Partition, snap.Data)
+	if err == nil {
+		err = s.stageSnapshot(snap, data)
+	}
+	s.m.snapshotsRecv.WithLabelValues(okOrError(err)).Inc()
+	return err
+}
+
+func (s *Store) stageSnapshot(snap transport.Snapshot, data *replica.SnapshotData) error {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	if other := s.claimant(snap.Partition, data.Descriptor().GetSpans()); other != 0 {
+		data.Close()
+		return fmt.Errorf("store: snapshot of partition %d overlaps partition %d: %w", snap.Partition, other, ErrRangeClaimed)
+	}
 	if err := s.AddEmptyReplica(snap.Partition); err != nil {
+		data.Close()
 		return err
 	}
 	r := s.Replica(snap.Partition)
 	if r == nil {
+		data.Close()
 		return fmt.Errorf("store: partition %d: %w", snap.Partition, ErrNoReplica)
 	}
-	more, err := r.StageSnapshot(snap.Raft, snap.Data)
-	s.m.snapshotsRecv.WithLabelValues(okOrError(err)).Inc()
+	more, err := r.StageSnapshotData(snap.Raft, data)
 	if err != nil {
 		return err
 	}
@@ -596,6 +628,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		if more {
 			again = append(again, p)
 		}
+		firstErr = errors.Join(firstErr, s.openSplits(rd.rd))
 	}
 	return out, again, firstErr
 }

@@ -18,12 +18,15 @@ import (
 // testCluster is n raft stores on real Pebble directories joined by an
 // in-memory network.
 type testCluster struct {
-	t      testing.TB
-	tweak  func(*store.Config)
-	net    *transport.Inmem
-	dirs   []string
-	engs   []*engine.Engine
-	stores []*store.Store
+	t     testing.TB
+	tweak func(*store.Config)
+	// handler, when set, is what node i's network endpoint delivers to
+	// (a filter in front of its store).
+	handler func(i int, s *store.Store) transport.Handler
+	net     *transport.Inmem
+	dirs    []string
+	engs    []*engine.Engine
+	stores  []*store.Store
 }
 
 // newTestClusterTB is newTestCluster with a given tick interval.
@@ -64,7 +67,11 @@ func (c *testCluster) start(i int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	s.Start(c.net.Connect(uint64(i+1), s))
+	var h transport.Handler = s
+	if c.handler != nil {
+		h = c.handler(i, s)
+	}
+	s.Start(c.net.Connect(uint64(i+1), h))
 	c.engs[i], c.stores[i] = eng, s
 }
 

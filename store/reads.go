@@ -35,6 +35,9 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err := s.readyToRead(ctx, partition, consistent); err != nil {
 		return nil, err
 	}
+	if err := s.fenceRead(partition, key, nil); err != nil {
+		return nil, err
+	}
 	ticket, err := s.admitRead(partition, key)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,9 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 	start, size := time.Now(), 0
 	defer func() { s.countRead(req.Partition, size, err, time.Since(start)) }()
 	if err := s.readyToRead(ctx, req.Partition, req.Consistent); err != nil {
+		return WalkResult{}, err
+	}
+	if err := s.fenceRead(req.Partition, req.Lo, req.Hi); err != nil {
 		return WalkResult{}, err
 	}
 	ticket, err := s.admitRead(req.Partition, req.Lo)

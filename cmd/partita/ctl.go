@@ -52,6 +52,7 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl topology                   the view the topology reports build: liveness, health, load
   partita ctl node drain ID              move the node's leaderships away (before a restart)
   partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
+  partita ctl partition split T P [--at K]  split partition P of table T in two (at partition key K)
   partita ctl doctor status              the active Doctor (lease holder, epoch, expiry), this node's role
 
 Output is an aligned table; -o json prints the endpoint's JSON for scripts.
@@ -75,7 +76,7 @@ also makes --addr https unless it names its scheme).`,
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
-		newCtlDoctorCmd(f))
+		newCtlDoctorCmd(f), newCtlPartitionCmd(f))
 	return cmd
 }
 

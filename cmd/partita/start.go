@@ -85,6 +85,7 @@ environment, which wins over the file.`,
 	f.StringVar(&cfg.Zone, "zone", "", "failure domain of this node; replicas are spread across zones")
 	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
+	f.Int64Var(&cfg.PartitionMaxBytes, "partition-max-bytes", cfg.PartitionMaxBytes, "size past which a partition splits; 0: no splits by size")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
 	registerDoctorFlags(f, &cfg)
 	faults.register(f)
