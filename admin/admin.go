@@ -11,6 +11,7 @@
 //	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a
 //	                          cluster (cluster.go: ClusterHandler)
 //	     /doctor/...          the Doctor's lease and this node's role (doctor.go: DoctorHandler)
+//	     /auth/...            users and access keys of the DynamoDB API (auth.go: AuthHandler)
 package admin
 
 import (
@@ -44,6 +45,9 @@ type Config struct {
 	// Doctor serves the Doctor's routes under /doctor/ (nil: none); it
 	// sees the full request path.
 	Doctor http.Handler
+	// Auth serves the users' and access keys' routes under /auth/ (nil:
+	// none); it sees the full request path.
+	Auth http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -83,6 +87,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Doctor != nil {
 		mux.Handle("/doctor/", cfg.Doctor)
+	}
+	if cfg.Auth != nil {
+		mux.Handle("/auth/", cfg.Auth)
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

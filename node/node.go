@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/admin"
-	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
@@ -79,9 +78,9 @@ type Config struct {
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
-	// Auth verifies the SigV4 signature of every DynamoDB request (nil:
-	// authentication is off, any access key is accepted).
-	Auth *auth.Verifier
+	// Auth turns on the verification of the SigV4 signature of every
+	// DynamoDB request (node/auth.go); off, any access key is accepted.
+	Auth AuthConfig
 	// PartitionsPerTable is the number of partitions of a new table.
 	PartitionsPerTable uint32
 	// TableStatsInterval is the period of the table-stats job.
@@ -217,6 +216,7 @@ type Node struct {
 
 	started  time.Time
 	topology *topologyPipeline // topology.go
+	auth     nodeAuth          // auth.go
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -270,6 +270,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := n.startDoctor(); err != nil {
+		return err
+	}
+	if err := n.startAuth(ctx); err != nil {
 		return err
 	}
 	return n.serve(ctx)
@@ -361,6 +364,7 @@ func (n *Node) registerSingle(ctx context.Context) error {
 	if rec, err = n.peerJoinLocal(ctx, &partitapb.Node{Zone: n.cfg.Zone, Version: Version}); err != nil {
 		return err
 	}
+	n.auth.bootstrap = true
 	if rec.GetId() != nodeID {
 		return fmt.Errorf("node: a single node registered as node %d, want %d", rec.GetId(), nodeID)
 	}
@@ -387,7 +391,7 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
-	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.cfg.Auth
+	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.auth.verifier
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
@@ -417,7 +421,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
-		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}),
+		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Auth: admin.AuthHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err
@@ -473,6 +477,7 @@ func (n *Node) close() error {
 func (n *Node) stop(ctx context.Context) error {
 	var err error
 	n.stopDoctor(ctx, false)
+	n.stopAuth()
 	if n.api != nil {
 		err = errors.Join(err, n.api.shutdown(ctx))
 	}

@@ -50,6 +50,8 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl node drain ID              move the node's leaderships away (before a restart)
   partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
   partita ctl doctor status              the active Doctor (lease holder, epoch, expiry), this node's role
+  partita ctl user create|list|delete    users of the DynamoDB API
+  partita ctl key create|list|disable|enable|delete   their access keys (two per user, for rotation)
 
 Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
 		Args: cobra.NoArgs,
@@ -65,7 +67,7 @@ Output is an aligned table; -o json prints the endpoint's JSON for scripts.`,
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
-		newCtlDoctorCmd(f))
+		newCtlDoctorCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f))
 	return cmd
 }
 
