@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -20,6 +22,13 @@ import (
 //	POST   /auth/keys/{id}/disable        AccessKey
 //	POST   /auth/keys/{id}/enable         AccessKey
 //	DELETE /auth/keys/{id}                AccessKey
+//	GET    /auth/policies                 []Policy
+//	PUT    /auth/policies/{name}          Policy: create or replace it (body: the JSON document)
+//	DELETE /auth/policies/{name}          Policy (refused while attached)
+//	POST   /auth/users/{name}/policies/{policy}    User: attach the policy
+//	DELETE /auth/users/{name}/policies/{policy}    User: detach it
+//	GET    /auth/simulate?user=&action=&resource=[&key=...][&attribute=...][&select=][&return-values=]
+//	                                      SimulateResult: what the user's policies decide
 
 // Statuses of an access key, as IAM names them.
 const (
@@ -51,6 +60,43 @@ type NewAccessKey struct {
 	Secret string `json:"secret_access_key"`
 }
 
+// Policy is a policy as ctl prints it.
+type Policy struct {
+	Name     string    `json:"name"`
+	Document string    `json:"document"`
+	Updated  time.Time `json:"updated"`
+}
+
+// SimulateRequest is a request to decide as the API would.
+type SimulateRequest struct {
+	User string
+	// Action is "GetItem" or "dynamodb:GetItem"; Resource a table name,
+	// an ARN or "*".
+	Action, Resource string
+	// LeadingKeys, Attributes, Select and ReturnValues are the values of
+	// the condition keys dynamodb:LeadingKeys, ... (none: absent).
+	LeadingKeys, Attributes, Select, ReturnValues []string
+}
+
+// SimulateResult is what the user's policies decide, and why.
+type SimulateResult struct {
+	User         string `json:"user"`
+	Action       string `json:"action"`
+	Resource     string `json:"resource"`
+	Allowed      bool   `json:"allowed"`
+	ExplicitDeny bool   `json:"explicit_deny"`
+	// Policy and Statement decided (empty: denied by default).
+	Policy      string `json:"policy,omitempty"`
+	Statement   string `json:"statement,omitempty"`
+	Explanation string `json:"explanation"`
+	// Message is the AccessDeniedException's message a refused request
+	// gets.
+	Message string `json:"message,omitempty"`
+}
+
+// maxPolicyBody bounds a policy document sent to PUT /auth/policies.
+const maxPolicyBody = 64 << 10
+
 // Auth is what the /auth/ routes need of a node.
 type Auth interface {
 	Users(ctx context.Context) ([]User, error)
@@ -61,6 +107,13 @@ type Auth interface {
 	CreateKey(ctx context.Context, user string) (NewAccessKey, error)
 	SetKeyDisabled(ctx context.Context, id string, disabled bool) (AccessKey, error)
 	DeleteKey(ctx context.Context, id string) (AccessKey, error)
+	Policies(ctx context.Context) ([]Policy, error)
+	// PutPolicy creates or replaces a policy; a document that does not
+	// parse is ErrBadRequest.
+	PutPolicy(ctx context.Context, name string, doc []byte) (Policy, error)
+	DeletePolicy(ctx context.Context, name string) (Policy, error)
+	AttachPolicy(ctx context.Context, user, policy string, detach bool) (User, error)
+	Simulate(ctx context.Context, q SimulateRequest) (SimulateResult, error)
 }
 
 // ErrNotFound marks a user, key or policy that does not exist (404).
@@ -133,5 +186,50 @@ func AuthHandler(a Auth) http.Handler {
 		k, err := a.DeleteKey(r.Context(), r.PathValue("id"))
 		authReply(w, k, err)
 	})
+	handlePolicies(mux, a)
 	return mux
+}
+
+// handlePolicies adds the policies' routes to mux.
+func handlePolicies(mux *http.ServeMux, a Auth) {
+	mux.HandleFunc("GET /auth/policies", func(w http.ResponseWriter, r *http.Request) {
+		ps, err := a.Policies(r.Context())
+		authReply(w, ps, err)
+	})
+	mux.HandleFunc("PUT /auth/policies/{name}", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := io.ReadAll(io.LimitReader(r.Body, maxPolicyBody+1))
+		switch {
+		case err != nil:
+			err = fmt.Errorf("%w: %w", ErrBadRequest, err)
+		case len(doc) > maxPolicyBody:
+			err = fmt.Errorf("%w: a policy document is at most %d bytes", ErrBadRequest, maxPolicyBody)
+		}
+		if err != nil {
+			authReply(w, nil, err)
+			return
+		}
+		p, err := a.PutPolicy(r.Context(), r.PathValue("name"), doc)
+		authReply(w, p, err)
+	})
+	mux.HandleFunc("DELETE /auth/policies/{name}", func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.DeletePolicy(r.Context(), r.PathValue("name"))
+		authReply(w, p, err)
+	})
+	for method, detach := range map[string]bool{http.MethodPost: false, http.MethodDelete: true} {
+		mux.HandleFunc(method+" /auth/users/{name}/policies/{policy}", func(w http.ResponseWriter, r *http.Request) {
+			u, err := a.AttachPolicy(r.Context(), r.PathValue("name"), r.PathValue("policy"), detach)
+			authReply(w, u, err)
+		})
+	}
+	mux.HandleFunc("GET /auth/simulate", func(w http.ResponseWriter, r *http.Request) {
+		v := r.URL.Query()
+		q := SimulateRequest{User: v.Get("user"), Action: v.Get("action"), Resource: v.Get("resource"),
+			LeadingKeys: v["key"], Attributes: v["attribute"], Select: v["select"], ReturnValues: v["return-values"]}
+		if q.User == "" || q.Action == "" || q.Resource == "" {
+			authReply(w, nil, fmt.Errorf("%w: user, action and resource are required", ErrBadRequest))
+			return
+		}
+		res, err := a.Simulate(r.Context(), q)
+		authReply(w, res, err)
+	})
 }

@@ -59,6 +59,7 @@ const BootstrapCredentialsFile = "bootstrap-credentials"
 type nodeAuth struct {
 	clusterKey *auth.ClusterKey
 	keys       auth.KeySet
+	policies   policySet      // auth_policy.go
 	verifier   *auth.Verifier // nil when off
 	// bootstrap is set when this start created the cluster: its first
 	// key is to be created.
@@ -208,10 +209,14 @@ func (n *Node) refreshKeysLoop() {
 	}
 }
 
-// refreshKeys replaces the node's directory keys by the enabled keys the
-// meta leader holds. A key whose secret does not open with this node's
-// cluster key is left out (and logged).
+// refreshKeys replaces the node's grants (the users' policies) and
+// directory keys by those the meta leader holds: grants first, so that a
+// new key's user is known when the key is. A key whose secret does not
+// open with this node's cluster key is left out (and logged).
 func (n *Node) refreshKeys(ctx context.Context) error {
+	if err := n.refreshGrants(ctx); err != nil {
+		return err
+	}
 	recs, err := n.readAccessKeys(ctx)
 	if err != nil {
 		return err

@@ -92,6 +92,13 @@ func createKey(t *testing.T, n *node.Node, user string) auth.Key {
 	return auth.Key{AccessKeyID: k.ID, Secret: k.Secret, User: k.User}
 }
 
+func attach(t *testing.T, n *node.Node, user, policy string) {
+	t.Helper()
+	if st := adminCall(t, n, http.MethodPost, "/auth/users/"+user+"/policies/"+policy, nil); st != http.StatusOK {
+		t.Fatalf("attach %s to %s: status %d", policy, user, st)
+	}
+}
+
 func listTables(c *dynamodb.Client) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -147,6 +154,7 @@ func TestAuthKeysInTheDirectory(t *testing.T) {
 	if st := adminCall(t, n2, http.MethodPost, "/auth/users/bob", nil); st != http.StatusConflict {
 		t.Fatalf("create bob again: status %d, want 409", st)
 	}
+	attach(t, n2, "bob", node.AllowAllPolicy)
 	bob := createKey(t, n2, "bob")
 	took = waitAll(t, "bob's key works on every node", nodes, func(n *node.Node) bool {
 		return listTables(keyClient(n, bob)) == nil
@@ -242,6 +250,7 @@ func TestAuthKeyRotationUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	adminCall(t, n1, http.MethodPost, "/auth/users/app", nil)
+	attach(t, n1, "app", node.AllowAllPolicy)
 	first := createKey(t, n1, "app")
 	waitAll(t, "the first key works", nodes, func(n *node.Node) bool { return listTables(keyClient(n, first)) == nil })
 

@@ -392,6 +392,9 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
 	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.auth.verifier
+	if n.auth.verifier != nil {
+		dcfg.Authorizer = n
+	}
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {

@@ -87,6 +87,9 @@ func TestStartClosedByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ctl user create: %v\n%s", err, out)
 	}
+	if out, err := exec.Command(bin, "ctl", "--addr", admin, "policy", "attach", "carol", node.AllowAllPolicy).CombinedOutput(); err != nil {
+		t.Fatalf("ctl policy attach: %v\n%s", err, out)
+	}
 	out, err = exec.Command(bin, "ctl", "--addr", admin, "key", "create", "carol", "-o", "json").Output()
 	var carol struct {
 		ID     string `json:"access_key_id"`
