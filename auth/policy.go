@@ -128,10 +128,10 @@ type rawStatement struct {
 func (rs rawStatement) statement() (Statement, error) {
 	s := Statement{Sid: rs.Sid, Effect: rs.Effect}
 	if rs.Effect != Allow && rs.Effect != Deny {
-		return s, fmt.Errorf("Effect %q: want Allow or Deny", rs.Effect)
+		return s, fmt.Errorf("the Effect %q: want Allow or Deny", rs.Effect)
 	}
 	if rs.Principal != nil {
-		return s, errors.New("Principal has no place in a policy attached to a user")
+		return s, errors.New("a Principal has no place in a policy attached to a user")
 	}
 	var err error
 	if s.Actions, s.NotAction, err = either("Action", rs.Action, rs.NotAction); err != nil {
@@ -158,19 +158,19 @@ func (rs rawStatement) statement() (Statement, error) {
 func either(name string, pos, neg json.RawMessage) ([]string, bool, error) {
 	switch {
 	case pos != nil && neg != nil:
-		return nil, false, fmt.Errorf("%s and Not%s are exclusive", name, name)
+		return nil, false, fmt.Errorf("the %s and Not%s are exclusive", name, name)
 	case pos == nil && neg == nil:
-		return nil, false, fmt.Errorf("%s (or Not%s) is required", name, name)
+		return nil, false, fmt.Errorf("a statement needs %s (or Not%s)", name, name)
 	case neg != nil:
 		v, err := strings1(neg)
 		if err != nil {
-			return nil, false, fmt.Errorf("Not%s: %w", name, err)
+			return nil, false, fmt.Errorf("the Not%s: %w", name, err)
 		}
 		return v, true, nil
 	}
 	v, err := strings1(pos)
 	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", name, err)
+		return nil, false, fmt.Errorf("the %s: %w", name, err)
 	}
 	return v, false, nil
 }

@@ -93,7 +93,7 @@ func TestParsePolicyRefuses(t *testing.T) {
 		{`{"Version":"2012-10-17","Statement":[]}`, "Statement must be"},
 		{`{"Version":"2020-01-01","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, "Version"},
 		{`{"Statement":{"Effect":"Maybe","Action":"*","Resource":"*"}}`, "Effect"},
-		{`{"Statement":{"Effect":"Allow","Resource":"*"}}`, "Action (or NotAction) is required"},
+		{`{"Statement":{"Effect":"Allow","Resource":"*"}}`, "needs Action (or NotAction)"},
 		{`{"Statement":{"Effect":"Allow","Action":"*","NotAction":"*","Resource":"*"}}`, "exclusive"},
 		{`{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, "want dynamodb:"},
 		{`{"Statement":{"Effect":"Allow","Action":"*","Resource":"table/Music"}}`, "want an ARN"},

@@ -70,6 +70,9 @@ type nodeAuth struct {
 	wg      sync.WaitGroup
 	// failing is set while the refresh fails (logged once per streak).
 	failing bool
+	// refreshMu serializes refreshes, so that an older read never
+	// replaces a newer one.
+	refreshMu sync.Mutex
 }
 
 // clusterKeyPath is the cluster key's file in the data directory.
@@ -127,15 +130,23 @@ func (n *Node) clusterKeyBytes() []byte {
 	return n.auth.clusterKey.Bytes()
 }
 
-// ensureClusterKey gives a node that has none a new cluster key: the
-// first node of a cluster, a single node, or a node of a cluster made
-// before cluster keys existed.
-func (n *Node) ensureClusterKey() error {
+// ensureClusterKey gives a node that has none a new cluster key when it
+// is the one to make it: the first node of a cluster, a single node, or
+// (a cluster made before cluster keys existed) a node that joins no one.
+// Another member without one logs how to give it the cluster's: it must
+// not make its own, which no other node could open.
+func (n *Node) ensureClusterKey(mayGenerate bool) error {
 	if n.auth.clusterKey != nil {
 		return nil
 	}
 	if err := n.loadClusterKey(); err != nil || n.auth.clusterKey != nil {
 		return err
+	}
+	if !mayGenerate {
+		n.log.Error("this node has no cluster key, so it can neither open nor create the directory's access keys: copy "+
+			auth.ClusterKeyFile+" from the data directory of the first node into this node's (mode 0600) and restart it",
+			"file", n.clusterKeyPath())
+		return nil
 	}
 	n.log.Info("generated the cluster key", "file", n.clusterKeyPath())
 	return n.setClusterKey(nil)
@@ -144,9 +155,6 @@ func (n *Node) ensureClusterKey() error {
 // startAuth builds the verifier, creates the first key of a new cluster,
 // loads the directory's keys and keeps them fresh.
 func (n *Node) startAuth(ctx context.Context) error {
-	if err := n.ensureClusterKey(); err != nil {
-		return err
-	}
 	if n.auth.bootstrap {
 		if err := n.createBootstrapKey(ctx); err != nil {
 			return err
@@ -214,6 +222,8 @@ func (n *Node) refreshKeysLoop() {
 // new key's user is known when the key is. A key whose secret does not
 // open with this node's cluster key is left out (and logged).
 func (n *Node) refreshKeys(ctx context.Context) error {
+	n.auth.refreshMu.Lock()
+	defer n.auth.refreshMu.Unlock()
 	if err := n.refreshGrants(ctx); err != nil {
 		return err
 	}
@@ -223,7 +233,7 @@ func (n *Node) refreshKeys(ctx context.Context) error {
 	}
 	keys := make([]auth.Key, 0, len(recs))
 	for _, r := range recs {
-		if r.GetDisabled() {
+		if r.GetDisabled() || n.auth.clusterKey == nil {
 			continue
 		}
 		secret, err := n.auth.clusterKey.Open(r.GetId(), r.GetSealedSecret())
@@ -293,6 +303,9 @@ func (n *Node) createKey(ctx context.Context, user string, k *auth.Key) (auth.Ke
 		if key, err = auth.NewKey(user); err != nil {
 			return auth.Key{}, nil, err
 		}
+	}
+	if n.auth.clusterKey == nil {
+		return auth.Key{}, nil, fmt.Errorf("node: %w: this node cannot seal a new key's secret", auth.ErrNoClusterKey)
 	}
 	sealed, err := n.auth.clusterKey.Seal(key.AccessKeyID, key.Secret)
 	if err != nil {

@@ -81,15 +81,26 @@ func (n *Node) Authorize(p auth.Principal, r auth.Request) auth.Decision {
 // refreshGrants reads every user and policy of the directory and replaces
 // the node's grants.
 func (n *Node) refreshGrants(ctx context.Context) error {
+	g, err := n.readGrants(ctx)
+	if err != nil {
+		return err
+	}
+	n.auth.policies.g.Store(g)
+	return nil
+}
+
+// readGrants reads every user and policy of the directory, parsing only
+// the policies that changed since the node's current grants.
+func (n *Node) readGrants(ctx context.Context) (*grants, error) {
 	ulo, uhi := directory.UsersSpan()
 	users, err := walkMeta(ctx, n, ulo, uhi, directory.DecodeUser)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	plo, phi := directory.PoliciesSpan()
 	recs, err := walkMeta(ctx, n, plo, phi, directory.DecodePolicy)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	old := n.auth.policies.g.Load()
 	g := &grants{users: make(map[string][]*auth.Policy, len(users)), parsed: make(map[string]parsedPolicy, len(recs))}
@@ -116,8 +127,7 @@ func (n *Node) refreshGrants(ctx context.Context) error {
 		}
 		g.users[u.GetName()] = ps
 	}
-	n.auth.policies.g.Store(g)
-	return nil
+	return g, nil
 }
 
 // Policies implements admin.Auth.
@@ -172,7 +182,8 @@ func (c ctl) AttachPolicy(ctx context.Context, user, policy string, detach bool)
 // Simulate implements admin.Auth: the user's policies as the directory
 // holds them now decide the request, as the API would.
 func (c ctl) Simulate(ctx context.Context, q admin.SimulateRequest) (admin.SimulateResult, error) {
-	if err := c.n.refreshGrants(ctx); err != nil {
+	g, err := c.n.readGrants(ctx)
+	if err != nil {
 		return admin.SimulateResult{}, err
 	}
 	r := auth.Request{User: q.User, Action: q.Action, Resource: q.Resource, Context: map[string][]string{}}
@@ -188,7 +199,6 @@ func (c ctl) Simulate(ctx context.Context, q admin.SimulateRequest) (admin.Simul
 			r.Context[k] = v
 		}
 	}
-	g := c.n.auth.policies.g.Load()
 	if _, ok := g.users[q.User]; !ok {
 		return admin.SimulateResult{}, fmt.Errorf("%w: user %s", admin.ErrNotFound, q.User)
 	}

@@ -62,7 +62,7 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 		n.id, self.Id = 1, 1
 		n.auth.bootstrap = true
 	}
-	if err := n.ensureClusterKey(); err != nil {
+	if err := n.ensureClusterKey(first || len(n.cfg.Join) == 0); err != nil {
 		return err
 	}
 	n.dir.AddNode(self)

@@ -323,6 +323,9 @@ func (n *Node) startStore(ctx context.Context) error {
 	if err := n.startClient(); err != nil {
 		return err
 	}
+	if err := n.ensureClusterKey(true); err != nil {
+		return err
+	}
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: directory.MetaPartition}); err != nil {
 		return err
