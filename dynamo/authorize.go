@@ -68,6 +68,12 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 	if req.ResourceArn != nil {
 		return []auth.Request{{Resource: *req.ResourceArn}}, nil
 	}
+	if req.TableName == nil {
+		// An operation on several tables (a transaction, when it lands)
+		// must list them above; until then it is checked against "*",
+		// which only a policy on every resource allows.
+		return []auth.Request{{Resource: "*"}}, nil
+	}
 	arn, name := s.tableResource(str(req.TableName))
 	r := auth.Request{Resource: arn, Context: map[string][]string{}}
 	if req.IndexName != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -155,7 +156,7 @@ func (n *Node) ensureClusterKey(mayGenerate bool) error {
 // startAuth builds the verifier, creates the first key of a new cluster,
 // loads the directory's keys and keeps them fresh.
 func (n *Node) startAuth(ctx context.Context) error {
-	if n.auth.bootstrap {
+	if n.auth.bootstrap || n.bootstrapUnfinished(ctx) {
 		if err := n.createBootstrapKey(ctx); err != nil {
 			return err
 		}
@@ -179,6 +180,23 @@ func (n *Node) startAuth(ctx context.Context) error {
 	n.auth.wg.Add(1)
 	go n.refreshKeysLoop()
 	return nil
+}
+
+// bootstrapUnfinished says whether this node created its cluster but
+// stopped before it created the first key: the first node (it joins no
+// one) of a cluster without users, which never wrote the bootstrap
+// credentials file. (An operator who deleted every user and that file
+// gets a new first key at the next restart.)
+func (n *Node) bootstrapUnfinished(ctx context.Context) bool {
+	if !n.cfg.Auth.Enabled || n.id != 1 || len(n.cfg.Join) > 0 {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(n.cfg.DataDir, BootstrapCredentialsFile)); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	lo, hi := directory.UsersSpan()
+	users, err := walkMeta(ctx, n, lo, hi, directory.DecodeUser)
+	return err == nil && len(users) == 0
 }
 
 // stopAuth stops the refresh loop.

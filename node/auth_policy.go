@@ -62,11 +62,11 @@ var _ dynamo.Authorizer = (*Node)(nil)
 
 // Authorize implements dynamo.Authorizer from the grants last read.
 func (n *Node) Authorize(p auth.Principal, r auth.Request) auth.Decision {
-	g := n.auth.policies.g.Load()
-	if g == nil {
-		return auth.Decision{}
+	var policies []*auth.Policy
+	ok := false
+	if g := n.auth.policies.g.Load(); g != nil {
+		policies, ok = g.users[p.User]
 	}
-	policies, ok := g.users[p.User]
 	if !ok {
 		if n.cfg.Auth.Credentials != nil {
 			if _, user, known := n.cfg.Auth.Credentials.Lookup(p.AccessKeyID); known && user == p.User {
