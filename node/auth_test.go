@@ -321,3 +321,38 @@ func TestAuthKeyRotationUnderLoad(t *testing.T) {
 		t.Fatalf("%d of %d requests failed during the rotation; the first: %v", failed.Load(), sent.Load(), firstErr.Load())
 	}
 }
+
+// TestAuthTurnedOnLater: a cluster started without authentication gets
+// its first user and key at the first start with it on, and only then.
+func TestAuthTurnedOnLater(t *testing.T) {
+	dir := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr = dir, "127.0.0.1:0", "127.0.0.1:0"
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.BootstrapCredentials() != nil {
+		t.Fatal("a node without authentication made a bootstrap key")
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Auth.Enabled = true
+	for i, want := range []bool{true, false} {
+		n, err := node.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := n.BootstrapCredentials()
+		if (k != nil) != want {
+			t.Fatalf("start %d with authentication: bootstrap key %v, want one: %t", i+1, k, want)
+		}
+		if k != nil {
+			waitUntil(t, "the bootstrap key works", func() bool { return listTables(keyClient(n, *k)) == nil })
+		}
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
