@@ -65,6 +65,20 @@ func Evaluate(policies []*Policy, r Request) Decision {
 	return allow
 }
 
+// ActionOnly reports whether policies decide every request by its action
+// alone (every statement on every resource, without conditions): then a
+// request's tables and keys need not be read to decide it.
+func ActionOnly(policies []*Policy) bool {
+	for _, p := range policies {
+		for _, s := range p.Statements {
+			if len(s.Conditions) > 0 || s.NotResource || len(s.Resources) != 1 || s.Resources[0] != "*" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // AccessDeniedMessage is the message of DynamoDB's AccessDeniedException
 // for a refused request of user (userARN) in account.
 func AccessDeniedMessage(userARN string, r Request, d Decision) string {

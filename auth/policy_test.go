@@ -34,6 +34,9 @@ func TestPolicyEvaluate(t *testing.T) {
 		              "StringEqualsIfExists":{"dynamodb:Select":"SPECIFIC_ATTRIBUTES"}}},
 		{"Sid":"NoOldValues","Effect":"Deny","NotAction":"dynamodb:GetItem","Resource":"`+table+`",
 		 "Condition":{"StringLike":{"dynamodb:ReturnValues":"ALL_*"}}}]}`)
+	if !auth.ActionOnly([]*auth.Policy{all, noDeletes}) || auth.ActionOnly([]*auth.Policy{all, readers}) || auth.ActionOnly([]*auth.Policy{own}) {
+		t.Error("ActionOnly: want true for policies on * without conditions only")
+	}
 	for _, c := range []struct {
 		name     string
 		policies []*auth.Policy

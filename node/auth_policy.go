@@ -45,6 +45,9 @@ func (n *Node) attachAllowAll(ctx context.Context, user string) error {
 // replaced as a whole by each refresh.
 type grants struct {
 	users map[string][]*auth.Policy
+	// actionOnly says, per user, whether its policies decide by action
+	// alone (auth.ActionOnly).
+	actionOnly map[string]bool
 	// parsed caches each policy by name, with the time it was written,
 	// so that a refresh parses only the policies that changed.
 	parsed map[string]parsedPolicy
@@ -78,6 +81,16 @@ func (n *Node) Authorize(p auth.Principal, r auth.Request) auth.Decision {
 	return auth.Evaluate(policies, r)
 }
 
+// ActionOnly implements dynamo.Authorizer.
+func (n *Node) ActionOnly(p auth.Principal) bool {
+	g := n.auth.policies.g.Load()
+	if g == nil {
+		return true
+	}
+	ps, ok := g.actionOnly[p.User]
+	return !ok || ps
+}
+
 // refreshGrants reads every user and policy of the directory and replaces
 // the node's grants.
 func (n *Node) refreshGrants(ctx context.Context) error {
@@ -103,7 +116,8 @@ func (n *Node) readGrants(ctx context.Context) (*grants, error) {
 		return nil, err
 	}
 	old := n.auth.policies.g.Load()
-	g := &grants{users: make(map[string][]*auth.Policy, len(users)), parsed: make(map[string]parsedPolicy, len(recs))}
+	g := &grants{users: make(map[string][]*auth.Policy, len(users)), actionOnly: make(map[string]bool, len(users)),
+		parsed: make(map[string]parsedPolicy, len(recs))}
 	for _, rec := range recs {
 		if old != nil {
 			if pp, ok := old.parsed[rec.GetName()]; ok && pp.updated == rec.GetUpdatedUnixNanos() {
@@ -126,6 +140,7 @@ func (n *Node) readGrants(ctx context.Context) (*grants, error) {
 			}
 		}
 		g.users[u.GetName()] = ps
+		g.actionOnly[u.GetName()] = auth.ActionOnly(ps)
 	}
 	return g, nil
 }
