@@ -3,8 +3,10 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/node"
 )
 
@@ -48,11 +50,9 @@ func note(owner, id string) map[string]types.AttributeValue {
 // wantDenied fails unless err is AccessDeniedException with message msg.
 func wantDenied(t *testing.T, what string, err error, msg string) {
 	t.Helper()
-	var ae smithy.APIError
 	if !isCode(err, "AccessDeniedException") || !strings.Contains(err.Error(), msg) {
 		t.Fatalf("%s: %v, want AccessDeniedException: %s", what, err, msg)
 	}
-	_ = ae
 }
 
 // TestAuthPolicies: a user whose policy allows its own partition keys
@@ -144,5 +144,73 @@ func TestAuthPolicies(t *testing.T) {
 	})
 	if err := listTables(root); err != nil {
 		t.Fatalf("the bootstrap user (policy %s): %v", node.AllowAllPolicy, err)
+	}
+}
+
+// BenchmarkGetItemPolicy measures an SDK GetItem end to end by a user
+// whose policy allows everything (decided by the action alone) and by one
+// whose policy holds a LeadingKeys condition (the request is read again
+// for its table and key); run with -count N, the two alternate.
+func BenchmarkGetItemPolicy(b *testing.B) {
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = b.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Auth = node.AuthConfig{Enabled: true}
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	root := keyClient(n, *n.BootstrapCredentials())
+	ctx := context.Background()
+	_, err = root.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String("Notes"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("id"), KeyType: types.KeyTypeRange}},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	clients := map[string]*dynamodb.Client{}
+	for user, policy := range map[string]string{"erin": "own-notes", "root2": node.AllowAllPolicy} {
+		req, _ := http.NewRequest(http.MethodPut, n.AdminURL()+"/auth/policies/own-notes", strings.NewReader(ownNotes))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		for _, path := range []string{"/auth/users/" + user, "/auth/users/" + user + "/policies/" + policy} {
+			resp, err := http.Post(n.AdminURL()+path, "", nil)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("POST %s: %v %v", path, err, resp)
+			}
+			resp.Body.Close()
+		}
+		var k admin.NewAccessKey
+		resp, err := http.Post(n.AdminURL()+"/auth/users/"+user+"/keys", "", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&k); err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		clients[user] = keyClient(n, auth.Key{AccessKeyID: k.ID, Secret: k.Secret})
+	}
+	if _, err := root.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("Notes"), Item: note("erin", "1")}); err != nil {
+		b.Fatal(err)
+	}
+	in := &dynamodb.GetItemInput{TableName: aws.String("Notes"), Key: note("erin", "1")}
+	for round := range 3 {
+		for _, user := range []string{"root2", "erin"} {
+			b.Run("policy="+map[string]string{"root2": "allow-all", "erin": "leading-keys"}[user]+"/round="+strconv.Itoa(round), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := clients[user].GetItem(ctx, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
