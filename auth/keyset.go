@@ -91,12 +91,3 @@ func WriteCredentialsFile(path string, keys ...Key) error {
 	}
 	return writeSecretFile(path, []byte(b.String()))
 }
-
-// Keys returns the keys of c, in no order.
-func (c *StaticCredentials) Keys() []Key {
-	out := make([]Key, 0, len(c.keys))
-	for _, k := range c.keys {
-		out = append(out, k)
-	}
-	return out
-}
