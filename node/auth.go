@@ -160,6 +160,8 @@ func (n *Node) startAuth(ctx context.Context) error {
 		if err := n.createBootstrapKey(ctx); err != nil {
 			return err
 		}
+	} else if n.cfg.Auth.Bootstrap != nil {
+		n.log.Info("the bootstrap credentials are not used: this node did not create its cluster")
 	}
 	if !n.cfg.Auth.Enabled {
 		return nil
