@@ -356,3 +356,43 @@ func TestAuthTurnedOnLater(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthMemberWithoutClusterKey: a member that lost its cluster key
+// (or belongs to a cluster made before them) does not make one of its
+// own, which the other nodes could not open: it creates no key and
+// accepts none of the directory's, until the file is copied back.
+func TestAuthMemberWithoutClusterKey(t *testing.T) {
+	d1, d2 := t.TempDir(), t.TempDir()
+	n1 := startAuthMember(t, d1)
+	n2 := startAuthMember(t, d2, n1.PeerAddr())
+	boot := *n1.BootstrapCredentials()
+	if err := n2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(d2, auth.ClusterKeyFile)
+	saved, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	n2 = startAuthMember(t, d2, n1.PeerAddr())
+	if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a member without the cluster key made one: %v", err)
+	}
+	if st := adminCall(t, n2, http.MethodPost, "/auth/users/admin/keys", nil); st != http.StatusInternalServerError {
+		t.Fatalf("create a key through a member without the cluster key: status %d, want 500", st)
+	}
+	if err := listTables(keyClient(n2, boot)); !isCode(err, "UnrecognizedClientException") {
+		t.Fatalf("a directory key on a member without the cluster key: %v", err)
+	}
+	if err := n2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n2 = startAuthMember(t, d2, n1.PeerAddr())
+	waitUntil(t, "the bootstrap key on the member given its key back", func() bool { return listTables(keyClient(n2, boot)) == nil })
+}
