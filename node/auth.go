@@ -2,10 +2,7 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,14 +45,6 @@ type AuthConfig struct {
 // DefaultAuthRefresh is how often a node re-reads the directory's keys.
 const DefaultAuthRefresh = 250 * time.Millisecond
 
-// BootstrapUser is the user the bootstrap node creates, with a policy
-// allowing everything (see docs/security.md).
-const BootstrapUser = "admin"
-
-// BootstrapCredentialsFile is the file of the data directory where the
-// bootstrap node writes the first key it generated (mode 0600).
-const BootstrapCredentialsFile = "bootstrap-credentials"
-
 // nodeAuth is the node's part in authentication.
 type nodeAuth struct {
 	clusterKey *auth.ClusterKey
@@ -74,83 +63,6 @@ type nodeAuth struct {
 	// refreshMu serializes refreshes, so that an older read never
 	// replaces a newer one.
 	refreshMu sync.Mutex
-}
-
-// clusterKeyPath is the cluster key's file in the data directory.
-func (n *Node) clusterKeyPath() string { return filepath.Join(n.cfg.DataDir, auth.ClusterKeyFile) }
-
-// loadClusterKey reads the cluster key from the data directory; nil
-// without error when the node has none yet.
-func (n *Node) loadClusterKey() error {
-	k, err := auth.LoadClusterKeyFile(n.clusterKeyPath())
-	if errors.Is(err, auth.ErrNoClusterKey) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	n.auth.clusterKey = k
-	return nil
-}
-
-// setClusterKey stores raw as the node's cluster key (a joining node's,
-// handed over by a member), or generates one when raw is nil.
-func (n *Node) setClusterKey(raw []byte) error {
-	var k *auth.ClusterKey
-	var err error
-	if raw == nil {
-		k, err = auth.GenerateClusterKey()
-	} else {
-		k, err = auth.NewClusterKey(raw)
-	}
-	if err != nil {
-		return err
-	}
-	if err := auth.WriteClusterKeyFile(n.clusterKeyPath(), k); err != nil {
-		return err
-	}
-	n.auth.clusterKey = k
-	return nil
-}
-
-// takeClusterKey keeps the cluster key a member handed over at join (nil
-// from a member that holds none: this node then makes one of its own,
-// which cannot open the keys other nodes sealed).
-func (n *Node) takeClusterKey(raw []byte) error {
-	if raw == nil || n.auth.clusterKey != nil {
-		return nil
-	}
-	return n.setClusterKey(raw)
-}
-
-// clusterKeyBytes is the key handed to joining nodes (nil: none).
-func (n *Node) clusterKeyBytes() []byte {
-	if n.auth.clusterKey == nil {
-		return nil
-	}
-	return n.auth.clusterKey.Bytes()
-}
-
-// ensureClusterKey gives a node that has none a new cluster key when it
-// is the one to make it: the first node of a cluster, a single node, or
-// (a cluster made before cluster keys existed) a node that joins no one.
-// Another member without one logs how to give it the cluster's: it must
-// not make its own, which no other node could open.
-func (n *Node) ensureClusterKey(mayGenerate bool) error {
-	if n.auth.clusterKey != nil {
-		return nil
-	}
-	if err := n.loadClusterKey(); err != nil || n.auth.clusterKey != nil {
-		return err
-	}
-	if !mayGenerate {
-		n.log.Error("this node has no cluster key, so it can neither open nor create the directory's access keys: copy "+
-			auth.ClusterKeyFile+" from the data directory of the first node into this node's (mode 0600) and restart it",
-			"file", n.clusterKeyPath())
-		return nil
-	}
-	n.log.Info("generated the cluster key", "file", n.clusterKeyPath())
-	return n.setClusterKey(nil)
 }
 
 // startAuth builds the verifier, creates the first key of a new cluster,
@@ -182,23 +94,6 @@ func (n *Node) startAuth(ctx context.Context) error {
 	n.auth.wg.Add(1)
 	go n.refreshKeysLoop()
 	return nil
-}
-
-// bootstrapUnfinished says whether this node created its cluster but
-// stopped before it created the first key: the first node (it joins no
-// one) of a cluster without users, which never wrote the bootstrap
-// credentials file. (An operator who deleted every user and that file
-// gets a new first key at the next restart.)
-func (n *Node) bootstrapUnfinished(ctx context.Context) bool {
-	if !n.cfg.Auth.Enabled || n.id != 1 || len(n.cfg.Join) > 0 {
-		return false
-	}
-	if _, err := os.Stat(filepath.Join(n.cfg.DataDir, BootstrapCredentialsFile)); !errors.Is(err, os.ErrNotExist) {
-		return false
-	}
-	lo, hi := directory.UsersSpan()
-	users, err := walkMeta(ctx, n, lo, hi, directory.DecodeUser)
-	return err == nil && len(users) == 0
 }
 
 // stopAuth stops the refresh loop.
@@ -352,44 +247,3 @@ func (n *Node) refreshSoon(ctx context.Context) {
 		n.log.Debug("refresh the access keys after a change", "err", err)
 	}
 }
-
-// createBootstrapKey creates the first user and key of a new cluster:
-// AuthConfig.Bootstrap, or a generated key of BootstrapUser, written to
-// BootstrapCredentialsFile and kept for BootstrapCredentials.
-func (n *Node) createBootstrapKey(ctx context.Context) error {
-	given := n.cfg.Auth.Bootstrap
-	if given == nil && !n.cfg.Auth.Enabled {
-		return nil
-	}
-	user := BootstrapUser
-	if given != nil {
-		user = given.User
-	}
-	_, err := n.proposeAuth(ctx, &partitapb.Command{Op: &partitapb.Command_CreateUser{CreateUser: &partitapb.CreateUser{Name: user}}})
-	if err != nil {
-		return fmt.Errorf("node: create the bootstrap user %s: %w", user, err)
-	}
-	if err := n.attachAllowAll(ctx, user); err != nil {
-		return err
-	}
-	key, _, err := n.createKey(ctx, user, given)
-	if err != nil {
-		return fmt.Errorf("node: create the bootstrap key: %w", err)
-	}
-	if given != nil {
-		n.log.Info("created the bootstrap user and key", "user", user, "access_key_id", key.AccessKeyID)
-		return nil
-	}
-	path := filepath.Join(n.cfg.DataDir, BootstrapCredentialsFile)
-	if err := auth.WriteCredentialsFile(path, key); err != nil {
-		return err
-	}
-	n.auth.created = &key
-	n.log.Warn("created the first user and access key of the cluster; the secret is shown once, and kept in a file only its owner reads",
-		"user", user, "access_key_id", key.AccessKeyID, "file", path)
-	return nil
-}
-
-// BootstrapCredentials returns the key this start generated for a new
-// cluster (nil if it generated none): `partita start` prints it once.
-func (n *Node) BootstrapCredentials() *auth.Key { return n.auth.created }
