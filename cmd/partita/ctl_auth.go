@@ -28,7 +28,7 @@ may do (docs/security.md).
 
   partita ctl user create NAME    a new user, without keys
   partita ctl user list           every user, its keys and policies
-  partita ctl user delete NAME    the user and its keys (refused at once)`,
+  partita ctl user delete NAME    the user and its keys (refused within a second)`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(&cobra.Command{
@@ -203,15 +203,16 @@ do nothing (docs/security.md).
 				fmt.Fprintf(w, "deleted policy %s\n", p.Name)
 			})
 		},
-	}, attachCmd(f, "attach", http.MethodPost), attachCmd(f, "detach", http.MethodDelete), newCtlSimulateCmd(f))
+	}, attachCmd(f, "attach", http.MethodPost, "Attach the policy NAME to USER"),
+		attachCmd(f, "detach", http.MethodDelete, "Detach the policy NAME from USER"), newCtlSimulateCmd(f))
 	return cmd
 }
 
 // attachCmd is `policy attach|detach USER NAME`.
-func attachCmd(f *ctlFlags, verb, method string) *cobra.Command {
+func attachCmd(f *ctlFlags, verb, method, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   verb + " USER NAME",
-		Short: strings.ToUpper(verb[:1]) + verb[1:] + " the policy NAME to or from USER",
+		Short: short,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var u admin.User
