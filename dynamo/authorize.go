@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strings"
 
 	"github.com/partitadb/partita/auth"
@@ -96,7 +97,14 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 	if req.ReturnValues != nil {
 		r.Context[auth.KeyReturnVals] = []string{*req.ReturnValues}
 	}
-	if attrs := requestedAttributes(req.ProjectionExpression, req.AttributesToGet, req.ExpressionAttributeNames, req.Item); attrs != nil {
+	attrs := requestedAttributes(req.ProjectionExpression, req.AttributesToGet, req.ExpressionAttributeNames, req.Item)
+	if op == "UpdateItem" {
+		var err error
+		if attrs, err = updatedAttributes(body); err != nil {
+			return nil, err
+		}
+	}
+	if attrs != nil {
 		r.Context[auth.KeyAttributes] = attrs
 	}
 	leading, err := s.leadingKeys(ctx, op, name, body, req)
@@ -206,6 +214,30 @@ func requestedAttributes(proj *string, toGet []string, names map[string]string, 
 		return out
 	}
 	return nil
+}
+
+// updatedAttributes are the top-level attributes an UpdateItem's update
+// (expression or AttributeUpdates) changes, checked as its handler checks
+// them.
+func updatedAttributes(body []byte) ([]string, error) {
+	var req updateItemRequest
+	if err := decodeSlow(body, &req); err != nil {
+		return nil, err
+	}
+	if err := req.checkShape(); err != nil {
+		return nil, err
+	}
+	es, err := req.exprs()
+	if err != nil || es.update == nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(es.update.Actions))
+	for _, a := range es.update.Actions {
+		if name := a.Path.Name(); !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) batchGetAuthz(ctx context.Context, body []byte) ([]auth.Request, error) {

@@ -145,6 +145,28 @@ func TestAuthPolicies(t *testing.T) {
 	if err := listTables(root); err != nil {
 		t.Fatalf("the bootstrap user (policy %s): %v", node.AllowAllPolicy, err)
 	}
+
+	// dynamodb:Attributes: gus may change the title of notes, nothing else.
+	titles := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["dynamodb:UpdateItem","dynamodb:PutItem"],
+		"Resource":"` + arn + `","Condition":{"ForAllValues:StringEquals":{"dynamodb:Attributes":["owner","id","title"]}}}}`
+	if st := putPolicy(t, n, "titles", titles); st != http.StatusOK {
+		t.Fatalf("put the titles policy: status %d", st)
+	}
+	adminCall(t, n, http.MethodPost, "/auth/users/gus", nil)
+	attach(t, n, "gus", "titles")
+	gus := keyClient(n, createKey(t, n, "gus"))
+	set := func(attr string) error {
+		_, err := gus.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("Notes"), Key: note("erin", "1"),
+			UpdateExpression: aws.String("SET #a = :v"), ExpressionAttributeNames: map[string]string{"#a": attr},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: "x"}}})
+		return err
+	}
+	waitUntil(t, "gus may set a title", func() bool { return set("title") == nil })
+	wantDenied(t, "gus sets a body", set("body"), "User: arn:aws:iam::000000000000:user/gus is not authorized to perform: dynamodb:UpdateItem")
+	item := note("erin", "3")
+	item["body"] = &types.AttributeValueMemberS{Value: "x"}
+	_, err = gus.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("Notes"), Item: item})
+	wantDenied(t, "gus puts a note with a body", err, "dynamodb:PutItem on resource: "+arn)
 }
 
 // BenchmarkGetItemPolicy measures an SDK GetItem end to end by a user
