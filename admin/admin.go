@@ -11,6 +11,7 @@
 //	     /cluster/...         the cluster's nodes, tables and partitions, drain and decommission, in a
 //	                          cluster (cluster.go: ClusterHandler)
 //	     /doctor/...          the Doctor's lease and this node's role (doctor.go: DoctorHandler)
+//	     /auth/...            users and access keys of the DynamoDB API (auth.go: AuthHandler)
 //
 // With Config.Guard, every route that changes something needs an
 // authenticated admin (client certificate or bearer token; guard.go).
@@ -50,6 +51,9 @@ type Config struct {
 	// Guard, if set, admits only authenticated admins to every route
 	// that changes something (guard.go); nil: open, as in development.
 	Guard *Guard
+	// Auth serves the users' and access keys' routes under /auth/ (nil:
+	// none); it sees the full request path.
+	Auth http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -89,6 +93,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Doctor != nil {
 		mux.Handle("/doctor/", cfg.Doctor)
+	}
+	if cfg.Auth != nil {
+		mux.Handle("/auth/", cfg.Auth)
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

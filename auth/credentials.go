@@ -58,6 +58,15 @@ func (c *StaticCredentials) Lookup(accessKeyID string) (secret, user string, ok 
 // Len returns the number of keys.
 func (c *StaticCredentials) Len() int { return len(c.keys) }
 
+// Keys returns the keys of c, in no order.
+func (c *StaticCredentials) Keys() []Key {
+	out := make([]Key, 0, len(c.keys))
+	for _, k := range c.keys {
+		out = append(out, k)
+	}
+	return out
+}
+
 // validate checks a key can appear in a SigV4 credential scope: an id of
 // letters and digits (AWS's are 16 to 128), a secret and a user without
 // spaces.

@@ -19,6 +19,9 @@ const (
 	// InvalidSignature: the signature does not match, is out of its time
 	// window, or is scoped wrongly (InvalidSignatureException).
 	InvalidSignature
+	// AccessDenied: the signer's policies do not allow the request
+	// (AccessDeniedException).
+	AccessDenied
 )
 
 // String returns the name of the DynamoDB error the code stands for.
@@ -32,6 +35,8 @@ func (c Code) String() string {
 		return "UnrecognizedClientException"
 	case InvalidSignature:
 		return "InvalidSignatureException"
+	case AccessDenied:
+		return "AccessDeniedException"
 	}
 	return "UnknownAuthError"
 }
@@ -57,6 +62,7 @@ var (
 	ErrIncompleteSignature error = &Error{Code: IncompleteSignature}
 	ErrUnrecognizedClient  error = &Error{Code: UnrecognizedClient}
 	ErrInvalidSignature    error = &Error{Code: InvalidSignature}
+	ErrAccessDenied        error = &Error{Code: AccessDenied}
 )
 
 // ErrCredentialsFile reports a malformed credentials file.

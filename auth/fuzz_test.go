@@ -67,3 +67,30 @@ func FuzzAuthenticate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePolicy checks the policy parser never panics, fails only with
+// ErrPolicy, and that a policy it accepts evaluates without panicking and
+// decides a request the same way twice.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add(`{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":["dynamodb:Get*"],"Resource":"arn:aws:dynamodb:*:*:table/T*"}]}`, "dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:0:table/T1")
+	f.Add(`{"Statement":{"Effect":"Deny","NotAction":"dynamodb:Query","NotResource":"*","Condition":{"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":"${aws:username}*"}}}}`, "dynamodb:Scan", "*")
+	f.Add(`{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"dynamodb:Select":["A","B"]}}}}`, "dynamodb:Query", "x")
+	f.Add(`[]`, "", "")
+	f.Fuzz(func(t *testing.T, doc, action, resource string) {
+		p, err := auth.ParsePolicy("fuzz", []byte(doc))
+		if err != nil {
+			if !errors.Is(err, auth.ErrPolicy) {
+				t.Fatalf("ParsePolicy(%q): %v, not ErrPolicy", doc, err)
+			}
+			return
+		}
+		if len(p.Statements) == 0 {
+			t.Fatalf("ParsePolicy(%q) accepted a policy without statements", doc)
+		}
+		r := auth.Request{User: "u", Action: action, Resource: resource,
+			Context: map[string][]string{auth.KeyLeadingKeys: {resource}, auth.KeySelect: {action}}}
+		if a, b := auth.Evaluate([]*auth.Policy{p}, r), auth.Evaluate([]*auth.Policy{p}, r); a != b {
+			t.Fatalf("two evaluations of %q disagree: %v, %v", doc, a, b)
+		}
+	})
+}

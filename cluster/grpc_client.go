@@ -290,24 +290,34 @@ func (c *Client) CreateReplica(ctx context.Context, node, partition uint64) erro
 // follows (up to JoinHops times), resolving the hinted node with Resolve
 // or, failing that, in the directory of the node that gave the hint.
 func (c *Client) Join(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, error) {
+	rec, _, err := c.JoinWithKey(ctx, addr, n)
+	return rec, err
+}
+
+// JoinWithKey is Join, and also returns the cluster key the member that
+// added n handed over (nil if it holds none; see KeyHolder).
+func (c *Client) JoinWithKey(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, []byte, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	for hop := 0; ; hop++ {
-		rec, err := c.joinAt(ctx, addr, n)
+		resp, err := c.joinAt(ctx, addr, n)
 		var nl *replica.NotLeaderError
-		if err == nil || !errors.As(err, &nl) || nl.Leader == 0 || hop >= c.cfg.JoinHops {
-			return rec, err
+		if err == nil {
+			return resp.Node, resp.ClusterKey, nil
+		}
+		if !errors.As(err, &nl) || nl.Leader == 0 || hop >= c.cfg.JoinHops {
+			return nil, nil, err
 		}
 		next, rerr := c.resolveHint(ctx, addr, nl.Leader)
 		if rerr != nil || next == addr {
-			return nil, err
+			return nil, nil, err
 		}
 		c.cfg.Logger.Debug("join: following leader hint", "from", addr, "leader", nl.Leader, "to", next)
 		addr = next
 	}
 }
 
-func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, error) {
+func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node) (*clusterpb.JoinResponse, error) {
 	stub, err := c.stubAt(addr)
 	if err != nil {
 		return nil, err
@@ -319,7 +329,7 @@ func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node) (*p
 	if err := decodeError(resp.Error); err != nil {
 		return nil, err
 	}
-	return resp.Node, nil
+	return resp, nil
 }
 
 // resolveHint returns the address of node, from Resolve or else from the

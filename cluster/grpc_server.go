@@ -92,7 +92,11 @@ func (s *service) Join(ctx context.Context, req *clusterpb.JoinRequest) (*cluste
 	if err != nil {
 		return &clusterpb.JoinResponse{Error: encodeError(err)}, nil
 	}
-	return &clusterpb.JoinResponse{Node: n}, nil
+	resp := &clusterpb.JoinResponse{Node: n}
+	if k, ok := s.l.(KeyHolder); ok {
+		resp.ClusterKey = k.ClusterKey()
+	}
+	return resp, nil
 }
 
 func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) (*clusterpb.DirectoryResponse, error) {

@@ -57,12 +57,9 @@ func startAuthNode(t testing.TB) *authNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier(auth.Config{Credentials: creds, Now: a.now})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := node.DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.Auth = t.TempDir(), "127.0.0.1:0", v
+	cfg.DataDir, cfg.APIAddr = t.TempDir(), "127.0.0.1:0"
+	cfg.Auth = node.AuthConfig{Enabled: true, Credentials: creds, Now: a.now}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	if a.n, err = node.Start(context.Background(), cfg); err != nil {
 		t.Fatalf("start node: %v", err)

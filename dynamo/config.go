@@ -61,6 +61,9 @@ type Config struct {
 	// Auth verifies each operation's SigV4 signature (nil: requests are
 	// not authenticated, any access key is accepted).
 	Auth *auth.Verifier
+	// Authorizer decides, after authentication, whether the signer may
+	// run each operation (authorize.go; nil: every signer may run any).
+	Authorizer Authorizer
 }
 
 // DefaultConfig returns a Config with every field but Backend set.

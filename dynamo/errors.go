@@ -57,6 +57,7 @@ var (
 	kindMissingToken        = errKind{nsService + "MissingAuthenticationTokenException", http.StatusBadRequest, "message"}
 	kindIncompleteSignature = errKind{nsService + "IncompleteSignatureException", http.StatusBadRequest, "message"}
 	kindUnrecognizedClient  = errKind{nsService + "UnrecognizedClientException", http.StatusBadRequest, "message"}
+	kindAccessDenied        = errKind{nsService + "AccessDeniedException", http.StatusBadRequest, "message"}
 	kindInvalidSignature    = errKind{nsService + "InvalidSignatureException", http.StatusBadRequest, "message"}
 	msgConditionFailed      = "The conditional request failed"
 	msgResourceNotFound     = "Requested resource not found"
@@ -120,6 +121,7 @@ var authKinds = map[auth.Code]errKind{
 	auth.IncompleteSignature: kindIncompleteSignature,
 	auth.UnrecognizedClient:  kindUnrecognizedClient,
 	auth.InvalidSignature:    kindInvalidSignature,
+	auth.AccessDenied:        kindAccessDenied,
 }
 
 // defaultMessages is what a domain error says when it carries no message.

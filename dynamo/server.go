@@ -182,6 +182,12 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 		return s.writeError(ctx, w, &apiError{Kind: kindInvalidEncoding})
 	}
 	traceTables(ctx, body)
+	if p, ok := auth.PrincipalFrom(ctx); ok && s.cfg.Authorizer != nil {
+		op, _ := operationName(target(r))
+		if err := s.authorize(ctx, p, op, body); err != nil {
+			return s.writeError(ctx, w, err)
+		}
+	}
 	resp, err := h(s, ctx, &request{body: body, host: r.Host})
 	if err != nil {
 		return s.writeError(ctx, w, err)

@@ -101,6 +101,32 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 	case *partitapb.Command_SetDoctorPaused:
 		return applySetDoctorPaused(b, cmd.GetUnixNanos(), op.SetDoctorPaused)
 	default:
+		return applyAuth(b, cmd)
+	}
+}
+
+// applyAuth applies the commands of users, access keys and policies
+// (auth.go, auth_policy.go).
+func applyAuth(b *engine.Batch, cmd *partitapb.Command) (*partitapb.Result, error) {
+	now := cmd.GetUnixNanos()
+	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_CreateUser:
+		return applyCreateUser(b, now, op.CreateUser)
+	case *partitapb.Command_DeleteUser:
+		return applyDeleteUser(b, op.DeleteUser)
+	case *partitapb.Command_CreateAccessKey:
+		return applyCreateAccessKey(b, now, op.CreateAccessKey)
+	case *partitapb.Command_SetAccessKeyDisabled:
+		return applySetAccessKeyDisabled(b, now, op.SetAccessKeyDisabled)
+	case *partitapb.Command_DeleteAccessKey:
+		return applyDeleteAccessKey(b, op.DeleteAccessKey)
+	case *partitapb.Command_PutPolicy:
+		return applyPutPolicy(b, now, op.PutPolicy)
+	case *partitapb.Command_DeletePolicy:
+		return applyDeletePolicy(b, op.DeletePolicy)
+	case *partitapb.Command_AttachPolicy:
+		return applyAttachPolicy(b, op.AttachPolicy)
+	default:
 		return nil, fmt.Errorf("fsm: unknown command %T", op)
 	}
 }

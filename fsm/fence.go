@@ -55,7 +55,10 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_SetTableStatus, *partitapb.Command_PutNode, *partitapb.Command_RemoveNode,
 		*partitapb.Command_SetReplicas, *partitapb.Command_AcquireDoctorLease, *partitapb.Command_ReleaseDoctorLease,
 		*partitapb.Command_PutDoctorOp, *partitapb.Command_DecideDoctorOp, *partitapb.Command_SetDoctorGate,
-		*partitapb.Command_SetDoctorPaused, *partitapb.Command_SplitPartition, *partitapb.Command_AllocatePartition:
+		*partitapb.Command_SetDoctorPaused, *partitapb.Command_SplitPartition, *partitapb.Command_AllocatePartition,
+		*partitapb.Command_CreateUser, *partitapb.Command_DeleteUser, *partitapb.Command_CreateAccessKey,
+		*partitapb.Command_SetAccessKeyDisabled, *partitapb.Command_DeleteAccessKey, *partitapb.Command_PutPolicy,
+		*partitapb.Command_DeletePolicy, *partitapb.Command_AttachPolicy:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

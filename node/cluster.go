@@ -45,6 +45,9 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 		return err
 	}
 	self := n.record()
+	if err := n.loadClusterKey(); err != nil {
+		return err
+	}
 	if n.id == 0 && len(n.cfg.Join) > 0 {
 		if self, err = n.join(ctx, self); err != nil {
 			return err
@@ -57,6 +60,10 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 	first := n.id == 0
 	if first {
 		n.id, self.Id = 1, 1
+		n.auth.bootstrap = true
+	}
+	if err := n.ensureClusterKey(first || len(n.cfg.Join) == 0); err != nil {
+		return err
 	}
 	n.dir.AddNode(self)
 	if err := n.startRaft(); err != nil {
@@ -99,10 +106,10 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 	var errs []error
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		addr := n.cfg.Join[attempt%len(n.cfg.Join)]
-		rec, err := n.client.Join(ctx, addr, self)
+		rec, key, err := n.client.JoinWithKey(ctx, addr, self)
 		if err == nil {
-			n.log.Info("joined the cluster", "node", rec.GetId(), "via", addr)
-			return rec, nil
+			n.log.Info("joined the cluster", "node", rec.GetId(), "via", addr, "cluster_key", key != nil)
+			return rec, n.takeClusterKey(key)
 		}
 		if cerr := n.checkPeerHandshake(ctx, addr); cerr != nil {
 			n.log.Error("cannot join: the TLS handshake with a member was refused", "via", addr, "err", cerr)
@@ -144,7 +151,7 @@ func (n *Node) startRaft() error {
 		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}
 	}
 	tr.Register(n.peerSrv, h)
-	cluster.Register(n.peerSrv, n.peerService())
+	cluster.Register(n.peerSrv, cluster.WithClusterKey(n.peerService(), n.clusterKeyBytes))
 	n.peerWG.Add(1)
 	go func() {
 		defer n.peerWG.Done()

@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/admin"
-	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
@@ -79,9 +78,9 @@ type Config struct {
 	// Region and AccountID appear in ARNs.
 	Region    string
 	AccountID string
-	// Auth verifies the SigV4 signature of every DynamoDB request (nil:
-	// authentication is off, any access key is accepted).
-	Auth *auth.Verifier
+	// Auth turns on the verification of the SigV4 signature of every
+	// DynamoDB request (node/auth.go); off, any access key is accepted.
+	Auth AuthConfig
 	// TLS secures the listeners, the peer connections and the admin
 	// endpoint's changes (tls.go); zero: plain text, admin open.
 	TLS TLSConfig
@@ -228,6 +227,7 @@ type Node struct {
 
 	started  time.Time
 	topology *topologyPipeline // topology.go
+	auth     nodeAuth          // auth.go
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -286,6 +286,9 @@ func (n *Node) start(ctx context.Context) (err error) {
 	if err := n.startDoctor(); err != nil {
 		return err
 	}
+	if err := n.startAuth(ctx); err != nil {
+		return err
+	}
 	return n.serve(ctx)
 }
 
@@ -334,6 +337,9 @@ func (n *Node) startStore(ctx context.Context) error {
 	if err := n.startClient(); err != nil {
 		return err
 	}
+	if err := n.ensureClusterKey(true); err != nil {
+		return err
+	}
 	host := localHost{Store: s, nodeID: nodeID}
 	if err := host.CreatePartition(ctx, &partitapb.Partition{Id: directory.MetaPartition}); err != nil {
 		return err
@@ -375,6 +381,7 @@ func (n *Node) registerSingle(ctx context.Context) error {
 	if rec, err = n.peerJoinLocal(ctx, &partitapb.Node{Zone: n.cfg.Zone, Version: Version}); err != nil {
 		return err
 	}
+	n.auth.bootstrap = true
 	if rec.GetId() != nodeID {
 		return fmt.Errorf("node: a single node registered as node %d, want %d", rec.GetId(), nodeID)
 	}
@@ -401,7 +408,10 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
-	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.cfg.Auth
+	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.auth.verifier
+	if n.auth.verifier != nil {
+		dcfg.Authorizer = n
+	}
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
@@ -431,7 +441,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
-		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard,
+		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard, Auth: admin.AuthHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err
@@ -487,6 +497,7 @@ func (n *Node) close() error {
 func (n *Node) stop(ctx context.Context) error {
 	var err error
 	n.stopDoctor(ctx, false)
+	n.stopAuth()
 	if n.api != nil {
 		err = errors.Join(err, n.api.shutdown(ctx))
 	}

@@ -104,21 +104,36 @@ const (
 	// LEASE_HELD: AcquireDoctorLease found the lease held, unexpired, by
 	// another node. Nothing was written.
 	Error_LEASE_HELD Error_Code = 9
+	// NOT_FOUND: the user, access key or policy an auth command names
+	// does not exist. Nothing was written.
+	Error_NOT_FOUND Error_Code = 50
+	// ALREADY_EXISTS: an auth command creates a user, access key or
+	// policy whose name is taken. Nothing was written.
+	Error_ALREADY_EXISTS Error_Code = 51
+	// LIMIT_EXCEEDED: an auth command would pass a limit (access keys per
+	// user). Nothing was written.
+	Error_LIMIT_EXCEEDED Error_Code = 52
+	// IN_USE: DeletePolicy of a policy still attached to a user.
+	Error_IN_USE Error_Code = 53
 )
 
 // Enum value maps for Error_Code.
 var (
 	Error_Code_name = map[int32]string{
-		0: "UNKNOWN",
-		1: "CONDITION_FAILED",
-		2: "VALIDATION",
-		3: "TABLE_NOT_FOUND",
-		4: "TABLE_IN_USE",
-		5: "ITEM_TOO_LARGE",
-		6: "WRONG_RANGE",
-		7: "THROTTLED",
-		8: "STALE_EPOCH",
-		9: "LEASE_HELD",
+		0:  "UNKNOWN",
+		1:  "CONDITION_FAILED",
+		2:  "VALIDATION",
+		3:  "TABLE_NOT_FOUND",
+		4:  "TABLE_IN_USE",
+		5:  "ITEM_TOO_LARGE",
+		6:  "WRONG_RANGE",
+		7:  "THROTTLED",
+		8:  "STALE_EPOCH",
+		9:  "LEASE_HELD",
+		50: "NOT_FOUND",
+		51: "ALREADY_EXISTS",
+		52: "LIMIT_EXCEEDED",
+		53: "IN_USE",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -131,6 +146,10 @@ var (
 		"THROTTLED":        7,
 		"STALE_EPOCH":      8,
 		"LEASE_HELD":       9,
+		"NOT_FOUND":        50,
+		"ALREADY_EXISTS":   51,
+		"LIMIT_EXCEEDED":   52,
+		"IN_USE":           53,
 	}
 )
 
@@ -286,6 +305,14 @@ type Command struct {
 	//	*Command_SetDoctorPaused
 	//	*Command_SplitPartition
 	//	*Command_AllocatePartition
+	//	*Command_CreateUser
+	//	*Command_DeleteUser
+	//	*Command_CreateAccessKey
+	//	*Command_SetAccessKeyDisabled
+	//	*Command_DeleteAccessKey
+	//	*Command_PutPolicy
+	//	*Command_DeletePolicy
+	//	*Command_AttachPolicy
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -543,6 +570,78 @@ func (x *Command) GetAllocatePartition() *AllocatePartition {
 	return nil
 }
 
+func (x *Command) GetCreateUser() *CreateUser {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CreateUser); ok {
+			return x.CreateUser
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteUser() *DeleteUser {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteUser); ok {
+			return x.DeleteUser
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCreateAccessKey() *CreateAccessKey {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CreateAccessKey); ok {
+			return x.CreateAccessKey
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSetAccessKeyDisabled() *SetAccessKeyDisabled {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetAccessKeyDisabled); ok {
+			return x.SetAccessKeyDisabled
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteAccessKey() *DeleteAccessKey {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteAccessKey); ok {
+			return x.DeleteAccessKey
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetPutPolicy() *PutPolicy {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutPolicy); ok {
+			return x.PutPolicy
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeletePolicy() *DeletePolicy {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeletePolicy); ok {
+			return x.DeletePolicy
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAttachPolicy() *AttachPolicy {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AttachPolicy); ok {
+			return x.AttachPolicy
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -627,6 +726,39 @@ type Command_AllocatePartition struct {
 	AllocatePartition *AllocatePartition `protobuf:"bytes,41,opt,name=allocate_partition,json=allocatePartition,proto3,oneof"`
 }
 
+type Command_CreateUser struct {
+	// Users, access keys and policies of the DynamoDB API (50-59).
+	CreateUser *CreateUser `protobuf:"bytes,50,opt,name=create_user,json=createUser,proto3,oneof"`
+}
+
+type Command_DeleteUser struct {
+	DeleteUser *DeleteUser `protobuf:"bytes,51,opt,name=delete_user,json=deleteUser,proto3,oneof"`
+}
+
+type Command_CreateAccessKey struct {
+	CreateAccessKey *CreateAccessKey `protobuf:"bytes,52,opt,name=create_access_key,json=createAccessKey,proto3,oneof"`
+}
+
+type Command_SetAccessKeyDisabled struct {
+	SetAccessKeyDisabled *SetAccessKeyDisabled `protobuf:"bytes,53,opt,name=set_access_key_disabled,json=setAccessKeyDisabled,proto3,oneof"`
+}
+
+type Command_DeleteAccessKey struct {
+	DeleteAccessKey *DeleteAccessKey `protobuf:"bytes,54,opt,name=delete_access_key,json=deleteAccessKey,proto3,oneof"`
+}
+
+type Command_PutPolicy struct {
+	PutPolicy *PutPolicy `protobuf:"bytes,55,opt,name=put_policy,json=putPolicy,proto3,oneof"`
+}
+
+type Command_DeletePolicy struct {
+	DeletePolicy *DeletePolicy `protobuf:"bytes,56,opt,name=delete_policy,json=deletePolicy,proto3,oneof"`
+}
+
+type Command_AttachPolicy struct {
+	AttachPolicy *AttachPolicy `protobuf:"bytes,57,opt,name=attach_policy,json=attachPolicy,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -666,6 +798,22 @@ func (*Command_SetDoctorPaused) isCommand_Op() {}
 func (*Command_SplitPartition) isCommand_Op() {}
 
 func (*Command_AllocatePartition) isCommand_Op() {}
+
+func (*Command_CreateUser) isCommand_Op() {}
+
+func (*Command_DeleteUser) isCommand_Op() {}
+
+func (*Command_CreateAccessKey) isCommand_Op() {}
+
+func (*Command_SetAccessKeyDisabled) isCommand_Op() {}
+
+func (*Command_DeleteAccessKey) isCommand_Op() {}
+
+func (*Command_PutPolicy) isCommand_Op() {}
+
+func (*Command_DeletePolicy) isCommand_Op() {}
+
+func (*Command_AttachPolicy) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -1286,7 +1434,12 @@ type Result struct {
 	// split is what a SplitRange did: the two halves' descriptors.
 	Split *SplitOutcome `protobuf:"bytes,40,opt,name=split,proto3" json:"split,omitempty"`
 	// partition_id is the id AllocatePartition reserved.
-	PartitionId   uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
+	PartitionId uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
+	// user, access_key and policy are the records after an auth command
+	// (50-59): as written, or as found when refused.
+	User          *User      `protobuf:"bytes,50,opt,name=user,proto3" json:"user,omitempty"`
+	AccessKey     *AccessKey `protobuf:"bytes,51,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	Policy        *Policy    `protobuf:"bytes,52,opt,name=policy,proto3" json:"policy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1403,6 +1556,27 @@ func (x *Result) GetPartitionId() uint64 {
 		return x.PartitionId
 	}
 	return 0
+}
+
+func (x *Result) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *Result) GetAccessKey() *AccessKey {
+	if x != nil {
+		return x.AccessKey
+	}
+	return nil
+}
+
+func (x *Result) GetPolicy() *Policy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
 }
 
 // Error is a rejection decided at apply time.
@@ -3356,12 +3530,624 @@ func (x *SetDoctorPaused) GetReason() string {
 	return ""
 }
 
+// User is a user of the DynamoDB API, one directory record per user.
+type User struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedUnixNanos int64                  `protobuf:"varint,2,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// access_key_ids are the ids of its access keys (at most
+	// MaxKeysPerUser), oldest first.
+	AccessKeyIds []string `protobuf:"bytes,3,rep,name=access_key_ids,json=accessKeyIds,proto3" json:"access_key_ids,omitempty"`
+	// policies are the names of the policies attached to it, sorted.
+	Policies      []string `protobuf:"bytes,4,rep,name=policies,proto3" json:"policies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *User) Reset() {
+	*x = User{}
+	mi := &file_partita_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *User) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*User) ProtoMessage() {}
+
+func (x *User) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use User.ProtoReflect.Descriptor instead.
+func (*User) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *User) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *User) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *User) GetAccessKeyIds() []string {
+	if x != nil {
+		return x.AccessKeyIds
+	}
+	return nil
+}
+
+func (x *User) GetPolicies() []string {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+// AccessKey is an access key of a user, one directory record per key.
+// The secret is never stored in plain text: sealed_secret is it encrypted
+// under the cluster key (AES-256-GCM, auth.ClusterKey), sealed by the node
+// that created the key, so that neither the raft log, the directory nor a
+// snapshot holds it readable.
+type AccessKey struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	User         string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	SealedSecret []byte                 `protobuf:"bytes,3,opt,name=sealed_secret,json=sealedSecret,proto3" json:"sealed_secret,omitempty"`
+	// disabled keys are kept but refused (UnrecognizedClientException).
+	Disabled         bool  `protobuf:"varint,4,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	CreatedUnixNanos int64 `protobuf:"varint,5,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	UpdatedUnixNanos int64 `protobuf:"varint,6,opt,name=updated_unix_nanos,json=updatedUnixNanos,proto3" json:"updated_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *AccessKey) Reset() {
+	*x = AccessKey{}
+	mi := &file_partita_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessKey) ProtoMessage() {}
+
+func (x *AccessKey) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
+func (*AccessKey) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *AccessKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AccessKey) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *AccessKey) GetSealedSecret() []byte {
+	if x != nil {
+		return x.SealedSecret
+	}
+	return nil
+}
+
+func (x *AccessKey) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *AccessKey) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *AccessKey) GetUpdatedUnixNanos() int64 {
+	if x != nil {
+		return x.UpdatedUnixNanos
+	}
+	return 0
+}
+
+// Policy is a named IAM-style policy document (JSON, as IAM writes it:
+// Version, Statement with Effect, Action, Resource, Condition).
+type Policy struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Document         string                 `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
+	UpdatedUnixNanos int64                  `protobuf:"varint,3,opt,name=updated_unix_nanos,json=updatedUnixNanos,proto3" json:"updated_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Policy) Reset() {
+	*x = Policy{}
+	mi := &file_partita_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Policy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Policy) ProtoMessage() {}
+
+func (x *Policy) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Policy.ProtoReflect.Descriptor instead.
+func (*Policy) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *Policy) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Policy) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
+func (x *Policy) GetUpdatedUnixNanos() int64 {
+	if x != nil {
+		return x.UpdatedUnixNanos
+	}
+	return 0
+}
+
+// CreateUser creates the user name (ALREADY_EXISTS if it exists).
+type CreateUser struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUser) Reset() {
+	*x = CreateUser{}
+	mi := &file_partita_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUser) ProtoMessage() {}
+
+func (x *CreateUser) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
+func (*CreateUser) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CreateUser) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteUser deletes the user name and its access keys.
+type DeleteUser struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUser) Reset() {
+	*x = DeleteUser{}
+	mi := &file_partita_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUser) ProtoMessage() {}
+
+func (x *DeleteUser) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
+func (*DeleteUser) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DeleteUser) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CreateAccessKey adds key to its user, which must exist and have fewer
+// than MaxKeysPerUser keys. The proposer chose the id and sealed the
+// secret.
+type CreateAccessKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           *AccessKey             `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAccessKey) Reset() {
+	*x = CreateAccessKey{}
+	mi := &file_partita_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAccessKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAccessKey) ProtoMessage() {}
+
+func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
+func (*CreateAccessKey) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CreateAccessKey) GetKey() *AccessKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// SetAccessKeyDisabled disables or enables the access key id.
+type SetAccessKeyDisabled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Disabled      bool                   `protobuf:"varint,2,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetAccessKeyDisabled) Reset() {
+	*x = SetAccessKeyDisabled{}
+	mi := &file_partita_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAccessKeyDisabled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAccessKeyDisabled) ProtoMessage() {}
+
+func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
+func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SetAccessKeyDisabled) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SetAccessKeyDisabled) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+// DeleteAccessKey deletes the access key id.
+type DeleteAccessKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAccessKey) Reset() {
+	*x = DeleteAccessKey{}
+	mi := &file_partita_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAccessKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAccessKey) ProtoMessage() {}
+
+func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
+func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DeleteAccessKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// PutPolicy creates or replaces a policy (the proposer checked the
+// document parses).
+type PutPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        *Policy                `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutPolicy) Reset() {
+	*x = PutPolicy{}
+	mi := &file_partita_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutPolicy) ProtoMessage() {}
+
+func (x *PutPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
+func (*PutPolicy) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *PutPolicy) GetPolicy() *Policy {
+	if x != nil {
+		return x.Policy
+	}
+	return nil
+}
+
+// DeletePolicy deletes the policy name, which no user may still have
+// attached (IN_USE).
+type DeletePolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePolicy) Reset() {
+	*x = DeletePolicy{}
+	mi := &file_partita_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePolicy) ProtoMessage() {}
+
+func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
+func (*DeletePolicy) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DeletePolicy) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// AttachPolicy attaches the policy to the user, or detaches it.
+type AttachPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Policy        string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	Detach        bool                   `protobuf:"varint,3,opt,name=detach,proto3" json:"detach,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachPolicy) Reset() {
+	*x = AttachPolicy{}
+	mi := &file_partita_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachPolicy) ProtoMessage() {}
+
+func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
+func (*AttachPolicy) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *AttachPolicy) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *AttachPolicy) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *AttachPolicy) GetDetach() bool {
+	if x != nil {
+		return x.Detach
+	}
+	return false
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd8\v\n" +
+	"partita.v1\"\xf9\x0f\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -3393,7 +4179,18 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fset_doctor_gate\x18\x1f \x01(\v2\x19.partita.v1.SetDoctorGateH\x00R\rsetDoctorGate\x12I\n" +
 	"\x11set_doctor_paused\x18  \x01(\v2\x1b.partita.v1.SetDoctorPausedH\x00R\x0fsetDoctorPaused\x12E\n" +
 	"\x0fsplit_partition\x18( \x01(\v2\x1a.partita.v1.SplitPartitionH\x00R\x0esplitPartition\x12N\n" +
-	"\x12allocate_partition\x18) \x01(\v2\x1d.partita.v1.AllocatePartitionH\x00R\x11allocatePartitionB\x04\n" +
+	"\x12allocate_partition\x18) \x01(\v2\x1d.partita.v1.AllocatePartitionH\x00R\x11allocatePartition\x129\n" +
+	"\vcreate_user\x182 \x01(\v2\x16.partita.v1.CreateUserH\x00R\n" +
+	"createUser\x129\n" +
+	"\vdelete_user\x183 \x01(\v2\x16.partita.v1.DeleteUserH\x00R\n" +
+	"deleteUser\x12I\n" +
+	"\x11create_access_key\x184 \x01(\v2\x1b.partita.v1.CreateAccessKeyH\x00R\x0fcreateAccessKey\x12Y\n" +
+	"\x17set_access_key_disabled\x185 \x01(\v2 .partita.v1.SetAccessKeyDisabledH\x00R\x14setAccessKeyDisabled\x12I\n" +
+	"\x11delete_access_key\x186 \x01(\v2\x1b.partita.v1.DeleteAccessKeyH\x00R\x0fdeleteAccessKey\x126\n" +
+	"\n" +
+	"put_policy\x187 \x01(\v2\x15.partita.v1.PutPolicyH\x00R\tputPolicy\x12?\n" +
+	"\rdelete_policy\x188 \x01(\v2\x18.partita.v1.DeletePolicyH\x00R\fdeletePolicy\x12?\n" +
+	"\rattach_policy\x189 \x01(\v2\x18.partita.v1.AttachPolicyH\x00R\fattachPolicyB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -3443,7 +4240,7 @@ const file_partita_proto_rawDesc = "" +
 	"split_hash\x18\x04 \x01(\x04R\tsplitHash\x12'\n" +
 	"\x0fright_partition\x18\x05 \x01(\x04R\x0erightPartition\x12%\n" +
 	"\x0eright_replicas\x18\x06 \x03(\x04R\rrightReplicas\"\x13\n" +
-	"\x11AllocatePartition\"\xef\x03\n" +
+	"\x11AllocatePartition\"\xf7\x04\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -3457,11 +4254,15 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdoctor_settings\x18\n" +
 	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
 	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12!\n" +
-	"\fpartition_id\x18) \x01(\x04R\vpartitionId\"\x9b\x02\n" +
+	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12$\n" +
+	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
+	"\n" +
+	"access_key\x183 \x01(\v2\x15.partita.v1.AccessKeyR\taccessKey\x12*\n" +
+	"\x06policy\x184 \x01(\v2\x12.partita.v1.PolicyR\x06policy\"\xde\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xb5\x01\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xf8\x01\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -3474,7 +4275,12 @@ const file_partita_proto_rawDesc = "" +
 	"\tTHROTTLED\x10\a\x12\x0f\n" +
 	"\vSTALE_EPOCH\x10\b\x12\x0e\n" +
 	"\n" +
-	"LEASE_HELD\x10\t\"N\n" +
+	"LEASE_HELD\x10\t\x12\r\n" +
+	"\tNOT_FOUND\x102\x12\x12\n" +
+	"\x0eALREADY_EXISTS\x103\x12\x12\n" +
+	"\x0eLIMIT_EXCEEDED\x104\x12\n" +
+	"\n" +
+	"\x06IN_USE\x105\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -3649,7 +4455,44 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fSetDoctorPaused\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason*;\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x8a\x01\n" +
+	"\x04User\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
+	"\x12created_unix_nanos\x18\x02 \x01(\x03R\x10createdUnixNanos\x12$\n" +
+	"\x0eaccess_key_ids\x18\x03 \x03(\tR\faccessKeyIds\x12\x1a\n" +
+	"\bpolicies\x18\x04 \x03(\tR\bpolicies\"\xcc\x01\n" +
+	"\tAccessKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12#\n" +
+	"\rsealed_secret\x18\x03 \x01(\fR\fsealedSecret\x12\x1a\n" +
+	"\bdisabled\x18\x04 \x01(\bR\bdisabled\x12,\n" +
+	"\x12created_unix_nanos\x18\x05 \x01(\x03R\x10createdUnixNanos\x12,\n" +
+	"\x12updated_unix_nanos\x18\x06 \x01(\x03R\x10updatedUnixNanos\"f\n" +
+	"\x06Policy\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bdocument\x18\x02 \x01(\tR\bdocument\x12,\n" +
+	"\x12updated_unix_nanos\x18\x03 \x01(\x03R\x10updatedUnixNanos\" \n" +
+	"\n" +
+	"CreateUser\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\" \n" +
+	"\n" +
+	"DeleteUser\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\":\n" +
+	"\x0fCreateAccessKey\x12'\n" +
+	"\x03key\x18\x01 \x01(\v2\x15.partita.v1.AccessKeyR\x03key\"B\n" +
+	"\x14SetAccessKeyDisabled\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bdisabled\x18\x02 \x01(\bR\bdisabled\"!\n" +
+	"\x0fDeleteAccessKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"7\n" +
+	"\tPutPolicy\x12*\n" +
+	"\x06policy\x18\x01 \x01(\v2\x12.partita.v1.PolicyR\x06policy\"\"\n" +
+	"\fDeletePolicy\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\fAttachPolicy\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x16\n" +
+	"\x06detach\x18\x03 \x01(\bR\x06detach*;\n" +
 	"\tGateColor\x12\x0e\n" +
 	"\n" +
 	"GATE_UNSET\x10\x00\x12\t\n" +
@@ -3671,50 +4514,61 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_partita_proto_goTypes = []any{
-	(GateColor)(0),              // 0: partita.v1.GateColor
-	(Error_Code)(0),             // 1: partita.v1.Error.Code
-	(DoctorOp_State)(0),         // 2: partita.v1.DoctorOp.State
-	(*Command)(nil),             // 3: partita.v1.Command
-	(*Expression)(nil),          // 4: partita.v1.Expression
-	(*PutItem)(nil),             // 5: partita.v1.PutItem
-	(*UpdateItem)(nil),          // 6: partita.v1.UpdateItem
-	(*DeleteItem)(nil),          // 7: partita.v1.DeleteItem
-	(*DestroyRange)(nil),        // 8: partita.v1.DestroyRange
-	(*SplitRange)(nil),          // 9: partita.v1.SplitRange
-	(*SplitOutcome)(nil),        // 10: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),      // 11: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),   // 12: partita.v1.AllocatePartition
-	(*Result)(nil),              // 13: partita.v1.Result
-	(*Error)(nil),               // 14: partita.v1.Error
-	(*KeyElement)(nil),          // 15: partita.v1.KeyElement
-	(*AttributeDefinition)(nil), // 16: partita.v1.AttributeDefinition
-	(*Tag)(nil),                 // 17: partita.v1.Tag
-	(*Partition)(nil),           // 18: partita.v1.Partition
-	(*Node)(nil),                // 19: partita.v1.Node
-	(*RemoveNode)(nil),          // 20: partita.v1.RemoveNode
-	(*SetReplicas)(nil),         // 21: partita.v1.SetReplicas
-	(*PutNode)(nil),             // 22: partita.v1.PutNode
-	(*Span)(nil),                // 23: partita.v1.Span
-	(*Descriptor)(nil),          // 24: partita.v1.Descriptor
-	(*Table)(nil),               // 25: partita.v1.Table
-	(*CreateTable)(nil),         // 26: partita.v1.CreateTable
-	(*DeleteTable)(nil),         // 27: partita.v1.DeleteTable
-	(*UpdateTable)(nil),         // 28: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),      // 29: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),         // 30: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),  // 31: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),  // 32: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),      // 33: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),          // 34: partita.v1.DoctorStep
-	(*DoctorOp)(nil),            // 35: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),         // 36: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),      // 37: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),       // 38: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),     // 39: partita.v1.SetDoctorPaused
-	nil,                         // 40: partita.v1.Expression.NamesEntry
-	nil,                         // 41: partita.v1.DoctorSettings.GatesEntry
+	(GateColor)(0),               // 0: partita.v1.GateColor
+	(Error_Code)(0),              // 1: partita.v1.Error.Code
+	(DoctorOp_State)(0),          // 2: partita.v1.DoctorOp.State
+	(*Command)(nil),              // 3: partita.v1.Command
+	(*Expression)(nil),           // 4: partita.v1.Expression
+	(*PutItem)(nil),              // 5: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 6: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 7: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 8: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 9: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 10: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 11: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 12: partita.v1.AllocatePartition
+	(*Result)(nil),               // 13: partita.v1.Result
+	(*Error)(nil),                // 14: partita.v1.Error
+	(*KeyElement)(nil),           // 15: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 16: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 17: partita.v1.Tag
+	(*Partition)(nil),            // 18: partita.v1.Partition
+	(*Node)(nil),                 // 19: partita.v1.Node
+	(*RemoveNode)(nil),           // 20: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 21: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 22: partita.v1.PutNode
+	(*Span)(nil),                 // 23: partita.v1.Span
+	(*Descriptor)(nil),           // 24: partita.v1.Descriptor
+	(*Table)(nil),                // 25: partita.v1.Table
+	(*CreateTable)(nil),          // 26: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 27: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 28: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 29: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 30: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 31: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 32: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 33: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 34: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 35: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 36: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 37: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 38: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 39: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 40: partita.v1.User
+	(*AccessKey)(nil),            // 41: partita.v1.AccessKey
+	(*Policy)(nil),               // 42: partita.v1.Policy
+	(*CreateUser)(nil),           // 43: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 44: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 45: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 46: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 47: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 48: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 49: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 50: partita.v1.AttachPolicy
+	nil,                          // 51: partita.v1.Expression.NamesEntry
+	nil,                          // 52: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -3737,42 +4591,55 @@ var file_partita_proto_depIdxs = []int32{
 	39, // 17: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	11, // 18: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	12, // 19: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	40, // 20: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 21: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 22: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 23: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 24: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	24, // 25: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	24, // 26: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	9,  // 27: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14, // 28: partita.v1.Result.error:type_name -> partita.v1.Error
-	25, // 29: partita.v1.Result.table:type_name -> partita.v1.Table
-	19, // 30: partita.v1.Result.node:type_name -> partita.v1.Node
-	30, // 31: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	35, // 32: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	33, // 33: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	10, // 34: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	1,  // 35: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19, // 36: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	23, // 37: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	15, // 38: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	16, // 39: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	17, // 40: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	18, // 41: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	25, // 42: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	25, // 43: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	41, // 44: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 45: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 46: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	34, // 47: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	35, // 48: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 49: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	0,  // 50: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	43, // 20: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	44, // 21: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	45, // 22: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	46, // 23: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	47, // 24: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	48, // 25: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	49, // 26: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	50, // 27: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	51, // 28: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 29: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 30: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 31: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 32: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	24, // 33: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	24, // 34: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	9,  // 35: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	14, // 36: partita.v1.Result.error:type_name -> partita.v1.Error
+	25, // 37: partita.v1.Result.table:type_name -> partita.v1.Table
+	19, // 38: partita.v1.Result.node:type_name -> partita.v1.Node
+	30, // 39: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	35, // 40: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	33, // 41: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	10, // 42: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	40, // 43: partita.v1.Result.user:type_name -> partita.v1.User
+	41, // 44: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	42, // 45: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	1,  // 46: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19, // 47: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	23, // 48: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	15, // 49: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	16, // 50: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	17, // 51: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	18, // 52: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	25, // 53: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	25, // 54: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	52, // 55: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 56: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 57: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	34, // 58: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	35, // 59: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 60: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	41, // 61: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	42, // 62: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	0,  // 63: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -3801,6 +4668,14 @@ func file_partita_proto_init() {
 		(*Command_SetDoctorPaused)(nil),
 		(*Command_SplitPartition)(nil),
 		(*Command_AllocatePartition)(nil),
+		(*Command_CreateUser)(nil),
+		(*Command_DeleteUser)(nil),
+		(*Command_CreateAccessKey)(nil),
+		(*Command_SetAccessKeyDisabled)(nil),
+		(*Command_DeleteAccessKey)(nil),
+		(*Command_PutPolicy)(nil),
+		(*Command_DeletePolicy)(nil),
+		(*Command_AttachPolicy)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3808,7 +4683,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   39,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -152,7 +152,7 @@ func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
 	for i := 1; i <= 3; i++ {
 		admin := loopback(adminPorts[i-1])
 		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d", i)),
-			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn"}
+			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn", "--insecure"}
 		if peer != "" {
 			args = append(args, "--join", peer)
 		}

@@ -616,9 +616,13 @@ func (x *JoinRequest) GetNode() *partitapb.Node {
 }
 
 type JoinResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
-	Node          *partitapb.Node        `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Error *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Node  *partitapb.Node        `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"`
+	// cluster_key is the key that seals access keys' secrets at rest
+	// (auth.ClusterKey), handed to the joining node; empty from a node that
+	// holds none.
+	ClusterKey    []byte `protobuf:"bytes,3,opt,name=cluster_key,json=clusterKey,proto3" json:"cluster_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -663,6 +667,13 @@ func (x *JoinResponse) GetError() *Error {
 func (x *JoinResponse) GetNode() *partitapb.Node {
 	if x != nil {
 		return x.Node
+	}
+	return nil
+}
+
+func (x *JoinResponse) GetClusterKey() []byte {
+	if x != nil {
+		return x.ClusterKey
 	}
 	return nil
 }
@@ -1542,10 +1553,12 @@ const file_cluster_proto_rawDesc = "" +
 	"\x06values\x18\x03 \x03(\fR\x06values\x12\x12\n" +
 	"\x04more\x18\x04 \x01(\bR\x04more\"3\n" +
 	"\vJoinRequest\x12$\n" +
-	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\"e\n" +
+	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\"\x86\x01\n" +
 	"\fJoinResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12$\n" +
-	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\"\x12\n" +
+	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1f\n" +
+	"\vcluster_key\x18\x03 \x01(\fR\n" +
+	"clusterKey\"\x12\n" +
 	"\x10DirectoryRequest\"\xbd\x02\n" +
 	"\x11DirectoryResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12)\n" +

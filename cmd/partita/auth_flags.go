@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -12,50 +13,107 @@ import (
 	"github.com/partitadb/partita/node"
 )
 
-// authFlags turn SigV4 authentication on: `partita start
-// --credentials-file F`, `partita dev --auth --credentials-file F`.
+// authFlags decide who may use the DynamoDB API. `partita start` is
+// closed by default: requests must be signed by a key of the directory
+// (`partita ctl key create`) or of --credentials-file, unless --insecure.
+// `partita dev` is open unless --auth.
 type authFlags struct {
-	// on is dev's --auth; start turns authentication on with the file.
-	on      bool
-	file    string
-	regions []string
+	// on is dev's --auth; insecure is start's --insecure.
+	on, insecure  bool
+	file          string
+	bootstrapFile string
+	regions       []string
 }
 
 func (f *authFlags) register(fs *pflag.FlagSet, dev bool) {
 	if dev {
-		fs.BoolVar(&f.on, "auth", false, "verify the SigV4 signature of every request against --credentials-file (off by default in development)")
+		fs.BoolVar(&f.on, "auth", false, "verify the SigV4 signature of every request, against the directory's keys and --credentials-file (off by default in development)")
+	} else {
+		fs.BoolVar(&f.insecure, "insecure", false, "accept any access key: no authentication (logged as a warning at every start)")
 	}
-	fs.StringVar(&f.file, "credentials-file", "", "file of the access keys to accept, one \"ACCESS_KEY_ID SECRET USER\" per line (or JSON; docs/security.md); requests are then authenticated")
+	fs.StringVar(&f.file, "credentials-file", "", "file of access keys accepted beside the directory's, one \"ACCESS_KEY_ID SECRET USER\" per line (or JSON; docs/security.md)")
+	fs.StringVar(&f.bootstrapFile, "bootstrap-credentials-file", "", "file holding the first key of a new cluster (same format, one key), created with its user by the bootstrap node instead of a generated one")
 	fs.StringSliceVar(&f.regions, "auth-regions", nil, "regions a request's credential scope may name (comma-separated); empty: any")
 }
 
-// apply sets cfg.Auth from the flags; dev says whether --auth decides.
+// apply sets cfg.Auth from the flags; dev says whether --auth decides
+// (else --insecure does).
 func (f *authFlags) apply(cfg *node.Config, dev bool) error {
 	switch {
-	case dev && f.on && f.file == "":
-		return errors.New("--auth needs --credentials-file")
-	case dev && !f.on && f.file != "":
-		return errors.New("--credentials-file is used with --auth: add --auth to turn authentication on")
-	case f.file == "":
+	case dev && !f.on && (f.file != "" || f.bootstrapFile != ""):
+		return errors.New("--credentials-file and --bootstrap-credentials-file are used with --auth: add --auth to turn authentication on")
+	case !dev && f.insecure && (f.file != "" || f.bootstrapFile != ""):
+		return errors.New("--insecure turns authentication off: drop --credentials-file and --bootstrap-credentials-file, or --insecure")
+	}
+	cfg.Auth = node.AuthConfig{Enabled: f.on || (!dev && !f.insecure), Regions: f.regions}
+	if !cfg.Auth.Enabled {
 		return nil
 	}
-	creds, err := auth.LoadCredentialsFile(f.file)
-	if err != nil {
-		return fmt.Errorf("--credentials-file: %w", err)
+	if f.file != "" {
+		creds, err := loadKeyFile("--credentials-file", f.file, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		cfg.Auth.Credentials = creds
 	}
-	if cfg.Auth, err = auth.NewVerifier(auth.Config{Credentials: creds, Regions: f.regions, Logger: cfg.Logger}); err != nil {
-		return err
+	if f.bootstrapFile != "" {
+		creds, err := loadKeyFile("--bootstrap-credentials-file", f.bootstrapFile, cfg.Logger)
+		if err != nil {
+			return err
+		}
+		keys := creds.Keys()
+		if len(keys) != 1 {
+			return fmt.Errorf("--bootstrap-credentials-file %s: want one key, got %d", f.bootstrapFile, len(keys))
+		}
+		cfg.Auth.Bootstrap = &keys[0]
 	}
-	if st, err := os.Stat(f.file); err == nil && st.Mode().Perm()&0o077 != 0 {
-		cfg.Logger.Warn("the credentials file can be read by other users: chmod 600 it", "file", f.file, "mode", st.Mode().Perm().String())
-	}
-	cfg.Logger.Info("authentication is on: requests must be signed with SigV4", "credentials_file", f.file, "keys", creds.Len())
+	cfg.Logger.Info("authentication is on: requests must be signed with SigV4 by a key of the directory or of --credentials-file",
+		"credentials_file", f.file)
 	return nil
+}
+
+// loadKeyFile reads a credentials file, warning when others may read it.
+func loadKeyFile(flag, path string, log *slog.Logger) (*auth.StaticCredentials, error) {
+	creds, err := auth.LoadCredentialsFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if mode, err := fileMode(path); err == nil && mode&0o077 != 0 {
+		log.Warn("a credentials file can be read by other users: chmod 600 it", "file", path, "mode", mode.String())
+	}
+	return creds, nil
 }
 
 // warnIfOff logs, after the node started, that anyone may use it.
 func warnIfOff(cfg node.Config, log *slog.Logger, mode string) {
-	if cfg.Auth == nil {
+	if !cfg.Auth.Enabled {
 		log.Warn("authentication is off: any access key is accepted" + mode)
 	}
+}
+
+// printBootstrapKey shows the first key of a new cluster, once.
+func printBootstrapKey(w io.Writer, n *node.Node, dataDir string) {
+	k := n.BootstrapCredentials()
+	if k == nil {
+		return
+	}
+	fmt.Fprintf(w, `
+This node created a new cluster and its first user, %q, whose access key
+may do everything. The secret is shown only this once (and kept in
+%s/%s, readable by its owner only):
+
+  AWS_ACCESS_KEY_ID=%s
+  AWS_SECRET_ACCESS_KEY=%s
+
+Create other users and keys with 'partita ctl user create' and 'partita ctl key create'.
+
+`, k.User, dataDir, node.BootstrapCredentialsFile, k.AccessKeyID, k.Secret)
+}
+
+func fileMode(path string) (os.FileMode, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Mode().Perm(), nil
 }

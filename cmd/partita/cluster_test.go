@@ -46,7 +46,7 @@ func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string) *proc {
 		level = "info"
 	}
 	args := []string{"start", "--data-dir", data, "--api-addr", api, "--peer-addr", peer,
-		"--admin-addr", admin, "--log-level", level}
+		"--admin-addr", admin, "--log-level", level, "--insecure"}
 	if join != "" {
 		args = append(args, "--join", join)
 	}

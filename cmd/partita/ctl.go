@@ -54,6 +54,9 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
   partita ctl partition split T P [--at K]  split partition P of table T in two (at partition key K)
   partita ctl doctor status              the active Doctor (lease holder, epoch, expiry), this node's role
+  partita ctl user create|list|delete    users of the DynamoDB API
+  partita ctl key create|list|disable|enable|delete   their access keys (two per user, for rotation)
+  partita ctl policy put|list|delete|attach|detach|simulate   what users may do (IAM-style policies)
 
 Output is an aligned table; -o json prints the endpoint's JSON for scripts.
 
@@ -76,7 +79,7 @@ also makes --addr https unless it names its scheme).`,
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
-		newCtlDoctorCmd(f), newCtlPartitionCmd(f))
+		newCtlDoctorCmd(f), newCtlPartitionCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f))
 	return cmd
 }
 
@@ -233,9 +236,14 @@ func parseNodeID(s string) (uint64, error) {
 // run sends method path to the admin endpoint, decodes its JSON into out
 // and prints it: as received with -o json, else through table.
 func (f *ctlFlags) run(cmd *cobra.Command, method, path string, timeout time.Duration, out any, table func(*tabwriter.Writer)) error {
+	return f.runWith(cmd, method, path, nil, timeout, out, table)
+}
+
+// runWith is run, sending reqBody (nil: none).
+func (f *ctlFlags) runWith(cmd *cobra.Command, method, path string, reqBody []byte, timeout time.Duration, out any, table func(*tabwriter.Writer)) error {
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	body, err := f.call(ctx, method, path)
+	body, err := f.call(ctx, method, path, reqBody)
 	if err != nil {
 		return err
 	}
@@ -252,12 +260,16 @@ func (f *ctlFlags) run(cmd *cobra.Command, method, path string, timeout time.Dur
 }
 
 // call sends one request and returns the body of a 200 answer.
-func (f *ctlFlags) call(ctx context.Context, method, path string) ([]byte, error) {
+func (f *ctlFlags) call(ctx context.Context, method, path string, reqBody []byte) ([]byte, error) {
 	base := f.addr
 	if !strings.Contains(base, "://") {
 		base = f.auth.scheme() + base
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, nil)
+	var rd io.Reader
+	if reqBody != nil {
+		rd = bytes.NewReader(reqBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
 	if err != nil {
 		return nil, err
 	}

@@ -34,8 +34,10 @@ With --nodes N, a cluster of N nodes runs in this process: API ports 8000,
 8001, ..., peer ports 7000, 7001, ... (see --peer-port), admin ports 9000,
 9001, ..., data in
 <data-dir>/node-1, node-2, .... Any access key and region are accepted:
-requests are not authenticated, unless --auth and --credentials-file turn
-SigV4 verification on (docs/security.md).`,
+requests are not authenticated, unless --auth turns SigV4 verification on,
+against the keys of the directory (partita ctl key create; a new data
+directory gets a user "admin" whose key is printed once) and of
+--credentials-file (docs/security.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
@@ -67,7 +69,8 @@ SigV4 verification on (docs/security.md).`,
 			if err != nil {
 				return err
 			}
-			warnIfOff(cfg, log, " (development mode)")
+			warnIfOff(cfg, log, " (development mode; --auth turns authentication on)")
+			printBootstrapKey(cmd.OutOrStdout(), n, cfg.DataDir)
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
 				n.APIURL(), cfg.DataDir)
 			if n.AdminURL() != "" {
@@ -138,13 +141,14 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, peer
 			return fmt.Errorf("node %d: %w", i+1, err)
 		}
 		running = append(running, n)
+		printBootstrapKey(cmd.OutOrStdout(), n, cfg.DataDir)
 		fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node %d serving the DynamoDB API on %s (data in %s)\n",
 			n.ID(), n.APIURL(), cfg.DataDir)
 		if n.AdminURL() != "" {
 			fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs of node %d on admin endpoint %s\n", n.ID(), n.AdminURL())
 		}
 	}
-	warnIfOff(base, base.Logger, " (development mode)")
+	warnIfOff(base, base.Logger, " (development mode; --auth turns authentication on)")
 	<-cmd.Context().Done()
 	base.Logger.Info("shutting down")
 	return nil

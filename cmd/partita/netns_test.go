@@ -106,7 +106,7 @@ func TestNetworkPartition(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		args := []string{"netns", "exec", lab.ns(i), bin, "start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i)),
 			"--api-addr", lab.ip(i) + ":8000", "--peer-addr", lab.ip(i) + ":7000", "--admin-addr", lab.ip(i) + ":9000",
-			"--log-level", "warn"}
+			"--log-level", "warn", "--insecure"}
 		if i > 1 {
 			args = append(args, "--join", lab.ip(1)+":7000")
 		}

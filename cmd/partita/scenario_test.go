@@ -68,7 +68,7 @@ func scenarioCluster(t *testing.T, bin, dir string, n int, extra func(i int) []s
 	for i := range n {
 		admins = append(admins, freeAddr(t))
 		args := []string{"start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i+1)), "--api-addr", "127.0.0.1:0",
-			"--peer-addr", "127.0.0.1:0", "--admin-addr", admins[i], "--log-level", "error"}
+			"--peer-addr", "127.0.0.1:0", "--admin-addr", admins[i], "--log-level", "error", "--insecure"}
 		if i > 0 {
 			args = append(args, "--join", procs[0].peer)
 		}

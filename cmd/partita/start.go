@@ -32,9 +32,13 @@ any member's peer address. A node restarted with the same --data-dir rejoins
 by itself. Every node serves the DynamoDB API and forwards each request to
 the node leading the partition it touches.
 
-With --credentials-file, every DynamoDB request must be signed (SigV4) with
-one of the file's keys (docs/security.md); without it, any access key is
-accepted and the node says so in its log.
+A cluster is closed by default: every DynamoDB request must be signed
+(SigV4) with an access key of the cluster (partita ctl key create) or of
+--credentials-file (docs/security.md). The first node of a new cluster
+creates a user "admin" and prints its key once (also written to
+<data-dir>/bootstrap-credentials), unless --bootstrap-credentials-file
+supplies it. --insecure accepts any access key instead, and says so in the
+log at every start.
 
   partita start --data-dir /var/lib/partita --zone a
   partita start --data-dir /var/lib/partita --zone b --join 10.0.0.1:7000
@@ -66,7 +70,8 @@ environment, which wins over the file.`,
 			if err != nil {
 				return err
 			}
-			warnIfOff(cfg, log, "")
+			warnIfOff(cfg, log, " (--insecure)")
+			printBootstrapKey(cmd.OutOrStdout(), n, cfg.DataDir)
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita node %d serving the DynamoDB API on %s, peers on %s (data in %s)\n",
 				n.ID(), n.APIURL(), n.PeerAddr(), cfg.DataDir)
 			<-cmd.Context().Done()

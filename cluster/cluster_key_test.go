@@ -1,0 +1,36 @@
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+)
+
+// TestJoinHandsOverTheClusterKey: the member that adds a node answers
+// with its cluster key, after leader hints too; a member that holds none
+// answers without one.
+func TestJoinHandsOverTheClusterKey(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	follower, leader := newMemLocal(), newMemLocal()
+	follower.joinErr = &replica.NotLeaderError{Partition: 1, Leader: 2}
+	leader.nextNode = 4
+	withKey := func() []byte { return key }
+	fs := serve(t, "127.0.0.1:0", cluster.WithClusterKey(follower, func() []byte { return []byte("not this one") }))
+	ls := serve(t, "127.0.0.1:0", cluster.WithClusterKey(leader, withKey))
+	var b book
+	b.set(2, ls.addr)
+	ctx := context.Background()
+	n, got, err := newClient(t, &b).JoinWithKey(ctx, fs.addr, &partitapb.Node{PeerAddr: "10.0.0.4:7000"})
+	if err != nil || n.Id != 4 || !bytes.Equal(got, key) {
+		t.Fatalf("JoinWithKey through a follower = %v, %x, %v; want node 4 and the leader's key", n, got, err)
+	}
+	plain := serve(t, "127.0.0.1:0", newMemLocal())
+	n, got, err = newClient(t, &book{}).JoinWithKey(ctx, plain.addr, &partitapb.Node{PeerAddr: "10.0.0.5:7000"})
+	if err != nil || n == nil || got != nil {
+		t.Fatalf("JoinWithKey on a member without a key = %v, %x, %v; want no key", n, got, err)
+	}
+}
