@@ -33,7 +33,7 @@ func netCluster(t *testing.T, lab *netLab, bin, dir string, n int, extra func(i 
 	for i := 1; i <= n; i++ {
 		args := []string{"netns", "exec", lab.ns(i), bin, "start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i)),
 			"--api-addr", lab.ip(i) + ":8000", "--peer-addr", lab.ip(i) + ":7000", "--admin-addr", lab.ip(i) + ":9000",
-			"--log-level", level}
+			"--log-level", level, "--insecure"}
 		if i > 1 {
 			args = append(args, "--join", lab.ip(1)+":7000")
 		}
