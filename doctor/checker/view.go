@@ -69,6 +69,13 @@ type Partition struct {
 	// LeaderBalanced is the Doctor's last move of this partition's leader
 	// to balance leaders (zero: none, as far as it remembers).
 	LeaderBalanced Balanced
+	// SizeBytes is the size of the partition's items as its leader
+	// reports it; WritesPerSec and ReadsPerSec its leader's rates over
+	// the last interval; HotSince since when a rate has been above the
+	// split threshold without a break (zero: it is not).
+	SizeBytes                 uint64
+	WritesPerSec, ReadsPerSec float64
+	HotSince                  time.Time
 }
 
 // Balanced is a leader move the balancer made: when it ended, and the
