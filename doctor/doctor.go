@@ -227,7 +227,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	cfg := d.cfg.Checker
 	cfg.Now, cfg.DryRun = now, true
-	v := ViewOf(cv, snap, now, d.prev, d.history(), cfg.ContactTimeout)
+	v := ViewOf(cv, snap, d.prev, d.history(), cfg)
 	p, err := checker.Compute(v, cfg)
 	if err != nil {
 		return fmt.Errorf("doctor: plan: %w", err)

@@ -53,6 +53,12 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 		if fromReachable {
 			o.Steps = append(o.Steps, operator.DestroyReplica{Node: op.From, Partition: op.Partition})
 		}
+	case checker.Split:
+		if meta {
+			return nil, fmt.Errorf("%w: the meta partition does not split", ErrUnsupported)
+		}
+		o.Steps = []operator.Step{operator.SplitPartition{Table: op.Table, Partition: op.Partition, Generation: op.Generation,
+			Hash: op.At}}
 	case checker.SetReplicas:
 		if meta {
 			return nil, fmt.Errorf("%w: the meta partition's replicas are its configuration", ErrUnsupported)

@@ -46,8 +46,11 @@ type History struct {
 // less the time since it last heard from it); a replica its leader does
 // not list has none. A replica counts as down on a live node when the
 // node reported a snapshot without it while raft's configuration has it.
-func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, prev *checker.View,
-	h History, contactTimeout time.Duration) checker.View {
+//
+// A partition's size and rates are its leader's; since when its rates
+// have been above a split threshold (cfg's) carries over from prev.
+func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, prev *checker.View, h History, cfg checker.Config) checker.View {
+	now, contactTimeout := cfg.Now, cfg.ContactTimeout
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
@@ -84,10 +87,18 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, now time.Time, pre
 	parts, _ := topology.Partitions(snap, "", topology.NewAnswers()) // every table: no ErrNoTable
 	for _, dp := range parts {
 		p := checker.Partition{ID: dp.ID, Table: dp.Table, Generation: dp.Generation, Replicas: slices.Clone(dp.Replicas),
-			LeaderBalanced: h.LeaderBalanced[dp.ID]}
+			LeaderBalanced: h.LeaderBalanced[dp.ID], HashStart: dp.HashStart, HashEnd: dp.HashEnd}
 		if pv, ok := cv.Partition(dp.ID); ok {
 			p.Voters, p.Learners, p.Leader = slices.Clone(pv.Voters), slices.Clone(pv.Learners), pv.Leader
 			p.Status = replicaStatus(cv, pv, &p, now, prev, contactTimeout)
+			p.WritesPerSec, p.ReadsPerSec = pv.Load.WritesPerSec, pv.Load.ReadsPerSec
+			p.KeySamples, p.TopKeyShare, p.MedianKeyHash = pv.Load.KeySamples, pv.Load.TopKeyShare, pv.Load.MedianKeyHash
+			if checker.Hot(cfg, p) {
+				p.HotSince = now
+				if before, ok := prevPartition(prev, p.ID); ok && !before.HotSince.IsZero() {
+					p.HotSince = before.HotSince
+				}
+			}
 		}
 		v.Partitions = append(v.Partitions, p)
 	}
@@ -114,11 +125,7 @@ func replicaStatus(cv *ingest.ClusterView, pv ingest.PartitionView, p *checker.P
 	out := make([]checker.Replica, 0, len(nodes))
 	for _, id := range nodes {
 		r := checker.Replica{Node: id}
-		var before checker.Replica
-		had := false
-		if prev != nil {
-			before, had = prevReplica(prev, p.ID, id)
-		}
+		before, had := prevReplica(prev, p.ID, id)
 		since, listed := pv.Contact[id]
 		switch {
 		case id == pv.Leader:
@@ -168,10 +175,21 @@ func inConfig(p *checker.Partition, node uint64) bool {
 }
 
 func prevReplica(v *checker.View, partition, node uint64) (checker.Replica, bool) {
-	for _, p := range v.Partitions {
-		if p.ID == partition {
-			return p.Replica(node)
-		}
+	if p, ok := prevPartition(v, partition); ok {
+		return p.Replica(node)
 	}
 	return checker.Replica{}, false
+}
+
+// prevPartition returns partition as v saw it (v may be nil).
+func prevPartition(v *checker.View, partition uint64) (checker.Partition, bool) {
+	if v == nil {
+		return checker.Partition{}, false
+	}
+	for _, p := range v.Partitions {
+		if p.ID == partition {
+			return p, true
+		}
+	}
+	return checker.Partition{}, false
 }

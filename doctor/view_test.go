@@ -43,7 +43,7 @@ func cluster() (*ingest.ClusterView, *directory.Snapshot) {
 
 func TestViewOf(t *testing.T) {
 	cv, snap := cluster()
-	v := ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	v := ViewOf(cv, snap, nil, History{}, viewConfig(t0))
 	n1, _ := v.Node(1)
 	n2, _ := v.Node(2)
 	n3, _ := v.Node(3)
@@ -81,7 +81,7 @@ func TestViewOf(t *testing.T) {
 
 	// A cycle later, carried times do not restart.
 	later := t0.Add(5 * time.Second)
-	v2 := ViewOf(cv, snap, later, &v, History{}, 10*time.Second)
+	v2 := ViewOf(cv, snap, &v, History{}, viewConfig(later))
 	q := v2.Partitions[slices.IndexFunc(v2.Partitions, func(p checker.Partition) bool { return p.ID == 7 })]
 	r3b, _ := q.Replica(3)
 	r2b, _ := q.Replica(2)
@@ -99,13 +99,13 @@ func TestViewOfDownReplica(t *testing.T) {
 	snap.Nodes = append(snap.Nodes, &partitapb.Node{Id: 4, PeerAddr: "x", HeartbeatUnixNanos: t0.UnixNano()})
 	cv.Partitions[0].Voters = append(cv.Partitions[0].Voters, 4)
 	cv.Partitions[0].Contact[4] = time.Minute
-	v := ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	v := ViewOf(cv, snap, nil, History{}, viewConfig(t0))
 	r4, _ := v.Partitions[slices.IndexFunc(v.Partitions, func(p checker.Partition) bool { return p.ID == 7 })].Replica(4)
 	if !r4.DownSince.Equal(t0) {
 		t.Fatalf("n4's missing replica: %+v, want down since %v", r4, t0)
 	}
 	cv.Partitions[0].Contact[4] = time.Second // answering raft: not down
-	v = ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	v = ViewOf(cv, snap, nil, History{}, viewConfig(t0))
 	r4, _ = v.Partitions[slices.IndexFunc(v.Partitions, func(p checker.Partition) bool { return p.ID == 7 })].Replica(4)
 	if !r4.DownSince.IsZero() {
 		t.Fatalf("n4 answers its leader, yet down: %+v", r4)
@@ -172,13 +172,21 @@ func TestMemRecordsKeepsUnfinished(t *testing.T) {
 func TestViewOfHeartbeatsCutReportsArrive(t *testing.T) {
 	cv, snap := cluster()
 	cv.Nodes = append(cv.Nodes, ingest.NodeView{ID: 3, Liveness: directory.Alive, Taken: t0.Add(-time.Second)})
-	v := ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	v := ViewOf(cv, snap, nil, History{}, viewConfig(t0))
 	if n3, _ := v.Node(3); n3.Liveness != directory.Suspect {
 		t.Errorf("n3 reports but does not heartbeat: %+v, want suspect", n3)
 	}
 	cv.Nodes[len(cv.Nodes)-1].Liveness = directory.Suspect // its reports stopped too
-	v = ViewOf(cv, snap, t0, nil, History{}, 10*time.Second)
+	v = ViewOf(cv, snap, nil, History{}, viewConfig(t0))
 	if n3, _ := v.Node(3); n3.Liveness != directory.Dead {
 		t.Errorf("n3 neither reports nor heartbeats: %+v, want dead", n3)
 	}
+}
+
+// viewConfig is the checkers' default configuration at now, with a 10 s
+// contact timeout.
+func viewConfig(now time.Time) checker.Config {
+	cfg := checker.DefaultConfig(now)
+	cfg.ContactTimeout = 10 * time.Second
+	return cfg
 }

@@ -46,6 +46,15 @@ func PartitionKeyPrefix(dst []byte, tableID, hash uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, hash)
 }
 
+// KeyHash returns the partition key hash of data key k (false: k is no
+// data key).
+func KeyHash(k []byte) (uint64, bool) {
+	if len(k) < 17 || k[0] != prefixData {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(k[9:17]), true
+}
+
 // TablePrefix appends the prefix of every data key of tableID.
 func TablePrefix(dst []byte, tableID uint64) []byte {
 	dst = append(dst, prefixData)

@@ -40,6 +40,20 @@ func (m *Member) Split(ctx context.Context, table string, partition uint64, at s
 	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: h, Exact: at != "", Voters: m.voters(partition)})
 }
 
+// SplitAtHash splits partition of table so that the right half starts at
+// hash (0: the middle of its range), as the Doctor's split checker asks.
+func (m *Member) SplitAtHash(ctx context.Context, table string, partition, hash uint64) (*partitapb.Table, error) {
+	if err := m.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	t := m.dir.Snapshot().Table(table)
+	if t == nil {
+		return nil, fmt.Errorf("%w: no table %s", ErrNoTable, table)
+	}
+	return m.cfg.Sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Hash: hash, Exact: hash != 0,
+		Voters: m.voters(partition)})
+}
+
 // voters returns the raft voters of this node's replica of partition (nil:
 // none here).
 func (m *Member) voters(partition uint64) []uint64 {

@@ -20,14 +20,22 @@ const DefaultPartitionMaxBytes = 256 << 20
 
 // SplitOversized splits, once each, the partitions this node leads whose
 // items weigh more than maxBytes, at the partition key that divides their
-// bytes in two: the per-node job that splits by size where no Doctor
-// runs. A partition whose followers have not caught up (on a previous
+// bytes in two: the job, on every node, that splits by size (the leader
+// has the data to find that key; the Doctor splits by load). A partition whose followers have not caught up (on a previous
 // split, say) waits for a later cycle, so that a burst of splits does not
 // turn into a burst of snapshots; one made of a single partition key
 // cannot be split, and is logged.
+//
+// It stands behind the Doctor's gates like the Doctor's own splits: while
+// the Doctor is paused, or an operator set the split gate red, it splits
+// nothing.
 func (m *Member) SplitOversized(ctx context.Context, maxBytes int64) error {
+	snap := m.dir.Snapshot()
+	if s := snap.DoctorSettings; s.GetPaused() || s.GetGates()["split"] == partitapb.GateColor_RED {
+		return nil
+	}
 	var errs []error
-	for _, t := range m.dir.Snapshot().Tables {
+	for _, t := range snap.Tables {
 		for _, p := range t.GetPartitions() {
 			r := m.cfg.Store.Replica(p.GetId())
 			if r == nil || r.Leader() != m.cfg.Self || !caughtUp(r) {

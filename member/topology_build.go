@@ -1,6 +1,7 @@
 package member
 
 import (
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -170,6 +171,7 @@ func buildLoad(cur, prev store.Load, elapsed time.Duration) *topologypb.Load {
 	for i := range hist {
 		hist[i] = sub(cur.Latency[i], prev.Latency[i])
 	}
+	l.KeySamples, l.TopKeyShare, l.MedianKeyHash = keySpread(cur.KeyHashes)
 	l.LatencyP50Nanos = int64(latencyQuantile(hist[:], 0.50))
 	l.LatencyP99Nanos = int64(latencyQuantile(hist[:], 0.99))
 	for i, kind := range store.ErrorKinds {
@@ -241,4 +243,24 @@ func fsyncQuantiles(cur, prev []FsyncBucket) (p50, p99 time.Duration) {
 		return cur[len(cur)-1].UpperBound
 	}
 	return at(0.50), at(0.99)
+}
+
+// keySpread sums up sampled key hashes: how many, the share of the most
+// frequent, and the median.
+func keySpread(hashes []uint64) (n uint32, top float64, median uint64) {
+	if len(hashes) == 0 {
+		return 0, 0, 0
+	}
+	sorted := slices.Clone(hashes)
+	slices.Sort(sorted)
+	most, run := 1, 1
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] == sorted[i-1] {
+			run++
+		} else {
+			run = 1
+		}
+		most = max(most, run)
+	}
+	return uint32(len(sorted)), float64(most) / float64(len(sorted)), sorted[len(sorted)/2]
 }

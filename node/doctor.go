@@ -56,6 +56,10 @@ type DoctorConfig struct {
 	// SlowLag is the lag (entries) at which a leader sees a follower as
 	// slow, one of the two signals of a sick node (0: the checkers').
 	SlowLag uint64
+	// SplitWrites and SplitAfter: a partition whose writes stay above
+	// SplitWrites a second for SplitAfter is split (0: the checkers').
+	SplitWrites float64
+	SplitAfter  time.Duration
 }
 
 // doctorReleaseTimeout bounds the release of the lease on Close.
@@ -133,6 +137,12 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	}
 	if dc.SlowLag > 0 {
 		cfg.Checker.SlowLag = dc.SlowLag
+	}
+	if dc.SplitWrites > 0 {
+		cfg.Checker.SplitWrites = dc.SplitWrites
+	}
+	if dc.SplitAfter > 0 {
+		cfg.Checker.SplitAfter = dc.SplitAfter
 	}
 	if dc.OpDeadline > 0 {
 		cfg.OpDeadline = dc.OpDeadline

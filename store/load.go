@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 )
@@ -49,12 +50,21 @@ type Load struct {
 	// Latency[i] counts requests that took at most LatencyBounds[i] (and
 	// more than the bound before); the last counts the slower ones.
 	Latency [len(LatencyBounds) + 1]uint64
+	// KeyHashes are the partition key hashes of the most recent writes
+	// (up to KeySamples of them): where a partition's write load is,
+	// without a scan.
+	KeyHashes []uint64
 }
+
+// KeySamples is how many recent writes' key hashes a partition keeps.
+const KeySamples = 64
 
 type loadCounters struct {
 	reads, writes, readBytes, writeBytes atomic.Uint64
 	errors                               [len(ErrorKinds)]atomic.Uint64
 	latency                              [len(LatencyBounds) + 1]atomic.Uint64
+	keys                                 [KeySamples]atomic.Uint64
+	keyed                                atomic.Uint64 // writes whose key was sampled
 }
 
 // Load returns the counts of partition's requests served here (false: none
@@ -71,6 +81,11 @@ func (s *Store) Load(partition uint64) (Load, bool) {
 	}
 	for i := range c.latency {
 		l.Latency[i] = c.latency[i].Load()
+	}
+	n := min(c.keyed.Load(), KeySamples)
+	l.KeyHashes = make([]uint64, n)
+	for i := range l.KeyHashes {
+		l.KeyHashes[i] = c.keys[i].Load()
 	}
 	return l, true
 }
@@ -92,6 +107,9 @@ func (s *Store) countWrite(partition uint64, cmd *partitapb.Command, res *partit
 	c := s.counters(partition)
 	c.writes.Add(1)
 	c.writeBytes.Add(uint64(proto.Size(cmd)))
+	if h, ok := engine.KeyHash(itemKey(cmd)); ok {
+		c.keys[(c.keyed.Add(1)-1)%KeySamples].Store(h)
+	}
 	c.observe(took)
 	if err == nil && res.GetError() != nil {
 		c.errors[errRejected].Add(1)
@@ -144,3 +162,16 @@ func errorKind(err error) int {
 
 // forgetLoad drops a destroyed replica's counters.
 func (s *Store) forgetLoad(partition uint64) { s.load.Delete(partition) }
+
+// itemKey is the key an item command writes (nil for any other).
+func itemKey(cmd *partitapb.Command) []byte {
+	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_PutItem:
+		return op.PutItem.GetKey()
+	case *partitapb.Command_UpdateItem:
+		return op.UpdateItem.GetKey()
+	case *partitapb.Command_DeleteItem:
+		return op.DeleteItem.GetKey()
+	}
+	return nil
+}

@@ -116,7 +116,8 @@ func formatCounts(v checker.View) string {
 
 func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) error {
 	durations := map[string]*time.Duration{"dead-after": &cfg.DeadAfter, "down-after": &cfg.ReplicaDownAfter,
-		"contact": &cfg.ContactTimeout, "learner-timeout": &cfg.LearnerTimeout, "sick-floor": &cfg.SickFloor}
+		"contact": &cfg.ContactTimeout, "learner-timeout": &cfg.LearnerTimeout, "sick-floor": &cfg.SickFloor,
+		"split-after": &cfg.SplitAfter}
 	ints := map[string]*int{"rf": &cfg.ReplicationFactor, "tolerance": &cfg.BalanceTolerance,
 		"moves": &cfg.MaxBalanceMoves, "vantages": &cfg.SickVantages}
 	for _, a := range args {
@@ -131,6 +132,8 @@ func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) er
 			cfg.SickFactor, err = strconv.ParseFloat(val, 64)
 		case a.Key == "slow-lag":
 			cfg.SlowLag, err = strconv.ParseUint(val, 10, 64)
+		case a.Key == "split-writes":
+			cfg.SplitWrites, err = strconv.ParseFloat(val, 64)
 		default:
 			err = fmt.Errorf("unknown config %q", a.Key)
 		}

@@ -56,6 +56,17 @@ type Config struct {
 	// (plus a per-node jitter of up to a fifth) before it takes leaders
 	// or replicas again.
 	RecoveryPeriod time.Duration
+	// SplitWrites and SplitReads are the write and read rates (per
+	// second) past which a partition is split once they have lasted
+	// SplitAfter; 0 disables a trigger. (Splits by size are the
+	// partition leader's job, which finds the median key by a scan of
+	// its own replica: member.SplitOversized.)
+	SplitWrites, SplitReads float64
+	SplitAfter              time.Duration
+	// HotKeyShare is the share of the sampled writes one partition key
+	// may take before the partition counts as one hot key, which no
+	// split can divide.
+	HotKeyShare float64
 	// CaughtUpLag is the most entries a learner may trail its leader by
 	// and count as caught up when the gate checks its promotion.
 	CaughtUpLag uint64
@@ -72,6 +83,9 @@ func DefaultConfig(now time.Time) Config {
 		RecoveryPeriod:    10 * time.Minute,
 		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4, BalanceCooldown: 10 * time.Minute,
 		SickFactor: 4, SickFloor: 20 * time.Millisecond, DiskFull: 0.9, SlowLag: 1000, SickVantages: 2,
+		// DynamoDB's own per-partition limits: 1,000 writes and 3,000
+		// reads a second.
+		SplitWrites: 1000, SplitReads: 3000, SplitAfter: 10 * time.Second, HotKeyShare: 0.5,
 	}
 }
 
@@ -92,6 +106,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: disk-full threshold %v outside (0, 1]", ErrConfig, c.DiskFull)
 	case c.SickFactor <= 1 || c.SickVantages < 1:
 		return fmt.Errorf("%w: sick factor must exceed 1 and vantages be positive", ErrConfig)
+	case c.SplitWrites < 0 || c.SplitReads < 0 || c.SplitAfter < 0:
+		return fmt.Errorf("%w: split thresholds must not be negative", ErrConfig)
 	}
 	return nil
 }

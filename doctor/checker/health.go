@@ -75,6 +75,14 @@ func (pl *planner) unsafe(p *Partition, op Op) string {
 		}
 		return ""
 	}
+	if op.Kind == Split {
+		// Every replica applies the split at one log index, and the
+		// new half's group needs a quorum of them at once: all healthy.
+		if n := pl.healthyCount(p, p.Voters, 0); n < len(p.Voters) {
+			return fmt.Sprintf("voters %v: %d healthy, a split waits for all", p.Voters, n)
+		}
+		return ""
+	}
 	steps := configs(p, op)
 	if len(steps) == 0 {
 		return ""

@@ -31,6 +31,10 @@ const (
 	LeaveJoint Kind = "leave-joint"
 	// SetReplicas makes the directory's list match raft's configuration.
 	SetReplicas Kind = "set-replicas"
+	// Split splits the partition's hash range in two at its middle: the
+	// right half becomes a new partition on the same replicas, with no
+	// data copied.
+	Split Kind = "split"
 )
 
 // Priorities order a plan's operations: repairs before improvements.
@@ -39,6 +43,7 @@ const (
 	PriorityStuck    = 90  // a configuration left half changed
 	PriorityReplicas = 80  // too few or too many voters
 	PrioritySick     = 60  // leaders off a sick node
+	PrioritySplit    = 50  // a partition too large or too hot
 	PriorityZone     = 40  // zone spread
 	PriorityRecord   = 30  // the directory's list
 	PriorityBalance  = 20  // replicas and leaders per node
@@ -51,6 +56,9 @@ type Op struct {
 	Partition uint64
 	Table     string
 	From, To  uint64 // 0 where the kind has none
+	// At is where a split's right half starts (0: the middle of the
+	// partition's hash range).
+	At uint64
 	// Generation, Voters and Learners are the partition as the plan saw
 	// it: a partition that changed since makes the operation stale.
 	Generation uint64

@@ -44,6 +44,7 @@ var partitionCheckers = []partitionChecker{
 	{"replica-count", checkReplicaCount},
 	{"zone", checkZones},
 	{"record", checkRecord},
+	{"split", checkSplit},
 }
 
 // Compute runs the checkers over v: repairs of single partitions first,

@@ -12,7 +12,7 @@ import (
 
 // scriptKeys are the keys ParseView knows.
 var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
-	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced"}
+	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced", "range", "keys", "writes", "reads", "hot"}
 
 // ParseView reads the compact text form of a View that the doctor's
 // scripts use (the checker's and the gate's testdata, scenario files),
@@ -22,7 +22,8 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", 
 // A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [sick=D]
 // [disk=F] [no-peer], where D is how long before now the state began; a
 // node is alive for an hour unless told otherwise. A partition line:
-// p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM] [replicas=..]
+// p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM]
+// [range=S-E] [writes=R] [reads=R] [hot=D] [keys=N:SHARE:MEDIAN] [replicas=..]
 // [learners=..] [outgoing=..] [contact=N:D,..] [down=N:D,..]
 // [lag=N:L,..] [lagging=N:D,..] [ack=N:D,..] (the leader's measure of
 // the replica's acknowledgement latency); contact D "never" is a replica the
@@ -138,6 +139,9 @@ func parsePartition(id uint64, kv map[string]string, now time.Time) (Partition, 
 			return p, err
 		}
 	}
+	if err := parseLoad(&p, kv, now); err != nil {
+		return p, err
+	}
 	lists := map[string]*[]uint64{"voters": &p.Voters, "learners": &p.Learners, "outgoing": &p.Outgoing, "replicas": &p.Replicas}
 	for key, dst := range lists {
 		if *dst, err = ParseIDs(kv[key]); err != nil {
@@ -225,4 +229,53 @@ func ParseIDs(s string) ([]uint64, error) {
 		out = append(out, id)
 	}
 	return out, nil
+}
+
+// parseLoad reads a partition's range=START-END (hex), writes=, reads=,
+// hot= (how long its rates have been above a threshold) and keys=N:SHARE:MEDIAN
+// (the sampled writes: how many, the top key's share, the median hash in
+// hex).
+func parseLoad(p *Partition, kv map[string]string, now time.Time) error {
+	var err error
+	if v, ok := kv["range"]; ok {
+		start, end, _ := strings.Cut(v, "-")
+		if p.HashStart, err = strconv.ParseUint(start, 16, 64); err != nil {
+			return err
+		}
+		if p.HashEnd, err = strconv.ParseUint(end, 16, 64); err != nil {
+			return err
+		}
+	}
+	if v, ok := kv["keys"]; ok {
+		f := strings.Split(v, ":")
+		if len(f) != 3 {
+			return fmt.Errorf("keys=%s: want N:SHARE:MEDIAN", v)
+		}
+		n, err := strconv.ParseUint(f[0], 10, 32)
+		if err != nil {
+			return err
+		}
+		p.KeySamples = uint32(n)
+		if p.TopKeyShare, err = strconv.ParseFloat(f[1], 64); err != nil {
+			return err
+		}
+		if p.MedianKeyHash, err = strconv.ParseUint(f[2], 16, 64); err != nil {
+			return err
+		}
+	}
+	for key, dst := range map[string]*float64{"writes": &p.WritesPerSec, "reads": &p.ReadsPerSec} {
+		if v, ok := kv[key]; ok {
+			if *dst, err = strconv.ParseFloat(v, 64); err != nil {
+				return err
+			}
+		}
+	}
+	if v, ok := kv["hot"]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		p.HotSince = now.Add(-d)
+	}
+	return nil
 }

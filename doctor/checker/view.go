@@ -69,6 +69,20 @@ type Partition struct {
 	// LeaderBalanced is the Doctor's last move of this partition's leader
 	// to balance leaders (zero: none, as far as it remembers).
 	LeaderBalanced Balanced
+	// HashStart and HashEnd bound the partition's range (HashEnd 0: the
+	// end of the hash space).
+	HashStart, HashEnd uint64
+	// WritesPerSec and ReadsPerSec are its leader's rates over the last
+	// interval; HotSince since when a rate has been above a split
+	// threshold without a break (zero: it is not).
+	WritesPerSec, ReadsPerSec float64
+	HotSince                  time.Time
+	// KeySamples recent writes' partition key hashes were sampled by its
+	// leader; the most frequent took TopKeyShare of them; MedianKeyHash
+	// is their median (where a split balances the sampled load).
+	KeySamples    uint32
+	TopKeyShare   float64
+	MedianKeyHash uint64
 }
 
 // Balanced is a leader move the balancer made: when it ended, and the

@@ -61,6 +61,7 @@ func Default() Gates {
 		checker.LeaveJoint:         Green,
 		checker.SetReplicas:        Green,
 		checker.TransferLeader:     Green,
+		checker.Split:              Yellow, // rate-limited: bursts of splits must not become snapshot storms
 		checker.MoveReplica:        Yellow,
 		checker.RemoveReplica:      Yellow,
 	}

@@ -15,7 +15,7 @@ func TestDefaultGates(t *testing.T) {
 		checker.ReplaceReplica: gate.Green, checker.AddReplica: gate.Green, checker.RollForwardLearner: gate.Green,
 		checker.RollBackLearner: gate.Green, checker.LeaveJoint: gate.Green, checker.SetReplicas: gate.Green,
 		checker.TransferLeader: gate.Green, checker.MoveReplica: gate.Yellow, checker.RemoveReplica: gate.Yellow,
-		"split": gate.Yellow, "": gate.Yellow,
+		checker.Split: gate.Yellow, "merge": gate.Yellow, "": gate.Yellow,
 	}
 	g := gate.Default()
 	for k, c := range want {

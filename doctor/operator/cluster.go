@@ -27,6 +27,10 @@ type Cluster interface {
 	SetReplicas(ctx context.Context, table string, partition uint64, replicas []uint64, generation uint64) error
 	// RemoveNode deletes node's directory record.
 	RemoveNode(ctx context.Context, node uint64) error
+	// Split splits partition of table in two, the right half starting
+	// at hash (0: the middle of its range), and records both halves in
+	// the directory.
+	Split(ctx context.Context, table string, partition, hash uint64) error
 }
 
 // Replicas are the replica operations of one node, as cluster.Local

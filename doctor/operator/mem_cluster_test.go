@@ -93,6 +93,33 @@ func (c *memCluster) SetReplicas(_ context.Context, table string, partition uint
 	return fmt.Errorf("no partition %d", partition)
 }
 
+// Split records the split in the directory only: the memory cluster keeps
+// no data or raft groups per range.
+func (c *memCluster) Split(_ context.Context, table string, partition, hash uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.snap.Table(table)
+	for i, p := range t.GetPartitions() {
+		if p.GetId() != partition {
+			continue
+		}
+		if hash == 0 {
+			hash = p.GetHashStart() + (p.GetHashEnd()-1-p.GetHashStart())/2 + 1
+		}
+		nt := &partitapb.Table{Name: t.Name, Id: t.Id, Partitions: slices.Clone(t.Partitions)}
+		left := &partitapb.Partition{Id: partition, TableId: p.TableId, Replicas: slices.Clone(p.Replicas),
+			HashStart: p.HashStart, HashEnd: hash, Generation: p.Generation + 1, RangeGeneration: p.RangeGeneration + 1}
+		right := &partitapb.Partition{Id: partition + 1000, TableId: p.TableId, Replicas: slices.Clone(p.Replicas),
+			HashStart: hash, HashEnd: p.HashEnd, Generation: 1, RangeGeneration: p.RangeGeneration + 1}
+		nt.Partitions = slices.Insert(nt.Partitions, i+1, right)
+		nt.Partitions[i] = left
+		c.snap = &directory.Snapshot{Tables: []*partitapb.Table{nt}, Nodes: c.snap.Nodes, MetaReplicas: c.snap.MetaReplicas}
+		c.log("split %d at %#x", partition, hash)
+		return nil
+	}
+	return fmt.Errorf("no partition %d", partition)
+}
+
 func (c *memCluster) RemoveNode(_ context.Context, node uint64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

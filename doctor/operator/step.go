@@ -244,3 +244,31 @@ func sameMembers(a, b []uint64) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// SplitPartition splits a partition of table at Hash, provided its record is still at Generation (the plan's): a
+// record that moved on was split already (by this step, before a
+// takeover) or changed otherwise, and the step has nothing to do; the
+// next plan judges the partition afresh.
+type SplitPartition struct {
+	Table      string
+	Partition  uint64
+	Generation uint64
+	// Hash is the first hash of the right half (0: the middle).
+	Hash uint64
+}
+
+func (s SplitPartition) String() string {
+	return fmt.Sprintf("split table=%s partition=%d at=%#x", s.Table, s.Partition, s.Hash)
+}
+
+// Run splits the partition unless its record moved on.
+func (s SplitPartition) Run(ctx context.Context, e *Env) error {
+	cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
+	if cur == nil {
+		return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+	}
+	if cur.GetGeneration() != s.Generation {
+		return nil
+	}
+	return e.c.Split(ctx, s.Table, s.Partition, s.Hash)
+}

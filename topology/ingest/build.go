@@ -110,6 +110,7 @@ func loadOf(l *topologypb.Load) Load {
 		ReadBytesPerSec: l.GetReadBytesPerSec(), WriteBytesPerSec: l.GetWriteBytesPerSec(),
 		LatencyP50: time.Duration(l.GetLatencyP50Nanos()), LatencyP99: time.Duration(l.GetLatencyP99Nanos()),
 		Items: l.GetItems(), SizeBytes: l.GetSizeBytes(),
+		KeySamples: l.GetKeySamples(), TopKeyShare: l.GetTopKeyShare(), MedianKeyHash: l.GetMedianKeyHash(),
 	}
 	if len(l.GetErrors()) > 0 {
 		out.Errors = maps.Clone(l.GetErrors())

@@ -87,6 +87,12 @@ type Load struct {
 	Errors           map[string]uint64 `json:"errors,omitempty"`
 	Items            uint64            `json:"items,omitempty"`
 	SizeBytes        uint64            `json:"size_bytes,omitempty"`
+	// KeySamples recent writes' partition key hashes were sampled; the
+	// most frequent took TopKeyShare of them; MedianKeyHash is their
+	// median.
+	KeySamples    uint32  `json:"key_samples,omitempty"`
+	TopKeyShare   float64 `json:"top_key_share,omitempty"`
+	MedianKeyHash uint64  `json:"median_key_hash,omitempty"`
 }
 
 // ZoneView is a zone and its nodes by liveness.

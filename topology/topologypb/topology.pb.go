@@ -697,8 +697,15 @@ type Load struct {
 	Errors           map[string]uint64      `protobuf:"bytes,7,rep,name=errors,proto3" json:"errors,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"` // by kind, counted in the interval
 	Items            uint64                 `protobuf:"varint,8,opt,name=items,proto3" json:"items,omitempty"`
 	SizeBytes        uint64                 `protobuf:"varint,9,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Where the recent writes went, from the partition key hashes of up to
+	// the last 64 writes: how many were sampled, the share of the most
+	// frequent hash, and their median hash (the split point that balances
+	// the sampled load).
+	KeySamples    uint32  `protobuf:"varint,10,opt,name=key_samples,json=keySamples,proto3" json:"key_samples,omitempty"`
+	TopKeyShare   float64 `protobuf:"fixed64,11,opt,name=top_key_share,json=topKeyShare,proto3" json:"top_key_share,omitempty"`
+	MedianKeyHash uint64  `protobuf:"varint,12,opt,name=median_key_hash,json=medianKeyHash,proto3" json:"median_key_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Load) Reset() {
@@ -794,6 +801,27 @@ func (x *Load) GetSizeBytes() uint64 {
 	return 0
 }
 
+func (x *Load) GetKeySamples() uint32 {
+	if x != nil {
+		return x.KeySamples
+	}
+	return 0
+}
+
+func (x *Load) GetTopKeyShare() float64 {
+	if x != nil {
+		return x.TopKeyShare
+	}
+	return 0
+}
+
+func (x *Load) GetMedianKeyHash() uint64 {
+	if x != nil {
+		return x.MedianKeyHash
+	}
+	return 0
+}
+
 var File_topology_proto protoreflect.FileDescriptor
 
 const file_topology_proto_rawDesc = "" +
@@ -861,7 +889,7 @@ const file_topology_proto_rawDesc = "" +
 	"\x05match\x18\x02 \x01(\x04R\x05match\x12.\n" +
 	"\x13since_contact_nanos\x18\x03 \x01(\x03R\x11sinceContactNanos\x12\x18\n" +
 	"\alearner\x18\x04 \x01(\bR\alearner\x12*\n" +
-	"\x11ack_latency_nanos\x18\x05 \x01(\x03R\x0fackLatencyNanos\"\xb3\x03\n" +
+	"\x11ack_latency_nanos\x18\x05 \x01(\x03R\x0fackLatencyNanos\"\xa0\x04\n" +
 	"\x04Load\x12\"\n" +
 	"\rreads_per_sec\x18\x01 \x01(\x01R\vreadsPerSec\x12$\n" +
 	"\x0ewrites_per_sec\x18\x02 \x01(\x01R\fwritesPerSec\x12+\n" +
@@ -872,7 +900,12 @@ const file_topology_proto_rawDesc = "" +
 	"\x06errors\x18\a \x03(\v2%.partita.topology.v1.Load.ErrorsEntryR\x06errors\x12\x14\n" +
 	"\x05items\x18\b \x01(\x04R\x05items\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\t \x01(\x04R\tsizeBytes\x1a9\n" +
+	"size_bytes\x18\t \x01(\x04R\tsizeBytes\x12\x1f\n" +
+	"\vkey_samples\x18\n" +
+	" \x01(\rR\n" +
+	"keySamples\x12\"\n" +
+	"\rtop_key_share\x18\v \x01(\x01R\vtopKeyShare\x12&\n" +
+	"\x0fmedian_key_hash\x18\f \x01(\x04R\rmedianKeyHash\x1a9\n" +
 	"\vErrorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01*E\n" +

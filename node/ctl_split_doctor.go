@@ -1,0 +1,10 @@
+package node
+
+import "context"
+
+// Split splits partition of table in two at hash (0: the middle of its
+// range) for the Doctor, through the same operation as ctl's.
+func (c ctl) Split(ctx context.Context, table string, partition, hash uint64) error {
+	_, err := c.n.member.SplitAtHash(ctx, table, partition, hash)
+	return err
+}

@@ -1,0 +1,142 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/node"
+)
+
+// TestDoctorSplitsHotPartitions: three nodes, the Doctor's write
+// threshold lowered to 40 writes a second for 2 s. Writes spread over
+// many keys make a partition hot: the Doctor splits it at the median of
+// its sampled writes (the timeline says so) and every item reads back.
+// Writes to one key make its partition hot too, but no split divides a
+// key: the plan says so and that partition is not split.
+func TestDoctorSplitsHotPartitions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs writes until the Doctor splits")
+	}
+	tweak := func(c *node.Config) {
+		c.DoctorOptions.SplitWrites, c.DoctorOptions.SplitAfter = 40, 2*time.Second
+		c.PartitionMaxBytes = 0 // splits by size are the leader's job: off, so that only the Doctor splits
+	}
+	n1 := startHealerWith(t, "", tweak)
+	n2, n3 := startHealerWith(t, "", tweak, n1.PeerAddr()), startHealerWith(t, "", tweak, n1.PeerAddr())
+	_, _ = n2, n3
+	c := client(n1)
+	createCapacityTable(t, c, "hot", 0, 0)
+	waitFor(t, func() error { return healthy(append(partitions(t, n1, ""), partitions(t, n1, "hot")...)) })
+	before := len(partitions(t, n1, "hot"))
+
+	// Many keys: the busiest partitions split.
+	const keys = 3000
+	write := func(from, to int) {
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := from + w; i < to; i += 4 {
+					if err := putN(c, "hot", i); err != nil {
+						t.Errorf("put %d: %v", i, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	done := 0
+	waitWithin(t, 2*time.Minute, func() error {
+		if done < keys {
+			write(done, done+300)
+			done += 300
+		}
+		for _, e := range timeline(t, n1, "kind=split&state=succeeded") {
+			if e.Checker == "split" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no split yet; %d partitions; plan why-nots: %v", len(partitions(t, n1, "hot")), splitWhyNots(t, n1))
+	})
+	split := timeline(t, n1, "kind=split&state=succeeded")[0]
+	if !strings.Contains(strings.Join(split.Reasons, "; "), "sampled writes") {
+		t.Errorf("a split not at its sampled median: %+v", split.Reasons)
+	}
+	waitFor(t, func() error {
+		if after := len(partitions(t, n1, "hot")); after <= before {
+			return fmt.Errorf("%d partitions, %d before", after, before)
+		}
+		return nil
+	})
+	for i := range done {
+		if _, err := getN(c, "hot", i); err != nil {
+			t.Fatalf("item %d after the splits: %v", i, err)
+		}
+	}
+
+	// One key: hot, never split.
+	splits := len(timeline(t, n1, "kind=split"))
+	var onKey sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		onKey.Go(func() {
+			for i := 0; i < 100_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_ = putN(c, "hot", 7)
+			}
+		})
+	}
+	waitWithin(t, 2*time.Minute, func() error {
+		for _, w := range splitWhyNots(t, n1) {
+			if strings.Contains(w, "a single hot key cannot be split") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no hot-key why-not yet: %v", splitWhyNots(t, n1))
+	})
+	close(stop)
+	onKey.Wait()
+	if n := len(timeline(t, n1, "kind=split")); n != splits {
+		t.Errorf("%d splits while one key was hot, %d before", n, splits)
+	}
+}
+
+// splitWhyNots are the split checker's reasons for proposing nothing.
+func splitWhyNots(t *testing.T, via *node.Node) []string {
+	var p admin.DoctorPlan
+	adminDo(t, via, http.MethodGet, "/doctor/plan", &p)
+	var out []string
+	for _, w := range p.Plan.WhyNots {
+		if w.Checker == "split" {
+			out = append(out, fmt.Sprintf("p%d: %s", w.Partition, w.Reason))
+		}
+	}
+	return out
+}
+
+// getN reads item k<i> consistently; a missing item is an error.
+func getN(c *dynamodb.Client, table string, i int) (map[string]types.AttributeValue, error) {
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}})
+	if err != nil {
+		return nil, err
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("k%d is missing", i)
+	}
+	return out.Item, nil
+}
