@@ -404,6 +404,12 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 		}
 		last[e.Partition] = move{e.From, e.To, e.Updated}
 	}
+	if presp, err := http.Get("http://" + procs[0].admin + "/doctor/plan"); err == nil {
+		var plan admin.DoctorPlan
+		_ = json.NewDecoder(presp.Body).Decode(&plan)
+		presp.Body.Close()
+		t.Logf("the Doctor's last plan: waiting %q, %d operations, why not: %+v", plan.Plan.Waiting, len(plan.Plan.Ops), plan.Plan.WhyNots)
+	}
 	leaders := map[uint64]int{}
 	parts, _ := partitionsOf(procs[0].admin)
 	for _, p := range parts {

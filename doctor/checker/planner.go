@@ -27,6 +27,9 @@ type planner struct {
 	// some partition, whether one such follower is in its leader's
 	// contact (links.go).
 	links map[[2]uint64]bool
+	// lookFrom: nodes slow by their fsyncs that too few leaders can see
+	// to confirm, with the leaders that can (sick_node.go).
+	lookFrom map[uint64][]uint64
 }
 
 // A partitionChecker looks at one partition: it proposes an operation,
@@ -62,6 +65,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 		pl.checkPartition(&pl.view.Partitions[i])
 	}
 	pl.evictSickLeaders()
+	pl.addVantages()
 	pl.moveSickReplicas()
 	pl.balanceReplicas()
 	pl.balanceLeaders()
@@ -70,7 +74,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 
 func newPlanner(v View, cfg Config) *planner {
 	pl := &planner{cfg: cfg, view: v.sorted(), nodes: map[uint64]Node{}, sick: map[uint64]bool{},
-		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}}
+		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}, lookFrom: map[uint64][]uint64{}}
 	for _, n := range pl.view.Nodes {
 		pl.nodes[n.ID] = n
 	}

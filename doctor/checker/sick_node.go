@@ -28,6 +28,12 @@ func (pl *planner) judgeSickNodes() {
 		seen := pl.vantages(n.ID)
 		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen slow by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
 		if len(seen) < pl.cfg.SickVantages {
+			if obs := pl.observers(n.ID); len(obs) < pl.cfg.SickVantages {
+				pl.lookFrom[n.ID] = obs
+				pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("%s: %d vantages needed, and only leaders %v see its followers",
+					reason, pl.cfg.SickVantages, obs))
+				continue
+			}
 			pl.whyNot(0, n.ID, "sick-node", fmt.Sprintf("%s: %d vantages needed, no action", reason, pl.cfg.SickVantages))
 			continue
 		}
@@ -100,6 +106,56 @@ func (pl *planner) slowAcks(p *Partition, r Replica) bool {
 		}
 	}
 	return quickest > 0 && float64(r.AckLatency) >= pl.cfg.SickFactor*float64(quickest)
+}
+
+// observers lists the leaders (other than node) of the partitions node
+// follows: the vantages that could see its followers slow.
+func (pl *planner) observers(node uint64) []uint64 {
+	var out []uint64
+	for _, p := range pl.view.Partitions {
+		if p.Leader != 0 && p.Leader != node && slices.Contains(p.Voters, node) && !slices.Contains(out, p.Leader) {
+			out = append(out, p.Leader)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// addVantages moves one leadership off each node whose fsyncs are slow
+// but whose followers too few leaders see to confirm it (its peers lead
+// little of what it follows): to a healthy voter that is not yet a
+// vantage, which then looks at the node from where it can. Moving one
+// leadership off a node that may be sick is cheap and safe; condemning
+// it on its own report is not.
+func (pl *planner) addVantages() {
+	for _, n := range pl.view.Nodes {
+		obs, ok := pl.lookFrom[n.ID]
+		if !ok {
+			continue
+		}
+		for i := range pl.view.Partitions {
+			p := &pl.view.Partitions[i]
+			if p.Leader != n.ID || !pl.settled(p) {
+				continue
+			}
+			to := uint64(0)
+			for _, v := range p.Voters {
+				if v != n.ID && !slices.Contains(obs, v) && pl.healthy(p, v) && !pl.slow[v] && pl.reachesVoters(p, v) {
+					to = v
+					break
+				}
+			}
+			if to == 0 {
+				continue
+			}
+			op := Op{Kind: TransferLeader, From: n.ID, To: to, Priority: PrioritySick, Checker: "sick-node",
+				Reasons: []string{fmt.Sprintf("n%d's fsyncs are slow, but only leaders %v see its followers: n%d leads p%d "+
+					"to look at it from another vantage", n.ID, obs, to, p.ID)}}
+			if pl.propose(p, op) {
+				break
+			}
+		}
+	}
 }
 
 // evictSickLeaders moves every leadership off a sick node, to the
