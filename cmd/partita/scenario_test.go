@@ -28,6 +28,7 @@ import (
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
 )
 
 // partitionsOf reads every partition (the meta partition's too) from a
@@ -409,6 +410,18 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 		_ = json.NewDecoder(presp.Body).Decode(&plan)
 		presp.Body.Close()
 		t.Logf("the Doctor's last plan: waiting %q, %d operations, why not: %+v", plan.Plan.Waiting, len(plan.Plan.Ops), plan.Plan.WhyNots)
+	}
+	if tresp, err := http.Get("http://" + procs[0].admin + "/cluster/topology"); err == nil {
+		var cv ingest.ClusterView
+		_ = json.NewDecoder(tresp.Body).Decode(&cv)
+		tresp.Body.Close()
+		for _, p := range cv.Partitions {
+			var acks []string
+			for _, r := range p.Replicas {
+				acks = append(acks, fmt.Sprintf("n%d ack %v lag %d", r.Node, r.AckLatency.Round(time.Millisecond), r.Lag))
+			}
+			t.Logf("p%d leader n%d writes %.0f/s: %v", p.ID, p.Leader, p.Load.WritesPerSec, acks)
+		}
 	}
 	leaders := map[uint64]int{}
 	parts, _ := partitionsOf(procs[0].admin)
