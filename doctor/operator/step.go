@@ -144,9 +144,9 @@ func (s SetReplicas) Run(ctx context.Context, e *Env) error {
 		if attempt > 0 {
 			sleep(ctx, 200*time.Millisecond)
 		}
-		cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
-		if cur == nil {
-			return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+		cur, gone := currentRecord(ctx, e, s.Table, s.Partition)
+		if gone != nil {
+			return gone
 		}
 		replicas := slices.DeleteFunc(slices.Clone(cur.GetReplicas()), func(id uint64) bool { return id == s.Remove })
 		if !slices.Contains(replicas, s.Add) {
@@ -165,6 +165,16 @@ func (s SetReplicas) Run(ctx context.Context, e *Env) error {
 // ErrGone is returned by steps on a partition or node the directory no
 // longer lists.
 var ErrGone = errors.New("operator: no longer in the directory")
+
+// currentRecord is partition's record in the directory as it is now;
+// ErrGone when its table no longer lists it.
+func currentRecord(ctx context.Context, e *Env, table string, partition uint64) (*partitapb.Partition, error) {
+	cur := partitionRecord(e.c.Directory(ctx), table, partition)
+	if cur == nil {
+		return nil, fmt.Errorf("%w: table %s has no partition %d", ErrGone, table, partition)
+	}
+	return cur, nil
+}
 
 func partitionRecord(snap *directory.Snapshot, table string, partition uint64) *partitapb.Partition {
 	for _, p := range snap.Table(table).GetPartitions() {
@@ -228,9 +238,9 @@ func (s SyncReplicas) String() string {
 
 // Run writes the list unless the record lists it already.
 func (s SyncReplicas) Run(ctx context.Context, e *Env) error {
-	cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
-	if cur == nil {
-		return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+	cur, err := currentRecord(ctx, e, s.Table, s.Partition)
+	if err != nil {
+		return err
 	}
 	if sameMembers(cur.GetReplicas(), s.Replicas) {
 		return nil
@@ -263,9 +273,9 @@ func (s SplitPartition) String() string {
 
 // Run splits the partition unless its record moved on.
 func (s SplitPartition) Run(ctx context.Context, e *Env) error {
-	cur := partitionRecord(e.c.Directory(ctx), s.Table, s.Partition)
-	if cur == nil {
-		return fmt.Errorf("%w: table %s has no partition %d", ErrGone, s.Table, s.Partition)
+	cur, err := currentRecord(ctx, e, s.Table, s.Partition)
+	if err != nil {
+		return err
 	}
 	if cur.GetGeneration() != s.Generation {
 		return nil
