@@ -18,7 +18,9 @@ import (
 )
 
 // TestDoctorSplitsHotPartitions: three nodes, the Doctor's write
-// threshold lowered to 40 writes a second for 2 s. Writes spread over
+// threshold lowered to 10 writes a second for 2 s (low enough for a
+// loaded machine running the race detector: the writers keep writing
+// until the split, so the load lasts). Writes spread over
 // many keys make a partition hot: the Doctor splits it at the median of
 // its sampled writes (the timeline says so) and every item reads back.
 // Writes to one key make its partition hot too, but no split divides a
@@ -28,7 +30,7 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		t.Skip("runs writes until the Doctor splits")
 	}
 	tweak := func(c *node.Config) {
-		c.DoctorOptions.SplitWrites, c.DoctorOptions.SplitAfter = 40, 2*time.Second
+		c.DoctorOptions.SplitWrites, c.DoctorOptions.SplitAfter = 10, 2*time.Second
 		c.PartitionMaxBytes = 0 // splits by size are the leader's job: off, so that only the Doctor splits
 	}
 	n1 := startHealerWith(t, "", tweak)
@@ -39,14 +41,14 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 	waitFor(t, func() error { return healthy(append(partitions(t, n1, ""), partitions(t, n1, "hot")...)) })
 	before := len(partitions(t, n1, "hot"))
 
-	// Many keys: the busiest partitions split.
+	// Many keys, written over and over: the busiest partitions split.
 	const keys = 3000
 	write := func(from, to int) {
 		var wg sync.WaitGroup
 		for w := range 4 {
 			wg.Go(func() {
 				for i := from + w; i < to; i += 4 {
-					if err := putN(c, "hot", i); err != nil {
+					if err := putN(c, "hot", i%keys); err != nil {
 						t.Errorf("put %d: %v", i, err)
 						return
 					}
@@ -57,10 +59,8 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 	}
 	done := 0
 	waitWithin(t, 2*time.Minute, func() error {
-		if done < keys {
-			write(done, done+300)
-			done += 300
-		}
+		write(done, done+300)
+		done += 300
 		for _, e := range timeline(t, n1, "kind=split&state=succeeded") {
 			if e.Checker == "split" {
 				return nil
@@ -78,7 +78,7 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		}
 		return nil
 	})
-	for i := range done {
+	for i := range min(done, keys) {
 		if _, err := getN(c, "hot", i); err != nil {
 			t.Fatalf("item %d after the splits: %v", i, err)
 		}
