@@ -1,0 +1,157 @@
+package settings
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+)
+
+// TestScripts runs the datadriven scripts of testdata/: checks of values
+// against Partita's catalogue, changes of the overrides, and resolution.
+//
+//	check KEY VALUE [SCOPE]          validate an override
+//	static                           a node's static values: KEY VALUE flag|env|file
+//	change [author=A] [reason=R]     one version: lines set KEY VALUE [SCOPE] | unset KEY [SCOPE]
+//	resolve KEY [node=N] [zone=Z] [table=T]
+//	overrides [v=V]                  the overrides in force (at version V)
+//	diff FROM TO                     the edits that turn version FROM into TO
+//	rollback TO                      a new version equal to version TO
+func TestScripts(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		reg := MustRegistry(Catalog()...)
+		var changes []Change
+		static := map[string]Static{}
+		state := func(v uint64) State {
+			st, err := Replay(changes, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}
+		commit := func(edits []Edit, author, reason string) string {
+			c := Change{Version: uint64(len(changes)) + 1, Edits: edits, Author: author, Reason: reason}
+			changes = append(changes, c)
+			return fmt.Sprintf("v%d by %s (%s)", c.Version, author, reason)
+		}
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			args := d.CmdArgs
+			pos := func(i int) string {
+				if i >= len(args) || len(args[i].Vals) > 0 {
+					return ""
+				}
+				return args[i].Key
+			}
+			kv := func(k string) string {
+				var v string
+				if d.HasArg(k) {
+					d.ScanArgs(t, k, &v)
+				}
+				return v
+			}
+			switch d.Cmd {
+			case "check":
+				scope, err := ParseScope(pos(2))
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				v, err := reg.Check(pos(0), pos(1), scope)
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				return fmt.Sprintf("%s (%v)", v, v.Kind())
+			case "static":
+				for _, line := range lines(d.Input) {
+					f := strings.Fields(line)
+					from := map[string]SourceKind{"flag": FromFlag, "env": FromEnv, "file": FromFile}[f[2]]
+					static[f[0]] = Static{Text: f[1], From: from}
+				}
+				if err := reg.CheckStatic(static); err != nil {
+					return "error: " + err.Error()
+				}
+				return "ok"
+			case "change":
+				var edits []Edit
+				for _, line := range lines(d.Input) {
+					e, err := parseEdit(reg, line)
+					if err != nil {
+						return "error: " + err.Error()
+					}
+					edits = append(edits, e)
+				}
+				return commit(edits, kv("author"), kv("reason"))
+			case "resolve":
+				tg := Target{Node: kv("node"), Zone: kv("zone"), Table: kv("table")}
+				e, err := reg.Resolve(pos(0), static, state(0), tg)
+				out := fmt.Sprintf("%s = %s from %s", e.Name, e.Value, e.Source)
+				if err != nil {
+					out += "\nerror: " + err.Error()
+				}
+				return out
+			case "overrides":
+				var v uint64
+				if d.HasArg("v") {
+					d.ScanArgs(t, "v", &v)
+				}
+				var b strings.Builder
+				for _, o := range state(v).Overrides() {
+					fmt.Fprintf(&b, "%s=%s at %s (v%d)\n", o.Key, o.Value, o.Scope, o.Version)
+				}
+				return b.String()
+			case "diff", "rollback":
+				var from, to uint64
+				if d.Cmd == "diff" {
+					fmt.Sscan(pos(0), &from)
+					fmt.Sscan(pos(1), &to)
+				} else {
+					from = uint64(len(changes))
+					fmt.Sscan(pos(0), &to)
+				}
+				edits := Diff(state(from), state(to))
+				var b strings.Builder
+				for _, e := range edits {
+					fmt.Fprintln(&b, e)
+				}
+				if d.Cmd == "rollback" {
+					fmt.Fprintln(&b, commit(edits, "ops", fmt.Sprintf("rollback to v%d", to)))
+				}
+				return b.String()
+			}
+			t.Fatalf("unknown command %q", d.Cmd)
+			return ""
+		})
+	})
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// parseEdit reads "set KEY VALUE [SCOPE]" or "unset KEY [SCOPE]", checked
+// as ctl config set checks them.
+func parseEdit(reg *Registry, line string) (Edit, error) {
+	f := strings.Fields(line)
+	scopeAt := map[string]int{"set": 3, "unset": 2}[f[0]]
+	scope := Cluster
+	if len(f) > scopeAt {
+		var err error
+		if scope, err = ParseScope(f[scopeAt]); err != nil {
+			return Edit{}, err
+		}
+	}
+	if f[0] == "unset" {
+		return Edit{Key: f[1], Scope: scope, Unset: true}, nil
+	}
+	v, err := reg.Check(f[1], f[2], scope)
+	if err != nil {
+		return Edit{}, err
+	}
+	return Edit{Key: f[1], Scope: scope, Value: v.String()}, nil
+}
