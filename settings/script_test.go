@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 )
@@ -18,11 +19,16 @@ import (
 //	overrides [v=V]                  the overrides in force (at version V)
 //	diff FROM TO                     the edits that turn version FROM into TO
 //	rollback TO                      a new version equal to version TO
+//	rollout KEY VALUE STAGE,...      start a staged rollout
+//	next                             the edit of the rollout's next stage
+//	judge                            lines before|after|other requests=N errors=N p99=D elections=N lag=N alerts=N
+//	finish                           the edits that end the rollout, against the overrides in force
 func TestScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		reg := MustRegistry(Catalog()...)
 		var changes []Change
 		static := map[string]Static{}
+		var ro *Rollout
 		state := func(v uint64) State {
 			st, err := Replay(changes, v)
 			if err != nil {
@@ -117,6 +123,50 @@ func TestScripts(t *testing.T) {
 					fmt.Fprintln(&b, commit(edits, "ops", fmt.Sprintf("rollback to v%d", to)))
 				}
 				return b.String()
+			case "rollout":
+				var stages []Scope
+				for _, text := range strings.Split(pos(2), ",") {
+					sc, err := ParseScope(text)
+					if err != nil {
+						return "error: " + err.Error()
+					}
+					stages = append(stages, sc)
+				}
+				var err error
+				if ro, err = NewRollout(reg, pos(0), pos(1), stages, DefaultMargins()); err != nil {
+					return "error: " + err.Error()
+				}
+				return fmt.Sprintf("rollout of %s=%s over %d stages", ro.Key, ro.Value, len(ro.Stages))
+			case "next":
+				if e, ok := ro.Next(); ok {
+					return e.String()
+				}
+				return fmt.Sprintf("over (done=%v, halted=%v)", ro.Done(), ro.Halted() != nil)
+			case "judge":
+				var before, after Health
+				var others []Health
+				for _, line := range lines(d.Input) {
+					f := strings.Fields(line)
+					h := parseHealth(t, f[1:])
+					switch f[0] {
+					case "before":
+						before = h
+					case "after":
+						after = h
+					default:
+						others = append(others, h)
+					}
+				}
+				if regs := ro.Judge(before, after, others); len(regs) > 0 {
+					return "halt:\n" + strings.Join(regs, "\n")
+				}
+				return "healthy"
+			case "finish":
+				var b strings.Builder
+				for _, e := range ro.Finish(state(0)) {
+					fmt.Fprintln(&b, e)
+				}
+				return b.String()
 			}
 			t.Fatalf("unknown command %q", d.Cmd)
 			return ""
@@ -154,4 +204,33 @@ func parseEdit(reg *Registry, line string) (Edit, error) {
 		return Edit{}, err
 	}
 	return Edit{Key: f[1], Scope: scope, Value: v.String()}, nil
+}
+
+// parseHealth reads key=value fields of a Health.
+func parseHealth(t *testing.T, fields []string) Health {
+	var h Health
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		var err error
+		switch k {
+		case "requests":
+			_, err = fmt.Sscan(v, &h.Requests)
+		case "errors":
+			_, err = fmt.Sscan(v, &h.Errors)
+		case "p99":
+			h.P99, err = time.ParseDuration(v)
+		case "elections":
+			_, err = fmt.Sscan(v, &h.Elections)
+		case "lag":
+			_, err = fmt.Sscan(v, &h.ApplyLag)
+		case "alerts":
+			_, err = fmt.Sscan(v, &h.Alerts)
+		default:
+			t.Fatalf("unknown health field %q", k)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	return h
 }

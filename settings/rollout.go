@@ -1,0 +1,186 @@
+package settings
+
+import (
+	"fmt"
+	"time"
+)
+
+// Health is what a rollout watches of a stage (a zone, a node) over a
+// soak: its requests and their errors, its request p99, its raft
+// elections, its apply lag and the Doctor's alerts on it.
+type Health struct {
+	Requests  float64       // requests served
+	Errors    float64       // of which failed (server errors, timeouts)
+	P99       time.Duration // request latency
+	Elections float64       // raft elections started, per minute
+	ApplyLag  float64       // entries committed but not applied, the worst replica
+	Alerts    int           // Doctor alerts raised
+}
+
+// ErrorRate is Errors over Requests (0 without requests).
+func (h Health) ErrorRate() float64 {
+	if h.Requests == 0 {
+		return 0
+	}
+	return h.Errors / h.Requests
+}
+
+// Margins are how much worse a changed stage may do than its baseline
+// before a rollout halts.
+type Margins struct {
+	// ErrorRate is the most the error rate may rise, absolutely (0.01:
+	// one point).
+	ErrorRate float64
+	// P99Factor and P99Floor: the p99 may grow by the factor, and by at
+	// least the floor (so that a fast baseline's noise does not halt).
+	P99Factor float64
+	P99Floor  time.Duration
+	// Elections is the most the elections a minute may rise.
+	Elections float64
+	// ApplyLag is the most the apply lag may rise, in entries.
+	ApplyLag float64
+}
+
+// DefaultMargins halt a rollout on one point of errors, a p99 half again
+// as slow (and 20 ms), two more elections a minute, 1,000 entries of
+// apply lag, or any new alert.
+func DefaultMargins() Margins {
+	return Margins{ErrorRate: 0.01, P99Factor: 1.5, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000}
+}
+
+// Regressions lists how changed does worse than baseline beyond m; none
+// means the stage is healthy.
+func Regressions(changed, baseline Health, m Margins) []string {
+	var out []string
+	if d := changed.ErrorRate() - baseline.ErrorRate(); d > m.ErrorRate {
+		out = append(out, fmt.Sprintf("error rate %.2f%% against %.2f%% (margin %.2f points)",
+			100*changed.ErrorRate(), 100*baseline.ErrorRate(), 100*m.ErrorRate))
+	}
+	limit := max(time.Duration(float64(baseline.P99)*m.P99Factor), baseline.P99+m.P99Floor)
+	if changed.Requests > 0 && changed.P99 > limit {
+		out = append(out, fmt.Sprintf("p99 %v against %v (limit %v)", changed.P99, baseline.P99, limit))
+	}
+	if d := changed.Elections - baseline.Elections; d > m.Elections {
+		out = append(out, fmt.Sprintf("%.1f elections a minute against %.1f (margin %.1f)", changed.Elections, baseline.Elections, m.Elections))
+	}
+	if d := changed.ApplyLag - baseline.ApplyLag; d > m.ApplyLag {
+		out = append(out, fmt.Sprintf("apply lag %.0f entries against %.0f (margin %.0f)", changed.ApplyLag, baseline.ApplyLag, m.ApplyLag))
+	}
+	if changed.Alerts > baseline.Alerts {
+		out = append(out, fmt.Sprintf("%d Doctor alerts against %d", changed.Alerts, baseline.Alerts))
+	}
+	return out
+}
+
+// Combine is the health of several stages together: sums, and the worst
+// p99 and apply lag.
+func Combine(hs ...Health) Health {
+	var out Health
+	for _, h := range hs {
+		out.Requests += h.Requests
+		out.Errors += h.Errors
+		out.P99 = max(out.P99, h.P99)
+		out.Elections = max(out.Elections, h.Elections)
+		out.ApplyLag = max(out.ApplyLag, h.ApplyLag)
+		out.Alerts += h.Alerts
+	}
+	return out
+}
+
+// Rollout is a staged change of one setting: the value is set at each
+// stage's scope in turn; after each soak the stage is judged against the
+// stages not yet changed (and against its own health before the change),
+// and a regression halts the rollout, whose edits are then undone. The
+// last stage is judged against its own health before the change alone.
+// Completion replaces the stages' overrides by one at the cluster.
+type Rollout struct {
+	Key     string
+	Value   string // canonical
+	Stages  []Scope
+	Margins Margins
+
+	done   int      // stages changed and judged healthy
+	halted []string // the regressions that halted it
+}
+
+// NewRollout checks the key, value and stages against reg.
+func NewRollout(reg *Registry, key, value string, stages []Scope, m Margins) (*Rollout, error) {
+	if len(stages) == 0 {
+		return nil, fmt.Errorf("%w: a rollout needs at least one stage", ErrBadScope)
+	}
+	seen := map[Scope]bool{}
+	var v Value
+	for _, s := range stages {
+		if s.Kind == ScopeCluster || seen[s] {
+			return nil, fmt.Errorf("%w: the stages are distinct zones, nodes or tables, not %s", ErrBadScope, s)
+		}
+		seen[s] = true
+		var err error
+		if v, err = reg.Check(key, value, s); err != nil {
+			return nil, err
+		}
+	}
+	return &Rollout{Key: key, Value: v.String(), Stages: stages, Margins: m}, nil
+}
+
+// Next is the edits that change the next stage; false when the rollout
+// is over (every stage done, or halted).
+func (r *Rollout) Next() (Edit, bool) {
+	if r.halted != nil || r.done == len(r.Stages) {
+		return Edit{}, false
+	}
+	return Edit{Key: r.Key, Scope: r.Stages[r.done], Value: r.Value}, true
+}
+
+// Judge decides the stage last changed after its soak: before is its
+// health over the soak before the change, after its health since, and
+// others the health over the same time of the stages not yet changed.
+// It returns the regressions found (none: the rollout goes on).
+func (r *Rollout) Judge(before, after Health, others []Health) []string {
+	regs := Regressions(after, before, r.Margins)
+	if len(others) > 0 {
+		for _, s := range Regressions(after, Combine(others...), r.Margins) {
+			regs = append(regs, s+", the stages not yet changed")
+		}
+	}
+	if len(regs) > 0 {
+		r.halted = regs
+		return regs
+	}
+	r.done++
+	return nil
+}
+
+// Halted are the regressions that halted the rollout (nil: not halted).
+func (r *Rollout) Halted() []string { return r.halted }
+
+// Done reports whether every stage was changed and judged healthy.
+func (r *Rollout) Done() bool { return r.halted == nil && r.done == len(r.Stages) }
+
+// Finish is the edits that end the rollout, given base, the overrides in
+// force before it began. Done: one override at the cluster, and the
+// stages' removed (the cluster's now covers them). Halted: every stage
+// changed so far (the one that regressed included) back to its override
+// in base, or to none.
+func (r *Rollout) Finish(base State) []Edit {
+	if r.Done() {
+		out := []Edit{{Key: r.Key, Scope: Cluster, Value: r.Value}}
+		for _, s := range r.Stages {
+			out = append(out, Edit{Key: r.Key, Scope: s, Unset: true})
+		}
+		return out
+	}
+	changed := r.done
+	if r.halted != nil {
+		changed++
+	}
+	var out []Edit
+	for _, s := range r.Stages[:min(changed, len(r.Stages))] {
+		if o, ok := base.set[slot{r.Key, s}]; ok {
+			out = append(out, Edit{Key: r.Key, Scope: s, Value: o.Value})
+		} else {
+			out = append(out, Edit{Key: r.Key, Scope: s, Unset: true})
+		}
+	}
+	return out
+}
