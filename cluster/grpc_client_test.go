@@ -32,6 +32,7 @@ func TestRoundTrip(t *testing.T) {
 		DoctorLease:  &partitapb.DoctorLease{Holder: 2, Epoch: 4, ExpiryUnixNanos: 99},
 		DoctorSettings: &partitapb.DoctorSettings{Paused: true,
 			Gates: map[string]partitapb.GateColor{"replace-replica": partitapb.GateColor_RED}},
+		Settings: &partitapb.SettingsState{Version: 3, Overrides: []*partitapb.SettingsOverride{{Key: "log.level", Scope: "zone:a", Value: "debug", Version: 2}}},
 	}
 	srv := serve(t, "127.0.0.1:0", l)
 	var b book
@@ -81,7 +82,8 @@ func testRoundTripLocal(t *testing.T, l cluster.Local) {
 	if err != nil || len(d.Tables) != 1 || d.Tables[0].Partitions[0].Replicas[1] != 2 ||
 		!slices.Equal(d.MetaReplicas, []uint64{1, 2, 3}) || !proto.Equal(d.Nodes[0], n) ||
 		d.DoctorLease.GetEpoch() != 4 || d.DoctorLease.GetHolder() != 2 || !d.DoctorSettings.GetPaused() ||
-		d.DoctorSettings.GetGates()["replace-replica"] != partitapb.GateColor_RED {
+		d.DoctorSettings.GetGates()["replace-replica"] != partitapb.GateColor_RED ||
+		d.Settings.GetVersion() != 3 || d.Settings.GetOverrides()[0].GetValue() != "debug" {
 		t.Fatalf("Directory = %+v, %v", d, err)
 	}
 	if err := l.CreateReplica(ctx, 8); err != nil {

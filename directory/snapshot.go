@@ -23,6 +23,9 @@ type Snapshot struct {
 	// The Doctor's timeline is not here: it is too big to carry at every
 	// refresh (directory.ScanDoctorOps, or a Walk of DoctorOpsSpan).
 	DoctorSettings *partitapb.DoctorSettings
+	// Settings are the run-time settings' overrides in force (nil: not
+	// read; a directory where none was ever made gives version 0).
+	Settings *partitapb.SettingsState
 }
 
 // Node returns the record of node id, or nil.

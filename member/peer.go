@@ -96,12 +96,16 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
-	settings, err := directory.ReadDoctorSettings(m.cfg.Engine.Reader())
+	doctorSettings, err := directory.ReadDoctorSettings(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
+	overrides, err := directory.ReadSettingsState(m.cfg.Engine.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
 	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease,
-		DoctorSettings: settings}, nil
+		DoctorSettings: doctorSettings, Settings: overrides}, nil
 }
 
 func first(ids []uint64) uint64 {

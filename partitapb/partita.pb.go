@@ -313,6 +313,7 @@ type Command struct {
 	//	*Command_PutPolicy
 	//	*Command_DeletePolicy
 	//	*Command_AttachPolicy
+	//	*Command_ChangeSettings
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -642,6 +643,15 @@ func (x *Command) GetAttachPolicy() *AttachPolicy {
 	return nil
 }
 
+func (x *Command) GetChangeSettings() *ChangeSettings {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ChangeSettings); ok {
+			return x.ChangeSettings
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -759,6 +769,11 @@ type Command_AttachPolicy struct {
 	AttachPolicy *AttachPolicy `protobuf:"bytes,57,opt,name=attach_policy,json=attachPolicy,proto3,oneof"`
 }
 
+type Command_ChangeSettings struct {
+	// Run-time settings (package settings), in the meta partition.
+	ChangeSettings *ChangeSettings `protobuf:"bytes,70,opt,name=change_settings,json=changeSettings,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -814,6 +829,8 @@ func (*Command_PutPolicy) isCommand_Op() {}
 func (*Command_DeletePolicy) isCommand_Op() {}
 
 func (*Command_AttachPolicy) isCommand_Op() {}
+
+func (*Command_ChangeSettings) isCommand_Op() {}
 
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
@@ -1437,11 +1454,13 @@ type Result struct {
 	PartitionId uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
 	// user, access_key and policy are the records after an auth command
 	// (50-59): as written, or as found when refused.
-	User          *User      `protobuf:"bytes,50,opt,name=user,proto3" json:"user,omitempty"`
-	AccessKey     *AccessKey `protobuf:"bytes,51,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
-	Policy        *Policy    `protobuf:"bytes,52,opt,name=policy,proto3" json:"policy,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	User      *User      `protobuf:"bytes,50,opt,name=user,proto3" json:"user,omitempty"`
+	AccessKey *AccessKey `protobuf:"bytes,51,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	Policy    *Policy    `protobuf:"bytes,52,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The version a ChangeSettings made.
+	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -1575,6 +1594,13 @@ func (x *Result) GetAccessKey() *AccessKey {
 func (x *Result) GetPolicy() *Policy {
 	if x != nil {
 		return x.Policy
+	}
+	return nil
+}
+
+func (x *Result) GetSettingsChange() *SettingsChange {
+	if x != nil {
+		return x.SettingsChange
 	}
 	return nil
 }
@@ -4142,12 +4168,355 @@ func (x *AttachPolicy) GetDetach() bool {
 	return false
 }
 
+// SettingsEdit sets or unsets one override of a run-time setting.
+type SettingsEdit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// scope is cluster, zone:Z, node:N or table:T.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// value is canonical text of the setting's kind; ignored with unset.
+	Value         string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Unset         bool   `protobuf:"varint,4,opt,name=unset,proto3" json:"unset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsEdit) Reset() {
+	*x = SettingsEdit{}
+	mi := &file_partita_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsEdit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsEdit) ProtoMessage() {}
+
+func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
+func (*SettingsEdit) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *SettingsEdit) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SettingsEdit) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SettingsEdit) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *SettingsEdit) GetUnset() bool {
+	if x != nil {
+		return x.Unset
+	}
+	return false
+}
+
+// SettingsChange is one version of the settings overrides.
+type SettingsChange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Edits         []*SettingsEdit        `protobuf:"bytes,2,rep,name=edits,proto3" json:"edits,omitempty"`
+	Author        string                 `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	UnixNanos     int64                  `protobuf:"varint,5,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsChange) Reset() {
+	*x = SettingsChange{}
+	mi := &file_partita_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsChange) ProtoMessage() {}
+
+func (x *SettingsChange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
+func (*SettingsChange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *SettingsChange) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SettingsChange) GetEdits() []*SettingsEdit {
+	if x != nil {
+		return x.Edits
+	}
+	return nil
+}
+
+func (x *SettingsChange) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *SettingsChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SettingsChange) GetUnixNanos() int64 {
+	if x != nil {
+		return x.UnixNanos
+	}
+	return 0
+}
+
+// SettingsOverride is an override in force, with the version that set it.
+type SettingsOverride struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Scope         string                 `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Version       uint64                 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsOverride) Reset() {
+	*x = SettingsOverride{}
+	mi := &file_partita_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsOverride) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsOverride) ProtoMessage() {}
+
+func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
+func (*SettingsOverride) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *SettingsOverride) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SettingsOverride) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SettingsOverride) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *SettingsOverride) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// SettingsState is every override in force at a version.
+type SettingsState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Overrides     []*SettingsOverride    `protobuf:"bytes,2,rep,name=overrides,proto3" json:"overrides,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsState) Reset() {
+	*x = SettingsState{}
+	mi := &file_partita_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsState) ProtoMessage() {}
+
+func (x *SettingsState) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
+func (*SettingsState) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *SettingsState) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SettingsState) GetOverrides() []*SettingsOverride {
+	if x != nil {
+		return x.Overrides
+	}
+	return nil
+}
+
+// ChangeSettings makes the next version of the overrides from its edits,
+// checked by the node that proposes it (apply stores them as they are, so
+// that nodes of different versions apply alike). expected_version, when
+// not 0, must be the version in force: a compare-and-set for rollbacks and
+// rollouts.
+type ChangeSettings struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Edits           []*SettingsEdit        `protobuf:"bytes,1,rep,name=edits,proto3" json:"edits,omitempty"`
+	Author          string                 `protobuf:"bytes,2,opt,name=author,proto3" json:"author,omitempty"`
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	ExpectedVersion uint64                 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangeSettings) Reset() {
+	*x = ChangeSettings{}
+	mi := &file_partita_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeSettings) ProtoMessage() {}
+
+func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
+func (*ChangeSettings) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ChangeSettings) GetEdits() []*SettingsEdit {
+	if x != nil {
+		return x.Edits
+	}
+	return nil
+}
+
+func (x *ChangeSettings) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *ChangeSettings) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ChangeSettings) GetExpectedVersion() uint64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xf9\x0f\n" +
+	"partita.v1\"\xc0\x10\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -4190,7 +4559,8 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"put_policy\x187 \x01(\v2\x15.partita.v1.PutPolicyH\x00R\tputPolicy\x12?\n" +
 	"\rdelete_policy\x188 \x01(\v2\x18.partita.v1.DeletePolicyH\x00R\fdeletePolicy\x12?\n" +
-	"\rattach_policy\x189 \x01(\v2\x18.partita.v1.AttachPolicyH\x00R\fattachPolicyB\x04\n" +
+	"\rattach_policy\x189 \x01(\v2\x18.partita.v1.AttachPolicyH\x00R\fattachPolicy\x12E\n" +
+	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
@@ -4240,7 +4610,7 @@ const file_partita_proto_rawDesc = "" +
 	"split_hash\x18\x04 \x01(\x04R\tsplitHash\x12'\n" +
 	"\x0fright_partition\x18\x05 \x01(\x04R\x0erightPartition\x12%\n" +
 	"\x0eright_replicas\x18\x06 \x03(\x04R\rrightReplicas\"\x13\n" +
-	"\x11AllocatePartition\"\xf7\x04\n" +
+	"\x11AllocatePartition\"\xbc\x05\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -4258,7 +4628,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
 	"\n" +
 	"access_key\x183 \x01(\v2\x15.partita.v1.AccessKeyR\taccessKey\x12*\n" +
-	"\x06policy\x184 \x01(\v2\x12.partita.v1.PolicyR\x06policy\"\xde\x02\n" +
+	"\x06policy\x184 \x01(\v2\x12.partita.v1.PolicyR\x06policy\x12C\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\xde\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -4492,7 +4863,32 @@ const file_partita_proto_rawDesc = "" +
 	"\fAttachPolicy\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x16\n" +
-	"\x06detach\x18\x03 \x01(\bR\x06detach*;\n" +
+	"\x06detach\x18\x03 \x01(\bR\x06detach\"b\n" +
+	"\fSettingsEdit\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x14\n" +
+	"\x05unset\x18\x04 \x01(\bR\x05unset\"\xa9\x01\n" +
+	"\x0eSettingsChange\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12.\n" +
+	"\x05edits\x18\x02 \x03(\v2\x18.partita.v1.SettingsEditR\x05edits\x12\x16\n" +
+	"\x06author\x18\x03 \x01(\tR\x06author\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"unix_nanos\x18\x05 \x01(\x03R\tunixNanos\"j\n" +
+	"\x10SettingsOverride\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\x04R\aversion\"e\n" +
+	"\rSettingsState\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12:\n" +
+	"\toverrides\x18\x02 \x03(\v2\x1c.partita.v1.SettingsOverrideR\toverrides\"\x9b\x01\n" +
+	"\x0eChangeSettings\x12.\n" +
+	"\x05edits\x18\x01 \x03(\v2\x18.partita.v1.SettingsEditR\x05edits\x12\x16\n" +
+	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion*;\n" +
 	"\tGateColor\x12\x0e\n" +
 	"\n" +
 	"GATE_UNSET\x10\x00\x12\t\n" +
@@ -4514,7 +4910,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),               // 0: partita.v1.GateColor
 	(Error_Code)(0),              // 1: partita.v1.Error.Code
@@ -4567,8 +4963,13 @@ var file_partita_proto_goTypes = []any{
 	(*PutPolicy)(nil),            // 48: partita.v1.PutPolicy
 	(*DeletePolicy)(nil),         // 49: partita.v1.DeletePolicy
 	(*AttachPolicy)(nil),         // 50: partita.v1.AttachPolicy
-	nil,                          // 51: partita.v1.Expression.NamesEntry
-	nil,                          // 52: partita.v1.DoctorSettings.GatesEntry
+	(*SettingsEdit)(nil),         // 51: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 52: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 53: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 54: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 55: partita.v1.ChangeSettings
+	nil,                          // 56: partita.v1.Expression.NamesEntry
+	nil,                          // 57: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -4599,47 +5000,52 @@ var file_partita_proto_depIdxs = []int32{
 	48, // 25: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
 	49, // 26: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
 	50, // 27: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	51, // 28: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 29: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 30: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 31: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 32: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	24, // 33: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	24, // 34: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	9,  // 35: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14, // 36: partita.v1.Result.error:type_name -> partita.v1.Error
-	25, // 37: partita.v1.Result.table:type_name -> partita.v1.Table
-	19, // 38: partita.v1.Result.node:type_name -> partita.v1.Node
-	30, // 39: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	35, // 40: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	33, // 41: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	10, // 42: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	40, // 43: partita.v1.Result.user:type_name -> partita.v1.User
-	41, // 44: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	42, // 45: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	1,  // 46: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19, // 47: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	23, // 48: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	15, // 49: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	16, // 50: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	17, // 51: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	18, // 52: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	25, // 53: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	25, // 54: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	52, // 55: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 56: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 57: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	34, // 58: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	35, // 59: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 60: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	41, // 61: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	42, // 62: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	0,  // 63: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	55, // 28: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	56, // 29: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 30: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 31: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 32: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 33: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	24, // 34: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	24, // 35: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	9,  // 36: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	14, // 37: partita.v1.Result.error:type_name -> partita.v1.Error
+	25, // 38: partita.v1.Result.table:type_name -> partita.v1.Table
+	19, // 39: partita.v1.Result.node:type_name -> partita.v1.Node
+	30, // 40: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	35, // 41: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	33, // 42: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	10, // 43: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	40, // 44: partita.v1.Result.user:type_name -> partita.v1.User
+	41, // 45: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	42, // 46: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	52, // 47: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	1,  // 48: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19, // 49: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	23, // 50: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	15, // 51: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	16, // 52: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	17, // 53: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	18, // 54: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	25, // 55: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	25, // 56: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	57, // 57: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 58: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 59: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	34, // 60: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	35, // 61: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 62: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	41, // 63: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	42, // 64: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	51, // 65: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	53, // 66: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	51, // 67: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	0,  // 68: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -4676,6 +5082,7 @@ func file_partita_proto_init() {
 		(*Command_PutPolicy)(nil),
 		(*Command_DeletePolicy)(nil),
 		(*Command_AttachPolicy)(nil),
+		(*Command_ChangeSettings)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4683,7 +5090,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   50,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

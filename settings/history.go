@@ -134,3 +134,14 @@ func Diff(from, to State) []Edit {
 	})
 	return out
 }
+
+// NewState is the state at version made of overrides (as stored: each
+// with the version that set it). A later override of the same key and
+// scope replaces an earlier one.
+func NewState(version uint64, overrides []Override) State {
+	st := State{Version: version, set: make(map[slot]Override, len(overrides))}
+	for _, o := range overrides {
+		st.set[slot{o.Key, o.Scope}] = o
+	}
+	return st
+}

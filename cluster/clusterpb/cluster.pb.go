@@ -727,8 +727,10 @@ type DirectoryResponse struct {
 	// doctor_settings are the Doctor's gates and pause switch (absent: never
 	// set).
 	DoctorSettings *partitapb.DoctorSettings `protobuf:"bytes,6,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// settings are the run-time settings' overrides in force (absent: none).
+	Settings      *partitapb.SettingsState `protobuf:"bytes,7,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DirectoryResponse) Reset() {
@@ -799,6 +801,13 @@ func (x *DirectoryResponse) GetDoctorLease() *partitapb.DoctorLease {
 func (x *DirectoryResponse) GetDoctorSettings() *partitapb.DoctorSettings {
 	if x != nil {
 		return x.DoctorSettings
+	}
+	return nil
+}
+
+func (x *DirectoryResponse) GetSettings() *partitapb.SettingsState {
+	if x != nil {
+		return x.Settings
 	}
 	return nil
 }
@@ -1559,14 +1568,15 @@ const file_cluster_proto_rawDesc = "" +
 	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1f\n" +
 	"\vcluster_key\x18\x03 \x01(\fR\n" +
 	"clusterKey\"\x12\n" +
-	"\x10DirectoryRequest\"\xbd\x02\n" +
+	"\x10DirectoryRequest\"\xf4\x02\n" +
 	"\x11DirectoryResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12)\n" +
 	"\x06tables\x18\x02 \x03(\v2\x11.partita.v1.TableR\x06tables\x12&\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x10.partita.v1.NodeR\x05nodes\x12#\n" +
 	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\x12:\n" +
 	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x12C\n" +
-	"\x0fdoctor_settings\x18\x06 \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\"4\n" +
+	"\x0fdoctor_settings\x18\x06 \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x125\n" +
+	"\bsettings\x18\a \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\"4\n" +
 	"\x14CreateReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"H\n" +
 	"\x15CreateReplicaResponse\x12/\n" +
@@ -1671,7 +1681,8 @@ var file_cluster_proto_goTypes = []any{
 	(*partitapb.Table)(nil),             // 29: partita.v1.Table
 	(*partitapb.DoctorLease)(nil),       // 30: partita.v1.DoctorLease
 	(*partitapb.DoctorSettings)(nil),    // 31: partita.v1.DoctorSettings
-	(*topologypb.TopologySnapshot)(nil), // 32: partita.topology.v1.TopologySnapshot
+	(*partitapb.SettingsState)(nil),     // 32: partita.v1.SettingsState
+	(*topologypb.TopologySnapshot)(nil), // 33: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
@@ -1689,45 +1700,46 @@ var file_cluster_proto_depIdxs = []int32{
 	28, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
 	30, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
 	31, // 14: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	1,  // 15: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 16: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	16, // 17: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 18: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 19: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 20: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	32, // 21: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 22: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 23: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 24: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 25: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 26: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 27: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 28: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	14, // 29: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	17, // 30: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 31: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 32: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 33: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	21, // 34: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	23, // 35: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 36: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 37: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 38: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 39: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 40: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 41: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	15, // 42: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	18, // 43: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 44: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 45: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 46: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	22, // 47: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	24, // 48: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	36, // [36:49] is the sub-list for method output_type
-	23, // [23:36] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	32, // 15: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 16: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 17: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	16, // 18: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 19: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 20: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 21: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	33, // 22: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 23: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 24: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 25: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 26: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 27: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 28: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 29: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	14, // 30: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	17, // 31: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 32: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	17, // 33: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 34: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	21, // 35: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	23, // 36: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 37: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 38: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 39: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 40: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 41: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 42: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	15, // 43: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	18, // 44: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 45: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	18, // 46: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 47: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	22, // 48: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	24, // 49: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	37, // [37:50] is the sub-list for method output_type
+	24, // [24:37] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
