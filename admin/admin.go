@@ -54,6 +54,9 @@ type Config struct {
 	// Auth serves the users' and access keys' routes under /auth/ (nil:
 	// none); it sees the full request path.
 	Auth http.Handler
+	// Settings serves the run-time settings' routes, /config, /config/
+	// and /debug/config (nil: none); it sees the full request path.
+	Settings http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -96,6 +99,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Auth != nil {
 		mux.Handle("/auth/", cfg.Auth)
+	}
+	if cfg.Settings != nil {
+		mux.Handle("/config", cfg.Settings)
+		mux.Handle("/config/", cfg.Settings)
+		mux.Handle("/debug/config", cfg.Settings)
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -73,7 +73,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE),
+	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE ||
+		pe.GetCode() == partitapb.Error_CONDITION_FAILED),
 		errors.Is(err, route.ErrSplit):
 		return http.StatusConflict // the record is not in a state the request applies to
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode), errors.Is(err, member.ErrNoTable):

@@ -77,6 +77,11 @@ func SettingsStateOf(s *partitapb.SettingsState) (settings.State, error) {
 	return settings.NewState(s.GetVersion(), ovs), nil
 }
 
+// SettingsStateAfter is the state in force after the version c made.
+func SettingsStateAfter(c *partitapb.SettingsChange) (settings.State, error) {
+	return SettingsStateOf(&partitapb.SettingsState{Version: c.GetVersion(), Overrides: c.GetOverrides()})
+}
+
 // SettingsChangeOf converts a stored version into the settings package's.
 func SettingsChangeOf(c *partitapb.SettingsChange) (settings.Change, error) {
 	out := settings.Change{Version: c.GetVersion(), Author: c.GetAuthor(), Reason: c.GetReason()}

@@ -34,8 +34,9 @@ func applyChangeSettings(b *engine.Batch, now int64, c *partitapb.ChangeSettings
 		return reject(partitapb.Error_CONDITION_FAILED, "settings: version %d is in force, not %d", st.GetVersion(), exp), nil
 	}
 	v := st.GetVersion() + 1
-	change := &partitapb.SettingsChange{Version: v, Edits: c.GetEdits(), Author: c.GetAuthor(), Reason: c.GetReason(), UnixNanos: now}
 	next := &partitapb.SettingsState{Version: v, Overrides: applySettingsEdits(st.GetOverrides(), c.GetEdits(), v)}
+	change := &partitapb.SettingsChange{Version: v, Edits: c.GetEdits(), Author: c.GetAuthor(), Reason: c.GetReason(), UnixNanos: now,
+		Overrides: next.GetOverrides()}
 	if err := writeRecord(b, directory.SettingsChangeKey(v), change, directory.EncodeSettingsChange); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/settings"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/telemetry"
 	"github.com/partitadb/partita/topology/ingest"
@@ -134,6 +135,10 @@ type Config struct {
 	// FsyncDelay, if set, is fault injection for tests: every fsync of
 	// the node's storage first waits what it returns (a slow disk).
 	FsyncDelay func() time.Duration
+	// Settings are the node's static values of run-time settings (package
+	// settings), from its flags, environment and file; the directory's
+	// overrides win over them.
+	Settings map[string]settings.Static
 	// DropRaft, if set, is fault injection for tests: the raft messages
 	// this node receives for the partitions it names are dropped (their
 	// replicas here stop answering while the node lives).
@@ -228,6 +233,9 @@ type Node struct {
 	started  time.Time
 	topology *topologyPipeline // topology.go
 	auth     nodeAuth          // auth.go
+
+	settings   *settings.Live // settings.go
+	fsyncFault atomic.Int64   // the fault.fsync-delay setting, nanoseconds
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -264,7 +272,7 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg,
-		SyncDelay: n.cfg.FsyncDelay}); err != nil {
+		SyncDelay: n.syncDelay}); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) { // the directory's lock is held
 			return fmt.Errorf("node: data directory %s is in use by another partita process: %w", n.cfg.DataDir, err)
 		}
@@ -442,6 +450,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
 		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard, Auth: admin.AuthHandler(ctl{n: n}),
+		Settings: admin.ConfigHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err

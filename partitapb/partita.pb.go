@@ -4241,12 +4241,15 @@ func (x *SettingsEdit) GetUnset() bool {
 
 // SettingsChange is one version of the settings overrides.
 type SettingsChange struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Edits         []*SettingsEdit        `protobuf:"bytes,2,rep,name=edits,proto3" json:"edits,omitempty"`
-	Author        string                 `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
-	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	UnixNanos     int64                  `protobuf:"varint,5,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Version   uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Edits     []*SettingsEdit        `protobuf:"bytes,2,rep,name=edits,proto3" json:"edits,omitempty"`
+	Author    string                 `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
+	Reason    string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	UnixNanos int64                  `protobuf:"varint,5,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// overrides are those in force after the change: any version's state
+	// reads from its record alone, however many older ones were trimmed.
+	Overrides     []*SettingsOverride `protobuf:"bytes,6,rep,name=overrides,proto3" json:"overrides,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4314,6 +4317,13 @@ func (x *SettingsChange) GetUnixNanos() int64 {
 		return x.UnixNanos
 	}
 	return 0
+}
+
+func (x *SettingsChange) GetOverrides() []*SettingsOverride {
+	if x != nil {
+		return x.Overrides
+	}
+	return nil
 }
 
 // SettingsOverride is an override in force, with the version that set it.
@@ -4868,14 +4878,15 @@ const file_partita_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x14\n" +
-	"\x05unset\x18\x04 \x01(\bR\x05unset\"\xa9\x01\n" +
+	"\x05unset\x18\x04 \x01(\bR\x05unset\"\xe5\x01\n" +
 	"\x0eSettingsChange\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x04R\aversion\x12.\n" +
 	"\x05edits\x18\x02 \x03(\v2\x18.partita.v1.SettingsEditR\x05edits\x12\x16\n" +
 	"\x06author\x18\x03 \x01(\tR\x06author\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"unix_nanos\x18\x05 \x01(\x03R\tunixNanos\"j\n" +
+	"unix_nanos\x18\x05 \x01(\x03R\tunixNanos\x12:\n" +
+	"\toverrides\x18\x06 \x03(\v2\x1c.partita.v1.SettingsOverrideR\toverrides\"j\n" +
 	"\x10SettingsOverride\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05scope\x18\x02 \x01(\tR\x05scope\x12\x14\n" +
@@ -5038,14 +5049,15 @@ var file_partita_proto_depIdxs = []int32{
 	41, // 63: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
 	42, // 64: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
 	51, // 65: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	53, // 66: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	51, // 67: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	0,  // 68: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	53, // 66: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	53, // 67: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	51, // 68: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	0,  // 69: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	70, // [70:70] is the sub-list for method output_type
+	70, // [70:70] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }

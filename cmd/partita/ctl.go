@@ -57,6 +57,7 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl user create|list|delete    users of the DynamoDB API
   partita ctl key create|list|disable|enable|delete   their access keys (two per user, for rotation)
   partita ctl policy put|list|delete|attach|detach|simulate   what users may do (IAM-style policies)
+  partita ctl config list|get|set|unset|history|diff|rollback|effective   run-time settings, live
 
 Output is an aligned table; -o json prints the endpoint's JSON for scripts.
 
@@ -79,7 +80,7 @@ also makes --addr https unless it names its scheme).`,
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
-		newCtlDoctorCmd(f), newCtlPartitionCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f))
+		newCtlDoctorCmd(f), newCtlPartitionCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlConfigCmd(f))
 	return cmd
 }
 

@@ -45,6 +45,7 @@ directory gets a user "admin" whose key is printed once) and of
 				return err
 			}
 			cfg.Logger, cfg.Level = log, level
+			cfg.Settings = staticSettings(cmd.Flags(), nil)
 			routeProcessLogs(log)
 			if cfg.TopologyBucket == "" {
 				if cfg.TopologyBucket, err = devTopologyBucket(cfg.DataDir); err != nil {

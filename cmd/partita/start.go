@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/settings"
 )
 
 func newStartCmd() *cobra.Command {
@@ -21,6 +22,7 @@ func newStartCmd() *cobra.Command {
 		faults     faultFlags
 		join       []string
 		configFile string
+		sources    map[string]settings.SourceKind
 	)
 	cmd := &cobra.Command{
 		Use:   "start",
@@ -48,8 +50,9 @@ Each flag can also be set with an environment variable PARTITA_<FLAG>
 --config (join: "10.0.0.1:7000"); the command line wins over the
 environment, which wins over the file.`,
 		Args: cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyDefaults(cmd.Flags(), configFile)
+		PreRunE: func(cmd *cobra.Command, _ []string) (err error) {
+			sources, err = applyDefaults(cmd.Flags(), configFile)
+			return err
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
@@ -57,6 +60,7 @@ environment, which wins over the file.`,
 				return err
 			}
 			cfg.Logger, cfg.Level, cfg.Join = log, level, join
+			cfg.Settings = staticSettings(cmd.Flags(), sources)
 			routeProcessLogs(log)
 			limits.apply(&cfg, log)
 			faults.apply(&cfg)
@@ -104,37 +108,65 @@ environment, which wins over the file.`,
 }
 
 // applyDefaults sets every flag not given on the command line from
-// PARTITA_<FLAG> in the environment, else from the YAML file.
-func applyDefaults(flags *pflag.FlagSet, file string) error {
+// PARTITA_<FLAG> in the environment, else from the YAML file, and says
+// which flags it set from where.
+func applyDefaults(flags *pflag.FlagSet, file string) (map[string]settings.SourceKind, error) {
 	fromFile := map[string]string{}
 	if file != "" {
 		raw, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("--config: %w", err)
+			return nil, fmt.Errorf("--config: %w", err)
 		}
 		var m map[string]any
 		if err := yaml.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("--config %s: %w", file, err)
+			return nil, fmt.Errorf("--config %s: %w", file, err)
 		}
 		for k, v := range m {
 			fromFile[k] = fmt.Sprint(v)
 		}
 	}
 	var err error
+	sources := map[string]settings.SourceKind{}
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || err != nil {
 			return
 		}
 		env := "PARTITA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		v, ok := os.LookupEnv(env)
+		from := settings.FromEnv
 		if !ok {
 			v, ok = fromFile[f.Name]
+			from = settings.FromFile
 		}
 		if ok {
 			if serr := flags.Set(f.Name, v); serr != nil {
 				err = fmt.Errorf("%s: %w", f.Name, serr)
 			}
+			sources[f.Name] = from
 		}
 	})
-	return err
+	return sources, err
+}
+
+// settingFlags are the flags that give a run-time setting (package
+// settings) its node's own value.
+var settingFlags = map[string]string{"log-level": "log.level", "dead-after": "doctor.dead-after"}
+
+// staticSettings are the settings the node's flags set, each with where
+// it came from: the command line, the environment or the file (sources,
+// from applyDefaults).
+func staticSettings(flags *pflag.FlagSet, sources map[string]settings.SourceKind) map[string]settings.Static {
+	out := map[string]settings.Static{}
+	for flag, name := range settingFlags {
+		f := flags.Lookup(flag)
+		if f == nil || !f.Changed {
+			continue
+		}
+		from, ok := sources[flag]
+		if !ok {
+			from = settings.FromFlag
+		}
+		out[name] = settings.Static{Text: f.Value.String(), From: from}
+	}
+	return out
 }
