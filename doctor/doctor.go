@@ -40,9 +40,12 @@ type Config struct {
 	Settle time.Duration
 	// AlertWebhook, if set, receives a JSON POST for every alert.
 	AlertWebhook string
-	Logger       *slog.Logger
-	Registerer   prometheus.Registerer
-	Now          func() time.Time
+	// Tune, if set, adjusts the checkers' configuration at every cycle:
+	// the run-time settings' overrides of the node.
+	Tune       func(*checker.Config)
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
 }
 
 // DefaultConfig returns the defaults: a cycle every 5 s, the checkers'
@@ -226,6 +229,9 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 		return nil
 	}
 	cfg := d.cfg.Checker
+	if d.cfg.Tune != nil {
+		d.cfg.Tune(&cfg)
+	}
 	cfg.Now, cfg.DryRun = now, true
 	v := ViewOf(cv, snap, d.prev, d.history(), cfg)
 	p, err := checker.Compute(v, cfg)

@@ -148,6 +148,7 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 		cfg.OpDeadline = dc.OpDeadline
 	}
 	cfg.AlertWebhook = dc.AlertWebhook
+	cfg.Tune = n.tuneDoctor
 	if rf := n.cfg.ReplicationFactor; rf > 0 {
 		cfg.Checker.ReplicationFactor = rf
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -154,8 +155,30 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 		t.Fatal("no node to kill")
 	}
 	dead := victim.ID()
+	// A run-time override of doctor.dead-after holds the Doctor back
+	// (its plan says so) until it is removed.
+	if code, _ := configDo(t, n1, "set", url.Values{"key": {"doctor.dead-after"}, "value": {"1h"}}); code != http.StatusOK {
+		t.Fatalf("set doctor.dead-after: %d", code)
+	}
+	waitSetting(t, nodes, "doctor.dead-after", "1h0m0s", "override v1 (cluster)")
 	if err := victim.Close(); err != nil {
 		t.Fatal(err)
+	}
+	waitWithin(t, time.Minute, func() error {
+		var p admin.DoctorPlan
+		adminDo(t, n1, http.MethodGet, "/doctor/plan", &p)
+		for _, w := range p.Plan.WhyNots {
+			if strings.Contains(w.Reason, fmt.Sprintf("n%d dead for", dead)) && strings.Contains(w.Reason, "replaced after 1h0m0s") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no plan holding back under the override: %+v", p.Plan.WhyNots)
+	})
+	if n := len(timeline(t, n1, "kind=replace-replica")); n != 0 {
+		t.Fatalf("%d replacements under doctor.dead-after=1h", n)
+	}
+	if code, _ := configDo(t, n1, "unset", url.Values{"key": {"doctor.dead-after"}}); code != http.StatusOK {
+		t.Fatalf("unset doctor.dead-after: %d", code)
 	}
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		err := healthy(all(), dead)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/settings"
@@ -82,6 +83,28 @@ func (n *Node) watchSettings() {
 	}
 	n.settings.Watch("fault.fsync-delay", func(v settings.Value) { n.fsyncFault.Store(int64(v.Duration())) })
 	n.fsyncFault.Store(int64(n.settings.Get("fault.fsync-delay").Duration()))
+}
+
+// tuneDoctor applies to the Doctor's checkers the overrides of their
+// settings in force on this node (its own configuration stands
+// otherwise).
+func (n *Node) tuneDoctor(c *checker.Config) {
+	if n.settings == nil {
+		return
+	}
+	override := func(name string) (settings.Value, bool) {
+		e := n.settings.Lookup(name)
+		return e.Value, e.Source.Kind == settings.FromOverride
+	}
+	if v, ok := override("doctor.dead-after"); ok {
+		c.DeadAfter = v.Duration()
+	}
+	if v, ok := override("doctor.split-writes"); ok {
+		c.SplitWrites = float64(v.Int())
+	}
+	if v, ok := override("doctor.split-after"); ok {
+		c.SplitAfter = v.Duration()
+	}
 }
 
 // syncDelay is the engine's fault injection: the fault.fsync-delay

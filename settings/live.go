@@ -61,6 +61,17 @@ func (l *Live) Get(name string) Value {
 	return e.Value
 }
 
+// Lookup is name's value with its source.
+func (l *Live) Lookup(name string) Effective {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.eff[name]
+	if !ok {
+		panic("settings: Lookup of unknown setting " + name)
+	}
+	return e
+}
+
 // ForTable is name's value for one table: the node's, unless an override
 // names the table.
 func (l *Live) ForTable(name, table string) Value {
