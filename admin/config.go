@@ -2,8 +2,10 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -20,6 +22,7 @@ import (
 //	POST /config/set?key=K&value=V[&scope=S][&reason=R][&version=N]
 //	POST /config/unset?key=K[&scope=S][&reason=R][&version=N]
 //	POST /config/rollback[?version=N][&reason=R]   back to version N (default: the one before)
+//	POST /config/edits[?reason=R][&version=N]      body: a JSON array of ConfigEdit, made one version
 //	GET  /debug/config          this node's effective settings and their sources
 //
 // version= makes a change a compare-and-set: refused (409) unless that
@@ -146,6 +149,30 @@ func ConfigHandler(c Settings) http.Handler {
 			reply(w, ch, settingsError(err))
 		})
 	}
+	mux.HandleFunc("POST /config/edits", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		expected, err := versionParam(q.Get("version"))
+		if err != nil {
+			reply(w, nil, err)
+			return
+		}
+		var in []ConfigEdit
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&in); err != nil || len(in) == 0 {
+			reply(w, nil, fmt.Errorf("%w: the body is a JSON array of edits ({key, scope, value, unset})", ErrBadRequest))
+			return
+		}
+		edits := make([]settings.Edit, 0, len(in))
+		for _, e := range in {
+			scope, err := settings.ParseScope(e.Scope)
+			if err != nil {
+				reply(w, nil, fmt.Errorf("%w: %w", ErrBadRequest, err))
+				return
+			}
+			edits = append(edits, settings.Edit{Key: e.Key, Scope: scope, Value: e.Value, Unset: e.Unset})
+		}
+		ch, err := c.ConfigChange(r.Context(), edits, expected, by(r), q.Get("reason"))
+		reply(w, ch, settingsError(err))
+	})
 	mux.HandleFunc("POST /config/rollback", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		v, err := versionParam(q.Get("version"))

@@ -33,9 +33,12 @@ the most specific one wins over the node's flags, environment and file.
   partita ctl config history                       the versions of the overrides, who made them and why
   partita ctl config diff 3 5                      what changed from version 3 to version 5
   partita ctl config rollback [VERSION]            a new version equal to VERSION (default: the one before)
-  partita ctl config effective [--node N]          a node's values, each with its source`}
+  partita ctl config effective [--node N]          a node's values, each with its source
+  partita ctl config rollout KEY VALUE --stages zone:a,zone:b,zone:c --soak 60s
+                                                   one stage at a time, halted and undone if health regresses`}
 	cmd.AddCommand(newCtlConfigListCmd(f), newCtlConfigGetCmd(f), newCtlConfigSetCmd(f, "set"), newCtlConfigSetCmd(f, "unset"),
-		newCtlConfigHistoryCmd(f), newCtlConfigDiffCmd(f), newCtlConfigRollbackCmd(f), newCtlConfigEffectiveCmd(f))
+		newCtlConfigHistoryCmd(f), newCtlConfigDiffCmd(f), newCtlConfigRollbackCmd(f), newCtlConfigEffectiveCmd(f),
+		newCtlConfigRolloutCmd(f))
 	return cmd
 }
 

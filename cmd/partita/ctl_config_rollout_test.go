@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
+)
+
+// TestCtlConfigRollout: three nodes in zones a, b and c under a steady
+// write load. A harmless value rolls out through every zone and ends as
+// one cluster override; a harmful one (fsyncs 300 ms slower) halts after
+// zone a, whose health regressed (its p99 or its timeouts), and zone a gets back the override it had
+// before the rollout. (The p99 margin is widened to 150 ms: a race build
+// on a loaded machine jitters by tens of milliseconds.)
+func TestCtlConfigRollout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches the cluster for several soaks")
+	}
+	var nodes []*node.Node
+	for i, zone := range []string{"a", "b", "c"} {
+		var join []string
+		if i > 0 {
+			join = []string{nodes[0].PeerAddr()}
+		}
+		nodes = append(nodes, startCtlMemberWith(t, func(c *node.Config) {
+			c.Zone, c.TopologyInterval = zone, 200*time.Millisecond
+		}, join...))
+	}
+	n1 := nodes[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n1.APIURL()), Credentials: aws.AnonymousCredentials{}})
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("load"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() error {
+		var parts []topology.PartitionInfo
+		ctlJSON(t, n1, &parts, "partitions")
+		return caughtUp(parts)
+	})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; i < 100_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("load"), Item: map[string]types.AttributeValue{
+					"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("w", w, "-", i%200)}}})
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	rollout := func(args ...string) (string, error) {
+		return ctl(t, n1, append([]string{"config", "rollout"}, append(args, "--soak", "3s", "--sample", "200ms", "--min-p99-rise", "150ms")...)...)
+	}
+	out, err := rollout("request.timeout", "20s", "--stages", "zone:a,zone:b,zone:c")
+	if err != nil || !strings.Contains(out, "done: request.timeout=20s for the whole cluster") {
+		t.Fatalf("harmless rollout: %v\n%s", err, out)
+	}
+	var st admin.ConfigState
+	ctlJSON(t, n1, &st, "config", "list")
+	if len(st.Overrides) != 1 || st.Overrides[0].Scope != "cluster" || st.Overrides[0].Value != "20s" {
+		t.Fatalf("after the harmless rollout: %+v\n%s", st.Overrides, out)
+	}
+
+	if _, err := ctl(t, n1, "config", "set", "fault.fsync-delay", "1ms", "--scope", "zone:a"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = rollout("fault.fsync-delay", "300ms", "--stages", "zone:a,zone:b,zone:c")
+	if err == nil || !strings.Contains(out, "stage zone:a regressed") ||
+		strings.Contains(out, "stage 2 of 3") || !strings.Contains(out, "halted and undone") {
+		t.Fatalf("harmful rollout: %v\n%s", err, out)
+	}
+	ctlJSON(t, n1, &st, "config", "list")
+	for _, o := range st.Overrides {
+		if o.Key == "fault.fsync-delay" && (o.Scope != "zone:a" || o.Value != "1ms") {
+			t.Fatalf("after the halted rollout: %+v\n%s", st.Overrides, out)
+		}
+	}
+	t.Logf("harmful rollout:\n%s", out)
+}
