@@ -50,12 +50,15 @@ func DecodeSettingsChange(raw []byte) (*partitapb.SettingsChange, error) {
 	return decode(raw, &partitapb.SettingsChange{}, "settings change")
 }
 
+// DecodeSettingsState decodes the record of the overrides in force.
+func DecodeSettingsState(raw []byte) (*partitapb.SettingsState, error) {
+	return decode(raw, &partitapb.SettingsState{}, "settings state")
+}
+
 // ReadSettingsState returns the overrides in force: an empty state at
 // version 0 when none was ever made.
 func ReadSettingsState(r engine.Reader) (*partitapb.SettingsState, error) {
-	s, err := read(r, SettingsStateKey(), func(raw []byte) (*partitapb.SettingsState, error) {
-		return decode(raw, &partitapb.SettingsState{}, "settings state")
-	})
+	s, err := read(r, SettingsStateKey(), DecodeSettingsState)
 	if s == nil && err == nil {
 		s = &partitapb.SettingsState{}
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/settings"
@@ -42,25 +44,33 @@ func (n *Node) startSettings(m *daemon.Manager) error {
 	n.watchSettings()
 	return m.Register(daemon.JobSpec{
 		Name: SettingsJob, Kind: daemon.Periodic, Interval: settingsInterval, Timeout: time.Second, RunAtStart: true,
-		Run: func(ctx context.Context, _ *daemon.Cycle) error { return n.installSettings() },
+		Run: func(ctx context.Context, _ *daemon.Cycle) error { return n.installSettings(ctx) },
 	})
 }
 
 // installSettings installs the overrides of the directory if they are
 // newer than those in force: read from the local meta replica where the
-// node has one, else from the directory cache (refreshed by the
-// reconciler).
-func (n *Node) installSettings() error {
-	var st *partitapb.SettingsState
+// node has one, else from a meta replica (one small record, without a
+// read barrier: a follower's copy is a fraction of a second old at most).
+func (n *Node) installSettings(ctx context.Context) error {
+	var raw []byte
+	var err error
 	if n.store.Replica(directory.MetaPartition) != nil {
-		var err error
-		if st, err = directory.ReadSettingsState(n.eng.Reader()); err != nil {
-			return err
+		raw, err = engine.Get(n.eng.Reader(), directory.SettingsStateKey())
+		if errors.Is(err, engine.ErrNotFound) {
+			return nil
 		}
 	} else {
-		st = n.dir.Snapshot().Settings
+		raw, err = n.sender.Get(ctx, directory.MetaPartition, directory.SettingsStateKey(), false)
 	}
-	if st == nil || (st.GetVersion() <= n.settings.Version() && n.settings.Version() != 0) || st.GetVersion() == 0 {
+	if err != nil || raw == nil {
+		return err
+	}
+	st, err := directory.DecodeSettingsState(raw)
+	if err != nil {
+		return err
+	}
+	if st.GetVersion() <= n.settings.Version() {
 		return nil
 	}
 	state, err := directory.SettingsStateOf(st)
