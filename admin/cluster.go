@@ -49,6 +49,11 @@ type Cluster interface {
 	// partition changed meanwhile (a membership change running, an
 	// earlier split).
 	SplitPartition(ctx context.Context, table string, partition uint64, at string) (SplitResult, error)
+	// MergePartition merges a partition of table with its right
+	// neighbour; member.ErrMerge when they cannot merge (not on the same
+	// nodes, no neighbour, a merge in flight, a replica not frozen in
+	// time).
+	MergePartition(ctx context.Context, table string, partition uint64) (MergeResult, error)
 }
 
 // ErrorInfo is the body of a failed admin request.
@@ -74,7 +79,7 @@ func statusOf(err error) int {
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE),
-		errors.Is(err, route.ErrSplit):
+		errors.Is(err, route.ErrSplit), errors.Is(err, member.ErrMerge):
 		return http.StatusConflict // the record is not in a state the request applies to
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode), errors.Is(err, member.ErrNoTable):
 		return http.StatusNotFound
@@ -102,6 +107,7 @@ func ClusterHandler(c Cluster) http.Handler {
 		onNode(w, r, c.Decommission)
 	})
 	handleSplit(mux, c)
+	handleMerge(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

@@ -35,6 +35,10 @@ func (fakeCluster) Partitions(_ context.Context, table string) ([]topology.Parti
 	return []topology.PartitionInfo{{ID: 2, Table: "t"}}, nil
 }
 
+func (f fakeCluster) MergePartition(context.Context, string, uint64) (admin.MergeResult, error) {
+	return admin.MergeResult{}, f.err
+}
+
 func (f fakeCluster) SplitPartition(_ context.Context, table string, partition uint64, at string) (admin.SplitResult, error) {
 	switch {
 	case f.err != nil:
