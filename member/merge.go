@@ -22,7 +22,8 @@ import (
 //     on the same nodes, neither merging.
 //  2. FreezeRange on the right partition: from its log index on it takes
 //     no item write (WRONG_RANGE, which the router retries). FreezeRange
-//     on the left: it takes no split, merge, or membership change.
+//     on the left: it takes no split or other merge. Neither applies a
+//     membership change while frozen (replica.applyConfChange).
 //  3. The coordinator waits until every node's replicas of both show the
 //     freeze (a frozen right replica has applied everything the right
 //     half ever accepted) and the membership is still the merge's.

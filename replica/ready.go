@@ -330,6 +330,14 @@ func (r *Replica) applyConfChange(b *engine.Batch, e raftpb.Entry) error {
 		}
 		cc = c
 	}
+	if f := r.desc.GetFrozen(); f != nil {
+		// A range frozen for a merge keeps the voters the merge's
+		// coordinator checked on every node: the change is rejected (raft
+		// is not told of it), alike on every replica at this index.
+		r.cfg.Logger.Warn("merge: a membership change of a frozen partition rejected", "partition", r.cfg.Partition,
+			"left", f.GetLeft(), "right", f.GetRight())
+		return nil
+	}
 	cs := r.raw.ApplyConfChange(cc)
 	if !contains(cs.Voters, r.cfg.ID) && !contains(cs.Learners, r.cfg.ID) &&
 		!contains(cs.VotersOutgoing, r.cfg.ID) && !contains(cs.LearnersNext, r.cfg.ID) {

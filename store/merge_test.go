@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
@@ -138,6 +139,15 @@ func TestMergeOnThreeStores(t *testing.T) {
 	k, _ := engine.DataKey(nil, 1, item.S(right), item.Value{})
 	if _, err := c.stores[c.leader(splitRight)].Get(context.Background(), splitRight, k, true); !partitapb.IsWrongRange(err) {
 		t.Fatalf("consistent read of a frozen right half: %v, want WRONG_RANGE", err)
+	}
+	// A membership change of a frozen half is rejected at apply.
+	actx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := c.stores[c.leader(splitLeft)].AddLearner(actx, splitLeft, 4); err == nil {
+		t.Fatal("a learner joined a partition frozen for a merge")
+	}
+	if cs := c.stores[c.leader(splitLeft)].Replica(splitLeft).ConfState(); len(cs.Learners) != 0 || len(cs.Voters) != 3 {
+		t.Fatalf("the frozen left half's membership changed: %v", cs)
 	}
 	if res := c.propose(splitLeft, mergeCommand()); res.GetError() != nil || !res.GetMerge().GetMerged() {
 		t.Fatalf("merge: %v", res)
