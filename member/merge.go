@@ -58,6 +58,12 @@ const (
 // directory, and returns the table's record afterwards and the right
 // neighbour's id.
 func (m *Member) Merge(ctx context.Context, table string, partition uint64) (*partitapb.Table, uint64, error) {
+	return m.MergeWith(ctx, table, partition, 0)
+}
+
+// MergeWith is Merge, refused (ErrMerge) unless partition's right
+// neighbour is with (0: any): what the Doctor planned.
+func (m *Member) MergeWith(ctx context.Context, table string, partition, with uint64) (*partitapb.Table, uint64, error) {
 	if err := m.Refresh(ctx); err != nil {
 		return nil, 0, err
 	}
@@ -68,6 +74,9 @@ func (m *Member) Merge(ctx context.Context, table string, partition uint64) (*pa
 	intent, hashEnd, err := m.mergeIntent(t, partition)
 	if err != nil {
 		return nil, 0, err
+	}
+	if with != 0 && intent.GetRight() != with {
+		return nil, 0, fmt.Errorf("%w: partition %d's right neighbour is %d now, not %d", ErrMerge, partition, intent.GetRight(), with)
 	}
 	right := intent.GetRight()
 	if _, err := m.proposeMeta(ctx, &partitapb.Command{UnixNanos: m.cfg.Now().UnixNano(),

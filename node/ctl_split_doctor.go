@@ -9,9 +9,9 @@ func (c ctl) Split(ctx context.Context, table string, partition, hash uint64) er
 	return err
 }
 
-// Merge merges partition of table with its right neighbour for the
+// Merge merges partition of table with its right neighbour with for the
 // Doctor, through the same operation as ctl's.
-func (c ctl) Merge(ctx context.Context, table string, partition uint64) error {
-	_, _, err := c.n.member.Merge(ctx, table, partition)
+func (c ctl) Merge(ctx context.Context, table string, partition, with uint64) error {
+	_, _, err := c.n.member.MergeWith(ctx, table, partition, with)
 	return err
 }

@@ -120,13 +120,13 @@ func (c *memCluster) Split(_ context.Context, table string, partition, hash uint
 	return fmt.Errorf("no partition %d", partition)
 }
 
-func (c *memCluster) Merge(_ context.Context, table string, partition uint64) error {
+func (c *memCluster) Merge(_ context.Context, table string, partition, with uint64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.snap.Table(table)
 	parts := t.GetPartitions()
 	for i, p := range parts {
-		if p.GetId() != partition || i+1 >= len(parts) {
+		if p.GetId() != partition || i+1 >= len(parts) || parts[i+1].GetId() != with {
 			continue
 		}
 		r := parts[i+1]

@@ -298,8 +298,8 @@ func (s MergePartition) String() string {
 	return fmt.Sprintf("merge table=%s partition=%d with=%d", s.Table, s.Partition, s.With)
 }
 
-// Run merges the partitions unless the left one's record moved on or the
-// right one is no longer its neighbour.
+// Run merges the partitions unless the left one's record moved on; the
+// merge is refused if With is no longer its right neighbour.
 func (s MergePartition) Run(ctx context.Context, e *Env) error {
 	cur, err := currentRecord(ctx, e, s.Table, s.Partition)
 	if err != nil {
@@ -308,5 +308,5 @@ func (s MergePartition) Run(ctx context.Context, e *Env) error {
 	if cur.GetGeneration() != s.Generation {
 		return nil
 	}
-	return e.c.Merge(ctx, s.Table, s.Partition)
+	return e.c.Merge(ctx, s.Table, s.Partition, s.With)
 }
