@@ -104,15 +104,17 @@ type writtenKey struct {
 	sk int
 }
 
-// runWriters writes new items (attribute w) through every node until the
-// returned function is called, for at most 30 s and 2,000 items each, and
+// runWriters writes new items (attribute w), two writers through every
+// node, until the returned function is called, for at most 30 s and 2,000
+// items each, and
 // returns the keys whose writes were acknowledged.
 func runWriters(ctx context.Context, t *testing.T, nodes []*node.Node) func() []writtenKey {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var acked []writtenKey
-	for w, n := range nodes {
+	for w := range 2 * len(nodes) {
+		n := nodes[w%len(nodes)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -98,7 +98,16 @@ func (c *testCluster) waitMerged(t *testing.T) {
 	t.Helper()
 	check := func() error {
 		want := tableDump(t, c.engs[0])
+		lo := engine.LocalKey(splitLeft, engine.ReplicatedLocal)
+		hi := engine.LocalKey(splitLeft, string(rune(engine.ReplicatedLocal[0]+1)))
+		wantRep := dump(t, c.engs[0], lo, hi)
 		for i := range c.stores {
+			// Apply determinism: the left half's replicated state
+			// (descriptor, statistics, merge record, command ids) is the
+			// same on every node, whichever way it got there.
+			if got := dump(t, c.engs[i], lo, hi); got != wantRep {
+				return fmt.Errorf("node %d holds another replicated state of the left half", i+1)
+			}
 			if err := c.mergedOn(t, i); err != nil {
 				return err
 			}
