@@ -49,6 +49,11 @@ type Cluster interface {
 	// partition changed meanwhile (a membership change running, an
 	// earlier split).
 	SplitPartition(ctx context.Context, table string, partition uint64, at string) (SplitResult, error)
+	// MergePartition merges a partition of table with its right
+	// neighbour; member.ErrMerge when they cannot merge (not on the same
+	// nodes, no neighbour, a merge in flight, a replica not frozen in
+	// time).
+	MergePartition(ctx context.Context, table string, partition uint64) (MergeResult, error)
 }
 
 // ErrorInfo is the body of a failed admin request.
@@ -75,7 +80,7 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE ||
 		pe.GetCode() == partitapb.Error_CONDITION_FAILED),
-		errors.Is(err, route.ErrSplit):
+		errors.Is(err, route.ErrSplit), errors.Is(err, member.ErrMerge):
 		return http.StatusConflict // the record is not in a state the request applies to
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode), errors.Is(err, member.ErrNoTable):
 		return http.StatusNotFound
@@ -103,6 +108,7 @@ func ClusterHandler(c Cluster) http.Handler {
 		onNode(w, r, c.Decommission)
 	})
 	handleSplit(mux, c)
+	handleMerge(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

@@ -35,6 +35,18 @@ func (fakeCluster) Partitions(_ context.Context, table string) ([]topology.Parti
 	return []topology.PartitionInfo{{ID: 2, Table: "t"}}, nil
 }
 
+func (f fakeCluster) MergePartition(_ context.Context, table string, partition uint64) (admin.MergeResult, error) {
+	switch {
+	case f.err != nil:
+		return admin.MergeResult{}, f.err
+	case table != "t":
+		return admin.MergeResult{}, fmt.Errorf("%w: %s", member.ErrNoTable, table)
+	case partition != 2:
+		return admin.MergeResult{}, fmt.Errorf("%w: partitions %d and 3 are not on the same nodes", member.ErrMerge, partition)
+	}
+	return admin.MergeResult{Table: table, Left: 2, Right: 3}, nil
+}
+
 func (f fakeCluster) SplitPartition(_ context.Context, table string, partition uint64, at string) (admin.SplitResult, error) {
 	switch {
 	case f.err != nil:
@@ -87,6 +99,11 @@ func TestClusterRoutes(t *testing.T) {
 		{srv, http.MethodPost, "/cluster/partitions/2/split?table=nope", 404, `no such table`},
 		{srv, http.MethodPost, "/cluster/partitions/9/split?table=t", 409, `cannot split`},
 		{failing, http.MethodPost, "/cluster/partitions/2/split?table=t", 500, `"error": "raft: no quorum"`},
+		{srv, http.MethodPost, "/cluster/partitions/2/merge?table=t", 200, `"right": 3`},
+		{srv, http.MethodPost, "/cluster/partitions/x/merge?table=t", 400, `want /cluster/partitions/{id}/merge?table=T`},
+		{srv, http.MethodPost, "/cluster/partitions/2/merge?table=nope", 404, `no such table`},
+		{srv, http.MethodPost, "/cluster/partitions/9/merge?table=t", 409, `not on the same nodes`},
+		{failing, http.MethodPost, "/cluster/partitions/2/merge?table=t", 500, `"error": "raft: no quorum"`},
 	} {
 		req, err := http.NewRequest(tc.method, tc.srv.URL+tc.path, nil)
 		if err != nil {

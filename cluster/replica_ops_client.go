@@ -105,6 +105,7 @@ func localReplicasFromWire(resp *clusterpb.ReplicaStatusResponse) topology.Local
 		out.Replicas = append(out.Replicas, topology.LocalReplica{
 			Partition: r.Partition, Leader: r.Leader, Lead: r.Lead, Term: r.Term, Applied: r.Applied,
 			LogEntries: r.LogEntries, LogBytes: r.LogBytes, Voters: r.Voters, Learners: r.Learners,
+			RangeGeneration: r.RangeGeneration, FrozenFor: r.FrozenFor, FrozenLeft: r.FrozenLeft,
 		})
 	}
 	return out
@@ -116,6 +117,7 @@ func localReplicasToWire(l topology.LocalReplicas) *clusterpb.ReplicaStatusRespo
 		resp.Replicas = append(resp.Replicas, &clusterpb.ReplicaState{
 			Partition: r.Partition, Leader: r.Leader, Lead: r.Lead, Term: r.Term, Applied: r.Applied,
 			LogEntries: r.LogEntries, LogBytes: r.LogBytes, Voters: r.Voters, Learners: r.Learners,
+			RangeGeneration: r.RangeGeneration, FrozenFor: r.FrozenFor, FrozenLeft: r.FrozenLeft,
 		})
 	}
 	return resp

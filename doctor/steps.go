@@ -59,6 +59,12 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 		}
 		o.Steps = []operator.Step{operator.SplitPartition{Table: op.Table, Partition: op.Partition, Generation: op.Generation,
 			Hash: op.At}}
+	case checker.Merge:
+		if meta {
+			return nil, fmt.Errorf("%w: the meta partition does not merge", ErrUnsupported)
+		}
+		o.Steps = []operator.Step{operator.MergePartition{Table: op.Table, Partition: op.Partition, Generation: op.Generation,
+			With: op.With}}
 	case checker.SetReplicas:
 		if meta {
 			return nil, fmt.Errorf("%w: the meta partition's replicas are its configuration", ErrUnsupported)

@@ -48,7 +48,9 @@ type History struct {
 // node reported a snapshot without it while raft's configuration has it.
 //
 // A partition's size and rates are its leader's; since when its rates
-// have been above a split threshold (cfg's) carries over from prev.
+// have been above a split threshold (cfg's), or below the merge ones,
+// carries over from prev, and so does since when its range has been what
+// it is (a partition first seen, or whose range changed, starts now).
 func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, prev *checker.View, h History, cfg checker.Config) checker.View {
 	now, contactTimeout := cfg.Now, cfg.ContactTimeout
 	v := checker.View{}
@@ -93,12 +95,23 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, prev *checker.View
 			p.Status = replicaStatus(cv, pv, &p, now, prev, contactTimeout)
 			p.WritesPerSec, p.ReadsPerSec = pv.Load.WritesPerSec, pv.Load.ReadsPerSec
 			p.KeySamples, p.TopKeyShare, p.MedianKeyHash = pv.Load.KeySamples, pv.Load.TopKeyShare, pv.Load.MedianKeyHash
+			p.Bytes = int64(min(pv.Load.SizeBytes, 1<<62))
 			if checker.Hot(cfg, p) {
 				p.HotSince = now
 				if before, ok := prevPartition(prev, p.ID); ok && !before.HotSince.IsZero() {
 					p.HotSince = before.HotSince
 				}
 			}
+			if checker.Cold(cfg, p) {
+				p.ColdSince = now
+				if before, ok := prevPartition(prev, p.ID); ok && !before.ColdSince.IsZero() {
+					p.ColdSince = before.ColdSince
+				}
+			}
+		}
+		p.RangeSince = now
+		if before, ok := prevPartition(prev, p.ID); ok && before.HashStart == p.HashStart && before.HashEnd == p.HashEnd {
+			p.RangeSince = before.RangeSince
 		}
 		v.Partitions = append(v.Partitions, p)
 	}

@@ -70,6 +70,18 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyDestroyRange(a, op.DestroyRange)
 	case *partitapb.Command_SplitRange:
 		return applySplit(a, op.SplitRange)
+	case *partitapb.Command_FreezeRange:
+		return applyFreeze(a, op.FreezeRange)
+	case *partitapb.Command_UnfreezeRange:
+		return applyUnfreeze(a, op.UnfreezeRange)
+	case *partitapb.Command_MergeRange:
+		return applyMerge(a, op.MergeRange)
+	case *partitapb.Command_BeginMerge:
+		return applyBeginMerge(b, cmd.GetUnixNanos(), op.BeginMerge)
+	case *partitapb.Command_CommitMerge:
+		return applyCommitMerge(b, op.CommitMerge)
+	case *partitapb.Command_AbortMerge:
+		return applyAbortMerge(b, op.AbortMerge)
 	case *partitapb.Command_SplitPartition:
 		return applySplitPartition(b, op.SplitPartition)
 	case *partitapb.Command_AllocatePartition:

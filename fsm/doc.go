@@ -59,6 +59,19 @@
 // range generation, idempotent) and reserves their ids
 // (AllocatePartition). docs/splits.md tells the whole story.
 //
+// # Merges
+//
+// A merge (merge.go, merge_directory.go) is decided by the meta
+// partition: BeginMerge records an intent on the right partition's
+// record, CommitMerge or AbortMerge settles it by compare-and-set.
+// FreezeRange freezes both halves first (the right one refuses item
+// writes with WRONG_RANGE from its index on; both refuse splits and
+// other merges; the descriptor carries the freeze, so snapshots do too),
+// UnfreezeRange lifts it after an abort, and MergeRange widens the left
+// half over the right after a commit, at a range generation above both,
+// adding the right half's statistics and command ids from its frozen
+// replica on the node.
+//
 // # The Doctor's epoch fence
 //
 // The meta partition also holds the Doctor lease (doctor_lease.go):

@@ -20,9 +20,13 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: routed by range generation %d, the range is at %d",
 			d.GetPartition(), g, d.GetGeneration())
 	}
+	if FrozenRight(d) && isItemCommand(cmd) {
+		return reject(partitapb.Error_WRONG_RANGE, "partition %d: frozen for a merge into partition %d",
+			d.GetPartition(), d.GetFrozen().GetLeft())
+	}
 	start, end, known := footprint(cmd)
 	if !known {
-		return nil // Apply reports the unknown op
+		return nil // Apply reports the unknown op, or checks the range
 	}
 	if !covers(d.GetSpans(), start, end) {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: the command's keys are outside its range", d.GetPartition())
@@ -34,7 +38,8 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 // item command (end nil), the split point for SplitRange, the table's hash
 // range for DestroyRange, and the
 // whole directory for a directory command (which reads and writes counter,
-// table and node records alike). known is false for an unknown op.
+// table and node records alike). known is false for an unknown op and
+// for a merge's range commands, which apply checks by partition.
 func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
@@ -51,11 +56,16 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		// The split point: the range must hold it (apply checks the rest).
 		s := op.SplitRange
 		return engine.PartitionKeyPrefix(nil, s.GetTableId(), s.GetSplitHash()), nil, true
+	case *partitapb.Command_FreezeRange, *partitapb.Command_UnfreezeRange, *partitapb.Command_MergeRange:
+		// Range commands name their partition; apply checks it and the
+		// range's generation.
+		return nil, nil, false
 	case *partitapb.Command_CreateTable, *partitapb.Command_DeleteTable, *partitapb.Command_UpdateTable,
 		*partitapb.Command_SetTableStatus, *partitapb.Command_PutNode, *partitapb.Command_RemoveNode,
 		*partitapb.Command_SetReplicas, *partitapb.Command_AcquireDoctorLease, *partitapb.Command_ReleaseDoctorLease,
 		*partitapb.Command_PutDoctorOp, *partitapb.Command_DecideDoctorOp, *partitapb.Command_SetDoctorGate,
 		*partitapb.Command_SetDoctorPaused, *partitapb.Command_SplitPartition, *partitapb.Command_AllocatePartition,
+		*partitapb.Command_BeginMerge, *partitapb.Command_CommitMerge, *partitapb.Command_AbortMerge,
 		*partitapb.Command_CreateUser, *partitapb.Command_DeleteUser, *partitapb.Command_CreateAccessKey,
 		*partitapb.Command_SetAccessKeyDisabled, *partitapb.Command_DeleteAccessKey, *partitapb.Command_PutPolicy,
 		*partitapb.Command_DeletePolicy, *partitapb.Command_AttachPolicy:
@@ -78,6 +88,15 @@ func covers(spans []*partitapb.Span, start, end []byte) bool {
 		if end != nil && bytes.Compare(start, end) <= 0 && bytes.Compare(end, s.GetEnd()) <= 0 {
 			return true
 		}
+	}
+	return false
+}
+
+// isItemCommand says cmd writes an item.
+func isItemCommand(cmd *partitapb.Command) bool {
+	switch cmd.GetOp().(type) {
+	case *partitapb.Command_PutItem, *partitapb.Command_UpdateItem, *partitapb.Command_DeleteItem:
+		return true
 	}
 	return false
 }

@@ -98,7 +98,10 @@ func splitDescriptors(a *Applier, op *partitapb.SplitRange) (left, right *partit
 	if r := op.GetRightPartition(); r == 0 || r == d.GetPartition() {
 		return nil, nil, reject(partitapb.Error_VALIDATION, "split: bad right partition %d", r)
 	}
-	if res := checkMembers(a, op.GetVoters()); res != nil {
+	if d.GetFrozen() != nil {
+		return nil, nil, reject(partitapb.Error_VALIDATION, "split: partition %d is frozen for a merge", d.GetPartition())
+	}
+	if res := checkMembers(a, "split", op.GetVoters()); res != nil {
 		return nil, nil, res
 	}
 	if len(d.GetSpans()) != 1 {
@@ -119,17 +122,17 @@ func splitDescriptors(a *Applier, op *partitapb.SplitRange) (left, right *partit
 	return left, right, nil
 }
 
-// checkMembers refuses a split while a membership change runs, or when
-// the voters the proposer listed (they become the right half's) are not
-// the partition's.
-func checkMembers(a *Applier, voters []uint64) *partitapb.Result {
+// checkMembers refuses a split or merge (what) while a membership change
+// runs, or when the voters the proposer listed (a split's right half's,
+// a merge's other half's) are not the partition's.
+func checkMembers(a *Applier, what string, voters []uint64) *partitapb.Result {
 	m := a.members
 	if !a.membersKnown || m.Joint || len(m.Learners) > 0 {
-		return reject(partitapb.Error_VALIDATION, "split: partition %d is changing its membership", a.partition)
+		return reject(partitapb.Error_VALIDATION, "%s: partition %d is changing its membership", what, a.partition)
 	}
 	got, want := slices.Sorted(slices.Values(m.Voters)), slices.Sorted(slices.Values(voters))
 	if !slices.Equal(got, want) {
-		return reject(partitapb.Error_VALIDATION, "split: partition %d's voters are %v, not %v", a.partition, got, want)
+		return reject(partitapb.Error_VALIDATION, "%s: partition %d's voters are %v, not %v", what, a.partition, got, want)
 	}
 	return nil
 }

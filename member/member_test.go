@@ -24,6 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // harness is one real store holding the meta partition, with a member.
 type harness struct {
 	st     *store.Store
+	eng    *engine.Engine
 	sender *route.Sender
 	m      *member.Member
 	ids    atomic.Uint64
@@ -57,7 +58,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{st: st, sender: sender}
+	h := &harness{st: st, eng: eng, sender: sender}
 	h.m, err = member.New(member.Config{
 		Self: 1, Store: st, Engine: eng, Sender: sender, Now: time.Now,
 		NewID: func() []byte { return fmt.Appendf(nil, "id-%d", h.ids.Add(1)) }, Logger: slog.New(slog.DiscardHandler),

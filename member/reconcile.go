@@ -13,7 +13,7 @@ import (
 
 // Reconcile refreshes the directory, creates the replicas placed here,
 // removes those of deleted tables, records the splits their coordinator
-// left unrecorded, heartbeats this node's record, and grows the meta
+// left unrecorded, finishes or aborts its abandoned merges, heartbeats this node's record, and grows the meta
 // partition. It is the body of the node's "directory" job.
 func (m *Member) Reconcile(ctx context.Context) error {
 	if err := m.Refresh(ctx); err != nil {
@@ -27,7 +27,7 @@ func (m *Member) Reconcile(ctx context.Context) error {
 		m.bootMu.Unlock()
 	}
 	errs = append(errs, m.collectDeleted(parts))
-	errs = append(errs, m.finishSplits(ctx), m.heartbeat(ctx), m.growMeta(ctx))
+	errs = append(errs, m.finishSplits(ctx), m.finishMerges(ctx), m.heartbeat(ctx), m.growMeta(ctx))
 	return errors.Join(errs...)
 }
 

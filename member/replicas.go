@@ -22,11 +22,12 @@ import (
 func (p peer) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
 	out := topology.LocalReplicas{Node: p.m.cfg.Self, Replicas: []topology.LocalReplica{}}
 	for _, r := range p.m.cfg.Store.Replicas() {
-		st, cs := r.Stats(), r.ConfState()
+		st, cs, d := r.Stats(), r.ConfState(), r.Descriptor()
 		out.Replicas = append(out.Replicas, topology.LocalReplica{
 			Partition: r.Partition(), Leader: st.Leader, Lead: st.Lead, Term: st.Term, Applied: st.Applied,
 			LogEntries: st.LogEntries, LogBytes: st.LogBytes,
 			Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners),
+			RangeGeneration: d.GetGeneration(), FrozenFor: d.GetFrozen().GetId(), FrozenLeft: d.GetFrozenLeft(),
 		})
 	}
 	slices.SortFunc(out.Replicas, func(a, b topology.LocalReplica) int { return cmp.Compare(a.Partition, b.Partition) })
@@ -45,6 +46,17 @@ func (p peer) leading(partition uint64) (*replica.Replica, error) {
 	return r, nil
 }
 
+// notFrozen refuses a membership change of a partition frozen for a
+// merge: the merge's coordinator checked its voters on every node, and a
+// replica added now would miss the right half's items.
+func notFrozen(r *replica.Replica) error {
+	if f, _ := r.Frozen(); f != nil {
+		return partitapb.Errorf(partitapb.Error_VALIDATION, "partition %d is frozen for a merge of partitions %d and %d",
+			r.Partition(), f.GetLeft(), f.GetRight())
+	}
+	return nil
+}
+
 func membership(r *replica.Replica) cluster.Membership {
 	cs := r.ConfState()
 	return cluster.Membership{Voters: sortedIDs(cs.Voters), Learners: sortedIDs(cs.Learners)}
@@ -57,6 +69,9 @@ func (p peer) AddLearner(ctx context.Context, partition, node uint64) (cluster.M
 	}
 	r, err := p.leading(partition)
 	if err != nil {
+		return cluster.Membership{}, err
+	}
+	if err := notFrozen(r); err != nil {
 		return cluster.Membership{}, err
 	}
 	if cs := r.ConfState(); !slices.Contains(cs.Voters, node) && !slices.Contains(cs.Learners, node) {
@@ -76,6 +91,9 @@ func (p peer) PromoteLearner(ctx context.Context, partition, node uint64) (clust
 	if err != nil {
 		return cluster.Membership{}, err
 	}
+	if err := notFrozen(r); err != nil {
+		return cluster.Membership{}, err
+	}
 	if !slices.Contains(r.ConfState().Voters, node) {
 		if err := p.m.cfg.Store.PromoteLearner(ctx, partition, node); err != nil {
 			return cluster.Membership{}, fmt.Errorf("member: promote node %d in partition %d: %w", node, partition, err)
@@ -92,6 +110,9 @@ func (p peer) RemoveVoter(ctx context.Context, partition, node uint64) (cluster.
 	}
 	r, err := p.leading(partition)
 	if err != nil {
+		return cluster.Membership{}, err
+	}
+	if err := notFrozen(r); err != nil {
 		return cluster.Membership{}, err
 	}
 	if err := p.m.cfg.Store.RemoveReplica(ctx, partition, node); err != nil {

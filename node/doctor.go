@@ -60,6 +60,11 @@ type DoctorConfig struct {
 	// SplitWrites a second for SplitAfter is split (0: the checkers').
 	SplitWrites float64
 	SplitAfter  time.Duration
+	// MergeAfter and MergeCooldown: two small neighbours merge once cold
+	// for MergeAfter, and not within MergeCooldown of a split or merge of
+	// either (0: the checkers'). They merge under a quarter of
+	// Config.PartitionMaxBytes together.
+	MergeAfter, MergeCooldown time.Duration
 }
 
 // doctorReleaseTimeout bounds the release of the lease on Close.
@@ -143,6 +148,15 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	}
 	if dc.SplitAfter > 0 {
 		cfg.Checker.SplitAfter = dc.SplitAfter
+	}
+	if dc.MergeAfter > 0 {
+		cfg.Checker.MergeAfter = dc.MergeAfter
+	}
+	if dc.MergeCooldown > 0 {
+		cfg.Checker.MergeCooldown = dc.MergeCooldown
+	}
+	if mb := n.cfg.PartitionMaxBytes; mb > 0 {
+		cfg.Checker.MergeBytes = mb / 4 // far below the size that splits
 	}
 	if dc.OpDeadline > 0 {
 		cfg.OpDeadline = dc.OpDeadline

@@ -177,7 +177,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11, 0}
+	return file_partita_proto_rawDescGZIP(), []int{19, 0}
 }
 
 type DoctorOp_State int32
@@ -251,7 +251,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32, 0}
+	return file_partita_proto_rawDescGZIP(), []int{40, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -290,6 +290,9 @@ type Command struct {
 	//	*Command_DeleteItem
 	//	*Command_DestroyRange
 	//	*Command_SplitRange
+	//	*Command_FreezeRange
+	//	*Command_UnfreezeRange
+	//	*Command_MergeRange
 	//	*Command_CreateTable
 	//	*Command_DeleteTable
 	//	*Command_UpdateTable
@@ -305,6 +308,9 @@ type Command struct {
 	//	*Command_SetDoctorPaused
 	//	*Command_SplitPartition
 	//	*Command_AllocatePartition
+	//	*Command_BeginMerge
+	//	*Command_CommitMerge
+	//	*Command_AbortMerge
 	//	*Command_CreateUser
 	//	*Command_DeleteUser
 	//	*Command_CreateAccessKey
@@ -431,6 +437,33 @@ func (x *Command) GetSplitRange() *SplitRange {
 	if x != nil {
 		if x, ok := x.Op.(*Command_SplitRange); ok {
 			return x.SplitRange
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetFreezeRange() *FreezeRange {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FreezeRange); ok {
+			return x.FreezeRange
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetUnfreezeRange() *UnfreezeRange {
+	if x != nil {
+		if x, ok := x.Op.(*Command_UnfreezeRange); ok {
+			return x.UnfreezeRange
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetMergeRange() *MergeRange {
+	if x != nil {
+		if x, ok := x.Op.(*Command_MergeRange); ok {
+			return x.MergeRange
 		}
 	}
 	return nil
@@ -571,6 +604,33 @@ func (x *Command) GetAllocatePartition() *AllocatePartition {
 	return nil
 }
 
+func (x *Command) GetBeginMerge() *BeginMerge {
+	if x != nil {
+		if x, ok := x.Op.(*Command_BeginMerge); ok {
+			return x.BeginMerge
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCommitMerge() *CommitMerge {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CommitMerge); ok {
+			return x.CommitMerge
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAbortMerge() *AbortMerge {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AbortMerge); ok {
+			return x.AbortMerge
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetCreateUser() *CreateUser {
 	if x != nil {
 		if x, ok := x.Op.(*Command_CreateUser); ok {
@@ -676,6 +736,18 @@ type Command_SplitRange struct {
 	SplitRange *SplitRange `protobuf:"bytes,14,opt,name=split_range,json=splitRange,proto3,oneof"`
 }
 
+type Command_FreezeRange struct {
+	FreezeRange *FreezeRange `protobuf:"bytes,15,opt,name=freeze_range,json=freezeRange,proto3,oneof"`
+}
+
+type Command_UnfreezeRange struct {
+	UnfreezeRange *UnfreezeRange `protobuf:"bytes,16,opt,name=unfreeze_range,json=unfreezeRange,proto3,oneof"`
+}
+
+type Command_MergeRange struct {
+	MergeRange *MergeRange `protobuf:"bytes,17,opt,name=merge_range,json=mergeRange,proto3,oneof"`
+}
+
 type Command_CreateTable struct {
 	CreateTable *CreateTable `protobuf:"bytes,20,opt,name=create_table,json=createTable,proto3,oneof"`
 }
@@ -736,6 +808,18 @@ type Command_AllocatePartition struct {
 	AllocatePartition *AllocatePartition `protobuf:"bytes,41,opt,name=allocate_partition,json=allocatePartition,proto3,oneof"`
 }
 
+type Command_BeginMerge struct {
+	BeginMerge *BeginMerge `protobuf:"bytes,42,opt,name=begin_merge,json=beginMerge,proto3,oneof"`
+}
+
+type Command_CommitMerge struct {
+	CommitMerge *CommitMerge `protobuf:"bytes,43,opt,name=commit_merge,json=commitMerge,proto3,oneof"`
+}
+
+type Command_AbortMerge struct {
+	AbortMerge *AbortMerge `protobuf:"bytes,44,opt,name=abort_merge,json=abortMerge,proto3,oneof"`
+}
+
 type Command_CreateUser struct {
 	// Users, access keys and policies of the DynamoDB API (50-59).
 	CreateUser *CreateUser `protobuf:"bytes,50,opt,name=create_user,json=createUser,proto3,oneof"`
@@ -784,6 +868,12 @@ func (*Command_DestroyRange) isCommand_Op() {}
 
 func (*Command_SplitRange) isCommand_Op() {}
 
+func (*Command_FreezeRange) isCommand_Op() {}
+
+func (*Command_UnfreezeRange) isCommand_Op() {}
+
+func (*Command_MergeRange) isCommand_Op() {}
+
 func (*Command_CreateTable) isCommand_Op() {}
 
 func (*Command_DeleteTable) isCommand_Op() {}
@@ -813,6 +903,12 @@ func (*Command_SetDoctorPaused) isCommand_Op() {}
 func (*Command_SplitPartition) isCommand_Op() {}
 
 func (*Command_AllocatePartition) isCommand_Op() {}
+
+func (*Command_BeginMerge) isCommand_Op() {}
+
+func (*Command_CommitMerge) isCommand_Op() {}
+
+func (*Command_AbortMerge) isCommand_Op() {}
 
 func (*Command_CreateUser) isCommand_Op() {}
 
@@ -1423,6 +1519,514 @@ func (*AllocatePartition) Descriptor() ([]byte, []int) {
 	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
+// MergeIntent describes one merge of two adjacent partitions of a table:
+// right, whose range starts where left's ends, is absorbed by left. Its
+// id names the merge in every command and record of it.
+type MergeIntent struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	TableId uint64                 `protobuf:"varint,2,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	Left    uint64                 `protobuf:"varint,3,opt,name=left,proto3" json:"left,omitempty"`
+	Right   uint64                 `protobuf:"varint,4,opt,name=right,proto3" json:"right,omitempty"`
+	// left_generation and right_generation are the range generations the
+	// coordinator read; the merged range is at max(both) + 1.
+	LeftGeneration  uint64 `protobuf:"varint,5,opt,name=left_generation,json=leftGeneration,proto3" json:"left_generation,omitempty"`
+	RightGeneration uint64 `protobuf:"varint,6,opt,name=right_generation,json=rightGeneration,proto3" json:"right_generation,omitempty"`
+	// voters are the nodes of both partitions (the same for both).
+	Voters []uint64 `protobuf:"varint,7,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	// started_unix_nanos is the coordinator's clock at BeginMerge: how old
+	// an abandoned merge is.
+	StartedUnixNanos int64 `protobuf:"varint,8,opt,name=started_unix_nanos,json=startedUnixNanos,proto3" json:"started_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *MergeIntent) Reset() {
+	*x = MergeIntent{}
+	mi := &file_partita_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeIntent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeIntent) ProtoMessage() {}
+
+func (x *MergeIntent) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
+func (*MergeIntent) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MergeIntent) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *MergeIntent) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *MergeIntent) GetLeft() uint64 {
+	if x != nil {
+		return x.Left
+	}
+	return 0
+}
+
+func (x *MergeIntent) GetRight() uint64 {
+	if x != nil {
+		return x.Right
+	}
+	return 0
+}
+
+func (x *MergeIntent) GetLeftGeneration() uint64 {
+	if x != nil {
+		return x.LeftGeneration
+	}
+	return 0
+}
+
+func (x *MergeIntent) GetRightGeneration() uint64 {
+	if x != nil {
+		return x.RightGeneration
+	}
+	return 0
+}
+
+func (x *MergeIntent) GetVoters() []uint64 {
+	if x != nil {
+		return x.Voters
+	}
+	return nil
+}
+
+func (x *MergeIntent) GetStartedUnixNanos() int64 {
+	if x != nil {
+		return x.StartedUnixNanos
+	}
+	return 0
+}
+
+// FreezeRange freezes the range of the partition it is proposed to for
+// merge: on the merge's right partition (left false) every later item
+// write is refused with WRONG_RANGE and strongly consistent reads are
+// refused too; on the left one (left true) only splits and other merges
+// are refused. Apply refuses it with VALIDATION unless the range is at
+// the merge's generation for that side, its voters are exactly the
+// merge's voters (no learner, no joint configuration), and it is not
+// frozen for another merge. Freezing again for the same merge succeeds.
+type FreezeRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merge         *MergeIntent           `protobuf:"bytes,1,opt,name=merge,proto3" json:"merge,omitempty"`
+	Left          bool                   `protobuf:"varint,2,opt,name=left,proto3" json:"left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeRange) Reset() {
+	*x = FreezeRange{}
+	mi := &file_partita_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeRange) ProtoMessage() {}
+
+func (x *FreezeRange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
+func (*FreezeRange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *FreezeRange) GetMerge() *MergeIntent {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+func (x *FreezeRange) GetLeft() bool {
+	if x != nil {
+		return x.Left
+	}
+	return false
+}
+
+// UnfreezeRange lifts a freeze for merge_id, after the directory aborted
+// that merge. A range not frozen for it is left as it is.
+type UnfreezeRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MergeId       []byte                 `protobuf:"bytes,1,opt,name=merge_id,json=mergeId,proto3" json:"merge_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnfreezeRange) Reset() {
+	*x = UnfreezeRange{}
+	mi := &file_partita_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnfreezeRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnfreezeRange) ProtoMessage() {}
+
+func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
+func (*UnfreezeRange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UnfreezeRange) GetMergeId() []byte {
+	if x != nil {
+		return x.MergeId
+	}
+	return nil
+}
+
+// MergeRange widens the range of the partition it is proposed to (the
+// merge's left) over the merge's right partition, after the directory
+// committed the merge: the range moves to max(left_generation,
+// right_generation) + 1, the statistics and applied command ids of the
+// right partition's replica on the node are added to the left's, and
+// the right replica is destroyed on the node (its items stay, now the
+// left's). Apply refuses it with VALIDATION unless the range is at
+// left_generation and frozen for this merge (already merged: success).
+type MergeRange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Merge *MergeIntent           `protobuf:"bytes,1,opt,name=merge,proto3" json:"merge,omitempty"`
+	// right_hash_end is the end of the right partition's hash range (0:
+	// the end of the hash space): the end of the merged range.
+	RightHashEnd  uint64 `protobuf:"varint,2,opt,name=right_hash_end,json=rightHashEnd,proto3" json:"right_hash_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeRange) Reset() {
+	*x = MergeRange{}
+	mi := &file_partita_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeRange) ProtoMessage() {}
+
+func (x *MergeRange) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
+func (*MergeRange) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MergeRange) GetMerge() *MergeIntent {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+func (x *MergeRange) GetRightHashEnd() uint64 {
+	if x != nil {
+		return x.RightHashEnd
+	}
+	return 0
+}
+
+// MergeOutcome is what an applied MergeRange, FreezeRange or
+// UnfreezeRange left: the partition's descriptor.
+type MergeOutcome struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RangeDescriptor *Descriptor            `protobuf:"bytes,1,opt,name=range_descriptor,json=rangeDescriptor,proto3" json:"range_descriptor,omitempty"`
+	Merge           *MergeIntent           `protobuf:"bytes,2,opt,name=merge,proto3" json:"merge,omitempty"`
+	// merged is set by a MergeRange that widened the range (not by a
+	// repeated one): the replica destroys its right partition.
+	Merged        bool `protobuf:"varint,3,opt,name=merged,proto3" json:"merged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeOutcome) Reset() {
+	*x = MergeOutcome{}
+	mi := &file_partita_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeOutcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeOutcome) ProtoMessage() {}
+
+func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
+func (*MergeOutcome) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
+	if x != nil {
+		return x.RangeDescriptor
+	}
+	return nil
+}
+
+func (x *MergeOutcome) GetMerge() *MergeIntent {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+func (x *MergeOutcome) GetMerged() bool {
+	if x != nil {
+		return x.Merged
+	}
+	return false
+}
+
+// BeginMerge records in the directory the intent of merge: the right
+// partition's record carries it (Partition.merge) until CommitMerge or
+// AbortMerge. Refused with VALIDATION unless both partitions are listed,
+// adjacent (right starts where left ends), at the merge's range
+// generations, on the same replicas, and neither has a merge pending.
+type BeginMerge struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Merge         *MergeIntent           `protobuf:"bytes,2,opt,name=merge,proto3" json:"merge,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeginMerge) Reset() {
+	*x = BeginMerge{}
+	mi := &file_partita_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeginMerge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeginMerge) ProtoMessage() {}
+
+func (x *BeginMerge) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
+func (*BeginMerge) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *BeginMerge) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *BeginMerge) GetMerge() *MergeIntent {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+// CommitMerge is a merge's commit point: if its intent is still pending,
+// the left partition's record widens over the right's (range generation
+// max + 1, Partition.merged set) and the right's record goes. Refused
+// with VALIDATION if the merge was aborted or either record changed;
+// committing a committed merge succeeds and changes nothing.
+type CommitMerge struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	MergeId       []byte                 `protobuf:"bytes,2,opt,name=merge_id,json=mergeId,proto3" json:"merge_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitMerge) Reset() {
+	*x = CommitMerge{}
+	mi := &file_partita_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitMerge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitMerge) ProtoMessage() {}
+
+func (x *CommitMerge) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
+func (*CommitMerge) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CommitMerge) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *CommitMerge) GetMergeId() []byte {
+	if x != nil {
+		return x.MergeId
+	}
+	return nil
+}
+
+// AbortMerge drops a pending merge intent. Refused with VALIDATION if
+// the merge was committed; aborting an aborted merge succeeds.
+type AbortMerge struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	MergeId       []byte                 `protobuf:"bytes,2,opt,name=merge_id,json=mergeId,proto3" json:"merge_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortMerge) Reset() {
+	*x = AbortMerge{}
+	mi := &file_partita_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortMerge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortMerge) ProtoMessage() {}
+
+func (x *AbortMerge) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
+func (*AbortMerge) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AbortMerge) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *AbortMerge) GetMergeId() []byte {
+	if x != nil {
+		return x.MergeId
+	}
+	return nil
+}
+
 // Result is what applying a Command produced. It is deterministic: every
 // replica computes the same Result for the same Command.
 type Result struct {
@@ -1452,6 +2056,8 @@ type Result struct {
 	Split *SplitOutcome `protobuf:"bytes,40,opt,name=split,proto3" json:"split,omitempty"`
 	// partition_id is the id AllocatePartition reserved.
 	PartitionId uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
+	// merge is what a FreezeRange, UnfreezeRange or MergeRange did.
+	Merge *MergeOutcome `protobuf:"bytes,42,opt,name=merge,proto3" json:"merge,omitempty"`
 	// user, access_key and policy are the records after an auth command
 	// (50-59): as written, or as found when refused.
 	User      *User      `protobuf:"bytes,50,opt,name=user,proto3" json:"user,omitempty"`
@@ -1465,7 +2071,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +2083,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +2096,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Result) GetError() *Error {
@@ -1577,6 +2183,13 @@ func (x *Result) GetPartitionId() uint64 {
 	return 0
 }
 
+func (x *Result) GetMerge() *MergeOutcome {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
 func (x *Result) GetUser() *User {
 	if x != nil {
 		return x.User
@@ -1617,7 +2230,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +2242,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +2255,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -1677,7 +2290,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +2302,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +2315,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -1730,7 +2343,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +2355,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +2368,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -1782,7 +2395,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +2407,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +2420,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Tag) GetKey() string {
@@ -1844,13 +2457,19 @@ type Partition struct {
 	// once they applied the same range change; 0 in records written before
 	// ranges had generations.
 	RangeGeneration uint64 `protobuf:"varint,7,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// merge is the intent of a merge begun (BeginMerge) with this partition
+	// as its right half, until it is committed or aborted.
+	Merge *MergeIntent `protobuf:"bytes,8,opt,name=merge,proto3" json:"merge,omitempty"`
+	// merged is the last merge this partition absorbed as its left half,
+	// once committed: what finishes a merge whose coordinator died.
+	Merged        *MergeIntent `protobuf:"bytes,9,opt,name=merged,proto3" json:"merged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +2481,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +2494,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -1927,6 +2546,20 @@ func (x *Partition) GetRangeGeneration() uint64 {
 	return 0
 }
 
+func (x *Partition) GetMerge() *MergeIntent {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+func (x *Partition) GetMerged() *MergeIntent {
+	if x != nil {
+		return x.Merged
+	}
+	return nil
+}
+
 // Node is the directory record of one node of the cluster.
 type Node struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -1946,7 +2579,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2591,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2604,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Node) GetId() uint64 {
@@ -2041,7 +2674,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2686,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2699,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -2091,7 +2724,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +2736,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +2749,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -2158,7 +2791,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2803,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2816,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -2204,7 +2837,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2216,7 +2849,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2229,7 +2862,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Span) GetStart() []byte {
@@ -2257,14 +2890,19 @@ type Descriptor struct {
 	// (Partition.range_generation): set at bootstrap, raised only by the
 	// commands that change the spans. 0 in descriptors written before ranges
 	// had generations: such a replica fences by key alone.
-	Generation    uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
+	Generation uint64 `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
+	// frozen is the merge the range is frozen for (FreezeRange), until it
+	// is merged or unfrozen; frozen_left says it is that merge's left half
+	// (it keeps taking writes).
+	Frozen        *MergeIntent `protobuf:"bytes,4,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	FrozenLeft    bool         `protobuf:"varint,5,opt,name=frozen_left,json=frozenLeft,proto3" json:"frozen_left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2914,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2927,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -2311,6 +2949,20 @@ func (x *Descriptor) GetGeneration() uint64 {
 		return x.Generation
 	}
 	return 0
+}
+
+func (x *Descriptor) GetFrozen() *MergeIntent {
+	if x != nil {
+		return x.Frozen
+	}
+	return nil
+}
+
+func (x *Descriptor) GetFrozenLeft() bool {
+	if x != nil {
+		return x.FrozenLeft
+	}
+	return false
 }
 
 // Table is the catalog record of one table, kept in the meta partition.
@@ -2339,7 +2991,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +3003,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +3016,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Table) GetId() uint64 {
@@ -2504,7 +3156,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2516,7 +3168,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2529,7 +3181,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -2571,7 +3223,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +3235,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +3248,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -2618,7 +3270,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2630,7 +3282,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2643,7 +3295,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -2671,7 +3323,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +3335,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +3348,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -2734,7 +3386,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2746,7 +3398,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2759,7 +3411,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -2807,7 +3459,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2819,7 +3471,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2832,7 +3484,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -2869,7 +3521,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3533,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3546,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -2930,7 +3582,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3594,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3607,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -3007,7 +3659,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3019,7 +3671,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3032,7 +3684,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -3111,7 +3763,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3123,7 +3775,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3136,7 +3788,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -3318,7 +3970,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3330,7 +3982,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3343,7 +3995,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -3369,7 +4021,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3381,7 +4033,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3394,7 +4046,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -3439,7 +4091,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3451,7 +4103,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3464,7 +4116,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -3507,7 +4159,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3519,7 +4171,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3532,7 +4184,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -3572,7 +4224,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +4236,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +4249,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *User) GetName() string {
@@ -3648,7 +4300,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3660,7 +4312,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3673,7 +4325,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AccessKey) GetId() string {
@@ -3731,7 +4383,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3743,7 +4395,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3756,7 +4408,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Policy) GetName() string {
@@ -3790,7 +4442,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3802,7 +4454,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3815,7 +4467,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CreateUser) GetName() string {
@@ -3835,7 +4487,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3847,7 +4499,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3860,7 +4512,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -3882,7 +4534,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3894,7 +4546,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3907,7 +4559,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -3928,7 +4580,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3940,7 +4592,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3953,7 +4605,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -3980,7 +4632,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3992,7 +4644,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4005,7 +4657,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -4026,7 +4678,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4038,7 +4690,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4051,7 +4703,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -4072,7 +4724,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4084,7 +4736,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4097,7 +4749,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -4119,7 +4771,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4131,7 +4783,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4144,7 +4796,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -4183,7 +4835,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4195,7 +4847,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4208,7 +4860,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -4256,7 +4908,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4268,7 +4920,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4281,7 +4933,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -4339,7 +4991,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4351,7 +5003,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4364,7 +5016,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -4406,7 +5058,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4418,7 +5070,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4431,7 +5083,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -4465,7 +5117,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4477,7 +5129,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4490,7 +5142,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -4526,7 +5178,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xc0\x10\n" +
+	"partita.v1\"\xb1\x13\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -4543,6 +5195,10 @@ const file_partita_proto_rawDesc = "" +
 	"\rdestroy_range\x18\r \x01(\v2\x18.partita.v1.DestroyRangeH\x00R\fdestroyRange\x129\n" +
 	"\vsplit_range\x18\x0e \x01(\v2\x16.partita.v1.SplitRangeH\x00R\n" +
 	"splitRange\x12<\n" +
+	"\ffreeze_range\x18\x0f \x01(\v2\x17.partita.v1.FreezeRangeH\x00R\vfreezeRange\x12B\n" +
+	"\x0eunfreeze_range\x18\x10 \x01(\v2\x19.partita.v1.UnfreezeRangeH\x00R\runfreezeRange\x129\n" +
+	"\vmerge_range\x18\x11 \x01(\v2\x16.partita.v1.MergeRangeH\x00R\n" +
+	"mergeRange\x12<\n" +
 	"\fcreate_table\x18\x14 \x01(\v2\x17.partita.v1.CreateTableH\x00R\vcreateTable\x12<\n" +
 	"\fdelete_table\x18\x15 \x01(\v2\x17.partita.v1.DeleteTableH\x00R\vdeleteTable\x12<\n" +
 	"\fupdate_table\x18\x16 \x01(\v2\x17.partita.v1.UpdateTableH\x00R\vupdateTable\x12F\n" +
@@ -4559,6 +5215,11 @@ const file_partita_proto_rawDesc = "" +
 	"\x11set_doctor_paused\x18  \x01(\v2\x1b.partita.v1.SetDoctorPausedH\x00R\x0fsetDoctorPaused\x12E\n" +
 	"\x0fsplit_partition\x18( \x01(\v2\x1a.partita.v1.SplitPartitionH\x00R\x0esplitPartition\x12N\n" +
 	"\x12allocate_partition\x18) \x01(\v2\x1d.partita.v1.AllocatePartitionH\x00R\x11allocatePartition\x129\n" +
+	"\vbegin_merge\x18* \x01(\v2\x16.partita.v1.BeginMergeH\x00R\n" +
+	"beginMerge\x12<\n" +
+	"\fcommit_merge\x18+ \x01(\v2\x17.partita.v1.CommitMergeH\x00R\vcommitMerge\x129\n" +
+	"\vabort_merge\x18, \x01(\v2\x16.partita.v1.AbortMergeH\x00R\n" +
+	"abortMerge\x129\n" +
 	"\vcreate_user\x182 \x01(\v2\x16.partita.v1.CreateUserH\x00R\n" +
 	"createUser\x129\n" +
 	"\vdelete_user\x183 \x01(\v2\x16.partita.v1.DeleteUserH\x00R\n" +
@@ -4620,7 +5281,40 @@ const file_partita_proto_rawDesc = "" +
 	"split_hash\x18\x04 \x01(\x04R\tsplitHash\x12'\n" +
 	"\x0fright_partition\x18\x05 \x01(\x04R\x0erightPartition\x12%\n" +
 	"\x0eright_replicas\x18\x06 \x03(\x04R\rrightReplicas\"\x13\n" +
-	"\x11AllocatePartition\"\xbc\x05\n" +
+	"\x11AllocatePartition\"\xfc\x01\n" +
+	"\vMergeIntent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x19\n" +
+	"\btable_id\x18\x02 \x01(\x04R\atableId\x12\x12\n" +
+	"\x04left\x18\x03 \x01(\x04R\x04left\x12\x14\n" +
+	"\x05right\x18\x04 \x01(\x04R\x05right\x12'\n" +
+	"\x0fleft_generation\x18\x05 \x01(\x04R\x0eleftGeneration\x12)\n" +
+	"\x10right_generation\x18\x06 \x01(\x04R\x0frightGeneration\x12\x16\n" +
+	"\x06voters\x18\a \x03(\x04R\x06voters\x12,\n" +
+	"\x12started_unix_nanos\x18\b \x01(\x03R\x10startedUnixNanos\"P\n" +
+	"\vFreezeRange\x12-\n" +
+	"\x05merge\x18\x01 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12\x12\n" +
+	"\x04left\x18\x02 \x01(\bR\x04left\"*\n" +
+	"\rUnfreezeRange\x12\x19\n" +
+	"\bmerge_id\x18\x01 \x01(\fR\amergeId\"a\n" +
+	"\n" +
+	"MergeRange\x12-\n" +
+	"\x05merge\x18\x01 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12$\n" +
+	"\x0eright_hash_end\x18\x02 \x01(\x04R\frightHashEnd\"\x98\x01\n" +
+	"\fMergeOutcome\x12A\n" +
+	"\x10range_descriptor\x18\x01 \x01(\v2\x16.partita.v1.DescriptorR\x0frangeDescriptor\x12-\n" +
+	"\x05merge\x18\x02 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12\x16\n" +
+	"\x06merged\x18\x03 \x01(\bR\x06merged\"Q\n" +
+	"\n" +
+	"BeginMerge\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12-\n" +
+	"\x05merge\x18\x02 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\">\n" +
+	"\vCommitMerge\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"=\n" +
+	"\n" +
+	"AbortMerge\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xec\x05\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -4634,7 +5328,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdoctor_settings\x18\n" +
 	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
 	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12!\n" +
-	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12$\n" +
+	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12.\n" +
+	"\x05merge\x18* \x01(\v2\x18.partita.v1.MergeOutcomeR\x05merge\x12$\n" +
 	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
 	"\n" +
 	"access_key\x183 \x01(\v2\x15.partita.v1.AccessKeyR\taccessKey\x12*\n" +
@@ -4671,7 +5366,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eattribute_type\x18\x02 \x01(\tR\rattributeType\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xd7\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xb7\x02\n" +
 	"\tPartition\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
 	"\n" +
@@ -4682,7 +5377,9 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12\x19\n" +
 	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x1a\n" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
-	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\"\xf9\x01\n" +
+	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
+	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xf9\x01\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -4705,14 +5402,17 @@ const file_partita_proto_rawDesc = "" +
 	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\".\n" +
 	"\x04Span\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\fR\x05start\x12\x10\n" +
-	"\x03end\x18\x02 \x01(\fR\x03end\"r\n" +
+	"\x03end\x18\x02 \x01(\fR\x03end\"\xc4\x01\n" +
 	"\n" +
 	"Descriptor\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12&\n" +
 	"\x05spans\x18\x02 \x03(\v2\x10.partita.v1.SpanR\x05spans\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x03 \x01(\x04R\n" +
-	"generation\"\xa2\x06\n" +
+	"generation\x12/\n" +
+	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
+	"\vfrozen_left\x18\x05 \x01(\bR\n" +
+	"frozenLeft\"\xa2\x06\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -4921,7 +5621,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),               // 0: partita.v1.GateColor
 	(Error_Code)(0),              // 1: partita.v1.Error.Code
@@ -4936,51 +5636,59 @@ var file_partita_proto_goTypes = []any{
 	(*SplitOutcome)(nil),         // 10: partita.v1.SplitOutcome
 	(*SplitPartition)(nil),       // 11: partita.v1.SplitPartition
 	(*AllocatePartition)(nil),    // 12: partita.v1.AllocatePartition
-	(*Result)(nil),               // 13: partita.v1.Result
-	(*Error)(nil),                // 14: partita.v1.Error
-	(*KeyElement)(nil),           // 15: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 16: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 17: partita.v1.Tag
-	(*Partition)(nil),            // 18: partita.v1.Partition
-	(*Node)(nil),                 // 19: partita.v1.Node
-	(*RemoveNode)(nil),           // 20: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 21: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 22: partita.v1.PutNode
-	(*Span)(nil),                 // 23: partita.v1.Span
-	(*Descriptor)(nil),           // 24: partita.v1.Descriptor
-	(*Table)(nil),                // 25: partita.v1.Table
-	(*CreateTable)(nil),          // 26: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 27: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 28: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 29: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 30: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 31: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 32: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 33: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 34: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 35: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 36: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 37: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 38: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 39: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 40: partita.v1.User
-	(*AccessKey)(nil),            // 41: partita.v1.AccessKey
-	(*Policy)(nil),               // 42: partita.v1.Policy
-	(*CreateUser)(nil),           // 43: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 44: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 45: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 46: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 47: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 48: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 49: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 50: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 51: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 52: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 53: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 54: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 55: partita.v1.ChangeSettings
-	nil,                          // 56: partita.v1.Expression.NamesEntry
-	nil,                          // 57: partita.v1.DoctorSettings.GatesEntry
+	(*MergeIntent)(nil),          // 13: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 14: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 15: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 16: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 17: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 18: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 19: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 20: partita.v1.AbortMerge
+	(*Result)(nil),               // 21: partita.v1.Result
+	(*Error)(nil),                // 22: partita.v1.Error
+	(*KeyElement)(nil),           // 23: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 24: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 25: partita.v1.Tag
+	(*Partition)(nil),            // 26: partita.v1.Partition
+	(*Node)(nil),                 // 27: partita.v1.Node
+	(*RemoveNode)(nil),           // 28: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 29: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 30: partita.v1.PutNode
+	(*Span)(nil),                 // 31: partita.v1.Span
+	(*Descriptor)(nil),           // 32: partita.v1.Descriptor
+	(*Table)(nil),                // 33: partita.v1.Table
+	(*CreateTable)(nil),          // 34: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 35: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 36: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 37: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 38: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 39: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 40: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 41: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 42: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 43: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 44: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 45: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 46: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 47: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 48: partita.v1.User
+	(*AccessKey)(nil),            // 49: partita.v1.AccessKey
+	(*Policy)(nil),               // 50: partita.v1.Policy
+	(*CreateUser)(nil),           // 51: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 52: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 53: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 54: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 55: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 56: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 57: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 58: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 59: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 60: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 61: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 62: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 63: partita.v1.ChangeSettings
+	nil,                          // 64: partita.v1.Expression.NamesEntry
+	nil,                          // 65: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -4988,76 +5696,91 @@ var file_partita_proto_depIdxs = []int32{
 	7,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
 	8,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
 	9,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	26, // 5: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	27, // 6: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	28, // 7: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	29, // 8: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	22, // 9: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	21, // 10: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	20, // 11: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	31, // 12: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	32, // 13: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	36, // 14: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	37, // 15: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	38, // 16: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	39, // 17: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	11, // 18: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	12, // 19: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	43, // 20: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	44, // 21: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	45, // 22: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	46, // 23: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	47, // 24: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	48, // 25: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	49, // 26: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	50, // 27: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	55, // 28: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	56, // 29: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 30: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 31: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 32: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 33: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	24, // 34: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	24, // 35: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	9,  // 36: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14, // 37: partita.v1.Result.error:type_name -> partita.v1.Error
-	25, // 38: partita.v1.Result.table:type_name -> partita.v1.Table
-	19, // 39: partita.v1.Result.node:type_name -> partita.v1.Node
-	30, // 40: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	35, // 41: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	33, // 42: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	10, // 43: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	40, // 44: partita.v1.Result.user:type_name -> partita.v1.User
-	41, // 45: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	42, // 46: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	52, // 47: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	1,  // 48: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19, // 49: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	23, // 50: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	15, // 51: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	16, // 52: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	17, // 53: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	18, // 54: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	25, // 55: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	25, // 56: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	57, // 57: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 58: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 59: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	34, // 60: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	35, // 61: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 62: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	41, // 63: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	42, // 64: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	51, // 65: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	53, // 66: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	53, // 67: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	51, // 68: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	0,  // 69: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	70, // [70:70] is the sub-list for method output_type
-	70, // [70:70] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	14, // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	15, // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	16, // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	34, // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	35, // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	36, // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	37, // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	30, // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	29, // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	28, // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	39, // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	40, // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	44, // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	45, // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	46, // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	47, // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	11, // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	12, // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	18, // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	19, // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	20, // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	51, // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	52, // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	53, // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	54, // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	55, // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	56, // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	57, // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	58, // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	63, // 34: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	64, // 35: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 36: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 37: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 38: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 39: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	32, // 40: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	32, // 41: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	9,  // 42: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	13, // 43: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	13, // 44: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	32, // 45: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	13, // 46: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	13, // 47: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	22, // 48: partita.v1.Result.error:type_name -> partita.v1.Error
+	33, // 49: partita.v1.Result.table:type_name -> partita.v1.Table
+	27, // 50: partita.v1.Result.node:type_name -> partita.v1.Node
+	38, // 51: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	43, // 52: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	41, // 53: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	10, // 54: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	17, // 55: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	48, // 56: partita.v1.Result.user:type_name -> partita.v1.User
+	49, // 57: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	50, // 58: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	60, // 59: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	1,  // 60: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 61: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	13, // 62: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	27, // 63: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	31, // 64: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	13, // 65: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	23, // 66: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	24, // 67: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	25, // 68: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	26, // 69: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	33, // 70: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	33, // 71: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	65, // 72: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 73: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 74: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	42, // 75: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	43, // 76: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 77: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	49, // 78: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	50, // 79: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	59, // 80: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	61, // 81: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	61, // 82: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	59, // 83: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	0,  // 84: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	85, // [85:85] is the sub-list for method output_type
+	85, // [85:85] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -5071,6 +5794,9 @@ func file_partita_proto_init() {
 		(*Command_DeleteItem)(nil),
 		(*Command_DestroyRange)(nil),
 		(*Command_SplitRange)(nil),
+		(*Command_FreezeRange)(nil),
+		(*Command_UnfreezeRange)(nil),
+		(*Command_MergeRange)(nil),
 		(*Command_CreateTable)(nil),
 		(*Command_DeleteTable)(nil),
 		(*Command_UpdateTable)(nil),
@@ -5086,6 +5812,9 @@ func file_partita_proto_init() {
 		(*Command_SetDoctorPaused)(nil),
 		(*Command_SplitPartition)(nil),
 		(*Command_AllocatePartition)(nil),
+		(*Command_BeginMerge)(nil),
+		(*Command_CommitMerge)(nil),
+		(*Command_AbortMerge)(nil),
 		(*Command_CreateUser)(nil),
 		(*Command_DeleteUser)(nil),
 		(*Command_CreateAccessKey)(nil),
@@ -5102,7 +5831,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   55,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

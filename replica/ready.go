@@ -40,6 +40,11 @@ type Ready struct {
 	// partition when it applied them: the new replicas campaign at once.
 	Created  []uint64
 	Campaign bool
+	// Merged are the right halves of merges this replica applied in this
+	// round as their left half: the store destroys their replicas on this
+	// node once the batch is committed (their items stay, now this
+	// replica's).
+	Merged []uint64
 }
 
 type answer struct {
@@ -79,18 +84,19 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	// visible, and their outcomes are answered, only once it is committed.
 	// (Raft may hand out entries committed in this very Ready; the batch
 	// persists them and their effects atomically.)
-	answers, applied, created, err := r.apply(b, rd.CommittedEntries)
+	out, err := r.apply(b, rd.CommittedEntries)
 	if err != nil {
 		return Ready{}, false, err
 	}
+	answers, applied, created := out.answers, out.last, out.created
 	if err := r.maybeTruncate(b); err != nil {
 		return Ready{}, false, err
 	}
 	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
 		applied = rd.Snapshot.Metadata.Index
 	}
-	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, Created: created}
-	if len(created) > 0 {
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, Created: created, Merged: out.merged}
+	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
 		// The new group's state must be durable before it votes or acks.
 		rdy.MustSync = true
@@ -175,18 +181,25 @@ func (r *Replica) softState(ss raft.SoftState) {
 	}
 }
 
+// applied is what a round's applies left: the outcomes to answer once
+// the batch is committed, the last index applied (0: none), the
+// partitions whose replicas the splits among the entries created here,
+// and those whose replicas the merges among them absorbed.
+type applied struct {
+	answers []answer
+	last    uint64
+	created []uint64
+	merged  []uint64
+}
+
 // apply applies committed entries into b and records the applied index
-// with them. It returns the outcomes to answer once b is committed, the
-// last index applied (0: none), and the partitions whose replicas the
-// splits among the entries created here. b need not be synced for the
-// applies' sake: entries are durable in the log, and a replica restarting
-// behind re-applies them.
-func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64, []uint64, error) {
+// with them. b need not be synced for the applies' sake: entries are
+// durable in the log, and a replica restarting behind re-applies them.
+func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 	if len(ents) == 0 {
-		return nil, 0, nil, nil
+		return applied{}, nil
 	}
-	var answers []answer
-	var created []uint64
+	var out applied
 	ka := fsm.NewApplier(b, r.desc)
 	for _, e := range ents {
 		switch e.Type {
@@ -198,33 +211,51 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64,
 			ka.SetMembers(r.members())
 			id, res, err := r.applyCommand(ka, b, e.Data)
 			if err != nil {
-				return nil, 0, nil, err
+				return applied{}, err
 			}
-			if s := res.GetSplit(); s != nil && res.GetError() == nil {
-				r.desc = ka.Descriptor()
-				ok, err := r.applySplit(b, s)
-				if err != nil {
-					return nil, 0, nil, err
-				}
-				if ok {
-					created = append(created, s.GetRight().GetPartition())
-				}
+			r.desc = ka.Descriptor()
+			if err := r.applyRangeChange(b, res, &out); err != nil {
+				return applied{}, err
 			}
-			answers = append(answers, answer{id, Outcome{Result: res, ApplyStart: start}})
+			out.answers = append(out.answers, answer{id, Outcome{Result: res, ApplyStart: start}})
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := r.applyConfChange(b, e); err != nil {
-				return nil, 0, nil, err
+				return applied{}, err
 			}
 		}
 	}
 	if err := ka.Flush(); err != nil {
-		return nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		return applied{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	last := ents[len(ents)-1].Index
-	if err := writeApplied(b, r.cfg.Partition, last); err != nil {
-		return nil, 0, nil, err
+	out.last = ents[len(ents)-1].Index
+	if err := writeApplied(b, r.cfg.Partition, out.last); err != nil {
+		return applied{}, err
 	}
-	return answers, last, created, nil
+	return out, nil
+}
+
+// applyRangeChange does the replica's part of an applied split (creating
+// the right half here) or merge (destroying the right half here).
+func (r *Replica) applyRangeChange(b *engine.Batch, res *partitapb.Result, out *applied) error {
+	if res.GetError() != nil {
+		return nil
+	}
+	if s := res.GetSplit(); s != nil {
+		ok, err := r.applySplit(b, s)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out.created = append(out.created, s.GetRight().GetPartition())
+		}
+	}
+	if m := res.GetMerge(); m.GetMerged() {
+		if err := r.applyMerge(b, m.GetMerge()); err != nil {
+			return err
+		}
+		out.merged = append(out.merged, m.GetMerge().GetRight())
+	}
+	return nil
 }
 
 // applyCommand applies one command unless its id already applied, in which
@@ -298,6 +329,14 @@ func (r *Replica) applyConfChange(b *engine.Batch, e raftpb.Entry) error {
 			return fmt.Errorf("replica: corrupt conf change: %w", err)
 		}
 		cc = c
+	}
+	if f := r.desc.GetFrozen(); f != nil {
+		// A range frozen for a merge keeps the voters the merge's
+		// coordinator checked on every node: the change is rejected (raft
+		// is not told of it), alike on every replica at this index.
+		r.cfg.Logger.Warn("merge: a membership change of a frozen partition rejected", "partition", r.cfg.Partition,
+			"left", f.GetLeft(), "right", f.GetRight())
+		return nil
 	}
 	cs := r.raw.ApplyConfChange(cc)
 	if !contains(cs.Voters, r.cfg.ID) && !contains(cs.Learners, r.cfg.ID) &&

@@ -118,6 +118,9 @@ func NewStore(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ids, err = s.removeTombstoned(ids); err != nil {
+		return nil, err
+	}
 	for _, id := range ids {
 		if _, err := s.openReplica(id); err != nil {
 			return nil, err
@@ -193,7 +196,11 @@ func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
 
 // Destroy removes this node's replica of partition and its raft state. Its
 // data must have been removed through the log (DestroyRange) or moved.
-func (s *Store) Destroy(partition uint64) error {
+func (s *Store) Destroy(partition uint64) error { return s.destroy(partition, nil) }
+
+// destroy removes partition's replica and its local state, leaving a
+// tombstone of value tomb.
+func (s *Store) destroy(partition uint64, tomb []byte) error {
 	s.mu.Lock()
 	r := s.replicas[partition]
 	delete(s.replicas, partition)
@@ -205,6 +212,11 @@ func (s *Store) Destroy(partition uint64) error {
 	r.Lock()
 	defer r.Unlock()
 	r.Close()
+	return s.clearReplica(partition, tomb)
+}
+
+// clearReplica deletes partition's local state and leaves its tombstone.
+func (s *Store) clearReplica(partition uint64, tomb []byte) error {
 	b := s.cfg.Engine.NewIndexedBatch()
 	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, "")); err != nil {
 		b.Close()
@@ -212,7 +224,7 @@ func (s *Store) Destroy(partition uint64) error {
 	}
 	// The tombstone keeps a stale view of the placement from bootstrapping
 	// the replica again (partition ids are never reused).
-	if err := b.Set(tombstoneKey(partition), nil); err != nil {
+	if err := b.Set(tombstoneKey(partition), tomb); err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
@@ -303,6 +315,9 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	defer func() { s.countWrite(partition, cmd, res, err, time.Since(start)) }()
 	r := s.Replica(partition)
 	if r == nil {
+		if into := s.MergedInto(partition); into != 0 {
+			return &partitapb.Result{Error: wrongRangeMerged(partition, into)}, nil
+		}
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
 	}
 	ticket, err := s.admitWrite(partition, cmd)
@@ -362,7 +377,7 @@ func (s *Store) ReadIndex(ctx context.Context, partition uint64) (err error) {
 	defer func() { endSpan(span, err) }()
 	r := s.Replica(partition)
 	if r == nil {
-		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+		return s.noReplica(partition)
 	}
 	ch, err := r.ReadIndex()
 	if err != nil {
@@ -488,6 +503,10 @@ func (s *Store) HandleSnapshot(snap transport.Snapshot) error {
 func (s *Store) stageSnapshot(snap transport.Snapshot, data *replica.SnapshotData) error {
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
+	if err := s.dropMergedClaimants(snap.Partition, data.Descriptor()); err != nil {
+		data.Close()
+		return err
+	}
 	if other := s.claimant(snap.Partition, data.Descriptor().GetSpans()); other != 0 {
 		data.Close()
 		return fmt.Errorf("store: snapshot of partition %d overlaps partition %d: %w", snap.Partition, other, ErrRangeClaimed)
@@ -538,7 +557,7 @@ func (s *Store) worker() {
 			return
 		}
 		start := time.Now()
-		out, again, err := s.process(ids)
+		out, again, merged, err := s.process(ids)
 		s.m.roundDuration.Observe(time.Since(start).Seconds())
 		s.m.roundReplicas.Observe(float64(len(ids)))
 		if err != nil {
@@ -550,6 +569,9 @@ func (s *Store) worker() {
 		}
 		for _, p := range again {
 			s.sched.enqueue(p)
+		}
+		if err := s.destroyMerged(merged); err != nil {
+			s.cfg.Logger.Error("removing merged replicas failed", "err", err)
 		}
 	}
 }
@@ -564,9 +586,10 @@ type round struct {
 // appends, hard states, applies of committed entries) into one batch, send
 // the messages that need not wait for it, make it durable with one fsync,
 // then answer and advance. It returns the remaining messages to send, by
-// destination, and the replicas with more work. A replica another worker
+// destination, the replicas with more work, and those that merges made
+// this round absorbed (to remove once no replica is held). A replica another worker
 // is processing is skipped: that worker's round covers its work.
-func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, error) {
+func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, []uint64, error) {
 	rounds := make([]round, 0, len(ids))
 	for _, id := range ids {
 		if r := s.Replica(id); r != nil && r.TryLock() {
@@ -605,10 +628,10 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		commit = s.cfg.Engine.Commit
 	}
 	if err := commit(b); err != nil {
-		return nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave
+		return nil, nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave
 	}
 	out := make(map[uint64][]transport.Message)
-	var again []uint64
+	var again, merged []uint64
 	for _, rd := range rounds {
 		if !rd.ok {
 			continue
@@ -629,6 +652,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 			again = append(again, p)
 		}
 		firstErr = errors.Join(firstErr, s.openSplits(rd.rd))
+		merged = append(merged, rd.rd.Merged...)
 	}
-	return out, again, firstErr
+	return out, again, merged, firstErr
 }

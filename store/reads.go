@@ -35,7 +35,7 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err := s.readyToRead(ctx, partition, consistent); err != nil {
 		return nil, err
 	}
-	if err := s.fenceRead(partition, key, nil); err != nil {
+	if err := s.fenceRead(partition, key, nil, consistent); err != nil {
 		return nil, err
 	}
 	ticket, err := s.admitRead(partition, key)
@@ -57,7 +57,7 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 	if err := s.readyToRead(ctx, req.Partition, req.Consistent); err != nil {
 		return WalkResult{}, err
 	}
-	if err := s.fenceRead(req.Partition, req.Lo, req.Hi); err != nil {
+	if err := s.fenceRead(req.Partition, req.Lo, req.Hi, req.Consistent); err != nil {
 		return WalkResult{}, err
 	}
 	ticket, err := s.admitRead(req.Partition, req.Lo)
@@ -97,7 +97,7 @@ func (s *Store) readyToRead(ctx context.Context, partition uint64, consistent bo
 		return s.ReadIndex(ctx, partition)
 	}
 	if s.Replica(partition) == nil {
-		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+		return s.noReplica(partition)
 	}
 	return ctx.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 )
@@ -103,16 +104,23 @@ func (s *Store) Descriptor(partition uint64) (*partitapb.Descriptor, error) {
 
 // fenceRead refuses, with WRONG_RANGE, a read of [lo, hi) (hi nil: the key
 // lo) that this node's replica of partition does not own as of its
-// committed state: the reader's layout is older than a split. Only item
+// committed state: the reader's layout is older than a split; and a
+// consistent read of the frozen right half of a merge. Only item
 // keys are fenced (a partition's own local state, its statistics, is read
 // through its id), and not on a replica that owns no span yet (an empty
 // one).
-func (s *Store) fenceRead(partition uint64, lo, hi []byte) error {
+func (s *Store) fenceRead(partition uint64, lo, hi []byte, consistent bool) error {
 	r := s.Replica(partition)
 	if r == nil {
-		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
+		return s.noReplica(partition)
 	}
 	d := r.Descriptor()
+	if consistent && fsm.FrozenRight(d) {
+		// Once the merge commits, the left half takes writes to these
+		// keys that this replica never sees.
+		return partitapb.Errorf(partitapb.Error_WRONG_RANGE, "partition %d is frozen for a merge into partition %d",
+			partition, d.GetFrozen().GetLeft())
+	}
 	if !engine.IsDataKey(lo) || len(d.GetSpans()) == 0 || owns(d.GetSpans(), lo, hi) {
 		return nil
 	}

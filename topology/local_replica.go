@@ -19,6 +19,12 @@ type LocalReplica struct {
 	LogBytes   uint64   `json:"log_bytes"`
 	Voters     []uint64 `json:"voters"`
 	Learners   []uint64 `json:"learners,omitempty"`
+	// RangeGeneration is the generation of the replica's range; FrozenFor
+	// the id of the merge it is frozen for (empty: none), FrozenLeft
+	// whether as that merge's left half.
+	RangeGeneration uint64 `json:"range_generation,omitempty"`
+	FrozenFor       []byte `json:"frozen_for,omitempty"`
+	FrozenLeft      bool   `json:"frozen_left,omitempty"`
 }
 
 // Replica returns the node's replica of partition, if it hosts one.

@@ -1002,14 +1002,20 @@ type ReplicaState struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
 	// leader says this replica leads; lead is the leader it knows (0: none).
-	Leader        bool     `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
-	Lead          uint64   `protobuf:"varint,3,opt,name=lead,proto3" json:"lead,omitempty"`
-	Term          uint64   `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
-	Applied       uint64   `protobuf:"varint,5,opt,name=applied,proto3" json:"applied,omitempty"`
-	LogEntries    uint64   `protobuf:"varint,6,opt,name=log_entries,json=logEntries,proto3" json:"log_entries,omitempty"`
-	LogBytes      uint64   `protobuf:"varint,7,opt,name=log_bytes,json=logBytes,proto3" json:"log_bytes,omitempty"`
-	Voters        []uint64 `protobuf:"varint,8,rep,packed,name=voters,proto3" json:"voters,omitempty"`
-	Learners      []uint64 `protobuf:"varint,9,rep,packed,name=learners,proto3" json:"learners,omitempty"`
+	Leader     bool     `protobuf:"varint,2,opt,name=leader,proto3" json:"leader,omitempty"`
+	Lead       uint64   `protobuf:"varint,3,opt,name=lead,proto3" json:"lead,omitempty"`
+	Term       uint64   `protobuf:"varint,4,opt,name=term,proto3" json:"term,omitempty"`
+	Applied    uint64   `protobuf:"varint,5,opt,name=applied,proto3" json:"applied,omitempty"`
+	LogEntries uint64   `protobuf:"varint,6,opt,name=log_entries,json=logEntries,proto3" json:"log_entries,omitempty"`
+	LogBytes   uint64   `protobuf:"varint,7,opt,name=log_bytes,json=logBytes,proto3" json:"log_bytes,omitempty"`
+	Voters     []uint64 `protobuf:"varint,8,rep,packed,name=voters,proto3" json:"voters,omitempty"`
+	Learners   []uint64 `protobuf:"varint,9,rep,packed,name=learners,proto3" json:"learners,omitempty"`
+	// range_generation is the generation of the replica's range.
+	RangeGeneration uint64 `protobuf:"varint,10,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
+	// frozen_for is the id of the merge the range is frozen for (empty:
+	// none); frozen_left says it is that merge's left half.
+	FrozenFor     []byte `protobuf:"bytes,11,opt,name=frozen_for,json=frozenFor,proto3" json:"frozen_for,omitempty"`
+	FrozenLeft    bool   `protobuf:"varint,12,opt,name=frozen_left,json=frozenLeft,proto3" json:"frozen_left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1105,6 +1111,27 @@ func (x *ReplicaState) GetLearners() []uint64 {
 		return x.Learners
 	}
 	return nil
+}
+
+func (x *ReplicaState) GetRangeGeneration() uint64 {
+	if x != nil {
+		return x.RangeGeneration
+	}
+	return 0
+}
+
+func (x *ReplicaState) GetFrozenFor() []byte {
+	if x != nil {
+		return x.FrozenFor
+	}
+	return nil
+}
+
+func (x *ReplicaState) GetFrozenLeft() bool {
+	if x != nil {
+		return x.FrozenLeft
+	}
+	return false
 }
 
 type ChangeReplicasRequest struct {
@@ -1585,7 +1612,7 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15ReplicaStatusResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\x04R\x04node\x12<\n" +
-	"\breplicas\x18\x03 \x03(\v2 .partita.cluster.v1.ReplicaStateR\breplicas\"\xf8\x01\n" +
+	"\breplicas\x18\x03 \x03(\v2 .partita.cluster.v1.ReplicaStateR\breplicas\"\xe3\x02\n" +
 	"\fReplicaState\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x16\n" +
 	"\x06leader\x18\x02 \x01(\bR\x06leader\x12\x12\n" +
@@ -1596,7 +1623,13 @@ const file_cluster_proto_rawDesc = "" +
 	"logEntries\x12\x1b\n" +
 	"\tlog_bytes\x18\a \x01(\x04R\blogBytes\x12\x16\n" +
 	"\x06voters\x18\b \x03(\x04R\x06voters\x12\x1a\n" +
-	"\blearners\x18\t \x03(\x04R\blearners\"I\n" +
+	"\blearners\x18\t \x03(\x04R\blearners\x12)\n" +
+	"\x10range_generation\x18\n" +
+	" \x01(\x04R\x0frangeGeneration\x12\x1d\n" +
+	"\n" +
+	"frozen_for\x18\v \x01(\fR\tfrozenFor\x12\x1f\n" +
+	"\vfrozen_left\x18\f \x01(\bR\n" +
+	"frozenLeft\"I\n" +
 	"\x15ChangeReplicasRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\x04R\x04node\"}\n" +

@@ -15,9 +15,45 @@ import (
 )
 
 func newCtlPartitionCmd(f *ctlFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "partition", Short: "Operate on one partition: split", Args: cobra.NoArgs}
-	cmd.AddCommand(newCtlSplitCmd(f))
+	cmd := &cobra.Command{Use: "partition", Short: "Operate on one partition: split, merge", Args: cobra.NoArgs}
+	cmd.AddCommand(newCtlSplitCmd(f), newCtlMergeCmd(f))
 	return cmd
+}
+
+func newCtlMergeCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge TABLE PARTITION",
+		Short: "Merge a partition of a table with its right neighbour",
+		Long: `Merge partition PARTITION of TABLE with its right neighbour, the partition
+whose hash range starts where PARTITION's ends: PARTITION then owns both
+ranges, and the neighbour's raft group is removed from every node. No item
+moves. Both partitions must have their replicas on the same nodes (move
+them together first), and neither may be splitting, merging or changing
+its membership. Requests to the neighbour are retried, invisibly to
+clients, while the merge runs; a merge that cannot complete (a replica
+down) is aborted and both partitions go on as before.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[1], 10, 64)
+			if err != nil || id == 0 {
+				return fmt.Errorf("bad partition id %q", args[1])
+			}
+			var res admin.MergeResult
+			path := fmt.Sprintf("/cluster/partitions/%d/merge?%s", id, url.Values{"table": {args[0]}}.Encode())
+			return f.run(cmd, http.MethodPost, path, time.Minute, &res, func(w *tabwriter.Writer) {
+				fmt.Fprintf(w, "merged partition %d of %s into partition %d\n", res.Right, res.Table, res.Left)
+				printRanges(w, res.Partitions)
+			})
+		},
+	}
+}
+
+// printRanges prints a table's partitions as a split or merge left them.
+func printRanges(w *tabwriter.Writer, parts []admin.PartitionRange) {
+	fmt.Fprintln(w, "PARTITION\tHASHES\tRANGE GEN\tREPLICAS")
+	for _, p := range parts {
+		fmt.Fprintf(w, "%d\t[%s, %s)\t%d\t%s\n", p.ID, p.HashStart, p.HashEnd, p.RangeGeneration, ids(p.Replicas))
+	}
 }
 
 func newCtlSplitCmd(f *ctlFlags) *cobra.Command {
@@ -46,10 +82,7 @@ has split since the directory was read.`,
 			path := fmt.Sprintf("/cluster/partitions/%d/split?%s", id, q.Encode())
 			return f.run(cmd, http.MethodPost, path, time.Minute, &res, func(w *tabwriter.Writer) {
 				fmt.Fprintf(w, "split partition %d of %s: new partition %d\n", res.Left, res.Table, res.Right)
-				fmt.Fprintln(w, "PARTITION\tHASHES\tRANGE GEN\tREPLICAS")
-				for _, p := range res.Partitions {
-					fmt.Fprintf(w, "%d\t[%s, %s)\t%d\t%s\n", p.ID, p.HashStart, p.HashEnd, p.RangeGeneration, ids(p.Replicas))
-				}
+				printRanges(w, res.Partitions)
 			})
 		},
 	}

@@ -182,7 +182,7 @@ func (pl *planner) balanceNodes() []uint64 {
 // settled says p is quiet enough to rebalance: a leader, no operation
 // yet, no change under way, every voter healthy.
 func (pl *planner) settled(p *Partition) bool {
-	if _, busy := pl.ops[p.ID]; busy || p.Leader == 0 || len(p.Outgoing) > 0 || len(p.Learners) > 0 {
+	if _, busy := pl.ops[p.ID]; busy || pl.merging[p.ID] || p.Leader == 0 || len(p.Outgoing) > 0 || len(p.Learners) > 0 {
 		return false
 	}
 	return pl.healthyCount(p, p.Voters, 0) == len(p.Voters)

@@ -117,7 +117,7 @@ func formatCounts(v checker.View) string {
 func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) error {
 	durations := map[string]*time.Duration{"dead-after": &cfg.DeadAfter, "down-after": &cfg.ReplicaDownAfter,
 		"contact": &cfg.ContactTimeout, "learner-timeout": &cfg.LearnerTimeout, "sick-floor": &cfg.SickFloor,
-		"split-after": &cfg.SplitAfter}
+		"split-after": &cfg.SplitAfter, "merge-after": &cfg.MergeAfter, "merge-cooldown": &cfg.MergeCooldown}
 	ints := map[string]*int{"rf": &cfg.ReplicationFactor, "tolerance": &cfg.BalanceTolerance,
 		"moves": &cfg.MaxBalanceMoves, "vantages": &cfg.SickVantages}
 	for _, a := range args {
@@ -132,6 +132,8 @@ func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) er
 			cfg.SickFactor, err = strconv.ParseFloat(val, 64)
 		case a.Key == "slow-lag":
 			cfg.SlowLag, err = strconv.ParseUint(val, 10, 64)
+		case a.Key == "merge-bytes":
+			cfg.MergeBytes, err = strconv.ParseInt(val, 10, 64)
 		case a.Key == "split-writes":
 			cfg.SplitWrites, err = strconv.ParseFloat(val, 64)
 		default:

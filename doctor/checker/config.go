@@ -63,6 +63,17 @@ type Config struct {
 	// its own replica: member.SplitOversized.)
 	SplitWrites, SplitReads float64
 	SplitAfter              time.Duration
+	// MergeBytes is the combined size of items under which two adjacent
+	// partitions on the same nodes merge, once their combined rates have
+	// stayed below MergeLoad of SplitWrites and SplitReads for
+	// MergeAfter, and neither range changed within MergeCooldown. The
+	// hysteresis against flapping: a merged range is far below any split
+	// trigger (a quarter of partition-max-bytes, a quarter of the rates).
+	// 0 disables merges.
+	MergeBytes    int64
+	MergeLoad     float64
+	MergeAfter    time.Duration
+	MergeCooldown time.Duration
 	// HotKeyShare is the share of the sampled writes one partition key
 	// may take before the partition counts as one hot key, which no
 	// split can divide.
@@ -75,6 +86,10 @@ type Config struct {
 	DryRun bool
 }
 
+// DefaultMergeBytes is the default MergeBytes: a quarter of the default
+// partition-max-bytes (256 MiB), past which a partition splits by size.
+const DefaultMergeBytes = 64 << 20
+
 // DefaultConfig returns the defaults, judged at now.
 func DefaultConfig(now time.Time) Config {
 	return Config{
@@ -86,6 +101,7 @@ func DefaultConfig(now time.Time) Config {
 		// DynamoDB's own per-partition limits: 1,000 writes and 3,000
 		// reads a second.
 		SplitWrites: 1000, SplitReads: 3000, SplitAfter: 10 * time.Second, HotKeyShare: 0.5,
+		MergeBytes: DefaultMergeBytes, MergeLoad: 0.25, MergeAfter: 10 * time.Minute, MergeCooldown: 10 * time.Minute,
 	}
 }
 
@@ -108,6 +124,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: sick factor must exceed 1 and vantages be positive", ErrConfig)
 	case c.SplitWrites < 0 || c.SplitReads < 0 || c.SplitAfter < 0:
 		return fmt.Errorf("%w: split thresholds must not be negative", ErrConfig)
+	case c.MergeBytes < 0 || c.MergeLoad < 0 || c.MergeLoad >= 1 || c.MergeAfter < 0 || c.MergeCooldown < 0:
+		return fmt.Errorf("%w: merge thresholds must not be negative, and the merge load a fraction below 1", ErrConfig)
 	}
 	return nil
 }

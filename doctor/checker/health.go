@@ -75,11 +75,12 @@ func (pl *planner) unsafe(p *Partition, op Op) string {
 		}
 		return ""
 	}
-	if op.Kind == Split {
+	if op.Kind == Split || op.Kind == Merge {
 		// Every replica applies the split at one log index, and the
 		// new half's group needs a quorum of them at once: all healthy.
+		// A merge waits for every replica to freeze: all healthy too.
 		if n := pl.healthyCount(p, p.Voters, 0); n < len(p.Voters) {
-			return fmt.Sprintf("voters %v: %d healthy, a split waits for all", p.Voters, n)
+			return fmt.Sprintf("voters %v: %d healthy, a %s waits for all", p.Voters, n, op.Kind)
 		}
 		return ""
 	}

@@ -35,6 +35,10 @@ const (
 	// right half becomes a new partition on the same replicas, with no
 	// data copied.
 	Split Kind = "split"
+	// Merge merges the partition with its right neighbour (With), a
+	// partition on the same nodes whose range starts where its ends: the
+	// partition then owns both ranges; no data moves.
+	Merge Kind = "merge"
 )
 
 // Priorities order a plan's operations: repairs before improvements.
@@ -47,6 +51,7 @@ const (
 	PriorityZone     = 40  // zone spread
 	PriorityRecord   = 30  // the directory's list
 	PriorityBalance  = 20  // replicas and leaders per node
+	PriorityMerge    = 10  // two small, cold neighbours
 )
 
 // Op is a proposed operation: data, validated again against the current
@@ -59,6 +64,8 @@ type Op struct {
 	// At is where a split's right half starts (0: the middle of the
 	// partition's hash range).
 	At uint64
+	// With is the right neighbour a merge absorbs.
+	With uint64
 	// Generation, Voters and Learners are the partition as the plan saw
 	// it: a partition that changed since makes the operation stale.
 	Generation uint64
@@ -79,6 +86,9 @@ func (o Op) String() string {
 	}
 	if o.To != 0 {
 		fmt.Fprintf(&b, " to=%d", o.To)
+	}
+	if o.With != 0 {
+		fmt.Fprintf(&b, " with=p%d", o.With)
 	}
 	fmt.Fprintf(&b, " prio=%d gen=%d voters=%v", o.Priority, o.Generation, o.Voters)
 	if len(o.Learners) > 0 {

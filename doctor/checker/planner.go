@@ -30,6 +30,12 @@ type planner struct {
 	// lookFrom: nodes slow by their fsyncs that too few leaders can see
 	// to confirm, with the leaders that can (sick_node.go).
 	lookFrom map[uint64][]uint64
+	// merging are the partitions a merge of the plan involves (both
+	// halves): one merge each.
+	merging map[uint64]bool
+	// starts indexes the partitions by where their range starts (built
+	// by rightOf when first needed).
+	starts map[tableHash]int
 }
 
 // A partitionChecker looks at one partition: it proposes an operation,
@@ -48,6 +54,7 @@ var partitionCheckers = []partitionChecker{
 	{"zone", checkZones},
 	{"record", checkRecord},
 	{"split", checkSplit},
+	{"merge", checkMerge},
 }
 
 // Compute runs the checkers over v: repairs of single partitions first,
@@ -74,7 +81,8 @@ func Compute(v View, cfg Config) (Plan, error) {
 
 func newPlanner(v View, cfg Config) *planner {
 	pl := &planner{cfg: cfg, view: v.sorted(), nodes: map[uint64]Node{}, sick: map[uint64]bool{},
-		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}, lookFrom: map[uint64][]uint64{}}
+		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}, lookFrom: map[uint64][]uint64{},
+		merging: map[uint64]bool{}}
 	for _, n := range pl.view.Nodes {
 		pl.nodes[n.ID] = n
 	}

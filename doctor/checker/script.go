@@ -12,7 +12,8 @@ import (
 
 // scriptKeys are the keys ParseView knows.
 var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
-	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced", "range", "keys", "writes", "reads", "hot"}
+	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced", "range", "keys", "writes", "reads", "hot",
+	"bytes", "cold", "changed"}
 
 // ParseView reads the compact text form of a View that the doctor's
 // scripts use (the checker's and the gate's testdata, scenario files),
@@ -23,7 +24,8 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", 
 // [disk=F] [no-peer], where D is how long before now the state began; a
 // node is alive for an hour unless told otherwise. A partition line:
 // p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM]
-// [range=S-E] [writes=R] [reads=R] [hot=D] [keys=N:SHARE:MEDIAN] [replicas=..]
+// [range=S-E] [writes=R] [reads=R] [hot=D] [keys=N:SHARE:MEDIAN] [bytes=N]
+// [cold=D] [changed=D] (its range's last split or merge) [replicas=..]
 // [learners=..] [outgoing=..] [contact=N:D,..] [down=N:D,..]
 // [lag=N:L,..] [lagging=N:D,..] [ack=N:D,..] (the leader's measure of
 // the replica's acknowledgement latency); contact D "never" is a replica the
@@ -232,9 +234,10 @@ func ParseIDs(s string) ([]uint64, error) {
 }
 
 // parseLoad reads a partition's range=START-END (hex), writes=, reads=,
-// hot= (how long its rates have been above a threshold) and keys=N:SHARE:MEDIAN
-// (the sampled writes: how many, the top key's share, the median hash in
-// hex).
+// hot= (how long its rates have been above a threshold), cold= (below
+// the merge thresholds), changed= (since its range last changed), bytes=
+// and keys=N:SHARE:MEDIAN (the sampled writes: how many, the top key's
+// share, the median hash in hex).
 func parseLoad(p *Partition, kv map[string]string, now time.Time) error {
 	var err error
 	if v, ok := kv["range"]; ok {
@@ -270,12 +273,19 @@ func parseLoad(p *Partition, kv map[string]string, now time.Time) error {
 			}
 		}
 	}
-	if v, ok := kv["hot"]; ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
+	if v, ok := kv["bytes"]; ok {
+		if p.Bytes, err = strconv.ParseInt(v, 10, 64); err != nil {
 			return err
 		}
-		p.HotSince = now.Add(-d)
+	}
+	for key, dst := range map[string]*time.Time{"hot": &p.HotSince, "cold": &p.ColdSince, "changed": &p.RangeSince} {
+		if v, ok := kv[key]; ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			*dst = now.Add(-d)
+		}
 	}
 	return nil
 }

@@ -83,6 +83,14 @@ type Partition struct {
 	KeySamples    uint32
 	TopKeyShare   float64
 	MedianKeyHash uint64
+	// Bytes is the size of its items, as its leader counts them.
+	Bytes int64
+	// ColdSince is since when its rates have stayed below the merge
+	// thresholds (MergeLoad of the split ones) without a break (zero: they
+	// are not). RangeSince is since when its range has been what it is,
+	// as far as the caller knows (zero: long ago): no merge follows a
+	// split or merge closer than MergeCooldown.
+	ColdSince, RangeSince time.Time
 }
 
 // Balanced is a leader move the balancer made: when it ended, and the

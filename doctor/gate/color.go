@@ -62,6 +62,7 @@ func Default() Gates {
 		checker.SetReplicas:        Green,
 		checker.TransferLeader:     Green,
 		checker.Split:              Yellow, // rate-limited: bursts of splits must not become snapshot storms
+		checker.Merge:              Yellow,
 		checker.MoveReplica:        Yellow,
 		checker.RemoveReplica:      Yellow,
 	}

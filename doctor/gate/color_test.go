@@ -15,7 +15,7 @@ func TestDefaultGates(t *testing.T) {
 		checker.ReplaceReplica: gate.Green, checker.AddReplica: gate.Green, checker.RollForwardLearner: gate.Green,
 		checker.RollBackLearner: gate.Green, checker.LeaveJoint: gate.Green, checker.SetReplicas: gate.Green,
 		checker.TransferLeader: gate.Green, checker.MoveReplica: gate.Yellow, checker.RemoveReplica: gate.Yellow,
-		checker.Split: gate.Yellow, "merge": gate.Yellow, "": gate.Yellow,
+		checker.Split: gate.Yellow, checker.Merge: gate.Yellow, "": gate.Yellow,
 	}
 	g := gate.Default()
 	for k, c := range want {
@@ -23,8 +23,8 @@ func TestDefaultGates(t *testing.T) {
 			t.Errorf("%q: %v, want %v", k, got, c)
 		}
 	}
-	if len(g) != len(want)-2 {
-		t.Errorf("Default has %d kinds, want %d: a new checker kind needs a colour here", len(g), len(want)-2)
+	if len(g) != len(want)-1 {
+		t.Errorf("Default has %d kinds, want %d: a new checker kind needs a colour here", len(g), len(want)-1)
 	}
 	// A nil Gates is every kind yellow, never green.
 	if got := gate.Gates(nil).Color(checker.ReplaceReplica); got != gate.Yellow {

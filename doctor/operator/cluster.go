@@ -31,6 +31,9 @@ type Cluster interface {
 	// at hash (0: the middle of its range), and records both halves in
 	// the directory.
 	Split(ctx context.Context, table string, partition, hash uint64) error
+	// Merge merges partition of table with its right neighbour, which
+	// must be with, and records the merge in the directory.
+	Merge(ctx context.Context, table string, partition, with uint64) error
 }
 
 // Replicas are the replica operations of one node, as cluster.Local

@@ -120,6 +120,28 @@ func (c *memCluster) Split(_ context.Context, table string, partition, hash uint
 	return fmt.Errorf("no partition %d", partition)
 }
 
+func (c *memCluster) Merge(_ context.Context, table string, partition, with uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.snap.Table(table)
+	parts := t.GetPartitions()
+	for i, p := range parts {
+		if p.GetId() != partition || i+1 >= len(parts) || parts[i+1].GetId() != with {
+			continue
+		}
+		r := parts[i+1]
+		nt := &partitapb.Table{Name: t.Name, Id: t.Id, Partitions: slices.Clone(parts)}
+		nt.Partitions[i] = &partitapb.Partition{Id: partition, TableId: p.TableId, Replicas: slices.Clone(p.Replicas),
+			HashStart: p.HashStart, HashEnd: r.HashEnd, Generation: p.Generation + 1,
+			RangeGeneration: max(p.RangeGeneration, r.RangeGeneration) + 1}
+		nt.Partitions = slices.Delete(nt.Partitions, i+1, i+2)
+		c.snap = &directory.Snapshot{Tables: []*partitapb.Table{nt}, Nodes: c.snap.Nodes, MetaReplicas: c.snap.MetaReplicas}
+		c.log("merge %d with %d", partition, r.GetId())
+		return nil
+	}
+	return fmt.Errorf("no partition %d with a right neighbour", partition)
+}
+
 func (c *memCluster) RemoveNode(_ context.Context, node uint64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

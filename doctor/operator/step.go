@@ -282,3 +282,31 @@ func (s SplitPartition) Run(ctx context.Context, e *Env) error {
 	}
 	return e.c.Split(ctx, s.Table, s.Partition, s.Hash)
 }
+
+// MergePartition merges a partition of table with its right neighbour
+// With, provided both records are still at the plan's generations: a
+// record that moved on was merged already (by this step, before a
+// takeover) or changed otherwise, and the step has nothing to do.
+type MergePartition struct {
+	Table      string
+	Partition  uint64
+	Generation uint64
+	With       uint64
+}
+
+func (s MergePartition) String() string {
+	return fmt.Sprintf("merge table=%s partition=%d with=%d", s.Table, s.Partition, s.With)
+}
+
+// Run merges the partitions unless the left one's record moved on; the
+// merge is refused if With is no longer its right neighbour.
+func (s MergePartition) Run(ctx context.Context, e *Env) error {
+	cur, err := currentRecord(ctx, e, s.Table, s.Partition)
+	if err != nil {
+		return err
+	}
+	if cur.GetGeneration() != s.Generation {
+		return nil
+	}
+	return e.c.Merge(ctx, s.Table, s.Partition, s.With)
+}
