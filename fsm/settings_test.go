@@ -75,12 +75,33 @@ func TestChangeSettings(t *testing.T) {
 			t.Fatalf("got\n%s\nwant\n%s", got, step.want)
 		}
 	}
-	for i := 4; i <= directory.SettingsHistory+2; i++ {
-		run(changeSettings(0, edit("request.timeout", "cluster", fmt.Sprint(i, "s"))))
+	// The history's bound: a directory at version SettingsHistory (its
+	// records written directly), then one change more deletes the oldest.
+	eng := openEngine(t)
+	b := eng.NewIndexedBatch()
+	last := uint64(directory.SettingsHistory)
+	for _, v := range []uint64{1, 2, last} {
+		raw, err := directory.EncodeSettingsChange(&partitapb.SettingsChange{Version: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set(directory.SettingsChangeKey(v), raw); err != nil {
+			t.Fatal(err)
+		}
 	}
-	want := fmt.Sprintf("v%d doctor.dead-after=1m0s@cluster(v2) raft.log-max-bytes=32MiB@cluster(v1) request.timeout=%ds@cluster(v%d) history=%d from v3",
-		directory.SettingsHistory+2, directory.SettingsHistory+2, directory.SettingsHistory+2, directory.SettingsHistory)
-	if got := describeOverrides(t, replicas[2]); got != want {
-		t.Fatalf("after %d versions:\n%s\nwant\n%s", directory.SettingsHistory+2, got, want)
+	raw, err := directory.EncodeSettingsState(&partitapb.SettingsState{Version: last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set(directory.SettingsStateKey(), raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Commit(b); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, eng, directory.MetaPartition, changeSettings(0, edit("request.timeout", "cluster", "5s")))
+	want := fmt.Sprintf("v%d request.timeout=5s@cluster(v%d) history=3 from v2", last+1, last+1)
+	if got := describeOverrides(t, eng); got != want {
+		t.Fatalf("past the bound:\n%s\nwant\n%s", got, want)
 	}
 }
