@@ -128,8 +128,8 @@ func printBootstrapAdminToken(w io.Writer, n *node.Node, dataDir string) {
 		return
 	}
 	fmt.Fprintf(w, `
-This node created the first admin token of the cluster: the admin endpoint
-takes changes (drain, decommission, jobs, users and keys) from an admin only.
+This node created the first admin token of the cluster: drains,
+decommissions, jobs, users, keys and every other change need an admin.
 The token is shown only this once (and kept in %s/%s, readable by its
 owner only, where 'partita ctl --data-dir %s' finds it):
 
