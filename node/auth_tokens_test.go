@@ -16,7 +16,9 @@ import (
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // adminWith sends method path to n's admin endpoint with the bearer token
@@ -170,4 +172,46 @@ func TestJoinAClosedCluster(t *testing.T) {
 	if _, err := start(t.TempDir(), tok); !errors.Is(err, cluster.ErrJoinRefused) || !strings.Contains(err.Error(), "admits one node") {
 		t.Fatalf("a second node with a spent token: %v", err)
 	}
+}
+
+// TestPeerCallsOfAClosedCluster: without certificates, a closed
+// cluster's peer port answers only its members: a stranger's node-to-node
+// calls (reading the directory, proposing an admin token of its own) are
+// refused, while the members replicate and serve as before.
+func TestPeerCallsOfAClosedCluster(t *testing.T) {
+	n1 := startAuthMember(t, t.TempDir())
+	n2 := startAuthMember(t, t.TempDir(), n1)
+	cfg := cluster.DefaultConfig()
+	cfg.Resolve = func(id uint64) (string, error) {
+		if id == 2 {
+			return n2.PeerAddr(), nil
+		}
+		return n1.PeerAddr(), nil
+	}
+	stranger, err := cluster.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	ctx := context.Background()
+	lo, hi := directory.AdminTokensSpan()
+	for _, id := range []uint64{1, 2} {
+		if _, err := stranger.Walk(ctx, id, cluster.WalkRequest{Partition: directory.MetaPartition, Lo: lo, Hi: hi}); err == nil ||
+			!strings.Contains(err.Error(), "credential") {
+			t.Fatalf("a stranger walks the directory on node %d: %v, want a refusal", id, err)
+		}
+	}
+	d := directory.TokenDigest("ptk_stranger")
+	_, err = stranger.Propose(ctx, 1, directory.MetaPartition, &partitapb.Command{Id: []byte("stranger-1"),
+		Op: &partitapb.Command_CreateAdminToken{CreateAdminToken: &partitapb.CreateAdminToken{
+			Token: &partitapb.AdminToken{Id: directory.TokenID(d), Digest: d}}}})
+	if err == nil || !strings.Contains(err.Error(), "credential") {
+		t.Fatalf("a stranger proposes an admin token: %v, want a refusal", err)
+	}
+	if st := adminWith(t, n2, "ptk_stranger", http.MethodGet, "/auth/users", nil); st != http.StatusUnauthorized {
+		t.Fatalf("the stranger's token: %d, want 401", st)
+	}
+	// The members still talk: a key made through node 2 works on node 1.
+	k := createKey(t, n2, "admin")
+	waitUntil(t, "a key made through node 2 works on node 1", func() bool { return listTables(keyClient(n1, k)) == nil })
 }

@@ -210,6 +210,8 @@ type Node struct {
 	draining atomic.Bool
 	conns    *connMetrics
 	sec      *security // tls.go
+	// peerSecret is the credential of peer calls (peer_auth.go).
+	peerSecret peerSecret
 
 	// Cluster mode (PeerAddr set).
 	id      uint64

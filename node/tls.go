@@ -137,7 +137,7 @@ func loopbackAddr(addr string) bool {
 // peerServerOptions secure the peer gRPC server.
 func (n *Node) peerServerOptions() []grpc.ServerOption {
 	if n.sec == nil || n.sec.peerServer == nil {
-		return nil
+		return n.peerAuthServerOptions()
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(n.sec.peerServer))}
 }
@@ -146,7 +146,7 @@ func (n *Node) peerServerOptions() []grpc.ServerOption {
 // transport's and the cluster client's default insecure credentials).
 func (n *Node) peerDialOptions() []grpc.DialOption {
 	if n.sec == nil || n.sec.peerClient == nil {
-		return nil
+		return n.peerAuthDialOptions()
 	}
 	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(n.sec.peerClient))}
 }
