@@ -29,6 +29,9 @@ import (
 //	DELETE /auth/users/{name}/policies/{policy}    User: detach it
 //	GET    /auth/simulate?user=&action=&resource=[&key=...][&attribute=...][&select=][&return-values=]
 //	                                      SimulateResult: what the user's policies decide
+//
+// and the routes of groups and tokens (auth_groups.go). Every /auth/ route,
+// reads included, needs an admin (Guard).
 
 // Statuses of an access key, as IAM names them.
 const (
@@ -85,9 +88,12 @@ type SimulateResult struct {
 	Resource     string `json:"resource"`
 	Allowed      bool   `json:"allowed"`
 	ExplicitDeny bool   `json:"explicit_deny"`
-	// Policy and Statement decided (empty: denied by default).
+	// Policy and Statement decided (empty: denied by default); Group is
+	// the group that gives the user Policy, when the user does not have
+	// it itself.
 	Policy      string `json:"policy,omitempty"`
 	Statement   string `json:"statement,omitempty"`
+	Group       string `json:"group,omitempty"`
 	Explanation string `json:"explanation"`
 	// Message is the AccessDeniedException's message a refused request
 	// gets.
@@ -114,6 +120,8 @@ type Auth interface {
 	DeletePolicy(ctx context.Context, name string) (Policy, error)
 	AttachPolicy(ctx context.Context, user, policy string, detach bool) (User, error)
 	Simulate(ctx context.Context, q SimulateRequest) (SimulateResult, error)
+	Groups // auth_groups.go
+	Tokens
 }
 
 // ErrNotFound marks a user, key or policy that does not exist (404).
@@ -187,6 +195,8 @@ func AuthHandler(a Auth) http.Handler {
 		authReply(w, k, err)
 	})
 	handlePolicies(mux, a)
+	handleGroups(mux, a)
+	handleTokens(mux, a)
 	return mux
 }
 

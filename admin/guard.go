@@ -11,8 +11,9 @@ import (
 )
 
 // Guard decides who may call the admin endpoint. The probes (GET /healthz,
-// /readyz) are open to all; other reads are open to clients on loopback;
-// everything else (every request that changes something: jobs, drain,
+// /readyz) are open to all; other reads are open to clients on loopback,
+// but for those of /auth/ (users, keys, policies, groups, tokens: an
+// admin's alone); everything else (every request that changes something: jobs, drain,
 // decommission, the Doctor's gates and decisions, the log level, and any
 // route added later whose method is not GET or HEAD) needs an
 // authenticated admin: a client certificate the TLS layer verified
@@ -23,9 +24,11 @@ import (
 // A request without either is answered 401 with an ErrorInfo; each
 // authenticated change is logged with who asked.
 type Guard struct {
-	// Token reports whether a bearer token is valid (nil: tokens are not
-	// accepted). It must compare in constant time.
-	Token func(token string) bool
+	// Token names the admin of a valid bearer token ("token:ID"), or
+	// reports it invalid (nil: tokens are not accepted). It must not leak
+	// through its timing what a valid token is (compare in constant time,
+	// or look up a digest).
+	Token func(token string) (who string, ok bool)
 	// ClientCerts accepts a verified client certificate (the listener's
 	// TLS configuration verifies it against the cluster CA) of the client
 	// role: a node's certificate is not an admin's.
@@ -54,11 +57,11 @@ func (g *Guard) wrap(h http.Handler) http.Handler {
 		who := g.authenticate(r)
 		switch {
 		case who != "":
-			if !read {
+			if !read || adminOnly(r.URL.Path) {
 				log.Info("admin request", "method", r.Method, "path", r.URL.Path, "admin", who, "remote", r.RemoteAddr)
 			}
 			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
-		case read && (isProbe(r.URL.Path) || fromLoopback(r)):
+		case read && (isProbe(r.URL.Path) || fromLoopback(r) && !adminOnly(r.URL.Path)):
 			h.ServeHTTP(w, r)
 		default:
 			log.Warn("refused an unauthenticated admin request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
@@ -78,13 +81,26 @@ func (g *Guard) authenticate(r *http.Request) string {
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, tok, ok := strings.Cut(auth, " ")
-	if g.Token != nil && ok && strings.EqualFold(scheme, "Bearer") && g.Token(strings.TrimSpace(tok)) {
-		return "token"
+	if g.Token == nil || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	if who, valid := g.Token(strings.TrimSpace(tok)); valid {
+		return who
 	}
 	return ""
 }
 
+// TokenFile adapts a check of tokens that names no one (a token file's) to
+// Guard.Token: its admins are "token".
+func TokenFile(valid func(token string) bool) func(string) (string, bool) {
+	return func(tok string) (string, bool) { return "token", valid(tok) }
+}
+
 func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }
+
+// adminOnly reports whether even a read of path needs an admin: the
+// users, keys, policies, groups and tokens of /auth/.
+func adminOnly(path string) bool { return path == "/auth" || strings.HasPrefix(path, "/auth/") }
 
 // fromLoopback reports whether r came from this machine.
 func fromLoopback(r *http.Request) bool {

@@ -66,7 +66,7 @@ func TestGuardWithTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, lv, decommissioned := guarded(t, &admin.Guard{Token: toks.Valid})
+	h, lv, decommissioned := guarded(t, &admin.Guard{Token: admin.TokenFile(toks.Valid)})
 	const local, remote = "127.0.0.1:5000", "10.1.2.3:5000"
 	for _, c := range []struct {
 		method, path, from, token string
@@ -86,6 +86,9 @@ func TestGuardWithTokens(t *testing.T) {
 		{"POST", "/cluster/nodes/1/decommission", local, "ptk_wrong", 401},
 		{"POST", "/cluster/nodes/1/drain", local, "", 401},
 		{"POST", "/nothing/here", local, "", 401}, // a route added later is guarded too
+		{"GET", "/auth/users", local, "", 401},    // users, keys and tokens are an admin's to read
+		{"GET", "/auth/admin-tokens", local, "", 401},
+		{"GET", "/auth/users", local, tok, 404}, // admitted (this endpoint serves no /auth/)
 	} {
 		if got := serve(h, c.method, c.path, c.from, c.token); got != c.want {
 			t.Errorf("%s %s from %s (token %v): %d, want %d", c.method, c.path, c.from, c.token != "", got, c.want)

@@ -52,7 +52,17 @@ type Config struct {
 	// Progress, if set, receives a live progress line once a second
 	// (carriage-return rewritten; meant for a terminal).
 	Progress io.Writer
+	// AccessKeyID and SecretAccessKey sign every request (SigV4), as a
+	// closed cluster requires; empty: a dummy key, which a cluster with
+	// authentication off accepts.
+	AccessKeyID, SecretAccessKey string
+	// Region is the region of the signatures' credential scope (empty:
+	// DefaultRegion).
+	Region string
 }
+
+// DefaultRegion is the region clients sign for without Config.Region.
+const DefaultRegion = "us-east-1"
 
 // DefaultTable and DefaultRangeTable are the tables used when Config.Table
 // is empty: key "pk" (S), and key "pk" (S) + sort key "sk" (S).
@@ -78,6 +88,8 @@ func (c Config) Validate() error {
 		return errors.New("bench: at least one endpoint is required")
 	case !ok:
 		return fmt.Errorf("bench: unknown workload %q (%s)", c.Workload, strings.Join(WorkloadNames(), ", "))
+	case (c.AccessKeyID == "") != (c.SecretAccessKey == ""):
+		return errors.New("bench: an access key id needs its secret access key, and a secret its id")
 	case c.Distribution != "" && !validDistribution(c.Distribution):
 		return fmt.Errorf("bench: unknown distribution %q (uniform, zipfian or latest)", c.Distribution)
 	case c.Clients < 1:

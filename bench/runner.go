@@ -57,7 +57,7 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	}}
 	perEndpoint := (cfg.Clients + len(cfg.Endpoints) - 1) / len(cfg.Endpoints)
 	for _, e := range cfg.Endpoints {
-		r.dbs = append(r.dbs, newClient(e, perEndpoint, cfg.Attempts))
+		r.dbs = append(r.dbs, newClient(e, perEndpoint, cfg))
 	}
 	r.keys.n.Store(int64(cfg.Records))
 	if err := ensureTable(ctx, r.dbs[0], r.items.table, r.items.rangeKey); err != nil {
@@ -66,15 +66,23 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	return r, nil
 }
 
-// newClient returns an SDK client for endpoint with dummy credentials,
-// trying each operation attempts times (1: a failed operation is counted,
-// not hidden).
-func newClient(endpoint string, clients, attempts int) *dynamodb.Client {
+// newClient returns an SDK client for endpoint signing with cfg's key
+// (dummy credentials without one), trying each operation cfg.Attempts
+// times (1: a failed operation is counted, not hidden).
+func newClient(endpoint string, clients int, cfg Config) *dynamodb.Client {
+	id, secret := cfg.AccessKeyID, cfg.SecretAccessKey
+	if id == "" {
+		id, secret = "bench", "bench"
+	}
+	region := cfg.Region
+	if region == "" {
+		region = DefaultRegion
+	}
 	return dynamodb.New(dynamodb.Options{
-		Region:           "us-east-1",
+		Region:           region,
 		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-		RetryMaxAttempts: attempts,
+		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, ""),
+		RetryMaxAttempts: cfg.Attempts,
 		HTTPClient:       newHTTPClient(clients),
 	})
 }

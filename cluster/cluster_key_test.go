@@ -3,6 +3,9 @@ package cluster_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/partitadb/partita/cluster"
@@ -32,5 +35,32 @@ func TestJoinHandsOverTheClusterKey(t *testing.T) {
 	n, got, err = newClient(t, &book{}).JoinWithKey(ctx, plain.addr, &partitapb.Node{PeerAddr: "10.0.0.5:7000"})
 	if err != nil || n == nil || got != nil {
 		t.Fatalf("JoinWithKey on a member without a key = %v, %x, %v; want no key", n, got, err)
+	}
+}
+
+// TestJoinAdmission: a member with a join policy asks it before adding a
+// node; its refusal reaches the joining node as ErrJoinRefused, with its
+// reason, and nothing is added.
+func TestJoinAdmission(t *testing.T) {
+	l := newMemLocal()
+	l.nextNode = 2
+	admit := func(_ context.Context, n *partitapb.Node, token string) error {
+		if token != "pjt_good" {
+			return fmt.Errorf("%w: no valid join token for %s", cluster.ErrJoinRefused, n.GetPeerAddr())
+		}
+		return nil
+	}
+	s := serve(t, "127.0.0.1:0", cluster.WithJoinPolicy(l, func() []byte { return []byte("key") }, admit))
+	c := newClient(t, &book{})
+	ctx := context.Background()
+	for _, tok := range []string{"", "pjt_bad"} {
+		n, key, err := c.JoinWithToken(ctx, s.addr, &partitapb.Node{PeerAddr: "10.0.0.6:7000"}, tok)
+		if !errors.Is(err, cluster.ErrJoinRefused) || !strings.Contains(err.Error(), "10.0.0.6:7000") || n != nil || key != nil {
+			t.Fatalf("join with token %q = %v, %q, %v; want ErrJoinRefused with its reason", tok, n, key, err)
+		}
+	}
+	n, key, err := c.JoinWithToken(ctx, s.addr, &partitapb.Node{PeerAddr: "10.0.0.6:7000"}, "pjt_good")
+	if err != nil || n.GetId() != 2 || string(key) != "key" {
+		t.Fatalf("join with a valid token = %v, %q, %v", n, key, err)
 	}
 }

@@ -29,6 +29,10 @@ var (
 	// lists the node among the partition's replicas (its reconciler would
 	// create the replica again).
 	ErrStillListed = errors.New("cluster: the directory still lists the replica")
+	// ErrJoinRefused is a Join the member refused for who asked: a closed
+	// cluster admits a node with a node certificate or a valid join token
+	// (see JoinAdmitter). Retrying cannot help.
+	ErrJoinRefused = errors.New("cluster: join refused")
 )
 
 // Errors of the store that callers of a Client check without importing
@@ -65,6 +69,7 @@ var sentinels = []struct {
 	{clusterpb.Error_CANCELED, context.Canceled},
 	{clusterpb.Error_LEADERSHIP_MOVED, store.ErrLeadershipMoved},
 	{clusterpb.Error_STILL_LISTED, ErrStillListed},
+	{clusterpb.Error_JOIN_REFUSED, ErrJoinRefused},
 }
 
 // encodeError is the wire form of err (nil for nil): the one table, with

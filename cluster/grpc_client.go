@@ -297,10 +297,17 @@ func (c *Client) Join(ctx context.Context, addr string, n *partitapb.Node) (*par
 // JoinWithKey is Join, and also returns the cluster key the member that
 // added n handed over (nil if it holds none; see KeyHolder).
 func (c *Client) JoinWithKey(ctx context.Context, addr string, n *partitapb.Node) (*partitapb.Node, []byte, error) {
+	return c.JoinWithToken(ctx, addr, n, "")
+}
+
+// JoinWithToken is JoinWithKey presenting a join token, which a closed
+// cluster whose peers have no certificates asks of a new node (an
+// ErrJoinRefused error without a valid one).
+func (c *Client) JoinWithToken(ctx context.Context, addr string, n *partitapb.Node, token string) (*partitapb.Node, []byte, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	for hop := 0; ; hop++ {
-		resp, err := c.joinAt(ctx, addr, n)
+		resp, err := c.joinAt(ctx, addr, n, token)
 		var nl *replica.NotLeaderError
 		if err == nil {
 			return resp.Node, resp.ClusterKey, nil
@@ -317,12 +324,12 @@ func (c *Client) JoinWithKey(ctx context.Context, addr string, n *partitapb.Node
 	}
 }
 
-func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node) (*clusterpb.JoinResponse, error) {
+func (c *Client) joinAt(ctx context.Context, addr string, n *partitapb.Node, token string) (*clusterpb.JoinResponse, error) {
 	stub, err := c.stubAt(addr)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := stub.Join(ctx, &clusterpb.JoinRequest{Node: n})
+	resp, err := stub.Join(ctx, &clusterpb.JoinRequest{Node: n, JoinToken: token})
 	if err != nil {
 		return nil, callError(ctx, "Join", addr, err)
 	}

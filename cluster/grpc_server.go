@@ -88,6 +88,11 @@ func (s *service) Join(ctx context.Context, req *clusterpb.JoinRequest) (*cluste
 	if req.Node == nil {
 		return &clusterpb.JoinResponse{Error: encodeError(errNoNode)}, nil
 	}
+	if a, ok := s.l.(JoinAdmitter); ok {
+		if err := a.AdmitJoin(ctx, req.Node, req.JoinToken); err != nil {
+			return &clusterpb.JoinResponse{Error: encodeError(err)}, nil
+		}
+	}
 	n, err := s.l.Join(ctx, req.Node)
 	if err != nil {
 		return &clusterpb.JoinResponse{Error: encodeError(err)}, nil

@@ -141,6 +141,34 @@ func applyAuth(b *engine.Batch, cmd *partitapb.Command) (*partitapb.Result, erro
 	case *partitapb.Command_AttachPolicy:
 		return applyAttachPolicy(b, op.AttachPolicy)
 	default:
+		return applyGroupOrToken(b, cmd)
+	}
+}
+
+// applyGroupOrToken applies the commands of groups, admin tokens and join
+// tokens (auth_group.go, auth_token.go).
+func applyGroupOrToken(b *engine.Batch, cmd *partitapb.Command) (*partitapb.Result, error) {
+	now := cmd.GetUnixNanos()
+	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_CreateGroup:
+		return applyCreateGroup(b, now, op.CreateGroup)
+	case *partitapb.Command_DeleteGroup:
+		return applyDeleteGroup(b, op.DeleteGroup)
+	case *partitapb.Command_SetGroupMember:
+		return applySetGroupMember(b, op.SetGroupMember)
+	case *partitapb.Command_AttachGroupPolicy:
+		return applyAttachGroupPolicy(b, op.AttachGroupPolicy)
+	case *partitapb.Command_CreateAdminToken:
+		return applyCreateAdminToken(b, now, op.CreateAdminToken)
+	case *partitapb.Command_DeleteAdminToken:
+		return applyDeleteAdminToken(b, op.DeleteAdminToken)
+	case *partitapb.Command_CreateJoinToken:
+		return applyCreateJoinToken(b, now, op.CreateJoinToken)
+	case *partitapb.Command_DeleteJoinToken:
+		return applyDeleteJoinToken(b, op.DeleteJoinToken)
+	case *partitapb.Command_UseJoinToken:
+		return applyUseJoinToken(b, now, op.UseJoinToken)
+	default:
 		return nil, fmt.Errorf("fsm: unknown command %T", op)
 	}
 }

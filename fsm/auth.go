@@ -47,6 +47,9 @@ func applyDeleteUser(b *engine.Batch, d *partitapb.DeleteUser) (*partitapb.Resul
 			return nil, fmt.Errorf("fsm: delete access key %s: %w", id, err)
 		}
 	}
+	if err := leaveGroups(b, u.GetName()); err != nil {
+		return nil, err
+	}
 	if err := b.Delete(directory.UserKey(u.GetName())); err != nil {
 		return nil, fmt.Errorf("fsm: delete user %s: %w", u.GetName(), err)
 	}

@@ -34,7 +34,7 @@ func applyPutPolicy(b *engine.Batch, now int64, put *partitapb.PutPolicy) (*part
 	return &partitapb.Result{Policy: p}, writeRecord(b, directory.PolicyKey(p.GetName()), p, directory.EncodePolicy)
 }
 
-// applyDeletePolicy deletes a policy no user has attached.
+// applyDeletePolicy deletes a policy no user or group has attached.
 func applyDeletePolicy(b *engine.Batch, d *partitapb.DeletePolicy) (*partitapb.Result, error) {
 	p, err := directory.ReadPolicy(b, d.GetName())
 	if err != nil {
@@ -53,6 +53,15 @@ func applyDeletePolicy(b *engine.Batch, d *partitapb.DeletePolicy) (*partitapb.R
 			res.Policy = p
 			return res, nil
 		}
+	}
+	group, err := groupWithPolicy(b, p.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if group != "" {
+		res := reject(partitapb.Error_IN_USE, "policy %s is attached to group %s: detach it first", p.GetName(), group)
+		res.Policy = p
+		return res, nil
 	}
 	if err := b.Delete(directory.PolicyKey(p.GetName())); err != nil {
 		return nil, fmt.Errorf("fsm: delete policy %s: %w", p.GetName(), err)

@@ -76,7 +76,7 @@ func authScriptCommand(t *testing.T, td *datadriven.TestData) *partitapb.Command
 		cmd.Op = &partitapb.Command_AttachPolicy{AttachPolicy: &partitapb.AttachPolicy{
 			User: a.s("user"), Policy: a.s("policy"), Detach: td.Cmd == "detach"}}
 	default:
-		t.Fatalf("unknown command %q", td.Cmd)
+		setGroupOrTokenOp(t, td, cmd)
 	}
 	return cmd
 }
@@ -96,6 +96,15 @@ func describeAuthResult(res *partitapb.Result) string {
 	}
 	if p := res.GetPolicy(); p != nil {
 		fmt.Fprintf(&b, "result %s\n", policyString(p))
+	}
+	if g := res.GetGroup(); g != nil {
+		fmt.Fprintf(&b, "result %s\n", groupString(g))
+	}
+	if tok := res.GetAdminToken(); tok != nil {
+		fmt.Fprintf(&b, "result %s\n", adminTokenString(tok))
+	}
+	if tok := res.GetJoinToken(); tok != nil {
+		fmt.Fprintf(&b, "result %s\n", joinTokenString(tok))
 	}
 	return b.String()
 }
@@ -138,5 +147,6 @@ func describeAuthRecords(t *testing.T, eng *engine.Engine) string {
 	for _, p := range policies {
 		b.WriteString("  " + policyString(p) + "\n")
 	}
+	b.WriteString(describeGroupsAndTokens(t, eng))
 	return b.String()
 }

@@ -68,7 +68,10 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_BeginMerge, *partitapb.Command_CommitMerge, *partitapb.Command_AbortMerge,
 		*partitapb.Command_CreateUser, *partitapb.Command_DeleteUser, *partitapb.Command_CreateAccessKey,
 		*partitapb.Command_SetAccessKeyDisabled, *partitapb.Command_DeleteAccessKey, *partitapb.Command_PutPolicy,
-		*partitapb.Command_DeletePolicy, *partitapb.Command_AttachPolicy:
+		*partitapb.Command_DeletePolicy, *partitapb.Command_AttachPolicy,
+		*partitapb.Command_CreateGroup, *partitapb.Command_DeleteGroup, *partitapb.Command_SetGroupMember,
+		*partitapb.Command_AttachGroupPolicy, *partitapb.Command_CreateAdminToken, *partitapb.Command_DeleteAdminToken,
+		*partitapb.Command_CreateJoinToken, *partitapb.Command_DeleteJoinToken, *partitapb.Command_UseJoinToken:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

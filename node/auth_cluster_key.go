@@ -24,6 +24,7 @@ func (n *Node) loadClusterKey() error {
 		return err
 	}
 	n.auth.clusterKey = k
+	n.peerSecret.set(k)
 	return nil
 }
 
@@ -44,6 +45,7 @@ func (n *Node) setClusterKey(raw []byte) error {
 		return err
 	}
 	n.auth.clusterKey = k
+	n.peerSecret.set(k)
 	return nil
 }
 
@@ -78,7 +80,7 @@ func (n *Node) ensureClusterKey(mayGenerate bool) error {
 		return err
 	}
 	if !mayGenerate {
-		n.log.Error("this node has no cluster key, so it can neither open nor create the directory's access keys: copy "+
+		n.log.Error("this node has no cluster key, so it can neither open nor create the directory's access keys, nor check its peers' credentials: copy "+
 			auth.ClusterKeyFile+" from the data directory of the first node into this node's (mode 0600) and restart it",
 			"file", n.clusterKeyPath())
 		return nil

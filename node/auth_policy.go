@@ -14,7 +14,7 @@ import (
 )
 
 // Authorization: every user of the directory is allowed what the
-// policies attached to it allow (an explicit Deny wins, nothing is
+// policies attached to it or to its groups allow (an explicit Deny wins, nothing is
 // allowed by default: a user without policies can do nothing). The users
 // of --credentials-file keys that are not users of the directory are the
 // operator's: they are allowed everything. The refresh loop that reads
@@ -51,6 +51,9 @@ type grants struct {
 	// parsed caches each policy by name, with the time it was written,
 	// so that a refresh parses only the policies that changed.
 	parsed map[string]parsedPolicy
+	// viaGroup names, per user, the group that brings each policy the
+	// user has from a group alone (simulate says so).
+	viaGroup map[string]map[string]string
 }
 
 type parsedPolicy struct {
@@ -115,9 +118,13 @@ func (n *Node) readGrants(ctx context.Context) (*grants, error) {
 	if err != nil {
 		return nil, err
 	}
+	groups, err := n.readGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
 	old := n.auth.policies.g.Load()
 	g := &grants{users: make(map[string][]*auth.Policy, len(users)), actionOnly: make(map[string]bool, len(users)),
-		parsed: make(map[string]parsedPolicy, len(recs))}
+		parsed: make(map[string]parsedPolicy, len(recs)), viaGroup: groupPolicies(groups)}
 	for _, rec := range recs {
 		if old != nil {
 			if pp, ok := old.parsed[rec.GetName()]; ok && pp.updated == rec.GetUpdatedUnixNanos() {
@@ -134,7 +141,10 @@ func (n *Node) readGrants(ctx context.Context) (*grants, error) {
 	}
 	for _, u := range users {
 		ps := []*auth.Policy{}
-		for _, name := range u.GetPolicies() {
+		for _, own := range u.GetPolicies() {
+			delete(g.viaGroup[u.GetName()], own)
+		}
+		for _, name := range effectivePolicies(u, g.viaGroup[u.GetName()]) {
 			if pp, ok := g.parsed[name]; ok {
 				ps = append(ps, pp.policy)
 			}
@@ -220,6 +230,10 @@ func (c ctl) Simulate(ctx context.Context, q admin.SimulateRequest) (admin.Simul
 	d := auth.Evaluate(g.users[q.User], r)
 	out := admin.SimulateResult{User: q.User, Action: r.Action, Resource: r.Resource, Allowed: d.Allowed,
 		ExplicitDeny: d.ExplicitDeny, Policy: d.Policy, Statement: d.Statement, Explanation: d.String()}
+	if grp, ok := g.viaGroup[q.User][d.Policy]; ok {
+		out.Group = grp
+		out.Explanation += " (attached to group " + grp + ")"
+	}
 	if !d.Allowed {
 		out.Message = auth.AccessDeniedMessage("arn:aws:iam::"+c.n.cfg.AccountID+":user/"+q.User, r, d)
 	}

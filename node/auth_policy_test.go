@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,6 +36,7 @@ func putPolicy(t *testing.T, n *node.Node, name, doc string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -197,19 +199,18 @@ func BenchmarkGetItemPolicy(b *testing.B) {
 	}
 	clients := map[string]*dynamodb.Client{}
 	for user, policy := range map[string]string{"erin": "own-notes", "root2": node.AllowAllPolicy} {
-		req, _ := http.NewRequest(http.MethodPut, n.AdminURL()+"/auth/policies/own-notes", strings.NewReader(ownNotes))
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := bootstrapAdminDo(n, http.MethodPut, "/auth/policies/own-notes", strings.NewReader(ownNotes)); err == nil {
 			resp.Body.Close()
 		}
 		for _, path := range []string{"/auth/users/" + user, "/auth/users/" + user + "/policies/" + policy} {
-			resp, err := http.Post(n.AdminURL()+path, "", nil)
+			resp, err := bootstrapAdminDo(n, http.MethodPost, path, nil)
 			if err != nil || resp.StatusCode != http.StatusOK {
 				b.Fatalf("POST %s: %v %v", path, err, resp)
 			}
 			resp.Body.Close()
 		}
 		var k admin.NewAccessKey
-		resp, err := http.Post(n.AdminURL()+"/auth/users/"+user+"/keys", "", nil)
+		resp, err := bootstrapAdminDo(n, http.MethodPost, "/auth/users/"+user+"/keys", nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -235,4 +236,15 @@ func BenchmarkGetItemPolicy(b *testing.B) {
 			})
 		}
 	}
+}
+
+// bootstrapAdminDo sends a request to the admin endpoint of n, a node that made
+// its cluster, with the admin token it made.
+func bootstrapAdminDo(n *node.Node, method, path string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, n.AdminURL()+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+n.BootstrapAdminToken())
+	return http.DefaultClient.Do(req)
 }

@@ -26,14 +26,42 @@ import (
 	"github.com/partitadb/partita/node"
 )
 
+// testAdminToken is the admin token of the nodes of startAuthMember,
+// from a token file, so that the tests' calls to any node's admin
+// endpoint need no setup (TestAdminTokensInTheDirectory tests the
+// directory's tokens).
+const testAdminToken = "ptk_node_tests_admin_token"
+
 // startAuthMember starts a cluster node with authentication on and an
-// admin endpoint.
-func startAuthMember(t *testing.T, dir string, join ...string) *node.Node {
+// admin endpoint that takes testAdminToken; one that joins (via set)
+// spends a join token of via.
+func startAuthMember(t *testing.T, dir string, via ...*node.Node) *node.Node {
+	t.Helper()
+	return startClosedMember(t, dir, true, via...)
+}
+
+// startClosedMember is startAuthMember, with testAdminToken's file or
+// (withTokenFile false) as `partita start` runs it: with the directory's
+// admin tokens alone.
+func startClosedMember(t *testing.T, dir string, withTokenFile bool, via ...*node.Node) *node.Node {
 	t.Helper()
 	cfg := node.DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = dir, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = dir, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.ReconcileInterval = 100 * time.Millisecond
 	cfg.Auth = node.AuthConfig{Enabled: true}
+	if withTokenFile {
+		cfg.TLS.AdminTokenFile = filepath.Join(dir, "test-admin-tokens")
+		if err := os.WriteFile(cfg.TLS.AdminTokenFile, []byte(testAdminToken+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range via {
+		tok, err := v.CreateJoinToken(context.Background(), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Join, cfg.JoinToken = append(cfg.Join, v.PeerAddr()), tok
+	}
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +97,7 @@ func adminCall(t *testing.T, n *node.Node, method, path string, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +160,8 @@ func waitAll(t *testing.T, what string, nodes []*node.Node, cond func(*node.Node
 func TestAuthKeysInTheDirectory(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	n1 := startAuthMember(t, dirs[0])
-	n2 := startAuthMember(t, dirs[1], n1.PeerAddr())
-	n3 := startAuthMember(t, dirs[2], n1.PeerAddr())
+	n2 := startAuthMember(t, dirs[1], n1)
+	n3 := startAuthMember(t, dirs[2], n1)
 	nodes := []*node.Node{n1, n2, n3}
 	boot := n1.BootstrapCredentials()
 	if boot == nil || boot.User != node.BootstrapUser || n2.BootstrapCredentials() != nil {
@@ -234,7 +263,7 @@ func assertNoSecret(t *testing.T, dir string, keys ...*auth.Key) {
 // deleted, and not one request fails.
 func TestAuthKeyRotationUnderLoad(t *testing.T) {
 	n1 := startAuthMember(t, t.TempDir())
-	n2 := startAuthMember(t, t.TempDir(), n1.PeerAddr())
+	n2 := startAuthMember(t, t.TempDir(), n1)
 	nodes := []*node.Node{n1, n2}
 	boot := *n1.BootstrapCredentials()
 	waitAll(t, "the bootstrap key works", nodes, func(n *node.Node) bool { return listTables(keyClient(n, boot)) == nil })
@@ -364,7 +393,7 @@ func TestAuthTurnedOnLater(t *testing.T) {
 func TestAuthMemberWithoutClusterKey(t *testing.T) {
 	d1, d2 := t.TempDir(), t.TempDir()
 	n1 := startAuthMember(t, d1)
-	n2 := startAuthMember(t, d2, n1.PeerAddr())
+	n2 := startAuthMember(t, d2, n1)
 	boot := *n1.BootstrapCredentials()
 	if err := n2.Close(); err != nil {
 		t.Fatal(err)
@@ -377,7 +406,7 @@ func TestAuthMemberWithoutClusterKey(t *testing.T) {
 	if err := os.Remove(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	n2 = startAuthMember(t, d2, n1.PeerAddr())
+	n2 = startAuthMember(t, d2, n1)
 	if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a member without the cluster key made one: %v", err)
 	}
@@ -393,6 +422,6 @@ func TestAuthMemberWithoutClusterKey(t *testing.T) {
 	if err := os.WriteFile(keyFile, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n2 = startAuthMember(t, d2, n1.PeerAddr())
+	n2 = startAuthMember(t, d2, n1)
 	waitUntil(t, "the bootstrap key on the member given its key back", func() bool { return listTables(keyClient(n2, boot)) == nil })
 }

@@ -106,10 +106,14 @@ func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node,
 	var errs []error
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		addr := n.cfg.Join[attempt%len(n.cfg.Join)]
-		rec, key, err := n.client.JoinWithKey(ctx, addr, self)
+		rec, key, err := n.client.JoinWithToken(ctx, addr, self, n.cfg.JoinToken)
 		if err == nil {
 			n.log.Info("joined the cluster", "node", rec.GetId(), "via", addr, "cluster_key", key != nil)
 			return rec, n.takeClusterKey(key)
+		}
+		if errors.Is(err, cluster.ErrJoinRefused) {
+			n.log.Error("cannot join: the cluster refused this node", "via", addr, "err", err)
+			return nil, err
 		}
 		if cerr := n.checkPeerHandshake(ctx, addr); cerr != nil {
 			n.log.Error("cannot join: the TLS handshake with a member was refused", "via", addr, "err", cerr)
@@ -151,7 +155,7 @@ func (n *Node) startRaft() error {
 		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}
 	}
 	tr.Register(n.peerSrv, h)
-	cluster.Register(n.peerSrv, cluster.WithClusterKey(n.peerService(), n.clusterKeyBytes))
+	cluster.Register(n.peerSrv, cluster.WithJoinPolicy(n.peerService(), n.clusterKeyBytes, n.admitJoin))
 	n.peerWG.Add(1)
 	go func() {
 		defer n.peerWG.Done()

@@ -67,6 +67,9 @@ type Config struct {
 	// Join lists peer addresses of existing members; empty with PeerAddr
 	// set bootstraps a new cluster. Ignored by a node that already joined.
 	Join []string
+	// JoinToken admits this node to a closed cluster whose nodes have no
+	// certificates (`partita ctl join-token create`; auth_tokens.go).
+	JoinToken string
 	// Zone is the node's failure domain; placement spreads replicas
 	// across zones.
 	Zone string
@@ -212,6 +215,8 @@ type Node struct {
 	draining atomic.Bool
 	conns    *connMetrics
 	sec      *security // tls.go
+	// peerSecret is the credential of peer calls (peer_auth.go).
+	peerSecret peerSecret
 
 	// Cluster mode (PeerAddr set).
 	id      uint64

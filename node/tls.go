@@ -19,8 +19,9 @@ import (
 )
 
 // TLSConfig secures a node's listeners and its peer connections
-// (docs/security.md). Its zero value is plain text and an open admin
-// endpoint, as in development.
+// (docs/security.md). Its zero value is plain text; the admin endpoint is
+// then guarded if Config.Auth is enabled (by the directory's admin
+// tokens), open otherwise, as in development.
 type TLSConfig struct {
 	// CertFile and KeyFile serve the DynamoDB API and the admin endpoint
 	// over TLS; the files are read again when they change. Empty: plain
@@ -38,8 +39,9 @@ type TLSConfig struct {
 	AdminTokenFile string
 }
 
-// guarded reports whether the admin endpoint authenticates changes: as
-// soon as there is a way to authenticate.
+// guarded reports whether the admin endpoint authenticates changes
+// whatever Config.Auth says: as soon as there is a way to authenticate
+// (with Auth.Enabled it always does, with the directory's admin tokens).
 func (c TLSConfig) guarded() bool { return c.CertsDir != "" || c.AdminTokenFile != "" }
 
 func (c TLSConfig) validate() error {
@@ -55,6 +57,7 @@ type security struct {
 	api, admin             *tls.Config // nil: plain HTTP
 	peerServer, peerClient *tls.Config // nil: plain gRPC
 	guard                  *admin.Guard
+	tokenFile              *certs.Tokens // nil without AdminTokenFile
 }
 
 // loadSecurity reads the certificates and tokens Config.TLS names.
@@ -85,14 +88,12 @@ func (n *Node) loadSecurity() error {
 		}
 		sec.api, sec.admin = certs.ServerTLS(pair, nil), certs.ServerTLS(pair, pool)
 	}
-	if c.guarded() {
-		sec.guard = &admin.Guard{ClientCerts: pool != nil, Logger: n.log}
+	if c.guarded() || n.cfg.Auth.Enabled {
+		sec.guard = &admin.Guard{ClientCerts: pool != nil, Logger: n.log, Token: n.adminToken}
 		if c.AdminTokenFile != "" {
-			toks, err := certs.LoadTokens(c.AdminTokenFile, n.log)
-			if err != nil {
+			if sec.tokenFile, err = certs.LoadTokens(c.AdminTokenFile, n.log); err != nil {
 				return fmt.Errorf("node: admin token file: %w", err)
 			}
-			sec.guard.Token = toks.Valid
 		}
 	}
 	n.sec = sec
@@ -110,10 +111,13 @@ func (n *Node) logSecurity() {
 	}
 	switch {
 	case n.sec.guard != nil:
-		n.log.Info("admin changes need an authenticated admin", "client_certs", n.sec.guard.ClientCerts, "tokens", c.AdminTokenFile != "")
+		n.log.Info("admin changes need an authenticated admin", "client_certs", n.sec.guard.ClientCerts,
+			"token_file", c.AdminTokenFile != "", "directory_tokens", true)
 	case n.cfg.AdminAddr != "" && !loopbackAddr(n.cfg.AdminAddr):
-		n.log.Warn("the admin endpoint is open: whoever reaches it can drain or decommission nodes (give --certs-dir or --admin-token-file)",
+		n.log.Warn("the admin endpoint is open: whoever reaches it can drain or decommission nodes (authentication is off; give --certs-dir or --admin-token-file)",
 			"admin_addr", n.cfg.AdminAddr)
+	case n.cfg.AdminAddr != "":
+		n.log.Info("the admin endpoint is open to this machine: authentication is off", "admin_addr", n.cfg.AdminAddr)
 	}
 }
 
@@ -133,7 +137,7 @@ func loopbackAddr(addr string) bool {
 // peerServerOptions secure the peer gRPC server.
 func (n *Node) peerServerOptions() []grpc.ServerOption {
 	if n.sec == nil || n.sec.peerServer == nil {
-		return nil
+		return n.peerAuthServerOptions()
 	}
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(n.sec.peerServer))}
 }
@@ -142,7 +146,7 @@ func (n *Node) peerServerOptions() []grpc.ServerOption {
 // transport's and the cluster client's default insecure credentials).
 func (n *Node) peerDialOptions() []grpc.DialOption {
 	if n.sec == nil || n.sec.peerClient == nil {
-		return nil
+		return n.peerAuthDialOptions()
 	}
 	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(n.sec.peerClient))}
 }

@@ -113,8 +113,12 @@ const (
 	// LIMIT_EXCEEDED: an auth command would pass a limit (access keys per
 	// user). Nothing was written.
 	Error_LIMIT_EXCEEDED Error_Code = 52
-	// IN_USE: DeletePolicy of a policy still attached to a user.
+	// IN_USE: DeletePolicy of a policy still attached to a user or a
+	// group.
 	Error_IN_USE Error_Code = 53
+	// TOKEN_REFUSED: UseJoinToken of a token that is unknown, expired or
+	// already used by another node. Nothing was written.
+	Error_TOKEN_REFUSED Error_Code = 54
 )
 
 // Enum value maps for Error_Code.
@@ -134,6 +138,7 @@ var (
 		51: "ALREADY_EXISTS",
 		52: "LIMIT_EXCEEDED",
 		53: "IN_USE",
+		54: "TOKEN_REFUSED",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -150,6 +155,7 @@ var (
 		"ALREADY_EXISTS":   51,
 		"LIMIT_EXCEEDED":   52,
 		"IN_USE":           53,
+		"TOKEN_REFUSED":    54,
 	}
 )
 
@@ -319,6 +325,15 @@ type Command struct {
 	//	*Command_PutPolicy
 	//	*Command_DeletePolicy
 	//	*Command_AttachPolicy
+	//	*Command_CreateGroup
+	//	*Command_DeleteGroup
+	//	*Command_SetGroupMember
+	//	*Command_AttachGroupPolicy
+	//	*Command_CreateAdminToken
+	//	*Command_DeleteAdminToken
+	//	*Command_CreateJoinToken
+	//	*Command_DeleteJoinToken
+	//	*Command_UseJoinToken
 	//	*Command_ChangeSettings
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
@@ -703,6 +718,87 @@ func (x *Command) GetAttachPolicy() *AttachPolicy {
 	return nil
 }
 
+func (x *Command) GetCreateGroup() *CreateGroup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CreateGroup); ok {
+			return x.CreateGroup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteGroup() *DeleteGroup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteGroup); ok {
+			return x.DeleteGroup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSetGroupMember() *SetGroupMember {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetGroupMember); ok {
+			return x.SetGroupMember
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAttachGroupPolicy() *AttachGroupPolicy {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AttachGroupPolicy); ok {
+			return x.AttachGroupPolicy
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCreateAdminToken() *CreateAdminToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CreateAdminToken); ok {
+			return x.CreateAdminToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteAdminToken() *DeleteAdminToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteAdminToken); ok {
+			return x.DeleteAdminToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCreateJoinToken() *CreateJoinToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CreateJoinToken); ok {
+			return x.CreateJoinToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteJoinToken() *DeleteJoinToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteJoinToken); ok {
+			return x.DeleteJoinToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetUseJoinToken() *UseJoinToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_UseJoinToken); ok {
+			return x.UseJoinToken
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetChangeSettings() *ChangeSettings {
 	if x != nil {
 		if x, ok := x.Op.(*Command_ChangeSettings); ok {
@@ -853,6 +949,43 @@ type Command_AttachPolicy struct {
 	AttachPolicy *AttachPolicy `protobuf:"bytes,57,opt,name=attach_policy,json=attachPolicy,proto3,oneof"`
 }
 
+type Command_CreateGroup struct {
+	// Groups, admin tokens and join tokens (60-69).
+	CreateGroup *CreateGroup `protobuf:"bytes,60,opt,name=create_group,json=createGroup,proto3,oneof"`
+}
+
+type Command_DeleteGroup struct {
+	DeleteGroup *DeleteGroup `protobuf:"bytes,61,opt,name=delete_group,json=deleteGroup,proto3,oneof"`
+}
+
+type Command_SetGroupMember struct {
+	SetGroupMember *SetGroupMember `protobuf:"bytes,62,opt,name=set_group_member,json=setGroupMember,proto3,oneof"`
+}
+
+type Command_AttachGroupPolicy struct {
+	AttachGroupPolicy *AttachGroupPolicy `protobuf:"bytes,63,opt,name=attach_group_policy,json=attachGroupPolicy,proto3,oneof"`
+}
+
+type Command_CreateAdminToken struct {
+	CreateAdminToken *CreateAdminToken `protobuf:"bytes,64,opt,name=create_admin_token,json=createAdminToken,proto3,oneof"`
+}
+
+type Command_DeleteAdminToken struct {
+	DeleteAdminToken *DeleteAdminToken `protobuf:"bytes,65,opt,name=delete_admin_token,json=deleteAdminToken,proto3,oneof"`
+}
+
+type Command_CreateJoinToken struct {
+	CreateJoinToken *CreateJoinToken `protobuf:"bytes,66,opt,name=create_join_token,json=createJoinToken,proto3,oneof"`
+}
+
+type Command_DeleteJoinToken struct {
+	DeleteJoinToken *DeleteJoinToken `protobuf:"bytes,67,opt,name=delete_join_token,json=deleteJoinToken,proto3,oneof"`
+}
+
+type Command_UseJoinToken struct {
+	UseJoinToken *UseJoinToken `protobuf:"bytes,68,opt,name=use_join_token,json=useJoinToken,proto3,oneof"`
+}
+
 type Command_ChangeSettings struct {
 	// Run-time settings (package settings), in the meta partition.
 	ChangeSettings *ChangeSettings `protobuf:"bytes,70,opt,name=change_settings,json=changeSettings,proto3,oneof"`
@@ -925,6 +1058,24 @@ func (*Command_PutPolicy) isCommand_Op() {}
 func (*Command_DeletePolicy) isCommand_Op() {}
 
 func (*Command_AttachPolicy) isCommand_Op() {}
+
+func (*Command_CreateGroup) isCommand_Op() {}
+
+func (*Command_DeleteGroup) isCommand_Op() {}
+
+func (*Command_SetGroupMember) isCommand_Op() {}
+
+func (*Command_AttachGroupPolicy) isCommand_Op() {}
+
+func (*Command_CreateAdminToken) isCommand_Op() {}
+
+func (*Command_DeleteAdminToken) isCommand_Op() {}
+
+func (*Command_CreateJoinToken) isCommand_Op() {}
+
+func (*Command_DeleteJoinToken) isCommand_Op() {}
+
+func (*Command_UseJoinToken) isCommand_Op() {}
 
 func (*Command_ChangeSettings) isCommand_Op() {}
 
@@ -2063,6 +2214,11 @@ type Result struct {
 	User      *User      `protobuf:"bytes,50,opt,name=user,proto3" json:"user,omitempty"`
 	AccessKey *AccessKey `protobuf:"bytes,51,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
 	Policy    *Policy    `protobuf:"bytes,52,opt,name=policy,proto3" json:"policy,omitempty"`
+	// group, admin_token and join_token are the records after a group or
+	// token command (60-69): as written, or as found when refused.
+	Group      *Group      `protobuf:"bytes,60,opt,name=group,proto3" json:"group,omitempty"`
+	AdminToken *AdminToken `protobuf:"bytes,61,opt,name=admin_token,json=adminToken,proto3" json:"admin_token,omitempty"`
+	JoinToken  *JoinToken  `protobuf:"bytes,62,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// The version a ChangeSettings made.
 	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -2207,6 +2363,27 @@ func (x *Result) GetAccessKey() *AccessKey {
 func (x *Result) GetPolicy() *Policy {
 	if x != nil {
 		return x.Policy
+	}
+	return nil
+}
+
+func (x *Result) GetGroup() *Group {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *Result) GetAdminToken() *AdminToken {
+	if x != nil {
+		return x.AdminToken
+	}
+	return nil
+}
+
+func (x *Result) GetJoinToken() *JoinToken {
+	if x != nil {
+		return x.JoinToken
 	}
 	return nil
 }
@@ -5173,12 +5350,696 @@ func (x *ChangeSettings) GetExpectedVersion() uint64 {
 	return 0
 }
 
+// Group is a group of users of the DynamoDB API, one directory record per
+// group: its members get the policies attached to it, beside their own.
+type Group struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedUnixNanos int64                  `protobuf:"varint,2,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// users are the names of its members, sorted.
+	Users []string `protobuf:"bytes,3,rep,name=users,proto3" json:"users,omitempty"`
+	// policies are the names of the policies attached to it, sorted.
+	Policies      []string `protobuf:"bytes,4,rep,name=policies,proto3" json:"policies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Group) Reset() {
+	*x = Group{}
+	mi := &file_partita_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Group) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Group) ProtoMessage() {}
+
+func (x *Group) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Group.ProtoReflect.Descriptor instead.
+func (*Group) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *Group) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Group) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *Group) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *Group) GetPolicies() []string {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+// CreateGroup creates the group name (ALREADY_EXISTS if it exists).
+type CreateGroup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateGroup) Reset() {
+	*x = CreateGroup{}
+	mi := &file_partita_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateGroup) ProtoMessage() {}
+
+func (x *CreateGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
+func (*CreateGroup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *CreateGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteGroup deletes the group name (its members stay users).
+type DeleteGroup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteGroup) Reset() {
+	*x = DeleteGroup{}
+	mi := &file_partita_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteGroup) ProtoMessage() {}
+
+func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
+func (*DeleteGroup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *DeleteGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// SetGroupMember adds the user to the group, or removes it. Both are
+// idempotent; adding needs the user to exist.
+type SetGroupMember struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Remove        bool                   `protobuf:"varint,3,opt,name=remove,proto3" json:"remove,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetGroupMember) Reset() {
+	*x = SetGroupMember{}
+	mi := &file_partita_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetGroupMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetGroupMember) ProtoMessage() {}
+
+func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
+func (*SetGroupMember) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *SetGroupMember) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *SetGroupMember) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SetGroupMember) GetRemove() bool {
+	if x != nil {
+		return x.Remove
+	}
+	return false
+}
+
+// AttachGroupPolicy attaches the policy to the group, or detaches it.
+type AttachGroupPolicy struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Policy        string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	Detach        bool                   `protobuf:"varint,3,opt,name=detach,proto3" json:"detach,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachGroupPolicy) Reset() {
+	*x = AttachGroupPolicy{}
+	mi := &file_partita_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachGroupPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachGroupPolicy) ProtoMessage() {}
+
+func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
+func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *AttachGroupPolicy) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *AttachGroupPolicy) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *AttachGroupPolicy) GetDetach() bool {
+	if x != nil {
+		return x.Detach
+	}
+	return false
+}
+
+// AdminToken is a bearer token of the admin endpoint, one directory record
+// per token. The token itself is never stored: digest is its SHA-256, and
+// id the hex of the digest's first 8 bytes (what ctl lists and revokes).
+type AdminToken struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Digest []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	// name says whose or what for (free text, for the operator).
+	Name             string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedUnixNanos int64  `protobuf:"varint,4,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *AdminToken) Reset() {
+	*x = AdminToken{}
+	mi := &file_partita_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminToken) ProtoMessage() {}
+
+func (x *AdminToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
+func (*AdminToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *AdminToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AdminToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *AdminToken) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AdminToken) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+// CreateAdminToken adds token (ALREADY_EXISTS if its id is taken).
+type CreateAdminToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *AdminToken            `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAdminToken) Reset() {
+	*x = CreateAdminToken{}
+	mi := &file_partita_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAdminToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAdminToken) ProtoMessage() {}
+
+func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
+func (*CreateAdminToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *CreateAdminToken) GetToken() *AdminToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// DeleteAdminToken revokes the admin token id.
+type DeleteAdminToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteAdminToken) Reset() {
+	*x = DeleteAdminToken{}
+	mi := &file_partita_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAdminToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAdminToken) ProtoMessage() {}
+
+func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
+func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *DeleteAdminToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// JoinToken lets one node join a closed cluster without a node
+// certificate (docs/security.md). Like an admin token, only its SHA-256
+// digest is stored, under the id of the digest's first 8 bytes.
+type JoinToken struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Digest           []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	CreatedUnixNanos int64                  `protobuf:"varint,3,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// expires_unix_nanos is when it stops being valid.
+	ExpiresUnixNanos int64 `protobuf:"varint,4,opt,name=expires_unix_nanos,json=expiresUnixNanos,proto3" json:"expires_unix_nanos,omitempty"`
+	// used_by is the peer address of the node that joined with it (empty:
+	// unused). The same node may use it again (a join retried after a
+	// failure); no other may.
+	UsedBy        string `protobuf:"bytes,5,opt,name=used_by,json=usedBy,proto3" json:"used_by,omitempty"`
+	UsedUnixNanos int64  `protobuf:"varint,6,opt,name=used_unix_nanos,json=usedUnixNanos,proto3" json:"used_unix_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinToken) Reset() {
+	*x = JoinToken{}
+	mi := &file_partita_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinToken) ProtoMessage() {}
+
+func (x *JoinToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
+func (*JoinToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *JoinToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *JoinToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *JoinToken) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *JoinToken) GetExpiresUnixNanos() int64 {
+	if x != nil {
+		return x.ExpiresUnixNanos
+	}
+	return 0
+}
+
+func (x *JoinToken) GetUsedBy() string {
+	if x != nil {
+		return x.UsedBy
+	}
+	return ""
+}
+
+func (x *JoinToken) GetUsedUnixNanos() int64 {
+	if x != nil {
+		return x.UsedUnixNanos
+	}
+	return 0
+}
+
+// CreateJoinToken adds token; apply deletes the expired join tokens at the
+// same time.
+type CreateJoinToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *JoinToken             `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateJoinToken) Reset() {
+	*x = CreateJoinToken{}
+	mi := &file_partita_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateJoinToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateJoinToken) ProtoMessage() {}
+
+func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
+func (*CreateJoinToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *CreateJoinToken) GetToken() *JoinToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// DeleteJoinToken revokes the join token id.
+type DeleteJoinToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteJoinToken) Reset() {
+	*x = DeleteJoinToken{}
+	mi := &file_partita_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteJoinToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteJoinToken) ProtoMessage() {}
+
+func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
+func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *DeleteJoinToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// UseJoinToken spends the join token whose SHA-256 is digest for the node
+// at peer_addr: TOKEN_REFUSED if there is none, it expired (the command's
+// time is past its expiry), or another node used it.
+type UseJoinToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	PeerAddr      string                 `protobuf:"bytes,2,opt,name=peer_addr,json=peerAddr,proto3" json:"peer_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UseJoinToken) Reset() {
+	*x = UseJoinToken{}
+	mi := &file_partita_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UseJoinToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UseJoinToken) ProtoMessage() {}
+
+func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
+func (*UseJoinToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *UseJoinToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *UseJoinToken) GetPeerAddr() string {
+	if x != nil {
+		return x.PeerAddr
+	}
+	return ""
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xb1\x13\n" +
+	"partita.v1\"\xba\x18\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -5230,7 +6091,16 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"put_policy\x187 \x01(\v2\x15.partita.v1.PutPolicyH\x00R\tputPolicy\x12?\n" +
 	"\rdelete_policy\x188 \x01(\v2\x18.partita.v1.DeletePolicyH\x00R\fdeletePolicy\x12?\n" +
-	"\rattach_policy\x189 \x01(\v2\x18.partita.v1.AttachPolicyH\x00R\fattachPolicy\x12E\n" +
+	"\rattach_policy\x189 \x01(\v2\x18.partita.v1.AttachPolicyH\x00R\fattachPolicy\x12<\n" +
+	"\fcreate_group\x18< \x01(\v2\x17.partita.v1.CreateGroupH\x00R\vcreateGroup\x12<\n" +
+	"\fdelete_group\x18= \x01(\v2\x17.partita.v1.DeleteGroupH\x00R\vdeleteGroup\x12F\n" +
+	"\x10set_group_member\x18> \x01(\v2\x1a.partita.v1.SetGroupMemberH\x00R\x0esetGroupMember\x12O\n" +
+	"\x13attach_group_policy\x18? \x01(\v2\x1d.partita.v1.AttachGroupPolicyH\x00R\x11attachGroupPolicy\x12L\n" +
+	"\x12create_admin_token\x18@ \x01(\v2\x1c.partita.v1.CreateAdminTokenH\x00R\x10createAdminToken\x12L\n" +
+	"\x12delete_admin_token\x18A \x01(\v2\x1c.partita.v1.DeleteAdminTokenH\x00R\x10deleteAdminToken\x12I\n" +
+	"\x11create_join_token\x18B \x01(\v2\x1b.partita.v1.CreateJoinTokenH\x00R\x0fcreateJoinToken\x12I\n" +
+	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
+	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
 	"\x02op\"\xab\x01\n" +
 	"\n" +
@@ -5314,7 +6184,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xec\x05\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\x84\a\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -5333,12 +6203,17 @@ const file_partita_proto_rawDesc = "" +
 	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
 	"\n" +
 	"access_key\x183 \x01(\v2\x15.partita.v1.AccessKeyR\taccessKey\x12*\n" +
-	"\x06policy\x184 \x01(\v2\x12.partita.v1.PolicyR\x06policy\x12C\n" +
-	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\xde\x02\n" +
+	"\x06policy\x184 \x01(\v2\x12.partita.v1.PolicyR\x06policy\x12'\n" +
+	"\x05group\x18< \x01(\v2\x11.partita.v1.GroupR\x05group\x127\n" +
+	"\vadmin_token\x18= \x01(\v2\x16.partita.v1.AdminTokenR\n" +
+	"adminToken\x124\n" +
+	"\n" +
+	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\xf1\x02\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xf8\x01\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\x8b\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -5356,7 +6231,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eALREADY_EXISTS\x103\x12\x12\n" +
 	"\x0eLIMIT_EXCEEDED\x104\x12\n" +
 	"\n" +
-	"\x06IN_USE\x105\"N\n" +
+	"\x06IN_USE\x105\x12\x11\n" +
+	"\rTOKEN_REFUSED\x106\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -5599,7 +6475,48 @@ const file_partita_proto_rawDesc = "" +
 	"\x05edits\x18\x01 \x03(\v2\x18.partita.v1.SettingsEditR\x05edits\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12)\n" +
-	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion*;\n" +
+	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion\"{\n" +
+	"\x05Group\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
+	"\x12created_unix_nanos\x18\x02 \x01(\x03R\x10createdUnixNanos\x12\x14\n" +
+	"\x05users\x18\x03 \x03(\tR\x05users\x12\x1a\n" +
+	"\bpolicies\x18\x04 \x03(\tR\bpolicies\"!\n" +
+	"\vCreateGroup\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"!\n" +
+	"\vDeleteGroup\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\x0eSetGroupMember\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12\x16\n" +
+	"\x06remove\x18\x03 \x01(\bR\x06remove\"Y\n" +
+	"\x11AttachGroupPolicy\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x16\n" +
+	"\x06detach\x18\x03 \x01(\bR\x06detach\"v\n" +
+	"\n" +
+	"AdminToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12,\n" +
+	"\x12created_unix_nanos\x18\x04 \x01(\x03R\x10createdUnixNanos\"@\n" +
+	"\x10CreateAdminToken\x12,\n" +
+	"\x05token\x18\x01 \x01(\v2\x16.partita.v1.AdminTokenR\x05token\"\"\n" +
+	"\x10DeleteAdminToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xd0\x01\n" +
+	"\tJoinToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12,\n" +
+	"\x12created_unix_nanos\x18\x03 \x01(\x03R\x10createdUnixNanos\x12,\n" +
+	"\x12expires_unix_nanos\x18\x04 \x01(\x03R\x10expiresUnixNanos\x12\x17\n" +
+	"\aused_by\x18\x05 \x01(\tR\x06usedBy\x12&\n" +
+	"\x0fused_unix_nanos\x18\x06 \x01(\x03R\rusedUnixNanos\">\n" +
+	"\x0fCreateJoinToken\x12+\n" +
+	"\x05token\x18\x01 \x01(\v2\x15.partita.v1.JoinTokenR\x05token\"!\n" +
+	"\x0fDeleteJoinToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
+	"\fUseJoinToken\x12\x16\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1b\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*;\n" +
 	"\tGateColor\x12\x0e\n" +
 	"\n" +
 	"GATE_UNSET\x10\x00\x12\t\n" +
@@ -5621,7 +6538,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),               // 0: partita.v1.GateColor
 	(Error_Code)(0),              // 1: partita.v1.Error.Code
@@ -5687,8 +6604,20 @@ var file_partita_proto_goTypes = []any{
 	(*SettingsOverride)(nil),     // 61: partita.v1.SettingsOverride
 	(*SettingsState)(nil),        // 62: partita.v1.SettingsState
 	(*ChangeSettings)(nil),       // 63: partita.v1.ChangeSettings
-	nil,                          // 64: partita.v1.Expression.NamesEntry
-	nil,                          // 65: partita.v1.DoctorSettings.GatesEntry
+	(*Group)(nil),                // 64: partita.v1.Group
+	(*CreateGroup)(nil),          // 65: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 66: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 67: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 68: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 69: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 70: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 71: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 72: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 73: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 74: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 75: partita.v1.UseJoinToken
+	nil,                          // 76: partita.v1.Expression.NamesEntry
+	nil,                          // 77: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -5725,62 +6654,76 @@ var file_partita_proto_depIdxs = []int32{
 	56, // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
 	57, // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
 	58, // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	63, // 34: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	64, // 35: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 36: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 37: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 38: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 39: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	32, // 40: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	32, // 41: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	9,  // 42: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	13, // 43: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	13, // 44: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	32, // 45: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	13, // 46: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	13, // 47: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	22, // 48: partita.v1.Result.error:type_name -> partita.v1.Error
-	33, // 49: partita.v1.Result.table:type_name -> partita.v1.Table
-	27, // 50: partita.v1.Result.node:type_name -> partita.v1.Node
-	38, // 51: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	43, // 52: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	41, // 53: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	10, // 54: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	17, // 55: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	48, // 56: partita.v1.Result.user:type_name -> partita.v1.User
-	49, // 57: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	50, // 58: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	60, // 59: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	1,  // 60: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 61: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	13, // 62: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	27, // 63: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	31, // 64: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	13, // 65: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	23, // 66: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	24, // 67: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	25, // 68: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	26, // 69: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	33, // 70: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	33, // 71: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	65, // 72: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 73: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 74: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	42, // 75: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	43, // 76: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 77: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	49, // 78: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	50, // 79: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	59, // 80: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	61, // 81: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	61, // 82: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	59, // 83: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	0,  // 84: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	85, // [85:85] is the sub-list for method output_type
-	85, // [85:85] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	65, // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	66, // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	67, // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	68, // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	70, // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	71, // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	73, // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	74, // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	75, // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	63, // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	76, // 44: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	4,  // 45: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	4,  // 46: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	4,  // 47: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	4,  // 48: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	32, // 49: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	32, // 50: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	9,  // 51: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	13, // 52: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	13, // 53: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	32, // 54: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	13, // 55: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	13, // 56: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	22, // 57: partita.v1.Result.error:type_name -> partita.v1.Error
+	33, // 58: partita.v1.Result.table:type_name -> partita.v1.Table
+	27, // 59: partita.v1.Result.node:type_name -> partita.v1.Node
+	38, // 60: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	43, // 61: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	41, // 62: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	10, // 63: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	17, // 64: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	48, // 65: partita.v1.Result.user:type_name -> partita.v1.User
+	49, // 66: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	50, // 67: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	64, // 68: partita.v1.Result.group:type_name -> partita.v1.Group
+	69, // 69: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	72, // 70: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	60, // 71: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	1,  // 72: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	13, // 73: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	13, // 74: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	27, // 75: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	31, // 76: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	13, // 77: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	23, // 78: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	24, // 79: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	25, // 80: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	26, // 81: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	33, // 82: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	33, // 83: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	77, // 84: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,  // 85: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,  // 86: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	42, // 87: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	43, // 88: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,  // 89: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	49, // 90: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	50, // 91: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	59, // 92: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	61, // 93: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	61, // 94: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	59, // 95: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	69, // 96: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	72, // 97: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	0,  // 98: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	99, // [99:99] is the sub-list for method output_type
+	99, // [99:99] is the sub-list for method input_type
+	99, // [99:99] is the sub-list for extension type_name
+	99, // [99:99] is the sub-list for extension extendee
+	0,  // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -5823,6 +6766,15 @@ func file_partita_proto_init() {
 		(*Command_PutPolicy)(nil),
 		(*Command_DeletePolicy)(nil),
 		(*Command_AttachPolicy)(nil),
+		(*Command_CreateGroup)(nil),
+		(*Command_DeleteGroup)(nil),
+		(*Command_SetGroupMember)(nil),
+		(*Command_AttachGroupPolicy)(nil),
+		(*Command_CreateAdminToken)(nil),
+		(*Command_DeleteAdminToken)(nil),
+		(*Command_CreateJoinToken)(nil),
+		(*Command_DeleteJoinToken)(nil),
+		(*Command_UseJoinToken)(nil),
 		(*Command_ChangeSettings)(nil),
 	}
 	type x struct{}
@@ -5831,7 +6783,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   63,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

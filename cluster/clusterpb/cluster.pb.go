@@ -33,31 +33,33 @@ const (
 type Error_Kind int32
 
 const (
-	Error_INTERNAL          Error_Kind = 0 // any other error; message is its text
-	Error_NOT_LEADER        Error_Kind = 1 // replica.NotLeaderError: partition, leader
-	Error_AMBIGUOUS         Error_Kind = 2 // replica.ErrAmbiguous
-	Error_REMOVED           Error_Kind = 3 // replica.ErrRemoved
-	Error_NO_REPLICA        Error_Kind = 4 // store.ErrNoReplica
-	Error_DOMAIN            Error_Kind = 5 // partitapb.Error: domain
-	Error_DEADLINE_EXCEEDED Error_Kind = 6 // context.DeadlineExceeded
-	Error_CANCELED          Error_Kind = 7 // context.Canceled
-	Error_LEADERSHIP_MOVED  Error_Kind = 8 // store.ErrLeadershipMoved
-	Error_STILL_LISTED      Error_Kind = 9 // cluster.ErrStillListed
+	Error_INTERNAL          Error_Kind = 0  // any other error; message is its text
+	Error_NOT_LEADER        Error_Kind = 1  // replica.NotLeaderError: partition, leader
+	Error_AMBIGUOUS         Error_Kind = 2  // replica.ErrAmbiguous
+	Error_REMOVED           Error_Kind = 3  // replica.ErrRemoved
+	Error_NO_REPLICA        Error_Kind = 4  // store.ErrNoReplica
+	Error_DOMAIN            Error_Kind = 5  // partitapb.Error: domain
+	Error_DEADLINE_EXCEEDED Error_Kind = 6  // context.DeadlineExceeded
+	Error_CANCELED          Error_Kind = 7  // context.Canceled
+	Error_LEADERSHIP_MOVED  Error_Kind = 8  // store.ErrLeadershipMoved
+	Error_STILL_LISTED      Error_Kind = 9  // cluster.ErrStillListed
+	Error_JOIN_REFUSED      Error_Kind = 20 // cluster.ErrJoinRefused
 )
 
 // Enum value maps for Error_Kind.
 var (
 	Error_Kind_name = map[int32]string{
-		0: "INTERNAL",
-		1: "NOT_LEADER",
-		2: "AMBIGUOUS",
-		3: "REMOVED",
-		4: "NO_REPLICA",
-		5: "DOMAIN",
-		6: "DEADLINE_EXCEEDED",
-		7: "CANCELED",
-		8: "LEADERSHIP_MOVED",
-		9: "STILL_LISTED",
+		0:  "INTERNAL",
+		1:  "NOT_LEADER",
+		2:  "AMBIGUOUS",
+		3:  "REMOVED",
+		4:  "NO_REPLICA",
+		5:  "DOMAIN",
+		6:  "DEADLINE_EXCEEDED",
+		7:  "CANCELED",
+		8:  "LEADERSHIP_MOVED",
+		9:  "STILL_LISTED",
+		20: "JOIN_REFUSED",
 	}
 	Error_Kind_value = map[string]int32{
 		"INTERNAL":          0,
@@ -70,6 +72,7 @@ var (
 		"CANCELED":          7,
 		"LEADERSHIP_MOVED":  8,
 		"STILL_LISTED":      9,
+		"JOIN_REFUSED":      20,
 	}
 )
 
@@ -572,8 +575,11 @@ func (x *WalkResponse) GetMore() bool {
 }
 
 type JoinRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Node          *partitapb.Node        `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Node  *partitapb.Node        `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	// join_token admits a node to a closed cluster whose peers do not
+	// authenticate each other with certificates (docs/security.md).
+	JoinToken     string `protobuf:"bytes,2,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -613,6 +619,13 @@ func (x *JoinRequest) GetNode() *partitapb.Node {
 		return x.Node
 	}
 	return nil
+}
+
+func (x *JoinRequest) GetJoinToken() string {
+	if x != nil {
+		return x.JoinToken
+	}
+	return ""
 }
 
 type JoinResponse struct {
@@ -1535,13 +1548,13 @@ var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\x1a\x0etopology.proto\"\xe2\x02\n" +
+	"\rcluster.proto\x12\x12partita.cluster.v1\x1a\rpartita.proto\x1a\x0etopology.proto\"\xf4\x02\n" +
 	"\x05Error\x122\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1e.partita.cluster.v1.Error.KindR\x04kind\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1c\n" +
 	"\tpartition\x18\x03 \x01(\x04R\tpartition\x12\x16\n" +
 	"\x06leader\x18\x04 \x01(\x04R\x06leader\x12)\n" +
-	"\x06domain\x18\x05 \x01(\v2\x11.partita.v1.ErrorR\x06domain\"\xa9\x01\n" +
+	"\x06domain\x18\x05 \x01(\v2\x11.partita.v1.ErrorR\x06domain\"\xbb\x01\n" +
 	"\x04Kind\x12\f\n" +
 	"\bINTERNAL\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1555,7 +1568,8 @@ const file_cluster_proto_rawDesc = "" +
 	"\x11DEADLINE_EXCEEDED\x10\x06\x12\f\n" +
 	"\bCANCELED\x10\a\x12\x14\n" +
 	"\x10LEADERSHIP_MOVED\x10\b\x12\x10\n" +
-	"\fSTILL_LISTED\x10\t\"]\n" +
+	"\fSTILL_LISTED\x10\t\x12\x10\n" +
+	"\fJOIN_REFUSED\x10\x14\"]\n" +
 	"\x0eProposeRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12-\n" +
 	"\acommand\x18\x02 \x01(\v2\x13.partita.v1.CommandR\acommand\"n\n" +
@@ -1587,9 +1601,11 @@ const file_cluster_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\fR\x04keys\x12\x16\n" +
 	"\x06values\x18\x03 \x03(\fR\x06values\x12\x12\n" +
-	"\x04more\x18\x04 \x01(\bR\x04more\"3\n" +
+	"\x04more\x18\x04 \x01(\bR\x04more\"R\n" +
 	"\vJoinRequest\x12$\n" +
-	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\"\x86\x01\n" +
+	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1d\n" +
+	"\n" +
+	"join_token\x18\x02 \x01(\tR\tjoinToken\"\x86\x01\n" +
 	"\fJoinResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12$\n" +
 	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1f\n" +

@@ -29,7 +29,7 @@ func (f *authFlags) register(fs *pflag.FlagSet, dev bool) {
 	if dev {
 		fs.BoolVar(&f.on, "auth", false, "verify the SigV4 signature of every request, against the directory's keys and --credentials-file (off by default in development)")
 	} else {
-		fs.BoolVar(&f.insecure, "insecure", false, "accept any access key: no authentication (logged as a warning at every start)")
+		fs.BoolVar(&f.insecure, "insecure", false, "accept any access key, and anyone at the admin endpoint and the peer port: no authentication (logged as a warning at every start)")
 	}
 	fs.StringVar(&f.file, "credentials-file", "", "file of access keys accepted beside the directory's, one \"ACCESS_KEY_ID SECRET USER\" per line (or JSON; docs/security.md)")
 	fs.StringVar(&f.bootstrapFile, "bootstrap-credentials-file", "", "file holding the first key of a new cluster (same format, one key), created with its user by the bootstrap node instead of a generated one")
@@ -87,12 +87,14 @@ func loadKeyFile(flag, path string, log *slog.Logger) (*auth.StaticCredentials, 
 // warnIfOff logs, after the node started, that anyone may use it.
 func warnIfOff(cfg node.Config, log *slog.Logger, mode string) {
 	if !cfg.Auth.Enabled {
-		log.Warn("authentication is off: any access key is accepted" + mode)
+		log.Warn("authentication is off: any access key is accepted, and the admin endpoint takes changes from anyone who reaches it" + mode)
 	}
 }
 
-// printBootstrapKey shows the first key of a new cluster, once.
+// printBootstrapKey shows the first key and admin token of a new
+// cluster, once.
 func printBootstrapKey(w io.Writer, n *node.Node, dataDir string) {
+	printBootstrapAdminToken(w, n, dataDir)
 	k := n.BootstrapCredentials()
 	if k == nil {
 		return
@@ -116,4 +118,23 @@ func fileMode(path string) (os.FileMode, error) {
 		return 0, err
 	}
 	return st.Mode().Perm(), nil
+}
+
+// printBootstrapAdminToken shows the first admin token of a new cluster,
+// once.
+func printBootstrapAdminToken(w io.Writer, n *node.Node, dataDir string) {
+	tok := n.BootstrapAdminToken()
+	if tok == "" {
+		return
+	}
+	fmt.Fprintf(w, `
+This node created the first admin token of the cluster: drains,
+decommissions, jobs, users, keys and every other change need an admin.
+The token is shown only this once (and kept in %s/%s, readable by its
+owner only, where 'partita ctl --data-dir %s' finds it):
+
+  PARTITA_ADMIN_TOKEN=%s
+
+Create others with 'partita ctl admin-token create', revoke them with 'partita ctl admin-token revoke'.
+`, dataDir, node.AdminTokenFile, dataDir, tok)
 }

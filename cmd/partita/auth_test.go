@@ -83,14 +83,20 @@ func TestStartClosedByDefault(t *testing.T) {
 	if err := listWith(p.api, admin0.AccessKeyID, admin0.Secret); err != nil {
 		t.Fatalf("the bootstrap key: %v", err)
 	}
-	out, err := exec.Command(bin, "ctl", "--addr", admin, "user", "create", "carol").CombinedOutput()
+	if out, err := exec.Command(bin, "ctl", "--addr", admin, "--data-dir", t.TempDir(), "user", "create", "carol").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "401") {
+		t.Fatalf("ctl user create without an admin token: %v\n%s", err, out)
+	}
+	// ctl on the same machine finds the first admin token in the data
+	// directory.
+	out, err := exec.Command(bin, "ctl", "--addr", admin, "--data-dir", data, "user", "create", "carol").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ctl user create: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(bin, "ctl", "--addr", admin, "policy", "attach", "carol", node.AllowAllPolicy).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "ctl", "--addr", admin, "--data-dir", data, "policy", "attach", "carol", node.AllowAllPolicy).CombinedOutput(); err != nil {
 		t.Fatalf("ctl policy attach: %v\n%s", err, out)
 	}
-	out, err = exec.Command(bin, "ctl", "--addr", admin, "key", "create", "carol", "-o", "json").Output()
+	out, err = exec.Command(bin, "ctl", "--addr", admin, "--data-dir", data, "key", "create", "carol", "-o", "json").Output()
 	var carol struct {
 		ID     string `json:"access_key_id"`
 		Secret string `json:"secret_access_key"`

@@ -27,10 +27,22 @@ report throughput and latency percentiles per operation.
 
 Workloads (YCSB's core ones, plus two pure ones):
 ` + workloadHelp() + `
+Requests are signed (SigV4) with the key of AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY (or --access-key-id and --secret-access-key), as a
+closed cluster (partita start, dev --auth) requires; without one, with a
+dummy key that only a cluster with authentication off accepts.
+
 Example: partita bench --workload a --clients 64 --duration 30s --records 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Endpoints = splitList(endpoints)
+			// The environment is read here, so that --help never shows a secret.
+			if cfg.AccessKeyID == "" && cfg.SecretAccessKey == "" {
+				cfg.AccessKeyID, cfg.SecretAccessKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+			}
+			if cfg.Region == "" {
+				cfg.Region = os.Getenv("AWS_REGION")
+			}
 			if noLoad {
 				cfg.Load = false
 			}
@@ -69,6 +81,9 @@ Example: partita bench --workload a --clients 64 --duration 30s --records 100000
 	f.BoolVar(&cfg.ConsistentRead, "consistent-read", false, "strongly consistent reads (GetItem and Query)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the clients' random sources")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&cfg.AccessKeyID, "access-key-id", "", "access key id that signs the requests (default: AWS_ACCESS_KEY_ID)")
+	f.StringVar(&cfg.SecretAccessKey, "secret-access-key", "", "its secret access key (default: AWS_SECRET_ACCESS_KEY)")
+	f.StringVar(&cfg.Region, "region", "", "region of the signatures (default: AWS_REGION, else "+bench.DefaultRegion+")")
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -58,14 +59,23 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl key create|list|disable|enable|delete   their access keys (two per user, for rotation)
   partita ctl policy put|list|delete|attach|detach|simulate   what users may do (IAM-style policies)
   partita ctl config list|get|set|unset|history|diff|rollback|effective   run-time settings, live
+  partita ctl policy put|list|delete|attach|detach|attach-group|detach-group|simulate
+                                         what users may do (IAM-style policies)
+  partita ctl group create|list|delete|add-user|remove-user   groups of users
+  partita ctl admin-token create|list|revoke   bearer tokens of the admin endpoint
+  partita ctl join-token create|list|revoke    tokens that let a node join a closed cluster
 
 Output is an aligned table; -o json prints the endpoint's JSON for scripts.
 
-A node started with --certs-dir or --admin-token-file takes changes (drain,
-decommission, jobs, the Doctor's gates and decisions) from an
-authenticated admin only: give ctl --admin-token (or PARTITA_ADMIN_TOKEN),
-or --certs-dir with the cluster's ca.crt and a client certificate (which
-also makes --addr https unless it names its scheme).`,
+A closed cluster (partita start without --insecure, dev --auth) takes
+changes (drain, decommission, jobs, config, the Doctor's gates and
+decisions) and every /auth request (users, keys, policies, groups, tokens)
+from an authenticated admin only, as does a node started with --certs-dir
+or --admin-token-file. Give ctl an admin token (--admin-token,
+PARTITA_ADMIN_TOKEN, or the first node's <data-dir>/admin-token, which
+ctl reads by itself from --data-dir, default partita-data), or --certs-dir
+with the cluster's ca.crt and a client certificate (which also makes
+--addr https unless it names its scheme).`,
 		Args: cobra.NoArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if f.output != "table" && f.output != "json" {
@@ -80,7 +90,8 @@ also makes --addr https unless it names its scheme).`,
 	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
-		newCtlDoctorCmd(f), newCtlPartitionCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlConfigCmd(f))
+		newCtlDoctorCmd(f), newCtlPartitionCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlGroupCmd(f),
+		newCtlAdminTokenCmd(f), newCtlJoinTokenCmd(f), newCtlConfigCmd(f))
 	return cmd
 }
 
@@ -297,8 +308,9 @@ func (f *ctlFlags) call(ctx context.Context, method, path string, reqBody []byte
 		return body, nil
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
-		return nil, fmt.Errorf("%s %s: %s: the node wants an admin: give ctl --admin-token (or PARTITA_ADMIN_TOKEN), or --certs-dir with a client certificate of the cluster CA",
-			method, path, resp.Status)
+		return nil, fmt.Errorf("%s %s: %s: the node wants an admin: give ctl --admin-token (or PARTITA_ADMIN_TOKEN; the first node "+
+			"of a cluster keeps one in <data-dir>/%s, which --data-dir finds), or --certs-dir with a client certificate of the cluster CA",
+			method, path, resp.Status, node.AdminTokenFile)
 	}
 	var ei admin.ErrorInfo
 	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {

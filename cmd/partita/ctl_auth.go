@@ -159,9 +159,11 @@ do nothing (docs/security.md).
 
   partita ctl policy put NAME FILE          create or replace a policy from a JSON file ("-": stdin)
   partita ctl policy list                   every policy and its document
-  partita ctl policy delete NAME            a policy no user has attached
+  partita ctl policy delete NAME            a policy no user or group has attached
   partita ctl policy attach USER NAME       give USER the policy
   partita ctl policy detach USER NAME
+  partita ctl policy attach-group GROUP NAME   give every member of GROUP the policy
+  partita ctl policy detach-group GROUP NAME
   partita ctl policy simulate USER ACTION RESOURCE [--key K]...
                                             what USER's policies decide, and which statement decided`,
 		Args: cobra.NoArgs,
@@ -204,7 +206,9 @@ do nothing (docs/security.md).
 			})
 		},
 	}, attachCmd(f, "attach", http.MethodPost, "Attach the policy NAME to USER"),
-		attachCmd(f, "detach", http.MethodDelete, "Detach the policy NAME from USER"), newCtlSimulateCmd(f))
+		attachCmd(f, "detach", http.MethodDelete, "Detach the policy NAME from USER"), newCtlSimulateCmd(f),
+		attachGroupCmd(f, "attach", http.MethodPost, "Attach the policy NAME to GROUP: every member gets it"),
+		attachGroupCmd(f, "detach", http.MethodDelete, "Detach the policy NAME from GROUP"))
 	return cmd
 }
 

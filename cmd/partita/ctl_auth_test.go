@@ -83,6 +83,28 @@ func TestCtlUsersAndKeys(t *testing.T) {
 	if out, err := ctl(t, n, "policy", "delete", "read-own"); err == nil || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("delete an attached policy: %v\n%s", err, out)
 	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"group", "create", "readers"}, "created group readers; members -, policies -"},
+		{[]string{"group", "add-user", "readers", "dora"}, "updated group readers; members dora, policies -"},
+		{[]string{"policy", "attach-group", "readers", "read-own"}, "attached policy read-own; group readers has policies read-own"},
+		{[]string{"group", "list"}, "readers  dora   read-own"},
+	} {
+		if out, err := ctl(t, n, c.args...); err != nil || !strings.Contains(out, c.want) {
+			t.Fatalf("ctl %v: %v\n%s\nwant %q", c.args, err, out, c.want)
+		}
+	}
+	if out, err := ctl(t, n, "group", "add-user", "readers", "nobody"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("add a user that does not exist: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"policy", "detach-group", "readers", "read-own"}, {"group", "remove-user", "readers", "dora"},
+		{"group", "delete", "readers"}} {
+		if out, err := ctl(t, n, args...); err != nil {
+			t.Fatalf("ctl %v: %v\n%s", args, err, out)
+		}
+	}
 	if _, err := ctl(t, n, "policy", "detach", "dora", "read-own"); err != nil {
 		t.Fatalf("policy detach: %v", err)
 	}

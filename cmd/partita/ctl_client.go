@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/partitadb/partita/certs"
+	"github.com/partitadb/partita/node"
 )
 
 // ctlAuth is how ctl proves to a guarded admin endpoint that it is an
@@ -20,10 +21,16 @@ type ctlAuth struct {
 	token    string
 	certsDir string
 	client   string
+	dataDir  string
 }
 
 func (a *ctlAuth) register(fs *pflag.FlagSet) {
-	fs.StringVar(&a.token, "admin-token", "", "admin bearer token (`partita cert create-token`; env PARTITA_ADMIN_TOKEN)")
+	fs.StringVar(&a.token, "admin-token", "", "admin bearer token (`partita ctl admin-token create`; env PARTITA_ADMIN_TOKEN)")
+	dataDir := os.Getenv("PARTITA_DATA_DIR")
+	if dataDir == "" {
+		dataDir = node.DefaultConfig().DataDir
+	}
+	fs.StringVar(&a.dataDir, "data-dir", dataDir, "data directory of a node on this machine whose "+node.AdminTokenFile+" file (made by the first node of a cluster) holds the admin token to use when none is given (env PARTITA_DATA_DIR)")
 	fs.StringVar(&a.certsDir, "certs-dir", os.Getenv("PARTITA_CERTS_DIR"), "directory with the cluster's ca.crt and a client certificate (client.NAME.crt/.key): https to the admin endpoint (env PARTITA_CERTS_DIR)")
 	fs.StringVar(&a.client, "client", "", "NAME of the client certificate in --certs-dir (default: the only one there)")
 }
@@ -62,15 +69,24 @@ func (a *ctlAuth) httpClient() (*http.Client, error) {
 }
 
 // authorize adds the bearer token to req: --admin-token, else
-// PARTITA_ADMIN_TOKEN (read here, so that --help never prints it).
+// PARTITA_ADMIN_TOKEN (read here, so that --help never prints it), else
+// the admin token file of --data-dir, if it can be read.
 func (a *ctlAuth) authorize(req *http.Request) {
+	if tok := a.bearer(); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+}
+
+func (a *ctlAuth) bearer() string {
 	tok := a.token
 	if tok == "" {
 		tok = os.Getenv("PARTITA_ADMIN_TOKEN")
 	}
-	if tok = strings.TrimSpace(tok); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if tok == "" && a.dataDir != "" {
+		raw, _ := os.ReadFile(filepath.Join(a.dataDir, node.AdminTokenFile))
+		tok = string(raw)
 	}
+	return strings.TrimSpace(tok)
 }
 
 func (a *ctlAuth) tlsConfig() (*tls.Config, error) {

@@ -42,14 +42,19 @@ func startCtlMemberWith(t *testing.T, edit func(*node.Config), join ...string) *
 }
 
 // ctl runs `partita ctl --addr <via's admin address> args...` in process
-// and returns its output.
+// and returns its output; with the admin token via made, if it made its
+// cluster closed.
 func ctl(t *testing.T, via *node.Node, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	root := newRootCmd()
 	root.SetOut(&out)
 	root.SetErr(&out)
-	root.SetArgs(append([]string{"ctl", "--addr", strings.TrimPrefix(via.AdminURL(), "http://")}, args...))
+	pre := []string{"ctl", "--addr", strings.TrimPrefix(via.AdminURL(), "http://")}
+	if tok := via.BootstrapAdminToken(); tok != "" {
+		pre = append(pre, "--admin-token", tok)
+	}
+	root.SetArgs(append(pre, args...))
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -136,6 +137,14 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, peer
 		}
 		if i > 0 {
 			cfg.Join = []string{running[0].PeerAddr()}
+			if cfg.Auth.Enabled && cfg.TLS.CertsDir == "" {
+				// A closed cluster admits a node with a join token.
+				tok, err := running[0].CreateJoinToken(cmd.Context(), time.Minute)
+				if err != nil {
+					return fmt.Errorf("node %d: a join token: %w", i+1, err)
+				}
+				cfg.JoinToken = tok
+			}
 		}
 		n, err := node.Start(cmd.Context(), cfg)
 		if err != nil {

@@ -39,11 +39,17 @@ A cluster is closed by default: every DynamoDB request must be signed
 --credentials-file (docs/security.md). The first node of a new cluster
 creates a user "admin" and prints its key once (also written to
 <data-dir>/bootstrap-credentials), unless --bootstrap-credentials-file
-supplies it. --insecure accepts any access key instead, and says so in the
-log at every start.
+supplies it. The admin endpoint's changes and its /auth routes need an
+admin: the first node also prints an admin token once (kept in
+<data-dir>/admin-token, where 'partita ctl' on the same machine finds it).
+A node joins a closed cluster with a node certificate (--certs-dir) or a
+join token (partita ctl join-token create, then --join-token).
+--insecure accepts any access key and anyone at the admin and peer ports
+instead, and says so in the log at every start.
 
   partita start --data-dir /var/lib/partita --zone a
-  partita start --data-dir /var/lib/partita --zone b --join 10.0.0.1:7000
+  partita ctl --data-dir /var/lib/partita join-token create
+  partita start --data-dir /var/lib/partita --zone b --join 10.0.0.1:7000 --join-token pjt_...
 
 Each flag can also be set with an environment variable PARTITA_<FLAG>
 (PARTITA_JOIN=10.0.0.1:7000, PARTITA_API_ADDR=...) or in a YAML file given by
@@ -91,6 +97,7 @@ environment, which wins over the file.`,
 	f.StringVar(&cfg.AdminAddr, "admin-addr", ":9000", "address of the admin endpoint (metrics, health); empty to disable")
 	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "host other nodes and clients use to reach this node (default: the listen host)")
 	f.StringSliceVar(&join, "join", nil, "peer addresses of members to join (comma-separated); none to create a new cluster")
+	f.StringVar(&cfg.JoinToken, "join-token", "", "token that admits this node to a closed cluster without node certificates (`partita ctl join-token create`; env PARTITA_JOIN_TOKEN)")
 	f.StringVar(&cfg.Zone, "zone", "", "failure domain of this node; replicas are spread across zones")
 	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")

@@ -1,0 +1,104 @@
+package node
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/partitadb/partita/auth"
+	"github.com/partitadb/partita/cluster/clusterpb"
+)
+
+// Peers of a closed cluster without certificates: every node-to-node call
+// (raft messages, snapshots, the Cluster service) carries a credential
+// derived from the cluster key, which only members hold (a node receives
+// it when it is admitted to join). A node refuses a call without it, but
+// Join itself, which a joining node makes before it holds the key. With
+// mutual TLS (--certs-dir), the handshake authenticates peers instead.
+
+// peerMetadataKey names the credential in a call's gRPC metadata.
+const peerMetadataKey = "partita-peer"
+
+// peerSecret is the credential of the node's cluster key (nil: it has
+// none yet).
+type peerSecret struct{ s atomic.Pointer[string] }
+
+// set derives the credential from k.
+func (p *peerSecret) set(k *auth.ClusterKey) {
+	mac := hmac.New(sha256.New, k.Bytes())
+	mac.Write([]byte("partita peer credential v1"))
+	s := hex.EncodeToString(mac.Sum(nil))
+	p.s.Store(&s)
+}
+
+// peerCallsAuthenticated reports whether this node's peer calls carry
+// and need the credential: a closed cluster without mutual TLS.
+func (n *Node) peerCallsAuthenticated() bool {
+	return n.cfg.Auth.Enabled && (n.sec == nil || n.sec.peerServer == nil)
+}
+
+// peerCredentials adds the credential to every call of the node's peer
+// clients, from the moment the node holds the cluster key.
+type peerCredentials struct{ p *peerSecret }
+
+func (c peerCredentials) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	if s := c.p.s.Load(); s != nil {
+		return map[string]string{peerMetadataKey: *s}, nil
+	}
+	return nil, nil
+}
+
+func (peerCredentials) RequireTransportSecurity() bool { return false }
+
+// checkPeer refuses a call without this node's credential, unless it is a
+// Join or the node holds no cluster key (it cannot tell; it logged so).
+func (n *Node) checkPeer(ctx context.Context, method string) error {
+	want := n.peerSecret.s.Load()
+	if want == nil || method == clusterpb.Cluster_Join_FullMethodName {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, got := range md.Get(peerMetadataKey) {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(*want)) == 1 {
+			return nil
+		}
+	}
+	return status.Error(codes.Unauthenticated, "node: a peer call without this cluster's credential: only members may call, and a node becomes one by joining")
+}
+
+// peerAuthServerOptions check the credential of every call.
+func (n *Node) peerAuthServerOptions() []grpc.ServerOption {
+	if !n.peerCallsAuthenticated() {
+		return nil
+	}
+	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if err := n.checkPeer(ctx, info.FullMethod); err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		}),
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if err := n.checkPeer(ss.Context(), info.FullMethod); err != nil {
+				return err
+			}
+			return h(srv, ss)
+		}),
+	}
+}
+
+// peerAuthDialOptions send the credential on every call.
+func (n *Node) peerAuthDialOptions() []grpc.DialOption {
+	if !n.peerCallsAuthenticated() {
+		return nil
+	}
+	return []grpc.DialOption{grpc.WithPerRPCCredentials(peerCredentials{&n.peerSecret})}
+}
