@@ -202,6 +202,9 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) ([]answer, uint64,
 			}
 			if s := res.GetSplit(); s != nil && res.GetError() == nil {
 				r.desc = ka.Descriptor()
+				if err := r.noteSplit(b, e.Index); err != nil {
+					return nil, 0, nil, err
+				}
 				ok, err := r.applySplit(b, s)
 				if err != nil {
 					return nil, 0, nil, err

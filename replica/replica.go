@@ -33,7 +33,9 @@ type Config struct {
 	// MaxLogEntries and MaxLogBytes bound a replica's raft log: entries
 	// applied and acknowledged by every live follower are trimmed at once;
 	// beyond these bounds, entries a slow follower still needs are trimmed
-	// too, and that follower gets a snapshot.
+	// too, and that follower gets a snapshot. MaxLogEntries gives way to a
+	// live follower being sent a snapshot or behind the last split;
+	// MaxLogBytes to nothing (truncate.go).
 	MaxLogEntries uint64
 	MaxLogBytes   uint64
 	// TruncateStep is the least number of entries one trim removes.
@@ -132,6 +134,9 @@ type Replica struct {
 	opened    time.Time            // when Open made the replica: contact's floor
 	inflight  bool                 // a round applied entries (or a snapshot) into a batch not yet committed
 	acks      ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
+	// splitIdx is the log index of the last split this replica applied
+	// (0: none): the leader keeps the log for live followers behind it.
+	splitIdx uint64
 	// leadSince is when this replica last became leader (zero while it
 	// is not): its followers' contact clocks start no earlier.
 	leadSince time.Time
@@ -159,6 +164,10 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	splitIdx, err := readSplitIndex(cfg.Engine.Reader(), cfg.Partition)
+	if err != nil {
+		return nil, err
+	}
 	raw, err := raft.NewRawNode(&raft.Config{
 		ID:                        cfg.ID,
 		ElectionTick:              cfg.ElectionTicks,
@@ -178,7 +187,7 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
 	}
 	r := &Replica{
-		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc, published: desc,
+		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc, published: desc, splitIdx: splitIdx,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 		opened:  cfg.Now(),
