@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/raft/v3/tracker"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 )
 
 // maybeTruncate trims the log. What it keeps, in order of precedence:
@@ -29,7 +30,11 @@ import (
 //
 // A follower that is not recently active (down, partitioned, paused)
 // holds nothing: it gets a snapshot when it returns, and the Doctor
-// replaces a replica that stays dead.
+// replaces a replica that stays dead. One exception, also a hard hold: a
+// new group (a split's right half) keeps its log whole, for NewGroupGrace,
+// for the followers it has not heard from yet: their nodes create their
+// replica when they apply the split, and then follow the log from its
+// first index.
 //
 // Trimming stops at the applied index as of the previous round, whose
 // applies were committed (perhaps without sync) in a batch that precedes b
@@ -76,7 +81,13 @@ func (r *Replica) truncateTarget() uint64 {
 func (r *Replica) followerHolds(applied uint64) (soft, hard uint64) {
 	soft, hard = applied, applied
 	r.raw.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-		if id == r.cfg.ID || !pr.RecentActive {
+		if id == r.cfg.ID {
+			return
+		}
+		if !r.recentlyActive(id, pr) {
+			if r.awaitsNewFollower(id) {
+				soft, hard = min(soft, initialIndex), min(hard, initialIndex)
+			}
 			return
 		}
 		need := pr.Match
@@ -92,6 +103,29 @@ func (r *Replica) followerHolds(applied uint64) (soft, hard uint64) {
 		}
 	})
 	return soft, hard
+}
+
+// recentlyActive says the leader heard from follower id within the last
+// election timeout. Raft's RecentActive alone will not do: CheckQuorum
+// clears it for every follower at each election timeout, and a trim in
+// the moment before the next heartbeat responses would hold for no one.
+func (r *Replica) recentlyActive(id uint64, pr tracker.Progress) bool {
+	at, ok := r.heardTick[id]
+	return pr.RecentActive || (ok && r.ticks-at <= uint64(r.cfg.ElectionTicks))
+}
+
+// awaitsNewFollower says the log, never trimmed, of a group born of a
+// split (its range generation is past the first) is kept whole for
+// follower id: not heard from since this replica opened, within
+// NewGroupGrace of that. The replica on id's node is created when that
+// node applies the split, at the group's first index.
+func (r *Replica) awaitsNewFollower(id uint64) bool {
+	if r.desc.GetGeneration() <= fsm.FirstRangeGeneration || r.st.truncIdx > initialIndex ||
+		r.cfg.Now().Sub(r.opened) >= r.cfg.NewGroupGrace {
+		return false
+	}
+	_, heard := r.contact[id]
+	return !heard
 }
 
 // suffixSplitIndex is the key, local to this replica, of the log index at
