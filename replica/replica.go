@@ -41,11 +41,11 @@ type Config struct {
 	// TruncateStep is the least number of entries one trim removes.
 	TruncateStep uint64
 	// NewGroupGrace is how long the leader of a group born of a split,
-	// its log never trimmed, keeps
-	// it whole for the followers it has not heard from since it opened:
-	// the replicas a split is still creating on slower nodes, which start
-	// at the group's first index and would otherwise need a snapshot
-	// (within MaxLogBytes). A follower still silent after it holds nothing.
+	// its log never trimmed, keeps it whole for the followers it has not
+	// heard from since it opened: the replicas a split is still creating
+	// on slower nodes, which start at the group's first index and would
+	// otherwise need a snapshot (within MaxLogBytes). A follower still
+	// silent after it holds nothing.
 	NewGroupGrace time.Duration
 	// Logger receives the replica's logs.
 	Logger *slog.Logger
