@@ -152,3 +152,29 @@ func (r *Replica) noteSplit(b *engine.Batch, index uint64) error {
 	}
 	return nil
 }
+
+// SplitReady says, on the leader, that the followers that matter have
+// caught up on the group's birth and on its last split: each recently
+// active voter (or, in a new group, each voter it still waits for) has
+// appended the last split, and has its replica of a group born of one. A
+// split proposed before then would leave a slow follower two splits
+// behind, with the logs it needs for them kept only within the byte
+// bound. A replica that does not lead says yes: its proposal fails anyway.
+func (r *Replica) SplitReady() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.raw.BasicStatus().RaftState != raft.StateLeader {
+		return true
+	}
+	need := max(r.splitIdx, initialIndex)
+	ready := true
+	r.raw.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+		if id == r.cfg.ID || pr.IsLearner || pr.Match >= need {
+			return
+		}
+		if r.recentlyActive(id, pr) || r.awaitsNewFollower(id) {
+			ready = false
+		}
+	})
+	return ready
+}

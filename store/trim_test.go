@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -42,7 +43,8 @@ func (l *slowLink) HandleSnapshot(s transport.Snapshot) error {
 // from the slow follower's match (it has not appended the split), and
 // the right half keeps its log whole for the replica the slow node will
 // create when it applies the split: the node catches up on both halves
-// from their logs, and is sent no snapshot.
+// from their logs, and is sent no snapshot. Until it has, neither half
+// is ready to split again.
 func TestSlowFollowerAppliesSplitFromItsLog(t *testing.T) {
 	links := make([]*slowLink, 3)
 	c := &testCluster{t: t, net: transport.NewInmem(1), tweak: func(cfg *store.Config) {
@@ -77,7 +79,17 @@ func TestSlowFollowerAppliesSplitFromItsLog(t *testing.T) {
 	if n := logEntries(t, c.engs[leader], splitLeft); n <= 40 {
 		t.Errorf("the left half's leader keeps %d entries: it trimmed past its slow follower's match", n)
 	}
+	// Neither half would split again yet: the slow node has not appended
+	// the split, nor created its right half.
+	for _, p := range []uint64{splitLeft, splitRight} {
+		if c.stores[c.leader(p)].Replica(p).SplitReady() {
+			t.Errorf("partition %d is ready to split with a follower behind its birth or its last split", p)
+		}
+	}
 	links[slow].closed.Store(false)
+	for _, p := range []uint64{splitLeft, splitRight} {
+		waitFor(t, fmt.Sprintf("partition %d ready to split", p), func() bool { return c.stores[c.leader(p)].Replica(p).SplitReady() })
+	}
 	c.waitConverged(t)
 	c.writeKeys(t, "c", 0, 20, true)
 	c.waitConverged(t)
