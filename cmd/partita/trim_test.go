@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/topology"
 )
@@ -190,4 +193,134 @@ func createTable(ctx context.Context, t *testing.T, api, name string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBackToBackSplitsOnProcesses measures the raft snapshots sent while
+// three healthy `partita start` processes split a table's partitions back
+// to back through the admin endpoint: each split takes the right half the
+// previous one made, while that is wider than 2^50 hashes (then the widest
+// partition), with a write into the new right half after each. The target
+// is 0 snapshots. It runs only with PARTITA_SOAK=1 (1,000 splits) or
+// PARTITA_SPLITS=N.
+func TestBackToBackSplitsOnProcesses(t *testing.T) {
+	n := 0
+	if soaking() {
+		n = 1000
+	}
+	if v := os.Getenv("PARTITA_SPLITS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("PARTITA_SPLITS=%q: %v", v, err)
+		}
+	}
+	if n == 0 {
+		t.Skip("set PARTITA_SOAK=1 (1,000 splits) or PARTITA_SPLITS=N")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
+	for i := 1; i < 3; i++ {
+		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], procs[0].peer))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*time.Second+5*time.Minute)
+	defer cancel()
+	createTable(ctx, t, procs[0].api, "burst")
+	waitLayout(t, admins[0], time.Minute, func(parts []topology.PartitionInfo) error {
+		if err := tableReady("burst", 4)(parts); err != nil {
+			return err
+		}
+		return allCaughtUp(parts)
+	})
+	type span struct{ lo, hi uint64 } // hi 0: the end of the hash space
+	ranges := map[uint64]span{}
+	for _, p := range tableParts(t, admins[0], "burst") {
+		ranges[p.ID] = span{p.HashStart, p.HashEnd}
+	}
+	width := func(s span) uint64 { return s.hi - s.lo } // wraps to the right width when hi is 0
+	widest := func() uint64 {
+		var id uint64
+		for p, s := range ranges {
+			if id == 0 || width(s) > width(ranges[id]) {
+				id = p
+			}
+		}
+		return id
+	}
+	snapshots := func() (total float64) {
+		for _, a := range admins {
+			for _, o := range []string{"ok", "error"} {
+				v, _ := metric(a, `partita_raft_snapshots_sent_total{outcome="`+o+`"}`)
+				total += v
+			}
+		}
+		return total
+	}
+	before, start := snapshots(), time.Now()
+	next := widest()
+	for i := range n {
+		res := splitOver(t, admins[i%3], "burst", next)
+		for _, p := range res.Partitions {
+			ranges[p.ID] = span{parseHash(t, p.HashStart), parseHash(t, p.HashEnd)}
+		}
+		right := ranges[res.Right]
+		key := keyIn(t, right.lo, right.hi, i)
+		if _, err := retrying(procs[i%3].api).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("burst"),
+			Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}}); err != nil {
+			t.Fatalf("put after split %d: %v", i, err)
+		}
+		next = res.Right
+		if width(right) < 1<<50 {
+			next = widest()
+		}
+		if (i+1)%100 == 0 {
+			t.Logf("%d splits in %v: %.0f snapshots sent", i+1, time.Since(start).Round(time.Second), snapshots()-before)
+		}
+	}
+	sent := snapshots() - before
+	t.Logf("%d back-to-back splits on 3 processes in %v (%v a split): %.0f raft snapshots sent",
+		n, time.Since(start).Round(time.Second), (time.Since(start) / time.Duration(n)).Round(time.Millisecond), sent)
+	if sent != 0 {
+		t.Errorf("%.0f snapshots sent during %d splits, want 0", sent, n)
+	}
+}
+
+// splitOver splits partition of table in its middle through a node's admin
+// endpoint.
+func splitOver(t *testing.T, addr, table string, partition uint64) admin.SplitResult {
+	t.Helper()
+	resp, err := http.Post(fmt.Sprintf("http://%s/cluster/partitions/%d/split?table=%s", addr, partition, table), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var res admin.SplitResult
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &res) != nil || res.Right == 0 {
+		t.Fatalf("split partition %d: %s: %s", partition, resp.Status, body)
+	}
+	return res
+}
+
+func parseHash(t *testing.T, s string) uint64 {
+	t.Helper()
+	h, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	if err != nil {
+		t.Fatalf("hash %q: %v", s, err)
+	}
+	return h
+}
+
+// keyIn returns a string partition key whose hash is in [lo, hi) (hi 0:
+// the end of the hash space).
+func keyIn(t *testing.T, lo, hi uint64, seed int) string {
+	t.Helper()
+	for j := range 1 << 24 {
+		k := fmt.Sprintf("s%d-%d", seed, j)
+		if h := item.Hash(item.S(k)); h >= lo && (hi == 0 || h < hi) {
+			return k
+		}
+	}
+	t.Fatalf("no key found in [%#x, %#x)", lo, hi)
+	return ""
 }
