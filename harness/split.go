@@ -30,13 +30,6 @@ const FaultSplit Fault = "split"
 // splits never collide with the tables' own.
 const firstSplitID = 1000
 
-// layoutEntry is a partition of a table as the newest descriptor of it on
-// a running node says.
-type layoutEntry struct {
-	partition uint64
-	desc      *partitapb.Descriptor
-}
-
 // Layout returns the partitions of table: every partition a running
 // replica's descriptor places in table's key span, at its newest range
 // generation.
