@@ -102,6 +102,12 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 // of the partition is linearizable. It retries on other nodes until ctx
 // ends.
 func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.Engine) error) error {
+	return cl.read(ctx, partition, func(_ func() *partitapb.Descriptor, eng *engine.Engine) error { return fn(eng) })
+}
+
+// read is Read with the range of the replica read, as of its committed
+// state, at fn's disposal.
+func (cl *Client) read(ctx context.Context, partition uint64, fn func(func() *partitapb.Descriptor, *engine.Engine) error) error {
 	cl.peek(partition)
 	err := cl.route().Do(ctx, partition, true, func(ctx context.Context, id uint64) error {
 		st := cl.c.Store(id)
@@ -113,7 +119,11 @@ func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.En
 		}
 		// Read the same incarnation: a restarted node may not yet have
 		// re-applied what the read index covers.
-		ran, err := cl.c.WithEngine(id, st, fn)
+		desc := func() *partitapb.Descriptor {
+			d, _ := st.Descriptor(partition)
+			return d
+		}
+		ran, err := cl.c.WithEngine(id, st, func(eng *engine.Engine) error { return fn(desc, eng) })
 		if !ran {
 			return fmt.Errorf("%w: node %d restarted", store.ErrNoReplica, id)
 		}

@@ -80,6 +80,7 @@ type Cluster struct {
 	rng    *rand.Rand
 	cut    map[[2]uint64]bool
 	opSeq  uint64
+	splits uint64 // right halves made by Split
 	closed bool
 }
 

@@ -9,9 +9,9 @@ import (
 	"github.com/partitadb/partita/harness"
 )
 
-// TestApplyDeterminism runs a workload with faults, then checks every
-// replica applied the same index to the same state, and that the digest
-// does notice a replica whose state differs.
+// TestApplyDeterminism runs a workload with faults and splits, then checks
+// every replica of every half applied the same index to the same state,
+// and that the digest does notice a replica whose state differs.
 func TestApplyDeterminism(t *testing.T) {
 	c := harness.New(t, harness.Config{Seed: 3})
 	c.Bootstrap(testPartition)
@@ -23,13 +23,13 @@ func TestApplyDeterminism(t *testing.T) {
 	go func() {
 		defer close(done)
 		c.RunNemesis(ctx, harness.Nemesis{Partition: testPartition, Seed: 3,
-			Faults: []harness.Fault{harness.FaultLossyNetwork, harness.FaultNodeCrash, harness.FaultLeaderTransfer}}, h)
+			Faults: []harness.Fault{harness.FaultLossyNetwork, harness.FaultNodeCrash, harness.FaultLeaderTransfer, harness.FaultSplit}}, h)
 	}()
 	if err := c.RunKV(ctx, harness.Workload{Partition: testPartition, Seed: 3, Keys: 20, Clients: 8}, h); err != nil {
 		t.Fatal(err)
 	}
 	<-done
-	c.RequireConsistent(t, testPartition)
+	c.RequireConsistentTable(t, testPartition)
 
 	// Corrupt one replica behind raft's back: the digests must differ.
 	if _, err := c.WithEngine(2, nil, func(eng *engine.Engine) error {
@@ -41,7 +41,7 @@ func TestApplyDeterminism(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	states, err := c.ReplicaStates(testPartition)
+	states, err := c.ReplicaStates(c.Owner(testPartition, "intruder"))
 	if err != nil {
 		t.Fatal(err)
 	}

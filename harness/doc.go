@@ -24,6 +24,10 @@
 // a read of the leader's engine. Put, Get and CompareAndSet wrap it as a
 // key/value register per key (items {pk, v} of table p in partition p).
 //
+// Tables split (FaultSplit, Cluster.Split; split.go): clients follow
+// their keys to the half that owns them, and RequireConsistentTable checks
+// every half.
+//
 // Linearizability is checked with porcupine. RunKV drives concurrent
 // clients and records every operation in a History (one whose outcome the
 // client never learned stays open to the end: it may have happened at any

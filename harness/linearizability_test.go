@@ -26,6 +26,7 @@ func TestLinearizable(t *testing.T) {
 		opTime time.Duration // 0: the workload's default
 		nodes  int           // 0: 3
 		voters []uint64      // nil: every node
+		keys   int           // 0: the workload's default
 	}
 	scenarios := map[string]scenario{
 		// Impatient clients: operations caught by a fault often end
@@ -38,6 +39,19 @@ func TestLinearizable(t *testing.T) {
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
 			nodes:  4, voters: []uint64{1, 2, 3},
 		},
+		// Splits under load, with crashes and partitions: each key's
+		// history goes on in whichever half owns it.
+		"split": {
+			faults: []harness.Fault{harness.FaultSplit, harness.FaultSplit, harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLeaderCrash},
+			keys:   8,
+		},
+		// Short logs: a replica down across a split finds both halves'
+		// logs trimmed past it, and recovers by snapshots.
+		"split-trim": {
+			faults: []harness.Fault{harness.FaultSplit, harness.FaultNodeCrash, harness.FaultNodeCrash, harness.FaultPause},
+			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 60, 10 },
+			keys:   8,
+		},
 		"log-truncation": {
 			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLossyNetwork, harness.FaultPause},
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
@@ -46,12 +60,13 @@ func TestLinearizable(t *testing.T) {
 	for _, f := range harness.AllFaults {
 		scenarios[string(f)] = scenario{faults: []harness.Fault{f}}
 	}
-	for _, name := range append(faultNames(), "log-truncation", "membership", "mixed") {
+	for _, name := range append(faultNames(), "log-truncation", "membership", "mixed", "split", "split-trim") {
 		t.Run(name, func(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
-					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults, sc.opTime)
+					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults,
+						harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: sc.opTime, Keys: sc.keys})
 				})
 			}
 		})
@@ -66,7 +81,7 @@ func faultNames() []string {
 	return out
 }
 
-func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults []harness.Fault, opTimeout time.Duration) {
+func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults []harness.Fault, w harness.Workload) {
 	seed := cfg.Seed
 	c := harness.New(t, cfg)
 	c.Bootstrap(testPartition, voters...)
@@ -78,7 +93,7 @@ func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults [
 	wg.Go(func() {
 		c.RunNemesis(ctx, harness.Nemesis{Partition: testPartition, Faults: faults, Seed: seed}, h)
 	})
-	err := c.RunKV(ctx, harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: opTimeout}, h)
+	err := c.RunKV(ctx, w, h)
 	cancel()
 	wg.Wait()
 	if err != nil {
@@ -90,5 +105,8 @@ func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults [
 		t.Fatalf("only %d operations completed: the cluster made no progress", n-unknown)
 	}
 	h.RequireLinearizable(t, 60*time.Second)
-	c.RequireConsistent(t, testPartition)
+	c.RequireConsistentTable(t, testPartition)
+	if n := len(c.Layout(testPartition)); n > 1 {
+		t.Logf("the table ended in %d partitions", n)
+	}
 }

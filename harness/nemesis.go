@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/partitadb/partita/transport"
@@ -41,7 +42,9 @@ var AllFaults = []Fault{
 // Nemesis is a fault schedule: after a gap, inject a fault chosen at
 // random, hold it, repair it; again until the context ends.
 type Nemesis struct {
-	// Partition is the partition whose leader leader-targeted faults hit.
+	// Partition is the partition whose leader leader-targeted faults hit;
+	// with FaultSplit, the table whose partitions split (Bootstrap's table
+	// of that id).
 	Partition uint64
 	// Faults to choose from. Default AllFaults.
 	Faults []Fault
@@ -72,6 +75,9 @@ func (c *Cluster) RunNemesis(ctx context.Context, n Nemesis, h *History) {
 		desc, repair := c.inject(f, n.Partition, rng)
 		sleep(ctx, jitter(rng, n.Hold))
 		repair()
+		if slices.Contains(n.Faults, FaultSplit) {
+			c.Reconcile(n.Partition)
+		}
 		if h != nil {
 			h.Note(desc, start, h.Now())
 		}
@@ -110,6 +116,8 @@ func (c *Cluster) inject(f Fault, partition uint64, rng *rand.Rand) (string, fun
 		return fmt.Sprintf("transfer leader n%d -> n%d (%v)", leader, to, ok), func() {}
 	case FaultMembership:
 		return c.replaceVoter(partition, rng), func() {}
+	case FaultSplit:
+		return c.splitRandom(partition, rng), func() {}
 	case FaultCrashAll:
 		for _, id := range c.Nodes() {
 			c.Crash(id)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // ReplicaState is one node's view of a partition: its applied index and a
@@ -36,7 +37,7 @@ func (c *Cluster) ReplicaStates(partition uint64) ([]ReplicaState, error) {
 			// the engine at its commit and moves the index after it.
 			r.Lock()
 			defer r.Unlock()
-			d, err := digest(eng, partition)
+			d, err := digest(eng, partition, r.Descriptor().GetSpans())
 			if err != nil {
 				return err
 			}
@@ -54,18 +55,21 @@ func (c *Cluster) ReplicaStates(partition uint64) ([]ReplicaState, error) {
 }
 
 // replicatedSpans are the key spans of partition's replicated state: its
-// items (Span) and its replicated local records.
-func replicatedSpans(partition uint64) [][2][]byte {
-	sp := Span(partition)
-	dataLo, dataHi := sp.Start, sp.End
+// items (data: the spans of its range) and its replicated local records.
+func replicatedSpans(partition uint64, data []*partitapb.Span) [][2][]byte {
+	var out [][2][]byte
+	for _, sp := range data {
+		out = append(out, [2][]byte{sp.GetStart(), sp.GetEnd()})
+	}
 	localLo := engine.LocalKey(partition, engine.ReplicatedLocal)
 	localHi := append(engine.LocalKey(partition, engine.ReplicatedLocal), 0xff)
-	return [][2][]byte{{dataLo, dataHi}, {localLo, localHi}}
+	return append(out, [2][]byte{localLo, localHi})
 }
 
-// scan calls fn with every key/value pair of partition's replicated state.
-func scan(eng *engine.Engine, partition uint64, fn func(k, v []byte)) error {
-	for _, span := range replicatedSpans(partition) {
+// scan calls fn with every key/value pair of partition's replicated state,
+// its items those of the spans data.
+func scan(eng *engine.Engine, partition uint64, data []*partitapb.Span, fn func(k, v []byte)) error {
+	for _, span := range replicatedSpans(partition, data) {
 		it, err := eng.NewIter(span[0], span[1])
 		if err != nil {
 			return err
@@ -84,10 +88,11 @@ func scan(eng *engine.Engine, partition uint64, fn func(k, v []byte)) error {
 	return nil
 }
 
-// digest hashes the replicated state of partition in eng.
-func digest(eng *engine.Engine, partition uint64) ([32]byte, error) {
+// digest hashes the replicated state of partition in eng, its items
+// those of the spans data.
+func digest(eng *engine.Engine, partition uint64, data []*partitapb.Span) ([32]byte, error) {
 	h := sha256.New()
-	err := scan(eng, partition, func(k, v []byte) {
+	err := scan(eng, partition, data, func(k, v []byte) {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
 		h.Write(n[:])
@@ -106,8 +111,13 @@ func digest(eng *engine.Engine, partition uint64) ([32]byte, error) {
 func (c *Cluster) diff(a, b, partition uint64, max int) string {
 	load := func(id uint64) map[string]string {
 		m := make(map[string]string)
-		c.WithEngine(id, nil, func(eng *engine.Engine) error {
-			return scan(eng, partition, func(k, v []byte) { m[string(k)] = string(v) })
+		st := c.Store(id)
+		if st == nil {
+			return m
+		}
+		d, _ := st.Descriptor(partition)
+		c.WithEngine(id, st, func(eng *engine.Engine) error {
+			return scan(eng, partition, d.GetSpans(), func(k, v []byte) { m[string(k)] = string(v) })
 		})
 		return m
 	}
@@ -178,6 +188,33 @@ func (c *Cluster) RequireConsistent(t testing.TB, partition uint64) {
 				partition, s.Applied, states[0].Node, states[0].Digest[:8], s.Node, s.Digest[:8],
 				c.diff(states[0].Node, s.Node, partition, 10))
 		}
+	}
+}
+
+// RequireConsistentTable is RequireConsistent for every partition of
+// table: its halves, after splits.
+func (c *Cluster) RequireConsistentTable(t testing.TB, table uint64) {
+	t.Helper()
+	placed := c.waitFor(func() bool {
+		c.Reconcile(table)
+		for p := range c.Layout(table) {
+			members := c.Members(p)
+			if members == nil {
+				return false
+			}
+			for _, id := range members {
+				if st := c.Store(id); st == nil || st.Replica(p) == nil {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if !placed {
+		t.Fatalf("the partitions of table %d are not on all their members after %v: %v", table, c.cfg.Wait, c.Layout(table))
+	}
+	for p := range c.Layout(table) {
+		c.RequireConsistent(t, p)
 	}
 }
 

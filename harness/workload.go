@@ -12,7 +12,9 @@ import (
 // Workload is a randomized key/value workload: concurrent clients doing
 // gets, puts and compare-and-sets on a few keys of one partition.
 type Workload struct {
-	// Partition receives every operation.
+	// Partition is the table (Bootstrap's, of the same id) every operation
+	// addresses; each goes to the partition owning its key, which splits
+	// change.
 	Partition uint64
 	// Keys is the number of keys ("k0", "k1", ...). Default 3.
 	Keys int
@@ -121,19 +123,19 @@ func (k *kvClient) do(ctx context.Context, in KVInput) (KVOutput, error) {
 	p := k.w.Partition
 	switch in.Kind {
 	case OpGet:
-		v, err := k.c.Get(ctx, p, in.Key)
+		v, err := k.c.GetKey(ctx, p, in.Key)
 		if err == nil {
 			k.seen[in.Key] = v
 		}
 		return KVOutput{Value: v}, err
 	case OpPut:
-		err := k.c.Put(ctx, p, in.Key, in.Value)
+		err := k.c.PutKey(ctx, p, in.Key, in.Value)
 		if err == nil {
 			k.seen[in.Key] = in.Value
 		}
 		return KVOutput{}, err
 	default:
-		ok, err := k.c.CompareAndSet(ctx, p, in.Key, in.Expect, in.Value)
+		ok, err := k.c.CompareAndSetKey(ctx, p, in.Key, in.Expect, in.Value)
 		if ok {
 			k.seen[in.Key] = in.Value
 		}

@@ -43,7 +43,7 @@ type raftStorage struct {
 	lastTerm  uint64
 	cache     entryCache
 
-	logBytes uint64                          // estimated bytes of the log
+	logBytes uint64                          // bytes of the log's entries as stored
 	snapshot func() (raftpb.Snapshot, error) // makes a snapshot at applied
 }
 
@@ -79,7 +79,39 @@ func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raf
 	if last != nil {
 		s.lastIdx, s.lastTerm = last.Index, last.Term
 	}
+	// The byte bound must count a log that outlived a restart.
+	if s.logBytes, err = s.sizeOf(r, s.truncIdx+1, s.lastIdx+1); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// sizeOf returns the bytes, as stored, of the log entries [lo, hi): from
+// the entry cache when it holds them all, else read from r.
+func (s *raftStorage) sizeOf(r engine.Reader, lo, hi uint64) (uint64, error) {
+	if lo >= hi {
+		return 0, nil
+	}
+	if ents, ok := s.cache.slice(lo, hi, 0); ok {
+		var n uint64
+		for i := range ents {
+			n += uint64(ents[i].Size())
+		}
+		return n, nil
+	}
+	it, err := r.NewIter(s.logKey(lo), s.logKey(hi))
+	if err != nil {
+		return 0, fmt.Errorf("replica: read log: %w", err)
+	}
+	defer it.Close()
+	var n uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		n += uint64(len(it.Value()))
+	}
+	if err := it.Error(); err != nil {
+		return 0, fmt.Errorf("replica: read log: %w", err)
+	}
+	return n, nil
 }
 
 func (s *raftStorage) readLastEntry(r engine.Reader) (*raftpb.Entry, error) {
@@ -230,6 +262,13 @@ func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 	if len(ents) == 0 {
 		return nil
 	}
+	if first := ents[0].Index; first <= s.lastIdx { // entries replaced: forget their bytes
+		gone, err := s.sizeOf(b, max(first, s.truncIdx+1), s.lastIdx+1)
+		if err != nil {
+			return err
+		}
+		s.logBytes -= min(gone, s.logBytes)
+	}
 	for i := range ents {
 		raw, err := ents[i].Marshal()
 		if err != nil {
@@ -296,9 +335,11 @@ func (s *raftStorage) truncate(b *engine.Batch, index uint64) error {
 	if err := b.Set(s.key(suffixTruncated), raw[:]); err != nil {
 		return fmt.Errorf("replica: write truncated state: %w", err)
 	}
-	if n := s.lastIdx - s.truncIdx; n > 0 { // forget the trimmed share of the estimate
-		s.logBytes -= s.logBytes * (index - s.truncIdx) / n
+	gone, err := s.sizeOf(s.eng.Reader(), s.truncIdx+1, index+1)
+	if err != nil {
+		return err
 	}
+	s.logBytes -= min(gone, s.logBytes)
 	s.truncIdx, s.truncTerm = index, term
 	s.cache.dropTo(index)
 	return nil

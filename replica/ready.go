@@ -214,7 +214,7 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 				return applied{}, err
 			}
 			r.desc = ka.Descriptor()
-			if err := r.applyRangeChange(b, res, &out); err != nil {
+			if err := r.applyRangeChange(b, e.Index, res, &out); err != nil {
 				return applied{}, err
 			}
 			out.answers = append(out.answers, answer{id, Outcome{Result: res, ApplyStart: start}})
@@ -236,11 +236,14 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 
 // applyRangeChange does the replica's part of an applied split (creating
 // the right half here) or merge (destroying the right half here).
-func (r *Replica) applyRangeChange(b *engine.Batch, res *partitapb.Result, out *applied) error {
+func (r *Replica) applyRangeChange(b *engine.Batch, index uint64, res *partitapb.Result, out *applied) error {
 	if res.GetError() != nil {
 		return nil
 	}
 	if s := res.GetSplit(); s != nil {
+		if err := r.noteSplit(b, index); err != nil {
+			return err
+		}
 		ok, err := r.applySplit(b, s)
 		if err != nil {
 			return err

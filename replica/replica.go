@@ -33,11 +33,20 @@ type Config struct {
 	// MaxLogEntries and MaxLogBytes bound a replica's raft log: entries
 	// applied and acknowledged by every live follower are trimmed at once;
 	// beyond these bounds, entries a slow follower still needs are trimmed
-	// too, and that follower gets a snapshot.
+	// too, and that follower gets a snapshot. MaxLogEntries gives way to a
+	// live follower being sent a snapshot or behind the last split;
+	// MaxLogBytes to nothing (truncate.go).
 	MaxLogEntries uint64
 	MaxLogBytes   uint64
 	// TruncateStep is the least number of entries one trim removes.
 	TruncateStep uint64
+	// NewGroupGrace is how long the leader of a group born of a split,
+	// its log never trimmed, keeps it whole for the followers it has not
+	// heard from since it opened: the replicas a split is still creating
+	// on slower nodes, which start at the group's first index and would
+	// otherwise need a snapshot (within MaxLogBytes). A follower still
+	// silent after it holds nothing.
+	NewGroupGrace time.Duration
 	// Logger receives the replica's logs.
 	Logger *slog.Logger
 	// Now stamps the apply times reported in a proposal's Outcome (for
@@ -50,7 +59,7 @@ func DefaultConfig() Config {
 	return Config{
 		ElectionTicks: 10, HeartbeatTicks: 1,
 		CacheBytes: 4 << 20, MaxSizePerMsg: 1 << 20,
-		MaxLogEntries: 10000, MaxLogBytes: 16 << 20, TruncateStep: 64,
+		MaxLogEntries: 10000, MaxLogBytes: 16 << 20, TruncateStep: 64, NewGroupGrace: 30 * time.Second,
 		Logger: slog.New(slog.DiscardHandler),
 		Now:    time.Now,
 	}
@@ -69,6 +78,8 @@ func (c Config) Validate() error {
 		return errors.New("replica: Logger is required")
 	case c.MaxLogEntries < c.TruncateStep || c.TruncateStep < 1:
 		return errors.New("replica: need 1 <= TruncateStep <= MaxLogEntries")
+	case c.NewGroupGrace < 0:
+		return errors.New("replica: NewGroupGrace must not be negative")
 	}
 	return nil
 }
@@ -132,6 +143,13 @@ type Replica struct {
 	opened    time.Time            // when Open made the replica: contact's floor
 	inflight  bool                 // a round applied entries (or a snapshot) into a batch not yet committed
 	acks      ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
+	// ticks counts Tick calls; heardTick is the tick at which each peer
+	// last answered (truncate.go: which followers hold the log).
+	ticks     uint64
+	heardTick map[uint64]uint64
+	// splitIdx is the log index of the last split this replica applied
+	// (0: none): the leader keeps the log for live followers behind it.
+	splitIdx uint64
 	// leadSince is when this replica last became leader (zero while it
 	// is not): its followers' contact clocks start no earlier.
 	leadSince time.Time
@@ -159,6 +177,10 @@ func Open(cfg Config) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
+	splitIdx, err := readSplitIndex(cfg.Engine.Reader(), cfg.Partition)
+	if err != nil {
+		return nil, err
+	}
 	raw, err := raft.NewRawNode(&raft.Config{
 		ID:                        cfg.ID,
 		ElectionTick:              cfg.ElectionTicks,
@@ -178,7 +200,7 @@ func Open(cfg Config) (*Replica, error) {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
 	}
 	r := &Replica{
-		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc, published: desc,
+		cfg: cfg, raw: raw, st: st, applied: applied, desc: desc, published: desc, splitIdx: splitIdx,
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 		opened:  cfg.Now(),
@@ -201,6 +223,7 @@ func (r *Replica) Unlock()       { r.proc.Unlock() }
 func (r *Replica) Tick() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.ticks++
 	r.raw.Tick()
 	return r.raw.HasReady()
 }

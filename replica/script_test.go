@@ -30,21 +30,26 @@ import (
 //
 // Commands (node ids are positional arguments):
 //
-//	add-nodes n=3 [empty] [max-log=N step=N]  new nodes; voters of a new group unless empty
+//	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N]  new nodes; voters of a new group unless empty
 //	campaign 1                           1 starts an election
 //	tick [1 2] [n=10]                    advance the logical clocks
 //	propose 1 put k=a v=1 | delete k=a   propose a command on 1
+//	propose 1 split right=2              split the partition near the top of its
+//	                                     hash range (the scripts' keys stay left)
 //	add-learner 1 4 | promote 1 4 | remove 1 3   conf changes proposed on 1
 //	transfer-leader 1 to=2
 //	process-ready 1 [crash-before-sync]  one round of 1; optionally crash after
 //	                                     sending early messages, before the fsync
 //	deliver-msgs [2] [drop]              deliver (or drop) the messages in flight to 2
-//	stabilize                            rounds and deliveries until quiescent
+//	stabilize [1 2]                      rounds and deliveries until quiescent (among
+//	                                     1 and 2 only: messages to others wait)
 //	isolate 3 | heal                     drop every message to or from 3
 //	crash 2 | restart 2                  unsynced writes are lost
 //	status [1 2]                         raft state, membership and data
 //	advance 10s                          move the wall clock (contact times)
 //	followers 1                          a leader's view of its followers
+//	log [1 2]                            log entries and bytes, the bytes as the
+//	                                     replica counts them and as stored
 //
 // Messages print as `from->to Type term=T` with type-specific fields; a
 // log position is term/index, like etcd raft's.
@@ -142,7 +147,7 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		e.deliver(ids, d.HasArg("drop"), out)
 		return nil
 	case "stabilize":
-		return e.stabilize(out)
+		return e.stabilize(ids, out)
 	case "isolate":
 		for _, id := range ids {
 			e.isolated[id] = true
@@ -166,6 +171,8 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		return nil
 	case "followers":
 		return e.each(ids, func(n *scriptNode) error { return followers(n, e.now, out) })
+	case "log":
+		return e.each(ids, func(n *scriptNode) error { return printLog(n, out) })
 	}
 	return fmt.Errorf("unknown command %q", d.Cmd)
 }
@@ -228,6 +235,7 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	cfg.Now = e.clock
 	d.MaybeScanArgs(t, "max-log", &cfg.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
+	d.MaybeScanArgs(t, "max-bytes", &cfg.MaxLogBytes)
 	if e.isolated == nil {
 		e.isolated = make(map[uint64]bool)
 	}
@@ -316,7 +324,12 @@ func (e *scriptEnv) propose(d *datadriven.TestData, ids []uint64) error {
 		}
 	}
 	e.seq++
-	cmd, err := scriptCommand(fmt.Sprintf("c%d", e.seq), d.HasArg("delete"), args["k"], args["v"])
+	var cmd *partitapb.Command
+	if d.HasArg("split") {
+		cmd, err = e.splitCommand(fmt.Sprintf("c%d", e.seq), args["right"])
+	} else {
+		cmd, err = scriptCommand(fmt.Sprintf("c%d", e.seq), d.HasArg("delete"), args["k"], args["v"])
+	}
 	if err != nil {
 		return err
 	}
@@ -344,8 +357,31 @@ func scriptCommand(id string, del bool, k, v string) (*partitapb.Command, error)
 	return cmd, nil
 }
 
+// scriptSplitHash is where scripts split: near the top of the hash space,
+// so the scripts' few keys stay in the left half.
+const scriptSplitHash = 0xffff_ff00_0000_0000
+
+// splitCommand splits the partition (at range generation 1, its voters
+// those of the nodes added first) at scriptSplitHash; right is the right
+// half's partition id.
+func (e *scriptEnv) splitCommand(id, right string) (*partitapb.Command, error) {
+	rp, err := strconv.ParseUint(right, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("split: right=%q: %w", right, err)
+	}
+	var voters []uint64
+	for _, n := range e.nodes {
+		voters = append(voters, n.id)
+	}
+	return &partitapb.Command{Id: []byte(id), FirstAttempt: true, Op: &partitapb.Command_SplitRange{SplitRange: &partitapb.SplitRange{
+		TableId: scriptTable, SplitHash: scriptSplitHash, RightPartition: rp, ExpectedGeneration: 1, Voters: voters,
+	}}}, nil
+}
+
 func describeCommand(cmd *partitapb.Command) string {
 	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_SplitRange:
+		return fmt.Sprintf("%s split right=%d", cmd.GetId(), op.SplitRange.GetRightPartition())
 	case *partitapb.Command_PutItem:
 		it, err := item.DecodeItem(op.PutItem.GetItem())
 		if err != nil {
@@ -552,13 +588,14 @@ func (r *kvReader) Next() (transport.KV, bool) {
 
 func (r *kvReader) Err() error { return nil }
 
-// stabilize processes every node's Ready and delivers every message until
-// nothing is left to do.
-func (e *scriptEnv) stabilize(out *strings.Builder) error {
+// stabilize processes the Readys of nodes ids (every node when none) and
+// delivers the messages to them until nothing is left to do; messages to
+// other nodes stay in flight.
+func (e *scriptEnv) stabilize(ids []uint64, out *strings.Builder) error {
 	for range 1000 {
 		busy := false
 		for _, n := range e.nodes {
-			if n.r == nil {
+			if n.r == nil || (len(ids) > 0 && !slices.Contains(ids, n.id)) {
 				continue
 			}
 			ok, err := e.processReady(n, out, false)
@@ -567,7 +604,7 @@ func (e *scriptEnv) stabilize(out *strings.Builder) error {
 			}
 			busy = busy || ok
 		}
-		if e.deliver(nil, false, out) > 0 {
+		if e.deliver(ids, false, out) > 0 {
 			busy = true
 		}
 		if !busy {
@@ -768,5 +805,27 @@ func followers(n *scriptNode, now time.Time, out *strings.Builder) error {
 		fmt.Fprintf(out, "n%d: follower n%d match=%d heard=%t contact=%v ago ack-timed=%t\n",
 			n.id, f.Node, f.Match, f.Heard, now.Sub(f.LastContact), f.AckLatency > 0)
 	}
+	return nil
+}
+
+// printLog prints n's log: its entries, the bytes the replica counts (what
+// the byte bound and the metrics use) and the bytes stored under its log
+// keys, which must agree.
+func printLog(n *scriptNode, out *strings.Builder) error {
+	stats := n.r.Stats()
+	lo := engine.LocalKey(scriptPartition, "lg")
+	hi := engine.LocalKey(scriptPartition, "lh")
+	it, err := n.eng.NewIter(lo, hi)
+	if err != nil {
+		return err
+	}
+	var stored uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		stored += uint64(len(it.Value()))
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d: entries=%d bytes=%d stored=%d\n", n.id, stats.LogEntries, stats.LogBytes, stored)
 	return nil
 }

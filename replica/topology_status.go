@@ -94,8 +94,9 @@ func (r *Replica) noteContact(m raftpb.Message) {
 		return
 	}
 	if r.contact == nil {
-		r.contact = make(map[uint64]time.Time)
+		r.contact, r.heardTick = make(map[uint64]time.Time), make(map[uint64]uint64)
 	}
+	r.heardTick[m.From] = r.ticks
 	now := r.cfg.Now()
 	r.contact[m.From] = now
 	if m.Type == raftpb.MsgAppResp && !m.Reject && r.lead == r.cfg.ID {

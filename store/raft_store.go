@@ -325,6 +325,9 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 		s.m.proposals.WithLabelValues("throttled").Inc()
 		return nil, err
 	}
+	if cmd.GetSplitRange() != nil {
+		awaitSplitReady(ctx, r)
+	}
 	ch, err := r.Propose(cmd)
 	// Whatever happened, the command is in the log or never will be: any
 	// later proposal of it is a retry.
@@ -344,6 +347,28 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 		r.Abandon(cmd, ch)
 		s.m.proposals.WithLabelValues("ambiguous").Inc()
 		return nil, fmt.Errorf("store: partition %d: %w", partition, ctx.Err())
+	}
+}
+
+// splitReadyWait bounds how long a split waits for the partition's
+// followers to catch up on the previous one (replica.SplitReady): less
+// than the hop timeout of a forwarded proposal. A follower still behind
+// then will need a snapshot.
+const splitReadyWait = 2 * time.Second
+
+// awaitSplitReady holds a split proposed to r until its followers are
+// ready for it, for at most splitReadyWait: so that a burst of splits,
+// each of the previous right half, does not become a burst of snapshots.
+func awaitSplitReady(ctx context.Context, r *replica.Replica) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.Now().Add(splitReadyWait)
+	for !r.SplitReady() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -47,7 +47,10 @@ func TestCtlConfig(t *testing.T) {
 	// keeps its flag.
 	id2 := fmt.Sprint(n2.ID())
 	eventually(t, func() error {
-		out := run("effective", "--node", id2)
+		out, err := ctl(t, n1, "config", "effective", "--node", id2)
+		if err != nil { // the directory may not list node 2's admin address yet
+			return err
+		}
 		if !strings.Contains(out, "override v2 (zone:b)") || !strings.Contains(out, "override v1 (cluster)") {
 			return fmt.Errorf("node 2: %s", out)
 		}

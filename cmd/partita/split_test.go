@@ -27,7 +27,9 @@ import (
 // TestSplitWhileNodeDown runs three `partita start` processes. One is
 // killed with SIGKILL; `partita ctl partition split` splits two of the
 // table's partitions, then one of the new halves again, while it is down;
-// writes go on until every partition's log is trimmed past its split.
+// writes go on until every split partition's log is trimmed past its
+// split (its leader's first index, applied minus log entries, is past
+// the index it had applied when the split returned).
 // Restarted, the node converges: every node's `ctl partitions` shows the
 // new layout with three caught-up voters per partition, and with another
 // node killed, every acknowledged write is read through the restarted
@@ -71,16 +73,39 @@ func TestSplitWhileNodeDown(t *testing.T) {
 	}
 	_ = down.cmd.Wait()
 
-	parts := tableParts(t, admins[0], "splits")
-	ctlSplit(t, bin, admins[0], "splits", parts[0].ID, "")
-	ctlSplit(t, bin, admins[1], "splits", ownerOfKey(parts, "k7").ID, "k7")
-	parts = tableParts(t, admins[1], "splits")
-	ctlSplit(t, bin, admins[0], "splits", parts[1].ID, "")
-	// Enough writes to every partition to trim its log past the split.
-	const total = 900
-	for i := 100; i < total; i++ {
-		put(procs[i%2], i)
+	// splitAt is, for each partition split, an index its leader had
+	// applied once the split returned: at or past the split's.
+	splitAt := map[uint64]uint64{}
+	split := func(admin string, p uint64, at string) {
+		ctlSplit(t, bin, admin, "splits", p, at)
+		splitAt[p] = leaderStatus(t, admins[0], p).Applied
 	}
+	parts := tableParts(t, admins[0], "splits")
+	split(admins[0], parts[0].ID, "")
+	split(admins[1], ownerOfKey(parts, "k7").ID, "k7")
+	parts = tableParts(t, admins[1], "splits")
+	split(admins[0], parts[1].ID, "")
+	// Writes until every split partition's log is trimmed past its split.
+	total := 100
+	trimmed := func() bool {
+		for p, at := range splitAt {
+			if st := leaderStatus(t, admins[0], p); st.Applied <= st.LogEntries || st.Applied-st.LogEntries <= at {
+				return false
+			}
+		}
+		return true
+	}
+	// A right half keeps its whole log for a while (replica.NewGroupGrace,
+	// 30 s) for the replica the stopped node has yet to create.
+	for deadline := time.Now().Add(2 * time.Minute); !trimmed(); total += 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes in 2 minutes did not trim the split partitions' logs past their splits", total)
+		}
+		for i := total; i < total+100; i++ {
+			put(procs[i%2], i)
+		}
+	}
+	t.Logf("%d writes trimmed every split partition's log past its split", total)
 
 	procs[2] = startNodeAt(t, bin, down.data, "127.0.0.1:0", "127.0.0.1:0", admins[2], procs[0].peer)
 	for _, a := range admins {
@@ -112,6 +137,27 @@ func TestSplitWhileNodeDown(t *testing.T) {
 			t.Fatalf("get %d via the restarted node: %v", i, out.Item)
 		}
 	}
+}
+
+// leaderStatus returns the status of partition's leader as a node's admin
+// endpoint shows it (polling until it has one).
+func leaderStatus(t *testing.T, admin string, partition uint64) topology.ReplicaInfo {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		parts, err := adminPartitions(admin)
+		if err != nil {
+			continue
+		}
+		for _, p := range parts {
+			for _, r := range p.Status {
+				if p.ID == partition && r.Node == p.Leader {
+					return r
+				}
+			}
+		}
+	}
+	t.Fatalf("partition %d has no leader", partition)
+	return topology.ReplicaInfo{}
 }
 
 // tableReady says table has n partitions, each with a leader.
