@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,31 +27,12 @@ func TestMergeWithCtl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
-	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
-	for i := 1; i < 3; i++ {
-		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], procs[0].peer))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := retrying(procs[1].api).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("merges"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitLayout(t, admins[0], time.Minute, tableReady("merges", 4))
+	procs, admins, bin := threeProcesses(t, ctx, "merges")
 	put := func(p *proc, i int) {
 		t.Helper()
-		if _, err := retrying(p.api).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("merges"), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "n": &types.AttributeValueMemberN{Value: fmt.Sprint(i)},
-		}}); err != nil {
-			t.Fatalf("put %d via %s: %v", i, p.api, err)
-		}
+		putNumbered(t, ctx, p, "merges", i)
 	}
 	for i := range 100 {
 		put(procs[i%3], i)

@@ -38,31 +38,12 @@ func TestSplitWhileNodeDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := buildBinary(t, dir)
-	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
-	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
-	for i := 1; i < 3; i++ {
-		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], procs[0].peer))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := retrying(procs[1].api).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("splits"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitLayout(t, admins[0], time.Minute, tableReady("splits", 4))
+	procs, admins, bin := threeProcesses(t, ctx, "splits")
 	put := func(p *proc, i int) {
 		t.Helper()
-		if _, err := retrying(p.api).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("splits"), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "n": &types.AttributeValueMemberN{Value: fmt.Sprint(i)},
-		}}); err != nil {
-			t.Fatalf("put %d via %s: %v", i, p.api, err)
-		}
+		putNumbered(t, ctx, p, "splits", i)
 	}
 	for i := range 100 {
 		put(procs[i%3], i)
@@ -294,4 +275,39 @@ func snapshotsReceived(t *testing.T, admin string) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
+}
+
+// threeProcesses starts three `partita start` processes (the first
+// bootstraps, the others join it) and creates table (hash key pk, four
+// partitions) through the second; it returns the processes, their admin
+// addresses and the binary.
+func threeProcesses(t *testing.T, ctx context.Context, table string) ([]*proc, []string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
+	for i := 1; i < 3; i++ {
+		procs = append(procs, startNode(t, bin, filepath.Join(dir, fmt.Sprint("n", i+1)), admins[i], procs[0].peer))
+	}
+	if _, err := retrying(procs[1].api).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitLayout(t, admins[0], time.Minute, tableReady(table, 4))
+	return procs, admins, bin
+}
+
+// putNumbered writes item k<i> (with n = i) to table through p.
+func putNumbered(t *testing.T, ctx context.Context, p *proc, table string, i int) {
+	t.Helper()
+	if _, err := retrying(p.api).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "n": &types.AttributeValueMemberN{Value: fmt.Sprint(i)},
+	}}); err != nil {
+		t.Fatalf("put %d via %s: %v", i, p.api, err)
+	}
 }
