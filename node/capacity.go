@@ -36,6 +36,7 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg := store.DefaultConfig()
 	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = id, n.eng, n.log, n.reg
 	scfg.Tracer = n.tracer("store")
+	scfg.Replica.LogBounds = &n.logBounds
 	if !n.cfg.Capacity.Enforce {
 		return scfg, nil
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/settings"
@@ -239,8 +240,9 @@ type Node struct {
 	topology *topologyPipeline // topology.go
 	auth     nodeAuth          // auth.go
 
-	settings   *settings.Live // settings.go
-	fsyncFault atomic.Int64   // the fault.fsync-delay setting, nanoseconds
+	settings   *settings.Live    // settings.go
+	fsyncFault atomic.Int64      // the fault.fsync-delay setting, nanoseconds
+	logBounds  replica.LogBounds // the raft.log-max-* settings' overrides
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.

@@ -92,6 +92,10 @@ func (n *Node) watchSettings() {
 		})
 	}
 	n.settings.Watch("fault.fsync-delay", func(v settings.Value) { n.fsyncFault.Store(int64(v.Duration())) })
+	for _, name := range []string{"raft.log-max-bytes", "raft.log-max-entries"} {
+		n.settings.Watch(name, func(settings.Value) { n.setLogBounds() })
+	}
+	n.setLogBounds()
 	n.fsyncFault.Store(int64(n.settings.Get("fault.fsync-delay").Duration()))
 }
 
@@ -115,6 +119,18 @@ func (n *Node) tuneDoctor(c *checker.Config) {
 	if v, ok := override("doctor.split-after"); ok {
 		c.SplitAfter = v.Duration()
 	}
+}
+
+// setLogBounds gives the node's replicas the overrides of the log bounds
+// in force (without one, each replica's configuration stands).
+func (n *Node) setLogBounds() {
+	bound := func(name string) uint64 {
+		if e := n.settings.Lookup(name); e.Source.Kind == settings.FromOverride {
+			return uint64(e.Value.Int())
+		}
+		return 0
+	}
+	n.logBounds.Set(bound("raft.log-max-bytes"), bound("raft.log-max-entries"))
 }
 
 // syncDelay is the engine's fault injection: the fault.fsync-delay

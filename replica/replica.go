@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -38,6 +39,10 @@ type Config struct {
 	// MaxLogBytes to nothing (truncate.go).
 	MaxLogEntries uint64
 	MaxLogBytes   uint64
+	// LogBounds, if set, overrides MaxLogBytes and MaxLogEntries while
+	// the replica runs (shared by a store's replicas: the node's run-time
+	// settings raft.log-max-bytes and raft.log-max-entries).
+	LogBounds *LogBounds
 	// TruncateStep is the least number of entries one trim removes.
 	TruncateStep uint64
 	// NewGroupGrace is how long the leader of a group born of a split,
@@ -346,4 +351,34 @@ func (r *Replica) activeVoters() int {
 		}
 	})
 	return n
+}
+
+// LogBounds overrides the log bounds of the replicas that share it, while
+// they run. Its zero value overrides nothing. Safe for concurrent use.
+type LogBounds struct{ bytes, entries atomic.Uint64 }
+
+// Set overrides the byte and entry bounds (0: the replica's Config).
+func (b *LogBounds) Set(bytes, entries uint64) {
+	b.bytes.Store(bytes)
+	b.entries.Store(entries)
+}
+
+// maxLogBytes and maxLogEntries are the bounds in force: LogBounds' where
+// set, else the Config's. The entry bound never falls below a trim step.
+func (r *Replica) maxLogBytes() uint64 {
+	if b := r.cfg.LogBounds; b != nil {
+		if v := b.bytes.Load(); v > 0 {
+			return v
+		}
+	}
+	return r.cfg.MaxLogBytes
+}
+
+func (r *Replica) maxLogEntries() uint64 {
+	if b := r.cfg.LogBounds; b != nil {
+		if v := b.entries.Load(); v > 0 {
+			return max(v, r.cfg.TruncateStep)
+		}
+	}
+	return r.cfg.MaxLogEntries
 }

@@ -33,7 +33,7 @@ import (
 //	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N]  new nodes; voters of a new group unless empty
 //	campaign 1                           1 starts an election
 //	tick [1 2] [n=10]                    advance the logical clocks
-//	propose 1 put k=a v=1 | delete k=a   propose a command on 1
+//	propose 1 put k=a v=1 | delete k=a [count=N]   propose a command on 1 (N times)
 //	propose 1 split right=2              split the partition near the top of its
 //	                                     hash range (the scripts' keys stay left)
 //	add-learner 1 4 | promote 1 4 | remove 1 3   conf changes proposed on 1
@@ -48,6 +48,7 @@ import (
 //	status [1 2]                         raft state, membership and data
 //	advance 10s                          move the wall clock (contact times)
 //	followers 1                          a leader's view of its followers
+//	log-bounds [bytes=N] [entries=N]     the replicas' run-time log bounds (0: their config's)
 //	log [1 2]                            log entries and bytes, the bytes as the
 //	                                     replica counts them and as stored
 //
@@ -97,6 +98,8 @@ type scriptEnv struct {
 	seq      int
 	// now is the scripts' wall clock: it moves only with `advance`.
 	now time.Time
+	// bounds are every replica's run-time log bounds (`log-bounds`).
+	bounds replica.LogBounds
 }
 
 // clock is the replicas' wall clock.
@@ -173,6 +176,12 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		return e.each(ids, func(n *scriptNode) error { return followers(n, e.now, out) })
 	case "log":
 		return e.each(ids, func(n *scriptNode) error { return printLog(n, out) })
+	case "log-bounds":
+		var bytes, entries uint64
+		d.MaybeScanArgs(t, "bytes", &bytes)
+		d.MaybeScanArgs(t, "entries", &entries)
+		e.bounds.Set(bytes, entries)
+		return nil
 	}
 	return fmt.Errorf("unknown command %q", d.Cmd)
 }
@@ -236,6 +245,7 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	d.MaybeScanArgs(t, "max-log", &cfg.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
 	d.MaybeScanArgs(t, "max-bytes", &cfg.MaxLogBytes)
+	cfg.LogBounds = &e.bounds
 	if e.isolated == nil {
 		e.isolated = make(map[uint64]bool)
 	}
@@ -323,21 +333,27 @@ func (e *scriptEnv) propose(d *datadriven.TestData, ids []uint64) error {
 			args[a.Key] = a.Vals[0]
 		}
 	}
-	e.seq++
-	var cmd *partitapb.Command
-	if d.HasArg("split") {
-		cmd, err = e.splitCommand(fmt.Sprintf("c%d", e.seq), args["right"])
-	} else {
-		cmd, err = scriptCommand(fmt.Sprintf("c%d", e.seq), d.HasArg("delete"), args["k"], args["v"])
+	count := 1
+	if c, err := strconv.Atoi(args["count"]); err == nil && c > 0 {
+		count = c
 	}
-	if err != nil {
-		return err
+	for range count {
+		e.seq++
+		var cmd *partitapb.Command
+		if d.HasArg("split") {
+			cmd, err = e.splitCommand(fmt.Sprintf("c%d", e.seq), args["right"])
+		} else {
+			cmd, err = scriptCommand(fmt.Sprintf("c%d", e.seq), d.HasArg("delete"), args["k"], args["v"])
+		}
+		if err != nil {
+			return err
+		}
+		ch, err := n.r.Propose(cmd)
+		if err != nil {
+			return err
+		}
+		e.pending = append(e.pending, proposal{node: n.id, what: describeCommand(cmd), ch: ch})
 	}
-	ch, err := n.r.Propose(cmd)
-	if err != nil {
-		return err
-	}
-	e.pending = append(e.pending, proposal{node: n.id, what: describeCommand(cmd), ch: ch})
 	return nil
 }
 

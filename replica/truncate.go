@@ -45,7 +45,7 @@ func (r *Replica) maybeTruncate(b *engine.Batch) error {
 	if target <= r.st.truncIdx {
 		return nil
 	}
-	if target-r.st.truncIdx < r.cfg.TruncateStep && r.st.logBytes <= r.cfg.MaxLogBytes {
+	if target-r.st.truncIdx < r.cfg.TruncateStep && r.st.logBytes <= r.maxLogBytes() {
 		return nil
 	}
 	return r.st.truncate(b, target)
@@ -61,11 +61,11 @@ func (r *Replica) truncateTarget() uint64 {
 		soft -= r.cfg.TruncateStep
 	}
 	target := soft
-	if last > r.cfg.MaxLogEntries && target < last-r.cfg.MaxLogEntries {
-		target = min(last-r.cfg.MaxLogEntries, hard)
+	if maxEntries := r.maxLogEntries(); last > maxEntries && target < last-maxEntries {
+		target = min(last-maxEntries, hard)
 	}
-	if n := last - r.st.truncIdx; n > 0 && r.st.logBytes > r.cfg.MaxLogBytes {
-		keep := n * r.cfg.MaxLogBytes / r.st.logBytes // entries that fit the byte bound
+	if n, maxBytes := last-r.st.truncIdx, r.maxLogBytes(); n > 0 && r.st.logBytes > maxBytes {
+		keep := n * maxBytes / r.st.logBytes // entries that fit the byte bound
 		if last-keep > target {
 			target = last - keep
 		}
