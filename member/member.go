@@ -81,6 +81,23 @@ func (m *Member) Refresh(ctx context.Context) error {
 	return m.cfg.Sender.Refresh(ctx, source{m}, has, m.cfg.Seeds)
 }
 
+// RefreshConsistent is Refresh with a read barrier on a local meta
+// replica, whose copy may lag its leader: the directory then holds every
+// change acknowledged before the call (reads of other nodes' replicas
+// pass a barrier already). Admin views read it this way, so that a
+// change made through one node shows through any other.
+func (m *Member) RefreshConsistent(ctx context.Context) error {
+	if m.cfg.Store.Replica(directory.MetaPartition) == nil {
+		return m.Refresh(ctx)
+	}
+	snap, err := m.LocalDirectory(ctx, true)
+	if err != nil {
+		return err
+	}
+	m.dir.Update(snap)
+	return nil
+}
+
 // source reads the directory from this node's meta replica or, through
 // the cluster client, from another node's.
 type source struct{ m *Member }

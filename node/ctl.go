@@ -145,12 +145,13 @@ func (c ctl) proposeMeta(ctx context.Context, cmd *partitapb.Command) error {
 	return nil
 }
 
-// freshDirectory refreshes the directory cache, within a bound; on
-// failure the cache serves as it is.
+// freshDirectory refreshes the directory cache with a read barrier
+// (every change acknowledged before shows), within a bound; on failure
+// the cache serves as it is.
 func (n *Node) freshDirectory(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, ctlRefreshTimeout)
 	defer cancel()
-	if err := n.refreshDirectory(ctx); err != nil {
+	if err := n.member.RefreshConsistent(ctx); err != nil {
 		n.log.Debug("cluster view from a cached directory", "err", err)
 	}
 }

@@ -113,11 +113,16 @@ func TestCtlDoctorSteering(t *testing.T) {
 	if _, err := ctl(t, n2, "doctor", "pause", "--reason", "upgrade"); err != nil {
 		t.Fatal(err)
 	}
+	// Another node's directory shows the change once its meta replica
+	// has applied it.
 	var s admin.DoctorSettings
-	ctlJSON(t, n1, &s, "doctor", "gate", "get")
-	if !s.Paused || s.Reason != "upgrade" {
-		t.Fatalf("paused settings: %+v", s)
-	}
+	eventually(t, func() error {
+		ctlJSON(t, n1, &s, "doctor", "gate", "get")
+		if !s.Paused || s.Reason != "upgrade" {
+			return fmt.Errorf("paused settings: %+v", s)
+		}
+		return nil
+	})
 	if text, _ := ctl(t, n1, "doctor", "gate", "get"); !strings.Contains(text, "PAUSED") {
 		t.Fatalf("gate get does not say paused:\n%s", text)
 	}
@@ -132,10 +137,13 @@ func TestCtlDoctorSteering(t *testing.T) {
 	if _, err := ctl(t, n1, "doctor", "resume"); err != nil {
 		t.Fatal(err)
 	}
-	ctlJSON(t, n2, &s, "doctor", "gate", "get")
-	if s.Paused {
-		t.Fatalf("still paused after resume: %+v", s)
-	}
+	eventually(t, func() error {
+		ctlJSON(t, n2, &s, "doctor", "gate", "get")
+		if s.Paused {
+			return fmt.Errorf("still paused after resume: %+v", s)
+		}
+		return nil
+	})
 	var es []admin.TimelineEntry
 	ctlJSON(t, n2, &es, "doctor", "timeline", "--since", "1h", "--state", "failed")
 	if len(es) != 0 {
