@@ -85,18 +85,25 @@ func (m *Member) Refresh(ctx context.Context) error {
 // replica, whose copy may lag its leader: the directory then holds every
 // change acknowledged before the call (reads of other nodes' replicas
 // pass a barrier already). Admin views read it this way, so that a
-// change made through one node shows through any other.
+// change made through one node shows through any other. Without a
+// barrier within barrierTimeout (no meta leader: an election, a cut), it
+// reads the local copy as it is, as Refresh does.
 func (m *Member) RefreshConsistent(ctx context.Context) error {
 	if m.cfg.Store.Replica(directory.MetaPartition) == nil {
 		return m.Refresh(ctx)
 	}
-	snap, err := m.LocalDirectory(ctx, true)
+	bctx, cancel := context.WithTimeout(ctx, barrierTimeout)
+	snap, err := m.LocalDirectory(bctx, true)
+	cancel()
 	if err != nil {
-		return err
+		return m.Refresh(ctx)
 	}
 	m.dir.Update(snap)
 	return nil
 }
+
+// barrierTimeout bounds RefreshConsistent's read barrier.
+const barrierTimeout = 500 * time.Millisecond
 
 // source reads the directory from this node's meta replica or, through
 // the cluster client, from another node's.
