@@ -66,6 +66,12 @@ func (l *loop) poll() (reason Reason, paused, ready bool) {
 		j.st.trigger = false
 		return ReasonTrigger, false, true
 	}
+	if j.st.reschedule {
+		j.st.reschedule = false
+		if p, ok := j.sched.(*periodic); ok && l.failures == 0 && !l.due.IsZero() {
+			l.due = earliest(l.due, j.clock().Now().Add(p.interval()))
+		}
+	}
 	if !l.due.IsZero() && !j.clock().Now().Before(l.due) {
 		return l.reason, false, true
 	}
@@ -132,4 +138,11 @@ func (l *loop) plan(rec CycleRecord) {
 	}
 	l.failures, l.event = 0, nil
 	l.due, l.reason = l.j.sched.next(now, rec.Outcome)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -185,3 +185,51 @@ func TestControlUnknownJob(t *testing.T) {
 		}
 	}
 }
+
+// SetInterval: a job waiting out an hour runs a minute after its interval
+// is cut to a minute, then every minute; back to 0, its spec's hour.
+func TestPeriodicSetInterval(t *testing.T) {
+	h := newHarness(t)
+	h.register(JobSpec{Name: "slow", Kind: Periodic, Interval: time.Hour, Run: ok})
+	h.start()
+	h.block(1)
+	h.clk.Advance(10 * time.Minute)
+	if err := h.m.SetInterval("slow", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// The job re-arms its timer: wait for the new one.
+	deadline := time.Now().Add(failsafe)
+	for {
+		if d, ok := h.clk.NextDeadline(); ok && d.Sub(h.clk.Now()) == time.Minute {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the next cycle is not due a minute after SetInterval")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.clk.Advance(time.Minute)
+	if r := h.next(); !r.Start.Equal(t0.Add(11 * time.Minute)) {
+		t.Fatalf("cycle at %v, want at 11m", r.Start.Sub(t0))
+	}
+	h.step(time.Minute)
+	h.next()
+	if err := h.m.SetInterval("slow", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.step(time.Minute) // due before the change: a longer interval does not delay it
+	h.next()
+	h.step(time.Hour)
+	h.next()
+	if err := h.m.SetInterval("nope", time.Second); err == nil {
+		t.Error("SetInterval of an unknown job succeeded")
+	}
+}
+
+func TestSetIntervalRefusesOtherKinds(t *testing.T) {
+	h := newHarness(t)
+	h.register(JobSpec{Name: "loop", Kind: Continuous, Run: func(ctx context.Context, _ *Cycle) error { <-ctx.Done(); return nil }})
+	if err := h.m.SetInterval("loop", time.Second); !errors.Is(err, ErrInvalidSpec) {
+		t.Fatalf("SetInterval of a continuous job: %v, want ErrInvalidSpec", err)
+	}
+}

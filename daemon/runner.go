@@ -43,6 +43,7 @@ type status struct {
 	paused      bool
 	runNow      bool // RunNow called: run once, even if paused
 	trigger     bool // Trigger called: run once, unless paused
+	reschedule  bool // SetInterval called: the next cycle is due at most one interval from now
 	nextRun     time.Time
 	lastOutcome Outcome
 	lastErr     string
@@ -78,7 +79,7 @@ func newJob(m *Manager, spec JobSpec) *job {
 func newSchedule(m *Manager, spec JobSpec) schedule {
 	switch spec.Kind {
 	case Periodic:
-		return &periodic{spec: spec, jitter: m.jitter}
+		return newPeriodic(spec, m.jitter)
 	case Continuous:
 		return continuous{restart: spec.Backoff.Initial}
 	default:
