@@ -16,14 +16,19 @@ import (
 //
 // Every error of l travels in the response's error field; the RPC itself
 // fails only when the request never reached l (malformed, cancelled).
-func Register(s *grpc.Server, l Local) {
-	clusterpb.RegisterClusterServer(s, &service{l: l})
+func Register(s *grpc.Server, l Local, opts ...Option) {
+	svc := &service{l: l}
+	for _, o := range opts {
+		o(svc)
+	}
+	clusterpb.RegisterClusterServer(s, svc)
 }
 
 // service adapts a Local to the generated server interface.
 type service struct {
 	clusterpb.UnimplementedClusterServer
-	l Local
+	l        Local
+	settings SettingsWatcher // nil: WatchSettings answers ErrNoSettingsWatcher
 }
 
 var (

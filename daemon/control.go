@@ -1,5 +1,7 @@
 package daemon
 
+import "time"
+
 // Pause stops the named job from starting cycles until Resume. A running
 // periodic or triggered cycle finishes; a running continuous cycle is
 // canceled with cause ErrPaused. Workers stop taking items, so Submit
@@ -111,6 +113,9 @@ func (j *job) info() JobInfo {
 		Runs:                st.runs, Failures: st.failures, Retries: st.retries,
 		Panics: st.panics, Timeouts: st.timeouts,
 		Cache: j.cache.Stats(),
+	}
+	if p, ok := j.sched.(*periodic); ok {
+		info.Interval = time.Duration(p.every.Load())
 	}
 	if j.queue != nil {
 		info.Queue = j.queue.info()

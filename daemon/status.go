@@ -96,6 +96,8 @@ type JobInfo struct {
 	Kind   Kind   `json:"kind"`
 	State  State  `json:"state"`
 	Paused bool   `json:"paused"`
+	// Interval is a periodic job's interval in force (SetInterval).
+	Interval time.Duration `json:"interval,omitempty"`
 	// LastOutcome and LastError describe the last finished cycle.
 	LastOutcome Outcome   `json:"last_outcome,omitempty"`
 	LastError   string    `json:"last_error,omitempty"`

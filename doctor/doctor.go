@@ -40,6 +40,9 @@ type Config struct {
 	Settle time.Duration
 	// AlertWebhook, if set, receives a JSON POST for every alert.
 	AlertWebhook string
+	// Every, if set, is the interval in force, read after every cycle
+	// (0: Interval): the doctor.cycle setting.
+	Every func() time.Duration
 	// Tune, if set, adjusts the checkers' configuration at every cycle:
 	// the run-time settings' overrides of the node.
 	Tune       func(*checker.Config)
@@ -143,11 +146,18 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 // operations in flight to stop (they are cancelled with ctx).
 func (d *Doctor) Run(ctx context.Context) {
 	defer d.wg.Wait()
-	t := time.NewTicker(d.cfg.Interval)
+	every := d.cfg.Interval
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		if err := d.Cycle(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("doctor cycle failed", "err", err)
+		}
+		if d.cfg.Every != nil {
+			if e := d.cfg.Every(); e > 0 && e != every {
+				every = e
+				t.Reset(every)
+			}
 		}
 		select {
 		case <-ctx.Done():

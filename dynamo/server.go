@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/partitadb/partita/admission"
@@ -63,8 +64,9 @@ var operations = map[string]handler{
 type Server struct {
 	cfg Config
 	m   *metrics
-	// inflight holds a token per operation running (MaxInflight slots).
-	inflight chan struct{}
+	// running counts the operations running; limit bounds them
+	// (MaxInflight, or SetMaxInflight's).
+	running, limit atomic.Int64
 	// controlPlane limits the table operations (nil: no limit).
 	controlPlane *admission.Limiter
 }
@@ -82,7 +84,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics(), inflight: make(chan struct{}, cfg.MaxInflight)}
+	s := &Server{cfg: cfg, m: newMetrics()}
+	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
 		s.controlPlane = admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now)
 	}
@@ -136,15 +139,24 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 
 // admit takes an in-flight slot, or reports that all are taken.
 func (s *Server) admit() bool {
-	select {
-	case s.inflight <- struct{}{}:
-		return true
-	default:
+	if s.running.Add(1) > s.limit.Load() {
+		s.running.Add(-1)
 		return false
 	}
+	return true
 }
 
-func (s *Server) release() { <-s.inflight }
+func (s *Server) release() { s.running.Add(-1) }
+
+// SetMaxInflight changes the bound on the operations running at once
+// (0: Config.MaxInflight's). Operations running beyond a lowered bound
+// finish; new ones are throttled until they do.
+func (s *Server) SetMaxInflight(n int) {
+	if n <= 0 {
+		n = s.cfg.MaxInflight
+	}
+	s.limit.Store(int64(n))
+}
 
 // runOperation authenticates a POST, decodes its body, runs the handler
 // and writes its answer. It returns the error the client was sent, if

@@ -155,7 +155,7 @@ func (n *Node) startRaft() error {
 		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}
 	}
 	tr.Register(n.peerSrv, h)
-	cluster.Register(n.peerSrv, cluster.WithJoinPolicy(n.peerService(), n.clusterKeyBytes, n.admitJoin))
+	cluster.Register(n.peerSrv, cluster.WithJoinPolicy(n.peerService(), n.clusterKeyBytes, n.admitJoin), cluster.ServeSettings(n))
 	n.peerWG.Add(1)
 	go func() {
 		defer n.peerWG.Done()

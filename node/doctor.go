@@ -162,7 +162,7 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 		cfg.OpDeadline = dc.OpDeadline
 	}
 	cfg.AlertWebhook = dc.AlertWebhook
-	cfg.Tune = n.tuneDoctor
+	cfg.Tune, cfg.Every = n.tuneDoctor, n.doctorEvery
 	if rf := n.cfg.ReplicationFactor; rf > 0 {
 		cfg.Checker.ReplicationFactor = rf
 	}

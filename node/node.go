@@ -240,7 +240,9 @@ type Node struct {
 	topology *topologyPipeline // topology.go
 	auth     nodeAuth          // auth.go
 
-	settings   *settings.Live    // settings.go
+	settings   *settings.Live       // settings.go
+	sampler    *telemetry.LiveRatio // the trace.sample-rate setting
+	dynamo     atomic.Pointer[dynamo.Server]
 	fsyncFault atomic.Int64      // the fault.fsync-delay setting, nanoseconds
 	logBounds  replica.LogBounds // the raft.log-max-* settings' overrides
 }
@@ -322,8 +324,9 @@ func (n *Node) tracerProvider(ctx context.Context) (telemetry.TracerProvider, er
 	if n.cfg.TracerProvider != nil {
 		return telemetry.Borrow(n.cfg.TracerProvider), nil
 	}
+	n.sampler, _ = telemetry.NewLiveRatio(1)
 	return telemetry.NewTracerProvider(ctx, telemetry.TracingConfig{
-		Endpoint: n.cfg.OTLPEndpoint, Service: "partita", Instance: fmt.Sprint(nodeID),
+		Endpoint: n.cfg.OTLPEndpoint, Service: "partita", Instance: fmt.Sprint(nodeID), Sampler: n.sampler,
 	})
 }
 
@@ -410,6 +413,7 @@ func (n *Node) startRouter() error {
 		rcfg.Host, rcfg.Placement = n.member.Host(), n.placement
 	}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
+	rcfg.Timeout = n.requestTimeout
 	rt, err := router.New(rcfg)
 	if err != nil {
 		return err
@@ -432,6 +436,8 @@ func (n *Node) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	n.dynamo.Store(api)
+	n.applyMaxInflight()
 	if n.api, err = listen(ctx, "api", n.cfg.APIAddr, api, orDefault(n.cfg.APILimits, DefaultAPILimits), n.log, n.conns, n.sec.api); err != nil {
 		return err
 	}

@@ -13,8 +13,10 @@ import (
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/settings"
+	"github.com/partitadb/partita/store"
 )
 
 // The node's run-time settings (package settings): its static values
@@ -25,15 +27,24 @@ import (
 // settingsCatalog is Partita's settings, checked once. It is immutable.
 var settingsCatalog = settings.MustRegistry(settings.Catalog()...)
 
-// SettingsJob is the name of the job that installs new overrides.
+// SettingsJob is the name of the job that follows the directory's
+// overrides as they change: it watches them over the cluster service (or
+// on the node's own meta replica) and installs each new version.
 const SettingsJob = "settings"
 
-// settingsInterval is how often the settings job looks for a new version
-// of the overrides in the node's copy of the directory.
-const settingsInterval = 200 * time.Millisecond
+// SettingsCatchUpJob is the name of the job that reads the overrides in
+// force every settingsCatchUp, whatever the watch does: a watch stuck on
+// an unreachable node misses no version for longer than that.
+const SettingsCatchUpJob = "settings-catch-up"
+
+// settingsCatchUp is the catch-up job's period.
+const settingsCatchUp = 5 * time.Second
+
+// settingsRetry is the pause before a broken watch is opened again.
+const settingsRetry = 200 * time.Millisecond
 
 // startSettings resolves the node's settings, starts its readers and
-// registers the job that keeps them current.
+// registers the jobs that keep them current.
 func (n *Node) startSettings(m *daemon.Manager) error {
 	live, err := settings.NewLive(settingsCatalog, n.cfg.Settings,
 		settings.Target{Node: strconv.FormatUint(n.id, 10), Zone: n.cfg.Zone}, n.log)
@@ -41,11 +52,84 @@ func (n *Node) startSettings(m *daemon.Manager) error {
 		return fmt.Errorf("node: settings: %w", err)
 	}
 	n.settings = live
-	n.watchSettings()
+	n.watchSettings(m)
+	if err := m.Register(daemon.JobSpec{
+		Name: SettingsCatchUpJob, Kind: daemon.Periodic, Interval: settingsCatchUp, Timeout: 2 * time.Second, RunAtStart: true,
+		Run: func(ctx context.Context, _ *daemon.Cycle) error {
+			n.setLogBounds() // tables created since the last change
+			return n.installSettings(ctx)
+		},
+	}); err != nil {
+		return err
+	}
 	return m.Register(daemon.JobSpec{
-		Name: SettingsJob, Kind: daemon.Periodic, Interval: settingsInterval, Timeout: time.Second, RunAtStart: true,
-		Run: func(ctx context.Context, _ *daemon.Cycle) error { return n.installSettings(ctx) },
+		Name: SettingsJob, Kind: daemon.Continuous,
+		Run: func(ctx context.Context, _ *daemon.Cycle) error { return n.followSettings(ctx) },
 	})
+}
+
+// followSettings installs each new version of the overrides as a meta
+// replica applies it: the local one's where the node has one, else a
+// stream from a node that has one, trying the next when a stream breaks.
+// It returns when ctx ends.
+func (n *Node) followSettings(ctx context.Context) error {
+	next := 0
+	for ctx.Err() == nil {
+		var err error
+		if n.store.Replica(directory.MetaPartition) != nil {
+			err = n.WatchSettings(ctx, n.settings.Version(), n.installState)
+		} else if metas := n.dir.MetaReplicas(); len(metas) > 0 {
+			peer := metas[next%len(metas)]
+			next++
+			err = n.client.WatchSettings(ctx, peer, n.settings.Version(), n.installState)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			n.log.Debug("settings watch broken", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(settingsRetry):
+		}
+	}
+	return nil
+}
+
+// WatchSettings serves the overrides as the node's meta replica applies
+// them (cluster.SettingsWatcher): the state in force if newer than known,
+// then each newer one. It fails with store.ErrNoReplica when the node
+// has no meta replica, or no longer has one.
+func (n *Node) WatchSettings(ctx context.Context, known uint64, send func(*partitapb.SettingsState) error) error {
+	for {
+		applied := n.store.AppliedSignal(directory.MetaPartition)
+		if n.store.Replica(directory.MetaPartition) == nil {
+			return store.ErrNoReplica
+		}
+		raw, err := engine.Get(n.eng.Reader(), directory.SettingsStateKey())
+		switch {
+		case errors.Is(err, engine.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			st, err := directory.DecodeSettingsState(raw)
+			if err != nil {
+				return err
+			}
+			if st.GetVersion() > known {
+				if err := send(st); err != nil {
+					return err
+				}
+				known = st.GetVersion()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-applied:
+		}
+	}
 }
 
 // installSettings installs the overrides of the directory if they are
@@ -70,6 +154,11 @@ func (n *Node) installSettings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return n.installState(st)
+}
+
+// installState installs st if it is newer than the overrides in force.
+func (n *Node) installState(st *partitapb.SettingsState) error {
 	if st.GetVersion() <= n.settings.Version() {
 		return nil
 	}
@@ -81,8 +170,12 @@ func (n *Node) installSettings(ctx context.Context) error {
 	return nil
 }
 
-// watchSettings subscribes the node's readers to their settings.
-func (n *Node) watchSettings() {
+// watchSettings subscribes the node's readers to their settings. A
+// setting whose value is its catalogue default leaves the node's own
+// configuration (its Config, as tests and flags set it) in force; a
+// value from the file, the environment, a flag or an override replaces
+// it.
+func (n *Node) watchSettings(m *daemon.Manager) {
 	if lv := n.cfg.Level; lv != nil {
 		n.settings.Watch("log.level", func(v settings.Value) {
 			var l slog.Level
@@ -91,46 +184,130 @@ func (n *Node) watchSettings() {
 			}
 		})
 	}
-	n.settings.Watch("fault.fsync-delay", func(v settings.Value) { n.fsyncFault.Store(int64(v.Duration())) })
-	for _, name := range []string{"raft.log-max-bytes", "raft.log-max-entries"} {
-		n.settings.Watch(name, func(settings.Value) { n.setLogBounds() })
+	watch := func(apply func(), names ...string) {
+		for _, name := range names {
+			n.settings.Watch(name, func(settings.Value) { apply() })
+		}
+		apply()
 	}
-	n.setLogBounds()
-	n.fsyncFault.Store(int64(n.settings.Get("fault.fsync-delay").Duration()))
+	watch(func() { n.fsyncFault.Store(int64(n.settings.Get("fault.fsync-delay").Duration())) }, "fault.fsync-delay")
+	watch(n.setLogBounds, "raft.log-max-bytes", "raft.log-max-entries")
+	watch(func() {
+		d, _ := n.setting("raft.tick-interval")
+		n.store.SetTickInterval(d.Duration()) // 0: the store's configured tick
+	}, "raft.tick-interval")
+	watch(func() {
+		d, _ := n.setting("topology.interval")
+		if err := m.SetInterval(TopologyJob, d.Duration()); err != nil {
+			n.log.Warn("topology.interval not applied", "err", err)
+		}
+	}, "topology.interval")
+	watch(n.applyMaxInflight, "request.max-inflight")
+	watch(func() {
+		if n.sampler != nil {
+			_ = n.sampler.Set(n.settings.Get("trace.sample-rate").Float()) // the catalogue bounds it to [0, 1]
+		}
+	}, "trace.sample-rate")
 }
 
-// tuneDoctor applies to the Doctor's checkers the overrides of their
-// settings in force on this node (its own configuration stands
-// otherwise).
+// setting is name's value for the node and whether it replaces the
+// node's configuration: false (and the zero Value) when it is the
+// catalogue's default.
+func (n *Node) setting(name string) (settings.Value, bool) {
+	if n.settings == nil {
+		return settings.Value{}, false
+	}
+	e := n.settings.Lookup(name)
+	if e.Source.Kind == settings.FromDefault {
+		return settings.Value{}, false
+	}
+	return e.Value, true
+}
+
+// requestTimeout bounds a DynamoDB request on table (router.Config's
+// Timeout): the request.timeout setting for the table, 0 for the node's
+// configured timeout.
+func (n *Node) requestTimeout(table string) time.Duration {
+	if n.settings == nil {
+		return 0
+	}
+	if e := n.settings.LookupTable("request.timeout", table); e.Source.Kind != settings.FromDefault {
+		return e.Value.Duration()
+	}
+	return 0
+}
+
+// doctorEvery is the Doctor's cycle (doctor.Config's Every): the
+// doctor.cycle setting, 0 for the node's configured interval.
+func (n *Node) doctorEvery() time.Duration {
+	d, _ := n.setting("doctor.cycle")
+	return d.Duration()
+}
+
+// applyMaxInflight bounds the DynamoDB operations served at once by the
+// request.max-inflight setting (0: the node's Config.MaxInflight).
+func (n *Node) applyMaxInflight() {
+	if s := n.dynamo.Load(); s != nil && n.settings != nil {
+		s.SetMaxInflight(int(n.settings.Get("request.max-inflight").Int()))
+	}
+}
+
+// tuneDoctor applies to the Doctor's checkers the settings in force on
+// this node that replace its configuration, table-scoped split
+// thresholds included.
 func (n *Node) tuneDoctor(c *checker.Config) {
 	if n.settings == nil {
 		return
 	}
-	override := func(name string) (settings.Value, bool) {
-		e := n.settings.Lookup(name)
-		return e.Value, e.Source.Kind == settings.FromOverride
-	}
-	if v, ok := override("doctor.dead-after"); ok {
+	if v, ok := n.setting("doctor.dead-after"); ok {
 		c.DeadAfter = v.Duration()
 	}
-	if v, ok := override("doctor.split-writes"); ok {
+	if v, ok := n.setting("doctor.split-writes"); ok {
 		c.SplitWrites = float64(v.Int())
 	}
-	if v, ok := override("doctor.split-after"); ok {
+	if v, ok := n.setting("doctor.split-after"); ok {
 		c.SplitAfter = v.Duration()
+	}
+	if tables := n.settings.TableOverrides("doctor.split-writes"); len(tables) > 0 {
+		c.TableSplitWrites = make(map[string]float64, len(tables))
+		for t, v := range tables {
+			c.TableSplitWrites[t] = float64(v.Int())
+		}
 	}
 }
 
-// setLogBounds gives the node's replicas the overrides of the log bounds
-// in force (without one, each replica's configuration stands).
+// setLogBounds gives the node's replicas the log bounds in force (the
+// catalogue's defaults leave each replica's configuration standing), and
+// the bounds of the tables with an override of their own. Tables are
+// named in overrides and known to replicas by id: the settings catch-up
+// job calls it again, so that a table created after its override gets
+// its bounds within settingsCatchUp.
 func (n *Node) setLogBounds() {
 	bound := func(name string) uint64 {
-		if e := n.settings.Lookup(name); e.Source.Kind == settings.FromOverride {
-			return uint64(e.Value.Int())
+		v, ok := n.setting(name)
+		if !ok {
+			return 0
 		}
-		return 0
+		return uint64(v.Int())
 	}
 	n.logBounds.Set(bound("raft.log-max-bytes"), bound("raft.log-max-entries"))
+	snap := n.dir.Snapshot()
+	tables := map[uint64]replica.TableLogBounds{}
+	for name, v := range n.settings.TableOverrides("raft.log-max-bytes") {
+		if t := snap.Table(name); t != nil {
+			b := tables[t.GetId()]
+			b.Bytes = uint64(v.Int())
+			tables[t.GetId()] = b
+		}
+	}
+	for name, v := range n.settings.TableOverrides("raft.log-max-entries") {
+		if t := snap.Table(name); t != nil {
+			b := tables[t.GetId()]
+			b.Entries = uint64(v.Int())
+			tables[t.GetId()] = b
+		}
+	}
+	n.logBounds.SetTables(tables)
 }
 
 // syncDelay is the engine's fault injection: the fault.fsync-delay
@@ -164,3 +341,7 @@ func (n *Node) changeSettings(ctx context.Context, edits []settings.Edit, expect
 	}
 	return res.GetSettingsChange(), nil
 }
+
+// TickInterval is the period of the node's raft clock in force (the
+// raft.tick-interval setting, or its configuration's).
+func (n *Node) TickInterval() time.Duration { return n.store.TickInterval() }

@@ -47,6 +47,10 @@ type Ready struct {
 	Merged []uint64
 }
 
+// Changed says the round changes the state machine: it applies entries
+// or installs a snapshot.
+func (rd Ready) Changed() bool { return rd.applied != 0 }
+
 type answer struct {
 	id string
 	o  Outcome

@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/raft/v3/tracker"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -354,8 +355,16 @@ func (r *Replica) activeVoters() int {
 }
 
 // LogBounds overrides the log bounds of the replicas that share it, while
-// they run. Its zero value overrides nothing. Safe for concurrent use.
-type LogBounds struct{ bytes, entries atomic.Uint64 }
+// they run: for every replica, or for the replicas of given tables. Its
+// zero value overrides nothing. Safe for concurrent use.
+type LogBounds struct {
+	bytes, entries atomic.Uint64
+	tables         atomic.Pointer[map[uint64]TableLogBounds]
+}
+
+// TableLogBounds are one table's log bounds (0: the bound of every
+// replica).
+type TableLogBounds struct{ Bytes, Entries uint64 }
 
 // Set overrides the byte and entry bounds (0: the replica's Config).
 func (b *LogBounds) Set(bytes, entries uint64) {
@@ -363,10 +372,32 @@ func (b *LogBounds) Set(bytes, entries uint64) {
 	b.entries.Store(entries)
 }
 
-// maxLogBytes and maxLogEntries are the bounds in force: LogBounds' where
-// set, else the Config's. The entry bound never falls below a trim step.
+// SetTables overrides the bounds of the replicas of the tables named by
+// id, above Set's (nil: none).
+func (b *LogBounds) SetTables(tables map[uint64]TableLogBounds) {
+	b.tables.Store(&tables)
+}
+
+// table is the bounds of the table whose range desc holds, if any.
+func (b *LogBounds) table(desc *partitapb.Descriptor) TableLogBounds {
+	m := b.tables.Load()
+	if m == nil || len(*m) == 0 || len(desc.GetSpans()) == 0 {
+		return TableLogBounds{}
+	}
+	if id, _, _, ok := fsm.ParseHashSpan(desc.GetSpans()[0]); ok {
+		return (*m)[id]
+	}
+	return TableLogBounds{}
+}
+
+// maxLogBytes and maxLogEntries are the bounds in force: its table's
+// LogBounds, else LogBounds' for every replica, else the Config's. The
+// entry bound never falls below a trim step. The caller holds r.mu.
 func (r *Replica) maxLogBytes() uint64 {
 	if b := r.cfg.LogBounds; b != nil {
+		if v := b.table(r.desc).Bytes; v > 0 {
+			return v
+		}
 		if v := b.bytes.Load(); v > 0 {
 			return v
 		}
@@ -376,6 +407,9 @@ func (r *Replica) maxLogBytes() uint64 {
 
 func (r *Replica) maxLogEntries() uint64 {
 	if b := r.cfg.LogBounds; b != nil {
+		if v := b.table(r.desc).Entries; v > 0 {
+			return max(v, r.cfg.TruncateStep)
+		}
 		if v := b.entries.Load(); v > 0 {
 			return max(v, r.cfg.TruncateStep)
 		}

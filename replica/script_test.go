@@ -48,7 +48,7 @@ import (
 //	status [1 2]                         raft state, membership and data
 //	advance 10s                          move the wall clock (contact times)
 //	followers 1                          a leader's view of its followers
-//	log-bounds [bytes=N] [entries=N]     the replicas' run-time log bounds (0: their config's)
+//	log-bounds [bytes=N] [entries=N] [table=T]  the replicas' run-time log bounds (0: their config's), or table T's
 //	log [1 2]                            log entries and bytes, the bytes as the
 //	                                     replica counts them and as stored
 //
@@ -177,9 +177,13 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 	case "log":
 		return e.each(ids, func(n *scriptNode) error { return printLog(n, out) })
 	case "log-bounds":
-		var bytes, entries uint64
+		var bytes, entries, table uint64
 		d.MaybeScanArgs(t, "bytes", &bytes)
 		d.MaybeScanArgs(t, "entries", &entries)
+		if d.MaybeScanArgs(t, "table", &table); table != 0 {
+			e.bounds.SetTables(map[uint64]replica.TableLogBounds{table: {Bytes: bytes, Entries: entries}})
+			return nil
+		}
 		e.bounds.Set(bytes, entries)
 		return nil
 	}

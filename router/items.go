@@ -59,8 +59,10 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
-	ctx, cancel := r.cfg.Sender.Deadline(ctx)
+	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
+	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)
+	defer cancelSender()
 	rr := r.rerouter()
 	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, pk) }
 	for {
@@ -80,6 +82,8 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 // waits for the partition's read barrier; an eventually consistent one reads
 // the local replica as it is.
 func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, consistent bool) (item.Item, error) {
+	ctx, cancel := r.bound(ctx, t)
+	defer cancel()
 	pk, _, err := keyValues(t, key)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,8 @@ type Visit func(it item.Item, size int) bool
 // returns false. The walk is one bounded iterator over one byte range: the
 // sort key condition is a range of the order-preserving key encoding.
 func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, visit Visit) error {
+	ctx, cancel := r.bound(ctx, t)
+	defer cancel()
 	lo, hi, err := sortRange(t.GetId(), spec)
 	if err != nil {
 		return err
@@ -144,6 +146,8 @@ type ScanSpec struct {
 // Scan calls visit for every item of t in the segment, walking partitions
 // in hash order, until visit returns false.
 func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, visit Visit) error {
+	ctx, cancel := r.bound(ctx, t)
+	defer cancel()
 	segLo, segHi := segmentHashes(spec.Segment, spec.TotalSegments)
 	lo, hi := engine.HashSpan(t.GetId(), segLo, segHi)
 	if spec.StartAfter != nil {

@@ -53,6 +53,10 @@ type Config struct {
 	// Tracer starts a span per proposal and read barrier (nil: a noop
 	// tracer).
 	Tracer trace.Tracer
+	// Timeout, if set, bounds a request on a table whose context has no
+	// deadline (0: the Sender's RequestTimeout): the request.timeout
+	// setting, which may differ by table.
+	Timeout func(table string) time.Duration
 }
 
 // DefaultConfig returns a Config with defaults for everything but Store.

@@ -2,24 +2,36 @@ package settings
 
 import (
 	"log/slog"
+	"maps"
 	"sync"
+	"sync/atomic"
 )
 
 // Live is one node's effective settings. Readers subscribe to the
 // settings they use and apply each change as it comes; Update installs a
-// new state of the overrides. Safe for concurrent use.
+// new state of the overrides. Safe for concurrent use; reads take no
+// lock (they are on the request path: ForTable).
 type Live struct {
 	reg    *Registry
 	static map[string]Static
 	target Target // the node and its zone; Table is empty
 	log    *slog.Logger
 
+	cur atomic.Pointer[view]
+
 	upd      sync.Mutex // serializes Update, so watchers see changes in order
 	mu       sync.Mutex // guards the fields below
-	state    State
-	eff      map[string]Effective
 	watchers map[string]map[int]func(Value)
 	nextID   int
+}
+
+// view is one state of the overrides resolved for the node: immutable.
+type view struct {
+	state State
+	eff   map[string]Effective
+	// tables holds, for the settings with an override for a table, the
+	// value for each such table.
+	tables map[string]map[string]Effective
 }
 
 // NewLive resolves every setting of reg for the node target from its
@@ -33,39 +45,51 @@ func NewLive(reg *Registry, static map[string]Static, target Target, log *slog.L
 	}
 	target.Table = ""
 	l := &Live{reg: reg, static: static, target: target, log: log, watchers: map[string]map[int]func(Value){}}
-	l.eff = l.resolveAll(State{})
+	l.cur.Store(l.resolve(State{}))
 	return l, nil
 }
 
-func (l *Live) resolveAll(st State) map[string]Effective {
-	eff := make(map[string]Effective, len(l.reg.names))
+// resolve resolves every setting for the node, and each table-scoped
+// override for its table, under st.
+func (l *Live) resolve(st State) *view {
+	v := &view{state: st, eff: make(map[string]Effective, len(l.reg.names))}
 	for _, n := range l.reg.names {
 		e, err := l.reg.Resolve(n, l.static, st, l.target)
 		if err != nil {
 			l.log.Warn("a setting override does not apply", "setting", n, "err", err)
 		}
-		eff[n] = e
+		v.eff[n] = e
 	}
-	return eff
+	for k := range st.set {
+		if k.scope.Kind != ScopeTable {
+			continue
+		}
+		t := l.target
+		t.Table = k.scope.Name
+		e, err := l.reg.Resolve(k.key, l.static, st, t)
+		if err != nil {
+			l.log.Warn("a table's setting override does not apply", "setting", k.key, "table", t.Table, "err", err)
+		}
+		if v.tables == nil {
+			v.tables = map[string]map[string]Effective{}
+		}
+		if v.tables[k.key] == nil {
+			v.tables[k.key] = map[string]Effective{}
+		}
+		v.tables[k.key][t.Table] = e
+	}
+	return v
 }
 
 // Get is the node's value of name. An unknown name is a programming
 // error: readers name settings of the catalogue.
 func (l *Live) Get(name string) Value {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.eff[name]
-	if !ok {
-		panic("settings: Get of unknown setting " + name)
-	}
-	return e.Value
+	return l.Lookup(name).Value
 }
 
 // Lookup is name's value with its source.
 func (l *Live) Lookup(name string) Effective {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.eff[name]
+	e, ok := l.cur.Load().eff[name]
 	if !ok {
 		panic("settings: Lookup of unknown setting " + name)
 	}
@@ -75,29 +99,43 @@ func (l *Live) Lookup(name string) Effective {
 // ForTable is name's value for one table: the node's, unless an override
 // names the table.
 func (l *Live) ForTable(name, table string) Value {
-	l.mu.Lock()
-	st := l.state
-	l.mu.Unlock()
-	t := l.target
-	t.Table = table
-	e, _ := l.reg.Resolve(name, l.static, st, t)
-	return e.Value
+	return l.LookupTable(name, table).Value
+}
+
+// LookupTable is name's value for one table, with its source.
+func (l *Live) LookupTable(name, table string) Effective {
+	v := l.cur.Load()
+	if e, ok := v.tables[name][table]; ok {
+		return e
+	}
+	e, ok := v.eff[name]
+	if !ok {
+		panic("settings: LookupTable of unknown setting " + name)
+	}
+	return e
+}
+
+// TableOverrides lists the tables with an override of name in force, with
+// the value for each.
+func (l *Live) TableOverrides(name string) map[string]Value {
+	out := map[string]Value{}
+	for t, e := range l.cur.Load().tables[name] {
+		out[t] = e.Value
+	}
+	return out
 }
 
 // Version is the version of the overrides in force.
 func (l *Live) Version() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.state.Version
+	return l.cur.Load().state.Version
 }
 
 // Effective lists every setting's value and source, by name.
 func (l *Live) Effective() []Effective {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	v := l.cur.Load()
 	out := make([]Effective, 0, len(l.reg.names))
 	for _, n := range l.reg.names {
-		out = append(out, l.eff[n])
+		out = append(out, v.eff[n])
 	}
 	return out
 }
@@ -125,30 +163,31 @@ func (l *Live) Watch(name string, fn func(Value)) (cancel func()) {
 }
 
 // Update installs st if it is newer than the state in force, and tells
-// the watchers of every setting whose value changed. It returns the
-// names of those settings.
+// the watchers of every setting whose value changed (for the node or,
+// for a table-scoped override, for a table). It returns the names of
+// those settings.
 func (l *Live) Update(st State) []string {
 	l.upd.Lock()
 	defer l.upd.Unlock()
-	l.mu.Lock()
-	if st.Version <= l.state.Version && l.state.Version != 0 {
-		l.mu.Unlock()
+	old := l.cur.Load()
+	if st.Version <= old.state.Version && old.state.Version != 0 {
 		return nil
 	}
-	eff := l.resolveAll(st)
+	next := l.resolve(st)
+	l.cur.Store(next)
 	var changed []string
 	var calls []func()
+	l.mu.Lock()
 	for _, n := range l.reg.names {
-		if eff[n].Value.Equal(l.eff[n].Value) {
+		if next.eff[n].Value.Equal(old.eff[n].Value) && sameValues(next.tables[n], old.tables[n]) {
 			continue
 		}
 		changed = append(changed, n)
-		v := eff[n].Value
+		v := next.eff[n].Value
 		for _, fn := range l.watchers[n] {
 			calls = append(calls, func() { fn(v) })
 		}
 	}
-	l.state, l.eff = st, eff
 	l.mu.Unlock()
 	for _, call := range calls {
 		call()
@@ -157,4 +196,8 @@ func (l *Live) Update(st State) []string {
 		l.log.Info("settings changed", "version", st.Version, "settings", changed)
 	}
 	return changed
+}
+
+func sameValues(a, b map[string]Effective) bool {
+	return maps.EqualFunc(a, b, func(x, y Effective) bool { return x.Value.Equal(y.Value) })
 }

@@ -78,12 +78,26 @@ func TestLiveTableOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Update(mustState(t, set("request.timeout", "2s", Scope{ScopeTable, "orders"})))
+	calls := 0
+	l.Watch("request.timeout", func(Value) { calls++ })
+	tableOnly := mustState(t, set("request.timeout", "2s", Scope{ScopeTable, "orders"}))
+	if changed := l.Update(tableOnly); len(changed) != 1 || calls != 1 {
+		t.Fatalf("a table's override: changed %v, watcher called %d times; want it told", changed, calls)
+	}
 	if got := l.ForTable("request.timeout", "orders").Duration(); got != 2*time.Second {
 		t.Fatalf("orders: %v", got)
 	}
 	if got, node := l.ForTable("request.timeout", "users").Duration(), l.Get("request.timeout").Duration(); got != 10*time.Second || node != 10*time.Second {
 		t.Fatalf("users %v, node %v: want the default 10s", got, node)
+	}
+	if tables := l.TableOverrides("request.timeout"); len(tables) != 1 || tables["orders"].Duration() != 2*time.Second {
+		t.Fatalf("table overrides %v", tables)
+	}
+	// A cluster-wide override moves every table but the one named.
+	both := mustState(t, set("request.timeout", "2s", Scope{ScopeTable, "orders"}), set("request.timeout", "30s", Cluster))
+	l.Update(both)
+	if o, u := l.ForTable("request.timeout", "orders").Duration(), l.ForTable("request.timeout", "users").Duration(); o != 2*time.Second || u != 30*time.Second {
+		t.Fatalf("orders %v, users %v; want 2s and 30s", o, u)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -96,6 +97,10 @@ type Store struct {
 	// (split.go).
 	claimMu sync.Mutex
 	load    sync.Map // partition -> *loadCounters (load.go)
+	signals appliedSignals
+
+	tickInterval atomic.Int64 // nanoseconds (SetTickInterval)
+	tickReset    chan struct{}
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -109,7 +114,9 @@ func NewStore(cfg Config) (*Store, error) {
 	if cfg.Tracer == nil {
 		cfg.Tracer = noop.NewTracerProvider().Tracer("")
 	}
-	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{})}
+	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{}),
+		tickReset: make(chan struct{}, 1)}
+	s.tickInterval.Store(int64(cfg.TickInterval))
 	s.m = newMetrics(s)
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("store: register metrics: %w", err)
@@ -557,12 +564,14 @@ func (s *Store) stageSnapshot(snap transport.Snapshot, data *replica.SnapshotDat
 
 func (s *Store) tickLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.TickInterval)
+	t := time.NewTicker(s.TickInterval())
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-s.tickReset:
+			t.Reset(s.TickInterval())
 		case <-t.C:
 			for _, r := range s.Replicas() {
 				if r.Tick() {
@@ -678,6 +687,9 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		}
 		firstErr = errors.Join(firstErr, s.openSplits(rd.rd))
 		merged = append(merged, rd.rd.Merged...)
+		if rd.rd.Changed() {
+			s.signals.signal(p)
+		}
 	}
 	return out, again, merged, firstErr
 }

@@ -28,6 +28,9 @@ type TracingConfig struct {
 	// SampleRatio is the fraction of new traces recorded (a request that
 	// arrives with a sampled parent is always recorded). 0 means 1.
 	SampleRatio float64
+	// Sampler, if set, decides instead of SampleRatio: a ratio that can
+	// change at run time.
+	Sampler *LiveRatio
 }
 
 // TracerProvider is a trace.TracerProvider that can be flushed and shut
@@ -58,10 +61,14 @@ func NewTracerProvider(ctx context.Context, cfg TracingConfig) (TracerProvider, 
 	if ratio == 0 {
 		ratio = 1
 	}
+	var sampler sdktrace.Sampler = sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))
+	if cfg.Sampler != nil {
+		sampler = cfg.Sampler
+	}
 	return sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp),
 		sdktrace.WithResource(newResource(cfg)),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+		sdktrace.WithSampler(sampler),
 	), nil
 }
 

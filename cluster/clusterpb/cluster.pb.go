@@ -825,6 +825,104 @@ func (x *DirectoryResponse) GetSettings() *partitapb.SettingsState {
 	return nil
 }
 
+type WatchSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// known_version is the version of the overrides the caller has (0:
+	// none).
+	KnownVersion  uint64 `protobuf:"varint,1,opt,name=known_version,json=knownVersion,proto3" json:"known_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchSettingsRequest) Reset() {
+	*x = WatchSettingsRequest{}
+	mi := &file_cluster_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchSettingsRequest) ProtoMessage() {}
+
+func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchSettingsRequest.ProtoReflect.Descriptor instead.
+func (*WatchSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *WatchSettingsRequest) GetKnownVersion() uint64 {
+	if x != nil {
+		return x.KnownVersion
+	}
+	return 0
+}
+
+type WatchSettingsResponse struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	Error         *Error                   `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Settings      *partitapb.SettingsState `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchSettingsResponse) Reset() {
+	*x = WatchSettingsResponse{}
+	mi := &file_cluster_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchSettingsResponse) ProtoMessage() {}
+
+func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchSettingsResponse.ProtoReflect.Descriptor instead.
+func (*WatchSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WatchSettingsResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *WatchSettingsResponse) GetSettings() *partitapb.SettingsState {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 type CreateReplicaRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
@@ -834,7 +932,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +944,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +957,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{11}
+	return file_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateReplicaRequest) GetPartition() uint64 {
@@ -878,7 +976,7 @@ type CreateReplicaResponse struct {
 
 func (x *CreateReplicaResponse) Reset() {
 	*x = CreateReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -890,7 +988,7 @@ func (x *CreateReplicaResponse) String() string {
 func (*CreateReplicaResponse) ProtoMessage() {}
 
 func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -903,7 +1001,7 @@ func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaResponse.ProtoReflect.Descriptor instead.
 func (*CreateReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{12}
+	return file_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateReplicaResponse) GetError() *Error {
@@ -921,7 +1019,7 @@ type ReplicaStatusRequest struct {
 
 func (x *ReplicaStatusRequest) Reset() {
 	*x = ReplicaStatusRequest{}
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1031,7 @@ func (x *ReplicaStatusRequest) String() string {
 func (*ReplicaStatusRequest) ProtoMessage() {}
 
 func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1044,7 @@ func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{13}
+	return file_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 type ReplicaStatusResponse struct {
@@ -961,7 +1059,7 @@ type ReplicaStatusResponse struct {
 
 func (x *ReplicaStatusResponse) Reset() {
 	*x = ReplicaStatusResponse{}
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1071,7 @@ func (x *ReplicaStatusResponse) String() string {
 func (*ReplicaStatusResponse) ProtoMessage() {}
 
 func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1084,7 @@ func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{14}
+	return file_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReplicaStatusResponse) GetError() *Error {
@@ -1035,7 +1133,7 @@ type ReplicaState struct {
 
 func (x *ReplicaState) Reset() {
 	*x = ReplicaState{}
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1145,7 @@ func (x *ReplicaState) String() string {
 func (*ReplicaState) ProtoMessage() {}
 
 func (x *ReplicaState) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1158,7 @@ func (x *ReplicaState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaState.ProtoReflect.Descriptor instead.
 func (*ReplicaState) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{15}
+	return file_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReplicaState) GetPartition() uint64 {
@@ -1158,7 +1256,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1268,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1281,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{16}
+	return file_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ChangeReplicasRequest) GetPartition() uint64 {
@@ -1212,7 +1310,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1322,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1335,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{17}
+	return file_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ChangeReplicasResponse) GetError() *Error {
@@ -1273,7 +1371,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1285,7 +1383,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1298,7 +1396,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{18}
+	return file_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TransferLeadershipRequest) GetPartition() uint64 {
@@ -1326,7 +1424,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1338,7 +1436,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1351,7 +1449,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{19}
+	return file_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TransferLeadershipResponse) GetError() *Error {
@@ -1377,7 +1475,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1487,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1500,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{20}
+	return file_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DestroyReplicaRequest) GetPartition() uint64 {
@@ -1421,7 +1519,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1531,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1544,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{21}
+	return file_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DestroyReplicaResponse) GetError() *Error {
@@ -1465,7 +1563,7 @@ type ReportTopologyRequest struct {
 
 func (x *ReportTopologyRequest) Reset() {
 	*x = ReportTopologyRequest{}
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1575,7 @@ func (x *ReportTopologyRequest) String() string {
 func (*ReportTopologyRequest) ProtoMessage() {}
 
 func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1588,7 @@ func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyRequest.ProtoReflect.Descriptor instead.
 func (*ReportTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{22}
+	return file_cluster_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReportTopologyRequest) GetSnapshot() *topologypb.TopologySnapshot {
@@ -1509,7 +1607,7 @@ type ReportTopologyResponse struct {
 
 func (x *ReportTopologyResponse) Reset() {
 	*x = ReportTopologyResponse{}
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1619,7 @@ func (x *ReportTopologyResponse) String() string {
 func (*ReportTopologyResponse) ProtoMessage() {}
 
 func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1632,7 @@ func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyResponse.ProtoReflect.Descriptor instead.
 func (*ReportTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{23}
+	return file_cluster_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReportTopologyResponse) GetError() *Error {
@@ -1619,7 +1717,12 @@ const file_cluster_proto_rawDesc = "" +
 	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\x12:\n" +
 	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x12C\n" +
 	"\x0fdoctor_settings\x18\x06 \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x125\n" +
-	"\bsettings\x18\a \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\"4\n" +
+	"\bsettings\x18\a \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\";\n" +
+	"\x14WatchSettingsRequest\x12#\n" +
+	"\rknown_version\x18\x01 \x01(\x04R\fknownVersion\"\x7f\n" +
+	"\x15WatchSettingsResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x125\n" +
+	"\bsettings\x18\x02 \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\"4\n" +
 	"\x14CreateReplicaRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\"H\n" +
 	"\x15CreateReplicaResponse\x12/\n" +
@@ -1666,13 +1769,15 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15ReportTopologyRequest\x12A\n" +
 	"\bsnapshot\x18\x01 \x01(\v2%.partita.topology.v1.TopologySnapshotR\bsnapshot\"I\n" +
 	"\x16ReportTopologyResponse\x12/\n" +
-	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xdc\t\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xc4\n" +
+	"\n" +
 	"\aCluster\x12R\n" +
 	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12F\n" +
 	"\x03Get\x12\x1e.partita.cluster.v1.GetRequest\x1a\x1f.partita.cluster.v1.GetResponse\x12I\n" +
 	"\x04Walk\x12\x1f.partita.cluster.v1.WalkRequest\x1a .partita.cluster.v1.WalkResponse\x12I\n" +
 	"\x04Join\x12\x1f.partita.cluster.v1.JoinRequest\x1a .partita.cluster.v1.JoinResponse\x12X\n" +
-	"\tDirectory\x12$.partita.cluster.v1.DirectoryRequest\x1a%.partita.cluster.v1.DirectoryResponse\x12d\n" +
+	"\tDirectory\x12$.partita.cluster.v1.DirectoryRequest\x1a%.partita.cluster.v1.DirectoryResponse\x12f\n" +
+	"\rWatchSettings\x12(.partita.cluster.v1.WatchSettingsRequest\x1a).partita.cluster.v1.WatchSettingsResponse0\x01\x12d\n" +
 	"\rCreateReplica\x12(.partita.cluster.v1.CreateReplicaRequest\x1a).partita.cluster.v1.CreateReplicaResponse\x12d\n" +
 	"\rReplicaStatus\x12(.partita.cluster.v1.ReplicaStatusRequest\x1a).partita.cluster.v1.ReplicaStatusResponse\x12c\n" +
 	"\n" +
@@ -1696,7 +1801,7 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_cluster_proto_goTypes = []any{
 	(Error_Kind)(0),                     // 0: partita.cluster.v1.Error.Kind
 	(*Error)(nil),                       // 1: partita.cluster.v1.Error
@@ -1710,85 +1815,91 @@ var file_cluster_proto_goTypes = []any{
 	(*JoinResponse)(nil),                // 9: partita.cluster.v1.JoinResponse
 	(*DirectoryRequest)(nil),            // 10: partita.cluster.v1.DirectoryRequest
 	(*DirectoryResponse)(nil),           // 11: partita.cluster.v1.DirectoryResponse
-	(*CreateReplicaRequest)(nil),        // 12: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil),       // 13: partita.cluster.v1.CreateReplicaResponse
-	(*ReplicaStatusRequest)(nil),        // 14: partita.cluster.v1.ReplicaStatusRequest
-	(*ReplicaStatusResponse)(nil),       // 15: partita.cluster.v1.ReplicaStatusResponse
-	(*ReplicaState)(nil),                // 16: partita.cluster.v1.ReplicaState
-	(*ChangeReplicasRequest)(nil),       // 17: partita.cluster.v1.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),      // 18: partita.cluster.v1.ChangeReplicasResponse
-	(*TransferLeadershipRequest)(nil),   // 19: partita.cluster.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil),  // 20: partita.cluster.v1.TransferLeadershipResponse
-	(*DestroyReplicaRequest)(nil),       // 21: partita.cluster.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil),      // 22: partita.cluster.v1.DestroyReplicaResponse
-	(*ReportTopologyRequest)(nil),       // 23: partita.cluster.v1.ReportTopologyRequest
-	(*ReportTopologyResponse)(nil),      // 24: partita.cluster.v1.ReportTopologyResponse
-	(*partitapb.Error)(nil),             // 25: partita.v1.Error
-	(*partitapb.Command)(nil),           // 26: partita.v1.Command
-	(*partitapb.Result)(nil),            // 27: partita.v1.Result
-	(*partitapb.Node)(nil),              // 28: partita.v1.Node
-	(*partitapb.Table)(nil),             // 29: partita.v1.Table
-	(*partitapb.DoctorLease)(nil),       // 30: partita.v1.DoctorLease
-	(*partitapb.DoctorSettings)(nil),    // 31: partita.v1.DoctorSettings
-	(*partitapb.SettingsState)(nil),     // 32: partita.v1.SettingsState
-	(*topologypb.TopologySnapshot)(nil), // 33: partita.topology.v1.TopologySnapshot
+	(*WatchSettingsRequest)(nil),        // 12: partita.cluster.v1.WatchSettingsRequest
+	(*WatchSettingsResponse)(nil),       // 13: partita.cluster.v1.WatchSettingsResponse
+	(*CreateReplicaRequest)(nil),        // 14: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),       // 15: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),        // 16: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),       // 17: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),                // 18: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),       // 19: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),      // 20: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),   // 21: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil),  // 22: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),       // 23: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),      // 24: partita.cluster.v1.DestroyReplicaResponse
+	(*ReportTopologyRequest)(nil),       // 25: partita.cluster.v1.ReportTopologyRequest
+	(*ReportTopologyResponse)(nil),      // 26: partita.cluster.v1.ReportTopologyResponse
+	(*partitapb.Error)(nil),             // 27: partita.v1.Error
+	(*partitapb.Command)(nil),           // 28: partita.v1.Command
+	(*partitapb.Result)(nil),            // 29: partita.v1.Result
+	(*partitapb.Node)(nil),              // 30: partita.v1.Node
+	(*partitapb.Table)(nil),             // 31: partita.v1.Table
+	(*partitapb.DoctorLease)(nil),       // 32: partita.v1.DoctorLease
+	(*partitapb.DoctorSettings)(nil),    // 33: partita.v1.DoctorSettings
+	(*partitapb.SettingsState)(nil),     // 34: partita.v1.SettingsState
+	(*topologypb.TopologySnapshot)(nil), // 35: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	25, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	26, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	27, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	28, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
 	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	27, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	29, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
 	1,  // 5: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 6: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	28, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	30, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
 	1,  // 8: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	28, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	30, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
 	1,  // 10: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	29, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	28, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	30, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	31, // 14: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	32, // 15: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 16: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 17: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	16, // 18: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 19: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 20: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 21: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	33, // 22: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 23: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 24: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 25: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 26: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 27: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 28: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 29: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	14, // 30: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	17, // 31: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 32: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	17, // 33: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 34: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	21, // 35: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	23, // 36: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 37: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 38: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 39: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 40: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 41: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 42: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	15, // 43: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	18, // 44: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 45: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	18, // 46: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 47: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	22, // 48: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	24, // 49: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	37, // [37:50] is the sub-list for method output_type
-	24, // [24:37] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	31, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	30, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	32, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	33, // 14: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	34, // 15: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 16: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	34, // 17: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 18: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 19: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	18, // 20: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 21: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 22: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 23: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	35, // 24: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 25: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 26: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 27: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	6,  // 28: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	8,  // 29: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	10, // 30: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	12, // 31: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	14, // 32: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	16, // 33: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	19, // 34: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 35: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	19, // 36: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	21, // 37: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	23, // 38: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	25, // 39: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 40: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 41: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	7,  // 42: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	9,  // 43: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	11, // 44: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	13, // 45: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	15, // 46: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	17, // 47: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	20, // 48: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 49: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	20, // 50: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	22, // 51: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	24, // 52: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	26, // 53: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	40, // [40:54] is the sub-list for method output_type
+	26, // [26:40] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -1802,7 +1913,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

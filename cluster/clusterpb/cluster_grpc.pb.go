@@ -31,6 +31,7 @@ const (
 	Cluster_Walk_FullMethodName               = "/partita.cluster.v1.Cluster/Walk"
 	Cluster_Join_FullMethodName               = "/partita.cluster.v1.Cluster/Join"
 	Cluster_Directory_FullMethodName          = "/partita.cluster.v1.Cluster/Directory"
+	Cluster_WatchSettings_FullMethodName      = "/partita.cluster.v1.Cluster/WatchSettings"
 	Cluster_CreateReplica_FullMethodName      = "/partita.cluster.v1.Cluster/CreateReplica"
 	Cluster_ReplicaStatus_FullMethodName      = "/partita.cluster.v1.Cluster/ReplicaStatus"
 	Cluster_AddLearner_FullMethodName         = "/partita.cluster.v1.Cluster/AddLearner"
@@ -59,6 +60,12 @@ type ClusterClient interface {
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
 	// Directory returns the cluster's directory.
 	Directory(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DirectoryResponse, error)
+	// WatchSettings streams the run-time settings' overrides as the
+	// receiving node's meta replica applies them: first the state in force
+	// if it is newer than the caller's, then each newer one, until the
+	// caller cancels. A node without a meta replica answers one message
+	// with an error.
+	WatchSettings(ctx context.Context, in *WatchSettingsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSettingsResponse], error)
 	// CreateReplica makes the receiving node host an empty replica of a
 	// partition, about to be added to its group as a learner.
 	CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*CreateReplicaResponse, error)
@@ -146,6 +153,25 @@ func (c *clusterClient) Directory(ctx context.Context, in *DirectoryRequest, opt
 	}
 	return out, nil
 }
+
+func (c *clusterClient) WatchSettings(ctx context.Context, in *WatchSettingsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSettingsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Cluster_ServiceDesc.Streams[0], Cluster_WatchSettings_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchSettingsRequest, WatchSettingsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cluster_WatchSettingsClient = grpc.ServerStreamingClient[WatchSettingsResponse]
 
 func (c *clusterClient) CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*CreateReplicaResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -245,6 +271,12 @@ type ClusterServer interface {
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
 	// Directory returns the cluster's directory.
 	Directory(context.Context, *DirectoryRequest) (*DirectoryResponse, error)
+	// WatchSettings streams the run-time settings' overrides as the
+	// receiving node's meta replica applies them: first the state in force
+	// if it is newer than the caller's, then each newer one, until the
+	// caller cancels. A node without a meta replica answers one message
+	// with an error.
+	WatchSettings(*WatchSettingsRequest, grpc.ServerStreamingServer[WatchSettingsResponse]) error
 	// CreateReplica makes the receiving node host an empty replica of a
 	// partition, about to be added to its group as a learner.
 	CreateReplica(context.Context, *CreateReplicaRequest) (*CreateReplicaResponse, error)
@@ -297,6 +329,9 @@ func (UnimplementedClusterServer) Join(context.Context, *JoinRequest) (*JoinResp
 }
 func (UnimplementedClusterServer) Directory(context.Context, *DirectoryRequest) (*DirectoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Directory not implemented")
+}
+func (UnimplementedClusterServer) WatchSettings(*WatchSettingsRequest, grpc.ServerStreamingServer[WatchSettingsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchSettings not implemented")
 }
 func (UnimplementedClusterServer) CreateReplica(context.Context, *CreateReplicaRequest) (*CreateReplicaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateReplica not implemented")
@@ -432,6 +467,17 @@ func _Cluster_Directory_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Cluster_WatchSettings_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchSettingsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ClusterServer).WatchSettings(m, &grpc.GenericServerStream[WatchSettingsRequest, WatchSettingsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cluster_WatchSettingsServer = grpc.ServerStreamingServer[WatchSettingsResponse]
 
 func _Cluster_CreateReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateReplicaRequest)
@@ -637,6 +683,12 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Cluster_ReportTopology_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchSettings",
+			Handler:       _Cluster_WatchSettings_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "cluster.proto",
 }

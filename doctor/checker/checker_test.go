@@ -136,6 +136,12 @@ func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) er
 			cfg.MergeBytes, err = strconv.ParseInt(val, 10, 64)
 		case a.Key == "split-writes":
 			cfg.SplitWrites, err = strconv.ParseFloat(val, 64)
+		case a.Key == "table-split-writes": // TABLE:RATE
+			table, rate, _ := strings.Cut(val, ":")
+			if cfg.TableSplitWrites == nil {
+				cfg.TableSplitWrites = map[string]float64{}
+			}
+			cfg.TableSplitWrites[table], err = strconv.ParseFloat(rate, 64)
 		default:
 			err = fmt.Errorf("unknown config %q", a.Key)
 		}

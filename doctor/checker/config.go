@@ -62,7 +62,10 @@ type Config struct {
 	// partition leader's job, which finds the median key by a scan of
 	// its own replica: member.SplitOversized.)
 	SplitWrites, SplitReads float64
-	SplitAfter              time.Duration
+	// TableSplitWrites replaces SplitWrites for the tables it names (a
+	// table-scoped override of the doctor.split-writes setting).
+	TableSplitWrites map[string]float64
+	SplitAfter       time.Duration
 	// MergeBytes is the combined size of items under which two adjacent
 	// partitions on the same nodes merge, once their combined rates have
 	// stayed below MergeLoad of SplitWrites and SplitReads for
@@ -128,4 +131,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: merge thresholds must not be negative, and the merge load a fraction below 1", ErrConfig)
 	}
 	return nil
+}
+
+// splitWrites is the write rate past which a partition of table splits.
+func (c *Config) splitWrites(table string) float64 {
+	if w, ok := c.TableSplitWrites[table]; ok {
+		return w
+	}
+	return c.SplitWrites
 }

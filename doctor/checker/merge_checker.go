@@ -29,7 +29,7 @@ func checkMerge(pl *planner, p *Partition) (*Op, []string) {
 	}
 	op := &Op{Kind: Merge, Priority: PriorityMerge, With: r.ID, Reasons: []string{pair, fmt.Sprintf(
 		"cold for %v: %.0f writes/s, %.0f reads/s together (merge under %.0f, %.0f)", c.Now.Sub(coldest(p, r)).Round(time.Second),
-		p.WritesPerSec+r.WritesPerSec, p.ReadsPerSec+r.ReadsPerSec, c.MergeLoad*c.SplitWrites, c.MergeLoad*c.SplitReads)}}
+		p.WritesPerSec+r.WritesPerSec, p.ReadsPerSec+r.ReadsPerSec, c.MergeLoad*c.splitWrites(p.Table), c.MergeLoad*c.SplitReads)}}
 	pl.merging[p.ID], pl.merging[r.ID] = true, true
 	return op, nil
 }
@@ -42,9 +42,9 @@ func (pl *planner) mergeBlocked(p, r *Partition) string {
 	switch {
 	case !sameSet(p.Voters, r.Voters) || !sameSet(p.Replicas, r.Replicas):
 		return fmt.Sprintf("they are not on the same nodes (voters %v and %v): no merge", p.Voters, r.Voters)
-	case w >= c.MergeLoad*c.SplitWrites || rd >= c.MergeLoad*c.SplitReads:
+	case w >= c.MergeLoad*c.splitWrites(p.Table) || rd >= c.MergeLoad*c.SplitReads:
 		return fmt.Sprintf("they are not cold: %.0f writes/s, %.0f reads/s together (merge under %.0f, %.0f)",
-			w, rd, c.MergeLoad*c.SplitWrites, c.MergeLoad*c.SplitReads)
+			w, rd, c.MergeLoad*c.splitWrites(p.Table), c.MergeLoad*c.SplitReads)
 	case p.ColdSince.IsZero() || r.ColdSince.IsZero() || c.Now.Sub(coldest(p, r)) < c.MergeAfter:
 		return fmt.Sprintf("they have been cold for %v only; merge once it lasts %v", cold(c.Now, p, r), c.MergeAfter)
 	case c.Now.Sub(latest(p.RangeSince, r.RangeSince)) < c.MergeCooldown:
@@ -104,5 +104,5 @@ func latest(a, b time.Time) time.Time {
 // Cold says p's rates are below cfg's merge thresholds: the caller that
 // builds views keeps since when (Partition.ColdSince).
 func Cold(cfg Config, p Partition) bool {
-	return p.WritesPerSec < cfg.MergeLoad*cfg.SplitWrites && p.ReadsPerSec < cfg.MergeLoad*cfg.SplitReads
+	return p.WritesPerSec < cfg.MergeLoad*cfg.splitWrites(p.Table) && p.ReadsPerSec < cfg.MergeLoad*cfg.SplitReads
 }

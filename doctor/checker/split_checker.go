@@ -27,7 +27,7 @@ func checkSplit(pl *planner, p *Partition) (*Op, []string) {
 	}
 	hot := c.Now.Sub(p.HotSince).Round(100 * time.Millisecond)
 	why := fmt.Sprintf("hot for %v: %.0f writes/s (split past %.0f), %.0f reads/s (split past %.0f)",
-		hot, p.WritesPerSec, c.SplitWrites, p.ReadsPerSec, c.SplitReads)
+		hot, p.WritesPerSec, c.splitWrites(p.Table), p.ReadsPerSec, c.SplitReads)
 	switch {
 	case hot < c.SplitAfter:
 		return nil, []string{fmt.Sprintf("%s; split once it lasts %v", why, c.SplitAfter)}
@@ -56,7 +56,8 @@ func inside(p *Partition, h uint64) bool {
 // hot says p's rates are above a split threshold now.
 func (pl *planner) hot(p *Partition) bool {
 	c := pl.cfg
-	return (c.SplitWrites > 0 && p.WritesPerSec >= c.SplitWrites) || (c.SplitReads > 0 && p.ReadsPerSec >= c.SplitReads)
+	w := c.splitWrites(p.Table)
+	return (w > 0 && p.WritesPerSec >= w) || (c.SplitReads > 0 && p.ReadsPerSec >= c.SplitReads)
 }
 
 // Hot says p's rates are above one of cfg's split thresholds: the caller
