@@ -132,6 +132,39 @@ type TimelineEntry struct {
 	Deadline   time.Time           `json:"deadline,omitzero"`
 	DecidedBy  string              `json:"decided_by,omitempty"`
 	Outcome    string              `json:"outcome,omitempty"`
+	// Version is, for a change of the run-time settings (kind "config":
+	// a set, rollback or rollout stage), the version of the overrides it
+	// made.
+	Version uint64 `json:"version,omitempty"`
+}
+
+// ConfigKind is the kind of the timeline entries that record changes of
+// the run-time settings, beside the Doctor's own operations.
+const ConfigKind = "config"
+
+// ConfigTimeline is a change of the settings as a timeline entry.
+func ConfigTimeline(c ConfigChange) TimelineEntry {
+	reasons := make([]string, 0, len(c.Edits)+1)
+	for _, e := range c.Edits {
+		if e.Unset {
+			reasons = append(reasons, fmt.Sprintf("unset %s at %s", e.Key, e.Scope))
+		} else {
+			reasons = append(reasons, fmt.Sprintf("set %s=%s at %s", e.Key, e.Value, e.Scope))
+		}
+	}
+	if c.Reason != "" {
+		reasons = append(reasons, c.Reason)
+	}
+	return TimelineEntry{Kind: ConfigKind, Checker: "operator", Reasons: reasons, Gate: "green", State: "succeeded",
+		Created: c.Time, Updated: c.Time, DecidedBy: c.Author, Version: c.Version,
+		Outcome: fmt.Sprintf("settings version %d", c.Version)}
+}
+
+// MatchesConfig says a settings change passes q's filters: changes name
+// no partition or node.
+func (q TimelineQuery) MatchesConfig(c ConfigChange) bool {
+	return q.Partition == 0 && q.Node == 0 && (q.Kind == "" || q.Kind == ConfigKind) &&
+		(q.State == "" || q.State == "succeeded") && (q.Since.IsZero() || !c.Time.Before(q.Since))
 }
 
 // Timeline converts a Doctor's entry.

@@ -364,6 +364,20 @@ func (c ctl) DoctorTimeline(ctx context.Context, q admin.TimelineQuery) ([]admin
 	if err != nil {
 		return nil, err
 	}
+	// The settings' changes (sets, rollbacks, rollout stages) are part
+	// of the cluster's story: they sit in the timeline by time.
+	if q.Partition == 0 && q.Node == 0 && (q.Kind == "" || q.Kind == admin.ConfigKind) {
+		changes, err := c.ConfigHistory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ch := range changes {
+			if q.MatchesConfig(ch) {
+				all = append(all, admin.ConfigTimeline(ch))
+			}
+		}
+	}
+	slices.SortStableFunc(all, func(a, b admin.TimelineEntry) int { return a.Created.Compare(b.Created) })
 	slices.Reverse(all)
 	if len(all) > limit {
 		all = all[:limit]

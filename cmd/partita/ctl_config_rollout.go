@@ -126,7 +126,11 @@ func (r *rolloutRun) run(ctx context.Context) error {
 		r.say("stage %s healthy: %s", s, healthString(after[s]))
 		before = after
 	}
-	ch, err := r.change(ctx, r.ro.Finish(base), version, "end")
+	end := "end: done for the whole cluster"
+	if halted := r.ro.Halted(); len(halted) > 0 {
+		end = "end: halted and undone: " + strings.Join(halted, "; ")
+	}
+	ch, err := r.change(ctx, r.ro.Finish(base), version, end)
 	if err != nil {
 		return err
 	}
@@ -176,6 +180,12 @@ func (r *rolloutRun) watch(ctx context.Context) (map[settings.Scope]settings.Hea
 		}
 		if info.View != nil {
 			acc.add(info.View)
+			// The Doctor's alerts: the nodes it judges sick. Without an
+			// active Doctor there are none to count.
+			var plan admin.DoctorPlan
+			if err := r.f.get(ctx, "/doctor/plan", &plan); err == nil {
+				acc.addSick(info.View, plan.Plan.Sick)
+			}
 		}
 		if time.Now().After(end) {
 			return acc.health(r.soak), nil
@@ -199,11 +209,12 @@ type healthAccum struct {
 	h      map[settings.Scope]*settings.Health
 	p99s   map[settings.Scope][]time.Duration // each sample's worst replica p99
 	terms  map[[2]uint64]uint64               // (partition, node) -> term last seen
+	sick   map[settings.Scope]map[uint64]bool // nodes the Doctor judged sick during the soak
 }
 
 func newHealthAccum(stages []settings.Scope) *healthAccum {
 	a := &healthAccum{stages: stages, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
-		terms: map[[2]uint64]uint64{}}
+		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}}
 	for _, s := range stages {
 		a.h[s] = &settings.Health{}
 	}
@@ -256,12 +267,30 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 	}
 }
 
+// addSick counts the Doctor's alerts of a sample: each node of a stage
+// it judged sick, once per soak.
+func (a *healthAccum) addSick(v *ingest.ClusterView, sick []uint64) {
+	for _, id := range sick {
+		n, ok := v.Node(id)
+		if !ok {
+			continue
+		}
+		if s, ok := a.stageOf(n, ""); ok {
+			if a.sick[s] == nil {
+				a.sick[s] = map[uint64]bool{}
+			}
+			a.sick[s][id] = true
+		}
+	}
+}
+
 // health is each stage's health over a soak of d: its p99 the median of
 // the samples' (robust to one slow sample), elections a minute.
 func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health {
 	out := make(map[settings.Scope]settings.Health, len(a.h))
 	for s, h := range a.h {
 		hh := *h
+		hh.Alerts = len(a.sick[s])
 		if m := d.Minutes(); m > 0 {
 			hh.Elections /= m
 		}
@@ -275,6 +304,6 @@ func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health
 }
 
 func healthString(h settings.Health) string {
-	return fmt.Sprintf("%.0f requests, error rate %.2f%%, p99 %v, %.1f elections a minute, apply lag %.0f",
-		h.Requests, 100*h.ErrorRate(), h.P99, h.Elections, h.ApplyLag)
+	return fmt.Sprintf("%.0f requests, error rate %.2f%%, p99 %v, %.1f elections a minute, apply lag %.0f, %d Doctor alerts",
+		h.Requests, 100*h.ErrorRate(), h.P99, h.Elections, h.ApplyLag, h.Alerts)
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/settings"
 	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
 )
 
 // TestCtlConfigRollout: three nodes in zones a, b and c under a steady
@@ -99,4 +101,36 @@ func TestCtlConfigRollout(t *testing.T) {
 		}
 	}
 	t.Logf("harmful rollout:\n%s", out)
+
+	// Both rollouts are in the Doctor's timeline, stage by stage, the
+	// halted one with why it stopped.
+	tl, err := ctl(t, n1, "doctor", "timeline", "--kind", "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"rollout of request.timeout=20s, stage 3 of 3", "rollout of request.timeout=20s, end: done",
+		"rollout of fault.fsync-delay=300ms, stage 1 of 3", "rollout of fault.fsync-delay=300ms, end: halted and undone"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("the timeline lacks %q:\n%s", want, tl)
+		}
+	}
+}
+
+// The Doctor's alerts count per stage: each node judged sick once per
+// soak, whatever the number of samples that saw it; a sick node outside
+// the stages counts for none. A stage with a new alert regresses.
+func TestRolloutCountsDoctorAlerts(t *testing.T) {
+	stages := []settings.Scope{{Kind: settings.ScopeZone, Name: "a"}, {Kind: settings.ScopeNode, Name: "3"}}
+	v := &ingest.ClusterView{Nodes: []ingest.NodeView{{ID: 1, Zone: "a"}, {ID: 2, Zone: "a"}, {ID: 3, Zone: "b"}, {ID: 4, Zone: "c"}}}
+	acc := newHealthAccum(stages)
+	acc.addSick(v, []uint64{1, 4})
+	acc.addSick(v, []uint64{1, 2, 3})
+	h := acc.health(time.Minute)
+	if a, n3 := h[stages[0]].Alerts, h[stages[1]].Alerts; a != 2 || n3 != 1 {
+		t.Fatalf("alerts: zone a %d, node 3 %d; want 2 and 1", a, n3)
+	}
+	ro := &settings.Rollout{Key: "fault.fsync-delay", Value: "1s", Stages: stages, Margins: settings.DefaultMargins()}
+	if regs := ro.Judge(settings.Health{}, h[stages[0]], nil); len(regs) == 0 {
+		t.Fatal("a stage with two new Doctor alerts was judged healthy")
+	}
 }

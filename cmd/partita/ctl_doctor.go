@@ -99,7 +99,11 @@ func newCtlDoctorTimelineCmd(f *ctlFlags) *cobra.Command {
 					if e.Outcome != "" {
 						why += " -> " + e.Outcome
 					}
-					fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", e.ID, stamp(e.Updated), e.Kind, e.Partition,
+					id, part := strconv.FormatUint(e.ID, 10), strconv.FormatUint(e.Partition, 10)
+					if e.Kind == admin.ConfigKind { // a settings change: its version, no partition
+						id, part = fmt.Sprintf("v%d", e.Version), "-"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", id, stamp(e.Updated), e.Kind, part,
 						idOrDash(e.From), idOrDash(e.To), e.Gate, e.State, len(e.Steps), why)
 				}
 			})
@@ -107,7 +111,7 @@ func newCtlDoctorTimelineCmd(f *ctlFlags) *cobra.Command {
 	}
 	cmd.Flags().Uint64Var(&partition, "partition", 0, "only this partition's decisions")
 	cmd.Flags().Uint64Var(&node, "node", 0, "only decisions moving replicas or leaders from or to this node")
-	cmd.Flags().StringVar(&kind, "kind", "", "only this kind of operation (replace-replica, transfer-leader, ...)")
+	cmd.Flags().StringVar(&kind, "kind", "", "only this kind of operation (replace-replica, transfer-leader, ..., config for the settings' changes)")
 	cmd.Flags().StringVar(&state, "state", "", "only decisions in this state (running, succeeded, failed, held, awaiting-approval, ...)")
 	cmd.Flags().StringVar(&since, "since", "", "only decisions updated since: a duration (1h) or an RFC 3339 time")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many decisions")
