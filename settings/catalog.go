@@ -24,7 +24,7 @@ func Catalog() []Setting {
 		{Name: "request.timeout", Kind: Duration, Default: "10s", Min: "100ms", Max: "5m", Live: true, PerTable: true,
 			Readers: "router", Doc: "How long a DynamoDB request may wait for its partition before it fails with a retryable error."},
 		{Name: "request.max-inflight", Kind: Int, Default: "0", Min: "0", Max: "1000000", Unit: "requests", Live: true,
-			Readers: "dynamo (admission)", Doc: "DynamoDB requests a node serves at once; more are refused as throttled. 0: derived from the cores."},
+			Readers: "dynamo (admission)", Doc: "DynamoDB requests a node serves at once; more are refused as throttled. 0: the node's --max-inflight-requests."},
 		// Control plane.
 		{Name: "topology.interval", Kind: Duration, Default: "5s", Min: "500ms", Max: "5m", Live: true,
 			Readers: "topology producer", Doc: "How often a node reports its topology and load."},
