@@ -36,3 +36,11 @@ func (l *Limiter) Allow() bool {
 	l.b.take(1)
 	return true
 }
+
+// SetRate changes the rate and burst from now on, keeping the tokens
+// accrued (up to the new burst).
+func (l *Limiter) SetRate(rate float64, burst int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.reset(rate, float64(burst), l.now())
+}

@@ -68,7 +68,7 @@ type Server struct {
 	// (MaxInflight, or SetMaxInflight's).
 	running, limit atomic.Int64
 	// controlPlane limits the table operations (nil: no limit).
-	controlPlane *admission.Limiter
+	controlPlane atomic.Pointer[admission.Limiter]
 }
 
 // controlPlaneOps are the operations ControlPlaneRate bounds: they change
@@ -87,7 +87,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, m: newMetrics()}
 	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
-		s.controlPlane = admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now)
+		s.controlPlane.Store(admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now))
 	}
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
 	defer func() { s.finish(span, op, time.Since(start), err) }()
-	if controlPlaneOps[op] && s.controlPlane != nil && !s.controlPlane.Allow() || !s.admit() {
+	if controlPlaneOps[op] && !s.allowControlPlane() || !s.admit() {
 		err = s.writeError(ctx, w, &apiError{Kind: kindThrottling, Message: msgThrottling})
 		return
 	}
@@ -147,6 +147,31 @@ func (s *Server) admit() bool {
 }
 
 func (s *Server) release() { s.running.Add(-1) }
+
+// allowControlPlane takes a token of the control plane's limit, if any.
+func (s *Server) allowControlPlane() bool {
+	l := s.controlPlane.Load()
+	return l == nil || l.Allow()
+}
+
+// SetControlPlaneRate changes the limit on table operations from now on:
+// rate a second with bursts of burst (rate 0: Config's; negative: no
+// limit).
+func (s *Server) SetControlPlaneRate(rate float64, burst int) {
+	if rate == 0 {
+		rate, burst = s.cfg.ControlPlaneRate, s.cfg.ControlPlaneBurst
+	}
+	if rate <= 0 {
+		s.controlPlane.Store(nil)
+		return
+	}
+	burst = max(burst, 1)
+	if l := s.controlPlane.Load(); l != nil {
+		l.SetRate(rate, burst)
+		return
+	}
+	s.controlPlane.Store(admission.NewLimiter(rate, burst, s.cfg.Now))
+}
 
 // SetMaxInflight changes the bound on the operations running at once
 // (0: Config.MaxInflight's). Operations running beyond a lowered bound

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -36,6 +37,9 @@ type Options struct {
 // Engine is one node's Pebble instance. It is safe for concurrent use.
 type Engine struct {
 	db *pebble.DB
+	// compactions is the number of compactions Pebble runs at once
+	// (SetCompactionConcurrency); Pebble reads it as it schedules.
+	compactions atomic.Int64
 }
 
 // ErrNotFound is returned by Get for a missing key.
@@ -48,6 +52,7 @@ func Open(opts Options) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{}
+	e.compactions.Store(1)
 	m := newMetrics(e)
 	listener := m.eventListener()
 	if opts.CacheBytes == 0 {
@@ -64,6 +69,10 @@ func Open(opts Options) (*Engine, error) {
 		EventListener: &listener,
 		Cache:         cache,
 		MemTableSize:  opts.MemTableBytes,
+		CompactionConcurrencyRange: func() (int, int) {
+			n := int(e.compactions.Load())
+			return n, n
+		},
 	}
 	// Bloom filters on every level (each level has options of its own): a
 	// write of a new key reads the old item first, and a filter answers
@@ -153,3 +162,14 @@ func (e *Engine) reader() pebble.Reader { return e.db }
 // NewSnapshot returns a consistent, point-in-time view of the engine. The
 // caller closes it.
 func (e *Engine) NewSnapshot() *Snapshot { return (*Snapshot)(e.db.NewSnapshot()) }
+
+// SetCompactionConcurrency changes how many compactions Pebble runs at
+// once (0: 1, Pebble's default). Pebble takes it up at its next change of
+// version: the next flush or compaction.
+func (e *Engine) SetCompactionConcurrency(n int) {
+	e.compactions.Store(int64(max(n, 1)))
+}
+
+// CompactionConcurrency is the number of compactions Pebble may run at
+// once now, as Pebble itself answers it.
+func (e *Engine) CompactionConcurrency() int { return e.db.GetAllowedWithoutPermission() }

@@ -437,7 +437,7 @@ func (n *Node) serve(ctx context.Context) error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.dynamo.Store(api)
-	n.applyMaxInflight()
+	n.applyServerSettings()
 	if n.api, err = listen(ctx, "api", n.cfg.APIAddr, api, orDefault(n.cfg.APILimits, DefaultAPILimits), n.log, n.conns, n.sec.api); err != nil {
 		return err
 	}

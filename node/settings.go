@@ -202,7 +202,22 @@ func (n *Node) watchSettings(m *daemon.Manager) {
 			n.log.Warn("topology.interval not applied", "err", err)
 		}
 	}, "topology.interval")
-	watch(n.applyMaxInflight, "request.max-inflight")
+	watch(n.applyServerSettings, "request.max-inflight", "request.control-plane-rate")
+	watch(func() {
+		if n.tr == nil {
+			return
+		}
+		switch v, ok := n.setting("raft.snapshot-rate"); {
+		case !ok:
+			n.tr.SetSnapshotRate(0) // the transport's configuration
+		case v.Int() == 0:
+			n.tr.SetSnapshotRate(-1) // unlimited
+		default:
+			n.tr.SetSnapshotRate(v.Int())
+		}
+	}, "raft.snapshot-rate")
+	watch(func() { n.eng.SetCompactionConcurrency(int(n.settings.Get("storage.compaction-concurrency").Int())) },
+		"storage.compaction-concurrency")
 	watch(func() {
 		if n.sampler != nil {
 			_ = n.sampler.Set(n.settings.Get("trace.sample-rate").Float()) // the catalogue bounds it to [0, 1]
@@ -244,11 +259,13 @@ func (n *Node) doctorEvery() time.Duration {
 	return d.Duration()
 }
 
-// applyMaxInflight bounds the DynamoDB operations served at once by the
-// request.max-inflight setting (0: the node's Config.MaxInflight).
-func (n *Node) applyMaxInflight() {
+// applyServerSettings gives the DynamoDB server the request.max-inflight
+// and request.control-plane-rate settings (0: the node's Config).
+func (n *Node) applyServerSettings() {
 	if s := n.dynamo.Load(); s != nil && n.settings != nil {
 		s.SetMaxInflight(int(n.settings.Get("request.max-inflight").Int()))
+		rate := n.settings.Get("request.control-plane-rate").Int()
+		s.SetControlPlaneRate(float64(rate), int(2*rate))
 	}
 }
 

@@ -1,11 +1,14 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +102,29 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 	}
 	stalled.Close()
 
+	// One table operation a second (bursts of 2): the third of three
+	// quick DeleteTables is throttled.
+	setOverride(t, n, "request.control-plane-rate", "1", "")
+	once := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
+		Credentials: client(n).Options().Credentials, RetryMaxAttempts: 1})
+	throttles := 0
+	for i := range 3 {
+		_, err := once.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(fmt.Sprint("none-", i))})
+		var te *types.ResourceNotFoundException
+		var ae interface{ ErrorCode() string }
+		switch {
+		case errors.As(err, &te):
+		case errors.As(err, &ae) && ae.ErrorCode() == "ThrottlingException":
+			throttles++
+		default:
+			t.Fatalf("DeleteTable %d: %v", i, err)
+		}
+	}
+	if throttles == 0 {
+		t.Error("no table operation throttled at request.control-plane-rate=1")
+	}
+	unsetOverride(t, n, "request.control-plane-rate", "")
+
 }
 
 // TestSettingsTableRequestTimeout: a table-scoped request.timeout bounds
@@ -143,7 +169,11 @@ func TestSettingsCatchUpAfterRestart(t *testing.T) {
 	noDoctor := func(c *node.Config) { c.Doctor = false }
 	n1 := startHealerWith(t, "", noDoctor)
 	n2 := startHealerWith(t, "", noDoctor, n1.PeerAddr())
-	third := func(c *node.Config) { c.Doctor, c.DataDir = false, dir }
+	var logs syncBuffer
+	third := func(c *node.Config) {
+		c.Doctor, c.DataDir = false, dir
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	n3 := startHealerWith(t, "", third, n1.PeerAddr())
 	setOverride(t, n2, "request.timeout", "20s", "")
 	waitSetting(t, []*node.Node{n1, n2, n3}, "request.timeout", "20s", "override v1 (cluster)")
@@ -151,6 +181,36 @@ func TestSettingsCatchUpAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	setOverride(t, n2, "request.timeout", "30s", "")
+	logs.Reset()
 	n3 = startHealerWith(t, "", third, n1.PeerAddr())
+	defer func() {
+		if t.Failed() {
+			t.Logf("the restarted node's logs:\n%s", logs.String())
+		}
+	}()
 	waitSetting(t, []*node.Node{n1, n2, n3}, "request.timeout", "30s", "override v2 (cluster)")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }

@@ -16,8 +16,12 @@ func Catalog() []Setting {
 			Readers: "replica (log trimming)", Doc: "A partition's raft log is trimmed to about this size, whatever its followers need; a follower that falls behind gets a snapshot."},
 		{Name: "raft.log-max-entries", Kind: Int, Default: "10000", Min: "64", Max: "10000000", Unit: "entries", Live: true, PerTable: true,
 			Readers: "replica (log trimming)", Doc: "A partition's raft log keeps at most this many entries."},
+		{Name: "raft.snapshot-rate", Kind: Bytes, Default: "0", Min: "0", Max: "10GiB", Unit: "bytes/s", Live: true,
+			Readers: "transport (snapshot sender)", Doc: "Snapshot data a node sends a second, to all its peers together. 0: unlimited."},
 		{Name: "store.workers", Kind: Int, Default: "2", Min: "1", Max: "64", Unit: "goroutines",
 			Readers: "store", Doc: "Goroutines that drive a node's replicas. Read at start."},
+		{Name: "storage.compaction-concurrency", Kind: Int, Default: "1", Min: "1", Max: "64", Unit: "compactions", Live: true,
+			Readers: "engine (Pebble's compaction scheduler)", Doc: "Compactions Pebble runs at once; taken up at its next flush or compaction."},
 		{Name: "storage.memtable-size", Kind: Bytes, Default: "16MiB", Min: "4MiB", Max: "1GiB",
 			Readers: "engine (Pebble)", Doc: "The size of Pebble's memtables. Read when the engine opens."},
 		// Requests.
@@ -25,6 +29,8 @@ func Catalog() []Setting {
 			Readers: "router", Doc: "How long a DynamoDB request may wait for its partition before it fails with a retryable error."},
 		{Name: "request.max-inflight", Kind: Int, Default: "0", Min: "0", Max: "1000000", Unit: "requests", Live: true,
 			Readers: "dynamo (admission)", Doc: "DynamoDB requests a node serves at once; more are refused as throttled. 0: the node's --max-inflight-requests."},
+		{Name: "request.control-plane-rate", Kind: Int, Default: "0", Min: "0", Max: "100000", Unit: "operations/s", Live: true,
+			Readers: "dynamo (control-plane limiter)", Doc: "Table operations (CreateTable, UpdateTable, DeleteTable) a node admits a second, in bursts of twice as many; beyond, ThrottlingException. 0: the node's configuration."},
 		// Control plane.
 		{Name: "topology.interval", Kind: Duration, Default: "5s", Min: "500ms", Max: "5m", Live: true,
 			Readers: "topology producer", Doc: "How often a node reports its topology and load."},

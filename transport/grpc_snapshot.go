@@ -104,7 +104,7 @@ func (t *GRPC) sendChunks(ctx context.Context, stream transportpb.Raft_SnapshotC
 
 // sendChunk waits for the rate limit to allow size bytes, then sends c.
 func (t *GRPC) sendChunk(ctx context.Context, stream transportpb.Raft_SnapshotClient, c *transportpb.SnapshotChunk, size int) error {
-	if t.limiter != nil && size > 0 {
+	if size > 0 {
 		waited, err := t.limiter.wait(ctx, size)
 		t.metrics.snapshotThrottled.Add(waited.Seconds())
 		if err != nil {

@@ -31,7 +31,7 @@ const maxRecvMsgBytes = 64 << 20
 type GRPC struct {
 	cfg     Config
 	metrics *metrics
-	limiter *tokenBucket // nil: snapshots are not rate-limited
+	limiter *tokenBucket // paces snapshots (rate 0: not at all)
 
 	// soft ends when Close starts: no new work, dials and waits give up.
 	// hard ends CloseGrace later (or once everything stopped): streams
@@ -64,9 +64,7 @@ func NewGRPC(cfg Config) (*GRPC, error) {
 		return nil, fmt.Errorf("transport: registering metrics: %w", err)
 	}
 	t := &GRPC{cfg: cfg, metrics: m, peers: make(map[uint64]*peer), learned: make(map[uint64]learnedAddr)}
-	if cfg.SnapshotRate > 0 {
-		t.limiter = newTokenBucket(cfg.SnapshotRate, cfg.SnapshotChunkBytes, time.Now)
-	}
+	t.limiter = newTokenBucket(cfg.SnapshotRate, cfg.SnapshotChunkBytes, time.Now) // rate 0: unlimited
 	t.soft, t.softCancel = context.WithCancel(context.Background())
 	t.hard, t.hardCancel = context.WithCancel(context.Background())
 	return t, nil
@@ -318,4 +316,17 @@ func stopServer(s *grpc.Server, grace time.Duration) {
 		s.Stop()
 		<-done
 	}
+}
+
+// SetSnapshotRate changes the bytes per second of snapshot data this node
+// sends from the next chunk on (0: Config.SnapshotRate; negative:
+// unlimited).
+func (t *GRPC) SetSnapshotRate(rate int64) {
+	switch {
+	case rate == 0:
+		rate = t.cfg.SnapshotRate
+	case rate < 0:
+		rate = 0
+	}
+	t.limiter.setRate(rate)
 }

@@ -34,6 +34,10 @@ func (b *tokenBucket) reserve(n int) time.Duration {
 		b.tokens = min(b.burst, b.tokens+elapsed.Seconds()*b.rate)
 		b.last = now
 	}
+	if b.rate <= 0 { // unlimited
+		b.tokens = b.burst
+		return 0
+	}
 	b.tokens -= float64(n)
 	if b.tokens >= 0 {
 		return 0
@@ -56,4 +60,16 @@ func (b *tokenBucket) wait(ctx context.Context, n int) (time.Duration, error) {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// setRate changes the rate from now on (0: unlimited), keeping the tokens
+// accrued.
+func (b *tokenBucket) setRate(rate int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	if elapsed := now.Sub(b.last); elapsed > 0 && b.rate > 0 {
+		b.tokens = min(b.burst, b.tokens+elapsed.Seconds()*b.rate)
+	}
+	b.last, b.rate = now, float64(rate)
 }

@@ -40,3 +40,26 @@ func TestTokenBucketWaitGivesUpWithItsContext(t *testing.T) {
 		t.Fatalf("wait within the burst = %v, %v", d, err)
 	}
 }
+
+// setRate: unlimited at 0, then paced at the new rate from where it
+// stands.
+func TestTokenBucketSetRate(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := newTokenBucket(0, 500, func() time.Time { return now })
+	if got := b.reserve(1 << 20); got != 0 {
+		t.Fatalf("rate 0: a 1 MiB take waits %v, want no wait", got)
+	}
+	b.setRate(1000)
+	if got := b.reserve(1500); got != time.Second {
+		t.Fatalf("at 1000 B/s with a full 500 B burst: 1500 B wait %v, want 1s", got)
+	}
+	now = now.Add(time.Second) // repays the debt
+	b.setRate(100)
+	if got := b.reserve(100); got != time.Second {
+		t.Fatalf("at 100 B/s from an empty bucket: 100 B wait %v, want 1s", got)
+	}
+	b.setRate(0)
+	if got := b.reserve(1 << 20); got != 0 {
+		t.Fatalf("back to unlimited: a take waits %v", got)
+	}
+}
