@@ -41,33 +41,56 @@ type Margins struct {
 	ApplyLag float64
 }
 
-// DefaultMargins halt a rollout on one point of errors, a p99 half again
-// as slow (and 20 ms), two more elections a minute, 1,000 entries of
-// apply lag, or any new alert.
+// DefaultMargins halt a rollout on one point of errors, a p99 three
+// times as slow (and 20 ms slower), two more elections a minute, 1,000
+// entries of apply lag, or any new alert. The p99 nodes report is the
+// upper bound of a histogram bucket, and the buckets are 2 to 2.5 times
+// apart (1, 2.5, 5 per decade): a factor under 2.5 would halt on a p99
+// that moved up one bucket, which busy stages do by chance; at 3 it must
+// move two.
 func DefaultMargins() Margins {
-	return Margins{ErrorRate: 0.01, P99Factor: 1.5, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000}
+	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000}
 }
 
 // Regressions lists how changed does worse than baseline beyond m; none
 // means the stage is healthy.
 func Regressions(changed, baseline Health, m Margins) []string {
 	var out []string
+	for _, r := range regressions(changed, baseline, m) {
+		out = append(out, r.text())
+	}
+	return out
+}
+
+// regression is one signal that did worse: what it is now (head), and
+// the baseline with its margin (vs).
+type regression struct {
+	signal   string
+	head, vs string
+}
+
+func (g regression) text() string { return g.head + " against " + g.vs }
+
+func regressions(changed, baseline Health, m Margins) []regression {
+	var out []regression
 	if d := changed.ErrorRate() - baseline.ErrorRate(); d > m.ErrorRate {
-		out = append(out, fmt.Sprintf("error rate %.2f%% against %.2f%% (margin %.2f points)",
-			100*changed.ErrorRate(), 100*baseline.ErrorRate(), 100*m.ErrorRate))
+		out = append(out, regression{"errors", fmt.Sprintf("error rate %.2f%%", 100*changed.ErrorRate()),
+			fmt.Sprintf("%.2f%% (margin %.2f points)", 100*baseline.ErrorRate(), 100*m.ErrorRate)})
 	}
 	limit := max(time.Duration(float64(baseline.P99)*m.P99Factor), baseline.P99+m.P99Floor)
 	if changed.Requests > 0 && changed.P99 > limit {
-		out = append(out, fmt.Sprintf("p99 %v against %v (limit %v)", changed.P99, baseline.P99, limit))
+		out = append(out, regression{"p99", fmt.Sprintf("p99 %v", changed.P99), fmt.Sprintf("%v (limit %v)", baseline.P99, limit)})
 	}
 	if d := changed.Elections - baseline.Elections; d > m.Elections {
-		out = append(out, fmt.Sprintf("%.1f elections a minute against %.1f (margin %.1f)", changed.Elections, baseline.Elections, m.Elections))
+		out = append(out, regression{"elections", fmt.Sprintf("%.1f elections a minute", changed.Elections),
+			fmt.Sprintf("%.1f (margin %.1f)", baseline.Elections, m.Elections)})
 	}
 	if d := changed.ApplyLag - baseline.ApplyLag; d > m.ApplyLag {
-		out = append(out, fmt.Sprintf("apply lag %.0f entries against %.0f (margin %.0f)", changed.ApplyLag, baseline.ApplyLag, m.ApplyLag))
+		out = append(out, regression{"lag", fmt.Sprintf("apply lag %.0f entries", changed.ApplyLag),
+			fmt.Sprintf("%.0f (margin %.0f)", baseline.ApplyLag, m.ApplyLag)})
 	}
 	if changed.Alerts > baseline.Alerts {
-		out = append(out, fmt.Sprintf("%d Doctor alerts against %d", changed.Alerts, baseline.Alerts))
+		out = append(out, regression{"alerts", fmt.Sprintf("%d Doctor alerts", changed.Alerts), fmt.Sprint(baseline.Alerts)})
 	}
 	return out
 }
@@ -88,9 +111,10 @@ func Combine(hs ...Health) Health {
 }
 
 // Rollout is a staged change of one setting: the value is set at each
-// stage's scope in turn; after each soak the stage is judged against the
-// stages not yet changed (and against its own health before the change),
-// and a regression halts the rollout, whose edits are then undone. The
+// stage's scope in turn; after each soak the stage is judged against its
+// own health before the change and against the stages not yet changed
+// (a signal regresses only against both), and a regression halts the
+// rollout, whose edits are then undone. The
 // last stage is judged against its own health before the change alone.
 // Completion replaces the stages' overrides by one at the cluster.
 type Rollout struct {
@@ -137,10 +161,26 @@ func (r *Rollout) Next() (Edit, bool) {
 // others the health over the same time of the stages not yet changed.
 // It returns the regressions found (none: the rollout goes on).
 func (r *Rollout) Judge(before, after Health, others []Health) []string {
-	regs := Regressions(after, before, r.Margins)
-	if len(others) > 0 {
-		for _, s := range Regressions(after, Combine(others...), r.Margins) {
-			regs = append(regs, s+", the stages not yet changed")
+	var regs []string
+	own := regressions(after, before, r.Margins)
+	if len(others) == 0 {
+		for _, g := range own {
+			regs = append(regs, g.text())
+		}
+	} else {
+		// A signal regresses when it did worse both than before the
+		// change and than the stages not yet changed: a change that
+		// harms shows against both, while the noise of a busy stage (a
+		// p99 moving to the next histogram bucket, load moving between
+		// zones) or a cluster-wide swing shows against one only.
+		vs := map[string]string{}
+		for _, g := range regressions(after, Combine(others...), r.Margins) {
+			vs[g.signal] = g.vs
+		}
+		for _, g := range own {
+			if t, ok := vs[g.signal]; ok {
+				regs = append(regs, fmt.Sprintf("%s against %s before the change and %s in the stages not yet changed", g.head, g.vs, t))
+			}
 		}
 	}
 	if len(regs) > 0 {

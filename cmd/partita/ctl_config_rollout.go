@@ -169,16 +169,22 @@ func (r *rolloutRun) change(ctx context.Context, edits []settings.Edit, version 
 }
 
 // watch reads the cluster view every sample for one soak and returns each
-// stage's health over it.
+// stage's health over it. Only the nodes' snapshots whose interval began
+// after the soak did count (a snapshot covers the interval before it was
+// taken), each once; the soak goes on past its length, by up to three
+// topology intervals, until every node of the stages has sent one.
 func (r *rolloutRun) watch(ctx context.Context) (map[settings.Scope]settings.Health, error) {
-	acc := newHealthAccum(r.ro.Stages)
-	end := time.Now().Add(r.soak)
+	start := time.Now()
+	acc := newHealthAccum(r.ro.Stages, start)
+	end, grace := start.Add(r.soak), time.Duration(0)
+	var last *ingest.ClusterView
 	for {
 		var info admin.TopologyInfo
 		if err := r.f.get(ctx, "/cluster/topology", &info); err != nil {
 			return nil, err
 		}
 		if info.View != nil {
+			last = info.View
 			acc.add(info.View)
 			// The Doctor's alerts: the nodes it judges sick. Without an
 			// active Doctor there are none to count.
@@ -186,9 +192,21 @@ func (r *rolloutRun) watch(ctx context.Context) (map[settings.Scope]settings.Hea
 			if err := r.f.get(ctx, "/doctor/plan", &plan); err == nil {
 				acc.addSick(info.View, plan.Plan.Sick)
 			}
+			for _, n := range info.View.Nodes {
+				grace = max(grace, 3*n.Interval)
+			}
 		}
-		if time.Now().After(end) {
-			return acc.health(r.soak), nil
+		now := time.Now()
+		if now.After(end) && (acc.covered() || now.After(end.Add(grace))) {
+			// The Doctor acts on a sick node within a cycle or two (its
+			// leaders leave), after which the plan may no longer call it
+			// sick: its sick-node decisions of the soak count too.
+			var es []admin.TimelineEntry
+			q := url.Values{"since": {start.UTC().Format(time.RFC3339)}, "limit": {"1000"}}
+			if err := r.f.get(ctx, "/doctor/timeline?"+q.Encode(), &es); err == nil && last != nil {
+				acc.addDecisions(last, es)
+			}
+			return acc.health(now.Sub(start)), nil
 		}
 		select {
 		case <-ctx.Done():
@@ -206,15 +224,20 @@ var serverErrors = []string{"ambiguous", "timeout", "internal"}
 // healthAccum sums the stages' health over the samples of a soak.
 type healthAccum struct {
 	stages []settings.Scope
+	since  time.Time // the soak's start: older snapshots do not count
 	h      map[settings.Scope]*settings.Health
-	p99s   map[settings.Scope][]time.Duration // each sample's worst replica p99
+	p99s   map[settings.Scope][]time.Duration // each fresh snapshot's worst replica p99, by stage
 	terms  map[[2]uint64]uint64               // (partition, node) -> term last seen
 	sick   map[settings.Scope]map[uint64]bool // nodes the Doctor judged sick during the soak
+	seen   map[[2]uint64]bool                 // (node, snapshot seq) counted
+	nodes  map[uint64]bool                    // nodes of the stages (zone and node stages)
+	fresh  map[uint64]bool                    // nodes that sent a snapshot of the soak
 }
 
-func newHealthAccum(stages []settings.Scope) *healthAccum {
-	a := &healthAccum{stages: stages, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
-		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}}
+func newHealthAccum(stages []settings.Scope, since time.Time) *healthAccum {
+	a := &healthAccum{stages: stages, since: since, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
+		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}, seen: map[[2]uint64]bool{},
+		nodes: map[uint64]bool{}, fresh: map[uint64]bool{}}
 	for _, s := range stages {
 		a.h[s] = &settings.Health{}
 	}
@@ -233,7 +256,20 @@ func (a *healthAccum) stageOf(n ingest.NodeView, table string) (settings.Scope, 
 	return settings.Scope{}, false
 }
 
+// add counts the snapshots of v not counted yet whose interval began
+// after the soak's start.
 func (a *healthAccum) add(v *ingest.ClusterView) {
+	fresh := map[uint64]bool{}
+	for _, n := range v.Nodes {
+		if _, ok := a.stageOf(n, ""); ok {
+			a.nodes[n.ID] = true
+		}
+		k := [2]uint64{n.ID, n.Seq}
+		if a.seen[k] || n.Taken.Add(-n.Interval).Before(a.since) {
+			continue
+		}
+		a.seen[k], fresh[n.ID], a.fresh[n.ID] = true, true, true
+	}
 	worst := map[settings.Scope]time.Duration{}
 	defer func() {
 		for s, d := range worst {
@@ -243,7 +279,7 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 	for _, p := range v.Partitions {
 		for _, r := range p.Replicas {
 			n, ok := v.Node(r.Node)
-			if !ok {
+			if !ok || !fresh[r.Node] {
 				continue
 			}
 			s, ok := a.stageOf(n, p.Table)
@@ -267,6 +303,17 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 	}
 }
 
+// covered says every node of the zone and node stages has sent a
+// snapshot of the soak.
+func (a *healthAccum) covered() bool {
+	for id := range a.nodes {
+		if !a.fresh[id] {
+			return false
+		}
+	}
+	return true
+}
+
 // addSick counts the Doctor's alerts of a sample: each node of a stage
 // it judged sick, once per soak.
 func (a *healthAccum) addSick(v *ingest.ClusterView, sick []uint64) {
@@ -282,6 +329,18 @@ func (a *healthAccum) addSick(v *ingest.ClusterView, sick []uint64) {
 			a.sick[s][id] = true
 		}
 	}
+}
+
+// addDecisions counts as alerts the nodes of the stages the Doctor's
+// sick-node checker acted on (moved leaders or replicas off).
+func (a *healthAccum) addDecisions(v *ingest.ClusterView, es []admin.TimelineEntry) {
+	var sick []uint64
+	for _, e := range es {
+		if e.Checker == "sick-node" && e.From != 0 && !e.Created.Before(a.since) {
+			sick = append(sick, e.From)
+		}
+	}
+	a.addSick(v, sick)
 }
 
 // health is each stage's health over a soak of d: its p99 the median of

@@ -122,7 +122,7 @@ func TestCtlConfigRollout(t *testing.T) {
 func TestRolloutCountsDoctorAlerts(t *testing.T) {
 	stages := []settings.Scope{{Kind: settings.ScopeZone, Name: "a"}, {Kind: settings.ScopeNode, Name: "3"}}
 	v := &ingest.ClusterView{Nodes: []ingest.NodeView{{ID: 1, Zone: "a"}, {ID: 2, Zone: "a"}, {ID: 3, Zone: "b"}, {ID: 4, Zone: "c"}}}
-	acc := newHealthAccum(stages)
+	acc := newHealthAccum(stages, time.Time{})
 	acc.addSick(v, []uint64{1, 4})
 	acc.addSick(v, []uint64{1, 2, 3})
 	h := acc.health(time.Minute)
@@ -132,5 +132,34 @@ func TestRolloutCountsDoctorAlerts(t *testing.T) {
 	ro := &settings.Rollout{Key: "fault.fsync-delay", Value: "1s", Stages: stages, Margins: settings.DefaultMargins()}
 	if regs := ro.Judge(settings.Health{}, h[stages[0]], nil); len(regs) == 0 {
 		t.Fatal("a stage with two new Doctor alerts was judged healthy")
+	}
+}
+
+// A soak counts only the snapshots whose interval began after it did,
+// each once however many samples see it: a change's effect is not
+// diluted by the load from before it, nor counted twice.
+func TestRolloutCountsFreshSnapshotsOnce(t *testing.T) {
+	start := time.Unix(1000, 0)
+	zoneA := settings.Scope{Kind: settings.ScopeZone, Name: "a"}
+	view := func(seq uint64, taken time.Time, p99 time.Duration) *ingest.ClusterView {
+		return &ingest.ClusterView{
+			Nodes: []ingest.NodeView{{ID: 1, Zone: "a", Seq: seq, Taken: taken, Interval: 5 * time.Second}},
+			Partitions: []ingest.PartitionView{{ID: 7, Table: "t", Replicas: []ingest.ReplicaView{
+				{Node: 1, Load: ingest.Load{WritesPerSec: 100, LatencyP99: p99}}}}},
+		}
+	}
+	acc := newHealthAccum([]settings.Scope{zoneA}, start)
+	acc.add(view(1, start.Add(2*time.Second), 10*time.Millisecond)) // began 3 s before the soak
+	if acc.covered() {
+		t.Fatal("covered by a snapshot from before the soak")
+	}
+	acc.add(view(2, start.Add(7*time.Second), 2*time.Second))
+	acc.add(view(2, start.Add(7*time.Second), 2*time.Second)) // the same snapshot, sampled again
+	if !acc.covered() {
+		t.Fatal("not covered after a snapshot of the soak")
+	}
+	h := acc.health(10 * time.Second)[zoneA]
+	if h.Requests != 500 || h.P99 != 2*time.Second {
+		t.Fatalf("stage health %+v: want 500 requests (one snapshot of 5 s at 100/s) at p99 2s", h)
 	}
 }
