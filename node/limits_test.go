@@ -163,10 +163,17 @@ const validPut = `{"TableName":"busy","Item":{"pk":{"S":"x"}}}`
 // holdSlot sends a PutItem whose body stalls, so that its handler holds
 // the node's only in-flight slot, and waits until another request is
 // throttled. It returns the stalled connection and the throttled answer.
+// A probe that reaches the server first takes the slot and gets the
+// stalled request throttled instead (the server answers it at once): the
+// stalled request is then sent again.
 func holdSlot(t *testing.T, n *node.Node) (net.Conn, string) {
 	t.Helper()
-	stalled := dial(t, n.APIURL())
-	write(t, stalled, putRequest(validPut[:10], len(validPut)))
+	stall := func() net.Conn {
+		c := dial(t, n.APIURL())
+		write(t, c, putRequest(validPut[:10], len(validPut)))
+		return c
+	}
+	stalled := stall()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		probe := dial(t, n.APIURL())
@@ -181,9 +188,27 @@ func holdSlot(t *testing.T, n *node.Node) (net.Conn, string) {
 		if bytes.Contains(body, []byte("Throttling")) {
 			return stalled, resp.Status + " " + string(body)
 		}
+		if answered(stalled) {
+			stalled.Close()
+			stalled = stall()
+		}
 	}
 	t.Fatal("no request was throttled while the only slot was held")
 	return nil, ""
+}
+
+// answered says the server has answered (or closed) c, a connection
+// whose request is expected to be stalled.
+func answered(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	defer c.SetReadDeadline(time.Time{})
+	var b [1]byte
+	n, err := c.Read(b[:])
+	if n > 0 {
+		return true
+	}
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
 }
 
 func TestInflightLimitThrottles(t *testing.T) {
