@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestKeyCacheBounded fills the cache past its size: it never holds more
@@ -64,4 +65,20 @@ func TestHeaderValues(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { headerValues(h, "amz-sdk-invocation-id") }); n != 0 {
 		t.Fatalf("headerValues allocates %v times", n)
 	}
+}
+
+// FuzzParseAmzDate checks the fast parser of X-Amz-Date against
+// time.Parse: the same time, or an error for the same inputs.
+func FuzzParseAmzDate(f *testing.F) {
+	for _, s := range []string{"20261204T103000Z", "20260229T000000Z", "20261304T103000Z", "20261204T246000Z",
+		"2026120AT103000Z", "20261204 103000Z", "", "99991231T235959Z", "00000101T000000Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseAmzDate(s)
+		want, werr := time.Parse(amzDateFormat, s)
+		if (err != nil) != (werr != nil) || err == nil && !got.Equal(want) {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse: %v, %v", s, got, err, want, werr)
+		}
+	})
 }
