@@ -183,6 +183,9 @@ func appendValues(b []byte, values []string) []byte {
 // with each inner run of spaces reduced to one.
 func appendTrimmed(b []byte, v string) []byte {
 	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") { // the usual value: nothing to collapse
+		return append(b, v...)
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]

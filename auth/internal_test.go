@@ -18,7 +18,7 @@ func TestKeyCacheBounded(t *testing.T) {
 	c := newKeyCache(8)
 	for i := range 100 {
 		id := fmt.Sprintf("AKID%d", i)
-		if got, want := c.get(id, "secret", "20261204", "us-east-1", "dynamodb"), deriveKey("secret", "20261204", "us-east-1", "dynamodb"); got != want {
+		if got, want := c.get(id, "secret", "20261204", "us-east-1", "dynamodb").key, deriveKey("secret", "20261204", "us-east-1", "dynamodb"); got != want {
 			t.Fatalf("key %d: cached derivation differs", i)
 		}
 		if n := c.len(); n > 8 {
@@ -26,23 +26,26 @@ func TestKeyCacheBounded(t *testing.T) {
 		}
 	}
 	c.get("AKID99", "other", "20261204", "us-east-1", "dynamodb")
-	if e := c.cur[cacheKey{"AKID99", "20261204", "us-east-1"}]; e.secret != "other" || e.key != deriveKey("other", "20261204", "us-east-1", "dynamodb") {
+	if e := c.cur[cacheKey{"AKID99", "20261204", "us-east-1"}]; e.secret != "other" || e.key.key != deriveKey("other", "20261204", "us-east-1", "dynamodb") {
 		t.Fatal("a changed secret did not replace the cached key")
 	}
 }
 
-// TestHMACSum checks the stack HMAC against crypto/hmac.
-func TestHMACSum(t *testing.T) {
+// TestMACKeySum checks the HMAC from precomputed pad states against
+// crypto/hmac, with one hash reused throughout.
+func TestMACKeySum(t *testing.T) {
 	key := deriveKey("secret", "20261204", "us-east-1", "dynamodb")
-	for _, n := range []int{0, 1, 63, 64, 65, 150, 256, 300, 1000} {
+	m, h := newMACKey(key), sha256.New()
+	var out []byte
+	for _, n := range []int{0, 1, 55, 56, 63, 64, 65, 150, 256, 300, 1000} {
 		msg := make([]byte, n)
 		for i := range msg {
 			msg[i] = byte(i * 7)
 		}
 		mac := hmac.New(sha256.New, key[:])
 		mac.Write(msg)
-		if got, want := hmacSum(&key, msg), mac.Sum(nil); !bytes.Equal(got[:], want) {
-			t.Fatalf("%d bytes: hmacSum %x, crypto/hmac %x", n, got, want)
+		if out = m.sum(h, msg, out); !bytes.Equal(out, mac.Sum(nil)) {
+			t.Fatalf("%d bytes: macKey.sum %x, crypto/hmac %x", n, out, mac.Sum(nil))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,7 +97,9 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	v := &Verifier{cfg: cfg, keys: newKeyCache(cfg.KeyCacheSize)}
-	v.claims.New = func() any { return &Claim{canonical: make([]byte, 0, 1024)} }
+	v.claims.New = func() any {
+		return &Claim{canonical: make([]byte, 0, 1024), mac: sha256.New(), msg: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+	}
 	return v, nil
 }
 
@@ -116,7 +119,11 @@ type Principal struct {
 type Claim struct {
 	v         *Verifier
 	principal Principal
-	key       signingKey
+	key       *macKey
+	// mac, msg and sum are reused by the Claims of later requests: the
+	// hash of the HMAC, the string to sign, the HMAC.
+	mac      hash.Hash
+	msg, sum []byte
 	// canonical holds the canonical request up to and without the
 	// payload hash.
 	canonical []byte
@@ -242,6 +249,7 @@ func (v *Verifier) claim(r *http.Request, amzDate string, a Authorization, skip 
 	}
 	*c = Claim{v: v, principal: Principal{AccessKeyID: parts[0], User: user},
 		key: v.keys.get(parts[0], secret, parts[1], parts[2], v.cfg.Service), canonical: canonical,
+		mac: c.mac, msg: c.msg, sum: c.sum,
 		amzDate: amzDate, scope: cred[len(parts[0])+1:], payloadHash: headerValue(r.Header, "X-Amz-Content-Sha256")}
 	c.sigOK = decodeSignature(&c.signature, a.Signature)
 	return c, nil
@@ -251,7 +259,7 @@ func (v *Verifier) claim(r *http.Request, amzDate string, a Authorization, skip 
 // buffer of its canonical request and nothing of this one.
 func (c *Claim) release() {
 	v := c.v
-	*c = Claim{canonical: c.canonical[:0]}
+	*c = Claim{canonical: c.canonical[:0], mac: c.mac, msg: c.msg[:0], sum: c.sum[:0]}
 	v.claims.Put(c)
 }
 
@@ -438,7 +446,7 @@ func (c *Claim) Verify(body []byte) (Principal, error) {
 		return Principal{}, c.mismatch(payload)
 	}
 	want := c.expected(payload)
-	if !c.sigOK || !hmac.Equal(want[:], c.signature[:]) {
+	if !c.sigOK || !hmac.Equal(want, c.signature[:]) {
 		return Principal{}, c.mismatch(payload)
 	}
 	return c.principal, nil
@@ -448,42 +456,19 @@ func (c *Claim) Verify(body []byte) (Principal, error) {
 // HMAC, under the signing key, of the string to sign
 //
 //	AWS4-HMAC-SHA256 \n AMZ-DATE \n SCOPE \n hex(SHA-256(canonical request))
-func (c *Claim) expected(payload []byte) [sha256.Size]byte {
+func (c *Claim) expected(payload []byte) []byte {
 	c.canonical = append(c.canonical, payload...)
 	canonical := sha256.Sum256(c.canonical)
 	c.canonical = c.canonical[:len(c.canonical)-len(payload)]
-	var buf [256]byte
-	msg := append(buf[:0], Algorithm+"\n"...)
+	msg := append(c.msg[:0], Algorithm+"\n"...)
 	msg = append(msg, c.amzDate...)
 	msg = append(msg, '\n')
 	msg = append(msg, c.scope...)
 	msg = append(msg, '\n')
 	msg = hex.AppendEncode(msg, canonical[:])
-	return hmacSum(&c.key, msg)
-}
-
-// hmacSum is HMAC-SHA256(key, msg) for a 32-byte key, computed on the
-// stack (crypto/hmac allocates its hashes for each use).
-func hmacSum(key *signingKey, msg []byte) [sha256.Size]byte {
-	const block = 64
-	var buf [block + 256]byte
-	in := buf[:block]
-	for i := range in {
-		in[i] = 0x36
-		if i < len(key) {
-			in[i] ^= key[i]
-		}
-	}
-	inner := sha256.Sum256(append(in, msg...))
-	var out [block + sha256.Size]byte
-	for i := range block {
-		out[i] = 0x5c
-		if i < len(key) {
-			out[i] ^= key[i]
-		}
-	}
-	copy(out[block:], inner[:])
-	return sha256.Sum256(out[:])
+	c.msg = msg
+	c.sum = c.key.sum(c.mac, msg, c.sum)
+	return c.sum
 }
 
 // mismatch logs the canonical request the server computed (what a client

@@ -280,10 +280,10 @@ func TestSecretRotation(t *testing.T) {
 }
 
 // TestVerifyReusesClaims checks the verified path allocates nothing once
-// warm (a Claim and the buffer of its canonical request are reused: under
-// -race sync.Pool drops some, hence the bound below 1 rather than 0), and
-// that reuse mixes nothing of one request into another: goroutines verify
-// good and tampered requests at once, each getting its own verdict.
+// warm (a Claim and its buffers are reused; not checked under -race, where
+// sync.Pool drops some of them), and that reuse mixes nothing of one
+// request into another: goroutines verify good and tampered requests at
+// once, each getting its own verdict.
 func TestVerifyReusesClaims(t *testing.T) {
 	now := testTime
 	v := newVerifier(t, &now)
@@ -299,7 +299,7 @@ func TestVerifyReusesClaims(t *testing.T) {
 		if _, err := c.Verify(payload); err != nil {
 			t.Fatal(err)
 		}
-	}); allocs >= 1 {
+	}); allocs > 0 && !raceEnabled {
 		t.Fatalf("a verification allocates %.1f times, want none", allocs)
 	}
 
