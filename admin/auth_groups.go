@@ -17,7 +17,7 @@ import (
 //	POST   /auth/groups/{name}/policies/{policy}  Group: attach the policy
 //	DELETE /auth/groups/{name}/policies/{policy}  Group: detach it
 //	GET    /auth/admin-tokens                     []AdminToken
-//	POST   /auth/admin-tokens[?name=N]            NewAdminToken: the token, shown this once
+//	POST   /auth/admin-tokens[?name=N&ttl=24h&scope=read]  NewAdminToken: the token, shown this once
 //	DELETE /auth/admin-tokens/{id}                AdminToken: revoke it
 //	GET    /auth/join-tokens                      []JoinToken
 //	POST   /auth/join-tokens[?ttl=1h]             NewJoinToken: the token, shown this once
@@ -36,6 +36,29 @@ type AdminToken struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
+	// Expires is when it stops being valid (zero: never); Expired says
+	// it did, by the clock of the node that answered.
+	Expires time.Time `json:"expires,omitzero"`
+	Expired bool      `json:"expired,omitempty"`
+	// Scope is ScopeAll or ScopeRead.
+	Scope string `json:"scope"`
+}
+
+// The scopes of an admin token.
+const (
+	// ScopeAll may do every admin request.
+	ScopeAll = "all"
+	// ScopeRead may read (GET, HEAD) every admin route, and nothing else.
+	ScopeRead = "read"
+)
+
+// AdminTokenSpec is what makes an admin token.
+type AdminTokenSpec struct {
+	Name string
+	// TTL is how long it is valid (0: until revoked).
+	TTL time.Duration
+	// Scope is ScopeAll ("" too) or ScopeRead.
+	Scope string
 }
 
 // NewAdminToken is an admin token just created: the one time it leaves
@@ -73,7 +96,7 @@ type Groups interface {
 // Tokens is what the admin and join tokens' routes need of a node.
 type Tokens interface {
 	AdminTokens(ctx context.Context) ([]AdminToken, error)
-	CreateAdminToken(ctx context.Context, name string) (NewAdminToken, error)
+	CreateAdminToken(ctx context.Context, spec AdminTokenSpec) (NewAdminToken, error)
 	RevokeAdminToken(ctx context.Context, id string) (AdminToken, error)
 	JoinTokens(ctx context.Context) ([]JoinToken, error)
 	// CreateJoinToken makes a token valid for ttl.
@@ -120,7 +143,12 @@ func handleTokens(mux *http.ServeMux, a Tokens) {
 		authReply(w, ts, err)
 	})
 	mux.HandleFunc("POST /auth/admin-tokens", func(w http.ResponseWriter, r *http.Request) {
-		t, err := a.CreateAdminToken(r.Context(), r.URL.Query().Get("name"))
+		spec, err := adminTokenSpec(r)
+		if err != nil {
+			authReply(w, nil, err)
+			return
+		}
+		t, err := a.CreateAdminToken(r.Context(), spec)
 		authReply(w, t, err)
 	})
 	mux.HandleFunc("DELETE /auth/admin-tokens/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -148,4 +176,25 @@ func handleTokens(mux *http.ServeMux, a Tokens) {
 		t, err := a.RevokeJoinToken(r.Context(), r.PathValue("id"))
 		authReply(w, t, err)
 	})
+}
+
+// adminTokenSpec reads the name, ttl and scope of POST /auth/admin-tokens.
+func adminTokenSpec(r *http.Request) (AdminTokenSpec, error) {
+	q := r.URL.Query()
+	spec := AdminTokenSpec{Name: q.Get("name"), Scope: q.Get("scope")}
+	if s := q.Get("ttl"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return spec, fmt.Errorf("%w: ttl %q: want a duration, such as 24h (0: until revoked)", ErrBadRequest, s)
+		}
+		spec.TTL = d
+	}
+	switch spec.Scope {
+	case "":
+		spec.Scope = ScopeAll
+	case ScopeAll, ScopeRead:
+	default:
+		return spec, fmt.Errorf("%w: scope %q: want %s or %s", ErrBadRequest, spec.Scope, ScopeAll, ScopeRead)
+	}
+	return spec, nil
 }

@@ -69,6 +69,10 @@ var ErrBadRequest = errors.New("admin: bad request")
 // came without one (answered 401; see Guard).
 var ErrUnauthenticated = errors.New("admin: authentication required: present a client certificate of the cluster CA or an admin token (Authorization: Bearer)")
 
+// ErrForbidden is a request of an authenticated admin its scope does not
+// allow: a change by a read-only token (answered 403; see Guard).
+var ErrForbidden = errors.New("admin: forbidden")
+
 // statusOf is the one table from the errors of the cluster routes to
 // HTTP statuses.
 func statusOf(err error) int {
@@ -78,6 +82,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_VALIDATION || pe.GetCode() == partitapb.Error_WRONG_RANGE ||
 		pe.GetCode() == partitapb.Error_CONDITION_FAILED),
 		errors.Is(err, route.ErrSplit), errors.Is(err, member.ErrMerge):

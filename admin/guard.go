@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,12 +24,15 @@ import (
 //
 // A request without either is answered 401 with an ErrorInfo; each
 // authenticated change is logged with who asked.
+//
+// A token of scope read (readOnly) may read every route, /auth/ included,
+// and is answered 403 with an ErrorInfo on any other method.
 type Guard struct {
-	// Token names the admin of a valid bearer token ("token:ID"), or
-	// reports it invalid (nil: tokens are not accepted). It must not leak
-	// through its timing what a valid token is (compare in constant time,
-	// or look up a digest).
-	Token func(token string) (who string, ok bool)
+	// Token names the admin of a valid bearer token ("token:ID") and says
+	// whether it may only read, or reports it invalid (nil: tokens are
+	// not accepted). It must not leak through its timing what a valid
+	// token is (compare in constant time, or look up a digest).
+	Token func(token string) (who string, readOnly, ok bool)
 	// ClientCerts accepts a verified client certificate (the listener's
 	// TLS configuration verifies it against the cluster CA) of the client
 	// role: a node's certificate is not an admin's.
@@ -54,8 +58,12 @@ func (g *Guard) wrap(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read := r.Method == http.MethodGet || r.Method == http.MethodHead
-		who := g.authenticate(r)
+		who, readOnly := g.authenticate(r)
 		switch {
+		case who != "" && readOnly && !read:
+			log.Warn("refused a change of a read-only admin", "method", r.Method, "path", r.URL.Path, "admin", who, "remote", r.RemoteAddr)
+			reply(w, nil, fmt.Errorf("%w: %s may only read (its token's scope is read): %s %s is a change; use a token of scope all",
+				ErrForbidden, who, r.Method, r.URL.Path))
 		case who != "":
 			if !read || adminOnly(r.URL.Path) {
 				log.Info("admin request", "method", r.Method, "path", r.URL.Path, "admin", who, "remote", r.RemoteAddr)
@@ -72,28 +80,29 @@ func (g *Guard) wrap(h http.Handler) http.Handler {
 }
 
 // authenticate names the admin behind r: its verified client
-// certificate, else its valid bearer token; "" if neither.
-func (g *Guard) authenticate(r *http.Request) string {
+// certificate, else its valid bearer token; "" if neither. readOnly: the
+// token's scope is read.
+func (g *Guard) authenticate(r *http.Request) (who string, readOnly bool) {
 	if g.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 		if leaf := r.TLS.VerifiedChains[0][0]; certs.HasRole(leaf, certs.RoleClient) {
-			return "cert:" + leaf.Subject.CommonName
+			return "cert:" + leaf.Subject.CommonName, false
 		}
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, tok, ok := strings.Cut(auth, " ")
 	if g.Token == nil || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
+		return "", false
 	}
-	if who, valid := g.Token(strings.TrimSpace(tok)); valid {
-		return who
+	if who, readOnly, valid := g.Token(strings.TrimSpace(tok)); valid {
+		return who, readOnly
 	}
-	return ""
+	return "", false
 }
 
 // TokenFile adapts a check of tokens that names no one (a token file's) to
-// Guard.Token: its admins are "token".
-func TokenFile(valid func(token string) bool) func(string) (string, bool) {
-	return func(tok string) (string, bool) { return "token", valid(tok) }
+// Guard.Token: its admins are "token", of scope all.
+func TokenFile(valid func(token string) bool) func(string) (string, bool, bool) {
+	return func(tok string) (string, bool, bool) { return "token", false, valid(tok) }
 }
 
 func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }

@@ -105,6 +105,46 @@ func TestGuardWithTokens(t *testing.T) {
 	}
 }
 
+// TestGuardReadOnlyToken: a token of scope read reads every route (those
+// of /auth/ too, from anywhere) and is refused every change with 403 and
+// a message that says why.
+func TestGuardReadOnlyToken(t *testing.T) {
+	tokens := map[string]bool{"ptk_ro": true, "ptk_rw": false}
+	h, lv, decommissioned := guarded(t, &admin.Guard{Token: func(tok string) (string, bool, bool) {
+		ro, ok := tokens[tok]
+		return "token:" + tok, ro, ok
+	}})
+	const remote = "10.1.2.3:5000"
+	for _, c := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{"GET", "/metrics", "ptk_ro", 200},
+		{"GET", "/cluster/nodes", "ptk_ro", 200},
+		{"HEAD", "/cluster/nodes", "ptk_ro", 200},
+		{"GET", "/auth/users", "ptk_ro", 404}, // admitted (this endpoint serves no /auth/)
+		{"POST", "/cluster/nodes/1/decommission", "ptk_ro", 403},
+		{"PUT", "/debug/log-level", "ptk_ro", 403},
+		{"DELETE", "/auth/admin-tokens/x", "ptk_ro", 403},
+		{"POST", "/nothing/here", "ptk_ro", 403},
+		{"POST", "/cluster/nodes/1/decommission", "ptk_rw", 200},
+	} {
+		if got := serve(h, c.method, c.path, remote, c.token); got != c.want {
+			t.Errorf("%s %s with %s: %d, want %d", c.method, c.path, c.token, got, c.want)
+		}
+	}
+	if *decommissioned != 1 || lv.Level() != slog.LevelInfo {
+		t.Fatalf("the read-only token acted: %d decommissions (want the other token's 1), level %v", *decommissioned, lv.Level())
+	}
+	r := httptest.NewRequest("POST", "/cluster/nodes/1/drain", nil)
+	r.Header.Set("Authorization", "Bearer ptk_ro")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if want := "token:ptk_ro may only read (its token's scope is read): POST /cluster/nodes/1/drain is a change"; !strings.Contains(w.Body.String(), want) {
+		t.Fatalf("403 body %s, want it to say %q", w.Body.String(), want)
+	}
+}
+
 // TestGuardWithClientCertificates: over TLS, a client certificate of the
 // cluster CA authenticates an admin; one of another CA does not even
 // connect.

@@ -22,15 +22,14 @@ import (
 // SignedHeaders names them, lower-case name, ':', the values trimmed, their
 // inner runs of spaces collapsed, joined with ','.
 
-// canonicalRequest returns the canonical request of r up to and without
-// the payload hash, with room to append it; skip names the query
-// parameter left out (the signature of a presigned request).
-func canonicalRequest(r *http.Request, signedHeaders, skip string) ([]byte, error) {
+// appendCanonicalRequest appends to b the canonical request of r up to
+// and without the payload hash; skip names the query parameter left out
+// (the signature of a presigned request).
+func appendCanonicalRequest(b []byte, r *http.Request, signedHeaders, skip string) ([]byte, error) {
 	query, err := canonicalQuery(r.URL.RawQuery, skip)
 	if err != nil {
-		return nil, fail(IncompleteSignature, "The query string is not properly URL-encoded: "+err.Error())
+		return b, fail(IncompleteSignature, "The query string is not properly URL-encoded: "+err.Error())
 	}
-	b := make([]byte, 0, 512)
 	b = append(b, r.Method...)
 	b = append(b, '\n')
 	b = append(b, canonicalURI(r)...)
@@ -130,10 +129,10 @@ func writeCanonicalHeaders(b []byte, r *http.Request, signedHeaders string) []by
 	for name := range strings.SplitSeq(signedHeaders, ";") {
 		b = append(b, name...)
 		b = append(b, ':')
-		switch name = strings.ToLower(name); name {
-		case "host":
+		switch {
+		case strings.EqualFold(name, "host"):
 			b = appendTrimmed(b, r.Host)
-		case "content-length":
+		case strings.EqualFold(name, "content-length"):
 			if v, ok := r.Header["Content-Length"]; ok {
 				b = appendValues(b, v)
 			} else if r.ContentLength >= 0 {
@@ -184,6 +183,9 @@ func appendValues(b []byte, values []string) []byte {
 // with each inner run of spaces reduced to one.
 func appendTrimmed(b []byte, v string) []byte {
 	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") { // the usual value: nothing to collapse
+		return append(b, v...)
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]

@@ -3,6 +3,8 @@ package auth
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding"
+	"hash"
 	"sync"
 )
 
@@ -22,6 +24,57 @@ func deriveKey(secret, date, region, service string) signingKey {
 	var out signingKey
 	copy(out[:], hmacSHA256(k, terminator))
 	return out
+}
+
+// macKey is a signing key with HMAC-SHA256's two padded key blocks
+// already hashed: the marshaled SHA-256 states after (key XOR ipad) and
+// after (key XOR opad). A request's HMAC then starts from them, hashing
+// its message and the inner digest alone. Immutable once made.
+type macKey struct {
+	key          signingKey
+	inner, outer []byte
+}
+
+func newMACKey(key signingKey) *macKey {
+	const block = 64
+	m := &macKey{key: key}
+	for i, pad := range []byte{0x36, 0x5c} {
+		var padded [block]byte
+		for j := range padded {
+			padded[j] = pad
+			if j < len(key) {
+				padded[j] ^= key[j]
+			}
+		}
+		h := sha256.New()
+		h.Write(padded[:])
+		state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			panic("auth: SHA-256 state does not marshal: " + err.Error()) // crypto/sha256 always does
+		}
+		if i == 0 {
+			m.inner = state
+		} else {
+			m.outer = state
+		}
+	}
+	return m
+}
+
+// sum appends HMAC-SHA256(m.key, msg) to out[:0], using h (a SHA-256
+// hash.Hash the caller reuses; its state is overwritten).
+func (m *macKey) sum(h hash.Hash, msg, out []byte) []byte {
+	u := h.(encoding.BinaryUnmarshaler)
+	if err := u.UnmarshalBinary(m.inner); err != nil {
+		panic("auth: SHA-256 state does not unmarshal: " + err.Error()) // it came from MarshalBinary
+	}
+	h.Write(msg)
+	out = h.Sum(out[:0])
+	if err := u.UnmarshalBinary(m.outer); err != nil {
+		panic("auth: SHA-256 state does not unmarshal: " + err.Error())
+	}
+	h.Write(out)
+	return h.Sum(out[:0])
 }
 
 func hmacSHA256(key []byte, data string) []byte {
@@ -47,7 +100,7 @@ type cacheKey struct{ accessKeyID, date, region string }
 // under the same access key id derives a new key.
 type cachedKey struct {
 	secret string
-	key    signingKey
+	key    *macKey
 }
 
 func newKeyCache(size int) *keyCache {
@@ -57,7 +110,7 @@ func newKeyCache(size int) *keyCache {
 
 // get returns the signing key of (accessKeyID, secret, date, region),
 // deriving and caching it on a miss.
-func (c *keyCache) get(accessKeyID, secret, date, region, service string) signingKey {
+func (c *keyCache) get(accessKeyID, secret, date, region, service string) *macKey {
 	ck := cacheKey{accessKeyID, date, region}
 	c.mu.Lock()
 	e, ok := c.cur[ck]
@@ -70,7 +123,7 @@ func (c *keyCache) get(accessKeyID, secret, date, region, service string) signin
 	if ok && e.secret == secret {
 		return e.key
 	}
-	e = cachedKey{secret: secret, key: deriveKey(secret, date, region, service)}
+	e = cachedKey{secret: secret, key: newMACKey(deriveKey(secret, date, region, service))}
 	c.mu.Lock()
 	c.put(ck, e)
 	c.mu.Unlock()

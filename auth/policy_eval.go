@@ -92,7 +92,7 @@ func AccessDeniedMessage(userARN string, r Request, d Decision) string {
 func (s *Statement) matches(r Request) bool {
 	action := false
 	for _, a := range s.Actions {
-		if wildcard(strings.ToLower(a), strings.ToLower(r.Action)) {
+		if wildcardFold(a, r.Action) {
 			action = true
 			break
 		}
@@ -177,13 +177,20 @@ func expand(pattern string, r Request) string {
 
 // wildcard reports whether s matches pattern, where * matches any run of
 // characters and ? any one.
-func wildcard(pattern, s string) bool {
+func wildcard(pattern, s string) bool { return match(pattern, s, false) }
+
+// wildcardFold is wildcard without regard to the case of ASCII letters
+// (actions are ASCII: "dynamodb:GetItem" matches "DynamoDB:get*"),
+// without building lower-case copies.
+func wildcardFold(pattern, s string) bool { return match(pattern, s, true) }
+
+func match(pattern, s string, fold bool) bool {
 	// Iterative matching with one backtrack point: linear in practice,
 	// never exponential.
 	p, i, star, mark := 0, 0, -1, 0
 	for i < len(s) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i] || fold && lowerASCII(pattern[p]) == lowerASCII(s[i])):
 			p++
 			i++
 		case p < len(pattern) && pattern[p] == '*':
@@ -200,4 +207,11 @@ func wildcard(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -66,6 +68,9 @@ type Config struct {
 type Verifier struct {
 	cfg  Config
 	keys *keyCache
+	// claims are Claims that finished (Verify), with the buffer of their
+	// canonical request: a verification allocates nothing once warm.
+	claims sync.Pool
 }
 
 // NewVerifier returns a Verifier; zero fields of cfg take their defaults.
@@ -91,7 +96,11 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{cfg: cfg, keys: newKeyCache(cfg.KeyCacheSize)}, nil
+	v := &Verifier{cfg: cfg, keys: newKeyCache(cfg.KeyCacheSize)}
+	v.claims.New = func() any {
+		return &Claim{canonical: make([]byte, 0, 1024), mac: sha256.New(), msg: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+	}
+	return v, nil
 }
 
 // Now returns the time on the Verifier's clock.
@@ -105,11 +114,16 @@ type Principal struct {
 
 // Claim is a request whose signature passed every check but the one that
 // needs its body: Verify finishes the work. A Claim is used once, by one
-// goroutine.
+// goroutine: Verify ends it (the Verifier reuses it for a later request),
+// so it must not be used after Verify.
 type Claim struct {
 	v         *Verifier
 	principal Principal
-	key       signingKey
+	key       *macKey
+	// mac, msg and sum are reused by the Claims of later requests: the
+	// hash of the HMAC, the string to sign, the HMAC.
+	mac      hash.Hash
+	msg, sum []byte
 	// canonical holds the canonical request up to and without the
 	// payload hash.
 	canonical []byte
@@ -128,7 +142,7 @@ type Claim struct {
 // the signed headers, the algorithm, the credential scope, the access
 // key. Errors are *Error.
 func (v *Verifier) Authenticate(r *http.Request) (*Claim, error) {
-	header := r.Header.Get("Authorization")
+	header := headerValue(r.Header, "Authorization")
 	query := presignedQuery(r)
 	switch {
 	case header != "" && query:
@@ -138,9 +152,9 @@ func (v *Verifier) Authenticate(r *http.Request) (*Claim, error) {
 	case !strings.HasPrefix(strings.TrimSpace(header), "AWS4-"):
 		return nil, fail(MissingToken, msgMissingToken)
 	}
-	amzDate, httpDate := r.Header.Get("X-Amz-Date"), false
+	amzDate, httpDate := headerValue(r.Header, "X-Amz-Date"), false
 	if amzDate == "" {
-		amzDate, httpDate = r.Header.Get("Date"), true
+		amzDate, httpDate = headerValue(r.Header, "Date"), true
 	}
 	a, err := ParseAuthorization(header, amzDate != "")
 	if err != nil {
@@ -223,19 +237,40 @@ func (v *Verifier) claim(r *http.Request, amzDate string, a Authorization, skip 
 		return nil, err
 	}
 	secret, user, ok := v.cfg.Credentials.Lookup(parts[0])
-	if !ok || r.Header.Get("X-Amz-Security-Token") != "" ||
+	if !ok || headerValue(r.Header, "X-Amz-Security-Token") != "" ||
 		r.URL.RawQuery != "" && r.URL.Query().Has("X-Amz-Security-Token") {
 		return nil, fail(UnrecognizedClient, msgUnrecognized)
 	}
-	canonical, err := canonicalRequest(r, a.SignedHeaders, skip)
+	c := v.claims.Get().(*Claim)
+	canonical, err := appendCanonicalRequest(c.canonical[:0], r, a.SignedHeaders, skip)
 	if err != nil {
+		v.claims.Put(c)
 		return nil, err
 	}
-	c := &Claim{v: v, principal: Principal{AccessKeyID: parts[0], User: user},
+	*c = Claim{v: v, principal: Principal{AccessKeyID: parts[0], User: user},
 		key: v.keys.get(parts[0], secret, parts[1], parts[2], v.cfg.Service), canonical: canonical,
-		amzDate: amzDate, scope: cred[len(parts[0])+1:], payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
+		mac: c.mac, msg: c.msg, sum: c.sum,
+		amzDate: amzDate, scope: cred[len(parts[0])+1:], payloadHash: headerValue(r.Header, "X-Amz-Content-Sha256")}
 	c.sigOK = decodeSignature(&c.signature, a.Signature)
 	return c, nil
+}
+
+// release gives c back to its Verifier for a later request, keeping the
+// buffer of its canonical request and nothing of this one.
+func (c *Claim) release() {
+	v := c.v
+	*c = Claim{canonical: c.canonical[:0], mac: c.mac, msg: c.msg[:0], sum: c.sum[:0]}
+	v.claims.Put(c)
+}
+
+// headerValue is h.Get(key) for a key already in canonical form (as the
+// constants here are, and as net/http stores a request's headers): a
+// map read, without canonicalizing key again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // checkScope checks the credential scope date/region/service/terminator
@@ -266,7 +301,7 @@ func (v *Verifier) checkScope(parts []string, amzDate string) error {
 // with an expiry, not past it. It returns the time in ISO 8601's basic
 // format, as the string to sign carries it.
 func (v *Verifier) checkTime(s string, httpDate bool, expires time.Duration) (string, error) {
-	t, err := time.Parse(amzDateFormat, s)
+	t, err := parseAmzDate(s)
 	if httpDate {
 		t, err = http.ParseTime(s)
 	}
@@ -292,6 +327,29 @@ func (v *Verifier) checkTime(s string, httpDate bool, expires time.Duration) (st
 		return t.Format(amzDateFormat), nil
 	}
 	return s, nil
+}
+
+// parseAmzDate parses ISO 8601's basic format, YYYYMMDDTHHMMSSZ, as
+// time.Parse(amzDateFormat, s) does, without its general machinery
+// (what every request pays); anything unusual goes to time.Parse.
+func parseAmzDate(s string) (time.Time, error) {
+	if len(s) != len(amzDateFormat) || s[8] != 'T' || s[15] != 'Z' {
+		return time.Parse(amzDateFormat, s)
+	}
+	var n [6]int
+	for i, f := range [6][2]int{{0, 4}, {4, 6}, {6, 8}, {9, 11}, {11, 13}, {13, 15}} {
+		for _, c := range []byte(s[f[0]:f[1]]) {
+			if c < '0' || c > '9' {
+				return time.Parse(amzDateFormat, s)
+			}
+			n[i] = n[i]*10 + int(c-'0')
+		}
+	}
+	t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], 0, time.UTC)
+	if t.Year() != n[0] || int(t.Month()) != n[1] || t.Day() != n[2] || t.Hour() != n[3] || t.Minute() != n[4] || t.Second() != n[5] {
+		return time.Parse(amzDateFormat, s) // out of range: its error
+	}
+	return t, nil
 }
 
 // splitCredential splits KEYID/DATE/REGION/SERVICE/TERMINATOR.
@@ -348,21 +406,21 @@ func durationText(d time.Duration) string {
 func checkSignedHeaders(r *http.Request, signed string) error {
 	var host, date, target bool
 	for name := range strings.SplitSeq(signed, ";") {
-		switch strings.ToLower(name) {
-		case "host":
+		switch {
+		case strings.EqualFold(name, "host"):
 			host = true
-		case "x-amz-date":
+		case strings.EqualFold(name, "x-amz-date"):
 			date = true
-		case "x-amz-target":
+		case strings.EqualFold(name, "x-amz-target"):
 			target = true
 		}
 	}
 	switch {
 	case !host:
 		return fail(InvalidSignature, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
-	case !date && r.Header.Get("X-Amz-Date") != "":
+	case !date && headerValue(r.Header, "X-Amz-Date") != "":
 		return fail(InvalidSignature, "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
-	case !target && r.Header.Get("X-Amz-Target") != "":
+	case !target && headerValue(r.Header, "X-Amz-Target") != "":
 		return fail(InvalidSignature, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	return nil
@@ -372,8 +430,10 @@ func checkSignedHeaders(r *http.Request, signed string) error {
 func (c *Claim) Principal() Principal { return c.principal }
 
 // Verify checks the signature over the request and its body (as sent on
-// the wire, before any decompression), and returns who signed it.
+// the wire, before any decompression), and returns who signed it. It ends
+// c.
 func (c *Claim) Verify(body []byte) (Principal, error) {
+	defer c.release()
 	sum := sha256.Sum256(body)
 	var hexSum [2 * sha256.Size]byte
 	hex.Encode(hexSum[:], sum[:])
@@ -386,7 +446,7 @@ func (c *Claim) Verify(body []byte) (Principal, error) {
 		return Principal{}, c.mismatch(payload)
 	}
 	want := c.expected(payload)
-	if !c.sigOK || !hmac.Equal(want[:], c.signature[:]) {
+	if !c.sigOK || !hmac.Equal(want, c.signature[:]) {
 		return Principal{}, c.mismatch(payload)
 	}
 	return c.principal, nil
@@ -396,40 +456,19 @@ func (c *Claim) Verify(body []byte) (Principal, error) {
 // HMAC, under the signing key, of the string to sign
 //
 //	AWS4-HMAC-SHA256 \n AMZ-DATE \n SCOPE \n hex(SHA-256(canonical request))
-func (c *Claim) expected(payload []byte) [sha256.Size]byte {
-	canonical := sha256.Sum256(append(c.canonical, payload...))
-	var buf [256]byte
-	msg := append(buf[:0], Algorithm+"\n"...)
+func (c *Claim) expected(payload []byte) []byte {
+	c.canonical = append(c.canonical, payload...)
+	canonical := sha256.Sum256(c.canonical)
+	c.canonical = c.canonical[:len(c.canonical)-len(payload)]
+	msg := append(c.msg[:0], Algorithm+"\n"...)
 	msg = append(msg, c.amzDate...)
 	msg = append(msg, '\n')
 	msg = append(msg, c.scope...)
 	msg = append(msg, '\n')
 	msg = hex.AppendEncode(msg, canonical[:])
-	return hmacSum(&c.key, msg)
-}
-
-// hmacSum is HMAC-SHA256(key, msg) for a 32-byte key, computed on the
-// stack (crypto/hmac allocates its hashes for each use).
-func hmacSum(key *signingKey, msg []byte) [sha256.Size]byte {
-	const block = 64
-	var buf [block + 256]byte
-	in := buf[:block]
-	for i := range in {
-		in[i] = 0x36
-		if i < len(key) {
-			in[i] ^= key[i]
-		}
-	}
-	inner := sha256.Sum256(append(in, msg...))
-	var out [block + sha256.Size]byte
-	for i := range block {
-		out[i] = 0x5c
-		if i < len(key) {
-			out[i] ^= key[i]
-		}
-	}
-	copy(out[block:], inner[:])
-	return sha256.Sum256(out[:])
+	c.msg = msg
+	c.sum = c.key.sum(c.mac, msg, c.sum)
+	return c.sum
 }
 
 // mismatch logs the canonical request the server computed (what a client

@@ -42,8 +42,12 @@ type authzRequest struct {
 // (LeadingKeys, Attributes, Select, ReturnValues). A refusal is
 // AccessDeniedException, with DynamoDB's message.
 func (s *Server) authorize(ctx context.Context, p auth.Principal, op string, body []byte) error {
+	action := actions[op]
+	if action == "" {
+		action = "dynamodb:" + op
+	}
 	if s.cfg.Authorizer.ActionOnly(p) {
-		r := auth.Request{User: p.User, Action: "dynamodb:" + op, Resource: "*"}
+		r := auth.Request{User: p.User, Action: action, Resource: "*"}
 		if s.cfg.Authorizer.Authorize(p, r).Allowed {
 			return nil
 		}
@@ -54,7 +58,7 @@ func (s *Server) authorize(ctx context.Context, p auth.Principal, op string, bod
 		return err
 	}
 	for _, r := range reqs {
-		r.User, r.Action = p.User, "dynamodb:"+op
+		r.User, r.Action = p.User, action
 		if d := s.cfg.Authorizer.Authorize(p, r); !d.Allowed {
 			user := "arn:aws:iam::" + s.cfg.AccountID + ":user/" + p.User
 			return &auth.Error{Code: auth.AccessDenied, Message: auth.AccessDeniedMessage(user, r, d)}
@@ -62,6 +66,16 @@ func (s *Server) authorize(ctx context.Context, p auth.Principal, op string, bod
 	}
 	return nil
 }
+
+// actions holds the policy action of each operation, "dynamodb:<Op>",
+// made once rather than by each request. Read only.
+var actions = func() map[string]string {
+	m := make(map[string]string, len(operations))
+	for op := range operations {
+		m[op] = "dynamodb:" + op
+	}
+	return m
+}()
 
 // authzRequests lists what op asks for: one request per table.
 func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]auth.Request, error) {

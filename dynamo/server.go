@@ -201,12 +201,11 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return s.writeError(ctx, w, err)
 	}
+	var p auth.Principal
 	if claim != nil {
-		p, err := claim.Verify(raw)
-		if err != nil {
+		if p, err = claim.Verify(raw); err != nil {
 			return s.writeAuthError(ctx, w, err)
 		}
-		ctx = auth.WithPrincipal(ctx, p)
 	}
 	body, err := s.decompress(r, raw)
 	if err != nil {
@@ -219,7 +218,7 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 		return s.writeError(ctx, w, &apiError{Kind: kindInvalidEncoding})
 	}
 	traceTables(ctx, body)
-	if p, ok := auth.PrincipalFrom(ctx); ok && s.cfg.Authorizer != nil {
+	if claim != nil && s.cfg.Authorizer != nil {
 		op, _ := operationName(target(r))
 		if err := s.authorize(ctx, p, op, body); err != nil {
 			return s.writeError(ctx, w, err)

@@ -40,6 +40,16 @@ type AuthConfig struct {
 	// RefreshInterval is the period of the reload of the directory's keys
 	// (default DefaultAuthRefresh).
 	RefreshInterval time.Duration
+	// PeerAuth says what the node does with a peer call without the
+	// cluster's credential, on a closed cluster without certificates:
+	// PeerAuthRequire ("", the default) refuses it; PeerAuthAccept takes
+	// it, for the time of an upgrade from a binary that sends none
+	// (peer_auth.go). The node sends its own either way.
+	PeerAuth string
+	// sendNoPeerCredential makes the node's peer calls carry no
+	// credential, as a binary from before the credential: tests of
+	// PeerAuthAccept set it.
+	sendNoPeerCredential bool
 }
 
 // DefaultAuthRefresh is how often a node re-reads the directory's keys.

@@ -33,24 +33,40 @@ const AdminTokenFile = "admin-token"
 const joinTokenPrefix = "pjt_"
 
 // adminTokenSet maps the digest of each admin token of the directory to
-// its id. Safe for concurrent use; replaced as a whole by each refresh.
+// what it is. Safe for concurrent use; replaced as a whole by each
+// refresh.
 type adminTokenSet struct {
-	m atomic.Pointer[map[[sha256.Size]byte]string]
+	m atomic.Pointer[map[[sha256.Size]byte]adminTokenEntry]
+}
+
+// adminTokenEntry is an admin token as the guard needs it.
+type adminTokenEntry struct {
+	id string
+	// expires is when it stops being valid (0: never).
+	expires  int64
+	readOnly bool
 }
 
 // adminToken names the admin of a bearer token: one of the token file
-// ("token") or of the directory ("token:ID"). The directory's are looked
-// up by digest, so the lookup's timing says nothing of a valid token.
-func (n *Node) adminToken(tok string) (string, bool) {
+// ("token") or of the directory ("token:ID"), unless it expired, and says
+// whether its scope is read. The directory's are looked up by digest, so
+// the lookup's timing says nothing of a valid token.
+func (n *Node) adminToken(tok string) (who string, readOnly, ok bool) {
 	if n.sec != nil && n.sec.tokenFile != nil && n.sec.tokenFile.Valid(tok) {
-		return "token", true
+		return "token", false, true
 	}
 	if m := n.auth.adminTokens.m.Load(); m != nil {
-		if id, ok := (*m)[sha256.Sum256([]byte(tok))]; ok {
-			return "token:" + id, true
+		if e, ok := (*m)[sha256.Sum256([]byte(tok))]; ok && !tokenExpired(e.expires, n.now()) {
+			return "token:" + e.id, e.readOnly, true
 		}
 	}
-	return "", false
+	return "", false, false
+}
+
+// tokenExpired says whether a token expiring at expires (0: never) has
+// expired at now.
+func tokenExpired(expires int64, now time.Time) bool {
+	return expires != 0 && now.UnixNano() >= expires
 }
 
 // refreshAdminTokens replaces the node's admin tokens by the directory's.
@@ -59,10 +75,11 @@ func (n *Node) refreshAdminTokens(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m := make(map[[sha256.Size]byte]string, len(recs))
+	m := make(map[[sha256.Size]byte]adminTokenEntry, len(recs))
 	for _, r := range recs {
 		if len(r.GetDigest()) == sha256.Size {
-			m[[sha256.Size]byte(r.GetDigest())] = r.GetId()
+			m[[sha256.Size]byte(r.GetDigest())] = adminTokenEntry{id: r.GetId(), expires: r.GetExpiresUnixNanos(),
+				readOnly: r.GetScope() == admin.ScopeRead}
 		}
 	}
 	n.auth.adminTokens.m.Store(&m)
@@ -75,14 +92,29 @@ func (n *Node) readAdminTokens(ctx context.Context) ([]*partitapb.AdminToken, er
 }
 
 // createAdminToken makes a token, proposes its digest and returns it.
-func (n *Node) createAdminToken(ctx context.Context, name string) (string, *partitapb.AdminToken, error) {
+func (n *Node) createAdminToken(ctx context.Context, spec admin.AdminTokenSpec) (string, *partitapb.AdminToken, error) {
+	rec := &partitapb.AdminToken{Name: spec.Name}
+	switch spec.Scope {
+	case "", admin.ScopeAll:
+	case admin.ScopeRead:
+		rec.Scope = admin.ScopeRead
+	default:
+		return "", nil, fmt.Errorf("%w: admin token scope %q: want %s or %s", admin.ErrBadRequest, spec.Scope, admin.ScopeAll, admin.ScopeRead)
+	}
+	if spec.TTL < 0 {
+		return "", nil, fmt.Errorf("%w: admin token ttl %v: want 0 (until revoked) or more", admin.ErrBadRequest, spec.TTL)
+	}
+	if spec.TTL > 0 {
+		rec.ExpiresUnixNanos = n.now().Add(spec.TTL).UnixNano()
+	}
 	tok, err := certs.NewToken()
 	if err != nil {
 		return "", nil, err
 	}
 	d := directory.TokenDigest(tok)
+	rec.Id, rec.Digest = directory.TokenID(d), d
 	res, err := n.proposeAuth(ctx, &partitapb.Command{Op: &partitapb.Command_CreateAdminToken{CreateAdminToken: &partitapb.CreateAdminToken{
-		Token: &partitapb.AdminToken{Id: directory.TokenID(d), Digest: d, Name: name}}}})
+		Token: rec}}})
 	if err != nil {
 		return "", nil, err
 	}
@@ -111,7 +143,7 @@ func (n *Node) ensureAdminToken(ctx context.Context) error {
 	if len(have) > 0 {
 		return nil
 	}
-	tok, rec, err := n.createAdminToken(ctx, "bootstrap")
+	tok, rec, err := n.createAdminToken(ctx, admin.AdminTokenSpec{Name: "bootstrap"})
 	if err != nil {
 		return fmt.Errorf("node: create the first admin token: %w", err)
 	}
@@ -205,19 +237,20 @@ func (c ctl) AdminTokens(ctx context.Context) ([]admin.AdminToken, error) {
 		return nil, err
 	}
 	out := make([]admin.AdminToken, 0, len(recs))
+	now := c.n.now()
 	for _, r := range recs {
-		out = append(out, adminTokenInfo(r))
+		out = append(out, adminTokenInfo(r, now))
 	}
 	return out, nil
 }
 
 // CreateAdminToken implements admin.Auth.
-func (c ctl) CreateAdminToken(ctx context.Context, name string) (admin.NewAdminToken, error) {
-	tok, rec, err := c.n.createAdminToken(ctx, name)
+func (c ctl) CreateAdminToken(ctx context.Context, spec admin.AdminTokenSpec) (admin.NewAdminToken, error) {
+	tok, rec, err := c.n.createAdminToken(ctx, spec)
 	if err != nil {
 		return admin.NewAdminToken{}, err
 	}
-	return admin.NewAdminToken{AdminToken: adminTokenInfo(rec), Token: tok}, nil
+	return admin.NewAdminToken{AdminToken: adminTokenInfo(rec, c.n.now()), Token: tok}, nil
 }
 
 // RevokeAdminToken implements admin.Auth.
@@ -228,7 +261,7 @@ func (c ctl) RevokeAdminToken(ctx context.Context, id string) (admin.AdminToken,
 		return admin.AdminToken{}, err
 	}
 	c.n.refreshSoon(ctx)
-	return adminTokenInfo(res.GetAdminToken()), nil
+	return adminTokenInfo(res.GetAdminToken(), c.n.now()), nil
 }
 
 // JoinTokens implements admin.Auth.
@@ -264,8 +297,13 @@ func (c ctl) RevokeJoinToken(ctx context.Context, id string) (admin.JoinToken, e
 	return joinTokenInfo(res.GetJoinToken()), nil
 }
 
-func adminTokenInfo(t *partitapb.AdminToken) admin.AdminToken {
-	return admin.AdminToken{ID: t.GetId(), Name: t.GetName(), Created: unixTime(t.GetCreatedUnixNanos())}
+func adminTokenInfo(t *partitapb.AdminToken, now time.Time) admin.AdminToken {
+	scope := admin.ScopeAll
+	if t.GetScope() == admin.ScopeRead {
+		scope = admin.ScopeRead
+	}
+	return admin.AdminToken{ID: t.GetId(), Name: t.GetName(), Created: unixTime(t.GetCreatedUnixNanos()),
+		Expires: unixTime(t.GetExpiresUnixNanos()), Expired: tokenExpired(t.GetExpiresUnixNanos(), now), Scope: scope}
 }
 
 func joinTokenInfo(t *partitapb.JoinToken) admin.JoinToken {

@@ -189,6 +189,8 @@ func (c Config) Validate() error {
 		return errors.New("node: TableStatsInterval must be positive")
 	case c.OTLPEndpoint != "" && c.TracerProvider != nil:
 		return errors.New("node: OTLPEndpoint and TracerProvider are exclusive")
+	case c.Auth.PeerAuth != "" && c.Auth.PeerAuth != PeerAuthRequire && c.Auth.PeerAuth != PeerAuthAccept:
+		return fmt.Errorf("node: Auth.PeerAuth %q: want %q or %q", c.Auth.PeerAuth, PeerAuthRequire, PeerAuthAccept)
 	case c.DoctorLease < 0:
 		return errors.New("node: DoctorLease must not be negative")
 	case c.MaxInflight < 0:
@@ -218,6 +220,8 @@ type Node struct {
 	sec      *security // tls.go
 	// peerSecret is the credential of peer calls (peer_auth.go).
 	peerSecret peerSecret
+	// peerUpgrade is set with AuthConfig.PeerAuth PeerAuthAccept.
+	peerUpgrade *peerAuthUpgrade
 
 	// Cluster mode (PeerAddr set).
 	id      uint64

@@ -6,11 +6,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"net"
+	"sync"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/partitadb/partita/auth"
@@ -23,6 +27,51 @@ import (
 // it when it is admitted to join). A node refuses a call without it, but
 // Join itself, which a joining node makes before it holds the key. With
 // mutual TLS (--certs-dir), the handshake authenticates peers instead.
+//
+// AuthConfig.PeerAuth PeerAuthAccept is the switch of a rolling upgrade
+// from a binary that sends no credential: the node sends its own but
+// takes calls without one, counting them and warning once per peer host.
+
+// The modes of AuthConfig.PeerAuth ("" is PeerAuthRequire).
+const (
+	// PeerAuthRequire refuses a peer call without the credential.
+	PeerAuthRequire = "require"
+	// PeerAuthAccept takes it, for the time of an upgrade.
+	PeerAuthAccept = "accept"
+)
+
+// maxWarnedPeers bounds the peer hosts remembered as warned about.
+const maxWarnedPeers = 1024
+
+// peerAuthUpgrade is the state of PeerAuthAccept: the calls taken without
+// a credential, and the hosts already logged.
+type peerAuthUpgrade struct {
+	calls  prometheus.Counter
+	mu     sync.Mutex
+	warned map[string]bool
+}
+
+func newPeerAuthUpgrade(reg prometheus.Registerer) *peerAuthUpgrade {
+	u := &peerAuthUpgrade{warned: make(map[string]bool), calls: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "partita_node_peer_calls_without_credential_total",
+		Help: "Peer calls taken without the cluster's credential (--peer-auth=accept, during an upgrade).",
+	})}
+	reg.MustRegister(u.calls)
+	return u
+}
+
+// firstFrom counts a call from host and reports whether it is the first
+// one from there.
+func (u *peerAuthUpgrade) firstFrom(host string) bool {
+	u.calls.Inc()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.warned[host] || len(u.warned) >= maxWarnedPeers {
+		return false
+	}
+	u.warned[host] = true
+	return true
+}
 
 // peerMetadataKey names the credential in a call's gRPC metadata.
 const peerMetadataKey = "partita-peer"
@@ -71,6 +120,21 @@ func (n *Node) checkPeer(ctx context.Context, method string) error {
 			return nil
 		}
 	}
+	if u := n.peerUpgrade; u != nil {
+		host := "unknown"
+		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+			host = p.Addr.String()
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+		}
+		if u.firstFrom(host) {
+			n.log.Warn("took a peer call without this cluster's credential (--peer-auth=accept): "+
+				"upgrade the node at this host, then restart every node with --peer-auth=require",
+				"peer_host", host, "method", method)
+		}
+		return nil
+	}
 	return status.Error(codes.Unauthenticated, "node: a peer call without this cluster's credential: only members may call, and a node becomes one by joining")
 }
 
@@ -78,6 +142,11 @@ func (n *Node) checkPeer(ctx context.Context, method string) error {
 func (n *Node) peerAuthServerOptions() []grpc.ServerOption {
 	if !n.peerCallsAuthenticated() {
 		return nil
+	}
+	if n.cfg.Auth.PeerAuth == PeerAuthAccept {
+		n.peerUpgrade = newPeerAuthUpgrade(n.reg)
+		n.log.Warn("peer calls without this cluster's credential are taken (--peer-auth=accept): " +
+			"for the time of an upgrade from a binary that sends none; each such peer host is logged once")
 	}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
@@ -97,7 +166,7 @@ func (n *Node) peerAuthServerOptions() []grpc.ServerOption {
 
 // peerAuthDialOptions send the credential on every call.
 func (n *Node) peerAuthDialOptions() []grpc.DialOption {
-	if !n.peerCallsAuthenticated() {
+	if !n.peerCallsAuthenticated() || n.cfg.Auth.sendNoPeerCredential {
 		return nil
 	}
 	return []grpc.DialOption{grpc.WithPerRPCCredentials(peerCredentials{&n.peerSecret})}

@@ -5645,8 +5645,13 @@ type AdminToken struct {
 	// name says whose or what for (free text, for the operator).
 	Name             string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	CreatedUnixNanos int64  `protobuf:"varint,4,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// expires_unix_nanos is when it stops being valid (0: never).
+	ExpiresUnixNanos int64 `protobuf:"varint,5,opt,name=expires_unix_nanos,json=expiresUnixNanos,proto3" json:"expires_unix_nanos,omitempty"`
+	// scope is what it may do: "" every admin request, "read" the reads
+	// alone (GET and HEAD of every admin route).
+	Scope         string `protobuf:"bytes,6,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AdminToken) Reset() {
@@ -5705,6 +5710,20 @@ func (x *AdminToken) GetCreatedUnixNanos() int64 {
 		return x.CreatedUnixNanos
 	}
 	return 0
+}
+
+func (x *AdminToken) GetExpiresUnixNanos() int64 {
+	if x != nil {
+		return x.ExpiresUnixNanos
+	}
+	return 0
+}
+
+func (x *AdminToken) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
 }
 
 // CreateAdminToken adds token (ALREADY_EXISTS if its id is taken).
@@ -6492,13 +6511,15 @@ const file_partita_proto_rawDesc = "" +
 	"\x11AttachGroupPolicy\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x16\n" +
-	"\x06detach\x18\x03 \x01(\bR\x06detach\"v\n" +
+	"\x06detach\x18\x03 \x01(\bR\x06detach\"\xba\x01\n" +
 	"\n" +
 	"AdminToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12,\n" +
-	"\x12created_unix_nanos\x18\x04 \x01(\x03R\x10createdUnixNanos\"@\n" +
+	"\x12created_unix_nanos\x18\x04 \x01(\x03R\x10createdUnixNanos\x12,\n" +
+	"\x12expires_unix_nanos\x18\x05 \x01(\x03R\x10expiresUnixNanos\x12\x14\n" +
+	"\x05scope\x18\x06 \x01(\tR\x05scope\"@\n" +
 	"\x10CreateAdminToken\x12,\n" +
 	"\x05token\x18\x01 \x01(\v2\x16.partita.v1.AdminTokenR\x05token\"\"\n" +
 	"\x10DeleteAdminToken\x12\x0e\n" +

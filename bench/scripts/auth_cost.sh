@@ -5,11 +5,18 @@
 # rounds, with the server's CPU time per operation read from /proc.
 #
 #   bench/scripts/auth_cost.sh [ROUNDS] [SECONDS] [CLIENTS]
+#
+# PARTITA_BIN=path runs that binary instead of building ./cmd/partita (to
+# measure an older build the same way).
 set -euo pipefail
 rounds=${1:-3} secs=${2:-10} clients=${3:-8}
 work=$(mktemp -d)
 trap 'kill $off_pid $on_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-go build -o "$work/partita" ./cmd/partita
+if [ -n "${PARTITA_BIN:-}" ]; then
+	cp "$PARTITA_BIN" "$work/partita"
+else
+	go build -o "$work/partita" ./cmd/partita
+fi
 "$work/partita" dev --port 18100 --admin-addr 127.0.0.1:19100 --data-dir "$work/off" --log-level error >/dev/null &
 off_pid=$!
 "$work/partita" dev --auth --port 18200 --admin-addr 127.0.0.1:19200 --data-dir "$work/on" --log-level error >/dev/null &

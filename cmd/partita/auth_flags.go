@@ -23,6 +23,8 @@ type authFlags struct {
 	file          string
 	bootstrapFile string
 	regions       []string
+	// peerAuth is --peer-auth: node.PeerAuthRequire or PeerAuthAccept.
+	peerAuth string
 }
 
 func (f *authFlags) register(fs *pflag.FlagSet, dev bool) {
@@ -34,6 +36,8 @@ func (f *authFlags) register(fs *pflag.FlagSet, dev bool) {
 	fs.StringVar(&f.file, "credentials-file", "", "file of access keys accepted beside the directory's, one \"ACCESS_KEY_ID SECRET USER\" per line (or JSON; docs/security.md)")
 	fs.StringVar(&f.bootstrapFile, "bootstrap-credentials-file", "", "file holding the first key of a new cluster (same format, one key), created with its user by the bootstrap node instead of a generated one")
 	fs.StringSliceVar(&f.regions, "auth-regions", nil, "regions a request's credential scope may name (comma-separated); empty: any")
+	fs.StringVar(&f.peerAuth, "peer-auth", node.PeerAuthRequire, "peer calls without the cluster's credential, on a closed cluster without --certs-dir: "+
+		"require (refuse them) or accept (take them, logged and counted: for a rolling upgrade from a binary that sends none)")
 }
 
 // apply sets cfg.Auth from the flags; dev says whether --auth decides
@@ -44,8 +48,10 @@ func (f *authFlags) apply(cfg *node.Config, dev bool) error {
 		return errors.New("--credentials-file and --bootstrap-credentials-file are used with --auth: add --auth to turn authentication on")
 	case !dev && f.insecure && (f.file != "" || f.bootstrapFile != ""):
 		return errors.New("--insecure turns authentication off: drop --credentials-file and --bootstrap-credentials-file, or --insecure")
+	case f.peerAuth != node.PeerAuthRequire && f.peerAuth != node.PeerAuthAccept:
+		return fmt.Errorf("--peer-auth %q: want %s or %s", f.peerAuth, node.PeerAuthRequire, node.PeerAuthAccept)
 	}
-	cfg.Auth = node.AuthConfig{Enabled: f.on || (!dev && !f.insecure), Regions: f.regions}
+	cfg.Auth = node.AuthConfig{Enabled: f.on || (!dev && !f.insecure), Regions: f.regions, PeerAuth: f.peerAuth}
 	if !cfg.Auth.Enabled {
 		return nil
 	}

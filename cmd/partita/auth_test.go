@@ -46,6 +46,7 @@ func TestStartWithCredentialsFile(t *testing.T) {
 		{[]string{"dev", "--credentials-file", creds}, "add --auth"},
 		{[]string{"dev", "--bootstrap-credentials-file", creds}, "add --auth"},
 		{[]string{"start", "--insecure", "--credentials-file", creds}, "--insecure turns authentication off"},
+		{[]string{"start", "--peer-auth", "sometimes"}, `--peer-auth "sometimes": want require or accept`},
 	} {
 		cmd := exec.Command(bin, append(c.args, "--data-dir", filepath.Join(dir, "refused"), "--admin-addr", "")...)
 		out, err := cmd.CombinedOutput()

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/node"
@@ -123,5 +124,43 @@ func TestCtlUsersAndKeys(t *testing.T) {
 	ctlJSON(t, n, &users, "user", "list")
 	if len(users) != 1 {
 		t.Fatalf("user list after the delete: %+v", users)
+	}
+}
+
+// TestCtlAdminTokenScopeAndExpiry drives `ctl admin-token create --scope
+// read --ttl`: the read-only token lists users and is refused a change
+// with a message saying why; a token past its ttl is refused and listed
+// as expired.
+func TestCtlAdminTokenScopeAndExpiry(t *testing.T) {
+	n := startCtlMemberWith(t, func(c *node.Config) { c.Auth.Enabled = true })
+	var ro, short admin.NewAdminToken
+	ctlJSON(t, n, &ro, "admin-token", "create", "--name", "auditor", "--scope", "read", "--ttl", "24h")
+	if ro.Scope != admin.ScopeRead || time.Until(ro.Expires) < 23*time.Hour {
+		t.Fatalf("admin-token create --scope read --ttl 24h: %+v", ro.AdminToken)
+	}
+	ctlJSON(t, n, &short, "admin-token", "create", "--ttl", "2s")
+	eventually(t, func() error {
+		_, err := ctl(t, n, "--admin-token", ro.Token, "user", "list")
+		return err
+	})
+	out, err := ctl(t, n, "--admin-token", ro.Token, "user", "create", "mallory")
+	if err == nil || !strings.Contains(err.Error(), "403 Forbidden") || !strings.Contains(err.Error(), "may only read (its token's scope is read)") {
+		t.Fatalf("user create with a read-only token: %v\n%s", err, out)
+	}
+	time.Sleep(time.Until(short.Expires))
+	if out, err := ctl(t, n, "--admin-token", short.Token, "user", "list"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("user list with an expired token: %v\n%s", err, out)
+	}
+	out, err = ctl(t, n, "admin-token", "list")
+	if err != nil {
+		t.Fatalf("admin-token list: %v\n%s", err, out)
+	}
+	for _, want := range []string{"SCOPE", ro.ID + "  auditor    read", "EXPIRED at"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("admin-token list does not show %q:\n%s", want, out)
+		}
+	}
+	if out, err := ctl(t, n, "admin-token", "create", "--scope", "write"); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("admin-token create --scope write: %v\n%s", err, out)
 	}
 }

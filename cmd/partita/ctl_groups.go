@@ -87,31 +87,44 @@ a second. ctl sends one with --admin-token or PARTITA_ADMIN_TOKEN, or reads
 it from <data-dir>/admin-token, where the first node of a cluster keeps the
 first one.
 
-  partita ctl admin-token create [--name N]   prints a new token, once
-  partita ctl admin-token list                ids, names, creation times (never the tokens)
+A token of scope read may read every admin route (GET: nodes, partitions,
+jobs, metrics, the Doctor's views, users, keys, policies, tokens) and is
+refused (403) every change. A token with a ttl stops working when it
+expires, and is listed as expired until revoked.
+
+  partita ctl admin-token create [--name N] [--ttl 24h] [--scope all|read]   prints a new token, once
+  partita ctl admin-token list                ids, names, scopes, creation and expiry times (never the tokens)
   partita ctl admin-token revoke ID`,
 		Args: cobra.NoArgs,
 	}
-	var name string
+	var name, scope string
+	var ttl time.Duration
 	create := &cobra.Command{
 		Use: "create", Short: "Create an admin token (printed once)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ttl < 0 {
+				return fmt.Errorf("--ttl %v: want 0 (until revoked) or more", ttl)
+			}
+			q := url.Values{"name": {name}, "scope": {scope}, "ttl": {ttl.String()}}
 			var t admin.NewAdminToken
-			return f.run(cmd, http.MethodPost, "/auth/admin-tokens?"+url.Values{"name": {name}}.Encode(), ctlAuthTimeout, &t,
+			return f.run(cmd, http.MethodPost, "/auth/admin-tokens?"+q.Encode(), ctlAuthTimeout, &t,
 				func(w *tabwriter.Writer) {
-					fmt.Fprintf(w, "created admin token %s; it is shown only this once:\n\n  PARTITA_ADMIN_TOKEN=%s\n", t.ID, t.Token)
+					fmt.Fprintf(w, "created admin token %s (scope %s, %s); it is shown only this once:\n\n  PARTITA_ADMIN_TOKEN=%s\n",
+						t.ID, t.Scope, expiryText(t.AdminToken), t.Token)
 				})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "whose token, or what for (shown by list)")
+	create.Flags().DurationVar(&ttl, "ttl", 0, "how long the token is valid, such as 24h (0: until revoked)")
+	create.Flags().StringVar(&scope, "scope", admin.ScopeAll, "all (every admin request) or read (reads alone: GET of every admin route)")
 	cmd.AddCommand(create, &cobra.Command{
 		Use: "list", Short: "List the admin tokens", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var ts []admin.AdminToken
 			return f.run(cmd, http.MethodGet, "/auth/admin-tokens", ctlAuthTimeout, &ts, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "ID\tNAME\tCREATED")
+				fmt.Fprintln(w, "ID\tNAME\tSCOPE\tCREATED\tEXPIRES")
 				for _, t := range ts {
-					fmt.Fprintf(w, "%s\t%s\t%s\n", t.ID, dash(t.Name), stamp(t.Created))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, dash(t.Name), t.Scope, stamp(t.Created), expiryText(t))
 				}
 			})
 		},
@@ -175,4 +188,16 @@ A token admits one node, until it expires; only its SHA-256 digest is kept.
 		},
 	})
 	return cmd
+}
+
+// expiryText says when an admin token expires: "never", the time, or
+// "EXPIRED at" the time.
+func expiryText(t admin.AdminToken) string {
+	switch {
+	case t.Expires.IsZero():
+		return "never"
+	case t.Expired:
+		return "EXPIRED at " + stamp(t.Expires)
+	}
+	return stamp(t.Expires)
 }
