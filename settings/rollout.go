@@ -15,6 +15,7 @@ type Health struct {
 	Elections float64       // raft elections started, per minute
 	ApplyLag  float64       // entries committed but not applied, the worst replica
 	Alerts    int           // Doctor alerts raised
+	Silent    int           // nodes that sent no report while watched
 }
 
 // ErrorRate is Errors over Requests (0 without requests).
@@ -89,6 +90,9 @@ func regressions(changed, baseline Health, m Margins) []regression {
 		out = append(out, regression{"lag", fmt.Sprintf("apply lag %.0f entries", changed.ApplyLag),
 			fmt.Sprintf("%.0f (margin %.0f)", baseline.ApplyLag, m.ApplyLag)})
 	}
+	if changed.Silent > baseline.Silent {
+		out = append(out, regression{"silent", fmt.Sprintf("silent nodes: %d", changed.Silent), fmt.Sprint(baseline.Silent)})
+	}
 	if changed.Alerts > baseline.Alerts {
 		out = append(out, regression{"alerts", fmt.Sprintf("%d Doctor alerts", changed.Alerts), fmt.Sprint(baseline.Alerts)})
 	}
@@ -106,6 +110,7 @@ func Combine(hs ...Health) Health {
 		out.Elections = max(out.Elections, h.Elections)
 		out.ApplyLag = max(out.ApplyLag, h.ApplyLag)
 		out.Alerts += h.Alerts
+		out.Silent += h.Silent
 	}
 	return out
 }

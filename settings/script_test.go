@@ -21,7 +21,7 @@ import (
 //	rollback TO                      a new version equal to version TO
 //	rollout KEY VALUE STAGE,...      start a staged rollout
 //	next                             the edit of the rollout's next stage
-//	judge                            lines before|after|other requests=N errors=N p99=D elections=N lag=N alerts=N
+//	judge                            lines before|after|other requests=N errors=N p99=D elections=N lag=N alerts=N silent=N
 //	finish                           the edits that end the rollout, against the overrides in force
 func TestScripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
@@ -225,6 +225,8 @@ func parseHealth(t *testing.T, fields []string) Health {
 			_, err = fmt.Sscan(v, &h.ApplyLag)
 		case "alerts":
 			_, err = fmt.Sscan(v, &h.Alerts)
+		case "silent":
+			_, err = fmt.Sscan(v, &h.Silent)
 		default:
 			t.Fatalf("unknown health field %q", k)
 		}

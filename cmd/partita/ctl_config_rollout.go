@@ -193,7 +193,7 @@ func (r *rolloutRun) watch(ctx context.Context) (map[settings.Scope]settings.Hea
 				acc.addSick(info.View, plan.Plan.Sick)
 			}
 			for _, n := range info.View.Nodes {
-				grace = max(grace, 3*n.Interval)
+				grace = max(grace, 3*n.Interval, 3*time.Second)
 			}
 		}
 		now := time.Now()
@@ -230,14 +230,14 @@ type healthAccum struct {
 	terms  map[[2]uint64]uint64               // (partition, node) -> term last seen
 	sick   map[settings.Scope]map[uint64]bool // nodes the Doctor judged sick during the soak
 	seen   map[[2]uint64]bool                 // (node, snapshot seq) counted
-	nodes  map[uint64]bool                    // nodes of the stages (zone and node stages)
+	nodes  map[uint64]string                  // nodes of the stages (zone and node stages), with their zone
 	fresh  map[uint64]bool                    // nodes that sent a snapshot of the soak
 }
 
 func newHealthAccum(stages []settings.Scope, since time.Time) *healthAccum {
 	a := &healthAccum{stages: stages, since: since, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
 		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}, seen: map[[2]uint64]bool{},
-		nodes: map[uint64]bool{}, fresh: map[uint64]bool{}}
+		nodes: map[uint64]string{}, fresh: map[uint64]bool{}}
 	for _, s := range stages {
 		a.h[s] = &settings.Health{}
 	}
@@ -262,7 +262,7 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 	fresh := map[uint64]bool{}
 	for _, n := range v.Nodes {
 		if _, ok := a.stageOf(n, ""); ok {
-			a.nodes[n.ID] = true
+			a.nodes[n.ID] = n.Zone
 		}
 		k := [2]uint64{n.ID, n.Seq}
 		if a.seen[k] || n.Taken.Add(-n.Interval).Before(a.since) {
@@ -273,7 +273,9 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 	worst := map[settings.Scope]time.Duration{}
 	defer func() {
 		for s, d := range worst {
-			a.p99s[s] = append(a.p99s[s], d)
+			if d > 0 { // a snapshot without a request served has no p99
+				a.p99s[s] = append(a.p99s[s], d)
+			}
 		}
 	}()
 	for _, p := range v.Partitions {
@@ -301,6 +303,20 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 			a.terms[k] = r.Term
 		}
 	}
+}
+
+// silent counts the nodes of stage s that sent no snapshot of the soak.
+func (a *healthAccum) silent(s settings.Scope) int {
+	n := 0
+	for id, zone := range a.nodes {
+		if a.fresh[id] {
+			continue
+		}
+		if (s.Kind == settings.ScopeZone && s.Name == zone) || (s.Kind == settings.ScopeNode && s.Name == strconv.FormatUint(id, 10)) {
+			n++
+		}
+	}
+	return n
 }
 
 // covered says every node of the zone and node stages has sent a
@@ -350,6 +366,7 @@ func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health
 	for s, h := range a.h {
 		hh := *h
 		hh.Alerts = len(a.sick[s])
+		hh.Silent = a.silent(s)
 		if m := d.Minutes(); m > 0 {
 			hh.Elections /= m
 		}
@@ -363,6 +380,6 @@ func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health
 }
 
 func healthString(h settings.Health) string {
-	return fmt.Sprintf("%.0f requests, error rate %.2f%%, p99 %v, %.1f elections a minute, apply lag %.0f, %d Doctor alerts",
-		h.Requests, 100*h.ErrorRate(), h.P99, h.Elections, h.ApplyLag, h.Alerts)
+	return fmt.Sprintf("%.0f requests, error rate %.2f%%, p99 %v, %.1f elections a minute, apply lag %.0f, %d Doctor alerts, %d silent nodes",
+		h.Requests, 100*h.ErrorRate(), h.P99, h.Elections, h.ApplyLag, h.Alerts, h.Silent)
 }
