@@ -38,6 +38,7 @@ func TestSplitWhileReplicaDownRecoversBySnapshot(t *testing.T) {
 	c.Crash(down)
 	born := map[uint64]uint64{} // the index each group's log must be trimmed past
 	for _, p := range []uint64{testPartition, 1001} {
+		c.Leader(p) // the right half of the first split runs once its batch commits
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		desc := c.Split(sctx, testPartition, p)
 		scancel()
