@@ -158,6 +158,14 @@ type Replica struct {
 	// leadSince is when this replica last became leader (zero while it
 	// is not): its followers' contact clocks start no earlier.
 	leadSince time.Time
+	// Proposer evaluation (evaluate.go): the item latches, the writes
+	// evaluated and proposed while leading (by command id), the term of
+	// the last applied entry, the last lease index handed out and the
+	// term it was last resumed from the applied state.
+	latch            *latches
+	evals            map[string]*evaluated
+	appliedTerm      uint64
+	nextLAI, laiTerm uint64
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -209,6 +217,8 @@ func Open(cfg Config) (*Replica, error) {
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 		opened:  cfg.Now(),
+		latch:   newLatches(),
+		evals:   make(map[string]*evaluated),
 	}
 	st.snapshot = r.makeSnapshot
 	return r, nil

@@ -1,0 +1,224 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// ErrNotReady: this replica leads its partition but has not yet applied
+// an entry of its own term, so its state may lack writes of an earlier
+// leader still in its log; an item write cannot be evaluated against it
+// yet. Nothing was proposed: retry shortly.
+var ErrNotReady = errors.New("replica: leader has not applied its term's first entry")
+
+// evaluated is an item write this leader evaluated and proposed as
+// Effects, until they apply here or leadership is lost: the key whose
+// latch it holds, its lease index, and its full Result (the images, which
+// the log does not carry).
+type evaluated struct {
+	key string
+	lai uint64
+	res *partitapb.Result
+}
+
+// ProposeEvaluated proposes the item write cmd (fsm.IsItemWrite) the way
+// a leader does: under the item's latch it evaluates cmd against its
+// applied state and proposes the resulting Effects, which every replica
+// applies without reading. The returned channel receives the Outcome once
+// they apply here (or ErrAmbiguous if leadership is lost first); an
+// Outcome whose Result carries STALE_EVALUATION wrote nothing and asks
+// for a new evaluation. A command refused before proposing (the range
+// fence) or already applied (its record) is answered at once.
+//
+// The at-most-once check is the leader's: a proposal of cmd's id still
+// in flight here is joined, not repeated, and an applied one answers from
+// its record (read unless cmd is a first attempt, as in Propose).
+func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) (<-chan Outcome, error) {
+	if len(cmd.GetId()) == 0 {
+		return nil, errors.New("replica: a command needs an id")
+	}
+	id := string(cmd.GetId())
+	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
+		return ch, err
+	}
+	key := string(fsm.ItemKey(cmd))
+	if err := r.latch.acquire(ctx, key); err != nil {
+		return nil, fmt.Errorf("replica: partition %d: latch: %w", r.cfg.Partition, err)
+	}
+	held := true
+	defer func() {
+		if held {
+			r.latch.release(key)
+		}
+	}()
+	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
+		return ch, err
+	}
+	term, desc, err := r.evalState()
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.GetFirstAttempt() {
+		if res, found, err := r.readRecord(id); err != nil || found {
+			return answered(Outcome{Result: res}), err
+		}
+	}
+	start := r.cfg.Now()
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
+	}
+	if eff == nil {
+		return answered(Outcome{Result: res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return nil, err
+	}
+	if r.raw.BasicStatus().Term != term {
+		return nil, ErrNotReady
+	}
+	r.nextLAI++
+	eff.Term, eff.LeaseIndex = term, r.nextLAI
+	data, err := fsm.EncodeEffects(eff)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan Outcome, 1)
+	r.waiters[id] = append(r.waiters[id], ch)
+	if err := r.raw.Propose(data); err != nil {
+		r.dropWaiter(id, ch)
+		return nil, r.proposeError(err)
+	}
+	r.evals[id] = &evaluated{key: key, lai: eff.LeaseIndex, res: res}
+	held = false // released when the Effects apply (answerEffects) or leadership is lost (failAll)
+	return ch, nil
+}
+
+// joinEvaluated adds a waiter to the proposal of id in flight here, if
+// there is one; it fails when this replica does not lead.
+func (r *Replica) joinEvaluated(id string) (<-chan Outcome, error, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return nil, err, false
+	}
+	if _, ok := r.evals[id]; !ok {
+		return nil, nil, false
+	}
+	ch := make(chan Outcome, 1)
+	r.waiters[id] = append(r.waiters[id], ch)
+	return ch, nil, true
+}
+
+// evalState returns the term this leader evaluates in and the range it
+// evaluates against (as of its last committed round), once it has
+// applied an entry of its term. The first evaluation of a term starts
+// the lease indexes it hands out above the partition's lease-applied
+// index: every Effects of an earlier term that can still apply is then
+// applied.
+func (r *Replica) evalState() (uint64, *partitapb.Descriptor, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkLeader(); err != nil {
+		return 0, nil, err
+	}
+	term := r.raw.BasicStatus().Term
+	if r.appliedTerm != term {
+		return 0, nil, ErrNotReady
+	}
+	if r.laiTerm != term {
+		lai, err := fsm.ReadLeaseIndex(r.cfg.Engine.Reader(), r.cfg.Partition)
+		if err != nil {
+			return 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		}
+		r.nextLAI = max(r.nextLAI, lai)
+		r.laiTerm = term
+	}
+	return term, r.published, nil
+}
+
+// readRecord reads the at-most-once record of command id.
+func (r *Replica) readRecord(id string) (*partitapb.Result, bool, error) {
+	raw, err := engine.Get(r.cfg.Engine.Reader(), commandKey(r.cfg.Partition, id))
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("replica: partition %d: read command record: %w", r.cfg.Partition, err)
+	}
+	res := &partitapb.Result{}
+	if err := proto.Unmarshal(raw, res); err != nil {
+		return nil, false, fmt.Errorf("replica: corrupt command record: %w", err)
+	}
+	return res, true, nil
+}
+
+// commandKey is the key of command id's at-most-once record.
+func commandKey(partition uint64, id string) []byte {
+	return engine.LocalKey(partition, engine.ReplicatedLocal+"i"+id)
+}
+
+// answered returns a channel holding o.
+func answered(o Outcome) <-chan Outcome {
+	ch := make(chan Outcome, 1)
+	ch <- o
+	return ch
+}
+
+// applyEffects applies an Effects entry: blind, with no read of the item
+// or of the command's record (the leader checked both), recording the
+// command unless the entry was refused.
+func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, term uint64) (string, *partitapb.Result, uint64, error) {
+	eff, err := fsm.DecodeEffects(data)
+	if err != nil {
+		return "", nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	res, err := ka.ApplyEffects(eff, term)
+	if err != nil {
+		return "", nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	id := string(eff.GetId())
+	if code := res.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
+		if err := recordCommand(b, commandKey(r.cfg.Partition, id), res); err != nil {
+			return "", nil, 0, err
+		}
+	}
+	return id, res, eff.GetLeaseIndex(), nil
+}
+
+// answerEffects answers the proposal whose Effects (lease index lai)
+// applied: it frees its latch and gives its waiters the full Result
+// evaluated, or the refusal. An entry that is not this leader's current
+// proposal of the id (an older one, refused) answers nobody.
+func (r *Replica) answerEffects(a answer) {
+	p, ok := r.evals[a.id]
+	if !ok || p.lai != a.lai {
+		return
+	}
+	delete(r.evals, a.id)
+	r.latch.release(p.key)
+	o := a.o
+	if code := o.Result.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
+		o.Result = p.res
+	}
+	r.deliver(a.id, o)
+}
+
+// dropEvaluated forgets every proposal in flight and frees their
+// latches: this replica no longer leads, and a leader evaluates only once
+// every earlier entry that can apply has.
+func (r *Replica) dropEvaluated() {
+	for id, p := range r.evals {
+		r.latch.release(p.key)
+		delete(r.evals, id)
+	}
+}
