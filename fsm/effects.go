@@ -96,7 +96,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command) 
 	e := &partitapb.Effects{
 		Id: cmd.GetId(), RangeGeneration: cmd.GetRangeGeneration(), Key: ItemKey(cmd),
 		Value: c.value, Delete: c.del, Items: c.items, Bytes: c.bytes,
-		Error: res.GetError(),
+		Error: res.GetError(), UnixNanos: cmd.GetUnixNanos(),
 	}
 	return e, res, nil
 }
@@ -158,6 +158,11 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 		return reject(partitapb.Error_STALE_EVALUATION, "lease index %d is not above the applied %d", e.GetLeaseIndex(), lai), nil
 	}
 	a.lai, a.laiDirty = max(lai, e.GetLeaseIndex()), true
+	if t := e.GetCollectBefore(); t > 0 {
+		if err := a.collectRecords(t); err != nil {
+			return nil, err
+		}
+	}
 	if res := fenceEffects(a.desc, e); res != nil {
 		return res, nil
 	}

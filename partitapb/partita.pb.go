@@ -1117,7 +1117,15 @@ type Effects struct {
 	Bytes int64 `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	// error is the command's rejection (a failed condition, a validation
 	// error), recorded as a Command's would be.
-	Error         *Error `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	Error *Error `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	// unix_nanos is the command's (Command.unix_nanos): its at-most-once
+	// record is kept by it, in time order, and collected with the others of
+	// its time.
+	UnixNanos int64 `protobuf:"varint,11,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// collect_before, when above the partition's collection floor, deletes
+	// the at-most-once records of commands timed before it and raises the
+	// floor to it. The leader sets it from its clock, a retry window behind.
+	CollectBefore int64 `protobuf:"varint,12,opt,name=collect_before,json=collectBefore,proto3" json:"collect_before,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1220,6 +1228,20 @@ func (x *Effects) GetError() *Error {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *Effects) GetUnixNanos() int64 {
+	if x != nil {
+		return x.UnixNanos
+	}
+	return 0
+}
+
+func (x *Effects) GetCollectBefore() int64 {
+	if x != nil {
+		return x.CollectBefore
+	}
+	return 0
 }
 
 // Expression is a DynamoDB expression with the placeholders it may use.
@@ -6245,7 +6267,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\x8e\x02\n" +
+	"\x02op\"\xd4\x02\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6258,7 +6280,10 @@ const file_partita_proto_rawDesc = "" +
 	"\x05items\x18\b \x01(\x03R\x05items\x12\x14\n" +
 	"\x05bytes\x18\t \x01(\x03R\x05bytes\x12'\n" +
 	"\x05error\x18\n" +
-	" \x01(\v2\x11.partita.v1.ErrorR\x05error\"\xab\x01\n" +
+	" \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x1d\n" +
+	"\n" +
+	"unix_nanos\x18\v \x01(\x03R\tunixNanos\x12%\n" +
+	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x127\n" +

@@ -61,22 +61,13 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
 		return ch, err
 	}
-	term, desc, err := r.evalState()
-	if err != nil {
-		return nil, err
-	}
-	if !cmd.GetFirstAttempt() {
-		if res, found, err := r.readRecord(id); err != nil || found {
-			return answered(Outcome{Result: res}), err
-		}
-	}
 	start := r.cfg.Now()
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd)
-	if err != nil {
-		return nil, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
-	}
-	if eff == nil {
-		return answered(Outcome{Result: res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), nil
+	term, eff, res, err := r.evaluate(cmd)
+	if err != nil || eff == nil {
+		if res != nil {
+			return answered(Outcome{Result: res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), err
+		}
+		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -88,6 +79,7 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	}
 	r.nextLAI++
 	eff.Term, eff.LeaseIndex = term, r.nextLAI
+	eff.CollectBefore = r.collectDue()
 	data, err := fsm.EncodeEffects(eff)
 	if err != nil {
 		return nil, err
@@ -101,6 +93,55 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	r.evals[id] = &evaluated{key: key, lai: eff.LeaseIndex, res: res}
 	held = false // released when the Effects apply (answerEffects) or leadership is lost (failAll)
 	return ch, nil
+}
+
+// evaluate evaluates cmd against the applied state, in the term it
+// returns, unless Halt came first; no Effects with a Result means cmd is
+// answered without a proposal (refused, or already applied).
+func (r *Replica) evaluate(cmd *partitapb.Command) (uint64, *partitapb.Effects, *partitapb.Result, error) {
+	r.halt.RLock()
+	defer r.halt.RUnlock()
+	if r.halted {
+		return 0, nil, nil, &NotLeaderError{Partition: r.cfg.Partition}
+	}
+	term, desc, err := r.evalState()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if !cmd.GetFirstAttempt() {
+		if res, found, err := r.readRecord(cmd); err != nil || found {
+			return 0, nil, res, err
+		}
+	}
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd)
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
+	}
+	return term, eff, res, nil
+}
+
+// Halt stops evaluations: once it returns, none reads the engine, which
+// the caller may then close. Later ones fail with NotLeaderError.
+func (r *Replica) Halt() {
+	r.halt.Lock()
+	defer r.halt.Unlock()
+	r.halted = true
+}
+
+// collectDue returns the time before which the next Effects collect the
+// at-most-once records (0: not yet): a retry window behind this leader's
+// clock, every tenth of a window.
+func (r *Replica) collectDue() int64 {
+	w := r.cfg.RecordWindow
+	if w <= 0 {
+		return 0
+	}
+	t := r.cfg.Now().Add(-w).UnixNano()
+	if t < r.collectedTo+int64(w/10) {
+		return 0
+	}
+	r.collectedTo = t
+	return t
 }
 
 // joinEvaluated adds a waiter to the proposal of id in flight here, if
@@ -146,26 +187,44 @@ func (r *Replica) evalState() (uint64, *partitapb.Descriptor, error) {
 	return term, r.published, nil
 }
 
-// readRecord reads the at-most-once record of command id.
-func (r *Replica) readRecord(id string) (*partitapb.Result, bool, error) {
-	raw, err := engine.Get(r.cfg.Engine.Reader(), commandKey(r.cfg.Partition, id))
-	if errors.Is(err, engine.ErrNotFound) {
-		return nil, false, nil
+// readRecord reads the at-most-once record of cmd: its timed record
+// (fsm.CommandRecordKey), or the untimed one a Command of the old format
+// left. A command timed below the collection floor, whose record may have
+// been collected, is refused: whether it applied cannot be known.
+func (r *Replica) readRecord(cmd *partitapb.Command) (*partitapb.Result, bool, error) {
+	id, t := string(cmd.GetId()), cmd.GetUnixNanos()
+	keys := [][]byte{commandKey(r.cfg.Partition, id)}
+	if t > 0 {
+		floor, err := fsm.ReadRecordFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
+		if err != nil {
+			return nil, false, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		}
+		if t < floor {
+			return &partitapb.Result{Error: partitapb.Errorf(partitapb.Error_VALIDATION,
+				"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
+		}
+		keys = append(keys, fsm.CommandRecordKey(r.cfg.Partition, id, t))
 	}
-	if err != nil {
-		return nil, false, fmt.Errorf("replica: partition %d: read command record: %w", r.cfg.Partition, err)
+	for _, k := range keys {
+		raw, err := engine.Get(r.cfg.Engine.Reader(), k)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("replica: partition %d: read command record: %w", r.cfg.Partition, err)
+		}
+		res := &partitapb.Result{}
+		if err := proto.Unmarshal(raw, res); err != nil {
+			return nil, false, fmt.Errorf("replica: corrupt command record: %w", err)
+		}
+		return res, true, nil
 	}
-	res := &partitapb.Result{}
-	if err := proto.Unmarshal(raw, res); err != nil {
-		return nil, false, fmt.Errorf("replica: corrupt command record: %w", err)
-	}
-	return res, true, nil
+	return nil, false, nil
 }
 
-// commandKey is the key of command id's at-most-once record.
-func commandKey(partition uint64, id string) []byte {
-	return engine.LocalKey(partition, engine.ReplicatedLocal+"i"+id)
-}
+// commandKey is the key of the untimed at-most-once record of command id
+// (a Command's).
+func commandKey(partition uint64, id string) []byte { return fsm.CommandRecordKey(partition, id, 0) }
 
 // answered returns a channel holding o.
 func answered(o Outcome) <-chan Outcome {
@@ -188,7 +247,7 @@ func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, te
 	}
 	id := string(eff.GetId())
 	if code := res.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
-		if err := recordCommand(b, commandKey(r.cfg.Partition, id), res); err != nil {
+		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res); err != nil {
 			return "", nil, 0, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
@@ -169,5 +170,77 @@ func TestEvaluatedRetryAndOldFormat(t *testing.T) {
 	o, _ := evaluate(t, eng, r, c)
 	if o.Result.GetError().GetCode() != partitapb.Error_CONDITION_FAILED || !o.Result.GetHasOld() || counter(t, eng) != "3" {
 		t.Fatalf("failed condition: %v, counter %q", o.Result, counter(t, eng))
+	}
+}
+
+// TestRecordsCollected: the at-most-once records of evaluated writes are
+// collected a retry window behind the leader's clock; a retry within the
+// window answers from its record, one from before it is refused instead of
+// applying twice.
+func TestRecordsCollected(t *testing.T) {
+	eng := memEngine(t)
+	start, end := engine.HashSpan(1, 0, 0)
+	commit(t, eng, func(b *engine.Batch) error {
+		return Bootstrap(b, 3, []uint64{1}, []*partitapb.Span{{Start: start, End: end}})
+	})
+	now := time.Unix(1_000_000, 0)
+	cfg := DefaultConfig()
+	cfg.Partition, cfg.ID, cfg.Engine = 3, 1, eng
+	cfg.RecordWindow = time.Minute
+	cfg.Now = func() time.Time { return now }
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Campaign(); err != nil {
+		t.Fatal(err)
+	}
+	drive(t, eng, r)
+	records := func() int {
+		it, err := eng.NewIter(engine.LocalKey(3, engine.ReplicatedLocal+"t"), engine.LocalKey(3, engine.ReplicatedLocal+"u"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		n := 0
+		for ok := it.First(); ok; ok = it.Next() {
+			n++
+		}
+		return n
+	}
+	timed := func(id string, at time.Time) *partitapb.Command {
+		c := counterCmd(id)
+		c.UnixNanos = at.UnixNano()
+		return c
+	}
+	old := timed("old", now)
+	evaluate(t, eng, r, old)
+	now = now.Add(30 * time.Second)
+	evaluate(t, eng, r, timed("mid", now))
+	if n := records(); n != 2 || counter(t, eng) != "2" {
+		t.Fatalf("%d records, counter %s; want 2 and 2", n, counter(t, eng))
+	}
+	now = now.Add(45 * time.Second) // "old" is now past the window, "mid" is not
+	evaluate(t, eng, r, timed("new", now))
+	if n := records(); n != 2 {
+		t.Fatalf("%d records after a collection, want 2 (mid, new)", n)
+	}
+	if floor, _ := fsm.ReadRecordFloor(eng, 3); floor != now.Add(-time.Minute).UnixNano() {
+		t.Fatalf("collection floor %d, want %d", floor, now.Add(-time.Minute).UnixNano())
+	}
+	retry := func(c *partitapb.Command) *partitapb.Result {
+		c.FirstAttempt = false
+		ch, err := r.ProposeEvaluated(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drive(t, eng, r)
+		return (<-ch).Result
+	}
+	if res := retry(timed("mid", now.Add(-45*time.Second))); res.GetError() != nil || counter(t, eng) != "3" {
+		t.Fatalf("retry within the window: %v, counter %s (want no error, 3)", res, counter(t, eng))
+	}
+	if res := retry(old); res.GetError().GetCode() != partitapb.Error_VALIDATION || counter(t, eng) != "3" {
+		t.Fatalf("retry from before the window: %v, counter %s (want a refusal, 3)", res, counter(t, eng))
 	}
 }

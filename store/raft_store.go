@@ -152,6 +152,11 @@ func (s *Store) Stop() {
 	close(s.stop)
 	s.sched.close()
 	s.wg.Wait()
+	// No evaluation of a write reads the engine after Stop: the caller
+	// may close it.
+	for _, r := range s.Replicas() {
+		r.Halt()
+	}
 }
 
 // storedPartitions lists the partitions with raft state in the engine.
