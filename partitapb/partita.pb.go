@@ -2915,8 +2915,13 @@ type Node struct {
 	// heartbeat_unix_nanos is the node's clock at its last heartbeat (a
 	// PutNode it proposes every few seconds); liveness derives from it.
 	HeartbeatUnixNanos int64 `protobuf:"varint,8,opt,name=heartbeat_unix_nanos,json=heartbeatUnixNanos,proto3" json:"heartbeat_unix_nanos,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// write_format is how the node's leaders propose item writes: "effects"
+	// (evaluated by the leader) or "commands" (evaluated by every replica,
+	// store.Config.LegacyWrites); empty for a node from before effects,
+	// which writes commands and cannot apply effects.
+	WriteFormat   string `protobuf:"bytes,9,opt,name=write_format,json=writeFormat,proto3" json:"write_format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -3003,6 +3008,13 @@ func (x *Node) GetHeartbeatUnixNanos() int64 {
 		return x.HeartbeatUnixNanos
 	}
 	return 0
+}
+
+func (x *Node) GetWriteFormat() string {
+	if x != nil {
+		return x.WriteFormat
+	}
+	return ""
 }
 
 // RemoveNode deletes a node's directory record (the last step of a
@@ -6438,7 +6450,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xf9\x01\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x9c\x02\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -6448,7 +6460,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x04zone\x18\x05 \x01(\tR\x04zone\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
 	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\x120\n" +
-	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\"\x1c\n" +
+	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\x12!\n" +
+	"\fwrite_format\x18\t \x01(\tR\vwriteFormat\"\x1c\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +

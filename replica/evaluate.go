@@ -104,12 +104,12 @@ func (r *Replica) evaluate(cmd *partitapb.Command) (uint64, *partitapb.Effects, 
 	if r.halted {
 		return 0, nil, nil, &NotLeaderError{Partition: r.cfg.Partition}
 	}
-	term, desc, err := r.evalState()
+	term, desc, floor, err := r.evalState()
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	if !cmd.GetFirstAttempt() {
-		if res, found, err := r.readRecord(cmd); err != nil || found {
+		if res, found, err := r.readRecord(cmd, floor); err != nil || found {
 			return 0, nil, res, err
 		}
 	}
@@ -160,51 +160,57 @@ func (r *Replica) joinEvaluated(id string) (<-chan Outcome, error, bool) {
 	return ch, nil, true
 }
 
-// evalState returns the term this leader evaluates in and the range it
-// evaluates against (as of its last committed round), once it has
-// applied an entry of its term. The first evaluation of a term starts
-// the lease indexes it hands out above the partition's lease-applied
-// index: every Effects of an earlier term that can still apply is then
-// applied.
-func (r *Replica) evalState() (uint64, *partitapb.Descriptor, error) {
+// evalState returns the term this leader evaluates in, the range it
+// evaluates against (as of its last committed round) and a bound at or
+// above the records' collection floor, once it has applied an entry of
+// its term. The first evaluation of a term starts the lease indexes it
+// hands out above the partition's lease-applied index, and reads the
+// floor: every Effects of an earlier term that can still apply is then
+// applied, and in this term only this leader's entries raise the floor
+// (collectDue raises the bound with them).
+func (r *Replica) evalState() (uint64, *partitapb.Descriptor, int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.checkLeader(); err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	term := r.raw.BasicStatus().Term
 	if r.appliedTerm != term {
-		return 0, nil, ErrNotReady
+		return 0, nil, 0, ErrNotReady
 	}
 	if r.laiTerm != term {
 		lai, err := fsm.ReadLeaseIndex(r.cfg.Engine.Reader(), r.cfg.Partition)
 		if err != nil {
-			return 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+			return 0, nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		}
+		floor, err := fsm.ReadRecordFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
+		if err != nil {
+			return 0, nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 		}
 		r.nextLAI = max(r.nextLAI, lai)
+		r.collectedTo = max(r.collectedTo, floor)
 		r.laiTerm = term
 	}
-	return term, r.published, nil
+	return term, r.published, r.collectedTo, nil
 }
 
 // readRecord reads the at-most-once record of cmd: its timed record
 // (fsm.CommandRecordKey), or the untimed one a Command of the old format
 // left. A command timed below the collection floor, whose record may have
 // been collected, is refused: whether it applied cannot be known.
-func (r *Replica) readRecord(cmd *partitapb.Command) (*partitapb.Result, bool, error) {
+//
+// floor is at or above the partition's collection floor: evalState's.
+func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Result, bool, error) {
 	id, t := string(cmd.GetId()), cmd.GetUnixNanos()
-	keys := [][]byte{commandKey(r.cfg.Partition, id)}
+	var keys [][]byte
 	if t > 0 {
-		floor, err := fsm.ReadRecordFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
-		if err != nil {
-			return nil, false, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
-		}
 		if t < floor {
 			return &partitapb.Result{Error: partitapb.Errorf(partitapb.Error_VALIDATION,
 				"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
 		}
 		keys = append(keys, fsm.CommandRecordKey(r.cfg.Partition, id, t))
 	}
+	keys = append(keys, commandKey(r.cfg.Partition, id))
 	for _, k := range keys {
 		raw, err := engine.Get(r.cfg.Engine.Reader(), k)
 		if errors.Is(err, engine.ErrNotFound) {

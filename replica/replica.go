@@ -175,7 +175,10 @@ type Replica struct {
 	evals            map[string]*evaluated
 	appliedTerm      uint64
 	nextLAI, laiTerm uint64
-	collectedTo      int64 // the last collect_before this replica proposed
+	// collectedTo is the last collect_before this replica proposed, or
+	// the floor it read at the start of its term if higher: while it
+	// leads, at or above the applied floor.
+	collectedTo int64
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
