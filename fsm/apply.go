@@ -37,9 +37,11 @@ type Applier struct {
 	// checks.
 	members      Members
 	membersKnown bool
-	// lai is the lease-applied index (effects.go), read from the batch
-	// at the first Effects entry; laiDirty says an entry raised it.
-	lai                uint64
+	// lai is the lease-applied index and refused the lease index of the
+	// last Effects entry refused by the fence or for its dependency
+	// (effects.go), read from the batch at the first Effects entry;
+	// laiDirty says an entry changed them.
+	lai, refused       uint64
 	laiKnown, laiDirty bool
 }
 

@@ -69,9 +69,10 @@ func ItemKey(cmd *partitapb.Command) []byte {
 // sets them) with the command's full Result (the images). A command the
 // range fence refuses, or that is not an item write, yields no Effects:
 // its Result is the answer. The caller holds the item's latch, so that
-// no other write of the item evaluates until these Effects have applied
-// or never will.
-func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command) (*partitapb.Effects, *partitapb.Result, error) {
+// no other write of the item evaluates at the same time. prior, when not
+// nil, is the item's write still in flight: cmd is evaluated over it (the
+// caller sets depends_on).
+func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, prior *Prior) (*partitapb.Effects, *partitapb.Result, error) {
 	if res := fence(d, cmd); res != nil {
 		return nil, res, nil
 	}
@@ -79,14 +80,18 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command) 
 		c   change
 		res *partitapb.Result
 		err error
+		ir  itemReader = engineItems{r}
 	)
+	if prior != nil {
+		ir = priorItems{engineItems{r}, prior}
+	}
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
-		c, res, err = evalPut(r, op.PutItem)
+		c, res, err = evalPut(ir, op.PutItem)
 	case *partitapb.Command_UpdateItem:
-		c, res, err = evalUpdateItem(r, op.UpdateItem)
+		c, res, err = evalUpdateItem(ir, op.UpdateItem)
 	case *partitapb.Command_DeleteItem:
-		c, res, err = evalDelete(r, op.DeleteItem)
+		c, res, err = evalDelete(ir, op.DeleteItem)
 	default:
 		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
 	}
@@ -101,39 +106,48 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command) 
 	return e, res, nil
 }
 
-// leaseIndexKey is the key of partition's lease-applied index, in its
-// replicated state.
+// leaseIndexKey is the key of partition's lease state, in its replicated
+// state: the lease-applied index (the highest Effects.lease_index
+// applied), then the lease index of the last Effects entry refused after
+// the lease check (by the range fence, or for depending on a refused
+// entry), 8 bytes each.
 func leaseIndexKey(partition uint64) []byte {
 	return engine.LocalKey(partition, engine.ReplicatedLocal+"l")
+}
+
+// readLeaseState returns partition's lease-applied and refused indexes as
+// of r (0: none).
+func readLeaseState(r engine.Reader, partition uint64) (lai, refused uint64, err error) {
+	raw, err := engine.Get(r, leaseIndexKey(partition))
+	if errors.Is(err, engine.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("fsm: read lease index: %w", err)
+	}
+	if len(raw) != 16 {
+		return 0, 0, fmt.Errorf("fsm: lease index of partition %d is corrupt", partition)
+	}
+	return binary.BigEndian.Uint64(raw), binary.BigEndian.Uint64(raw[8:]), nil
 }
 
 // ReadLeaseIndex returns partition's lease-applied index as of r: the
 // highest Effects.lease_index applied (0: none).
 func ReadLeaseIndex(r engine.Reader, partition uint64) (uint64, error) {
-	raw, err := engine.Get(r, leaseIndexKey(partition))
-	if errors.Is(err, engine.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("fsm: read lease index: %w", err)
-	}
-	if len(raw) != 8 {
-		return 0, fmt.Errorf("fsm: lease index of partition %d is corrupt", partition)
-	}
-	return binary.BigEndian.Uint64(raw), nil
+	lai, _, err := readLeaseState(r, partition)
+	return lai, err
 }
 
-// LeaseIndex returns the lease-applied index as of the commands applied
-// so far (read once from the batch, then kept).
-func (a *Applier) LeaseIndex() (uint64, error) {
+// leaseState returns the lease-applied and refused indexes as of the
+// commands applied so far (read once from the batch, then kept).
+func (a *Applier) leaseState() (lai, refused uint64, err error) {
 	if !a.laiKnown {
-		v, err := ReadLeaseIndex(a.b, a.partition)
-		if err != nil {
-			return 0, err
+		if a.lai, a.refused, err = readLeaseState(a.b, a.partition); err != nil {
+			return 0, 0, err
 		}
-		a.lai, a.laiKnown = v, true
+		a.laiKnown = true
 	}
-	return a.lai, nil
+	return a.lai, a.refused, nil
 }
 
 // ApplyEffects applies the Effects e of an entry of raft term term,
@@ -147,7 +161,7 @@ func (a *Applier) LeaseIndex() (uint64, error) {
 // does, a key outside the range. Otherwise it raises the lease-applied
 // index to e's and returns the recorded Result (the error, no images).
 func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Result, error) {
-	lai, err := a.LeaseIndex()
+	lai, refused, err := a.leaseState()
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +177,12 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 			return nil, err
 		}
 	}
+	if d := e.GetDependsOn(); d > 0 && refused >= d {
+		a.refused = max(refused, e.GetLeaseIndex())
+		return reject(partitapb.Error_STALE_EVALUATION, "evaluated over lease index %d, and %d was refused", d, refused), nil
+	}
 	if res := fenceEffects(a.desc, e); res != nil {
+		a.refused = max(refused, e.GetLeaseIndex())
 		return res, nil
 	}
 	if e.GetError() != nil {
@@ -193,12 +212,13 @@ func fenceEffects(d *partitapb.Descriptor, e *partitapb.Effects) *partitapb.Resu
 	return nil
 }
 
-// flushLeaseIndex writes the lease-applied index if an entry raised it.
+// flushLeaseIndex writes the lease state if an entry changed it.
 func (a *Applier) flushLeaseIndex() error {
 	if !a.laiDirty {
 		return nil
 	}
-	if err := a.b.Set(leaseIndexKey(a.partition), binary.BigEndian.AppendUint64(nil, a.lai)); err != nil {
+	raw := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), a.lai), a.refused)
+	if err := a.b.Set(leaseIndexKey(a.partition), raw); err != nil {
 		return fmt.Errorf("fsm: write lease index: %w", err)
 	}
 	a.laiDirty = false

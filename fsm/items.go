@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -27,7 +28,7 @@ type change struct {
 }
 
 func applyPut(a *Applier, op *partitapb.PutItem) (*partitapb.Result, error) {
-	c, res, err := evalPut(a.b, op)
+	c, res, err := evalPut(engineItems{a.b}, op)
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -35,7 +36,7 @@ func applyPut(a *Applier, op *partitapb.PutItem) (*partitapb.Result, error) {
 }
 
 func applyUpdate(a *Applier, op *partitapb.UpdateItem) (*partitapb.Result, error) {
-	c, res, err := evalUpdateItem(a.b, op)
+	c, res, err := evalUpdateItem(engineItems{a.b}, op)
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -43,7 +44,7 @@ func applyUpdate(a *Applier, op *partitapb.UpdateItem) (*partitapb.Result, error
 }
 
 func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error) {
-	c, res, err := evalDelete(a.b, op)
+	c, res, err := evalDelete(engineItems{a.b}, op)
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -68,7 +69,7 @@ func (a *Applier) write(c change) error {
 	return nil
 }
 
-func evalPut(r engine.Reader, op *partitapb.PutItem) (change, *partitapb.Result, error) {
+func evalPut(r itemReader, op *partitapb.PutItem) (change, *partitapb.Result, error) {
 	old, err := load(r, op.GetKey())
 	if err != nil {
 		return change{}, nil, err
@@ -87,7 +88,7 @@ func evalPut(r engine.Reader, op *partitapb.PutItem) (change, *partitapb.Result,
 	return c, res, nil
 }
 
-func evalUpdateItem(r engine.Reader, op *partitapb.UpdateItem) (change, *partitapb.Result, error) {
+func evalUpdateItem(r itemReader, op *partitapb.UpdateItem) (change, *partitapb.Result, error) {
 	old, err := load(r, op.GetKey())
 	if err != nil {
 		return change{}, nil, err
@@ -114,7 +115,7 @@ func evalUpdateItem(r engine.Reader, op *partitapb.UpdateItem) (change, *partita
 	return c, res, nil
 }
 
-func evalDelete(r engine.Reader, op *partitapb.DeleteItem) (change, *partitapb.Result, error) {
+func evalDelete(r itemReader, op *partitapb.DeleteItem) (change, *partitapb.Result, error) {
 	old, err := load(r, op.GetKey())
 	if err != nil {
 		return change{}, nil, err
@@ -130,9 +131,43 @@ func evalDelete(r engine.Reader, op *partitapb.DeleteItem) (change, *partitapb.R
 	return change{key: op.GetKey(), del: true, items: -1, bytes: -int64(old.item.Size())}, res, nil
 }
 
+// itemReader reads items: engineItems from the engine, priorItems over
+// a write not yet applied.
+type itemReader interface {
+	// getItem returns the encoded item under key, or engine.ErrNotFound.
+	getItem(key []byte) ([]byte, error)
+}
+
+type engineItems struct{ r engine.Reader }
+
+func (e engineItems) getItem(key []byte) ([]byte, error) { return engine.Get(e.r, key) }
+
+// Prior is a write of one item proposed but not yet applied: an item
+// evaluated after it sees Value (or no item when Delete) under Key.
+type Prior struct {
+	Key    []byte
+	Value  []byte
+	Delete bool
+}
+
+type priorItems struct {
+	engineItems
+	p *Prior
+}
+
+func (v priorItems) getItem(key []byte) ([]byte, error) {
+	if !bytes.Equal(key, v.p.Key) {
+		return v.engineItems.getItem(key)
+	}
+	if v.p.Delete {
+		return nil, engine.ErrNotFound
+	}
+	return v.p.Value, nil
+}
+
 // load reads and decodes the item under key.
-func load(r engine.Reader, key []byte) (stored, error) {
-	raw, err := engine.Get(r, key)
+func load(r itemReader, key []byte) (stored, error) {
+	raw, err := r.getItem(key)
 	if errors.Is(err, engine.ErrNotFound) {
 		return stored{}, nil
 	}

@@ -1126,6 +1126,12 @@ type Effects struct {
 	// the at-most-once records of commands timed before it and raises the
 	// floor to it. The leader sets it from its clock, a retry window behind.
 	CollectBefore int64 `protobuf:"varint,12,opt,name=collect_before,json=collectBefore,proto3" json:"collect_before,omitempty"`
+	// depends_on is the lease index of the entry of the same item still in
+	// flight when the leader evaluated this one, over that entry's effects
+	// (0: evaluated over the applied state). Apply refuses this entry with
+	// STALE_EVALUATION when an entry at or above that lease index was
+	// refused: the state it was evaluated over never existed.
+	DependsOn     uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1240,6 +1246,13 @@ func (x *Effects) GetUnixNanos() int64 {
 func (x *Effects) GetCollectBefore() int64 {
 	if x != nil {
 		return x.CollectBefore
+	}
+	return 0
+}
+
+func (x *Effects) GetDependsOn() uint64 {
+	if x != nil {
+		return x.DependsOn
 	}
 	return 0
 }
@@ -6279,7 +6292,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\xd4\x02\n" +
+	"\x02op\"\xf3\x02\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6295,7 +6308,9 @@ const file_partita_proto_rawDesc = "" +
 	" \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\v \x01(\x03R\tunixNanos\x12%\n" +
-	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\"\xab\x01\n" +
+	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\x12\x1d\n" +
+	"\n" +
+	"depends_on\x18\r \x01(\x04R\tdependsOn\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x127\n" +

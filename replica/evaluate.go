@@ -19,19 +19,30 @@ import (
 var ErrNotReady = errors.New("replica: leader has not applied its term's first entry")
 
 // evaluated is an item write this leader evaluated and proposed as
-// Effects, until they apply here or leadership is lost: the key whose
-// latch it holds, its lease index, and its full Result (the images, which
-// the log does not carry).
+// Effects, until they apply here or leadership is lost: its item's key,
+// its lease index, and its full Result (the images, which the log does
+// not carry).
 type evaluated struct {
 	key string
 	lai uint64
 	res *partitapb.Result
 }
 
+// pending is the last write of an item this leader proposed and has not
+// yet applied: the next write of the item is evaluated over it, and
+// depends on it.
+type pending struct {
+	lai   uint64
+	prior fsm.Prior
+}
+
 // ProposeEvaluated proposes the item write cmd (fsm.IsItemWrite) the way
 // a leader does: under the item's latch it evaluates cmd against its
-// applied state and proposes the resulting Effects, which every replica
-// applies without reading. The returned channel receives the Outcome once
+// applied state, over the item's last write still in flight if any (the
+// Effects then depend on that write's), and proposes the resulting
+// Effects, which every replica applies without reading. The latch is held
+// from the evaluation to the proposal: the writes of one item are
+// evaluated one after the other, in the order of the log, and pipelined. The returned channel receives the Outcome once
 // they apply here (or ErrAmbiguous if leadership is lost first); an
 // Outcome whose Result carries STALE_EVALUATION wrote nothing and asks
 // for a new evaluation. A command refused before proposing (the range
@@ -52,17 +63,12 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	if err := r.latch.acquire(ctx, key); err != nil {
 		return nil, fmt.Errorf("replica: partition %d: latch: %w", r.cfg.Partition, err)
 	}
-	held := true
-	defer func() {
-		if held {
-			r.latch.release(key)
-		}
-	}()
+	defer r.latch.release(key)
 	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
 		return ch, err
 	}
 	start := r.cfg.Now()
-	term, eff, res, err := r.evaluate(cmd)
+	term, eff, res, err := r.evaluate(cmd, key)
 	if err != nil || eff == nil {
 		if res != nil {
 			return answered(Outcome{Result: res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), err
@@ -91,20 +97,22 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 		return nil, r.proposeError(err)
 	}
 	r.evals[id] = &evaluated{key: key, lai: eff.LeaseIndex, res: res}
-	held = false // released when the Effects apply (answerEffects) or leadership is lost (failAll)
+	if eff.GetError() == nil {
+		r.pending[key] = &pending{lai: eff.LeaseIndex, prior: fsm.Prior{Key: eff.Key, Value: eff.Value, Delete: eff.Delete}}
+	}
 	return ch, nil
 }
 
 // evaluate evaluates cmd against the applied state, in the term it
 // returns, unless Halt came first; no Effects with a Result means cmd is
 // answered without a proposal (refused, or already applied).
-func (r *Replica) evaluate(cmd *partitapb.Command) (uint64, *partitapb.Effects, *partitapb.Result, error) {
+func (r *Replica) evaluate(cmd *partitapb.Command, key string) (uint64, *partitapb.Effects, *partitapb.Result, error) {
 	r.halt.RLock()
 	defer r.halt.RUnlock()
 	if r.halted {
 		return 0, nil, nil, &NotLeaderError{Partition: r.cfg.Partition}
 	}
-	term, desc, floor, err := r.evalState()
+	term, desc, floor, p, err := r.evalState(key)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -113,9 +121,16 @@ func (r *Replica) evaluate(cmd *partitapb.Command) (uint64, *partitapb.Effects, 
 			return 0, nil, res, err
 		}
 	}
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd)
+	var prior *fsm.Prior
+	if p != nil {
+		prior = &p.prior
+	}
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd, prior)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
+	}
+	if eff != nil && p != nil {
+		eff.DependsOn = p.lai
 	}
 	return term, eff, res, nil
 }
@@ -161,37 +176,37 @@ func (r *Replica) joinEvaluated(id string) (<-chan Outcome, error, bool) {
 }
 
 // evalState returns the term this leader evaluates in, the range it
-// evaluates against (as of its last committed round) and a bound at or
-// above the records' collection floor, once it has applied an entry of
-// its term. The first evaluation of a term starts the lease indexes it
+// evaluates against (as of its last committed round), a bound at or
+// above the records' collection floor and the write of key still in
+// flight (nil: none), once it has applied an entry of its term. The first evaluation of a term starts the lease indexes it
 // hands out above the partition's lease-applied index, and reads the
 // floor: every Effects of an earlier term that can still apply is then
 // applied, and in this term only this leader's entries raise the floor
 // (collectDue raises the bound with them).
-func (r *Replica) evalState() (uint64, *partitapb.Descriptor, int64, error) {
+func (r *Replica) evalState(key string) (uint64, *partitapb.Descriptor, int64, *pending, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.checkLeader(); err != nil {
-		return 0, nil, 0, err
+		return 0, nil, 0, nil, err
 	}
 	term := r.raw.BasicStatus().Term
 	if r.appliedTerm != term {
-		return 0, nil, 0, ErrNotReady
+		return 0, nil, 0, nil, ErrNotReady
 	}
 	if r.laiTerm != term {
 		lai, err := fsm.ReadLeaseIndex(r.cfg.Engine.Reader(), r.cfg.Partition)
 		if err != nil {
-			return 0, nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+			return 0, nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 		}
 		floor, err := fsm.ReadRecordFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
 		if err != nil {
-			return 0, nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+			return 0, nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 		}
 		r.nextLAI = max(r.nextLAI, lai)
 		r.collectedTo = max(r.collectedTo, floor)
 		r.laiTerm = term
 	}
-	return term, r.published, r.collectedTo, nil
+	return term, r.published, r.collectedTo, r.pending[key], nil
 }
 
 // readRecord reads the at-most-once record of cmd: its timed record
@@ -261,16 +276,19 @@ func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, te
 }
 
 // answerEffects answers the proposal whose Effects (lease index lai)
-// applied: it frees its latch and gives its waiters the full Result
-// evaluated, or the refusal. An entry that is not this leader's current
-// proposal of the id (an older one, refused) answers nobody.
+// applied: the item's next write is evaluated over the applied state
+// again if it was the last one in flight, and its waiters get the full
+// Result evaluated, or the refusal. An entry that is not this leader's
+// current proposal of the id (an older one, refused) answers nobody.
 func (r *Replica) answerEffects(a answer) {
 	p, ok := r.evals[a.id]
 	if !ok || p.lai != a.lai {
 		return
 	}
 	delete(r.evals, a.id)
-	r.latch.release(p.key)
+	if w := r.pending[p.key]; w != nil && w.lai == p.lai {
+		delete(r.pending, p.key)
+	}
 	o := a.o
 	if code := o.Result.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
 		o.Result = p.res
@@ -278,12 +296,10 @@ func (r *Replica) answerEffects(a answer) {
 	r.deliver(a.id, o)
 }
 
-// dropEvaluated forgets every proposal in flight and frees their
-// latches: this replica no longer leads, and a leader evaluates only once
-// every earlier entry that can apply has.
+// dropEvaluated forgets every proposal and write in flight: this replica
+// no longer leads, and a leader evaluates only once every earlier entry
+// that can apply has.
 func (r *Replica) dropEvaluated() {
-	for id, p := range r.evals {
-		r.latch.release(p.key)
-		delete(r.evals, id)
-	}
+	clear(r.evals)
+	clear(r.pending)
 }

@@ -244,3 +244,45 @@ func TestRecordsCollected(t *testing.T) {
 		t.Fatalf("retry from before the window: %v, counter %s (want a refusal, 3)", res, counter(t, eng))
 	}
 }
+
+// TestEvaluatedOverWritesInFlight: writes of one item proposed before the
+// previous ones apply are evaluated over them, each depending on the one
+// before; none is lost.
+func TestEvaluatedOverWritesInFlight(t *testing.T) {
+	eng := memEngine(t)
+	r := leadSingle(t, eng)
+	var chs []<-chan Outcome
+	for _, id := range []string{"a", "b", "c"} {
+		ch, err := r.ProposeEvaluated(context.Background(), counterCmd(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs = append(chs, ch)
+	}
+	first := r.Applied() + 1
+	drive(t, eng, r)
+	for i, ch := range chs {
+		if o := <-ch; o.Err != nil || o.Result.GetError() != nil {
+			t.Fatalf("write %d: %v", i, o)
+		}
+	}
+	if got := counter(t, eng); got != "3" {
+		t.Fatalf("counter = %s after three pipelined writes, want 3", got)
+	}
+	ents, err := r.st.Entries(first, first+3, math.MaxUint64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range ents {
+		eff, err := fsm.DecodeEffects(e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(i); eff.GetDependsOn() != want {
+			t.Fatalf("entry %d depends on lease index %d, want %d", i, eff.GetDependsOn(), want)
+		}
+	}
+	if len(r.pending) != 0 {
+		t.Fatalf("%d writes still pending once every one applied", len(r.pending))
+	}
+}

@@ -7,9 +7,9 @@ import (
 )
 
 // latches are a leader's per-key latches. A write holds its item's latch
-// from before its evaluation until its Effects apply here or can no longer
-// apply (leadership lost): a second write of the item evaluates only
-// against a state that holds the first. Waiters are served in order, each
+// from before its evaluation until it is proposed: a second write of the
+// item evaluates only over a state that holds the first (applied, or in
+// flight: replica.pending). Waiters are served in order, each
 // handed the latch by its predecessor's release: a hot key wakes one
 // writer per release, not all of them. Safe for concurrent use.
 type latches struct {

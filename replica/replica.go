@@ -173,6 +173,7 @@ type Replica struct {
 	halt             sync.RWMutex // held (read) by an evaluation, taken by Halt
 	halted           bool
 	evals            map[string]*evaluated
+	pending          map[string]*pending // by item key
 	appliedTerm      uint64
 	nextLAI, laiTerm uint64
 	// collectedTo is the last collect_before this replica proposed, or
@@ -232,6 +233,7 @@ func Open(cfg Config) (*Replica, error) {
 		opened:  cfg.Now(),
 		latch:   newLatches(),
 		evals:   make(map[string]*evaluated),
+		pending: make(map[string]*pending),
 	}
 	st.snapshot = r.makeSnapshot
 	return r, nil
