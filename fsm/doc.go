@@ -26,7 +26,10 @@
 // the entry's raft term must be the term its evaluation was made in, and
 // its lease index must be above the partition's lease-applied index,
 // which it then becomes (a reordered or repeated entry is refused with
-// STALE_EVALUATION, and evaluated again by its proposer). A raft entry
+// STALE_EVALUATION, and evaluated again by its proposer). A write the
+// leader evaluated over an earlier write of the item still in flight
+// (Prior) depends on that write's lease index, and is refused as stale
+// when an entry at or after it was refused. A raft entry
 // starting with EffectsFormat holds Effects; any other holds a Command,
 // which Apply still evaluates as it always did. The at-most-once records
 // of Effects are kept by command time and collected a retry window behind
