@@ -42,11 +42,13 @@ type pending struct {
 // Effects then depend on that write's), and proposes the resulting
 // Effects, which every replica applies without reading. The latch is held
 // from the evaluation to the proposal: the writes of one item are
-// evaluated one after the other, in the order of the log, and pipelined. The returned channel receives the Outcome once
-// they apply here (or ErrAmbiguous if leadership is lost first); an
-// Outcome whose Result carries STALE_EVALUATION wrote nothing and asks
-// for a new evaluation. A command refused before proposing (the range
-// fence) or already applied (its record) is answered at once.
+// evaluated one after the other, in the order of the log, and pipelined.
+//
+// The returned channel receives the Outcome once the Effects apply here
+// (or ErrAmbiguous if leadership is lost first); an Outcome whose Result
+// carries STALE_EVALUATION wrote nothing and asks for a new evaluation. A
+// command refused before proposing (the range fence) or already applied
+// (its record) is answered at once.
 //
 // The at-most-once check is the leader's: a proposal of cmd's id still
 // in flight here is joined, not repeated, and an applied one answers from
@@ -56,25 +58,22 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 		return nil, errors.New("replica: a command needs an id")
 	}
 	id := string(cmd.GetId())
-	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
-		return ch, err
-	}
 	key := string(fsm.ItemKey(cmd))
 	if err := r.latch.acquire(ctx, key); err != nil {
 		return nil, fmt.Errorf("replica: partition %d: latch: %w", r.cfg.Partition, err)
 	}
 	defer r.latch.release(key)
-	if ch, err, joined := r.joinEvaluated(id); joined || err != nil {
-		return ch, err
-	}
 	start := r.cfg.Now()
-	term, eff, res, err := r.evaluate(cmd, key)
-	if err != nil || eff == nil {
-		if res != nil {
-			return answered(Outcome{Result: res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), err
-		}
+	ev, err := r.evaluate(cmd, key)
+	switch {
+	case err != nil:
 		return nil, err
+	case ev.joined != nil:
+		return ev.joined, nil
+	case ev.eff == nil:
+		return answered(Outcome{Result: ev.res, ApplyStart: start, ApplyEnd: r.cfg.Now()}), nil
 	}
+	term, eff, res := ev.term, ev.eff, ev.res
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.checkLeader(); err != nil {
@@ -103,36 +102,45 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	return ch, nil
 }
 
-// evaluate evaluates cmd against the applied state, in the term it
-// returns, unless Halt came first; no Effects with a Result means cmd is
-// answered without a proposal (refused, or already applied).
-func (r *Replica) evaluate(cmd *partitapb.Command, key string) (uint64, *partitapb.Effects, *partitapb.Result, error) {
+// evaluation is what evaluate decided: the term it evaluated in, the
+// Effects to propose with the full Result; or a Result to answer at once
+// (no Effects); or the channel of a proposal of the same id to join.
+type evaluation struct {
+	term   uint64
+	eff    *partitapb.Effects
+	res    *partitapb.Result
+	joined <-chan Outcome
+}
+
+// evaluate evaluates cmd against the applied state, over key's write in
+// flight if any, unless Halt came first.
+func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, error) {
 	r.halt.RLock()
 	defer r.halt.RUnlock()
 	if r.halted {
-		return 0, nil, nil, &NotLeaderError{Partition: r.cfg.Partition}
+		return evaluation{}, &NotLeaderError{Partition: r.cfg.Partition}
 	}
-	term, desc, floor, p, err := r.evalState(key)
-	if err != nil {
-		return 0, nil, nil, err
+	st, err := r.evalState(string(cmd.GetId()), key)
+	if err != nil || st.joined != nil {
+		return evaluation{joined: st.joined}, err
 	}
 	if !cmd.GetFirstAttempt() {
-		if res, found, err := r.readRecord(cmd, floor); err != nil || found {
-			return 0, nil, res, err
+		if res, found, err := r.readRecord(cmd, st.floor); err != nil || found {
+			return evaluation{res: res}, err
 		}
 	}
 	var prior *fsm.Prior
-	if p != nil {
-		prior = &p.prior
+	if st.pending != nil {
+		prior = &st.pending.prior
 	}
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), desc, cmd, prior)
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
+		return evaluation{}, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
 	}
-	if eff != nil && p != nil {
-		eff.DependsOn = p.lai
+	if eff != nil && st.pending != nil {
+		eff.DependsOn = st.pending.lai
 	}
-	return term, eff, res, nil
+	return evaluation{term: st.term, eff: eff, res: res}, nil
 }
 
 // Halt stops evaluations: once it returns, none reads the engine, which
@@ -159,54 +167,55 @@ func (r *Replica) collectDue() int64 {
 	return t
 }
 
-// joinEvaluated adds a waiter to the proposal of id in flight here, if
-// there is one; it fails when this replica does not lead.
-func (r *Replica) joinEvaluated(id string) (<-chan Outcome, error, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.checkLeader(); err != nil {
-		return nil, err, false
-	}
-	if _, ok := r.evals[id]; !ok {
-		return nil, nil, false
-	}
-	ch := make(chan Outcome, 1)
-	r.waiters[id] = append(r.waiters[id], ch)
-	return ch, nil, true
+// evalView is what an evaluation needs of the replica's state: the term
+// it evaluates in, the range (as of the last committed round), a bound at
+// or above the records' collection floor and the item's write in flight
+// (nil: none); or, when a proposal of the command's id is in flight, the
+// channel that joins it.
+type evalView struct {
+	term    uint64
+	desc    *partitapb.Descriptor
+	floor   int64
+	pending *pending
+	joined  <-chan Outcome
 }
 
-// evalState returns the term this leader evaluates in, the range it
-// evaluates against (as of its last committed round), a bound at or
-// above the records' collection floor and the write of key still in
-// flight (nil: none), once it has applied an entry of its term. The first evaluation of a term starts the lease indexes it
-// hands out above the partition's lease-applied index, and reads the
-// floor: every Effects of an earlier term that can still apply is then
-// applied, and in this term only this leader's entries raise the floor
-// (collectDue raises the bound with them).
-func (r *Replica) evalState(key string) (uint64, *partitapb.Descriptor, int64, *pending, error) {
+// evalState returns the evalView of command id writing key, once this
+// leader has applied an entry of its term (ErrNotReady until then). The
+// first evaluation of a term starts the lease indexes it hands out above
+// the partition's lease-applied index, and reads the floor: every Effects
+// of an earlier term that can still apply is then applied, and in this
+// term only this leader's entries raise the floor (collectDue raises the
+// bound with them).
+func (r *Replica) evalState(id, key string) (evalView, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.checkLeader(); err != nil {
-		return 0, nil, 0, nil, err
+		return evalView{}, err
+	}
+	if _, ok := r.evals[id]; ok {
+		ch := make(chan Outcome, 1)
+		r.waiters[id] = append(r.waiters[id], ch)
+		return evalView{joined: ch}, nil
 	}
 	term := r.raw.BasicStatus().Term
 	if r.appliedTerm != term {
-		return 0, nil, 0, nil, ErrNotReady
+		return evalView{}, ErrNotReady
 	}
 	if r.laiTerm != term {
 		lai, err := fsm.ReadLeaseIndex(r.cfg.Engine.Reader(), r.cfg.Partition)
 		if err != nil {
-			return 0, nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+			return evalView{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 		}
 		floor, err := fsm.ReadRecordFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
 		if err != nil {
-			return 0, nil, 0, nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+			return evalView{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 		}
 		r.nextLAI = max(r.nextLAI, lai)
 		r.collectedTo = max(r.collectedTo, floor)
 		r.laiTerm = term
 	}
-	return term, r.published, r.collectedTo, r.pending[key], nil
+	return evalView{term: term, desc: r.published, floor: r.collectedTo, pending: r.pending[key]}, nil
 }
 
 // readRecord reads the at-most-once record of cmd: its timed record
