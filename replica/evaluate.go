@@ -220,21 +220,17 @@ func (r *Replica) evalState(id, key string) (evalView, error) {
 
 // readRecord reads the at-most-once record of cmd: its timed record
 // (fsm.CommandRecordKey), or the untimed one a Command of the old format
-// left. A command timed below the collection floor, whose record may have
-// been collected, is refused: whether it applied cannot be known.
+// left. A command timed below the collection floor without an untimed
+// record, whose timed record may have been collected, is refused: whether
+// it applied cannot be known.
 //
 // floor is at or above the partition's collection floor: evalState's.
 func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Result, bool, error) {
 	id, t := string(cmd.GetId()), cmd.GetUnixNanos()
-	var keys [][]byte
-	if t > 0 {
-		if t < floor {
-			return &partitapb.Result{Error: partitapb.Errorf(partitapb.Error_VALIDATION,
-				"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
-		}
-		keys = append(keys, fsm.CommandRecordKey(r.cfg.Partition, id, t))
+	keys := [][]byte{commandKey(r.cfg.Partition, id)}
+	if t > 0 && t >= floor {
+		keys = append([][]byte{fsm.CommandRecordKey(r.cfg.Partition, id, t)}, keys...)
 	}
-	keys = append(keys, commandKey(r.cfg.Partition, id))
 	for _, k := range keys {
 		raw, err := engine.Get(r.cfg.Engine.Reader(), k)
 		if errors.Is(err, engine.ErrNotFound) {
@@ -248,6 +244,10 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 			return nil, false, fmt.Errorf("replica: corrupt command record: %w", err)
 		}
 		return res, true, nil
+	}
+	if t > 0 && t < floor {
+		return &partitapb.Result{Error: partitapb.Errorf(partitapb.Error_VALIDATION,
+			"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
 	}
 	return nil, false, nil
 }

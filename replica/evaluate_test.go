@@ -155,7 +155,9 @@ func TestEvaluatedRetryAndOldFormat(t *testing.T) {
 	if o := <-ch; o.Err != nil || o.Result.GetError() != nil || counter(t, eng) != "1" {
 		t.Fatalf("retry: %v, counter %q", o, counter(t, eng))
 	}
-	ch, err = r.Propose(counterCmd("old"))
+	old := counterCmd("old")
+	old.UnixNanos = 1_000_000_000
+	ch, err = r.Propose(old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +165,15 @@ func TestEvaluatedRetryAndOldFormat(t *testing.T) {
 	<-ch
 	if o, _ := evaluate(t, eng, r, counterCmd("new")); o.Result.GetError() != nil || counter(t, eng) != "3" {
 		t.Fatalf("old then new format: %v, counter %q", o.Result, counter(t, eng))
+	}
+	// A retry, evaluated, of the command applied in the old format finds
+	// the record the old format left.
+	ch, err = r.ProposeEvaluated(context.Background(), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := <-ch; o.Err != nil || o.Result.GetError() != nil || counter(t, eng) != "3" {
+		t.Fatalf("retry of an old-format command: %v, counter %q", o, counter(t, eng))
 	}
 	// A failed condition is answered with the old image it saw.
 	c := counterCmd("cond")
