@@ -37,6 +37,12 @@ type Applier struct {
 	// checks.
 	members      Members
 	membersKnown bool
+	// lai is the lease-applied index and refused the lease index of the
+	// last Effects entry refused by the fence or for its dependency
+	// (effects.go), read from the batch at the first Effects entry;
+	// laiDirty says an entry changed them.
+	lai, refused       uint64
+	laiKnown, laiDirty bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
@@ -47,7 +53,12 @@ func NewApplier(b *engine.Batch, d *partitapb.Descriptor) *Applier {
 
 // Flush writes what the applied commands left in memory. Call it before
 // committing the batch.
-func (a *Applier) Flush() error { return a.flushStats() }
+func (a *Applier) Flush() error {
+	if err := a.flushLeaseIndex(); err != nil {
+		return err
+	}
+	return a.flushStats()
+}
 
 // Apply applies cmd, as the package's Apply does, except that the
 // statistics wait for Flush.

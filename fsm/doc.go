@@ -16,6 +16,26 @@
 // Commands for table records (CreateTable, DeleteTable, ...) are applied by
 // the meta partition; item commands by the partition owning the key.
 //
+// # Effects
+//
+// Item writes are evaluated once, by the partition's leader (Evaluate,
+// under the item's latch, against its applied state), and replicated as
+// Effects: the item written or deleted, the statistics delta and the
+// recorded rejection. Applier.ApplyEffects applies them without reading
+// the item, after two checks that keep a stale evaluation from applying:
+// the entry's raft term must be the term its evaluation was made in, and
+// its lease index must be above the partition's lease-applied index,
+// which it then becomes (a reordered or repeated entry is refused with
+// STALE_EVALUATION, and evaluated again by its proposer). A write the
+// leader evaluated over an earlier write of the item still in flight
+// (Prior) depends on that write's lease index, and is refused as stale
+// when an entry at or after it was refused. A raft entry
+// starting with EffectsFormat holds Effects; any other holds a Command,
+// which Apply still evaluates as it always did. The at-most-once records
+// of Effects are kept by command time and collected a retry window behind
+// the leader's clock (records.go). docs/replication.md tells the whole
+// write path.
+//
 // # The range fence
 //
 // Apply is given the replica's Descriptor: the key spans its partition owns

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -16,72 +17,157 @@ type stored struct {
 	raw  []byte
 }
 
+// change is what evaluating an item command decided: the write (value
+// under key, or its deletion; neither for a rejection) and the change of
+// the partition's statistics.
+type change struct {
+	key          []byte
+	value        []byte
+	del          bool
+	items, bytes int64
+}
+
 func applyPut(a *Applier, op *partitapb.PutItem) (*partitapb.Result, error) {
-	old, err := load(a.b, op.GetKey())
-	if err != nil {
-		return nil, err
-	}
-	if res, err := checkCondition(op.GetCondition(), old); res != nil || err != nil {
+	c, res, err := evalPut(engineItems{a.b}, op)
+	if err != nil || res.GetError() != nil {
 		return res, err
 	}
-	next, err := item.DecodeItem(op.GetItem())
-	if err != nil {
-		return reject(partitapb.Error_VALIDATION, "malformed item: %v", err), nil
-	}
-	if next.Size() > item.MaxItemSize {
-		return reject(partitapb.Error_ITEM_TOO_LARGE, "Item size has exceeded the maximum allowed size"), nil
-	}
-	return write(a, op.GetKey(), old, next, op.GetItem())
+	return res, a.write(c)
 }
 
 func applyUpdate(a *Applier, op *partitapb.UpdateItem) (*partitapb.Result, error) {
-	old, err := load(a.b, op.GetKey())
+	c, res, err := evalUpdateItem(engineItems{a.b}, op)
+	if err != nil || res.GetError() != nil {
+		return res, err
+	}
+	return res, a.write(c)
+}
+
+func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error) {
+	c, res, err := evalDelete(engineItems{a.b}, op)
+	if err != nil || res.GetError() != nil {
+		return res, err
+	}
+	return res, a.write(c)
+}
+
+// write makes c's write in the batch and adds its statistics.
+func (a *Applier) write(c change) error {
+	switch {
+	case c.del:
+		if err := a.b.Delete(c.key); err != nil {
+			return fmt.Errorf("fsm: delete: %w", err)
+		}
+	case c.value != nil:
+		if err := a.b.Set(c.key, c.value); err != nil {
+			return fmt.Errorf("fsm: write item: %w", err)
+		}
+	}
+	if c.items != 0 || c.bytes != 0 {
+		a.addStats(c.items, c.bytes)
+	}
+	return nil
+}
+
+func evalPut(r itemReader, op *partitapb.PutItem) (change, *partitapb.Result, error) {
+	old, err := load(r, op.GetKey())
 	if err != nil {
-		return nil, err
+		return change{}, nil, err
 	}
 	if res, err := checkCondition(op.GetCondition(), old); res != nil || err != nil {
-		return res, err
+		return change{}, res, err
+	}
+	next, err := item.DecodeItem(op.GetItem())
+	if err != nil {
+		return change{}, reject(partitapb.Error_VALIDATION, "malformed item: %v", err), nil
+	}
+	if next.Size() > item.MaxItemSize {
+		return change{}, reject(partitapb.Error_ITEM_TOO_LARGE, "Item size has exceeded the maximum allowed size"), nil
+	}
+	c, res := written(op.GetKey(), old, next, op.GetItem())
+	return c, res, nil
+}
+
+func evalUpdateItem(r itemReader, op *partitapb.UpdateItem) (change, *partitapb.Result, error) {
+	old, err := load(r, op.GetKey())
+	if err != nil {
+		return change{}, nil, err
+	}
+	if res, err := checkCondition(op.GetCondition(), old); res != nil || err != nil {
+		return change{}, res, err
 	}
 	keyItem, err := item.DecodeItem(op.GetKeyItem())
 	if err != nil {
-		return reject(partitapb.Error_VALIDATION, "malformed key: %v", err), nil
+		return change{}, reject(partitapb.Error_VALIDATION, "malformed key: %v", err), nil
 	}
 	next := withKey(old.item, keyItem)
 	if u := op.GetUpdate(); u.GetText() != "" {
 		next, err = evalUpdate(u, old.item, keyItem)
 		if err != nil {
-			return validationResult(err)
+			res, _ := validationResult(err)
+			return change{}, res, nil
 		}
 	}
 	if next.Size() > item.MaxItemSize {
-		return reject(partitapb.Error_ITEM_TOO_LARGE, "Item size to update has exceeded the maximum allowed size"), nil
+		return change{}, reject(partitapb.Error_ITEM_TOO_LARGE, "Item size to update has exceeded the maximum allowed size"), nil
 	}
-	return write(a, op.GetKey(), old, next, nil)
+	c, res := written(op.GetKey(), old, next, nil)
+	return c, res, nil
 }
 
-func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error) {
-	old, err := load(a.b, op.GetKey())
+func evalDelete(r itemReader, op *partitapb.DeleteItem) (change, *partitapb.Result, error) {
+	old, err := load(r, op.GetKey())
 	if err != nil {
-		return nil, err
+		return change{}, nil, err
 	}
 	if res, err := checkCondition(op.GetCondition(), old); res != nil || err != nil {
-		return res, err
+		return change{}, res, err
 	}
 	res := &partitapb.Result{}
 	if old.item == nil {
-		return res, nil
+		return change{}, res, nil
 	}
-	if err := a.b.Delete(op.GetKey()); err != nil {
-		return nil, fmt.Errorf("fsm: delete: %w", err)
-	}
-	a.addStats(-1, -int64(old.item.Size()))
 	res.OldItem, res.HasOld = old.raw, true
-	return res, nil
+	return change{key: op.GetKey(), del: true, items: -1, bytes: -int64(old.item.Size())}, res, nil
+}
+
+// itemReader reads items: engineItems from the engine, priorItems over
+// a write not yet applied.
+type itemReader interface {
+	// getItem returns the encoded item under key, or engine.ErrNotFound.
+	getItem(key []byte) ([]byte, error)
+}
+
+type engineItems struct{ r engine.Reader }
+
+func (e engineItems) getItem(key []byte) ([]byte, error) { return engine.Get(e.r, key) }
+
+// Prior is a write of one item proposed but not yet applied: an item
+// evaluated after it sees Value (or no item when Delete) under Key.
+type Prior struct {
+	Key    []byte
+	Value  []byte
+	Delete bool
+}
+
+type priorItems struct {
+	engineItems
+	p *Prior
+}
+
+func (v priorItems) getItem(key []byte) ([]byte, error) {
+	if !bytes.Equal(key, v.p.Key) {
+		return v.engineItems.getItem(key)
+	}
+	if v.p.Delete {
+		return nil, engine.ErrNotFound
+	}
+	return v.p.Value, nil
 }
 
 // load reads and decodes the item under key.
-func load(b *engine.Batch, key []byte) (stored, error) {
-	raw, err := engine.Get(b, key)
+func load(r itemReader, key []byte) (stored, error) {
+	raw, err := r.getItem(key)
 	if errors.Is(err, engine.ErrNotFound) {
 		return stored{}, nil
 	}
@@ -95,24 +181,20 @@ func load(b *engine.Batch, key []byte) (stored, error) {
 	return stored{item: it, raw: raw}, nil
 }
 
-// write stores next (encoded as enc, or encoded here when enc is nil) under
-// key, maintains the partition's statistics and returns both images.
-func write(a *Applier, key []byte, old stored, next item.Item, enc []byte) (*partitapb.Result, error) {
+// written is the write of next (encoded as enc, or encoded here when enc
+// is nil) under key over old, with both images as the result.
+func written(key []byte, old stored, next item.Item, enc []byte) (change, *partitapb.Result) {
 	if enc == nil {
 		enc = item.EncodeItem(next)
-	}
-	if err := a.b.Set(key, enc); err != nil {
-		return nil, fmt.Errorf("fsm: write item: %w", err)
 	}
 	count, size := int64(1), int64(next.Size())
 	if old.item != nil {
 		count, size = 0, size-int64(old.item.Size())
 	}
-	a.addStats(count, size)
-	return &partitapb.Result{
+	return change{key: key, value: enc, items: count, bytes: size}, &partitapb.Result{
 		OldItem: old.raw, HasOld: old.item != nil,
 		NewItem: enc, HasNew: true,
-	}, nil
+	}
 }
 
 // checkCondition evaluates cond (nil: none) against old. It returns a

@@ -156,14 +156,24 @@ func absorbRight(a *Applier, right uint64) error {
 	if err := writeStats(a.b, a.partition, Stats{Items: ls.Items + rs.Items, Bytes: ls.Bytes + rs.Bytes}); err != nil {
 		return err
 	}
-	from, to := commandIDPrefix(right), commandIDPrefix(a.partition)
-	it, err := a.b.NewIter(from, engine.LocalKey(right, engine.ReplicatedLocal+"j"))
+	if err := copyRecords(a.b, commandIDPrefix(right), commandIDPrefix(a.partition)); err != nil {
+		return err
+	}
+	return copyRecords(a.b, timedRecordPrefix(right), timedRecordPrefix(a.partition))
+}
+
+// copyRecords copies the at-most-once records under the prefix from (one
+// suffix letter after the replicated-local prefix) to the prefix to.
+func copyRecords(b *engine.Batch, from, to []byte) error {
+	end := bytes.Clone(from)
+	end[len(end)-1]++
+	it, err := b.NewIter(from, end)
 	if err != nil {
 		return fmt.Errorf("fsm: merge: %w", err)
 	}
 	for ok := it.First(); ok; ok = it.Next() {
 		k := append(bytes.Clone(to), it.Key()[len(from):]...)
-		if err := a.b.Set(k, bytes.Clone(it.Value())); err != nil {
+		if err := b.Set(k, bytes.Clone(it.Value())); err != nil {
 			it.Close()
 			return fmt.Errorf("fsm: merge: copy command ids: %w", err)
 		}

@@ -27,6 +27,10 @@ func TestLinearizable(t *testing.T) {
 		nodes  int           // 0: 3
 		voters []uint64      // nil: every node
 		keys   int           // 0: the workload's default
+		// clients, gets and cases override the workload's mix (0: its
+		// defaults).
+		clients     int
+		gets, cases float64
 	}
 	scenarios := map[string]scenario{
 		// Impatient clients: operations caught by a fault often end
@@ -52,6 +56,17 @@ func TestLinearizable(t *testing.T) {
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 60, 10 },
 			keys:   8,
 		},
+		// Conditional writes racing on one key from many clients while
+		// leadership moves and leaders crash: the leader evaluates each
+		// condition under the key's latch, and a write evaluated by a
+		// deposed leader must never apply. A lost update would show as a
+		// compare-and-set that succeeded against a value already
+		// overwritten.
+		"cas-one-key": {
+			faults:  []harness.Fault{harness.FaultLeaderTransfer, harness.FaultLeaderCrash, harness.FaultLeaderTransfer, harness.FaultPause},
+			keys:    1,
+			clients: 8, gets: 0.2, cases: 0.6,
+		},
 		"log-truncation": {
 			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLossyNetwork, harness.FaultPause},
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
@@ -60,13 +75,14 @@ func TestLinearizable(t *testing.T) {
 	for _, f := range harness.AllFaults {
 		scenarios[string(f)] = scenario{faults: []harness.Fault{f}}
 	}
-	for _, name := range append(faultNames(), "log-truncation", "membership", "mixed", "split", "split-trim") {
+	for _, name := range append(faultNames(), "cas-one-key", "log-truncation", "membership", "mixed", "split", "split-trim") {
 		t.Run(name, func(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
 					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults,
-						harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: sc.opTime, Keys: sc.keys})
+						harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: sc.opTime, Keys: sc.keys,
+							Clients: sc.clients, Gets: sc.gets, CASes: sc.cases})
 				})
 			}
 		})

@@ -77,11 +77,20 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 
 // record is this node's directory record (without its id).
 func (n *Node) record() *partitapb.Node {
-	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version}
+	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version, WriteFormat: n.writeFormat()}
 	if n.peerLn != nil {
 		rec.PeerAddr = n.advertise(n.peerLn.Addr().String())
 	}
 	return rec
+}
+
+// writeFormat is how this node's leaders propose item writes, as its
+// directory record says.
+func (n *Node) writeFormat() string {
+	if n.cfg.LegacyWrites {
+		return "commands"
+	}
+	return "effects"
 }
 
 // Version is the software version nodes report in the directory.

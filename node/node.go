@@ -112,6 +112,11 @@ type Config struct {
 	// Capacity is admission control: what tables and partitions may
 	// consume, and the control plane's rate.
 	Capacity CapacityConfig
+	// LegacyWrites makes this node's leaders propose item writes as
+	// commands every replica evaluates (store.Config.LegacyWrites): set on
+	// every node while a cluster upgrades from nodes that cannot apply
+	// effects. The directory record shows it (write_format).
+	LegacyWrites bool
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
@@ -400,7 +405,7 @@ func (n *Node) registerSingle(ctx context.Context) error {
 	if err != nil || rec != nil {
 		return err
 	}
-	if rec, err = n.peerJoinLocal(ctx, &partitapb.Node{Zone: n.cfg.Zone, Version: Version}); err != nil {
+	if rec, err = n.peerJoinLocal(ctx, &partitapb.Node{Zone: n.cfg.Zone, Version: Version, WriteFormat: n.writeFormat()}); err != nil {
 		return err
 	}
 	n.auth.bootstrap = true

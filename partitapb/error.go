@@ -24,3 +24,11 @@ func IsWrongRange(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.GetCode() == Error_WRONG_RANGE
 }
+
+// IsStaleEvaluation says err is a STALE_EVALUATION rejection: Effects
+// evaluated against a state that changed before they applied; nothing was
+// written and the command is to be evaluated again.
+func IsStaleEvaluation(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.GetCode() == Error_STALE_EVALUATION
+}

@@ -119,6 +119,12 @@ const (
 	// TOKEN_REFUSED: UseJoinToken of a token that is unknown, expired or
 	// already used by another node. Nothing was written.
 	Error_TOKEN_REFUSED Error_Code = 54
+	// STALE_EVALUATION: an Effects entry was evaluated against a state
+	// that changed before it applied (a lease index at or below the one
+	// applied, or an entry of another term than its evaluation's). Nothing
+	// was written; the proposer evaluates the command again. Never shown
+	// to a client.
+	Error_STALE_EVALUATION Error_Code = 10
 )
 
 // Enum value maps for Error_Code.
@@ -139,6 +145,7 @@ var (
 		52: "LIMIT_EXCEEDED",
 		53: "IN_USE",
 		54: "TOKEN_REFUSED",
+		10: "STALE_EVALUATION",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -156,6 +163,7 @@ var (
 		"LIMIT_EXCEEDED":   52,
 		"IN_USE":           53,
 		"TOKEN_REFUSED":    54,
+		"STALE_EVALUATION": 10,
 	}
 )
 
@@ -183,7 +191,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19, 0}
+	return file_partita_proto_rawDescGZIP(), []int{20, 0}
 }
 
 type DoctorOp_State int32
@@ -257,7 +265,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40, 0}
+	return file_partita_proto_rawDescGZIP(), []int{41, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -1079,6 +1087,176 @@ func (*Command_UseJoinToken) isCommand_Op() {}
 
 func (*Command_ChangeSettings) isCommand_Op() {}
 
+// Effects is an item write as its partition's leader evaluated it: the
+// mutations every replica applies without reading, the statistics delta
+// and the command's recorded result. A raft entry holds either a Command
+// (the first byte of a protobuf message is a tag, never below 0x08) or
+// EffectsFormat followed by an Effects.
+type Effects struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the command's id: apply records it, as for a Command.
+	Id []byte `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// term is the raft term in which the leader evaluated the command;
+	// apply refuses the entry unless it is the entry's own term.
+	Term uint64 `protobuf:"varint,2,opt,name=term,proto3" json:"term,omitempty"`
+	// lease_index is the proposer's counter for the partition: apply
+	// refuses an entry whose lease_index is not above the lease-applied
+	// index (a reordered or repeated entry) and otherwise raises the
+	// lease-applied index to it.
+	LeaseIndex uint64 `protobuf:"varint,3,opt,name=lease_index,json=leaseIndex,proto3" json:"lease_index,omitempty"`
+	// range_generation is the command's (Command.range_generation); key is
+	// the item's key, which the range fence checks.
+	RangeGeneration uint64 `protobuf:"varint,4,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
+	Key             []byte `protobuf:"bytes,5,opt,name=key,proto3" json:"key,omitempty"`
+	// value is the item written under key; delete removes it instead; with
+	// neither (a rejected command) nothing is written but the record.
+	Value  []byte `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
+	Delete bool   `protobuf:"varint,7,opt,name=delete,proto3" json:"delete,omitempty"`
+	// items and bytes change the partition's statistics.
+	Items int64 `protobuf:"varint,8,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes int64 `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// error is the command's rejection (a failed condition, a validation
+	// error), recorded as a Command's would be.
+	Error *Error `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	// unix_nanos is the command's (Command.unix_nanos): its at-most-once
+	// record is kept by it, in time order, and collected with the others of
+	// its time.
+	UnixNanos int64 `protobuf:"varint,11,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// collect_before, when above the partition's collection floor, deletes
+	// the at-most-once records of commands timed before it and raises the
+	// floor to it. The leader sets it from its clock, a retry window behind.
+	CollectBefore int64 `protobuf:"varint,12,opt,name=collect_before,json=collectBefore,proto3" json:"collect_before,omitempty"`
+	// depends_on is the lease index of the entry of the same item still in
+	// flight when the leader evaluated this one, over that entry's effects
+	// (0: evaluated over the applied state). Apply refuses this entry with
+	// STALE_EVALUATION when an entry at or above that lease index was
+	// refused: the state it was evaluated over never existed.
+	DependsOn     uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Effects) Reset() {
+	*x = Effects{}
+	mi := &file_partita_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Effects) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Effects) ProtoMessage() {}
+
+func (x *Effects) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Effects.ProtoReflect.Descriptor instead.
+func (*Effects) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Effects) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Effects) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *Effects) GetLeaseIndex() uint64 {
+	if x != nil {
+		return x.LeaseIndex
+	}
+	return 0
+}
+
+func (x *Effects) GetRangeGeneration() uint64 {
+	if x != nil {
+		return x.RangeGeneration
+	}
+	return 0
+}
+
+func (x *Effects) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Effects) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Effects) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+func (x *Effects) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *Effects) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Effects) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *Effects) GetUnixNanos() int64 {
+	if x != nil {
+		return x.UnixNanos
+	}
+	return 0
+}
+
+func (x *Effects) GetCollectBefore() int64 {
+	if x != nil {
+		return x.CollectBefore
+	}
+	return 0
+}
+
+func (x *Effects) GetDependsOn() uint64 {
+	if x != nil {
+		return x.DependsOn
+	}
+	return 0
+}
+
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
 // into this form before proposing, so apply has one evaluator.
@@ -1094,7 +1272,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[1]
+	mi := &file_partita_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1284,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[1]
+	mi := &file_partita_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1297,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{1}
+	return file_partita_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Expression) GetText() string {
@@ -1157,7 +1335,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1347,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1360,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -1221,7 +1399,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1411,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1424,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -1288,7 +1466,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1478,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1491,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -1344,7 +1522,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1534,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1547,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -1415,7 +1593,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1427,7 +1605,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1440,7 +1618,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -1490,7 +1668,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1502,7 +1680,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1515,7 +1693,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -1561,7 +1739,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1751,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1764,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -1642,7 +1820,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1832,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1845,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -1694,7 +1872,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1884,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1897,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -1796,7 +1974,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1808,7 +1986,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +1999,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -1849,7 +2027,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +2039,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +2052,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -1904,7 +2082,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2094,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2107,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -1961,7 +2139,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2151,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2164,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2025,7 +2203,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2037,7 +2215,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2050,7 +2228,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2082,7 +2260,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2272,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2285,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2136,7 +2314,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2326,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2339,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -2227,7 +2405,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2239,7 +2417,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2252,7 +2430,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Result) GetError() *Error {
@@ -2407,7 +2585,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2419,7 +2597,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2432,7 +2610,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -2467,7 +2645,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +2657,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +2670,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -2520,7 +2698,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2710,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2723,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -2572,7 +2750,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2584,7 +2762,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2597,7 +2775,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Tag) GetKey() string {
@@ -2646,7 +2824,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2658,7 +2836,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2671,7 +2849,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -2750,13 +2928,18 @@ type Node struct {
 	// heartbeat_unix_nanos is the node's clock at its last heartbeat (a
 	// PutNode it proposes every few seconds); liveness derives from it.
 	HeartbeatUnixNanos int64 `protobuf:"varint,8,opt,name=heartbeat_unix_nanos,json=heartbeatUnixNanos,proto3" json:"heartbeat_unix_nanos,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// write_format is how the node's leaders propose item writes: "effects"
+	// (evaluated by the leader) or "commands" (evaluated by every replica,
+	// store.Config.LegacyWrites); empty for a node from before effects,
+	// which writes commands and cannot apply effects.
+	WriteFormat   string `protobuf:"bytes,9,opt,name=write_format,json=writeFormat,proto3" json:"write_format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2768,7 +2951,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2781,7 +2964,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Node) GetId() uint64 {
@@ -2840,6 +3023,13 @@ func (x *Node) GetHeartbeatUnixNanos() int64 {
 	return 0
 }
 
+func (x *Node) GetWriteFormat() string {
+	if x != nil {
+		return x.WriteFormat
+	}
+	return ""
+}
+
 // RemoveNode deletes a node's directory record (the last step of a
 // decommission); a removed node can no longer heartbeat.
 type RemoveNode struct {
@@ -2851,7 +3041,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2863,7 +3053,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2876,7 +3066,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -2901,7 +3091,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2913,7 +3103,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2926,7 +3116,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -2968,7 +3158,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2980,7 +3170,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2993,7 +3183,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3014,7 +3204,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3026,7 +3216,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3039,7 +3229,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3079,7 +3269,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3091,7 +3281,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3104,7 +3294,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -3168,7 +3358,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3180,7 +3370,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3193,7 +3383,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Table) GetId() uint64 {
@@ -3333,7 +3523,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3345,7 +3535,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3358,7 +3548,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -3400,7 +3590,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3412,7 +3602,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3425,7 +3615,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -3447,7 +3637,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3459,7 +3649,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3472,7 +3662,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -3500,7 +3690,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3512,7 +3702,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3525,7 +3715,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -3563,7 +3753,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3575,7 +3765,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3588,7 +3778,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -3636,7 +3826,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3648,7 +3838,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3661,7 +3851,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -3698,7 +3888,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3710,7 +3900,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3723,7 +3913,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -3759,7 +3949,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3771,7 +3961,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3784,7 +3974,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -3836,7 +4026,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3848,7 +4038,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3861,7 +4051,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -3940,7 +4130,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3952,7 +4142,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3965,7 +4155,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -4147,7 +4337,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4159,7 +4349,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4172,7 +4362,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -4198,7 +4388,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4210,7 +4400,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4223,7 +4413,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -4268,7 +4458,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4280,7 +4470,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4293,7 +4483,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -4336,7 +4526,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4348,7 +4538,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4361,7 +4551,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -4401,7 +4591,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +4603,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +4616,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *User) GetName() string {
@@ -4477,7 +4667,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4489,7 +4679,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4502,7 +4692,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AccessKey) GetId() string {
@@ -4560,7 +4750,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4572,7 +4762,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4585,7 +4775,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Policy) GetName() string {
@@ -4619,7 +4809,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4631,7 +4821,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4644,7 +4834,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *CreateUser) GetName() string {
@@ -4664,7 +4854,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4676,7 +4866,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4689,7 +4879,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -4711,7 +4901,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4723,7 +4913,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4736,7 +4926,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -4757,7 +4947,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4769,7 +4959,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4782,7 +4972,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -4809,7 +4999,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4821,7 +5011,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4834,7 +5024,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -4855,7 +5045,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4867,7 +5057,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4880,7 +5070,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -4901,7 +5091,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4913,7 +5103,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4926,7 +5116,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -4948,7 +5138,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4960,7 +5150,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4973,7 +5163,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5012,7 +5202,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5024,7 +5214,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5037,7 +5227,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5085,7 +5275,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5097,7 +5287,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5110,7 +5300,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -5168,7 +5358,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5180,7 +5370,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5193,7 +5383,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -5235,7 +5425,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5247,7 +5437,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5260,7 +5450,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -5294,7 +5484,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5306,7 +5496,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5319,7 +5509,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -5366,7 +5556,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5378,7 +5568,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5391,7 +5581,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Group) GetName() string {
@@ -5432,7 +5622,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5444,7 +5634,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5457,7 +5647,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -5477,7 +5667,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +5679,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +5692,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -5525,7 +5715,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5537,7 +5727,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5550,7 +5740,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -5586,7 +5776,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5598,7 +5788,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5611,7 +5801,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -5656,7 +5846,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5668,7 +5858,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5681,7 +5871,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AdminToken) GetId() string {
@@ -5736,7 +5926,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5748,7 +5938,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5761,7 +5951,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -5781,7 +5971,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5793,7 +5983,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5806,7 +5996,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -5837,7 +6027,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5849,7 +6039,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5862,7 +6052,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *JoinToken) GetId() string {
@@ -5918,7 +6108,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5930,7 +6120,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5943,7 +6133,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -5963,7 +6153,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5975,7 +6165,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5988,7 +6178,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6011,7 +6201,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6023,7 +6213,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6036,7 +6226,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -6121,7 +6311,25 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\xab\x01\n" +
+	"\x02op\"\xf3\x02\n" +
+	"\aEffects\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
+	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
+	"\vlease_index\x18\x03 \x01(\x04R\n" +
+	"leaseIndex\x12)\n" +
+	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12\x10\n" +
+	"\x03key\x18\x05 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x06 \x01(\fR\x05value\x12\x16\n" +
+	"\x06delete\x18\a \x01(\bR\x06delete\x12\x14\n" +
+	"\x05items\x18\b \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\t \x01(\x03R\x05bytes\x12'\n" +
+	"\x05error\x18\n" +
+	" \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x1d\n" +
+	"\n" +
+	"unix_nanos\x18\v \x01(\x03R\tunixNanos\x12%\n" +
+	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\x12\x1d\n" +
+	"\n" +
+	"depends_on\x18\r \x01(\x04R\tdependsOn\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x127\n" +
@@ -6228,11 +6436,11 @@ const file_partita_proto_rawDesc = "" +
 	"adminToken\x124\n" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
-	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\xf1\x02\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\x87\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\x8b\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xa1\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -6251,7 +6459,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eLIMIT_EXCEEDED\x104\x12\n" +
 	"\n" +
 	"\x06IN_USE\x105\x12\x11\n" +
-	"\rTOKEN_REFUSED\x106\"N\n" +
+	"\rTOKEN_REFUSED\x106\x12\x14\n" +
+	"\x10STALE_EVALUATION\x10\n" +
+	"\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -6274,7 +6484,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xf9\x01\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x9c\x02\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -6284,7 +6494,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x04zone\x18\x05 \x01(\tR\x04zone\x12\x18\n" +
 	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
 	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\x120\n" +
-	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\"\x1c\n" +
+	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\x12!\n" +
+	"\fwrite_format\x18\t \x01(\tR\vwriteFormat\"\x1c\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +
@@ -6559,192 +6770,194 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),               // 0: partita.v1.GateColor
 	(Error_Code)(0),              // 1: partita.v1.Error.Code
 	(DoctorOp_State)(0),          // 2: partita.v1.DoctorOp.State
 	(*Command)(nil),              // 3: partita.v1.Command
-	(*Expression)(nil),           // 4: partita.v1.Expression
-	(*PutItem)(nil),              // 5: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 6: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 7: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 8: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 9: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 10: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 11: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 12: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 13: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 14: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 15: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 16: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 17: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 18: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 19: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 20: partita.v1.AbortMerge
-	(*Result)(nil),               // 21: partita.v1.Result
-	(*Error)(nil),                // 22: partita.v1.Error
-	(*KeyElement)(nil),           // 23: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 24: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 25: partita.v1.Tag
-	(*Partition)(nil),            // 26: partita.v1.Partition
-	(*Node)(nil),                 // 27: partita.v1.Node
-	(*RemoveNode)(nil),           // 28: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 29: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 30: partita.v1.PutNode
-	(*Span)(nil),                 // 31: partita.v1.Span
-	(*Descriptor)(nil),           // 32: partita.v1.Descriptor
-	(*Table)(nil),                // 33: partita.v1.Table
-	(*CreateTable)(nil),          // 34: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 35: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 36: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 37: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 38: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 39: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 40: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 41: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 42: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 43: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 44: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 45: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 46: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 47: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 48: partita.v1.User
-	(*AccessKey)(nil),            // 49: partita.v1.AccessKey
-	(*Policy)(nil),               // 50: partita.v1.Policy
-	(*CreateUser)(nil),           // 51: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 52: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 53: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 54: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 55: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 56: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 57: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 58: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 59: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 60: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 61: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 62: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 63: partita.v1.ChangeSettings
-	(*Group)(nil),                // 64: partita.v1.Group
-	(*CreateGroup)(nil),          // 65: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 66: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 67: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 68: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 69: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 70: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 71: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 72: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 73: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 74: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 75: partita.v1.UseJoinToken
-	nil,                          // 76: partita.v1.Expression.NamesEntry
-	nil,                          // 77: partita.v1.DoctorSettings.GatesEntry
+	(*Effects)(nil),              // 4: partita.v1.Effects
+	(*Expression)(nil),           // 5: partita.v1.Expression
+	(*PutItem)(nil),              // 6: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 7: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 8: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 9: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 10: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 11: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 12: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 13: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 14: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 15: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 16: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 17: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 18: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 19: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 20: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 21: partita.v1.AbortMerge
+	(*Result)(nil),               // 22: partita.v1.Result
+	(*Error)(nil),                // 23: partita.v1.Error
+	(*KeyElement)(nil),           // 24: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 25: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 26: partita.v1.Tag
+	(*Partition)(nil),            // 27: partita.v1.Partition
+	(*Node)(nil),                 // 28: partita.v1.Node
+	(*RemoveNode)(nil),           // 29: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 30: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 31: partita.v1.PutNode
+	(*Span)(nil),                 // 32: partita.v1.Span
+	(*Descriptor)(nil),           // 33: partita.v1.Descriptor
+	(*Table)(nil),                // 34: partita.v1.Table
+	(*CreateTable)(nil),          // 35: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 36: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 37: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 38: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 39: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 40: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 41: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 42: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 43: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 44: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 45: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 46: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 47: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 48: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 49: partita.v1.User
+	(*AccessKey)(nil),            // 50: partita.v1.AccessKey
+	(*Policy)(nil),               // 51: partita.v1.Policy
+	(*CreateUser)(nil),           // 52: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 53: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 54: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 55: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 56: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 57: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 58: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 59: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 60: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 61: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 62: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 63: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 64: partita.v1.ChangeSettings
+	(*Group)(nil),                // 65: partita.v1.Group
+	(*CreateGroup)(nil),          // 66: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 67: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 68: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 69: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 70: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 71: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 72: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 73: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 74: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 75: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 76: partita.v1.UseJoinToken
+	nil,                          // 77: partita.v1.Expression.NamesEntry
+	nil,                          // 78: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	5,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	6,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	7,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	8,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	9,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	14, // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	15, // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	16, // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	34, // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	35, // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	36, // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	37, // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	30, // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	29, // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	28, // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	39, // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	40, // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	44, // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	45, // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	46, // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	47, // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	11, // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	12, // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	18, // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	19, // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	20, // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	51, // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	52, // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	53, // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	54, // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	55, // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	56, // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	57, // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	58, // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	65, // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	66, // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	67, // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	68, // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	70, // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	71, // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	73, // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	74, // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	75, // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	63, // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	76, // 44: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	4,  // 45: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	4,  // 46: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	4,  // 47: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	4,  // 48: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	32, // 49: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	32, // 50: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	9,  // 51: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	13, // 52: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	13, // 53: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	32, // 54: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	13, // 55: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	13, // 56: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	22, // 57: partita.v1.Result.error:type_name -> partita.v1.Error
-	33, // 58: partita.v1.Result.table:type_name -> partita.v1.Table
-	27, // 59: partita.v1.Result.node:type_name -> partita.v1.Node
-	38, // 60: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	43, // 61: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	41, // 62: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	10, // 63: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	17, // 64: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	48, // 65: partita.v1.Result.user:type_name -> partita.v1.User
-	49, // 66: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	50, // 67: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	64, // 68: partita.v1.Result.group:type_name -> partita.v1.Group
-	69, // 69: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	72, // 70: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	60, // 71: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	1,  // 72: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	13, // 73: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	13, // 74: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	27, // 75: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	31, // 76: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	13, // 77: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	23, // 78: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	24, // 79: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	25, // 80: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	26, // 81: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	33, // 82: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	33, // 83: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	77, // 84: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,  // 85: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,  // 86: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	42, // 87: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	43, // 88: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,  // 89: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	49, // 90: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	50, // 91: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	59, // 92: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	61, // 93: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	61, // 94: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	59, // 95: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	69, // 96: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	72, // 97: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	0,  // 98: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	99, // [99:99] is the sub-list for method output_type
-	99, // [99:99] is the sub-list for method input_type
-	99, // [99:99] is the sub-list for extension type_name
-	99, // [99:99] is the sub-list for extension extendee
-	0,  // [0:99] is the sub-list for field type_name
+	6,   // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	7,   // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	8,   // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	9,   // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	10,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	15,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	16,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	17,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	35,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	36,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	37,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	38,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	31,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	30,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	29,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	40,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	41,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	45,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	46,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	47,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	48,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	12,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	13,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	19,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	20,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	21,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	52,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	53,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	54,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	55,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	56,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	57,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	58,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	59,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	66,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	67,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	68,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	69,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	71,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	72,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	74,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	75,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	76,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	64,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	23,  // 44: partita.v1.Effects.error:type_name -> partita.v1.Error
+	77,  // 45: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	5,   // 46: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	5,   // 47: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	5,   // 48: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	5,   // 49: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	33,  // 50: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	33,  // 51: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	10,  // 52: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	14,  // 53: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	14,  // 54: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	33,  // 55: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	14,  // 56: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	14,  // 57: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	23,  // 58: partita.v1.Result.error:type_name -> partita.v1.Error
+	34,  // 59: partita.v1.Result.table:type_name -> partita.v1.Table
+	28,  // 60: partita.v1.Result.node:type_name -> partita.v1.Node
+	39,  // 61: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	44,  // 62: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	42,  // 63: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	11,  // 64: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	18,  // 65: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	49,  // 66: partita.v1.Result.user:type_name -> partita.v1.User
+	50,  // 67: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	51,  // 68: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	65,  // 69: partita.v1.Result.group:type_name -> partita.v1.Group
+	70,  // 70: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	73,  // 71: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	61,  // 72: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	1,   // 73: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	14,  // 74: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	14,  // 75: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	28,  // 76: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	32,  // 77: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	14,  // 78: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	24,  // 79: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	25,  // 80: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	26,  // 81: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	27,  // 82: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	34,  // 83: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	34,  // 84: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	78,  // 85: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,   // 86: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,   // 87: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	43,  // 88: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	44,  // 89: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,   // 90: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	50,  // 91: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	51,  // 92: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	60,  // 93: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	62,  // 94: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	62,  // 95: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	60,  // 96: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	70,  // 97: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	73,  // 98: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	0,   // 99: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	100, // [100:100] is the sub-list for method output_type
+	100, // [100:100] is the sub-list for method input_type
+	100, // [100:100] is the sub-list for extension type_name
+	100, // [100:100] is the sub-list for extension extendee
+	0,   // [0:100] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -6804,7 +7017,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   75,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

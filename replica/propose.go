@@ -115,6 +115,7 @@ func (r *Replica) deliver(id string, o Outcome) {
 
 // failAll answers every waiter with err.
 func (r *Replica) failAll(err error) {
+	r.dropEvaluated()
 	for id := range r.waiters {
 		r.deliver(id, Outcome{Err: err})
 	}

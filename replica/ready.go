@@ -33,6 +33,7 @@ type Ready struct {
 
 	answers []answer // outcomes of the commands applied into the batch
 	applied uint64   // the last index applied into the batch (0: none)
+	term    uint64   // the term of the entry (or snapshot) at applied
 
 	// Created are the right halves of splits applied in this round whose
 	// replicas the batch created on this node: the store opens them once
@@ -52,8 +53,9 @@ type Ready struct {
 func (rd Ready) Changed() bool { return rd.applied != 0 }
 
 type answer struct {
-	id string
-	o  Outcome
+	id  string
+	o   Outcome
+	lai uint64 // an Effects entry's lease index (0: a Command)
 }
 
 // Collect takes the replica's pending Ready, if any, and writes into b the
@@ -96,10 +98,11 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if err := r.maybeTruncate(b); err != nil {
 		return Ready{}, false, err
 	}
+	term := out.lastTerm
 	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
-		applied = rd.Snapshot.Metadata.Index
+		applied, term = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
-	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, Created: created, Merged: out.merged}
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, term: term, Created: created, Merged: out.merged}
 	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
 		// The new group's state must be durable before it votes or acks.
@@ -145,13 +148,17 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 		send(msgs)
 	}
 	if rdy.applied != 0 {
-		r.applied = rdy.applied
+		r.applied, r.appliedTerm = rdy.applied, rdy.term
 	}
 	r.published = r.desc
 	r.dropStale()
 	end := r.cfg.Now()
 	for _, a := range rdy.answers {
 		a.o.ApplyEnd = end
+		if a.lai != 0 {
+			r.answerEffects(a)
+			continue
+		}
 		r.deliver(a.id, a.o)
 	}
 	if rd.SoftState != nil {
@@ -190,10 +197,11 @@ func (r *Replica) softState(ss raft.SoftState) {
 // partitions whose replicas the splits among the entries created here,
 // and those whose replicas the merges among them absorbed.
 type applied struct {
-	answers []answer
-	last    uint64
-	created []uint64
-	merged  []uint64
+	answers  []answer
+	last     uint64
+	lastTerm uint64
+	created  []uint64
+	merged   []uint64
 }
 
 // apply applies committed entries into b and records the applied index
@@ -212,6 +220,14 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 				continue // a new leader's empty entry
 			}
 			start := r.cfg.Now()
+			if fsm.IsEffects(e.Data) {
+				id, res, lai, err := r.applyEffects(ka, b, e.Data, e.Term)
+				if err != nil {
+					return applied{}, err
+				}
+				out.answers = append(out.answers, answer{id, Outcome{Result: res, ApplyStart: start}, lai})
+				continue
+			}
 			ka.SetMembers(r.members())
 			id, res, err := r.applyCommand(ka, b, e.Data)
 			if err != nil {
@@ -221,7 +237,7 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 			if err := r.applyRangeChange(b, e.Index, res, &out); err != nil {
 				return applied{}, err
 			}
-			out.answers = append(out.answers, answer{id, Outcome{Result: res, ApplyStart: start}})
+			out.answers = append(out.answers, answer{id: id, o: Outcome{Result: res, ApplyStart: start}})
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := r.applyConfChange(b, e); err != nil {
 				return applied{}, err
@@ -231,7 +247,7 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 	if err := ka.Flush(); err != nil {
 		return applied{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	out.last = ents[len(ents)-1].Index
+	out.last, out.lastTerm = ents[len(ents)-1].Index, ents[len(ents)-1].Term
 	if err := writeApplied(b, r.cfg.Partition, out.last); err != nil {
 		return applied{}, err
 	}
@@ -278,7 +294,7 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (s
 	if err := proto.Unmarshal(data, cmd); err != nil {
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
 	}
-	idKey := engine.LocalKey(r.cfg.Partition, engine.ReplicatedLocal+"i"+string(cmd.GetId()))
+	idKey := commandKey(r.cfg.Partition, string(cmd.GetId()))
 	// A first attempt has no earlier proposal of its id (see
 	// Command.first_attempt): it skips the lookup, a read through every
 	// level of the LSM that would find nothing.

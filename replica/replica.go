@@ -55,6 +55,12 @@ type Config struct {
 	NewGroupGrace time.Duration
 	// Logger receives the replica's logs.
 	Logger *slog.Logger
+	// RecordWindow is how long the at-most-once records of evaluated
+	// writes are kept, by their commands' time: a retry of a command older
+	// than that is refused (its outcome unknown) rather than applied
+	// twice. It must exceed the longest a sender retries one command,
+	// plus the clock skew between nodes. 0 keeps them all.
+	RecordWindow time.Duration
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
@@ -66,8 +72,9 @@ func DefaultConfig() Config {
 		ElectionTicks: 10, HeartbeatTicks: 1,
 		CacheBytes: 4 << 20, MaxSizePerMsg: 1 << 20,
 		MaxLogEntries: 10000, MaxLogBytes: 16 << 20, TruncateStep: 64, NewGroupGrace: 30 * time.Second,
-		Logger: slog.New(slog.DiscardHandler),
-		Now:    time.Now,
+		RecordWindow: 10 * time.Minute,
+		Logger:       slog.New(slog.DiscardHandler),
+		Now:          time.Now,
 	}
 }
 
@@ -159,6 +166,21 @@ type Replica struct {
 	// leadSince is when this replica last became leader (zero while it
 	// is not): its followers' contact clocks start no earlier.
 	leadSince time.Time
+	// Proposer evaluation (evaluate.go): the item latches, the writes
+	// evaluated and proposed while leading (by command id), the term of
+	// the last applied entry, the last lease index handed out and the
+	// term it was last resumed from the applied state.
+	latch            *latches
+	halt             sync.RWMutex // held (read) by an evaluation, taken by Halt
+	halted           bool
+	evals            map[string]*evaluated
+	pending          map[string]*pending // by item key
+	appliedTerm      uint64
+	nextLAI, laiTerm uint64
+	// collectedTo is the last collect_before this replica proposed, or
+	// the floor it read at the start of its term if higher: while it
+	// leads, at or above the applied floor.
+	collectedTo int64
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -210,6 +232,9 @@ func Open(cfg Config) (*Replica, error) {
 		waiters: make(map[string][]chan Outcome),
 		reads:   make(map[string]*readWaiter),
 		opened:  cfg.Now(),
+		latch:   newLatches(),
+		evals:   make(map[string]*evaluated),
+		pending: make(map[string]*pending),
 	}
 	st.snapshot = r.makeSnapshot
 	return r, nil

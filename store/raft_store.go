@@ -17,6 +17,7 @@ import (
 
 	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/transport"
@@ -47,6 +48,12 @@ type Config struct {
 	// Admission throttles the item commands and reads this node serves
 	// (nil: none).
 	Admission *admission.Controller
+	// LegacyWrites makes this node's leaders propose item writes as
+	// Commands that every replica evaluates, the only format of nodes
+	// before proposer evaluation, which cannot apply Effects entries. Set
+	// it on every node while a cluster upgrades from such nodes; by
+	// default a leader evaluates item writes and proposes their Effects.
+	LegacyWrites bool
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -152,6 +159,11 @@ func (s *Store) Stop() {
 	close(s.stop)
 	s.sched.close()
 	s.wg.Wait()
+	// No evaluation of a write reads the engine after Stop: the caller
+	// may close it.
+	for _, r := range s.Replicas() {
+		r.Halt()
+	}
 }
 
 // storedPartitions lists the partitions with raft state in the engine.
@@ -335,25 +347,64 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	if cmd.GetSplitRange() != nil {
 		awaitSplitReady(ctx, r)
 	}
-	ch, err := r.Propose(cmd)
-	// Whatever happened, the command is in the log or never will be: any
-	// later proposal of it is a retry.
-	cmd.FirstAttempt = false
-	if err != nil {
-		s.m.proposals.WithLabelValues(outcome(err)).Inc()
-		return nil, err
+	evaluate := !s.cfg.LegacyWrites && fsm.IsItemWrite(cmd)
+	for attempt := 1; ; attempt++ {
+		var ch <-chan replica.Outcome
+		if evaluate {
+			ch, err = proposeEvaluated(ctx, r, cmd)
+		} else {
+			ch, err = r.Propose(cmd)
+		}
+		// Whatever happened, the command is in the log or never will be: any
+		// later proposal of it is a retry.
+		cmd.FirstAttempt = false
+		if err != nil {
+			s.m.proposals.WithLabelValues(outcome(err)).Inc()
+			return nil, err
+		}
+		s.sched.enqueue(partition)
+		select {
+		case o := <-ch:
+			if o.Err == nil && partitapb.IsStaleEvaluation(o.Result.GetError()) {
+				s.m.proposals.WithLabelValues("reevaluated").Inc()
+				if attempt < maxEvaluations {
+					continue
+				}
+				// Nothing was written: the sender retries.
+				return nil, fmt.Errorf("store: partition %d: evaluated %d times: %w", partition, attempt, replica.ErrAmbiguous)
+			}
+			s.m.proposals.WithLabelValues(outcome(o.Err)).Inc()
+			s.traceApply(ctx, partition, o)
+			chargeWrite(ticket, o.Result)
+			return o.Result, o.Err
+		case <-ctx.Done():
+			r.Abandon(cmd, ch)
+			s.m.proposals.WithLabelValues("ambiguous").Inc()
+			return nil, fmt.Errorf("store: partition %d: %w", partition, ctx.Err())
+		}
 	}
-	s.sched.enqueue(partition)
-	select {
-	case o := <-ch:
-		s.m.proposals.WithLabelValues(outcome(o.Err)).Inc()
-		s.traceApply(ctx, partition, o)
-		chargeWrite(ticket, o.Result)
-		return o.Result, o.Err
-	case <-ctx.Done():
-		r.Abandon(cmd, ch)
-		s.m.proposals.WithLabelValues("ambiguous").Inc()
-		return nil, fmt.Errorf("store: partition %d: %w", partition, ctx.Err())
+}
+
+// maxEvaluations bounds the evaluations of one item write whose Effects
+// keep being refused as stale (each refusal means another write of the
+// partition applied out of its evaluation's order: rare).
+const maxEvaluations = 8
+
+// proposeEvaluated proposes the item write cmd through r's evaluation,
+// waiting while r leads but has not yet applied an entry of its term.
+func proposeEvaluated(ctx context.Context, r *replica.Replica, cmd *partitapb.Command) (<-chan replica.Outcome, error) {
+	for {
+		ch, err := r.ProposeEvaluated(ctx, cmd)
+		if !errors.Is(err, replica.ErrNotReady) {
+			return ch, err
+		}
+		t := time.NewTimer(time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("store: partition %d: %w", r.Partition(), ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 

@@ -47,13 +47,22 @@ func Nodes(snap *directory.Snapshot, now time.Time) []NodeInfo {
 	for _, rec := range snap.Nodes {
 		out = append(out, NodeInfo{
 			ID: rec.GetId(), APIAddr: rec.GetApiAddr(), PeerAddr: rec.GetPeerAddr(), AdminAddr: rec.GetAdminAddr(),
-			Zone: rec.GetZone(), Version: rec.GetVersion(),
+			Zone: rec.GetZone(), Version: rec.GetVersion(), WriteFormat: writeFormat(rec),
 			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
 			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(snap.MetaReplicas, rec.GetId()),
 		})
 	}
 	slices.SortFunc(out, func(a, b NodeInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// writeFormat is rec's write format; a record without one is a node's
+// from before effects, which proposes commands.
+func writeFormat(rec *partitapb.Node) string {
+	if f := rec.GetWriteFormat(); f != "" {
+		return f
+	}
+	return "commands"
 }
 
 func unixTime(nanos int64) time.Time {

@@ -12,14 +12,17 @@ import (
 
 // NodeInfo is a node's directory record with its liveness.
 type NodeInfo struct {
-	ID        uint64    `json:"id"`
-	APIAddr   string    `json:"api_addr"`
-	PeerAddr  string    `json:"peer_addr"`
-	AdminAddr string    `json:"admin_addr"`
-	Zone      string    `json:"zone"`
-	Version   string    `json:"version"`
-	Joined    time.Time `json:"joined"`
-	Heartbeat time.Time `json:"heartbeat"`
+	ID        uint64 `json:"id"`
+	APIAddr   string `json:"api_addr"`
+	PeerAddr  string `json:"peer_addr"`
+	AdminAddr string `json:"admin_addr"`
+	Zone      string `json:"zone"`
+	Version   string `json:"version"`
+	// WriteFormat is how the node's leaders propose item writes
+	// (partitapb.Node.write_format; "commands" when the record says none).
+	WriteFormat string    `json:"write_format"`
+	Joined      time.Time `json:"joined"`
+	Heartbeat   time.Time `json:"heartbeat"`
 	// Status is alive, suspect or dead, from the heartbeat's age.
 	Status directory.Liveness `json:"status"`
 	// MetaVoter says the node holds a voter of the meta partition.

@@ -103,10 +103,10 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var nodes []topology.NodeInfo
 			return f.run(cmd, http.MethodGet, "/cluster/nodes", 10*time.Second, &nodes, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tMETA\tHEARTBEAT\tJOINED")
+				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tWRITES\tMETA\tHEARTBEAT\tJOINED")
 				for _, n := range nodes {
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.Zone), dash(n.APIAddr),
-						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined))
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.Zone), dash(n.APIAddr),
+						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), dash(n.WriteFormat), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined))
 				}
 			})
 		},

@@ -112,14 +112,15 @@ func TestCtl(t *testing.T) {
 			return fmt.Errorf("nodes %+v", nodes)
 		}
 		for _, nd := range nodes {
-			if nd.Status != directory.Alive || nd.AdminAddr == "" {
+			if nd.Status != directory.Alive || nd.AdminAddr == "" || nd.WriteFormat != "effects" {
 				return fmt.Errorf("node %+v", nd)
 			}
 		}
 		return nil
 	})
 	text, err := ctl(t, n3, "nodes")
-	if err != nil || !strings.HasPrefix(text, "ID  STATUS  ZONE") || strings.Count(text, " alive ") != 3 {
+	if err != nil || !strings.HasPrefix(text, "ID  STATUS  ZONE") || strings.Count(text, " alive ") != 3 ||
+		!strings.Contains(text, "WRITES") || strings.Count(text, " effects ") != 3 {
 		t.Fatalf("ctl nodes: %v\n%s", err, text)
 	}
 

@@ -103,6 +103,7 @@ environment, which wins over the file.`,
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
 	f.Int64Var(&cfg.PartitionMaxBytes, "partition-max-bytes", cfg.PartitionMaxBytes, "size past which a partition splits; 0: no splits by size")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")
+	f.BoolVar(&cfg.LegacyWrites, "legacy-writes", false, "propose item writes as commands every replica evaluates, which nodes from before effects can apply: set on every node while a cluster upgrades from them")
 	registerDoctorFlags(f, &cfg)
 	faults.register(f)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
