@@ -107,22 +107,15 @@ func (n *Node) WatchSettings(ctx context.Context, known uint64, send func(*parti
 		if n.store.Replica(directory.MetaPartition) == nil {
 			return store.ErrNoReplica
 		}
-		raw, err := engine.Get(n.eng.Reader(), directory.SettingsStateKey())
-		switch {
-		case errors.Is(err, engine.ErrNotFound):
-		case err != nil:
+		st, err := n.localSettings()
+		if err != nil {
 			return err
-		default:
-			st, err := directory.DecodeSettingsState(raw)
-			if err != nil {
+		}
+		if st.GetVersion() > known {
+			if err := send(st); err != nil {
 				return err
 			}
-			if st.GetVersion() > known {
-				if err := send(st); err != nil {
-					return err
-				}
-				known = st.GetVersion()
-			}
+			known = st.GetVersion()
 		}
 		select {
 		case <-ctx.Done():
@@ -132,21 +125,32 @@ func (n *Node) WatchSettings(ctx context.Context, known uint64, send func(*parti
 	}
 }
 
+// localSettings reads the overrides in force from the node's meta
+// replica (nil when none was ever set).
+func (n *Node) localSettings() (*partitapb.SettingsState, error) {
+	raw, err := engine.Get(n.eng.Reader(), directory.SettingsStateKey())
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return directory.DecodeSettingsState(raw)
+}
+
 // installSettings installs the overrides of the directory if they are
 // newer than those in force: read from the local meta replica where the
 // node has one, else from a meta replica (one small record, without a
 // read barrier: a follower's copy is a fraction of a second old at most).
 func (n *Node) installSettings(ctx context.Context) error {
-	var raw []byte
-	var err error
 	if n.store.Replica(directory.MetaPartition) != nil {
-		raw, err = engine.Get(n.eng.Reader(), directory.SettingsStateKey())
-		if errors.Is(err, engine.ErrNotFound) {
-			return nil
+		st, err := n.localSettings()
+		if err != nil || st == nil {
+			return err
 		}
-	} else {
-		raw, err = n.sender.Get(ctx, directory.MetaPartition, directory.SettingsStateKey(), false)
+		return n.installState(st)
 	}
+	raw, err := n.sender.Get(ctx, directory.MetaPartition, directory.SettingsStateKey(), false)
 	if err != nil || raw == nil {
 		return err
 	}
@@ -310,18 +314,16 @@ func (n *Node) setLogBounds() {
 	n.logBounds.Set(bound("raft.log-max-bytes"), bound("raft.log-max-entries"))
 	snap := n.dir.Snapshot()
 	tables := map[uint64]replica.TableLogBounds{}
-	for name, v := range n.settings.TableOverrides("raft.log-max-bytes") {
-		if t := snap.Table(name); t != nil {
-			b := tables[t.GetId()]
-			b.Bytes = uint64(v.Int())
-			tables[t.GetId()] = b
-		}
-	}
-	for name, v := range n.settings.TableOverrides("raft.log-max-entries") {
-		if t := snap.Table(name); t != nil {
-			b := tables[t.GetId()]
-			b.Entries = uint64(v.Int())
-			tables[t.GetId()] = b
+	for name, set := range map[string]func(*replica.TableLogBounds, uint64){
+		"raft.log-max-bytes":   func(b *replica.TableLogBounds, v uint64) { b.Bytes = v },
+		"raft.log-max-entries": func(b *replica.TableLogBounds, v uint64) { b.Entries = v },
+	} {
+		for table, v := range n.settings.TableOverrides(name) {
+			if t := snap.Table(table); t != nil {
+				b := tables[t.GetId()]
+				set(&b, uint64(v.Int()))
+				tables[t.GetId()] = b
+			}
 		}
 	}
 	n.logBounds.SetTables(tables)

@@ -309,10 +309,7 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 func (a *healthAccum) silent(s settings.Scope) int {
 	n := 0
 	for id, zone := range a.nodes {
-		if a.fresh[id] {
-			continue
-		}
-		if (s.Kind == settings.ScopeZone && s.Name == zone) || (s.Kind == settings.ScopeNode && s.Name == strconv.FormatUint(id, 10)) {
+		if st, _ := a.stageOf(ingest.NodeView{ID: id, Zone: zone}, ""); st == s && !a.fresh[id] {
 			n++
 		}
 	}
