@@ -133,6 +133,7 @@ type Ticket struct {
 	part    *partition
 	pool    *pool
 	op      Op
+	table   string // the partition's table at admission: p.lim changes under c.mu
 	paid    float64
 	charged bool
 }
@@ -176,7 +177,7 @@ func (c *Controller) Admit(partition uint64, op Op) (*Ticket, error) {
 	if b := p.buckets[op]; b != nil && !b.available(now) {
 		return nil, c.throttled(p, op, "KeyRangeThroughputExceeded")
 	}
-	t := &Ticket{c: c, part: p, pool: pl, op: op, paid: minimum(op)}
+	t := &Ticket{c: c, part: p, pool: pl, op: op, table: p.lim.Table, paid: minimum(op)}
 	t.spend(t.paid)
 	return t, nil
 }
@@ -200,7 +201,7 @@ func (t *Ticket) Charge(units float64) {
 	t.c.mu.Lock()
 	t.spend(units - t.paid)
 	t.c.mu.Unlock()
-	t.c.m.consumed.WithLabelValues(t.part.lim.Table, t.op.String()).Add(units)
+	t.c.m.consumed.WithLabelValues(t.table, t.op.String()).Add(units)
 }
 
 // spend takes n units from the ticket's buckets; the caller holds c.mu.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,7 +46,17 @@ func startAuthMember(t *testing.T, dir string, via ...*node.Node) *node.Node {
 // admin tokens alone.
 func startClosedMember(t *testing.T, dir string, withTokenFile bool, via ...*node.Node) *node.Node {
 	t.Helper()
+	return startClosedMemberLogged(t, dir, withTokenFile, nil, via...)
+}
+
+// startClosedMemberLogged is startClosedMember logging at debug level to
+// logs (nil: the default logger).
+func startClosedMemberLogged(t *testing.T, dir string, withTokenFile bool, logs io.Writer, via ...*node.Node) *node.Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
+	if logs != nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = dir, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.ReconcileInterval = 100 * time.Millisecond
 	cfg.Auth = node.AuthConfig{Enabled: true}
@@ -422,6 +433,16 @@ func TestAuthMemberWithoutClusterKey(t *testing.T) {
 	if err := os.WriteFile(keyFile, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n2 = startAuthMember(t, d2, n1)
-	waitUntil(t, "the bootstrap key on the member given its key back", func() bool { return listTables(keyClient(n2, boot)) == nil })
+	var logs syncBuffer
+	n2 = startClosedMemberLogged(t, d2, true, &logs, n1)
+	var last error
+	defer func() {
+		if t.Failed() {
+			t.Logf("the last refusal: %v\nthe member's logs:\n%s", last, logs.String())
+		}
+	}()
+	waitUntil(t, "the bootstrap key on the member given its key back", func() bool {
+		last = listTables(keyClient(n2, boot))
+		return last == nil
+	})
 }

@@ -158,7 +158,10 @@ func (n *Node) startRaft() error {
 	if err := n.startMember(); err != nil {
 		return err
 	}
-	n.peerSrv = grpc.NewServer(append(transport.ServerOptions(), n.peerServerOptions()...)...)
+	// Stop waits for the handlers: one still running when the engine
+	// closes would read a closed engine.
+	opts := append(transport.ServerOptions(), grpc.WaitForHandlers(true))
+	n.peerSrv = grpc.NewServer(append(opts, n.peerServerOptions()...)...)
 	var h transport.Handler = n.store
 	if n.cfg.DropRaft != nil {
 		h = dropRaft{Store: n.store, drop: n.cfg.DropRaft}

@@ -156,7 +156,12 @@ func (s *Store) Start(tr transport.Transport) {
 // Stop stops the tick loop and the workers and waits for them. Pending
 // proposals are abandoned (their callers' contexts end them).
 func (s *Store) Stop() {
+	// Under createMu: a replica being created when Stop begins is open,
+	// and halted below, before the caller may close the engine; none is
+	// created after.
+	s.createMu.Lock()
 	close(s.stop)
+	s.createMu.Unlock()
 	s.sched.close()
 	s.wg.Wait()
 	// No evaluation of a write reads the engine after Stop: the caller
@@ -254,6 +259,20 @@ func (s *Store) clearReplica(partition uint64, tomb []byte) error {
 // destroyed on this node.
 var ErrDestroyed = errors.New("store: the partition's replica was destroyed on this node")
 
+// ErrStopped: the store was stopped, and creates no replica any more.
+var ErrStopped = errors.New("store: stopped")
+
+// creating refuses to create a replica once the store is stopped (its
+// engine may be closed). The caller holds createMu.
+func (s *Store) creating(partition uint64) error {
+	select {
+	case <-s.stop:
+		return fmt.Errorf("store: partition %d: %w", partition, ErrStopped)
+	default:
+		return nil
+	}
+}
+
 func tombstoneKey(partition uint64) []byte { return replica.TombstoneKey(partition) }
 
 // Bootstrap creates this node's replica of a new partition whose voters
@@ -267,6 +286,9 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 	}
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
+	if err := s.creating(partition); err != nil {
+		return err
+	}
 	if _, err := s.cfg.Engine.Get(tombstoneKey(partition)); err == nil {
 		return fmt.Errorf("store: partition %d: %w", partition, ErrDestroyed)
 	}
@@ -290,6 +312,9 @@ func (s *Store) Bootstrap(partition uint64, voters []uint64, spans ...*partitapb
 func (s *Store) AddEmptyReplica(partition uint64) error {
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
+	if err := s.creating(partition); err != nil {
+		return err
+	}
 	if s.Replica(partition) != nil {
 		return nil
 	}

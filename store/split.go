@@ -89,6 +89,9 @@ func (s *Store) openSplits(rd replica.Ready) error {
 func (s *Store) openCreated(partition uint64) (*replica.Replica, error) {
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
+	if err := s.creating(partition); err != nil {
+		return nil, err
+	}
 	return s.openReplica(partition)
 }
 
