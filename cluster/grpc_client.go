@@ -28,10 +28,13 @@ import (
 type Client struct {
 	cfg Config
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[string]*grpc.ClientConn // by address
-	addrs  map[uint64]string           // each node's last address
+	mu        sync.Mutex
+	closed    bool
+	conns     map[string]*grpc.ClientConn // by address
+	addrs     map[uint64]string           // each node's last address
+	streams   map[string]*proposeStream   // forwarded writes, by address
+	unaryOnly map[string]time.Time        // addresses serving no ProposeStream, until
+	streamWG  sync.WaitGroup              // the streams' goroutines
 }
 
 // NewClient returns a client configured by cfg (zero fields take their
@@ -41,29 +44,41 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}, addrs: map[uint64]string{}}, nil
+	return &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}, addrs: map[uint64]string{},
+		streams: map[string]*proposeStream{}, unaryOnly: map[string]time.Time{}}, nil
 }
 
 // Close closes every connection; calls in flight fail and later calls
 // return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
 	var errs []error
+	for addr, ps := range c.streams {
+		ps.cancel()
+		delete(c.streams, addr)
+	}
 	for addr, conn := range c.conns {
 		errs = append(errs, conn.Close())
 		delete(c.conns, addr)
 	}
+	c.mu.Unlock()
+	c.streamWG.Wait()
 	return errors.Join(errs...)
 }
 
 // stub returns a stub for node's current address, and a description of
 // where it goes for errors.
 func (c *Client) stub(node uint64) (clusterpb.ClusterClient, string, error) {
+	stub, _, where, err := c.stubAddr(node)
+	return stub, where, err
+}
+
+// stubAddr is stub, with node's address.
+func (c *Client) stubAddr(node uint64) (clusterpb.ClusterClient, string, string, error) {
 	addr, err := c.cfg.Resolve(node)
 	if err != nil {
-		return nil, "", fmt.Errorf("cluster: resolving node %d: %w", node, err)
+		return nil, "", "", fmt.Errorf("cluster: resolving node %d: %w", node, err)
 	}
 	where := fmt.Sprintf("node %d at %s", node, addr)
 	c.mu.Lock()
@@ -76,9 +91,9 @@ func (c *Client) stub(node uint64) (clusterpb.ClusterClient, string, error) {
 	}
 	conn, err := c.connLocked(addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("cluster: %s: %w", where, err)
+		return nil, "", "", fmt.Errorf("cluster: %s: %w", where, err)
 	}
-	return clusterpb.NewClusterClient(conn), where, nil
+	return clusterpb.NewClusterClient(conn), addr, where, nil
 }
 
 // stubAt returns a stub for addr.
@@ -117,6 +132,10 @@ func (c *Client) releaseLocked(addr string) {
 		if a == addr {
 			return
 		}
+	}
+	if ps := c.streams[addr]; ps != nil {
+		ps.cancel()
+		delete(c.streams, addr)
 	}
 	if conn := c.conns[addr]; conn != nil {
 		conn.Close()
@@ -165,9 +184,13 @@ func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *parti
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	stub, where, err := c.stub(node)
+	stub, addr, where, err := c.stubAddr(node)
 	if err != nil {
 		return nil, err
+	}
+	res, err := c.proposeViaStream(ctx, addr, where, partition, cmd)
+	if !errors.Is(err, errStreamUnsupported) {
+		return res, err
 	}
 	resp, err := stub.Propose(ctx, &clusterpb.ProposeRequest{Partition: partition, Command: cmd})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/partitadb/partita/cluster/clusterpb"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // Register adds the Cluster service, served by l, to s. Nodes serve it on
@@ -37,18 +38,23 @@ var (
 )
 
 func (s *service) Propose(ctx context.Context, req *clusterpb.ProposeRequest) (*clusterpb.ProposeResponse, error) {
-	if req.Command == nil {
-		return &clusterpb.ProposeResponse{Error: encodeError(errNoCommand)}, nil
-	}
-	// A command that crossed the network may reach the log after a retry
-	// of it: it is never a first attempt (see Command.first_attempt),
-	// whatever the sender said.
-	req.Command.FirstAttempt = false
-	res, err := s.l.Propose(ctx, req.Partition, req.Command)
+	res, err := s.propose(ctx, req.GetPartition(), req.GetCommand())
 	if err != nil {
 		return &clusterpb.ProposeResponse{Error: encodeError(err)}, nil
 	}
 	return &clusterpb.ProposeResponse{Result: res}, nil
+}
+
+// propose serves a forwarded command, unary or streamed.
+func (s *service) propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	if cmd == nil {
+		return nil, errNoCommand
+	}
+	// A command that crossed the network may reach the log after a retry
+	// of it: it is never a first attempt (see Command.first_attempt),
+	// whatever the sender said.
+	cmd.FirstAttempt = false
+	return s.l.Propose(ctx, partition, cmd)
 }
 
 func (s *service) Get(ctx context.Context, req *clusterpb.GetRequest) (*clusterpb.GetResponse, error) {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
@@ -20,9 +21,11 @@ import (
 // directory of nodes.
 type memLocal struct {
 	mu       sync.Mutex
-	err      error // when set, every method fails with it
-	block    bool  // when set, every method waits for its context
-	joinErr  error // when set, Join fails with it
+	err      error           // when set, every method fails with it
+	block    bool            // when set, every method waits for its context
+	released []error         // the context errors that ended blocked calls
+	deadline []time.Duration // the time left on each blocked call's context
+	joinErr  error           // when set, Join fails with it
 	data     map[uint64]map[string][]byte
 	dir      directory.Snapshot
 	nextNode uint64
@@ -72,7 +75,14 @@ func (l *memLocal) enter(ctx context.Context, partition uint64) (map[string][]by
 	block, err := l.block, l.err
 	l.mu.Unlock()
 	if block {
+		d, _ := ctx.Deadline()
+		l.mu.Lock()
+		l.deadline = append(l.deadline, time.Until(d))
+		l.mu.Unlock()
 		<-ctx.Done()
+		l.mu.Lock()
+		l.released = append(l.released, ctx.Err())
+		l.mu.Unlock()
 		return nil, ctx.Err()
 	}
 	if err != nil {

@@ -288,6 +288,147 @@ func (x *ProposeResponse) GetResult() *partitapb.Result {
 	return nil
 }
 
+type ProposeStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seq tells the sender's calls apart on the stream.
+	Seq       uint64             `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Partition uint64             `protobuf:"varint,2,opt,name=partition,proto3" json:"partition,omitempty"`
+	Command   *partitapb.Command `protobuf:"bytes,3,opt,name=command,proto3" json:"command,omitempty"`
+	// timeout_nanos bounds the call on the receiving node (the sender's
+	// deadline, as time left when sent); 0: the stream's own lifetime.
+	TimeoutNanos int64 `protobuf:"varint,4,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
+	// cancel asks to abandon the call seq (its sender stopped waiting):
+	// the command may still reach the log, as a cancelled Propose may.
+	Cancel        bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeStreamRequest) Reset() {
+	*x = ProposeStreamRequest{}
+	mi := &file_cluster_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeStreamRequest) ProtoMessage() {}
+
+func (x *ProposeStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeStreamRequest.ProtoReflect.Descriptor instead.
+func (*ProposeStreamRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ProposeStreamRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ProposeStreamRequest) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ProposeStreamRequest) GetCommand() *partitapb.Command {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *ProposeStreamRequest) GetTimeoutNanos() int64 {
+	if x != nil {
+		return x.TimeoutNanos
+	}
+	return 0
+}
+
+func (x *ProposeStreamRequest) GetCancel() bool {
+	if x != nil {
+		return x.Cancel
+	}
+	return false
+}
+
+type ProposeStreamResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Result        *partitapb.Result      `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeStreamResponse) Reset() {
+	*x = ProposeStreamResponse{}
+	mi := &file_cluster_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeStreamResponse) ProtoMessage() {}
+
+func (x *ProposeStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeStreamResponse.ProtoReflect.Descriptor instead.
+func (*ProposeStreamResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProposeStreamResponse) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ProposeStreamResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ProposeStreamResponse) GetResult() *partitapb.Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
 type GetRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
@@ -300,7 +441,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +453,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +466,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{3}
+	return file_cluster_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetRequest) GetPartition() uint64 {
@@ -361,7 +502,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +514,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +527,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{4}
+	return file_cluster_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetResponse) GetError() *Error {
@@ -428,7 +569,7 @@ type WalkRequest struct {
 
 func (x *WalkRequest) Reset() {
 	*x = WalkRequest{}
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +581,7 @@ func (x *WalkRequest) String() string {
 func (*WalkRequest) ProtoMessage() {}
 
 func (x *WalkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +594,7 @@ func (x *WalkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalkRequest.ProtoReflect.Descriptor instead.
 func (*WalkRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{5}
+	return file_cluster_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WalkRequest) GetPartition() uint64 {
@@ -518,7 +659,7 @@ type WalkResponse struct {
 
 func (x *WalkResponse) Reset() {
 	*x = WalkResponse{}
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_cluster_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +671,7 @@ func (x *WalkResponse) String() string {
 func (*WalkResponse) ProtoMessage() {}
 
 func (x *WalkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_cluster_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +684,7 @@ func (x *WalkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalkResponse.ProtoReflect.Descriptor instead.
 func (*WalkResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{6}
+	return file_cluster_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WalkResponse) GetError() *Error {
@@ -586,7 +727,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_cluster_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +739,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_cluster_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +752,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{7}
+	return file_cluster_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *JoinRequest) GetNode() *partitapb.Node {
@@ -642,7 +783,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_cluster_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +795,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_cluster_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +808,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{8}
+	return file_cluster_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JoinResponse) GetError() *Error {
@@ -699,7 +840,7 @@ type DirectoryRequest struct {
 
 func (x *DirectoryRequest) Reset() {
 	*x = DirectoryRequest{}
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +852,7 @@ func (x *DirectoryRequest) String() string {
 func (*DirectoryRequest) ProtoMessage() {}
 
 func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +865,7 @@ func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryRequest.ProtoReflect.Descriptor instead.
 func (*DirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{9}
+	return file_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 type DirectoryResponse struct {
@@ -748,7 +889,7 @@ type DirectoryResponse struct {
 
 func (x *DirectoryResponse) Reset() {
 	*x = DirectoryResponse{}
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +901,7 @@ func (x *DirectoryResponse) String() string {
 func (*DirectoryResponse) ProtoMessage() {}
 
 func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +914,7 @@ func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryResponse.ProtoReflect.Descriptor instead.
 func (*DirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{10}
+	return file_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DirectoryResponse) GetError() *Error {
@@ -836,7 +977,7 @@ type WatchSettingsRequest struct {
 
 func (x *WatchSettingsRequest) Reset() {
 	*x = WatchSettingsRequest{}
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +989,7 @@ func (x *WatchSettingsRequest) String() string {
 func (*WatchSettingsRequest) ProtoMessage() {}
 
 func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +1002,7 @@ func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{11}
+	return file_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchSettingsRequest) GetKnownVersion() uint64 {
@@ -881,7 +1022,7 @@ type WatchSettingsResponse struct {
 
 func (x *WatchSettingsResponse) Reset() {
 	*x = WatchSettingsResponse{}
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +1034,7 @@ func (x *WatchSettingsResponse) String() string {
 func (*WatchSettingsResponse) ProtoMessage() {}
 
 func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1047,7 @@ func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{12}
+	return file_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchSettingsResponse) GetError() *Error {
@@ -932,7 +1073,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1085,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1098,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{13}
+	return file_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateReplicaRequest) GetPartition() uint64 {
@@ -976,7 +1117,7 @@ type CreateReplicaResponse struct {
 
 func (x *CreateReplicaResponse) Reset() {
 	*x = CreateReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1129,7 @@ func (x *CreateReplicaResponse) String() string {
 func (*CreateReplicaResponse) ProtoMessage() {}
 
 func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1142,7 @@ func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaResponse.ProtoReflect.Descriptor instead.
 func (*CreateReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{14}
+	return file_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateReplicaResponse) GetError() *Error {
@@ -1019,7 +1160,7 @@ type ReplicaStatusRequest struct {
 
 func (x *ReplicaStatusRequest) Reset() {
 	*x = ReplicaStatusRequest{}
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1172,7 @@ func (x *ReplicaStatusRequest) String() string {
 func (*ReplicaStatusRequest) ProtoMessage() {}
 
 func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1185,7 @@ func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{15}
+	return file_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 type ReplicaStatusResponse struct {
@@ -1059,7 +1200,7 @@ type ReplicaStatusResponse struct {
 
 func (x *ReplicaStatusResponse) Reset() {
 	*x = ReplicaStatusResponse{}
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1212,7 @@ func (x *ReplicaStatusResponse) String() string {
 func (*ReplicaStatusResponse) ProtoMessage() {}
 
 func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1225,7 @@ func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{16}
+	return file_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReplicaStatusResponse) GetError() *Error {
@@ -1133,7 +1274,7 @@ type ReplicaState struct {
 
 func (x *ReplicaState) Reset() {
 	*x = ReplicaState{}
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1286,7 @@ func (x *ReplicaState) String() string {
 func (*ReplicaState) ProtoMessage() {}
 
 func (x *ReplicaState) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1299,7 @@ func (x *ReplicaState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaState.ProtoReflect.Descriptor instead.
 func (*ReplicaState) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{17}
+	return file_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReplicaState) GetPartition() uint64 {
@@ -1256,7 +1397,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1409,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1422,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{18}
+	return file_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChangeReplicasRequest) GetPartition() uint64 {
@@ -1310,7 +1451,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1463,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1476,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{19}
+	return file_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ChangeReplicasResponse) GetError() *Error {
@@ -1371,7 +1512,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1383,7 +1524,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1396,7 +1537,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{20}
+	return file_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TransferLeadershipRequest) GetPartition() uint64 {
@@ -1424,7 +1565,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1577,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1590,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{21}
+	return file_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TransferLeadershipResponse) GetError() *Error {
@@ -1475,7 +1616,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1628,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1641,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{22}
+	return file_cluster_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DestroyReplicaRequest) GetPartition() uint64 {
@@ -1519,7 +1660,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1672,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1685,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{23}
+	return file_cluster_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DestroyReplicaResponse) GetError() *Error {
@@ -1563,7 +1704,7 @@ type ReportTopologyRequest struct {
 
 func (x *ReportTopologyRequest) Reset() {
 	*x = ReportTopologyRequest{}
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +1716,7 @@ func (x *ReportTopologyRequest) String() string {
 func (*ReportTopologyRequest) ProtoMessage() {}
 
 func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +1729,7 @@ func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyRequest.ProtoReflect.Descriptor instead.
 func (*ReportTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{24}
+	return file_cluster_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportTopologyRequest) GetSnapshot() *topologypb.TopologySnapshot {
@@ -1607,7 +1748,7 @@ type ReportTopologyResponse struct {
 
 func (x *ReportTopologyResponse) Reset() {
 	*x = ReportTopologyResponse{}
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1760,7 @@ func (x *ReportTopologyResponse) String() string {
 func (*ReportTopologyResponse) ProtoMessage() {}
 
 func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1773,7 @@ func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyResponse.ProtoReflect.Descriptor instead.
 func (*ReportTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{25}
+	return file_cluster_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportTopologyResponse) GetError() *Error {
@@ -1673,7 +1814,17 @@ const file_cluster_proto_rawDesc = "" +
 	"\acommand\x18\x02 \x01(\v2\x13.partita.v1.CommandR\acommand\"n\n" +
 	"\x0fProposeResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
-	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\\\n" +
+	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\xb2\x01\n" +
+	"\x14ProposeStreamRequest\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1c\n" +
+	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12-\n" +
+	"\acommand\x18\x03 \x01(\v2\x13.partita.v1.CommandR\acommand\x12#\n" +
+	"\rtimeout_nanos\x18\x04 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
+	"\x06cancel\x18\x05 \x01(\bR\x06cancel\"\x86\x01\n" +
+	"\x15ProposeStreamResponse\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12/\n" +
+	"\x05error\x18\x02 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
+	"\x06result\x18\x03 \x01(\v2\x12.partita.v1.ResultR\x06result\"\\\n" +
 	"\n" +
 	"GetRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
@@ -1769,10 +1920,10 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15ReportTopologyRequest\x12A\n" +
 	"\bsnapshot\x18\x01 \x01(\v2%.partita.topology.v1.TopologySnapshotR\bsnapshot\"I\n" +
 	"\x16ReportTopologyResponse\x12/\n" +
-	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xc4\n" +
-	"\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xae\v\n" +
 	"\aCluster\x12R\n" +
-	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12F\n" +
+	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12h\n" +
+	"\rProposeStream\x12(.partita.cluster.v1.ProposeStreamRequest\x1a).partita.cluster.v1.ProposeStreamResponse(\x010\x01\x12F\n" +
 	"\x03Get\x12\x1e.partita.cluster.v1.GetRequest\x1a\x1f.partita.cluster.v1.GetResponse\x12I\n" +
 	"\x04Walk\x12\x1f.partita.cluster.v1.WalkRequest\x1a .partita.cluster.v1.WalkResponse\x12I\n" +
 	"\x04Join\x12\x1f.partita.cluster.v1.JoinRequest\x1a .partita.cluster.v1.JoinResponse\x12X\n" +
@@ -1801,105 +1952,112 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_cluster_proto_goTypes = []any{
 	(Error_Kind)(0),                     // 0: partita.cluster.v1.Error.Kind
 	(*Error)(nil),                       // 1: partita.cluster.v1.Error
 	(*ProposeRequest)(nil),              // 2: partita.cluster.v1.ProposeRequest
 	(*ProposeResponse)(nil),             // 3: partita.cluster.v1.ProposeResponse
-	(*GetRequest)(nil),                  // 4: partita.cluster.v1.GetRequest
-	(*GetResponse)(nil),                 // 5: partita.cluster.v1.GetResponse
-	(*WalkRequest)(nil),                 // 6: partita.cluster.v1.WalkRequest
-	(*WalkResponse)(nil),                // 7: partita.cluster.v1.WalkResponse
-	(*JoinRequest)(nil),                 // 8: partita.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),                // 9: partita.cluster.v1.JoinResponse
-	(*DirectoryRequest)(nil),            // 10: partita.cluster.v1.DirectoryRequest
-	(*DirectoryResponse)(nil),           // 11: partita.cluster.v1.DirectoryResponse
-	(*WatchSettingsRequest)(nil),        // 12: partita.cluster.v1.WatchSettingsRequest
-	(*WatchSettingsResponse)(nil),       // 13: partita.cluster.v1.WatchSettingsResponse
-	(*CreateReplicaRequest)(nil),        // 14: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil),       // 15: partita.cluster.v1.CreateReplicaResponse
-	(*ReplicaStatusRequest)(nil),        // 16: partita.cluster.v1.ReplicaStatusRequest
-	(*ReplicaStatusResponse)(nil),       // 17: partita.cluster.v1.ReplicaStatusResponse
-	(*ReplicaState)(nil),                // 18: partita.cluster.v1.ReplicaState
-	(*ChangeReplicasRequest)(nil),       // 19: partita.cluster.v1.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),      // 20: partita.cluster.v1.ChangeReplicasResponse
-	(*TransferLeadershipRequest)(nil),   // 21: partita.cluster.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil),  // 22: partita.cluster.v1.TransferLeadershipResponse
-	(*DestroyReplicaRequest)(nil),       // 23: partita.cluster.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil),      // 24: partita.cluster.v1.DestroyReplicaResponse
-	(*ReportTopologyRequest)(nil),       // 25: partita.cluster.v1.ReportTopologyRequest
-	(*ReportTopologyResponse)(nil),      // 26: partita.cluster.v1.ReportTopologyResponse
-	(*partitapb.Error)(nil),             // 27: partita.v1.Error
-	(*partitapb.Command)(nil),           // 28: partita.v1.Command
-	(*partitapb.Result)(nil),            // 29: partita.v1.Result
-	(*partitapb.Node)(nil),              // 30: partita.v1.Node
-	(*partitapb.Table)(nil),             // 31: partita.v1.Table
-	(*partitapb.DoctorLease)(nil),       // 32: partita.v1.DoctorLease
-	(*partitapb.DoctorSettings)(nil),    // 33: partita.v1.DoctorSettings
-	(*partitapb.SettingsState)(nil),     // 34: partita.v1.SettingsState
-	(*topologypb.TopologySnapshot)(nil), // 35: partita.topology.v1.TopologySnapshot
+	(*ProposeStreamRequest)(nil),        // 4: partita.cluster.v1.ProposeStreamRequest
+	(*ProposeStreamResponse)(nil),       // 5: partita.cluster.v1.ProposeStreamResponse
+	(*GetRequest)(nil),                  // 6: partita.cluster.v1.GetRequest
+	(*GetResponse)(nil),                 // 7: partita.cluster.v1.GetResponse
+	(*WalkRequest)(nil),                 // 8: partita.cluster.v1.WalkRequest
+	(*WalkResponse)(nil),                // 9: partita.cluster.v1.WalkResponse
+	(*JoinRequest)(nil),                 // 10: partita.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),                // 11: partita.cluster.v1.JoinResponse
+	(*DirectoryRequest)(nil),            // 12: partita.cluster.v1.DirectoryRequest
+	(*DirectoryResponse)(nil),           // 13: partita.cluster.v1.DirectoryResponse
+	(*WatchSettingsRequest)(nil),        // 14: partita.cluster.v1.WatchSettingsRequest
+	(*WatchSettingsResponse)(nil),       // 15: partita.cluster.v1.WatchSettingsResponse
+	(*CreateReplicaRequest)(nil),        // 16: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),       // 17: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),        // 18: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),       // 19: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),                // 20: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),       // 21: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),      // 22: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),   // 23: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil),  // 24: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),       // 25: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),      // 26: partita.cluster.v1.DestroyReplicaResponse
+	(*ReportTopologyRequest)(nil),       // 27: partita.cluster.v1.ReportTopologyRequest
+	(*ReportTopologyResponse)(nil),      // 28: partita.cluster.v1.ReportTopologyResponse
+	(*partitapb.Error)(nil),             // 29: partita.v1.Error
+	(*partitapb.Command)(nil),           // 30: partita.v1.Command
+	(*partitapb.Result)(nil),            // 31: partita.v1.Result
+	(*partitapb.Node)(nil),              // 32: partita.v1.Node
+	(*partitapb.Table)(nil),             // 33: partita.v1.Table
+	(*partitapb.DoctorLease)(nil),       // 34: partita.v1.DoctorLease
+	(*partitapb.DoctorSettings)(nil),    // 35: partita.v1.DoctorSettings
+	(*partitapb.SettingsState)(nil),     // 36: partita.v1.SettingsState
+	(*topologypb.TopologySnapshot)(nil), // 37: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	27, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	28, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	29, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	30, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
 	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	29, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
-	1,  // 5: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 6: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	30, // 7: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
-	1,  // 8: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	30, // 9: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
-	1,  // 10: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	31, // 11: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	30, // 12: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	32, // 13: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	33, // 14: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	34, // 15: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 16: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	34, // 17: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 18: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 19: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	18, // 20: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 21: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 22: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 23: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	35, // 24: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 25: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 26: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 27: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	6,  // 28: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	8,  // 29: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	10, // 30: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	12, // 31: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	14, // 32: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	16, // 33: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	19, // 34: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 35: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	19, // 36: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	21, // 37: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	23, // 38: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	25, // 39: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 40: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 41: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	7,  // 42: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	9,  // 43: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	11, // 44: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	13, // 45: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	15, // 46: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	17, // 47: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	20, // 48: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 49: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	20, // 50: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	22, // 51: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	24, // 52: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	26, // 53: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	40, // [40:54] is the sub-list for method output_type
-	26, // [26:40] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	31, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	30, // 5: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
+	1,  // 6: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
+	31, // 7: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
+	1,  // 8: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 9: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
+	32, // 10: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	1,  // 11: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
+	32, // 12: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	1,  // 13: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
+	33, // 14: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	32, // 15: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	34, // 16: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	35, // 17: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	36, // 18: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 19: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	36, // 20: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 21: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 22: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	20, // 23: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 24: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 25: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 26: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	37, // 27: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 28: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 29: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 30: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	6,  // 31: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	8,  // 32: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	10, // 33: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	12, // 34: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	14, // 35: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	16, // 36: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	18, // 37: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	21, // 38: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	21, // 39: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	21, // 40: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	23, // 41: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	25, // 42: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	27, // 43: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 44: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 45: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	7,  // 46: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	9,  // 47: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	11, // 48: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	13, // 49: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	15, // 50: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	17, // 51: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	19, // 52: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	22, // 53: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	22, // 54: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	22, // 55: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	24, // 56: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	26, // 57: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	28, // 58: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	44, // [44:59] is the sub-list for method output_type
+	29, // [29:44] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -1913,7 +2071,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Cluster_Propose_FullMethodName            = "/partita.cluster.v1.Cluster/Propose"
+	Cluster_ProposeStream_FullMethodName      = "/partita.cluster.v1.Cluster/ProposeStream"
 	Cluster_Get_FullMethodName                = "/partita.cluster.v1.Cluster/Get"
 	Cluster_Walk_FullMethodName               = "/partita.cluster.v1.Cluster/Walk"
 	Cluster_Join_FullMethodName               = "/partita.cluster.v1.Cluster/Join"
@@ -51,6 +52,11 @@ type ClusterClient interface {
 	// Propose replicates a command on a partition through the receiving
 	// node's replica, which must be the partition's leader.
 	Propose(ctx context.Context, in *ProposeRequest, opts ...grpc.CallOption) (*ProposeResponse, error)
+	// ProposeStream carries the commands one node forwards to another, on
+	// one long-lived stream: each request gets one response with its seq,
+	// in the order they complete. A node that does not serve it (an older
+	// binary) answers Unimplemented and is sent Propose calls instead.
+	ProposeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ProposeStreamRequest, ProposeStreamResponse], error)
 	// Get reads one key of a partition's local replica.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
 	// Walk reads a bounded run of a key range of a partition's local replica.
@@ -114,6 +120,19 @@ func (c *clusterClient) Propose(ctx context.Context, in *ProposeRequest, opts ..
 	return out, nil
 }
 
+func (c *clusterClient) ProposeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ProposeStreamRequest, ProposeStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Cluster_ServiceDesc.Streams[0], Cluster_ProposeStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ProposeStreamRequest, ProposeStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cluster_ProposeStreamClient = grpc.BidiStreamingClient[ProposeStreamRequest, ProposeStreamResponse]
+
 func (c *clusterClient) Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetResponse)
@@ -156,7 +175,7 @@ func (c *clusterClient) Directory(ctx context.Context, in *DirectoryRequest, opt
 
 func (c *clusterClient) WatchSettings(ctx context.Context, in *WatchSettingsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchSettingsResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Cluster_ServiceDesc.Streams[0], Cluster_WatchSettings_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Cluster_ServiceDesc.Streams[1], Cluster_WatchSettings_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -262,6 +281,11 @@ type ClusterServer interface {
 	// Propose replicates a command on a partition through the receiving
 	// node's replica, which must be the partition's leader.
 	Propose(context.Context, *ProposeRequest) (*ProposeResponse, error)
+	// ProposeStream carries the commands one node forwards to another, on
+	// one long-lived stream: each request gets one response with its seq,
+	// in the order they complete. A node that does not serve it (an older
+	// binary) answers Unimplemented and is sent Propose calls instead.
+	ProposeStream(grpc.BidiStreamingServer[ProposeStreamRequest, ProposeStreamResponse]) error
 	// Get reads one key of a partition's local replica.
 	Get(context.Context, *GetRequest) (*GetResponse, error)
 	// Walk reads a bounded run of a key range of a partition's local replica.
@@ -317,6 +341,9 @@ type UnimplementedClusterServer struct{}
 
 func (UnimplementedClusterServer) Propose(context.Context, *ProposeRequest) (*ProposeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Propose not implemented")
+}
+func (UnimplementedClusterServer) ProposeStream(grpc.BidiStreamingServer[ProposeStreamRequest, ProposeStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method ProposeStream not implemented")
 }
 func (UnimplementedClusterServer) Get(context.Context, *GetRequest) (*GetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Get not implemented")
@@ -395,6 +422,13 @@ func _Cluster_Propose_Handler(srv interface{}, ctx context.Context, dec func(int
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Cluster_ProposeStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ClusterServer).ProposeStream(&grpc.GenericServerStream[ProposeStreamRequest, ProposeStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Cluster_ProposeStreamServer = grpc.BidiStreamingServer[ProposeStreamRequest, ProposeStreamResponse]
 
 func _Cluster_Get_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRequest)
@@ -684,6 +718,12 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ProposeStream",
+			Handler:       _Cluster_ProposeStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
 		{
 			StreamName:    "WatchSettings",
 			Handler:       _Cluster_WatchSettings_Handler,
