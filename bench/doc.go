@@ -8,7 +8,7 @@
 // the workload's operations until Duration elapses or Operations are done,
 // whichever is first.
 //
-// The workloads are YCSB's core ones plus two pure ones:
+// The workloads are YCSB's core ones plus four pure ones:
 //
 //	a    50% read, 50% update                 zipfian
 //	b    95% read, 5% update                  zipfian
@@ -18,7 +18,11 @@
 //	f    50% read, 50% read-modify-write      zipfian
 //	put  100% insert of new keys
 //	get  100% read                            uniform
+//	add  100% UpdateItem ADD 1 to a counter     uniform
+//	cond 100% conditional update of the payload uniform
 //
+// With Records 1, add and cond put every client on one key: the
+// contention that the write path's latches and pipelining serve.
 // Reads are GetItem, updates UpdateItem (SET of the payload), inserts
 // PutItem, scans Query on one partition key from a sort key on with a
 // Limit, read-modify-writes GetItem then UpdateItem. Files by concept:

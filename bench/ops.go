@@ -56,6 +56,32 @@ func (it items) update(ctx context.Context, db *dynamodb.Client, i int64, value 
 	return err
 }
 
+// add adds 1 to item i's counter.
+func (it items) add(ctx context.Context, db *dynamodb.Client, i int64) error {
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(it.table),
+		Key:                       it.key(i),
+		UpdateExpression:          aws.String("ADD #n :one"),
+		ExpressionAttributeNames:  map[string]string{"#n": attrCounter},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+	})
+	return err
+}
+
+// conditional writes item i's payload if the item has one (loaded items
+// do: the condition holds, and is checked on every write).
+func (it items) conditional(ctx context.Context, db *dynamodb.Client, i int64, value []byte) error {
+	_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(it.table),
+		Key:                       it.key(i),
+		UpdateExpression:          aws.String("SET #v = :v"),
+		ConditionExpression:       aws.String("attribute_exists(#v)"),
+		ExpressionAttributeNames:  map[string]string{"#v": attrValue},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberB{Value: value}},
+	})
+	return err
+}
+
 // scan reads up to length items of item i's group, from item i on.
 func (it items) scan(ctx context.Context, db *dynamodb.Client, i int64, length int) error {
 	_, err := db.Query(ctx, &dynamodb.QueryInput{
@@ -92,6 +118,10 @@ func (it items) do(ctx context.Context, c *client, op Op) error {
 		return it.scan(ctx, c.db, c.existing(), 1+c.rng.IntN(it.maxScan))
 	case OpRMW:
 		return it.readModifyWrite(ctx, c.db, c.existing(), c.value)
+	case OpAdd:
+		return it.add(ctx, c.db, c.existing())
+	case OpCond:
+		return it.conditional(ctx, c.db, c.existing(), c.value)
 	}
 	panic("bench: unknown operation")
 }

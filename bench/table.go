@@ -13,9 +13,10 @@ import (
 
 // The key attributes: partition key "pk", and sort key "sk" in range tables.
 const (
-	attrPK    = "pk"
-	attrSK    = "sk"
-	attrValue = "v"
+	attrPK      = "pk"
+	attrSK      = "sk"
+	attrValue   = "v"
+	attrCounter = "n" // the add workload's counter
 )
 
 // ensureTable creates the table if it is missing, waits until it is active

@@ -15,10 +15,12 @@ const (
 	OpInsert           // PutItem of a new key
 	OpScan             // Query of 1..MaxScanLength items from an existing key on
 	OpRMW              // read-modify-write: GetItem then UpdateItem of one key
+	OpAdd              // UpdateItem ADD 1 to an existing key's counter
+	OpCond             // UpdateItem of an existing key's payload, conditional on it existing
 	numOps
 )
 
-var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw"}
+var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw", "add", "cond"}
 
 // String is the operation's name in reports.
 func (o Op) String() string { return opNames[o] }
@@ -26,7 +28,7 @@ func (o Op) String() string { return opNames[o] }
 // Workload is an operation mix: the proportions of each operation kind
 // (summing to 1) and the default key distribution.
 type Workload struct {
-	Read, Update, Insert, Scan, RMW float64
+	Read, Update, Insert, Scan, RMW, Add, Cond float64
 	// Distribution is the default key distribution.
 	Distribution string
 	// Description says what the mix models.
@@ -43,6 +45,9 @@ var Workloads = map[string]Workload{
 	"e":   {Scan: 0.95, Insert: 0.05, Distribution: Zipfian, Description: "short ranges: 95% Query of 1..max-scan-length items, 5% inserts"},
 	"f":   {Read: 0.5, RMW: 0.5, Distribution: Zipfian, Description: "read-modify-write: 50% reads, 50% GetItem+UpdateItem"},
 	"put": {Insert: 1, Distribution: Uniform, Description: "PutItem of new keys"},
+	"add": {Add: 1, Distribution: Uniform, Description: "UpdateItem ADD 1 to a counter of loaded keys (-records 1: every client on one key)"},
+	"cond": {Cond: 1, Distribution: Uniform,
+		Description: "UpdateItem SET of loaded keys with a ConditionExpression on an existing attribute (-records 1: every client on one key)"},
 	"get": {Read: 1, Distribution: Uniform, Description: "GetItem of loaded keys"},
 }
 
@@ -58,11 +63,11 @@ func WorkloadNames() []string {
 
 // weights returns the proportions indexed by Op.
 func (w Workload) weights() [numOps]float64 {
-	return [numOps]float64{w.Read, w.Update, w.Insert, w.Scan, w.RMW}
+	return [numOps]float64{w.Read, w.Update, w.Insert, w.Scan, w.RMW, w.Add, w.Cond}
 }
 
 // reads reports whether the mix touches existing items.
-func (w Workload) reads() bool { return w.Read+w.Update+w.Scan+w.RMW > 0 }
+func (w Workload) reads() bool { return w.Read+w.Update+w.Scan+w.RMW+w.Add+w.Cond > 0 }
 
 // mix picks operations in a workload's proportions.
 type mix struct {

@@ -25,7 +25,7 @@ func newBenchCmd() *cobra.Command {
 		Long: `Load a table, then run a workload with concurrent AWS SDK clients and
 report throughput and latency percentiles per operation.
 
-Workloads (YCSB's core ones, plus two pure ones):
+Workloads (YCSB's core ones, plus pure ones):
 ` + workloadHelp() + `
 Requests are signed (SigV4) with the key of AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY (or --access-key-id and --secret-access-key), as a
