@@ -289,7 +289,7 @@ func readDirectory(ctx context.Context, stub clusterpb.ClusterClient, where stri
 		return nil, err
 	}
 	return &directory.Snapshot{Tables: resp.Tables, Nodes: resp.Nodes, MetaReplicas: resp.MetaReplicas,
-		DoctorLease: resp.DoctorLease, DoctorSettings: resp.DoctorSettings, Settings: resp.Settings}, nil
+		DoctorLease: resp.DoctorLease, DoctorSettings: resp.DoctorSettings, Settings: resp.Settings, ClusterVersion: resp.ClusterVersion}, nil
 }
 
 // CreateReplica makes node host an empty replica of partition.

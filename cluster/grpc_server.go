@@ -124,7 +124,7 @@ func (s *service) Directory(ctx context.Context, _ *clusterpb.DirectoryRequest) 
 		d = &directory.Snapshot{}
 	}
 	return &clusterpb.DirectoryResponse{Tables: d.Tables, Nodes: d.Nodes, MetaReplicas: d.MetaReplicas,
-		DoctorLease: d.DoctorLease, DoctorSettings: d.DoctorSettings, Settings: d.Settings}, nil
+		DoctorLease: d.DoctorLease, DoctorSettings: d.DoctorSettings, Settings: d.Settings, ClusterVersion: d.ClusterVersion}, nil
 }
 
 func (s *service) CreateReplica(ctx context.Context, req *clusterpb.CreateReplicaRequest) (*clusterpb.CreateReplicaResponse, error) {

@@ -59,7 +59,7 @@ func (c *Cache) Update(s *Snapshot) {
 		}
 	}
 	c.snap = &Snapshot{Tables: s.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.replicas[MetaPartition],
-		DoctorLease: s.DoctorLease, DoctorSettings: s.DoctorSettings, Settings: s.Settings}
+		DoctorLease: s.DoctorLease, DoctorSettings: s.DoctorSettings, Settings: s.Settings, ClusterVersion: s.ClusterVersion}
 }
 
 // Snapshot returns the cached directory. It is immutable.
@@ -75,7 +75,7 @@ func (c *Cache) AddNode(n *partitapb.Node) {
 	defer c.mu.Unlock()
 	c.nodes[n.GetId()] = n
 	c.snap = &Snapshot{Tables: c.snap.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.snap.MetaReplicas,
-		DoctorLease: c.snap.DoctorLease, DoctorSettings: c.snap.DoctorSettings, Settings: c.snap.Settings}
+		DoctorLease: c.snap.DoctorLease, DoctorSettings: c.snap.DoctorSettings, Settings: c.snap.Settings, ClusterVersion: c.snap.ClusterVersion}
 }
 
 // SetReplicas records the voters of a partition learnt outside a refresh

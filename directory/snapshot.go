@@ -26,6 +26,9 @@ type Snapshot struct {
 	// Settings are the run-time settings' overrides in force (nil: not
 	// read; a directory where none was ever made gives version 0).
 	Settings *partitapb.SettingsState
+	// ClusterVersion is the cluster version record (nil: not read or
+	// never written: the cluster runs at clusterversion.Base).
+	ClusterVersion *partitapb.ClusterVersion
 }
 
 // Node returns the record of node id, or nil.

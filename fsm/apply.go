@@ -125,6 +125,10 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applySetDoctorPaused(b, cmd.GetUnixNanos(), op.SetDoctorPaused)
 	case *partitapb.Command_ChangeSettings:
 		return applyChangeSettings(b, cmd.GetUnixNanos(), op.ChangeSettings)
+	case *partitapb.Command_SetClusterVersion:
+		return applySetClusterVersion(b, cmd.GetUnixNanos(), op.SetClusterVersion)
+	case *partitapb.Command_HoldClusterVersion:
+		return applyHoldClusterVersion(b, op.HoldClusterVersion)
 	default:
 		return applyAuth(b, cmd)
 	}

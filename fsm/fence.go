@@ -71,7 +71,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_DeletePolicy, *partitapb.Command_AttachPolicy,
 		*partitapb.Command_CreateGroup, *partitapb.Command_DeleteGroup, *partitapb.Command_SetGroupMember,
 		*partitapb.Command_AttachGroupPolicy, *partitapb.Command_CreateAdminToken, *partitapb.Command_DeleteAdminToken,
-		*partitapb.Command_CreateJoinToken, *partitapb.Command_DeleteJoinToken, *partitapb.Command_UseJoinToken:
+		*partitapb.Command_CreateJoinToken, *partitapb.Command_DeleteJoinToken, *partitapb.Command_UseJoinToken,
+		*partitapb.Command_ChangeSettings, *partitapb.Command_SetClusterVersion, *partitapb.Command_HoldClusterVersion:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

@@ -104,8 +104,12 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
+	cv, err := directory.ReadClusterVersion(m.cfg.Engine.Reader())
+	if err != nil {
+		return nil, fmt.Errorf("member: directory: %w", err)
+	}
 	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease,
-		DoctorSettings: doctorSettings, Settings: overrides}, nil
+		DoctorSettings: doctorSettings, Settings: overrides, ClusterVersion: cv}, nil
 }
 
 func first(ids []uint64) uint64 {

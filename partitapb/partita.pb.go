@@ -343,6 +343,8 @@ type Command struct {
 	//	*Command_DeleteJoinToken
 	//	*Command_UseJoinToken
 	//	*Command_ChangeSettings
+	//	*Command_SetClusterVersion
+	//	*Command_HoldClusterVersion
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -816,6 +818,24 @@ func (x *Command) GetChangeSettings() *ChangeSettings {
 	return nil
 }
 
+func (x *Command) GetSetClusterVersion() *SetClusterVersion {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetClusterVersion); ok {
+			return x.SetClusterVersion
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetHoldClusterVersion() *HoldClusterVersion {
+	if x != nil {
+		if x, ok := x.Op.(*Command_HoldClusterVersion); ok {
+			return x.HoldClusterVersion
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -999,6 +1019,15 @@ type Command_ChangeSettings struct {
 	ChangeSettings *ChangeSettings `protobuf:"bytes,70,opt,name=change_settings,json=changeSettings,proto3,oneof"`
 }
 
+type Command_SetClusterVersion struct {
+	// The cluster version (package clusterversion), in the meta partition.
+	SetClusterVersion *SetClusterVersion `protobuf:"bytes,90,opt,name=set_cluster_version,json=setClusterVersion,proto3,oneof"`
+}
+
+type Command_HoldClusterVersion struct {
+	HoldClusterVersion *HoldClusterVersion `protobuf:"bytes,91,opt,name=hold_cluster_version,json=holdClusterVersion,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1086,6 +1115,10 @@ func (*Command_DeleteJoinToken) isCommand_Op() {}
 func (*Command_UseJoinToken) isCommand_Op() {}
 
 func (*Command_ChangeSettings) isCommand_Op() {}
+
+func (*Command_SetClusterVersion) isCommand_Op() {}
+
+func (*Command_HoldClusterVersion) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -2399,6 +2432,9 @@ type Result struct {
 	JoinToken  *JoinToken  `protobuf:"bytes,62,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// The version a ChangeSettings made.
 	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
+	// The cluster version record after SetClusterVersion or
+	// HoldClusterVersion: as written, or as found when refused.
+	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -2569,6 +2605,13 @@ func (x *Result) GetJoinToken() *JoinToken {
 func (x *Result) GetSettingsChange() *SettingsChange {
 	if x != nil {
 		return x.SettingsChange
+	}
+	return nil
+}
+
+func (x *Result) GetClusterVersion() *ClusterVersion {
+	if x != nil {
+		return x.ClusterVersion
 	}
 	return nil
 }
@@ -2932,7 +2975,12 @@ type Node struct {
 	// (evaluated by the leader) or "commands" (evaluated by every replica,
 	// store.Config.LegacyWrites); empty for a node from before effects,
 	// which writes commands and cannot apply effects.
-	WriteFormat   string `protobuf:"bytes,9,opt,name=write_format,json=writeFormat,proto3" json:"write_format,omitempty"`
+	WriteFormat string `protobuf:"bytes,9,opt,name=write_format,json=writeFormat,proto3" json:"write_format,omitempty"`
+	// min_version and max_version are the cluster versions (package
+	// clusterversion) the node's binary can run at; 0 for a node from before
+	// cluster versions, which runs at version 1 only.
+	MinVersion    uint32 `protobuf:"varint,10,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
+	MaxVersion    uint32 `protobuf:"varint,11,opt,name=max_version,json=maxVersion,proto3" json:"max_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3028,6 +3076,20 @@ func (x *Node) GetWriteFormat() string {
 		return x.WriteFormat
 	}
 	return ""
+}
+
+func (x *Node) GetMinVersion() uint32 {
+	if x != nil {
+		return x.MinVersion
+	}
+	return 0
+}
+
+func (x *Node) GetMaxVersion() uint32 {
+	if x != nil {
+		return x.MaxVersion
+	}
+	return 0
 }
 
 // RemoveNode deletes a node's directory record (the last step of a
@@ -5540,6 +5602,228 @@ func (x *ChangeSettings) GetExpectedVersion() uint64 {
 	return 0
 }
 
+// ClusterVersion is the directory's record of the cluster version: the
+// formats and behaviours every node may use (package clusterversion).
+type ClusterVersion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// active is the version in force; a directory without the record runs
+	// at version 1.
+	Active uint32 `protobuf:"varint,1,opt,name=active,proto3" json:"active,omitempty"`
+	// hold stops automatic finalisation (ctl upgrade hold).
+	Hold       bool   `protobuf:"varint,2,opt,name=hold,proto3" json:"hold,omitempty"`
+	HoldBy     string `protobuf:"bytes,3,opt,name=hold_by,json=holdBy,proto3" json:"hold_by,omitempty"`
+	HoldReason string `protobuf:"bytes,4,opt,name=hold_reason,json=holdReason,proto3" json:"hold_reason,omitempty"`
+	// previous and changed_unix_nanos are the version before the last
+	// change, and when it changed.
+	Previous         uint32 `protobuf:"varint,5,opt,name=previous,proto3" json:"previous,omitempty"`
+	ChangedUnixNanos int64  `protobuf:"varint,6,opt,name=changed_unix_nanos,json=changedUnixNanos,proto3" json:"changed_unix_nanos,omitempty"`
+	ChangedBy        string `protobuf:"bytes,7,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ClusterVersion) Reset() {
+	*x = ClusterVersion{}
+	mi := &file_partita_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterVersion) ProtoMessage() {}
+
+func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
+func (*ClusterVersion) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ClusterVersion) GetActive() uint32 {
+	if x != nil {
+		return x.Active
+	}
+	return 0
+}
+
+func (x *ClusterVersion) GetHold() bool {
+	if x != nil {
+		return x.Hold
+	}
+	return false
+}
+
+func (x *ClusterVersion) GetHoldBy() string {
+	if x != nil {
+		return x.HoldBy
+	}
+	return ""
+}
+
+func (x *ClusterVersion) GetHoldReason() string {
+	if x != nil {
+		return x.HoldReason
+	}
+	return ""
+}
+
+func (x *ClusterVersion) GetPrevious() uint32 {
+	if x != nil {
+		return x.Previous
+	}
+	return 0
+}
+
+func (x *ClusterVersion) GetChangedUnixNanos() int64 {
+	if x != nil {
+		return x.ChangedUnixNanos
+	}
+	return 0
+}
+
+func (x *ClusterVersion) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+// SetClusterVersion moves the active version from from to to (a
+// compare-and-set; versions only rise), unless finalisation is held.
+type SetClusterVersion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          uint32                 `protobuf:"varint,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            uint32                 `protobuf:"varint,2,opt,name=to,proto3" json:"to,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetClusterVersion) Reset() {
+	*x = SetClusterVersion{}
+	mi := &file_partita_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetClusterVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetClusterVersion) ProtoMessage() {}
+
+func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
+func (*SetClusterVersion) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *SetClusterVersion) GetFrom() uint32 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *SetClusterVersion) GetTo() uint32 {
+	if x != nil {
+		return x.To
+	}
+	return 0
+}
+
+func (x *SetClusterVersion) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+// HoldClusterVersion sets or clears the hold on finalisation.
+type HoldClusterVersion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hold          bool                   `protobuf:"varint,1,opt,name=hold,proto3" json:"hold,omitempty"`
+	By            string                 `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldClusterVersion) Reset() {
+	*x = HoldClusterVersion{}
+	mi := &file_partita_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldClusterVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldClusterVersion) ProtoMessage() {}
+
+func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
+func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *HoldClusterVersion) GetHold() bool {
+	if x != nil {
+		return x.Hold
+	}
+	return false
+}
+
+func (x *HoldClusterVersion) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *HoldClusterVersion) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Group is a group of users of the DynamoDB API, one directory record per
 // group: its members get the policies attached to it, beside their own.
 type Group struct {
@@ -5556,7 +5840,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5568,7 +5852,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5581,7 +5865,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Group) GetName() string {
@@ -5622,7 +5906,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5634,7 +5918,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5647,7 +5931,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -5667,7 +5951,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5679,7 +5963,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5692,7 +5976,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -5715,7 +5999,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5727,7 +6011,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5740,7 +6024,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -5776,7 +6060,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5788,7 +6072,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5801,7 +6085,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -5846,7 +6130,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5858,7 +6142,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5871,7 +6155,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AdminToken) GetId() string {
@@ -5926,7 +6210,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5938,7 +6222,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5951,7 +6235,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -5971,7 +6255,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5983,7 +6267,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5996,7 +6280,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6027,7 +6311,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6039,7 +6323,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6052,7 +6336,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *JoinToken) GetId() string {
@@ -6108,7 +6392,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6120,7 +6404,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6133,7 +6417,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -6153,7 +6437,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6165,7 +6449,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6178,7 +6462,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6201,7 +6485,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6213,7 +6497,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6226,7 +6510,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -6248,7 +6532,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xba\x18\n" +
+	"partita.v1\"\xdf\x19\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -6310,7 +6594,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x11create_join_token\x18B \x01(\v2\x1b.partita.v1.CreateJoinTokenH\x00R\x0fcreateJoinToken\x12I\n" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
-	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
+	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
+	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
+	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersionB\x04\n" +
 	"\x02op\"\xf3\x02\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -6411,7 +6697,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\x84\a\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xc9\a\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -6436,7 +6722,8 @@ const file_partita_proto_rawDesc = "" +
 	"adminToken\x124\n" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
-	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\"\x87\x03\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
+	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x87\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -6484,7 +6771,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x9c\x02\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xde\x02\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -6495,7 +6782,12 @@ const file_partita_proto_rawDesc = "" +
 	"\aversion\x18\x06 \x01(\tR\aversion\x12*\n" +
 	"\x11joined_unix_nanos\x18\a \x01(\x03R\x0fjoinedUnixNanos\x120\n" +
 	"\x14heartbeat_unix_nanos\x18\b \x01(\x03R\x12heartbeatUnixNanos\x12!\n" +
-	"\fwrite_format\x18\t \x01(\tR\vwriteFormat\"\x1c\n" +
+	"\fwrite_format\x18\t \x01(\tR\vwriteFormat\x12\x1f\n" +
+	"\vmin_version\x18\n" +
+	" \x01(\rR\n" +
+	"minVersion\x12\x1f\n" +
+	"\vmax_version\x18\v \x01(\rR\n" +
+	"maxVersion\"\x1c\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +
@@ -6705,7 +6997,25 @@ const file_partita_proto_rawDesc = "" +
 	"\x05edits\x18\x01 \x03(\v2\x18.partita.v1.SettingsEditR\x05edits\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12)\n" +
-	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion\"{\n" +
+	"\x10expected_version\x18\x04 \x01(\x04R\x0fexpectedVersion\"\xdf\x01\n" +
+	"\x0eClusterVersion\x12\x16\n" +
+	"\x06active\x18\x01 \x01(\rR\x06active\x12\x12\n" +
+	"\x04hold\x18\x02 \x01(\bR\x04hold\x12\x17\n" +
+	"\ahold_by\x18\x03 \x01(\tR\x06holdBy\x12\x1f\n" +
+	"\vhold_reason\x18\x04 \x01(\tR\n" +
+	"holdReason\x12\x1a\n" +
+	"\bprevious\x18\x05 \x01(\rR\bprevious\x12,\n" +
+	"\x12changed_unix_nanos\x18\x06 \x01(\x03R\x10changedUnixNanos\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\a \x01(\tR\tchangedBy\"G\n" +
+	"\x11SetClusterVersion\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\rR\x04from\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\rR\x02to\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\"P\n" +
+	"\x12HoldClusterVersion\x12\x12\n" +
+	"\x04hold\x18\x01 \x01(\bR\x04hold\x12\x0e\n" +
+	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"{\n" +
 	"\x05Group\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x12created_unix_nanos\x18\x02 \x01(\x03R\x10createdUnixNanos\x12\x14\n" +
@@ -6770,7 +7080,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_partita_proto_goTypes = []any{
 	(GateColor)(0),               // 0: partita.v1.GateColor
 	(Error_Code)(0),              // 1: partita.v1.Error.Code
@@ -6837,20 +7147,23 @@ var file_partita_proto_goTypes = []any{
 	(*SettingsOverride)(nil),     // 62: partita.v1.SettingsOverride
 	(*SettingsState)(nil),        // 63: partita.v1.SettingsState
 	(*ChangeSettings)(nil),       // 64: partita.v1.ChangeSettings
-	(*Group)(nil),                // 65: partita.v1.Group
-	(*CreateGroup)(nil),          // 66: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 67: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 68: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 69: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 70: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 71: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 72: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 73: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 74: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 75: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 76: partita.v1.UseJoinToken
-	nil,                          // 77: partita.v1.Expression.NamesEntry
-	nil,                          // 78: partita.v1.DoctorSettings.GatesEntry
+	(*ClusterVersion)(nil),       // 65: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 66: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 67: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 68: partita.v1.Group
+	(*CreateGroup)(nil),          // 69: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 70: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 71: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 72: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 73: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 74: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 75: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 76: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 77: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 78: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 79: partita.v1.UseJoinToken
+	nil,                          // 80: partita.v1.Expression.NamesEntry
+	nil,                          // 81: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	6,   // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -6887,77 +7200,80 @@ var file_partita_proto_depIdxs = []int32{
 	57,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
 	58,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
 	59,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	66,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	67,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	68,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	69,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	71,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	72,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	74,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	75,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	76,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	69,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	70,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	71,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	72,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	74,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	75,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	77,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	78,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	79,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	64,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	23,  // 44: partita.v1.Effects.error:type_name -> partita.v1.Error
-	77,  // 45: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	5,   // 46: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	5,   // 47: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	5,   // 48: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	5,   // 49: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	33,  // 50: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	33,  // 51: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	10,  // 52: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14,  // 53: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	14,  // 54: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	33,  // 55: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	14,  // 56: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	14,  // 57: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	23,  // 58: partita.v1.Result.error:type_name -> partita.v1.Error
-	34,  // 59: partita.v1.Result.table:type_name -> partita.v1.Table
-	28,  // 60: partita.v1.Result.node:type_name -> partita.v1.Node
-	39,  // 61: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	44,  // 62: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	42,  // 63: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	11,  // 64: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	18,  // 65: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	49,  // 66: partita.v1.Result.user:type_name -> partita.v1.User
-	50,  // 67: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	51,  // 68: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	65,  // 69: partita.v1.Result.group:type_name -> partita.v1.Group
-	70,  // 70: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	73,  // 71: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	61,  // 72: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	1,   // 73: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	14,  // 74: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	14,  // 75: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	28,  // 76: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	32,  // 77: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	14,  // 78: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	24,  // 79: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	25,  // 80: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	26,  // 81: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	27,  // 82: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	34,  // 83: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	34,  // 84: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	78,  // 85: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,   // 86: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,   // 87: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	43,  // 88: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	44,  // 89: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,   // 90: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	50,  // 91: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	51,  // 92: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	60,  // 93: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	62,  // 94: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	62,  // 95: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	60,  // 96: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	70,  // 97: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	73,  // 98: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	0,   // 99: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	100, // [100:100] is the sub-list for method output_type
-	100, // [100:100] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	66,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	67,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	23,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
+	80,  // 47: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	5,   // 48: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	5,   // 49: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	5,   // 50: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	5,   // 51: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	33,  // 52: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	33,  // 53: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	10,  // 54: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	14,  // 55: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	14,  // 56: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	33,  // 57: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	14,  // 58: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	14,  // 59: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	23,  // 60: partita.v1.Result.error:type_name -> partita.v1.Error
+	34,  // 61: partita.v1.Result.table:type_name -> partita.v1.Table
+	28,  // 62: partita.v1.Result.node:type_name -> partita.v1.Node
+	39,  // 63: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	44,  // 64: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	42,  // 65: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	11,  // 66: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	18,  // 67: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	49,  // 68: partita.v1.Result.user:type_name -> partita.v1.User
+	50,  // 69: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	51,  // 70: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	68,  // 71: partita.v1.Result.group:type_name -> partita.v1.Group
+	73,  // 72: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	76,  // 73: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	61,  // 74: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	65,  // 75: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,   // 76: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	14,  // 77: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	14,  // 78: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	28,  // 79: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	32,  // 80: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	14,  // 81: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	24,  // 82: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	25,  // 83: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	26,  // 84: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	27,  // 85: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	34,  // 86: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	34,  // 87: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	81,  // 88: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	0,   // 89: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	2,   // 90: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	43,  // 91: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	44,  // 92: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	0,   // 93: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	50,  // 94: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	51,  // 95: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	60,  // 96: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	62,  // 97: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	62,  // 98: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	60,  // 99: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	73,  // 100: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	76,  // 101: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	0,   // 102: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	103, // [103:103] is the sub-list for method output_type
+	103, // [103:103] is the sub-list for method input_type
+	103, // [103:103] is the sub-list for extension type_name
+	103, // [103:103] is the sub-list for extension extendee
+	0,   // [0:103] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -7010,6 +7326,8 @@ func file_partita_proto_init() {
 		(*Command_DeleteJoinToken)(nil),
 		(*Command_UseJoinToken)(nil),
 		(*Command_ChangeSettings)(nil),
+		(*Command_SetClusterVersion)(nil),
+		(*Command_HoldClusterVersion)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -7017,7 +7335,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   76,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -882,9 +882,11 @@ type DirectoryResponse struct {
 	// set).
 	DoctorSettings *partitapb.DoctorSettings `protobuf:"bytes,6,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
 	// settings are the run-time settings' overrides in force (absent: none).
-	Settings      *partitapb.SettingsState `protobuf:"bytes,7,opt,name=settings,proto3" json:"settings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Settings *partitapb.SettingsState `protobuf:"bytes,7,opt,name=settings,proto3" json:"settings,omitempty"`
+	// cluster_version is the cluster version record (absent: never set).
+	ClusterVersion *partitapb.ClusterVersion `protobuf:"bytes,8,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DirectoryResponse) Reset() {
@@ -962,6 +964,13 @@ func (x *DirectoryResponse) GetDoctorSettings() *partitapb.DoctorSettings {
 func (x *DirectoryResponse) GetSettings() *partitapb.SettingsState {
 	if x != nil {
 		return x.Settings
+	}
+	return nil
+}
+
+func (x *DirectoryResponse) GetClusterVersion() *partitapb.ClusterVersion {
+	if x != nil {
+		return x.ClusterVersion
 	}
 	return nil
 }
@@ -1860,7 +1869,7 @@ const file_cluster_proto_rawDesc = "" +
 	"\x04node\x18\x02 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1f\n" +
 	"\vcluster_key\x18\x03 \x01(\fR\n" +
 	"clusterKey\"\x12\n" +
-	"\x10DirectoryRequest\"\xf4\x02\n" +
+	"\x10DirectoryRequest\"\xb9\x03\n" +
 	"\x11DirectoryResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12)\n" +
 	"\x06tables\x18\x02 \x03(\v2\x11.partita.v1.TableR\x06tables\x12&\n" +
@@ -1868,7 +1877,8 @@ const file_cluster_proto_rawDesc = "" +
 	"\rmeta_replicas\x18\x04 \x03(\x04R\fmetaReplicas\x12:\n" +
 	"\fdoctor_lease\x18\x05 \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x12C\n" +
 	"\x0fdoctor_settings\x18\x06 \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x125\n" +
-	"\bsettings\x18\a \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\";\n" +
+	"\bsettings\x18\a \x01(\v2\x19.partita.v1.SettingsStateR\bsettings\x12C\n" +
+	"\x0fcluster_version\x18\b \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\";\n" +
 	"\x14WatchSettingsRequest\x12#\n" +
 	"\rknown_version\x18\x01 \x01(\x04R\fknownVersion\"\x7f\n" +
 	"\x15WatchSettingsResponse\x12/\n" +
@@ -1991,7 +2001,8 @@ var file_cluster_proto_goTypes = []any{
 	(*partitapb.DoctorLease)(nil),       // 34: partita.v1.DoctorLease
 	(*partitapb.DoctorSettings)(nil),    // 35: partita.v1.DoctorSettings
 	(*partitapb.SettingsState)(nil),     // 36: partita.v1.SettingsState
-	(*topologypb.TopologySnapshot)(nil), // 37: partita.topology.v1.TopologySnapshot
+	(*partitapb.ClusterVersion)(nil),    // 37: partita.v1.ClusterVersion
+	(*topologypb.TopologySnapshot)(nil), // 38: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
@@ -2013,51 +2024,52 @@ var file_cluster_proto_depIdxs = []int32{
 	34, // 16: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
 	35, // 17: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
 	36, // 18: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 19: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	36, // 20: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 21: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 22: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	20, // 23: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 24: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 25: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 26: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	37, // 27: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 28: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 29: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 30: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
-	6,  // 31: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	8,  // 32: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	10, // 33: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	12, // 34: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	14, // 35: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	16, // 36: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	18, // 37: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	21, // 38: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	21, // 39: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	21, // 40: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	23, // 41: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	25, // 42: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	27, // 43: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 44: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 45: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
-	7,  // 46: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	9,  // 47: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	11, // 48: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	13, // 49: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	15, // 50: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	17, // 51: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	19, // 52: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	22, // 53: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	22, // 54: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	22, // 55: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	24, // 56: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	26, // 57: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	28, // 58: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	44, // [44:59] is the sub-list for method output_type
-	29, // [29:44] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	37, // 19: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,  // 20: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	36, // 21: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 22: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 23: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	20, // 24: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 25: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 26: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 27: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	38, // 28: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 29: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 30: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 31: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	6,  // 32: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	8,  // 33: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	10, // 34: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	12, // 35: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	14, // 36: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	16, // 37: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	18, // 38: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	21, // 39: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	21, // 40: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	21, // 41: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	23, // 42: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	25, // 43: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	27, // 44: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 45: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 46: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	7,  // 47: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	9,  // 48: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	11, // 49: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	13, // 50: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	15, // 51: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	17, // 52: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	19, // 53: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	22, // 54: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	22, // 55: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	22, // 56: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	24, // 57: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	26, // 58: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	28, // 59: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	45, // [45:60] is the sub-list for method output_type
+	30, // [30:45] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }

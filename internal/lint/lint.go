@@ -89,7 +89,7 @@ var Layers = [][]string{
 	{"fsm"},
 	{"directory"},
 	{"engine", "expr", "transport/..."},
-	{"item", "partitapb", "daemon", "telemetry", "auth", "certs", "settings"},
+	{"item", "partitapb", "daemon", "telemetry", "auth", "certs", "settings", "clusterversion"},
 }
 
 // layerRules forbids each layered package the packages of its own layer

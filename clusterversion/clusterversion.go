@@ -1,0 +1,90 @@
+// Package clusterversion names the cluster versions: each is a change of
+// an on-disk or wire format (or of a behaviour every node must share)
+// that a node may use only once every node of the cluster can read it.
+//
+// A binary runs at the versions [MinSupported, Latest]. The directory
+// holds the active version; a node whose binary cannot run at it is
+// refused. While a cluster upgrades, every node writes the formats of the
+// active version, so that an older binary can still read everything and
+// a rollback to it is safe. Once every node runs a binary that supports
+// the next version (and the Doctor's health has been green for a soak
+// period), the Doctor finalises: the active version moves up by one, and
+// the nodes start writing the new formats. Versions never go down.
+package clusterversion
+
+import "fmt"
+
+// Version is a cluster version: an ordinal, one per format change.
+type Version uint32
+
+// The versions, oldest first. Add one for each format change, with the
+// gate that reads it (Active.AtLeast).
+const (
+	// Base: item writes are proposed as Commands, evaluated by every
+	// replica. A directory without a cluster version record runs at it.
+	Base Version = 1
+	// Effects: partition leaders evaluate item writes and propose their
+	// effects (fsm.EffectsFormat entries), which older binaries cannot
+	// apply.
+	Effects Version = 2
+)
+
+// Latest is the newest version this binary supports.
+const Latest = Effects
+
+// MinSupported is the oldest active version this binary runs at: the
+// versions a node of the previous release may have left in force.
+const MinSupported = Base
+
+// String names v for operators.
+func (v Version) String() string {
+	switch v {
+	case Base:
+		return "1 (base: commands evaluated by every replica)"
+	case Effects:
+		return "2 (effects: writes evaluated by their leader)"
+	}
+	return fmt.Sprintf("%d", uint32(v))
+}
+
+// Range is the versions one binary can run at.
+type Range struct{ Min, Max Version }
+
+// Binary is this binary's range.
+func Binary() Range { return Range{Min: MinSupported, Max: Latest} }
+
+// Contains says a node with range r can run at v.
+func (r Range) Contains(v Version) bool { return r.Min <= v && v <= r.Max }
+
+// String shows r as [min, max].
+func (r Range) String() string { return fmt.Sprintf("[%d, %d]", r.Min, r.Max) }
+
+// OfNode is the range a node's directory record states: a record from
+// before cluster versions (0, 0) runs at Base only.
+func OfNode(min, max uint32) Range {
+	if max == 0 {
+		return Range{Min: Base, Max: Base}
+	}
+	return Range{Min: Version(min), Max: Version(max)}
+}
+
+// Active is the version in force per the directory's record: Base when
+// there is none.
+func Active(active uint32) Version {
+	if active == 0 {
+		return Base
+	}
+	return Version(active)
+}
+
+// Check says why a node with range r cannot run in a cluster at active
+// (nil: it can).
+func (r Range) Check(active Version) error {
+	switch {
+	case active > r.Max:
+		return fmt.Errorf("clusterversion: the cluster runs at version %d, newer than this binary supports %v: run a newer binary", active, r)
+	case active < r.Min:
+		return fmt.Errorf("clusterversion: the cluster runs at version %d, older than this binary supports %v: upgrade the cluster through an intermediate release first", active, r)
+	}
+	return nil
+}
