@@ -57,6 +57,8 @@ type Config struct {
 	// Settings serves the run-time settings' routes, /config, /config/
 	// and /debug/config (nil: none); it sees the full request path.
 	Settings http.Handler
+	// Upgrade serves the upgrade routes under /upgrade/ (nil: none).
+	Upgrade http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -99,6 +101,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Auth != nil {
 		mux.Handle("/auth/", cfg.Auth)
+	}
+	if cfg.Upgrade != nil {
+		mux.Handle("/upgrade/", cfg.Upgrade)
 	}
 	if cfg.Settings != nil {
 		mux.Handle("/config", cfg.Settings)

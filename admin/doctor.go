@@ -162,10 +162,7 @@ func ConfigTimeline(c ConfigChange) TimelineEntry {
 
 // MatchesConfig says a settings change passes q's filters: changes name
 // no partition or node.
-func (q TimelineQuery) MatchesConfig(c ConfigChange) bool {
-	return q.Partition == 0 && q.Node == 0 && (q.Kind == "" || q.Kind == ConfigKind) &&
-		(q.State == "" || q.State == "succeeded") && (q.Since.IsZero() || !c.Time.Before(q.Since))
-}
+func (q TimelineQuery) MatchesConfig(c ConfigChange) bool { return q.MatchesKind(ConfigTimeline(c)) }
 
 // Timeline converts a Doctor's entry.
 func Timeline(e doctor.Entry) TimelineEntry {

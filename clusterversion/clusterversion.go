@@ -48,7 +48,10 @@ func (v Version) String() string {
 }
 
 // Range is the versions one binary can run at.
-type Range struct{ Min, Max Version }
+type Range struct {
+	Min Version `json:"min"`
+	Max Version `json:"max"`
+}
 
 // Binary is this binary's range.
 func Binary() Range { return Range{Min: MinSupported, Max: Latest} }

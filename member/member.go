@@ -74,6 +74,10 @@ func New(cfg Config) (*Member, error) {
 // zone and version.
 func (m *Member) SetRecord(rec *partitapb.Node) { m.record.Store(rec) }
 
+// Record is the record the node heartbeats with (nil before SetRecord).
+// It is shared: SetRecord a changed copy.
+func (m *Member) Record() *partitapb.Node { return m.record.Load() }
+
 // Refresh reloads the directory cache from a meta replica (see
 // route.Sender.Refresh).
 func (m *Member) Refresh(ctx context.Context) error {

@@ -205,11 +205,15 @@ var ErrJoinTokenRequired = fmt.Errorf("%w: this cluster is closed: start the joi
 	"(`partita ctl join-token create`, then `partita start --join-token T` or PARTITA_JOIN_TOKEN) or give every node "+
 	"a node certificate (--certs-dir)", cluster.ErrJoinRefused)
 
-// admitJoin decides whether the node rec may join: with mutual TLS
+// admitJoin decides whether the node rec may join: its binary must run at
+// the cluster version in force (admitVersion); then, with mutual TLS
 // between nodes, the handshake already checked its node certificate; a
 // cluster with authentication off (--insecure, dev) admits anyone; else
 // the node must spend a valid join token.
 func (n *Node) admitJoin(ctx context.Context, rec *partitapb.Node, token string) error {
+	if err := n.admitVersion(ctx, rec); err != nil {
+		return err
+	}
 	if n.sec != nil && n.sec.peerServer != nil || !n.cfg.Auth.Enabled {
 		return nil
 	}

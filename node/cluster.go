@@ -77,7 +77,9 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 
 // record is this node's directory record (without its id).
 func (n *Node) record() *partitapb.Node {
-	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version, WriteFormat: n.writeFormat()}
+	vr := n.versions()
+	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version, WriteFormat: n.writeFormat(),
+		MinVersion: uint32(vr.Min), MaxVersion: uint32(vr.Max)}
 	if n.peerLn != nil {
 		rec.PeerAddr = n.advertise(n.peerLn.Addr().String())
 	}
@@ -87,7 +89,7 @@ func (n *Node) record() *partitapb.Node {
 // writeFormat is how this node's leaders propose item writes, as its
 // directory record says.
 func (n *Node) writeFormat() string {
-	if n.cfg.LegacyWrites {
+	if n.store == nil && n.cfg.LegacyWrites || n.store != nil && n.store.LegacyWrites() {
 		return "commands"
 	}
 	return "effects"
@@ -192,7 +194,10 @@ func (n *Node) bootstrapCluster(ctx context.Context, self *partitapb.Node) error
 	if rec.GetId() != n.id {
 		return fmt.Errorf("node: bootstrap registered node %d, want %d", rec.GetId(), n.id)
 	}
-	n.log.Info("bootstrapped a new cluster", "node", n.id)
+	if err := n.startClusterVersion(ctx); err != nil {
+		return err
+	}
+	n.log.Info("bootstrapped a new cluster", "node", n.id, "cluster_version", n.versions().Max)
 	return saveIdentity(n.eng, n.id)
 }
 
@@ -254,7 +259,11 @@ func (n *Node) registerClusterJobs(m *daemon.Manager) error {
 		Jitter:     n.cfg.ReconcileInterval / 5,
 		Timeout:    10 * n.cfg.ReconcileInterval,
 		RunAtStart: true,
-		Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.member.Reconcile(ctx) },
+		Run: func(ctx context.Context, _ *daemon.Cycle) error {
+			err := n.member.Reconcile(ctx)
+			n.followClusterVersion()
+			return err
+		},
 	})
 }
 

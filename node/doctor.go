@@ -377,6 +377,9 @@ func (c ctl) DoctorTimeline(ctx context.Context, q admin.TimelineQuery) ([]admin
 			}
 		}
 	}
+	if e, ok := admin.VersionTimeline(c.n.dir.Snapshot().ClusterVersion); ok && q.MatchesKind(e) {
+		all = append(all, e)
+	}
 	slices.SortStableFunc(all, func(a, b admin.TimelineEntry) int { return a.Created.Compare(b.Created) })
 	slices.Reverse(all)
 	if len(all) > limit {

@@ -115,8 +115,16 @@ type Config struct {
 	// LegacyWrites makes this node's leaders propose item writes as
 	// commands every replica evaluates (store.Config.LegacyWrites): set on
 	// every node while a cluster upgrades from nodes that cannot apply
-	// effects. The directory record shows it (write_format).
+	// effects. The directory record shows it (write_format). Without it,
+	// the cluster version decides (clusterversion.Effects).
 	LegacyWrites bool
+	// MaxClusterVersion, when set, lowers the newest cluster version this
+	// node's binary claims to support (clusterversion.Latest), as an older
+	// binary would: for upgrade tests and drills.
+	MaxClusterVersion uint32
+	// UpgradeSoak is how long the Doctor's health must stay green before
+	// it finalises a cluster version (DefaultUpgradeSoak when 0).
+	UpgradeSoak time.Duration
 	// Logger receives the node's logs; the node adds trace ids to the
 	// records logged inside a traced request.
 	Logger *slog.Logger
@@ -211,6 +219,7 @@ func (c Config) Validate() error {
 
 // Node is a running node. Close stops it.
 type Node struct {
+	upg      upgradeState
 	cfg      Config
 	log      *slog.Logger
 	reg      *prometheus.Registry
@@ -472,7 +481,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
 		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard, Auth: admin.AuthHandler(ctl{n: n}),
-		Settings: admin.ConfigHandler(ctl{n: n}),
+		Settings: admin.ConfigHandler(ctl{n: n}), Upgrade: admin.UpgradeHandler(ctl{n: n}),
 	})
 	if err != nil {
 		return err

@@ -53,6 +53,7 @@ type Config struct {
 	// before proposer evaluation, which cannot apply Effects entries. Set
 	// it on every node while a cluster upgrades from such nodes; by
 	// default a leader evaluates item writes and proposes their Effects.
+	// SetLegacyWrites changes it live (the cluster version's gate).
 	LegacyWrites bool
 }
 
@@ -110,6 +111,8 @@ type Store struct {
 	tickReset    chan struct{}
 
 	stop chan struct{}
+	// legacyWrites: Config.LegacyWrites as it is now (SetLegacyWrites).
+	legacyWrites atomic.Bool
 	wg   sync.WaitGroup
 }
 
@@ -124,6 +127,7 @@ func NewStore(cfg Config) (*Store, error) {
 	s := &Store{cfg: cfg, sched: newScheduler(), replicas: make(map[uint64]*replica.Replica), stop: make(chan struct{}),
 		tickReset: make(chan struct{}, 1)}
 	s.tickInterval.Store(int64(cfg.TickInterval))
+	s.legacyWrites.Store(cfg.LegacyWrites)
 	s.m = newMetrics(s)
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("store: register metrics: %w", err)
@@ -170,6 +174,14 @@ func (s *Store) Stop() {
 		r.Halt()
 	}
 }
+
+// SetLegacyWrites sets, from the next write on, whether this node's
+// leaders propose item writes as Commands (see Config.LegacyWrites).
+func (s *Store) SetLegacyWrites(legacy bool) { s.legacyWrites.Store(legacy) }
+
+// LegacyWrites says whether this node's leaders propose item writes as
+// Commands.
+func (s *Store) LegacyWrites() bool { return s.legacyWrites.Load() }
 
 // storedPartitions lists the partitions with raft state in the engine.
 func (s *Store) storedPartitions() ([]uint64, error) {
@@ -372,7 +384,7 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	if cmd.GetSplitRange() != nil {
 		awaitSplitReady(ctx, r)
 	}
-	evaluate := !s.cfg.LegacyWrites && fsm.IsItemWrite(cmd)
+	evaluate := !s.legacyWrites.Load() && fsm.IsItemWrite(cmd)
 	for attempt := 1; ; attempt++ {
 		var ch <-chan replica.Outcome
 		if evaluate {

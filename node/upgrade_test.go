@@ -1,0 +1,116 @@
+package node_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/clusterversion"
+	"github.com/partitadb/partita/doctor/upgrade"
+	"github.com/partitadb/partita/node"
+)
+
+// TestClusterVersionUpgrade: a cluster begun by a binary that supports
+// only version 1 stays at it, its nodes writing commands, while newer
+// binaries join; once that node runs a newer binary too, the Doctor
+// finalises version 2 (not while an operator holds it), every node then
+// writes effects, the timeline says so, and a binary that supports only
+// version 1 can no longer join.
+func TestClusterVersionUpgrade(t *testing.T) {
+	dir1 := t.TempDir()
+	opts := func(maxVersion uint32) func(*node.Config) {
+		return func(c *node.Config) { c.MaxClusterVersion, c.UpgradeSoak = maxVersion, time.Second }
+	}
+	first := func(c *node.Config) { opts(1)(c); c.DataDir = dir1 }
+	n1 := startHealerWith(t, "", first)
+	n2 := startHealerWith(t, "", opts(0), n1.PeerAddr())
+	n3 := startHealerWith(t, "", opts(0), n1.PeerAddr())
+	// status asks n2, redirected to the active Doctor's node; while the
+	// Doctor moves (n1 restarts), an empty status.
+	status := func() upgrade.Status {
+		t.Helper()
+		var st upgrade.Status
+		resp, err := http.Get(n2.AdminURL() + "/upgrade/status")
+		if err != nil {
+			return st
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return st
+	}
+	formats := func(st upgrade.Status, want string) bool {
+		if len(st.Nodes) != 3 {
+			return false
+		}
+		for _, n := range st.Nodes {
+			if n.Format != want {
+				return false
+			}
+		}
+		return true
+	}
+	waitUntil(t, "three nodes writing commands at version 1", func() bool {
+		st := status()
+		return st.Active == clusterversion.Base && formats(st, "commands")
+	})
+	if st := status(); st.Target != clusterversion.Base || st.Due() {
+		t.Fatalf("with a node that supports version 1 only: %+v", st)
+	}
+	var held upgrade.Status
+	if code := adminDo(t, n3, http.MethodPost, "/upgrade/hold?reason=canary", &held); code != http.StatusOK || !held.Hold {
+		t.Fatalf("hold: %d %+v", code, held)
+	}
+
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n1 = startHealerWith(t, "", func(c *node.Config) { opts(0)(c); c.DataDir = dir1 })
+	waitUntil(t, "finalisation to version 2 blocked by the hold alone", func() bool {
+		st := status()
+		return st.Target == clusterversion.Effects && len(st.Blockers) == 1 && strings.Contains(st.Blockers[0], "held")
+	})
+	time.Sleep(2 * time.Second) // past the soak: still held
+	if st := status(); st.Active != clusterversion.Base {
+		t.Fatalf("finalised while held: %+v", st)
+	}
+	if code := adminDo(t, n1, http.MethodPost, "/upgrade/release", &held); code != http.StatusOK || held.Hold {
+		t.Fatalf("release: %d %+v", code, held)
+	}
+	var last upgrade.Status
+	defer func() {
+		if t.Failed() {
+			t.Logf("the last status: %+v", last)
+		}
+	}()
+	waitUntil(t, "version 2 finalised and every node writing effects", func() bool {
+		last = status()
+		return last.Active == clusterversion.Effects && formats(last, "effects")
+	})
+	var timeline []admin.TimelineEntry
+	if code := adminDo(t, n3, http.MethodGet, "/doctor/timeline?kind=upgrade", &timeline); code != http.StatusOK ||
+		len(timeline) != 1 || !strings.Contains(timeline[0].Outcome, "cluster version 2 finalised (from 1)") {
+		t.Fatalf("the timeline's upgrade entries: %d %+v", code, timeline)
+	}
+
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Join, cfg.MaxClusterVersion = []string{n2.PeerAddr()}, 1
+	old, err := node.Start(context.Background(), cfg)
+	if err == nil {
+		old.Close()
+		t.Fatal("a binary that supports version 1 only joined a cluster at version 2")
+	}
+	if !errors.Is(err, cluster.ErrJoinRefused) || !strings.Contains(err.Error(), "the cluster runs at version 2") {
+		t.Fatalf("an old binary's join: %v", err)
+	}
+}
