@@ -123,6 +123,13 @@ func TestCtl(t *testing.T) {
 		!strings.Contains(text, "WRITES") || strings.Count(text, " effects ") != 3 {
 		t.Fatalf("ctl nodes: %v\n%s", err, text)
 	}
+	// A new cluster starts at its binary's newest version: nothing to
+	// finalise.
+	text, err = ctl(t, n2, "upgrade", "status")
+	if err != nil || !strings.Contains(text, "cluster version 2 (effects") || !strings.Contains(text, "nothing to finalise") ||
+		strings.Count(text, " [1, 2] ") != 3 {
+		t.Fatalf("ctl upgrade status: %v\n%s", err, text)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
