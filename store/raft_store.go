@@ -113,7 +113,7 @@ type Store struct {
 	stop chan struct{}
 	// legacyWrites: Config.LegacyWrites as it is now (SetLegacyWrites).
 	legacyWrites atomic.Bool
-	wg   sync.WaitGroup
+	wg           sync.WaitGroup
 }
 
 // NewStore opens every replica found in the engine. Start runs it.
