@@ -36,7 +36,7 @@ func TestProposeStreamConcurrentCalls(t *testing.T) {
 				key, item := fmt.Sprintf("k%d-%d", g, i), fmt.Sprintf("v%d-%d", g, i)
 				res, err := c.Propose(context.Background(), 1, 1, put(key, item))
 				if err != nil || string(res.GetNewItem()) != item {
-					errs <- fmt.Errorf("put %s: got %q, %v", key, res.GetNewItem(), err)
+					errs <- fmt.Errorf("put %s: got %q, %w", key, res.GetNewItem(), err)
 					return
 				}
 			}
