@@ -13,6 +13,7 @@ import (
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor"
 	"github.com/partitadb/partita/doctor/upgrade"
 	"github.com/partitadb/partita/partitapb"
@@ -55,6 +56,26 @@ func (n *Node) versions() clusterversion.Range {
 func (n *Node) startClusterVersion(ctx context.Context) error {
 	_, err := doctorRecords{n: n}.propose(ctx, &partitapb.Command{Op: &partitapb.Command_SetClusterVersion{
 		SetClusterVersion: &partitapb.SetClusterVersion{From: 0, To: uint32(n.versions().Max), By: "bootstrap"}}})
+	if err != nil {
+		return fmt.Errorf("node: set the cluster version: %w", err)
+	}
+	return n.refreshDirectory(ctx)
+}
+
+// raiseSingleVersion moves a single node's cluster version to its
+// binary's newest: no other binary can share its data while it runs (a
+// data directory is opened by one process), so nothing needs to soak.
+func (n *Node) raiseSingleVersion(ctx context.Context) error {
+	cv, err := directory.ReadClusterVersion(n.eng.Reader())
+	if err != nil {
+		return err
+	}
+	newest := uint32(n.versions().Max)
+	if cv.GetActive() >= newest {
+		return nil
+	}
+	_, err = doctorRecords{n: n}.propose(ctx, &partitapb.Command{Op: &partitapb.Command_SetClusterVersion{
+		SetClusterVersion: &partitapb.SetClusterVersion{From: cv.GetActive(), To: newest, By: "single node"}}})
 	if err != nil {
 		return fmt.Errorf("node: set the cluster version: %w", err)
 	}

@@ -391,7 +391,10 @@ func (n *Node) startStore(ctx context.Context) error {
 			}
 		}
 	}
-	return n.registerSingle(ctx)
+	if err := n.registerSingle(ctx); err != nil {
+		return err
+	}
+	return n.raiseSingleVersion(ctx)
 }
 
 // startSender builds the node's one route to every partition: its own

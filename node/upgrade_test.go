@@ -114,3 +114,22 @@ func TestClusterVersionUpgrade(t *testing.T) {
 		t.Fatalf("an old binary's join: %v", err)
 	}
 }
+
+// TestSingleNodeVersion: a single node runs at its binary's newest
+// version at once, and writes effects.
+func TestSingleNodeVersion(t *testing.T) {
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	var st upgrade.Status
+	waitUntil(t, "a single node at version 2, writing effects", func() bool {
+		if code := adminDo(t, n, http.MethodGet, "/upgrade/status", &st); code != http.StatusOK {
+			t.Fatalf("/upgrade/status: %d", code)
+		}
+		return st.Active == clusterversion.Latest && len(st.Nodes) == 1 && st.Nodes[0].Format == "effects"
+	})
+}
