@@ -74,7 +74,9 @@ func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 		if err != nil {
 			rec.Err = err.Error()
 		}
+		d.mu.Lock() // Running reads r.entry
 		r.entry.Steps = append(r.entry.Steps, rec)
+		d.mu.Unlock()
 		d.persist(ctx, r)
 		if err != nil {
 			d.fail(ctx, env, r, fmt.Errorf("step %q: %w", s.String(), err))
@@ -191,7 +193,9 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 // finish records r's end and lets its partition settle.
 func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string) {
 	now := d.cfg.Now()
+	d.mu.Lock()
 	r.entry.State, r.entry.Outcome = state, outcome
+	d.mu.Unlock()
 	d.persist(ctx, r)
 	d.publish(r.entry)
 	d.noteBalanced(r.entry)
@@ -210,16 +214,15 @@ func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string
 
 // persist writes r's entry; a Doctor that lost its lease cannot, and its
 // operation is cancelled by standby at the next cycle.
+// Its goroutine alone writes r.entry, under d.mu, which Running holds to
+// read it.
 func (d *Doctor) persist(ctx context.Context, r *run) {
+	d.mu.Lock()
 	r.entry.Updated = d.cfg.Now()
 	e := cloneEntry(r.entry)
+	d.mu.Unlock()
 	if err := d.deps.Records.Put(context.WithoutCancel(ctx), &e); err != nil {
-		d.log.Warn("doctor: recording an operation failed", "id", r.entry.ID, "err", err)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if cur, ok := d.runs[r.entry.Op.Partition]; ok && cur == r {
-		cur.entry = cloneEntry(r.entry)
+		d.log.Warn("doctor: recording an operation failed", "id", e.ID, "err", err)
 	}
 }
 

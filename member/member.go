@@ -81,8 +81,17 @@ func (m *Member) Record() *partitapb.Node { return m.record.Load() }
 // Refresh reloads the directory cache from a meta replica (see
 // route.Sender.Refresh).
 func (m *Member) Refresh(ctx context.Context) error {
-	has := m.cfg.Store.Replica(directory.MetaPartition) != nil
-	return m.cfg.Sender.Refresh(ctx, source{m}, has, m.cfg.Seeds)
+	return m.cfg.Sender.Refresh(ctx, source{m}, m.hasMeta(), m.cfg.Seeds)
+}
+
+// hasMeta says this node holds a meta replica with state: an empty one
+// (a learner added while the node went down, waiting for its snapshot)
+// knows no node, and reading it would leave the node unable to reach the
+// meta leader that is to send the snapshot, or to heartbeat its new
+// address there.
+func (m *Member) hasMeta() bool {
+	r := m.cfg.Store.Replica(directory.MetaPartition)
+	return r != nil && len(r.ConfState().Voters) > 0
 }
 
 // RefreshConsistent is Refresh with a read barrier on a local meta
@@ -93,7 +102,7 @@ func (m *Member) Refresh(ctx context.Context) error {
 // barrier within barrierTimeout (no meta leader: an election, a cut), it
 // reads the local copy as it is, as Refresh does.
 func (m *Member) RefreshConsistent(ctx context.Context) error {
-	if m.cfg.Store.Replica(directory.MetaPartition) == nil {
+	if !m.hasMeta() {
 		return m.Refresh(ctx)
 	}
 	bctx, cancel := context.WithTimeout(ctx, barrierTimeout)
