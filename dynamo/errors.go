@@ -11,6 +11,7 @@ import (
 	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partiql"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -49,6 +50,7 @@ var (
 	kindResourceNotFound    = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
 	kindResourceInUse       = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
 	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
+	kindDuplicateItem       = errKind{nsDynamo + "DuplicateItemException", http.StatusBadRequest, "message"}
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
@@ -139,6 +141,7 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		pe *partitapb.Error
 		ie *item.Error
 		ee *expr.Error
+		pq *partiql.Error
 		au *auth.Error
 	)
 	switch {
@@ -157,6 +160,8 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		return &apiError{Kind: kindValidation, Message: ie.Msg}, false
 	case errors.As(err, &ee):
 		return &apiError{Kind: kindValidation, Message: ee.Msg}, false
+	case errors.As(err, &pq):
+		return &apiError{Kind: kindValidation, Message: pq.Msg}, false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Kind: kindInternal, Message: "Request timed out or was canceled"}, false
 	}

@@ -57,6 +57,7 @@ var operations = map[string]handler{
 	"Scan":               (*Server).handleScan,
 	"BatchGetItem":       (*Server).handleBatchGetItem,
 	"BatchWriteItem":     (*Server).handleBatchWriteItem,
+	"ExecuteStatement":   (*Server).handleExecuteStatement,
 }
 
 // Server is the DynamoDB HTTP endpoint of one node. It implements

@@ -1,0 +1,154 @@
+package dynamo
+
+import (
+	"context"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partiql"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// executeStatementRequest is ExecuteStatement's input.
+type executeStatementRequest struct {
+	Statement                           *string      `json:"Statement"`
+	Parameters                          []item.Value `json:"Parameters"`
+	ConsistentRead                      *bool        `json:"ConsistentRead"`
+	NextToken                           *string      `json:"NextToken"`
+	ReturnConsumedCapacity              *string      `json:"ReturnConsumedCapacity"`
+	Limit                               *int64       `json:"Limit"`
+	ReturnValuesOnConditionCheckFailure *string      `json:"ReturnValuesOnConditionCheckFailure"`
+}
+
+// executeStatementResponse is ExecuteStatement's output.
+type executeStatementResponse struct {
+	Items            []item.Item       `json:"Items"`
+	NextToken        string            `json:"NextToken,omitempty"`
+	LastEvaluatedKey item.Item         `json:"LastEvaluatedKey,omitempty"`
+	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
+}
+
+// maxNextTokenLength is the longest NextToken DynamoDB accepts.
+const maxNextTokenLength = 32768
+
+func (s *Server) handleExecuteStatement(ctx context.Context, r *request) (any, error) {
+	var req executeStatementRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	if err := req.checkShape(); err != nil {
+		return nil, err
+	}
+	st, err := partiql.Parse(*req.Statement)
+	if err != nil {
+		return nil, err
+	}
+	x := &statementRun{
+		text: *req.Statement, params: req.Parameters, consistent: req.ConsistentRead != nil && *req.ConsistentRead,
+		capacity: req.ReturnConsumedCapacity, onFailure: req.ReturnValuesOnConditionCheckFailure,
+	}
+	if req.Limit != nil {
+		x.limit = int(min(*req.Limit, 1<<30))
+	}
+	if req.NextToken != nil {
+		x.token = *req.NextToken
+	}
+	return s.runStatement(ctx, st, x)
+}
+
+// checkShape validates the parameters before the statement is parsed.
+func (req *executeStatementRequest) checkShape() error {
+	var v violations
+	v.notNull(req.Statement != nil, "statement")
+	v.length(req.Statement, "statement", 1, partiql.MaxStatementLength)
+	if req.Parameters != nil && len(req.Parameters) == 0 {
+		v.add("[]", "parameters", "Member must have length greater than or equal to 1")
+	}
+	v.length(req.NextToken, "nextToken", 1, maxNextTokenLength)
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	if req.Limit != nil && *req.Limit < 1 {
+		v.add(req.Limit, "limit", "Member must have value greater than or equal to 1")
+	}
+	v.enum(req.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
+	return v.err()
+}
+
+// statementRun is one statement to run with its request's options.
+type statementRun struct {
+	text       string
+	params     []item.Value
+	consistent bool
+	limit      int    // 0: none
+	token      string // NextToken, "" for the first page
+	capacity   *string
+	onFailure  *string
+}
+
+// runStatement plans st against its table and runs it.
+func (s *Server) runStatement(ctx context.Context, st *partiql.Statement, x *statementRun) (*executeStatementResponse, error) {
+	t, err := s.activeTable(ctx, st.Table)
+	if err != nil {
+		return nil, err
+	}
+	if st.Index != "" {
+		return nil, validationf("The table does not have the specified index: %s", st.Index)
+	}
+	ks := schemaOf(t)
+	plan, err := partiql.NewPlan(st, x.params, partiqlKeys(ks))
+	if err != nil {
+		return nil, err
+	}
+	switch plan.Kind {
+	case partiql.KindSelect:
+		return s.runSelect(ctx, t, ks, plan, x)
+	case partiql.KindInsert:
+		return s.runInsert(ctx, t, ks, plan, x)
+	case partiql.KindUpdate:
+		return s.runUpdate(ctx, t, ks, plan, x)
+	}
+	return s.runDelete(ctx, t, ks, plan, x)
+}
+
+// partiqlKeys names the key attributes of ks for the planner.
+func partiqlKeys(ks keySchema) partiql.KeySchema {
+	out := partiql.KeySchema{Hash: ks.hashKey().name}
+	if rk, ok := ks.rangeKey(); ok {
+		out.Range = rk.name
+	}
+	return out
+}
+
+// writeResponse is the answer of a write: its RETURNING item, if any.
+func writeResponse(x *statementRun, table string, it item.Item, im *images) *executeStatementResponse {
+	resp := &executeStatementResponse{Items: []item.Item{}}
+	if len(it) > 0 {
+		resp.Items = append(resp.Items, it)
+	}
+	if x.capacity != nil {
+		resp.ConsumedCapacity = consumed(x.capacity, table, writeUnits(sizeOf(im.old), sizeOf(im.new)))
+	}
+	return resp
+}
+
+// writeOptionsOf are the write options a statement asks for.
+func writeOptionsOf(x *statementRun, returnValues string) *writeOptions {
+	o := &writeOptions{ReturnValuesOnConditionCheckFailure: x.onFailure, ReturnConsumedCapacity: x.capacity}
+	if returnValues != "" {
+		o.ReturnValues = &returnValues
+	}
+	return o
+}
+
+// expression is the command form of text over the plan's placeholders.
+func planExpression(plan *partiql.Plan, text string) *partitapb.Expression {
+	if text == "" {
+		return nil
+	}
+	e := &partitapb.Expression{Text: text}
+	if len(plan.Names) > 0 {
+		e.Names = plan.Names
+	}
+	if len(plan.Values) > 0 {
+		e.Values = item.EncodeItem(plan.Values)
+	}
+	return e
+}
