@@ -360,9 +360,15 @@ func andAll(parts []Expr, w *writer) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out = append(out, "("+s+")")
+		out = append(out, s)
 	}
-	return strings.Join(out, " AND "), nil
+	switch len(out) {
+	case 0:
+		return "", nil
+	case 1:
+		return out[0], nil
+	}
+	return "(" + strings.Join(out, ") AND (") + ")", nil
 }
 
 // planUpdate builds the update expression and its condition: the item
@@ -384,7 +390,7 @@ func (p *Plan) planUpdate(st *Statement, ks KeySchema, w *writer) error {
 	}
 	p.Condition = "attribute_exists(" + w.name(ks.Hash) + ")"
 	if cond != "" {
-		p.Condition += " AND " + cond
+		p.Condition += " AND (" + cond + ")"
 	}
 	return nil
 }
