@@ -85,18 +85,32 @@ type statementRun struct {
 
 // runStatement plans st against its table and runs it.
 func (s *Server) runStatement(ctx context.Context, st *partiql.Statement, x *statementRun) (*executeStatementResponse, error) {
+	t, ks, plan, err := s.planStatement(ctx, st, x.params)
+	if err != nil {
+		return nil, err
+	}
+	return s.runPlan(ctx, t, ks, plan, x)
+}
+
+// planStatement finds the table of st and plans st against its key.
+func (s *Server) planStatement(ctx context.Context, st *partiql.Statement, params []item.Value) (*partitapb.Table, keySchema, *partiql.Plan, error) {
 	t, err := s.activeTable(ctx, st.Table)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if st.Index != "" {
-		return nil, validationf("The table does not have the specified index: %s", st.Index)
+		return nil, nil, nil, validationf("The table does not have the specified index: %s", st.Index)
 	}
 	ks := schemaOf(t)
-	plan, err := partiql.NewPlan(st, x.params, partiqlKeys(ks))
+	plan, err := partiql.NewPlan(st, params, partiqlKeys(ks))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	return t, ks, plan, nil
+}
+
+// runPlan runs a planned statement.
+func (s *Server) runPlan(ctx context.Context, t *partitapb.Table, ks keySchema, plan *partiql.Plan, x *statementRun) (*executeStatementResponse, error) {
 	switch plan.Kind {
 	case partiql.KindSelect:
 		return s.runSelect(ctx, t, ks, plan, x)
