@@ -360,15 +360,9 @@ func andAll(parts []Expr, w *writer) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		out = append(out, s)
+		out = append(out, wrapOr(c, s))
 	}
-	switch len(out) {
-	case 0:
-		return "", nil
-	case 1:
-		return out[0], nil
-	}
-	return "(" + strings.Join(out, ") AND (") + ")", nil
+	return strings.Join(out, " AND "), nil
 }
 
 // planUpdate builds the update expression and its condition: the item
@@ -390,7 +384,7 @@ func (p *Plan) planUpdate(st *Statement, ks KeySchema, w *writer) error {
 	}
 	p.Condition = "attribute_exists(" + w.name(ks.Hash) + ")"
 	if cond != "" {
-		p.Condition += " AND (" + cond + ")"
+		p.Condition += " AND " + cond
 	}
 	return nil
 }
@@ -408,7 +402,7 @@ func (p *Plan) planDelete(st *Statement, ks KeySchema, w *writer) error {
 		return err
 	}
 	if cond != "" {
-		p.Condition = "attribute_not_exists(" + w.name(ks.Hash) + ") OR (" + cond + ")"
+		p.Condition = "attribute_not_exists(" + w.name(ks.Hash) + ") OR " + cond
 	}
 	return nil
 }

@@ -61,7 +61,10 @@ func (w *writer) cond(e Expr) (string, error) {
 		return w.binaryCond(x)
 	case *Not:
 		s, err := w.cond(x.X)
-		return "NOT (" + s + ")", err
+		if isLogical(x.X, "AND") || isLogical(x.X, "OR") {
+			s = "(" + s + ")"
+		}
+		return "NOT " + s, err
 	case *Between:
 		return w.between(x)
 	case *In:
@@ -85,7 +88,10 @@ func (w *writer) binaryCond(x *Binary) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return "(" + l + ") " + x.Op + " (" + r + ")", nil
+		if x.Op == "AND" {
+			l, r = wrapOr(x.L, l), wrapOr(x.R, r)
+		}
+		return l + " " + x.Op + " " + r, nil
 	case "+", "-":
 		return "", errorf("%s", msgWhereBoolean)
 	}
@@ -102,6 +108,20 @@ func (w *writer) binaryCond(x *Binary) (string, error) {
 		op = "<>"
 	}
 	return l + " " + op + " " + r, nil
+}
+
+// isLogical reports whether e is the logical operator op.
+func isLogical(e Expr, op string) bool {
+	b, ok := e.(*Binary)
+	return ok && b.Op == op
+}
+
+// wrapOr parenthesizes s, the text of e, when e is an OR under an AND.
+func wrapOr(e Expr, s string) string {
+	if isLogical(e, "OR") {
+		return "(" + s + ")"
+	}
+	return s
 }
 
 func (w *writer) between(x *Between) (string, error) {
