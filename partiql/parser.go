@@ -405,7 +405,7 @@ func (p *parser) path() (Path, error) {
 	if p.peek().is("[") {
 		return nil, errorf("%s", msgPathStartsAtIndex)
 	}
-	first, err := p.name()
+	first, err := p.pathName()
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +413,7 @@ func (p *parser) path() (Path, error) {
 	for {
 		switch {
 		case p.acceptPunct("."):
-			n, err := p.name()
+			n, err := p.pathName()
 			if err != nil {
 				return nil, err
 			}
@@ -428,6 +428,15 @@ func (p *parser) path() (Path, error) {
 			return path, nil
 		}
 	}
+}
+
+// pathName parses one name of a path, which may not be empty.
+func (p *parser) pathName() (string, error) {
+	n, err := p.name()
+	if err == nil && n == "" {
+		return "", errorf("Path component cannot be an empty string")
+	}
+	return n, err
 }
 
 // index parses the rest of [n] or ['key'].

@@ -12,12 +12,12 @@ import (
 	"github.com/partitadb/partita/item"
 )
 
-// TestPlan runs the scripts in testdata: `plan [hash=K] [range=K]
+// TestPlan runs the scripts in testdata/plan: `plan [hash=K] [range=K]
 // [params=(T:v,...)]` plans the statement of its input against the key
 // (pk and sk by default; range=none for a table without a sort key) and
 // prints the plan or the error. Rewrite with -rewrite.
 func TestPlan(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+	datadriven.Walk(t, "testdata/plan", func(t *testing.T, path string) {
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "plan":
