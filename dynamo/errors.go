@@ -51,6 +51,7 @@ var (
 	kindResourceInUse       = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
 	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
 	kindDuplicateItem       = errKind{nsDynamo + "DuplicateItemException", http.StatusBadRequest, "message"}
+	kindTransactionCanceled = errKind{nsDynamo + "TransactionCanceledException", http.StatusBadRequest, "Message"}
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
@@ -83,6 +84,9 @@ type apiError struct {
 	// Reasons are a throttled request's ThrottlingReasons; their resource
 	// is the table's name until the server writes its ARN.
 	Reasons []throttlingReason
+	// Cancellation are a canceled transaction's CancellationReasons, one
+	// per statement.
+	Cancellation []cancellationReason
 }
 
 // throttlingReason says why a request was throttled, as DynamoDB does.
@@ -210,6 +214,9 @@ func (e *apiError) body() []byte {
 	}
 	if len(e.Reasons) > 0 {
 		m["ThrottlingReasons"] = e.Reasons
+	}
+	if len(e.Cancellation) > 0 {
+		m["CancellationReasons"] = e.Cancellation
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

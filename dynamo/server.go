@@ -59,6 +59,7 @@ var operations = map[string]handler{
 	"BatchWriteItem":        (*Server).handleBatchWriteItem,
 	"ExecuteStatement":      (*Server).handleExecuteStatement,
 	"BatchExecuteStatement": (*Server).handleBatchExecuteStatement,
+	"ExecuteTransaction":    (*Server).handleExecuteTransaction,
 }
 
 // Server is the DynamoDB HTTP endpoint of one node. It implements
