@@ -46,7 +46,10 @@ type Plan struct {
 	Keys []item.Item
 	// KeyConditions are a query's key conditions, one per partition.
 	KeyConditions []string
-	Forward       bool
+	// Partitions are the partition key values a get or query reads (nil
+	// for a scan), or the one an INSERT, UPDATE or DELETE writes.
+	Partitions []item.Value
+	Forward    bool
 	// Filter is the condition every item read must pass ("" for none).
 	Filter     string
 	Star       bool
@@ -152,6 +155,7 @@ func (p *Plan) planSelect(st *Statement, ks KeySchema, w *writer) error {
 		p.Access = AccessScan
 		return nil
 	}
+	p.Partitions = pks
 	if ks.Range != "" {
 		if c, ok := uniqueEquality(parts, ks.Range); ok && st.Index == "" {
 			v, err := constant(c, w.params, ks.Range)
@@ -314,6 +318,9 @@ func (p *Plan) planInsert(st *Statement, ks KeySchema, w *writer) error {
 		return err
 	}
 	p.Item = v.M
+	if pk, ok := p.Item[ks.Hash]; ok {
+		p.Partitions = []item.Value{pk}
+	}
 	p.Condition = "attribute_not_exists(" + w.name(ks.Hash) + ")"
 	return nil
 }
@@ -372,7 +379,7 @@ func (p *Plan) planUpdate(st *Statement, ks KeySchema, w *writer) error {
 	if err != nil {
 		return err
 	}
-	p.Key = key
+	p.Key, p.Partitions = key, []item.Value{key[ks.Hash]}
 	upd, err := updateText(st, w)
 	if err != nil {
 		return err
@@ -396,7 +403,7 @@ func (p *Plan) planDelete(st *Statement, ks KeySchema, w *writer) error {
 	if err != nil {
 		return err
 	}
-	p.Key = key
+	p.Key, p.Partitions = key, []item.Value{key[ks.Hash]}
 	cond, err := andAll(rest, w)
 	if err != nil {
 		return err
