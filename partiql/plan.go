@@ -222,6 +222,10 @@ func checkOrderBy(st *Statement, ks KeySchema, hasPartition bool) error {
 	return nil
 }
 
+// maxPartitions bounds the partitions one SELECT reads by key, as
+// package expr bounds an IN list.
+const maxPartitions = 100
+
 // partitionValues returns the partition key values the WHERE clause
 // fixes (nil when it fixes none: the read is a scan). One `pk = c`
 // conjunct fixes one value, one `pk IN [...]` several.
@@ -243,6 +247,9 @@ func partitionValues(parts []Expr, hash string, params []item.Value) ([]item.Val
 	exprs := []Expr{found[0]}
 	if in != nil {
 		exprs = in.List
+	}
+	if len(exprs) > maxPartitions {
+		return nil, errorf("Too many decomposed read operations for a given query.")
 	}
 	var out []item.Value
 	for _, e := range exprs {
