@@ -153,6 +153,7 @@ func (s *Server) selectQueries(ctx context.Context, t *partitapb.Table, ks keySc
 		if err != nil {
 			return 0, err
 		}
+		spec.Consistent = x.consistent
 		if tok != nil && i == start {
 			if !item.Equal(tok.Key[ks.hashKey().name], spec.PK) {
 				return 0, validationf("%s", msgInvalidNextToken)
@@ -188,7 +189,7 @@ func querySpec(ks keySchema, text string, env *expr.Env, forward bool) (router.Q
 
 // selectScan scans the table through one page.
 func (s *Server) selectScan(ctx context.Context, t *partitapb.Table, x *statementRun, tok *selectToken, pg *page) error {
-	var spec router.ScanSpec
+	spec := router.ScanSpec{Consistent: x.consistent}
 	if tok != nil {
 		spec.StartAfter = tok.Key
 	}
