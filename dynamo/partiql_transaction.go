@@ -61,14 +61,14 @@ func (s *Server) handleExecuteTransaction(ctx context.Context, r *request) (any,
 	ts := &req.TransactStatements[0]
 	st, err := partiql.Parse(*ts.Statement)
 	if err != nil {
-		return nil, err
+		return nil, inStatement(0, err)
 	}
 	t, ks, plan, err := s.planStatement(ctx, st, ts.Parameters)
 	if err != nil {
-		return nil, err
+		return nil, inStatement(0, err)
 	}
 	if plan.Kind == partiql.KindSelect && (plan.Access != partiql.AccessGet || len(plan.Keys) != 1) {
-		return nil, validationf("%s", msgTransactKey)
+		return nil, inStatement(0, validationf("%s", msgTransactKey))
 	}
 	x := &statementRun{text: *ts.Statement, params: ts.Parameters, consistent: true,
 		capacity: req.ReturnConsumedCapacity, onFailure: ts.ReturnValuesOnConditionCheckFailure}
@@ -87,6 +87,16 @@ func (s *Server) handleExecuteTransaction(ctx context.Context, r *request) (any,
 		}
 	}
 	return resp, nil
+}
+
+// inStatement names the statement a validation error is about, as
+// DynamoDB does in a transaction; other errors pass as they are.
+func inStatement(i int, err error) error {
+	ae, internal := toAPIError(err)
+	if internal || ae.Kind != kindValidation {
+		return err
+	}
+	return validationf("Validation failed in TransactStatements[%d]: %s", i, ae.Message)
 }
 
 // checkShape validates the request before any statement is parsed.

@@ -76,10 +76,12 @@ type Expr interface{ expr() }
 // PathExpr reads a path of the item.
 type PathExpr struct{ Path Path }
 
-// Literal is a scalar literal; Missing marks the MISSING literal.
+// Literal is a scalar literal; Missing marks the MISSING literal, Num a
+// number as written (its Value is taken when the statement is planned).
 type Literal struct {
 	Value   item.Value
 	Missing bool
+	Num     string
 }
 
 // Param is the N-th `?` of the statement (from 0).

@@ -89,7 +89,7 @@ func lexOne(src string, i int) (token, int, error) {
 			return token{kind: tPunct, text: p, pos: i}, i + len(p), nil
 		}
 	}
-	return token{}, 0, malformed("Unexpected character")
+	return token{}, 0, malformed("")
 }
 
 // lexQuoted reads a quoted identifier or string; a doubled quote stands

@@ -22,7 +22,7 @@ var reserved = map[string]bool{
 	"IN": true, "IS": true, "BETWEEN": true, "INSERT": true, "INTO": true, "VALUE": true,
 	"VALUES": true, "UPDATE": true, "SET": true, "REMOVE": true, "DELETE": true,
 	"RETURNING": true, "TRUE": true, "FALSE": true, "NULL": true, "MISSING": true,
-	"ORDER": true, "BY": true, "AS": true, "AT": true, "LIMIT": true,
+	"ORDER": true, "BY": true, "AS": true, "AT": true, "LIMIT": true, "LIKE": true,
 }
 
 // parser is a recursive descent parser over the tokens of one statement.
@@ -48,7 +48,7 @@ func Parse(src string) (*Statement, error) {
 		p.i++
 	}
 	if p.peek().kind != tEOF {
-		return nil, p.unexpected()
+		return nil, malformed(msgLeftover)
 	}
 	st.Params = p.params
 	return st, nil
@@ -100,12 +100,25 @@ func (p *parser) expectPunct(s string) error {
 func (p *parser) unexpected() error {
 	t := p.peek()
 	switch {
-	case t.kind == tEOF:
-		return malformed("Unexpected end of statement")
+	case t.kind == tEOF || t.is(";"):
+		return malformed("Unexpected term")
+	case t.isKeyword("IS") || t.isKeyword("LIKE") || t.kind == tPunct && isComparison(t.text):
+		return malformed("Unexpected operator")
 	case t.kind == tIdent && reserved[strings.ToUpper(t.text)]:
 		return malformed("Unexpected keyword")
 	}
 	return malformed("Unexpected token")
+}
+
+// msgLeftover is the detail of a statement with tokens after its end.
+const msgLeftover = "Unexpected token after expression"
+
+// rightHandSide checks that an infix operator has something after it.
+func (p *parser) rightHandSide() error {
+	if t := p.peek(); t.kind == tEOF || t.is(";") {
+		return malformed("Missing right-hand side expression of infix operator")
+	}
+	return nil
 }
 
 // statement parses one of SELECT, INSERT, UPDATE and DELETE.
@@ -190,6 +203,10 @@ func (p *parser) source(st *Statement) error {
 
 // tableName parses the single table of INSERT, UPDATE and DELETE.
 func (p *parser) tableName(st *Statement) error {
+	t := p.peek()
+	if t.kind != tQuoted && (t.kind != tIdent || reserved[strings.ToUpper(t.text)]) {
+		return malformed("Expected identifier for simple path")
+	}
 	name, err := p.name()
 	if err != nil {
 		return err
@@ -197,6 +214,9 @@ func (p *parser) tableName(st *Statement) error {
 	st.Table = name
 	if p.peek().is(".") {
 		return errorf("%s", msgIndexWrite)
+	}
+	if st.Kind != KindInsert && (p.accept("AS") || p.peek().kind == tIdent && !reserved[strings.ToUpper(p.peek().text)]) {
+		return errorf("%s", msgAlias)
 	}
 	return nil
 }
@@ -268,8 +288,11 @@ func (p *parser) insertStatement() (*Statement, error) {
 	if p.peek().isKeyword("VALUES") || p.peek().is("<<") || p.peek().is("(") {
 		return nil, errorf("Unsupported operation: Inserting multiple items in a single statement is not supported, use \"INSERT INTO tableName VALUE item\" instead")
 	}
-	if err := p.expect("VALUE"); err != nil {
-		return nil, err
+	if !p.accept("VALUE") {
+		if p.peek().kind == tEOF {
+			return nil, p.unexpected()
+		}
+		return nil, malformed(msgLeftover)
 	}
 	v, err := p.operand()
 	if err != nil {
@@ -481,6 +504,9 @@ func (p *parser) expr() (Expr, error) {
 		return nil, err
 	}
 	for p.accept("OR") {
+		if err := p.rightHandSide(); err != nil {
+			return nil, err
+		}
 		r, err := p.and()
 		if err != nil {
 			return nil, err
@@ -496,6 +522,9 @@ func (p *parser) and() (Expr, error) {
 		return nil, err
 	}
 	for p.accept("AND") {
+		if err := p.rightHandSide(); err != nil {
+			return nil, err
+		}
 		r, err := p.not()
 		if err != nil {
 			return nil, err
@@ -613,7 +642,7 @@ func (p *parser) is(x Expr) (Expr, error) {
 	}
 	typ := strings.ToUpper(t.text)
 	if !isTypes[typ] {
-		return nil, errorf("Unsupported data type for IS operator: %s. Supported data types are [MISSING, NULL, BOOLEAN, BLOB, STRING, NUMERIC, STRUCT, TUPLE, LIST]", typ)
+		return nil, malformed("Expected type name")
 	}
 	return &Is{X: x, Type: typ, Negated: negated}, nil
 }
@@ -683,16 +712,13 @@ func keywordLiteral(word string) (*Literal, bool) {
 	return nil, false
 }
 
-// number parses a numeric literal.
+// number is a numeric literal, checked against DynamoDB's number rules
+// when its value is taken (the message then names where it is).
 func number(text string, neg bool) (Expr, error) {
 	if neg {
 		text = "-" + text
 	}
-	n, err := item.ParseNumber(text)
-	if err != nil {
-		return nil, err
-	}
-	return &Literal{Value: item.N(n)}, nil
+	return &Literal{Num: text}, nil
 }
 
 // punctOperand parses an operand that starts with punctuation.

@@ -158,7 +158,7 @@ func (p *Plan) planSelect(st *Statement, ks KeySchema, w *writer) error {
 	p.Partitions = pks
 	if ks.Range != "" {
 		if c, ok := uniqueEquality(parts, ks.Range); ok && st.Index == "" {
-			v, err := constant(c, w.params, ks.Range)
+			v, err := constant(c, w.params)
 			if err != nil {
 				return err
 			}
@@ -253,7 +253,7 @@ func partitionValues(parts []Expr, hash string, params []item.Value) ([]item.Val
 	}
 	var out []item.Value
 	for _, e := range exprs {
-		v, err := constant(e, params, hash)
+		v, err := constant(e, params)
 		if err != nil {
 			return nil, err
 		}
@@ -318,13 +318,21 @@ func sortKeyCondition(parts []Expr, rng string, w *writer) (string, error) {
 	return "", nil
 }
 
-// planInsert builds the item; the write fails when the key exists.
+// planInsert builds the item; the write fails when the key exists. A bad
+// value is named by its place inside its attribute (root, root.k, root[1]).
 func (p *Plan) planInsert(st *Statement, ks KeySchema, w *writer) error {
-	v, err := constant(st.Value, w.params, "item")
-	if err != nil {
-		return err
+	m := st.Value.(*MapExpr)
+	p.Item = make(item.Item, len(m.Keys))
+	for i, k := range m.Keys {
+		if _, dup := p.Item[k]; dup {
+			return errorf("Duplicate keys in tuple. Key: %s under root", k)
+		}
+		v, err := constantAt(m.Vals[i], w.params, "root", 1)
+		if err != nil {
+			return err
+		}
+		p.Item[k] = v
 	}
-	p.Item = v.M
 	if pk, ok := p.Item[ks.Hash]; ok {
 		p.Partitions = []item.Value{pk}
 	}
@@ -351,7 +359,7 @@ outer:
 			if _, dup := key[n]; dup {
 				return nil, nil, errorf("Multiple conditions on same key %s. Only single item Update/Insert/Delete are supported", n)
 			}
-			v, err := constant(ce, w.params, n)
+			v, err := constant(ce, w.params)
 			if err != nil {
 				return nil, nil, err
 			}

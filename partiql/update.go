@@ -58,7 +58,7 @@ func setOperation(c *Call, target Path, w *writer) (string, error) {
 	if !isConstant(c.Args[1]) {
 		return "", errorf("The second argument to SET_%s must be a value with type SET", op)
 	}
-	v, err := constant(c.Args[1], w.params, target.outputName())
+	v, err := constant(c.Args[1], w.params)
 	if err != nil {
 		return "", err
 	}
@@ -117,7 +117,7 @@ func (w *writer) setValue(e Expr, depth int) (string, error) {
 	if !isConstant(e) {
 		return "", errorf("Unsupported operation: expression in an update")
 	}
-	v, err := constant(e, w.params, "")
+	v, err := constant(e, w.params)
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,9 @@ package partiql
 
 import (
 	"bytes"
+	"errors"
 	"slices"
+	"strconv"
 
 	"github.com/partitadb/partita/item"
 )
@@ -36,10 +38,23 @@ func allConstant(es []Expr) bool {
 	return true
 }
 
-// constant returns the value of the constant e with params bound; under
-// names the attribute it is for in messages.
-func constant(e Expr, params []item.Value, under string) (item.Value, error) {
-	return constantAt(e, params, under, 0)
+// constant returns the value of the constant e with params bound.
+// Messages name where in it a bad value is: root, root.key, root[1].
+func constant(e Expr, params []item.Value) (item.Value, error) {
+	return constantAt(e, params, "root", 0)
+}
+
+// numberValue parses a number literal written at path under.
+func numberValue(text, under string) (item.Value, error) {
+	n, err := item.ParseNumber(text)
+	var ie *item.Error
+	if errors.As(err, &ie) {
+		return item.Value{}, errorf("%s under %s", ie.Msg, under)
+	}
+	if err != nil {
+		return item.Value{}, malformed("")
+	}
+	return item.N(n), nil
 }
 
 func constantAt(e Expr, params []item.Value, under string, depth int) (item.Value, error) {
@@ -48,8 +63,11 @@ func constantAt(e Expr, params []item.Value, under string, depth int) (item.Valu
 	}
 	switch x := e.(type) {
 	case *Literal:
-		if x.Missing {
+		switch {
+		case x.Missing:
 			return item.Value{}, errorf("%s", msgMissingCompare)
+		case x.Num != "":
+			return numberValue(x.Num, under)
 		}
 		return x.Value, nil
 	case *Param:
@@ -59,8 +77,8 @@ func constantAt(e Expr, params []item.Value, under string, depth int) (item.Valu
 		return params[x.N], nil
 	case *ListExpr:
 		l := make([]item.Value, 0, len(x.Elems))
-		for _, el := range x.Elems {
-			v, err := constantAt(el, params, under, depth+1)
+		for i, el := range x.Elems {
+			v, err := constantAt(el, params, under+"["+strconv.Itoa(i)+"]", depth+1)
 			if err != nil {
 				return item.Value{}, err
 			}
@@ -82,7 +100,7 @@ func mapConstant(x *MapExpr, params []item.Value, under string, depth int) (item
 		if _, dup := m[k]; dup {
 			return item.Value{}, errorf("Duplicate keys in tuple. Key: %s under %s", k, under)
 		}
-		v, err := constantAt(x.Vals[i], params, k, depth+1)
+		v, err := constantAt(x.Vals[i], params, under+"."+k, depth+1)
 		if err != nil {
 			return item.Value{}, err
 		}

@@ -234,7 +234,7 @@ func (w *writer) operand(e Expr) (string, error) {
 	if !isConstant(e) {
 		return "", errorf("Unsupported operation: expression as an operand")
 	}
-	v, err := constant(e, w.params, "")
+	v, err := constant(e, w.params)
 	if err != nil {
 		return "", err
 	}
