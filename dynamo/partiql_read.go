@@ -85,7 +85,7 @@ func (s *Server) runSelect(ctx context.Context, t *partitapb.Table, ks keySchema
 	part := 0
 	switch plan.Access {
 	case partiql.AccessGet:
-		err = s.selectGets(ctx, t, ks, plan, x, pg)
+		part, err = s.selectGets(ctx, t, ks, plan, x, tok, pg)
 	case partiql.AccessQuery:
 		part, err = s.selectQueries(ctx, t, ks, plan, env, x, tok, pg)
 	default:
@@ -117,25 +117,32 @@ func selectResponse(plan *partiql.Plan, x *statementRun, table string, pg *page,
 	return resp, nil
 }
 
-// selectGets reads items by their full keys.
-func (s *Server) selectGets(ctx context.Context, t *partitapb.Table, ks keySchema, plan *partiql.Plan, x *statementRun, pg *page) error {
-	for _, key := range plan.Keys {
+// selectGets reads items by their full keys, from the token's, through
+// one page (Limit counts the items found); it returns the index of the
+// key the next page starts at.
+func (s *Server) selectGets(ctx context.Context, t *partitapb.Table, ks keySchema, plan *partiql.Plan, x *statementRun, tok *selectToken, pg *page) (int, error) {
+	start := 0
+	if tok != nil {
+		start = tok.Part
+	}
+	if start > len(plan.Keys) {
+		return 0, validationf("%s", msgInvalidNextToken)
+	}
+	for i := start; i < len(plan.Keys); i++ {
+		key := plan.Keys[i]
 		if err := ks.checkKey(key); err != nil {
-			return err
+			return 0, err
 		}
 		got, err := s.cfg.Backend.Get(ctx, t, key, x.consistent)
 		if err != nil {
-			return s.backendError("get", t, err)
+			return 0, s.backendError("get", t, err)
 		}
-		if got == nil {
-			continue
-		}
-		pg.bytes += got.Size()
-		if pg.filter == nil || evalFilter(pg.filter, got) {
-			pg.items = append(pg.items, got)
+		if got != nil && !pg.visit(got, got.Size()) {
+			pg.stopped = i+1 < len(plan.Keys)
+			return i + 1, nil
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // selectQueries queries each partition of the plan in turn, from the

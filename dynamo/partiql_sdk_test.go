@@ -158,6 +158,14 @@ func TestSDKPartiQLPaging(t *testing.T) {
 	if items, _ := count(`SELECT * FROM Pages WHERE pk = ? AND sk BETWEEN 3 AND 12`, s("k0")); items != 4 {
 		t.Errorf("query with BETWEEN: %d items, want 4", items)
 	}
+	// Gets by key page too: a table without a sort key, an IN list.
+	sdkTable(t, c, "PagesByKey", false)
+	for i := range 5 {
+		mustExec(t, c, `INSERT INTO PagesByKey VALUE {'pk': ?}`, s(fmt.Sprint("k", i)))
+	}
+	if items, pages := count(`SELECT * FROM PagesByKey WHERE pk IN ['k0', 'k1', 'nope', 'k2', 'k3', 'k4']`); items != 5 || pages != 2 {
+		t.Errorf("gets by key: %d items in %d pages, want 5 in 2", items, pages)
+	}
 	// A token serves only its own statement.
 	out, err := c.ExecuteStatement(context.Background(), &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM Pages`), Limit: aws.Int32(2)})
 	if err != nil || out.NextToken == nil {
