@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"errors"
+	"strings"
 
+	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partiql"
 	"github.com/partitadb/partita/partitapb"
@@ -111,15 +114,36 @@ func (s *Server) planStatement(ctx context.Context, st *partiql.Statement, param
 
 // runPlan runs a planned statement.
 func (s *Server) runPlan(ctx context.Context, t *partitapb.Table, ks keySchema, plan *partiql.Plan, x *statementRun) (*executeStatementResponse, error) {
+	var resp *executeStatementResponse
+	var err error
 	switch plan.Kind {
 	case partiql.KindSelect:
-		return s.runSelect(ctx, t, ks, plan, x)
+		resp, err = s.runSelect(ctx, t, ks, plan, x)
 	case partiql.KindInsert:
-		return s.runInsert(ctx, t, ks, plan, x)
+		resp, err = s.runInsert(ctx, t, ks, plan, x)
 	case partiql.KindUpdate:
-		return s.runUpdate(ctx, t, ks, plan, x)
+		resp, err = s.runUpdate(ctx, t, ks, plan, x)
+	default:
+		resp, err = s.runDelete(ctx, t, ks, plan, x)
 	}
-	return s.runDelete(ctx, t, ks, plan, x)
+	return resp, withoutParameter(err)
+}
+
+// withoutParameter drops the expression parameter an expression error
+// names ("Invalid FilterExpression: "): a statement has no such
+// parameter.
+func withoutParameter(err error) error {
+	var ee *expr.Error
+	if !errors.As(err, &ee) {
+		return err
+	}
+	msg := ee.Msg
+	if strings.HasPrefix(msg, "Invalid ") {
+		if _, rest, ok := strings.Cut(msg, "Expression: "); ok {
+			msg = rest
+		}
+	}
+	return validationf("%s", msg)
 }
 
 // partiqlKeys names the key attributes of ks for the planner.

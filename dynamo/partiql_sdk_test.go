@@ -201,6 +201,7 @@ func TestSDKPartiQLErrors(t *testing.T) {
 		{`INSERT INTO Errs VALUE {'pk': 'x', 'sk': 1, 's': <<>>}`, nil, "ValidationException", "Empty bags are not supported"},
 		{`SELECT * FROM Errs WHERE a = MISSING`, nil, "ValidationException", "MISSING must be compared using IS operator"},
 		{`SELECT * FROM Errs WHERE EXISTS(SELECT * FROM Errs)`, nil, "ValidationException", "EXISTS can only be used in ExecuteTransaction write requests."},
+		{`SELECT * FROM Errs WHERE a BETWEEN 2 AND 1`, nil, "ValidationException", "api error ValidationException: The BETWEEN operator requires upper bound to be greater than or equal to lower bound"},
 	} {
 		_, err := execStmt(c, tc.stmt, tc.params...)
 		wantMessage(t, tc.stmt, err, tc.code, tc.msg)
