@@ -80,7 +80,11 @@ func randomWhere(rng *rand.Rand) string {
 	if rng.IntN(5) == 0 {
 		parts = append(parts, fmt.Sprintf("sk = %d", rng.IntN(40)))
 	}
-	return strings.Join(parts, " AND ")
+	where := strings.Join(parts, " AND ")
+	if rng.IntN(4) == 0 {
+		where += fmt.Sprintf(" OR pk = 'p%d' AND v < %d", rng.IntN(6), rng.IntN(10))
+	}
+	return where
 }
 
 // selectKeys runs stmt through every page and returns the sorted keys of

@@ -152,11 +152,20 @@ func TestSDKPartiQLPaging(t *testing.T) {
 	if items, _ := count(`SELECT * FROM Pages WHERE even = true`); items != 13 {
 		t.Errorf("filtered scan: %d items, want 13", items)
 	}
-	if items, pages := count(`SELECT * FROM Pages WHERE pk IN ['k0', 'k1'] ORDER BY sk DESC`); items != 17 || pages < 5 {
+	if items, pages := count(`SELECT * FROM Pages WHERE pk IN ['k1', 'k0'] ORDER BY pk, sk DESC`); items != 17 || pages < 5 {
 		t.Errorf("query of two partitions: %d items in %d pages, want 17 in at least 5", items, pages)
 	}
 	if items, _ := count(`SELECT * FROM Pages WHERE pk = ? AND sk BETWEEN 3 AND 12`, s("k0")); items != 4 {
 		t.Errorf("query with BETWEEN: %d items, want 4", items)
+	}
+	// ORDER BY: partitions by key, each by its sort key, descending.
+	out := mustExec(t, c, `SELECT pk, sk FROM Pages WHERE pk IN ['k1', 'k0'] ORDER BY pk, sk DESC`)
+	var order []string
+	for _, it := range out.Items {
+		order = append(order, str(it["pk"])+"/"+str(it["sk"]))
+	}
+	if got := strings.Join(order, " "); !strings.HasPrefix(got, "k0/24 k0/21 ") || !strings.HasSuffix(got, " k1/4 k1/1") || len(order) != 17 {
+		t.Errorf("ORDER BY pk, sk DESC: %s", got)
 	}
 	// Gets by key page too: a table without a sort key, an IN list.
 	sdkTable(t, c, "PagesByKey", false)

@@ -32,9 +32,10 @@ type Statement struct {
 	// SELECT
 	Star       bool   // SELECT *
 	Projection []Path // SELECT a, b.c
-	// OrderDesc is ORDER BY <key> DESC: a Query walks the sort key backwards.
-	OrderDesc bool
+	// OrderBy are the keys of ORDER BY, in order; OrderDesc[i] says
+	// OrderBy[i] is DESC.
 	OrderBy   []string
+	OrderDesc []bool
 
 	Where Expr // nil for none
 

@@ -264,12 +264,11 @@ func (p *parser) orderBy(st *Statement) error {
 		if err != nil {
 			return err
 		}
-		st.OrderBy = append(st.OrderBy, n)
-		if p.accept("DESC") {
-			st.OrderDesc = true
-		} else {
+		desc := p.accept("DESC")
+		if !desc {
 			p.accept("ASC")
 		}
+		st.OrderBy, st.OrderDesc = append(st.OrderBy, n), append(st.OrderDesc, desc)
 		if !p.acceptPunct(",") {
 			return nil
 		}

@@ -1,6 +1,7 @@
 package partiql
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/partitadb/partita/item"
@@ -132,7 +133,7 @@ func isAttr(e Expr, name string) bool {
 // when the partition key is, a scan otherwise. The WHERE clause filters
 // what is read in every case.
 func (p *Plan) planSelect(st *Statement, ks KeySchema, w *writer) error {
-	p.Star, p.Projection, p.Forward = st.Star, st.Projection, !st.OrderDesc
+	p.Star, p.Projection, p.Forward = st.Star, st.Projection, !st.descending(ks.Range)
 	if err := checkProjection(st.Projection); err != nil {
 		return err
 	}
@@ -148,8 +149,11 @@ func (p *Plan) planSelect(st *Statement, ks KeySchema, w *writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOrderBy(st, ks, pks != nil); err != nil {
+	if err := checkOrderBy(st, ks, len(pks)); err != nil {
 		return err
+	}
+	if slices.Contains(st.OrderBy, ks.Hash) {
+		sortValues(pks, st.descending(ks.Hash))
 	}
 	if pks == nil {
 		p.Access = AccessScan
@@ -203,16 +207,25 @@ func checkProjection(paths []Path) error {
 	return nil
 }
 
+// descending reports whether ORDER BY sorts key name DESC.
+func (st *Statement) descending(name string) bool {
+	i := slices.Index(st.OrderBy, name)
+	return name != "" && i >= 0 && st.OrderDesc[i]
+}
+
 // checkOrderBy applies DynamoDB's rules on ORDER BY.
-func checkOrderBy(st *Statement, ks KeySchema, hasPartition bool) error {
+func checkOrderBy(st *Statement, ks KeySchema, partitions int) error {
 	if len(st.OrderBy) == 0 {
 		return nil
 	}
 	if st.Where == nil {
 		return errorf("Must have WHERE clause in the statement when using ORDER BY clause.")
 	}
-	if !hasPartition {
+	if partitions == 0 {
 		return errorf("Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.")
+	}
+	if partitions > 1 && !slices.Contains(st.OrderBy, ks.Hash) {
+		return errorf("Must have hash key in ORDER BY clause when more than one hash key condition specified in WHERE clause.")
 	}
 	for _, n := range st.OrderBy {
 		if n != ks.Hash && n != ks.Range {
@@ -228,8 +241,12 @@ const maxPartitions = 100
 
 // partitionValues returns the partition key values the WHERE clause
 // fixes (nil when it fixes none: the read is a scan). One `pk = c`
-// conjunct fixes one value, one `pk IN [...]` several.
+// conjunct fixes one value, one `pk IN [...]` several, and a disjunction
+// the values of its branches when each fixes some.
 func partitionValues(parts []Expr, hash string, params []item.Value) ([]item.Value, error) {
+	if len(parts) == 1 && isLogical(parts[0], "OR") {
+		return orPartitions(parts[0], hash, params)
+	}
 	var found []Expr
 	var in *In
 	for _, c := range parts {
@@ -262,6 +279,47 @@ func partitionValues(parts []Expr, hash string, params []item.Value) ([]item.Val
 		}
 	}
 	return out, nil
+}
+
+// orPartitions returns the partition key values of a disjunction whose
+// every branch fixes some (nil when one does not: the read is a scan).
+func orPartitions(e Expr, hash string, params []item.Value) ([]item.Value, error) {
+	var out []item.Value
+	for _, d := range disjuncts(e) {
+		vs, err := partitionValues(conjuncts(d), hash, params)
+		if vs == nil || err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if !containsValue(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	if len(out) > maxPartitions {
+		return nil, errorf("Too many decomposed read operations for a given query.")
+	}
+	return out, nil
+}
+
+// disjuncts splits e at its top-level ORs.
+func disjuncts(e Expr) []Expr {
+	if isLogical(e, "OR") {
+		b := e.(*Binary)
+		return append(disjuncts(b.L), disjuncts(b.R)...)
+	}
+	return []Expr{e}
+}
+
+// sortValues orders partition key values for ORDER BY.
+func sortValues(vs []item.Value, desc bool) {
+	slices.SortStableFunc(vs, func(a, b item.Value) int {
+		c, _ := item.Compare(a, b)
+		if desc {
+			return -c
+		}
+		return c
+	})
 }
 
 func containsValue(vs []item.Value, v item.Value) bool {
