@@ -58,7 +58,10 @@ func (s *Server) authorize(ctx context.Context, p auth.Principal, op string, bod
 		return err
 	}
 	for _, r := range reqs {
-		r.User, r.Action = p.User, action
+		r.User = p.User
+		if r.Action == "" {
+			r.Action = action
+		}
 		if d := s.cfg.Authorizer.Authorize(p, r); !d.Allowed {
 			user := "arn:aws:iam::" + s.cfg.AccountID + ":user/" + p.User
 			return &auth.Error{Code: auth.AccessDenied, Message: auth.AccessDeniedMessage(user, r, d)}
@@ -86,6 +89,8 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return s.batchWriteAuthz(ctx, body)
 	case "ListTables", "DescribeLimits", "DescribeEndpoints":
 		return []auth.Request{{Resource: "*"}}, nil
+	case "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction":
+		return s.partiqlAuthz(ctx, body)
 	}
 	var req authzRequest
 	if err := decodeSlow(body, &req); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/partitadb/partita/auth"
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partiql"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -49,6 +50,8 @@ var (
 	kindResourceNotFound    = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
 	kindResourceInUse       = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
 	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
+	kindDuplicateItem       = errKind{nsDynamo + "DuplicateItemException", http.StatusBadRequest, "message"}
+	kindTransactionCanceled = errKind{nsDynamo + "TransactionCanceledException", http.StatusBadRequest, "Message"}
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
@@ -81,6 +84,9 @@ type apiError struct {
 	// Reasons are a throttled request's ThrottlingReasons; their resource
 	// is the table's name until the server writes its ARN.
 	Reasons []throttlingReason
+	// Cancellation are a canceled transaction's CancellationReasons, one
+	// per statement.
+	Cancellation []cancellationReason
 }
 
 // throttlingReason says why a request was throttled, as DynamoDB does.
@@ -139,6 +145,7 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		pe *partitapb.Error
 		ie *item.Error
 		ee *expr.Error
+		pq *partiql.Error
 		au *auth.Error
 	)
 	switch {
@@ -157,6 +164,8 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		return &apiError{Kind: kindValidation, Message: ie.Msg}, false
 	case errors.As(err, &ee):
 		return &apiError{Kind: kindValidation, Message: ee.Msg}, false
+	case errors.As(err, &pq):
+		return &apiError{Kind: kindValidation, Message: pq.Msg}, false
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Kind: kindInternal, Message: "Request timed out or was canceled"}, false
 	}
@@ -205,6 +214,9 @@ func (e *apiError) body() []byte {
 	}
 	if len(e.Reasons) > 0 {
 		m["ThrottlingReasons"] = e.Reasons
+	}
+	if len(e.Cancellation) > 0 {
+		m["CancellationReasons"] = e.Cancellation
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -15,6 +15,7 @@ var fuzzOps = []string{
 	"TagResource", "UntagResource", "ListTagsOfResource", "DescribeLimits", "DescribeEndpoints",
 	"PutItem", "GetItem", "UpdateItem", "DeleteItem",
 	"Query", "Scan", "BatchGetItem", "BatchWriteItem",
+	"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction",
 }
 
 // fuzzSeeds are valid and nearly valid bodies, by operation index.
@@ -42,6 +43,13 @@ var fuzzSeeds = map[int][]string{
 		`{"TableName":"hash","ScanFilter":{"pk":{"ComparisonOperator":"BEGINS_WITH","AttributeValueList":[{"S":"a"}]}},"Limit":1,"ExclusiveStartKey":{"pk":{"S":"a"}}}`},
 	16: {`{"RequestItems":{"items":{"Keys":[{"pk":{"S":"a"},"sk":{"N":"1"}}],"ProjectionExpression":"#m","ExpressionAttributeNames":{"#m":"m"},"ConsistentRead":true},"hash":{"Keys":[{"pk":{"S":"a"}}],"AttributesToGet":["pk"]}},"ReturnConsumedCapacity":"INDEXES"}`},
 	17: {`{"RequestItems":{"items":[{"PutRequest":{"Item":{"pk":{"S":"a"},"sk":{"N":"2"}}}},{"DeleteRequest":{"Key":{"pk":{"S":"a"},"sk":{"N":"1"}}}}],"hash":[{"PutRequest":{"Item":{"pk":{"S":"b"}}}}]},"ReturnConsumedCapacity":"TOTAL","ReturnItemCollectionMetrics":"SIZE"}`},
+	18: {`{"Statement":"SELECT pk, m.l[0] FROM items WHERE pk = ? AND sk > 0 AND m.l[0] = true ORDER BY sk DESC","Parameters":[{"S":"a"}],"Limit":1,"ConsistentRead":true,"ReturnConsumedCapacity":"TOTAL"}`,
+		`{"Statement":"UPDATE items SET a = a + 1 SET s = set_add(s, <<'x'>>) REMOVE m WHERE pk = 'a' AND sk = 1 AND a < 5 RETURNING MODIFIED NEW *","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`,
+		`{"Statement":"INSERT INTO hash VALUE {'pk': ?, 'l': [1, 'x', {'m': <<1, 2>>}]}","Parameters":[{"S":"b"}]}`,
+		`{"Statement":"SELECT * FROM items","NextToken":"eyJoIjoxLCJrIjp7fX0"}`},
+	19: {`{"Statements":[{"Statement":"SELECT * FROM hash WHERE pk = ?","Parameters":[{"S":"a"}]},{"Statement":"SELECT * FROM items WHERE pk = 'a' AND sk = 1","ConsistentRead":true}],"ReturnConsumedCapacity":"TOTAL"}`,
+		`{"Statements":[{"Statement":"DELETE FROM hash WHERE pk = 'a' AND x = 1","ReturnValuesOnConditionCheckFailure":"ALL_OLD"},{"Statement":"INSERT INTO hash VALUE {'pk': 'z'}"}]}`},
+	20: {`{"TransactStatements":[{"Statement":"UPDATE hash SET v = 1 WHERE pk = 'a'"}],"ClientRequestToken":"t1"}`},
 }
 
 // FuzzRequestDecoder sends arbitrary bodies to every operation: the answer

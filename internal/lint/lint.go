@@ -88,6 +88,7 @@ var Layers = [][]string{
 	{"replica", "admission"},
 	{"fsm"},
 	{"directory"},
+	{"partiql"},
 	{"engine", "expr", "transport/..."},
 	{"item", "partitapb", "daemon", "telemetry", "auth", "certs", "settings", "clusterversion"},
 }

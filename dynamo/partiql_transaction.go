@@ -1,0 +1,142 @@
+package dynamo
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partiql"
+)
+
+// maxTransactStatements is the most statements DynamoDB takes in one
+// ExecuteTransaction.
+const maxTransactStatements = 100
+
+// executeTransactionRequest is ExecuteTransaction's input.
+type executeTransactionRequest struct {
+	TransactStatements     []batchStatementRequest `json:"TransactStatements"`
+	ClientRequestToken     *string                 `json:"ClientRequestToken"`
+	ReturnConsumedCapacity *string                 `json:"ReturnConsumedCapacity"`
+}
+
+// itemResponse is one read's answer in a transaction.
+type itemResponse struct {
+	Item item.Item `json:"Item,omitempty"`
+}
+
+// executeTransactionResponse is ExecuteTransaction's output.
+type executeTransactionResponse struct {
+	Responses        []itemResponse      `json:"Responses,omitempty"`
+	ConsumedCapacity []*consumedCapacity `json:"ConsumedCapacity,omitempty"`
+}
+
+// cancellationReason is why a transaction's statement stopped it.
+type cancellationReason struct {
+	Code    string    `json:"Code"`
+	Message string    `json:"Message,omitempty"`
+	Item    item.Item `json:"Item,omitempty"`
+}
+
+// Partita has no transactions across items yet: a transaction of one
+// statement is run (one item's write or read is atomic on its own), a
+// longer one is refused rather than run without its guarantees.
+const msgTransactionTooLong = "ExecuteTransaction of more than one statement is not supported yet: Partita runs one-statement transactions only"
+
+// msgTransactKey refuses a transactional read that may return more than
+// one item.
+const msgTransactKey = "Select statements within ExecuteTransaction must specify the primary key in the where clause."
+
+func (s *Server) handleExecuteTransaction(ctx context.Context, r *request) (any, error) {
+	var req executeTransactionRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	if err := req.checkShape(); err != nil {
+		return nil, err
+	}
+	if len(req.TransactStatements) > 1 {
+		return nil, validationf("%s", msgTransactionTooLong)
+	}
+	ts := &req.TransactStatements[0]
+	st, err := partiql.Parse(*ts.Statement)
+	if err != nil {
+		return nil, inStatement(0, err)
+	}
+	t, ks, plan, err := s.planStatement(ctx, st, ts.Parameters)
+	if err != nil {
+		return nil, inStatement(0, err)
+	}
+	if plan.Kind == partiql.KindSelect && (plan.Access != partiql.AccessGet || len(plan.Keys) != 1) {
+		return nil, inStatement(0, validationf("%s", msgTransactKey))
+	}
+	x := &statementRun{text: *ts.Statement, params: ts.Parameters, consistent: true,
+		capacity: req.ReturnConsumedCapacity, onFailure: ts.ReturnValuesOnConditionCheckFailure}
+	out, err := s.runPlan(ctx, t, ks, plan, x)
+	if err != nil {
+		return nil, transactionCanceled(err)
+	}
+	resp := &executeTransactionResponse{}
+	if out.ConsumedCapacity != nil {
+		resp.ConsumedCapacity = []*consumedCapacity{out.ConsumedCapacity}
+	}
+	if plan.Kind == partiql.KindSelect {
+		resp.Responses = []itemResponse{{}}
+		if len(out.Items) == 1 {
+			resp.Responses[0].Item = out.Items[0]
+		}
+	}
+	return resp, nil
+}
+
+// inStatement names the statement a validation error is about, as
+// DynamoDB does in a transaction; other errors pass as they are.
+func inStatement(i int, err error) error {
+	ae, internal := toAPIError(err)
+	if internal || ae.Kind != kindValidation {
+		return err
+	}
+	return validationf("Validation failed in TransactStatements[%d]: %s", i, ae.Message)
+}
+
+// checkShape validates the request before any statement is parsed.
+func (req *executeTransactionRequest) checkShape() error {
+	var v violations
+	v.notNull(req.TransactStatements != nil, "transactStatements")
+	if req.TransactStatements != nil && len(req.TransactStatements) == 0 {
+		v.add("[]", "transactStatements", "Member must have length greater than or equal to 1")
+	}
+	if len(req.TransactStatements) > maxTransactStatements {
+		v.add(strconv.Itoa(len(req.TransactStatements))+" statements", "transactStatements", "Member must have length less than or equal to 100")
+	}
+	for i := range req.TransactStatements {
+		st := &req.TransactStatements[i]
+		path := "transactStatements." + strconv.Itoa(i+1) + ".member."
+		v.notNull(st.Statement != nil, path+"statement")
+		v.length(st.Statement, path+"statement", 1, partiql.MaxStatementLength)
+		v.enum(st.ReturnValuesOnConditionCheckFailure, path+"returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
+	}
+	v.length(req.ClientRequestToken, "clientRequestToken", 1, 36)
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	return v.err()
+}
+
+// transactionCanceled turns the failure of a statement that ran into
+// DynamoDB's TransactionCanceledException; other errors pass as they are.
+func transactionCanceled(err error) error {
+	ae, internal := toAPIError(err)
+	if internal {
+		return err
+	}
+	name := ae.Kind.Type[strings.IndexByte(ae.Kind.Type, '#')+1:]
+	code, ok := map[string]string{
+		"ConditionalCheckFailedException": "ConditionalCheckFailed",
+		"DuplicateItemException":          "DuplicateItem",
+	}[name]
+	if !ok {
+		return err
+	}
+	return &apiError{Kind: kindTransactionCanceled,
+		Message:      "Transaction cancelled, please refer cancellation reasons for specific reasons [" + code + "]",
+		Cancellation: []cancellationReason{{Code: code, Message: ae.Message, Item: ae.Item}}}
+}
