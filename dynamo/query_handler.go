@@ -90,7 +90,8 @@ func (req *queryRequest) spec(ks keySchema, ex *readExprs) (router.QuerySpec, er
 	if err := checkQueryFilter(ks, req.QueryFilter, ex.filter); err != nil {
 		return router.QuerySpec{}, err
 	}
-	spec := router.QuerySpec{PK: hash.Values[0], Forward: req.ScanIndexForward == nil || *req.ScanIndexForward}
+	spec := router.QuerySpec{PK: hash.Values[0], Forward: req.ScanIndexForward == nil || *req.ScanIndexForward,
+		Consistent: req.consistent()}
 	if rng != nil {
 		spec.Op, spec.Values = sortOps[rng.Op], rng.Values
 	}

@@ -100,7 +100,7 @@ func (req *scanRequest) exprs() (*readExprs, error) {
 
 // spec builds the backend's scan, checking the start key.
 func (req *scanRequest) spec(ks keySchema) (router.ScanSpec, error) {
-	var spec router.ScanSpec
+	spec := router.ScanSpec{Consistent: req.consistent()}
 	if req.Segment != nil {
 		spec.Segment, spec.TotalSegments = int(*req.Segment), int(*req.TotalSegments)
 	}
