@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,7 +40,7 @@ func startNode(t *testing.T, bin, data string, admin string, join string) *proc 
 }
 
 // startNodeAt is startNode on given API and peer addresses.
-func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string) *proc {
+func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string, extra ...string) *proc {
 	t.Helper()
 	level, logs := "warn", os.Getenv(nodeLogsEnv)
 	if logs != "" {
@@ -50,6 +51,7 @@ func startNodeAt(t *testing.T, bin, data, api, peer, admin, join string) *proc {
 	if join != "" {
 		args = append(args, "--join", join)
 	}
+	args = append(args, extra...)
 	var stderr io.Writer = os.Stderr
 	if logs != "" {
 		f, err := os.OpenFile(filepath.Join(logs, filepath.Base(data)+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -230,10 +232,14 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestRollingRestartUnderLoad restarts each node of a 3-process cluster in
-// turn with SIGTERM while clients write through every node: with the SDK's
-// own retries, no write fails, and every acknowledged write is there after.
-func TestRollingRestartUnderLoad(t *testing.T) {
+// TestRollingUpgradeUnderLoad upgrades a 3-process cluster begun by an
+// older binary (one that supports cluster version 1 only: --max-cluster-
+// version 1) with `ctl upgrade plan --exec`, each node drained, stopped
+// with SIGTERM and started as the new binary in turn, while clients write
+// through every node: with the SDK's own retries no write fails, every
+// acknowledged write is there after, and the Doctor finalises version 2
+// by itself once every node runs the new binary.
+func TestRollingUpgradeUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -242,6 +248,7 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 	var procs []*proc
 	type addrs struct{ api, peer, admin string }
 	var as []addrs
+	old := []string{"--max-cluster-version", "1", "--upgrade-soak", "2s"}
 	for i := range 3 {
 		a := addrs{freeAddr(t), freeAddr(t), freeAddr(t)}
 		as = append(as, a)
@@ -249,7 +256,7 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 		if i > 0 {
 			join = as[0].peer
 		}
-		procs = append(procs, startNodeAt(t, bin, filepath.Join(dir, fmt.Sprint("n", i)), a.api, a.peer, a.admin, join))
+		procs = append(procs, startNodeAt(t, bin, filepath.Join(dir, fmt.Sprint("n", i)), a.api, a.peer, a.admin, join, old...))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -301,15 +308,74 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 			}
 		}()
 	}
-	for i, p := range procs {
-		time.Sleep(time.Second)
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
+	// The plan's restart command asks the test to restart the node (the
+	// test owns the processes) and waits until it has.
+	restart := filepath.Join(dir, "restart.sh")
+	script := `echo $PARTITA_NODE_ADMIN > "$0.want"; while [ ! -e "$0.done-$PARTITA_NODE_ADMIN" ]; do sleep 0.1; done`
+	if err := os.WriteFile(restart, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	restarts := make(chan error, 1)
+	go func() {
+		for n := 0; n < 3; {
+			raw, err := os.ReadFile(restart + ".want")
+			want := strings.TrimSpace(string(raw))
+			if err != nil || want == "" || ctx.Err() != nil {
+				if ctx.Err() != nil {
+					restarts <- ctx.Err()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			os.Remove(restart + ".want")
+			i := slices.IndexFunc(as, func(a addrs) bool { return a.admin == want })
+			if i < 0 {
+				restarts <- fmt.Errorf("the plan restarted an unknown node %q", want)
+				return
+			}
+			p := procs[i]
+			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				restarts <- err
+				return
+			}
+			if err := p.cmd.Wait(); err != nil {
+				restarts <- fmt.Errorf("node %d exit after SIGTERM: %w", i+1, err)
+				return
+			}
+			procs[i] = startNodeAt(t, bin, p.data, as[i].api, as[i].peer, as[i].admin, as[(i+1)%3].peer, "--upgrade-soak", "2s")
+			if err := os.WriteFile(restart+".done-"+want, nil, 0o644); err != nil {
+				restarts <- err
+				return
+			}
+			n++
 		}
-		if err := p.cmd.Wait(); err != nil {
-			t.Fatalf("node %d exit after SIGTERM: %v", i+1, err)
+		restarts <- nil
+	}()
+	time.Sleep(time.Second)
+	if out, err := partita(t, "ctl", "--addr", as[0].admin, "upgrade", "status"); err != nil ||
+		!strings.Contains(out, "cluster version 1 (base") || strings.Count(out, "commands\n") != 3 {
+		t.Fatalf("ctl upgrade status before the upgrade: %v\n%s", err, out)
+	}
+	out, err := partita(t, "ctl", "--addr", as[0].admin, "upgrade", "plan", "--stages", "node:1,node:2",
+		"--exec", "sh "+restart, "--soak", "2s", "--wait", "90s")
+	if err != nil {
+		t.Fatalf("ctl upgrade plan: %v\n%s", err, out)
+	}
+	if err := <-restarts; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ctl upgrade plan:\n%s", out)
+	upgraded := time.Now()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		out, err := partita(t, "ctl", "--addr", as[1].admin, "upgrade", "status")
+		if err == nil && strings.Contains(out, "cluster version 2 (effects") && strings.Count(out, "effects\n") == 3 {
+			t.Logf("version 2 finalised, every node writing effects, %v after the last restart (soak 2s)", time.Since(upgraded).Round(100*time.Millisecond))
+			break
 		}
-		procs[i] = startNodeAt(t, bin, p.data, as[i].api, as[i].peer, as[i].admin, as[(i+1)%3].peer)
+		if time.Now().After(deadline) {
+			t.Fatalf("version 2 not finalised a minute after the upgrade: %v\n%s", err, out)
+		}
 	}
 	time.Sleep(time.Second)
 	close(stop)
@@ -329,7 +395,7 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 			t.Fatalf("acknowledged write %s missing after the rolling restart: %v", k, err)
 		}
 	}
-	t.Logf("%d writes acknowledged through a rolling restart, all present", len(acked))
+	t.Logf("%d writes acknowledged through a rolling upgrade, all present", len(acked))
 }
 
 // TestFiveProcesses runs five `partita start` processes: partitions spread

@@ -27,7 +27,7 @@ func newCtlUpgradeCmd(f *ctlFlags) *cobra.Command {
 				printUpgradeStatus(w, st)
 			})
 		},
-	}, newCtlUpgradeHoldCmd(f, "hold"), newCtlUpgradeHoldCmd(f, "release"))
+	}, newCtlUpgradeHoldCmd(f, "hold"), newCtlUpgradeHoldCmd(f, "release"), newCtlUpgradePlanCmd(f))
 	return cmd
 }
 
