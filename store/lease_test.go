@@ -187,3 +187,48 @@ func write(t *testing.T, s *store.Store, id string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRestartedVoterKeepsItsPromise: a follower that acknowledged the
+// leader's lease and restarts at once has forgotten, in raft, that it
+// heard from a leader; it must still not help elect another before the
+// lease can have run out. Node old leads, with its link to other cut;
+// voter acknowledges its lease; then old stops (paused and cut off),
+// voter restarts and other campaigns: other must not win and write before
+// old's lease expires. Without the vote hold (replica.Config.VoteHold)
+// old answers a consistent read with the value before other's write.
+func TestRestartedVoterKeepsItsPromise(t *testing.T) {
+	c := newLeaseCluster(t, func(cfg *store.Config) {
+		cfg.TickInterval, cfg.Replica.ElectionTicks = 20*time.Millisecond, 50 // leases of 870ms
+	})
+	c.propose(leaseP, addCommand(t, "a"))
+	old := c.leader(leaseP)
+	voter, other := (old+1)%3, (old+2)%3
+	c.net.Cut(uint64(old+1), uint64(other+1))
+	c.net.Cut(uint64(other+1), uint64(old+1))
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for time.Now().Before(deadline) { // keep the lease renewed, through voter
+		if got, err := c.readCounter(t, old, 5*time.Second); err != nil || got != "1" {
+			t.Fatalf("consistent read on the leader: %q, %v; want 1", got, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if lease, _ := c.reads(t, old); lease == 0 {
+		t.Fatal("no read served by the lease")
+	}
+	c.stores[old].HoldTicks(true)
+	c.net.Partition(uint64(old + 1))
+	c.stop(voter)
+	c.start(voter)
+	waitFor(t, "other to lead", func() bool {
+		if err := c.stores[other].Campaign(leaseP); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return c.stores[other].Replica(leaseP).Status().RaftState.String() == "StateLeader"
+	})
+	write(t, c.stores[other], "b")
+	got, err := c.readCounter(t, old, 100*time.Millisecond)
+	if err == nil {
+		t.Fatalf("the cut-off old leader answered a consistent read with %s after 2 was acknowledged", got)
+	}
+}
