@@ -365,6 +365,10 @@ func (n *Node) changeSettings(ctx context.Context, edits []settings.Edit, expect
 	return res.GetSettingsChange(), nil
 }
 
+// LeaseReads says whether the node's leaders serve consistent reads from
+// leader leases (the raft.lease-reads setting).
+func (n *Node) LeaseReads() bool { return n.store.LeaseReads() }
+
 // TickInterval is the period of the node's raft clock in force (the
 // raft.tick-interval setting, or its configuration's).
 func (n *Node) TickInterval() time.Duration { return n.store.TickInterval() }
