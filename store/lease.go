@@ -35,10 +35,10 @@ func (s *Store) SetLeaseReads(on bool) { s.cfg.Replica.Leases.SetEnabled(on) }
 // LeaseReads says whether this node's leaders serve reads from leases.
 func (s *Store) LeaseReads() bool { return s.cfg.Replica.Leases.Enabled() }
 
-// readBarrier returns once a consistent read of partition may read this
+// ReadBarrier returns once a consistent read of partition may read this
 // node's applied state: at once when its replica holds a valid leader
 // lease, else after a ReadIndex round trip.
-func (s *Store) readBarrier(ctx context.Context, partition uint64) error {
+func (s *Store) ReadBarrier(ctx context.Context, partition uint64) error {
 	r := s.Replica(partition)
 	if r == nil {
 		return s.noReplica(partition)
