@@ -125,8 +125,14 @@ func (r *Replica) leaseValid(st raft.BasicStatus, now time.Time, l *Leases) bool
 	ls := &r.lease
 	return st.RaftState == raft.StateLeader && st.LeadTransferee == raft.None &&
 		ls.term == st.Term && ls.barred != st.Term && ls.epoch == l.epoch.Load() &&
-		r.appliedTerm == st.Term && slices.Equal(ls.voters, r.leaseVoters()) &&
+		r.appliedTerm == st.Term && r.sameVoters(ls.voters) &&
 		now.Before(ls.expires)
+}
+
+// sameVoters says voters are leaseVoters(), without allocating.
+func (r *Replica) sameVoters(voters []uint64) bool {
+	in, out := r.st.conf.Voters, r.st.conf.VotersOutgoing
+	return len(voters) == len(in)+len(out) && slices.Equal(voters[:len(in)], in) && slices.Equal(voters[len(in):], out)
 }
 
 // leaseVoters are the voters whose quorum a lease stands on: both
@@ -145,7 +151,7 @@ func (r *Replica) grantLease(w *readWaiter) {
 	}
 	st := r.raw.BasicStatus()
 	if st.RaftState != raft.StateLeader || st.Term != w.term || w.epoch != l.epoch.Load() ||
-		r.lease.barred == st.Term || !slices.Equal(w.voters, r.leaseVoters()) {
+		r.lease.barred == st.Term || !r.sameVoters(w.voters) {
 		return
 	}
 	expires := w.sentAt.Add(l.Duration())
