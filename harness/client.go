@@ -98,7 +98,8 @@ func (cl *Client) Propose(ctx context.Context, partition uint64, cmd *partitapb.
 }
 
 // Read runs fn on the engine of partition's leader once the leader has
-// applied every write committed before the call (ReadIndex): what fn reads
+// applied every write committed before the call (its lease, or
+// ReadIndex: store.Store.ReadBarrier, as consistent reads do): what fn reads
 // of the partition is linearizable. It retries on other nodes until ctx
 // ends.
 func (cl *Client) Read(ctx context.Context, partition uint64, fn func(*engine.Engine) error) error {
@@ -114,7 +115,7 @@ func (cl *Client) read(ctx context.Context, partition uint64, fn func(func() *pa
 		if st == nil {
 			return fmt.Errorf("%w: node %d is down", store.ErrNoReplica, id)
 		}
-		if err := st.ReadIndex(ctx, partition); err != nil {
+		if err := st.ReadBarrier(ctx, partition); err != nil {
 			return err
 		}
 		// Read the same incarnation: a restarted node may not yet have

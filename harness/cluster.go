@@ -97,6 +97,9 @@ type node struct {
 	eng  *engine.Engine
 	st   *store.Store
 	link *link
+	// clock is the node's lease clock, which JumpClock moves; it outlives
+	// restarts, like a machine's.
+	clock leaseClock
 }
 
 // New starts a cluster of cfg.Nodes nodes with no partitions, and stops it
@@ -157,6 +160,7 @@ func (c *Cluster) StoreConfig(id uint64) store.Config {
 	if c.cfg.HeartbeatTicks > 0 {
 		sc.Replica.HeartbeatTicks = c.cfg.HeartbeatTicks
 	}
+	sc.Replica.LeaseClock = c.node(id).clock.now
 	if c.cfg.Tune != nil {
 		c.cfg.Tune(&sc)
 	}

@@ -14,14 +14,17 @@
 //	c.Restart(leader)              // reopen from its disk
 //	c.Partition(2)                 // node 2 alone on one side
 //	c.Pause(3); c.Resume(3)        // hold node 3's messages, then flush them
+//	c.Freeze(3); c.Thaw(3)         // a Pause that stops its ticks too (SIGSTOP)
+//	c.JumpClock(3, -time.Millisecond) // move node 3's lease clock
 //	c.SetFaults(transport.Faults{DropRate: 0.1, MaxDelay: time.Millisecond})
 //	c.Heal()
 //
 // A Client routes commands to the leader as a router would: it follows
 // leader hints, skips nodes that are down, and retries a command whose
 // outcome is unknown with the same command id, which the replicas apply
-// at most once. Its reads are linearizable: ReadIndex on the leader, then
-// a read of the leader's engine. Put, Get and CompareAndSet wrap it as a
+// at most once. Its reads are linearizable: the leader's lease, or
+// ReadIndex when it holds none (store.Store.ReadBarrier), then a read of
+// the leader's engine. Put, Get and CompareAndSet wrap it as a
 // key/value register per key (items {pk, v} of table p in partition p).
 //
 // Tables split (FaultSplit, Cluster.Split; split.go): clients follow

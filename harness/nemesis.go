@@ -31,12 +31,20 @@ const (
 	FaultLeaderTransfer Fault = "leader-transfer"
 	// FaultCrashAll crashes every node, then restarts them all.
 	FaultCrashAll Fault = "crash-all"
+	// FaultFreeze stops the leader (a random node a third of the time) as
+	// SIGSTOP would: messages held, ticks stopped; its lease must run out
+	// before anyone else can be elected.
+	FaultFreeze Fault = "freeze"
+	// FaultClockJump moves the leader's lease clock: forward by one to
+	// four election timeouts (its lease ends early), or back by at most
+	// one tick (within the margin a lease keeps).
+	FaultClockJump Fault = "clock-jump"
 )
 
 // AllFaults lists every fault.
 var AllFaults = []Fault{
 	FaultLeaderCrash, FaultNodeCrash, FaultMinorityPartition, FaultLossyNetwork,
-	FaultPause, FaultLeaderTransfer, FaultCrashAll,
+	FaultPause, FaultLeaderTransfer, FaultCrashAll, FaultFreeze, FaultClockJump,
 }
 
 // Nemesis is a fault schedule: after a gap, inject a fault chosen at
@@ -110,6 +118,18 @@ func (c *Cluster) inject(f Fault, partition uint64, rng *rand.Rand) (string, fun
 		id := pick(rng.IntN(2) == 0)
 		c.Pause(id)
 		return fmt.Sprintf("pause n%d", id), func() { c.Resume(id) }
+	case FaultFreeze:
+		id := pick(rng.IntN(3) != 0)
+		c.Freeze(id)
+		return fmt.Sprintf("freeze n%d", id), func() { c.Thaw(id) }
+	case FaultClockJump:
+		id := pick(true)
+		d := -time.Duration(rng.Int64N(int64(c.cfg.TickInterval) + 1))
+		if rng.IntN(2) == 0 {
+			d = time.Duration(1+rng.IntN(4)) * c.electionTimeout()
+		}
+		c.JumpClock(id, d)
+		return fmt.Sprintf("jump n%d's clock by %v", id, d), func() {}
 	case FaultLeaderTransfer:
 		to := uint64(rng.IntN(len(c.nodes)) + 1)
 		ok := c.TransferLeader(partition, to)

@@ -136,12 +136,12 @@ func (c *Cluster) isCut(from, to uint64) bool {
 func (c *Cluster) SetFaults(f transport.Faults) { c.net.SetFaults(f) }
 
 // RestoreAll undoes every fault: heals the network, clears message
-// faults, resumes paused nodes and restarts crashed ones.
+// faults, resumes paused and frozen nodes and restarts crashed ones.
 func (c *Cluster) RestoreAll() {
 	c.Heal()
 	c.SetFaults(transport.Faults{})
 	for _, id := range c.Nodes() {
-		c.Resume(id)
+		c.Thaw(id)
 		c.Restart(id)
 	}
 }

@@ -201,6 +201,10 @@ func (n *Node) watchSettings(m *daemon.Manager) {
 		n.store.SetTickInterval(d.Duration()) // 0: the store's configured tick
 	}, "raft.tick-interval")
 	watch(func() {
+		v, ok := n.setting("raft.lease-reads")
+		n.store.SetLeaseReads(!ok || v.Bool()) // the default: on
+	}, "raft.lease-reads")
+	watch(func() {
 		d, _ := n.setting("topology.interval")
 		if err := m.SetInterval(TopologyJob, d.Duration()); err != nil {
 			n.log.Warn("topology.interval not applied", "err", err)
@@ -360,6 +364,10 @@ func (n *Node) changeSettings(ctx context.Context, edits []settings.Edit, expect
 	}
 	return res.GetSettingsChange(), nil
 }
+
+// LeaseReads says whether the node's leaders serve consistent reads from
+// leader leases (the raft.lease-reads setting).
+func (n *Node) LeaseReads() bool { return n.store.LeaseReads() }
 
 // TickInterval is the period of the node's raft clock in force (the
 // raft.tick-interval setting, or its configuration's).

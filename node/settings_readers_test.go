@@ -76,6 +76,18 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 		t.Errorf("raft tick %v after the unset, want the configured %v", got, base)
 	}
 
+	if !n.LeaseReads() {
+		t.Error("lease reads off by default")
+	}
+	setOverride(t, n, "raft.lease-reads", "false", "")
+	if n.LeaseReads() {
+		t.Error("lease reads on after raft.lease-reads=false")
+	}
+	unsetOverride(t, n, "raft.lease-reads", "")
+	if !n.LeaseReads() {
+		t.Error("lease reads off after the unset")
+	}
+
 	setOverride(t, n, "topology.interval", "3s", "")
 	var job struct {
 		Interval time.Duration `json:"interval"`

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -120,15 +121,20 @@ func (r *Replica) failAll(err error) {
 		r.deliver(id, Outcome{Err: err})
 	}
 	for id, w := range r.reads {
-		w.done <- err
-		delete(r.reads, id)
+		r.endRead(id, w, err)
 	}
 }
 
-// readWaiter is a linearizable read waiting for its read index to apply.
+// readWaiter is a linearizable read waiting for its read index to apply,
+// or a lease renewal (done nil: nobody waits). sentAt, term, epoch and
+// voters are the lease its acknowledgement grants (lease.go).
 type readWaiter struct {
-	index uint64 // 0 until raft answers
-	done  chan error
+	index  uint64 // 0 until raft answers
+	done   chan error
+	sentAt time.Time
+	term   uint64
+	epoch  uint64
+	voters []uint64
 }
 
 // ReadIndex starts a linearizable read: the returned channel receives nil
@@ -140,12 +146,24 @@ func (r *Replica) ReadIndex() (<-chan error, error) {
 	if err := r.checkLeader(); err != nil {
 		return nil, err
 	}
+	done := make(chan error, 1)
+	r.startRead(done)
+	return done, nil
+}
+
+// startRead asks raft for a read index, noting the lease clock first: a
+// quorum's acknowledgement of it grants a lease from then. It returns the
+// request's id. The caller holds mu and has checked leadership.
+func (r *Replica) startRead(done chan error) string {
 	r.readSeq++
-	id := binary.BigEndian.AppendUint64(nil, r.readSeq)
-	w := &readWaiter{done: make(chan error, 1)}
-	r.reads[string(id)] = w
-	r.raw.ReadIndex(id)
-	return w.done, nil
+	id := string(binary.BigEndian.AppendUint64(nil, r.readSeq))
+	w := &readWaiter{done: done, sentAt: r.cfg.LeaseClock(), term: r.raw.BasicStatus().Term, voters: r.leaseVoters()}
+	if l := r.cfg.Leases; l != nil {
+		w.epoch = l.epoch.Load()
+	}
+	r.reads[id] = w
+	r.raw.ReadIndex([]byte(id))
+	return id
 }
 
 // AbandonRead forgets a read's channel.
@@ -153,7 +171,7 @@ func (r *Replica) AbandonRead(ch <-chan error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, w := range r.reads {
-		if w.done == ch {
+		if w.done != nil && w.done == ch {
 			delete(r.reads, id)
 		}
 	}
@@ -162,6 +180,7 @@ func (r *Replica) AbandonRead(ch <-chan error) {
 func (r *Replica) readReady(rs raft.ReadState) {
 	if w, ok := r.reads[string(rs.RequestCtx)]; ok {
 		w.index = rs.Index
+		r.grantLease(w)
 	}
 }
 
@@ -169,8 +188,18 @@ func (r *Replica) readReady(rs raft.ReadState) {
 func (r *Replica) releaseReads() {
 	for id, w := range r.reads {
 		if w.index != 0 && w.index <= r.applied {
-			w.done <- nil
-			delete(r.reads, id)
+			r.endRead(id, w, nil)
 		}
 	}
+}
+
+// endRead answers a read (a renewal has nobody to answer) and forgets it.
+func (r *Replica) endRead(id string, w *readWaiter, err error) {
+	if w.done != nil {
+		w.done <- err
+	}
+	if r.lease.renewing == id {
+		r.lease.renewing = ""
+	}
+	delete(r.reads, id)
 }

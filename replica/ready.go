@@ -108,6 +108,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 		// The new group's state must be durable before it votes or acks.
 		rdy.MustSync = true
 	}
+	r.noteTransfers(rd.Messages)
 	for _, m := range rd.Messages {
 		switch m.Type {
 		case raftpb.MsgAppResp, raftpb.MsgVoteResp, raftpb.MsgPreVoteResp, raftpb.MsgSnap:

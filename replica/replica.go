@@ -61,6 +61,16 @@ type Config struct {
 	// twice. It must exceed the longest a sender retries one command,
 	// plus the clock skew between nodes. 0 keeps them all.
 	RecordWindow time.Duration
+	// Leases, if set, lets this replica serve strongly consistent reads
+	// from a leader lease (lease.go); shared by a store's replicas.
+	Leases *Leases
+	// LeaseClock is the monotonic clock leases are measured with.
+	// Default: time.Now (whose readings carry the monotonic clock).
+	LeaseClock func() time.Time
+	// VoteHold is how long a replica that opens with a raft term on disk
+	// (a restart) drops vote requests: at least the longest lease a
+	// leader it acknowledged before the restart may still hold. 0: none.
+	VoteHold time.Duration
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
@@ -75,6 +85,7 @@ func DefaultConfig() Config {
 		RecordWindow: 10 * time.Minute,
 		Logger:       slog.New(slog.DiscardHandler),
 		Now:          time.Now,
+		LeaseClock:   time.Now,
 	}
 }
 
@@ -181,6 +192,10 @@ type Replica struct {
 	// the floor it read at the start of its term if higher: while it
 	// leads, at or above the applied floor.
 	collectedTo int64
+	// lease is the leader's lease for reads; voteHold the time until
+	// which a restarted replica drops vote requests (lease.go).
+	lease    lease
+	voteHold time.Time
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
@@ -192,6 +207,9 @@ func Open(cfg Config) (*Replica, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.LeaseClock == nil {
+		cfg.LeaseClock = time.Now
 	}
 	st, err := loadRaftStorage(cfg.Engine, cfg.Partition, cfg.CacheBytes)
 	if err != nil {
@@ -237,6 +255,9 @@ func Open(cfg Config) (*Replica, error) {
 		pending: make(map[string]*pending),
 	}
 	st.snapshot = r.makeSnapshot
+	if cfg.VoteHold > 0 && st.hard.Term > 0 {
+		r.voteHold = cfg.LeaseClock().Add(cfg.VoteHold)
+	}
 	return r, nil
 }
 
@@ -265,6 +286,9 @@ func (r *Replica) Step(m raftpb.Message) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.noteContact(m)
+	if r.holdsVote(m) {
+		return false, nil
+	}
 	if err := r.raw.Step(m); err != nil && !errors.Is(err, raft.ErrStepPeerNotFound) {
 		return false, fmt.Errorf("replica: partition %d: step: %w", r.cfg.Partition, err)
 	}

@@ -8,6 +8,7 @@ import (
 // things happen; per-replica figures are gathered at scrape time.
 type metrics struct {
 	proposals       *prometheus.CounterVec // by outcome
+	consistentReads *prometheus.CounterVec // by path: lease, read_index
 	snapshotsSent   *prometheus.CounterVec // by outcome
 	snapshotsRecv   *prometheus.CounterVec // by outcome
 	roundDuration   prometheus.Histogram
@@ -29,6 +30,10 @@ func newMetrics(s *Store) *metrics {
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partita_raft_proposals_total", Help: "Proposals by outcome (applied, not_leader, ambiguous, throttled, error).",
 		}, []string{"outcome"}),
+		consistentReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partita_store_consistent_reads_total",
+			Help: "Strongly consistent reads, by how their leader made sure of its state: lease (no round trip) or read_index.",
+		}, []string{"path"}),
 		snapshotsSent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partita_raft_snapshots_sent_total", Help: "Snapshots streamed to followers, by outcome.",
 		}, []string{"outcome"}),
@@ -61,7 +66,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.proposals, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m} {
+	for _, c := range []prometheus.Collector{m.proposals, m.consistentReads, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -70,6 +75,9 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	// over them see 0 rather than nothing.
 	for _, o := range []string{"applied", "not_leader", "ambiguous", "throttled", "error"} {
 		m.proposals.WithLabelValues(o)
+	}
+	for _, p := range []string{"lease", "read_index"} {
+		m.consistentReads.WithLabelValues(p)
 	}
 	for _, o := range []string{"ok", "error"} {
 		m.snapshotsSent.WithLabelValues(o)

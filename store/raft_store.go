@@ -55,6 +55,11 @@ type Config struct {
 	// default a leader evaluates item writes and proposes their Effects.
 	// SetLegacyWrites changes it live (the cluster version's gate).
 	LegacyWrites bool
+	// LeaseReads lets this node's leaders serve strongly consistent reads
+	// from a leader lease, without a ReadIndex round trip, while the lease
+	// is valid (replica/lease.go; raft.lease-reads turns it on and off
+	// live). Default: on.
+	LeaseReads bool
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -65,6 +70,7 @@ func DefaultConfig() Config {
 		BatchReplicas: 64,
 		Replica:       replica.DefaultConfig(),
 		Logger:        slog.New(slog.DiscardHandler),
+		LeaseReads:    true,
 	}
 }
 
@@ -108,6 +114,7 @@ type Store struct {
 	signals appliedSignals
 
 	tickInterval atomic.Int64 // nanoseconds (SetTickInterval)
+	ticksHeld    atomic.Bool  // HoldTicks
 	tickReset    chan struct{}
 
 	stop chan struct{}
@@ -128,6 +135,7 @@ func NewStore(cfg Config) (*Store, error) {
 		tickReset: make(chan struct{}, 1)}
 	s.tickInterval.Store(int64(cfg.TickInterval))
 	s.legacyWrites.Store(cfg.LegacyWrites)
+	s.initLeases()
 	s.m = newMetrics(s)
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("store: register metrics: %w", err)
@@ -139,8 +147,10 @@ func NewStore(cfg Config) (*Store, error) {
 	if ids, err = s.removeTombstoned(ids); err != nil {
 		return nil, err
 	}
+	// Replicas opened at start hold their votes for a lease: before the
+	// restart they may have acknowledged a leader that still holds one.
 	for _, id := range ids {
-		if _, err := s.openReplica(id); err != nil {
+		if _, err := s.openReplicaHolding(id, s.voteHold()); err != nil {
 			return nil, err
 		}
 	}
@@ -207,11 +217,18 @@ func (s *Store) storedPartitions() ([]uint64, error) {
 }
 
 func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
+	return s.openReplicaHolding(partition, 0)
+}
+
+// openReplicaHolding opens partition's replica, which drops vote requests
+// for voteHold if it has a raft term on disk (replica.Config.VoteHold).
+func (s *Store) openReplicaHolding(partition uint64, voteHold time.Duration) (*replica.Replica, error) {
 	if r := s.Replica(partition); r != nil {
 		return r, nil
 	}
 	rc := s.cfg.Replica
 	rc.Partition, rc.ID, rc.Engine, rc.Logger = partition, s.cfg.NodeID, s.cfg.Engine, s.cfg.Logger
+	rc.VoteHold = voteHold
 	r, err := replica.Open(rc)
 	if err != nil {
 		return nil, err
@@ -661,6 +678,9 @@ func (s *Store) tickLoop() {
 		case <-s.tickReset:
 			t.Reset(s.TickInterval())
 		case <-t.C:
+			if s.ticksHeld.Load() {
+				continue
+			}
 			for _, r := range s.Replicas() {
 				if r.Tick() {
 					s.sched.enqueue(r.Partition())

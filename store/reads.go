@@ -94,7 +94,7 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 
 func (s *Store) readyToRead(ctx context.Context, partition uint64, consistent bool) error {
 	if consistent {
-		return s.ReadIndex(ctx, partition)
+		return s.ReadBarrier(ctx, partition)
 	}
 	if s.Replica(partition) == nil {
 		return s.noReplica(partition)

@@ -68,11 +68,18 @@ func (s *Store) SetTickInterval(d time.Duration) {
 		return
 	}
 	s.tickInterval.Store(int64(d))
+	s.setLeaseDuration()
 	select {
 	case s.tickReset <- struct{}{}:
 	default:
 	}
 }
+
+// HoldTicks stops (true) or restarts the ticks of every replica of the
+// store, without changing their period: a fault, for tests, that with
+// its messages held makes the node a stopped process (SIGSTOP), whose
+// leaders never learn that they lost their quorum.
+func (s *Store) HoldTicks(on bool) { s.ticksHeld.Store(on) }
 
 // TickInterval is the current period of raft's logical clock.
 func (s *Store) TickInterval() time.Duration { return time.Duration(s.tickInterval.Load()) }
