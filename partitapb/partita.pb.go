@@ -25,6 +25,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ChangeView is what a table's change log keeps of each write, as
+// DynamoDB Streams' StreamViewType names it.
+type ChangeView int32
+
+const (
+	ChangeView_CHANGE_VIEW_NONE   ChangeView = 0
+	ChangeView_KEYS_ONLY          ChangeView = 1
+	ChangeView_NEW_IMAGE          ChangeView = 2
+	ChangeView_OLD_IMAGE          ChangeView = 3
+	ChangeView_NEW_AND_OLD_IMAGES ChangeView = 4
+)
+
+// Enum value maps for ChangeView.
+var (
+	ChangeView_name = map[int32]string{
+		0: "CHANGE_VIEW_NONE",
+		1: "KEYS_ONLY",
+		2: "NEW_IMAGE",
+		3: "OLD_IMAGE",
+		4: "NEW_AND_OLD_IMAGES",
+	}
+	ChangeView_value = map[string]int32{
+		"CHANGE_VIEW_NONE":   0,
+		"KEYS_ONLY":          1,
+		"NEW_IMAGE":          2,
+		"OLD_IMAGE":          3,
+		"NEW_AND_OLD_IMAGES": 4,
+	}
+)
+
+func (x ChangeView) Enum() *ChangeView {
+	p := new(ChangeView)
+	*p = x
+	return p
+}
+
+func (x ChangeView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeView) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[0].Descriptor()
+}
+
+func (ChangeView) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[0]
+}
+
+func (x ChangeView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeView.Descriptor instead.
+func (ChangeView) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{0}
+}
+
+// ChangeKind is a change record's event, as DynamoDB Streams names it.
+type ChangeKind int32
+
+const (
+	ChangeKind_CHANGE_KIND_UNKNOWN ChangeKind = 0
+	ChangeKind_INSERT              ChangeKind = 1
+	ChangeKind_MODIFY              ChangeKind = 2
+	ChangeKind_REMOVE              ChangeKind = 3
+)
+
+// Enum value maps for ChangeKind.
+var (
+	ChangeKind_name = map[int32]string{
+		0: "CHANGE_KIND_UNKNOWN",
+		1: "INSERT",
+		2: "MODIFY",
+		3: "REMOVE",
+	}
+	ChangeKind_value = map[string]int32{
+		"CHANGE_KIND_UNKNOWN": 0,
+		"INSERT":              1,
+		"MODIFY":              2,
+		"REMOVE":              3,
+	}
+)
+
+func (x ChangeKind) Enum() *ChangeKind {
+	p := new(ChangeKind)
+	*p = x
+	return p
+}
+
+func (x ChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[1].Descriptor()
+}
+
+func (ChangeKind) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[1]
+}
+
+func (x ChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeKind.Descriptor instead.
+func (ChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{1}
+}
+
 // GateColor is the traffic light of one kind of Doctor operation.
 type GateColor int32
 
@@ -62,11 +172,11 @@ func (x GateColor) String() string {
 }
 
 func (GateColor) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[0].Descriptor()
+	return file_partita_proto_enumTypes[2].Descriptor()
 }
 
 func (GateColor) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[0]
+	return &file_partita_proto_enumTypes[2]
 }
 
 func (x GateColor) Number() protoreflect.EnumNumber {
@@ -75,7 +185,7 @@ func (x GateColor) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GateColor.Descriptor instead.
 func (GateColor) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{0}
+	return file_partita_proto_rawDescGZIP(), []int{2}
 }
 
 type Error_Code int32
@@ -178,11 +288,11 @@ func (x Error_Code) String() string {
 }
 
 func (Error_Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[1].Descriptor()
+	return file_partita_proto_enumTypes[3].Descriptor()
 }
 
 func (Error_Code) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[1]
+	return &file_partita_proto_enumTypes[3]
 }
 
 func (x Error_Code) Number() protoreflect.EnumNumber {
@@ -191,7 +301,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20, 0}
+	return file_partita_proto_rawDescGZIP(), []int{23, 0}
 }
 
 type DoctorOp_State int32
@@ -252,11 +362,11 @@ func (x DoctorOp_State) String() string {
 }
 
 func (DoctorOp_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[2].Descriptor()
+	return file_partita_proto_enumTypes[4].Descriptor()
 }
 
 func (DoctorOp_State) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[2]
+	return &file_partita_proto_enumTypes[4]
 }
 
 func (x DoctorOp_State) Number() protoreflect.EnumNumber {
@@ -265,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41, 0}
+	return file_partita_proto_rawDescGZIP(), []int{44, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -1131,7 +1241,19 @@ type Effects struct {
 	// (0: evaluated over the applied state). Apply refuses this entry with
 	// STALE_EVALUATION when an entry at or above that lease index was
 	// refused: the state it was evaluated over never existed.
-	DependsOn     uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
+	DependsOn uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
+	// change_view is the change log view of the item's table when the
+	// leader evaluated the write: with CHANGE_VIEW_NONE (tables without a
+	// stream or index) apply writes no change record. Otherwise an applied
+	// write appends one, with the images the view names: the new image is
+	// value, the old one old_image (set only when the view needs it and an
+	// item was there).
+	ChangeView ChangeView `protobuf:"varint,14,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	OldImage   []byte     `protobuf:"bytes,15,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	// change_trim_to, when above the partition's first retained change
+	// sequence, trims the change records below it (one range deletion).
+	// The leader sets it from its clock and the table's retention.
+	ChangeTrimTo  uint64 `protobuf:"varint,16,opt,name=change_trim_to,json=changeTrimTo,proto3" json:"change_trim_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1257,6 +1379,228 @@ func (x *Effects) GetDependsOn() uint64 {
 	return 0
 }
 
+func (x *Effects) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Effects) GetOldImage() []byte {
+	if x != nil {
+		return x.OldImage
+	}
+	return nil
+}
+
+func (x *Effects) GetChangeTrimTo() uint64 {
+	if x != nil {
+		return x.ChangeTrimTo
+	}
+	return 0
+}
+
+// ChangeRecord is one entry of a partition's change log: an applied item
+// write. Its sequence number is in its key.
+type ChangeRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// unix_nanos is the write's command time (the proposer's clock).
+	UnixNanos int64 `protobuf:"varint,1,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// key is the item's storage key (engine key layout).
+	Key  []byte     `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Kind ChangeKind `protobuf:"varint,3,opt,name=kind,proto3,enum=partita.v1.ChangeKind" json:"kind,omitempty"`
+	// old_image and new_image are item codec encodings, present when the
+	// view kept them and the item existed before (after) the write.
+	OldImage      []byte `protobuf:"bytes,4,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	NewImage      []byte `protobuf:"bytes,5,opt,name=new_image,json=newImage,proto3" json:"new_image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRecord) Reset() {
+	*x = ChangeRecord{}
+	mi := &file_partita_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRecord) ProtoMessage() {}
+
+func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRecord.ProtoReflect.Descriptor instead.
+func (*ChangeRecord) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ChangeRecord) GetUnixNanos() int64 {
+	if x != nil {
+		return x.UnixNanos
+	}
+	return 0
+}
+
+func (x *ChangeRecord) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ChangeRecord) GetKind() ChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChangeKind_CHANGE_KIND_UNKNOWN
+}
+
+func (x *ChangeRecord) GetOldImage() []byte {
+	if x != nil {
+		return x.OldImage
+	}
+	return nil
+}
+
+func (x *ChangeRecord) GetNewImage() []byte {
+	if x != nil {
+		return x.NewImage
+	}
+	return nil
+}
+
+// ChangeSegment is a stretch of a partition's change log over one range
+// generation: it starts at first_seq and ends where the next segment of
+// the partition starts. A segment opened by a split or merge names the
+// segments it continues (parents): for a split's right half, its parent's
+// log up to the split; for a merge, both halves' logs.
+type ChangeSegment struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	FirstSeq        uint64                 `protobuf:"varint,1,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	RangeGeneration uint64                 `protobuf:"varint,2,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
+	Parents         []*ChangeParent        `protobuf:"bytes,3,rep,name=parents,proto3" json:"parents,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangeSegment) Reset() {
+	*x = ChangeSegment{}
+	mi := &file_partita_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeSegment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeSegment) ProtoMessage() {}
+
+func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
+func (*ChangeSegment) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ChangeSegment) GetFirstSeq() uint64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *ChangeSegment) GetRangeGeneration() uint64 {
+	if x != nil {
+		return x.RangeGeneration
+	}
+	return 0
+}
+
+func (x *ChangeSegment) GetParents() []*ChangeParent {
+	if x != nil {
+		return x.Parents
+	}
+	return nil
+}
+
+// ChangeParent is the end of a parent segment: partition's change log up
+// to and including last_seq.
+type ChangeParent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	LastSeq       uint64                 `protobuf:"varint,2,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeParent) Reset() {
+	*x = ChangeParent{}
+	mi := &file_partita_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeParent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeParent) ProtoMessage() {}
+
+func (x *ChangeParent) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
+func (*ChangeParent) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ChangeParent) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ChangeParent) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
 // into this form before proposing, so apply has one evaluator.
@@ -1272,7 +1616,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1628,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1641,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Expression) GetText() string {
@@ -1335,7 +1679,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1691,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1704,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -1399,7 +1743,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1755,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1768,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -1466,7 +1810,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1822,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1835,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -1522,7 +1866,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1878,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1891,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -1593,7 +1937,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1949,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1962,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -1668,7 +2012,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1680,7 +2024,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1693,7 +2037,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -1739,7 +2083,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1751,7 +2095,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1764,7 +2108,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -1820,7 +2164,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +2176,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +2189,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -1872,7 +2216,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1884,7 +2228,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1897,7 +2241,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -1974,7 +2318,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2330,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2343,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2027,7 +2371,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2383,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2396,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -2082,7 +2426,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2094,7 +2438,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2107,7 +2451,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -2139,7 +2483,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2495,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2508,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2203,7 +2547,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2559,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2572,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2260,7 +2604,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2272,7 +2616,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2285,7 +2629,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2314,7 +2658,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2670,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2683,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -2405,7 +2749,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2761,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2774,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Result) GetError() *Error {
@@ -2585,7 +2929,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2597,7 +2941,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2610,7 +2954,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -2645,7 +2989,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +3001,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +3014,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -2698,7 +3042,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +3054,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +3067,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -2750,7 +3094,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2762,7 +3106,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2775,7 +3119,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Tag) GetKey() string {
@@ -2824,7 +3168,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2836,7 +3180,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +3193,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -2939,7 +3283,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3295,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3308,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Node) GetId() uint64 {
@@ -3041,7 +3385,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3053,7 +3397,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3066,7 +3410,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -3091,7 +3435,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3103,7 +3447,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3116,7 +3460,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -3158,7 +3502,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3170,7 +3514,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3183,7 +3527,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3204,7 +3548,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3560,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3573,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3269,7 +3613,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3281,7 +3625,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3294,7 +3638,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -3352,13 +3696,17 @@ type Table struct {
 	LastDecreaseUnixNanos      int64                  `protobuf:"varint,15,opt,name=last_decrease_unix_nanos,json=lastDecreaseUnixNanos,proto3" json:"last_decrease_unix_nanos,omitempty"`
 	DecreasesToday             int64                  `protobuf:"varint,16,opt,name=decreases_today,json=decreasesToday,proto3" json:"decreases_today,omitempty"`
 	LastPayPerRequestUnixNanos int64                  `protobuf:"varint,17,opt,name=last_pay_per_request_unix_nanos,json=lastPayPerRequestUnixNanos,proto3" json:"last_pay_per_request_unix_nanos,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// change_view is what the table's change log keeps of each write
+	// (CHANGE_VIEW_NONE: no log). Streams and global secondary indexes set
+	// it; UpdateTable carries it over.
+	ChangeView    ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3370,7 +3718,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3383,7 +3731,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Table) GetId() uint64 {
@@ -3505,6 +3853,13 @@ func (x *Table) GetLastPayPerRequestUnixNanos() int64 {
 	return 0
 }
 
+func (x *Table) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 // Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
@@ -3523,7 +3878,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3535,7 +3890,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3548,7 +3903,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -3590,7 +3945,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3602,7 +3957,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3615,7 +3970,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -3637,7 +3992,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3649,7 +4004,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3662,7 +4017,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -3690,7 +4045,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3702,7 +4057,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3715,7 +4070,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -3753,7 +4108,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3765,7 +4120,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3778,7 +4133,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -3826,7 +4181,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3838,7 +4193,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3851,7 +4206,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -3888,7 +4243,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3900,7 +4255,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3913,7 +4268,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -3949,7 +4304,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3961,7 +4316,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3974,7 +4329,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4026,7 +4381,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4038,7 +4393,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4051,7 +4406,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4130,7 +4485,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4142,7 +4497,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4155,7 +4510,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -4337,7 +4692,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4349,7 +4704,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4362,7 +4717,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -4388,7 +4743,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4400,7 +4755,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4413,7 +4768,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -4458,7 +4813,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4470,7 +4825,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4483,7 +4838,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -4526,7 +4881,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4538,7 +4893,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4551,7 +4906,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -4591,7 +4946,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4603,7 +4958,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4616,7 +4971,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *User) GetName() string {
@@ -4667,7 +5022,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4679,7 +5034,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4692,7 +5047,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AccessKey) GetId() string {
@@ -4750,7 +5105,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4762,7 +5117,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4775,7 +5130,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Policy) GetName() string {
@@ -4809,7 +5164,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4821,7 +5176,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4834,7 +5189,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CreateUser) GetName() string {
@@ -4854,7 +5209,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4866,7 +5221,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4879,7 +5234,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -4901,7 +5256,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4913,7 +5268,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4926,7 +5281,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -4947,7 +5302,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4959,7 +5314,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4972,7 +5327,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -4999,7 +5354,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5011,7 +5366,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5024,7 +5379,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5045,7 +5400,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5057,7 +5412,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5070,7 +5425,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5091,7 +5446,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5103,7 +5458,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5116,7 +5471,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5138,7 +5493,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5150,7 +5505,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5163,7 +5518,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5202,7 +5557,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5214,7 +5569,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5227,7 +5582,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5275,7 +5630,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5287,7 +5642,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5300,7 +5655,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -5358,7 +5713,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5370,7 +5725,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5383,7 +5738,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -5425,7 +5780,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5437,7 +5792,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5450,7 +5805,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -5484,7 +5839,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5496,7 +5851,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5509,7 +5864,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -5556,7 +5911,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5568,7 +5923,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5581,7 +5936,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Group) GetName() string {
@@ -5622,7 +5977,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5634,7 +5989,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5647,7 +6002,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -5667,7 +6022,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5679,7 +6034,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5692,7 +6047,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -5715,7 +6070,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5727,7 +6082,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5740,7 +6095,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -5776,7 +6131,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5788,7 +6143,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5801,7 +6156,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -5846,7 +6201,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5858,7 +6213,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5871,7 +6226,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AdminToken) GetId() string {
@@ -5926,7 +6281,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5938,7 +6293,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5951,7 +6306,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -5971,7 +6326,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5983,7 +6338,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5996,7 +6351,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6027,7 +6382,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6039,7 +6394,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6052,7 +6407,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *JoinToken) GetId() string {
@@ -6108,7 +6463,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6120,7 +6475,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6133,7 +6488,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -6153,7 +6508,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6165,7 +6520,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6178,7 +6533,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6201,7 +6556,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6213,7 +6568,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6226,7 +6581,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -6311,7 +6666,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\xf3\x02\n" +
+	"\x02op\"\xef\x03\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6329,7 +6684,25 @@ const file_partita_proto_rawDesc = "" +
 	"unix_nanos\x18\v \x01(\x03R\tunixNanos\x12%\n" +
 	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\x12\x1d\n" +
 	"\n" +
-	"depends_on\x18\r \x01(\x04R\tdependsOn\"\xab\x01\n" +
+	"depends_on\x18\r \x01(\x04R\tdependsOn\x127\n" +
+	"\vchange_view\x18\x0e \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\x12\x1b\n" +
+	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
+	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\"\xa5\x01\n" +
+	"\fChangeRecord\x12\x1d\n" +
+	"\n" +
+	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12*\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x16.partita.v1.ChangeKindR\x04kind\x12\x1b\n" +
+	"\told_image\x18\x04 \x01(\fR\boldImage\x12\x1b\n" +
+	"\tnew_image\x18\x05 \x01(\fR\bnewImage\"\x8b\x01\n" +
+	"\rChangeSegment\x12\x1b\n" +
+	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12)\n" +
+	"\x10range_generation\x18\x02 \x01(\x04R\x0frangeGeneration\x122\n" +
+	"\aparents\x18\x03 \x03(\v2\x18.partita.v1.ChangeParentR\aparents\"G\n" +
+	"\fChangeParent\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x19\n" +
+	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x127\n" +
@@ -6518,7 +6891,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xa2\x06\n" +
+	"frozenLeft\"\xdb\x06\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -6541,7 +6914,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x18last_increase_unix_nanos\x18\x0e \x01(\x03R\x15lastIncreaseUnixNanos\x127\n" +
 	"\x18last_decrease_unix_nanos\x18\x0f \x01(\x03R\x15lastDecreaseUnixNanos\x12'\n" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
-	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\"\xa4\x01\n" +
+	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\x127\n" +
+	"\vchange_view\x18\x12 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
@@ -6748,7 +7123,23 @@ const file_partita_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
 	"\fUseJoinToken\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1b\n" +
-	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*;\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*g\n" +
+	"\n" +
+	"ChangeView\x12\x14\n" +
+	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
+	"\tKEYS_ONLY\x10\x01\x12\r\n" +
+	"\tNEW_IMAGE\x10\x02\x12\r\n" +
+	"\tOLD_IMAGE\x10\x03\x12\x16\n" +
+	"\x12NEW_AND_OLD_IMAGES\x10\x04*I\n" +
+	"\n" +
+	"ChangeKind\x12\x17\n" +
+	"\x13CHANGE_KIND_UNKNOWN\x10\x00\x12\n" +
+	"\n" +
+	"\x06INSERT\x10\x01\x12\n" +
+	"\n" +
+	"\x06MODIFY\x10\x02\x12\n" +
+	"\n" +
+	"\x06REMOVE\x10\x03*;\n" +
 	"\tGateColor\x12\x0e\n" +
 	"\n" +
 	"GATE_UNSET\x10\x00\x12\t\n" +
@@ -6769,195 +7160,204 @@ func file_partita_proto_rawDescGZIP() []byte {
 	return file_partita_proto_rawDescData
 }
 
-var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
 var file_partita_proto_goTypes = []any{
-	(GateColor)(0),               // 0: partita.v1.GateColor
-	(Error_Code)(0),              // 1: partita.v1.Error.Code
-	(DoctorOp_State)(0),          // 2: partita.v1.DoctorOp.State
-	(*Command)(nil),              // 3: partita.v1.Command
-	(*Effects)(nil),              // 4: partita.v1.Effects
-	(*Expression)(nil),           // 5: partita.v1.Expression
-	(*PutItem)(nil),              // 6: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 7: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 8: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 9: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 10: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 11: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 12: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 13: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 14: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 15: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 16: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 17: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 18: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 19: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 20: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 21: partita.v1.AbortMerge
-	(*Result)(nil),               // 22: partita.v1.Result
-	(*Error)(nil),                // 23: partita.v1.Error
-	(*KeyElement)(nil),           // 24: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 25: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 26: partita.v1.Tag
-	(*Partition)(nil),            // 27: partita.v1.Partition
-	(*Node)(nil),                 // 28: partita.v1.Node
-	(*RemoveNode)(nil),           // 29: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 30: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 31: partita.v1.PutNode
-	(*Span)(nil),                 // 32: partita.v1.Span
-	(*Descriptor)(nil),           // 33: partita.v1.Descriptor
-	(*Table)(nil),                // 34: partita.v1.Table
-	(*CreateTable)(nil),          // 35: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 36: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 37: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 38: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 39: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 40: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 41: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 42: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 43: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 44: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 45: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 46: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 47: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 48: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 49: partita.v1.User
-	(*AccessKey)(nil),            // 50: partita.v1.AccessKey
-	(*Policy)(nil),               // 51: partita.v1.Policy
-	(*CreateUser)(nil),           // 52: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 53: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 54: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 55: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 56: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 57: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 58: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 59: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 60: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 61: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 62: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 63: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 64: partita.v1.ChangeSettings
-	(*Group)(nil),                // 65: partita.v1.Group
-	(*CreateGroup)(nil),          // 66: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 67: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 68: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 69: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 70: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 71: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 72: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 73: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 74: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 75: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 76: partita.v1.UseJoinToken
-	nil,                          // 77: partita.v1.Expression.NamesEntry
-	nil,                          // 78: partita.v1.DoctorSettings.GatesEntry
+	(ChangeView)(0),              // 0: partita.v1.ChangeView
+	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
+	(GateColor)(0),               // 2: partita.v1.GateColor
+	(Error_Code)(0),              // 3: partita.v1.Error.Code
+	(DoctorOp_State)(0),          // 4: partita.v1.DoctorOp.State
+	(*Command)(nil),              // 5: partita.v1.Command
+	(*Effects)(nil),              // 6: partita.v1.Effects
+	(*ChangeRecord)(nil),         // 7: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 8: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 9: partita.v1.ChangeParent
+	(*Expression)(nil),           // 10: partita.v1.Expression
+	(*PutItem)(nil),              // 11: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 12: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 13: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 14: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 15: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 16: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 17: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 18: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 19: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 20: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 21: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 22: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 23: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 24: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 25: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 26: partita.v1.AbortMerge
+	(*Result)(nil),               // 27: partita.v1.Result
+	(*Error)(nil),                // 28: partita.v1.Error
+	(*KeyElement)(nil),           // 29: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 30: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 31: partita.v1.Tag
+	(*Partition)(nil),            // 32: partita.v1.Partition
+	(*Node)(nil),                 // 33: partita.v1.Node
+	(*RemoveNode)(nil),           // 34: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 35: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 36: partita.v1.PutNode
+	(*Span)(nil),                 // 37: partita.v1.Span
+	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
+	(*Table)(nil),                // 39: partita.v1.Table
+	(*CreateTable)(nil),          // 40: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 41: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 42: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 43: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 44: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 45: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 46: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 47: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 48: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 49: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 50: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 51: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 52: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 53: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 54: partita.v1.User
+	(*AccessKey)(nil),            // 55: partita.v1.AccessKey
+	(*Policy)(nil),               // 56: partita.v1.Policy
+	(*CreateUser)(nil),           // 57: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 58: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 59: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 60: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 61: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 62: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 63: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 64: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 65: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 66: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 67: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 68: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 69: partita.v1.ChangeSettings
+	(*Group)(nil),                // 70: partita.v1.Group
+	(*CreateGroup)(nil),          // 71: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 72: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 73: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 74: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 75: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 76: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 77: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 78: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 79: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 80: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 81: partita.v1.UseJoinToken
+	nil,                          // 82: partita.v1.Expression.NamesEntry
+	nil,                          // 83: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	6,   // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	7,   // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	8,   // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	9,   // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	10,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	15,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	16,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	17,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	35,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	36,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	37,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	38,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	31,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	30,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	29,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	40,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	41,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	45,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	46,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	47,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	48,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	12,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	13,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	19,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	20,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	21,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	52,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	53,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	54,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	55,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	56,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	57,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	58,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	59,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	66,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	67,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	68,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	69,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	71,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	72,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	74,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	75,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	76,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	64,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	23,  // 44: partita.v1.Effects.error:type_name -> partita.v1.Error
-	77,  // 45: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	5,   // 46: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	5,   // 47: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	5,   // 48: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	5,   // 49: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	33,  // 50: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	33,  // 51: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	10,  // 52: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14,  // 53: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	14,  // 54: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	33,  // 55: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	14,  // 56: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	14,  // 57: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	23,  // 58: partita.v1.Result.error:type_name -> partita.v1.Error
-	34,  // 59: partita.v1.Result.table:type_name -> partita.v1.Table
-	28,  // 60: partita.v1.Result.node:type_name -> partita.v1.Node
-	39,  // 61: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	44,  // 62: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	42,  // 63: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	11,  // 64: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	18,  // 65: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	49,  // 66: partita.v1.Result.user:type_name -> partita.v1.User
-	50,  // 67: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	51,  // 68: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	65,  // 69: partita.v1.Result.group:type_name -> partita.v1.Group
-	70,  // 70: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	73,  // 71: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	61,  // 72: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	1,   // 73: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	14,  // 74: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	14,  // 75: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	28,  // 76: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	32,  // 77: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	14,  // 78: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	24,  // 79: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	25,  // 80: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	26,  // 81: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	27,  // 82: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	34,  // 83: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	34,  // 84: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	78,  // 85: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,   // 86: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,   // 87: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	43,  // 88: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	44,  // 89: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,   // 90: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	50,  // 91: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	51,  // 92: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	60,  // 93: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	62,  // 94: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	62,  // 95: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	60,  // 96: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	70,  // 97: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	73,  // 98: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	0,   // 99: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	100, // [100:100] is the sub-list for method output_type
-	100, // [100:100] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	12,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	13,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	14,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	15,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	40,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	41,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	42,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	43,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	45,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	46,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	50,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	51,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	52,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	53,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	57,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	58,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	59,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	60,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	61,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	62,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	63,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	64,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	71,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	72,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	73,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	74,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	76,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	77,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	79,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	80,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	81,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	69,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	28,  // 44: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 45: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 46: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 47: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	82,  // 48: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 49: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 50: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 51: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 52: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 53: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 54: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 55: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 56: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 57: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 58: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 59: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 60: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 61: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 62: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 63: partita.v1.Result.node:type_name -> partita.v1.Node
+	44,  // 64: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	49,  // 65: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	47,  // 66: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 67: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 68: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	54,  // 69: partita.v1.Result.user:type_name -> partita.v1.User
+	55,  // 70: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	56,  // 71: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	70,  // 72: partita.v1.Result.group:type_name -> partita.v1.Group
+	75,  // 73: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	78,  // 74: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	66,  // 75: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	3,   // 76: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 77: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 78: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 79: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 80: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 81: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 82: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 83: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 84: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 85: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 86: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	39,  // 87: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 88: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	83,  // 89: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 90: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 91: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	48,  // 92: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	49,  // 93: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 94: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	55,  // 95: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	56,  // 96: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	65,  // 97: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	67,  // 98: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	67,  // 99: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	65,  // 100: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	75,  // 101: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	78,  // 102: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 103: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	104, // [104:104] is the sub-list for method output_type
+	104, // [104:104] is the sub-list for method input_type
+	104, // [104:104] is the sub-list for extension type_name
+	104, // [104:104] is the sub-list for extension extendee
+	0,   // [0:104] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -7016,8 +7416,8 @@ func file_partita_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   76,
+			NumEnums:      5,
+			NumMessages:   79,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
