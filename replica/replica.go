@@ -61,6 +61,9 @@ type Config struct {
 	// twice. It must exceed the longest a sender retries one command,
 	// plus the clock skew between nodes. 0 keeps them all.
 	RecordWindow time.Duration
+	// ChangeLogs, if set, names the change log view and retention of each
+	// table (shared by a store's replicas); without it no write is logged.
+	ChangeLogs *ChangeLogs
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
@@ -181,6 +184,9 @@ type Replica struct {
 	// the floor it read at the start of its term if higher: while it
 	// leads, at or above the applied floor.
 	collectedTo int64
+	// trimAt is when this replica, leading, next trims its change log
+	// (unix nanoseconds; withChange).
+	trimAt atomic.Int64
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica
