@@ -7,13 +7,21 @@ import (
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/harness"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/store"
 )
 
 // TestApplyDeterminism runs a workload with faults and splits, then checks
-// every replica of every half applied the same index to the same state,
-// and that the digest does notice a replica whose state differs.
+// every replica of every half applied the same index to the same state
+// (the change log of the table, which keeps both images, among it), and
+// that the digest does notice a replica whose state differs.
 func TestApplyDeterminism(t *testing.T) {
-	c := harness.New(t, harness.Config{Seed: 3})
+	c := harness.New(t, harness.Config{Seed: 3, Tune: func(cfg *store.Config) {
+		logs := &replica.ChangeLogs{}
+		logs.SetTables(map[uint64]replica.TableChangeLog{testPartition: {View: partitapb.ChangeView_NEW_AND_OLD_IMAGES}})
+		cfg.Replica.ChangeLogs = logs
+	}})
 	c.Bootstrap(testPartition)
 	c.Leader(testPartition)
 	ctx, cancel := context.WithTimeout(context.Background(), workloadDuration())
@@ -30,6 +38,18 @@ func TestApplyDeterminism(t *testing.T) {
 	}
 	<-done
 	c.RequireConsistentTable(t, testPartition)
+	logged := uint64(0)
+	for p := range c.Layout(testPartition) {
+		ch, err := c.Store(c.Members(p)[0]).ReadChanges(context.Background(), p, 0, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logged += ch.Last
+	}
+	if logged == 0 {
+		t.Fatal("the workload's writes left no change record")
+	}
+	t.Logf("%d change records across the table's partitions", logged)
 
 	// Corrupt one replica behind raft's back: the digests must differ.
 	if _, err := c.WithEngine(2, nil, func(eng *engine.Engine) error {
