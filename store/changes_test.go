@@ -336,3 +336,38 @@ func mustPK(t *testing.T, r fsm.Change) item.Value {
 	}
 	return it["pk"]
 }
+
+// TestChangeLogRetention: with a retention of 200ms, the leader trims
+// the records older than that as it writes, on every replica alike, and
+// a reader from before the first retained record learns it lost some.
+func TestChangeLogRetention(t *testing.T) {
+	const retention = 200 * time.Millisecond
+	c := newTestCluster(t, 3, func(cfg *store.Config) {
+		logs := &replica.ChangeLogs{}
+		logs.SetTables(map[uint64]replica.TableChangeLog{1: {View: partitapb.ChangeView_KEYS_ONLY, Retention: retention}})
+		cfg.Replica.ChangeLogs = logs
+	})
+	const p = 2
+	for _, s := range c.stores {
+		if err := s.Bootstrap(p, []uint64{1, 2, 3}, tableSpan()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		c.propose(p, addTo(fmt.Sprint("old", i), "k"))
+	}
+	time.Sleep(retention + 50*time.Millisecond)
+	for i := range 5 {
+		c.propose(p, addTo(fmt.Sprint("new", i), "k"))
+	}
+	c.waitSameState(t, p)
+	for i := range c.stores {
+		ch := c.readLog(t, i, p)
+		if ch.First != 21 || ch.Last != 25 || len(ch.Records) != 5 || !ch.Trimmed {
+			t.Fatalf("node %d: log [%d, %d] with %d records (trimmed %v), want [21, 25]", i+1, ch.First, ch.Last, len(ch.Records), ch.Trimmed)
+		}
+		if after, err := c.stores[i].ReadChanges(context.Background(), p, 20, 0, false); err != nil || after.Trimmed || len(after.Records) != 5 {
+			t.Fatalf("node %d: read after 20: %+v %v", i+1, after, err)
+		}
+	}
+}
