@@ -349,6 +349,29 @@ func (a *Applier) splitChangeLog(right uint64, gen uint64) error {
 		FirstSeq: 1, RangeGeneration: gen, Parents: []*partitapb.ChangeParent{parent}})
 }
 
+// mergeChangeLog closes the partition's change log segment at a merge
+// into generation gen with the right half right: the partition opens a
+// segment at its next sequence whose parents are both halves' logs up to
+// here. The right half's records are not copied: they go with its
+// replica (docs/replication.md). Nothing is written when neither log
+// ever held a record.
+func (a *Applier) mergeChangeLog(right, gen uint64) error {
+	s, err := a.changeState()
+	if err != nil {
+		return err
+	}
+	rs, err := ReadChangeState(a.b, right)
+	if err != nil {
+		return err
+	}
+	if s.Last == 0 && rs.Last == 0 {
+		return nil
+	}
+	return writeChangeSegment(a.b, a.partition, &partitapb.ChangeSegment{
+		FirstSeq: s.next(), RangeGeneration: gen, Parents: []*partitapb.ChangeParent{
+			{Partition: a.partition, LastSeq: s.Last}, {Partition: right, LastSeq: rs.Last}}})
+}
+
 // SplitRightKeys are the keys of the right half's replicated state that
 // applying a split writes (beyond its descriptor): what a replica keeps
 // as it is when the right half is already on its node, newer than the

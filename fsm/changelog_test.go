@@ -37,6 +37,7 @@ type changeLeader struct {
 //	stale pk=K [v=N]                a put whose lease index is not above the applied one
 //	trim cutoff=T                   a refused write carrying the trim point of cutoff
 //	split at=K right=R              SplitRange at K's hash, right half R
+//	merge                           the right half frozen, then merged into the left
 //	changes [p=P] [after=N] [limit=N]  ReadChanges and the log's segments
 func TestChangeLog(t *testing.T) {
 	l := &changeLeader{eng: openEngine(t), desc: rangeOf(part)}
@@ -49,6 +50,8 @@ func TestChangeLog(t *testing.T) {
 			return describeChanges(t, l.eng, uintArg(t, td, "p", part), uintArg(t, td, "after", 0), int(uintArg(t, td, "limit", 0)))
 		case "split":
 			return l.split(t, td)
+		case "merge":
+			return l.merge(t)
 		case "trim":
 			to, err := fsm.ChangeTrimPoint(l.eng, part, int64(uintArg(t, td, "cutoff", 0)))
 			if err != nil {
@@ -151,6 +154,41 @@ func (l *changeLeader) split(t *testing.T, td *datadriven.TestData) string {
 	l.desc = a.Descriptor()
 	l.right = &changeLeader{eng: l.eng, desc: res.GetSplit().GetRight()}
 	return fmt.Sprintf("ok: left generation %d", l.desc.GetGeneration())
+}
+
+// merge merges the right half of the split back into the left: both
+// frozen, then MergeRange on the left.
+func (l *changeLeader) merge(t *testing.T) string {
+	m := &partitapb.MergeIntent{Id: []byte("m1"), TableId: 1, Left: l.desc.GetPartition(), Right: l.right.desc.GetPartition(),
+		LeftGeneration: l.desc.GetGeneration(), RightGeneration: l.right.desc.GetGeneration(), Voters: []uint64{1}}
+	steps := []struct {
+		on  *changeLeader
+		cmd *partitapb.Command
+	}{
+		{l.right, &partitapb.Command{Op: &partitapb.Command_FreezeRange{FreezeRange: &partitapb.FreezeRange{Merge: m}}}},
+		{l, &partitapb.Command{Op: &partitapb.Command_FreezeRange{FreezeRange: &partitapb.FreezeRange{Merge: m, Left: true}}}},
+		{l, &partitapb.Command{Op: &partitapb.Command_MergeRange{MergeRange: &partitapb.MergeRange{Merge: m}}}},
+	}
+	for _, st := range steps {
+		b := l.eng.NewIndexedBatch()
+		a := fsm.NewApplier(b, st.on.desc)
+		a.SetMembers(fsm.Members{Voters: []uint64{1}})
+		res, err := a.Apply(st.cmd)
+		if err == nil {
+			err = a.Flush()
+		}
+		if err == nil {
+			err = l.eng.Commit(b)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.GetError() != nil {
+			return res.GetError().GetCode().String()
+		}
+		st.on.desc = a.Descriptor()
+	}
+	return fmt.Sprintf("ok: generation %d", l.desc.GetGeneration())
 }
 
 // describeChanges prints partition's change log after a sequence: its
