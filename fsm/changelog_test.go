@@ -39,6 +39,7 @@ type changeLeader struct {
 //	split at=K right=R              SplitRange at K's hash, right half R
 //	merge                           the right half frozen, then merged into the left
 //	changes [p=P] [after=N] [limit=N]  ReadChanges and the log's segments
+//	adopted origin=O [after=N]       ReadAdoptedChanges of partition 7
 func TestChangeLog(t *testing.T) {
 	l := &changeLeader{eng: openEngine(t), desc: rangeOf(part)}
 	datadriven.RunTest(t, "testdata/changelog.txt", func(t *testing.T, td *datadriven.TestData) string {
@@ -48,19 +49,30 @@ func TestChangeLog(t *testing.T) {
 			return ""
 		case "changes":
 			return describeChanges(t, l.eng, uintArg(t, td, "p", part), uintArg(t, td, "after", 0), int(uintArg(t, td, "limit", 0)))
+		case "adopted":
+			c, err := fsm.ReadAdoptedChanges(l.eng, part, uintArg(t, td, "origin", 0), uintArg(t, td, "after", 0), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return describePage(t, c)
 		case "split":
 			return l.split(t, td)
 		case "merge":
 			return l.merge(t)
 		case "trim":
-			to, err := fsm.ChangeTrimPoint(l.eng, part, int64(uintArg(t, td, "cutoff", 0)))
+			cutoff := int64(uintArg(t, td, "cutoff", 0))
+			to, err := fsm.ChangeTrimPoint(l.eng, part, cutoff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drop, err := fsm.ExpiredAdoptedLogs(l.eng, part, cutoff)
 			if err != nil {
 				t.Fatal(err)
 			}
 			l.lai++
-			e := &partitapb.Effects{Term: 1, LeaseIndex: l.lai, Key: key(t, "z"), ChangeTrimTo: to,
+			e := &partitapb.Effects{Term: 1, LeaseIndex: l.lai, Key: key(t, "z"), ChangeTrimTo: to, ChangeDropAdopted: drop,
 				Error: partitapb.Errorf(partitapb.Error_CONDITION_FAILED, "refused")}
-			return fmt.Sprintf("trim to %d: %s", to, l.apply(t, e))
+			return fmt.Sprintf("trim to %d, drop adopted %v: %s", to, drop, l.apply(t, e))
 		}
 		if td.HasArg("p") {
 			l.right.view = l.view
@@ -199,6 +211,25 @@ func describeChanges(t *testing.T, eng *engine.Engine, partition, after uint64, 
 		t.Fatal(err)
 	}
 	var b strings.Builder
+	b.WriteString(describePage(t, c))
+	segs, err := fsm.ReadChangeSegments(eng, partition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		fmt.Fprintf(&b, "segment from %d generation %d", s.GetFirstSeq(), s.GetRangeGeneration())
+		for _, p := range s.GetParents() {
+			fmt.Fprintf(&b, " parent %d..%d", p.GetPartition(), p.GetLastSeq())
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// describePage prints a page of a change log: the log's state and the
+// records.
+func describePage(t *testing.T, c fsm.Changes) string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "first %d last %d trimmed %v\n", c.First, c.Last, c.Trimmed)
 	for _, ch := range c.Records {
 		r := ch.Record
@@ -208,17 +239,6 @@ func describeChanges(t *testing.T, eng *engine.Engine, partition, after uint64, 
 		}
 		if r.GetNewImage() != nil {
 			fmt.Fprintf(&b, " new=%s", image(t, r.GetNewImage()))
-		}
-		b.WriteString("\n")
-	}
-	segs, err := fsm.ReadChangeSegments(eng, partition)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range segs {
-		fmt.Fprintf(&b, "segment from %d generation %d", s.GetFirstSeq(), s.GetRangeGeneration())
-		for _, p := range s.GetParents() {
-			fmt.Fprintf(&b, " parent %d..%d", p.GetPartition(), p.GetLastSeq())
 		}
 		b.WriteString("\n")
 	}

@@ -182,6 +182,11 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 			return nil, err
 		}
 	}
+	for _, origin := range e.GetChangeDropAdopted() {
+		if err := a.dropAdopted(origin); err != nil {
+			return nil, err
+		}
+	}
 	if d := e.GetDependsOn(); d > 0 && refused >= d {
 		a.refused = max(refused, e.GetLeaseIndex())
 		return reject(partitapb.Error_STALE_EVALUATION, "evaluated over lease index %d, and %d was refused", d, refused), nil

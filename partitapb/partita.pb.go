@@ -1253,9 +1253,13 @@ type Effects struct {
 	// change_trim_to, when above the partition's first retained change
 	// sequence, trims the change records below it (one range deletion).
 	// The leader sets it from its clock and the table's retention.
-	ChangeTrimTo  uint64 `protobuf:"varint,16,opt,name=change_trim_to,json=changeTrimTo,proto3" json:"change_trim_to,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ChangeTrimTo uint64 `protobuf:"varint,16,opt,name=change_trim_to,json=changeTrimTo,proto3" json:"change_trim_to,omitempty"`
+	// change_drop_adopted names adopted change logs (the logs of right
+	// halves this partition merged) whose every record is older than the
+	// retention: apply deletes them. The leader lists them.
+	ChangeDropAdopted []uint64 `protobuf:"varint,17,rep,packed,name=change_drop_adopted,json=changeDropAdopted,proto3" json:"change_drop_adopted,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1398,6 +1402,13 @@ func (x *Effects) GetChangeTrimTo() uint64 {
 		return x.ChangeTrimTo
 	}
 	return 0
+}
+
+func (x *Effects) GetChangeDropAdopted() []uint64 {
+	if x != nil {
+		return x.ChangeDropAdopted
+	}
+	return nil
 }
 
 // ChangeRecord is one entry of a partition's change log: an applied item
@@ -6666,7 +6677,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\xef\x03\n" +
+	"\x02op\"\x9f\x04\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6688,7 +6699,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vchange_view\x18\x0e \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
 	"changeView\x12\x1b\n" +
 	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
-	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\"\xa5\x01\n" +
+	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
+	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\"\xa5\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +

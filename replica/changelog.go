@@ -68,7 +68,8 @@ const maxTrimEvery = time.Minute
 // withChange completes the Effects eff of a write this leader evaluated
 // with the Result res over the range desc: the view of the table's
 // change log, and, when a trim is due, the sequence below which the
-// records are older than the retention.
+// records are older than the retention and the adopted logs whose every
+// record is.
 func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor) error {
 	t := r.cfg.ChangeLogs.forRange(desc)
 	fsm.WithChange(eff, res, t.View)
@@ -77,11 +78,16 @@ func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc
 	if now.UnixNano() < due || !r.trimAt.CompareAndSwap(due, now.Add(min(t.Retention/10, maxTrimEvery)).UnixNano()) {
 		return nil
 	}
-	to, err := fsm.ChangeTrimPoint(r.cfg.Engine.Reader(), r.cfg.Partition, now.Add(-t.Retention).UnixNano())
+	cutoff := now.Add(-t.Retention).UnixNano()
+	to, err := fsm.ChangeTrimPoint(r.cfg.Engine.Reader(), r.cfg.Partition, cutoff)
 	if err != nil {
 		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	eff.ChangeTrimTo = to
+	drop, err := fsm.ExpiredAdoptedLogs(r.cfg.Engine.Reader(), r.cfg.Partition, cutoff)
+	if err != nil {
+		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	eff.ChangeTrimTo, eff.ChangeDropAdopted = to, drop
 	return nil
 }
 
@@ -93,6 +99,18 @@ func (r *Replica) ReadChanges(after uint64, limit int) (fsm.Changes, error) {
 	snap := r.cfg.Engine.NewSnapshot()
 	defer snap.Close()
 	c, err := fsm.ReadChanges(snap, r.cfg.Partition, after, limit)
+	if err != nil {
+		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return c, nil
+}
+
+// ReadAdoptedChanges is ReadChanges of the change log of origin that the
+// replica's partition adopted when it merged origin.
+func (r *Replica) ReadAdoptedChanges(origin, after uint64, limit int) (fsm.Changes, error) {
+	snap := r.cfg.Engine.NewSnapshot()
+	defer snap.Close()
+	c, err := fsm.ReadAdoptedChanges(snap, r.cfg.Partition, origin, after, limit)
 	if err != nil {
 		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}

@@ -22,6 +22,17 @@ func (s *Store) ReadChanges(ctx context.Context, partition, after uint64, limit 
 	return r.ReadChanges(after, limit)
 }
 
+// ReadAdoptedChanges is ReadChanges of the change log of origin, a right
+// half that partition merged: its records as they were at the merge,
+// until the retention passed its last one.
+func (s *Store) ReadAdoptedChanges(ctx context.Context, partition, origin, after uint64, limit int, consistent bool) (fsm.Changes, error) {
+	r, err := s.changeReplica(ctx, partition, consistent)
+	if err != nil {
+		return fsm.Changes{}, err
+	}
+	return r.ReadAdoptedChanges(origin, after, limit)
+}
+
 // ChangeSegments returns the segments of partition's change log: where
 // each range generation starts, and the parent logs a split or merge
 // continued.

@@ -371,3 +371,39 @@ func TestChangeLogRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeLogMerge merges the halves of a split back on three nodes:
+// the left adopts the right half's log, the same on every node, and its
+// new segment names both halves' logs as parents.
+func TestChangeLogMerge(t *testing.T) {
+	c := newTestCluster(t, 3, withChangeLog(partitapb.ChangeView_NEW_IMAGE, nil))
+	c.splitThenFreeze(t)
+	ctx := context.Background()
+	right := c.readLog(t, c.leader(splitRight), splitRight)
+	left := c.readLog(t, c.leader(splitLeft), splitLeft)
+	if right.Last == 0 || left.Last == 0 {
+		t.Fatalf("the halves logged %d and %d writes", left.Last, right.Last)
+	}
+	if res := c.propose(splitLeft, mergeCommand()); res.GetError() != nil || !res.GetMerge().GetMerged() {
+		t.Fatalf("merge: %v", res)
+	}
+	c.waitMerged(t) // the left's replicated state, adopted log included, alike everywhere
+	for i, s := range c.stores {
+		adopted, err := s.ReadAdoptedChanges(ctx, splitLeft, splitRight, 0, 0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if describeLog(adopted) != describeLog(right) {
+			t.Fatalf("node %d adopted\n%s\nthe right half logged\n%s", i+1, describeLog(adopted), describeLog(right))
+		}
+		segs, err := s.ChangeSegments(ctx, splitLeft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := segs[len(segs)-1]
+		if last.GetRangeGeneration() != 3 || len(last.GetParents()) != 2 ||
+			last.GetParents()[0].GetLastSeq() != left.Last || last.GetParents()[1].GetLastSeq() != right.Last {
+			t.Fatalf("node %d: the merged segment is %v; the halves ended at %d and %d", i+1, last, left.Last, right.Last)
+		}
+	}
+}
