@@ -117,9 +117,10 @@ func (a *Applier) flushChangeState() error {
 // WithChange completes the Effects e of a write evaluated with the Result
 // res for a table whose change log keeps view: apply then appends the
 // change record from e alone. The new image is e's value already; the
-// old one is added when the view keeps it.
+// old one is added when the view keeps it. A refused write (e.error)
+// writes no record, and carries nothing more.
 func WithChange(e *partitapb.Effects, res *partitapb.Result, view partitapb.ChangeView) {
-	if e == nil || view == partitapb.ChangeView_CHANGE_VIEW_NONE {
+	if e == nil || e.GetError() != nil || view == partitapb.ChangeView_CHANGE_VIEW_NONE {
 		return
 	}
 	e.ChangeView = view

@@ -78,12 +78,16 @@ func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc
 	if now.UnixNano() < due || !r.trimAt.CompareAndSwap(due, now.Add(min(t.Retention/10, maxTrimEvery)).UnixNano()) {
 		return nil
 	}
+	// One snapshot: a trim applying meanwhile must not delete a record
+	// the bisection reads.
+	snap := r.cfg.Engine.NewSnapshot()
+	defer snap.Close()
 	cutoff := now.Add(-t.Retention).UnixNano()
-	to, err := fsm.ChangeTrimPoint(r.cfg.Engine.Reader(), r.cfg.Partition, cutoff)
+	to, err := fsm.ChangeTrimPoint(snap, r.cfg.Partition, cutoff)
 	if err != nil {
 		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	drop, err := fsm.ExpiredAdoptedLogs(r.cfg.Engine.Reader(), r.cfg.Partition, cutoff)
+	drop, err := fsm.ExpiredAdoptedLogs(snap, r.cfg.Partition, cutoff)
 	if err != nil {
 		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
