@@ -239,6 +239,11 @@ func TestChangeLogOnThreeReplicas(t *testing.T) {
 		}
 		checkCounters(t, ch.Records, final)
 	}
+	// A consistent read, on the leader, after its read barrier.
+	ch, err := c.stores[c.leader(p)].ReadChanges(context.Background(), p, uint64(total)-3, 2, true)
+	if err != nil || len(ch.Records) != 2 || ch.Records[0].Seq != uint64(total)-2 || ch.Last != uint64(total) {
+		t.Fatalf("consistent read of 2 records after %d: %+v %v", total-3, ch, err)
+	}
 }
 
 // TestChangeLogSplitMidStream splits a partition while four clients
