@@ -102,16 +102,17 @@ func (a *Applier) flushChangeState() error {
 	return writeChangeState(a.b, a.partition, a.clog)
 }
 
-// WithChange completes the Effects e of a write evaluated with the Result
-// res for a table whose change log keeps view: apply then appends the
-// change record from e alone. The new image is e's value already; the
-// old one is added when the view keeps it. A refused write (e.error)
-// writes no record, and carries nothing more.
-func WithChange(e *partitapb.Effects, res *partitapb.Result, view partitapb.ChangeView) {
+// WithChange completes the Effects e of a write evaluated at unixNanos
+// (the leader's clock) with the Result res for a table whose change log
+// keeps view: apply then appends the change record from e alone, timed
+// unixNanos. The new image is e's value already; the old one is added
+// when the view keeps it. A refused write (e.error) writes no record,
+// and carries nothing more.
+func WithChange(e *partitapb.Effects, res *partitapb.Result, view partitapb.ChangeView, unixNanos int64) {
 	if e == nil || e.GetError() != nil || view == partitapb.ChangeView_CHANGE_VIEW_NONE {
 		return
 	}
-	e.ChangeView = view
+	e.ChangeView, e.ChangeUnixNanos = view, unixNanos
 	if keepsOld(view) && res.GetHasOld() {
 		e.OldImage = res.GetOldItem()
 	}
@@ -149,7 +150,7 @@ func (a *Applier) appendChange(e *partitapb.Effects, c change) error {
 	if err != nil {
 		return err
 	}
-	rec := &partitapb.ChangeRecord{UnixNanos: e.GetUnixNanos(), Key: c.key, Kind: changeKind(c)}
+	rec := &partitapb.ChangeRecord{UnixNanos: e.GetChangeUnixNanos(), Key: c.key, Kind: changeKind(c)}
 	if keepsOld(view) {
 		rec.OldImage = e.GetOldImage()
 	}

@@ -38,7 +38,7 @@ func benchApplyEffects(b *testing.B, view partitapb.ChangeView) {
 		}
 		v := item.EncodeItem(item.Item{"pk": item.S(pk), "v": item.B(make([]byte, 240))})
 		effects[i] = &partitapb.Effects{Term: 1, Key: k, Value: v, Items: 1, Bytes: int64(len(v)), UnixNanos: 1}
-		fsm.WithChange(effects[i], &partitapb.Result{OldItem: v, HasOld: true, NewItem: v, HasNew: true}, view)
+		fsm.WithChange(effects[i], &partitapb.Result{OldItem: v, HasOld: true, NewItem: v, HasNew: true}, view, 1)
 	}
 	desc := rangeOf(part)
 	lai := uint64(0)

@@ -31,7 +31,7 @@ type changeLeader struct {
 // applied from their Effects, and what partition 7's change log holds.
 //
 //	view V                          the table's change view from now on
-//	put pk=K [v=N] [t=T] [if-absent] [p=P]  PutItem {pk: K, v: N} at time T (to the right half: p=R)
+//	put pk=K [v=N] [t=T] [if-absent] [p=P]  PutItem {pk: K, v: N} evaluated at time T (to the right half: p=R)
 //	add pk=K [t=T]                  UpdateItem ADD n 1
 //	delete pk=K [t=T] [if-present]  DeleteItem
 //	stale pk=K [v=N]                a put whose lease index is not above the applied one
@@ -114,7 +114,7 @@ func (l *changeLeader) write(t *testing.T, td *datadriven.TestData) string {
 	if e == nil {
 		return res.GetError().GetCode().String()
 	}
-	fsm.WithChange(e, res, l.view)
+	fsm.WithChange(e, res, l.view, cmd.GetUnixNanos())
 	if td.Cmd != "stale" {
 		l.lai++
 	}
@@ -277,7 +277,7 @@ func TestChangeLogNoneWritesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fsm.WithChange(e, res, partitapb.ChangeView_CHANGE_VIEW_NONE)
+		fsm.WithChange(e, res, partitapb.ChangeView_CHANGE_VIEW_NONE, 1)
 		l.lai++
 		e.Term, e.LeaseIndex = 1, l.lai
 		if got := l.apply(t, e); got != "ok" {

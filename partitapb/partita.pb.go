@@ -1258,8 +1258,13 @@ type Effects struct {
 	// halves this partition merged) whose every record is older than the
 	// retention: apply deletes them. The leader lists them.
 	ChangeDropAdopted []uint64 `protobuf:"varint,17,rep,packed,name=change_drop_adopted,json=changeDropAdopted,proto3" json:"change_drop_adopted,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// change_unix_nanos is the leader's clock when it evaluated the write,
+	// set with change_view: the change record's time, by which the log is
+	// trimmed (a command's own time may be absent, and comes from the
+	// clock of whichever node made it).
+	ChangeUnixNanos int64 `protobuf:"varint,18,opt,name=change_unix_nanos,json=changeUnixNanos,proto3" json:"change_unix_nanos,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1409,6 +1414,13 @@ func (x *Effects) GetChangeDropAdopted() []uint64 {
 		return x.ChangeDropAdopted
 	}
 	return nil
+}
+
+func (x *Effects) GetChangeUnixNanos() int64 {
+	if x != nil {
+		return x.ChangeUnixNanos
+	}
+	return 0
 }
 
 // ChangeRecord is one entry of a partition's change log: an applied item
@@ -6677,7 +6689,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettingsB\x04\n" +
-	"\x02op\"\x9f\x04\n" +
+	"\x02op\"\xcb\x04\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6700,7 +6712,8 @@ const file_partita_proto_rawDesc = "" +
 	"changeView\x12\x1b\n" +
 	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
-	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\"\xa5\x01\n" +
+	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
+	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xa5\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +

@@ -72,8 +72,8 @@ const maxTrimEvery = time.Minute
 // record is.
 func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor) error {
 	t := r.cfg.ChangeLogs.forRange(desc)
-	fsm.WithChange(eff, res, t.View)
 	now := r.cfg.Now()
+	fsm.WithChange(eff, res, t.View, now.UnixNano())
 	due := r.trimAt.Load()
 	if now.UnixNano() < due || !r.trimAt.CompareAndSwap(due, now.Add(min(t.Retention/10, maxTrimEvery)).UnixNano()) {
 		return nil
