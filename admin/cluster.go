@@ -54,6 +54,12 @@ type Cluster interface {
 	// nodes, no neighbour, a merge in flight, a replica not frozen in
 	// time).
 	MergePartition(ctx context.Context, table string, partition uint64) (MergeResult, error)
+	// SetChangeView sets what the change log of table keeps of each write
+	// (view: NONE, KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES;
+	// ErrBadRequest for another), the internal switch that streams and
+	// global secondary indexes will set; member.ErrNoTable for a table
+	// the directory does not list.
+	SetChangeView(ctx context.Context, table, view string) (ChangeViewResult, error)
 }
 
 // ErrorInfo is the body of a failed admin request.
@@ -115,6 +121,7 @@ func ClusterHandler(c Cluster) http.Handler {
 	})
 	handleSplit(mux, c)
 	handleMerge(mux, c)
+	handleChangeView(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

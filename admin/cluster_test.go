@@ -47,6 +47,13 @@ func (f fakeCluster) MergePartition(_ context.Context, table string, partition u
 	return admin.MergeResult{Table: table, Left: 2, Right: 3}, nil
 }
 
+func (f fakeCluster) SetChangeView(_ context.Context, table, view string) (admin.ChangeViewResult, error) {
+	if table != "t" {
+		return admin.ChangeViewResult{}, fmt.Errorf("%w: %s", member.ErrNoTable, table)
+	}
+	return admin.ChangeViewResult{Table: table, View: view}, nil
+}
+
 func (f fakeCluster) SplitPartition(_ context.Context, table string, partition uint64, at string) (admin.SplitResult, error) {
 	switch {
 	case f.err != nil:

@@ -43,6 +43,10 @@ type Applier struct {
 	// laiDirty says an entry changed them.
 	lai, refused       uint64
 	laiKnown, laiDirty bool
+	// clog is the change log's state (changelog.go), read from the batch
+	// at the first record or trim; clogDirty says an entry changed it.
+	clog                 ChangeState
+	clogKnown, clogDirty bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
@@ -55,6 +59,9 @@ func NewApplier(b *engine.Batch, d *partitapb.Descriptor) *Applier {
 // committing the batch.
 func (a *Applier) Flush() error {
 	if err := a.flushLeaseIndex(); err != nil {
+		return err
+	}
+	if err := a.flushChangeState(); err != nil {
 		return err
 	}
 	return a.flushStats()

@@ -177,6 +177,16 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 			return nil, err
 		}
 	}
+	if to := e.GetChangeTrimTo(); to > 0 {
+		if err := a.trimChanges(to); err != nil {
+			return nil, err
+		}
+	}
+	for _, origin := range e.GetChangeDropAdopted() {
+		if err := a.dropAdopted(origin); err != nil {
+			return nil, err
+		}
+	}
 	if d := e.GetDependsOn(); d > 0 && refused >= d {
 		a.refused = max(refused, e.GetLeaseIndex())
 		return reject(partitapb.Error_STALE_EVALUATION, "evaluated over lease index %d, and %d was refused", d, refused), nil
@@ -190,6 +200,9 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 	}
 	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes()}
 	if err := a.write(c); err != nil {
+		return nil, err
+	}
+	if err := a.appendChange(e, c); err != nil {
 		return nil, err
 	}
 	return &partitapb.Result{}, nil

@@ -124,6 +124,9 @@ func applyMerge(a *Applier, op *partitapb.MergeRange) (*partitapb.Result, error)
 	if err := absorbRight(a, m.GetRight()); err != nil {
 		return nil, err
 	}
+	if err := a.mergeChangeLog(m.GetRight(), MergedGeneration(m)); err != nil {
+		return nil, err
+	}
 	s, e := engine.HashSpan(table, lo, op.GetRightHashEnd())
 	nd := &partitapb.Descriptor{Partition: a.partition, Spans: []*partitapb.Span{{Start: s, End: e}}, Generation: MergedGeneration(m)}
 	if err := a.setDescriptor(nd); err != nil {

@@ -120,6 +120,7 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.LastDecreaseUnixNanos = u.GetLastDecreaseUnixNanos()
 	t.DecreasesToday = u.GetDecreasesToday()
 	t.LastPayPerRequestUnixNanos = u.GetLastPayPerRequestUnixNanos()
+	t.ChangeView = u.GetChangeView()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

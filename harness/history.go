@@ -144,3 +144,24 @@ func (h *History) Faults() []string {
 	}
 	return out
 }
+
+// Writes returns the values the history's puts and compare-and-sets
+// wrote, each with its key (the workload makes every value unique):
+// applied, those acknowledged (a put, a successful compare-and-set), and
+// maybe, those whose outcome is unknown.
+func (h *History) Writes() (applied, maybe map[string]string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	applied, maybe = map[string]string{}, map[string]string{}
+	for _, op := range h.ops {
+		in, out := op.Input.(KVInput), op.Output.(KVOutput)
+		switch {
+		case in.Kind == OpGet:
+		case out.Unknown:
+			maybe[in.Value] = in.Key
+		case in.Kind == OpPut || out.OK:
+			applied[in.Value] = in.Key
+		}
+	}
+	return applied, maybe
+}

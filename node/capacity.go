@@ -37,6 +37,7 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg.NodeID, scfg.Engine, scfg.Logger, scfg.Registerer = id, n.eng, n.log, n.reg
 	scfg.Tracer = n.tracer("store")
 	scfg.Replica.LogBounds = &n.logBounds
+	scfg.Replica.ChangeLogs = &n.changeLogs
 	// A member writes commands until the directory tells it the cluster
 	// version (followClusterVersion): a node of an older binary may apply
 	// them.

@@ -1,5 +1,30 @@
 package node
 
+import (
+	"context"
+	"fmt"
+
+	"github.com/partitadb/partita/fsm"
+)
+
 // SendNoPeerCredential makes the node of cfg send no peer credential, as a
 // binary from before the credential does.
 func SendNoPeerCredential(cfg *Config) { cfg.Auth.sendNoPeerCredential = true }
+
+// TableChanges returns the change records of every partition of table
+// on n, partition by partition (read on n's replicas).
+func TableChanges(ctx context.Context, n *Node, table string) ([]fsm.Change, error) {
+	t := n.dir.Snapshot().Table(table)
+	if t == nil {
+		return nil, fmt.Errorf("no table %s", table)
+	}
+	var out []fsm.Change
+	for _, p := range t.GetPartitions() {
+		ch, err := n.store.ReadChanges(ctx, p.GetId(), 0, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ch.Records...)
+	}
+	return out, nil
+}

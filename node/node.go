@@ -261,8 +261,9 @@ type Node struct {
 	settings   *settings.Live       // settings.go
 	sampler    *telemetry.LiveRatio // the trace.sample-rate setting
 	dynamo     atomic.Pointer[dynamo.Server]
-	fsyncFault atomic.Int64      // the fault.fsync-delay setting, nanoseconds
-	logBounds  replica.LogBounds // the raft.log-max-* settings' overrides
+	fsyncFault atomic.Int64       // the fault.fsync-delay setting, nanoseconds
+	logBounds  replica.LogBounds  // the raft.log-max-* settings' overrides
+	changeLogs replica.ChangeLogs // the tables' change views, changelog.retention
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.

@@ -57,6 +57,7 @@ func (n *Node) startSettings(m *daemon.Manager) error {
 		Name: SettingsCatchUpJob, Kind: daemon.Periodic, Interval: settingsCatchUp, Timeout: 2 * time.Second, RunAtStart: true,
 		Run: func(ctx context.Context, _ *daemon.Cycle) error {
 			n.setLogBounds() // tables created since the last change
+			n.setChangeLogs()
 			return n.installSettings(ctx)
 		},
 	}); err != nil {
@@ -196,6 +197,7 @@ func (n *Node) watchSettings(m *daemon.Manager) {
 	}
 	watch(func() { n.fsyncFault.Store(int64(n.settings.Get("fault.fsync-delay").Duration())) }, "fault.fsync-delay")
 	watch(n.setLogBounds, "raft.log-max-bytes", "raft.log-max-entries")
+	watch(n.setChangeLogs, "changelog.retention")
 	watch(func() {
 		d, _ := n.setting("raft.tick-interval")
 		n.store.SetTickInterval(d.Duration()) // 0: the store's configured tick

@@ -25,6 +25,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ChangeView is what a table's change log keeps of each write, as
+// DynamoDB Streams' StreamViewType names it.
+type ChangeView int32
+
+const (
+	ChangeView_CHANGE_VIEW_NONE   ChangeView = 0
+	ChangeView_KEYS_ONLY          ChangeView = 1
+	ChangeView_NEW_IMAGE          ChangeView = 2
+	ChangeView_OLD_IMAGE          ChangeView = 3
+	ChangeView_NEW_AND_OLD_IMAGES ChangeView = 4
+)
+
+// Enum value maps for ChangeView.
+var (
+	ChangeView_name = map[int32]string{
+		0: "CHANGE_VIEW_NONE",
+		1: "KEYS_ONLY",
+		2: "NEW_IMAGE",
+		3: "OLD_IMAGE",
+		4: "NEW_AND_OLD_IMAGES",
+	}
+	ChangeView_value = map[string]int32{
+		"CHANGE_VIEW_NONE":   0,
+		"KEYS_ONLY":          1,
+		"NEW_IMAGE":          2,
+		"OLD_IMAGE":          3,
+		"NEW_AND_OLD_IMAGES": 4,
+	}
+)
+
+func (x ChangeView) Enum() *ChangeView {
+	p := new(ChangeView)
+	*p = x
+	return p
+}
+
+func (x ChangeView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeView) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[0].Descriptor()
+}
+
+func (ChangeView) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[0]
+}
+
+func (x ChangeView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeView.Descriptor instead.
+func (ChangeView) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{0}
+}
+
+// ChangeKind is a change record's event, as DynamoDB Streams names it.
+type ChangeKind int32
+
+const (
+	ChangeKind_CHANGE_KIND_UNKNOWN ChangeKind = 0
+	ChangeKind_INSERT              ChangeKind = 1
+	ChangeKind_MODIFY              ChangeKind = 2
+	ChangeKind_REMOVE              ChangeKind = 3
+)
+
+// Enum value maps for ChangeKind.
+var (
+	ChangeKind_name = map[int32]string{
+		0: "CHANGE_KIND_UNKNOWN",
+		1: "INSERT",
+		2: "MODIFY",
+		3: "REMOVE",
+	}
+	ChangeKind_value = map[string]int32{
+		"CHANGE_KIND_UNKNOWN": 0,
+		"INSERT":              1,
+		"MODIFY":              2,
+		"REMOVE":              3,
+	}
+)
+
+func (x ChangeKind) Enum() *ChangeKind {
+	p := new(ChangeKind)
+	*p = x
+	return p
+}
+
+func (x ChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[1].Descriptor()
+}
+
+func (ChangeKind) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[1]
+}
+
+func (x ChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeKind.Descriptor instead.
+func (ChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{1}
+}
+
 // GateColor is the traffic light of one kind of Doctor operation.
 type GateColor int32
 
@@ -62,11 +172,11 @@ func (x GateColor) String() string {
 }
 
 func (GateColor) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[0].Descriptor()
+	return file_partita_proto_enumTypes[2].Descriptor()
 }
 
 func (GateColor) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[0]
+	return &file_partita_proto_enumTypes[2]
 }
 
 func (x GateColor) Number() protoreflect.EnumNumber {
@@ -75,7 +185,7 @@ func (x GateColor) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use GateColor.Descriptor instead.
 func (GateColor) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{0}
+	return file_partita_proto_rawDescGZIP(), []int{2}
 }
 
 type Error_Code int32
@@ -178,11 +288,11 @@ func (x Error_Code) String() string {
 }
 
 func (Error_Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[1].Descriptor()
+	return file_partita_proto_enumTypes[3].Descriptor()
 }
 
 func (Error_Code) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[1]
+	return &file_partita_proto_enumTypes[3]
 }
 
 func (x Error_Code) Number() protoreflect.EnumNumber {
@@ -191,7 +301,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20, 0}
+	return file_partita_proto_rawDescGZIP(), []int{23, 0}
 }
 
 type DoctorOp_State int32
@@ -252,11 +362,11 @@ func (x DoctorOp_State) String() string {
 }
 
 func (DoctorOp_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[2].Descriptor()
+	return file_partita_proto_enumTypes[4].Descriptor()
 }
 
 func (DoctorOp_State) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[2]
+	return &file_partita_proto_enumTypes[4]
 }
 
 func (x DoctorOp_State) Number() protoreflect.EnumNumber {
@@ -265,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41, 0}
+	return file_partita_proto_rawDescGZIP(), []int{44, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -1164,9 +1274,30 @@ type Effects struct {
 	// (0: evaluated over the applied state). Apply refuses this entry with
 	// STALE_EVALUATION when an entry at or above that lease index was
 	// refused: the state it was evaluated over never existed.
-	DependsOn     uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DependsOn uint64 `protobuf:"varint,13,opt,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
+	// change_view is the change log view of the item's table when the
+	// leader evaluated the write: with CHANGE_VIEW_NONE (tables without a
+	// stream or index) apply writes no change record. Otherwise an applied
+	// write appends one, with the images the view names: the new image is
+	// value, the old one old_image (set only when the view needs it and an
+	// item was there).
+	ChangeView ChangeView `protobuf:"varint,14,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	OldImage   []byte     `protobuf:"bytes,15,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	// change_trim_to, when above the partition's first retained change
+	// sequence, trims the change records below it (one range deletion).
+	// The leader sets it from its clock and the table's retention.
+	ChangeTrimTo uint64 `protobuf:"varint,16,opt,name=change_trim_to,json=changeTrimTo,proto3" json:"change_trim_to,omitempty"`
+	// change_drop_adopted names adopted change logs (the logs of right
+	// halves this partition merged) whose every record is older than the
+	// retention: apply deletes them. The leader lists them.
+	ChangeDropAdopted []uint64 `protobuf:"varint,17,rep,packed,name=change_drop_adopted,json=changeDropAdopted,proto3" json:"change_drop_adopted,omitempty"`
+	// change_unix_nanos is the leader's clock when it evaluated the write,
+	// set with change_view: the change record's time, by which the log is
+	// trimmed (a command's own time may be absent, and comes from the
+	// clock of whichever node made it).
+	ChangeUnixNanos int64 `protobuf:"varint,18,opt,name=change_unix_nanos,json=changeUnixNanos,proto3" json:"change_unix_nanos,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1290,6 +1421,242 @@ func (x *Effects) GetDependsOn() uint64 {
 	return 0
 }
 
+func (x *Effects) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Effects) GetOldImage() []byte {
+	if x != nil {
+		return x.OldImage
+	}
+	return nil
+}
+
+func (x *Effects) GetChangeTrimTo() uint64 {
+	if x != nil {
+		return x.ChangeTrimTo
+	}
+	return 0
+}
+
+func (x *Effects) GetChangeDropAdopted() []uint64 {
+	if x != nil {
+		return x.ChangeDropAdopted
+	}
+	return nil
+}
+
+func (x *Effects) GetChangeUnixNanos() int64 {
+	if x != nil {
+		return x.ChangeUnixNanos
+	}
+	return 0
+}
+
+// ChangeRecord is one entry of a partition's change log: an applied item
+// write. Its sequence number is in its key.
+type ChangeRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// unix_nanos is the write's command time (the proposer's clock).
+	UnixNanos int64 `protobuf:"varint,1,opt,name=unix_nanos,json=unixNanos,proto3" json:"unix_nanos,omitempty"`
+	// key is the item's storage key (engine key layout).
+	Key  []byte     `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Kind ChangeKind `protobuf:"varint,3,opt,name=kind,proto3,enum=partita.v1.ChangeKind" json:"kind,omitempty"`
+	// old_image and new_image are item codec encodings, present when the
+	// view kept them and the item existed before (after) the write.
+	OldImage      []byte `protobuf:"bytes,4,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	NewImage      []byte `protobuf:"bytes,5,opt,name=new_image,json=newImage,proto3" json:"new_image,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRecord) Reset() {
+	*x = ChangeRecord{}
+	mi := &file_partita_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRecord) ProtoMessage() {}
+
+func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRecord.ProtoReflect.Descriptor instead.
+func (*ChangeRecord) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ChangeRecord) GetUnixNanos() int64 {
+	if x != nil {
+		return x.UnixNanos
+	}
+	return 0
+}
+
+func (x *ChangeRecord) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ChangeRecord) GetKind() ChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChangeKind_CHANGE_KIND_UNKNOWN
+}
+
+func (x *ChangeRecord) GetOldImage() []byte {
+	if x != nil {
+		return x.OldImage
+	}
+	return nil
+}
+
+func (x *ChangeRecord) GetNewImage() []byte {
+	if x != nil {
+		return x.NewImage
+	}
+	return nil
+}
+
+// ChangeSegment is a stretch of a partition's change log over one range
+// generation: it starts at first_seq and ends where the next segment of
+// the partition starts. A segment opened by a split or merge names the
+// segments it continues (parents): for a split's right half, its parent's
+// log up to the split; for a merge, both halves' logs.
+type ChangeSegment struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	FirstSeq        uint64                 `protobuf:"varint,1,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	RangeGeneration uint64                 `protobuf:"varint,2,opt,name=range_generation,json=rangeGeneration,proto3" json:"range_generation,omitempty"`
+	Parents         []*ChangeParent        `protobuf:"bytes,3,rep,name=parents,proto3" json:"parents,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangeSegment) Reset() {
+	*x = ChangeSegment{}
+	mi := &file_partita_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeSegment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeSegment) ProtoMessage() {}
+
+func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
+func (*ChangeSegment) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ChangeSegment) GetFirstSeq() uint64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *ChangeSegment) GetRangeGeneration() uint64 {
+	if x != nil {
+		return x.RangeGeneration
+	}
+	return 0
+}
+
+func (x *ChangeSegment) GetParents() []*ChangeParent {
+	if x != nil {
+		return x.Parents
+	}
+	return nil
+}
+
+// ChangeParent is the end of a parent segment: partition's change log up
+// to and including last_seq.
+type ChangeParent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	LastSeq       uint64                 `protobuf:"varint,2,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeParent) Reset() {
+	*x = ChangeParent{}
+	mi := &file_partita_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeParent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeParent) ProtoMessage() {}
+
+func (x *ChangeParent) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
+func (*ChangeParent) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ChangeParent) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ChangeParent) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
 // Expression is a DynamoDB expression with the placeholders it may use.
 // Legacy request parameters (Expected, AttributeUpdates, ...) are translated
 // into this form before proposing, so apply has one evaluator.
@@ -1305,7 +1672,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1684,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1697,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Expression) GetText() string {
@@ -1368,7 +1735,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1747,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1760,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -1432,7 +1799,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1811,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1824,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -1499,7 +1866,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1878,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1891,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -1555,7 +1922,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1934,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1947,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -1626,7 +1993,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +2005,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +2018,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -1701,7 +2068,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1713,7 +2080,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1726,7 +2093,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -1772,7 +2139,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +2151,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +2164,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -1853,7 +2220,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2232,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2245,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -1905,7 +2272,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1917,7 +2284,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1930,7 +2297,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -2007,7 +2374,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2019,7 +2386,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2032,7 +2399,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2060,7 +2427,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2072,7 +2439,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2085,7 +2452,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -2115,7 +2482,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2127,7 +2494,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2140,7 +2507,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -2172,7 +2539,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2551,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2564,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2236,7 +2603,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2615,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2628,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2293,7 +2660,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2672,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2685,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2347,7 +2714,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2359,7 +2726,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2372,7 +2739,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -2441,7 +2808,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2453,7 +2820,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2466,7 +2833,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Result) GetError() *Error {
@@ -2628,7 +2995,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2640,7 +3007,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2653,7 +3020,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -2688,7 +3055,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +3067,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +3080,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -2741,7 +3108,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2753,7 +3120,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2766,7 +3133,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -2793,7 +3160,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +3172,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +3185,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Tag) GetKey() string {
@@ -2867,7 +3234,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2879,7 +3246,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2892,7 +3259,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -2987,7 +3354,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2999,7 +3366,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3012,7 +3379,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Node) GetId() uint64 {
@@ -3103,7 +3470,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3115,7 +3482,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3128,7 +3495,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -3153,7 +3520,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3165,7 +3532,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3178,7 +3545,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -3220,7 +3587,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3232,7 +3599,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3245,7 +3612,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3266,7 +3633,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3278,7 +3645,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3291,7 +3658,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3331,7 +3698,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3343,7 +3710,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3356,7 +3723,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -3414,13 +3781,17 @@ type Table struct {
 	LastDecreaseUnixNanos      int64                  `protobuf:"varint,15,opt,name=last_decrease_unix_nanos,json=lastDecreaseUnixNanos,proto3" json:"last_decrease_unix_nanos,omitempty"`
 	DecreasesToday             int64                  `protobuf:"varint,16,opt,name=decreases_today,json=decreasesToday,proto3" json:"decreases_today,omitempty"`
 	LastPayPerRequestUnixNanos int64                  `protobuf:"varint,17,opt,name=last_pay_per_request_unix_nanos,json=lastPayPerRequestUnixNanos,proto3" json:"last_pay_per_request_unix_nanos,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// change_view is what the table's change log keeps of each write
+	// (CHANGE_VIEW_NONE: no log). Streams and global secondary indexes set
+	// it; UpdateTable carries it over.
+	ChangeView    ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3432,7 +3803,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3445,7 +3816,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Table) GetId() uint64 {
@@ -3567,6 +3938,13 @@ func (x *Table) GetLastPayPerRequestUnixNanos() int64 {
 	return 0
 }
 
+func (x *Table) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 // Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
@@ -3585,7 +3963,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3597,7 +3975,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3610,7 +3988,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -3652,7 +4030,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3664,7 +4042,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3677,7 +4055,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -3699,7 +4077,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3711,7 +4089,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3724,7 +4102,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -3752,7 +4130,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3764,7 +4142,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3777,7 +4155,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -3815,7 +4193,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3827,7 +4205,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3840,7 +4218,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -3888,7 +4266,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3900,7 +4278,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3913,7 +4291,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -3950,7 +4328,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3962,7 +4340,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3975,7 +4353,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4011,7 +4389,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4023,7 +4401,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4036,7 +4414,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4088,7 +4466,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4100,7 +4478,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4113,7 +4491,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4192,7 +4570,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4204,7 +4582,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4217,7 +4595,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -4399,7 +4777,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4411,7 +4789,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4424,7 +4802,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -4450,7 +4828,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4462,7 +4840,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4475,7 +4853,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -4520,7 +4898,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4532,7 +4910,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4545,7 +4923,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -4588,7 +4966,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4600,7 +4978,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4613,7 +4991,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -4653,7 +5031,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4665,7 +5043,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4678,7 +5056,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *User) GetName() string {
@@ -4729,7 +5107,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4741,7 +5119,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4754,7 +5132,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AccessKey) GetId() string {
@@ -4812,7 +5190,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4824,7 +5202,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4837,7 +5215,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Policy) GetName() string {
@@ -4871,7 +5249,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4883,7 +5261,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4896,7 +5274,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CreateUser) GetName() string {
@@ -4916,7 +5294,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4928,7 +5306,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4941,7 +5319,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -4963,7 +5341,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4975,7 +5353,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4988,7 +5366,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5009,7 +5387,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5021,7 +5399,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5034,7 +5412,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -5061,7 +5439,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5073,7 +5451,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5086,7 +5464,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5107,7 +5485,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5119,7 +5497,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5132,7 +5510,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5153,7 +5531,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5165,7 +5543,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5178,7 +5556,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5200,7 +5578,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5212,7 +5590,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5225,7 +5603,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5264,7 +5642,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5276,7 +5654,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5289,7 +5667,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5337,7 +5715,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5349,7 +5727,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5362,7 +5740,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -5420,7 +5798,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5432,7 +5810,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5445,7 +5823,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -5487,7 +5865,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5499,7 +5877,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5512,7 +5890,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -5546,7 +5924,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5558,7 +5936,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5571,7 +5949,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -5624,7 +6002,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5636,7 +6014,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5649,7 +6027,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -5714,7 +6092,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5726,7 +6104,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5739,7 +6117,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -5775,7 +6153,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5787,7 +6165,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5800,7 +6178,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -5840,7 +6218,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5852,7 +6230,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5865,7 +6243,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *Group) GetName() string {
@@ -5906,7 +6284,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5918,7 +6296,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5931,7 +6309,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -5951,7 +6329,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5963,7 +6341,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5976,7 +6354,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -5999,7 +6377,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6011,7 +6389,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6024,7 +6402,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -6060,7 +6438,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6072,7 +6450,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6085,7 +6463,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -6130,7 +6508,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6142,7 +6520,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6155,7 +6533,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AdminToken) GetId() string {
@@ -6210,7 +6588,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6222,7 +6600,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6235,7 +6613,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -6255,7 +6633,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6267,7 +6645,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6280,7 +6658,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6311,7 +6689,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6323,7 +6701,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6336,7 +6714,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *JoinToken) GetId() string {
@@ -6392,7 +6770,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6404,7 +6782,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6417,7 +6795,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -6437,7 +6815,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6449,7 +6827,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6462,7 +6840,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6485,7 +6863,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6497,7 +6875,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6510,7 +6888,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -6597,7 +6975,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersionB\x04\n" +
-	"\x02op\"\xf3\x02\n" +
+	"\x02op\"\xcb\x04\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -6615,7 +6993,27 @@ const file_partita_proto_rawDesc = "" +
 	"unix_nanos\x18\v \x01(\x03R\tunixNanos\x12%\n" +
 	"\x0ecollect_before\x18\f \x01(\x03R\rcollectBefore\x12\x1d\n" +
 	"\n" +
-	"depends_on\x18\r \x01(\x04R\tdependsOn\"\xab\x01\n" +
+	"depends_on\x18\r \x01(\x04R\tdependsOn\x127\n" +
+	"\vchange_view\x18\x0e \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\x12\x1b\n" +
+	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
+	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
+	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
+	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xa5\x01\n" +
+	"\fChangeRecord\x12\x1d\n" +
+	"\n" +
+	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12*\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x16.partita.v1.ChangeKindR\x04kind\x12\x1b\n" +
+	"\told_image\x18\x04 \x01(\fR\boldImage\x12\x1b\n" +
+	"\tnew_image\x18\x05 \x01(\fR\bnewImage\"\x8b\x01\n" +
+	"\rChangeSegment\x12\x1b\n" +
+	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12)\n" +
+	"\x10range_generation\x18\x02 \x01(\x04R\x0frangeGeneration\x122\n" +
+	"\aparents\x18\x03 \x03(\v2\x18.partita.v1.ChangeParentR\aparents\"G\n" +
+	"\fChangeParent\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x19\n" +
+	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\"\xab\x01\n" +
 	"\n" +
 	"Expression\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x127\n" +
@@ -6810,7 +7208,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xa2\x06\n" +
+	"frozenLeft\"\xdb\x06\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -6833,7 +7231,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x18last_increase_unix_nanos\x18\x0e \x01(\x03R\x15lastIncreaseUnixNanos\x127\n" +
 	"\x18last_decrease_unix_nanos\x18\x0f \x01(\x03R\x15lastDecreaseUnixNanos\x12'\n" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
-	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\"\xa4\x01\n" +
+	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\x127\n" +
+	"\vchange_view\x18\x12 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
@@ -7058,7 +7458,23 @@ const file_partita_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
 	"\fUseJoinToken\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1b\n" +
-	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*;\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*g\n" +
+	"\n" +
+	"ChangeView\x12\x14\n" +
+	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
+	"\tKEYS_ONLY\x10\x01\x12\r\n" +
+	"\tNEW_IMAGE\x10\x02\x12\r\n" +
+	"\tOLD_IMAGE\x10\x03\x12\x16\n" +
+	"\x12NEW_AND_OLD_IMAGES\x10\x04*I\n" +
+	"\n" +
+	"ChangeKind\x12\x17\n" +
+	"\x13CHANGE_KIND_UNKNOWN\x10\x00\x12\n" +
+	"\n" +
+	"\x06INSERT\x10\x01\x12\n" +
+	"\n" +
+	"\x06MODIFY\x10\x02\x12\n" +
+	"\n" +
+	"\x06REMOVE\x10\x03*;\n" +
 	"\tGateColor\x12\x0e\n" +
 	"\n" +
 	"GATE_UNSET\x10\x00\x12\t\n" +
@@ -7079,201 +7495,210 @@ func file_partita_proto_rawDescGZIP() []byte {
 	return file_partita_proto_rawDescData
 }
 
-var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
+var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_partita_proto_goTypes = []any{
-	(GateColor)(0),               // 0: partita.v1.GateColor
-	(Error_Code)(0),              // 1: partita.v1.Error.Code
-	(DoctorOp_State)(0),          // 2: partita.v1.DoctorOp.State
-	(*Command)(nil),              // 3: partita.v1.Command
-	(*Effects)(nil),              // 4: partita.v1.Effects
-	(*Expression)(nil),           // 5: partita.v1.Expression
-	(*PutItem)(nil),              // 6: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 7: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 8: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 9: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 10: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 11: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 12: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 13: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 14: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 15: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 16: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 17: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 18: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 19: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 20: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 21: partita.v1.AbortMerge
-	(*Result)(nil),               // 22: partita.v1.Result
-	(*Error)(nil),                // 23: partita.v1.Error
-	(*KeyElement)(nil),           // 24: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 25: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 26: partita.v1.Tag
-	(*Partition)(nil),            // 27: partita.v1.Partition
-	(*Node)(nil),                 // 28: partita.v1.Node
-	(*RemoveNode)(nil),           // 29: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 30: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 31: partita.v1.PutNode
-	(*Span)(nil),                 // 32: partita.v1.Span
-	(*Descriptor)(nil),           // 33: partita.v1.Descriptor
-	(*Table)(nil),                // 34: partita.v1.Table
-	(*CreateTable)(nil),          // 35: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 36: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 37: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 38: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 39: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 40: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 41: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 42: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 43: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 44: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 45: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 46: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 47: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 48: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 49: partita.v1.User
-	(*AccessKey)(nil),            // 50: partita.v1.AccessKey
-	(*Policy)(nil),               // 51: partita.v1.Policy
-	(*CreateUser)(nil),           // 52: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 53: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 54: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 55: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 56: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 57: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 58: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 59: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 60: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 61: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 62: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 63: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 64: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 65: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 66: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 67: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 68: partita.v1.Group
-	(*CreateGroup)(nil),          // 69: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 70: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 71: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 72: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 73: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 74: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 75: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 76: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 77: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 78: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 79: partita.v1.UseJoinToken
-	nil,                          // 80: partita.v1.Expression.NamesEntry
-	nil,                          // 81: partita.v1.DoctorSettings.GatesEntry
+	(ChangeView)(0),              // 0: partita.v1.ChangeView
+	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
+	(GateColor)(0),               // 2: partita.v1.GateColor
+	(Error_Code)(0),              // 3: partita.v1.Error.Code
+	(DoctorOp_State)(0),          // 4: partita.v1.DoctorOp.State
+	(*Command)(nil),              // 5: partita.v1.Command
+	(*Effects)(nil),              // 6: partita.v1.Effects
+	(*ChangeRecord)(nil),         // 7: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 8: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 9: partita.v1.ChangeParent
+	(*Expression)(nil),           // 10: partita.v1.Expression
+	(*PutItem)(nil),              // 11: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 12: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 13: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 14: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 15: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 16: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 17: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 18: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 19: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 20: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 21: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 22: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 23: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 24: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 25: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 26: partita.v1.AbortMerge
+	(*Result)(nil),               // 27: partita.v1.Result
+	(*Error)(nil),                // 28: partita.v1.Error
+	(*KeyElement)(nil),           // 29: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 30: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 31: partita.v1.Tag
+	(*Partition)(nil),            // 32: partita.v1.Partition
+	(*Node)(nil),                 // 33: partita.v1.Node
+	(*RemoveNode)(nil),           // 34: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 35: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 36: partita.v1.PutNode
+	(*Span)(nil),                 // 37: partita.v1.Span
+	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
+	(*Table)(nil),                // 39: partita.v1.Table
+	(*CreateTable)(nil),          // 40: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 41: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 42: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 43: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 44: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 45: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 46: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 47: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 48: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 49: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 50: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 51: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 52: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 53: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 54: partita.v1.User
+	(*AccessKey)(nil),            // 55: partita.v1.AccessKey
+	(*Policy)(nil),               // 56: partita.v1.Policy
+	(*CreateUser)(nil),           // 57: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 58: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 59: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 60: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 61: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 62: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 63: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 64: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 65: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 66: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 67: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 68: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 69: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 70: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 71: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 72: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 73: partita.v1.Group
+	(*CreateGroup)(nil),          // 74: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 75: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 76: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 77: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 78: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 79: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 80: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 81: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 82: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 83: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 84: partita.v1.UseJoinToken
+	nil,                          // 85: partita.v1.Expression.NamesEntry
+	nil,                          // 86: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	6,   // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	7,   // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	8,   // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	9,   // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	10,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	15,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	16,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	17,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	35,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	36,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	37,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	38,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	31,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	30,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	29,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	40,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	41,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	45,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	46,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	47,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	48,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	12,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	13,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	19,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	20,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	21,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	52,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	53,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	54,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	55,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	56,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	57,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	58,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	59,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	69,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	70,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	71,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	72,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	74,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	75,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	77,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	78,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	79,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	64,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	66,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	67,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	23,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
-	80,  // 47: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	5,   // 48: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	5,   // 49: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	5,   // 50: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	5,   // 51: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	33,  // 52: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	33,  // 53: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	10,  // 54: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	14,  // 55: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	14,  // 56: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	33,  // 57: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	14,  // 58: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	14,  // 59: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	23,  // 60: partita.v1.Result.error:type_name -> partita.v1.Error
-	34,  // 61: partita.v1.Result.table:type_name -> partita.v1.Table
-	28,  // 62: partita.v1.Result.node:type_name -> partita.v1.Node
-	39,  // 63: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	44,  // 64: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	42,  // 65: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	11,  // 66: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	18,  // 67: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	49,  // 68: partita.v1.Result.user:type_name -> partita.v1.User
-	50,  // 69: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	51,  // 70: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	68,  // 71: partita.v1.Result.group:type_name -> partita.v1.Group
-	73,  // 72: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	76,  // 73: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	61,  // 74: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	65,  // 75: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	1,   // 76: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	14,  // 77: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	14,  // 78: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	28,  // 79: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	32,  // 80: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	14,  // 81: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	24,  // 82: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	25,  // 83: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	26,  // 84: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	27,  // 85: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	34,  // 86: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	34,  // 87: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	81,  // 88: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	0,   // 89: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	2,   // 90: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	43,  // 91: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	44,  // 92: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	0,   // 93: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	50,  // 94: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	51,  // 95: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	60,  // 96: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	62,  // 97: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	62,  // 98: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	60,  // 99: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	73,  // 100: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	76,  // 101: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	0,   // 102: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	103, // [103:103] is the sub-list for method output_type
-	103, // [103:103] is the sub-list for method input_type
-	103, // [103:103] is the sub-list for extension type_name
-	103, // [103:103] is the sub-list for extension extendee
-	0,   // [0:103] is the sub-list for field type_name
+	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	12,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	13,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	14,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	15,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	40,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	41,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	42,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	43,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	45,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	46,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	50,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	51,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	52,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	53,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	57,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	58,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	59,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	60,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	61,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	62,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	63,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	64,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	74,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	75,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	76,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	77,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	79,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	80,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	82,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	83,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	84,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	69,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	71,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	72,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	28,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 47: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 48: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 49: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	85,  // 50: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 51: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 52: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 53: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 54: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 55: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 56: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 57: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 58: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 59: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 60: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 61: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 62: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 63: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 64: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 65: partita.v1.Result.node:type_name -> partita.v1.Node
+	44,  // 66: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	49,  // 67: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	47,  // 68: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 69: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 70: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	54,  // 71: partita.v1.Result.user:type_name -> partita.v1.User
+	55,  // 72: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	56,  // 73: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	73,  // 74: partita.v1.Result.group:type_name -> partita.v1.Group
+	78,  // 75: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	81,  // 76: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	66,  // 77: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	70,  // 78: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 79: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 80: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 81: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 82: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 83: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 84: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 85: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 86: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 87: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 88: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 89: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	39,  // 90: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 91: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	86,  // 92: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 93: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 94: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	48,  // 95: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	49,  // 96: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 97: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	55,  // 98: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	56,  // 99: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	65,  // 100: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	67,  // 101: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	67,  // 102: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	65,  // 103: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	78,  // 104: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	81,  // 105: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 106: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	107, // [107:107] is the sub-list for method output_type
+	107, // [107:107] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -7334,8 +7759,8 @@ func file_partita_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   79,
+			NumEnums:      5,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

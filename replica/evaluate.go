@@ -140,6 +140,11 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if eff != nil && st.pending != nil {
 		eff.DependsOn = st.pending.lai
 	}
+	if eff != nil {
+		if err := r.withChange(eff, res, st.desc); err != nil {
+			return evaluation{}, err
+		}
+	}
 	return evaluation{term: st.term, eff: eff, res: res}, nil
 }
 

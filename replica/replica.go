@@ -71,6 +71,9 @@ type Config struct {
 	// (a restart) drops vote requests: at least the longest lease a
 	// leader it acknowledged before the restart may still hold. 0: none.
 	VoteHold time.Duration
+	// ChangeLogs, if set, names the change log view and retention of each
+	// table (shared by a store's replicas); without it no write is logged.
+	ChangeLogs *ChangeLogs
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
@@ -196,6 +199,9 @@ type Replica struct {
 	// which a restarted replica drops vote requests (lease.go).
 	lease    lease
 	voteHold time.Time
+	// trimAt is when this replica, leading, next trims its change log
+	// (unix nanoseconds; withChange).
+	trimAt atomic.Int64
 }
 
 // Open loads (or, with no raft state on disk, starts empty) the replica

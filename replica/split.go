@@ -61,18 +61,26 @@ func (r *Replica) applySplit(b *engine.Batch, s *partitapb.SplitOutcome) (bool, 
 	return true, nil
 }
 
-// keepStats undoes, in b, the split's write of the statistics of a right
-// half that exists here already: its own state, newer than the split, is
-// what counts.
+// keepStats undoes, in b, the split's writes of the right half's
+// replicated state (its statistics, the start of its change log) when
+// the right half exists here already: its own state, newer than the
+// split, is what counts.
 func (r *Replica) keepStats(b *engine.Batch, partition uint64) error {
-	raw, err := r.cfg.Engine.Get(fsm.StatsKey(partition))
-	switch {
-	case errors.Is(err, engine.ErrNotFound):
-		return b.Delete(fsm.StatsKey(partition))
-	case err != nil:
-		return fmt.Errorf("replica: read the statistics of partition %d: %w", partition, err)
+	for _, k := range fsm.SplitRightKeys(partition) {
+		raw, err := r.cfg.Engine.Get(k)
+		switch {
+		case errors.Is(err, engine.ErrNotFound):
+			err = b.Delete(k)
+		case err != nil:
+			return fmt.Errorf("replica: read the state of partition %d: %w", partition, err)
+		default:
+			err = b.Set(k, raw)
+		}
+		if err != nil {
+			return fmt.Errorf("replica: keep the state of partition %d: %w", partition, err)
+		}
 	}
-	return b.Set(fsm.StatsKey(partition), raw)
+	return nil
 }
 
 // clearRange removes the items of spans and the replicated state of

@@ -26,6 +26,9 @@ func Catalog() []Setting {
 			Readers: "engine (Pebble's compaction scheduler)", Doc: "Compactions Pebble runs at once; taken up at its next flush or compaction."},
 		{Name: "storage.memtable-size", Kind: Bytes, Default: "16MiB", Min: "4MiB", Max: "1GiB",
 			Readers: "engine (Pebble)", Doc: "The size of Pebble's memtables. Read when the engine opens."},
+		// The change log.
+		{Name: "changelog.retention", Kind: Duration, Default: "24h", Min: "1m", Max: "720h", Live: true, PerTable: true,
+			Readers: "replica (change log trimming)", Doc: "How long a partition's change log keeps the records of its writes (the source of streams and global secondary indexes); older ones are trimmed as the partition's leader writes."},
 		// Requests.
 		{Name: "request.timeout", Kind: Duration, Default: "10s", Min: "100ms", Max: "5m", Live: true, PerTable: true,
 			Readers: "router", Doc: "How long a DynamoDB request may wait for its partition before it fails with a retryable error."},

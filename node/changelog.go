@@ -1,0 +1,33 @@
+package node
+
+import (
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+)
+
+// setChangeLogs gives the node's leaders the change log of every table:
+// its view from the table's directory record (Table.change_view), its
+// retention from the changelog.retention setting, the table's override
+// first. The settings catch-up job calls it again, so that a view set
+// on another node is taken up here within settingsCatchUp.
+func (n *Node) setChangeLogs() {
+	if n.settings == nil {
+		return
+	}
+	n.changeLogs.SetRetention(n.settings.Get("changelog.retention").Duration())
+	retention := n.settings.TableOverrides("changelog.retention")
+	tables := map[uint64]replica.TableChangeLog{}
+	for _, t := range n.dir.Snapshot().Tables {
+		tc := replica.TableChangeLog{View: t.GetChangeView()}
+		v, ok := retention[t.GetName()]
+		if ok {
+			tc.Retention = v.Duration()
+		}
+		// A table without a view keeps its retention: records written
+		// before its view was cleared are still trimmed by it.
+		if ok || tc.View != partitapb.ChangeView_CHANGE_VIEW_NONE {
+			tables[t.GetId()] = tc
+		}
+	}
+	n.changeLogs.SetTables(tables)
+}

@@ -1,0 +1,132 @@
+package replica
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// DefaultChangeRetention is how long a change log keeps its records
+// unless the table's setting (changelog.retention) says otherwise: 24
+// hours, as a DynamoDB stream does.
+const DefaultChangeRetention = 24 * time.Hour
+
+// ChangeLogs tells the leaders of a store's replicas what each table's
+// change log keeps (its view) and for how long. A leader puts the view
+// of the item's table into the Effects it proposes (fsm.WithChange), so
+// apply needs no lookup, and trims the log to the retention. Its zero
+// value logs nothing and retains DefaultChangeRetention. Safe for
+// concurrent use.
+type ChangeLogs struct {
+	retention atomic.Int64 // nanoseconds; 0: DefaultChangeRetention
+	tables    atomic.Pointer[map[uint64]TableChangeLog]
+}
+
+// TableChangeLog is one table's change log: the view (CHANGE_VIEW_NONE:
+// no log) and the retention (0: the ChangeLogs').
+type TableChangeLog struct {
+	View      partitapb.ChangeView
+	Retention time.Duration
+}
+
+// SetRetention sets the retention of the tables without their own (0:
+// DefaultChangeRetention).
+func (c *ChangeLogs) SetRetention(d time.Duration) { c.retention.Store(int64(d)) }
+
+// SetTables replaces the change logs of the tables named by id; a table
+// absent from tables logs nothing.
+func (c *ChangeLogs) SetTables(tables map[uint64]TableChangeLog) { c.tables.Store(&tables) }
+
+// forRange is the change log of the table whose range desc holds, its
+// retention filled in.
+func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) TableChangeLog {
+	var t TableChangeLog
+	if c == nil {
+		return TableChangeLog{Retention: DefaultChangeRetention}
+	}
+	if m := c.tables.Load(); m != nil && len(*m) > 0 && len(desc.GetSpans()) > 0 {
+		if id, _, _, ok := fsm.ParseHashSpan(desc.GetSpans()[0]); ok {
+			t = (*m)[id]
+		}
+	}
+	if t.Retention <= 0 {
+		t.Retention = time.Duration(c.retention.Load())
+	}
+	if t.Retention <= 0 {
+		t.Retention = DefaultChangeRetention
+	}
+	return t
+}
+
+// maxTrimEvery bounds how long a leader waits between two trims of its
+// partition's change log; a tenth of the retention when that is shorter.
+const maxTrimEvery = time.Minute
+
+// withChange completes the Effects eff of a write this leader evaluated
+// with the Result res over the range desc: the view of the table's
+// change log, and, when a trim is due, the sequence below which the
+// records are older than the retention and the adopted logs whose every
+// record is.
+func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor) error {
+	t := r.cfg.ChangeLogs.forRange(desc)
+	now := r.cfg.Now()
+	fsm.WithChange(eff, res, t.View, now.UnixNano())
+	due := r.trimAt.Load()
+	if now.UnixNano() < due || !r.trimAt.CompareAndSwap(due, now.Add(min(t.Retention/10, maxTrimEvery)).UnixNano()) {
+		return nil
+	}
+	// One snapshot: a trim applying meanwhile must not delete a record
+	// the bisection reads.
+	snap := r.cfg.Engine.NewSnapshot()
+	defer snap.Close()
+	cutoff := now.Add(-t.Retention).UnixNano()
+	to, err := fsm.ChangeTrimPoint(snap, r.cfg.Partition, cutoff)
+	if err != nil {
+		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	drop, err := fsm.ExpiredAdoptedLogs(snap, r.cfg.Partition, cutoff)
+	if err != nil {
+		return fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	eff.ChangeTrimTo, eff.ChangeDropAdopted = to, drop
+	return nil
+}
+
+// ReadChanges returns up to limit (0: no limit) of the replica's change
+// records after sequence after, with the log's state, as of its
+// committed applied state: one engine snapshot, so the page and the
+// state agree.
+func (r *Replica) ReadChanges(after uint64, limit int) (fsm.Changes, error) {
+	snap := r.cfg.Engine.NewSnapshot()
+	defer snap.Close()
+	c, err := fsm.ReadChanges(snap, r.cfg.Partition, after, limit)
+	if err != nil {
+		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return c, nil
+}
+
+// ReadAdoptedChanges is ReadChanges of the change log of origin that the
+// replica's partition adopted when it merged origin.
+func (r *Replica) ReadAdoptedChanges(origin, after uint64, limit int) (fsm.Changes, error) {
+	snap := r.cfg.Engine.NewSnapshot()
+	defer snap.Close()
+	c, err := fsm.ReadAdoptedChanges(snap, r.cfg.Partition, origin, after, limit)
+	if err != nil {
+		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return c, nil
+}
+
+// ChangeSegments returns the segments of the replica's change log (their
+// range generations and parents), as of its committed applied state.
+func (r *Replica) ChangeSegments() ([]*partitapb.ChangeSegment, error) {
+	segs, err := fsm.ReadChangeSegments(r.cfg.Engine.Reader(), r.cfg.Partition)
+	if err != nil {
+		return nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return segs, nil
+}

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
+)
+
+// ReadChanges returns up to limit (0: no limit) records of partition's
+// change log after sequence after, in order, with the first retained
+// and the last sequence (fsm.Changes: Trimmed says records after after
+// are gone), as this node's replica has applied them. A consistent read
+// first waits for the read barrier, so it holds every write committed
+// before the call; it needs the leader.
+func (s *Store) ReadChanges(ctx context.Context, partition, after uint64, limit int, consistent bool) (fsm.Changes, error) {
+	r, err := s.changeReplica(ctx, partition, consistent)
+	if err != nil {
+		return fsm.Changes{}, err
+	}
+	return r.ReadChanges(after, limit)
+}
+
+// ReadAdoptedChanges is ReadChanges of the change log of origin, a right
+// half that partition merged: its records as they were at the merge,
+// until the retention passed its last one.
+func (s *Store) ReadAdoptedChanges(ctx context.Context, partition, origin, after uint64, limit int, consistent bool) (fsm.Changes, error) {
+	r, err := s.changeReplica(ctx, partition, consistent)
+	if err != nil {
+		return fsm.Changes{}, err
+	}
+	return r.ReadAdoptedChanges(origin, after, limit)
+}
+
+// ChangeSegments returns the segments of partition's change log: where
+// each range generation starts, and the parent logs a split or merge
+// continued.
+func (s *Store) ChangeSegments(ctx context.Context, partition uint64) ([]*partitapb.ChangeSegment, error) {
+	r, err := s.changeReplica(ctx, partition, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.ChangeSegments()
+}
+
+// changeReplica is the replica of partition whose change log is read,
+// after the read barrier for a consistent read.
+func (s *Store) changeReplica(ctx context.Context, partition uint64, consistent bool) (*replica.Replica, error) {
+	if consistent {
+		if err := s.ReadIndex(ctx, partition); err != nil {
+			return nil, err
+		}
+	}
+	r := s.Replica(partition)
+	if r == nil {
+		return nil, s.noReplica(partition)
+	}
+	return r, ctx.Err()
+}
