@@ -219,13 +219,18 @@ func TestRestartedVoterKeepsItsPromise(t *testing.T) {
 	c.net.Partition(uint64(old + 1))
 	c.stop(voter)
 	c.start(voter)
-	waitFor(t, "other to lead", func() bool {
+	for deadline := time.Now().Add(30 * time.Second); ; { // a loaded machine slows elections
 		if err := c.stores[other].Campaign(leaseP); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
-		return c.stores[other].Replica(leaseP).Status().RaftState.String() == "StateLeader"
-	})
+		if c.stores[other].Replica(leaseP).Status().RaftState.String() == "StateLeader" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for other to lead")
+		}
+	}
 	write(t, c.stores[other], "b")
 	got, err := c.readCounter(t, old, 100*time.Millisecond)
 	if err == nil {
