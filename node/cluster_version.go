@@ -143,6 +143,9 @@ func (n *Node) registerClusterVersionJob(m *daemon.Manager) error {
 // due, on the node whose Doctor is active (with its epoch: a deposed
 // Doctor's finalisation is refused).
 func (n *Node) finaliseClusterVersion(ctx context.Context) error {
+	if n.activeDoctor() == nil {
+		return nil // a standby reads nothing
+	}
 	st, epoch, err := n.upgradeStatus(ctx, nil)
 	if err != nil || epoch == 0 || !st.Due() {
 		return err
