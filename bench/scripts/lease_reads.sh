@@ -31,6 +31,15 @@ done
 endpoints=http://127.0.0.1:18201,http://127.0.0.1:18202,http://127.0.0.1:18203
 "$work/partita" bench --endpoint "$endpoints" --workload get --records 10000 --value-size 256 --table leases \
 	--operations 1 --clients 1 >/dev/null
+cat >"$work/report.py" <<'PY'
+import json, sys
+r = json.load(sys.stdin)
+ops = r["operations"]
+cpu = float(sys.argv[3]) - float(sys.argv[2])
+errors = sum((r.get("errors") or {}).values())
+print(f"round {sys.argv[1]} leases={sys.argv[4]:5}  {r['ops_per_sec']:8.0f} reads/s  p50 {r['p50_ns']/1e6:.2f} ms"
+      f"  p99 {r['p99_ns']/1e6:.2f} ms  server CPU {1e6*cpu/max(ops,1):.0f} us/read  errors {errors}")
+PY
 cpu() { # the three servers' CPU seconds
 	local t=0
 	for p in "${pids[@]}"; do
@@ -47,12 +56,6 @@ for r in $(seq "$rounds"); do
 		out=$("$work/partita" bench --endpoint "$endpoints" --workload get --consistent-read --no-load --records 10000 \
 			--table leases --clients "$clients" --duration "${secs}s" --json)
 		c1=$(cpu)
-		echo "$out" | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-cpu = float(sys.argv[3]) - float(sys.argv[2])
-ops = r["operations"]
-print(f"round {sys.argv[1]} leases={sys.argv[4]:5}  {r['ops_per_sec']:8.0f} reads/s  p50 {r['p50_ns']/1e6:.2f} ms  p99 {r['p99_ns']/1e6:.2f} ms  server CPU {1e6*cpu/max(ops,1):.0f} us/read  errors {sum((r.get('errors') or {}).values())}")
-' "$r" "$c0" "$c1" "$leases"
+		echo "$out" | python3 "$work/report.py" "$r" "$c0" "$c1" "$leases"
 	done
 done
