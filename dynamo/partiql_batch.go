@@ -111,22 +111,28 @@ func (s *Server) handleBatchExecuteStatement(ctx context.Context, r *request) (a
 // checkShape validates the request before any statement is parsed.
 func (req *batchExecuteRequest) checkShape() error {
 	var v violations
-	v.notNull(req.Statements != nil, "statements")
-	if req.Statements != nil && len(req.Statements) == 0 {
-		v.add("[]", "statements", "Member must have length greater than or equal to 1")
+	v.statements(req.Statements, "statements", maxBatchStatements)
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	return v.err()
+}
+
+// statements validates the statement list named name of a batch or a
+// transaction: present, 1 to most statements, each with its text.
+func (v *violations) statements(stmts []batchStatementRequest, name string, most int) {
+	v.notNull(stmts != nil, name)
+	if stmts != nil && len(stmts) == 0 {
+		v.add("[]", name, "Member must have length greater than or equal to 1")
 	}
-	if len(req.Statements) > maxBatchStatements {
-		v.add(strconv.Itoa(len(req.Statements))+" statements", "statements", "Member must have length less than or equal to 25")
+	if len(stmts) > most {
+		v.add(strconv.Itoa(len(stmts))+" statements", name, "Member must have length less than or equal to "+strconv.Itoa(most))
 	}
-	for i := range req.Statements {
-		st := &req.Statements[i]
-		path := "statements." + strconv.Itoa(i+1) + ".member."
+	for i := range stmts {
+		st := &stmts[i]
+		path := name + "." + strconv.Itoa(i+1) + ".member."
 		v.notNull(st.Statement != nil, path+"statement")
 		v.length(st.Statement, path+"statement", 1, partiql.MaxStatementLength)
 		v.enum(st.ReturnValuesOnConditionCheckFailure, path+"returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
 	}
-	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
-	return v.err()
 }
 
 // runBatchStatement runs one statement of a batch and shapes its answer;

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/partitadb/partita/item"
@@ -102,20 +101,7 @@ func inStatement(i int, err error) error {
 // checkShape validates the request before any statement is parsed.
 func (req *executeTransactionRequest) checkShape() error {
 	var v violations
-	v.notNull(req.TransactStatements != nil, "transactStatements")
-	if req.TransactStatements != nil && len(req.TransactStatements) == 0 {
-		v.add("[]", "transactStatements", "Member must have length greater than or equal to 1")
-	}
-	if len(req.TransactStatements) > maxTransactStatements {
-		v.add(strconv.Itoa(len(req.TransactStatements))+" statements", "transactStatements", "Member must have length less than or equal to 100")
-	}
-	for i := range req.TransactStatements {
-		st := &req.TransactStatements[i]
-		path := "transactStatements." + strconv.Itoa(i+1) + ".member."
-		v.notNull(st.Statement != nil, path+"statement")
-		v.length(st.Statement, path+"statement", 1, partiql.MaxStatementLength)
-		v.enum(st.ReturnValuesOnConditionCheckFailure, path+"returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
-	}
+	v.statements(req.TransactStatements, "transactStatements", maxTransactStatements)
 	v.length(req.ClientRequestToken, "clientRequestToken", 1, 36)
 	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	return v.err()
