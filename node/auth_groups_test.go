@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/admin"
 )
@@ -23,17 +22,7 @@ func TestAuthGroups(t *testing.T) {
 	root := keyClient(n, *n.BootstrapCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := root.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("Notes"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("id"), KeyType: types.KeyTypeRange}},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	createNotes(ctx, t, root)
 	for name, doc := range map[string]string{
 		"writers": `{"Version":"2012-10-17","Statement":[{"Sid":"WriteNotes","Effect":"Allow",
 			"Action":["dynamodb:PutItem","dynamodb:GetItem","dynamodb:DeleteItem"],"Resource":"arn:aws:dynamodb:*:*:table/Notes"}]}`,

@@ -28,17 +28,7 @@ func TestAuthPartiQL(t *testing.T) {
 	root := keyClient(n, *n.BootstrapCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := root.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("Notes"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("id"), KeyType: types.KeyTypeRange}},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	createNotes(ctx, t, root)
 	if st := putPolicy(t, n, "own-notes-ql", ownNotesPartiQL); st != http.StatusOK {
 		t.Fatalf("put the policy: status %d", st)
 	}
@@ -60,7 +50,7 @@ func TestAuthPartiQL(t *testing.T) {
 	wantDenied(t, "gil selects ida's notes", exec(`SELECT * FROM Notes WHERE owner = 'ida'`), who+"dynamodb:PartiQLSelect on resource: "+arn)
 	wantDenied(t, "gil inserts ida's note", exec(`INSERT INTO Notes VALUE {'owner': 'ida', 'id': '1'}`), who+"dynamodb:PartiQLInsert on resource: "+arn)
 	wantDenied(t, "gil deletes his note", exec(`DELETE FROM Notes WHERE owner = 'gil' AND id = '1'`), who+"dynamodb:PartiQLDelete on resource: "+arn)
-	_, err = gil.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: []types.BatchStatementRequest{
+	_, err := gil.BatchExecuteStatement(ctx, &dynamodb.BatchExecuteStatementInput{Statements: []types.BatchStatementRequest{
 		{Statement: aws.String(`SELECT * FROM Notes WHERE owner = 'gil' AND id = '1'`)},
 		{Statement: aws.String(`SELECT * FROM Notes WHERE owner = 'ida' AND id = '1'`)}}})
 	wantDenied(t, "a batch with one of ida's notes", err, who+"dynamodb:PartiQLSelect on resource: "+arn)

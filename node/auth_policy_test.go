@@ -69,17 +69,7 @@ func TestAuthPolicies(t *testing.T) {
 	root := keyClient(n, boot)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := root.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("Notes"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("id"), KeyType: types.KeyTypeRange}},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	createNotes(ctx, t, root)
 	if st := putPolicy(t, n, "own-notes", ownNotes); st != http.StatusOK {
 		t.Fatalf("put the policy: status %d", st)
 	}
@@ -247,4 +237,20 @@ func bootstrapAdminDo(n *node.Node, method, path string, body io.Reader) (*http.
 	}
 	req.Header.Set("Authorization", "Bearer "+n.BootstrapAdminToken())
 	return http.DefaultClient.Do(req)
+}
+
+// createNotes creates the policy tests' table Notes (owner, id) through c.
+func createNotes(ctx context.Context, t *testing.T, c *dynamodb.Client) {
+	t.Helper()
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String("Notes"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("id"), KeyType: types.KeyTypeRange}},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
