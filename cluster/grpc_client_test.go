@@ -34,10 +34,7 @@ func TestRoundTrip(t *testing.T) {
 			Gates: map[string]partitapb.GateColor{"replace-replica": partitapb.GateColor_RED}},
 		Settings: &partitapb.SettingsState{Version: 3, Overrides: []*partitapb.SettingsOverride{{Key: "log.level", Scope: "zone:a", Value: "debug", Version: 2}}},
 	}
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 	cmd := put("a", "A1")
 	cmd.FirstAttempt = true
 	res, err := c.Propose(context.Background(), 1, 7, cmd)
@@ -103,10 +100,7 @@ func TestWalkLimits(t *testing.T) {
 	for i := range 10 {
 		l.data[1][fmt.Sprintf("k%d", i)] = []byte("vvvvv") // 7 bytes a pair
 	}
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 	ctx := context.Background()
 	walk := func(req cluster.WalkRequest) cluster.WalkResult {
 		t.Helper()
@@ -159,10 +153,7 @@ func TestWalkLimits(t *testing.T) {
 
 func TestErrorsRoundTrip(t *testing.T) {
 	l := newMemLocal(1)
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 	notLeader := &replica.NotLeaderError{Partition: 7, Leader: 3}
 	domain := partitapb.Errorf(partitapb.Error_CONDITION_FAILED, "The conditional request failed")
 	other := errors.New("engine: disk on fire")
@@ -250,10 +241,7 @@ func isDomain(code partitapb.Error_Code, msg string) func(error) bool {
 func TestCallerDeadlines(t *testing.T) {
 	l := newMemLocal(1)
 	l.block = true
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, b, c := serveAsNode1(t, l)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -320,10 +308,7 @@ func TestJoinFollowsLeaderHint(t *testing.T) {
 
 func TestRedialAfterRestart(t *testing.T) {
 	l := newMemLocal(1)
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	srv, _, c := serveAsNode1(t, l)
 	ctx := context.Background()
 	if _, err := c.Propose(ctx, 1, 1, put("k", "v")); err != nil {
 		t.Fatal(err)

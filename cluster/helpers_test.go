@@ -43,6 +43,16 @@ func (s *server) stop() {
 	<-s.done
 }
 
+// serveAsNode1 serves l as node 1 and returns its server, the address
+// book that resolves it, and a client using that book.
+func serveAsNode1(t *testing.T, l cluster.Local) (*server, *book, *cluster.Client) {
+	t.Helper()
+	srv := serve(t, "127.0.0.1:0", l)
+	b := &book{}
+	b.set(1, srv.addr)
+	return srv, b, newClient(t, b)
+}
+
 // book is a node address book for Resolve.
 type book struct {
 	mu    sync.Mutex

@@ -22,10 +22,7 @@ import (
 // one stream, and each caller gets its own command's result.
 func TestProposeStreamConcurrentCalls(t *testing.T) {
 	l := newMemLocal(1)
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for g := range 32 {
@@ -59,10 +56,7 @@ func TestProposeStreamConcurrentCalls(t *testing.T) {
 func TestProposeStreamCallerLeaves(t *testing.T) {
 	l := newMemLocal(1)
 	l.block = true
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -95,10 +89,7 @@ func TestProposeStreamCallerLeaves(t *testing.T) {
 func TestProposeStreamPeerStops(t *testing.T) {
 	l := newMemLocal(1)
 	l.block = true
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	srv, b, c := serveAsNode1(t, l)
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Propose(context.Background(), 1, 1, put("k", "v"))

@@ -15,10 +15,7 @@ import (
 // with their arguments, and their results and errors come back whole.
 func TestReplicaOperations(t *testing.T) {
 	l := newMemLocal(4, 5)
-	srv := serve(t, "127.0.0.1:0", l)
-	var b book
-	b.set(1, srv.addr)
-	c := newClient(t, &b)
+	_, _, c := serveAsNode1(t, l)
 	ctx := context.Background()
 
 	m, err := c.AddLearner(ctx, 1, 4, 7)
