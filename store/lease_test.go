@@ -219,11 +219,14 @@ func TestRestartedVoterKeepsItsPromise(t *testing.T) {
 	c.net.Partition(uint64(old + 1))
 	c.stop(voter)
 	c.start(voter)
-	for deadline := time.Now().Add(30 * time.Second); ; { // a loaded machine slows elections
+	// One campaign every 500 ms: a campaign restarted every few
+	// milliseconds raises the term before a loaded machine's vote
+	// answers arrive, and never wins.
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		if err := c.stores[other].Campaign(leaseP); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 		if c.stores[other].Replica(leaseP).Status().RaftState.String() == "StateLeader" {
 			break
 		}
