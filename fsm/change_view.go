@@ -1,0 +1,20 @@
+package fsm
+
+import "github.com/partitadb/partita/partitapb"
+
+// LogView is the change view a table's change log must keep so that both
+// of its readers find what they need: its stream (the StreamViewType the
+// table's StreamSpecification names, CHANGE_VIEW_NONE without a stream)
+// and its global secondary indexes, which need both images of every
+// write (an index entry moves when its key attributes change, and the
+// old entry is found from the old image). A stream reader shows only
+// what its own view names of the records it reads.
+//
+// Whatever sets a table's stream or indexes sets Table.change_view to
+// LogView of the result.
+func LogView(stream partitapb.ChangeView, globalIndexes int) partitapb.ChangeView {
+	if globalIndexes > 0 {
+		return partitapb.ChangeView_NEW_AND_OLD_IMAGES
+	}
+	return stream
+}
