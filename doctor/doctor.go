@@ -178,6 +178,8 @@ type Plan struct {
 	Ops     []PlannedOp      `json:"ops"`
 	WhyNots []checker.WhyNot `json:"why_nots,omitempty"`
 	Sick    []uint64         `json:"sick,omitempty"`
+	// Zones is the health of the cluster's zones as the plan saw it.
+	Zones []checker.ZoneHealth `json:"zones,omitempty"`
 }
 
 // PlannedOp is an operation of a plan and the verdict on it.
@@ -250,7 +252,8 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	d.prev = &v
 	d.noteSick(p.Sick, now)
-	plan.WhyNots, plan.Sick = p.WhyNots, p.Sick
+	plan.WhyNots, plan.Sick, plan.Zones = p.WhyNots, p.Sick, p.Zones
+	d.m.setZones(p.Zones)
 	cur := freshView(snap, parts, now, v)
 	var approvals map[string]Entry
 	if len(p.Ops) > 0 { // a quiet cluster's cycles read no timeline

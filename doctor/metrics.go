@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/partitadb/partita/doctor/checker"
 )
 
 // metrics are the Doctor's. The lease's own (partita_doctor_active,
@@ -17,6 +19,23 @@ type metrics struct {
 	holds    *prometheus.CounterVec // kind, reason
 	planned  prometheus.Gauge
 	alerts   *prometheus.CounterVec // reason
+	zones    *prometheus.GaugeVec   // zone, state
+}
+
+// setZones exports the zones' health: one series per zone and state,
+// 1 for the zone's state and 0 for the others, so that an alert can
+// select the zones down.
+func (m *metrics) setZones(zones []checker.ZoneHealth) {
+	m.zones.Reset()
+	for _, z := range zones {
+		for _, s := range []checker.ZoneState{checker.ZoneHealthy, checker.ZoneDegraded, checker.ZoneDown} {
+			v := 0.0
+			if z.State == s {
+				v = 1
+			}
+			m.zones.WithLabelValues(z.Zone, string(s)).Set(v)
+		}
+	}
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,11 +57,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Operations the last plan proposed."}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "partita_doctor_alerts_total",
 			Help: "Alerts the Doctor raised, by reason (failed, deadline)."}, []string{"reason"}),
+		zones: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "partita_doctor_zone_state",
+			Help: "The zones' health as the active Doctor's last plan saw it: 1 for the zone's state (healthy, degraded: some nodes not alive, down: none alive), 0 for the others."}, []string{"zone", "state"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.cycles, m.ops, m.duration, m.running, m.stuck, m.holds, m.planned, m.alerts} {
+	for _, c := range []prometheus.Collector{m.cycles, m.ops, m.duration, m.running, m.stuck, m.holds, m.planned, m.alerts, m.zones} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("doctor: registering metrics: %w", err)
 		}

@@ -65,21 +65,44 @@ func sameAddresses(a, b *partitapb.Node) bool {
 const metaVoters = 3
 
 // growMeta adds a voter to the meta partition, on its leader, while it has
-// fewer than three and more live nodes exist.
+// fewer than three and more live nodes exist, in a cluster that has no
+// active Doctor.
+//
+// The meta partition's membership has one owner at a time. The active
+// Doctor owns it as it owns every partition's (its replica-count checker
+// adds the missing voters, zone-aware, behind its gates); growMeta is
+// for a cluster whose nodes run no Doctor, and for the moments before
+// the first Doctor takes its lease. Both changing it at once raced: one's
+// AddLearner arriving after the other's promotion demotes the new voter,
+// and each refuses the other's half-done step.
 func (m *Member) growMeta(ctx context.Context) error {
 	st := m.cfg.Store
 	r := st.Replica(directory.MetaPartition)
 	if r == nil || r.Leader() != m.cfg.Self || m.cfg.Client == nil {
 		return nil
 	}
-	voters := r.ConfState().Voters
+	if directory.LeaseHeld(m.dir.Snapshot().DoctorLease, m.cfg.Now()) {
+		return nil
+	}
+	cs := r.ConfState()
+	voters := cs.Voters
 	if len(voters) >= metaVoters {
 		return nil
+	}
+	alive := func(rec *partitapb.Node) bool {
+		return rec.GetPeerAddr() != "" && directory.NodeLiveness(rec, m.cfg.Now()) == directory.Alive
+	}
+	// A learner left by an earlier cycle whose promotion did not finish
+	// (or by a Doctor that lost its lease) is promoted first.
+	for _, id := range cs.Learners {
+		if rec := m.dir.Snapshot().Node(id); rec != nil && alive(rec) {
+			return st.PromoteLearner(ctx, directory.MetaPartition, id)
+		}
 	}
 	var errs []error
 	for _, rec := range m.dir.Nodes() {
 		id := rec.GetId()
-		if slices.Contains(voters, id) || rec.GetPeerAddr() == "" || directory.NodeLiveness(rec, m.cfg.Now()) != directory.Alive {
+		if slices.Contains(voters, id) || slices.Contains(cs.Learners, id) || !alive(rec) {
 			continue
 		}
 		if err := m.cfg.Client.CreateReplica(ctx, id, directory.MetaPartition); err != nil {

@@ -49,6 +49,9 @@ type DoctorConfig struct {
 	// replaced; ReplicaDownAfter the same for a replica down on a live
 	// node.
 	DeadAfter, ReplicaDownAfter time.Duration
+	// ZoneDeadAfter is how long a whole zone stays down before the
+	// replicas it held are replaced in other zones.
+	ZoneDeadAfter time.Duration
 	// OpDeadline bounds one operation.
 	OpDeadline time.Duration
 	// AlertWebhook receives a JSON POST for every alert.
@@ -135,6 +138,10 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	}
 	if dc.DeadAfter > 0 {
 		cfg.Checker.DeadAfter = dc.DeadAfter
+		cfg.Checker.ZoneDeadAfter = max(cfg.Checker.ZoneDeadAfter, dc.DeadAfter)
+	}
+	if dc.ZoneDeadAfter > 0 {
+		cfg.Checker.ZoneDeadAfter = max(dc.ZoneDeadAfter, cfg.Checker.DeadAfter)
 	}
 	if dc.ReplicaDownAfter > 0 {
 		cfg.Checker.ReplicaDownAfter = dc.ReplicaDownAfter

@@ -56,6 +56,12 @@ func newCtlDoctorPlanCmd(f *ctlFlags) *cobra.Command {
 						fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\n", e.ID, e.Kind, e.Partition, len(e.Steps), until(e.Deadline))
 					}
 				}
+				if len(pl.Zones) > 0 {
+					fmt.Fprintln(w, "\nZONE\tSTATE\tNODES\tALIVE\tSUSPECT\tDEAD\tDOWN SINCE")
+					for _, z := range pl.Zones {
+						fmt.Fprintf(w, "%s\t%s\t%v\t%d\t%d\t%d\t%s\n", dash(z.Zone), z.State, z.Nodes, z.Alive, z.Suspect, z.Dead, stamp(z.DownSince))
+					}
+				}
 				if len(pl.WhyNots) > 0 {
 					fmt.Fprintln(w, "\nLEFT ALONE\tNODE\tCHECKER\tWHY")
 					for _, wn := range pl.WhyNots {

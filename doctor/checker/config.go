@@ -16,6 +16,10 @@ type Config struct {
 	// DeadAfter is how long a node stays dead (by heartbeat) before its
 	// replicas are replaced.
 	DeadAfter time.Duration
+	// ZoneDeadAfter is how long a zone stays down (none of its nodes
+	// alive) before the replicas it held are replaced in other zones;
+	// until then they wait, as zoneOutage explains. At least DeadAfter.
+	ZoneDeadAfter time.Duration
 	// ReplicaDownAfter is how long a replica on a live node stays down
 	// (unusable, or out of its leader's contact) before it is replaced.
 	ReplicaDownAfter time.Duration
@@ -96,7 +100,7 @@ const DefaultMergeBytes = 64 << 20
 // DefaultConfig returns the defaults, judged at now.
 func DefaultConfig(now time.Time) Config {
 	return Config{
-		Now: now, DeadAfter: 30 * time.Second, ReplicaDownAfter: 30 * time.Second,
+		Now: now, DeadAfter: 30 * time.Second, ZoneDeadAfter: 10 * time.Minute, ReplicaDownAfter: 30 * time.Second,
 		ContactTimeout: 10 * time.Second, LearnerTimeout: 5 * time.Minute, SickReplicasAfter: 10 * time.Minute,
 		RecoveryPeriod:    10 * time.Minute,
 		ReplicationFactor: 3, BalanceTolerance: 2, MaxBalanceMoves: 4, BalanceCooldown: 10 * time.Minute,
@@ -117,6 +121,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: replication factor %d", ErrConfig, c.ReplicationFactor)
 	case c.DeadAfter <= 0 || c.ReplicaDownAfter <= 0 || c.ContactTimeout <= 0 || c.LearnerTimeout <= 0 || c.SickReplicasAfter <= 0:
 		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
+	case c.ZoneDeadAfter < c.DeadAfter:
+		return fmt.Errorf("%w: zone dead-after %v below dead-after %v", ErrConfig, c.ZoneDeadAfter, c.DeadAfter)
 	case c.ContactTimeout > c.ReplicaDownAfter:
 		return fmt.Errorf("%w: contact timeout %v above replica down-after %v", ErrConfig, c.ContactTimeout, c.ReplicaDownAfter)
 	case c.BalanceTolerance < 1:

@@ -119,4 +119,6 @@ type Plan struct {
 	// Sick are the nodes judged sick, by id: the caller carries since
 	// when into the next view (Health.SickSince).
 	Sick []uint64
+	// Zones is the health of the view's zones, by name.
+	Zones []ZoneHealth
 }

@@ -36,6 +36,8 @@ type planner struct {
 	// starts indexes the partitions by where their range starts (built
 	// by rightOf when first needed).
 	starts map[tableHash]int
+	// zones is the health of the view's zones.
+	zones []ZoneHealth
 }
 
 // A partitionChecker looks at one partition: it proposes an operation,
@@ -89,6 +91,7 @@ func newPlanner(v View, cfg Config) *planner {
 	pl.place = newPlacementInput(pl.view, cfg)
 	pl.counts = pl.view.Counts()
 	pl.links = linksOf(pl.view, cfg)
+	pl.zones = Zones(pl.view)
 	return pl
 }
 
@@ -161,7 +164,7 @@ func (pl *planner) whyNot(partition, node uint64, checker, reason string) {
 // plan returns the operations by priority, then partition, and in
 // dry-run the reasons of the partitions (and nodes) left without one.
 func (pl *planner) plan() Plan {
-	var out Plan
+	out := Plan{Zones: pl.zones}
 	for id := range pl.sick {
 		out.Sick = append(out.Sick, id)
 	}

@@ -105,8 +105,16 @@ func (pl *planner) judgeReplica(p *Partition, node uint64) (replace, wait []stri
 			// not the node dead. Its replica is judged as a live one's.
 			return pl.judgeLiveReplica(p, node, r)
 		}
-		return []string{fmt.Sprintf("n%d dead for %v (dead-after %v)", node, dead, pl.cfg.DeadAfter),
-			fmt.Sprintf("leader n%d agrees: %s", p.Leader, describeContact(contact))}, nil
+		why, wait := pl.zoneOutage(node)
+		if wait {
+			return nil, []string{why}
+		}
+		replace = []string{fmt.Sprintf("n%d dead for %v (dead-after %v)", node, dead, pl.cfg.DeadAfter),
+			fmt.Sprintf("leader n%d agrees: %s", p.Leader, describeContact(contact))}
+		if why != "" {
+			replace = append(replace, why)
+		}
+		return replace, nil
 	case directory.Suspect:
 		if !pl.inContact(r) || !r.DownSince.IsZero() {
 			return nil, []string{fmt.Sprintf("n%d suspect for %v: waiting for it to recover or die", node, pl.cfg.Now.Sub(n.Since))}
