@@ -1,6 +1,7 @@
 package member
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -100,9 +101,9 @@ func (m *Member) growMeta(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for _, rec := range m.dir.Nodes() {
+	for _, rec := range metaCandidates(m.dir.Snapshot(), voters) {
 		id := rec.GetId()
-		if slices.Contains(voters, id) || slices.Contains(cs.Learners, id) || !alive(rec) {
+		if slices.Contains(cs.Learners, id) || !alive(rec) {
 			continue
 		}
 		if err := m.cfg.Client.CreateReplica(ctx, id, directory.MetaPartition); err != nil {
@@ -115,6 +116,35 @@ func (m *Member) growMeta(ctx context.Context) error {
 		return st.PromoteLearner(ctx, directory.MetaPartition, id)
 	}
 	return errors.Join(errs...)
+}
+
+// metaCandidates are the nodes that may take a meta voter, those in a
+// zone no voter uses first (by id within each group), so that the meta
+// partition spreads over zones as table partitions do.
+func metaCandidates(snap *directory.Snapshot, voters []uint64) []*partitapb.Node {
+	used := map[string]bool{}
+	for _, v := range voters {
+		if rec := snap.Node(v); rec != nil {
+			used[rec.GetZone()] = true
+		}
+	}
+	var out []*partitapb.Node
+	for _, rec := range snap.Nodes {
+		if !slices.Contains(voters, rec.GetId()) {
+			out = append(out, rec)
+		}
+	}
+	slices.SortFunc(out, func(a, b *partitapb.Node) int {
+		return cmp.Or(cmp.Compare(boolInt(used[a.GetZone()]), boolInt(used[b.GetZone()])), cmp.Compare(a.GetId(), b.GetId()))
+	})
+	return out
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // collectDeleted destroys the local replicas of deleted tables' partitions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +21,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
@@ -103,9 +107,27 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var nodes []topology.NodeInfo
 			return f.run(cmd, http.MethodGet, "/cluster/nodes", 10*time.Second, &nodes, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "ID\tSTATUS\tZONE\tAPI\tPEER\tADMIN\tVERSION\tWRITES\tMETA\tHEARTBEAT\tJOINED")
+				// Grouped by zone, each zone's line first: its state and
+				// its nodes' liveness.
+				slices.SortStableFunc(nodes, func(a, b topology.NodeInfo) int { return cmp.Compare(a.Zone, b.Zone) })
+				zones := map[string][]topology.NodeInfo{}
 				for _, n := range nodes {
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.Zone), dash(n.APIAddr),
+					zones[n.Zone] = append(zones[n.Zone], n)
+				}
+				fmt.Fprintln(w, "ZONE\tID\tSTATUS\tAPI\tPEER\tADMIN\tVERSION\tWRITES\tMETA\tHEARTBEAT\tJOINED")
+				for i, n := range nodes {
+					if i == 0 || n.Zone != nodes[i-1].Zone {
+						in := zones[n.Zone]
+						alive := 0
+						for _, z := range in {
+							if z.Status == directory.Alive {
+								alive++
+							}
+						}
+						state := checker.ZoneStateOf(n.Zone, len(in), alive, len(zones))
+						fmt.Fprintf(w, "%s\t\t%s: %d of %d alive\t\t\t\t\t\t\t\t\n", dash(n.Zone), state, alive, len(in))
+					}
+					fmt.Fprintf(w, "\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.APIAddr),
 						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), dash(n.WriteFormat), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined))
 				}
 			})

@@ -119,7 +119,10 @@ func TestCtl(t *testing.T) {
 		return nil
 	})
 	text, err := ctl(t, n3, "nodes")
-	if err != nil || !strings.HasPrefix(text, "ID  STATUS  ZONE") || strings.Count(text, " alive ") != 3 ||
+	// Grouped by zone (these nodes name none): the zone's line, then
+	// its three nodes.
+	if err != nil || !strings.HasPrefix(text, "ZONE  ID  STATUS") || !strings.Contains(text, "healthy: 3 of 3 alive") ||
+		strings.Count(text, " alive ") != 4 ||
 		!strings.Contains(text, "WRITES") || strings.Count(text, " effects ") != 3 {
 		t.Fatalf("ctl nodes: %v\n%s", err, text)
 	}

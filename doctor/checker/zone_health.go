@@ -67,14 +67,7 @@ func Zones(v View) []ZoneHealth {
 	out := make([]ZoneHealth, 0, len(byZone))
 	for _, z := range byZone {
 		slices.Sort(z.Nodes)
-		switch {
-		case z.Alive == len(z.Nodes):
-			z.State = ZoneHealthy
-		case z.Alive == 0 && z.Zone != "" && len(byZone) > 1 && len(z.Nodes) > 1:
-			z.State = ZoneDown
-		default:
-			z.State = ZoneDegraded
-		}
+		z.State = ZoneStateOf(z.Zone, len(z.Nodes), z.Alive, len(byZone))
 		if z.State != ZoneDown {
 			z.DownSince = time.Time{}
 		}
@@ -82,6 +75,18 @@ func Zones(v View) []ZoneHealth {
 	}
 	slices.SortFunc(out, func(a, b ZoneHealth) int { return cmp.Compare(a.Zone, b.Zone) })
 	return out
+}
+
+// ZoneStateOf is the state of a zone of nodes nodes, alive of them
+// alive, in a cluster of zones zones.
+func ZoneStateOf(zone string, nodes, alive, zones int) ZoneState {
+	switch {
+	case alive == nodes:
+		return ZoneHealthy
+	case alive == 0 && zone != "" && zones > 1 && nodes > 1:
+		return ZoneDown
+	}
+	return ZoneDegraded
 }
 
 // zoneOutage says whether node's replicas wait, and why: its zone is
