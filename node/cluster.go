@@ -146,6 +146,9 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	n.tr = tr
+	if err := n.checkStoredVersion(); err != nil {
+		return err
+	}
 	scfg, err := n.storeConfig(n.id)
 	if err != nil {
 		return err

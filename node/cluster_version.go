@@ -106,6 +106,35 @@ func (n *Node) followClusterVersion() {
 	}
 }
 
+// checkStoredVersion refuses to start a binary that cannot run at the
+// cluster version its data directory last saw (the meta partition's
+// record, on a node holding a meta replica), before its replicas apply
+// anything: a binary too old would meet entries in a format it cannot
+// read, one too new would have dropped a format the cluster still
+// writes. A node without a meta replica learns the version from the
+// directory once it runs, and says so then (followClusterVersion); a
+// joining node is refused by the member it asks (admitVersion).
+func (n *Node) checkStoredVersion() error {
+	cv, err := directory.ReadClusterVersion(n.eng.Reader())
+	if err != nil {
+		return fmt.Errorf("node: read the stored cluster version: %w", err)
+	}
+	if cv.GetActive() == 0 {
+		return nil
+	}
+	if err := n.versions().Check(clusterversion.Active(cv.GetActive())); err != nil {
+		return fmt.Errorf("node: this data directory belongs to a cluster this binary cannot run in: %w", err)
+	}
+	return nil
+}
+
+// StoredClusterVersion is the cluster version the node's own replica of
+// the meta partition has applied (0 without one).
+func (n *Node) StoredClusterVersion() (clusterversion.Version, error) {
+	cv, err := directory.ReadClusterVersion(n.eng.Reader())
+	return clusterversion.Version(cv.GetActive()), err
+}
+
 // admitVersion refuses a joining node whose binary cannot run at the
 // version in force.
 func (n *Node) admitVersion(ctx context.Context, rec *partitapb.Node) error {

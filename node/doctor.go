@@ -138,10 +138,9 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	}
 	if dc.DeadAfter > 0 {
 		cfg.Checker.DeadAfter = dc.DeadAfter
-		cfg.Checker.ZoneDeadAfter = max(cfg.Checker.ZoneDeadAfter, dc.DeadAfter)
 	}
 	if dc.ZoneDeadAfter > 0 {
-		cfg.Checker.ZoneDeadAfter = max(dc.ZoneDeadAfter, cfg.Checker.DeadAfter)
+		cfg.Checker.ZoneDeadAfter = dc.ZoneDeadAfter
 	}
 	if dc.ReplicaDownAfter > 0 {
 		cfg.Checker.ReplicaDownAfter = dc.ReplicaDownAfter

@@ -113,6 +113,27 @@ func TestClusterVersionUpgrade(t *testing.T) {
 	if !errors.Is(err, cluster.ErrJoinRefused) || !strings.Contains(err.Error(), "the cluster runs at version 2") {
 		t.Fatalf("an old binary's join: %v", err)
 	}
+
+	// A member restarted on its data directory with a binary too old for
+	// the version its meta replica applied refuses to start: it would
+	// meet entries it cannot read.
+	waitUntil(t, "n1's meta replica at version 2", func() bool {
+		v, err := n1.StoredClusterVersion()
+		return err == nil && v == clusterversion.Effects
+	})
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg = node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = dir1, "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.MaxClusterVersion = 1
+	if old, err = node.Start(context.Background(), cfg); err == nil {
+		old.Close()
+		t.Fatal("a binary that supports version 1 only restarted a member of a cluster at version 2")
+	}
+	if errors.Is(err, cluster.ErrJoinRefused) || !strings.Contains(err.Error(), "the cluster runs at version 2, newer than this binary supports [1, 1]") {
+		t.Fatalf("an old binary's restart: %v", err)
+	}
 }
 
 // TestSingleNodeVersion: a single node runs at its binary's newest

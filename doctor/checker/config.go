@@ -18,7 +18,8 @@ type Config struct {
 	DeadAfter time.Duration
 	// ZoneDeadAfter is how long a zone stays down (none of its nodes
 	// alive) before the replicas it held are replaced in other zones;
-	// until then they wait, as zoneOutage explains. At least DeadAfter.
+	// until then they wait, as zoneOutage explains. DeadAfter when
+	// longer (a run-time override may raise DeadAfter alone).
 	ZoneDeadAfter time.Duration
 	// ReplicaDownAfter is how long a replica on a live node stays down
 	// (unusable, or out of its leader's contact) before it is replaced.
@@ -121,8 +122,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: replication factor %d", ErrConfig, c.ReplicationFactor)
 	case c.DeadAfter <= 0 || c.ReplicaDownAfter <= 0 || c.ContactTimeout <= 0 || c.LearnerTimeout <= 0 || c.SickReplicasAfter <= 0:
 		return fmt.Errorf("%w: timeouts must be positive", ErrConfig)
-	case c.ZoneDeadAfter < c.DeadAfter:
-		return fmt.Errorf("%w: zone dead-after %v below dead-after %v", ErrConfig, c.ZoneDeadAfter, c.DeadAfter)
 	case c.ContactTimeout > c.ReplicaDownAfter:
 		return fmt.Errorf("%w: contact timeout %v above replica down-after %v", ErrConfig, c.ContactTimeout, c.ReplicaDownAfter)
 	case c.BalanceTolerance < 1:

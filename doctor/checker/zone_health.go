@@ -105,13 +105,13 @@ func (pl *planner) zoneOutage(node uint64) (why string, wait bool) {
 	if !ok || z.State != ZoneDown {
 		return "", false
 	}
-	for_ := pl.cfg.Now.Sub(z.DownSince)
-	if for_ >= pl.cfg.ZoneDeadAfter {
+	for_, after := pl.cfg.Now.Sub(z.DownSince), max(pl.cfg.ZoneDeadAfter, pl.cfg.DeadAfter)
+	if for_ >= after {
 		return fmt.Sprintf("zone %q down for %v, past zone-dead-after %v: a lasting outage, replaced in another zone",
-			z.Zone, for_.Round(time.Second), pl.cfg.ZoneDeadAfter), false
+			z.Zone, for_.Round(time.Second), after), false
 	}
 	return fmt.Sprintf("zone %q is down (nodes %v, none alive, for %v): a zone outage; its replicas are replaced in other zones after %v (zone-dead-after)",
-		z.Zone, z.Nodes, for_.Round(time.Second), pl.cfg.ZoneDeadAfter), true
+		z.Zone, z.Nodes, for_.Round(time.Second), after), true
 }
 
 // zoneOf is the health of node's zone.
