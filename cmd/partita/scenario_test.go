@@ -44,15 +44,15 @@ func partitionsOf(admin string) ([]topology.PartitionInfo, error) {
 }
 
 // healedWithout says every partition has a leader and three caught-up
-// voters, none on node gone.
+// voters, none on node gone, each reachable and holding its replica.
 func healedWithout(parts []topology.PartitionInfo, gone uint64) error {
 	for _, p := range parts {
 		if p.Leader == 0 || len(p.Voters) != 3 || len(p.Learners) > 0 || slices.Contains(p.Voters, gone) {
 			return fmt.Errorf("partition %d: leader %d voters %v learners %v", p.ID, p.Leader, p.Voters, p.Learners)
 		}
 		for _, r := range p.Status {
-			if slices.Contains(p.Voters, r.Node) && r.Lag > 0 {
-				return fmt.Errorf("partition %d: n%d lags %d", p.ID, r.Node, r.Lag)
+			if slices.Contains(p.Voters, r.Node) && (r.Lag > 0 || r.Role == topology.RoleUnreachable || r.Role == topology.RoleMissing) {
+				return fmt.Errorf("partition %d: n%d %s, lags %d", p.ID, r.Node, r.Role, r.Lag)
 			}
 		}
 	}
