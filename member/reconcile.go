@@ -66,23 +66,23 @@ func sameAddresses(a, b *partitapb.Node) bool {
 const metaVoters = 3
 
 // growMeta adds a voter to the meta partition, on its leader, while it has
-// fewer than three and more live nodes exist, in a cluster that has no
-// active Doctor.
+// fewer than three and more live nodes exist, zone by zone.
 //
-// The meta partition's membership has one owner at a time. The active
-// Doctor owns it as it owns every partition's (its replica-count checker
-// adds the missing voters, zone-aware, behind its gates); growMeta is
-// for a cluster whose nodes run no Doctor, and for the moments before
-// the first Doctor takes its lease. Both changing it at once raced: one's
-// AddLearner arriving after the other's promotion demotes the new voter,
-// and each refuses the other's half-done step.
+// Growing the meta partition is growMeta's alone: the Doctor's
+// replica-count checker leaves an under-replicated meta partition to it
+// (the directory must reach three voters as soon as three nodes exist,
+// whether or not a Doctor runs or has a complete view yet), and replaces
+// or removes meta voters as any partition's. The two once both added
+// meta voters and raced: one's AddLearner arriving after the other's
+// promotion demoted the new voter, and each refused the other's
+// half-done step. A learner present is a change in progress: growMeta
+// promotes it only when no Doctor is active (its own, left by a cycle
+// whose promotion did not finish); an active Doctor's membership checker
+// rolls its own, and growMeta's, forward or back.
 func (m *Member) growMeta(ctx context.Context) error {
 	st := m.cfg.Store
 	r := st.Replica(directory.MetaPartition)
 	if r == nil || r.Leader() != m.cfg.Self || m.cfg.Client == nil {
-		return nil
-	}
-	if directory.LeaseHeld(m.dir.Snapshot().DoctorLease, m.cfg.Now()) {
 		return nil
 	}
 	cs := r.ConfState()
@@ -93,11 +93,14 @@ func (m *Member) growMeta(ctx context.Context) error {
 	alive := func(rec *partitapb.Node) bool {
 		return rec.GetPeerAddr() != "" && directory.NodeLiveness(rec, m.cfg.Now()) == directory.Alive
 	}
-	// A learner left by an earlier cycle whose promotion did not finish
-	// (or by a Doctor that lost its lease) is promoted first.
-	for _, id := range cs.Learners {
-		if rec := m.dir.Snapshot().Node(id); rec != nil && alive(rec) {
-			return st.PromoteLearner(ctx, directory.MetaPartition, id)
+	if len(cs.Learners) > 0 {
+		if directory.LeaseHeld(m.dir.Snapshot().DoctorLease, m.cfg.Now()) {
+			return nil
+		}
+		for _, id := range cs.Learners {
+			if rec := m.dir.Snapshot().Node(id); rec != nil && alive(rec) {
+				return st.PromoteLearner(ctx, directory.MetaPartition, id)
+			}
 		}
 	}
 	var errs []error

@@ -75,9 +75,15 @@ func TestClusterVersionUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	n1 = startHealerWith(t, "", func(c *node.Config) { opts(0)(c); c.DataDir = dir1 })
+	var blocked upgrade.Status
+	defer func() {
+		if t.Failed() {
+			t.Logf("the status waiting for the hold alone: %+v", blocked)
+		}
+	}()
 	waitUntil(t, "finalisation to version 2 blocked by the hold alone", func() bool {
-		st := status()
-		return st.Target == clusterversion.Effects && len(st.Blockers) == 1 && strings.Contains(st.Blockers[0], "held")
+		blocked = status()
+		return blocked.Target == clusterversion.Effects && len(blocked.Blockers) == 1 && strings.Contains(blocked.Blockers[0], "held")
 	})
 	time.Sleep(2 * time.Second) // past the soak: still held
 	if st := status(); st.Active != clusterversion.Base {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/topology"
 )
 
 // checkDownReplicas replaces a voter whose node has been dead for
@@ -186,6 +187,11 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 	}
 	if coming := pl.healthyLearners(p); n+len(coming) >= rf {
 		return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
+	}
+	if p.ID == directory.MetaPartition && p.Table == topology.MetaTable {
+		// The meta partition's leader grows it (member.growMeta): two
+		// actors adding its voters raced.
+		return nil, []string{fmt.Sprintf("%s: the meta partition's leader adds its voters", reasons[0])}
 	}
 	to, err := pl.target(p, 0)
 	if err != nil {
