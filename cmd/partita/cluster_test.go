@@ -281,9 +281,16 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 		}
 	}
 	stop := make(chan struct{})
+	// Every acknowledged write's start and latency, for the p99 before
+	// the upgrade and during it (reported, not asserted).
+	type timing struct {
+		at  time.Time
+		lat time.Duration
+	}
 	type result struct {
-		acked []string
-		err   error
+		acked   []string
+		timings []timing
+		err     error
 	}
 	results := make(chan result, 3)
 	for w := range 3 {
@@ -298,6 +305,7 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 				default:
 				}
 				k := fmt.Sprintf("w%d-%d", w, i)
+				start := time.Now()
 				if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("rolling"),
 					Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: k}}}); err != nil {
 					r.err = fmt.Errorf("put %s via node %d: %w", k, w+1, err)
@@ -305,6 +313,7 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 					return
 				}
 				r.acked = append(r.acked, k)
+				r.timings = append(r.timings, timing{start, time.Since(start)})
 			}
 		}()
 	}
@@ -357,8 +366,10 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 		!strings.Contains(out, "cluster version 1 (base") || strings.Count(out, "commands\n") != 3 {
 		t.Fatalf("ctl upgrade status before the upgrade: %v\n%s", err, out)
 	}
+	planStart := time.Now()
 	out, err := partita(t, "ctl", "--addr", as[0].admin, "upgrade", "plan", "--stages", "node:1,node:2",
 		"--exec", "sh "+restart, "--soak", "2s", "--wait", "90s")
+	planEnd := time.Now()
 	if err != nil {
 		t.Fatalf("ctl upgrade plan: %v\n%s", err, out)
 	}
@@ -380,13 +391,32 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 	time.Sleep(time.Second)
 	close(stop)
 	var acked []string
+	var before, during []time.Duration
 	for range 3 {
 		r := <-results
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
 		acked = append(acked, r.acked...)
+		for _, tm := range r.timings {
+			switch {
+			case tm.at.Before(planStart):
+				before = append(before, tm.lat)
+			case tm.at.Before(planEnd):
+				during = append(during, tm.lat)
+			}
+		}
 	}
+	p99 := func(ds []time.Duration) time.Duration {
+		if len(ds) == 0 {
+			return 0
+		}
+		slices.Sort(ds)
+		return ds[len(ds)*99/100]
+	}
+	t.Logf("put p99 before the upgrade %v (%d writes), during it %v (%d writes, %v of restarts), the SDK's retries included",
+		p99(before).Round(100*time.Microsecond), len(before), p99(during).Round(100*time.Microsecond), len(during),
+		planEnd.Sub(planStart).Round(100*time.Millisecond))
 	db := patient(procs[1].api)
 	for _, k := range acked {
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("rolling"), ConsistentRead: aws.Bool(true),
