@@ -89,6 +89,29 @@ func TestClusterVersionUpgrade(t *testing.T) {
 	if st := status(); st.Active != clusterversion.Base {
 		t.Fatalf("finalised while held: %+v", st)
 	}
+	// A rollback before finalisation: n1 back on a binary that supports
+	// version 1 only starts, serves, and blocks finalisation again; then
+	// forward once more.
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n1 = startHealerWith(t, "", first)
+	waitUntil(t, "finalisation blocked by the rolled-back node", func() bool {
+		blocked = status()
+		return blocked.Target == clusterversion.Base && blocked.Active == clusterversion.Base && len(blocked.Nodes) == 3
+	})
+	createCapacityTable(t, client(n2), "rollback", 0, 0)
+	if err := putN(client(n1), "rollback", 1); err != nil {
+		t.Fatalf("the rolled-back node does not serve: %v", err)
+	}
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	n1 = startHealerWith(t, "", func(c *node.Config) { opts(0)(c); c.DataDir = dir1 })
+	waitUntil(t, "finalisation to version 2 blocked by the hold alone, after the rollback", func() bool {
+		blocked = status()
+		return blocked.Target == clusterversion.Effects && len(blocked.Blockers) == 1 && strings.Contains(blocked.Blockers[0], "held")
+	})
 	if code := adminDo(t, n1, http.MethodPost, "/upgrade/release", &held); code != http.StatusOK || held.Hold {
 		t.Fatalf("release: %d %+v", code, held)
 	}
