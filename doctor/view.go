@@ -55,7 +55,8 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, prev *checker.View
 	now, contactTimeout := cfg.Now, cfg.ContactTimeout
 	v := checker.View{}
 	for _, ni := range topology.Nodes(snap, now) {
-		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat}
+		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat,
+			Stopped: ni.Stopped}
 		nv, reporting := cv.Node(n.ID)
 		switch {
 		case ni.Status != directory.Alive && reporting && nv.Liveness == directory.Alive:

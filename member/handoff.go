@@ -3,6 +3,11 @@ package member
 import (
 	"context"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // HandOffTimeout bounds the leadership transfers of a graceful shutdown.
@@ -26,4 +31,32 @@ func (m *Member) HandOff(ctx context.Context) {
 		moved++
 	}
 	m.cfg.Logger.Info("handed off leadership before stopping", "moved", moved, "kept", kept)
+}
+
+// MarkStopped records in the directory that this node is stopping
+// cleanly (Node.stopped_unix_nanos), so that the Doctor takes its silence
+// for a restart, not a death, for its restart grace. Its next heartbeat
+// after a start clears the mark. Best effort: a directory out of reach
+// leaves the node to be judged by its heartbeats alone.
+func (m *Member) MarkStopped(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, HandOffTimeout)
+	defer cancel()
+	rec := m.dir.Snapshot().Node(m.cfg.Self)
+	if rec == nil || m.record.Load() == nil {
+		return
+	}
+	rec = proto.Clone(rec).(*partitapb.Node)
+	now := m.cfg.Now().UnixNano()
+	rec.StoppedUnixNanos, rec.HeartbeatUnixNanos = now, now
+	cmd := &partitapb.Command{Id: m.cfg.NewID(), UnixNanos: now,
+		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
+	res, err := m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
+	if err == nil && res.GetError() != nil {
+		err = res.GetError()
+	}
+	if err != nil {
+		m.cfg.Logger.Warn("could not record a clean stop in the directory: the Doctor judges this node by its heartbeats", "err", err)
+		return
+	}
+	m.cfg.Logger.Info("recorded a clean stop in the directory")
 }

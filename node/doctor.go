@@ -52,6 +52,9 @@ type DoctorConfig struct {
 	// ZoneDeadAfter is how long a whole zone stays down before the
 	// replicas it held are replaced in other zones.
 	ZoneDeadAfter time.Duration
+	// RestartGrace is how long a node that stopped cleanly stays down
+	// before its replicas are replaced (0: no grace).
+	RestartGrace time.Duration
 	// OpDeadline bounds one operation.
 	OpDeadline time.Duration
 	// AlertWebhook receives a JSON POST for every alert.
@@ -142,6 +145,7 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	if dc.ZoneDeadAfter > 0 {
 		cfg.Checker.ZoneDeadAfter = dc.ZoneDeadAfter
 	}
+	cfg.Checker.RestartGrace = dc.RestartGrace
 	if dc.ReplicaDownAfter > 0 {
 		cfg.Checker.ReplicaDownAfter = dc.ReplicaDownAfter
 		cfg.Checker.ContactTimeout = min(cfg.Checker.ContactTimeout, dc.ReplicaDownAfter)

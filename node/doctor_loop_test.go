@@ -164,6 +164,20 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 	if err := victim.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Its clean stop is in the directory (the Doctor gives such a node
+	// its restart grace, 0 in this test's config).
+	waitWithin(t, 30*time.Second, func() error {
+		var listed []topology.NodeInfo
+		if code := adminDo(t, n1, http.MethodGet, "/cluster/nodes", &listed); code != http.StatusOK {
+			return fmt.Errorf("/cluster/nodes: %d", code)
+		}
+		for _, ni := range listed {
+			if ni.ID == dead && ni.Stopped.IsZero() {
+				return fmt.Errorf("the stopped node's record has no stop time: %+v", ni)
+			}
+		}
+		return nil
+	})
 	waitWithin(t, time.Minute, func() error {
 		var p admin.DoctorPlan
 		adminDo(t, n1, http.MethodGet, "/doctor/plan", &p)

@@ -533,6 +533,7 @@ func (n *Node) close() error {
 	n.stopDoctor(ctx, true)
 	if n.cfg.PeerAddr != "" {
 		n.member.HandOff(ctx)
+		n.member.MarkStopped(ctx)
 	}
 	return n.stop(ctx)
 }

@@ -3346,10 +3346,16 @@ type Node struct {
 	// min_version and max_version are the cluster versions (package
 	// clusterversion) the node's binary can run at; 0 for a node from before
 	// cluster versions, which runs at version 1 only.
-	MinVersion    uint32 `protobuf:"varint,10,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
-	MaxVersion    uint32 `protobuf:"varint,11,opt,name=max_version,json=maxVersion,proto3" json:"max_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MinVersion uint32 `protobuf:"varint,10,opt,name=min_version,json=minVersion,proto3" json:"min_version,omitempty"`
+	MaxVersion uint32 `protobuf:"varint,11,opt,name=max_version,json=maxVersion,proto3" json:"max_version,omitempty"`
+	// stopped_unix_nanos is when the node last stopped cleanly (drained on
+	// SIGTERM, its leaderships handed off), on its clock; 0 while it runs
+	// (its first heartbeat after a start clears it). The Doctor waits
+	// --restart-grace before replacing the replicas of a node that stopped
+	// so: a planned restart is not a death.
+	StoppedUnixNanos int64 `protobuf:"varint,12,opt,name=stopped_unix_nanos,json=stoppedUnixNanos,proto3" json:"stopped_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -3455,6 +3461,13 @@ func (x *Node) GetMinVersion() uint32 {
 func (x *Node) GetMaxVersion() uint32 {
 	if x != nil {
 		return x.MaxVersion
+	}
+	return 0
+}
+
+func (x *Node) GetStoppedUnixNanos() int64 {
+	if x != nil {
+		return x.StoppedUnixNanos
 	}
 	return 0
 }
@@ -7169,7 +7182,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xde\x02\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x8c\x03\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -7185,7 +7198,8 @@ const file_partita_proto_rawDesc = "" +
 	" \x01(\rR\n" +
 	"minVersion\x12\x1f\n" +
 	"\vmax_version\x18\v \x01(\rR\n" +
-	"maxVersion\"\x1c\n" +
+	"maxVersion\x12,\n" +
+	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\"\x1c\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +

@@ -50,6 +50,7 @@ func Nodes(snap *directory.Snapshot, now time.Time) []NodeInfo {
 			Zone: rec.GetZone(), Version: rec.GetVersion(), WriteFormat: writeFormat(rec),
 			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
 			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(snap.MetaReplicas, rec.GetId()),
+			Stopped: unixTime(rec.GetStoppedUnixNanos()),
 		})
 	}
 	slices.SortFunc(out, func(a, b NodeInfo) int { return cmp.Compare(a.ID, b.ID) })

@@ -27,6 +27,9 @@ type NodeInfo struct {
 	Status directory.Liveness `json:"status"`
 	// MetaVoter says the node holds a voter of the meta partition.
 	MetaVoter bool `json:"meta_voter"`
+	// Stopped is when the node last stopped cleanly, zero while it runs
+	// (partitapb.Node.stopped_unix_nanos).
+	Stopped time.Time `json:"stopped,omitzero"`
 }
 
 // TableInfo is a table of the directory.

@@ -115,7 +115,7 @@ func formatCounts(v checker.View) string {
 }
 
 func applyConfig(t *testing.T, cfg *checker.Config, args []datadriven.CmdArg) error {
-	durations := map[string]*time.Duration{"dead-after": &cfg.DeadAfter, "zone-dead-after": &cfg.ZoneDeadAfter, "down-after": &cfg.ReplicaDownAfter,
+	durations := map[string]*time.Duration{"dead-after": &cfg.DeadAfter, "zone-dead-after": &cfg.ZoneDeadAfter, "restart-grace": &cfg.RestartGrace, "down-after": &cfg.ReplicaDownAfter,
 		"contact": &cfg.ContactTimeout, "learner-timeout": &cfg.LearnerTimeout, "sick-floor": &cfg.SickFloor,
 		"split-after": &cfg.SplitAfter, "merge-after": &cfg.MergeAfter, "merge-cooldown": &cfg.MergeCooldown}
 	ints := map[string]*int{"rf": &cfg.ReplicationFactor, "tolerance": &cfg.BalanceTolerance,

@@ -21,6 +21,10 @@ type Config struct {
 	// until then they wait, as zoneOutage explains. DeadAfter when
 	// longer (a run-time override may raise DeadAfter alone).
 	ZoneDeadAfter time.Duration
+	// RestartGrace is how long the replicas of a node that stopped
+	// cleanly (drained, as on SIGTERM) wait before they are replaced,
+	// instead of DeadAfter: a planned restart is not a death. 0: none.
+	RestartGrace time.Duration
 	// ReplicaDownAfter is how long a replica on a live node stays down
 	// (unusable, or out of its leader's contact) before it is replaced.
 	ReplicaDownAfter time.Duration

@@ -97,6 +97,9 @@ func (pl *planner) judgeReplica(p *Partition, node uint64) (replace, wait []stri
 		switch {
 		case dead < pl.cfg.DeadAfter:
 			return nil, []string{fmt.Sprintf("n%d dead for %v: replaced after %v", node, dead, pl.cfg.DeadAfter)}
+		case !n.Stopped.IsZero() && pl.cfg.Now.Sub(n.Stopped) < pl.cfg.RestartGrace:
+			return nil, []string{fmt.Sprintf("n%d stopped cleanly %v ago: a restart, not a death; replaced after %v (restart-grace)",
+				node, pl.cfg.Now.Sub(n.Stopped).Round(time.Second), pl.cfg.RestartGrace)}
 		case pl.inContact(r):
 			return nil, []string{fmt.Sprintf("n%d dead by heartbeat for %v, but leader n%d heard from it %v ago: not dead",
 				node, dead, p.Leader, contact)}

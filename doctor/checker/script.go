@@ -11,7 +11,7 @@ import (
 )
 
 // scriptKeys are the keys ParseView knows.
-var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
+var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "stopped", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
 	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced", "range", "keys", "writes", "reads", "hot",
 	"bytes", "cold", "changed"}
 
@@ -20,7 +20,7 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "fsync", 
 // with times relative to now. One line per node or partition; blank lines
 // and lines starting with # are skipped.
 //
-// A node line: n<ID> zone=Z [suspect=D|dead=D] [fsync=D] [sick=D]
+// A node line: n<ID> zone=Z [suspect=D|dead=D] [stopped=D] [fsync=D] [sick=D]
 // [disk=F] [no-peer], where D is how long before now the state began; a
 // node is alive for an hour unless told otherwise. A partition line:
 // p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM]
@@ -91,6 +91,13 @@ func parseNode(id uint64, kv map[string]string, now time.Time) (Node, error) {
 			return n, err
 		}
 		n.Health.DiskUsed = used
+	}
+	if ago, ok := kv["stopped"]; ok {
+		d, err := time.ParseDuration(ago)
+		if err != nil {
+			return n, err
+		}
+		n.Stopped = now.Add(-d)
 	}
 	if ago, ok := kv["healed"]; ok {
 		d, err := time.ParseDuration(ago)

@@ -28,6 +28,9 @@ type Node struct {
 	// is when the node entered that state.
 	Liveness directory.Liveness
 	Since    time.Time
+	// Stopped is when the node last stopped cleanly (drained), zero if it
+	// runs or died: its silence since is a restart, given RestartGrace.
+	Stopped time.Time
 	Health   Health
 }
 
