@@ -31,7 +31,7 @@ type Node struct {
 	// Stopped is when the node last stopped cleanly (drained), zero if it
 	// runs or died: its silence since is a restart, given RestartGrace.
 	Stopped time.Time
-	Health   Health
+	Health  Health
 }
 
 // Health is what a node reports about itself. Zero fields are unknown.
