@@ -60,6 +60,8 @@ var operations = map[string]handler{
 	"ExecuteStatement":      (*Server).handleExecuteStatement,
 	"BatchExecuteStatement": (*Server).handleBatchExecuteStatement,
 	"ExecuteTransaction":    (*Server).handleExecuteTransaction,
+	"UpdateTimeToLive":      (*Server).handleUpdateTimeToLive,
+	"DescribeTimeToLive":    (*Server).handleDescribeTimeToLive,
 }
 
 // Server is the DynamoDB HTTP endpoint of one node. It implements
@@ -78,6 +80,7 @@ type Server struct {
 // the catalogue, a write to the meta partition each.
 var controlPlaneOps = map[string]bool{
 	"CreateTable": true, "UpdateTable": true, "DeleteTable": true, "TagResource": true, "UntagResource": true,
+	"UpdateTimeToLive": true,
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their

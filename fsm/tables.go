@@ -121,6 +121,7 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.DecreasesToday = u.GetDecreasesToday()
 	t.LastPayPerRequestUnixNanos = u.GetLastPayPerRequestUnixNanos()
 	t.ChangeView = u.GetChangeView()
+	t.TtlEnabled, t.TtlAttribute, t.TtlChangedUnixNanos = u.GetTtlEnabled(), u.GetTtlAttribute(), u.GetTtlChangedUnixNanos()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

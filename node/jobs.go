@@ -46,6 +46,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerSplitJob(m); err != nil {
 		return err
 	}
+	if err := n.registerTTLJob(m); err != nil {
+		return err
+	}
 	if err := n.registerTopologyJobs(ctx, m); err != nil {
 		return err
 	}

@@ -98,6 +98,11 @@ type Config struct {
 	// the job's period (docs/splits.md).
 	PartitionMaxBytes int64
 	SplitInterval     time.Duration
+	// TTLInterval is the period of the ttl job, which deletes the expired
+	// items of the partitions this node leads (0: never); TTLMaxDeletes
+	// bounds its deletes per cycle (0: 1,000).
+	TTLInterval   time.Duration
+	TTLMaxDeletes int
 	// OnJobCycle, if set, is called after each background job cycle (see
 	// daemon.Config.OnCycle); tests wait for cycles with it.
 	OnJobCycle func(daemon.CycleRecord)
@@ -173,6 +178,7 @@ func DefaultConfig() Config {
 		TableStatsInterval: 30 * time.Second,
 		PartitionMaxBytes:  member.DefaultPartitionMaxBytes,
 		SplitInterval:      10 * time.Second,
+		TTLInterval:        10 * time.Second,
 		ReplicationFactor:  3,
 		ReconcileInterval:  500 * time.Millisecond,
 		ShutdownTimeout:    10 * time.Second,

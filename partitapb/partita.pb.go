@@ -3797,9 +3797,16 @@ type Table struct {
 	// change_view is what the table's change log keeps of each write
 	// (CHANGE_VIEW_NONE: no log). Streams and global secondary indexes set
 	// it; UpdateTable carries it over.
-	ChangeView    ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ChangeView ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// Time to live (UpdateTimeToLive): ttl_enabled says expired items are
+	// deleted by the partitions' leaders; ttl_attribute names the Number
+	// attribute holding an item's expiry (seconds since the epoch), kept
+	// while disabling; ttl_changed_unix_nanos is when it last changed.
+	TtlEnabled          bool   `protobuf:"varint,30,opt,name=ttl_enabled,json=ttlEnabled,proto3" json:"ttl_enabled,omitempty"`
+	TtlAttribute        string `protobuf:"bytes,31,opt,name=ttl_attribute,json=ttlAttribute,proto3" json:"ttl_attribute,omitempty"`
+	TtlChangedUnixNanos int64  `protobuf:"varint,32,opt,name=ttl_changed_unix_nanos,json=ttlChangedUnixNanos,proto3" json:"ttl_changed_unix_nanos,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -3956,6 +3963,27 @@ func (x *Table) GetChangeView() ChangeView {
 		return x.ChangeView
 	}
 	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Table) GetTtlEnabled() bool {
+	if x != nil {
+		return x.TtlEnabled
+	}
+	return false
+}
+
+func (x *Table) GetTtlAttribute() string {
+	if x != nil {
+		return x.TtlAttribute
+	}
+	return ""
+}
+
+func (x *Table) GetTtlChangedUnixNanos() int64 {
+	if x != nil {
+		return x.TtlChangedUnixNanos
+	}
+	return 0
 }
 
 // CreateTable adds table to the catalog; apply assigns the table and
@@ -7222,7 +7250,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xdb\x06\n" +
+	"frozenLeft\"\xd6\a\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7247,7 +7275,11 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
 	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\x127\n" +
 	"\vchange_view\x18\x12 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\"\xa4\x01\n" +
+	"changeView\x12\x1f\n" +
+	"\vttl_enabled\x18\x1e \x01(\bR\n" +
+	"ttlEnabled\x12#\n" +
+	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
+	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +

@@ -1,0 +1,125 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/partitadb/partita/node"
+)
+
+// TestTimeToLive: UpdateTimeToLive and DescribeTimeToLive with DynamoDB's
+// states and errors, and the sweeper deleting exactly the expired items:
+// a Number of seconds at or before now, not one in the future, not a
+// String, not one more than five years old, not an item without the
+// attribute, and not an item rewritten with a later expiry.
+func TestTimeToLive(t *testing.T) {
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.TTLInterval = 100 * time.Millisecond
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c := client(n)
+	ctx := context.Background()
+	createCapacityTable(t, c, "ttl", 0, 0)
+
+	describe := func() (types.TimeToLiveStatus, string) {
+		t.Helper()
+		out, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("ttl")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.TimeToLiveDescription.TimeToLiveStatus, aws.ToString(out.TimeToLiveDescription.AttributeName)
+	}
+	update := func(enabled bool, attr string) error {
+		_, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("ttl"),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(enabled), AttributeName: aws.String(attr)}})
+		return err
+	}
+	wantErr := func(err error, code, msg string) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != code || ae.ErrorMessage() != msg {
+			t.Fatalf("got %v, want %s: %s", err, code, msg)
+		}
+	}
+	if st, attr := describe(); st != types.TimeToLiveStatusDisabled || attr != "" {
+		t.Fatalf("a new table's TTL: %s %q", st, attr)
+	}
+	wantErr(update(false, "exp"), "ValidationException", "TimeToLive is already disabled")
+	_, err = c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("nope"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}})
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("a missing table: %v", err)
+	}
+
+	// Items written before TTL is enabled are swept too.
+	now := time.Now().Unix()
+	put := func(pk string, exp types.AttributeValue) {
+		t.Helper()
+		it := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+		if exp != nil {
+			it["exp"] = exp
+		}
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ttl"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	num := func(v int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+	for i := range 20 {
+		put(fmt.Sprint("expired-", i), num(now-int64(10+i)))
+	}
+	put("future", num(now+3600))
+	put("string", &types.AttributeValueMemberS{Value: strconv.FormatInt(now-10, 10)})
+	put("ancient", num(now-6*365*24*3600))
+	put("none", nil)
+	put("renewed", num(now-10))
+	put("renewed", num(now+3600)) // its life extended before the sweep
+
+	if err := update(true, "exp"); err != nil {
+		t.Fatal(err)
+	}
+	if st, attr := describe(); st != types.TimeToLiveStatusEnabling || attr != "exp" {
+		t.Fatalf("just enabled: %s %q", st, attr)
+	}
+	wantErr(update(true, "exp"), "ValidationException", "TimeToLive is already enabled")
+	wantErr(update(true, "other"), "ValidationException", "TimeToLive is already enabled")
+	wantErr(update(false, "other"), "ValidationException", "TimeToLive is active on a different AttributeName: current AttributeName is exp")
+	wantErr(update(false, "exp"), "ValidationException", "Time to live has been modified multiple times within a fixed interval")
+
+	get := func(pk string) bool {
+		t.Helper()
+		out, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("ttl"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item != nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := range 20 {
+		for get(fmt.Sprint("expired-", i)) {
+			if time.Now().After(deadline) {
+				t.Fatalf("expired-%d not deleted 30 s after TTL was enabled", i)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for _, pk := range []string{"future", "string", "ancient", "none", "renewed"} {
+		if !get(pk) {
+			t.Errorf("%s was deleted: it had not expired", pk)
+		}
+	}
+}
