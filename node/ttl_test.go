@@ -77,7 +77,9 @@ func TestTimeToLive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	num := func(v int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+	num := func(v int64) types.AttributeValue {
+		return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+	}
 	for i := range 20 {
 		put(fmt.Sprint("expired-", i), num(now-int64(10+i)))
 	}
