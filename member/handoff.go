@@ -41,13 +41,17 @@ func (m *Member) HandOff(ctx context.Context) {
 func (m *Member) MarkStopped(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, HandOffTimeout)
 	defer cancel()
-	rec := m.dir.Snapshot().Node(m.cfg.Self)
-	if rec == nil || m.record.Load() == nil {
+	own := m.record.Load()
+	if own == nil {
 		return
 	}
-	rec = proto.Clone(rec).(*partitapb.Node)
+	rec := proto.Clone(own).(*partitapb.Node)
 	now := m.cfg.Now().UnixNano()
 	rec.StoppedUnixNanos, rec.HeartbeatUnixNanos = now, now
+	// The record the heartbeat keeps in the directory carries the stop
+	// too: a directory cycle running until the jobs stop must not clear
+	// it.
+	m.record.Store(rec)
 	cmd := &partitapb.Command{Id: m.cfg.NewID(), UnixNanos: now,
 		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
 	res, err := m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
