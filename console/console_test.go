@@ -169,7 +169,7 @@ func eval[T any](p *page, expr string) T {
 // shot saves a screenshot of the whole page as console-NAME.png.
 func (p *page) shot(name string) {
 	p.t.Helper()
-	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100)) // 100: PNG
 	if err != nil {
 		p.t.Fatal(err)
 	}
