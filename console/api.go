@@ -219,20 +219,29 @@ func (h *Handler) follow(path string) http.HandlerFunc {
 	}
 }
 
-// reply writes v as JSON, or err as a 400 (a bad parameter) or 502.
+// reply writes v as JSON, or err as a 400 (a bad parameter) or a 502 (a
+// node did not answer).
 func reply(w http.ResponseWriter, v any, err error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, context.DeadlineExceeded) {
+		var se *statusError
+		if errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) {
 			status = http.StatusBadGateway
 		}
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		replyStatus(w, status, err)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// replyStatus writes err with status.
+func replyStatus(w http.ResponseWriter, status int, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 }
 
 func cmpUint(a, b uint64) int {

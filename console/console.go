@@ -8,6 +8,7 @@
 //
 //	GET /console/api/metrics[?since=DUR]          NodeMetrics of this node
 //	GET /console/api/cluster/metrics[?since=DUR]  []NodeMetrics of every node
+//	GET /console/api/partitions?table=T[&page=N&size=M]  PartitionPage: a page of a table's partitions, their load, the heat map
 //	GET /console/api/traces[?scope=node]          []TraceSummary, newest first, of every node (or this one)
 //	GET /console/api/traces/{id}[?scope=node]     []SpanRecord of the trace on every node (or this one)
 //	GET /console/api/doctor/plan                  the active Doctor's plan (/doctor/plan, redirect followed)
@@ -25,9 +26,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/partitadb/partita/telemetry"
+	"github.com/partitadb/partita/topology"
 )
 
 //go:embed assets
@@ -50,6 +53,9 @@ type Config struct {
 	// tracing to the console is off).
 	History *telemetry.History
 	Ring    *telemetry.SpanRing
+	// Partitions lists a table's partitions ("": every table's) with
+	// their replicas' progress (the /cluster/partitions route's view).
+	Partitions func(ctx context.Context, table string) ([]topology.PartitionInfo, error)
 	// Peers lists every node of the cluster, this one included.
 	Peers func(ctx context.Context) []Peer
 	// Client asks the other nodes' admin endpoints (its TLS
@@ -61,16 +67,18 @@ type Config struct {
 
 // Validate reports a missing dependency.
 func (c Config) Validate() error {
-	if c.Self == nil || c.History == nil || c.Peers == nil || c.Client == nil {
-		return errors.New("console: Self, History, Peers and Client are required")
+	if c.Self == nil || c.History == nil || c.Peers == nil || c.Client == nil || c.Partitions == nil {
+		return errors.New("console: Self, History, Partitions, Peers and Client are required")
 	}
 	return nil
 }
 
 // Handler serves the console; it sees the full request path (/console/...).
 type Handler struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg    Config
+	mux    *http.ServeMux
+	zipped http.Handler // mux, compressed
+	zpool  sync.Pool    // of *gzip.Writer
 }
 
 // NewHandler returns the console's handler.
@@ -90,14 +98,16 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.mux.Handle("GET /console/", noCache(files))
 	h.mux.HandleFunc("GET /console/api/metrics", h.metrics)
 	h.mux.HandleFunc("GET /console/api/cluster/metrics", h.clusterMetrics)
+	h.mux.HandleFunc("GET /console/api/partitions", h.partitions)
 	h.mux.HandleFunc("GET /console/api/traces", h.traces)
 	h.mux.HandleFunc("GET /console/api/traces/{id}", h.trace)
 	h.mux.HandleFunc("GET /console/api/doctor/plan", h.follow("/doctor/plan"))
 	h.mux.HandleFunc("GET /console/api/topology", h.follow("/cluster/topology"))
+	h.zipped = compressed(&h.zpool, h.mux)
 	return h, nil
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.zipped.ServeHTTP(w, r) }
 
 // noCache makes browsers revalidate the assets, so that an upgraded node
 // serves its own pages.

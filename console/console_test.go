@@ -257,9 +257,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.open("config")
 	p.until(`document.querySelector("#settings tr[data-setting='trace.sample-rate']") !== null`, 10*time.Second)
 	p.shot("config")
-	p.open("raft")
-	p.until(`document.querySelector("a[href^='#/raft?partition=']") !== null`, 10*time.Second)
-	part := eval[int](p, `Number(document.querySelector("a[href^='#/raft?partition=']").textContent)`)
+	// The raft page of a partition the tables page links to.
+	p.open("tables?table=orders")
+	p.until(`document.querySelector("#partitions a[href^='#/raft?partition=']") !== null`, 10*time.Second)
+	part := eval[int](p, `Number(document.querySelector("#partitions a[href^='#/raft?partition=']").textContent)`)
 	p.open(fmt.Sprint("raft?partition=", part))
 	p.until(`document.querySelectorAll("#members tr[data-member]").length >= 1 && document.querySelector("#members .pill.leader") !== null`, 10*time.Second)
 	p.shot("raft")

@@ -46,14 +46,15 @@ func (n *Node) consoleHandler() (http.Handler, error) {
 	}
 	n.consoleTr = &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 4}
 	h, err := console.NewHandler(console.Config{
-		Self:    func() uint64 { return n.id },
-		Version: Version,
-		Started: n.started,
-		History: n.history,
-		Ring:    n.ring,
-		Peers:   n.consolePeers,
-		Client:  &http.Client{Transport: n.consoleTr},
-		Logger:  n.log,
+		Self:       func() uint64 { return n.id },
+		Version:    Version,
+		Started:    n.started,
+		History:    n.history,
+		Ring:       n.ring,
+		Peers:      n.consolePeers,
+		Partitions: ctl{n: n}.Partitions,
+		Client:     &http.Client{Transport: n.consoleTr},
+		Logger:     n.log,
 	})
 	return h, err
 }

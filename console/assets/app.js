@@ -50,7 +50,6 @@ function ago(t) {
   if (!t || t.startsWith("0001")) return "-";
   return fmtDur((Date.now() - new Date(t)) * 1e6) + " ago";
 }
-function hex(n) { return "0x" + BigInt.asUintN(64, BigInt(n)).toString(16).padStart(16, "0"); }
 
 function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
 
@@ -198,52 +197,50 @@ pages.tables = async () => {
     ${tables.map(t => `<tr data-table="${esc(t.name)}"><td><a href="#/tables?table=${encodeURIComponent(t.name)}">${esc(t.name)}</a></td><td>${pill(t.status)}</td>
       <td class="num">${t.partitions}</td><td>${fmtTime(t.created)}</td></tr>`).join("")}</table>`;
   if (!table) return html + `<p class="muted">No tables yet.</p>`;
-  const [parts, topo, changes] = await Promise.all([tryApi("/cluster/partitions?table=" + encodeURIComponent(table)),
-    tryApi("/console/api/topology"), tryApi("/doctor/timeline?limit=100")]);
-  html += `<h2>Partitions of ${esc(table)}</h2>` + failed(parts);
-  if (parts.__error) return html;
-  const load = new Map();
-  for (const pv of (topo && topo.view && topo.view.partitions) || []) load.set(pv.id, pv.load || {});
-  parts.sort((a, b) => (a.hash_start > b.hash_start) - (a.hash_start < b.hash_start) || a.id - b.id);
+  const key = "partitions:" + table;
+  const [pp, changes] = await Promise.all([
+    tryApi(`/console/api/partitions?table=${encodeURIComponent(table)}&page=${state.pages[key] || 0}&size=${PAGE_SIZE}`),
+    tryApi("/doctor/timeline?limit=100")]);
+  html += `<h2>Partitions of ${esc(table)}</h2>` + failed(pp);
+  if (pp.__error) return html;
+  state.pages[key] = pp.page;
+  const pages = Math.max(1, Math.ceil(pp.total / pp.size));
   html += `<h3>Load over the key space</h3><canvas class="heat" id="heat" width="1000" height="36"></canvas>
-    <p class="muted">Each band is a partition's hash range; the darker, the more requests per second (reads + writes).</p>`;
-  html += pager("partitions:" + table, parts, rows => `<table id="partitions"><tr><th>partition</th><th>key range (hash)</th><th class="num">items</th><th class="num">size</th>
+    <p class="muted">Each band is a partition's hash range; the darker, the more requests per second (reads + writes)${pp.load_error ? ". Load unavailable: " + esc(pp.load_error) : ""}.</p>`;
+  html += `<div class="pager" data-pager="${esc(key)}"><button data-step="-1" ${pp.page === 0 ? "disabled" : ""}>&lt; prev</button>
+    <span>page ${pp.page + 1} of ${pages} (${pp.total} partitions)</span><button data-step="1" ${pp.page >= pages - 1 ? "disabled" : ""}>next &gt;</button></div>`;
+  html += `<table id="partitions"><tr><th>partition</th><th>key range (hash)</th><th class="num">items</th><th class="num">size</th>
       <th class="num">reads/s</th><th class="num">writes/s</th><th>replicas</th><th>leader</th><th class="num">max lag</th><th class="num">log entries</th><th>generation</th></tr>
-    ${rows.map(p => {
-      const l = load.get(p.id) || {};
+    ${(pp.rows || []).map(p => {
+      const l = p.load || {};
       const lag = Math.max(0, ...(p.status || []).map(r => r.lag || 0));
       const logs = Math.max(0, ...(p.status || []).map(r => r.log_entries || 0));
-      return `<tr data-partition="${p.id}"><td><a href="#/raft?partition=${p.id}">${p.id}</a></td><td class="mono">${hex(p.hash_start)} - ${hex(p.hash_end)}</td>
+      return `<tr data-partition="${p.id}"><td><a href="#/raft?partition=${p.id}">${p.id}</a></td><td class="mono">${esc(p.start)} - ${esc(p.end)}</td>
         <td class="num">${fmtNum(l.items || 0)}</td><td class="num">${fmtBytes(l.size_bytes || 0)}</td><td class="num">${fmtNum(l.reads_per_sec || 0)}</td>
         <td class="num">${fmtNum(l.writes_per_sec || 0)}</td><td>${(p.voters || p.replicas || []).join(", ")}${(p.learners || []).length ? " +learners " + p.learners.join(", ") : ""}</td>
         <td>${p.leader ? "node " + p.leader : pill("none")}</td><td class="num">${lag}</td><td class="num">${logs}</td><td>${p.generation}</td></tr>`;
-    }).join("")}</table>`);
+    }).join("")}</table>`;
   const sm = Array.isArray(changes) ? changes.filter(e => (e.kind === "split" || e.kind === "merge") && (!e.table || e.table === table)) : [];
   html += `<h3>Splits and merges</h3>` + (sm.length ? `<table><tr><th>when</th><th>kind</th><th>partition</th><th>state</th><th>outcome</th></tr>
     ${sm.slice(0, 20).map(e => `<tr><td>${fmtTime(e.updated)}</td><td>${esc(e.kind)}</td><td>${e.partition}</td><td>${pill(e.state)}</td><td>${esc(e.outcome)}</td></tr>`).join("")}</table>`
     : `<p class="muted">none recorded by the Doctor in its recent timeline</p>`);
-  state.afterRender = () => drawHeat(parts, load);
+  state.afterRender = () => drawHeat(pp.heat || []);
   return html;
 };
 
 // drawHeat paints each partition's hash range, shaded by its load, on one canvas.
-function drawHeat(parts, load) {
+function drawHeat(cells) {
   const c = document.getElementById("heat");
   if (!c) return;
   const ctx = c.getContext("2d");
-  const span = 2 ** 64;
-  const rate = p => { const l = load.get(p.id) || {}; return (l.reads_per_sec || 0) + (l.writes_per_sec || 0); };
-  const max = Math.max(1e-9, ...parts.map(rate));
+  const max = Math.max(1e-9, ...cells.map(h => h.r));
   ctx.clearRect(0, 0, c.width, c.height);
-  for (const p of parts) {
-    const x0 = Number(p.hash_start) / span * c.width;
-    const end = p.hash_end === 0 ? span : Number(p.hash_end);
-    const w = Math.max(1, end / span * c.width - x0);
-    const f = rate(p) / max;
+  for (const h of cells) {
+    const f = h.r / max;
     ctx.fillStyle = `rgb(${Math.round(238 - 30 * f)}, ${Math.round(241 - 180 * f)}, ${Math.round(247 - 190 * f)})`;
-    ctx.fillRect(x0, 0, w, c.height);
+    ctx.fillRect(h.f * c.width, 0, Math.max(1, (h.t - h.f) * c.width), c.height);
     ctx.fillStyle = "#fff";
-    ctx.fillRect(x0, 0, 1, c.height);
+    ctx.fillRect(h.f * c.width, 0, 1, c.height);
   }
 }
 
@@ -364,15 +361,15 @@ pages.config = async () => {
 };
 
 pages.raft = async () => {
-  const parts = await tryApi("/cluster/partitions");
-  if (parts.__error) return failed(parts);
   const id = Number(state.params.partition || 0);
   const form = `<h2>Raft state of a partition</h2><form class="filters" id="raft-form"><input name="partition" placeholder="partition id" size="10" value="${id || ""}"><button type="submit">Show</button></form>`;
-  const p = parts.find(x => x.id === id);
-  if (!p) return form + `<p class="muted">${id ? "No partition " + id + "." : "Pick a partition (or follow a link from the partitions table)."}</p>` +
-    pager("raft-list", parts, rows => `<table><tr><th>partition</th><th>table</th><th>leader</th></tr>${rows.map(x => `<tr><td><a href="#/raft?partition=${x.id}">${x.id}</a></td><td>${esc(x.table)}</td><td>${x.leader}</td></tr>`).join("")}</table>`);
+  if (!id) return form + `<p class="muted">Pick a partition: follow a link of the <a href="#/tables">partitions tables</a>, or see the <a href="#/raft?partition=1">meta partition (1)</a>.</p>`;
+  const pp = await tryApi("/console/api/partitions?id=" + id);
+  if (pp.__error) return form + failed(pp);
+  const p = (pp.rows || [])[0];
+  if (!p) return form + `<p class="muted">No partition ${id}.</p>`;
   const leader = (p.status || []).find(r => r.role === "leader") || {};
-  return form + `<p>partition <b>${p.id}</b> of <b>${esc(p.table)}</b>, generation ${p.generation}, range <span class="mono">${hex(p.hash_start)} - ${hex(p.hash_end)}</span>;
+  return form + `<p id="raft-summary">partition <b>${p.id}</b> of <b>${esc(p.table)}</b>, generation ${p.generation}, range <span class="mono">${esc(p.start)} - ${esc(p.end)}</span>;
     leader node ${p.leader || "none"} at term ${leader.term ?? "-"}; voters ${(p.voters || []).join(", ")}${(p.learners || []).length ? "; learners " + p.learners.join(", ") : ""}; directory lists ${(p.replicas || []).join(", ")}</p>
     <table id="members"><tr><th>node</th><th>role</th><th class="num">term</th><th class="num">applied (match)</th><th class="num">lag</th><th class="num">log entries</th><th>error</th></tr>
     ${(p.status || []).map(r => `<tr data-member="${r.node}"><td>node ${r.node}</td><td>${pill(r.role)}</td><td class="num">${r.term}</td><td class="num">${r.applied}</td>
