@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/chromedp/chromedp"
 
+	"github.com/partitadb/partita/certs"
 	"github.com/partitadb/partita/node"
 )
 
@@ -306,4 +307,36 @@ func TestConsoleScale(t *testing.T) {
 	p.shot("tables-scale")
 	out, _ := json.Marshal(map[string]any{"partitions": *scalePartitions, "bytes": bytes, "first_render_ms": first, "dom_table_rows": rows})
 	t.Logf("console scale: %s", out)
+}
+
+// TestConsoleChangesNeedAToken: on a node whose admin endpoint takes
+// tokens, the console reads from this machine without one, but a change
+// made with its controls (a gate's colour) is refused until the admin's
+// token is entered; then it goes through, and the page shows it.
+func TestConsoleChangesNeedAToken(t *testing.T) {
+	ctx := browser(t)
+	file := filepath.Join(t.TempDir(), certs.TokensFile)
+	tok, err := certs.AppendToken(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, func(c *node.Config) { c.TLS.AdminTokenFile = file })
+	p := &page{t: t, ctx: ctx, base: n.AdminURL(), dir: artifacts(t)}
+	p.open("doctor")
+	p.until(`document.querySelector("#gates tr[data-kind='move-replica'] .pill.yellow") !== null`, 20*time.Second)
+	setGate := `(() => { const s = document.querySelector("select[data-gate='move-replica']"); s.value = "red";
+		s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`
+	eval[bool](p, setGate)
+	p.until(`document.getElementById("banner").textContent.includes("401")`, 10*time.Second)
+	p.shot("token-refused")
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#token"), tok), chromedp.Click(chromedp.CSS("#auth button"))); err != nil {
+		t.Fatal(err)
+	}
+	p.until(`document.getElementById("who").textContent === "token set"`, 5*time.Second)
+	p.until(`document.querySelector("#gates tr[data-kind='move-replica'] .pill.yellow") !== null`, 10*time.Second) // unchanged
+	eval[bool](p, setGate)
+	p.until(`document.querySelector("#gates tr[data-kind='move-replica'] .pill.red") !== null`, 10*time.Second)
+	if got := eval[string](p, `sessionStorage.getItem("partita.adminToken")`); got != tok {
+		t.Errorf("the token kept in sessionStorage is %q", got)
+	}
 }

@@ -277,7 +277,7 @@ func record(s sdktrace.ReadOnlySpan) SpanRecord {
 	if attrs := s.Attributes(); len(attrs) > 0 {
 		rec.Attrs = make(map[string]string, len(attrs))
 		for _, kv := range attrs {
-			rec.Attrs[string(kv.Key)] = kv.Value.Emit()
+			rec.Attrs[string(kv.Key)] = kv.Value.String()
 		}
 		if t, ok := rec.Attrs["aws.dynamodb.error_type"]; ok && !rec.Failed {
 			rec.Failed, rec.Error = true, t
