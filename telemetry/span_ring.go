@@ -84,7 +84,8 @@ type pendingTrace struct {
 }
 
 // SpanRing is a SpanProcessor that keeps, in memory, the spans of recent
-// request traces (those whose local root span is of kind server): the
+// request traces (those whose local root span is of kind server, or
+// continues a trace of another process): the
 // slow and the failed ones, and a few of the latest ordinary ones, so that
 // a node shows its traces with no collector. Spans of a trace wait until
 // its local root span ends; the trace is then kept or dropped whole. A
@@ -162,7 +163,7 @@ func (r *SpanRing) OnEnd(s sdktrace.ReadOnlySpan) {
 	p.spans = append(p.spans, rec)
 	r.pendingSpans++
 	if root {
-		r.finish(id, p, rec, s.SpanKind() == trace.SpanKindServer)
+		r.finish(id, p, rec, s.SpanKind() == trace.SpanKindServer || s.Parent().IsRemote())
 	}
 	r.trimPending()
 }

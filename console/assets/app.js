@@ -127,15 +127,27 @@ function chart(title, series, fmt) {
 const COLORS = ["#2756b3", "#d0453c", "#2f8a4c", "#b8860b", "#7b3fb3", "#1b8a8a", "#a0522d", "#555"];
 
 // clusterSeries sums (or maxes) a per-point value over the nodes, by time bucket.
+// The nodes sample apart, so their points are aligned on the sampling step.
 function clusterSeries(nodes, pick, combine = "sum") {
   const byT = new Map();
+  const step = samplingStep(nodes);
   for (const n of nodes) for (const p of n.points || []) {
-    const t = Math.round(new Date(p.t) / 5000) * 5000;
+    const t = Math.round(new Date(p.t) / step) * step;
     const v = pick(p);
     const cur = byT.get(t);
     byT.set(t, cur == null ? v : combine === "sum" ? cur + v : Math.max(cur, v));
   }
   return [...byT.entries()].sort((a, b) => a[0] - b[0]);
+}
+// samplingStep is the median time between a node's samples (at least 100 ms).
+function samplingStep(nodes) {
+  const gaps = [];
+  for (const n of nodes) {
+    const ts = (n.points || []).map(p => new Date(p.t).getTime());
+    for (let i = 1; i < ts.length; i++) gaps.push(ts[i] - ts[i - 1]);
+  }
+  gaps.sort((a, b) => a - b);
+  return Math.max(100, gaps.length ? gaps[gaps.length >> 1] : 5000);
 }
 function sumMap(m) { return Object.values(m || {}).reduce((a, b) => a + b, 0); }
 
