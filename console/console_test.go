@@ -322,6 +322,7 @@ func TestConsoleScale(t *testing.T) {
 	}
 	p.until(fmt.Sprintf(`document.querySelectorAll("#partitions tr[data-partition]").length === %d`, parts-(pages-1)*50), 20*time.Second)
 }
+
 // TestConsoleChangesNeedAToken: on a node whose admin endpoint takes
 // tokens, the console reads from this machine without one, but a change
 // made with its controls (a gate's colour) is refused until the admin's
