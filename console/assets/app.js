@@ -40,7 +40,7 @@ function fmtDur(ns) {
   if (s < 7200) return (s / 60).toFixed(0) + " min";
   return (s / 3600).toFixed(1) + " h";
 }
-function fmtSecs(s) { return s ? fmtDur(s * 1e9) : "-"; }
+function fmtSecs(s) { return s ? fmtDur(s * 1e9) : "0"; }
 function fmtTime(t) {
   if (!t || t.startsWith("0001")) return "-";
   const d = new Date(t);
