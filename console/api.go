@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,6 +153,53 @@ func (h *Handler) get(r *http.Request, p Peer, path string, v any) error {
 	return h.fetch(r, scheme+"://"+p.AdminAddr+path, v)
 }
 
+// getSelf serves path from this node's admin endpoint in process, as a
+// request of r's caller (same address, TLS state and headers, so the same
+// rights), following a redirect to another node over HTTP.
+func (h *Handler) getSelf(r *http.Request, path string, v any) error {
+	ap := h.admin.Load()
+	if ap == nil {
+		return errors.New("console: the admin endpoint is not set")
+	}
+	admin := *ap
+	u, err := url.Parse(path)
+	if err != nil {
+		return err
+	}
+	req := r.Clone(r.Context())
+	req.Method, req.URL, req.RequestURI, req.Body = http.MethodGet, u, u.RequestURI(), http.NoBody
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	admin.ServeHTTP(rec, req)
+	switch {
+	case rec.status == http.StatusTemporaryRedirect:
+		return h.fetch(r, rec.header.Get("Location"), v)
+	case rec.status != http.StatusOK:
+		return &statusError{status: rec.status, body: strings.TrimSpace(rec.body.String())}
+	}
+	return json.Unmarshal(rec.body.Bytes(), v)
+}
+
+// recorder keeps the answer of an in-process request.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (rc *recorder) Header() http.Header { return rc.header }
+
+func (rc *recorder) WriteHeader(status int) {
+	if !rc.wrote {
+		rc.status, rc.wrote = status, true
+	}
+}
+
+func (rc *recorder) Write(b []byte) (int, error) {
+	rc.wrote = true
+	return rc.body.Write(b)
+}
+
 // fetch GETs u with r's Authorization header, following one redirect to
 // another node's admin endpoint (the header goes along), and decodes the
 // JSON answer into v.
@@ -200,14 +248,8 @@ func (e *statusError) Error() string { return fmt.Sprintf("status %d: %s", e.sta
 // the node that answers it followed on the server side.
 func (h *Handler) follow(path string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var self Peer
-		for _, p := range h.cfg.Peers(r.Context()) {
-			if p.ID == h.cfg.Self() {
-				self = p
-			}
-		}
 		var v json.RawMessage
-		err := h.get(r, self, path, &v)
+		err := h.getSelf(r, path, &v)
 		var se *statusError
 		if errors.As(err, &se) {
 			w.Header().Set("Content-Type", "application/json")

@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/partitadb/partita/telemetry"
@@ -79,7 +80,13 @@ type Handler struct {
 	mux    *http.ServeMux
 	zipped http.Handler // mux, compressed
 	zpool  sync.Pool    // of *gzip.Writer
+	admin  atomic.Pointer[http.Handler]
 }
+
+// SetAdmin gives the console the admin endpoint it is mounted in: it
+// reads this node's routes (the Doctor's plan, the cluster view) in
+// process, as the caller of the console's request.
+func (h *Handler) SetAdmin(admin http.Handler) { h.admin.Store(&admin) }
 
 // NewHandler returns the console's handler.
 func NewHandler(cfg Config) (*Handler, error) {

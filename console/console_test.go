@@ -223,6 +223,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.open("tables?table=orders")
 	p.until(`document.querySelectorAll("#partitions tr[data-partition]").length === 4`, 20*time.Second)
 	p.until(`document.querySelector("tr[data-table=orders]") !== null`, time.Second)
+	p.until(`!document.body.textContent.includes("Load unavailable") && document.querySelector("p.banner.error") === null`, time.Second)
 	p.shot("tables")
 
 	// The Doctor: additions wait at the red gate; approve one.
@@ -230,6 +231,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.until(`document.querySelector("#awaiting button[data-decide=approve]") !== null`, 45*time.Second)
 	op := eval[string](p, `document.querySelector("#awaiting button[data-decide=approve]").dataset.id`)
 	p.until(`document.querySelector("#gates tr[data-kind='add-replica'] .pill.red") !== null`, time.Second)
+	p.until(`document.body.textContent.includes("In flight") && document.querySelector("p.banner.error") === null`, time.Second) // the plan was read
 	p.shot("doctor-awaiting")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#awaiting button[data-decide=approve][data-id="%s"]`, op)))); err != nil {
 		t.Fatal(err)

@@ -104,16 +104,10 @@ func (h *Handler) partitions(w http.ResponseWriter, r *http.Request) {
 // loads reads each partition's load from the cluster view (asked of the
 // node that receives the topology reports).
 func (h *Handler) loads(r *http.Request) (map[uint64]ingest.Load, error) {
-	var self Peer
-	for _, p := range h.cfg.Peers(r.Context()) {
-		if p.ID == h.cfg.Self() {
-			self = p
-		}
-	}
 	var info struct {
 		View *ingest.ClusterView `json:"view"`
 	}
-	if err := h.get(r, self, "/cluster/topology", &info); err != nil {
+	if err := h.getSelf(r, "/cluster/topology", &info); err != nil {
 		return nil, err
 	}
 	out := map[uint64]ingest.Load{}

@@ -39,7 +39,7 @@ func (n *Node) registerHistoryJob(m *daemon.Manager) error {
 // consoleHandler is the web console of the admin endpoint. Its client's
 // idle connections to the other nodes close with the admin endpoint
 // (stopConsole).
-func (n *Node) consoleHandler() (http.Handler, error) {
+func (n *Node) consoleHandler() (*console.Handler, error) {
 	var tlsCfg *tls.Config
 	if n.sec.peerClient != nil { // the nodes' admin endpoints show certificates of the cluster CA
 		tlsCfg = &tls.Config{RootCAs: n.sec.peerClient.RootCAs, MinVersion: tls.VersionTLS12}

@@ -502,6 +502,7 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	con.SetAdmin(h)
 	n.admin, err = listen(ctx, "admin", n.cfg.AdminAddr, h, orDefault(n.cfg.AdminLimits, DefaultAdminLimits), n.log, n.conns, n.sec.admin)
 	return err
 }
