@@ -402,6 +402,7 @@ function route() {
   state.params = Object.fromEntries(new URLSearchParams(query || ""));
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.page === state.page);
   document.getElementById("view").innerHTML = `<p class="muted">Loading...</p>`;
+  showBanner(""); // a message belongs to the page it was given on
   refresh();
 }
 
