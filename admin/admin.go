@@ -12,6 +12,7 @@
 //	                          cluster (cluster.go: ClusterHandler)
 //	     /doctor/...          the Doctor's lease and this node's role (doctor.go: DoctorHandler)
 //	     /auth/...            users and access keys of the DynamoDB API (auth.go: AuthHandler)
+//	GET  /console/...         the web console (package console), when a handler is given; / redirects there
 //
 // With Config.Guard, every route that changes something needs an
 // authenticated admin (client certificate or bearer token; guard.go).
@@ -59,6 +60,9 @@ type Config struct {
 	Settings http.Handler
 	// Upgrade serves the upgrade routes under /upgrade/ (nil: none).
 	Upgrade http.Handler
+	// Console serves the web console under /console/ (nil: none); it
+	// sees the full request path. / redirects to it.
+	Console http.Handler
 }
 
 // Validate reports a missing dependency.
@@ -104,6 +108,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Upgrade != nil {
 		mux.Handle("/upgrade/", cfg.Upgrade)
+	}
+	if cfg.Console != nil {
+		mux.Handle("/console/", cfg.Console)
+		mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
+		mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusFound))
 	}
 	if cfg.Settings != nil {
 		mux.Handle("/config", cfg.Settings)

@@ -69,7 +69,7 @@ func (g *Guard) wrap(h http.Handler) http.Handler {
 				log.Info("admin request", "method", r.Method, "path", r.URL.Path, "admin", who, "remote", r.RemoteAddr)
 			}
 			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
-		case read && (isProbe(r.URL.Path) || fromLoopback(r) && !adminOnly(r.URL.Path)):
+		case read && (isPublic(r.URL.Path) || fromLoopback(r) && !adminOnly(r.URL.Path)):
 			h.ServeHTTP(w, r)
 		default:
 			log.Warn("refused an unauthenticated admin request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
@@ -105,7 +105,17 @@ func TokenFile(valid func(token string) bool) func(string) (string, bool, bool) 
 	return func(tok string) (string, bool, bool) { return "token", false, valid(tok) }
 }
 
-func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }
+// isPublic says anyone may read path: the probes, and the console's
+// pages, which hold no data (they ask for it with the admin's token).
+func isPublic(path string) bool {
+	switch {
+	case path == "/healthz", path == "/readyz", path == "/", path == "/console":
+		return true
+	case strings.HasPrefix(path, "/console/"):
+		return !strings.HasPrefix(path, "/console/api/")
+	}
+	return false
+}
 
 // adminOnly reports whether even a read of path needs an admin: the
 // users, keys, policies, groups and tokens of /auth/.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,9 @@ type Config struct {
 	// effects. The directory record shows it (write_format). Without it,
 	// the cluster version decides (clusterversion.Effects).
 	LegacyWrites bool
+	// MetricsHistoryInterval is the period at which the node samples the
+	// metrics its console charts (0: 5 s; console.go).
+	MetricsHistoryInterval time.Duration
 	// MaxClusterVersion, when set, lowers the newest cluster version this
 	// node's binary claims to support (clusterversion.Latest), as an older
 	// binary would: for upgrade tests and drills.
@@ -266,6 +270,9 @@ type Node struct {
 
 	settings   *settings.Live       // settings.go
 	sampler    *telemetry.LiveRatio // the trace.sample-rate setting
+	ring       *telemetry.SpanRing  // the console's traces (nil with a test's TracerProvider)
+	history    *telemetry.History   // the console's metrics history
+	consoleTr  *http.Transport      // the console's client of the other nodes
 	dynamo     atomic.Pointer[dynamo.Server]
 	fsyncFault atomic.Int64       // the fault.fsync-delay setting, nanoseconds
 	logBounds  replica.LogBounds  // the raft.log-max-* settings' overrides
@@ -350,8 +357,9 @@ func (n *Node) tracerProvider(ctx context.Context) (telemetry.TracerProvider, er
 		return telemetry.Borrow(n.cfg.TracerProvider), nil
 	}
 	n.sampler, _ = telemetry.NewLiveRatio(1)
+	n.ring = telemetry.NewSpanRing(telemetry.DefaultSpanRingConfig())
 	return telemetry.NewTracerProvider(ctx, telemetry.TracingConfig{
-		Endpoint: n.cfg.OTLPEndpoint, Service: "partita", Instance: fmt.Sprint(nodeID), Sampler: n.sampler,
+		Endpoint: n.cfg.OTLPEndpoint, Service: "partita", Instance: fmt.Sprint(nodeID), Sampler: n.sampler, Ring: n.ring,
 	})
 }
 
@@ -488,14 +496,19 @@ func (n *Node) serveAdmin(ctx context.Context) error {
 	if level == nil {
 		level = &slog.LevelVar{}
 	}
+	con, err := n.consoleHandler()
+	if err != nil {
+		return err
+	}
 	h, err := admin.NewHandler(admin.Config{
 		Gatherer: n.reg, Ready: n.ready, Level: level, Pprof: n.cfg.Pprof, Jobs: n.jobs.AdminHandler(),
 		Cluster: n.ctlHandler(), Doctor: admin.DoctorHandler(ctl{n: n}), Guard: n.sec.guard, Auth: admin.AuthHandler(ctl{n: n}),
-		Settings: admin.ConfigHandler(ctl{n: n}), Upgrade: admin.UpgradeHandler(ctl{n: n}),
+		Settings: admin.ConfigHandler(ctl{n: n}), Upgrade: admin.UpgradeHandler(ctl{n: n}), Console: con,
 	})
 	if err != nil {
 		return err
 	}
+	con.SetAdmin(h)
 	n.admin, err = listen(ctx, "admin", n.cfg.AdminAddr, h, orDefault(n.cfg.AdminLimits, DefaultAdminLimits), n.log, n.conns, n.sec.admin)
 	return err
 }
@@ -554,6 +567,7 @@ func (n *Node) stop(ctx context.Context) error {
 	}
 	if n.admin != nil {
 		err = errors.Join(err, n.admin.shutdown(ctx))
+		n.stopConsole()
 	}
 	if n.jobs != nil {
 		err = errors.Join(err, n.jobs.Stop(ctx))

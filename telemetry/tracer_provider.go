@@ -31,6 +31,10 @@ type TracingConfig struct {
 	// Sampler, if set, decides instead of SampleRatio: a ratio that can
 	// change at run time.
 	Sampler *LiveRatio
+	// Ring, if set, also receives every sampled span, so that the node
+	// keeps its recent slow and failed request traces in memory (the
+	// console's traces) with or without a collector.
+	Ring *SpanRing
 }
 
 // TracerProvider is a trace.TracerProvider that can be flushed and shut
@@ -42,20 +46,27 @@ type TracerProvider interface {
 }
 
 // NewTracerProvider returns a provider exporting over OTLP/gRPC to
-// cfg.Endpoint in batches, or a noop provider when there is no endpoint.
-// The exporter connects lazily: an unreachable collector drops spans, it
-// does not fail the node.
+// cfg.Endpoint in batches and keeping spans in cfg.Ring, or a noop
+// provider when there is neither. The exporter connects lazily: an
+// unreachable collector drops spans, it does not fail the node.
 func NewTracerProvider(ctx context.Context, cfg TracingConfig) (TracerProvider, error) {
-	if cfg.Endpoint == "" {
+	if cfg.Endpoint == "" && cfg.Ring == nil {
 		return noopProvider{noop.NewTracerProvider()}, nil
 	}
 	if cfg.SampleRatio < 0 || cfg.SampleRatio > 1 {
 		return nil, fmt.Errorf("telemetry: SampleRatio %v out of [0, 1]", cfg.SampleRatio)
 	}
-	opts := append(endpointOptions(cfg.Endpoint), otlptracegrpc.WithTimeout(10*time.Second))
-	exp, err := otlptracegrpc.New(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("telemetry: OTLP exporter: %w", err)
+	var opts []sdktrace.TracerProviderOption
+	if cfg.Endpoint != "" {
+		eopts := append(endpointOptions(cfg.Endpoint), otlptracegrpc.WithTimeout(10*time.Second))
+		exp, err := otlptracegrpc.New(ctx, eopts...)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: OTLP exporter: %w", err)
+		}
+		opts = append(opts, sdktrace.WithBatcher(exp))
+	}
+	if cfg.Ring != nil {
+		opts = append(opts, sdktrace.WithSpanProcessor(cfg.Ring))
 	}
 	ratio := cfg.SampleRatio
 	if ratio == 0 {
@@ -65,11 +76,8 @@ func NewTracerProvider(ctx context.Context, cfg TracingConfig) (TracerProvider, 
 	if cfg.Sampler != nil {
 		sampler = cfg.Sampler
 	}
-	return sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
-		sdktrace.WithResource(newResource(cfg)),
-		sdktrace.WithSampler(sampler),
-	), nil
+	opts = append(opts, sdktrace.WithResource(newResource(cfg)), sdktrace.WithSampler(sampler))
+	return sdktrace.NewTracerProvider(opts...), nil
 }
 
 // endpointOptions point the exporter at endpoint: a URL (its scheme

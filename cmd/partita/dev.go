@@ -76,7 +76,7 @@ directory gets a user "admin" whose key is printed once) and of
 			fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node serving the DynamoDB API on %s (data in %s)\n",
 				n.APIURL(), cfg.DataDir)
 			if n.AdminURL() != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs on admin endpoint %s\n", n.AdminURL())
+				fmt.Fprintf(cmd.OutOrStdout(), "Web console, metrics, health, readiness and jobs on admin endpoint %s (open it in a browser)\n", n.AdminURL())
 			}
 			if cfg.OTLPEndpoint != "" {
 				log.Info("tracing on", "otlp_endpoint", cfg.OTLPEndpoint)
@@ -155,7 +155,7 @@ func runDevCluster(cmd *cobra.Command, base node.Config, host string, port, peer
 		fmt.Fprintf(cmd.OutOrStdout(), "Partita dev node %d serving the DynamoDB API on %s (data in %s)\n",
 			n.ID(), n.APIURL(), cfg.DataDir)
 		if n.AdminURL() != "" {
-			fmt.Fprintf(cmd.OutOrStdout(), "Metrics, health, readiness and jobs of node %d on admin endpoint %s\n", n.ID(), n.AdminURL())
+			fmt.Fprintf(cmd.OutOrStdout(), "Web console, metrics, health, readiness and jobs of node %d on admin endpoint %s (open it in a browser)\n", n.ID(), n.AdminURL())
 		}
 	}
 	warnIfOff(base, base.Logger, " (development mode; --auth turns authentication on)")

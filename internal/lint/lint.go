@@ -79,7 +79,7 @@ var ImportRules = append(baseRules, layerRules(Layers)...)
 // only. Packages outside the layers (cmd, bench, harness, internal) are
 // bound by the other rules alone.
 var Layers = [][]string{
-	{"admin", "dynamo"},
+	{"admin", "dynamo", "console"},
 	{"member"},
 	{"router", "doctor/..."},
 	{"route"},
