@@ -1,0 +1,200 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
+)
+
+// GlobalIndexJob is the name of the job maintaining global secondary
+// indexes from the change logs of the base partitions this node leads.
+const GlobalIndexJob = "global-indexes"
+
+// indexPage is how many change records one step of a partition applies
+// before it raises the partition's cursor.
+const indexPage = 256
+
+// viewHost creates a new table's partitions once this node's leaders know
+// the table's change view: a table created with global secondary indexes
+// logs its first write, so its indexes miss none.
+type viewHost struct {
+	router.Host
+	n *Node
+}
+
+// CreatePartition reads the directory's tables into the node's cache (and
+// so its change logs), then creates p.
+func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) error {
+	tables, err := h.n.router.Tables(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read the tables before creating partition %d: %w", p.GetId(), err)
+	}
+	snap := *h.n.dir.Snapshot()
+	snap.Tables = tables
+	h.n.dir.Update(&snap)
+	return h.Host.CreatePartition(ctx, p)
+}
+
+// indexJob applies base partitions' change logs to their tables' indexes.
+type indexJob struct {
+	n   *Node
+	lag *prometheus.GaugeVec
+}
+
+// registerIndexJob registers the index maintenance job and its lag gauge,
+// and has every directory update refresh the node's change logs.
+func (n *Node) registerIndexJob(m *daemon.Manager) error {
+	n.dir.OnUpdate(func(s *directory.Snapshot) { n.setChangeLogsOf(s.Tables) })
+	if n.cfg.GlobalIndexInterval <= 0 {
+		return nil
+	}
+	j := &indexJob{n: n, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "partita_gsi_lag_seconds",
+		Help: "Age of the oldest change of the base table not yet applied to the global secondary index, over the base partitions this node leads (0: caught up).",
+	}, []string{"table", "index"})}
+	if err := n.reg.Register(j.lag); err != nil {
+		return fmt.Errorf("node: register the index lag gauge: %w", err)
+	}
+	return m.Register(daemon.JobSpec{
+		Name:     GlobalIndexJob,
+		Kind:     daemon.Periodic,
+		Interval: n.cfg.GlobalIndexInterval,
+		Jitter:   n.cfg.GlobalIndexInterval / 5,
+		Timeout:  max(10*n.cfg.GlobalIndexInterval, 30*time.Second),
+		Run:      j.run,
+	})
+}
+
+// run is one cycle: every base partition this node leads is brought up to
+// the end of its change log, a page at a time.
+func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
+	snap := j.n.dir.Snapshot()
+	var firstErr error
+	for _, t := range snap.Tables {
+		if len(t.GetGlobalIndexes()) == 0 || t.GetIndexBase() != "" {
+			continue
+		}
+		tables := router.IndexTables(snap, t)
+		var lag time.Duration
+		for _, p := range t.GetPartitions() {
+			r := j.n.store.Replica(p.GetId())
+			if r == nil || r.Leader() != j.n.replicaID() {
+				continue
+			}
+			l, err := j.catchUp(ctx, snap, t, tables, p.GetId())
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("node: index maintenance of partition %d of %s: %w", p.GetId(), t.GetName(), err)
+			}
+			lag = max(lag, l)
+		}
+		for _, gi := range t.GetGlobalIndexes() {
+			j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
+		}
+	}
+	return firstErr
+}
+
+// catchUp applies partition p's change records after its cursor, page by
+// page, raising the cursor after each page, and returns the age of the
+// oldest record left unapplied.
+func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *partitapb.Table, tables map[string]*partitapb.Table, p uint64) (time.Duration, error) {
+	cursor, err := j.n.router.IndexCursor(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		upTo, err := j.readyUpTo(ctx, snap, p, cursor)
+		if err != nil {
+			return 0, err
+		}
+		page, err := j.n.store.ReadChanges(ctx, p, cursor, indexPage, false)
+		if err != nil {
+			return 0, err
+		}
+		if page.Trimmed {
+			j.n.log.Warn("index maintenance lost change records to retention: the indexes miss writes",
+				"table", t.GetName(), "partition", p, "cursor", cursor, "first", page.First)
+		}
+		done := cursor
+		for _, c := range page.Records {
+			if upTo != 0 && c.Seq >= upTo {
+				break
+			}
+			if err := j.n.router.ApplyIndexChange(ctx, t, tables, c.Record); err != nil {
+				return j.age(c.Record), err
+			}
+			done = c.Seq
+		}
+		if done > cursor {
+			if err := j.n.router.SetIndexCursor(ctx, p, done); err != nil {
+				return 0, err
+			}
+		}
+		if done == cursor || done >= page.Last {
+			if done < page.Last && len(page.Records) > 0 {
+				return j.age(page.Records[0].Record), nil
+			}
+			return 0, nil
+		}
+		cursor = done
+	}
+}
+
+// readyUpTo returns the first sequence of p's log that must wait (0: none):
+// the first of a segment that a split or merge opened, while a parent
+// log's records before it (another partition's) are not all applied, as
+// they are older writes of the same items.
+func (j *indexJob) readyUpTo(ctx context.Context, snap *directory.Snapshot, p, cursor uint64) (uint64, error) {
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range segs {
+		if s.GetFirstSeq() <= cursor {
+			continue
+		}
+		for _, parent := range s.GetParents() {
+			if parent.GetPartition() == p || !partitionExists(snap, parent.GetPartition()) {
+				continue
+			}
+			c, err := j.n.router.IndexCursor(ctx, parent.GetPartition())
+			if err != nil {
+				return 0, err
+			}
+			if c < parent.GetLastSeq() {
+				return s.GetFirstSeq(), nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// age is how old record rec is.
+func (j *indexJob) age(rec *partitapb.ChangeRecord) time.Duration {
+	return max(time.Since(time.Unix(0, rec.GetUnixNanos())), 0)
+}
+
+// partitionExists reports whether the directory lists partition p.
+func partitionExists(snap *directory.Snapshot, p uint64) bool {
+	for _, q := range snap.Partitions() {
+		if q.GetId() == p {
+			return true
+		}
+	}
+	return false
+}
+
+// replicaID is this node's id in its raft groups (nodeID on a single node).
+func (n *Node) replicaID() uint64 {
+	if n.id != 0 {
+		return n.id
+	}
+	return nodeID
+}
