@@ -54,7 +54,7 @@ func gsiTable(t *testing.T, db *dynamodb.Client) {
 func randomOrder(rng *rand.Rand, pk string, sk int) map[string]types.AttributeValue {
 	it := map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberN{Value: fmt.Sprint(sk)},
-		"note": &types.AttributeValueMemberS{Value: fmt.Sprint("n", rng.IntN(100))},
+		"note":  &types.AttributeValueMemberS{Value: fmt.Sprint("n", rng.IntN(100))},
 		"other": &types.AttributeValueMemberS{Value: "x"},
 	}
 	switch rng.IntN(5) {
@@ -305,9 +305,9 @@ func TestGlobalIndexAPI(t *testing.T) {
 	s := types.ScalarAttributeTypeS
 	create := func(mut func(*dynamodb.CreateTableInput)) error {
 		in := &dynamodb.CreateTableInput{
-			TableName:            aws.String("bad"),
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}, {AttributeName: aws.String("g"), AttributeType: s}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+			TableName:             aws.String("bad"),
+			AttributeDefinitions:  []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}, {AttributeName: aws.String("g"), AttributeType: s}},
+			KeySchema:             []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 			ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(1), WriteCapacityUnits: aws.Int64(1)},
 			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 				IndexName: aws.String("idx"), KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
