@@ -32,3 +32,13 @@ func DecodeIndexCursor(raw []byte) (uint64, error) {
 // entries of index of table base. A NUL never appears in a name the API
 // accepts, so no request can name it.
 func IndexTableName(base, index string) string { return base + "\x00gsi\x00" + index }
+
+// kindIndexBackfill is the record kind saying a base partition's items
+// were all written to a new index.
+const kindIndexBackfill = "ixbackfill"
+
+// IndexBackfillKey is the key of the record saying base partition p was
+// backfilled into the index whose hidden table is named table.
+func IndexBackfillKey(p uint64, table string) []byte {
+	return engine.MetaKey(kindIndexBackfill, string(binary.BigEndian.AppendUint64(nil, p))+table)
+}

@@ -89,10 +89,19 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 				continue
 			}
 			l, err := j.catchUp(ctx, snap, t, tables, p.GetId())
+			if err == nil {
+				err = j.backfill(ctx, t, tables, p)
+			}
 			if err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("node: index maintenance of partition %d of %s: %w", p.GetId(), t.GetName(), err)
 			}
 			lag = max(lag, l)
+		}
+		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
+			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
+			if err := j.activateIndexes(ctx, t); err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
+			}
 		}
 		for _, gi := range t.GetGlobalIndexes() {
 			j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
@@ -197,4 +206,14 @@ func (n *Node) replicaID() uint64 {
 		return n.id
 	}
 	return nodeID
+}
+
+// backfilling reports whether an index of t is being backfilled.
+func backfilling(t *partitapb.Table) bool {
+	for _, gi := range t.GetGlobalIndexes() {
+		if gi.GetBackfilling() {
+			return true
+		}
+	}
+	return false
 }

@@ -339,3 +339,86 @@ func TestGlobalIndexAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGlobalIndexCreateAndDelete adds an index to a table holding items
+// while a writer goes on (UpdateTable Create: CREATING and backfilling,
+// then ACTIVE, the index equal to the one computed from the base table),
+// then deletes it (DELETING, then gone).
+func TestGlobalIndexCreateAndDelete(t *testing.T) {
+	n := start(t, t.TempDir())
+	defer n.Close()
+	ctx := context.Background()
+	db := client(n)
+	gsiTable(t, db)
+	rng := rand.New(rand.NewPCG(3, 4))
+	put := func() {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"),
+			Item: randomOrder(rng, fmt.Sprint("p", rng.IntN(30)), rng.IntN(5))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 200 {
+		put()
+	}
+	up, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("orders"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("note"), AttributeType: types.ScalarAttributeTypeS}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName:  aws.String("byNote"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("note"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := up.TableDescription.GlobalSecondaryIndexes[2]
+	if *created.IndexName != "byNote" || created.IndexStatus != types.IndexStatusCreating || created.Backfilling == nil || !*created.Backfilling {
+		t.Fatalf("new index: %+v", created)
+	}
+	for {
+		put() // writes go on during the backfill
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Table.GlobalSecondaryIndexes[2].IndexStatus == types.IndexStatusActive {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 50 {
+		put()
+	}
+	for {
+		d := indexDiff(t, db, "byNote", map[string]string{"note": "S"}, []string{"customer", "total", "status", "other"})
+		if d == "" {
+			break
+		}
+		if dl, ok := t.Deadline(); ok && time.Until(dl) < 5*time.Second {
+			t.Fatal(d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	del, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("orders"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("byNote")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := del.TableDescription.GlobalSecondaryIndexes[2].IndexStatus; st != types.IndexStatusDeleting {
+		t.Fatalf("deleted index: status %s", st)
+	}
+	d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Table.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("indexes after the delete: %+v", d.Table.GlobalSecondaryIndexes)
+	}
+	_, err = db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("orders"), IndexName: aws.String("byNote")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorMessage() != "The table does not have the specified index: byNote" {
+		t.Fatalf("scan of a deleted index: %v", err)
+	}
+	waitIndexes(t, db) // the other indexes are still maintained
+}

@@ -4107,12 +4107,16 @@ func (x *GlobalIndex) GetTable() string {
 // IndexCursor raises the durable cursor of a base partition's change log:
 // every record up to seq has been applied to the table's global
 // secondary indexes. A cursor never moves back.
+//
+// With backfilled_index set, it records instead that partition's items
+// were all written to that new index (its backfill is done there).
 type IndexCursor struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
-	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Partition       uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Seq             uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	BackfilledIndex string                 `protobuf:"bytes,3,opt,name=backfilled_index,json=backfilledIndex,proto3" json:"backfilled_index,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *IndexCursor) Reset() {
@@ -4157,6 +4161,13 @@ func (x *IndexCursor) GetSeq() uint64 {
 		return x.Seq
 	}
 	return 0
+}
+
+func (x *IndexCursor) GetBackfilledIndex() string {
+	if x != nil {
+		return x.BackfilledIndex
+	}
+	return ""
 }
 
 // CreateTable adds table to the catalog; apply assigns the table and
@@ -7463,10 +7474,11 @@ const file_partita_proto_rawDesc = "" +
 	"\vbackfilling\x18\x06 \x01(\bR\vbackfilling\x12.\n" +
 	"\x13read_capacity_units\x18\a \x01(\x03R\x11readCapacityUnits\x120\n" +
 	"\x14write_capacity_units\x18\b \x01(\x03R\x12writeCapacityUnits\x12\x14\n" +
-	"\x05table\x18\t \x01(\tR\x05table\"=\n" +
+	"\x05table\x18\t \x01(\tR\x05table\"h\n" +
 	"\vIndexCursor\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xa4\x01\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12)\n" +
+	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +

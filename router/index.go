@@ -174,3 +174,16 @@ func IndexTables(sn *directory.Snapshot, base *partitapb.Table) map[string]*part
 	}
 	return out
 }
+
+// CreateIndex creates the hidden table of index gi of base (dynamo.Backend).
+func (r *Router) CreateIndex(ctx context.Context, base *partitapb.Table, gi *partitapb.GlobalIndex) error {
+	return r.CreateIndexTable(ctx, base, gi)
+}
+
+// DeleteIndex deletes the hidden table of gi and its entries (dynamo.Backend).
+func (r *Router) DeleteIndex(ctx context.Context, gi *partitapb.GlobalIndex) error {
+	if _, err := r.DeleteTable(ctx, gi.GetTable()); err != nil && !partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+		return err
+	}
+	return nil
+}

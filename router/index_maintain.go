@@ -103,3 +103,31 @@ func (r *Router) writeEntry(ctx context.Context, t *partitapb.Table, entry item.
 	}
 	return nil
 }
+
+// IndexBackfilled reports whether base partition p was backfilled into the
+// index whose hidden table is named table.
+func (r *Router) IndexBackfilled(ctx context.Context, p uint64, table string) (bool, error) {
+	raw, err := r.get(ctx, directory.MetaPartition, directory.IndexBackfillKey(p, table), true)
+	return raw != nil, err
+}
+
+// SetIndexBackfilled records that base partition p was backfilled into
+// the index whose hidden table is named table.
+func (r *Router) SetIndexBackfilled(ctx context.Context, p uint64, table string) error {
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_IndexCursor{IndexCursor: &partitapb.IndexCursor{Partition: p, BackfilledIndex: table}}
+	res, err := r.propose(ctx, directory.MetaPartition, cmd)
+	if err != nil {
+		return err
+	}
+	if res.GetError() != nil {
+		return res.GetError()
+	}
+	return nil
+}
+
+// WriteIndexEntry writes the entry of base item it in index gi (hidden
+// table t), if it has one: a backfill's write.
+func (r *Router) WriteIndexEntry(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, it item.Item) error {
+	return r.applyIndexEntry(ctx, t, gi, nil, it)
+}
