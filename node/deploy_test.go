@@ -40,12 +40,14 @@ var metricRef = regexp.MustCompile(`\bpartita_[a-z0-9_]+`)
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	cycles := make(chan daemon.CycleRecord, 64)
-	n := startWith(t, func(c *node.Config) { c.OnJobCycle = func(r daemon.CycleRecord) {
-		select { // the global-indexes job's cycles come five a second
-		case cycles <- r:
-		default:
+	n := startWith(t, func(c *node.Config) {
+		c.OnJobCycle = func(r daemon.CycleRecord) {
+			select { // the global-indexes job's cycles come five a second
+			case cycles <- r:
+			default:
+			}
 		}
-	} })
+	})
 	db := client(n)
 	createTable(t, db, "workload")
 	put(t, db, "workload", "a")
