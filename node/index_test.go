@@ -209,6 +209,9 @@ func TestGlobalIndexMaintained(t *testing.T) {
 		}
 	}
 	waitIndexes(t, db)
+	waitUntil(t, "index lag 0 in the metrics", func() bool {
+		return strings.Contains(scrape(t, n), `partita_gsi_lag_seconds{index="byCustomer",table="orders"} 0`+"\n")
+	})
 
 	// Query one customer's orders by total, two a page, newest first.
 	var totals []string
