@@ -118,6 +118,9 @@ func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *par
 	if err != nil {
 		return 0, err
 	}
+	if err := j.drainAdopted(ctx, snap, t, tables, p, cursor); err != nil {
+		return 0, err
+	}
 	for {
 		upTo, err := j.readyUpTo(ctx, snap, p, cursor)
 		if err != nil {
@@ -216,4 +219,63 @@ func backfilling(t *partitapb.Table) bool {
 		}
 	}
 	return false
+}
+
+// drainAdopted applies the records of the logs p adopted in a merge (the
+// right half's, which the directory no longer lists) that the right
+// half's leader had not applied: they are older than p's records after
+// the merge, so they go first.
+func (j *indexJob) drainAdopted(ctx context.Context, snap *directory.Snapshot, t *partitapb.Table, tables map[string]*partitapb.Table, p, cursor uint64) error {
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if s.GetFirstSeq() <= cursor {
+			continue
+		}
+		for _, parent := range s.GetParents() {
+			origin := parent.GetPartition()
+			if origin == p || partitionExists(snap, origin) {
+				continue
+			}
+			if err := j.applyAdopted(ctx, t, tables, p, origin, parent.GetLastSeq()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyAdopted applies origin's adopted records up to last after origin's
+// cursor, raising origin's cursor as it goes.
+func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p, origin, last uint64) error {
+	cur, err := j.n.router.IndexCursor(ctx, origin)
+	if err != nil {
+		return err
+	}
+	for cur < last {
+		page, err := j.n.store.ReadAdoptedChanges(ctx, p, origin, cur, indexPage, false)
+		if err != nil {
+			return err
+		}
+		done := cur
+		for _, c := range page.Records {
+			if c.Seq > last {
+				break
+			}
+			if err := j.n.router.ApplyIndexChange(ctx, t, tables, c.Record); err != nil {
+				return err
+			}
+			done = c.Seq
+		}
+		if done == cur {
+			done = last // nothing more retained: the rest is gone
+		}
+		if err := j.n.router.SetIndexCursor(ctx, origin, done); err != nil {
+			return err
+		}
+		cur = done
+	}
+	return nil
 }

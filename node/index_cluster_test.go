@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -23,7 +24,8 @@ import (
 
 // TestGlobalIndexUnderSplitsAndNodeLoss maintains two indexes of a table
 // on three nodes while writers overwrite and delete random items through
-// two of them, the base table's partitions split twice, and the third
+// two of them, the base table's partitions split twice and merge once
+// (the merged half's log adopted), and the third
 // node, leading some base and index partitions, stops. At the end each
 // index equals the entries computed from a scan of the base table: no
 // change lost, none applied out of order.
@@ -78,10 +80,25 @@ func TestGlobalIndexUnderSplitsAndNodeLoss(t *testing.T) {
 			t.Fatalf("split of partition %d: %d %+v", parts[0].ID, code, res)
 		}
 	}
+	merge := func() {
+		t.Helper()
+		var parts []topology.PartitionInfo
+		if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=orders", &parts); code != http.StatusOK || len(parts) < 2 {
+			t.Fatalf("partitions: %d, %d", code, len(parts))
+		}
+		slices.SortFunc(parts, func(a, b topology.PartitionInfo) int { return cmp.Compare(a.HashStart, b.HashStart) })
+		path := fmt.Sprintf("/cluster/partitions/%d/merge?%s", parts[0].ID, url.Values{"table": {"orders"}}.Encode())
+		var res admin.MergeResult
+		if code := adminDo(t, n2, http.MethodPost, path, &res); code != http.StatusOK || res.Right == 0 {
+			t.Fatalf("merge of partition %d: %d %+v", parts[0].ID, code, res)
+		}
+	}
 	waitWrites(100)
 	split()
 	waitWrites(100)
 	split()
+	waitWrites(100)
+	merge()
 	waitWrites(100)
 	if err := n3.Close(); err != nil {
 		t.Fatal(err)
