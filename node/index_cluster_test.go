@@ -93,20 +93,28 @@ func TestGlobalIndexUnderSplitsAndNodeLoss(t *testing.T) {
 			t.Fatalf("merge of partition %d: %d %+v", parts[0].ID, code, res)
 		}
 	}
+	began := time.Now()
+	step := func(what string) { t.Logf("%v: %s", time.Since(began).Round(time.Millisecond), what) }
 	waitWrites(100)
 	split()
+	step("split")
 	waitWrites(100)
 	split()
+	step("split")
 	waitWrites(100)
 	merge()
+	step("merge")
 	waitWrites(100)
 	if err := n3.Close(); err != nil {
 		t.Fatal(err)
 	}
+	step("node 3 stopped")
 	waitWrites(100)
 	stop.Store(true)
 	wg.Wait()
+	step("writers stopped")
 	waitIndexes(t, client(n1))
+	step("indexes converged")
 	t.Logf("%d writes acknowledged; %d items in the base table", writes.Load(), len(scanAll(t, client(n1), nil)))
 	if ctx.Err() != nil {
 		t.Fatal(ctx.Err())
