@@ -3,12 +3,14 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
 )
@@ -135,14 +137,18 @@ func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *par
 				"table", t.GetName(), "partition", p, "cursor", cursor, "first", page.First)
 		}
 		done := cursor
-		for _, c := range page.Records {
+		recs := page.Records
+		for i, c := range recs {
 			if upTo != 0 && c.Seq >= upTo {
+				recs = recs[:i]
 				break
 			}
-			if err := j.n.router.ApplyIndexChange(ctx, t, tables, c.Record); err != nil {
-				return j.age(c.Record), err
-			}
-			done = c.Seq
+		}
+		if err := j.applyPage(ctx, t, tables, recs); err != nil {
+			return j.age(recs[0].Record), err
+		}
+		if len(recs) > 0 {
+			done = recs[len(recs)-1].Seq
 		}
 		if done > cursor {
 			if err := j.n.router.SetIndexCursor(ctx, p, done); err != nil {
@@ -278,4 +284,54 @@ func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables 
 		cur = done
 	}
 	return nil
+}
+
+// indexWorkers bounds the items of one page whose index writes are in
+// flight at once.
+const indexWorkers = 16
+
+// applyPage applies a page of change records: the records of one item in
+// order, different items concurrently (their entries never share a key).
+// On an error the caller keeps its cursor, and the page is applied again.
+func (j *indexJob) applyPage(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, recs []fsm.Change) error {
+	var order []string
+	byItem := map[string][]*partitapb.ChangeRecord{}
+	for _, c := range recs {
+		k := string(c.Record.GetKey())
+		if _, ok := byItem[k]; !ok {
+			order = append(order, k)
+		}
+		byItem[k] = append(byItem[k], c.Record)
+	}
+	work := make(chan []*partitapb.ChangeRecord)
+	errs := make(chan error, indexWorkers)
+	var wg sync.WaitGroup
+	for range min(indexWorkers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var first error
+			for item := range work {
+				for _, rec := range item {
+					if first == nil {
+						first = j.n.router.ApplyIndexChange(ctx, t, tables, rec)
+					}
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, k := range order {
+		work <- byItem[k]
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var err error
+	for e := range errs {
+		if e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
