@@ -105,9 +105,7 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
 			}
 		}
-		for _, gi := range t.GetGlobalIndexes() {
-			j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
-		}
+		j.setLag(t, lag)
 	}
 	return firstErr
 }
@@ -149,6 +147,9 @@ func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *par
 		}
 		if len(recs) > 0 {
 			done = recs[len(recs)-1].Seq
+			// Within a long catch-up the gauge follows each page (the
+			// last record applied is about as old as the oldest left).
+			j.setLag(t, j.age(recs[len(recs)-1].Record))
 		}
 		if done > cursor {
 			if err := j.n.router.SetIndexCursor(ctx, p, done); err != nil {
@@ -334,4 +335,11 @@ func (j *indexJob) applyPage(ctx context.Context, t *partitapb.Table, tables map
 		}
 	}
 	return err
+}
+
+// setLag sets the lag gauge of every index of t.
+func (j *indexJob) setLag(t *partitapb.Table, lag time.Duration) {
+	for _, gi := range t.GetGlobalIndexes() {
+		j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
+	}
 }
