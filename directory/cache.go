@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/partitadb/partita/partitapb"
 )
@@ -26,6 +27,7 @@ type Cache struct {
 	nodes    map[uint64]*partitapb.Node
 	replicas map[uint64][]uint64 // partition -> voters, the meta partition's included
 	leaders  map[uint64]uint64   // partition -> leader hint
+	onUpdate atomic.Pointer[func(*Snapshot)]
 }
 
 // NewCache returns an empty cache.
@@ -42,6 +44,23 @@ func NewCache() *Cache {
 // the caller must not modify afterwards. A snapshot without nodes or meta
 // voters (read from a node that knows none yet) keeps the ones cached.
 func (c *Cache) Update(s *Snapshot) {
+	c.update(s)
+	if f := c.onUpdate.Load(); f != nil {
+		(*f)(c.Snapshot())
+	}
+}
+
+// OnUpdate sets a function called with the new snapshot after every
+// Update (one function; nil removes it). It must not call Update.
+func (c *Cache) OnUpdate(f func(*Snapshot)) {
+	if f == nil {
+		c.onUpdate.Store(nil)
+		return
+	}
+	c.onUpdate.Store(&f)
+}
+
+func (c *Cache) update(s *Snapshot) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(s.Nodes) > 0 { // a removed node leaves the cache too

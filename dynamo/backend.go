@@ -25,6 +25,12 @@ type Backend interface {
 	DeleteTable(ctx context.Context, name string) (*partitapb.Table, error)
 	// UpdateTable replaces the mutable fields of the named table with t's.
 	UpdateTable(ctx context.Context, name string, t *partitapb.Table) (*partitapb.Table, error)
+	// CreateIndex creates the storage of index gi, just added to base's
+	// record (CREATING, backfilling); the nodes backfill it from base and
+	// mark it ACTIVE.
+	CreateIndex(ctx context.Context, base *partitapb.Table, gi *partitapb.GlobalIndex) error
+	// DeleteIndex drops the storage of index gi and its entries.
+	DeleteIndex(ctx context.Context, gi *partitapb.GlobalIndex) error
 	// Table returns the current record of the named table, or a TABLE_NOT_FOUND error.
 	Table(ctx context.Context, name string) (*partitapb.Table, error)
 	// Tables lists every table record, sorted by name.

@@ -35,7 +35,9 @@ func (s *Server) handleListTables(ctx context.Context, r *request) (any, error) 
 	}
 	names := make([]string, 0, len(tables))
 	for _, t := range tables {
-		names = append(names, t.GetName())
+		if t.GetIndexBase() == "" { // an index's hidden table is no table of the API
+			names = append(names, t.GetName())
+		}
 	}
 	sort.Strings(names)
 	limit := defaultListLimit

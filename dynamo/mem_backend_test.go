@@ -85,6 +85,14 @@ func (m *memBackend) UpdateTable(_ context.Context, name string, t *partitapb.Ta
 	return proto.Clone(next).(*partitapb.Table), nil
 }
 
+// CreateIndex keeps no entries: the wire tests' indexes stay empty.
+func (m *memBackend) CreateIndex(context.Context, *partitapb.Table, *partitapb.GlobalIndex) error {
+	return nil
+}
+
+// DeleteIndex has nothing to drop.
+func (m *memBackend) DeleteIndex(context.Context, *partitapb.GlobalIndex) error { return nil }
+
 func (m *memBackend) Table(_ context.Context, name string) (*partitapb.Table, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

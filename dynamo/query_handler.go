@@ -35,7 +35,7 @@ func (s *Server) handleQuery(ctx context.Context, r *request) (any, error) {
 	if err := s.cfg.Backend.Query(ctx, t, spec, pg.visit); err != nil {
 		return nil, s.backendError("query", t, err)
 	}
-	return pg.response(req.ReturnConsumedCapacity, t.GetName(), req.consistent()), nil
+	return pg.response(req.ReturnConsumedCapacity, req.apiTable, req.consistent()), nil
 }
 
 // checkShape validates the parameters before any expression is parsed.
@@ -96,7 +96,7 @@ func (req *queryRequest) spec(ks keySchema, ex *readExprs) (router.QuerySpec, er
 		spec.Op, spec.Values = sortOps[rng.Op], rng.Values
 	}
 	if req.ExclusiveStartKey != nil {
-		if err := checkQueryStartKey(ks, req.ExclusiveStartKey, spec.PK); err != nil {
+		if err := checkQueryStartKey(req.pageKeys, req.ExclusiveStartKey, spec.PK); err != nil {
 			return router.QuerySpec{}, err
 		}
 		spec.StartAfter = req.ExclusiveStartKey

@@ -25,6 +25,11 @@ type readParams struct {
 	ExpressionAttributeValues exprValues                 `json:"ExpressionAttributeValues"`
 	ConditionalOperator       *string                    `json:"ConditionalOperator"`
 	legacyFilter              map[string]filterCondition // QueryFilter or ScanFilter
+
+	// Set by openRead: the keys of the items read (on an index: the
+	// index's keys, then the base table's), and the table's API name.
+	pageKeys keySchema
+	apiTable string
 }
 
 // The values of Select.
@@ -142,22 +147,23 @@ func (p *readParams) translateReadLegacy(es *exprSet, tx *readTexts) error {
 	return nil
 }
 
-// readTable looks up the table of a Query or Scan and rejects an index it
-// does not have (Partita tables have no secondary indexes yet).
+// readTable looks up the table of a Query or Scan: with IndexName, the
+// hidden table of that global secondary index (index_read.go).
 func (s *Server) readTable(ctx context.Context, p *readParams) (*partitapb.Table, error) {
 	t, err := s.activeTable(ctx, *p.TableName)
 	if err != nil {
 		return nil, err
 	}
+	p.apiTable, p.pageKeys = t.GetName(), schemaOf(t)
 	if p.IndexName != nil {
-		return nil, validationf("The table does not have the specified index: %s", *p.IndexName)
+		return s.indexTable(ctx, t, p)
 	}
 	return t, nil
 }
 
 // newPage returns the page collector of a read.
 func (p *readParams) newPage(ks keySchema, ex *readExprs) *page {
-	pg := &page{keys: ks, filter: ex.filter, proj: ex.proj, count: str(p.Select) == selectCount}
+	pg := &page{keys: p.pageKeys, filter: ex.filter, proj: ex.proj, count: str(p.Select) == selectCount}
 	if p.Limit != nil {
 		pg.limit = int(min(*p.Limit, 1<<30))
 	}
@@ -170,7 +176,7 @@ func (p *readParams) consistent() bool { return p.ConsistentRead != nil && *p.Co
 // backendError maps a Query or Scan backend error to the wire.
 func (s *Server) backendError(op string, t *partitapb.Table, err error) error {
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
-		return s.notFound(t.GetName(), false)
+		return s.notFound(apiName(t), false)
 	}
 	return fmt.Errorf("dynamo: %s %q: %w", op, t.GetName(), err)
 }

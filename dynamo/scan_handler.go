@@ -25,19 +25,19 @@ func (s *Server) handleScan(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	req.legacyFilter = req.ScanFilter
-	ex, t, ks, err := s.openRead(ctx, &req, &req.readParams)
+	ex, t, _, err := s.openRead(ctx, &req, &req.readParams)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := req.spec(ks)
+	spec, err := req.spec(req.pageKeys)
 	if err != nil {
 		return nil, err
 	}
-	pg := req.newPage(ks, ex)
+	pg := req.newPage(nil, ex)
 	if err := s.cfg.Backend.Scan(ctx, t, spec, pg.visit); err != nil {
 		return nil, s.backendError("scan", t, err)
 	}
-	return pg.response(req.ReturnConsumedCapacity, t.GetName(), req.consistent()), nil
+	return pg.response(req.ReturnConsumedCapacity, req.apiTable, req.consistent()), nil
 }
 
 // checkShape validates the parameters before any expression is parsed.

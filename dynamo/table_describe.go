@@ -91,6 +91,7 @@ func (s *Server) describe(t *partitapb.Table, items, bytes int64) *tableDescript
 	if c := t.GetTableClass(); c != "" {
 		d.TableClassSummary = &tableClassSummary{TableClass: c}
 	}
+	d.GlobalSecondaryIndexes = s.describeIndexes(t, nil)
 	return d
 }
 
@@ -130,7 +131,7 @@ func (s *Server) lookupTable(ctx context.Context, param string, tableOp bool) (*
 		return nil, s.notFound(param, tableOp)
 	}
 	t, err := s.cfg.Backend.Table(ctx, name)
-	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
+	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && (t == nil || t.GetIndexBase() != "")) {
 		return nil, s.notFound(param, tableOp)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -18,7 +19,7 @@ type createTableRequest struct {
 	DeletionProtectionEnabled *bool                  `json:"DeletionProtectionEnabled"`
 	TableClass                *string                `json:"TableClass"`
 	LocalSecondaryIndexes     []any                  `json:"LocalSecondaryIndexes"`
-	GlobalSecondaryIndexes    []any                  `json:"GlobalSecondaryIndexes"`
+	GlobalSecondaryIndexes    []globalIndexRequest   `json:"GlobalSecondaryIndexes"`
 	StreamSpecification       *streamSpecification   `json:"StreamSpecification"`
 }
 
@@ -63,6 +64,7 @@ func (s *Server) checkCreateTable(req *createTableRequest) error {
 	v.enum(req.TableClass, "tableClass", tableClasses...)
 	v.throughput(req.ProvisionedThroughput, "provisionedThroughput")
 	v.tags(req.Tags, "tags")
+	v.globalIndexes(req.GlobalSecondaryIndexes)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -70,6 +72,12 @@ func (s *Server) checkCreateTable(req *createTableRequest) error {
 		return err
 	}
 	if err := checkKeySchema(req.KeySchema, req.AttributeDefinitions); err != nil {
+		return err
+	}
+	if err := checkGlobalIndexes(req); err != nil {
+		return err
+	}
+	if err := checkUnusedDefinitions(req); err != nil {
 		return err
 	}
 	if err := checkUnsupportedTableFeatures(req); err != nil {
@@ -83,8 +91,6 @@ func checkUnsupportedTableFeatures(req *createTableRequest) error {
 	switch {
 	case req.LocalSecondaryIndexes != nil:
 		return validationf("%sLocalSecondaryIndexes are not supported yet by Partita", msgInvalidParams)
-	case req.GlobalSecondaryIndexes != nil:
-		return validationf("%sGlobalSecondaryIndexes are not supported yet by Partita", msgInvalidParams)
 	case req.StreamSpecification != nil && req.StreamSpecification.StreamEnabled != nil && *req.StreamSpecification.StreamEnabled:
 		return validationf("%sStreamSpecification is not supported yet by Partita", msgInvalidParams)
 	}
@@ -115,6 +121,8 @@ func (s *Server) newTableRecord(req *createTableRequest) *partitapb.Table {
 		t.AttributeDefinitions = append(t.AttributeDefinitions,
 			&partitapb.AttributeDefinition{AttributeName: *a.AttributeName, AttributeType: *a.AttributeType})
 	}
+	t.GlobalIndexes = globalIndexRecords(t.GetName(), req.GlobalSecondaryIndexes, string(directory.Active))
+	t.ChangeView = tableLogView(t)
 	return t
 }
 
@@ -153,7 +161,9 @@ func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, erro
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: table stats of %q: %w", t.GetName(), err)
 	}
-	return &describeTableResponse{Table: s.describe(t, items, bytes)}, nil
+	d := s.describe(t, items, bytes)
+	d.GlobalSecondaryIndexes = s.describeIndexes(t, s.indexStats(ctx, t))
+	return &describeTableResponse{Table: d}, nil
 }
 
 func (s *Server) handleDeleteTable(ctx context.Context, r *request) (any, error) {

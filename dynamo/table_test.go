@@ -89,6 +89,7 @@ func checkGolden(t *testing.T, name, raw string) {
 func TestCreateTableValidation(t *testing.T) {
 	f := newFixture(t)
 	const keys = `"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]`
+	const gsiDefs = `"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"g","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]`
 	cases := []struct{ body, msg string }{
 		{`{}`, "The parameter 'TableName' is required but was not present in the request"},
 		{`{"TableName":"ab",` + keys + `}`, "TableName must be at least 3 characters long and at most 255 characters long"},
@@ -114,7 +115,15 @@ func TestCreateTableValidation(t *testing.T) {
 		{`{"TableName":"abc","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[],"BillingMode":"PAY_PER_REQUEST"}`,
 			"1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[]}`,
-			"One or more parameter values were invalid: GlobalSecondaryIndexes are not supported yet by Partita"},
+			"One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty"},
+		{`{"TableName":"abc",` + gsiDefs + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"ix","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}]}]}`,
+			"2 validation errors detected: Value 'ix' at 'globalSecondaryIndexes.1.member.indexName' failed to satisfy constraint: Member must have length greater than or equal to 3; Value null at 'globalSecondaryIndexes.1.member.projection' failed to satisfy constraint: Member must not be null"},
+		{`{"TableName":"abc",` + gsiDefs + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"idx","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},"ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":1}}]}`,
+			"One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: idx when BillingMode is PAY_PER_REQUEST"},
+		{`{"TableName":"abc",` + gsiDefs + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"idx","KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"INCLUDE"}}]}`,
+			"One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified"},
+		{`{"TableName":"abc",` + gsiDefs + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"idx","KeySchema":[{"AttributeName":"g","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]}`,
+			"Invalid KeySchema: The first KeySchemaElement is not a HASH key type"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}`,
 			"One or more parameter values were invalid: StreamSpecification is not supported yet by Partita"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"ON_DEMAND"}`,

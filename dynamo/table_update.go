@@ -18,7 +18,7 @@ type updateTableRequest struct {
 	ProvisionedThroughput       *provisionedThroughput `json:"ProvisionedThroughput"`
 	DeletionProtectionEnabled   *bool                  `json:"DeletionProtectionEnabled"`
 	TableClass                  *string                `json:"TableClass"`
-	GlobalSecondaryIndexUpdates []any                  `json:"GlobalSecondaryIndexUpdates"`
+	GlobalSecondaryIndexUpdates []globalIndexUpdate    `json:"GlobalSecondaryIndexUpdates"`
 	StreamSpecification         *streamSpecification   `json:"StreamSpecification"`
 	SSESpecification            any                    `json:"SSESpecification"`
 	ReplicaUpdates              []any                  `json:"ReplicaUpdates"`
@@ -50,6 +50,9 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: update table %q: %w", t.GetName(), err)
 	}
+	if updated, err = s.finishIndexUpdates(ctx, updated, &req); err != nil {
+		return nil, err
+	}
 	items, bytes, err := s.cfg.Backend.TableStats(ctx, updated)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: table stats of %q: %w", t.GetName(), err)
@@ -69,14 +72,15 @@ func checkUpdateTable(req *updateTableRequest) error {
 	if err := v.err(); err != nil {
 		return err
 	}
+	if err := checkIndexUpdatesShape(req.GlobalSecondaryIndexUpdates); err != nil {
+		return err
+	}
 	if req.BillingMode == nil && req.ProvisionedThroughput == nil && req.DeletionProtectionEnabled == nil &&
 		req.TableClass == nil && req.GlobalSecondaryIndexUpdates == nil && req.StreamSpecification == nil &&
 		req.SSESpecification == nil && req.ReplicaUpdates == nil {
 		return validationf("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
 	}
 	switch {
-	case req.GlobalSecondaryIndexUpdates != nil:
-		return validationf("%sGlobalSecondaryIndexUpdates are not supported yet by Partita", msgInvalidParams)
 	case req.ReplicaUpdates != nil:
 		return validationf("%sReplicaUpdates are not supported yet by Partita", msgInvalidParams)
 	case req.StreamSpecification != nil && req.StreamSpecification.StreamEnabled != nil && *req.StreamSpecification.StreamEnabled:
@@ -97,6 +101,9 @@ func (s *Server) applyTableUpdate(t *partitapb.Table, req *updateTableRequest) (
 	}
 	if req.TableClass != nil {
 		next.TableClass = *req.TableClass
+	}
+	if err := applyIndexUpdates(next, req); err != nil {
+		return nil, err
 	}
 	return next, nil
 }

@@ -22,6 +22,7 @@ const (
 	billingProvisioned   = "PROVISIONED"
 	billingPayPerRequest = "PAY_PER_REQUEST"
 	statusCreating       = string(directory.Creating)
+	statusActive         = string(directory.Active)
 	msgInvalidParams     = "One or more parameter values were invalid: "
 	msgNoThroughputOnPPR = msgInvalidParams + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
 )
@@ -152,9 +153,6 @@ func checkKeySchema(ks []keySchemaElement, defs []attributeDefinition) error {
 	}
 	if len(ks) == 2 && str(ks[1].KeyType) != "RANGE" {
 		return validationf("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
-	}
-	if len(ks) != len(defs) {
-		return validationf("%sNumber of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions", msgInvalidParams)
 	}
 	return nil
 }

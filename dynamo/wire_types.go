@@ -81,6 +81,7 @@ type tableDescription struct {
 	BillingModeSummary        *billingModeSummary      `json:"BillingModeSummary,omitempty"`
 	DeletionProtectionEnabled bool                     `json:"DeletionProtectionEnabled"`
 	TableClassSummary         *tableClassSummary       `json:"TableClassSummary,omitempty"`
+	GlobalSecondaryIndexes    []globalIndexDescription `json:"GlobalSecondaryIndexes,omitempty"`
 }
 
 // consumedCapacity is ConsumedCapacity.

@@ -136,6 +136,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applySetClusterVersion(b, cmd.GetUnixNanos(), op.SetClusterVersion)
 	case *partitapb.Command_HoldClusterVersion:
 		return applyHoldClusterVersion(b, op.HoldClusterVersion)
+	case *partitapb.Command_IndexCursor:
+		return applyIndexCursor(b, op.IndexCursor)
 	default:
 		return applyAuth(b, cmd)
 	}

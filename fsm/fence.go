@@ -72,7 +72,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_CreateGroup, *partitapb.Command_DeleteGroup, *partitapb.Command_SetGroupMember,
 		*partitapb.Command_AttachGroupPolicy, *partitapb.Command_CreateAdminToken, *partitapb.Command_DeleteAdminToken,
 		*partitapb.Command_CreateJoinToken, *partitapb.Command_DeleteJoinToken, *partitapb.Command_UseJoinToken,
-		*partitapb.Command_ChangeSettings, *partitapb.Command_SetClusterVersion, *partitapb.Command_HoldClusterVersion:
+		*partitapb.Command_ChangeSettings, *partitapb.Command_SetClusterVersion, *partitapb.Command_HoldClusterVersion,
+		*partitapb.Command_IndexCursor:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

@@ -122,6 +122,8 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.LastPayPerRequestUnixNanos = u.GetLastPayPerRequestUnixNanos()
 	t.ChangeView = u.GetChangeView()
 	t.TtlEnabled, t.TtlAttribute, t.TtlChangedUnixNanos = u.GetTtlEnabled(), u.GetTtlAttribute(), u.GetTtlChangedUnixNanos()
+	t.GlobalIndexes = u.GetGlobalIndexes()
+	t.AttributeDefinitions = u.GetAttributeDefinitions()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

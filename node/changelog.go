@@ -10,14 +10,19 @@ import (
 // retention from the changelog.retention setting, the table's override
 // first. The settings catch-up job calls it again, so that a view set
 // on another node is taken up here within settingsCatchUp.
-func (n *Node) setChangeLogs() {
+func (n *Node) setChangeLogs() { n.setChangeLogsOf(n.dir.Snapshot().Tables) }
+
+// setChangeLogsOf gives the node's leaders the change logs of tables.
+func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 	if n.settings == nil {
 		return
 	}
+	n.changeLogMu.Lock()
+	defer n.changeLogMu.Unlock()
 	n.changeLogs.SetRetention(n.settings.Get("changelog.retention").Duration())
 	retention := n.settings.TableOverrides("changelog.retention")
-	tables := map[uint64]replica.TableChangeLog{}
-	for _, t := range n.dir.Snapshot().Tables {
+	logs := map[uint64]replica.TableChangeLog{}
+	for _, t := range tables {
 		tc := replica.TableChangeLog{View: t.GetChangeView()}
 		v, ok := retention[t.GetName()]
 		if ok {
@@ -26,8 +31,8 @@ func (n *Node) setChangeLogs() {
 		// A table without a view keeps its retention: records written
 		// before its view was cleared are still trimmed by it.
 		if ok || tc.View != partitapb.ChangeView_CHANGE_VIEW_NONE {
-			tables[t.GetId()] = tc
+			logs[t.GetId()] = tc
 		}
 	}
-	n.changeLogs.SetTables(tables)
+	n.changeLogs.SetTables(logs)
 }

@@ -94,6 +94,10 @@ type Config struct {
 	PartitionsPerTable uint32
 	// TableStatsInterval is the period of the table-stats job.
 	TableStatsInterval time.Duration
+	// GlobalIndexInterval is the period of the job that applies the base
+	// partitions' change logs to their global secondary indexes
+	// (docs/indexes.md); it runs again at once while a log has more.
+	GlobalIndexInterval time.Duration
 	// PartitionMaxBytes is the size past which the split job splits a
 	// partition this node leads (0: no splits by size); SplitInterval is
 	// the job's period (docs/splits.md).
@@ -174,26 +178,27 @@ type Config struct {
 // DefaultConfig returns the configuration of `partita dev`.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:            "partita-data",
-		APIAddr:            "127.0.0.1:8000",
-		Region:             "us-east-1",
-		AccountID:          "000000000000",
-		PartitionsPerTable: 4,
-		TableStatsInterval: 30 * time.Second,
-		PartitionMaxBytes:  member.DefaultPartitionMaxBytes,
-		SplitInterval:      10 * time.Second,
-		TTLInterval:        10 * time.Second,
-		ReplicationFactor:  3,
-		ReconcileInterval:  500 * time.Millisecond,
-		ShutdownTimeout:    10 * time.Second,
-		APILimits:          DefaultAPILimits(),
-		AdminLimits:        DefaultAdminLimits(),
-		MaxInflight:        dynamo.DefaultMaxInflight,
-		Capacity:           DefaultCapacityConfig(),
-		Logger:             slog.New(slog.DiscardHandler),
-		TopologyInterval:   5 * time.Second,
-		TopologyRetention:  7 * 24 * time.Hour,
-		Doctor:             false,
+		DataDir:             "partita-data",
+		APIAddr:             "127.0.0.1:8000",
+		Region:              "us-east-1",
+		AccountID:           "000000000000",
+		PartitionsPerTable:  4,
+		TableStatsInterval:  30 * time.Second,
+		GlobalIndexInterval: 200 * time.Millisecond,
+		PartitionMaxBytes:   member.DefaultPartitionMaxBytes,
+		SplitInterval:       10 * time.Second,
+		TTLInterval:         10 * time.Second,
+		ReplicationFactor:   3,
+		ReconcileInterval:   500 * time.Millisecond,
+		ShutdownTimeout:     10 * time.Second,
+		APILimits:           DefaultAPILimits(),
+		AdminLimits:         DefaultAdminLimits(),
+		MaxInflight:         dynamo.DefaultMaxInflight,
+		Capacity:            DefaultCapacityConfig(),
+		Logger:              slog.New(slog.DiscardHandler),
+		TopologyInterval:    5 * time.Second,
+		TopologyRetention:   7 * 24 * time.Hour,
+		Doctor:              false,
 	}
 }
 
@@ -277,6 +282,8 @@ type Node struct {
 	fsyncFault atomic.Int64       // the fault.fsync-delay setting, nanoseconds
 	logBounds  replica.LogBounds  // the raft.log-max-* settings' overrides
 	changeLogs replica.ChangeLogs // the tables' change views, changelog.retention
+	// changeLogMu orders the updates of changeLogs.
+	changeLogMu sync.Mutex
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.
@@ -448,6 +455,7 @@ func (n *Node) startRouter() error {
 	if n.cfg.PeerAddr != "" {
 		rcfg.Host, rcfg.Placement = n.member.Host(), n.placement
 	}
+	rcfg.Host = viewHost{Host: rcfg.Host, n: n}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rcfg.Timeout = n.requestTimeout
 	rt, err := router.New(rcfg)

@@ -153,6 +153,7 @@ func TestTableStatsJob(t *testing.T) {
 	cycles := make(chan daemon.CycleRecord, 64)
 	n := startWith(t, func(c *node.Config) {
 		c.TableStatsInterval = time.Hour // only run-now cycles after the first
+		c.GlobalIndexInterval = 0        // no cycles five a second to fill the channel
 		c.OnJobCycle = func(r daemon.CycleRecord) { cycles <- r }
 	})
 	runNow := func(kick func()) {

@@ -32,3 +32,9 @@ func IsStaleEvaluation(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.GetCode() == Error_STALE_EVALUATION
 }
+
+// IsCode reports whether err is a domain rejection with code.
+func IsCode(err error, code Error_Code) bool {
+	var e *Error
+	return errors.As(err, &e) && e.GetCode() == code
+}

@@ -375,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44, 0}
+	return file_partita_proto_rawDescGZIP(), []int{46, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -455,6 +455,7 @@ type Command struct {
 	//	*Command_ChangeSettings
 	//	*Command_SetClusterVersion
 	//	*Command_HoldClusterVersion
+	//	*Command_IndexCursor
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -946,6 +947,15 @@ func (x *Command) GetHoldClusterVersion() *HoldClusterVersion {
 	return nil
 }
 
+func (x *Command) GetIndexCursor() *IndexCursor {
+	if x != nil {
+		if x, ok := x.Op.(*Command_IndexCursor); ok {
+			return x.IndexCursor
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1138,6 +1148,11 @@ type Command_HoldClusterVersion struct {
 	HoldClusterVersion *HoldClusterVersion `protobuf:"bytes,91,opt,name=hold_cluster_version,json=holdClusterVersion,proto3,oneof"`
 }
 
+type Command_IndexCursor struct {
+	// Global secondary index maintenance, in the meta partition.
+	IndexCursor *IndexCursor `protobuf:"bytes,300,opt,name=index_cursor,json=indexCursor,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1229,6 +1244,8 @@ func (*Command_ChangeSettings) isCommand_Op() {}
 func (*Command_SetClusterVersion) isCommand_Op() {}
 
 func (*Command_HoldClusterVersion) isCommand_Op() {}
+
+func (*Command_IndexCursor) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -3798,6 +3815,17 @@ type Table struct {
 	// (CHANGE_VIEW_NONE: no log). Streams and global secondary indexes set
 	// it; UpdateTable carries it over.
 	ChangeView ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// global_indexes are the table's global secondary indexes
+	// (docs/indexes.md); each one's entries live in a hidden table.
+	GlobalIndexes []*GlobalIndex `protobuf:"bytes,22,rep,name=global_indexes,json=globalIndexes,proto3" json:"global_indexes,omitempty"`
+	// index_base is set on the hidden table of a global secondary index:
+	// the base table's name. Such a table is never listed nor reachable by
+	// name from the API; its key_schema is the index's.
+	IndexBase string `protobuf:"bytes,23,opt,name=index_base,json=indexBase,proto3" json:"index_base,omitempty"`
+	// index_base_key_schema is the base table's key schema, on an index's
+	// hidden table: an entry's storage key is the index keys followed by
+	// the base table's keys, so that index keys need not be unique.
+	IndexBaseKeySchema []*KeyElement `protobuf:"bytes,24,rep,name=index_base_key_schema,json=indexBaseKeySchema,proto3" json:"index_base_key_schema,omitempty"`
 	// Time to live (UpdateTimeToLive): ttl_enabled says expired items are
 	// deleted by the partitions' leaders; ttl_attribute names the Number
 	// attribute holding an item's expiry (seconds since the epoch), kept
@@ -3965,6 +3993,27 @@ func (x *Table) GetChangeView() ChangeView {
 	return ChangeView_CHANGE_VIEW_NONE
 }
 
+func (x *Table) GetGlobalIndexes() []*GlobalIndex {
+	if x != nil {
+		return x.GlobalIndexes
+	}
+	return nil
+}
+
+func (x *Table) GetIndexBase() string {
+	if x != nil {
+		return x.IndexBase
+	}
+	return ""
+}
+
+func (x *Table) GetIndexBaseKeySchema() []*KeyElement {
+	if x != nil {
+		return x.IndexBaseKeySchema
+	}
+	return nil
+}
+
 func (x *Table) GetTtlEnabled() bool {
 	if x != nil {
 		return x.TtlEnabled
@@ -3986,6 +4035,182 @@ func (x *Table) GetTtlChangedUnixNanos() int64 {
 	return 0
 }
 
+// GlobalIndex is one global secondary index of a table.
+type GlobalIndex struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Name               string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	KeySchema          []*KeyElement          `protobuf:"bytes,2,rep,name=key_schema,json=keySchema,proto3" json:"key_schema,omitempty"`
+	ProjectionType     string                 `protobuf:"bytes,3,opt,name=projection_type,json=projectionType,proto3" json:"projection_type,omitempty"` // KEYS_ONLY, INCLUDE or ALL
+	NonKeyAttributes   []string               `protobuf:"bytes,4,rep,name=non_key_attributes,json=nonKeyAttributes,proto3" json:"non_key_attributes,omitempty"`
+	Status             string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"` // CREATING, ACTIVE, DELETING
+	Backfilling        bool                   `protobuf:"varint,6,opt,name=backfilling,proto3" json:"backfilling,omitempty"`
+	ReadCapacityUnits  int64                  `protobuf:"varint,7,opt,name=read_capacity_units,json=readCapacityUnits,proto3" json:"read_capacity_units,omitempty"`
+	WriteCapacityUnits int64                  `protobuf:"varint,8,opt,name=write_capacity_units,json=writeCapacityUnits,proto3" json:"write_capacity_units,omitempty"`
+	// table is the directory name of the hidden table of the entries.
+	Table         string `protobuf:"bytes,9,opt,name=table,proto3" json:"table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GlobalIndex) Reset() {
+	*x = GlobalIndex{}
+	mi := &file_partita_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GlobalIndex) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GlobalIndex) ProtoMessage() {}
+
+func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
+func (*GlobalIndex) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GlobalIndex) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GlobalIndex) GetKeySchema() []*KeyElement {
+	if x != nil {
+		return x.KeySchema
+	}
+	return nil
+}
+
+func (x *GlobalIndex) GetProjectionType() string {
+	if x != nil {
+		return x.ProjectionType
+	}
+	return ""
+}
+
+func (x *GlobalIndex) GetNonKeyAttributes() []string {
+	if x != nil {
+		return x.NonKeyAttributes
+	}
+	return nil
+}
+
+func (x *GlobalIndex) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *GlobalIndex) GetBackfilling() bool {
+	if x != nil {
+		return x.Backfilling
+	}
+	return false
+}
+
+func (x *GlobalIndex) GetReadCapacityUnits() int64 {
+	if x != nil {
+		return x.ReadCapacityUnits
+	}
+	return 0
+}
+
+func (x *GlobalIndex) GetWriteCapacityUnits() int64 {
+	if x != nil {
+		return x.WriteCapacityUnits
+	}
+	return 0
+}
+
+func (x *GlobalIndex) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+// IndexCursor raises the durable cursor of a base partition's change log:
+// every record up to seq has been applied to the table's global
+// secondary indexes. A cursor never moves back.
+//
+// With backfilled_index set, it records instead that partition's items
+// were all written to that new index (its backfill is done there).
+type IndexCursor struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Partition       uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Seq             uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	BackfilledIndex string                 `protobuf:"bytes,3,opt,name=backfilled_index,json=backfilledIndex,proto3" json:"backfilled_index,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *IndexCursor) Reset() {
+	*x = IndexCursor{}
+	mi := &file_partita_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexCursor) ProtoMessage() {}
+
+func (x *IndexCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
+func (*IndexCursor) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *IndexCursor) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *IndexCursor) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *IndexCursor) GetBackfilledIndex() string {
+	if x != nil {
+		return x.BackfilledIndex
+	}
+	return ""
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 // Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
@@ -4004,7 +4229,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4016,7 +4241,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4029,7 +4254,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4071,7 +4296,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4083,7 +4308,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4096,7 +4321,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4118,7 +4343,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4130,7 +4355,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4143,7 +4368,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4171,7 +4396,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4183,7 +4408,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4196,7 +4421,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4234,7 +4459,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4246,7 +4471,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4259,7 +4484,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4307,7 +4532,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4544,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4557,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4369,7 +4594,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4381,7 +4606,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4394,7 +4619,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4430,7 +4655,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4442,7 +4667,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4455,7 +4680,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4507,7 +4732,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4519,7 +4744,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4532,7 +4757,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4611,7 +4836,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4623,7 +4848,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4636,7 +4861,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -4818,7 +5043,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4830,7 +5055,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4843,7 +5068,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -4869,7 +5094,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4881,7 +5106,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4894,7 +5119,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -4939,7 +5164,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4951,7 +5176,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4964,7 +5189,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -5007,7 +5232,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5019,7 +5244,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5032,7 +5257,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5072,7 +5297,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5084,7 +5309,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5097,7 +5322,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *User) GetName() string {
@@ -5148,7 +5373,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5160,7 +5385,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5173,7 +5398,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5231,7 +5456,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5243,7 +5468,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5256,7 +5481,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Policy) GetName() string {
@@ -5290,7 +5515,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5302,7 +5527,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5315,7 +5540,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5335,7 +5560,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5347,7 +5572,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5360,7 +5585,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5382,7 +5607,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5394,7 +5619,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5407,7 +5632,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5428,7 +5653,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5440,7 +5665,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5453,7 +5678,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -5480,7 +5705,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5492,7 +5717,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5505,7 +5730,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5526,7 +5751,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5538,7 +5763,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5551,7 +5776,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5572,7 +5797,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5584,7 +5809,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5597,7 +5822,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5619,7 +5844,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5631,7 +5856,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5644,7 +5869,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5683,7 +5908,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5695,7 +5920,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5708,7 +5933,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5756,7 +5981,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5768,7 +5993,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5781,7 +6006,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -5839,7 +6064,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5851,7 +6076,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5864,7 +6089,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -5906,7 +6131,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5918,7 +6143,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5931,7 +6156,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -5965,7 +6190,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5977,7 +6202,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5990,7 +6215,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6043,7 +6268,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6055,7 +6280,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6068,7 +6293,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6133,7 +6358,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6145,7 +6370,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6158,7 +6383,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6194,7 +6419,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6206,7 +6431,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6219,7 +6444,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6259,7 +6484,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6271,7 +6496,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6284,7 +6509,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *Group) GetName() string {
@@ -6325,7 +6550,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6337,7 +6562,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6350,7 +6575,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6370,7 +6595,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6382,7 +6607,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6395,7 +6620,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6418,7 +6643,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6430,7 +6655,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6443,7 +6668,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -6479,7 +6704,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6491,7 +6716,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6504,7 +6729,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -6549,7 +6774,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6561,7 +6786,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6574,7 +6799,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AdminToken) GetId() string {
@@ -6629,7 +6854,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6641,7 +6866,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6654,7 +6879,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -6674,7 +6899,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6686,7 +6911,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6699,7 +6924,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6730,7 +6955,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6742,7 +6967,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6755,7 +6980,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *JoinToken) GetId() string {
@@ -6811,7 +7036,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6823,7 +7048,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6836,7 +7061,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -6856,7 +7081,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6868,7 +7093,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6881,7 +7106,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6904,7 +7129,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6916,7 +7141,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6929,7 +7154,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -6951,7 +7176,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xdf\x19\n" +
+	"partita.v1\"\x9e\x1a\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -7015,7 +7240,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
-	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersionB\x04\n" +
+	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
+	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
 	"\x02op\"\xcb\x04\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -7250,7 +7476,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xd6\a\n" +
+	"frozenLeft\"\x80\t\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7275,11 +7501,30 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
 	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\x127\n" +
 	"\vchange_view\x18\x12 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\x12\x1f\n" +
+	"changeView\x12>\n" +
+	"\x0eglobal_indexes\x18\x16 \x03(\v2\x17.partita.v1.GlobalIndexR\rglobalIndexes\x12\x1d\n" +
+	"\n" +
+	"index_base\x18\x17 \x01(\tR\tindexBase\x12I\n" +
+	"\x15index_base_key_schema\x18\x18 \x03(\v2\x16.partita.v1.KeyElementR\x12indexBaseKeySchema\x12\x1f\n" +
 	"\vttl_enabled\x18\x1e \x01(\bR\n" +
 	"ttlEnabled\x12#\n" +
 	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
-	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\"\xa4\x01\n" +
+	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\"\xe1\x02\n" +
+	"\vGlobalIndex\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
+	"\n" +
+	"key_schema\x18\x02 \x03(\v2\x16.partita.v1.KeyElementR\tkeySchema\x12'\n" +
+	"\x0fprojection_type\x18\x03 \x01(\tR\x0eprojectionType\x12,\n" +
+	"\x12non_key_attributes\x18\x04 \x03(\tR\x10nonKeyAttributes\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12 \n" +
+	"\vbackfilling\x18\x06 \x01(\bR\vbackfilling\x12.\n" +
+	"\x13read_capacity_units\x18\a \x01(\x03R\x11readCapacityUnits\x120\n" +
+	"\x14write_capacity_units\x18\b \x01(\x03R\x12writeCapacityUnits\x12\x14\n" +
+	"\x05table\x18\t \x01(\tR\x05table\"h\n" +
+	"\vIndexCursor\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12)\n" +
+	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
@@ -7542,7 +7787,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -7584,53 +7829,55 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 37: partita.v1.Span
 	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
 	(*Table)(nil),                // 39: partita.v1.Table
-	(*CreateTable)(nil),          // 40: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 41: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 42: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 43: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 44: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 45: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 46: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 47: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 48: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 49: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 50: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 51: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 52: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 53: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 54: partita.v1.User
-	(*AccessKey)(nil),            // 55: partita.v1.AccessKey
-	(*Policy)(nil),               // 56: partita.v1.Policy
-	(*CreateUser)(nil),           // 57: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 58: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 59: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 60: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 61: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 62: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 63: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 64: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 65: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 66: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 67: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 68: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 69: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 70: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 71: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 72: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 73: partita.v1.Group
-	(*CreateGroup)(nil),          // 74: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 75: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 76: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 77: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 78: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 79: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 80: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 81: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 82: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 83: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 84: partita.v1.UseJoinToken
-	nil,                          // 85: partita.v1.Expression.NamesEntry
-	nil,                          // 86: partita.v1.DoctorSettings.GatesEntry
+	(*GlobalIndex)(nil),          // 40: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 41: partita.v1.IndexCursor
+	(*CreateTable)(nil),          // 42: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 43: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 44: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 45: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 46: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 47: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 48: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 49: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 50: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 51: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 52: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 53: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 54: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 55: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 56: partita.v1.User
+	(*AccessKey)(nil),            // 57: partita.v1.AccessKey
+	(*Policy)(nil),               // 58: partita.v1.Policy
+	(*CreateUser)(nil),           // 59: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 60: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 61: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 62: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 63: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 64: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 65: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 66: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 67: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 68: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 69: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 70: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 71: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 72: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 73: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 74: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 75: partita.v1.Group
+	(*CreateGroup)(nil),          // 76: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 77: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 78: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 79: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 80: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 81: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 82: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 83: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 84: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 85: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 86: partita.v1.UseJoinToken
+	nil,                          // 87: partita.v1.Expression.NamesEntry
+	nil,                          // 88: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -7641,110 +7888,114 @@ var file_partita_proto_depIdxs = []int32{
 	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	40,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	41,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	42,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	43,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	42,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	43,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	44,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	45,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	45,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	46,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	50,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	51,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	52,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	53,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	47,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	48,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	52,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	53,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	54,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	55,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	57,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	58,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	59,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	60,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	61,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	62,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	63,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	64,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	74,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	75,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	76,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	77,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	79,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	80,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	82,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	83,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	84,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	69,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	71,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	72,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	28,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 47: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 48: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 49: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	85,  // 50: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 51: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 52: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 53: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 55: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 56: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 57: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 58: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 59: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 60: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 61: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 62: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 63: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 64: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 65: partita.v1.Result.node:type_name -> partita.v1.Node
-	44,  // 66: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	49,  // 67: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	47,  // 68: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 69: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 70: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	54,  // 71: partita.v1.Result.user:type_name -> partita.v1.User
-	55,  // 72: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	56,  // 73: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	73,  // 74: partita.v1.Result.group:type_name -> partita.v1.Group
-	78,  // 75: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	81,  // 76: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	66,  // 77: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	70,  // 78: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 79: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 80: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 81: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 82: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 83: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 84: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 85: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 86: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 87: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 88: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 89: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	39,  // 90: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 91: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	86,  // 92: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 93: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 94: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	48,  // 95: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	49,  // 96: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 97: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	55,  // 98: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	56,  // 99: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	65,  // 100: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	67,  // 101: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	67,  // 102: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	65,  // 103: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	78,  // 104: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	81,  // 105: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 106: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	107, // [107:107] is the sub-list for method output_type
-	107, // [107:107] is the sub-list for method input_type
-	107, // [107:107] is the sub-list for extension type_name
-	107, // [107:107] is the sub-list for extension extendee
-	0,   // [0:107] is the sub-list for field type_name
+	59,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	60,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	61,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	62,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	63,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	64,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	65,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	66,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	76,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	77,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	78,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	79,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	81,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	82,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	84,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	85,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	86,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	71,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	73,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	74,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	41,  // 46: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	28,  // 47: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 48: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 49: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 50: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	87,  // 51: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 52: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 53: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 54: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 55: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 56: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 57: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 58: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 59: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 60: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 61: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 62: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 63: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 64: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 65: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 66: partita.v1.Result.node:type_name -> partita.v1.Node
+	46,  // 67: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	51,  // 68: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	49,  // 69: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 70: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 71: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	56,  // 72: partita.v1.Result.user:type_name -> partita.v1.User
+	57,  // 73: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	58,  // 74: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	75,  // 75: partita.v1.Result.group:type_name -> partita.v1.Group
+	80,  // 76: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	83,  // 77: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	68,  // 78: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	72,  // 79: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 80: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 81: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 82: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 83: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 84: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 85: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 86: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 87: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 88: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 89: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 90: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	40,  // 91: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	29,  // 92: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	29,  // 93: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	39,  // 94: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 95: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	88,  // 96: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 97: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 98: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	50,  // 99: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	51,  // 100: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 101: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	57,  // 102: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	58,  // 103: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	67,  // 104: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	69,  // 105: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	69,  // 106: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	67,  // 107: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	80,  // 108: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	83,  // 109: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 110: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	111, // [111:111] is the sub-list for method output_type
+	111, // [111:111] is the sub-list for method input_type
+	111, // [111:111] is the sub-list for extension type_name
+	111, // [111:111] is the sub-list for extension extendee
+	0,   // [0:111] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -7799,6 +8050,7 @@ func file_partita_proto_init() {
 		(*Command_ChangeSettings)(nil),
 		(*Command_SetClusterVersion)(nil),
 		(*Command_HoldClusterVersion)(nil),
+		(*Command_IndexCursor)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -7806,7 +8058,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   82,
+			NumMessages:   84,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

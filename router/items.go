@@ -29,6 +29,9 @@ func keyValues(t *partitapb.Table, key item.Item) (pk, sk item.Value, err error)
 
 // StorageKey returns the engine key of the item with key in t.
 func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
+	if isIndexTable(t) {
+		return indexStorageKey(t, key)
+	}
 	pk, sk, err := keyValues(t, key)
 	if err != nil {
 		return nil, err

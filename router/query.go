@@ -54,7 +54,7 @@ type Visit func(it item.Item, size int) bool
 func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, visit Visit) error {
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
-	lo, hi, err := sortRange(t.GetId(), spec)
+	lo, hi, err := sortRange(t.GetId(), spec, isIndexTable(t))
 	if err != nil {
 		return err
 	}
@@ -89,8 +89,14 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 }
 
 // sortRange returns the span [lo, hi) of the items of spec.PK that satisfy
-// the sort key condition.
-func sortRange(tableID uint64, spec QuerySpec) (lo, hi []byte, err error) {
+// the sort key condition. In an index's table (composite) more keys follow
+// the sort key's encoding, so a bound that takes the value itself covers
+// every key it prefixes.
+func sortRange(tableID uint64, spec QuerySpec, composite bool) (lo, hi []byte, err error) {
+	after := successor
+	if composite {
+		after = prefixEnd
+	}
 	base, err := engine.DataKey(nil, tableID, spec.PK, item.Value{})
 	if err != nil {
 		return nil, nil, partitapb.Errorf(partitapb.Error_VALIDATION, "%v", err)
@@ -108,17 +114,17 @@ func sortRange(tableID uint64, spec QuerySpec) (lo, hi []byte, err error) {
 		lo, hi = base, end
 	case SortEQ:
 		k := bound(0)
-		lo, hi = k, successor(k)
+		lo, hi = k, after(k)
 	case SortLT:
 		lo, hi = base, bound(0)
 	case SortLE:
-		lo, hi = base, successor(bound(0))
+		lo, hi = base, after(bound(0))
 	case SortGT:
-		lo, hi = successor(bound(0)), end
+		lo, hi = after(bound(0)), end
 	case SortGE:
 		lo, hi = bound(0), end
 	case SortBetween:
-		lo, hi = bound(0), successor(bound(1))
+		lo, hi = bound(0), after(bound(1))
 	case SortBeginsWith:
 		p, perr := item.AppendKeyPrefix(append([]byte(nil), base...), spec.Values[0])
 		if perr != nil {

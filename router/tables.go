@@ -16,6 +16,16 @@ import (
 // CREATING, as DynamoDB answers; the table is ACTIVE as soon as its
 // partitions serve, which on one node is before this returns.
 func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
+	created, err := r.createTable(ctx, t, func() error { return r.createIndexTables(ctx, t) })
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// createTable proposes t's record, creates its partitions, runs before
+// (the index tables of a base table) and marks t ACTIVE.
+func (r *Router) createTable(ctx context.Context, t *partitapb.Table, before func() error) (*partitapb.Table, error) {
 	t = proto.Clone(t).(*partitapb.Table)
 	t.Status = directory.Creating.String()
 	cmd := r.command()
@@ -39,6 +49,9 @@ func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitap
 			return nil, fmt.Errorf("router: create partition %d: %w", p.GetId(), err)
 		}
 	}
+	if err := before(); err != nil {
+		return nil, err
+	}
 	if _, err := r.setStatus(ctx, t.GetName(), directory.Active); err != nil {
 		return nil, err
 	}
@@ -60,6 +73,7 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 	if err != nil {
 		return nil, err
 	}
+	r.deleteIndexTables(ctx, t)
 	for _, p := range t.GetPartitions() {
 		cmd := r.command()
 		cmd.RangeGeneration = p.GetRangeGeneration()

@@ -1,0 +1,345 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
+)
+
+// GlobalIndexJob is the name of the job maintaining global secondary
+// indexes from the change logs of the base partitions this node leads.
+const GlobalIndexJob = "global-indexes"
+
+// indexPage is how many change records one step of a partition applies
+// before it raises the partition's cursor.
+const indexPage = 256
+
+// viewHost creates a new table's partitions once this node's leaders know
+// the table's change view: a table created with global secondary indexes
+// logs its first write, so its indexes miss none.
+type viewHost struct {
+	router.Host
+	n *Node
+}
+
+// CreatePartition reads the directory's tables into the node's cache (and
+// so its change logs), then creates p.
+func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) error {
+	tables, err := h.n.router.Tables(ctx)
+	if err != nil {
+		return fmt.Errorf("node: read the tables before creating partition %d: %w", p.GetId(), err)
+	}
+	snap := *h.n.dir.Snapshot()
+	snap.Tables = tables
+	h.n.dir.Update(&snap)
+	return h.Host.CreatePartition(ctx, p)
+}
+
+// indexJob applies base partitions' change logs to their tables' indexes.
+type indexJob struct {
+	n   *Node
+	lag *prometheus.GaugeVec
+}
+
+// registerIndexJob registers the index maintenance job and its lag gauge,
+// and has every directory update refresh the node's change logs.
+func (n *Node) registerIndexJob(m *daemon.Manager) error {
+	n.dir.OnUpdate(func(s *directory.Snapshot) { n.setChangeLogsOf(s.Tables) })
+	if n.cfg.GlobalIndexInterval <= 0 {
+		return nil
+	}
+	j := &indexJob{n: n, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "partita_gsi_lag_seconds",
+		Help: "Age of the oldest change of the base table not yet applied to the global secondary index, over the base partitions this node leads (0: caught up).",
+	}, []string{"table", "index"})}
+	if err := n.reg.Register(j.lag); err != nil {
+		return fmt.Errorf("node: register the index lag gauge: %w", err)
+	}
+	return m.Register(daemon.JobSpec{
+		Name:     GlobalIndexJob,
+		Kind:     daemon.Periodic,
+		Interval: n.cfg.GlobalIndexInterval,
+		Jitter:   n.cfg.GlobalIndexInterval / 5,
+		Timeout:  max(10*n.cfg.GlobalIndexInterval, 30*time.Second),
+		Run:      j.run,
+	})
+}
+
+// run is one cycle: every base partition this node leads is brought up to
+// the end of its change log, a page at a time.
+func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
+	snap := j.n.dir.Snapshot()
+	var firstErr error
+	for _, t := range snap.Tables {
+		if len(t.GetGlobalIndexes()) == 0 || t.GetIndexBase() != "" {
+			continue
+		}
+		tables := router.IndexTables(snap, t)
+		var lag time.Duration
+		for _, p := range t.GetPartitions() {
+			r := j.n.store.Replica(p.GetId())
+			if r == nil || r.Leader() != j.n.replicaID() {
+				continue
+			}
+			l, err := j.catchUp(ctx, snap, t, tables, p.GetId())
+			if err == nil {
+				err = j.backfill(ctx, t, tables, p)
+			}
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("node: index maintenance of partition %d of %s: %w", p.GetId(), t.GetName(), err)
+			}
+			lag = max(lag, l)
+		}
+		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
+			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
+			if err := j.activateIndexes(ctx, t); err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
+			}
+		}
+		j.setLag(t, lag)
+	}
+	return firstErr
+}
+
+// catchUp applies partition p's change records after its cursor, page by
+// page, raising the cursor after each page, and returns the age of the
+// oldest record left unapplied.
+func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *partitapb.Table, tables map[string]*partitapb.Table, p uint64) (time.Duration, error) {
+	cursor, err := j.n.router.IndexCursor(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	if err := j.drainAdopted(ctx, snap, t, tables, p, cursor); err != nil {
+		return 0, err
+	}
+	for {
+		upTo, err := j.readyUpTo(ctx, snap, p, cursor)
+		if err != nil {
+			return 0, err
+		}
+		page, err := j.n.store.ReadChanges(ctx, p, cursor, indexPage, false)
+		if err != nil {
+			return 0, err
+		}
+		if page.Trimmed {
+			j.n.log.Warn("index maintenance lost change records to retention: the indexes miss writes",
+				"table", t.GetName(), "partition", p, "cursor", cursor, "first", page.First)
+		}
+		done := cursor
+		recs := page.Records
+		for i, c := range recs {
+			if upTo != 0 && c.Seq >= upTo {
+				recs = recs[:i]
+				break
+			}
+		}
+		if err := j.applyPage(ctx, t, tables, recs); err != nil {
+			return j.age(recs[0].Record), err
+		}
+		if len(recs) > 0 {
+			done = recs[len(recs)-1].Seq
+			// Within a long catch-up the gauge follows each page (the
+			// last record applied is about as old as the oldest left).
+			j.setLag(t, j.age(recs[len(recs)-1].Record))
+		}
+		if done > cursor {
+			if err := j.n.router.SetIndexCursor(ctx, p, done); err != nil {
+				return 0, err
+			}
+		}
+		if done == cursor || done >= page.Last {
+			if done < page.Last && len(page.Records) > 0 {
+				return j.age(page.Records[0].Record), nil
+			}
+			return 0, nil
+		}
+		cursor = done
+	}
+}
+
+// readyUpTo returns the first sequence of p's log that must wait (0: none):
+// the first of a segment that a split or merge opened, while a parent
+// log's records before it (another partition's) are not all applied, as
+// they are older writes of the same items.
+func (j *indexJob) readyUpTo(ctx context.Context, snap *directory.Snapshot, p, cursor uint64) (uint64, error) {
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range segs {
+		if s.GetFirstSeq() <= cursor {
+			continue
+		}
+		for _, parent := range s.GetParents() {
+			if parent.GetPartition() == p || !partitionExists(snap, parent.GetPartition()) {
+				continue
+			}
+			c, err := j.n.router.IndexCursor(ctx, parent.GetPartition())
+			if err != nil {
+				return 0, err
+			}
+			if c < parent.GetLastSeq() {
+				return s.GetFirstSeq(), nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// age is how old record rec is.
+func (j *indexJob) age(rec *partitapb.ChangeRecord) time.Duration {
+	return max(time.Since(time.Unix(0, rec.GetUnixNanos())), 0)
+}
+
+// partitionExists reports whether the directory lists partition p.
+func partitionExists(snap *directory.Snapshot, p uint64) bool {
+	for _, q := range snap.Partitions() {
+		if q.GetId() == p {
+			return true
+		}
+	}
+	return false
+}
+
+// replicaID is this node's id in its raft groups (nodeID on a single node).
+func (n *Node) replicaID() uint64 {
+	if n.id != 0 {
+		return n.id
+	}
+	return nodeID
+}
+
+// backfilling reports whether an index of t is being backfilled.
+func backfilling(t *partitapb.Table) bool {
+	for _, gi := range t.GetGlobalIndexes() {
+		if gi.GetBackfilling() {
+			return true
+		}
+	}
+	return false
+}
+
+// drainAdopted applies the records of the logs p adopted in a merge (the
+// right half's, which the directory no longer lists) that the right
+// half's leader had not applied: they are older than p's records after
+// the merge, so they go first.
+func (j *indexJob) drainAdopted(ctx context.Context, snap *directory.Snapshot, t *partitapb.Table, tables map[string]*partitapb.Table, p, cursor uint64) error {
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, s := range segs {
+		if s.GetFirstSeq() <= cursor {
+			continue
+		}
+		for _, parent := range s.GetParents() {
+			origin := parent.GetPartition()
+			if origin == p || partitionExists(snap, origin) {
+				continue
+			}
+			if err := j.applyAdopted(ctx, t, tables, p, origin, parent.GetLastSeq()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyAdopted applies origin's adopted records up to last after origin's
+// cursor, raising origin's cursor as it goes.
+func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p, origin, last uint64) error {
+	cur, err := j.n.router.IndexCursor(ctx, origin)
+	if err != nil {
+		return err
+	}
+	for cur < last {
+		page, err := j.n.store.ReadAdoptedChanges(ctx, p, origin, cur, indexPage, false)
+		if err != nil {
+			return err
+		}
+		done := cur
+		for _, c := range page.Records {
+			if c.Seq > last {
+				break
+			}
+			if err := j.n.router.ApplyIndexChange(ctx, t, tables, c.Record); err != nil {
+				return err
+			}
+			done = c.Seq
+		}
+		if done == cur {
+			done = last // nothing more retained: the rest is gone
+		}
+		if err := j.n.router.SetIndexCursor(ctx, origin, done); err != nil {
+			return err
+		}
+		cur = done
+	}
+	return nil
+}
+
+// indexWorkers bounds the items of one page whose index writes are in
+// flight at once.
+const indexWorkers = 16
+
+// applyPage applies a page of change records: the records of one item in
+// order, different items concurrently (their entries never share a key).
+// On an error the caller keeps its cursor, and the page is applied again.
+func (j *indexJob) applyPage(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, recs []fsm.Change) error {
+	var order []string
+	byItem := map[string][]*partitapb.ChangeRecord{}
+	for _, c := range recs {
+		k := string(c.Record.GetKey())
+		if _, ok := byItem[k]; !ok {
+			order = append(order, k)
+		}
+		byItem[k] = append(byItem[k], c.Record)
+	}
+	work := make(chan []*partitapb.ChangeRecord)
+	errs := make(chan error, indexWorkers)
+	var wg sync.WaitGroup
+	for range min(indexWorkers, len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var first error
+			for item := range work {
+				for _, rec := range item {
+					if first == nil {
+						first = j.n.router.ApplyIndexChange(ctx, t, tables, rec)
+					}
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, k := range order {
+		work <- byItem[k]
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var err error
+	for e := range errs {
+		if e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// setLag sets the lag gauge of every index of t.
+func (j *indexJob) setLag(t *partitapb.Table, lag time.Duration) {
+	for _, gi := range t.GetGlobalIndexes() {
+		j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
+	}
+}

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+)
+
+// backfillPage is how many items a backfill reads from the engine at once.
+const backfillPage = 256
+
+// backfill writes the items of base partition p, as this node (its
+// leader) holds them, to every index of t still backfilling there, once
+// p's change log is on and its cursor was caught up by the caller: a
+// write after the cursor is in the log and applied after the backfill,
+// so that the index converges whatever the order of the two
+// (docs/indexes.md, "Backfill").
+func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p *partitapb.Partition) error {
+	if t.GetChangeView() != partitapb.ChangeView_NEW_AND_OLD_IMAGES {
+		return nil // this node's leaders do not log the table's writes yet
+	}
+	for _, gi := range t.GetGlobalIndexes() {
+		it := tables[gi.GetName()]
+		if !gi.GetBackfilling() || it == nil {
+			continue
+		}
+		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
+		if err != nil || done {
+			return err
+		}
+		if err := j.backfillRange(ctx, t, it, gi, p); err != nil {
+			return err
+		}
+		if err := j.n.router.SetIndexBackfilled(ctx, p.GetId(), gi.GetTable()); err != nil {
+			return err
+		}
+		j.n.log.Info("backfilled a partition into a new index", "table", t.GetName(), "index", gi.GetName(), "partition", p.GetId())
+	}
+	return nil
+}
+
+// backfillRange writes the entries of the items of p's range, a page at a
+// time, while this node leads p.
+func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi *partitapb.GlobalIndex, p *partitapb.Partition) error {
+	lo, hi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
+	for {
+		if r := j.n.store.Replica(p.GetId()); r == nil || r.Leader() != j.n.replicaID() {
+			return fmt.Errorf("node: lost the lead of partition %d during its backfill", p.GetId())
+		}
+		items, next, err := j.readItems(lo, hi)
+		if err != nil {
+			return err
+		}
+		for _, x := range items {
+			if err := j.n.router.WriteIndexEntry(ctx, it, gi, x); err != nil {
+				return err
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		lo = next
+	}
+}
+
+// readItems reads up to backfillPage items of [lo, hi) from the engine
+// and returns the key to resume at (nil: the end).
+func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
+	iter, err := j.n.eng.NewIter(lo, hi)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: backfill: %w", err)
+	}
+	defer iter.Close()
+	var out []item.Item
+	for ok := iter.First(); ok; ok = iter.Next() {
+		if len(out) == backfillPage {
+			return out, bytes.Clone(iter.Key()), nil
+		}
+		x, err := item.DecodeItem(iter.Value())
+		if err != nil {
+			continue // not an item (no other kind is stored there yet)
+		}
+		out = append(out, x)
+	}
+	return out, nil, iter.Error()
+}
+
+// activateIndexes marks ACTIVE every backfilling index of t whose every
+// partition was backfilled.
+func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table) error {
+	next := proto.Clone(t).(*partitapb.Table)
+	changed := false
+	for _, gi := range next.GetGlobalIndexes() {
+		if !gi.GetBackfilling() {
+			continue
+		}
+		all := true
+		for _, p := range t.GetPartitions() {
+			done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
+			if err != nil {
+				return err
+			}
+			all = all && done
+		}
+		if all {
+			gi.Backfilling, gi.Status, changed = false, directory.Active.String(), true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	_, err := j.n.router.UpdateTable(ctx, t.GetName(), next)
+	return err
+}
