@@ -91,6 +91,7 @@ func (s *Server) describe(t *partitapb.Table, items, bytes int64) *tableDescript
 	if c := t.GetTableClass(); c != "" {
 		d.TableClassSummary = &tableClassSummary{TableClass: c}
 	}
+	s.describeStream(t, d)
 	return d
 }
 

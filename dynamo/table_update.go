@@ -39,6 +39,9 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	if t.GetStatus() == statusCreating {
 		return nil, newError(kindResourceInUse, "Attempt to change a resource which is still in use: Table is being created: %s", t.GetName())
 	}
+	if err := s.checkStreamsAllowed(req.StreamSpecification); err != nil {
+		return nil, err
+	}
 	next, err := s.applyTableUpdate(t, &req)
 	if err != nil {
 		return nil, err
@@ -49,6 +52,9 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: update table %q: %w", t.GetName(), err)
+	}
+	if req.StreamSpecification != nil {
+		s.streamsChanged(ctx)
 	}
 	items, bytes, err := s.cfg.Backend.TableStats(ctx, updated)
 	if err != nil {
@@ -79,8 +85,9 @@ func checkUpdateTable(req *updateTableRequest) error {
 		return validationf("%sGlobalSecondaryIndexUpdates are not supported yet by Partita", msgInvalidParams)
 	case req.ReplicaUpdates != nil:
 		return validationf("%sReplicaUpdates are not supported yet by Partita", msgInvalidParams)
-	case req.StreamSpecification != nil && req.StreamSpecification.StreamEnabled != nil && *req.StreamSpecification.StreamEnabled:
-		return validationf("%sStreamSpecification is not supported yet by Partita", msgInvalidParams)
+	}
+	if err := checkStreamSpecUpdate(req.StreamSpecification); err != nil {
+		return err
 	}
 	return checkThroughputBounds(req.ProvisionedThroughput)
 }
@@ -97,6 +104,9 @@ func (s *Server) applyTableUpdate(t *partitapb.Table, req *updateTableRequest) (
 	}
 	if req.TableClass != nil {
 		next.TableClass = *req.TableClass
+	}
+	if err := applyStreamUpdate(next, req.StreamSpecification, s.cfg.Now()); err != nil {
+		return nil, err
 	}
 	return next, nil
 }

@@ -81,6 +81,9 @@ type tableDescription struct {
 	BillingModeSummary        *billingModeSummary      `json:"BillingModeSummary,omitempty"`
 	DeletionProtectionEnabled bool                     `json:"DeletionProtectionEnabled"`
 	TableClassSummary         *tableClassSummary       `json:"TableClassSummary,omitempty"`
+	StreamSpecification       *streamSpecDescription   `json:"StreamSpecification,omitempty"`
+	LatestStreamArn           string                   `json:"LatestStreamArn,omitempty"`
+	LatestStreamLabel         string                   `json:"LatestStreamLabel,omitempty"`
 }
 
 // consumedCapacity is ConsumedCapacity.

@@ -121,6 +121,8 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.DecreasesToday = u.GetDecreasesToday()
 	t.LastPayPerRequestUnixNanos = u.GetLastPayPerRequestUnixNanos()
 	t.ChangeView = u.GetChangeView()
+	t.Stream = u.GetStream()
+	t.PastStreams = u.GetPastStreams()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

@@ -454,6 +454,7 @@ func (n *Node) serve(ctx context.Context) error {
 		dcfg.Authorizer = n
 	}
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
+	n.configureStreams(&dcfg)
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -375,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44, 0}
+	return file_partita_proto_rawDescGZIP(), []int{45, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -3784,7 +3784,12 @@ type Table struct {
 	// change_view is what the table's change log keeps of each write
 	// (CHANGE_VIEW_NONE: no log). Streams and global secondary indexes set
 	// it; UpdateTable carries it over.
-	ChangeView    ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	ChangeView ChangeView `protobuf:"varint,18,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// stream is the table's enabled DynamoDB stream (absent: none).
+	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
+	// past_streams are the streams the table had and disabled, readable
+	// until the change log's retention passes their end.
+	PastStreams   []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3945,6 +3950,85 @@ func (x *Table) GetChangeView() ChangeView {
 	return ChangeView_CHANGE_VIEW_NONE
 }
 
+func (x *Table) GetStream() *StreamInfo {
+	if x != nil {
+		return x.Stream
+	}
+	return nil
+}
+
+func (x *Table) GetPastStreams() []*StreamInfo {
+	if x != nil {
+		return x.PastStreams
+	}
+	return nil
+}
+
+// StreamInfo is one DynamoDB stream of a table: its view and the times it
+// was enabled (its label) and disabled. Its records are those of the
+// table's change log written in [enabled, disabled).
+type StreamInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// view is the StreamViewType (never CHANGE_VIEW_NONE).
+	View             ChangeView `protobuf:"varint,1,opt,name=view,proto3,enum=partita.v1.ChangeView" json:"view,omitempty"`
+	EnabledUnixNanos int64      `protobuf:"varint,2,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	// disabled_unix_nanos is 0 while the stream is enabled.
+	DisabledUnixNanos int64 `protobuf:"varint,3,opt,name=disabled_unix_nanos,json=disabledUnixNanos,proto3" json:"disabled_unix_nanos,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *StreamInfo) Reset() {
+	*x = StreamInfo{}
+	mi := &file_partita_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamInfo) ProtoMessage() {}
+
+func (x *StreamInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
+func (*StreamInfo) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *StreamInfo) GetView() ChangeView {
+	if x != nil {
+		return x.View
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *StreamInfo) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetDisabledUnixNanos() int64 {
+	if x != nil {
+		return x.DisabledUnixNanos
+	}
+	return 0
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 // Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
@@ -3963,7 +4047,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3975,7 +4059,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3988,7 +4072,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4030,7 +4114,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4042,7 +4126,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4055,7 +4139,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4077,7 +4161,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4173,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4186,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4130,7 +4214,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4142,7 +4226,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4155,7 +4239,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4193,7 +4277,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4205,7 +4289,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4218,7 +4302,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4266,7 +4350,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4278,7 +4362,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4291,7 +4375,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4328,7 +4412,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4340,7 +4424,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4353,7 +4437,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4389,7 +4473,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4401,7 +4485,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4414,7 +4498,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4466,7 +4550,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4478,7 +4562,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4491,7 +4575,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4570,7 +4654,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4582,7 +4666,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4595,7 +4679,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -4777,7 +4861,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4789,7 +4873,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4802,7 +4886,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -4828,7 +4912,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4840,7 +4924,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4853,7 +4937,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -4898,7 +4982,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4910,7 +4994,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4923,7 +5007,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -4966,7 +5050,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4978,7 +5062,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4991,7 +5075,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5031,7 +5115,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5043,7 +5127,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5056,7 +5140,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *User) GetName() string {
@@ -5107,7 +5191,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5119,7 +5203,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5132,7 +5216,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5190,7 +5274,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5202,7 +5286,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5215,7 +5299,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Policy) GetName() string {
@@ -5249,7 +5333,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5261,7 +5345,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5274,7 +5358,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5294,7 +5378,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5306,7 +5390,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5319,7 +5403,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5341,7 +5425,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5353,7 +5437,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5366,7 +5450,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5387,7 +5471,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5399,7 +5483,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5412,7 +5496,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -5439,7 +5523,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5451,7 +5535,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5464,7 +5548,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5485,7 +5569,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5497,7 +5581,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5510,7 +5594,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5531,7 +5615,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5543,7 +5627,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5556,7 +5640,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5578,7 +5662,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5590,7 +5674,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5603,7 +5687,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5642,7 +5726,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5654,7 +5738,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5667,7 +5751,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5715,7 +5799,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5727,7 +5811,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5740,7 +5824,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -5798,7 +5882,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5810,7 +5894,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5823,7 +5907,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -5865,7 +5949,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5877,7 +5961,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5890,7 +5974,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -5924,7 +6008,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5936,7 +6020,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5949,7 +6033,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6002,7 +6086,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6014,7 +6098,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6027,7 +6111,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6092,7 +6176,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6104,7 +6188,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6117,7 +6201,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6153,7 +6237,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6165,7 +6249,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6178,7 +6262,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6218,7 +6302,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6230,7 +6314,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6243,7 +6327,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *Group) GetName() string {
@@ -6284,7 +6368,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6296,7 +6380,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6309,7 +6393,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6329,7 +6413,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6341,7 +6425,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6354,7 +6438,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6377,7 +6461,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6389,7 +6473,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6402,7 +6486,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -6438,7 +6522,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6450,7 +6534,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6463,7 +6547,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -6508,7 +6592,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6520,7 +6604,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6533,7 +6617,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AdminToken) GetId() string {
@@ -6588,7 +6672,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6600,7 +6684,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6613,7 +6697,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -6633,7 +6717,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6645,7 +6729,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6658,7 +6742,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6689,7 +6773,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6701,7 +6785,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6714,7 +6798,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *JoinToken) GetId() string {
@@ -6770,7 +6854,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6782,7 +6866,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6795,7 +6879,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -6815,7 +6899,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6827,7 +6911,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6840,7 +6924,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -6863,7 +6947,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6875,7 +6959,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6888,7 +6972,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7208,7 +7292,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xdb\x06\n" +
+	"frozenLeft\"\xc6\a\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7233,7 +7317,14 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdecreases_today\x18\x10 \x01(\x03R\x0edecreasesToday\x12C\n" +
 	"\x1flast_pay_per_request_unix_nanos\x18\x11 \x01(\x03R\x1alastPayPerRequestUnixNanos\x127\n" +
 	"\vchange_view\x18\x12 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\"\xa4\x01\n" +
+	"changeView\x12.\n" +
+	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\x96\x01\n" +
+	"\n" +
+	"StreamInfo\x12*\n" +
+	"\x04view\x18\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\x04view\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x02 \x01(\x03R\x10enabledUnixNanos\x12.\n" +
+	"\x13disabled_unix_nanos\x18\x03 \x01(\x03R\x11disabledUnixNanos\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
@@ -7496,7 +7587,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 83)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -7538,53 +7629,54 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 37: partita.v1.Span
 	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
 	(*Table)(nil),                // 39: partita.v1.Table
-	(*CreateTable)(nil),          // 40: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 41: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 42: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 43: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 44: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 45: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 46: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 47: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 48: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 49: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 50: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 51: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 52: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 53: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 54: partita.v1.User
-	(*AccessKey)(nil),            // 55: partita.v1.AccessKey
-	(*Policy)(nil),               // 56: partita.v1.Policy
-	(*CreateUser)(nil),           // 57: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 58: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 59: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 60: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 61: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 62: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 63: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 64: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 65: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 66: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 67: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 68: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 69: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 70: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 71: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 72: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 73: partita.v1.Group
-	(*CreateGroup)(nil),          // 74: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 75: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 76: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 77: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 78: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 79: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 80: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 81: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 82: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 83: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 84: partita.v1.UseJoinToken
-	nil,                          // 85: partita.v1.Expression.NamesEntry
-	nil,                          // 86: partita.v1.DoctorSettings.GatesEntry
+	(*StreamInfo)(nil),           // 40: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 41: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 42: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 43: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 44: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 45: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 46: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 47: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 48: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 49: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 50: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 51: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 52: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 53: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 54: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 55: partita.v1.User
+	(*AccessKey)(nil),            // 56: partita.v1.AccessKey
+	(*Policy)(nil),               // 57: partita.v1.Policy
+	(*CreateUser)(nil),           // 58: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 59: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 60: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 61: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 62: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 63: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 64: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 65: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 66: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 67: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 68: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 69: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 70: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 71: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 72: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 73: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 74: partita.v1.Group
+	(*CreateGroup)(nil),          // 75: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 76: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 77: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 78: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 79: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 80: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 81: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 82: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 83: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 84: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 85: partita.v1.UseJoinToken
+	nil,                          // 86: partita.v1.Expression.NamesEntry
+	nil,                          // 87: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
@@ -7595,49 +7687,49 @@ var file_partita_proto_depIdxs = []int32{
 	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	40,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	41,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	42,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	43,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	41,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	42,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	43,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	44,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	45,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	46,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	50,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	51,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	52,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	53,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	46,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	47,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	51,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	52,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	53,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	54,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	57,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	58,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	59,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	60,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	61,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	62,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	63,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	64,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	74,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	75,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	76,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	77,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	79,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	80,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	82,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	83,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	84,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	69,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	71,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	72,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	58,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	59,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	60,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	61,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	62,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	63,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	64,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	65,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	75,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	76,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	77,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	78,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	80,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	81,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	83,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	84,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	85,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	70,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	72,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	73,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	28,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 47: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
 	1,   // 48: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	9,   // 49: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	85,  // 50: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	86,  // 50: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	10,  // 51: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	10,  // 52: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	10,  // 53: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -7653,19 +7745,19 @@ var file_partita_proto_depIdxs = []int32{
 	28,  // 63: partita.v1.Result.error:type_name -> partita.v1.Error
 	39,  // 64: partita.v1.Result.table:type_name -> partita.v1.Table
 	33,  // 65: partita.v1.Result.node:type_name -> partita.v1.Node
-	44,  // 66: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	49,  // 67: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	47,  // 68: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	45,  // 66: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	50,  // 67: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	48,  // 68: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
 	16,  // 69: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
 	23,  // 70: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	54,  // 71: partita.v1.Result.user:type_name -> partita.v1.User
-	55,  // 72: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	56,  // 73: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	73,  // 74: partita.v1.Result.group:type_name -> partita.v1.Group
-	78,  // 75: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	81,  // 76: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	66,  // 77: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	70,  // 78: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	55,  // 71: partita.v1.Result.user:type_name -> partita.v1.User
+	56,  // 72: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	57,  // 73: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	74,  // 74: partita.v1.Result.group:type_name -> partita.v1.Group
+	79,  // 75: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	82,  // 76: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	67,  // 77: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	71,  // 78: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
 	3,   // 79: partita.v1.Error.code:type_name -> partita.v1.Error.Code
 	19,  // 80: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
 	19,  // 81: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
@@ -7677,28 +7769,31 @@ var file_partita_proto_depIdxs = []int32{
 	31,  // 87: partita.v1.Table.tags:type_name -> partita.v1.Tag
 	32,  // 88: partita.v1.Table.partitions:type_name -> partita.v1.Partition
 	0,   // 89: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	39,  // 90: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 91: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	86,  // 92: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 93: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 94: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	48,  // 95: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	49,  // 96: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 97: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	55,  // 98: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	56,  // 99: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	65,  // 100: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	67,  // 101: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	67,  // 102: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	65,  // 103: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	78,  // 104: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	81,  // 105: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 106: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	107, // [107:107] is the sub-list for method output_type
-	107, // [107:107] is the sub-list for method input_type
-	107, // [107:107] is the sub-list for extension type_name
-	107, // [107:107] is the sub-list for extension extendee
-	0,   // [0:107] is the sub-list for field type_name
+	40,  // 90: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	40,  // 91: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	0,   // 92: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	39,  // 93: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 94: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	87,  // 95: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 96: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 97: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	49,  // 98: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	50,  // 99: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 100: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	56,  // 101: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	57,  // 102: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	66,  // 103: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	68,  // 104: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	68,  // 105: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	66,  // 106: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	79,  // 107: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	82,  // 108: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 109: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	110, // [110:110] is the sub-list for method output_type
+	110, // [110:110] is the sub-list for method input_type
+	110, // [110:110] is the sub-list for extension type_name
+	110, // [110:110] is the sub-list for extension extendee
+	0,   // [0:110] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -7760,7 +7855,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   82,
+			NumMessages:   83,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
