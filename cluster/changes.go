@@ -69,3 +69,22 @@ func (c *Client) Changes(ctx context.Context, node uint64, req store.ChangesRequ
 	}
 	return page, nil
 }
+
+// readChangesOf serves req with l's ChangeReader, if it has one.
+func readChangesOf(ctx context.Context, l Local, req store.ChangesRequest) (store.ChangesPage, error) {
+	cr, ok := l.(ChangeReader)
+	if !ok {
+		return store.ChangesPage{}, ErrNoChangeReader
+	}
+	return cr.ReadChangesPage(ctx, req)
+}
+
+// The wrappers of a Local keep serving its change logs.
+
+func (l localWithKey) ReadChangesPage(ctx context.Context, req store.ChangesRequest) (store.ChangesPage, error) {
+	return readChangesOf(ctx, l.Local, req)
+}
+
+func (l localWithReceiver) ReadChangesPage(ctx context.Context, req store.ChangesRequest) (store.ChangesPage, error) {
+	return readChangesOf(ctx, l.Local, req)
+}

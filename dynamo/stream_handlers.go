@@ -113,13 +113,13 @@ func (s *Server) handleListStreams(ctx context.Context, r *request) (any, error)
 
 // lookupStream returns the table and stream a stream ARN names, or
 // ResourceNotFoundException.
-func (s *Server) lookupStream(ctx context.Context, arn string) (*partitapb.Table, *partitapb.StreamInfo, error) {
+func (s *Server) lookupStream(ctx context.Context, cr ChangeReader, arn string) (*partitapb.Table, *partitapb.StreamInfo, error) {
 	notFound := newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	name, label, ok := s.parseStreamARN(arn)
 	if !ok {
 		return nil, nil, notFound
 	}
-	t, err := s.cfg.Backend.Table(ctx, name)
+	t, err := cr.FreshTable(ctx, name)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
 		return nil, nil, notFound
 	}
@@ -194,7 +194,7 @@ func (s *Server) handleDescribeStream(ctx context.Context, r *request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	t, st, err := s.lookupStream(ctx, *req.StreamArn)
+	t, st, err := s.lookupStream(ctx, cr, *req.StreamArn)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (s *Server) handleGetShardIterator(ctx context.Context, r *request) (any, e
 	if err != nil {
 		return nil, err
 	}
-	t, st, err := s.lookupStream(ctx, *req.StreamArn)
+	t, st, err := s.lookupStream(ctx, cr, *req.StreamArn)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 	if s.cfg.Now().UnixNano()-it.Issued > int64(s.cfg.IteratorTTL) {
 		return nil, newError(kindExpiredIterator, "Iterator expired: it was issued more than %s ago", s.cfg.IteratorTTL)
 	}
-	t, st, err := s.iteratorStream(ctx, it)
+	t, st, err := s.iteratorStream(ctx, cr, it)
 	if err != nil {
 		return nil, err
 	}
@@ -89,9 +89,12 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 
 // iteratorStream returns the table and stream of an iterator, or
 // ResourceNotFoundException when they are gone.
-func (s *Server) iteratorStream(ctx context.Context, it shardIterator) (*partitapb.Table, *partitapb.StreamInfo, error) {
+func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIterator) (*partitapb.Table, *partitapb.StreamInfo, error) {
 	arn := s.streamARN(it.Table, it.Stream)
 	t, err := s.cfg.Backend.Table(ctx, it.Table)
+	if err == nil && t != nil && !tableHasPartition(t, it.Shard.Partition) {
+		t, err = cr.FreshTable(ctx, it.Table)
+	}
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
 		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	}

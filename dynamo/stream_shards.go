@@ -16,6 +16,9 @@ import (
 // operations with a ValidationException.
 type ChangeReader interface {
 	ReadChanges(ctx context.Context, req store.ChangesRequest) (store.ChangesPage, error)
+	// FreshTable is Backend.Table read from the directory, not a cache:
+	// a stream's shards follow the table's partitions as they split.
+	FreshTable(ctx context.Context, name string) (*partitapb.Table, error)
 }
 
 // stateOnly is an After past any sequence: a read of a log's state and

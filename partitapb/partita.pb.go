@@ -407,6 +407,10 @@ type Command struct {
 	// STALE_EPOCH: a Doctor that lost its lease can no longer change the
 	// directory (fencing).
 	DoctorEpoch uint64 `protobuf:"varint,5,opt,name=doctor_epoch,json=doctorEpoch,proto3" json:"doctor_epoch,omitempty"`
+	// change_view is the change view of the item's table as the router
+	// that made an item write knew it: a leader that does not know the
+	// table's view yet (its directory lags) logs the write with this one.
+	ChangeView ChangeView `protobuf:"varint,200,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -523,6 +527,13 @@ func (x *Command) GetDoctorEpoch() uint64 {
 		return x.DoctorEpoch
 	}
 	return 0
+}
+
+func (x *Command) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -6994,14 +7005,16 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xdf\x19\n" +
+	"partita.v1\"\x99\x1a\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x02 \x01(\x03R\tunixNanos\x12#\n" +
 	"\rfirst_attempt\x18\x03 \x01(\bR\ffirstAttempt\x12)\n" +
 	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
-	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x120\n" +
+	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
+	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -7679,121 +7692,122 @@ var file_partita_proto_goTypes = []any{
 	nil,                          // 87: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	12,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	13,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	14,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	15,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	41,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	42,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	43,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	44,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	46,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	47,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	51,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	52,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	53,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	54,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	58,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	59,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	60,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	61,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	62,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	63,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	64,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	65,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	75,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	76,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	77,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	78,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	80,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	81,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	83,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	84,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	85,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	70,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	72,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	73,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	28,  // 46: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 47: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 48: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 49: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	86,  // 50: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 51: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 52: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 53: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 55: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 56: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 57: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 58: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 59: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 60: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 61: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 62: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 63: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 64: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 65: partita.v1.Result.node:type_name -> partita.v1.Node
-	45,  // 66: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	50,  // 67: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	48,  // 68: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 69: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 70: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	55,  // 71: partita.v1.Result.user:type_name -> partita.v1.User
-	56,  // 72: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	57,  // 73: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	74,  // 74: partita.v1.Result.group:type_name -> partita.v1.Group
-	79,  // 75: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	82,  // 76: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	67,  // 77: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	71,  // 78: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 79: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 80: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 81: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 82: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 83: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 84: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 85: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 86: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 87: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 88: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 89: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	40,  // 90: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	40,  // 91: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	0,   // 92: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	39,  // 93: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 94: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	87,  // 95: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 96: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 97: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	49,  // 98: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	50,  // 99: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 100: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	56,  // 101: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	57,  // 102: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	66,  // 103: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	68,  // 104: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	68,  // 105: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	66,  // 106: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	79,  // 107: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	82,  // 108: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 109: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	110, // [110:110] is the sub-list for method output_type
-	110, // [110:110] is the sub-list for method input_type
-	110, // [110:110] is the sub-list for extension type_name
-	110, // [110:110] is the sub-list for extension extendee
-	0,   // [0:110] is the sub-list for field type_name
+	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
+	11,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	12,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	13,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	14,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	15,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	20,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	21,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	22,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	41,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	42,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	43,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	44,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	36,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	35,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	34,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	46,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	47,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	51,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	52,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	53,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	54,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	17,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	18,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	24,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	25,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	26,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	58,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	59,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	60,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	61,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	62,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	63,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	64,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	65,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	75,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	76,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	77,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	78,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	80,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	81,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	83,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	84,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	85,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	70,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	72,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	73,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	28,  // 47: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 48: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 49: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 50: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	86,  // 51: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 52: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 53: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 54: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 55: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 56: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 57: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 58: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 59: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 60: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 61: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 62: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 63: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 64: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 65: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 66: partita.v1.Result.node:type_name -> partita.v1.Node
+	45,  // 67: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	50,  // 68: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	48,  // 69: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 70: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 71: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	55,  // 72: partita.v1.Result.user:type_name -> partita.v1.User
+	56,  // 73: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	57,  // 74: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	74,  // 75: partita.v1.Result.group:type_name -> partita.v1.Group
+	79,  // 76: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	82,  // 77: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	67,  // 78: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	71,  // 79: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 80: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 81: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 82: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 83: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 84: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 85: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 86: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 87: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 88: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 89: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 90: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	40,  // 91: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	40,  // 92: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	0,   // 93: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	39,  // 94: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 95: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	87,  // 96: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 97: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 98: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	49,  // 99: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	50,  // 100: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 101: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	56,  // 102: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	57,  // 103: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	66,  // 104: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	68,  // 105: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	68,  // 106: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	66,  // 107: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	79,  // 108: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	82,  // 109: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 110: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	111, // [111:111] is the sub-list for method output_type
+	111, // [111:111] is the sub-list for method input_type
+	111, // [111:111] is the sub-list for extension type_name
+	111, // [111:111] is the sub-list for extension extendee
+	0,   // [0:111] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
