@@ -96,7 +96,7 @@ func encodeIterator(key []byte, it shardIterator) string {
 // decodeIterator reads an iterator made by encodeIterator with key; any
 // other string (a forged or altered one included) is errBadIterator.
 func decodeIterator(key []byte, s string) (shardIterator, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) < iteratorFixed+iteratorMACBytes || b[0] != iteratorVersion {
 		return shardIterator{}, errBadIterator
 	}
