@@ -115,8 +115,10 @@ func TestCreateTableValidation(t *testing.T) {
 			"1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[]}`,
 			"One or more parameter values were invalid: GlobalSecondaryIndexes are not supported yet by Partita"},
-		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}`,
-			"One or more parameter values were invalid: StreamSpecification is not supported yet by Partita"},
+		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true}}`,
+			"One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required"},
+		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":false,"StreamViewType":"NEW_IMAGE"}}`,
+			"One or more parameter values were invalid: Table is being created with a stream disabled, UpdateViewType should not be specified"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"ON_DEMAND"}`,
 			"1 validation error detected: Value 'ON_DEMAND' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"},
 	}
