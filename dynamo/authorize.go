@@ -27,6 +27,7 @@ type authzRequest struct {
 	TableName                *string           `json:"TableName"`
 	IndexName                *string           `json:"IndexName"`
 	ResourceArn              *string           `json:"ResourceArn"`
+	StreamArn                *string           `json:"StreamArn"`
 	Key                      item.Item         `json:"Key"`
 	Item                     item.Item         `json:"Item"`
 	Select                   *string           `json:"Select"`
@@ -87,8 +88,10 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return s.batchGetAuthz(ctx, body)
 	case "BatchWriteItem":
 		return s.batchWriteAuthz(ctx, body)
-	case "ListTables", "DescribeLimits", "DescribeEndpoints":
+	case "ListTables", "DescribeLimits", "DescribeEndpoints", "ListStreams":
 		return []auth.Request{{Resource: "*"}}, nil
+	case "GetRecords":
+		return []auth.Request{{Resource: s.iteratorResource(body)}}, nil
 	case "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction":
 		return s.partiqlAuthz(ctx, body)
 	}
@@ -98,6 +101,9 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 	}
 	if req.ResourceArn != nil {
 		return []auth.Request{{Resource: *req.ResourceArn}}, nil
+	}
+	if req.StreamArn != nil {
+		return []auth.Request{{Resource: *req.StreamArn}}, nil
 	}
 	if req.TableName == nil {
 		// An operation on several tables (a transaction, when it lands)

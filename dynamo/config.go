@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -22,6 +23,10 @@ const DefaultMaxRequestBytes = 16 << 20
 // DefaultMaxInflight is the default bound on the operations one Server runs
 // at once.
 const DefaultMaxInflight = 1024
+
+// DefaultIteratorTTL is how long a DynamoDB Streams shard iterator is
+// valid, as DynamoDB's.
+const DefaultIteratorTTL = 15 * time.Minute
 
 // Config lists everything a Server needs. Every field but Backend has a
 // usable default (see DefaultConfig); NewServer fills zero fields with it.
@@ -64,6 +69,22 @@ type Config struct {
 	// Authorizer decides, after authentication, whether the signer may
 	// run each operation (authorize.go; nil: every signer may run any).
 	Authorizer Authorizer
+	// IteratorKey authenticates the shard iterators of DynamoDB Streams
+	// (an HMAC key): every node of a cluster must use the same one for an
+	// iterator from one node to work on another (nil: a random key, only
+	// this server's iterators are valid).
+	IteratorKey []byte
+	// IteratorTTL is how long a shard iterator is valid (15 minutes, as
+	// DynamoDB's, when 0).
+	IteratorTTL time.Duration
+	// StreamsChanged, if set, is called after a table's stream was enabled
+	// or disabled, so that the node gives its leaders the new change view
+	// at once.
+	StreamsChanged func(ctx context.Context)
+	// StreamsAllowed, if set, says whether a stream may be enabled now
+	// (an error, sent as a ValidationException, when the cluster's
+	// writes cannot keep a change log).
+	StreamsAllowed func() error
 }
 
 // DefaultConfig returns a Config with every field but Backend set.
@@ -137,6 +158,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = d.MaxInflight
+	}
+	if c.IteratorKey == nil {
+		c.IteratorKey = randomID()
+	}
+	if c.IteratorTTL == 0 {
+		c.IteratorTTL = DefaultIteratorTTL
 	}
 	return c
 }

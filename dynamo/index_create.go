@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/partitadb/partita/directory"
-	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -213,11 +212,4 @@ func globalIndexRecords(table string, gsis []globalIndexRequest, status string) 
 		out = append(out, gi)
 	}
 	return out
-}
-
-// tableLogView is the change view t's change log must keep: the one place
-// that combines the table's stream view (none yet in this branch) with
-// its global secondary indexes.
-func tableLogView(t *partitapb.Table) partitapb.ChangeView {
-	return fsm.LogView(partitapb.ChangeView_CHANGE_VIEW_NONE, len(t.GetGlobalIndexes()))
 }

@@ -62,6 +62,11 @@ var operations = map[string]handler{
 	"ExecuteTransaction":    (*Server).handleExecuteTransaction,
 	"UpdateTimeToLive":      (*Server).handleUpdateTimeToLive,
 	"DescribeTimeToLive":    (*Server).handleDescribeTimeToLive,
+	// DynamoDB Streams (streamsTargetPrefix).
+	"ListStreams":      (*Server).handleListStreams,
+	"DescribeStream":   (*Server).handleDescribeStream,
+	"GetShardIterator": (*Server).handleGetShardIterator,
+	"GetRecords":       (*Server).handleGetRecords,
 }
 
 // Server is the DynamoDB HTTP endpoint of one node. It implements
@@ -247,10 +252,14 @@ func target(r *http.Request) string {
 	return t
 }
 
-// operationName returns Op from "DynamoDB_20120810.Op".
+// operationName returns Op from "DynamoDB_20120810.Op", or from
+// "DynamoDBStreams_20120810.Op" for the streams operations.
 func operationName(target string) (string, bool) {
+	if op, ok := strings.CutPrefix(target, streamsTargetPrefix); ok {
+		return op, streamOperations[op]
+	}
 	op, ok := strings.CutPrefix(target, targetPrefix)
-	return op, ok && op != ""
+	return op, ok && op != "" && !streamOperations[op]
 }
 
 // readBody reads the request body as sent (what a signature covers),

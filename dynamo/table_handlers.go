@@ -42,6 +42,9 @@ func (s *Server) handleCreateTable(ctx context.Context, r *request) (any, error)
 	if err := s.checkCreateTable(&req); err != nil {
 		return nil, err
 	}
+	if err := s.checkStreamsAllowed(req.StreamSpecification); err != nil {
+		return nil, err
+	}
 	rec := s.newTableRecord(&req)
 	t, err := s.cfg.Backend.CreateTable(ctx, rec)
 	if isDomainCode(err, partitapb.Error_TABLE_IN_USE) {
@@ -49,6 +52,9 @@ func (s *Server) handleCreateTable(ctx context.Context, r *request) (any, error)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: create table: %w", err)
+	}
+	if t.GetStream() != nil {
+		s.streamsChanged(ctx)
 	}
 	return &tableResponse{TableDescription: s.describe(t, 0, 0)}, nil
 }
@@ -83,6 +89,9 @@ func (s *Server) checkCreateTable(req *createTableRequest) error {
 	if err := checkUnsupportedTableFeatures(req); err != nil {
 		return err
 	}
+	if err := checkStreamSpecCreate(req.StreamSpecification); err != nil {
+		return err
+	}
 	return checkTags(req.Tags)
 }
 
@@ -91,8 +100,6 @@ func checkUnsupportedTableFeatures(req *createTableRequest) error {
 	switch {
 	case req.LocalSecondaryIndexes != nil:
 		return validationf("%sLocalSecondaryIndexes are not supported yet by Partita", msgInvalidParams)
-	case req.StreamSpecification != nil && req.StreamSpecification.StreamEnabled != nil && *req.StreamSpecification.StreamEnabled:
-		return validationf("%sStreamSpecification is not supported yet by Partita", msgInvalidParams)
 	}
 	return nil
 }
@@ -113,6 +120,9 @@ func (s *Server) newTableRecord(req *createTableRequest) *partitapb.Table {
 	}
 	if pt := req.ProvisionedThroughput; pt != nil {
 		t.ReadCapacityUnits, t.WriteCapacityUnits = *pt.ReadCapacityUnits, *pt.WriteCapacityUnits
+	}
+	if sp := req.StreamSpecification; sp != nil && *sp.StreamEnabled {
+		enableStream(t, *sp.StreamViewType, s.cfg.Now())
 	}
 	for _, k := range req.KeySchema {
 		t.KeySchema = append(t.KeySchema, &partitapb.KeyElement{AttributeName: *k.AttributeName, KeyType: *k.KeyType})

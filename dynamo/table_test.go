@@ -124,8 +124,10 @@ func TestCreateTableValidation(t *testing.T) {
 			"One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified"},
 		{`{"TableName":"abc",` + gsiDefs + `,"BillingMode":"PAY_PER_REQUEST","GlobalSecondaryIndexes":[{"IndexName":"idx","KeySchema":[{"AttributeName":"g","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]}`,
 			"Invalid KeySchema: The first KeySchemaElement is not a HASH key type"},
-		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}`,
-			"One or more parameter values were invalid: StreamSpecification is not supported yet by Partita"},
+		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true}}`,
+			"One or more parameter values were invalid: Table is being created with a stream enabled, UpdateViewType is required"},
+		{`{"TableName":"abc",` + keys + `,"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":false,"StreamViewType":"NEW_IMAGE"}}`,
+			"One or more parameter values were invalid: Table is being created with a stream disabled, UpdateViewType should not be specified"},
 		{`{"TableName":"abc",` + keys + `,"BillingMode":"ON_DEMAND"}`,
 			"1 validation error detected: Value 'ON_DEMAND' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"},
 	}

@@ -39,6 +39,9 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	if t.GetStatus() == statusCreating {
 		return nil, newError(kindResourceInUse, "Attempt to change a resource which is still in use: Table is being created: %s", t.GetName())
 	}
+	if err := s.checkStreamsAllowed(req.StreamSpecification); err != nil {
+		return nil, err
+	}
 	next, err := s.applyTableUpdate(t, &req)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,9 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	}
 	if updated, err = s.finishIndexUpdates(ctx, updated, &req); err != nil {
 		return nil, err
+	}
+	if req.StreamSpecification != nil {
+		s.streamsChanged(ctx)
 	}
 	items, bytes, err := s.cfg.Backend.TableStats(ctx, updated)
 	if err != nil {
@@ -83,8 +89,9 @@ func checkUpdateTable(req *updateTableRequest) error {
 	switch {
 	case req.ReplicaUpdates != nil:
 		return validationf("%sReplicaUpdates are not supported yet by Partita", msgInvalidParams)
-	case req.StreamSpecification != nil && req.StreamSpecification.StreamEnabled != nil && *req.StreamSpecification.StreamEnabled:
-		return validationf("%sStreamSpecification is not supported yet by Partita", msgInvalidParams)
+	}
+	if err := checkStreamSpecUpdate(req.StreamSpecification); err != nil {
+		return err
 	}
 	return checkThroughputBounds(req.ProvisionedThroughput)
 }
@@ -103,6 +110,9 @@ func (s *Server) applyTableUpdate(t *partitapb.Table, req *updateTableRequest) (
 		next.TableClass = *req.TableClass
 	}
 	if err := applyIndexUpdates(next, req); err != nil {
+		return nil, err
+	}
+	if err := applyStreamUpdate(next, req.StreamSpecification, s.cfg.Now()); err != nil {
 		return nil, err
 	}
 	return next, nil

@@ -82,6 +82,9 @@ type tableDescription struct {
 	DeletionProtectionEnabled bool                     `json:"DeletionProtectionEnabled"`
 	TableClassSummary         *tableClassSummary       `json:"TableClassSummary,omitempty"`
 	GlobalSecondaryIndexes    []globalIndexDescription `json:"GlobalSecondaryIndexes,omitempty"`
+	StreamSpecification       *streamSpecDescription   `json:"StreamSpecification,omitempty"`
+	LatestStreamArn           string                   `json:"LatestStreamArn,omitempty"`
+	LatestStreamLabel         string                   `json:"LatestStreamLabel,omitempty"`
 }
 
 // consumedCapacity is ConsumedCapacity.

@@ -39,6 +39,37 @@ func DataKey(dst []byte, tableID uint64, pk, sk item.Value) ([]byte, error) {
 	return dst, nil
 }
 
+// DecodeDataKey returns the partition and sort key values of data key k
+// of a table whose keys have types pkType and skType (0: no sort key).
+// Malformed input gives an error wrapping item.ErrCorrupt; it never
+// panics.
+func DecodeDataKey(k []byte, pkType, skType item.Type) (pk, sk item.Value, err error) {
+	if len(k) < 17 || k[0] != prefixData {
+		return pk, sk, fmt.Errorf("engine: not a data key: %w", item.ErrCorrupt)
+	}
+	pk, rest, err := item.DecodeKey(k[17:], pkType)
+	if err != nil {
+		return pk, sk, fmt.Errorf("engine: partition key: %w", err)
+	}
+	if len(rest) == 0 || rest[0] != KindItem {
+		return pk, sk, fmt.Errorf("engine: not an item key: %w", item.ErrCorrupt)
+	}
+	rest = rest[1:]
+	if skType == 0 {
+		if len(rest) != 0 {
+			return pk, sk, fmt.Errorf("engine: trailing bytes after the key: %w", item.ErrCorrupt)
+		}
+		return pk, sk, nil
+	}
+	if sk, rest, err = item.DecodeKey(rest, skType); err != nil {
+		return pk, sk, fmt.Errorf("engine: sort key: %w", err)
+	}
+	if len(rest) != 0 {
+		return pk, sk, fmt.Errorf("engine: trailing bytes after the key: %w", item.ErrCorrupt)
+	}
+	return pk, sk, nil
+}
+
 // PartitionKeyPrefix appends the common prefix of all data keys of tableID
 // whose partition key hashes to hash.
 func PartitionKeyPrefix(dst []byte, tableID, hash uint64) []byte {

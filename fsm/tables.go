@@ -124,6 +124,8 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.TtlEnabled, t.TtlAttribute, t.TtlChangedUnixNanos = u.GetTtlEnabled(), u.GetTtlAttribute(), u.GetTtlChangedUnixNanos()
 	t.GlobalIndexes = u.GetGlobalIndexes()
 	t.AttributeDefinitions = u.GetAttributeDefinitions()
+	t.Stream = u.GetStream()
+	t.PastStreams = u.GetPastStreams()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

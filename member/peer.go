@@ -8,6 +8,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/store"
 )
 
 // Peer is what this node does for the other nodes: its store's replicas,
@@ -117,4 +118,11 @@ func first(ids []uint64) uint64 {
 		return 0
 	}
 	return ids[0]
+}
+
+var _ cluster.ChangeReader = peer{}
+
+// ReadChangesPage serves a page of a change log from this node's replica.
+func (p peer) ReadChangesPage(ctx context.Context, req store.ChangesRequest) (store.ChangesPage, error) {
+	return p.m.cfg.Store.ReadChangesPage(ctx, req)
 }

@@ -38,6 +38,9 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg.Tracer = n.tracer("store")
 	scfg.Replica.LogBounds = &n.logBounds
 	scfg.Replica.ChangeLogs = &n.changeLogs
+	if n.cfg.Clock != nil {
+		scfg.Replica.Now = n.cfg.Clock
+	}
 	// A member writes commands until the directory tells it the cluster
 	// version (followClusterVersion): a node of an older binary may apply
 	// them.

@@ -165,6 +165,10 @@ type Config struct {
 	// FsyncDelay, if set, is fault injection for tests: every fsync of
 	// the node's storage first waits what it returns (a slow disk).
 	FsyncDelay func() time.Duration
+	// Clock, if set, is the clock of the node's DynamoDB endpoint and of
+	// its replicas (nil: time.Now): tests move it to expire stream
+	// iterators and trim change logs without waiting.
+	Clock func() time.Time
 	// Settings are the node's static values of run-time settings (package
 	// settings), from its flags, environment and file; the directory's
 	// overrides win over them.
@@ -351,7 +355,12 @@ func (n *Node) start(ctx context.Context) (err error) {
 // nodeID is the id of a single node (the only voter of every group).
 const nodeID = 1
 
-func (n *Node) now() time.Time { return time.Now() }
+func (n *Node) now() time.Time {
+	if n.cfg.Clock != nil {
+		return n.cfg.Clock()
+	}
+	return time.Now()
+}
 
 // tracer returns the tracer of one of the node's packages.
 func (n *Node) tracer(pkg string) trace.Tracer {
@@ -476,6 +485,8 @@ func (n *Node) serve(ctx context.Context) error {
 		dcfg.Authorizer = n
 	}
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
+	n.configureStreams(&dcfg)
+	dcfg.Now = n.now
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

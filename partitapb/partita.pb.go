@@ -375,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46, 0}
+	return file_partita_proto_rawDescGZIP(), []int{47, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -407,6 +407,10 @@ type Command struct {
 	// STALE_EPOCH: a Doctor that lost its lease can no longer change the
 	// directory (fencing).
 	DoctorEpoch uint64 `protobuf:"varint,5,opt,name=doctor_epoch,json=doctorEpoch,proto3" json:"doctor_epoch,omitempty"`
+	// change_view is the change view of the item's table as the router
+	// that made an item write knew it: a leader that does not know the
+	// table's view yet (its directory lags) logs the write with this one.
+	ChangeView ChangeView `protobuf:"varint,200,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -524,6 +528,13 @@ func (x *Command) GetDoctorEpoch() uint64 {
 		return x.DoctorEpoch
 	}
 	return 0
+}
+
+func (x *Command) GetChangeView() ChangeView {
+	if x != nil {
+		return x.ChangeView
+	}
+	return ChangeView_CHANGE_VIEW_NONE
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -3833,8 +3844,13 @@ type Table struct {
 	TtlEnabled          bool   `protobuf:"varint,30,opt,name=ttl_enabled,json=ttlEnabled,proto3" json:"ttl_enabled,omitempty"`
 	TtlAttribute        string `protobuf:"bytes,31,opt,name=ttl_attribute,json=ttlAttribute,proto3" json:"ttl_attribute,omitempty"`
 	TtlChangedUnixNanos int64  `protobuf:"varint,32,opt,name=ttl_changed_unix_nanos,json=ttlChangedUnixNanos,proto3" json:"ttl_changed_unix_nanos,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// stream is the table's enabled DynamoDB stream (absent: none).
+	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
+	// past_streams are the streams the table had and disabled, readable
+	// until the change log's retention passes their end.
+	PastStreams   []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -4035,6 +4051,20 @@ func (x *Table) GetTtlChangedUnixNanos() int64 {
 	return 0
 }
 
+func (x *Table) GetStream() *StreamInfo {
+	if x != nil {
+		return x.Stream
+	}
+	return nil
+}
+
+func (x *Table) GetPastStreams() []*StreamInfo {
+	if x != nil {
+		return x.PastStreams
+	}
+	return nil
+}
+
 // GlobalIndex is one global secondary index of a table.
 type GlobalIndex struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
@@ -4211,6 +4241,71 @@ func (x *IndexCursor) GetBackfilledIndex() string {
 	return ""
 }
 
+// StreamInfo is one DynamoDB stream of a table: its view and the times it
+// was enabled (its label) and disabled. Its records are those of the
+// table's change log written in [enabled, disabled).
+type StreamInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// view is the StreamViewType (never CHANGE_VIEW_NONE).
+	View             ChangeView `protobuf:"varint,1,opt,name=view,proto3,enum=partita.v1.ChangeView" json:"view,omitempty"`
+	EnabledUnixNanos int64      `protobuf:"varint,2,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	// disabled_unix_nanos is 0 while the stream is enabled.
+	DisabledUnixNanos int64 `protobuf:"varint,3,opt,name=disabled_unix_nanos,json=disabledUnixNanos,proto3" json:"disabled_unix_nanos,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *StreamInfo) Reset() {
+	*x = StreamInfo{}
+	mi := &file_partita_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamInfo) ProtoMessage() {}
+
+func (x *StreamInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
+func (*StreamInfo) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *StreamInfo) GetView() ChangeView {
+	if x != nil {
+		return x.View
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *StreamInfo) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *StreamInfo) GetDisabledUnixNanos() int64 {
+	if x != nil {
+		return x.DisabledUnixNanos
+	}
+	return 0
+}
+
 // CreateTable adds table to the catalog; apply assigns the table and
 // partition ids. partition_count hash ranges of equal width are created.
 // Partition i gets replicas nodes[(i+j) % len(nodes)] for j <
@@ -4229,7 +4324,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4241,7 +4336,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4254,7 +4349,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4296,7 +4391,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4308,7 +4403,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4321,7 +4416,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4343,7 +4438,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4355,7 +4450,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4368,7 +4463,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4396,7 +4491,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4408,7 +4503,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4421,7 +4516,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4459,7 +4554,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4471,7 +4566,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4484,7 +4579,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4532,7 +4627,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4544,7 +4639,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4557,7 +4652,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4594,7 +4689,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4606,7 +4701,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4619,7 +4714,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4655,7 +4750,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4667,7 +4762,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4680,7 +4775,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4732,7 +4827,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4744,7 +4839,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4757,7 +4852,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4836,7 +4931,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4848,7 +4943,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4861,7 +4956,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5043,7 +5138,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5055,7 +5150,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5068,7 +5163,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5094,7 +5189,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5106,7 +5201,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5119,7 +5214,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5164,7 +5259,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5176,7 +5271,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5189,7 +5284,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -5232,7 +5327,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5244,7 +5339,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5257,7 +5352,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5297,7 +5392,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5309,7 +5404,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5322,7 +5417,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *User) GetName() string {
@@ -5373,7 +5468,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5385,7 +5480,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5398,7 +5493,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5456,7 +5551,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5468,7 +5563,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5481,7 +5576,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Policy) GetName() string {
@@ -5515,7 +5610,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5527,7 +5622,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5540,7 +5635,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5560,7 +5655,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5572,7 +5667,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5585,7 +5680,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5607,7 +5702,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5619,7 +5714,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5632,7 +5727,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5653,7 +5748,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5665,7 +5760,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5678,7 +5773,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -5705,7 +5800,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5717,7 +5812,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5730,7 +5825,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5751,7 +5846,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5763,7 +5858,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5776,7 +5871,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5797,7 +5892,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5809,7 +5904,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5822,7 +5917,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5844,7 +5939,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5856,7 +5951,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5869,7 +5964,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -5908,7 +6003,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5920,7 +6015,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5933,7 +6028,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -5981,7 +6076,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5993,7 +6088,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6006,7 +6101,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6064,7 +6159,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6076,7 +6171,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6089,7 +6184,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6131,7 +6226,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6143,7 +6238,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6156,7 +6251,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6190,7 +6285,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6202,7 +6297,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6215,7 +6310,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6268,7 +6363,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6280,7 +6375,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6293,7 +6388,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6358,7 +6453,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6370,7 +6465,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6383,7 +6478,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6419,7 +6514,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6431,7 +6526,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6444,7 +6539,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6484,7 +6579,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6496,7 +6591,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6509,7 +6604,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *Group) GetName() string {
@@ -6550,7 +6645,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6562,7 +6657,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6575,7 +6670,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6595,7 +6690,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6607,7 +6702,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6620,7 +6715,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6643,7 +6738,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6655,7 +6750,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6668,7 +6763,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -6704,7 +6799,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6716,7 +6811,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6729,7 +6824,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -6774,7 +6869,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6786,7 +6881,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6799,7 +6894,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *AdminToken) GetId() string {
@@ -6854,7 +6949,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6866,7 +6961,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6879,7 +6974,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -6899,7 +6994,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6911,7 +7006,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6924,7 +7019,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -6955,7 +7050,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6967,7 +7062,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6980,7 +7075,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7036,7 +7131,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7048,7 +7143,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7061,7 +7156,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7081,7 +7176,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7093,7 +7188,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7106,7 +7201,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7129,7 +7224,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7141,7 +7236,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7154,7 +7249,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7176,14 +7271,16 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x9e\x1a\n" +
+	"partita.v1\"\xd8\x1a\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x02 \x01(\x03R\tunixNanos\x12#\n" +
 	"\rfirst_attempt\x18\x03 \x01(\bR\ffirstAttempt\x12)\n" +
 	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
-	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x120\n" +
+	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
+	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
+	"changeView\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -7476,7 +7573,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\x80\t\n" +
+	"frozenLeft\"\xeb\t\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7509,7 +7606,9 @@ const file_partita_proto_rawDesc = "" +
 	"\vttl_enabled\x18\x1e \x01(\bR\n" +
 	"ttlEnabled\x12#\n" +
 	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
-	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\"\xe1\x02\n" +
+	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12.\n" +
+	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\xe1\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\n" +
@@ -7524,7 +7623,12 @@ const file_partita_proto_rawDesc = "" +
 	"\vIndexCursor\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12)\n" +
-	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"\xa4\x01\n" +
+	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"\x96\x01\n" +
+	"\n" +
+	"StreamInfo\x12*\n" +
+	"\x04view\x18\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\x04view\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x02 \x01(\x03R\x10enabledUnixNanos\x12.\n" +
+	"\x13disabled_unix_nanos\x18\x03 \x01(\x03R\x11disabledUnixNanos\"\xa4\x01\n" +
 	"\vCreateTable\x12'\n" +
 	"\x05table\x18\x01 \x01(\v2\x11.partita.v1.TableR\x05table\x12'\n" +
 	"\x0fpartition_count\x18\x02 \x01(\rR\x0epartitionCount\x12\x14\n" +
@@ -7787,7 +7891,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 84)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -7831,171 +7935,176 @@ var file_partita_proto_goTypes = []any{
 	(*Table)(nil),                // 39: partita.v1.Table
 	(*GlobalIndex)(nil),          // 40: partita.v1.GlobalIndex
 	(*IndexCursor)(nil),          // 41: partita.v1.IndexCursor
-	(*CreateTable)(nil),          // 42: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 43: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 44: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 45: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 46: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 47: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 48: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 49: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 50: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 51: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 52: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 53: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 54: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 55: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 56: partita.v1.User
-	(*AccessKey)(nil),            // 57: partita.v1.AccessKey
-	(*Policy)(nil),               // 58: partita.v1.Policy
-	(*CreateUser)(nil),           // 59: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 60: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 61: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 62: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 63: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 64: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 65: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 66: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 67: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 68: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 69: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 70: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 71: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 72: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 73: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 74: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 75: partita.v1.Group
-	(*CreateGroup)(nil),          // 76: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 77: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 78: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 79: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 80: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 81: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 82: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 83: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 84: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 85: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 86: partita.v1.UseJoinToken
-	nil,                          // 87: partita.v1.Expression.NamesEntry
-	nil,                          // 88: partita.v1.DoctorSettings.GatesEntry
+	(*StreamInfo)(nil),           // 42: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 43: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 44: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 45: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 46: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 47: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 48: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 49: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 50: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 51: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 52: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 53: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 54: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 55: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 56: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 57: partita.v1.User
+	(*AccessKey)(nil),            // 58: partita.v1.AccessKey
+	(*Policy)(nil),               // 59: partita.v1.Policy
+	(*CreateUser)(nil),           // 60: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 61: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 62: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 63: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 64: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 65: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 66: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 67: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 68: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 69: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 70: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 71: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 72: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 73: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 74: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 75: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 76: partita.v1.Group
+	(*CreateGroup)(nil),          // 77: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 78: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 79: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 80: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 81: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 82: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 83: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 84: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 85: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 86: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 87: partita.v1.UseJoinToken
+	nil,                          // 88: partita.v1.Expression.NamesEntry
+	nil,                          // 89: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
-	11,  // 0: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	12,  // 1: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	13,  // 2: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	14,  // 3: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	15,  // 4: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	20,  // 5: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	21,  // 6: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	22,  // 7: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	42,  // 8: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	43,  // 9: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	44,  // 10: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	45,  // 11: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	36,  // 12: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	35,  // 13: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	34,  // 14: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	47,  // 15: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	48,  // 16: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	52,  // 17: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	53,  // 18: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	54,  // 19: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	55,  // 20: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	17,  // 21: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	18,  // 22: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	24,  // 23: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	25,  // 24: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	26,  // 25: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	59,  // 26: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	60,  // 27: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	61,  // 28: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	62,  // 29: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	63,  // 30: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	64,  // 31: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	65,  // 32: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	66,  // 33: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	76,  // 34: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	77,  // 35: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	78,  // 36: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	79,  // 37: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	81,  // 38: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	82,  // 39: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	84,  // 40: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	85,  // 41: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	86,  // 42: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	71,  // 43: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	73,  // 44: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	74,  // 45: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	41,  // 46: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	28,  // 47: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 48: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 49: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 50: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	87,  // 51: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 52: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 53: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 55: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 56: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 57: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 58: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 59: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 60: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 61: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 62: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 63: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 64: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 65: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 66: partita.v1.Result.node:type_name -> partita.v1.Node
-	46,  // 67: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	51,  // 68: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	49,  // 69: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 70: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 71: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	56,  // 72: partita.v1.Result.user:type_name -> partita.v1.User
-	57,  // 73: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	58,  // 74: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	75,  // 75: partita.v1.Result.group:type_name -> partita.v1.Group
-	80,  // 76: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	83,  // 77: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	68,  // 78: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	72,  // 79: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 80: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 81: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 82: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 83: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 84: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 85: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 86: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 87: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 88: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 89: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 90: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	40,  // 91: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	29,  // 92: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	29,  // 93: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	39,  // 94: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 95: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	88,  // 96: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 97: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 98: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	50,  // 99: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	51,  // 100: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 101: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	57,  // 102: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	58,  // 103: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	67,  // 104: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	69,  // 105: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	69,  // 106: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	67,  // 107: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	80,  // 108: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	83,  // 109: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 110: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	111, // [111:111] is the sub-list for method output_type
-	111, // [111:111] is the sub-list for method input_type
-	111, // [111:111] is the sub-list for extension type_name
-	111, // [111:111] is the sub-list for extension extendee
-	0,   // [0:111] is the sub-list for field type_name
+	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
+	11,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	12,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	13,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	14,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	15,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	20,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	21,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	22,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	43,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	44,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	45,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	46,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	36,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	35,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	34,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	48,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	49,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	53,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	54,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	55,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	56,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	17,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	18,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	24,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	25,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	26,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	60,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	61,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	62,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	63,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	64,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	65,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	66,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	67,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	77,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	78,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	79,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	80,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	82,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	83,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	85,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	86,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	87,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	72,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	74,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	75,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	41,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	28,  // 48: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 49: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 50: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 51: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	88,  // 52: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 53: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 54: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 55: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 56: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 57: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 58: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 59: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 60: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 61: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 62: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 63: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 64: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 65: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 66: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 67: partita.v1.Result.node:type_name -> partita.v1.Node
+	47,  // 68: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	52,  // 69: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	50,  // 70: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 71: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 72: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	57,  // 73: partita.v1.Result.user:type_name -> partita.v1.User
+	58,  // 74: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	59,  // 75: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	76,  // 76: partita.v1.Result.group:type_name -> partita.v1.Group
+	81,  // 77: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	84,  // 78: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	69,  // 79: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	73,  // 80: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 81: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 82: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 83: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 84: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 85: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 86: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 87: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 88: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 89: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 90: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 91: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	40,  // 92: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	29,  // 93: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	42,  // 94: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	42,  // 95: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	29,  // 96: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 97: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	39,  // 98: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 99: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	89,  // 100: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 101: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 102: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	51,  // 103: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	52,  // 104: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 105: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	58,  // 106: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	59,  // 107: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	68,  // 108: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	70,  // 109: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	70,  // 110: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	68,  // 111: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	81,  // 112: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	84,  // 113: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 114: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	115, // [115:115] is the sub-list for method output_type
+	115, // [115:115] is the sub-list for method input_type
+	115, // [115:115] is the sub-list for extension type_name
+	115, // [115:115] is the sub-list for extension extendee
+	0,   // [0:115] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -8058,7 +8167,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   84,
+			NumMessages:   85,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -69,9 +69,15 @@ const maxTrimEvery = time.Minute
 // with the Result res over the range desc: the view of the table's
 // change log, and, when a trim is due, the sequence below which the
 // records are older than the retention and the adopted logs whose every
-// record is.
-func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor) error {
+// record is. hint is the view the command's router knew (Command.
+// change_view): a leader whose node does not know the table's view yet
+// logs with it, so that a table created with a stream logs its first
+// writes wherever they are led.
+func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor, hint partitapb.ChangeView) error {
 	t := r.cfg.ChangeLogs.forRange(desc)
+	if t.View == partitapb.ChangeView_CHANGE_VIEW_NONE {
+		t.View = hint
+	}
 	now := r.cfg.Now()
 	fsm.WithChange(eff, res, t.View, now.UnixNano())
 	due := r.trimAt.Load()

@@ -141,7 +141,7 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 		eff.DependsOn = st.pending.lai
 	}
 	if eff != nil {
-		if err := r.withChange(eff, res, st.desc); err != nil {
+		if err := r.withChange(eff, res, st.desc, cmd.GetChangeView()); err != nil {
 			return evaluation{}, err
 		}
 	}

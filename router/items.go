@@ -62,6 +62,7 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
+	cmd.ChangeView = t.GetChangeView()
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
 	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)

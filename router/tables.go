@@ -187,3 +187,12 @@ func (r *Router) TableStats(ctx context.Context, t *partitapb.Table) (items, byt
 	}
 	return items, bytes, nil
 }
+
+// FreshTable returns the named table's record as the directory holds it
+// now, not as cached (a split's new partitions included), and caches it.
+func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	r.mu.Lock()
+	delete(r.tables, name)
+	r.mu.Unlock()
+	return r.Table(ctx, name)
+}

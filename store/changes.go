@@ -58,3 +58,39 @@ func (s *Store) changeReplica(ctx context.Context, partition uint64, consistent 
 	}
 	return r, ctx.Err()
 }
+
+// ChangesRequest asks for a page of a partition's change log: the records
+// after sequence After, at most Limit (0: no bound), of the partition's
+// own log, or of the log of Origin that the partition adopted at a merge
+// (Origin 0: its own), after a read barrier when Consistent.
+type ChangesRequest struct {
+	Partition, Origin, After uint64
+	Limit                    int
+	Consistent               bool
+}
+
+// ChangesPage is a page of a change log with the log's segments (an
+// adopted log's segments are not kept: none).
+type ChangesPage struct {
+	fsm.Changes
+	Segments []*partitapb.ChangeSegment
+}
+
+// ReadChangesPage serves req from this node's replica: the reader of
+// DynamoDB Streams, on this node or for a peer.
+func (s *Store) ReadChangesPage(ctx context.Context, req ChangesRequest) (ChangesPage, error) {
+	r, err := s.changeReplica(ctx, req.Partition, req.Consistent)
+	if err != nil {
+		return ChangesPage{}, err
+	}
+	var page ChangesPage
+	if req.Origin != 0 {
+		page.Changes, err = r.ReadAdoptedChanges(req.Origin, req.After, req.Limit)
+		return page, err
+	}
+	if page.Changes, err = r.ReadChanges(req.After, req.Limit); err != nil {
+		return ChangesPage{}, err
+	}
+	page.Segments, err = r.ChangeSegments()
+	return page, err
+}

@@ -715,6 +715,222 @@ func (x *WalkResponse) GetMore() bool {
 	return false
 }
 
+type ChangesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	// origin, when set, names a log partition adopted at a merge.
+	Origin uint64 `protobuf:"varint,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	// The page holds the records after sequence after, at most limit (0:
+	// no bound; the server caps a page at MaxChangesPage records).
+	After uint64 `protobuf:"varint,3,opt,name=after,proto3" json:"after,omitempty"`
+	Limit int64  `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	// consistent asks for a read barrier first (the node must lead).
+	Consistent    bool `protobuf:"varint,5,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangesRequest) Reset() {
+	*x = ChangesRequest{}
+	mi := &file_cluster_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangesRequest) ProtoMessage() {}
+
+func (x *ChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangesRequest.ProtoReflect.Descriptor instead.
+func (*ChangesRequest) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ChangesRequest) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ChangesRequest) GetOrigin() uint64 {
+	if x != nil {
+		return x.Origin
+	}
+	return 0
+}
+
+func (x *ChangesRequest) GetAfter() uint64 {
+	if x != nil {
+		return x.After
+	}
+	return 0
+}
+
+func (x *ChangesRequest) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ChangesRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
+}
+
+type ChangesRecord struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Seq           uint64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Record        *partitapb.ChangeRecord `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangesRecord) Reset() {
+	*x = ChangesRecord{}
+	mi := &file_cluster_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangesRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangesRecord) ProtoMessage() {}
+
+func (x *ChangesRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangesRecord.ProtoReflect.Descriptor instead.
+func (*ChangesRecord) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ChangesRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ChangesRecord) GetRecord() *partitapb.ChangeRecord {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+type ChangesResponse struct {
+	state         protoimpl.MessageState     `protogen:"open.v1"`
+	Error         *Error                     `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Records       []*ChangesRecord           `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	First         uint64                     `protobuf:"varint,3,opt,name=first,proto3" json:"first,omitempty"`
+	Last          uint64                     `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
+	Trimmed       bool                       `protobuf:"varint,5,opt,name=trimmed,proto3" json:"trimmed,omitempty"`
+	Segments      []*partitapb.ChangeSegment `protobuf:"bytes,6,rep,name=segments,proto3" json:"segments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangesResponse) Reset() {
+	*x = ChangesResponse{}
+	mi := &file_cluster_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangesResponse) ProtoMessage() {}
+
+func (x *ChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangesResponse.ProtoReflect.Descriptor instead.
+func (*ChangesResponse) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChangesResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *ChangesResponse) GetRecords() []*ChangesRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ChangesResponse) GetFirst() uint64 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *ChangesResponse) GetLast() uint64 {
+	if x != nil {
+		return x.Last
+	}
+	return 0
+}
+
+func (x *ChangesResponse) GetTrimmed() bool {
+	if x != nil {
+		return x.Trimmed
+	}
+	return false
+}
+
+func (x *ChangesResponse) GetSegments() []*partitapb.ChangeSegment {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
 type JoinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Node  *partitapb.Node        `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -727,7 +943,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +955,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +968,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{9}
+	return file_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JoinRequest) GetNode() *partitapb.Node {
@@ -783,7 +999,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +1011,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +1024,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{10}
+	return file_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JoinResponse) GetError() *Error {
@@ -840,7 +1056,7 @@ type DirectoryRequest struct {
 
 func (x *DirectoryRequest) Reset() {
 	*x = DirectoryRequest{}
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +1068,7 @@ func (x *DirectoryRequest) String() string {
 func (*DirectoryRequest) ProtoMessage() {}
 
 func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +1081,7 @@ func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryRequest.ProtoReflect.Descriptor instead.
 func (*DirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{11}
+	return file_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 type DirectoryResponse struct {
@@ -891,7 +1107,7 @@ type DirectoryResponse struct {
 
 func (x *DirectoryResponse) Reset() {
 	*x = DirectoryResponse{}
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1119,7 @@ func (x *DirectoryResponse) String() string {
 func (*DirectoryResponse) ProtoMessage() {}
 
 func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1132,7 @@ func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryResponse.ProtoReflect.Descriptor instead.
 func (*DirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{12}
+	return file_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DirectoryResponse) GetError() *Error {
@@ -986,7 +1202,7 @@ type WatchSettingsRequest struct {
 
 func (x *WatchSettingsRequest) Reset() {
 	*x = WatchSettingsRequest{}
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1214,7 @@ func (x *WatchSettingsRequest) String() string {
 func (*WatchSettingsRequest) ProtoMessage() {}
 
 func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1227,7 @@ func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{13}
+	return file_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchSettingsRequest) GetKnownVersion() uint64 {
@@ -1031,7 +1247,7 @@ type WatchSettingsResponse struct {
 
 func (x *WatchSettingsResponse) Reset() {
 	*x = WatchSettingsResponse{}
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1259,7 @@ func (x *WatchSettingsResponse) String() string {
 func (*WatchSettingsResponse) ProtoMessage() {}
 
 func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1272,7 @@ func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{14}
+	return file_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchSettingsResponse) GetError() *Error {
@@ -1082,7 +1298,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1310,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1323,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{15}
+	return file_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateReplicaRequest) GetPartition() uint64 {
@@ -1126,7 +1342,7 @@ type CreateReplicaResponse struct {
 
 func (x *CreateReplicaResponse) Reset() {
 	*x = CreateReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1354,7 @@ func (x *CreateReplicaResponse) String() string {
 func (*CreateReplicaResponse) ProtoMessage() {}
 
 func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1367,7 @@ func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaResponse.ProtoReflect.Descriptor instead.
 func (*CreateReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{16}
+	return file_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateReplicaResponse) GetError() *Error {
@@ -1169,7 +1385,7 @@ type ReplicaStatusRequest struct {
 
 func (x *ReplicaStatusRequest) Reset() {
 	*x = ReplicaStatusRequest{}
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1397,7 @@ func (x *ReplicaStatusRequest) String() string {
 func (*ReplicaStatusRequest) ProtoMessage() {}
 
 func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1410,7 @@ func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{17}
+	return file_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 type ReplicaStatusResponse struct {
@@ -1209,7 +1425,7 @@ type ReplicaStatusResponse struct {
 
 func (x *ReplicaStatusResponse) Reset() {
 	*x = ReplicaStatusResponse{}
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1437,7 @@ func (x *ReplicaStatusResponse) String() string {
 func (*ReplicaStatusResponse) ProtoMessage() {}
 
 func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1450,7 @@ func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{18}
+	return file_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReplicaStatusResponse) GetError() *Error {
@@ -1283,7 +1499,7 @@ type ReplicaState struct {
 
 func (x *ReplicaState) Reset() {
 	*x = ReplicaState{}
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1511,7 @@ func (x *ReplicaState) String() string {
 func (*ReplicaState) ProtoMessage() {}
 
 func (x *ReplicaState) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1524,7 @@ func (x *ReplicaState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaState.ProtoReflect.Descriptor instead.
 func (*ReplicaState) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{19}
+	return file_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReplicaState) GetPartition() uint64 {
@@ -1406,7 +1622,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1634,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1647,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{20}
+	return file_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ChangeReplicasRequest) GetPartition() uint64 {
@@ -1460,7 +1676,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1688,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1701,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{21}
+	return file_cluster_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ChangeReplicasResponse) GetError() *Error {
@@ -1521,7 +1737,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1533,7 +1749,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1546,7 +1762,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{22}
+	return file_cluster_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TransferLeadershipRequest) GetPartition() uint64 {
@@ -1574,7 +1790,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1586,7 +1802,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1599,7 +1815,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{23}
+	return file_cluster_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TransferLeadershipResponse) GetError() *Error {
@@ -1625,7 +1841,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1853,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +1866,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{24}
+	return file_cluster_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DestroyReplicaRequest) GetPartition() uint64 {
@@ -1669,7 +1885,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1897,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1910,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{25}
+	return file_cluster_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DestroyReplicaResponse) GetError() *Error {
@@ -1713,7 +1929,7 @@ type ReportTopologyRequest struct {
 
 func (x *ReportTopologyRequest) Reset() {
 	*x = ReportTopologyRequest{}
-	mi := &file_cluster_proto_msgTypes[26]
+	mi := &file_cluster_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1941,7 @@ func (x *ReportTopologyRequest) String() string {
 func (*ReportTopologyRequest) ProtoMessage() {}
 
 func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[26]
+	mi := &file_cluster_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1954,7 @@ func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyRequest.ProtoReflect.Descriptor instead.
 func (*ReportTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{26}
+	return file_cluster_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReportTopologyRequest) GetSnapshot() *topologypb.TopologySnapshot {
@@ -1757,7 +1973,7 @@ type ReportTopologyResponse struct {
 
 func (x *ReportTopologyResponse) Reset() {
 	*x = ReportTopologyResponse{}
-	mi := &file_cluster_proto_msgTypes[27]
+	mi := &file_cluster_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +1985,7 @@ func (x *ReportTopologyResponse) String() string {
 func (*ReportTopologyResponse) ProtoMessage() {}
 
 func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[27]
+	mi := &file_cluster_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +1998,7 @@ func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyResponse.ProtoReflect.Descriptor instead.
 func (*ReportTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{27}
+	return file_cluster_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReportTopologyResponse) GetError() *Error {
@@ -1859,7 +2075,25 @@ const file_cluster_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\fR\x04keys\x12\x16\n" +
 	"\x06values\x18\x03 \x03(\fR\x06values\x12\x12\n" +
-	"\x04more\x18\x04 \x01(\bR\x04more\"R\n" +
+	"\x04more\x18\x04 \x01(\bR\x04more\"\x92\x01\n" +
+	"\x0eChangesRequest\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\x04R\x06origin\x12\x14\n" +
+	"\x05after\x18\x03 \x01(\x04R\x05after\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x03R\x05limit\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x05 \x01(\bR\n" +
+	"consistent\"S\n" +
+	"\rChangesRecord\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
+	"\x06record\x18\x02 \x01(\v2\x18.partita.v1.ChangeRecordR\x06record\"\xfa\x01\n" +
+	"\x0fChangesResponse\x12/\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12;\n" +
+	"\arecords\x18\x02 \x03(\v2!.partita.cluster.v1.ChangesRecordR\arecords\x12\x14\n" +
+	"\x05first\x18\x03 \x01(\x04R\x05first\x12\x12\n" +
+	"\x04last\x18\x04 \x01(\x04R\x04last\x12\x18\n" +
+	"\atrimmed\x18\x05 \x01(\bR\atrimmed\x125\n" +
+	"\bsegments\x18\x06 \x03(\v2\x19.partita.v1.ChangeSegmentR\bsegments\"R\n" +
 	"\vJoinRequest\x12$\n" +
 	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1d\n" +
 	"\n" +
@@ -1930,12 +2164,13 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15ReportTopologyRequest\x12A\n" +
 	"\bsnapshot\x18\x01 \x01(\v2%.partita.topology.v1.TopologySnapshotR\bsnapshot\"I\n" +
 	"\x16ReportTopologyResponse\x12/\n" +
-	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\xae\v\n" +
+	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error2\x82\f\n" +
 	"\aCluster\x12R\n" +
 	"\aPropose\x12\".partita.cluster.v1.ProposeRequest\x1a#.partita.cluster.v1.ProposeResponse\x12h\n" +
 	"\rProposeStream\x12(.partita.cluster.v1.ProposeStreamRequest\x1a).partita.cluster.v1.ProposeStreamResponse(\x010\x01\x12F\n" +
 	"\x03Get\x12\x1e.partita.cluster.v1.GetRequest\x1a\x1f.partita.cluster.v1.GetResponse\x12I\n" +
-	"\x04Walk\x12\x1f.partita.cluster.v1.WalkRequest\x1a .partita.cluster.v1.WalkResponse\x12I\n" +
+	"\x04Walk\x12\x1f.partita.cluster.v1.WalkRequest\x1a .partita.cluster.v1.WalkResponse\x12R\n" +
+	"\aChanges\x12\".partita.cluster.v1.ChangesRequest\x1a#.partita.cluster.v1.ChangesResponse\x12I\n" +
 	"\x04Join\x12\x1f.partita.cluster.v1.JoinRequest\x1a .partita.cluster.v1.JoinResponse\x12X\n" +
 	"\tDirectory\x12$.partita.cluster.v1.DirectoryRequest\x1a%.partita.cluster.v1.DirectoryResponse\x12f\n" +
 	"\rWatchSettings\x12(.partita.cluster.v1.WatchSettingsRequest\x1a).partita.cluster.v1.WatchSettingsResponse0\x01\x12d\n" +
@@ -1962,7 +2197,7 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_cluster_proto_goTypes = []any{
 	(Error_Kind)(0),                     // 0: partita.cluster.v1.Error.Kind
 	(*Error)(nil),                       // 1: partita.cluster.v1.Error
@@ -1974,102 +2209,113 @@ var file_cluster_proto_goTypes = []any{
 	(*GetResponse)(nil),                 // 7: partita.cluster.v1.GetResponse
 	(*WalkRequest)(nil),                 // 8: partita.cluster.v1.WalkRequest
 	(*WalkResponse)(nil),                // 9: partita.cluster.v1.WalkResponse
-	(*JoinRequest)(nil),                 // 10: partita.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),                // 11: partita.cluster.v1.JoinResponse
-	(*DirectoryRequest)(nil),            // 12: partita.cluster.v1.DirectoryRequest
-	(*DirectoryResponse)(nil),           // 13: partita.cluster.v1.DirectoryResponse
-	(*WatchSettingsRequest)(nil),        // 14: partita.cluster.v1.WatchSettingsRequest
-	(*WatchSettingsResponse)(nil),       // 15: partita.cluster.v1.WatchSettingsResponse
-	(*CreateReplicaRequest)(nil),        // 16: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil),       // 17: partita.cluster.v1.CreateReplicaResponse
-	(*ReplicaStatusRequest)(nil),        // 18: partita.cluster.v1.ReplicaStatusRequest
-	(*ReplicaStatusResponse)(nil),       // 19: partita.cluster.v1.ReplicaStatusResponse
-	(*ReplicaState)(nil),                // 20: partita.cluster.v1.ReplicaState
-	(*ChangeReplicasRequest)(nil),       // 21: partita.cluster.v1.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),      // 22: partita.cluster.v1.ChangeReplicasResponse
-	(*TransferLeadershipRequest)(nil),   // 23: partita.cluster.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil),  // 24: partita.cluster.v1.TransferLeadershipResponse
-	(*DestroyReplicaRequest)(nil),       // 25: partita.cluster.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil),      // 26: partita.cluster.v1.DestroyReplicaResponse
-	(*ReportTopologyRequest)(nil),       // 27: partita.cluster.v1.ReportTopologyRequest
-	(*ReportTopologyResponse)(nil),      // 28: partita.cluster.v1.ReportTopologyResponse
-	(*partitapb.Error)(nil),             // 29: partita.v1.Error
-	(*partitapb.Command)(nil),           // 30: partita.v1.Command
-	(*partitapb.Result)(nil),            // 31: partita.v1.Result
-	(*partitapb.Node)(nil),              // 32: partita.v1.Node
-	(*partitapb.Table)(nil),             // 33: partita.v1.Table
-	(*partitapb.DoctorLease)(nil),       // 34: partita.v1.DoctorLease
-	(*partitapb.DoctorSettings)(nil),    // 35: partita.v1.DoctorSettings
-	(*partitapb.SettingsState)(nil),     // 36: partita.v1.SettingsState
-	(*partitapb.ClusterVersion)(nil),    // 37: partita.v1.ClusterVersion
-	(*topologypb.TopologySnapshot)(nil), // 38: partita.topology.v1.TopologySnapshot
+	(*ChangesRequest)(nil),              // 10: partita.cluster.v1.ChangesRequest
+	(*ChangesRecord)(nil),               // 11: partita.cluster.v1.ChangesRecord
+	(*ChangesResponse)(nil),             // 12: partita.cluster.v1.ChangesResponse
+	(*JoinRequest)(nil),                 // 13: partita.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),                // 14: partita.cluster.v1.JoinResponse
+	(*DirectoryRequest)(nil),            // 15: partita.cluster.v1.DirectoryRequest
+	(*DirectoryResponse)(nil),           // 16: partita.cluster.v1.DirectoryResponse
+	(*WatchSettingsRequest)(nil),        // 17: partita.cluster.v1.WatchSettingsRequest
+	(*WatchSettingsResponse)(nil),       // 18: partita.cluster.v1.WatchSettingsResponse
+	(*CreateReplicaRequest)(nil),        // 19: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),       // 20: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),        // 21: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),       // 22: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),                // 23: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),       // 24: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),      // 25: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),   // 26: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil),  // 27: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),       // 28: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),      // 29: partita.cluster.v1.DestroyReplicaResponse
+	(*ReportTopologyRequest)(nil),       // 30: partita.cluster.v1.ReportTopologyRequest
+	(*ReportTopologyResponse)(nil),      // 31: partita.cluster.v1.ReportTopologyResponse
+	(*partitapb.Error)(nil),             // 32: partita.v1.Error
+	(*partitapb.Command)(nil),           // 33: partita.v1.Command
+	(*partitapb.Result)(nil),            // 34: partita.v1.Result
+	(*partitapb.ChangeRecord)(nil),      // 35: partita.v1.ChangeRecord
+	(*partitapb.ChangeSegment)(nil),     // 36: partita.v1.ChangeSegment
+	(*partitapb.Node)(nil),              // 37: partita.v1.Node
+	(*partitapb.Table)(nil),             // 38: partita.v1.Table
+	(*partitapb.DoctorLease)(nil),       // 39: partita.v1.DoctorLease
+	(*partitapb.DoctorSettings)(nil),    // 40: partita.v1.DoctorSettings
+	(*partitapb.SettingsState)(nil),     // 41: partita.v1.SettingsState
+	(*partitapb.ClusterVersion)(nil),    // 42: partita.v1.ClusterVersion
+	(*topologypb.TopologySnapshot)(nil), // 43: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	29, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	30, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	32, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	33, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
 	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	31, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
-	30, // 5: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
+	34, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	33, // 5: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
 	1,  // 6: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
-	31, // 7: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
+	34, // 7: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
 	1,  // 8: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
 	1,  // 9: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	32, // 10: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
-	1,  // 11: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	32, // 12: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
-	1,  // 13: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	33, // 14: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	32, // 15: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	34, // 16: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	35, // 17: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	36, // 18: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	37, // 19: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
-	1,  // 20: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	36, // 21: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 22: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 23: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	20, // 24: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 25: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 26: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 27: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	38, // 28: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 29: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 30: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 31: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
-	6,  // 32: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	8,  // 33: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	10, // 34: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	12, // 35: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	14, // 36: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	16, // 37: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	18, // 38: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	21, // 39: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	21, // 40: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	21, // 41: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	23, // 42: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	25, // 43: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	27, // 44: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 45: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 46: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
-	7,  // 47: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	9,  // 48: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	11, // 49: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	13, // 50: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	15, // 51: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	17, // 52: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	19, // 53: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	22, // 54: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	22, // 55: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	22, // 56: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	24, // 57: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	26, // 58: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	28, // 59: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	45, // [45:60] is the sub-list for method output_type
-	30, // [30:45] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	35, // 10: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
+	1,  // 11: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
+	11, // 12: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
+	36, // 13: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
+	37, // 14: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	1,  // 15: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
+	37, // 16: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	1,  // 17: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
+	38, // 18: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	37, // 19: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	39, // 20: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	40, // 21: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	41, // 22: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	42, // 23: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,  // 24: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	41, // 25: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 26: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 27: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	23, // 28: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 29: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 30: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 31: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	43, // 32: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 33: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 34: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	4,  // 35: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	6,  // 36: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	8,  // 37: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	10, // 38: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
+	13, // 39: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	15, // 40: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	17, // 41: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	19, // 42: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	21, // 43: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	24, // 44: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	24, // 45: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	24, // 46: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	26, // 47: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	28, // 48: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	30, // 49: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	3,  // 50: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	5,  // 51: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	7,  // 52: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	9,  // 53: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	12, // 54: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
+	14, // 55: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	16, // 56: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	18, // 57: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	20, // 58: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	22, // 59: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	25, // 60: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	25, // 61: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	25, // 62: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	27, // 63: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	29, // 64: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	31, // 65: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	50, // [50:66] is the sub-list for method output_type
+	34, // [34:50] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -2083,7 +2329,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

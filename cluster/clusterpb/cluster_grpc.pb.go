@@ -30,6 +30,7 @@ const (
 	Cluster_ProposeStream_FullMethodName      = "/partita.cluster.v1.Cluster/ProposeStream"
 	Cluster_Get_FullMethodName                = "/partita.cluster.v1.Cluster/Get"
 	Cluster_Walk_FullMethodName               = "/partita.cluster.v1.Cluster/Walk"
+	Cluster_Changes_FullMethodName            = "/partita.cluster.v1.Cluster/Changes"
 	Cluster_Join_FullMethodName               = "/partita.cluster.v1.Cluster/Join"
 	Cluster_Directory_FullMethodName          = "/partita.cluster.v1.Cluster/Directory"
 	Cluster_WatchSettings_FullMethodName      = "/partita.cluster.v1.Cluster/WatchSettings"
@@ -61,6 +62,10 @@ type ClusterClient interface {
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
 	// Walk reads a bounded run of a key range of a partition's local replica.
 	Walk(ctx context.Context, in *WalkRequest, opts ...grpc.CallOption) (*WalkResponse, error)
+	// Changes reads a page of a partition's change log (or of a log it
+	// adopted at a merge) with the log's state and segments, from the
+	// receiving node's replica.
+	Changes(ctx context.Context, in *ChangesRequest, opts ...grpc.CallOption) (*ChangesResponse, error)
 	// Join adds or updates a node in the directory (served by the meta
 	// leader).
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
@@ -147,6 +152,16 @@ func (c *clusterClient) Walk(ctx context.Context, in *WalkRequest, opts ...grpc.
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WalkResponse)
 	err := c.cc.Invoke(ctx, Cluster_Walk_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *clusterClient) Changes(ctx context.Context, in *ChangesRequest, opts ...grpc.CallOption) (*ChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangesResponse)
+	err := c.cc.Invoke(ctx, Cluster_Changes_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +305,10 @@ type ClusterServer interface {
 	Get(context.Context, *GetRequest) (*GetResponse, error)
 	// Walk reads a bounded run of a key range of a partition's local replica.
 	Walk(context.Context, *WalkRequest) (*WalkResponse, error)
+	// Changes reads a page of a partition's change log (or of a log it
+	// adopted at a merge) with the log's state and segments, from the
+	// receiving node's replica.
+	Changes(context.Context, *ChangesRequest) (*ChangesResponse, error)
 	// Join adds or updates a node in the directory (served by the meta
 	// leader).
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
@@ -350,6 +369,9 @@ func (UnimplementedClusterServer) Get(context.Context, *GetRequest) (*GetRespons
 }
 func (UnimplementedClusterServer) Walk(context.Context, *WalkRequest) (*WalkResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Walk not implemented")
+}
+func (UnimplementedClusterServer) Changes(context.Context, *ChangesRequest) (*ChangesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Changes not implemented")
 }
 func (UnimplementedClusterServer) Join(context.Context, *JoinRequest) (*JoinResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Join not implemented")
@@ -462,6 +484,24 @@ func _Cluster_Walk_Handler(srv interface{}, ctx context.Context, dec func(interf
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ClusterServer).Walk(ctx, req.(*WalkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Cluster_Changes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClusterServer).Changes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Cluster_Changes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClusterServer).Changes(ctx, req.(*ChangesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -675,6 +715,10 @@ var Cluster_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Walk",
 			Handler:    _Cluster_Walk_Handler,
+		},
+		{
+			MethodName: "Changes",
+			Handler:    _Cluster_Changes_Handler,
 		},
 		{
 			MethodName: "Join",

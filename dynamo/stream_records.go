@@ -1,0 +1,230 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/store"
+)
+
+type getRecordsRequest struct {
+	ShardIterator *string `json:"ShardIterator"`
+	Limit         *int64  `json:"Limit"`
+}
+
+type getRecordsResponse struct {
+	Records           []streamRecord `json:"Records"`
+	NextShardIterator *string        `json:"NextShardIterator,omitempty"`
+}
+
+// streamRecord is a Record of GetRecords.
+type streamRecord struct {
+	AwsRegion    string            `json:"awsRegion"`
+	Dynamodb     streamRecordBody  `json:"dynamodb"`
+	EventID      string            `json:"eventID"`
+	EventName    string            `json:"eventName"`
+	EventSource  string            `json:"eventSource"`
+	EventVersion string            `json:"eventVersion"`
+	UserIdentity map[string]string `json:"userIdentity,omitempty"`
+}
+
+// streamRecordBody is a record's StreamRecord.
+type streamRecordBody struct {
+	ApproximateCreationDateTime float64   `json:"ApproximateCreationDateTime"`
+	Keys                        item.Item `json:"Keys"`
+	NewImage                    item.Item `json:"NewImage,omitempty"`
+	OldImage                    item.Item `json:"OldImage,omitempty"`
+	SequenceNumber              string    `json:"SequenceNumber"`
+	SizeBytes                   int64     `json:"SizeBytes"`
+	StreamViewType              string    `json:"StreamViewType"`
+}
+
+// maxGetRecords is GetRecords' largest Limit, and its default.
+const maxGetRecords = 1000
+
+func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) {
+	var req getRecordsRequest
+	if err := decode(r.body, &req); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.notNull(req.ShardIterator != nil, "shardIterator")
+	v.length(req.ShardIterator, "shardIterator", 1, 2048)
+	v.limit(req.Limit, maxGetRecords)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	cr, err := s.changeReader()
+	if err != nil {
+		return nil, err
+	}
+	it, err := decodeIterator(s.cfg.IteratorKey, *req.ShardIterator)
+	if err != nil {
+		return nil, validationf("Invalid ShardIterator")
+	}
+	if s.cfg.Now().UnixNano()-it.Issued > int64(s.cfg.IteratorTTL) {
+		return nil, newError(kindExpiredIterator, "Iterator expired: it was issued more than %s ago", s.cfg.IteratorTTL)
+	}
+	t, st, err := s.iteratorStream(ctx, cr, it)
+	if err != nil {
+		return nil, err
+	}
+	limit := maxGetRecords
+	if req.Limit != nil {
+		limit = int(*req.Limit)
+	}
+	page, err := cr.ReadChanges(ctx, store.ChangesRequest{Partition: it.Shard.Partition, After: it.After, Limit: limit, Consistent: true})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: records of shard %s: %w", it.Shard, err)
+	}
+	if page.Trimmed {
+		return nil, newError(kindTrimmedData, "Attempted to access data that has been trimmed: shard %s", it.Shard)
+	}
+	return s.recordsPage(t, st, it, page)
+}
+
+// iteratorStream returns the table and stream of an iterator, or
+// ResourceNotFoundException when they are gone.
+func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIterator) (*partitapb.Table, *partitapb.StreamInfo, error) {
+	arn := s.streamARN(it.Table, it.Stream)
+	t, err := s.cfg.Backend.Table(ctx, it.Table)
+	if err == nil && t != nil && !tableHasPartition(t, it.Shard.Partition) {
+		t, err = cr.FreshTable(ctx, it.Table)
+	}
+	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
+		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("dynamo: look up table %q: %w", it.Table, err)
+	}
+	st := s.streamByTime(t, it.Stream)
+	if st == nil || !tableHasPartition(t, it.Shard.Partition) {
+		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
+	}
+	return t, st, nil
+}
+
+// recordsPage turns a page of the shard's log into GetRecords' answer:
+// the records of the shard within the stream's life, and the iterator
+// after them (none once a closed shard, or a disabled stream, is read to
+// its end).
+func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it shardIterator, page store.ChangesPage) (any, error) {
+	end, ok := shardEnd(page.Segments, it.Shard.Start)
+	if !ok {
+		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
+	}
+	resp := &getRecordsResponse{Records: []streamRecord{}}
+	pos := it.After
+	for _, c := range page.Records {
+		if end != 0 && c.Seq > end {
+			break
+		}
+		pos = c.Seq
+		if !inLife(t, st, c.Record.GetUnixNanos()) {
+			continue
+		}
+		rec, err := s.streamRecord(t, st, it.Shard.Partition, c)
+		if err != nil {
+			return nil, err
+		}
+		resp.Records = append(resp.Records, rec)
+	}
+	closedAt := end
+	if closedAt == 0 && st.GetDisabledUnixNanos() != 0 {
+		closedAt = page.Last
+	}
+	if closedAt != 0 && pos >= closedAt {
+		return resp, nil
+	}
+	next := it
+	next.After, next.Issued = pos, s.cfg.Now().UnixNano()
+	ni := encodeIterator(s.cfg.IteratorKey, next)
+	resp.NextShardIterator = &ni
+	return resp, nil
+}
+
+// streamRecord formats change c of partition as a stream record, with
+// what the stream's view shows.
+func (s *Server) streamRecord(t *partitapb.Table, st *partitapb.StreamInfo, partition uint64, c fsm.Change) (streamRecord, error) {
+	keys, err := recordKeys(t, c.Record.GetKey())
+	if err != nil {
+		return streamRecord{}, fmt.Errorf("dynamo: change %d of partition %d: %w", c.Seq, partition, err)
+	}
+	body := streamRecordBody{ApproximateCreationDateTime: float64(c.Record.GetUnixNanos() / 1e9), Keys: keys,
+		SequenceNumber: formatSeq(c.Seq), StreamViewType: viewName(st.GetView())}
+	size := keys.Size()
+	view := st.GetView()
+	if view == partitapb.ChangeView_NEW_IMAGE || view == partitapb.ChangeView_NEW_AND_OLD_IMAGES {
+		if body.NewImage, err = decodeImage(c.Record.GetNewImage()); err != nil {
+			return streamRecord{}, err
+		}
+		size += body.NewImage.Size()
+	}
+	if view == partitapb.ChangeView_OLD_IMAGE || view == partitapb.ChangeView_NEW_AND_OLD_IMAGES {
+		if body.OldImage, err = decodeImage(c.Record.GetOldImage()); err != nil {
+			return streamRecord{}, err
+		}
+		size += body.OldImage.Size()
+	}
+	body.SizeBytes = int64(size)
+	return streamRecord{AwsRegion: s.cfg.Region, Dynamodb: body,
+		EventID:   fmt.Sprintf("%016x%016x", partition, c.Seq),
+		EventName: c.Record.GetKind().String(), EventSource: "aws:dynamodb", EventVersion: "1.1"}, nil
+}
+
+// decodeImage decodes an item image of a change record (nil: none).
+func decodeImage(raw []byte) (item.Item, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	it, err := item.DecodeItem(raw)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: change record image: %w", err)
+	}
+	return it, nil
+}
+
+// recordKeys returns the key attributes of t's item under storage key k.
+func recordKeys(t *partitapb.Table, k []byte) (item.Item, error) {
+	var names [2]string
+	var types [2]item.Type
+	for _, e := range t.GetKeySchema() {
+		i := 0
+		if e.GetKeyType() == "RANGE" {
+			i = 1
+		}
+		names[i] = e.GetAttributeName()
+		types[i] = attributeType(t, names[i])
+	}
+	pk, sk, err := engine.DecodeDataKey(k, types[0], types[1])
+	if err != nil {
+		return nil, err
+	}
+	keys := item.Item{names[0]: pk}
+	if names[1] != "" {
+		keys[names[1]] = sk
+	}
+	return keys, nil
+}
+
+// attributeType is the scalar type t defines for attribute name.
+func attributeType(t *partitapb.Table, name string) item.Type {
+	for _, a := range t.GetAttributeDefinitions() {
+		if a.GetAttributeName() != name {
+			continue
+		}
+		switch a.GetAttributeType() {
+		case "S":
+			return item.TypeS
+		case "N":
+			return item.TypeN
+		case "B":
+			return item.TypeB
+		}
+	}
+	return 0
+}
