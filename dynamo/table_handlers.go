@@ -155,7 +155,9 @@ type describeTableResponse struct {
 	Table *tableDescription `json:"Table"`
 }
 
-func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, error) {
+// namedTable decodes a request that names one table (TableName, a name
+// or an ARN) and returns the table's record.
+func (s *Server) namedTable(ctx context.Context, r *request) (*partitapb.Table, error) {
 	var req tableNameRequest
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
@@ -163,7 +165,11 @@ func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, erro
 	if err := checkTableParam(req.TableName); err != nil {
 		return nil, err
 	}
-	t, err := s.lookupTable(ctx, *req.TableName, true)
+	return s.lookupTable(ctx, *req.TableName, true)
+}
+
+func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, error) {
+	t, err := s.namedTable(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -95,14 +95,7 @@ func (s *Server) handleUpdateTimeToLive(ctx context.Context, r *request) (any, e
 }
 
 func (s *Server) handleDescribeTimeToLive(ctx context.Context, r *request) (any, error) {
-	var req tableNameRequest
-	if err := decode(r.body, &req); err != nil {
-		return nil, err
-	}
-	if err := checkTableParam(req.TableName); err != nil {
-		return nil, err
-	}
-	t, err := s.lookupTable(ctx, *req.TableName, true)
+	t, err := s.namedTable(ctx, r)
 	if err != nil {
 		return nil, err
 	}
