@@ -13,6 +13,12 @@ import (
 // HandOffTimeout bounds the leadership transfers of a graceful shutdown.
 const HandOffTimeout = 5 * time.Second
 
+// markStoppedTimeout bounds the recording of a clean stop: one write to
+// the meta partition, which commits in milliseconds when it has a quorum;
+// without one (the last nodes of a cluster stopping) the stop is not
+// recorded, and waiting longer would only delay the shutdown.
+const markStoppedTimeout = time.Second
+
 // HandOff moves the leadership of every partition this node leads to
 // another voter, so that stopping it costs no election timeout.
 // Partitions with no other voter keep their leader.
@@ -39,7 +45,7 @@ func (m *Member) HandOff(ctx context.Context) {
 // after a start clears the mark. Best effort: a directory out of reach
 // leaves the node to be judged by its heartbeats alone.
 func (m *Member) MarkStopped(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, HandOffTimeout)
+	ctx, cancel := context.WithTimeout(ctx, markStoppedTimeout)
 	defer cancel()
 	own := m.record.Load()
 	if own == nil {
