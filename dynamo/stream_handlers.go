@@ -111,27 +111,31 @@ func (s *Server) handleListStreams(ctx context.Context, r *request) (any, error)
 	return resp, nil
 }
 
-// lookupStream returns the table and stream a stream ARN names, or
-// ResourceNotFoundException.
-func (s *Server) lookupStream(ctx context.Context, cr ChangeReader, arn string) (*partitapb.Table, *partitapb.StreamInfo, error) {
+// lookupStream returns the backend's change reader, and the table and
+// stream a stream ARN names, or ResourceNotFoundException.
+func (s *Server) lookupStream(ctx context.Context, arn string) (ChangeReader, *partitapb.Table, *partitapb.StreamInfo, error) {
+	cr, err := s.changeReader()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	notFound := newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	name, label, ok := s.parseStreamARN(arn)
 	if !ok {
-		return nil, nil, notFound
+		return nil, nil, nil, notFound
 	}
 	t, err := cr.FreshTable(ctx, name)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
-		return nil, nil, notFound
+		return nil, nil, nil, notFound
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
+		return nil, nil, nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
 	}
 	for _, st := range tableStreams(t, s.cfg.Now()) {
 		if streamLabel(st.GetEnabledUnixNanos()) == label {
-			return t, st, nil
+			return cr, t, st, nil
 		}
 	}
-	return nil, nil, notFound
+	return nil, nil, nil, notFound
 }
 
 // streamByTime returns the stream of t enabled at nanos, or nil.
@@ -190,11 +194,7 @@ func (s *Server) handleDescribeStream(ctx context.Context, r *request) (any, err
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	cr, err := s.changeReader()
-	if err != nil {
-		return nil, err
-	}
-	t, st, err := s.lookupStream(ctx, cr, *req.StreamArn)
+	cr, t, st, err := s.lookupStream(ctx, *req.StreamArn)
 	if err != nil {
 		return nil, err
 	}
@@ -270,11 +270,7 @@ func (s *Server) handleGetShardIterator(ctx context.Context, r *request) (any, e
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	cr, err := s.changeReader()
-	if err != nil {
-		return nil, err
-	}
-	t, st, err := s.lookupStream(ctx, cr, *req.StreamArn)
+	cr, t, st, err := s.lookupStream(ctx, *req.StreamArn)
 	if err != nil {
 		return nil, err
 	}
