@@ -9,6 +9,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/store"
 )
@@ -156,33 +157,47 @@ func (c *Cluster) Remote() route.Remote { return stores{c} }
 // stores is Cluster.Remote.
 type stores struct{ c *Cluster }
 
-func (s stores) store(id uint64) (*store.Store, error) {
-	if st := s.c.Store(id); st != nil {
-		return st, nil
+// call runs fn on node id's store. An answer produced after the node
+// crashed never reaches the client: the harness takes a crashed node's
+// disk image at the crash, while its store winds down, and what the store
+// answers from writes it made durable after the image would otherwise
+// reach a client and then vanish with the image (a real crash stops both
+// at once). Such an answer becomes an ambiguous failure.
+func (s stores) call(id uint64, fn func(*store.Store) error) error {
+	n := s.c.node(id)
+	n.mu.RLock()
+	st, crashes := n.st, n.crashes.Load()
+	n.mu.RUnlock()
+	if st == nil {
+		return fmt.Errorf("%w: node %d is down", store.ErrNoReplica, id)
 	}
-	return nil, fmt.Errorf("%w: node %d is down", store.ErrNoReplica, id)
+	err := fn(st)
+	if n.crashes.Load() != crashes {
+		return fmt.Errorf("%w: node %d crashed before its answer left", replica.ErrAmbiguous, id)
+	}
+	return err
 }
 
-func (s stores) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
-	st, err := s.store(node)
-	if err != nil {
-		return nil, err
-	}
-	return st.Propose(ctx, partition, cmd)
+func (s stores) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (res *partitapb.Result, err error) {
+	err = s.call(node, func(st *store.Store) error {
+		res, err = st.Propose(ctx, partition, cmd)
+		return err
+	})
+	return res, err
 }
 
-func (s stores) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) ([]byte, error) {
-	st, err := s.store(node)
-	if err != nil {
-		return nil, err
-	}
-	return st.Get(ctx, partition, key, consistent)
+func (s stores) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) (v []byte, err error) {
+	err = s.call(node, func(st *store.Store) error {
+		v, err = st.Get(ctx, partition, key, consistent)
+		return err
+	})
+	return v, err
 }
 
-func (s stores) Walk(ctx context.Context, node uint64, req store.WalkRequest) (store.WalkResult, error) {
-	st, err := s.store(node)
-	if err != nil {
-		return store.WalkResult{}, err
-	}
-	return st.Walk(ctx, req)
+func (s stores) Walk(ctx context.Context, node uint64, req store.WalkRequest) (res store.WalkResult, err error) {
+	err = s.call(node, func(st *store.Store) error {
+		res, err = st.Walk(ctx, req)
+		return err
+	})
+	return res, err
 }

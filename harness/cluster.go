@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,6 +101,10 @@ type node struct {
 	// clock is the node's lease clock, which JumpClock moves; it outlives
 	// restarts, like a machine's.
 	clock leaseClock
+	// crashes counts the node's crashes. A crash bumps it before it takes
+	// the disk image: an answer the store gives after that instant comes
+	// from a process that, for the cluster, is already dead.
+	crashes atomic.Uint64
 }
 
 // New starts a cluster of cfg.Nodes nodes with no partitions, and stops it

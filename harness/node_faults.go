@@ -18,6 +18,9 @@ func (c *Cluster) stop(n *node, crash bool) {
 	if n.st == nil {
 		return
 	}
+	if crash {
+		n.crashes.Add(1)
+	}
 	n.link.kill()
 	c.net.Disconnect(n.id)
 	var image *engine.MemFS
