@@ -21,7 +21,7 @@ import (
 // node through another; revoked, it is refused by every node.
 func TestClosedClusterOfProcesses(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	noToken := t.TempDir() // a --data-dir without an admin token file
 	args := func(name, admin string, more ...string) []string {
 		return append([]string{"start", "--data-dir", filepath.Join(dir, name), "--api-addr", "127.0.0.1:0",

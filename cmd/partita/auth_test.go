@@ -25,7 +25,7 @@ import (
 // `partita dev` and `start` refuse contradictory authentication flags.
 func TestStartWithCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	creds := filepath.Join(dir, "credentials")
 	if err := os.WriteFile(creds, []byte("# test key\nAKIDSTART s3cr3t/key+x alice\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestStartWithCredentialsFile(t *testing.T) {
 // says so in the log.
 func TestStartClosedByDefault(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	data, admin := filepath.Join(dir, "data"), freeAddr(t)
 	args := []string{"start", "--data-dir", data, "--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0",
 		"--admin-addr", admin, "--log-level", "warn"}
@@ -143,7 +143,7 @@ func TestStartClosedByDefault(t *testing.T) {
 // creates the key it is given instead of generating one.
 func TestStartWithBootstrapCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	given := filepath.Join(dir, "first")
 	if err := os.WriteFile(given, []byte("PKIAGIVENKEY00000001 given/secret+1 ops\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 // and reads without an error.
 func TestBenchAgainstAClosedNode(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	data := filepath.Join(dir, "data")
 	cmd := exec.Command(bin, "dev", "--auth", "--port", "0", "--admin-addr", "127.0.0.1:0", "--data-dir", data, "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()

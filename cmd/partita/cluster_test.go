@@ -137,7 +137,7 @@ func TestClusterOfProcesses(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	n1 := startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")
 	n2 := startNode(t, bin, filepath.Join(dir, "n2"), admins[1], n1.peer)
@@ -244,7 +244,7 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	var procs []*proc
 	type addrs struct{ api, peer, admin string }
 	var as []addrs
@@ -438,7 +438,7 @@ func TestFiveProcesses(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	var procs []*proc
 	for i := range 5 {
 		join := ""

@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(execNofileEnv); v != "" {
 		execWithNofile(v, os.Args[1:])
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func execWithNofile(v string, argv []string) {
@@ -80,7 +84,7 @@ func TestIdleFloodAtALowFileLimit(t *testing.T) {
 	}
 	const limit, apiFlood, adminFlood = 512, 1500, 300
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	cmd := exec.Command(os.Args[0], bin, "dev", "--port", "0", "--admin-addr", "127.0.0.1:0",
 		"--data-dir", filepath.Join(dir, "data"), "--log-format", "json", "--log-level", "info")
 	cmd.Env = append(os.Environ(), execNofileEnv+"="+strconv.Itoa(limit))
@@ -201,7 +205,7 @@ func TestDataDirInUse(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	data := filepath.Join(dir, "data")
 	startDev(t, bin, data)
 	out, err := exec.Command(bin, "dev", "--port", "0", "--admin-addr", "", "--data-dir", data).CombinedOutput()

@@ -101,7 +101,7 @@ func TestNetworkPartition(t *testing.T) {
 	}
 	lab := newNetLab(t, 3)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	var procs []*proc
 	for i := 1; i <= 3; i++ {
 		args := []string{"netns", "exec", lab.ns(i), bin, "start", "--data-dir", filepath.Join(dir, fmt.Sprint("n", i)),

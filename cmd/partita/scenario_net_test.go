@@ -177,7 +177,7 @@ func TestScenarioZoneOutage(t *testing.T) {
 	zoneDeadAfter := envDuration(t, "PARTITA_ZONE_DEAD_AFTER", 10*time.Minute)
 	lab := newNetLab(t, 6)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	zones := []string{"a", "a", "b", "b", "c", "c"}
 	procs := netCluster(t, lab, bin, dir, 6, func(i int) []string {
 		return []string{"--zone", zones[i-1], "--zone-dead-after", zoneDeadAfter.String()}

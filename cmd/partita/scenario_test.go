@@ -126,7 +126,7 @@ func waitParts(t *testing.T, admin string, d time.Duration, ok func([]topology.P
 // writer, and the acknowledged writes lost (must be 0).
 func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	procs, admins := scenarioCluster(t, bin, dir, 4, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -235,7 +235,7 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 // meanwhile (must be 0).
 func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	procs, admins := scenarioCluster(t, bin, dir, 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -328,7 +328,7 @@ func TestScenarioSoakNoFalseActions(t *testing.T) {
 	soak := envDuration(t, "PARTITA_SOAK_DURATION", 10*time.Minute)
 	lab := newNetLab(t, 4)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	procs := netCluster(t, lab, bin, dir, 4, func(i int) []string {
 		if i == 4 {
 			return []string{"--fault-fsync-delay", "100ms"}

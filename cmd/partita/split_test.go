@@ -284,7 +284,7 @@ func snapshotsReceived(t *testing.T, admin string) int {
 func threeProcesses(t *testing.T, ctx context.Context, table string) ([]*proc, []string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
 	for i := 1; i < 3; i++ {

@@ -139,7 +139,7 @@ func TestDevWithTLSFlags(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	_, n1, _, _, tokens, token := clusterFiles(t)
 	cmd := exec.Command(bin, "dev", "--port", "0", "--admin-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--log-level", "warn", "--certs-dir", n1, "--tls-cert", filepath.Join(n1, certs.NodeCertFile),
@@ -206,7 +206,7 @@ func TestStartRefusesANodeOfAnotherCA(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	_, n1, n2, _, _, _ := clusterFiles(t)
 	foreign := filepath.Join(dir, "foreign")
 	for _, s := range [][]string{

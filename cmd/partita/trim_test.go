@@ -68,7 +68,7 @@ func TestLogBoundWithStoppedFollower(t *testing.T) {
 		run = 10 * time.Minute
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
 	for i := 1; i < 3; i++ {
@@ -217,7 +217,7 @@ func TestBackToBackSplitsOnProcesses(t *testing.T) {
 		t.Skip("set PARTITA_SOAK=1 (1,000 splits) or PARTITA_SPLITS=N")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	admins := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	procs := []*proc{startNode(t, bin, filepath.Join(dir, "n1"), admins[0], "")}
 	for i := 1; i < 3; i++ {
