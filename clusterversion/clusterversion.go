@@ -27,10 +27,15 @@ const (
 	// effects (fsm.EffectsFormat entries), which older binaries cannot
 	// apply.
 	Effects Version = 2
+	// TableRevisions: an UpdateTable of a table record names the revision
+	// it was made from, and the meta partition refuses it if the record
+	// moved on (older binaries would apply it regardless, and bump no
+	// revision).
+	TableRevisions Version = 3
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Effects
+const Latest = TableRevisions
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -43,6 +48,8 @@ func (v Version) String() string {
 		return "1 (base: commands evaluated by every replica)"
 	case Effects:
 		return "2 (effects: writes evaluated by their leader)"
+	case TableRevisions:
+		return "3 (table revisions: table updates checked against concurrent ones)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

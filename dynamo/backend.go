@@ -23,8 +23,10 @@ type Backend interface {
 	CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error)
 	// DeleteTable removes the table and returns its last record (status DELETING).
 	DeleteTable(ctx context.Context, name string) (*partitapb.Table, error)
-	// UpdateTable replaces the mutable fields of the named table with t's.
-	UpdateTable(ctx context.Context, name string, t *partitapb.Table) (*partitapb.Table, error)
+	// UpdateTable changes the named table's record to what edit returns
+	// for the current one, retrying edit if another update lands between
+	// the read and the write; edit's error is returned as is.
+	UpdateTable(ctx context.Context, name string, edit func(*partitapb.Table) (*partitapb.Table, error)) (*partitapb.Table, error)
 	// CreateIndex creates the storage of index gi, just added to base's
 	// record (CREATING, backfilling); the nodes backfill it from base and
 	// mark it ACTIVE.

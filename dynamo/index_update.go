@@ -215,19 +215,18 @@ func (s *Server) removeIndex(ctx context.Context, name string, gi *partitapb.Glo
 	if err := s.cfg.Backend.DeleteIndex(ctx, gi); err != nil {
 		return fmt.Errorf("dynamo: delete index %s: %w", gi.GetName(), err)
 	}
-	t, err := s.cfg.Backend.Table(ctx, name)
-	if err != nil {
-		return fmt.Errorf("dynamo: delete index %s: %w", gi.GetName(), err)
-	}
-	kept := t.GlobalIndexes[:0]
-	for _, g := range t.GetGlobalIndexes() {
-		if g.GetName() != gi.GetName() {
-			kept = append(kept, g)
+	_, err := s.cfg.Backend.UpdateTable(ctx, name, func(t *partitapb.Table) (*partitapb.Table, error) {
+		kept := t.GlobalIndexes[:0]
+		for _, g := range t.GetGlobalIndexes() {
+			if g.GetName() != gi.GetName() {
+				kept = append(kept, g)
+			}
 		}
-	}
-	t.GlobalIndexes = kept
-	t.ChangeView = tableLogView(t)
-	if _, err := s.cfg.Backend.UpdateTable(ctx, name, t); err != nil {
+		t.GlobalIndexes = kept
+		t.ChangeView = tableLogView(t)
+		return t, nil
+	})
+	if err != nil {
 		return fmt.Errorf("dynamo: delete index %s: %w", gi.GetName(), err)
 	}
 	return nil

@@ -66,21 +66,17 @@ func (m *memBackend) DeleteTable(_ context.Context, name string) (*partitapb.Tab
 	return out, nil
 }
 
-func (m *memBackend) UpdateTable(_ context.Context, name string, t *partitapb.Table) (*partitapb.Table, error) {
+func (m *memBackend) UpdateTable(_ context.Context, name string, edit func(*partitapb.Table) (*partitapb.Table, error)) (*partitapb.Table, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, ok := m.tables[name]
 	if !ok {
 		return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND, "Requested resource not found")
 	}
-	next := proto.Clone(cur).(*partitapb.Table)
-	next.BillingMode = t.GetBillingMode()
-	next.ReadCapacityUnits, next.WriteCapacityUnits = t.GetReadCapacityUnits(), t.GetWriteCapacityUnits()
-	next.Tags = t.GetTags()
-	next.DeletionProtectionEnabled = t.GetDeletionProtectionEnabled()
-	next.TableClass = t.GetTableClass()
-	next.LastIncreaseUnixNanos, next.LastDecreaseUnixNanos = t.GetLastIncreaseUnixNanos(), t.GetLastDecreaseUnixNanos()
-	next.DecreasesToday = t.GetDecreasesToday()
+	next, err := edit(proto.Clone(cur).(*partitapb.Table))
+	if err != nil {
+		return nil, err
+	}
 	m.tables[name] = next
 	return proto.Clone(next).(*partitapb.Table), nil
 }

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,11 +43,13 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	if err := s.checkStreamsAllowed(req.StreamSpecification); err != nil {
 		return nil, err
 	}
-	next, err := s.applyTableUpdate(t, &req)
-	if err != nil {
+	updated, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
+		return s.applyTableUpdate(cur, &req)
+	})
+	var ae *apiError
+	if errors.As(err, &ae) {
 		return nil, err
 	}
-	updated, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), next)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, s.notFound(*req.TableName, true)
 	}

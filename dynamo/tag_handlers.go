@@ -2,10 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/partitapb"
 )
@@ -150,16 +149,21 @@ func (s *Server) retag(ctx context.Context, arn string, edit func([]*partitapb.T
 	if err != nil {
 		return nil, err
 	}
-	tags, err := edit(t.GetTags())
-	if err != nil {
-		return nil, err
-	}
-	next := proto.Clone(t).(*partitapb.Table)
-	next.Tags = tags
-	if _, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), next); err != nil {
-		if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
-			return nil, arnNotFound(arn)
+	_, err = s.cfg.Backend.UpdateTable(ctx, t.GetName(), func(t *partitapb.Table) (*partitapb.Table, error) {
+		tags, err := edit(t.GetTags())
+		if err != nil {
+			return nil, err
 		}
+		t.Tags = tags
+		return t, nil
+	})
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return nil, err
+	case isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND):
+		return nil, arnNotFound(arn)
+	case err != nil:
 		return nil, fmt.Errorf("dynamo: tag table %q: %w", t.GetName(), err)
 	}
 	return &emptyResponse{}, nil

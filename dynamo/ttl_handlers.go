@@ -2,10 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/partitapb"
 )
@@ -76,19 +75,27 @@ func (s *Server) handleUpdateTimeToLive(ctx context.Context, r *request) (any, e
 	spec := req.TimeToLiveSpecification
 	enable, attr := *spec.Enabled, *spec.AttributeName
 	now := s.cfg.Now()
+	_, err = s.cfg.Backend.UpdateTable(ctx, t.GetName(), func(t *partitapb.Table) (*partitapb.Table, error) {
+		switch {
+		case enable && t.GetTtlEnabled():
+			return nil, validationf("TimeToLive is already enabled")
+		case !enable && !t.GetTtlEnabled():
+			return nil, validationf("TimeToLive is already disabled")
+		case !enable && attr != t.GetTtlAttribute():
+			return nil, validationf("TimeToLive is active on a different AttributeName: current AttributeName is %s", t.GetTtlAttribute())
+		case t.GetTtlChangedUnixNanos() != 0 && now.Sub(time.Unix(0, t.GetTtlChangedUnixNanos())) < TTLChangeInterval:
+			return nil, validationf("Time to live has been modified multiple times within a fixed interval")
+		}
+		t.TtlEnabled, t.TtlAttribute, t.TtlChangedUnixNanos = enable, attr, now.UnixNano()
+		return t, nil
+	})
+	var ae *apiError
 	switch {
-	case enable && t.GetTtlEnabled():
-		return nil, validationf("TimeToLive is already enabled")
-	case !enable && !t.GetTtlEnabled():
-		return nil, validationf("TimeToLive is already disabled")
-	case !enable && attr != t.GetTtlAttribute():
-		return nil, validationf("TimeToLive is active on a different AttributeName: current AttributeName is %s", t.GetTtlAttribute())
-	case t.GetTtlChangedUnixNanos() != 0 && now.Sub(time.Unix(0, t.GetTtlChangedUnixNanos())) < TTLChangeInterval:
-		return nil, validationf("Time to live has been modified multiple times within a fixed interval")
-	}
-	next := proto.Clone(t).(*partitapb.Table)
-	next.TtlEnabled, next.TtlAttribute, next.TtlChangedUnixNanos = enable, attr, now.UnixNano()
-	if _, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), next); err != nil {
+	case errors.As(err, &ae):
+		return nil, err
+	case isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND):
+		return nil, s.notFound(t.GetName(), true)
+	case err != nil:
 		return nil, fmt.Errorf("dynamo: update the time to live of %q: %w", t.GetName(), err)
 	}
 	return &updateTimeToLiveResponse{TimeToLiveSpecification: timeToLiveSpecification{AttributeName: &attr, Enabled: &enable}}, nil

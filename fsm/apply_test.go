@@ -356,3 +356,30 @@ func TestApplierStatsInOneBatch(t *testing.T) {
 		t.Fatalf("stats = %+v, want %+v", got, want)
 	}
 }
+
+// TestUpdateTableRevision: an UpdateTable naming the revision it was made
+// from applies only at that revision, and moves the revision on; one
+// naming none (written before the cluster version allowed revisions)
+// applies as it always did and leaves the revision alone.
+func TestUpdateTableRevision(t *testing.T) {
+	eng := openEngine(t)
+	apply(t, eng, directory.MetaPartition, createTable("t1"))
+	update := func(class string, expected *uint64) *partitapb.Result {
+		t.Helper()
+		return apply(t, eng, directory.MetaPartition, &partitapb.Command{Op: &partitapb.Command_UpdateTable{UpdateTable: &partitapb.UpdateTable{
+			Name: "t1", Table: &partitapb.Table{TableClass: class}, ExpectedRevision: expected}}})
+	}
+	if res := update("A", proto.Uint64(0)); res.GetError() != nil || res.GetTable().GetRevision() != 1 {
+		t.Fatalf("update at revision 0: %v", res)
+	}
+	res := update("B", proto.Uint64(0))
+	if res.GetError().GetCode() != partitapb.Error_REVISION_CONFLICT {
+		t.Fatalf("update made from revision 0 at revision 1: want REVISION_CONFLICT, got %v", res)
+	}
+	if res := update("C", nil); res.GetError() != nil || res.GetTable().GetRevision() != 1 || res.GetTable().GetTableClass() != "C" {
+		t.Fatalf("update naming no revision: %v", res)
+	}
+	if res := update("D", proto.Uint64(1)); res.GetError() != nil || res.GetTable().GetRevision() != 2 || res.GetTable().GetTableClass() != "D" {
+		t.Fatalf("update at revision 1: %v", res)
+	}
+}

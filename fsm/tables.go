@@ -109,6 +109,15 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	if err != nil || t == nil {
 		return notFound(op.GetName(), err)
 	}
+	// Only an update naming a revision counts one: an older binary, which
+	// knows no revisions, applies the others exactly as this one does.
+	if op.ExpectedRevision != nil {
+		if op.GetExpectedRevision() != t.GetRevision() {
+			return reject(partitapb.Error_REVISION_CONFLICT, "table %s is at revision %d, not %d",
+				t.GetName(), t.GetRevision(), op.GetExpectedRevision()), nil
+		}
+		t.Revision++
+	}
 	u := op.GetTable()
 	t.BillingMode = u.GetBillingMode()
 	t.ReadCapacityUnits = u.GetReadCapacityUnits()

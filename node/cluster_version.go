@@ -90,6 +90,9 @@ func (n *Node) followClusterVersion() {
 		return
 	}
 	active := n.dir.Snapshot().ActiveVersion()
+	if n.router != nil {
+		n.router.SetTableRevisions(active >= clusterversion.TableRevisions)
+	}
 	legacy := n.cfg.LegacyWrites || active < clusterversion.Effects
 	if was := n.store.LegacyWrites(); was != legacy {
 		n.store.SetLegacyWrites(legacy)

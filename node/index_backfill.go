@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
@@ -95,27 +93,33 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 // activateIndexes marks ACTIVE every backfilling index of t whose every
 // partition was backfilled.
 func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table) error {
-	next := proto.Clone(t).(*partitapb.Table)
-	changed := false
-	for _, gi := range next.GetGlobalIndexes() {
+	done := map[string]bool{} // the indexes of t that every partition backfilled
+	for _, gi := range t.GetGlobalIndexes() {
 		if !gi.GetBackfilling() {
 			continue
 		}
 		all := true
 		for _, p := range t.GetPartitions() {
-			done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
+			ok, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
 			if err != nil {
 				return err
 			}
-			all = all && done
+			all = all && ok
 		}
 		if all {
-			gi.Backfilling, gi.Status, changed = false, directory.Active.String(), true
+			done[gi.GetName()] = true
 		}
 	}
-	if !changed {
+	if len(done) == 0 {
 		return nil
 	}
-	_, err := j.n.router.UpdateTable(ctx, t.GetName(), next)
+	_, err := j.n.router.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
+		for _, gi := range cur.GetGlobalIndexes() {
+			if gi.GetBackfilling() && done[gi.GetName()] {
+				gi.Backfilling, gi.Status = false, directory.Active.String()
+			}
+		}
+		return cur, nil
+	})
 	return err
 }

@@ -235,6 +235,10 @@ const (
 	// was written; the proposer evaluates the command again. Never shown
 	// to a client.
 	Error_STALE_EVALUATION Error_Code = 10
+	// REVISION_CONFLICT: an UpdateTable made from a revision of the table
+	// record that is no longer current. Nothing was written; the caller
+	// reads the table again and redoes its change.
+	Error_REVISION_CONFLICT Error_Code = 11
 )
 
 // Enum value maps for Error_Code.
@@ -256,24 +260,26 @@ var (
 		53: "IN_USE",
 		54: "TOKEN_REFUSED",
 		10: "STALE_EVALUATION",
+		11: "REVISION_CONFLICT",
 	}
 	Error_Code_value = map[string]int32{
-		"UNKNOWN":          0,
-		"CONDITION_FAILED": 1,
-		"VALIDATION":       2,
-		"TABLE_NOT_FOUND":  3,
-		"TABLE_IN_USE":     4,
-		"ITEM_TOO_LARGE":   5,
-		"WRONG_RANGE":      6,
-		"THROTTLED":        7,
-		"STALE_EPOCH":      8,
-		"LEASE_HELD":       9,
-		"NOT_FOUND":        50,
-		"ALREADY_EXISTS":   51,
-		"LIMIT_EXCEEDED":   52,
-		"IN_USE":           53,
-		"TOKEN_REFUSED":    54,
-		"STALE_EVALUATION": 10,
+		"UNKNOWN":           0,
+		"CONDITION_FAILED":  1,
+		"VALIDATION":        2,
+		"TABLE_NOT_FOUND":   3,
+		"TABLE_IN_USE":      4,
+		"ITEM_TOO_LARGE":    5,
+		"WRONG_RANGE":       6,
+		"THROTTLED":         7,
+		"STALE_EPOCH":       8,
+		"LEASE_HELD":        9,
+		"NOT_FOUND":         50,
+		"ALREADY_EXISTS":    51,
+		"LIMIT_EXCEEDED":    52,
+		"IN_USE":            53,
+		"TOKEN_REFUSED":     54,
+		"STALE_EVALUATION":  10,
+		"REVISION_CONFLICT": 11,
 	}
 )
 
@@ -3844,6 +3850,10 @@ type Table struct {
 	TtlEnabled          bool   `protobuf:"varint,30,opt,name=ttl_enabled,json=ttlEnabled,proto3" json:"ttl_enabled,omitempty"`
 	TtlAttribute        string `protobuf:"bytes,31,opt,name=ttl_attribute,json=ttlAttribute,proto3" json:"ttl_attribute,omitempty"`
 	TtlChangedUnixNanos int64  `protobuf:"varint,32,opt,name=ttl_changed_unix_nanos,json=ttlChangedUnixNanos,proto3" json:"ttl_changed_unix_nanos,omitempty"`
+	// revision counts the UpdateTable commands applied to the record: an
+	// update that read the table at another revision is refused (someone
+	// else changed the table meanwhile), and its caller reads it again.
+	Revision uint64 `protobuf:"varint,33,opt,name=revision,proto3" json:"revision,omitempty"`
 	// stream is the table's enabled DynamoDB stream (absent: none).
 	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
 	// past_streams are the streams the table had and disabled, readable
@@ -4047,6 +4057,13 @@ func (x *Table) GetTtlAttribute() string {
 func (x *Table) GetTtlChangedUnixNanos() int64 {
 	if x != nil {
 		return x.TtlChangedUnixNanos
+	}
+	return 0
+}
+
+func (x *Table) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
 	}
 	return 0
 }
@@ -4429,11 +4446,15 @@ func (x *DeleteTable) GetName() string {
 // UpdateTable replaces the mutable fields of the table named name with those
 // of table (billing, throughput, tags, deletion protection, class).
 type UpdateTable struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Table         *Table                 `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Table *Table                 `protobuf:"bytes,2,opt,name=table,proto3" json:"table,omitempty"`
+	// expected_revision, when set, is the table's revision the update was
+	// made from: if the record moved on since, nothing is written and the
+	// command fails with REVISION_CONFLICT.
+	ExpectedRevision *uint64 `protobuf:"varint,3,opt,name=expected_revision,json=expectedRevision,proto3,oneof" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateTable) Reset() {
@@ -4478,6 +4499,13 @@ func (x *UpdateTable) GetTable() *Table {
 		return x.Table
 	}
 	return nil
+}
+
+func (x *UpdateTable) GetExpectedRevision() uint64 {
+	if x != nil && x.ExpectedRevision != nil {
+		return *x.ExpectedRevision
+	}
+	return 0
 }
 
 // SetTableStatus moves a table between states (CREATING -> ACTIVE).
@@ -7485,11 +7513,11 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
 	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
-	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x87\x03\n" +
+	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x9e\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xa1\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xb8\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -7510,7 +7538,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x06IN_USE\x105\x12\x11\n" +
 	"\rTOKEN_REFUSED\x106\x12\x14\n" +
 	"\x10STALE_EVALUATION\x10\n" +
-	"\"N\n" +
+	"\x12\x15\n" +
+	"\x11REVISION_CONFLICT\x10\v\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -7573,7 +7602,8 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xeb\t\n" +
+	"frozenLeft\"\x87\n" +
+	"\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7606,7 +7636,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vttl_enabled\x18\x1e \x01(\bR\n" +
 	"ttlEnabled\x12#\n" +
 	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
-	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12.\n" +
+	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12\x1a\n" +
+	"\brevision\x18! \x01(\x04R\brevision\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
 	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\xe1\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
@@ -7635,10 +7666,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x05nodes\x18\x03 \x03(\x04R\x05nodes\x12-\n" +
 	"\x12replication_factor\x18\x04 \x01(\rR\x11replicationFactor\"!\n" +
 	"\vDeleteTable\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"J\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x92\x01\n" +
 	"\vUpdateTable\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
-	"\x05table\x18\x02 \x01(\v2\x11.partita.v1.TableR\x05table\"<\n" +
+	"\x05table\x18\x02 \x01(\v2\x11.partita.v1.TableR\x05table\x120\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
+	"\x12_expected_revision\"<\n" +
 	"\x0eSetTableStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\"\x97\x01\n" +
@@ -8161,6 +8194,7 @@ func file_partita_proto_init() {
 		(*Command_HoldClusterVersion)(nil),
 		(*Command_IndexCursor)(nil),
 	}
+	file_partita_proto_msgTypes[40].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

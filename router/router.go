@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -95,6 +96,10 @@ type Router struct {
 
 	mu     sync.RWMutex
 	tables map[string]*partitapb.Table // cache of table records by name
+
+	// revisions says the cluster version lets table updates name the
+	// revision they were made from (SetTableRevisions).
+	revisions atomic.Bool
 }
 
 // New returns a Router; cfg must Validate.

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -95,11 +96,63 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 	return t, nil
 }
 
-// UpdateTable replaces the mutable fields of the named table with t's.
-func (r *Router) UpdateTable(ctx context.Context, name string, t *partitapb.Table) (*partitapb.Table, error) {
-	cmd := r.command()
-	cmd.Op = &partitapb.Command_UpdateTable{UpdateTable: &partitapb.UpdateTable{Name: name, Table: t}}
-	return r.proposeMeta(ctx, cmd)
+// maxTableUpdateAttempts bounds UpdateTable's retries when other updates
+// of the same table keep landing between its read and its write.
+const maxTableUpdateAttempts = 10
+
+// UpdateTable changes the named table's record: it reads the record as the
+// meta partition holds it, has edit return the next record (an error from
+// edit is returned as is), and writes it, refused if the record moved on
+// since the read; then it reads and edits again. Two updates of one table
+// at once thus never lose one another's change. Until the cluster version
+// allows table revisions (SetTableRevisions), the last writer wins.
+func (r *Router) UpdateTable(ctx context.Context, name string, edit func(*partitapb.Table) (*partitapb.Table, error)) (*partitapb.Table, error) {
+	var err error
+	for range maxTableUpdateAttempts {
+		var cur, next *partitapb.Table
+		if cur, err = r.freshTable(ctx, name); err != nil {
+			return nil, err
+		}
+		if next, err = edit(proto.Clone(cur).(*partitapb.Table)); err != nil {
+			return nil, err
+		}
+		op := &partitapb.UpdateTable{Name: name, Table: next}
+		if r.revisions.Load() {
+			op.ExpectedRevision = proto.Uint64(cur.GetRevision())
+		}
+		cmd := r.command()
+		cmd.Op = &partitapb.Command_UpdateTable{UpdateTable: op}
+		t, perr := r.proposeMeta(ctx, cmd)
+		var e *partitapb.Error
+		if !errors.As(perr, &e) || e.GetCode() != partitapb.Error_REVISION_CONFLICT {
+			return t, perr
+		}
+		err = perr
+	}
+	return nil, fmt.Errorf("router: update table %s: %d attempts met concurrent updates: %w", name, maxTableUpdateAttempts, err)
+}
+
+// SetTableRevisions says whether the cluster version lets UpdateTable name
+// the revision it was made from (clusterversion.TableRevisions): every
+// replica of the meta partition then checks it.
+func (r *Router) SetTableRevisions(on bool) { r.revisions.Store(on) }
+
+// freshTable reads the named table's record from the meta partition's
+// leader, not from the cache.
+func (r *Router) freshTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	raw, err := r.get(ctx, directory.MetaPartition, directory.TableKey(name), true)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
+			"Requested resource not found: Table: %s not found", name)
+	}
+	t, err := directory.DecodeTable(raw)
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	return t, nil
 }
 
 // Table returns the record of the named table.
@@ -108,16 +161,9 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 	t, ok := r.tables[name]
 	r.mu.RUnlock()
 	if !ok {
-		raw, err := r.get(ctx, directory.MetaPartition, directory.TableKey(name), true)
-		if err != nil {
+		var err error
+		if t, err = r.freshTable(ctx, name); err != nil {
 			return nil, err
-		}
-		if raw == nil {
-			return nil, partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND,
-				"Requested resource not found: Table: %s not found", name)
-		}
-		if t, err = directory.DecodeTable(raw); err != nil {
-			return nil, fmt.Errorf("router: %w", err)
 		}
 		r.mu.Lock()
 		r.tables[name] = t

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/clusterversion"
 )
 
 // proc is one `partita start` process.
@@ -237,7 +239,7 @@ func freeAddr(t *testing.T) string {
 // version 1) with `ctl upgrade plan --exec`, each node drained, stopped
 // with SIGTERM and started as the new binary in turn, while clients write
 // through every node: with the SDK's own retries no write fails, every
-// acknowledged write is there after, and the Doctor finalises version 2
+// acknowledged write is there after, and the Doctor finalises the latest version
 // by itself once every node runs the new binary.
 func TestRollingUpgradeUnderLoad(t *testing.T) {
 	if testing.Short() {
@@ -382,12 +384,12 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 	upgraded := time.Now()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
 		out, err := partita(t, "ctl", "--addr", as[1].admin, "upgrade", "status")
-		if err == nil && strings.Contains(out, "cluster version 2 (effects") && strings.Count(out, "effects\n") == 3 {
-			t.Logf("version 2 finalised, every node writing effects, %v after the last restart (soak 2s)", time.Since(upgraded).Round(100*time.Millisecond))
+		if err == nil && strings.Contains(out, "cluster version "+clusterversion.Latest.String()) && strings.Count(out, "effects\n") == 3 {
+			t.Logf("version %d finalised, every node writing effects, %v after the last restart (soak 2s)", clusterversion.Latest, time.Since(upgraded).Round(100*time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("version 2 not finalised a minute after the upgrade: %v\n%s", err, out)
+			t.Fatalf("version %d not finalised a minute after the upgrade: %v\n%s", clusterversion.Latest, err, out)
 		}
 	}
 	time.Sleep(time.Second)
