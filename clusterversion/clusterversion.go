@@ -32,10 +32,14 @@ const (
 	// moved on (older binaries would apply it regardless, and bump no
 	// revision).
 	TableRevisions Version = 3
+	// ServiceDeletes: deletions the service makes on its own (the time to
+	// live sweeper) are marked so in the change log (older binaries would
+	// write their change records without the mark).
+	ServiceDeletes Version = 4
 )
 
 // Latest is the newest version this binary supports.
-const Latest = TableRevisions
+const Latest = ServiceDeletes
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -50,6 +54,8 @@ func (v Version) String() string {
 		return "2 (effects: writes evaluated by their leader)"
 	case TableRevisions:
 		return "3 (table revisions: table updates checked against concurrent ones)"
+	case ServiceDeletes:
+		return "4 (service deletes: time to live deletions marked in the change log)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -171,9 +171,14 @@ func (s *Server) streamRecord(t *partitapb.Table, st *partitapb.StreamInfo, part
 		size += body.OldImage.Size()
 	}
 	body.SizeBytes = int64(size)
-	return streamRecord{AwsRegion: s.cfg.Region, Dynamodb: body,
+	rec := streamRecord{AwsRegion: s.cfg.Region, Dynamodb: body,
 		EventID:   fmt.Sprintf("%016x%016x", partition, c.Seq),
-		EventName: c.Record.GetKind().String(), EventSource: "aws:dynamodb", EventVersion: "1.1"}, nil
+		EventName: c.Record.GetKind().String(), EventSource: "aws:dynamodb", EventVersion: "1.1"}
+	if c.Record.GetByService() {
+		// A time to live deletion: DynamoDB names itself as the user.
+		rec.UserIdentity = map[string]string{"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+	}
+	return rec, nil
 }
 
 // decodeImage decodes an item image of a change record (nil: none).

@@ -150,7 +150,7 @@ func (a *Applier) appendChange(e *partitapb.Effects, c change) error {
 	if err != nil {
 		return err
 	}
-	rec := &partitapb.ChangeRecord{UnixNanos: e.GetChangeUnixNanos(), Key: c.key, Kind: changeKind(c)}
+	rec := &partitapb.ChangeRecord{UnixNanos: e.GetChangeUnixNanos(), Key: c.key, Kind: changeKind(c), ByService: e.GetByService()}
 	if keepsOld(view) {
 		rec.OldImage = e.GetOldImage()
 	}

@@ -102,6 +102,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		Id: cmd.GetId(), RangeGeneration: cmd.GetRangeGeneration(), Key: ItemKey(cmd),
 		Value: c.value, Delete: c.del, Items: c.items, Bytes: c.bytes,
 		Error: res.GetError(), UnixNanos: cmd.GetUnixNanos(),
+		ByService: cmd.GetDeleteItem().GetByService(),
 	}
 	return e, res, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
@@ -152,8 +153,11 @@ func (s *ttlSweeper) expire(ctx context.Context, t *partitapb.Table, it item.Ite
 	if err != nil {
 		return false, err
 	}
+	// The deletion is marked as the service's once every replica writes
+	// the mark into its change log (older binaries would not).
+	byService := s.n.dir.Snapshot().ActiveVersion() >= clusterversion.ServiceDeletes
 	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: s.n.now().UnixNano(),
-		Op: &partitapb.Command_DeleteItem{DeleteItem: &partitapb.DeleteItem{Key: storageKey,
+		Op: &partitapb.Command_DeleteItem{DeleteItem: &partitapb.DeleteItem{Key: storageKey, ByService: byService,
 			Condition: &partitapb.Expression{Text: "#ttl = :ttl", Names: map[string]string{"#ttl": attr},
 				Values: item.EncodeItem(item.Item{":ttl": v})}}}}
 	res, err := s.n.router.Write(ctx, t, key, cmd)

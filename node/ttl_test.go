@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/partitadb/partita/node"
@@ -33,6 +34,13 @@ func TestTimeToLive(t *testing.T) {
 	c := client(n)
 	ctx := context.Background()
 	createCapacityTable(t, c, "ttl", 0, 0)
+	// The table's stream shows who deleted what: the sweeper's deletions
+	// as the service's.
+	streamed, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("ttl"),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeKeysOnly}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	describe := func() (types.TimeToLiveStatus, string) {
 		t.Helper()
@@ -89,6 +97,11 @@ func TestTimeToLive(t *testing.T) {
 	put("none", nil)
 	put("renewed", num(now-10))
 	put("renewed", num(now+3600)) // its life extended before the sweep
+	put("client-deleted", num(now+3600))
+	if _, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("ttl"),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "client-deleted"}}}); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := update(true, "exp"); err != nil {
 		t.Fatal(err)
@@ -123,5 +136,24 @@ func TestTimeToLive(t *testing.T) {
 		if !get(pk) {
 			t.Errorf("%s was deleted: it had not expired", pk)
 		}
+	}
+	recs, _ := readAllShards(ctx, t, streamsClient(n), aws.ToString(streamed.TableDescription.LatestStreamArn))
+	removes := map[string]*stypes.Identity{}
+	for _, r := range recs {
+		if r.EventName == stypes.OperationTypeRemove {
+			removes[r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS).Value] = r.UserIdentity
+		}
+	}
+	if len(removes) != 21 {
+		t.Errorf("the stream has %d REMOVE records, want 21 (20 expired, 1 by the client): %v", len(removes), removes)
+	}
+	for i := range 20 {
+		id, ok := removes[fmt.Sprint("expired-", i)]
+		if !ok || id == nil || aws.ToString(id.Type) != "Service" || aws.ToString(id.PrincipalId) != "dynamodb.amazonaws.com" {
+			t.Errorf("expired-%d's REMOVE record: present %v, userIdentity %+v, want the service's", i, ok, id)
+		}
+	}
+	if id, ok := removes["client-deleted"]; !ok || id != nil {
+		t.Errorf("the client's deletion: present %v, userIdentity %+v, want none", ok, id)
 	}
 }

@@ -1317,6 +1317,9 @@ type Effects struct {
 	// item was there).
 	ChangeView ChangeView `protobuf:"varint,14,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
 	OldImage   []byte     `protobuf:"bytes,15,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	// by_service is the command's DeleteItem.by_service, which the change
+	// record carries.
+	ByService bool `protobuf:"varint,19,opt,name=by_service,json=byService,proto3" json:"by_service,omitempty"`
 	// change_trim_to, when above the partition's first retained change
 	// sequence, trims the change records below it (one range deletion).
 	// The leader sets it from its clock and the table's retention.
@@ -1469,6 +1472,13 @@ func (x *Effects) GetOldImage() []byte {
 	return nil
 }
 
+func (x *Effects) GetByService() bool {
+	if x != nil {
+		return x.ByService
+	}
+	return false
+}
+
 func (x *Effects) GetChangeTrimTo() uint64 {
 	if x != nil {
 		return x.ChangeTrimTo
@@ -1501,8 +1511,11 @@ type ChangeRecord struct {
 	Kind ChangeKind `protobuf:"varint,3,opt,name=kind,proto3,enum=partita.v1.ChangeKind" json:"kind,omitempty"`
 	// old_image and new_image are item codec encodings, present when the
 	// view kept them and the item existed before (after) the write.
-	OldImage      []byte `protobuf:"bytes,4,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
-	NewImage      []byte `protobuf:"bytes,5,opt,name=new_image,json=newImage,proto3" json:"new_image,omitempty"`
+	OldImage []byte `protobuf:"bytes,4,opt,name=old_image,json=oldImage,proto3" json:"old_image,omitempty"`
+	NewImage []byte `protobuf:"bytes,5,opt,name=new_image,json=newImage,proto3" json:"new_image,omitempty"`
+	// by_service: the write was the service's own (a time to live
+	// deletion: DeleteItem.by_service).
+	ByService     bool `protobuf:"varint,6,opt,name=by_service,json=byService,proto3" json:"by_service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1570,6 +1583,13 @@ func (x *ChangeRecord) GetNewImage() []byte {
 		return x.NewImage
 	}
 	return nil
+}
+
+func (x *ChangeRecord) GetByService() bool {
+	if x != nil {
+		return x.ByService
+	}
+	return false
 }
 
 // ChangeSegment is a stretch of a partition's change log over one range
@@ -1891,9 +1911,13 @@ func (x *UpdateItem) GetCondition() *Expression {
 
 // DeleteItem removes the item under key if condition (optional) holds.
 type DeleteItem struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Condition     *Expression            `protobuf:"bytes,2,opt,name=condition,proto3" json:"condition,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Key       []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Condition *Expression            `protobuf:"bytes,2,opt,name=condition,proto3" json:"condition,omitempty"`
+	// by_service marks a deletion the service made on its own (the time to
+	// live sweeper), not a client: its change record says so, and Streams
+	// show it with the service's identity.
+	ByService     bool `protobuf:"varint,3,opt,name=by_service,json=byService,proto3" json:"by_service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1940,6 +1964,13 @@ func (x *DeleteItem) GetCondition() *Expression {
 		return x.Condition
 	}
 	return nil
+}
+
+func (x *DeleteItem) GetByService() bool {
+	if x != nil {
+		return x.ByService
+	}
+	return false
 }
 
 // DestroyRange removes every item of table_id whose partition key hash is in
@@ -7367,7 +7398,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
-	"\x02op\"\xcb\x04\n" +
+	"\x02op\"\xea\x04\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -7388,17 +7419,21 @@ const file_partita_proto_rawDesc = "" +
 	"depends_on\x18\r \x01(\x04R\tdependsOn\x127\n" +
 	"\vchange_view\x18\x0e \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
 	"changeView\x12\x1b\n" +
-	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
+	"\told_image\x18\x0f \x01(\fR\boldImage\x12\x1d\n" +
+	"\n" +
+	"by_service\x18\x13 \x01(\bR\tbyService\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
 	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
-	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xa5\x01\n" +
+	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xc4\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12*\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x16.partita.v1.ChangeKindR\x04kind\x12\x1b\n" +
 	"\told_image\x18\x04 \x01(\fR\boldImage\x12\x1b\n" +
-	"\tnew_image\x18\x05 \x01(\fR\bnewImage\"\x8b\x01\n" +
+	"\tnew_image\x18\x05 \x01(\fR\bnewImage\x12\x1d\n" +
+	"\n" +
+	"by_service\x18\x06 \x01(\bR\tbyService\"\x8b\x01\n" +
 	"\rChangeSegment\x12\x1b\n" +
 	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12)\n" +
 	"\x10range_generation\x18\x02 \x01(\x04R\x0frangeGeneration\x122\n" +
@@ -7424,11 +7459,13 @@ const file_partita_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x19\n" +
 	"\bkey_item\x18\x02 \x01(\fR\akeyItem\x12.\n" +
 	"\x06update\x18\x03 \x01(\v2\x16.partita.v1.ExpressionR\x06update\x124\n" +
-	"\tcondition\x18\x04 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\"T\n" +
+	"\tcondition\x18\x04 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\"s\n" +
 	"\n" +
 	"DeleteItem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x124\n" +
-	"\tcondition\x18\x02 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\"c\n" +
+	"\tcondition\x18\x02 \x01(\v2\x16.partita.v1.ExpressionR\tcondition\x12\x1d\n" +
+	"\n" +
+	"by_service\x18\x03 \x01(\bR\tbyService\"c\n" +
 	"\fDestroyRange\x12\x19\n" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
