@@ -274,9 +274,13 @@ func canceled(out router.TxnOutcome, onFailure []string) error {
 		reasons[i] = cancellationOf(res, i < len(onFailure) && onFailure[i] == "ALL_OLD")
 		codes[i] = reasons[i].Code
 	}
-	return &apiError{Kind: kindTransactionCanceled,
-		Message:      "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
-		Cancellation: reasons}
+	return &apiError{Kind: kindTransactionCanceled, Message: cancelMessage(codes), Cancellation: reasons}
+}
+
+// cancelMessage is the message of a TransactionCanceledException whose
+// reasons have codes.
+func cancelMessage(codes []string) string {
+	return "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]"
 }
 
 // cancellationOf is the reason an action's prepare Result gives.
