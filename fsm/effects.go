@@ -215,6 +215,9 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 	if err := a.writeTxnKey(e); err != nil {
 		return nil, err
 	}
+	if e.GetTxnRead() {
+		return &partitapb.Result{OldItem: e.GetOldImage(), HasOld: len(e.GetOldImage()) > 0}, nil
+	}
 	if err := a.appendChange(e, c); err != nil {
 		return nil, err
 	}

@@ -153,6 +153,7 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 		return nil, nil, err
 	}
 	if held != nil { // prepared already: a retry
+		e.TxnRead, e.OldImage = true, old.raw
 		return e, &partitapb.Result{OldItem: old.raw, HasOld: old.item != nil}, nil
 	}
 	var (
@@ -192,6 +193,7 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 		return nil, nil, fmt.Errorf("fsm: encode intent: %w", err)
 	}
 	e.TxnKey, e.TxnValue = TxnIntentKey(d.GetPartition(), key), raw
+	e.TxnRead, e.OldImage = true, old.raw
 	return e, res, nil
 }
 

@@ -1438,9 +1438,13 @@ type Effects struct {
 	// txn_key, when set, is one more key the entry writes: a transaction's
 	// intent (next to the item under key) or record. txn_value is written
 	// under it, or txn_delete removes it.
-	TxnKey        []byte `protobuf:"bytes,110,opt,name=txn_key,json=txnKey,proto3" json:"txn_key,omitempty"`
-	TxnValue      []byte `protobuf:"bytes,111,opt,name=txn_value,json=txnValue,proto3" json:"txn_value,omitempty"`
-	TxnDelete     bool   `protobuf:"varint,112,opt,name=txn_delete,json=txnDelete,proto3" json:"txn_delete,omitempty"`
+	TxnKey    []byte `protobuf:"bytes,110,opt,name=txn_key,json=txnKey,proto3" json:"txn_key,omitempty"`
+	TxnValue  []byte `protobuf:"bytes,111,opt,name=txn_value,json=txnValue,proto3" json:"txn_value,omitempty"`
+	TxnDelete bool   `protobuf:"varint,112,opt,name=txn_delete,json=txnDelete,proto3" json:"txn_delete,omitempty"`
+	// txn_read: the entry is a transaction's prepare, whose answer (and so
+	// its at-most-once record, which a retry reads) carries the item as
+	// the prepare found it: old_image (empty: no item).
+	TxnRead       bool `protobuf:"varint,113,opt,name=txn_read,json=txnRead,proto3" json:"txn_read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1618,6 +1622,13 @@ func (x *Effects) GetTxnValue() []byte {
 func (x *Effects) GetTxnDelete() bool {
 	if x != nil {
 		return x.TxnDelete
+	}
+	return false
+}
+
+func (x *Effects) GetTxnRead() bool {
+	if x != nil {
+		return x.TxnRead
 	}
 	return false
 }
@@ -8051,7 +8062,7 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatusB\x04\n" +
-	"\x02op\"\xa0\x05\n" +
+	"\x02op\"\xbb\x05\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -8079,7 +8090,8 @@ const file_partita_proto_rawDesc = "" +
 	"\atxn_key\x18n \x01(\fR\x06txnKey\x12\x1b\n" +
 	"\ttxn_value\x18o \x01(\fR\btxnValue\x12\x1d\n" +
 	"\n" +
-	"txn_delete\x18p \x01(\bR\ttxnDelete\"\xa5\x01\n" +
+	"txn_delete\x18p \x01(\bR\ttxnDelete\x12\x19\n" +
+	"\btxn_read\x18q \x01(\bR\atxnRead\"\xa5\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
