@@ -313,3 +313,53 @@ func (a *Applier) writeTxnKey(e *partitapb.Effects) error {
 	}
 	return nil
 }
+
+// txnBusy says the partition holds a transaction in progress: an intent,
+// or a pending or committed record. Its range must not change then (a
+// split or merge would leave intents and records with a partition that
+// no longer owns their keys), so SplitRange and FreezeRange wait.
+func (a *Applier) txnBusy() (bool, error) {
+	p := a.partition
+	for _, span := range [][2]string{{"Xi", "Xj"}, {"Xr", "Xs"}} {
+		it, err := a.b.NewIter(engine.LocalKey(p, engine.ReplicatedLocal+span[0]), engine.LocalKey(p, engine.ReplicatedLocal+span[1]))
+		if err != nil {
+			return false, fmt.Errorf("fsm: scan transactions: %w", err)
+		}
+		busy, err := scanTxnBusy(it, span[0] == "Xr")
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("fsm: scan transactions: %w", cerr)
+		}
+		if busy || err != nil {
+			return busy, err
+		}
+	}
+	return false, nil
+}
+
+// scanTxnBusy says it holds an intent (records false) or a record of a
+// transaction that is not aborted (records true).
+func scanTxnBusy(it *engine.Iterator, records bool) (bool, error) {
+	for ok := it.First(); ok; ok = it.Next() {
+		if !records {
+			return true, nil
+		}
+		rec := &partitapb.TxnRecord{}
+		if err := proto.Unmarshal(it.Value(), rec); err != nil {
+			return false, fmt.Errorf("fsm: corrupt transaction record: %w", err)
+		}
+		if rec.GetStatus() != partitapb.TxnStatus_TXN_ABORTED {
+			return true, nil
+		}
+	}
+	return false, it.Error()
+}
+
+// refuseWhileTxnBusy is the rejection of a range change (what) while the
+// partition holds a transaction in progress, nil when it does not.
+func (a *Applier) refuseWhileTxnBusy(what string) (*partitapb.Result, error) {
+	busy, err := a.txnBusy()
+	if err != nil || !busy {
+		return nil, err
+	}
+	return reject(partitapb.Error_VALIDATION, "%s: partition %d holds a transaction in progress; retry", what, a.partition), nil
+}

@@ -3,6 +3,9 @@ package fsm
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -56,5 +59,48 @@ func TestNextTxnRecord(t *testing.T) {
 		if res.GetTxnRecord().GetStatus() != tc.want {
 			t.Errorf("%s: result record %v, want %v", tc.name, res.GetTxnRecord(), tc.want)
 		}
+	}
+}
+
+// TestTxnBusyHoldsRangeChanges: a partition with an intent, or a pending
+// or committed record, is busy (splits and merges wait); aborted records
+// alone, or another partition's intents, are not.
+func TestTxnBusyHoldsRangeChanges(t *testing.T) {
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	b := eng.NewIndexedBatch()
+	defer b.Close()
+	a := NewApplier(b, &partitapb.Descriptor{Partition: 7})
+	busy := func(what string, want bool) {
+		t.Helper()
+		if got, err := a.txnBusy(); err != nil || got != want {
+			t.Fatalf("%s: busy %v (%v), want %v", what, got, err, want)
+		}
+	}
+	set := func(k []byte, m proto.Message) {
+		raw, _ := proto.Marshal(m)
+		if err := b.Set(k, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy("empty", false)
+	set(TxnIntentKey(8, []byte("dk")), &partitapb.TxnIntent{TxnId: []byte("t0")})
+	busy("another partition's intent", false)
+	set(TxnRecordKey(7, []byte("t1")), &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_ABORTED})
+	busy("an aborted record", false)
+	set(TxnRecordKey(7, []byte("t2")), &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_COMMITTED})
+	busy("a committed record", true)
+	if err := b.Delete(TxnRecordKey(7, []byte("t2"))); err != nil {
+		t.Fatal(err)
+	}
+	busy("the committed record forgotten", false)
+	set(TxnIntentKey(7, []byte("dk")), &partitapb.TxnIntent{TxnId: []byte("t3")})
+	busy("an intent", true)
+	res, err := a.refuseWhileTxnBusy("split")
+	if err != nil || res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("split while busy: %v %v, want VALIDATION", res, err)
 	}
 }
