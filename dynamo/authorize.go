@@ -94,6 +94,8 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return []auth.Request{{Resource: s.iteratorResource(body)}}, nil
 	case "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction":
 		return s.partiqlAuthz(ctx, body)
+	case "TransactWriteItems", "TransactGetItems":
+		return s.transactAuthz(ctx, op, body)
 	}
 	var req authzRequest
 	if err := decodeSlow(body, &req); err != nil {

@@ -52,6 +52,7 @@ var (
 	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}
 	kindDuplicateItem       = errKind{nsDynamo + "DuplicateItemException", http.StatusBadRequest, "message"}
 	kindTransactionCanceled = errKind{nsDynamo + "TransactionCanceledException", http.StatusBadRequest, "Message"}
+	kindTransactionConflict = errKind{nsDynamo + "TransactionConflictException", http.StatusBadRequest, "message"}
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
@@ -119,6 +120,7 @@ var codeKinds = map[partitapb.Error_Code]errKind{
 	partitapb.Error_TABLE_IN_USE:     kindResourceInUse,
 	partitapb.Error_ITEM_TOO_LARGE:   kindValidation,
 	partitapb.Error_THROTTLED:        kindProvisionedExceeded,
+	partitapb.Error_TXN_CONFLICT:     kindTransactionConflict,
 }
 
 // authKinds maps authentication failures to the wire.

@@ -37,9 +37,10 @@ type cancellationReason struct {
 	Item    item.Item `json:"Item,omitempty"`
 }
 
-// Partita has no transactions across items yet: a transaction of one
-// statement is run (one item's write or read is atomic on its own), a
-// longer one is refused rather than run without its guarantees.
+// A transaction of one statement runs it as ExecuteStatement would (one
+// item's write or read is atomic on its own); a longer one runs through
+// the backend's transactions (executeTransaction), and is refused by a
+// backend without them.
 const msgTransactionTooLong = "ExecuteTransaction of more than one statement is not supported yet: Partita runs one-statement transactions only"
 
 // msgTransactKey refuses a transactional read that may return more than
@@ -55,7 +56,14 @@ func (s *Server) handleExecuteTransaction(ctx context.Context, r *request) (any,
 		return nil, err
 	}
 	if len(req.TransactStatements) > 1 {
-		return nil, validationf("%s", msgTransactionTooLong)
+		tx, ok := s.cfg.Backend.(transactor)
+		if !ok {
+			return nil, validationf("%s", msgTransactionTooLong)
+		}
+		if req.ClientRequestToken != nil {
+			return s.tokens.do(*req.ClientRequestToken, r.body, func() (any, error) { return s.executeTransaction(ctx, tx, &req) })
+		}
+		return s.executeTransaction(ctx, tx, &req)
 	}
 	ts := &req.TransactStatements[0]
 	st, err := partiql.Parse(*ts.Statement)

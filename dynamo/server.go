@@ -60,6 +60,8 @@ var operations = map[string]handler{
 	"ExecuteStatement":      (*Server).handleExecuteStatement,
 	"BatchExecuteStatement": (*Server).handleBatchExecuteStatement,
 	"ExecuteTransaction":    (*Server).handleExecuteTransaction,
+	"TransactWriteItems":    (*Server).handleTransactWriteItems,
+	"TransactGetItems":      (*Server).handleTransactGetItems,
 	"UpdateTimeToLive":      (*Server).handleUpdateTimeToLive,
 	"DescribeTimeToLive":    (*Server).handleDescribeTimeToLive,
 	// DynamoDB Streams (streamsTargetPrefix).
@@ -79,6 +81,8 @@ type Server struct {
 	running, limit atomic.Int64
 	// controlPlane limits the table operations (nil: no limit).
 	controlPlane atomic.Pointer[admission.Limiter]
+	// tokens are the ClientRequestTokens of recent transactions.
+	tokens *requestTokens
 }
 
 // controlPlaneOps are the operations ControlPlaneRate bounds: they change
@@ -95,7 +99,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics()}
+	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now)}
 	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
 		s.controlPlane.Store(admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now))

@@ -77,6 +77,11 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 	if res, err := fenceDoctor(b, cmd); res != nil || err != nil {
 		return res, err
 	}
+	if isItemCommand(cmd) { // a logical write (legacy mode) meets intents too
+		if res, err := checkIntent(b, a.desc, cmd); res != nil || err != nil {
+			return res, err
+		}
+	}
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
 		return applyPut(a, op.PutItem)

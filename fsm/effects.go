@@ -58,6 +58,10 @@ func ItemKey(cmd *partitapb.Command) []byte {
 		return op.UpdateItem.GetKey()
 	case *partitapb.Command_DeleteItem:
 		return op.DeleteItem.GetKey()
+	case *partitapb.Command_TxnPrepare:
+		return op.TxnPrepare.GetKey()
+	case *partitapb.Command_TxnResolve:
+		return op.TxnResolve.GetKey()
 	}
 	return nil
 }
@@ -84,6 +88,12 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 	)
 	if prior != nil {
 		ir = priorItems{engineItems{r}, prior}
+	}
+	if IsTxnCommand(cmd) {
+		return evalTxn(r, ir, d, cmd)
+	}
+	if res, err := checkIntent(r, d, cmd); res != nil || err != nil {
+		return nil, res, err
 	}
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
@@ -202,6 +212,12 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes()}
 	if err := a.write(c); err != nil {
 		return nil, err
+	}
+	if err := a.writeTxnKey(e); err != nil {
+		return nil, err
+	}
+	if e.GetTxnRead() {
+		return &partitapb.Result{OldItem: e.GetOldImage(), HasOld: len(e.GetOldImage()) > 0}, nil
 	}
 	if err := a.appendChange(e, c); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: routed by range generation %d, the range is at %d",
 			d.GetPartition(), g, d.GetGeneration())
 	}
-	if FrozenRight(d) && isItemCommand(cmd) {
+	if FrozenRight(d) && (isItemCommand(cmd) || IsTxnCommand(cmd)) {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: frozen for a merge into partition %d",
 			d.GetPartition(), d.GetFrozen().GetLeft())
 	}
@@ -48,6 +48,12 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		return op.UpdateItem.GetKey(), nil, true
 	case *partitapb.Command_DeleteItem:
 		return op.DeleteItem.GetKey(), nil, true
+	case *partitapb.Command_TxnPrepare:
+		return op.TxnPrepare.GetKey(), nil, true
+	case *partitapb.Command_TxnResolve:
+		return op.TxnResolve.GetKey(), nil, true
+	case *partitapb.Command_TxnSetStatus:
+		return op.TxnSetStatus.GetAnchorKey(), nil, true
 	case *partitapb.Command_DestroyRange:
 		d := op.DestroyRange
 		start, end := engine.HashSpan(d.GetTableId(), d.GetHashStart(), d.GetHashEnd())

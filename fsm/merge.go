@@ -73,6 +73,11 @@ func applyFreeze(a *Applier, op *partitapb.FreezeRange) (*partitapb.Result, erro
 	if res := checkMembers(a, "merge", m.GetVoters()); res != nil {
 		return res, nil
 	}
+	if !op.GetLeft() { // the right half's keys move to the left partition
+		if res, err := a.refuseWhileTxnBusy("merge"); res != nil || err != nil {
+			return res, err
+		}
+	}
 	if t, _, _, ok := singleSpan(d); !ok || t != m.GetTableId() {
 		return reject(partitapb.Error_VALIDATION, "merge: partition %d is not one range of table %d", a.partition, m.GetTableId()), nil
 	}

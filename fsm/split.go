@@ -67,6 +67,9 @@ func applySplit(a *Applier, op *partitapb.SplitRange) (*partitapb.Result, error)
 	if res != nil {
 		return res, nil
 	}
+	if res, err := a.refuseWhileTxnBusy("split"); res != nil || err != nil {
+		return res, err
+	}
 	if err := a.flushStats(); err != nil {
 		return nil, err
 	}

@@ -188,6 +188,58 @@ func (GateColor) EnumDescriptor() ([]byte, []int) {
 	return file_partita_proto_rawDescGZIP(), []int{2}
 }
 
+type TxnStatus int32
+
+const (
+	TxnStatus_TXN_STATUS_UNSPECIFIED TxnStatus = 0
+	TxnStatus_TXN_PENDING            TxnStatus = 1
+	TxnStatus_TXN_COMMITTED          TxnStatus = 2
+	TxnStatus_TXN_ABORTED            TxnStatus = 3
+)
+
+// Enum value maps for TxnStatus.
+var (
+	TxnStatus_name = map[int32]string{
+		0: "TXN_STATUS_UNSPECIFIED",
+		1: "TXN_PENDING",
+		2: "TXN_COMMITTED",
+		3: "TXN_ABORTED",
+	}
+	TxnStatus_value = map[string]int32{
+		"TXN_STATUS_UNSPECIFIED": 0,
+		"TXN_PENDING":            1,
+		"TXN_COMMITTED":          2,
+		"TXN_ABORTED":            3,
+	}
+)
+
+func (x TxnStatus) Enum() *TxnStatus {
+	p := new(TxnStatus)
+	*p = x
+	return p
+}
+
+func (x TxnStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TxnStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_partita_proto_enumTypes[3].Descriptor()
+}
+
+func (TxnStatus) Type() protoreflect.EnumType {
+	return &file_partita_proto_enumTypes[3]
+}
+
+func (x TxnStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TxnStatus.Descriptor instead.
+func (TxnStatus) EnumDescriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{3}
+}
+
 type Error_Code int32
 
 const (
@@ -239,28 +291,36 @@ const (
 	// record that is no longer current. Nothing was written; the caller
 	// reads the table again and redoes its change.
 	Error_REVISION_CONFLICT Error_Code = 11
+	// TXN_CONFLICT: the item holds an intent of another transaction
+	// (Result.txn_conflict). Nothing was written.
+	Error_TXN_CONFLICT Error_Code = 110
+	// TXN_ABORTED: TxnSetStatus could not commit (or create) a record
+	// that is aborted. Nothing was written.
+	Error_TXN_ABORTED Error_Code = 111
 )
 
 // Enum value maps for Error_Code.
 var (
 	Error_Code_name = map[int32]string{
-		0:  "UNKNOWN",
-		1:  "CONDITION_FAILED",
-		2:  "VALIDATION",
-		3:  "TABLE_NOT_FOUND",
-		4:  "TABLE_IN_USE",
-		5:  "ITEM_TOO_LARGE",
-		6:  "WRONG_RANGE",
-		7:  "THROTTLED",
-		8:  "STALE_EPOCH",
-		9:  "LEASE_HELD",
-		50: "NOT_FOUND",
-		51: "ALREADY_EXISTS",
-		52: "LIMIT_EXCEEDED",
-		53: "IN_USE",
-		54: "TOKEN_REFUSED",
-		10: "STALE_EVALUATION",
-		11: "REVISION_CONFLICT",
+		0:   "UNKNOWN",
+		1:   "CONDITION_FAILED",
+		2:   "VALIDATION",
+		3:   "TABLE_NOT_FOUND",
+		4:   "TABLE_IN_USE",
+		5:   "ITEM_TOO_LARGE",
+		6:   "WRONG_RANGE",
+		7:   "THROTTLED",
+		8:   "STALE_EPOCH",
+		9:   "LEASE_HELD",
+		50:  "NOT_FOUND",
+		51:  "ALREADY_EXISTS",
+		52:  "LIMIT_EXCEEDED",
+		53:  "IN_USE",
+		54:  "TOKEN_REFUSED",
+		10:  "STALE_EVALUATION",
+		11:  "REVISION_CONFLICT",
+		110: "TXN_CONFLICT",
+		111: "TXN_ABORTED",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":           0,
@@ -280,6 +340,8 @@ var (
 		"TOKEN_REFUSED":     54,
 		"STALE_EVALUATION":  10,
 		"REVISION_CONFLICT": 11,
+		"TXN_CONFLICT":      110,
+		"TXN_ABORTED":       111,
 	}
 )
 
@@ -294,11 +356,11 @@ func (x Error_Code) String() string {
 }
 
 func (Error_Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[3].Descriptor()
+	return file_partita_proto_enumTypes[4].Descriptor()
 }
 
 func (Error_Code) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[3]
+	return &file_partita_proto_enumTypes[4]
 }
 
 func (x Error_Code) Number() protoreflect.EnumNumber {
@@ -368,11 +430,11 @@ func (x DoctorOp_State) String() string {
 }
 
 func (DoctorOp_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_partita_proto_enumTypes[4].Descriptor()
+	return file_partita_proto_enumTypes[5].Descriptor()
 }
 
 func (DoctorOp_State) Type() protoreflect.EnumType {
-	return &file_partita_proto_enumTypes[4]
+	return &file_partita_proto_enumTypes[5]
 }
 
 func (x DoctorOp_State) Number() protoreflect.EnumNumber {
@@ -466,6 +528,9 @@ type Command struct {
 	//	*Command_SetClusterVersion
 	//	*Command_HoldClusterVersion
 	//	*Command_IndexCursor
+	//	*Command_TxnPrepare
+	//	*Command_TxnResolve
+	//	*Command_TxnSetStatus
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -973,6 +1038,33 @@ func (x *Command) GetIndexCursor() *IndexCursor {
 	return nil
 }
 
+func (x *Command) GetTxnPrepare() *TxnPrepare {
+	if x != nil {
+		if x, ok := x.Op.(*Command_TxnPrepare); ok {
+			return x.TxnPrepare
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetTxnResolve() *TxnResolve {
+	if x != nil {
+		if x, ok := x.Op.(*Command_TxnResolve); ok {
+			return x.TxnResolve
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetTxnSetStatus() *TxnSetStatus {
+	if x != nil {
+		if x, ok := x.Op.(*Command_TxnSetStatus); ok {
+			return x.TxnSetStatus
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1170,6 +1262,19 @@ type Command_IndexCursor struct {
 	IndexCursor *IndexCursor `protobuf:"bytes,300,opt,name=index_cursor,json=indexCursor,proto3,oneof"`
 }
 
+type Command_TxnPrepare struct {
+	// Transactions (docs/transactions.md), 500-539.
+	TxnPrepare *TxnPrepare `protobuf:"bytes,500,opt,name=txn_prepare,json=txnPrepare,proto3,oneof"`
+}
+
+type Command_TxnResolve struct {
+	TxnResolve *TxnResolve `protobuf:"bytes,501,opt,name=txn_resolve,json=txnResolve,proto3,oneof"`
+}
+
+type Command_TxnSetStatus struct {
+	TxnSetStatus *TxnSetStatus `protobuf:"bytes,502,opt,name=txn_set_status,json=txnSetStatus,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1264,6 +1369,12 @@ func (*Command_HoldClusterVersion) isCommand_Op() {}
 
 func (*Command_IndexCursor) isCommand_Op() {}
 
+func (*Command_TxnPrepare) isCommand_Op() {}
+
+func (*Command_TxnResolve) isCommand_Op() {}
+
+func (*Command_TxnSetStatus) isCommand_Op() {}
+
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
 // and the command's recorded result. A raft entry holds either a Command
@@ -1333,8 +1444,18 @@ type Effects struct {
 	// trimmed (a command's own time may be absent, and comes from the
 	// clock of whichever node made it).
 	ChangeUnixNanos int64 `protobuf:"varint,18,opt,name=change_unix_nanos,json=changeUnixNanos,proto3" json:"change_unix_nanos,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// txn_key, when set, is one more key the entry writes: a transaction's
+	// intent (next to the item under key) or record. txn_value is written
+	// under it, or txn_delete removes it.
+	TxnKey    []byte `protobuf:"bytes,110,opt,name=txn_key,json=txnKey,proto3" json:"txn_key,omitempty"`
+	TxnValue  []byte `protobuf:"bytes,111,opt,name=txn_value,json=txnValue,proto3" json:"txn_value,omitempty"`
+	TxnDelete bool   `protobuf:"varint,112,opt,name=txn_delete,json=txnDelete,proto3" json:"txn_delete,omitempty"`
+	// txn_read: the entry is a transaction's prepare, whose answer (and so
+	// its at-most-once record, which a retry reads) carries the item as
+	// the prepare found it: old_image (empty: no item).
+	TxnRead       bool `protobuf:"varint,113,opt,name=txn_read,json=txnRead,proto3" json:"txn_read,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1498,6 +1619,34 @@ func (x *Effects) GetChangeUnixNanos() int64 {
 		return x.ChangeUnixNanos
 	}
 	return 0
+}
+
+func (x *Effects) GetTxnKey() []byte {
+	if x != nil {
+		return x.TxnKey
+	}
+	return nil
+}
+
+func (x *Effects) GetTxnValue() []byte {
+	if x != nil {
+		return x.TxnValue
+	}
+	return nil
+}
+
+func (x *Effects) GetTxnDelete() bool {
+	if x != nil {
+		return x.TxnDelete
+	}
+	return false
+}
+
+func (x *Effects) GetTxnRead() bool {
+	if x != nil {
+		return x.TxnRead
+	}
+	return false
 }
 
 // ChangeRecord is one entry of a partition's change log: an applied item
@@ -2867,8 +3016,17 @@ type Result struct {
 	// The cluster version record after SetClusterVersion or
 	// HoldClusterVersion: as written, or as found when refused.
 	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// txn_record is a transaction record after TxnSetStatus: as written, or
+	// as found when refused.
+	TxnRecord *TxnRecord `protobuf:"bytes,110,opt,name=txn_record,json=txnRecord,proto3" json:"txn_record,omitempty"`
+	// txn_conflict is the intent of another transaction that made a write
+	// or a TxnPrepare fail with TXN_CONFLICT; txn_conflict_expired says its
+	// deadline had passed when the command was made (whoever met it may
+	// then recover that transaction).
+	TxnConflict        *TxnIntent `protobuf:"bytes,111,opt,name=txn_conflict,json=txnConflict,proto3" json:"txn_conflict,omitempty"`
+	TxnConflictExpired bool       `protobuf:"varint,112,opt,name=txn_conflict_expired,json=txnConflictExpired,proto3" json:"txn_conflict_expired,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
@@ -3046,6 +3204,27 @@ func (x *Result) GetClusterVersion() *ClusterVersion {
 		return x.ClusterVersion
 	}
 	return nil
+}
+
+func (x *Result) GetTxnRecord() *TxnRecord {
+	if x != nil {
+		return x.TxnRecord
+	}
+	return nil
+}
+
+func (x *Result) GetTxnConflict() *TxnIntent {
+	if x != nil {
+		return x.TxnConflict
+	}
+	return nil
+}
+
+func (x *Result) GetTxnConflictExpired() bool {
+	if x != nil {
+		return x.TxnConflictExpired
+	}
+	return false
 }
 
 // Error is a rejection decided at apply time.
@@ -7325,12 +7504,551 @@ func (x *UseJoinToken) GetPeerAddr() string {
 	return ""
 }
 
+// TxnAnchor names a transaction's record: the table and storage key of
+// its first written item, whose partition keeps the record.
+type TxnAnchor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnAnchor) Reset() {
+	*x = TxnAnchor{}
+	mi := &file_partita_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnAnchor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnAnchor) ProtoMessage() {}
+
+func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
+func (*TxnAnchor) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *TxnAnchor) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TxnAnchor) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+// TxnPrepare is the first phase of a transaction on one item: under the
+// item's latch, fail with TXN_CONFLICT if another transaction holds an
+// intent on it, or with CONDITION_FAILED if the action's condition does
+// not hold (Result.old_item: the item), and otherwise write an intent
+// (TxnIntent) that holds the item's next state without changing it.
+// Result.old_item is the item as the prepare found it.
+type TxnPrepare struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Key    []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	TxnId  []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor *TxnAnchor             `protobuf:"bytes,3,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	// deadline_unix_nanos is when the transaction may be aborted by whoever
+	// meets its intent, if its record is still pending.
+	DeadlineUnixNanos int64 `protobuf:"varint,4,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
+	// Types that are valid to be assigned to Action:
+	//
+	//	*TxnPrepare_Put
+	//	*TxnPrepare_Update
+	//	*TxnPrepare_Delete
+	//	*TxnPrepare_Check
+	Action        isTxnPrepare_Action `protobuf_oneof:"action"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnPrepare) Reset() {
+	*x = TxnPrepare{}
+	mi := &file_partita_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnPrepare) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnPrepare) ProtoMessage() {}
+
+func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
+func (*TxnPrepare) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *TxnPrepare) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetDeadlineUnixNanos() int64 {
+	if x != nil {
+		return x.DeadlineUnixNanos
+	}
+	return 0
+}
+
+func (x *TxnPrepare) GetAction() isTxnPrepare_Action {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetPut() *PutItem {
+	if x != nil {
+		if x, ok := x.Action.(*TxnPrepare_Put); ok {
+			return x.Put
+		}
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetUpdate() *UpdateItem {
+	if x != nil {
+		if x, ok := x.Action.(*TxnPrepare_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetDelete() *DeleteItem {
+	if x != nil {
+		if x, ok := x.Action.(*TxnPrepare_Delete); ok {
+			return x.Delete
+		}
+	}
+	return nil
+}
+
+func (x *TxnPrepare) GetCheck() *Expression {
+	if x != nil {
+		if x, ok := x.Action.(*TxnPrepare_Check); ok {
+			return x.Check
+		}
+	}
+	return nil
+}
+
+type isTxnPrepare_Action interface {
+	isTxnPrepare_Action()
+}
+
+type TxnPrepare_Put struct {
+	Put *PutItem `protobuf:"bytes,10,opt,name=put,proto3,oneof"`
+}
+
+type TxnPrepare_Update struct {
+	Update *UpdateItem `protobuf:"bytes,11,opt,name=update,proto3,oneof"`
+}
+
+type TxnPrepare_Delete struct {
+	Delete *DeleteItem `protobuf:"bytes,12,opt,name=delete,proto3,oneof"`
+}
+
+type TxnPrepare_Check struct {
+	// check is a ConditionCheck (its condition), or a read lock of
+	// TransactGetItems (no condition).
+	Check *Expression `protobuf:"bytes,13,opt,name=check,proto3,oneof"`
+}
+
+func (*TxnPrepare_Put) isTxnPrepare_Action() {}
+
+func (*TxnPrepare_Update) isTxnPrepare_Action() {}
+
+func (*TxnPrepare_Delete) isTxnPrepare_Action() {}
+
+func (*TxnPrepare_Check) isTxnPrepare_Action() {}
+
+// TxnIntent is what a prepared transaction holds on an item, kept next to
+// it until the transaction resolves: the item's next value (or delete),
+// or nothing (lock: a ConditionCheck or a read).
+type TxnIntent struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	TxnId             []byte                 `protobuf:"bytes,1,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor            *TxnAnchor             `protobuf:"bytes,2,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	DeadlineUnixNanos int64                  `protobuf:"varint,3,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
+	Value             []byte                 `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	Delete            bool                   `protobuf:"varint,5,opt,name=delete,proto3" json:"delete,omitempty"`
+	Lock              bool                   `protobuf:"varint,6,opt,name=lock,proto3" json:"lock,omitempty"`
+	// The statistics' change of the write, computed at prepare.
+	Items int64 `protobuf:"varint,7,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes int64 `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// old_value is the item when the intent was written (the old image of
+	// the change record).
+	OldValue      []byte `protobuf:"bytes,9,opt,name=old_value,json=oldValue,proto3" json:"old_value,omitempty"`
+	HasOld        bool   `protobuf:"varint,10,opt,name=has_old,json=hasOld,proto3" json:"has_old,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnIntent) Reset() {
+	*x = TxnIntent{}
+	mi := &file_partita_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnIntent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnIntent) ProtoMessage() {}
+
+func (x *TxnIntent) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
+func (*TxnIntent) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *TxnIntent) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *TxnIntent) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *TxnIntent) GetDeadlineUnixNanos() int64 {
+	if x != nil {
+		return x.DeadlineUnixNanos
+	}
+	return 0
+}
+
+func (x *TxnIntent) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *TxnIntent) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+func (x *TxnIntent) GetLock() bool {
+	if x != nil {
+		return x.Lock
+	}
+	return false
+}
+
+func (x *TxnIntent) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *TxnIntent) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *TxnIntent) GetOldValue() []byte {
+	if x != nil {
+		return x.OldValue
+	}
+	return nil
+}
+
+func (x *TxnIntent) GetHasOld() bool {
+	if x != nil {
+		return x.HasOld
+	}
+	return false
+}
+
+// TxnResolve removes txn_id's intent on key, writing its value first when
+// commit. An absent intent (resolved already, or never written) is no
+// error.
+type TxnResolve struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	TxnId         []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Commit        bool                   `protobuf:"varint,3,opt,name=commit,proto3" json:"commit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnResolve) Reset() {
+	*x = TxnResolve{}
+	mi := &file_partita_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnResolve) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnResolve) ProtoMessage() {}
+
+func (x *TxnResolve) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
+func (*TxnResolve) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *TxnResolve) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *TxnResolve) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *TxnResolve) GetCommit() bool {
+	if x != nil {
+		return x.Commit
+	}
+	return false
+}
+
+// TxnRecord is a transaction's record, in its anchor's partition.
+type TxnRecord struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Status            TxnStatus              `protobuf:"varint,1,opt,name=status,proto3,enum=partita.v1.TxnStatus" json:"status,omitempty"`
+	DeadlineUnixNanos int64                  `protobuf:"varint,2,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TxnRecord) Reset() {
+	*x = TxnRecord{}
+	mi := &file_partita_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnRecord) ProtoMessage() {}
+
+func (x *TxnRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
+func (*TxnRecord) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *TxnRecord) GetStatus() TxnStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TxnStatus_TXN_STATUS_UNSPECIFIED
+}
+
+func (x *TxnRecord) GetDeadlineUnixNanos() int64 {
+	if x != nil {
+		return x.DeadlineUnixNanos
+	}
+	return 0
+}
+
+// TxnSetStatus changes the record of txn_id, kept in the partition of
+// anchor_key: PENDING creates it (TXN_ABORTED if an aborted record is
+// there); COMMITTED commits a pending one (TXN_ABORTED if it was aborted);
+// ABORTED aborts a pending one when coordinator is set or its deadline
+// has passed (as of the command's time), writes an aborted record when
+// there is none, and leaves a committed one as it is. forget deletes the
+// record. Result.txn_record is the record after.
+type TxnSetStatus struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	AnchorKey         []byte                 `protobuf:"bytes,1,opt,name=anchor_key,json=anchorKey,proto3" json:"anchor_key,omitempty"`
+	TxnId             []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Status            TxnStatus              `protobuf:"varint,3,opt,name=status,proto3,enum=partita.v1.TxnStatus" json:"status,omitempty"`
+	DeadlineUnixNanos int64                  `protobuf:"varint,4,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
+	Coordinator       bool                   `protobuf:"varint,5,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
+	Forget            bool                   `protobuf:"varint,6,opt,name=forget,proto3" json:"forget,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TxnSetStatus) Reset() {
+	*x = TxnSetStatus{}
+	mi := &file_partita_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnSetStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnSetStatus) ProtoMessage() {}
+
+func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
+func (*TxnSetStatus) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *TxnSetStatus) GetAnchorKey() []byte {
+	if x != nil {
+		return x.AnchorKey
+	}
+	return nil
+}
+
+func (x *TxnSetStatus) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *TxnSetStatus) GetStatus() TxnStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TxnStatus_TXN_STATUS_UNSPECIFIED
+}
+
+func (x *TxnSetStatus) GetDeadlineUnixNanos() int64 {
+	if x != nil {
+		return x.DeadlineUnixNanos
+	}
+	return 0
+}
+
+func (x *TxnSetStatus) GetCoordinator() bool {
+	if x != nil {
+		return x.Coordinator
+	}
+	return false
+}
+
+func (x *TxnSetStatus) GetForget() bool {
+	if x != nil {
+		return x.Forget
+	}
+	return false
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd8\x1a\n" +
+	"partita.v1\"\x93\x1c\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -7397,8 +8115,13 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
-	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
-	"\x02op\"\xea\x04\n" +
+	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursor\x12:\n" +
+	"\vtxn_prepare\x18\xf4\x03 \x01(\v2\x16.partita.v1.TxnPrepareH\x00R\n" +
+	"txnPrepare\x12:\n" +
+	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
+	"txnResolve\x12A\n" +
+	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatusB\x04\n" +
+	"\x02op\"\xda\x05\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -7424,7 +8147,12 @@ const file_partita_proto_rawDesc = "" +
 	"by_service\x18\x13 \x01(\bR\tbyService\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
 	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
-	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xc4\x01\n" +
+	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\x12\x17\n" +
+	"\atxn_key\x18n \x01(\fR\x06txnKey\x12\x1b\n" +
+	"\ttxn_value\x18o \x01(\fR\btxnValue\x12\x1d\n" +
+	"\n" +
+	"txn_delete\x18p \x01(\bR\ttxnDelete\x12\x19\n" +
+	"\btxn_read\x18q \x01(\bR\atxnRead\"\xc4\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
@@ -7524,7 +8252,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xc9\a\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xeb\b\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -7550,11 +8278,15 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
 	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
-	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x9e\x03\n" +
+	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\x124\n" +
+	"\n" +
+	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
+	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
+	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\"\xc1\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xb8\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xdb\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -7576,7 +8308,9 @@ const file_partita_proto_rawDesc = "" +
 	"\rTOKEN_REFUSED\x106\x12\x14\n" +
 	"\x10STALE_EVALUATION\x10\n" +
 	"\x12\x15\n" +
-	"\x11REVISION_CONFLICT\x10\v\"N\n" +
+	"\x11REVISION_CONFLICT\x10\v\x12\x10\n" +
+	"\fTXN_CONFLICT\x10n\x12\x0f\n" +
+	"\vTXN_ABORTED\x10o\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -7923,7 +8657,50 @@ const file_partita_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
 	"\fUseJoinToken\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1b\n" +
-	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*g\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\"3\n" +
+	"\tTxnAnchor\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"\xdb\x02\n" +
+	"\n" +
+	"TxnPrepare\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x03 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12.\n" +
+	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12'\n" +
+	"\x03put\x18\n" +
+	" \x01(\v2\x13.partita.v1.PutItemH\x00R\x03put\x120\n" +
+	"\x06update\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\x06update\x120\n" +
+	"\x06delete\x18\f \x01(\v2\x16.partita.v1.DeleteItemH\x00R\x06delete\x12.\n" +
+	"\x05check\x18\r \x01(\v2\x16.partita.v1.ExpressionH\x00R\x05checkB\b\n" +
+	"\x06action\"\xa5\x02\n" +
+	"\tTxnIntent\x12\x15\n" +
+	"\x06txn_id\x18\x01 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x02 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12.\n" +
+	"\x13deadline_unix_nanos\x18\x03 \x01(\x03R\x11deadlineUnixNanos\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\fR\x05value\x12\x16\n" +
+	"\x06delete\x18\x05 \x01(\bR\x06delete\x12\x12\n" +
+	"\x04lock\x18\x06 \x01(\bR\x04lock\x12\x14\n" +
+	"\x05items\x18\a \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\b \x01(\x03R\x05bytes\x12\x1b\n" +
+	"\told_value\x18\t \x01(\fR\boldValue\x12\x17\n" +
+	"\ahas_old\x18\n" +
+	" \x01(\bR\x06hasOld\"M\n" +
+	"\n" +
+	"TxnResolve\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x16\n" +
+	"\x06commit\x18\x03 \x01(\bR\x06commit\"j\n" +
+	"\tTxnRecord\x12-\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
+	"\x13deadline_unix_nanos\x18\x02 \x01(\x03R\x11deadlineUnixNanos\"\xdd\x01\n" +
+	"\fTxnSetStatus\x12\x1d\n" +
+	"\n" +
+	"anchor_key\x18\x01 \x01(\fR\tanchorKey\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12-\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
+	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12 \n" +
+	"\vcoordinator\x18\x05 \x01(\bR\vcoordinator\x12\x16\n" +
+	"\x06forget\x18\x06 \x01(\bR\x06forget*g\n" +
 	"\n" +
 	"ChangeView\x12\x14\n" +
 	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
@@ -7946,7 +8723,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x05GREEN\x10\x01\x12\n" +
 	"\n" +
 	"\x06YELLOW\x10\x02\x12\a\n" +
-	"\x03RED\x10\x03B(Z&github.com/partitadb/partita/partitapbb\x06proto3"
+	"\x03RED\x10\x03*\\\n" +
+	"\tTxnStatus\x12\x1a\n" +
+	"\x16TXN_STATUS_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vTXN_PENDING\x10\x01\x12\x11\n" +
+	"\rTXN_COMMITTED\x10\x02\x12\x0f\n" +
+	"\vTXN_ABORTED\x10\x03B(Z&github.com/partitadb/partita/partitapbb\x06proto3"
 
 var (
 	file_partita_proto_rawDescOnce sync.Once
@@ -7960,221 +8742,241 @@ func file_partita_proto_rawDescGZIP() []byte {
 	return file_partita_proto_rawDescData
 }
 
-var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
+var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
 	(GateColor)(0),               // 2: partita.v1.GateColor
-	(Error_Code)(0),              // 3: partita.v1.Error.Code
-	(DoctorOp_State)(0),          // 4: partita.v1.DoctorOp.State
-	(*Command)(nil),              // 5: partita.v1.Command
-	(*Effects)(nil),              // 6: partita.v1.Effects
-	(*ChangeRecord)(nil),         // 7: partita.v1.ChangeRecord
-	(*ChangeSegment)(nil),        // 8: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 9: partita.v1.ChangeParent
-	(*Expression)(nil),           // 10: partita.v1.Expression
-	(*PutItem)(nil),              // 11: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 12: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 13: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 14: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 15: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 16: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 17: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 18: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 19: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 20: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 21: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 22: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 23: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 24: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 25: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 26: partita.v1.AbortMerge
-	(*Result)(nil),               // 27: partita.v1.Result
-	(*Error)(nil),                // 28: partita.v1.Error
-	(*KeyElement)(nil),           // 29: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 30: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 31: partita.v1.Tag
-	(*Partition)(nil),            // 32: partita.v1.Partition
-	(*Node)(nil),                 // 33: partita.v1.Node
-	(*RemoveNode)(nil),           // 34: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 35: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 36: partita.v1.PutNode
-	(*Span)(nil),                 // 37: partita.v1.Span
-	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
-	(*Table)(nil),                // 39: partita.v1.Table
-	(*GlobalIndex)(nil),          // 40: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 41: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 42: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 43: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 44: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 45: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 46: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 47: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 48: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 49: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 50: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 51: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 52: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 53: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 54: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 55: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 56: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 57: partita.v1.User
-	(*AccessKey)(nil),            // 58: partita.v1.AccessKey
-	(*Policy)(nil),               // 59: partita.v1.Policy
-	(*CreateUser)(nil),           // 60: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 61: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 62: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 63: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 64: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 65: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 66: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 67: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 68: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 69: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 70: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 71: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 72: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 73: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 74: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 75: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 76: partita.v1.Group
-	(*CreateGroup)(nil),          // 77: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 78: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 79: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 80: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 81: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 82: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 83: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 84: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 85: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 86: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 87: partita.v1.UseJoinToken
-	nil,                          // 88: partita.v1.Expression.NamesEntry
-	nil,                          // 89: partita.v1.DoctorSettings.GatesEntry
+	(TxnStatus)(0),               // 3: partita.v1.TxnStatus
+	(Error_Code)(0),              // 4: partita.v1.Error.Code
+	(DoctorOp_State)(0),          // 5: partita.v1.DoctorOp.State
+	(*Command)(nil),              // 6: partita.v1.Command
+	(*Effects)(nil),              // 7: partita.v1.Effects
+	(*ChangeRecord)(nil),         // 8: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 9: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 10: partita.v1.ChangeParent
+	(*Expression)(nil),           // 11: partita.v1.Expression
+	(*PutItem)(nil),              // 12: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 13: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 14: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 15: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 16: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 17: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 18: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 19: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 20: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 21: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 22: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 23: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 24: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 25: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 26: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 27: partita.v1.AbortMerge
+	(*Result)(nil),               // 28: partita.v1.Result
+	(*Error)(nil),                // 29: partita.v1.Error
+	(*KeyElement)(nil),           // 30: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 31: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 32: partita.v1.Tag
+	(*Partition)(nil),            // 33: partita.v1.Partition
+	(*Node)(nil),                 // 34: partita.v1.Node
+	(*RemoveNode)(nil),           // 35: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 36: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 37: partita.v1.PutNode
+	(*Span)(nil),                 // 38: partita.v1.Span
+	(*Descriptor)(nil),           // 39: partita.v1.Descriptor
+	(*Table)(nil),                // 40: partita.v1.Table
+	(*GlobalIndex)(nil),          // 41: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 42: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 43: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 44: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 45: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 46: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 47: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 48: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 49: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 50: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 51: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 52: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 53: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 54: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 55: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 56: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 57: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 58: partita.v1.User
+	(*AccessKey)(nil),            // 59: partita.v1.AccessKey
+	(*Policy)(nil),               // 60: partita.v1.Policy
+	(*CreateUser)(nil),           // 61: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 62: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 63: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 64: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 65: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 66: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 67: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 68: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 69: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 70: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 71: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 72: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 73: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 74: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 75: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 76: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 77: partita.v1.Group
+	(*CreateGroup)(nil),          // 78: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 79: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 80: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 81: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 82: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 83: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 84: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 85: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 86: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 87: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 88: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 89: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 90: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 91: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 92: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 93: partita.v1.TxnRecord
+	(*TxnSetStatus)(nil),         // 94: partita.v1.TxnSetStatus
+	nil,                          // 95: partita.v1.Expression.NamesEntry
+	nil,                          // 96: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
-	11,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	12,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	13,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	14,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	15,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	20,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	21,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	22,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	43,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	44,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	45,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	46,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	36,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	35,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	34,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	48,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	49,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	53,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	54,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	55,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	56,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	17,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	18,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	24,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	25,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	26,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	60,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	61,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	62,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	63,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	64,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	65,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	66,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	67,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	77,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	78,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	79,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	80,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	82,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	83,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	85,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	86,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	87,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	72,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	74,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	75,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	41,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	28,  // 48: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 49: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 50: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 51: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	88,  // 52: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 53: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 55: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 56: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 57: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 58: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 59: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 60: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 61: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 62: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 63: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 64: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 65: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 66: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 67: partita.v1.Result.node:type_name -> partita.v1.Node
-	47,  // 68: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	52,  // 69: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	50,  // 70: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 71: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 72: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	57,  // 73: partita.v1.Result.user:type_name -> partita.v1.User
-	58,  // 74: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	59,  // 75: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	76,  // 76: partita.v1.Result.group:type_name -> partita.v1.Group
-	81,  // 77: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	84,  // 78: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	69,  // 79: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	73,  // 80: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 81: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 82: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 83: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 84: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 85: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 86: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 87: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 88: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 89: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 90: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 91: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	40,  // 92: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	29,  // 93: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	42,  // 94: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	42,  // 95: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	29,  // 96: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 97: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	39,  // 98: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 99: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	89,  // 100: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 101: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 102: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	51,  // 103: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	52,  // 104: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 105: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	58,  // 106: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	59,  // 107: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	68,  // 108: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	70,  // 109: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	70,  // 110: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	68,  // 111: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	81,  // 112: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	84,  // 113: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 114: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	115, // [115:115] is the sub-list for method output_type
-	115, // [115:115] is the sub-list for method input_type
-	115, // [115:115] is the sub-list for extension type_name
-	115, // [115:115] is the sub-list for extension extendee
-	0,   // [0:115] is the sub-list for field type_name
+	12,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	13,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	14,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	15,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	16,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	21,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	22,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	23,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	44,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	45,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	46,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	47,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	37,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	36,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	35,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	49,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	50,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	54,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	55,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	56,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	57,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	18,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	19,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	25,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	26,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	27,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	61,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	62,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	63,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	64,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	65,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	66,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	67,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	68,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	78,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	79,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	80,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	81,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	83,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	84,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	86,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	87,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	88,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	73,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	75,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	76,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	42,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	90,  // 48: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	92,  // 49: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	94,  // 50: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	29,  // 51: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 52: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 53: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	10,  // 54: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	95,  // 55: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	11,  // 56: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	11,  // 57: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	11,  // 58: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	11,  // 59: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	39,  // 60: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	39,  // 61: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	16,  // 62: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	20,  // 63: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	20,  // 64: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	39,  // 65: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	20,  // 66: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	20,  // 67: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	29,  // 68: partita.v1.Result.error:type_name -> partita.v1.Error
+	40,  // 69: partita.v1.Result.table:type_name -> partita.v1.Table
+	34,  // 70: partita.v1.Result.node:type_name -> partita.v1.Node
+	48,  // 71: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	53,  // 72: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	51,  // 73: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	17,  // 74: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	24,  // 75: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	58,  // 76: partita.v1.Result.user:type_name -> partita.v1.User
+	59,  // 77: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	60,  // 78: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	77,  // 79: partita.v1.Result.group:type_name -> partita.v1.Group
+	82,  // 80: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	85,  // 81: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	70,  // 82: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	74,  // 83: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	93,  // 84: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	91,  // 85: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 86: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	20,  // 87: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	20,  // 88: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	34,  // 89: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	38,  // 90: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	20,  // 91: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	30,  // 92: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	31,  // 93: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	32,  // 94: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	33,  // 95: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 96: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	41,  // 97: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	30,  // 98: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	43,  // 99: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	43,  // 100: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	30,  // 101: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 102: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	40,  // 103: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	40,  // 104: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	96,  // 105: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 106: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 107: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	52,  // 108: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	53,  // 109: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 110: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	59,  // 111: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	60,  // 112: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	69,  // 113: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	71,  // 114: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	71,  // 115: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	69,  // 116: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	82,  // 117: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	85,  // 118: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	89,  // 119: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	12,  // 120: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	13,  // 121: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	14,  // 122: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	11,  // 123: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	89,  // 124: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 125: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 126: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	2,   // 127: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	128, // [128:128] is the sub-list for method output_type
+	128, // [128:128] is the sub-list for method input_type
+	128, // [128:128] is the sub-list for extension type_name
+	128, // [128:128] is the sub-list for extension extendee
+	0,   // [0:128] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -8230,15 +9032,24 @@ func file_partita_proto_init() {
 		(*Command_SetClusterVersion)(nil),
 		(*Command_HoldClusterVersion)(nil),
 		(*Command_IndexCursor)(nil),
+		(*Command_TxnPrepare)(nil),
+		(*Command_TxnResolve)(nil),
+		(*Command_TxnSetStatus)(nil),
 	}
 	file_partita_proto_msgTypes[40].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[84].OneofWrappers = []any{
+		(*TxnPrepare_Put)(nil),
+		(*TxnPrepare_Update)(nil),
+		(*TxnPrepare_Delete)(nil),
+		(*TxnPrepare_Check)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   85,
+			NumEnums:      6,
+			NumMessages:   91,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -34,7 +34,15 @@ type evaluated struct {
 type pending struct {
 	lai   uint64
 	prior fsm.Prior
+	// txn: the write is a transaction command (fsm.IsTxnCommand), which
+	// changes an intent or record that Prior does not model: the key's
+	// next command waits until it applies (ErrNotReady).
+	txn bool
 }
+
+// errTxnInFlight: a transaction command of the key is in flight; the
+// next command of the key is evaluated once it applies.
+var errTxnInFlight = fmt.Errorf("replica: a transaction command of the item is in flight: %w", ErrNotReady)
 
 // ProposeEvaluated proposes the item write cmd (fsm.IsItemWrite) the way
 // a leader does: under the item's latch it evaluates cmd against its
@@ -58,7 +66,7 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 		return nil, errors.New("replica: a command needs an id")
 	}
 	id := string(cmd.GetId())
-	key := string(fsm.ItemKey(cmd))
+	key := string(fsm.LatchKey(cmd))
 	if err := r.latch.acquire(ctx, key); err != nil {
 		return nil, fmt.Errorf("replica: partition %d: latch: %w", r.cfg.Partition, err)
 	}
@@ -97,7 +105,8 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	}
 	r.evals[id] = &evaluated{key: key, lai: eff.LeaseIndex, res: res}
 	if eff.GetError() == nil {
-		r.pending[key] = &pending{lai: eff.LeaseIndex, prior: fsm.Prior{Key: eff.Key, Value: eff.Value, Delete: eff.Delete}}
+		r.pending[key] = &pending{lai: eff.LeaseIndex, prior: fsm.Prior{Key: eff.Key, Value: eff.Value, Delete: eff.Delete},
+			txn: fsm.IsTxnCommand(cmd)}
 	}
 	return ch, nil
 }
@@ -124,6 +133,9 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if err != nil || st.joined != nil {
 		return evaluation{joined: st.joined}, err
 	}
+	if st.pending != nil && st.pending.txn {
+		return evaluation{}, errTxnInFlight
+	}
 	if !cmd.GetFirstAttempt() {
 		if res, found, err := r.readRecord(cmd, st.floor); err != nil || found {
 			return evaluation{res: res}, err
@@ -140,7 +152,7 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if eff != nil && st.pending != nil {
 		eff.DependsOn = st.pending.lai
 	}
-	if eff != nil {
+	if eff != nil && fsm.LogsChange(cmd, eff) {
 		if err := r.withChange(eff, res, st.desc, cmd.GetChangeView()); err != nil {
 			return evaluation{}, err
 		}

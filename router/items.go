@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -56,6 +57,13 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if err != nil {
 		return nil, err
 	}
+	return r.writeHash(ctx, t, item.Hash(pk), cmd)
+}
+
+// writeHash is Write to the partition of t that owns partition key hash
+// h. An item write that meets the intent of a transaction whose deadline
+// has passed recovers that transaction (recoverTxn) and is tried again.
+func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	if len(cmd.GetId()) == 0 {
 		cmd.Id, cmd.FirstAttempt = r.cfg.NewID(), true
 	}
@@ -68,11 +76,19 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)
 	defer cancelSender()
 	rr := r.rerouter()
-	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, pk) }
+	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOfHash(t, h) }
+	recovered := 0
 	for {
 		p := owner(t)
 		cmd.RangeGeneration = p.GetRangeGeneration()
 		res, err := r.propose(ctx, p.GetId(), cmd)
+		if err == nil && res.GetTxnConflictExpired() && recovered < maxRecoveries && (fsm.IsItemWrite(cmd) || cmd.GetTxnPrepare() != nil) {
+			recovered++
+			if err := r.recoverTxn(ctx, t, fsm.ItemKey(cmd), res.GetTxnConflict()); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != nil || !partitapb.IsWrongRange(res.GetError()) {
 			return res, err
 		}
@@ -99,13 +115,13 @@ func (r *Router) Get(ctx context.Context, t *partitapb.Table, key item.Item, con
 	rr := r.rerouter()
 	owner := func(t *partitapb.Table) *partitapb.Partition { return partitionOf(t, pk) }
 	p := owner(t)
-	raw, err := r.get(ctx, p.GetId(), k, consistent)
+	raw, err := r.getSettled(ctx, t, p.GetId(), k, consistent)
 	for partitapb.IsWrongRange(err) {
 		if t, err = rr.reroute(ctx, t, p, err, owner); err != nil {
 			return nil, err
 		}
 		p = owner(t)
-		raw, err = r.get(ctx, p.GetId(), k, consistent)
+		raw, err = r.getSettled(ctx, t, p.GetId(), k, consistent)
 	}
 	if err != nil || raw == nil {
 		return nil, err

@@ -179,7 +179,12 @@ func (r *Router) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*part
 
 // partitionOf returns the partition of t that owns partition key pk.
 func partitionOf(t *partitapb.Table, pk item.Value) *partitapb.Partition {
-	h := item.Hash(pk)
+	return partitionOfHash(t, item.Hash(pk))
+}
+
+// partitionOfHash returns the partition of t that owns partition key
+// hash h.
+func partitionOfHash(t *partitapb.Table, h uint64) *partitapb.Partition {
 	parts := t.GetPartitions()
 	i := sort.Search(len(parts), func(i int) bool { return parts[i].GetHashStart() > h })
 	return parts[i-1]

@@ -401,7 +401,7 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 	if cmd.GetSplitRange() != nil {
 		awaitSplitReady(ctx, r)
 	}
-	evaluate := !s.legacyWrites.Load() && fsm.IsItemWrite(cmd)
+	evaluate := (!s.legacyWrites.Load() && fsm.IsItemWrite(cmd)) || fsm.IsTxnCommand(cmd)
 	for attempt := 1; ; attempt++ {
 		var ch <-chan replica.Outcome
 		if evaluate {

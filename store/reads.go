@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // WalkRequest asks for a page of a partition's keys in [Lo, Hi).
@@ -40,6 +42,9 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	}
 	ticket, err := s.admitRead(partition, key)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIntent(partition, key); err != nil {
 		return nil, err
 	}
 	v, err = s.cfg.Engine.Get(key)
@@ -100,4 +105,24 @@ func (s *Store) readyToRead(ctx context.Context, partition uint64, consistent bo
 		return s.noReplica(partition)
 	}
 	return ctx.Err()
+}
+
+// checkIntent refuses with TXN_CONFLICT the read of an item that holds a
+// transaction's intent: its committed value may be the intent's, not the
+// stored one (the router waits for the transaction, or recovers it). The
+// intent is read before the item: an intent written after this check is
+// of a transaction that prepared after the read began, which the read
+// may then precede.
+func (s *Store) checkIntent(partition uint64, key []byte) error {
+	if _, ok := engine.KeyHash(key); !ok {
+		return nil
+	}
+	_, err := s.cfg.Engine.Get(fsm.TxnIntentKey(partition, key))
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("store: partition %d: read intent: %w", partition, err)
+	}
+	return partitapb.Errorf(partitapb.Error_TXN_CONFLICT, "Transaction is ongoing for the item")
 }

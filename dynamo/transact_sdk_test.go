@@ -1,0 +1,321 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func acctKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": s(id)}
+}
+
+func balanceOf(t *testing.T, it map[string]types.AttributeValue) int {
+	t.Helper()
+	n, ok := it["bal"].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("item %v has no numeric bal", it)
+	}
+	var v int
+	if _, err := fmt.Sscan(n.Value, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func getBalance(t *testing.T, c *dynamodb.Client, table, id string) int {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: acctKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("GetItem %s: %v", id, err)
+	}
+	if out.Item == nil {
+		return -1
+	}
+	return balanceOf(t, out.Item)
+}
+
+func putAcct(table, id string, bal int) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table),
+		Item: map[string]types.AttributeValue{"pk": s(id), "bal": num(fmt.Sprint(bal))}}}
+}
+
+// transfer is the TransactWriteItems of amount from one account to
+// another, refused when from has less.
+func transfer(table, from, to string, amount int) *dynamodb.TransactWriteItemsInput {
+	amt := map[string]types.AttributeValue{":a": num(fmt.Sprint(amount))}
+	return &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String(table), Key: acctKey(from),
+			UpdateExpression: aws.String("SET bal = bal - :a"), ConditionExpression: aws.String("bal >= :a"),
+			ExpressionAttributeValues: amt, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+		{Update: &types.Update{TableName: aws.String(table), Key: acctKey(to),
+			UpdateExpression: aws.String("SET bal = bal + :a"), ExpressionAttributeValues: amt}},
+	}}
+}
+
+func cancellation(t *testing.T, err error) []types.CancellationReason {
+	t.Helper()
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		t.Fatalf("error %v (%s), want TransactionCanceledException", err, errorCode(err))
+	}
+	return tce.CancellationReasons
+}
+
+func TestSDKTransactWriteItems(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	sdkTable(t, c, "acct", false)
+	sdkTable(t, c, "log", true)
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		putAcct("acct", "a", 100), putAcct("acct", "b", 0),
+	}}); err != nil {
+		t.Fatalf("create accounts: %v", err)
+	}
+	in := transfer("acct", "a", "b", 30)
+	in.TransactItems = append(in.TransactItems,
+		types.TransactWriteItem{Put: &types.Put{TableName: aws.String("log"),
+			Item: map[string]types.AttributeValue{"pk": s("a"), "sk": num("1"), "what": s("a->b 30")}}},
+		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String("acct"), Key: acctKey("c"),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String("acct"), Key: acctKey("gone")}})
+	if _, err := c.TransactWriteItems(ctx, in); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	if a, b := getBalance(t, c, "acct", "a"), getBalance(t, c, "acct", "b"); a != 70 || b != 30 {
+		t.Fatalf("balances after transfer a=%d b=%d, want 70 30", a, b)
+	}
+
+	// A failed condition cancels all: reasons in request order, the item
+	// when asked for.
+	in = transfer("acct", "a", "b", 1000)
+	in.TransactItems[0], in.TransactItems[1] = in.TransactItems[1], in.TransactItems[0]
+	in.TransactItems = append(in.TransactItems, putAcct("acct", "x", 5))
+	_, err := c.TransactWriteItems(ctx, in)
+	reasons := cancellation(t, err)
+	if len(reasons) != 3 || aws.ToString(reasons[0].Code) != "None" || aws.ToString(reasons[1].Code) != "ConditionalCheckFailed" ||
+		aws.ToString(reasons[2].Code) != "None" {
+		t.Fatalf("reasons %+v, want None, ConditionalCheckFailed, None", reasons)
+	}
+	if reasons[1].Item == nil || balanceOf(t, reasons[1].Item) != 70 {
+		t.Fatalf("ConditionalCheckFailed item %v, want a's item (bal 70)", reasons[1].Item)
+	}
+	if !strings.Contains(err.Error(), "[None, ConditionalCheckFailed, None]") {
+		t.Fatalf("message %q lacks the reasons", err.Error())
+	}
+	if a, b, x := getBalance(t, c, "acct", "a"), getBalance(t, c, "acct", "b"), getBalance(t, c, "acct", "x"); a != 70 || b != 30 || x != -1 {
+		t.Fatalf("after a cancelled transaction a=%d b=%d x=%d, want 70 30 absent", a, b, x)
+	}
+
+	// TransactGetItems reads them together, in order.
+	got, err := c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: []types.TransactGetItem{
+		{Get: &types.Get{TableName: aws.String("acct"), Key: acctKey("b")}},
+		{Get: &types.Get{TableName: aws.String("acct"), Key: acctKey("nobody")}},
+		{Get: &types.Get{TableName: aws.String("log"), Key: map[string]types.AttributeValue{"pk": s("a"), "sk": num("1")},
+			ProjectionExpression: aws.String("what")}},
+	}})
+	if err != nil {
+		t.Fatalf("TransactGetItems: %v", err)
+	}
+	if len(got.Responses) != 3 || balanceOf(t, got.Responses[0].Item) != 30 || got.Responses[1].Item != nil ||
+		len(got.Responses[2].Item) != 1 || got.Responses[2].Item["what"] == nil {
+		t.Fatalf("TransactGetItems responses %+v", got.Responses)
+	}
+}
+
+func TestSDKTransactValidation(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	sdkTable(t, c, "acct", false)
+	cases := []struct {
+		name string
+		in   *dynamodb.TransactWriteItemsInput
+		code string
+		msg  string
+	}{
+		{"same item twice", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			putAcct("acct", "a", 1), {Delete: &types.Delete{TableName: aws.String("acct"), Key: acctKey("a")}}}},
+			"ValidationException", "Transaction request cannot include multiple operations on one item"},
+		{"two actions", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{
+			Put:    putAcct("acct", "a", 1).Put,
+			Delete: &types.Delete{TableName: aws.String("acct"), Key: acctKey("b")}}}},
+			"ValidationException", "TransactItems can only contain one of Check, Put, Update or Delete"},
+		{"no action", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{}}},
+			"ValidationException", "TransactItems can only contain one of Check, Put, Update or Delete"},
+		{"empty", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{}},
+			"ValidationException", "Member must have length greater than or equal to 1"},
+		{"no table", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{putAcct("nope", "a", 1)}},
+			"ResourceNotFoundException", "Requested resource not found"},
+	}
+	var many []types.TransactWriteItem
+	for i := range 101 {
+		many = append(many, putAcct("acct", fmt.Sprint(i), 1))
+	}
+	cases = append(cases, struct {
+		name string
+		in   *dynamodb.TransactWriteItemsInput
+		code string
+		msg  string
+	}{"101 actions", &dynamodb.TransactWriteItemsInput{TransactItems: many}, "ValidationException", "Member must have length less than or equal to 100"})
+	for _, tc := range cases {
+		_, err := c.TransactWriteItems(ctx, tc.in)
+		wantCode(t, tc.name, err, tc.code)
+		if !strings.Contains(err.Error(), tc.msg) {
+			t.Fatalf("%s: message %q, want %q", tc.name, err.Error(), tc.msg)
+		}
+	}
+	if got := getBalance(t, c, "acct", "a"); got != -1 {
+		t.Fatalf("a refused transaction wrote: bal %d", got)
+	}
+}
+
+func TestSDKTransactIdempotency(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	sdkTable(t, c, "acct", false)
+	incr := func(by string) *dynamodb.TransactWriteItemsInput {
+		return &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String("token-1"), TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: aws.String("acct"), Key: acctKey("n"), UpdateExpression: aws.String("ADD bal :one"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(by)}}},
+		}}
+	}
+	for range 3 {
+		if _, err := c.TransactWriteItems(ctx, incr("1")); err != nil {
+			t.Fatalf("TransactWriteItems with a token: %v", err)
+		}
+	}
+	if got := getBalance(t, c, "acct", "n"); got != 1 {
+		t.Fatalf("bal after the same request three times = %d, want 1", got)
+	}
+	_, err := c.TransactWriteItems(ctx, incr("2"))
+	wantCode(t, "another request with the token", err, "IdempotentParameterMismatchException")
+}
+
+// TestSDKBankTransfers runs concurrent transfers between accounts spread
+// over the table's partitions, and concurrent TransactGetItems of every
+// account: each read sees the same total, and so does the end.
+func TestSDKBankTransfers(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	sdkTable(t, c, "bank", false)
+	const (
+		accounts  = 8
+		initial   = 100
+		writers   = 4
+		transfers = 20
+	)
+	var seed []types.TransactWriteItem
+	for i := range accounts {
+		seed = append(seed, putAcct("bank", fmt.Sprint("acct", i), initial))
+	}
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: seed}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	var reads []types.TransactGetItem
+	for i := range accounts {
+		reads = append(reads, types.TransactGetItem{Get: &types.Get{TableName: aws.String("bank"), Key: acctKey(fmt.Sprint("acct", i))}})
+	}
+	total := func() (int, error) {
+		out, err := c.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: reads})
+		if err != nil {
+			return 0, err
+		}
+		sum := 0
+		for _, r := range out.Responses {
+			sum += balanceOf(t, r.Item)
+		}
+		return sum, nil
+	}
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		committed int
+		failures  []string
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+	}
+	done := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for range transfers {
+				from, to := rng.IntN(accounts), rng.IntN(accounts-1)
+				if to >= from {
+					to++
+				}
+				for attempt := 0; ; attempt++ {
+					_, err := c.TransactWriteItems(ctx, transfer("bank", fmt.Sprint("acct", from), fmt.Sprint("acct", to), 1+rng.IntN(20)))
+					if err == nil {
+						mu.Lock()
+						committed++
+						mu.Unlock()
+						break
+					}
+					if errorCode(err) != "TransactionCanceledException" {
+						fail("transfer: %v", err)
+						return
+					}
+					if attempt == 50 || !strings.Contains(err.Error(), "TransactionConflict") {
+						break // a refused condition, or a hot pair: next transfer
+					}
+				}
+			}
+		}()
+	}
+	readerDone := make(chan struct{})
+	consistentReads := 0
+	go func() {
+		defer close(readerDone)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			sum, err := total()
+			switch {
+			case err == nil && sum != accounts*initial:
+				fail("TransactGetItems saw a total of %d, want %d", sum, accounts*initial)
+				return
+			case err == nil:
+				consistentReads++
+			case errorCode(err) != "TransactionCanceledException":
+				fail("TransactGetItems: %v", err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	<-readerDone
+	for _, f := range failures {
+		t.Error(f)
+	}
+	sum := 0
+	for i := range accounts {
+		sum += getBalance(t, c, "bank", fmt.Sprint("acct", i))
+	}
+	if sum != accounts*initial {
+		t.Fatalf("final total %d, want %d", sum, accounts*initial)
+	}
+	if committed == 0 {
+		t.Fatal("no transfer committed")
+	}
+	if n, err := total(); err != nil || n != accounts*initial {
+		t.Fatalf("final TransactGetItems total %d (%v), want %d", n, err, accounts*initial)
+	}
+	t.Logf("%d transfers committed, %d consistent concurrent reads", committed, consistentReads)
+}
