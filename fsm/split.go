@@ -154,6 +154,9 @@ func splitStats(b *engine.Batch, partition uint64, right *partitapb.Descriptor) 
 		return fmt.Errorf("fsm: split: %w", err)
 	}
 	for ok := it.First(); ok; ok = it.Next() {
+		if engine.IsLocalEntry(it.Value()) {
+			continue // an index entry, not an item
+		}
 		v, err := item.DecodeItem(it.Value())
 		if err != nil {
 			it.Close()

@@ -301,7 +301,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23, 0}
+	return file_partita_proto_rawDescGZIP(), []int{25, 0}
 }
 
 type DoctorOp_State int32
@@ -375,7 +375,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47, 0}
+	return file_partita_proto_rawDescGZIP(), []int{50, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -411,6 +411,11 @@ type Command struct {
 	// that made an item write knew it: a leader that does not know the
 	// table's view yet (its directory lags) logs the write with this one.
 	ChangeView ChangeView `protobuf:"varint,200,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// local_indexes are the local secondary indexes of the item's table
+	// (fixed at CreateTable): the evaluator writes their entries in the
+	// same Effects as the item (docs/indexes.md, "Local secondary
+	// indexes").
+	LocalIndexes *LocalIndexSpec `protobuf:"bytes,400,opt,name=local_indexes,json=localIndexes,proto3" json:"local_indexes,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -535,6 +540,13 @@ func (x *Command) GetChangeView() ChangeView {
 		return x.ChangeView
 	}
 	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Command) GetLocalIndexes() *LocalIndexSpec {
+	if x != nil {
+		return x.LocalIndexes
+	}
+	return nil
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -1324,8 +1336,13 @@ type Effects struct {
 	// trimmed (a command's own time may be absent, and comes from the
 	// clock of whichever node made it).
 	ChangeUnixNanos int64 `protobuf:"varint,18,opt,name=change_unix_nanos,json=changeUnixNanos,proto3" json:"change_unix_nanos,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// local_deletes and local_puts are the local secondary index entries
+	// the write removes and writes (engine.LocalEntryKey), in the item's
+	// partition, applied with the item.
+	LocalDeletes  [][]byte      `protobuf:"bytes,100,rep,name=local_deletes,json=localDeletes,proto3" json:"local_deletes,omitempty"`
+	LocalPuts     []*LocalEntry `protobuf:"bytes,101,rep,name=local_puts,json=localPuts,proto3" json:"local_puts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1484,6 +1501,138 @@ func (x *Effects) GetChangeUnixNanos() int64 {
 	return 0
 }
 
+func (x *Effects) GetLocalDeletes() [][]byte {
+	if x != nil {
+		return x.LocalDeletes
+	}
+	return nil
+}
+
+func (x *Effects) GetLocalPuts() []*LocalEntry {
+	if x != nil {
+		return x.LocalPuts
+	}
+	return nil
+}
+
+// LocalEntry is one local secondary index entry: its storage key and
+// value (engine.LocalEntryValue).
+type LocalEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalEntry) Reset() {
+	*x = LocalEntry{}
+	mi := &file_partita_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalEntry) ProtoMessage() {}
+
+func (x *LocalEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalEntry.ProtoReflect.Descriptor instead.
+func (*LocalEntry) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LocalEntry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *LocalEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// LocalIndexSpec is what an item write's evaluation needs to maintain its
+// table's local secondary indexes: the table's key attributes and the
+// indexes, in the table record's order (an entry's key holds its
+// index's position).
+type LocalIndexSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HashKey       string                 `protobuf:"bytes,1,opt,name=hash_key,json=hashKey,proto3" json:"hash_key,omitempty"`
+	RangeKey      string                 `protobuf:"bytes,2,opt,name=range_key,json=rangeKey,proto3" json:"range_key,omitempty"`
+	Indexes       []*LocalIndex          `protobuf:"bytes,3,rep,name=indexes,proto3" json:"indexes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalIndexSpec) Reset() {
+	*x = LocalIndexSpec{}
+	mi := &file_partita_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalIndexSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalIndexSpec) ProtoMessage() {}
+
+func (x *LocalIndexSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalIndexSpec.ProtoReflect.Descriptor instead.
+func (*LocalIndexSpec) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LocalIndexSpec) GetHashKey() string {
+	if x != nil {
+		return x.HashKey
+	}
+	return ""
+}
+
+func (x *LocalIndexSpec) GetRangeKey() string {
+	if x != nil {
+		return x.RangeKey
+	}
+	return ""
+}
+
+func (x *LocalIndexSpec) GetIndexes() []*LocalIndex {
+	if x != nil {
+		return x.Indexes
+	}
+	return nil
+}
+
 // ChangeRecord is one entry of a partition's change log: an applied item
 // write. Its sequence number is in its key.
 type ChangeRecord struct {
@@ -1503,7 +1652,7 @@ type ChangeRecord struct {
 
 func (x *ChangeRecord) Reset() {
 	*x = ChangeRecord{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1664,7 @@ func (x *ChangeRecord) String() string {
 func (*ChangeRecord) ProtoMessage() {}
 
 func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1677,7 @@ func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRecord.ProtoReflect.Descriptor instead.
 func (*ChangeRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ChangeRecord) GetUnixNanos() int64 {
@@ -1582,7 +1731,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1594,7 +1743,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1607,7 +1756,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -1643,7 +1792,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +1804,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +1817,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -1700,7 +1849,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1861,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1874,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Expression) GetText() string {
@@ -1763,7 +1912,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +1924,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +1937,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -1827,7 +1976,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1839,7 +1988,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1852,7 +2001,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -1894,7 +2043,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2055,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2068,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -1950,7 +2099,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2111,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2124,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -2021,7 +2170,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2182,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2195,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -2096,7 +2245,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2257,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2270,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -2167,7 +2316,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2179,7 +2328,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2192,7 +2341,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -2248,7 +2397,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2260,7 +2409,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2273,7 +2422,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -2300,7 +2449,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2461,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2474,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -2402,7 +2551,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2414,7 +2563,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2427,7 +2576,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2455,7 +2604,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2467,7 +2616,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2480,7 +2629,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -2510,7 +2659,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2522,7 +2671,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2535,7 +2684,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -2567,7 +2716,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2728,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2741,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2631,7 +2780,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +2792,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +2805,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2688,7 +2837,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +2849,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +2862,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2742,7 +2891,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +2903,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +2916,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -2836,7 +2985,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2848,7 +2997,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2861,7 +3010,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Result) GetError() *Error {
@@ -3023,7 +3172,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3035,7 +3184,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3048,7 +3197,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -3083,7 +3232,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3095,7 +3244,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3108,7 +3257,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -3136,7 +3285,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3148,7 +3297,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3161,7 +3310,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -3188,7 +3337,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3349,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3362,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Tag) GetKey() string {
@@ -3262,7 +3411,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3423,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3436,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -3388,7 +3537,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3400,7 +3549,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3413,7 +3562,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Node) GetId() uint64 {
@@ -3511,7 +3660,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3523,7 +3672,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3536,7 +3685,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -3561,7 +3710,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3573,7 +3722,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3586,7 +3735,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -3628,7 +3777,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +3789,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +3802,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3674,7 +3823,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3686,7 +3835,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3699,7 +3848,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3739,7 +3888,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3751,7 +3900,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3764,7 +3913,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -3848,14 +3997,22 @@ type Table struct {
 	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
 	// past_streams are the streams the table had and disabled, readable
 	// until the change log's retention passes their end.
-	PastStreams   []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	PastStreams []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	// local_indexes are the table's local secondary indexes, fixed at
+	// CreateTable; their entries live in the base partitions, next to the
+	// items (docs/indexes.md).
+	LocalIndexes []*LocalIndex `protobuf:"bytes,40,rep,name=local_indexes,json=localIndexes,proto3" json:"local_indexes,omitempty"`
+	// local_index is set (position + 1) on the read-only view of a base
+	// table that a Query or Scan with the IndexName of a local secondary
+	// index reads through; never stored.
+	LocalIndex    uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3867,7 +4024,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3880,7 +4037,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Table) GetId() uint64 {
@@ -4065,6 +4222,99 @@ func (x *Table) GetPastStreams() []*StreamInfo {
 	return nil
 }
 
+func (x *Table) GetLocalIndexes() []*LocalIndex {
+	if x != nil {
+		return x.LocalIndexes
+	}
+	return nil
+}
+
+func (x *Table) GetLocalIndex() uint32 {
+	if x != nil {
+		return x.LocalIndex
+	}
+	return 0
+}
+
+// LocalIndex is one local secondary index of a table: its key schema
+// (the table's HASH key, a RANGE key on another attribute), the RANGE
+// attribute's type, and its projection.
+type LocalIndex struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	KeySchema        []*KeyElement          `protobuf:"bytes,2,rep,name=key_schema,json=keySchema,proto3" json:"key_schema,omitempty"`
+	ProjectionType   string                 `protobuf:"bytes,3,opt,name=projection_type,json=projectionType,proto3" json:"projection_type,omitempty"` // KEYS_ONLY, INCLUDE or ALL
+	NonKeyAttributes []string               `protobuf:"bytes,4,rep,name=non_key_attributes,json=nonKeyAttributes,proto3" json:"non_key_attributes,omitempty"`
+	RangeType        string                 `protobuf:"bytes,5,opt,name=range_type,json=rangeType,proto3" json:"range_type,omitempty"` // S, N or B
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *LocalIndex) Reset() {
+	*x = LocalIndex{}
+	mi := &file_partita_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalIndex) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalIndex) ProtoMessage() {}
+
+func (x *LocalIndex) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
+func (*LocalIndex) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *LocalIndex) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LocalIndex) GetKeySchema() []*KeyElement {
+	if x != nil {
+		return x.KeySchema
+	}
+	return nil
+}
+
+func (x *LocalIndex) GetProjectionType() string {
+	if x != nil {
+		return x.ProjectionType
+	}
+	return ""
+}
+
+func (x *LocalIndex) GetNonKeyAttributes() []string {
+	if x != nil {
+		return x.NonKeyAttributes
+	}
+	return nil
+}
+
+func (x *LocalIndex) GetRangeType() string {
+	if x != nil {
+		return x.RangeType
+	}
+	return ""
+}
+
 // GlobalIndex is one global secondary index of a table.
 type GlobalIndex struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
@@ -4084,7 +4334,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4096,7 +4346,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4109,7 +4359,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -4192,7 +4442,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4204,7 +4454,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4217,7 +4467,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -4257,7 +4507,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4269,7 +4519,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4282,7 +4532,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -4324,7 +4574,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4336,7 +4586,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4349,7 +4599,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4391,7 +4641,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4403,7 +4653,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4416,7 +4666,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4438,7 +4688,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4450,7 +4700,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4463,7 +4713,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4491,7 +4741,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4503,7 +4753,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4516,7 +4766,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4554,7 +4804,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4566,7 +4816,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4579,7 +4829,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4627,7 +4877,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4639,7 +4889,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4652,7 +4902,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4689,7 +4939,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4701,7 +4951,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4714,7 +4964,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4750,7 +5000,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4762,7 +5012,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4775,7 +5025,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -4827,7 +5077,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4839,7 +5089,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4852,7 +5102,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -4931,7 +5181,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4943,7 +5193,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4956,7 +5206,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5138,7 +5388,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5150,7 +5400,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5163,7 +5413,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5189,7 +5439,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5201,7 +5451,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5214,7 +5464,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5259,7 +5509,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5271,7 +5521,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5284,7 +5534,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -5327,7 +5577,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5339,7 +5589,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5352,7 +5602,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5392,7 +5642,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5404,7 +5654,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5417,7 +5667,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *User) GetName() string {
@@ -5468,7 +5718,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5480,7 +5730,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5493,7 +5743,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5551,7 +5801,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5563,7 +5813,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5576,7 +5826,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *Policy) GetName() string {
@@ -5610,7 +5860,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5622,7 +5872,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5635,7 +5885,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5655,7 +5905,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5667,7 +5917,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5680,7 +5930,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5702,7 +5952,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5714,7 +5964,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5727,7 +5977,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5748,7 +5998,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5760,7 +6010,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5773,7 +6023,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -5800,7 +6050,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5812,7 +6062,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5825,7 +6075,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -5846,7 +6096,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5858,7 +6108,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5871,7 +6121,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -5892,7 +6142,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5904,7 +6154,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5917,7 +6167,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -5939,7 +6189,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5951,7 +6201,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5964,7 +6214,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6003,7 +6253,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6015,7 +6265,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6028,7 +6278,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6076,7 +6326,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6088,7 +6338,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6101,7 +6351,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6159,7 +6409,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6171,7 +6421,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6184,7 +6434,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6226,7 +6476,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6238,7 +6488,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6251,7 +6501,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6285,7 +6535,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6297,7 +6547,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6310,7 +6560,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6363,7 +6613,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6375,7 +6625,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6388,7 +6638,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6453,7 +6703,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6465,7 +6715,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6478,7 +6728,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6514,7 +6764,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6526,7 +6776,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6539,7 +6789,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6579,7 +6829,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6591,7 +6841,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6604,7 +6854,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *Group) GetName() string {
@@ -6645,7 +6895,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6657,7 +6907,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6670,7 +6920,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6690,7 +6940,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6702,7 +6952,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6715,7 +6965,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6738,7 +6988,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6750,7 +7000,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6763,7 +7013,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -6799,7 +7049,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6811,7 +7061,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6824,7 +7074,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -6869,7 +7119,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6881,7 +7131,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6894,7 +7144,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AdminToken) GetId() string {
@@ -6949,7 +7199,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6961,7 +7211,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6974,7 +7224,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -6994,7 +7244,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7006,7 +7256,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7019,7 +7269,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7050,7 +7300,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7062,7 +7312,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7075,7 +7325,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7131,7 +7381,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7143,7 +7393,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7156,7 +7406,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7176,7 +7426,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7188,7 +7438,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7201,7 +7451,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7224,7 +7474,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7236,7 +7486,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7249,7 +7499,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7271,7 +7521,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd8\x1a\n" +
+	"partita.v1\"\x9a\x1b\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -7280,7 +7530,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
 	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
 	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\x120\n" +
+	"changeView\x12@\n" +
+	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -7339,7 +7590,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
-	"\x02op\"\xcb\x04\n" +
+	"\x02op\"\xa7\x05\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -7363,7 +7614,18 @@ const file_partita_proto_rawDesc = "" +
 	"\told_image\x18\x0f \x01(\fR\boldImage\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
 	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
-	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\"\xa5\x01\n" +
+	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\x12#\n" +
+	"\rlocal_deletes\x18d \x03(\fR\flocalDeletes\x125\n" +
+	"\n" +
+	"local_puts\x18e \x03(\v2\x16.partita.v1.LocalEntryR\tlocalPuts\"4\n" +
+	"\n" +
+	"LocalEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"z\n" +
+	"\x0eLocalIndexSpec\x12\x19\n" +
+	"\bhash_key\x18\x01 \x01(\tR\ahashKey\x12\x1b\n" +
+	"\trange_key\x18\x02 \x01(\tR\brangeKey\x120\n" +
+	"\aindexes\x18\x03 \x03(\v2\x16.partita.v1.LocalIndexR\aindexes\"\xa5\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
@@ -7573,7 +7835,8 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xeb\t\n" +
+	"frozenLeft\"\xc9\n" +
+	"\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7608,7 +7871,19 @@ const file_partita_proto_rawDesc = "" +
 	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
 	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
-	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\xe1\x02\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x12;\n" +
+	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
+	"\vlocal_index\x18) \x01(\rR\n" +
+	"localIndex\"\xcd\x01\n" +
+	"\n" +
+	"LocalIndex\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
+	"\n" +
+	"key_schema\x18\x02 \x03(\v2\x16.partita.v1.KeyElementR\tkeySchema\x12'\n" +
+	"\x0fprojection_type\x18\x03 \x01(\tR\x0eprojectionType\x12,\n" +
+	"\x12non_key_attributes\x18\x04 \x03(\tR\x10nonKeyAttributes\x12\x1d\n" +
+	"\n" +
+	"range_type\x18\x05 \x01(\tR\trangeType\"\xe1\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\n" +
@@ -7891,7 +8166,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -7900,211 +8175,219 @@ var file_partita_proto_goTypes = []any{
 	(DoctorOp_State)(0),          // 4: partita.v1.DoctorOp.State
 	(*Command)(nil),              // 5: partita.v1.Command
 	(*Effects)(nil),              // 6: partita.v1.Effects
-	(*ChangeRecord)(nil),         // 7: partita.v1.ChangeRecord
-	(*ChangeSegment)(nil),        // 8: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 9: partita.v1.ChangeParent
-	(*Expression)(nil),           // 10: partita.v1.Expression
-	(*PutItem)(nil),              // 11: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 12: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 13: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 14: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 15: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 16: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 17: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 18: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 19: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 20: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 21: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 22: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 23: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 24: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 25: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 26: partita.v1.AbortMerge
-	(*Result)(nil),               // 27: partita.v1.Result
-	(*Error)(nil),                // 28: partita.v1.Error
-	(*KeyElement)(nil),           // 29: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 30: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 31: partita.v1.Tag
-	(*Partition)(nil),            // 32: partita.v1.Partition
-	(*Node)(nil),                 // 33: partita.v1.Node
-	(*RemoveNode)(nil),           // 34: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 35: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 36: partita.v1.PutNode
-	(*Span)(nil),                 // 37: partita.v1.Span
-	(*Descriptor)(nil),           // 38: partita.v1.Descriptor
-	(*Table)(nil),                // 39: partita.v1.Table
-	(*GlobalIndex)(nil),          // 40: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 41: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 42: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 43: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 44: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 45: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 46: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 47: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 48: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 49: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 50: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 51: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 52: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 53: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 54: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 55: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 56: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 57: partita.v1.User
-	(*AccessKey)(nil),            // 58: partita.v1.AccessKey
-	(*Policy)(nil),               // 59: partita.v1.Policy
-	(*CreateUser)(nil),           // 60: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 61: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 62: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 63: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 64: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 65: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 66: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 67: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 68: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 69: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 70: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 71: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 72: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 73: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 74: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 75: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 76: partita.v1.Group
-	(*CreateGroup)(nil),          // 77: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 78: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 79: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 80: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 81: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 82: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 83: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 84: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 85: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 86: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 87: partita.v1.UseJoinToken
-	nil,                          // 88: partita.v1.Expression.NamesEntry
-	nil,                          // 89: partita.v1.DoctorSettings.GatesEntry
+	(*LocalEntry)(nil),           // 7: partita.v1.LocalEntry
+	(*LocalIndexSpec)(nil),       // 8: partita.v1.LocalIndexSpec
+	(*ChangeRecord)(nil),         // 9: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 10: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 11: partita.v1.ChangeParent
+	(*Expression)(nil),           // 12: partita.v1.Expression
+	(*PutItem)(nil),              // 13: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 14: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 15: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 16: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 17: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 18: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 19: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 20: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 21: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 22: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 23: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 24: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 25: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 26: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 27: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 28: partita.v1.AbortMerge
+	(*Result)(nil),               // 29: partita.v1.Result
+	(*Error)(nil),                // 30: partita.v1.Error
+	(*KeyElement)(nil),           // 31: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 32: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 33: partita.v1.Tag
+	(*Partition)(nil),            // 34: partita.v1.Partition
+	(*Node)(nil),                 // 35: partita.v1.Node
+	(*RemoveNode)(nil),           // 36: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 37: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 38: partita.v1.PutNode
+	(*Span)(nil),                 // 39: partita.v1.Span
+	(*Descriptor)(nil),           // 40: partita.v1.Descriptor
+	(*Table)(nil),                // 41: partita.v1.Table
+	(*LocalIndex)(nil),           // 42: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 43: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 44: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 45: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 46: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 47: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 48: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 49: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 50: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 51: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 52: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 53: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 54: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 55: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 56: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 57: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 58: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 59: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 60: partita.v1.User
+	(*AccessKey)(nil),            // 61: partita.v1.AccessKey
+	(*Policy)(nil),               // 62: partita.v1.Policy
+	(*CreateUser)(nil),           // 63: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 64: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 65: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 66: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 67: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 68: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 69: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 70: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 71: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 72: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 73: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 74: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 75: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 76: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 77: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 78: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 79: partita.v1.Group
+	(*CreateGroup)(nil),          // 80: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 81: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 82: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 83: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 84: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 85: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 86: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 87: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 88: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 89: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 90: partita.v1.UseJoinToken
+	nil,                          // 91: partita.v1.Expression.NamesEntry
+	nil,                          // 92: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
-	11,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	12,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	13,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	14,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	15,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	20,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	21,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	22,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	43,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	44,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	45,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	46,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	36,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	35,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	34,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	48,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	49,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	53,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	54,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	55,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	56,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	17,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	18,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	24,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	25,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	26,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	60,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	61,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	62,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	63,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	64,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	65,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	66,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	67,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	77,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	78,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	79,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	80,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	82,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	83,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	85,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	86,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	87,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	72,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	74,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	75,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	41,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	28,  // 48: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 49: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 50: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 51: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	88,  // 52: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 53: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 55: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 56: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 57: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 58: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 59: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 60: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 61: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 62: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 63: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 64: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 65: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 66: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 67: partita.v1.Result.node:type_name -> partita.v1.Node
-	47,  // 68: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	52,  // 69: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	50,  // 70: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 71: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 72: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	57,  // 73: partita.v1.Result.user:type_name -> partita.v1.User
-	58,  // 74: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	59,  // 75: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	76,  // 76: partita.v1.Result.group:type_name -> partita.v1.Group
-	81,  // 77: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	84,  // 78: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	69,  // 79: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	73,  // 80: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 81: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 82: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 83: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 84: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 85: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 86: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 87: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 88: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 89: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 90: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 91: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	40,  // 92: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	29,  // 93: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	42,  // 94: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	42,  // 95: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	29,  // 96: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 97: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	39,  // 98: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 99: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	89,  // 100: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 101: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 102: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	51,  // 103: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	52,  // 104: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 105: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	58,  // 106: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	59,  // 107: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	68,  // 108: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	70,  // 109: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	70,  // 110: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	68,  // 111: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	81,  // 112: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	84,  // 113: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 114: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	115, // [115:115] is the sub-list for method output_type
-	115, // [115:115] is the sub-list for method input_type
-	115, // [115:115] is the sub-list for extension type_name
-	115, // [115:115] is the sub-list for extension extendee
-	0,   // [0:115] is the sub-list for field type_name
+	8,   // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
+	13,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	14,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	15,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	16,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	17,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	22,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	23,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	24,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	46,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	47,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	48,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	49,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	38,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	37,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	36,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	51,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	52,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	56,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	57,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	58,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	59,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	19,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	20,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	26,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	27,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	28,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	63,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	64,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	65,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	66,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	67,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	68,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	69,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	70,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	80,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	81,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	82,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	83,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	85,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	86,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	88,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	89,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	90,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	75,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	77,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	78,  // 47: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	44,  // 48: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	30,  // 49: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 50: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	7,   // 51: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	42,  // 52: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 53: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	11,  // 54: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	91,  // 55: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	12,  // 56: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	12,  // 57: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	12,  // 58: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	12,  // 59: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	40,  // 60: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	40,  // 61: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	17,  // 62: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	21,  // 63: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	21,  // 64: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	40,  // 65: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	21,  // 66: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	21,  // 67: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	30,  // 68: partita.v1.Result.error:type_name -> partita.v1.Error
+	41,  // 69: partita.v1.Result.table:type_name -> partita.v1.Table
+	35,  // 70: partita.v1.Result.node:type_name -> partita.v1.Node
+	50,  // 71: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	55,  // 72: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	53,  // 73: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	18,  // 74: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	25,  // 75: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	60,  // 76: partita.v1.Result.user:type_name -> partita.v1.User
+	61,  // 77: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	62,  // 78: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	79,  // 79: partita.v1.Result.group:type_name -> partita.v1.Group
+	84,  // 80: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	87,  // 81: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	72,  // 82: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	76,  // 83: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 84: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	21,  // 85: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	21,  // 86: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	35,  // 87: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	39,  // 88: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	21,  // 89: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	31,  // 90: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	32,  // 91: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	33,  // 92: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	34,  // 93: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 94: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	43,  // 95: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	31,  // 96: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	45,  // 97: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	45,  // 98: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	42,  // 99: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	31,  // 100: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	31,  // 101: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 102: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	41,  // 103: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	41,  // 104: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	92,  // 105: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 106: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 107: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	54,  // 108: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	55,  // 109: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 110: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	61,  // 111: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	62,  // 112: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	71,  // 113: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	73,  // 114: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	73,  // 115: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	71,  // 116: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	84,  // 117: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	87,  // 118: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 119: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	120, // [120:120] is the sub-list for method output_type
+	120, // [120:120] is the sub-list for method input_type
+	120, // [120:120] is the sub-list for extension type_name
+	120, // [120:120] is the sub-list for extension extendee
+	0,   // [0:120] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -8167,7 +8450,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   85,
+			NumMessages:   88,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -32,6 +32,9 @@ func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
 	if isIndexTable(t) {
 		return indexStorageKey(t, key)
 	}
+	if isLocalView(t) {
+		return localStorageKey(t, key)
+	}
 	pk, sk, err := keyValues(t, key)
 	if err != nil {
 		return nil, err
@@ -63,6 +66,7 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
 	cmd.ChangeView = t.GetChangeView()
+	cmd.LocalIndexes = LocalIndexSpec(t)
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
 	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)
