@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -168,6 +169,26 @@ func (s *Server) describeLocalIndexes(t *partitapb.Table, stats indexStats) []lo
 	return out
 }
 
+// localIndexStats reads the statistics of t's local indexes; when they
+// cannot be read they show zeros (the figures are approximate in DynamoDB
+// too).
+func (s *Server) localIndexStats(ctx context.Context, t *partitapb.Table) indexStats {
+	out := indexStats{}
+	if len(t.GetLocalIndexes()) == 0 {
+		return out
+	}
+	st, err := s.cfg.Backend.LocalIndexStats(ctx, t)
+	if err != nil {
+		return out
+	}
+	for i, li := range t.GetLocalIndexes() {
+		if i < len(st) {
+			out[li.GetName()] = st[i]
+		}
+	}
+	return out
+}
+
 // localRead is what a Query or Scan on a local secondary index needs
 // beyond the entries: the base table to fetch the attributes the index
 // does not project, whether to fetch them, and, when the output is the
@@ -262,4 +283,23 @@ func hasLocalIndex(t *partitapb.Table, name string) bool {
 		}
 	}
 	return false
+}
+
+// itemCollectionMetrics is the ItemCollectionMetrics of a write.
+type itemCollectionMetrics struct {
+	ItemCollectionKey   item.Item `json:"ItemCollectionKey"`
+	SizeEstimateRangeGB []float64 `json:"SizeEstimateRangeGB"`
+}
+
+// collectionMetrics returns the ItemCollectionMetrics of a write of the
+// item with key (or nil): asked for with SIZE, on a table with local
+// secondary indexes. The estimate is the whole gigabytes around the
+// collection's size (DynamoDB gives a range too, not a measure).
+func collectionMetrics(t *partitapb.Table, ask *string, key item.Item, im *images) *itemCollectionMetrics {
+	if str(ask) != "SIZE" || len(t.GetLocalIndexes()) == 0 || im == nil {
+		return nil
+	}
+	hk := schemaOf(t).hashKey().name
+	gb := math.Floor(float64(im.collection) / (1 << 30))
+	return &itemCollectionMetrics{ItemCollectionKey: item.Item{hk: key[hk]}, SizeEstimateRangeGB: []float64{gb, gb + 1}}
 }

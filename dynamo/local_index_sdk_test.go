@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,8 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/node"
 )
 
 // lsiTable creates table name (pk S, sk N) with local secondary indexes
@@ -279,4 +283,113 @@ func TestSDKLocalIndexes(t *testing.T) {
 			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("l"), KeyType: types.KeyTypeHash}}, Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}}})
 	wantCode(t, "UpdateTable creating an index named as a local one", err, "ValidationException")
 	check("after the refused writes")
+}
+
+// startNodeWith runs a real single node configured by configure and
+// returns an SDK client pointed at it.
+func startNodeWith(t *testing.T, configure func(*node.Config)) *dynamodb.Client {
+	t.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.APIAddr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	configure(&cfg)
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+	})
+	return dynamodb.New(dynamodb.Options{
+		Region:       "eu-west-3",
+		BaseEndpoint: aws.String(n.APIURL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+	})
+}
+
+// TestSDKItemCollections: on a table with local secondary indexes the
+// writes report ItemCollectionMetrics when asked, a write that would grow
+// an item collection past the limit (lowered to 8 KB here) gets
+// ItemCollectionSizeLimitExceededException and writes nothing, other
+// collections take writes, and a deletion makes room again. DescribeTable
+// counts each index's entries.
+func TestSDKItemCollections(t *testing.T) {
+	c := startNodeWith(t, func(cfg *node.Config) { cfg.ItemCollectionLimit = 8 << 10 })
+	ctx := context.Background()
+	lsiTable(t, c, "ltab")
+	pad := strings.Repeat("x", 500)
+	put := func(pk string, sk int) (*dynamodb.PutItemOutput, error) {
+		return c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), ReturnItemCollectionMetrics: types.ReturnItemCollectionMetricsSize,
+			Item: avMap{"pk": s(pk), "sk": num(strconv.Itoa(sk)), "l": num("1"), "t": s("t"), "pad": s(pad)}})
+	}
+	// Each item weighs ~520 bytes, and again in allL (ALL), plus two small
+	// entries: ~1.3 KB a write, so the seventh passes 8 KB.
+	var err error
+	written := 0
+	for ; written < 20; written++ {
+		var out *dynamodb.PutItemOutput
+		if out, err = put("big", written); err != nil {
+			break
+		}
+		m := out.ItemCollectionMetrics
+		if m == nil || keyString(m.ItemCollectionKey) != "pk=big" || fmt.Sprint(m.SizeEstimateRangeGB) != "[0 1]" {
+			t.Fatalf("put %d: ItemCollectionMetrics %+v", written, m)
+		}
+	}
+	wantCode(t, "the write past the collection limit", err, "ItemCollectionSizeLimitExceededException")
+	if written < 4 || written > 8 {
+		t.Fatalf("%d writes fit in the collection, want about 6", written)
+	}
+	if _, err := put("other", 0); err != nil {
+		t.Fatalf("a write to another collection: %v", err)
+	}
+	q, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("allL"), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: avMap{":p": s("big")}})
+	if err != nil || int(q.Count) != written {
+		t.Fatalf("allL of the full collection: %d entries (%v), want %d: the refused write left none", q.Count, err, written)
+	}
+	del, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("big"), "sk": num("0")},
+		ReturnItemCollectionMetrics: types.ReturnItemCollectionMetricsSize})
+	if err != nil || del.ItemCollectionMetrics == nil {
+		t.Fatalf("DeleteItem: %v %+v", err, del)
+	}
+	if _, err := put("big", 100); err != nil {
+		t.Fatalf("a write after a deletion made room: %v", err)
+	}
+	upd, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("other"), "sk": num("0")},
+		UpdateExpression: aws.String("REMOVE #p"), ExpressionAttributeNames: map[string]string{"#p": "pad"}, ReturnItemCollectionMetrics: types.ReturnItemCollectionMetricsSize})
+	if err != nil || upd.ItemCollectionMetrics == nil || keyString(upd.ItemCollectionMetrics.ItemCollectionKey) != "pk=other" {
+		t.Fatalf("UpdateItem: %v %+v", err, upd)
+	}
+	bw, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{ReturnItemCollectionMetrics: types.ReturnItemCollectionMetricsSize,
+		RequestItems: map[string][]types.WriteRequest{"ltab": {
+			{PutRequest: &types.PutRequest{Item: avMap{"pk": s("c1"), "sk": num("1"), "l": num("5")}}},
+			{PutRequest: &types.PutRequest{Item: avMap{"pk": s("c2"), "sk": num("1")}}},
+		}}})
+	if err != nil || len(bw.ItemCollectionMetrics["ltab"]) != 2 {
+		t.Fatalf("BatchWriteItem: %v %+v", err, bw)
+	}
+	plain, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("c3"), "sk": num("1")}})
+	if err != nil || plain.ItemCollectionMetrics != nil {
+		t.Fatalf("PutItem without ReturnItemCollectionMetrics: %v %+v", err, plain)
+	}
+
+	// Each index's statistics count what a scan of it reads.
+	d, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("ltab")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, li := range d.Table.LocalSecondaryIndexes {
+		sc, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("ltab"), IndexName: li.IndexName, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToInt64(li.ItemCount) != int64(sc.Count) || aws.ToInt64(li.IndexSizeBytes) < 100*int64(sc.Count) {
+			t.Fatalf("DescribeTable %s: ItemCount %d, IndexSizeBytes %d; a scan of it has %d entries",
+				aws.ToString(li.IndexName), aws.ToInt64(li.ItemCount), aws.ToInt64(li.IndexSizeBytes), sc.Count)
+		}
+	}
 }

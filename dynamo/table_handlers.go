@@ -172,6 +172,7 @@ func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, erro
 	}
 	d := s.describe(t, items, bytes)
 	d.GlobalSecondaryIndexes = s.describeIndexes(t, s.indexStats(ctx, t))
+	d.LocalSecondaryIndexes = s.describeLocalIndexes(t, s.localIndexStats(ctx, t))
 	return &describeTableResponse{Table: d}, nil
 }
 

@@ -78,3 +78,14 @@ func KeyTable(k []byte) (uint64, bool) {
 	}
 	return binary.BigEndian.Uint64(k[1:9]), true
 }
+
+// LocalCollection is the index position of an item collection's size
+// record: the bytes of a partition key's items and their local index
+// entries (DynamoDB's item collection), kept beside them.
+const LocalCollection byte = 0xFF
+
+// LocalCollectionKey returns the key of the size record of the item
+// collection of partition key pk of tableID.
+func LocalCollectionKey(tableID uint64, pk item.Value) ([]byte, error) {
+	return LocalIndexPrefix(nil, tableID, pk, LocalCollection)
+}

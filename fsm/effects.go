@@ -92,6 +92,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		Value: c.value, Delete: c.del, Items: c.items, Bytes: c.bytes,
 		Error: res.GetError(), UnixNanos: cmd.GetUnixNanos(),
 		LocalDeletes: c.localDel, LocalPuts: localPuts(c.localPut),
+		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
 	}
 	return e, res, nil
 }
@@ -189,7 +190,8 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 		return &partitapb.Result{Error: e.GetError()}, nil
 	}
 	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes(),
-		localDel: e.GetLocalDeletes(), localPut: localEntriesOf(e.GetLocalPuts())}
+		localDel: e.GetLocalDeletes(), localPut: localEntriesOf(e.GetLocalPuts()),
+		localStats: e.GetLocalStats(), collKey: e.GetLocalCollectionKey(), collDelta: e.GetLocalCollectionDelta()}
 	if err := a.write(c); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,11 @@ type change struct {
 	oldItem, newItem item.Item
 	localDel         [][]byte
 	localPut         []localEntry
+	// localStats change the indexes' statistics; collKey is the size
+	// record of the item's collection, which collDelta changes.
+	localStats []*partitapb.LocalStats
+	collKey    []byte
+	collDelta  int64
 }
 
 // applyItemWrite evaluates the item write cmd against the batch and
@@ -65,7 +70,7 @@ func evalItemWrite(r itemReader, cmd *partitapb.Command) (change, *partitapb.Res
 	if err != nil || res.GetError() != nil {
 		return change{}, res, err
 	}
-	if rej, err := localEntries(cmd.GetLocalIndexes(), &c); rej != nil || err != nil {
+	if rej, err := localEntries(r, cmd.GetLocalIndexes(), cmd.GetLocalCollectionLimit(), &c, res); rej != nil || err != nil {
 		return change{}, rej, err
 	}
 	return c, res, nil

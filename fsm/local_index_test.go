@@ -2,6 +2,7 @@ package fsm_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -82,10 +83,10 @@ func TestLocalIndexEffects(t *testing.T) {
 	}
 	items, entries := 0, 0
 	for _, kv := range want {
-		if engine.IsLocalEntry(kv[1]) {
-			entries++
-		} else {
+		if i, _, ok := engine.DecodeLocalEntry(kv[1]); !ok {
 			items++
+		} else if i != engine.LocalCollection {
+			entries++
 		}
 	}
 	implied := impliedEntries(t, want)
@@ -95,9 +96,58 @@ func TestLocalIndexEffects(t *testing.T) {
 	if items == 0 || entries == 0 || entries >= 2*items {
 		t.Fatalf("%d items and %d entries: the writes should leave both, and some items outside an index", items, entries)
 	}
-	if st, err := fsm.ReadStats(leader.Reader(), part); err != nil || st.Items != int64(items) {
+	st, err := fsm.ReadStats(leader.Reader(), part)
+	if err != nil || st.Items != int64(items) {
 		t.Fatalf("stats %+v (%v), want %d items: entries are not items", st, err, items)
 	}
+	if got, want := fmt.Sprint(st.Local), fmt.Sprint(impliedStats(t, implied)); got != want {
+		t.Fatalf("local index stats %s, want %s", got, want)
+	}
+	if got, want := collections(t, want, true), collections(t, want, false); got != want {
+		t.Fatalf("item collection size records %s, want %s (from the items and entries)", got, want)
+	}
+}
+
+// impliedStats sums entries by index.
+func impliedStats(t *testing.T, entries [][2][]byte) [fsm.MaxLocalIndexes]fsm.IndexStats {
+	t.Helper()
+	var out [fsm.MaxLocalIndexes]fsm.IndexStats
+	for _, kv := range entries {
+		i, enc, _ := engine.DecodeLocalEntry(kv[1])
+		p, err := item.DecodeItem(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i].Items++
+		out[i].Bytes += fsm.EntrySize(p)
+	}
+	return out
+}
+
+// collections returns the size of each item collection of data: from
+// its size record (recorded), or summed from its items and entries.
+func collections(t *testing.T, data [][2][]byte, recorded bool) string {
+	t.Helper()
+	sizes := map[string]int64{}
+	for _, kv := range data {
+		pk, _, err := item.DecodeKey(kv[0][17:], item.TypeS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, enc, entry := engine.DecodeLocalEntry(kv[1])
+		switch {
+		case recorded && entry && i == engine.LocalCollection:
+			sizes[pk.S] += int64(binary.BigEndian.Uint64(enc))
+		case recorded || (entry && i == engine.LocalCollection):
+		case entry:
+			p, _ := item.DecodeItem(enc)
+			sizes[pk.S] += fsm.EntrySize(p)
+		default:
+			it, _ := item.DecodeItem(kv[1])
+			sizes[pk.S] += int64(it.Size())
+		}
+	}
+	return fmt.Sprint(sizes)
 }
 
 // TestLocalIndexTypeMismatch: an item whose index sort key has another
@@ -137,7 +187,7 @@ func dataOf(t *testing.T, eng *engine.Engine) [][2][]byte {
 func entryData(data [][2][]byte) [][2][]byte {
 	var out [][2][]byte
 	for _, kv := range data {
-		if engine.IsLocalEntry(kv[1]) {
+		if i, _, ok := engine.DecodeLocalEntry(kv[1]); ok && i != engine.LocalCollection {
 			out = append(out, kv)
 		}
 	}

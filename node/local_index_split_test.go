@@ -116,4 +116,8 @@ func TestLocalIndexAcrossSplits(t *testing.T) {
 	if err != nil || aws.ToInt64(d.Table.ItemCount) != pks*sks {
 		t.Fatalf("DescribeTable after the splits: %v items (%v), want %d: index entries are not items", aws.ToInt64(d.Table.ItemCount), err, pks*sks)
 	}
+	// The index's statistics, divided between the halves, still add up.
+	if li := d.Table.LocalSecondaryIndexes; len(li) != 1 || aws.ToInt64(li[0].ItemCount) != pks*sks {
+		t.Fatalf("DescribeTable after the splits: LocalSecondaryIndexes %+v, want byL with %d entries", li, pks*sks)
+	}
 }

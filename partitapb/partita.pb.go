@@ -235,45 +235,51 @@ const (
 	// was written; the proposer evaluates the command again. Never shown
 	// to a client.
 	Error_STALE_EVALUATION Error_Code = 10
+	// ITEM_COLLECTION_TOO_LARGE: an item write would grow its item
+	// collection past the limit (Command.local_collection_limit).
+	// Nothing was written.
+	Error_ITEM_COLLECTION_TOO_LARGE Error_Code = 100
 )
 
 // Enum value maps for Error_Code.
 var (
 	Error_Code_name = map[int32]string{
-		0:  "UNKNOWN",
-		1:  "CONDITION_FAILED",
-		2:  "VALIDATION",
-		3:  "TABLE_NOT_FOUND",
-		4:  "TABLE_IN_USE",
-		5:  "ITEM_TOO_LARGE",
-		6:  "WRONG_RANGE",
-		7:  "THROTTLED",
-		8:  "STALE_EPOCH",
-		9:  "LEASE_HELD",
-		50: "NOT_FOUND",
-		51: "ALREADY_EXISTS",
-		52: "LIMIT_EXCEEDED",
-		53: "IN_USE",
-		54: "TOKEN_REFUSED",
-		10: "STALE_EVALUATION",
+		0:   "UNKNOWN",
+		1:   "CONDITION_FAILED",
+		2:   "VALIDATION",
+		3:   "TABLE_NOT_FOUND",
+		4:   "TABLE_IN_USE",
+		5:   "ITEM_TOO_LARGE",
+		6:   "WRONG_RANGE",
+		7:   "THROTTLED",
+		8:   "STALE_EPOCH",
+		9:   "LEASE_HELD",
+		50:  "NOT_FOUND",
+		51:  "ALREADY_EXISTS",
+		52:  "LIMIT_EXCEEDED",
+		53:  "IN_USE",
+		54:  "TOKEN_REFUSED",
+		10:  "STALE_EVALUATION",
+		100: "ITEM_COLLECTION_TOO_LARGE",
 	}
 	Error_Code_value = map[string]int32{
-		"UNKNOWN":          0,
-		"CONDITION_FAILED": 1,
-		"VALIDATION":       2,
-		"TABLE_NOT_FOUND":  3,
-		"TABLE_IN_USE":     4,
-		"ITEM_TOO_LARGE":   5,
-		"WRONG_RANGE":      6,
-		"THROTTLED":        7,
-		"STALE_EPOCH":      8,
-		"LEASE_HELD":       9,
-		"NOT_FOUND":        50,
-		"ALREADY_EXISTS":   51,
-		"LIMIT_EXCEEDED":   52,
-		"IN_USE":           53,
-		"TOKEN_REFUSED":    54,
-		"STALE_EVALUATION": 10,
+		"UNKNOWN":                   0,
+		"CONDITION_FAILED":          1,
+		"VALIDATION":                2,
+		"TABLE_NOT_FOUND":           3,
+		"TABLE_IN_USE":              4,
+		"ITEM_TOO_LARGE":            5,
+		"WRONG_RANGE":               6,
+		"THROTTLED":                 7,
+		"STALE_EPOCH":               8,
+		"LEASE_HELD":                9,
+		"NOT_FOUND":                 50,
+		"ALREADY_EXISTS":            51,
+		"LIMIT_EXCEEDED":            52,
+		"IN_USE":                    53,
+		"TOKEN_REFUSED":             54,
+		"STALE_EVALUATION":          10,
+		"ITEM_COLLECTION_TOO_LARGE": 100,
 	}
 )
 
@@ -301,7 +307,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25, 0}
+	return file_partita_proto_rawDescGZIP(), []int{26, 0}
 }
 
 type DoctorOp_State int32
@@ -375,7 +381,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50, 0}
+	return file_partita_proto_rawDescGZIP(), []int{51, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -416,6 +422,11 @@ type Command struct {
 	// same Effects as the item (docs/indexes.md, "Local secondary
 	// indexes").
 	LocalIndexes *LocalIndexSpec `protobuf:"bytes,400,opt,name=local_indexes,json=localIndexes,proto3" json:"local_indexes,omitempty"`
+	// local_collection_limit bounds the size of an item collection (the
+	// items of one partition key and their local index entries) of a
+	// table with local indexes: a write that grows one past it is refused
+	// with ITEM_COLLECTION_TOO_LARGE. 0: DynamoDB's 10 GB.
+	LocalCollectionLimit int64 `protobuf:"varint,401,opt,name=local_collection_limit,json=localCollectionLimit,proto3" json:"local_collection_limit,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -547,6 +558,13 @@ func (x *Command) GetLocalIndexes() *LocalIndexSpec {
 		return x.LocalIndexes
 	}
 	return nil
+}
+
+func (x *Command) GetLocalCollectionLimit() int64 {
+	if x != nil {
+		return x.LocalCollectionLimit
+	}
+	return 0
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -1339,10 +1357,17 @@ type Effects struct {
 	// local_deletes and local_puts are the local secondary index entries
 	// the write removes and writes (engine.LocalEntryKey), in the item's
 	// partition, applied with the item.
-	LocalDeletes  [][]byte      `protobuf:"bytes,100,rep,name=local_deletes,json=localDeletes,proto3" json:"local_deletes,omitempty"`
-	LocalPuts     []*LocalEntry `protobuf:"bytes,101,rep,name=local_puts,json=localPuts,proto3" json:"local_puts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocalDeletes [][]byte      `protobuf:"bytes,100,rep,name=local_deletes,json=localDeletes,proto3" json:"local_deletes,omitempty"`
+	LocalPuts    []*LocalEntry `protobuf:"bytes,101,rep,name=local_puts,json=localPuts,proto3" json:"local_puts,omitempty"`
+	// local_collection_key is the size record of the item's collection
+	// (engine.LocalCollectionKey), which apply raises by
+	// local_collection_delta; local_stats change the partition's
+	// statistics of each local index. Set on tables with local indexes.
+	LocalCollectionKey   []byte        `protobuf:"bytes,102,opt,name=local_collection_key,json=localCollectionKey,proto3" json:"local_collection_key,omitempty"`
+	LocalCollectionDelta int64         `protobuf:"varint,103,opt,name=local_collection_delta,json=localCollectionDelta,proto3" json:"local_collection_delta,omitempty"`
+	LocalStats           []*LocalStats `protobuf:"bytes,104,rep,name=local_stats,json=localStats,proto3" json:"local_stats,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1515,6 +1540,89 @@ func (x *Effects) GetLocalPuts() []*LocalEntry {
 	return nil
 }
 
+func (x *Effects) GetLocalCollectionKey() []byte {
+	if x != nil {
+		return x.LocalCollectionKey
+	}
+	return nil
+}
+
+func (x *Effects) GetLocalCollectionDelta() int64 {
+	if x != nil {
+		return x.LocalCollectionDelta
+	}
+	return 0
+}
+
+func (x *Effects) GetLocalStats() []*LocalStats {
+	if x != nil {
+		return x.LocalStats
+	}
+	return nil
+}
+
+// LocalStats are the statistics of one local secondary index (its
+// position in the table's), or a change of them.
+type LocalStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Items         int64                  `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes         int64                  `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalStats) Reset() {
+	*x = LocalStats{}
+	mi := &file_partita_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalStats) ProtoMessage() {}
+
+func (x *LocalStats) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalStats.ProtoReflect.Descriptor instead.
+func (*LocalStats) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LocalStats) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *LocalStats) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *LocalStats) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 // LocalEntry is one local secondary index entry: its storage key and
 // value (engine.LocalEntryValue).
 type LocalEntry struct {
@@ -1527,7 +1635,7 @@ type LocalEntry struct {
 
 func (x *LocalEntry) Reset() {
 	*x = LocalEntry{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1647,7 @@ func (x *LocalEntry) String() string {
 func (*LocalEntry) ProtoMessage() {}
 
 func (x *LocalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1660,7 @@ func (x *LocalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalEntry.ProtoReflect.Descriptor instead.
 func (*LocalEntry) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LocalEntry) GetKey() []byte {
@@ -1584,7 +1692,7 @@ type LocalIndexSpec struct {
 
 func (x *LocalIndexSpec) Reset() {
 	*x = LocalIndexSpec{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1704,7 @@ func (x *LocalIndexSpec) String() string {
 func (*LocalIndexSpec) ProtoMessage() {}
 
 func (x *LocalIndexSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1717,7 @@ func (x *LocalIndexSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndexSpec.ProtoReflect.Descriptor instead.
 func (*LocalIndexSpec) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LocalIndexSpec) GetHashKey() string {
@@ -1652,7 +1760,7 @@ type ChangeRecord struct {
 
 func (x *ChangeRecord) Reset() {
 	*x = ChangeRecord{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1772,7 @@ func (x *ChangeRecord) String() string {
 func (*ChangeRecord) ProtoMessage() {}
 
 func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1785,7 @@ func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRecord.ProtoReflect.Descriptor instead.
 func (*ChangeRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ChangeRecord) GetUnixNanos() int64 {
@@ -1731,7 +1839,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1743,7 +1851,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1756,7 +1864,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -1792,7 +1900,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +1912,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +1925,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -1849,7 +1957,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1861,7 +1969,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1874,7 +1982,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Expression) GetText() string {
@@ -1912,7 +2020,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1924,7 +2032,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1937,7 +2045,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -1976,7 +2084,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1988,7 +2096,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2001,7 +2109,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -2043,7 +2151,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2163,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2176,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -2099,7 +2207,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2219,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2232,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -2170,7 +2278,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2182,7 +2290,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2195,7 +2303,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -2245,7 +2353,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2257,7 +2365,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2270,7 +2378,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -2316,7 +2424,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2328,7 +2436,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2341,7 +2449,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -2397,7 +2505,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2409,7 +2517,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2422,7 +2530,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -2449,7 +2557,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2569,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2582,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -2551,7 +2659,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2671,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2684,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2604,7 +2712,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2616,7 +2724,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2629,7 +2737,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -2659,7 +2767,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2671,7 +2779,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2684,7 +2792,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -2716,7 +2824,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2836,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2849,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2780,7 +2888,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2792,7 +2900,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2805,7 +2913,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2837,7 +2945,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2849,7 +2957,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2862,7 +2970,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2891,7 +2999,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2903,7 +3011,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2916,7 +3024,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -2979,13 +3087,17 @@ type Result struct {
 	// The cluster version record after SetClusterVersion or
 	// HoldClusterVersion: as written, or as found when refused.
 	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// local_collection_bytes is, after an item write of a table with local
+	// secondary indexes, the size of the item's collection as evaluated
+	// (ItemCollectionMetrics).
+	LocalCollectionBytes int64 `protobuf:"varint,100,opt,name=local_collection_bytes,json=localCollectionBytes,proto3" json:"local_collection_bytes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2997,7 +3109,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3010,7 +3122,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Result) GetError() *Error {
@@ -3160,6 +3272,13 @@ func (x *Result) GetClusterVersion() *ClusterVersion {
 	return nil
 }
 
+func (x *Result) GetLocalCollectionBytes() int64 {
+	if x != nil {
+		return x.LocalCollectionBytes
+	}
+	return 0
+}
+
 // Error is a rejection decided at apply time.
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3172,7 +3291,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3184,7 +3303,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3197,7 +3316,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -3232,7 +3351,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3244,7 +3363,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3257,7 +3376,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -3285,7 +3404,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3297,7 +3416,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3310,7 +3429,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -3337,7 +3456,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3349,7 +3468,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3362,7 +3481,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Tag) GetKey() string {
@@ -3411,7 +3530,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3542,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3555,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -3537,7 +3656,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3549,7 +3668,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3562,7 +3681,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Node) GetId() uint64 {
@@ -3660,7 +3779,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3672,7 +3791,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3685,7 +3804,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -3710,7 +3829,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3722,7 +3841,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3735,7 +3854,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -3777,7 +3896,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3789,7 +3908,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3802,7 +3921,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3823,7 +3942,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3835,7 +3954,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3848,7 +3967,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3888,7 +4007,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3900,7 +4019,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3913,7 +4032,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -4012,7 +4131,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4143,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4156,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Table) GetId() uint64 {
@@ -4252,7 +4371,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4264,7 +4383,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4277,7 +4396,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -4334,7 +4453,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4346,7 +4465,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4359,7 +4478,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -4442,7 +4561,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4454,7 +4573,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4467,7 +4586,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -4507,7 +4626,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4519,7 +4638,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4532,7 +4651,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -4574,7 +4693,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4586,7 +4705,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4599,7 +4718,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4641,7 +4760,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4653,7 +4772,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4666,7 +4785,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4688,7 +4807,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4700,7 +4819,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4713,7 +4832,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4741,7 +4860,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4753,7 +4872,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4766,7 +4885,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4804,7 +4923,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4816,7 +4935,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4829,7 +4948,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4877,7 +4996,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4889,7 +5008,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4902,7 +5021,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4939,7 +5058,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4951,7 +5070,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4964,7 +5083,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -5000,7 +5119,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5012,7 +5131,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5025,7 +5144,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5077,7 +5196,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5089,7 +5208,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5102,7 +5221,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5181,7 +5300,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5193,7 +5312,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5206,7 +5325,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5388,7 +5507,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5400,7 +5519,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5413,7 +5532,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5439,7 +5558,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5451,7 +5570,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5464,7 +5583,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5509,7 +5628,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5521,7 +5640,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5534,7 +5653,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -5577,7 +5696,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5589,7 +5708,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5602,7 +5721,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5642,7 +5761,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5654,7 +5773,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5667,7 +5786,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *User) GetName() string {
@@ -5718,7 +5837,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5730,7 +5849,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5743,7 +5862,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5801,7 +5920,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5813,7 +5932,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5826,7 +5945,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Policy) GetName() string {
@@ -5860,7 +5979,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5872,7 +5991,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5885,7 +6004,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5905,7 +6024,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5917,7 +6036,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5930,7 +6049,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5952,7 +6071,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5964,7 +6083,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5977,7 +6096,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5998,7 +6117,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6010,7 +6129,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6023,7 +6142,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6050,7 +6169,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6062,7 +6181,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6075,7 +6194,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6096,7 +6215,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6108,7 +6227,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6121,7 +6240,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6142,7 +6261,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6154,7 +6273,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6167,7 +6286,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6189,7 +6308,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6201,7 +6320,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6214,7 +6333,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6253,7 +6372,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6265,7 +6384,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6278,7 +6397,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6326,7 +6445,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6338,7 +6457,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6351,7 +6470,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6409,7 +6528,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6421,7 +6540,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6434,7 +6553,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6476,7 +6595,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6488,7 +6607,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6501,7 +6620,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6535,7 +6654,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6547,7 +6666,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6560,7 +6679,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6613,7 +6732,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6625,7 +6744,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6638,7 +6757,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6703,7 +6822,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6715,7 +6834,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6728,7 +6847,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6764,7 +6883,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6776,7 +6895,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6789,7 +6908,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6829,7 +6948,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6841,7 +6960,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6854,7 +6973,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *Group) GetName() string {
@@ -6895,7 +7014,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6907,7 +7026,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6920,7 +7039,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6940,7 +7059,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6952,7 +7071,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6965,7 +7084,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6988,7 +7107,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7000,7 +7119,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7013,7 +7132,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7049,7 +7168,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7061,7 +7180,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7074,7 +7193,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7119,7 +7238,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7131,7 +7250,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7144,7 +7263,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7199,7 +7318,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7211,7 +7330,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7224,7 +7343,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -7244,7 +7363,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7256,7 +7375,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7269,7 +7388,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7300,7 +7419,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7312,7 +7431,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7325,7 +7444,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7381,7 +7500,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7393,7 +7512,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7406,7 +7525,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7426,7 +7545,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7438,7 +7557,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7451,7 +7570,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7474,7 +7593,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7486,7 +7605,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7499,7 +7618,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7521,7 +7640,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x9a\x1b\n" +
+	"partita.v1\"\xd1\x1b\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -7531,7 +7650,8 @@ const file_partita_proto_rawDesc = "" +
 	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
 	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
 	"changeView\x12@\n" +
-	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x120\n" +
+	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x125\n" +
+	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -7590,7 +7710,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
-	"\x02op\"\xa7\x05\n" +
+	"\x02op\"\xc8\x06\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -7617,7 +7737,16 @@ const file_partita_proto_rawDesc = "" +
 	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\x12#\n" +
 	"\rlocal_deletes\x18d \x03(\fR\flocalDeletes\x125\n" +
 	"\n" +
-	"local_puts\x18e \x03(\v2\x16.partita.v1.LocalEntryR\tlocalPuts\"4\n" +
+	"local_puts\x18e \x03(\v2\x16.partita.v1.LocalEntryR\tlocalPuts\x120\n" +
+	"\x14local_collection_key\x18f \x01(\fR\x12localCollectionKey\x124\n" +
+	"\x16local_collection_delta\x18g \x01(\x03R\x14localCollectionDelta\x127\n" +
+	"\vlocal_stats\x18h \x03(\v2\x16.partita.v1.LocalStatsR\n" +
+	"localStats\"N\n" +
+	"\n" +
+	"LocalStats\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
+	"\x05items\x18\x02 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"4\n" +
 	"\n" +
 	"LocalEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
@@ -7721,7 +7850,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xc9\a\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xff\a\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -7747,11 +7876,12 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
 	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
-	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x87\x03\n" +
+	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\x124\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xa6\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xa1\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xc0\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -7772,7 +7902,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x06IN_USE\x105\x12\x11\n" +
 	"\rTOKEN_REFUSED\x106\x12\x14\n" +
 	"\x10STALE_EVALUATION\x10\n" +
-	"\"N\n" +
+	"\x12\x1d\n" +
+	"\x19ITEM_COLLECTION_TOO_LARGE\x10d\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -8166,7 +8297,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 89)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -8175,219 +8306,221 @@ var file_partita_proto_goTypes = []any{
 	(DoctorOp_State)(0),          // 4: partita.v1.DoctorOp.State
 	(*Command)(nil),              // 5: partita.v1.Command
 	(*Effects)(nil),              // 6: partita.v1.Effects
-	(*LocalEntry)(nil),           // 7: partita.v1.LocalEntry
-	(*LocalIndexSpec)(nil),       // 8: partita.v1.LocalIndexSpec
-	(*ChangeRecord)(nil),         // 9: partita.v1.ChangeRecord
-	(*ChangeSegment)(nil),        // 10: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 11: partita.v1.ChangeParent
-	(*Expression)(nil),           // 12: partita.v1.Expression
-	(*PutItem)(nil),              // 13: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 14: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 15: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 16: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 17: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 18: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 19: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 20: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 21: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 22: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 23: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 24: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 25: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 26: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 27: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 28: partita.v1.AbortMerge
-	(*Result)(nil),               // 29: partita.v1.Result
-	(*Error)(nil),                // 30: partita.v1.Error
-	(*KeyElement)(nil),           // 31: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 32: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 33: partita.v1.Tag
-	(*Partition)(nil),            // 34: partita.v1.Partition
-	(*Node)(nil),                 // 35: partita.v1.Node
-	(*RemoveNode)(nil),           // 36: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 37: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 38: partita.v1.PutNode
-	(*Span)(nil),                 // 39: partita.v1.Span
-	(*Descriptor)(nil),           // 40: partita.v1.Descriptor
-	(*Table)(nil),                // 41: partita.v1.Table
-	(*LocalIndex)(nil),           // 42: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 43: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 44: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 45: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 46: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 47: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 48: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 49: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 50: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 51: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 52: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 53: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 54: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 55: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 56: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 57: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 58: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 59: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 60: partita.v1.User
-	(*AccessKey)(nil),            // 61: partita.v1.AccessKey
-	(*Policy)(nil),               // 62: partita.v1.Policy
-	(*CreateUser)(nil),           // 63: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 64: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 65: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 66: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 67: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 68: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 69: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 70: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 71: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 72: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 73: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 74: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 75: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 76: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 77: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 78: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 79: partita.v1.Group
-	(*CreateGroup)(nil),          // 80: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 81: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 82: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 83: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 84: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 85: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 86: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 87: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 88: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 89: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 90: partita.v1.UseJoinToken
-	nil,                          // 91: partita.v1.Expression.NamesEntry
-	nil,                          // 92: partita.v1.DoctorSettings.GatesEntry
+	(*LocalStats)(nil),           // 7: partita.v1.LocalStats
+	(*LocalEntry)(nil),           // 8: partita.v1.LocalEntry
+	(*LocalIndexSpec)(nil),       // 9: partita.v1.LocalIndexSpec
+	(*ChangeRecord)(nil),         // 10: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 11: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 12: partita.v1.ChangeParent
+	(*Expression)(nil),           // 13: partita.v1.Expression
+	(*PutItem)(nil),              // 14: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 15: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 16: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 17: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 18: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 19: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 20: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 21: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 22: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 23: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 24: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 25: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 26: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 27: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 28: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 29: partita.v1.AbortMerge
+	(*Result)(nil),               // 30: partita.v1.Result
+	(*Error)(nil),                // 31: partita.v1.Error
+	(*KeyElement)(nil),           // 32: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 33: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 34: partita.v1.Tag
+	(*Partition)(nil),            // 35: partita.v1.Partition
+	(*Node)(nil),                 // 36: partita.v1.Node
+	(*RemoveNode)(nil),           // 37: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 38: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 39: partita.v1.PutNode
+	(*Span)(nil),                 // 40: partita.v1.Span
+	(*Descriptor)(nil),           // 41: partita.v1.Descriptor
+	(*Table)(nil),                // 42: partita.v1.Table
+	(*LocalIndex)(nil),           // 43: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 44: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 45: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 46: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 47: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 48: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 49: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 50: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 51: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 52: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 53: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 54: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 55: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 56: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 57: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 58: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 59: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 60: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 61: partita.v1.User
+	(*AccessKey)(nil),            // 62: partita.v1.AccessKey
+	(*Policy)(nil),               // 63: partita.v1.Policy
+	(*CreateUser)(nil),           // 64: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 65: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 66: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 67: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 68: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 69: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 70: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 71: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 72: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 73: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 74: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 75: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 76: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 77: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 78: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 79: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 80: partita.v1.Group
+	(*CreateGroup)(nil),          // 81: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 82: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 83: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 84: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 85: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 86: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 87: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 88: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 89: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 90: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 91: partita.v1.UseJoinToken
+	nil,                          // 92: partita.v1.Expression.NamesEntry
+	nil,                          // 93: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
-	8,   // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
-	13,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	14,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	15,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	16,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	17,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	22,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	23,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	24,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	46,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	47,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	48,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	49,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	38,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	37,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	36,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	51,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	52,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	56,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	57,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	58,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	59,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	19,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	20,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	26,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	27,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	28,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	63,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	64,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	65,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	66,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	67,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	68,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	69,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	70,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	80,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	81,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	82,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	83,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	85,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	86,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	88,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	89,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	90,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	75,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	77,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	78,  // 47: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	44,  // 48: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	30,  // 49: partita.v1.Effects.error:type_name -> partita.v1.Error
+	9,   // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
+	14,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	15,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	16,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	17,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	18,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	23,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	24,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	25,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	47,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	48,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	49,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	50,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	39,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	38,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	37,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	52,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	53,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	57,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	58,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	59,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	60,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	20,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	21,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	27,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	28,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	29,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	64,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	65,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	66,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	67,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	68,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	69,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	70,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	71,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	81,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	82,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	83,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	84,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	86,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	87,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	89,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	90,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	91,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	76,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	78,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	79,  // 47: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	45,  // 48: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	31,  // 49: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 50: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	7,   // 51: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	42,  // 52: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 53: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	11,  // 54: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	91,  // 55: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	12,  // 56: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	12,  // 57: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	12,  // 58: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	12,  // 59: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	40,  // 60: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	40,  // 61: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	17,  // 62: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	21,  // 63: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	21,  // 64: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	40,  // 65: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	21,  // 66: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	21,  // 67: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	30,  // 68: partita.v1.Result.error:type_name -> partita.v1.Error
-	41,  // 69: partita.v1.Result.table:type_name -> partita.v1.Table
-	35,  // 70: partita.v1.Result.node:type_name -> partita.v1.Node
-	50,  // 71: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	55,  // 72: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	53,  // 73: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	18,  // 74: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	25,  // 75: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	60,  // 76: partita.v1.Result.user:type_name -> partita.v1.User
-	61,  // 77: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	62,  // 78: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	79,  // 79: partita.v1.Result.group:type_name -> partita.v1.Group
-	84,  // 80: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	87,  // 81: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	72,  // 82: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	76,  // 83: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 84: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	21,  // 85: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	21,  // 86: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	35,  // 87: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	39,  // 88: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	21,  // 89: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	31,  // 90: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	32,  // 91: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	33,  // 92: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	34,  // 93: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 94: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	43,  // 95: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	31,  // 96: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	45,  // 97: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	45,  // 98: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	42,  // 99: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	31,  // 100: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	31,  // 101: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 102: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	41,  // 103: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	41,  // 104: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	92,  // 105: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 106: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 107: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	54,  // 108: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	55,  // 109: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 110: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	61,  // 111: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	62,  // 112: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	71,  // 113: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	73,  // 114: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	73,  // 115: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	71,  // 116: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	84,  // 117: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	87,  // 118: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 119: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	120, // [120:120] is the sub-list for method output_type
-	120, // [120:120] is the sub-list for method input_type
-	120, // [120:120] is the sub-list for extension type_name
-	120, // [120:120] is the sub-list for extension extendee
-	0,   // [0:120] is the sub-list for field type_name
+	8,   // 51: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	7,   // 52: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	43,  // 53: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 54: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	12,  // 55: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	92,  // 56: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	13,  // 57: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	13,  // 58: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	13,  // 59: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	13,  // 60: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	41,  // 61: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	41,  // 62: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	18,  // 63: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	22,  // 64: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	22,  // 65: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	41,  // 66: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	22,  // 67: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	22,  // 68: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	31,  // 69: partita.v1.Result.error:type_name -> partita.v1.Error
+	42,  // 70: partita.v1.Result.table:type_name -> partita.v1.Table
+	36,  // 71: partita.v1.Result.node:type_name -> partita.v1.Node
+	51,  // 72: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	56,  // 73: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	54,  // 74: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	19,  // 75: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	26,  // 76: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	61,  // 77: partita.v1.Result.user:type_name -> partita.v1.User
+	62,  // 78: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	63,  // 79: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	80,  // 80: partita.v1.Result.group:type_name -> partita.v1.Group
+	85,  // 81: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	88,  // 82: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	73,  // 83: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	77,  // 84: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 85: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	22,  // 86: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	22,  // 87: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	36,  // 88: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	40,  // 89: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	22,  // 90: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	32,  // 91: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	33,  // 92: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	34,  // 93: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	35,  // 94: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 95: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	44,  // 96: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	32,  // 97: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	46,  // 98: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	46,  // 99: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	43,  // 100: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	32,  // 101: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	32,  // 102: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 103: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	42,  // 104: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	42,  // 105: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	93,  // 106: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 107: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 108: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	55,  // 109: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	56,  // 110: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 111: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	62,  // 112: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	63,  // 113: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	72,  // 114: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	74,  // 115: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	74,  // 116: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	72,  // 117: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	85,  // 118: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	88,  // 119: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	2,   // 120: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	121, // [121:121] is the sub-list for method output_type
+	121, // [121:121] is the sub-list for method input_type
+	121, // [121:121] is the sub-list for extension type_name
+	121, // [121:121] is the sub-list for extension extendee
+	0,   // [0:121] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -8450,7 +8583,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   88,
+			NumMessages:   89,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

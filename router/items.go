@@ -66,7 +66,9 @@ func (r *Router) Write(ctx context.Context, t *partitapb.Table, key item.Item, c
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
 	cmd.ChangeView = t.GetChangeView()
-	cmd.LocalIndexes = LocalIndexSpec(t)
+	if cmd.LocalIndexes = LocalIndexSpec(t); cmd.LocalIndexes != nil {
+		cmd.LocalCollectionLimit = r.cfg.ItemCollectionLimit
+	}
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
 	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)
