@@ -271,6 +271,11 @@ func TestSDKLocalIndexes(t *testing.T) {
 	if !strings.Contains(err.Error(), "One or more parameter values were invalid: Type mismatch for Index Key l Expected: N Actual: S IndexName: byL") {
 		t.Fatalf("type mismatch message: %v", err)
 	}
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("a"), "sk": num("50"), "t": s("")}})
+	wantCode(t, "PutItem with an empty index key", err, "ValidationException")
+	if !strings.Contains(err.Error(), "The AttributeValue for a key attribute cannot contain an empty string value. IndexName: byT, IndexKey: t") {
+		t.Fatalf("empty index key message: %v", err)
+	}
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("byL"), KeyConditionExpression: aws.String("pk = :p AND sk = :s"),
 		ExpressionAttributeValues: avMap{":p": s("a"), ":s": num("1")}})
 	wantCode(t, "Query byL on the table's sort key", err, "ValidationException")
@@ -390,6 +395,57 @@ func TestSDKItemCollections(t *testing.T) {
 		if aws.ToInt64(li.ItemCount) != int64(sc.Count) || aws.ToInt64(li.IndexSizeBytes) < 100*int64(sc.Count) {
 			t.Fatalf("DescribeTable %s: ItemCount %d, IndexSizeBytes %d; a scan of it has %d entries",
 				aws.ToString(li.IndexName), aws.ToInt64(li.ItemCount), aws.ToInt64(li.IndexSizeBytes), sc.Count)
+		}
+	}
+}
+
+// TestSDKLocalIndexTTL: the TTL sweeper walks a partition holding local
+// index entries between the items of its keys, deletes every expired
+// item, and their entries go with them.
+func TestSDKLocalIndexTTL(t *testing.T) {
+	c := startNodeWith(t, func(cfg *node.Config) {
+		cfg.TTLInterval, cfg.PartitionsPerTable = 100*time.Millisecond, 1
+	})
+	ctx := context.Background()
+	lsiTable(t, c, "ltab")
+	if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("ltab"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	pks := []string{"a", "b", "c", "d", "e", "f"}
+	for _, pk := range pks {
+		for sk, exp := range []int64{now + 3600, now - 5} {
+			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s(pk), "sk": num(strconv.Itoa(sk)),
+				"l": num("7"), "t": s("t"), "exp": num(strconv.FormatInt(exp, 10))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		sc, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("ltab"), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(sc.Count) == len(pks) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired item was not deleted: %d items", sc.Count)
+		}
+	}
+	for _, ix := range []string{"byL", "byT", "allL"} {
+		sc, err := c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("ltab"), IndexName: aws.String(ix), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range sc.Items {
+			if keyString(it) != "pk="+it["pk"].(*types.AttributeValueMemberS).Value+" sk=0" {
+				t.Fatalf("%s after the TTL deletions holds %s", ix, keyString(it))
+			}
+		}
+		if int(sc.Count) != len(pks) {
+			t.Fatalf("%s after the TTL deletions: %d entries, want %d", ix, sc.Count, len(pks))
 		}
 	}
 }

@@ -137,10 +137,19 @@ func countEntry(s *Stats, i byte, enc []byte) error {
 }
 
 // checkLocalType refuses an item whose index sort key attribute has
-// another type than the index's.
+// another type than the index's, or is an empty string or binary.
 func checkLocalType(li *partitapb.LocalIndex, it item.Item) *partitapb.Result {
 	attr := localRangeKey(li)
 	v, ok := it[attr]
+	if ok && ((v.Type == item.TypeS && v.S == "") || (v.Type == item.TypeB && len(v.B) == 0)) {
+		kind := "string"
+		if v.Type == item.TypeB {
+			kind = "binary"
+		}
+		return reject(partitapb.Error_VALIDATION,
+			"One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
+			kind, li.GetName(), attr)
+	}
 	if !ok || v.Type.String() == li.GetRangeType() {
 		return nil
 	}
