@@ -17,10 +17,11 @@ type localEntry struct{ key, value []byte }
 // localEntries decides the local secondary index entries of c, the write
 // of one item of a table whose indexes spec describes: for each index,
 // the entry of the old item goes when the new item has none or has it
-// under another key, and the new item's entry is written (its projection
-// may have changed). An item without an index's sort key attribute has
-// no entry in it (a sparse index). A new item holding an index's sort key
-// with another type than the index's is refused, as DynamoDB does.
+// under another key, and the new item's entry is written unless it is
+// already there as it should be (same key, same projected attributes).
+// An item without an index's sort key attribute has no entry in it (a
+// sparse index). A new item holding an index's sort key with another type
+// than the index's is refused, as DynamoDB does.
 //
 // It also sizes the item's collection (the items of its partition key and
 // their entries): the change of its size record, the collection's size
@@ -50,13 +51,21 @@ func localEntries(r itemReader, spec *partitapb.LocalIndexSpec, limit int64, c *
 		if oldKey != nil && !bytes.Equal(oldKey, newKey) {
 			c.localDel = append(c.localDel, oldKey)
 		}
-		var d partitapb.LocalStats
+		var (
+			d       partitapb.LocalStats
+			oldProj item.Item
+		)
 		if oldKey != nil {
-			d.Items, d.Bytes = -1, -EntrySize(project(spec, li, c.oldItem))
+			oldProj = project(spec, li, c.oldItem)
+			d.Items, d.Bytes = -1, -EntrySize(oldProj)
 		}
 		if newKey != nil {
 			p := project(spec, li, c.newItem)
-			c.localPut = append(c.localPut, localEntry{newKey, engine.LocalEntryValue(byte(i), item.EncodeItem(p))})
+			enc := item.EncodeItem(p)
+			if bytes.Equal(oldKey, newKey) && bytes.Equal(enc, item.EncodeItem(oldProj)) {
+				continue // the entry is already as it should be
+			}
+			c.localPut = append(c.localPut, localEntry{newKey, engine.LocalEntryValue(byte(i), enc)})
 			d.Items, d.Bytes = d.Items+1, d.Bytes+EntrySize(p)
 		}
 		if d.Items != 0 || d.Bytes != 0 {
