@@ -39,6 +39,9 @@ type Backend interface {
 	Tables(ctx context.Context) ([]*partitapb.Table, error)
 	// TableStats returns the item count and total item bytes of a table.
 	TableStats(ctx context.Context, t *partitapb.Table) (items, bytes int64, err error)
+	// LocalIndexStats returns the entry count and bytes of each local
+	// secondary index of t, by position.
+	LocalIndexStats(ctx context.Context, t *partitapb.Table) ([][2]int64, error)
 
 	// Write proposes cmd (an item command) to the partition of t that owns
 	// key (the item's key attributes) and returns the apply result.

@@ -36,8 +36,9 @@ type batchWriteRequest struct {
 
 // batchWriteResponse is BatchWriteItem's output.
 type batchWriteResponse struct {
-	UnprocessedItems map[string][]writeRequest `json:"UnprocessedItems"`
-	ConsumedCapacity []*consumedCapacity       `json:"ConsumedCapacity,omitempty"`
+	UnprocessedItems      map[string][]writeRequest           `json:"UnprocessedItems"`
+	ConsumedCapacity      []*consumedCapacity                 `json:"ConsumedCapacity,omitempty"`
+	ItemCollectionMetrics map[string][]*itemCollectionMetrics `json:"ItemCollectionMetrics,omitempty"`
 }
 
 // batchWrite is one validated request of a BatchWriteItem.
@@ -196,6 +197,12 @@ func batchWriteResult(req *batchWriteRequest, writes []*batchWrite) (*batchWrite
 			continue
 		}
 		units[name] += writeUnits(sizeOf(w.im.old), sizeOf(w.im.new))
+		if m := collectionMetrics(w.table, req.ReturnItemCollectionMetrics, w.key, w.im); m != nil {
+			if resp.ItemCollectionMetrics == nil {
+				resp.ItemCollectionMetrics = map[string][]*itemCollectionMetrics{}
+			}
+			resp.ItemCollectionMetrics[name] = append(resp.ItemCollectionMetrics[name], m)
+		}
 	}
 	if failed != nil && len(units) == 0 {
 		return nil, failed

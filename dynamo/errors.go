@@ -54,6 +54,7 @@ var (
 	kindTransactionCanceled = errKind{nsDynamo + "TransactionCanceledException", http.StatusBadRequest, "Message"}
 	kindTransactionConflict = errKind{nsDynamo + "TransactionConflictException", http.StatusBadRequest, "message"}
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
+	kindCollectionTooLarge  = errKind{nsDynamo + "ItemCollectionSizeLimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
 	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
 	// The authentication errors (package auth), as DynamoDB sends them:
@@ -114,13 +115,14 @@ func validationf(format string, args ...any) *apiError {
 // codeKinds maps the domain error codes to the wire: the one table of the
 // project's rejections.
 var codeKinds = map[partitapb.Error_Code]errKind{
-	partitapb.Error_CONDITION_FAILED: kindConditionFailed,
-	partitapb.Error_VALIDATION:       kindValidation,
-	partitapb.Error_TABLE_NOT_FOUND:  kindResourceNotFound,
-	partitapb.Error_TABLE_IN_USE:     kindResourceInUse,
-	partitapb.Error_ITEM_TOO_LARGE:   kindValidation,
-	partitapb.Error_THROTTLED:        kindProvisionedExceeded,
-	partitapb.Error_TXN_CONFLICT:     kindTransactionConflict,
+	partitapb.Error_CONDITION_FAILED:          kindConditionFailed,
+	partitapb.Error_VALIDATION:                kindValidation,
+	partitapb.Error_TABLE_NOT_FOUND:           kindResourceNotFound,
+	partitapb.Error_TABLE_IN_USE:              kindResourceInUse,
+	partitapb.Error_ITEM_TOO_LARGE:            kindValidation,
+	partitapb.Error_THROTTLED:                 kindProvisionedExceeded,
+	partitapb.Error_TXN_CONFLICT:              kindTransactionConflict,
+	partitapb.Error_ITEM_COLLECTION_TOO_LARGE: kindCollectionTooLarge,
 }
 
 // authKinds maps authentication failures to the wire.

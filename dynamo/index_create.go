@@ -185,6 +185,11 @@ func checkUnusedDefinitions(req *createTableRequest) error {
 			used[str(k.AttributeName)] = true
 		}
 	}
+	for _, l := range req.LocalSecondaryIndexes {
+		for _, k := range l.KeySchema {
+			used[str(k.AttributeName)] = true
+		}
+	}
 	if len(used) != len(req.AttributeDefinitions) {
 		return validationf("%sNumber of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions", msgInvalidParams)
 	}

@@ -22,6 +22,11 @@ func apiName(t *partitapb.Table) string {
 // index's, then the base table's.
 func (s *Server) indexTable(ctx context.Context, base *partitapb.Table, p *readParams) (*partitapb.Table, error) {
 	name := *p.IndexName
+	for i, li := range base.GetLocalIndexes() {
+		if li.GetName() == name {
+			return localIndexTable(base, i, p), nil
+		}
+	}
 	var gi *partitapb.GlobalIndex
 	for _, g := range base.GetGlobalIndexes() {
 		if g.GetName() == name {

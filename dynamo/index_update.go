@@ -102,7 +102,7 @@ func indexNotFound(t *partitapb.Table, name string) error {
 }
 
 func applyIndexCreate(next *partitapb.Table, c *globalIndexRequest, defs []attributeDefinition) error {
-	if findIndex(next, str(c.IndexName)) != nil {
+	if findIndex(next, str(c.IndexName)) != nil || hasLocalIndex(next, str(c.IndexName)) {
 		return validationf("%sAttempting to create an index which already exists", msgInvalidParams)
 	}
 	if len(next.GetGlobalIndexes()) >= maxGlobalIndexes {

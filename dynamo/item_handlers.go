@@ -67,7 +67,8 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im)}
+	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im),
+		ItemCollectionMetrics: collectionMetrics(t, req.ReturnItemCollectionMetrics, key, im)}
 	if req.returns("ALL_OLD") {
 		resp.Attributes = nonEmpty(im.old)
 	}
@@ -159,7 +160,8 @@ func (s *Server) handleDeleteItem(ctx context.Context, r *request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im)}
+	resp := &writeItemResponse{ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im),
+		ItemCollectionMetrics: collectionMetrics(t, req.ReturnItemCollectionMetrics, req.Key, im)}
 	if req.returns("ALL_OLD") {
 		resp.Attributes = nonEmpty(im.old)
 	}

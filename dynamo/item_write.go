@@ -60,8 +60,9 @@ func (o *writeOptions) returns(rv string) bool { return str(o.ReturnValues) == r
 
 // writeItemResponse is the output of PutItem, UpdateItem and DeleteItem.
 type writeItemResponse struct {
-	Attributes       item.Item         `json:"Attributes,omitempty"`
-	ConsumedCapacity *consumedCapacity `json:"ConsumedCapacity,omitempty"`
+	Attributes            item.Item              `json:"Attributes,omitempty"`
+	ConsumedCapacity      *consumedCapacity      `json:"ConsumedCapacity,omitempty"`
+	ItemCollectionMetrics *itemCollectionMetrics `json:"ItemCollectionMetrics,omitempty"`
 }
 
 // newCommand returns a command with a fresh id and the current time, not
@@ -73,6 +74,9 @@ func (s *Server) newCommand() *partitapb.Command {
 // images are the decoded before and after images of an applied write.
 type images struct {
 	old, new item.Item
+	// collection is the size of the item's collection after the write,
+	// on a table with local secondary indexes.
+	collection int64
 }
 
 // write proposes cmd and returns the images of the item, or the error the
@@ -93,6 +97,7 @@ func (s *Server) write(ctx context.Context, t *partitapb.Table, key item.Item, c
 	if decodeErr != nil {
 		return nil, decodeErr
 	}
+	im.collection = res.GetLocalCollectionBytes()
 	return im, nil
 }
 

@@ -110,6 +110,11 @@ func (m *memBackend) Tables(context.Context) ([]*partitapb.Table, error) {
 	return out, nil
 }
 
+// LocalIndexStats: the in-memory backend keeps no local index entries.
+func (m *memBackend) LocalIndexStats(_ context.Context, t *partitapb.Table) ([][2]int64, error) {
+	return make([][2]int64, len(t.GetLocalIndexes())), nil
+}
+
 func (m *memBackend) TableStats(_ context.Context, t *partitapb.Table) (int64, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -18,6 +18,9 @@ type page struct {
 	filter *expr.Condition
 	proj   *expr.Projection
 	count  bool // Select=COUNT: no items in the response
+	// keep, without proj, names the attributes of the items to return
+	// (a local index's projection, over items read whole for a filter).
+	keep []string
 
 	items   []item.Item
 	matched int
@@ -54,6 +57,15 @@ func evalFilter(c *expr.Condition, it item.Item) bool {
 
 // project applies the projection to it.
 func (p *page) project(it item.Item) item.Item {
+	if p.proj == nil && p.keep != nil {
+		out := item.Item{}
+		for _, a := range p.keep {
+			if v, ok := it[a]; ok {
+				out[a] = v
+			}
+		}
+		return out
+	}
 	if p.proj == nil {
 		return it
 	}

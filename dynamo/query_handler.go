@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
@@ -32,7 +33,9 @@ func (s *Server) handleQuery(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	pg := req.newPage(ks, ex)
-	if err := s.cfg.Backend.Query(ctx, t, spec, pg.visit); err != nil {
+	var fetchErr error
+	err = s.cfg.Backend.Query(ctx, t, spec, s.localVisit(ctx, &req.readParams, pg, &fetchErr))
+	if err = errors.Join(err, fetchErr); err != nil {
 		return nil, s.backendError("query", t, err)
 	}
 	return pg.response(req.ReturnConsumedCapacity, req.apiTable, req.consistent()), nil

@@ -30,6 +30,9 @@ type readParams struct {
 	// index's keys, then the base table's), and the table's API name.
 	pageKeys keySchema
 	apiTable string
+	// local is set on a read of a local secondary index that needs
+	// attributes the index does not project (local_index.go).
+	local *localRead
 }
 
 // The values of Select.

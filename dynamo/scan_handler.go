@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"math/bits"
 
 	"github.com/partitadb/partita/item"
@@ -34,7 +35,9 @@ func (s *Server) handleScan(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	pg := req.newPage(nil, ex)
-	if err := s.cfg.Backend.Scan(ctx, t, spec, pg.visit); err != nil {
+	var fetchErr error
+	err = s.cfg.Backend.Scan(ctx, t, spec, s.localVisit(ctx, &req.readParams, pg, &fetchErr))
+	if err = errors.Join(err, fetchErr); err != nil {
 		return nil, s.backendError("scan", t, err)
 	}
 	return pg.response(req.ReturnConsumedCapacity, req.apiTable, req.consistent()), nil

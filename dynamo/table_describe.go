@@ -92,6 +92,7 @@ func (s *Server) describe(t *partitapb.Table, items, bytes int64) *tableDescript
 		d.TableClassSummary = &tableClassSummary{TableClass: c}
 	}
 	d.GlobalSecondaryIndexes = s.describeIndexes(t, nil)
+	d.LocalSecondaryIndexes = s.describeLocalIndexes(t, nil)
 	s.describeStream(t, d)
 	return d
 }

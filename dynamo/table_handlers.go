@@ -18,7 +18,7 @@ type createTableRequest struct {
 	Tags                      []wireTag              `json:"Tags"`
 	DeletionProtectionEnabled *bool                  `json:"DeletionProtectionEnabled"`
 	TableClass                *string                `json:"TableClass"`
-	LocalSecondaryIndexes     []any                  `json:"LocalSecondaryIndexes"`
+	LocalSecondaryIndexes     []localIndexRequest    `json:"LocalSecondaryIndexes"`
 	GlobalSecondaryIndexes    []globalIndexRequest   `json:"GlobalSecondaryIndexes"`
 	StreamSpecification       *streamSpecification   `json:"StreamSpecification"`
 }
@@ -71,6 +71,7 @@ func (s *Server) checkCreateTable(req *createTableRequest) error {
 	v.throughput(req.ProvisionedThroughput, "provisionedThroughput")
 	v.tags(req.Tags, "tags")
 	v.globalIndexes(req.GlobalSecondaryIndexes)
+	v.localIndexes(req.LocalSecondaryIndexes)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -83,25 +84,16 @@ func (s *Server) checkCreateTable(req *createTableRequest) error {
 	if err := checkGlobalIndexes(req); err != nil {
 		return err
 	}
-	if err := checkUnusedDefinitions(req); err != nil {
+	if err := checkLocalIndexes(req); err != nil {
 		return err
 	}
-	if err := checkUnsupportedTableFeatures(req); err != nil {
+	if err := checkUnusedDefinitions(req); err != nil {
 		return err
 	}
 	if err := checkStreamSpecCreate(req.StreamSpecification); err != nil {
 		return err
 	}
 	return checkTags(req.Tags)
-}
-
-// checkUnsupportedTableFeatures rejects what Partita does not serve yet.
-func checkUnsupportedTableFeatures(req *createTableRequest) error {
-	switch {
-	case req.LocalSecondaryIndexes != nil:
-		return validationf("%sLocalSecondaryIndexes are not supported yet by Partita", msgInvalidParams)
-	}
-	return nil
 }
 
 // newTableRecord converts a checked CreateTable request to a catalog record.
@@ -132,6 +124,7 @@ func (s *Server) newTableRecord(req *createTableRequest) *partitapb.Table {
 			&partitapb.AttributeDefinition{AttributeName: *a.AttributeName, AttributeType: *a.AttributeType})
 	}
 	t.GlobalIndexes = globalIndexRecords(t.GetName(), req.GlobalSecondaryIndexes, string(directory.Active))
+	t.LocalIndexes = localIndexRecords(req)
 	t.ChangeView = tableLogView(t)
 	return t
 }
@@ -179,6 +172,7 @@ func (s *Server) handleDescribeTable(ctx context.Context, r *request) (any, erro
 	}
 	d := s.describe(t, items, bytes)
 	d.GlobalSecondaryIndexes = s.describeIndexes(t, s.indexStats(ctx, t))
+	d.LocalSecondaryIndexes = s.describeLocalIndexes(t, s.localIndexStats(ctx, t))
 	return &describeTableResponse{Table: d}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 func acctKey(id string) map[string]types.AttributeValue {
@@ -318,4 +319,33 @@ func TestSDKBankTransfers(t *testing.T) {
 		t.Fatalf("final TransactGetItems total %d (%v), want %d", n, err, accounts*initial)
 	}
 	t.Logf("%d transfers committed, %d consistent concurrent reads", committed, consistentReads)
+}
+
+// TestSDKTransactionsRefuseLocalIndexWrites: a transaction may check an
+// item of a table with local secondary indexes, but not write one (its
+// resolution would not maintain the entries), and says so.
+func TestSDKTransactionsRefuseLocalIndexWrites(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	lsiTable(t, c, "ltab")
+	key := map[string]types.AttributeValue{"pk": s("a"), "sk": num("1")}
+	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("ltab"), Item: map[string]types.AttributeValue{"pk": s("a"), "sk": num("1"), "l": num("5")}}},
+	}})
+	var ve smithy.APIError
+	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" || !strings.Contains(ve.ErrorMessage(), "local secondary indexes") {
+		t.Fatalf("a transaction writing to a table with local indexes: %v, want ValidationException", err)
+	}
+	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("ltab"), Key: key, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}}); err != nil {
+		t.Fatalf("a transaction checking an item of a table with local indexes: %v", err)
+	}
+	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
+		{Statement: aws.String(`INSERT INTO "ltab" VALUE {'pk': 'b', 'sk': 1}`)},
+		{Statement: aws.String(`INSERT INTO "ltab" VALUE {'pk': 'c', 'sk': 1}`)},
+	}})
+	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" || !strings.Contains(ve.ErrorMessage(), "local secondary indexes") {
+		t.Fatalf("ExecuteTransaction writing to a table with local indexes: %v, want ValidationException", err)
+	}
 }

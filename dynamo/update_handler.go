@@ -51,8 +51,9 @@ func (s *Server) handleUpdateItem(ctx context.Context, r *request) (any, error) 
 		return nil, err
 	}
 	return &writeItemResponse{
-		Attributes:       updateReturnValues(&req.writeOptions, es, im),
-		ConsumedCapacity: writeCapacity(&req.writeOptions, t.GetName(), im),
+		Attributes:            updateReturnValues(&req.writeOptions, es, im),
+		ConsumedCapacity:      writeCapacity(&req.writeOptions, t.GetName(), im),
+		ItemCollectionMetrics: collectionMetrics(t, req.ReturnItemCollectionMetrics, req.Key, im),
 	}, nil
 }
 

@@ -81,6 +81,7 @@ type tableDescription struct {
 	BillingModeSummary        *billingModeSummary      `json:"BillingModeSummary,omitempty"`
 	DeletionProtectionEnabled bool                     `json:"DeletionProtectionEnabled"`
 	TableClassSummary         *tableClassSummary       `json:"TableClassSummary,omitempty"`
+	LocalSecondaryIndexes     []localIndexDescription  `json:"LocalSecondaryIndexes,omitempty"`
 	GlobalSecondaryIndexes    []globalIndexDescription `json:"GlobalSecondaryIndexes,omitempty"`
 	StreamSpecification       *streamSpecDescription   `json:"StreamSpecification,omitempty"`
 	LatestStreamArn           string                   `json:"LatestStreamArn,omitempty"`

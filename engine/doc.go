@@ -12,8 +12,8 @@
 // ranges of a 64-bit hash space: a Query on one partition key is one byte
 // range, and a split moves no data. enc is the order-preserving, self
 // delimiting key encoding of package item; kind separates the base item
-// (KindItem) from entries a later format adds under the same partition key
-// (local secondary index entries).
+// (KindItem) from the local secondary index entries under the same
+// partition key (KindLocal, local_keys.go).
 //
 // Typical use:
 //

@@ -83,12 +83,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		}
 	}
 	switch op := cmd.GetOp().(type) {
-	case *partitapb.Command_PutItem:
-		return applyPut(a, op.PutItem)
-	case *partitapb.Command_UpdateItem:
-		return applyUpdate(a, op.UpdateItem)
-	case *partitapb.Command_DeleteItem:
-		return applyDelete(a, op.DeleteItem)
+	case *partitapb.Command_PutItem, *partitapb.Command_UpdateItem, *partitapb.Command_DeleteItem:
+		return applyItemWrite(a, cmd)
 	case *partitapb.Command_DestroyRange:
 		return applyDestroyRange(a, op.DestroyRange)
 	case *partitapb.Command_SplitRange:

@@ -80,31 +80,20 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 	if res := fence(d, cmd); res != nil {
 		return nil, res, nil
 	}
-	var (
-		c   change
-		res *partitapb.Result
-		err error
-		ir  itemReader = engineItems{r}
-	)
+	var ir itemReader = engineItems{r}
 	if prior != nil {
 		ir = priorItems{engineItems{r}, prior}
 	}
 	if IsTxnCommand(cmd) {
 		return evalTxn(r, ir, d, cmd)
 	}
+	if !IsItemWrite(cmd) {
+		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
+	}
 	if res, err := checkIntent(r, d, cmd); res != nil || err != nil {
 		return nil, res, err
 	}
-	switch op := cmd.GetOp().(type) {
-	case *partitapb.Command_PutItem:
-		c, res, err = evalPut(ir, op.PutItem)
-	case *partitapb.Command_UpdateItem:
-		c, res, err = evalUpdateItem(ir, op.UpdateItem)
-	case *partitapb.Command_DeleteItem:
-		c, res, err = evalDelete(ir, op.DeleteItem)
-	default:
-		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
-	}
+	c, res, err := evalItemWrite(ir, cmd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,6 +102,8 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		Value: c.value, Delete: c.del, Items: c.items, Bytes: c.bytes,
 		Error: res.GetError(), UnixNanos: cmd.GetUnixNanos(),
 		ByService: cmd.GetDeleteItem().GetByService(),
+		LocalDeletes: c.localDel, LocalPuts: localPuts(c.localPut),
+		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
 	}
 	return e, res, nil
 }
@@ -209,7 +200,9 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 	if e.GetError() != nil {
 		return &partitapb.Result{Error: e.GetError()}, nil
 	}
-	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes()}
+	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes(),
+		localDel: e.GetLocalDeletes(), localPut: localEntriesOf(e.GetLocalPuts()),
+		localStats: e.GetLocalStats(), collKey: e.GetLocalCollectionKey(), collDelta: e.GetLocalCollectionDelta()}
 	if err := a.write(c); err != nil {
 		return nil, err
 	}

@@ -25,30 +25,55 @@ type change struct {
 	value        []byte
 	del          bool
 	items, bytes int64
+	// oldItem and newItem are the item before and after the write (nil:
+	// none), from which its local secondary index entries are decided;
+	// localDel and localPut are those entries' writes (local_index.go).
+	oldItem, newItem item.Item
+	localDel         [][]byte
+	localPut         []localEntry
+	// localStats change the indexes' statistics; collKey is the size
+	// record of the item's collection, which collDelta changes.
+	localStats []*partitapb.LocalStats
+	collKey    []byte
+	collDelta  int64
 }
 
-func applyPut(a *Applier, op *partitapb.PutItem) (*partitapb.Result, error) {
-	c, res, err := evalPut(engineItems{a.b}, op)
+// applyItemWrite evaluates the item write cmd against the batch and
+// makes its writes there, its local secondary index entries with them.
+func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, error) {
+	c, res, err := evalItemWrite(engineItems{a.b}, cmd)
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
 	return res, a.write(c)
 }
 
-func applyUpdate(a *Applier, op *partitapb.UpdateItem) (*partitapb.Result, error) {
-	c, res, err := evalUpdateItem(engineItems{a.b}, op)
-	if err != nil || res.GetError() != nil {
-		return res, err
+// evalItemWrite evaluates the item write cmd (put, update or delete)
+// against the items of r, with the entries of its table's local
+// secondary indexes.
+func evalItemWrite(r itemReader, cmd *partitapb.Command) (change, *partitapb.Result, error) {
+	var (
+		c   change
+		res *partitapb.Result
+		err error
+	)
+	switch op := cmd.GetOp().(type) {
+	case *partitapb.Command_PutItem:
+		c, res, err = evalPut(r, op.PutItem)
+	case *partitapb.Command_UpdateItem:
+		c, res, err = evalUpdateItem(r, op.UpdateItem)
+	case *partitapb.Command_DeleteItem:
+		c, res, err = evalDelete(r, op.DeleteItem)
+	default:
+		return change{}, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
 	}
-	return res, a.write(c)
-}
-
-func applyDelete(a *Applier, op *partitapb.DeleteItem) (*partitapb.Result, error) {
-	c, res, err := evalDelete(engineItems{a.b}, op)
 	if err != nil || res.GetError() != nil {
-		return res, err
+		return change{}, res, err
 	}
-	return res, a.write(c)
+	if rej, err := localEntries(r, cmd.GetLocalIndexes(), cmd.GetLocalCollectionLimit(), &c, res); rej != nil || err != nil {
+		return change{}, rej, err
+	}
+	return c, res, nil
 }
 
 // write makes c's write in the batch and adds its statistics.
@@ -62,6 +87,9 @@ func (a *Applier) write(c change) error {
 		if err := a.b.Set(c.key, c.value); err != nil {
 			return fmt.Errorf("fsm: write item: %w", err)
 		}
+	}
+	if err := a.writeLocal(c); err != nil {
+		return err
 	}
 	if c.items != 0 || c.bytes != 0 {
 		a.addStats(c.items, c.bytes)
@@ -128,7 +156,7 @@ func evalDelete(r itemReader, op *partitapb.DeleteItem) (change, *partitapb.Resu
 		return change{}, res, nil
 	}
 	res.OldItem, res.HasOld = old.raw, true
-	return change{key: op.GetKey(), del: true, items: -1, bytes: -int64(old.item.Size())}, res, nil
+	return change{key: op.GetKey(), del: true, items: -1, bytes: -int64(old.item.Size()), oldItem: old.item}, res, nil
 }
 
 // itemReader reads items: engineItems from the engine, priorItems over
@@ -191,7 +219,7 @@ func written(key []byte, old stored, next item.Item, enc []byte) (change, *parti
 	if old.item != nil {
 		count, size = 0, size-int64(old.item.Size())
 	}
-	return change{key: key, value: enc, items: count, bytes: size}, &partitapb.Result{
+	return change{key: key, value: enc, items: count, bytes: size, oldItem: old.item, newItem: next}, &partitapb.Result{
 		OldItem: old.raw, HasOld: old.item != nil,
 		NewItem: enc, HasNew: true,
 	}

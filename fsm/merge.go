@@ -161,7 +161,7 @@ func absorbRight(a *Applier, right uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeStats(a.b, a.partition, Stats{Items: ls.Items + rs.Items, Bytes: ls.Bytes + rs.Bytes}); err != nil {
+	if err := writeStats(a.b, a.partition, ls.add(rs, 1)); err != nil {
 		return err
 	}
 	if err := copyRecords(a.b, commandIDPrefix(right), commandIDPrefix(a.partition)); err != nil {

@@ -157,6 +157,13 @@ func splitStats(b *engine.Batch, partition uint64, right *partitapb.Descriptor) 
 		return fmt.Errorf("fsm: split: %w", err)
 	}
 	for ok := it.First(); ok; ok = it.Next() {
+		if i, enc, ok := engine.DecodeLocalEntry(it.Value()); ok {
+			if err := countEntry(&r, i, enc); err != nil {
+				it.Close()
+				return err
+			}
+			continue
+		}
 		v, err := item.DecodeItem(it.Value())
 		if err != nil {
 			it.Close()
@@ -171,7 +178,7 @@ func splitStats(b *engine.Batch, partition uint64, right *partitapb.Descriptor) 
 	if err := writeStats(b, right.GetPartition(), r); err != nil {
 		return err
 	}
-	return writeStats(b, partition, Stats{Items: total.Items - r.Items, Bytes: total.Bytes - r.Bytes})
+	return writeStats(b, partition, total.add(r, -1))
 }
 
 // ParseHashSpan returns the table and hash range [lo, hi) of a span made

@@ -14,6 +14,26 @@ import (
 type Stats struct {
 	Items int64
 	Bytes int64
+	// Local are the entry counts and bytes of the table's local secondary
+	// indexes, by position (zero for a table without).
+	Local [MaxLocalIndexes]IndexStats
+}
+
+// IndexStats are a local secondary index's entry count and bytes.
+type IndexStats struct{ Items, Bytes int64 }
+
+// MaxLocalIndexes is DynamoDB's limit of local secondary indexes per table.
+const MaxLocalIndexes = 5
+
+// add returns s plus sign times o.
+func (s Stats) add(o Stats, sign int64) Stats {
+	s.Items += sign * o.Items
+	s.Bytes += sign * o.Bytes
+	for i := range s.Local {
+		s.Local[i].Items += sign * o.Local[i].Items
+		s.Local[i].Bytes += sign * o.Local[i].Bytes
+	}
+	return s
 }
 
 func statsKey(partition uint64) []byte { return engine.LocalKey(partition, engine.ReplicatedLocal+"s") }
@@ -38,13 +58,19 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 	if raw == nil {
 		return Stats{}, nil
 	}
-	if len(raw) != 16 {
+	if len(raw) != 16 && len(raw) != 16*(1+MaxLocalIndexes) {
 		return Stats{}, fmt.Errorf("fsm: stats of partition %d are corrupt", partition)
 	}
-	return Stats{
+	s := Stats{
 		Items: int64(binary.BigEndian.Uint64(raw)),
 		Bytes: int64(binary.BigEndian.Uint64(raw[8:])),
-	}, nil
+	}
+	for i := range s.Local {
+		if o := 16 * (i + 1); len(raw) >= o+16 {
+			s.Local[i] = IndexStats{int64(binary.BigEndian.Uint64(raw[o:])), int64(binary.BigEndian.Uint64(raw[o+8:]))}
+		}
+	}
+	return s, nil
 }
 
 // addStats records a change of the partition's statistics; Flush writes
@@ -64,8 +90,7 @@ func (a *Applier) flushStats() error {
 	if err != nil {
 		return err
 	}
-	s.Items += a.stats.Items
-	s.Bytes += a.stats.Bytes
+	s = s.add(a.stats, 1)
 	if err := writeStats(a.b, a.partition, s); err != nil {
 		return err
 	}
@@ -75,10 +100,15 @@ func (a *Applier) flushStats() error {
 
 // writeStats writes s as partition's statistics.
 func writeStats(b *engine.Batch, partition uint64, s Stats) error {
-	var raw [16]byte
-	binary.BigEndian.PutUint64(raw[:], uint64(s.Items))
-	binary.BigEndian.PutUint64(raw[8:], uint64(s.Bytes))
-	if err := b.Set(statsKey(partition), raw[:]); err != nil {
+	raw := binary.BigEndian.AppendUint64(nil, uint64(s.Items))
+	raw = binary.BigEndian.AppendUint64(raw, uint64(s.Bytes))
+	if s.Local != ([MaxLocalIndexes]IndexStats{}) {
+		for _, l := range s.Local {
+			raw = binary.BigEndian.AppendUint64(raw, uint64(l.Items))
+			raw = binary.BigEndian.AppendUint64(raw, uint64(l.Bytes))
+		}
+	}
+	if err := b.Set(statsKey(partition), raw); err != nil {
 		return fmt.Errorf("fsm: write stats: %w", err)
 	}
 	return nil

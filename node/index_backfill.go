@@ -83,7 +83,7 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 		}
 		x, err := item.DecodeItem(iter.Value())
 		if err != nil {
-			continue // not an item (no other kind is stored there yet)
+			continue // not an item: a local secondary index entry
 		}
 		out = append(out, x)
 	}

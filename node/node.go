@@ -98,6 +98,10 @@ type Config struct {
 	// partitions' change logs to their global secondary indexes
 	// (docs/indexes.md); it runs again at once while a log has more.
 	GlobalIndexInterval time.Duration
+	// ItemCollectionLimit bounds the item collections (the items of one
+	// partition key and their local index entries) of tables with local
+	// secondary indexes; 0: DynamoDB's 10 GB. Tests lower it.
+	ItemCollectionLimit int64
 	// PartitionMaxBytes is the size past which the split job splits a
 	// partition this node leads (0: no splits by size); SplitInterval is
 	// the job's period (docs/splits.md).
@@ -466,6 +470,7 @@ func (n *Node) startRouter() error {
 	}
 	rcfg.Host = viewHost{Host: rcfg.Host, n: n}
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
+	rcfg.ItemCollectionLimit = n.cfg.ItemCollectionLimit
 	rcfg.Timeout = n.requestTimeout
 	rt, err := router.New(rcfg)
 	if err != nil {

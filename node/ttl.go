@@ -114,6 +114,9 @@ func (s *ttlSweeper) sweepPartition(ctx context.Context, t *partitapb.Table, p *
 			return deleted, err
 		}
 		for _, raw := range page.Values {
+			if engine.IsLocalEntry(raw) {
+				continue // an index entry goes with its item
+			}
 			s.scanned.Inc()
 			it, err := item.DecodeItem(raw)
 			if err != nil {

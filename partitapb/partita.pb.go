@@ -297,6 +297,10 @@ const (
 	// TXN_ABORTED: TxnSetStatus could not commit (or create) a record
 	// that is aborted. Nothing was written.
 	Error_TXN_ABORTED Error_Code = 111
+	// ITEM_COLLECTION_TOO_LARGE: an item write would grow its item
+	// collection past the limit (Command.local_collection_limit).
+	// Nothing was written.
+	Error_ITEM_COLLECTION_TOO_LARGE Error_Code = 100
 )
 
 // Enum value maps for Error_Code.
@@ -321,27 +325,29 @@ var (
 		11:  "REVISION_CONFLICT",
 		110: "TXN_CONFLICT",
 		111: "TXN_ABORTED",
+		100: "ITEM_COLLECTION_TOO_LARGE",
 	}
 	Error_Code_value = map[string]int32{
-		"UNKNOWN":           0,
-		"CONDITION_FAILED":  1,
-		"VALIDATION":        2,
-		"TABLE_NOT_FOUND":   3,
-		"TABLE_IN_USE":      4,
-		"ITEM_TOO_LARGE":    5,
-		"WRONG_RANGE":       6,
-		"THROTTLED":         7,
-		"STALE_EPOCH":       8,
-		"LEASE_HELD":        9,
-		"NOT_FOUND":         50,
-		"ALREADY_EXISTS":    51,
-		"LIMIT_EXCEEDED":    52,
-		"IN_USE":            53,
-		"TOKEN_REFUSED":     54,
-		"STALE_EVALUATION":  10,
-		"REVISION_CONFLICT": 11,
-		"TXN_CONFLICT":      110,
-		"TXN_ABORTED":       111,
+		"UNKNOWN":                   0,
+		"CONDITION_FAILED":          1,
+		"VALIDATION":                2,
+		"TABLE_NOT_FOUND":           3,
+		"TABLE_IN_USE":              4,
+		"ITEM_TOO_LARGE":            5,
+		"WRONG_RANGE":               6,
+		"THROTTLED":                 7,
+		"STALE_EPOCH":               8,
+		"LEASE_HELD":                9,
+		"NOT_FOUND":                 50,
+		"ALREADY_EXISTS":            51,
+		"LIMIT_EXCEEDED":            52,
+		"IN_USE":                    53,
+		"TOKEN_REFUSED":             54,
+		"STALE_EVALUATION":          10,
+		"REVISION_CONFLICT":         11,
+		"TXN_CONFLICT":              110,
+		"TXN_ABORTED":               111,
+		"ITEM_COLLECTION_TOO_LARGE": 100,
 	}
 )
 
@@ -369,7 +375,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23, 0}
+	return file_partita_proto_rawDescGZIP(), []int{26, 0}
 }
 
 type DoctorOp_State int32
@@ -443,7 +449,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47, 0}
+	return file_partita_proto_rawDescGZIP(), []int{51, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -479,6 +485,16 @@ type Command struct {
 	// that made an item write knew it: a leader that does not know the
 	// table's view yet (its directory lags) logs the write with this one.
 	ChangeView ChangeView `protobuf:"varint,200,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// local_indexes are the local secondary indexes of the item's table
+	// (fixed at CreateTable): the evaluator writes their entries in the
+	// same Effects as the item (docs/indexes.md, "Local secondary
+	// indexes").
+	LocalIndexes *LocalIndexSpec `protobuf:"bytes,400,opt,name=local_indexes,json=localIndexes,proto3" json:"local_indexes,omitempty"`
+	// local_collection_limit bounds the size of an item collection (the
+	// items of one partition key and their local index entries) of a
+	// table with local indexes: a write that grows one past it is refused
+	// with ITEM_COLLECTION_TOO_LARGE. 0: DynamoDB's 10 GB.
+	LocalCollectionLimit int64 `protobuf:"varint,401,opt,name=local_collection_limit,json=localCollectionLimit,proto3" json:"local_collection_limit,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -606,6 +622,20 @@ func (x *Command) GetChangeView() ChangeView {
 		return x.ChangeView
 	}
 	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Command) GetLocalIndexes() *LocalIndexSpec {
+	if x != nil {
+		return x.LocalIndexes
+	}
+	return nil
+}
+
+func (x *Command) GetLocalCollectionLimit() int64 {
+	if x != nil {
+		return x.LocalCollectionLimit
+	}
+	return 0
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -1453,9 +1483,21 @@ type Effects struct {
 	// txn_read: the entry is a transaction's prepare, whose answer (and so
 	// its at-most-once record, which a retry reads) carries the item as
 	// the prepare found it: old_image (empty: no item).
-	TxnRead       bool `protobuf:"varint,113,opt,name=txn_read,json=txnRead,proto3" json:"txn_read,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TxnRead bool `protobuf:"varint,113,opt,name=txn_read,json=txnRead,proto3" json:"txn_read,omitempty"`
+	// local_deletes and local_puts are the local secondary index entries
+	// the write removes and writes (engine.LocalEntryKey), in the item's
+	// partition, applied with the item.
+	LocalDeletes [][]byte      `protobuf:"bytes,100,rep,name=local_deletes,json=localDeletes,proto3" json:"local_deletes,omitempty"`
+	LocalPuts    []*LocalEntry `protobuf:"bytes,101,rep,name=local_puts,json=localPuts,proto3" json:"local_puts,omitempty"`
+	// local_collection_key is the size record of the item's collection
+	// (engine.LocalCollectionKey), which apply raises by
+	// local_collection_delta; local_stats change the partition's
+	// statistics of each local index. Set on tables with local indexes.
+	LocalCollectionKey   []byte        `protobuf:"bytes,102,opt,name=local_collection_key,json=localCollectionKey,proto3" json:"local_collection_key,omitempty"`
+	LocalCollectionDelta int64         `protobuf:"varint,103,opt,name=local_collection_delta,json=localCollectionDelta,proto3" json:"local_collection_delta,omitempty"`
+	LocalStats           []*LocalStats `protobuf:"bytes,104,rep,name=local_stats,json=localStats,proto3" json:"local_stats,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1649,6 +1691,221 @@ func (x *Effects) GetTxnRead() bool {
 	return false
 }
 
+func (x *Effects) GetLocalDeletes() [][]byte {
+	if x != nil {
+		return x.LocalDeletes
+	}
+	return nil
+}
+
+func (x *Effects) GetLocalPuts() []*LocalEntry {
+	if x != nil {
+		return x.LocalPuts
+	}
+	return nil
+}
+
+func (x *Effects) GetLocalCollectionKey() []byte {
+	if x != nil {
+		return x.LocalCollectionKey
+	}
+	return nil
+}
+
+func (x *Effects) GetLocalCollectionDelta() int64 {
+	if x != nil {
+		return x.LocalCollectionDelta
+	}
+	return 0
+}
+
+func (x *Effects) GetLocalStats() []*LocalStats {
+	if x != nil {
+		return x.LocalStats
+	}
+	return nil
+}
+
+// LocalStats are the statistics of one local secondary index (its
+// position in the table's), or a change of them.
+type LocalStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Items         int64                  `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes         int64                  `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalStats) Reset() {
+	*x = LocalStats{}
+	mi := &file_partita_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalStats) ProtoMessage() {}
+
+func (x *LocalStats) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalStats.ProtoReflect.Descriptor instead.
+func (*LocalStats) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LocalStats) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *LocalStats) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *LocalStats) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+// LocalEntry is one local secondary index entry: its storage key and
+// value (engine.LocalEntryValue).
+type LocalEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalEntry) Reset() {
+	*x = LocalEntry{}
+	mi := &file_partita_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalEntry) ProtoMessage() {}
+
+func (x *LocalEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalEntry.ProtoReflect.Descriptor instead.
+func (*LocalEntry) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LocalEntry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *LocalEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// LocalIndexSpec is what an item write's evaluation needs to maintain its
+// table's local secondary indexes: the table's key attributes and the
+// indexes, in the table record's order (an entry's key holds its
+// index's position).
+type LocalIndexSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HashKey       string                 `protobuf:"bytes,1,opt,name=hash_key,json=hashKey,proto3" json:"hash_key,omitempty"`
+	RangeKey      string                 `protobuf:"bytes,2,opt,name=range_key,json=rangeKey,proto3" json:"range_key,omitempty"`
+	Indexes       []*LocalIndex          `protobuf:"bytes,3,rep,name=indexes,proto3" json:"indexes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocalIndexSpec) Reset() {
+	*x = LocalIndexSpec{}
+	mi := &file_partita_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalIndexSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalIndexSpec) ProtoMessage() {}
+
+func (x *LocalIndexSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalIndexSpec.ProtoReflect.Descriptor instead.
+func (*LocalIndexSpec) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LocalIndexSpec) GetHashKey() string {
+	if x != nil {
+		return x.HashKey
+	}
+	return ""
+}
+
+func (x *LocalIndexSpec) GetRangeKey() string {
+	if x != nil {
+		return x.RangeKey
+	}
+	return ""
+}
+
+func (x *LocalIndexSpec) GetIndexes() []*LocalIndex {
+	if x != nil {
+		return x.Indexes
+	}
+	return nil
+}
+
 // ChangeRecord is one entry of a partition's change log: an applied item
 // write. Its sequence number is in its key.
 type ChangeRecord struct {
@@ -1671,7 +1928,7 @@ type ChangeRecord struct {
 
 func (x *ChangeRecord) Reset() {
 	*x = ChangeRecord{}
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +1940,7 @@ func (x *ChangeRecord) String() string {
 func (*ChangeRecord) ProtoMessage() {}
 
 func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[2]
+	mi := &file_partita_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +1953,7 @@ func (x *ChangeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRecord.ProtoReflect.Descriptor instead.
 func (*ChangeRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{2}
+	return file_partita_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ChangeRecord) GetUnixNanos() int64 {
@@ -1757,7 +2014,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1769,7 +2026,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[3]
+	mi := &file_partita_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1782,7 +2039,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{3}
+	return file_partita_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -1818,7 +2075,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +2087,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[4]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +2100,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{4}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -1875,7 +2132,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2144,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[5]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2157,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{5}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Expression) GetText() string {
@@ -1938,7 +2195,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1950,7 +2207,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1963,7 +2220,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -2002,7 +2259,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2271,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2284,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -2073,7 +2330,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2342,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2355,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -2136,7 +2393,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2405,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2418,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -2207,7 +2464,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2219,7 +2476,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2232,7 +2489,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -2282,7 +2539,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +2551,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +2564,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -2353,7 +2610,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2622,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2635,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -2434,7 +2691,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2703,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,7 +2716,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -2486,7 +2743,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2498,7 +2755,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2511,7 +2768,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -2588,7 +2845,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +2857,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +2870,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2641,7 +2898,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2653,7 +2910,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2666,7 +2923,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -2696,7 +2953,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2708,7 +2965,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2721,7 +2978,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -2753,7 +3010,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2765,7 +3022,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2778,7 +3035,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -2817,7 +3074,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +3086,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +3099,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -2874,7 +3131,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2886,7 +3143,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2899,7 +3156,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -2928,7 +3185,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2940,7 +3197,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2953,7 +3210,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -3025,13 +3282,17 @@ type Result struct {
 	// then recover that transaction).
 	TxnConflict        *TxnIntent `protobuf:"bytes,111,opt,name=txn_conflict,json=txnConflict,proto3" json:"txn_conflict,omitempty"`
 	TxnConflictExpired bool       `protobuf:"varint,112,opt,name=txn_conflict_expired,json=txnConflictExpired,proto3" json:"txn_conflict_expired,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// local_collection_bytes is, after an item write of a table with local
+	// secondary indexes, the size of the item's collection as evaluated
+	// (ItemCollectionMetrics).
+	LocalCollectionBytes int64 `protobuf:"varint,100,opt,name=local_collection_bytes,json=localCollectionBytes,proto3" json:"local_collection_bytes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3304,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3317,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Result) GetError() *Error {
@@ -3227,6 +3488,13 @@ func (x *Result) GetTxnConflictExpired() bool {
 	return false
 }
 
+func (x *Result) GetLocalCollectionBytes() int64 {
+	if x != nil {
+		return x.LocalCollectionBytes
+	}
+	return 0
+}
+
 // Error is a rejection decided at apply time.
 type Error struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -3239,7 +3507,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3251,7 +3519,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3264,7 +3532,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -3299,7 +3567,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3311,7 +3579,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3324,7 +3592,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -3352,7 +3620,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3632,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3645,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -3404,7 +3672,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3416,7 +3684,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3429,7 +3697,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Tag) GetKey() string {
@@ -3478,7 +3746,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3490,7 +3758,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3503,7 +3771,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -3604,7 +3872,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3616,7 +3884,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3629,7 +3897,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Node) GetId() uint64 {
@@ -3727,7 +3995,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +4007,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +4020,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -3777,7 +4045,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3789,7 +4057,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3802,7 +4070,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -3844,7 +4112,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3856,7 +4124,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3869,7 +4137,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -3890,7 +4158,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3902,7 +4170,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3915,7 +4183,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Span) GetStart() []byte {
@@ -3955,7 +4223,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3967,7 +4235,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3980,7 +4248,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -4068,14 +4336,22 @@ type Table struct {
 	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
 	// past_streams are the streams the table had and disabled, readable
 	// until the change log's retention passes their end.
-	PastStreams   []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	PastStreams []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	// local_indexes are the table's local secondary indexes, fixed at
+	// CreateTable; their entries live in the base partitions, next to the
+	// items (docs/indexes.md).
+	LocalIndexes []*LocalIndex `protobuf:"bytes,40,rep,name=local_indexes,json=localIndexes,proto3" json:"local_indexes,omitempty"`
+	// local_index is set (position + 1) on the read-only view of a base
+	// table that a Query or Scan with the IndexName of a local secondary
+	// index reads through; never stored.
+	LocalIndex    uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4363,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4376,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Table) GetId() uint64 {
@@ -4292,6 +4568,99 @@ func (x *Table) GetPastStreams() []*StreamInfo {
 	return nil
 }
 
+func (x *Table) GetLocalIndexes() []*LocalIndex {
+	if x != nil {
+		return x.LocalIndexes
+	}
+	return nil
+}
+
+func (x *Table) GetLocalIndex() uint32 {
+	if x != nil {
+		return x.LocalIndex
+	}
+	return 0
+}
+
+// LocalIndex is one local secondary index of a table: its key schema
+// (the table's HASH key, a RANGE key on another attribute), the RANGE
+// attribute's type, and its projection.
+type LocalIndex struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	KeySchema        []*KeyElement          `protobuf:"bytes,2,rep,name=key_schema,json=keySchema,proto3" json:"key_schema,omitempty"`
+	ProjectionType   string                 `protobuf:"bytes,3,opt,name=projection_type,json=projectionType,proto3" json:"projection_type,omitempty"` // KEYS_ONLY, INCLUDE or ALL
+	NonKeyAttributes []string               `protobuf:"bytes,4,rep,name=non_key_attributes,json=nonKeyAttributes,proto3" json:"non_key_attributes,omitempty"`
+	RangeType        string                 `protobuf:"bytes,5,opt,name=range_type,json=rangeType,proto3" json:"range_type,omitempty"` // S, N or B
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *LocalIndex) Reset() {
+	*x = LocalIndex{}
+	mi := &file_partita_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocalIndex) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocalIndex) ProtoMessage() {}
+
+func (x *LocalIndex) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
+func (*LocalIndex) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *LocalIndex) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LocalIndex) GetKeySchema() []*KeyElement {
+	if x != nil {
+		return x.KeySchema
+	}
+	return nil
+}
+
+func (x *LocalIndex) GetProjectionType() string {
+	if x != nil {
+		return x.ProjectionType
+	}
+	return ""
+}
+
+func (x *LocalIndex) GetNonKeyAttributes() []string {
+	if x != nil {
+		return x.NonKeyAttributes
+	}
+	return nil
+}
+
+func (x *LocalIndex) GetRangeType() string {
+	if x != nil {
+		return x.RangeType
+	}
+	return ""
+}
+
 // GlobalIndex is one global secondary index of a table.
 type GlobalIndex struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
@@ -4311,7 +4680,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4323,7 +4692,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4336,7 +4705,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -4419,7 +4788,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4431,7 +4800,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4444,7 +4813,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -4484,7 +4853,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4496,7 +4865,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4509,7 +4878,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -4551,7 +4920,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4563,7 +4932,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4576,7 +4945,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -4618,7 +4987,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4630,7 +4999,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4643,7 +5012,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -4669,7 +5038,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4681,7 +5050,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4694,7 +5063,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -4729,7 +5098,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4741,7 +5110,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4754,7 +5123,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -4792,7 +5161,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4804,7 +5173,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4817,7 +5186,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -4865,7 +5234,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4877,7 +5246,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4890,7 +5259,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -4927,7 +5296,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4939,7 +5308,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4952,7 +5321,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -4988,7 +5357,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5000,7 +5369,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5013,7 +5382,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5065,7 +5434,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5077,7 +5446,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5090,7 +5459,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5169,7 +5538,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5181,7 +5550,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5194,7 +5563,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5376,7 +5745,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5388,7 +5757,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5401,7 +5770,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5427,7 +5796,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5439,7 +5808,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5452,7 +5821,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5497,7 +5866,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5509,7 +5878,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5522,7 +5891,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -5565,7 +5934,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5577,7 +5946,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5590,7 +5959,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -5630,7 +5999,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5642,7 +6011,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5655,7 +6024,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *User) GetName() string {
@@ -5706,7 +6075,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5718,7 +6087,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5731,7 +6100,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AccessKey) GetId() string {
@@ -5789,7 +6158,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5801,7 +6170,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5814,7 +6183,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Policy) GetName() string {
@@ -5848,7 +6217,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5860,7 +6229,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5873,7 +6242,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CreateUser) GetName() string {
@@ -5893,7 +6262,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5905,7 +6274,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5918,7 +6287,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -5940,7 +6309,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5952,7 +6321,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5965,7 +6334,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -5986,7 +6355,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5998,7 +6367,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6011,7 +6380,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6038,7 +6407,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6050,7 +6419,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6063,7 +6432,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6084,7 +6453,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6096,7 +6465,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6109,7 +6478,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6130,7 +6499,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6142,7 +6511,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6155,7 +6524,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6177,7 +6546,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6189,7 +6558,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6202,7 +6571,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6241,7 +6610,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6253,7 +6622,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6266,7 +6635,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6314,7 +6683,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6326,7 +6695,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6339,7 +6708,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6397,7 +6766,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6409,7 +6778,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6422,7 +6791,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6464,7 +6833,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6476,7 +6845,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6489,7 +6858,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6523,7 +6892,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6535,7 +6904,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6548,7 +6917,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -6601,7 +6970,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6613,7 +6982,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6626,7 +6995,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -6691,7 +7060,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6703,7 +7072,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6716,7 +7085,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -6752,7 +7121,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6764,7 +7133,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6777,7 +7146,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -6817,7 +7186,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6829,7 +7198,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6842,7 +7211,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *Group) GetName() string {
@@ -6883,7 +7252,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6895,7 +7264,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6908,7 +7277,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -6928,7 +7297,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6940,7 +7309,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6953,7 +7322,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -6976,7 +7345,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6988,7 +7357,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7001,7 +7370,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7037,7 +7406,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7049,7 +7418,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7062,7 +7431,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7107,7 +7476,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7119,7 +7488,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7132,7 +7501,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7187,7 +7556,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7199,7 +7568,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7212,7 +7581,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -7232,7 +7601,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7244,7 +7613,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7257,7 +7626,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7288,7 +7657,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7300,7 +7669,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7313,7 +7682,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7369,7 +7738,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7381,7 +7750,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7394,7 +7763,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7414,7 +7783,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7426,7 +7795,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7439,7 +7808,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7462,7 +7831,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7474,7 +7843,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7487,7 +7856,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7516,7 +7885,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7528,7 +7897,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7541,7 +7910,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -7585,7 +7954,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7597,7 +7966,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7610,7 +7979,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -7738,7 +8107,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7750,7 +8119,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7763,7 +8132,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -7850,7 +8219,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7862,7 +8231,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7875,7 +8244,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -7910,7 +8279,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7922,7 +8291,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7935,7 +8304,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -7973,7 +8342,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7985,7 +8354,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7998,7 +8367,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8048,7 +8417,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x93\x1c\n" +
+	"partita.v1\"\x8c\x1d\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -8057,7 +8426,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
 	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
 	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\x120\n" +
+	"changeView\x12@\n" +
+	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x125\n" +
+	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -8121,7 +8492,7 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatusB\x04\n" +
-	"\x02op\"\xda\x05\n" +
+	"\x02op\"\xd7\a\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -8152,7 +8523,27 @@ const file_partita_proto_rawDesc = "" +
 	"\ttxn_value\x18o \x01(\fR\btxnValue\x12\x1d\n" +
 	"\n" +
 	"txn_delete\x18p \x01(\bR\ttxnDelete\x12\x19\n" +
-	"\btxn_read\x18q \x01(\bR\atxnRead\"\xc4\x01\n" +
+	"\btxn_read\x18q \x01(\bR\atxnRead\x12#\n" +
+	"\rlocal_deletes\x18d \x03(\fR\flocalDeletes\x125\n" +
+	"\n" +
+	"local_puts\x18e \x03(\v2\x16.partita.v1.LocalEntryR\tlocalPuts\x120\n" +
+	"\x14local_collection_key\x18f \x01(\fR\x12localCollectionKey\x124\n" +
+	"\x16local_collection_delta\x18g \x01(\x03R\x14localCollectionDelta\x127\n" +
+	"\vlocal_stats\x18h \x03(\v2\x16.partita.v1.LocalStatsR\n" +
+	"localStats\"N\n" +
+	"\n" +
+	"LocalStats\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
+	"\x05items\x18\x02 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x03R\x05bytes\"4\n" +
+	"\n" +
+	"LocalEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"z\n" +
+	"\x0eLocalIndexSpec\x12\x19\n" +
+	"\bhash_key\x18\x01 \x01(\tR\ahashKey\x12\x1b\n" +
+	"\trange_key\x18\x02 \x01(\tR\brangeKey\x120\n" +
+	"\aindexes\x18\x03 \x03(\v2\x16.partita.v1.LocalIndexR\aindexes\"\xc4\x01\n" +
 	"\fChangeRecord\x12\x1d\n" +
 	"\n" +
 	"unix_nanos\x18\x01 \x01(\x03R\tunixNanos\x12\x10\n" +
@@ -8252,7 +8643,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xeb\b\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xa1\t\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -8282,11 +8673,12 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
 	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
-	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\"\xc1\x03\n" +
+	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x124\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xe0\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xdb\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xfa\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -8310,7 +8702,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x12\x15\n" +
 	"\x11REVISION_CONFLICT\x10\v\x12\x10\n" +
 	"\fTXN_CONFLICT\x10n\x12\x0f\n" +
-	"\vTXN_ABORTED\x10o\"N\n" +
+	"\vTXN_ABORTED\x10o\x12\x1d\n" +
+	"\x19ITEM_COLLECTION_TOO_LARGE\x10d\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -8373,7 +8766,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\x87\n" +
+	"frozenLeft\"\xe5\n" +
 	"\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
@@ -8410,7 +8803,19 @@ const file_partita_proto_rawDesc = "" +
 	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12\x1a\n" +
 	"\brevision\x18! \x01(\x04R\brevision\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
-	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\xe1\x02\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x12;\n" +
+	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
+	"\vlocal_index\x18) \x01(\rR\n" +
+	"localIndex\"\xcd\x01\n" +
+	"\n" +
+	"LocalIndex\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
+	"\n" +
+	"key_schema\x18\x02 \x03(\v2\x16.partita.v1.KeyElementR\tkeySchema\x12'\n" +
+	"\x0fprojection_type\x18\x03 \x01(\tR\x0eprojectionType\x12,\n" +
+	"\x12non_key_attributes\x18\x04 \x03(\tR\x10nonKeyAttributes\x12\x1d\n" +
+	"\n" +
+	"range_type\x18\x05 \x01(\tR\trangeType\"\xe1\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\n" +
@@ -8743,7 +9148,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 91)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -8753,230 +9158,240 @@ var file_partita_proto_goTypes = []any{
 	(DoctorOp_State)(0),          // 5: partita.v1.DoctorOp.State
 	(*Command)(nil),              // 6: partita.v1.Command
 	(*Effects)(nil),              // 7: partita.v1.Effects
-	(*ChangeRecord)(nil),         // 8: partita.v1.ChangeRecord
-	(*ChangeSegment)(nil),        // 9: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 10: partita.v1.ChangeParent
-	(*Expression)(nil),           // 11: partita.v1.Expression
-	(*PutItem)(nil),              // 12: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 13: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 14: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 15: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 16: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 17: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 18: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 19: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 20: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 21: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 22: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 23: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 24: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 25: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 26: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 27: partita.v1.AbortMerge
-	(*Result)(nil),               // 28: partita.v1.Result
-	(*Error)(nil),                // 29: partita.v1.Error
-	(*KeyElement)(nil),           // 30: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 31: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 32: partita.v1.Tag
-	(*Partition)(nil),            // 33: partita.v1.Partition
-	(*Node)(nil),                 // 34: partita.v1.Node
-	(*RemoveNode)(nil),           // 35: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 36: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 37: partita.v1.PutNode
-	(*Span)(nil),                 // 38: partita.v1.Span
-	(*Descriptor)(nil),           // 39: partita.v1.Descriptor
-	(*Table)(nil),                // 40: partita.v1.Table
-	(*GlobalIndex)(nil),          // 41: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 42: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 43: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 44: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 45: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 46: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 47: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 48: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 49: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 50: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 51: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 52: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 53: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 54: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 55: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 56: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 57: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 58: partita.v1.User
-	(*AccessKey)(nil),            // 59: partita.v1.AccessKey
-	(*Policy)(nil),               // 60: partita.v1.Policy
-	(*CreateUser)(nil),           // 61: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 62: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 63: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 64: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 65: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 66: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 67: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 68: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 69: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 70: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 71: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 72: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 73: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 74: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 75: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 76: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 77: partita.v1.Group
-	(*CreateGroup)(nil),          // 78: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 79: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 80: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 81: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 82: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 83: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 84: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 85: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 86: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 87: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 88: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 89: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 90: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 91: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 92: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 93: partita.v1.TxnRecord
-	(*TxnSetStatus)(nil),         // 94: partita.v1.TxnSetStatus
-	nil,                          // 95: partita.v1.Expression.NamesEntry
-	nil,                          // 96: partita.v1.DoctorSettings.GatesEntry
+	(*LocalStats)(nil),           // 8: partita.v1.LocalStats
+	(*LocalEntry)(nil),           // 9: partita.v1.LocalEntry
+	(*LocalIndexSpec)(nil),       // 10: partita.v1.LocalIndexSpec
+	(*ChangeRecord)(nil),         // 11: partita.v1.ChangeRecord
+	(*ChangeSegment)(nil),        // 12: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 13: partita.v1.ChangeParent
+	(*Expression)(nil),           // 14: partita.v1.Expression
+	(*PutItem)(nil),              // 15: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 16: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 17: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 18: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 19: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 20: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 21: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 22: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 23: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 24: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 25: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 26: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 27: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 28: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 29: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 30: partita.v1.AbortMerge
+	(*Result)(nil),               // 31: partita.v1.Result
+	(*Error)(nil),                // 32: partita.v1.Error
+	(*KeyElement)(nil),           // 33: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 34: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 35: partita.v1.Tag
+	(*Partition)(nil),            // 36: partita.v1.Partition
+	(*Node)(nil),                 // 37: partita.v1.Node
+	(*RemoveNode)(nil),           // 38: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 39: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 40: partita.v1.PutNode
+	(*Span)(nil),                 // 41: partita.v1.Span
+	(*Descriptor)(nil),           // 42: partita.v1.Descriptor
+	(*Table)(nil),                // 43: partita.v1.Table
+	(*LocalIndex)(nil),           // 44: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 45: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 46: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 47: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 48: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 49: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 50: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 51: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 52: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 53: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 54: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 55: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 56: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 57: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 58: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 59: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 60: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 61: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 62: partita.v1.User
+	(*AccessKey)(nil),            // 63: partita.v1.AccessKey
+	(*Policy)(nil),               // 64: partita.v1.Policy
+	(*CreateUser)(nil),           // 65: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 66: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 67: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 68: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 69: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 70: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 71: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 72: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 73: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 74: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 75: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 76: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 77: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 78: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 79: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 80: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 81: partita.v1.Group
+	(*CreateGroup)(nil),          // 82: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 83: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 84: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 85: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 86: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 87: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 88: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 89: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 90: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 91: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 92: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 93: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 94: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 95: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 96: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 97: partita.v1.TxnRecord
+	(*TxnSetStatus)(nil),         // 98: partita.v1.TxnSetStatus
+	nil,                          // 99: partita.v1.Expression.NamesEntry
+	nil,                          // 100: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
-	12,  // 1: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	13,  // 2: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	14,  // 3: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	15,  // 4: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	16,  // 5: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	21,  // 6: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	22,  // 7: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	23,  // 8: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	44,  // 9: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	45,  // 10: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	46,  // 11: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	47,  // 12: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	37,  // 13: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	36,  // 14: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	35,  // 15: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	49,  // 16: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	50,  // 17: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	54,  // 18: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	55,  // 19: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	56,  // 20: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	57,  // 21: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	18,  // 22: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	19,  // 23: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	25,  // 24: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	26,  // 25: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	27,  // 26: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	61,  // 27: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	62,  // 28: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	63,  // 29: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	64,  // 30: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	65,  // 31: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	66,  // 32: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	67,  // 33: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	68,  // 34: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	78,  // 35: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	79,  // 36: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	80,  // 37: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	81,  // 38: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	83,  // 39: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	84,  // 40: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	86,  // 41: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	87,  // 42: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	88,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	73,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	75,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	76,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	42,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	90,  // 48: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	92,  // 49: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	94,  // 50: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	29,  // 51: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 52: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 53: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	10,  // 54: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	95,  // 55: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	11,  // 56: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	11,  // 57: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	11,  // 58: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	11,  // 59: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	39,  // 60: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	39,  // 61: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	16,  // 62: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	20,  // 63: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	20,  // 64: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	39,  // 65: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	20,  // 66: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	20,  // 67: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	29,  // 68: partita.v1.Result.error:type_name -> partita.v1.Error
-	40,  // 69: partita.v1.Result.table:type_name -> partita.v1.Table
-	34,  // 70: partita.v1.Result.node:type_name -> partita.v1.Node
-	48,  // 71: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	53,  // 72: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	51,  // 73: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	17,  // 74: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	24,  // 75: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	58,  // 76: partita.v1.Result.user:type_name -> partita.v1.User
-	59,  // 77: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	60,  // 78: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	77,  // 79: partita.v1.Result.group:type_name -> partita.v1.Group
-	82,  // 80: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	85,  // 81: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	70,  // 82: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	74,  // 83: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	93,  // 84: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	91,  // 85: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 86: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	20,  // 87: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	20,  // 88: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	34,  // 89: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	38,  // 90: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	20,  // 91: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	30,  // 92: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	31,  // 93: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	32,  // 94: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	33,  // 95: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 96: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	41,  // 97: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	30,  // 98: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	43,  // 99: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	43,  // 100: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	30,  // 101: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 102: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	40,  // 103: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	40,  // 104: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	96,  // 105: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 106: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 107: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	52,  // 108: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	53,  // 109: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 110: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	59,  // 111: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	60,  // 112: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	69,  // 113: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	71,  // 114: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	71,  // 115: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	69,  // 116: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	82,  // 117: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	85,  // 118: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	89,  // 119: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	12,  // 120: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	13,  // 121: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	14,  // 122: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	11,  // 123: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	89,  // 124: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 125: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 126: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	2,   // 127: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	128, // [128:128] is the sub-list for method output_type
-	128, // [128:128] is the sub-list for method input_type
-	128, // [128:128] is the sub-list for extension type_name
-	128, // [128:128] is the sub-list for extension extendee
-	0,   // [0:128] is the sub-list for field type_name
+	10,  // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
+	15,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	16,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	17,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	18,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	19,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	24,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	25,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	26,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	48,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	49,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	50,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	51,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	40,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	39,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	38,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	53,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	54,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	58,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	59,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	60,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	61,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	21,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	22,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	28,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	29,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	30,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	65,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	66,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	67,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	68,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	69,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	70,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	71,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	72,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	82,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	83,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	84,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	85,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	87,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	88,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	90,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	91,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	92,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	77,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	79,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	80,  // 47: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	46,  // 48: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	94,  // 49: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	96,  // 50: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	98,  // 51: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	32,  // 52: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 53: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 54: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 55: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	44,  // 56: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 57: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	13,  // 58: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	99,  // 59: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	14,  // 60: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	14,  // 61: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	14,  // 62: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	14,  // 63: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	42,  // 64: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	42,  // 65: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	19,  // 66: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	23,  // 67: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	23,  // 68: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	42,  // 69: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	23,  // 70: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	23,  // 71: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	32,  // 72: partita.v1.Result.error:type_name -> partita.v1.Error
+	43,  // 73: partita.v1.Result.table:type_name -> partita.v1.Table
+	37,  // 74: partita.v1.Result.node:type_name -> partita.v1.Node
+	52,  // 75: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	57,  // 76: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	55,  // 77: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	20,  // 78: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	27,  // 79: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	62,  // 80: partita.v1.Result.user:type_name -> partita.v1.User
+	63,  // 81: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	64,  // 82: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	81,  // 83: partita.v1.Result.group:type_name -> partita.v1.Group
+	86,  // 84: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	89,  // 85: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	74,  // 86: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	78,  // 87: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	97,  // 88: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	95,  // 89: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 90: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	23,  // 91: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	23,  // 92: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	37,  // 93: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	41,  // 94: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	23,  // 95: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	33,  // 96: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 97: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	35,  // 98: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	36,  // 99: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 100: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	45,  // 101: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	33,  // 102: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	47,  // 103: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	47,  // 104: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	44,  // 105: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	33,  // 106: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	33,  // 107: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 108: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	43,  // 109: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	43,  // 110: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	100, // 111: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 112: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 113: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	56,  // 114: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	57,  // 115: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 116: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	63,  // 117: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	64,  // 118: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	73,  // 119: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	75,  // 120: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	75,  // 121: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	73,  // 122: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	86,  // 123: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	89,  // 124: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	93,  // 125: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	15,  // 126: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	16,  // 127: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	17,  // 128: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	14,  // 129: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	93,  // 130: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 131: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 132: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	2,   // 133: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	134, // [134:134] is the sub-list for method output_type
+	134, // [134:134] is the sub-list for method input_type
+	134, // [134:134] is the sub-list for extension type_name
+	134, // [134:134] is the sub-list for extension extendee
+	0,   // [0:134] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -9036,8 +9451,8 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 	}
-	file_partita_proto_msgTypes[40].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[84].OneofWrappers = []any{
+	file_partita_proto_msgTypes[44].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[88].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -9049,7 +9464,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   91,
+			NumMessages:   95,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

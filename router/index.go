@@ -84,7 +84,9 @@ func (r *Router) DeleteIndexTable(ctx context.Context, gi *partitapb.GlobalIndex
 }
 
 // isIndexTable reports whether t holds the entries of an index.
-func isIndexTable(t *partitapb.Table) bool { return len(t.GetIndexBaseKeySchema()) > 0 }
+func isIndexTable(t *partitapb.Table) bool {
+	return len(t.GetIndexBaseKeySchema()) > 0 && !isLocalView(t)
+}
 
 // keyValue returns the value of the attribute of ks with key type typ in
 // it (ok false: absent; Type 0 with ok true: ks has no such key).

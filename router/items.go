@@ -33,6 +33,9 @@ func (r *Router) StorageKey(t *partitapb.Table, key item.Item) ([]byte, error) {
 	if isIndexTable(t) {
 		return indexStorageKey(t, key)
 	}
+	if isLocalView(t) {
+		return localStorageKey(t, key)
+	}
 	pk, sk, err := keyValues(t, key)
 	if err != nil {
 		return nil, err
@@ -71,6 +74,9 @@ func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cm
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
 	cmd.ChangeView = t.GetChangeView()
+	if cmd.LocalIndexes = LocalIndexSpec(t); cmd.LocalIndexes != nil {
+		cmd.LocalCollectionLimit = r.cfg.ItemCollectionLimit
+	}
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
 	ctx, cancelSender := r.cfg.Sender.Deadline(ctx)

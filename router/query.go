@@ -54,7 +54,7 @@ type Visit func(it item.Item, size int) bool
 func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, visit Visit) error {
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
-	lo, hi, err := sortRange(t.GetId(), spec, isIndexTable(t))
+	lo, hi, err := sortRange(t, spec)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 	for {
 		p := owner(t)
 		req.Partition = p.GetId()
-		_, err = r.walk(ctx, &req, visit)
+		_, err = r.walk(ctx, &req, decoder(t), visit)
 		if !partitapb.IsWrongRange(err) {
 			return err
 		}
@@ -92,12 +92,12 @@ func (r *Router) Query(ctx context.Context, t *partitapb.Table, spec QuerySpec, 
 // the sort key condition. In an index's table (composite) more keys follow
 // the sort key's encoding, so a bound that takes the value itself covers
 // every key it prefixes.
-func sortRange(tableID uint64, spec QuerySpec, composite bool) (lo, hi []byte, err error) {
+func sortRange(t *partitapb.Table, spec QuerySpec) (lo, hi []byte, err error) {
 	after := successor
-	if composite {
+	if isIndexTable(t) || isLocalView(t) {
 		after = prefixEnd
 	}
-	base, err := engine.DataKey(nil, tableID, spec.PK, item.Value{})
+	base, err := rangeBase(t, spec.PK)
 	if err != nil {
 		return nil, nil, partitapb.Errorf(partitapb.Error_VALIDATION, "%v", err)
 	}
@@ -171,7 +171,7 @@ func (r *Router) Scan(ctx context.Context, t *partitapb.Table, spec ScanSpec, vi
 		p := partitionAtKey(t, lo)
 		_, phi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
 		req := store.WalkRequest{Partition: p.GetId(), Lo: lo, Hi: minKey(hi, phi), Consistent: spec.Consistent}
-		more, err := r.walk(ctx, &req, visit)
+		more, err := r.walk(ctx, &req, decoder(t), visit)
 		if partitapb.IsWrongRange(err) {
 			at := req.Lo
 			if t, err = rr.reroute(ctx, t, p, err, func(t *partitapb.Table) *partitapb.Partition { return partitionAtKey(t, at) }); err != nil {
@@ -213,7 +213,7 @@ const (
 //
 // req moves on as pages arrive: after an error, it is where the walk
 // stopped.
-func (r *Router) walk(ctx context.Context, req *store.WalkRequest, visit Visit) (bool, error) {
+func (r *Router) walk(ctx context.Context, req *store.WalkRequest, decode func([]byte) (item.Item, bool, error), visit Visit) (bool, error) {
 	req.MaxItems, req.MaxBytes = walkPageItems, walkPageBytes
 	for {
 		page, err := r.walkPage(ctx, *req)
@@ -221,9 +221,12 @@ func (r *Router) walk(ctx context.Context, req *store.WalkRequest, visit Visit) 
 			return false, err
 		}
 		for i, raw := range page.Values {
-			v, err := item.DecodeItem(raw)
+			v, ok, err := decode(raw)
 			if err != nil {
 				return false, fmt.Errorf("router: stored item %x is corrupt: %w", page.Keys[i], err)
+			}
+			if !ok {
+				continue
 			}
 			if !visit(v, v.Size()) {
 				return false, nil

@@ -45,9 +45,13 @@ func (rr *rerouter) reroute(ctx context.Context, t *partitapb.Table, p *partitap
 	r := rr.r
 	r.cfg.Logger.DebugContext(ctx, "request refused for its range; rerouting",
 		"table", t.GetName(), "partition", p.GetId(), "reason", refused.Error())
+	view := t.GetLocalIndex()
 	t, err := r.refreshTable(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	if view > 0 {
+		t = LocalIndexView(t, int(view-1))
 	}
 	if q := owner(t); q.GetId() != p.GetId() || q.GetRangeGeneration() != p.GetRangeGeneration() {
 		return t, nil // routed afresh: try at once

@@ -58,6 +58,10 @@ type Config struct {
 	// deadline (0: the Sender's RequestTimeout): the request.timeout
 	// setting, which may differ by table.
 	Timeout func(table string) time.Duration
+	// ItemCollectionLimit bounds the item collections of tables with
+	// local secondary indexes (0: DynamoDB's 10 GB, fsm's default); tests
+	// lower it.
+	ItemCollectionLimit int64
 }
 
 // DefaultConfig returns a Config with defaults for everything but Store.

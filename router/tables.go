@@ -234,6 +234,29 @@ func (r *Router) TableStats(ctx context.Context, t *partitapb.Table) (items, byt
 	return items, bytes, nil
 }
 
+// LocalIndexStats returns the entry count and bytes of each local
+// secondary index of t, by position, summed over its partitions.
+func (r *Router) LocalIndexStats(ctx context.Context, t *partitapb.Table) ([][2]int64, error) {
+	out := make([][2]int64, len(t.GetLocalIndexes()))
+	for _, p := range t.GetPartitions() {
+		raw, err := r.get(ctx, p.GetId(), fsm.StatsKey(p.GetId()), false)
+		if err != nil {
+			return nil, err
+		}
+		s, err := fsm.DecodeStats(p.GetId(), raw)
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		for i := range out {
+			if i < fsm.MaxLocalIndexes {
+				out[i][0] += s.Local[i].Items
+				out[i][1] += s.Local[i].Bytes
+			}
+		}
+	}
+	return out, nil
+}
+
 // FreshTable returns the named table's record as the directory holds it
 // now, not as cached (a split's new partitions included), and caches it.
 func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table, error) {
