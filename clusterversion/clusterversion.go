@@ -36,10 +36,16 @@ const (
 	// live sweeper) are marked so in the change log (older binaries would
 	// write their change records without the mark).
 	ServiceDeletes Version = 4
+	// LocalIndexes: tables may have local secondary indexes, whose
+	// entries and statistics older binaries would not write.
+	LocalIndexes Version = 5
+	// Transactions: transaction records and intents, written by commands
+	// and Effects fields older binaries do not know.
+	Transactions Version = 6
 )
 
 // Latest is the newest version this binary supports.
-const Latest = ServiceDeletes
+const Latest = Transactions
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -56,6 +62,10 @@ func (v Version) String() string {
 		return "3 (table revisions: table updates checked against concurrent ones)"
 	case ServiceDeletes:
 		return "4 (service deletes: time to live deletions marked in the change log)"
+	case LocalIndexes:
+		return "5 (local indexes: local secondary indexes)"
+	case Transactions:
+		return "6 (transactions: TransactWriteItems, TransactGetItems, ExecuteTransaction)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -91,7 +91,7 @@ func (n *Node) followClusterVersion() {
 	}
 	active := n.dir.Snapshot().ActiveVersion()
 	if n.router != nil {
-		n.router.SetTableRevisions(active >= clusterversion.TableRevisions)
+		n.router.SetClusterVersion(active)
 	}
 	legacy := n.cfg.LegacyWrites || active < clusterversion.Effects
 	if was := n.store.LegacyWrites(); was != legacy {

@@ -477,6 +477,7 @@ func (n *Node) startRouter() error {
 		return err
 	}
 	n.router = rt
+	n.followClusterVersion()
 	return nil
 }
 

@@ -4,10 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/cluster"
@@ -132,6 +138,27 @@ func TestClusterVersionUpgrade(t *testing.T) {
 		len(timeline) != 1 || !strings.Contains(timeline[0].Outcome, "cluster version 2 finalised (from 1)") {
 		t.Fatalf("the timeline's upgrade entries: %d %+v", code, timeline)
 	}
+	// Features of later versions wait for them: at version 2, local
+	// secondary indexes and transactions are refused, and say why.
+	refused := func(what string, err error, version clusterversion.Version) {
+		t.Helper()
+		var ae smithy.APIError
+		want := fmt.Sprintf("need cluster version %d; the cluster runs at version 2", version)
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), want) {
+			t.Fatalf("%s at version 2: %v, want a ValidationException saying %q", what, err, want)
+		}
+	}
+	keys := []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}}
+	_, err := client(n2).CreateTable(context.Background(), &dynamodb.CreateTableInput{TableName: aws.String("lsi"), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}, {AttributeName: aws.String("l"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema: keys,
+		LocalSecondaryIndexes: []types.LocalSecondaryIndex{{IndexName: aws.String("byL"), Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			KeySchema: []types.KeySchemaElement{keys[0], {AttributeName: aws.String("l"), KeyType: types.KeyTypeRange}}}}})
+	refused("CreateTable with a local secondary index", err, clusterversion.LocalIndexes)
+	_, err = client(n2).TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String("rollback"), Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "t"}}}}}})
+	refused("TransactWriteItems", err, clusterversion.Transactions)
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"

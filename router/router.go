@@ -101,9 +101,9 @@ type Router struct {
 	mu     sync.RWMutex
 	tables map[string]*partitapb.Table // cache of table records by name
 
-	// revisions says the cluster version lets table updates name the
-	// revision they were made from (SetTableRevisions).
-	revisions atomic.Bool
+	// version is the cluster version in force (SetClusterVersion): the
+	// features it allows.
+	version atomic.Uint32
 }
 
 // New returns a Router; cfg must Validate.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
@@ -67,6 +68,7 @@ func routerOn(t *testing.T, s singleNode, local route.Local, partitions uint32) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.SetClusterVersion(clusterversion.Latest)
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
@@ -17,6 +18,11 @@ import (
 // CREATING, as DynamoDB answers; the table is ACTIVE as soon as its
 // partitions serve, which on one node is before this returns.
 func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
+	if len(t.GetLocalIndexes()) > 0 {
+		if err := r.needVersion(clusterversion.LocalIndexes, "Local secondary indexes"); err != nil {
+			return nil, err
+		}
+	}
 	created, err := r.createTable(ctx, t, func() error { return r.createIndexTables(ctx, t) })
 	if err != nil {
 		return nil, err
@@ -105,7 +111,7 @@ const maxTableUpdateAttempts = 10
 // edit is returned as is), and writes it, refused if the record moved on
 // since the read; then it reads and edits again. Two updates of one table
 // at once thus never lose one another's change. Until the cluster version
-// allows table revisions (SetTableRevisions), the last writer wins.
+// allows table revisions (SetClusterVersion), the last writer wins.
 func (r *Router) UpdateTable(ctx context.Context, name string, edit func(*partitapb.Table) (*partitapb.Table, error)) (*partitapb.Table, error) {
 	var err error
 	for range maxTableUpdateAttempts {
@@ -117,7 +123,7 @@ func (r *Router) UpdateTable(ctx context.Context, name string, edit func(*partit
 			return nil, err
 		}
 		op := &partitapb.UpdateTable{Name: name, Table: next}
-		if r.revisions.Load() {
+		if r.allows(clusterversion.TableRevisions) {
 			op.ExpectedRevision = proto.Uint64(cur.GetRevision())
 		}
 		cmd := r.command()
@@ -132,10 +138,29 @@ func (r *Router) UpdateTable(ctx context.Context, name string, edit func(*partit
 	return nil, fmt.Errorf("router: update table %s: %d attempts met concurrent updates: %w", name, maxTableUpdateAttempts, err)
 }
 
-// SetTableRevisions says whether the cluster version lets UpdateTable name
-// the revision it was made from (clusterversion.TableRevisions): every
-// replica of the meta partition then checks it.
-func (r *Router) SetTableRevisions(on bool) { r.revisions.Store(on) }
+// SetClusterVersion tells the router the cluster version in force: the
+// formats every node can read, so the features it may use (until it is
+// told, the router runs at clusterversion.Base). With TableRevisions,
+// UpdateTable names the revision it was made from; with LocalIndexes,
+// tables may have local secondary indexes; with Transactions,
+// transactions run.
+func (r *Router) SetClusterVersion(v clusterversion.Version) { r.version.Store(uint32(v)) }
+
+// allows says the cluster version in force is v or later.
+func (r *Router) allows(v clusterversion.Version) bool {
+	return clusterversion.Version(r.version.Load()) >= v
+}
+
+// needVersion refuses, with VALIDATION, a request for what the cluster
+// version in force does not allow yet.
+func (r *Router) needVersion(v clusterversion.Version, what string) error {
+	if r.allows(v) {
+		return nil
+	}
+	return partitapb.Errorf(partitapb.Error_VALIDATION,
+		"%s need cluster version %d; the cluster runs at version %d until every node runs a binary that supports it (partita ctl upgrade status)",
+		what, v, r.version.Load())
+}
 
 // freshTable reads the named table's record from the meta partition's
 // leader, not from the cache.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
@@ -79,6 +80,9 @@ func (r *Router) TransactGet(ctx context.Context, actions []TxnAction) (TxnOutco
 }
 
 func (r *Router) transact(ctx context.Context, actions []TxnAction, write bool) (TxnOutcome, error) {
+	if err := r.needVersion(clusterversion.Transactions, "Transactions"); err != nil {
+		return TxnOutcome{}, err
+	}
 	return r.transactUntil(ctx, actions, write, txnRunAll)
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -55,6 +56,7 @@ func twoRouters(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partit
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.SetClusterVersion(clusterversion.Latest)
 		return r
 	}
 	a, b = mk(), mk()
