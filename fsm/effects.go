@@ -101,7 +101,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		Id: cmd.GetId(), RangeGeneration: cmd.GetRangeGeneration(), Key: ItemKey(cmd),
 		Value: c.value, Delete: c.del, Items: c.items, Bytes: c.bytes,
 		Error: res.GetError(), UnixNanos: cmd.GetUnixNanos(),
-		ByService: cmd.GetDeleteItem().GetByService(),
+		ByService:    cmd.GetDeleteItem().GetByService(),
 		LocalDeletes: c.localDel, LocalPuts: localPuts(c.localPut),
 		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
 	}
