@@ -333,3 +333,49 @@ func TestSDKConcurrentCounter(t *testing.T) {
 		t.Fatalf("counter = %s, want %d", n, workers*each)
 	}
 }
+
+// TestSDKUpdateItemRemovingFromAMissingItem: an UpdateItem that only
+// removes attributes or deletes from a set leaves a missing item missing,
+// whatever ReturnValues asks; one that sets something creates it.
+func TestSDKUpdateItemRemovingFromAMissingItem(t *testing.T) {
+	c := startNode(t)
+	ctx := context.Background()
+	sdkTable(t, c, "sparse", false)
+	key := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	updates := map[string]*dynamodb.UpdateItemInput{
+		"remove": {UpdateExpression: aws.String("REMOVE a, b")},
+		"delete": {UpdateExpression: aws.String("DELETE tags :t"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberSS{Value: []string{"x"}}}},
+	}
+	for name, in := range updates {
+		for _, rv := range types.ReturnValue("").Values() {
+			pk := name + "-" + string(rv)
+			in.TableName, in.Key, in.ReturnValues = aws.String("sparse"), key(pk), rv
+			out, err := c.UpdateItem(ctx, in)
+			if err != nil {
+				t.Fatalf("%s: %v", pk, err)
+			}
+			if len(out.Attributes) != 0 {
+				t.Errorf("%s returned %v, want no attributes", pk, out.Attributes)
+			}
+			got, err := c.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("sparse"), Key: key(pk), ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Item != nil {
+				t.Errorf("%s created the item %v", pk, got.Item)
+			}
+		}
+	}
+	out, err := c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("sparse"), Key: key("set"),
+		UpdateExpression: aws.String("SET a = :v REMOVE b"), ReturnValues: types.ReturnValueAllNew,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: "1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Attributes) != 2 {
+		t.Errorf("an update that sets an attribute of a missing item returned %v, want the new item", out.Attributes)
+	}
+}

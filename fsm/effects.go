@@ -93,7 +93,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 	if res, err := checkIntent(r, d, cmd); res != nil || err != nil {
 		return nil, res, err
 	}
-	c, res, err := evalItemWrite(ir, cmd)
+	c, res, err := evalItemWrite(ir, cmd, false)
 	if err != nil {
 		return nil, nil, err
 	}

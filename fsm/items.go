@@ -41,7 +41,7 @@ type change struct {
 // applyItemWrite evaluates the item write cmd against the batch and
 // makes its writes there, its local secondary index entries with them.
 func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, error) {
-	c, res, err := evalItemWrite(engineItems{a.b}, cmd)
+	c, res, err := evalItemWrite(engineItems{a.b}, cmd, true)
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -51,7 +51,7 @@ func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, erro
 // evalItemWrite evaluates the item write cmd (put, update or delete)
 // against the items of r, with the entries of its table's local
 // secondary indexes.
-func evalItemWrite(r itemReader, cmd *partitapb.Command) (change, *partitapb.Result, error) {
+func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool) (change, *partitapb.Result, error) {
 	var (
 		c   change
 		res *partitapb.Result
@@ -61,7 +61,7 @@ func evalItemWrite(r itemReader, cmd *partitapb.Command) (change, *partitapb.Res
 	case *partitapb.Command_PutItem:
 		c, res, err = evalPut(r, op.PutItem)
 	case *partitapb.Command_UpdateItem:
-		c, res, err = evalUpdateItem(r, op.UpdateItem)
+		c, res, err = evalUpdateItem(r, op.UpdateItem, legacy)
 	case *partitapb.Command_DeleteItem:
 		c, res, err = evalDelete(r, op.DeleteItem)
 	default:
@@ -116,7 +116,11 @@ func evalPut(r itemReader, op *partitapb.PutItem) (change, *partitapb.Result, er
 	return c, res, nil
 }
 
-func evalUpdateItem(r itemReader, op *partitapb.UpdateItem) (change, *partitapb.Result, error) {
+// evalUpdateItem evaluates op against r. legacy is the evaluation of a
+// Command by every replica (before clusterversion.Effects), which keeps
+// the older binaries' rule: an update that only removes attributes of a
+// missing item creates it with its key.
+func evalUpdateItem(r itemReader, op *partitapb.UpdateItem, legacy bool) (change, *partitapb.Result, error) {
 	old, err := load(r, op.GetKey())
 	if err != nil {
 		return change{}, nil, err
@@ -138,6 +142,12 @@ func evalUpdateItem(r itemReader, op *partitapb.UpdateItem) (change, *partitapb.
 	}
 	if next.Size() > item.MaxItemSize {
 		return change{}, reject(partitapb.Error_ITEM_TOO_LARGE, "Item size to update has exceeded the maximum allowed size"), nil
+	}
+	if !legacy && old.item == nil && op.GetUpdate().GetText() != "" && len(next) == len(keyItem) {
+		// An update that only removes attributes, or deletes from sets, of
+		// an item that does not exist leaves it absent, as DynamoDB does:
+		// nothing is written and there are no new attributes to return.
+		return change{}, &partitapb.Result{}, nil
 	}
 	c, res := written(op.GetKey(), old, next, nil)
 	return c, res, nil

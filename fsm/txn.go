@@ -164,7 +164,7 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 	case *partitapb.TxnPrepare_Put:
 		c, res, err = evalPut(ir, a.Put)
 	case *partitapb.TxnPrepare_Update:
-		c, res, err = evalUpdateItem(ir, a.Update)
+		c, res, err = evalUpdateItem(ir, a.Update, false)
 	case *partitapb.TxnPrepare_Delete:
 		c, res, err = evalDelete(ir, a.Delete)
 	case *partitapb.TxnPrepare_Check:
