@@ -85,6 +85,7 @@ type tableDescription struct {
 	StreamSpecification       *streamSpecDescription   `json:"StreamSpecification,omitempty"`
 	LatestStreamArn           string                   `json:"LatestStreamArn,omitempty"`
 	LatestStreamLabel         string                   `json:"LatestStreamLabel,omitempty"`
+	RestoreSummary            *restoreSummary          `json:"RestoreSummary,omitempty"`
 }
 
 // consumedCapacity is ConsumedCapacity.

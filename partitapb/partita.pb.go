@@ -235,27 +235,33 @@ const (
 	// was written; the proposer evaluates the command again. Never shown
 	// to a client.
 	Error_STALE_EVALUATION Error_Code = 10
+	// BackupNotFoundException: no backup has the ARN.
+	Error_BACKUP_NOT_FOUND Error_Code = 130
+	// BackupInUseException: the backup is being created or deleted.
+	Error_BACKUP_IN_USE Error_Code = 131
 )
 
 // Enum value maps for Error_Code.
 var (
 	Error_Code_name = map[int32]string{
-		0:  "UNKNOWN",
-		1:  "CONDITION_FAILED",
-		2:  "VALIDATION",
-		3:  "TABLE_NOT_FOUND",
-		4:  "TABLE_IN_USE",
-		5:  "ITEM_TOO_LARGE",
-		6:  "WRONG_RANGE",
-		7:  "THROTTLED",
-		8:  "STALE_EPOCH",
-		9:  "LEASE_HELD",
-		50: "NOT_FOUND",
-		51: "ALREADY_EXISTS",
-		52: "LIMIT_EXCEEDED",
-		53: "IN_USE",
-		54: "TOKEN_REFUSED",
-		10: "STALE_EVALUATION",
+		0:   "UNKNOWN",
+		1:   "CONDITION_FAILED",
+		2:   "VALIDATION",
+		3:   "TABLE_NOT_FOUND",
+		4:   "TABLE_IN_USE",
+		5:   "ITEM_TOO_LARGE",
+		6:   "WRONG_RANGE",
+		7:   "THROTTLED",
+		8:   "STALE_EPOCH",
+		9:   "LEASE_HELD",
+		50:  "NOT_FOUND",
+		51:  "ALREADY_EXISTS",
+		52:  "LIMIT_EXCEEDED",
+		53:  "IN_USE",
+		54:  "TOKEN_REFUSED",
+		10:  "STALE_EVALUATION",
+		130: "BACKUP_NOT_FOUND",
+		131: "BACKUP_IN_USE",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":          0,
@@ -274,6 +280,8 @@ var (
 		"IN_USE":           53,
 		"TOKEN_REFUSED":    54,
 		"STALE_EVALUATION": 10,
+		"BACKUP_NOT_FOUND": 130,
+		"BACKUP_IN_USE":    131,
 	}
 )
 
@@ -458,6 +466,10 @@ type Command struct {
 	//	*Command_UseJoinToken
 	//	*Command_ChangeSettings
 	//	*Command_SetClusterVersion
+	//	*Command_PutBackup
+	//	*Command_BackupPartDone
+	//	*Command_DeleteBackup
+	//	*Command_FinishRestore
 	//	*Command_HoldClusterVersion
 	//	*Command_IndexCursor
 	Op            isCommand_Op `protobuf_oneof:"op"`
@@ -949,6 +961,42 @@ func (x *Command) GetSetClusterVersion() *SetClusterVersion {
 	return nil
 }
 
+func (x *Command) GetPutBackup() *PutBackup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutBackup); ok {
+			return x.PutBackup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetBackupPartDone() *BackupPartDone {
+	if x != nil {
+		if x, ok := x.Op.(*Command_BackupPartDone); ok {
+			return x.BackupPartDone
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteBackup() *DeleteBackup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteBackup); ok {
+			return x.DeleteBackup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetFinishRestore() *FinishRestore {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FinishRestore); ok {
+			return x.FinishRestore
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetHoldClusterVersion() *HoldClusterVersion {
 	if x != nil {
 		if x, ok := x.Op.(*Command_HoldClusterVersion); ok {
@@ -1155,6 +1203,23 @@ type Command_SetClusterVersion struct {
 	SetClusterVersion *SetClusterVersion `protobuf:"bytes,90,opt,name=set_cluster_version,json=setClusterVersion,proto3,oneof"`
 }
 
+type Command_PutBackup struct {
+	// On-demand backups and restores (600-619; docs/backups.md).
+	PutBackup *PutBackup `protobuf:"bytes,600,opt,name=put_backup,json=putBackup,proto3,oneof"`
+}
+
+type Command_BackupPartDone struct {
+	BackupPartDone *BackupPartDone `protobuf:"bytes,601,opt,name=backup_part_done,json=backupPartDone,proto3,oneof"`
+}
+
+type Command_DeleteBackup struct {
+	DeleteBackup *DeleteBackup `protobuf:"bytes,602,opt,name=delete_backup,json=deleteBackup,proto3,oneof"`
+}
+
+type Command_FinishRestore struct {
+	FinishRestore *FinishRestore `protobuf:"bytes,603,opt,name=finish_restore,json=finishRestore,proto3,oneof"`
+}
+
 type Command_HoldClusterVersion struct {
 	HoldClusterVersion *HoldClusterVersion `protobuf:"bytes,91,opt,name=hold_cluster_version,json=holdClusterVersion,proto3,oneof"`
 }
@@ -1253,6 +1318,14 @@ func (*Command_UseJoinToken) isCommand_Op() {}
 func (*Command_ChangeSettings) isCommand_Op() {}
 
 func (*Command_SetClusterVersion) isCommand_Op() {}
+
+func (*Command_PutBackup) isCommand_Op() {}
+
+func (*Command_BackupPartDone) isCommand_Op() {}
+
+func (*Command_DeleteBackup) isCommand_Op() {}
+
+func (*Command_FinishRestore) isCommand_Op() {}
 
 func (*Command_HoldClusterVersion) isCommand_Op() {}
 
@@ -2827,6 +2900,8 @@ type Result struct {
 	JoinToken  *JoinToken  `protobuf:"bytes,62,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// The version a ChangeSettings made.
 	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
+	// The backup record a backup command wrote (130-139).
+	Backup *Backup `protobuf:"bytes,130,opt,name=backup,proto3" json:"backup,omitempty"`
 	// The cluster version record after SetClusterVersion or
 	// HoldClusterVersion: as written, or as found when refused.
 	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
@@ -3000,6 +3075,13 @@ func (x *Result) GetJoinToken() *JoinToken {
 func (x *Result) GetSettingsChange() *SettingsChange {
 	if x != nil {
 		return x.SettingsChange
+	}
+	return nil
+}
+
+func (x *Result) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
 	}
 	return nil
 }
@@ -3848,7 +3930,11 @@ type Table struct {
 	Stream *StreamInfo `protobuf:"bytes,19,opt,name=stream,proto3" json:"stream,omitempty"`
 	// past_streams are the streams the table had and disabled, readable
 	// until the change log's retention passes their end.
-	PastStreams   []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	PastStreams []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	// restore is set on a table restored from a backup: where from, and
+	// whether its items are still being written (the table shows
+	// CREATING until they are).
+	Restore       *BackupRestore `protobuf:"bytes,60,opt,name=restore,proto3" json:"restore,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4061,6 +4147,13 @@ func (x *Table) GetStream() *StreamInfo {
 func (x *Table) GetPastStreams() []*StreamInfo {
 	if x != nil {
 		return x.PastStreams
+	}
+	return nil
+}
+
+func (x *Table) GetRestore() *BackupRestore {
+	if x != nil {
+		return x.Restore
 	}
 	return nil
 }
@@ -7266,12 +7359,572 @@ func (x *UseJoinToken) GetPeerAddr() string {
 	return ""
 }
 
+// Backup is the directory record of an on-demand backup (docs/backups.md):
+// the table's schema as it was, where its data lies in the backup bucket
+// and which partitions are written.
+type Backup struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Arn       string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	TableName string                 `protobuf:"bytes,3,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
+	TableArn  string                 `protobuf:"bytes,4,opt,name=table_arn,json=tableArn,proto3" json:"table_arn,omitempty"`
+	TableId   uint64                 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	// status is CREATING, AVAILABLE or DELETED, as DynamoDB spells them.
+	Status           string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	CreatedUnixNanos int64  `protobuf:"varint,7,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// table is the table's record when the backup was requested.
+	Table *Table `protobuf:"bytes,8,opt,name=table,proto3" json:"table,omitempty"`
+	// partitions are the table's partitions to read, and parts those read.
+	Partitions []uint64      `protobuf:"varint,9,rep,packed,name=partitions,proto3" json:"partitions,omitempty"`
+	Parts      []*BackupPart `protobuf:"bytes,10,rep,name=parts,proto3" json:"parts,omitempty"`
+	// prefix is the key prefix of the backup's objects in the bucket.
+	Prefix             string `protobuf:"bytes,11,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Items              int64  `protobuf:"varint,12,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes              int64  `protobuf:"varint,13,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	CompletedUnixNanos int64  `protobuf:"varint,14,opt,name=completed_unix_nanos,json=completedUnixNanos,proto3" json:"completed_unix_nanos,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Backup) Reset() {
+	*x = Backup{}
+	mi := &file_partita_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Backup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Backup) ProtoMessage() {}
+
+func (x *Backup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Backup.ProtoReflect.Descriptor instead.
+func (*Backup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *Backup) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *Backup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Backup) GetTableName() string {
+	if x != nil {
+		return x.TableName
+	}
+	return ""
+}
+
+func (x *Backup) GetTableArn() string {
+	if x != nil {
+		return x.TableArn
+	}
+	return ""
+}
+
+func (x *Backup) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *Backup) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Backup) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *Backup) GetTable() *Table {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+func (x *Backup) GetPartitions() []uint64 {
+	if x != nil {
+		return x.Partitions
+	}
+	return nil
+}
+
+func (x *Backup) GetParts() []*BackupPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *Backup) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *Backup) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *Backup) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Backup) GetCompletedUnixNanos() int64 {
+	if x != nil {
+		return x.CompletedUnixNanos
+	}
+	return 0
+}
+
+// BackupPart is one partition written to a backup: the applied index it
+// was read at, and its object in the bucket.
+type BackupPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,2,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Items         int64                  `protobuf:"varint,3,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes         int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Object        string                 `protobuf:"bytes,5,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupPart) Reset() {
+	*x = BackupPart{}
+	mi := &file_partita_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupPart) ProtoMessage() {}
+
+func (x *BackupPart) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
+func (*BackupPart) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *BackupPart) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *BackupPart) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *BackupPart) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *BackupPart) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *BackupPart) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+// BackupRestore is the restore summary of a table made from a backup.
+type BackupRestore struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SourceBackupArn  string                 `protobuf:"bytes,1,opt,name=source_backup_arn,json=sourceBackupArn,proto3" json:"source_backup_arn,omitempty"`
+	SourceTableArn   string                 `protobuf:"bytes,2,opt,name=source_table_arn,json=sourceTableArn,proto3" json:"source_table_arn,omitempty"`
+	RestoreUnixNanos int64                  `protobuf:"varint,3,opt,name=restore_unix_nanos,json=restoreUnixNanos,proto3" json:"restore_unix_nanos,omitempty"`
+	InProgress       bool                   `protobuf:"varint,4,opt,name=in_progress,json=inProgress,proto3" json:"in_progress,omitempty"`
+	Items            int64                  `protobuf:"varint,5,opt,name=items,proto3" json:"items,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *BackupRestore) Reset() {
+	*x = BackupRestore{}
+	mi := &file_partita_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRestore) ProtoMessage() {}
+
+func (x *BackupRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
+func (*BackupRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *BackupRestore) GetSourceBackupArn() string {
+	if x != nil {
+		return x.SourceBackupArn
+	}
+	return ""
+}
+
+func (x *BackupRestore) GetSourceTableArn() string {
+	if x != nil {
+		return x.SourceTableArn
+	}
+	return ""
+}
+
+func (x *BackupRestore) GetRestoreUnixNanos() int64 {
+	if x != nil {
+		return x.RestoreUnixNanos
+	}
+	return 0
+}
+
+func (x *BackupRestore) GetInProgress() bool {
+	if x != nil {
+		return x.InProgress
+	}
+	return false
+}
+
+func (x *BackupRestore) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+// BackupManifest is the manifest object of a backup in the bucket.
+type BackupManifest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Backup        *Backup                `protobuf:"bytes,1,opt,name=backup,proto3" json:"backup,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupManifest) Reset() {
+	*x = BackupManifest{}
+	mi := &file_partita_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupManifest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupManifest) ProtoMessage() {}
+
+func (x *BackupManifest) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
+func (*BackupManifest) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *BackupManifest) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// PutBackup creates a backup record (create set: it must not exist) or
+// replaces one (its status, once its parts are written).
+type PutBackup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Backup        *Backup                `protobuf:"bytes,1,opt,name=backup,proto3" json:"backup,omitempty"`
+	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutBackup) Reset() {
+	*x = PutBackup{}
+	mi := &file_partita_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutBackup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutBackup) ProtoMessage() {}
+
+func (x *PutBackup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
+func (*PutBackup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *PutBackup) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+func (x *PutBackup) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+// BackupPartDone records one partition of a backup as written.
+type BackupPartDone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arn           string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	Part          *BackupPart            `protobuf:"bytes,2,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupPartDone) Reset() {
+	*x = BackupPartDone{}
+	mi := &file_partita_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupPartDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupPartDone) ProtoMessage() {}
+
+func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
+func (*BackupPartDone) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *BackupPartDone) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *BackupPartDone) GetPart() *BackupPart {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+// DeleteBackup removes a backup record; refused while it is CREATING.
+type DeleteBackup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arn           string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBackup) Reset() {
+	*x = DeleteBackup{}
+	mi := &file_partita_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBackup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBackup) ProtoMessage() {}
+
+func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
+func (*DeleteBackup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{89}
+}
+
+func (x *DeleteBackup) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+// FinishRestore marks a restored table's items as written.
+type FinishRestore struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Items         int64                  `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishRestore) Reset() {
+	*x = FinishRestore{}
+	mi := &file_partita_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishRestore) ProtoMessage() {}
+
+func (x *FinishRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
+func (*FinishRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *FinishRestore) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *FinishRestore) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd8\x1a\n" +
+	"partita.v1\"\xe1\x1c\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -7336,7 +7989,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
-	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
+	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x127\n" +
+	"\n" +
+	"put_backup\x18\xd8\x04 \x01(\v2\x15.partita.v1.PutBackupH\x00R\tputBackup\x12G\n" +
+	"\x10backup_part_done\x18\xd9\x04 \x01(\v2\x1a.partita.v1.BackupPartDoneH\x00R\x0ebackupPartDone\x12@\n" +
+	"\rdelete_backup\x18\xda\x04 \x01(\v2\x18.partita.v1.DeleteBackupH\x00R\fdeleteBackup\x12C\n" +
+	"\x0efinish_restore\x18\xdb\x04 \x01(\v2\x19.partita.v1.FinishRestoreH\x00R\rfinishRestore\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursorB\x04\n" +
 	"\x02op\"\xcb\x04\n" +
@@ -7459,7 +8117,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xc9\a\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xf6\a\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -7484,12 +8142,13 @@ const file_partita_proto_rawDesc = "" +
 	"adminToken\x124\n" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
-	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
-	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\x87\x03\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12+\n" +
+	"\x06backup\x18\x82\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12C\n" +
+	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\"\xb2\x03\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xa1\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xcc\x02\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -7510,7 +8169,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x06IN_USE\x105\x12\x11\n" +
 	"\rTOKEN_REFUSED\x106\x12\x14\n" +
 	"\x10STALE_EVALUATION\x10\n" +
-	"\"N\n" +
+	"\x12\x15\n" +
+	"\x10BACKUP_NOT_FOUND\x10\x82\x01\x12\x12\n" +
+	"\rBACKUP_IN_USE\x10\x83\x01\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -7573,7 +8234,8 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xeb\t\n" +
+	"frozenLeft\"\xa0\n" +
+	"\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -7608,7 +8270,8 @@ const file_partita_proto_rawDesc = "" +
 	"\rttl_attribute\x18\x1f \x01(\tR\fttlAttribute\x123\n" +
 	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
-	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\"\xe1\x02\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x123\n" +
+	"\arestore\x18< \x01(\v2\x19.partita.v1.BackupRestoreR\arestore\"\xe1\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\n" +
@@ -7853,7 +8516,53 @@ const file_partita_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"C\n" +
 	"\fUseJoinToken\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x1b\n" +
-	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr*g\n" +
+	"\tpeer_addr\x18\x02 \x01(\tR\bpeerAddr\"\xb8\x03\n" +
+	"\x06Backup\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"table_name\x18\x03 \x01(\tR\ttableName\x12\x1b\n" +
+	"\ttable_arn\x18\x04 \x01(\tR\btableArn\x12\x19\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12,\n" +
+	"\x12created_unix_nanos\x18\a \x01(\x03R\x10createdUnixNanos\x12'\n" +
+	"\x05table\x18\b \x01(\v2\x11.partita.v1.TableR\x05table\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\t \x03(\x04R\n" +
+	"partitions\x12,\n" +
+	"\x05parts\x18\n" +
+	" \x03(\v2\x16.partita.v1.BackupPartR\x05parts\x12\x16\n" +
+	"\x06prefix\x18\v \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05items\x18\f \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\r \x01(\x03R\x05bytes\x120\n" +
+	"\x14completed_unix_nanos\x18\x0e \x01(\x03R\x12completedUnixNanos\"\x93\x01\n" +
+	"\n" +
+	"BackupPart\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12#\n" +
+	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\x12\x14\n" +
+	"\x05items\x18\x03 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06object\x18\x05 \x01(\tR\x06object\"\xca\x01\n" +
+	"\rBackupRestore\x12*\n" +
+	"\x11source_backup_arn\x18\x01 \x01(\tR\x0fsourceBackupArn\x12(\n" +
+	"\x10source_table_arn\x18\x02 \x01(\tR\x0esourceTableArn\x12,\n" +
+	"\x12restore_unix_nanos\x18\x03 \x01(\x03R\x10restoreUnixNanos\x12\x1f\n" +
+	"\vin_progress\x18\x04 \x01(\bR\n" +
+	"inProgress\x12\x14\n" +
+	"\x05items\x18\x05 \x01(\x03R\x05items\"<\n" +
+	"\x0eBackupManifest\x12*\n" +
+	"\x06backup\x18\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\"O\n" +
+	"\tPutBackup\x12*\n" +
+	"\x06backup\x18\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12\x16\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create\"N\n" +
+	"\x0eBackupPartDone\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12*\n" +
+	"\x04part\x18\x02 \x01(\v2\x16.partita.v1.BackupPartR\x04part\" \n" +
+	"\fDeleteBackup\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\";\n" +
+	"\rFinishRestore\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n" +
+	"\x05items\x18\x02 \x01(\x03R\x05items*g\n" +
 	"\n" +
 	"ChangeView\x12\x14\n" +
 	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
@@ -7891,7 +8600,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 85)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 93)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -7981,8 +8690,16 @@ var file_partita_proto_goTypes = []any{
 	(*CreateJoinToken)(nil),      // 85: partita.v1.CreateJoinToken
 	(*DeleteJoinToken)(nil),      // 86: partita.v1.DeleteJoinToken
 	(*UseJoinToken)(nil),         // 87: partita.v1.UseJoinToken
-	nil,                          // 88: partita.v1.Expression.NamesEntry
-	nil,                          // 89: partita.v1.DoctorSettings.GatesEntry
+	(*Backup)(nil),               // 88: partita.v1.Backup
+	(*BackupPart)(nil),           // 89: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 90: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 91: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 92: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 93: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 94: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 95: partita.v1.FinishRestore
+	nil,                          // 96: partita.v1.Expression.NamesEntry
+	nil,                          // 97: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -8031,80 +8748,91 @@ var file_partita_proto_depIdxs = []int32{
 	87,  // 43: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	72,  // 44: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
 	74,  // 45: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	75,  // 46: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	41,  // 47: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	28,  // 48: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 49: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	1,   // 50: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	9,   // 51: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	88,  // 52: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	10,  // 53: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	10,  // 54: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	10,  // 55: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	10,  // 56: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	38,  // 57: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	38,  // 58: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	15,  // 59: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	19,  // 60: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	19,  // 61: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	38,  // 62: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	19,  // 63: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	19,  // 64: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	28,  // 65: partita.v1.Result.error:type_name -> partita.v1.Error
-	39,  // 66: partita.v1.Result.table:type_name -> partita.v1.Table
-	33,  // 67: partita.v1.Result.node:type_name -> partita.v1.Node
-	47,  // 68: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	52,  // 69: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	50,  // 70: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	16,  // 71: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	23,  // 72: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	57,  // 73: partita.v1.Result.user:type_name -> partita.v1.User
-	58,  // 74: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	59,  // 75: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	76,  // 76: partita.v1.Result.group:type_name -> partita.v1.Group
-	81,  // 77: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	84,  // 78: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	69,  // 79: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	73,  // 80: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	3,   // 81: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	19,  // 82: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	19,  // 83: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	33,  // 84: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	37,  // 85: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	19,  // 86: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	29,  // 87: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	30,  // 88: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	31,  // 89: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	32,  // 90: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 91: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	40,  // 92: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	29,  // 93: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	42,  // 94: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	42,  // 95: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	29,  // 96: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 97: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	39,  // 98: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	39,  // 99: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	89,  // 100: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 101: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	4,   // 102: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	51,  // 103: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	52,  // 104: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 105: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	58,  // 106: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	59,  // 107: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	68,  // 108: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	70,  // 109: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	70,  // 110: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	68,  // 111: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	81,  // 112: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	84,  // 113: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	2,   // 114: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	115, // [115:115] is the sub-list for method output_type
-	115, // [115:115] is the sub-list for method input_type
-	115, // [115:115] is the sub-list for extension type_name
-	115, // [115:115] is the sub-list for extension extendee
-	0,   // [0:115] is the sub-list for field type_name
+	92,  // 46: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	93,  // 47: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	94,  // 48: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	95,  // 49: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	75,  // 50: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	41,  // 51: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	28,  // 52: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 53: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	1,   // 54: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	9,   // 55: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	96,  // 56: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	10,  // 57: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	10,  // 58: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	10,  // 59: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	10,  // 60: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	38,  // 61: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	38,  // 62: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	15,  // 63: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	19,  // 64: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	19,  // 65: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	38,  // 66: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	19,  // 67: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	19,  // 68: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	28,  // 69: partita.v1.Result.error:type_name -> partita.v1.Error
+	39,  // 70: partita.v1.Result.table:type_name -> partita.v1.Table
+	33,  // 71: partita.v1.Result.node:type_name -> partita.v1.Node
+	47,  // 72: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	52,  // 73: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	50,  // 74: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	16,  // 75: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	23,  // 76: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	57,  // 77: partita.v1.Result.user:type_name -> partita.v1.User
+	58,  // 78: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	59,  // 79: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	76,  // 80: partita.v1.Result.group:type_name -> partita.v1.Group
+	81,  // 81: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	84,  // 82: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	69,  // 83: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	88,  // 84: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	73,  // 85: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	3,   // 86: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	19,  // 87: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	19,  // 88: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	33,  // 89: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	37,  // 90: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	19,  // 91: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	29,  // 92: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	30,  // 93: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	31,  // 94: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	32,  // 95: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 96: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	40,  // 97: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	29,  // 98: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	42,  // 99: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	42,  // 100: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	90,  // 101: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	29,  // 102: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 103: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	39,  // 104: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	39,  // 105: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	97,  // 106: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 107: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	4,   // 108: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	51,  // 109: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	52,  // 110: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 111: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	58,  // 112: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	59,  // 113: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	68,  // 114: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	70,  // 115: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	70,  // 116: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	68,  // 117: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	81,  // 118: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	84,  // 119: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	39,  // 120: partita.v1.Backup.table:type_name -> partita.v1.Table
+	89,  // 121: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	88,  // 122: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	88,  // 123: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	89,  // 124: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	2,   // 125: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	126, // [126:126] is the sub-list for method output_type
+	126, // [126:126] is the sub-list for method input_type
+	126, // [126:126] is the sub-list for extension type_name
+	126, // [126:126] is the sub-list for extension extendee
+	0,   // [0:126] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -8158,6 +8886,10 @@ func file_partita_proto_init() {
 		(*Command_UseJoinToken)(nil),
 		(*Command_ChangeSettings)(nil),
 		(*Command_SetClusterVersion)(nil),
+		(*Command_PutBackup)(nil),
+		(*Command_BackupPartDone)(nil),
+		(*Command_DeleteBackup)(nil),
+		(*Command_FinishRestore)(nil),
 		(*Command_HoldClusterVersion)(nil),
 		(*Command_IndexCursor)(nil),
 	}
@@ -8167,7 +8899,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   85,
+			NumMessages:   93,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
