@@ -236,7 +236,6 @@ func TestBackupAndRestore(t *testing.T) {
 		}
 	}
 
-
 	restored, err := c.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
 		TargetTableName: aws.String("orders_restored"), BackupArn: arn})
 	if err != nil {
