@@ -111,7 +111,7 @@ func (s *Server) handleCreateBackup(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	var v violations
-	v.tableName(req.TableName, "tableName")
+	v.notNull(req.TableName != nil, "tableName")
 	v.notNull(req.BackupName != nil, "backupName")
 	v.backupName(req.BackupName, "backupName")
 	if err := v.err(); err != nil {
@@ -121,10 +121,10 @@ func (s *Server) handleCreateBackup(ctx context.Context, r *request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.lookupTable(ctx, *req.TableName, true)
-	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || isNotFound(err) {
-		return nil, newError(kindTableNotFound, "Table not found: %s", s.resolveTableName(*req.TableName))
+	if err := s.backupTable(ctx, req.TableName); err != nil {
+		return nil, err
 	}
+	t, err := s.lookupTable(ctx, *req.TableName, true)
 	if err != nil {
 		return nil, err
 	}

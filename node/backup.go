@@ -215,6 +215,11 @@ func (b *backups) leads(p uint64) bool {
 // advance writes the partitions of bk this node leads that are not
 // written yet, then, on the meta leader, completes bk once all are.
 func (b *backups) advance(ctx context.Context, bk *partitapb.Backup) error {
+	if b.leadsMeta() {
+		if gone, err := b.tableGone(ctx, bk); err != nil || gone {
+			return errors.Join(err, b.abandon(ctx, bk, gone))
+		}
+	}
 	done := map[uint64]bool{}
 	for _, p := range bk.GetParts() {
 		done[p.GetPartition()] = true
@@ -240,6 +245,35 @@ func (b *backups) advance(ctx context.Context, bk *partitapb.Backup) error {
 		return nil
 	}
 	return b.complete(ctx, bk)
+}
+
+// tableGone reports whether bk's table was deleted (or replaced by
+// another of the same name) before its partitions were all read.
+func (b *backups) tableGone(ctx context.Context, bk *partitapb.Backup) (bool, error) {
+	t, err := b.n.router.FreshTable(ctx, bk.GetTableName())
+	if partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return t.GetId() != bk.GetTableId(), nil
+}
+
+// abandon deletes the record and objects of a backup whose table is gone
+// before it could be read (when gone).
+func (b *backups) abandon(ctx context.Context, bk *partitapb.Backup, gone bool) error {
+	if !gone {
+		return nil
+	}
+	b.n.log.Warn("the table of a backup in progress was deleted: the backup is dropped", "backup", bk.GetArn(), "table", bk.GetTableName())
+	bk.Status = directory.BackupDeleted
+	if _, err := b.propose(ctx, &partitapb.Command{Op: &partitapb.Command_PutBackup{
+		PutBackup: &partitapb.PutBackup{Backup: bk}}}); err != nil {
+		return err
+	}
+	_, err := b.DeleteBackup(ctx, bk.GetArn())
+	return err
 }
 
 // complete writes bk's manifest and makes it AVAILABLE.

@@ -298,7 +298,18 @@ func TestBackupOperations(t *testing.T) {
 	_, err = c.DescribeBackup(ctx, &dynamodb.DescribeBackupInput{BackupArn: missing})
 	wantAPIError(t, err, "BackupNotFoundException", "Backup not found for the given BackupARN.")
 
-	// Every backup of a, oldest first, one per page.
+	cb, err := c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String("aaa")})
+	if err != nil || cb.ContinuousBackupsDescription.ContinuousBackupsStatus != types.ContinuousBackupsStatusEnabled ||
+		cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusDisabled {
+		t.Fatalf("DescribeContinuousBackups: %+v %v", cb, err)
+	}
+	_, err = c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("aaa"),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}})
+	wantAPIError(t, err, "ContinuousBackupsUnavailableException", "Point-in-time recovery is not available")
+	_, err = c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String("nope")})
+	wantAPIError(t, err, "TableNotFoundException", "Table not found: nope")
+
+	// Every backup of aaa, oldest first, one per page.
 	var got []string
 	in := &dynamodb.ListBackupsInput{TableName: aws.String("aaa"), Limit: aws.Int32(1)}
 	for {
