@@ -248,7 +248,8 @@ func (b *backups) advance(ctx context.Context, bk *partitapb.Backup) error {
 }
 
 // tableGone reports whether bk's table was deleted (or replaced by
-// another of the same name) before its partitions were all read.
+// another of the same name), or a partition of it split or merged, before
+// its partitions were all read: bk cannot be completed.
 func (b *backups) tableGone(ctx context.Context, bk *partitapb.Backup) (bool, error) {
 	t, err := b.n.router.FreshTable(ctx, bk.GetTableName())
 	if partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
@@ -257,16 +258,36 @@ func (b *backups) tableGone(ctx context.Context, bk *partitapb.Backup) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return t.GetId() != bk.GetTableId(), nil
+	return t.GetId() != bk.GetTableId() || !rangesKept(bk, t), nil
 }
 
-// abandon deletes the record and objects of a backup whose table is gone
-// before it could be read (when gone).
+// rangesKept reports whether every partition of bk not yet written still
+// owns the range it owned when bk began (no split or merge moved it).
+func rangesKept(bk *partitapb.Backup, now *partitapb.Table) bool {
+	done := map[uint64]bool{}
+	for _, p := range bk.GetParts() {
+		done[p.GetPartition()] = true
+	}
+	owned := map[uint64][2]uint64{}
+	for _, p := range now.GetPartitions() {
+		owned[p.GetId()] = [2]uint64{p.GetHashStart(), p.GetHashEnd()}
+	}
+	for _, p := range bk.GetTable().GetPartitions() {
+		if r, ok := owned[p.GetId()]; !done[p.GetId()] && (!ok || r != [2]uint64{p.GetHashStart(), p.GetHashEnd()}) {
+			return false
+		}
+	}
+	return true
+}
+
+// abandon deletes the record and objects of a backup that cannot be
+// completed (when gone).
 func (b *backups) abandon(ctx context.Context, bk *partitapb.Backup, gone bool) error {
 	if !gone {
 		return nil
 	}
-	b.n.log.Warn("the table of a backup in progress was deleted: the backup is dropped", "backup", bk.GetArn(), "table", bk.GetTableName())
+	b.n.log.Warn("the table of a backup in progress was deleted, or its partitions split or merged, before they were read: the backup is dropped; take a new one",
+		"backup", bk.GetArn(), "table", bk.GetTableName())
 	bk.Status = directory.BackupDeleted
 	if _, err := b.propose(ctx, &partitapb.Command{Op: &partitapb.Command_PutBackup{
 		PutBackup: &partitapb.PutBackup{Backup: bk}}}); err != nil {
