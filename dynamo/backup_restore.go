@@ -102,6 +102,13 @@ func (s *Server) restoredTable(req *restoreTableFromBackupRequest, b *partitapb.
 	}
 	if req.ProvisionedThroughputOverride != nil {
 		ct.ProvisionedThroughput = req.ProvisionedThroughputOverride
+		// An index without capacities of its own (an on-demand source's)
+		// takes the table's.
+		for i := range ct.GlobalSecondaryIndexes {
+			if ct.GlobalSecondaryIndexes[i].ProvisionedThroughput == nil {
+				ct.GlobalSecondaryIndexes[i].ProvisionedThroughput = req.ProvisionedThroughputOverride
+			}
+		}
 	}
 	if req.GlobalSecondaryIndexOverride != nil {
 		// Some or all of the backup's indexes; none drops them all.

@@ -22,6 +22,9 @@ import (
 // backup bucket and restored tables from it (docs/backups.md).
 const BackupJob = "backups"
 
+// backupCycleTimeout bounds one cycle of the backup job.
+const backupCycleTimeout = 6 * time.Hour
+
 // backups implements dynamo.Backups over the meta partition's backup
 // records and the backup bucket; its job does the work.
 type backups struct {
@@ -68,8 +71,10 @@ func (n *Node) registerBackupJob(ctx context.Context, m *daemon.Manager) error {
 		Kind:     daemon.Periodic,
 		Interval: n.cfg.BackupInterval,
 		Jitter:   n.cfg.BackupInterval / 5,
-		Timeout:  max(100*n.cfg.BackupInterval, 10*time.Minute),
-		Run:      n.backups.run,
+		// A cycle may write a whole table (a restore starts over when
+		// cut short), so it may run long.
+		Timeout: max(100*n.cfg.BackupInterval, backupCycleTimeout),
+		Run:     n.backups.run,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
@@ -101,19 +102,34 @@ func (b *backups) restorePart(ctx context.Context, t *partitapb.Table, object st
 	return n, readErr
 }
 
-// putRestored writes item v into t through the normal write path.
+// putRestored writes item v into t through the normal write path. A
+// write refused for capacity (a provisioned table's) is retried after a
+// pause, so that a restore paces itself to the table's capacity.
 func (b *backups) putRestored(ctx context.Context, t *partitapb.Table, v item.Item) error {
 	key, err := b.n.router.StorageKey(t, v)
 	if err != nil {
 		return err
 	}
-	cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: key, Item: item.EncodeItem(v)}}}
-	res, err := b.n.router.Write(ctx, t, v, cmd)
-	if err != nil {
-		return err
+	pause := restoreThrottlePause
+	for {
+		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: key, Item: item.EncodeItem(v)}}}
+		res, err := b.n.router.Write(ctx, t, v, cmd)
+		if err == nil && res.GetError() != nil {
+			err = res.GetError()
+		}
+		if !partitapb.IsCode(err, partitapb.Error_THROTTLED) {
+			return err
+		}
+		timer := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+		pause = min(2*pause, time.Second)
 	}
-	if e := res.GetError(); e != nil {
-		return e
-	}
-	return nil
 }
+
+// restoreThrottlePause is the first pause after a throttled restore write.
+const restoreThrottlePause = 20 * time.Millisecond

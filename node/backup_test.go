@@ -356,6 +356,22 @@ func TestBackupOperations(t *testing.T) {
 		t.Fatalf("the restored table holds %d items, want 30", len(got))
 	}
 
+	// A provisioned restore of an on-demand table: its index takes the
+	// table's capacities.
+	if _, err := c.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{TargetTableName: aws.String("aaa_prov"),
+		BackupArn: arns[2], BillingModeOverride: types.BillingModeProvisioned,
+		ProvisionedThroughputOverride: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(3), WriteCapacityUnits: aws.Int64(2)}}); err != nil {
+		t.Fatal(err)
+	}
+	td := waitRestored(t, c, "aaa_prov")
+	if td.BillingModeSummary.BillingMode != types.BillingModeProvisioned || aws.ToInt64(td.ProvisionedThroughput.WriteCapacityUnits) != 2 ||
+		len(td.GlobalSecondaryIndexes) != 1 || aws.ToInt64(td.GlobalSecondaryIndexes[0].ProvisionedThroughput.ReadCapacityUnits) != 3 {
+		t.Fatalf("a provisioned restore: %+v %+v", td.BillingModeSummary, td.GlobalSecondaryIndexes)
+	}
+	if got := scanByID(t, c, "aaa_prov", ""); len(got) != 30 {
+		t.Fatalf("the provisioned restore holds %d items, want 30", len(got))
+	}
+
 	del, err := c.DeleteBackup(ctx, &dynamodb.DeleteBackupInput{BackupArn: arns[0]})
 	if err != nil || del.BackupDescription.BackupDetails.BackupStatus != types.BackupStatusDeleted {
 		t.Fatalf("DeleteBackup: %+v %v", del, err)
