@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -393,4 +394,50 @@ func tableStatus(t *partitapb.Table) string {
 		return statusCreating
 	}
 	return t.GetStatus()
+}
+
+// StartBackup is CreateBackup for an operator (partita ctl backup
+// create): a backup named name of the table named table.
+func (s *Server) StartBackup(ctx context.Context, table, name string) (*partitapb.Backup, error) {
+	if err := s.backupTable(ctx, &table); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.backupName(&name, "backupName")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	bs, err := s.backups()
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.lookupTable(ctx, table, true)
+	if err != nil {
+		return nil, err
+	}
+	if tableStatus(t) != statusActive {
+		return nil, newError(kindTableInUse, "Table is not in ACTIVE state: %s", t.GetName())
+	}
+	return bs.CreateBackup(ctx, s.newBackupRecord(t, name))
+}
+
+// StartRestore is RestoreTableFromBackup for an operator (partita ctl
+// backup restore), without overrides.
+func (s *Server) StartRestore(ctx context.Context, arn, table string) (*partitapb.Table, error) {
+	body, err := json.Marshal(restoreTableFromBackupRequest{TargetTableName: &table, BackupArn: &arn})
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.handleRestoreTableFromBackup(ctx, &request{body: body})
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Backups.FreshTable(ctx, res.(*tableResponse).TableDescription.TableName)
+}
+
+// IsRequestError reports whether err refuses a request (what a DynamoDB
+// client gets as an HTTP 400), rather than a failure of the node.
+func IsRequestError(err error) bool {
+	e, internal := toAPIError(err)
+	return !internal && e.Kind.Status == http.StatusBadRequest
 }
