@@ -66,7 +66,8 @@ func applyBackupPartDone(b *engine.Batch, op *partitapb.BackupPartDone) (*partit
 }
 
 // applyDeleteBackup removes an AVAILABLE backup's record and answers it
-// as DELETED; a backup still being created cannot be deleted.
+// as DELETED; a backup still being created, or being restored to a
+// table, cannot be deleted.
 func applyDeleteBackup(b *engine.Batch, op *partitapb.DeleteBackup) (*partitapb.Result, error) {
 	bk, err := directory.ReadBackup(b, op.GetArn())
 	if err != nil {
@@ -78,6 +79,16 @@ func applyDeleteBackup(b *engine.Batch, op *partitapb.DeleteBackup) (*partitapb.
 	if bk.GetStatus() == directory.BackupCreating {
 		return reject(partitapb.Error_BACKUP_IN_USE,
 			"Backup is being created or deleted; wait for its status to be AVAILABLE: %s", op.GetArn()), nil
+	}
+	tables, err := directory.ReadTables(b)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		if r := t.GetRestore(); r.GetInProgress() && r.GetSourceBackupArn() == bk.GetArn() {
+			return reject(partitapb.Error_BACKUP_IN_USE,
+				"Backup is being restored to table %s; wait for the restore to end: %s", t.GetName(), op.GetArn()), nil
+		}
 	}
 	if err := b.Delete(directory.BackupKey(bk.GetArn())); err != nil {
 		return nil, err

@@ -49,6 +49,16 @@ func TestBackupRecords(t *testing.T) {
 	if res := done(2, 6); res.GetError().GetCode() != partitapb.Error_BACKUP_IN_USE {
 		t.Fatalf("a part after completion: %v", res)
 	}
+	restoring := &partitapb.Table{Name: "copy", Restore: &partitapb.BackupRestore{SourceBackupArn: arn, InProgress: true}}
+	if res := meta(&partitapb.Command{Op: &partitapb.Command_CreateTable{CreateTable: &partitapb.CreateTable{Table: restoring, PartitionCount: 1}}}); res.GetError() != nil {
+		t.Fatalf("create the restored table: %v", res)
+	}
+	if res := del(); res.GetError().GetCode() != partitapb.Error_BACKUP_IN_USE {
+		t.Fatalf("delete while restoring: %v", res)
+	}
+	if res := meta(&partitapb.Command{Op: &partitapb.Command_FinishRestore{FinishRestore: &partitapb.FinishRestore{Table: "copy", Items: 3}}}); res.GetTable().GetRestore().GetInProgress() || res.GetTable().GetRestore().GetItems() != 3 {
+		t.Fatalf("finish the restore: %v", res)
+	}
 	if res := del(); res.GetError() != nil || res.GetBackup().GetStatus() != directory.BackupDeleted {
 		t.Fatalf("delete: %v", res)
 	}
