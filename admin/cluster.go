@@ -94,6 +94,10 @@ func statusOf(err error) int {
 		pe.GetCode() == partitapb.Error_CONDITION_FAILED),
 		errors.Is(err, route.ErrSplit), errors.Is(err, member.ErrMerge):
 		return http.StatusConflict // the record is not in a state the request applies to
+	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_BACKUP_NOT_FOUND || pe.GetCode() == partitapb.Error_TABLE_NOT_FOUND):
+		return http.StatusNotFound
+	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_BACKUP_IN_USE || pe.GetCode() == partitapb.Error_TABLE_IN_USE):
+		return http.StatusConflict
 	case errors.Is(err, topology.ErrNoTable), errors.Is(err, operator.ErrNoNode), errors.Is(err, member.ErrNoTable):
 		return http.StatusNotFound
 	}
@@ -122,6 +126,7 @@ func ClusterHandler(c Cluster) http.Handler {
 	handleSplit(mux, c)
 	handleMerge(mux, c)
 	handleChangeView(mux, c)
+	handleBackups(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

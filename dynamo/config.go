@@ -85,6 +85,9 @@ type Config struct {
 	// (an error, sent as a ValidationException, when the cluster's
 	// writes cannot keep a change log).
 	StreamsAllowed func() error
+	// Backups keeps on-demand backups and restores tables from them
+	// (nil: the backup operations answer a ValidationException).
+	Backups Backups
 }
 
 // DefaultConfig returns a Config with every field but Backend set.

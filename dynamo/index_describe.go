@@ -42,7 +42,7 @@ func (s *Server) describeIndexes(t *partitapb.Table, stats indexStats) []globalI
 			IndexStatus: gi.GetStatus(),
 			IndexArn:    fmt.Sprintf("%s/index/%s", s.tableARN(t.GetName()), gi.GetName()),
 		}
-		if t.GetStatus() == statusCreating {
+		if tableStatus(t) == statusCreating {
 			d.IndexStatus = statusCreating
 		}
 		if d.IndexStatus == statusCreating {

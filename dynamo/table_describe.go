@@ -72,7 +72,7 @@ func optionalTime(nanos int64) *float64 {
 func (s *Server) describe(t *partitapb.Table, items, bytes int64) *tableDescription {
 	d := &tableDescription{
 		TableName:                 t.GetName(),
-		TableStatus:               t.GetStatus(),
+		TableStatus:               tableStatus(t),
 		CreationDateTime:          epochSeconds(t.GetCreationUnixNanos()),
 		TableSizeBytes:            bytes,
 		ItemCount:                 items,
@@ -93,6 +93,7 @@ func (s *Server) describe(t *partitapb.Table, items, bytes int64) *tableDescript
 	}
 	d.GlobalSecondaryIndexes = s.describeIndexes(t, nil)
 	d.LocalSecondaryIndexes = s.describeLocalIndexes(t, nil)
+	d.RestoreSummary = restoreSummaryOf(t)
 	s.describeStream(t, d)
 	return d
 }
@@ -139,6 +140,12 @@ func (s *Server) lookupTable(ctx context.Context, param string, tableOp bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
 	}
+	if t.GetRestore().GetInProgress() && s.cfg.Backups != nil {
+		// A cached record may predate the restore's end.
+		if t, err = s.cfg.Backups.FreshTable(ctx, name); err != nil {
+			return nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
+		}
+	}
 	return t, nil
 }
 
@@ -157,7 +164,7 @@ func (s *Server) activeTable(ctx context.Context, param string) (*partitapb.Tabl
 	if err != nil {
 		return nil, err
 	}
-	if t.GetStatus() == statusCreating {
+	if tableStatus(t) == statusCreating {
 		return nil, newError(kindResourceNotFound, "%s", msgResourceNotFound)
 	}
 	return t, nil

@@ -191,7 +191,7 @@ func (s *Server) handleDeleteTable(ctx context.Context, r *request) (any, error)
 	if t.GetDeletionProtectionEnabled() {
 		return nil, validationf("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 	}
-	if t.GetStatus() == statusCreating {
+	if tableStatus(t) == statusCreating {
 		return nil, newError(kindResourceInUse, "Attempt to change a resource which is still in use: Table is being created: %s", t.GetName())
 	}
 	deleted, err := s.cfg.Backend.DeleteTable(ctx, t.GetName())

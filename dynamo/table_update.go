@@ -37,7 +37,7 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if t.GetStatus() == statusCreating {
+	if tableStatus(t) == statusCreating {
 		return nil, newError(kindResourceInUse, "Attempt to change a resource which is still in use: Table is being created: %s", t.GetName())
 	}
 	if err := s.checkStreamsAllowed(req.StreamSpecification); err != nil {

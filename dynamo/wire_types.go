@@ -86,6 +86,7 @@ type tableDescription struct {
 	StreamSpecification       *streamSpecDescription   `json:"StreamSpecification,omitempty"`
 	LatestStreamArn           string                   `json:"LatestStreamArn,omitempty"`
 	LatestStreamLabel         string                   `json:"LatestStreamLabel,omitempty"`
+	RestoreSummary            *restoreSummary          `json:"RestoreSummary,omitempty"`
 }
 
 // consumedCapacity is ConsumedCapacity.

@@ -139,6 +139,14 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyHoldClusterVersion(b, op.HoldClusterVersion)
 	case *partitapb.Command_IndexCursor:
 		return applyIndexCursor(b, op.IndexCursor)
+	case *partitapb.Command_PutBackup:
+		return applyPutBackup(b, cmd.GetUnixNanos(), op.PutBackup)
+	case *partitapb.Command_BackupPartDone:
+		return applyBackupPartDone(b, op.BackupPartDone)
+	case *partitapb.Command_DeleteBackup:
+		return applyDeleteBackup(b, op.DeleteBackup)
+	case *partitapb.Command_FinishRestore:
+		return applyFinishRestore(b, op.FinishRestore)
 	default:
 		return applyAuth(b, cmd)
 	}

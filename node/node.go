@@ -151,6 +151,14 @@ type Config struct {
 	// published to (file://, mem://, s3://, gs://, azblob://); empty: the
 	// fast path to the Doctor only.
 	TopologyBucket string
+	// BackupBucket is the URL of the bucket on-demand backups are written
+	// to (file://, mem://, s3://, gs://, azblob://; docs/backups.md);
+	// empty: a "backups" folder in DataDir, which a cluster's nodes do not
+	// share.
+	BackupBucket string
+	// BackupInterval is the period of the backup job, which writes the
+	// partitions of new backups and fills restored tables (0: no backups).
+	BackupInterval time.Duration
 	// TopologyRetention is how long the bucket keeps snapshots.
 	TopologyRetention time.Duration
 	// TopologyWrapBucket, if set, wraps the topology bucket once opened
@@ -196,6 +204,7 @@ func DefaultConfig() Config {
 		PartitionMaxBytes:   member.DefaultPartitionMaxBytes,
 		SplitInterval:       10 * time.Second,
 		TTLInterval:         10 * time.Second,
+		BackupInterval:      5 * time.Second,
 		ReplicationFactor:   3,
 		ReconcileInterval:   500 * time.Millisecond,
 		ShutdownTimeout:     10 * time.Second,
@@ -250,6 +259,7 @@ type Node struct {
 	eng      *engine.Engine
 	store    *store.Store
 	router   *router.Router
+	backups  *backups // nil without a backup job
 	sender   *route.Sender
 	jobs     *daemon.Manager
 	draining atomic.Bool
@@ -492,6 +502,9 @@ func (n *Node) serve(ctx context.Context) error {
 	}
 	dcfg.ControlPlaneRate, dcfg.ControlPlaneBurst = n.cfg.Capacity.ControlPlaneRate, n.cfg.Capacity.ControlPlaneBurst
 	n.configureStreams(&dcfg)
+	if n.backups != nil {
+		dcfg.Backups = n.backups
+	}
 	dcfg.Now = n.now
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
@@ -597,7 +610,7 @@ func (n *Node) stop(ctx context.Context) error {
 	if n.jobs != nil {
 		err = errors.Join(err, n.jobs.Stop(ctx))
 	}
-	err = errors.Join(err, n.closeTopology())
+	err = errors.Join(err, n.closeTopology(), n.closeBackups())
 	if n.store != nil {
 		n.store.Stop()
 	}

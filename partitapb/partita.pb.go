@@ -301,6 +301,10 @@ const (
 	// collection past the limit (Command.local_collection_limit).
 	// Nothing was written.
 	Error_ITEM_COLLECTION_TOO_LARGE Error_Code = 100
+	// BackupNotFoundException: no backup has the ARN.
+	Error_BACKUP_NOT_FOUND Error_Code = 130
+	// BackupInUseException: the backup is being created or deleted.
+	Error_BACKUP_IN_USE Error_Code = 131
 )
 
 // Enum value maps for Error_Code.
@@ -326,6 +330,8 @@ var (
 		110: "TXN_CONFLICT",
 		111: "TXN_ABORTED",
 		100: "ITEM_COLLECTION_TOO_LARGE",
+		130: "BACKUP_NOT_FOUND",
+		131: "BACKUP_IN_USE",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":                   0,
@@ -348,6 +354,8 @@ var (
 		"TXN_CONFLICT":              110,
 		"TXN_ABORTED":               111,
 		"ITEM_COLLECTION_TOO_LARGE": 100,
+		"BACKUP_NOT_FOUND":          130,
+		"BACKUP_IN_USE":             131,
 	}
 )
 
@@ -542,6 +550,10 @@ type Command struct {
 	//	*Command_UseJoinToken
 	//	*Command_ChangeSettings
 	//	*Command_SetClusterVersion
+	//	*Command_PutBackup
+	//	*Command_BackupPartDone
+	//	*Command_DeleteBackup
+	//	*Command_FinishRestore
 	//	*Command_HoldClusterVersion
 	//	*Command_IndexCursor
 	//	*Command_TxnPrepare
@@ -1050,6 +1062,42 @@ func (x *Command) GetSetClusterVersion() *SetClusterVersion {
 	return nil
 }
 
+func (x *Command) GetPutBackup() *PutBackup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutBackup); ok {
+			return x.PutBackup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetBackupPartDone() *BackupPartDone {
+	if x != nil {
+		if x, ok := x.Op.(*Command_BackupPartDone); ok {
+			return x.BackupPartDone
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetDeleteBackup() *DeleteBackup {
+	if x != nil {
+		if x, ok := x.Op.(*Command_DeleteBackup); ok {
+			return x.DeleteBackup
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetFinishRestore() *FinishRestore {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FinishRestore); ok {
+			return x.FinishRestore
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetHoldClusterVersion() *HoldClusterVersion {
 	if x != nil {
 		if x, ok := x.Op.(*Command_HoldClusterVersion); ok {
@@ -1283,6 +1331,23 @@ type Command_SetClusterVersion struct {
 	SetClusterVersion *SetClusterVersion `protobuf:"bytes,90,opt,name=set_cluster_version,json=setClusterVersion,proto3,oneof"`
 }
 
+type Command_PutBackup struct {
+	// On-demand backups and restores (600-619; docs/backups.md).
+	PutBackup *PutBackup `protobuf:"bytes,600,opt,name=put_backup,json=putBackup,proto3,oneof"`
+}
+
+type Command_BackupPartDone struct {
+	BackupPartDone *BackupPartDone `protobuf:"bytes,601,opt,name=backup_part_done,json=backupPartDone,proto3,oneof"`
+}
+
+type Command_DeleteBackup struct {
+	DeleteBackup *DeleteBackup `protobuf:"bytes,602,opt,name=delete_backup,json=deleteBackup,proto3,oneof"`
+}
+
+type Command_FinishRestore struct {
+	FinishRestore *FinishRestore `protobuf:"bytes,603,opt,name=finish_restore,json=finishRestore,proto3,oneof"`
+}
+
 type Command_HoldClusterVersion struct {
 	HoldClusterVersion *HoldClusterVersion `protobuf:"bytes,91,opt,name=hold_cluster_version,json=holdClusterVersion,proto3,oneof"`
 }
@@ -1394,6 +1459,14 @@ func (*Command_UseJoinToken) isCommand_Op() {}
 func (*Command_ChangeSettings) isCommand_Op() {}
 
 func (*Command_SetClusterVersion) isCommand_Op() {}
+
+func (*Command_PutBackup) isCommand_Op() {}
+
+func (*Command_BackupPartDone) isCommand_Op() {}
+
+func (*Command_DeleteBackup) isCommand_Op() {}
+
+func (*Command_FinishRestore) isCommand_Op() {}
 
 func (*Command_HoldClusterVersion) isCommand_Op() {}
 
@@ -3270,6 +3343,8 @@ type Result struct {
 	JoinToken  *JoinToken  `protobuf:"bytes,62,opt,name=join_token,json=joinToken,proto3" json:"join_token,omitempty"`
 	// The version a ChangeSettings made.
 	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
+	// The backup record a backup command wrote (130-139).
+	Backup *Backup `protobuf:"bytes,130,opt,name=backup,proto3" json:"backup,omitempty"`
 	// The cluster version record after SetClusterVersion or
 	// HoldClusterVersion: as written, or as found when refused.
 	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
@@ -3456,6 +3531,13 @@ func (x *Result) GetJoinToken() *JoinToken {
 func (x *Result) GetSettingsChange() *SettingsChange {
 	if x != nil {
 		return x.SettingsChange
+	}
+	return nil
+}
+
+func (x *Result) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
 	}
 	return nil
 }
@@ -4337,6 +4419,10 @@ type Table struct {
 	// past_streams are the streams the table had and disabled, readable
 	// until the change log's retention passes their end.
 	PastStreams []*StreamInfo `protobuf:"bytes,20,rep,name=past_streams,json=pastStreams,proto3" json:"past_streams,omitempty"`
+	// restore is set on a table restored from a backup: where from, and
+	// whether its items are still being written (the table shows
+	// CREATING until they are).
+	Restore *BackupRestore `protobuf:"bytes,60,opt,name=restore,proto3" json:"restore,omitempty"`
 	// local_indexes are the table's local secondary indexes, fixed at
 	// CreateTable; their entries live in the base partitions, next to the
 	// items (docs/indexes.md).
@@ -4564,6 +4650,13 @@ func (x *Table) GetStream() *StreamInfo {
 func (x *Table) GetPastStreams() []*StreamInfo {
 	if x != nil {
 		return x.PastStreams
+	}
+	return nil
+}
+
+func (x *Table) GetRestore() *BackupRestore {
+	if x != nil {
+		return x.Restore
 	}
 	return nil
 }
@@ -8412,12 +8505,572 @@ func (x *TxnSetStatus) GetForget() bool {
 	return false
 }
 
+// Backup is the directory record of an on-demand backup (docs/backups.md):
+// the table's schema as it was, where its data lies in the backup bucket
+// and which partitions are written.
+type Backup struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Arn       string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	TableName string                 `protobuf:"bytes,3,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
+	TableArn  string                 `protobuf:"bytes,4,opt,name=table_arn,json=tableArn,proto3" json:"table_arn,omitempty"`
+	TableId   uint64                 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	// status is CREATING, AVAILABLE or DELETED, as DynamoDB spells them.
+	Status           string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	CreatedUnixNanos int64  `protobuf:"varint,7,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// table is the table's record when the backup was requested.
+	Table *Table `protobuf:"bytes,8,opt,name=table,proto3" json:"table,omitempty"`
+	// partitions are the table's partitions to read, and parts those read.
+	Partitions []uint64      `protobuf:"varint,9,rep,packed,name=partitions,proto3" json:"partitions,omitempty"`
+	Parts      []*BackupPart `protobuf:"bytes,10,rep,name=parts,proto3" json:"parts,omitempty"`
+	// prefix is the key prefix of the backup's objects in the bucket.
+	Prefix             string `protobuf:"bytes,11,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Items              int64  `protobuf:"varint,12,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes              int64  `protobuf:"varint,13,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	CompletedUnixNanos int64  `protobuf:"varint,14,opt,name=completed_unix_nanos,json=completedUnixNanos,proto3" json:"completed_unix_nanos,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Backup) Reset() {
+	*x = Backup{}
+	mi := &file_partita_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Backup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Backup) ProtoMessage() {}
+
+func (x *Backup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Backup.ProtoReflect.Descriptor instead.
+func (*Backup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *Backup) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *Backup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Backup) GetTableName() string {
+	if x != nil {
+		return x.TableName
+	}
+	return ""
+}
+
+func (x *Backup) GetTableArn() string {
+	if x != nil {
+		return x.TableArn
+	}
+	return ""
+}
+
+func (x *Backup) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *Backup) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Backup) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *Backup) GetTable() *Table {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+func (x *Backup) GetPartitions() []uint64 {
+	if x != nil {
+		return x.Partitions
+	}
+	return nil
+}
+
+func (x *Backup) GetParts() []*BackupPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *Backup) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *Backup) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *Backup) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Backup) GetCompletedUnixNanos() int64 {
+	if x != nil {
+		return x.CompletedUnixNanos
+	}
+	return 0
+}
+
+// BackupPart is one partition written to a backup: the applied index it
+// was read at, and its object in the bucket.
+type BackupPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,2,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Items         int64                  `protobuf:"varint,3,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes         int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Object        string                 `protobuf:"bytes,5,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupPart) Reset() {
+	*x = BackupPart{}
+	mi := &file_partita_proto_msgTypes[94]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupPart) ProtoMessage() {}
+
+func (x *BackupPart) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[94]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
+func (*BackupPart) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{94}
+}
+
+func (x *BackupPart) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *BackupPart) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *BackupPart) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *BackupPart) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *BackupPart) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+// BackupRestore is the restore summary of a table made from a backup.
+type BackupRestore struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SourceBackupArn  string                 `protobuf:"bytes,1,opt,name=source_backup_arn,json=sourceBackupArn,proto3" json:"source_backup_arn,omitempty"`
+	SourceTableArn   string                 `protobuf:"bytes,2,opt,name=source_table_arn,json=sourceTableArn,proto3" json:"source_table_arn,omitempty"`
+	RestoreUnixNanos int64                  `protobuf:"varint,3,opt,name=restore_unix_nanos,json=restoreUnixNanos,proto3" json:"restore_unix_nanos,omitempty"`
+	InProgress       bool                   `protobuf:"varint,4,opt,name=in_progress,json=inProgress,proto3" json:"in_progress,omitempty"`
+	Items            int64                  `protobuf:"varint,5,opt,name=items,proto3" json:"items,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *BackupRestore) Reset() {
+	*x = BackupRestore{}
+	mi := &file_partita_proto_msgTypes[95]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRestore) ProtoMessage() {}
+
+func (x *BackupRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[95]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
+func (*BackupRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{95}
+}
+
+func (x *BackupRestore) GetSourceBackupArn() string {
+	if x != nil {
+		return x.SourceBackupArn
+	}
+	return ""
+}
+
+func (x *BackupRestore) GetSourceTableArn() string {
+	if x != nil {
+		return x.SourceTableArn
+	}
+	return ""
+}
+
+func (x *BackupRestore) GetRestoreUnixNanos() int64 {
+	if x != nil {
+		return x.RestoreUnixNanos
+	}
+	return 0
+}
+
+func (x *BackupRestore) GetInProgress() bool {
+	if x != nil {
+		return x.InProgress
+	}
+	return false
+}
+
+func (x *BackupRestore) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+// BackupManifest is the manifest object of a backup in the bucket.
+type BackupManifest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Backup        *Backup                `protobuf:"bytes,1,opt,name=backup,proto3" json:"backup,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupManifest) Reset() {
+	*x = BackupManifest{}
+	mi := &file_partita_proto_msgTypes[96]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupManifest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupManifest) ProtoMessage() {}
+
+func (x *BackupManifest) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[96]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
+func (*BackupManifest) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{96}
+}
+
+func (x *BackupManifest) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+// PutBackup creates a backup record (create set: it must not exist) or
+// replaces one (its status, once its parts are written).
+type PutBackup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Backup        *Backup                `protobuf:"bytes,1,opt,name=backup,proto3" json:"backup,omitempty"`
+	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutBackup) Reset() {
+	*x = PutBackup{}
+	mi := &file_partita_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutBackup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutBackup) ProtoMessage() {}
+
+func (x *PutBackup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
+func (*PutBackup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *PutBackup) GetBackup() *Backup {
+	if x != nil {
+		return x.Backup
+	}
+	return nil
+}
+
+func (x *PutBackup) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+// BackupPartDone records one partition of a backup as written.
+type BackupPartDone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arn           string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	Part          *BackupPart            `protobuf:"bytes,2,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupPartDone) Reset() {
+	*x = BackupPartDone{}
+	mi := &file_partita_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupPartDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupPartDone) ProtoMessage() {}
+
+func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
+func (*BackupPartDone) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *BackupPartDone) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *BackupPartDone) GetPart() *BackupPart {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+// DeleteBackup removes a backup record; refused while it is CREATING.
+type DeleteBackup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arn           string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBackup) Reset() {
+	*x = DeleteBackup{}
+	mi := &file_partita_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBackup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBackup) ProtoMessage() {}
+
+func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
+func (*DeleteBackup) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *DeleteBackup) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+// FinishRestore marks a restored table's items as written.
+type FinishRestore struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Items         int64                  `protobuf:"varint,2,opt,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishRestore) Reset() {
+	*x = FinishRestore{}
+	mi := &file_partita_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishRestore) ProtoMessage() {}
+
+func (x *FinishRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
+func (*FinishRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *FinishRestore) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *FinishRestore) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x8c\x1d\n" +
+	"partita.v1\"\x95\x1f\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -8484,7 +9137,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x11delete_join_token\x18C \x01(\v2\x1b.partita.v1.DeleteJoinTokenH\x00R\x0fdeleteJoinToken\x12@\n" +
 	"\x0euse_join_token\x18D \x01(\v2\x18.partita.v1.UseJoinTokenH\x00R\fuseJoinToken\x12E\n" +
 	"\x0fchange_settings\x18F \x01(\v2\x1a.partita.v1.ChangeSettingsH\x00R\x0echangeSettings\x12O\n" +
-	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x12R\n" +
+	"\x13set_cluster_version\x18Z \x01(\v2\x1d.partita.v1.SetClusterVersionH\x00R\x11setClusterVersion\x127\n" +
+	"\n" +
+	"put_backup\x18\xd8\x04 \x01(\v2\x15.partita.v1.PutBackupH\x00R\tputBackup\x12G\n" +
+	"\x10backup_part_done\x18\xd9\x04 \x01(\v2\x1a.partita.v1.BackupPartDoneH\x00R\x0ebackupPartDone\x12@\n" +
+	"\rdelete_backup\x18\xda\x04 \x01(\v2\x18.partita.v1.DeleteBackupH\x00R\fdeleteBackup\x12C\n" +
+	"\x0efinish_restore\x18\xdb\x04 \x01(\v2\x19.partita.v1.FinishRestoreH\x00R\rfinishRestore\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursor\x12:\n" +
 	"\vtxn_prepare\x18\xf4\x03 \x01(\v2\x16.partita.v1.TxnPrepareH\x00R\n" +
@@ -8643,7 +9301,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xa1\t\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xce\t\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -8668,17 +9326,18 @@ const file_partita_proto_rawDesc = "" +
 	"adminToken\x124\n" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
-	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12C\n" +
+	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12+\n" +
+	"\x06backup\x18\x82\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12C\n" +
 	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\x124\n" +
 	"\n" +
 	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
 	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
 	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x124\n" +
-	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xe0\x03\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\x8b\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xfa\x02\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xa5\x03\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -8703,7 +9362,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x11REVISION_CONFLICT\x10\v\x12\x10\n" +
 	"\fTXN_CONFLICT\x10n\x12\x0f\n" +
 	"\vTXN_ABORTED\x10o\x12\x1d\n" +
-	"\x19ITEM_COLLECTION_TOO_LARGE\x10d\"N\n" +
+	"\x19ITEM_COLLECTION_TOO_LARGE\x10d\x12\x15\n" +
+	"\x10BACKUP_NOT_FOUND\x10\x82\x01\x12\x12\n" +
+	"\rBACKUP_IN_USE\x10\x83\x01\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -8766,8 +9427,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xe5\n" +
-	"\n" +
+	"frozenLeft\"\x9a\v\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -8803,7 +9463,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x16ttl_changed_unix_nanos\x18  \x01(\x03R\x13ttlChangedUnixNanos\x12\x1a\n" +
 	"\brevision\x18! \x01(\x04R\brevision\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
-	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x12;\n" +
+	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x123\n" +
+	"\arestore\x18< \x01(\v2\x19.partita.v1.BackupRestoreR\arestore\x12;\n" +
 	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
 	"\vlocal_index\x18) \x01(\rR\n" +
 	"localIndex\"\xcd\x01\n" +
@@ -9105,7 +9766,53 @@ const file_partita_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
 	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12 \n" +
 	"\vcoordinator\x18\x05 \x01(\bR\vcoordinator\x12\x16\n" +
-	"\x06forget\x18\x06 \x01(\bR\x06forget*g\n" +
+	"\x06forget\x18\x06 \x01(\bR\x06forget\"\xb8\x03\n" +
+	"\x06Backup\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"table_name\x18\x03 \x01(\tR\ttableName\x12\x1b\n" +
+	"\ttable_arn\x18\x04 \x01(\tR\btableArn\x12\x19\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12,\n" +
+	"\x12created_unix_nanos\x18\a \x01(\x03R\x10createdUnixNanos\x12'\n" +
+	"\x05table\x18\b \x01(\v2\x11.partita.v1.TableR\x05table\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\t \x03(\x04R\n" +
+	"partitions\x12,\n" +
+	"\x05parts\x18\n" +
+	" \x03(\v2\x16.partita.v1.BackupPartR\x05parts\x12\x16\n" +
+	"\x06prefix\x18\v \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05items\x18\f \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\r \x01(\x03R\x05bytes\x120\n" +
+	"\x14completed_unix_nanos\x18\x0e \x01(\x03R\x12completedUnixNanos\"\x93\x01\n" +
+	"\n" +
+	"BackupPart\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12#\n" +
+	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\x12\x14\n" +
+	"\x05items\x18\x03 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06object\x18\x05 \x01(\tR\x06object\"\xca\x01\n" +
+	"\rBackupRestore\x12*\n" +
+	"\x11source_backup_arn\x18\x01 \x01(\tR\x0fsourceBackupArn\x12(\n" +
+	"\x10source_table_arn\x18\x02 \x01(\tR\x0esourceTableArn\x12,\n" +
+	"\x12restore_unix_nanos\x18\x03 \x01(\x03R\x10restoreUnixNanos\x12\x1f\n" +
+	"\vin_progress\x18\x04 \x01(\bR\n" +
+	"inProgress\x12\x14\n" +
+	"\x05items\x18\x05 \x01(\x03R\x05items\"<\n" +
+	"\x0eBackupManifest\x12*\n" +
+	"\x06backup\x18\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\"O\n" +
+	"\tPutBackup\x12*\n" +
+	"\x06backup\x18\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12\x16\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create\"N\n" +
+	"\x0eBackupPartDone\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12*\n" +
+	"\x04part\x18\x02 \x01(\v2\x16.partita.v1.BackupPartR\x04part\" \n" +
+	"\fDeleteBackup\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\";\n" +
+	"\rFinishRestore\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n" +
+	"\x05items\x18\x02 \x01(\x03R\x05items*g\n" +
 	"\n" +
 	"ChangeView\x12\x14\n" +
 	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
@@ -9148,7 +9855,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 95)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 103)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -9249,8 +9956,16 @@ var file_partita_proto_goTypes = []any{
 	(*TxnResolve)(nil),           // 96: partita.v1.TxnResolve
 	(*TxnRecord)(nil),            // 97: partita.v1.TxnRecord
 	(*TxnSetStatus)(nil),         // 98: partita.v1.TxnSetStatus
-	nil,                          // 99: partita.v1.Expression.NamesEntry
-	nil,                          // 100: partita.v1.DoctorSettings.GatesEntry
+	(*Backup)(nil),               // 99: partita.v1.Backup
+	(*BackupPart)(nil),           // 100: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 101: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 102: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 103: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 104: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 105: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 106: partita.v1.FinishRestore
+	nil,                          // 107: partita.v1.Expression.NamesEntry
+	nil,                          // 108: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -9300,98 +10015,109 @@ var file_partita_proto_depIdxs = []int32{
 	92,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	77,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
 	79,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	80,  // 47: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	46,  // 48: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	94,  // 49: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	96,  // 50: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	98,  // 51: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	32,  // 52: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 53: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 54: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 55: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	44,  // 56: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 57: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	13,  // 58: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	99,  // 59: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	14,  // 60: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	14,  // 61: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	14,  // 62: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	14,  // 63: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	42,  // 64: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	42,  // 65: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	19,  // 66: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	23,  // 67: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	23,  // 68: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	42,  // 69: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	23,  // 70: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	23,  // 71: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	32,  // 72: partita.v1.Result.error:type_name -> partita.v1.Error
-	43,  // 73: partita.v1.Result.table:type_name -> partita.v1.Table
-	37,  // 74: partita.v1.Result.node:type_name -> partita.v1.Node
-	52,  // 75: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	57,  // 76: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	55,  // 77: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	20,  // 78: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	27,  // 79: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	62,  // 80: partita.v1.Result.user:type_name -> partita.v1.User
-	63,  // 81: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	64,  // 82: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	81,  // 83: partita.v1.Result.group:type_name -> partita.v1.Group
-	86,  // 84: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	89,  // 85: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	74,  // 86: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	78,  // 87: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	97,  // 88: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	95,  // 89: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 90: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	23,  // 91: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	23,  // 92: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	37,  // 93: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	41,  // 94: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	23,  // 95: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	33,  // 96: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 97: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	35,  // 98: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	36,  // 99: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 100: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	45,  // 101: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	33,  // 102: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	47,  // 103: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	47,  // 104: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	44,  // 105: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	33,  // 106: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	33,  // 107: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 108: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	43,  // 109: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	43,  // 110: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	100, // 111: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 112: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 113: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	56,  // 114: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	57,  // 115: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 116: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	63,  // 117: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	64,  // 118: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	73,  // 119: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	75,  // 120: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	75,  // 121: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	73,  // 122: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	86,  // 123: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	89,  // 124: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	93,  // 125: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	15,  // 126: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	16,  // 127: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	17,  // 128: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	14,  // 129: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	93,  // 130: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 131: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 132: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	2,   // 133: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	134, // [134:134] is the sub-list for method output_type
-	134, // [134:134] is the sub-list for method input_type
-	134, // [134:134] is the sub-list for extension type_name
-	134, // [134:134] is the sub-list for extension extendee
-	0,   // [0:134] is the sub-list for field type_name
+	103, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	104, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	105, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	106, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	80,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	46,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	94,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	96,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	98,  // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	32,  // 56: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 57: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 58: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 59: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	44,  // 60: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 61: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	13,  // 62: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	107, // 63: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	14,  // 64: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	14,  // 65: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	14,  // 66: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	14,  // 67: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	42,  // 68: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	42,  // 69: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	19,  // 70: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	23,  // 71: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	23,  // 72: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	42,  // 73: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	23,  // 74: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	23,  // 75: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	32,  // 76: partita.v1.Result.error:type_name -> partita.v1.Error
+	43,  // 77: partita.v1.Result.table:type_name -> partita.v1.Table
+	37,  // 78: partita.v1.Result.node:type_name -> partita.v1.Node
+	52,  // 79: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	57,  // 80: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	55,  // 81: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	20,  // 82: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	27,  // 83: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	62,  // 84: partita.v1.Result.user:type_name -> partita.v1.User
+	63,  // 85: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	64,  // 86: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	81,  // 87: partita.v1.Result.group:type_name -> partita.v1.Group
+	86,  // 88: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	89,  // 89: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	74,  // 90: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	99,  // 91: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	78,  // 92: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	97,  // 93: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	95,  // 94: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 95: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	23,  // 96: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	23,  // 97: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	37,  // 98: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	41,  // 99: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	23,  // 100: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	33,  // 101: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 102: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	35,  // 103: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	36,  // 104: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 105: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	45,  // 106: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	33,  // 107: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	47,  // 108: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	47,  // 109: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	101, // 110: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	44,  // 111: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	33,  // 112: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	33,  // 113: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 114: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	43,  // 115: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	43,  // 116: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	108, // 117: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 118: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 119: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	56,  // 120: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	57,  // 121: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 122: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	63,  // 123: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	64,  // 124: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	73,  // 125: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	75,  // 126: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	75,  // 127: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	73,  // 128: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	86,  // 129: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	89,  // 130: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	93,  // 131: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	15,  // 132: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	16,  // 133: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	17,  // 134: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	14,  // 135: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	93,  // 136: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 137: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 138: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	43,  // 139: partita.v1.Backup.table:type_name -> partita.v1.Table
+	100, // 140: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	99,  // 141: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	99,  // 142: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	100, // 143: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	2,   // 144: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	145, // [145:145] is the sub-list for method output_type
+	145, // [145:145] is the sub-list for method input_type
+	145, // [145:145] is the sub-list for extension type_name
+	145, // [145:145] is the sub-list for extension extendee
+	0,   // [0:145] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -9445,6 +10171,10 @@ func file_partita_proto_init() {
 		(*Command_UseJoinToken)(nil),
 		(*Command_ChangeSettings)(nil),
 		(*Command_SetClusterVersion)(nil),
+		(*Command_PutBackup)(nil),
+		(*Command_BackupPartDone)(nil),
+		(*Command_DeleteBackup)(nil),
+		(*Command_FinishRestore)(nil),
 		(*Command_HoldClusterVersion)(nil),
 		(*Command_IndexCursor)(nil),
 		(*Command_TxnPrepare)(nil),
@@ -9464,7 +10194,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   95,
+			NumMessages:   103,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -258,3 +258,18 @@ func snapshotDescriptor(data *engine.Batch, partition uint64) (*partitapb.Descri
 	}
 	return d, nil
 }
+
+// PinState returns a Pebble snapshot holding exactly the replica's applied
+// state, with the applied index and the range descriptor of that state
+// (backups read a partition at one point this way). ok is false while a
+// round's applied entries wait for their batch to commit: the engine lags
+// the applied index then, and the caller tries again. The caller closes
+// the snapshot.
+func (r *Replica) PinState() (snap *engine.Snapshot, applied uint64, desc *partitapb.Descriptor, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inflight {
+		return nil, 0, nil, false
+	}
+	return r.cfg.Engine.NewSnapshot(), r.applied, r.desc, true
+}

@@ -53,6 +53,11 @@ directory gets a user "admin" whose key is printed once) and of
 					return err
 				}
 			}
+			if cfg.BackupBucket == "" {
+				if cfg.BackupBucket, err = devBackupBucket(cfg.DataDir); err != nil {
+					return err
+				}
+			}
 			limits.apply(&cfg, log)
 			if err := authn.apply(&cfg, true); err != nil {
 				return err
@@ -98,6 +103,7 @@ directory gets a user "admin" whose key is printed once) and of
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")
+	registerBackupFlags(cmd.Flags(), &cfg, backupBucketHelp+" (default file://<data-dir>/backups)")
 	authn.register(cmd.Flags(), true)
 	registerTLSFlags(cmd.Flags(), &cfg.TLS)
 	logs.register(cmd)

@@ -111,6 +111,7 @@ environment, which wins over the file.`,
 	faults.register(f)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
+	registerBackupFlags(f, &cfg, backupBucketHelp+"; empty: <data-dir>/backups, which only a single node may use")
 	authn.register(f, false)
 	registerTLSFlags(f, &cfg.TLS)
 	logs.register(cmd)

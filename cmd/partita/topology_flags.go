@@ -17,6 +17,27 @@ func registerTopologyFlags(f *pflag.FlagSet, cfg *node.Config, bucketHelp string
 		"how long the topology bucket keeps snapshots; older hours are deleted")
 }
 
+// registerBackupFlags adds the flags of on-demand backups.
+func registerBackupFlags(f *pflag.FlagSet, cfg *node.Config, bucketHelp string) {
+	f.StringVar(&cfg.BackupBucket, "backup-bucket", cfg.BackupBucket, bucketHelp)
+	f.DurationVar(&cfg.BackupInterval, "backup-interval", cfg.BackupInterval,
+		"period of the backup job, which writes new backups and fills restored tables (0: backups off)")
+}
+
+// backupBucketHelp describes --backup-bucket's URLs.
+const backupBucketHelp = "blob bucket URL for on-demand backups (docs/backups.md): file:///dir, mem://, s3://bucket " +
+	"(S3-compatible: ?endpoint=http://host:port&s3ForcePathStyle=true&region=R), gs://bucket, azblob://container"
+
+// devBackupBucket is `partita dev`'s default backup bucket: a folder
+// beside the data, which the nodes of a dev cluster share.
+func devBackupBucket(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "backups"))
+	if err != nil {
+		return "", err
+	}
+	return "file://" + filepath.ToSlash(abs), nil
+}
+
 // bucketFlagHelp describes --topology-bucket's URLs.
 const bucketFlagHelp = "blob bucket URL for topology snapshots: file:///dir, mem://, s3://bucket (S3-compatible: " +
 	"?endpoint=http://host:port&s3ForcePathStyle=true&region=R), gs://bucket, azblob://container"
