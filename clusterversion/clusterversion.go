@@ -42,10 +42,13 @@ const (
 	// Transactions: transaction records and intents, written by commands
 	// and Effects fields older binaries do not know.
 	Transactions Version = 6
+	// Backups: backup records and their commands in the meta partition,
+	// and restored tables, which older binaries cannot apply.
+	Backups Version = 7
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Transactions
+const Latest = Backups
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -66,6 +69,8 @@ func (v Version) String() string {
 		return "5 (local indexes: local secondary indexes)"
 	case Transactions:
 		return "6 (transactions: TransactWriteItems, TransactGetItems, ExecuteTransaction)"
+	case Backups:
+		return "7 (backups: CreateBackup, RestoreTableFromBackup)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -9,6 +9,7 @@ import (
 
 	"gocloud.dev/blob"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
@@ -104,6 +105,9 @@ func (b *backups) propose(ctx context.Context, cmd *partitapb.Command) (*partita
 
 // CreateBackup implements dynamo.Backups.
 func (b *backups) CreateBackup(ctx context.Context, bk *partitapb.Backup) (*partitapb.Backup, error) {
+	if err := b.n.router.NeedVersion(clusterversion.Backups, "Backups"); err != nil {
+		return nil, err
+	}
 	res, err := b.propose(ctx, &partitapb.Command{Op: &partitapb.Command_PutBackup{
 		PutBackup: &partitapb.PutBackup{Backup: bk, Create: true}}})
 	if err != nil {
@@ -172,6 +176,9 @@ func (b *backups) DeleteBackup(ctx context.Context, arn string) (*partitapb.Back
 
 // Restore implements dynamo.Backups.
 func (b *backups) Restore(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
+	if err := b.n.router.NeedVersion(clusterversion.Backups, "Restores"); err != nil {
+		return nil, err
+	}
 	created, err := b.n.router.CreateTable(ctx, t)
 	if err != nil {
 		return nil, err

@@ -139,7 +139,8 @@ func TestClusterVersionUpgrade(t *testing.T) {
 		t.Fatalf("the timeline's upgrade entries: %d %+v", code, timeline)
 	}
 	// Features of later versions wait for them: at version 2, local
-	// secondary indexes and transactions are refused, and say why.
+	// secondary indexes, transactions and backups are refused, and say
+	// why.
 	refused := func(what string, err error, version clusterversion.Version) {
 		t.Helper()
 		var ae smithy.APIError
@@ -159,6 +160,8 @@ func TestClusterVersionUpgrade(t *testing.T) {
 	_, err = client(n2).TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String("rollback"), Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "t"}}}}}})
 	refused("TransactWriteItems", err, clusterversion.Transactions)
+	_, err = client(n2).CreateBackup(context.Background(), &dynamodb.CreateBackupInput{TableName: aws.String("rollback"), BackupName: aws.String("early")})
+	refused("CreateBackup", err, clusterversion.Backups)
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"

@@ -19,7 +19,7 @@ import (
 // partitions serve, which on one node is before this returns.
 func (r *Router) CreateTable(ctx context.Context, t *partitapb.Table) (*partitapb.Table, error) {
 	if len(t.GetLocalIndexes()) > 0 {
-		if err := r.needVersion(clusterversion.LocalIndexes, "Local secondary indexes"); err != nil {
+		if err := r.NeedVersion(clusterversion.LocalIndexes, "Local secondary indexes"); err != nil {
 			return nil, err
 		}
 	}
@@ -151,9 +151,9 @@ func (r *Router) allows(v clusterversion.Version) bool {
 	return clusterversion.Version(r.version.Load()) >= v
 }
 
-// needVersion refuses, with VALIDATION, a request for what the cluster
+// NeedVersion refuses, with VALIDATION, a request for what the cluster
 // version in force does not allow yet.
-func (r *Router) needVersion(v clusterversion.Version, what string) error {
+func (r *Router) NeedVersion(v clusterversion.Version, what string) error {
 	if r.allows(v) {
 		return nil
 	}

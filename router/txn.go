@@ -80,7 +80,7 @@ func (r *Router) TransactGet(ctx context.Context, actions []TxnAction) (TxnOutco
 }
 
 func (r *Router) transact(ctx context.Context, actions []TxnAction, write bool) (TxnOutcome, error) {
-	if err := r.needVersion(clusterversion.Transactions, "Transactions"); err != nil {
+	if err := r.NeedVersion(clusterversion.Transactions, "Transactions"); err != nil {
 		return TxnOutcome{}, err
 	}
 	return r.transactUntil(ctx, actions, write, txnRunAll)
