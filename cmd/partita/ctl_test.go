@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
@@ -129,8 +130,8 @@ func TestCtl(t *testing.T) {
 	// A new cluster starts at its binary's newest version: nothing to
 	// finalise.
 	text, err = ctl(t, n2, "upgrade", "status")
-	if err != nil || !strings.Contains(text, "cluster version 2 (effects") || !strings.Contains(text, "nothing to finalise") ||
-		strings.Count(text, " [1, 2] ") != 3 {
+	if err != nil || !strings.Contains(text, "cluster version "+clusterversion.Latest.String()) || !strings.Contains(text, "nothing to finalise") ||
+		strings.Count(text, fmt.Sprintf(" [1, %d] ", clusterversion.Latest)) != 3 {
 		t.Fatalf("ctl upgrade status: %v\n%s", err, text)
 	}
 
