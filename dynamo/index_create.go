@@ -41,33 +41,39 @@ var indexNameRE = regexp.MustCompile("^" + tableNamePattern + "$")
 func (v *violations) globalIndexes(gsis []globalIndexRequest) {
 	for i, g := range gsis {
 		p := fmt.Sprintf("globalSecondaryIndexes.%d.member", i+1)
-		v.notNull(g.IndexName != nil, p+".indexName")
-		if g.IndexName != nil {
-			if !indexNameRE.MatchString(*g.IndexName) {
-				v.add(g.IndexName, p+".indexName", "Member must satisfy regular expression pattern: "+tableNamePattern)
-			}
-			v.length(g.IndexName, p+".indexName", 3, 255)
-		}
-		v.notNull(g.KeySchema != nil, p+".keySchema")
-		if g.KeySchema != nil && (len(g.KeySchema) < 1 || len(g.KeySchema) > 2) {
-			bound := "greater than or equal to 1"
-			if len(g.KeySchema) > 2 {
-				bound = "less than or equal to 2"
-			}
-			v.add(keySchemaString(g.KeySchema), p+".keySchema", "Member must have length "+bound)
-		}
-		for j, k := range g.KeySchema {
-			kp := fmt.Sprintf("%s.keySchema.%d.member", p, j+1)
-			v.notNull(k.AttributeName != nil, kp+".attributeName")
-			v.length(k.AttributeName, kp+".attributeName", 1, 255)
-			v.notNull(k.KeyType != nil, kp+".keyType")
-			v.enum(k.KeyType, kp+".keyType", keyTypes...)
-		}
-		v.notNull(g.Projection != nil, p+".projection")
-		if g.Projection != nil {
-			v.enum(g.Projection.ProjectionType, p+".projection.projectionType", projectionTypes...)
-		}
+		v.indexShape(p, g.IndexName, g.KeySchema, g.Projection)
 		v.throughput(g.ProvisionedThroughput, p+".provisionedThroughput")
+	}
+}
+
+// indexShape checks the members an index of either kind has, at path p:
+// its name, key schema and projection type.
+func (v *violations) indexShape(p string, name *string, keySchema []keySchemaElement, proj *projection) {
+	v.notNull(name != nil, p+".indexName")
+	if name != nil {
+		if !indexNameRE.MatchString(*name) {
+			v.add(name, p+".indexName", "Member must satisfy regular expression pattern: "+tableNamePattern)
+		}
+		v.length(name, p+".indexName", 3, 255)
+	}
+	v.notNull(keySchema != nil, p+".keySchema")
+	if keySchema != nil && (len(keySchema) < 1 || len(keySchema) > 2) {
+		bound := "greater than or equal to 1"
+		if len(keySchema) > 2 {
+			bound = "less than or equal to 2"
+		}
+		v.add(keySchemaString(keySchema), p+".keySchema", "Member must have length "+bound)
+	}
+	for j, k := range keySchema {
+		kp := fmt.Sprintf("%s.keySchema.%d.member", p, j+1)
+		v.notNull(k.AttributeName != nil, kp+".attributeName")
+		v.length(k.AttributeName, kp+".attributeName", 1, 255)
+		v.notNull(k.KeyType != nil, kp+".keyType")
+		v.enum(k.KeyType, kp+".keyType", keyTypes...)
+	}
+	v.notNull(proj != nil, p+".projection")
+	if proj != nil {
+		v.enum(proj.ProjectionType, p+".projection.projectionType", projectionTypes...)
 	}
 }
 

@@ -23,33 +23,7 @@ const maxLocalIndexes = 5
 // localIndexes records the shape violations of LocalSecondaryIndexes.
 func (v *violations) localIndexes(lsis []localIndexRequest) {
 	for i, l := range lsis {
-		p := fmt.Sprintf("localSecondaryIndexes.%d.member", i+1)
-		v.notNull(l.IndexName != nil, p+".indexName")
-		if l.IndexName != nil {
-			if !indexNameRE.MatchString(*l.IndexName) {
-				v.add(l.IndexName, p+".indexName", "Member must satisfy regular expression pattern: "+tableNamePattern)
-			}
-			v.length(l.IndexName, p+".indexName", 3, 255)
-		}
-		v.notNull(l.KeySchema != nil, p+".keySchema")
-		if l.KeySchema != nil && (len(l.KeySchema) < 1 || len(l.KeySchema) > 2) {
-			bound := "greater than or equal to 1"
-			if len(l.KeySchema) > 2 {
-				bound = "less than or equal to 2"
-			}
-			v.add(keySchemaString(l.KeySchema), p+".keySchema", "Member must have length "+bound)
-		}
-		for j, k := range l.KeySchema {
-			kp := fmt.Sprintf("%s.keySchema.%d.member", p, j+1)
-			v.notNull(k.AttributeName != nil, kp+".attributeName")
-			v.length(k.AttributeName, kp+".attributeName", 1, 255)
-			v.notNull(k.KeyType != nil, kp+".keyType")
-			v.enum(k.KeyType, kp+".keyType", keyTypes...)
-		}
-		v.notNull(l.Projection != nil, p+".projection")
-		if l.Projection != nil {
-			v.enum(l.Projection.ProjectionType, p+".projection.projectionType", projectionTypes...)
-		}
+		v.indexShape(fmt.Sprintf("localSecondaryIndexes.%d.member", i+1), l.IndexName, l.KeySchema, l.Projection)
 	}
 }
 
