@@ -122,14 +122,50 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 	defer s.recoverPanic(w, r, reqID)
+	if r.Header.Get("Origin") != "" {
+		allowCrossOrigin(w.Header())
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		s.serveHealth(w)
+	case http.MethodOptions:
+		servePreflight(w, r)
 	case http.MethodPost:
 		s.serveOperation(w, r)
 	default:
 		s.writeError(r.Context(), w, &apiError{Kind: kindMethodNotAllowed})
 	}
+}
+
+// The CORS answers: a browser's script on any origin may call the API
+// (requests are signed, so the origin grants nothing by itself), and read
+// the response headers the SDKs read.
+const (
+	corsAllowMethods  = "GET, POST, OPTIONS"
+	corsExposeHeaders = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-crc32, Date"
+	corsMaxAge        = "172800"
+)
+
+// allowCrossOrigin adds to a response to a request with an Origin the
+// headers that let a browser hand it to the calling script.
+func allowCrossOrigin(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+}
+
+// servePreflight answers a browser's CORS preflight (OPTIONS): any
+// origin, the API's methods, and the headers the browser asks to send
+// (the SDK's signature headers among them). It needs no signature, as
+// browsers send none.
+func servePreflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+	if asked := r.Header.Get("Access-Control-Request-Headers"); asked != "" {
+		h.Set("Access-Control-Allow-Headers", asked)
+	}
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	writeBody(w, http.StatusOK, nil)
 }
 
 // serveHealth answers like DynamoDB's endpoint does to a plain GET.

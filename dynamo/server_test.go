@@ -168,3 +168,34 @@ func TestSerializationMessages(t *testing.T) {
 		f.fails(c.op, c.body, "SerializationException", c.msg)
 	}
 }
+
+// TestCrossOrigin: a browser's preflight is answered without a signature
+// (any origin, the API's methods, the headers it asks for), and a
+// response to a request from a page carries the headers that let the
+// page's script read it; a request from no page gets none of them.
+func TestCrossOrigin(t *testing.T) {
+	f := newFixture(t)
+	pre := httptest.NewRequest(http.MethodOptions, "/", nil)
+	pre.Header.Set("Origin", "http://app.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	pre.Header.Set("Access-Control-Request-Headers", "authorization, content-type, x-amz-date, x-amz-target")
+	r := f.send(pre)
+	if r.status != http.StatusOK || r.header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(r.header.Get("Access-Control-Allow-Methods"), "POST") ||
+		r.header.Get("Access-Control-Allow-Headers") != "authorization, content-type, x-amz-date, x-amz-target" ||
+		r.header.Get("Access-Control-Max-Age") == "" {
+		t.Fatalf("preflight: %d %v", r.status, r.header)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Origin", "http://app.example")
+	r = f.send(req)
+	if r.status != http.StatusOK || r.header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "x-amzn-RequestId") {
+		t.Fatalf("a request from a page: %d %v", r.status, r.header)
+	}
+	if r := f.do("ListTables", `{}`); r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("a request from no page got CORS headers: %v", r.header)
+	}
+}
