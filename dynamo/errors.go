@@ -47,6 +47,9 @@ var (
 	kindProvisionedExceeded = errKind{nsDynamo + "ProvisionedThroughputExceededException", http.StatusBadRequest, "message"}
 	kindUnknownOperation    = errKind{nsService + "UnknownOperationException", http.StatusBadRequest, ""}
 	kindRequestTooLarge     = errKind{nsService + "RequestEntityTooLargeException", http.StatusRequestEntityTooLarge, "message"}
+	// kindUnsupportedEncoding: a body in a Content-Encoding the endpoint
+	// cannot read (HTTP 415).
+	kindUnsupportedEncoding = errKind{nsService + "SerializationException", http.StatusUnsupportedMediaType, "Message"}
 	kindResourceNotFound    = errKind{nsDynamo + "ResourceNotFoundException", http.StatusBadRequest, "message"}
 	kindResourceInUse       = errKind{nsDynamo + "ResourceInUseException", http.StatusBadRequest, "message"}
 	kindConditionFailed     = errKind{nsDynamo + "ConditionalCheckFailedException", http.StatusBadRequest, "message"}

@@ -2,7 +2,9 @@ package dynamo
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/base32"
 	"errors"
@@ -265,7 +267,7 @@ func (s *Server) runOperation(ctx context.Context, w http.ResponseWriter, r *htt
 			return s.writeAuthError(ctx, w, err)
 		}
 	}
-	body, err := s.decompress(r, raw)
+	body, err := s.decompress(w, r, raw)
 	if err != nil {
 		return s.writeError(ctx, w, err)
 	}
@@ -324,18 +326,35 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return body, nil
 }
 
-// decompress gunzips raw when the client says it is compressed, within
-// the configured size limit.
-func (s *Server) decompress(r *http.Request, raw []byte) ([]byte, error) {
-	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+// decompress decodes raw as its Content-Encoding says (gzip or deflate;
+// none or identity: as it is), within the configured size limit. Any
+// other coding is refused with 415, as HTTP asks, and Accept-Encoding
+// names the ones the endpoint reads.
+func (s *Server) decompress(w http.ResponseWriter, r *http.Request, raw []byte) ([]byte, error) {
+	var zr io.ReadCloser
+	switch coding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); coding {
+	case "", "identity":
 		return raw, nil
-	}
-	limit := s.cfg.MaxRequestBytes
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, newError(kindSerialization, "Invalid gzip request body: %v", err)
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, newError(kindSerialization, "Invalid gzip request body: %v", err)
+		}
+		zr = gz
+	case "deflate":
+		// HTTP's deflate is the zlib format; some clients send a bare
+		// deflate stream instead, which is read as such.
+		if z, err := zlib.NewReader(bytes.NewReader(raw)); err == nil {
+			zr = z
+		} else {
+			zr = flate.NewReader(bytes.NewReader(raw))
+		}
+	default:
+		w.Header().Set("Accept-Encoding", "gzip, deflate")
+		return nil, newError(kindUnsupportedEncoding, "Unsupported Content-Encoding: %s (the endpoint reads gzip and deflate)", coding)
 	}
 	defer zr.Close()
+	limit := s.cfg.MaxRequestBytes
 	body, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	switch {
 	case int64(len(body)) > limit:

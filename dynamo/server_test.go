@@ -2,7 +2,9 @@ package dynamo_test
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"hash/crc32"
 	"net/http"
@@ -197,5 +199,41 @@ func TestCrossOrigin(t *testing.T) {
 	}
 	if r := f.do("ListTables", `{}`); r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("a request from no page got CORS headers: %v", r.header)
+	}
+}
+
+// TestDeflateAndUnknownEncodings: a deflate body (zlib, as HTTP defines
+// it, or a bare deflate stream) is read like a gzip one; a body in any
+// other coding is refused with 415 and the codings the endpoint reads.
+func TestDeflateAndUnknownEncodings(t *testing.T) {
+	f := newFixture(t)
+	send := func(coding string, body []byte) response {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+		req.Header.Set("Content-Encoding", coding)
+		return f.send(req)
+	}
+	var zl bytes.Buffer
+	zw := zlib.NewWriter(&zl)
+	zw.Write([]byte(`{"Limit":5}`))
+	zw.Close()
+	if r := send("deflate", zl.Bytes()); r.status != http.StatusOK {
+		t.Fatalf("zlib deflate ListTables: %d %s", r.status, r.raw)
+	}
+	var fl bytes.Buffer
+	fw, _ := flate.NewWriter(&fl, flate.DefaultCompression)
+	fw.Write([]byte(`{"Limit":5}`))
+	fw.Close()
+	if r := send("deflate", fl.Bytes()); r.status != http.StatusOK {
+		t.Fatalf("bare deflate ListTables: %d %s", r.status, r.raw)
+	}
+	if r := send("identity", []byte(`{"Limit":5}`)); r.status != http.StatusOK {
+		t.Fatalf("identity ListTables: %d %s", r.status, r.raw)
+	}
+	r := send("br", []byte(`{"Limit":5}`))
+	if r.status != http.StatusUnsupportedMediaType || !strings.Contains(r.raw, "SerializationException") ||
+		!strings.Contains(r.raw, "Unsupported Content-Encoding: br") || r.header.Get("Accept-Encoding") != "gzip, deflate" {
+		t.Fatalf("brotli body: %d %s %v", r.status, r.raw, r.header)
 	}
 }
