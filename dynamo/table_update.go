@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,10 +45,6 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 	updated, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
 		return s.applyTableUpdate(cur, &req)
 	})
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return nil, err
-	}
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, s.notFound(*req.TableName, true)
 	}

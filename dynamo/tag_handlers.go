@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -157,10 +156,7 @@ func (s *Server) retag(ctx context.Context, arn string, edit func([]*partitapb.T
 		t.Tags = tags
 		return t, nil
 	})
-	var ae *apiError
 	switch {
-	case errors.As(err, &ae):
-		return nil, err
 	case isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND):
 		return nil, arnNotFound(arn)
 	case err != nil:

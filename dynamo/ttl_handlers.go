@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -89,10 +88,7 @@ func (s *Server) handleUpdateTimeToLive(ctx context.Context, r *request) (any, e
 		t.TtlEnabled, t.TtlAttribute, t.TtlChangedUnixNanos = enable, attr, now.UnixNano()
 		return t, nil
 	})
-	var ae *apiError
 	switch {
-	case errors.As(err, &ae):
-		return nil, err
 	case isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND):
 		return nil, s.notFound(t.GetName(), true)
 	case err != nil:

@@ -81,9 +81,12 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 		if len(out) == backfillPage {
 			return out, bytes.Clone(iter.Key()), nil
 		}
+		if engine.IsLocalEntry(iter.Value()) {
+			continue // a local secondary index entry or collection size
+		}
 		x, err := item.DecodeItem(iter.Value())
 		if err != nil {
-			continue // not an item: a local secondary index entry
+			return nil, nil, fmt.Errorf("node: backfill: stored item %x is corrupt: %w", iter.Key(), err)
 		}
 		out = append(out, x)
 	}

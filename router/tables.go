@@ -116,7 +116,7 @@ func (r *Router) UpdateTable(ctx context.Context, name string, edit func(*partit
 	var err error
 	for range maxTableUpdateAttempts {
 		var cur, next *partitapb.Table
-		if cur, err = r.freshTable(ctx, name); err != nil {
+		if cur, err = r.readTable(ctx, name); err != nil {
 			return nil, err
 		}
 		if next, err = edit(proto.Clone(cur).(*partitapb.Table)); err != nil {
@@ -162,9 +162,9 @@ func (r *Router) NeedVersion(v clusterversion.Version, what string) error {
 		what, v, r.version.Load())
 }
 
-// freshTable reads the named table's record from the meta partition's
+// readTable reads the named table's record from the meta partition's
 // leader, not from the cache.
-func (r *Router) freshTable(ctx context.Context, name string) (*partitapb.Table, error) {
+func (r *Router) readTable(ctx context.Context, name string) (*partitapb.Table, error) {
 	raw, err := r.get(ctx, directory.MetaPartition, directory.TableKey(name), true)
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 	r.mu.RUnlock()
 	if !ok {
 		var err error
-		if t, err = r.freshTable(ctx, name); err != nil {
+		if t, err = r.readTable(ctx, name); err != nil {
 			return nil, err
 		}
 		r.mu.Lock()
