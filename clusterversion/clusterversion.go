@@ -45,10 +45,13 @@ const (
 	// Backups: backup records and their commands in the meta partition,
 	// and restored tables, which older binaries cannot apply.
 	Backups Version = 7
+	// ChangeFloors: table partitions hold a change floor
+	// (SetChangeFloor), which older binaries cannot apply.
+	ChangeFloors Version = 8
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Backups
+const Latest = ChangeFloors
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -71,6 +74,8 @@ func (v Version) String() string {
 		return "6 (transactions: TransactWriteItems, TransactGetItems, ExecuteTransaction)"
 	case Backups:
 		return "7 (backups: CreateBackup, RestoreTableFromBackup)"
+	case ChangeFloors:
+		return "8 (change floors: a new global index's backfill misses no write)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -47,6 +47,10 @@ type Applier struct {
 	// at the first record or trim; clogDirty says an entry changed it.
 	clog                 ChangeState
 	clogKnown, clogDirty bool
+	// floor is the change floor (change_floor.go), read from the batch
+	// when first needed; floorChanged says an entry set it.
+	floor                    ChangeFloor
+	floorKnown, floorChanged bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the
@@ -139,6 +143,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyHoldClusterVersion(b, op.HoldClusterVersion)
 	case *partitapb.Command_IndexCursor:
 		return applyIndexCursor(b, op.IndexCursor)
+	case *partitapb.Command_SetChangeFloor:
+		return a.applySetChangeFloor(op.SetChangeFloor)
 	case *partitapb.Command_PutBackup:
 		return applyPutBackup(b, cmd.GetUnixNanos(), op.PutBackup)
 	case *partitapb.Command_BackupPartDone:

@@ -120,7 +120,7 @@ func (a *Applier) mergeChangeLog(right, gen uint64) error {
 // as it is when the right half is already on its node, newer than the
 // split.
 func SplitRightKeys(right uint64) [][]byte {
-	return [][]byte{StatsKey(right), changeStateKey(right), binary.BigEndian.AppendUint64(changeSegmentPrefix(right), 1)}
+	return [][]byte{StatsKey(right), changeStateKey(right), binary.BigEndian.AppendUint64(changeSegmentPrefix(right), 1), changeFloorKey(right)}
 }
 
 func adoptedPrefix(holder uint64) []byte {

@@ -28,3 +28,21 @@ func TableChanges(ctx context.Context, n *Node, table string) ([]fsm.Change, err
 	}
 	return out, nil
 }
+
+// TableFloors returns the change floor of every partition of table on n
+// (read on n's replicas).
+func TableFloors(n *Node, table string) ([]fsm.ChangeFloor, error) {
+	t := n.dir.Snapshot().Table(table)
+	if t == nil {
+		return nil, fmt.Errorf("no table %s", table)
+	}
+	var out []fsm.ChangeFloor
+	for _, p := range t.GetPartitions() {
+		f, err := fsm.ReadChangeFloor(n.eng.Reader(), p.GetId())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

@@ -78,7 +78,7 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 // the end of its change log, a page at a time.
 func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 	snap := j.n.dir.Snapshot()
-	var firstErr error
+	firstErr := j.followFloors(ctx, snap)
 	for _, t := range snap.Tables {
 		if len(t.GetGlobalIndexes()) == 0 || t.GetIndexBase() != "" {
 			continue

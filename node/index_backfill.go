@@ -7,6 +7,7 @@ import (
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -24,6 +25,7 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 	if t.GetChangeView() != partitapb.ChangeView_NEW_AND_OLD_IMAGES {
 		return nil // this node's leaders do not log the table's writes yet
 	}
+	floored := false
 	for _, gi := range t.GetGlobalIndexes() {
 		it := tables[gi.GetName()]
 		if !gi.GetBackfilling() || it == nil {
@@ -32,6 +34,12 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
 		if err != nil || done {
 			return err
+		}
+		if !floored {
+			if ok, err := j.raiseFloor(ctx, t, p); err != nil || !ok {
+				return err
+			}
+			floored = true
 		}
 		if err := j.backfillRange(ctx, t, it, gi, p); err != nil {
 			return err
@@ -42,6 +50,65 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		j.n.log.Info("backfilled a partition into a new index", "table", t.GetName(), "index", gi.GetName(), "partition", p.GetId())
 	}
 	return nil
+}
+
+// raiseFloor makes sure base partition p logs every write with t's view
+// from now on, whichever node leads it and whatever that node's copy of
+// the directory says: it sets p's change floor to the view, and reports
+// true once this node applied it. A write evaluated with an older view
+// is then either applied before the floor, and so in the items the
+// backfill reads after it, or refused by apply and evaluated again with
+// the floor (docs/indexes.md, "Backfill"). Before the cluster version
+// allows floors, it reports true at once (the old behaviour, with its
+// race).
+func (j *indexJob) raiseFloor(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) (bool, error) {
+	f, err := fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId())
+	if err != nil {
+		return false, fmt.Errorf("node: backfill: %w", err)
+	}
+	if fsm.UnionView(f.View, t.GetChangeView()) == f.View {
+		return true, nil
+	}
+	set, err := j.n.router.SetChangeFloor(ctx, t, p)
+	if err != nil || !set {
+		return !set && err == nil, err
+	}
+	if f, err = fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId()); err != nil {
+		return false, fmt.Errorf("node: backfill: %w", err)
+	}
+	// Not applied here yet (the lead moved): the next cycle sees.
+	return fsm.UnionView(f.View, t.GetChangeView()) == f.View, nil
+}
+
+// followFloors brings the change floor of every table partition this
+// node leads to its table's view in the directory, up or down, once the
+// table's revision is the floor's or newer: a floor outlives neither the
+// indexes nor the stream that needed it. Before the cluster version
+// allows floors it does nothing.
+func (j *indexJob) followFloors(ctx context.Context, snap *directory.Snapshot) error {
+	var firstErr error
+	for _, t := range snap.Tables {
+		if t.GetIndexBase() != "" {
+			continue
+		}
+		for _, p := range t.GetPartitions() {
+			r := j.n.store.Replica(p.GetId())
+			if r == nil || r.Leader() != j.n.replicaID() {
+				continue
+			}
+			f, err := fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId())
+			if err == nil && (f.View == t.GetChangeView() || f.Revision > t.GetRevision()) {
+				continue
+			}
+			if err == nil {
+				_, err = j.n.router.SetChangeFloor(ctx, t, p)
+			}
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("node: change floor of partition %d of %s: %w", p.GetId(), t.GetName(), err)
+			}
+		}
+	}
+	return firstErr
 }
 
 // backfillRange writes the entries of the items of p's range, a page at a

@@ -15,6 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // gsiTable creates table "orders" (pk S, sk N) with two global secondary
@@ -424,4 +427,82 @@ func TestGlobalIndexCreateAndDelete(t *testing.T) {
 		t.Fatalf("scan of a deleted index: %v", err)
 	}
 	waitIndexes(t, db) // the other indexes are still maintained
+}
+
+// TestGlobalIndexRaisesAndLowersFloors: adding a global index to a table
+// that logged nothing sets every partition's change floor to both images
+// before its backfill, so no write escapes the index whichever node
+// leads; deleting the index lowers the floors again, so the table stops
+// paying for a log nobody reads.
+func TestGlobalIndexRaisesAndLowersFloors(t *testing.T) {
+	n := start(t, t.TempDir())
+	defer n.Close()
+	ctx := context.Background()
+	db := client(n)
+	s := types.ScalarAttributeTypeS
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("plain"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	floors := func(want partitapb.ChangeView) {
+		t.Helper()
+		for {
+			fs, err := node.TableFloors(n, "plain")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok := len(fs) > 0
+			for _, f := range fs {
+				ok = ok && f.View == want
+			}
+			if ok {
+				return
+			}
+			if dl, has := t.Deadline(); has && time.Until(dl) < 5*time.Second {
+				t.Fatalf("floors %+v, want %v", fs, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for i := range 50 {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("plain"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "g": &types.AttributeValueMemberS{Value: fmt.Sprint(i % 4)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	floors(partitapb.ChangeView_CHANGE_VIEW_NONE)
+	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("plain"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName: aws.String("byG"), KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("plain")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Raised before each partition's backfill, so already there.
+	fs, err := node.TableFloors(n, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.View != partitapb.ChangeView_NEW_AND_OLD_IMAGES {
+			t.Fatalf("an index went active before its partitions' floors were raised: %+v", fs)
+		}
+	}
+	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("plain"),
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("byG")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	floors(partitapb.ChangeView_CHANGE_VIEW_NONE)
 }

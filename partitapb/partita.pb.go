@@ -383,7 +383,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26, 0}
+	return file_partita_proto_rawDescGZIP(), []int{27, 0}
 }
 
 type DoctorOp_State int32
@@ -457,7 +457,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51, 0}
+	return file_partita_proto_rawDescGZIP(), []int{52, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -559,6 +559,7 @@ type Command struct {
 	//	*Command_TxnPrepare
 	//	*Command_TxnResolve
 	//	*Command_TxnSetStatus
+	//	*Command_SetChangeFloor
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1143,6 +1144,15 @@ func (x *Command) GetTxnSetStatus() *TxnSetStatus {
 	return nil
 }
 
+func (x *Command) GetSetChangeFloor() *SetChangeFloor {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetChangeFloor); ok {
+			return x.SetChangeFloor
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1370,6 +1380,11 @@ type Command_TxnSetStatus struct {
 	TxnSetStatus *TxnSetStatus `protobuf:"bytes,502,opt,name=txn_set_status,json=txnSetStatus,proto3,oneof"`
 }
 
+type Command_SetChangeFloor struct {
+	// The change log's floor of a table partition (750-759).
+	SetChangeFloor *SetChangeFloor `protobuf:"bytes,750,opt,name=set_change_floor,json=setChangeFloor,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1477,6 +1492,8 @@ func (*Command_TxnPrepare) isCommand_Op() {}
 func (*Command_TxnResolve) isCommand_Op() {}
 
 func (*Command_TxnSetStatus) isCommand_Op() {}
+
+func (*Command_SetChangeFloor) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -2071,6 +2088,82 @@ func (x *ChangeRecord) GetByService() bool {
 	return false
 }
 
+// SetChangeFloor sets the change floor of the partition holding the hash
+// hash_start of table table_id: the least view its change log keeps. From
+// its application on, apply refuses (STALE_EVALUATION) an item write whose
+// Effects log less than the floor, and the leader evaluates every write
+// with at least it, whatever its node's copy of the directory says. So a
+// reader that starts after the floor applied (a new global index's
+// backfill) misses no write. table_revision orders floors: one older than
+// the partition's (a node with a stale directory) changes nothing.
+type SetChangeFloor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	HashStart     uint64                 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
+	View          ChangeView             `protobuf:"varint,3,opt,name=view,proto3,enum=partita.v1.ChangeView" json:"view,omitempty"`
+	TableRevision uint64                 `protobuf:"varint,4,opt,name=table_revision,json=tableRevision,proto3" json:"table_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetChangeFloor) Reset() {
+	*x = SetChangeFloor{}
+	mi := &file_partita_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetChangeFloor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetChangeFloor) ProtoMessage() {}
+
+func (x *SetChangeFloor) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetChangeFloor.ProtoReflect.Descriptor instead.
+func (*SetChangeFloor) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SetChangeFloor) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *SetChangeFloor) GetHashStart() uint64 {
+	if x != nil {
+		return x.HashStart
+	}
+	return 0
+}
+
+func (x *SetChangeFloor) GetView() ChangeView {
+	if x != nil {
+		return x.View
+	}
+	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *SetChangeFloor) GetTableRevision() uint64 {
+	if x != nil {
+		return x.TableRevision
+	}
+	return 0
+}
+
 // ChangeSegment is a stretch of a partition's change log over one range
 // generation: it starts at first_seq and ends where the next segment of
 // the partition starts. A segment opened by a split or merge names the
@@ -2087,7 +2180,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2192,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2205,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -2148,7 +2241,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2253,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2266,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -2205,7 +2298,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2217,7 +2310,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2230,7 +2323,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Expression) GetText() string {
@@ -2268,7 +2361,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2373,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2386,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -2332,7 +2425,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2437,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2450,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -2403,7 +2496,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2415,7 +2508,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2428,7 +2521,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -2466,7 +2559,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2571,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2584,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -2537,7 +2630,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2549,7 +2642,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2562,7 +2655,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -2612,7 +2705,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2717,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2730,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -2683,7 +2776,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2695,7 +2788,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2708,7 +2801,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -2764,7 +2857,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2776,7 +2869,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2789,7 +2882,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -2816,7 +2909,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2828,7 +2921,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2841,7 +2934,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -2918,7 +3011,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2930,7 +3023,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2943,7 +3036,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -2971,7 +3064,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2983,7 +3076,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2996,7 +3089,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -3026,7 +3119,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3038,7 +3131,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3051,7 +3144,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -3083,7 +3176,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3095,7 +3188,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3108,7 +3201,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -3147,7 +3240,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3252,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3265,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -3204,7 +3297,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3309,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3322,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -3258,7 +3351,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3270,7 +3363,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3283,7 +3376,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -3367,7 +3460,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3379,7 +3472,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3392,7 +3485,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Result) GetError() *Error {
@@ -3589,7 +3682,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3601,7 +3694,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3614,7 +3707,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -3649,7 +3742,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3661,7 +3754,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3674,7 +3767,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -3702,7 +3795,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3714,7 +3807,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3727,7 +3820,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -3754,7 +3847,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3766,7 +3859,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3779,7 +3872,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Tag) GetKey() string {
@@ -3828,7 +3921,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3840,7 +3933,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3853,7 +3946,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -3954,7 +4047,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3966,7 +4059,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3979,7 +4072,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Node) GetId() uint64 {
@@ -4077,7 +4170,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4182,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4195,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -4127,7 +4220,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4139,7 +4232,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4152,7 +4245,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -4194,7 +4287,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4206,7 +4299,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4219,7 +4312,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -4240,7 +4333,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4252,7 +4345,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4265,7 +4358,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Span) GetStart() []byte {
@@ -4305,7 +4398,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4317,7 +4410,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4330,7 +4423,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -4437,7 +4530,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4449,7 +4542,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4462,7 +4555,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Table) GetId() uint64 {
@@ -4691,7 +4784,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4703,7 +4796,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4716,7 +4809,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -4773,7 +4866,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4878,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4891,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -4881,7 +4974,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4893,7 +4986,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4906,7 +4999,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -4946,7 +5039,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4958,7 +5051,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4971,7 +5064,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -5013,7 +5106,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5025,7 +5118,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5038,7 +5131,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -5080,7 +5173,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5092,7 +5185,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5105,7 +5198,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -5131,7 +5224,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5143,7 +5236,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5156,7 +5249,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -5191,7 +5284,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5203,7 +5296,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5216,7 +5309,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -5254,7 +5347,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5266,7 +5359,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5279,7 +5372,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -5327,7 +5420,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5339,7 +5432,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5352,7 +5445,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -5389,7 +5482,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5401,7 +5494,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5414,7 +5507,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -5450,7 +5543,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5462,7 +5555,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5475,7 +5568,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5527,7 +5620,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5539,7 +5632,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5552,7 +5645,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5631,7 +5724,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5643,7 +5736,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5656,7 +5749,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5838,7 +5931,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5850,7 +5943,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5863,7 +5956,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5889,7 +5982,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5901,7 +5994,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5914,7 +6007,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5959,7 +6052,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5971,7 +6064,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5984,7 +6077,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -6027,7 +6120,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6039,7 +6132,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6052,7 +6145,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -6092,7 +6185,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6104,7 +6197,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6117,7 +6210,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *User) GetName() string {
@@ -6168,7 +6261,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6180,7 +6273,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6193,7 +6286,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AccessKey) GetId() string {
@@ -6251,7 +6344,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6263,7 +6356,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6276,7 +6369,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Policy) GetName() string {
@@ -6310,7 +6403,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6322,7 +6415,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6335,7 +6428,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateUser) GetName() string {
@@ -6355,7 +6448,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6460,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6473,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -6402,7 +6495,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6414,7 +6507,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6427,7 +6520,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -6448,7 +6541,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6460,7 +6553,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6473,7 +6566,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6500,7 +6593,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6512,7 +6605,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6525,7 +6618,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6546,7 +6639,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6558,7 +6651,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6571,7 +6664,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6592,7 +6685,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6604,7 +6697,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6617,7 +6710,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6639,7 +6732,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6651,7 +6744,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6664,7 +6757,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6703,7 +6796,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6715,7 +6808,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6728,7 +6821,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6776,7 +6869,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6788,7 +6881,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6801,7 +6894,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6859,7 +6952,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6871,7 +6964,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6884,7 +6977,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6926,7 +7019,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6938,7 +7031,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6951,7 +7044,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6985,7 +7078,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6997,7 +7090,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7010,7 +7103,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -7063,7 +7156,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7075,7 +7168,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7088,7 +7181,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -7153,7 +7246,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7165,7 +7258,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7178,7 +7271,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -7214,7 +7307,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7226,7 +7319,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7239,7 +7332,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -7279,7 +7372,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7291,7 +7384,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7304,7 +7397,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *Group) GetName() string {
@@ -7345,7 +7438,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7357,7 +7450,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7370,7 +7463,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -7390,7 +7483,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7402,7 +7495,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7415,7 +7508,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -7438,7 +7531,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7450,7 +7543,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7463,7 +7556,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7499,7 +7592,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7511,7 +7604,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7524,7 +7617,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7569,7 +7662,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7581,7 +7674,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7594,7 +7687,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7649,7 +7742,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7661,7 +7754,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7674,7 +7767,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -7694,7 +7787,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7706,7 +7799,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7719,7 +7812,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7750,7 +7843,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7762,7 +7855,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7775,7 +7868,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7831,7 +7924,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7843,7 +7936,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7856,7 +7949,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7876,7 +7969,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7888,7 +7981,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7901,7 +7994,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7924,7 +8017,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7936,7 +8029,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7949,7 +8042,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7978,7 +8071,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7990,7 +8083,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8003,7 +8096,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -8047,7 +8140,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8059,7 +8152,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8072,7 +8165,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -8200,7 +8293,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8212,7 +8305,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8225,7 +8318,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -8312,7 +8405,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8324,7 +8417,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8337,7 +8430,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -8372,7 +8465,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8384,7 +8477,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8397,7 +8490,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -8435,7 +8528,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8447,7 +8540,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8460,7 +8553,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8534,7 +8627,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8546,7 +8639,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8559,7 +8652,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *Backup) GetArn() string {
@@ -8675,7 +8768,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8687,7 +8780,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8700,7 +8793,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -8752,7 +8845,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8764,7 +8857,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8777,7 +8870,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -8825,7 +8918,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8837,7 +8930,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8850,7 +8943,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -8872,7 +8965,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8884,7 +8977,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8897,7 +8990,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -8925,7 +9018,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8937,7 +9030,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8950,7 +9043,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -8977,7 +9070,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8989,7 +9082,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9002,7 +9095,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9023,7 +9116,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9035,7 +9128,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9048,7 +9141,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9070,7 +9163,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x95\x1f\n" +
+	"partita.v1\"\xde\x1f\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -9149,7 +9242,8 @@ const file_partita_proto_rawDesc = "" +
 	"txnPrepare\x12:\n" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
-	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatusB\x04\n" +
+	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
+	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloorB\x04\n" +
 	"\x02op\"\xd7\a\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -9210,7 +9304,13 @@ const file_partita_proto_rawDesc = "" +
 	"\told_image\x18\x04 \x01(\fR\boldImage\x12\x1b\n" +
 	"\tnew_image\x18\x05 \x01(\fR\bnewImage\x12\x1d\n" +
 	"\n" +
-	"by_service\x18\x06 \x01(\bR\tbyService\"\x8b\x01\n" +
+	"by_service\x18\x06 \x01(\bR\tbyService\"\x9d\x01\n" +
+	"\x0eSetChangeFloor\x12\x19\n" +
+	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
+	"\n" +
+	"hash_start\x18\x02 \x01(\x04R\thashStart\x12*\n" +
+	"\x04view\x18\x03 \x01(\x0e2\x16.partita.v1.ChangeViewR\x04view\x12%\n" +
+	"\x0etable_revision\x18\x04 \x01(\x04R\rtableRevision\"\x8b\x01\n" +
 	"\rChangeSegment\x12\x1b\n" +
 	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12)\n" +
 	"\x10range_generation\x18\x02 \x01(\x04R\x0frangeGeneration\x122\n" +
@@ -9855,7 +9955,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 103)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 104)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -9869,255 +9969,258 @@ var file_partita_proto_goTypes = []any{
 	(*LocalEntry)(nil),           // 9: partita.v1.LocalEntry
 	(*LocalIndexSpec)(nil),       // 10: partita.v1.LocalIndexSpec
 	(*ChangeRecord)(nil),         // 11: partita.v1.ChangeRecord
-	(*ChangeSegment)(nil),        // 12: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 13: partita.v1.ChangeParent
-	(*Expression)(nil),           // 14: partita.v1.Expression
-	(*PutItem)(nil),              // 15: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 16: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 17: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 18: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 19: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 20: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 21: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 22: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 23: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 24: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 25: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 26: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 27: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 28: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 29: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 30: partita.v1.AbortMerge
-	(*Result)(nil),               // 31: partita.v1.Result
-	(*Error)(nil),                // 32: partita.v1.Error
-	(*KeyElement)(nil),           // 33: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 34: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 35: partita.v1.Tag
-	(*Partition)(nil),            // 36: partita.v1.Partition
-	(*Node)(nil),                 // 37: partita.v1.Node
-	(*RemoveNode)(nil),           // 38: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 39: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 40: partita.v1.PutNode
-	(*Span)(nil),                 // 41: partita.v1.Span
-	(*Descriptor)(nil),           // 42: partita.v1.Descriptor
-	(*Table)(nil),                // 43: partita.v1.Table
-	(*LocalIndex)(nil),           // 44: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 45: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 46: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 47: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 48: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 49: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 50: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 51: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 52: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 53: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 54: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 55: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 56: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 57: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 58: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 59: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 60: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 61: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 62: partita.v1.User
-	(*AccessKey)(nil),            // 63: partita.v1.AccessKey
-	(*Policy)(nil),               // 64: partita.v1.Policy
-	(*CreateUser)(nil),           // 65: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 66: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 67: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 68: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 69: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 70: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 71: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 72: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 73: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 74: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 75: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 76: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 77: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 78: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 79: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 80: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 81: partita.v1.Group
-	(*CreateGroup)(nil),          // 82: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 83: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 84: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 85: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 86: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 87: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 88: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 89: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 90: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 91: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 92: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 93: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 94: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 95: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 96: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 97: partita.v1.TxnRecord
-	(*TxnSetStatus)(nil),         // 98: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 99: partita.v1.Backup
-	(*BackupPart)(nil),           // 100: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 101: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 102: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 103: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 104: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 105: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 106: partita.v1.FinishRestore
-	nil,                          // 107: partita.v1.Expression.NamesEntry
-	nil,                          // 108: partita.v1.DoctorSettings.GatesEntry
+	(*SetChangeFloor)(nil),       // 12: partita.v1.SetChangeFloor
+	(*ChangeSegment)(nil),        // 13: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 14: partita.v1.ChangeParent
+	(*Expression)(nil),           // 15: partita.v1.Expression
+	(*PutItem)(nil),              // 16: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 17: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 18: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 19: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 20: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 21: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 22: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 23: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 24: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 25: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 26: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 27: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 28: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 29: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 30: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 31: partita.v1.AbortMerge
+	(*Result)(nil),               // 32: partita.v1.Result
+	(*Error)(nil),                // 33: partita.v1.Error
+	(*KeyElement)(nil),           // 34: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 35: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 36: partita.v1.Tag
+	(*Partition)(nil),            // 37: partita.v1.Partition
+	(*Node)(nil),                 // 38: partita.v1.Node
+	(*RemoveNode)(nil),           // 39: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 40: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 41: partita.v1.PutNode
+	(*Span)(nil),                 // 42: partita.v1.Span
+	(*Descriptor)(nil),           // 43: partita.v1.Descriptor
+	(*Table)(nil),                // 44: partita.v1.Table
+	(*LocalIndex)(nil),           // 45: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 46: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 47: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 48: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 49: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 50: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 51: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 52: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 53: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 54: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 55: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 56: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 57: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 58: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 59: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 60: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 61: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 62: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 63: partita.v1.User
+	(*AccessKey)(nil),            // 64: partita.v1.AccessKey
+	(*Policy)(nil),               // 65: partita.v1.Policy
+	(*CreateUser)(nil),           // 66: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 67: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 68: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 69: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 70: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 71: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 72: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 73: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 74: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 75: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 76: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 77: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 78: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 79: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 80: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 81: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 82: partita.v1.Group
+	(*CreateGroup)(nil),          // 83: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 84: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 85: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 86: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 87: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 88: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 89: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 90: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 91: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 92: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 93: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 94: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 95: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 96: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 97: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 98: partita.v1.TxnRecord
+	(*TxnSetStatus)(nil),         // 99: partita.v1.TxnSetStatus
+	(*Backup)(nil),               // 100: partita.v1.Backup
+	(*BackupPart)(nil),           // 101: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 102: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 103: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 104: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 105: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 106: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 107: partita.v1.FinishRestore
+	nil,                          // 108: partita.v1.Expression.NamesEntry
+	nil,                          // 109: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
 	10,  // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
-	15,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	16,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	17,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	18,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	19,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	24,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	25,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	26,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	48,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	49,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	50,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	51,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	40,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	39,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	38,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	53,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	54,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	58,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	59,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	60,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	61,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	21,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	22,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	28,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	29,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	30,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	65,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	66,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	67,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	68,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	69,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	70,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	71,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	72,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	82,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	83,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	84,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	85,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	87,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	88,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	90,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	91,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	92,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	77,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	79,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	103, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	104, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	105, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	106, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	80,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	46,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	94,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	96,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	98,  // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	32,  // 56: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 57: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 58: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 59: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	44,  // 60: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 61: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	13,  // 62: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	107, // 63: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	14,  // 64: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	14,  // 65: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	14,  // 66: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	14,  // 67: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	42,  // 68: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	42,  // 69: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	19,  // 70: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	23,  // 71: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	23,  // 72: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	42,  // 73: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	23,  // 74: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	23,  // 75: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	32,  // 76: partita.v1.Result.error:type_name -> partita.v1.Error
-	43,  // 77: partita.v1.Result.table:type_name -> partita.v1.Table
-	37,  // 78: partita.v1.Result.node:type_name -> partita.v1.Node
-	52,  // 79: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	57,  // 80: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	55,  // 81: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	20,  // 82: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	27,  // 83: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	62,  // 84: partita.v1.Result.user:type_name -> partita.v1.User
-	63,  // 85: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	64,  // 86: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	81,  // 87: partita.v1.Result.group:type_name -> partita.v1.Group
-	86,  // 88: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	89,  // 89: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	74,  // 90: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	99,  // 91: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	78,  // 92: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	97,  // 93: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	95,  // 94: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 95: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	23,  // 96: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	23,  // 97: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	37,  // 98: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	41,  // 99: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	23,  // 100: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	33,  // 101: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 102: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	35,  // 103: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	36,  // 104: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 105: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	45,  // 106: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	33,  // 107: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	47,  // 108: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	47,  // 109: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	101, // 110: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	44,  // 111: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	33,  // 112: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	33,  // 113: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 114: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	43,  // 115: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	43,  // 116: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	108, // 117: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 118: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 119: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	56,  // 120: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	57,  // 121: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 122: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	63,  // 123: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	64,  // 124: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	73,  // 125: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	75,  // 126: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	75,  // 127: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	73,  // 128: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	86,  // 129: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	89,  // 130: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	93,  // 131: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	15,  // 132: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	16,  // 133: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	17,  // 134: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	14,  // 135: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	93,  // 136: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 137: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 138: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	43,  // 139: partita.v1.Backup.table:type_name -> partita.v1.Table
-	100, // 140: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	99,  // 141: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	99,  // 142: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	100, // 143: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	2,   // 144: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	145, // [145:145] is the sub-list for method output_type
-	145, // [145:145] is the sub-list for method input_type
-	145, // [145:145] is the sub-list for extension type_name
-	145, // [145:145] is the sub-list for extension extendee
-	0,   // [0:145] is the sub-list for field type_name
+	16,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	17,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	18,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	19,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	20,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	49,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	50,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	51,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	52,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	54,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	55,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	59,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	60,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	61,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	62,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	66,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	67,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	68,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	69,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	70,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	71,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	72,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	73,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	83,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	84,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	85,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	86,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	88,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	89,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	91,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	92,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	93,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	78,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	80,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	104, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	105, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	106, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	107, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	81,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	47,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	95,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	97,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	99,  // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	12,  // 56: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
+	33,  // 57: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 58: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 59: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 60: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	45,  // 61: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 62: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 63: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	14,  // 64: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	108, // 65: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	15,  // 66: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	15,  // 67: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	15,  // 68: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	15,  // 69: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	43,  // 70: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	43,  // 71: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	20,  // 72: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	24,  // 73: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	24,  // 74: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	43,  // 75: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	24,  // 76: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	24,  // 77: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	33,  // 78: partita.v1.Result.error:type_name -> partita.v1.Error
+	44,  // 79: partita.v1.Result.table:type_name -> partita.v1.Table
+	38,  // 80: partita.v1.Result.node:type_name -> partita.v1.Node
+	53,  // 81: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	58,  // 82: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	56,  // 83: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	21,  // 84: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	28,  // 85: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	63,  // 86: partita.v1.Result.user:type_name -> partita.v1.User
+	64,  // 87: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	65,  // 88: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	82,  // 89: partita.v1.Result.group:type_name -> partita.v1.Group
+	87,  // 90: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	90,  // 91: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	75,  // 92: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	100, // 93: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	79,  // 94: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	98,  // 95: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	96,  // 96: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 97: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	24,  // 98: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	24,  // 99: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	38,  // 100: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	42,  // 101: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	24,  // 102: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	34,  // 103: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 104: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	36,  // 105: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	37,  // 106: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 107: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	46,  // 108: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	34,  // 109: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	48,  // 110: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	48,  // 111: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	102, // 112: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	45,  // 113: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	34,  // 114: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 115: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 116: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 117: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 118: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	109, // 119: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 120: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 121: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	57,  // 122: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	58,  // 123: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 124: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	64,  // 125: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	65,  // 126: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	74,  // 127: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	76,  // 128: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	76,  // 129: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	74,  // 130: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	87,  // 131: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	90,  // 132: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	94,  // 133: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 134: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 135: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 136: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 137: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	94,  // 138: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 139: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 140: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	44,  // 141: partita.v1.Backup.table:type_name -> partita.v1.Table
+	101, // 142: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	100, // 143: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	100, // 144: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	101, // 145: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	2,   // 146: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	147, // [147:147] is the sub-list for method output_type
+	147, // [147:147] is the sub-list for method input_type
+	147, // [147:147] is the sub-list for extension type_name
+	147, // [147:147] is the sub-list for extension extendee
+	0,   // [0:147] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -10180,9 +10283,10 @@ func file_partita_proto_init() {
 		(*Command_TxnPrepare)(nil),
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
+		(*Command_SetChangeFloor)(nil),
 	}
-	file_partita_proto_msgTypes[44].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[88].OneofWrappers = []any{
+	file_partita_proto_msgTypes[45].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[89].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -10194,7 +10298,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   103,
+			NumMessages:   104,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

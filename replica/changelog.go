@@ -78,6 +78,11 @@ func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc
 	if t.View == partitapb.ChangeView_CHANGE_VIEW_NONE {
 		t.View = hint
 	}
+	floor, err := r.changeFloor()
+	if err != nil {
+		return err
+	}
+	t.View = fsm.UnionView(t.View, floor.View)
 	now := r.cfg.Now()
 	fsm.WithChange(eff, res, t.View, now.UnixNano())
 	due := r.trimAt.Load()
@@ -135,4 +140,31 @@ func (r *Replica) ChangeSegments() ([]*partitapb.ChangeSegment, error) {
 		return nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
 	return segs, nil
+}
+
+// changeFloor returns the partition's change floor (fsm.ReadChangeFloor)
+// as of the committed applied state, from memory once read.
+func (r *Replica) changeFloor() (fsm.ChangeFloor, error) {
+	if f := r.floor.Load(); f != nil {
+		return *f, nil
+	}
+	r.floorMu.Lock()
+	defer r.floorMu.Unlock()
+	if f := r.floor.Load(); f != nil {
+		return *f, nil
+	}
+	f, err := fsm.ReadChangeFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
+	if err != nil {
+		return fsm.ChangeFloor{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	r.floor.Store(&f)
+	return f, nil
+}
+
+// forgetChangeFloor drops the floor kept in memory, once a committed
+// round changed it: the next evaluation reads it again.
+func (r *Replica) forgetChangeFloor() {
+	r.floorMu.Lock()
+	defer r.floorMu.Unlock()
+	r.floor.Store(nil)
 }

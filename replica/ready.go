@@ -18,6 +18,9 @@ import (
 // Ready is a processing round's work, from Collect to Finish.
 type Ready struct {
 	rd raft.Ready
+	// floorChanged: the round changed the change floor (an entry, or a
+	// snapshot), which Finish drops from memory.
+	floorChanged bool
 	// MustSync says the round's writes must be fsynced before Finish:
 	// new log entries, or a new term or vote. A hard state that only moves
 	// the commit index need not be (raft recovers it from its peers).
@@ -102,7 +105,8 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
 		applied, term = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
-	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, term: term, Created: created, Merged: out.merged}
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, term: term, Created: created, Merged: out.merged,
+		floorChanged: out.floorChanged || !raft.IsEmptySnap(rd.Snapshot)}
 	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
 		// The new group's state must be durable before it votes or acks.
@@ -150,6 +154,9 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	}
 	if rdy.applied != 0 {
 		r.applied, r.appliedTerm = rdy.applied, rdy.term
+	}
+	if rdy.floorChanged {
+		r.forgetChangeFloor() // before the answers: a re-evaluation sees the new floor
 	}
 	r.published = r.desc
 	r.dropStale()
@@ -203,6 +210,8 @@ type applied struct {
 	lastTerm uint64
 	created  []uint64
 	merged   []uint64
+	// floorChanged: an entry changed the partition's change floor.
+	floorChanged bool
 }
 
 // apply applies committed entries into b and records the applied index
@@ -248,6 +257,7 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
 	if err := ka.Flush(); err != nil {
 		return applied{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
+	_, out.floorChanged = ka.FloorChanged()
 	out.last, out.lastTerm = ents[len(ents)-1].Index, ents[len(ents)-1].Term
 	if err := writeApplied(b, r.cfg.Partition, out.last); err != nil {
 		return applied{}, err

@@ -147,9 +147,13 @@ type Replica struct {
 	// messages are taken while a round's batch is being made durable.
 	proc sync.Mutex
 	mu   sync.Mutex
-	cfg  Config
-	raw  *raft.RawNode
-	st   *raftStorage
+	// floor is the change floor as committed (nil: read it again), set
+	// under floorMu (changelog.go).
+	floor   atomic.Pointer[fsm.ChangeFloor]
+	floorMu sync.Mutex
+	cfg     Config
+	raw     *raft.RawNode
+	st      *raftStorage
 
 	applied       uint64
 	lead          uint64

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -130,4 +131,24 @@ func (r *Router) SetIndexBackfilled(ctx context.Context, p uint64, table string)
 // table t), if it has one: a backfill's write.
 func (r *Router) WriteIndexEntry(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, it item.Item) error {
 	return r.applyIndexEntry(ctx, t, gi, nil, it)
+}
+
+// SetChangeFloor sets the change floor of base partition p of t to t's
+// change view at t's revision (fsm.ChangeFloor), once the cluster version
+// allows it; before, it does nothing and reports false.
+func (r *Router) SetChangeFloor(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) (bool, error) {
+	if !r.allows(clusterversion.ChangeFloors) {
+		return false, nil
+	}
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_SetChangeFloor{SetChangeFloor: &partitapb.SetChangeFloor{
+		TableId: t.GetId(), HashStart: p.GetHashStart(), View: t.GetChangeView(), TableRevision: t.GetRevision()}}
+	res, err := r.propose(ctx, p.GetId(), cmd)
+	if err != nil {
+		return false, err
+	}
+	if res.GetError() != nil {
+		return false, res.GetError()
+	}
+	return true, nil
 }
