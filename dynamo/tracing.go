@@ -48,28 +48,140 @@ func (s *Server) finish(span trace.Span, op string, d time.Duration, err error) 
 }
 
 // traceTables records the tables a request names on ctx's span, when it
-// is sampled: TableName, or the keys of a batch's RequestItems.
+// is sampled: TableName, or the keys of a batch's RequestItems. It reads
+// only the body's top level (requestTables), skipping item values
+// unparsed: a request's own decoding comes later.
 func traceTables(ctx context.Context, body []byte) {
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
 		return
 	}
-	var req struct {
-		TableName    string
-		RequestItems map[string]json.RawMessage
-	}
-	if json.Unmarshal(body, &req) != nil {
-		return
-	}
-	var names []string
-	if req.TableName != "" {
-		names = append(names, req.TableName)
-	}
-	for name := range req.RequestItems {
-		names = append(names, name)
-	}
-	if len(names) > 0 {
+	if names := requestTables(body); len(names) > 0 {
 		slices.Sort(names)
 		span.SetAttributes(attribute.StringSlice("aws.dynamodb.table_names", names))
 	}
+}
+
+// requestTables returns the TableName of a JSON request body and the keys
+// of its RequestItems, reading its top level and skipping every other
+// value without decoding it. A body that is not a JSON object names no
+// table (its decoding answers the error).
+func requestTables(body []byte) []string {
+	sc := jsonScan{b: body}
+	var names []string
+	if !sc.consume('{') {
+		return nil
+	}
+	for !sc.consume('}') {
+		key, ok := sc.str()
+		if !ok || !sc.consume(':') {
+			return nil
+		}
+		switch string(key) {
+		case `"TableName"`:
+			raw, ok := sc.str()
+			var name string
+			if !ok || json.Unmarshal(raw, &name) != nil {
+				return nil
+			}
+			names = append(names, name)
+		case `"RequestItems"`:
+			if !sc.consume('{') {
+				return nil
+			}
+			for !sc.consume('}') {
+				raw, ok := sc.str()
+				var name string
+				if !ok || json.Unmarshal(raw, &name) != nil || !sc.consume(':') || !sc.skip() {
+					return nil
+				}
+				names = append(names, name)
+				sc.consume(',')
+			}
+		default:
+			if !sc.skip() {
+				return nil
+			}
+		}
+		sc.consume(',')
+	}
+	return names
+}
+
+// jsonScan walks a JSON text without decoding it. Its methods report
+// false on anything that is not JSON where they look.
+type jsonScan struct {
+	b []byte
+	i int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// consume skips c (after white space) if it comes next.
+func (s *jsonScan) consume(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str returns the next string token, quotes and escapes included.
+func (s *jsonScan) str() ([]byte, bool) {
+	s.space()
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false
+	}
+	start := s.i
+	for s.i++; s.i < len(s.b); s.i++ {
+		switch s.b[s.i] {
+		case '\\':
+			s.i++
+		case '"':
+			s.i++
+			return s.b[start:s.i], true
+		}
+	}
+	return nil, false
+}
+
+// skip passes over the next value: a string, or anything up to the
+// comma or closing bracket that ends it, nested objects and arrays whole.
+func (s *jsonScan) skip() bool {
+	s.space()
+	depth := 0
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case '"':
+			if _, ok := s.str(); !ok {
+				return false
+			}
+			if depth == 0 {
+				return true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return true // the end of the enclosing value
+			}
+			depth--
+			if depth == 0 {
+				s.i++
+				return true
+			}
+		case ',':
+			if depth == 0 {
+				return true
+			}
+		}
+		s.i++
+	}
+	return depth == 0
 }

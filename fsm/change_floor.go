@@ -91,6 +91,10 @@ func (a *Applier) changeFloor() (ChangeFloor, error) {
 	return a.floor, nil
 }
 
+// KnowChangeFloor tells the Applier the partition's floor as of its
+// batch's base state (the replica keeps it in memory), sparing a read.
+func (a *Applier) KnowChangeFloor(f ChangeFloor) { a.floor, a.floorKnown = f, true }
+
 // FloorChanged returns the floor after the commands applied so far, and
 // whether one of them changed it.
 func (a *Applier) FloorChanged() (ChangeFloor, bool) { return a.floor, a.floorChanged }

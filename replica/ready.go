@@ -93,7 +93,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	// visible, and their outcomes are answered, only once it is committed.
 	// (Raft may hand out entries committed in this very Ready; the batch
 	// persists them and their effects atomically.)
-	out, err := r.apply(b, rd.CommittedEntries)
+	out, err := r.apply(b, rd.CommittedEntries, !raft.IsEmptySnap(rd.Snapshot))
 	if err != nil {
 		return Ready{}, false, err
 	}
@@ -214,15 +214,25 @@ type applied struct {
 	floorChanged bool
 }
 
-// apply applies committed entries into b and records the applied index
+// apply applies committed entries into b (after a snapshot this round
+// installed into b, when snapshot is set) and records the applied index
 // with them. b need not be synced for the applies' sake: entries are
 // durable in the log, and a replica restarting behind re-applies them.
-func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry) (applied, error) {
+func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry, snapshot bool) (applied, error) {
 	if len(ents) == 0 {
 		return applied{}, nil
 	}
 	var out applied
 	ka := fsm.NewApplier(b, r.desc)
+	if !snapshot {
+		// The committed state is the batch's base (the previous round
+		// finished), so the floor kept in memory is the batch's.
+		f, err := r.changeFloor()
+		if err != nil {
+			return applied{}, err
+		}
+		ka.KnowChangeFloor(f)
+	}
 	for _, e := range ents {
 		switch e.Type {
 		case raftpb.EntryNormal:

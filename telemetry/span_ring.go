@@ -73,14 +73,29 @@ type TraceSummary struct {
 	Node     uint64        `json:"node,omitempty"`
 }
 
+// keptTrace is a kept trace. A notable one holds its spans as records
+// (their size counts against the bound); an ordinary one holds the ended
+// spans as the tracer gave them, copied out only if someone reads them:
+// most are pushed out by newer ones unread.
 type keptTrace struct {
-	sum   TraceSummary
+	id    trace.TraceID
+	sum   TraceSummary // without TraceID, filled in when listed
 	spans []SpanRecord
+	raw   []sdktrace.ReadOnlySpan
 	bytes int
 }
 
+// records returns kt's spans as records, copying the raw ones out once.
+func (kt *keptTrace) records() []SpanRecord {
+	for _, s := range kt.raw {
+		kt.spans = append(kt.spans, record(s))
+	}
+	kt.raw = nil
+	return kt.spans
+}
+
 type pendingTrace struct {
-	spans []SpanRecord
+	spans []sdktrace.ReadOnlySpan
 }
 
 // SpanRing is a SpanProcessor that keeps, in memory, the spans of recent
@@ -139,19 +154,21 @@ func (r *SpanRing) ForceFlush(context.Context) error { return nil }
 
 // OnEnd files s under its trace; a local root closes the trace.
 func (r *SpanRing) OnEnd(s sdktrace.ReadOnlySpan) {
-	rec := record(s)
 	id := s.SpanContext().TraceID()
 	root := !s.Parent().IsValid() || s.Parent().IsRemote()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if kt := r.byID[id]; kt != nil { // a straggler of a kept trace
-		kt.spans = append(kt.spans, rec)
 		kt.sum.Spans++
-		kt.bytes += rec.size()
-		if slices.Contains(r.notable, kt) {
-			r.notableBytes += rec.size()
-			r.trimNotable()
+		if !slices.Contains(r.notable, kt) {
+			kt.raw = append(kt.raw, s)
+			return
 		}
+		rec := record(s)
+		kt.spans = append(kt.spans, rec)
+		kt.bytes += rec.size()
+		r.notableBytes += rec.size()
+		r.trimNotable()
 		return
 	}
 	p := r.pending[id]
@@ -160,31 +177,34 @@ func (r *SpanRing) OnEnd(s sdktrace.ReadOnlySpan) {
 		r.pending[id] = p
 		r.order = append(r.order, id)
 	}
-	p.spans = append(p.spans, rec)
+	p.spans = append(p.spans, s)
 	r.pendingSpans++
 	if root {
-		r.finish(id, p, rec, s.SpanKind() == trace.SpanKindServer || s.Parent().IsRemote())
+		r.finish(id, p, s, s.SpanKind() == trace.SpanKindServer || s.Parent().IsRemote())
 	}
 	r.trimPending()
 }
 
 // finish decides the fate of a trace whose local root ended.
-func (r *SpanRing) finish(id trace.TraceID, p *pendingTrace, root SpanRecord, request bool) {
+func (r *SpanRing) finish(id trace.TraceID, p *pendingTrace, root sdktrace.ReadOnlySpan, request bool) {
 	delete(r.pending, id)
 	r.pendingSpans -= len(p.spans)
 	if !request {
 		return
 	}
-	kt := &keptTrace{spans: p.spans, sum: TraceSummary{TraceID: root.TraceID, Root: root.Name, Start: root.Start,
-		Duration: root.Duration, Spans: len(p.spans), Slow: root.Duration >= r.cfg.SlowThreshold}}
+	d := root.EndTime().Sub(root.StartTime())
+	kt := &keptTrace{id: id, raw: p.spans, sum: TraceSummary{Root: root.Name(), Start: root.StartTime(),
+		Duration: d, Spans: len(p.spans), Slow: d >= r.cfg.SlowThreshold}}
 	for _, s := range p.spans {
-		kt.bytes += s.size()
-		if s.Failed && !kt.sum.Failed {
-			kt.sum.Failed, kt.sum.Error = true, s.Error
+		if failed, why := failure(s); failed && !kt.sum.Failed {
+			kt.sum.Failed, kt.sum.Error = true, why
 		}
 	}
 	r.byID[id] = kt
 	if kt.sum.Slow || kt.sum.Failed {
+		for _, rec := range kt.records() {
+			kt.bytes += rec.size()
+		}
 		r.notable = append(r.notable, kt)
 		r.notableBytes += kt.bytes
 		r.trimNotable()
@@ -220,21 +240,17 @@ func (r *SpanRing) trimPending() {
 	}
 }
 
-func traceIDOf(kt *keptTrace) trace.TraceID {
-	id, _ := trace.TraceIDFromHex(kt.sum.TraceID)
-	return id
-}
+func traceIDOf(kt *keptTrace) trace.TraceID { return kt.id }
 
 // Traces lists the kept traces, newest first.
 func (r *SpanRing) Traces() []TraceSummary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]TraceSummary, 0, len(r.notable)+len(r.recent))
-	for _, kt := range r.notable {
-		out = append(out, kt.sum)
-	}
-	for _, kt := range r.recent {
-		out = append(out, kt.sum)
+	for _, kt := range slices.Concat(r.notable, r.recent) {
+		sum := kt.sum
+		sum.TraceID = kt.id.String()
+		out = append(out, sum)
 	}
 	slices.SortFunc(out, func(a, b TraceSummary) int { return b.Start.Compare(a.Start) })
 	return out
@@ -253,7 +269,7 @@ func (r *SpanRing) Trace(id string) []SpanRecord {
 	if kt == nil {
 		return nil
 	}
-	out := slices.Clone(kt.spans)
+	out := slices.Clone(kt.records())
 	slices.SortStableFunc(out, func(a, b SpanRecord) int { return a.Start.Compare(b.Start) })
 	return out
 }
@@ -263,6 +279,20 @@ func (r *SpanRing) Bytes() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.notableBytes
+}
+
+// failure says whether s failed, and why: an error status, or a DynamoDB
+// error type (what record reports, without copying the attributes).
+func failure(s sdktrace.ReadOnlySpan) (bool, string) {
+	if st := s.Status(); st.Code == codes.Error {
+		return true, st.Description
+	}
+	for _, kv := range s.Attributes() {
+		if kv.Key == "aws.dynamodb.error_type" {
+			return true, kv.Value.Emit()
+		}
+	}
+	return false, ""
 }
 
 // record copies what the console shows of s.
