@@ -51,6 +51,8 @@ type Applier struct {
 	// when first needed; floorChanged says an entry set it.
 	floor                    ChangeFloor
 	floorKnown, floorChanged bool
+	// txnTouched: an entry wrote or deleted a transaction key.
+	txnTouched bool
 }
 
 // NewApplier returns an Applier writing into b (an indexed batch) for the

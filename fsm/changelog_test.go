@@ -107,7 +107,7 @@ func (l *changeLeader) write(t *testing.T, td *datadriven.TestData) string {
 		t.Fatalf("unknown command %q", td.Cmd)
 	}
 	cmd.UnixNanos = int64(uintArg(t, td, "t", 0))
-	e, res, err := fsm.Evaluate(l.eng, l.desc, cmd, nil)
+	e, res, err := fsm.Evaluate(l.eng, l.desc, cmd, nil, fsm.EvalHints{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestChangeLogNoneWritesNothing(t *testing.T) {
 	eng := openEngine(t)
 	l := &changeLeader{eng: eng, desc: rangeOf(part)}
 	for i := range 3 {
-		e, res, err := fsm.Evaluate(eng, l.desc, put(key(t, "a"), item.Item{"pk": item.S("a"), "v": item.S(strconv.Itoa(i))}, nil), nil)
+		e, res, err := fsm.Evaluate(eng, l.desc, put(key(t, "a"), item.Item{"pk": item.S("a"), "v": item.S(strconv.Itoa(i))}, nil), nil, fsm.EvalHints{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -76,7 +76,7 @@ func ItemKey(cmd *partitapb.Command) []byte {
 // no other write of the item evaluates at the same time. prior, when not
 // nil, is the item's write still in flight: cmd is evaluated over it (the
 // caller sets depends_on).
-func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, prior *Prior) (*partitapb.Effects, *partitapb.Result, error) {
+func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, prior *Prior, hints EvalHints) (*partitapb.Effects, *partitapb.Result, error) {
 	if res := fence(d, cmd); res != nil {
 		return nil, res, nil
 	}
@@ -90,8 +90,10 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 	if !IsItemWrite(cmd) {
 		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
 	}
-	if res, err := checkIntent(r, d, cmd); res != nil || err != nil {
-		return nil, res, err
+	if !hints.NoIntents {
+		if res, err := checkIntent(r, d, cmd); res != nil || err != nil {
+			return nil, res, err
+		}
 	}
 	c, res, err := evalItemWrite(ir, cmd, false)
 	if err != nil {
@@ -106,6 +108,14 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
 	}
 	return e, res, nil
+}
+
+// EvalHints are what the proposer knows of the partition that spares
+// Evaluate reads.
+type EvalHints struct {
+	// NoIntents: the state evaluated against holds no intent on any item
+	// (HasIntents), and no transaction command on the item is in flight.
+	NoIntents bool
 }
 
 // leaseIndexKey is the key of partition's lease state, in its replicated

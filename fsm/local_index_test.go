@@ -66,7 +66,7 @@ func TestLocalIndexEffects(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 300 {
 		cmd := randomItemWrite(t, rng, i)
-		eff, res, err := fsm.Evaluate(leader.Reader(), rangeOf(part), cmd, nil)
+		eff, res, err := fsm.Evaluate(leader.Reader(), rangeOf(part), cmd, nil, fsm.EvalHints{})
 		if err != nil || res.GetError() != nil {
 			t.Fatalf("evaluate %d: %v %v", i, err, res.GetError())
 		}

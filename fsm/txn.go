@@ -299,6 +299,9 @@ func txnRefused(rec *partitapb.TxnRecord, msg string) *partitapb.Result {
 // writeTxnKey writes or deletes the intent or record e names, if any.
 func (a *Applier) writeTxnKey(e *partitapb.Effects) error {
 	k := e.GetTxnKey()
+	if len(k) > 0 {
+		a.txnTouched = true
+	}
 	switch {
 	case len(k) == 0:
 		return nil
@@ -312,6 +315,23 @@ func (a *Applier) writeTxnKey(e *partitapb.Effects) error {
 		}
 	}
 	return nil
+}
+
+// TxnTouched says an entry applied so far wrote or deleted a transaction
+// key (an intent or a record).
+func (a *Applier) TxnTouched() bool { return a.txnTouched }
+
+// HasIntents says partition holds an intent on some item, as of r.
+func HasIntents(r engine.Reader, partition uint64) (bool, error) {
+	it, err := r.NewIter(engine.LocalKey(partition, engine.ReplicatedLocal+"Xi"), engine.LocalKey(partition, engine.ReplicatedLocal+"Xj"))
+	if err != nil {
+		return false, fmt.Errorf("fsm: scan intents: %w", err)
+	}
+	found := it.First()
+	if err := it.Close(); err != nil {
+		return false, fmt.Errorf("fsm: scan intents: %w", err)
+	}
+	return found, nil
 }
 
 // txnBusy says the partition holds a transaction in progress: an intent,

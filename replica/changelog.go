@@ -142,29 +142,49 @@ func (r *Replica) ChangeSegments() ([]*partitapb.ChangeSegment, error) {
 	return segs, nil
 }
 
-// changeFloor returns the partition's change floor (fsm.ReadChangeFloor)
-// as of the committed applied state, from memory once read.
-func (r *Replica) changeFloor() (fsm.ChangeFloor, error) {
-	if f := r.floor.Load(); f != nil {
+// facts are what evaluation needs of the partition's committed state
+// beyond the item: its change floor, and whether it holds any intent.
+// The replica keeps them in memory once read; a round that changes them
+// drops them before its answers go out.
+type facts struct {
+	floor   fsm.ChangeFloor
+	intents bool
+}
+
+// facts returns the partition's facts as of the committed applied state.
+func (r *Replica) facts() (facts, error) {
+	if f := r.known.Load(); f != nil {
 		return *f, nil
 	}
-	r.floorMu.Lock()
-	defer r.floorMu.Unlock()
-	if f := r.floor.Load(); f != nil {
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	if f := r.known.Load(); f != nil {
 		return *f, nil
 	}
-	f, err := fsm.ReadChangeFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
+	floor, err := fsm.ReadChangeFloor(r.cfg.Engine.Reader(), r.cfg.Partition)
 	if err != nil {
-		return fsm.ChangeFloor{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+		return facts{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	r.floor.Store(&f)
+	intents, err := fsm.HasIntents(r.cfg.Engine.Reader(), r.cfg.Partition)
+	if err != nil {
+		return facts{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	f := facts{floor: floor, intents: intents}
+	r.known.Store(&f)
 	return f, nil
 }
 
-// forgetChangeFloor drops the floor kept in memory, once a committed
-// round changed it: the next evaluation reads it again.
-func (r *Replica) forgetChangeFloor() {
-	r.floorMu.Lock()
-	defer r.floorMu.Unlock()
-	r.floor.Store(nil)
+// changeFloor returns the partition's change floor (fsm.ReadChangeFloor)
+// as of the committed applied state.
+func (r *Replica) changeFloor() (fsm.ChangeFloor, error) {
+	f, err := r.facts()
+	return f.floor, err
+}
+
+// forgetFacts drops the facts kept in memory, once a committed round may
+// have changed them: the next evaluation reads them again.
+func (r *Replica) forgetFacts() {
+	r.knownMu.Lock()
+	defer r.knownMu.Unlock()
+	r.known.Store(nil)
 }

@@ -145,7 +145,11 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if st.pending != nil {
 		prior = &st.pending.prior
 	}
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior)
+	known, err := r.facts()
+	if err != nil {
+		return evaluation{}, err
+	}
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior, fsm.EvalHints{NoIntents: !known.intents})
 	if err != nil {
 		return evaluation{}, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
 	}

@@ -18,9 +18,9 @@ import (
 // Ready is a processing round's work, from Collect to Finish.
 type Ready struct {
 	rd raft.Ready
-	// floorChanged: the round changed the change floor (an entry, or a
-	// snapshot), which Finish drops from memory.
-	floorChanged bool
+	// factsChanged: the round may have changed the partition's facts (an
+	// entry, a range change or a snapshot), which Finish drops from memory.
+	factsChanged bool
 	// MustSync says the round's writes must be fsynced before Finish:
 	// new log entries, or a new term or vote. A hard state that only moves
 	// the commit index need not be (raft recovers it from its peers).
@@ -106,7 +106,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 		applied, term = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
 	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, term: term, Created: created, Merged: out.merged,
-		floorChanged: out.floorChanged || !raft.IsEmptySnap(rd.Snapshot)}
+		factsChanged: out.factsChanged || !raft.IsEmptySnap(rd.Snapshot)}
 	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
 		// The new group's state must be durable before it votes or acks.
@@ -155,8 +155,8 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	if rdy.applied != 0 {
 		r.applied, r.appliedTerm = rdy.applied, rdy.term
 	}
-	if rdy.floorChanged {
-		r.forgetChangeFloor() // before the answers: a re-evaluation sees the new floor
+	if rdy.factsChanged {
+		r.forgetFacts() // before the answers, which end the writes in flight
 	}
 	r.published = r.desc
 	r.dropStale()
@@ -210,8 +210,9 @@ type applied struct {
 	lastTerm uint64
 	created  []uint64
 	merged   []uint64
-	// floorChanged: an entry changed the partition's change floor.
-	floorChanged bool
+	// factsChanged: an entry changed the change floor or a transaction
+	// key, or the range changed.
+	factsChanged bool
 }
 
 // apply applies committed entries into b (after a snapshot this round
@@ -267,7 +268,8 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry, snapshot bool) (ap
 	if err := ka.Flush(); err != nil {
 		return applied{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
-	_, out.floorChanged = ka.FloorChanged()
+	_, floorChanged := ka.FloorChanged()
+	out.factsChanged = floorChanged || ka.TxnTouched() || len(out.created) > 0 || len(out.merged) > 0
 	out.last, out.lastTerm = ents[len(ents)-1].Index, ents[len(ents)-1].Term
 	if err := writeApplied(b, r.cfg.Partition, out.last); err != nil {
 		return applied{}, err

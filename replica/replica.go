@@ -147,10 +147,10 @@ type Replica struct {
 	// messages are taken while a round's batch is being made durable.
 	proc sync.Mutex
 	mu   sync.Mutex
-	// floor is the change floor as committed (nil: read it again), set
-	// under floorMu (changelog.go).
-	floor   atomic.Pointer[fsm.ChangeFloor]
-	floorMu sync.Mutex
+	// known are the partition's facts as committed (nil: read them
+	// again), set under knownMu (changelog.go).
+	known   atomic.Pointer[facts]
+	knownMu sync.Mutex
 	cfg     Config
 	raw     *raft.RawNode
 	st      *raftStorage
