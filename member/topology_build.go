@@ -53,6 +53,9 @@ type ReplicaReading struct {
 	Status    replica.TopologyStatus
 	Load      store.Load // cumulative
 	Stats     fsm.Stats
+	// IndexLag is the age of the oldest change not yet applied to the
+	// table's global secondary indexes (TopologyConfig.IndexLag).
+	IndexLag time.Duration
 }
 
 // BuildSnapshot returns the snapshot of cur, with rates and quantiles over
@@ -121,7 +124,7 @@ func buildReplica(cur *TopologyReading, r ReplicaReading, prev store.Load, info 
 		Role: role(st), Term: st.Term, Leader: st.Lead, Commit: st.Commit, Applied: st.Applied,
 		LogEntries: st.LogEntries, LogBytes: st.LogBytes, PendingSnapshot: st.PendingSnapshot,
 		Voters: st.Voters, Learners: st.Learners,
-		Load: buildLoad(r.Load, prev, elapsed),
+		Load: buildLoad(r.Load, prev, elapsed), IndexLagNanos: int64(r.IndexLag),
 	}
 	out.Load.Items, out.Load.SizeBytes = uint64(max(0, r.Stats.Items)), uint64(max(0, r.Stats.Bytes))
 	for _, f := range st.Followers {

@@ -26,6 +26,9 @@ type TopologyConfig struct {
 	DataDir string
 	// Registerer receives the producer's metrics (nil: not registered).
 	Registerer prometheus.Registerer
+	// IndexLag returns a base partition's global secondary index lag as
+	// this node measured it (nil: none reported).
+	IndexLag func(partition uint64) time.Duration
 }
 
 // TopologyProducer builds this node's topology snapshots from what the
@@ -98,6 +101,9 @@ func (p *TopologyProducer) read() *TopologyReading {
 	reader := m.cfg.Engine.Reader()
 	for _, r := range m.cfg.Store.Replicas() {
 		rr := ReplicaReading{Partition: r.Partition(), Status: r.TopologyStatus()}
+		if p.cfg.IndexLag != nil {
+			rr.IndexLag = p.cfg.IndexLag(r.Partition())
+		}
 		rr.Load, _ = m.cfg.Store.Load(r.Partition())
 		if st, err := fsm.ReadStats(reader, r.Partition()); err == nil {
 			rr.Stats = st

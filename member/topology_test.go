@@ -134,7 +134,7 @@ func TestBuildSnapshotFromReadings(t *testing.T) {
 		Host: member.HostReading{CPUSeconds: 12.5, Fsync: []member.FsyncBucket{{time.Millisecond, 160}, {10 * time.Millisecond, 200}}},
 		Replicas: []member.ReplicaReading{
 			{Partition: 7, Load: store.Load{Reads: 600, Writes: 100, ReadBytes: 6000, Latency: lat(150+500, 50), Errors: errs},
-				Stats: fsm.Stats{Items: 3, Bytes: 300},
+				Stats: fsm.Stats{Items: 3, Bytes: 300}, IndexLag: 2 * time.Second,
 				Status: replica.TopologyStatus{State: raft.StateLeader, Lead: 4, Voters: []uint64{4, 5}, Followers: []replica.FollowerStatus{
 					{Node: 5, Match: 9, LastContact: t0.Add(4 * time.Second)}, {Node: 6, Learner: true},
 				}}},
@@ -155,6 +155,9 @@ func TestBuildSnapshotFromReadings(t *testing.T) {
 	}
 	if l.GetLatencyP50Nanos() != int64(100*time.Microsecond) || l.GetLatencyP99Nanos() != int64(50*time.Millisecond) {
 		t.Fatalf("partition 7 latency p50 %v p99 %v", l.GetLatencyP50Nanos(), l.GetLatencyP99Nanos())
+	}
+	if r7.GetIndexLagNanos() != int64(2*time.Second) || r8.GetIndexLagNanos() != 0 {
+		t.Fatalf("index lags %v, %v", r7.GetIndexLagNanos(), r8.GetIndexLagNanos())
 	}
 	if l.GetErrors()["not_leader"] != 3 || len(l.GetErrors()) != 1 {
 		t.Fatalf("partition 7 errors %v", l.GetErrors())

@@ -79,6 +79,8 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 	snap := j.n.dir.Snapshot()
 	firstErr := j.followFloors(ctx, snap)
+	lags := map[uint64]time.Duration{}
+	defer j.n.indexLags.Store(&lags)
 	for _, t := range snap.Tables {
 		if len(t.GetGlobalIndexes()) == 0 || t.GetIndexBase() != "" {
 			continue
@@ -98,6 +100,7 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 				firstErr = fmt.Errorf("node: index maintenance of partition %d of %s: %w", p.GetId(), t.GetName(), err)
 			}
 			lag = max(lag, l)
+			lags[p.GetId()] = l
 		}
 		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
 			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
@@ -342,4 +345,13 @@ func (j *indexJob) setLag(t *partitapb.Table, lag time.Duration) {
 	for _, gi := range t.GetGlobalIndexes() {
 		j.lag.WithLabelValues(t.GetName(), gi.GetName()).Set(lag.Seconds())
 	}
+}
+
+// indexLag is partition's global index lag at the index job's last cycle
+// on this node (0: caught up, not led here, or no index).
+func (n *Node) indexLag(partition uint64) time.Duration {
+	if m := n.indexLags.Load(); m != nil {
+		return (*m)[partition]
+	}
+	return 0
 }

@@ -291,11 +291,14 @@ type Node struct {
 	topology *topologyPipeline // topology.go
 	auth     nodeAuth          // auth.go
 
-	settings   *settings.Live       // settings.go
-	sampler    *telemetry.LiveRatio // the trace.sample-rate setting
-	ring       *telemetry.SpanRing  // the console's traces (nil with a test's TracerProvider)
-	history    *telemetry.History   // the console's metrics history
-	consoleTr  *http.Transport      // the console's client of the other nodes
+	settings *settings.Live       // settings.go
+	sampler  *telemetry.LiveRatio // the trace.sample-rate setting
+	// indexLags are the global index lags of the base partitions this
+	// node led at the index job's last cycle (node/index.go).
+	indexLags  atomic.Pointer[map[uint64]time.Duration]
+	ring       *telemetry.SpanRing // the console's traces (nil with a test's TracerProvider)
+	history    *telemetry.History  // the console's metrics history
+	consoleTr  *http.Transport     // the console's client of the other nodes
 	dynamo     atomic.Pointer[dynamo.Server]
 	fsyncFault atomic.Int64       // the fault.fsync-delay setting, nanoseconds
 	logBounds  replica.LogBounds  // the raft.log-max-* settings' overrides

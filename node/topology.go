@@ -52,7 +52,7 @@ func (n *Node) registerTopologyJobs(ctx context.Context, m *daemon.Manager) erro
 	n.topology = p
 	var err error
 	if p.producer, err = n.member.NewTopologyProducer(member.TopologyConfig{
-		Started: n.started, DataDir: n.cfg.DataDir, Registerer: n.reg,
+		Started: n.started, DataDir: n.cfg.DataDir, Registerer: n.reg, IndexLag: n.indexLag,
 	}); err != nil {
 		return err
 	}

@@ -162,9 +162,12 @@ func TestLeaderLagAndLoad(t *testing.T) {
 	in := newIngester(t, c, nil)
 	lead := rep(7, topologypb.Role_ROLE_LEADER, 5, 100)
 	lead.Followers = []*topologypb.Progress{{Node: 2, Match: 95, SinceContactNanos: int64(40 * time.Millisecond)}}
+	lead.IndexLagNanos = int64(3 * time.Second) // the leader's global index lag
+	follower := rep(7, topologypb.Role_ROLE_FOLLOWER, 5, 90)
+	follower.IndexLagNanos = int64(time.Hour) // a former leader's, stale: not the partition's
 	for _, s := range []*topologypb.TopologySnapshot{
 		snap(1, 1, t0, lead, rep(8, topologypb.Role_ROLE_FOLLOWER, 2, 50)),
-		snap(2, 1, t0, rep(7, topologypb.Role_ROLE_FOLLOWER, 5, 90), rep(8, topologypb.Role_ROLE_FOLLOWER, 2, 40)),
+		snap(2, 1, t0, follower, rep(8, topologypb.Role_ROLE_FOLLOWER, 2, 40)),
 		// Node 3 says it leads 8 at term 2 but is dead: not the leader.
 		snap(3, 1, t0.Add(-20*time.Second), rep(7, topologypb.Role_ROLE_FOLLOWER, 4, 60), rep(8, topologypb.Role_ROLE_LEADER, 2, 55)),
 	} {
@@ -174,7 +177,7 @@ func TestLeaderLagAndLoad(t *testing.T) {
 	}
 	v := in.View()
 	p, ok := v.Partition(7)
-	if !ok || p.Leader != 1 || p.Term != 5 || p.MaxLag != 40 || p.Load.WritesPerSec != 100 {
+	if !ok || p.Leader != 1 || p.Term != 5 || p.MaxLag != 40 || p.Load.WritesPerSec != 100 || p.IndexLag != 3*time.Second {
 		t.Fatalf("partition 7 = %+v", p)
 	}
 	lags := map[uint64]uint64{}

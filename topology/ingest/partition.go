@@ -78,6 +78,7 @@ func partitionView(id uint64, hs []hosted) PartitionView {
 	p.Load = busiest
 	if lead != nil {
 		p.Load = loadOf(lead.r.GetLoad())
+		p.IndexLag = time.Duration(lead.r.GetIndexLagNanos())
 	}
 	return p
 }

@@ -127,6 +127,9 @@ type PartitionView struct {
 	Load Load `json:"load"`
 	// MaxLag is the largest lag of a replica.
 	MaxLag uint64 `json:"max_lag"`
+	// IndexLag is, from the leader's report, the age of the oldest change
+	// of the partition its table's global secondary indexes lack.
+	IndexLag time.Duration `json:"index_lag,omitempty"`
 	// Contact is, for each follower the leader lists (reported by its
 	// node or not), how long the leader had not heard from it when the
 	// leader's snapshot was taken.

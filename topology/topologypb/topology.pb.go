@@ -445,8 +445,12 @@ type Replica struct {
 	Learners        []uint64               `protobuf:"varint,16,rep,packed,name=learners,proto3" json:"learners,omitempty"`
 	Followers       []*Progress            `protobuf:"bytes,17,rep,name=followers,proto3" json:"followers,omitempty"` // leaders only
 	Load            *Load                  `protobuf:"bytes,18,opt,name=load,proto3" json:"load,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// index_lag_nanos is, on a base partition's leader, the age of the
+	// oldest change of the partition not yet applied to its table's
+	// global secondary indexes (0: caught up, or no index).
+	IndexLagNanos int64 `protobuf:"varint,19,opt,name=index_lag_nanos,json=indexLagNanos,proto3" json:"index_lag_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Replica) Reset() {
@@ -603,6 +607,13 @@ func (x *Replica) GetLoad() *Load {
 		return x.Load
 	}
 	return nil
+}
+
+func (x *Replica) GetIndexLagNanos() int64 {
+	if x != nil {
+		return x.IndexLagNanos
+	}
+	return 0
 }
 
 // Progress is a leader's view of one follower.
@@ -859,7 +870,7 @@ const file_topology_proto_rawDesc = "" +
 	"heap_bytes\x18\b \x01(\x04R\theapBytes\x12\x1e\n" +
 	"\n" +
 	"goroutines\x18\t \x01(\rR\n" +
-	"goroutines\"\xc8\x04\n" +
+	"goroutines\"\xf0\x04\n" +
 	"\aReplica\x12\x19\n" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x12\x1c\n" +
@@ -883,7 +894,8 @@ const file_topology_proto_rawDesc = "" +
 	"\x06voters\x18\x0f \x03(\x04R\x06voters\x12\x1a\n" +
 	"\blearners\x18\x10 \x03(\x04R\blearners\x12;\n" +
 	"\tfollowers\x18\x11 \x03(\v2\x1d.partita.topology.v1.ProgressR\tfollowers\x12-\n" +
-	"\x04load\x18\x12 \x01(\v2\x19.partita.topology.v1.LoadR\x04load\"\xaa\x01\n" +
+	"\x04load\x18\x12 \x01(\v2\x19.partita.topology.v1.LoadR\x04load\x12&\n" +
+	"\x0findex_lag_nanos\x18\x13 \x01(\x03R\rindexLagNanos\"\xaa\x01\n" +
 	"\bProgress\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
 	"\x05match\x18\x02 \x01(\x04R\x05match\x12.\n" +
