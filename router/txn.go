@@ -23,8 +23,9 @@ import (
 //	   dropped on abort), the intent removed
 //	5. TxnSetStatus forget    the record removed once no intent refers to it
 //
-// A read transaction takes the same path with lock intents and never
-// commits: once every lock is held the values it read form one snapshot.
+// A read transaction takes the same path with lock intents: once every
+// lock is held the values it read form one snapshot, valid if its record
+// then commits (no recovery aborted it, releasing a lock, meanwhile).
 // A coordinator that dies leaves intents behind; whoever meets one after
 // its deadline aborts the record if still pending (recoverTxn) and
 // resolves the intent by the record's final status.
@@ -125,7 +126,12 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	if stop == txnStopPrepared {
 		return out, prepErr
 	}
-	if prepErr == nil && out.Prepared() && write {
+	// The commit point. A read transaction takes it too: its snapshot
+	// holds only if no recovery aborted it (and so released a lock)
+	// before every lock was taken, and a committed record can no longer
+	// be aborted. Its locks then resolve as committed, writing nothing.
+	committed := false
+	if prepErr == nil && out.Prepared() {
 		res, err := status(&partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_COMMITTED})
 		if err != nil {
 			return TxnOutcome{}, fmt.Errorf("router: transaction commit: %w", err)
@@ -136,13 +142,14 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 					"Transaction was aborted: it ran past its deadline")}
 			}
 		}
-		out.Committed = res.GetError() == nil
+		committed = res.GetError() == nil
+		out.Committed = committed && write
 	}
 	if stop == txnStopCommitted {
 		return out, prepErr
 	}
 	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
-		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, out.Committed)
+		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, committed)
 	})
 	if resErr == nil {
 		// No intent refers to the record any more.
@@ -153,7 +160,7 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	if prepErr != nil {
 		return TxnOutcome{}, prepErr
 	}
-	if resErr != nil && out.Committed {
+	if resErr != nil && committed {
 		// Committed: whoever meets an unresolved intent finishes it.
 		r.cfg.Logger.DebugContext(ctx, "transaction committed; some intents left for recovery", "err", resErr)
 	}
