@@ -22,6 +22,7 @@ import (
 //	4. TxnResolve on each item, in parallel: the intent's value written (or
 //	   dropped on abort), the intent removed
 //	5. TxnSetStatus forget    the record removed once no intent refers to it
+//	                          (before step 4 when the transaction aborts)
 //
 // A read transaction takes the same path with lock intents: once every
 // lock is held the values it read form one snapshot, valid if its record
@@ -148,14 +149,25 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	if stop == txnStopCommitted {
 		return out, prepErr
 	}
-	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
-		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, committed)
-	})
-	if resErr == nil {
-		// No intent refers to the record any more.
+	forget := func() {
 		if _, err := status(&partitapb.TxnSetStatus{Forget: true}); err != nil {
 			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
 		}
+	}
+	if !committed {
+		// Nothing can commit the transaction now: its record goes first,
+		// so that a coordinator dying while it releases the intents leaves
+		// no pending record behind (one stands until forgotten, and keeps
+		// its partition from splitting). Whoever meets an intent left over
+		// finds no record, writes an aborted one and drops the intent.
+		forget()
+	}
+	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
+		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, committed)
+	})
+	if resErr == nil && committed {
+		// No intent refers to the record any more.
+		forget()
 	}
 	if prepErr != nil {
 		return TxnOutcome{}, prepErr
