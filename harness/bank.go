@@ -56,6 +56,9 @@ type Bank struct {
 	// for 20 ticks before one of its prepares, the routers' clock jumping
 	// past the transaction's deadline meanwhile (Coordinator.Stall).
 	Stalls float64
+	// Skew bounds the error of each coordinator's clock: each new one
+	// reads the routers' clock plus an offset drawn in [-Skew, Skew].
+	Skew time.Duration
 	// OpTimeout bounds one transaction; one still unanswered then has an
 	// unknown outcome. Default 300 ticks.
 	OpTimeout time.Duration
@@ -223,7 +226,11 @@ type bankClient struct {
 func (bc *bankClient) run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if bc.co == nil || bc.co.Killed() != KillNone {
-			bc.co = bc.br.c.NewCoordinator(bc.br.clock)
+			var skew time.Duration
+			if s := bc.br.b.Skew; s > 0 {
+				skew = time.Duration(bc.rng.Int64N(2*int64(s)+1)) - s
+			}
+			bc.co = bc.br.c.NewSkewedCoordinator(bc.br.clock, skew)
 		}
 		kill := KillNone
 		if bc.rng.Float64() < bc.br.b.Kills {

@@ -28,6 +28,7 @@ func TestBank(t *testing.T) {
 		faults []harness.Fault
 		jumps  time.Duration
 		stalls float64
+		skew   time.Duration
 		// accounts and kills override the workload's defaults (0: keep).
 		accounts int
 		kills    float64
@@ -46,15 +47,18 @@ func TestBank(t *testing.T) {
 		"mixed": {
 			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultLeaderCrash, harness.FaultMinorityPartition,
 				harness.FaultPause, harness.FaultFreeze, harness.FaultLossyNetwork, harness.FaultLeaderTransfer},
-			jumps: 500 * time.Millisecond, stalls: 0.05,
+			jumps: 500 * time.Millisecond, stalls: 0.05, skew: 2 * time.Second,
 		},
+		// Coordinators' clocks disagree by up to the deadline either way: some
+		// find others' transactions expired at once.
+		"skew": {faults: []harness.Fault{harness.FaultNodeCrash}, skew: router.TxnDeadline, jumps: 400 * time.Millisecond},
 	}
-	for _, name := range []string{"kills", "kills-deadlines", "stalls", "mixed"} {
+	for _, name := range []string{"kills", "kills-deadlines", "stalls", "skew", "mixed"} {
 		t.Run(name, func(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
-					runBank(t, seed, sc.faults, harness.Bank{Seed: seed, Jumps: sc.jumps, Stalls: sc.stalls, Accounts: sc.accounts, Kills: sc.kills})
+					runBank(t, seed, sc.faults, harness.Bank{Seed: seed, Jumps: sc.jumps, Stalls: sc.stalls, Accounts: sc.accounts, Kills: sc.kills, Skew: sc.skew})
 				})
 			}
 		})

@@ -133,6 +133,12 @@ type Coordinator struct {
 // NewCoordinator starts a router over the cluster with clock k. Its
 // Sender retries like a node's, with hops bounded by 25 ticks.
 func (c *Cluster) NewCoordinator(k *TxnClock) *Coordinator {
+	return c.NewSkewedCoordinator(k, 0)
+}
+
+// NewSkewedCoordinator is NewCoordinator with a router whose clock reads
+// k plus skew: a machine whose clock is off.
+func (c *Cluster) NewSkewedCoordinator(k *TxnClock, skew time.Duration) *Coordinator {
 	co := &Coordinator{c: c, clock: k}
 	scfg := route.DefaultConfig()
 	scfg.Remote, scfg.Directory = coordinatorRemote{co}, directory.NewCache()
@@ -144,7 +150,8 @@ func (c *Cluster) NewCoordinator(k *TxnClock) *Coordinator {
 		c.t.Fatalf("harness: coordinator sender: %v", err)
 	}
 	rcfg := router.DefaultConfig()
-	rcfg.Sender, rcfg.Host, rcfg.Now, rcfg.Logger = sender, host{c}, k.Now, c.cfg.Logger.With("router", "harness")
+	now := func() time.Time { return k.Now().Add(skew) }
+	rcfg.Sender, rcfg.Host, rcfg.Now, rcfg.Logger = sender, host{c}, now, c.cfg.Logger.With("router", "harness")
 	r, err := router.New(rcfg)
 	if err != nil {
 		c.t.Fatalf("harness: coordinator router: %v", err)
