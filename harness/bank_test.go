@@ -130,4 +130,13 @@ func runBank(t *testing.T, seed uint64, faults []harness.Fault, b harness.Bank) 
 		t.Logf("partition %d keeps transaction records %v", p.GetId(), records)
 	}
 	c.RequireConsistent(t, directory.MetaPartition)
+
+	// Splits wait for a partition's transactions to finish; records that
+	// no one will ever forget (docs/transactions.md) keep them waiting.
+	co := c.NewCoordinator(clock)
+	for _, p := range parts {
+		if _, err := co.Split(final, bank.Table().GetName(), p.GetId()); err != nil {
+			t.Logf("partition %d does not split: %v", p.GetId(), err)
+		}
+	}
 }

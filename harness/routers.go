@@ -119,8 +119,9 @@ var ErrKilled = errors.New("harness: coordinator killed")
 // coordinator stays dead: NewCoordinator starts another process.
 type Coordinator struct {
 	*router.Router
-	c    *Cluster
-	dead atomic.Bool
+	c      *Cluster
+	sender *route.Sender
+	dead   atomic.Bool
 
 	mu     sync.Mutex
 	armed  KillPoint
@@ -157,8 +158,23 @@ func (c *Cluster) NewSkewedCoordinator(k *TxnClock, skew time.Duration) *Coordin
 		c.t.Fatalf("harness: coordinator router: %v", err)
 	}
 	r.SetClusterVersion(clusterversion.Latest)
-	co.Router = r
+	co.Router, co.sender = r, sender
 	return co
+}
+
+// Split splits partition of the named table in the middle of its range,
+// as `partita ctl partition split` does, and returns the table's record
+// afterwards.
+func (co *Coordinator) Split(ctx context.Context, table string, partition uint64) (*partitapb.Table, error) {
+	t, err := co.FreshTable(ctx, table)
+	if err != nil {
+		return nil, err
+	}
+	t, err = co.sender.Split(ctx, route.SplitRequest{Table: t, Partition: partition, Voters: co.c.Nodes()})
+	if err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	return t, nil
 }
 
 // Arm makes the coordinator die at point p of its next transaction.
