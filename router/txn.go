@@ -108,11 +108,25 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	anchorTable := actions[0].Table
 	anchor := &partitapb.TxnAnchor{Table: anchorTable.GetName(), Key: actions[0].Prepare.GetKey()}
 	deadline := r.cfg.Now().Add(TxnDeadline).UnixNano()
-	status := func(s *partitapb.TxnSetStatus) (*partitapb.Result, error) {
+	status := func(ctx context.Context, s *partitapb.TxnSetStatus) (*partitapb.Result, error) {
 		s.TxnId, s.AnchorKey, s.Coordinator = id, anchor.GetKey(), true
 		return r.setTxnStatus(ctx, anchorTable, s)
 	}
-	if _, err := status(&partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline}); err != nil {
+	// Once the transaction has started, the coordinator cleans up after
+	// it (releases its intents, forgets its record) even when the caller
+	// gives up (a client that disconnects, a request's deadline): left
+	// to recovery, its intents would refuse their items until the
+	// deadline, and its record would stay. The cleanup is bounded by the
+	// deadline: past it, whoever meets an intent recovers it anyway.
+	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), TxnDeadline)
+	defer cancelCleanup()
+	forget := func() {
+		if _, err := status(cleanup, &partitapb.TxnSetStatus{Forget: true}); err != nil {
+			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
+		}
+	}
+	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline}); err != nil {
+		forget() // in case the record was written
 		return TxnOutcome{}, err
 	}
 	for _, a := range actions {
@@ -132,8 +146,12 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	// before every lock was taken, and a committed record can no longer
 	// be aborted. Its locks then resolve as committed, writing nothing.
 	committed := false
+	if prepErr == nil && ctx.Err() != nil {
+		// The caller left before the commit point: abort.
+		prepErr = fmt.Errorf("router: transaction: %w", ctx.Err())
+	}
 	if prepErr == nil && out.Prepared() {
-		res, err := status(&partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_COMMITTED})
+		res, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_COMMITTED})
 		if err != nil {
 			return TxnOutcome{}, fmt.Errorf("router: transaction commit: %w", err)
 		}
@@ -149,11 +167,6 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	if stop == txnStopCommitted {
 		return out, prepErr
 	}
-	forget := func() {
-		if _, err := status(&partitapb.TxnSetStatus{Forget: true}); err != nil {
-			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
-		}
-	}
 	if !committed {
 		// Nothing can commit the transaction now: its record goes first,
 		// so that a coordinator dying while it releases the intents leaves
@@ -163,7 +176,7 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 		forget()
 	}
 	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
-		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, committed)
+		return r.resolve(cleanup, a.Table, a.Prepare.GetKey(), id, committed)
 	})
 	if resErr == nil && committed {
 		// No intent refers to the record any more.

@@ -277,3 +277,50 @@ func TestTxnReadAbortedBetweenLocksIsCancelled(t *testing.T) {
 		t.Fatalf("items = %s, want the transfer's 40+60", got)
 	}
 }
+
+// cancelOnPrepare is a store that cancels a request's context once the
+// prepare of key has applied, as a client that disconnects then.
+type cancelOnPrepare struct {
+	route.Local
+	key    []byte
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnPrepare) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	res, err := c.Local.Propose(ctx, partition, cmd)
+	if p := cmd.GetTxnPrepare(); p != nil && bytes.Equal(p.GetKey(), c.key) {
+		c.cancel()
+	}
+	return res, err
+}
+
+// A transaction whose caller gives up after a prepare (a client that
+// disconnects) still releases its intents and forgets its record: the
+// item is free at once, not after the deadline.
+func TestTxnCallerGivingUpReleasesIntents(t *testing.T) {
+	_, s := startStore(t)
+	a := routerOn(t, s, route.LocalStore(s.Store), 8)
+	ctx := context.Background()
+	if _, err := a.CreateTable(ctx, txnTable()); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := a.Table(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := putAction(a, tbl, txnItem(1, 10), t)
+	gone, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b := routerOn(t, s, &cancelOnPrepare{Local: route.LocalStore(s.Store), key: first.Prepare.GetKey(), cancel: cancel}, 8)
+	if out, err := b.TransactWrite(gone, []router.TxnAction{first, putAction(a, tbl, txnItem(2, 20), t)}); err == nil && out.Committed {
+		t.Fatalf("a transaction whose caller left committed: %v", out)
+	}
+	for i := 1; i <= 2; i++ {
+		sk, _ := a.StorageKey(tbl, txnKey(i))
+		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(txnItem(i, 99))}}}
+		res, err := a.Write(ctx, tbl, txnKey(i), cmd)
+		if err != nil || res.GetError() != nil {
+			t.Fatalf("write item %d after the caller left: %v %v, want it free", i, res.GetError(), err)
+		}
+	}
+}
