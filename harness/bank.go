@@ -45,7 +45,8 @@ type Bank struct {
 	// the time, else of a random subset). Default 0.3.
 	Reads float64
 	// Kills is the fraction of transactions whose coordinator dies at a
-	// random KillPoint; the client then starts a new one. Default 0.1.
+	// random KillPoint; the client then starts a new one. Default 0.1;
+	// negative: none.
 	Kills float64
 	// Jumps is the mean time between jumps of the routers' clock past
 	// router.TxnDeadline (0: none): every transaction in flight then is

@@ -29,6 +29,10 @@ func TestBank(t *testing.T) {
 		jumps  time.Duration
 		stalls float64
 		skew   time.Duration
+		opTime time.Duration // 0: the workload's default
+		// longer runs the workload twice as long: the faults leave it
+		// little time to run.
+		longer bool
 		// accounts and kills override the workload's defaults (0: keep).
 		accounts int
 		kills    float64
@@ -49,23 +53,35 @@ func TestBank(t *testing.T) {
 				harness.FaultPause, harness.FaultFreeze, harness.FaultLossyNetwork, harness.FaultLeaderTransfer},
 			jumps: 500 * time.Millisecond, stalls: 0.05, skew: 2 * time.Second,
 		},
+		// Every node crashes at once, leaders crash, lease clocks jump.
+		"crash-all": {faults: []harness.Fault{harness.FaultCrashAll, harness.FaultClockJump, harness.FaultLeaderCrash, harness.FaultNodeCrash},
+			jumps: 500 * time.Millisecond, longer: true},
+		// Impatient clients under crashes and isolation, no coordinator
+		// killed: many transactions end at their client's deadline, with
+		// prepares and commits in flight.
+		"impatient": {faults: []harness.Fault{harness.FaultLeaderCrash, harness.FaultMinorityPartition, harness.FaultPause},
+			opTime: 200 * time.Millisecond, jumps: 500 * time.Millisecond, kills: -1},
 		// Coordinators' clocks disagree by up to the deadline either way: some
 		// find others' transactions expired at once.
 		"skew": {faults: []harness.Fault{harness.FaultNodeCrash}, skew: router.TxnDeadline, jumps: 400 * time.Millisecond},
 	}
-	for _, name := range []string{"kills", "kills-deadlines", "stalls", "skew", "mixed"} {
+	for _, name := range []string{"kills", "kills-deadlines", "stalls", "skew", "mixed", "crash-all", "impatient"} {
 		t.Run(name, func(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
-					runBank(t, seed, sc.faults, harness.Bank{Seed: seed, Jumps: sc.jumps, Stalls: sc.stalls, Accounts: sc.accounts, Kills: sc.kills, Skew: sc.skew})
+					d := workloadDuration()
+					if sc.longer {
+						d *= 2
+					}
+					runBank(t, seed, sc.faults, d, harness.Bank{Seed: seed, Jumps: sc.jumps, Stalls: sc.stalls, Accounts: sc.accounts, Kills: sc.kills, Skew: sc.skew, OpTimeout: sc.opTime})
 				})
 			}
 		})
 	}
 }
 
-func runBank(t *testing.T, seed uint64, faults []harness.Fault, b harness.Bank) {
+func runBank(t *testing.T, seed uint64, faults []harness.Fault, d time.Duration, b harness.Bank) {
 	c := harness.New(t, harness.Config{Seed: seed})
 	c.BootstrapMeta()
 	clock := &harness.TxnClock{}
@@ -79,7 +95,7 @@ func runBank(t *testing.T, seed uint64, faults []harness.Fault, b harness.Bank) 
 	if len(parts) < 2 {
 		t.Fatalf("the bank's table has %d partitions, want several", len(parts))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), workloadDuration())
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var wg sync.WaitGroup
 	if len(faults) > 0 {

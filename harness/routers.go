@@ -307,10 +307,11 @@ func (r coordinatorRemote) Walk(ctx context.Context, node uint64, req store.Walk
 	return r.co.c.Remote().Walk(ctx, node, req)
 }
 
-// TxnLeftovers counts, on every running replica of partition, the
-// transaction intents and the records by status that its engine holds.
+// TxnLeftovers counts the transaction intents that the running replicas
+// of partition hold (summed over the replicas), and the records by
+// status (each record once, whichever replicas hold it).
 func (c *Cluster) TxnLeftovers(partition uint64) (intents int, records map[partitapb.TxnStatus]int, err error) {
-	records = map[partitapb.TxnStatus]int{}
+	seen := map[string]partitapb.TxnStatus{}
 	for _, id := range c.Nodes() {
 		st := c.Store(id)
 		if st == nil || st.Replica(partition) == nil {
@@ -336,7 +337,7 @@ func (c *Cluster) TxnLeftovers(partition uint64) (intents int, records map[parti
 					if err := proto.Unmarshal(it.Value(), rec); err != nil {
 						return fmt.Errorf("harness: corrupt transaction record: %w", err)
 					}
-					records[rec.GetStatus()]++
+					seen[string(k)] = rec.GetStatus()
 				}
 			}
 			return it.Error()
@@ -344,6 +345,10 @@ func (c *Cluster) TxnLeftovers(partition uint64) (intents int, records map[parti
 		if err != nil {
 			return 0, nil, fmt.Errorf("harness: scan transactions of partition %d on node %d: %w", partition, id, err)
 		}
+	}
+	records = map[partitapb.TxnStatus]int{}
+	for _, s := range seen {
+		records[s]++
 	}
 	return intents, records, nil
 }
