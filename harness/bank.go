@@ -22,13 +22,14 @@ import (
 // hist: L} of one table spread over the table's partitions; clients, each
 // with its own coordinator (router), transfer money between accounts with
 // write transactions, and read accounts with read transactions, while the
-// nemesis breaks the cluster and clients' coordinators die mid-transaction.
-// Each transfer appends its id to the history (hist) of both of its accounts, so the
-// final state says exactly which transfers applied, and in which order on
-// each account: CheckBank verifies that every transfer applied atomically,
-// at most once, that acknowledged ones applied and cancelled ones did not,
-// that balances are the sum of the transfers that applied, and that the
-// transfers and the reads are conflict-serializable.
+// nemesis breaks the cluster and clients' coordinators die or stall
+// mid-transaction. Each transfer appends its id to the history (hist) of
+// both of its accounts, so the final state says exactly which transfers
+// applied, and in which order on each account: BankRun.Check verifies
+// that every transfer applied atomically, at most once, that acknowledged
+// ones applied and cancelled ones did not, that balances are the sum of
+// the transfers that applied, and that the transfers and the reads are
+// conflict-serializable.
 
 // Bank configures a bank workload.
 type Bank struct {
