@@ -47,6 +47,25 @@
 // same index to the same state (a digest of the table and of the
 // partition's replicated records).
 //
+// Transactions run through real routers (routers.go, bank.go): after
+// BootstrapMeta (the directory), NewCoordinator starts a router.Router
+// whose requests reach the stores in process, as a node's router does.
+// Coordinator.Arm kills it at a point of its next transaction (after a
+// prepare, around the commit point, after a resolution), Stall pauses it
+// past its deadline, and the routers share a TxnClock that a test moves
+// past transactions' deadlines. NewBank and BankRun.Run drive a bank
+// workload (transfers and read transactions over accounts spread on a
+// table's partitions); BankRun.Check verifies its history against the
+// final state:
+//
+//	c.BootstrapMeta()
+//	clock := &harness.TxnClock{}
+//	bank, _ := c.NewBank(ctx, harness.Bank{Seed: seed, Jumps: 300 * time.Millisecond}, clock)
+//	bank.Run(ctx)                      // with RunNemesis alongside
+//	clock.Advance(router.TxnDeadline)  // every transaction expires
+//	bal, hist, _ := bank.Final(ctx)    // reads recover what they meet
+//	problems := bank.Check(bal, hist)
+//
 // Runs are seeded: the seed fixes every random choice of the harness, not
 // the interleaving of goroutines, so a seed reproduces a schedule of
 // faults and operations, not an exact execution.

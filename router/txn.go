@@ -22,9 +22,11 @@ import (
 //	4. TxnResolve on each item, in parallel: the intent's value written (or
 //	   dropped on abort), the intent removed
 //	5. TxnSetStatus forget    the record removed once no intent refers to it
+//	                          (before step 4 when the transaction aborts)
 //
-// A read transaction takes the same path with lock intents and never
-// commits: once every lock is held the values it read form one snapshot.
+// A read transaction takes the same path with lock intents: once every
+// lock is held the values it read form one snapshot, valid if its record
+// then commits (no recovery aborted it, releasing a lock, meanwhile).
 // A coordinator that dies leaves intents behind; whoever meets one after
 // its deadline aborts the record if still pending (recoverTxn) and
 // resolves the intent by the record's final status.
@@ -106,11 +108,25 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	anchorTable := actions[0].Table
 	anchor := &partitapb.TxnAnchor{Table: anchorTable.GetName(), Key: actions[0].Prepare.GetKey()}
 	deadline := r.cfg.Now().Add(TxnDeadline).UnixNano()
-	status := func(s *partitapb.TxnSetStatus) (*partitapb.Result, error) {
+	status := func(ctx context.Context, s *partitapb.TxnSetStatus) (*partitapb.Result, error) {
 		s.TxnId, s.AnchorKey, s.Coordinator = id, anchor.GetKey(), true
 		return r.setTxnStatus(ctx, anchorTable, s)
 	}
-	if _, err := status(&partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline}); err != nil {
+	// Once the transaction has started, the coordinator cleans up after
+	// it (releases its intents, forgets its record) even when the caller
+	// gives up (a client that disconnects, a request's deadline): left
+	// to recovery, its intents would refuse their items until the
+	// deadline, and its record would stay. The cleanup is bounded by the
+	// deadline: past it, whoever meets an intent recovers it anyway.
+	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), TxnDeadline)
+	defer cancelCleanup()
+	forget := func() {
+		if _, err := status(cleanup, &partitapb.TxnSetStatus{Forget: true}); err != nil {
+			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
+		}
+	}
+	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline}); err != nil {
+		forget() // in case the record was written
 		return TxnOutcome{}, err
 	}
 	for _, a := range actions {
@@ -125,8 +141,17 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	if stop == txnStopPrepared {
 		return out, prepErr
 	}
-	if prepErr == nil && out.Prepared() && write {
-		res, err := status(&partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_COMMITTED})
+	// The commit point. A read transaction takes it too: its snapshot
+	// holds only if no recovery aborted it (and so released a lock)
+	// before every lock was taken, and a committed record can no longer
+	// be aborted. Its locks then resolve as committed, writing nothing.
+	committed := false
+	if prepErr == nil && ctx.Err() != nil {
+		// The caller left before the commit point: abort.
+		prepErr = fmt.Errorf("router: transaction: %w", ctx.Err())
+	}
+	if prepErr == nil && out.Prepared() {
+		res, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_COMMITTED})
 		if err != nil {
 			return TxnOutcome{}, fmt.Errorf("router: transaction commit: %w", err)
 		}
@@ -136,24 +161,31 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 					"Transaction was aborted: it ran past its deadline")}
 			}
 		}
-		out.Committed = res.GetError() == nil
+		committed = res.GetError() == nil
+		out.Committed = committed && write
 	}
 	if stop == txnStopCommitted {
 		return out, prepErr
 	}
+	if !committed {
+		// Nothing can commit the transaction now: its record goes first,
+		// so that a coordinator dying while it releases the intents leaves
+		// no pending record behind (one stands until forgotten, and keeps
+		// its partition from splitting). Whoever meets an intent left over
+		// finds no record, writes an aborted one and drops the intent.
+		forget()
+	}
 	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
-		return r.resolve(ctx, a.Table, a.Prepare.GetKey(), id, out.Committed)
+		return r.resolve(cleanup, a.Table, a.Prepare.GetKey(), id, committed)
 	})
-	if resErr == nil {
+	if resErr == nil && committed {
 		// No intent refers to the record any more.
-		if _, err := status(&partitapb.TxnSetStatus{Forget: true}); err != nil {
-			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
-		}
+		forget()
 	}
 	if prepErr != nil {
 		return TxnOutcome{}, prepErr
 	}
-	if resErr != nil && out.Committed {
+	if resErr != nil && committed {
 		// Committed: whoever meets an unresolved intent finishes it.
 		r.cfg.Logger.DebugContext(ctx, "transaction committed; some intents left for recovery", "err", resErr)
 	}

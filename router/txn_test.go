@@ -1,8 +1,10 @@
 package router_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,5 +165,162 @@ func TestTxnConflictCancels(t *testing.T) {
 	}
 	if got := readV(t, b, tbl, 1); got != "absent" {
 		t.Fatalf("item 1 = %s, want absent", got)
+	}
+}
+
+// holdPrepare is a store that holds the prepare of key until the
+// prepare of first has answered and release has run (once).
+type holdPrepare struct {
+	route.Local
+	first, key []byte
+	release    func()
+	locked     chan struct{}
+	once       sync.Once
+}
+
+func (h *holdPrepare) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	p := cmd.GetTxnPrepare()
+	switch {
+	case p != nil && bytes.Equal(p.GetKey(), h.first):
+		res, err := h.Local.Propose(ctx, partition, cmd)
+		close(h.locked)
+		return res, err
+	case p != nil && bytes.Equal(p.GetKey(), h.key):
+		<-h.locked
+		h.once.Do(h.release)
+	}
+	return h.Local.Propose(ctx, partition, cmd)
+}
+
+// A read transaction that stalls past its deadline between its locks is
+// aborted by a recovery, which releases the lock it holds; a transfer
+// then changes the item it read and the one it has not read yet. It must
+// not answer with that torn snapshot: its commit is refused, and it is
+// cancelled with a conflict.
+func TestTxnReadAbortedBetweenLocksIsCancelled(t *testing.T) {
+	clock := newTxnClock()
+	_, s := startStore(t)
+	mk := func(local route.Local) *router.Router {
+		scfg := route.DefaultConfig()
+		scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
+		sender, err := route.New(scfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := router.DefaultConfig()
+		cfg.Sender, cfg.Host, cfg.PartitionsPerTable, cfg.Now = sender, s, 8, clock.now
+		r, err := router.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetClusterVersion(clusterversion.Latest)
+		return r
+	}
+	writer := mk(route.LocalStore(s.Store))
+	ctx := context.Background()
+	if _, err := writer.CreateTable(ctx, txnTable()); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := writer.Table(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if out, err := writer.TransactWrite(ctx, []router.TxnAction{putAction(writer, tbl, txnItem(i, 50), t)}); err != nil || !out.Committed {
+			t.Fatalf("open item %d: %v %v", i, out, err)
+		}
+	}
+	lock := func(i int) router.TxnAction {
+		sk, err := writer.StorageKey(tbl, txnKey(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return router.TxnAction{Table: tbl, Prepare: &partitapb.TxnPrepare{Key: sk,
+			Action: &partitapb.TxnPrepare_Check{Check: &partitapb.Expression{}}}}
+	}
+	actions := []router.TxnAction{lock(1), lock(2)}
+	hold := &holdPrepare{Local: route.LocalStore(s.Store), first: actions[0].Prepare.GetKey(),
+		key: actions[1].Prepare.GetKey(), locked: make(chan struct{})}
+	hold.release = func() {
+		// The reader holds its lock on item 1, then stalls past its
+		// deadline: a transfer recovers it and moves 10 from item 1 to
+		// item 2.
+		clock.add(router.TxnDeadline + time.Second)
+		out, err := writer.TransactWrite(ctx, []router.TxnAction{putAction(writer, tbl, txnItem(1, 40), t), putAction(writer, tbl, txnItem(2, 60), t)})
+		if err != nil || !out.Committed {
+			t.Errorf("transfer over the stalled reader: %v %v", out, err)
+		}
+	}
+	out, err := mk(hold).TransactGet(ctx, actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Prepared() {
+		var sum int64
+		for i, res := range out.Results {
+			it, err := item.DecodeItem(res.GetOldItem())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := it["v"].N.Int64()
+			sum += v
+			t.Logf("item %d read as %d", i+1, v)
+		}
+		t.Fatalf("the read answered a snapshot summing to %d, want 100 (or a cancellation)", sum)
+	}
+	for i, res := range out.Results {
+		if res.GetError().GetCode() != partitapb.Error_TXN_CONFLICT {
+			t.Fatalf("result %d = %v, want TXN_CONFLICT", i, res)
+		}
+	}
+	if got := readV(t, writer, tbl, 1) + "+" + readV(t, writer, tbl, 2); got != "40+60" {
+		t.Fatalf("items = %s, want the transfer's 40+60", got)
+	}
+}
+
+// cancelOnPrepare is a store that cancels a request's context once the
+// prepare of key has applied, as a client that disconnects then.
+type cancelOnPrepare struct {
+	route.Local
+	key    []byte
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnPrepare) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	res, err := c.Local.Propose(ctx, partition, cmd)
+	if p := cmd.GetTxnPrepare(); p != nil && bytes.Equal(p.GetKey(), c.key) {
+		c.cancel()
+	}
+	return res, err
+}
+
+// A transaction whose caller gives up after a prepare (a client that
+// disconnects) still releases its intents and forgets its record: the
+// item is free at once, not after the deadline.
+func TestTxnCallerGivingUpReleasesIntents(t *testing.T) {
+	_, s := startStore(t)
+	a := routerOn(t, s, route.LocalStore(s.Store), 8)
+	ctx := context.Background()
+	if _, err := a.CreateTable(ctx, txnTable()); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := a.Table(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := putAction(a, tbl, txnItem(1, 10), t)
+	gone, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b := routerOn(t, s, &cancelOnPrepare{Local: route.LocalStore(s.Store), key: first.Prepare.GetKey(), cancel: cancel}, 8)
+	if out, err := b.TransactWrite(gone, []router.TxnAction{first, putAction(a, tbl, txnItem(2, 20), t)}); err == nil && out.Committed {
+		t.Fatalf("a transaction whose caller left committed: %v", out)
+	}
+	for i := 1; i <= 2; i++ {
+		sk, _ := a.StorageKey(tbl, txnKey(i))
+		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(txnItem(i, 99))}}}
+		res, err := a.Write(ctx, tbl, txnKey(i), cmd)
+		if err != nil || res.GetError() != nil {
+			t.Fatalf("write item %d after the caller left: %v %v, want it free", i, res.GetError(), err)
+		}
 	}
 }
