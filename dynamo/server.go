@@ -9,12 +9,11 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,6 +91,8 @@ type Server struct {
 	controlPlane atomic.Pointer[admission.Limiter]
 	// tokens are the ClientRequestTokens of recent transactions.
 	tokens *requestTokens
+	// gzips recycles the gzip writers of compressed responses.
+	gzips *sync.Pool
 }
 
 // controlPlaneOps are the operations ControlPlaneRate bounds: they change
@@ -108,7 +109,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now)}
+	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now), gzips: newGzipPool()}
 	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
 		s.controlPlane.Store(admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now))
@@ -123,6 +124,7 @@ func NewServer(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	w = negotiateEncoding(w, r, s.gzips)
 	defer s.recoverPanic(w, r, reqID)
 	if r.Header.Get("Origin") != "" {
 		allowCrossOrigin(w.Header())
@@ -315,7 +317,7 @@ func operationName(target string) (string, bool) {
 // within the configured size limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.cfg.MaxRequestBytes
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := io.ReadAll(http.MaxBytesReader(connWriter(w), r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -401,15 +403,6 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 	w.Header().Set("Content-Type", contentType)
 	writeBody(w, ae.Kind.Status, ae.body())
 	return ae
-}
-
-// writeBody writes body with its length and CRC32 checksum headers.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // recoverPanic turns a handler panic into an InternalServerError and a log
