@@ -22,6 +22,7 @@ import (
 func getLarge(t *testing.T, f *fixture, acceptEncoding string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"big","Key":{"pk":{"S":"big"}}}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.GetItem")
 	if acceptEncoding != "" {
 		req.Header.Set("Accept-Encoding", acceptEncoding)
@@ -74,6 +75,7 @@ func TestGzipResponses(t *testing.T) {
 	}
 	// Small answers are not worth compressing.
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
 	req.Header.Set("Accept-Encoding", "gzip")
 	if r := f.send(req); r.status != http.StatusOK || r.header.Get("Content-Encoding") != "" {

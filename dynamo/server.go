@@ -120,7 +120,9 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP answers health checks (GET /) and DynamoDB operations (POST).
+// ServeHTTP answers health checks (GET /) and DynamoDB operations (POST,
+// on any path: DynamoDB ignores it), and anything else as DynamoDB does
+// (serveNotFound).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
@@ -129,15 +131,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Origin") != "" {
 		allowCrossOrigin(w.Header())
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		s.serveHealth(w)
-	case http.MethodOptions:
+	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "":
 		servePreflight(w, r)
-	case http.MethodPost:
+	case r.Method == http.MethodPost && readableBody(r):
 		s.serveOperation(w, r)
 	default:
-		s.writeError(r.Context(), w, &apiError{Kind: kindMethodNotAllowed})
+		serveNotFound(w)
 	}
 }
 
@@ -187,6 +189,7 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	if !ok || h == nil {
 		op, h = unknownOperation, nil
 	}
+	w.Header().Set("Content-Type", responseType(r))
 	ctx, span := s.startSpan(extractTrace(r), op)
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
@@ -382,7 +385,7 @@ func (s *Server) writeJSON(ctx context.Context, w http.ResponseWriter, v any) er
 	if err != nil {
 		return s.writeError(ctx, w, fmt.Errorf("dynamo: marshal response: %w", err))
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header())
 	writeBody(w, http.StatusOK, body)
 	return nil
 }
@@ -400,7 +403,7 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 			ae.Reasons[i].Resource = s.tableARN(r.Resource)
 		}
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header())
 	writeBody(w, ae.Kind.Status, ae.body())
 	return ae
 }

@@ -1,0 +1,91 @@
+package dynamo_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestRequestShape sends what is not a well-formed operation and checks
+// each answer is DynamoDB's.
+func TestRequestShape(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("shape", "")
+	notFound := func(what string, req *http.Request) {
+		t.Helper()
+		r := f.send(req)
+		if r.status != http.StatusNotFound || r.raw != "<UnknownOperationException/>\n" || r.header.Get("x-amzn-RequestId") == "" {
+			t.Errorf("%s: %d %q, want 404 <UnknownOperationException/>", what, r.status, r.raw)
+		}
+		if ct, ok := r.header["Content-Type"]; ok && len(ct) > 0 {
+			t.Errorf("%s: Content-Type %q, want none", what, ct)
+		}
+	}
+	op := func(method, path, contentType, target, body string) *http.Request {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if target != "" {
+			req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+target)
+		}
+		return req
+	}
+	const amzJSON = "application/x-amz-json-1.0"
+	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, "BREW", http.MethodOptions} {
+		notFound(m, op(m, "/", amzJSON, "ListTables", `{}`))
+	}
+	notFound("no Content-Type", op(http.MethodPost, "/", "", "ListTables", `{}`))
+	notFound("text/plain", op(http.MethodPost, "/", "text/plain", "ListTables", `{}`))
+	notFound("bad media type", op(http.MethodPost, "/", "application/x-amz-json-1.0;;", "ListTables", `{}`))
+
+	// Any path, and either JSON media type; application/json is echoed.
+	for _, c := range []struct{ path, contentType, want string }{
+		{"/", amzJSON, amzJSON},
+		{"/some/path?x=1", amzJSON, amzJSON},
+		{"/", "application/json", "application/json"},
+		{"/", "application/x-amz-json-1.0; charset=utf-8", amzJSON},
+	} {
+		r := f.send(op(http.MethodPost, c.path, c.contentType, "DescribeTable", `{"TableName":"shape"}`))
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != c.want {
+			t.Errorf("POST %s as %s: %d, Content-Type %q, want 200 %s: %s", c.path, c.contentType, r.status, r.header.Get("Content-Type"), c.want, r.raw)
+		}
+		r = f.send(op(http.MethodPost, c.path, c.contentType, "DescribeTable", `{"TableName":"nope"}`))
+		if r.status != http.StatusBadRequest || r.header.Get("Content-Type") != c.want {
+			t.Errorf("error as %s: %d, Content-Type %q, want %s", c.contentType, r.status, r.header.Get("Content-Type"), c.want)
+		}
+	}
+	// No body needs no Content-Type: the missing body is the error.
+	r := f.send(op(http.MethodPost, "/", "", "ListTables", ""))
+	if r.status != http.StatusBadRequest || r.raw != `{"__type":"com.amazon.coral.service#SerializationException"}` {
+		t.Errorf("no body: %d %s", r.status, r.raw)
+	}
+	// A missing or unknown target, before anything else.
+	for _, target := range []string{"", "Frobnicate"} {
+		r := f.send(op(http.MethodPost, "/", amzJSON, target, `{`))
+		if r.status != http.StatusBadRequest || r.raw != `{"__type":"com.amazon.coral.service#UnknownOperationException"}` {
+			t.Errorf("target %q: %d %s", target, r.status, r.raw)
+		}
+	}
+
+	const serialization = `{"__type":"com.amazon.coral.service#SerializationException"}`
+	for _, c := range []struct{ body, want string }{
+		{``, serialization},
+		{"  \n", serialization},
+		{`{`, serialization},
+		{`hi`, serialization},
+		{`{"TableName":"shape"} {}`, serialization},
+		{`[]`, `{"Message":"Start of list found where not expected","__type":"com.amazon.coral.service#SerializationException"}`},
+		{`"shape"`, `{"Message":"Expected null","__type":"com.amazon.coral.service#SerializationException"}`},
+		{`5`, `{"Message":"Expected null","__type":"com.amazon.coral.service#SerializationException"}`},
+		// null is an absent structure: the members are missing.
+		{`null`, `{"__type":"com.amazon.coral.validate#ValidationException","message":"2 validation errors detected: ` +
+			`Value null at 'tableName' failed to satisfy constraint: Member must not be null; ` +
+			`Value null at 'item' failed to satisfy constraint: Member must not be null"}`},
+	} {
+		if r := f.do("PutItem", c.body); r.status != http.StatusBadRequest || r.raw != c.want {
+			t.Errorf("PutItem %q: %d %s\nwant %s", c.body, r.status, r.raw, c.want)
+		}
+	}
+}
