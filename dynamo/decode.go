@@ -28,6 +28,7 @@ func decodeSlow(body []byte, req any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &apiError{Kind: kindInvalidEncoding}
 	}
+	body = exactMembers(body, req)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(req); err != nil {
 		return decodeError(err)

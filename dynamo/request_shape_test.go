@@ -89,3 +89,31 @@ func TestRequestShape(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseSensitiveMembers: a member spelled in another case is unknown,
+// so ignored, at any depth, as DynamoDB does.
+func TestCaseSensitiveMembers(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("exact", "")
+	f.fails("DescribeTable", `{"tablename":"exact"}`, "ValidationException",
+		"The parameter 'TableName' is required but was not present in the request")
+	f.fails("PutItem", `{"TableName":"exact","item":{"pk":{"S":"a"}}}`, "ValidationException",
+		"1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null")
+	// The exact member wins whatever the order; encoding/json alone would
+	// take the last.
+	f.ok("PutItem", `{"TableName":"exact","Item":{"pk":{"S":"a"},"v":{"N":"1"}},"returnvalues":"ALL_OLD"}`)
+	if got := f.ok("PutItem", `{"TableName":"exact","Item":{"pk":{"S":"a"},"v":{"N":"2"}},"ReturnValues":"NONE","returnValues":"ALL_OLD"}`); got["Attributes"] != nil {
+		t.Fatalf("returnValues was read as ReturnValues: %v", got)
+	}
+	// Nested: a key schema element with a lower-case member.
+	f.fails("CreateTable", `{"TableName":"exact2","BillingMode":"PAY_PER_REQUEST",
+		"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+		"KeySchema":[{"attributename":"pk","KeyType":"HASH"}]}`, "ValidationException",
+		"1 validation error detected: Value null at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must not be null")
+	// Attribute names are data, whatever their case.
+	f.ok("PutItem", `{"TableName":"exact","Item":{"pk":{"S":"b"},"TableName":{"S":"x"},"tablename":{"S":"y"}}}`)
+	got := f.ok("GetItem", `{"TableName":"exact","Key":{"pk":{"S":"b"}},"ProjectionExpression":"#a","ExpressionAttributeNames":{"#a":"tablename"}}`)
+	if path(got, "Item", "tablename", "S") != "y" || path(got, "Item", "TableName") != nil {
+		t.Fatalf("GetItem: %v", got)
+	}
+}
