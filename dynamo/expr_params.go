@@ -150,6 +150,11 @@ func newExprSet(names map[string]string, values exprValues) *exprSet {
 func (es *exprSet) legacy() *translation {
 	if es.tr == nil {
 		es.tr = newTranslation()
+		es.tr.taken = func(p string) bool {
+			_, name := es.names[p]
+			_, value := es.values[p]
+			return name || value
+		}
 	}
 	return es.tr
 }
