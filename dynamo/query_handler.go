@@ -73,7 +73,7 @@ func (req *queryRequest) exprs() (*readExprs, error) {
 	es := newExprSet(req.ExpressionAttributeNames, req.ExpressionAttributeValues)
 	tx := readTexts{key: req.KeyConditionExpression, filter: req.FilterExpression, proj: req.ProjectionExpression}
 	if req.KeyConditions != nil {
-		text, err := translateKeyConditions(req.KeyConditions, es.legacy())
+		text, err := translateKeyConditions(req.KeyConditions, es.legacy(expr.KindKeyCondition))
 		if err != nil {
 			return nil, err
 		}

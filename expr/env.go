@@ -17,7 +17,35 @@ type Env struct {
 	Values item.Item
 	usedN  map[string]bool
 	usedV  map[string]bool
+	// translated are the kinds of expression (KindFilter, ...) whose
+	// text was generated from legacy parameters: DynamoDB's limits on
+	// expressions (size, IN operands) do not apply to them.
+	translated map[string]bool
 }
+
+// MarkTranslated records that the expression of kind parsed through e was
+// translated from legacy parameters, which have no expression limits.
+func (e *Env) MarkTranslated(kind string) {
+	if e.translated == nil {
+		e.translated = map[string]bool{}
+	}
+	e.translated[kind] = true
+}
+
+// WithoutLimits exempts every expression parsed through e from DynamoDB's
+// expression limits, and returns e. A replica applying a write uses it:
+// the limits are the edge's to enforce on what a client sends, and a
+// write the edge accepted must apply.
+func (e *Env) WithoutLimits() *Env {
+	for _, kind := range []string{KindCondition, KindFilter, KindKeyCondition, KindUpdate, KindProjection} {
+		e.MarkTranslated(kind)
+	}
+	return e
+}
+
+// limited reports whether DynamoDB's expression limits apply to the
+// expression of kind.
+func (e *Env) limited(kind string) bool { return e == nil || !e.translated[kind] }
 
 // NewEnv returns an Env over names and values (either may be nil).
 func NewEnv(names map[string]string, values item.Item) *Env {
