@@ -117,3 +117,14 @@ func TestCaseSensitiveMembers(t *testing.T) {
 		t.Fatalf("GetItem: %v", got)
 	}
 }
+
+// TestEmptyAttributeNamePlaceholder: a placeholder may not stand for an
+// empty name.
+func TestEmptyAttributeNamePlaceholder(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("names", "")
+	f.fails("Scan", `{"TableName":"names","ProjectionExpression":"#b, #a","ExpressionAttributeNames":{"#b":"","#a":""}}`,
+		"ValidationException", "ExpressionAttributeNames contains invalid value: Empty attribute name for key #a")
+	f.fails("PutItem", `{"TableName":"names","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(#p)","ExpressionAttributeNames":{"#p":""}}`,
+		"ValidationException", "ExpressionAttributeNames contains invalid value: Empty attribute name for key #p")
+}

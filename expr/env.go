@@ -122,6 +122,9 @@ func ValidateParams(names map[string]string, values item.Item) error {
 	if k, ok := badKey(names, '#'); !ok {
 		return errorf("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 	}
+	if k, ok := emptyName(names); !ok {
+		return errorf("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
+	}
 	if values != nil && len(values) == 0 {
 		return errorf("ExpressionAttributeValues must not be empty")
 	}
@@ -129,6 +132,22 @@ func ValidateParams(names map[string]string, values item.Item) error {
 		return errorf("ExpressionAttributeValues contains invalid key: Syntax error; key: \"%s\"", k)
 	}
 	return nil
+}
+
+// emptyName returns the first placeholder of names, in sorted order, that
+// stands for an empty attribute name.
+func emptyName(names map[string]string) (string, bool) {
+	keys := make([]string, 0, len(names))
+	for k, v := range names {
+		if v == "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", true
+	}
+	sort.Strings(keys)
+	return keys[0], false
 }
 
 // badKey returns the first key of m, in sorted order, that is not a
