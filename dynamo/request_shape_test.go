@@ -128,3 +128,18 @@ func TestEmptyAttributeNamePlaceholder(t *testing.T) {
 	f.fails("PutItem", `{"TableName":"names","Item":{"pk":{"S":"a"}},"ConditionExpression":"attribute_not_exists(#p)","ExpressionAttributeNames":{"#p":""}}`,
 		"ValidationException", "ExpressionAttributeNames contains invalid value: Empty attribute name for key #p")
 }
+
+// TestDocumentPathDepth: a document path has at most 32 elements, names and
+// list indexes alike, in every kind of expression.
+func TestDocumentPathDepth(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("depth", "")
+	deep := func(n int) string { return "a" + strings.Repeat(".b", n-2) + "[0]" }
+	f.ok("Scan", `{"TableName":"depth","ProjectionExpression":"`+deep(32)+`"}`)
+	f.fails("Scan", `{"TableName":"depth","ProjectionExpression":"`+deep(33)+`"}`, "ValidationException",
+		"Invalid ProjectionExpression: The document path has too many nesting levels; nesting levels: 33")
+	f.fails("Scan", `{"TableName":"depth","FilterExpression":"attribute_exists(`+deep(40)+`)"}`, "ValidationException",
+		"Invalid FilterExpression: The document path has too many nesting levels; nesting levels: 40")
+	f.fails("UpdateItem", `{"TableName":"depth","Key":{"pk":{"S":"a"}},"UpdateExpression":"REMOVE `+deep(33)+`"}`, "ValidationException",
+		"Invalid UpdateExpression: The document path has too many nesting levels; nesting levels: 33")
+}

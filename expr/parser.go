@@ -137,6 +137,9 @@ func (p *parser) path() (Path, error) {
 			}
 			path = append(path, e)
 		default:
+			if len(path) > MaxPathDepth {
+				return nil, invalidf(p.kind, "The document path has too many nesting levels; nesting levels: %d", len(path))
+			}
 			return path, nil
 		}
 	}
