@@ -26,14 +26,15 @@ func decode(body []byte, req any) error {
 // decodeSlow is decode by encoding/json, for any request and any body.
 func decodeSlow(body []byte, req any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return newError(kindSerialization, "Request body is empty")
+		return &apiError{Kind: kindInvalidEncoding}
 	}
+	body = exactMembers(body, req)
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(req); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return newError(kindSerialization, "Unexpected content after the request object")
+		return &apiError{Kind: kindInvalidEncoding}
 	}
 	return nil
 }
@@ -50,10 +51,9 @@ func decodeError(err error) error {
 		return ae
 	case errors.As(err, &te):
 		return newError(kindSerialization, "%s", typeErrorMessage(te))
-	case errors.As(err, &se):
-		return newError(kindSerialization, "Malformed JSON at offset %d: %v", se.Offset, se)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return newError(kindSerialization, "Malformed JSON: unexpected end of input")
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		// DynamoDB says nothing about where a body stops being JSON.
+		return &apiError{Kind: kindInvalidEncoding}
 	}
 	if _, internal := toAPIError(err); !internal {
 		return err // an item or expression validation error

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"encoding/base64"
 	"reflect"
 	"strings"
@@ -157,16 +158,23 @@ func FuzzDecodeFastMatchesSlow(f *testing.F) {
 func BenchmarkDecodePutItem(b *testing.B) {
 	value := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("0123456789abcdef", 64)))
 	body := []byte(`{"TableName":"bench","Item":{"pk":{"S":"user#000123"},"sk":{"N":"42"},"payload":{"B":"` + value + `"}}}`)
-	for _, path := range []struct {
+	// A conditional put, which encoding/json decodes, and the same with a
+	// member in the wrong case, which exactMembers cuts.
+	cond := []byte(`{"TableName":"bench","Item":{"pk":{"S":"user#000123"},"sk":{"N":"42"},"payload":{"B":"` + value + `"}},` +
+		`"ConditionExpression":"attribute_not_exists(#p) OR #v < :v","ExpressionAttributeNames":{"#p":"pk","#v":"version"},` +
+		`"ExpressionAttributeValues":{":v":{"N":"7"}},"ReturnValues":"ALL_OLD"}`)
+	cut := bytes.Replace(cond, []byte(`"ReturnValues"`), []byte(`"returnvalues"`), 1)
+	for _, c := range []struct {
 		name   string
+		body   []byte
 		decode func([]byte, any) error
-	}{{"fast", decode}, {"slow", decodeSlow}} {
-		b.Run(path.name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
+	}{{"fast", body, decode}, {"slow", body, decodeSlow}, {"conditional", cond, decode}, {"cut", cut, decode}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
 			b.ReportAllocs()
 			for b.Loop() {
 				var req putItemRequest
-				if err := path.decode(body, &req); err != nil {
+				if err := c.decode(c.body, &req); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -37,7 +37,8 @@ var (
 	kindValidation    = errKind{nsValidate + "ValidationException", http.StatusBadRequest, "message"}
 	kindSerialization = errKind{nsService + "SerializationException", http.StatusBadRequest, "Message"}
 	// kindInvalidEncoding is DynamoDB's answer to a body that is not valid
-	// UTF-8: a SerializationException without a message.
+	// UTF-8, not JSON, or empty: a SerializationException without a
+	// message.
 	kindInvalidEncoding = errKind{nsService + "SerializationException", http.StatusBadRequest, ""}
 	// kindThrottling is the node's answer beyond its in-flight request
 	// limit; the SDKs retry it with backoff.
@@ -59,7 +60,6 @@ var (
 	kindLimitExceeded       = errKind{nsDynamo + "LimitExceededException", http.StatusBadRequest, "message"}
 	kindCollectionTooLarge  = errKind{nsDynamo + "ItemCollectionSizeLimitExceededException", http.StatusBadRequest, "message"}
 	kindInternal            = errKind{nsDynamo + "InternalServerError", http.StatusInternalServerError, "message"}
-	kindMethodNotAllowed    = errKind{nsService + "UnknownOperationException", http.StatusMethodNotAllowed, ""}
 	// The authentication errors (package auth), as DynamoDB sends them:
 	// HTTP 400, in the coral service namespace.
 	kindMissingToken        = errKind{nsService + "MissingAuthenticationTokenException", http.StatusBadRequest, "message"}

@@ -126,6 +126,8 @@ type exprSet struct {
 	// tr generates the placeholders of all legacy translations of the
 	// request, so that they never collide.
 	tr *translation
+	// translated are the kinds of the expressions tr wrote.
+	translated []string
 
 	// condText and updateText are the expressions to parse; nil for none.
 	condText, updateText *string
@@ -146,10 +148,17 @@ func newExprSet(names map[string]string, values exprValues) *exprSet {
 	return es
 }
 
-// legacy returns the request's translation of legacy parameters.
-func (es *exprSet) legacy() *translation {
+// legacy returns the request's translation of legacy parameters, into the
+// expression of kind (expr.KindFilter, ...).
+func (es *exprSet) legacy(kind string) *translation {
+	es.translated = append(es.translated, kind)
 	if es.tr == nil {
 		es.tr = newTranslation()
+		es.tr.taken = func(p string) bool {
+			_, name := es.names[p]
+			_, value := es.values[p]
+			return name || value
+		}
 	}
 	return es.tr
 }
@@ -167,11 +176,22 @@ func (es *exprSet) adoptLegacy() {
 	}
 }
 
+// newEnv merges the placeholders of legacy translations and starts the
+// environment the expressions are parsed in; the translated ones are
+// exempt from DynamoDB's expression limits, which legacy parameters do not
+// have.
+func (es *exprSet) newEnv() {
+	es.adoptLegacy()
+	es.env = expr.NewEnv(es.names, es.values)
+	for _, kind := range es.translated {
+		es.env.MarkTranslated(kind)
+	}
+}
+
 // parse parses the expression texts (in DynamoDB's order: update,
 // condition, projection) and checks that every placeholder was used.
 func (es *exprSet) parse(projText *string) error {
-	es.adoptLegacy()
-	es.env = expr.NewEnv(es.names, es.values)
+	es.newEnv()
 	var err error
 	if es.updateText != nil {
 		if es.update, err = expr.ParseUpdate(*es.updateText, es.env); err != nil {

@@ -67,6 +67,7 @@ func FuzzRequestDecoder(f *testing.F) {
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
 		name := fuzzOps[int(op)%len(fuzzOps)]
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+name)
 		rec := httptest.NewRecorder()
 		fx.srv.ServeHTTP(rec, req)
@@ -87,6 +88,7 @@ func newFuzzFixture(f *testing.F) *fixture {
 			body = `{"TableName":"hash","BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]}`
 		}
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.CreateTable")
 		rec := httptest.NewRecorder()
 		fx.srv.ServeHTTP(rec, req)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -87,7 +88,7 @@ func projectionExprs(proj *string, attrs []string, names map[string]string) (*ex
 	}
 	es := newExprSet(names, nil)
 	if attrs != nil {
-		tr := es.legacy()
+		tr := es.legacy(expr.KindProjection)
 		text, err := translateAttributesToGet(attrs, tr)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 
+	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -115,7 +116,7 @@ func (es *exprSet) translateExpected(expected map[string]expectedAttr, condOp *s
 	if len(expected) == 0 {
 		return nil
 	}
-	tr := es.legacy()
+	tr := es.legacy(expr.KindCondition)
 	text, err := translateExpected(expected, condOp, tr)
 	if err != nil {
 		return err

@@ -1,7 +1,7 @@
 package dynamo
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/partitadb/partita/item"
@@ -17,14 +17,19 @@ import (
 //	  -> "ADD #l0 :l0"
 //	AttributesToGet ["a", "b"] -> "#l0, #l1"
 //
-// Legacy and expression parameters cannot be mixed in a request, so the
-// generated placeholders never meet the request's own.
+// Legacy and expression parameters mix in one case only (Query's
+// KeyConditions with FilterExpression or ProjectionExpression): there the
+// generated placeholders skip those the request names itself.
 
 // translation accumulates the placeholders of translated parameters.
 type translation struct {
 	names  map[string]string
 	values item.Item
 	byName map[string]string
+	// taken reports a placeholder of the request's own (nil: none).
+	taken func(string) bool
+	// nextName and nextValue number the next placeholders.
+	nextName, nextValue int
 }
 
 // newTranslation returns an empty translation.
@@ -32,12 +37,24 @@ func newTranslation() *translation {
 	return &translation{names: map[string]string{}, values: item.Item{}, byName: map[string]string{}}
 }
 
+// fresh returns the next placeholder prefix+n not taken by the request,
+// advancing *n past it.
+func (tr *translation) fresh(prefix string, n *int) string {
+	for {
+		p := prefix + strconv.Itoa(*n)
+		*n++
+		if tr.taken == nil || !tr.taken(p) {
+			return p
+		}
+	}
+}
+
 // name returns the placeholder of attribute name attr.
 func (tr *translation) name(attr string) string {
 	if p, ok := tr.byName[attr]; ok {
 		return p
 	}
-	p := fmt.Sprintf("#l%d", len(tr.names))
+	p := tr.fresh("#l", &tr.nextName)
 	tr.names[p] = attr
 	tr.byName[attr] = p
 	return p
@@ -45,7 +62,7 @@ func (tr *translation) name(attr string) string {
 
 // value returns a fresh placeholder for v.
 func (tr *translation) value(v item.Value) string {
-	p := fmt.Sprintf(":l%d", len(tr.values))
+	p := tr.fresh(":l", &tr.nextValue)
 	tr.values[p] = v
 	return p
 }

@@ -225,7 +225,7 @@ func env(e *partitapb.Expression) (*expr.Env, error) {
 			return nil, err
 		}
 	}
-	return expr.NewEnv(e.GetNames(), values), nil
+	return expr.NewEnv(e.GetNames(), values).WithoutLimits(), nil
 }
 
 func evalCondition(e *partitapb.Expression, old item.Item) (bool, error) {

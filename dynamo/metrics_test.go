@@ -113,6 +113,7 @@ func TestOperationSpans(t *testing.T) {
 	spans.Reset()
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(
 		`{"RequestItems":{"tab":{"Keys":[{"pk":{"S":"a"}}]},"uuu":{"Keys":[{"pk":{"S":"b"}}]}}}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.BatchGetItem")
 	req.Header.Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	f.send(req)

@@ -53,9 +53,11 @@ func (req *queryRequest) checkShape() error {
 	if err := req.checkSelect(true); err != nil {
 		return err
 	}
+	// DynamoDB lets KeyConditions go with FilterExpression and
+	// ProjectionExpression; only KeyConditionExpression excludes it.
 	err := checkExprParams(
 		[]param{{"KeyConditionExpression", req.KeyConditionExpression != nil}, {"FilterExpression", req.FilterExpression != nil}, {"ProjectionExpression", req.ProjectionExpression != nil}},
-		[]param{{"AttributesToGet", req.AttributesToGet != nil}, {"QueryFilter", req.QueryFilter != nil}, {"ConditionalOperator", req.ConditionalOperator != nil}, {"KeyConditions", req.KeyConditions != nil}},
+		[]param{{"AttributesToGet", req.AttributesToGet != nil}, {"QueryFilter", req.QueryFilter != nil}, {"ConditionalOperator", req.ConditionalOperator != nil}, {"KeyConditions", req.KeyConditions != nil && req.KeyConditionExpression != nil}},
 		req.ExpressionAttributeNames, req.ExpressionAttributeValues)
 	if err != nil {
 		return err
@@ -71,7 +73,7 @@ func (req *queryRequest) exprs() (*readExprs, error) {
 	es := newExprSet(req.ExpressionAttributeNames, req.ExpressionAttributeValues)
 	tx := readTexts{key: req.KeyConditionExpression, filter: req.FilterExpression, proj: req.ProjectionExpression}
 	if req.KeyConditions != nil {
-		text, err := translateKeyConditions(req.KeyConditions, es.legacy())
+		text, err := translateKeyConditions(req.KeyConditions, es.legacy(expr.KindKeyCondition))
 		if err != nil {
 			return nil, err
 		}

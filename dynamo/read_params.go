@@ -108,8 +108,7 @@ type readTexts struct {
 // parse parses the texts through one Env over the request's (or the
 // translation's) placeholders, and checks that every placeholder was used.
 func (es *exprSet) parseRead(tx readTexts) (*readExprs, error) {
-	es.adoptLegacy()
-	es.env = expr.NewEnv(es.names, es.values)
+	es.newEnv()
 	out := &readExprs{}
 	var err error
 	if tx.key != nil {
@@ -134,14 +133,14 @@ func (es *exprSet) parseRead(tx readTexts) (*readExprs, error) {
 // into tx.
 func (p *readParams) translateReadLegacy(es *exprSet, tx *readTexts) error {
 	if p.AttributesToGet != nil {
-		text, err := translateAttributesToGet(p.AttributesToGet, es.legacy())
+		text, err := translateAttributesToGet(p.AttributesToGet, es.legacy(expr.KindProjection))
 		if err != nil {
 			return err
 		}
 		tx.proj = &text
 	}
 	if len(p.legacyFilter) > 0 {
-		text, err := translateFilter(p.legacyFilter, p.ConditionalOperator, es.legacy())
+		text, err := translateFilter(p.legacyFilter, p.ConditionalOperator, es.legacy(expr.KindFilter))
 		if err != nil {
 			return err
 		}

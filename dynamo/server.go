@@ -9,12 +9,11 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,6 +91,8 @@ type Server struct {
 	controlPlane atomic.Pointer[admission.Limiter]
 	// tokens are the ClientRequestTokens of recent transactions.
 	tokens *requestTokens
+	// gzips recycles the gzip writers of compressed responses.
+	gzips *sync.Pool
 }
 
 // controlPlaneOps are the operations ControlPlaneRate bounds: they change
@@ -108,7 +109,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now)}
+	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now), gzips: newGzipPool()}
 	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
 		s.controlPlane.Store(admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now))
@@ -119,23 +120,26 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP answers health checks (GET /) and DynamoDB operations (POST).
+// ServeHTTP answers health checks (GET /) and DynamoDB operations (POST,
+// on any path: DynamoDB ignores it), and anything else as DynamoDB does
+// (serveNotFound).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	w = negotiateEncoding(w, r, s.gzips)
 	defer s.recoverPanic(w, r, reqID)
 	if r.Header.Get("Origin") != "" {
 		allowCrossOrigin(w.Header())
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		s.serveHealth(w)
-	case http.MethodOptions:
+	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "":
 		servePreflight(w, r)
-	case http.MethodPost:
+	case r.Method == http.MethodPost && readableBody(r):
 		s.serveOperation(w, r)
 	default:
-		s.writeError(r.Context(), w, &apiError{Kind: kindMethodNotAllowed})
+		serveNotFound(w)
 	}
 }
 
@@ -185,6 +189,7 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	if !ok || h == nil {
 		op, h = unknownOperation, nil
 	}
+	w.Header().Set("Content-Type", responseType(r))
 	ctx, span := s.startSpan(extractTrace(r), op)
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
@@ -315,7 +320,7 @@ func operationName(target string) (string, bool) {
 // within the configured size limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.cfg.MaxRequestBytes
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := io.ReadAll(http.MaxBytesReader(connWriter(w), r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -380,7 +385,7 @@ func (s *Server) writeJSON(ctx context.Context, w http.ResponseWriter, v any) er
 	if err != nil {
 		return s.writeError(ctx, w, fmt.Errorf("dynamo: marshal response: %w", err))
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header())
 	writeBody(w, http.StatusOK, body)
 	return nil
 }
@@ -398,18 +403,9 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 			ae.Reasons[i].Resource = s.tableARN(r.Resource)
 		}
 	}
-	w.Header().Set("Content-Type", contentType)
+	setContentType(w.Header())
 	writeBody(w, ae.Kind.Status, ae.body())
 	return ae
-}
-
-// writeBody writes body with its length and CRC32 checksum headers.
-func writeBody(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("x-amz-crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }
 
 // recoverPanic turns a handler panic into an InternalServerError and a log

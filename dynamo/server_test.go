@@ -55,6 +55,7 @@ func TestProtocolErrors(t *testing.T) {
 		t.Errorf("unknown operation: status %d", r.status)
 	}
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "Other_2020.ListTables")
 	if r := f.send(req); r.status != http.StatusBadRequest || !strings.Contains(r.raw, "UnknownOperationException") {
 		t.Errorf("foreign target: %d %s", r.status, r.raw)
@@ -90,12 +91,14 @@ func TestGzipRequest(t *testing.T) {
 	zw.Write([]byte(`{"Limit":5}`))
 	zw.Close()
 	req := httptest.NewRequest(http.MethodPost, "/", &buf)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
 	req.Header.Set("Content-Encoding", "gzip")
 	if r := f.send(req); r.status != http.StatusOK {
 		t.Fatalf("gzip ListTables: %d %s", r.status, r.raw)
 	}
 	req = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("not gzip"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
 	req.Header.Set("Content-Encoding", "gzip")
 	if r := f.send(req); r.status != http.StatusBadRequest || !strings.Contains(r.raw, "SerializationException") {
@@ -108,6 +111,7 @@ func TestRequestTooLarge(t *testing.T) {
 	srv := mustServer(t, dynamo.Config{Backend: f.backend, MaxRequestBytes: 64})
 	body := `{"TableName":"` + strings.Repeat("a", 100) + `"}`
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.DescribeTable")
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
@@ -129,6 +133,7 @@ func TestPanicBecomesInternalServerError(t *testing.T) {
 	cfg.Logger = newTextLogger(&logs)
 	srv := mustServer(t, cfg)
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"abc"}`))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.DescribeTable")
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
@@ -210,6 +215,7 @@ func TestDeflateAndUnknownEncodings(t *testing.T) {
 	send := func(coding string, body []byte) response {
 		t.Helper()
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
 		req.Header.Set("Content-Encoding", coding)
 		return f.send(req)

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 
+	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -78,7 +79,7 @@ func (req *updateItemRequest) exprs() (*exprSet, error) {
 	es := newExprSet(req.ExpressionAttributeNames, req.ExpressionAttributeValues)
 	es.updateText, es.condText = req.UpdateExpression, req.ConditionExpression
 	if len(req.AttributeUpdates) > 0 {
-		tr := es.legacy()
+		tr := es.legacy(expr.KindUpdate)
 		text, err := translateAttributeUpdates(req.AttributeUpdates, tr)
 		if err != nil {
 			return nil, err

@@ -7,7 +7,7 @@ var conditionKeywords = []string{"AND", "OR", "NOT", "BETWEEN", "IN"}
 // :values through env (an undefined one is an error). kind names the
 // request parameter for messages ("ConditionExpression", "FilterExpression").
 func ParseCondition(kind, s string, env *Env) (*Condition, error) {
-	root, err := parseConditionTree(kind, s)
+	root, err := parseConditionTree(kind, s, env.limited(kind))
 	if err != nil {
 		return nil, err
 	}
@@ -21,8 +21,8 @@ func ParseCondition(kind, s string, env *Env) (*Condition, error) {
 
 // parseConditionTree parses s into a syntax tree, without resolving or
 // checking anything beyond the grammar.
-func parseConditionTree(kind, s string) (*Node, error) {
-	if err := checkText(kind, s); err != nil {
+func parseConditionTree(kind, s string, limited bool) (*Node, error) {
+	if err := checkText(kind, s, limited); err != nil {
 		return nil, err
 	}
 	p := newParser(kind, s, conditionKeywords)

@@ -17,7 +17,35 @@ type Env struct {
 	Values item.Item
 	usedN  map[string]bool
 	usedV  map[string]bool
+	// translated are the kinds of expression (KindFilter, ...) whose
+	// text was generated from legacy parameters: DynamoDB's limits on
+	// expressions (size, IN operands) do not apply to them.
+	translated map[string]bool
 }
+
+// MarkTranslated records that the expression of kind parsed through e was
+// translated from legacy parameters, which have no expression limits.
+func (e *Env) MarkTranslated(kind string) {
+	if e.translated == nil {
+		e.translated = map[string]bool{}
+	}
+	e.translated[kind] = true
+}
+
+// WithoutLimits exempts every expression parsed through e from DynamoDB's
+// expression limits, and returns e. A replica applying a write uses it:
+// the limits are the edge's to enforce on what a client sends, and a
+// write the edge accepted must apply.
+func (e *Env) WithoutLimits() *Env {
+	for _, kind := range []string{KindCondition, KindFilter, KindKeyCondition, KindUpdate, KindProjection} {
+		e.MarkTranslated(kind)
+	}
+	return e
+}
+
+// limited reports whether DynamoDB's expression limits apply to the
+// expression of kind.
+func (e *Env) limited(kind string) bool { return e == nil || !e.translated[kind] }
 
 // NewEnv returns an Env over names and values (either may be nil).
 func NewEnv(names map[string]string, values item.Item) *Env {
@@ -94,6 +122,9 @@ func ValidateParams(names map[string]string, values item.Item) error {
 	if k, ok := badKey(names, '#'); !ok {
 		return errorf("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 	}
+	if k, ok := emptyName(names); !ok {
+		return errorf("ExpressionAttributeNames contains invalid value: Empty attribute name for key %s", k)
+	}
 	if values != nil && len(values) == 0 {
 		return errorf("ExpressionAttributeValues must not be empty")
 	}
@@ -101,6 +132,22 @@ func ValidateParams(names map[string]string, values item.Item) error {
 		return errorf("ExpressionAttributeValues contains invalid key: Syntax error; key: \"%s\"", k)
 	}
 	return nil
+}
+
+// emptyName returns the first placeholder of names, in sorted order, that
+// stands for an empty attribute name.
+func emptyName(names map[string]string) (string, bool) {
+	keys := make([]string, 0, len(names))
+	for k, v := range names {
+		if v == "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return "", true
+	}
+	sort.Strings(keys)
+	return keys[0], false
 }
 
 // badKey returns the first key of m, in sorted order, that is not a

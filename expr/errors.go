@@ -25,6 +25,10 @@ const (
 // MaxExpressionSize is the largest expression string DynamoDB accepts, in bytes.
 const MaxExpressionSize = 4096
 
+// MaxPathDepth is the most elements (names and list indexes) a document
+// path may have.
+const MaxPathDepth = 32
+
 // MaxInOperands is the most operands an IN comparison may have, counting the
 // one left of IN (so its list holds at most 99 values).
 const MaxInOperands = 100

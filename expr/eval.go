@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/partitadb/partita/item"
 )
@@ -59,12 +60,15 @@ func operandValue(o *Operand, it item.Item) (item.Value, bool) {
 	return item.N(item.NumberFromInt(int64(n))), ok
 }
 
-// valueSize is size(): the length of a string (in bytes) or binary, the
-// number of elements of a set or list, or of entries of a map.
+// valueSize is size(): the length of a string in characters (as DynamoDB
+// documents; its UTF-8 bytes are what item sizes count) or of a binary in
+// bytes, the number of elements of a set or list, or of entries of a map.
+// Strings reach here valid UTF-8 (the edge refuses others), so a character
+// is a Unicode code point.
 func valueSize(v item.Value) (int, bool) {
 	switch v.Type {
 	case item.TypeS:
-		return len(v.S), true
+		return utf8.RuneCountInString(v.S), true
 	case item.TypeB:
 		return len(v.B), true
 	case item.TypeSS:

@@ -40,12 +40,13 @@ func matchParens(toks []token) []int {
 	return closing
 }
 
-// checkText rejects an empty or oversized expression before parsing it.
-func checkText(kind, s string) error {
+// checkText rejects an empty expression, or an oversized one when limited,
+// before parsing it.
+func checkText(kind, s string, limited bool) error {
 	if s == "" {
 		return invalidf(kind, "The expression can not be empty;")
 	}
-	if len(s) > MaxExpressionSize {
+	if limited && len(s) > MaxExpressionSize {
 		return invalidf(kind, "Expression size has exceeded the maximum allowed size; expression size: %d", len(s))
 	}
 	return nil
@@ -136,6 +137,9 @@ func (p *parser) path() (Path, error) {
 			}
 			path = append(path, e)
 		default:
+			if len(path) > MaxPathDepth {
+				return nil, invalidf(p.kind, "The document path has too many nesting levels; nesting levels: %d", len(path))
+			}
 			return path, nil
 		}
 	}

@@ -24,7 +24,7 @@ type projNode struct {
 
 // ParseProjection parses a projection expression through env.
 func ParseProjection(s string, env *Env) (*Projection, error) {
-	paths, err := parseProjectionPaths(s)
+	paths, err := parseProjectionPaths(s, env.limited(KindProjection))
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +41,8 @@ func ParseProjection(s string, env *Env) (*Projection, error) {
 }
 
 // parseProjectionPaths parses path { "," path }.
-func parseProjectionPaths(s string) ([]Path, error) {
-	if err := checkText(KindProjection, s); err != nil {
+func parseProjectionPaths(s string, limited bool) ([]Path, error) {
+	if err := checkText(KindProjection, s, limited); err != nil {
 		return nil, err
 	}
 	p := newParser(KindProjection, s, nil)
@@ -63,7 +63,7 @@ func parseProjectionPaths(s string) ([]Path, error) {
 // ParsePath parses a single document path ("a.b[2]", "#n.c") as it would
 // appear in an expression of the given kind, through env.
 func ParsePath(kind, s string, env *Env) (Path, error) {
-	if err := checkText(kind, s); err != nil {
+	if err := checkText(kind, s, true); err != nil {
 		return nil, err
 	}
 	p := newParser(kind, s, nil)

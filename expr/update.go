@@ -43,7 +43,7 @@ type Update struct {
 // be validated without the item (overlapping/conflicting paths, operands of
 // the wrong type when they are literals, duplicate clauses...).
 func ParseUpdate(s string, env *Env) (*Update, error) {
-	u, clauses, err := parseUpdateTree(s)
+	u, clauses, err := parseUpdateTree(s, env.limited(KindUpdate))
 	if err != nil {
 		return nil, err
 	}

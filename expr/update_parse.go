@@ -20,8 +20,8 @@ func clauseKind(t token) ActionKind {
 
 // parseUpdateTree parses s into actions, also returning the clauses in the
 // order they appear (so a repeated clause can be reported).
-func parseUpdateTree(s string) (*Update, []ActionKind, error) {
-	if err := checkText(KindUpdate, s); err != nil {
+func parseUpdateTree(s string, limited bool) (*Update, []ActionKind, error) {
+	if err := checkText(KindUpdate, s, limited); err != nil {
 		return nil, nil, err
 	}
 	p := newParser(KindUpdate, s, updateKeywords)

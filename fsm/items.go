@@ -287,7 +287,9 @@ func newEnv(e *partitapb.Expression) (*expr.Env, error) {
 		}
 		values = v
 	}
-	return expr.NewEnv(e.GetNames(), values), nil
+	// DynamoDB's expression limits were the edge's to check: they do not
+	// bind a legacy parameter's translation, which must apply as well.
+	return expr.NewEnv(e.GetNames(), values).WithoutLimits(), nil
 }
 
 // validationResult turns an expression error into a VALIDATION rejection.
