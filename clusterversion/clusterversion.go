@@ -45,10 +45,14 @@ const (
 	// Backups: backup records and their commands in the meta partition,
 	// and restored tables, which older binaries cannot apply.
 	Backups Version = 7
+	// Exports: export and import records and their commands in the meta
+	// partition, and tables made by ImportTable, which older binaries
+	// cannot apply.
+	Exports Version = 8
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Backups
+const Latest = Exports
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -71,6 +75,8 @@ func (v Version) String() string {
 		return "6 (transactions: TransactWriteItems, TransactGetItems, ExecuteTransaction)"
 	case Backups:
 		return "7 (backups: CreateBackup, RestoreTableFromBackup)"
+	case Exports:
+		return "8 (exports: ExportTableToPointInTime, ImportTable)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }
