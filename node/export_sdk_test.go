@@ -129,7 +129,7 @@ func checkExportObjects(t *testing.T, read objectReader, d *types.ExportDescript
 	}
 	var summary struct {
 		Version, ExportArn, TableArn, S3Bucket, ManifestFilesS3Key, OutputFormat, ExportType, StartTime, EndTime, ExportTime string
-		ItemCount, BilledSizeBytes                                                                                            int64
+		ItemCount, BilledSizeBytes                                                                                           int64
 	}
 	raw := read(summaryKey)
 	checkMD5(t, read, dir+"manifest-summary.md5", raw)
