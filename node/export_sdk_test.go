@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/node"
@@ -462,5 +464,57 @@ func checkListing(t *testing.T, c *dynamodb.Client) {
 	imps, err = c.ListImports(ctx, &dynamodb.ListImportsInput{PageSize: aws.Int32(1)})
 	if err != nil || len(imps.ImportSummaryList) != 1 || imps.NextToken == nil {
 		t.Fatalf("ListImports, a page of 1: %v %+v", err, imps)
+	}
+}
+
+// s3Endpoint is the S3-compatible server (moto_server) of
+// PARTITA_TEST_S3_ENDPOINT, which .ci/run starts; the test is skipped
+// without one.
+func s3Endpoint(t *testing.T) string {
+	t.Helper()
+	endpoint := os.Getenv("PARTITA_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("PARTITA_TEST_S3_ENDPOINT is unset: no S3-compatible server (CI starts moto_server; locally run `moto_server -H 127.0.0.1 -p 5000` and set it to http://127.0.0.1:5000)")
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	return endpoint
+}
+
+// TestExportImportS3: the round trip of TestExportImportFileBuckets
+// through S3 (moto), read back with the S3 client; an export to a bucket
+// that does not exist fails with S3NoSuchBucket.
+func TestExportImportS3(t *testing.T) {
+	endpoint := s3Endpoint(t)
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	ctx := context.Background()
+	bucket := fmt.Sprintf("exports-%d", time.Now().UnixNano())
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket on %s: %v", endpoint, err)
+	}
+	n := startExports(t, "s3://{bucket}?endpoint="+endpoint+"&s3ForcePathStyle=true&region=us-east-1")
+	exportImportRoundTrip(t, n, bucket, func(key string) []byte {
+		out, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("get %s: %v", key, err)
+		}
+		defer out.Body.Close()
+		data, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	})
+	c := client(n)
+	out, err := c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
+		TableArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/orders"), S3Bucket: aws.String(bucket + "-missing")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := waitExport(t, c, out.ExportDescription.ExportArn)
+	if d.ExportStatus != types.ExportStatusFailed || aws.ToString(d.FailureCode) != "S3NoSuchBucket" || d.ItemCount != nil {
+		t.Fatalf("an export to a missing bucket: %+v", d)
 	}
 }
