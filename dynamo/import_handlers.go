@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -293,4 +294,62 @@ func (s *Server) handleListImports(ctx context.Context, r *request) (any, error)
 	}
 	out.ImportSummaryList, out.NextToken, err = pageOf(out.ImportSummaryList, arns, req.NextToken, req.PageSize, maxListExports)
 	return out, err
+}
+
+// StartExport is ExportTableToPointInTime for an operator (partita ctl
+// export create): table exported now to bucket, under prefix.
+func (s *Server) StartExport(ctx context.Context, table, bucket, prefix string) (*partitapb.Export, error) {
+	req := exportTableRequest{TableArn: refOf(s.tableARN(s.resolveTableName(table))), S3Bucket: &bucket}
+	if prefix != "" {
+		req.S3Prefix = &prefix
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.handleExportTableToPointInTime(ctx, &request{body: body})
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Exports.Export(ctx, res.(*exportDescriptionResponse).ExportDescription.ExportArn)
+}
+
+// StartImportOfExport is ImportTable for an operator (partita ctl import
+// create): the data files of the completed export arn imported into a new
+// table with the exported table's key schema, billing and global indexes.
+func (s *Server) StartImportOfExport(ctx context.Context, arn, table string) (*partitapb.Import, error) {
+	es, err := s.exports()
+	if err != nil {
+		return nil, err
+	}
+	e, err := es.Export(ctx, arn)
+	if isDomainCode(err, partitapb.Error_EXPORT_NOT_FOUND) {
+		return nil, newError(kindExportNotFound, "Export not found: %s", arn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.GetStatus() != directory.ExportCompleted {
+		return nil, validationf("Export %s is %s, not COMPLETED", arn, e.GetStatus())
+	}
+	ct := createRequestOf(e.GetTable())
+	ct.LocalSecondaryIndexes = nil // ImportTable makes none
+	ct.AttributeDefinitions = usedDefinitions(ct)
+	prefix := strings.TrimSuffix(e.GetManifest(), "manifest-summary.json") + "data/"
+	req := importTableRequest{
+		S3BucketSource: &s3BucketSource{S3Bucket: refOf(e.GetS3Bucket()), S3KeyPrefix: &prefix},
+		InputFormat:    refOf(exportFormatDynamoJSON), InputCompressionType: refOf("GZIP"),
+		TableCreationParameters: &tableCreationParameters{TableName: &table, AttributeDefinitions: ct.AttributeDefinitions,
+			KeySchema: ct.KeySchema, BillingMode: ct.BillingMode, ProvisionedThroughput: ct.ProvisionedThroughput,
+			GlobalSecondaryIndexes: ct.GlobalSecondaryIndexes},
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.handleImportTable(ctx, &request{body: body})
+	if err != nil {
+		return nil, err
+	}
+	return es.Import(ctx, res.(*importDescriptionResponse).ImportTableDescription.ImportArn)
 }
