@@ -34,6 +34,10 @@ func applyPutExport(b *engine.Batch, now int64, put *partitapb.PutExport) (*part
 		return reject(partitapb.Error_ALREADY_EXISTS, "export %s exists", e.GetArn()), nil
 	case !put.GetCreate() && old == nil:
 		return reject(partitapb.Error_EXPORT_NOT_FOUND, "Export not found: %s", e.GetArn()), nil
+	case !put.GetCreate() && old.GetStatus() != directory.ExportInProgress:
+		// An export ends once: a late failure of one node's part does
+		// not undo the meta leader's completion (nor the reverse).
+		return reject(partitapb.Error_VALIDATION, "export %s is %s", e.GetArn(), old.GetStatus()), nil
 	}
 	e = proto.Clone(e).(*partitapb.Export)
 	if put.GetCreate() {
