@@ -94,7 +94,8 @@ func statusOf(err error) int {
 		pe.GetCode() == partitapb.Error_CONDITION_FAILED),
 		errors.Is(err, route.ErrSplit), errors.Is(err, member.ErrMerge):
 		return http.StatusConflict // the record is not in a state the request applies to
-	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_BACKUP_NOT_FOUND || pe.GetCode() == partitapb.Error_TABLE_NOT_FOUND):
+	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_BACKUP_NOT_FOUND || pe.GetCode() == partitapb.Error_TABLE_NOT_FOUND ||
+		pe.GetCode() == partitapb.Error_EXPORT_NOT_FOUND || pe.GetCode() == partitapb.Error_IMPORT_NOT_FOUND):
 		return http.StatusNotFound
 	case errors.As(err, &pe) && (pe.GetCode() == partitapb.Error_BACKUP_IN_USE || pe.GetCode() == partitapb.Error_TABLE_IN_USE):
 		return http.StatusConflict
@@ -127,6 +128,7 @@ func ClusterHandler(c Cluster) http.Handler {
 	handleMerge(mux, c)
 	handleChangeView(mux, c)
 	handleBackups(mux, c)
+	handleExports(mux, c)
 	handleTopology(mux, c)
 	return mux
 }

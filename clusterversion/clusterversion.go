@@ -48,10 +48,14 @@ const (
 	// ChangeFloors: table partitions hold a change floor
 	// (SetChangeFloor), which older binaries cannot apply.
 	ChangeFloors Version = 8
+	// Exports: export and import records and their commands in the meta
+	// partition, and tables made by ImportTable, which older binaries
+	// cannot apply.
+	Exports Version = 9
 )
 
 // Latest is the newest version this binary supports.
-const Latest = ChangeFloors
+const Latest = Exports
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -76,6 +80,8 @@ func (v Version) String() string {
 		return "7 (backups: CreateBackup, RestoreTableFromBackup)"
 	case ChangeFloors:
 		return "8 (change floors: a new global index's backfill misses no write)"
+	case Exports:
+		return "9 (exports: ExportTableToPointInTime, ImportTable)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

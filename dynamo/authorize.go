@@ -96,6 +96,8 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return s.partiqlAuthz(ctx, body)
 	case "TransactWriteItems", "TransactGetItems":
 		return s.transactAuthz(ctx, op, body)
+	case "ExportTableToPointInTime", "ImportTable":
+		return s.exportAuthz(body)
 	}
 	var req authzRequest
 	if err := decodeSlow(body, &req); err != nil {
@@ -325,4 +327,26 @@ func (s *Server) tableResource(param string) (arn, name string) {
 		return param, name
 	}
 	return s.tableARN(param), param
+}
+
+// exportAuthz names the table an export reads (TableArn) or an import
+// creates (TableCreationParameters.TableName); "*" when there is none
+// (the request then fails its checks).
+func (s *Server) exportAuthz(body []byte) ([]auth.Request, error) {
+	var req struct {
+		TableArn                *string `json:"TableArn"`
+		TableCreationParameters *struct {
+			TableName *string `json:"TableName"`
+		} `json:"TableCreationParameters"`
+	}
+	if err := decodeSlow(body, &req); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.TableArn != nil:
+		return []auth.Request{{Resource: *req.TableArn}}, nil
+	case req.TableCreationParameters != nil && req.TableCreationParameters.TableName != nil:
+		return []auth.Request{{Resource: s.tableARN(*req.TableCreationParameters.TableName)}}, nil
+	}
+	return []auth.Request{{Resource: "*"}}, nil
 }

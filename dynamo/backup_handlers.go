@@ -390,7 +390,7 @@ func (s *Server) backupSummary(b *partitapb.Backup) backupSummary {
 // tableStatus is the status DynamoDB would show for t: CREATING while a
 // restore still writes its items.
 func tableStatus(t *partitapb.Table) string {
-	if t.GetRestore().GetInProgress() {
+	if t.GetRestore().GetInProgress() || t.GetImportInProgress() {
 		return statusCreating
 	}
 	return t.GetStatus()

@@ -88,6 +88,9 @@ type Config struct {
 	// Backups keeps on-demand backups and restores tables from them
 	// (nil: the backup operations answer a ValidationException).
 	Backups Backups
+	// Exports writes table exports and imports tables (nil: the export
+	// and import operations answer a ValidationException).
+	Exports Exports
 }
 
 // DefaultConfig returns a Config with every field but Backend set.

@@ -72,6 +72,12 @@ var operations = map[string]handler{
 	"RestoreTableFromBackup":    (*Server).handleRestoreTableFromBackup,
 	"DescribeContinuousBackups": (*Server).handleDescribeContinuousBackups,
 	"UpdateContinuousBackups":   (*Server).handleUpdateContinuousBackups,
+	"ExportTableToPointInTime":  (*Server).handleExportTableToPointInTime,
+	"DescribeExport":            (*Server).handleDescribeExport,
+	"ListExports":               (*Server).handleListExports,
+	"ImportTable":               (*Server).handleImportTable,
+	"DescribeImport":            (*Server).handleDescribeImport,
+	"ListImports":               (*Server).handleListImports,
 	// DynamoDB Streams (streamsTargetPrefix).
 	"ListStreams":      (*Server).handleListStreams,
 	"DescribeStream":   (*Server).handleDescribeStream,
@@ -100,6 +106,7 @@ type Server struct {
 var controlPlaneOps = map[string]bool{
 	"CreateTable": true, "UpdateTable": true, "DeleteTable": true, "TagResource": true, "UntagResource": true,
 	"UpdateTimeToLive": true, "CreateBackup": true, "DeleteBackup": true, "RestoreTableFromBackup": true,
+	"ExportTableToPointInTime": true, "ImportTable": true,
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their

@@ -140,7 +140,7 @@ func (s *Server) lookupTable(ctx context.Context, param string, tableOp bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
 	}
-	if t.GetRestore().GetInProgress() && s.cfg.Backups != nil {
+	if (t.GetRestore().GetInProgress() || t.GetImportInProgress()) && s.cfg.Backups != nil {
 		// A cached record may predate the restore's end.
 		if t, err = s.cfg.Backups.FreshTable(ctx, name); err != nil {
 			return nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
@@ -169,3 +169,6 @@ func (s *Server) activeTable(ctx context.Context, param string) (*partitapb.Tabl
 	}
 	return t, nil
 }
+
+// TableID is the TableId DynamoDB's answers give t (a stable UUID).
+func TableID(t *partitapb.Table) string { return tableID(t) }

@@ -155,6 +155,12 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyDeleteBackup(b, op.DeleteBackup)
 	case *partitapb.Command_FinishRestore:
 		return applyFinishRestore(b, op.FinishRestore)
+	case *partitapb.Command_PutExport:
+		return applyPutExport(b, cmd.GetUnixNanos(), op.PutExport)
+	case *partitapb.Command_ExportPartDone:
+		return applyExportPartDone(b, op.ExportPartDone)
+	case *partitapb.Command_PutImport:
+		return applyPutImport(b, cmd.GetUnixNanos(), op.PutImport)
 	default:
 		return applyAuth(b, cmd)
 	}

@@ -82,7 +82,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_CreateJoinToken, *partitapb.Command_DeleteJoinToken, *partitapb.Command_UseJoinToken,
 		*partitapb.Command_ChangeSettings, *partitapb.Command_SetClusterVersion, *partitapb.Command_HoldClusterVersion,
 		*partitapb.Command_IndexCursor, *partitapb.Command_PutBackup, *partitapb.Command_BackupPartDone,
-		*partitapb.Command_DeleteBackup, *partitapb.Command_FinishRestore:
+		*partitapb.Command_DeleteBackup, *partitapb.Command_FinishRestore,
+		*partitapb.Command_PutExport, *partitapb.Command_ExportPartDone, *partitapb.Command_PutImport:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

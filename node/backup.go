@@ -270,21 +270,22 @@ func (b *backups) tableGone(ctx context.Context, bk *partitapb.Backup) (bool, er
 	if err != nil {
 		return false, err
 	}
-	return t.GetId() != bk.GetTableId() || !rangesKept(bk, t), nil
-}
-
-// rangesKept reports whether every partition of bk not yet written still
-// owns the range it owned when bk began (no split or merge moved it).
-func rangesKept(bk *partitapb.Backup, now *partitapb.Table) bool {
 	done := map[uint64]bool{}
 	for _, p := range bk.GetParts() {
 		done[p.GetPartition()] = true
 	}
+	return t.GetId() != bk.GetTableId() || !rangesKept(bk.GetTable(), done, t), nil
+}
+
+// rangesKept reports whether every partition of was (a table's record)
+// not done still owns the range it owned then in now (no split or merge
+// moved it).
+func rangesKept(was *partitapb.Table, done map[uint64]bool, now *partitapb.Table) bool {
 	owned := map[uint64][2]uint64{}
 	for _, p := range now.GetPartitions() {
 		owned[p.GetId()] = [2]uint64{p.GetHashStart(), p.GetHashEnd()}
 	}
-	for _, p := range bk.GetTable().GetPartitions() {
+	for _, p := range was.GetPartitions() {
 		if r, ok := owned[p.GetId()]; !done[p.GetId()] && (!ok || r != [2]uint64{p.GetHashStart(), p.GetHashEnd()}) {
 			return false
 		}

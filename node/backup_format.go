@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -49,82 +49,33 @@ func isBlobNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotF
 // writePart writes partition p of bk's table as this node's replica holds
 // it at one applied index, and returns the part to record.
 func (b *backups) writePart(ctx context.Context, bk *partitapb.Backup, p uint64) (*partitapb.BackupPart, error) {
-	t := bk.GetTable()
-	var part *partitapb.Partition
-	for _, q := range t.GetPartitions() {
-		if q.GetId() == p {
-			part = q
+	out := &partitapb.BackupPart{Partition: p, Object: partKey(bk, p)}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	var hdr [binary.MaxVarintLen64]byte
+	applied, err := b.n.readPartition(ctx, bk.GetTable(), p, time.Time{}, func(raw []byte, v item.Item) error {
+		n := binary.PutUvarint(hdr[:], uint64(len(raw)))
+		if _, err := zw.Write(hdr[:n]); err != nil {
+			return err
 		}
-	}
-	if part == nil {
-		return nil, fmt.Errorf("partition %d is not one of the table's", p)
-	}
-	pin, err := b.n.store.PinState(ctx, p)
+		if _, err := zw.Write(raw); err != nil {
+			return err
+		}
+		out.Items++
+		out.Bytes += int64(v.Size())
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer pin.Snap.Close()
-	lo, hi := engine.HashSpan(t.GetId(), part.GetHashStart(), part.GetHashEnd())
-	if !spansCover(pin.Desc.GetSpans(), lo, hi) {
-		return nil, fmt.Errorf("partition %d no longer holds the range it had when the backup began (split or merged)", p)
-	}
-	out := &partitapb.BackupPart{Partition: p, AppliedIndex: pin.Applied, Object: partKey(bk, p)}
-	var buf bytes.Buffer
-	if err := b.encodePart(&buf, pin.Snap, t, lo, hi, out); err != nil {
+	if err := zw.Close(); err != nil {
 		return nil, err
 	}
+	out.AppliedIndex = applied
 	if err := b.bucket.WriteAll(ctx, out.GetObject(), buf.Bytes(), &blob.WriterOptions{ContentType: "application/gzip"}); err != nil {
 		return nil, fmt.Errorf("write %s: %w", out.GetObject(), err)
 	}
 	return out, nil
-}
-
-// encodePart writes the items of [lo, hi) in snap to w, gzipped, and
-// counts them into part. Entries that are not t's items (an index's) are
-// skipped: restoring the items rebuilds them.
-func (b *backups) encodePart(w io.Writer, snap *engine.Snapshot, t *partitapb.Table, lo, hi []byte, part *partitapb.BackupPart) error {
-	it, err := snap.NewIter(lo, hi)
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	zw := gzip.NewWriter(w)
-	var hdr [binary.MaxVarintLen64]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		if engine.IsLocalEntry(it.Value()) {
-			continue // a local secondary index entry or collection size
-		}
-		v, err := item.DecodeItem(it.Value())
-		if err != nil {
-			return fmt.Errorf("stored item %x is corrupt: %w", it.Key(), err)
-		}
-		if key, err := b.n.router.StorageKey(t, v); err != nil || !bytes.Equal(key, it.Key()) {
-			continue
-		}
-		n := binary.PutUvarint(hdr[:], uint64(len(it.Value())))
-		if _, err := zw.Write(hdr[:n]); err != nil {
-			return err
-		}
-		if _, err := zw.Write(it.Value()); err != nil {
-			return err
-		}
-		part.Items++
-		part.Bytes += int64(v.Size())
-	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	return zw.Close()
-}
-
-// spansCover reports whether one of spans holds all of [lo, hi).
-func spansCover(spans []*partitapb.Span, lo, hi []byte) bool {
-	for _, s := range spans {
-		if bytes.Compare(s.GetStart(), lo) <= 0 && bytes.Compare(hi, s.GetEnd()) <= 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // writeManifest writes bk's manifest object.

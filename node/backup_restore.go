@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
-
-// restoreWorkers bounds the item writes of a restore in flight at once.
-const restoreWorkers = 16
 
 // restoreTables fills every table still being restored. It runs where
 // the meta partition's leader is; a leader change mid-restore has the
@@ -65,71 +60,7 @@ func (b *backups) restoreTable(ctx context.Context, t *partitapb.Table) error {
 // restorePart writes the items of one part object into t, several at a
 // time, and returns how many it wrote.
 func (b *backups) restorePart(ctx context.Context, t *partitapb.Table, object string) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan item.Item)
-	errs := make(chan error, restoreWorkers)
-	var wg sync.WaitGroup
-	for range restoreWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for v := range work {
-				if err := b.putRestored(ctx, t, v); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-	var n int64
-	readErr := b.readPart(ctx, object, func(v item.Item) error {
-		select {
-		case work <- v:
-			n++
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	return b.n.writeItems(ctx, t, func(ctx context.Context, emit func(item.Item) error) error {
+		return b.readPart(ctx, object, emit)
 	})
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		return n, err
-	}
-	return n, readErr
 }
-
-// putRestored writes item v into t through the normal write path. A
-// write refused for capacity (a provisioned table's) is retried after a
-// pause, so that a restore paces itself to the table's capacity.
-func (b *backups) putRestored(ctx context.Context, t *partitapb.Table, v item.Item) error {
-	key, err := b.n.router.StorageKey(t, v)
-	if err != nil {
-		return err
-	}
-	pause := restoreThrottlePause
-	for {
-		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: key, Item: item.EncodeItem(v)}}}
-		res, err := b.n.router.Write(ctx, t, v, cmd)
-		if err == nil && res.GetError() != nil {
-			err = res.GetError()
-		}
-		if !partitapb.IsCode(err, partitapb.Error_THROTTLED) {
-			return err
-		}
-		timer := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
-		}
-		pause = min(2*pause, time.Second)
-	}
-}
-
-// restoreThrottlePause is the first pause after a throttled restore write.
-const restoreThrottlePause = 20 * time.Millisecond

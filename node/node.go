@@ -159,6 +159,12 @@ type Config struct {
 	// BackupInterval is the period of the backup job, which writes the
 	// partitions of new backups and fills restored tables (0: no backups).
 	BackupInterval time.Duration
+	// ExportBucketURL is the URL of the bucket an export's S3Bucket names
+	// (docs/exports.md), "{bucket}" standing for the name: say
+	// "s3://{bucket}?region=R" or "file:///exports/{bucket}". Empty: a
+	// folder per bucket under DataDir/exports, which a cluster's nodes do
+	// not share. Exports run at BackupInterval.
+	ExportBucketURL string
 	// TopologyRetention is how long the bucket keeps snapshots.
 	TopologyRetention time.Duration
 	// TopologyWrapBucket, if set, wraps the topology bucket once opened
@@ -260,6 +266,7 @@ type Node struct {
 	store    *store.Store
 	router   *router.Router
 	backups  *backups // nil without a backup job
+	exports  *exports // nil without an export job
 	sender   *route.Sender
 	jobs     *daemon.Manager
 	draining atomic.Bool
@@ -507,6 +514,9 @@ func (n *Node) serve(ctx context.Context) error {
 	n.configureStreams(&dcfg)
 	if n.backups != nil {
 		dcfg.Backups = n.backups
+	}
+	if n.exports != nil {
+		dcfg.Exports = n.exports
 	}
 	dcfg.Now = n.now
 	api, err := dynamo.NewServer(dcfg)

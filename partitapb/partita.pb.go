@@ -305,6 +305,10 @@ const (
 	Error_BACKUP_NOT_FOUND Error_Code = 130
 	// BackupInUseException: the backup is being created or deleted.
 	Error_BACKUP_IN_USE Error_Code = 131
+	// ExportNotFoundException: no export has the ARN.
+	Error_EXPORT_NOT_FOUND Error_Code = 140
+	// ImportNotFoundException: no import has the ARN.
+	Error_IMPORT_NOT_FOUND Error_Code = 141
 )
 
 // Enum value maps for Error_Code.
@@ -332,6 +336,8 @@ var (
 		100: "ITEM_COLLECTION_TOO_LARGE",
 		130: "BACKUP_NOT_FOUND",
 		131: "BACKUP_IN_USE",
+		140: "EXPORT_NOT_FOUND",
+		141: "IMPORT_NOT_FOUND",
 	}
 	Error_Code_value = map[string]int32{
 		"UNKNOWN":                   0,
@@ -356,6 +362,8 @@ var (
 		"ITEM_COLLECTION_TOO_LARGE": 100,
 		"BACKUP_NOT_FOUND":          130,
 		"BACKUP_IN_USE":             131,
+		"EXPORT_NOT_FOUND":          140,
+		"IMPORT_NOT_FOUND":          141,
 	}
 )
 
@@ -554,6 +562,9 @@ type Command struct {
 	//	*Command_BackupPartDone
 	//	*Command_DeleteBackup
 	//	*Command_FinishRestore
+	//	*Command_PutExport
+	//	*Command_ExportPartDone
+	//	*Command_PutImport
 	//	*Command_HoldClusterVersion
 	//	*Command_IndexCursor
 	//	*Command_TxnPrepare
@@ -1099,6 +1110,33 @@ func (x *Command) GetFinishRestore() *FinishRestore {
 	return nil
 }
 
+func (x *Command) GetPutExport() *PutExport {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutExport); ok {
+			return x.PutExport
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetExportPartDone() *ExportPartDone {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ExportPartDone); ok {
+			return x.ExportPartDone
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetPutImport() *PutImport {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PutImport); ok {
+			return x.PutImport
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetHoldClusterVersion() *HoldClusterVersion {
 	if x != nil {
 		if x, ok := x.Op.(*Command_HoldClusterVersion); ok {
@@ -1358,6 +1396,19 @@ type Command_FinishRestore struct {
 	FinishRestore *FinishRestore `protobuf:"bytes,603,opt,name=finish_restore,json=finishRestore,proto3,oneof"`
 }
 
+type Command_PutExport struct {
+	// Table exports and imports (700-719; docs/exports.md).
+	PutExport *PutExport `protobuf:"bytes,700,opt,name=put_export,json=putExport,proto3,oneof"`
+}
+
+type Command_ExportPartDone struct {
+	ExportPartDone *ExportPartDone `protobuf:"bytes,701,opt,name=export_part_done,json=exportPartDone,proto3,oneof"`
+}
+
+type Command_PutImport struct {
+	PutImport *PutImport `protobuf:"bytes,702,opt,name=put_import,json=putImport,proto3,oneof"`
+}
+
 type Command_HoldClusterVersion struct {
 	HoldClusterVersion *HoldClusterVersion `protobuf:"bytes,91,opt,name=hold_cluster_version,json=holdClusterVersion,proto3,oneof"`
 }
@@ -1482,6 +1533,12 @@ func (*Command_BackupPartDone) isCommand_Op() {}
 func (*Command_DeleteBackup) isCommand_Op() {}
 
 func (*Command_FinishRestore) isCommand_Op() {}
+
+func (*Command_PutExport) isCommand_Op() {}
+
+func (*Command_ExportPartDone) isCommand_Op() {}
+
+func (*Command_PutImport) isCommand_Op() {}
 
 func (*Command_HoldClusterVersion) isCommand_Op() {}
 
@@ -3438,6 +3495,10 @@ type Result struct {
 	SettingsChange *SettingsChange `protobuf:"bytes,70,opt,name=settings_change,json=settingsChange,proto3" json:"settings_change,omitempty"`
 	// The backup record a backup command wrote (130-139).
 	Backup *Backup `protobuf:"bytes,130,opt,name=backup,proto3" json:"backup,omitempty"`
+	// The export or import record an export or import command wrote
+	// (140-149).
+	Export      *Export `protobuf:"bytes,140,opt,name=export,proto3" json:"export,omitempty"`
+	TableImport *Import `protobuf:"bytes,141,opt,name=table_import,json=tableImport,proto3" json:"table_import,omitempty"`
 	// The cluster version record after SetClusterVersion or
 	// HoldClusterVersion: as written, or as found when refused.
 	ClusterVersion *ClusterVersion `protobuf:"bytes,90,opt,name=cluster_version,json=clusterVersion,proto3" json:"cluster_version,omitempty"`
@@ -3631,6 +3692,20 @@ func (x *Result) GetSettingsChange() *SettingsChange {
 func (x *Result) GetBackup() *Backup {
 	if x != nil {
 		return x.Backup
+	}
+	return nil
+}
+
+func (x *Result) GetExport() *Export {
+	if x != nil {
+		return x.Export
+	}
+	return nil
+}
+
+func (x *Result) GetTableImport() *Import {
+	if x != nil {
+		return x.TableImport
 	}
 	return nil
 }
@@ -4516,6 +4591,11 @@ type Table struct {
 	// whether its items are still being written (the table shows
 	// CREATING until they are).
 	Restore *BackupRestore `protobuf:"bytes,60,opt,name=restore,proto3" json:"restore,omitempty"`
+	// import_arn is set on a table made by ImportTable; import_in_progress
+	// while its items are still being written (the table shows CREATING
+	// until they are).
+	ImportArn        string `protobuf:"bytes,70,opt,name=import_arn,json=importArn,proto3" json:"import_arn,omitempty"`
+	ImportInProgress bool   `protobuf:"varint,71,opt,name=import_in_progress,json=importInProgress,proto3" json:"import_in_progress,omitempty"`
 	// local_indexes are the table's local secondary indexes, fixed at
 	// CreateTable; their entries live in the base partitions, next to the
 	// items (docs/indexes.md).
@@ -4752,6 +4832,20 @@ func (x *Table) GetRestore() *BackupRestore {
 		return x.Restore
 	}
 	return nil
+}
+
+func (x *Table) GetImportArn() string {
+	if x != nil {
+		return x.ImportArn
+	}
+	return ""
+}
+
+func (x *Table) GetImportInProgress() bool {
+	if x != nil {
+		return x.ImportInProgress
+	}
+	return false
 }
 
 func (x *Table) GetLocalIndexes() []*LocalIndex {
@@ -9158,12 +9252,724 @@ func (x *FinishRestore) GetItems() int64 {
 	return 0
 }
 
+// Export is the directory record of a table export (ExportTableToPointInTime,
+// docs/exports.md): the table's schema and partitions as they were, where
+// the export goes, and which partitions are written.
+type Export struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Arn   string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	// id is the export's folder: <s3_prefix>/AWSDynamoDB/<id>/.
+	Id        string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	TableName string `protobuf:"bytes,3,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
+	TableArn  string `protobuf:"bytes,4,opt,name=table_arn,json=tableArn,proto3" json:"table_arn,omitempty"`
+	TableId   uint64 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	// status is IN_PROGRESS, COMPLETED or FAILED, as DynamoDB spells them.
+	Status         string `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	StartUnixNanos int64  `protobuf:"varint,7,opt,name=start_unix_nanos,json=startUnixNanos,proto3" json:"start_unix_nanos,omitempty"`
+	EndUnixNanos   int64  `protobuf:"varint,8,opt,name=end_unix_nanos,json=endUnixNanos,proto3" json:"end_unix_nanos,omitempty"`
+	// export_unix_nanos is the time the data is exported as of.
+	ExportUnixNanos int64  `protobuf:"varint,9,opt,name=export_unix_nanos,json=exportUnixNanos,proto3" json:"export_unix_nanos,omitempty"`
+	ClientToken     string `protobuf:"bytes,10,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
+	S3Bucket        string `protobuf:"bytes,11,opt,name=s3_bucket,json=s3Bucket,proto3" json:"s3_bucket,omitempty"`
+	S3BucketOwner   string `protobuf:"bytes,12,opt,name=s3_bucket_owner,json=s3BucketOwner,proto3" json:"s3_bucket_owner,omitempty"`
+	S3Prefix        string `protobuf:"bytes,13,opt,name=s3_prefix,json=s3Prefix,proto3" json:"s3_prefix,omitempty"`
+	S3SseAlgorithm  string `protobuf:"bytes,14,opt,name=s3_sse_algorithm,json=s3SseAlgorithm,proto3" json:"s3_sse_algorithm,omitempty"`
+	S3SseKmsKeyId   string `protobuf:"bytes,15,opt,name=s3_sse_kms_key_id,json=s3SseKmsKeyId,proto3" json:"s3_sse_kms_key_id,omitempty"`
+	ExportFormat    string `protobuf:"bytes,16,opt,name=export_format,json=exportFormat,proto3" json:"export_format,omitempty"`
+	ExportType      string `protobuf:"bytes,17,opt,name=export_type,json=exportType,proto3" json:"export_type,omitempty"`
+	FailureCode     string `protobuf:"bytes,18,opt,name=failure_code,json=failureCode,proto3" json:"failure_code,omitempty"`
+	FailureMessage  string `protobuf:"bytes,19,opt,name=failure_message,json=failureMessage,proto3" json:"failure_message,omitempty"`
+	// table is the table's record when the export was requested.
+	Table *Table `protobuf:"bytes,20,opt,name=table,proto3" json:"table,omitempty"`
+	// partitions are the table's partitions to read, and parts those read.
+	Partitions []uint64      `protobuf:"varint,21,rep,packed,name=partitions,proto3" json:"partitions,omitempty"`
+	Parts      []*ExportPart `protobuf:"bytes,22,rep,name=parts,proto3" json:"parts,omitempty"`
+	Items      int64         `protobuf:"varint,23,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes      int64         `protobuf:"varint,24,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// manifest is the key of manifest-summary.json, once written.
+	Manifest string `protobuf:"bytes,25,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	// point_in_time: the partitions are read as of export_unix_nanos
+	// (a past ExportTime); otherwise each as of the moment it is read, at
+	// or after the request.
+	PointInTime   bool `protobuf:"varint,26,opt,name=point_in_time,json=pointInTime,proto3" json:"point_in_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Export) Reset() {
+	*x = Export{}
+	mi := &file_partita_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Export) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Export) ProtoMessage() {}
+
+func (x *Export) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Export.ProtoReflect.Descriptor instead.
+func (*Export) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{102}
+}
+
+func (x *Export) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *Export) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Export) GetTableName() string {
+	if x != nil {
+		return x.TableName
+	}
+	return ""
+}
+
+func (x *Export) GetTableArn() string {
+	if x != nil {
+		return x.TableArn
+	}
+	return ""
+}
+
+func (x *Export) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *Export) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Export) GetStartUnixNanos() int64 {
+	if x != nil {
+		return x.StartUnixNanos
+	}
+	return 0
+}
+
+func (x *Export) GetEndUnixNanos() int64 {
+	if x != nil {
+		return x.EndUnixNanos
+	}
+	return 0
+}
+
+func (x *Export) GetExportUnixNanos() int64 {
+	if x != nil {
+		return x.ExportUnixNanos
+	}
+	return 0
+}
+
+func (x *Export) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
+}
+
+func (x *Export) GetS3Bucket() string {
+	if x != nil {
+		return x.S3Bucket
+	}
+	return ""
+}
+
+func (x *Export) GetS3BucketOwner() string {
+	if x != nil {
+		return x.S3BucketOwner
+	}
+	return ""
+}
+
+func (x *Export) GetS3Prefix() string {
+	if x != nil {
+		return x.S3Prefix
+	}
+	return ""
+}
+
+func (x *Export) GetS3SseAlgorithm() string {
+	if x != nil {
+		return x.S3SseAlgorithm
+	}
+	return ""
+}
+
+func (x *Export) GetS3SseKmsKeyId() string {
+	if x != nil {
+		return x.S3SseKmsKeyId
+	}
+	return ""
+}
+
+func (x *Export) GetExportFormat() string {
+	if x != nil {
+		return x.ExportFormat
+	}
+	return ""
+}
+
+func (x *Export) GetExportType() string {
+	if x != nil {
+		return x.ExportType
+	}
+	return ""
+}
+
+func (x *Export) GetFailureCode() string {
+	if x != nil {
+		return x.FailureCode
+	}
+	return ""
+}
+
+func (x *Export) GetFailureMessage() string {
+	if x != nil {
+		return x.FailureMessage
+	}
+	return ""
+}
+
+func (x *Export) GetTable() *Table {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+func (x *Export) GetPartitions() []uint64 {
+	if x != nil {
+		return x.Partitions
+	}
+	return nil
+}
+
+func (x *Export) GetParts() []*ExportPart {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *Export) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *Export) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Export) GetManifest() string {
+	if x != nil {
+		return x.Manifest
+	}
+	return ""
+}
+
+func (x *Export) GetPointInTime() bool {
+	if x != nil {
+		return x.PointInTime
+	}
+	return false
+}
+
+// ExportPart is one partition written to an export: the applied index it
+// was read at and its data file.
+type ExportPart struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Partition    uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	AppliedIndex uint64                 `protobuf:"varint,2,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Items        int64                  `protobuf:"varint,3,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes        int64                  `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// object is the data file's key in the bucket; md5 its MD5 in base64,
+	// etag its hex MD5.
+	Object        string `protobuf:"bytes,5,opt,name=object,proto3" json:"object,omitempty"`
+	Md5           string `protobuf:"bytes,6,opt,name=md5,proto3" json:"md5,omitempty"`
+	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportPart) Reset() {
+	*x = ExportPart{}
+	mi := &file_partita_proto_msgTypes[103]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportPart) ProtoMessage() {}
+
+func (x *ExportPart) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[103]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
+func (*ExportPart) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{103}
+}
+
+func (x *ExportPart) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *ExportPart) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *ExportPart) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *ExportPart) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ExportPart) GetObject() string {
+	if x != nil {
+		return x.Object
+	}
+	return ""
+}
+
+func (x *ExportPart) GetMd5() string {
+	if x != nil {
+		return x.Md5
+	}
+	return ""
+}
+
+func (x *ExportPart) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// PutExport creates an export record (create set: it must not exist) or
+// replaces one (its status, once its parts are written).
+type PutExport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Export        *Export                `protobuf:"bytes,1,opt,name=export,proto3" json:"export,omitempty"`
+	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutExport) Reset() {
+	*x = PutExport{}
+	mi := &file_partita_proto_msgTypes[104]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutExport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutExport) ProtoMessage() {}
+
+func (x *PutExport) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[104]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
+func (*PutExport) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{104}
+}
+
+func (x *PutExport) GetExport() *Export {
+	if x != nil {
+		return x.Export
+	}
+	return nil
+}
+
+func (x *PutExport) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
+// ExportPartDone records one partition of an export as written.
+type ExportPartDone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arn           string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	Part          *ExportPart            `protobuf:"bytes,2,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportPartDone) Reset() {
+	*x = ExportPartDone{}
+	mi := &file_partita_proto_msgTypes[105]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportPartDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportPartDone) ProtoMessage() {}
+
+func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[105]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
+func (*ExportPartDone) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{105}
+}
+
+func (x *ExportPartDone) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *ExportPartDone) GetPart() *ExportPart {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+// Import is the directory record of an ImportTable (docs/exports.md).
+type Import struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Arn   string                 `protobuf:"bytes,1,opt,name=arn,proto3" json:"arn,omitempty"`
+	// status is IN_PROGRESS, COMPLETED or FAILED.
+	Status               string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	TableName            string `protobuf:"bytes,3,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
+	TableArn             string `protobuf:"bytes,4,opt,name=table_arn,json=tableArn,proto3" json:"table_arn,omitempty"`
+	TableId              uint64 `protobuf:"varint,5,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	ClientToken          string `protobuf:"bytes,6,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
+	S3Bucket             string `protobuf:"bytes,7,opt,name=s3_bucket,json=s3Bucket,proto3" json:"s3_bucket,omitempty"`
+	S3KeyPrefix          string `protobuf:"bytes,8,opt,name=s3_key_prefix,json=s3KeyPrefix,proto3" json:"s3_key_prefix,omitempty"`
+	S3BucketOwner        string `protobuf:"bytes,9,opt,name=s3_bucket_owner,json=s3BucketOwner,proto3" json:"s3_bucket_owner,omitempty"`
+	InputFormat          string `protobuf:"bytes,10,opt,name=input_format,json=inputFormat,proto3" json:"input_format,omitempty"`
+	InputCompressionType string `protobuf:"bytes,11,opt,name=input_compression_type,json=inputCompressionType,proto3" json:"input_compression_type,omitempty"`
+	StartUnixNanos       int64  `protobuf:"varint,12,opt,name=start_unix_nanos,json=startUnixNanos,proto3" json:"start_unix_nanos,omitempty"`
+	EndUnixNanos         int64  `protobuf:"varint,13,opt,name=end_unix_nanos,json=endUnixNanos,proto3" json:"end_unix_nanos,omitempty"`
+	ProcessedItems       int64  `protobuf:"varint,14,opt,name=processed_items,json=processedItems,proto3" json:"processed_items,omitempty"`
+	ImportedItems        int64  `protobuf:"varint,15,opt,name=imported_items,json=importedItems,proto3" json:"imported_items,omitempty"`
+	Errors               int64  `protobuf:"varint,16,opt,name=errors,proto3" json:"errors,omitempty"`
+	ProcessedBytes       int64  `protobuf:"varint,17,opt,name=processed_bytes,json=processedBytes,proto3" json:"processed_bytes,omitempty"`
+	FailureCode          string `protobuf:"bytes,18,opt,name=failure_code,json=failureCode,proto3" json:"failure_code,omitempty"`
+	FailureMessage       string `protobuf:"bytes,19,opt,name=failure_message,json=failureMessage,proto3" json:"failure_message,omitempty"`
+	// table is the record of the table the import creates.
+	Table         *Table `protobuf:"bytes,20,opt,name=table,proto3" json:"table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Import) Reset() {
+	*x = Import{}
+	mi := &file_partita_proto_msgTypes[106]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Import) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Import) ProtoMessage() {}
+
+func (x *Import) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[106]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Import.ProtoReflect.Descriptor instead.
+func (*Import) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{106}
+}
+
+func (x *Import) GetArn() string {
+	if x != nil {
+		return x.Arn
+	}
+	return ""
+}
+
+func (x *Import) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Import) GetTableName() string {
+	if x != nil {
+		return x.TableName
+	}
+	return ""
+}
+
+func (x *Import) GetTableArn() string {
+	if x != nil {
+		return x.TableArn
+	}
+	return ""
+}
+
+func (x *Import) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *Import) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
+}
+
+func (x *Import) GetS3Bucket() string {
+	if x != nil {
+		return x.S3Bucket
+	}
+	return ""
+}
+
+func (x *Import) GetS3KeyPrefix() string {
+	if x != nil {
+		return x.S3KeyPrefix
+	}
+	return ""
+}
+
+func (x *Import) GetS3BucketOwner() string {
+	if x != nil {
+		return x.S3BucketOwner
+	}
+	return ""
+}
+
+func (x *Import) GetInputFormat() string {
+	if x != nil {
+		return x.InputFormat
+	}
+	return ""
+}
+
+func (x *Import) GetInputCompressionType() string {
+	if x != nil {
+		return x.InputCompressionType
+	}
+	return ""
+}
+
+func (x *Import) GetStartUnixNanos() int64 {
+	if x != nil {
+		return x.StartUnixNanos
+	}
+	return 0
+}
+
+func (x *Import) GetEndUnixNanos() int64 {
+	if x != nil {
+		return x.EndUnixNanos
+	}
+	return 0
+}
+
+func (x *Import) GetProcessedItems() int64 {
+	if x != nil {
+		return x.ProcessedItems
+	}
+	return 0
+}
+
+func (x *Import) GetImportedItems() int64 {
+	if x != nil {
+		return x.ImportedItems
+	}
+	return 0
+}
+
+func (x *Import) GetErrors() int64 {
+	if x != nil {
+		return x.Errors
+	}
+	return 0
+}
+
+func (x *Import) GetProcessedBytes() int64 {
+	if x != nil {
+		return x.ProcessedBytes
+	}
+	return 0
+}
+
+func (x *Import) GetFailureCode() string {
+	if x != nil {
+		return x.FailureCode
+	}
+	return ""
+}
+
+func (x *Import) GetFailureMessage() string {
+	if x != nil {
+		return x.FailureMessage
+	}
+	return ""
+}
+
+func (x *Import) GetTable() *Table {
+	if x != nil {
+		return x.Table
+	}
+	return nil
+}
+
+// PutImport creates an import record (create set: it must not exist) or
+// replaces one (its progress and status).
+type PutImport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TableImport   *Import                `protobuf:"bytes,1,opt,name=table_import,json=tableImport,proto3" json:"table_import,omitempty"`
+	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutImport) Reset() {
+	*x = PutImport{}
+	mi := &file_partita_proto_msgTypes[107]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutImport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutImport) ProtoMessage() {}
+
+func (x *PutImport) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[107]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
+func (*PutImport) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{107}
+}
+
+func (x *PutImport) GetTableImport() *Import {
+	if x != nil {
+		return x.TableImport
+	}
+	return nil
+}
+
+func (x *PutImport) GetCreate() bool {
+	if x != nil {
+		return x.Create
+	}
+	return false
+}
+
 var File_partita_proto protoreflect.FileDescriptor
 
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xde\x1f\n" +
+	"partita.v1\"\x99!\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -9235,7 +10041,12 @@ const file_partita_proto_rawDesc = "" +
 	"put_backup\x18\xd8\x04 \x01(\v2\x15.partita.v1.PutBackupH\x00R\tputBackup\x12G\n" +
 	"\x10backup_part_done\x18\xd9\x04 \x01(\v2\x1a.partita.v1.BackupPartDoneH\x00R\x0ebackupPartDone\x12@\n" +
 	"\rdelete_backup\x18\xda\x04 \x01(\v2\x18.partita.v1.DeleteBackupH\x00R\fdeleteBackup\x12C\n" +
-	"\x0efinish_restore\x18\xdb\x04 \x01(\v2\x19.partita.v1.FinishRestoreH\x00R\rfinishRestore\x12R\n" +
+	"\x0efinish_restore\x18\xdb\x04 \x01(\v2\x19.partita.v1.FinishRestoreH\x00R\rfinishRestore\x127\n" +
+	"\n" +
+	"put_export\x18\xbc\x05 \x01(\v2\x15.partita.v1.PutExportH\x00R\tputExport\x12G\n" +
+	"\x10export_part_done\x18\xbd\x05 \x01(\v2\x1a.partita.v1.ExportPartDoneH\x00R\x0eexportPartDone\x127\n" +
+	"\n" +
+	"put_import\x18\xbe\x05 \x01(\v2\x15.partita.v1.PutImportH\x00R\tputImport\x12R\n" +
 	"\x14hold_cluster_version\x18[ \x01(\v2\x1e.partita.v1.HoldClusterVersionH\x00R\x12holdClusterVersion\x12=\n" +
 	"\findex_cursor\x18\xac\x02 \x01(\v2\x17.partita.v1.IndexCursorH\x00R\vindexCursor\x12:\n" +
 	"\vtxn_prepare\x18\xf4\x03 \x01(\v2\x16.partita.v1.TxnPrepareH\x00R\n" +
@@ -9401,7 +10212,8 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xce\t\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xb3\n" +
+	"\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -9427,17 +10239,19 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"join_token\x18> \x01(\v2\x15.partita.v1.JoinTokenR\tjoinToken\x12C\n" +
 	"\x0fsettings_change\x18F \x01(\v2\x1a.partita.v1.SettingsChangeR\x0esettingsChange\x12+\n" +
-	"\x06backup\x18\x82\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12C\n" +
+	"\x06backup\x18\x82\x01 \x01(\v2\x12.partita.v1.BackupR\x06backup\x12+\n" +
+	"\x06export\x18\x8c\x01 \x01(\v2\x12.partita.v1.ExportR\x06export\x126\n" +
+	"\ftable_import\x18\x8d\x01 \x01(\v2\x12.partita.v1.ImportR\vtableImport\x12C\n" +
 	"\x0fcluster_version\x18Z \x01(\v2\x1a.partita.v1.ClusterVersionR\x0eclusterVersion\x124\n" +
 	"\n" +
 	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
 	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
 	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x124\n" +
-	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\x8b\x04\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table\"\xa5\x03\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table\"\xd3\x03\n" +
 	"\x04Code\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x14\n" +
 	"\x10CONDITION_FAILED\x10\x01\x12\x0e\n" +
@@ -9464,7 +10278,9 @@ const file_partita_proto_rawDesc = "" +
 	"\vTXN_ABORTED\x10o\x12\x1d\n" +
 	"\x19ITEM_COLLECTION_TOO_LARGE\x10d\x12\x15\n" +
 	"\x10BACKUP_NOT_FOUND\x10\x82\x01\x12\x12\n" +
-	"\rBACKUP_IN_USE\x10\x83\x01\"N\n" +
+	"\rBACKUP_IN_USE\x10\x83\x01\x12\x15\n" +
+	"\x10EXPORT_NOT_FOUND\x10\x8c\x01\x12\x15\n" +
+	"\x10IMPORT_NOT_FOUND\x10\x8d\x01\"N\n" +
 	"\n" +
 	"KeyElement\x12%\n" +
 	"\x0eattribute_name\x18\x01 \x01(\tR\rattributeName\x12\x19\n" +
@@ -9527,7 +10343,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\x9a\v\n" +
+	"frozenLeft\"\xe7\v\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -9564,7 +10380,10 @@ const file_partita_proto_rawDesc = "" +
 	"\brevision\x18! \x01(\x04R\brevision\x12.\n" +
 	"\x06stream\x18\x13 \x01(\v2\x16.partita.v1.StreamInfoR\x06stream\x129\n" +
 	"\fpast_streams\x18\x14 \x03(\v2\x16.partita.v1.StreamInfoR\vpastStreams\x123\n" +
-	"\arestore\x18< \x01(\v2\x19.partita.v1.BackupRestoreR\arestore\x12;\n" +
+	"\arestore\x18< \x01(\v2\x19.partita.v1.BackupRestoreR\arestore\x12\x1d\n" +
+	"\n" +
+	"import_arn\x18F \x01(\tR\timportArn\x12,\n" +
+	"\x12import_in_progress\x18G \x01(\bR\x10importInProgress\x12;\n" +
 	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
 	"\vlocal_index\x18) \x01(\rR\n" +
 	"localIndex\"\xcd\x01\n" +
@@ -9912,7 +10731,80 @@ const file_partita_proto_rawDesc = "" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\";\n" +
 	"\rFinishRestore\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x14\n" +
-	"\x05items\x18\x02 \x01(\x03R\x05items*g\n" +
+	"\x05items\x18\x02 \x01(\x03R\x05items\"\xe3\x06\n" +
+	"\x06Export\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"table_name\x18\x03 \x01(\tR\ttableName\x12\x1b\n" +
+	"\ttable_arn\x18\x04 \x01(\tR\btableArn\x12\x19\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12(\n" +
+	"\x10start_unix_nanos\x18\a \x01(\x03R\x0estartUnixNanos\x12$\n" +
+	"\x0eend_unix_nanos\x18\b \x01(\x03R\fendUnixNanos\x12*\n" +
+	"\x11export_unix_nanos\x18\t \x01(\x03R\x0fexportUnixNanos\x12!\n" +
+	"\fclient_token\x18\n" +
+	" \x01(\tR\vclientToken\x12\x1b\n" +
+	"\ts3_bucket\x18\v \x01(\tR\bs3Bucket\x12&\n" +
+	"\x0fs3_bucket_owner\x18\f \x01(\tR\rs3BucketOwner\x12\x1b\n" +
+	"\ts3_prefix\x18\r \x01(\tR\bs3Prefix\x12(\n" +
+	"\x10s3_sse_algorithm\x18\x0e \x01(\tR\x0es3SseAlgorithm\x12(\n" +
+	"\x11s3_sse_kms_key_id\x18\x0f \x01(\tR\rs3SseKmsKeyId\x12#\n" +
+	"\rexport_format\x18\x10 \x01(\tR\fexportFormat\x12\x1f\n" +
+	"\vexport_type\x18\x11 \x01(\tR\n" +
+	"exportType\x12!\n" +
+	"\ffailure_code\x18\x12 \x01(\tR\vfailureCode\x12'\n" +
+	"\x0ffailure_message\x18\x13 \x01(\tR\x0efailureMessage\x12'\n" +
+	"\x05table\x18\x14 \x01(\v2\x11.partita.v1.TableR\x05table\x12\x1e\n" +
+	"\n" +
+	"partitions\x18\x15 \x03(\x04R\n" +
+	"partitions\x12,\n" +
+	"\x05parts\x18\x16 \x03(\v2\x16.partita.v1.ExportPartR\x05parts\x12\x14\n" +
+	"\x05items\x18\x17 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x18 \x01(\x03R\x05bytes\x12\x1a\n" +
+	"\bmanifest\x18\x19 \x01(\tR\bmanifest\x12\"\n" +
+	"\rpoint_in_time\x18\x1a \x01(\bR\vpointInTime\"\xb9\x01\n" +
+	"\n" +
+	"ExportPart\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12#\n" +
+	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\x12\x14\n" +
+	"\x05items\x18\x03 \x01(\x03R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06object\x18\x05 \x01(\tR\x06object\x12\x10\n" +
+	"\x03md5\x18\x06 \x01(\tR\x03md5\x12\x12\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\"O\n" +
+	"\tPutExport\x12*\n" +
+	"\x06export\x18\x01 \x01(\v2\x12.partita.v1.ExportR\x06export\x12\x16\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create\"N\n" +
+	"\x0eExportPartDone\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12*\n" +
+	"\x04part\x18\x02 \x01(\v2\x16.partita.v1.ExportPartR\x04part\"\xc4\x05\n" +
+	"\x06Import\x12\x10\n" +
+	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x1d\n" +
+	"\n" +
+	"table_name\x18\x03 \x01(\tR\ttableName\x12\x1b\n" +
+	"\ttable_arn\x18\x04 \x01(\tR\btableArn\x12\x19\n" +
+	"\btable_id\x18\x05 \x01(\x04R\atableId\x12!\n" +
+	"\fclient_token\x18\x06 \x01(\tR\vclientToken\x12\x1b\n" +
+	"\ts3_bucket\x18\a \x01(\tR\bs3Bucket\x12\"\n" +
+	"\rs3_key_prefix\x18\b \x01(\tR\vs3KeyPrefix\x12&\n" +
+	"\x0fs3_bucket_owner\x18\t \x01(\tR\rs3BucketOwner\x12!\n" +
+	"\finput_format\x18\n" +
+	" \x01(\tR\vinputFormat\x124\n" +
+	"\x16input_compression_type\x18\v \x01(\tR\x14inputCompressionType\x12(\n" +
+	"\x10start_unix_nanos\x18\f \x01(\x03R\x0estartUnixNanos\x12$\n" +
+	"\x0eend_unix_nanos\x18\r \x01(\x03R\fendUnixNanos\x12'\n" +
+	"\x0fprocessed_items\x18\x0e \x01(\x03R\x0eprocessedItems\x12%\n" +
+	"\x0eimported_items\x18\x0f \x01(\x03R\rimportedItems\x12\x16\n" +
+	"\x06errors\x18\x10 \x01(\x03R\x06errors\x12'\n" +
+	"\x0fprocessed_bytes\x18\x11 \x01(\x03R\x0eprocessedBytes\x12!\n" +
+	"\ffailure_code\x18\x12 \x01(\tR\vfailureCode\x12'\n" +
+	"\x0ffailure_message\x18\x13 \x01(\tR\x0efailureMessage\x12'\n" +
+	"\x05table\x18\x14 \x01(\v2\x11.partita.v1.TableR\x05table\"Z\n" +
+	"\tPutImport\x125\n" +
+	"\ftable_import\x18\x01 \x01(\v2\x12.partita.v1.ImportR\vtableImport\x12\x16\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create*g\n" +
 	"\n" +
 	"ChangeView\x12\x14\n" +
 	"\x10CHANGE_VIEW_NONE\x10\x00\x12\r\n" +
@@ -9955,7 +10847,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 104)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 110)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -10065,8 +10957,14 @@ var file_partita_proto_goTypes = []any{
 	(*BackupPartDone)(nil),       // 105: partita.v1.BackupPartDone
 	(*DeleteBackup)(nil),         // 106: partita.v1.DeleteBackup
 	(*FinishRestore)(nil),        // 107: partita.v1.FinishRestore
-	nil,                          // 108: partita.v1.Expression.NamesEntry
-	nil,                          // 109: partita.v1.DoctorSettings.GatesEntry
+	(*Export)(nil),               // 108: partita.v1.Export
+	(*ExportPart)(nil),           // 109: partita.v1.ExportPart
+	(*PutExport)(nil),            // 110: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 111: partita.v1.ExportPartDone
+	(*Import)(nil),               // 112: partita.v1.Import
+	(*PutImport)(nil),            // 113: partita.v1.PutImport
+	nil,                          // 114: partita.v1.Expression.NamesEntry
+	nil,                          // 115: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -10120,107 +11018,118 @@ var file_partita_proto_depIdxs = []int32{
 	105, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
 	106, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
 	107, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	81,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	47,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	95,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	97,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	99,  // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	12,  // 56: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	33,  // 57: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 58: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 59: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 60: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	45,  // 61: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 62: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 63: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	14,  // 64: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	108, // 65: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	15,  // 66: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	15,  // 67: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	15,  // 68: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	15,  // 69: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	43,  // 70: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	43,  // 71: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	20,  // 72: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	24,  // 73: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	24,  // 74: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	43,  // 75: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	24,  // 76: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	24,  // 77: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	33,  // 78: partita.v1.Result.error:type_name -> partita.v1.Error
-	44,  // 79: partita.v1.Result.table:type_name -> partita.v1.Table
-	38,  // 80: partita.v1.Result.node:type_name -> partita.v1.Node
-	53,  // 81: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	58,  // 82: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	56,  // 83: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	21,  // 84: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	28,  // 85: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	63,  // 86: partita.v1.Result.user:type_name -> partita.v1.User
-	64,  // 87: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	65,  // 88: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	82,  // 89: partita.v1.Result.group:type_name -> partita.v1.Group
-	87,  // 90: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	90,  // 91: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	75,  // 92: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	100, // 93: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	79,  // 94: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	98,  // 95: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	96,  // 96: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 97: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	24,  // 98: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	24,  // 99: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	38,  // 100: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	42,  // 101: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	24,  // 102: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	34,  // 103: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 104: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	36,  // 105: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	37,  // 106: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 107: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	46,  // 108: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	34,  // 109: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	48,  // 110: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	48,  // 111: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	102, // 112: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	45,  // 113: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	34,  // 114: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 115: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 116: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 117: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 118: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	109, // 119: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 120: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 121: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	57,  // 122: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	58,  // 123: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 124: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	64,  // 125: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	65,  // 126: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	74,  // 127: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	76,  // 128: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	76,  // 129: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	74,  // 130: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	87,  // 131: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	90,  // 132: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	94,  // 133: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 134: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 135: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 136: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 137: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	94,  // 138: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 139: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 140: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	44,  // 141: partita.v1.Backup.table:type_name -> partita.v1.Table
-	101, // 142: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	100, // 143: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	100, // 144: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	101, // 145: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	2,   // 146: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	147, // [147:147] is the sub-list for method output_type
-	147, // [147:147] is the sub-list for method input_type
-	147, // [147:147] is the sub-list for extension type_name
-	147, // [147:147] is the sub-list for extension extendee
-	0,   // [0:147] is the sub-list for field type_name
+	110, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	111, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	113, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	81,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	47,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	95,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	97,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	99,  // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
+	33,  // 60: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 61: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 62: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 63: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	45,  // 64: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 65: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 66: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	14,  // 67: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	114, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	15,  // 69: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	15,  // 70: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	15,  // 71: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	15,  // 72: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	43,  // 73: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	43,  // 74: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	20,  // 75: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	24,  // 76: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	24,  // 77: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	43,  // 78: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	24,  // 79: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	24,  // 80: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	33,  // 81: partita.v1.Result.error:type_name -> partita.v1.Error
+	44,  // 82: partita.v1.Result.table:type_name -> partita.v1.Table
+	38,  // 83: partita.v1.Result.node:type_name -> partita.v1.Node
+	53,  // 84: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	58,  // 85: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	56,  // 86: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	21,  // 87: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	28,  // 88: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	63,  // 89: partita.v1.Result.user:type_name -> partita.v1.User
+	64,  // 90: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	65,  // 91: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	82,  // 92: partita.v1.Result.group:type_name -> partita.v1.Group
+	87,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	90,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	75,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	100, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	108, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
+	112, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	79,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	98,  // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	96,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 102: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	24,  // 103: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	24,  // 104: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	38,  // 105: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	42,  // 106: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	24,  // 107: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	34,  // 108: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 109: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	36,  // 110: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	37,  // 111: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 112: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	46,  // 113: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	34,  // 114: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	48,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	48,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	102, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	45,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	34,  // 119: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 120: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 121: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 122: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 123: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	115, // 124: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 125: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 126: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	57,  // 127: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	58,  // 128: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 129: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	64,  // 130: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	65,  // 131: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	74,  // 132: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	76,  // 133: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	76,  // 134: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	74,  // 135: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	87,  // 136: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	90,  // 137: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	94,  // 138: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 139: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 140: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 141: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 142: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	94,  // 143: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 144: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 145: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	44,  // 146: partita.v1.Backup.table:type_name -> partita.v1.Table
+	101, // 147: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	100, // 148: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	100, // 149: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	101, // 150: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 151: partita.v1.Export.table:type_name -> partita.v1.Table
+	109, // 152: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	108, // 153: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	109, // 154: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 155: partita.v1.Import.table:type_name -> partita.v1.Table
+	112, // 156: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 157: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	158, // [158:158] is the sub-list for method output_type
+	158, // [158:158] is the sub-list for method input_type
+	158, // [158:158] is the sub-list for extension type_name
+	158, // [158:158] is the sub-list for extension extendee
+	0,   // [0:158] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -10278,6 +11187,9 @@ func file_partita_proto_init() {
 		(*Command_BackupPartDone)(nil),
 		(*Command_DeleteBackup)(nil),
 		(*Command_FinishRestore)(nil),
+		(*Command_PutExport)(nil),
+		(*Command_ExportPartDone)(nil),
+		(*Command_PutImport)(nil),
 		(*Command_HoldClusterVersion)(nil),
 		(*Command_IndexCursor)(nil),
 		(*Command_TxnPrepare)(nil),
@@ -10298,7 +11210,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   104,
+			NumMessages:   110,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -95,7 +95,8 @@ with the cluster's ca.crt and a client certificate (which also makes
 	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
 		newCtlDoctorCmd(f), newCtlUpgradeCmd(f), newCtlPartitionCmd(f), newCtlTableCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlGroupCmd(f),
-		newCtlAdminTokenCmd(f), newCtlJoinTokenCmd(f), newCtlConfigCmd(f), newCtlBackupCmd(f))
+		newCtlAdminTokenCmd(f), newCtlJoinTokenCmd(f), newCtlConfigCmd(f), newCtlBackupCmd(f),
+		newCtlExportCmd(f), newCtlImportCmd(f))
 	return cmd
 }
 

@@ -58,6 +58,11 @@ directory gets a user "admin" whose key is printed once) and of
 					return err
 				}
 			}
+			if cfg.ExportBucketURL == "" {
+				if cfg.ExportBucketURL, err = devExportBuckets(cfg.DataDir); err != nil {
+					return err
+				}
+			}
 			limits.apply(&cfg, log)
 			if err := authn.apply(&cfg, true); err != nil {
 				return err

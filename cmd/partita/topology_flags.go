@@ -22,6 +22,20 @@ func registerBackupFlags(f *pflag.FlagSet, cfg *node.Config, bucketHelp string) 
 	f.StringVar(&cfg.BackupBucket, "backup-bucket", cfg.BackupBucket, bucketHelp)
 	f.DurationVar(&cfg.BackupInterval, "backup-interval", cfg.BackupInterval,
 		"period of the backup job, which writes new backups and fills restored tables (0: backups off)")
+	f.StringVar(&cfg.ExportBucketURL, "export-bucket-url", cfg.ExportBucketURL,
+		"bucket URL of ExportTableToPointInTime's and ImportTable's S3Bucket (docs/exports.md), {bucket} standing for its name: "+
+			"s3://{bucket}?region=R (S3-compatible: &endpoint=http://host:port&s3ForcePathStyle=true), file:///dir/{bucket}; "+
+			"empty: file://<data-dir>/exports/{bucket}")
+}
+
+// devExportBuckets is `partita dev`'s default export bucket URL: a folder
+// per bucket beside the data, which the nodes of a dev cluster share.
+func devExportBuckets(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "exports"))
+	if err != nil {
+		return "", err
+	}
+	return "file://" + filepath.ToSlash(abs) + "/" + node.BucketPlaceholder, nil
 }
 
 // backupBucketHelp describes --backup-bucket's URLs.
