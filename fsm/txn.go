@@ -95,6 +95,34 @@ func readTxnRecord(r engine.Reader, partition uint64, id []byte) (*partitapb.Txn
 	return rec, nil
 }
 
+// TxnRecordEntry is a transaction record and its transaction's id.
+type TxnRecordEntry struct {
+	ID     []byte
+	Record *partitapb.TxnRecord
+}
+
+// ReadTxnRecords returns the transaction records of partition as of r.
+func ReadTxnRecords(r engine.Reader, partition uint64) ([]TxnRecordEntry, error) {
+	prefix := engine.LocalKey(partition, engine.ReplicatedLocal+"Xr")
+	it, err := r.NewIter(prefix, engine.LocalKey(partition, engine.ReplicatedLocal+"Xs"))
+	if err != nil {
+		return nil, fmt.Errorf("fsm: scan transaction records: %w", err)
+	}
+	var out []TxnRecordEntry
+	for ok := it.First(); ok; ok = it.Next() {
+		rec := &partitapb.TxnRecord{}
+		if err := proto.Unmarshal(it.Value(), rec); err != nil {
+			it.Close()
+			return nil, fmt.Errorf("fsm: corrupt transaction record: %w", err)
+		}
+		out = append(out, TxnRecordEntry{ID: bytes.Clone(it.Key()[len(prefix):]), Record: rec})
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("fsm: scan transaction records: %w", err)
+	}
+	return out, nil
+}
+
 // txnConflict is the rejection of a command that met in, another
 // transaction's intent, as of now (the command's time).
 func txnConflict(in *partitapb.TxnIntent, now int64) *partitapb.Result {
@@ -263,7 +291,7 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	switch s.GetStatus() {
 	case partitapb.TxnStatus_TXN_PENDING:
 		if rec == nil {
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: s.GetDeadlineUnixNanos()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: s.GetDeadlineUnixNanos(), Items: s.GetItems()}
 			return next, &partitapb.Result{TxnRecord: next}
 		}
 		if status == partitapb.TxnStatus_TXN_ABORTED {
@@ -273,7 +301,7 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	case partitapb.TxnStatus_TXN_COMMITTED:
 		switch status {
 		case partitapb.TxnStatus_TXN_PENDING:
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_COMMITTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_COMMITTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(), Items: rec.GetItems()}
 			return next, &partitapb.Result{TxnRecord: next}
 		case partitapb.TxnStatus_TXN_COMMITTED:
 			return rec, &partitapb.Result{TxnRecord: rec}
@@ -282,7 +310,7 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	case partitapb.TxnStatus_TXN_ABORTED:
 		switch {
 		case rec == nil, status == partitapb.TxnStatus_TXN_PENDING && (s.GetCoordinator() || rec.GetDeadlineUnixNanos() < now):
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_ABORTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_ABORTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(), Items: rec.GetItems()}
 			return next, &partitapb.Result{TxnRecord: next}
 		}
 		return rec, &partitapb.Result{TxnRecord: rec}

@@ -8553,8 +8553,13 @@ type TxnRecord struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Status            TxnStatus              `protobuf:"varint,1,opt,name=status,proto3,enum=partita.v1.TxnStatus" json:"status,omitempty"`
 	DeadlineUnixNanos int64                  `protobuf:"varint,2,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// items are the transaction's items (the first is its anchor), so
+	// that a record its coordinator left can be settled and collected
+	// (router.SweepTxnRecord). A record written without them (an older
+	// binary's) is settled only through its intents.
+	Items         []*TxnItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnRecord) Reset() {
@@ -8601,6 +8606,66 @@ func (x *TxnRecord) GetDeadlineUnixNanos() int64 {
 	return 0
 }
 
+func (x *TxnRecord) GetItems() []*TxnItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// TxnItem is one item of a transaction: its table and storage key.
+type TxnItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Table         string                 `protobuf:"bytes,1,opt,name=table,proto3" json:"table,omitempty"`
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TxnItem) Reset() {
+	*x = TxnItem{}
+	mi := &file_partita_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TxnItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TxnItem) ProtoMessage() {}
+
+func (x *TxnItem) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
+func (*TxnItem) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *TxnItem) GetTable() string {
+	if x != nil {
+		return x.Table
+	}
+	return ""
+}
+
+func (x *TxnItem) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
 // TxnSetStatus changes the record of txn_id, kept in the partition of
 // anchor_key: PENDING creates it (TXN_ABORTED if an aborted record is
 // there); COMMITTED commits a pending one (TXN_ABORTED if it was aborted);
@@ -8616,13 +8681,15 @@ type TxnSetStatus struct {
 	DeadlineUnixNanos int64                  `protobuf:"varint,4,opt,name=deadline_unix_nanos,json=deadlineUnixNanos,proto3" json:"deadline_unix_nanos,omitempty"`
 	Coordinator       bool                   `protobuf:"varint,5,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
 	Forget            bool                   `protobuf:"varint,6,opt,name=forget,proto3" json:"forget,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// items, with PENDING, go into the new record (TxnRecord.items).
+	Items         []*TxnItem `protobuf:"bytes,7,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8634,7 +8701,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8647,7 +8714,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8692,6 +8759,13 @@ func (x *TxnSetStatus) GetForget() bool {
 	return false
 }
 
+func (x *TxnSetStatus) GetItems() []*TxnItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 // Backup is the directory record of an on-demand backup (docs/backups.md):
 // the table's schema as it was, where its data lies in the backup bucket
 // and which partitions are written.
@@ -8721,7 +8795,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8733,7 +8807,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8746,7 +8820,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *Backup) GetArn() string {
@@ -8862,7 +8936,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8874,7 +8948,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8887,7 +8961,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -8939,7 +9013,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8951,7 +9025,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8964,7 +9038,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9012,7 +9086,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9024,7 +9098,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9037,7 +9111,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9059,7 +9133,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9071,7 +9145,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9084,7 +9158,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9112,7 +9186,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9124,7 +9198,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9137,7 +9211,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9164,7 +9238,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9176,7 +9250,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9189,7 +9263,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9210,7 +9284,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9222,7 +9296,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9235,7 +9309,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9298,7 +9372,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9310,7 +9384,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9323,7 +9397,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *Export) GetArn() string {
@@ -9527,7 +9601,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9539,7 +9613,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9552,7 +9626,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -9616,7 +9690,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9628,7 +9702,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9641,7 +9715,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -9669,7 +9743,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9681,7 +9755,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9694,7 +9768,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -9742,7 +9816,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9754,7 +9828,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9767,7 +9841,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *Import) GetArn() string {
@@ -9922,7 +9996,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9934,7 +10008,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9947,7 +10021,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -10674,10 +10748,14 @@ const file_partita_proto_rawDesc = "" +
 	"TxnResolve\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
 	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x16\n" +
-	"\x06commit\x18\x03 \x01(\bR\x06commit\"j\n" +
+	"\x06commit\x18\x03 \x01(\bR\x06commit\"\x95\x01\n" +
 	"\tTxnRecord\x12-\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
-	"\x13deadline_unix_nanos\x18\x02 \x01(\x03R\x11deadlineUnixNanos\"\xdd\x01\n" +
+	"\x13deadline_unix_nanos\x18\x02 \x01(\x03R\x11deadlineUnixNanos\x12)\n" +
+	"\x05items\x18\x03 \x03(\v2\x13.partita.v1.TxnItemR\x05items\"1\n" +
+	"\aTxnItem\x12\x14\n" +
+	"\x05table\x18\x01 \x01(\tR\x05table\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"\x88\x02\n" +
 	"\fTxnSetStatus\x12\x1d\n" +
 	"\n" +
 	"anchor_key\x18\x01 \x01(\fR\tanchorKey\x12\x15\n" +
@@ -10685,7 +10763,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x06status\x18\x03 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
 	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12 \n" +
 	"\vcoordinator\x18\x05 \x01(\bR\vcoordinator\x12\x16\n" +
-	"\x06forget\x18\x06 \x01(\bR\x06forget\"\xb8\x03\n" +
+	"\x06forget\x18\x06 \x01(\bR\x06forget\x12)\n" +
+	"\x05items\x18\a \x03(\v2\x13.partita.v1.TxnItemR\x05items\"\xb8\x03\n" +
 	"\x06Backup\x12\x10\n" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
@@ -10847,7 +10926,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 110)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 111)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -10948,23 +11027,24 @@ var file_partita_proto_goTypes = []any{
 	(*TxnIntent)(nil),            // 96: partita.v1.TxnIntent
 	(*TxnResolve)(nil),           // 97: partita.v1.TxnResolve
 	(*TxnRecord)(nil),            // 98: partita.v1.TxnRecord
-	(*TxnSetStatus)(nil),         // 99: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 100: partita.v1.Backup
-	(*BackupPart)(nil),           // 101: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 102: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 103: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 104: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 105: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 106: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 107: partita.v1.FinishRestore
-	(*Export)(nil),               // 108: partita.v1.Export
-	(*ExportPart)(nil),           // 109: partita.v1.ExportPart
-	(*PutExport)(nil),            // 110: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 111: partita.v1.ExportPartDone
-	(*Import)(nil),               // 112: partita.v1.Import
-	(*PutImport)(nil),            // 113: partita.v1.PutImport
-	nil,                          // 114: partita.v1.Expression.NamesEntry
-	nil,                          // 115: partita.v1.DoctorSettings.GatesEntry
+	(*TxnItem)(nil),              // 99: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 100: partita.v1.TxnSetStatus
+	(*Backup)(nil),               // 101: partita.v1.Backup
+	(*BackupPart)(nil),           // 102: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 103: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 104: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 105: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 106: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 107: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 108: partita.v1.FinishRestore
+	(*Export)(nil),               // 109: partita.v1.Export
+	(*ExportPart)(nil),           // 110: partita.v1.ExportPart
+	(*PutExport)(nil),            // 111: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 112: partita.v1.ExportPartDone
+	(*Import)(nil),               // 113: partita.v1.Import
+	(*PutImport)(nil),            // 114: partita.v1.PutImport
+	nil,                          // 115: partita.v1.Expression.NamesEntry
+	nil,                          // 116: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11014,18 +11094,18 @@ var file_partita_proto_depIdxs = []int32{
 	93,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	78,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
 	80,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	104, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	105, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	106, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	107, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	110, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	111, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	113, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	105, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	106, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	107, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	108, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	111, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	112, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	114, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
 	81,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	47,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
 	95,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
 	97,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	99,  // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	100, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	33,  // 60: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 61: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
@@ -11035,7 +11115,7 @@ var file_partita_proto_depIdxs = []int32{
 	1,   // 65: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	0,   // 66: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
 	14,  // 67: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	114, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	115, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	15,  // 69: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	15,  // 70: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	15,  // 71: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -11063,9 +11143,9 @@ var file_partita_proto_depIdxs = []int32{
 	87,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
 	90,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
 	75,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	100, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	108, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
-	112, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	101, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	109, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
+	113, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
 	79,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
 	98,  // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
 	96,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
@@ -11084,14 +11164,14 @@ var file_partita_proto_depIdxs = []int32{
 	34,  // 114: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
 	48,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
 	48,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	102, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	103, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
 	45,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
 	34,  // 119: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
 	34,  // 120: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
 	0,   // 121: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
 	44,  // 122: partita.v1.CreateTable.table:type_name -> partita.v1.Table
 	44,  // 123: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	115, // 124: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	116, // 124: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
 	2,   // 125: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
 	5,   // 126: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
 	57,  // 127: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
@@ -11112,24 +11192,26 @@ var file_partita_proto_depIdxs = []int32{
 	15,  // 142: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
 	94,  // 143: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
 	3,   // 144: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 145: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	44,  // 146: partita.v1.Backup.table:type_name -> partita.v1.Table
-	101, // 147: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	100, // 148: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	100, // 149: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	101, // 150: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 151: partita.v1.Export.table:type_name -> partita.v1.Table
-	109, // 152: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	108, // 153: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	109, // 154: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 155: partita.v1.Import.table:type_name -> partita.v1.Table
-	112, // 156: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 157: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	158, // [158:158] is the sub-list for method output_type
-	158, // [158:158] is the sub-list for method input_type
-	158, // [158:158] is the sub-list for extension type_name
-	158, // [158:158] is the sub-list for extension extendee
-	0,   // [0:158] is the sub-list for field type_name
+	99,  // 145: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 146: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	99,  // 147: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	44,  // 148: partita.v1.Backup.table:type_name -> partita.v1.Table
+	102, // 149: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	101, // 150: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	101, // 151: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	102, // 152: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 153: partita.v1.Export.table:type_name -> partita.v1.Table
+	110, // 154: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	109, // 155: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	110, // 156: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 157: partita.v1.Import.table:type_name -> partita.v1.Table
+	113, // 158: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 159: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	160, // [160:160] is the sub-list for method output_type
+	160, // [160:160] is the sub-list for method input_type
+	160, // [160:160] is the sub-list for extension type_name
+	160, // [160:160] is the sub-list for extension extendee
+	0,   // [0:160] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -11210,7 +11292,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   110,
+			NumMessages:   111,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

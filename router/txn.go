@@ -125,7 +125,11 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 			r.cfg.Logger.DebugContext(ctx, "transaction record left for recovery", "err", err)
 		}
 	}
-	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline}); err != nil {
+	items := make([]*partitapb.TxnItem, len(actions))
+	for i, a := range actions {
+		items[i] = &partitapb.TxnItem{Table: a.Table.GetName(), Key: a.Prepare.GetKey()}
+	}
+	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline, Items: items}); err != nil {
 		forget() // in case the record was written
 		return TxnOutcome{}, err
 	}
@@ -317,4 +321,53 @@ func (r *Router) settle(ctx context.Context, t *partitapb.Table, k []byte) error
 		return r.recoverTxn(ctx, t, k, res.GetTxnConflict())
 	}
 	return nil
+}
+
+// SweepTxnRecord settles and forgets transaction id's record rec, which
+// its coordinator left in the anchor partition past its deadline (a
+// coordinator that died): a pending record is aborted first; then every
+// item's intent is resolved by the record's status, and the record
+// goes. Records stand in the way of their partition's splits until then
+// (fsm txnBusy). A record without its items (an older binary's) is left
+// to the intents' recoveries; SweepTxnRecord reports false for it, and
+// for one whose deadline has not passed by this router's clock.
+func (r *Router) SweepTxnRecord(ctx context.Context, id []byte, rec *partitapb.TxnRecord) (bool, error) {
+	items := rec.GetItems()
+	if len(items) == 0 || r.cfg.Now().UnixNano() <= rec.GetDeadlineUnixNanos() {
+		return false, nil
+	}
+	anchor, err := r.Table(ctx, items[0].GetTable())
+	if err != nil {
+		return false, err
+	}
+	res, err := r.setTxnStatus(ctx, anchor, &partitapb.TxnSetStatus{
+		AnchorKey: items[0].GetKey(), TxnId: id, Status: partitapb.TxnStatus_TXN_ABORTED})
+	if err != nil {
+		return false, fmt.Errorf("router: sweep transaction record: %w", err)
+	}
+	status := res.GetTxnRecord().GetStatus()
+	switch status {
+	case partitapb.TxnStatus_TXN_PENDING:
+		return false, nil // not past its deadline by the anchor leader's clock
+	}
+	for _, it := range items {
+		t, err := r.Table(ctx, it.GetTable())
+		if partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+			continue // its intents went with it
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := r.resolve(ctx, t, it.GetKey(), id, status == partitapb.TxnStatus_TXN_COMMITTED); err != nil {
+			return false, fmt.Errorf("router: sweep transaction record: %w", err)
+		}
+	}
+	res, err = r.setTxnStatus(ctx, anchor, &partitapb.TxnSetStatus{AnchorKey: items[0].GetKey(), TxnId: id, Forget: true})
+	if err != nil {
+		return false, fmt.Errorf("router: sweep transaction record: %w", err)
+	}
+	if res.GetError() != nil {
+		return false, res.GetError()
+	}
+	return true, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
@@ -44,7 +46,14 @@ func putAction(r *router.Router, tbl *partitapb.Table, it item.Item, t *testing.
 // and a table of 8 partitions.
 func twoRouters(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partitapb.Table) {
 	t.Helper()
-	_, s := startStore(t)
+	a, b, tbl, _ = twoRoutersEngine(t, clock)
+	return a, b, tbl
+}
+
+// twoRoutersEngine is twoRouters, with the store's engine.
+func twoRoutersEngine(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partitapb.Table, eng *engine.Engine) {
+	t.Helper()
+	eng, s := startStore(t)
 	mk := func() *router.Router {
 		scfg := route.DefaultConfig()
 		scfg.Self, scfg.Local, scfg.Directory = 1, route.LocalStore(s.Store), directory.NewCache()
@@ -69,7 +78,7 @@ func twoRouters(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partit
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, b, tbl
+	return a, b, tbl, eng
 }
 
 func readV(t *testing.T, r *router.Router, tbl *partitapb.Table, i int) string {
@@ -321,6 +330,62 @@ func TestTxnCallerGivingUpReleasesIntents(t *testing.T) {
 		res, err := a.Write(ctx, tbl, txnKey(i), cmd)
 		if err != nil || res.GetError() != nil {
 			t.Fatalf("write item %d after the caller left: %v %v, want it free", i, res.GetError(), err)
+		}
+	}
+}
+
+// A coordinator that dies after the commit point, or before it, leaves
+// its record behind, which would keep its partition from splitting for
+// ever: the sweep (the txn-records job's step) settles it by its items
+// and forgets it, leaving no intent and no record.
+func TestTxnSweepCollectsLeftRecords(t *testing.T) {
+	clock := newTxnClock()
+	a, b, tbl, eng := twoRoutersEngine(t, clock)
+	ctx := context.Background()
+	if out, err := a.TransactCommitted(ctx, []router.TxnAction{putAction(a, tbl, txnItem(1, 10), t), putAction(a, tbl, txnItem(2, 20), t)}); err != nil || !out.Committed {
+		t.Fatalf("commit: %v %v", out, err)
+	}
+	if out, err := a.TransactPrepared(ctx, []router.TxnAction{putAction(a, tbl, txnItem(3, 30), t), putAction(a, tbl, txnItem(4, 40), t)}); err != nil || !out.Prepared() {
+		t.Fatalf("prepare: %v %v", out, err)
+	}
+	records := func() []fsm.TxnRecordEntry {
+		t.Helper()
+		var all []fsm.TxnRecordEntry
+		for _, p := range tbl.GetPartitions() {
+			recs, err := fsm.ReadTxnRecords(eng, p.GetId())
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, recs...)
+		}
+		return all
+	}
+	left := records()
+	if len(left) != 2 {
+		t.Fatalf("%d records left, want 2", len(left))
+	}
+	for _, e := range left {
+		if swept, err := b.SweepTxnRecord(ctx, e.ID, e.Record); err != nil || swept {
+			t.Fatalf("sweep before the deadline: %v %v", swept, err)
+		}
+	}
+	clock.add(router.TxnDeadline + time.Second)
+	for _, e := range left {
+		if swept, err := b.SweepTxnRecord(ctx, e.ID, e.Record); err != nil || !swept {
+			t.Fatalf("sweep of a %s record: %v %v", e.Record.GetStatus(), swept, err)
+		}
+	}
+	if n := len(records()); n != 0 {
+		t.Fatalf("%d records after the sweep", n)
+	}
+	for _, p := range tbl.GetPartitions() {
+		if has, err := fsm.HasIntents(eng, p.GetId()); err != nil || has {
+			t.Fatalf("partition %d holds intents after the sweep: %v %v", p.GetId(), has, err)
+		}
+	}
+	for i, want := range map[int]string{1: "10", 2: "20", 3: "absent", 4: "absent"} {
+		if got := readV(t, b, tbl, i); got != want {
+			t.Fatalf("item %d = %s, want %s", i, got, want)
 		}
 	}
 }
