@@ -45,10 +45,14 @@ const (
 	// Backups: backup records and their commands in the meta partition,
 	// and restored tables, which older binaries cannot apply.
 	Backups Version = 7
+	// PointInTimeRecovery: tables with point-in-time recovery, whose
+	// change log keeps old images for the recovery period, and tables
+	// restored to a point in time, which older binaries would not fill.
+	PointInTimeRecovery Version = 8
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Backups
+const Latest = PointInTimeRecovery
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -71,6 +75,8 @@ func (v Version) String() string {
 		return "6 (transactions: TransactWriteItems, TransactGetItems, ExecuteTransaction)"
 	case Backups:
 		return "7 (backups: CreateBackup, RestoreTableFromBackup)"
+	case PointInTimeRecovery:
+		return "8 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -96,6 +96,8 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return s.partiqlAuthz(ctx, body)
 	case "TransactWriteItems", "TransactGetItems":
 		return s.transactAuthz(ctx, op, body)
+	case "RestoreTableToPointInTime":
+		return s.restorePITRAuthz(body)
 	}
 	var req authzRequest
 	if err := decodeSlow(body, &req); err != nil {
@@ -325,4 +327,22 @@ func (s *Server) tableResource(param string) (arn, name string) {
 		return param, name
 	}
 	return s.tableARN(param), param
+}
+
+// restorePITRAuthz checks RestoreTableToPointInTime against its source
+// table, as DynamoDB does.
+func (s *Server) restorePITRAuthz(body []byte) ([]auth.Request, error) {
+	var req restoreTableToPointInTimeRequest
+	if err := decodeSlow(body, &req); err != nil {
+		return nil, err
+	}
+	param := req.SourceTableArn
+	if req.SourceTableName != nil {
+		param = req.SourceTableName
+	}
+	if param == nil {
+		return []auth.Request{{Resource: "*"}}, nil
+	}
+	arn, _ := s.tableResource(*param)
+	return []auth.Request{{Resource: arn}}, nil
 }

@@ -88,6 +88,9 @@ type Config struct {
 	// Backups keeps on-demand backups and restores tables from them
 	// (nil: the backup operations answer a ValidationException).
 	Backups Backups
+	// PITRSettle is how long after point-in-time recovery is enabled a
+	// table's restorable window opens (DefaultPITRSettle).
+	PITRSettle time.Duration
 }
 
 // DefaultConfig returns a Config with every field but Backend set.
@@ -161,6 +164,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = d.MaxInflight
+	}
+	if c.PITRSettle == 0 {
+		c.PITRSettle = DefaultPITRSettle
 	}
 	if c.IteratorKey == nil {
 		c.IteratorKey = randomID()

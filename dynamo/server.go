@@ -73,6 +73,7 @@ var operations = map[string]handler{
 	"RestoreTableFromBackup":    (*Server).handleRestoreTableFromBackup,
 	"DescribeContinuousBackups": (*Server).handleDescribeContinuousBackups,
 	"UpdateContinuousBackups":   (*Server).handleUpdateContinuousBackups,
+	"RestoreTableToPointInTime": (*Server).handleRestoreTableToPointInTime,
 	// DynamoDB Streams (streamsTargetPrefix).
 	"ListStreams":      (*Server).handleListStreams,
 	"DescribeStream":   (*Server).handleDescribeStream,
@@ -99,6 +100,7 @@ type Server struct {
 var controlPlaneOps = map[string]bool{
 	"CreateTable": true, "UpdateTable": true, "DeleteTable": true, "TagResource": true, "UntagResource": true,
 	"UpdateTimeToLive": true, "CreateBackup": true, "DeleteBackup": true, "RestoreTableFromBackup": true,
+	"UpdateContinuousBackups": true, "RestoreTableToPointInTime": true,
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their

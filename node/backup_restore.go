@@ -37,6 +37,9 @@ func (b *backups) restoreTables(ctx context.Context) error {
 // restoreTable writes the items of t's source backup into t, then marks
 // the restore finished.
 func (b *backups) restoreTable(ctx context.Context, t *partitapb.Table) error {
+	if t.GetPointInTimeRestore() != nil {
+		return b.restorePointInTime(ctx, t)
+	}
 	bk, err := b.Backup(ctx, t.GetRestore().GetSourceBackupArn())
 	if err != nil {
 		return err
@@ -65,6 +68,14 @@ func (b *backups) restoreTable(ctx context.Context, t *partitapb.Table) error {
 // restorePart writes the items of one part object into t, several at a
 // time, and returns how many it wrote.
 func (b *backups) restorePart(ctx context.Context, t *partitapb.Table, object string) (int64, error) {
+	return b.writeItems(ctx, t, func(emit func(item.Item) error) error {
+		return b.readPart(ctx, object, emit)
+	})
+}
+
+// writeItems writes into t the items read calls its emit with, several
+// at a time, and returns how many it wrote.
+func (b *backups) writeItems(ctx context.Context, t *partitapb.Table, read func(emit func(item.Item) error) error) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan item.Item)
@@ -84,7 +95,7 @@ func (b *backups) restorePart(ctx context.Context, t *partitapb.Table, object st
 		}()
 	}
 	var n int64
-	readErr := b.readPart(ctx, object, func(v item.Item) error {
+	readErr := read(func(v item.Item) error {
 		select {
 		case work <- v:
 			n++

@@ -159,6 +159,10 @@ type Config struct {
 	// BackupInterval is the period of the backup job, which writes the
 	// partitions of new backups and fills restored tables (0: no backups).
 	BackupInterval time.Duration
+	// PITRSettle is how long after point-in-time recovery is enabled a
+	// table's restorable window opens: the time every leader needs to
+	// take up its wider change view (0: dynamo.DefaultPITRSettle).
+	PITRSettle time.Duration
 	// TopologyRetention is how long the bucket keeps snapshots.
 	TopologyRetention time.Duration
 	// TopologyWrapBucket, if set, wraps the topology bucket once opened
@@ -505,7 +509,7 @@ func (n *Node) serve(ctx context.Context) error {
 	if n.backups != nil {
 		dcfg.Backups = n.backups
 	}
-	dcfg.Now = n.now
+	dcfg.Now, dcfg.PITRSettle = n.now, n.cfg.PITRSettle
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -457,7 +457,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51, 0}
+	return file_partita_proto_rawDescGZIP(), []int{53, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -4430,9 +4430,16 @@ type Table struct {
 	// local_index is set (position + 1) on the read-only view of a base
 	// table that a Query or Scan with the IndexName of a local secondary
 	// index reads through; never stored.
-	LocalIndex    uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocalIndex uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
+	// point_in_time_recovery is set while the table has point-in-time
+	// recovery enabled (docs/backups.md): its change log keeps old images
+	// for at least the recovery period.
+	PointInTimeRecovery *PointInTimeRecovery `protobuf:"bytes,80,opt,name=point_in_time_recovery,json=pointInTimeRecovery,proto3" json:"point_in_time_recovery,omitempty"`
+	// point_in_time_restore is set on a table restored to a point in time
+	// (with restore): the source table and the time its items are read as of.
+	PointInTimeRestore *PointInTimeRestore `protobuf:"bytes,81,opt,name=point_in_time_restore,json=pointInTimeRestore,proto3" json:"point_in_time_restore,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -4675,6 +4682,139 @@ func (x *Table) GetLocalIndex() uint32 {
 	return 0
 }
 
+func (x *Table) GetPointInTimeRecovery() *PointInTimeRecovery {
+	if x != nil {
+		return x.PointInTimeRecovery
+	}
+	return nil
+}
+
+func (x *Table) GetPointInTimeRestore() *PointInTimeRestore {
+	if x != nil {
+		return x.PointInTimeRestore
+	}
+	return nil
+}
+
+// PointInTimeRecovery is a table's point-in-time recovery setting.
+type PointInTimeRecovery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled_unix_nanos is when it was enabled (by the clock of the node
+	// that took the request).
+	EnabledUnixNanos int64 `protobuf:"varint,1,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	// recovery_period_days is the window, 1 to 35 days.
+	RecoveryPeriodDays int32 `protobuf:"varint,2,opt,name=recovery_period_days,json=recoveryPeriodDays,proto3" json:"recovery_period_days,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *PointInTimeRecovery) Reset() {
+	*x = PointInTimeRecovery{}
+	mi := &file_partita_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointInTimeRecovery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointInTimeRecovery) ProtoMessage() {}
+
+func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
+func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *PointInTimeRecovery) GetRecoveryPeriodDays() int32 {
+	if x != nil {
+		return x.RecoveryPeriodDays
+	}
+	return 0
+}
+
+// PointInTimeRestore names what a table restored to a point in time is
+// filled from: source_table (by id, so that a table of the same name made
+// later is not read) as of as_of_unix_nanos.
+type PointInTimeRestore struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceTable   string                 `protobuf:"bytes,1,opt,name=source_table,json=sourceTable,proto3" json:"source_table,omitempty"`
+	SourceTableId uint64                 `protobuf:"varint,2,opt,name=source_table_id,json=sourceTableId,proto3" json:"source_table_id,omitempty"`
+	AsOfUnixNanos int64                  `protobuf:"varint,3,opt,name=as_of_unix_nanos,json=asOfUnixNanos,proto3" json:"as_of_unix_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointInTimeRestore) Reset() {
+	*x = PointInTimeRestore{}
+	mi := &file_partita_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointInTimeRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointInTimeRestore) ProtoMessage() {}
+
+func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
+func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PointInTimeRestore) GetSourceTable() string {
+	if x != nil {
+		return x.SourceTable
+	}
+	return ""
+}
+
+func (x *PointInTimeRestore) GetSourceTableId() uint64 {
+	if x != nil {
+		return x.SourceTableId
+	}
+	return 0
+}
+
+func (x *PointInTimeRestore) GetAsOfUnixNanos() int64 {
+	if x != nil {
+		return x.AsOfUnixNanos
+	}
+	return 0
+}
+
 // LocalIndex is one local secondary index of a table: its key schema
 // (the table's HASH key, a RANGE key on another attribute), the RANGE
 // attribute's type, and its projection.
@@ -4691,7 +4831,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4703,7 +4843,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4716,7 +4856,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -4773,7 +4913,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4925,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4938,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -4881,7 +5021,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4893,7 +5033,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4906,7 +5046,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -4946,7 +5086,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4958,7 +5098,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4971,7 +5111,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -5013,7 +5153,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5025,7 +5165,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5038,7 +5178,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -5080,7 +5220,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5092,7 +5232,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5105,7 +5245,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -5131,7 +5271,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5143,7 +5283,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5156,7 +5296,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -5191,7 +5331,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5203,7 +5343,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5216,7 +5356,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -5254,7 +5394,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5266,7 +5406,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5279,7 +5419,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -5327,7 +5467,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5339,7 +5479,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5352,7 +5492,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -5389,7 +5529,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5401,7 +5541,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5414,7 +5554,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -5450,7 +5590,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5462,7 +5602,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5475,7 +5615,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5527,7 +5667,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5539,7 +5679,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5552,7 +5692,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5631,7 +5771,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5643,7 +5783,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5656,7 +5796,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -5838,7 +5978,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5850,7 +5990,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5863,7 +6003,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -5889,7 +6029,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5901,7 +6041,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5914,7 +6054,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -5959,7 +6099,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5971,7 +6111,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5984,7 +6124,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -6027,7 +6167,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6039,7 +6179,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6052,7 +6192,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -6092,7 +6232,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6104,7 +6244,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6117,7 +6257,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *User) GetName() string {
@@ -6168,7 +6308,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6180,7 +6320,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6193,7 +6333,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AccessKey) GetId() string {
@@ -6251,7 +6391,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6263,7 +6403,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6276,7 +6416,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *Policy) GetName() string {
@@ -6310,7 +6450,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6322,7 +6462,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6335,7 +6475,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateUser) GetName() string {
@@ -6355,7 +6495,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6507,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6520,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -6402,7 +6542,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6414,7 +6554,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6427,7 +6567,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -6448,7 +6588,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6460,7 +6600,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6473,7 +6613,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6500,7 +6640,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6512,7 +6652,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6525,7 +6665,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6546,7 +6686,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6558,7 +6698,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6571,7 +6711,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6592,7 +6732,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6604,7 +6744,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6617,7 +6757,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6639,7 +6779,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6651,7 +6791,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6664,7 +6804,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6703,7 +6843,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6715,7 +6855,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6728,7 +6868,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6776,7 +6916,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6788,7 +6928,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6801,7 +6941,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -6859,7 +6999,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6871,7 +7011,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6884,7 +7024,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -6926,7 +7066,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6938,7 +7078,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6951,7 +7091,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -6985,7 +7125,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6997,7 +7137,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7010,7 +7150,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -7063,7 +7203,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7075,7 +7215,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7088,7 +7228,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -7153,7 +7293,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7165,7 +7305,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7178,7 +7318,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -7214,7 +7354,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7226,7 +7366,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7239,7 +7379,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -7279,7 +7419,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7291,7 +7431,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7304,7 +7444,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *Group) GetName() string {
@@ -7345,7 +7485,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7357,7 +7497,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7370,7 +7510,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -7390,7 +7530,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7402,7 +7542,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7415,7 +7555,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -7438,7 +7578,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7450,7 +7590,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7463,7 +7603,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7499,7 +7639,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7511,7 +7651,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7524,7 +7664,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7569,7 +7709,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7581,7 +7721,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7594,7 +7734,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7649,7 +7789,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7661,7 +7801,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7674,7 +7814,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -7694,7 +7834,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7706,7 +7846,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7719,7 +7859,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7750,7 +7890,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7762,7 +7902,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7775,7 +7915,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *JoinToken) GetId() string {
@@ -7831,7 +7971,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7843,7 +7983,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7856,7 +7996,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -7876,7 +8016,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7888,7 +8028,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7901,7 +8041,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -7924,7 +8064,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7936,7 +8076,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7949,7 +8089,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -7978,7 +8118,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7990,7 +8130,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8003,7 +8143,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -8047,7 +8187,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8059,7 +8199,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8072,7 +8212,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -8200,7 +8340,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8212,7 +8352,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8225,7 +8365,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -8312,7 +8452,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8324,7 +8464,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8337,7 +8477,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -8372,7 +8512,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8384,7 +8524,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8397,7 +8537,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -8435,7 +8575,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8447,7 +8587,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8460,7 +8600,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8534,7 +8674,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8546,7 +8686,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8559,7 +8699,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *Backup) GetArn() string {
@@ -8675,7 +8815,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8687,7 +8827,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8700,7 +8840,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -8752,7 +8892,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8764,7 +8904,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8777,7 +8917,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -8825,7 +8965,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8837,7 +8977,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8850,7 +8990,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -8872,7 +9012,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8884,7 +9024,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8897,7 +9037,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -8925,7 +9065,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8937,7 +9077,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8950,7 +9090,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -8977,7 +9117,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8989,7 +9129,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9002,7 +9142,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9023,7 +9163,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9035,7 +9175,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9048,7 +9188,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9427,7 +9567,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\x9a\v\n" +
+	"frozenLeft\"\xc3\f\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -9467,7 +9607,16 @@ const file_partita_proto_rawDesc = "" +
 	"\arestore\x18< \x01(\v2\x19.partita.v1.BackupRestoreR\arestore\x12;\n" +
 	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
 	"\vlocal_index\x18) \x01(\rR\n" +
-	"localIndex\"\xcd\x01\n" +
+	"localIndex\x12T\n" +
+	"\x16point_in_time_recovery\x18P \x01(\v2\x1f.partita.v1.PointInTimeRecoveryR\x13pointInTimeRecovery\x12Q\n" +
+	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\"u\n" +
+	"\x13PointInTimeRecovery\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
+	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\"\x88\x01\n" +
+	"\x12PointInTimeRestore\x12!\n" +
+	"\fsource_table\x18\x01 \x01(\tR\vsourceTable\x12&\n" +
+	"\x0fsource_table_id\x18\x02 \x01(\x04R\rsourceTableId\x12'\n" +
+	"\x10as_of_unix_nanos\x18\x03 \x01(\x03R\rasOfUnixNanos\"\xcd\x01\n" +
 	"\n" +
 	"LocalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
@@ -9855,7 +10004,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 103)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 105)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -9901,71 +10050,73 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 41: partita.v1.Span
 	(*Descriptor)(nil),           // 42: partita.v1.Descriptor
 	(*Table)(nil),                // 43: partita.v1.Table
-	(*LocalIndex)(nil),           // 44: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 45: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 46: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 47: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 48: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 49: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 50: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 51: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 52: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 53: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 54: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 55: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 56: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 57: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 58: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 59: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 60: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 61: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 62: partita.v1.User
-	(*AccessKey)(nil),            // 63: partita.v1.AccessKey
-	(*Policy)(nil),               // 64: partita.v1.Policy
-	(*CreateUser)(nil),           // 65: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 66: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 67: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 68: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 69: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 70: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 71: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 72: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 73: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 74: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 75: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 76: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 77: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 78: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 79: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 80: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 81: partita.v1.Group
-	(*CreateGroup)(nil),          // 82: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 83: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 84: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 85: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 86: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 87: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 88: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 89: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 90: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 91: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 92: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 93: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 94: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 95: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 96: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 97: partita.v1.TxnRecord
-	(*TxnSetStatus)(nil),         // 98: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 99: partita.v1.Backup
-	(*BackupPart)(nil),           // 100: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 101: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 102: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 103: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 104: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 105: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 106: partita.v1.FinishRestore
-	nil,                          // 107: partita.v1.Expression.NamesEntry
-	nil,                          // 108: partita.v1.DoctorSettings.GatesEntry
+	(*PointInTimeRecovery)(nil),  // 44: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),   // 45: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),           // 46: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 47: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 48: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 49: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 50: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 51: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 52: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 53: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 54: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 55: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 56: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 57: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 58: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 59: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 60: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 61: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 62: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 63: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 64: partita.v1.User
+	(*AccessKey)(nil),            // 65: partita.v1.AccessKey
+	(*Policy)(nil),               // 66: partita.v1.Policy
+	(*CreateUser)(nil),           // 67: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 68: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 69: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 70: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 71: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 72: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 73: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 74: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 75: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 76: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 77: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 78: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 79: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 80: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 81: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 82: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 83: partita.v1.Group
+	(*CreateGroup)(nil),          // 84: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 85: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 86: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 87: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 88: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 89: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 90: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 91: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 92: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 93: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 94: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 95: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 96: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 97: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 98: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 99: partita.v1.TxnRecord
+	(*TxnSetStatus)(nil),         // 100: partita.v1.TxnSetStatus
+	(*Backup)(nil),               // 101: partita.v1.Backup
+	(*BackupPart)(nil),           // 102: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 103: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 104: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 105: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 106: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 107: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 108: partita.v1.FinishRestore
+	nil,                          // 109: partita.v1.Expression.NamesEntry
+	nil,                          // 110: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -9978,60 +10129,60 @@ var file_partita_proto_depIdxs = []int32{
 	24,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	25,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	26,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	48,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	49,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	50,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	51,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	50,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	51,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	52,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	53,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	40,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	39,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	38,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	53,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	54,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	58,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	59,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	60,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	61,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	55,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	56,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	60,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	61,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	62,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	63,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	21,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	22,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	28,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	29,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	30,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	65,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	66,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	67,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	68,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	69,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	70,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	71,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	72,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	82,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	83,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	84,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	85,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	87,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	88,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	90,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	91,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	92,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	77,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	79,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	103, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	104, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	105, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	106, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	80,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	46,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	94,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	96,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	98,  // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	67,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	68,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	69,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	70,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	71,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	72,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	73,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	74,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	84,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	85,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	86,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	87,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	89,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	90,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	92,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	93,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	94,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	79,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	81,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	105, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	106, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	107, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	108, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	82,  // 51: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	48,  // 52: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	96,  // 53: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	98,  // 54: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	100, // 55: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	32,  // 56: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 57: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
 	9,   // 58: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
 	8,   // 59: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	44,  // 60: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	46,  // 60: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
 	1,   // 61: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	13,  // 62: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	107, // 63: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	109, // 63: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	14,  // 64: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	14,  // 65: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	14,  // 66: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -10047,22 +10198,22 @@ var file_partita_proto_depIdxs = []int32{
 	32,  // 76: partita.v1.Result.error:type_name -> partita.v1.Error
 	43,  // 77: partita.v1.Result.table:type_name -> partita.v1.Table
 	37,  // 78: partita.v1.Result.node:type_name -> partita.v1.Node
-	52,  // 79: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	57,  // 80: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	55,  // 81: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	54,  // 79: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	59,  // 80: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	57,  // 81: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
 	20,  // 82: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
 	27,  // 83: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	62,  // 84: partita.v1.Result.user:type_name -> partita.v1.User
-	63,  // 85: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	64,  // 86: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	81,  // 87: partita.v1.Result.group:type_name -> partita.v1.Group
-	86,  // 88: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	89,  // 89: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	74,  // 90: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	99,  // 91: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	78,  // 92: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	97,  // 93: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	95,  // 94: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	64,  // 84: partita.v1.Result.user:type_name -> partita.v1.User
+	65,  // 85: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	66,  // 86: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	83,  // 87: partita.v1.Result.group:type_name -> partita.v1.Group
+	88,  // 88: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	91,  // 89: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	76,  // 90: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	101, // 91: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	80,  // 92: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	99,  // 93: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	97,  // 94: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
 	4,   // 95: partita.v1.Error.code:type_name -> partita.v1.Error.Code
 	23,  // 96: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
 	23,  // 97: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
@@ -10074,50 +10225,52 @@ var file_partita_proto_depIdxs = []int32{
 	35,  // 103: partita.v1.Table.tags:type_name -> partita.v1.Tag
 	36,  // 104: partita.v1.Table.partitions:type_name -> partita.v1.Partition
 	0,   // 105: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	45,  // 106: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	47,  // 106: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
 	33,  // 107: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	47,  // 108: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	47,  // 109: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	101, // 110: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	44,  // 111: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	33,  // 112: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	33,  // 113: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 114: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	43,  // 115: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	43,  // 116: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	108, // 117: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 118: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 119: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	56,  // 120: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	57,  // 121: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 122: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	63,  // 123: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	64,  // 124: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	73,  // 125: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	75,  // 126: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	75,  // 127: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	73,  // 128: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	86,  // 129: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	89,  // 130: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	93,  // 131: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	15,  // 132: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	16,  // 133: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	17,  // 134: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	14,  // 135: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	93,  // 136: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 137: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	3,   // 138: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	43,  // 139: partita.v1.Backup.table:type_name -> partita.v1.Table
-	100, // 140: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	99,  // 141: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	99,  // 142: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	100, // 143: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	2,   // 144: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	145, // [145:145] is the sub-list for method output_type
-	145, // [145:145] is the sub-list for method input_type
-	145, // [145:145] is the sub-list for extension type_name
-	145, // [145:145] is the sub-list for extension extendee
-	0,   // [0:145] is the sub-list for field type_name
+	49,  // 108: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	49,  // 109: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	103, // 110: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	46,  // 111: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	44,  // 112: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	45,  // 113: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	33,  // 114: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	33,  // 115: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 116: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	43,  // 117: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	43,  // 118: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	110, // 119: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 120: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 121: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	58,  // 122: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	59,  // 123: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 124: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	65,  // 125: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	66,  // 126: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	75,  // 127: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	77,  // 128: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	77,  // 129: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	75,  // 130: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	88,  // 131: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	91,  // 132: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	95,  // 133: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	15,  // 134: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	16,  // 135: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	17,  // 136: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	14,  // 137: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	95,  // 138: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 139: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	3,   // 140: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	43,  // 141: partita.v1.Backup.table:type_name -> partita.v1.Table
+	102, // 142: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	101, // 143: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	101, // 144: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	102, // 145: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	2,   // 146: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	147, // [147:147] is the sub-list for method output_type
+	147, // [147:147] is the sub-list for method input_type
+	147, // [147:147] is the sub-list for extension type_name
+	147, // [147:147] is the sub-list for extension extendee
+	0,   // [0:147] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -10181,8 +10334,8 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 	}
-	file_partita_proto_msgTypes[44].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[88].OneofWrappers = []any{
+	file_partita_proto_msgTypes[46].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[90].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -10194,7 +10347,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   103,
+			NumMessages:   105,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
