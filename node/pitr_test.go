@@ -295,10 +295,35 @@ func TestPointInTimeRestore(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // the latest restorable time is a second behind
 	m3 := maps.Clone(l.model)
 
+	l.restore("ledger_latest", nil, m3)
+	// Writes go on while the others restore: none of them is restored.
+	stop, done := make(chan struct{}), make(chan error)
+	go func() {
+		var err error
+		for i := 0; err == nil; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if i%4 == 3 {
+				_, err = c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(pitrTable),
+					Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk(i % 90)}}})
+			} else {
+				_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(pitrTable), Item: ledgerItem(pk(i%90), "during", i)})
+			}
+		}
+		<-stop
+		done <- err
+	}()
 	l.restore("ledger_t0", &t0, m0)
 	l.restore("ledger_t1", &t1, m1)
 	l.restore("ledger_t2", &t2, m2)
-	l.restore("ledger_latest", nil, m3)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 	if len(m0) == len(m1) || len(m1) == len(m2) {
 		t.Fatalf("the phases do not differ: %d, %d, %d items", len(m0), len(m1), len(m2))
 	}
@@ -317,5 +342,172 @@ func enablePITR(t *testing.T, c *dynamodb.Client, table string) {
 	if d.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled || aws.ToInt32(d.RecoveryPeriodInDays) != 7 ||
 		d.EarliestRestorableDateTime == nil || d.LatestRestorableDateTime == nil {
 		t.Fatalf("enabled: %+v", d)
+	}
+}
+
+// TestPointInTimeRecoveryErrors: the continuous backup operations and
+// RestoreTableToPointInTime answer DynamoDB's shapes and errors, a
+// restore by the source's ARN works, and disabling the recovery closes
+// the window.
+func TestPointInTimeRecoveryErrors(t *testing.T) {
+	n := startPITR(t)
+	defer n.Close()
+	c, ctx := client(n), context.Background()
+	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(pitrTable),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
+	for i := range 10 {
+		l.put(fmt.Sprintf("k-%d", i), "v", i)
+	}
+	describe := func() *types.PointInTimeRecoveryDescription {
+		t.Helper()
+		out, err := c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(pitrTable)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.ContinuousBackupsDescription.PointInTimeRecoveryDescription
+	}
+	restore := func(in *dynamodb.RestoreTableToPointInTimeInput) error {
+		_, err := c.RestoreTableToPointInTime(ctx, in)
+		return err
+	}
+	latest := func(source, target string) *dynamodb.RestoreTableToPointInTimeInput {
+		return &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String(source), TargetTableName: aws.String(target), UseLatestRestorableTime: aws.Bool(true)}
+	}
+	spec := func(on bool, days *int32) *types.PointInTimeRecoverySpecification {
+		return &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(on), RecoveryPeriodInDays: days}
+	}
+	update := func(table string, s *types.PointInTimeRecoverySpecification) error {
+		_, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table), PointInTimeRecoverySpecification: s})
+		return err
+	}
+
+	if d := describe(); d.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusDisabled || d.EarliestRestorableDateTime != nil || d.RecoveryPeriodInDays != nil {
+		t.Fatalf("before enabling: %+v", d)
+	}
+	wantAPIError(t, restore(latest(pitrTable, "copy")), "PointInTimeRecoveryUnavailableException", "Point in time recovery is not enabled for table 'ledger'")
+	wantAPIError(t, update(pitrTable, spec(true, aws.Int32(0))), "ValidationException",
+		"1 validation error detected: Value '0' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: Member must have value greater than or equal to 1")
+	wantAPIError(t, update(pitrTable, spec(true, aws.Int32(36))), "ValidationException",
+		"1 validation error detected: Value '36' at 'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: Member must have value less than or equal to 35")
+	wantAPIError(t, update(pitrTable, spec(false, aws.Int32(3))), "ValidationException", "RecoveryPeriodInDays can only be specified when PointInTimeRecoveryEnabled is true")
+	wantAPIError(t, update("nope", spec(true, nil)), "TableNotFoundException", "Table not found: nope")
+
+	before := time.Now()
+	if err := update(pitrTable, spec(true, nil)); err != nil {
+		t.Fatal(err)
+	}
+	d := describe()
+	if d.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled || aws.ToInt32(d.RecoveryPeriodInDays) != 35 ||
+		d.EarliestRestorableDateTime.Before(before.Truncate(time.Millisecond)) || d.LatestRestorableDateTime.After(time.Now()) {
+		t.Fatalf("enabled: %+v", d)
+	}
+	time.Sleep(300 * time.Millisecond) // the 200 ms settle
+
+	at := func(tm time.Time) *dynamodb.RestoreTableToPointInTimeInput {
+		return &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String(pitrTable), TargetTableName: aws.String("copy"), RestoreDateTime: aws.Time(tm)}
+	}
+	wantAPIError(t, restore(at(before.Add(-time.Minute))), "InvalidRestoreTimeException", "RestoreDateTime must be between EarliestRestorableDateTime")
+	wantAPIError(t, restore(at(time.Now().Add(time.Minute))), "InvalidRestoreTimeException", "RestoreDateTime must be between EarliestRestorableDateTime")
+	both := at(time.Now().Add(-500 * time.Millisecond))
+	both.UseLatestRestorableTime = aws.Bool(true)
+	wantAPIError(t, restore(both), "ValidationException", "Only one of RestoreDateTime or UseLatestRestorableTime may be specified")
+	wantAPIError(t, restore(&dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String(pitrTable), TargetTableName: aws.String("copy")}),
+		"ValidationException", "Either RestoreDateTime or UseLatestRestorableTime must be specified")
+	twoSources := latest(pitrTable, "copy")
+	twoSources.SourceTableArn = aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/" + pitrTable)
+	wantAPIError(t, restore(twoSources), "ValidationException", "Only one of SourceTableName or SourceTableArn may be specified")
+	wantAPIError(t, restore(&dynamodb.RestoreTableToPointInTimeInput{TargetTableName: aws.String("copy"), UseLatestRestorableTime: aws.Bool(true)}),
+		"ValidationException", "Either SourceTableName or SourceTableArn must be specified")
+	wantAPIError(t, restore(latest("nope", "copy")), "TableNotFoundException", "Table not found: nope")
+	wantAPIError(t, restore(latest(pitrTable, "a b")), "ValidationException", "1 validation error detected: Value 'a b' at 'targetTableName' failed to satisfy constraint")
+
+	// By the source's ARN, with an override.
+	time.Sleep(1100 * time.Millisecond) // the latest restorable time is a second behind
+	wantAPIError(t, restore(latest(pitrTable, pitrTable)), "TableAlreadyExistsException", "Table already exists: ledger")
+	byARN := &dynamodb.RestoreTableToPointInTimeInput{SourceTableArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/" + pitrTable),
+		TargetTableName: aws.String("copy"), UseLatestRestorableTime: aws.Bool(true), BillingModeOverride: types.BillingModeProvisioned,
+		ProvisionedThroughputOverride: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(50), WriteCapacityUnits: aws.Int64(50)}}
+	if err := restore(byARN); err != nil {
+		t.Fatal(err)
+	}
+	copied := waitRestored(t, c, "copy")
+	if copied.BillingModeSummary != nil && copied.BillingModeSummary.BillingMode != types.BillingModeProvisioned ||
+		aws.ToInt64(copied.ProvisionedThroughput.WriteCapacityUnits) != 50 {
+		t.Fatalf("the override: %+v %+v", copied.BillingModeSummary, copied.ProvisionedThroughput)
+	}
+	if diff := modelDiff(l.scan("copy"), l.model); diff != "" {
+		t.Fatalf("the copy differs: %s", diff)
+	}
+
+	if err := update(pitrTable, spec(false, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if d := describe(); d.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusDisabled || d.EarliestRestorableDateTime != nil {
+		t.Fatalf("disabled: %+v", d)
+	}
+	wantAPIError(t, restore(latest(pitrTable, "copy2")), "PointInTimeRecoveryUnavailableException", "Point in time recovery is not enabled for table 'ledger'")
+}
+
+// TestPointInTimeRestoreUnderWrites restores a table of 1,000 items
+// while a writer overwrites them one after another: a key written after
+// the restore read the change log but before it read the key's page is
+// restored as it was at the restore time all the same.
+func TestPointInTimeRestoreUnderWrites(t *testing.T) {
+	n := startPITR(t)
+	defer n.Close()
+	c, ctx := client(n), context.Background()
+	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(pitrTable),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	enablePITR(t, c, pitrTable)
+	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
+	const items = 1000
+	for i := 0; i < items; i += 25 {
+		var reqs []types.WriteRequest
+		for j := i; j < i+25; j++ {
+			it := ledgerItem(fmt.Sprintf("k-%04d", j), "before", j)
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			l.model[fmt.Sprintf("k-%04d", j)] = it
+		}
+		out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{pitrTable: reqs}})
+		if err != nil || len(out.UnprocessedItems) > 0 {
+			t.Fatalf("batch write: %v %v", out, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the 200 ms settle
+	at, want := l.mark()
+	time.Sleep(time.Second) // the latest restorable time is a second behind
+	stop, done := make(chan struct{}), make(chan error)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(pitrTable), Item: ledgerItem(fmt.Sprintf("k-%04d", i%items), "during", i)}); err != nil {
+				<-stop
+				done <- err
+				return
+			}
+		}
+	}()
+	l.restore("ledger_copy", &at, want)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
