@@ -209,6 +209,7 @@ func DefaultConfig() Config {
 		SplitInterval:       10 * time.Second,
 		TTLInterval:         10 * time.Second,
 		BackupInterval:      5 * time.Second,
+		PITRSettle:          dynamo.DefaultPITRSettle,
 		ReplicationFactor:   3,
 		ReconcileInterval:   500 * time.Millisecond,
 		ShutdownTimeout:     10 * time.Second,

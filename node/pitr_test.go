@@ -511,3 +511,70 @@ func TestPointInTimeRestoreUnderWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPointInTimeRestoreAcrossNodes restores, on three nodes, a table
+// whose partitions (split twice) are led wherever the cluster put them:
+// the meta leader reads each partition's items and change log from its
+// leader.
+func TestPointInTimeRestoreAcrossNodes(t *testing.T) {
+	bucket := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "bucket"))
+	member := func(join ...string) *node.Node {
+		t.Helper()
+		cfg := node.DefaultConfig()
+		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+		cfg.ReconcileInterval = 100 * time.Millisecond
+		cfg.BackupBucket, cfg.BackupInterval, cfg.PITRSettle = bucket, 100*time.Millisecond, 200*time.Millisecond
+		n, err := node.Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n1 := member()
+	n2, n3 := member(n1.PeerAddr()), member(n1.PeerAddr())
+	for _, n := range []*node.Node{n3, n2, n1} {
+		defer n.Close()
+	}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	c, ctx := client(n2), context.Background()
+	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(pitrTable),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(pitrTable)}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	enablePITR(t, client(n3), pitrTable)
+	time.Sleep(300 * time.Millisecond) // the 200 ms settle
+	l := &ledger{t: t, n: n1, c: client(n1), model: ledgerModel{}}
+	pk := func(i int) string { return fmt.Sprintf("k-%03d", i) }
+	for i := range 60 {
+		l.put(pk(i), "first", i)
+	}
+	l.split(pk(20))
+	l.split(pk(40))
+	for i := 0; i < 60; i += 3 {
+		l.put(pk(i), "second", 100+i)
+	}
+	for i := 1; i < 60; i += 5 {
+		l.del(pk(i))
+	}
+	at, want := l.mark()
+	for i := 0; i < 60; i += 2 {
+		l.put(pk(i), "third", 200+i)
+	}
+	for i := 2; i < 60; i += 5 {
+		l.del(pk(i))
+	}
+	l.split(pk(10))
+	time.Sleep(time.Second) // the latest restorable time is a second behind
+	for _, p := range l.partitions() {
+		t.Logf("partition %d [%x, %x) led by node %d", p.ID, p.HashStart, p.HashEnd, p.Leader)
+	}
+	l.restore("ledger_copy", &at, want)
+}

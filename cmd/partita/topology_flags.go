@@ -22,6 +22,8 @@ func registerBackupFlags(f *pflag.FlagSet, cfg *node.Config, bucketHelp string) 
 	f.StringVar(&cfg.BackupBucket, "backup-bucket", cfg.BackupBucket, bucketHelp)
 	f.DurationVar(&cfg.BackupInterval, "backup-interval", cfg.BackupInterval,
 		"period of the backup job, which writes new backups and fills restored tables (0: backups off)")
+	f.DurationVar(&cfg.PITRSettle, "pitr-settle", cfg.PITRSettle,
+		"how long after point-in-time recovery is enabled a table's restorable window opens: the time every leader needs to take up its wider change log")
 }
 
 // backupBucketHelp describes --backup-bucket's URLs.
