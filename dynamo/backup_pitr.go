@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -144,4 +145,25 @@ func (s *Server) restoreTime(req *restoreTableToPointInTimeRequest, source *part
 			earliest.UTC().Format(time.RFC3339Nano), latest.UTC().Format(time.RFC3339Nano))
 	}
 	return at, nil
+}
+
+// StartRestorePointInTime is RestoreTableToPointInTime for an operator
+// (partita ctl backup restore-pitr), without overrides: source as of at,
+// or its latest restorable time for a zero at.
+func (s *Server) StartRestorePointInTime(ctx context.Context, source, table string, at time.Time) (*partitapb.Table, error) {
+	req := restoreTableToPointInTimeRequest{SourceTableName: &source, TargetTableName: &table}
+	if at.IsZero() {
+		req.UseLatestRestorableTime = refOf(true)
+	} else {
+		req.RestoreDateTime = refOf(float64(at.UnixMicro()) / 1e6)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.handleRestoreTableToPointInTime(ctx, &request{body: body})
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Backups.FreshTable(ctx, res.(*tableResponse).TableDescription.TableName)
 }
