@@ -578,3 +578,52 @@ func TestPointInTimeRestoreAcrossNodes(t *testing.T) {
 	}
 	l.restore("ledger_copy", &at, want)
 }
+
+// TestPointInTimeRestoreWithIndexes restores a table with a global and a
+// local secondary index: the local index's entries beside the items are
+// not taken for items, and both indexes of the restored table hold the
+// items as of the restore time.
+func TestPointInTimeRestoreWithIndexes(t *testing.T) {
+	n := startPITR(t)
+	defer n.Close()
+	c, ctx := client(n), context.Background()
+	createOrders(t, c, "orders")
+	enablePITR(t, c, "orders")
+	time.Sleep(300 * time.Millisecond) // the 200 ms settle
+	want := itemMap{}
+	for i := range 60 {
+		it := orderItem(i, "v1")
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+		want[itemID(it)] = it
+	}
+	time.Sleep(15 * time.Millisecond)
+	at := time.Now()
+	time.Sleep(15 * time.Millisecond)
+	for i := 0; i < 60; i += 2 {
+		it := orderItem(i, "v2")
+		it["cust"] = &types.AttributeValueMemberS{Value: "moved"}
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // the latest restorable time is a second behind
+	if _, err := c.RestoreTableToPointInTime(ctx, &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String("orders"),
+		TargetTableName: aws.String("orders_then"), RestoreDateTime: aws.Time(at)}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitRestored(t, c, "orders_then")
+	if len(d.GlobalSecondaryIndexes) != 1 || len(d.LocalSecondaryIndexes) != 1 {
+		t.Fatalf("the restored table's indexes: %+v %+v", d.GlobalSecondaryIndexes, d.LocalSecondaryIndexes)
+	}
+	if diff := diffItems(scanByID(t, c, "orders_then", ""), want); diff != "" {
+		t.Fatalf("the restored table: %s", diff)
+	}
+	if diff := diffItems(scanByID(t, c, "orders_then", "byCustLocal"), want); diff != "" {
+		t.Fatalf("the restored local index: %s", diff)
+	}
+	eventually(t, "the restored global index to hold the items", func() bool {
+		return diffItems(scanByID(t, c, "orders_then", "byCust"), want) == ""
+	})
+}
