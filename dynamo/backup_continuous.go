@@ -74,6 +74,9 @@ func (s *Server) restorableWindow(t *partitapb.Table, now time.Time) (earliest, 
 	if start := now.Add(-time.Duration(p.GetRecoveryPeriodDays()) * 24 * time.Hour); start.After(earliest) {
 		earliest = start
 	}
+	if floor := time.Unix(0, p.GetWindowFloorUnixNanos()); floor.After(earliest) {
+		earliest = floor
+	}
 	return earliest, now.Add(-PITRLatestLag)
 }
 
@@ -152,7 +155,11 @@ func (s *Server) handleUpdateContinuousBackups(ctx context.Context, r *request) 
 	}
 	now := s.cfg.Now()
 	updated, err := s.cfg.Backend.UpdateTable(ctx, t.GetName(), func(t *partitapb.Table) (*partitapb.Table, error) {
-		setPointInTimeRecovery(t, enable, spec.RecoveryPeriodInDays, now)
+		var floor time.Time
+		if t.GetPointInTimeRecovery() != nil {
+			floor, _ = s.restorableWindow(t, now)
+		}
+		setPointInTimeRecovery(t, enable, spec.RecoveryPeriodInDays, now, floor)
 		return t, nil
 	})
 	switch {
@@ -166,8 +173,9 @@ func (s *Server) handleUpdateContinuousBackups(ctx context.Context, r *request) 
 
 // setPointInTimeRecovery enables (keeping the time it was first enabled)
 // or disables t's point-in-time recovery, and widens or narrows its
-// change view to match.
-func setPointInTimeRecovery(t *partitapb.Table, enable bool, days *int64, now time.Time) {
+// change view to match. A change of the period keeps floor, the earliest
+// restorable time before it, as the window's floor.
+func setPointInTimeRecovery(t *partitapb.Table, enable bool, days *int64, now, floor time.Time) {
 	if !enable {
 		t.PointInTimeRecovery = nil
 		t.ChangeView = tableLogView(t)
@@ -177,7 +185,10 @@ func setPointInTimeRecovery(t *partitapb.Table, enable bool, days *int64, now ti
 	if p == nil {
 		p = &partitapb.PointInTimeRecovery{EnabledUnixNanos: now.UnixNano(), RecoveryPeriodDays: defaultRecoveryDays}
 	}
-	if days != nil {
+	if days != nil && int32(*days) != p.GetRecoveryPeriodDays() {
+		if p.GetEnabledUnixNanos() != now.UnixNano() {
+			p.WindowFloorUnixNanos = floor.UnixNano()
+		}
 		p.RecoveryPeriodDays = int32(*days)
 	}
 	t.PointInTimeRecovery = p

@@ -34,16 +34,17 @@ func TestPointInTimeRecoveryChangeView(t *testing.T) {
 			tb.GlobalIndexes = []*partitapb.GlobalIndex{{Name: "g"}}
 		}
 		tb.ChangeView = tableLogView(tb)
-		setPointInTimeRecovery(tb, true, nil, now)
+		setPointInTimeRecovery(tb, true, nil, now, time.Time{})
 		if tb.GetChangeView() != c.on || tb.GetPointInTimeRecovery().GetRecoveryPeriodDays() != defaultRecoveryDays {
 			t.Fatalf("%s, enabled: view %v, %+v; want %v", c.description, tb.GetChangeView(), tb.GetPointInTimeRecovery(), c.on)
 		}
 		days := int64(3)
-		setPointInTimeRecovery(tb, true, &days, now.Add(time.Hour))
-		if p := tb.GetPointInTimeRecovery(); p.GetEnabledUnixNanos() != now.UnixNano() || p.GetRecoveryPeriodDays() != 3 {
+		setPointInTimeRecovery(tb, true, &days, now.Add(time.Hour), now.Add(time.Minute))
+		if p := tb.GetPointInTimeRecovery(); p.GetEnabledUnixNanos() != now.UnixNano() || p.GetRecoveryPeriodDays() != 3 ||
+			p.GetWindowFloorUnixNanos() != now.Add(time.Minute).UnixNano() {
 			t.Fatalf("%s, period changed: %+v", c.description, p)
 		}
-		setPointInTimeRecovery(tb, false, nil, now)
+		setPointInTimeRecovery(tb, false, nil, now, time.Time{})
 		if tb.GetChangeView() != c.off || tb.GetPointInTimeRecovery() != nil {
 			t.Fatalf("%s, disabled: view %v, %+v; want %v", c.description, tb.GetChangeView(), tb.GetPointInTimeRecovery(), c.off)
 		}

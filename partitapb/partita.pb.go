@@ -4704,8 +4704,12 @@ type PointInTimeRecovery struct {
 	EnabledUnixNanos int64 `protobuf:"varint,1,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
 	// recovery_period_days is the window, 1 to 35 days.
 	RecoveryPeriodDays int32 `protobuf:"varint,2,opt,name=recovery_period_days,json=recoveryPeriodDays,proto3" json:"recovery_period_days,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// window_floor_unix_nanos is the earliest restorable time when the
+	// period last changed: a longer period does not bring back records
+	// trimmed under the shorter one.
+	WindowFloorUnixNanos int64 `protobuf:"varint,3,opt,name=window_floor_unix_nanos,json=windowFloorUnixNanos,proto3" json:"window_floor_unix_nanos,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *PointInTimeRecovery) Reset() {
@@ -4748,6 +4752,13 @@ func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
 func (x *PointInTimeRecovery) GetRecoveryPeriodDays() int32 {
 	if x != nil {
 		return x.RecoveryPeriodDays
+	}
+	return 0
+}
+
+func (x *PointInTimeRecovery) GetWindowFloorUnixNanos() int64 {
+	if x != nil {
+		return x.WindowFloorUnixNanos
 	}
 	return 0
 }
@@ -9609,10 +9620,11 @@ const file_partita_proto_rawDesc = "" +
 	"\vlocal_index\x18) \x01(\rR\n" +
 	"localIndex\x12T\n" +
 	"\x16point_in_time_recovery\x18P \x01(\v2\x1f.partita.v1.PointInTimeRecoveryR\x13pointInTimeRecovery\x12Q\n" +
-	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\"u\n" +
+	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\"\xac\x01\n" +
 	"\x13PointInTimeRecovery\x12,\n" +
 	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
-	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\"\x88\x01\n" +
+	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\x125\n" +
+	"\x17window_floor_unix_nanos\x18\x03 \x01(\x03R\x14windowFloorUnixNanos\"\x88\x01\n" +
 	"\x12PointInTimeRestore\x12!\n" +
 	"\fsource_table\x18\x01 \x01(\tR\vsourceTable\x12&\n" +
 	"\x0fsource_table_id\x18\x02 \x01(\x04R\rsourceTableId\x12'\n" +
