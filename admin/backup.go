@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // BackupInfo is an on-demand backup as ctl shows it (docs/backups.md).
@@ -21,12 +22,15 @@ type BackupInfo struct {
 	CreatedUnix int64 `json:"created_unix"`
 }
 
-// RestoreInfo is a table restored from a backup.
+// RestoreInfo is a table restored from a backup, or from another table
+// as of a time (Source, AsOfUnixMilli).
 type RestoreInfo struct {
-	Table      string `json:"table"`
-	Backup     string `json:"backup"`
-	InProgress bool   `json:"in_progress"`
-	Items      int64  `json:"items"`
+	Table         string `json:"table"`
+	Backup        string `json:"backup,omitempty"`
+	Source        string `json:"source,omitempty"`
+	AsOfUnixMilli int64  `json:"as_of_unix_milli,omitempty"`
+	InProgress    bool   `json:"in_progress"`
+	Items         int64  `json:"items"`
 }
 
 // Backups is what the backup routes need; a Cluster that implements it
@@ -42,6 +46,9 @@ type Backups interface {
 	RestoreBackup(ctx context.Context, arn, table string) (RestoreInfo, error)
 	// RestoreStatus returns the restore of table.
 	RestoreStatus(ctx context.Context, table string) (RestoreInfo, error)
+	// RestorePointInTime starts restoring table source as of at (zero:
+	// its latest restorable time) to a new table.
+	RestorePointInTime(ctx context.Context, source, table string, at time.Time) (RestoreInfo, error)
 }
 
 // handleBackups serves, when c implements Backups:
@@ -51,6 +58,8 @@ type Backups interface {
 //	GET  /cluster/backup?arn=A               one backup
 //	POST /cluster/backup/restore?arn=A&table=T   restore A to table T
 //	GET  /cluster/restores/{table}           a restore's progress
+//	POST /cluster/backup/restore-pitr?source=S&table=T[&time=RFC3339]
+//	                                         restore S as of a time to T
 func handleBackups(mux *http.ServeMux, c Cluster) {
 	b, ok := c.(Backups)
 	if !ok {
@@ -80,6 +89,20 @@ func handleBackups(mux *http.ServeMux, c Cluster) {
 			return
 		}
 		res, err := b.RestoreBackup(r.Context(), q.Get("arn"), q.Get("table"))
+		reply(w, res, err)
+	})
+	mux.HandleFunc("POST /cluster/backup/restore-pitr", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var at time.Time
+		var err error
+		if v := q.Get("time"); v != "" {
+			at, err = time.Parse(time.RFC3339Nano, v)
+		}
+		if q.Get("source") == "" || q.Get("table") == "" || err != nil {
+			reply(w, nil, fmt.Errorf("%w: want /cluster/backup/restore-pitr?source=S&table=T[&time=RFC3339]", ErrBadRequest))
+			return
+		}
+		res, err := b.RestorePointInTime(r.Context(), q.Get("source"), q.Get("table"), at)
 		reply(w, res, err)
 	})
 	mux.HandleFunc("GET /cluster/restores/{table}", func(w http.ResponseWriter, r *http.Request) {

@@ -52,10 +52,14 @@ const (
 	// partition, and tables made by ImportTable, which older binaries
 	// cannot apply.
 	Exports Version = 9
+	// PointInTimeRecovery: tables with point-in-time recovery, whose
+	// change log keeps old images for the recovery period, and tables
+	// restored to a point in time, which older binaries would not fill.
+	PointInTimeRecovery Version = 10
 )
 
 // Latest is the newest version this binary supports.
-const Latest = Exports
+const Latest = PointInTimeRecovery
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -82,6 +86,8 @@ func (v Version) String() string {
 		return "8 (change floors: a new global index's backfill misses no write)"
 	case Exports:
 		return "9 (exports: ExportTableToPointInTime, ImportTable)"
+	case PointInTimeRecovery:
+		return "10 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -98,6 +98,8 @@ func (s *Server) authzRequests(ctx context.Context, op string, body []byte) ([]a
 		return s.transactAuthz(ctx, op, body)
 	case "ExportTableToPointInTime", "ImportTable":
 		return s.exportAuthz(body)
+	case "RestoreTableToPointInTime":
+		return s.restorePITRAuthz(body)
 	}
 	var req authzRequest
 	if err := decodeSlow(body, &req); err != nil {
@@ -349,4 +351,22 @@ func (s *Server) exportAuthz(body []byte) ([]auth.Request, error) {
 		return []auth.Request{{Resource: s.tableARN(*req.TableCreationParameters.TableName)}}, nil
 	}
 	return []auth.Request{{Resource: "*"}}, nil
+}
+
+// restorePITRAuthz checks RestoreTableToPointInTime against its source
+// table, as DynamoDB does.
+func (s *Server) restorePITRAuthz(body []byte) ([]auth.Request, error) {
+	var req restoreTableToPointInTimeRequest
+	if err := decodeSlow(body, &req); err != nil {
+		return nil, err
+	}
+	param := req.SourceTableArn
+	if req.SourceTableName != nil {
+		param = req.SourceTableName
+	}
+	if param == nil {
+		return []auth.Request{{Resource: "*"}}, nil
+	}
+	arn, _ := s.tableResource(*param)
+	return []auth.Request{{Resource: arn}}, nil
 }

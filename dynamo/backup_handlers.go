@@ -37,6 +37,9 @@ type Backups interface {
 	// FreshTable reads the named table's record from the directory, not
 	// a cache: a table being restored is read so, to see the restore end.
 	FreshTable(ctx context.Context, name string) (*partitapb.Table, error)
+	// NeedPointInTimeRecovery refuses (VALIDATION) while the cluster
+	// version in force does not allow point-in-time recovery.
+	NeedPointInTimeRecovery() error
 }
 
 // The backup errors, as DynamoDB sends them.
@@ -122,7 +125,7 @@ func (s *Server) handleCreateBackup(ctx context.Context, r *request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.backupTable(ctx, req.TableName); err != nil {
+	if _, err := s.backupTable(ctx, req.TableName); err != nil {
 		return nil, err
 	}
 	t, err := s.lookupTable(ctx, *req.TableName, true)
@@ -399,7 +402,7 @@ func tableStatus(t *partitapb.Table) string {
 // StartBackup is CreateBackup for an operator (partita ctl backup
 // create): a backup named name of the table named table.
 func (s *Server) StartBackup(ctx context.Context, table, name string) (*partitapb.Backup, error) {
-	if err := s.backupTable(ctx, &table); err != nil {
+	if _, err := s.backupTable(ctx, &table); err != nil {
 		return nil, err
 	}
 	var v violations

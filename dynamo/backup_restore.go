@@ -86,7 +86,20 @@ func (s *Server) handleRestoreTableFromBackup(ctx context.Context, r *request) (
 // backup's table as a CreateTable request, overrides applied, checked as
 // CreateTable checks.
 func (s *Server) restoredTable(req *restoreTableFromBackupRequest, b *partitapb.Backup) (*partitapb.Table, error) {
-	ct := createRequestOf(b.GetTable())
+	t, err := s.restoredTableOf(req, b.GetTable())
+	if err != nil {
+		return nil, err
+	}
+	t.Restore = &partitapb.BackupRestore{SourceBackupArn: b.GetArn(), SourceTableArn: b.GetTableArn(),
+		RestoreUnixNanos: t.GetCreationUnixNanos(), InProgress: true}
+	return t, nil
+}
+
+// restoredTableOf is the record of the table named by req.TargetTableName
+// with source's schema, req's overrides applied, checked as CreateTable
+// checks.
+func (s *Server) restoredTableOf(req *restoreTableFromBackupRequest, source *partitapb.Table) (*partitapb.Table, error) {
+	ct := createRequestOf(source)
 	ct.TableName = req.TargetTableName
 	if req.BillingModeOverride != nil {
 		ct.BillingMode = req.BillingModeOverride
@@ -125,10 +138,7 @@ func (s *Server) restoredTable(req *restoreTableFromBackupRequest, b *partitapb.
 	if err := s.checkCreateTable(ct); err != nil {
 		return nil, err
 	}
-	t := s.newTableRecord(ct)
-	t.Restore = &partitapb.BackupRestore{SourceBackupArn: b.GetArn(), SourceTableArn: b.GetTableArn(),
-		RestoreUnixNanos: t.GetCreationUnixNanos(), InProgress: true}
-	return t, nil
+	return s.newTableRecord(ct), nil
 }
 
 // createRequestOf is the CreateTable request that would make t's schema.

@@ -91,6 +91,9 @@ type Config struct {
 	// Exports writes table exports and imports tables (nil: the export
 	// and import operations answer a ValidationException).
 	Exports Exports
+	// PITRSettle is how long after point-in-time recovery is enabled a
+	// table's restorable window opens (DefaultPITRSettle).
+	PITRSettle time.Duration
 }
 
 // DefaultConfig returns a Config with every field but Backend set.
@@ -164,6 +167,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = d.MaxInflight
+	}
+	if c.PITRSettle == 0 {
+		c.PITRSettle = DefaultPITRSettle
 	}
 	if c.IteratorKey == nil {
 		c.IteratorKey = randomID()

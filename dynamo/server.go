@@ -78,6 +78,7 @@ var operations = map[string]handler{
 	"ImportTable":               (*Server).handleImportTable,
 	"DescribeImport":            (*Server).handleDescribeImport,
 	"ListImports":               (*Server).handleListImports,
+	"RestoreTableToPointInTime": (*Server).handleRestoreTableToPointInTime,
 	// DynamoDB Streams (streamsTargetPrefix).
 	"ListStreams":      (*Server).handleListStreams,
 	"DescribeStream":   (*Server).handleDescribeStream,
@@ -107,6 +108,7 @@ var controlPlaneOps = map[string]bool{
 	"CreateTable": true, "UpdateTable": true, "DeleteTable": true, "TagResource": true, "UntagResource": true,
 	"UpdateTimeToLive": true, "CreateBackup": true, "DeleteBackup": true, "RestoreTableFromBackup": true,
 	"ExportTableToPointInTime": true, "ImportTable": true,
+	"UpdateContinuousBackups": true, "RestoreTableToPointInTime": true,
 }
 
 // NewServer returns a Server over cfg.Backend; zero fields of cfg take their

@@ -46,11 +46,16 @@ func parseView(s string) partitapb.ChangeView {
 	return partitapb.ChangeView(partitapb.ChangeView_value[s])
 }
 
-// tableLogView is what t's change log must keep for its stream and its
-// global secondary indexes together: the one place Table.change_view is
-// set (at CreateTable, and whenever UpdateTable changes either).
+// tableLogView is what t's change log must keep for its stream, its
+// global secondary indexes and its point-in-time recovery together: the
+// one place Table.change_view is set (at CreateTable, and whenever
+// UpdateTable or UpdateContinuousBackups changes one of them).
 func tableLogView(t *partitapb.Table) partitapb.ChangeView {
-	return fsm.LogView(t.GetStream().GetView(), len(t.GetGlobalIndexes()))
+	v := fsm.LogView(t.GetStream().GetView(), len(t.GetGlobalIndexes()))
+	if t.GetPointInTimeRecovery() != nil {
+		v = fsm.WithOldImages(v)
+	}
+	return v
 }
 
 // checkStreamSpecCreate validates CreateTable's StreamSpecification.

@@ -18,3 +18,15 @@ func LogView(stream partitapb.ChangeView, globalIndexes int) partitapb.ChangeVie
 	}
 	return stream
 }
+
+// WithOldImages is view widened to keep the old image of every write,
+// as point-in-time recovery needs (the value of a key at a time is the
+// old image of its first write after it): the union of view and
+// OLD_IMAGE.
+func WithOldImages(view partitapb.ChangeView) partitapb.ChangeView {
+	switch view {
+	case partitapb.ChangeView_NEW_IMAGE, partitapb.ChangeView_NEW_AND_OLD_IMAGES:
+		return partitapb.ChangeView_NEW_AND_OLD_IMAGES
+	}
+	return partitapb.ChangeView_OLD_IMAGE
+}

@@ -179,6 +179,11 @@ func (b *backups) Restore(ctx context.Context, t *partitapb.Table) (*partitapb.T
 	if err := b.n.router.NeedVersion(clusterversion.Backups, "Restores"); err != nil {
 		return nil, err
 	}
+	if t.GetPointInTimeRestore() != nil {
+		if err := b.NeedPointInTimeRecovery(); err != nil {
+			return nil, err
+		}
+	}
 	created, err := b.n.router.CreateTable(ctx, t)
 	if err != nil {
 		return nil, err

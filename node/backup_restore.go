@@ -32,6 +32,9 @@ func (b *backups) restoreTables(ctx context.Context) error {
 // restoreTable writes the items of t's source backup into t, then marks
 // the restore finished.
 func (b *backups) restoreTable(ctx context.Context, t *partitapb.Table) error {
+	if t.GetPointInTimeRestore() != nil {
+		return b.restorePointInTime(ctx, t)
+	}
 	bk, err := b.Backup(ctx, t.GetRestore().GetSourceBackupArn())
 	if err != nil {
 		return err

@@ -8,7 +8,8 @@ import (
 // setChangeLogs gives the node's leaders the change log of every table:
 // its view from the table's directory record (Table.change_view), its
 // retention from the changelog.retention setting, the table's override
-// first. The settings catch-up job calls it again, so that a view set
+// first, and at least the recovery period of a table with point-in-time
+// recovery. The settings catch-up job calls it again, so that a view set
 // on another node is taken up here within settingsCatchUp.
 func (n *Node) setChangeLogs() { n.setChangeLogsOf(n.dir.Snapshot().Tables) }
 
@@ -27,6 +28,10 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 		v, ok := retention[t.GetName()]
 		if ok {
 			tc.Retention = v.Duration()
+		}
+		if pitr := t.GetPointInTimeRecovery(); pitr != nil {
+			// Point-in-time recovery needs its whole window kept.
+			ok, tc.Retention = true, max(tc.Retention, n.settings.Get("changelog.retention").Duration(), recoveryPeriod(pitr))
 		}
 		// A table without a view keeps its retention: records written
 		// before its view was cleared are still trimmed by it.

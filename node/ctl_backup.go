@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/directory"
@@ -90,6 +91,19 @@ func (c ctl) RestoreBackup(ctx context.Context, arn, table string) (admin.Restor
 	return restoreInfo(t), nil
 }
 
+// RestorePointInTime implements admin.Backups.
+func (c ctl) RestorePointInTime(ctx context.Context, source, table string, at time.Time) (admin.RestoreInfo, error) {
+	s, _, err := c.api()
+	if err != nil {
+		return admin.RestoreInfo{}, err
+	}
+	t, err := s.StartRestorePointInTime(ctx, source, table, at)
+	if err != nil {
+		return admin.RestoreInfo{}, ctlError(err)
+	}
+	return restoreInfo(t), nil
+}
+
 // RestoreStatus implements admin.Backups.
 func (c ctl) RestoreStatus(ctx context.Context, table string) (admin.RestoreInfo, error) {
 	_, b, err := c.api()
@@ -114,6 +128,10 @@ func backupInfo(bk *partitapb.Backup) admin.BackupInfo {
 
 func restoreInfo(t *partitapb.Table) admin.RestoreInfo {
 	r := t.GetRestore()
-	return admin.RestoreInfo{Table: t.GetName(), Backup: r.GetSourceBackupArn(),
+	info := admin.RestoreInfo{Table: t.GetName(), Backup: r.GetSourceBackupArn(),
 		InProgress: r.GetInProgress() || t.GetStatus() != directory.Active.String(), Items: r.GetItems()}
+	if p := t.GetPointInTimeRestore(); p != nil {
+		info.Source, info.AsOfUnixMilli = p.GetSourceTable(), p.GetAsOfUnixNanos()/1e6
+	}
+	return info
 }

@@ -165,6 +165,10 @@ type Config struct {
 	// folder per bucket under DataDir/exports, which a cluster's nodes do
 	// not share. Exports run at BackupInterval.
 	ExportBucketURL string
+	// PITRSettle is how long after point-in-time recovery is enabled a
+	// table's restorable window opens: the time every leader needs to
+	// take up its wider change view (0: dynamo.DefaultPITRSettle).
+	PITRSettle time.Duration
 	// TopologyRetention is how long the bucket keeps snapshots.
 	TopologyRetention time.Duration
 	// TopologyWrapBucket, if set, wraps the topology bucket once opened
@@ -211,6 +215,7 @@ func DefaultConfig() Config {
 		SplitInterval:       10 * time.Second,
 		TTLInterval:         10 * time.Second,
 		BackupInterval:      5 * time.Second,
+		PITRSettle:          dynamo.DefaultPITRSettle,
 		ReplicationFactor:   3,
 		ReconcileInterval:   500 * time.Millisecond,
 		ShutdownTimeout:     10 * time.Second,
@@ -518,7 +523,7 @@ func (n *Node) serve(ctx context.Context) error {
 	if n.exports != nil {
 		dcfg.Exports = n.exports
 	}
-	dcfg.Now = n.now
+	dcfg.Now, dcfg.PITRSettle = n.now, n.cfg.PITRSettle
 	api, err := dynamo.NewServer(dcfg)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

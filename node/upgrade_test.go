@@ -162,6 +162,9 @@ func TestClusterVersionUpgrade(t *testing.T) {
 	refused("TransactWriteItems", err, clusterversion.Transactions)
 	_, err = client(n2).CreateBackup(context.Background(), &dynamodb.CreateBackupInput{TableName: aws.String("rollback"), BackupName: aws.String("early")})
 	refused("CreateBackup", err, clusterversion.Backups)
+	_, err = client(n2).UpdateContinuousBackups(context.Background(), &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("rollback"),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}})
+	refused("UpdateContinuousBackups", err, clusterversion.PointInTimeRecovery)
 
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"

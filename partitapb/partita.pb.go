@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52, 0}
+	return file_partita_proto_rawDescGZIP(), []int{54, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -4603,9 +4603,16 @@ type Table struct {
 	// local_index is set (position + 1) on the read-only view of a base
 	// table that a Query or Scan with the IndexName of a local secondary
 	// index reads through; never stored.
-	LocalIndex    uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocalIndex uint32 `protobuf:"varint,41,opt,name=local_index,json=localIndex,proto3" json:"local_index,omitempty"`
+	// point_in_time_recovery is set while the table has point-in-time
+	// recovery enabled (docs/backups.md): its change log keeps old images
+	// for at least the recovery period.
+	PointInTimeRecovery *PointInTimeRecovery `protobuf:"bytes,80,opt,name=point_in_time_recovery,json=pointInTimeRecovery,proto3" json:"point_in_time_recovery,omitempty"`
+	// point_in_time_restore is set on a table restored to a point in time
+	// (with restore): the source table and the time its items are read as of.
+	PointInTimeRestore *PointInTimeRestore `protobuf:"bytes,81,opt,name=point_in_time_restore,json=pointInTimeRestore,proto3" json:"point_in_time_restore,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -4862,6 +4869,150 @@ func (x *Table) GetLocalIndex() uint32 {
 	return 0
 }
 
+func (x *Table) GetPointInTimeRecovery() *PointInTimeRecovery {
+	if x != nil {
+		return x.PointInTimeRecovery
+	}
+	return nil
+}
+
+func (x *Table) GetPointInTimeRestore() *PointInTimeRestore {
+	if x != nil {
+		return x.PointInTimeRestore
+	}
+	return nil
+}
+
+// PointInTimeRecovery is a table's point-in-time recovery setting.
+type PointInTimeRecovery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// enabled_unix_nanos is when it was enabled (by the clock of the node
+	// that took the request).
+	EnabledUnixNanos int64 `protobuf:"varint,1,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	// recovery_period_days is the window, 1 to 35 days.
+	RecoveryPeriodDays int32 `protobuf:"varint,2,opt,name=recovery_period_days,json=recoveryPeriodDays,proto3" json:"recovery_period_days,omitempty"`
+	// window_floor_unix_nanos is the earliest restorable time when the
+	// period last changed: a longer period does not bring back records
+	// trimmed under the shorter one.
+	WindowFloorUnixNanos int64 `protobuf:"varint,3,opt,name=window_floor_unix_nanos,json=windowFloorUnixNanos,proto3" json:"window_floor_unix_nanos,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *PointInTimeRecovery) Reset() {
+	*x = PointInTimeRecovery{}
+	mi := &file_partita_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointInTimeRecovery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointInTimeRecovery) ProtoMessage() {}
+
+func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
+func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *PointInTimeRecovery) GetRecoveryPeriodDays() int32 {
+	if x != nil {
+		return x.RecoveryPeriodDays
+	}
+	return 0
+}
+
+func (x *PointInTimeRecovery) GetWindowFloorUnixNanos() int64 {
+	if x != nil {
+		return x.WindowFloorUnixNanos
+	}
+	return 0
+}
+
+// PointInTimeRestore names what a table restored to a point in time is
+// filled from: source_table (by id, so that a table of the same name made
+// later is not read) as of as_of_unix_nanos.
+type PointInTimeRestore struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SourceTable   string                 `protobuf:"bytes,1,opt,name=source_table,json=sourceTable,proto3" json:"source_table,omitempty"`
+	SourceTableId uint64                 `protobuf:"varint,2,opt,name=source_table_id,json=sourceTableId,proto3" json:"source_table_id,omitempty"`
+	AsOfUnixNanos int64                  `protobuf:"varint,3,opt,name=as_of_unix_nanos,json=asOfUnixNanos,proto3" json:"as_of_unix_nanos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointInTimeRestore) Reset() {
+	*x = PointInTimeRestore{}
+	mi := &file_partita_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointInTimeRestore) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointInTimeRestore) ProtoMessage() {}
+
+func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
+func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PointInTimeRestore) GetSourceTable() string {
+	if x != nil {
+		return x.SourceTable
+	}
+	return ""
+}
+
+func (x *PointInTimeRestore) GetSourceTableId() uint64 {
+	if x != nil {
+		return x.SourceTableId
+	}
+	return 0
+}
+
+func (x *PointInTimeRestore) GetAsOfUnixNanos() int64 {
+	if x != nil {
+		return x.AsOfUnixNanos
+	}
+	return 0
+}
+
 // LocalIndex is one local secondary index of a table: its key schema
 // (the table's HASH key, a RANGE key on another attribute), the RANGE
 // attribute's type, and its projection.
@@ -4878,7 +5029,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5041,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5054,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -4960,7 +5111,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4972,7 +5123,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4985,7 +5136,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5068,7 +5219,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5080,7 +5231,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5093,7 +5244,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5133,7 +5284,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5145,7 +5296,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5158,7 +5309,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -5200,7 +5351,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5212,7 +5363,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5225,7 +5376,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -5267,7 +5418,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5279,7 +5430,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5292,7 +5443,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -5318,7 +5469,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5330,7 +5481,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5343,7 +5494,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -5378,7 +5529,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5390,7 +5541,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5403,7 +5554,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -5441,7 +5592,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5453,7 +5604,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5466,7 +5617,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -5514,7 +5665,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5526,7 +5677,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5539,7 +5690,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -5576,7 +5727,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5588,7 +5739,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5601,7 +5752,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -5637,7 +5788,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5649,7 +5800,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5662,7 +5813,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5714,7 +5865,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5726,7 +5877,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5739,7 +5890,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5818,7 +5969,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5830,7 +5981,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5843,7 +5994,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -6025,7 +6176,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6037,7 +6188,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6050,7 +6201,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -6076,7 +6227,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6088,7 +6239,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6101,7 +6252,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -6146,7 +6297,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6158,7 +6309,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6171,7 +6322,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -6214,7 +6365,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6226,7 +6377,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6239,7 +6390,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -6279,7 +6430,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6291,7 +6442,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6304,7 +6455,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *User) GetName() string {
@@ -6355,7 +6506,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6518,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6531,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AccessKey) GetId() string {
@@ -6438,7 +6589,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6450,7 +6601,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6463,7 +6614,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *Policy) GetName() string {
@@ -6497,7 +6648,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6509,7 +6660,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6522,7 +6673,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateUser) GetName() string {
@@ -6542,7 +6693,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6554,7 +6705,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6567,7 +6718,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -6589,7 +6740,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6601,7 +6752,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6614,7 +6765,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -6635,7 +6786,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6647,7 +6798,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6660,7 +6811,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6687,7 +6838,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6699,7 +6850,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6712,7 +6863,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6733,7 +6884,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6745,7 +6896,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6758,7 +6909,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6779,7 +6930,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6791,7 +6942,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6804,7 +6955,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6826,7 +6977,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6838,7 +6989,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6851,7 +7002,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -6890,7 +7041,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6902,7 +7053,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6915,7 +7066,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -6963,7 +7114,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6975,7 +7126,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6988,7 +7139,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -7046,7 +7197,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7058,7 +7209,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7071,7 +7222,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -7113,7 +7264,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7125,7 +7276,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7138,7 +7289,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -7172,7 +7323,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7184,7 +7335,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7197,7 +7348,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -7250,7 +7401,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7262,7 +7413,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7275,7 +7426,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -7340,7 +7491,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7352,7 +7503,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7365,7 +7516,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -7401,7 +7552,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7413,7 +7564,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7426,7 +7577,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -7466,7 +7617,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7478,7 +7629,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7491,7 +7642,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *Group) GetName() string {
@@ -7532,7 +7683,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7544,7 +7695,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7557,7 +7708,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -7577,7 +7728,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7589,7 +7740,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7602,7 +7753,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -7625,7 +7776,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7637,7 +7788,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7650,7 +7801,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7686,7 +7837,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7698,7 +7849,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7711,7 +7862,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7756,7 +7907,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7768,7 +7919,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7781,7 +7932,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7836,7 +7987,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7848,7 +7999,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7861,7 +8012,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -7881,7 +8032,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7893,7 +8044,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7906,7 +8057,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -7937,7 +8088,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7949,7 +8100,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7962,7 +8113,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *JoinToken) GetId() string {
@@ -8018,7 +8169,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8030,7 +8181,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8043,7 +8194,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -8063,7 +8214,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8075,7 +8226,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8088,7 +8239,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -8111,7 +8262,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8123,7 +8274,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8136,7 +8287,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -8165,7 +8316,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8177,7 +8328,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8190,7 +8341,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -8234,7 +8385,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8246,7 +8397,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8259,7 +8410,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -8387,7 +8538,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8399,7 +8550,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8412,7 +8563,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -8499,7 +8650,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8511,7 +8662,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8524,7 +8675,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -8564,7 +8715,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8576,7 +8727,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8589,7 +8740,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -8624,7 +8775,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8636,7 +8787,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8649,7 +8800,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -8689,7 +8840,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8701,7 +8852,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8714,7 +8865,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8795,7 +8946,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8807,7 +8958,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8820,7 +8971,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *Backup) GetArn() string {
@@ -8936,7 +9087,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8948,7 +9099,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8961,7 +9112,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -9013,7 +9164,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9025,7 +9176,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9038,7 +9189,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9086,7 +9237,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9098,7 +9249,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9111,7 +9262,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9133,7 +9284,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9145,7 +9296,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9158,7 +9309,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9186,7 +9337,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9198,7 +9349,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9211,7 +9362,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9238,7 +9389,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9250,7 +9401,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9263,7 +9414,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9284,7 +9435,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9296,7 +9447,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9309,7 +9460,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9372,7 +9523,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9384,7 +9535,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9397,7 +9548,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *Export) GetArn() string {
@@ -9601,7 +9752,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9613,7 +9764,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9626,7 +9777,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -9690,7 +9841,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9702,7 +9853,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9715,7 +9866,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -9743,7 +9894,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9755,7 +9906,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9768,7 +9919,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -9816,7 +9967,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9828,7 +9979,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9841,7 +9992,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *Import) GetArn() string {
@@ -9996,7 +10147,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10008,7 +10159,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10021,7 +10172,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -10417,7 +10568,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xe7\v\n" +
+	"frozenLeft\"\x90\r\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -10460,7 +10611,17 @@ const file_partita_proto_rawDesc = "" +
 	"\x12import_in_progress\x18G \x01(\bR\x10importInProgress\x12;\n" +
 	"\rlocal_indexes\x18( \x03(\v2\x16.partita.v1.LocalIndexR\flocalIndexes\x12\x1f\n" +
 	"\vlocal_index\x18) \x01(\rR\n" +
-	"localIndex\"\xcd\x01\n" +
+	"localIndex\x12T\n" +
+	"\x16point_in_time_recovery\x18P \x01(\v2\x1f.partita.v1.PointInTimeRecoveryR\x13pointInTimeRecovery\x12Q\n" +
+	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\"\xac\x01\n" +
+	"\x13PointInTimeRecovery\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
+	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\x125\n" +
+	"\x17window_floor_unix_nanos\x18\x03 \x01(\x03R\x14windowFloorUnixNanos\"\x88\x01\n" +
+	"\x12PointInTimeRestore\x12!\n" +
+	"\fsource_table\x18\x01 \x01(\tR\vsourceTable\x12&\n" +
+	"\x0fsource_table_id\x18\x02 \x01(\x04R\rsourceTableId\x12'\n" +
+	"\x10as_of_unix_nanos\x18\x03 \x01(\x03R\rasOfUnixNanos\"\xcd\x01\n" +
 	"\n" +
 	"LocalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
@@ -10926,7 +11087,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 111)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 113)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -10973,78 +11134,80 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 42: partita.v1.Span
 	(*Descriptor)(nil),           // 43: partita.v1.Descriptor
 	(*Table)(nil),                // 44: partita.v1.Table
-	(*LocalIndex)(nil),           // 45: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 46: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 47: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 48: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 49: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 50: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 51: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 52: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 53: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 54: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 55: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 56: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 57: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 58: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 59: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 60: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 61: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 62: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 63: partita.v1.User
-	(*AccessKey)(nil),            // 64: partita.v1.AccessKey
-	(*Policy)(nil),               // 65: partita.v1.Policy
-	(*CreateUser)(nil),           // 66: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 67: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 68: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 69: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 70: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 71: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 72: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 73: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 74: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 75: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 76: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 77: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 78: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 79: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 80: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 81: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 82: partita.v1.Group
-	(*CreateGroup)(nil),          // 83: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 84: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 85: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 86: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 87: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 88: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 89: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 90: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 91: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 92: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 93: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 94: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 95: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 96: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 97: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 98: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 99: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 100: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 101: partita.v1.Backup
-	(*BackupPart)(nil),           // 102: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 103: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 104: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 105: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 106: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 107: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 108: partita.v1.FinishRestore
-	(*Export)(nil),               // 109: partita.v1.Export
-	(*ExportPart)(nil),           // 110: partita.v1.ExportPart
-	(*PutExport)(nil),            // 111: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 112: partita.v1.ExportPartDone
-	(*Import)(nil),               // 113: partita.v1.Import
-	(*PutImport)(nil),            // 114: partita.v1.PutImport
-	nil,                          // 115: partita.v1.Expression.NamesEntry
-	nil,                          // 116: partita.v1.DoctorSettings.GatesEntry
+	(*PointInTimeRecovery)(nil),  // 45: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),   // 46: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),           // 47: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 48: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 49: partita.v1.IndexCursor
+	(*StreamInfo)(nil),           // 50: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 51: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 52: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 53: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 54: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 55: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 56: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 57: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 58: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 59: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 60: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 61: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 62: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 63: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 64: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 65: partita.v1.User
+	(*AccessKey)(nil),            // 66: partita.v1.AccessKey
+	(*Policy)(nil),               // 67: partita.v1.Policy
+	(*CreateUser)(nil),           // 68: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 69: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 70: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 71: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 72: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 73: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 74: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 75: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 76: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 77: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 78: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 79: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 80: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 81: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 82: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 83: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 84: partita.v1.Group
+	(*CreateGroup)(nil),          // 85: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 86: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 87: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 88: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 89: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 90: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 91: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 92: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 93: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 94: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 95: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 96: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 97: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 98: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 99: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 100: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 101: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 102: partita.v1.TxnSetStatus
+	(*Backup)(nil),               // 103: partita.v1.Backup
+	(*BackupPart)(nil),           // 104: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 105: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 106: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 107: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 108: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 109: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 110: partita.v1.FinishRestore
+	(*Export)(nil),               // 111: partita.v1.Export
+	(*ExportPart)(nil),           // 112: partita.v1.ExportPart
+	(*PutExport)(nil),            // 113: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 114: partita.v1.ExportPartDone
+	(*Import)(nil),               // 115: partita.v1.Import
+	(*PutImport)(nil),            // 116: partita.v1.PutImport
+	nil,                          // 117: partita.v1.Expression.NamesEntry
+	nil,                          // 118: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11057,65 +11220,65 @@ var file_partita_proto_depIdxs = []int32{
 	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	49,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	50,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	51,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	52,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	51,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	52,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	53,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	54,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	54,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	55,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	59,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	60,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	61,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	62,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	56,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	57,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	61,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	62,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	63,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	64,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	66,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	67,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	68,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	69,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	70,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	71,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	72,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	73,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	83,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	84,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	85,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	86,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	88,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	89,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	91,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	92,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	93,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	78,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	80,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	105, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	106, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	107, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	108, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	111, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	112, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	114, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	81,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	47,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	95,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	97,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	100, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	68,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	69,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	70,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	71,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	72,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	73,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	74,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	75,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	85,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	86,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	87,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	88,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	90,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	91,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	93,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	94,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	95,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	80,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	82,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	107, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	108, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	109, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	110, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	113, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	114, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	116, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	83,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	97,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	99,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	102, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	33,  // 60: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 61: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
 	9,   // 62: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
 	8,   // 63: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	45,  // 64: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	47,  // 64: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
 	1,   // 65: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	0,   // 66: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
 	14,  // 67: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	115, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	117, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	15,  // 69: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	15,  // 70: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	15,  // 71: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -11131,24 +11294,24 @@ var file_partita_proto_depIdxs = []int32{
 	33,  // 81: partita.v1.Result.error:type_name -> partita.v1.Error
 	44,  // 82: partita.v1.Result.table:type_name -> partita.v1.Table
 	38,  // 83: partita.v1.Result.node:type_name -> partita.v1.Node
-	53,  // 84: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	58,  // 85: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	56,  // 86: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	55,  // 84: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	60,  // 85: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	58,  // 86: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
 	21,  // 87: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
 	28,  // 88: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	63,  // 89: partita.v1.Result.user:type_name -> partita.v1.User
-	64,  // 90: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	65,  // 91: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	82,  // 92: partita.v1.Result.group:type_name -> partita.v1.Group
-	87,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	90,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	75,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	101, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	109, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
-	113, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	79,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	98,  // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	96,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	65,  // 89: partita.v1.Result.user:type_name -> partita.v1.User
+	66,  // 90: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	67,  // 91: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	84,  // 92: partita.v1.Result.group:type_name -> partita.v1.Group
+	89,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	92,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	77,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	103, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	111, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
+	115, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	81,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	100, // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	98,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
 	4,   // 102: partita.v1.Error.code:type_name -> partita.v1.Error.Code
 	24,  // 103: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
 	24,  // 104: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
@@ -11160,58 +11323,60 @@ var file_partita_proto_depIdxs = []int32{
 	36,  // 110: partita.v1.Table.tags:type_name -> partita.v1.Tag
 	37,  // 111: partita.v1.Table.partitions:type_name -> partita.v1.Partition
 	0,   // 112: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	46,  // 113: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	48,  // 113: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
 	34,  // 114: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	48,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	48,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	103, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	45,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	34,  // 119: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 120: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 121: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 122: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 123: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	116, // 124: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 125: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 126: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	57,  // 127: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	58,  // 128: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 129: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	64,  // 130: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	65,  // 131: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	74,  // 132: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	76,  // 133: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	76,  // 134: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	74,  // 135: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	87,  // 136: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	90,  // 137: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	94,  // 138: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 139: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 140: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 141: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 142: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	94,  // 143: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 144: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	99,  // 145: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 146: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	99,  // 147: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	44,  // 148: partita.v1.Backup.table:type_name -> partita.v1.Table
-	102, // 149: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	101, // 150: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	101, // 151: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	102, // 152: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 153: partita.v1.Export.table:type_name -> partita.v1.Table
-	110, // 154: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	109, // 155: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	110, // 156: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 157: partita.v1.Import.table:type_name -> partita.v1.Table
-	113, // 158: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 159: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	160, // [160:160] is the sub-list for method output_type
-	160, // [160:160] is the sub-list for method input_type
-	160, // [160:160] is the sub-list for extension type_name
-	160, // [160:160] is the sub-list for extension extendee
-	0,   // [0:160] is the sub-list for field type_name
+	50,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	50,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	105, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	47,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	45,  // 119: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	46,  // 120: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	34,  // 121: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 122: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 123: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 124: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 125: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	118, // 126: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 127: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 128: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	59,  // 129: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	60,  // 130: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 131: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	66,  // 132: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	67,  // 133: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	76,  // 134: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	78,  // 135: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	78,  // 136: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	76,  // 137: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	89,  // 138: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	92,  // 139: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	96,  // 140: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 141: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 142: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 143: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 144: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	96,  // 145: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 146: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	101, // 147: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 148: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	101, // 149: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	44,  // 150: partita.v1.Backup.table:type_name -> partita.v1.Table
+	104, // 151: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	103, // 152: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	103, // 153: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	104, // 154: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 155: partita.v1.Export.table:type_name -> partita.v1.Table
+	112, // 156: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	111, // 157: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	112, // 158: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 159: partita.v1.Import.table:type_name -> partita.v1.Table
+	115, // 160: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 161: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	162, // [162:162] is the sub-list for method output_type
+	162, // [162:162] is the sub-list for method input_type
+	162, // [162:162] is the sub-list for extension type_name
+	162, // [162:162] is the sub-list for extension extendee
+	0,   // [0:162] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -11279,8 +11444,8 @@ func file_partita_proto_init() {
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
 	}
-	file_partita_proto_msgTypes[45].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[89].OneofWrappers = []any{
+	file_partita_proto_msgTypes[47].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[91].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -11292,7 +11457,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   111,
+			NumMessages:   113,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -19,7 +19,8 @@ const ctlBackupPoll = 500 * time.Millisecond
 
 func newCtlBackupCmd(f *ctlFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "backup", Short: "On-demand backups: create, list, describe, restore (docs/backups.md)", Args: cobra.NoArgs}
-	cmd.AddCommand(newCtlBackupCreateCmd(f), newCtlBackupListCmd(f), newCtlBackupDescribeCmd(f), newCtlBackupRestoreCmd(f))
+	cmd.AddCommand(newCtlBackupCreateCmd(f), newCtlBackupListCmd(f), newCtlBackupDescribeCmd(f), newCtlBackupRestoreCmd(f),
+		newCtlBackupRestorePITRCmd(f))
 	return cmd
 }
 
@@ -141,6 +142,41 @@ until every item is written and the table is ACTIVE.`,
 			return f.waitRestore(cmd, args[1], wait)
 		},
 	}
+	cmd.Flags().DurationVar(&wait, "wait", 30*time.Minute, "how long to wait for the restore (0: return at once)")
+	return cmd
+}
+
+func newCtlBackupRestorePITRCmd(f *ctlFlags) *cobra.Command {
+	var wait time.Duration
+	var at string
+	cmd := &cobra.Command{
+		Use:   "restore-pitr SOURCE TABLE",
+		Short: "Restore a table as of a point in time to a new table, waiting until it is ACTIVE",
+		Long: `Restore table SOURCE, which must have point-in-time recovery enabled,
+as it was at --time (RFC 3339; default: its latest restorable time) to a
+new table TABLE (as DynamoDB's RestoreTableToPointInTime, without
+overrides) and, unless --wait is 0, wait until every item is written and
+the table is ACTIVE.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{"source": {args[0]}, "table": {args[1]}}
+			if at != "" {
+				if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
+					return fmt.Errorf("--time: %w", err)
+				}
+				q.Set("time", at)
+			}
+			var r admin.RestoreInfo
+			if err := f.run(cmd, http.MethodPost, "/cluster/backup/restore-pitr?"+q.Encode(), time.Minute, &r, func(w *tabwriter.Writer) {
+				fmt.Fprintf(w, "restoring %s as of %s into table %s\n", r.Source,
+					time.UnixMilli(r.AsOfUnixMilli).UTC().Format(time.RFC3339Nano), r.Table)
+			}); err != nil || wait == 0 {
+				return err
+			}
+			return f.waitRestore(cmd, args[1], wait)
+		},
+	}
+	cmd.Flags().StringVar(&at, "time", "", "the time to restore to, RFC 3339 (default: the latest restorable time)")
 	cmd.Flags().DurationVar(&wait, "wait", 30*time.Minute, "how long to wait for the restore (0: return at once)")
 	return cmd
 }

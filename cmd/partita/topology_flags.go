@@ -26,6 +26,8 @@ func registerBackupFlags(f *pflag.FlagSet, cfg *node.Config, bucketHelp string) 
 		"bucket URL of ExportTableToPointInTime's and ImportTable's S3Bucket (docs/exports.md), {bucket} standing for its name: "+
 			"s3://{bucket}?region=R (S3-compatible: &endpoint=http://host:port&s3ForcePathStyle=true), file:///dir/{bucket}; "+
 			"empty: file://<data-dir>/exports/{bucket}")
+	f.DurationVar(&cfg.PITRSettle, "pitr-settle", cfg.PITRSettle,
+		"how long after point-in-time recovery is enabled a table's restorable window opens: the time every leader needs to take up its wider change log")
 }
 
 // devExportBuckets is `partita dev`'s default export bucket URL: a folder
