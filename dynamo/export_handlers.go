@@ -176,11 +176,12 @@ func (s *Server) handleExportTableToPointInTime(ctx context.Context, r *request)
 	if err != nil {
 		return nil, err
 	}
-	at, err := s.exportTime(req.ExportTime)
+	at, past, err := s.exportTime(req.ExportTime, t)
 	if err != nil {
 		return nil, err
 	}
 	e := s.newExportRecord(&req, t, at)
+	e.PointInTime = past
 	if req.ClientToken != nil {
 		if same, err := s.exportOfToken(ctx, es, e); same != nil || err != nil {
 			return exportResponse(s, same), err
@@ -201,22 +202,35 @@ func exportResponse(s *Server, e *partitapb.Export) any {
 }
 
 // exportTime checks an ExportTime parameter and returns the time to
-// export as of: the request's time when absent. A time in the future, or
-// in the past (no reader of past states is wired yet), is refused.
-func (s *Server) exportTime(param *float64) (time.Time, error) {
+// export as of, and whether it is past: the request's time when absent
+// or within a few seconds of it; a past time within t's point-in-time
+// recovery window (the partitions are then read from the change log); a
+// time in the future, or a past one without that window, is refused.
+func (s *Server) exportTime(param *float64, t *partitapb.Table) (at time.Time, past bool, err error) {
 	now := s.cfg.Now()
 	if param == nil {
-		return now, nil
+		return now, false, nil
 	}
-	at := time.UnixMilli(int64(*param * 1000))
+	at = time.UnixMilli(int64(*param * 1000))
 	switch {
 	case at.After(now.Add(exportTimeSlack)):
-		return time.Time{}, newError(kindInvalidExportTime, "Export time %s is in the future", at.UTC().Format(time.RFC3339))
-	case at.Before(now.Add(-exportTimeSlack)):
-		return time.Time{}, newError(kindInvalidExportTime,
-			"Export time %s is outside the point in time recovery window: only the present can be exported", at.UTC().Format(time.RFC3339))
+		return time.Time{}, false, newError(kindInvalidExportTime, "Export time %s is in the future", at.UTC().Format(time.RFC3339))
+	case !at.Before(now.Add(-exportTimeSlack)):
+		return now, false, nil
 	}
-	return now, nil
+	// A past time is read from the change log, as a restore to a point
+	// in time is: the table must have point-in-time recovery, and the
+	// time be in its window.
+	if t.GetPointInTimeRecovery() == nil {
+		return time.Time{}, false, newError(kindPITRUnavailable, "Point in time recovery is not enabled for table '%s'", t.GetName())
+	}
+	earliest, latest := s.restorableWindow(t, now)
+	if at.Before(earliest) || at.After(latest) {
+		return time.Time{}, false, newError(kindInvalidExportTime,
+			"Export time %s is outside the point in time recovery window (%s to %s)", at.UTC().Format(time.RFC3339),
+			earliest.UTC().Format(time.RFC3339Nano), latest.UTC().Format(time.RFC3339Nano))
+	}
+	return at, true, nil
 }
 
 // exportOfToken finds the export made with e's client token in the last

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -411,7 +412,7 @@ func checkExportErrors(t *testing.T, c *dynamodb.Client) {
 	wantAPIError(t, err, "TableNotFoundException", "Table not found: nope")
 	_, err = c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
 		TableArn: tableArn, S3Bucket: aws.String("b1b"), ExportTime: aws.Time(time.Now().Add(-time.Hour))})
-	wantAPIError(t, err, "InvalidExportTimeException", "Export time")
+	wantAPIError(t, err, "PointInTimeRecoveryUnavailableException", "Point in time recovery is not enabled for table 'orders'")
 	_, err = c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
 		TableArn: tableArn, S3Bucket: aws.String("b1b"), ExportTime: aws.Time(time.Now().Add(time.Hour))})
 	wantAPIError(t, err, "InvalidExportTimeException", "Export time")
@@ -581,5 +582,108 @@ func TestExportAcrossNodes(t *testing.T) {
 	}
 	if diff := diffItems(scanByID(t, client(n1), "spread_copy", ""), want); diff != "" {
 		t.Fatalf("the imported table differs from the exported one: %s", diff)
+	}
+}
+
+// TestExportAsOfPastTime: an ExportTime in the past, within the table's
+// point-in-time recovery window, exports the table as it was then (read
+// from the change log, as a restore to a point in time is); one before
+// the window is refused.
+func TestExportAsOfPastTime(t *testing.T) {
+	root := t.TempDir()
+	cfg := node.DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.ExportBucketURL = "file://" + filepath.ToSlash(root) + "/{bucket}"
+	cfg.BackupInterval, cfg.PITRSettle = 100*time.Millisecond, 200*time.Millisecond
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c, ctx := client(n), context.Background()
+	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("past"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	enablePITR(t, c, "past")
+	time.Sleep(300 * time.Millisecond) // the settle
+	put := func(i, v int) {
+		t.Helper()
+		if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("past"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}, "v": &types.AttributeValueMemberN{Value: fmt.Sprint(v)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 20 {
+		put(i, 1)
+	}
+	time.Sleep(50 * time.Millisecond)
+	at := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	for i := range 10 {
+		put(i, 2)
+	}
+	for i := 10; i < 15; i++ {
+		if _, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("past"),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 20; i < 25; i++ {
+		put(i, 2)
+	}
+	tableArn := aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/past")
+	_, err = c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
+		TableArn: tableArn, S3Bucket: aws.String("pastb"), ExportTime: aws.Time(at.Add(-time.Hour))})
+	wantAPIError(t, err, "InvalidExportTimeException", "Export time")
+	time.Sleep(1200 * time.Millisecond) // the latest restorable time trails by a second
+	out, err := c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
+		TableArn: tableArn, S3Bucket: aws.String("pastb"), ExportTime: aws.Time(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := waitExport(t, c, out.ExportDescription.ExportArn)
+	if d.ExportStatus != types.ExportStatusCompleted || aws.ToInt64(d.ItemCount) != 20 {
+		t.Fatalf("export as of a past time: %+v", d)
+	}
+	got := map[string]string{}
+	err = filepath.WalkDir(filepath.Join(root, "pastb"), func(path string, e os.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(path, ".json.gz") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(zr)
+		for dec.More() {
+			var line struct {
+				Item struct {
+					Pk struct{ S string } `json:"pk"`
+					V  struct{ N string } `json:"v"`
+				}
+			}
+			if err := dec.Decode(&line); err != nil {
+				return err
+			}
+			got[line.Item.Pk.S] = line.Item.V.N
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := range 20 {
+		want[fmt.Sprint("k", i)] = "1"
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("exported as of %s: %v, want %v", at, got, want)
 	}
 }

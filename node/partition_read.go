@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -21,9 +20,6 @@ import (
 type partitionReader func(ctx context.Context, t *partitapb.Table, p uint64, asOf time.Time,
 	visit func(raw []byte, v item.Item) error) (uint64, error)
 
-// errNoPastReads: this node cannot read a partition as of a past time.
-var errNoPastReads = errors.New("node: reading a partition as of a past time is not supported yet")
-
 var _ partitionReader = (*Node)(nil).readPartition
 
 // readPartition is the partitionReader of the present: the leader's
@@ -32,9 +28,6 @@ var _ partitionReader = (*Node)(nil).readPartition
 // not t's items are skipped.
 func (n *Node) readPartition(ctx context.Context, t *partitapb.Table, p uint64, asOf time.Time,
 	visit func(raw []byte, v item.Item) error) (uint64, error) {
-	if !asOf.IsZero() {
-		return 0, errNoPastReads
-	}
 	var part *partitapb.Partition
 	for _, q := range t.GetPartitions() {
 		if q.GetId() == p {
@@ -43,6 +36,9 @@ func (n *Node) readPartition(ctx context.Context, t *partitapb.Table, p uint64, 
 	}
 	if part == nil {
 		return 0, fmt.Errorf("partition %d is not one of the table's", p)
+	}
+	if !asOf.IsZero() {
+		return 0, n.readRangeAsOf(ctx, t, part, asOf, visit)
 	}
 	pin, err := n.store.PinState(ctx, p)
 	if err != nil {
@@ -54,6 +50,32 @@ func (n *Node) readPartition(ctx context.Context, t *partitapb.Table, p uint64, 
 		return 0, fmt.Errorf("partition %d no longer holds the range it had when the read was asked (split or merged)", p)
 	}
 	return pin.Applied, n.scanItems(pin.Snap, t, lo, hi, visit)
+}
+
+// readRangeAsOf calls visit with the items of t as of asOf (from the
+// change log: ReadTableAsOf) whose partition key hashes into part's
+// range, whatever partitions hold them now. It reads the whole table's
+// logs for one range: a past export costs a table's read per partition.
+func (n *Node) readRangeAsOf(ctx context.Context, t *partitapb.Table, part *partitapb.Partition, asOf time.Time,
+	visit func(raw []byte, v item.Item) error) error {
+	fresh, err := n.router.FreshTable(ctx, t.GetName())
+	if err != nil {
+		return err
+	}
+	if fresh.GetId() != t.GetId() {
+		return fmt.Errorf("table %s was replaced", t.GetName())
+	}
+	return n.ReadTableAsOf(ctx, fresh, asOf, func(v item.Item) error {
+		key, err := n.router.StorageKey(fresh, v)
+		if err != nil {
+			return err
+		}
+		h, ok := engine.KeyHash(key)
+		if !ok || h < part.GetHashStart() || (part.GetHashEnd() != 0 && h >= part.GetHashEnd()) {
+			return nil
+		}
+		return visit(item.EncodeItem(v), v)
+	})
 }
 
 // scanItems calls visit with each of t's items in [lo, hi) of snap.
