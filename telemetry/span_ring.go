@@ -289,7 +289,7 @@ func failure(s sdktrace.ReadOnlySpan) (bool, string) {
 	}
 	for _, kv := range s.Attributes() {
 		if kv.Key == "aws.dynamodb.error_type" {
-			return true, kv.Value.Emit()
+			return true, kv.Value.String()
 		}
 	}
 	return false, ""
