@@ -92,8 +92,15 @@ func (n *Node) closeBackups() error {
 
 // propose proposes a backup command to the meta partition.
 func (b *backups) propose(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
-	cmd.Id, cmd.UnixNanos = router.RandomID(), b.n.now().UnixNano()
-	res, err := b.n.proposeMeta(ctx, cmd)
+	return b.n.proposeRecord(ctx, cmd)
+}
+
+// proposeRecord proposes cmd, a command on a directory record (a backup,
+// an export, an import), to the meta partition under a new id and this
+// node's time, and returns its result, its error as an error too.
+func (n *Node) proposeRecord(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
+	cmd.Id, cmd.UnixNanos = router.RandomID(), n.now().UnixNano()
+	res, err := n.proposeMeta(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}

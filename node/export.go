@@ -16,7 +16,6 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/partitapb"
-	"github.com/partitadb/partita/router"
 	"github.com/partitadb/partita/topology/publish"
 )
 
@@ -90,15 +89,7 @@ func (x *exports) openBucket(ctx context.Context, name string) (*blob.Bucket, er
 
 // propose proposes an export or import command to the meta partition.
 func (x *exports) propose(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
-	cmd.Id, cmd.UnixNanos = router.RandomID(), x.n.now().UnixNano()
-	res, err := x.n.proposeMeta(ctx, cmd)
-	if err != nil {
-		return nil, err
-	}
-	if e := res.GetError(); e != nil {
-		return res, e
-	}
-	return res, nil
+	return x.n.proposeRecord(ctx, cmd)
 }
 
 // CreateExport implements dynamo.Exports.
