@@ -40,6 +40,9 @@ type Config struct {
 	// MaxScanLength bounds the items a scan reads: each scan asks for a
 	// uniform 1..MaxScanLength.
 	MaxScanLength int
+	// TxnItems is how many items each transaction of the txn workload
+	// updates (1..100; at most Records).
+	TxnItems int
 	// ConsistentRead makes reads (GetItem and Query) strongly consistent.
 	ConsistentRead bool
 	// Seed seeds every client's random source (client i: Seed, i).
@@ -76,7 +79,7 @@ func DefaultConfig() Config {
 	return Config{
 		Endpoints: []string{"http://127.0.0.1:8000"}, Workload: "put",
 		Clients: 16, Duration: 10 * time.Second, Records: 1000, Load: true,
-		ValueSize: 1024, MaxScanLength: 100, Seed: 1, Attempts: 1,
+		ValueSize: 1024, MaxScanLength: 100, TxnItems: 2, Seed: 1, Attempts: 1,
 	}
 }
 
@@ -104,6 +107,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bench: workload %s reads items: it needs records", c.Workload)
 	case w.Scan > 0 && c.MaxScanLength < 1:
 		return errors.New("bench: max scan length must be at least 1")
+	case w.Txn > 0 && (c.TxnItems < 1 || c.TxnItems > 100 || c.TxnItems > c.Records):
+		return errors.New("bench: a transaction updates 1 to 100 items, and no more than the records")
 	}
 	for _, e := range c.Endpoints {
 		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {

@@ -18,6 +18,7 @@ type items struct {
 	rangeKey       bool
 	consistentRead bool
 	maxScan        int
+	txnItems       int
 }
 
 // key returns the primary key of item i.
@@ -82,6 +83,22 @@ func (it items) conditional(ctx context.Context, db *dynamodb.Client, i int64, v
 	return err
 }
 
+// transact updates the payloads of items keys in one TransactWriteItems.
+func (it items) transact(ctx context.Context, db *dynamodb.Client, keys map[int64]bool, value []byte) error {
+	actions := make([]types.TransactWriteItem, 0, len(keys))
+	for i := range keys {
+		actions = append(actions, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(it.table),
+			Key:                       it.key(i),
+			UpdateExpression:          aws.String("SET #v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#v": attrValue},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberB{Value: value}},
+		}})
+	}
+	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	return err
+}
+
 // scan reads up to length items of item i's group, from item i on.
 func (it items) scan(ctx context.Context, db *dynamodb.Client, i int64, length int) error {
 	_, err := db.Query(ctx, &dynamodb.QueryInput{
@@ -122,6 +139,12 @@ func (it items) do(ctx context.Context, c *client, op Op) error {
 		return it.add(ctx, c.db, c.existing())
 	case OpCond:
 		return it.conditional(ctx, c.db, c.existing(), c.value)
+	case OpTxn:
+		keys := map[int64]bool{}
+		for tries := 0; len(keys) < it.txnItems && tries < 100*it.txnItems; tries++ {
+			keys[c.existing()] = true
+		}
+		return it.transact(ctx, c.db, keys, c.value)
 	}
 	panic("bench: unknown operation")
 }

@@ -53,7 +53,7 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 	}
 	w := Workloads[cfg.Workload]
 	r := &run{cfg: cfg, items: items{
-		table: cfg.table(), rangeKey: w.Scan > 0, consistentRead: cfg.ConsistentRead, maxScan: cfg.MaxScanLength,
+		table: cfg.table(), rangeKey: w.Scan > 0, consistentRead: cfg.ConsistentRead, maxScan: cfg.MaxScanLength, txnItems: cfg.TxnItems,
 	}}
 	perEndpoint := (cfg.Clients + len(cfg.Endpoints) - 1) / len(cfg.Endpoints)
 	for _, e := range cfg.Endpoints {

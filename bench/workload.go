@@ -17,10 +17,11 @@ const (
 	OpRMW              // read-modify-write: GetItem then UpdateItem of one key
 	OpAdd              // UpdateItem ADD 1 to an existing key's counter
 	OpCond             // UpdateItem of an existing key's payload, conditional on it existing
+	OpTxn              // TransactWriteItems updating the payloads of Config.TxnItems existing keys
 	numOps
 )
 
-var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw", "add", "cond"}
+var opNames = [numOps]string{"read", "update", "insert", "scan", "rmw", "add", "cond", "txn"}
 
 // String is the operation's name in reports.
 func (o Op) String() string { return opNames[o] }
@@ -28,7 +29,7 @@ func (o Op) String() string { return opNames[o] }
 // Workload is an operation mix: the proportions of each operation kind
 // (summing to 1) and the default key distribution.
 type Workload struct {
-	Read, Update, Insert, Scan, RMW, Add, Cond float64
+	Read, Update, Insert, Scan, RMW, Add, Cond, Txn float64
 	// Distribution is the default key distribution.
 	Distribution string
 	// Description says what the mix models.
@@ -49,6 +50,8 @@ var Workloads = map[string]Workload{
 	"cond": {Cond: 1, Distribution: Uniform,
 		Description: "UpdateItem SET of loaded keys with a ConditionExpression on an existing attribute (-records 1: every client on one key)"},
 	"get": {Read: 1, Distribution: Uniform, Description: "GetItem of loaded keys"},
+	"txn": {Txn: 1, Distribution: Uniform,
+		Description: "TransactWriteItems updating --txn-items loaded keys (spread over the table's partitions) at once"},
 }
 
 // WorkloadNames returns the workload names, sorted.
@@ -63,11 +66,11 @@ func WorkloadNames() []string {
 
 // weights returns the proportions indexed by Op.
 func (w Workload) weights() [numOps]float64 {
-	return [numOps]float64{w.Read, w.Update, w.Insert, w.Scan, w.RMW, w.Add, w.Cond}
+	return [numOps]float64{w.Read, w.Update, w.Insert, w.Scan, w.RMW, w.Add, w.Cond, w.Txn}
 }
 
 // reads reports whether the mix touches existing items.
-func (w Workload) reads() bool { return w.Read+w.Update+w.Scan+w.RMW+w.Add+w.Cond > 0 }
+func (w Workload) reads() bool { return w.Read+w.Update+w.Scan+w.RMW+w.Add+w.Cond+w.Txn > 0 }
 
 // mix picks operations in a workload's proportions.
 type mix struct {

@@ -50,6 +50,8 @@ func TestValidate(t *testing.T) {
 		"not a URL":            func(c *Config) { c.Endpoints = []string{"127.0.0.1:8000"} },
 		"reads without items":  func(c *Config) { c.Workload, c.Records = "a", 0 },
 		"scans of nothing":     func(c *Config) { c.Workload, c.MaxScanLength = "e", 0 },
+		"empty transactions":   func(c *Config) { c.Workload, c.TxnItems = "txn", 0 },
+		"huge transactions":    func(c *Config) { c.Workload, c.TxnItems = "txn", 101 },
 	}
 	for name, mutate := range bad {
 		c := DefaultConfig()

@@ -75,6 +75,7 @@ Example: partita bench --workload a --clients 64 --duration 30s --records 100000
 	f.BoolVar(&cfg.Load, "load", cfg.Load, "run the load phase before measuring")
 	f.BoolVar(&noLoad, "no-load", false, "skip the load phase (the items are there from an earlier run)")
 	f.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "payload bytes per item")
+	f.IntVar(&cfg.TxnItems, "txn-items", cfg.TxnItems, "items each transaction of the txn workload updates (1 to 100)")
 	f.IntVar(&cfg.Attempts, "attempts", cfg.Attempts,
 		"SDK attempts per operation, with the SDK's standard backoff (1: no retries, every error counted)")
 	f.IntVar(&cfg.MaxScanLength, "max-scan-length", cfg.MaxScanLength, "longest scan (items per Query; each scan reads 1..this, uniform)")
