@@ -284,7 +284,7 @@ func exportImportRoundTrip(t *testing.T, n *node.Node, bucket string, read objec
 	c, ctx := client(n), context.Background()
 	createOrders(t, c, "orders")
 	splitInto(t, n, "orders", 4)
-	putOrders(t, c, "orders", 0, 2000)
+	putOrders(t, c, "orders", 0, 800)
 	want := scanByID(t, c, "orders", "")
 	tableArn := aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/orders")
 
@@ -309,7 +309,7 @@ func exportImportRoundTrip(t *testing.T, n *node.Node, bucket string, read objec
 	wantAPIError(t, err, "ExportConflictException", "")
 
 	done := waitExport(t, c, d.ExportArn)
-	if done.ExportStatus != types.ExportStatusCompleted || aws.ToInt64(done.ItemCount) != 2000 ||
+	if done.ExportStatus != types.ExportStatusCompleted || aws.ToInt64(done.ItemCount) != 800 ||
 		aws.ToInt64(done.BilledSizeBytes) <= 0 || done.EndTime == nil || aws.ToString(done.ExportManifest) == "" {
 		t.Fatalf("DescribeExport of a completed export: %+v", done)
 	}
@@ -334,8 +334,8 @@ func exportImportRoundTrip(t *testing.T, n *node.Node, bucket string, read objec
 	if td.Table.TableStatus != types.TableStatusCreating && td.Table.TableStatus != types.TableStatusActive {
 		t.Fatalf("a table being imported is %s", td.Table.TableStatus)
 	}
-	if imported.ImportStatus != types.ImportStatusCompleted || imported.ImportedItemCount != 2000 ||
-		imported.ProcessedItemCount != 2000 || imported.ErrorCount != 0 || imported.ProcessedSizeBytes == nil {
+	if imported.ImportStatus != types.ImportStatusCompleted || imported.ImportedItemCount != 800 ||
+		imported.ProcessedItemCount != 800 || imported.ErrorCount != 0 || imported.ProcessedSizeBytes == nil {
 		t.Fatalf("DescribeImport of a completed import: %+v", imported)
 	}
 	eventually(t, "the imported table to be ACTIVE", func() bool {
