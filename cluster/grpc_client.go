@@ -179,7 +179,9 @@ func (c *Client) withTimeout(ctx context.Context) (context.Context, context.Canc
 // A forwarded command may reach the log after a retry of it does: Propose
 // clears cmd.FirstAttempt (see Command.first_attempt).
 func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
-	if cmd != nil {
+	if cmd.GetFirstAttempt() {
+		// Written only when set: an earlier attempt of cmd may still be
+		// encoding it on its way out (a stream's send queue).
 		cmd.FirstAttempt = false
 	}
 	ctx, cancel := c.withTimeout(ctx)

@@ -410,8 +410,11 @@ func (s *Store) Propose(ctx context.Context, partition uint64, cmd *partitapb.Co
 			ch, err = r.Propose(cmd)
 		}
 		// Whatever happened, the command is in the log or never will be: any
-		// later proposal of it is a retry.
-		cmd.FirstAttempt = false
+		// later proposal of it is a retry. (Written only when set: an
+		// earlier forwarding of cmd may still be encoding it.)
+		if cmd.GetFirstAttempt() {
+			cmd.FirstAttempt = false
+		}
 		if err != nil {
 			s.m.proposals.WithLabelValues(outcome(err)).Inc()
 			return nil, err
