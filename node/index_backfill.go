@@ -62,7 +62,11 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 // allows floors, it reports true at once (the old behaviour, with its
 // race).
 func (j *indexJob) raiseFloor(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) (bool, error) {
-	f, err := fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId())
+	r := j.n.store.Replica(p.GetId())
+	if r == nil {
+		return false, nil
+	}
+	f, err := r.ChangeFloor()
 	if err != nil {
 		return false, fmt.Errorf("node: backfill: %w", err)
 	}
@@ -73,7 +77,7 @@ func (j *indexJob) raiseFloor(ctx context.Context, t *partitapb.Table, p *partit
 	if err != nil || !set {
 		return !set && err == nil, err
 	}
-	if f, err = fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId()); err != nil {
+	if f, err = r.ChangeFloor(); err != nil {
 		return false, fmt.Errorf("node: backfill: %w", err)
 	}
 	// Not applied here yet (the lead moved): the next cycle sees.
@@ -96,7 +100,7 @@ func (j *indexJob) followFloors(ctx context.Context, snap *directory.Snapshot) e
 			if r == nil || r.Leader() != j.n.replicaID() {
 				continue
 			}
-			f, err := fsm.ReadChangeFloor(j.n.eng.Reader(), p.GetId())
+			f, err := r.ChangeFloor() // from memory: no read each cycle
 			if err == nil && (f.View == t.GetChangeView() || f.Revision > t.GetRevision()) {
 				continue
 			}

@@ -181,6 +181,11 @@ func (r *Replica) changeFloor() (fsm.ChangeFloor, error) {
 	return f.floor, err
 }
 
+// ChangeFloor is the partition's change floor as of the committed
+// applied state, from memory once read: a caller that proposed a floor
+// and got its answer sees it.
+func (r *Replica) ChangeFloor() (fsm.ChangeFloor, error) { return r.changeFloor() }
+
 // forgetFacts drops the facts kept in memory, once a committed round may
 // have changed them: the next evaluation reads them again.
 func (r *Replica) forgetFacts() {
