@@ -17,12 +17,13 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	errors   *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	running  prometheus.GaugeFunc
 }
 
 // requestBuckets span a cached read (100µs) to a request at its timeout.
 var requestBuckets = prometheus.ExponentialBuckets(0.0001, 2.5, 14)
 
-func newMetrics() *metrics {
+func newMetrics(running func() float64) *metrics {
 	op := []string{"operation"}
 	return &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -36,6 +37,10 @@ func newMetrics() *metrics {
 			Name: "partita_dynamo_request_duration_seconds", Help: "Latency of DynamoDB API requests, by operation.",
 			Buckets: requestBuckets,
 		}, op),
+		running: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "partita_dynamo_requests_running",
+			Help: "DynamoDB operations running now (their bodies being read included), bounded by request.max-inflight.",
+		}, running),
 	}
 }
 
@@ -45,7 +50,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.errors, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.errors, m.duration, m.running} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("dynamo: register metrics: %w", err)
 		}

@@ -118,7 +118,8 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, m: newMetrics(), tokens: newRequestTokens(cfg.Now), gzips: newGzipPool()}
+	s := &Server{cfg: cfg, tokens: newRequestTokens(cfg.Now), gzips: newGzipPool()}
+	s.m = newMetrics(func() float64 { return float64(s.running.Load()) })
 	s.limit.Store(int64(cfg.MaxInflight))
 	if cfg.ControlPlaneRate > 0 {
 		s.controlPlane.Store(admission.NewLimiter(cfg.ControlPlaneRate, max(cfg.ControlPlaneBurst, 1), cfg.Now))

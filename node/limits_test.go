@@ -168,9 +168,18 @@ const validPut = `{"TableName":"busy","Item":{"pk":{"S":"x"}}}`
 // stalled request is then sent again.
 func holdSlot(t *testing.T, n *node.Node) (net.Conn, string) {
 	t.Helper()
+	// A stalled request holds the slot from when its handler admits it,
+	// before its body is read: the probes wait for that, or one could
+	// take the slot first and have the stalled request throttled.
 	stall := func() net.Conn {
 		c := dial(t, n.APIURL())
 		write(t, c, putRequest(validPut[:10], len(validPut)))
+		for deadline := time.Now().Add(10 * time.Second); metric(t, n, `partita_dynamo_requests_running`) < 1; {
+			if time.Now().After(deadline) {
+				t.Fatal("the stalled request never took its slot")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		return c
 	}
 	stalled := stall()

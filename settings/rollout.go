@@ -40,17 +40,26 @@ type Margins struct {
 	Elections float64
 	// ApplyLag is the most the apply lag may rise, in entries.
 	ApplyLag float64
+	// Throughput is the least share of its baseline's requests a stage
+	// must still serve, judged when the baseline served at least
+	// StallBaseline requests. A stage that stops serving reports no p99
+	// and no errors (its requests are still waiting), so without this a
+	// change that stalls it would pass as healthy.
+	Throughput    float64
+	StallBaseline float64
 }
 
 // DefaultMargins halt a rollout on one point of errors, a p99 three
 // times as slow (and 20 ms slower), two more elections a minute, 1,000
-// entries of apply lag, or any new alert. The p99 nodes report is the
+// entries of apply lag, requests down to a tenth of at least 100, or any
+// new alert. The p99 nodes report is the
 // upper bound of a histogram bucket, and the buckets are 2 to 2.5 times
 // apart (1, 2.5, 5 per decade): a factor under 2.5 would halt on a p99
 // that moved up one bucket, which busy stages do by chance; at 3 it must
 // move two.
 func DefaultMargins() Margins {
-	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000}
+	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000,
+		Throughput: 0.1, StallBaseline: 100}
 }
 
 // Regressions lists how changed does worse than baseline beyond m; none
@@ -89,6 +98,10 @@ func regressions(changed, baseline Health, m Margins) []regression {
 	if d := changed.ApplyLag - baseline.ApplyLag; d > m.ApplyLag {
 		out = append(out, regression{"lag", fmt.Sprintf("apply lag %.0f entries", changed.ApplyLag),
 			fmt.Sprintf("%.0f (margin %.0f)", baseline.ApplyLag, m.ApplyLag)})
+	}
+	if baseline.Requests >= m.StallBaseline && m.StallBaseline > 0 && changed.Requests < m.Throughput*baseline.Requests {
+		out = append(out, regression{"stall", fmt.Sprintf("%.0f requests served", changed.Requests),
+			fmt.Sprintf("%.0f (at least %.0f%% of it)", baseline.Requests, 100*m.Throughput)})
 	}
 	if changed.Silent > baseline.Silent {
 		out = append(out, regression{"silent", fmt.Sprintf("silent nodes: %d", changed.Silent), fmt.Sprint(baseline.Silent)})
@@ -183,7 +196,13 @@ func (r *Rollout) Judge(before, after Health, others []Health) []string {
 			vs[g.signal] = g.vs
 		}
 		for _, g := range own {
-			if t, ok := vs[g.signal]; ok {
+			if g.signal == "stall" {
+				// Requests are not comparable between stages (each has
+				// its share of the load), and a stage that stalls its
+				// clients starves the others of their requests too:
+				// judged against its own baseline alone.
+				regs = append(regs, g.text())
+			} else if t, ok := vs[g.signal]; ok {
 				regs = append(regs, fmt.Sprintf("%s against %s before the change and %s in the stages not yet changed", g.head, g.vs, t))
 			}
 		}

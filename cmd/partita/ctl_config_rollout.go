@@ -68,6 +68,8 @@ rollback to the version it started from undoes them.`,
 	cmd.Flags().DurationVar(&m.P99Floor, "min-p99-rise", m.P99Floor, "... and by more than this")
 	cmd.Flags().Float64Var(&m.Elections, "max-elections-rise", m.Elections, "halt when a stage's raft elections a minute rise by more than this")
 	cmd.Flags().Float64Var(&m.ApplyLag, "max-apply-lag-rise", m.ApplyLag, "halt when a stage's apply lag rises by more than this many entries")
+	cmd.Flags().Float64Var(&m.Throughput, "min-request-share", m.Throughput, "halt when a stage serves less than this share of its requests before the change ...")
+	cmd.Flags().Float64Var(&m.StallBaseline, "min-stall-baseline", m.StallBaseline, "... if it served at least this many before (0: never judged)")
 	_ = cmd.MarkFlagRequired("stages")
 	return cmd
 }
