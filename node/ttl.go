@@ -1,10 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,13 +42,23 @@ type ttlSweeper struct {
 	maxDeletes int
 	deleted    *prometheus.CounterVec // table
 	scanned    prometheus.Counter
+
+	mu sync.Mutex // one cycle at a time over the fields below
+	// resume is, per partition, the storage key after the last item a
+	// cycle read before its budget ran out: the next cycle goes on from
+	// there, so that a pass over a partition reads each item once rather
+	// than the items before the expired ones once a cycle.
+	resume map[uint64][]byte
+	// first is the partition at which the last cycle ran out of budget:
+	// the next begins there, so that every partition gets its turn.
+	first uint64
 }
 
 func (n *Node) registerTTLJob(m *daemon.Manager) error {
 	if n.cfg.TTLInterval <= 0 {
 		return nil
 	}
-	s := &ttlSweeper{n: n, maxDeletes: n.cfg.TTLMaxDeletes,
+	s := &ttlSweeper{n: n, maxDeletes: n.cfg.TTLMaxDeletes, resume: map[uint64][]byte{},
 		deleted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "partita_ttl_deleted_items_total",
 			Help: "Expired items this node's TTL sweeper deleted, by table."}, []string{"table"}),
 		scanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "partita_ttl_scanned_items_total",
@@ -72,48 +84,80 @@ func (n *Node) registerTTLJob(m *daemon.Manager) error {
 	})
 }
 
-// sweep runs one cycle over every table with TTL enabled.
+// sweep runs one cycle over every table with TTL enabled, over the
+// partitions this node leads, beginning with the one the last cycle
+// stopped at.
 func (s *ttlSweeper) sweep(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	tables, err := s.n.router.Tables(ctx)
 	if err != nil {
 		return err
 	}
-	budget := s.maxDeletes
-	var errs []error
+	type led struct {
+		t *partitapb.Table
+		p *partitapb.Partition
+	}
+	var parts []led
+	at := 0
 	for _, t := range tables {
 		if !t.GetTtlEnabled() || t.GetTtlAttribute() == "" || t.GetStatus() != directory.Active.String() {
 			continue
 		}
 		for _, p := range t.GetPartitions() {
-			if budget <= 0 {
-				return errors.Join(errs...)
-			}
-			r := s.n.store.Replica(p.GetId())
-			if r == nil || r.Leader() != s.n.id {
+			if r := s.n.store.Replica(p.GetId()); r == nil || r.Leader() != s.n.id {
 				continue
 			}
-			n, err := s.sweepPartition(ctx, t, p, budget)
-			budget -= n
-			errs = append(errs, err)
+			if p.GetId() == s.first {
+				at = len(parts)
+			}
+			parts = append(parts, led{t, p})
 		}
+	}
+	live := make(map[uint64]bool, len(parts))
+	for _, lp := range parts {
+		live[lp.p.GetId()] = true
+	}
+	for id := range s.resume {
+		if !live[id] {
+			delete(s.resume, id) // led elsewhere now, split or gone: begin afresh if it returns
+		}
+	}
+	budget := s.maxDeletes
+	var errs []error
+	s.first = 0
+	for i := range parts {
+		lp := parts[(at+i)%len(parts)]
+		if budget <= 0 {
+			s.first = lp.p.GetId()
+			break
+		}
+		n, err := s.sweepPartition(ctx, lp.t, lp.p, budget)
+		budget -= n
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
 // sweepPartition deletes up to budget expired items of t in p, read from
-// this node's replica (its leader's), and returns how many it deleted.
+// this node's replica (its leader's), from where the last cycle stopped
+// in p to its end, and returns how many it deleted.
 func (s *ttlSweeper) sweepPartition(ctx context.Context, t *partitapb.Table, p *partitapb.Partition, budget int) (int, error) {
 	now := s.n.now()
 	nowN, oldest := secondsNumber(now), secondsNumber(now.Add(-ttlPastLimit))
 	attr := t.GetTtlAttribute()
 	lo, hi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
+	if r := s.resume[p.GetId()]; bytes.Compare(r, lo) > 0 && bytes.Compare(r, hi) < 0 {
+		lo = r
+	}
+	delete(s.resume, p.GetId())
 	deleted := 0
 	for {
 		page, err := s.n.store.Walk(ctx, store.WalkRequest{Partition: p.GetId(), Lo: lo, Hi: hi, MaxItems: 256})
 		if err != nil {
 			return deleted, err
 		}
-		for _, raw := range page.Values {
+		for i, raw := range page.Values {
 			if engine.IsLocalEntry(raw) {
 				continue // an index entry goes with its item
 			}
@@ -128,6 +172,7 @@ func (s *ttlSweeper) sweepPartition(ctx context.Context, t *partitapb.Table, p *
 			}
 			gone, err := s.expire(ctx, t, it, attr, v)
 			if err != nil {
+				s.resume[p.GetId()] = append([]byte(nil), page.Keys[i]...) // this item again, next cycle
 				return deleted, err
 			}
 			if gone {
@@ -135,6 +180,7 @@ func (s *ttlSweeper) sweepPartition(ctx context.Context, t *partitapb.Table, p *
 				s.deleted.WithLabelValues(t.GetName()).Inc()
 			}
 			if deleted >= budget {
+				s.resume[p.GetId()] = append(append([]byte(nil), page.Keys[i]...), 0)
 				return deleted, nil
 			}
 		}
