@@ -88,6 +88,9 @@ type statementRun struct {
 
 // runStatement plans st against its table and runs it.
 func (s *Server) runStatement(ctx context.Context, st *partiql.Statement, x *statementRun) (*executeStatementResponse, error) {
+	if st.Index != "" {
+		return s.runIndexSelect(ctx, st, x)
+	}
 	t, ks, plan, err := s.planStatement(ctx, st, x.params)
 	if err != nil {
 		return nil, err
@@ -102,6 +105,8 @@ func (s *Server) planStatement(ctx context.Context, st *partiql.Statement, param
 		return nil, nil, nil, err
 	}
 	if st.Index != "" {
+		// A batch reads and a transaction reads whole items by their keys:
+		// an index has none.
 		return nil, nil, nil, validationf("The table does not have the specified index: %s", st.Index)
 	}
 	ks := schemaOf(t)

@@ -112,9 +112,15 @@ func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
 	// What the dying Doctor did: the replica created on the spare node and
 	// added as a learner, on the meta leader.
 	c := ctl{n: first}
-	if err := c.Node(spare.ID()).CreateReplica(ctx, directory.MetaPartition); err != nil {
-		t.Fatal(err)
-	}
+	// The spare may have joined after the Doctor's node last read the
+	// directory: its address comes with the next read.
+	waitFor(t, "the replica created on the spare node", func() bool {
+		err := c.Node(spare.ID()).CreateReplica(ctx, directory.MetaPartition)
+		if err != nil && !errors.Is(err, directory.ErrUnknownNode) {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 	waitFor(t, "the learner added", func() bool {
 		lead := first.store.Replica(directory.MetaPartition).Leader()
 		_, err := c.Node(lead).AddLearner(ctx, directory.MetaPartition, spare.ID())
