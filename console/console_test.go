@@ -21,6 +21,7 @@ import (
 
 	"github.com/partitadb/partita/certs"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/settings"
 )
 
 // scalePartitions, when set, makes TestConsoleScale measure the tables
@@ -76,6 +77,9 @@ func startNode(t *testing.T, tweak func(*node.Config), join ...string) *node.Nod
 	cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, DeadAfter: 2 * time.Second,
 		ReplicaDownAfter: 3 * time.Second, OpDeadline: time.Minute}
 	cfg.MetricsHistoryInterval = 500 * time.Millisecond
+	// Every request traced, so that the waterfall of an ordinary one shows
+	// (by default one in ten is).
+	cfg.Settings = map[string]settings.Static{"trace.sample-rate": {Text: "1", From: settings.FromFlag}}
 	if tweak != nil {
 		tweak(&cfg)
 	}

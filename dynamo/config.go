@@ -9,11 +9,14 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/partitadb/partita/telemetry"
+
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/partitadb/partita/auth"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/partitadb/partita/auth"
 )
 
 // DefaultMaxRequestBytes is DynamoDB's limit on the size of one HTTP request
@@ -63,6 +66,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Tracer starts a span per operation (nil: a noop tracer).
 	Tracer trace.Tracer
+	// Unsampled, if set, is told of every operation the tracer did not
+	// sample, after it ended (a span ring keeps the slow and failed).
+	Unsampled func(telemetry.Unsampled)
 	// Auth verifies each operation's SigV4 signature (nil: requests are
 	// not authenticated, any access key is accepted).
 	Auth *auth.Verifier

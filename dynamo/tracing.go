@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/partitadb/partita/telemetry"
 )
 
 // errPanicked is the outcome of an operation whose handler panicked (the
@@ -33,7 +35,7 @@ func extractTrace(r *http.Request) context.Context {
 
 // finish measures an operation and ends its span. err is the error the
 // client was sent (nil: success).
-func (s *Server) finish(span trace.Span, op string, d time.Duration, err error) {
+func (s *Server) finish(span trace.Span, op string, start time.Time, d time.Duration, err error) {
 	var errType string
 	if err != nil {
 		ae, _ := toAPIError(err)
@@ -45,6 +47,9 @@ func (s *Server) finish(span trace.Span, op string, d time.Duration, err error) 
 	}
 	span.End()
 	s.m.observe(op, d, errType)
+	if s.cfg.Unsampled != nil && !span.SpanContext().IsSampled() {
+		s.cfg.Unsampled(telemetry.Unsampled{Name: "dynamo." + op, Method: op, Start: start, Duration: d, Failure: errType})
+	}
 }
 
 // traceTables records the tables a request names on ctx's span, when it

@@ -511,6 +511,9 @@ func (n *Node) serve(ctx context.Context) error {
 	dcfg.Backend, dcfg.Logger = n.router, n.log
 	dcfg.Region, dcfg.AccountID = n.cfg.Region, n.cfg.AccountID
 	dcfg.Registerer, dcfg.Tracer = n.reg, n.tracer("dynamo")
+	if n.ring != nil {
+		dcfg.Unsampled = n.ring.AddUnsampled // the slow and failed requests, traced or not
+	}
 	dcfg.MaxInflight, dcfg.Auth = n.cfg.MaxInflight, n.auth.verifier
 	if n.auth.verifier != nil {
 		dcfg.Authorizer = n

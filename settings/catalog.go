@@ -50,8 +50,8 @@ func Catalog() []Setting {
 		// Observability.
 		{Name: "log.level", Kind: Enum, Default: "info", Choices: []string{"debug", "info", "warn", "error"}, Live: true,
 			Readers: "node (slog)", Doc: "The node's log level."},
-		{Name: "trace.sample-rate", Kind: Float, Default: "1", Min: "0", Max: "1", Unit: "fraction of requests", Live: true,
-			Readers: "telemetry (tracer)", Doc: "The fraction of requests traced when tracing is on."},
+		{Name: "trace.sample-rate", Kind: Float, Default: "0.1", Min: "0", Max: "1", Unit: "fraction of requests", Live: true,
+			Readers: "telemetry (tracer)", Doc: "The fraction of requests traced (their spans recorded, kept by the console's ring and sent to the collector); a slow or failed request not sampled is still listed in the console, without its spans."},
 		// Fault injection.
 		{Name: "fault.fsync-delay", Kind: Duration, Default: "0s", Min: "0s", Max: "10s", Live: true, TestOnly: true,
 			Readers: "engine (fsync)", Doc: "Added to every fsync of the node's engine: a slow disk, for the Doctor's sick-node tests and rollouts."},

@@ -2,8 +2,10 @@ package telemetry
 
 import (
 	"context"
+	"encoding/binary"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
@@ -117,6 +119,8 @@ type SpanRing struct {
 	notableBytes int
 	recent       []*keptTrace // oldest first
 	byID         map[trace.TraceID]*keptTrace
+	// unsampled numbers the traces of unsampled requests (their ids).
+	unsampled atomic.Uint64
 }
 
 var _ sdktrace.SpanProcessor = (*SpanRing)(nil)
@@ -215,6 +219,47 @@ func (r *SpanRing) finish(id trace.TraceID, p *pendingTrace, root sdktrace.ReadO
 		delete(r.byID, traceIDOf(r.recent[0]))
 		r.recent = r.recent[1:]
 	}
+}
+
+// Unsampled is a request the tracer did not sample: what its server
+// knows of it without spans.
+type Unsampled struct {
+	Name     string // the root span's name it would have had
+	Start    time.Time
+	Duration time.Duration
+	// Failure is why it failed (a DynamoDB error type), "" if it did
+	// not.
+	Failure string
+	// Method is its operation (the rpc.method attribute).
+	Method string
+}
+
+// AddUnsampled keeps a slow or failed request the tracer did not sample
+// as a trace of one span, its root, marked sampled=false: the console
+// lists it among the notable traces, without a waterfall. An ordinary
+// one is not kept (the latest sampled ones stand for those).
+func (r *SpanRing) AddUnsampled(u Unsampled) {
+	slow := u.Duration >= r.cfg.SlowThreshold
+	if !slow && u.Failure == "" {
+		return
+	}
+	var id trace.TraceID
+	binary.BigEndian.PutUint64(id[:8], uint64(u.Start.UnixNano()))
+	binary.BigEndian.PutUint64(id[8:], r.unsampled.Add(1))
+	attrs := map[string]string{"sampled": "false", "rpc.method": u.Method}
+	if u.Failure != "" {
+		attrs["aws.dynamodb.error_type"] = u.Failure
+	}
+	rec := SpanRecord{TraceID: id.String(), SpanID: "0000000000000001", Name: u.Name, Kind: trace.SpanKindServer.String(),
+		Start: u.Start, Duration: u.Duration, Failed: u.Failure != "", Error: u.Failure, Attrs: attrs}
+	kt := &keptTrace{id: id, spans: []SpanRecord{rec}, bytes: rec.size(), sum: TraceSummary{Root: u.Name, Start: u.Start,
+		Duration: u.Duration, Spans: 1, Slow: slow, Failed: u.Failure != "", Error: u.Failure}}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.byID[id] = kt
+	r.notable = append(r.notable, kt)
+	r.notableBytes += kt.bytes
+	r.trimNotable()
 }
 
 func (r *SpanRing) trimNotable() {

@@ -93,3 +93,35 @@ func TestSpanRingIgnoresNonRequestTraces(t *testing.T) {
 		t.Errorf("a background job's trace was kept: %+v", got)
 	}
 }
+
+// TestSpanRingKeepsUnsampledNotable: a request the tracer did not sample
+// is kept as a trace of its root alone, marked unsampled, when it was
+// slow or failed, and not kept otherwise; it counts against the notable
+// bound like any other.
+func TestSpanRingKeepsUnsampledNotable(t *testing.T) {
+	ring := NewSpanRing(SpanRingConfig{SlowThreshold: 10 * time.Millisecond, Notable: 2, Recent: 1})
+	start := time.Unix(2000, 0)
+	ring.AddUnsampled(Unsampled{Name: "dynamo.GetItem", Method: "GetItem", Start: start, Duration: time.Millisecond})
+	if got := ring.Traces(); len(got) != 0 {
+		t.Fatalf("an ordinary unsampled request was kept: %+v", got)
+	}
+	ring.AddUnsampled(Unsampled{Name: "dynamo.PutItem", Method: "PutItem", Start: start, Duration: 20 * time.Millisecond})
+	ring.AddUnsampled(Unsampled{Name: "dynamo.PutItem", Method: "PutItem", Start: start.Add(time.Second), Duration: time.Millisecond,
+		Failure: "ConditionalCheckFailedException"})
+	got := ring.Traces()
+	if len(got) != 2 || !got[1].Slow || got[1].Failed || !got[0].Failed || got[0].Error != "ConditionalCheckFailedException" || got[0].Spans != 1 {
+		t.Fatalf("traces %+v: want the failed one, then the slow one", got)
+	}
+	spans := ring.Trace(got[0].TraceID)
+	if len(spans) != 1 || spans[0].Name != "dynamo.PutItem" || spans[0].Attrs["sampled"] != "false" || !spans[0].Failed ||
+		spans[0].Attrs["aws.dynamodb.error_type"] != "ConditionalCheckFailedException" {
+		t.Fatalf("the failed request's trace: %+v", spans)
+	}
+	if got[0].TraceID == got[1].TraceID {
+		t.Fatal("two unsampled requests share a trace id")
+	}
+	ring.AddUnsampled(Unsampled{Name: "dynamo.Query", Method: "Query", Start: start.Add(2 * time.Second), Duration: time.Second})
+	if n := len(ring.Traces()); n != 2 {
+		t.Fatalf("%d traces kept past Notable=2", n)
+	}
+}
