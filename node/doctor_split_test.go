@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,26 +42,31 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 	waitFor(t, func() error { return healthy(append(partitions(t, n1, ""), partitions(t, n1, "hot")...)) })
 	before := len(partitions(t, n1, "hot"))
 
-	// Many keys, written over and over: the busiest partitions split.
+	// Many keys, written over and over, without a pause (the checks below
+	// can take seconds on a loaded machine; a pause between bursts would
+	// let the partitions cool before they were hot long enough): the
+	// busiest partitions split.
 	const keys = 3000
-	write := func(from, to int) {
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() {
-				for i := from + w; i < to; i += 4 {
-					if err := putN(c, "hot", i%keys); err != nil {
-						t.Errorf("put %d: %v", i, err)
-						return
-					}
+	var written sync.WaitGroup
+	var done [4]atomic.Int64 // writes acknowledged, per writer
+	stopWrites := make(chan struct{})
+	for w := range 4 {
+		written.Go(func() {
+			for i := w; i < 200_000; i += 4 {
+				select {
+				case <-stopWrites:
+					return
+				default:
 				}
-			})
-		}
-		wg.Wait()
+				if err := putN(c, "hot", i%keys); err != nil {
+					t.Errorf("put %d: %v", i, err)
+					return
+				}
+				done[w].Add(1)
+			}
+		})
 	}
-	done := 0
 	waitWithin(t, 2*time.Minute, func() error {
-		write(done, done+300)
-		done += 300
 		for _, e := range timeline(t, n1, "kind=split&state=succeeded") {
 			if e.Checker == "split" {
 				return nil
@@ -68,6 +74,8 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		}
 		return fmt.Errorf("no split yet; %d partitions; plan why-nots: %v", len(partitions(t, n1, "hot")), splitWhyNots(t, n1))
 	})
+	close(stopWrites)
+	written.Wait()
 	split := timeline(t, n1, "kind=split&state=succeeded")[0]
 	if !strings.Contains(strings.Join(split.Reasons, "; "), "sampled writes") {
 		t.Errorf("a split not at its sampled median: %+v", split.Reasons)
@@ -78,9 +86,12 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		}
 		return nil
 	})
-	for i := range min(done, keys) {
-		if _, err := getN(c, "hot", i); err != nil {
-			t.Fatalf("item %d after the splits: %v", i, err)
+	// Writer w wrote keys w, w+4, ... (mod keys), each acknowledged.
+	for w := range done {
+		for j := range min(int(done[w].Load()), keys/4) {
+			if _, err := getN(c, "hot", w+4*j); err != nil {
+				t.Fatalf("item %d after the splits: %v", w+4*j, err)
+			}
 		}
 	}
 
