@@ -2,12 +2,14 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -276,6 +278,22 @@ func TestSDKLocalIndexes(t *testing.T) {
 	if !strings.Contains(err.Error(), "The AttributeValue for a key attribute cannot contain an empty string value. IndexName: byT, IndexKey: t") {
 		t.Fatalf("empty index key message: %v", err)
 	}
+	// An index sort key value is at most 1,024 bytes, as a table's.
+	long := strings.Repeat("é", 512) // 1,024 bytes of UTF-8
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("a"), "sk": num("60"), "t": s(long)}}); err != nil {
+		t.Fatalf("PutItem with a 1,024-byte index key: %v", err)
+	}
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("a"), "sk": num("60")},
+		UpdateExpression: aws.String("SET t = :t"), ExpressionAttributeValues: avMap{":t": s(long + "x")}})
+	wantCode(t, "UpdateItem with a 1,025-byte index key", err, "ValidationException")
+	if !strings.Contains(err.Error(), "One or more parameter values were invalid: Size limit exceeded for Index Key t Actual Size: 1025 bytes Max Size: 1024 bytes IndexName: byT") {
+		t.Fatalf("index key size message: %v", err)
+	}
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("a"), "sk": num("61"), "t": s(long + "x")}})
+	wantCode(t, "PutItem with a 1,025-byte index key", err, "ValidationException")
+	if _, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("a"), "sk": num("60")}}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("byL"), KeyConditionExpression: aws.String("pk = :p AND sk = :s"),
 		ExpressionAttributeValues: avMap{":p": s("a"), ":s": num("1")}})
 	wantCode(t, "Query byL on the table's sort key", err, "ValidationException")
@@ -396,6 +414,61 @@ func TestSDKItemCollections(t *testing.T) {
 			t.Fatalf("DescribeTable %s: ItemCount %d, IndexSizeBytes %d; a scan of it has %d entries",
 				aws.ToString(li.IndexName), aws.ToInt64(li.ItemCount), aws.ToInt64(li.IndexSizeBytes), sc.Count)
 		}
+	}
+}
+
+// TestSDKItemCollectionConcurrentWrites: writes racing into one item
+// collection are checked against its size with the writes in flight
+// before them: no more of them pass than fit one after the other, and
+// the collection holds exactly the ones acknowledged.
+func TestSDKItemCollectionConcurrentWrites(t *testing.T) {
+	c := startNodeWith(t, func(cfg *node.Config) { cfg.ItemCollectionLimit = 8 << 10 })
+	ctx := context.Background()
+	lsiTable(t, c, "ltab")
+	pad := strings.Repeat("x", 500)
+	put := func(pk string, sk int) error {
+		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"),
+			Item: avMap{"pk": s(pk), "sk": num(strconv.Itoa(sk)), "l": num("1"), "t": s("t"), "pad": s(pad)}})
+		return err
+	}
+	fits := 0
+	for ; fits < 20; fits++ {
+		if err := put("seq", 100+fits); err != nil {
+			wantCode(t, "the sequential write past the limit", err, "ItemCollectionSizeLimitExceededException")
+			break
+		}
+	}
+	const writers = 24
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	passed, refused := 0, 0
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := put("race", 100+i)
+			mu.Lock()
+			defer mu.Unlock()
+			var limit *types.ItemCollectionSizeLimitExceededException
+			switch {
+			case err == nil:
+				passed++
+			case errors.As(err, &limit):
+				refused++
+			default:
+				t.Errorf("concurrent write %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d concurrent writes passed, %d refused; %d fit one after the other", passed, refused, fits)
+	if passed > fits || passed == 0 || passed+refused != writers {
+		t.Fatalf("%d concurrent writes passed, %d refused; %d fit one after the other", passed, refused, fits)
+	}
+	q, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("allL"), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: avMap{":p": s("race")}})
+	if err != nil || int(q.Count) != passed {
+		t.Fatalf("allL of the raced collection: %d entries (%v), want %d", q.Count, err, passed)
 	}
 }
 
