@@ -131,6 +131,23 @@ func lsiEntries(t *testing.T, c *dynamodb.Client, attr string) string {
 	return strings.Join(keys, ",")
 }
 
+// checkLocalIndexes compares every index of table "ltab" for partition
+// key "a", read whole and page by page, with what a consistent scan of
+// the table implies.
+func checkLocalIndexes(t *testing.T, c *dynamodb.Client, step string) {
+	t.Helper()
+	wantL, wantT := lsiEntries(t, c, "l"), lsiEntries(t, c, "t")
+	for _, q := range []struct {
+		index, want string
+		limit       int32
+	}{{"byL", wantL, 0}, {"byL", wantL, 2}, {"allL", wantL, 3}, {"byT", wantT, 0}, {"byT", wantT, 4}} {
+		got := lsiQuery(t, c, dynamodb.QueryInput{IndexName: aws.String(q.index), ConsistentRead: aws.Bool(true)}, q.limit)
+		if keyStrings(got) != q.want {
+			t.Fatalf("%s: Query %s (limit %d): %s, want %s", step, q.index, q.limit, keyStrings(got), q.want)
+		}
+	}
+}
+
 // skOf returns the sort key number of a keyString.
 func skOf(key string) int {
 	_, after, _ := strings.Cut(key, "sk=")
@@ -184,19 +201,7 @@ func TestSDKLocalIndexes(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: items[0]}); err != nil {
 		t.Fatalf("PutItem: %v", err)
 	}
-	check := func(step string) {
-		t.Helper()
-		wantL, wantT := lsiEntries(t, c, "l"), lsiEntries(t, c, "t")
-		for _, q := range []struct {
-			index, want string
-			limit       int32
-		}{{"byL", wantL, 0}, {"byL", wantL, 2}, {"allL", wantL, 3}, {"byT", wantT, 0}, {"byT", wantT, 4}} {
-			got := lsiQuery(t, c, dynamodb.QueryInput{IndexName: aws.String(q.index), ConsistentRead: aws.Bool(true)}, q.limit)
-			if keyStrings(got) != q.want {
-				t.Fatalf("%s: Query %s (limit %d): %s, want %s", step, q.index, q.limit, keyStrings(got), q.want)
-			}
-		}
-	}
+	check := func(step string) { t.Helper(); checkLocalIndexes(t, c, step) }
 	check("after the puts")
 
 	// UpdateItem moves an entry (l changes), removes one (l goes), and

@@ -85,7 +85,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		ir = priorItems{engineItems{r}, prior}
 	}
 	if IsTxnCommand(cmd) {
-		return evalTxn(r, ir, d, cmd)
+		return evalTxn(r, ir, d, cmd, hints)
 	}
 	if !IsItemWrite(cmd) {
 		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
