@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -428,6 +429,11 @@ func TestSDKItemCollections(t *testing.T) {
 // the collection holds exactly the ones acknowledged.
 func TestSDKItemCollectionConcurrentWrites(t *testing.T) {
 	c := startNodeWith(t, func(cfg *node.Config) { cfg.ItemCollectionLimit = 8 << 10 })
+	// The racing writers open connections some of which stay unused; the
+	// node's shutdown would wait 5 s for those: close them first.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	c = dynamodb.New(c.Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
 	ctx := context.Background()
 	lsiTable(t, c, "ltab")
 	pad := strings.Repeat("x", 500)
