@@ -56,10 +56,14 @@ const (
 	// change log keeps old images for the recovery period, and tables
 	// restored to a point in time, which older binaries would not fill.
 	PointInTimeRecovery Version = 10
+	// LocalIndexTransactions: transactions write to tables with local
+	// secondary indexes, their commits writing the index entries, which
+	// older binaries' leaders would leave out.
+	LocalIndexTransactions Version = 11
 )
 
 // Latest is the newest version this binary supports.
-const Latest = PointInTimeRecovery
+const Latest = LocalIndexTransactions
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -88,6 +92,8 @@ func (v Version) String() string {
 		return "9 (exports: ExportTableToPointInTime, ImportTable)"
 	case PointInTimeRecovery:
 		return "10 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
+	case LocalIndexTransactions:
+		return "11 (local index transactions: transactions on tables with local secondary indexes)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

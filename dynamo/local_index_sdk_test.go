@@ -2,12 +2,15 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +132,23 @@ func lsiEntries(t *testing.T, c *dynamodb.Client, attr string) string {
 	return strings.Join(keys, ",")
 }
 
+// checkLocalIndexes compares every index of table "ltab" for partition
+// key "a", read whole and page by page, with what a consistent scan of
+// the table implies.
+func checkLocalIndexes(t *testing.T, c *dynamodb.Client, step string) {
+	t.Helper()
+	wantL, wantT := lsiEntries(t, c, "l"), lsiEntries(t, c, "t")
+	for _, q := range []struct {
+		index, want string
+		limit       int32
+	}{{"byL", wantL, 0}, {"byL", wantL, 2}, {"allL", wantL, 3}, {"byT", wantT, 0}, {"byT", wantT, 4}} {
+		got := lsiQuery(t, c, dynamodb.QueryInput{IndexName: aws.String(q.index), ConsistentRead: aws.Bool(true)}, q.limit)
+		if keyStrings(got) != q.want {
+			t.Fatalf("%s: Query %s (limit %d): %s, want %s", step, q.index, q.limit, keyStrings(got), q.want)
+		}
+	}
+}
+
 // skOf returns the sort key number of a keyString.
 func skOf(key string) int {
 	_, after, _ := strings.Cut(key, "sk=")
@@ -182,19 +202,7 @@ func TestSDKLocalIndexes(t *testing.T) {
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: items[0]}); err != nil {
 		t.Fatalf("PutItem: %v", err)
 	}
-	check := func(step string) {
-		t.Helper()
-		wantL, wantT := lsiEntries(t, c, "l"), lsiEntries(t, c, "t")
-		for _, q := range []struct {
-			index, want string
-			limit       int32
-		}{{"byL", wantL, 0}, {"byL", wantL, 2}, {"allL", wantL, 3}, {"byT", wantT, 0}, {"byT", wantT, 4}} {
-			got := lsiQuery(t, c, dynamodb.QueryInput{IndexName: aws.String(q.index), ConsistentRead: aws.Bool(true)}, q.limit)
-			if keyStrings(got) != q.want {
-				t.Fatalf("%s: Query %s (limit %d): %s, want %s", step, q.index, q.limit, keyStrings(got), q.want)
-			}
-		}
-	}
+	check := func(step string) { t.Helper(); checkLocalIndexes(t, c, step) }
 	check("after the puts")
 
 	// UpdateItem moves an entry (l changes), removes one (l goes), and
@@ -275,6 +283,22 @@ func TestSDKLocalIndexes(t *testing.T) {
 	wantCode(t, "PutItem with an empty index key", err, "ValidationException")
 	if !strings.Contains(err.Error(), "The AttributeValue for a key attribute cannot contain an empty string value. IndexName: byT, IndexKey: t") {
 		t.Fatalf("empty index key message: %v", err)
+	}
+	// An index sort key value is at most 1,024 bytes, as a table's.
+	long := strings.Repeat("é", 512) // 1,024 bytes of UTF-8
+	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("a"), "sk": num("60"), "t": s(long)}}); err != nil {
+		t.Fatalf("PutItem with a 1,024-byte index key: %v", err)
+	}
+	_, err = c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("a"), "sk": num("60")},
+		UpdateExpression: aws.String("SET t = :t"), ExpressionAttributeValues: avMap{":t": s(long + "x")}})
+	wantCode(t, "UpdateItem with a 1,025-byte index key", err, "ValidationException")
+	if !strings.Contains(err.Error(), "One or more parameter values were invalid: Size limit exceeded for Index Key t Actual Size: 1025 bytes Max Size: 1024 bytes IndexName: byT") {
+		t.Fatalf("index key size message: %v", err)
+	}
+	_, err = c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"), Item: avMap{"pk": s("a"), "sk": num("61"), "t": s(long + "x")}})
+	wantCode(t, "PutItem with a 1,025-byte index key", err, "ValidationException")
+	if _, err := c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("ltab"), Key: avMap{"pk": s("a"), "sk": num("60")}}); err != nil {
+		t.Fatal(err)
 	}
 	_, err = c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("byL"), KeyConditionExpression: aws.String("pk = :p AND sk = :s"),
 		ExpressionAttributeValues: avMap{":p": s("a"), ":s": num("1")}})
@@ -396,6 +420,66 @@ func TestSDKItemCollections(t *testing.T) {
 			t.Fatalf("DescribeTable %s: ItemCount %d, IndexSizeBytes %d; a scan of it has %d entries",
 				aws.ToString(li.IndexName), aws.ToInt64(li.ItemCount), aws.ToInt64(li.IndexSizeBytes), sc.Count)
 		}
+	}
+}
+
+// TestSDKItemCollectionConcurrentWrites: writes racing into one item
+// collection are checked against its size with the writes in flight
+// before them: no more of them pass than fit one after the other, and
+// the collection holds exactly the ones acknowledged.
+func TestSDKItemCollectionConcurrentWrites(t *testing.T) {
+	c := startNodeWith(t, func(cfg *node.Config) { cfg.ItemCollectionLimit = 8 << 10 })
+	// The racing writers open connections some of which stay unused; the
+	// node's shutdown would wait 5 s for those: close them first.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	c = dynamodb.New(c.Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: tr} })
+	ctx := context.Background()
+	lsiTable(t, c, "ltab")
+	pad := strings.Repeat("x", 500)
+	put := func(pk string, sk int) error {
+		_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ltab"),
+			Item: avMap{"pk": s(pk), "sk": num(strconv.Itoa(sk)), "l": num("1"), "t": s("t"), "pad": s(pad)}})
+		return err
+	}
+	fits := 0
+	for ; fits < 20; fits++ {
+		if err := put("seq", 100+fits); err != nil {
+			wantCode(t, "the sequential write past the limit", err, "ItemCollectionSizeLimitExceededException")
+			break
+		}
+	}
+	const writers = 24
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	passed, refused := 0, 0
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := put("race", 100+i)
+			mu.Lock()
+			defer mu.Unlock()
+			var limit *types.ItemCollectionSizeLimitExceededException
+			switch {
+			case err == nil:
+				passed++
+			case errors.As(err, &limit):
+				refused++
+			default:
+				t.Errorf("concurrent write %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d concurrent writes passed, %d refused; %d fit one after the other", passed, refused, fits)
+	if passed > fits || passed == 0 || passed+refused != writers {
+		t.Fatalf("%d concurrent writes passed, %d refused; %d fit one after the other", passed, refused, fits)
+	}
+	q, err := c.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("ltab"), IndexName: aws.String("allL"), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: avMap{":p": s("race")}})
+	if err != nil || int(q.Count) != passed {
+		t.Fatalf("allL of the raced collection: %d entries (%v), want %d", q.Count, err, passed)
 	}
 }
 

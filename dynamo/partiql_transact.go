@@ -149,9 +149,6 @@ func (s *Server) statementAction(t *partitapb.Table, ks keySchema, plan *partiql
 	default:
 		p.Action = &partitapb.TxnPrepare_Delete{Delete: &partitapb.DeleteItem{Key: sk, Condition: cond}}
 	}
-	if err := checkTransactWrite(t, p); err != nil {
-		return x, err
-	}
 	x.action = router.TxnAction{Table: t, Prepare: p}
 	return x, nil
 }

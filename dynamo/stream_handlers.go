@@ -274,17 +274,27 @@ func (s *Server) handleGetShardIterator(ctx context.Context, r *request) (any, e
 	if err != nil {
 		return nil, err
 	}
+	notFound := newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
 	id, ok := parseShardID(*req.ShardId)
-	if !ok || !tableHasPartition(t, id.Partition) {
-		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
+	if !ok {
+		return nil, notFound
 	}
-	page, err := cr.ReadChanges(ctx, store.ChangesRequest{Partition: id.Partition, After: stateOnly, Consistent: true})
+	read, ok, err := s.shardRequest(ctx, cr, t, st, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound
+	}
+	state := read
+	state.After, state.Consistent = stateOnly, true
+	page, err := cr.ReadChanges(ctx, state)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: shard %s: %w", id, err)
 	}
-	end, ok := shardEnd(page.Segments, id.Start)
+	end, ok := logShardEnd(page, id.Start, read.Origin != 0)
 	if !ok || end != 0 && end < page.First {
-		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
+		return nil, notFound
 	}
 	after, err := iteratorStart(*req.ShardIteratorType, req.SequenceNumber, id, end, page)
 	if err != nil {

@@ -77,14 +77,24 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 	if req.Limit != nil {
 		limit = int(*req.Limit)
 	}
-	page, err := cr.ReadChanges(ctx, store.ChangesRequest{Partition: it.Shard.Partition, After: it.After, Limit: limit, Consistent: true})
+	trimmed := newError(kindTrimmedData, "Attempted to access data that has been trimmed: shard %s", it.Shard)
+	read, ok, err := s.shardRequest(ctx, cr, t, st, it.Shard)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		// A merged-away partition's log, dropped after the retention.
+		return nil, trimmed
+	}
+	read.After, read.Limit, read.Consistent = it.After, limit, true
+	page, err := cr.ReadChanges(ctx, read)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: records of shard %s: %w", it.Shard, err)
 	}
 	if page.Trimmed {
-		return nil, newError(kindTrimmedData, "Attempted to access data that has been trimmed: shard %s", it.Shard)
+		return nil, trimmed
 	}
-	return s.recordsPage(t, st, it, page)
+	return s.recordsPage(t, st, it, page, read.Origin != 0)
 }
 
 // iteratorStream returns the table and stream of an iterator, or
@@ -102,18 +112,19 @@ func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIt
 		return nil, nil, fmt.Errorf("dynamo: look up table %q: %w", it.Table, err)
 	}
 	st := s.streamByTime(t, it.Stream)
-	if st == nil || !tableHasPartition(t, it.Shard.Partition) {
+	if st == nil {
 		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	}
 	return t, st, nil
 }
 
-// recordsPage turns a page of the shard's log into GetRecords' answer:
+// recordsPage turns a page of the shard's log (adopted: a merged-away
+// partition's, closed) into GetRecords' answer:
 // the records of the shard within the stream's life, and the iterator
 // after them (none once a closed shard, or a disabled stream, is read to
 // its end).
-func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it shardIterator, page store.ChangesPage) (any, error) {
-	end, ok := shardEnd(page.Segments, it.Shard.Start)
+func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it shardIterator, page store.ChangesPage, adopted bool) (any, error) {
+	end, ok := logShardEnd(page, it.Shard.Start, adopted)
 	if !ok {
 		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
 	}

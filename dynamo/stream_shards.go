@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/partitadb/partita/partitapb"
@@ -33,9 +34,15 @@ type shard struct {
 	Parent *shardID
 	// first is the first sequence the log still holds in the shard.
 	first uint64
-	// parentRef is the parent log end a segment names, resolved to a
-	// shard once every partition's shards are known.
-	parentRef *partitapb.ChangeParent
+	// holder is the partition that adopted the log of ID.Partition at a
+	// merge and serves it now (0: ID.Partition serves its own log).
+	holder uint64
+	// refs are the parent log ends the shard's segment names (a merge's
+	// names both halves), resolved to shards once every log is known.
+	refs []*partitapb.ChangeParent
+	// after are all the shards refs resolve to, and the partition's
+	// previous segment: the shards listed before this one.
+	after []shardID
 }
 
 // segmentBounds returns the first sequences of a log's segments, in
@@ -66,13 +73,28 @@ func shardEnd(segs []*partitapb.ChangeSegment, start uint64) (uint64, bool) {
 	return 0, false
 }
 
+// logShardEnd is shardEnd of the log page read (a state read): an adopted
+// log (a merged-away partition's) takes no more records, so its last
+// shard ends at its last sequence.
+func logShardEnd(page store.ChangesPage, start uint64, adopted bool) (uint64, bool) {
+	end, ok := shardEnd(page.Segments, start)
+	if ok && end == 0 && adopted {
+		end = page.Last
+	}
+	return end, ok
+}
+
 // partitionShards lists the shards of partition's log as page (a state
 // read) shows it, the ones trimmed whole left out.
 func partitionShards(partition uint64, page store.ChangesPage) []shard {
 	bounds := segmentBounds(page.Segments)
+	refs := map[uint64][]*partitapb.ChangeParent{}
+	for _, seg := range page.Segments {
+		refs[seg.GetFirstSeq()] = seg.GetParents()
+	}
 	var out []shard
 	for i, b := range bounds {
-		sh := shard{ID: shardID{partition, b}, first: max(b, page.First)}
+		sh := shard{ID: shardID{partition, b}, first: max(b, page.First), refs: refs[b]}
 		if i+1 < len(bounds) {
 			sh.End = bounds[i+1] - 1
 			if sh.End < page.First {
@@ -81,19 +103,36 @@ func partitionShards(partition uint64, page store.ChangesPage) []shard {
 		}
 		if i > 0 {
 			sh.Parent = &shardID{partition, bounds[i-1]}
-		} else if len(page.Segments) > 0 && page.Segments[0].GetFirstSeq() == 1 && len(page.Segments[0].GetParents()) > 0 {
-			sh.parentRef = page.Segments[0].GetParents()[0]
+			sh.after = []shardID{*sh.Parent}
 		}
 		out = append(out, sh)
 	}
 	return out
 }
 
-// streamShards lists the shards of t's stream, partition by partition,
-// with their parents. A disabled stream's shards are all closed.
+// closeLast ends the last of a log's shards at last, the log's last
+// sequence, when it is open and holds records.
+func closeLast(shards []shard, last uint64) {
+	if len(shards) == 0 {
+		return
+	}
+	sh := &shards[len(shards)-1]
+	if sh.End == 0 && last >= sh.ID.Start {
+		sh.End = last
+	}
+}
+
+// streamShards lists the shards of t's stream: each partition's, then
+// those of the logs it adopted at merges (closed), in an order where
+// every shard comes after all its parents (both halves of a merge). A
+// disabled stream's shards are all closed.
 func (s *Server) streamShards(ctx context.Context, cr ChangeReader, t *partitapb.Table, st *partitapb.StreamInfo) ([]shard, error) {
 	parts := append([]*partitapb.Partition(nil), t.GetPartitions()...)
 	sort.Slice(parts, func(i, j int) bool { return parts[i].GetId() < parts[j].GetId() })
+	current := map[uint64]bool{}
+	for _, p := range parts {
+		current[p.GetId()] = true
+	}
 	bounds := map[uint64][]uint64{}
 	var all []shard
 	for _, p := range parts {
@@ -103,24 +142,141 @@ func (s *Server) streamShards(ctx context.Context, cr ChangeReader, t *partitapb
 		}
 		bounds[p.GetId()] = segmentBounds(page.Segments)
 		shards := partitionShards(p.GetId(), page)
-		if st.GetDisabledUnixNanos() != 0 && len(shards) > 0 {
-			last := &shards[len(shards)-1]
-			if last.End == 0 && page.Last >= last.ID.Start {
-				last.End = page.Last
-			}
+		if st.GetDisabledUnixNanos() != 0 {
+			closeLast(shards, page.Last)
 		}
 		all = append(all, shards...)
+		adopted, err := adoptedShards(ctx, cr, p.GetId(), page.Segments, current, bounds)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, adopted...)
 	}
 	for i := range all {
-		ref := all[i].parentRef
-		if ref == nil {
-			continue
-		}
-		b := bounds[ref.GetPartition()]
-		j := sort.Search(len(b), func(j int) bool { return b[j] > ref.GetLastSeq() })
-		if j > 0 {
-			all[i].Parent = &shardID{ref.GetPartition(), b[j-1]}
+		resolveParents(&all[i], bounds)
+	}
+	return parentsFirst(all), nil
+}
+
+// adoptedShards lists the shards of the logs holder adopted at merges:
+// the merged-away partitions its segments (and theirs, for a merge of a
+// partition that had merged before) name as parents. Each is closed at
+// its last sequence; a log dropped after the retention has none.
+func adoptedShards(ctx context.Context, cr ChangeReader, holder uint64, segs []*partitapb.ChangeSegment, current map[uint64]bool, bounds map[uint64][]uint64) ([]shard, error) {
+	var out []shard
+	seen := map[uint64]bool{}
+	var queue []uint64
+	push := func(segs []*partitapb.ChangeSegment) {
+		for _, seg := range segs {
+			for _, ref := range seg.GetParents() {
+				if o := ref.GetPartition(); !current[o] && o != holder && !seen[o] {
+					seen[o] = true
+					queue = append(queue, o)
+				}
+			}
 		}
 	}
-	return all, nil
+	push(segs)
+	for len(queue) > 0 {
+		origin := queue[0]
+		queue = queue[1:]
+		page, err := cr.ReadChanges(ctx, store.ChangesRequest{Partition: holder, Origin: origin, After: stateOnly})
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: shards of partition %d adopted by %d: %w", origin, holder, err)
+		}
+		if page.Last < page.First {
+			continue // dropped after the retention, or nothing retained
+		}
+		bounds[origin] = segmentBounds(page.Segments)
+		shards := partitionShards(origin, page)
+		closeLast(shards, page.Last)
+		for i := range shards {
+			shards[i].holder = holder
+		}
+		out = append(out, shards...)
+		push(page.Segments)
+	}
+	return out, nil
+}
+
+// resolveParents turns the parent log ends sh's segment names into
+// shards: the first becomes sh's ParentShardId when the partition's
+// previous segment is not (DynamoDB names one parent; after a merge it is
+// the left half's segment, the partition's own), and all order the
+// listing.
+func resolveParents(sh *shard, bounds map[uint64][]uint64) {
+	for _, ref := range sh.refs {
+		b := bounds[ref.GetPartition()]
+		j := sort.Search(len(b), func(j int) bool { return b[j] > ref.GetLastSeq() })
+		if j == 0 {
+			continue
+		}
+		id := shardID{ref.GetPartition(), b[j-1]}
+		if sh.Parent == nil {
+			sh.Parent = &id
+		}
+		if !slices.Contains(sh.after, id) {
+			sh.after = append(sh.after, id)
+		}
+	}
+}
+
+// parentsFirst orders shards so that each comes after all the shards it
+// follows that are listed, keeping the given order otherwise.
+func parentsFirst(shards []shard) []shard {
+	listed := map[shardID]bool{}
+	for _, sh := range shards {
+		listed[sh.ID] = true
+	}
+	out := make([]shard, 0, len(shards))
+	done := map[shardID]bool{}
+	for len(out) < len(shards) {
+		progress := false
+		for _, sh := range shards {
+			if done[sh.ID] || !ready(sh, listed, done) {
+				continue
+			}
+			out = append(out, sh)
+			done[sh.ID], progress = true, true
+		}
+		if !progress { // a cycle: cannot happen; keep the rest as they are
+			for _, sh := range shards {
+				if !done[sh.ID] {
+					out = append(out, sh)
+					done[sh.ID] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// ready says whether every listed shard sh follows is done.
+func ready(sh shard, listed, done map[shardID]bool) bool {
+	for _, p := range sh.after {
+		if listed[p] && !done[p] && p != sh.ID {
+			return false
+		}
+	}
+	return true
+}
+
+// shardRequest returns the request that reads shard id of t's stream:
+// its partition's own log, or the log a merge's left half adopted (found
+// by listing the stream's shards). false when the stream lists no such
+// shard.
+func (s *Server) shardRequest(ctx context.Context, cr ChangeReader, t *partitapb.Table, st *partitapb.StreamInfo, id shardID) (store.ChangesRequest, bool, error) {
+	if tableHasPartition(t, id.Partition) {
+		return store.ChangesRequest{Partition: id.Partition}, true, nil
+	}
+	shards, err := s.streamShards(ctx, cr, t, st)
+	if err != nil {
+		return store.ChangesRequest{}, false, err
+	}
+	for _, sh := range shards {
+		if sh.ID == id && sh.holder != 0 {
+			return store.ChangesRequest{Partition: sh.holder, Origin: id.Partition}, true, nil
+		}
+	}
+	return store.ChangesRequest{}, false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/partitadb/partita/node"
 )
 
 func acctKey(id string) map[string]types.AttributeValue {
@@ -321,31 +323,83 @@ func TestSDKBankTransfers(t *testing.T) {
 	t.Logf("%d transfers committed, %d consistent concurrent reads", committed, consistentReads)
 }
 
-// TestSDKTransactionsRefuseLocalIndexWrites: a transaction may check an
-// item of a table with local secondary indexes, but not write one (its
-// resolution would not maintain the entries), and says so.
-func TestSDKTransactionsRefuseLocalIndexWrites(t *testing.T) {
-	c := startNode(t)
+// TestSDKTransactionsLocalIndexes: transactions writing to a table with
+// local secondary indexes keep its entries: puts, an update moving an
+// entry, a delete, a sparse item, PartiQL inserts; a canceled
+// transaction leaves none; a write breaking an index rule or the item
+// collection's limit cancels the transaction. After each step every
+// index equals what a scan of the table implies.
+func TestSDKTransactionsLocalIndexes(t *testing.T) {
+	c := startNodeWith(t, func(cfg *node.Config) { cfg.ItemCollectionLimit = 8 << 10 })
 	ctx := context.Background()
 	lsiTable(t, c, "ltab")
-	key := map[string]types.AttributeValue{"pk": s("a"), "sk": num("1")}
-	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String("ltab"), Item: map[string]types.AttributeValue{"pk": s("a"), "sk": num("1"), "l": num("5")}}},
-	}})
-	var ve smithy.APIError
-	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" || !strings.Contains(ve.ErrorMessage(), "local secondary indexes") {
-		t.Fatalf("a transaction writing to a table with local indexes: %v, want ValidationException", err)
+	put := func(it avMap) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String("ltab"), Item: it}}
 	}
-	if _, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String("ltab"), Key: key, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	key := func(sk string) avMap { return avMap{"pk": s("a"), "sk": num(sk)} }
+	write := func(step string, items ...types.TransactWriteItem) error {
+		t.Helper()
+		_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		return err
+	}
+	if err := write("puts", put(avMap{"pk": s("a"), "sk": num("1"), "l": num("5"), "t": s("x")}),
+		put(avMap{"pk": s("a"), "sk": num("2"), "l": num("3")}),
+		put(avMap{"pk": s("a"), "sk": num("3"), "t": s("y"), "extra": s("e")})); err != nil {
+		t.Fatalf("TransactWriteItems of puts: %v", err)
+	}
+	checkLocalIndexes(t, c, "after the puts")
+	if got := lsiQuery(t, c, dynamodb.QueryInput{IndexName: aws.String("byT"), ConsistentRead: aws.Bool(true)}, 0); keyStrings(got) != "pk=a sk=1,pk=a sk=3" || got[1]["extra"] == nil {
+		t.Fatalf("byT after the puts: %v", got)
+	}
+
+	if err := write("update, delete, check, sparse put",
+		types.TransactWriteItem{Update: &types.Update{TableName: aws.String("ltab"), Key: key("1"),
+			UpdateExpression: aws.String("SET l = :l REMOVE t"), ExpressionAttributeValues: avMap{":l": num("9")}}},
+		types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String("ltab"), Key: key("2")}},
+		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String("ltab"), Key: key("3"), ConditionExpression: aws.String("attribute_exists(t)")}},
+		put(avMap{"pk": s("a"), "sk": num("4")})); err != nil {
+		t.Fatalf("TransactWriteItems of an update, a delete, a check and a put: %v", err)
+	}
+	checkLocalIndexes(t, c, "after the update and delete")
+	if got := lsiEntries(t, c, "l"); got != "pk=a sk=1" {
+		t.Fatalf("items with l after the update and delete: %s", got)
+	}
+
+	var canceled *types.TransactionCanceledException
+	err := write("canceled", put(avMap{"pk": s("a"), "sk": num("5"), "l": num("1")}),
+		types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String("ltab"), Key: key("2"), ConditionExpression: aws.String("attribute_exists(pk)")}})
+	if !errors.As(err, &canceled) {
+		t.Fatalf("a transaction with a failing check: %v, want TransactionCanceledException", err)
+	}
+	err = write("type mismatch", put(avMap{"pk": s("a"), "sk": num("6"), "l": s("not a number")}))
+	if !errors.As(err, &canceled) || aws.ToString(canceled.CancellationReasons[0].Code) != "ValidationError" ||
+		!strings.Contains(aws.ToString(canceled.CancellationReasons[0].Message), "Type mismatch for Index Key l") {
+		t.Fatalf("a transaction putting l of another type: %v, want a ValidationError reason", err)
+	}
+	checkLocalIndexes(t, c, "after the canceled transactions")
+
+	if _, err := c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
+		{Statement: aws.String(`INSERT INTO "ltab" VALUE {'pk': 'a', 'sk': 7, 'l': 2}`)},
+		{Statement: aws.String(`UPDATE "ltab" SET t = 'z' WHERE pk = 'a' AND sk = 4`)},
 	}}); err != nil {
-		t.Fatalf("a transaction checking an item of a table with local indexes: %v", err)
+		t.Fatalf("ExecuteTransaction: %v", err)
 	}
-	_, err = c.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: []types.ParameterizedStatement{
-		{Statement: aws.String(`INSERT INTO "ltab" VALUE {'pk': 'b', 'sk': 1}`)},
-		{Statement: aws.String(`INSERT INTO "ltab" VALUE {'pk': 'c', 'sk': 1}`)},
-	}})
-	if !errors.As(err, &ve) || ve.ErrorCode() != "ValidationException" || !strings.Contains(ve.ErrorMessage(), "local secondary indexes") {
-		t.Fatalf("ExecuteTransaction writing to a table with local indexes: %v, want ValidationException", err)
+	checkLocalIndexes(t, c, "after ExecuteTransaction")
+
+	// The collection's limit (8 KB here): ~1.3 KB a write with its entries.
+	pad := strings.Repeat("x", 500)
+	for i := 100; ; i++ {
+		err := write("fill", put(avMap{"pk": s("big"), "sk": num(strconv.Itoa(i)), "l": num("1"), "t": s("t"), "pad": s(pad)}))
+		if err == nil {
+			if i > 120 {
+				t.Fatal("the item collection took 20 transactions of 1.3 KB: no limit")
+			}
+			continue
+		}
+		if !errors.As(err, &canceled) || aws.ToString(canceled.CancellationReasons[0].Code) != "ItemCollectionSizeLimitExceeded" {
+			t.Fatalf("a transaction past the collection limit: %v, want an ItemCollectionSizeLimitExceeded reason", err)
+		}
+		break
 	}
+	checkLocalIndexes(t, c, "at the end")
 }

@@ -261,25 +261,7 @@ func (s *Server) transactPrepare(ctx context.Context, kind string, a *transactAc
 	default:
 		p.Action = &partitapb.TxnPrepare_Check{Check: cond}
 	}
-	if err := checkTransactWrite(t, p); err != nil {
-		return nil, nil, nil, err
-	}
 	return t, key, p, nil
-}
-
-// msgTransactLocalIndexes refuses a transaction's write to a table with
-// local secondary indexes: a transaction writes its items when it
-// resolves their intents, and that write does not maintain the entries
-// of local indexes yet (docs/transactions.md).
-const msgTransactLocalIndexes = "Transactions cannot write to a table with local secondary indexes yet: table %s has %d"
-
-// checkTransactWrite refuses the prepare p of a transaction on table t
-// that Partita cannot run yet.
-func checkTransactWrite(t *partitapb.Table, p *partitapb.TxnPrepare) error {
-	if p.GetCheck() == nil && len(t.GetLocalIndexes()) > 0 {
-		return validationf(msgTransactLocalIndexes, t.GetName(), len(t.GetLocalIndexes()))
-	}
-	return nil
 }
 
 // canceled is the TransactionCanceledException of a transaction that did
@@ -315,6 +297,9 @@ func cancellationOf(res *partitapb.Result, allOld bool) cancellationReason {
 		return r
 	case partitapb.Error_TXN_CONFLICT:
 		return cancellationReason{Code: "TransactionConflict", Message: msgTransactionConflict}
+	case partitapb.Error_ITEM_COLLECTION_TOO_LARGE:
+		ae, _ := fromDomain(pe)
+		return cancellationReason{Code: "ItemCollectionSizeLimitExceeded", Message: ae.Message}
 	}
 	ae, _ := fromDomain(pe)
 	return cancellationReason{Code: "ValidationError", Message: ae.Message}

@@ -23,6 +23,7 @@ import (
 //	x e <first seq 8>   a ChangeSegment: where a range generation starts
 //	x a <origin 8> <seq 8>  a record of an adopted log (a merged right half's)
 //	x A <origin 8>      an adopted log's state
+//	x E <origin 8> <first seq 8>  an adopted log's ChangeSegment
 //
 // Sequence numbers are dense and start at 1; the last is 0 while the log
 // is empty. Trimming (Effects.change_trim_to) deletes the records below a

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -20,15 +21,23 @@ import (
 // A merge adopts the right half's log: its retained records and state are
 // copied under the right half's id (the origin) into the partition's
 // adopted logs, with the logs the right half had adopted itself, and read
-// with ReadAdoptedChanges. An adopted log takes no new record; the leader
-// drops it whole (Effects.change_drop_adopted) once its last record is
-// older than the retention.
+// with ReadAdoptedChanges. The right half's segments (and those of the
+// logs it had adopted) are copied too, so the merged-away partition's
+// shards keep their bounds (ReadAdoptedSegments). An adopted log takes no
+// new record; the leader drops it whole, segments and all
+// (Effects.change_drop_adopted), once its last record is older than the
+// retention.
 
 // ReadChangeSegments returns partition's change log segments as of r, in
 // order of their first sequence.
 func ReadChangeSegments(r engine.Reader, partition uint64) ([]*partitapb.ChangeSegment, error) {
-	start := changeSegmentPrefix(partition)
-	end := append(changeSegmentPrefix(partition), 0xff)
+	return readSegments(r, changeSegmentPrefix(partition), partition)
+}
+
+// readSegments reads the segments of partition's log stored under prefix.
+func readSegments(r engine.Reader, prefix []byte, partition uint64) ([]*partitapb.ChangeSegment, error) {
+	start := prefix
+	end := append(bytes.Clone(prefix), 0xff)
 	it, err := r.NewIter(start, end)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: read change segments: %w", err)
@@ -135,6 +144,14 @@ func adoptedRecordPrefix(holder, origin uint64) []byte {
 	return binary.BigEndian.AppendUint64(adoptedPrefix(holder), origin)
 }
 
+func adoptedSegmentPrefix(holder uint64) []byte {
+	return engine.LocalKey(holder, engine.ReplicatedLocal+"E")
+}
+
+func adoptedSegmentOriginPrefix(holder, origin uint64) []byte {
+	return binary.BigEndian.AppendUint64(adoptedSegmentPrefix(holder), origin)
+}
+
 func adoptedStateKey(holder, origin uint64) []byte {
 	return binary.BigEndian.AppendUint64(adoptedStatePrefix(holder), origin)
 }
@@ -148,10 +165,16 @@ func (a *Applier) adopt(right uint64, rs ChangeState) error {
 	if err := copyRecords(a.b, adoptedStatePrefix(right), adoptedStatePrefix(a.partition)); err != nil {
 		return err
 	}
+	if err := copyRecords(a.b, adoptedSegmentPrefix(right), adoptedSegmentPrefix(a.partition)); err != nil {
+		return err
+	}
 	if rs.Last < rs.First {
 		return nil
 	}
 	if err := copyRecords(a.b, changeRecordPrefix(right), adoptedRecordPrefix(a.partition, right)); err != nil {
+		return err
+	}
+	if err := copyRecords(a.b, changeSegmentPrefix(right), adoptedSegmentOriginPrefix(a.partition, right)); err != nil {
 		return err
 	}
 	raw := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), rs.First), rs.Last)
@@ -239,5 +262,17 @@ func (a *Applier) dropAdopted(origin uint64) error {
 	if err := a.b.Delete(adoptedStateKey(a.partition, origin)); err != nil {
 		return fmt.Errorf("fsm: drop the change log adopted from partition %d: %w", origin, err)
 	}
+	segs := adoptedSegmentOriginPrefix(a.partition, origin)
+	if err := a.b.DeleteRange(segs, binary.BigEndian.AppendUint64(adoptedSegmentPrefix(a.partition), origin+1)); err != nil {
+		return fmt.Errorf("fsm: drop the segments adopted from partition %d: %w", origin, err)
+	}
 	return nil
+}
+
+// ReadAdoptedSegments returns the segments of the log of origin that
+// holder adopted in a merge, in order of their first sequence: none for a
+// log holder never adopted or dropped, or adopted by a binary that kept
+// no segments (its log then reads as one segment from sequence 1).
+func ReadAdoptedSegments(r engine.Reader, holder, origin uint64) ([]*partitapb.ChangeSegment, error) {
+	return readSegments(r, adoptedSegmentOriginPrefix(holder, origin), origin)
 }

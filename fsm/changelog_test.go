@@ -39,7 +39,7 @@ type changeLeader struct {
 //	split at=K right=R              SplitRange at K's hash, right half R
 //	merge                           the right half frozen, then merged into the left
 //	changes [p=P] [after=N] [limit=N]  ReadChanges and the log's segments
-//	adopted origin=O [after=N]       ReadAdoptedChanges of partition 7
+//	adopted origin=O [after=N]       ReadAdoptedChanges and ReadAdoptedSegments of partition 7
 func TestChangeLog(t *testing.T) {
 	l := &changeLeader{eng: openEngine(t), desc: rangeOf(part)}
 	datadriven.RunTest(t, "testdata/changelog.txt", func(t *testing.T, td *datadriven.TestData) string {
@@ -50,11 +50,16 @@ func TestChangeLog(t *testing.T) {
 		case "changes":
 			return describeChanges(t, l.eng, uintArg(t, td, "p", part), uintArg(t, td, "after", 0), int(uintArg(t, td, "limit", 0)))
 		case "adopted":
-			c, err := fsm.ReadAdoptedChanges(l.eng, part, uintArg(t, td, "origin", 0), uintArg(t, td, "after", 0), 0)
+			origin := uintArg(t, td, "origin", 0)
+			c, err := fsm.ReadAdoptedChanges(l.eng, part, origin, uintArg(t, td, "after", 0), 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return describePage(t, c)
+			segs, err := fsm.ReadAdoptedSegments(l.eng, part, origin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return describePage(t, c) + describeSegments(segs)
 		case "split":
 			return l.split(t, td)
 		case "merge":
@@ -216,6 +221,13 @@ func describeChanges(t *testing.T, eng *engine.Engine, partition, after uint64, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.WriteString(describeSegments(segs))
+	return b.String()
+}
+
+// describeSegments prints a log's segments, one a line.
+func describeSegments(segs []*partitapb.ChangeSegment) string {
+	var b strings.Builder
 	for _, s := range segs {
 		fmt.Fprintf(&b, "segment from %d generation %d", s.GetFirstSeq(), s.GetRangeGeneration())
 		for _, p := range s.GetParents() {

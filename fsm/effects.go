@@ -85,7 +85,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		ir = priorItems{engineItems{r}, prior}
 	}
 	if IsTxnCommand(cmd) {
-		return evalTxn(r, ir, d, cmd)
+		return evalTxn(r, ir, d, cmd, hints)
 	}
 	if !IsItemWrite(cmd) {
 		return nil, reject(partitapb.Error_VALIDATION, "only item writes are evaluated by the proposer"), nil
@@ -95,7 +95,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 			return nil, res, err
 		}
 	}
-	c, res, err := evalItemWrite(ir, cmd, false)
+	c, res, err := evalItemWrite(ir, cmd, false, hints.CollectionInFlight)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -116,6 +116,30 @@ type EvalHints struct {
 	// NoIntents: the state evaluated against holds no intent on any item
 	// (HasIntents), and no transaction command on the item is in flight.
 	NoIntents bool
+	// CollectionInFlight returns the size change of the item collection
+	// whose size record is under key that this leader's writes still in
+	// flight (proposed, not applied) make: the collection's size checked
+	// against its limit is the applied one plus it. Nil: none.
+	CollectionInFlight func(key []byte) int64
+}
+
+// CollectionLatchKey is the latch a leader holds, beside the item's, from
+// the evaluation of cmd to its proposal when cmd writes an item of a
+// table with local secondary indexes: every write of the item's
+// collection (its partition key; here, its hash) then evaluates over the
+// ones in flight before it (EvalHints.CollectionInFlight), so two cannot
+// both pass the collection's limit. Nil when cmd needs none.
+func CollectionLatchKey(cmd *partitapb.Command) []byte {
+	if len(cmd.GetLocalIndexes().GetIndexes()) == 0 || !IsItemWrite(cmd) {
+		return nil
+	}
+	k := ItemKey(cmd)
+	table, ok1 := engine.KeyTable(k)
+	hash, ok2 := engine.KeyHash(k)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return engine.PartitionKeyPrefix([]byte("Xc"), table, hash)
 }
 
 // leaseIndexKey is the key of partition's lease state, in its replicated

@@ -26,8 +26,8 @@ type localEntry struct{ key, value []byte }
 // It also sizes the item's collection (the items of its partition key and
 // their entries): the change of its size record, the collection's size
 // after the write (in res), and the refusal of a write that grows it past
-// limit (0: DynamoDB's 10 GB).
-func localEntries(r itemReader, spec *partitapb.LocalIndexSpec, limit int64, c *change, res *partitapb.Result) (*partitapb.Result, error) {
+// its limit.
+func localEntries(r itemReader, spec *partitapb.LocalIndexSpec, limit collectionLimit, c *change, res *partitapb.Result) (*partitapb.Result, error) {
 	if len(spec.GetIndexes()) == 0 || c.key == nil {
 		return nil, nil
 	}
@@ -77,9 +77,18 @@ func localEntries(r itemReader, spec *partitapb.LocalIndexSpec, limit int64, c *
 	return sizeCollection(r, spec, table, limit, c, res)
 }
 
+// collectionLimit is what an item collection's size is checked against:
+// the limit (0: DynamoDB's 10 GB), and the size change of the writes in
+// flight (nil: none) added to the applied size.
+type collectionLimit struct {
+	bytes    int64
+	inFlight func([]byte) int64
+}
+
 // sizeCollection sets c's collection record and res's collection size,
-// and refuses a write growing the collection past limit.
-func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, limit int64, c *change, res *partitapb.Result) (*partitapb.Result, error) {
+// and refuses a write growing the collection past its limit: the size
+// checked is the applied one with the writes in flight.
+func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, lim collectionLimit, c *change, res *partitapb.Result) (*partitapb.Result, error) {
 	it := c.newItem
 	if it == nil {
 		it = c.oldItem
@@ -92,14 +101,19 @@ func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, 
 	if err != nil {
 		return nil, err
 	}
+	limit := lim.bytes
 	if limit <= 0 {
 		limit = DefaultCollectionLimit
 	}
-	if c.collDelta > 0 && size+c.collDelta > limit {
+	evaluated := size
+	if lim.inFlight != nil {
+		evaluated += lim.inFlight(key)
+	}
+	if c.collDelta > 0 && evaluated+c.collDelta > limit {
 		return reject(partitapb.Error_ITEM_COLLECTION_TOO_LARGE, "Item collection size limit exceeded"), nil
 	}
 	c.collKey = key
-	res.LocalCollectionBytes = size + c.collDelta
+	res.LocalCollectionBytes = evaluated + c.collDelta
 	return nil, nil
 }
 
@@ -146,7 +160,8 @@ func countEntry(s *Stats, i byte, enc []byte) error {
 }
 
 // checkLocalType refuses an item whose index sort key attribute has
-// another type than the index's, or is an empty string or binary.
+// another type than the index's, is an empty string or binary, or is
+// longer than MaxLocalSortKeyBytes.
 func checkLocalType(li *partitapb.LocalIndex, it item.Item) *partitapb.Result {
 	attr := localRangeKey(li)
 	v, ok := it[attr]
@@ -159,12 +174,37 @@ func checkLocalType(li *partitapb.LocalIndex, it item.Item) *partitapb.Result {
 			"One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
 			kind, li.GetName(), attr)
 	}
-	if !ok || v.Type.String() == li.GetRangeType() {
+	if !ok {
 		return nil
 	}
-	return reject(partitapb.Error_VALIDATION,
-		"One or more parameter values were invalid: Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s",
-		attr, li.GetRangeType(), v.Type.String(), li.GetName())
+	if v.Type.String() != li.GetRangeType() {
+		return reject(partitapb.Error_VALIDATION,
+			"One or more parameter values were invalid: Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s",
+			attr, li.GetRangeType(), v.Type.String(), li.GetName())
+	}
+	if n := localKeySize(v); n > MaxLocalSortKeyBytes {
+		return reject(partitapb.Error_VALIDATION,
+			"One or more parameter values were invalid: Size limit exceeded for Index Key %s Actual Size: %d bytes Max Size: %d bytes IndexName: %s",
+			attr, n, MaxLocalSortKeyBytes, li.GetName())
+	}
+	return nil
+}
+
+// MaxLocalSortKeyBytes is DynamoDB's limit on the size of a local
+// secondary index's sort key value, as on a table's sort key.
+const MaxLocalSortKeyBytes = 1024
+
+// localKeySize is the size of an index sort key value: a string's UTF-8
+// bytes, a binary's bytes (a number, at most 38 digits, never comes near
+// the limit: 0).
+func localKeySize(v item.Value) int {
+	switch v.Type {
+	case item.TypeS:
+		return len(v.S)
+	case item.TypeB:
+		return len(v.B)
+	}
+	return 0
 }
 
 // localRangeKey returns the name of an index's sort key attribute.

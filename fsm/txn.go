@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -149,10 +151,10 @@ func txnEffects(cmd *partitapb.Command, key []byte) *partitapb.Effects {
 }
 
 // evalTxn evaluates a transaction command.
-func evalTxn(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd *partitapb.Command) (*partitapb.Effects, *partitapb.Result, error) {
+func evalTxn(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd *partitapb.Command, hints EvalHints) (*partitapb.Effects, *partitapb.Result, error) {
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_TxnPrepare:
-		return evalTxnPrepare(r, ir, d, cmd, op.TxnPrepare)
+		return evalTxnPrepare(r, ir, d, cmd, op.TxnPrepare, hints)
 	case *partitapb.Command_TxnResolve:
 		return evalTxnResolve(r, d, cmd, op.TxnResolve)
 	case *partitapb.Command_TxnSetStatus:
@@ -162,9 +164,11 @@ func evalTxn(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd *parti
 }
 
 // evalTxnPrepare writes p's intent unless another transaction holds one
-// on the item or the action's condition fails. The Result carries the
-// item as found (old_item), also on a failed condition.
-func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd *partitapb.Command, p *partitapb.TxnPrepare) (*partitapb.Effects, *partitapb.Result, error) {
+// on the item, the action's condition fails, or the write would break a
+// rule of the table's local secondary indexes (an index key's type or
+// size, the item collection's limit). The Result carries the item as
+// found (old_item), also on a failed condition.
+func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd *partitapb.Command, p *partitapb.TxnPrepare, hints EvalHints) (*partitapb.Effects, *partitapb.Result, error) {
 	key := p.GetKey()
 	e := txnEffects(cmd, key)
 	held, err := ReadTxnIntent(r, d.GetPartition(), key)
@@ -202,6 +206,17 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if res.GetError() == nil && c.key != nil {
+		// The entries are decided again when the intent commits
+		// (resolveLocal); here only their refusals count.
+		lim := collectionLimit{cmd.GetLocalCollectionLimit(), hints.CollectionInFlight}
+		probe := c
+		if rej, err := localEntries(ir, cmd.GetLocalIndexes(), lim, &probe, &partitapb.Result{}); err != nil {
+			return nil, nil, err
+		} else if rej != nil {
+			res = rej
+		}
 	}
 	if res == nil {
 		res = &partitapb.Result{}
@@ -251,8 +266,47 @@ func evalTxnResolve(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Com
 		e.Value, e.Delete, e.Items, e.Bytes = in.GetValue(), in.GetDelete(), in.GetItems(), in.GetBytes()
 		res.OldItem, res.HasOld = in.GetOldValue(), in.GetHasOld()
 		res.NewItem, res.HasNew = in.GetValue(), !in.GetDelete()
+		if err := resolveLocal(r, cmd.GetLocalIndexes(), key, in, e); err != nil {
+			return nil, nil, err
+		}
 	}
 	return e, res, nil
+}
+
+// resolveLocal puts in e the local secondary index entries (spec: the
+// table's indexes, none for a table without) of the committing intent
+// in on the item under key: from the item as the intent found it (no
+// other write can have changed it since) to its value. The collection's
+// limit was checked at the prepare; a commit is not refused for it.
+func resolveLocal(r engine.Reader, spec *partitapb.LocalIndexSpec, key []byte, in *partitapb.TxnIntent, e *partitapb.Effects) error {
+	if len(spec.GetIndexes()) == 0 {
+		return nil
+	}
+	c := change{key: key, items: in.GetItems(), bytes: in.GetBytes()}
+	var err error
+	if in.GetHasOld() {
+		if c.oldItem, err = item.DecodeItem(in.GetOldValue()); err != nil {
+			return fmt.Errorf("fsm: intent's old item: %w", err)
+		}
+	}
+	if !in.GetDelete() {
+		if c.newItem, err = item.DecodeItem(in.GetValue()); err != nil {
+			return fmt.Errorf("fsm: intent's item: %w", err)
+		}
+	}
+	if c.oldItem == nil && c.newItem == nil {
+		return nil // the deletion of an item that was not there
+	}
+	lim := collectionLimit{bytes: math.MaxInt64}
+	if rej, err := localEntries(engineItems{r}, spec, lim, &c, &partitapb.Result{}); err != nil || rej != nil {
+		if rej != nil {
+			err = fmt.Errorf("fsm: committing intent refused by its local indexes: %w", rej.GetError())
+		}
+		return err
+	}
+	e.LocalDeletes, e.LocalPuts = c.localDel, localPuts(c.localPut)
+	e.LocalCollectionKey, e.LocalCollectionDelta, e.LocalStats = c.collKey, c.collDelta, c.localStats
+	return nil
 }
 
 // evalTxnSetStatus changes a transaction record as TxnSetStatus says.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/topology"
 )
 
 // streamsClient is the SDK's streams client pointed at n's endpoint.
@@ -107,6 +109,130 @@ func streamWrites(t *testing.T, recs []stypes.Record) map[string][]int {
 	return out
 }
 
+// streamedTable creates table with a NEW_IMAGE stream through via and
+// returns the stream's ARN once its partitions are settled.
+func streamedTable(ctx context.Context, t *testing.T, via, admin *node.Node, table string) string {
+	t.Helper()
+	out, err := client(via).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error { return settled(partitions(t, admin, table)) })
+	return aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+// The stream writers: each writes its items v = 1..streamWritesPerItem,
+// item after item, through node w%3.
+const streamWriters, streamItemsPerWriter = 4, 3
+
+// writeStream runs the stream writers on table and calls each of hooks[v]
+// once every writer has written its items' values up to v-1 (the writers
+// go on meanwhile); it returns once every write is acknowledged.
+func writeStream(ctx context.Context, t *testing.T, nodes []*node.Node, table string, writesPerItem int, hooks map[int]func()) {
+	t.Helper()
+	reached := map[int]*sync.WaitGroup{}
+	for v := range hooks {
+		reached[v] = &sync.WaitGroup{}
+		reached[v].Add(streamWriters)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, streamWriters)
+	for w := range streamWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client(nodes[w%3])
+			for v := 1; v <= writesPerItem; v++ {
+				if r := reached[v]; r != nil {
+					r.Done()
+				}
+				for i := range streamItemsPerWriter {
+					_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("w%d-i%d", w, i)},
+						"v":  &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}})
+					if err != nil {
+						errs <- err
+						for later, r := range reached { // release the hooks still waiting
+							if later > v {
+								r.Done()
+							}
+						}
+						return
+					}
+				}
+			}
+		}()
+	}
+	for v := 1; v <= writesPerItem; v++ {
+		if hook := hooks[v]; hook != nil {
+			reached[v].Wait()
+			hook()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// partitionOf returns the partition of table holding the item with
+// partition key pk.
+func partitionOf(t *testing.T, via *node.Node, table, pk string) topology.PartitionInfo {
+	t.Helper()
+	h := item.Hash(item.S(pk))
+	for _, q := range partitions(t, via, table) {
+		if q.HashStart <= h && (q.HashEnd == 0 || h < q.HashEnd) {
+			return q
+		}
+	}
+	t.Fatalf("no partition of %s holds %s", table, pk)
+	return topology.PartitionInfo{}
+}
+
+// checkStreamWrites checks that recs hold every stream writer's item's
+// writes 1..writesPerItem exactly once and in order.
+func checkStreamWrites(t *testing.T, recs []stypes.Record, writesPerItem int) {
+	t.Helper()
+	got := streamWrites(t, recs)
+	want := make([]int, writesPerItem)
+	for v := range want {
+		want[v] = v + 1
+	}
+	for w := range streamWriters {
+		for i := range streamItemsPerWriter {
+			pk := fmt.Sprintf("w%d-i%d", w, i)
+			if fmt.Sprint(got[pk]) != fmt.Sprint(want) {
+				t.Errorf("item %s: writes %v in the stream, want %v", pk, got[pk], want)
+			}
+		}
+	}
+	if len(got) != streamWriters*streamItemsPerWriter {
+		t.Errorf("%d items in the stream, want %d", len(got), streamWriters*streamItemsPerWriter)
+	}
+}
+
+// drainNode moves every leadership off n (through admin), so that what
+// n serves it reads from its peers.
+func drainNode(t *testing.T, admin, n *node.Node, table string) {
+	t.Helper()
+	var drained operator.DrainResult
+	if code := adminDo(t, admin, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n.ID()), &drained); code != http.StatusOK {
+		t.Fatalf("drain: status %d", code)
+	}
+	for _, p := range partitions(t, admin, table) {
+		if p.Leader == n.ID() {
+			t.Fatalf("partition %d still led by drained node %d", p.ID, n.ID())
+		}
+	}
+}
+
 // TestStreamsThreeNodesSplitMidStream: a table with a stream on three
 // nodes, written by four clients through every node while one of its
 // partitions splits. Read from a node that leads none of the table's
@@ -120,93 +246,24 @@ func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
 	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const table = "streamed"
-	out, err := client(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.ToString(out.TableDescription.LatestStreamArn)
-	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+	const table, writesPerItem = "streamed", 12
+	arn := streamedTable(ctx, t, n2, n1, table)
 
-	const writers, itemsPerWriter, writesPerItem = 4, 3, 12
-	var wg sync.WaitGroup
-	var halfway sync.WaitGroup
-	halfway.Add(writers)
-	errs := make(chan error, writers)
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := client(nodes[w%3])
-			for v := 1; v <= writesPerItem; v++ {
-				if v == writesPerItem/2+1 {
-					halfway.Done()
-				}
-				for i := range itemsPerWriter {
-					_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
-						"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("w%d-i%d", w, i)},
-						"v":  &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}})
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-		}()
-	}
 	// Split the partition of one item while the writers are halfway.
-	halfway.Wait()
-	parts := partitions(t, n1, table)
-	p := parts[0]
-	for _, q := range parts {
-		if q.HashStart <= item.Hash(item.S("w0-i0")) && (q.HashEnd == 0 || item.Hash(item.S("w0-i0")) < q.HashEnd) {
-			p = q
+	var p topology.PartitionInfo
+	writeStream(ctx, t, nodes, table, writesPerItem, map[int]func(){writesPerItem/2 + 1: func() {
+		p = partitionOf(t, n1, table, "w0-i0")
+		path := fmt.Sprintf("/cluster/partitions/%d/split?%s", p.ID, url.Values{"table": {table}}.Encode())
+		var split admin.SplitResult
+		if code := adminDo(t, n1, http.MethodPost, path, &split); code != http.StatusOK || split.Right == 0 {
+			t.Errorf("split of partition %d: %d %+v", p.ID, code, split)
 		}
-	}
-	path := fmt.Sprintf("/cluster/partitions/%d/split?%s", p.ID, url.Values{"table": {table}}.Encode())
-	var split admin.SplitResult
-	if code := adminDo(t, n1, http.MethodPost, path, &split); code != http.StatusOK || split.Right == 0 {
-		t.Fatalf("split of partition %d: %d %+v", p.ID, code, split)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("write: %v", err)
-	}
+	}})
 
 	// Read everything from node 3, after it hands its leaderships over.
-	var drained operator.DrainResult
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n3.ID()), &drained); code != http.StatusOK {
-		t.Fatalf("drain: status %d", code)
-	}
-	for _, p := range partitions(t, n1, table) {
-		if p.Leader == n3.ID() {
-			t.Fatalf("partition %d still led by drained node %d", p.ID, n3.ID())
-		}
-	}
+	drainNode(t, n1, n3, table)
 	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
-	got := streamWrites(t, recs)
-	for w := range writers {
-		for i := range itemsPerWriter {
-			pk := fmt.Sprintf("w%d-i%d", w, i)
-			want := make([]int, writesPerItem)
-			for v := range want {
-				want[v] = v + 1
-			}
-			if fmt.Sprint(got[pk]) != fmt.Sprint(want) {
-				t.Errorf("item %s: writes %v in the stream, want %v", pk, got[pk], want)
-			}
-		}
-	}
-	if len(got) != writers*itemsPerWriter {
-		t.Errorf("%d items in the stream, want %d", len(got), writers*itemsPerWriter)
-	}
+	checkStreamWrites(t, recs, writesPerItem)
 	// The split closed the parent's shard; both halves' shards name it.
 	parent := fmt.Sprintf("shardId-%020d-%020d", p.ID, 1)
 	var closedParent bool
@@ -221,5 +278,95 @@ func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
 	}
 	if !closedParent || children != 2 {
 		t.Errorf("after the split of partition %d: parent shard closed %v, %d children, shards %+v", p.ID, closedParent, children, shards)
+	}
+}
+
+// TestStreamsThreeNodesSplitThenMerge: a partition of a streamed table
+// splits a third of the way through the writes and merges back two
+// thirds of the way. The merged-away right half's shard stays listed,
+// closed, and readable to its end from a node that leads nothing (its
+// log is the one the left half adopted); the merged shard names the left
+// half's segment as its parent and is listed after both halves' shards;
+// reading parents first, every write is there once and in order per key.
+func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table, writesPerItem = "merged", 15
+	arn := streamedTable(ctx, t, n2, n1, table)
+
+	var left, right uint64
+	writeStream(ctx, t, nodes, table, writesPerItem, map[int]func(){
+		6: func() {
+			left = partitionOf(t, n1, table, "w0-i0").ID
+			path := fmt.Sprintf("/cluster/partitions/%d/split?%s", left, url.Values{"table": {table}}.Encode())
+			var split admin.SplitResult
+			if code := adminDo(t, n1, http.MethodPost, path, &split); code != http.StatusOK || split.Right == 0 {
+				t.Errorf("split of partition %d: %d %+v", left, code, split)
+			}
+			right = split.Right
+		},
+		11: func() {
+			waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+			path := fmt.Sprintf("/cluster/partitions/%d/merge?%s", left, url.Values{"table": {table}}.Encode())
+			var merge admin.MergeResult
+			if code := adminDo(t, n2, http.MethodPost, path, &merge); code != http.StatusOK || merge.Right != right {
+				t.Errorf("merge of partition %d: %d %+v, want right half %d", left, code, merge, right)
+			}
+		},
+	})
+	for _, p := range partitions(t, n1, table) {
+		if p.ID == right {
+			t.Fatalf("partition %d still in the table after the merge", right)
+		}
+	}
+
+	drainNode(t, n1, n3, table)
+	c := streamsClient(n3)
+	recs, shards := readAllShards(ctx, t, c, arn)
+	checkStreamWrites(t, recs, writesPerItem)
+
+	// The right half's shard: closed, its parent the split's, read to the
+	// end, and listed before the merged shard.
+	pos := map[string]int{}
+	byID := map[string]stypes.Shard{}
+	for i, sh := range shards {
+		pos[aws.ToString(sh.ShardId)] = i
+		byID[aws.ToString(sh.ShardId)] = sh
+	}
+	shardOf := func(p, start uint64) string { return fmt.Sprintf("shardId-%020d-%020d", p, start) }
+	rs, ok := byID[shardOf(right, 1)]
+	switch {
+	case !ok:
+		t.Fatalf("the merged-away partition %d's shard is not listed: %+v", right, shards)
+	case rs.SequenceNumberRange.EndingSequenceNumber == nil:
+		t.Errorf("the merged-away shard %s is open", aws.ToString(rs.ShardId))
+	case aws.ToString(rs.ParentShardId) != shardOf(left, 1):
+		t.Errorf("the merged-away shard names parent %s, want %s", aws.ToString(rs.ParentShardId), shardOf(left, 1))
+	}
+	fromRight := readShardToEnd(ctx, t, c, arn, rs)
+	if len(fromRight) == 0 {
+		t.Errorf("no record in the merged-away shard %s", aws.ToString(rs.ShardId))
+	}
+	var merged []stypes.Shard
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		if strings.HasPrefix(id, fmt.Sprintf("shardId-%020d-", left)) && id != shardOf(left, 1) {
+			merged = append(merged, sh)
+		}
+	}
+	if len(merged) != 2 {
+		t.Fatalf("partition %d has shards %+v besides its first, want the split's and the merge's", left, merged)
+	}
+	m := merged[1]
+	if m.SequenceNumberRange.EndingSequenceNumber != nil || aws.ToString(m.ParentShardId) != aws.ToString(merged[0].ShardId) {
+		t.Errorf("merged shard %+v: want open, parent %s", m, aws.ToString(merged[0].ShardId))
+	}
+	if pos[aws.ToString(m.ShardId)] < pos[aws.ToString(rs.ShardId)] {
+		t.Errorf("merged shard listed before the right half's: %+v", shards)
 	}
 }

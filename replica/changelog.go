@@ -193,3 +193,14 @@ func (r *Replica) forgetFacts() {
 	defer r.knownMu.Unlock()
 	r.known.Store(nil)
 }
+
+// AdoptedSegments returns the segments of the log of origin the replica's
+// partition adopted at a merge (none when it kept none), as of its
+// committed applied state.
+func (r *Replica) AdoptedSegments(origin uint64) ([]*partitapb.ChangeSegment, error) {
+	segs, err := fsm.ReadAdoptedSegments(r.cfg.Engine.Reader(), r.cfg.Partition, origin)
+	if err != nil {
+		return nil, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return segs, nil
+}

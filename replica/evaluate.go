@@ -26,6 +26,11 @@ type evaluated struct {
 	key string
 	lai uint64
 	res *partitapb.Result
+	// coll and collDelta: the item collection whose size the write
+	// changes, and by how much (counted in Replica.collFlight until the
+	// write applies).
+	coll      string
+	collDelta int64
 }
 
 // pending is the last write of an item this leader proposed and has not
@@ -71,6 +76,12 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 		return nil, fmt.Errorf("replica: partition %d: latch: %w", r.cfg.Partition, err)
 	}
 	defer r.latch.release(key)
+	if ck := fsm.CollectionLatchKey(cmd); ck != nil {
+		if err := r.latch.acquire(ctx, string(ck)); err != nil {
+			return nil, fmt.Errorf("replica: partition %d: collection latch: %w", r.cfg.Partition, err)
+		}
+		defer r.latch.release(string(ck))
+	}
 	start := r.cfg.Now()
 	ev, err := r.evaluate(cmd, key)
 	switch {
@@ -103,7 +114,12 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 		r.dropWaiter(id, ch)
 		return nil, r.proposeError(err)
 	}
-	r.evals[id] = &evaluated{key: key, lai: eff.LeaseIndex, res: res}
+	done := &evaluated{key: key, lai: eff.LeaseIndex, res: res}
+	r.evals[id] = done
+	if eff.GetError() == nil && len(eff.GetLocalCollectionKey()) > 0 && eff.GetLocalCollectionDelta() != 0 {
+		done.coll, done.collDelta = string(eff.GetLocalCollectionKey()), eff.GetLocalCollectionDelta()
+		r.collFlight[done.coll] += done.collDelta
+	}
 	if eff.GetError() == nil {
 		r.pending[key] = &pending{lai: eff.LeaseIndex, prior: fsm.Prior{Key: eff.Key, Value: eff.Value, Delete: eff.Delete},
 			txn: fsm.IsTxnCommand(cmd)}
@@ -149,7 +165,8 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if err != nil {
 		return evaluation{}, err
 	}
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior, fsm.EvalHints{NoIntents: !known.intents})
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior,
+		fsm.EvalHints{NoIntents: !known.intents, CollectionInFlight: r.collectionInFlight})
 	if err != nil {
 		return evaluation{}, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
 	}
@@ -319,6 +336,11 @@ func (r *Replica) answerEffects(a answer) {
 	if w := r.pending[p.key]; w != nil && w.lai == p.lai {
 		delete(r.pending, p.key)
 	}
+	if p.coll != "" {
+		if r.collFlight[p.coll] -= p.collDelta; r.collFlight[p.coll] == 0 {
+			delete(r.collFlight, p.coll)
+		}
+	}
 	o := a.o
 	if code := o.Result.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
 		o.Result = p.res
@@ -332,4 +354,17 @@ func (r *Replica) answerEffects(a answer) {
 func (r *Replica) dropEvaluated() {
 	clear(r.evals)
 	clear(r.pending)
+	clear(r.collFlight)
+}
+
+// collectionInFlight is the size change that this leader's writes in
+// flight make to the item collection whose size record is under key
+// (fsm.EvalHints.CollectionInFlight). A write leaves the count once its
+// answer is handled, just after its batch commits: in between it counts
+// twice, which may refuse a write that would have fitted, never pass one
+// that does not.
+func (r *Replica) collectionInFlight(key []byte) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.collFlight[string(key)]
 }

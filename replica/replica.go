@@ -188,11 +188,14 @@ type Replica struct {
 	// evaluated and proposed while leading (by command id), the term of
 	// the last applied entry, the last lease index handed out and the
 	// term it was last resumed from the applied state.
-	latch            *latches
-	halt             sync.RWMutex // held (read) by an evaluation, taken by Halt
-	halted           bool
-	evals            map[string]*evaluated
-	pending          map[string]*pending // by item key
+	latch   *latches
+	halt    sync.RWMutex // held (read) by an evaluation, taken by Halt
+	halted  bool
+	evals   map[string]*evaluated
+	pending map[string]*pending // by item key
+	// collFlight: the item collections' size changes in flight, by size
+	// record key (see collectionInFlight).
+	collFlight       map[string]int64
 	appliedTerm      uint64
 	nextLAI, laiTerm uint64
 	// collectedTo is the last collect_before this replica proposed, or
@@ -263,6 +266,8 @@ func Open(cfg Config) (*Replica, error) {
 		latch:   newLatches(),
 		evals:   make(map[string]*evaluated),
 		pending: make(map[string]*pending),
+		// collFlight is empty until this replica leads.
+		collFlight: make(map[string]int64),
 	}
 	st.snapshot = r.makeSnapshot
 	if cfg.VoteHold > 0 && st.hard.Term > 0 {

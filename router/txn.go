@@ -85,6 +85,13 @@ func (r *Router) transact(ctx context.Context, actions []TxnAction, write bool) 
 	if err := r.NeedVersion(clusterversion.Transactions, "Transactions"); err != nil {
 		return TxnOutcome{}, err
 	}
+	for _, a := range actions {
+		if a.Prepare.GetCheck() == nil && len(a.Table.GetLocalIndexes()) > 0 {
+			if err := r.NeedVersion(clusterversion.LocalIndexTransactions, "Transactions writing to tables with local secondary indexes"); err != nil {
+				return TxnOutcome{}, err
+			}
+		}
+	}
 	return r.transactUntil(ctx, actions, write, txnRunAll)
 }
 

@@ -70,7 +70,7 @@ type ChangesRequest struct {
 }
 
 // ChangesPage is a page of a change log with the log's segments (an
-// adopted log's segments are not kept: none).
+// adopted log's: those kept at the merge, fsm.ReadAdoptedSegments).
 type ChangesPage struct {
 	fsm.Changes
 	Segments []*partitapb.ChangeSegment
@@ -85,7 +85,10 @@ func (s *Store) ReadChangesPage(ctx context.Context, req ChangesRequest) (Change
 	}
 	var page ChangesPage
 	if req.Origin != 0 {
-		page.Changes, err = r.ReadAdoptedChanges(req.Origin, req.After, req.Limit)
+		if page.Changes, err = r.ReadAdoptedChanges(req.Origin, req.After, req.Limit); err != nil {
+			return ChangesPage{}, err
+		}
+		page.Segments, err = r.AdoptedSegments(req.Origin)
 		return page, err
 	}
 	if page.Changes, err = r.ReadChanges(req.After, req.Limit); err != nil {
