@@ -102,9 +102,9 @@ func (a *Applier) splitChangeLog(right uint64, gen uint64) error {
 // mergeChangeLog closes the partition's change log segment at a merge
 // into generation gen with the right half right: the partition opens a
 // segment at its next sequence whose parents are both halves' logs up to
-// here, and adopts the right half's log. Nothing is written when neither
-// log ever held a record.
-func (a *Applier) mergeChangeLog(right, gen uint64) error {
+// here, and adopts the right half's log (with its segments when keep).
+// Nothing is written when neither log ever held a record.
+func (a *Applier) mergeChangeLog(right, gen uint64, keep bool) error {
 	s, err := a.changeState()
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (a *Applier) mergeChangeLog(right, gen uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := a.adopt(right, rs); err != nil {
+	if err := a.adopt(right, rs, keep); err != nil {
 		return err
 	}
 	if s.Last == 0 && rs.Last == 0 {
@@ -157,16 +157,19 @@ func adoptedStateKey(holder, origin uint64) []byte {
 }
 
 // adopt copies the right half's retained records (its log in state rs)
-// and its own adopted logs into the partition's adopted logs.
-func (a *Applier) adopt(right uint64, rs ChangeState) error {
+// and its own adopted logs into the partition's adopted logs, and their
+// segments when keep.
+func (a *Applier) adopt(right uint64, rs ChangeState, keep bool) error {
 	if err := copyRecords(a.b, adoptedPrefix(right), adoptedPrefix(a.partition)); err != nil {
 		return err
 	}
 	if err := copyRecords(a.b, adoptedStatePrefix(right), adoptedStatePrefix(a.partition)); err != nil {
 		return err
 	}
-	if err := copyRecords(a.b, adoptedSegmentPrefix(right), adoptedSegmentPrefix(a.partition)); err != nil {
-		return err
+	if keep {
+		if err := copyRecords(a.b, adoptedSegmentPrefix(right), adoptedSegmentPrefix(a.partition)); err != nil {
+			return err
+		}
 	}
 	if rs.Last < rs.First {
 		return nil
@@ -174,8 +177,10 @@ func (a *Applier) adopt(right uint64, rs ChangeState) error {
 	if err := copyRecords(a.b, changeRecordPrefix(right), adoptedRecordPrefix(a.partition, right)); err != nil {
 		return err
 	}
-	if err := copyRecords(a.b, changeSegmentPrefix(right), adoptedSegmentOriginPrefix(a.partition, right)); err != nil {
-		return err
+	if keep {
+		if err := copyRecords(a.b, changeSegmentPrefix(right), adoptedSegmentOriginPrefix(a.partition, right)); err != nil {
+			return err
+		}
 	}
 	raw := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), rs.First), rs.Last)
 	if err := a.b.Set(adoptedStateKey(a.partition, right), raw); err != nil {

@@ -184,7 +184,7 @@ func (l *changeLeader) merge(t *testing.T) string {
 	}{
 		{l.right, &partitapb.Command{Op: &partitapb.Command_FreezeRange{FreezeRange: &partitapb.FreezeRange{Merge: m}}}},
 		{l, &partitapb.Command{Op: &partitapb.Command_FreezeRange{FreezeRange: &partitapb.FreezeRange{Merge: m, Left: true}}}},
-		{l, &partitapb.Command{Op: &partitapb.Command_MergeRange{MergeRange: &partitapb.MergeRange{Merge: m}}}},
+		{l, &partitapb.Command{Op: &partitapb.Command_MergeRange{MergeRange: &partitapb.MergeRange{Merge: m, KeepSegments: true}}}},
 	}
 	for _, st := range steps {
 		b := l.eng.NewIndexedBatch()

@@ -132,7 +132,7 @@ func applyMerge(a *Applier, op *partitapb.MergeRange) (*partitapb.Result, error)
 	if err := a.mergeChangeFloor(m.GetRight()); err != nil {
 		return nil, err
 	}
-	if err := a.mergeChangeLog(m.GetRight(), MergedGeneration(m)); err != nil {
+	if err := a.mergeChangeLog(m.GetRight(), MergedGeneration(m), op.GetKeepSegments()); err != nil {
 		return nil, err
 	}
 	s, e := engine.HashSpan(table, lo, op.GetRightHashEnd())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/topology"
 )
@@ -233,7 +234,8 @@ func (m *Member) unfreeze(ctx context.Context, partition uint64, id []byte) erro
 // applyMerge proposes the committed merge intent to its left half.
 func (m *Member) applyMerge(ctx context.Context, intent *partitapb.MergeIntent, hashEnd uint64) error {
 	err := m.proposeRange(ctx, intent.GetLeft(), &partitapb.Command{Op: &partitapb.Command_MergeRange{
-		MergeRange: &partitapb.MergeRange{Merge: intent, RightHashEnd: hashEnd}}})
+		MergeRange: &partitapb.MergeRange{Merge: intent, RightHashEnd: hashEnd,
+			KeepSegments: m.dir.Snapshot().ActiveVersion() >= clusterversion.LocalIndexTransactions}}})
 	if err != nil {
 		return fmt.Errorf("member: merge committed, not yet applied by partition %d (the reconciler finishes it): %w", intent.GetLeft(), err)
 	}

@@ -80,29 +80,41 @@ type asOfReader struct {
 }
 
 // readLogs reads the log of every current partition and the logs they
-// adopted from merged halves.
+// adopted from merged halves, and the logs those had adopted from
+// earlier merges of their own, found from the segments of each adopted
+// log (a merge's segment names both halves).
 func (r *asOfReader) readLogs(ctx context.Context) error {
-	adopted := map[uint64]uint64{} // origin -> holder
-	for p := range r.current {
-		segs, err := r.readLog(ctx, p)
-		if err != nil {
-			return err
-		}
+	type adoption struct{ holder, origin uint64 }
+	var queue []adoption
+	queued := map[uint64]bool{}
+	adopt := func(holder, self uint64, segs []*partitapb.ChangeSegment) {
 		for _, s := range segs {
 			if len(s.GetParents()) < 2 {
 				continue // a split's right half: its parent's log is read as its own
 			}
 			for _, par := range s.GetParents() {
-				if o := par.GetPartition(); o != p && !r.current[o] {
-					adopted[o] = p
+				if o := par.GetPartition(); o != self && !r.current[o] && !queued[o] {
+					queued[o] = true
+					queue = append(queue, adoption{holder, o})
 				}
 			}
 		}
 	}
-	for origin, holder := range adopted {
-		if err := r.readAdopted(ctx, holder, origin); err != nil {
+	for p := range r.current {
+		segs, err := r.readLog(ctx, p)
+		if err != nil {
 			return err
 		}
+		adopt(p, p, segs)
+	}
+	for len(queue) > 0 {
+		a := queue[0]
+		queue = queue[1:]
+		segs, err := r.readAdopted(ctx, a.holder, a.origin)
+		if err != nil {
+			return err
+		}
+		adopt(a.holder, a.origin, segs)
 	}
 	return nil
 }
@@ -128,19 +140,20 @@ func (r *asOfReader) readLog(ctx context.Context, p uint64) ([]*partitapb.Change
 	}
 }
 
-// readAdopted reads the log of origin that holder adopted at a merge.
-func (r *asOfReader) readAdopted(ctx context.Context, holder, origin uint64) error {
+// readAdopted reads the log of origin that holder adopted at a merge and
+// returns its segments (none from a binary that kept none).
+func (r *asOfReader) readAdopted(ctx context.Context, holder, origin uint64) ([]*partitapb.ChangeSegment, error) {
 	var after uint64
 	for {
 		page, err := r.n.sender.ReadChanges(ctx, store.ChangesRequest{Partition: holder, Origin: origin, After: after, Limit: pitrLogPage, Consistent: true})
 		if err != nil {
-			return fmt.Errorf("node: read the log of partition %d adopted by %d: %w", origin, holder, err)
+			return nil, fmt.Errorf("node: read the log of partition %d adopted by %d: %w", origin, holder, err)
 		}
 		if err := r.note(page.Records); err != nil {
-			return err
+			return nil, err
 		}
 		if len(page.Records) == 0 {
-			return nil
+			return page.Segments, nil
 		}
 		after = page.Records[len(page.Records)-1].Seq
 	}

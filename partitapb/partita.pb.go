@@ -3169,7 +3169,12 @@ type MergeRange struct {
 	Merge *MergeIntent           `protobuf:"bytes,1,opt,name=merge,proto3" json:"merge,omitempty"`
 	// right_hash_end is the end of the right partition's hash range (0:
 	// the end of the hash space): the end of the merged range.
-	RightHashEnd  uint64 `protobuf:"varint,2,opt,name=right_hash_end,json=rightHashEnd,proto3" json:"right_hash_end,omitempty"`
+	RightHashEnd uint64 `protobuf:"varint,2,opt,name=right_hash_end,json=rightHashEnd,proto3" json:"right_hash_end,omitempty"`
+	// keep_segments copies the right half's change log segments with its
+	// log (so that its stream shards keep their bounds): set by proposers
+	// once every replica does it (cluster version 11), so that replicas of
+	// mixed binaries apply the merge alike.
+	KeepSegments  bool `protobuf:"varint,3,opt,name=keep_segments,json=keepSegments,proto3" json:"keep_segments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3216,6 +3221,13 @@ func (x *MergeRange) GetRightHashEnd() uint64 {
 		return x.RightHashEnd
 	}
 	return 0
+}
+
+func (x *MergeRange) GetKeepSegments() bool {
+	if x != nil {
+		return x.KeepSegments
+	}
+	return false
 }
 
 // MergeOutcome is what an applied MergeRange, FreezeRange or
@@ -10418,11 +10430,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x05merge\x18\x01 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12\x12\n" +
 	"\x04left\x18\x02 \x01(\bR\x04left\"*\n" +
 	"\rUnfreezeRange\x12\x19\n" +
-	"\bmerge_id\x18\x01 \x01(\fR\amergeId\"a\n" +
+	"\bmerge_id\x18\x01 \x01(\fR\amergeId\"\x86\x01\n" +
 	"\n" +
 	"MergeRange\x12-\n" +
 	"\x05merge\x18\x01 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12$\n" +
-	"\x0eright_hash_end\x18\x02 \x01(\x04R\frightHashEnd\"\x98\x01\n" +
+	"\x0eright_hash_end\x18\x02 \x01(\x04R\frightHashEnd\x12#\n" +
+	"\rkeep_segments\x18\x03 \x01(\bR\fkeepSegments\"\x98\x01\n" +
 	"\fMergeOutcome\x12A\n" +
 	"\x10range_descriptor\x18\x01 \x01(\v2\x16.partita.v1.DescriptorR\x0frangeDescriptor\x12-\n" +
 	"\x05merge\x18\x02 \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12\x16\n" +

@@ -30,7 +30,7 @@ func freezeCommand(left bool) *partitapb.Command {
 }
 
 func mergeCommand() *partitapb.Command {
-	return &partitapb.Command{Id: []byte("merge"), Op: &partitapb.Command_MergeRange{MergeRange: &partitapb.MergeRange{Merge: testMerge}}}
+	return &partitapb.Command{Id: []byte("merge"), Op: &partitapb.Command_MergeRange{MergeRange: &partitapb.MergeRange{Merge: testMerge, KeepSegments: true}}}
 }
 
 // splitThenFreeze splits the table's partition on every node, writes
