@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/clusterversion"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/topology"
 )

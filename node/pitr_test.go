@@ -556,8 +556,8 @@ func TestPointInTimeRestoreAfterNestedMerges(t *testing.T) {
 		}
 	}
 	parts := len(l.partitions())
-	l.mergeAt(parts - 2) // the last two: the next to last adopts the last one's log
-	l.mergeAt(parts - 3) // and is merged away in turn, its adopted log with it
+	l.mergeAt(parts - 2)                // the last two: the next to last adopts the last one's log
+	l.mergeAt(parts - 3)                // and is merged away in turn, its adopted log with it
 	time.Sleep(1100 * time.Millisecond) // the latest restorable time is a second behind
 	l.restore("ledger_copy", &at, want)
 }
