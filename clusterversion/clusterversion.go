@@ -56,10 +56,14 @@ const (
 	// change log keeps old images for the recovery period, and tables
 	// restored to a point in time, which older binaries would not fill.
 	PointInTimeRecovery Version = 10
+	// IndexBatches: global secondary index entries are written in batches
+	// per index partition (IndexWrite), with tombstones, which older
+	// binaries cannot apply.
+	IndexBatches Version = 11
 )
 
 // Latest is the newest version this binary supports.
-const Latest = PointInTimeRecovery
+const Latest = IndexBatches
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -88,6 +92,8 @@ func (v Version) String() string {
 		return "9 (exports: ExportTableToPointInTime, ImportTable)"
 	case PointInTimeRecovery:
 		return "10 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
+	case IndexBatches:
+		return "11 (index batches: global index entries written in batches, with tombstones)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }
