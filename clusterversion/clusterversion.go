@@ -58,12 +58,17 @@ const (
 	PointInTimeRecovery Version = 10
 	// LocalIndexTransactions: transactions write to tables with local
 	// secondary indexes, their commits writing the index entries, which
-	// older binaries' leaders would leave out.
+	// older binaries' leaders would leave out; merges keep the change log
+	// segments of the half they absorb.
 	LocalIndexTransactions Version = 11
+	// IndexBatches: global secondary index entries are written in batches
+	// per index partition (IndexWrite), with tombstones, which older
+	// binaries cannot apply.
+	IndexBatches Version = 12
 )
 
 // Latest is the newest version this binary supports.
-const Latest = LocalIndexTransactions
+const Latest = IndexBatches
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -94,6 +99,8 @@ func (v Version) String() string {
 		return "10 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
 	case LocalIndexTransactions:
 		return "11 (local index transactions: transactions on tables with local secondary indexes)"
+	case IndexBatches:
+		return "12 (index batches: global index entries written in batches, with tombstones)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

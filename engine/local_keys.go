@@ -79,6 +79,29 @@ func KeyTable(k []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(k[1:9]), true
 }
 
+// GlobalTombstone is the position byte of a global secondary index's
+// tombstone: the value left under a deleted entry's key, holding the
+// version of the base item's state that deleted it (docs/indexes.md,
+// "Backfill"). Index tables have no local indexes, so the byte is free.
+const GlobalTombstone byte = 0xFE
+
+// GlobalTombstoneValue returns a tombstone's value for version (gen, seq).
+func GlobalTombstoneValue(gen, seq uint64) []byte {
+	out := make([]byte, 0, 18)
+	out = append(out, LocalEntryFormat, GlobalTombstone)
+	out = binary.BigEndian.AppendUint64(out, gen)
+	return binary.BigEndian.AppendUint64(out, seq)
+}
+
+// DecodeGlobalTombstone returns the version a tombstone holds; ok is
+// false for any other value.
+func DecodeGlobalTombstone(v []byte) (gen, seq uint64, ok bool) {
+	if len(v) != 18 || v[0] != LocalEntryFormat || v[1] != GlobalTombstone {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(v[2:]), binary.BigEndian.Uint64(v[10:]), true
+}
+
 // LocalCollection is the index position of an item collection's size
 // record: the bytes of a partition key's items and their local index
 // entries (DynamoDB's item collection), kept beside them.

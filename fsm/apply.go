@@ -145,6 +145,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyHoldClusterVersion(b, op.HoldClusterVersion)
 	case *partitapb.Command_IndexCursor:
 		return applyIndexCursor(b, op.IndexCursor)
+	case *partitapb.Command_IndexWrite:
+		return applyIndexWrite(a, op.IndexWrite)
 	case *partitapb.Command_SetChangeFloor:
 		return a.applySetChangeFloor(op.SetChangeFloor)
 	case *partitapb.Command_PutBackup:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -35,4 +36,67 @@ func applyIndexCursor(b *engine.Batch, op *partitapb.IndexCursor) (*partitapb.Re
 		return nil, fmt.Errorf("fsm: write index cursor: %w", err)
 	}
 	return &partitapb.Result{}, nil
+}
+
+// applyIndexWrite applies a batch of global secondary index entry writes
+// in order (docs/indexes.md, "Maintenance"). Every key must be in the
+// partition's range, or nothing is written (WRONG_RANGE: the router routes
+// the batch again). A delete leaves a tombstone with its version; a
+// backfill's write writes nothing over a live entry or a newer tombstone.
+func applyIndexWrite(a *Applier, op *partitapb.IndexWrite) (*partitapb.Result, error) {
+	for _, e := range op.GetEntries() {
+		if !covers(a.desc.GetSpans(), e.GetKey(), nil) {
+			return reject(partitapb.Error_WRONG_RANGE, "partition %d: an index entry's key is outside its range", a.partition), nil
+		}
+	}
+	for _, e := range op.GetEntries() {
+		raw, err := engine.Get(a.b, e.GetKey())
+		if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			return nil, fmt.Errorf("fsm: read index entry: %w", err)
+		}
+		var oldSize int64
+		live := err == nil && !engine.IsLocalEntry(raw)
+		if live {
+			old, err := item.DecodeItem(raw)
+			if err != nil {
+				return nil, fmt.Errorf("fsm: stored index entry %x is corrupt: %w", e.GetKey(), err)
+			}
+			oldSize = int64(old.Size())
+		}
+		if e.GetBackfill() {
+			if live {
+				continue // a write of the item's log is there: as new or newer
+			}
+			if g, s, ok := engine.DecodeGlobalTombstone(raw); ok && versionBefore(e.GetVersionGeneration(), e.GetVersionSeq(), g, s) {
+				continue // deleted by a newer state of the item
+			}
+		}
+		if e.GetDelete() {
+			if err := a.b.Set(e.GetKey(), engine.GlobalTombstoneValue(e.GetVersionGeneration(), e.GetVersionSeq())); err != nil {
+				return nil, fmt.Errorf("fsm: write index tombstone: %w", err)
+			}
+			if live {
+				a.addStats(-1, -oldSize)
+			}
+			continue
+		}
+		v, err := item.DecodeItem(e.GetValue())
+		if err != nil {
+			return nil, fmt.Errorf("fsm: index entry %x is corrupt: %w", e.GetKey(), err)
+		}
+		if err := a.b.Set(e.GetKey(), e.GetValue()); err != nil {
+			return nil, fmt.Errorf("fsm: write index entry: %w", err)
+		}
+		if live {
+			a.addStats(0, int64(v.Size())-oldSize)
+		} else {
+			a.addStats(1, int64(v.Size()))
+		}
+	}
+	return &partitapb.Result{}, nil
+}
+
+// versionBefore reports whether version (g1, s1) is older than (g2, s2).
+func versionBefore(g1, s1, g2, s2 uint64) bool {
+	return g1 < g2 || (g1 == g2 && s1 < s2)
 }

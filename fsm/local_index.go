@@ -144,7 +144,7 @@ func readCollection(raw []byte, err error) (int64, error) {
 // countEntry adds the local index entry (position i, projected item enc)
 // to s; a collection size record counts for nothing.
 func countEntry(s *Stats, i byte, enc []byte) error {
-	if i == engine.LocalCollection {
+	if i == engine.LocalCollection || i == engine.GlobalTombstone {
 		return nil
 	}
 	if int(i) >= MaxLocalIndexes {

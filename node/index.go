@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,7 +52,10 @@ type indexJob struct {
 // registerIndexJob registers the index maintenance job and its lag gauge,
 // and has every directory update refresh the node's change logs.
 func (n *Node) registerIndexJob(m *daemon.Manager) error {
-	n.dir.OnUpdate(func(s *directory.Snapshot) { n.setChangeLogsOf(s.Tables) })
+	n.dir.OnUpdate(func(s *directory.Snapshot) {
+		n.setChangeLogsOf(s.Tables)
+		n.router.ObserveTables(s.Tables)
+	})
 	if n.cfg.GlobalIndexInterval <= 0 {
 		return nil
 	}
@@ -145,7 +147,7 @@ func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *par
 				break
 			}
 		}
-		if err := j.applyPage(ctx, t, tables, recs); err != nil {
+		if err := j.applyPage(ctx, t, tables, p, recs); err != nil {
 			return j.age(recs[0].Record), err
 		}
 		if len(recs) > 0 {
@@ -249,7 +251,10 @@ func (j *indexJob) drainAdopted(ctx context.Context, snap *directory.Snapshot, t
 			if origin == p || partitionExists(snap, origin) {
 				continue
 			}
-			if err := j.applyAdopted(ctx, t, tables, p, origin, parent.GetLastSeq()); err != nil {
+			// The adopted records are older than the merge, whose segment
+			// is a generation above both halves' (versions, index_batch.go).
+			gen := max(s.GetRangeGeneration(), 1) - 1
+			if err := j.applyAdopted(ctx, t, tables, p, origin, parent.GetLastSeq(), gen); err != nil {
 				return err
 			}
 		}
@@ -258,8 +263,9 @@ func (j *indexJob) drainAdopted(ctx context.Context, snap *directory.Snapshot, t
 }
 
 // applyAdopted applies origin's adopted records up to last after origin's
-// cursor, raising origin's cursor as it goes.
-func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p, origin, last uint64) error {
+// cursor, raising origin's cursor as it goes; gen is their versions'
+// generation.
+func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p, origin, last, gen uint64) error {
 	cur, err := j.n.router.IndexCursor(ctx, origin)
 	if err != nil {
 		return err
@@ -270,14 +276,16 @@ func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables 
 			return err
 		}
 		done := cur
+		var changes []router.IndexChange
 		for _, c := range page.Records {
 			if c.Seq > last {
 				break
 			}
-			if err := j.n.router.ApplyIndexChange(ctx, t, tables, c.Record); err != nil {
-				return err
-			}
+			changes = append(changes, router.IndexChange{Record: c.Record, Version: router.IndexVersion{Generation: gen, Seq: c.Seq}})
 			done = c.Seq
+		}
+		if err := j.n.router.ApplyIndexChanges(ctx, t, tables, changes); err != nil {
+			return err
 		}
 		if done == cur {
 			done = last // nothing more retained: the rest is gone
@@ -290,54 +298,36 @@ func (j *indexJob) applyAdopted(ctx context.Context, t *partitapb.Table, tables 
 	return nil
 }
 
-// indexWorkers bounds the items of one page whose index writes are in
-// flight at once.
-const indexWorkers = 16
+// applyPage applies a page of partition p's change records to the
+// indexes, in one batched write per index partition (router.
+// ApplyIndexChanges), each record with its version: the range generation
+// of the log segment holding it and its sequence. On an error the caller
+// keeps its cursor, and the page is applied again.
+func (j *indexJob) applyPage(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, p uint64, recs []fsm.Change) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return err
+	}
+	changes := make([]router.IndexChange, len(recs))
+	for i, c := range recs {
+		changes[i] = router.IndexChange{Record: c.Record, Version: router.IndexVersion{Generation: segmentGeneration(segs, c.Seq), Seq: c.Seq}}
+	}
+	return j.n.router.ApplyIndexChanges(ctx, t, tables, changes)
+}
 
-// applyPage applies a page of change records: the records of one item in
-// order, different items concurrently (their entries never share a key).
-// On an error the caller keeps its cursor, and the page is applied again.
-func (j *indexJob) applyPage(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, recs []fsm.Change) error {
-	var order []string
-	byItem := map[string][]*partitapb.ChangeRecord{}
-	for _, c := range recs {
-		k := string(c.Record.GetKey())
-		if _, ok := byItem[k]; !ok {
-			order = append(order, k)
-		}
-		byItem[k] = append(byItem[k], c.Record)
-	}
-	work := make(chan []*partitapb.ChangeRecord)
-	errs := make(chan error, indexWorkers)
-	var wg sync.WaitGroup
-	for range min(indexWorkers, len(order)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var first error
-			for item := range work {
-				for _, rec := range item {
-					if first == nil {
-						first = j.n.router.ApplyIndexChange(ctx, t, tables, rec)
-					}
-				}
-			}
-			errs <- first
-		}()
-	}
-	for _, k := range order {
-		work <- byItem[k]
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	var err error
-	for e := range errs {
-		if e != nil && err == nil {
-			err = e
+// segmentGeneration is the range generation of the segment of segs
+// holding sequence seq (0: before the first segment).
+func segmentGeneration(segs []*partitapb.ChangeSegment, seq uint64) uint64 {
+	var gen, first uint64
+	for _, s := range segs {
+		if s.GetFirstSeq() <= seq && s.GetFirstSeq() >= first {
+			gen, first = s.GetRangeGeneration(), s.GetFirstSeq()
 		}
 	}
-	return err
+	return gen
 }
 
 // setLag sets the lag gauge of every index of t.

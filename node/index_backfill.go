@@ -10,6 +10,7 @@ import (
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/router"
 )
 
 // backfillPage is how many items a backfill reads from the engine at once.
@@ -123,20 +124,48 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		if r := j.n.store.Replica(p.GetId()); r == nil || r.Leader() != j.n.replicaID() {
 			return fmt.Errorf("node: lost the lead of partition %d during its backfill", p.GetId())
 		}
+		// The log's last sequence before the read: every record at or
+		// below it is in the items read, so the version it makes is at
+		// most the state read, and below that of any later change.
+		v, err := j.logVersion(ctx, p.GetId())
+		if err != nil {
+			return err
+		}
 		items, next, err := j.readItems(lo, hi)
 		if err != nil {
 			return err
 		}
-		for _, x := range items {
-			if err := j.n.router.WriteIndexEntry(ctx, it, gi, x); err != nil {
-				return err
-			}
+		var after func(error)
+		if pause := j.n.cfg.backfillPause; pause != nil {
+			after = pause(p.GetId()) // tests: a leader stalled between its read and its write
+		}
+		err = j.n.router.WriteIndexEntries(ctx, it, gi, items, v)
+		if after != nil {
+			after(err)
+		}
+		if err != nil {
+			return err
 		}
 		if next == nil {
 			return nil
 		}
 		lo = next
 	}
+}
+
+// logVersion is the version of base partition p's state as this node
+// applied it: its change log's last sequence and that sequence's segment
+// generation.
+func (j *indexJob) logVersion(ctx context.Context, p uint64) (router.IndexVersion, error) {
+	st, err := fsm.ReadChangeState(j.n.eng.Reader(), p)
+	if err != nil {
+		return router.IndexVersion{}, fmt.Errorf("node: backfill: %w", err)
+	}
+	segs, err := j.n.store.ChangeSegments(ctx, p)
+	if err != nil {
+		return router.IndexVersion{}, err
+	}
+	return router.IndexVersion{Generation: segmentGeneration(segs, st.Last), Seq: st.Last}, nil
 }
 
 // readItems reads up to backfillPage items of [lo, hi) from the engine

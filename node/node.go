@@ -98,6 +98,10 @@ type Config struct {
 	// partitions' change logs to their global secondary indexes
 	// (docs/indexes.md); it runs again at once while a log has more.
 	GlobalIndexInterval time.Duration
+	// backfillPause, when set (tests), is called by a global index
+	// backfill between its read of a page of items and its write; the
+	// function it returns (if not nil) gets the write's outcome.
+	backfillPause func(partition uint64) func(error)
 	// ItemCollectionLimit bounds the item collections (the items of one
 	// partition key and their local index entries) of tables with local
 	// secondary indexes; 0: DynamoDB's 10 GB. Tests lower it.

@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54, 0}
+	return file_partita_proto_rawDescGZIP(), []int{56, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -571,6 +571,7 @@ type Command struct {
 	//	*Command_TxnResolve
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
+	//	*Command_IndexWrite
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1191,6 +1192,15 @@ func (x *Command) GetSetChangeFloor() *SetChangeFloor {
 	return nil
 }
 
+func (x *Command) GetIndexWrite() *IndexWrite {
+	if x != nil {
+		if x, ok := x.Op.(*Command_IndexWrite); ok {
+			return x.IndexWrite
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1436,6 +1446,11 @@ type Command_SetChangeFloor struct {
 	SetChangeFloor *SetChangeFloor `protobuf:"bytes,750,opt,name=set_change_floor,json=setChangeFloor,proto3,oneof"`
 }
 
+type Command_IndexWrite struct {
+	// Batched writes of global secondary index entries (780-789).
+	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1551,6 +1566,8 @@ func (*Command_TxnResolve) isCommand_Op() {}
 func (*Command_TxnSetStatus) isCommand_Op() {}
 
 func (*Command_SetChangeFloor) isCommand_Op() {}
+
+func (*Command_IndexWrite) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -5280,6 +5297,149 @@ func (x *IndexCursor) GetBackfilledIndex() string {
 	return ""
 }
 
+// IndexWrite is a batch of writes of one global secondary index's entries,
+// all in the range of the index partition it is proposed to, applied in
+// order in one raft entry (docs/indexes.md, "Maintenance"). A key outside
+// the partition's range refuses the whole batch with WRONG_RANGE.
+type IndexWrite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*IndexEntryWrite     `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexWrite) Reset() {
+	*x = IndexWrite{}
+	mi := &file_partita_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexWrite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexWrite) ProtoMessage() {}
+
+func (x *IndexWrite) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
+func (*IndexWrite) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// IndexEntryWrite writes or deletes the entry under key. Its version is
+// the base item's state it comes from: the range generation of the base
+// partition's change log segment and the sequence of its change record
+// (a backfill's: the log's last sequence when it read the item); versions
+// of one item's states grow with them, across splits and merges.
+type IndexEntryWrite struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// value is the entry (item codec); empty with delete.
+	Value []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// delete replaces the entry with a tombstone holding the version.
+	Delete            bool   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
+	VersionGeneration uint64 `protobuf:"varint,4,opt,name=version_generation,json=versionGeneration,proto3" json:"version_generation,omitempty"`
+	VersionSeq        uint64 `protobuf:"varint,5,opt,name=version_seq,json=versionSeq,proto3" json:"version_seq,omitempty"`
+	// backfill: the write of a backfill, from an item read outside the log's
+	// order. It writes nothing over a live entry, nor over a tombstone of a
+	// newer version: a late write of a deposed backfiller cannot undo a
+	// newer change (docs/indexes.md, "Backfill").
+	Backfill      bool `protobuf:"varint,6,opt,name=backfill,proto3" json:"backfill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexEntryWrite) Reset() {
+	*x = IndexEntryWrite{}
+	mi := &file_partita_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexEntryWrite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexEntryWrite) ProtoMessage() {}
+
+func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
+func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *IndexEntryWrite) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *IndexEntryWrite) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *IndexEntryWrite) GetDelete() bool {
+	if x != nil {
+		return x.Delete
+	}
+	return false
+}
+
+func (x *IndexEntryWrite) GetVersionGeneration() uint64 {
+	if x != nil {
+		return x.VersionGeneration
+	}
+	return 0
+}
+
+func (x *IndexEntryWrite) GetVersionSeq() uint64 {
+	if x != nil {
+		return x.VersionSeq
+	}
+	return 0
+}
+
+func (x *IndexEntryWrite) GetBackfill() bool {
+	if x != nil {
+		return x.Backfill
+	}
+	return false
+}
+
 // StreamInfo is one DynamoDB stream of a table: its view and the times it
 // was enabled (its label) and disabled. Its records are those of the
 // table's change log written in [enabled, disabled).
@@ -5296,7 +5456,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5308,7 +5468,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5321,7 +5481,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -5363,7 +5523,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5375,7 +5535,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5388,7 +5548,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -5430,7 +5590,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5442,7 +5602,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5455,7 +5615,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -5481,7 +5641,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5493,7 +5653,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5506,7 +5666,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -5541,7 +5701,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5553,7 +5713,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5566,7 +5726,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -5604,7 +5764,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5616,7 +5776,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5629,7 +5789,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -5677,7 +5837,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5689,7 +5849,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5702,7 +5862,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -5739,7 +5899,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5751,7 +5911,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5764,7 +5924,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -5800,7 +5960,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5812,7 +5972,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5825,7 +5985,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -5877,7 +6037,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5889,7 +6049,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5902,7 +6062,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -5981,7 +6141,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5993,7 +6153,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6006,7 +6166,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -6188,7 +6348,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6200,7 +6360,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6213,7 +6373,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -6239,7 +6399,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6251,7 +6411,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6264,7 +6424,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -6309,7 +6469,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6321,7 +6481,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6334,7 +6494,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -6377,7 +6537,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6389,7 +6549,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6402,7 +6562,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -6442,7 +6602,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6454,7 +6614,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6467,7 +6627,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *User) GetName() string {
@@ -6518,7 +6678,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6530,7 +6690,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6543,7 +6703,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AccessKey) GetId() string {
@@ -6601,7 +6761,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6613,7 +6773,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6626,7 +6786,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Policy) GetName() string {
@@ -6660,7 +6820,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6672,7 +6832,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6685,7 +6845,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *CreateUser) GetName() string {
@@ -6705,7 +6865,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6717,7 +6877,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6730,7 +6890,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -6752,7 +6912,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6764,7 +6924,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6777,7 +6937,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -6798,7 +6958,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6810,7 +6970,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6823,7 +6983,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -6850,7 +7010,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6862,7 +7022,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6875,7 +7035,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -6896,7 +7056,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6908,7 +7068,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6921,7 +7081,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -6942,7 +7102,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6954,7 +7114,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6967,7 +7127,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -6989,7 +7149,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7001,7 +7161,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7014,7 +7174,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -7053,7 +7213,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7065,7 +7225,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7078,7 +7238,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -7126,7 +7286,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7138,7 +7298,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7151,7 +7311,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -7209,7 +7369,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7221,7 +7381,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7234,7 +7394,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -7276,7 +7436,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7288,7 +7448,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7301,7 +7461,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -7335,7 +7495,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7347,7 +7507,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7360,7 +7520,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -7413,7 +7573,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7425,7 +7585,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7438,7 +7598,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -7503,7 +7663,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7515,7 +7675,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7528,7 +7688,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -7564,7 +7724,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7576,7 +7736,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7589,7 +7749,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -7629,7 +7789,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7641,7 +7801,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7654,7 +7814,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *Group) GetName() string {
@@ -7695,7 +7855,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7707,7 +7867,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7720,7 +7880,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -7740,7 +7900,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7752,7 +7912,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7765,7 +7925,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -7788,7 +7948,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7800,7 +7960,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7813,7 +7973,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -7849,7 +8009,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7861,7 +8021,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7874,7 +8034,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -7919,7 +8079,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7931,7 +8091,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7944,7 +8104,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *AdminToken) GetId() string {
@@ -7999,7 +8159,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8011,7 +8171,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8024,7 +8184,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -8044,7 +8204,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8056,7 +8216,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8069,7 +8229,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -8100,7 +8260,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8112,7 +8272,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8125,7 +8285,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *JoinToken) GetId() string {
@@ -8181,7 +8341,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8193,7 +8353,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8206,7 +8366,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -8226,7 +8386,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8238,7 +8398,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8251,7 +8411,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -8274,7 +8434,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8286,7 +8446,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8299,7 +8459,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -8328,7 +8488,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8340,7 +8500,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8353,7 +8513,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -8397,7 +8557,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8409,7 +8569,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8422,7 +8582,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -8550,7 +8710,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8562,7 +8722,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8575,7 +8735,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -8662,7 +8822,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8674,7 +8834,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8687,7 +8847,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -8727,7 +8887,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8739,7 +8899,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8752,7 +8912,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -8787,7 +8947,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8799,7 +8959,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8812,7 +8972,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -8852,7 +9012,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8864,7 +9024,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8877,7 +9037,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -8958,7 +9118,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8970,7 +9130,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8983,7 +9143,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *Backup) GetArn() string {
@@ -9099,7 +9259,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9111,7 +9271,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9124,7 +9284,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -9176,7 +9336,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9188,7 +9348,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9201,7 +9361,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9249,7 +9409,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9261,7 +9421,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9274,7 +9434,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9296,7 +9456,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9308,7 +9468,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9321,7 +9481,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9349,7 +9509,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9361,7 +9521,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9374,7 +9534,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9401,7 +9561,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9413,7 +9573,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9426,7 +9586,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9447,7 +9607,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9459,7 +9619,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9472,7 +9632,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9535,7 +9695,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9547,7 +9707,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9560,7 +9720,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *Export) GetArn() string {
@@ -9764,7 +9924,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9776,7 +9936,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9789,7 +9949,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -9853,7 +10013,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9865,7 +10025,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9878,7 +10038,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -9906,7 +10066,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9918,7 +10078,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9931,7 +10091,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -9979,7 +10139,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9991,7 +10151,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10004,7 +10164,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *Import) GetArn() string {
@@ -10159,7 +10319,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10171,7 +10331,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10184,7 +10344,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -10206,7 +10366,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x99!\n" +
+	"partita.v1\"\xd5!\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -10291,7 +10451,9 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
-	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloorB\x04\n" +
+	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12:\n" +
+	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
+	"indexWriteB\x04\n" +
 	"\x02op\"\xd7\a\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -10658,7 +10820,18 @@ const file_partita_proto_rawDesc = "" +
 	"\vIndexCursor\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12)\n" +
-	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"\x96\x01\n" +
+	"\x10backfilled_index\x18\x03 \x01(\tR\x0fbackfilledIndex\"C\n" +
+	"\n" +
+	"IndexWrite\x125\n" +
+	"\aentries\x18\x01 \x03(\v2\x1b.partita.v1.IndexEntryWriteR\aentries\"\xbd\x01\n" +
+	"\x0fIndexEntryWrite\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x16\n" +
+	"\x06delete\x18\x03 \x01(\bR\x06delete\x12-\n" +
+	"\x12version_generation\x18\x04 \x01(\x04R\x11versionGeneration\x12\x1f\n" +
+	"\vversion_seq\x18\x05 \x01(\x04R\n" +
+	"versionSeq\x12\x1a\n" +
+	"\bbackfill\x18\x06 \x01(\bR\bbackfill\"\x96\x01\n" +
 	"\n" +
 	"StreamInfo\x12*\n" +
 	"\x04view\x18\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\x04view\x12,\n" +
@@ -11100,7 +11273,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 113)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 115)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -11152,75 +11325,77 @@ var file_partita_proto_goTypes = []any{
 	(*LocalIndex)(nil),           // 47: partita.v1.LocalIndex
 	(*GlobalIndex)(nil),          // 48: partita.v1.GlobalIndex
 	(*IndexCursor)(nil),          // 49: partita.v1.IndexCursor
-	(*StreamInfo)(nil),           // 50: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 51: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 52: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 53: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 54: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 55: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 56: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 57: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 58: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 59: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 60: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 61: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 62: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 63: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 64: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 65: partita.v1.User
-	(*AccessKey)(nil),            // 66: partita.v1.AccessKey
-	(*Policy)(nil),               // 67: partita.v1.Policy
-	(*CreateUser)(nil),           // 68: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 69: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 70: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 71: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 72: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 73: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 74: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 75: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 76: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 77: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 78: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 79: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 80: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 81: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 82: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 83: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 84: partita.v1.Group
-	(*CreateGroup)(nil),          // 85: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 86: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 87: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 88: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 89: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 90: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 91: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 92: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 93: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 94: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 95: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 96: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 97: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 98: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 99: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 100: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 101: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 102: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 103: partita.v1.Backup
-	(*BackupPart)(nil),           // 104: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 105: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 106: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 107: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 108: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 109: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 110: partita.v1.FinishRestore
-	(*Export)(nil),               // 111: partita.v1.Export
-	(*ExportPart)(nil),           // 112: partita.v1.ExportPart
-	(*PutExport)(nil),            // 113: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 114: partita.v1.ExportPartDone
-	(*Import)(nil),               // 115: partita.v1.Import
-	(*PutImport)(nil),            // 116: partita.v1.PutImport
-	nil,                          // 117: partita.v1.Expression.NamesEntry
-	nil,                          // 118: partita.v1.DoctorSettings.GatesEntry
+	(*IndexWrite)(nil),           // 50: partita.v1.IndexWrite
+	(*IndexEntryWrite)(nil),      // 51: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),           // 52: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 53: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 54: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 55: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 56: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 57: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 58: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 59: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 60: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 61: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 62: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 63: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 64: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 65: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 66: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 67: partita.v1.User
+	(*AccessKey)(nil),            // 68: partita.v1.AccessKey
+	(*Policy)(nil),               // 69: partita.v1.Policy
+	(*CreateUser)(nil),           // 70: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 71: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 72: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 73: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 74: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 75: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 76: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 77: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 78: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 79: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 80: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 81: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 82: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 83: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 84: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 85: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 86: partita.v1.Group
+	(*CreateGroup)(nil),          // 87: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 88: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 89: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 90: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 91: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 92: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 93: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 94: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 95: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 96: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 97: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 98: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 99: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 100: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 101: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 102: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 103: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 104: partita.v1.TxnSetStatus
+	(*Backup)(nil),               // 105: partita.v1.Backup
+	(*BackupPart)(nil),           // 106: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 107: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 108: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 109: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 110: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 111: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 112: partita.v1.FinishRestore
+	(*Export)(nil),               // 113: partita.v1.Export
+	(*ExportPart)(nil),           // 114: partita.v1.ExportPart
+	(*PutExport)(nil),            // 115: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 116: partita.v1.ExportPartDone
+	(*Import)(nil),               // 117: partita.v1.Import
+	(*PutImport)(nil),            // 118: partita.v1.PutImport
+	nil,                          // 119: partita.v1.Expression.NamesEntry
+	nil,                          // 120: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11233,163 +11408,165 @@ var file_partita_proto_depIdxs = []int32{
 	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	51,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	52,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	53,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	54,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	53,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	54,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	55,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	56,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	56,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	57,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	61,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	62,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	63,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	64,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	58,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	59,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	63,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	64,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	65,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	66,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	68,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	69,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	70,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	71,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	72,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	73,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	74,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	75,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	85,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	86,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	87,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	88,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	90,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	91,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	93,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	94,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	95,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	80,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	82,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	107, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	108, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	109, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	110, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	113, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	114, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	116, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	83,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	70,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	71,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	72,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	73,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	74,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	75,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	76,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	77,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	87,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	88,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	89,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	90,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	92,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	93,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	95,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	96,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	97,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	82,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	84,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	109, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	110, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	111, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	112, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	115, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	116, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	118, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	85,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	97,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	99,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	102, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	99,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	101, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	104, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	33,  // 60: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 61: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 62: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 63: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	47,  // 64: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 65: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 66: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	14,  // 67: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	117, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	15,  // 69: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	15,  // 70: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	15,  // 71: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	15,  // 72: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	43,  // 73: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	43,  // 74: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	20,  // 75: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	24,  // 76: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	24,  // 77: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	43,  // 78: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	24,  // 79: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	24,  // 80: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	33,  // 81: partita.v1.Result.error:type_name -> partita.v1.Error
-	44,  // 82: partita.v1.Result.table:type_name -> partita.v1.Table
-	38,  // 83: partita.v1.Result.node:type_name -> partita.v1.Node
-	55,  // 84: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	60,  // 85: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	58,  // 86: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	21,  // 87: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	28,  // 88: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	65,  // 89: partita.v1.Result.user:type_name -> partita.v1.User
-	66,  // 90: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	67,  // 91: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	84,  // 92: partita.v1.Result.group:type_name -> partita.v1.Group
-	89,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	92,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	77,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	103, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	111, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
-	115, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	81,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	100, // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	98,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 102: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	24,  // 103: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	24,  // 104: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	38,  // 105: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	42,  // 106: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	24,  // 107: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	34,  // 108: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 109: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	36,  // 110: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	37,  // 111: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 112: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	48,  // 113: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	34,  // 114: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	50,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	50,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	105, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	47,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	45,  // 119: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	46,  // 120: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	34,  // 121: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 122: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 123: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 124: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 125: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	118, // 126: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 127: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 128: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	59,  // 129: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	60,  // 130: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 131: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	66,  // 132: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	67,  // 133: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	76,  // 134: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	78,  // 135: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	78,  // 136: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	76,  // 137: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	89,  // 138: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	92,  // 139: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	96,  // 140: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 141: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 142: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 143: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 144: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	96,  // 145: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 146: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	101, // 147: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 148: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	101, // 149: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	44,  // 150: partita.v1.Backup.table:type_name -> partita.v1.Table
-	104, // 151: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	103, // 152: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	103, // 153: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	104, // 154: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 155: partita.v1.Export.table:type_name -> partita.v1.Table
-	112, // 156: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	111, // 157: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	112, // 158: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 159: partita.v1.Import.table:type_name -> partita.v1.Table
-	115, // 160: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 161: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	162, // [162:162] is the sub-list for method output_type
-	162, // [162:162] is the sub-list for method input_type
-	162, // [162:162] is the sub-list for extension type_name
-	162, // [162:162] is the sub-list for extension extendee
-	0,   // [0:162] is the sub-list for field type_name
+	50,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	33,  // 61: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 62: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 63: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 64: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	47,  // 65: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 66: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 67: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	14,  // 68: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	119, // 69: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	15,  // 70: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	15,  // 71: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	15,  // 72: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	15,  // 73: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	43,  // 74: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	43,  // 75: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	20,  // 76: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	24,  // 77: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	24,  // 78: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	43,  // 79: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	24,  // 80: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	24,  // 81: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	33,  // 82: partita.v1.Result.error:type_name -> partita.v1.Error
+	44,  // 83: partita.v1.Result.table:type_name -> partita.v1.Table
+	38,  // 84: partita.v1.Result.node:type_name -> partita.v1.Node
+	57,  // 85: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	62,  // 86: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	60,  // 87: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	21,  // 88: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	28,  // 89: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	67,  // 90: partita.v1.Result.user:type_name -> partita.v1.User
+	68,  // 91: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	69,  // 92: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	86,  // 93: partita.v1.Result.group:type_name -> partita.v1.Group
+	91,  // 94: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	94,  // 95: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	79,  // 96: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	105, // 97: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	113, // 98: partita.v1.Result.export:type_name -> partita.v1.Export
+	117, // 99: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	83,  // 100: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	102, // 101: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	100, // 102: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	4,   // 103: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	24,  // 104: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	24,  // 105: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	38,  // 106: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	42,  // 107: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	24,  // 108: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	34,  // 109: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 110: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	36,  // 111: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	37,  // 112: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 113: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	48,  // 114: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	34,  // 115: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	52,  // 116: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	52,  // 117: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	107, // 118: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	47,  // 119: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	45,  // 120: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	46,  // 121: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	34,  // 122: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 123: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	51,  // 124: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 125: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 126: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 127: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	120, // 128: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 129: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 130: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	61,  // 131: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	62,  // 132: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 133: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	68,  // 134: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	69,  // 135: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	78,  // 136: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	80,  // 137: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	80,  // 138: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	78,  // 139: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	91,  // 140: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	94,  // 141: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	98,  // 142: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 143: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 144: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 145: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 146: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	98,  // 147: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 148: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	103, // 149: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 150: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	103, // 151: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	44,  // 152: partita.v1.Backup.table:type_name -> partita.v1.Table
+	106, // 153: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	105, // 154: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	105, // 155: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	106, // 156: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 157: partita.v1.Export.table:type_name -> partita.v1.Table
+	114, // 158: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	113, // 159: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	114, // 160: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 161: partita.v1.Import.table:type_name -> partita.v1.Table
+	117, // 162: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 163: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	164, // [164:164] is the sub-list for method output_type
+	164, // [164:164] is the sub-list for method input_type
+	164, // [164:164] is the sub-list for extension type_name
+	164, // [164:164] is the sub-list for extension extendee
+	0,   // [0:164] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -11456,9 +11633,10 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
+		(*Command_IndexWrite)(nil),
 	}
-	file_partita_proto_msgTypes[47].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[91].OneofWrappers = []any{
+	file_partita_proto_msgTypes[49].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[93].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -11470,7 +11648,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   113,
+			NumMessages:   115,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -290,3 +290,17 @@ func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table,
 	r.mu.Unlock()
 	return r.Table(ctx, name)
 }
+
+// ObserveTables replaces each cached table record older than its copy in
+// tables (a directory snapshot's): a change another node made (an index
+// made ACTIVE by the meta partition's leader, for one) reaches this
+// router's answers without waiting for a refused request.
+func (r *Router) ObserveTables(tables []*partitapb.Table) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range tables {
+		if c, ok := r.tables[t.GetName()]; ok && c.GetId() == t.GetId() && c.GetRevision() < t.GetRevision() {
+			r.tables[t.GetName()] = t
+		}
+	}
+}

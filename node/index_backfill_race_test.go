@@ -1,0 +1,148 @@
+package node
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/router"
+)
+
+// TestBackfillOfDeposedLeader reproduces the race of a leader change
+// during a backfill: the base partition's leader reads a page of items
+// for a new index and stalls before writing them; its lead moves, the new
+// leader backfills the partition, the index goes ACTIVE, and an item of
+// the stalled page moves to another index key, which the new leader's
+// maintenance applies. Then the deposed leader's write lands. The item's
+// old entry must not come back: the tombstone its move left refuses the
+// older backfill write (docs/indexes.md, "Backfill").
+func TestBackfillOfDeposedLeader(t *testing.T) {
+	var armed atomic.Bool
+	type stall struct {
+		node      int
+		partition uint64
+		release   chan struct{}
+		written   chan error
+	}
+	stalled := make(chan stall, 1)
+	var releaseOnce sync.Once
+	var nodes []*Node
+	for i := range 3 {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		cfg.ReconcileInterval, cfg.PartitionsPerTable = 100*time.Millisecond, 1
+		if i > 0 {
+			cfg.Join = []string{nodes[0].PeerAddr()}
+		}
+		cfg.backfillPause = func(partition uint64) func(error) {
+			if !armed.CompareAndSwap(true, false) {
+				return nil
+			}
+			s := stall{node: i, partition: partition, release: make(chan struct{}), written: make(chan error, 1)}
+			stalled <- s
+			<-s.release
+			return func(err error) { s.written <- err }
+		}
+		n, err := Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close() })
+		nodes = append(nodes, n)
+	}
+	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	ctx := context.Background()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[0].APIURL()),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	s := types.ScalarAttributeTypeS
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("tab"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(pk, g string) {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tab"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "g": &types.AttributeValueMemberS{Value: g}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("x", "old")
+	put("y", "other")
+
+	armed.Store(true)
+	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("tab"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName:  aws.String("byG"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st := <-stalled // the leader read x (g = old) and stalls before writing
+	t.Cleanup(func() { releaseOnce.Do(func() { close(st.release) }) })
+	deposed, heir := nodes[st.node], nodes[(st.node+1)%3]
+	_ = st.partition // one of the table's partitions, moved below with the others
+	// The stalled node's job does nothing more: every partition it leads
+	// (the stalled one, the table's others, the meta partition) goes to
+	// the heir, whose job backfills them and activates the index.
+	parts := []uint64{directory.MetaPartition}
+	for _, q := range deposed.dir.Snapshot().Table("tab").GetPartitions() {
+		parts = append(parts, q.GetId())
+	}
+	for _, part := range parts {
+		if r := deposed.store.Replica(part); r != nil && r.Leader() == deposed.replicaID() {
+			if err := deposed.store.TransferLeadershipTo(ctx, part, heir.ID()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The heir serves the rest: the stalled node's jobs lag behind.
+	db = dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(heir.APIURL()),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	waitFor(t, "the index to be ACTIVE, backfilled by the new leader", func() bool {
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("tab")})
+		return err == nil && len(d.Table.GlobalSecondaryIndexes) == 1 && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
+	})
+	put("x", "new") // the new leader's maintenance moves x's entry from old to new
+
+	// entries reads the index's entries of g = v, strongly consistent.
+	entries := func(v string) []string {
+		t.Helper()
+		snap := heir.dir.Snapshot()
+		tables := router.IndexTables(snap, snap.Table("tab"))
+		var out []string
+		err := heir.router.Query(ctx, tables["byG"], router.QuerySpec{PK: item.Value{Type: item.TypeS, S: v}, Forward: true, Consistent: true},
+			func(it item.Item, _ int) bool { out = append(out, it["pk"].S); return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	waitFor(t, "x's entry to move to g = new", func() bool { return len(entries("new")) == 1 && len(entries("old")) == 0 })
+
+	releaseOnce.Do(func() { close(st.release) }) // the deposed leader's write lands now
+	if err := <-st.written; err != nil {
+		t.Fatalf("the deposed leader's backfill write failed (the race was not exercised): %v", err)
+	}
+	if got := entries("old"); len(got) != 0 {
+		t.Fatalf("the deposed leader's backfill brought back x's old entry: g = old holds %v", got)
+	}
+	if got := entries("new"); len(got) != 1 || got[0] != "x" {
+		t.Fatalf("g = new holds %v, want [x]", got)
+	}
+	if got := entries("other"); len(got) != 1 || got[0] != "y" {
+		t.Fatalf("g = other holds %v, want [y]", got)
+	}
+}
