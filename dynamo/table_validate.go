@@ -27,10 +27,17 @@ const (
 	msgNoThroughputOnPPR = msgInvalidParams + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
 )
 
-// tableNameViolations checks a TableName of an item operation.
+// tableName checks a TableName of an item operation. The member takes a
+// name or an ARN (1 to 1024 characters); an empty one breaks that bound
+// alone, and a name that is not an ARN must also be 3 to 255 characters
+// of the name pattern, the pattern reported first.
 func (v *violations) tableName(name *string, path string) {
 	v.notNull(name != nil, path)
 	if name == nil || isARN(*name) {
+		return
+	}
+	if *name == "" {
+		v.add(name, path, "Member must have length greater than or equal to 1")
 		return
 	}
 	if !tableNameRE.MatchString(*name) {
