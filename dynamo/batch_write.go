@@ -179,7 +179,7 @@ func (s *Server) checkBatchPut(ks keySchema, p *putRequest) error {
 	if _, err := ks.keyOfItem(p.Item); err != nil {
 		return err
 	}
-	return checkItemSize(p.Item)
+	return checkItem(p.Item)
 }
 
 // runBatchWrites proposes the writes concurrently (they touch distinct

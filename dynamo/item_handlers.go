@@ -53,7 +53,7 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkItemSize(req.Item); err != nil {
+	if err := checkItem(req.Item); err != nil {
 		return nil, err
 	}
 	storageKey, err := s.cfg.Backend.StorageKey(t, key)

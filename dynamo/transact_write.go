@@ -246,7 +246,7 @@ func (s *Server) transactPrepare(ctx context.Context, kind string, a *transactAc
 		if key, err = ks.keyOfItem(a.Item); err != nil {
 			return nil, nil, nil, err
 		}
-		if err := checkItemSize(a.Item); err != nil {
+		if err := checkItem(a.Item); err != nil {
 			return nil, nil, nil, err
 		}
 	} else if err := ks.checkKey(key); err != nil {

@@ -74,7 +74,13 @@ func (req *updateItemRequest) checkShape() error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	return req.checkReturnValues(returnValuesEnum...)
+	if err := req.checkReturnValues(returnValuesEnum...); err != nil {
+		return err
+	}
+	if _, ok := req.AttributeUpdates[""]; ok {
+		return validationf("%s", msgEmptyAttributeName)
+	}
+	return nil
 }
 
 // exprs parses the update and condition, translating the legacy
