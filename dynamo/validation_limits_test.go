@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -21,4 +22,17 @@ func TestEmptyAttributeName(t *testing.T) {
 	} {
 		f.fails(c.op, c.body, "ValidationException", c.want)
 	}
+}
+
+// TestOperatorLimitOverHTTP: an expression of more than 300 operators is
+// refused whatever the operation.
+func TestOperatorLimitOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("tbl", "")
+	filter := "a<b " + strings.Repeat("OR (a<b ", 150) + strings.Repeat(")", 150)
+	f.fails("Scan", `{"TableName":"tbl","FilterExpression":"`+filter+`"}`, "ValidationException",
+		"Invalid FilterExpression: The expression contains too many operators; operator count: 301")
+	f.fails("DeleteItem", `{"TableName":"tbl","Key":{"pk":{"S":"a"}},"ConditionExpression":"`+strings.Repeat("NOT ", 301)+`a<b"}`,
+		"ValidationException", "Invalid ConditionExpression: The expression contains too many operators; operator count: 302")
+	f.ok("Scan", `{"TableName":"tbl","FilterExpression":"a<b `+strings.Repeat("OR (a<b ", 149)+strings.Repeat(")", 149)+`"}`)
 }
