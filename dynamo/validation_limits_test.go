@@ -15,6 +15,7 @@ func TestEmptyAttributeName(t *testing.T) {
 		{"PutItem", `{"TableName":"tbl","Item":{"pk":{"S":"a"},"":{"S":"x"}}}`, msg},
 		{"BatchWriteItem", `{"RequestItems":{"tbl":[{"PutRequest":{"Item":{"pk":{"S":"a"},"":{"N":"1"}}}}]}}`, msg},
 		{"ExecuteStatement", `{"Statement":"INSERT INTO tbl VALUE {'pk':'a','':1}"}`, msg},
+		{"ExecuteTransaction", `{"TransactStatements":[{"Statement":"INSERT INTO tbl VALUE {'pk':'b','':1}"}]}`, msg},
 		{"UpdateItem", `{"TableName":"tbl","Key":{"pk":{"S":"a"}},"AttributeUpdates":{"":{"Action":"PUT","Value":{"S":"x"}}}}`, msg},
 		{"UpdateItem", `{"TableName":"tbl","Key":{"pk":{"S":"a"}},"UpdateExpression":"SET #e = :v","ExpressionAttributeNames":{"#e":""},"ExpressionAttributeValues":{":v":{"S":"x"}}}`,
 			"ExpressionAttributeNames contains invalid value: Empty attribute name for key #e"},
