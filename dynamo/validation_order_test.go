@@ -315,7 +315,7 @@ func TestValidationCoversEveryOperation(t *testing.T) {
 		several[op], semantic[op] = true, true
 	}
 	// TransactGetItems' semantic checks need a backend with transactions;
-	// the node package's transaction tests cover them.
+	// node.TestTransactionValidationOverSDK covers them.
 	semantic["TransactGetItems"] = true
 	for _, op := range dynamo.OperationNames() {
 		if !several[op] || !semantic[op] {
