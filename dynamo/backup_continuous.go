@@ -128,6 +128,7 @@ func (s *Server) handleUpdateContinuousBackups(ctx context.Context, r *request) 
 	}
 	spec := req.PointInTimeRecoverySpecification
 	var v violations
+	v.tableName(req.TableName, "tableName")
 	v.notNull(spec != nil, "pointInTimeRecoverySpecification")
 	if spec != nil {
 		v.notNull(spec.PointInTimeRecoveryEnabled != nil, "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")

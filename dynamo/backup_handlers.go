@@ -115,7 +115,7 @@ func (s *Server) handleCreateBackup(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	var v violations
-	v.notNull(req.TableName != nil, "tableName")
+	v.tableName(req.TableName, "tableName")
 	v.notNull(req.BackupName != nil, "backupName")
 	v.backupName(req.BackupName, "backupName")
 	if err := v.err(); err != nil {

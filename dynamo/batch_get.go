@@ -94,6 +94,7 @@ func allUnprocessed(req *batchGetRequest, resp *batchGetResponse) bool {
 // checkShape validates the request's structure and its key count.
 func (req *batchGetRequest) checkShape() error {
 	var v violations
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	v.notNull(req.RequestItems != nil, "requestItems")
 	if req.RequestItems != nil && len(req.RequestItems) == 0 {
 		v.add("{}", "requestItems", "Member must have length greater than or equal to 1")
@@ -109,7 +110,6 @@ func (req *batchGetRequest) checkShape() error {
 		v.keyCount(len(ka.Keys), "requestItems."+name+".member.keys", maxBatchGetKeys)
 		total += len(ka.Keys)
 	}
-	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	if err := v.err(); err != nil {
 		return err
 	}

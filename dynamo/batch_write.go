@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/partitadb/partita/item"
@@ -68,9 +69,13 @@ func (s *Server) handleBatchWriteItem(ctx context.Context, r *request) (any, err
 	return batchWriteResult(&req, writes)
 }
 
-// checkShape validates the request's structure and its request count.
+// checkShape validates the request's structure and its request count,
+// the response options first as DynamoDB was recorded reporting them
+// (docs/protocol.md).
 func (req *batchWriteRequest) checkShape() error {
 	var v violations
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	v.enum(req.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
 	v.notNull(req.RequestItems != nil, "requestItems")
 	if req.RequestItems != nil && len(req.RequestItems) == 0 {
 		v.add("{}", "requestItems", "Member must have length greater than or equal to 1")
@@ -79,10 +84,9 @@ func (req *batchWriteRequest) checkShape() error {
 	for _, name := range sortedKeys(req.RequestItems) {
 		v.tableName(&name, "requestItems."+name+".member.tableName")
 		v.keyCount(len(req.RequestItems[name]), "requestItems."+name+".member", maxBatchWrites)
+		v.writeRequests(req.RequestItems[name], "requestItems."+name+".member.")
 		total += len(req.RequestItems[name])
 	}
-	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
-	v.enum(req.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -90,6 +94,20 @@ func (req *batchWriteRequest) checkShape() error {
 		return validationf("Too many items requested for the BatchWriteItem call")
 	}
 	return nil
+}
+
+// writeRequests records the put requests without an item and the delete
+// requests without a key, each delete before its put as DynamoDB reports.
+func (v *violations) writeRequests(reqs []writeRequest, path string) {
+	for i, wr := range reqs {
+		p := fmt.Sprintf("%s%d.member.", path, i+1)
+		if wr.DeleteRequest != nil {
+			v.notNull(wr.DeleteRequest.Key != nil, p+"deleteRequest.key")
+		}
+		if wr.PutRequest != nil {
+			v.notNull(wr.PutRequest.Item != nil, p+"putRequest.item")
+		}
+	}
 }
 
 // batchWrites validates every request like PutItem or DeleteItem would,
@@ -161,7 +179,7 @@ func (s *Server) checkBatchPut(ks keySchema, p *putRequest) error {
 	if _, err := ks.keyOfItem(p.Item); err != nil {
 		return err
 	}
-	return checkItemSize(p.Item)
+	return checkItem(p.Item)
 }
 
 // runBatchWrites proposes the writes concurrently (they touch distinct

@@ -28,8 +28,11 @@
 //  1. decode: malformed JSON or a wrong JSON type is a
 //     SerializationException; an invalid attribute value a
 //     ValidationException with DynamoDB's message (package item);
-//  2. parameter constraints ("1 validation error detected: Value null at
-//     'tableName' failed to satisfy constraint: Member must not be null");
+//  2. parameter constraints, all of them in one answer through violations
+//     ("2 validation errors detected: Value null at 'tableName' failed to
+//     satisfy constraint: Member must not be null; Value ..."), in the
+//     member order DynamoDB was recorded using (docs/protocol.md,
+//     "Validation order"; validation_order_test.go covers every operation);
 //  3. cross-parameter rules (ReturnValues per operation, expression versus
 //     legacy parameters, placeholder maps);
 //  4. expressions: legacy parameters (Expected, AttributeUpdates,

@@ -32,13 +32,12 @@ func (s *Server) handleGetItem(ctx context.Context, r *request) (any, error) {
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
+	// In the order DynamoDB was recorded reporting them (docs/protocol.md).
 	var v violations
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	v.attributesToGet(req.AttributesToGet)
 	v.tableName(req.TableName, "tableName")
 	v.notNull(req.Key != nil, "key")
-	if req.AttributesToGet != nil && len(req.AttributesToGet) == 0 {
-		v.add(req.AttributesToGet, "attributesToGet", "Member must have length greater than or equal to 1")
-	}
-	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkItemSize(req.Item); err != nil {
+	if err := checkItem(req.Item); err != nil {
 		return nil, err
 	}
 	storageKey, err := s.cfg.Backend.StorageKey(t, key)
@@ -80,13 +80,27 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 // the table name, the item or key (named target), the legacy condition's
 // enums and the response options, of which ReturnValues may only be NONE
 // or ALL_OLD.
+//
+// The violations come in the order DynamoDB was recorded reporting them
+// (docs/protocol.md, "Validation order"): PutItem names the item before
+// ReturnValues, DeleteItem the key after ReturnItemCollectionMetrics.
 func checkWriteShape(table *string, target string, hasTarget bool, condOp *string, expected map[string]expectedAttr, o *writeOptions) error {
 	var v violations
+	v.enum(o.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	v.tableName(table, "tableName")
-	v.notNull(hasTarget, target)
-	v.enum(condOp, "conditionalOperator", conditionalOpEnum...)
-	v.expected(expected)
-	o.check(&v)
+	if target == "item" {
+		v.notNull(hasTarget, target)
+		v.enum(condOp, "conditionalOperator", conditionalOpEnum...)
+		v.expected(expected)
+	}
+	v.enum(o.ReturnValues, "returnValues", returnValuesEnum...)
+	v.enum(o.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
+	if target != "item" {
+		v.notNull(hasTarget, target)
+		v.enum(condOp, "conditionalOperator", conditionalOpEnum...)
+		v.expected(expected)
+	}
+	v.enum(o.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
 	if err := v.err(); err != nil {
 		return err
 	}

@@ -110,8 +110,16 @@ func (ks keySchema) checkKeyValues(key item.Item) error {
 	return nil
 }
 
-// checkItemSize rejects an item larger than DynamoDB stores.
-func checkItemSize(it item.Item) error {
+// msgEmptyAttributeName answers an item with an attribute named ""
+// (DynamoDB's wording is not documented; docs/protocol.md).
+const msgEmptyAttributeName = msgInvalidParams + "An attribute name may not be empty"
+
+// checkItem rejects an item to be written that has an attribute with an
+// empty name, or that is larger than DynamoDB stores.
+func checkItem(it item.Item) error {
+	if _, ok := it[""]; ok {
+		return validationf("%s", msgEmptyAttributeName)
+	}
 	if it.Size() > item.MaxItemSize {
 		return validationf("%s", msgItemTooLarge)
 	}

@@ -34,14 +34,6 @@ func (o *writeOptions) images() (needOld, needNew bool) {
 	return needOld || str(o.ReturnValuesOnConditionCheckFailure) == "ALL_OLD", needNew
 }
 
-// check validates the options' enums.
-func (o *writeOptions) check(v *violations) {
-	v.enum(o.ReturnValues, "returnValues", returnValuesEnum...)
-	v.enum(o.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
-	v.enum(o.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
-	v.enum(o.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
-}
-
 // checkReturnValues rejects a ReturnValues the operation does not support.
 func (o *writeOptions) checkReturnValues(allowed ...string) error {
 	if o.ReturnValues == nil {

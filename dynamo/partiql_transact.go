@@ -117,7 +117,7 @@ func (s *Server) statementAction(t *partitapb.Table, ks keySchema, plan *partiql
 		if key, err = ks.keyOfItem(plan.Item); err != nil {
 			return x, err
 		}
-		if err := checkItemSize(plan.Item); err != nil {
+		if err := checkItem(plan.Item); err != nil {
 			return x, err
 		}
 	}

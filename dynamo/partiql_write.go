@@ -22,7 +22,7 @@ func (s *Server) runInsert(ctx context.Context, t *partitapb.Table, ks keySchema
 	if err != nil {
 		return nil, err
 	}
-	if err := checkItemSize(plan.Item); err != nil {
+	if err := checkItem(plan.Item); err != nil {
 		return nil, err
 	}
 	storageKey, err := s.cfg.Backend.StorageKey(t, key)

@@ -44,9 +44,7 @@ func (s *Server) handleQuery(ctx context.Context, r *request) (any, error) {
 // checkShape validates the parameters before any expression is parsed.
 func (req *queryRequest) checkShape() error {
 	var v violations
-	req.check(&v)
-	v.filterConditions(req.KeyConditions, "keyConditions")
-	v.filterConditions(req.QueryFilter, "queryFilter")
+	req.checkQuery(&v)
 	if err := v.err(); err != nil {
 		return err
 	}

@@ -49,18 +49,54 @@ var selectEnum = []string{selectSpecific, selectCount, selectAll, selectAllProje
 // check records the shape violations of the shared parameters.
 func (p *readParams) check(v *violations) {
 	v.tableName(p.TableName, "tableName")
-	if p.IndexName != nil {
-		v.length(p.IndexName, "indexName", 3, 255)
-	}
+	v.indexName(p.IndexName, "indexName")
 	v.enum(p.Select, "select", selectEnum...)
-	if p.AttributesToGet != nil && len(p.AttributesToGet) == 0 {
-		v.add(p.AttributesToGet, "attributesToGet", "Member must have length greater than or equal to 1")
-	}
-	if p.Limit != nil && *p.Limit < 1 {
-		v.add(p.Limit, "limit", "Member must have value greater than or equal to 1")
-	}
+	v.attributesToGet(p.AttributesToGet)
+	v.limitAtLeastOne(p.Limit)
 	v.enum(p.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	v.enum(p.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
+}
+
+// checkQuery records the shape violations of a Query, in the order
+// DynamoDB was recorded reporting them (docs/protocol.md): the limit and
+// the key conditions first, the index name last; members the record does
+// not show follow.
+func (req *queryRequest) checkQuery(v *violations) {
+	v.limitAtLeastOne(req.Limit)
+	v.filterConditions(req.KeyConditions, "keyConditions")
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
+	v.attributesToGet(req.AttributesToGet)
+	v.tableName(req.TableName, "tableName")
+	v.enum(req.Select, "select", selectEnum...)
+	v.indexName(req.IndexName, "indexName")
+	v.filterConditions(req.QueryFilter, "queryFilter")
+	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
+}
+
+// attributesToGet records an empty AttributesToGet (nil passes).
+func (v *violations) attributesToGet(names []string) {
+	if names != nil && len(names) == 0 {
+		v.add(names, "attributesToGet", "Member must have length greater than or equal to 1")
+	}
+}
+
+// limitAtLeastOne records a Limit below 1 (nil passes).
+func (v *violations) limitAtLeastOne(l *int64) {
+	if l != nil && *l < 1 {
+		v.add(l, "limit", "Member must have value greater than or equal to 1")
+	}
+}
+
+// indexName records an IndexName outside the pattern or 3 to 255
+// characters (nil passes), the pattern first as for table names.
+func (v *violations) indexName(name *string, path string) {
+	if name == nil {
+		return
+	}
+	if !tableNameRE.MatchString(*name) {
+		v.add(name, path, "Member must satisfy regular expression pattern: "+tableNamePattern)
+	}
+	v.length(name, path, 3, 255)
 }
 
 // checkSelect applies DynamoDB's rules on Select and the projection

@@ -59,13 +59,16 @@ func (s *Server) handleCreateTable(ctx context.Context, r *request) (any, error)
 	return &tableResponse{TableDescription: s.describe(t, 0, 0)}, nil
 }
 
-// checkCreateTable validates a CreateTable request in DynamoDB's order.
+// checkCreateTable validates a CreateTable request in DynamoDB's order:
+// the table name's pattern is reported between AttributeDefinitions and
+// KeySchema, as DynamoDB was recorded doing (docs/protocol.md).
 func (s *Server) checkCreateTable(req *createTableRequest) error {
-	if err := checkTableParam(req.TableName); err != nil {
+	var v violations
+	v.attributeDefinitions(req.AttributeDefinitions, req.AttributeDefinitions != nil)
+	if err := tableParam(req.TableName, &v); err != nil {
 		return err
 	}
-	var v violations
-	v.keySchema(req.KeySchema, req.AttributeDefinitions, req.KeySchema != nil, req.AttributeDefinitions != nil)
+	v.keySchemaOnly(req.KeySchema, req.KeySchema != nil)
 	v.enum(req.BillingMode, "billingMode", billingModes...)
 	v.enum(req.TableClass, "tableClass", tableClasses...)
 	v.throughput(req.ProvisionedThroughput, "provisionedThroughput")

@@ -66,10 +66,10 @@ func (s *Server) handleUpdateTable(ctx context.Context, r *request) (any, error)
 
 // checkUpdateTable validates what can be validated without the table.
 func checkUpdateTable(req *updateTableRequest) error {
-	if err := checkTableParam(req.TableName); err != nil {
+	var v violations
+	if err := tableParam(req.TableName, &v); err != nil {
 		return err
 	}
-	var v violations
 	v.enum(req.BillingMode, "billingMode", billingModes...)
 	v.enum(req.TableClass, "tableClass", tableClasses...)
 	v.throughput(req.ProvisionedThroughput, "provisionedThroughput")

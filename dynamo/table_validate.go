@@ -27,10 +27,17 @@ const (
 	msgNoThroughputOnPPR = msgInvalidParams + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
 )
 
-// tableNameViolations checks a TableName of an item operation.
+// tableName checks a TableName of an item operation. The member takes a
+// name or an ARN (1 to 1024 characters); an empty one breaks that bound
+// alone, and a name that is not an ARN must also be 3 to 255 characters
+// of the name pattern, the pattern reported first.
 func (v *violations) tableName(name *string, path string) {
 	v.notNull(name != nil, path)
 	if name == nil || isARN(*name) {
+		return
+	}
+	if *name == "" {
+		v.add(name, path, "Member must have length greater than or equal to 1")
 		return
 	}
 	if !tableNameRE.MatchString(*name) {
@@ -39,9 +46,21 @@ func (v *violations) tableName(name *string, path string) {
 	v.length(name, path, 3, 255)
 }
 
-// checkTableParam checks the TableName of a table operation, which DynamoDB
-// words differently from the item operations.
+// checkTableParam checks the TableName of an operation whose only member
+// it is (DescribeTable, DeleteTable, DescribeTimeToLive).
 func checkTableParam(name *string) error {
+	var v violations
+	if err := tableParam(name, &v); err != nil {
+		return err
+	}
+	return v.err()
+}
+
+// tableParam checks the TableName of a table operation, which DynamoDB
+// words differently from the item operations: a missing name or one of
+// the wrong length is an error of its own, before any other member is
+// looked at; a name outside the pattern is a violation among the others.
+func tableParam(name *string, v *violations) error {
 	if name == nil {
 		return validationf("The parameter 'TableName' is required but was not present in the request")
 	}
@@ -51,9 +70,8 @@ func checkTableParam(name *string) error {
 	if n := len([]rune(*name)); n < 3 || n > 255 {
 		return validationf("TableName must be at least 3 characters long and at most 255 characters long")
 	}
-	var v violations
 	v.tableName(name, "tableName")
-	return v.err()
+	return nil
 }
 
 // throughputViolations checks a ProvisionedThroughput parameter.
@@ -87,8 +105,8 @@ func checkThroughputBounds(pt *provisionedThroughput) error {
 	return nil
 }
 
-// keySchemaViolations checks the shape of KeySchema and AttributeDefinitions.
-func (v *violations) keySchema(ks []keySchemaElement, defs []attributeDefinition, ksSet, defsSet bool) {
+// attributeDefinitions checks the shape of AttributeDefinitions.
+func (v *violations) attributeDefinitions(defs []attributeDefinition, defsSet bool) {
 	v.notNull(defsSet, "attributeDefinitions")
 	for i, d := range defs {
 		p := fmt.Sprintf("attributeDefinitions.%d.member", i+1)
@@ -97,6 +115,10 @@ func (v *violations) keySchema(ks []keySchemaElement, defs []attributeDefinition
 		v.notNull(d.AttributeType != nil, p+".attributeType")
 		v.enum(d.AttributeType, p+".attributeType", scalarTypes...)
 	}
+}
+
+// keySchemaOnly checks the shape of a table's KeySchema.
+func (v *violations) keySchemaOnly(ks []keySchemaElement, ksSet bool) {
 	v.notNull(ksSet, "keySchema")
 	if ksSet && (len(ks) < 1 || len(ks) > 2) {
 		bound := "greater than or equal to 1"

@@ -65,6 +65,9 @@ func (s *Server) handleUntagResource(ctx context.Context, r *request) (any, erro
 	var v violations
 	v.resourceARN(req.ResourceArn)
 	v.notNull(req.TagKeys != nil, "tagKeys")
+	for i := range req.TagKeys {
+		v.length(&req.TagKeys[i], fmt.Sprintf("tagKeys.%d.member", i+1), 1, 128)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -37,16 +37,18 @@ type transactGetResponse struct {
 }
 
 func (s *Server) handleTransactGetItems(ctx context.Context, r *request) (any, error) {
-	tx, ok := s.cfg.Backend.(transactor)
-	if !ok {
-		return nil, newError(kindUnknownOperation, "")
-	}
 	var req transactGetRequest
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
 	if err := req.checkShape(); err != nil {
 		return nil, err
+	}
+	// A request is validated like DynamoDB's before a backend without
+	// transactions turns it away.
+	tx, ok := s.cfg.Backend.(transactor)
+	if !ok {
+		return nil, newError(kindUnknownOperation, "")
 	}
 	actions, tables, projs, err := s.transactGetActions(ctx, &req)
 	if err != nil {

@@ -77,32 +77,40 @@ type transactWriteResponse struct {
 // action returns the member's one action and its kind ("" when it has
 // none or several).
 func (m *transactWriteItem) action() (string, *transactAction) {
-	kind, a, n := "", (*transactAction)(nil), 0
+	kinds, actions := m.actions()
+	if len(actions) != 1 {
+		return "", nil
+	}
+	return kinds[0], actions[0]
+}
+
+// actions returns every action the item names, with their kinds, in the
+// order of the item's members.
+func (m *transactWriteItem) actions() (kinds []string, actions []*transactAction) {
 	for _, c := range []struct {
 		kind string
 		a    *transactAction
 	}{{"ConditionCheck", m.ConditionCheck}, {"Put", m.Put}, {"Delete", m.Delete}, {"Update", m.Update}} {
 		if c.a != nil {
-			kind, a, n = c.kind, c.a, n+1
+			kinds, actions = append(kinds, c.kind), append(actions, c.a)
 		}
 	}
-	if n != 1 {
-		return "", nil
-	}
-	return kind, a
+	return kinds, actions
 }
 
 func (s *Server) handleTransactWriteItems(ctx context.Context, r *request) (any, error) {
-	tx, ok := s.cfg.Backend.(transactor)
-	if !ok {
-		return nil, newError(kindUnknownOperation, "")
-	}
 	var req transactWriteRequest
 	if err := decode(r.body, &req); err != nil {
 		return nil, err
 	}
 	if err := req.checkShape(); err != nil {
 		return nil, err
+	}
+	// A request is validated like DynamoDB's before a backend without
+	// transactions turns it away.
+	tx, ok := s.cfg.Backend.(transactor)
+	if !ok {
+		return nil, newError(kindUnknownOperation, "")
 	}
 	run := func() (any, error) {
 		actions, tables, err := s.transactWriteActions(ctx, &req)
@@ -132,25 +140,10 @@ func (req *transactWriteRequest) checkShape() error {
 	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	v.enum(req.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
 	for i := range req.TransactItems {
-		kind, a := req.TransactItems[i].action()
-		if a == nil {
-			continue
+		kinds, actions := req.TransactItems[i].actions()
+		for j, a := range actions {
+			v.transactAction(kinds[j], a, "transactItems."+strconv.Itoa(i+1)+".member."+lowerFirst(kinds[j])+".")
 		}
-		path := "transactItems." + strconv.Itoa(i+1) + ".member." + lowerFirst(kind) + "."
-		v.tableName(a.TableName, path+"tableName")
-		switch kind {
-		case "Put":
-			v.notNull(a.Item != nil, path+"item")
-		case "Update":
-			v.notNull(a.Key != nil, path+"key")
-			v.notNull(a.UpdateExpression != nil, path+"updateExpression")
-		case "ConditionCheck":
-			v.notNull(a.Key != nil, path+"key")
-			v.notNull(a.ConditionExpression != nil, path+"conditionExpression")
-		default:
-			v.notNull(a.Key != nil, path+"key")
-		}
-		v.enum(a.ReturnValuesOnConditionCheckFailure, path+"returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
 	}
 	if err := v.err(); err != nil {
 		return err
@@ -161,6 +154,26 @@ func (req *transactWriteRequest) checkShape() error {
 		}
 	}
 	return nil
+}
+
+// transactAction records the violations of one action of a transaction,
+// under path ("transactItems.1.member.put."). An item naming several
+// actions has each checked; naming several is the semantic error after.
+func (v *violations) transactAction(kind string, a *transactAction, path string) {
+	v.tableName(a.TableName, path+"tableName")
+	switch kind {
+	case "Put":
+		v.notNull(a.Item != nil, path+"item")
+	case "Update":
+		v.notNull(a.Key != nil, path+"key")
+		v.notNull(a.UpdateExpression != nil, path+"updateExpression")
+	case "ConditionCheck":
+		v.notNull(a.Key != nil, path+"key")
+		v.notNull(a.ConditionExpression != nil, path+"conditionExpression")
+	default:
+		v.notNull(a.Key != nil, path+"key")
+	}
+	v.enum(a.ReturnValuesOnConditionCheckFailure, path+"returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
 }
 
 // transactItems records a TransactItems list that is missing, empty or
@@ -233,7 +246,7 @@ func (s *Server) transactPrepare(ctx context.Context, kind string, a *transactAc
 		if key, err = ks.keyOfItem(a.Item); err != nil {
 			return nil, nil, nil, err
 		}
-		if err := checkItemSize(a.Item); err != nil {
+		if err := checkItem(a.Item); err != nil {
 			return nil, nil, nil, err
 		}
 	} else if err := ks.checkKey(key); err != nil {

@@ -53,6 +53,9 @@ func (s *Server) handleUpdateTimeToLive(ctx context.Context, r *request) (any, e
 		return nil, err
 	}
 	var v violations
+	if err := tableParam(req.TableName, &v); err != nil {
+		return nil, err
+	}
 	v.notNull(req.TimeToLiveSpecification != nil, "timeToLiveSpecification")
 	if spec := req.TimeToLiveSpecification; spec != nil {
 		v.notNull(spec.Enabled != nil, "timeToLiveSpecification.enabled")
@@ -62,9 +65,6 @@ func (s *Server) handleUpdateTimeToLive(ctx context.Context, r *request) (any, e
 		}
 	}
 	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := checkTableParam(req.TableName); err != nil {
 		return nil, err
 	}
 	t, err := s.lookupTable(ctx, *req.TableName, true)

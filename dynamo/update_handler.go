@@ -58,19 +58,29 @@ func (s *Server) handleUpdateItem(ctx context.Context, r *request) (any, error) 
 	}, nil
 }
 
-// checkShape validates the parameters' presence and enums.
+// checkShape validates the parameters' presence and enums, in the order
+// DynamoDB was recorded reporting them (docs/protocol.md).
 func (req *updateItemRequest) checkShape() error {
 	var v violations
+	v.enum(req.ReturnConsumedCapacity, "returnConsumedCapacity", returnCapacityEnum...)
 	v.tableName(req.TableName, "tableName")
+	v.enum(req.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", returnMetricsEnum...)
+	v.enum(req.ReturnValues, "returnValues", returnValuesEnum...)
 	v.notNull(req.Key != nil, "key")
 	v.enum(req.ConditionalOperator, "conditionalOperator", conditionalOpEnum...)
 	v.expected(req.Expected)
 	v.attributeUpdates(req.AttributeUpdates)
-	req.check(&v)
+	v.enum(req.ReturnValuesOnConditionCheckFailure, "returnValuesOnConditionCheckFailure", returnOnFailureEnum...)
 	if err := v.err(); err != nil {
 		return err
 	}
-	return req.checkReturnValues(returnValuesEnum...)
+	if err := req.checkReturnValues(returnValuesEnum...); err != nil {
+		return err
+	}
+	if _, ok := req.AttributeUpdates[""]; ok {
+		return validationf("%s", msgEmptyAttributeName)
+	}
+	return nil
 }
 
 // exprs parses the update and condition, translating the legacy

@@ -30,7 +30,15 @@ func parseConditionTree(kind, s string, limited bool) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n, p.expectEOF()
+	if err := p.expectEOF(); err != nil {
+		return nil, err
+	}
+	if limited {
+		if err := checkConditionOperators(kind, n); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }
 
 // or parses and { OR and }: OR binds loosest.

@@ -38,6 +38,11 @@ func parseUpdateTree(s string, limited bool) (*Update, []ActionKind, error) {
 			return nil, nil, err
 		}
 		if p.peek().kind == tEOF {
+			if limited {
+				if err := checkUpdateOperators(u); err != nil {
+					return nil, nil, err
+				}
+			}
 			return u, clauses, nil
 		}
 	}

@@ -289,3 +289,26 @@ func TestBusyListenerRefusesNewConnections(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestOversizedHeadersAreRefused: a request whose header passes the
+// listeners' bound is answered 431 and not served; one within it is.
+func TestOversizedHeadersAreRefused(t *testing.T) {
+	n := startWith(t, func(*node.Config) {})
+	for name, url := range map[string]string{"api": n.APIURL(), "admin": n.AdminURL()} {
+		for _, c := range []struct {
+			size int
+			want int
+		}{{8 << 10, http.StatusOK}, {node.DefaultMaxHeaderBytes + 8<<10, http.StatusRequestHeaderFieldsTooLarge}} {
+			conn := dial(t, url)
+			write(t, conn, "GET /healthz HTTP/1.1\r\nHost: test\r\nX-Padding: "+strings.Repeat("p", c.size)+"\r\n\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s, %d bytes of header: %v", name, c.size, err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("%s, %d bytes of header: status %d, want %d", name, c.size, resp.StatusCode, c.want)
+			}
+		}
+	}
+}

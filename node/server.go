@@ -33,7 +33,17 @@ type HTTPLimits struct {
 	IdleTimeout time.Duration
 	// MaxConns bounds the open connections; 0: no bound.
 	MaxConns int
+	// MaxHeaderBytes bounds a request's header (its lines and fields);
+	// beyond it net/http answers 431 Request Header Fields Too Large and
+	// closes the connection. 0 is net/http's default of 1 MiB, which
+	// DefaultAPILimits and DefaultAdminLimits do not use.
+	MaxHeaderBytes int
 }
+
+// DefaultMaxHeaderBytes is the bound on a request's header: 16 KiB holds
+// a SigV4 Authorization, a session token and the SDKs' other headers many
+// times over (DynamoDB documents no figure).
+const DefaultMaxHeaderBytes = 16 << 10
 
 // DefaultAPILimits are the DynamoDB API listener's limits: an idle
 // connection is closed after a minute, as DynamoDB's endpoints do.
@@ -44,6 +54,7 @@ func DefaultAPILimits() HTTPLimits {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxConns:          4096,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 	}
 }
 
@@ -57,6 +68,7 @@ func DefaultAdminLimits() HTTPLimits {
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxConns:          64,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 	}
 }
 
@@ -69,7 +81,7 @@ func orDefault(l HTTPLimits, def func() HTTPLimits) HTTPLimits {
 }
 
 func (l HTTPLimits) validate(name string) error {
-	if l.ReadHeaderTimeout < 0 || l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxConns < 0 {
+	if l.ReadHeaderTimeout < 0 || l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 || l.MaxConns < 0 || l.MaxHeaderBytes < 0 {
 		return fmt.Errorf("node: %s limits must not be negative", name)
 	}
 	return nil
@@ -103,6 +115,7 @@ func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPL
 		ReadTimeout:       limits.ReadTimeout,
 		WriteTimeout:      limits.WriteTimeout,
 		IdleTimeout:       limits.IdleTimeout,
+		MaxHeaderBytes:    limits.MaxHeaderBytes,
 		ConnState:         ln.track(m.open.WithLabelValues(name, "idle"), m.open.WithLabelValues(name, "active")),
 		// net/http's own complaints (accept errors, bad TLS handshakes,
 		// handler panics) go to the node's log, in its format.
