@@ -56,10 +56,14 @@ const (
 	// change log keeps old images for the recovery period, and tables
 	// restored to a point in time, which older binaries would not fill.
 	PointInTimeRecovery Version = 10
+	// RequestTokens: the ClientRequestTokens of write transactions are
+	// records of the meta partition, claimed and finished by commands
+	// older binaries cannot apply.
+	RequestTokens Version = 11
 )
 
 // Latest is the newest version this binary supports.
-const Latest = PointInTimeRecovery
+const Latest = RequestTokens
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -88,6 +92,8 @@ func (v Version) String() string {
 		return "9 (exports: ExportTableToPointInTime, ImportTable)"
 	case PointInTimeRecovery:
 		return "10 (point-in-time recovery: UpdateContinuousBackups, RestoreTableToPointInTime)"
+	case RequestTokens:
+		return "11 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -571,6 +571,9 @@ type Command struct {
 	//	*Command_TxnResolve
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
+	//	*Command_ClaimRequestToken
+	//	*Command_FinishRequestToken
+	//	*Command_ExpireRequestTokens
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1191,6 +1194,33 @@ func (x *Command) GetSetChangeFloor() *SetChangeFloor {
 	return nil
 }
 
+func (x *Command) GetClaimRequestToken() *ClaimRequestToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ClaimRequestToken); ok {
+			return x.ClaimRequestToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetFinishRequestToken() *FinishRequestToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FinishRequestToken); ok {
+			return x.FinishRequestToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetExpireRequestTokens() *ExpireRequestTokens {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ExpireRequestTokens); ok {
+			return x.ExpireRequestTokens
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1436,6 +1466,20 @@ type Command_SetChangeFloor struct {
 	SetChangeFloor *SetChangeFloor `protobuf:"bytes,750,opt,name=set_change_floor,json=setChangeFloor,proto3,oneof"`
 }
 
+type Command_ClaimRequestToken struct {
+	// ClientRequestTokens of write transactions, in the meta partition
+	// (760-769).
+	ClaimRequestToken *ClaimRequestToken `protobuf:"bytes,760,opt,name=claim_request_token,json=claimRequestToken,proto3,oneof"`
+}
+
+type Command_FinishRequestToken struct {
+	FinishRequestToken *FinishRequestToken `protobuf:"bytes,761,opt,name=finish_request_token,json=finishRequestToken,proto3,oneof"`
+}
+
+type Command_ExpireRequestTokens struct {
+	ExpireRequestTokens *ExpireRequestTokens `protobuf:"bytes,762,opt,name=expire_request_tokens,json=expireRequestTokens,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1551,6 +1595,12 @@ func (*Command_TxnResolve) isCommand_Op() {}
 func (*Command_TxnSetStatus) isCommand_Op() {}
 
 func (*Command_SetChangeFloor) isCommand_Op() {}
+
+func (*Command_ClaimRequestToken) isCommand_Op() {}
+
+func (*Command_FinishRequestToken) isCommand_Op() {}
+
+func (*Command_ExpireRequestTokens) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -3511,6 +3561,11 @@ type Result struct {
 	// then recover that transaction).
 	TxnConflict        *TxnIntent `protobuf:"bytes,111,opt,name=txn_conflict,json=txnConflict,proto3" json:"txn_conflict,omitempty"`
 	TxnConflictExpired bool       `protobuf:"varint,112,opt,name=txn_conflict_expired,json=txnConflictExpired,proto3" json:"txn_conflict_expired,omitempty"`
+	// request_token is the ClientRequestToken record after
+	// ClaimRequestToken or FinishRequestToken (none: there is no record).
+	RequestToken *RequestToken `protobuf:"bytes,170,opt,name=request_token,json=requestToken,proto3" json:"request_token,omitempty"`
+	// expired counts the records ExpireRequestTokens deleted.
+	RequestTokensExpired int64 `protobuf:"varint,171,opt,name=request_tokens_expired,json=requestTokensExpired,proto3" json:"request_tokens_expired,omitempty"`
 	// local_collection_bytes is, after an item write of a table with local
 	// secondary indexes, the size of the item's collection as evaluated
 	// (ItemCollectionMetrics).
@@ -3736,6 +3791,20 @@ func (x *Result) GetTxnConflictExpired() bool {
 		return x.TxnConflictExpired
 	}
 	return false
+}
+
+func (x *Result) GetRequestToken() *RequestToken {
+	if x != nil {
+		return x.RequestToken
+	}
+	return nil
+}
+
+func (x *Result) GetRequestTokensExpired() int64 {
+	if x != nil {
+		return x.RequestTokensExpired
+	}
+	return 0
 }
 
 func (x *Result) GetLocalCollectionBytes() int64 {
@@ -8708,7 +8777,11 @@ type TxnRecord struct {
 	// that a record its coordinator left can be settled and collected
 	// (router.SweepTxnRecord). A record written without them (an older
 	// binary's) is settled only through its intents.
-	Items         []*TxnItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	Items []*TxnItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// client_token is the ClientRequestToken of the request that started
+	// the transaction, if any: a committed record is collected only once
+	// that token's record says the transaction is done.
+	ClientToken   string `protobuf:"bytes,760,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -8762,6 +8835,13 @@ func (x *TxnRecord) GetItems() []*TxnItem {
 		return x.Items
 	}
 	return nil
+}
+
+func (x *TxnRecord) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
 }
 
 // TxnItem is one item of a transaction: its table and storage key.
@@ -8833,7 +8913,10 @@ type TxnSetStatus struct {
 	Coordinator       bool                   `protobuf:"varint,5,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
 	Forget            bool                   `protobuf:"varint,6,opt,name=forget,proto3" json:"forget,omitempty"`
 	// items, with PENDING, go into the new record (TxnRecord.items).
-	Items         []*TxnItem `protobuf:"bytes,7,rep,name=items,proto3" json:"items,omitempty"`
+	Items []*TxnItem `protobuf:"bytes,7,rep,name=items,proto3" json:"items,omitempty"`
+	// client_token, with PENDING, goes into the new record
+	// (TxnRecord.client_token).
+	ClientToken   string `protobuf:"bytes,760,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -8917,6 +9000,295 @@ func (x *TxnSetStatus) GetItems() []*TxnItem {
 	return nil
 }
 
+func (x *TxnSetStatus) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
+}
+
+// RequestToken is the directory record of a ClientRequestToken of a
+// write transaction (docs/transactions.md, "ClientRequestToken"): the
+// request it came with (digest), the transaction that runs it (txn_id,
+// whose record lies at anchor), and once that transaction committed,
+// done and the response the client got. It names its request for
+// RequestTokenWindow after claimed_unix_nanos.
+type RequestToken struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Digest           []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	TxnId            []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor           *TxnAnchor             `protobuf:"bytes,3,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	ClaimedUnixNanos int64                  `protobuf:"varint,4,opt,name=claimed_unix_nanos,json=claimedUnixNanos,proto3" json:"claimed_unix_nanos,omitempty"`
+	Done             bool                   `protobuf:"varint,5,opt,name=done,proto3" json:"done,omitempty"`
+	Response         []byte                 `protobuf:"bytes,6,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RequestToken) Reset() {
+	*x = RequestToken{}
+	mi := &file_partita_proto_msgTypes[97]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestToken) ProtoMessage() {}
+
+func (x *RequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[97]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
+func (*RequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{97}
+}
+
+func (x *RequestToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *RequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *RequestToken) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *RequestToken) GetClaimedUnixNanos() int64 {
+	if x != nil {
+		return x.ClaimedUnixNanos
+	}
+	return 0
+}
+
+func (x *RequestToken) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *RequestToken) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// ClaimRequestToken makes token name the request digest, run by
+// transaction txn_id anchored at anchor, if the token names no request
+// (or one claimed more than the window ago), or if it names the
+// unfinished transaction replace_txn_id (which aborted). Otherwise it
+// leaves the record as it is. Result.request_token is the record after:
+// the claim won if its txn_id is this one's.
+type ClaimRequestToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	TxnId         []byte                 `protobuf:"bytes,3,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor        *TxnAnchor             `protobuf:"bytes,4,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	ReplaceTxnId  []byte                 `protobuf:"bytes,5,opt,name=replace_txn_id,json=replaceTxnId,proto3" json:"replace_txn_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimRequestToken) Reset() {
+	*x = ClaimRequestToken{}
+	mi := &file_partita_proto_msgTypes[98]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimRequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimRequestToken) ProtoMessage() {}
+
+func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[98]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
+func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{98}
+}
+
+func (x *ClaimRequestToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ClaimRequestToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetReplaceTxnId() []byte {
+	if x != nil {
+		return x.ReplaceTxnId
+	}
+	return nil
+}
+
+// FinishRequestToken ends token's record if it still names transaction
+// txn_id: done records the transaction as committed with the response
+// given; otherwise the record is deleted (the request failed, and its
+// retry runs again).
+type FinishRequestToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	TxnId         []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Done          bool                   `protobuf:"varint,3,opt,name=done,proto3" json:"done,omitempty"`
+	Response      []byte                 `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishRequestToken) Reset() {
+	*x = FinishRequestToken{}
+	mi := &file_partita_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishRequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishRequestToken) ProtoMessage() {}
+
+func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
+func (*FinishRequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *FinishRequestToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *FinishRequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *FinishRequestToken) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *FinishRequestToken) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// ExpireRequestTokens deletes the records of tokens claimed more than
+// the window before the command's time (at most a batch of them).
+type ExpireRequestTokens struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpireRequestTokens) Reset() {
+	*x = ExpireRequestTokens{}
+	mi := &file_partita_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpireRequestTokens) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpireRequestTokens) ProtoMessage() {}
+
+func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
+func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{100}
+}
+
 // Backup is the directory record of an on-demand backup (docs/backups.md):
 // the table's schema as it was, where its data lies in the backup bucket
 // and which partitions are written.
@@ -8946,7 +9318,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8958,7 +9330,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8971,7 +9343,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *Backup) GetArn() string {
@@ -9087,7 +9459,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9099,7 +9471,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9112,7 +9484,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -9164,7 +9536,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9176,7 +9548,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9189,7 +9561,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9237,7 +9609,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9249,7 +9621,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9262,7 +9634,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9284,7 +9656,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9296,7 +9668,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9309,7 +9681,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9337,7 +9709,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9349,7 +9721,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9362,7 +9734,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9389,7 +9761,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9401,7 +9773,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9414,7 +9786,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9435,7 +9807,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9447,7 +9819,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9460,7 +9832,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9523,7 +9895,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9535,7 +9907,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9548,7 +9920,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *Export) GetArn() string {
@@ -9752,7 +10124,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9764,7 +10136,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9777,7 +10149,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -9841,7 +10213,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9853,7 +10225,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9866,7 +10238,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -9894,7 +10266,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9906,7 +10278,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9919,7 +10291,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -9967,7 +10339,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9979,7 +10351,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9992,7 +10364,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *Import) GetArn() string {
@@ -10147,7 +10519,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10159,7 +10531,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10172,7 +10544,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -10194,7 +10566,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x99!\n" +
+	"partita.v1\"\x98#\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -10279,7 +10651,10 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
-	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloorB\x04\n" +
+	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
+	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
+	"\x14finish_request_token\x18\xf9\x05 \x01(\v2\x1e.partita.v1.FinishRequestTokenH\x00R\x12finishRequestToken\x12V\n" +
+	"\x15expire_request_tokens\x18\xfa\x05 \x01(\v2\x1f.partita.v1.ExpireRequestTokensH\x00R\x13expireRequestTokensB\x04\n" +
 	"\x02op\"\xd7\a\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -10437,8 +10812,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xb3\n" +
-	"\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xaa\v\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -10471,7 +10845,9 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
 	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
-	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x124\n" +
+	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x12>\n" +
+	"\rrequest_token\x18\xaa\x01 \x01(\v2\x18.partita.v1.RequestTokenR\frequestToken\x125\n" +
+	"\x16request_tokens_expired\x18\xab\x01 \x01(\x03R\x14requestTokensExpired\x124\n" +
 	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
@@ -10909,14 +11285,15 @@ const file_partita_proto_rawDesc = "" +
 	"TxnResolve\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
 	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x16\n" +
-	"\x06commit\x18\x03 \x01(\bR\x06commit\"\x95\x01\n" +
+	"\x06commit\x18\x03 \x01(\bR\x06commit\"\xb9\x01\n" +
 	"\tTxnRecord\x12-\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
 	"\x13deadline_unix_nanos\x18\x02 \x01(\x03R\x11deadlineUnixNanos\x12)\n" +
-	"\x05items\x18\x03 \x03(\v2\x13.partita.v1.TxnItemR\x05items\"1\n" +
+	"\x05items\x18\x03 \x03(\v2\x13.partita.v1.TxnItemR\x05items\x12\"\n" +
+	"\fclient_token\x18\xf8\x05 \x01(\tR\vclientToken\"1\n" +
 	"\aTxnItem\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"\x88\x02\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"\xac\x02\n" +
 	"\fTxnSetStatus\x12\x1d\n" +
 	"\n" +
 	"anchor_key\x18\x01 \x01(\fR\tanchorKey\x12\x15\n" +
@@ -10925,7 +11302,27 @@ const file_partita_proto_rawDesc = "" +
 	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12 \n" +
 	"\vcoordinator\x18\x05 \x01(\bR\vcoordinator\x12\x16\n" +
 	"\x06forget\x18\x06 \x01(\bR\x06forget\x12)\n" +
-	"\x05items\x18\a \x03(\v2\x13.partita.v1.TxnItemR\x05items\"\xb8\x03\n" +
+	"\x05items\x18\a \x03(\v2\x13.partita.v1.TxnItemR\x05items\x12\"\n" +
+	"\fclient_token\x18\xf8\x05 \x01(\tR\vclientToken\"\xca\x01\n" +
+	"\fRequestToken\x12\x16\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x03 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12,\n" +
+	"\x12claimed_unix_nanos\x18\x04 \x01(\x03R\x10claimedUnixNanos\x12\x12\n" +
+	"\x04done\x18\x05 \x01(\bR\x04done\x12\x1a\n" +
+	"\bresponse\x18\x06 \x01(\fR\bresponse\"\xad\x01\n" +
+	"\x11ClaimRequestToken\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x15\n" +
+	"\x06txn_id\x18\x03 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x04 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12$\n" +
+	"\x0ereplace_txn_id\x18\x05 \x01(\fR\freplaceTxnId\"q\n" +
+	"\x12FinishRequestToken\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x12\n" +
+	"\x04done\x18\x03 \x01(\bR\x04done\x12\x1a\n" +
+	"\bresponse\x18\x04 \x01(\fR\bresponse\"\x15\n" +
+	"\x13ExpireRequestTokens\"\xb8\x03\n" +
 	"\x06Backup\x12\x10\n" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
@@ -11087,7 +11484,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 113)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 117)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -11192,22 +11589,26 @@ var file_partita_proto_goTypes = []any{
 	(*TxnRecord)(nil),            // 100: partita.v1.TxnRecord
 	(*TxnItem)(nil),              // 101: partita.v1.TxnItem
 	(*TxnSetStatus)(nil),         // 102: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 103: partita.v1.Backup
-	(*BackupPart)(nil),           // 104: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 105: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 106: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 107: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 108: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 109: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 110: partita.v1.FinishRestore
-	(*Export)(nil),               // 111: partita.v1.Export
-	(*ExportPart)(nil),           // 112: partita.v1.ExportPart
-	(*PutExport)(nil),            // 113: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 114: partita.v1.ExportPartDone
-	(*Import)(nil),               // 115: partita.v1.Import
-	(*PutImport)(nil),            // 116: partita.v1.PutImport
-	nil,                          // 117: partita.v1.Expression.NamesEntry
-	nil,                          // 118: partita.v1.DoctorSettings.GatesEntry
+	(*RequestToken)(nil),         // 103: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 104: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 105: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 106: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 107: partita.v1.Backup
+	(*BackupPart)(nil),           // 108: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 109: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 110: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 111: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 112: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 113: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 114: partita.v1.FinishRestore
+	(*Export)(nil),               // 115: partita.v1.Export
+	(*ExportPart)(nil),           // 116: partita.v1.ExportPart
+	(*PutExport)(nil),            // 117: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 118: partita.v1.ExportPartDone
+	(*Import)(nil),               // 119: partita.v1.Import
+	(*PutImport)(nil),            // 120: partita.v1.PutImport
+	nil,                          // 121: partita.v1.Expression.NamesEntry
+	nil,                          // 122: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11257,126 +11658,132 @@ var file_partita_proto_depIdxs = []int32{
 	95,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	80,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
 	82,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	107, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	108, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	109, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	110, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	113, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	114, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	116, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	111, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	112, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	113, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	114, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	117, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	118, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	120, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
 	83,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
 	97,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
 	99,  // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
 	102, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	33,  // 60: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 61: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 62: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 63: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	47,  // 64: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 65: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 66: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	14,  // 67: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	117, // 68: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	15,  // 69: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	15,  // 70: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	15,  // 71: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	15,  // 72: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	43,  // 73: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	43,  // 74: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	20,  // 75: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	24,  // 76: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	24,  // 77: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	43,  // 78: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	24,  // 79: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	24,  // 80: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	33,  // 81: partita.v1.Result.error:type_name -> partita.v1.Error
-	44,  // 82: partita.v1.Result.table:type_name -> partita.v1.Table
-	38,  // 83: partita.v1.Result.node:type_name -> partita.v1.Node
-	55,  // 84: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	60,  // 85: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	58,  // 86: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	21,  // 87: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	28,  // 88: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	65,  // 89: partita.v1.Result.user:type_name -> partita.v1.User
-	66,  // 90: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	67,  // 91: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	84,  // 92: partita.v1.Result.group:type_name -> partita.v1.Group
-	89,  // 93: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	92,  // 94: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	77,  // 95: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	103, // 96: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	111, // 97: partita.v1.Result.export:type_name -> partita.v1.Export
-	115, // 98: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	81,  // 99: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	100, // 100: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	98,  // 101: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 102: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	24,  // 103: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	24,  // 104: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	38,  // 105: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	42,  // 106: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	24,  // 107: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	34,  // 108: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 109: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	36,  // 110: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	37,  // 111: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 112: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	48,  // 113: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	34,  // 114: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	50,  // 115: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	50,  // 116: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	105, // 117: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	47,  // 118: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	45,  // 119: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	46,  // 120: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	34,  // 121: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 122: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	0,   // 123: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 124: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 125: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	118, // 126: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 127: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 128: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	59,  // 129: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	60,  // 130: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 131: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	66,  // 132: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	67,  // 133: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	76,  // 134: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	78,  // 135: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	78,  // 136: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	76,  // 137: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	89,  // 138: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	92,  // 139: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	96,  // 140: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 141: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 142: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 143: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 144: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	96,  // 145: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 146: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	101, // 147: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 148: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	101, // 149: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	44,  // 150: partita.v1.Backup.table:type_name -> partita.v1.Table
-	104, // 151: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	103, // 152: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	103, // 153: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	104, // 154: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 155: partita.v1.Export.table:type_name -> partita.v1.Table
-	112, // 156: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	111, // 157: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	112, // 158: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 159: partita.v1.Import.table:type_name -> partita.v1.Table
-	115, // 160: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 161: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	162, // [162:162] is the sub-list for method output_type
-	162, // [162:162] is the sub-list for method input_type
-	162, // [162:162] is the sub-list for extension type_name
-	162, // [162:162] is the sub-list for extension extendee
-	0,   // [0:162] is the sub-list for field type_name
+	104, // 60: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	105, // 61: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	106, // 62: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	33,  // 63: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 64: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 65: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 66: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	47,  // 67: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 68: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 69: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	14,  // 70: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	121, // 71: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	15,  // 72: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	15,  // 73: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	15,  // 74: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	15,  // 75: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	43,  // 76: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	43,  // 77: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	20,  // 78: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	24,  // 79: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	24,  // 80: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	43,  // 81: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	24,  // 82: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	24,  // 83: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	33,  // 84: partita.v1.Result.error:type_name -> partita.v1.Error
+	44,  // 85: partita.v1.Result.table:type_name -> partita.v1.Table
+	38,  // 86: partita.v1.Result.node:type_name -> partita.v1.Node
+	55,  // 87: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	60,  // 88: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	58,  // 89: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	21,  // 90: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	28,  // 91: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	65,  // 92: partita.v1.Result.user:type_name -> partita.v1.User
+	66,  // 93: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	67,  // 94: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	84,  // 95: partita.v1.Result.group:type_name -> partita.v1.Group
+	89,  // 96: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	92,  // 97: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	77,  // 98: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	107, // 99: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	115, // 100: partita.v1.Result.export:type_name -> partita.v1.Export
+	119, // 101: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	81,  // 102: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	100, // 103: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	98,  // 104: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	103, // 105: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	4,   // 106: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	24,  // 107: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	24,  // 108: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	38,  // 109: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	42,  // 110: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	24,  // 111: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	34,  // 112: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 113: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	36,  // 114: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	37,  // 115: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 116: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	48,  // 117: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	34,  // 118: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	50,  // 119: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	50,  // 120: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	109, // 121: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	47,  // 122: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	45,  // 123: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	46,  // 124: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	34,  // 125: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 126: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	0,   // 127: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 128: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 129: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	122, // 130: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 131: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 132: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	59,  // 133: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	60,  // 134: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 135: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	66,  // 136: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	67,  // 137: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	76,  // 138: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	78,  // 139: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	78,  // 140: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	76,  // 141: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	89,  // 142: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	92,  // 143: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	96,  // 144: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 145: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 146: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 147: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 148: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	96,  // 149: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 150: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	101, // 151: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 152: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	101, // 153: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	96,  // 154: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	96,  // 155: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	44,  // 156: partita.v1.Backup.table:type_name -> partita.v1.Table
+	108, // 157: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	107, // 158: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	107, // 159: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	108, // 160: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 161: partita.v1.Export.table:type_name -> partita.v1.Table
+	116, // 162: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	115, // 163: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	116, // 164: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 165: partita.v1.Import.table:type_name -> partita.v1.Table
+	119, // 166: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 167: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	168, // [168:168] is the sub-list for method output_type
+	168, // [168:168] is the sub-list for method input_type
+	168, // [168:168] is the sub-list for extension type_name
+	168, // [168:168] is the sub-list for extension extendee
+	0,   // [0:168] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -11443,6 +11850,9 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
+		(*Command_ClaimRequestToken)(nil),
+		(*Command_FinishRequestToken)(nil),
+		(*Command_ExpireRequestTokens)(nil),
 	}
 	file_partita_proto_msgTypes[47].OneofWrappers = []any{}
 	file_partita_proto_msgTypes[91].OneofWrappers = []any{
@@ -11457,7 +11867,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   113,
+			NumMessages:   117,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
