@@ -3,6 +3,7 @@ package router_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,5 +184,40 @@ func TestTokenForgottenWhenCancelled(t *testing.T) {
 	}
 	if got := readV(t, b, tbl, 5); got != "2" {
 		t.Fatalf("item 5 = %s, want 2", got)
+	}
+}
+
+// Calls with one token at once, through two routers: one runs; each
+// other one gets its answer or is told it is in progress.
+func TestTokenConcurrentCalls(t *testing.T) {
+	clock := newTxnClock()
+	a, b, tbl := twoRouters(t, clock)
+	calls := make([]tokenCall, 8)
+	var wg sync.WaitGroup
+	for i := range calls {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			calls[i] = writeOnce(t, r, tbl, token("tok", "req"), "ran", [2]int{1, 10}, [2]int{2, 20})
+		}()
+	}
+	wg.Wait()
+	ran := 0
+	for i, c := range calls {
+		switch {
+		case c.ran && c.err == nil:
+			ran++
+		case errors.Is(c.err, router.ErrTokenInProgress):
+		case c.err == nil && string(c.resp) == "ran":
+		default:
+			t.Fatalf("call %d: %+v", i, c)
+		}
+	}
+	if ran != 1 {
+		t.Fatalf("%d calls ran the transaction, want 1", ran)
 	}
 }
