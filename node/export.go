@@ -97,8 +97,11 @@ func (x *exports) CreateExport(ctx context.Context, e *partitapb.Export) (*parti
 	if err := x.n.router.NeedVersion(clusterversion.Exports, "Exports"); err != nil {
 		return nil, err
 	}
+	// From cluster version 11 (request tokens) the meta partition checks
+	// the client token as it creates the export: one decision, so that
+	// two calls with one token at once start one export.
 	res, err := x.propose(ctx, &partitapb.Command{Op: &partitapb.Command_PutExport{
-		PutExport: &partitapb.PutExport{Export: e, Create: true}}})
+		PutExport: &partitapb.PutExport{Export: e, Create: true, UniqueClientToken: x.n.router.TokensKept()}}})
 	if err != nil {
 		return nil, err
 	}

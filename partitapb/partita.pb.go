@@ -10204,11 +10204,16 @@ func (x *ExportPart) GetEtag() string {
 // PutExport creates an export record (create set: it must not exist) or
 // replaces one (its status, once its parts are written).
 type PutExport struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Export        *Export                `protobuf:"bytes,1,opt,name=export,proto3" json:"export,omitempty"`
-	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Export *Export                `protobuf:"bytes,1,opt,name=export,proto3" json:"export,omitempty"`
+	Create bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	// unique_client_token, with create, makes the export's client token
+	// name one export: if an export made with it started within
+	// directory.ExportTokenLifetime, nothing is created and Result.export
+	// is that export (the caller compares its parameters).
+	UniqueClientToken bool `protobuf:"varint,760,opt,name=unique_client_token,json=uniqueClientToken,proto3" json:"unique_client_token,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PutExport) Reset() {
@@ -10251,6 +10256,13 @@ func (x *PutExport) GetExport() *Export {
 func (x *PutExport) GetCreate() bool {
 	if x != nil {
 		return x.Create
+	}
+	return false
+}
+
+func (x *PutExport) GetUniqueClientToken() bool {
+	if x != nil {
+		return x.UniqueClientToken
 	}
 	return false
 }
@@ -11409,10 +11421,11 @@ const file_partita_proto_rawDesc = "" +
 	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
 	"\x06object\x18\x05 \x01(\tR\x06object\x12\x10\n" +
 	"\x03md5\x18\x06 \x01(\tR\x03md5\x12\x12\n" +
-	"\x04etag\x18\a \x01(\tR\x04etag\"O\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\"\x80\x01\n" +
 	"\tPutExport\x12*\n" +
 	"\x06export\x18\x01 \x01(\v2\x12.partita.v1.ExportR\x06export\x12\x16\n" +
-	"\x06create\x18\x02 \x01(\bR\x06create\"N\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create\x12/\n" +
+	"\x13unique_client_token\x18\xf8\x05 \x01(\bR\x11uniqueClientToken\"N\n" +
 	"\x0eExportPartDone\x12\x10\n" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\x12*\n" +
 	"\x04part\x18\x02 \x01(\v2\x16.partita.v1.ExportPartR\x04part\"\xc4\x05\n" +
