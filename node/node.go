@@ -262,24 +262,24 @@ func (c Config) Validate() error {
 
 // Node is a running node. Close stops it.
 type Node struct {
-	upg      upgradeState
-	cfg      Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
+	upg upgradeState
+	cfg Config
+	log *slog.Logger
+	reg *prometheus.Registry
 	// restoresFailed counts the restores and imports given up
 	// (backup_restore.go, import.go).
 	restoresFailed *prometheus.CounterVec
-	tp       telemetry.TracerProvider
-	eng      *engine.Engine
-	store    *store.Store
-	router   *router.Router
-	backups  *backups // nil without a backup job
-	exports  *exports // nil without an export job
-	sender   *route.Sender
-	jobs     *daemon.Manager
-	draining atomic.Bool
-	conns    *connMetrics
-	sec      *security // tls.go
+	tp             telemetry.TracerProvider
+	eng            *engine.Engine
+	store          *store.Store
+	router         *router.Router
+	backups        *backups // nil without a backup job
+	exports        *exports // nil without an export job
+	sender         *route.Sender
+	jobs           *daemon.Manager
+	draining       atomic.Bool
+	conns          *connMetrics
+	sec            *security // tls.go
 	// peerSecret is the credential of peer calls (peer_auth.go).
 	peerSecret peerSecret
 	// peerUpgrade is set with AuthConfig.PeerAuth PeerAuthAccept.
