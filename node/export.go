@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -38,6 +39,8 @@ type exports struct {
 	read partitionReader
 	// trigger asks the job for a cycle now.
 	trigger func()
+	// readRate is export.max-read-bytes-per-sec (0: unlimited).
+	readRate atomic.Int64
 }
 
 var _ dynamo.Exports = (*exports)(nil)

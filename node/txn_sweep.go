@@ -75,6 +75,9 @@ func (n *Node) expireRequestTokens(ctx context.Context) error {
 	if r == nil || r.Leader() != n.replicaID() {
 		return nil
 	}
+	if old, err := n.hasExpiredTokens(); err != nil || !old {
+		return err // none: no proposal
+	}
 	gone, err := n.router.ExpireRequestTokens(ctx)
 	if err != nil {
 		return fmt.Errorf("node: expire request tokens: %w", err)
@@ -83,4 +86,26 @@ func (n *Node) expireRequestTokens(ctx context.Context) error {
 		n.log.Debug("expired request tokens", "count", gone)
 	}
 	return nil
+}
+
+// hasExpiredTokens says this node's copy of the meta partition holds a
+// token record older than its window.
+func (n *Node) hasExpiredTokens() (bool, error) {
+	lo, hi := directory.RequestTokensSpan()
+	it, err := n.eng.Reader().NewIter(lo, hi)
+	if err != nil {
+		return false, fmt.Errorf("node: scan request tokens: %w", err)
+	}
+	defer it.Close()
+	before := n.now().Add(-directory.RequestTokenWindow).UnixNano()
+	for ok := it.First(); ok; ok = it.Next() {
+		rec, err := directory.DecodeRequestToken(it.Value())
+		if err != nil {
+			return false, fmt.Errorf("node: %w", err)
+		}
+		if rec.GetClaimedUnixNanos() < before {
+			return true, nil
+		}
+	}
+	return false, nil
 }
