@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -141,11 +142,30 @@ func transactWriteOnce(ctx context.Context, tk tokenKeeper, op, token string, bo
 	return json.RawMessage(raw), nil
 }
 
-// requestDigest is the digest a token keeps of the request op with body.
+// requestDigest is the digest a token keeps of the request op with body,
+// over its canonical JSON: an SDK's retry may encode the same request's
+// maps in another order (the AWS SDK for Go fills in a token for every
+// transaction, and its retries keep it).
 func requestDigest(op string, body []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(op))
 	h.Write([]byte{0})
-	h.Write(body)
+	h.Write(canonicalJSON(body))
 	return h.Sum(nil)
+}
+
+// canonicalJSON re-encodes body with its objects' members sorted and
+// numbers as written; a body that does not decode stays as it is.
+func canonicalJSON(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return body
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
 }
