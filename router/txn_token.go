@@ -177,6 +177,11 @@ func (r *Router) tokenTxnStatus(ctx context.Context, rec *partitapb.RequestToken
 	if err != nil {
 		return 0, fmt.Errorf("router: request token's transaction: %w", err)
 	}
+	if res.GetTxnRecord() == nil {
+		// A retried proposal that had applied already: the status is
+		// unknown here; the caller's retry learns it.
+		return 0, errors.New("router: request token's transaction: its status is unknown")
+	}
 	return res.GetTxnRecord().GetStatus(), nil
 }
 
@@ -191,7 +196,19 @@ func (r *Router) claimToken(ctx context.Context, c *partitapb.ClaimRequestToken)
 	if res.GetError() != nil {
 		return nil, res.GetError()
 	}
-	return res.GetRequestToken(), nil
+	if rec := res.GetRequestToken(); rec != nil {
+		return rec, nil
+	}
+	// A retried proposal that had applied already answers without its
+	// result: read the record it left.
+	raw, err := r.get(ctx, directory.MetaPartition, directory.RequestTokenKey(c.GetToken()), true)
+	if err != nil {
+		return nil, fmt.Errorf("router: claim request token: %w", err)
+	}
+	if raw == nil {
+		return nil, errors.New("router: claim request token: the claim's outcome is unknown")
+	}
+	return directory.DecodeRequestToken(raw)
 }
 
 // finishToken proposes f.
