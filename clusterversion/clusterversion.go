@@ -65,10 +65,14 @@ const (
 	// per index partition (IndexWrite), with tombstones, which older
 	// binaries cannot apply.
 	IndexBatches Version = 12
+	// RequestTokens: the ClientRequestTokens of write transactions are
+	// records of the meta partition, claimed and finished by commands
+	// older binaries cannot apply.
+	RequestTokens Version = 13
 )
 
 // Latest is the newest version this binary supports.
-const Latest = IndexBatches
+const Latest = RequestTokens
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -101,6 +105,8 @@ func (v Version) String() string {
 		return "11 (local index transactions: transactions on tables with local secondary indexes)"
 	case IndexBatches:
 		return "12 (index batches: global index entries written in batches, with tombstones)"
+	case RequestTokens:
+		return "13 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

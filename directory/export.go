@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"time"
+
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -17,6 +19,10 @@ const (
 	ExportCompleted  = "COMPLETED"
 	ExportFailed     = "FAILED"
 )
+
+// ExportTokenLifetime is how long an export's ClientToken names it, as
+// in DynamoDB.
+const ExportTokenLifetime = 8 * time.Hour
 
 // ExportKey is the key of the record of the export with arn.
 func ExportKey(arn string) []byte { return engine.MetaKey(kindExport, arn) }

@@ -55,7 +55,7 @@ var (
 
 const (
 	// exportTokenLifetime is how long a ClientToken names its export.
-	exportTokenLifetime = 8 * time.Hour
+	exportTokenLifetime = directory.ExportTokenLifetime
 	// exportTimeSlack is how far from the request's time an ExportTime
 	// may be and still mean "now" (clocks differ).
 	exportTimeSlack        = time.Second
@@ -187,10 +187,17 @@ func (s *Server) handleExportTableToPointInTime(ctx context.Context, r *request)
 			return exportResponse(s, same), err
 		}
 	}
-	if e, err = es.CreateExport(ctx, e); err != nil {
+	made, err := es.CreateExport(ctx, e)
+	if err != nil {
 		return nil, fmt.Errorf("dynamo: create export: %w", err)
 	}
-	return exportResponse(s, e), nil
+	if made.GetArn() != e.GetArn() {
+		// Another call with the token created its export first.
+		if !sameExportRequest(made, e) {
+			return nil, exportConflict(made, e)
+		}
+	}
+	return exportResponse(s, made), nil
 }
 
 // exportResponse answers e (nil: nothing).
@@ -246,16 +253,28 @@ func (s *Server) exportOfToken(ctx context.Context, es Exports, e *partitapb.Exp
 		if old.GetClientToken() != e.GetClientToken() || old.GetStartUnixNanos() < since {
 			continue
 		}
-		if old.GetTableArn() != e.GetTableArn() || old.GetS3Bucket() != e.GetS3Bucket() || old.GetS3Prefix() != e.GetS3Prefix() ||
-			old.GetS3BucketOwner() != e.GetS3BucketOwner() || old.GetS3SseAlgorithm() != e.GetS3SseAlgorithm() ||
-			old.GetS3SseKmsKeyId() != e.GetS3SseKmsKeyId() || old.GetExportFormat() != e.GetExportFormat() {
-			return nil, newError(kindExportConflict,
-				"There was a conflict when writing to the specified S3 bucket: the ClientToken %s was used by export %s with other parameters",
-				e.GetClientToken(), old.GetArn())
+		if !sameExportRequest(old, e) {
+			return nil, exportConflict(old, e)
 		}
 		return old, nil
 	}
 	return nil, nil
+}
+
+// sameExportRequest says the export old was requested with the
+// parameters of e.
+func sameExportRequest(old, e *partitapb.Export) bool {
+	return old.GetTableArn() == e.GetTableArn() && old.GetS3Bucket() == e.GetS3Bucket() && old.GetS3Prefix() == e.GetS3Prefix() &&
+		old.GetS3BucketOwner() == e.GetS3BucketOwner() && old.GetS3SseAlgorithm() == e.GetS3SseAlgorithm() &&
+		old.GetS3SseKmsKeyId() == e.GetS3SseKmsKeyId() && old.GetExportFormat() == e.GetExportFormat()
+}
+
+// exportConflict refuses e, whose client token made the export old with
+// other parameters.
+func exportConflict(old, e *partitapb.Export) error {
+	return newError(kindExportConflict,
+		"There was a conflict when writing to the specified S3 bucket: the ClientToken %s was used by export %s with other parameters",
+		e.GetClientToken(), old.GetArn())
 }
 
 // newExportRecord is the record of a new export of t: its ARN, as

@@ -26,8 +26,10 @@ type txnStatement struct {
 }
 
 // executeTransaction runs the statements of req (more than one) as one
-// transaction.
-func (s *Server) executeTransaction(ctx context.Context, tx transactor, req *executeTransactionRequest) (any, error) {
+// transaction. With body (the request's), req's ClientRequestToken is
+// kept across the cluster for a write transaction, and by this node for
+// a read one.
+func (s *Server) executeTransaction(ctx context.Context, tx transactor, req *executeTransactionRequest, body []byte) (any, error) {
 	sts, reads, err := s.planTransaction(ctx, req)
 	if err != nil {
 		return nil, err
@@ -38,23 +40,35 @@ func (s *Server) executeTransaction(ctx context.Context, tx transactor, req *exe
 		actions[i], tables[i] = st.action, st.action.Table
 	}
 	if reads {
-		out, err := tx.TransactGet(ctx, actions)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: transaction: %w", err)
+		read := func() (any, error) {
+			out, err := tx.TransactGet(ctx, actions)
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: transaction: %w", err)
+			}
+			if !out.Prepared() {
+				return nil, canceled(out, nil)
+			}
+			return transactSelects(sts, out, req.ReturnConsumedCapacity, tables)
 		}
-		if !out.Prepared() {
-			return nil, canceled(out, nil)
+		if body != nil {
+			return s.tokens.do(*req.ClientRequestToken, body, read)
 		}
-		return transactSelects(sts, out, req.ReturnConsumedCapacity, tables)
+		return read()
+	}
+	answer := func(out router.TxnOutcome) (any, error) {
+		if !out.Committed {
+			return nil, statementsCanceled(sts, out, req)
+		}
+		return &executeTransactionResponse{ConsumedCapacity: transactCapacity(req.ReturnConsumedCapacity, tables, out, true)}, nil
+	}
+	if tk, ok := s.keeper(); ok && body != nil {
+		return transactWriteOnce(ctx, tk, "ExecuteTransaction", *req.ClientRequestToken, body, actions, answer)
 	}
 	out, err := tx.TransactWrite(ctx, actions)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: transaction: %w", err)
 	}
-	if !out.Committed {
-		return nil, statementsCanceled(sts, out, req)
-	}
-	return &executeTransactionResponse{ConsumedCapacity: transactCapacity(req.ReturnConsumedCapacity, tables, out, true)}, nil
+	return answer(out)
 }
 
 // planTransaction plans every statement and builds its action; reads says

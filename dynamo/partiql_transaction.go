@@ -60,10 +60,13 @@ func (s *Server) handleExecuteTransaction(ctx context.Context, r *request) (any,
 		if !ok {
 			return nil, validationf("%s", msgTransactionTooLong)
 		}
-		if req.ClientRequestToken != nil {
-			return s.tokens.do(*req.ClientRequestToken, r.body, func() (any, error) { return s.executeTransaction(ctx, tx, &req) })
+		switch _, kept := s.keeper(); {
+		case req.ClientRequestToken == nil:
+			return s.executeTransaction(ctx, tx, &req, nil)
+		case kept:
+			return s.executeTransaction(ctx, tx, &req, r.body)
 		}
-		return s.executeTransaction(ctx, tx, &req)
+		return s.tokens.do(*req.ClientRequestToken, r.body, func() (any, error) { return s.executeTransaction(ctx, tx, &req, nil) })
 	}
 	ts := &req.TransactStatements[0]
 	st, err := partiql.Parse(*ts.Statement)

@@ -129,6 +129,19 @@ func (s *Server) handleTransactWriteItems(ctx context.Context, r *request) (any,
 	if req.ClientRequestToken == nil {
 		return run()
 	}
+	if tk, ok := s.keeper(); ok {
+		actions, tables, err := s.transactWriteActions(ctx, &req)
+		if err != nil {
+			return nil, err
+		}
+		return transactWriteOnce(ctx, tk, "TransactWriteItems", *req.ClientRequestToken, r.body, actions,
+			func(out router.TxnOutcome) (any, error) {
+				if !out.Committed {
+					return nil, canceled(out, req.failureModes())
+				}
+				return &transactWriteResponse{ConsumedCapacity: transactCapacity(req.ReturnConsumedCapacity, tables, out, true)}, nil
+			})
+	}
 	return s.tokens.do(*req.ClientRequestToken, r.body, run)
 }
 

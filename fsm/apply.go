@@ -163,6 +163,12 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyExportPartDone(b, op.ExportPartDone)
 	case *partitapb.Command_PutImport:
 		return applyPutImport(b, cmd.GetUnixNanos(), op.PutImport)
+	case *partitapb.Command_ClaimRequestToken:
+		return applyClaimRequestToken(b, cmd.GetUnixNanos(), op.ClaimRequestToken)
+	case *partitapb.Command_FinishRequestToken:
+		return applyFinishRequestToken(b, op.FinishRequestToken)
+	case *partitapb.Command_ExpireRequestTokens:
+		return applyExpireRequestTokens(b, cmd.GetUnixNanos())
 	default:
 		return applyAuth(b, cmd)
 	}

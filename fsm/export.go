@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -29,6 +30,12 @@ func applyPutExport(b *engine.Batch, now int64, put *partitapb.PutExport) (*part
 	if err != nil {
 		return nil, err
 	}
+	if put.GetCreate() && put.GetUniqueClientToken() && e.GetClientToken() != "" {
+		same, err := exportOfToken(b, now, e.GetClientToken())
+		if same != nil || err != nil {
+			return &partitapb.Result{Export: same}, err
+		}
+	}
 	switch {
 	case put.GetCreate() && old != nil:
 		return reject(partitapb.Error_ALREADY_EXISTS, "export %s exists", e.GetArn()), nil
@@ -49,6 +56,28 @@ func applyPutExport(b *engine.Batch, now int64, put *partitapb.PutExport) (*part
 		e.Parts = old.GetParts() // the parts are ExportPartDone's
 	}
 	return &partitapb.Result{Export: e}, writeRecord(b, directory.ExportKey(e.GetArn()), e, directory.EncodeExport)
+}
+
+// exportOfToken returns the export made with client token in the
+// lifetime of a token before now (nil: none).
+func exportOfToken(r engine.Reader, now int64, token string) (*partitapb.Export, error) {
+	lo, hi := directory.ExportsSpan()
+	it, err := r.NewIter(lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: scan exports: %w", err)
+	}
+	defer it.Close()
+	since := now - int64(directory.ExportTokenLifetime)
+	for ok := it.First(); ok; ok = it.Next() {
+		e, err := directory.DecodeExport(it.Value())
+		if err != nil {
+			return nil, fmt.Errorf("fsm: %w", err)
+		}
+		if e.GetClientToken() == token && e.GetStartUnixNanos() >= since {
+			return e, nil
+		}
+	}
+	return nil, nil
 }
 
 // applyExportPartDone records a partition of an export in progress as

@@ -82,3 +82,30 @@ func TestExportRecords(t *testing.T) {
 		t.Fatalf("an import ended twice: %v", res)
 	}
 }
+
+// TestExportClientTokenOnce: with unique_client_token, a create whose
+// client token made an export within the token's lifetime creates
+// nothing and answers that export; past the lifetime it creates.
+func TestExportClientTokenOnce(t *testing.T) {
+	eng := openEngine(t)
+	create := func(at int64, arn, token string) *partitapb.Result {
+		return apply(t, eng, directory.MetaPartition, &partitapb.Command{UnixNanos: at, Op: &partitapb.Command_PutExport{PutExport: &partitapb.PutExport{
+			Export: &partitapb.Export{Arn: arn, ClientToken: token, Status: directory.ExportInProgress}, Create: true, UniqueClientToken: true}}})
+	}
+	if res := create(1, "e1", "tok"); res.GetError() != nil || res.GetExport().GetArn() != "e1" {
+		t.Fatalf("first: %v", res)
+	}
+	if res := create(2, "e2", "tok"); res.GetError() != nil || res.GetExport().GetArn() != "e1" {
+		t.Fatalf("same token: %v, want e1", res)
+	}
+	if got, err := directory.ReadExport(eng.Reader(), "e2"); err != nil || got != nil {
+		t.Fatalf("e2 was written: %v %v", got, err)
+	}
+	if res := create(3, "e3", "other"); res.GetExport().GetArn() != "e3" {
+		t.Fatalf("another token: %v", res)
+	}
+	late := 1 + int64(directory.ExportTokenLifetime) + 1
+	if res := create(late, "e4", "tok"); res.GetError() != nil || res.GetExport().GetArn() != "e4" {
+		t.Fatalf("the token past its lifetime: %v, want e4", res)
+	}
+}

@@ -345,7 +345,8 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	switch s.GetStatus() {
 	case partitapb.TxnStatus_TXN_PENDING:
 		if rec == nil {
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: s.GetDeadlineUnixNanos(), Items: s.GetItems()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: s.GetDeadlineUnixNanos(),
+				Items: s.GetItems(), ClientToken: s.GetClientToken()}
 			return next, &partitapb.Result{TxnRecord: next}
 		}
 		if status == partitapb.TxnStatus_TXN_ABORTED {
@@ -355,7 +356,8 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	case partitapb.TxnStatus_TXN_COMMITTED:
 		switch status {
 		case partitapb.TxnStatus_TXN_PENDING:
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_COMMITTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(), Items: rec.GetItems()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_COMMITTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(),
+				Items: rec.GetItems(), ClientToken: rec.GetClientToken()}
 			return next, &partitapb.Result{TxnRecord: next}
 		case partitapb.TxnStatus_TXN_COMMITTED:
 			return rec, &partitapb.Result{TxnRecord: rec}
@@ -364,7 +366,8 @@ func nextTxnRecord(rec *partitapb.TxnRecord, s *partitapb.TxnSetStatus, now int6
 	case partitapb.TxnStatus_TXN_ABORTED:
 		switch {
 		case rec == nil, status == partitapb.TxnStatus_TXN_PENDING && (s.GetCoordinator() || rec.GetDeadlineUnixNanos() < now):
-			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_ABORTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(), Items: rec.GetItems()}
+			next := &partitapb.TxnRecord{Status: partitapb.TxnStatus_TXN_ABORTED, DeadlineUnixNanos: rec.GetDeadlineUnixNanos(),
+				Items: rec.GetItems(), ClientToken: rec.GetClientToken()}
 			return next, &partitapb.Result{TxnRecord: next}
 		}
 		return rec, &partitapb.Result{TxnRecord: rec}

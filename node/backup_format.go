@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
@@ -98,7 +99,7 @@ func (b *backups) readManifest(ctx context.Context, bk *partitapb.Backup) (*part
 	}
 	m := &partitapb.BackupManifest{}
 	if err := proto.Unmarshal(raw, m); err != nil {
-		return nil, fmt.Errorf("node: the manifest of %s is corrupt: %w", bk.GetArn(), err)
+		return nil, fmt.Errorf("%w: the manifest of %s: %w", errBackupCorrupt, bk.GetArn(), err)
 	}
 	return m.GetBackup(), nil
 }
@@ -112,7 +113,7 @@ func (b *backups) readPart(ctx context.Context, key string, visit func(item.Item
 	defer r.Close()
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return fmt.Errorf("node: %s: %w", key, err)
+		return fmt.Errorf("%w: %s: %w", errBackupCorrupt, key, err)
 	}
 	br := bufio.NewReader(zr)
 	for {
@@ -121,18 +122,30 @@ func (b *backups) readPart(ctx context.Context, key string, visit func(item.Item
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("node: %s: %w", key, err)
+			return fmt.Errorf("node: %s: %w", key, corruptRead(err))
 		}
 		raw := make([]byte, n)
 		if _, err := io.ReadFull(br, raw); err != nil {
-			return fmt.Errorf("node: %s is truncated: %w", key, err)
+			return fmt.Errorf("node: %s is truncated: %w", key, corruptRead(err))
 		}
 		v, err := item.DecodeItem(raw)
 		if err != nil {
-			return fmt.Errorf("node: %s holds a corrupt item: %w", key, err)
+			return fmt.Errorf("%w: %s holds a corrupt item: %w", errBackupCorrupt, key, err)
 		}
 		if err := visit(v); err != nil {
 			return err
 		}
 	}
+}
+
+// corruptRead marks err, met reading a part object, as errBackupCorrupt
+// when it says the data is bad (truncated, a gzip stream that does not
+// check), rather than that the bucket did not answer.
+func corruptRead(err error) error {
+	var flateErr flate.CorruptInputError
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.As(err, &flateErr) {
+		return fmt.Errorf("%w: %w", errBackupCorrupt, err)
+	}
+	return err
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"gocloud.dev/gcerrors"
+
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -21,12 +23,48 @@ func (b *backups) restoreTables(ctx context.Context) error {
 	var errs []error
 	for _, t := range tables {
 		if t.GetRestore().GetInProgress() && t.GetStatus() == directory.Active.String() {
-			if err := b.restoreTable(ctx, t); err != nil {
+			err := b.restoreTable(ctx, t)
+			if err != nil && restoreImpossible(err) {
+				err = b.giveUpRestore(ctx, t, err)
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("node: restore table %s: %w", t.GetName(), err))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// errBackupCorrupt marks a backup object that cannot be read: its restore
+// cannot go on.
+var errBackupCorrupt = errors.New("node: corrupt backup")
+
+// restoreImpossible says a restore failed with err for good: its backup
+// or source table is gone, a backup object is missing or corrupt, or the
+// change log lacks an old image the restore needs. Anything else (a
+// leader change, a bucket that does not answer) is retried next cycle.
+func restoreImpossible(err error) bool {
+	return partitapb.IsCode(err, partitapb.Error_BACKUP_NOT_FOUND) ||
+		partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) ||
+		gcerrors.Code(err) == gcerrors.NotFound ||
+		errors.Is(err, errBackupCorrupt) || errors.Is(err, errNoOldImage)
+}
+
+// giveUpRestore ends the restore of t that failed with why: t is
+// deleted (it never held all its items, and was never served), with a
+// log line and a count.
+func (b *backups) giveUpRestore(ctx context.Context, t *partitapb.Table, why error) error {
+	kind := "backup"
+	if t.GetPointInTimeRestore() != nil {
+		kind = "point_in_time"
+	}
+	if _, err := b.n.router.DeleteTable(ctx, t.GetName()); err != nil && !partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+		return fmt.Errorf("node: delete a table whose restore failed (%w): %w", why, err)
+	}
+	b.n.restoresFailed.WithLabelValues(kind).Inc()
+	b.n.log.Error("a restore cannot go on: its table is deleted", "table", t.GetName(), "kind", kind,
+		"backup", t.GetRestore().GetSourceBackupArn(), "source", t.GetPointInTimeRestore().GetSourceTable(), "err", why)
+	return nil
 }
 
 // restoreTable writes the items of t's source backup into t, then marks

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -38,6 +39,8 @@ type exports struct {
 	read partitionReader
 	// trigger asks the job for a cycle now.
 	trigger func()
+	// readRate is export.max-read-bytes-per-sec (0: unlimited).
+	readRate atomic.Int64
 }
 
 var _ dynamo.Exports = (*exports)(nil)
@@ -97,8 +100,11 @@ func (x *exports) CreateExport(ctx context.Context, e *partitapb.Export) (*parti
 	if err := x.n.router.NeedVersion(clusterversion.Exports, "Exports"); err != nil {
 		return nil, err
 	}
+	// From cluster version 11 (request tokens) the meta partition checks
+	// the client token as it creates the export: one decision, so that
+	// two calls with one token at once start one export.
 	res, err := x.propose(ctx, &partitapb.Command{Op: &partitapb.Command_PutExport{
-		PutExport: &partitapb.PutExport{Export: e, Create: true}}})
+		PutExport: &partitapb.PutExport{Export: e, Create: true, UniqueClientToken: x.n.router.TokensKept()}}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,13 @@
 package node_test
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -22,6 +25,13 @@ import (
 //
 //	go test ./node/ -run TestExportFigure -export.figure=200000 -v
 var exportFigure = flag.Int("export.figure", 0, "items of TestExportFigure's table (0: skip it)")
+
+// exportFigureRate, when set (a size, as 2MiB), has TestExportFigure run
+// exports without a bound and with export.max-read-bytes-per-sec at it,
+// interleaved, twice each:
+//
+//	go test ./node/ -run TestExportFigure -export.figure=100000 -export.figure-rate=2MiB -v
+var exportFigureRate = flag.String("export.figure-rate", "", "export.max-read-bytes-per-sec of TestExportFigure's bounded rounds")
 
 // TestExportFigure measures an export of a table of -export.figure items
 // on one node to a file:// bucket: its time and bytes, and the p50 and
@@ -50,24 +60,52 @@ func TestExportFigure(t *testing.T) {
 	t.Logf("loaded %d items in %s", *exportFigure, time.Since(start).Round(time.Millisecond))
 
 	before := foreground(t, c, func(stop <-chan struct{}) { time.Sleep(10 * time.Second) })
-	var d *types.ExportDescription
-	during := foreground(t, c, func(<-chan struct{}) {
+	exportOnce := func() *types.ExportDescription {
+		var d *types.ExportDescription
 		out, err := c.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
 			TableArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/big"), S3Bucket: aws.String("figure")})
 		if err != nil {
 			t.Error(err)
-			return
+			return nil
 		}
 		for d == nil || d.ExportStatus == types.ExportStatusInProgress {
 			time.Sleep(50 * time.Millisecond)
 			got, err := c.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: out.ExportDescription.ExportArn})
 			if err != nil {
 				t.Error(err)
-				return
+				return nil
 			}
 			d = got.ExportDescription
 		}
-	})
+		return d
+	}
+	if *exportFigureRate != "" {
+		// Rounds of an export without a bound and one with
+		// export.max-read-bytes-per-sec, interleaved.
+		for round := range 2 {
+			for _, rate := range []string{"", *exportFigureRate} {
+				verb, q := "unset", url.Values{"key": {"export.max-read-bytes-per-sec"}}
+				if rate != "" {
+					verb = "set"
+					q.Set("value", rate)
+				}
+				if rate != "" || round > 0 {
+					if code, _ := configDo(t, n, verb, q); code != http.StatusOK {
+						t.Fatalf("%s export.max-read-bytes-per-sec: %d", verb, code)
+					}
+					time.Sleep(time.Second) // the override reaches the node
+				}
+				var d *types.ExportDescription
+				fg := foreground(t, c, func(<-chan struct{}) { d = exportOnce() })
+				t.Logf("round %d, rate %q: export %s in %s; foreground PutItem %s", round, cmp.Or(rate, "unlimited"),
+					d.ExportStatus, d.EndTime.Sub(*d.StartTime).Round(time.Millisecond), fg)
+			}
+		}
+		t.Logf("foreground PutItem without export: %s", before)
+		return
+	}
+	var d *types.ExportDescription
+	during := foreground(t, c, func(<-chan struct{}) { d = exportOnce() })
 	var onDisk int64
 	_ = filepath.WalkDir(filepath.Join(root, "figure"), func(_ string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() {

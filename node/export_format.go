@@ -79,7 +79,11 @@ func (x *exports) writePart(ctx context.Context, bucket *blob.Bucket, e *partita
 		asOf = time.Unix(0, e.GetExportUnixNanos())
 	}
 	line := make([]byte, 0, 1024)
+	pace := readPacer{now: x.n.now}
 	applied, err := x.read(ctx, e.GetTable(), p, asOf, func(_ []byte, v item.Item) error {
+		if err := pace.wait(ctx, x.readRate.Load(), int64(v.Size())); err != nil {
+			return err
+		}
 		line = append(line[:0], `{"Item":`...)
 		var err error
 		if line, err = item.AppendItemJSON(line, v); err != nil {

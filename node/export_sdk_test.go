@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -556,11 +557,34 @@ func TestExportAcrossNodes(t *testing.T) {
 	if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=spread", &parts); code != http.StatusOK {
 		t.Fatalf("partitions: %d", code)
 	}
-	out, err := client(n3).ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
-		TableArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/spread"), S3Bucket: aws.String("shared")})
-	if err != nil {
-		t.Fatal(err)
+	// Six calls with one ClientToken at once, through the three nodes,
+	// start one export: the meta partition checks the token as it
+	// creates the export.
+	outs := make([]*dynamodb.ExportTableToPointInTimeOutput, 6)
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = client([]*node.Node{n1, n2, n3}[i%3]).ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{
+				TableArn: aws.String("arn:aws:dynamodb:us-east-1:000000000000:table/spread"), S3Bucket: aws.String("shared"),
+				ClientToken: aws.String("once")})
+		}()
 	}
+	wg.Wait()
+	for i := range outs {
+		if errs[i] != nil {
+			t.Fatalf("export call %d: %v", i, errs[i])
+		}
+		if a, b := aws.ToString(outs[i].ExportDescription.ExportArn), aws.ToString(outs[0].ExportDescription.ExportArn); a != b {
+			t.Fatalf("calls with one ClientToken started exports %s and %s", a, b)
+		}
+	}
+	if list, err := client(n2).ListExports(ctx, &dynamodb.ListExportsInput{}); err != nil || len(list.ExportSummaries) != 1 {
+		t.Fatalf("exports after six calls with one token: %v %v, want one", list, err)
+	}
+	out := outs[0]
 	d := waitExport(t, client(n1), out.ExportDescription.ExportArn)
 	if d.ExportStatus != types.ExportStatusCompleted || aws.ToInt64(d.ItemCount) != 300 {
 		t.Fatalf("the export across nodes: %+v", d)

@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
+	"os"
 	"path"
 	"strings"
 
@@ -99,7 +102,7 @@ func (x *exports) runImport(ctx context.Context, im *partitapb.Import) error {
 	case t.GetStatus() != directory.Active.String():
 		return nil // its partitions are not up yet: next cycle
 	}
-	bucket, err := x.openBucket(ctx, im.GetS3Bucket())
+	bucket, err := x.openSourceBucket(ctx, im.GetS3Bucket())
 	if err != nil {
 		return x.importBucketFailed(ctx, im, err)
 	}
@@ -248,10 +251,10 @@ func keyTypesMatch(t *partitapb.Table, v item.Item) error {
 // importBucketFailed ends im FAILED when err says its bucket or an
 // object is missing or unreadable, and returns err.
 func (x *exports) importBucketFailed(ctx context.Context, im *partitapb.Import, err error) error {
-	switch gcerrors.Code(err) {
-	case gcerrors.NotFound:
+	switch {
+	case gcerrors.Code(err) == gcerrors.NotFound, errors.Is(err, fs.ErrNotExist):
 		return errors.Join(err, x.endImport(ctx, im, "S3NoSuchBucket", "The specified bucket or object does not exist: "+im.GetS3Bucket()))
-	case gcerrors.PermissionDenied:
+	case gcerrors.Code(err) == gcerrors.PermissionDenied:
 		return errors.Join(err, x.endImport(ctx, im, "S3AccessDenied", "Access denied to the bucket "+im.GetS3Bucket()))
 	}
 	return err
@@ -269,7 +272,27 @@ func (x *exports) endImport(ctx context.Context, im *partitapb.Import, code, mes
 		PutImport: &partitapb.PutImport{TableImport: im}}}); err != nil {
 		return fmt.Errorf("node: end import %s: %w", im.GetArn(), err)
 	}
+	if code != "" {
+		x.n.restoresFailed.WithLabelValues("import").Inc()
+	}
 	x.n.log.Info("import ended", "import", im.GetArn(), "table", im.GetTableName(), "status", im.GetStatus(),
 		"processed", im.GetProcessedItems(), "imported", im.GetImportedItems(), "errors", im.GetErrors())
 	return nil
+}
+
+// openSourceBucket opens the bucket an import reads, as openBucket does,
+// except that a file:// bucket's folder is not created: a missing one is
+// an error (fs.ErrNotExist), as a missing S3 bucket is.
+func (x *exports) openSourceBucket(ctx context.Context, name string) (*blob.Bucket, error) {
+	raw := strings.ReplaceAll(x.urlTemplate, BucketPlaceholder, name)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("node: bucket URL: %w", err)
+	}
+	if u.Scheme == "file" {
+		if _, err := os.Stat(u.Path); err != nil {
+			return nil, fmt.Errorf("node: bucket %s: %w", name, err)
+		}
+	}
+	return x.openBucket(ctx, name)
 }

@@ -266,21 +266,24 @@ func (c Config) Validate() error {
 
 // Node is a running node. Close stops it.
 type Node struct {
-	upg      upgradeState
-	cfg      Config
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	tp       telemetry.TracerProvider
-	eng      *engine.Engine
-	store    *store.Store
-	router   *router.Router
-	backups  *backups // nil without a backup job
-	exports  *exports // nil without an export job
-	sender   *route.Sender
-	jobs     *daemon.Manager
-	draining atomic.Bool
-	conns    *connMetrics
-	sec      *security // tls.go
+	upg upgradeState
+	cfg Config
+	log *slog.Logger
+	reg *prometheus.Registry
+	// restoresFailed counts the restores and imports given up
+	// (backup_restore.go, import.go).
+	restoresFailed *prometheus.CounterVec
+	tp             telemetry.TracerProvider
+	eng            *engine.Engine
+	store          *store.Store
+	router         *router.Router
+	backups        *backups // nil without a backup job
+	exports        *exports // nil without an export job
+	sender         *route.Sender
+	jobs           *daemon.Manager
+	draining       atomic.Bool
+	conns          *connMetrics
+	sec            *security // tls.go
 	// peerSecret is the credential of peer calls (peer_auth.go).
 	peerSecret peerSecret
 	// peerUpgrade is set with AuthConfig.PeerAuth PeerAuthAccept.
@@ -332,7 +335,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
 	n := &Node{cfg: cfg, log: slog.New(telemetry.NewLogHandler(cfg.Logger.Handler())), reg: prometheus.NewRegistry(), started: time.Now()}
-	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.restoresFailed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "partita_restores_failed_total",
+		Help: "Restores and imports that could not go on, by kind: backup and point_in_time (their table deleted), import (FAILED)."},
+		[]string{"kind"})
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), n.restoresFailed)
 	if err := n.start(ctx); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()

@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -170,8 +171,8 @@ func (r *asOfReader) note(records []fsm.Change) error {
 			continue
 		}
 		if rec.GetKind() != partitapb.ChangeKind_INSERT && len(rec.GetOldImage()) == 0 {
-			return fmt.Errorf("node: the change log of table %s lacks the old image of a write after the restore time (at %s): point-in-time recovery was not on then",
-				r.t.GetName(), time.Unix(0, rec.GetUnixNanos()).UTC().Format(time.RFC3339Nano))
+			return fmt.Errorf("%w: the change log of table %s lacks the old image of a write after the restore time (at %s): point-in-time recovery was not on then",
+				errNoOldImage, r.t.GetName(), time.Unix(0, rec.GetUnixNanos()).UTC().Format(time.RFC3339Nano))
 		}
 		k := string(rec.GetKey())
 		if prev, ok := r.first[k]; !ok || rec.GetUnixNanos() < prev.GetUnixNanos() {
@@ -243,6 +244,10 @@ func (r *asOfReader) emitChanged(emit func(item.Item) error) error {
 	}
 	return nil
 }
+
+// errNoOldImage marks a point-in-time read that met a change without
+// its old image: the restore cannot go on.
+var errNoOldImage = errors.New("node: no old image")
 
 // restorePointInTime writes into t the items of its source table as of
 // the restore time, then marks the restore finished.

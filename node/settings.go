@@ -226,6 +226,11 @@ func (n *Node) watchSettings(m *daemon.Manager) {
 			n.tr.SetSnapshotRate(v.Int())
 		}
 	}, "raft.snapshot-rate")
+	watch(func() {
+		if n.exports != nil {
+			n.exports.readRate.Store(n.settings.Get("export.max-read-bytes-per-sec").Int())
+		}
+	}, "export.max-read-bytes-per-sec")
 	watch(func() { n.eng.SetCompactionConcurrency(int(n.settings.Get("storage.compaction-concurrency").Int())) },
 		"storage.compaction-concurrency")
 	watch(func() {

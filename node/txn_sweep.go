@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/router"
 )
@@ -22,7 +23,9 @@ const txnSweepEvery = 10 * time.Second
 // router.TxnDeadline ago (their coordinator is gone: a live one forgets
 // its record before then) are settled and forgotten
 // (router.SweepTxnRecord), so that no record stands in the way of its
-// partition's splits for ever, and aborted ones do not pile up.
+// partition's splits for ever, and aborted ones do not pile up. On the
+// meta partition's leader it also expires the ClientRequestToken records
+// older than their window.
 func (n *Node) registerTxnSweepJob(m *daemon.Manager) error {
 	return m.Register(daemon.JobSpec{
 		Name:     TxnSweepJob,
@@ -36,7 +39,7 @@ func (n *Node) registerTxnSweepJob(m *daemon.Manager) error {
 
 func (n *Node) sweepTxnRecords(ctx context.Context) error {
 	cutoff := n.now().Add(-router.TxnDeadline).UnixNano()
-	var firstErr error
+	firstErr := n.expireRequestTokens(ctx)
 	for _, t := range n.dir.Snapshot().Tables {
 		for _, p := range t.GetPartitions() {
 			r := n.store.Replica(p.GetId())
@@ -63,4 +66,46 @@ func (n *Node) sweepTxnRecords(ctx context.Context) error {
 		}
 	}
 	return firstErr
+}
+
+// expireRequestTokens deletes, on the meta partition's leader, the
+// ClientRequestToken records older than their window.
+func (n *Node) expireRequestTokens(ctx context.Context) error {
+	r := n.store.Replica(directory.MetaPartition)
+	if r == nil || r.Leader() != n.replicaID() {
+		return nil
+	}
+	if old, err := n.hasExpiredTokens(); err != nil || !old {
+		return err // none: no proposal
+	}
+	gone, err := n.router.ExpireRequestTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("node: expire request tokens: %w", err)
+	}
+	if gone > 0 {
+		n.log.Debug("expired request tokens", "count", gone)
+	}
+	return nil
+}
+
+// hasExpiredTokens says this node's copy of the meta partition holds a
+// token record older than its window.
+func (n *Node) hasExpiredTokens() (bool, error) {
+	lo, hi := directory.RequestTokensSpan()
+	it, err := n.eng.Reader().NewIter(lo, hi)
+	if err != nil {
+		return false, fmt.Errorf("node: scan request tokens: %w", err)
+	}
+	defer it.Close()
+	before := n.now().Add(-directory.RequestTokenWindow).UnixNano()
+	for ok := it.First(); ok; ok = it.Next() {
+		rec, err := directory.DecodeRequestToken(it.Value())
+		if err != nil {
+			return false, fmt.Errorf("node: %w", err)
+		}
+		if rec.GetClaimedUnixNanos() < before {
+			return true, nil
+		}
+	}
+	return false, nil
 }

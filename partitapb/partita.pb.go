@@ -572,6 +572,9 @@ type Command struct {
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
 	//	*Command_IndexWrite
+	//	*Command_ClaimRequestToken
+	//	*Command_FinishRequestToken
+	//	*Command_ExpireRequestTokens
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1201,6 +1204,33 @@ func (x *Command) GetIndexWrite() *IndexWrite {
 	return nil
 }
 
+func (x *Command) GetClaimRequestToken() *ClaimRequestToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ClaimRequestToken); ok {
+			return x.ClaimRequestToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetFinishRequestToken() *FinishRequestToken {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FinishRequestToken); ok {
+			return x.FinishRequestToken
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetExpireRequestTokens() *ExpireRequestTokens {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ExpireRequestTokens); ok {
+			return x.ExpireRequestTokens
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -1451,6 +1481,20 @@ type Command_IndexWrite struct {
 	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
 }
 
+type Command_ClaimRequestToken struct {
+	// ClientRequestTokens of write transactions, in the meta partition
+	// (760-769).
+	ClaimRequestToken *ClaimRequestToken `protobuf:"bytes,760,opt,name=claim_request_token,json=claimRequestToken,proto3,oneof"`
+}
+
+type Command_FinishRequestToken struct {
+	FinishRequestToken *FinishRequestToken `protobuf:"bytes,761,opt,name=finish_request_token,json=finishRequestToken,proto3,oneof"`
+}
+
+type Command_ExpireRequestTokens struct {
+	ExpireRequestTokens *ExpireRequestTokens `protobuf:"bytes,762,opt,name=expire_request_tokens,json=expireRequestTokens,proto3,oneof"`
+}
+
 func (*Command_PutItem) isCommand_Op() {}
 
 func (*Command_UpdateItem) isCommand_Op() {}
@@ -1568,6 +1612,12 @@ func (*Command_TxnSetStatus) isCommand_Op() {}
 func (*Command_SetChangeFloor) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
+
+func (*Command_ClaimRequestToken) isCommand_Op() {}
+
+func (*Command_FinishRequestToken) isCommand_Op() {}
+
+func (*Command_ExpireRequestTokens) isCommand_Op() {}
 
 // Effects is an item write as its partition's leader evaluated it: the
 // mutations every replica applies without reading, the statistics delta
@@ -3540,6 +3590,11 @@ type Result struct {
 	// then recover that transaction).
 	TxnConflict        *TxnIntent `protobuf:"bytes,111,opt,name=txn_conflict,json=txnConflict,proto3" json:"txn_conflict,omitempty"`
 	TxnConflictExpired bool       `protobuf:"varint,112,opt,name=txn_conflict_expired,json=txnConflictExpired,proto3" json:"txn_conflict_expired,omitempty"`
+	// request_token is the ClientRequestToken record after
+	// ClaimRequestToken or FinishRequestToken (none: there is no record).
+	RequestToken *RequestToken `protobuf:"bytes,170,opt,name=request_token,json=requestToken,proto3" json:"request_token,omitempty"`
+	// expired counts the records ExpireRequestTokens deleted.
+	RequestTokensExpired int64 `protobuf:"varint,171,opt,name=request_tokens_expired,json=requestTokensExpired,proto3" json:"request_tokens_expired,omitempty"`
 	// local_collection_bytes is, after an item write of a table with local
 	// secondary indexes, the size of the item's collection as evaluated
 	// (ItemCollectionMetrics).
@@ -3765,6 +3820,20 @@ func (x *Result) GetTxnConflictExpired() bool {
 		return x.TxnConflictExpired
 	}
 	return false
+}
+
+func (x *Result) GetRequestToken() *RequestToken {
+	if x != nil {
+		return x.RequestToken
+	}
+	return nil
+}
+
+func (x *Result) GetRequestTokensExpired() int64 {
+	if x != nil {
+		return x.RequestTokensExpired
+	}
+	return 0
 }
 
 func (x *Result) GetLocalCollectionBytes() int64 {
@@ -8880,7 +8949,11 @@ type TxnRecord struct {
 	// that a record its coordinator left can be settled and collected
 	// (router.SweepTxnRecord). A record written without them (an older
 	// binary's) is settled only through its intents.
-	Items         []*TxnItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	Items []*TxnItem `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// client_token is the ClientRequestToken of the request that started
+	// the transaction, if any: a committed record is collected only once
+	// that token's record says the transaction is done.
+	ClientToken   string `protobuf:"bytes,760,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -8934,6 +9007,13 @@ func (x *TxnRecord) GetItems() []*TxnItem {
 		return x.Items
 	}
 	return nil
+}
+
+func (x *TxnRecord) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
 }
 
 // TxnItem is one item of a transaction: its table and storage key.
@@ -9005,7 +9085,10 @@ type TxnSetStatus struct {
 	Coordinator       bool                   `protobuf:"varint,5,opt,name=coordinator,proto3" json:"coordinator,omitempty"`
 	Forget            bool                   `protobuf:"varint,6,opt,name=forget,proto3" json:"forget,omitempty"`
 	// items, with PENDING, go into the new record (TxnRecord.items).
-	Items         []*TxnItem `protobuf:"bytes,7,rep,name=items,proto3" json:"items,omitempty"`
+	Items []*TxnItem `protobuf:"bytes,7,rep,name=items,proto3" json:"items,omitempty"`
+	// client_token, with PENDING, goes into the new record
+	// (TxnRecord.client_token).
+	ClientToken   string `protobuf:"bytes,760,opt,name=client_token,json=clientToken,proto3" json:"client_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -9089,6 +9172,295 @@ func (x *TxnSetStatus) GetItems() []*TxnItem {
 	return nil
 }
 
+func (x *TxnSetStatus) GetClientToken() string {
+	if x != nil {
+		return x.ClientToken
+	}
+	return ""
+}
+
+// RequestToken is the directory record of a ClientRequestToken of a
+// write transaction (docs/transactions.md, "ClientRequestToken"): the
+// request it came with (digest), the transaction that runs it (txn_id,
+// whose record lies at anchor), and once that transaction committed,
+// done and the response the client got. It names its request for
+// RequestTokenWindow after claimed_unix_nanos.
+type RequestToken struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Digest           []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	TxnId            []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor           *TxnAnchor             `protobuf:"bytes,3,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	ClaimedUnixNanos int64                  `protobuf:"varint,4,opt,name=claimed_unix_nanos,json=claimedUnixNanos,proto3" json:"claimed_unix_nanos,omitempty"`
+	Done             bool                   `protobuf:"varint,5,opt,name=done,proto3" json:"done,omitempty"`
+	Response         []byte                 `protobuf:"bytes,6,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RequestToken) Reset() {
+	*x = RequestToken{}
+	mi := &file_partita_proto_msgTypes[99]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestToken) ProtoMessage() {}
+
+func (x *RequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[99]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
+func (*RequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{99}
+}
+
+func (x *RequestToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *RequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *RequestToken) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *RequestToken) GetClaimedUnixNanos() int64 {
+	if x != nil {
+		return x.ClaimedUnixNanos
+	}
+	return 0
+}
+
+func (x *RequestToken) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *RequestToken) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// ClaimRequestToken makes token name the request digest, run by
+// transaction txn_id anchored at anchor, if the token names no request
+// (or one claimed more than the window ago), or if it names the
+// unfinished transaction replace_txn_id (which aborted). Otherwise it
+// leaves the record as it is. Result.request_token is the record after:
+// the claim won if its txn_id is this one's.
+type ClaimRequestToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	TxnId         []byte                 `protobuf:"bytes,3,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Anchor        *TxnAnchor             `protobuf:"bytes,4,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	ReplaceTxnId  []byte                 `protobuf:"bytes,5,opt,name=replace_txn_id,json=replaceTxnId,proto3" json:"replace_txn_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimRequestToken) Reset() {
+	*x = ClaimRequestToken{}
+	mi := &file_partita_proto_msgTypes[100]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimRequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimRequestToken) ProtoMessage() {}
+
+func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[100]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
+func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{100}
+}
+
+func (x *ClaimRequestToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ClaimRequestToken) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetAnchor() *TxnAnchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *ClaimRequestToken) GetReplaceTxnId() []byte {
+	if x != nil {
+		return x.ReplaceTxnId
+	}
+	return nil
+}
+
+// FinishRequestToken ends token's record if it still names transaction
+// txn_id: done records the transaction as committed with the response
+// given; otherwise the record is deleted (the request failed, and its
+// retry runs again).
+type FinishRequestToken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	TxnId         []byte                 `protobuf:"bytes,2,opt,name=txn_id,json=txnId,proto3" json:"txn_id,omitempty"`
+	Done          bool                   `protobuf:"varint,3,opt,name=done,proto3" json:"done,omitempty"`
+	Response      []byte                 `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FinishRequestToken) Reset() {
+	*x = FinishRequestToken{}
+	mi := &file_partita_proto_msgTypes[101]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FinishRequestToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FinishRequestToken) ProtoMessage() {}
+
+func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[101]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
+func (*FinishRequestToken) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{101}
+}
+
+func (x *FinishRequestToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *FinishRequestToken) GetTxnId() []byte {
+	if x != nil {
+		return x.TxnId
+	}
+	return nil
+}
+
+func (x *FinishRequestToken) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *FinishRequestToken) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// ExpireRequestTokens deletes the records of tokens claimed more than
+// the window before the command's time (at most a batch of them).
+type ExpireRequestTokens struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpireRequestTokens) Reset() {
+	*x = ExpireRequestTokens{}
+	mi := &file_partita_proto_msgTypes[102]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpireRequestTokens) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpireRequestTokens) ProtoMessage() {}
+
+func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[102]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
+func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{102}
+}
+
 // Backup is the directory record of an on-demand backup (docs/backups.md):
 // the table's schema as it was, where its data lies in the backup bucket
 // and which partitions are written.
@@ -9118,7 +9490,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9130,7 +9502,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9143,7 +9515,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *Backup) GetArn() string {
@@ -9259,7 +9631,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9271,7 +9643,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9284,7 +9656,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -9336,7 +9708,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9348,7 +9720,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9361,7 +9733,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9409,7 +9781,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9421,7 +9793,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9434,7 +9806,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9456,7 +9828,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9468,7 +9840,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9481,7 +9853,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9509,7 +9881,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9521,7 +9893,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9534,7 +9906,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9561,7 +9933,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9573,7 +9945,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9586,7 +9958,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -9607,7 +9979,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9619,7 +9991,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9632,7 +10004,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -9695,7 +10067,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9707,7 +10079,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9720,7 +10092,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *Export) GetArn() string {
@@ -9924,7 +10296,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9936,7 +10308,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9949,7 +10321,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -10004,16 +10376,21 @@ func (x *ExportPart) GetEtag() string {
 // PutExport creates an export record (create set: it must not exist) or
 // replaces one (its status, once its parts are written).
 type PutExport struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Export        *Export                `protobuf:"bytes,1,opt,name=export,proto3" json:"export,omitempty"`
-	Create        bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Export *Export                `protobuf:"bytes,1,opt,name=export,proto3" json:"export,omitempty"`
+	Create bool                   `protobuf:"varint,2,opt,name=create,proto3" json:"create,omitempty"`
+	// unique_client_token, with create, makes the export's client token
+	// name one export: if an export made with it started within
+	// directory.ExportTokenLifetime, nothing is created and Result.export
+	// is that export (the caller compares its parameters).
+	UniqueClientToken bool `protobuf:"varint,760,opt,name=unique_client_token,json=uniqueClientToken,proto3" json:"unique_client_token,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10025,7 +10402,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10038,7 +10415,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -10055,6 +10432,13 @@ func (x *PutExport) GetCreate() bool {
 	return false
 }
 
+func (x *PutExport) GetUniqueClientToken() bool {
+	if x != nil {
+		return x.UniqueClientToken
+	}
+	return false
+}
+
 // ExportPartDone records one partition of an export as written.
 type ExportPartDone struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -10066,7 +10450,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10078,7 +10462,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10091,7 +10475,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -10139,7 +10523,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10151,7 +10535,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10164,7 +10548,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *Import) GetArn() string {
@@ -10319,7 +10703,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10331,7 +10715,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10344,7 +10728,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -10366,7 +10750,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd5!\n" +
+	"partita.v1\"\xd4#\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -10453,7 +10837,10 @@ const file_partita_proto_rawDesc = "" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
 	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
-	"indexWriteB\x04\n" +
+	"indexWrite\x12P\n" +
+	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
+	"\x14finish_request_token\x18\xf9\x05 \x01(\v2\x1e.partita.v1.FinishRequestTokenH\x00R\x12finishRequestToken\x12V\n" +
+	"\x15expire_request_tokens\x18\xfa\x05 \x01(\v2\x1f.partita.v1.ExpireRequestTokensH\x00R\x13expireRequestTokensB\x04\n" +
 	"\x02op\"\xd7\a\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -10612,8 +10999,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xb3\n" +
-	"\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xaa\v\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -10646,7 +11032,9 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"txn_record\x18n \x01(\v2\x15.partita.v1.TxnRecordR\ttxnRecord\x128\n" +
 	"\ftxn_conflict\x18o \x01(\v2\x15.partita.v1.TxnIntentR\vtxnConflict\x120\n" +
-	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x124\n" +
+	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x12>\n" +
+	"\rrequest_token\x18\xaa\x01 \x01(\v2\x18.partita.v1.RequestTokenR\frequestToken\x125\n" +
+	"\x16request_tokens_expired\x18\xab\x01 \x01(\x03R\x14requestTokensExpired\x124\n" +
 	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
@@ -11095,14 +11483,15 @@ const file_partita_proto_rawDesc = "" +
 	"TxnResolve\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x15\n" +
 	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x16\n" +
-	"\x06commit\x18\x03 \x01(\bR\x06commit\"\x95\x01\n" +
+	"\x06commit\x18\x03 \x01(\bR\x06commit\"\xb9\x01\n" +
 	"\tTxnRecord\x12-\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x15.partita.v1.TxnStatusR\x06status\x12.\n" +
 	"\x13deadline_unix_nanos\x18\x02 \x01(\x03R\x11deadlineUnixNanos\x12)\n" +
-	"\x05items\x18\x03 \x03(\v2\x13.partita.v1.TxnItemR\x05items\"1\n" +
+	"\x05items\x18\x03 \x03(\v2\x13.partita.v1.TxnItemR\x05items\x12\"\n" +
+	"\fclient_token\x18\xf8\x05 \x01(\tR\vclientToken\"1\n" +
 	"\aTxnItem\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\fR\x03key\"\x88\x02\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"\xac\x02\n" +
 	"\fTxnSetStatus\x12\x1d\n" +
 	"\n" +
 	"anchor_key\x18\x01 \x01(\fR\tanchorKey\x12\x15\n" +
@@ -11111,7 +11500,27 @@ const file_partita_proto_rawDesc = "" +
 	"\x13deadline_unix_nanos\x18\x04 \x01(\x03R\x11deadlineUnixNanos\x12 \n" +
 	"\vcoordinator\x18\x05 \x01(\bR\vcoordinator\x12\x16\n" +
 	"\x06forget\x18\x06 \x01(\bR\x06forget\x12)\n" +
-	"\x05items\x18\a \x03(\v2\x13.partita.v1.TxnItemR\x05items\"\xb8\x03\n" +
+	"\x05items\x18\a \x03(\v2\x13.partita.v1.TxnItemR\x05items\x12\"\n" +
+	"\fclient_token\x18\xf8\x05 \x01(\tR\vclientToken\"\xca\x01\n" +
+	"\fRequestToken\x12\x16\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x03 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12,\n" +
+	"\x12claimed_unix_nanos\x18\x04 \x01(\x03R\x10claimedUnixNanos\x12\x12\n" +
+	"\x04done\x18\x05 \x01(\bR\x04done\x12\x1a\n" +
+	"\bresponse\x18\x06 \x01(\fR\bresponse\"\xad\x01\n" +
+	"\x11ClaimRequestToken\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12\x15\n" +
+	"\x06txn_id\x18\x03 \x01(\fR\x05txnId\x12-\n" +
+	"\x06anchor\x18\x04 \x01(\v2\x15.partita.v1.TxnAnchorR\x06anchor\x12$\n" +
+	"\x0ereplace_txn_id\x18\x05 \x01(\fR\freplaceTxnId\"q\n" +
+	"\x12FinishRequestToken\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x12\x15\n" +
+	"\x06txn_id\x18\x02 \x01(\fR\x05txnId\x12\x12\n" +
+	"\x04done\x18\x03 \x01(\bR\x04done\x12\x1a\n" +
+	"\bresponse\x18\x04 \x01(\fR\bresponse\"\x15\n" +
+	"\x13ExpireRequestTokens\"\xb8\x03\n" +
 	"\x06Backup\x12\x10\n" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
@@ -11198,10 +11607,11 @@ const file_partita_proto_rawDesc = "" +
 	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\x12\x16\n" +
 	"\x06object\x18\x05 \x01(\tR\x06object\x12\x10\n" +
 	"\x03md5\x18\x06 \x01(\tR\x03md5\x12\x12\n" +
-	"\x04etag\x18\a \x01(\tR\x04etag\"O\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\"\x80\x01\n" +
 	"\tPutExport\x12*\n" +
 	"\x06export\x18\x01 \x01(\v2\x12.partita.v1.ExportR\x06export\x12\x16\n" +
-	"\x06create\x18\x02 \x01(\bR\x06create\"N\n" +
+	"\x06create\x18\x02 \x01(\bR\x06create\x12/\n" +
+	"\x13unique_client_token\x18\xf8\x05 \x01(\bR\x11uniqueClientToken\"N\n" +
 	"\x0eExportPartDone\x12\x10\n" +
 	"\x03arn\x18\x01 \x01(\tR\x03arn\x12*\n" +
 	"\x04part\x18\x02 \x01(\v2\x16.partita.v1.ExportPartR\x04part\"\xc4\x05\n" +
@@ -11273,7 +11683,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 115)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -11380,22 +11790,26 @@ var file_partita_proto_goTypes = []any{
 	(*TxnRecord)(nil),            // 102: partita.v1.TxnRecord
 	(*TxnItem)(nil),              // 103: partita.v1.TxnItem
 	(*TxnSetStatus)(nil),         // 104: partita.v1.TxnSetStatus
-	(*Backup)(nil),               // 105: partita.v1.Backup
-	(*BackupPart)(nil),           // 106: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 107: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 108: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 109: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 110: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 111: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 112: partita.v1.FinishRestore
-	(*Export)(nil),               // 113: partita.v1.Export
-	(*ExportPart)(nil),           // 114: partita.v1.ExportPart
-	(*PutExport)(nil),            // 115: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 116: partita.v1.ExportPartDone
-	(*Import)(nil),               // 117: partita.v1.Import
-	(*PutImport)(nil),            // 118: partita.v1.PutImport
-	nil,                          // 119: partita.v1.Expression.NamesEntry
-	nil,                          // 120: partita.v1.DoctorSettings.GatesEntry
+	(*RequestToken)(nil),         // 105: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 106: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 107: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 108: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 109: partita.v1.Backup
+	(*BackupPart)(nil),           // 110: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 111: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 112: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 113: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 114: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 115: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 116: partita.v1.FinishRestore
+	(*Export)(nil),               // 117: partita.v1.Export
+	(*ExportPart)(nil),           // 118: partita.v1.ExportPart
+	(*PutExport)(nil),            // 119: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 120: partita.v1.ExportPartDone
+	(*Import)(nil),               // 121: partita.v1.Import
+	(*PutImport)(nil),            // 122: partita.v1.PutImport
+	nil,                          // 123: partita.v1.Expression.NamesEntry
+	nil,                          // 124: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11445,13 +11859,13 @@ var file_partita_proto_depIdxs = []int32{
 	97,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
 	82,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
 	84,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	109, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	110, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	111, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	112, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	115, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	116, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	118, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	113, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	114, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	115, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	116, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	119, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	120, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	122, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
 	85,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
 	99,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
@@ -11459,114 +11873,120 @@ var file_partita_proto_depIdxs = []int32{
 	104, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	50,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	33,  // 61: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 62: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 63: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 64: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	47,  // 65: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 66: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 67: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	14,  // 68: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	119, // 69: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	15,  // 70: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	15,  // 71: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	15,  // 72: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	15,  // 73: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	43,  // 74: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	43,  // 75: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	20,  // 76: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	24,  // 77: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	24,  // 78: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	43,  // 79: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	24,  // 80: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	24,  // 81: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	33,  // 82: partita.v1.Result.error:type_name -> partita.v1.Error
-	44,  // 83: partita.v1.Result.table:type_name -> partita.v1.Table
-	38,  // 84: partita.v1.Result.node:type_name -> partita.v1.Node
-	57,  // 85: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	62,  // 86: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	60,  // 87: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	21,  // 88: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	28,  // 89: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	67,  // 90: partita.v1.Result.user:type_name -> partita.v1.User
-	68,  // 91: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	69,  // 92: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	86,  // 93: partita.v1.Result.group:type_name -> partita.v1.Group
-	91,  // 94: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	94,  // 95: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	79,  // 96: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	105, // 97: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	113, // 98: partita.v1.Result.export:type_name -> partita.v1.Export
-	117, // 99: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	83,  // 100: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	102, // 101: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	100, // 102: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	4,   // 103: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	24,  // 104: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	24,  // 105: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	38,  // 106: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	42,  // 107: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	24,  // 108: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	34,  // 109: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 110: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	36,  // 111: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	37,  // 112: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 113: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	48,  // 114: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	34,  // 115: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	52,  // 116: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	52,  // 117: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	107, // 118: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	47,  // 119: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	45,  // 120: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	46,  // 121: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	34,  // 122: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 123: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	51,  // 124: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 125: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 126: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 127: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	120, // 128: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 129: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 130: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	61,  // 131: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	62,  // 132: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 133: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	68,  // 134: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	69,  // 135: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	78,  // 136: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	80,  // 137: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	80,  // 138: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	78,  // 139: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	91,  // 140: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	94,  // 141: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	98,  // 142: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 143: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 144: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 145: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 146: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	98,  // 147: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 148: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	103, // 149: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 150: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	103, // 151: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	44,  // 152: partita.v1.Backup.table:type_name -> partita.v1.Table
-	106, // 153: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	105, // 154: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	105, // 155: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	106, // 156: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 157: partita.v1.Export.table:type_name -> partita.v1.Table
-	114, // 158: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	113, // 159: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	114, // 160: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 161: partita.v1.Import.table:type_name -> partita.v1.Table
-	117, // 162: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 163: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	164, // [164:164] is the sub-list for method output_type
-	164, // [164:164] is the sub-list for method input_type
-	164, // [164:164] is the sub-list for extension type_name
-	164, // [164:164] is the sub-list for extension extendee
-	0,   // [0:164] is the sub-list for field type_name
+	106, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	107, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	108, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	33,  // 64: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 65: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 66: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 67: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	47,  // 68: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 69: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 70: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	14,  // 71: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	123, // 72: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	15,  // 73: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	15,  // 74: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	15,  // 75: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	15,  // 76: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	43,  // 77: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	43,  // 78: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	20,  // 79: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	24,  // 80: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	24,  // 81: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	43,  // 82: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	24,  // 83: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	24,  // 84: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	33,  // 85: partita.v1.Result.error:type_name -> partita.v1.Error
+	44,  // 86: partita.v1.Result.table:type_name -> partita.v1.Table
+	38,  // 87: partita.v1.Result.node:type_name -> partita.v1.Node
+	57,  // 88: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	62,  // 89: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	60,  // 90: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	21,  // 91: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	28,  // 92: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	67,  // 93: partita.v1.Result.user:type_name -> partita.v1.User
+	68,  // 94: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	69,  // 95: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	86,  // 96: partita.v1.Result.group:type_name -> partita.v1.Group
+	91,  // 97: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	94,  // 98: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	79,  // 99: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	109, // 100: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	117, // 101: partita.v1.Result.export:type_name -> partita.v1.Export
+	121, // 102: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	83,  // 103: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	102, // 104: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	100, // 105: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	105, // 106: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	4,   // 107: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	24,  // 108: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	24,  // 109: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	38,  // 110: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	42,  // 111: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	24,  // 112: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	34,  // 113: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 114: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	36,  // 115: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	37,  // 116: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 117: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	48,  // 118: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	34,  // 119: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	52,  // 120: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	52,  // 121: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	111, // 122: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	47,  // 123: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	45,  // 124: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	46,  // 125: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	34,  // 126: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 127: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	51,  // 128: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 129: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 130: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 131: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	124, // 132: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 133: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 134: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	61,  // 135: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	62,  // 136: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 137: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	68,  // 138: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	69,  // 139: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	78,  // 140: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	80,  // 141: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	80,  // 142: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	78,  // 143: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	91,  // 144: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	94,  // 145: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	98,  // 146: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 147: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 148: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 149: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 150: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	98,  // 151: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 152: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	103, // 153: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 154: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	103, // 155: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	98,  // 156: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	98,  // 157: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	44,  // 158: partita.v1.Backup.table:type_name -> partita.v1.Table
+	110, // 159: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	109, // 160: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	109, // 161: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	110, // 162: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 163: partita.v1.Export.table:type_name -> partita.v1.Table
+	118, // 164: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	117, // 165: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	118, // 166: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 167: partita.v1.Import.table:type_name -> partita.v1.Table
+	121, // 168: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 169: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	170, // [170:170] is the sub-list for method output_type
+	170, // [170:170] is the sub-list for method input_type
+	170, // [170:170] is the sub-list for extension type_name
+	170, // [170:170] is the sub-list for extension extendee
+	0,   // [0:170] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -11634,6 +12054,9 @@ func file_partita_proto_init() {
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
 		(*Command_IndexWrite)(nil),
+		(*Command_ClaimRequestToken)(nil),
+		(*Command_FinishRequestToken)(nil),
+		(*Command_ExpireRequestTokens)(nil),
 	}
 	file_partita_proto_msgTypes[49].OneofWrappers = []any{}
 	file_partita_proto_msgTypes[93].OneofWrappers = []any{
@@ -11648,7 +12071,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   115,
+			NumMessages:   119,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -105,13 +105,34 @@ const (
 	txnStopCommitted
 )
 
+// txnRun is how a coordinator runs one transaction.
+type txnRun struct {
+	// stop is where it stops (txnRunAll in service).
+	stop txnStop
+	// id is the transaction's id (nil: a new one).
+	id []byte
+	// token is the ClientRequestToken the transaction runs (TxnRecord.client_token).
+	token string
+	// committed, if set, is called once the transaction committed and
+	// its intents are resolved, before its record is forgotten; the
+	// record stays (for the sweep) if it fails.
+	committed func(context.Context, TxnOutcome) error
+}
+
 func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write bool, stop txnStop) (TxnOutcome, error) {
+	return r.transactRun(ctx, actions, write, txnRun{stop: stop})
+}
+
+func (r *Router) transactRun(ctx context.Context, actions []TxnAction, write bool, run txnRun) (TxnOutcome, error) {
 	if len(actions) == 0 {
 		return TxnOutcome{}, errors.New("router: a transaction needs an action")
 	}
 	ctx, cancel := r.bound(ctx, actions[0].Table)
 	defer cancel()
-	id := r.cfg.NewID()
+	stop, id := run.stop, run.id
+	if id == nil {
+		id = r.cfg.NewID()
+	}
 	anchorTable := actions[0].Table
 	anchor := &partitapb.TxnAnchor{Table: anchorTable.GetName(), Key: actions[0].Prepare.GetKey()}
 	deadline := r.cfg.Now().Add(TxnDeadline).UnixNano()
@@ -136,7 +157,8 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	for i, a := range actions {
 		items[i] = &partitapb.TxnItem{Table: a.Table.GetName(), Key: a.Prepare.GetKey()}
 	}
-	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING, DeadlineUnixNanos: deadline, Items: items}); err != nil {
+	if _, err := status(ctx, &partitapb.TxnSetStatus{Status: partitapb.TxnStatus_TXN_PENDING,
+		DeadlineUnixNanos: deadline, Items: items, ClientToken: run.token}); err != nil {
 		forget() // in case the record was written
 		return TxnOutcome{}, err
 	}
@@ -189,6 +211,13 @@ func (r *Router) transactUntil(ctx context.Context, actions []TxnAction, write b
 	resErr := r.eachAction(actions, func(_ int, a TxnAction) error {
 		return r.resolve(cleanup, a.Table, a.Prepare.GetKey(), id, committed)
 	})
+	if committed && run.committed != nil {
+		if err := run.committed(cleanup, out); err != nil {
+			// The record stays until the sweep, which finishes its token.
+			r.cfg.Logger.WarnContext(ctx, "transaction committed; its record left for the sweep", "err", err)
+			resErr = errors.Join(resErr, err)
+		}
+	}
 	if resErr == nil && committed {
 		// No intent refers to the record any more.
 		forget()
@@ -366,6 +395,13 @@ func (r *Router) SweepTxnRecord(ctx context.Context, id []byte, rec *partitapb.T
 			return false, err
 		}
 		if err := r.resolve(ctx, t, it.GetKey(), id, status == partitapb.TxnStatus_TXN_COMMITTED); err != nil {
+			return false, fmt.Errorf("router: sweep transaction record: %w", err)
+		}
+	}
+	if status == partitapb.TxnStatus_TXN_COMMITTED && rec.GetClientToken() != "" {
+		// Its token must say the transaction committed before the record
+		// goes: a repeat of the request would otherwise run it again.
+		if err := r.finishToken(ctx, &partitapb.FinishRequestToken{Token: rec.GetClientToken(), TxnId: id, Done: true}); err != nil {
 			return false, fmt.Errorf("router: sweep transaction record: %w", err)
 		}
 	}
