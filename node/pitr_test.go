@@ -114,6 +114,19 @@ func (l *ledger) split(pk string) {
 	}
 }
 
+// createPITRTable creates the tests' table: pitrTable, keyed by pk (S).
+func createPITRTable(t *testing.T, c *dynamodb.Client) {
+	t.Helper()
+	if _, err := c.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(pitrTable),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // mergeFirst merges the table's first partition with the next.
 func (l *ledger) mergeFirst() {
 	l.t.Helper()
@@ -204,14 +217,7 @@ func TestPointInTimeRestore(t *testing.T) {
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
-	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(pitrTable),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	createPITRTable(t, c)
 	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
 	pk := func(i int) string { return fmt.Sprintf("k-%03d", i) }
 	// Before point-in-time recovery: items no later write touches are
@@ -360,14 +366,7 @@ func TestPointInTimeRecoveryErrors(t *testing.T) {
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
-	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(pitrTable),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	createPITRTable(t, c)
 	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
 	for i := range 10 {
 		l.put(fmt.Sprintf("k-%d", i), "v", i)
@@ -470,14 +469,7 @@ func TestPointInTimeRestoreUnderWrites(t *testing.T) {
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
-	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(pitrTable),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	createPITRTable(t, c)
 	enablePITR(t, c, pitrTable)
 	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
 	const items = 1000
@@ -526,15 +518,8 @@ func TestPointInTimeRestoreUnderWrites(t *testing.T) {
 func TestPointInTimeRestoreAfterNestedMerges(t *testing.T) {
 	n := startPITR(t)
 	defer n.Close()
-	c, ctx := client(n), context.Background()
-	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(pitrTable),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c := client(n)
+	createPITRTable(t, c)
 	enablePITR(t, c, pitrTable)
 	time.Sleep(300 * time.Millisecond) // the 200 ms settle
 	l := &ledger{t: t, n: n, c: c, model: ledgerModel{}}
@@ -587,14 +572,7 @@ func TestPointInTimeRestoreAcrossNodes(t *testing.T) {
 	}
 	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
 	c, ctx := client(n2), context.Background()
-	if _, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(pitrTable),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	createPITRTable(t, c)
 	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(pitrTable)}, 30*time.Second); err != nil {
 		t.Fatal(err)
