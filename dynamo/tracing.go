@@ -19,10 +19,28 @@ import (
 // panic itself is answered by recoverPanic).
 var errPanicked = &apiError{Kind: kindInternal, Message: msgInternal}
 
+// spanNames are the operations' span names, built once: a request names
+// its span twice (started, and told to the ring when not sampled).
+var spanNames = func() map[string]string {
+	out := map[string]string{unknownOperation: "dynamo." + unknownOperation}
+	for op := range operations {
+		out[op] = "dynamo." + op
+	}
+	return out
+}()
+
+// spanName is the span name of operation op.
+func spanName(op string) string {
+	if n, ok := spanNames[op]; ok {
+		return n
+	}
+	return "dynamo." + op
+}
+
 // startSpan starts the server span of operation op, continuing the trace
 // of a client that sent W3C trace context headers.
 func (s *Server) startSpan(ctx context.Context, op string) (context.Context, trace.Span) {
-	return s.cfg.Tracer.Start(ctx, "dynamo."+op,
+	return s.cfg.Tracer.Start(ctx, spanName(op),
 		trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("rpc.method", op)))
 }
@@ -48,7 +66,7 @@ func (s *Server) finish(span trace.Span, op string, start time.Time, d time.Dura
 	span.End()
 	s.m.observe(op, d, errType)
 	if s.cfg.Unsampled != nil && !span.SpanContext().IsSampled() {
-		s.cfg.Unsampled(telemetry.Unsampled{Name: "dynamo." + op, Method: op, Start: start, Duration: d, Failure: errType})
+		s.cfg.Unsampled(telemetry.Unsampled{Name: spanName(op), Method: op, Start: start, Duration: d, Failure: errType})
 	}
 }
 

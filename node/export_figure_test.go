@@ -122,13 +122,15 @@ func TestExportFigure(t *testing.T) {
 }
 
 // loadBig writes count items of about 200 bytes, 8 batches at a time.
-func loadBig(t *testing.T, c *dynamodb.Client, count int) {
+func loadBig(t *testing.T, c *dynamodb.Client, count int) { loadItems(t, c, count, bigItem) }
+
+// loadItems writes items item(0) ... item(count-1) to table "big" with
+// BatchWriteItem, 8 batches at a time.
+func loadItems(t *testing.T, c *dynamodb.Client, count int, item func(int) map[string]types.AttributeValue) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				from := int(next.Add(25)) - 25
 				if from >= count {
@@ -136,10 +138,9 @@ func loadBig(t *testing.T, c *dynamodb.Client, count int) {
 				}
 				var reqs []types.WriteRequest
 				for i := from; i < min(from+25, count); i++ {
-					reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: bigItem(i)}})
+					reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item(i)}})
 				}
-				in := map[string][]types.WriteRequest{"big": reqs}
-				for len(in) > 0 {
+				for in := map[string][]types.WriteRequest{"big": reqs}; len(in) > 0; {
 					out, err := c.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{RequestItems: in})
 					if err != nil {
 						t.Error(err)
@@ -148,7 +149,7 @@ func loadBig(t *testing.T, c *dynamodb.Client, count int) {
 					in = out.UnprocessedItems
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"regexp"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,38 +42,15 @@ func TestTTLFigure(t *testing.T) {
 	createCapacityTable(t, c, "big", 0, 0)
 	start := time.Now()
 	past, future := start.Add(-time.Hour).Unix(), start.Add(24*time.Hour).Unix()
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	total := 2 * *ttlFigure
-	for range 8 {
-		wg.Go(func() {
-			for {
-				from := int(next.Add(25)) - 25
-				if from >= total {
-					return
-				}
-				var reqs []types.WriteRequest
-				for i := from; i < min(from+25, total); i++ {
-					it := bigItem(i)
-					exp := future
-					if i%2 == 0 {
-						exp = past
-					}
-					it["exp"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(exp, 10)}
-					reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
-				}
-				for in := map[string][]types.WriteRequest{"big": reqs}; len(in) > 0; {
-					out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: in})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					in = out.UnprocessedItems
-				}
-			}
-		})
-	}
-	wg.Wait()
+	loadItems(t, c, total, func(i int) map[string]types.AttributeValue {
+		it, exp := bigItem(i), future
+		if i%2 == 0 {
+			exp = past
+		}
+		it["exp"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(exp, 10)}
+		return it
+	})
 	t.Logf("loaded %d items (%d expired) in %s", total, *ttlFigure, time.Since(start).Round(time.Millisecond))
 
 	deleted := func() float64 { return sampleOrZero(t, n, `partita_ttl_deleted_items_total\{table="big"\}`) }
