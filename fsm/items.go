@@ -178,7 +178,7 @@ type itemReader interface {
 
 type engineItems struct{ r engine.Reader }
 
-func (e engineItems) getItem(key []byte) ([]byte, error) { return engine.Get(e.r, key) }
+func (e engineItems) getItem(key []byte) ([]byte, error) { return engine.Probe(e.r, key) }
 
 // Prior is a write of one item proposed but not yet applied: an item
 // evaluated after it sees Value (or no item when Delete) under Key.

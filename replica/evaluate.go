@@ -270,7 +270,7 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 		keys = append([][]byte{fsm.CommandRecordKey(r.cfg.Partition, id, t)}, keys...)
 	}
 	for _, k := range keys {
-		raw, err := engine.Get(r.cfg.Engine.Reader(), k)
+		raw, err := engine.Probe(r.cfg.Engine.Reader(), k)
 		if errors.Is(err, engine.ErrNotFound) {
 			continue
 		}
