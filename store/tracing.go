@@ -8,10 +8,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/telemetry"
 )
 
 // startSpan starts a span of a raft operation on partition.
 func (s *Store) startSpan(ctx context.Context, name string, partition uint64) (context.Context, trace.Span) {
+	if parent, ok := telemetry.UnsampledParent(ctx); ok {
+		return ctx, parent
+	}
 	return s.cfg.Tracer.Start(ctx, name,
 		trace.WithAttributes(attribute.Int64("partita.partition", int64(partition))))
 }

@@ -1,10 +1,12 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // LiveRatio samples a fraction of new traces that can change while the
@@ -48,4 +50,17 @@ func (l *LiveRatio) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Samplin
 // Description names the sampler and its ratio.
 func (l *LiveRatio) Description() string {
 	return fmt.Sprintf("LiveRatio{%v}", l.Ratio())
+}
+
+// UnsampledParent returns ctx's span when its trace was decided and not
+// sampled. A child of it would record nothing, yet starting one still
+// draws a span id and asks the sampler, for every request: callers start
+// no span and go on with the parent's, whose methods do nothing.
+func UnsampledParent(ctx context.Context) (trace.Span, bool) {
+	span := trace.SpanFromContext(ctx)
+	sc := span.SpanContext()
+	if !sc.IsValid() || sc.IsSampled() || span.IsRecording() {
+		return nil, false
+	}
+	return span, true
 }
