@@ -6,7 +6,10 @@
 //  2. Partita as one node (`partita dev`, built from this tree);
 //  3. Partita as three `partita start` processes on 127.0.0.1, joined into
 //     one cluster (default replication factor 3, 4 partitions per table),
-//     the clients spread round-robin over the three API endpoints;
+//     the clients spread round-robin over the three API endpoints; at the
+//     largest client count also strongly consistent GetItem with leader
+//     leases and without, and conditional writes and ADD with every client
+//     on one key;
 //  4. etcd as a 3-member cluster on loopback, driven by etcd's own
 //     benchmark tool (both built from the Go module proxy in a throwaway
 //     module outside this repository).

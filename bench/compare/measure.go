@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,11 +19,24 @@ import (
 
 // runSpec is one measured run of a DynamoDB system.
 type runSpec struct {
-	workload  string // "put" or "get"
+	workload  string // partita bench's: "put", "get", "cond", "add"
 	clients   int
 	valueSize int
 	records   int // the loaded item count (get) or the first new key (put)
+	// consistent: strongly consistent reads.
+	consistent bool
+	// label, if set, names the run in the results instead of workload
+	// (one of the extra runs' labels).
+	label string
 }
+
+// The extra runs on the 3-process cluster (issue 18's other figures).
+const (
+	labelConsistentLeases   = "get-consistent-leases"
+	labelConsistentNoLeases = "get-consistent-no-leases"
+	labelCondOneKey         = "cond-one-key"
+	labelAddOneKey          = "add-one-key"
+)
 
 // measureSDK starts system s, runs puts (at each of its value sizes) then
 // gets at every client count, and stops it. A system that is not available
@@ -44,7 +58,7 @@ func (c *comparison) measureSDK(ctx context.Context, s sdkSystem) error {
 		for _, n := range c.clients {
 			// Each put run writes keys of its own: inserts, not overwrites.
 			puts++
-			if err := c.runSDK(ctx, s.name, srv, runSpec{"put", n, size, puts * 10_000_000}); err != nil {
+			if err := c.runSDK(ctx, s.name, srv, runSpec{workload: "put", clients: n, valueSize: size, records: puts * 10_000_000}); err != nil {
 				return err
 			}
 		}
@@ -55,14 +69,66 @@ func (c *comparison) measureSDK(ctx context.Context, s sdkSystem) error {
 		}
 	}
 	logf("%s: loading %d items", s.name, c.records)
-	if err := bench.Load(ctx, c.benchConfig(srv, runSpec{"get", slices.Max(c.clients), s.valueSize, c.records})); err != nil {
+	if err := bench.Load(ctx, c.benchConfig(srv, runSpec{workload: "get", clients: slices.Max(c.clients), valueSize: s.valueSize, records: c.records})); err != nil {
 		return fmt.Errorf("compare: load %s: %w", s.name, err)
 	}
 	for _, n := range c.clients {
-		if err := c.runSDK(ctx, s.name, srv, runSpec{"get", n, s.valueSize, c.records}); err != nil {
+		if err := c.runSDK(ctx, s.name, srv, runSpec{workload: "get", clients: n, valueSize: s.valueSize, records: c.records}); err != nil {
 			return err
 		}
 	}
+	if s.extras {
+		return c.measureExtras(ctx, s, srv)
+	}
+	return nil
+}
+
+// measureExtras runs, at the largest client count on the loaded items,
+// strongly consistent GetItem with leader leases (raft.lease-reads on,
+// the default) and without (every read a ReadIndex round trip), then
+// conditional writes (UpdateItem SET with a ConditionExpression on an
+// existing attribute) and UpdateItem ADD with every client on one key.
+func (c *comparison) measureExtras(ctx context.Context, s sdkSystem, srv *server) error {
+	n := slices.Max(c.clients)
+	for _, leases := range []bool{true, false} {
+		if err := c.setSetting(ctx, srv, "raft.lease-reads", strconv.FormatBool(leases)); err != nil {
+			return err
+		}
+		label := labelConsistentLeases
+		if !leases {
+			label = labelConsistentNoLeases
+		}
+		spec := runSpec{workload: "get", clients: n, valueSize: s.valueSize, records: c.records, consistent: true, label: label}
+		if err := c.runSDK(ctx, s.name, srv, spec); err != nil {
+			return err
+		}
+	}
+	if err := c.setSetting(ctx, srv, "raft.lease-reads", "true"); err != nil {
+		return err
+	}
+	for _, w := range []struct{ workload, label string }{{"cond", labelCondOneKey}, {"add", labelAddOneKey}} {
+		// records 1: the loaded item 0, every client on it.
+		spec := runSpec{workload: w.workload, clients: n, valueSize: s.valueSize, records: 1, label: w.label}
+		if err := c.runSDK(ctx, s.name, srv, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSetting sets a run-time setting through the first admin endpoint
+// (partita ctl config set) and gives the nodes a moment to apply it.
+func (c *comparison) setSetting(ctx context.Context, srv *server, key, value string) error {
+	if len(srv.adminURLs) == 0 {
+		return fmt.Errorf("compare: no admin endpoint to set %s", key)
+	}
+	addr := strings.TrimPrefix(srv.adminURLs[0], "http://")
+	if _, err := runTool(ctx, c.root, nil, c.partitaBin, "ctl", "--addr", addr, "config", "set", key, value,
+		"--reason", "go run ./bench/compare"); err != nil {
+		return fmt.Errorf("compare: set %s %s: %w", key, value, err)
+	}
+	logf("set %s to %s", key, value)
+	time.Sleep(2 * time.Second) // the nodes read overrides as they change; leave them time
 	return nil
 }
 
@@ -86,6 +152,7 @@ func (c *comparison) benchConfig(srv *server, r runSpec) bench.Config {
 	cfg := bench.DefaultConfig()
 	cfg.Endpoints, cfg.Workload, cfg.Clients = srv.endpoints, r.workload, r.clients
 	cfg.Duration, cfg.ValueSize, cfg.Records = c.duration, r.valueSize, r.records
+	cfg.ConsistentRead = r.consistent
 	return cfg
 }
 
@@ -99,14 +166,18 @@ func (c *comparison) runSDK(ctx context.Context, system string, srv *server, spe
 	if err != nil {
 		return fmt.Errorf("compare: %s %s x%d: %w", system, spec.workload, spec.clients, err)
 	}
+	label := spec.workload
+	if spec.label != "" {
+		label = spec.label
+	}
 	r := result{
-		System: system, Workload: spec.workload, Clients: spec.clients, ValueSize: spec.valueSize,
+		System: system, Workload: label, Clients: spec.clients, ValueSize: spec.valueSize,
 		OpsPerSec: rep.OpsPerSec, P50: rep.P50, P99: rep.P99, Ops: rep.Operations, Errors: rep.ErrorCount(),
 		Elapsed: rep.Elapsed, ClientCPU: clientCPU, ServerCPU: serverCPU,
 	}
 	c.results = append(c.results, r)
-	logf("%s %s x%d, %d bytes: %.0f ops/s p50 %v p99 %v errors %d, CPU client %.2f server %.2f cores",
-		system, spec.workload, spec.clients, spec.valueSize, r.OpsPerSec, r.P50, r.P99, r.Errors,
+	logf("%s %s x%d, %d bytes: %.0f ops/s p50 %v p99 %v errors %d %v, CPU client %.2f server %.2f cores",
+		system, label, spec.clients, spec.valueSize, r.OpsPerSec, r.P50, r.P99, r.Errors, rep.Errors,
 		cores(r.ClientCPU, r.Elapsed), cores(r.ServerCPU, r.Elapsed))
 	return nil
 }
@@ -131,7 +202,7 @@ func (c *comparison) profilePuts(ctx context.Context, s sdkSystem, srv *server) 
 	n := slices.Max(c.clients)
 	logf("profiling %s under %d-client puts of %d bytes for %v", s.name, n, s.valueSize, c.profile)
 	// Keys far above the measured runs' (10 million apiece): inserts too.
-	cfg := c.benchConfig(srv, runSpec{"put", n, s.valueSize, 1_000_000_000})
+	cfg := c.benchConfig(srv, runSpec{workload: "put", clients: n, valueSize: s.valueSize, records: 1_000_000_000})
 	cfg.Load, cfg.Duration = false, c.profile+2*time.Second
 	done := make(chan error, 1)
 	go func() { _, err := bench.Run(ctx, cfg); done <- err }()

@@ -48,6 +48,9 @@ type sdkSystem struct {
 	start        func(ctx context.Context) (*server, error)
 	// profile, if set, is a CPU profile of its processes under puts.
 	profile *profileSpec
+	// extras: also measure consistent reads with and without leases, and
+	// writes contending on one key (measureExtras).
+	extras bool
 }
 
 func (c *comparison) sdkSystems() []sdkSystem {
@@ -58,7 +61,7 @@ func (c *comparison) sdkSystems() []sdkSystem {
 		}},
 		{name: systemPartitaCluster, valueSize: c.clusterValueSize, start: c.startPartitaCluster, profile: &profileSpec{
 			file: "partita-cluster-put", keepEnv: "PARTITA_COMPARE_CLUSTER_PROFILE", keepDir: true, top: &c.clusterProfileTop,
-		}},
+		}, extras: true},
 	}
 }
 
@@ -152,7 +155,10 @@ func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
 	for i := 1; i <= 3; i++ {
 		admin := loopback(adminPorts[i-1])
 		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d", i)),
-			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn", "--insecure"}
+			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn", "--insecure",
+			// The write path, not DynamoDB's per-partition limits (1,000
+			// write units a second): off, as in partita dev.
+			"--enforce-capacity=false"}
 		if peer != "" {
 			args = append(args, "--join", peer)
 		}
