@@ -237,8 +237,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.until(`document.querySelector("#gates tr[data-kind='add-replica'] .pill.red") !== null`, time.Second)
 	p.until(`document.body.textContent.includes("In flight") && document.querySelector("p.banner.error") === null`, time.Second) // the plan was read
 	p.shot("doctor-awaiting")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#awaiting button[data-decide=approve][data-id="%s"]`, op)))); err != nil {
-		t.Fatal(err)
+	// Found and clicked in one script: the page redraws the list as it
+	// refreshes, and a click sent to a node found a moment before may land
+	// on one no longer in the page, approving nothing.
+	if !eval[bool](p, fmt.Sprintf(`(() => { const b = document.querySelector('#awaiting button[data-decide=approve][data-id="%s"]'); if (!b) return false; b.click(); return true })()`, op)) {
+		t.Fatalf("operation %s is no longer awaiting approval", op)
 	}
 	p.until(fmt.Sprintf(`document.querySelector('#timeline tr[data-op="%s"][data-state="succeeded"]') !== null`, op), 45*time.Second)
 	decided := eval[string](p, fmt.Sprintf(`document.querySelector('#timeline tr[data-op="%s"]').textContent`, op))
@@ -320,10 +323,13 @@ func TestConsoleScale(t *testing.T) {
 	}
 	pages := (parts + 49) / 50
 	p.until(fmt.Sprintf(`document.querySelector("[data-pager]").textContent.includes("page 1 of %d")`, pages), time.Second)
-	// The last page holds the rest.
-	for range pages - 1 {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-pager] button[data-step="1"]`))); err != nil {
-			t.Fatal(err)
+	// The last page holds the rest. Each click finds the button and
+	// clicks it in one script: the page redraws itself as its data
+	// refreshes, and a node found by one DevTools call may be gone by the
+	// next.
+	for i := range pages - 1 {
+		if !eval[bool](p, `(() => { const b = document.querySelector('[data-pager] button[data-step="1"]'); if (!b) return false; b.click(); return true })()`) {
+			t.Fatalf("no next-page button before click %d", i+1)
 		}
 	}
 	p.until(fmt.Sprintf(`document.querySelectorAll("#partitions tr[data-partition]").length === %d`, parts-(pages-1)*50), 20*time.Second)
