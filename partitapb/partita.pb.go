@@ -1724,8 +1724,17 @@ type Effects struct {
 	LocalCollectionKey   []byte        `protobuf:"bytes,102,opt,name=local_collection_key,json=localCollectionKey,proto3" json:"local_collection_key,omitempty"`
 	LocalCollectionDelta int64         `protobuf:"varint,103,opt,name=local_collection_delta,json=localCollectionDelta,proto3" json:"local_collection_delta,omitempty"`
 	LocalStats           []*LocalStats `protobuf:"bytes,104,rep,name=local_stats,json=localStats,proto3" json:"local_stats,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// reserved_collection_key and reserved_collection_delta are set on a
+	// transaction's prepare of an item of a table with local indexes: the
+	// growth its intent will make to the item's collection when it
+	// commits. Apply ignores them; the leader counts the growth as in
+	// flight until the prepare is answered (then the intent itself
+	// counts), so that the writes and prepares it evaluates meanwhile are
+	// checked over it (docs/indexes.md, "Item collections").
+	ReservedCollectionKey   []byte `protobuf:"bytes,180,opt,name=reserved_collection_key,json=reservedCollectionKey,proto3" json:"reserved_collection_key,omitempty"`
+	ReservedCollectionDelta int64  `protobuf:"varint,181,opt,name=reserved_collection_delta,json=reservedCollectionDelta,proto3" json:"reserved_collection_delta,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1952,6 +1961,20 @@ func (x *Effects) GetLocalStats() []*LocalStats {
 		return x.LocalStats
 	}
 	return nil
+}
+
+func (x *Effects) GetReservedCollectionKey() []byte {
+	if x != nil {
+		return x.ReservedCollectionKey
+	}
+	return nil
+}
+
+func (x *Effects) GetReservedCollectionDelta() int64 {
+	if x != nil {
+		return x.ReservedCollectionDelta
+	}
+	return 0
 }
 
 // LocalStats are the statistics of one local secondary index (its
@@ -10869,7 +10892,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
 	"\x14finish_request_token\x18\xf9\x05 \x01(\v2\x1e.partita.v1.FinishRequestTokenH\x00R\x12finishRequestToken\x12V\n" +
 	"\x15expire_request_tokens\x18\xfa\x05 \x01(\v2\x1f.partita.v1.ExpireRequestTokensH\x00R\x13expireRequestTokensB\x04\n" +
-	"\x02op\"\xd7\a\n" +
+	"\x02op\"\xcd\b\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -10907,7 +10930,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x14local_collection_key\x18f \x01(\fR\x12localCollectionKey\x124\n" +
 	"\x16local_collection_delta\x18g \x01(\x03R\x14localCollectionDelta\x127\n" +
 	"\vlocal_stats\x18h \x03(\v2\x16.partita.v1.LocalStatsR\n" +
-	"localStats\"N\n" +
+	"localStats\x127\n" +
+	"\x17reserved_collection_key\x18\xb4\x01 \x01(\fR\x15reservedCollectionKey\x12;\n" +
+	"\x19reserved_collection_delta\x18\xb5\x01 \x01(\x03R\x17reservedCollectionDelta\"N\n" +
 	"\n" +
 	"LocalStats\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
