@@ -69,10 +69,14 @@ const (
 	// records of the meta partition, claimed and finished by commands
 	// older binaries cannot apply.
 	RequestTokens Version = 13
+	// DeletedStreams: DeleteTable keeps the record of a table with a
+	// stream, under a hidden name, until the stream retention passes
+	// (Command.keep_deleted_streams), which older binaries would not.
+	DeletedStreams Version = 14
 )
 
 // Latest is the newest version this binary supports.
-const Latest = RequestTokens
+const Latest = DeletedStreams
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -107,6 +111,8 @@ func (v Version) String() string {
 		return "12 (index batches: global index entries written in batches, with tombstones)"
 	case RequestTokens:
 		return "13 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
+	case DeletedStreams:
+		return "14 (deleted streams: a deleted table's streams kept readable for their retention)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

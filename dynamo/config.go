@@ -91,6 +91,11 @@ type Config struct {
 	// (an error, sent as a ValidationException, when the cluster's
 	// writes cannot keep a change log).
 	StreamsAllowed func() error
+	// StreamRetention, if set, is how long a disabled stream, and a
+	// deleted table's, stays listed and readable (its records are kept
+	// as long by the change log's own retention); 24 hours when nil or
+	// not positive.
+	StreamRetention func() time.Duration
 	// Backups keeps on-demand backups and restores tables from them
 	// (nil: the backup operations answer a ValidationException).
 	Backups Backups

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/store"
 )
@@ -80,13 +83,20 @@ func (s *Server) handleListStreams(ctx context.Context, r *request) (any, error)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: list streams: %w", err)
 	}
+	if cr, ok := s.cfg.Backend.(ChangeReader); ok {
+		deleted, err := s.deletedTables(ctx, cr, "")
+		if err != nil {
+			return nil, err
+		}
+		tables = append(tables, deleted...)
+	}
 	var all []streamSummary
-	now := s.cfg.Now()
+	now, retention := s.cfg.Now(), s.streamRetention()
 	for _, t := range tables {
 		if req.TableName != nil && t.GetName() != s.resolveTableName(*req.TableName) {
 			continue
 		}
-		for _, st := range tableStreams(t, now) {
+		for _, st := range tableStreams(t, now, retention) {
 			all = append(all, streamSummary{StreamArn: s.streamARN(t.GetName(), st.GetEnabledUnixNanos()),
 				StreamLabel: streamLabel(st.GetEnabledUnixNanos()), TableName: t.GetName()})
 		}
@@ -124,28 +134,74 @@ func (s *Server) lookupStream(ctx context.Context, arn string) (ChangeReader, *p
 		return nil, nil, nil, notFound
 	}
 	t, err := cr.FreshTable(ctx, name)
-	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
-		return nil, nil, nil, notFound
-	}
-	if err != nil {
+	if err != nil && !isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, nil, nil, fmt.Errorf("dynamo: look up table %q: %w", name, err)
 	}
-	for _, st := range tableStreams(t, s.cfg.Now()) {
-		if streamLabel(st.GetEnabledUnixNanos()) == label {
+	byLabel := func(st *partitapb.StreamInfo) bool { return streamLabel(st.GetEnabledUnixNanos()) == label }
+	if err == nil && t != nil {
+		if st := s.findStream(t, byLabel); st != nil {
 			return cr, t, st, nil
 		}
 	}
-	return nil, nil, nil, notFound
+	t, st, err := s.deletedStream(ctx, cr, name, byLabel)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if st == nil {
+		return nil, nil, nil, notFound
+	}
+	return cr, t, st, nil
 }
 
-// streamByTime returns the stream of t enabled at nanos, or nil.
-func (s *Server) streamByTime(t *partitapb.Table, nanos int64) *partitapb.StreamInfo {
-	for _, st := range tableStreams(t, s.cfg.Now()) {
-		if st.GetEnabledUnixNanos() == nanos {
+// findStream returns the stream of t still visible for which match holds,
+// or nil.
+func (s *Server) findStream(t *partitapb.Table, match func(*partitapb.StreamInfo) bool) *partitapb.StreamInfo {
+	for _, st := range tableStreams(t, s.cfg.Now(), s.streamRetention()) {
+		if match(st) {
 			return st
 		}
 	}
 	return nil
+}
+
+// streamByTime returns the stream of t enabled at nanos, or nil.
+func (s *Server) streamByTime(t *partitapb.Table, nanos int64) *partitapb.StreamInfo {
+	return s.findStream(t, func(st *partitapb.StreamInfo) bool { return st.GetEnabledUnixNanos() == nanos })
+}
+
+// deletedTables returns the records kept for the streams of deleted
+// tables (of the table named name; "": all), each under its API name.
+func (s *Server) deletedTables(ctx context.Context, cr ChangeReader, name string) ([]*partitapb.Table, error) {
+	kept, err := cr.DeletedTables(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: deleted tables: %w", err)
+	}
+	var out []*partitapb.Table
+	for _, t := range kept {
+		api, ok := directory.DeletedTableOf(t.GetName())
+		if !ok || name != "" && api != name {
+			continue
+		}
+		t = proto.Clone(t).(*partitapb.Table)
+		t.Name = api
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// deletedStream returns the deleted table named name, and its stream for
+// which match holds; a nil stream when there is none.
+func (s *Server) deletedStream(ctx context.Context, cr ChangeReader, name string, match func(*partitapb.StreamInfo) bool) (*partitapb.Table, *partitapb.StreamInfo, error) {
+	deleted, err := s.deletedTables(ctx, cr, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range deleted {
+		if st := s.findStream(t, match); st != nil {
+			return t, st, nil
+		}
+	}
+	return nil, nil, nil
 }
 
 type describeStreamRequest struct {

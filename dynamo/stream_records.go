@@ -101,19 +101,28 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 // ResourceNotFoundException when they are gone.
 func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIterator) (*partitapb.Table, *partitapb.StreamInfo, error) {
 	arn := s.streamARN(it.Table, it.Stream)
+	notFound := newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	t, err := s.cfg.Backend.Table(ctx, it.Table)
 	if err == nil && t != nil && !tableHasPartition(t, it.Shard.Partition) {
 		t, err = cr.FreshTable(ctx, it.Table)
 	}
-	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && t == nil) {
-		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
-	}
-	if err != nil {
+	if err != nil && !isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, nil, fmt.Errorf("dynamo: look up table %q: %w", it.Table, err)
 	}
-	st := s.streamByTime(t, it.Stream)
+	if err == nil && t != nil {
+		if st := s.streamByTime(t, it.Stream); st != nil {
+			return t, st, nil
+		}
+	}
+	// A deleted table's stream (or one of a table deleted since the
+	// iterator was issued).
+	t, st, err := s.deletedStream(ctx, cr, it.Table,
+		func(st *partitapb.StreamInfo) bool { return st.GetEnabledUnixNanos() == it.Stream })
+	if err != nil {
+		return nil, nil, err
+	}
 	if st == nil {
-		return nil, nil, newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
+		return nil, nil, notFound
 	}
 	return t, st, nil
 }

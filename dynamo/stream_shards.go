@@ -20,6 +20,10 @@ type ChangeReader interface {
 	// FreshTable is Backend.Table read from the directory, not a cache:
 	// a stream's shards follow the table's partitions as they split.
 	FreshTable(ctx context.Context, name string) (*partitapb.Table, error)
+	// DeletedTables lists the records kept, under hidden names, for the
+	// streams of deleted tables (directory.IsDeleted), read from the
+	// directory.
+	DeletedTables(ctx context.Context) ([]*partitapb.Table, error)
 }
 
 // stateOnly is an After past any sequence: a read of a log's state and
@@ -111,15 +115,22 @@ func partitionShards(partition uint64, page store.ChangesPage) []shard {
 }
 
 // closeLast ends the last of a log's shards at last, the log's last
-// sequence, when it is open and holds records.
-func closeLast(shards []shard, last uint64) {
+// sequence, when it is open: a disabled stream's shards are all closed,
+// and an open one that holds no record (no sequence to end it at) is
+// left out.
+func closeLast(shards []shard, last uint64) []shard {
 	if len(shards) == 0 {
-		return
+		return shards
 	}
 	sh := &shards[len(shards)-1]
-	if sh.End == 0 && last >= sh.ID.Start {
+	switch {
+	case sh.End != 0:
+	case last >= sh.ID.Start:
 		sh.End = last
+	default:
+		return shards[:len(shards)-1]
 	}
+	return shards
 }
 
 // streamShards lists the shards of t's stream: each partition's, then
@@ -143,7 +154,7 @@ func (s *Server) streamShards(ctx context.Context, cr ChangeReader, t *partitapb
 		bounds[p.GetId()] = segmentBounds(page.Segments)
 		shards := partitionShards(p.GetId(), page)
 		if st.GetDisabledUnixNanos() != 0 {
-			closeLast(shards, page.Last)
+			shards = closeLast(shards, page.Last)
 		}
 		all = append(all, shards...)
 		adopted, err := adoptedShards(ctx, cr, p.GetId(), page.Segments, current, bounds)
@@ -188,8 +199,7 @@ func adoptedShards(ctx context.Context, cr ChangeReader, holder uint64, segs []*
 			continue // dropped after the retention, or nothing retained
 		}
 		bounds[origin] = segmentBounds(page.Segments)
-		shards := partitionShards(origin, page)
-		closeLast(shards, page.Last)
+		shards := closeLast(partitionShards(origin, page), page.Last)
 		for i := range shards {
 			shards[i].holder = holder
 		}

@@ -14,9 +14,21 @@ import (
 // streamViewTypes is StreamViewType's enum, in DynamoDB's order.
 var streamViewTypes = []string{"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"}
 
-// streamRetention is how long a disabled stream stays listed and readable,
-// as DynamoDB keeps a stream's records 24 hours.
-const streamRetention = 24 * time.Hour
+// defaultStreamRetention is how long a disabled stream, or a deleted
+// table's, stays listed and readable when Config.StreamRetention is not
+// set: 24 hours, as DynamoDB keeps a stream's records.
+const defaultStreamRetention = 24 * time.Hour
+
+// streamRetention is how long a disabled stream, or a deleted table's,
+// stays listed and readable now.
+func (s *Server) streamRetention() time.Duration {
+	if s.cfg.StreamRetention != nil {
+		if d := s.cfg.StreamRetention(); d > 0 {
+			return d
+		}
+	}
+	return defaultStreamRetention
+}
 
 // streamLabelLayout is a stream label: the time the stream was enabled,
 // ISO 8601 to the millisecond, UTC, without a zone, as DynamoDB's.
@@ -111,8 +123,8 @@ func enableStream(t *partitapb.Table, view string, now time.Time) {
 
 // applyStreamUpdate enables or disables next's stream as spec asks, with
 // DynamoDB's errors for a stream already enabled or none to disable.
-// Disabled streams older than the retention are forgotten.
-func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now time.Time) error {
+// Disabled streams older than retention are forgotten.
+func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now time.Time, retention time.Duration) error {
 	if spec == nil {
 		return nil
 	}
@@ -133,7 +145,7 @@ func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now tim
 	}
 	kept := next.PastStreams[:0]
 	for _, p := range next.PastStreams {
-		if now.Sub(time.Unix(0, p.GetDisabledUnixNanos())) < streamRetention {
+		if now.Sub(time.Unix(0, p.GetDisabledUnixNanos())) < retention {
 			kept = append(kept, p)
 		}
 	}
@@ -158,11 +170,11 @@ func (s *Server) describeStream(t *partitapb.Table, d *tableDescription) {
 }
 
 // tableStreams lists t's streams still visible at now: the disabled ones
-// within the retention, then the enabled one.
-func tableStreams(t *partitapb.Table, now time.Time) []*partitapb.StreamInfo {
+// within retention, then the enabled one.
+func tableStreams(t *partitapb.Table, now time.Time, retention time.Duration) []*partitapb.StreamInfo {
 	var out []*partitapb.StreamInfo
 	for _, p := range t.GetPastStreams() {
-		if now.Sub(time.Unix(0, p.GetDisabledUnixNanos())) < streamRetention {
+		if now.Sub(time.Unix(0, p.GetDisabledUnixNanos())) < retention {
 			out = append(out, p)
 		}
 	}

@@ -114,7 +114,7 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 	case *partitapb.Command_CreateTable:
 		return applyCreateTable(b, cmd.GetUnixNanos(), op.CreateTable)
 	case *partitapb.Command_DeleteTable:
-		return applyDeleteTable(b, op.DeleteTable)
+		return applyDeleteTable(b, cmd.GetUnixNanos(), cmd.GetKeepDeletedStreams(), op.DeleteTable)
 	case *partitapb.Command_UpdateTable:
 		return applyUpdateTable(b, op.UpdateTable)
 	case *partitapb.Command_SetTableStatus:

@@ -95,7 +95,11 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 			return nil, res, err
 		}
 	}
-	c, res, err := evalItemWrite(ir, cmd, false, hints.CollectionInFlight)
+	lim := collectionLimit{bytes: cmd.GetLocalCollectionLimit(), inFlight: hints.CollectionInFlight}
+	if !hints.NoIntents {
+		lim.prepared = preparedGrowth(r, d.GetPartition(), cmd.GetLocalIndexes())
+	}
+	c, res, err := evalItemWrite(ir, cmd, false, lim)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +134,7 @@ type EvalHints struct {
 // ones in flight before it (EvalHints.CollectionInFlight), so two cannot
 // both pass the collection's limit. Nil when cmd needs none.
 func CollectionLatchKey(cmd *partitapb.Command) []byte {
-	if len(cmd.GetLocalIndexes().GetIndexes()) == 0 || !IsItemWrite(cmd) {
+	if len(cmd.GetLocalIndexes().GetIndexes()) == 0 || !IsItemWrite(cmd) && cmd.GetTxnPrepare() == nil {
 		return nil
 	}
 	k := ItemKey(cmd)

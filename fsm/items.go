@@ -41,7 +41,7 @@ type change struct {
 // applyItemWrite evaluates the item write cmd against the batch and
 // makes its writes there, its local secondary index entries with them.
 func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, error) {
-	c, res, err := evalItemWrite(engineItems{a.b}, cmd, true, nil)
+	c, res, err := evalItemWrite(engineItems{a.b}, cmd, true, collectionLimit{bytes: cmd.GetLocalCollectionLimit()})
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -50,8 +50,8 @@ func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, erro
 
 // evalItemWrite evaluates the item write cmd (put, update or delete)
 // against the items of r, with the entries of its table's local
-// secondary indexes (inFlight: EvalHints.CollectionInFlight).
-func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool, inFlight func([]byte) int64) (change, *partitapb.Result, error) {
+// secondary indexes, its item collection checked against lim.
+func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool, lim collectionLimit) (change, *partitapb.Result, error) {
 	var (
 		c   change
 		res *partitapb.Result
@@ -70,7 +70,7 @@ func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool, inFlight f
 	if err != nil || res.GetError() != nil {
 		return change{}, res, err
 	}
-	if rej, err := localEntries(r, cmd.GetLocalIndexes(), collectionLimit{cmd.GetLocalCollectionLimit(), inFlight}, &c, res); rej != nil || err != nil {
+	if rej, err := localEntries(r, cmd.GetLocalIndexes(), lim, &c, res); rej != nil || err != nil {
 		return change{}, rej, err
 	}
 	return c, res, nil

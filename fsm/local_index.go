@@ -78,11 +78,14 @@ func localEntries(r itemReader, spec *partitapb.LocalIndexSpec, limit collection
 }
 
 // collectionLimit is what an item collection's size is checked against:
-// the limit (0: DynamoDB's 10 GB), and the size change of the writes in
-// flight (nil: none) added to the applied size.
+// the limit (0: DynamoDB's 10 GB), and added to the applied size, the
+// size change of the writes in flight (nil: none) and, for a write that
+// grows the collection, the growth of the transactions prepared in it
+// and not resolved (nil: none; preparedGrowth).
 type collectionLimit struct {
 	bytes    int64
 	inFlight func([]byte) int64
+	prepared func(table uint64, pk item.Value, self []byte) (int64, error)
 }
 
 // sizeCollection sets c's collection record and res's collection size,
@@ -109,7 +112,15 @@ func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, 
 	if lim.inFlight != nil {
 		evaluated += lim.inFlight(key)
 	}
-	if c.collDelta > 0 && evaluated+c.collDelta > limit {
+	checked := evaluated
+	if c.collDelta > 0 && lim.prepared != nil {
+		grow, err := lim.prepared(table, it[spec.GetHashKey()], c.key)
+		if err != nil {
+			return nil, err
+		}
+		checked += grow
+	}
+	if c.collDelta > 0 && checked+c.collDelta > limit {
 		return reject(partitapb.Error_ITEM_COLLECTION_TOO_LARGE, "Item collection size limit exceeded"), nil
 	}
 	c.collKey = key

@@ -89,7 +89,10 @@ func newPartitions(b *engine.Batch, n uint32) ([]*partitapb.Partition, error) {
 	return parts, nil
 }
 
-func applyDeleteTable(b *engine.Batch, op *partitapb.DeleteTable) (*partitapb.Result, error) {
+// applyDeleteTable removes a table's record; with keep (a router of
+// cluster version 14 or later) the record of a table with a stream is
+// kept under a hidden name for the streams (keptForStreams).
+func applyDeleteTable(b *engine.Batch, now int64, keep bool, op *partitapb.DeleteTable) (*partitapb.Result, error) {
 	t, err := directory.ReadTable(b, op.GetName())
 	if err != nil || t == nil {
 		return notFound(op.GetName(), err)
@@ -99,6 +102,11 @@ func applyDeleteTable(b *engine.Batch, op *partitapb.DeleteTable) (*partitapb.Re
 	}
 	if err := b.Delete(directory.TableKey(t.GetName())); err != nil {
 		return nil, fmt.Errorf("fsm: delete table: %w", err)
+	}
+	if keep && !directory.IsDeleted(t) && directory.KeepsStreams(t) {
+		if err := writeTable(b, keptForStreams(t, now)); err != nil {
+			return nil, err
+		}
 	}
 	t.Status = directory.Deleting.String()
 	return &partitapb.Result{Table: t}, nil
@@ -182,4 +190,24 @@ func applySetReplicas(b *engine.Batch, op *partitapb.SetReplicas) (*partitapb.Re
 		return &partitapb.Result{Table: t}, nil
 	}
 	return reject(partitapb.Error_VALIDATION, "table %s has no partition %d", op.GetTable(), op.GetPartition()), nil
+}
+
+// keptForStreams is the record DeleteTable keeps of t at now for its
+// streams: under its hidden name, its enabled stream disabled at now,
+// without what would have it served or maintained as a table (global
+// indexes, whose tables go; deletion protection; time to live).
+func keptForStreams(t *partitapb.Table, now int64) *partitapb.Table {
+	k := proto.Clone(t).(*partitapb.Table)
+	k.Name = directory.DeletedTableName(t.GetName(), t.GetId())
+	k.Status = directory.Deleting.String()
+	k.DeletedUnixNanos = now
+	if st := k.GetStream(); st != nil {
+		st.DisabledUnixNanos = now
+		k.PastStreams = append(k.PastStreams, st)
+		k.Stream = nil
+	}
+	k.GlobalIndexes = nil
+	k.DeletionProtectionEnabled = false
+	k.TtlEnabled = false
+	return k
 }

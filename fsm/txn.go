@@ -210,12 +210,17 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 	if res.GetError() == nil && c.key != nil {
 		// The entries are decided again when the intent commits
 		// (resolveLocal); here only their refusals count.
-		lim := collectionLimit{cmd.GetLocalCollectionLimit(), hints.CollectionInFlight}
+		lim := collectionLimit{bytes: cmd.GetLocalCollectionLimit(), inFlight: hints.CollectionInFlight,
+			prepared: preparedGrowth(r, d.GetPartition(), cmd.GetLocalIndexes())}
 		probe := c
 		if rej, err := localEntries(ir, cmd.GetLocalIndexes(), lim, &probe, &partitapb.Result{}); err != nil {
 			return nil, nil, err
 		} else if rej != nil {
 			res = rej
+		} else if probe.collDelta > 0 {
+			// Counted as in flight by the leader until the prepare's
+			// answer, then by the intent itself until it resolves.
+			e.ReservedCollectionKey, e.ReservedCollectionDelta = probe.collKey, probe.collDelta
 		}
 	}
 	if res == nil {
@@ -277,7 +282,9 @@ func evalTxnResolve(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Com
 // table's indexes, none for a table without) of the committing intent
 // in on the item under key: from the item as the intent found it (no
 // other write can have changed it since) to its value. The collection's
-// limit was checked at the prepare; a commit is not refused for it.
+// limit was checked at the prepare, and every write and prepare of the
+// collection evaluated since counted the intent's growth
+// (preparedGrowth); a commit is not refused for it.
 func resolveLocal(r engine.Reader, spec *partitapb.LocalIndexSpec, key []byte, in *partitapb.TxnIntent, e *partitapb.Effects) error {
 	if len(spec.GetIndexes()) == 0 {
 		return nil
@@ -467,4 +474,54 @@ func (a *Applier) refuseWhileTxnBusy(what string) (*partitapb.Result, error) {
 		return nil, err
 	}
 	return reject(partitapb.Error_VALIDATION, "%s: partition %d holds a transaction in progress; retry", what, a.partition), nil
+}
+
+// preparedGrowth returns collectionLimit.prepared for partition's state r
+// and a table's local indexes spec: the growth that the intents of
+// transactions prepared and not resolved in an item collection will make
+// to it if they commit (the deletions, which may abort, do not count as
+// shrinking it), the intent on the item under self (the write being
+// evaluated) left out. Nil for a table without local indexes.
+func preparedGrowth(r engine.Reader, partition uint64, spec *partitapb.LocalIndexSpec) func(table uint64, pk item.Value, self []byte) (int64, error) {
+	if len(spec.GetIndexes()) == 0 {
+		return nil
+	}
+	return func(table uint64, pk item.Value, self []byte) (int64, error) {
+		items, err := engine.DataKey(nil, table, pk, item.Value{}) // up to the partition key's kind byte
+		if err != nil {
+			return 0, fmt.Errorf("fsm: item collection: %w", err)
+		}
+		lo := TxnIntentKey(partition, items)
+		hi := append([]byte(nil), lo...)
+		hi[len(hi)-1]++
+		it, err := r.NewIter(lo, hi)
+		if err != nil {
+			return 0, fmt.Errorf("fsm: scan a collection's intents: %w", err)
+		}
+		defer it.Close()
+		skip := len(TxnIntentKey(partition, nil))
+		var grow int64
+		for ok := it.First(); ok; ok = it.Next() {
+			key := it.Key()[skip:]
+			if bytes.Equal(key, self) {
+				continue
+			}
+			in := &partitapb.TxnIntent{}
+			if err := proto.Unmarshal(it.Value(), in); err != nil {
+				return 0, fmt.Errorf("fsm: corrupt intent: %w", err)
+			}
+			if in.GetLock() || in.GetDelete() {
+				continue
+			}
+			e := &partitapb.Effects{}
+			if err := resolveLocal(r, spec, append([]byte(nil), key...), in, e); err != nil {
+				return 0, err
+			}
+			grow += max(e.GetLocalCollectionDelta(), 0)
+		}
+		if err := it.Error(); err != nil {
+			return 0, fmt.Errorf("fsm: scan a collection's intents: %w", err)
+		}
+		return grow, nil
+	}
 }

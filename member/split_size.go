@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
@@ -36,6 +37,9 @@ func (m *Member) SplitOversized(ctx context.Context, maxBytes int64) error {
 	}
 	var errs []error
 	for _, t := range snap.Tables {
+		if directory.IsDeleted(t) {
+			continue // kept for its streams only: it takes no writes
+		}
 		for _, p := range t.GetPartitions() {
 			r := m.cfg.Store.Replica(p.GetId())
 			if r == nil || r.Leader() != m.cfg.Self || !caughtUp(r) {

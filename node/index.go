@@ -33,7 +33,7 @@ type viewHost struct {
 // CreatePartition reads the directory's tables into the node's cache (and
 // so its change logs), then creates p.
 func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) error {
-	tables, err := h.n.router.Tables(ctx)
+	tables, err := h.n.router.TableRecords(ctx)
 	if err != nil {
 		return fmt.Errorf("node: read the tables before creating partition %d: %w", p.GetId(), err)
 	}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
 )
 
@@ -27,10 +31,70 @@ func (n *Node) configureStreams(cfg *dynamo.Config) {
 		n.freshDirectory(ctx)
 		n.setChangeLogs()
 	}
+	cfg.StreamRetention = n.streamRetention
 	cfg.StreamsAllowed = func() error {
 		if n.writeFormat() != "effects" {
 			return errLegacyWrites
 		}
 		return nil
 	}
+}
+
+// DeletedStreamsJob is the name of the job that purges the deleted
+// tables kept for their streams once the stream retention has passed.
+const DeletedStreamsJob = "deleted-streams"
+
+// deletedStreamsEvery is the period of the deleted-streams job.
+const deletedStreamsEvery = time.Minute
+
+// streamRetention is how long a disabled stream, and a deleted table's,
+// stays listed and readable: the changelog.retention setting, which also
+// governs how long the change log keeps the records.
+func (n *Node) streamRetention() time.Duration {
+	if n.settings == nil {
+		return 0 // dynamo's default
+	}
+	return n.settings.Get("changelog.retention").Duration()
+}
+
+// registerDeletedStreamsJob registers the job that, on the meta
+// partition's leader, purges each deleted table kept for its streams
+// (directory.IsDeleted) whose stream retention has passed: its record,
+// then its partitions' data and replicas (router.PurgeDeletedTable).
+func (n *Node) registerDeletedStreamsJob(m *daemon.Manager) error {
+	return m.Register(daemon.JobSpec{
+		Name:     DeletedStreamsJob,
+		Kind:     daemon.Periodic,
+		Interval: deletedStreamsEvery,
+		Jitter:   deletedStreamsEvery / 5,
+		Timeout:  5 * time.Minute,
+		Run:      func(ctx context.Context, _ *daemon.Cycle) error { return n.purgeDeletedStreams(ctx) },
+	})
+}
+
+// purgeDeletedStreams purges the deleted tables whose stream retention
+// has passed, when this node leads the meta partition.
+func (n *Node) purgeDeletedStreams(ctx context.Context) error {
+	r := n.store.Replica(directory.MetaPartition)
+	if r == nil || r.Leader() != n.replicaID() {
+		return nil
+	}
+	deleted, err := n.router.DeletedTables(ctx)
+	if err != nil {
+		return fmt.Errorf("node: deleted tables: %w", err)
+	}
+	retention := n.streamRetention()
+	var errs []error
+	for _, t := range deleted {
+		if n.now().Sub(time.Unix(0, t.GetDeletedUnixNanos())) < retention {
+			continue
+		}
+		if err := n.router.PurgeDeletedTable(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("node: purge deleted table %q: %w", t.GetName(), err))
+			continue
+		}
+		n.log.Info("purged a deleted table's streams after their retention", "table_id", t.GetId(),
+			"deleted", time.Unix(0, t.GetDeletedUnixNanos()).UTC())
+	}
+	return errors.Join(errs...)
 }

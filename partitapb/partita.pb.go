@@ -511,6 +511,13 @@ type Command struct {
 	// table with local indexes: a write that grows one past it is refused
 	// with ITEM_COLLECTION_TOO_LARGE. 0: DynamoDB's 10 GB.
 	LocalCollectionLimit int64 `protobuf:"varint,401,opt,name=local_collection_limit,json=localCollectionLimit,proto3" json:"local_collection_limit,omitempty"`
+	// keep_deleted_streams is set on a DeleteTable by a router of cluster
+	// version 14 or later: a table that has a stream (enabled, or disabled
+	// and still kept) is not forgotten but kept, under a hidden name
+	// (directory.DeletedTableName), with deleted_unix_nanos set and its
+	// partitions alive, until the stream retention passes
+	// (docs/streams.md, "Deleted tables").
+	KeepDeletedStreams bool `protobuf:"varint,790,opt,name=keep_deleted_streams,json=keepDeletedStreams,proto3" json:"keep_deleted_streams,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -664,6 +671,13 @@ func (x *Command) GetLocalCollectionLimit() int64 {
 		return x.LocalCollectionLimit
 	}
 	return 0
+}
+
+func (x *Command) GetKeepDeletedStreams() bool {
+	if x != nil {
+		return x.KeepDeletedStreams
+	}
+	return false
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -1710,8 +1724,17 @@ type Effects struct {
 	LocalCollectionKey   []byte        `protobuf:"bytes,102,opt,name=local_collection_key,json=localCollectionKey,proto3" json:"local_collection_key,omitempty"`
 	LocalCollectionDelta int64         `protobuf:"varint,103,opt,name=local_collection_delta,json=localCollectionDelta,proto3" json:"local_collection_delta,omitempty"`
 	LocalStats           []*LocalStats `protobuf:"bytes,104,rep,name=local_stats,json=localStats,proto3" json:"local_stats,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// reserved_collection_key and reserved_collection_delta are set on a
+	// transaction's prepare of an item of a table with local indexes: the
+	// growth its intent will make to the item's collection when it
+	// commits. Apply ignores them; the leader counts the growth as in
+	// flight until the prepare is answered (then the intent itself
+	// counts), so that the writes and prepares it evaluates meanwhile are
+	// checked over it (docs/indexes.md, "Item collections").
+	ReservedCollectionKey   []byte `protobuf:"bytes,180,opt,name=reserved_collection_key,json=reservedCollectionKey,proto3" json:"reserved_collection_key,omitempty"`
+	ReservedCollectionDelta int64  `protobuf:"varint,181,opt,name=reserved_collection_delta,json=reservedCollectionDelta,proto3" json:"reserved_collection_delta,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -1938,6 +1961,20 @@ func (x *Effects) GetLocalStats() []*LocalStats {
 		return x.LocalStats
 	}
 	return nil
+}
+
+func (x *Effects) GetReservedCollectionKey() []byte {
+	if x != nil {
+		return x.ReservedCollectionKey
+	}
+	return nil
+}
+
+func (x *Effects) GetReservedCollectionDelta() int64 {
+	if x != nil {
+		return x.ReservedCollectionDelta
+	}
+	return 0
 }
 
 // LocalStats are the statistics of one local secondary index (its
@@ -4709,8 +4746,14 @@ type Table struct {
 	// point_in_time_restore is set on a table restored to a point in time
 	// (with restore): the source table and the time its items are read as of.
 	PointInTimeRestore *PointInTimeRestore `protobuf:"bytes,81,opt,name=point_in_time_restore,json=pointInTimeRestore,proto3" json:"point_in_time_restore,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// deleted_unix_nanos is set on the record a DeleteTable kept for the
+	// table's streams (Command.keep_deleted_streams): when the table was
+	// deleted. Such a record has a hidden name, is never listed nor
+	// reachable by name from the API but through its streams, and is
+	// removed with its partitions once the stream retention has passed.
+	DeletedUnixNanos int64 `protobuf:"varint,90,opt,name=deleted_unix_nanos,json=deletedUnixNanos,proto3" json:"deleted_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -4979,6 +5022,13 @@ func (x *Table) GetPointInTimeRestore() *PointInTimeRestore {
 		return x.PointInTimeRestore
 	}
 	return nil
+}
+
+func (x *Table) GetDeletedUnixNanos() int64 {
+	if x != nil {
+		return x.DeletedUnixNanos
+	}
+	return 0
 }
 
 // PointInTimeRecovery is a table's point-in-time recovery setting.
@@ -10750,7 +10800,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xd4#\n" +
+	"partita.v1\"\x87$\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -10761,7 +10811,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
 	"changeView\x12@\n" +
 	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x125\n" +
-	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x120\n" +
+	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x121\n" +
+	"\x14keep_deleted_streams\x18\x96\x06 \x01(\bR\x12keepDeletedStreams\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -10841,7 +10892,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
 	"\x14finish_request_token\x18\xf9\x05 \x01(\v2\x1e.partita.v1.FinishRequestTokenH\x00R\x12finishRequestToken\x12V\n" +
 	"\x15expire_request_tokens\x18\xfa\x05 \x01(\v2\x1f.partita.v1.ExpireRequestTokensH\x00R\x13expireRequestTokensB\x04\n" +
-	"\x02op\"\xd7\a\n" +
+	"\x02op\"\xcd\b\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -10879,7 +10930,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x14local_collection_key\x18f \x01(\fR\x12localCollectionKey\x124\n" +
 	"\x16local_collection_delta\x18g \x01(\x03R\x14localCollectionDelta\x127\n" +
 	"\vlocal_stats\x18h \x03(\v2\x16.partita.v1.LocalStatsR\n" +
-	"localStats\"N\n" +
+	"localStats\x127\n" +
+	"\x17reserved_collection_key\x18\xb4\x01 \x01(\fR\x15reservedCollectionKey\x12;\n" +
+	"\x19reserved_collection_delta\x18\xb5\x01 \x01(\x03R\x17reservedCollectionDelta\"N\n" +
 	"\n" +
 	"LocalStats\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
@@ -11131,7 +11184,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\x90\r\n" +
+	"frozenLeft\"\xbe\r\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -11176,7 +11229,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vlocal_index\x18) \x01(\rR\n" +
 	"localIndex\x12T\n" +
 	"\x16point_in_time_recovery\x18P \x01(\v2\x1f.partita.v1.PointInTimeRecoveryR\x13pointInTimeRecovery\x12Q\n" +
-	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\"\xac\x01\n" +
+	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\x12,\n" +
+	"\x12deleted_unix_nanos\x18Z \x01(\x03R\x10deletedUnixNanos\"\xac\x01\n" +
 	"\x13PointInTimeRecovery\x12,\n" +
 	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
 	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\x125\n" +

@@ -119,6 +119,11 @@ func (r *Replica) ProposeEvaluated(ctx context.Context, cmd *partitapb.Command) 
 	if eff.GetError() == nil && len(eff.GetLocalCollectionKey()) > 0 && eff.GetLocalCollectionDelta() != 0 {
 		done.coll, done.collDelta = string(eff.GetLocalCollectionKey()), eff.GetLocalCollectionDelta()
 		r.collFlight[done.coll] += done.collDelta
+	} else if eff.GetError() == nil && len(eff.GetReservedCollectionKey()) > 0 && eff.GetReservedCollectionDelta() != 0 {
+		// A transaction's prepare: its intent's growth, until the intent
+		// itself is applied (fsm.preparedGrowth counts it then).
+		done.coll, done.collDelta = string(eff.GetReservedCollectionKey()), eff.GetReservedCollectionDelta()
+		r.collFlight[done.coll] += done.collDelta
 	}
 	if eff.GetError() == nil {
 		r.pending[key] = &pending{lai: eff.LeaseIndex, prior: fsm.Prior{Key: eff.Key, Value: eff.Value, Delete: eff.Delete},

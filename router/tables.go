@@ -72,15 +72,75 @@ func (r *Router) setStatus(ctx context.Context, name string, status directory.Ta
 }
 
 // DeleteTable removes the table record, then the table's data in each of
-// its partitions. The returned record has status DELETING.
+// its partitions. The returned record has status DELETING. A table with
+// a stream (directory.KeepsStreams), once the cluster version allows it,
+// keeps its partitions and, under a hidden name, its record, for its
+// streams to stay readable until PurgeDeletedTable (docs/streams.md).
 func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table, error) {
 	cmd := r.command()
+	cmd.KeepDeletedStreams = r.allows(clusterversion.DeletedStreams)
 	cmd.Op = &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: name}}
 	t, err := r.proposeMeta(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
+	r.forget(name)
 	r.deleteIndexTables(ctx, t)
+	if cmd.KeepDeletedStreams && !directory.IsDeleted(t) && directory.KeepsStreams(t) {
+		return t, nil
+	}
+	r.destroyPartitions(ctx, t)
+	return t, nil
+}
+
+// PurgeDeletedTable removes the record a DeleteTable kept for the streams
+// of a deleted table (named by its hidden name), then its partitions'
+// data and this node's replicas of them; the other nodes' replicas go at
+// their reconciler's next cycle.
+func (r *Router) PurgeDeletedTable(ctx context.Context, t *partitapb.Table) error {
+	if !directory.IsDeleted(t) {
+		return fmt.Errorf("router: purge %q: not a deleted table's record", t.GetName())
+	}
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_DeleteTable{DeleteTable: &partitapb.DeleteTable{Name: t.GetName()}}
+	kept, err := r.proposeMeta(ctx, cmd)
+	if partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) {
+		return nil // purged by another node
+	}
+	if err != nil {
+		return err
+	}
+	r.destroyPartitions(ctx, kept)
+	return nil
+}
+
+// DeletedTables lists the records DeleteTable kept for deleted tables'
+// streams, read from the meta partition's leader.
+func (r *Router) DeletedTables(ctx context.Context) ([]*partitapb.Table, error) {
+	all, err := r.TableRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*partitapb.Table
+	for _, t := range all {
+		if directory.IsDeleted(t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// forget drops the cached record of the table named name.
+func (r *Router) forget(name string) {
+	r.mu.Lock()
+	delete(r.tables, name)
+	r.mu.Unlock()
+}
+
+// destroyPartitions removes the data of t's partitions through their
+// logs, then this node's replicas of them.
+func (r *Router) destroyPartitions(ctx context.Context, t *partitapb.Table) {
+	name := t.GetName()
 	for _, p := range t.GetPartitions() {
 		cmd := r.command()
 		cmd.RangeGeneration = p.GetRangeGeneration()
@@ -99,7 +159,6 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 				"table", name, "partition", p.GetId(), "err", err)
 		}
 	}
-	return t, nil
 }
 
 // maxTableUpdateAttempts bounds UpdateTable's retries when other updates
@@ -220,6 +279,22 @@ func (r *Router) refreshTable(ctx context.Context, stale *partitapb.Table) (*par
 
 // Tables lists every table record, sorted by name.
 func (r *Router) Tables(ctx context.Context) ([]*partitapb.Table, error) {
+	all, err := r.TableRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ts := all[:0]
+	for _, t := range all {
+		if !directory.IsDeleted(t) {
+			ts = append(ts, t)
+		}
+	}
+	return ts, nil
+}
+
+// TableRecords reads every table record, those kept for deleted tables'
+// streams included (what a directory snapshot holds).
+func (r *Router) TableRecords(ctx context.Context) ([]*partitapb.Table, error) {
 	lo, hi := directory.TablesSpan()
 	var ts []*partitapb.Table
 	req := store.WalkRequest{Partition: directory.MetaPartition, Lo: lo, Hi: hi, Consistent: true, MaxItems: walkPageItems}
@@ -294,13 +369,22 @@ func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table,
 // ObserveTables replaces each cached table record older than its copy in
 // tables (a directory snapshot's): a change another node made (an index
 // made ACTIVE by the meta partition's leader, for one) reaches this
-// router's answers without waiting for a refused request.
+// router's answers without waiting for a refused request. A cached
+// record of a table tables does not hold (deleted by another node, or
+// deleted and created again) is dropped: the next request reads it.
 func (r *Router) ObserveTables(tables []*partitapb.Table) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ids := make(map[string]uint64, len(tables))
 	for _, t := range tables {
+		ids[t.GetName()] = t.GetId()
 		if c, ok := r.tables[t.GetName()]; ok && c.GetId() == t.GetId() && c.GetRevision() < t.GetRevision() {
 			r.tables[t.GetName()] = t
+		}
+	}
+	for name, c := range r.tables {
+		if id, ok := ids[name]; !ok || id != c.GetId() {
+			delete(r.tables, name)
 		}
 	}
 }
