@@ -69,10 +69,15 @@ const (
 	// records of the meta partition, claimed and finished by commands
 	// older binaries cannot apply.
 	RequestTokens Version = 13
+	// IndexTombstones: global index backfills run in rounds that index
+	// partitions seal, and sealed partitions collect their tombstones
+	// (IndexBackfill, IndexOpen, IndexSeal, IndexSweep), which older
+	// binaries cannot apply.
+	IndexTombstones Version = 15
 )
 
 // Latest is the newest version this binary supports.
-const Latest = RequestTokens
+const Latest = IndexTombstones
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -107,6 +112,8 @@ func (v Version) String() string {
 		return "12 (index batches: global index entries written in batches, with tombstones)"
 	case RequestTokens:
 		return "13 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
+	case IndexTombstones:
+		return "15 (index tombstones: global index backfill rounds, tombstones collected)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }
