@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,11 @@ func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) e
 type indexJob struct {
 	n   *Node
 	lag *prometheus.GaugeVec
+	// resume is where each unfinished backfill of this node goes on
+	// (backfillRange): a partition too large for one cycle is backfilled
+	// over several.
+	resumeMu sync.Mutex
+	resume   map[backfillKey][]byte
 }
 
 // registerIndexJob registers the index maintenance job and its lag gauge,
@@ -59,7 +65,7 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 	if n.cfg.GlobalIndexInterval <= 0 {
 		return nil
 	}
-	j := &indexJob{n: n, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	j := &indexJob{n: n, resume: map[backfillKey][]byte{}, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "partita_gsi_lag_seconds",
 		Help: "Age of the oldest change of the base table not yet applied to the global secondary index, over the base partitions this node leads (0: caught up).",
 	}, []string{"table", "index"})}
@@ -106,7 +112,7 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 		}
 		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
 			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
-			if err := j.activateIndexes(ctx, t); err != nil && firstErr == nil {
+			if err := j.activateIndexes(ctx, t, tables); err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
 			}
 		}

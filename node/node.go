@@ -102,6 +102,8 @@ type Config struct {
 	// partitions of global indexes whose backfill is over and collects
 	// their tombstones (docs/indexes.md, "Tombstones"); 0: never.
 	IndexSweepInterval time.Duration
+	// backfillBudget, when set (tests), replaces backfillBudget.
+	backfillBudget time.Duration
 	// backfillPause, when set (tests), is called by a global index
 	// backfill between its read of a page of items and its write; the
 	// function it returns (if not nil) gets the write's outcome.
