@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -69,8 +70,10 @@ func applyIndexWrite(a *Applier, op *partitapb.IndexWrite) (*partitapb.Result, e
 			oldSize = int64(old.Size())
 		}
 		if e.GetBackfill() {
-			if live {
-				continue // a write of the item's log is there: as new or newer
+			if live && !(e.GetDelete() && len(e.GetValue()) > 0 && bytes.Equal(raw, e.GetValue())) {
+				// A write of the item's log is there: as new or newer (a
+				// rebuild's delete names the entry it removes).
+				continue
 			}
 			if g, s, ok := engine.DecodeGlobalTombstone(raw); ok && versionBefore(e.GetVersionGeneration(), e.GetVersionSeq(), g, s) {
 				continue // deleted by a newer state of the item

@@ -40,8 +40,11 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 			continue
 		}
 		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it))
-		if err != nil || done {
+		if err != nil {
 			return err
+		}
+		if done {
+			continue
 		}
 		if !floored {
 			if ok, err := j.raiseFloor(ctx, t, p); err != nil || !ok {
@@ -60,6 +63,9 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		done, err = j.backfillRange(ctx, t, it, gi, p)
 		if err != nil || !done {
 			return err // the next cycle goes on
+		}
+		if err := j.dropStale(ctx, t, it, gi, p); err != nil {
+			return err
 		}
 		if err := j.n.router.SetIndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it)); err != nil {
 			return err
@@ -252,7 +258,11 @@ func (j *indexJob) backfillMark(gi *partitapb.GlobalIndex, it *partitapb.Table) 
 	if !j.n.router.IndexRounds() {
 		return gi.GetTable()
 	}
-	return fmt.Sprintf("%s\x00%d", gi.GetTable(), it.GetId())
+	if it.GetIndexEpoch() == 0 {
+		return fmt.Sprintf("%s\x00%d", gi.GetTable(), it.GetId())
+	}
+	// A rebuild's round backfills every partition again.
+	return fmt.Sprintf("%s\x00%d\x00%d", gi.GetTable(), it.GetId(), it.GetIndexEpoch())
 }
 
 // activateIndexes marks ACTIVE every backfilling index of t whose every

@@ -109,6 +109,29 @@ func (r *Router) WriteIndexEntries(ctx context.Context, t *partitapb.Table, gi *
 	return r.writeIndexOps(ctx, base, map[string]*partitapb.Table{gi.GetName(): t}, map[string][]indexOp{gi.GetName(): ops}, round)
 }
 
+// DropIndexEntries removes entries (as a scan of index gi, hidden table
+// t, returned them) as a backfill of t's round that read their items at
+// version v: each delete removes its entry only if it still holds what
+// the scan saw, and no newer tombstone is there (docs/indexes.md, "A
+// trimmed log").
+func (r *Router) DropIndexEntries(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, entries []item.Item, v IndexVersion) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	epoch := t.GetIndexEpoch()
+	var ops []indexOp
+	for _, e := range entries {
+		key, entry, ok := IndexEntry(t, gi, e)
+		if !ok {
+			continue
+		}
+		ops = append(ops, indexOp{hash: entryHash(t, entry), w: &partitapb.IndexEntryWrite{
+			Key: key, Value: item.EncodeItem(entry), Delete: true, Backfill: true, VersionGeneration: v.Generation, VersionSeq: v.Seq}})
+	}
+	base := &partitapb.Table{GlobalIndexes: []*partitapb.GlobalIndex{gi}}
+	return r.writeIndexOps(ctx, base, map[string]*partitapb.Table{gi.GetName(): t}, map[string][]indexOp{gi.GetName(): ops}, &epoch)
+}
+
 // appendEntryOps appends the writes moving an item's entry in index gi
 // (hidden table t) from its old image's to its new image's.
 func appendEntryOps(ops []indexOp, t *partitapb.Table, gi *partitapb.GlobalIndex, old, cur item.Item, v IndexVersion, backfill bool) []indexOp {
