@@ -39,6 +39,10 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		if !gi.GetBackfilling() || it == nil {
 			continue
 		}
+		it, err := j.currentRound(ctx, it)
+		if err != nil {
+			return err
+		}
 		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it))
 		if err != nil {
 			return err
@@ -249,6 +253,16 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 	return out, nil, iter.Error()
 }
 
+// currentRound returns index table it's record as the directory holds it
+// now (a rebuild raises its round, which a node's copy may not show yet),
+// from cluster version 15.
+func (j *indexJob) currentRound(ctx context.Context, it *partitapb.Table) (*partitapb.Table, error) {
+	if !j.n.router.IndexRounds() {
+		return it, nil
+	}
+	return j.n.router.FreshTable(ctx, it.GetName())
+}
+
 // backfillMark names index gi (hidden table it) in the records saying a
 // base partition was backfilled into it: with cluster version 15 its
 // table's name and id, so that an index deleted and created again under
@@ -273,6 +287,10 @@ func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tabl
 		it := tables[gi.GetName()]
 		if !gi.GetBackfilling() || it == nil {
 			continue
+		}
+		it, err := j.currentRound(ctx, it)
+		if err != nil {
+			return err
 		}
 		all := true
 		for _, p := range t.GetPartitions() {

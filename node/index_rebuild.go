@@ -39,6 +39,10 @@ func (j *indexJob) startRebuild(ctx context.Context, t *partitapb.Table, tables 
 		if it == nil {
 			continue
 		}
+		it, err := j.currentRound(ctx, it)
+		if err != nil {
+			return err
+		}
 		// A running round serves unless this partition is done in it
 		// already (it would not be backfilled again).
 		fresh := !gi.GetBackfilling()
@@ -55,7 +59,7 @@ func (j *indexJob) startRebuild(ctx context.Context, t *partitapb.Table, tables 
 				return err
 			}
 		}
-		if err := j.n.router.SetIndexBackfilled(ctx, p, lostMark(j.backfillMark(gi, it))); err != nil {
+		if err := j.n.router.SetIndexBackfilled(ctx, p, lostMark(gi, it)); err != nil {
 			return err
 		}
 	}
@@ -65,8 +69,7 @@ func (j *indexJob) startRebuild(ctx context.Context, t *partitapb.Table, tables 
 // newRound raises the round of index gi (table it) and marks it
 // backfilling in t's record, and returns the index table's new record.
 // A round raised by another partition since it was read is joined, not
-// raised again. The partitions that lost records in the round before and
-// have not dropped their stale entries yet carry the loss to the new one.
+// raised again.
 func (j *indexJob) newRound(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, it *partitapb.Table) (*partitapb.Table, error) {
 	before := it
 	it, err := j.n.router.UpdateTable(ctx, it.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
@@ -89,31 +92,17 @@ func (j *indexJob) newRound(ctx context.Context, t *partitapb.Table, gi *partita
 	if err != nil {
 		return nil, fmt.Errorf("node: a new backfill round of index %s: %w", gi.GetName(), err)
 	}
-	prev, next := j.backfillMark(gi, before), j.backfillMark(gi, it)
-	for _, q := range t.GetPartitions() {
-		lost, err := j.n.router.IndexBackfilled(ctx, q.GetId(), lostMark(prev))
-		if err != nil {
-			return nil, err
-		}
-		clean := false
-		if lost {
-			if clean, err = j.n.router.IndexBackfilled(ctx, q.GetId(), cleanMark(prev)); err != nil {
-				return nil, err
-			}
-		}
-		if lost && !clean {
-			if err := j.n.router.SetIndexBackfilled(ctx, q.GetId(), lostMark(next)); err != nil {
-				return nil, err
-			}
-		}
-	}
 	return it, nil
 }
 
-// lostMark names, beside a backfill's mark, the record saying the
-// partition lost log records in the round; cleanMark the one saying it
-// dropped its stale entries since.
-func lostMark(mark string) string  { return mark + "\x00lost" }
+// lostMark names the record saying a partition lost log records past
+// index it's cursor, in any round: such a partition drops its stale
+// entries in every round after (a round raised by another partition
+// meanwhile included); cleanMark, beside a round's backfill mark, the
+// record saying it did in that round.
+func lostMark(gi *partitapb.GlobalIndex, it *partitapb.Table) string {
+	return fmt.Sprintf("%s\x00%d\x00lost", gi.GetTable(), it.GetId())
+}
 func cleanMark(mark string) string { return mark + "\x00clean" }
 
 // dropStale deletes, if base partition p lost records in index it's
@@ -124,7 +113,7 @@ func cleanMark(mark string) string { return mark + "\x00clean" }
 // nothing that changed since (docs/indexes.md, "A trimmed log").
 func (j *indexJob) dropStale(ctx context.Context, t, it *partitapb.Table, gi *partitapb.GlobalIndex, p *partitapb.Partition) error {
 	mark := j.backfillMark(gi, it)
-	lost, err := j.n.router.IndexBackfilled(ctx, p.GetId(), lostMark(mark))
+	lost, err := j.n.router.IndexBackfilled(ctx, p.GetId(), lostMark(gi, it))
 	if err != nil || !lost {
 		return err
 	}

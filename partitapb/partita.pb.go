@@ -5778,7 +5778,9 @@ func (x *IndexSweepOutcome) GetRefused() bool {
 type IndexEntryWrite struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// value is the entry (item codec); empty with delete.
+	// value is the entry (item codec); empty with delete, except in a
+	// backfill's delete, which removes a live entry only if it holds value
+	// (a rebuild's drop of stale entries).
 	Value []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	// delete replaces the entry with a tombstone holding the version.
 	Delete            bool   `protobuf:"varint,3,opt,name=delete,proto3" json:"delete,omitempty"`
