@@ -73,10 +73,15 @@ const (
 	// stream, under a hidden name, until the stream retention passes
 	// (Command.keep_deleted_streams), which older binaries would not.
 	DeletedStreams Version = 14
+	// IndexTombstones: global index backfills run in rounds that index
+	// partitions seal, and sealed partitions collect their tombstones
+	// (IndexBackfill, IndexOpen, IndexSeal, IndexSweep), which older
+	// binaries cannot apply.
+	IndexTombstones Version = 15
 )
 
 // Latest is the newest version this binary supports.
-const Latest = DeletedStreams
+const Latest = IndexTombstones
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -113,6 +118,8 @@ func (v Version) String() string {
 		return "13 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
 	case DeletedStreams:
 		return "14 (deleted streams: a deleted table's streams kept readable for their retention)"
+	case IndexTombstones:
+		return "15 (index tombstones: global index backfill rounds, tombstones collected)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

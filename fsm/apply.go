@@ -147,6 +147,14 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyIndexCursor(b, op.IndexCursor)
 	case *partitapb.Command_IndexWrite:
 		return applyIndexWrite(a, op.IndexWrite)
+	case *partitapb.Command_IndexBackfill:
+		return applyIndexBackfill(a, op.IndexBackfill)
+	case *partitapb.Command_IndexSeal:
+		return applyIndexSeal(a, op.IndexSeal)
+	case *partitapb.Command_IndexOpen:
+		return applyIndexOpen(a, op.IndexOpen)
+	case *partitapb.Command_IndexSweep:
+		return applyIndexSweep(a, op.IndexSweep)
 	case *partitapb.Command_SetChangeFloor:
 		return a.applySetChangeFloor(op.SetChangeFloor)
 	case *partitapb.Command_PutBackup:

@@ -20,7 +20,8 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: routed by range generation %d, the range is at %d",
 			d.GetPartition(), g, d.GetGeneration())
 	}
-	if FrozenRight(d) && (isItemCommand(cmd) || IsTxnCommand(cmd) || cmd.GetIndexWrite() != nil) {
+	if FrozenRight(d) && (isItemCommand(cmd) || IsTxnCommand(cmd) || cmd.GetIndexWrite() != nil ||
+		cmd.GetIndexBackfill() != nil || cmd.GetIndexSweep() != nil) {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: frozen for a merge into partition %d",
 			d.GetPartition(), d.GetFrozen().GetLeft())
 	}

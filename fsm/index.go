@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,13 +42,18 @@ func applyIndexCursor(b *engine.Batch, op *partitapb.IndexCursor) (*partitapb.Re
 // applyIndexWrite applies a batch of global secondary index entry writes
 // in order (docs/indexes.md, "Maintenance"). Every key must be in the
 // partition's range, or nothing is written (WRONG_RANGE: the router routes
-// the batch again). A delete leaves a tombstone with its version; a
-// backfill's write writes nothing over a live entry or a newer tombstone.
+// the batch again). A delete leaves a tombstone with its version, unless
+// the partition keeps none (IndexRound.Swept); a backfill's write writes
+// nothing over a live entry or a newer tombstone.
 func applyIndexWrite(a *Applier, op *partitapb.IndexWrite) (*partitapb.Result, error) {
 	for _, e := range op.GetEntries() {
 		if !covers(a.desc.GetSpans(), e.GetKey(), nil) {
 			return reject(partitapb.Error_WRONG_RANGE, "partition %d: an index entry's key is outside its range", a.partition), nil
 		}
+	}
+	round, err := ReadIndexRound(a.b, a.partition)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range op.GetEntries() {
 		raw, err := engine.Get(a.b, e.GetKey())
@@ -64,12 +70,24 @@ func applyIndexWrite(a *Applier, op *partitapb.IndexWrite) (*partitapb.Result, e
 			oldSize = int64(old.Size())
 		}
 		if e.GetBackfill() {
-			if live {
-				continue // a write of the item's log is there: as new or newer
+			if live && !(e.GetDelete() && len(e.GetValue()) > 0 && bytes.Equal(raw, e.GetValue())) {
+				// A write of the item's log is there: as new or newer (a
+				// rebuild's delete names the entry it removes).
+				continue
 			}
 			if g, s, ok := engine.DecodeGlobalTombstone(raw); ok && versionBefore(e.GetVersionGeneration(), e.GetVersionSeq(), g, s) {
 				continue // deleted by a newer state of the item
 			}
+		}
+		if e.GetDelete() && round.Swept() {
+			// No backfill write can come that a tombstone would refuse.
+			if err := a.b.Delete(e.GetKey()); err != nil {
+				return nil, fmt.Errorf("fsm: delete index entry: %w", err)
+			}
+			if live {
+				a.addStats(-1, -oldSize)
+			}
+			continue
 		}
 		if e.GetDelete() {
 			if err := a.b.Set(e.GetKey(), engine.GlobalTombstoneValue(e.GetVersionGeneration(), e.GetVersionSeq())); err != nil {

@@ -129,6 +129,9 @@ func applyMerge(a *Applier, op *partitapb.MergeRange) (*partitapb.Result, error)
 	if err := absorbRight(a, m.GetRight()); err != nil {
 		return nil, err
 	}
+	if err := a.mergeIndexRound(m.GetRight()); err != nil {
+		return nil, err
+	}
 	if err := a.mergeChangeFloor(m.GetRight()); err != nil {
 		return nil, err
 	}

@@ -85,6 +85,9 @@ func applySplit(a *Applier, op *partitapb.SplitRange) (*partitapb.Result, error)
 	if err := a.splitChangeFloor(right.GetPartition()); err != nil {
 		return nil, err
 	}
+	if err := a.splitIndexRound(right.GetPartition()); err != nil {
+		return nil, err
+	}
 	raw, err := proto.Marshal(op)
 	if err != nil {
 		return nil, fmt.Errorf("fsm: encode split: %w", err)

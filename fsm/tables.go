@@ -144,6 +144,7 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.Stream = u.GetStream()
 	t.PastStreams = u.GetPastStreams()
 	t.PointInTimeRecovery = u.GetPointInTimeRecovery()
+	t.IndexEpoch = u.GetIndexEpoch()
 	if err := writeTable(b, t); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,15 @@ func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) e
 type indexJob struct {
 	n   *Node
 	lag *prometheus.GaugeVec
+	// resume is where each unfinished backfill of this node goes on
+	// (backfillRange): a partition too large for one cycle is backfilled
+	// over several.
+	resumeMu sync.Mutex
+	resume   map[backfillKey][]byte
+	// rebuilding holds, per base partition whose log lost records, the
+	// time of its first record retained, until it dropped its stale
+	// entries: the lag gauge counts from it meanwhile.
+	rebuilding map[uint64]time.Time
 }
 
 // registerIndexJob registers the index maintenance job and its lag gauge,
@@ -59,7 +69,7 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 	if n.cfg.GlobalIndexInterval <= 0 {
 		return nil
 	}
-	j := &indexJob{n: n, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	j := &indexJob{n: n, resume: map[backfillKey][]byte{}, rebuilding: map[uint64]time.Time{}, lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "partita_gsi_lag_seconds",
 		Help: "Age of the oldest change of the base table not yet applied to the global secondary index, over the base partitions this node leads (0: caught up).",
 	}, []string{"table", "index"})}
@@ -101,12 +111,13 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 			if err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("node: index maintenance of partition %d of %s: %w", p.GetId(), t.GetName(), err)
 			}
+			l = max(l, j.rebuildLag(p.GetId()))
 			lag = max(lag, l)
 			lags[p.GetId()] = l
 		}
 		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
 			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
-			if err := j.activateIndexes(ctx, t); err != nil && firstErr == nil {
+			if err := j.activateIndexes(ctx, t, tables); err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
 			}
 		}
@@ -136,8 +147,22 @@ func (j *indexJob) catchUp(ctx context.Context, snap *directory.Snapshot, t *par
 			return 0, err
 		}
 		if page.Trimmed {
-			j.n.log.Warn("index maintenance lost change records to retention: the indexes miss writes",
-				"table", t.GetName(), "partition", p, "cursor", cursor, "first", page.First)
+			if !j.n.router.IndexRounds() {
+				j.n.log.Warn("index maintenance lost change records to retention: the indexes miss writes",
+					"table", t.GetName(), "partition", p, "cursor", cursor, "first", page.First)
+			} else {
+				// Rebuilt by a new backfill round (index_rebuild.go); the
+				// log is applied from its first record on.
+				var since time.Time
+				if len(page.Records) > 0 {
+					since = time.Unix(0, page.Records[0].Record.GetUnixNanos())
+				}
+				if err := j.startRebuild(ctx, t, tables, p, cursor, page.First, since); err != nil {
+					return 0, err
+				}
+				cursor = page.First - 1
+				continue
+			}
 		}
 		done := cursor
 		recs := page.Records

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
@@ -15,6 +16,12 @@ import (
 
 // backfillPage is how many items a backfill reads from the engine at once.
 const backfillPage = 256
+
+// backfillBudget bounds the time one cycle of the index job spends
+// backfilling a partition, well within the cycle's timeout: a larger
+// partition is backfilled over several cycles, the change log applied
+// between them.
+const backfillBudget = 10 * time.Second
 
 // backfill writes the items of base partition p, as this node (its
 // leader) holds them, to every index of t still backfilling there, once
@@ -32,9 +39,16 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		if !gi.GetBackfilling() || it == nil {
 			continue
 		}
-		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
-		if err != nil || done {
+		it, err := j.currentRound(ctx, it)
+		if err != nil {
 			return err
+		}
+		done, err := j.n.router.IndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it))
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
 		}
 		if !floored {
 			if ok, err := j.raiseFloor(ctx, t, p); err != nil || !ok {
@@ -42,10 +56,22 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 			}
 			floored = true
 		}
-		if err := j.backfillRange(ctx, t, it, gi, p); err != nil {
+		if j.n.router.IndexRounds() {
+			// Before any item is read: tombstones stay until the round is
+			// sealed, refusing its stalled writes (docs/indexes.md,
+			// "Tombstones").
+			if err := j.n.router.OpenIndexRound(ctx, it, it.GetIndexEpoch()); err != nil {
+				return err
+			}
+		}
+		done, err = j.backfillRange(ctx, t, it, gi, p)
+		if err != nil || !done {
+			return err // the next cycle goes on
+		}
+		if err := j.dropStale(ctx, t, it, gi, p); err != nil {
 			return err
 		}
-		if err := j.n.router.SetIndexBackfilled(ctx, p.GetId(), gi.GetTable()); err != nil {
+		if err := j.n.router.SetIndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it)); err != nil {
 			return err
 		}
 		j.n.log.Info("backfilled a partition into a new index", "table", t.GetName(), "index", gi.GetName(), "partition", p.GetId())
@@ -116,24 +142,48 @@ func (j *indexJob) followFloors(ctx context.Context, snap *directory.Snapshot) e
 	return firstErr
 }
 
+// backfillKey names one backfill of a base partition into an index in
+// one round: its range at its generation, so that a split or merge starts
+// the halves afresh.
+type backfillKey struct {
+	partition, generation uint64
+	index                 string
+	epoch                 uint64
+}
+
 // backfillRange writes the entries of the items of p's range, a page at a
-// time, while this node leads p.
-func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi *partitapb.GlobalIndex, p *partitapb.Partition) error {
+// time, while this node leads p, and reports whether it reached the end
+// (false: the cycle's budget ran out first). It goes on where this node's last call
+// for the same backfill stopped (a cycle's timeout, a lost lead): each
+// page is written at the version it was read at, so the pages written
+// before stay right whatever changed since (docs/indexes.md, "Backfill").
+func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi *partitapb.GlobalIndex, p *partitapb.Partition) (bool, error) {
+	budget := backfillBudget
+	if j.n.cfg.backfillBudget > 0 {
+		budget = j.n.cfg.backfillBudget
+	}
+	deadline := time.Now().Add(budget)
 	lo, hi := engine.HashSpan(t.GetId(), p.GetHashStart(), p.GetHashEnd())
+	key := backfillKey{partition: p.GetId(), generation: p.GetRangeGeneration(), index: it.GetName(), epoch: it.GetIndexEpoch()}
+	j.resumeMu.Lock()
+	if next, ok := j.resume[key]; ok {
+		lo = next
+	}
+	j.resumeMu.Unlock()
 	for {
 		if r := j.n.store.Replica(p.GetId()); r == nil || r.Leader() != j.n.replicaID() {
-			return fmt.Errorf("node: lost the lead of partition %d during its backfill", p.GetId())
+			return false, fmt.Errorf("node: lost the lead of partition %d during its backfill", p.GetId())
 		}
 		// The log's last sequence before the read: every record at or
 		// below it is in the items read, so the version it makes is at
 		// most the state read, and below that of any later change.
 		v, err := j.logVersion(ctx, p.GetId())
 		if err != nil {
-			return err
+			return false, err
 		}
 		items, next, err := j.readItems(lo, hi)
 		if err != nil {
-			return err
+			return false, err
 		}
 		var after func(error)
 		if pause := j.n.cfg.backfillPause; pause != nil {
@@ -144,10 +194,20 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 			after(err)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
+		j.resumeMu.Lock()
 		if next == nil {
-			return nil
+			delete(j.resume, key)
+		} else {
+			j.resume[key] = next
+		}
+		j.resumeMu.Unlock()
+		if next == nil {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
 		}
 		lo = next
 	}
@@ -193,17 +253,48 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 	return out, nil, iter.Error()
 }
 
+// currentRound returns index table it's record as the directory holds it
+// now (a rebuild raises its round, which a node's copy may not show yet),
+// from cluster version 15.
+func (j *indexJob) currentRound(ctx context.Context, it *partitapb.Table) (*partitapb.Table, error) {
+	if !j.n.router.IndexRounds() {
+		return it, nil
+	}
+	return j.n.router.FreshTable(ctx, it.GetName())
+}
+
+// backfillMark names index gi (hidden table it) in the records saying a
+// base partition was backfilled into it: with cluster version 15 its
+// table's name and id, so that an index deleted and created again under
+// its name is backfilled again (before, the marks of the deleted one
+// stayed, and the new one was never backfilled).
+func (j *indexJob) backfillMark(gi *partitapb.GlobalIndex, it *partitapb.Table) string {
+	if !j.n.router.IndexRounds() {
+		return gi.GetTable()
+	}
+	if it.GetIndexEpoch() == 0 {
+		return fmt.Sprintf("%s\x00%d", gi.GetTable(), it.GetId())
+	}
+	// A rebuild's round backfills every partition again.
+	return fmt.Sprintf("%s\x00%d\x00%d", gi.GetTable(), it.GetId(), it.GetIndexEpoch())
+}
+
 // activateIndexes marks ACTIVE every backfilling index of t whose every
 // partition was backfilled.
-func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table) error {
+func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table) error {
 	done := map[string]bool{} // the indexes of t that every partition backfilled
 	for _, gi := range t.GetGlobalIndexes() {
-		if !gi.GetBackfilling() {
+		it := tables[gi.GetName()]
+		if !gi.GetBackfilling() || it == nil {
 			continue
+		}
+		it, err := j.currentRound(ctx, it)
+		if err != nil {
+			return err
 		}
 		all := true
 		for _, p := range t.GetPartitions() {
-			ok, err := j.n.router.IndexBackfilled(ctx, p.GetId(), gi.GetTable())
+			ok, err := j.n.router.IndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it))
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/router"
 )
@@ -25,7 +26,17 @@ import (
 // maintenance applies. Then the deposed leader's write lands. The item's
 // old entry must not come back: the tombstone its move left refuses the
 // older backfill write (docs/indexes.md, "Backfill").
+//
+// With the tombstone sweeper on, the stalled write is released only once
+// the index partitions were sealed and swept (the tombstone of x's move
+// is gone): the seal refuses it, and the entry still does not come back
+// (docs/indexes.md, "Tombstones").
 func TestBackfillOfDeposedLeader(t *testing.T) {
+	t.Run("tombstone", func(t *testing.T) { testBackfillOfDeposedLeader(t, false) })
+	t.Run("swept", func(t *testing.T) { testBackfillOfDeposedLeader(t, true) })
+}
+
+func testBackfillOfDeposedLeader(t *testing.T, sweep bool) {
 	var armed atomic.Bool
 	type stall struct {
 		node      int
@@ -40,6 +51,10 @@ func TestBackfillOfDeposedLeader(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 		cfg.ReconcileInterval, cfg.PartitionsPerTable = 100*time.Millisecond, 1
+		cfg.IndexSweepInterval = 0
+		if sweep {
+			cfg.IndexSweepInterval = 100 * time.Millisecond
+		}
 		if i > 0 {
 			cfg.Join = []string{nodes[0].PeerAddr()}
 		}
@@ -60,6 +75,13 @@ func TestBackfillOfDeposedLeader(t *testing.T) {
 		nodes = append(nodes, n)
 	}
 	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	if sweep {
+		for _, n := range nodes { // until x's move left its tombstone
+			if err := n.Jobs().Pause(IndexSweepJob); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	ctx := context.Background()
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[0].APIURL()),
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
@@ -132,9 +154,36 @@ func TestBackfillOfDeposedLeader(t *testing.T) {
 	}
 	waitFor(t, "x's entry to move to g = new", func() bool { return len(entries("new")) == 1 && len(entries("old")) == 0 })
 
+	indexID := heir.dir.Snapshot().Table(directory.IndexTableName("tab", "byG")).GetId()
+	if indexTombstones(t, heir, indexID) == 0 {
+		t.Fatal("x's move left no tombstone (the race is not exercised)")
+	}
+	if sweep {
+		for _, n := range nodes {
+			if err := n.Jobs().Resume(IndexSweepJob); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "the index's tombstones to be collected on every node", func() bool {
+			for _, n := range nodes {
+				if indexTombstones(t, n, indexID) != 0 {
+					return false
+				}
+			}
+			return true
+		})
+		if got := collectedTombstones(t, nodes); got < 1 {
+			t.Fatalf("partita_gsi_tombstones_collected_total sums to %v over the nodes, want at least 1", got)
+		}
+	}
+
 	releaseOnce.Do(func() { close(st.release) }) // the deposed leader's write lands now
-	if err := <-st.written; err != nil {
+	err := <-st.written
+	switch {
+	case !sweep && err != nil:
 		t.Fatalf("the deposed leader's backfill write failed (the race was not exercised): %v", err)
+	case sweep && err == nil:
+		t.Fatal("the deposed leader's backfill write of a sealed round was accepted")
 	}
 	if got := entries("old"); len(got) != 0 {
 		t.Fatalf("the deposed leader's backfill brought back x's old entry: g = old holds %v", got)
@@ -145,4 +194,45 @@ func TestBackfillOfDeposedLeader(t *testing.T) {
 	if got := entries("other"); len(got) != 1 || got[0] != "y" {
 		t.Fatalf("g = other holds %v, want [y]", got)
 	}
+}
+
+// indexTombstones counts the tombstones of the index table tableID in n's
+// engine.
+func indexTombstones(t *testing.T, n *Node, tableID uint64) int {
+	t.Helper()
+	lo, hi := engine.HashSpan(tableID, 0, 0)
+	iter, err := n.eng.NewIter(lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iter.Close()
+	count := 0
+	for ok := iter.First(); ok; ok = iter.Next() {
+		if _, _, tomb := engine.DecodeGlobalTombstone(iter.Value()); tomb {
+			count++
+		}
+	}
+	return count
+}
+
+// collectedTombstones sums partita_gsi_tombstones_collected_total over
+// nodes.
+func collectedTombstones(t *testing.T, nodes []*Node) float64 {
+	t.Helper()
+	var sum float64
+	for _, n := range nodes {
+		fams, err := n.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() != "partita_gsi_tombstones_collected_total" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }

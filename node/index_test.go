@@ -349,7 +349,8 @@ func TestGlobalIndexAPI(t *testing.T) {
 // TestGlobalIndexCreateAndDelete adds an index to a table holding items
 // while a writer goes on (UpdateTable Create: CREATING and backfilling,
 // then ACTIVE, the index equal to the one computed from the base table),
-// then deletes it (DELETING, then gone).
+// then deletes it (DELETING, then gone), then adds it again under its name:
+// it is backfilled again.
 func TestGlobalIndexCreateAndDelete(t *testing.T) {
 	n := start(t, t.TempDir())
 	defer n.Close()
@@ -367,44 +368,50 @@ func TestGlobalIndexCreateAndDelete(t *testing.T) {
 	for range 200 {
 		put()
 	}
-	up, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("orders"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("note"), AttributeType: types.ScalarAttributeTypeS}},
-		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-			IndexName:  aws.String("byNote"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("note"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	created := up.TableDescription.GlobalSecondaryIndexes[2]
-	if *created.IndexName != "byNote" || created.IndexStatus != types.IndexStatusCreating || created.Backfilling == nil || !*created.Backfilling {
-		t.Fatalf("new index: %+v", created)
-	}
-	for {
-		put() // writes go on during the backfill
-		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})
+	// createByNote adds the index byNote and waits until it is ACTIVE and
+	// equals the table.
+	createByNote := func() {
+		t.Helper()
+		up, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("orders"),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("note"), AttributeType: types.ScalarAttributeTypeS}},
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName:  aws.String("byNote"),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("note"), KeyType: types.KeyTypeHash}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Table.GlobalSecondaryIndexes[2].IndexStatus == types.IndexStatusActive {
-			break
+		created := up.TableDescription.GlobalSecondaryIndexes[2]
+		if *created.IndexName != "byNote" || created.IndexStatus != types.IndexStatusCreating || created.Backfilling == nil || !*created.Backfilling {
+			t.Fatalf("new index: %+v", created)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	for range 50 {
-		put()
-	}
-	for {
-		d := indexDiff(t, db, "byNote", map[string]string{"note": "S"}, []string{"customer", "total", "status", "other"})
-		if d == "" {
-			break
+		for {
+			put() // writes go on during the backfill
+			d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("orders")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Table.GlobalSecondaryIndexes[2].IndexStatus == types.IndexStatusActive {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if dl, ok := t.Deadline(); ok && time.Until(dl) < 5*time.Second {
-			t.Fatal(d)
+		for range 50 {
+			put()
 		}
-		time.Sleep(50 * time.Millisecond)
+		for {
+			d := indexDiff(t, db, "byNote", map[string]string{"note": "S"}, []string{"customer", "total", "status", "other"})
+			if d == "" {
+				break
+			}
+			if dl, ok := t.Deadline(); ok && time.Until(dl) < 5*time.Second {
+				t.Fatal(d)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
+	createByNote()
 
 	del, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("orders"),
 		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Delete: &types.DeleteGlobalSecondaryIndexAction{IndexName: aws.String("byNote")}}}})
@@ -427,6 +434,10 @@ func TestGlobalIndexCreateAndDelete(t *testing.T) {
 		t.Fatalf("scan of a deleted index: %v", err)
 	}
 	waitIndexes(t, db) // the other indexes are still maintained
+
+	// Created again under the same name, the index is backfilled again
+	// (the records of the deleted one's backfill do not count).
+	createByNote()
 }
 
 // TestGlobalIndexRaisesAndLowersFloors: adding a global index to a table

@@ -49,6 +49,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerIndexJob(m); err != nil {
 		return err
 	}
+	if err := n.registerIndexSweepJob(m); err != nil {
+		return err
+	}
 	if err := n.registerSplitJob(m); err != nil {
 		return err
 	}

@@ -98,6 +98,12 @@ type Config struct {
 	// partitions' change logs to their global secondary indexes
 	// (docs/indexes.md); it runs again at once while a log has more.
 	GlobalIndexInterval time.Duration
+	// IndexSweepInterval is the period of the job that seals the
+	// partitions of global indexes whose backfill is over and collects
+	// their tombstones (docs/indexes.md, "Tombstones"); 0: never.
+	IndexSweepInterval time.Duration
+	// backfillBudget, when set (tests), replaces backfillBudget.
+	backfillBudget time.Duration
 	// backfillPause, when set (tests), is called by a global index
 	// backfill between its read of a page of items and its write; the
 	// function it returns (if not nil) gets the write's outcome.
@@ -215,6 +221,7 @@ func DefaultConfig() Config {
 		PartitionsPerTable:  4,
 		TableStatsInterval:  30 * time.Second,
 		GlobalIndexInterval: 200 * time.Millisecond,
+		IndexSweepInterval:  time.Minute,
 		PartitionMaxBytes:   member.DefaultPartitionMaxBytes,
 		SplitInterval:       10 * time.Second,
 		TTLInterval:         10 * time.Second,

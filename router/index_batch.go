@@ -80,7 +80,7 @@ func (r *Router) ApplyIndexChanges(ctx context.Context, base *partitapb.Table, t
 			ops[gi.GetName()] = appendEntryOps(ops[gi.GetName()], t, gi, old, cur, c.Version, false)
 		}
 	}
-	return r.writeIndexOps(ctx, base, tables, ops)
+	return r.writeIndexOps(ctx, base, tables, ops, nil)
 }
 
 // WriteIndexEntries writes the entries of the base items its in index gi
@@ -101,7 +101,35 @@ func (r *Router) WriteIndexEntries(ctx context.Context, t *partitapb.Table, gi *
 		ops = appendEntryOps(ops, t, gi, nil, it, v, true)
 	}
 	base := &partitapb.Table{GlobalIndexes: []*partitapb.GlobalIndex{gi}}
-	return r.writeIndexOps(ctx, base, map[string]*partitapb.Table{gi.GetName(): t}, map[string][]indexOp{gi.GetName(): ops})
+	var round *uint64
+	if r.IndexRounds() {
+		epoch := t.GetIndexEpoch() // the round this backfill belongs to
+		round = &epoch
+	}
+	return r.writeIndexOps(ctx, base, map[string]*partitapb.Table{gi.GetName(): t}, map[string][]indexOp{gi.GetName(): ops}, round)
+}
+
+// DropIndexEntries removes entries (as a scan of index gi, hidden table
+// t, returned them) as a backfill of t's round that read their items at
+// version v: each delete removes its entry only if it still holds what
+// the scan saw, and no newer tombstone is there (docs/indexes.md, "A
+// trimmed log").
+func (r *Router) DropIndexEntries(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, entries []item.Item, v IndexVersion) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	epoch := t.GetIndexEpoch()
+	var ops []indexOp
+	for _, e := range entries {
+		key, entry, ok := IndexEntry(t, gi, e)
+		if !ok {
+			continue
+		}
+		ops = append(ops, indexOp{hash: entryHash(t, entry), w: &partitapb.IndexEntryWrite{
+			Key: key, Value: item.EncodeItem(entry), Delete: true, Backfill: true, VersionGeneration: v.Generation, VersionSeq: v.Seq}})
+	}
+	base := &partitapb.Table{GlobalIndexes: []*partitapb.GlobalIndex{gi}}
+	return r.writeIndexOps(ctx, base, map[string]*partitapb.Table{gi.GetName(): t}, map[string][]indexOp{gi.GetName(): ops}, &epoch)
 }
 
 // appendEntryOps appends the writes moving an item's entry in index gi
@@ -128,8 +156,9 @@ func entryHash(t *partitapb.Table, entry item.Item) uint64 {
 }
 
 // writeIndexOps proposes each index's writes, grouped by index partition,
-// the groups concurrently; it returns the first failure.
-func (r *Router) writeIndexOps(ctx context.Context, base *partitapb.Table, tables map[string]*partitapb.Table, ops map[string][]indexOp) error {
+// the groups concurrently; it returns the first failure. With round, the
+// writes are a backfill's of that round (IndexBackfill).
+func (r *Router) writeIndexOps(ctx context.Context, base *partitapb.Table, tables map[string]*partitapb.Table, ops map[string][]indexOp, round *uint64) error {
 	type group struct {
 		t   *partitapb.Table
 		ops []indexOp
@@ -153,7 +182,7 @@ func (r *Router) writeIndexOps(ctx context.Context, base *partitapb.Table, table
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs[i] = r.writeIndexGroup(ctx, g.t, g.ops)
+			errs[i] = r.writeIndexGroup(ctx, g.t, g.ops, round)
 		}()
 	}
 	wg.Wait()
@@ -188,7 +217,7 @@ func groupByPartition(t *partitapb.Table, ops []indexOp) [][]indexOp {
 // partition, in bounded batches, one after the other. A batch refused for
 // its range (the index partition split or merged) is grouped again by the
 // table's record read afresh, and its groups written in turn.
-func (r *Router) writeIndexGroup(ctx context.Context, t *partitapb.Table, ops []indexOp) error {
+func (r *Router) writeIndexGroup(ctx context.Context, t *partitapb.Table, ops []indexOp, round *uint64) error {
 	ctx, cancel := r.bound(ctx, t)
 	defer cancel()
 	for len(ops) > 0 {
@@ -205,7 +234,11 @@ func (r *Router) writeIndexGroup(ctx context.Context, t *partitapb.Table, ops []
 		for i, op := range batch {
 			w.Entries[i] = op.w
 		}
-		cmd.Op = &partitapb.Command_IndexWrite{IndexWrite: w}
+		if round != nil {
+			cmd.Op = &partitapb.Command_IndexBackfill{IndexBackfill: &partitapb.IndexBackfill{Epoch: *round, Entries: w.Entries}}
+		} else {
+			cmd.Op = &partitapb.Command_IndexWrite{IndexWrite: w}
+		}
 		res, err := r.propose(ctx, p.GetId(), cmd)
 		if err != nil {
 			return fmt.Errorf("router: index table %q: %w", t.GetName(), err)
@@ -217,7 +250,7 @@ func (r *Router) writeIndexGroup(ctx context.Context, t *partitapb.Table, ops []
 				return err
 			}
 			for _, g := range groupByPartition(t, ops) {
-				if err := r.writeIndexGroup(ctx, t, g); err != nil {
+				if err := r.writeIndexGroup(ctx, t, g, round); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,77 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// TestBackfillResumesAcrossCycles: a backfill whose partition does not
+// fit in one cycle's budget (here a page per cycle) goes on where the
+// last cycle stopped, and the index ends equal to the table. Before, each
+// cycle started the partition over, and a partition larger than a
+// cycle's worth (a quarter of a 1M-item table) was never backfilled.
+func TestBackfillResumesAcrossCycles(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.PartitionsPerTable, cfg.backfillBudget = 1, time.Nanosecond
+	n, err := Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	ctx := context.Background()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	s := types.ScalarAttributeTypeS
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("big"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	const items = 3*backfillPage + 10
+	for i := 0; i < items; i += 25 {
+		var reqs []types.WriteRequest
+		for k := i; k < min(i+25, items); k++ {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+				"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("item", k)}, "g": &types.AttributeValueMemberS{Value: fmt.Sprint("g", k%7)}}}})
+		}
+		if _, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"big": reqs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("big"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName:  aws.String("byG"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the index to be ACTIVE", func() bool {
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("big")})
+		return err == nil && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
+	})
+	seen := map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("big"), IndexName: aws.String("byG")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			seen[it["pk"].(*types.AttributeValueMemberS).Value] = true
+		}
+	}
+	if len(seen) != items {
+		t.Fatalf("the index holds %d items, want %d", len(seen), items)
+	}
+}

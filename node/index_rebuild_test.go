@@ -1,0 +1,193 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/settings"
+)
+
+// jumpClock is the wall clock moved forward by Jump.
+type jumpClock struct{ offset atomic.Int64 }
+
+func (c *jumpClock) Now() time.Time       { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *jumpClock) Jump(d time.Duration) { c.offset.Add(int64(d)) }
+
+// TestIndexRebuiltAfterTrimmedLog: with the index job paused, items are
+// moved to other index keys, deleted and added, then the base
+// partitions' change logs are trimmed past the index's cursors (a
+// retention of a minute, the clock moved two ahead, more writes). Once
+// the job runs again, the index is rebuilt in a new backfill round and
+// ends equal to the projection of a scan of the table; without the
+// rebuild the lost moves and deletes leave stale entries and the added
+// items are missing.
+func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
+	clock := &jumpClock{}
+	var nodes []*Node
+	for i := range 3 {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		cfg.ReconcileInterval, cfg.PartitionsPerTable, cfg.IndexSweepInterval = 100*time.Millisecond, 2, 100*time.Millisecond
+		cfg.Clock = clock.Now
+		cfg.Settings = map[string]settings.Static{"changelog.retention": {Text: "1m", From: settings.FromFlag}}
+		if i > 0 {
+			cfg.Join = []string{nodes[0].PeerAddr()}
+		}
+		n, err := Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close() })
+		nodes = append(nodes, n)
+	}
+	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	ctx := context.Background()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[0].APIURL()),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	s := types.ScalarAttributeTypeS
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("tab"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(pk, g string) {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tab"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "g": &types.AttributeValueMemberS{Value: g}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		put(fmt.Sprint("item", i), fmt.Sprint("a", i%5))
+	}
+	// The index comes by UpdateTable: its backfill (round 0) covers every
+	// write, whenever each node learnt the table.
+	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("tab"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
+		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+			IndexName:  aws.String("byG"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the index to be ACTIVE", func() bool {
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("tab")})
+		return err == nil && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
+	})
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if last = indexMismatch(t, db); last == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the index does not follow the table: %s", last)
+		}
+	}
+
+	for _, n := range nodes {
+		if err := n.Jobs().Pause(GlobalIndexJob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a cycle under way ends
+	for i := range 10 {
+		put(fmt.Sprint("item", i), fmt.Sprint("b", i%3)) // moved
+		if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("tab"), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("item", 10+i)}}}); err != nil {
+			t.Fatal(err)
+		}
+		put(fmt.Sprint("new", i), "c") // added
+	}
+	clock.Jump(2 * time.Minute)
+	// Trimming rides on writes: write until every base partition's log
+	// lost the records after its cursor.
+	base := nodes[0].dir.Snapshot().Table("tab")
+	for i := 0; ; i++ {
+		put(fmt.Sprint("late", i), "d")
+		trimmed := 0
+		for _, p := range base.GetPartitions() {
+			cursor, err := nodes[0].router.IndexCursor(ctx, p.GetId())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range nodes {
+				if r := n.store.Replica(p.GetId()); r != nil && r.Leader() == n.replicaID() {
+					page, err := n.store.ReadChanges(ctx, p.GetId(), cursor, 1, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if page.Trimmed {
+						trimmed++
+					}
+				}
+			}
+		}
+		if trimmed == len(base.GetPartitions()) {
+			break
+		}
+		if i == 200 {
+			t.Fatal("the change logs were not trimmed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	for _, n := range nodes {
+		if err := n.Jobs().Resume(GlobalIndexJob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the index to be rebuilt in a new round and ACTIVE", func() bool {
+		it := nodes[0].dir.Snapshot().Table(directory.IndexTableName("tab", "byG"))
+		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("tab")})
+		return err == nil && it.GetIndexEpoch() >= 1 && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive &&
+			!aws.ToBool(d.Table.GlobalSecondaryIndexes[0].Backfilling)
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if last = indexMismatch(t, db); last == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the rebuilt index differs from the table: %s", last)
+		}
+	}
+}
+
+// indexMismatch compares index byG of table tab with the projection of a
+// scan of the table ("" when equal).
+func indexMismatch(t *testing.T, db *dynamodb.Client) string {
+	t.Helper()
+	scan := func(index *string) []string {
+		var out []string
+		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("tab"), IndexName: index})
+		for p.HasMorePages() {
+			page, err := p.NextPage(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				if g, ok := it["g"].(*types.AttributeValueMemberS); ok {
+					out = append(out, it["pk"].(*types.AttributeValueMemberS).Value+"="+g.Value)
+				}
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	want, got := scan(nil), scan(aws.String("byG"))
+	if fmt.Sprint(want) != fmt.Sprint(got) {
+		return fmt.Sprintf("table implies %v, index holds %v", want, got)
+	}
+	return ""
+}
