@@ -73,10 +73,14 @@ const (
 	// stream, under a hidden name, until the stream retention passes
 	// (Command.keep_deleted_streams), which older binaries would not.
 	DeletedStreams Version = 14
+	// StreamStatus: a table's record holds its streams' cuts
+	// (Table.stream_cuts), which an older binary's UpdateTable would drop,
+	// so a stream shows ENABLING and DISABLING. (15 is another change's.)
+	StreamStatus Version = 16
 )
 
 // Latest is the newest version this binary supports.
-const Latest = DeletedStreams
+const Latest = StreamStatus
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -113,6 +117,8 @@ func (v Version) String() string {
 		return "13 (request tokens: transaction ClientRequestTokens kept cluster-wide)"
 	case DeletedStreams:
 		return "14 (deleted streams: a deleted table's streams kept readable for their retention)"
+	case StreamStatus:
+		return "16 (stream status: streams ENABLING and DISABLING until every partition's change log is cut)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

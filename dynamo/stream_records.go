@@ -137,6 +137,10 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 	if !ok {
 		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
 	}
+	// A disabled stream whose end in this log is known ends there.
+	if e, ok := streamEnd(t, st, it.Shard.Partition); ok && (end == 0 || e < end) {
+		end = max(e, it.Shard.Start-1)
+	}
 	resp := &getRecordsResponse{Records: []streamRecord{}}
 	pos := it.After
 	for _, c := range page.Records {
@@ -144,7 +148,7 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 			break
 		}
 		pos = c.Seq
-		if !inLife(t, st, c.Record.GetUnixNanos()) {
+		if !inStream(t, st, it.Shard.Partition, c) {
 			continue
 		}
 		rec, err := s.streamRecord(t, st, it.Shard.Partition, c)

@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56, 0}
+	return file_partita_proto_rawDescGZIP(), []int{58, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -3593,6 +3593,12 @@ type Result struct {
 	DoctorSettings *DoctorSettings `protobuf:"bytes,10,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
 	// split is what a SplitRange did: the two halves' descriptors.
 	Split *SplitOutcome `protobuf:"bytes,40,opt,name=split,proto3" json:"split,omitempty"`
+	// change_last is the partition's last change log sequence when a
+	// SetChangeFloor applied (whether or not it moved the floor): every
+	// record after it was evaluated with the floor's view or more. A
+	// stream's first and last records are cut there (docs/streams.md,
+	// "Status"). Absent from an older binary's answer.
+	ChangeLast *uint64 `protobuf:"varint,182,opt,name=change_last,json=changeLast,proto3,oneof" json:"change_last,omitempty"`
 	// partition_id is the id AllocatePartition reserved.
 	PartitionId uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
 	// merge is what a FreezeRange, UnfreezeRange or MergeRange did.
@@ -3745,6 +3751,13 @@ func (x *Result) GetSplit() *SplitOutcome {
 		return x.Split
 	}
 	return nil
+}
+
+func (x *Result) GetChangeLast() uint64 {
+	if x != nil && x.ChangeLast != nil {
+		return *x.ChangeLast
+	}
+	return 0
 }
 
 func (x *Result) GetPartitionId() uint64 {
@@ -4752,8 +4765,12 @@ type Table struct {
 	// reachable by name from the API but through its streams, and is
 	// removed with its partitions once the stream retention has passed.
 	DeletedUnixNanos int64 `protobuf:"varint,90,opt,name=deleted_unix_nanos,json=deletedUnixNanos,proto3" json:"deleted_unix_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// stream_cuts are where each stream of the table (enabled, or disabled
+	// and still kept) starts and ends in each partition's change log, and
+	// whether it is still ENABLING or DISABLING (docs/streams.md, "Status").
+	StreamCuts    []*StreamCuts `protobuf:"bytes,91,rep,name=stream_cuts,json=streamCuts,proto3" json:"stream_cuts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Table) Reset() {
@@ -5031,6 +5048,142 @@ func (x *Table) GetDeletedUnixNanos() int64 {
 	return 0
 }
 
+func (x *Table) GetStreamCuts() []*StreamCuts {
+	if x != nil {
+		return x.StreamCuts
+	}
+	return nil
+}
+
+// StreamCuts are the bounds of one stream (named by its enabling time) in
+// its table's partitions' change logs. settling is set while the stream
+// is ENABLING (the table's enabled stream) or DISABLING (a disabled one):
+// until every partition's change floor was set for it. starts holds, per
+// partition, the last sequence before the stream (its records are after
+// it); ends, the last sequence of a disabled stream. A partition not
+// listed (one created later, or a cut an older binary did not report)
+// bounds nothing.
+type StreamCuts struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	EnabledUnixNanos int64                  `protobuf:"varint,1,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	Settling         bool                   `protobuf:"varint,2,opt,name=settling,proto3" json:"settling,omitempty"`
+	Starts           []*StreamCut           `protobuf:"bytes,3,rep,name=starts,proto3" json:"starts,omitempty"`
+	Ends             []*StreamCut           `protobuf:"bytes,4,rep,name=ends,proto3" json:"ends,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *StreamCuts) Reset() {
+	*x = StreamCuts{}
+	mi := &file_partita_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamCuts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamCuts) ProtoMessage() {}
+
+func (x *StreamCuts) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
+func (*StreamCuts) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *StreamCuts) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *StreamCuts) GetSettling() bool {
+	if x != nil {
+		return x.Settling
+	}
+	return false
+}
+
+func (x *StreamCuts) GetStarts() []*StreamCut {
+	if x != nil {
+		return x.Starts
+	}
+	return nil
+}
+
+func (x *StreamCuts) GetEnds() []*StreamCut {
+	if x != nil {
+		return x.Ends
+	}
+	return nil
+}
+
+// StreamCut is a stream's bound in one partition's change log.
+type StreamCut struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamCut) Reset() {
+	*x = StreamCut{}
+	mi := &file_partita_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamCut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamCut) ProtoMessage() {}
+
+func (x *StreamCut) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
+func (*StreamCut) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *StreamCut) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *StreamCut) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 // PointInTimeRecovery is a table's point-in-time recovery setting.
 type PointInTimeRecovery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5049,7 +5202,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5061,7 +5214,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5074,7 +5227,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5112,7 +5265,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5124,7 +5277,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5137,7 +5290,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5177,7 +5330,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5189,7 +5342,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5202,7 +5355,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5259,7 +5412,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5271,7 +5424,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5284,7 +5437,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5367,7 +5520,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5379,7 +5532,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5392,7 +5545,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5429,7 +5582,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5441,7 +5594,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5454,7 +5607,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -5489,7 +5642,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5501,7 +5654,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5514,7 +5667,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -5575,7 +5728,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5587,7 +5740,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5600,7 +5753,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -5642,7 +5795,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5654,7 +5807,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5667,7 +5820,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -5709,7 +5862,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5721,7 +5874,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5734,7 +5887,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -5760,7 +5913,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5772,7 +5925,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5785,7 +5938,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -5820,7 +5973,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5832,7 +5985,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5845,7 +5998,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -5883,7 +6036,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5895,7 +6048,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5908,7 +6061,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -5956,7 +6109,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5968,7 +6121,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5981,7 +6134,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6018,7 +6171,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6030,7 +6183,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6043,7 +6196,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6079,7 +6232,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6091,7 +6244,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6104,7 +6257,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -6156,7 +6309,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6168,7 +6321,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6181,7 +6334,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -6260,7 +6413,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6272,7 +6425,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6285,7 +6438,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -6467,7 +6620,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6479,7 +6632,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6492,7 +6645,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -6518,7 +6671,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6530,7 +6683,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6543,7 +6696,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -6588,7 +6741,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6600,7 +6753,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6613,7 +6766,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -6656,7 +6809,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6668,7 +6821,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6681,7 +6834,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -6721,7 +6874,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6733,7 +6886,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6746,7 +6899,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *User) GetName() string {
@@ -6797,7 +6950,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6809,7 +6962,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6822,7 +6975,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *AccessKey) GetId() string {
@@ -6880,7 +7033,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6892,7 +7045,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6905,7 +7058,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Policy) GetName() string {
@@ -6939,7 +7092,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6951,7 +7104,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6964,7 +7117,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *CreateUser) GetName() string {
@@ -6984,7 +7137,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6996,7 +7149,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7009,7 +7162,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7031,7 +7184,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7043,7 +7196,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7056,7 +7209,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7077,7 +7230,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7089,7 +7242,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7102,7 +7255,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -7129,7 +7282,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7141,7 +7294,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7154,7 +7307,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -7175,7 +7328,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7187,7 +7340,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7200,7 +7353,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -7221,7 +7374,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7233,7 +7386,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7246,7 +7399,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -7268,7 +7421,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7280,7 +7433,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7293,7 +7446,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -7332,7 +7485,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7344,7 +7497,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7357,7 +7510,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -7405,7 +7558,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7417,7 +7570,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7430,7 +7583,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -7488,7 +7641,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7500,7 +7653,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7513,7 +7666,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -7555,7 +7708,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7567,7 +7720,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7580,7 +7733,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -7614,7 +7767,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7626,7 +7779,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7639,7 +7792,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -7692,7 +7845,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7704,7 +7857,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7717,7 +7870,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -7782,7 +7935,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7794,7 +7947,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7807,7 +7960,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -7843,7 +7996,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7855,7 +8008,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7868,7 +8021,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -7908,7 +8061,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7920,7 +8073,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7933,7 +8086,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *Group) GetName() string {
@@ -7974,7 +8127,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7986,7 +8139,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7999,7 +8152,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8019,7 +8172,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8031,7 +8184,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8044,7 +8197,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8067,7 +8220,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8079,7 +8232,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8092,7 +8245,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -8128,7 +8281,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8140,7 +8293,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8153,7 +8306,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -8198,7 +8351,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8210,7 +8363,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8223,7 +8376,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *AdminToken) GetId() string {
@@ -8278,7 +8431,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8290,7 +8443,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8303,7 +8456,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -8323,7 +8476,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8335,7 +8488,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8348,7 +8501,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -8379,7 +8532,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8391,7 +8544,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8404,7 +8557,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *JoinToken) GetId() string {
@@ -8460,7 +8613,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8472,7 +8625,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8485,7 +8638,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -8505,7 +8658,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8517,7 +8670,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8530,7 +8683,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -8553,7 +8706,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8565,7 +8718,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8578,7 +8731,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -8607,7 +8760,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8619,7 +8772,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8632,7 +8785,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -8676,7 +8829,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8688,7 +8841,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8701,7 +8854,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -8829,7 +8982,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8841,7 +8994,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8854,7 +9007,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -8941,7 +9094,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8953,7 +9106,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8966,7 +9119,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9010,7 +9163,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9022,7 +9175,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9035,7 +9188,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9077,7 +9230,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9089,7 +9242,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9102,7 +9255,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -9145,7 +9298,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9157,7 +9310,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9170,7 +9323,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -9249,7 +9402,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9261,7 +9414,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9274,7 +9427,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -9338,7 +9491,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9350,7 +9503,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9363,7 +9516,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -9417,7 +9570,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9429,7 +9582,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9442,7 +9595,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -9483,7 +9636,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9495,7 +9648,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9508,7 +9661,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -9540,7 +9693,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9552,7 +9705,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9565,7 +9718,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *Backup) GetArn() string {
@@ -9681,7 +9834,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9693,7 +9846,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9706,7 +9859,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -9758,7 +9911,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9770,7 +9923,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9783,7 +9936,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -9831,7 +9984,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9843,7 +9996,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9856,7 +10009,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -9878,7 +10031,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9890,7 +10043,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9903,7 +10056,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -9931,7 +10084,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9943,7 +10096,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9956,7 +10109,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -9983,7 +10136,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9995,7 +10148,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10008,7 +10161,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10029,7 +10182,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10041,7 +10194,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10054,7 +10207,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -10117,7 +10270,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10129,7 +10282,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10142,7 +10295,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *Export) GetArn() string {
@@ -10346,7 +10499,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10358,7 +10511,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10371,7 +10524,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -10440,7 +10593,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10452,7 +10605,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10465,7 +10618,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -10500,7 +10653,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10512,7 +10665,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10525,7 +10678,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -10573,7 +10726,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10585,7 +10738,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10598,7 +10751,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *Import) GetArn() string {
@@ -10753,7 +10906,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10765,7 +10918,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10778,7 +10931,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11052,7 +11205,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xaa\v\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xe1\v\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -11065,7 +11218,9 @@ const file_partita_proto_rawDesc = "" +
 	"\tdoctor_op\x18\t \x01(\v2\x14.partita.v1.DoctorOpR\bdoctorOp\x12C\n" +
 	"\x0fdoctor_settings\x18\n" +
 	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
-	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12!\n" +
+	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12%\n" +
+	"\vchange_last\x18\xb6\x01 \x01(\x04H\x00R\n" +
+	"changeLast\x88\x01\x01\x12!\n" +
 	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12.\n" +
 	"\x05merge\x18* \x01(\v2\x18.partita.v1.MergeOutcomeR\x05merge\x12$\n" +
 	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
@@ -11088,7 +11243,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x14txn_conflict_expired\x18p \x01(\bR\x12txnConflictExpired\x12>\n" +
 	"\rrequest_token\x18\xaa\x01 \x01(\v2\x18.partita.v1.RequestTokenR\frequestToken\x125\n" +
 	"\x16request_tokens_expired\x18\xab\x01 \x01(\x03R\x14requestTokensExpired\x124\n" +
-	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xb9\x04\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytesB\x0e\n" +
+	"\f_change_last\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -11184,7 +11340,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xbe\r\n" +
+	"frozenLeft\"\xf7\r\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -11230,7 +11386,18 @@ const file_partita_proto_rawDesc = "" +
 	"localIndex\x12T\n" +
 	"\x16point_in_time_recovery\x18P \x01(\v2\x1f.partita.v1.PointInTimeRecoveryR\x13pointInTimeRecovery\x12Q\n" +
 	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\x12,\n" +
-	"\x12deleted_unix_nanos\x18Z \x01(\x03R\x10deletedUnixNanos\"\xac\x01\n" +
+	"\x12deleted_unix_nanos\x18Z \x01(\x03R\x10deletedUnixNanos\x127\n" +
+	"\vstream_cuts\x18[ \x03(\v2\x16.partita.v1.StreamCutsR\n" +
+	"streamCuts\"\xb0\x01\n" +
+	"\n" +
+	"StreamCuts\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x12\x1a\n" +
+	"\bsettling\x18\x02 \x01(\bR\bsettling\x12-\n" +
+	"\x06starts\x18\x03 \x03(\v2\x15.partita.v1.StreamCutR\x06starts\x12)\n" +
+	"\x04ends\x18\x04 \x03(\v2\x15.partita.v1.StreamCutR\x04ends\";\n" +
+	"\tStreamCut\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xac\x01\n" +
 	"\x13PointInTimeRecovery\x12,\n" +
 	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
 	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\x125\n" +
@@ -11737,7 +11904,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 119)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 121)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -11784,86 +11951,88 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 42: partita.v1.Span
 	(*Descriptor)(nil),           // 43: partita.v1.Descriptor
 	(*Table)(nil),                // 44: partita.v1.Table
-	(*PointInTimeRecovery)(nil),  // 45: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),   // 46: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),           // 47: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 48: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 49: partita.v1.IndexCursor
-	(*IndexWrite)(nil),           // 50: partita.v1.IndexWrite
-	(*IndexEntryWrite)(nil),      // 51: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),           // 52: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 53: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 54: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 55: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 56: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 57: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 58: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 59: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 60: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 61: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 62: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 63: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 64: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 65: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 66: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 67: partita.v1.User
-	(*AccessKey)(nil),            // 68: partita.v1.AccessKey
-	(*Policy)(nil),               // 69: partita.v1.Policy
-	(*CreateUser)(nil),           // 70: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 71: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 72: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 73: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 74: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 75: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 76: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 77: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 78: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 79: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 80: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 81: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 82: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 83: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 84: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 85: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 86: partita.v1.Group
-	(*CreateGroup)(nil),          // 87: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 88: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 89: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 90: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 91: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 92: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 93: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 94: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 95: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 96: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 97: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 98: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 99: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 100: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 101: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 102: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 103: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 104: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 105: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 106: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 107: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 108: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 109: partita.v1.Backup
-	(*BackupPart)(nil),           // 110: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 111: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 112: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 113: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 114: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 115: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 116: partita.v1.FinishRestore
-	(*Export)(nil),               // 117: partita.v1.Export
-	(*ExportPart)(nil),           // 118: partita.v1.ExportPart
-	(*PutExport)(nil),            // 119: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 120: partita.v1.ExportPartDone
-	(*Import)(nil),               // 121: partita.v1.Import
-	(*PutImport)(nil),            // 122: partita.v1.PutImport
-	nil,                          // 123: partita.v1.Expression.NamesEntry
-	nil,                          // 124: partita.v1.DoctorSettings.GatesEntry
+	(*StreamCuts)(nil),           // 45: partita.v1.StreamCuts
+	(*StreamCut)(nil),            // 46: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),  // 47: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),   // 48: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),           // 49: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 50: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 51: partita.v1.IndexCursor
+	(*IndexWrite)(nil),           // 52: partita.v1.IndexWrite
+	(*IndexEntryWrite)(nil),      // 53: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),           // 54: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 55: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 56: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 57: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 58: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 59: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 60: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 61: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 62: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 63: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 64: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 65: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 66: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 67: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 68: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 69: partita.v1.User
+	(*AccessKey)(nil),            // 70: partita.v1.AccessKey
+	(*Policy)(nil),               // 71: partita.v1.Policy
+	(*CreateUser)(nil),           // 72: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 73: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 74: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 75: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 76: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 77: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 78: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 79: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 80: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 81: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 82: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 83: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 84: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 85: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 86: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 87: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 88: partita.v1.Group
+	(*CreateGroup)(nil),          // 89: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 90: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 91: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 92: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 93: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 94: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 95: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 96: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 97: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 98: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 99: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 100: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 101: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 102: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 103: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 104: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 105: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 106: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),         // 107: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 108: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 109: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 110: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 111: partita.v1.Backup
+	(*BackupPart)(nil),           // 112: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 113: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 114: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 115: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 116: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 117: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 118: partita.v1.FinishRestore
+	(*Export)(nil),               // 119: partita.v1.Export
+	(*ExportPart)(nil),           // 120: partita.v1.ExportPart
+	(*PutExport)(nil),            // 121: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 122: partita.v1.ExportPartDone
+	(*Import)(nil),               // 123: partita.v1.Import
+	(*PutImport)(nil),            // 124: partita.v1.PutImport
+	nil,                          // 125: partita.v1.Expression.NamesEntry
+	nil,                          // 126: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -11876,69 +12045,69 @@ var file_partita_proto_depIdxs = []int32{
 	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	53,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	54,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	55,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	56,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	55,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	56,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	57,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	58,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	58,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	59,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	63,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	64,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	65,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	66,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	60,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	61,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	65,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	66,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	67,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	68,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	70,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	71,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	72,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	73,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	74,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	75,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	76,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	77,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	87,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	88,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	89,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	90,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	92,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	93,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	95,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	96,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	97,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	82,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	84,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	113, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	114, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	115, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	116, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	119, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	120, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	122, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	85,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	99,  // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	101, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	104, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	72,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	73,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	74,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	75,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	76,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	77,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	78,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	79,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	89,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	90,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	91,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	92,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	94,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	95,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	97,  // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	98,  // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	99,  // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	84,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	86,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	115, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	116, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	117, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	118, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	121, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	122, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	124, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	87,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	51,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	101, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	103, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	106, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	50,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	106, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	107, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	108, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	52,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	108, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	109, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	110, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
 	33,  // 64: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 65: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
 	9,   // 66: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
 	8,   // 67: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	47,  // 68: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	49,  // 68: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
 	1,   // 69: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	0,   // 70: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
 	14,  // 71: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	123, // 72: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	125, // 72: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	15,  // 73: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	15,  // 74: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	15,  // 75: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -11954,25 +12123,25 @@ var file_partita_proto_depIdxs = []int32{
 	33,  // 85: partita.v1.Result.error:type_name -> partita.v1.Error
 	44,  // 86: partita.v1.Result.table:type_name -> partita.v1.Table
 	38,  // 87: partita.v1.Result.node:type_name -> partita.v1.Node
-	57,  // 88: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	62,  // 89: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	60,  // 90: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	59,  // 88: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	64,  // 89: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	62,  // 90: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
 	21,  // 91: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
 	28,  // 92: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	67,  // 93: partita.v1.Result.user:type_name -> partita.v1.User
-	68,  // 94: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	69,  // 95: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	86,  // 96: partita.v1.Result.group:type_name -> partita.v1.Group
-	91,  // 97: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	94,  // 98: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	79,  // 99: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	109, // 100: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	117, // 101: partita.v1.Result.export:type_name -> partita.v1.Export
-	121, // 102: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	83,  // 103: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	102, // 104: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	100, // 105: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	105, // 106: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	69,  // 93: partita.v1.Result.user:type_name -> partita.v1.User
+	70,  // 94: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	71,  // 95: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	88,  // 96: partita.v1.Result.group:type_name -> partita.v1.Group
+	93,  // 97: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	96,  // 98: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	81,  // 99: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	111, // 100: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	119, // 101: partita.v1.Result.export:type_name -> partita.v1.Export
+	123, // 102: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	85,  // 103: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	104, // 104: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	102, // 105: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	107, // 106: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
 	4,   // 107: partita.v1.Error.code:type_name -> partita.v1.Error.Code
 	24,  // 108: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
 	24,  // 109: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
@@ -11984,63 +12153,66 @@ var file_partita_proto_depIdxs = []int32{
 	36,  // 115: partita.v1.Table.tags:type_name -> partita.v1.Tag
 	37,  // 116: partita.v1.Table.partitions:type_name -> partita.v1.Partition
 	0,   // 117: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	48,  // 118: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	50,  // 118: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
 	34,  // 119: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	52,  // 120: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	52,  // 121: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	111, // 122: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	47,  // 123: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	45,  // 124: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	46,  // 125: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	34,  // 126: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 127: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	51,  // 128: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 129: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 130: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 131: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	124, // 132: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 133: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 134: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	61,  // 135: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	62,  // 136: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 137: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	68,  // 138: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	69,  // 139: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	78,  // 140: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	80,  // 141: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	80,  // 142: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	78,  // 143: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	91,  // 144: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	94,  // 145: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	98,  // 146: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 147: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 148: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 149: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 150: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	98,  // 151: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 152: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	103, // 153: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 154: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	103, // 155: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	98,  // 156: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	98,  // 157: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	44,  // 158: partita.v1.Backup.table:type_name -> partita.v1.Table
-	110, // 159: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	109, // 160: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	109, // 161: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	110, // 162: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 163: partita.v1.Export.table:type_name -> partita.v1.Table
-	118, // 164: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	117, // 165: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	118, // 166: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 167: partita.v1.Import.table:type_name -> partita.v1.Table
-	121, // 168: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 169: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	170, // [170:170] is the sub-list for method output_type
-	170, // [170:170] is the sub-list for method input_type
-	170, // [170:170] is the sub-list for extension type_name
-	170, // [170:170] is the sub-list for extension extendee
-	0,   // [0:170] is the sub-list for field type_name
+	54,  // 120: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	54,  // 121: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	113, // 122: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	49,  // 123: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	47,  // 124: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	48,  // 125: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	45,  // 126: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	46,  // 127: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	46,  // 128: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	34,  // 129: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 130: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	53,  // 131: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 132: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 133: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 134: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	126, // 135: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 136: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 137: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	63,  // 138: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	64,  // 139: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 140: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	70,  // 141: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	71,  // 142: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	80,  // 143: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	82,  // 144: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	82,  // 145: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	80,  // 146: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	93,  // 147: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	96,  // 148: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	100, // 149: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 150: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 151: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 152: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 153: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	100, // 154: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 155: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	105, // 156: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 157: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	105, // 158: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	100, // 159: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	100, // 160: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	44,  // 161: partita.v1.Backup.table:type_name -> partita.v1.Table
+	112, // 162: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	111, // 163: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	111, // 164: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	112, // 165: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 166: partita.v1.Export.table:type_name -> partita.v1.Table
+	120, // 167: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	119, // 168: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	120, // 169: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 170: partita.v1.Import.table:type_name -> partita.v1.Table
+	123, // 171: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 172: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	173, // [173:173] is the sub-list for method output_type
+	173, // [173:173] is the sub-list for method input_type
+	173, // [173:173] is the sub-list for extension type_name
+	173, // [173:173] is the sub-list for extension extendee
+	0,   // [0:173] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -12112,8 +12284,9 @@ func file_partita_proto_init() {
 		(*Command_FinishRequestToken)(nil),
 		(*Command_ExpireRequestTokens)(nil),
 	}
-	file_partita_proto_msgTypes[49].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[93].OneofWrappers = []any{
+	file_partita_proto_msgTypes[26].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[51].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[95].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -12125,7 +12298,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   119,
+			NumMessages:   121,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
