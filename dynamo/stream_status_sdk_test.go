@@ -57,7 +57,8 @@ func (sn *streamsNode) streamStatus(t testing.TB, arn string) stypes.StreamStatu
 // its specification and ARN) and refuses to be disabled, then ENABLED;
 // every write started after it showed ENABLED is in the stream once, no
 // write is twice, and none from before the enabling (kept in the log for
-// point-in-time recovery) leaks in. Then it is disabled: DISABLING (and
+// point-in-time recovery) leaks in, read from TRIM_HORIZON or through
+// iterators taken while ENABLING (which read nothing until then). Then it is disabled: DISABLING (and
 // no new stream meanwhile), then DISABLED, its shards read to their end,
 // without the writes made after it showed DISABLED.
 func TestSDKStreamsEnablingDisabling(t *testing.T) {
@@ -165,6 +166,21 @@ func TestSDKStreamsEnablingDisabling(t *testing.T) {
 	if msg := apiMessage(err); msg != "Table already has an enabled stream: TableName: "+table {
 		t.Fatalf("enable while ENABLING: %q", msg)
 	}
+	// Iterators taken while ENABLING read nothing until ENABLED, then from
+	// the stream's start: nothing from before it.
+	var early []*string
+	for _, sh := range sn.shards(t, arn) {
+		it, err := sn.streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: aws.String(arn), ShardId: sh.ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, next := sn.readShard(t, it.ShardIterator)
+		if len(recs) != 0 || next == nil {
+			t.Fatalf("GetRecords while ENABLING: %d records, next iterator %v", len(recs), next != nil)
+		}
+		early = append(early, next)
+	}
 	if err := jobs.Resume(node.StreamStatusJob); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +197,27 @@ func TestSDKStreamsEnablingDisabling(t *testing.T) {
 	seen := map[string]int{}
 	for _, r := range sn.readStream(t, arn) {
 		seen[streamKey(r)]++
+	}
+	earlySeen := map[string]int{}
+	for _, it := range early {
+		// Pages of 1,000 log records: more than a shard holds here, so a
+		// page hides at most the records before the stream's start and
+		// only the last one is empty.
+		for it != nil {
+			out, err := sn.streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(1000)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range out.Records {
+				earlySeen[streamKey(r)]++
+			}
+			if it = out.NextShardIterator; len(out.Records) == 0 {
+				break
+			}
+		}
+	}
+	if fmt.Sprint(earlySeen) != fmt.Sprint(seen) {
+		t.Errorf("iterators from ENABLING read %d records, TRIM_HORIZON after ENABLED %d", len(earlySeen), len(seen))
 	}
 	for k, n := range seen {
 		if n != 1 {
