@@ -377,9 +377,10 @@ func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
 // ENABLING then ENABLED only once every partition's change floor covers
 // the stream (the leaders on the other nodes, whose directory refresh is
 // paused, do not know the stream: their writes are refused at apply and
-// evaluated again with the floor); read from a third node, every write started after the stream
-// showed ENABLED is in it exactly once, and each item's writes are in
-// order.
+// evaluated again with the floor); read from another node, every write
+// started after the stream showed ENABLED is in it exactly once, each
+// item's writes are in order, and none acknowledged before the enabling
+// is there (point-in-time recovery logs them).
 func TestStreamsThreeNodesEnabling(t *testing.T) {
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
@@ -398,6 +399,12 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+	// Point-in-time recovery makes every partition log its writes before
+	// the stream (old images only): none may show in the stream.
+	if _, err := client(n2).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
 	// Nodes 1 and 3 keep the table's record they have now: their leaders
 	// and routers learn of the stream only from the change floors.
 	for _, n := range []*node.Node{n1, n3} {
@@ -412,9 +419,10 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 		pk string
 		v  int
 	}
-	var enabled atomic.Bool
+	var enabling, enabled atomic.Bool
 	var mu sync.Mutex
-	late := map[write]bool{} // acknowledged writes -> started after ENABLED
+	late := map[write]bool{}  // acknowledged writes -> started after ENABLED
+	early := map[write]bool{} // acknowledged before the UpdateTable was sent
 	var wg sync.WaitGroup
 	const afterEach = 30
 	for w := range streamWriters {
@@ -434,6 +442,9 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 					}
 					mu.Lock()
 					late[write{pk, v}] = started
+					if !enabling.Load() {
+						early[write{pk, v}] = true
+					}
 					mu.Unlock()
 				}
 				if started {
@@ -444,6 +455,9 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 	}
 	// Enable once the writers are under way.
 	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(late) >= 20 })
+	mu.Lock()
+	enabling.Store(true)
+	mu.Unlock()
 	out, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
 		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}})
 	if err != nil {
@@ -488,6 +502,9 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 		}
 		if _, ok := late[w]; !ok {
 			t.Errorf("write %+v is in the stream, not acknowledged", w)
+		}
+		if early[w] {
+			t.Errorf("write %+v, acknowledged before the stream was enabled, is in it", w)
 		}
 	}
 	missing, after := 0, 0
