@@ -78,10 +78,14 @@ const (
 	// (IndexBackfill, IndexOpen, IndexSeal, IndexSweep), which older
 	// binaries cannot apply.
 	IndexTombstones Version = 15
+	// StreamStatus: a table's record holds its streams' cuts
+	// (Table.stream_cuts), which an older binary's UpdateTable would drop,
+	// so a stream shows ENABLING and DISABLING.
+	StreamStatus Version = 16
 )
 
 // Latest is the newest version this binary supports.
-const Latest = IndexTombstones
+const Latest = StreamStatus
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -120,6 +124,8 @@ func (v Version) String() string {
 		return "14 (deleted streams: a deleted table's streams kept readable for their retention)"
 	case IndexTombstones:
 		return "15 (index tombstones: global index backfill rounds, tombstones collected)"
+	case StreamStatus:
+		return "16 (stream status: streams ENABLING and DISABLING until every partition's change log is cut)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

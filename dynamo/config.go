@@ -87,6 +87,12 @@ type Config struct {
 	// or disabled, so that the node gives its leaders the new change view
 	// at once.
 	StreamsChanged func(ctx context.Context)
+	// StreamStatus, if set, says whether the cluster settles streams now:
+	// an enabled stream shows ENABLING, a disabled one DISABLING, until
+	// the node's stream-status job cut every partition's change log for
+	// it (docs/streams.md, "Status"). Without it, or while it says false,
+	// a stream is ENABLED and DISABLED at once.
+	StreamStatus func() bool
 	// StreamsAllowed, if set, says whether a stream may be enabled now
 	// (an error, sent as a ValidationException, when the cluster's
 	// writes cannot keep a change log).

@@ -259,11 +259,8 @@ func (s *Server) handleDescribeStream(ctx context.Context, r *request) (any, err
 		return nil, err
 	}
 	d := streamDescription{StreamArn: *req.StreamArn, StreamLabel: streamLabel(st.GetEnabledUnixNanos()),
-		StreamStatus: "ENABLED", StreamViewType: viewName(st.GetView()),
+		StreamStatus: streamStatus(t, st), StreamViewType: viewName(st.GetView()),
 		CreationRequestDateTime: epochSeconds(st.GetEnabledUnixNanos()), TableName: t.GetName(), Shards: []shardOut{}}
-	if st.GetDisabledUnixNanos() != 0 {
-		d.StreamStatus = "DISABLED"
-	}
 	for _, k := range t.GetKeySchema() {
 		d.KeySchema = append(d.KeySchema, keySchemaOut{k.GetAttributeName(), k.GetKeyType()})
 	}
@@ -355,6 +352,10 @@ func (s *Server) handleGetShardIterator(ctx context.Context, r *request) (any, e
 	after, err := iteratorStart(*req.ShardIteratorType, req.SequenceNumber, id, end, page)
 	if err != nil {
 		return nil, err
+	}
+	if *req.ShardIteratorType == "TRIM_HORIZON" {
+		// The stream's first record in this log is after its cut.
+		after = max(after, streamStart(t, st, id.Partition))
 	}
 	it := shardIterator{Table: t.GetName(), Stream: st.GetEnabledUnixNanos(), Shard: id, After: after, Issued: s.cfg.Now().UnixNano()}
 	return &getShardIteratorResponse{ShardIterator: encodeIterator(s.cfg.IteratorKey, it)}, nil

@@ -103,7 +103,9 @@ func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIt
 	arn := s.streamARN(it.Table, it.Stream)
 	notFound := newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
 	t, err := s.cfg.Backend.Table(ctx, it.Table)
-	if err == nil && t != nil && !tableHasPartition(t, it.Shard.Partition) {
+	if err == nil && t != nil && (!tableHasPartition(t, it.Shard.Partition) || streamSettling(t)) {
+		// A partition this node does not know yet, or a stream settling
+		// in the cached record (it may have settled since).
 		t, err = cr.FreshTable(ctx, it.Table)
 	}
 	if err != nil && !isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
@@ -137,6 +139,18 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 	if !ok {
 		return nil, newError(kindResourceNotFound, "Requested resource not found: Shard does not exist")
 	}
+	if status := streamStatus(t, st); status == "ENABLING" || status == "DISABLING" {
+		// Which records are the stream's is known once its cuts are: until
+		// then none is shown, and the iterator stays where it was.
+		next := it
+		next.Issued = s.cfg.Now().UnixNano()
+		ni := encodeIterator(s.cfg.IteratorKey, next)
+		return &getRecordsResponse{Records: []streamRecord{}, NextShardIterator: &ni}, nil
+	}
+	// A disabled stream whose end in this log is known ends there.
+	if e, ok := streamEnd(t, st, it.Shard.Partition); ok && (end == 0 || e < end) {
+		end = max(e, it.Shard.Start-1)
+	}
 	resp := &getRecordsResponse{Records: []streamRecord{}}
 	pos := it.After
 	for _, c := range page.Records {
@@ -144,7 +158,7 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 			break
 		}
 		pos = c.Seq
-		if !inLife(t, st, c.Record.GetUnixNanos()) {
+		if !inStream(t, st, it.Shard.Partition, c) {
 			continue
 		}
 		rec, err := s.streamRecord(t, st, it.Shard.Partition, c)

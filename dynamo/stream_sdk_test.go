@@ -274,6 +274,7 @@ func TestSDKStreamsSpecification(t *testing.T) {
 	if err := update(&types.StreamSpecification{StreamEnabled: aws.Bool(false)}); err != nil {
 		t.Fatalf("disable: %v", err)
 	}
+	sn.waitStreamStatus(t, arn, stypes.StreamStatusDisabled)
 	err = update(&types.StreamSpecification{StreamEnabled: aws.Bool(false)})
 	wantCode(t, "disable twice", err, "ValidationException")
 	if msg := apiMessage(err); msg != "Table has no stream to disable: TableName: spec" {

@@ -122,9 +122,12 @@ func enableStream(t *partitapb.Table, view string, now time.Time) {
 }
 
 // applyStreamUpdate enables or disables next's stream as spec asks, with
-// DynamoDB's errors for a stream already enabled or none to disable.
-// Disabled streams older than retention are forgotten.
-func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now time.Time, retention time.Duration) error {
+// DynamoDB's errors for a stream already enabled or none to disable, and
+// for a stream still ENABLING or DISABLING. With settle, the stream it
+// enables or disables is left settling for the node's stream-status job
+// (docs/streams.md, "Status"). Disabled streams older than retention are
+// forgotten.
+func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now time.Time, retention time.Duration, settle bool) error {
 	if spec == nil {
 		return nil
 	}
@@ -132,16 +135,34 @@ func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now tim
 		if next.GetStream() != nil {
 			return validationf("Table already has an enabled stream: TableName: %s", next.GetName())
 		}
+		if streamSettling(next) {
+			return tableBeingUpdated(next)
+		}
 		enableStream(next, *spec.StreamViewType, now)
+		if settle {
+			next.StreamCuts = append(next.StreamCuts, &partitapb.StreamCuts{
+				EnabledUnixNanos: next.GetStream().GetEnabledUnixNanos(), Settling: true})
+		}
 	} else {
 		if next.GetStream() == nil {
 			return validationf("Table has no stream to disable: TableName: %s", next.GetName())
+		}
+		if streamSettling(next) {
+			return tableBeingUpdated(next)
 		}
 		old := proto.Clone(next.GetStream()).(*partitapb.StreamInfo)
 		old.DisabledUnixNanos = now.UnixNano()
 		next.PastStreams = append(next.PastStreams, old)
 		next.Stream = nil
 		next.ChangeView = tableLogView(next)
+		if settle {
+			c := streamCutsOf(next, old)
+			if c == nil {
+				c = &partitapb.StreamCuts{EnabledUnixNanos: old.GetEnabledUnixNanos()}
+				next.StreamCuts = append(next.StreamCuts, c)
+			}
+			c.Settling = true
+		}
 	}
 	kept := next.PastStreams[:0]
 	for _, p := range next.PastStreams {
@@ -150,7 +171,117 @@ func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now tim
 		}
 	}
 	next.PastStreams = kept
+	cuts := next.StreamCuts[:0]
+	for _, c := range next.StreamCuts {
+		if streamByEnabling(next, c.GetEnabledUnixNanos()) != nil {
+			cuts = append(cuts, c)
+		}
+	}
+	next.StreamCuts = cuts
 	return nil
+}
+
+// tableBeingUpdated is DynamoDB's error for a change of a stream while
+// the table's stream is still being enabled or disabled.
+func tableBeingUpdated(t *partitapb.Table) error {
+	return newError(kindResourceInUse, "Attempt to change a resource which is still in use: Table is being updated: %s", t.GetName())
+}
+
+// streamByEnabling returns t's stream (enabled, or disabled and kept)
+// enabled at nanos, or nil.
+func streamByEnabling(t *partitapb.Table, nanos int64) *partitapb.StreamInfo {
+	if st := t.GetStream(); st != nil && st.GetEnabledUnixNanos() == nanos {
+		return st
+	}
+	for _, p := range t.GetPastStreams() {
+		if p.GetEnabledUnixNanos() == nanos {
+			return p
+		}
+	}
+	return nil
+}
+
+// streamCutsOf returns the cuts of t's stream st, or nil (a stream of a
+// node without the stream-status job, or from before it).
+func streamCutsOf(t *partitapb.Table, st *partitapb.StreamInfo) *partitapb.StreamCuts {
+	for _, c := range t.GetStreamCuts() {
+		if c.GetEnabledUnixNanos() == st.GetEnabledUnixNanos() {
+			return c
+		}
+	}
+	return nil
+}
+
+// streamSettling says whether one of t's streams is still ENABLING or
+// DISABLING.
+func streamSettling(t *partitapb.Table) bool {
+	for _, c := range t.GetStreamCuts() {
+		if c.GetSettling() {
+			return true
+		}
+	}
+	return false
+}
+
+// streamStatus is DescribeStream's StreamStatus of t's stream st. A
+// deleted table's streams are DISABLED (its delete ended them).
+func streamStatus(t *partitapb.Table, st *partitapb.StreamInfo) string {
+	settling := streamCutsOf(t, st).GetSettling() && t.GetDeletedUnixNanos() == 0
+	switch {
+	case st.GetDisabledUnixNanos() == 0 && settling:
+		return "ENABLING"
+	case st.GetDisabledUnixNanos() == 0:
+		return "ENABLED"
+	case settling:
+		return "DISABLING"
+	}
+	return "DISABLED"
+}
+
+// cutOf returns partition's sequence in cuts, and whether it has one.
+func cutOf(cuts []*partitapb.StreamCut, partition uint64) (uint64, bool) {
+	for _, c := range cuts {
+		if c.GetPartition() == partition {
+			return c.GetSeq(), true
+		}
+	}
+	return 0, false
+}
+
+// streamStart is the sequence of partition's log that t's stream st
+// starts after (0: none known).
+func streamStart(t *partitapb.Table, st *partitapb.StreamInfo, partition uint64) uint64 {
+	seq, _ := cutOf(streamCutsOf(t, st).GetStarts(), partition)
+	return seq
+}
+
+// streamEnd is the last sequence of partition's log in t's disabled
+// stream st, and whether it is known.
+func streamEnd(t *partitapb.Table, st *partitapb.StreamInfo, partition uint64) (uint64, bool) {
+	if st.GetDisabledUnixNanos() == 0 {
+		return 0, false
+	}
+	return cutOf(streamCutsOf(t, st).GetEnds(), partition)
+}
+
+// inStream says whether change c of partition's log belongs to t's
+// stream st: after the stream's start in that log and up to its end, as
+// the stream-status job cut them when the stream settled; where a cut is
+// not known (a stream from before cuts, a partition created since), by
+// the record's time as inLife says.
+func inStream(t *partitapb.Table, st *partitapb.StreamInfo, partition uint64, c fsm.Change) bool {
+	start, hasStart := cutOf(streamCutsOf(t, st).GetStarts(), partition)
+	if hasStart && c.Seq <= start {
+		return false
+	}
+	if end, ok := streamEnd(t, st, partition); ok {
+		if c.Seq > end {
+			return false
+		}
+	} else if d := st.GetDisabledUnixNanos(); d != 0 && c.Record.GetUnixNanos() >= d {
+		return false
+	}
+	return hasStart || afterPrevious(t, st, c.Record.GetUnixNanos())
 }
 
 // describeStream adds t's stream to its TableDescription d: the
@@ -195,15 +326,12 @@ func (s *Server) parseStreamARN(arn string) (table, label string, ok bool) {
 	return table, label, ok && label != ""
 }
 
-// inLife says whether a change of t written at nanos belongs to its
-// stream st: written before st was disabled, and after the stream before
-// it was. (Not "after st was enabled": the log keeps nothing before that
-// unless another reader needs it, and the enabling node's clock is not
-// the clock of the leader that stamped the record.)
-func inLife(t *partitapb.Table, st *partitapb.StreamInfo, nanos int64) bool {
-	if d := st.GetDisabledUnixNanos(); d != 0 && nanos >= d {
-		return false
-	}
+// afterPrevious says whether a change of t written at nanos was written
+// after the stream before st was disabled. (Not "after st was enabled":
+// the log keeps nothing before that unless another reader needs it, and
+// the enabling node's clock is not the clock of the leader that stamped
+// the record.)
+func afterPrevious(t *partitapb.Table, st *partitapb.StreamInfo, nanos int64) bool {
 	for _, p := range t.GetPastStreams() {
 		if d := p.GetDisabledUnixNanos(); d <= st.GetEnabledUnixNanos() && nanos < d {
 			return false

@@ -110,7 +110,7 @@ func (s *Server) applyTableUpdate(t *partitapb.Table, req *updateTableRequest) (
 	if err := applyIndexUpdates(next, req); err != nil {
 		return nil, err
 	}
-	if err := applyStreamUpdate(next, req.StreamSpecification, s.cfg.Now(), s.streamRetention()); err != nil {
+	if err := applyStreamUpdate(next, req.StreamSpecification, s.cfg.Now(), s.streamRetention(), s.cfg.StreamStatus != nil && s.cfg.StreamStatus()); err != nil {
 		return nil, err
 	}
 	return next, nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -106,15 +108,22 @@ func (a *Applier) applySetChangeFloor(s *partitapb.SetChangeFloor) (*partitapb.R
 	if err != nil {
 		return nil, err
 	}
+	cs, err := a.changeState()
+	if err != nil {
+		return nil, err
+	}
+	// The log's end now: what follows was evaluated over the floor (a
+	// stream's cut, docs/streams.md "Status").
+	res := &partitapb.Result{ChangeLast: proto.Uint64(cs.Last)}
 	if s.GetTableRevision() < cur.Revision {
-		return &partitapb.Result{}, nil
+		return res, nil
 	}
 	next := ChangeFloor{View: s.GetView(), Revision: s.GetTableRevision()}
 	if err := writeChangeFloor(a.b, a.partition, next); err != nil {
 		return nil, err
 	}
 	a.floor, a.floorChanged = next, true
-	return &partitapb.Result{}, nil
+	return res, nil
 }
 
 // belowFloor refuses the Effects e of an item write that logs less than

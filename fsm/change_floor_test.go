@@ -29,8 +29,8 @@ func TestChangeFloor(t *testing.T) {
 	if got := applyEffects(t, eng, &partitapb.Effects{Term: 1, LeaseIndex: 1, Key: k, Value: v, Items: 1}); !equalCodes(got, []partitapb.Error_Code{ok}) {
 		t.Fatalf("without a floor: %v", got)
 	}
-	if res := apply(t, eng, part, setFloor(both, 5)); res.GetError() != nil {
-		t.Fatalf("set floor: %v", res.GetError())
+	if res := apply(t, eng, part, setFloor(both, 5)); res.GetError() != nil || res.ChangeLast == nil || res.GetChangeLast() != 0 {
+		t.Fatalf("set floor: %v, change_last %v (want 0: nothing logged yet)", res.GetError(), res.ChangeLast)
 	}
 	if f, err := fsm.ReadChangeFloor(eng.Reader(), part); err != nil || f != (fsm.ChangeFloor{View: both, Revision: 5}) {
 		t.Fatalf("floor %+v, %v", f, err)
@@ -46,7 +46,11 @@ func TestChangeFloor(t *testing.T) {
 		t.Fatalf("codes %v, want %v", got, want)
 	}
 	// An older revision's floor (a node whose directory lags) is ignored.
-	apply(t, eng, part, setFloor(none, 4))
+	// The log's end is reported all the same (a stream's cut): the write
+	// that logged enough is its record 1.
+	if res := apply(t, eng, part, setFloor(none, 4)); res.ChangeLast == nil || res.GetChangeLast() != 1 {
+		t.Fatalf("change_last %v, want 1", res.ChangeLast)
+	}
 	if f, _ := fsm.ReadChangeFloor(eng.Reader(), part); f.View != both {
 		t.Fatalf("an older revision lowered the floor to %v", f.View)
 	}

@@ -143,6 +143,7 @@ func applyUpdateTable(b *engine.Batch, op *partitapb.UpdateTable) (*partitapb.Re
 	t.AttributeDefinitions = u.GetAttributeDefinitions()
 	t.Stream = u.GetStream()
 	t.PastStreams = u.GetPastStreams()
+	t.StreamCuts = u.GetStreamCuts()
 	t.PointInTimeRecovery = u.GetPointInTimeRecovery()
 	t.IndexEpoch = u.GetIndexEpoch()
 	if err := writeTable(b, t); err != nil {

@@ -64,6 +64,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerDeletedStreamsJob(m); err != nil {
 		return err
 	}
+	if err := n.registerStreamStatusJob(m); err != nil {
+		return err
+	}
 	if err := n.registerBackupJob(ctx, m); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
@@ -20,7 +21,8 @@ var errLegacyWrites = errors.New("the cluster writes items in the legacy format 
 // configureStreams sets what the DynamoDB Streams operations need from the
 // node: one iterator key for the whole cluster (derived from the cluster
 // key, so an iterator from one node reads on another), the change views
-// given to this node's leaders at once when a stream changes, and the
+// given to this node's leaders at once when a stream changes, the
+// stream-status job settling ENABLING and DISABLING streams, and the
 // refusal to enable one under legacy writes.
 func (n *Node) configureStreams(cfg *dynamo.Config) {
 	if k := n.auth.clusterKey; k != nil {
@@ -30,6 +32,19 @@ func (n *Node) configureStreams(cfg *dynamo.Config) {
 	cfg.StreamsChanged = func(ctx context.Context) {
 		n.freshDirectory(ctx)
 		n.setChangeLogs()
+		// A stream enabled or disabled settles now, not at the job's
+		// next cycle (unless an operator paused the job).
+		if n.jobs == nil {
+			return
+		}
+		if info, err := n.jobs.Info(StreamStatusJob); err == nil && !info.Paused {
+			if err := n.jobs.RunNow(StreamStatusJob); err != nil {
+				n.log.Warn("could not run the stream-status job", "err", err)
+			}
+		}
+	}
+	cfg.StreamStatus = func() bool {
+		return n.router.NeedVersion(clusterversion.StreamStatus, "Stream status") == nil
 	}
 	cfg.StreamRetention = n.streamRetention
 	cfg.StreamsAllowed = func() error {

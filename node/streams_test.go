@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,4 +370,154 @@ func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
 	if pos[aws.ToString(m.ShardId)] < pos[aws.ToString(rs.ShardId)] {
 		t.Errorf("merged shard listed before the right half's: %+v", shards)
 	}
+}
+
+// TestStreamsThreeNodesEnabling: a stream enabled through one node of
+// three while four clients write through every node. Its status goes
+// ENABLING then ENABLED only once every partition's change floor covers
+// the stream (the leaders on the other nodes, whose directory refresh is
+// paused, do not know the stream: their writes are refused at apply and
+// evaluated again with the floor); read from another node, every write
+// started after the stream showed ENABLED is in it exactly once, each
+// item's writes are in order, and none acknowledged before the enabling
+// is there (point-in-time recovery logs them).
+func TestStreamsThreeNodesEnabling(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table = "enabling"
+	if _, err := client(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+	// Point-in-time recovery makes every partition log its writes before
+	// the stream (old images only): none may show in the stream.
+	if _, err := client(n2).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Nodes 1 and 3 keep the table's record they have now: their leaders
+	// and routers learn of the stream only from the change floors.
+	for _, n := range []*node.Node{n1, n3} {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	type write struct {
+		pk string
+		v  int
+	}
+	var enabling, enabled atomic.Bool
+	var mu sync.Mutex
+	late := map[write]bool{}  // acknowledged writes -> started after ENABLED
+	early := map[write]bool{} // acknowledged before the UpdateTable was sent
+	var wg sync.WaitGroup
+	const afterEach = 30
+	for w := range streamWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client(nodes[w%3])
+			after := 0
+			for v := 1; after < afterEach; v++ {
+				started := enabled.Load()
+				for i := range streamItemsPerWriter {
+					pk := fmt.Sprintf("w%d-i%d", w, i)
+					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
+						t.Errorf("PutItem %s %d: %v", pk, v, err)
+						return
+					}
+					mu.Lock()
+					late[write{pk, v}] = started
+					if !enabling.Load() {
+						early[write{pk, v}] = true
+					}
+					mu.Unlock()
+				}
+				if started {
+					after++
+				}
+			}
+		}()
+	}
+	// Enable once the writers are under way.
+	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(late) >= 20 })
+	mu.Lock()
+	enabling.Store(true)
+	mu.Unlock()
+	out, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TableDescription.LatestStreamArn)
+	sc := streamsClient(n1)
+	statuses := map[stypes.StreamStatus]bool{}
+	waitUntil(t, "stream ENABLED", func() bool {
+		d, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("DescribeStream: %v", err)
+		}
+		statuses[d.StreamDescription.StreamStatus] = true
+		return d.StreamDescription.StreamStatus == stypes.StreamStatusEnabled
+	})
+	enabled.Store(true)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for st := range statuses {
+		if st != stypes.StreamStatusEnabling && st != stypes.StreamStatusEnabled {
+			t.Errorf("stream status %s while enabling", st)
+		}
+	}
+
+	recs, _ := readAllShards(ctx, t, streamsClient(n3), arn)
+	seen := map[write]int{}
+	for pk, vs := range streamWrites(t, recs) {
+		for i, v := range vs {
+			seen[write{pk, v}]++
+			if i > 0 && v <= vs[i-1] {
+				t.Errorf("item %s: writes %v in the stream, out of order", pk, vs)
+				break
+			}
+		}
+	}
+	for w, n := range seen {
+		if n != 1 {
+			t.Errorf("write %+v is %d times in the stream", w, n)
+		}
+		if _, ok := late[w]; !ok {
+			t.Errorf("write %+v is in the stream, not acknowledged", w)
+		}
+		if early[w] {
+			t.Errorf("write %+v, acknowledged before the stream was enabled, is in it", w)
+		}
+	}
+	missing, after := 0, 0
+	for w, started := range late {
+		if started {
+			after++
+			if seen[w] == 0 {
+				missing++
+			}
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of the %d writes started after ENABLED are missing from the stream", missing, after)
+	}
+	t.Logf("%d writes, %d in the stream, %d after ENABLED; statuses seen %v", len(late), len(seen), after, statuses)
 }

@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61, 0}
+	return file_partita_proto_rawDescGZIP(), []int{63, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -3659,6 +3659,12 @@ type Result struct {
 	DoctorSettings *DoctorSettings `protobuf:"bytes,10,opt,name=doctor_settings,json=doctorSettings,proto3" json:"doctor_settings,omitempty"`
 	// split is what a SplitRange did: the two halves' descriptors.
 	Split *SplitOutcome `protobuf:"bytes,40,opt,name=split,proto3" json:"split,omitempty"`
+	// change_last is the partition's last change log sequence when a
+	// SetChangeFloor applied (whether or not it moved the floor): every
+	// record after it was evaluated with the floor's view or more. A
+	// stream's first and last records are cut there (docs/streams.md,
+	// "Status"). Absent from an older binary's answer.
+	ChangeLast *uint64 `protobuf:"varint,182,opt,name=change_last,json=changeLast,proto3,oneof" json:"change_last,omitempty"`
 	// partition_id is the id AllocatePartition reserved.
 	PartitionId uint64 `protobuf:"varint,41,opt,name=partition_id,json=partitionId,proto3" json:"partition_id,omitempty"`
 	// merge is what a FreezeRange, UnfreezeRange or MergeRange did.
@@ -3813,6 +3819,13 @@ func (x *Result) GetSplit() *SplitOutcome {
 		return x.Split
 	}
 	return nil
+}
+
+func (x *Result) GetChangeLast() uint64 {
+	if x != nil && x.ChangeLast != nil {
+		return *x.ChangeLast
+	}
+	return 0
 }
 
 func (x *Result) GetPartitionId() uint64 {
@@ -4831,7 +4844,11 @@ type Table struct {
 	// 0 for the backfill of its creation, raised by each rebuild of a base
 	// partition whose change log was trimmed past the index's cursor
 	// (docs/indexes.md, "Tombstones" and "A trimmed log").
-	IndexEpoch    uint64 `protobuf:"varint,95,opt,name=index_epoch,json=indexEpoch,proto3" json:"index_epoch,omitempty"`
+	IndexEpoch uint64 `protobuf:"varint,95,opt,name=index_epoch,json=indexEpoch,proto3" json:"index_epoch,omitempty"`
+	// stream_cuts are where each stream of the table (enabled, or disabled
+	// and still kept) starts and ends in each partition's change log, and
+	// whether it is still ENABLING or DISABLING (docs/streams.md, "Status").
+	StreamCuts    []*StreamCuts `protobuf:"bytes,91,rep,name=stream_cuts,json=streamCuts,proto3" json:"stream_cuts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5118,6 +5135,142 @@ func (x *Table) GetIndexEpoch() uint64 {
 	return 0
 }
 
+func (x *Table) GetStreamCuts() []*StreamCuts {
+	if x != nil {
+		return x.StreamCuts
+	}
+	return nil
+}
+
+// StreamCuts are the bounds of one stream (named by its enabling time) in
+// its table's partitions' change logs. settling is set while the stream
+// is ENABLING (the table's enabled stream) or DISABLING (a disabled one):
+// until every partition's change floor was set for it. starts holds, per
+// partition, the last sequence before the stream (its records are after
+// it); ends, the last sequence of a disabled stream. A partition not
+// listed (one created later, or a cut an older binary did not report)
+// bounds nothing.
+type StreamCuts struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	EnabledUnixNanos int64                  `protobuf:"varint,1,opt,name=enabled_unix_nanos,json=enabledUnixNanos,proto3" json:"enabled_unix_nanos,omitempty"`
+	Settling         bool                   `protobuf:"varint,2,opt,name=settling,proto3" json:"settling,omitempty"`
+	Starts           []*StreamCut           `protobuf:"bytes,3,rep,name=starts,proto3" json:"starts,omitempty"`
+	Ends             []*StreamCut           `protobuf:"bytes,4,rep,name=ends,proto3" json:"ends,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *StreamCuts) Reset() {
+	*x = StreamCuts{}
+	mi := &file_partita_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamCuts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamCuts) ProtoMessage() {}
+
+func (x *StreamCuts) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
+func (*StreamCuts) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *StreamCuts) GetEnabledUnixNanos() int64 {
+	if x != nil {
+		return x.EnabledUnixNanos
+	}
+	return 0
+}
+
+func (x *StreamCuts) GetSettling() bool {
+	if x != nil {
+		return x.Settling
+	}
+	return false
+}
+
+func (x *StreamCuts) GetStarts() []*StreamCut {
+	if x != nil {
+		return x.Starts
+	}
+	return nil
+}
+
+func (x *StreamCuts) GetEnds() []*StreamCut {
+	if x != nil {
+		return x.Ends
+	}
+	return nil
+}
+
+// StreamCut is a stream's bound in one partition's change log.
+type StreamCut struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamCut) Reset() {
+	*x = StreamCut{}
+	mi := &file_partita_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamCut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamCut) ProtoMessage() {}
+
+func (x *StreamCut) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
+func (*StreamCut) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *StreamCut) GetPartition() uint64 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *StreamCut) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 // PointInTimeRecovery is a table's point-in-time recovery setting.
 type PointInTimeRecovery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5136,7 +5289,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5148,7 +5301,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5161,7 +5314,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5199,7 +5352,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5211,7 +5364,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5224,7 +5377,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5264,7 +5417,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5276,7 +5429,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5289,7 +5442,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5346,7 +5499,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5358,7 +5511,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5371,7 +5524,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5454,7 +5607,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5466,7 +5619,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5479,7 +5632,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5516,7 +5669,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5528,7 +5681,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5541,7 +5694,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -5570,7 +5723,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5582,7 +5735,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5595,7 +5748,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -5625,7 +5778,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5637,7 +5790,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5650,7 +5803,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -5672,7 +5825,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5684,7 +5837,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5697,7 +5850,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -5720,7 +5873,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5732,7 +5885,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5745,7 +5898,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -5776,7 +5929,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5788,7 +5941,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5801,7 +5954,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -5847,7 +6000,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5859,7 +6012,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5872,7 +6025,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -5933,7 +6086,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5945,7 +6098,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5958,7 +6111,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6000,7 +6153,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6012,7 +6165,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6025,7 +6178,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6067,7 +6220,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6079,7 +6232,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6092,7 +6245,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6118,7 +6271,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6130,7 +6283,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6143,7 +6296,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6178,7 +6331,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6190,7 +6343,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6203,7 +6356,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6241,7 +6394,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6253,7 +6406,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6266,7 +6419,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -6314,7 +6467,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6326,7 +6479,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6339,7 +6492,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6376,7 +6529,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6388,7 +6541,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6401,7 +6554,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6437,7 +6590,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6449,7 +6602,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6462,7 +6615,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -6514,7 +6667,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6526,7 +6679,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6539,7 +6692,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -6618,7 +6771,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6630,7 +6783,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6643,7 +6796,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -6825,7 +6978,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6837,7 +6990,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6850,7 +7003,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -6876,7 +7029,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6888,7 +7041,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6901,7 +7054,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -6946,7 +7099,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6958,7 +7111,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6971,7 +7124,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7014,7 +7167,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7026,7 +7179,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7039,7 +7192,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7079,7 +7232,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7091,7 +7244,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7104,7 +7257,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *User) GetName() string {
@@ -7155,7 +7308,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7167,7 +7320,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7180,7 +7333,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7238,7 +7391,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7250,7 +7403,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7263,7 +7416,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *Policy) GetName() string {
@@ -7297,7 +7450,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7309,7 +7462,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7322,7 +7475,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateUser) GetName() string {
@@ -7342,7 +7495,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7354,7 +7507,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7367,7 +7520,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7389,7 +7542,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7401,7 +7554,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7414,7 +7567,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7435,7 +7588,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7447,7 +7600,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7460,7 +7613,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -7487,7 +7640,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7499,7 +7652,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7512,7 +7665,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -7533,7 +7686,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7545,7 +7698,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7558,7 +7711,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -7579,7 +7732,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7591,7 +7744,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7604,7 +7757,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -7626,7 +7779,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7638,7 +7791,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7651,7 +7804,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -7690,7 +7843,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7702,7 +7855,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7715,7 +7868,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -7763,7 +7916,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7775,7 +7928,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7788,7 +7941,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -7846,7 +7999,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7858,7 +8011,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7871,7 +8024,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -7913,7 +8066,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7925,7 +8078,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7938,7 +8091,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -7972,7 +8125,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7984,7 +8137,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7997,7 +8150,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8050,7 +8203,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8062,7 +8215,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8075,7 +8228,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8140,7 +8293,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8152,7 +8305,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8165,7 +8318,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8201,7 +8354,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8213,7 +8366,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8226,7 +8379,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8266,7 +8419,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8278,7 +8431,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8291,7 +8444,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *Group) GetName() string {
@@ -8332,7 +8485,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8344,7 +8497,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8357,7 +8510,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8377,7 +8530,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8389,7 +8542,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8402,7 +8555,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8425,7 +8578,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8437,7 +8590,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8450,7 +8603,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -8486,7 +8639,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8498,7 +8651,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8511,7 +8664,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -8556,7 +8709,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8568,7 +8721,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8581,7 +8734,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *AdminToken) GetId() string {
@@ -8636,7 +8789,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8648,7 +8801,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8661,7 +8814,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -8681,7 +8834,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8693,7 +8846,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8706,7 +8859,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -8737,7 +8890,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8749,7 +8902,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8762,7 +8915,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *JoinToken) GetId() string {
@@ -8818,7 +8971,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8830,7 +8983,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8843,7 +8996,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -8863,7 +9016,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8875,7 +9028,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8888,7 +9041,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -8911,7 +9064,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8923,7 +9076,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8936,7 +9089,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -8965,7 +9118,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8977,7 +9130,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8990,7 +9143,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9034,7 +9187,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9046,7 +9199,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9059,7 +9212,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9187,7 +9340,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9199,7 +9352,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9212,7 +9365,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9299,7 +9452,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9311,7 +9464,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9324,7 +9477,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9368,7 +9521,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9380,7 +9533,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9393,7 +9546,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9435,7 +9588,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9447,7 +9600,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9460,7 +9613,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -9503,7 +9656,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9515,7 +9668,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9528,7 +9681,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -9607,7 +9760,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9619,7 +9772,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9632,7 +9785,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -9696,7 +9849,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9708,7 +9861,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9721,7 +9874,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -9775,7 +9928,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9787,7 +9940,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9800,7 +9953,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -9841,7 +9994,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9853,7 +10006,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9866,7 +10019,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -9898,7 +10051,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9910,7 +10063,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9923,7 +10076,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *Backup) GetArn() string {
@@ -10039,7 +10192,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10051,7 +10204,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10064,7 +10217,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10116,7 +10269,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10128,7 +10281,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10141,7 +10294,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10189,7 +10342,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10201,7 +10354,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10214,7 +10367,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10236,7 +10389,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10248,7 +10401,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10261,7 +10414,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10289,7 +10442,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10301,7 +10454,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10314,7 +10467,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -10341,7 +10494,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10353,7 +10506,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10366,7 +10519,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10387,7 +10540,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10399,7 +10552,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10412,7 +10565,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -10475,7 +10628,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10487,7 +10640,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10500,7 +10653,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *Export) GetArn() string {
@@ -10704,7 +10857,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10716,7 +10869,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10729,7 +10882,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -10798,7 +10951,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10810,7 +10963,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10823,7 +10976,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -10858,7 +11011,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10870,7 +11023,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10883,7 +11036,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -10931,7 +11084,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10943,7 +11096,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10956,7 +11109,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *Import) GetArn() string {
@@ -11111,7 +11264,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11123,7 +11276,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11136,7 +11289,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11417,7 +11570,7 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xeb\v\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xa2\f\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
@@ -11430,7 +11583,9 @@ const file_partita_proto_rawDesc = "" +
 	"\tdoctor_op\x18\t \x01(\v2\x14.partita.v1.DoctorOpR\bdoctorOp\x12C\n" +
 	"\x0fdoctor_settings\x18\n" +
 	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
-	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12!\n" +
+	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12%\n" +
+	"\vchange_last\x18\xb6\x01 \x01(\x04H\x00R\n" +
+	"changeLast\x88\x01\x01\x12!\n" +
 	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12.\n" +
 	"\x05merge\x18* \x01(\v2\x18.partita.v1.MergeOutcomeR\x05merge\x12$\n" +
 	"\x04user\x182 \x01(\v2\x10.partita.v1.UserR\x04user\x124\n" +
@@ -11455,7 +11610,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vindex_sweep\x18\xbe\x01 \x01(\v2\x1d.partita.v1.IndexSweepOutcomeR\n" +
 	"indexSweep\x125\n" +
 	"\x16request_tokens_expired\x18\xab\x01 \x01(\x03R\x14requestTokensExpired\x124\n" +
-	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytes\"\xb9\x04\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytesB\x0e\n" +
+	"\f_change_last\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -11551,7 +11707,7 @@ const file_partita_proto_rawDesc = "" +
 	"generation\x12/\n" +
 	"\x06frozen\x18\x04 \x01(\v2\x17.partita.v1.MergeIntentR\x06frozen\x12\x1f\n" +
 	"\vfrozen_left\x18\x05 \x01(\bR\n" +
-	"frozenLeft\"\xdf\r\n" +
+	"frozenLeft\"\x98\x0e\n" +
 	"\x05Table\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -11599,7 +11755,18 @@ const file_partita_proto_rawDesc = "" +
 	"\x15point_in_time_restore\x18Q \x01(\v2\x1e.partita.v1.PointInTimeRestoreR\x12pointInTimeRestore\x12,\n" +
 	"\x12deleted_unix_nanos\x18Z \x01(\x03R\x10deletedUnixNanos\x12\x1f\n" +
 	"\vindex_epoch\x18_ \x01(\x04R\n" +
-	"indexEpoch\"\xac\x01\n" +
+	"indexEpoch\x127\n" +
+	"\vstream_cuts\x18[ \x03(\v2\x16.partita.v1.StreamCutsR\n" +
+	"streamCuts\"\xb0\x01\n" +
+	"\n" +
+	"StreamCuts\x12,\n" +
+	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x12\x1a\n" +
+	"\bsettling\x18\x02 \x01(\bR\bsettling\x12-\n" +
+	"\x06starts\x18\x03 \x03(\v2\x15.partita.v1.StreamCutR\x06starts\x12)\n" +
+	"\x04ends\x18\x04 \x03(\v2\x15.partita.v1.StreamCutR\x04ends\";\n" +
+	"\tStreamCut\x12\x1c\n" +
+	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xac\x01\n" +
 	"\x13PointInTimeRecovery\x12,\n" +
 	"\x12enabled_unix_nanos\x18\x01 \x01(\x03R\x10enabledUnixNanos\x120\n" +
 	"\x14recovery_period_days\x18\x02 \x01(\x05R\x12recoveryPeriodDays\x125\n" +
@@ -12121,7 +12288,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 124)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 126)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -12168,91 +12335,93 @@ var file_partita_proto_goTypes = []any{
 	(*Span)(nil),                 // 42: partita.v1.Span
 	(*Descriptor)(nil),           // 43: partita.v1.Descriptor
 	(*Table)(nil),                // 44: partita.v1.Table
-	(*PointInTimeRecovery)(nil),  // 45: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),   // 46: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),           // 47: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 48: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 49: partita.v1.IndexCursor
-	(*IndexWrite)(nil),           // 50: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),        // 51: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),            // 52: partita.v1.IndexSeal
-	(*IndexOpen)(nil),            // 53: partita.v1.IndexOpen
-	(*IndexSweep)(nil),           // 54: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),    // 55: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),      // 56: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),           // 57: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 58: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 59: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 60: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 61: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 62: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 63: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 64: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 65: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 66: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 67: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 68: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 69: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 70: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 71: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 72: partita.v1.User
-	(*AccessKey)(nil),            // 73: partita.v1.AccessKey
-	(*Policy)(nil),               // 74: partita.v1.Policy
-	(*CreateUser)(nil),           // 75: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 76: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 77: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 78: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 79: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 80: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 81: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 82: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 83: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 84: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 85: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 86: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 87: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 88: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 89: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 90: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 91: partita.v1.Group
-	(*CreateGroup)(nil),          // 92: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 93: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 94: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 95: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 96: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 97: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 98: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 99: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 100: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 101: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 102: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 103: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 104: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 105: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 106: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 107: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 108: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 109: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 110: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 111: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 112: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 113: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 114: partita.v1.Backup
-	(*BackupPart)(nil),           // 115: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 116: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 117: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 118: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 119: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 120: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 121: partita.v1.FinishRestore
-	(*Export)(nil),               // 122: partita.v1.Export
-	(*ExportPart)(nil),           // 123: partita.v1.ExportPart
-	(*PutExport)(nil),            // 124: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 125: partita.v1.ExportPartDone
-	(*Import)(nil),               // 126: partita.v1.Import
-	(*PutImport)(nil),            // 127: partita.v1.PutImport
-	nil,                          // 128: partita.v1.Expression.NamesEntry
-	nil,                          // 129: partita.v1.DoctorSettings.GatesEntry
+	(*StreamCuts)(nil),           // 45: partita.v1.StreamCuts
+	(*StreamCut)(nil),            // 46: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),  // 47: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),   // 48: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),           // 49: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 50: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 51: partita.v1.IndexCursor
+	(*IndexWrite)(nil),           // 52: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),        // 53: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),            // 54: partita.v1.IndexSeal
+	(*IndexOpen)(nil),            // 55: partita.v1.IndexOpen
+	(*IndexSweep)(nil),           // 56: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),    // 57: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),      // 58: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),           // 59: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 60: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 61: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 62: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 63: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 64: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 65: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 66: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 67: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 68: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 69: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 70: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 71: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 72: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 73: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 74: partita.v1.User
+	(*AccessKey)(nil),            // 75: partita.v1.AccessKey
+	(*Policy)(nil),               // 76: partita.v1.Policy
+	(*CreateUser)(nil),           // 77: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 78: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 79: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 80: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 81: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 82: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 83: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 84: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 85: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 86: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 87: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 88: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 89: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 90: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 91: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 92: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 93: partita.v1.Group
+	(*CreateGroup)(nil),          // 94: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 95: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 96: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 97: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 98: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 99: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 100: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 101: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 102: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 103: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 104: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 105: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 106: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 107: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 108: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 109: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 110: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 111: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),         // 112: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 113: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 114: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 115: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 116: partita.v1.Backup
+	(*BackupPart)(nil),           // 117: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 118: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 119: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 120: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 121: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 122: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 123: partita.v1.FinishRestore
+	(*Export)(nil),               // 124: partita.v1.Export
+	(*ExportPart)(nil),           // 125: partita.v1.ExportPart
+	(*PutExport)(nil),            // 126: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 127: partita.v1.ExportPartDone
+	(*Import)(nil),               // 128: partita.v1.Import
+	(*PutImport)(nil),            // 129: partita.v1.PutImport
+	nil,                          // 130: partita.v1.Expression.NamesEntry
+	nil,                          // 131: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -12265,73 +12434,73 @@ var file_partita_proto_depIdxs = []int32{
 	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	58,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	59,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	60,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	61,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	60,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	61,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	62,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	63,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
 	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
 	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	63,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	64,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	68,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	69,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	70,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	71,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	65,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	66,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	70,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	71,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	72,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	73,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	75,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	76,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	77,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	78,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	79,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	80,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	81,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	82,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	92,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	93,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	94,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	95,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	97,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	98,  // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	100, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	101, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	102, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	87,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	89,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	118, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	119, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	120, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	121, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	124, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	125, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	127, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	90,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	49,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	104, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	106, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	109, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	77,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	78,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	79,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	80,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	81,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	82,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	83,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	84,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	94,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	95,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	96,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	97,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	99,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	100, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	102, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	103, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	104, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	89,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	91,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	120, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	121, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	122, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	123, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	126, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	127, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	129, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	92,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	51,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	106, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	108, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	111, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	50,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	111, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	112, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	113, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	51,  // 64: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	52,  // 65: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	53,  // 66: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	54,  // 67: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	52,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	113, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	114, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	115, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	53,  // 64: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	54,  // 65: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	55,  // 66: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	56,  // 67: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
 	33,  // 68: partita.v1.Effects.error:type_name -> partita.v1.Error
 	0,   // 69: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
 	9,   // 70: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
 	8,   // 71: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	47,  // 72: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	49,  // 72: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
 	1,   // 73: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
 	0,   // 74: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
 	14,  // 75: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	128, // 76: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	130, // 76: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
 	15,  // 77: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
 	15,  // 78: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
 	15,  // 79: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
@@ -12347,26 +12516,26 @@ var file_partita_proto_depIdxs = []int32{
 	33,  // 89: partita.v1.Result.error:type_name -> partita.v1.Error
 	44,  // 90: partita.v1.Result.table:type_name -> partita.v1.Table
 	38,  // 91: partita.v1.Result.node:type_name -> partita.v1.Node
-	62,  // 92: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	67,  // 93: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	65,  // 94: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	64,  // 92: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	69,  // 93: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	67,  // 94: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
 	21,  // 95: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
 	28,  // 96: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	72,  // 97: partita.v1.Result.user:type_name -> partita.v1.User
-	73,  // 98: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	74,  // 99: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	91,  // 100: partita.v1.Result.group:type_name -> partita.v1.Group
-	96,  // 101: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	99,  // 102: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	84,  // 103: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	114, // 104: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	122, // 105: partita.v1.Result.export:type_name -> partita.v1.Export
-	126, // 106: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	88,  // 107: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	107, // 108: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	105, // 109: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	110, // 110: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	55,  // 111: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	74,  // 97: partita.v1.Result.user:type_name -> partita.v1.User
+	75,  // 98: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	76,  // 99: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	93,  // 100: partita.v1.Result.group:type_name -> partita.v1.Group
+	98,  // 101: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	101, // 102: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	86,  // 103: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	116, // 104: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	124, // 105: partita.v1.Result.export:type_name -> partita.v1.Export
+	128, // 106: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	90,  // 107: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	109, // 108: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	107, // 109: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	112, // 110: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	57,  // 111: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
 	4,   // 112: partita.v1.Error.code:type_name -> partita.v1.Error.Code
 	24,  // 113: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
 	24,  // 114: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
@@ -12378,64 +12547,67 @@ var file_partita_proto_depIdxs = []int32{
 	36,  // 120: partita.v1.Table.tags:type_name -> partita.v1.Tag
 	37,  // 121: partita.v1.Table.partitions:type_name -> partita.v1.Partition
 	0,   // 122: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	48,  // 123: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	50,  // 123: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
 	34,  // 124: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	57,  // 125: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	57,  // 126: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	116, // 127: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	47,  // 128: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	45,  // 129: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	46,  // 130: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	34,  // 131: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 132: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	56,  // 133: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	56,  // 134: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 135: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 136: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 137: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	129, // 138: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 139: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 140: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	66,  // 141: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	67,  // 142: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 143: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	73,  // 144: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	74,  // 145: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	83,  // 146: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	85,  // 147: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	85,  // 148: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	83,  // 149: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	96,  // 150: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	99,  // 151: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	103, // 152: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 153: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 154: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 155: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 156: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	103, // 157: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 158: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	108, // 159: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 160: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	108, // 161: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	103, // 162: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	103, // 163: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	44,  // 164: partita.v1.Backup.table:type_name -> partita.v1.Table
-	115, // 165: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	114, // 166: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	114, // 167: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	115, // 168: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 169: partita.v1.Export.table:type_name -> partita.v1.Table
-	123, // 170: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	122, // 171: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	123, // 172: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 173: partita.v1.Import.table:type_name -> partita.v1.Table
-	126, // 174: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 175: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	176, // [176:176] is the sub-list for method output_type
-	176, // [176:176] is the sub-list for method input_type
-	176, // [176:176] is the sub-list for extension type_name
-	176, // [176:176] is the sub-list for extension extendee
-	0,   // [0:176] is the sub-list for field type_name
+	59,  // 125: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	59,  // 126: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	118, // 127: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	49,  // 128: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	47,  // 129: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	48,  // 130: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	45,  // 131: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	46,  // 132: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	46,  // 133: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	34,  // 134: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	34,  // 135: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	58,  // 136: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	58,  // 137: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 138: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	44,  // 139: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	44,  // 140: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	131, // 141: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 142: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 143: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	68,  // 144: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	69,  // 145: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 146: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	75,  // 147: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	76,  // 148: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	85,  // 149: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	87,  // 150: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	87,  // 151: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	85,  // 152: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	98,  // 153: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	101, // 154: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	105, // 155: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	16,  // 156: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	17,  // 157: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	18,  // 158: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	15,  // 159: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	105, // 160: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 161: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	110, // 162: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 163: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	110, // 164: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	105, // 165: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	105, // 166: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	44,  // 167: partita.v1.Backup.table:type_name -> partita.v1.Table
+	117, // 168: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	116, // 169: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	116, // 170: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	117, // 171: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	44,  // 172: partita.v1.Export.table:type_name -> partita.v1.Table
+	125, // 173: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	124, // 174: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	125, // 175: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	44,  // 176: partita.v1.Import.table:type_name -> partita.v1.Table
+	128, // 177: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 178: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	179, // [179:179] is the sub-list for method output_type
+	179, // [179:179] is the sub-list for method input_type
+	179, // [179:179] is the sub-list for extension type_name
+	179, // [179:179] is the sub-list for extension extendee
+	0,   // [0:179] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -12511,8 +12683,9 @@ func file_partita_proto_init() {
 		(*Command_IndexOpen)(nil),
 		(*Command_IndexSweep)(nil),
 	}
-	file_partita_proto_msgTypes[54].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[98].OneofWrappers = []any{
+	file_partita_proto_msgTypes[26].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[56].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[100].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -12524,7 +12697,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   124,
+			NumMessages:   126,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
