@@ -100,6 +100,14 @@ func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, 
 	if err != nil {
 		return nil, fmt.Errorf("fsm: item collection: %w", err)
 	}
+	// The writes in flight are read before the applied size: a write
+	// leaves the in-flight count only once its batch has committed, so it
+	// is then in one of the two, or both. Read the other way round, a
+	// write applied and answered between the two reads is in neither.
+	var inFlight int64
+	if lim.inFlight != nil {
+		inFlight = lim.inFlight(key)
+	}
 	size, err := readCollection(r.getItem(key))
 	if err != nil {
 		return nil, err
@@ -108,10 +116,7 @@ func sizeCollection(r itemReader, spec *partitapb.LocalIndexSpec, table uint64, 
 	if limit <= 0 {
 		limit = DefaultCollectionLimit
 	}
-	evaluated := size
-	if lim.inFlight != nil {
-		evaluated += lim.inFlight(key)
-	}
+	evaluated := size + inFlight
 	checked := evaluated
 	if c.collDelta > 0 && lim.prepared != nil {
 		grow, err := lim.prepared(table, it[spec.GetHashKey()], c.key)
