@@ -1,6 +1,6 @@
 //go:build ignore
 
-// gsi_backfill measures the backfill of a global secondary index added to
+// Command gsi_backfill measures the backfill of a global secondary index added to
 // a loaded table while writes go on (docs/indexes.md, "Figures"), against
 // a running cluster (bench/scripts/gsi_backfill.sh starts one):
 //
