@@ -83,35 +83,14 @@ func testBackfillOfDeposedLeader(t *testing.T, sweep bool) {
 		}
 	}
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[0].APIURL()),
-		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	s := types.ScalarAttributeTypeS
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("tab"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(pk, g string) {
-		t.Helper()
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tab"), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: pk}, "g": &types.AttributeValueMemberS{Value: g}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := gsiClient(nodes[0].APIURL())
+	createPKTable(t, db, "tab")
+	put := func(pk, g string) { t.Helper(); putG(t, db, "tab", pk, g) }
 	put("x", "old")
 	put("y", "other")
 
 	armed.Store(true)
-	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("tab"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
-		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-			IndexName:  aws.String("byG"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-		}}}}); err != nil {
-		t.Fatal(err)
-	}
+	addIndexByG(t, db, "tab")
 	st := <-stalled // the leader read x (g = old) and stalls before writing
 	t.Cleanup(func() { releaseOnce.Do(func() { close(st.release) }) })
 	deposed, heir := nodes[st.node], nodes[(st.node+1)%3]

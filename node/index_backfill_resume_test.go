@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -27,15 +26,8 @@ func TestBackfillResumesAcrossCycles(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = n.Close() })
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
-		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	s := types.ScalarAttributeTypeS
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("big"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest}); err != nil {
-		t.Fatal(err)
-	}
+	db := gsiClient(n.APIURL())
+	createPKTable(t, db, "big")
 	const items = 3*backfillPage + 10
 	for i := 0; i < items; i += 25 {
 		var reqs []types.WriteRequest
@@ -47,19 +39,8 @@ func TestBackfillResumesAcrossCycles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("big"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
-		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-			IndexName:  aws.String("byG"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-		}}}}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the index to be ACTIVE", func() bool {
-		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("big")})
-		return err == nil && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
-	})
+	addIndexByG(t, db, "big")
+	indexActive(t, db, "big")
 	seen := map[string]bool{}
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("big"), IndexName: aws.String("byG")})
 	for p.HasMorePages() {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -52,40 +51,16 @@ func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
 	}
 	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[0].APIURL()),
-		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	s := types.ScalarAttributeTypeS
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("tab"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: s}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(pk, g string) {
-		t.Helper()
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tab"), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: pk}, "g": &types.AttributeValueMemberS{Value: g}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := gsiClient(nodes[0].APIURL())
+	createPKTable(t, db, "tab")
+	put := func(pk, g string) { t.Helper(); putG(t, db, "tab", pk, g) }
 	for i := range 40 {
 		put(fmt.Sprint("item", i), fmt.Sprint("a", i%5))
 	}
 	// The index comes by UpdateTable: its backfill (round 0) covers every
 	// write, whenever each node learnt the table.
-	if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("tab"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("g"), AttributeType: s}},
-		GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-			IndexName:  aws.String("byG"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-		}}}}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the index to be ACTIVE", func() bool {
-		d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("tab")})
-		return err == nil && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
-	})
+	addIndexByG(t, db, "tab")
+	indexActive(t, db, "tab")
 	var last string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if last = indexMismatch(t, db); last == "" {
