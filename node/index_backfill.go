@@ -187,7 +187,7 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		}
 		var after func(error)
 		if pause := j.n.cfg.backfillPause; pause != nil {
-			after = pause(p.GetId()) // tests: a leader stalled between its read and its write
+			after = pause(p.GetId(), items) // tests: a leader stalled between its read and its write
 		}
 		err = j.n.router.WriteIndexEntries(ctx, it, gi, items, v)
 		if after != nil {

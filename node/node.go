@@ -24,6 +24,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/dynamo"
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
@@ -105,9 +106,10 @@ type Config struct {
 	// backfillBudget, when set (tests), replaces backfillBudget.
 	backfillBudget time.Duration
 	// backfillPause, when set (tests), is called by a global index
-	// backfill between its read of a page of items and its write; the
-	// function it returns (if not nil) gets the write's outcome.
-	backfillPause func(partition uint64) func(error)
+	// backfill between its read of a page of items and its write, with
+	// the page; the function it returns (if not nil) gets the write's
+	// outcome.
+	backfillPause func(partition uint64, page []item.Item) func(error)
 	// ItemCollectionLimit bounds the item collections (the items of one
 	// partition key and their local index entries) of tables with local
 	// secondary indexes; 0: DynamoDB's 10 GB. Tests lower it.
