@@ -98,6 +98,11 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 			continue
 		}
 		tables := router.IndexTables(snap, t)
+		if !indexTablesKnown(t, tables) {
+			// The index tables come with the node's next directory
+			// refresh; the records wait for them.
+			continue
+		}
 		var lag time.Duration
 		for _, p := range t.GetPartitions() {
 			r := j.n.store.Replica(p.GetId())
@@ -246,6 +251,22 @@ func (n *Node) replicaID() uint64 {
 		return n.id
 	}
 	return nodeID
+}
+
+// indexTablesKnown reports whether tables holds the hidden table of every
+// index of t but those being deleted. A node's copy of the directory can
+// hold a new table's record without its indexes' tables, created after
+// it: the change records applied meanwhile would reach none of them, and
+// an index created with its table is never backfilled, so its first
+// writes would be lost (those of an index being deleted go with its
+// table).
+func indexTablesKnown(t *partitapb.Table, tables map[string]*partitapb.Table) bool {
+	for _, gi := range t.GetGlobalIndexes() {
+		if tables[gi.GetName()] == nil && gi.GetStatus() != directory.Deleting.String() {
+			return false
+		}
+	}
+	return true
 }
 
 // backfilling reports whether an index of t is being backfilled.

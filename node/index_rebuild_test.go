@@ -63,7 +63,7 @@ func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
 	indexActive(t, db, "tab")
 	var last string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if last = indexMismatch(t, db); last == "" {
+		if last = indexMismatch(t, db, "tab"); last == "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -130,7 +130,7 @@ func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
 			!aws.ToBool(d.Table.GlobalSecondaryIndexes[0].Backfilling)
 	})
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if last = indexMismatch(t, db); last == "" {
+		if last = indexMismatch(t, db, "tab"); last == "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -139,13 +139,13 @@ func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
 	}
 }
 
-// indexMismatch compares index byG of table tab with the projection of a
+// indexMismatch compares index byG of table with the projection of a
 // scan of the table ("" when equal).
-func indexMismatch(t *testing.T, db *dynamodb.Client) string {
+func indexMismatch(t *testing.T, db *dynamodb.Client, table string) string {
 	t.Helper()
 	scan := func(index *string) []string {
 		var out []string
-		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("tab"), IndexName: index})
+		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), IndexName: index})
 		for p.HasMorePages() {
 			page, err := p.NextPage(context.Background())
 			if err != nil {
