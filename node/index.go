@@ -48,6 +48,13 @@ func (h viewHost) CreatePartition(ctx context.Context, p *partitapb.Partition) e
 type indexJob struct {
 	n   *Node
 	lag *prometheus.GaugeVec
+	// backfilled counts the items this node's backfills wrote to each
+	// index; pending is, on the node leading the meta partition, how many
+	// base partitions each backfilling index still waits for (a
+	// backfill's progress, with DescribeTable's Backfilling and the
+	// index's ItemCount).
+	backfilled *prometheus.CounterVec
+	pending    *prometheus.GaugeVec
 	// resume is where each unfinished backfill of this node goes on
 	// (backfillRange): a partition too large for one cycle is backfilled
 	// over several.
@@ -73,8 +80,18 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 		Name: "partita_gsi_lag_seconds",
 		Help: "Age of the oldest change of the base table not yet applied to the global secondary index, over the base partitions this node leads (0: caught up).",
 	}, []string{"table", "index"})}
-	if err := n.reg.Register(j.lag); err != nil {
-		return fmt.Errorf("node: register the index lag gauge: %w", err)
+	j.backfilled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "partita_gsi_backfill_items_total",
+		Help: "Items of the base table written to the global secondary index by this node's backfills.",
+	}, []string{"table", "index"})
+	j.pending = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "partita_gsi_backfill_pending_partitions",
+		Help: "Base partitions not yet backfilled into the global secondary index (set by the node leading the meta partition; absent when no backfill runs).",
+	}, []string{"table", "index"})
+	for _, c := range []prometheus.Collector{j.lag, j.backfilled, j.pending} {
+		if err := n.reg.Register(c); err != nil {
+			return fmt.Errorf("node: register the index job's metrics: %w", err)
+		}
 	}
 	return m.Register(daemon.JobSpec{
 		Name:     GlobalIndexJob,
@@ -93,6 +110,15 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 	firstErr := j.followFloors(ctx, snap)
 	lags := map[uint64]time.Duration{}
 	defer j.n.indexLags.Store(&lags)
+	pendings := map[[2]string]int{}
+	defer func() {
+		// Whole: a backfill ended, a table gone, or the meta lead moved
+		// away leaves no stale series.
+		j.pending.Reset()
+		for k, n := range pendings {
+			j.pending.WithLabelValues(k[0], k[1]).Set(float64(n))
+		}
+	}()
 	for _, t := range snap.Tables {
 		if len(t.GetGlobalIndexes()) == 0 || t.GetIndexBase() != "" {
 			continue
@@ -122,7 +148,7 @@ func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
 		}
 		if backfilling(t) && j.n.store.Replica(directory.MetaPartition) != nil &&
 			j.n.store.Replica(directory.MetaPartition).Leader() == j.n.replicaID() {
-			if err := j.activateIndexes(ctx, t, tables); err != nil && firstErr == nil {
+			if err := j.activateIndexes(ctx, t, tables, pendings); err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("node: activate the indexes of %s: %w", t.GetName(), err)
 			}
 		}

@@ -196,6 +196,7 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		if err != nil {
 			return false, err
 		}
+		j.backfilled.WithLabelValues(t.GetName(), gi.GetName()).Add(float64(len(items)))
 		j.resumeMu.Lock()
 		if next == nil {
 			delete(j.resume, key)
@@ -280,8 +281,9 @@ func (j *indexJob) backfillMark(gi *partitapb.GlobalIndex, it *partitapb.Table) 
 }
 
 // activateIndexes marks ACTIVE every backfilling index of t whose every
-// partition was backfilled.
-func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table) error {
+// partition was backfilled, and records in pendings, by table and index,
+// how many partitions each of the others waits for.
+func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, pendings map[[2]string]int) error {
 	done := map[string]bool{} // the indexes of t that every partition backfilled
 	for _, gi := range t.GetGlobalIndexes() {
 		it := tables[gi.GetName()]
@@ -292,15 +294,18 @@ func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tabl
 		if err != nil {
 			return err
 		}
-		all := true
+		pending := 0
 		for _, p := range t.GetPartitions() {
 			ok, err := j.n.router.IndexBackfilled(ctx, p.GetId(), j.backfillMark(gi, it))
 			if err != nil {
 				return err
 			}
-			all = all && ok
+			if !ok {
+				pending++
+			}
 		}
-		if all {
+		pendings[[2]string{t.GetName(), gi.GetName()}] = pending
+		if pending == 0 {
 			done[gi.GetName()] = true
 		}
 	}
@@ -315,5 +320,10 @@ func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tabl
 		}
 		return cur, nil
 	})
+	if err == nil {
+		for name := range done {
+			delete(pendings, [2]string{t.GetName(), name})
+		}
+	}
 	return err
 }

@@ -16,6 +16,8 @@ import (
 // last cycle stopped, and the index ends equal to the table. Before, each
 // cycle started the partition over, and a partition larger than a
 // cycle's worth (a quarter of a 1M-item table) was never backfilled.
+// Its progress shows in the metrics: one partition pending while it
+// runs, none once the index is ACTIVE, and every item counted once.
 func TestBackfillResumesAcrossCycles(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
@@ -40,7 +42,18 @@ func TestBackfillResumesAcrossCycles(t *testing.T) {
 		}
 	}
 	addIndexByG(t, db, "big")
+	waitFor(t, "one partition pending", func() bool {
+		v, ok := gsiMetric(t, n, "partita_gsi_backfill_pending_partitions", "big")
+		return ok && v == 1
+	})
 	indexActive(t, db, "big")
+	waitFor(t, "no partition pending", func() bool {
+		_, ok := gsiMetric(t, n, "partita_gsi_backfill_pending_partitions", "big")
+		return !ok
+	})
+	if v, _ := gsiMetric(t, n, "partita_gsi_backfill_items_total", "big"); v != items {
+		t.Fatalf("the backfill counted %v items, want %d", v, items)
+	}
 	seen := map[string]bool{}
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("big"), IndexName: aws.String("byG")})
 	for p.HasMorePages() {
@@ -55,4 +68,32 @@ func TestBackfillResumesAcrossCycles(t *testing.T) {
 	if len(seen) != items {
 		t.Fatalf("the index holds %d items, want %d", len(seen), items)
 	}
+}
+
+// gsiMetric returns the value of n's metric name for index byG of table
+// (ok false: no such series).
+func gsiMetric(t *testing.T, n *Node, name, table string) (float64, bool) {
+	t.Helper()
+	mfs, err := n.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["table"] == table && labels["index"] == "byG" {
+				if m.GetCounter() != nil {
+					return m.GetCounter().GetValue(), true
+				}
+				return m.GetGauge().GetValue(), true
+			}
+		}
+	}
+	return 0, false
 }
