@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
@@ -25,7 +26,8 @@ import (
 // TestGlobalIndexUnderSplitsAndNodeLoss maintains two indexes of a table
 // on three nodes while writers overwrite and delete random items through
 // two of them, the base table's partitions split twice and merge once
-// (the merged half's log adopted), and the third
+// (the merged half's log adopted), a partition of an index splits, and
+// the third
 // node, leading some base and index partitions, stops. At the end each
 // index equals the entries computed from a scan of the base table: no
 // change lost, none applied out of order.
@@ -67,14 +69,15 @@ func TestGlobalIndexUnderSplitsAndNodeLoss(t *testing.T) {
 		target := writes.Load() + n
 		waitUntil(t, "writes", func() bool { return writes.Load() >= target })
 	}
-	split := func() {
+	split := func(table string) {
 		t.Helper()
 		var parts []topology.PartitionInfo
-		if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?table=orders", &parts); code != http.StatusOK || len(parts) == 0 {
-			t.Fatalf("partitions: %d", code)
+		q := url.Values{"table": {table}}.Encode()
+		if code := adminDo(t, n1, http.MethodGet, "/cluster/partitions?"+q, &parts); code != http.StatusOK || len(parts) == 0 {
+			t.Fatalf("partitions of %q: %d", table, code)
 		}
 		slices.SortFunc(parts, func(a, b topology.PartitionInfo) int { return int(b.ID) - int(a.ID) })
-		path := fmt.Sprintf("/cluster/partitions/%d/split?%s", parts[0].ID, url.Values{"table": {"orders"}}.Encode())
+		path := fmt.Sprintf("/cluster/partitions/%d/split?%s", parts[0].ID, q)
 		var res admin.SplitResult
 		if code := adminDo(t, n1, http.MethodPost, path, &res); code != http.StatusOK || res.Right == 0 {
 			t.Fatalf("split of partition %d: %d %+v", parts[0].ID, code, res)
@@ -96,10 +99,13 @@ func TestGlobalIndexUnderSplitsAndNodeLoss(t *testing.T) {
 	began := time.Now()
 	step := func(what string) { t.Logf("%v: %s", time.Since(began).Round(time.Millisecond), what) }
 	waitWrites(100)
-	split()
+	split("orders")
 	step("split")
 	waitWrites(100)
-	split()
+	split(directory.IndexTableName("orders", "byCustomer"))
+	step("index split")
+	waitWrites(100)
+	split("orders")
 	step("split")
 	waitWrites(100)
 	merge()
