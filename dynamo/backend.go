@@ -35,6 +35,9 @@ type Backend interface {
 	DeleteIndex(ctx context.Context, gi *partitapb.GlobalIndex) error
 	// Table returns the current record of the named table, or a TABLE_NOT_FOUND error.
 	Table(ctx context.Context, name string) (*partitapb.Table, error)
+	// SharedTable is Table's record without a copy, shared with every
+	// other caller: read-only (the item operations' path).
+	SharedTable(ctx context.Context, name string) (*partitapb.Table, error)
 	// Tables lists every table record, sorted by name.
 	Tables(ctx context.Context) ([]*partitapb.Table, error)
 	// TableStats returns the item count and total item bytes of a table.

@@ -99,6 +99,10 @@ func (m *memBackend) Table(_ context.Context, name string) (*partitapb.Table, er
 	return proto.Clone(t).(*partitapb.Table), nil
 }
 
+func (m *memBackend) SharedTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	return m.Table(ctx, name)
+}
+
 func (m *memBackend) Tables(context.Context) ([]*partitapb.Table, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -129,11 +129,18 @@ func billingOf(t *partitapb.Table) *billingModeSummary {
 // DynamoDB's message for a missing one (notFound: "" for the item
 // operations' message, else the table operations' message).
 func (s *Server) lookupTable(ctx context.Context, param string, tableOp bool) (*partitapb.Table, error) {
+	return s.lookupTableBy(ctx, param, tableOp, s.cfg.Backend.Table)
+}
+
+// lookupTableBy is lookupTable reading the record with table (Backend.
+// Table, or SharedTable for a caller that never modifies it).
+func (s *Server) lookupTableBy(ctx context.Context, param string, tableOp bool,
+	table func(context.Context, string) (*partitapb.Table, error)) (*partitapb.Table, error) {
 	name := s.resolveTableName(param)
 	if name == "" {
 		return nil, s.notFound(param, tableOp)
 	}
-	t, err := s.cfg.Backend.Table(ctx, name)
+	t, err := table(ctx, name)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) || (err == nil && (t == nil || t.GetIndexBase() != "")) {
 		return nil, s.notFound(param, tableOp)
 	}
@@ -160,7 +167,7 @@ func (s *Server) notFound(name string, tableOp bool) error {
 // activeTable returns the table of an item operation, which DynamoDB serves
 // only once the table is created.
 func (s *Server) activeTable(ctx context.Context, param string) (*partitapb.Table, error) {
-	t, err := s.lookupTable(ctx, param, false)
+	t, err := s.lookupTableBy(ctx, param, false, s.cfg.Backend.SharedTable)
 	if err != nil {
 		return nil, err
 	}

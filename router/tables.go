@@ -241,6 +241,18 @@ func (r *Router) readTable(ctx context.Context, name string) (*partitapb.Table, 
 
 // Table returns the record of the named table.
 func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, error) {
+	t, err := r.SharedTable(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Clone(t).(*partitapb.Table), nil
+}
+
+// SharedTable is Table without the copy: the router's cached record, which
+// every caller shares and none may modify (Table gives a copy to modify).
+// The item paths take it once per request; a copy of a table record with
+// its partitions cost about 3% of a write's CPU on one node.
+func (r *Router) SharedTable(ctx context.Context, name string) (*partitapb.Table, error) {
 	r.mu.RLock()
 	t, ok := r.tables[name]
 	r.mu.RUnlock()
@@ -253,7 +265,7 @@ func (r *Router) Table(ctx context.Context, name string) (*partitapb.Table, erro
 		r.tables[name] = t
 		r.mu.Unlock()
 	}
-	return proto.Clone(t).(*partitapb.Table), nil
+	return t, nil
 }
 
 // refreshTable drops the cached record of stale (a table whose layout a
