@@ -47,17 +47,11 @@ func testBackfillOfDeposedLeader(t *testing.T, sweep bool) {
 	}
 	stalled := make(chan stall, 1)
 	var releaseOnce sync.Once
-	var nodes []*Node
-	for i := range 3 {
-		cfg := DefaultConfig()
-		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	nodes := startThree(t, func(i int, cfg *Config) {
 		cfg.ReconcileInterval, cfg.PartitionsPerTable = 100*time.Millisecond, 1
 		cfg.IndexSweepInterval = 0
 		if sweep {
 			cfg.IndexSweepInterval = 100 * time.Millisecond
-		}
-		if i > 0 {
-			cfg.Join = []string{nodes[0].PeerAddr()}
 		}
 		cfg.backfillPause = func(partition uint64, page []item.Item) func(error) {
 			// The page of x: the table's other partitions' pages (one
@@ -70,14 +64,7 @@ func testBackfillOfDeposedLeader(t *testing.T, sweep bool) {
 			<-s.release
 			return func(err error) { s.written <- err }
 		}
-		n, err := Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Close() })
-		nodes = append(nodes, n)
-	}
-	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	})
 	if sweep {
 		for _, n := range nodes { // until x's move left its tombstone
 			if err := n.Jobs().Pause(IndexSweepJob); err != nil {

@@ -19,24 +19,11 @@ import (
 // the directory held when its index job first ran. The index ends equal
 // to the projection of a scan of each table.
 func TestIndexCreatedWithTableOnThreeNodes(t *testing.T) {
-	var nodes []*Node
-	for i := range 3 {
-		cfg := DefaultConfig()
-		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	nodes := startThree(t, func(_ int, cfg *Config) {
 		// Replicas created soon after the node's directory shows a new
 		// table's partitions, often before its index tables.
 		cfg.ReconcileInterval, cfg.PartitionsPerTable = 100*time.Millisecond, 2
-		if i > 0 {
-			cfg.Join = []string{nodes[0].PeerAddr()}
-		}
-		n, err := Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Close() })
-		nodes = append(nodes, n)
-	}
-	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	})
 	dbs := []*dynamodb.Client{gsiClient(nodes[0].APIURL()), gsiClient(nodes[1].APIURL()), gsiClient(nodes[2].APIURL())}
 	const tables, items = 6, 20
 	for k := range tables {

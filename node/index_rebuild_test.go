@@ -32,24 +32,11 @@ func (c *jumpClock) Jump(d time.Duration) { c.offset.Add(int64(d)) }
 // items are missing.
 func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
 	clock := &jumpClock{}
-	var nodes []*Node
-	for i := range 3 {
-		cfg := DefaultConfig()
-		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	nodes := startThree(t, func(_ int, cfg *Config) {
 		cfg.ReconcileInterval, cfg.PartitionsPerTable, cfg.IndexSweepInterval = 100*time.Millisecond, 2, 100*time.Millisecond
 		cfg.Clock = clock.Now
 		cfg.Settings = map[string]settings.Static{"changelog.retention": {Text: "1m", From: settings.FromFlag}}
-		if i > 0 {
-			cfg.Join = []string{nodes[0].PeerAddr()}
-		}
-		n, err := Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Close() })
-		nodes = append(nodes, n)
-	}
-	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	})
 	ctx := context.Background()
 	db := gsiClient(nodes[0].APIURL())
 	createPKTable(t, db, "tab")

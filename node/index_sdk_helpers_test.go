@@ -59,3 +59,28 @@ func indexActive(t *testing.T, db *dynamodb.Client, table string) {
 		return err == nil && d.Table.GlobalSecondaryIndexes[0].IndexStatus == types.IndexStatusActive
 	})
 }
+
+// startThree starts a cluster of three nodes on loopback, each configured
+// by configure (i is the node's position; the first starts the cluster,
+// the others join it), and waits until the meta partition has three
+// voters.
+func startThree(t *testing.T, configure func(i int, cfg *Config)) []*Node {
+	t.Helper()
+	var nodes []*Node
+	for i := range 3 {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		configure(i, &cfg)
+		if i > 0 {
+			cfg.Join = []string{nodes[0].PeerAddr()}
+		}
+		n, err := Start(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close() })
+		nodes = append(nodes, n)
+	}
+	waitFor(t, "meta on three voters", func() bool { return len(nodes[0].MetaVoters()) == 3 })
+	return nodes
+}
