@@ -446,6 +446,9 @@ func (s *Server) requestID() string {
 // marshalResponse encodes a response value without HTML escaping, as
 // DynamoDB does.
 func marshalResponse(v any) ([]byte, error) {
+	if a, ok := v.(jsonAppender); ok {
+		return a.appendJSON(make([]byte, 0, 512))
+	}
 	var buf bytes.Buffer
 	enc := newJSONEncoder(&buf)
 	if err := enc.Encode(v); err != nil {

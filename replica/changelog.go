@@ -174,6 +174,19 @@ func (r *Replica) facts() (facts, error) {
 	return f, nil
 }
 
+// HoldsIntents reports whether the partition may hold a transaction's
+// intent, as of the committed applied state (from memory once read, as
+// evaluation's NoIntents hint is): false means a read of its items need
+// not look for one. A round that writes an intent drops the memory
+// before the prepare is answered, so a transaction whose prepare was
+// acknowledged is seen; a read that misses an intent not yet answered
+// precedes the transaction, whose items still hold their committed
+// values.
+func (r *Replica) HoldsIntents() (bool, error) {
+	f, err := r.facts()
+	return f.intents, err
+}
+
 // changeFloor returns the partition's change floor (fsm.ReadChangeFloor)
 // as of the committed applied state.
 func (r *Replica) changeFloor() (fsm.ChangeFloor, error) {
