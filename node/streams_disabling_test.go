@@ -1,0 +1,227 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/partitadb/partita/node"
+)
+
+// streamWrite is one write of a stream writer: item pk set to v.
+type streamWrite struct {
+	pk string
+	v  int
+}
+
+// checkStreamedWrites checks the writes recs hold (what) against the
+// writers' acknowledgments: none twice, each item's in order, each one
+// acknowledged (or in flight: started), every one of want there, none of
+// never.
+func checkStreamedWrites(t *testing.T, what string, recs []stypes.Record, started, want, never map[streamWrite]bool) map[streamWrite]int {
+	t.Helper()
+	seen := map[streamWrite]int{}
+	for pk, vs := range streamWrites(t, recs) {
+		for i, v := range vs {
+			seen[streamWrite{pk, v}]++
+			if i > 0 && v <= vs[i-1] {
+				t.Errorf("%s: item %s: writes %v, out of order", what, pk, vs)
+				break
+			}
+		}
+	}
+	for w, n := range seen {
+		switch {
+		case n != 1:
+			t.Errorf("%s: write %+v is there %d times", what, w, n)
+		case !started[w]:
+			t.Errorf("%s: write %+v is there, never written", what, w)
+		case never[w]:
+			t.Errorf("%s: write %+v, started after the stream was DISABLED, is there", what, w)
+		}
+	}
+	missing := 0
+	for w := range want {
+		if seen[w] == 0 {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%s: %d of the %d writes acknowledged before the disabling UpdateTable are missing", what, missing, len(want))
+	}
+	return seen
+}
+
+// TestStreamsThreeNodesDisabling: the mirror of
+// TestStreamsThreeNodesEnabling. A table created with a stream, written
+// by four clients through every node of three, two of which keep the
+// table's record they had (directory refresh and settings catch-up
+// paused: their routers and leaders go on logging the stream's view).
+// The stream is disabled through the third: DISABLING, then DISABLED
+// once every partition is cut. Read from a paused node, every write
+// acknowledged before the disabling UpdateTable was sent is in the stream
+// exactly once, each item's in order, and no write started after the
+// stream showed DISABLED is, although the paused nodes logged them.
+// A reader polling one paused node with iterators taken while the stream
+// was enabled sees the same, and its shards end.
+func TestStreamsThreeNodesDisabling(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table = "disabling"
+	arn := streamedTable(ctx, t, n2, n1, table)
+	for _, n := range []*node.Node{n1, n3} {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var disabling, disabled atomic.Bool
+	var mu sync.Mutex
+	started := map[streamWrite]bool{} // every write started
+	early := map[streamWrite]bool{}   // acknowledged before the UpdateTable was sent
+	late := map[streamWrite]bool{}    // started after DISABLED
+	var wg sync.WaitGroup
+	const afterEach = 10
+	for w := range streamWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client(nodes[w%3])
+			after := 0
+			for v := 1; after < afterEach; v++ {
+				isLate := disabled.Load()
+				for i := range streamItemsPerWriter {
+					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
+					mu.Lock()
+					started[wr], late[wr] = true, isLate
+					mu.Unlock()
+					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
+						t.Errorf("PutItem %+v: %v", wr, err)
+						return
+					}
+					mu.Lock()
+					if !disabling.Load() {
+						early[wr] = true
+					}
+					mu.Unlock()
+				}
+				if isLate {
+					after++
+				}
+			}
+		}()
+	}
+
+	// A reader on paused node 3 holds an iterator at TRIM_HORIZON of each
+	// shard, taken while the stream is enabled, and polls them through
+	// the disabling until each shard ends.
+	sc3 := streamsClient(n3)
+	d, err := sc3.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iters := map[string]*string{}
+	for _, sh := range d.StreamDescription.Shards {
+		out, err := sc3.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		iters[aws.ToString(sh.ShardId)] = out.ShardIterator
+	}
+	var polled []stypes.Record
+	var writersDone atomic.Bool
+	pollerDone := make(chan struct{})
+	go func() {
+		defer close(pollerDone)
+		// Once the writers are done and the stream DISABLED, a shard gets
+		// a bounded number of polls to end.
+		for idle := 0; len(iters) > 0 && idle < 50; {
+			if writersDone.Load() {
+				idle++
+			}
+			for id, it := range iters {
+				page, err := sc3.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
+				if err != nil {
+					t.Errorf("GetRecords of %s on node 3: %v", id, err)
+					return
+				}
+				polled = append(polled, page.Records...)
+				if page.NextShardIterator == nil {
+					delete(iters, id)
+				} else {
+					iters[id] = page.NextShardIterator
+				}
+			}
+		}
+	}()
+
+	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(early) >= 40 })
+	mu.Lock()
+	disabling.Store(true)
+	mu.Unlock()
+	if _, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
+		t.Fatal(err)
+	}
+	sc := streamsClient(n1)
+	statuses := map[stypes.StreamStatus]bool{}
+	waitUntil(t, "stream DISABLED", func() bool {
+		d, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("DescribeStream: %v", err)
+		}
+		statuses[d.StreamDescription.StreamStatus] = true
+		return d.StreamDescription.StreamStatus == stypes.StreamStatusDisabled
+	})
+	disabled.Store(true)
+	wg.Wait()
+	writersDone.Store(true)
+	<-pollerDone
+	if t.Failed() {
+		return
+	}
+	for st := range statuses {
+		if st != stypes.StreamStatusDisabling && st != stypes.StreamStatusDisabled {
+			t.Errorf("stream status %s while disabling", st)
+		}
+	}
+	never := map[streamWrite]bool{}
+	for w, l := range late {
+		if l {
+			never[w] = true
+		}
+	}
+
+	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
+	for _, sh := range shards {
+		if sh.SequenceNumberRange.EndingSequenceNumber == nil {
+			t.Errorf("shard %s of the DISABLED stream is open", aws.ToString(sh.ShardId))
+		}
+	}
+	seen := checkStreamedWrites(t, "the stream read from node 3", recs, started, early, never)
+	if len(iters) > 0 {
+		t.Errorf("the poller's shards %v on node 3 did not end after the stream was DISABLED", len(iters))
+	}
+	checkStreamedWrites(t, "the stream polled on node 3", polled, started, early, never)
+	t.Logf("%d writes, %d before the UpdateTable, %d after DISABLED, %d in the stream; statuses seen %v",
+		len(started), len(early), len(never), len(seen), statuses)
+}
