@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,8 +253,8 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 // write started after ENABLED is in it exactly once, each item's in
 // order across the parent shard and its children, and none acknowledged
 // before the enabling UpdateTable was sent is (point-in-time recovery
-// logs them). The split's parent shard is closed, both halves' shards
-// name it.
+// logs them). The split's parent shard, all before the stream's start,
+// is not listed: the halves' shards are the stream's first.
 func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
@@ -387,19 +388,22 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	}
 	seen := checkStreamedWrites(t, "the stream", recs, started, want, early,
 		"started after ENABLED", "acknowledged before the enabling UpdateTable was sent")
+	// The split's parent shard ended before the stream started (every
+	// partition was cut after the split): it is not the stream's, not
+	// listed, and the halves' shards name no parent.
 	parent := fmt.Sprintf("shardId-%020d-%020d", p.ID, 1)
-	var closedParent bool
-	var children int
+	halves := 0
 	for _, sh := range shards {
-		if aws.ToString(sh.ShardId) == parent && sh.SequenceNumberRange.EndingSequenceNumber != nil {
-			closedParent = true
+		id := aws.ToString(sh.ShardId)
+		if id == parent || aws.ToString(sh.ParentShardId) == parent {
+			t.Errorf("shard %s (parent %s) listed: the split's parent shard %s predates the stream", id, aws.ToString(sh.ParentShardId), parent)
 		}
-		if aws.ToString(sh.ParentShardId) == parent {
-			children++
+		if strings.HasPrefix(id, fmt.Sprintf("shardId-%020d-", p.ID)) || strings.HasPrefix(id, fmt.Sprintf("shardId-%020d-", split.Right)) {
+			halves++
 		}
 	}
-	if !closedParent || children != 2 {
-		t.Errorf("after the split of partition %d: parent shard closed %v, %d children, shards %+v", p.ID, closedParent, children, shards)
+	if halves != 2 {
+		t.Errorf("after the split of partition %d: %d shards of its halves, want 2: %+v", p.ID, halves, shards)
 	}
 	t.Logf("%d writes, %d before the UpdateTable, %d after ENABLED, %d in the stream", len(started), len(early), len(want), len(seen))
 }
