@@ -87,10 +87,36 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 	r.forget(name)
 	r.deleteIndexTables(ctx, t)
 	if cmd.KeepDeletedStreams && !directory.IsDeleted(t) && directory.KeepsStreams(t) {
+		r.fenceDeletedPartitions(ctx, t)
 		return t, nil
 	}
 	r.destroyPartitions(ctx, t)
 	return t, nil
+}
+
+// fenceDeletedPartitions marks each partition of t, a deleted table kept
+// for its streams, as a deleted table's (FenceDeletedTable), once the
+// cluster version allows it: a router whose cached record predates the
+// delete gets TABLE_NOT_FOUND for its item writes instead of writing to
+// the kept partitions. A partition that cannot be reached now is left
+// unmarked (logged): the delete has happened, and those writes are then
+// refused only once every router has refreshed its record.
+func (r *Router) fenceDeletedPartitions(ctx context.Context, t *partitapb.Table) {
+	if !r.allows(clusterversion.DeletedTableFence) {
+		return
+	}
+	for _, p := range t.GetPartitions() {
+		cmd := r.command()
+		cmd.Op = &partitapb.Command_FenceDeletedTable{FenceDeletedTable: &partitapb.FenceDeletedTable{
+			TableId: t.GetId(), HashStart: p.GetHashStart()}}
+		res, err := r.propose(ctx, p.GetId(), cmd)
+		if err == nil && res.GetError() != nil {
+			err = res.GetError()
+		}
+		if err != nil {
+			r.cfg.Logger.WarnContext(ctx, "could not fence a deleted table's partition", "table", t.GetName(), "partition", p.GetId(), "err", err)
+		}
+	}
 }
 
 // PurgeDeletedTable removes the record a DeleteTable kept for the streams
