@@ -385,11 +385,25 @@ func (r *Router) LocalIndexStats(ctx context.Context, t *partitapb.Table) ([][2]
 
 // FreshTable returns the named table's record as the directory holds it
 // now, not as cached (a split's new partitions included), and caches it.
+// The cached record stays in use by other requests while the directory
+// is read (a stream's GetRecords reads it often: evicting it would send
+// every write through this node to the directory meanwhile); a read that
+// fails drops it, one that finds it older than the cached copy (a
+// concurrent read answered first) leaves that copy.
 func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	t, err := r.readTable(ctx, name)
 	r.mu.Lock()
-	delete(r.tables, name)
+	switch c, ok := r.tables[name]; {
+	case err != nil:
+		delete(r.tables, name)
+	case !ok || c.GetId() != t.GetId() || c.GetRevision() <= t.GetRevision():
+		r.tables[name] = t
+	}
 	r.mu.Unlock()
-	return r.Table(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Clone(t).(*partitapb.Table), nil
 }
 
 // ObserveTables replaces each cached table record older than its copy in
