@@ -82,10 +82,14 @@ const (
 	// (Table.stream_cuts), which an older binary's UpdateTable would drop,
 	// so a stream shows ENABLING and DISABLING.
 	StreamStatus Version = 16
+	// DeletedTableFence: DeleteTable marks a deleted table's kept
+	// partitions (FenceDeletedTable), which refuse item writes from then
+	// on; older binaries cannot apply the mark.
+	DeletedTableFence Version = 17
 )
 
 // Latest is the newest version this binary supports.
-const Latest = StreamStatus
+const Latest = DeletedTableFence
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -126,6 +130,8 @@ func (v Version) String() string {
 		return "15 (index tombstones: global index backfill rounds, tombstones collected)"
 	case StreamStatus:
 		return "16 (stream status: streams ENABLING and DISABLING until every partition's change log is cut)"
+	case DeletedTableFence:
+		return "17 (deleted table fence: a deleted table's kept partitions refuse item writes)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -258,6 +258,7 @@ func (s *Server) handleDescribeStream(ctx context.Context, r *request) (any, err
 	if err != nil {
 		return nil, err
 	}
+	shards = withinStream(t, st, shards)
 	d := streamDescription{StreamArn: *req.StreamArn, StreamLabel: streamLabel(st.GetEnabledUnixNanos()),
 		StreamStatus: streamStatus(t, st), StreamViewType: viewName(st.GetView()),
 		CreationRequestDateTime: epochSeconds(st.GetEnabledUnixNanos()), TableName: t.GetName(), Shards: []shardOut{}}

@@ -69,7 +69,7 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 	if s.cfg.Now().UnixNano()-it.Issued > int64(s.cfg.IteratorTTL) {
 		return nil, newError(kindExpiredIterator, "Iterator expired: it was issued more than %s ago", s.cfg.IteratorTTL)
 	}
-	t, st, err := s.iteratorStream(ctx, cr, it)
+	t, st, fresh, err := s.iteratorStream(ctx, cr, it, false)
 	if err != nil {
 		return nil, err
 	}
@@ -94,39 +94,53 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 	if page.Trimmed {
 		return nil, trimmed
 	}
+	if !fresh && len(page.Records) > 0 && st.GetDisabledUnixNanos() == 0 {
+		// The cached record shows the stream enabled, but it may have been
+		// disabled (and cut) since: a record after its end must not show.
+		// The directory says where the stream stands before any does.
+		if t, st, _, err = s.iteratorStream(ctx, cr, it, true); err != nil {
+			return nil, err
+		}
+	}
 	return s.recordsPage(t, st, it, page, read.Origin != 0)
 }
 
 // iteratorStream returns the table and stream of an iterator, or
-// ResourceNotFoundException when they are gone.
-func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIterator) (*partitapb.Table, *partitapb.StreamInfo, error) {
+// ResourceNotFoundException when they are gone, from the node's cached
+// record unless it may be behind the iterator (or fresh asks for the
+// directory's); fromDirectory says the record is the directory's.
+func (s *Server) iteratorStream(ctx context.Context, cr ChangeReader, it shardIterator, fresh bool) (t *partitapb.Table, st *partitapb.StreamInfo, fromDirectory bool, err error) {
 	arn := s.streamARN(it.Table, it.Stream)
 	notFound := newError(kindResourceNotFound, "Requested resource not found: Stream: %s not found", arn)
-	t, err := s.cfg.Backend.Table(ctx, it.Table)
-	if err == nil && t != nil && (!tableHasPartition(t, it.Shard.Partition) || streamSettling(t)) {
-		// A partition this node does not know yet, or a stream settling
-		// in the cached record (it may have settled since).
+	if !fresh {
+		t, err = s.cfg.Backend.Table(ctx, it.Table)
+	}
+	if fresh || err == nil && t != nil && (!tableHasPartition(t, it.Shard.Partition) || streamSettling(t) || s.streamByTime(t, it.Stream) == nil) {
+		// A partition this node does not know yet, a stream settling in
+		// the cached record (it may have settled since), or one the
+		// cached record does not know (enabled since it was read).
 		t, err = cr.FreshTable(ctx, it.Table)
+		fromDirectory = true
 	}
 	if err != nil && !isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
-		return nil, nil, fmt.Errorf("dynamo: look up table %q: %w", it.Table, err)
+		return nil, nil, false, fmt.Errorf("dynamo: look up table %q: %w", it.Table, err)
 	}
 	if err == nil && t != nil {
 		if st := s.streamByTime(t, it.Stream); st != nil {
-			return t, st, nil
+			return t, st, fromDirectory, nil
 		}
 	}
 	// A deleted table's stream (or one of a table deleted since the
 	// iterator was issued).
-	t, st, err := s.deletedStream(ctx, cr, it.Table,
+	t, st, err = s.deletedStream(ctx, cr, it.Table,
 		func(st *partitapb.StreamInfo) bool { return st.GetEnabledUnixNanos() == it.Stream })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if st == nil {
-		return nil, nil, notFound
+		return nil, nil, false, notFound
 	}
-	return t, st, nil
+	return t, st, true, nil
 }
 
 // recordsPage turns a page of the shard's log (adopted: a merged-away
@@ -147,14 +161,17 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 		ni := encodeIterator(s.cfg.IteratorKey, next)
 		return &getRecordsResponse{Records: []streamRecord{}, NextShardIterator: &ni}, nil
 	}
-	// A disabled stream whose end in this log is known ends there.
-	if e, ok := streamEnd(t, st, it.Shard.Partition); ok && (end == 0 || e < end) {
-		end = max(e, it.Shard.Start-1)
+	// A closed shard ends at end; a disabled stream whose end in this log
+	// is known ends there (a shard whose log held nothing by then ends
+	// before its first sequence).
+	closed := end != 0
+	if e, ok := streamEnd(t, st, it.Shard.Partition); ok && (!closed || e < end) {
+		end, closed = max(e, it.Shard.Start-1), true
 	}
 	resp := &getRecordsResponse{Records: []streamRecord{}}
 	pos := it.After
 	for _, c := range page.Records {
-		if end != 0 && c.Seq > end {
+		if closed && c.Seq > end {
 			break
 		}
 		pos = c.Seq
@@ -167,11 +184,10 @@ func (s *Server) recordsPage(t *partitapb.Table, st *partitapb.StreamInfo, it sh
 		}
 		resp.Records = append(resp.Records, rec)
 	}
-	closedAt := end
-	if closedAt == 0 && st.GetDisabledUnixNanos() != 0 {
-		closedAt = page.Last
+	if !closed && st.GetDisabledUnixNanos() != 0 {
+		end, closed = page.Last, true
 	}
-	if closedAt != 0 && pos >= closedAt {
+	if closed && pos >= end {
 		return resp, nil
 	}
 	next := it

@@ -290,3 +290,35 @@ func (s *Server) shardRequest(ctx context.Context, cr ChangeReader, t *partitapb
 	}
 	return store.ChangesRequest{}, false, nil
 }
+
+// withinStream bounds the shards of t's stream st, as DescribeStream
+// lists them, by the stream's cuts (docs/streams.md, "Status"): a shard
+// of a partition whose log the stream starts after sequence c starts at
+// c+1 at the earliest, one whose log it ends at sequence e ends there at
+// the latest. A shard left with no sequence of the stream (closed before
+// its start, or begun after its end) is not the stream's: it is left out,
+// and a shard naming it as its parent names none.
+func withinStream(t *partitapb.Table, st *partitapb.StreamInfo, shards []shard) []shard {
+	out := shards[:0]
+	dropped := map[shardID]bool{}
+	for _, sh := range shards {
+		if c := streamStart(t, st, sh.ID.Partition); c > 0 {
+			sh.first = max(sh.first, c+1)
+		}
+		closed := sh.End != 0
+		if e, ok := streamEnd(t, st, sh.ID.Partition); ok && (!closed || sh.End > e) {
+			sh.End, closed = e, true
+		}
+		if closed && sh.End < sh.first {
+			dropped[sh.ID] = true
+			continue
+		}
+		out = append(out, sh)
+	}
+	for i := range out {
+		if p := out[i].Parent; p != nil && dropped[*p] {
+			out[i].Parent = nil
+		}
+	}
+	return out
+}

@@ -157,6 +157,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyIndexSweep(a, op.IndexSweep)
 	case *partitapb.Command_SetChangeFloor:
 		return a.applySetChangeFloor(op.SetChangeFloor)
+	case *partitapb.Command_FenceDeletedTable:
+		return a.applyFenceDeletedTable()
 	case *partitapb.Command_PutBackup:
 		return applyPutBackup(b, cmd.GetUnixNanos(), op.PutBackup)
 	case *partitapb.Command_BackupPartDone:

@@ -21,7 +21,8 @@ import (
 // evaluated with less.
 //
 // Its key holds the view (1 byte) then the table revision that set it
-// (8 bytes).
+// (8 bytes), then, on a deleted table's kept partition (FenceDeletedTable,
+// cluster version 17), a 1.
 
 func changeFloorKey(partition uint64) []byte {
 	return engine.LocalKey(partition, engine.ReplicatedLocal+"f")
@@ -32,6 +33,9 @@ func changeFloorKey(partition uint64) []byte {
 type ChangeFloor struct {
 	View     partitapb.ChangeView
 	Revision uint64
+	// Deleted marks a deleted table's partition, kept for its streams: it
+	// refuses item writes (FenceDeletedTable).
+	Deleted bool
 }
 
 // ReadChangeFloor returns partition's change floor as of r (the zero
@@ -44,10 +48,10 @@ func ReadChangeFloor(r engine.Reader, partition uint64) (ChangeFloor, error) {
 	if err != nil {
 		return ChangeFloor{}, fmt.Errorf("fsm: read change floor: %w", err)
 	}
-	if len(raw) != 9 {
+	if len(raw) != 9 && (len(raw) != 10 || raw[9] != 1) {
 		return ChangeFloor{}, fmt.Errorf("fsm: change floor of partition %d is corrupt", partition)
 	}
-	return ChangeFloor{View: partitapb.ChangeView(raw[0]), Revision: binary.BigEndian.Uint64(raw[1:])}, nil
+	return ChangeFloor{View: partitapb.ChangeView(raw[0]), Revision: binary.BigEndian.Uint64(raw[1:9]), Deleted: len(raw) == 10}, nil
 }
 
 func writeChangeFloor(b *engine.Batch, partition uint64, f ChangeFloor) error {
@@ -58,6 +62,9 @@ func writeChangeFloor(b *engine.Batch, partition uint64, f ChangeFloor) error {
 		return nil
 	}
 	raw := binary.BigEndian.AppendUint64([]byte{byte(f.View)}, f.Revision)
+	if f.Deleted {
+		raw = append(raw, 1)
+	}
 	if err := b.Set(changeFloorKey(partition), raw); err != nil {
 		return fmt.Errorf("fsm: write change floor: %w", err)
 	}
@@ -118,7 +125,7 @@ func (a *Applier) applySetChangeFloor(s *partitapb.SetChangeFloor) (*partitapb.R
 	if s.GetTableRevision() < cur.Revision {
 		return res, nil
 	}
-	next := ChangeFloor{View: s.GetView(), Revision: s.GetTableRevision()}
+	next := ChangeFloor{View: s.GetView(), Revision: s.GetTableRevision(), Deleted: cur.Deleted}
 	if err := writeChangeFloor(a.b, a.partition, next); err != nil {
 		return nil, err
 	}
@@ -164,10 +171,43 @@ func (a *Applier) mergeChangeFloor(right uint64) error {
 	if err != nil || rf == (ChangeFloor{}) {
 		return err
 	}
-	next := ChangeFloor{View: UnionView(f.View, rf.View), Revision: max(f.Revision, rf.Revision)}
+	next := ChangeFloor{View: UnionView(f.View, rf.View), Revision: max(f.Revision, rf.Revision), Deleted: f.Deleted || rf.Deleted}
 	if err := writeChangeFloor(a.b, a.partition, next); err != nil {
 		return err
 	}
 	a.floor, a.floorChanged = next, true
 	return nil
+}
+
+// applyFenceDeletedTable marks the partition as a deleted table's, kept
+// for its streams: later item writes are refused (deletedTable).
+func (a *Applier) applyFenceDeletedTable() (*partitapb.Result, error) {
+	cur, err := a.changeFloor()
+	if err != nil {
+		return nil, err
+	}
+	if cur.Deleted {
+		return &partitapb.Result{}, nil
+	}
+	next := cur
+	next.Deleted = true
+	if err := writeChangeFloor(a.b, a.partition, next); err != nil {
+		return nil, err
+	}
+	a.floor, a.floorChanged = next, true
+	return &partitapb.Result{}, nil
+}
+
+// deletedTable refuses the Effects e of an item write on a deleted
+// table's partition with DynamoDB's error for a missing table: its router
+// routed it by a record from before the delete.
+func (a *Applier) deletedTable(e *partitapb.Effects) (*partitapb.Result, error) {
+	if len(e.GetKey()) == 0 {
+		return nil, nil
+	}
+	f, err := a.changeFloor()
+	if err != nil || !f.Deleted {
+		return nil, err
+	}
+	return reject(partitapb.Error_TABLE_NOT_FOUND, "Requested resource not found"), nil
 }

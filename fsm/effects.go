@@ -235,6 +235,10 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 		a.refused = max(refused, e.GetLeaseIndex())
 		return res, nil
 	}
+	if res, err := a.deletedTable(e); res != nil || err != nil {
+		a.refused = max(refused, e.GetLeaseIndex())
+		return res, err
+	}
 	if res, err := a.belowFloor(e); res != nil || err != nil {
 		a.refused = max(refused, e.GetLeaseIndex())
 		return res, err

@@ -57,6 +57,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		return op.TxnSetStatus.GetAnchorKey(), nil, true
 	case *partitapb.Command_SetChangeFloor:
 		return engine.PartitionKeyPrefix(nil, op.SetChangeFloor.GetTableId(), op.SetChangeFloor.GetHashStart()), nil, true
+	case *partitapb.Command_FenceDeletedTable:
+		return engine.PartitionKeyPrefix(nil, op.FenceDeletedTable.GetTableId(), op.FenceDeletedTable.GetHashStart()), nil, true
 	case *partitapb.Command_DestroyRange:
 		d := op.DestroyRange
 		start, end := engine.HashSpan(d.GetTableId(), d.GetHashStart(), d.GetHashEnd())

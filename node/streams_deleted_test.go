@@ -3,13 +3,16 @@ package node_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/smithy-go"
@@ -149,5 +152,53 @@ func TestStreamsThreeNodesDeletedTable(t *testing.T) {
 		if errCode(err) != "ResourceNotFoundException" {
 			t.Fatalf("DescribeStream via node %d after the retention: %v", n.ID(), err)
 		}
+	}
+}
+
+// TestStreamsThreeNodesDeletedTableFence: a table with a stream, written
+// through every node of three, two of which keep the table's record they
+// had (directory refresh and settings catch-up paused), is deleted
+// through the third. The paused nodes' routers still route item writes
+// to the kept partitions: each is refused with DynamoDB's
+// ResourceNotFoundException for a missing table (the partitions carry
+// the delete's fence), and the deleted table's stream, read through
+// every node, holds the writes before the delete only.
+func TestStreamsThreeNodesDeletedTableFence(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table, writesPerItem = "fenced", 4
+	arn := streamedTable(ctx, t, n2, n1, table)
+	for _, n := range []*node.Node{n1, n3} {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	writeStream(ctx, t, nodes, table, writesPerItem, nil)
+	if _, err := client(n2).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		c := client(n)
+		for w := range streamWriters {
+			for i := range streamItemsPerWriter {
+				_, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+					"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("w%d-i%d", w, i)},
+					"v":  &types.AttributeValueMemberN{Value: strconv.Itoa(writesPerItem + 1)}}})
+				var ae smithy.APIError
+				if !errors.As(err, &ae) || ae.ErrorCode() != "ResourceNotFoundException" || ae.ErrorMessage() != "Requested resource not found" {
+					t.Errorf("PutItem through node %d after the delete: %v, want ResourceNotFoundException: Requested resource not found", n.ID(), err)
+				}
+			}
+		}
+	}
+	for _, n := range nodes {
+		checkDeletedStreamVia(ctx, t, n, arn, writesPerItem)
 	}
 }

@@ -391,7 +391,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27, 0}
+	return file_partita_proto_rawDescGZIP(), []int{28, 0}
 }
 
 type DoctorOp_State int32
@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63, 0}
+	return file_partita_proto_rawDescGZIP(), []int{64, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -578,6 +578,7 @@ type Command struct {
 	//	*Command_TxnResolve
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
+	//	*Command_FenceDeletedTable
 	//	*Command_IndexWrite
 	//	*Command_ClaimRequestToken
 	//	*Command_FinishRequestToken
@@ -1213,6 +1214,15 @@ func (x *Command) GetSetChangeFloor() *SetChangeFloor {
 	return nil
 }
 
+func (x *Command) GetFenceDeletedTable() *FenceDeletedTable {
+	if x != nil {
+		if x, ok := x.Op.(*Command_FenceDeletedTable); ok {
+			return x.FenceDeletedTable
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetIndexWrite() *IndexWrite {
 	if x != nil {
 		if x, ok := x.Op.(*Command_IndexWrite); ok {
@@ -1530,6 +1540,11 @@ type Command_SetChangeFloor struct {
 	SetChangeFloor *SetChangeFloor `protobuf:"bytes,750,opt,name=set_change_floor,json=setChangeFloor,proto3,oneof"`
 }
 
+type Command_FenceDeletedTable struct {
+	// A deleted table's kept partition refuses item writes (810-814).
+	FenceDeletedTable *FenceDeletedTable `protobuf:"bytes,810,opt,name=fence_deleted_table,json=fenceDeletedTable,proto3,oneof"`
+}
+
 type Command_IndexWrite struct {
 	// Batched writes of global secondary index entries (780-789).
 	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
@@ -1682,6 +1697,8 @@ func (*Command_TxnResolve) isCommand_Op() {}
 func (*Command_TxnSetStatus) isCommand_Op() {}
 
 func (*Command_SetChangeFloor) isCommand_Op() {}
+
+func (*Command_FenceDeletedTable) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
 
@@ -2323,6 +2340,64 @@ func (x *ChangeRecord) GetByService() bool {
 // reader that starts after the floor applied (a new global index's
 // backfill) misses no write. table_revision orders floors: one older than
 // the partition's (a node with a stale directory) changes nothing.
+// FenceDeletedTable marks the partition of table table_id that holds
+// hash_start as a deleted table's, kept for its streams (docs/streams.md,
+// "Deleted tables"): from this entry on, it refuses item writes with
+// TABLE_NOT_FOUND (a router whose cached record predates the delete still
+// sends them); its change log stays readable. Splits and merges carry the
+// mark, kept with the change floor.
+type FenceDeletedTable struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	HashStart     uint64                 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FenceDeletedTable) Reset() {
+	*x = FenceDeletedTable{}
+	mi := &file_partita_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FenceDeletedTable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FenceDeletedTable) ProtoMessage() {}
+
+func (x *FenceDeletedTable) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FenceDeletedTable.ProtoReflect.Descriptor instead.
+func (*FenceDeletedTable) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FenceDeletedTable) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *FenceDeletedTable) GetHashStart() uint64 {
+	if x != nil {
+		return x.HashStart
+	}
+	return 0
+}
+
 type SetChangeFloor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
@@ -2335,7 +2410,7 @@ type SetChangeFloor struct {
 
 func (x *SetChangeFloor) Reset() {
 	*x = SetChangeFloor{}
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2422,7 @@ func (x *SetChangeFloor) String() string {
 func (*SetChangeFloor) ProtoMessage() {}
 
 func (x *SetChangeFloor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[6]
+	mi := &file_partita_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2435,7 @@ func (x *SetChangeFloor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChangeFloor.ProtoReflect.Descriptor instead.
 func (*SetChangeFloor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{6}
+	return file_partita_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SetChangeFloor) GetTableId() uint64 {
@@ -2407,7 +2482,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2419,7 +2494,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2432,7 +2507,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -2468,7 +2543,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2555,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2568,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -2525,7 +2600,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2537,7 +2612,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2550,7 +2625,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Expression) GetText() string {
@@ -2588,7 +2663,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +2675,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +2688,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -2652,7 +2727,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2664,7 +2739,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2677,7 +2752,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -2723,7 +2798,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2735,7 +2810,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2748,7 +2823,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -2786,7 +2861,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2798,7 +2873,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2811,7 +2886,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -2857,7 +2932,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2869,7 +2944,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2882,7 +2957,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -2932,7 +3007,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2944,7 +3019,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2957,7 +3032,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -3003,7 +3078,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3015,7 +3090,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3028,7 +3103,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -3084,7 +3159,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3171,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3184,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -3136,7 +3211,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3148,7 +3223,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3161,7 +3236,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -3238,7 +3313,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3325,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3338,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -3291,7 +3366,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3303,7 +3378,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3316,7 +3391,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -3351,7 +3426,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3438,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3451,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -3415,7 +3490,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3427,7 +3502,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3440,7 +3515,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -3479,7 +3554,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3491,7 +3566,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3504,7 +3579,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -3536,7 +3611,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3548,7 +3623,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3561,7 +3636,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -3590,7 +3665,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3602,7 +3677,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3615,7 +3690,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -3716,7 +3791,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3728,7 +3803,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3741,7 +3816,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Result) GetError() *Error {
@@ -3980,7 +4055,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3992,7 +4067,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4005,7 +4080,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -4040,7 +4115,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4052,7 +4127,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4065,7 +4140,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -4093,7 +4168,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4105,7 +4180,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4118,7 +4193,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -4145,7 +4220,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4157,7 +4232,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4170,7 +4245,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Tag) GetKey() string {
@@ -4219,7 +4294,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4231,7 +4306,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4244,7 +4319,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -4345,7 +4420,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4357,7 +4432,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4370,7 +4445,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Node) GetId() uint64 {
@@ -4468,7 +4543,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4480,7 +4555,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4493,7 +4568,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -4518,7 +4593,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4530,7 +4605,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4543,7 +4618,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -4585,7 +4660,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4597,7 +4672,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4610,7 +4685,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -4631,7 +4706,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4643,7 +4718,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4656,7 +4731,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Span) GetStart() []byte {
@@ -4696,7 +4771,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4708,7 +4783,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4721,7 +4796,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -4855,7 +4930,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4867,7 +4942,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4880,7 +4955,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Table) GetId() uint64 {
@@ -5162,7 +5237,7 @@ type StreamCuts struct {
 
 func (x *StreamCuts) Reset() {
 	*x = StreamCuts{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5174,7 +5249,7 @@ func (x *StreamCuts) String() string {
 func (*StreamCuts) ProtoMessage() {}
 
 func (x *StreamCuts) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5187,7 +5262,7 @@ func (x *StreamCuts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
 func (*StreamCuts) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *StreamCuts) GetEnabledUnixNanos() int64 {
@@ -5229,7 +5304,7 @@ type StreamCut struct {
 
 func (x *StreamCut) Reset() {
 	*x = StreamCut{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5241,7 +5316,7 @@ func (x *StreamCut) String() string {
 func (*StreamCut) ProtoMessage() {}
 
 func (x *StreamCut) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5254,7 +5329,7 @@ func (x *StreamCut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
 func (*StreamCut) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StreamCut) GetPartition() uint64 {
@@ -5289,7 +5364,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5301,7 +5376,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5314,7 +5389,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5352,7 +5427,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5364,7 +5439,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5377,7 +5452,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5417,7 +5492,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5429,7 +5504,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5442,7 +5517,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5499,7 +5574,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5511,7 +5586,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5524,7 +5599,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5607,7 +5682,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5619,7 +5694,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5632,7 +5707,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5669,7 +5744,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5681,7 +5756,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5694,7 +5769,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -5723,7 +5798,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5735,7 +5810,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5748,7 +5823,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -5778,7 +5853,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5790,7 +5865,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5803,7 +5878,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -5825,7 +5900,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5837,7 +5912,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5850,7 +5925,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -5873,7 +5948,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5885,7 +5960,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5898,7 +5973,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -5929,7 +6004,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5941,7 +6016,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5954,7 +6029,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -6000,7 +6075,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6012,7 +6087,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6025,7 +6100,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -6086,7 +6161,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6098,7 +6173,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6111,7 +6186,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6153,7 +6228,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6165,7 +6240,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6178,7 +6253,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6220,7 +6295,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6232,7 +6307,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6245,7 +6320,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6271,7 +6346,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6283,7 +6358,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6296,7 +6371,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6331,7 +6406,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6343,7 +6418,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6356,7 +6431,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6394,7 +6469,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6406,7 +6481,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6419,7 +6494,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -6467,7 +6542,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6479,7 +6554,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6492,7 +6567,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6529,7 +6604,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6541,7 +6616,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6554,7 +6629,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6590,7 +6665,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6602,7 +6677,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6615,7 +6690,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -6667,7 +6742,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6679,7 +6754,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6692,7 +6767,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -6771,7 +6846,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6783,7 +6858,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6796,7 +6871,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -6978,7 +7053,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6990,7 +7065,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7003,7 +7078,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7029,7 +7104,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7041,7 +7116,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7054,7 +7129,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7099,7 +7174,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7111,7 +7186,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7124,7 +7199,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7167,7 +7242,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7179,7 +7254,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7192,7 +7267,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7232,7 +7307,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7244,7 +7319,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7257,7 +7332,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *User) GetName() string {
@@ -7308,7 +7383,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7320,7 +7395,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7333,7 +7408,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7391,7 +7466,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7403,7 +7478,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7416,7 +7491,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *Policy) GetName() string {
@@ -7450,7 +7525,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7462,7 +7537,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7475,7 +7550,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CreateUser) GetName() string {
@@ -7495,7 +7570,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7507,7 +7582,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7520,7 +7595,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7542,7 +7617,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7554,7 +7629,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7567,7 +7642,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7588,7 +7663,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7600,7 +7675,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7613,7 +7688,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -7640,7 +7715,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7652,7 +7727,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7665,7 +7740,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -7686,7 +7761,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7698,7 +7773,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7711,7 +7786,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -7732,7 +7807,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7744,7 +7819,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7757,7 +7832,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -7779,7 +7854,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7791,7 +7866,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7804,7 +7879,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -7843,7 +7918,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7855,7 +7930,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7868,7 +7943,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -7916,7 +7991,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7928,7 +8003,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7941,7 +8016,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -7999,7 +8074,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8011,7 +8086,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8024,7 +8099,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8066,7 +8141,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8078,7 +8153,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8091,7 +8166,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8125,7 +8200,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8137,7 +8212,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8150,7 +8225,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8203,7 +8278,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8215,7 +8290,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8228,7 +8303,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8293,7 +8368,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8305,7 +8380,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8318,7 +8393,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8354,7 +8429,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8366,7 +8441,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8379,7 +8454,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8419,7 +8494,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8431,7 +8506,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8444,7 +8519,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *Group) GetName() string {
@@ -8485,7 +8560,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8497,7 +8572,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8510,7 +8585,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8530,7 +8605,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8542,7 +8617,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8555,7 +8630,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8578,7 +8653,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8590,7 +8665,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8603,7 +8678,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -8639,7 +8714,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8651,7 +8726,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8664,7 +8739,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -8709,7 +8784,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8721,7 +8796,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8734,7 +8809,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *AdminToken) GetId() string {
@@ -8789,7 +8864,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8801,7 +8876,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8814,7 +8889,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -8834,7 +8909,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8846,7 +8921,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8859,7 +8934,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -8890,7 +8965,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8902,7 +8977,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8915,7 +8990,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *JoinToken) GetId() string {
@@ -8971,7 +9046,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8983,7 +9058,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8996,7 +9071,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9016,7 +9091,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9028,7 +9103,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9041,7 +9116,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9064,7 +9139,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9076,7 +9151,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9089,7 +9164,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9118,7 +9193,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9130,7 +9205,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9143,7 +9218,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9187,7 +9262,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9199,7 +9274,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9212,7 +9287,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9340,7 +9415,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9352,7 +9427,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9365,7 +9440,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9452,7 +9527,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9464,7 +9539,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9477,7 +9552,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9521,7 +9596,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9533,7 +9608,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9546,7 +9621,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9588,7 +9663,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9600,7 +9675,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9613,7 +9688,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -9656,7 +9731,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9668,7 +9743,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9681,7 +9756,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -9760,7 +9835,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9772,7 +9847,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9785,7 +9860,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -9849,7 +9924,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9861,7 +9936,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9874,7 +9949,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -9928,7 +10003,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9940,7 +10015,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9953,7 +10028,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -9994,7 +10069,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10006,7 +10081,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10019,7 +10094,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10051,7 +10126,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10063,7 +10138,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10076,7 +10151,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *Backup) GetArn() string {
@@ -10192,7 +10267,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10204,7 +10279,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10217,7 +10292,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10269,7 +10344,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10281,7 +10356,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10294,7 +10369,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10342,7 +10417,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10354,7 +10429,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10367,7 +10442,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10389,7 +10464,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10401,7 +10476,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10414,7 +10489,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10442,7 +10517,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10454,7 +10529,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10467,7 +10542,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -10494,7 +10569,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10506,7 +10581,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10519,7 +10594,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10540,7 +10615,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10552,7 +10627,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10565,7 +10640,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -10628,7 +10703,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10640,7 +10715,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10653,7 +10728,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *Export) GetArn() string {
@@ -10857,7 +10932,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10869,7 +10944,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10882,7 +10957,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -10951,7 +11026,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10963,7 +11038,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10976,7 +11051,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11011,7 +11086,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11023,7 +11098,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11036,7 +11111,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11084,7 +11159,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11096,7 +11171,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11109,7 +11184,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *Import) GetArn() string {
@@ -11264,7 +11339,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11276,7 +11351,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11289,7 +11364,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11311,7 +11386,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xfa%\n" +
+	"partita.v1\"\xcc&\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11397,7 +11472,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
-	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12:\n" +
+	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
+	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
 	"indexWrite\x12P\n" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
@@ -11472,7 +11548,11 @@ const file_partita_proto_rawDesc = "" +
 	"\told_image\x18\x04 \x01(\fR\boldImage\x12\x1b\n" +
 	"\tnew_image\x18\x05 \x01(\fR\bnewImage\x12\x1d\n" +
 	"\n" +
-	"by_service\x18\x06 \x01(\bR\tbyService\"\x9d\x01\n" +
+	"by_service\x18\x06 \x01(\bR\tbyService\"M\n" +
+	"\x11FenceDeletedTable\x12\x19\n" +
+	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
+	"\n" +
+	"hash_start\x18\x02 \x01(\x04R\thashStart\"\x9d\x01\n" +
 	"\x0eSetChangeFloor\x12\x19\n" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
@@ -12288,7 +12368,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 126)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 127)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -12302,312 +12382,314 @@ var file_partita_proto_goTypes = []any{
 	(*LocalEntry)(nil),           // 9: partita.v1.LocalEntry
 	(*LocalIndexSpec)(nil),       // 10: partita.v1.LocalIndexSpec
 	(*ChangeRecord)(nil),         // 11: partita.v1.ChangeRecord
-	(*SetChangeFloor)(nil),       // 12: partita.v1.SetChangeFloor
-	(*ChangeSegment)(nil),        // 13: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 14: partita.v1.ChangeParent
-	(*Expression)(nil),           // 15: partita.v1.Expression
-	(*PutItem)(nil),              // 16: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 17: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 18: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 19: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 20: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 21: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 22: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 23: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 24: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 25: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 26: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 27: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 28: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 29: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 30: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 31: partita.v1.AbortMerge
-	(*Result)(nil),               // 32: partita.v1.Result
-	(*Error)(nil),                // 33: partita.v1.Error
-	(*KeyElement)(nil),           // 34: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 35: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 36: partita.v1.Tag
-	(*Partition)(nil),            // 37: partita.v1.Partition
-	(*Node)(nil),                 // 38: partita.v1.Node
-	(*RemoveNode)(nil),           // 39: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 40: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 41: partita.v1.PutNode
-	(*Span)(nil),                 // 42: partita.v1.Span
-	(*Descriptor)(nil),           // 43: partita.v1.Descriptor
-	(*Table)(nil),                // 44: partita.v1.Table
-	(*StreamCuts)(nil),           // 45: partita.v1.StreamCuts
-	(*StreamCut)(nil),            // 46: partita.v1.StreamCut
-	(*PointInTimeRecovery)(nil),  // 47: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),   // 48: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),           // 49: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 50: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 51: partita.v1.IndexCursor
-	(*IndexWrite)(nil),           // 52: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),        // 53: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),            // 54: partita.v1.IndexSeal
-	(*IndexOpen)(nil),            // 55: partita.v1.IndexOpen
-	(*IndexSweep)(nil),           // 56: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),    // 57: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),      // 58: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),           // 59: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 60: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 61: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 62: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 63: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 64: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 65: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 66: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 67: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 68: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 69: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 70: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 71: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 72: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 73: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 74: partita.v1.User
-	(*AccessKey)(nil),            // 75: partita.v1.AccessKey
-	(*Policy)(nil),               // 76: partita.v1.Policy
-	(*CreateUser)(nil),           // 77: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 78: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 79: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 80: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 81: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 82: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 83: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 84: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 85: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 86: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 87: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 88: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 89: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 90: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 91: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 92: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 93: partita.v1.Group
-	(*CreateGroup)(nil),          // 94: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 95: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 96: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 97: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 98: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 99: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 100: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 101: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 102: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 103: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 104: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 105: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 106: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 107: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 108: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 109: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 110: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 111: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 112: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 113: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 114: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 115: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 116: partita.v1.Backup
-	(*BackupPart)(nil),           // 117: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 118: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 119: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 120: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 121: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 122: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 123: partita.v1.FinishRestore
-	(*Export)(nil),               // 124: partita.v1.Export
-	(*ExportPart)(nil),           // 125: partita.v1.ExportPart
-	(*PutExport)(nil),            // 126: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 127: partita.v1.ExportPartDone
-	(*Import)(nil),               // 128: partita.v1.Import
-	(*PutImport)(nil),            // 129: partita.v1.PutImport
-	nil,                          // 130: partita.v1.Expression.NamesEntry
-	nil,                          // 131: partita.v1.DoctorSettings.GatesEntry
+	(*FenceDeletedTable)(nil),    // 12: partita.v1.FenceDeletedTable
+	(*SetChangeFloor)(nil),       // 13: partita.v1.SetChangeFloor
+	(*ChangeSegment)(nil),        // 14: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),         // 15: partita.v1.ChangeParent
+	(*Expression)(nil),           // 16: partita.v1.Expression
+	(*PutItem)(nil),              // 17: partita.v1.PutItem
+	(*UpdateItem)(nil),           // 18: partita.v1.UpdateItem
+	(*DeleteItem)(nil),           // 19: partita.v1.DeleteItem
+	(*DestroyRange)(nil),         // 20: partita.v1.DestroyRange
+	(*SplitRange)(nil),           // 21: partita.v1.SplitRange
+	(*SplitOutcome)(nil),         // 22: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),       // 23: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),    // 24: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),          // 25: partita.v1.MergeIntent
+	(*FreezeRange)(nil),          // 26: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),        // 27: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),           // 28: partita.v1.MergeRange
+	(*MergeOutcome)(nil),         // 29: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),           // 30: partita.v1.BeginMerge
+	(*CommitMerge)(nil),          // 31: partita.v1.CommitMerge
+	(*AbortMerge)(nil),           // 32: partita.v1.AbortMerge
+	(*Result)(nil),               // 33: partita.v1.Result
+	(*Error)(nil),                // 34: partita.v1.Error
+	(*KeyElement)(nil),           // 35: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),  // 36: partita.v1.AttributeDefinition
+	(*Tag)(nil),                  // 37: partita.v1.Tag
+	(*Partition)(nil),            // 38: partita.v1.Partition
+	(*Node)(nil),                 // 39: partita.v1.Node
+	(*RemoveNode)(nil),           // 40: partita.v1.RemoveNode
+	(*SetReplicas)(nil),          // 41: partita.v1.SetReplicas
+	(*PutNode)(nil),              // 42: partita.v1.PutNode
+	(*Span)(nil),                 // 43: partita.v1.Span
+	(*Descriptor)(nil),           // 44: partita.v1.Descriptor
+	(*Table)(nil),                // 45: partita.v1.Table
+	(*StreamCuts)(nil),           // 46: partita.v1.StreamCuts
+	(*StreamCut)(nil),            // 47: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),  // 48: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),   // 49: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),           // 50: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),          // 51: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),          // 52: partita.v1.IndexCursor
+	(*IndexWrite)(nil),           // 53: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),        // 54: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),            // 55: partita.v1.IndexSeal
+	(*IndexOpen)(nil),            // 56: partita.v1.IndexOpen
+	(*IndexSweep)(nil),           // 57: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),    // 58: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),      // 59: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),           // 60: partita.v1.StreamInfo
+	(*CreateTable)(nil),          // 61: partita.v1.CreateTable
+	(*DeleteTable)(nil),          // 62: partita.v1.DeleteTable
+	(*UpdateTable)(nil),          // 63: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),       // 64: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),          // 65: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),   // 66: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),   // 67: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),       // 68: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),           // 69: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 70: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 71: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 72: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 73: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 74: partita.v1.SetDoctorPaused
+	(*User)(nil),                 // 75: partita.v1.User
+	(*AccessKey)(nil),            // 76: partita.v1.AccessKey
+	(*Policy)(nil),               // 77: partita.v1.Policy
+	(*CreateUser)(nil),           // 78: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 79: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 80: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 81: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 82: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 83: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 84: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 85: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 86: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 87: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 88: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 89: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 90: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 91: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 92: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 93: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 94: partita.v1.Group
+	(*CreateGroup)(nil),          // 95: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 96: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 97: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 98: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 99: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 100: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 101: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 102: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 103: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 104: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 105: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 106: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 107: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 108: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 109: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 110: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 111: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 112: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),         // 113: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 114: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 115: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 116: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 117: partita.v1.Backup
+	(*BackupPart)(nil),           // 118: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 119: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 120: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 121: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 122: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 123: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 124: partita.v1.FinishRestore
+	(*Export)(nil),               // 125: partita.v1.Export
+	(*ExportPart)(nil),           // 126: partita.v1.ExportPart
+	(*PutExport)(nil),            // 127: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 128: partita.v1.ExportPartDone
+	(*Import)(nil),               // 129: partita.v1.Import
+	(*PutImport)(nil),            // 130: partita.v1.PutImport
+	nil,                          // 131: partita.v1.Expression.NamesEntry
+	nil,                          // 132: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
 	10,  // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
-	16,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	17,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	18,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	19,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	20,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	25,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	26,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	27,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	60,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	61,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	62,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	63,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	41,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	40,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	39,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	65,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	66,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	70,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	71,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	72,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	73,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	22,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	23,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	29,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	30,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	31,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	77,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	78,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	79,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	80,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	81,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	82,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	83,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	84,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	94,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	95,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	96,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	97,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	99,  // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	100, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	102, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	103, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	104, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	89,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	91,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	120, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	121, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	122, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	123, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	126, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	127, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	129, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	92,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	51,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	106, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	108, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	111, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	12,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	52,  // 60: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	113, // 61: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	114, // 62: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	115, // 63: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	53,  // 64: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	54,  // 65: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	55,  // 66: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	56,  // 67: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	33,  // 68: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 69: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 70: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 71: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	49,  // 72: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 73: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 74: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	14,  // 75: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	130, // 76: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	15,  // 77: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	15,  // 78: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	15,  // 79: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	15,  // 80: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	43,  // 81: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	43,  // 82: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	20,  // 83: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	24,  // 84: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	24,  // 85: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	43,  // 86: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	24,  // 87: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	24,  // 88: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	33,  // 89: partita.v1.Result.error:type_name -> partita.v1.Error
-	44,  // 90: partita.v1.Result.table:type_name -> partita.v1.Table
-	38,  // 91: partita.v1.Result.node:type_name -> partita.v1.Node
-	64,  // 92: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	69,  // 93: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	67,  // 94: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	21,  // 95: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	28,  // 96: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	74,  // 97: partita.v1.Result.user:type_name -> partita.v1.User
-	75,  // 98: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	76,  // 99: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	93,  // 100: partita.v1.Result.group:type_name -> partita.v1.Group
-	98,  // 101: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	101, // 102: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	86,  // 103: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	116, // 104: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	124, // 105: partita.v1.Result.export:type_name -> partita.v1.Export
-	128, // 106: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	90,  // 107: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	109, // 108: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	107, // 109: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	112, // 110: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	57,  // 111: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 112: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	24,  // 113: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	24,  // 114: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	38,  // 115: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	42,  // 116: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	24,  // 117: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	34,  // 118: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 119: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	36,  // 120: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	37,  // 121: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 122: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	50,  // 123: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	34,  // 124: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	59,  // 125: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	59,  // 126: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	118, // 127: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	49,  // 128: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	47,  // 129: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	48,  // 130: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	45,  // 131: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	46,  // 132: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	46,  // 133: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	34,  // 134: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	34,  // 135: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	58,  // 136: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	58,  // 137: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 138: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	44,  // 139: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	44,  // 140: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	131, // 141: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 142: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 143: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	68,  // 144: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	69,  // 145: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 146: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	75,  // 147: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	76,  // 148: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	85,  // 149: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	87,  // 150: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	87,  // 151: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	85,  // 152: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	98,  // 153: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	101, // 154: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	105, // 155: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	16,  // 156: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	17,  // 157: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	18,  // 158: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	15,  // 159: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	105, // 160: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 161: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	110, // 162: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 163: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	110, // 164: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	105, // 165: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	105, // 166: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	44,  // 167: partita.v1.Backup.table:type_name -> partita.v1.Table
-	117, // 168: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	116, // 169: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	116, // 170: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	117, // 171: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	44,  // 172: partita.v1.Export.table:type_name -> partita.v1.Table
-	125, // 173: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	124, // 174: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	125, // 175: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	44,  // 176: partita.v1.Import.table:type_name -> partita.v1.Table
-	128, // 177: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 178: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	179, // [179:179] is the sub-list for method output_type
-	179, // [179:179] is the sub-list for method input_type
-	179, // [179:179] is the sub-list for extension type_name
-	179, // [179:179] is the sub-list for extension extendee
-	0,   // [0:179] is the sub-list for field type_name
+	17,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	18,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	19,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	20,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	21,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	26,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	27,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	28,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	61,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	62,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	63,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	64,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	42,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	41,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	40,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	66,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	67,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	71,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	72,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	73,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	74,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	23,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	24,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	30,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	31,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	32,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	78,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	79,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	80,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	81,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	82,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	83,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	84,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	85,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	95,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	96,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	97,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	98,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	100, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	101, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	103, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	104, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	105, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	90,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	92,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	121, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	122, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	123, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	124, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	127, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	128, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	130, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	93,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	52,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	107, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	109, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	112, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	13,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
+	12,  // 60: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
+	53,  // 61: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	114, // 62: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	115, // 63: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	116, // 64: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	54,  // 65: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	55,  // 66: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	56,  // 67: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	57,  // 68: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	34,  // 69: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 70: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 71: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 72: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	50,  // 73: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 74: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 75: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	15,  // 76: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	131, // 77: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	16,  // 78: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	16,  // 79: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	16,  // 80: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	16,  // 81: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	44,  // 82: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	44,  // 83: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	21,  // 84: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	25,  // 85: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	25,  // 86: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	44,  // 87: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	25,  // 88: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	25,  // 89: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	34,  // 90: partita.v1.Result.error:type_name -> partita.v1.Error
+	45,  // 91: partita.v1.Result.table:type_name -> partita.v1.Table
+	39,  // 92: partita.v1.Result.node:type_name -> partita.v1.Node
+	65,  // 93: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	70,  // 94: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	68,  // 95: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	22,  // 96: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	29,  // 97: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	75,  // 98: partita.v1.Result.user:type_name -> partita.v1.User
+	76,  // 99: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	77,  // 100: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	94,  // 101: partita.v1.Result.group:type_name -> partita.v1.Group
+	99,  // 102: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	102, // 103: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	87,  // 104: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	117, // 105: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	125, // 106: partita.v1.Result.export:type_name -> partita.v1.Export
+	129, // 107: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	91,  // 108: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	110, // 109: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	108, // 110: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	113, // 111: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	58,  // 112: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 113: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	25,  // 114: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	25,  // 115: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	39,  // 116: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	43,  // 117: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	25,  // 118: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	35,  // 119: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 120: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	37,  // 121: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	38,  // 122: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 123: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	51,  // 124: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	35,  // 125: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	60,  // 126: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	60,  // 127: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	119, // 128: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	50,  // 129: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	48,  // 130: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	49,  // 131: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	46,  // 132: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	47,  // 133: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	47,  // 134: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	35,  // 135: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 136: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	59,  // 137: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	59,  // 138: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 139: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	45,  // 140: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	45,  // 141: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	132, // 142: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 143: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 144: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	69,  // 145: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	70,  // 146: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 147: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	76,  // 148: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	77,  // 149: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	86,  // 150: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	88,  // 151: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	88,  // 152: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	86,  // 153: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	99,  // 154: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	102, // 155: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	106, // 156: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	17,  // 157: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	18,  // 158: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	19,  // 159: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	16,  // 160: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	106, // 161: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 162: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	111, // 163: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 164: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	111, // 165: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	106, // 166: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	106, // 167: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	45,  // 168: partita.v1.Backup.table:type_name -> partita.v1.Table
+	118, // 169: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	117, // 170: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	117, // 171: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	118, // 172: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	45,  // 173: partita.v1.Export.table:type_name -> partita.v1.Table
+	126, // 174: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	125, // 175: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	126, // 176: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	45,  // 177: partita.v1.Import.table:type_name -> partita.v1.Table
+	129, // 178: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 179: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	180, // [180:180] is the sub-list for method output_type
+	180, // [180:180] is the sub-list for method input_type
+	180, // [180:180] is the sub-list for extension type_name
+	180, // [180:180] is the sub-list for extension extendee
+	0,   // [0:180] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -12674,6 +12756,7 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
+		(*Command_FenceDeletedTable)(nil),
 		(*Command_IndexWrite)(nil),
 		(*Command_ClaimRequestToken)(nil),
 		(*Command_FinishRequestToken)(nil),
@@ -12683,9 +12766,9 @@ func file_partita_proto_init() {
 		(*Command_IndexOpen)(nil),
 		(*Command_IndexSweep)(nil),
 	}
-	file_partita_proto_msgTypes[26].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[56].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[100].OneofWrappers = []any{
+	file_partita_proto_msgTypes[27].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[57].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[101].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -12697,7 +12780,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   126,
+			NumMessages:   127,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

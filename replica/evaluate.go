@@ -347,7 +347,12 @@ func (r *Replica) answerEffects(a answer) {
 		}
 	}
 	o := a.o
-	if code := o.Result.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
+	// The refusals at apply reach the waiters (a deleted table's
+	// partition refuses with TABLE_NOT_FOUND, fsm.FenceDeletedTable);
+	// otherwise they get what the leader evaluated.
+	switch o.Result.GetError().GetCode() {
+	case partitapb.Error_STALE_EVALUATION, partitapb.Error_WRONG_RANGE, partitapb.Error_TABLE_NOT_FOUND:
+	default:
 		o.Result = p.res
 	}
 	r.deliver(a.id, o)

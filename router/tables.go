@@ -87,10 +87,36 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 	r.forget(name)
 	r.deleteIndexTables(ctx, t)
 	if cmd.KeepDeletedStreams && !directory.IsDeleted(t) && directory.KeepsStreams(t) {
+		r.fenceDeletedPartitions(ctx, t)
 		return t, nil
 	}
 	r.destroyPartitions(ctx, t)
 	return t, nil
+}
+
+// fenceDeletedPartitions marks each partition of t, a deleted table kept
+// for its streams, as a deleted table's (FenceDeletedTable), once the
+// cluster version allows it: a router whose cached record predates the
+// delete gets TABLE_NOT_FOUND for its item writes instead of writing to
+// the kept partitions. A partition that cannot be reached now is left
+// unmarked (logged): the delete has happened, and those writes are then
+// refused only once every router has refreshed its record.
+func (r *Router) fenceDeletedPartitions(ctx context.Context, t *partitapb.Table) {
+	if !r.allows(clusterversion.DeletedTableFence) {
+		return
+	}
+	for _, p := range t.GetPartitions() {
+		cmd := r.command()
+		cmd.Op = &partitapb.Command_FenceDeletedTable{FenceDeletedTable: &partitapb.FenceDeletedTable{
+			TableId: t.GetId(), HashStart: p.GetHashStart()}}
+		res, err := r.propose(ctx, p.GetId(), cmd)
+		if err == nil && res.GetError() != nil {
+			err = res.GetError()
+		}
+		if err != nil {
+			r.cfg.Logger.WarnContext(ctx, "could not fence a deleted table's partition", "table", t.GetName(), "partition", p.GetId(), "err", err)
+		}
+	}
 }
 
 // PurgeDeletedTable removes the record a DeleteTable kept for the streams
@@ -371,11 +397,25 @@ func (r *Router) LocalIndexStats(ctx context.Context, t *partitapb.Table) ([][2]
 
 // FreshTable returns the named table's record as the directory holds it
 // now, not as cached (a split's new partitions included), and caches it.
+// The cached record stays in use by other requests while the directory
+// is read (a stream's GetRecords reads it often: evicting it would send
+// every write through this node to the directory meanwhile); a read that
+// fails drops it, one that finds it older than the cached copy (a
+// concurrent read answered first) leaves that copy.
 func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table, error) {
+	t, err := r.readTable(ctx, name)
 	r.mu.Lock()
-	delete(r.tables, name)
+	switch c, ok := r.tables[name]; {
+	case err != nil:
+		delete(r.tables, name)
+	case !ok || c.GetId() != t.GetId() || c.GetRevision() <= t.GetRevision():
+		r.tables[name] = t
+	}
 	r.mu.Unlock()
-	return r.Table(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Clone(t).(*partitapb.Table), nil
 }
 
 // ObserveTables replaces each cached table record older than its copy in

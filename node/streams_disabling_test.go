@@ -1,0 +1,409 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/node"
+)
+
+// streamWrite is one write of a stream writer: item pk set to v.
+type streamWrite struct {
+	pk string
+	v  int
+}
+
+// checkStreamedWrites checks the writes recs hold (what) against the
+// writers' acknowledgments: none twice, each item's in order, each one
+// acknowledged (or in flight: started), every one of want there, none of
+// never.
+func checkStreamedWrites(t *testing.T, what string, recs []stypes.Record, started, want, never map[streamWrite]bool, wantWhy, neverWhy string) map[streamWrite]int {
+	t.Helper()
+	var imaged []stypes.Record
+	for _, r := range recs {
+		if r.Dynamodb.NewImage["v"] == nil {
+			// Logged for another reader of the log only (point-in-time
+			// recovery's old images): before the stream.
+			t.Errorf("%s: record %s of %v without the stream's new image", what, aws.ToString(r.Dynamodb.SequenceNumber), r.Dynamodb.Keys["pk"])
+			continue
+		}
+		imaged = append(imaged, r)
+	}
+	seen := map[streamWrite]int{}
+	for pk, vs := range streamWrites(t, imaged) {
+		for i, v := range vs {
+			seen[streamWrite{pk, v}]++
+			if i > 0 && v <= vs[i-1] {
+				t.Errorf("%s: item %s: writes %v, out of order", what, pk, vs)
+				break
+			}
+		}
+	}
+	for w, n := range seen {
+		switch {
+		case n != 1:
+			t.Errorf("%s: write %+v is there %d times", what, w, n)
+		case !started[w]:
+			t.Errorf("%s: write %+v is there, never written", what, w)
+		case never[w]:
+			t.Errorf("%s: write %+v, %s, is there", what, w, neverWhy)
+		}
+	}
+	missing := 0
+	for w := range want {
+		if seen[w] == 0 {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%s: %d of the %d writes %s are missing", what, missing, len(want), wantWhy)
+	}
+	return seen
+}
+
+// What TestStreamsThreeNodesDisabling checks of the writes.
+const (
+	disablingWhy = "acknowledged before the disabling UpdateTable was sent"
+	disabledWhy  = "started after the stream showed DISABLED"
+)
+
+// TestStreamsThreeNodesDisabling: the mirror of
+// TestStreamsThreeNodesEnabling. A table created with a stream, written
+// by four clients through every node of three, two of which keep the
+// table's record they had (directory refresh and settings catch-up
+// paused: their routers and leaders go on logging the stream's view).
+// The stream is disabled through the third: DISABLING, then DISABLED
+// once every partition is cut. Read from a paused node, every write
+// acknowledged before the disabling UpdateTable was sent is in the stream
+// exactly once, each item's in order, and no write started after the
+// stream showed DISABLED is, although the paused nodes logged them.
+// A reader polling one paused node with iterators taken while the stream
+// was enabled sees the same, and its shards end.
+func TestStreamsThreeNodesDisabling(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table = "disabling"
+	arn := streamedTable(ctx, t, n2, n1, table)
+	for _, n := range []*node.Node{n1, n3} {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var disabling, disabled atomic.Bool
+	var mu sync.Mutex
+	started := map[streamWrite]bool{} // every write started
+	early := map[streamWrite]bool{}   // acknowledged before the UpdateTable was sent
+	late := map[streamWrite]bool{}    // started after DISABLED
+	var wg sync.WaitGroup
+	const afterEach = 10
+	for w := range streamWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client(nodes[w%3])
+			after := 0
+			for v := 1; after < afterEach; v++ {
+				isLate := disabled.Load()
+				for i := range streamItemsPerWriter {
+					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
+					mu.Lock()
+					started[wr], late[wr] = true, isLate
+					mu.Unlock()
+					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
+						t.Errorf("PutItem %+v: %v", wr, err)
+						return
+					}
+					mu.Lock()
+					if !disabling.Load() {
+						early[wr] = true
+					}
+					mu.Unlock()
+				}
+				if isLate {
+					after++
+				}
+			}
+		}()
+	}
+
+	// A reader on paused node 3 holds an iterator at TRIM_HORIZON of each
+	// shard, taken while the stream is enabled, and polls them through
+	// the disabling until each shard ends.
+	sc3 := streamsClient(n3)
+	d, err := sc3.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iters := map[string]*string{}
+	for _, sh := range d.StreamDescription.Shards {
+		out, err := sc3.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: sh.ShardId,
+			ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		iters[aws.ToString(sh.ShardId)] = out.ShardIterator
+	}
+	var polled []stypes.Record
+	var writersDone atomic.Bool
+	pollerDone := make(chan struct{})
+	go func() {
+		defer close(pollerDone)
+		// Once the writers are done and the stream DISABLED, a shard gets
+		// a bounded number of polls to end.
+		for idle := 0; len(iters) > 0 && idle < 50; {
+			if writersDone.Load() {
+				idle++
+			}
+			for id, it := range iters {
+				page, err := sc3.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
+				if err != nil {
+					t.Errorf("GetRecords of %s on node 3: %v", id, err)
+					return
+				}
+				polled = append(polled, page.Records...)
+				if page.NextShardIterator == nil {
+					delete(iters, id)
+				} else {
+					iters[id] = page.NextShardIterator
+				}
+			}
+		}
+	}()
+
+	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(early) >= 40 })
+	mu.Lock()
+	disabling.Store(true)
+	mu.Unlock()
+	if _, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
+		t.Fatal(err)
+	}
+	sc := streamsClient(n1)
+	statuses := map[stypes.StreamStatus]bool{}
+	waitUntil(t, "stream DISABLED", func() bool {
+		d, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("DescribeStream: %v", err)
+		}
+		statuses[d.StreamDescription.StreamStatus] = true
+		return d.StreamDescription.StreamStatus == stypes.StreamStatusDisabled
+	})
+	disabled.Store(true)
+	wg.Wait()
+	writersDone.Store(true)
+	<-pollerDone
+	if t.Failed() {
+		return
+	}
+	for st := range statuses {
+		if st != stypes.StreamStatusDisabling && st != stypes.StreamStatusDisabled {
+			t.Errorf("stream status %s while disabling", st)
+		}
+	}
+	never := map[streamWrite]bool{}
+	for w, l := range late {
+		if l {
+			never[w] = true
+		}
+	}
+
+	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
+	for _, sh := range shards {
+		if sh.SequenceNumberRange.EndingSequenceNumber == nil {
+			t.Errorf("shard %s of the DISABLED stream is open", aws.ToString(sh.ShardId))
+		}
+	}
+	seen := checkStreamedWrites(t, "the stream read from node 3", recs, started, early, never, disablingWhy, disabledWhy)
+	if len(iters) > 0 {
+		t.Errorf("the poller's shards %v on node 3 did not end after the stream was DISABLED", len(iters))
+	}
+	checkStreamedWrites(t, "the stream polled on node 3", polled, started, early, never, disablingWhy, disabledWhy)
+	t.Logf("%d writes, %d before the UpdateTable, %d after DISABLED, %d in the stream; statuses seen %v",
+		len(started), len(early), len(never), len(seen), statuses)
+}
+
+// TestStreamsThreeNodesSplitWhileEnabling: a stream enabled while the
+// stream-status job is paused on every node (ENABLING), one of the
+// table's partitions split meanwhile, then the job resumed: the stream
+// goes ENABLED, and read from a node drained of every leadership, every
+// write started after ENABLED is in it exactly once, each item's in
+// order across the parent shard and its children, and none acknowledged
+// before the enabling UpdateTable was sent is (point-in-time recovery
+// logs them). The split's parent shard, all before the stream's start,
+// is not listed: the halves' shards are the stream's first.
+func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
+	n1 := startAdminMember(t)
+	n2 := startAdminMember(t, n1.PeerAddr())
+	n3 := startAdminMember(t, n1.PeerAddr())
+	nodes := []*node.Node{n1, n2, n3}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const table = "splitenabling"
+	if _, err := client(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+	if _, err := client(n2).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if err := n.Jobs().Pause(node.StreamStatusJob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nodes 1 and 3 keep the table's record they have now, as in
+	// TestStreamsThreeNodesEnabling: their leaders and routers learn of
+	// the stream (and of the split) only from the change floors and the
+	// replicas' refusals.
+	for _, n := range []*node.Node{n1, n3} {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var enabling, enabled atomic.Bool
+	var mu sync.Mutex
+	started := map[streamWrite]bool{}
+	early := map[streamWrite]bool{} // acknowledged before the UpdateTable was sent
+	late := map[streamWrite]bool{}  // started after ENABLED
+	var wg sync.WaitGroup
+	const afterEach = 10
+	for w := range streamWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client(nodes[w%3])
+			after := 0
+			for v := 1; after < afterEach; v++ {
+				isLate := enabled.Load()
+				for i := range streamItemsPerWriter {
+					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
+					mu.Lock()
+					started[wr] = true
+					if isLate {
+						late[wr] = true
+					}
+					mu.Unlock()
+					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
+						t.Errorf("PutItem %+v: %v", wr, err)
+						return
+					}
+					mu.Lock()
+					if !enabling.Load() {
+						early[wr] = true
+					}
+					mu.Unlock()
+				}
+				if isLate {
+					after++
+				}
+			}
+		}()
+	}
+
+	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(early) >= 20 })
+	mu.Lock()
+	enabling.Store(true)
+	mu.Unlock()
+	out, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TableDescription.LatestStreamArn)
+	sc := streamsClient(n1)
+	status := func() stypes.StreamStatus {
+		d, err := sc.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("DescribeStream: %v", err)
+		}
+		return d.StreamDescription.StreamStatus
+	}
+	if st := status(); st != stypes.StreamStatusEnabling {
+		t.Fatalf("stream %s with the stream-status job paused, want ENABLING", st)
+	}
+
+	// Split the partition of one item while the stream is ENABLING.
+	p := partitionOf(t, n1, table, "w0-i0")
+	path := fmt.Sprintf("/cluster/partitions/%d/split?%s", p.ID, url.Values{"table": {table}}.Encode())
+	var split admin.SplitResult
+	if code := adminDo(t, n1, http.MethodPost, path, &split); code != http.StatusOK || split.Right == 0 {
+		t.Fatalf("split of partition %d: %d %+v", p.ID, code, split)
+	}
+	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
+	if st := status(); st != stypes.StreamStatusEnabling {
+		t.Fatalf("stream %s after the split with the stream-status job paused, want ENABLING", st)
+	}
+	for _, n := range nodes {
+		if err := n.Jobs().Resume(node.StreamStatusJob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "stream ENABLED", func() bool { return status() == stypes.StreamStatusEnabled })
+	enabled.Store(true)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	drainNode(t, n1, n3, table)
+	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
+	want := map[streamWrite]bool{}
+	for w := range late {
+		want[w] = true
+	}
+	seen := checkStreamedWrites(t, "the stream", recs, started, want, early,
+		"started after ENABLED", "acknowledged before the enabling UpdateTable was sent")
+	// The split's parent shard ended before the stream started (every
+	// partition was cut after the split): it is not the stream's, not
+	// listed, and the halves' shards name no parent.
+	parent := fmt.Sprintf("shardId-%020d-%020d", p.ID, 1)
+	halves := 0
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		if id == parent || aws.ToString(sh.ParentShardId) == parent {
+			t.Errorf("shard %s (parent %s) listed: the split's parent shard %s predates the stream", id, aws.ToString(sh.ParentShardId), parent)
+		}
+		if strings.HasPrefix(id, fmt.Sprintf("shardId-%020d-", p.ID)) || strings.HasPrefix(id, fmt.Sprintf("shardId-%020d-", split.Right)) {
+			halves++
+		}
+	}
+	if halves != 2 {
+		t.Errorf("after the split of partition %d: %d shards of its halves, want 2: %+v", p.ID, halves, shards)
+	}
+	t.Logf("%d writes, %d before the UpdateTable, %d after ENABLED, %d in the stream", len(started), len(early), len(want), len(seen))
+}
