@@ -40,6 +40,9 @@ func (s *service) Changes(ctx context.Context, req *clusterpb.ChangesRequest) (*
 		return &clusterpb.ChangesResponse{Error: encodeError(err)}, nil
 	}
 	resp := &clusterpb.ChangesResponse{First: page.First, Last: page.Last, Trimmed: page.Trimmed, Segments: page.Segments}
+	if page.FloorKnown {
+		resp.FloorRevision = &page.FloorRevision
+	}
 	for _, c := range page.Records {
 		resp.Records = append(resp.Records, &clusterpb.ChangesRecord{Seq: c.Seq, Record: c.Record})
 	}
@@ -64,6 +67,7 @@ func (c *Client) Changes(ctx context.Context, node uint64, req store.ChangesRequ
 	}
 	page := store.ChangesPage{Segments: resp.Segments}
 	page.First, page.Last, page.Trimmed = resp.First, resp.Last, resp.Trimmed
+	page.FloorRevision, page.FloorKnown = resp.GetFloorRevision(), resp.FloorRevision != nil
 	for _, r := range resp.Records {
 		page.Records = append(page.Records, fsm.Change{Seq: r.GetSeq(), Record: r.GetRecord()})
 	}

@@ -94,10 +94,14 @@ func (s *Server) handleGetRecords(ctx context.Context, r *request) (any, error) 
 	if page.Trimmed {
 		return nil, trimmed
 	}
-	if !fresh && len(page.Records) > 0 && st.GetDisabledUnixNanos() == 0 {
+	if !fresh && len(page.Records) > 0 && st.GetDisabledUnixNanos() == 0 &&
+		(!page.FloorKnown || page.FloorRevision > t.GetRevision()) {
 		// The cached record shows the stream enabled, but it may have been
 		// disabled (and cut) since: a record after its end must not show.
 		// The directory says where the stream stands before any does.
+		// Only a floor newer than the cached record can be a cut it does
+		// not know (fsm.Changes.FloorRevision): else the page is read
+		// without the directory.
 		if t, st, _, err = s.iteratorStream(ctx, cr, it, true); err != nil {
 			return nil, err
 		}

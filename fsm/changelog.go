@@ -246,6 +246,11 @@ type Changes struct {
 	// Trimmed says records after the sequence asked for were trimmed:
 	// the page starts at First, not right after it.
 	Trimmed bool
+	// FloorRevision is the table revision of the partition's change floor
+	// as of the page (replica.ReadChanges sets it; 0: no floor). A stream
+	// cut is taken at a floor of the revision that settles it, so a page
+	// holding a record past a cut has a floor at least that revision.
+	FloorRevision uint64
 }
 
 // ReadChanges returns up to limit (0: no limit) of partition's change

@@ -117,6 +117,11 @@ func (r *Replica) ReadChanges(after uint64, limit int) (fsm.Changes, error) {
 	if err != nil {
 		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
+	floor, err := fsm.ReadChangeFloor(snap, r.cfg.Partition)
+	if err != nil {
+		return fsm.Changes{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	c.FloorRevision = floor.Revision
 	return c, nil
 }
 

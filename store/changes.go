@@ -74,6 +74,10 @@ type ChangesRequest struct {
 type ChangesPage struct {
 	fsm.Changes
 	Segments []*partitapb.ChangeSegment
+	// FloorKnown says Changes.FloorRevision was read with the page (a
+	// peer from before it was sent does not say; nor does an adopted
+	// log's page).
+	FloorKnown bool
 }
 
 // ReadChangesPage serves req from this node's replica: the reader of
@@ -94,6 +98,7 @@ func (s *Store) ReadChangesPage(ctx context.Context, req ChangesRequest) (Change
 	if page.Changes, err = r.ReadChanges(req.After, req.Limit); err != nil {
 		return ChangesPage{}, err
 	}
+	page.FloorKnown = true
 	page.Segments, err = r.ChangeSegments()
 	return page, err
 }

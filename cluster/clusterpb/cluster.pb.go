@@ -848,13 +848,16 @@ func (x *ChangesRecord) GetRecord() *partitapb.ChangeRecord {
 }
 
 type ChangesResponse struct {
-	state         protoimpl.MessageState     `protogen:"open.v1"`
-	Error         *Error                     `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
-	Records       []*ChangesRecord           `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
-	First         uint64                     `protobuf:"varint,3,opt,name=first,proto3" json:"first,omitempty"`
-	Last          uint64                     `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
-	Trimmed       bool                       `protobuf:"varint,5,opt,name=trimmed,proto3" json:"trimmed,omitempty"`
-	Segments      []*partitapb.ChangeSegment `protobuf:"bytes,6,rep,name=segments,proto3" json:"segments,omitempty"`
+	state    protoimpl.MessageState     `protogen:"open.v1"`
+	Error    *Error                     `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Records  []*ChangesRecord           `protobuf:"bytes,2,rep,name=records,proto3" json:"records,omitempty"`
+	First    uint64                     `protobuf:"varint,3,opt,name=first,proto3" json:"first,omitempty"`
+	Last     uint64                     `protobuf:"varint,4,opt,name=last,proto3" json:"last,omitempty"`
+	Trimmed  bool                       `protobuf:"varint,5,opt,name=trimmed,proto3" json:"trimmed,omitempty"`
+	Segments []*partitapb.ChangeSegment `protobuf:"bytes,6,rep,name=segments,proto3" json:"segments,omitempty"`
+	// floor_revision is the table revision of the partition's change floor
+	// as of the page (store.ChangesPage.FloorKnown when present).
+	FloorRevision *uint64 `protobuf:"varint,7,opt,name=floor_revision,json=floorRevision,proto3,oneof" json:"floor_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -929,6 +932,13 @@ func (x *ChangesResponse) GetSegments() []*partitapb.ChangeSegment {
 		return x.Segments
 	}
 	return nil
+}
+
+func (x *ChangesResponse) GetFloorRevision() uint64 {
+	if x != nil && x.FloorRevision != nil {
+		return *x.FloorRevision
+	}
+	return 0
 }
 
 type JoinRequest struct {
@@ -2086,14 +2096,16 @@ const file_cluster_proto_rawDesc = "" +
 	"consistent\"S\n" +
 	"\rChangesRecord\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x120\n" +
-	"\x06record\x18\x02 \x01(\v2\x18.partita.v1.ChangeRecordR\x06record\"\xfa\x01\n" +
+	"\x06record\x18\x02 \x01(\v2\x18.partita.v1.ChangeRecordR\x06record\"\xb9\x02\n" +
 	"\x0fChangesResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12;\n" +
 	"\arecords\x18\x02 \x03(\v2!.partita.cluster.v1.ChangesRecordR\arecords\x12\x14\n" +
 	"\x05first\x18\x03 \x01(\x04R\x05first\x12\x12\n" +
 	"\x04last\x18\x04 \x01(\x04R\x04last\x12\x18\n" +
 	"\atrimmed\x18\x05 \x01(\bR\atrimmed\x125\n" +
-	"\bsegments\x18\x06 \x03(\v2\x19.partita.v1.ChangeSegmentR\bsegments\"R\n" +
+	"\bsegments\x18\x06 \x03(\v2\x19.partita.v1.ChangeSegmentR\bsegments\x12*\n" +
+	"\x0efloor_revision\x18\a \x01(\x04H\x00R\rfloorRevision\x88\x01\x01B\x11\n" +
+	"\x0f_floor_revision\"R\n" +
 	"\vJoinRequest\x12$\n" +
 	"\x04node\x18\x01 \x01(\v2\x10.partita.v1.NodeR\x04node\x12\x1d\n" +
 	"\n" +
@@ -2323,6 +2335,7 @@ func file_cluster_proto_init() {
 	if File_cluster_proto != nil {
 		return
 	}
+	file_cluster_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
