@@ -648,7 +648,9 @@ func (n *Node) stop(ctx context.Context) error {
 		n.stopConsole()
 	}
 	if n.jobs != nil {
-		err = errors.Join(err, n.jobs.Stop(ctx))
+		jctx, cancel := atLeast(ctx, jobStopGrace)
+		err = errors.Join(err, n.jobs.Stop(jctx))
+		cancel()
 	}
 	err = errors.Join(err, n.closeTopology(), n.closeBackups())
 	if n.store != nil {
@@ -662,6 +664,22 @@ func (n *Node) stop(ctx context.Context) error {
 		n.flushTraces(ctx)
 	}
 	return err
+}
+
+// jobStopGrace is the least time the jobs get to stop once cancelled,
+// however much of the shutdown's budget the hand-off of leaderships and
+// the in-flight requests took before: cancelled cycles return at once,
+// but not in no time, and a budget already spent would report every job
+// as stuck.
+const jobStopGrace = 2 * time.Second
+
+// atLeast returns ctx if its deadline leaves at least d, else a context
+// of its own that ends d from now.
+func atLeast(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) >= d {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 // traceFlushTimeout bounds the export of the last spans on Close.

@@ -164,22 +164,13 @@ func TestStreamsThreeNodesDeletedTable(t *testing.T) {
 // the delete's fence), and the deleted table's stream, read through
 // every node, holds the writes before the delete only.
 func TestStreamsThreeNodesDeletedTableFence(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table, writesPerItem = "fenced", 4
 	arn := streamedTable(ctx, t, n2, n1, table)
-	for _, n := range []*node.Node{n1, n3} {
-		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
-			if err := n.Jobs().Pause(job); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	pauseDirectoryRefresh(t, n1, n3)
 	writeStream(ctx, t, nodes, table, writesPerItem, nil)
 	if _, err := client(n2).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
 		t.Fatal(err)

@@ -95,22 +95,13 @@ const (
 // A reader polling one paused node with iterators taken while the stream
 // was enabled sees the same, and its shards end.
 func TestStreamsThreeNodesDisabling(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table = "disabling"
 	arn := streamedTable(ctx, t, n2, n1, table)
-	for _, n := range []*node.Node{n1, n3} {
-		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
-			if err := n.Jobs().Pause(job); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	pauseDirectoryRefresh(t, n1, n3)
 
 	var disabling, disabled atomic.Bool
 	var mu sync.Mutex
@@ -256,11 +247,8 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 // logs them). The split's parent shard, all before the stream's start,
 // is not listed: the halves' shards are the stream's first.
 func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table = "splitenabling"
@@ -286,13 +274,7 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	// TestStreamsThreeNodesEnabling: their leaders and routers learn of
 	// the stream (and of the split) only from the change floors and the
 	// replicas' refusals.
-	for _, n := range []*node.Node{n1, n3} {
-		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
-			if err := n.Jobs().Pause(job); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	pauseDirectoryRefresh(t, n1, n3)
 
 	var enabling, enabled atomic.Bool
 	var mu sync.Mutex

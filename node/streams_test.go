@@ -240,11 +240,8 @@ func drainNode(t *testing.T, admin, n *node.Node, table string) {
 // partitions, the stream has every item's writes exactly once and in
 // order across the parent shard and its children, which name it.
 func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table, writesPerItem = "streamed", 12
@@ -290,11 +287,8 @@ func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
 // half's segment as its parent and is listed after both halves' shards;
 // reading parents first, every write is there once and in order per key.
 func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table, writesPerItem = "merged", 15
@@ -382,11 +376,8 @@ func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
 // item's writes are in order, and none acknowledged before the enabling
 // is there (point-in-time recovery logs them).
 func TestStreamsThreeNodesEnabling(t *testing.T) {
-	n1 := startAdminMember(t)
-	n2 := startAdminMember(t, n1.PeerAddr())
-	n3 := startAdminMember(t, n1.PeerAddr())
-	nodes := []*node.Node{n1, n2, n3}
-	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	nodes := threeAdminMembers(t)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table = "enabling"
@@ -407,13 +398,7 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 	}
 	// Nodes 1 and 3 keep the table's record they have now: their leaders
 	// and routers learn of the stream only from the change floors.
-	for _, n := range []*node.Node{n1, n3} {
-		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
-			if err := n.Jobs().Pause(job); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	pauseDirectoryRefresh(t, n1, n3)
 
 	type write struct {
 		pk string
@@ -520,4 +505,29 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 		t.Fatalf("%d of the %d writes started after ENABLED are missing from the stream", missing, after)
 	}
 	t.Logf("%d writes, %d in the stream, %d after ENABLED; statuses seen %v", len(late), len(seen), after, statuses)
+}
+
+// threeAdminMembers starts three members on loopback (the first starts the
+// cluster, the others join it) and waits for the meta partition's three
+// voters.
+func threeAdminMembers(t *testing.T) []*node.Node {
+	t.Helper()
+	n1 := startAdminMember(t)
+	nodes := []*node.Node{n1, startAdminMember(t, n1.PeerAddr()), startAdminMember(t, n1.PeerAddr())}
+	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
+	return nodes
+}
+
+// pauseDirectoryRefresh pauses the directory refresh and the settings
+// catch-up of nodes: their routers and leaders keep the table records and
+// change logs they have, as a node whose refresh is late does.
+func pauseDirectoryRefresh(t *testing.T, nodes ...*node.Node) {
+	t.Helper()
+	for _, n := range nodes {
+		for _, job := range []string{node.DirectoryJob, node.SettingsCatchUpJob} {
+			if err := n.Jobs().Pause(job); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
