@@ -28,6 +28,76 @@ type streamWrite struct {
 	v  int
 }
 
+// phasedWriters are streamWriters clients writing through the nodes in
+// turn, each moving its items through versions 1, 2, ... until afterEach
+// rounds begun after finish was called. They note every write started,
+// those acknowledged before change was called (early), and those started
+// after finish was called (late). The maps are read once finish returns.
+type phasedWriters struct {
+	changing, done       atomic.Bool
+	mu                   sync.Mutex
+	started, early, late map[streamWrite]bool
+	wg                   sync.WaitGroup
+}
+
+func startPhasedWriters(ctx context.Context, t *testing.T, nodes []*node.Node, table string, afterEach int) *phasedWriters {
+	ws := &phasedWriters{started: map[streamWrite]bool{}, early: map[streamWrite]bool{}, late: map[streamWrite]bool{}}
+	for w := range streamWriters {
+		ws.wg.Add(1)
+		go func() {
+			defer ws.wg.Done()
+			c := client(nodes[w%3])
+			after := 0
+			for v := 1; after < afterEach; v++ {
+				isLate := ws.done.Load()
+				for i := range streamItemsPerWriter {
+					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
+					ws.mu.Lock()
+					ws.started[wr] = true
+					if isLate {
+						ws.late[wr] = true
+					}
+					ws.mu.Unlock()
+					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
+						t.Errorf("PutItem %+v: %v", wr, err)
+						return
+					}
+					ws.mu.Lock()
+					if !ws.changing.Load() {
+						ws.early[wr] = true
+					}
+					ws.mu.Unlock()
+				}
+				if isLate {
+					after++
+				}
+			}
+		}()
+	}
+	return ws
+}
+
+// waitEarly waits until n writes were acknowledged.
+func (ws *phasedWriters) waitEarly(t *testing.T, n int) {
+	t.Helper()
+	waitUntil(t, "first writes", func() bool { ws.mu.Lock(); defer ws.mu.Unlock(); return len(ws.early) >= n })
+}
+
+// change ends the early writes: a write acknowledged from now on is not.
+func (ws *phasedWriters) change() {
+	ws.mu.Lock()
+	ws.changing.Store(true)
+	ws.mu.Unlock()
+}
+
+// finish makes the rounds begun from now on late, and waits for the
+// writers to end.
+func (ws *phasedWriters) finish() {
+	ws.done.Store(true)
+	ws.wg.Wait()
+}
+
 // checkStreamedWrites checks the writes recs hold (what) against the
 // writers' acknowledgments: none twice, each item's in order, each one
 // acknowledged (or in flight: started), every one of want there, none of
@@ -103,43 +173,7 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 	arn := streamedTable(ctx, t, n2, n1, table)
 	pauseDirectoryRefresh(t, n1, n3)
 
-	var disabling, disabled atomic.Bool
-	var mu sync.Mutex
-	started := map[streamWrite]bool{} // every write started
-	early := map[streamWrite]bool{}   // acknowledged before the UpdateTable was sent
-	late := map[streamWrite]bool{}    // started after DISABLED
-	var wg sync.WaitGroup
-	const afterEach = 10
-	for w := range streamWriters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := client(nodes[w%3])
-			after := 0
-			for v := 1; after < afterEach; v++ {
-				isLate := disabled.Load()
-				for i := range streamItemsPerWriter {
-					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
-					mu.Lock()
-					started[wr], late[wr] = true, isLate
-					mu.Unlock()
-					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
-						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
-						t.Errorf("PutItem %+v: %v", wr, err)
-						return
-					}
-					mu.Lock()
-					if !disabling.Load() {
-						early[wr] = true
-					}
-					mu.Unlock()
-				}
-				if isLate {
-					after++
-				}
-			}
-		}()
-	}
+	ws := startPhasedWriters(ctx, t, nodes, table, 10)
 
 	// A reader on paused node 3 holds an iterator at TRIM_HORIZON of each
 	// shard, taken while the stream is enabled, and polls them through
@@ -185,10 +219,8 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 		}
 	}()
 
-	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(early) >= 40 })
-	mu.Lock()
-	disabling.Store(true)
-	mu.Unlock()
+	ws.waitEarly(t, 40)
+	ws.change()
 	if _, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
 		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
 		t.Fatal(err)
@@ -203,8 +235,7 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 		statuses[d.StreamDescription.StreamStatus] = true
 		return d.StreamDescription.StreamStatus == stypes.StreamStatusDisabled
 	})
-	disabled.Store(true)
-	wg.Wait()
+	ws.finish()
 	writersDone.Store(true)
 	<-pollerDone
 	if t.Failed() {
@@ -215,12 +246,7 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 			t.Errorf("stream status %s while disabling", st)
 		}
 	}
-	never := map[streamWrite]bool{}
-	for w, l := range late {
-		if l {
-			never[w] = true
-		}
-	}
+	never := ws.late
 
 	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
 	for _, sh := range shards {
@@ -228,13 +254,13 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 			t.Errorf("shard %s of the DISABLED stream is open", aws.ToString(sh.ShardId))
 		}
 	}
-	seen := checkStreamedWrites(t, "the stream read from node 3", recs, started, early, never, disablingWhy, disabledWhy)
+	seen := checkStreamedWrites(t, "the stream read from node 3", recs, ws.started, ws.early, never, disablingWhy, disabledWhy)
 	if len(iters) > 0 {
 		t.Errorf("the poller's shards %v on node 3 did not end after the stream was DISABLED", len(iters))
 	}
-	checkStreamedWrites(t, "the stream polled on node 3", polled, started, early, never, disablingWhy, disabledWhy)
+	checkStreamedWrites(t, "the stream polled on node 3", polled, ws.started, ws.early, never, disablingWhy, disabledWhy)
 	t.Logf("%d writes, %d before the UpdateTable, %d after DISABLED, %d in the stream; statuses seen %v",
-		len(started), len(early), len(never), len(seen), statuses)
+		len(ws.started), len(ws.early), len(never), len(seen), statuses)
 }
 
 // TestStreamsThreeNodesSplitWhileEnabling: a stream enabled while the
@@ -252,19 +278,7 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table = "splitenabling"
-	if _, err := client(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
-	if _, err := client(n2).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
-		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
-		t.Fatal(err)
-	}
+	recoveredTable(ctx, t, n2, n1, table)
 	for _, n := range nodes {
 		if err := n.Jobs().Pause(node.StreamStatusJob); err != nil {
 			t.Fatal(err)
@@ -276,51 +290,10 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	// replicas' refusals.
 	pauseDirectoryRefresh(t, n1, n3)
 
-	var enabling, enabled atomic.Bool
-	var mu sync.Mutex
-	started := map[streamWrite]bool{}
-	early := map[streamWrite]bool{} // acknowledged before the UpdateTable was sent
-	late := map[streamWrite]bool{}  // started after ENABLED
-	var wg sync.WaitGroup
-	const afterEach = 10
-	for w := range streamWriters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := client(nodes[w%3])
-			after := 0
-			for v := 1; after < afterEach; v++ {
-				isLate := enabled.Load()
-				for i := range streamItemsPerWriter {
-					wr := streamWrite{fmt.Sprintf("w%d-i%d", w, i), v}
-					mu.Lock()
-					started[wr] = true
-					if isLate {
-						late[wr] = true
-					}
-					mu.Unlock()
-					if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
-						"pk": &types.AttributeValueMemberS{Value: wr.pk}, "v": &types.AttributeValueMemberN{Value: strconv.Itoa(v)}}}); err != nil {
-						t.Errorf("PutItem %+v: %v", wr, err)
-						return
-					}
-					mu.Lock()
-					if !enabling.Load() {
-						early[wr] = true
-					}
-					mu.Unlock()
-				}
-				if isLate {
-					after++
-				}
-			}
-		}()
-	}
+	ws := startPhasedWriters(ctx, t, nodes, table, 10)
 
-	waitUntil(t, "first writes", func() bool { mu.Lock(); defer mu.Unlock(); return len(early) >= 20 })
-	mu.Lock()
-	enabling.Store(true)
-	mu.Unlock()
+	ws.waitEarly(t, 20)
+	ws.change()
 	out, err := client(n2).UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(table),
 		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage}})
 	if err != nil {
@@ -356,19 +329,15 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 		}
 	}
 	waitUntil(t, "stream ENABLED", func() bool { return status() == stypes.StreamStatusEnabled })
-	enabled.Store(true)
-	wg.Wait()
+	ws.finish()
 	if t.Failed() {
 		return
 	}
 
 	drainNode(t, n1, n3, table)
 	recs, shards := readAllShards(ctx, t, streamsClient(n3), arn)
-	want := map[streamWrite]bool{}
-	for w := range late {
-		want[w] = true
-	}
-	seen := checkStreamedWrites(t, "the stream", recs, started, want, early,
+	want := ws.late
+	seen := checkStreamedWrites(t, "the stream", recs, ws.started, want, ws.early,
 		"started after ENABLED", "acknowledged before the enabling UpdateTable was sent")
 	// The split's parent shard ended before the stream started (every
 	// partition was cut after the split): it is not the stream's, not
@@ -387,5 +356,5 @@ func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
 	if halves != 2 {
 		t.Errorf("after the split of partition %d: %d shards of its halves, want 2: %+v", p.ID, halves, shards)
 	}
-	t.Logf("%d writes, %d before the UpdateTable, %d after ENABLED, %d in the stream", len(started), len(early), len(want), len(seen))
+	t.Logf("%d writes, %d before the UpdateTable, %d after ENABLED, %d in the stream", len(ws.started), len(ws.early), len(want), len(seen))
 }

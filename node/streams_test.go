@@ -381,21 +381,9 @@ func TestStreamsThreeNodesEnabling(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const table = "enabling"
-	if _, err := client(n2).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() error { return settled(partitions(t, n1, table)) })
 	// Point-in-time recovery makes every partition log its writes before
 	// the stream (old images only): none may show in the stream.
-	if _, err := client(n2).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
-		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
-		t.Fatal(err)
-	}
+	recoveredTable(ctx, t, n2, n1, table)
 	// Nodes 1 and 3 keep the table's record they have now: their leaders
 	// and routers learn of the stream only from the change floors.
 	pauseDirectoryRefresh(t, n1, n3)
@@ -529,5 +517,26 @@ func pauseDirectoryRefresh(t *testing.T, nodes ...*node.Node) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// recoveredTable creates table, keyed by the string pk, through via, waits
+// until admin shows its partitions settled, and turns point-in-time
+// recovery on: every partition then logs its writes (old images) before
+// any stream.
+func recoveredTable(ctx context.Context, t *testing.T, via, admin *node.Node, table string) {
+	t.Helper()
+	if _, err := client(via).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error { return settled(partitions(t, admin, table)) })
+	if _, err := client(via).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(table),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
 	}
 }
