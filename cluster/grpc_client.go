@@ -17,6 +17,7 @@ import (
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/transport"
 )
 
 // Client calls the Cluster service of other nodes. It keeps one
@@ -157,6 +158,7 @@ func (c *Client) dialOptions() []grpc.DialOption {
 			MinConnectTimeout: c.cfg.CallTimeout,
 		}),
 	}
+	opts = append(opts, transport.WindowDialOptions()...)
 	if c.cfg.Keepalive > 0 {
 		opts = append(opts, grpc.WithKeepaliveParams(keepalive.ClientParameters{
 			Time: c.cfg.Keepalive, Timeout: c.cfg.Keepalive, PermitWithoutStream: true,
