@@ -20,34 +20,51 @@ type raftService struct {
 var errShuttingDown = status.Error(codes.Unavailable, "transport: node shutting down")
 
 // RaftMessages hands each batch of a peer's stream to the handler, until
-// the peer ends the stream or the transport closes.
+// the peer ends the stream or the transport closes. The batches are
+// received and handled on one goroutine (a hand-off between a receiving
+// goroutine and the handler's was one more wake-up on every raft message's
+// path); the handler's own goroutine only waits for it to end, or for the
+// transport to close, which ends the stream and so the receiving.
 func (s *raftService) RaftMessages(stream transportpb.Raft_RaftMessagesServer) error {
 	if !s.t.beginIncoming() {
 		return errShuttingDown
 	}
 	defer s.t.incoming.Done()
-	done := make(chan struct{})
-	defer close(done)
-	batches := receive(stream.Recv, done)
-	for first := true; ; first = false {
-		var r received[transportpb.RaftBatch]
-		select {
-		case r = <-batches:
-		case <-s.t.soft.Done():
-			return errShuttingDown
-		}
-		if r.err == io.EOF {
+	ended := make(chan error, 1)
+	go func() { ended <- s.handleBatches(stream) }()
+	select {
+	case err := <-ended:
+		if err == io.EOF {
 			return stream.SendAndClose(&transportpb.Empty{})
 		}
-		if r.err != nil {
-			return r.err
+		return err
+	case <-s.t.soft.Done():
+		return errShuttingDown
+	}
+}
+
+// handleBatches receives the stream's batches and hands them to the
+// handler until Recv fails (io.EOF: the peer ended the stream) or the
+// transport closes. A batch is handled only as an admitted incoming call,
+// so none is handled once Close has waited for them.
+func (s *raftService) handleBatches(stream transportpb.Raft_RaftMessagesServer) error {
+	for first := true; ; first = false {
+		b, err := stream.Recv()
+		if err != nil {
+			return err
 		}
 		if first {
-			s.t.learn(r.msg.GetFrom(), r.msg.GetFromAddr())
+			s.t.learn(b.GetFrom(), b.GetFromAddr())
 		}
-		if msgs := s.decode(r.msg); len(msgs) > 0 {
-			s.h.HandleRaft(msgs)
+		msgs := s.decode(b)
+		if len(msgs) == 0 {
+			continue
 		}
+		if !s.t.beginIncoming() {
+			return errShuttingDown
+		}
+		s.h.HandleRaft(msgs)
+		s.t.incoming.Done()
 	}
 }
 
