@@ -330,7 +330,7 @@ func operationName(target string) (string, bool) {
 // within the configured size limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := s.cfg.MaxRequestBytes
-	body, err := io.ReadAll(http.MaxBytesReader(connWriter(w), r.Body, limit))
+	body, err := readAll(http.MaxBytesReader(connWriter(w), r.Body, limit), r.ContentLength, limit)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -339,6 +339,33 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, newError(kindSerialization, "Could not read request body: %v", err)
 	}
 	return body, nil
+}
+
+// readAll reads rd to its end into a buffer of the size the request
+// announced (io.ReadAll's doubling from 512 bytes took three allocations
+// and copies for a 1 KB item's body). A body longer than announced, or of
+// unknown length, still reads to its end.
+func readAll(rd io.Reader, announced, limit int64) ([]byte, error) {
+	if announced <= 0 || announced > limit {
+		return io.ReadAll(rd)
+	}
+	// One byte more than announced: the read that finds the end needs no
+	// room of its own.
+	b := make([]byte, 0, announced+1)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			rest, err := io.ReadAll(rd)
+			return append(b, rest...), err
+		}
+	}
 }
 
 // decompress decodes raw as its Content-Encoding says (gzip or deflate;

@@ -100,6 +100,44 @@ func TestProbeAgreesWithGet(t *testing.T) {
 	}
 }
 
+// ProbeFirst answers with the first present key in the order given, as
+// Probes one after the other would: through the engine and a batch, past
+// deleted keys, from the memtable and the bottom level.
+func TestProbeFirst(t *testing.T) {
+	eng := probeDB(t, 100, true)
+	batch := eng.NewIndexedBatch()
+	defer batch.Close()
+	if err := batch.Set(probeKey(500), []byte("batch")); err != nil {
+		t.Fatal(err)
+	}
+	absent, other := probeKey(900), probeKey(901)
+	for _, c := range []struct {
+		r    Reader
+		keys [][]byte
+		at   int
+	}{
+		{eng, [][]byte{absent, probeKey(8), probeKey(7), probeKey(9)}, 2}, // 8 is deleted
+		{eng, [][]byte{probeKey(9), probeKey(7)}, 0},
+		{eng, [][]byte{absent, other, probeKey(8)}, -1},
+		{eng, [][]byte{absent, probeKey(100)}, 1}, // in the memtable
+		{eng, [][]byte{append(probeKey(5), 'x'), probeKey(5)}, 1},
+		{batch, [][]byte{absent, probeKey(500)}, 1},
+		{eng, [][]byte{absent, probeKey(500)}, -1},
+	} {
+		at, v, err := ProbeFirst(c.r, c.keys...)
+		if c.at < 0 {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("%q: %d %q %v, want not found", c.keys, at, trim(v), err)
+			}
+			continue
+		}
+		want, werr := Probe(c.r, c.keys[c.at])
+		if err != nil || werr != nil || at != c.at || !bytes.Equal(v, want) {
+			t.Fatalf("%q: %d %q %v, want %d %q %v", c.keys, at, trim(v), err, c.at, trim(want), werr)
+		}
+	}
+}
+
 func trim(v []byte) []byte { return v[:min(len(v), 16)] }
 
 // BenchmarkPointRead compares Get and Probe on a bottom level of 100,000

@@ -50,27 +50,39 @@ func get(r pebble.Reader, key []byte) ([]byte, error) {
 // and its filter blocks are the largest), so a Get of an absent key reads
 // a data block of the bottom level: after a compaction, from disk.
 func Probe(r Reader, key []byte) ([]byte, error) {
+	_, v, err := ProbeFirst(r, key)
+	return v, err
+}
+
+// ProbeFirst probes keys in order, as Probe does, through one iterator,
+// and returns the index and a copy of the value of the first one present;
+// ErrNotFound if none is. Several likely absent keys cost one iterator's
+// set-up instead of one each (the at-most-once record of a retried write
+// has two possible keys).
+func ProbeFirst(r Reader, keys ...[]byte) (int, []byte, error) {
 	it, err := r.reader().NewIter(&pebble.IterOptions{UseL6Filters: true})
 	if err != nil {
-		return nil, fmt.Errorf("engine: probe: %w", err)
+		return 0, nil, fmt.Errorf("engine: probe: %w", err)
 	}
-	var out []byte
-	found := it.SeekPrefixGE(key) && bytes.Equal(it.Key(), key)
-	if found {
-		v, verr := it.ValueAndErr()
-		if verr != nil {
-			_ = it.Close()
-			return nil, fmt.Errorf("engine: probe: %w", verr)
+	at, out := -1, []byte(nil)
+	for i, key := range keys {
+		if it.SeekPrefixGE(key) && bytes.Equal(it.Key(), key) {
+			v, verr := it.ValueAndErr()
+			if verr != nil {
+				_ = it.Close()
+				return 0, nil, fmt.Errorf("engine: probe: %w", verr)
+			}
+			at, out = i, append([]byte(nil), v...)
+			break
 		}
-		out = append([]byte(nil), v...)
 	}
 	if err := it.Close(); err != nil {
-		return nil, fmt.Errorf("engine: probe: %w", err)
+		return 0, nil, fmt.Errorf("engine: probe: %w", err)
 	}
-	if !found {
-		return nil, ErrNotFound
+	if at < 0 {
+		return 0, nil, ErrNotFound
 	}
-	return out, nil
+	return at, out, nil
 }
 
 func newIter(r pebble.Reader, lower, upper []byte) (*Iterator, error) {

@@ -274,19 +274,16 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 	if t > 0 && t >= floor {
 		keys = append([][]byte{fsm.CommandRecordKey(r.cfg.Partition, id, t)}, keys...)
 	}
-	for _, k := range keys {
-		raw, err := engine.Probe(r.cfg.Engine.Reader(), k)
-		if errors.Is(err, engine.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("replica: partition %d: read command record: %w", r.cfg.Partition, err)
-		}
+	_, raw, err := engine.ProbeFirst(r.cfg.Engine.Reader(), keys...)
+	switch {
+	case err == nil:
 		res := &partitapb.Result{}
 		if err := proto.Unmarshal(raw, res); err != nil {
 			return nil, false, fmt.Errorf("replica: corrupt command record: %w", err)
 		}
 		return res, true, nil
+	case !errors.Is(err, engine.ErrNotFound):
+		return nil, false, fmt.Errorf("replica: partition %d: read command record: %w", r.cfg.Partition, err)
 	}
 	if t > 0 && t < floor {
 		return &partitapb.Result{Error: partitapb.Errorf(partitapb.Error_VALIDATION,
