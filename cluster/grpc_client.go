@@ -196,7 +196,7 @@ func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *parti
 	if !errors.Is(err, errStreamUnsupported) {
 		return res, err
 	}
-	resp, err := stub.Propose(ctx, &clusterpb.ProposeRequest{Partition: partition, Command: cmd})
+	resp, err := stub.Propose(ctx, &clusterpb.ProposeRequest{Partition: partition, Command: cmd, Trace: traceParent(ctx)})
 	if err != nil {
 		return nil, callError(ctx, "Propose", where, err)
 	}

@@ -38,7 +38,7 @@ var (
 )
 
 func (s *service) Propose(ctx context.Context, req *clusterpb.ProposeRequest) (*clusterpb.ProposeResponse, error) {
-	res, err := s.propose(ctx, req.GetPartition(), req.GetCommand())
+	res, err := s.propose(withTraceParent(ctx, req.GetTrace()), req.GetPartition(), req.GetCommand())
 	if err != nil {
 		return &clusterpb.ProposeResponse{Error: encodeError(err)}, nil
 	}

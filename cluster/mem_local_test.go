@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/partitapb"
@@ -31,6 +33,7 @@ type memLocal struct {
 	nextNode uint64
 	lastWalk cluster.WalkRequest // as the server passed it
 	firsts   int                 // proposals marked as first attempts
+	parents  []trace.SpanContext // the span each proposal's context carried
 	conf     map[uint64]cluster.Membership
 }
 
@@ -108,6 +111,7 @@ func (l *memLocal) Propose(ctx context.Context, partition uint64, cmd *partitapb
 	if cmd.GetFirstAttempt() {
 		l.firsts++
 	}
+	l.parents = append(l.parents, trace.SpanContextFromContext(ctx))
 	var key []byte
 	switch op := cmd.Op.(type) {
 	case *partitapb.Command_PutItem:

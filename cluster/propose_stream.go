@@ -74,7 +74,7 @@ func (c *Client) proposeViaStream(ctx context.Context, addr, where string, parti
 	if reply == nil {
 		return nil, ps.failure(ctx, where)
 	}
-	req := &clusterpb.ProposeStreamRequest{Seq: seq, Partition: partition, Command: cmd}
+	req := &clusterpb.ProposeStreamRequest{Seq: seq, Partition: partition, Command: cmd, Trace: traceParent(ctx)}
 	if d, ok := ctx.Deadline(); ok {
 		req.TimeoutNanos = max(int64(time.Until(d)), 1)
 	}
@@ -312,7 +312,7 @@ func (s *service) ProposeStream(stream clusterpb.Cluster_ProposeStreamServer) er
 		go func() {
 			defer wg.Done()
 			resp := &clusterpb.ProposeStreamResponse{Seq: req.GetSeq()}
-			if res, err := s.propose(cctx, req.GetPartition(), req.GetCommand()); err != nil {
+			if res, err := s.propose(withTraceParent(cctx, req.GetTrace()), req.GetPartition(), req.GetCommand()); err != nil {
 				resp.Error = encodeError(err)
 			} else {
 				resp.Result = res

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/partitadb/partita/cluster"
@@ -226,4 +227,50 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestProposeStreamCarriesTraceParent: a forwarded write's context on the
+// receiving node has the caller's span as its remote parent, sampled as
+// the caller's is, so that the leader's spans join the request's trace
+// (and start none for an unsampled one); without a caller's span, none.
+func TestProposeStreamCarriesTraceParent(t *testing.T) {
+	l := newMemLocal(1)
+	_, _, c := serveAsNode1(t, l)
+	span := func(sampled bool) trace.SpanContext {
+		cfg := trace.SpanContextConfig{
+			TraceID: trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+			SpanID:  trace.SpanID{8, 7, 6, 5, 4, 3, 2, 1},
+		}
+		if sampled {
+			cfg.TraceFlags = trace.FlagsSampled
+		}
+		return trace.NewSpanContext(cfg)
+	}
+	callers := []trace.SpanContext{span(true), span(false), {}}
+	for i, sc := range callers {
+		ctx := context.Background()
+		if sc.IsValid() {
+			ctx = trace.ContextWithSpanContext(ctx, sc)
+		}
+		if _, err := c.Propose(ctx, 1, 1, put(fmt.Sprintf("k%d", i), "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.parents) != len(callers) {
+		t.Fatalf("%d proposals seen, want %d", len(l.parents), len(callers))
+	}
+	for i, want := range callers {
+		got := l.parents[i]
+		if !want.IsValid() {
+			if got.IsValid() {
+				t.Errorf("call %d without a span: the receiver got parent %v", i, got)
+			}
+			continue
+		}
+		if got.TraceID() != want.TraceID() || got.SpanID() != want.SpanID() || got.IsSampled() != want.IsSampled() || !got.IsRemote() {
+			t.Errorf("call %d: the receiver's parent %+v, want the caller's %+v, remote", i, got, want)
+		}
+	}
 }

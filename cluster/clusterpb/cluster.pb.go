@@ -185,9 +185,11 @@ func (x *Error) GetDomain() *partitapb.Error {
 }
 
 type ProposeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partition     uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
-	Command       *partitapb.Command     `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
+	Command   *partitapb.Command     `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"`
+	// trace is the caller's span, the parent of the receiving node's.
+	Trace         *TraceParent `protobuf:"bytes,3,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +238,77 @@ func (x *ProposeRequest) GetCommand() *partitapb.Command {
 	return nil
 }
 
+func (x *ProposeRequest) GetTrace() *TraceParent {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+// TraceParent is the span of a call's sender, so that the work the call
+// causes on the receiving node joins the sender's trace, and is sampled
+// (or not) as the sender's trace is. Absent: the sender had no span (or
+// is of a binary that did not send one), and the receiver decides alone.
+type TraceParent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TraceId       []byte                 `protobuf:"bytes,1,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"` // 16 bytes
+	SpanId        []byte                 `protobuf:"bytes,2,opt,name=span_id,json=spanId,proto3" json:"span_id,omitempty"`    // 8 bytes
+	Sampled       bool                   `protobuf:"varint,3,opt,name=sampled,proto3" json:"sampled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TraceParent) Reset() {
+	*x = TraceParent{}
+	mi := &file_cluster_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TraceParent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TraceParent) ProtoMessage() {}
+
+func (x *TraceParent) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TraceParent.ProtoReflect.Descriptor instead.
+func (*TraceParent) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TraceParent) GetTraceId() []byte {
+	if x != nil {
+		return x.TraceId
+	}
+	return nil
+}
+
+func (x *TraceParent) GetSpanId() []byte {
+	if x != nil {
+		return x.SpanId
+	}
+	return nil
+}
+
+func (x *TraceParent) GetSampled() bool {
+	if x != nil {
+		return x.Sampled
+	}
+	return false
+}
+
 type ProposeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -246,7 +319,7 @@ type ProposeResponse struct {
 
 func (x *ProposeResponse) Reset() {
 	*x = ProposeResponse{}
-	mi := &file_cluster_proto_msgTypes[2]
+	mi := &file_cluster_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +331,7 @@ func (x *ProposeResponse) String() string {
 func (*ProposeResponse) ProtoMessage() {}
 
 func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[2]
+	mi := &file_cluster_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +344,7 @@ func (x *ProposeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeResponse.ProtoReflect.Descriptor instead.
 func (*ProposeResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{2}
+	return file_cluster_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProposeResponse) GetError() *Error {
@@ -299,14 +372,16 @@ type ProposeStreamRequest struct {
 	TimeoutNanos int64 `protobuf:"varint,4,opt,name=timeout_nanos,json=timeoutNanos,proto3" json:"timeout_nanos,omitempty"`
 	// cancel asks to abandon the call seq (its sender stopped waiting):
 	// the command may still reach the log, as a cancelled Propose may.
-	Cancel        bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	Cancel bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
+	// trace is the caller's span, the parent of the receiving node's.
+	Trace         *TraceParent `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProposeStreamRequest) Reset() {
 	*x = ProposeStreamRequest{}
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +393,7 @@ func (x *ProposeStreamRequest) String() string {
 func (*ProposeStreamRequest) ProtoMessage() {}
 
 func (x *ProposeStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +406,7 @@ func (x *ProposeStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeStreamRequest.ProtoReflect.Descriptor instead.
 func (*ProposeStreamRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{3}
+	return file_cluster_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ProposeStreamRequest) GetSeq() uint64 {
@@ -369,6 +444,13 @@ func (x *ProposeStreamRequest) GetCancel() bool {
 	return false
 }
 
+func (x *ProposeStreamRequest) GetTrace() *TraceParent {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type ProposeStreamResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -380,7 +462,7 @@ type ProposeStreamResponse struct {
 
 func (x *ProposeStreamResponse) Reset() {
 	*x = ProposeStreamResponse{}
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -392,7 +474,7 @@ func (x *ProposeStreamResponse) String() string {
 func (*ProposeStreamResponse) ProtoMessage() {}
 
 func (x *ProposeStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -405,7 +487,7 @@ func (x *ProposeStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProposeStreamResponse.ProtoReflect.Descriptor instead.
 func (*ProposeStreamResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{4}
+	return file_cluster_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ProposeStreamResponse) GetSeq() uint64 {
@@ -441,7 +523,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +535,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +548,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{5}
+	return file_cluster_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetRequest) GetPartition() uint64 {
@@ -502,7 +584,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_cluster_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +596,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[6]
+	mi := &file_cluster_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +609,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{6}
+	return file_cluster_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetResponse) GetError() *Error {
@@ -569,7 +651,7 @@ type WalkRequest struct {
 
 func (x *WalkRequest) Reset() {
 	*x = WalkRequest{}
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_cluster_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -581,7 +663,7 @@ func (x *WalkRequest) String() string {
 func (*WalkRequest) ProtoMessage() {}
 
 func (x *WalkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[7]
+	mi := &file_cluster_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -594,7 +676,7 @@ func (x *WalkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalkRequest.ProtoReflect.Descriptor instead.
 func (*WalkRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{7}
+	return file_cluster_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WalkRequest) GetPartition() uint64 {
@@ -659,7 +741,7 @@ type WalkResponse struct {
 
 func (x *WalkResponse) Reset() {
 	*x = WalkResponse{}
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_cluster_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +753,7 @@ func (x *WalkResponse) String() string {
 func (*WalkResponse) ProtoMessage() {}
 
 func (x *WalkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[8]
+	mi := &file_cluster_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +766,7 @@ func (x *WalkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalkResponse.ProtoReflect.Descriptor instead.
 func (*WalkResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{8}
+	return file_cluster_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WalkResponse) GetError() *Error {
@@ -732,7 +814,7 @@ type ChangesRequest struct {
 
 func (x *ChangesRequest) Reset() {
 	*x = ChangesRequest{}
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +826,7 @@ func (x *ChangesRequest) String() string {
 func (*ChangesRequest) ProtoMessage() {}
 
 func (x *ChangesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[9]
+	mi := &file_cluster_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +839,7 @@ func (x *ChangesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangesRequest.ProtoReflect.Descriptor instead.
 func (*ChangesRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{9}
+	return file_cluster_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ChangesRequest) GetPartition() uint64 {
@@ -805,7 +887,7 @@ type ChangesRecord struct {
 
 func (x *ChangesRecord) Reset() {
 	*x = ChangesRecord{}
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +899,7 @@ func (x *ChangesRecord) String() string {
 func (*ChangesRecord) ProtoMessage() {}
 
 func (x *ChangesRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[10]
+	mi := &file_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +912,7 @@ func (x *ChangesRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangesRecord.ProtoReflect.Descriptor instead.
 func (*ChangesRecord) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{10}
+	return file_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ChangesRecord) GetSeq() uint64 {
@@ -864,7 +946,7 @@ type ChangesResponse struct {
 
 func (x *ChangesResponse) Reset() {
 	*x = ChangesResponse{}
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +958,7 @@ func (x *ChangesResponse) String() string {
 func (*ChangesResponse) ProtoMessage() {}
 
 func (x *ChangesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[11]
+	mi := &file_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +971,7 @@ func (x *ChangesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangesResponse.ProtoReflect.Descriptor instead.
 func (*ChangesResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{11}
+	return file_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ChangesResponse) GetError() *Error {
@@ -953,7 +1035,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1047,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[12]
+	mi := &file_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1060,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{12}
+	return file_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JoinRequest) GetNode() *partitapb.Node {
@@ -1009,7 +1091,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1103,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[13]
+	mi := &file_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1116,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{13}
+	return file_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JoinResponse) GetError() *Error {
@@ -1066,7 +1148,7 @@ type DirectoryRequest struct {
 
 func (x *DirectoryRequest) Reset() {
 	*x = DirectoryRequest{}
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1160,7 @@ func (x *DirectoryRequest) String() string {
 func (*DirectoryRequest) ProtoMessage() {}
 
 func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[14]
+	mi := &file_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1173,7 @@ func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryRequest.ProtoReflect.Descriptor instead.
 func (*DirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{14}
+	return file_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 type DirectoryResponse struct {
@@ -1117,7 +1199,7 @@ type DirectoryResponse struct {
 
 func (x *DirectoryResponse) Reset() {
 	*x = DirectoryResponse{}
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1211,7 @@ func (x *DirectoryResponse) String() string {
 func (*DirectoryResponse) ProtoMessage() {}
 
 func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[15]
+	mi := &file_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1224,7 @@ func (x *DirectoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryResponse.ProtoReflect.Descriptor instead.
 func (*DirectoryResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{15}
+	return file_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DirectoryResponse) GetError() *Error {
@@ -1212,7 +1294,7 @@ type WatchSettingsRequest struct {
 
 func (x *WatchSettingsRequest) Reset() {
 	*x = WatchSettingsRequest{}
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1224,7 +1306,7 @@ func (x *WatchSettingsRequest) String() string {
 func (*WatchSettingsRequest) ProtoMessage() {}
 
 func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[16]
+	mi := &file_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1237,7 +1319,7 @@ func (x *WatchSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsRequest.ProtoReflect.Descriptor instead.
 func (*WatchSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{16}
+	return file_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchSettingsRequest) GetKnownVersion() uint64 {
@@ -1257,7 +1339,7 @@ type WatchSettingsResponse struct {
 
 func (x *WatchSettingsResponse) Reset() {
 	*x = WatchSettingsResponse{}
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1351,7 @@ func (x *WatchSettingsResponse) String() string {
 func (*WatchSettingsResponse) ProtoMessage() {}
 
 func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[17]
+	mi := &file_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1364,7 @@ func (x *WatchSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchSettingsResponse.ProtoReflect.Descriptor instead.
 func (*WatchSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{17}
+	return file_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WatchSettingsResponse) GetError() *Error {
@@ -1308,7 +1390,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1320,7 +1402,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[18]
+	mi := &file_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1333,7 +1415,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{18}
+	return file_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateReplicaRequest) GetPartition() uint64 {
@@ -1352,7 +1434,7 @@ type CreateReplicaResponse struct {
 
 func (x *CreateReplicaResponse) Reset() {
 	*x = CreateReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1446,7 @@ func (x *CreateReplicaResponse) String() string {
 func (*CreateReplicaResponse) ProtoMessage() {}
 
 func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[19]
+	mi := &file_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1459,7 @@ func (x *CreateReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaResponse.ProtoReflect.Descriptor instead.
 func (*CreateReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{19}
+	return file_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateReplicaResponse) GetError() *Error {
@@ -1395,7 +1477,7 @@ type ReplicaStatusRequest struct {
 
 func (x *ReplicaStatusRequest) Reset() {
 	*x = ReplicaStatusRequest{}
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +1489,7 @@ func (x *ReplicaStatusRequest) String() string {
 func (*ReplicaStatusRequest) ProtoMessage() {}
 
 func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[20]
+	mi := &file_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +1502,7 @@ func (x *ReplicaStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusRequest.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{20}
+	return file_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 type ReplicaStatusResponse struct {
@@ -1435,7 +1517,7 @@ type ReplicaStatusResponse struct {
 
 func (x *ReplicaStatusResponse) Reset() {
 	*x = ReplicaStatusResponse{}
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1529,7 @@ func (x *ReplicaStatusResponse) String() string {
 func (*ReplicaStatusResponse) ProtoMessage() {}
 
 func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[21]
+	mi := &file_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1542,7 @@ func (x *ReplicaStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaStatusResponse.ProtoReflect.Descriptor instead.
 func (*ReplicaStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{21}
+	return file_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReplicaStatusResponse) GetError() *Error {
@@ -1509,7 +1591,7 @@ type ReplicaState struct {
 
 func (x *ReplicaState) Reset() {
 	*x = ReplicaState{}
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1603,7 @@ func (x *ReplicaState) String() string {
 func (*ReplicaState) ProtoMessage() {}
 
 func (x *ReplicaState) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[22]
+	mi := &file_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1616,7 @@ func (x *ReplicaState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaState.ProtoReflect.Descriptor instead.
 func (*ReplicaState) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{22}
+	return file_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicaState) GetPartition() uint64 {
@@ -1632,7 +1714,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1726,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[23]
+	mi := &file_cluster_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1739,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{23}
+	return file_cluster_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ChangeReplicasRequest) GetPartition() uint64 {
@@ -1686,7 +1768,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1780,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[24]
+	mi := &file_cluster_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1793,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{24}
+	return file_cluster_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ChangeReplicasResponse) GetError() *Error {
@@ -1747,7 +1829,7 @@ type TransferLeadershipRequest struct {
 
 func (x *TransferLeadershipRequest) Reset() {
 	*x = TransferLeadershipRequest{}
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1841,7 @@ func (x *TransferLeadershipRequest) String() string {
 func (*TransferLeadershipRequest) ProtoMessage() {}
 
 func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[25]
+	mi := &file_cluster_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1854,7 @@ func (x *TransferLeadershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{25}
+	return file_cluster_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TransferLeadershipRequest) GetPartition() uint64 {
@@ -1800,7 +1882,7 @@ type TransferLeadershipResponse struct {
 
 func (x *TransferLeadershipResponse) Reset() {
 	*x = TransferLeadershipResponse{}
-	mi := &file_cluster_proto_msgTypes[26]
+	mi := &file_cluster_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +1894,7 @@ func (x *TransferLeadershipResponse) String() string {
 func (*TransferLeadershipResponse) ProtoMessage() {}
 
 func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[26]
+	mi := &file_cluster_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +1907,7 @@ func (x *TransferLeadershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeadershipResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeadershipResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{26}
+	return file_cluster_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TransferLeadershipResponse) GetError() *Error {
@@ -1851,7 +1933,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_cluster_proto_msgTypes[27]
+	mi := &file_cluster_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +1945,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[27]
+	mi := &file_cluster_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +1958,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{27}
+	return file_cluster_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DestroyReplicaRequest) GetPartition() uint64 {
@@ -1895,7 +1977,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_cluster_proto_msgTypes[28]
+	mi := &file_cluster_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +1989,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[28]
+	mi := &file_cluster_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2002,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{28}
+	return file_cluster_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DestroyReplicaResponse) GetError() *Error {
@@ -1939,7 +2021,7 @@ type ReportTopologyRequest struct {
 
 func (x *ReportTopologyRequest) Reset() {
 	*x = ReportTopologyRequest{}
-	mi := &file_cluster_proto_msgTypes[29]
+	mi := &file_cluster_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2033,7 @@ func (x *ReportTopologyRequest) String() string {
 func (*ReportTopologyRequest) ProtoMessage() {}
 
 func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[29]
+	mi := &file_cluster_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2046,7 @@ func (x *ReportTopologyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyRequest.ProtoReflect.Descriptor instead.
 func (*ReportTopologyRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{29}
+	return file_cluster_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ReportTopologyRequest) GetSnapshot() *topologypb.TopologySnapshot {
@@ -1983,7 +2065,7 @@ type ReportTopologyResponse struct {
 
 func (x *ReportTopologyResponse) Reset() {
 	*x = ReportTopologyResponse{}
-	mi := &file_cluster_proto_msgTypes[30]
+	mi := &file_cluster_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1995,7 +2077,7 @@ func (x *ReportTopologyResponse) String() string {
 func (*ReportTopologyResponse) ProtoMessage() {}
 
 func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[30]
+	mi := &file_cluster_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2008,7 +2090,7 @@ func (x *ReportTopologyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTopologyResponse.ProtoReflect.Descriptor instead.
 func (*ReportTopologyResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{30}
+	return file_cluster_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReportTopologyResponse) GetError() *Error {
@@ -2043,19 +2125,25 @@ const file_cluster_proto_rawDesc = "" +
 	"\bCANCELED\x10\a\x12\x14\n" +
 	"\x10LEADERSHIP_MOVED\x10\b\x12\x10\n" +
 	"\fSTILL_LISTED\x10\t\x12\x10\n" +
-	"\fJOIN_REFUSED\x10\x14\"]\n" +
+	"\fJOIN_REFUSED\x10\x14\"\x94\x01\n" +
 	"\x0eProposeRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12-\n" +
-	"\acommand\x18\x02 \x01(\v2\x13.partita.v1.CommandR\acommand\"n\n" +
+	"\acommand\x18\x02 \x01(\v2\x13.partita.v1.CommandR\acommand\x125\n" +
+	"\x05trace\x18\x03 \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\"[\n" +
+	"\vTraceParent\x12\x19\n" +
+	"\btrace_id\x18\x01 \x01(\fR\atraceId\x12\x17\n" +
+	"\aspan_id\x18\x02 \x01(\fR\x06spanId\x12\x18\n" +
+	"\asampled\x18\x03 \x01(\bR\asampled\"n\n" +
 	"\x0fProposeResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
-	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\xb2\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\xe9\x01\n" +
 	"\x14ProposeStreamRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12-\n" +
 	"\acommand\x18\x03 \x01(\v2\x13.partita.v1.CommandR\acommand\x12#\n" +
 	"\rtimeout_nanos\x18\x04 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
-	"\x06cancel\x18\x05 \x01(\bR\x06cancel\"\x86\x01\n" +
+	"\x06cancel\x18\x05 \x01(\bR\x06cancel\x125\n" +
+	"\x05trace\x18\x06 \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\"\x86\x01\n" +
 	"\x15ProposeStreamResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12/\n" +
 	"\x05error\x18\x02 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
@@ -2209,125 +2297,128 @@ func file_cluster_proto_rawDescGZIP() []byte {
 }
 
 var file_cluster_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_cluster_proto_goTypes = []any{
 	(Error_Kind)(0),                     // 0: partita.cluster.v1.Error.Kind
 	(*Error)(nil),                       // 1: partita.cluster.v1.Error
 	(*ProposeRequest)(nil),              // 2: partita.cluster.v1.ProposeRequest
-	(*ProposeResponse)(nil),             // 3: partita.cluster.v1.ProposeResponse
-	(*ProposeStreamRequest)(nil),        // 4: partita.cluster.v1.ProposeStreamRequest
-	(*ProposeStreamResponse)(nil),       // 5: partita.cluster.v1.ProposeStreamResponse
-	(*GetRequest)(nil),                  // 6: partita.cluster.v1.GetRequest
-	(*GetResponse)(nil),                 // 7: partita.cluster.v1.GetResponse
-	(*WalkRequest)(nil),                 // 8: partita.cluster.v1.WalkRequest
-	(*WalkResponse)(nil),                // 9: partita.cluster.v1.WalkResponse
-	(*ChangesRequest)(nil),              // 10: partita.cluster.v1.ChangesRequest
-	(*ChangesRecord)(nil),               // 11: partita.cluster.v1.ChangesRecord
-	(*ChangesResponse)(nil),             // 12: partita.cluster.v1.ChangesResponse
-	(*JoinRequest)(nil),                 // 13: partita.cluster.v1.JoinRequest
-	(*JoinResponse)(nil),                // 14: partita.cluster.v1.JoinResponse
-	(*DirectoryRequest)(nil),            // 15: partita.cluster.v1.DirectoryRequest
-	(*DirectoryResponse)(nil),           // 16: partita.cluster.v1.DirectoryResponse
-	(*WatchSettingsRequest)(nil),        // 17: partita.cluster.v1.WatchSettingsRequest
-	(*WatchSettingsResponse)(nil),       // 18: partita.cluster.v1.WatchSettingsResponse
-	(*CreateReplicaRequest)(nil),        // 19: partita.cluster.v1.CreateReplicaRequest
-	(*CreateReplicaResponse)(nil),       // 20: partita.cluster.v1.CreateReplicaResponse
-	(*ReplicaStatusRequest)(nil),        // 21: partita.cluster.v1.ReplicaStatusRequest
-	(*ReplicaStatusResponse)(nil),       // 22: partita.cluster.v1.ReplicaStatusResponse
-	(*ReplicaState)(nil),                // 23: partita.cluster.v1.ReplicaState
-	(*ChangeReplicasRequest)(nil),       // 24: partita.cluster.v1.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),      // 25: partita.cluster.v1.ChangeReplicasResponse
-	(*TransferLeadershipRequest)(nil),   // 26: partita.cluster.v1.TransferLeadershipRequest
-	(*TransferLeadershipResponse)(nil),  // 27: partita.cluster.v1.TransferLeadershipResponse
-	(*DestroyReplicaRequest)(nil),       // 28: partita.cluster.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil),      // 29: partita.cluster.v1.DestroyReplicaResponse
-	(*ReportTopologyRequest)(nil),       // 30: partita.cluster.v1.ReportTopologyRequest
-	(*ReportTopologyResponse)(nil),      // 31: partita.cluster.v1.ReportTopologyResponse
-	(*partitapb.Error)(nil),             // 32: partita.v1.Error
-	(*partitapb.Command)(nil),           // 33: partita.v1.Command
-	(*partitapb.Result)(nil),            // 34: partita.v1.Result
-	(*partitapb.ChangeRecord)(nil),      // 35: partita.v1.ChangeRecord
-	(*partitapb.ChangeSegment)(nil),     // 36: partita.v1.ChangeSegment
-	(*partitapb.Node)(nil),              // 37: partita.v1.Node
-	(*partitapb.Table)(nil),             // 38: partita.v1.Table
-	(*partitapb.DoctorLease)(nil),       // 39: partita.v1.DoctorLease
-	(*partitapb.DoctorSettings)(nil),    // 40: partita.v1.DoctorSettings
-	(*partitapb.SettingsState)(nil),     // 41: partita.v1.SettingsState
-	(*partitapb.ClusterVersion)(nil),    // 42: partita.v1.ClusterVersion
-	(*topologypb.TopologySnapshot)(nil), // 43: partita.topology.v1.TopologySnapshot
+	(*TraceParent)(nil),                 // 3: partita.cluster.v1.TraceParent
+	(*ProposeResponse)(nil),             // 4: partita.cluster.v1.ProposeResponse
+	(*ProposeStreamRequest)(nil),        // 5: partita.cluster.v1.ProposeStreamRequest
+	(*ProposeStreamResponse)(nil),       // 6: partita.cluster.v1.ProposeStreamResponse
+	(*GetRequest)(nil),                  // 7: partita.cluster.v1.GetRequest
+	(*GetResponse)(nil),                 // 8: partita.cluster.v1.GetResponse
+	(*WalkRequest)(nil),                 // 9: partita.cluster.v1.WalkRequest
+	(*WalkResponse)(nil),                // 10: partita.cluster.v1.WalkResponse
+	(*ChangesRequest)(nil),              // 11: partita.cluster.v1.ChangesRequest
+	(*ChangesRecord)(nil),               // 12: partita.cluster.v1.ChangesRecord
+	(*ChangesResponse)(nil),             // 13: partita.cluster.v1.ChangesResponse
+	(*JoinRequest)(nil),                 // 14: partita.cluster.v1.JoinRequest
+	(*JoinResponse)(nil),                // 15: partita.cluster.v1.JoinResponse
+	(*DirectoryRequest)(nil),            // 16: partita.cluster.v1.DirectoryRequest
+	(*DirectoryResponse)(nil),           // 17: partita.cluster.v1.DirectoryResponse
+	(*WatchSettingsRequest)(nil),        // 18: partita.cluster.v1.WatchSettingsRequest
+	(*WatchSettingsResponse)(nil),       // 19: partita.cluster.v1.WatchSettingsResponse
+	(*CreateReplicaRequest)(nil),        // 20: partita.cluster.v1.CreateReplicaRequest
+	(*CreateReplicaResponse)(nil),       // 21: partita.cluster.v1.CreateReplicaResponse
+	(*ReplicaStatusRequest)(nil),        // 22: partita.cluster.v1.ReplicaStatusRequest
+	(*ReplicaStatusResponse)(nil),       // 23: partita.cluster.v1.ReplicaStatusResponse
+	(*ReplicaState)(nil),                // 24: partita.cluster.v1.ReplicaState
+	(*ChangeReplicasRequest)(nil),       // 25: partita.cluster.v1.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),      // 26: partita.cluster.v1.ChangeReplicasResponse
+	(*TransferLeadershipRequest)(nil),   // 27: partita.cluster.v1.TransferLeadershipRequest
+	(*TransferLeadershipResponse)(nil),  // 28: partita.cluster.v1.TransferLeadershipResponse
+	(*DestroyReplicaRequest)(nil),       // 29: partita.cluster.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil),      // 30: partita.cluster.v1.DestroyReplicaResponse
+	(*ReportTopologyRequest)(nil),       // 31: partita.cluster.v1.ReportTopologyRequest
+	(*ReportTopologyResponse)(nil),      // 32: partita.cluster.v1.ReportTopologyResponse
+	(*partitapb.Error)(nil),             // 33: partita.v1.Error
+	(*partitapb.Command)(nil),           // 34: partita.v1.Command
+	(*partitapb.Result)(nil),            // 35: partita.v1.Result
+	(*partitapb.ChangeRecord)(nil),      // 36: partita.v1.ChangeRecord
+	(*partitapb.ChangeSegment)(nil),     // 37: partita.v1.ChangeSegment
+	(*partitapb.Node)(nil),              // 38: partita.v1.Node
+	(*partitapb.Table)(nil),             // 39: partita.v1.Table
+	(*partitapb.DoctorLease)(nil),       // 40: partita.v1.DoctorLease
+	(*partitapb.DoctorSettings)(nil),    // 41: partita.v1.DoctorSettings
+	(*partitapb.SettingsState)(nil),     // 42: partita.v1.SettingsState
+	(*partitapb.ClusterVersion)(nil),    // 43: partita.v1.ClusterVersion
+	(*topologypb.TopologySnapshot)(nil), // 44: partita.topology.v1.TopologySnapshot
 }
 var file_cluster_proto_depIdxs = []int32{
 	0,  // 0: partita.cluster.v1.Error.kind:type_name -> partita.cluster.v1.Error.Kind
-	32, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
-	33, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
-	1,  // 3: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
-	34, // 4: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
-	33, // 5: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
-	1,  // 6: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
-	34, // 7: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
-	1,  // 8: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 9: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	35, // 10: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
-	1,  // 11: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
-	11, // 12: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
-	36, // 13: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
-	37, // 14: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
-	1,  // 15: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	37, // 16: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
-	1,  // 17: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	38, // 18: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	37, // 19: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	39, // 20: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	40, // 21: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	41, // 22: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	42, // 23: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
-	1,  // 24: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	41, // 25: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 26: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 27: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	23, // 28: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 29: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 30: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 31: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	43, // 32: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 33: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 34: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	4,  // 35: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
-	6,  // 36: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	8,  // 37: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	10, // 38: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
-	13, // 39: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	15, // 40: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	17, // 41: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	19, // 42: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	21, // 43: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	24, // 44: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	24, // 45: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	24, // 46: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	26, // 47: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	28, // 48: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	30, // 49: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	3,  // 50: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	5,  // 51: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
-	7,  // 52: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	9,  // 53: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	12, // 54: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
-	14, // 55: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	16, // 56: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	18, // 57: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	20, // 58: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	22, // 59: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	25, // 60: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	25, // 61: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	25, // 62: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	27, // 63: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	29, // 64: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	31, // 65: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	50, // [50:66] is the sub-list for method output_type
-	34, // [34:50] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	33, // 1: partita.cluster.v1.Error.domain:type_name -> partita.v1.Error
+	34, // 2: partita.cluster.v1.ProposeRequest.command:type_name -> partita.v1.Command
+	3,  // 3: partita.cluster.v1.ProposeRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 4: partita.cluster.v1.ProposeResponse.error:type_name -> partita.cluster.v1.Error
+	35, // 5: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
+	34, // 6: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
+	3,  // 7: partita.cluster.v1.ProposeStreamRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 8: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
+	35, // 9: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
+	1,  // 10: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 11: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
+	36, // 12: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
+	1,  // 13: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
+	12, // 14: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
+	37, // 15: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
+	38, // 16: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	1,  // 17: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
+	38, // 18: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	1,  // 19: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
+	39, // 20: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	38, // 21: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	40, // 22: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	41, // 23: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	42, // 24: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	43, // 25: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,  // 26: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	42, // 27: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 28: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 29: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	24, // 30: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 31: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 32: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 33: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	44, // 34: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 35: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 36: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	5,  // 37: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	7,  // 38: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	9,  // 39: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	11, // 40: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
+	14, // 41: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	16, // 42: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	18, // 43: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	20, // 44: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	22, // 45: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	25, // 46: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 47: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 48: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	27, // 49: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	29, // 50: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	31, // 51: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	4,  // 52: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	6,  // 53: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	8,  // 54: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	10, // 55: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	13, // 56: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
+	15, // 57: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	17, // 58: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	19, // 59: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	21, // 60: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	23, // 61: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	26, // 62: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 63: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 64: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	28, // 65: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	30, // 66: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	32, // 67: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	52, // [52:68] is the sub-list for method output_type
+	36, // [36:52] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -2335,14 +2426,14 @@ func file_cluster_proto_init() {
 	if File_cluster_proto != nil {
 		return
 	}
-	file_cluster_proto_msgTypes[11].OneofWrappers = []any{}
+	file_cluster_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
