@@ -215,7 +215,7 @@ func (c *Client) Get(ctx context.Context, node, partition uint64, key []byte, co
 	if err != nil {
 		return nil, err
 	}
-	resp, err := stub.Get(ctx, &clusterpb.GetRequest{Partition: partition, Key: key, Consistent: consistent})
+	resp, err := stub.Get(ctx, &clusterpb.GetRequest{Partition: partition, Key: key, Consistent: consistent, Trace: traceParent(ctx)})
 	if err != nil {
 		return nil, callError(ctx, "Get", where, err)
 	}
@@ -239,7 +239,9 @@ func (c *Client) Walk(ctx context.Context, node uint64, req WalkRequest) (WalkRe
 	if err != nil {
 		return WalkResult{}, err
 	}
-	resp, err := stub.Walk(ctx, walkRequestToWire(req))
+	wire := walkRequestToWire(req)
+	wire.Trace = traceParent(ctx)
+	resp, err := stub.Walk(ctx, wire)
 	if err != nil {
 		return WalkResult{}, callError(ctx, "Walk", where, err)
 	}

@@ -58,7 +58,7 @@ func (s *service) propose(ctx context.Context, partition uint64, cmd *partitapb.
 }
 
 func (s *service) Get(ctx context.Context, req *clusterpb.GetRequest) (*clusterpb.GetResponse, error) {
-	v, err := s.l.Get(ctx, req.Partition, req.Key, req.Consistent)
+	v, err := s.l.Get(withTraceParent(ctx, req.GetTrace()), req.Partition, req.Key, req.Consistent)
 	if err != nil {
 		return &clusterpb.GetResponse{Error: encodeError(err)}, nil
 	}
@@ -66,7 +66,7 @@ func (s *service) Get(ctx context.Context, req *clusterpb.GetRequest) (*clusterp
 }
 
 func (s *service) Walk(ctx context.Context, req *clusterpb.WalkRequest) (*clusterpb.WalkResponse, error) {
-	res, err := s.l.Walk(ctx, walkRequestFromWire(req))
+	res, err := s.l.Walk(withTraceParent(ctx, req.GetTrace()), walkRequestFromWire(req))
 	if err != nil {
 		return &clusterpb.WalkResponse{Error: encodeError(err)}, nil
 	}

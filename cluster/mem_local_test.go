@@ -34,6 +34,7 @@ type memLocal struct {
 	lastWalk cluster.WalkRequest // as the server passed it
 	firsts   int                 // proposals marked as first attempts
 	parents  []trace.SpanContext // the span each proposal's context carried
+	readers  []trace.SpanContext // the span each Get's and Walk's context carried
 	conf     map[uint64]cluster.Membership
 }
 
@@ -133,6 +134,7 @@ func (l *memLocal) Propose(ctx context.Context, partition uint64, cmd *partitapb
 }
 
 func (l *memLocal) Get(ctx context.Context, partition uint64, key []byte, _ bool) ([]byte, error) {
+	l.readBy(ctx)
 	d, err := l.enter(ctx, partition)
 	if err != nil {
 		return nil, err
@@ -142,7 +144,15 @@ func (l *memLocal) Get(ctx context.Context, partition uint64, key []byte, _ bool
 	return d[string(key)], nil
 }
 
+// readBy records the span ctx carries for a read.
+func (l *memLocal) readBy(ctx context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.readers = append(l.readers, trace.SpanContextFromContext(ctx))
+}
+
 func (l *memLocal) Walk(ctx context.Context, req cluster.WalkRequest) (cluster.WalkResult, error) {
+	l.readBy(ctx)
 	d, err := l.enter(ctx, req.Partition)
 	if err != nil {
 		return cluster.WalkResult{}, err

@@ -229,10 +229,11 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestProposeStreamCarriesTraceParent: a forwarded write's context on the
-// receiving node has the caller's span as its remote parent, sampled as
-// the caller's is, so that the leader's spans join the request's trace
-// (and start none for an unsampled one); without a caller's span, none.
+// TestProposeStreamCarriesTraceParent: a forwarded write's (and read's)
+// context on the receiving node has the caller's span as its remote
+// parent, sampled as the caller's is, so that the leader's spans join the
+// request's trace (and start none for an unsampled one); without a
+// caller's span, none.
 func TestProposeStreamCarriesTraceParent(t *testing.T) {
 	l := newMemLocal(1)
 	_, _, c := serveAsNode1(t, l)
@@ -256,8 +257,24 @@ func TestProposeStreamCarriesTraceParent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Forwarded reads carry it too.
+	ctx := trace.ContextWithSpanContext(context.Background(), callers[0])
+	if _, err := c.Get(ctx, 1, 1, []byte("k0"), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Walk(ctx, 1, cluster.WalkRequest{Partition: 1}); err != nil {
+		t.Fatal(err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.readers) != 2 {
+		t.Fatalf("%d reads seen, want 2", len(l.readers))
+	}
+	for i, got := range l.readers {
+		if got.TraceID() != callers[0].TraceID() || got.SpanID() != callers[0].SpanID() || !got.IsSampled() || !got.IsRemote() {
+			t.Errorf("read %d: the receiver's parent %+v, want the caller's %+v, remote", i, got, callers[0])
+		}
+	}
 	if len(l.parents) != len(callers) {
 		t.Fatalf("%d proposals seen, want %d", len(l.parents), len(callers))
 	}

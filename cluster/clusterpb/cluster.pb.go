@@ -516,7 +516,9 @@ type GetRequest struct {
 	Partition uint64                 `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
 	Key       []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// consistent asks for a read barrier first (the node must lead).
-	Consistent    bool `protobuf:"varint,3,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	Consistent bool `protobuf:"varint,3,opt,name=consistent,proto3" json:"consistent,omitempty"`
+	// trace is the caller's span, the parent of the receiving node's.
+	Trace         *TraceParent `protobuf:"bytes,4,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -570,6 +572,13 @@ func (x *GetRequest) GetConsistent() bool {
 		return x.Consistent
 	}
 	return false
+}
+
+func (x *GetRequest) GetTrace() *TraceParent {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 type GetResponse struct {
@@ -643,8 +652,10 @@ type WalkRequest struct {
 	Consistent bool   `protobuf:"varint,5,opt,name=consistent,proto3" json:"consistent,omitempty"`
 	// max_items and max_bytes bound the response; 0 means no bound (the
 	// server still caps the bytes of one response).
-	MaxItems      int64 `protobuf:"varint,6,opt,name=max_items,json=maxItems,proto3" json:"max_items,omitempty"`
-	MaxBytes      int64 `protobuf:"varint,7,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	MaxItems int64 `protobuf:"varint,6,opt,name=max_items,json=maxItems,proto3" json:"max_items,omitempty"`
+	MaxBytes int64 `protobuf:"varint,7,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	// trace is the caller's span, the parent of the receiving node's.
+	Trace         *TraceParent `protobuf:"bytes,8,opt,name=trace,proto3" json:"trace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -726,6 +737,13 @@ func (x *WalkRequest) GetMaxBytes() int64 {
 		return x.MaxBytes
 	}
 	return 0
+}
+
+func (x *WalkRequest) GetTrace() *TraceParent {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 type WalkResponse struct {
@@ -2147,18 +2165,19 @@ const file_cluster_proto_rawDesc = "" +
 	"\x15ProposeStreamResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12/\n" +
 	"\x05error\x18\x02 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
-	"\x06result\x18\x03 \x01(\v2\x12.partita.v1.ResultR\x06result\"\\\n" +
+	"\x06result\x18\x03 \x01(\v2\x12.partita.v1.ResultR\x06result\"\x93\x01\n" +
 	"\n" +
 	"GetRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\fR\x03key\x12\x1e\n" +
 	"\n" +
 	"consistent\x18\x03 \x01(\bR\n" +
-	"consistent\"j\n" +
+	"consistent\x125\n" +
+	"\x05trace\x18\x04 \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\"j\n" +
 	"\vGetResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x14\n" +
 	"\x05found\x18\x02 \x01(\bR\x05found\x12\x14\n" +
-	"\x05value\x18\x03 \x01(\fR\x05value\"\xbf\x01\n" +
+	"\x05value\x18\x03 \x01(\fR\x05value\"\xf6\x01\n" +
 	"\vWalkRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x0e\n" +
 	"\x02lo\x18\x02 \x01(\fR\x02lo\x12\x0e\n" +
@@ -2168,7 +2187,8 @@ const file_cluster_proto_rawDesc = "" +
 	"consistent\x18\x05 \x01(\bR\n" +
 	"consistent\x12\x1b\n" +
 	"\tmax_items\x18\x06 \x01(\x03R\bmaxItems\x12\x1b\n" +
-	"\tmax_bytes\x18\a \x01(\x03R\bmaxBytes\"\x7f\n" +
+	"\tmax_bytes\x18\a \x01(\x03R\bmaxBytes\x125\n" +
+	"\x05trace\x18\b \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\"\x7f\n" +
 	"\fWalkResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\fR\x04keys\x12\x16\n" +
@@ -2356,69 +2376,71 @@ var file_cluster_proto_depIdxs = []int32{
 	3,  // 7: partita.cluster.v1.ProposeStreamRequest.trace:type_name -> partita.cluster.v1.TraceParent
 	1,  // 8: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
 	35, // 9: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
-	1,  // 10: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 11: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	36, // 12: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
-	1,  // 13: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
-	12, // 14: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
-	37, // 15: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
-	38, // 16: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
-	1,  // 17: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	38, // 18: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
-	1,  // 19: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	39, // 20: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	38, // 21: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	40, // 22: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	41, // 23: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	42, // 24: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	43, // 25: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
-	1,  // 26: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	42, // 27: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 28: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 29: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	24, // 30: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 31: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 32: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 33: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	44, // 34: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 35: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 36: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	5,  // 37: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
-	7,  // 38: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	9,  // 39: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	11, // 40: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
-	14, // 41: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	16, // 42: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	18, // 43: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	20, // 44: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	22, // 45: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	25, // 46: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	25, // 47: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	25, // 48: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	27, // 49: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	29, // 50: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	31, // 51: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	4,  // 52: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	6,  // 53: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
-	8,  // 54: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	10, // 55: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	13, // 56: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
-	15, // 57: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	17, // 58: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	19, // 59: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	21, // 60: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	23, // 61: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	26, // 62: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	26, // 63: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	26, // 64: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	28, // 65: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	30, // 66: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	32, // 67: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	52, // [52:68] is the sub-list for method output_type
-	36, // [36:52] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	3,  // 10: partita.cluster.v1.GetRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 11: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
+	3,  // 12: partita.cluster.v1.WalkRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 13: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
+	36, // 14: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
+	1,  // 15: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
+	12, // 16: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
+	37, // 17: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
+	38, // 18: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	1,  // 19: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
+	38, // 20: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	1,  // 21: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
+	39, // 22: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	38, // 23: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	40, // 24: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	41, // 25: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	42, // 26: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	43, // 27: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,  // 28: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	42, // 29: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 30: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 31: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	24, // 32: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 33: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 34: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 35: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	44, // 36: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 37: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 38: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	5,  // 39: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	7,  // 40: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	9,  // 41: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	11, // 42: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
+	14, // 43: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	16, // 44: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	18, // 45: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	20, // 46: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	22, // 47: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	25, // 48: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 49: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 50: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	27, // 51: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	29, // 52: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	31, // 53: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	4,  // 54: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	6,  // 55: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	8,  // 56: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	10, // 57: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	13, // 58: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
+	15, // 59: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	17, // 60: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	19, // 61: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	21, // 62: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	23, // 63: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	26, // 64: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 65: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 66: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	28, // 67: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	30, // 68: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	32, // 69: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	54, // [54:70] is the sub-list for method output_type
+	38, // [38:54] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
