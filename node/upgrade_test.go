@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,8 +33,19 @@ import (
 // path needs; later versions are gates of their own.)
 func TestClusterVersionUpgrade(t *testing.T) {
 	dir1 := t.TempDir()
+	// The nodes' logs, shown if the test fails (it once saw node 3 dead
+	// after n1's restart, for the whole wait, under a loaded CI run).
+	var logs syncBuffer
+	defer func() {
+		if t.Failed() {
+			t.Logf("the nodes' logs:\n%s", logs.String())
+		}
+	}()
 	opts := func(maxVersion uint32) func(*node.Config) {
-		return func(c *node.Config) { c.MaxClusterVersion, c.UpgradeSoak = maxVersion, time.Second }
+		return func(c *node.Config) {
+			c.MaxClusterVersion, c.UpgradeSoak = maxVersion, time.Second
+			c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}
 	}
 	first := func(c *node.Config) { opts(1)(c); c.DataDir = dir1 }
 	n1 := startHealerWith(t, "", first)
