@@ -30,6 +30,10 @@ type Applier struct {
 	partition  uint64
 	stats      Stats // changes not yet written
 	statsDirty bool
+	// statsBase is the stored statistics as of the batch's base plus what
+	// Flush wrote (statsKnown: told by KnowState, or read or written).
+	statsBase  Stats
+	statsKnown bool
 	// doctorOpsKept bounds the Doctor's timeline (DoctorOpsKept; tests
 	// lower it).
 	doctorOpsKept int

@@ -86,15 +86,19 @@ func (a *Applier) flushStats() error {
 	if !a.statsDirty {
 		return nil
 	}
-	s, err := ReadStats(a.b, a.partition)
-	if err != nil {
-		return err
+	s := a.statsBase
+	if !a.statsKnown {
+		var err error
+		if s, err = ReadStats(a.b, a.partition); err != nil {
+			return err
+		}
 	}
 	s = s.add(a.stats, 1)
 	if err := writeStats(a.b, a.partition, s); err != nil {
 		return err
 	}
 	a.stats, a.statsDirty = Stats{}, false
+	a.statsBase, a.statsKnown = s, true
 	return nil
 }
 
@@ -120,6 +124,7 @@ func applyDestroyRange(a *Applier, op *partitapb.DestroyRange) (*partitapb.Resul
 		return nil, fmt.Errorf("fsm: destroy range: %w", err)
 	}
 	a.stats, a.statsDirty = Stats{}, false // the changes before it are gone with the range
+	a.statsBase, a.statsKnown = Stats{}, true
 	if err := a.b.Delete(statsKey(a.partition)); err != nil {
 		return nil, fmt.Errorf("fsm: destroy stats: %w", err)
 	}

@@ -34,9 +34,10 @@ type Ready struct {
 	Early []raftpb.Message
 	late  []raftpb.Message
 
-	answers []answer // outcomes of the commands applied into the batch
-	applied uint64   // the last index applied into the batch (0: none)
-	term    uint64   // the term of the entry (or snapshot) at applied
+	answers []answer          // outcomes of the commands applied into the batch
+	state   *fsm.AppliedState // the applied state after the batch (nil: unknown)
+	applied uint64            // the last index applied into the batch (0: none)
+	term    uint64            // the term of the entry (or snapshot) at applied
 
 	// Created are the right halves of splits applied in this round whose
 	// replicas the batch created on this node: the store opens them once
@@ -76,6 +77,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	rd := r.raw.Ready()
 	mustSync := raft.MustSync(rd.HardState, r.st.hard, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		r.state = nil // the snapshot replaces the applied state
 		if err := r.installSnapshot(b, rd.Snapshot); err != nil {
 			return Ready{}, false, err
 		}
@@ -105,7 +107,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	if applied == 0 && !raft.IsEmptySnap(rd.Snapshot) {
 		applied, term = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
-	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, applied: applied, term: term, Created: created, Merged: out.merged,
+	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, state: out.state, applied: applied, term: term, Created: created, Merged: out.merged,
 		factsChanged: out.factsChanged || !raft.IsEmptySnap(rd.Snapshot)}
 	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
@@ -154,6 +156,9 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	}
 	if rdy.applied != 0 {
 		r.applied, r.appliedTerm = rdy.applied, rdy.term
+	}
+	if rdy.state != nil {
+		r.state = rdy.state // the batch holding it is committed
 	}
 	if rdy.factsChanged {
 		r.forgetFacts() // before the answers, which end the writes in flight
@@ -213,6 +218,9 @@ type applied struct {
 	// factsChanged: an entry changed the change floor or a transaction
 	// key, or the range changed.
 	factsChanged bool
+	// state is the applied state after the entries, when the round may
+	// keep it in memory (nil: it may not).
+	state *fsm.AppliedState
 }
 
 // apply applies committed entries into b (after a snapshot this round
@@ -225,6 +233,15 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry, snapshot bool) (ap
 	}
 	var out applied
 	ka := fsm.NewApplier(b, r.desc)
+	// The applied state kept in memory is the batch's base, as the floor
+	// is, unless a snapshot this round replaced it. It is taken (a round
+	// that fails leaves none) and kept again only when every entry is a
+	// write's Effects, which change it through the Applier alone.
+	keep := !snapshot && onlyEffects(ents)
+	if s := r.state; s != nil && keep {
+		ka.KnowState(*s)
+	}
+	r.state = nil
 	if !snapshot {
 		// The committed state is the batch's base (the previous round
 		// finished), so the floor kept in memory is the batch's.
@@ -267,6 +284,10 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry, snapshot bool) (ap
 	}
 	if err := ka.Flush(); err != nil {
 		return applied{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	if keep {
+		s := ka.State()
+		out.state = &s
 	}
 	_, floorChanged := ka.FloorChanged()
 	out.factsChanged = floorChanged || ka.TxnTouched() || len(out.created) > 0 || len(out.merged) > 0
@@ -399,4 +420,15 @@ func contains(ids []uint64, id uint64) bool {
 		}
 	}
 	return false
+}
+
+// onlyEffects reports whether every entry of ents is a write's Effects or
+// a new leader's empty entry.
+func onlyEffects(ents []raftpb.Entry) bool {
+	for _, e := range ents {
+		if e.Type != raftpb.EntryNormal || (len(e.Data) > 0 && !fsm.IsEffects(e.Data)) {
+			return false
+		}
+	}
+	return true
 }

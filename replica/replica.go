@@ -151,9 +151,14 @@ type Replica struct {
 	// again), set under knownMu (changelog.go).
 	known   atomic.Pointer[facts]
 	knownMu sync.Mutex
-	cfg     Config
-	raw     *raft.RawNode
-	st      *raftStorage
+	// state is the applied state as of the last committed round that
+	// applied only writes' Effects (nil: unknown, read it again), so that
+	// the next such round reads none of it (fsm.AppliedState). Only a
+	// round touches it: Collect takes it, Finish puts the round's back.
+	state *fsm.AppliedState
+	cfg   Config
+	raw   *raft.RawNode
+	st    *raftStorage
 
 	applied       uint64
 	lead          uint64
