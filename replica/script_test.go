@@ -30,7 +30,7 @@ import (
 //
 // Commands (node ids are positional arguments):
 //
-//	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N] [lazy-commit]  new nodes; voters of a new group unless empty
+//	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N]  new nodes; voters of a new group unless empty
 //	campaign 1                           1 starts an election
 //	tick [1 2] [n=10]                    advance the logical clocks
 //	propose 1 put k=a v=1 | delete k=a [count=N]   propose a command on 1 (N times)
@@ -249,8 +249,6 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	d.MaybeScanArgs(t, "max-log", &cfg.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
 	d.MaybeScanArgs(t, "max-bytes", &cfg.MaxLogBytes)
-	// Off unless asked for: the other scripts show every commit update.
-	cfg.LazyCommit = d.HasArg("lazy-commit")
 	cfg.LogBounds = &e.bounds
 	if e.isolated == nil {
 		e.isolated = make(map[uint64]bool)
