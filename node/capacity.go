@@ -2,6 +2,7 @@ package node
 
 import (
 	"github.com/partitadb/partita/admission"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/store"
 )
 
@@ -38,6 +39,9 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg.Tracer = n.tracer("store")
 	scfg.Replica.LogBounds = &n.logBounds
 	scfg.Replica.ChangeLogs = &n.changeLogs
+	// Every node reads the directory from its own meta replica: the
+	// meta partition's followers learn each commit at once.
+	scfg.EagerCommit = []uint64{directory.MetaPartition}
 	if n.cfg.Clock != nil {
 		scfg.Replica.Now = n.cfg.Clock
 	}

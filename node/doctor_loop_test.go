@@ -73,7 +73,7 @@ func healthy(parts []topology.PartitionInfo, avoid ...uint64) error {
 			return fmt.Errorf("partition %d: directory %v, voters %v", p.ID, p.Replicas, p.Voters)
 		}
 		for _, r := range p.Status {
-			if slices.Contains(p.Voters, r.Node) && r.Lag != 0 {
+			if slices.Contains(p.Voters, r.Node) && r.Lag > settledLag {
 				return fmt.Errorf("partition %d: replica %+v lags", p.ID, r)
 			}
 		}

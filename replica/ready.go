@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
@@ -115,7 +116,11 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 		rdy.MustSync = true
 	}
 	r.noteTransfers(rd.Messages)
+	caughtUp := r.caughtUpFollowers(rd.Messages, rd.CommittedEntries)
 	for _, m := range rd.Messages {
+		if caughtUp[m.To] && m.Type == raftpb.MsgApp && len(m.Entries) == 0 {
+			continue // only a commit index (see caughtUpFollowers)
+		}
 		switch m.Type {
 		case raftpb.MsgAppResp, raftpb.MsgVoteResp, raftpb.MsgPreVoteResp, raftpb.MsgSnap:
 			rdy.late = append(rdy.late, m)
@@ -431,4 +436,60 @@ func onlyEffects(ents []raftpb.Entry) bool {
 		}
 	}
 	return true
+}
+
+// caughtUpFollowers returns, on a leader with LazyCommit, the followers
+// to which msgs hold an append that carries a new commit index alone:
+// raft sends one to every follower once an entry commits. Such an append
+// is not sent. The follower learns the index from the next append, which
+// carries it too, or from the next heartbeat, which carries it up to what
+// the follower holds (at most a heartbeat interval later, when the
+// partition goes quiet); meanwhile it applies the entry a little later,
+// which only its eventually consistent reads may see. Every raft message
+// may be lost, so raft stays correct without it; and each one spared is,
+// per write on a lightly loaded partition, a round (with an engine
+// commit) on a follower and the answer the leader then handles.
+//
+// Only item writes commit lazily: committed, the entries this round
+// applies, must all be Effects (or a new leader's empty entry). A split,
+// a merge, a membership change or any other command is sent at once, so
+// that what every replica's descriptor and change log segments say (what
+// a node reads from its own replica) follows the leader within a round
+// trip, as it did before. Learners are sent every commit index too: a
+// learner is promoted once it has applied what its leader has (the
+// Doctor's view of a learner that caught up), which a steady stream of
+// writes would otherwise put off by one entry each time.
+//
+// An empty append to a follower that replicates (raft's StateReplicate)
+// is such an update when the follower holds the leader's log up to the
+// append's position, or when its entries up to there are in flight: raft
+// sent them, and each carries a commit index of its own. One exception:
+// the empty append raft sends a follower that answered a heartbeat while
+// it lacked entries. That one probes whether the follower lost what was
+// in flight (a rejection makes the leader resend), so it is sent.
+func (r *Replica) caughtUpFollowers(msgs []raftpb.Message, committed []raftpb.Entry) map[uint64]bool {
+	beats := r.beatAnswered
+	r.beatAnswered = nil
+	if !r.cfg.LazyCommit || len(committed) == 0 || !onlyEffects(committed) {
+		return nil
+	}
+	var idx map[uint64]uint64 // the empty appends' log positions, by follower
+	for _, m := range msgs {
+		if m.Type == raftpb.MsgApp && len(m.Entries) == 0 {
+			if idx == nil {
+				idx = map[uint64]uint64{}
+			}
+			idx[m.To] = m.Index
+		}
+	}
+	if idx == nil {
+		return nil
+	}
+	out := map[uint64]bool{}
+	r.raw.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+		if i, ok := idx[id]; ok && !pr.IsLearner && pr.State == tracker.StateReplicate && (pr.Match >= i || !beats[id]) {
+			out[id] = true
+		}
+	})
+	return out
 }

@@ -77,6 +77,12 @@ type Config struct {
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
+	// LazyCommit: when the entries that commit are item writes, a leader
+	// does not send a follower that holds its whole log an append
+	// carrying nothing but the new commit index; the follower learns it
+	// from the next append or heartbeat (ready.go, caughtUpFollowers). On
+	// by default.
+	LazyCommit bool
 }
 
 // DefaultConfig returns raft timeouts of 10 ticks to elect, 1 to heartbeat.
@@ -89,6 +95,7 @@ func DefaultConfig() Config {
 		Logger:       slog.New(slog.DiscardHandler),
 		Now:          time.Now,
 		LeaseClock:   time.Now,
+		LazyCommit:   true,
 	}
 }
 
@@ -176,9 +183,12 @@ type Replica struct {
 	// fenced to and what the store compares incoming snapshots with.
 	published *partitapb.Descriptor
 	contact   map[uint64]time.Time // when each peer last answered (topology_status.go)
-	opened    time.Time            // when Open made the replica: contact's floor
-	inflight  bool                 // a round applied entries (or a snapshot) into a batch not yet committed
-	acks      ackClock             // followers' acknowledgement latency, while leading (ack_latency.go)
+	// beatAnswered are the followers whose heartbeat answers were stepped
+	// since the last Collect (caughtUpFollowers, with LazyCommit).
+	beatAnswered map[uint64]bool
+	opened       time.Time // when Open made the replica: contact's floor
+	inflight     bool      // a round applied entries (or a snapshot) into a batch not yet committed
+	acks         ackClock  // followers' acknowledgement latency, while leading (ack_latency.go)
 	// ticks counts Tick calls; heardTick is the tick at which each peer
 	// last answered (truncate.go: which followers hold the log).
 	ticks     uint64
@@ -306,6 +316,12 @@ func (r *Replica) Step(m raftpb.Message) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.noteContact(m)
+	if m.Type == raftpb.MsgHeartbeatResp && r.cfg.LazyCommit {
+		if r.beatAnswered == nil {
+			r.beatAnswered = map[uint64]bool{}
+		}
+		r.beatAnswered[m.From] = true
+	}
 	if r.holdsVote(m) {
 		return false, nil
 	}

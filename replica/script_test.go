@@ -1,6 +1,7 @@
 package replica_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
@@ -30,10 +32,10 @@ import (
 //
 // Commands (node ids are positional arguments):
 //
-//	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N]  new nodes; voters of a new group unless empty
+//	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N] [lazy-commit]  new nodes; voters of a new group unless empty
 //	campaign 1                           1 starts an election
 //	tick [1 2] [n=10]                    advance the logical clocks
-//	propose 1 put k=a v=1 | delete k=a [count=N]   propose a command on 1 (N times)
+//	propose 1 put k=a v=1 | delete k=a [count=N] [evaluated]   propose a command on 1 (N times); evaluated: as its leader's Effects
 //	propose 1 split right=2              split the partition near the top of its
 //	                                     hash range (the scripts' keys stay left)
 //	add-learner 1 4 | promote 1 4 | remove 1 3   conf changes proposed on 1
@@ -249,6 +251,8 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	d.MaybeScanArgs(t, "max-log", &cfg.MaxLogEntries)
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
 	d.MaybeScanArgs(t, "max-bytes", &cfg.MaxLogBytes)
+	// Off unless asked for: the other scripts show every commit update.
+	cfg.LazyCommit = d.HasArg("lazy-commit")
 	cfg.LogBounds = &e.bounds
 	if e.isolated == nil {
 		e.isolated = make(map[uint64]bool)
@@ -352,7 +356,12 @@ func (e *scriptEnv) propose(d *datadriven.TestData, ids []uint64) error {
 		if err != nil {
 			return err
 		}
-		ch, err := n.r.Propose(cmd)
+		var ch <-chan replica.Outcome
+		if d.HasArg("evaluated") {
+			ch, err = n.r.ProposeEvaluated(context.Background(), cmd)
+		} else {
+			ch, err = n.r.Propose(cmd)
+		}
 		if err != nil {
 			return err
 		}
@@ -803,6 +812,16 @@ func describeEntry(ent raftpb.Entry) string {
 	case raftpb.EntryNormal:
 		if len(ent.Data) == 0 {
 			return "empty"
+		}
+		if fsm.IsEffects(ent.Data) {
+			eff, err := fsm.DecodeEffects(ent.Data)
+			if err != nil {
+				return "effects ?"
+			}
+			if eff.GetDelete() {
+				return fmt.Sprintf("%s effects delete", eff.GetId())
+			}
+			return fmt.Sprintf("%s effects put %s", eff.GetId(), describeItem(eff.GetValue()))
 		}
 		cmd := &partitapb.Command{}
 		if err := proto.Unmarshal(ent.Data, cmd); err != nil {

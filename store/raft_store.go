@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,11 @@ type Config struct {
 	// is valid (replica/lease.go; raft.lease-reads turns it on and off
 	// live). Default: on.
 	LeaseReads bool
+	// EagerCommit lists the partitions whose leaders send every follower
+	// each new commit index at once, even with Replica.LazyCommit: those
+	// whose followers' state a node reads locally and must follow the
+	// leader within a round trip (the meta partition's directory).
+	EagerCommit []uint64
 }
 
 // DefaultConfig returns a store ticking every 100ms (elections after 1s).
@@ -229,6 +235,7 @@ func (s *Store) openReplicaHolding(partition uint64, voteHold time.Duration) (*r
 	rc := s.cfg.Replica
 	rc.Partition, rc.ID, rc.Engine, rc.Logger = partition, s.cfg.NodeID, s.cfg.Engine, s.cfg.Logger
 	rc.VoteHold = voteHold
+	rc.LazyCommit = rc.LazyCommit && !slices.Contains(s.cfg.EagerCommit, partition)
 	r, err := replica.Open(rc)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,9 +16,10 @@ import (
 func newBenchCmd() *cobra.Command {
 	cfg := bench.DefaultConfig()
 	var (
-		endpoints string
-		noLoad    bool
-		asJSON    bool
+		endpoints  string
+		noLoad     bool
+		asJSON     bool
+		cpuProfile string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -50,6 +52,13 @@ Example: partita bench --workload a --clients 64 --duration 30s --records 100000
 			if isTerminal(out) {
 				cfg.Progress = out
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			r, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -74,6 +83,7 @@ Example: partita bench --workload a --clients 64 --duration 30s --records 100000
 	f.IntVar(&cfg.Records, "records", cfg.Records, "items inserted by the load phase, and read by the workload")
 	f.BoolVar(&cfg.Load, "load", cfg.Load, "run the load phase before measuring")
 	f.BoolVar(&noLoad, "no-load", false, "skip the load phase (the items are there from an earlier run)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the client (this process) to this file")
 	f.IntVar(&cfg.ValueSize, "value-size", cfg.ValueSize, "payload bytes per item")
 	f.IntVar(&cfg.TxnItems, "txn-items", cfg.TxnItems, "items each transaction of the txn workload updates (1 to 100)")
 	f.IntVar(&cfg.Attempts, "attempts", cfg.Attempts,
@@ -115,4 +125,22 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called: the client's share of a benchmark's CPU is half of
+// what a comparison on shared cores measures.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -51,7 +51,7 @@ func healedWithout(parts []topology.PartitionInfo, gone uint64) error {
 			return fmt.Errorf("partition %d: leader %d voters %v learners %v", p.ID, p.Leader, p.Voters, p.Learners)
 		}
 		for _, r := range p.Status {
-			if slices.Contains(p.Voters, r.Node) && (r.Lag > 0 || r.Role == topology.RoleUnreachable || r.Role == topology.RoleMissing) {
+			if slices.Contains(p.Voters, r.Node) && (r.Lag > settledLag || r.Role == topology.RoleUnreachable || r.Role == topology.RoleMissing) {
 				return fmt.Errorf("partition %d: n%d %s, lags %d", p.ID, r.Node, r.Role, r.Lag)
 			}
 		}

@@ -234,7 +234,7 @@ func allCaughtUp(parts []topology.PartitionInfo) error {
 			return fmt.Errorf("partition %d: leader %d voters %v learners %v", p.ID, p.Leader, p.Voters, p.Learners)
 		}
 		for _, r := range p.Status {
-			if slices.Contains(p.Voters, r.Node) && r.Lag > 0 {
+			if slices.Contains(p.Voters, r.Node) && r.Lag > settledLag {
 				return fmt.Errorf("partition %d: n%d lags %d", p.ID, r.Node, r.Lag)
 			}
 		}
