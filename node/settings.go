@@ -207,6 +207,10 @@ func (n *Node) watchSettings(m *daemon.Manager) {
 		n.store.SetLeaseReads(!ok || v.Bool()) // the default: on
 	}, "raft.lease-reads")
 	watch(func() {
+		v, ok := n.setting("raft.lazy-commit")
+		n.store.SetLazyCommit(!ok || v.Bool()) // the default: on
+	}, "raft.lazy-commit")
+	watch(func() {
 		d, _ := n.setting("topology.interval")
 		if err := m.SetInterval(TopologyJob, d.Duration()); err != nil {
 			n.log.Warn("topology.interval not applied", "err", err)
@@ -371,6 +375,11 @@ func (n *Node) changeSettings(ctx context.Context, edits []settings.Edit, expect
 	}
 	return res.GetSettingsChange(), nil
 }
+
+// LazyCommit says whether the node's leaders let followers learn that
+// item writes committed from the next append or heartbeat (the
+// raft.lazy-commit setting).
+func (n *Node) LazyCommit() bool { return n.store.LazyCommit() }
 
 // LeaseReads says whether the node's leaders serve consistent reads from
 // leader leases (the raft.lease-reads setting).

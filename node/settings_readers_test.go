@@ -88,6 +88,18 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 		t.Error("lease reads off after the unset")
 	}
 
+	if !n.LazyCommit() {
+		t.Error("lazy commit off by default")
+	}
+	setOverride(t, n, "raft.lazy-commit", "false", "")
+	if n.LazyCommit() {
+		t.Error("lazy commit on after raft.lazy-commit=false")
+	}
+	unsetOverride(t, n, "raft.lazy-commit", "")
+	if !n.LazyCommit() {
+		t.Error("lazy commit off after the unset")
+	}
+
 	setOverride(t, n, "topology.interval", "3s", "")
 	var job struct {
 		Interval time.Duration `json:"interval"`

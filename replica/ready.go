@@ -470,7 +470,7 @@ func onlyEffects(ents []raftpb.Entry) bool {
 func (r *Replica) caughtUpFollowers(msgs []raftpb.Message, committed []raftpb.Entry) map[uint64]bool {
 	beats := r.beatAnswered
 	r.beatAnswered = nil
-	if !r.cfg.LazyCommit || len(committed) == 0 || !onlyEffects(committed) {
+	if !r.lazyCommit() || len(committed) == 0 || !onlyEffects(committed) {
 		return nil
 	}
 	var idx map[uint64]uint64 // the empty appends' log positions, by follower

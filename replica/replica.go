@@ -77,13 +77,23 @@ type Config struct {
 	// Now stamps the apply times reported in a proposal's Outcome (for
 	// tracing only: apply itself never reads a clock). Default: time.Now.
 	Now func() time.Time
-	// LazyCommit: when the entries that commit are item writes, a leader
-	// does not send a follower that holds its whole log an append
-	// carrying nothing but the new commit index; the follower learns it
-	// from the next append or heartbeat (ready.go, caughtUpFollowers). On
-	// by default.
-	LazyCommit bool
+	// LazyCommit, while it holds true: when the entries that commit are
+	// item writes, a leader does not send a follower that holds its whole
+	// log an append carrying nothing but the new commit index; the
+	// follower learns it from the next append or heartbeat (ready.go,
+	// caughtUpFollowers). Shared by a store's replicas, so that
+	// raft.lazy-commit turns it on and off live; nil: off. On by default.
+	LazyCommit *atomic.Bool
 }
+
+func lazyCommitOn() *atomic.Bool {
+	on := new(atomic.Bool)
+	on.Store(true)
+	return on
+}
+
+// lazyCommit says whether Config.LazyCommit is on.
+func (r *Replica) lazyCommit() bool { return r.cfg.LazyCommit != nil && r.cfg.LazyCommit.Load() }
 
 // DefaultConfig returns raft timeouts of 10 ticks to elect, 1 to heartbeat.
 func DefaultConfig() Config {
@@ -95,7 +105,7 @@ func DefaultConfig() Config {
 		Logger:       slog.New(slog.DiscardHandler),
 		Now:          time.Now,
 		LeaseClock:   time.Now,
-		LazyCommit:   true,
+		LazyCommit:   lazyCommitOn(),
 	}
 }
 
@@ -316,7 +326,7 @@ func (r *Replica) Step(m raftpb.Message) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.noteContact(m)
-	if m.Type == raftpb.MsgHeartbeatResp && r.cfg.LazyCommit {
+	if m.Type == raftpb.MsgHeartbeatResp && r.lazyCommit() {
 		if r.beatAnswered == nil {
 			r.beatAnswered = map[uint64]bool{}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 // Commands (node ids are positional arguments):
 //
 //	add-nodes n=3 [empty] [max-log=N step=N max-bytes=N] [lazy-commit]  new nodes; voters of a new group unless empty
+//	lazy-commit on|off                   turn the lazy-commit nodes' switch, as raft.lazy-commit does
 //	campaign 1                           1 starts an election
 //	tick [1 2] [n=10]                    advance the logical clocks
 //	propose 1 put k=a v=1 | delete k=a [count=N] [evaluated]   propose a command on 1 (N times); evaluated: as its leader's Effects
@@ -102,6 +104,9 @@ type scriptEnv struct {
 	now time.Time
 	// bounds are every replica's run-time log bounds (`log-bounds`).
 	bounds replica.LogBounds
+	// lazy is the lazy commit switch of the nodes added with lazy-commit
+	// (`lazy-commit on|off` turns it).
+	lazy atomic.Bool
 }
 
 // clock is the replicas' wall clock.
@@ -137,6 +142,12 @@ func (e *scriptEnv) dispatch(t *testing.T, d *datadriven.TestData, out *strings.
 		return e.tick(d, ids)
 	case "propose":
 		return e.propose(d, ids)
+	case "lazy-commit":
+		if len(d.CmdArgs) != 1 || d.CmdArgs[0].Key != "on" && d.CmdArgs[0].Key != "off" {
+			return errors.New("lazy-commit takes on or off")
+		}
+		e.lazy.Store(d.CmdArgs[0].Key == "on")
+		return nil
 	case "add-learner", "promote", "remove":
 		return e.confChange(d.Cmd, ids)
 	case "transfer-leader":
@@ -252,7 +263,11 @@ func (e *scriptEnv) addNodes(t *testing.T, d *datadriven.TestData) error {
 	d.MaybeScanArgs(t, "step", &cfg.TruncateStep)
 	d.MaybeScanArgs(t, "max-bytes", &cfg.MaxLogBytes)
 	// Off unless asked for: the other scripts show every commit update.
-	cfg.LazyCommit = d.HasArg("lazy-commit")
+	cfg.LazyCommit = nil
+	if d.HasArg("lazy-commit") {
+		cfg.LazyCommit = &e.lazy
+		e.lazy.Store(true)
+	}
 	cfg.LogBounds = &e.bounds
 	if e.isolated == nil {
 		e.isolated = make(map[uint64]bool)

@@ -14,6 +14,8 @@ func Catalog() []Setting {
 			Readers: "replica (raft config)", Doc: "Ticks between a leader's heartbeats. Read when a replica starts."},
 		{Name: "raft.lease-reads", Kind: Bool, Default: "true", Live: true,
 			Readers: "store (strongly consistent reads)", Doc: "Leaders serve strongly consistent reads from a leader lease, without a ReadIndex round trip, while it is valid; off, every such read takes the round trip."},
+		{Name: "raft.lazy-commit", Kind: Bool, Default: "true", Live: true,
+			Readers: "store (every replica's rounds)", Doc: "Leaders let followers learn that item writes committed from the next append or heartbeat, instead of sending each new commit index at once: a write costs each follower one round instead of two, and a follower applies the last item writes up to a heartbeat later. Off: every commit index is sent at once."},
 		{Name: "raft.log-max-bytes", Kind: Bytes, Default: "16MiB", Min: "64KiB", Max: "1GiB", Live: true, PerTable: true,
 			Readers: "replica (log trimming)", Doc: "A partition's raft log is trimmed to about this size, whatever its followers need; a follower that falls behind gets a snapshot."},
 		{Name: "raft.log-max-entries", Kind: Int, Default: "10000", Min: "64", Max: "10000000", Unit: "entries", Live: true, PerTable: true,

@@ -128,20 +128,36 @@ func (s *Store) TransferLeadership(ctx context.Context, partition uint64) error 
 // transferOnce asks raft to transfer partition's leadership to the live
 // voter with the most of the log.
 func (s *Store) transferOnce(r *replica.Replica, partition uint64) error {
-	st := r.Status()
-	if st.RaftState != raft.StateLeader {
+	st := r.TopologyStatus()
+	if st.State != raft.StateLeader {
 		return fmt.Errorf("store: partition %d: not the leader", partition)
 	}
-	target, best := uint64(0), uint64(0)
-	for id, pr := range st.Progress {
-		if id != s.cfg.NodeID && !pr.IsLearner && pr.RecentActive && pr.Match >= best {
-			target, best = id, pr.Match
-		}
+	now := time.Now
+	if s.cfg.Replica.Now != nil {
+		now = s.cfg.Replica.Now
 	}
+	target := transferTarget(st.Followers, now(), time.Duration(s.cfg.Replica.ElectionTicks)*s.TickInterval())
 	if target == 0 {
 		return fmt.Errorf("store: partition %d: no live voter to take leadership", partition)
 	}
 	return s.TransferLeader(partition, target)
+}
+
+// transferTarget is the voter among a leader's followers with the most of
+// the log of those that are live: raft heard from it since its last
+// quorum check (RecentActive), or it answered within the last election
+// timeout. The second covers the moment after each quorum check, which
+// clears every follower's RecentActive until its next answer (a tick
+// later): a transfer asked for then would find no live voter.
+func transferTarget(followers []replica.FollowerStatus, now time.Time, timeout time.Duration) uint64 {
+	target, best := uint64(0), uint64(0)
+	for _, f := range followers {
+		live := f.RecentActive || f.Heard && now.Sub(f.LastContact) < timeout
+		if !f.Learner && live && (target == 0 || f.Match > best) {
+			target, best = f.Node, f.Match
+		}
+	}
+	return target
 }
 
 func (s *Store) changeReplicas(ctx context.Context, partition uint64, typ raftpb.ConfChangeType, node uint64, done func(raftpb.ConfState) bool) error {

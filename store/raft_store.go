@@ -142,6 +142,7 @@ func NewStore(cfg Config) (*Store, error) {
 	s.tickInterval.Store(int64(cfg.TickInterval))
 	s.legacyWrites.Store(cfg.LegacyWrites)
 	s.initLeases()
+	s.initLazyCommit()
 	s.m = newMetrics(s)
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("store: register metrics: %w", err)
@@ -235,7 +236,9 @@ func (s *Store) openReplicaHolding(partition uint64, voteHold time.Duration) (*r
 	rc := s.cfg.Replica
 	rc.Partition, rc.ID, rc.Engine, rc.Logger = partition, s.cfg.NodeID, s.cfg.Engine, s.cfg.Logger
 	rc.VoteHold = voteHold
-	rc.LazyCommit = rc.LazyCommit && !slices.Contains(s.cfg.EagerCommit, partition)
+	if slices.Contains(s.cfg.EagerCommit, partition) {
+		rc.LazyCommit = nil
+	}
 	r, err := replica.Open(rc)
 	if err != nil {
 		return nil, err
