@@ -58,8 +58,8 @@ func unsetOverride(t *testing.T, n *node.Node, key, scope string) {
 }
 
 // TestSettingsReadersApplyLive: the live settings change what the node
-// does, without a restart: the raft clock, the topology job's interval
-// and the bound on operations in flight. (The log bounds, table-scoped
+// does, without a restart: the raft clock, lease reads, lazy commit, the
+// topology job's interval and the bound on operations in flight. (The log bounds, table-scoped
 // ones included, are checked on replicas by replica's
 // truncate_live_bounds script: a single node's logs are trimmed to what
 // it applied whatever the bounds.)
@@ -76,28 +76,19 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 		t.Errorf("raft tick %v after the unset, want the configured %v", got, base)
 	}
 
-	if !n.LeaseReads() {
-		t.Error("lease reads off by default")
-	}
-	setOverride(t, n, "raft.lease-reads", "false", "")
-	if n.LeaseReads() {
-		t.Error("lease reads on after raft.lease-reads=false")
-	}
-	unsetOverride(t, n, "raft.lease-reads", "")
-	if !n.LeaseReads() {
-		t.Error("lease reads off after the unset")
-	}
-
-	if !n.LazyCommit() {
-		t.Error("lazy commit off by default")
-	}
-	setOverride(t, n, "raft.lazy-commit", "false", "")
-	if n.LazyCommit() {
-		t.Error("lazy commit on after raft.lazy-commit=false")
-	}
-	unsetOverride(t, n, "raft.lazy-commit", "")
-	if !n.LazyCommit() {
-		t.Error("lazy commit off after the unset")
+	// Switches on by default: off with the override, on again without it.
+	for name, on := range map[string]func() bool{"raft.lease-reads": n.LeaseReads, "raft.lazy-commit": n.LazyCommit} {
+		if !on() {
+			t.Errorf("%s off by default", name)
+		}
+		setOverride(t, n, name, "false", "")
+		if on() {
+			t.Errorf("%s on after the override false", name)
+		}
+		unsetOverride(t, n, name, "")
+		if !on() {
+			t.Errorf("%s off after the unset", name)
+		}
 	}
 
 	setOverride(t, n, "topology.interval", "3s", "")
