@@ -14,10 +14,11 @@ const unknownOperation = "unknown"
 
 // metrics are the server's Prometheus collectors, by operation.
 type metrics struct {
-	requests *prometheus.CounterVec
-	errors   *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	running  prometheus.GaugeFunc
+	requests  *prometheus.CounterVec
+	errors    *prometheus.CounterVec
+	abandoned *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	running   prometheus.GaugeFunc
 }
 
 // requestBuckets span a cached read (100µs) to a request at its timeout.
@@ -33,6 +34,10 @@ func newMetrics(running func() float64) *metrics {
 			Name: "partita_dynamo_errors_total",
 			Help: "DynamoDB API requests answered with an error, by operation and __type (short name).",
 		}, []string{"operation", "type"}),
+		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partita_dynamo_requests_abandoned_total",
+			Help: "DynamoDB API requests whose client went away (closed its connection) before they were answered, by operation; not counted as errors.",
+		}, op),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "partita_dynamo_request_duration_seconds", Help: "Latency of DynamoDB API requests, by operation.",
 			Buckets: requestBuckets,
@@ -50,7 +55,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.errors, m.duration, m.running} {
+	for _, c := range []prometheus.Collector{m.requests, m.errors, m.abandoned, m.duration, m.running} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("dynamo: register metrics: %w", err)
 		}
@@ -63,11 +68,14 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 }
 
 // observe counts one request of op that took d and failed with the error
-// type errType ("" for success).
-func (m *metrics) observe(op string, d time.Duration, errType string) {
+// type errType ("" for success), or that its client abandoned.
+func (m *metrics) observe(op string, d time.Duration, errType string, abandoned bool) {
 	m.requests.WithLabelValues(op).Inc()
 	m.duration.WithLabelValues(op).Observe(d.Seconds())
-	if errType != "" {
+	switch {
+	case abandoned:
+		m.abandoned.WithLabelValues(op).Inc()
+	case errType != "":
 		m.errors.WithLabelValues(op, errType).Inc()
 	}
 }

@@ -2,18 +2,23 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/partitadb/partita/dynamo"
+	"github.com/partitadb/partita/item"
+	"github.com/partitadb/partita/partitapb"
 )
 
 // instrumented returns a fixture whose server reports to a fresh registry
@@ -134,5 +139,66 @@ func TestOperationSpans(t *testing.T) {
 	}
 	if _, ok := attrs.Value("aws.dynamodb.error_type"); !ok { // table uuu does not exist
 		t.Errorf("no error type on a failed request: %v", s.Attributes)
+	}
+}
+
+// slowBackend is the in-memory backend whose item writes wait a moment
+// for their partition and give up, as a write whose partition has no
+// leader does at its deadline.
+type slowBackend struct{ *memBackend }
+
+func (slowBackend) Write(ctx context.Context, _ *partitapb.Table, _ item.Item, _ *partitapb.Command) (*partitapb.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
+	return nil, fmt.Errorf("backend: no leader: %w", ctx.Err())
+}
+
+// TestAbandonedRequestsAreNoErrors: a request whose client went away
+// before its answer is counted as abandoned, not as an error (its span
+// is no error either); the same failure with the client still waiting is
+// an InternalServerError.
+func TestAbandonedRequestsAreNoErrors(t *testing.T) {
+	f := newFixture(t)
+	f.createTable("tab", "")
+	reg := prometheus.NewRegistry()
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	cfg := dynamo.DefaultConfig()
+	cfg.Backend, cfg.Logger, cfg.Registerer, cfg.Tracer = slowBackend{f.backend}, newTextLogger(f.logs), reg, tp.Tracer("test")
+	f.srv = mustServer(t, cfg)
+	put := func(ctx context.Context) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"TableName":"tab","Item":{"pk":{"S":"a"}}}`)).WithContext(ctx)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.PutItem")
+		f.srv.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	put(context.Background())
+	gone, leave := context.WithCancel(context.Background())
+	time.AfterFunc(5*time.Millisecond, leave)
+	put(gone)
+
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"partita_dynamo_requests_total", []string{"operation", "PutItem"}, 2},
+		{"partita_dynamo_errors_total", []string{"operation", "PutItem", "type", "InternalServerError"}, 1},
+		{"partita_dynamo_requests_abandoned_total", []string{"operation", "PutItem"}, 1},
+	} {
+		if got := counterValue(t, reg, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	var failed int
+	for _, s := range spans.GetSpans() {
+		if s.Status.Code == codes.Error {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d spans with an error status, want 1 (the request whose client waited)", failed)
 	}
 }

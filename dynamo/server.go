@@ -203,7 +203,7 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request) {
 	ctx, span := s.startSpan(extractTrace(r), op)
 	start := time.Now()
 	var err error = errPanicked // stays so only if the handler panics
-	defer func() { s.finish(span, op, start, time.Since(start), err) }()
+	defer func() { s.finish(span, op, start, time.Since(start), err, r.Context().Err() != nil) }()
 	if controlPlaneOps[op] && !s.allowControlPlane() || !s.admit() {
 		err = s.writeError(ctx, w, &apiError{Kind: kindThrottling, Message: msgThrottling})
 		return

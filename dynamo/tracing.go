@@ -52,19 +52,25 @@ func extractTrace(r *http.Request) context.Context {
 }
 
 // finish measures an operation and ends its span. err is the error the
-// client was sent (nil: success).
-func (s *Server) finish(span trace.Span, op string, start time.Time, d time.Duration, err error) {
+// client was sent (nil: success); gone says the client went away before
+// its answer. A failure it was never sent (most often the cancellation
+// itself) is counted as abandoned, not as an error: a load generator's end
+// or a client's own timeout is no sign of the server's health.
+func (s *Server) finish(span trace.Span, op string, start time.Time, d time.Duration, err error, gone bool) {
 	var errType string
+	abandoned := err != nil && gone
 	if err != nil {
 		ae, _ := toAPIError(err)
 		errType = shortType(ae.Kind)
 		span.SetAttributes(attribute.String("aws.dynamodb.error_type", errType))
-		if ae.Kind.Status >= http.StatusInternalServerError {
+		if abandoned {
+			span.SetAttributes(attribute.Bool("partita.client_gone", true))
+		} else if ae.Kind.Status >= http.StatusInternalServerError {
 			span.SetStatus(codes.Error, ae.Message)
 		}
 	}
 	span.End()
-	s.m.observe(op, d, errType)
+	s.m.observe(op, d, errType, abandoned)
 	if s.cfg.Unsampled != nil && !span.SpanContext().IsSampled() {
 		s.cfg.Unsampled(telemetry.Unsampled{Name: spanName(op), Method: op, Start: start, Duration: d, Failure: errType})
 	}
