@@ -86,6 +86,7 @@ type Config struct {
 	LazyCommit *atomic.Bool
 }
 
+// lazyCommitOn is a lazy commit switch turned on (DefaultConfig's).
 func lazyCommitOn() *atomic.Bool {
 	on := new(atomic.Bool)
 	on.Store(true)

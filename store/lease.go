@@ -25,7 +25,10 @@ func (s *Store) setLeaseDuration() {
 
 // voteHold is how long a replica opened at start drops vote requests: a
 // lease, and an election timeout more to cover the ticks' slack.
-func (s *Store) voteHold() time.Duration {
+func (s *Store) voteHold() time.Duration { return s.electionTimeout() }
+
+// electionTimeout is the replicas' election timeout at the tick in force.
+func (s *Store) electionTimeout() time.Duration {
 	return time.Duration(s.cfg.Replica.ElectionTicks) * s.TickInterval()
 }
 

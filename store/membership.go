@@ -136,7 +136,7 @@ func (s *Store) transferOnce(r *replica.Replica, partition uint64) error {
 	if s.cfg.Replica.Now != nil {
 		now = s.cfg.Replica.Now
 	}
-	target := transferTarget(st.Followers, now(), time.Duration(s.cfg.Replica.ElectionTicks)*s.TickInterval())
+	target := transferTarget(st.Followers, now(), s.electionTimeout())
 	if target == 0 {
 		return fmt.Errorf("store: partition %d: no live voter to take leadership", partition)
 	}
