@@ -364,3 +364,99 @@ func TestExtraRuns(t *testing.T) {
 		t.Errorf("the extra runs have rows among the ratios:\n%s", ratios)
 	}
 }
+
+// withRounds returns clusterResults with rounds 2 and 3 of the cluster's
+// and etcd's puts, whose ratios differ from the first round's: at one
+// client Partita's p50 is 2x etcd's in round 1 but 1.1x and 1.5x after;
+// at 64 clients its CPU per write is 0.625x etcd's in round 1 but 1.5x
+// and 1.25x after.
+func withRounds() []result {
+	ms := time.Millisecond
+	rs := clusterResults()
+	add := func(round int, r result, cpu time.Duration) {
+		r.Round, r.ServerCPU = round, cpu
+		rs = append(rs, r)
+	}
+	add(2, run(systemPartitaCluster, "put", 1, 256, 600, 1100*time.Microsecond, 3*ms), 4*time.Second)
+	add(2, run(systemPartitaCluster, "put", 64, 256, 3000, 10*ms, 30*ms), 9*time.Second) // 300 ms / 1k
+	add(2, run(systemEtcd, "put", 1, 256, 1000, ms, 2*ms), 5*time.Second)
+	add(2, run(systemEtcd, "put", 64, 256, 5000, 8*ms, 20*ms), 10*time.Second) // 200 ms / 1k
+	add(3, run(systemPartitaCluster, "put", 1, 256, 500, 1500*time.Microsecond, 3*ms), 4*time.Second)
+	add(3, run(systemPartitaCluster, "put", 64, 256, 4000, 10*ms, 15*ms), 10*time.Second) // 250 ms / 1k
+	add(3, run(systemEtcd, "put", 1, 256, 1000, ms, 2*ms), 5*time.Second)
+	add(3, run(systemEtcd, "put", 64, 256, 5000, 8*ms, 20*ms), 10*time.Second) // 200 ms / 1k
+	return rs
+}
+
+func TestTargetsJudgedOnMedianRound(t *testing.T) {
+	c := testComparison(allSystems(), withRounds()...)
+	c.rounds = 3
+	var b strings.Builder
+	c.writeTargets(&b)
+	wantLines(t, b.String(),
+		// Round 1 alone would say no (2.00x); the median round is 1.50x.
+		"| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds 1.50x (1.10-2.00x) | no |\n",
+		// Round 1 alone would say yes (0.625x); the median round is 1.25x.
+		"64 clients: Partita 125.0 ms, etcd 200.0 ms; 1 client: Partita 800.0 ms, etcd 500.0 ms; median of 3 rounds at 64 clients 1.25x (0.62-1.50x) | no |\n",
+		// Throughput: 1.6, 0.6 and 0.8x; p99 1.5, 1.5 and 0.75x.
+		"Partita 8000 ops/s, p99 30.00 ms; etcd 5000 ops/s, p99 20.00 ms; median of 3 rounds: ops/s 0.80x (0.60-1.60x); p99 3 rounds 1.50x (0.75-1.50x) | no |\n",
+	)
+	// The latency target flips with the rounds: a median of 1.1x meets it.
+	for i, r := range c.results {
+		if r.Round == 3 && r.System == systemPartitaCluster && r.Clients == 1 {
+			c.results[i].P50 = 1000 * time.Microsecond
+		}
+	}
+	b.Reset()
+	c.writeTargets(&b)
+	wantLines(t, b.String(), "| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds 1.10x (1.00-2.00x) | yes |\n")
+}
+
+func TestRoundsTable(t *testing.T) {
+	c := testComparison(allSystems(), withRounds()...)
+	var b strings.Builder
+	c.writeRounds(&b)
+	if b.Len() != 0 {
+		t.Errorf("one round wrote a rounds section:\n%s", b.String())
+	}
+	c.rounds = 3
+	c.writeRounds(&b)
+	wantLines(t, b.String(),
+		"| 1 | 1 | 500 | 2.00 ms | 3.00 ms | 800.0 | 1000 | 1.00 ms | 2.00 ms | 500.0 | 0.50 | 2.00 | 1.60 |\n",
+		"| 2 | 64 | 3000 | 10.00 ms | 30.00 ms | 300.0 | 5000 | 8.00 ms | 20.00 ms | 200.0 | 0.60 | 1.25 | 1.50 |\n",
+		"| median | 1 | | | | | | | | | 0.50 | 1.50 | 1.60 |\n",
+		"| median | 64 | | | | | | | | | 0.80 | 1.25 | 1.25 |\n",
+	)
+	// The main tables hold the main measurement only.
+	b.Reset()
+	c.writeTable(&b)
+	c.writeRatios(&b)
+	if n := strings.Count(b.String(), "| Partita, 3 processes | PutItem | 64 | 256 |"); n != 2 {
+		t.Errorf("%d rows of the cluster's 64-client puts in the results and ratios, want 2 (one each):\n%s", n, b.String())
+	}
+}
+
+func TestCheckRounds(t *testing.T) {
+	for _, tc := range []struct {
+		systems string
+		rounds  int
+		ok      bool
+	}{
+		{"floor,dev,cluster,etcd", 1, true},
+		{"floor,dev,cluster,etcd", 3, true},
+		{"cluster,etcd", 2, true},
+		{"floor,dev", 1, true},
+		{"floor,dev,cluster,etcd", 0, false},
+		{"cluster", 2, false},
+		{"etcd", 3, false},
+	} {
+		sel, err := parseSystems(tc.systems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &comparison{systems: sel, rounds: tc.rounds}
+		if err := c.checkRounds(); (err == nil) != tc.ok {
+			t.Errorf("-systems %s -rounds %d: %v, want ok %v", tc.systems, tc.rounds, err, tc.ok)
+		}
+	}
+}

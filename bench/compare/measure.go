@@ -83,6 +83,36 @@ func (c *comparison) measureSDK(ctx context.Context, s sdkSystem) error {
 	return nil
 }
 
+// measurePutRound measures, as repeated round round (2 and up), the
+// 3-process cluster's puts at every client count on a fresh cluster, then
+// etcd's on a fresh cluster of its own.
+func (c *comparison) measurePutRound(ctx context.Context, round int) error {
+	var s sdkSystem
+	for _, x := range c.sdkSystems() {
+		if x.name == systemPartitaCluster {
+			s = x
+		}
+	}
+	logf("round %d of %d: starting %s", round, c.rounds, s.name)
+	srv, err := s.start(ctx)
+	if err != nil {
+		return err
+	}
+	for i, n := range c.clients {
+		// Keys of their own, apart from the main measurement's.
+		spec := runSpec{workload: "put", clients: n, valueSize: s.valueSize, records: (100*round + i + 1) * 10_000_000}
+		if err := c.runSDK(ctx, s.name, srv, spec); err != nil {
+			_ = srv.stop()
+			return err
+		}
+		c.results[len(c.results)-1].Round = round
+	}
+	if err := srv.stop(); err != nil {
+		return err
+	}
+	return c.measureEtcd(ctx, round)
+}
+
 // measureExtras runs, at the largest client count on the loaded items,
 // strongly consistent GetItem with leader leases (raft.lease-reads on,
 // the default) and without (every read a ReadIndex round trip), then
@@ -335,8 +365,9 @@ func etcdGuess(clients int) float64 {
 }
 
 // measureEtcd runs etcd's put benchmark on a fresh 3-member cluster at
-// every client count.
-func (c *comparison) measureEtcd(ctx context.Context) error {
+// every client count: the main measurement's (round 0) or a repeated
+// round's.
+func (c *comparison) measureEtcd(ctx context.Context, round int) error {
 	logf("starting %s", systemEtcd)
 	e, err := startEtcd(ctx, filepath.Join(c.etcdDir, etcdBinary), filepath.Join(c.tmp, "etcd"))
 	if err != nil {
@@ -349,6 +380,7 @@ func (c *comparison) measureEtcd(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.Round = round
 		c.results = append(c.results, r)
 		logf("%s put x%d, %d bytes: %.0f ops/s p50 %v p99 %v, CPU client %.2f server %.2f cores",
 			systemEtcd, n, r.ValueSize, r.OpsPerSec, r.P50, r.P99, cores(r.ClientCPU, r.Elapsed), cores(r.ServerCPU, r.Elapsed))

@@ -17,6 +17,10 @@ type result struct {
 	ServerCPU time.Duration
 	// Missing, if set, says why the system could not be measured.
 	Missing string
+	// Round is the repeat (-rounds) this run belongs to: 0 for the main
+	// measurement (the first round), 2 and up for the repeated put runs of
+	// the cluster and etcd.
+	Round int
 }
 
 // cores is CPU time over the run's wall time: 1.0 is one core busy.
@@ -38,14 +42,32 @@ func perThousand(cpu time.Duration, ops int64) float64 {
 // results is every run of a comparison, in order.
 type results []result
 
-// find returns the measured run of system under workload with clients and
-// values of valueSize bytes, if any: figures are only compared at the same
-// value size.
+// find returns the main measurement's run of system under workload with
+// clients and values of valueSize bytes, if any: figures are only compared
+// at the same value size.
 func (rs results) find(system, workload string, clients, valueSize int) (result, bool) {
 	for _, r := range rs {
-		if r.System == system && r.Workload == workload && r.Clients == clients && r.ValueSize == valueSize && r.Missing == "" {
+		if r.Round == 0 && r.matches(system, workload, clients, valueSize) {
 			return r, true
 		}
 	}
 	return result{}, false
+}
+
+// inRound returns round's run of system under workload with clients and
+// values of valueSize bytes, if any (round 1 is the main measurement).
+func (rs results) inRound(round int, system, workload string, clients, valueSize int) (result, bool) {
+	if round == 1 {
+		return rs.find(system, workload, clients, valueSize)
+	}
+	for _, r := range rs {
+		if r.Round == round && r.matches(system, workload, clients, valueSize) {
+			return r, true
+		}
+	}
+	return result{}, false
+}
+
+func (r result) matches(system, workload string, clients, valueSize int) bool {
+	return r.System == system && r.Workload == workload && r.Clients == clients && r.ValueSize == valueSize && r.Missing == ""
 }
