@@ -59,10 +59,13 @@ type comparison struct {
 	profile          time.Duration
 	// rounds is how many times the cluster's and etcd's puts are measured,
 	// alternately (-rounds); the first round is the main measurement.
-	rounds  int
-	tmp     string // scratch dir: binaries, data, logs
-	etcdDir string
-	root    string // this module's root
+	rounds int
+	// clusterStarts and etcdStarts count the clusters started, each in
+	// directories of its own.
+	clusterStarts, etcdStarts int
+	tmp                       string // scratch dir: binaries, data, logs
+	etcdDir                   string
+	root                      string // this module's root
 
 	partitaBin        string
 	profileTop        string // pprof -top of Partita dev under max-client puts

@@ -194,6 +194,9 @@ func (c *comparison) runSDK(ctx context.Context, system string, srv *server, spe
 	rep, err := bench.Run(ctx, cfg)
 	clientCPU, serverCPU := meter.stop()
 	if err != nil {
+		if lines := srv.errorLines(10); len(lines) > 0 {
+			err = fmt.Errorf("%w; the servers logged:\n%s", err, strings.Join(lines, "\n"))
+		}
 		return fmt.Errorf("compare: %s %s x%d: %w", system, spec.workload, spec.clients, err)
 	}
 	label := spec.workload
@@ -369,7 +372,8 @@ func etcdGuess(clients int) float64 {
 // round's.
 func (c *comparison) measureEtcd(ctx context.Context, round int) error {
 	logf("starting %s", systemEtcd)
-	e, err := startEtcd(ctx, filepath.Join(c.etcdDir, etcdBinary), filepath.Join(c.tmp, "etcd"))
+	c.etcdStarts++
+	e, err := startEtcd(ctx, filepath.Join(c.etcdDir, etcdBinary), filepath.Join(c.tmp, fmt.Sprintf("etcd-%d", c.etcdStarts)))
 	if err != nil {
 		return err
 	}

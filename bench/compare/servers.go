@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partitadb/partita/bench/floor"
@@ -22,6 +23,7 @@ type server struct {
 	pids      []int
 	adminURLs []string // Partita's admin endpoints (one a process), for profiles
 	procs     []*process
+	logs      []string // the processes' log files, for errorLines
 }
 
 func (s *server) stop() error {
@@ -152,9 +154,12 @@ func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
 	}
 	srv := &server{}
 	var peer string
+	// Each start (one per round) is a fresh cluster: data and logs of its own.
+	c.clusterStarts++
+	name := fmt.Sprintf("partita-cluster-%d", c.clusterStarts)
 	for i := 1; i <= 3; i++ {
 		admin := loopback(adminPorts[i-1])
-		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d", i)),
+		args := []string{"start", "--data-dir", filepath.Join(c.tmp, fmt.Sprintf("%s-%d", name, i)),
 			"--api-addr", "127.0.0.1:0", "--peer-addr", "127.0.0.1:0", "--admin-addr", admin, "--pprof", "--log-level", "warn", "--insecure",
 			// The write path, not DynamoDB's per-partition limits (1,000
 			// write units a second): off, as in partita dev.
@@ -162,7 +167,7 @@ func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
 		if peer != "" {
 			args = append(args, "--join", peer)
 		}
-		log := filepath.Join(c.tmp, fmt.Sprintf("partita-cluster-%d.log", i))
+		log := filepath.Join(c.tmp, fmt.Sprintf("%s-%d.log", name, i))
 		p, m, err := startProcess(ctx, log, partitaStart, c.partitaBin, args...)
 		if err != nil {
 			_ = srv.stop()
@@ -173,10 +178,29 @@ func (c *comparison) startPartitaCluster(ctx context.Context) (*server, error) {
 		}
 		srv.endpoints, srv.pids, srv.procs = append(srv.endpoints, m[1]), append(srv.pids, p.pid()), append(srv.procs, p)
 		srv.adminURLs = append(srv.adminURLs, "http://"+admin)
+		srv.logs = append(srv.logs, log)
 	}
 	// Let the meta partition grow to three voters before the load starts.
 	time.Sleep(3 * time.Second)
 	return srv, nil
+}
+
+// errorLines returns the last n ERROR lines of the server's logs: what a
+// failed run's error needs beside it, as the logs go with the scratch dir.
+func (s *server) errorLines(n int) []string {
+	var lines []string
+	for _, path := range s.logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "level=ERROR") {
+				lines = append(lines, filepath.Base(path)+": "+l)
+			}
+		}
+	}
+	return lines[max(0, len(lines)-n):]
 }
 
 // findInFile returns re's first submatch in the file, or "".
