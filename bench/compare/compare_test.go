@@ -395,11 +395,11 @@ func TestTargetsJudgedOnMedianRound(t *testing.T) {
 	c.writeTargets(&b)
 	wantLines(t, b.String(),
 		// Round 1 alone would say no (2.00x); the median round is 1.50x.
-		"| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds 1.50x (1.10-2.00x) | no |\n",
+		"| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds: 1.50x (1.10-2.00x) | no |\n",
 		// Round 1 alone would say yes (0.625x); the median round is 1.25x.
-		"64 clients: Partita 125.0 ms, etcd 200.0 ms; 1 client: Partita 800.0 ms, etcd 500.0 ms; median of 3 rounds at 64 clients 1.25x (0.62-1.50x) | no |\n",
+		"64 clients: Partita 125.0 ms, etcd 200.0 ms; 1 client: Partita 800.0 ms, etcd 500.0 ms; median of 3 rounds: 64 clients 1.25x (0.62-1.50x) | no |\n",
 		// Throughput: 1.6, 0.6 and 0.8x; p99 1.5, 1.5 and 0.75x.
-		"Partita 8000 ops/s, p99 30.00 ms; etcd 5000 ops/s, p99 20.00 ms; median of 3 rounds: ops/s 0.80x (0.60-1.60x); p99 3 rounds 1.50x (0.75-1.50x) | no |\n",
+		"Partita 8000 ops/s, p99 30.00 ms; etcd 5000 ops/s, p99 20.00 ms; median of 3 rounds: ops/s 0.80x (0.60-1.60x), p99 1.50x (0.75-1.50x) | no |\n",
 	)
 	// The latency target flips with the rounds: a median of 1.1x meets it.
 	for i, r := range c.results {
@@ -409,7 +409,7 @@ func TestTargetsJudgedOnMedianRound(t *testing.T) {
 	}
 	b.Reset()
 	c.writeTargets(&b)
-	wantLines(t, b.String(), "| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds 1.10x (1.00-2.00x) | yes |\n")
+	wantLines(t, b.String(), "| Partita 2.00 ms, etcd 1.00 ms (2.00x); median of 3 rounds: 1.10x (1.00-2.00x) | yes |\n")
 }
 
 func TestRoundsTable(t *testing.T) {

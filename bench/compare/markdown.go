@@ -290,17 +290,23 @@ func medianOf(pairs []putPair, f func(putPair) float64) float64 {
 	return xs[len(xs)/2]
 }
 
-// roundsNote says, for more than one round, the median of f's ratio over
-// the rounds and its range: what the target is judged on then.
-func roundsNote(pairs []putPair, f func(putPair) float64) string {
-	if len(pairs) < 2 {
-		return ""
-	}
+// spread is the median of f over pairs and its range, as ratios.
+func spread(pairs []putPair, f func(putPair) float64) string {
 	lo, hi := f(pairs[0]), f(pairs[0])
 	for _, x := range pairs[1:] {
 		lo, hi = min(lo, f(x)), max(hi, f(x))
 	}
-	return fmt.Sprintf("; median of %d rounds %.2fx (%.2f-%.2fx)", len(pairs), medianOf(pairs, f), lo, hi)
+	return fmt.Sprintf("%.2fx (%.2f-%.2fx)", medianOf(pairs, f), lo, hi)
+}
+
+// roundsNote says, for more than one round, the median of f's ratio over
+// the rounds and its range, what the target is judged on then, after
+// what (a figure's name and a space, or "").
+func roundsNote(pairs []putPair, what string, f func(putPair) float64) string {
+	if len(pairs) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("; median of %d rounds: %s%s", len(pairs), what, spread(pairs, f))
 }
 
 // clusterThroughputTarget: the cluster puts at least as fast as etcd at n
@@ -316,8 +322,7 @@ func (c *comparison) clusterThroughputTarget(n int) target {
 	p, e := pairs[0].p, pairs[0].e
 	t.measured = fmt.Sprintf("Partita %.0f ops/s, p99 %s; etcd %.0f ops/s, p99 %s", p.OpsPerSec, ms(p.P99), e.OpsPerSec, ms(e.P99))
 	if len(pairs) > 1 {
-		t.measured += strings.Replace(roundsNote(pairs, opsRatio), "rounds", "rounds: ops/s", 1) +
-			strings.Replace(roundsNote(pairs, p99Ratio), "median of", "p99", 1)
+		t.measured += roundsNote(pairs, "ops/s ", opsRatio) + ", p99 " + spread(pairs, p99Ratio)
 	}
 	t.met = yesNo(medianOf(pairs, opsRatio) >= 1 && medianOf(pairs, p99Ratio) <= 1)
 	return t
@@ -333,7 +338,7 @@ func (c *comparison) clusterLatencyTarget() target {
 		return t
 	}
 	p, e := pairs[0].p, pairs[0].e
-	t.measured = fmt.Sprintf("Partita %s, etcd %s (%.2fx)", ms(p.P50), ms(e.P50), p50Ratio(pairs[0])) + roundsNote(pairs, p50Ratio)
+	t.measured = fmt.Sprintf("Partita %s, etcd %s (%.2fx)", ms(p.P50), ms(e.P50), p50Ratio(pairs[0])) + roundsNote(pairs, "", p50Ratio)
 	t.met = yesNo(medianOf(pairs, p50Ratio) <= 1.2+1e-9) // 1.2x exactly meets it
 	return t
 }
@@ -355,7 +360,7 @@ func (c *comparison) clusterCPUTarget(n int) target {
 		t.measured += fmt.Sprintf("; %s: Partita %.1f ms, etcd %.1f ms", clientsName(1),
 			perThousand(p1.ServerCPU, p1.Ops), perThousand(e1.ServerCPU, e1.Ops))
 	}
-	t.measured += strings.Replace(roundsNote(pairs, cpuRatio), "rounds", "rounds at "+clientsName(n), 1)
+	t.measured += roundsNote(pairs, clientsName(n)+" ", cpuRatio)
 	t.met = yesNo(medianOf(pairs, cpuRatio) <= 1)
 	return t
 }
