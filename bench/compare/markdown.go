@@ -310,8 +310,7 @@ func roundsNote(pairs []putPair, what string, f func(putPair) float64) string {
 }
 
 // clusterThroughputTarget: the cluster puts at least as fast as etcd at n
-// clients, with a p99 no worse (over several rounds: in the median round
-// ratios).
+// clients, with a p99 no worse (over several rounds: the median ratios).
 func (c *comparison) clusterThroughputTarget(n int) target {
 	t := target{what: fmt.Sprintf("3 nodes, %d clients, %d-byte PutItem: at least etcd's puts/s, p99 no worse", n, c.clusterValueSize),
 		measured: "–", met: "–"}

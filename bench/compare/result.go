@@ -55,13 +55,11 @@ func (rs results) find(system, workload string, clients, valueSize int) (result,
 }
 
 // inRound returns round's run of system under workload with clients and
-// values of valueSize bytes, if any (round 1 is the main measurement).
+// values of valueSize bytes, if any (round 1 is the main measurement,
+// whose runs carry Round 0).
 func (rs results) inRound(round int, system, workload string, clients, valueSize int) (result, bool) {
-	if round == 1 {
-		return rs.find(system, workload, clients, valueSize)
-	}
 	for _, r := range rs {
-		if r.Round == round && r.matches(system, workload, clients, valueSize) {
+		if max(r.Round, 1) == round && r.matches(system, workload, clients, valueSize) {
 			return r, true
 		}
 	}
