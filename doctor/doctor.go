@@ -120,6 +120,11 @@ type run struct {
 	entry   Entry
 	started time.Time
 	cancel  context.CancelFunc
+	// epoch is the one the run acts with (its Cluster's): a resumed
+	// entry's own is the previous Doctor's.
+	epoch uint64
+	// done is closed when the run's goroutine ends.
+	done chan struct{}
 	// overdue: resumed past its deadline, the operation is rolled back
 	// rather than run on.
 	overdue bool
@@ -220,7 +225,17 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 		return nil
 	}
 	c := d.deps.Cluster(epoch)
-	if d.takeOver(epoch) {
+	if stale, ok := d.takeOver(epoch); ok {
+		// The runs of another epoch (this node's own, if its lease lapsed
+		// and it took it again between two cycles) are refused by now:
+		// they stop, and are resumed with this one.
+		for _, done := range stale {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		if err := d.resume(ctx, c, epoch); err != nil {
 			d.log.Warn("doctor: resuming the operations left in flight failed", "err", err)
 		}
@@ -535,17 +550,25 @@ func (d *Doctor) recentStarts(now time.Time) []time.Time {
 }
 
 // takeOver notes the epoch acted on, and says whether it is a new one
-// (this node just became the active Doctor).
-func (d *Doctor) takeOver(epoch uint64) bool {
+// (this node just became the active Doctor). The operations still
+// running with another epoch are cancelled; it returns when each one's
+// goroutine will have ended.
+func (d *Doctor) takeOver(epoch uint64) (stale []<-chan struct{}, taken bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.epoch == epoch {
-		return false
+		return nil, false
 	}
 	d.epoch = epoch
 	d.prev = nil
 	clear(d.noted)
-	return true
+	for _, r := range d.runs {
+		if r.epoch != epoch {
+			r.cancel()
+			stale = append(stale, r.done)
+		}
+	}
+	return stale, true
 }
 
 // standby cancels the operations in flight: another Doctor took over (or

@@ -14,6 +14,7 @@ import (
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/gate"
 	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/topology"
 )
 
@@ -28,15 +29,15 @@ func (d *Doctor) start(ctx context.Context, c operator.Cluster, e Entry) {
 	d.starts = append(d.starts, d.cfg.Now())
 	d.mu.Unlock()
 	d.log.Info("doctor: operation started", "id", e.ID, "op", e.Op.String(), "reasons", strings.Join(e.Op.Reasons, "; "))
-	d.launch(ctx, c, e, false)
+	d.launch(ctx, c, e.Epoch, e, false)
 }
 
 // launch runs e's operation in a goroutine the Doctor owns (Run waits
-// for it; ctx's end, or e's deadline, cancels it). An overdue one is
-// rolled back instead.
-func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry, overdue bool) {
+// for it; ctx's end, or e's deadline, cancels it), acting through c with
+// epoch. An overdue one is rolled back instead.
+func (d *Doctor) launch(ctx context.Context, c operator.Cluster, epoch uint64, e Entry, overdue bool) {
 	rctx, cancel := context.WithDeadline(ctx, e.Deadline)
-	r := &run{entry: e, started: d.cfg.Now(), cancel: cancel, overdue: overdue}
+	r := &run{entry: e, started: d.cfg.Now(), cancel: cancel, epoch: epoch, done: make(chan struct{}), overdue: overdue}
 	d.mu.Lock()
 	d.runs[e.Op.Partition] = r
 	d.mu.Unlock()
@@ -44,6 +45,7 @@ func (d *Doctor) launch(ctx context.Context, c operator.Cluster, e Entry, overdu
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		defer close(r.done)
 		defer cancel()
 		d.execute(rctx, c, r)
 	}()
@@ -103,7 +105,8 @@ func done(steps []StepRecord, name string) bool {
 
 // runStep checks s against a fresh view and runs it, retrying with
 // backoff up to StepAttempts times; a step the check refuses is not
-// retried.
+// retried, nor one refused for the Doctor's epoch (a stale epoch never
+// becomes current again).
 func (d *Doctor) runStep(ctx context.Context, env *operator.Env, s operator.Step, rec *StepRecord) error {
 	var err error
 	backoff := d.cfg.StepBackoff
@@ -115,7 +118,7 @@ func (d *Doctor) runStep(ctx context.Context, env *operator.Env, s operator.Step
 		} else if errors.As(err, &refused) {
 			return err
 		}
-		if err == nil || rec.Attempts >= d.cfg.StepAttempts || ctx.Err() != nil {
+		if err == nil || rec.Attempts >= d.cfg.StepAttempts || ctx.Err() != nil || staleEpoch(err) {
 			return errors.Join(err, ctx.Err())
 		}
 		t := time.NewTimer(backoff)
@@ -155,8 +158,21 @@ func (d *Doctor) checkStep(ctx context.Context, env *operator.Env, s operator.St
 	return fmt.Errorf("step held: %s", strings.Join(vd.Reasons, "; "))
 }
 
-// fail records r failed, alerts, and undoes what it left half done.
+// staleEpoch says err is a refusal of the Doctor's epoch: another
+// Doctor's lease (or this node's own, taken again) superseded it.
+func staleEpoch(err error) bool {
+	return partitapb.IsCode(err, partitapb.Error_STALE_EPOCH)
+}
+
+// fail records r failed, alerts, and undoes what it left half done;
+// unless the Doctor stopped or its epoch was superseded, which is no
+// failure of the operation: it is left running for the Doctor that
+// holds the lease to resume (see abandon).
 func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error) {
+	if staleEpoch(err) || ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		d.abandon(r, err)
+		return
+	}
 	reason := "failed"
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = "deadline"
@@ -165,10 +181,6 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 	// The rollback runs even after the deadline, on its own short one.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), operator.StepTimeout)
 	defer cancel()
-	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		d.finish(rctx, r, Failed, err.Error()) // the Doctor stopped: the next one resumes
-		return
-	}
 	snap, parts, _ := env.View(rctx)
 	now := d.cfg.Now()
 	cur := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
@@ -210,6 +222,22 @@ func (d *Doctor) finish(ctx context.Context, r *run, state State, outcome string
 	d.m.duration.WithLabelValues(string(r.entry.Op.Kind)).Observe(now.Sub(r.started).Seconds())
 	d.log.Info("doctor: operation ended", "id", r.entry.ID, "op", r.entry.Op.String(), "state", state,
 		"outcome", outcome, "duration", now.Sub(r.started))
+}
+
+// abandon ends r without an outcome: its entry stays running, for the
+// Doctor holding the lease to resume from its first step not done (this
+// node's, at a new epoch, or another's). Nothing is persisted: the
+// directory refuses a superseded epoch's writes anyway, and a Doctor
+// that stops must not record as failed what its successor will finish.
+func (d *Doctor) abandon(r *run, err error) {
+	d.mu.Lock()
+	if d.runs[r.entry.Op.Partition] == r {
+		delete(d.runs, r.entry.Op.Partition)
+	}
+	d.mu.Unlock()
+	d.m.running.Dec()
+	d.log.Info("doctor: operation left to the Doctor holding the lease", "id", r.entry.ID, "op", r.entry.Op.String(),
+		"epoch", r.epoch, "err", err)
 }
 
 // persist writes r's entry; a Doctor that lost its lease cannot, and its
@@ -263,7 +291,7 @@ func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) e
 		if overdue {
 			e.Deadline = d.cfg.Now().Add(operator.StepTimeout) // time to roll it back
 		}
-		d.launch(ctx, c, e, overdue)
+		d.launch(ctx, c, epoch, e, overdue)
 	})
 }
 

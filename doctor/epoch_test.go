@@ -1,0 +1,195 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	pcluster "github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/doctor/gate"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
+)
+
+// leaseWorld is the part of a cluster an epoch test needs: the Doctor
+// lease's epoch, which fences the replica operations as the directory
+// does, and leader transfers that fail while busy is set.
+type leaseWorld struct {
+	epoch atomic.Uint64
+	busy  atomic.Bool
+
+	mu        sync.Mutex
+	transfers map[uint64]int // attempts by the epoch they carried
+	done      map[uint64]int // transfers done, by epoch
+}
+
+func (w *leaseWorld) transfer(epoch uint64) (uint64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.transfers[epoch]++
+	if cur := w.epoch.Load(); epoch < cur {
+		return 0, partitapb.Errorf(partitapb.Error_STALE_EPOCH, "doctor epoch %d is older than the lease's epoch %d", epoch, cur)
+	}
+	if w.busy.Load() {
+		return 0, errors.New("the leader is busy")
+	}
+	w.done[epoch]++
+	return 2, nil
+}
+
+func (w *leaseWorld) attempts(epoch uint64) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.transfers[epoch]
+}
+
+// epochCluster is the cluster as a Doctor of one epoch acts on it.
+type epochCluster struct {
+	w     *leaseWorld
+	epoch uint64
+}
+
+func (c epochCluster) Directory(context.Context) *directory.Snapshot { return &directory.Snapshot{} }
+func (c epochCluster) Now() time.Time                                { return t0 }
+func (c epochCluster) Node(uint64) operator.Replicas                 { return epochReplicas(c) }
+func (c epochCluster) SetReplicas(context.Context, string, uint64, []uint64, uint64) error {
+	return errors.New("not in this test")
+}
+func (c epochCluster) RemoveNode(context.Context, uint64) error {
+	return errors.New("not in this test")
+}
+func (c epochCluster) Split(context.Context, string, uint64, uint64) error {
+	return errors.New("not in this test")
+}
+func (c epochCluster) Merge(context.Context, string, uint64, uint64) error {
+	return errors.New("not in this test")
+}
+
+type epochReplicas epochCluster
+
+func (r epochReplicas) TransferLeadership(context.Context, uint64, uint64) (uint64, error) {
+	return r.w.transfer(r.epoch)
+}
+func (r epochReplicas) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
+	return topology.LocalReplicas{}, nil
+}
+func (r epochReplicas) CreateReplica(context.Context, uint64) error {
+	return errors.New("not in this test")
+}
+func (r epochReplicas) DestroyReplica(context.Context, uint64) error {
+	return errors.New("not in this test")
+}
+func (r epochReplicas) AddLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errors.New("not in this test")
+}
+func (r epochReplicas) PromoteLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errors.New("not in this test")
+}
+func (r epochReplicas) RemoveVoter(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errors.New("not in this test")
+}
+
+// A Doctor whose lease lapsed and which took it again between two of its
+// cycles (epoch 4, then 5, without a cycle seeing it on standby) stops
+// the operation it was running with epoch 4 at the first refusal of that
+// epoch, raises no alert, and resumes the operation with epoch 5, which
+// finishes it. Before, the old run went on retrying with epoch 4 through
+// every backoff, and the operation ended failed.
+func TestDoctorResumesAnOperationItsOldEpochRan(t *testing.T) {
+	w := &leaseWorld{transfers: map[uint64]int{}, done: map[uint64]int{}}
+	w.epoch.Store(4)
+	w.busy.Store(true)
+	recs := &MemRecords{}
+	reg := prometheus.NewRegistry()
+	cfg := DefaultConfig()
+	cfg.StepBackoff, cfg.StepAttempts, cfg.Registerer = 200*time.Millisecond, 5, reg
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w, epoch} },
+		View: func() *ingest.ClusterView { return nil }, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer d.wg.Wait()
+	// An operation a previous Doctor (epoch 3) left running.
+	now := time.Now()
+	e := Entry{Epoch: 3, Op: checker.Op{Kind: checker.TransferLeader, Partition: 7, From: 1, Reasons: []string{"test"}},
+		Gate: gate.Green, State: Running, Created: now, Updated: now, Deadline: now.Add(time.Minute)}
+	if err := recs.Put(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Cycle(ctx); err != nil { // takes over at epoch 4, resumes it
+		t.Fatal(err)
+	}
+	waitDoctor(t, "an attempt with epoch 4", func() bool { return w.attempts(4) > 0 })
+
+	// The lease lapses and this node takes it again, at epoch 5; the
+	// transfer would now succeed.
+	w.epoch.Store(5)
+	w.busy.Store(false)
+	before := w.attempts(4)
+	if err := d.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDoctor(t, "the operation to succeed", func() bool {
+		es, _ := recs.Entries(ctx, e.ID, 1)
+		return len(es) == 1 && es[0].State == Succeeded
+	})
+	if n := w.attempts(4) - before; n > 1 {
+		t.Errorf("%d attempts with epoch 4 after epoch 5 began, want at most 1 (a refused epoch is not retried)", n)
+	}
+	if w.done[5] != 1 || w.done[4] != 0 {
+		t.Errorf("transfers done by epoch: %v, want one by epoch 5", w.done)
+	}
+	if n := testutil.ToFloat64(d.m.alerts.WithLabelValues("failed")); n != 0 {
+		t.Errorf("%v failure alerts, want none: a superseded epoch is no failure", n)
+	}
+	if n := testutil.ToFloat64(d.m.running); n != 0 {
+		t.Errorf("%v operations counted running, want 0", n)
+	}
+}
+
+// A step refused for a stale epoch is not retried.
+func TestRunStepStopsAtAStaleEpoch(t *testing.T) {
+	w := &leaseWorld{transfers: map[uint64]int{}, done: map[uint64]int{}}
+	w.epoch.Store(9)
+	cfg := DefaultConfig()
+	cfg.StepBackoff, cfg.StepAttempts = time.Millisecond, 5
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w, epoch} },
+		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := operator.NewEnv(epochCluster{w, 8}, nil)
+	var rec StepRecord
+	err = d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec)
+	if !staleEpoch(err) || rec.Attempts != 1 || w.attempts(8) != 1 {
+		t.Fatalf("runStep: %v after %d attempts (%d calls), want STALE_EPOCH after 1", err, rec.Attempts, w.attempts(8))
+	}
+	// Any other error is retried up to StepAttempts.
+	w.busy.Store(true)
+	rec = StepRecord{}
+	env = operator.NewEnv(epochCluster{w, 9}, nil)
+	if err := d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec); err == nil || rec.Attempts != 5 {
+		t.Fatalf("runStep: %v after %d attempts, want an error after 5", err, rec.Attempts)
+	}
+}
+
+func waitDoctor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
