@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -146,6 +147,7 @@ func (n *Node) startRaft() error {
 		return err
 	}
 	n.tr = tr
+	n.resolver.Store(tr)
 	if err := n.checkStoredVersion(); err != nil {
 		return err
 	}
@@ -254,7 +256,24 @@ func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 // up to date.
 const DirectoryJob = "directory"
 
+// IntroduceJob names the job announcing a restarted node's new peer
+// address to the members it was given to join.
+const IntroduceJob = "introduce"
+
 func (n *Node) registerClusterJobs(m *daemon.Manager) error {
+	if n.tr != nil && len(n.cfg.Join) > 0 {
+		if err := m.Register(daemon.JobSpec{
+			Name:       IntroduceJob,
+			Kind:       daemon.Periodic,
+			Interval:   introduceInterval,
+			Jitter:     introduceInterval / 5,
+			Timeout:    2 * introduceInterval,
+			RunAtStart: true,
+			Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.introduce(ctx) },
+		}); err != nil {
+			return err
+		}
+	}
 	return m.Register(daemon.JobSpec{
 		Name:       DirectoryJob,
 		Kind:       daemon.Periodic,
@@ -299,10 +318,23 @@ func (n *Node) Replicas() int { return len(n.store.Replicas()) }
 // single node has one too, for `ctl`: every other node is unknown to it).
 func (n *Node) startClient() error {
 	ccfg := cluster.DefaultConfig()
-	ccfg.Resolve, ccfg.Logger, ccfg.DialOptions = n.dir.PeerAddr, n.log, n.peerDialOptions()
+	ccfg.Resolve, ccfg.Logger, ccfg.DialOptions = n.resolvePeer, n.log, n.peerDialOptions()
 	var err error
 	n.client, err = cluster.NewClient(ccfg)
 	return err
+}
+
+// resolvePeer returns node id's peer address as the transport resolves
+// it (an address the node's own stream announced wins over the
+// directory's until the directory's changes), or the directory's before
+// the transport starts. The cluster client resolves through it, so that
+// a node that moved is reached by forwarded requests (the heartbeat that
+// records its new address among them) as soon as by raft.
+func (n *Node) resolvePeer(id uint64) (string, error) {
+	if tr := n.resolver.Load(); tr != nil {
+		return tr.Resolve(id)
+	}
+	return n.dir.PeerAddr(id)
 }
 
 // startMember sets up this node's part in the cluster (see package member).
@@ -348,4 +380,68 @@ func (d dropRaft) HandleRaft(msgs []transport.Message) {
 	if len(keep) > 0 {
 		d.Store.HandleRaft(keep)
 	}
+}
+
+// introduceInterval is the period of the introduce job.
+const introduceInterval = time.Second
+
+// introduce announces this node's peer address to the members it was
+// given to join (Config.Join), while the directory lists it at another
+// one. A node restarted on a new address is found by the others through
+// its own raft streams, sent to the addresses the directory lists; but
+// when every node of a cluster restarted on a new address, none of those
+// answers, and the directory cannot record the new ones without a meta
+// quorum, which needs the nodes to reach each other first. Introduced,
+// a member answers this node at its new address and says where it is
+// now (transport.GRPC.Introduce). It also says where it reaches the
+// other nodes, when this node would look for them elsewhere, and this
+// node introduces itself to those in turn: the meta leader, say, may be
+// one it was not given, that cannot reach it either.
+func (n *Node) introduce(ctx context.Context) error {
+	self := n.record().GetPeerAddr()
+	snap := n.dir.Snapshot()
+	if listed := snap.Node(n.id); listed == nil || listed.GetPeerAddr() == self {
+		return nil // the directory has this node where it is (or knows no better)
+	}
+	known := map[uint64]string{}
+	for _, rec := range snap.Nodes {
+		if id := rec.GetId(); id != n.id {
+			if addr, err := n.resolvePeer(id); err == nil {
+				known[id] = addr
+			}
+		}
+	}
+	seen := map[string]bool{self: true}
+	var errs []error
+	for wave, addrs := 0, n.cfg.Join; wave < 2 && len(addrs) > 0; wave++ {
+		var (
+			mu    sync.Mutex
+			wg    sync.WaitGroup
+			heard []string
+		)
+		for _, addr := range addrs {
+			if seen[addr] {
+				continue
+			}
+			seen[addr] = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				elsewhere, err := n.tr.Introduce(ctx, addr, known)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, err)
+					return
+				}
+				n.log.Info("introduced this node's new peer address to a member", "member", addr, "addr", self)
+				for _, a := range elsewhere {
+					heard = append(heard, a)
+				}
+			}()
+		}
+		wg.Wait()
+		addrs = heard
+	}
+	return errors.Join(errs...)
 }

@@ -311,6 +311,9 @@ type Node struct {
 	api     *server
 	admin   *server                       // nil without AdminAddr
 	doctor  atomic.Pointer[doctorElector] // nil without Config.Doctor
+	// resolver is tr once it starts: peer addresses are resolved through
+	// it (resolvePeer), by the cluster client as well.
+	resolver atomic.Pointer[transport.GRPC]
 
 	closeOnce sync.Once
 	closeErr  error

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/transport"
 )
 
 // startPeerAuthMember is startAuthMember with configure applied to the
@@ -91,6 +93,20 @@ func TestPeerAuthAcceptDuringUpgrade(t *testing.T) {
 	}
 	if _, err := old.Walk(context.Background(), 2, walk); err == nil || !strings.Contains(err.Error(), "credential") {
 		t.Fatalf("node 2 (require) took a call without the credential: %v", err)
+	}
+
+	// Nor does node 2 take an introduction without it: an outsider
+	// claiming to be node 1 somewhere else would draw its raft traffic.
+	tcfg := transport.DefaultConfig()
+	tcfg.NodeID, tcfg.Advertise = 1, "127.0.0.1:1"
+	tcfg.Resolve = func(uint64) (string, error) { return "", errors.New("no directory") }
+	outsider, err := transport.NewGRPC(tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outsider.Close()
+	if _, err := outsider.Introduce(context.Background(), n2.PeerAddr(), nil); err == nil || !strings.Contains(err.Error(), "credential") {
+		t.Fatalf("node 2 (require) took an introduction without the credential: %v", err)
 	}
 }
 

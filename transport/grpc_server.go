@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"io"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -41,6 +42,21 @@ func (s *raftService) RaftMessages(stream transportpb.Raft_RaftMessagesServer) e
 	case <-s.t.soft.Done():
 		return errShuttingDown
 	}
+}
+
+// Introduce learns the caller's address and answers with this node's
+// own and where it reaches the others (see GRPC.Introduce).
+func (s *raftService) Introduce(_ context.Context, in *transportpb.Introduction) (*transportpb.Introduction, error) {
+	if !s.t.beginIncoming() {
+		return nil, errShuttingDown
+	}
+	defer s.t.incoming.Done()
+	if in.GetFrom() == 0 || in.GetFromAddr() == "" {
+		return nil, status.Error(codes.InvalidArgument, "transport: an introduction needs a node id and an address")
+	}
+	s.t.learn(in.GetFrom(), in.GetFromAddr())
+	return &transportpb.Introduction{From: s.t.cfg.NodeID, FromAddr: s.t.cfg.Advertise,
+		Addrs: s.t.elsewhere(in.GetAddrs(), in.GetFrom())}, nil
 }
 
 // handleBatches receives the stream's batches and hands them to the

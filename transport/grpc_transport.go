@@ -244,10 +244,12 @@ func (t *GRPC) learn(id uint64, addr string) {
 	t.learned[id] = learnedAddr{addr: addr, resolved: resolved}
 }
 
-// resolve returns node id's address: the one its stream announced, until
-// Resolve's answer changes (the directory caught up, or moved on), and
-// Resolve's otherwise.
-func (t *GRPC) resolve(id uint64) (string, error) {
+// Resolve returns node id's address: the one its stream announced, until
+// Config.Resolve's answer changes (the directory caught up, or moved on),
+// and Config.Resolve's otherwise. Other clients of the peers (the
+// cluster service's) resolve through it too, so that they reach a node
+// that moved as soon as the transport does.
+func (t *GRPC) Resolve(id uint64) (string, error) {
 	addr, err := t.cfg.Resolve(id)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -263,10 +265,20 @@ func (t *GRPC) resolve(id uint64) (string, error) {
 // dial connects to node id's current address and waits, up to
 // DialTimeout, for the connection to be ready.
 func (t *GRPC) dial(ctx context.Context, id uint64) (*grpc.ClientConn, error) {
-	addr, err := t.resolve(id)
+	addr, err := t.Resolve(id)
 	if err != nil {
 		return nil, fmt.Errorf("transport: resolving node %d: %w", id, err)
 	}
+	conn, err := t.dialAddr(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: node %d: %w", id, err)
+	}
+	return conn, nil
+}
+
+// dialAddr connects to addr and waits, up to DialTimeout, for the
+// connection to be ready.
+func (t *GRPC) dialAddr(ctx context.Context, addr string) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsgBytes)),
@@ -279,13 +291,76 @@ func (t *GRPC) dial(ctx context.Context, id uint64) (*grpc.ClientConn, error) {
 	}
 	conn, err := grpc.NewClient("passthrough:///"+addr, append(opts, t.cfg.DialOptions...)...)
 	if err != nil {
-		return nil, fmt.Errorf("transport: node %d at %s: %w", id, addr, err)
+		return nil, fmt.Errorf("at %s: %w", addr, err)
 	}
 	if err := waitReady(ctx, conn, t.cfg.DialTimeout); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("transport: connecting to node %d at %s: %w", id, addr, err)
+		return nil, fmt.Errorf("connecting at %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// Introduce announces this node's address (Config.Advertise) to the node
+// listening at addr, whose id the caller need not know, and learns that
+// node's address from its answer (see Resolve). A node restarted on a new
+// address reaches the others through the directory's addresses; but when
+// they all moved, no listed address answers and no stream would ever
+// start. Introducing itself to the addresses it was given to join makes
+// the receivers answer it at the new one.
+//
+// known says where this node reaches the other nodes it knows of (its
+// directory's addresses, or announced ones). The answer says where the
+// receiver reaches those of them it reaches elsewhere, and the others
+// that announced themselves to it; Introduce returns those addresses
+// without learning them (they are the receiver's word, not their
+// nodes'), for the caller to introduce itself there in turn.
+func (t *GRPC) Introduce(ctx context.Context, addr string, known map[uint64]string) (elsewhere map[uint64]string, err error) {
+	if t.cfg.Advertise == "" {
+		return nil, errors.New("transport: no address to introduce (Config.Advertise is empty)")
+	}
+	if !t.beginSending() {
+		return nil, ErrClosed
+	}
+	defer t.senders.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.soft, cancel)()
+	conn, err := t.dialAddr(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: introducing to %s: %w", addr, err)
+	}
+	defer conn.Close()
+	in, err := transportpb.NewRaftClient(conn).Introduce(ctx,
+		&transportpb.Introduction{From: t.cfg.NodeID, FromAddr: t.cfg.Advertise, Addrs: known})
+	if err != nil {
+		return nil, fmt.Errorf("transport: introducing to %s: %w", addr, err)
+	}
+	t.learn(in.GetFrom(), in.GetFromAddr())
+	delete(in.Addrs, t.cfg.NodeID)
+	delete(in.Addrs, in.GetFrom())
+	return in.GetAddrs(), nil
+}
+
+// elsewhere returns where this node reaches the nodes of known that it
+// reaches at another address, and the nodes outside known that announced
+// themselves to it, none of them node except.
+func (t *GRPC) elsewhere(known map[uint64]string, except uint64) map[uint64]string {
+	out := map[uint64]string{}
+	for id, addr := range known {
+		if mine, err := t.Resolve(id); err == nil && mine != "" && mine != addr {
+			out[id] = mine
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, l := range t.learned {
+		if _, ok := known[id]; !ok {
+			out[id] = l.addr
+		}
+	}
+	delete(out, except)
+	delete(out, t.cfg.NodeID)
+	return out
 }
 
 // waitReady starts conn connecting and waits until it is ready; it fails

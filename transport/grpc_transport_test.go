@@ -1,6 +1,7 @@
 package transport_test
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -294,4 +295,111 @@ func TestGRPCAnswersTheAddressAStreamAnnounces(t *testing.T) {
 		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 3)})
 		return len(ra2.messages()) > 0
 	})
+}
+
+// When every node moved, no listed address answers: a node that
+// introduces itself at another's new address (which it was given to
+// join) is answered there, and learns the other's address from the
+// answer, though neither directory lists either new address. A third
+// node introduced there hears where the second is, and introduces itself
+// to it in turn.
+func TestGRPCIntroduceWhenEveryNodeMoved(t *testing.T) {
+	dead := func() string {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis.Close()
+		return lis.Addr().String()
+	}
+	addrA, addrB, addrC := dead(), dead(), dead()
+	dirA, dirB, dirC := newDirectory(), newDirectory(), newDirectory()
+	ra, rb, rc := &recorder{}, &recorder{}, &recorder{}
+	a := startNode(t, dirA, 1, addrA, ra, func(c *transport.Config) { c.Advertise = addrA })
+	b := startNode(t, dirB, 2, addrB, rb, func(c *transport.Config) { c.Advertise = addrB })
+	c := startNode(t, dirC, 3, addrC, rc, func(c *transport.Config) { c.Advertise = addrC })
+	// Each lists the others at their old addresses, where nobody serves.
+	old1, old2, old3 := dead(), dead(), dead()
+	dirA.set(2, old2)
+	dirA.set(3, old3)
+	dirB.set(1, old1)
+	dirB.set(3, old3)
+	dirC.set(1, old1)
+	dirC.set(2, old2)
+
+	if got, _ := a.tr.Resolve(2); got == addrB {
+		t.Fatalf("node 1 resolves node 2 at %s before any introduction", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
+	defer cancel()
+	elsewhere, err := b.tr.Introduce(ctx, addrA, map[uint64]string{3: mustResolve(t, dirB, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(elsewhere) != 0 {
+		t.Fatalf("node 1 reaches %v elsewhere than node 2 before anyone introduced", elsewhere)
+	}
+	if got, err := a.tr.Resolve(2); got != addrB || err != nil {
+		t.Fatalf("node 1 resolves node 2 at %q (%v) after the introduction, want %s", got, err, addrB)
+	}
+	if got, err := b.tr.Resolve(1); got != addrA || err != nil {
+		t.Fatalf("node 2 resolves node 1 at %q (%v) from the answer, want %s", got, err, addrA)
+	}
+	if n := len(ra.messages()); n != 0 {
+		t.Fatalf("the introduction delivered %d raft messages", n)
+	}
+	eventually(t, "node 1 reaches node 2 at its new address", func() bool {
+		a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)})
+		return len(rb.messages()) > 0
+	})
+	eventually(t, "node 2 reaches node 1 at its new address", func() bool {
+		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 2)})
+		return len(ra.messages()) > 0
+	})
+
+	// Node 3, introduced to node 1, hears where node 2 is: first from
+	// node 2's own introduction, then from node 1's directory, which
+	// caught up. It does not take node 1's word for it, but introduces
+	// itself there.
+	for _, caughtUp := range []bool{false, true} {
+		if caughtUp {
+			dirA.set(2, addrB)
+		}
+		elsewhere, err = c.tr.Introduce(ctx, addrA, map[uint64]string{2: mustResolve(t, dirC, 2)})
+		if err != nil || len(elsewhere) != 1 || elsewhere[2] != addrB {
+			t.Fatalf("node 3's introduction to node 1 (directory caught up: %v): heard %v (%v), want node 2 at %s",
+				caughtUp, elsewhere, err, addrB)
+		}
+	}
+	if got, _ := c.tr.Resolve(2); got == addrB {
+		t.Fatal("node 3 took node 1's word for node 2's address")
+	}
+	if _, err := c.tr.Introduce(ctx, elsewhere[2], nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.tr.Resolve(2); got != addrB || err != nil {
+		t.Fatalf("node 3 resolves node 2 at %q (%v), want %s", got, err, addrB)
+	}
+	if got, err := b.tr.Resolve(3); got != addrC || err != nil {
+		t.Fatalf("node 2 resolves node 3 at %q (%v), want %s", got, err, addrC)
+	}
+
+	// Nobody at the address: an error, within the dial timeout.
+	if _, err := b.tr.Introduce(ctx, dead(), nil); err == nil {
+		t.Fatal("introducing to an address nobody serves succeeded")
+	}
+	// A transport without an address to announce cannot introduce itself.
+	d := startNode(t, newDirectory(), 4, "", &recorder{})
+	if _, err := d.tr.Introduce(ctx, addrA, nil); err == nil {
+		t.Fatal("introducing without Advertise succeeded")
+	}
+}
+
+func mustResolve(t *testing.T, d *directory, id uint64) string {
+	t.Helper()
+	addr, err := d.resolve(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }

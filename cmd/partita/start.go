@@ -31,7 +31,8 @@ func newStartCmd() *cobra.Command {
 
 The first node (no --join) creates the cluster; the others join it through
 any member's peer address. A node restarted with the same --data-dir rejoins
-by itself. Every node serves the DynamoDB API and forwards each request to
+by itself; if every node moved to a new address, give each --join with one
+member's new peer address. Every node serves the DynamoDB API and forwards each request to
 the node leading the partition it touches.
 
 A cluster is closed by default: every DynamoDB request must be signed

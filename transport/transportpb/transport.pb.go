@@ -26,6 +26,72 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Introduction is a node's peer address, and where it reaches others.
+type Introduction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// from is the node's id; from_addr the peer address it advertises.
+	From     uint64 `protobuf:"varint,1,opt,name=from,proto3" json:"from,omitempty"`
+	FromAddr string `protobuf:"bytes,2,opt,name=from_addr,json=fromAddr,proto3" json:"from_addr,omitempty"`
+	// addrs maps node ids to peer addresses: in a request, where the
+	// caller reaches the nodes it knows; in the answer, where the receiver
+	// reaches those it reaches elsewhere, and the others that announced
+	// themselves to it.
+	Addrs         map[uint64]string `protobuf:"bytes,3,rep,name=addrs,proto3" json:"addrs,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Introduction) Reset() {
+	*x = Introduction{}
+	mi := &file_transport_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Introduction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Introduction) ProtoMessage() {}
+
+func (x *Introduction) ProtoReflect() protoreflect.Message {
+	mi := &file_transport_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Introduction.ProtoReflect.Descriptor instead.
+func (*Introduction) Descriptor() ([]byte, []int) {
+	return file_transport_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Introduction) GetFrom() uint64 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *Introduction) GetFromAddr() string {
+	if x != nil {
+		return x.FromAddr
+	}
+	return ""
+}
+
+func (x *Introduction) GetAddrs() map[uint64]string {
+	if x != nil {
+		return x.Addrs
+	}
+	return nil
+}
+
 // RaftBatch is a batch of raft messages from one node to another.
 type RaftBatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -43,7 +109,7 @@ type RaftBatch struct {
 
 func (x *RaftBatch) Reset() {
 	*x = RaftBatch{}
-	mi := &file_transport_proto_msgTypes[0]
+	mi := &file_transport_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -55,7 +121,7 @@ func (x *RaftBatch) String() string {
 func (*RaftBatch) ProtoMessage() {}
 
 func (x *RaftBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[0]
+	mi := &file_transport_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -68,7 +134,7 @@ func (x *RaftBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftBatch.ProtoReflect.Descriptor instead.
 func (*RaftBatch) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{0}
+	return file_transport_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *RaftBatch) GetFrom() uint64 {
@@ -104,7 +170,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_transport_proto_msgTypes[1]
+	mi := &file_transport_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -116,7 +182,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[1]
+	mi := &file_transport_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -129,7 +195,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{1}
+	return file_transport_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RaftMessage) GetPartition() uint64 {
@@ -155,7 +221,7 @@ type Empty struct {
 
 func (x *Empty) Reset() {
 	*x = Empty{}
-	mi := &file_transport_proto_msgTypes[2]
+	mi := &file_transport_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +233,7 @@ func (x *Empty) String() string {
 func (*Empty) ProtoMessage() {}
 
 func (x *Empty) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[2]
+	mi := &file_transport_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,7 +246,7 @@ func (x *Empty) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Empty.ProtoReflect.Descriptor instead.
 func (*Empty) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{2}
+	return file_transport_proto_rawDescGZIP(), []int{3}
 }
 
 // SnapshotChunk is one piece of a snapshot stream. The first chunk of a
@@ -195,7 +261,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_transport_proto_msgTypes[3]
+	mi := &file_transport_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -207,7 +273,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[3]
+	mi := &file_transport_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -220,7 +286,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{3}
+	return file_transport_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SnapshotChunk) GetHeader() *SnapshotHeader {
@@ -252,7 +318,7 @@ type SnapshotHeader struct {
 
 func (x *SnapshotHeader) Reset() {
 	*x = SnapshotHeader{}
-	mi := &file_transport_proto_msgTypes[4]
+	mi := &file_transport_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +330,7 @@ func (x *SnapshotHeader) String() string {
 func (*SnapshotHeader) ProtoMessage() {}
 
 func (x *SnapshotHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[4]
+	mi := &file_transport_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +343,7 @@ func (x *SnapshotHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotHeader.ProtoReflect.Descriptor instead.
 func (*SnapshotHeader) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{4}
+	return file_transport_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SnapshotHeader) GetFrom() uint64 {
@@ -312,7 +378,7 @@ type KV struct {
 
 func (x *KV) Reset() {
 	*x = KV{}
-	mi := &file_transport_proto_msgTypes[5]
+	mi := &file_transport_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +390,7 @@ func (x *KV) String() string {
 func (*KV) ProtoMessage() {}
 
 func (x *KV) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[5]
+	mi := &file_transport_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +403,7 @@ func (x *KV) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KV.ProtoReflect.Descriptor instead.
 func (*KV) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{5}
+	return file_transport_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *KV) GetKey() []byte {
@@ -366,7 +432,7 @@ type SnapshotAck struct {
 
 func (x *SnapshotAck) Reset() {
 	*x = SnapshotAck{}
-	mi := &file_transport_proto_msgTypes[6]
+	mi := &file_transport_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +444,7 @@ func (x *SnapshotAck) String() string {
 func (*SnapshotAck) ProtoMessage() {}
 
 func (x *SnapshotAck) ProtoReflect() protoreflect.Message {
-	mi := &file_transport_proto_msgTypes[6]
+	mi := &file_transport_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +457,7 @@ func (x *SnapshotAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotAck.ProtoReflect.Descriptor instead.
 func (*SnapshotAck) Descriptor() ([]byte, []int) {
-	return file_transport_proto_rawDescGZIP(), []int{6}
+	return file_transport_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SnapshotAck) GetError() string {
@@ -405,7 +471,15 @@ var File_transport_proto protoreflect.FileDescriptor
 
 const file_transport_proto_rawDesc = "" +
 	"\n" +
-	"\x0ftransport.proto\x12\x14partita.transport.v1\"{\n" +
+	"\x0ftransport.proto\x12\x14partita.transport.v1\"\xbe\x01\n" +
+	"\fIntroduction\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\x04R\x04from\x12\x1b\n" +
+	"\tfrom_addr\x18\x02 \x01(\tR\bfromAddr\x12C\n" +
+	"\x05addrs\x18\x03 \x03(\v2-.partita.transport.v1.Introduction.AddrsEntryR\x05addrs\x1a8\n" +
+	"\n" +
+	"AddrsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x04R\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"{\n" +
 	"\tRaftBatch\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\x04R\x04from\x12=\n" +
 	"\bmessages\x18\x02 \x03(\v2!.partita.transport.v1.RaftMessageR\bmessages\x12\x1b\n" +
@@ -425,10 +499,11 @@ const file_transport_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"#\n" +
 	"\vSnapshotAck\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error2\xac\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error2\x81\x02\n" +
 	"\x04Raft\x12N\n" +
 	"\fRaftMessages\x12\x1f.partita.transport.v1.RaftBatch\x1a\x1b.partita.transport.v1.Empty(\x01\x12T\n" +
-	"\bSnapshot\x12#.partita.transport.v1.SnapshotChunk\x1a!.partita.transport.v1.SnapshotAck(\x01B4Z2github.com/partitadb/partita/transport/transportpbb\x06proto3"
+	"\bSnapshot\x12#.partita.transport.v1.SnapshotChunk\x1a!.partita.transport.v1.SnapshotAck(\x01\x12S\n" +
+	"\tIntroduce\x12\".partita.transport.v1.Introduction\x1a\".partita.transport.v1.IntroductionB4Z2github.com/partitadb/partita/transport/transportpbb\x06proto3"
 
 var (
 	file_transport_proto_rawDescOnce sync.Once
@@ -442,29 +517,34 @@ func file_transport_proto_rawDescGZIP() []byte {
 	return file_transport_proto_rawDescData
 }
 
-var file_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_transport_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_transport_proto_goTypes = []any{
-	(*RaftBatch)(nil),      // 0: partita.transport.v1.RaftBatch
-	(*RaftMessage)(nil),    // 1: partita.transport.v1.RaftMessage
-	(*Empty)(nil),          // 2: partita.transport.v1.Empty
-	(*SnapshotChunk)(nil),  // 3: partita.transport.v1.SnapshotChunk
-	(*SnapshotHeader)(nil), // 4: partita.transport.v1.SnapshotHeader
-	(*KV)(nil),             // 5: partita.transport.v1.KV
-	(*SnapshotAck)(nil),    // 6: partita.transport.v1.SnapshotAck
+	(*Introduction)(nil),   // 0: partita.transport.v1.Introduction
+	(*RaftBatch)(nil),      // 1: partita.transport.v1.RaftBatch
+	(*RaftMessage)(nil),    // 2: partita.transport.v1.RaftMessage
+	(*Empty)(nil),          // 3: partita.transport.v1.Empty
+	(*SnapshotChunk)(nil),  // 4: partita.transport.v1.SnapshotChunk
+	(*SnapshotHeader)(nil), // 5: partita.transport.v1.SnapshotHeader
+	(*KV)(nil),             // 6: partita.transport.v1.KV
+	(*SnapshotAck)(nil),    // 7: partita.transport.v1.SnapshotAck
+	nil,                    // 8: partita.transport.v1.Introduction.AddrsEntry
 }
 var file_transport_proto_depIdxs = []int32{
-	1, // 0: partita.transport.v1.RaftBatch.messages:type_name -> partita.transport.v1.RaftMessage
-	4, // 1: partita.transport.v1.SnapshotChunk.header:type_name -> partita.transport.v1.SnapshotHeader
-	5, // 2: partita.transport.v1.SnapshotChunk.pairs:type_name -> partita.transport.v1.KV
-	0, // 3: partita.transport.v1.Raft.RaftMessages:input_type -> partita.transport.v1.RaftBatch
-	3, // 4: partita.transport.v1.Raft.Snapshot:input_type -> partita.transport.v1.SnapshotChunk
-	2, // 5: partita.transport.v1.Raft.RaftMessages:output_type -> partita.transport.v1.Empty
-	6, // 6: partita.transport.v1.Raft.Snapshot:output_type -> partita.transport.v1.SnapshotAck
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	8, // 0: partita.transport.v1.Introduction.addrs:type_name -> partita.transport.v1.Introduction.AddrsEntry
+	2, // 1: partita.transport.v1.RaftBatch.messages:type_name -> partita.transport.v1.RaftMessage
+	5, // 2: partita.transport.v1.SnapshotChunk.header:type_name -> partita.transport.v1.SnapshotHeader
+	6, // 3: partita.transport.v1.SnapshotChunk.pairs:type_name -> partita.transport.v1.KV
+	1, // 4: partita.transport.v1.Raft.RaftMessages:input_type -> partita.transport.v1.RaftBatch
+	4, // 5: partita.transport.v1.Raft.Snapshot:input_type -> partita.transport.v1.SnapshotChunk
+	0, // 6: partita.transport.v1.Raft.Introduce:input_type -> partita.transport.v1.Introduction
+	3, // 7: partita.transport.v1.Raft.RaftMessages:output_type -> partita.transport.v1.Empty
+	7, // 8: partita.transport.v1.Raft.Snapshot:output_type -> partita.transport.v1.SnapshotAck
+	0, // 9: partita.transport.v1.Raft.Introduce:output_type -> partita.transport.v1.Introduction
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_transport_proto_init() }
@@ -478,7 +558,7 @@ func file_transport_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_transport_proto_rawDesc), len(file_transport_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

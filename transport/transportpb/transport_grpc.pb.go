@@ -26,6 +26,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Raft_RaftMessages_FullMethodName = "/partita.transport.v1.Raft/RaftMessages"
 	Raft_Snapshot_FullMethodName     = "/partita.transport.v1.Raft/Snapshot"
+	Raft_Introduce_FullMethodName    = "/partita.transport.v1.Raft/Introduce"
 )
 
 // RaftClient is the client API for Raft service.
@@ -41,6 +42,13 @@ type RaftClient interface {
 	// of key/value pairs in key order. The ack carries the receiver's
 	// outcome.
 	Snapshot(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, SnapshotAck], error)
+	// Introduce announces the caller's peer address, as a stream's first
+	// batch does, to a node whose id the caller need not know. The answer
+	// gives the receiver's own, and where it reaches the other nodes when
+	// the caller reaches them elsewhere: when every node of a cluster
+	// restarted on a new address, a node introduces itself to the members
+	// it was given to join, and through them to the rest.
+	Introduce(ctx context.Context, in *Introduction, opts ...grpc.CallOption) (*Introduction, error)
 }
 
 type raftClient struct {
@@ -77,6 +85,16 @@ func (c *raftClient) Snapshot(ctx context.Context, opts ...grpc.CallOption) (grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Raft_SnapshotClient = grpc.ClientStreamingClient[SnapshotChunk, SnapshotAck]
 
+func (c *raftClient) Introduce(ctx context.Context, in *Introduction, opts ...grpc.CallOption) (*Introduction, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Introduction)
+	err := c.cc.Invoke(ctx, Raft_Introduce_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RaftServer is the server API for Raft service.
 // All implementations must embed UnimplementedRaftServer
 // for forward compatibility.
@@ -90,6 +108,13 @@ type RaftServer interface {
 	// of key/value pairs in key order. The ack carries the receiver's
 	// outcome.
 	Snapshot(grpc.ClientStreamingServer[SnapshotChunk, SnapshotAck]) error
+	// Introduce announces the caller's peer address, as a stream's first
+	// batch does, to a node whose id the caller need not know. The answer
+	// gives the receiver's own, and where it reaches the other nodes when
+	// the caller reaches them elsewhere: when every node of a cluster
+	// restarted on a new address, a node introduces itself to the members
+	// it was given to join, and through them to the rest.
+	Introduce(context.Context, *Introduction) (*Introduction, error)
 	mustEmbedUnimplementedRaftServer()
 }
 
@@ -105,6 +130,9 @@ func (UnimplementedRaftServer) RaftMessages(grpc.ClientStreamingServer[RaftBatch
 }
 func (UnimplementedRaftServer) Snapshot(grpc.ClientStreamingServer[SnapshotChunk, SnapshotAck]) error {
 	return status.Error(codes.Unimplemented, "method Snapshot not implemented")
+}
+func (UnimplementedRaftServer) Introduce(context.Context, *Introduction) (*Introduction, error) {
+	return nil, status.Error(codes.Unimplemented, "method Introduce not implemented")
 }
 func (UnimplementedRaftServer) mustEmbedUnimplementedRaftServer() {}
 func (UnimplementedRaftServer) testEmbeddedByValue()              {}
@@ -141,13 +169,36 @@ func _Raft_Snapshot_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Raft_SnapshotServer = grpc.ClientStreamingServer[SnapshotChunk, SnapshotAck]
 
+func _Raft_Introduce_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Introduction)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftServer).Introduce(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Raft_Introduce_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftServer).Introduce(ctx, req.(*Introduction))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Raft_ServiceDesc is the grpc.ServiceDesc for Raft service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var Raft_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "partita.transport.v1.Raft",
 	HandlerType: (*RaftServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Introduce",
+			Handler:    _Raft_Introduce_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "RaftMessages",
