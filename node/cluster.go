@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/daemon"
@@ -430,6 +432,9 @@ func (n *Node) introduce(ctx context.Context) error {
 				elsewhere, err := n.tr.Introduce(ctx, addr, known)
 				mu.Lock()
 				defer mu.Unlock()
+				if status.Code(err) == codes.Unimplemented {
+					return // a member on a binary from before introductions (a rolling upgrade)
+				}
 				if err != nil {
 					errs = append(errs, err)
 					return

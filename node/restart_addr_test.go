@@ -44,17 +44,6 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	createTable := func(via *node.Node, name string) {
-		t.Helper()
-		if _, err := client(via).CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName:            aws.String(name),
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			BillingMode:          types.BillingModePayPerRequest,
-		}); err != nil {
-			t.Fatalf("create table %s via node %d: %v", name, via.ID(), err)
-		}
-	}
 	put := func(via *node.Node, table string, i int) {
 		t.Helper()
 		if _, err := client(via).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
@@ -74,7 +63,7 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 			t.Fatalf("get %d via node %d: %v", i, via.ID(), out.Item)
 		}
 	}
-	createTable(nodes[1], "before")
+	createTable(t, client(nodes[1]), "before")
 	for i := range 30 {
 		put(nodes[i%3], "before", i)
 	}
@@ -124,7 +113,7 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 	for i := 30; i < 40; i++ {
 		put(nodes[i%3], "before", i)
 	}
-	createTable(nodes[2], "after")
+	createTable(t, client(nodes[2]), "after")
 	for i := range 10 {
 		put(nodes[i%3], "after", i)
 		check(nodes[(i+1)%3], "after", i)

@@ -252,21 +252,13 @@ func TestGRPCCloseStopsEverything(t *testing.T) {
 // stream announces it, while the receiver's directory still lists the old
 // port; once the directory's answer changes, the directory wins again.
 func TestGRPCAnswersTheAddressAStreamAnnounces(t *testing.T) {
-	dead := func() string {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lis.Close()
-		return lis.Addr().String()
-	}
-	addrA := dead() // free now; node 1 listens on it below
+	addrA := deadAddr(t) // free now; node 1 listens on it below
 	dirA, dirB := newDirectory(), newDirectory()
 	ra, rb := &recorder{}, &recorder{}
 	a := startNode(t, dirA, 1, addrA, ra, func(c *transport.Config) { c.Advertise = addrA })
 	b := startNode(t, dirB, 2, "", rb)
 	dirA.set(2, b.addr)
-	stale := dead()
+	stale := deadAddr(t)
 	dirB.set(1, stale) // node 2 still lists node 1 at its old port
 
 	sendWithin(t, b.tr, 1, 20)
@@ -274,20 +266,14 @@ func TestGRPCAnswersTheAddressAStreamAnnounces(t *testing.T) {
 	if n := len(ra.messages()); n != 0 {
 		t.Fatalf("node 1 received %d messages sent to its old address", n)
 	}
-	eventually(t, "node 1's stream reaches node 2", func() bool {
-		a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)})
-		return len(rb.messages()) > 0
-	})
-	eventually(t, "node 2 answers node 1 at the announced address", func() bool {
-		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 2)})
-		return len(ra.messages()) > 0
-	})
+	reaches(t, "node 1's stream reaches node 2", a, b, rb)
+	reaches(t, "node 2 answers node 1 at the announced address", b, a, ra)
 
 	// Node 1 moves again, and this time node 2's directory lists the new
 	// address before node 1 says anything: the old announcement no longer
 	// overrides it.
 	a.close(t)
-	addrA2 := dead()
+	addrA2 := deadAddr(t)
 	ra2 := &recorder{}
 	startNode(t, dirA, 1, addrA2, ra2, func(c *transport.Config) { c.Advertise = addrA2 })
 	dirB.set(1, addrA2)
@@ -304,22 +290,14 @@ func TestGRPCAnswersTheAddressAStreamAnnounces(t *testing.T) {
 // node introduced there hears where the second is, and introduces itself
 // to it in turn.
 func TestGRPCIntroduceWhenEveryNodeMoved(t *testing.T) {
-	dead := func() string {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lis.Close()
-		return lis.Addr().String()
-	}
-	addrA, addrB, addrC := dead(), dead(), dead()
+	addrA, addrB, addrC := deadAddr(t), deadAddr(t), deadAddr(t)
 	dirA, dirB, dirC := newDirectory(), newDirectory(), newDirectory()
 	ra, rb, rc := &recorder{}, &recorder{}, &recorder{}
 	a := startNode(t, dirA, 1, addrA, ra, func(c *transport.Config) { c.Advertise = addrA })
 	b := startNode(t, dirB, 2, addrB, rb, func(c *transport.Config) { c.Advertise = addrB })
 	c := startNode(t, dirC, 3, addrC, rc, func(c *transport.Config) { c.Advertise = addrC })
 	// Each lists the others at their old addresses, where nobody serves.
-	old1, old2, old3 := dead(), dead(), dead()
+	old1, old2, old3 := deadAddr(t), deadAddr(t), deadAddr(t)
 	dirA.set(2, old2)
 	dirA.set(3, old3)
 	dirB.set(1, old1)
@@ -348,14 +326,8 @@ func TestGRPCIntroduceWhenEveryNodeMoved(t *testing.T) {
 	if n := len(ra.messages()); n != 0 {
 		t.Fatalf("the introduction delivered %d raft messages", n)
 	}
-	eventually(t, "node 1 reaches node 2 at its new address", func() bool {
-		a.tr.Send(2, []transport.Message{msg(1, 1, 2, 1)})
-		return len(rb.messages()) > 0
-	})
-	eventually(t, "node 2 reaches node 1 at its new address", func() bool {
-		b.tr.Send(1, []transport.Message{msg(1, 2, 1, 2)})
-		return len(ra.messages()) > 0
-	})
+	reaches(t, "node 1 reaches node 2 at its new address", a, b, rb)
+	reaches(t, "node 2 reaches node 1 at its new address", b, a, ra)
 
 	// Node 3, introduced to node 1, hears where node 2 is: first from
 	// node 2's own introduction, then from node 1's directory, which
@@ -385,7 +357,7 @@ func TestGRPCIntroduceWhenEveryNodeMoved(t *testing.T) {
 	}
 
 	// Nobody at the address: an error, within the dial timeout.
-	if _, err := b.tr.Introduce(ctx, dead(), nil); err == nil {
+	if _, err := b.tr.Introduce(ctx, deadAddr(t), nil); err == nil {
 		t.Fatal("introducing to an address nobody serves succeeded")
 	}
 	// A transport without an address to announce cannot introduce itself.
@@ -402,4 +374,25 @@ func mustResolve(t *testing.T, d *directory, id uint64) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// deadAddr returns a loopback address nobody listens on (free now).
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis.Close()
+	return lis.Addr().String()
+}
+
+// reaches waits until a message from node from reaches node to, whose
+// handler is rec.
+func reaches(t *testing.T, what string, from, to *node, rec *recorder) {
+	t.Helper()
+	eventually(t, what, func() bool {
+		from.tr.Send(to.id, []transport.Message{msg(1, from.id, to.id, 1)})
+		return len(rec.messages()) > 0
+	})
 }
