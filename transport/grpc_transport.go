@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -66,6 +67,10 @@ type GRPC struct {
 	servers  []*grpc.Server         // made by Serve; stopped by Close
 	senders  sync.WaitGroup         // peer goroutines and SendSnapshot calls
 	incoming sync.WaitGroup         // RPCs being served
+
+	// nLearned is len(learned), read without mu: Resolve, on the path of
+	// every forwarded request, takes no lock while nothing is learned.
+	nLearned atomic.Int32
 }
 
 var (
@@ -234,6 +239,7 @@ func (t *GRPC) learn(id uint64, addr string) {
 	resolved, _ := t.cfg.Resolve(id)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	defer func() { t.nLearned.Store(int32(len(t.learned))) }()
 	if addr == resolved {
 		delete(t.learned, id)
 		return
@@ -251,6 +257,9 @@ func (t *GRPC) learn(id uint64, addr string) {
 // that moved as soon as the transport does.
 func (t *GRPC) Resolve(id uint64) (string, error) {
 	addr, err := t.cfg.Resolve(id)
+	if t.nLearned.Load() == 0 {
+		return addr, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if l, ok := t.learned[id]; ok {
@@ -258,6 +267,7 @@ func (t *GRPC) Resolve(id uint64) (string, error) {
 			return l.addr, nil
 		}
 		delete(t.learned, id)
+		t.nLearned.Store(int32(len(t.learned)))
 	}
 	return addr, err
 }
