@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
@@ -20,7 +21,9 @@ import (
 // stops and starts again on its data with new ports (as nodes started
 // with port 0 do): node 3 first, joining the address node 1 will listen
 // on, then node 1, without --join as it was first started, and node 2
-// last. No node is where the directory lists it, and the directory
+// last, once node 3 leads every partition (a drain of node 1): node 2
+// must find node 3, which it was not given and which does not know where
+// node 2 is. No node is where the directory lists it, and the directory
 // cannot record the new addresses without a meta quorum; the nodes find
 // each other by introducing themselves, every acknowledged write is read
 // back through each node, new writes and a new table work, and the
@@ -88,8 +91,7 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 	n1 = start(dirs[0], peer1)
 	// Nodes 1 and 3 are a quorum: node 1's directory records node 3's new
 	// address, and so forgets what node 3 announced. Node 2 comes back
-	// only then, and must still learn where node 3 is, which may lead the
-	// meta partition.
+	// only then, and must still learn where node 3 is.
 	waitUntil(t, "node 1's directory to list node 3 where it is", func() bool {
 		var listed []topology.NodeInfo
 		adminDo(t, n1, http.MethodGet, "/cluster/nodes", &listed)
@@ -100,6 +102,13 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 		}
 		return false
 	})
+	// Node 3 takes every leadership from node 1, the meta partition's
+	// included: node 2, given node 1 only, must find node 3 to heartbeat.
+	var drained operator.DrainResult
+	if code := adminDo(t, n3, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", n1.ID()), &drained); code != http.StatusOK ||
+		drained.Moved != drained.Led {
+		t.Fatalf("drain node 1: status %d, %+v", code, drained)
+	}
 	n2 := start(dirs[1], "127.0.0.1:0", peer1)
 	nodes = []*node.Node{n1, n2, n3}
 	for _, n := range nodes {
