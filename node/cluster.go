@@ -269,7 +269,7 @@ func (n *Node) registerClusterJobs(m *daemon.Manager) error {
 			Kind:       daemon.Periodic,
 			Interval:   introduceInterval,
 			Jitter:     introduceInterval / 5,
-			Timeout:    2 * introduceInterval,
+			Timeout:    3 * introduceInterval, // two waves of introductions, each bounded by one
 			RunAtStart: true,
 			Run:        func(ctx context.Context, _ *daemon.Cycle) error { return n.introduce(ctx) },
 		}); err != nil {
@@ -414,7 +414,10 @@ func (n *Node) introduce(ctx context.Context) error {
 		}
 	}
 	seen := map[string]bool{self: true}
-	var errs []error
+	var (
+		errs       []error
+		introduced int
+	)
 	for wave, addrs := 0, n.cfg.Join; wave < 2 && len(addrs) > 0; wave++ {
 		var (
 			mu    sync.Mutex
@@ -429,7 +432,9 @@ func (n *Node) introduce(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				elsewhere, err := n.tr.Introduce(ctx, addr, known)
+				ictx, cancel := context.WithTimeout(ctx, introduceInterval)
+				defer cancel()
+				elsewhere, err := n.tr.Introduce(ictx, addr, known)
 				mu.Lock()
 				defer mu.Unlock()
 				if status.Code(err) == codes.Unimplemented {
@@ -439,6 +444,7 @@ func (n *Node) introduce(ctx context.Context) error {
 					errs = append(errs, err)
 					return
 				}
+				introduced++
 				n.log.Info("introduced this node's new peer address to a member", "member", addr, "addr", self)
 				for _, a := range elsewhere {
 					heard = append(heard, a)
@@ -447,6 +453,9 @@ func (n *Node) introduce(ctx context.Context) error {
 		}
 		wg.Wait()
 		addrs = heard
+	}
+	if introduced > 0 {
+		return nil // a member unreachable among others (down, or moved too) is no failure of the cycle
 	}
 	return errors.Join(errs...)
 }
