@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -414,48 +415,59 @@ func (n *Node) introduce(ctx context.Context) error {
 		}
 	}
 	seen := map[string]bool{self: true}
-	var (
-		errs       []error
-		introduced int
-	)
+	var errs []error
+	introduced := 0
 	for wave, addrs := 0, n.cfg.Join; wave < 2 && len(addrs) > 0; wave++ {
-		var (
-			mu    sync.Mutex
-			wg    sync.WaitGroup
-			heard []string
-		)
-		for _, addr := range addrs {
-			if seen[addr] {
+		var heard []string
+		for _, o := range n.introduceTo(ctx, addrs, known, seen) {
+			if o.err != nil {
+				errs = append(errs, o.err)
 				continue
 			}
-			seen[addr] = true
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ictx, cancel := context.WithTimeout(ctx, introduceInterval)
-				defer cancel()
-				elsewhere, err := n.tr.Introduce(ictx, addr, known)
-				mu.Lock()
-				defer mu.Unlock()
-				if status.Code(err) == codes.Unimplemented {
-					return // a member on a binary from before introductions (a rolling upgrade)
-				}
-				if err != nil {
-					errs = append(errs, err)
-					return
-				}
-				introduced++
-				n.log.Info("introduced this node's new peer address to a member", "member", addr, "addr", self)
-				for _, a := range elsewhere {
-					heard = append(heard, a)
-				}
-			}()
+			introduced++
+			for _, a := range o.elsewhere {
+				heard = append(heard, a)
+			}
 		}
-		wg.Wait()
 		addrs = heard
 	}
 	if introduced > 0 {
 		return nil // a member unreachable among others (down, or moved too) is no failure of the cycle
 	}
 	return errors.Join(errs...)
+}
+
+// introduction is the outcome of introducing this node at one address.
+type introduction struct {
+	elsewhere map[uint64]string
+	err       error
+}
+
+// introduceTo introduces this node at each of addrs not seen yet (marking
+// them seen), concurrently, each bounded by introduceInterval. A member
+// on a binary from before introductions (a rolling upgrade) is left out.
+func (n *Node) introduceTo(ctx context.Context, addrs []string, known map[uint64]string, seen map[string]bool) []introduction {
+	var todo []string
+	for _, addr := range addrs {
+		if !seen[addr] {
+			seen[addr] = true
+			todo = append(todo, addr)
+		}
+	}
+	out := make([]introduction, len(todo))
+	var wg sync.WaitGroup
+	for i, addr := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ictx, cancel := context.WithTimeout(ctx, introduceInterval)
+			defer cancel()
+			out[i].elsewhere, out[i].err = n.tr.Introduce(ictx, addr, known)
+			if out[i].err == nil {
+				n.log.Info("introduced this node's new peer address to a member", "member", addr, "addr", n.record().GetPeerAddr())
+			}
+		}()
+	}
+	wg.Wait()
+	return slices.DeleteFunc(out, func(o introduction) bool { return status.Code(o.err) == codes.Unimplemented })
 }
