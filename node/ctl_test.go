@@ -24,8 +24,15 @@ import (
 // startAdminMember starts a cluster node with an admin endpoint.
 func startAdminMember(t *testing.T, join ...string) *node.Node {
 	t.Helper()
+	return startAdminMemberAt(t, t.TempDir(), "127.0.0.1:0", join...)
+}
+
+// startAdminMemberAt is startAdminMember on data directory dir and peer
+// address peer (a node restarted on its data, on an address of choice).
+func startAdminMemberAt(t *testing.T, dir, peer string, join ...string) *node.Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
+	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = dir, "127.0.0.1:0", peer, "127.0.0.1:0", join
 	cfg.ReconcileInterval = 100 * time.Millisecond
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {

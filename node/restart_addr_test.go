@@ -30,20 +30,8 @@ import (
 // directory ends up listing every node at its new address.
 func TestClusterRestartsOnNewAddresses(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
-	start := func(dir, peer string, join ...string) *node.Node {
-		t.Helper()
-		cfg := node.DefaultConfig()
-		cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = dir, "127.0.0.1:0", peer, "127.0.0.1:0", join
-		cfg.ReconcileInterval = 100 * time.Millisecond
-		n, err := node.Start(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = n.Close() })
-		return n
-	}
-	n1 := start(dirs[0], "127.0.0.1:0")
-	nodes := []*node.Node{n1, start(dirs[1], "127.0.0.1:0", n1.PeerAddr()), start(dirs[2], "127.0.0.1:0", n1.PeerAddr())}
+	n1 := startAdminMemberAt(t, dirs[0], "127.0.0.1:0")
+	nodes := []*node.Node{n1, startAdminMemberAt(t, dirs[1], "127.0.0.1:0", n1.PeerAddr()), startAdminMemberAt(t, dirs[2], "127.0.0.1:0", n1.PeerAddr())}
 	waitUntil(t, "meta on three voters", func() bool { return len(n1.MetaVoters()) == 3 })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -86,9 +74,9 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 	}
 	peer1 := ln.Addr().String()
 	ln.Close()
-	n3 := start(dirs[2], "127.0.0.1:0", peer1)
+	n3 := startAdminMemberAt(t, dirs[2], "127.0.0.1:0", peer1)
 	time.Sleep(time.Second) // its introductions fail: nobody is at peer1 yet
-	n1 = start(dirs[0], peer1)
+	n1 = startAdminMemberAt(t, dirs[0], peer1)
 	// Nodes 1 and 3 are a quorum: node 1's directory records node 3's new
 	// address, and so forgets what node 3 announced. Node 2 comes back
 	// only then, and must still learn where node 3 is.
@@ -109,7 +97,7 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 		drained.Moved != drained.Led {
 		t.Fatalf("drain node 1: status %d, %+v", code, drained)
 	}
-	n2 := start(dirs[1], "127.0.0.1:0", peer1)
+	n2 := startAdminMemberAt(t, dirs[1], "127.0.0.1:0", peer1)
 	nodes = []*node.Node{n1, n2, n3}
 	for _, n := range nodes {
 		if n.PeerAddr() == old[n.ID()] {
