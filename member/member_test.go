@@ -104,6 +104,19 @@ func (h *harness) reconcile(t *testing.T) {
 	}
 }
 
+// waitLeaders waits until this single node leads each of partitions: a
+// replica the reconciler just created has yet to win its first election.
+func (h *harness) waitLeaders(t *testing.T, partitions ...uint64) {
+	t.Helper()
+	for _, p := range partitions {
+		for deadline := time.Now().Add(10 * time.Second); h.st.Replica(p) == nil || h.st.Replica(p).Leader() != 1; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d elected no leader", p)
+			}
+		}
+	}
+}
+
 // TestReconcileFollowsTheDirectory: the reconciler creates the replicas the
 // directory places here, removes those of a deleted table once a later
 // partition shows the deletion is not merely unseen, and heartbeats this

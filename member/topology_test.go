@@ -46,8 +46,9 @@ func TestTopologySnapshotOfARealStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.createTable(t, "orders")
+	parts := h.createTable(t, "orders")
 	h.reconcile(t)
+	h.waitLeaders(t, parts...)
 	part := h.sender.Directory().Snapshot().Table("orders").GetPartitions()[0]
 	for i := range 10 {
 		k := keyIn(t, part, i)
