@@ -4,15 +4,58 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/partitadb/partita/engine/raftlog"
 )
 
 // Batch is a set of writes that Commit applies atomically. A batch from
 // NewIndexedBatch also reads: Get and NewIter see its own writes over the
-// state committed when the batch was created. A Batch is the Pebble batch
-// itself under a narrower method set, so it costs nothing to wrap.
-type Batch pebble.Batch
+// state committed when the batch was created.
+//
+// On an engine with a raft log of its own (Options.RaftLog), a batch also
+// carries raft log records, in two groups that Commit orders around the
+// Pebble writes: Log's before them (entries and hard states, whose
+// application the Pebble writes may hold), LogAfter's once they are
+// durable (truncations, resets and removals, which may drop what only the
+// Pebble writes make unnecessary).
+type Batch struct {
+	pb     *pebble.Batch
+	log    *raftlog.Log
+	before *raftlog.Batch
+	after  *raftlog.Batch
+}
 
-func (b *Batch) pebble() *pebble.Batch { return (*pebble.Batch)(b) }
+func (b *Batch) pebble() *pebble.Batch { return b.pb }
+
+// RaftLog returns the engine's raft log of its own, whose state the
+// batch's records will change; nil if the engine keeps its raft logs in
+// Pebble.
+func (b *Batch) RaftLog() *raftlog.Log { return b.log }
+
+// Log returns the raft log records written before the batch's Pebble
+// writes; nil if the engine keeps its raft logs in Pebble.
+func (b *Batch) Log() *raftlog.Batch {
+	if b.log == nil {
+		return nil
+	}
+	if b.before == nil {
+		b.before = b.log.NewBatch()
+	}
+	return b.before
+}
+
+// LogAfter returns the raft log records written once the batch's Pebble
+// writes are durable (Commit then syncs them, whatever its kind); nil if
+// the engine keeps its raft logs in Pebble.
+func (b *Batch) LogAfter() *raftlog.Batch {
+	if b.log == nil {
+		return nil
+	}
+	if b.after == nil {
+		b.after = b.log.NewBatch()
+	}
+	return b.after
+}
 
 func (b *Batch) reader() pebble.Reader { return b.pebble() }
 

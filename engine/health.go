@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -23,23 +24,44 @@ type FsyncBucket struct {
 	Count      uint64
 }
 
-// Health reads the engine's figures (Pebble's metrics: no I/O).
+// Health reads the engine's figures (Pebble's metrics: no I/O). Its
+// fsyncs are Pebble's WAL's and, where the engine keeps a raft log of its
+// own, the raft log's durable writes (same buckets).
 func (e *Engine) Health() Health {
 	pm := e.db.Metrics()
 	h := Health{DiskBytes: pm.DiskSpaceUsage()}
-	if pm.LogWriter.FsyncLatency == nil {
-		return h
+	if e.log != nil {
+		h.DiskBytes += uint64(e.log.Metrics().DiskBytes)
 	}
-	var m dto.Metric
-	if err := pm.LogWriter.FsyncLatency.Write(&m); err != nil {
-		return h
-	}
-	for _, b := range m.GetHistogram().GetBucket() {
-		// Pebble observes fsync latencies in nanoseconds.
-		h.Fsync = append(h.Fsync, FsyncBucket{UpperBound: time.Duration(b.GetUpperBound()), Count: b.GetCumulativeCount()})
-	}
-	if n := len(h.Fsync); n > 0 && h.Fsync[n-1].Count < m.GetHistogram().GetSampleCount() {
-		h.Fsync = append(h.Fsync, FsyncBucket{UpperBound: h.Fsync[n-1].UpperBound, Count: m.GetHistogram().GetSampleCount()})
+	for _, hist := range []prometheus.Histogram{pm.LogWriter.FsyncLatency, e.logSyncs} {
+		if hist != nil {
+			h.Fsync = addFsyncs(h.Fsync, hist)
+		}
 	}
 	return h
+}
+
+// addFsyncs adds the cumulative buckets of hist, which observes fsync
+// latencies in nanoseconds, to into's (nil, or buckets of the same bounds).
+func addFsyncs(into []FsyncBucket, hist prometheus.Histogram) []FsyncBucket {
+	var m dto.Metric
+	if err := hist.Write(&m); err != nil {
+		return into
+	}
+	var own []FsyncBucket
+	for _, b := range m.GetHistogram().GetBucket() {
+		own = append(own, FsyncBucket{UpperBound: time.Duration(b.GetUpperBound()), Count: b.GetCumulativeCount()})
+	}
+	if n := len(own); n > 0 && own[n-1].Count < m.GetHistogram().GetSampleCount() {
+		own = append(own, FsyncBucket{UpperBound: own[n-1].UpperBound, Count: m.GetHistogram().GetSampleCount()})
+	} else if n > 0 {
+		own = append(own, own[n-1]) // the same shape: a last bucket counting every fsync
+	}
+	if into == nil {
+		return own
+	}
+	for i := range min(len(into), len(own)) {
+		into[i].Count += own[i].Count
+	}
+	return into
 }

@@ -18,6 +18,8 @@ type metrics struct {
 	stallStarted atomic.Int64 // unix nanos of the current stall, 0 if none
 
 	compactions, l0Files, l0Sublevels, disk, memtable, walFiles, stallsDesc, stallSecs *prometheus.Desc
+	// The raft log of its own, where the engine keeps one.
+	logSegments, logDisk, logLive, logSyncs, logRewritten *prometheus.Desc
 }
 
 func newMetrics(e *Engine) *metrics {
@@ -32,6 +34,12 @@ func newMetrics(e *Engine) *metrics {
 		walFiles:    d("partita_storage_wal_files", "Live WAL files."),
 		stallsDesc:  d("partita_storage_write_stalls_total", "Write stalls."),
 		stallSecs:   d("partita_storage_write_stall_seconds_total", "Time spent in write stalls."),
+
+		logSegments:  d("partita_raftlog_segments", "Segment files of the raft log."),
+		logDisk:      d("partita_raftlog_disk_bytes", "Bytes of the raft log's segment files."),
+		logLive:      d("partita_raftlog_live_bytes", "Bytes of the raft log's live entries."),
+		logSyncs:     d("partita_raftlog_syncs_total", "Fdatasyncs of the raft log."),
+		logRewritten: d("partita_raftlog_rewritten_bytes_total", "Bytes of live entries the raft log copied forward to free old segments."),
 	}
 }
 
@@ -52,7 +60,8 @@ func (m *metrics) eventListener() pebble.EventListener {
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.compactions, m.l0Files, m.l0Sublevels, m.disk, m.memtable, m.walFiles, m.stallsDesc, m.stallSecs} {
+	for _, d := range []*prometheus.Desc{m.compactions, m.l0Files, m.l0Sublevels, m.disk, m.memtable, m.walFiles, m.stallsDesc, m.stallSecs,
+		m.logSegments, m.logDisk, m.logLive, m.logSyncs, m.logRewritten} {
 		ch <- d
 	}
 }
@@ -72,4 +81,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	g(m.walFiles, float64(pm.WAL.Files))
 	c(m.stallsDesc, float64(m.stalls.Load()))
 	c(m.stallSecs, time.Duration(m.stallNanos.Load()).Seconds())
+	if m.eng.log != nil {
+		lm := m.eng.log.Metrics()
+		g(m.logSegments, float64(lm.Segments))
+		g(m.logDisk, float64(lm.DiskBytes))
+		g(m.logLive, float64(lm.LiveBytes))
+		c(m.logSyncs, float64(lm.Syncs))
+		c(m.logRewritten, float64(lm.RewrittenBytes))
+	}
 }

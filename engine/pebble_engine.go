@@ -4,11 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/partitadb/partita/engine/raftlog"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -32,11 +37,24 @@ type Options struct {
 	// the old item, a seek in each memtable; in 64 MiB memtables those
 	// seeks took about a fifth of a write's CPU (docs/performance.md).
 	MemTableBytes uint64
+	// SeparateRaftLog gives a new data directory a raft log of its own
+	// (engine/raftlog, in Dir/raftlog) instead of keeping its replicas'
+	// raft logs in Pebble: a round's entries then cost an append to one
+	// file instead of a memtable insert, WAL bytes, a flush and a
+	// compaction each. A directory keeps the layout it was created with,
+	// whatever this says. Not yet the default: measured, it is not yet
+	// faster (docs/performance-analysis.md).
+	SeparateRaftLog bool
 }
 
 // Engine is one node's Pebble instance. It is safe for concurrent use.
 type Engine struct {
-	db *pebble.DB
+	db  *pebble.DB
+	log *raftlog.Log // nil: raft logs are in Pebble
+	// logSyncs observes how long a durable raft log write waits (nanos,
+	// Pebble's fsync buckets): Health adds it to Pebble's WAL fsyncs,
+	// which a raft log of its own leaves rare.
+	logSyncs prometheus.Histogram
 	// compactions is the number of compactions Pebble runs at once
 	// (SetCompactionConcurrency); Pebble reads it as it schedules.
 	compactions atomic.Int64
@@ -61,10 +79,20 @@ func Open(opts Options) (*Engine, error) {
 	if opts.MemTableBytes == 0 {
 		opts.MemTableBytes = 16 << 20
 	}
+	fs := opts.FS.vfs()
+	if fs == nil {
+		fs = vfs.Default
+	}
+	fs = slowSyncs(fs, opts.SyncDelay) // the raft log's syncs are the engine's too
+	logDir := fs.PathJoin(opts.Dir, "raftlog")
+	separate, err := separateRaftLog(fs, opts.Dir, logDir, opts.SeparateRaftLog)
+	if err != nil {
+		return nil, err
+	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref() // the DB holds its own reference
 	po := &pebble.Options{
-		FS:            slowSyncs(opts.FS.vfs(), opts.SyncDelay),
+		FS:            fs,
 		Logger:        pebbleLogger{log: log.With("component", "pebble")},
 		EventListener: &listener,
 		Cache:         cache,
@@ -85,22 +113,57 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: open %s: %w", opts.Dir, err)
 	}
 	e.db = db
+	if separate {
+		e.logSyncs = prometheus.NewHistogram(prometheus.HistogramOpts{Buckets: pebble.FsyncLatencyBuckets})
+		if e.log, err = raftlog.Open(raftlog.Options{FS: fs, Dir: logDir, Logger: log.With("component", "raftlog")}); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("engine: open raft log: %w", err)
+		}
+	}
 	if opts.Registerer != nil {
 		if err := opts.Registerer.Register(m); err != nil {
-			db.Close()
+			e.Close()
 			return nil, fmt.Errorf("engine: register metrics: %w", err)
 		}
 	}
 	return e, nil
 }
 
+// separateRaftLog says whether the data directory dir keeps its raft logs
+// in logDir: it does if logDir exists, or if dir holds no Pebble instance
+// yet and want says so. A directory holding Pebble's files and no logDir
+// was created with the raft logs in Pebble, and keeps them there.
+func separateRaftLog(fs vfs.FS, dir, logDir string, want bool) (bool, error) {
+	if _, err := fs.Stat(logDir); err == nil {
+		return true, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("engine: %s: %w", logDir, err)
+	}
+	names, err := fs.List(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("engine: list %s: %w", dir, err)
+	}
+	for _, name := range names {
+		if strings.HasPrefix(name, "MANIFEST-") || strings.HasPrefix(name, "marker.manifest") {
+			return false, nil // Pebble's: its manifest, or the marker naming it
+		}
+	}
+	return want, nil
+}
+
 // Close flushes nothing extra (every commit is already durable) and closes
 // the instance.
 func (e *Engine) Close() error {
-	if err := e.db.Close(); err != nil {
-		return fmt.Errorf("engine: close: %w", err)
+	var lerr error
+	if e.log != nil {
+		if err := e.log.Close(); err != nil {
+			lerr = fmt.Errorf("engine: close raft log: %w", err)
+		}
 	}
-	return nil
+	if err := e.db.Close(); err != nil {
+		return errors.Join(lerr, fmt.Errorf("engine: close: %w", err))
+	}
+	return lerr
 }
 
 // Get returns a copy of the value of key, or ErrNotFound.
@@ -110,23 +173,73 @@ func (e *Engine) Get(key []byte) ([]byte, error) {
 
 // NewIndexedBatch returns a batch whose reads see its own writes; apply
 // functions read and write through it.
-func (e *Engine) NewIndexedBatch() *Batch { return (*Batch)(e.db.NewIndexedBatch()) }
+func (e *Engine) NewIndexedBatch() *Batch {
+	return &Batch{pb: e.db.NewIndexedBatch(), log: e.log}
+}
 
-// Commit writes b durably (fsync of the WAL) and closes it. Concurrent
-// commits share fsyncs.
-func (e *Engine) Commit(b *Batch) error { return commit(b.pebble(), pebble.Sync) }
+// RaftLog returns the raft log of its own the engine keeps (Options.RaftLog);
+// nil if raft logs are in Pebble.
+func (e *Engine) RaftLog() *raftlog.Log { return e.log }
 
-// CommitNoSync writes b without waiting for an fsync and closes it. It is
-// durable once a later synced commit returns (the WAL is one sequence).
-func (e *Engine) CommitNoSync(b *Batch) error { return commit(b.pebble(), pebble.NoSync) }
+// Commit writes b durably and closes it: its raft log records and its
+// Pebble writes. Concurrent commits share fsyncs.
+func (e *Engine) Commit(b *Batch) error { return e.commit(b, true, true) }
 
-func commit(b *pebble.Batch, opts *pebble.WriteOptions) error {
-	defer b.Close()
-	if b.Empty() {
-		return nil
+// CommitNoSync writes b without waiting for an fsync and closes it. Its
+// Pebble writes are durable once a later synced commit returns (the WAL
+// is one sequence), its raft log records once a later log sync does.
+func (e *Engine) CommitNoSync(b *Batch) error { return e.commit(b, false, false) }
+
+// CommitLogSync writes b and closes it once its raft log records are
+// durable, and its Pebble writes too where they share the log's WAL (no
+// raft log of its own). What a raft round must persist before its
+// messages leave: its entries and hard state. The Pebble writes of an
+// engine with a raft log of its own are then durable once a later synced
+// Pebble commit returns; all they hold is applied from the log, which
+// keeps every entry above Pebble's durable applied index.
+func (e *Engine) CommitLogSync(b *Batch) error { return e.commit(b, true, e.log == nil) }
+
+// commit writes b's raft log records that come first (synced with
+// syncLog), its Pebble writes (synced with syncPebble, or when records
+// follow them), then the records that follow (synced with syncLog).
+func (e *Engine) commit(b *Batch, syncLog, syncPebble bool) error {
+	defer b.pb.Close()
+	if b.before != nil && !b.before.Empty() {
+		if err := e.writeLog(b.before, syncLog); err != nil {
+			return err
+		}
 	}
-	if err := b.Commit(opts); err != nil {
-		return fmt.Errorf("engine: commit: %w", err)
+	after := b.after != nil && !b.after.Empty()
+	if !b.pb.Empty() {
+		opts := pebble.NoSync
+		if syncPebble || after {
+			opts = pebble.Sync
+		}
+		if err := b.pb.Commit(opts); err != nil {
+			return fmt.Errorf("engine: commit: %w", err)
+		}
+	} else if after {
+		// Nothing of b's own for Pebble: earlier commits' writes must
+		// still be durable before the records that follow them.
+		if err := e.db.LogData(nil, pebble.Sync); err != nil {
+			return fmt.Errorf("engine: sync: %w", err)
+		}
+	}
+	if after {
+		return e.writeLog(b.after, syncLog)
+	}
+	return nil
+}
+
+// writeLog writes lb to the raft log, timing it when it waits for an
+// fsync.
+func (e *Engine) writeLog(lb *raftlog.Batch, sync bool) error {
+	start := time.Now()
+	if err := e.log.Write(lb, sync); err != nil {
+		return fmt.Errorf("engine: commit raft log: %w", err)
+	}
+	if sync {
+		e.logSyncs.Observe(float64(time.Since(start)))
 	}
 	return nil
 }

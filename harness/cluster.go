@@ -42,6 +42,10 @@ type Config struct {
 	// that each unsynced block or directory entry survives a crash. 0 keeps
 	// exactly the synced state.
 	UnsyncedSurvivalPercent int
+	// SeparateRaftLog gives every engine a raft log of its own
+	// (engine.Options.SeparateRaftLog) instead of keeping the raft logs in
+	// Pebble.
+	SeparateRaftLog bool
 	// Wait bounds every wait of the harness (a leader, a catch-up).
 	// Default 10s.
 	Wait time.Duration
@@ -175,7 +179,7 @@ func (c *Cluster) StoreConfig(id uint64) store.Config {
 // start opens n's engine and store and connects it. n.mu is held by the
 // caller or n is not yet shared.
 func (c *Cluster) start(n *node) error {
-	eng, err := engine.Open(engine.Options{Dir: n.dir, FS: n.fs, Logger: c.cfg.Logger})
+	eng, err := engine.Open(engine.Options{Dir: n.dir, FS: n.fs, Logger: c.cfg.Logger, SeparateRaftLog: c.cfg.SeparateRaftLog})
 	if err != nil {
 		return err
 	}

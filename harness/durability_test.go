@@ -26,6 +26,9 @@ func TestDurability(t *testing.T) {
 		{"all-crash", harness.Config{}, []harness.Fault{harness.FaultCrashAll}},
 		{"all-crash-torn", harness.Config{UnsyncedSurvivalPercent: 50}, []harness.Fault{harness.FaultCrashAll, harness.FaultLeaderCrash}},
 		{"on-disk", harness.Config{OnDisk: true}, []harness.Fault{harness.FaultLeaderCrash, harness.FaultCrashAll}},
+		// A raft log of its own: Pebble, synced only before the log is
+		// trimmed, loses applies a crash must give back from the log.
+		{"all-crash-torn-separate-log", harness.Config{UnsyncedSurvivalPercent: 50, SeparateRaftLog: true}, []harness.Fault{harness.FaultCrashAll, harness.FaultLeaderCrash}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,10 +27,10 @@ const (
 // log. Its range starts at fsm.FirstRangeGeneration, as every range the
 // directory creates does. It fails if the replica already has raft state.
 func Bootstrap(b *engine.Batch, partition uint64, voters []uint64, spans []*partitapb.Span) error {
-	if _, err := engine.Get(b, engine.LocalKey(partition, suffixHardState)); err == nil {
-		return fmt.Errorf("replica: partition %d already has raft state", partition)
-	} else if !errors.Is(err, engine.ErrNotFound) {
+	if has, err := hasRaftState(b, partition); err != nil {
 		return err
+	} else if has {
+		return fmt.Errorf("replica: partition %d already has raft state", partition)
 	}
 	return bootstrapRange(b, &partitapb.Descriptor{
 		Partition: partition, Spans: spans, Generation: fsm.FirstRangeGeneration,
@@ -78,20 +78,51 @@ func readDescriptor(r engine.Reader, partition uint64) (*partitapb.Descriptor, e
 	return d, nil
 }
 
-func readApplied(r engine.Reader, partition uint64) (uint64, error) {
+// readApplied returns the applied index and, where the engine keeps its
+// raft logs apart (which needs it to recover), the term of the entry or
+// snapshot at it.
+func readApplied(r engine.Reader, partition uint64) (index, term uint64, err error) {
 	raw, err := engine.Get(r, engine.LocalKey(partition, suffixApplied))
 	if errors.Is(err, engine.ErrNotFound) {
-		return 0, nil
+		return 0, 0, nil
 	}
-	if err != nil || len(raw) != 8 {
-		return 0, fmt.Errorf("replica: read applied index of %d: %w", partition, err)
+	if err != nil || (len(raw) != 8 && len(raw) != 16) {
+		return 0, 0, fmt.Errorf("replica: read applied index of %d: %w", partition, err)
 	}
-	return binary.BigEndian.Uint64(raw), nil
+	if len(raw) == 16 {
+		term = binary.BigEndian.Uint64(raw[8:])
+	}
+	return binary.BigEndian.Uint64(raw), term, nil
 }
 
-func writeApplied(b *engine.Batch, partition, index uint64) error {
-	if err := b.Set(engine.LocalKey(partition, suffixApplied), binary.BigEndian.AppendUint64(nil, index)); err != nil {
+// writeApplied records the applied index, with its term where the engine
+// keeps its raft logs apart: after a crash, Pebble may hold applies whose
+// log records the raft log lost (a snapshot's reset), and the log then
+// restarts from there.
+func writeApplied(b *engine.Batch, partition, index, term uint64) error {
+	raw := binary.BigEndian.AppendUint64(nil, index)
+	if b.Log() != nil {
+		raw = binary.BigEndian.AppendUint64(raw, term)
+	}
+	if err := b.Set(engine.LocalKey(partition, suffixApplied), raw); err != nil {
 		return fmt.Errorf("replica: write applied index: %w", err)
 	}
 	return nil
+}
+
+// hasRaftState says whether the replica of partition has raft state on
+// this node: created by Bootstrap or a split (its initial hard state in
+// Pebble), or holding a raft log of its own (an empty replica that has
+// voted or appended).
+func hasRaftState(b *engine.Batch, partition uint64) (bool, error) {
+	if _, err := engine.Get(b, engine.LocalKey(partition, suffixHardState)); err == nil {
+		return true, nil
+	} else if !errors.Is(err, engine.ErrNotFound) {
+		return false, err
+	}
+	if l := b.RaftLog(); l != nil {
+		_, ok := l.State(partition)
+		return ok, nil
+	}
+	return false, nil
 }

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/engine/raftlog"
 )
 
 // Keys of a replica's raft state, under engine.LocalKey(partition, ...):
@@ -45,6 +46,16 @@ type raftStorage struct {
 
 	logBytes uint64                          // bytes of the log's entries as stored
 	snapshot func() (raftpb.Snapshot, error) // makes a snapshot at applied
+
+	// log is the engine's raft log of its own (nil: the log is in
+	// Pebble). known says it holds this partition's state: until the
+	// first write, a new replica's state is the initial one in Pebble,
+	// and that write resets the log to it first. reset says the round
+	// installed a snapshot: its log records follow Pebble's writes, so
+	// the rest of the round's records must too.
+	log   *raftlog.Log
+	known bool
+	reset bool
 }
 
 var _ raft.Storage = (*raftStorage)(nil)
@@ -56,9 +67,10 @@ func (s *raftStorage) logKey(index uint64) []byte {
 }
 
 // loadRaftStorage reads a replica's raft state from eng. A replica that has
-// none starts empty (index 0).
-func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raftStorage, error) {
-	s := &raftStorage{eng: eng, partition: partition, cache: entryCache{maxBytes: cacheBytes}}
+// none starts empty (index 0). applied and appliedTerm are the state
+// machine's, as Pebble holds them.
+func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int, applied, appliedTerm uint64) (*raftStorage, error) {
+	s := &raftStorage{eng: eng, partition: partition, cache: entryCache{maxBytes: cacheBytes}, log: eng.RaftLog()}
 	r := eng.Reader()
 	if err := readProto(r, s.key(suffixHardState), &s.hard); err != nil {
 		return nil, err
@@ -72,6 +84,10 @@ func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raf
 		return nil, fmt.Errorf("replica: read truncated state: %w", err)
 	}
 	s.lastIdx, s.lastTerm = s.truncIdx, s.truncTerm
+	if s.log != nil {
+		s.recover(applied, appliedTerm)
+		return s, nil
+	}
 	last, err := s.readLastEntry(r)
 	if err != nil {
 		return nil, err
@@ -86,6 +102,58 @@ func loadRaftStorage(eng *engine.Engine, partition uint64, cacheBytes int) (*raf
 	return s, nil
 }
 
+// recover takes the replica's raft state from the raft log of its own,
+// reconciled with what Pebble durably applied. Pebble's writes are synced
+// less often than the log's, and the log's records that must follow them
+// (a snapshot's reset) may be lost in a crash between the two:
+//   - applied beyond the log's last entry: Pebble holds a snapshot (and
+//     perhaps entries applied after it) whose log records were lost; the
+//     log restarts after the applied index.
+//   - applied beyond the hard state's commit: the commit index was written
+//     without sync; applied entries were committed, so commit is at least
+//     applied.
+func (s *raftStorage) recover(applied, appliedTerm uint64) {
+	st, ok := s.log.State(s.partition)
+	if ok {
+		s.hard = st.HardState
+		if applied <= st.LastIndex {
+			s.known = true
+			s.truncIdx, s.truncTerm = st.TruncIndex, st.TruncTerm
+			s.lastIdx, s.lastTerm = st.LastIndex, st.LastTerm
+			s.logBytes = st.Bytes
+		}
+	}
+	if !s.known && applied > s.lastIdx {
+		s.truncIdx, s.truncTerm = applied, appliedTerm
+		s.lastIdx, s.lastTerm = applied, appliedTerm
+	}
+	s.hard.Commit = max(s.hard.Commit, applied)
+	s.hard.Term = max(s.hard.Term, s.lastTerm)
+}
+
+// logBatch returns the records of b this round's log writes go to: those
+// before b's Pebble writes, or after them once the round installed a
+// snapshot. The first write of a partition the log does not know yet
+// resets it to the partition's initial state.
+func (s *raftStorage) logBatch(b *engine.Batch) *raftlog.Batch {
+	lb := b.Log()
+	if s.reset {
+		lb = b.LogAfter()
+	}
+	if !s.known {
+		lb.Reset(s.partition, s.truncIdx, s.truncTerm)
+		if !raft.IsEmptyHardState(s.hard) {
+			lb.SetHardState(s.partition, s.hard)
+		}
+		s.known = true
+	}
+	return lb
+}
+
+// endRound forgets the round's snapshot: the next round's records come
+// before its Pebble writes again.
+func (s *raftStorage) endRound() { s.reset = false }
+
 // sizeOf returns the bytes, as stored, of the log entries [lo, hi): from
 // the entry cache when it holds them all, else read from r.
 func (s *raftStorage) sizeOf(r engine.Reader, lo, hi uint64) (uint64, error) {
@@ -93,6 +161,17 @@ func (s *raftStorage) sizeOf(r engine.Reader, lo, hi uint64) (uint64, error) {
 		return 0, nil
 	}
 	if ents, ok := s.cache.slice(lo, hi, 0); ok {
+		var n uint64
+		for i := range ents {
+			n += uint64(ents[i].Size())
+		}
+		return n, nil
+	}
+	if s.log != nil {
+		ents, err := s.log.Entries(s.partition, lo, hi, 0)
+		if err != nil {
+			return 0, fmt.Errorf("replica: read log: %w", err)
+		}
 		var n uint64
 		for i := range ents {
 			n += uint64(ents[i].Size())
@@ -197,6 +276,9 @@ func (s *raftStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
 }
 
 func (s *raftStorage) readEntries(lo, hi, maxSize uint64) ([]raftpb.Entry, error) {
+	if s.log != nil {
+		return s.log.Entries(s.partition, lo, hi, maxSize)
+	}
 	it, err := s.eng.NewIter(s.logKey(lo), s.logKey(hi))
 	if err != nil {
 		return nil, err
@@ -241,7 +323,14 @@ func (s *raftStorage) Snapshot() (raftpb.Snapshot, error) {
 // the truncated state becomes the snapshot's index and term, and the
 // membership the snapshot's.
 func (s *raftStorage) restore(b *engine.Batch, meta raftpb.SnapshotMetadata) error {
-	if err := b.DeleteRange(s.logKey(0), s.logKey(math.MaxUint64)); err != nil {
+	if s.log != nil {
+		// After Pebble's writes: a log reset before the snapshot's state
+		// were durable could leave the log after the snapshot and the
+		// state before it. The truncated state stays in Pebble too, for
+		// the log to restart from if the reset is lost.
+		b.LogAfter().Reset(s.partition, meta.Index, meta.Term)
+		s.known, s.reset = true, true
+	} else if err := b.DeleteRange(s.logKey(0), s.logKey(math.MaxUint64)); err != nil {
 		return fmt.Errorf("replica: clear log for snapshot: %w", err)
 	}
 	var raw [16]byte
@@ -268,6 +357,16 @@ func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 			return err
 		}
 		s.logBytes -= min(gone, s.logBytes)
+	}
+	if s.log != nil {
+		s.logBatch(b).Append(s.partition, ents)
+		for i := range ents {
+			s.logBytes += uint64(ents[i].Size())
+		}
+		last := ents[len(ents)-1]
+		s.lastIdx, s.lastTerm = last.Index, last.Term
+		s.cache.add(ents)
+		return nil
 	}
 	for i := range ents {
 		raw, err := ents[i].Marshal()
@@ -297,6 +396,10 @@ func (s *raftStorage) setHardState(b *engine.Batch, hs raftpb.HardState) error {
 		return fmt.Errorf("replica: encode hard state: %w", err)
 	}
 	s.hard = hs
+	if s.log != nil {
+		s.logBatch(b).SetHardState(s.partition, hs)
+		return nil
+	}
 	if err := b.Set(s.key(suffixHardState), raw); err != nil {
 		return fmt.Errorf("replica: write hard state: %w", err)
 	}
@@ -325,6 +428,19 @@ func (s *raftStorage) truncate(b *engine.Batch, index uint64) error {
 	term, err := s.Term(index)
 	if err != nil {
 		return err
+	}
+	if s.log != nil {
+		// After Pebble's writes, which the commit then syncs: the entries
+		// go only once their applies are durable.
+		gone, err := s.sizeOf(nil, s.truncIdx+1, index+1)
+		if err != nil {
+			return err
+		}
+		b.LogAfter().Truncate(s.partition, index, term)
+		s.logBytes -= min(gone, s.logBytes)
+		s.truncIdx, s.truncTerm = index, term
+		s.cache.dropTo(index)
+		return nil
 	}
 	if err := b.DeleteRange(s.logKey(s.truncIdx+1), s.logKey(index+1)); err != nil {
 		return fmt.Errorf("replica: truncate log: %w", err)

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"go.etcd.io/raft/v3"
@@ -10,9 +11,14 @@ import (
 	"github.com/partitadb/partita/engine"
 )
 
-func memEngine(t *testing.T) *engine.Engine {
+func memEngine(t *testing.T) *engine.Engine { return memEngineLogIn(t, true) }
+
+// memEngineLogIn opens an in-memory engine that keeps its raft logs in
+// Pebble (inPebble: a data directory created before engine/raftlog) or in
+// a log of their own.
+func memEngineLogIn(t *testing.T, inPebble bool) *engine.Engine {
 	t.Helper()
-	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS()})
+	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS(), SeparateRaftLog: !inPebble})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +42,15 @@ func commit(t *testing.T, eng *engine.Engine, f func(b *engine.Batch) error) {
 // over Pebble: appends replace conflicting tails, truncation compacts, and
 // a reload from disk sees the same log without the cache.
 func TestRaftStorageAppendTruncateReload(t *testing.T) {
-	eng := memEngine(t)
+	for _, inPebble := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inPebble=%v", inPebble), func(t *testing.T) { testRaftStorage(t, memEngineLogIn(t, inPebble)) })
+	}
+}
+
+func testRaftStorage(t *testing.T, eng *engine.Engine) {
 	const p = 7
 	commit(t, eng, func(b *engine.Batch) error { return Bootstrap(b, p, []uint64{1, 2, 3}, nil) })
-	s, err := loadRaftStorage(eng, p, 1<<20)
+	s, err := loadRaftStorage(eng, p, 1<<20, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +79,7 @@ func TestRaftStorageAppendTruncateReload(t *testing.T) {
 	if _, err := s.Term(14); !errors.Is(err, raft.ErrCompacted) {
 		t.Fatalf("term of a truncated entry: %v", err)
 	}
-	reloaded, err := loadRaftStorage(eng, p, 0) // no cache: reads from Pebble
+	reloaded, err := loadRaftStorage(eng, p, 0, 0, 0) // no cache: reads from Pebble
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +101,7 @@ func TestRaftStorageAppendTruncateReload(t *testing.T) {
 	commit(t, eng, func(b *engine.Batch) error {
 		return s.restore(b, raftpb.SnapshotMetadata{Index: 100, Term: 9, ConfState: raftpb.ConfState{Voters: []uint64{4}}})
 	})
-	reloaded, err = loadRaftStorage(eng, p, 0)
+	reloaded, err = loadRaftStorage(eng, p, 0, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

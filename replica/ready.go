@@ -76,6 +76,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 		return Ready{}, false, nil
 	}
 	rd := r.raw.Ready()
+	defer r.st.endRound()
 	mustSync := raft.MustSync(rd.HardState, r.st.hard, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		r.state = nil // the snapshot replaces the applied state
@@ -297,7 +298,7 @@ func (r *Replica) apply(b *engine.Batch, ents []raftpb.Entry, snapshot bool) (ap
 	_, floorChanged := ka.FloorChanged()
 	out.factsChanged = floorChanged || ka.TxnTouched() || len(out.created) > 0 || len(out.merged) > 0
 	out.last, out.lastTerm = ents[len(ents)-1].Index, ents[len(ents)-1].Term
-	if err := writeApplied(b, r.cfg.Partition, out.last); err != nil {
+	if err := writeApplied(b, r.cfg.Partition, out.last, out.lastTerm); err != nil {
 		return applied{}, err
 	}
 	return out, nil

@@ -250,11 +250,11 @@ func Open(cfg Config) (*Replica, error) {
 	if cfg.LeaseClock == nil {
 		cfg.LeaseClock = time.Now
 	}
-	st, err := loadRaftStorage(cfg.Engine, cfg.Partition, cfg.CacheBytes)
+	applied, appliedTerm, err := readApplied(cfg.Engine.Reader(), cfg.Partition)
 	if err != nil {
 		return nil, err
 	}
-	applied, err := readApplied(cfg.Engine.Reader(), cfg.Partition)
+	st, err := loadRaftStorage(cfg.Engine, cfg.Partition, cfg.CacheBytes, applied, appliedTerm)
 	if err != nil {
 		return nil, err
 	}

@@ -867,6 +867,11 @@ func followers(n *scriptNode, now time.Time, out *strings.Builder) error {
 // keys, which must agree.
 func printLog(n *scriptNode, out *strings.Builder) error {
 	stats := n.r.Stats()
+	if l := n.eng.RaftLog(); l != nil {
+		st, _ := l.State(scriptPartition)
+		fmt.Fprintf(out, "%d: entries=%d bytes=%d stored=%d\n", n.id, stats.LogEntries, stats.LogBytes, st.Bytes)
+		return nil
+	}
 	lo := engine.LocalKey(scriptPartition, "lg")
 	hi := engine.LocalKey(scriptPartition, "lh")
 	it, err := n.eng.NewIter(lo, hi)

@@ -221,7 +221,7 @@ func (r *Replica) installSnapshot(b *engine.Batch, snap raftpb.Snapshot) error {
 	if err := r.st.restore(b, meta); err != nil {
 		return err
 	}
-	if err := writeApplied(b, r.cfg.Partition, meta.Index); err != nil {
+	if err := writeApplied(b, r.cfg.Partition, meta.Index, meta.Term); err != nil {
 		return err
 	}
 	// The applied index moves in Finish, once b is committed: until then

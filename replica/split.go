@@ -44,11 +44,11 @@ func (r *Replica) members() fsm.Members {
 func (r *Replica) applySplit(b *engine.Batch, s *partitapb.SplitOutcome) (bool, error) {
 	right := s.GetRight()
 	id := right.GetPartition()
-	if _, err := engine.Get(b, engine.LocalKey(id, suffixHardState)); err == nil {
+	if has, err := hasRaftState(b, id); err != nil {
+		return false, err
+	} else if has {
 		r.cfg.Logger.Warn("the right half of a split exists here already", "partition", r.cfg.Partition, "right", id)
 		return false, r.keepStats(b, id)
-	} else if !errors.Is(err, engine.ErrNotFound) {
-		return false, err
 	}
 	if _, err := engine.Get(b, TombstoneKey(id)); err == nil {
 		return false, clearRange(b, id, right.GetSpans())
@@ -139,5 +139,5 @@ func bootstrapRange(b *engine.Batch, d *partitapb.Descriptor, voters []uint64) e
 	if err := fsm.WriteDescriptor(b, d); err != nil {
 		return err
 	}
-	return writeApplied(b, p, initialIndex)
+	return writeApplied(b, p, initialIndex, initialTerm)
 }

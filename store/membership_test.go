@@ -17,6 +17,10 @@ import (
 // leader: leadership moves first, costing exactly one election, and the
 // term stays put afterwards.
 func TestMembershipChangesAndLeaderRemoval(t *testing.T) {
+	inBothLayouts(t, testMembershipChangesAndLeaderRemoval)
+}
+
+func testMembershipChangesAndLeaderRemoval(t *testing.T) {
 	c := newTestCluster(t, 4, func(cfg *store.Config) {
 		cfg.Replica.MaxLogEntries, cfg.Replica.TruncateStep = 20, 5
 	})

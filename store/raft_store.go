@@ -220,7 +220,37 @@ func (s *Store) storedPartitions() ([]uint64, error) {
 		}
 		ok = it.SeekGE(engine.LocalKey(id+1, ""))
 	}
-	return ids, it.Error()
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+	return s.loggedPartitions(ids)
+}
+
+// loggedPartitions adds to ids, the partitions with raft state in Pebble,
+// those whose state is only in the engine's raft log of its own (a replica
+// created empty that has voted), and forgets the log of those destroyed
+// here (the removal is written after the destruction; a crash between the
+// two leaves it undone).
+func (s *Store) loggedPartitions(ids []uint64) ([]uint64, error) {
+	l := s.cfg.Engine.RaftLog()
+	if l == nil {
+		return ids, nil
+	}
+	b := s.cfg.Engine.NewIndexedBatch()
+	for _, id := range l.Partitions() {
+		if slices.Contains(ids, id) {
+			continue
+		}
+		if _, err := s.cfg.Engine.Get(tombstoneKey(id)); err == nil {
+			b.LogAfter().Remove(id)
+			continue
+		} else if !errors.Is(err, engine.ErrNotFound) {
+			b.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, s.cfg.Engine.Commit(b)
 }
 
 func (s *Store) openReplica(partition uint64) (*replica.Replica, error) {
@@ -290,6 +320,9 @@ func (s *Store) clearReplica(partition uint64, tomb []byte) error {
 	if err := b.Set(tombstoneKey(partition), tomb); err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
+	if lb := b.LogAfter(); lb != nil {
+		lb.Remove(partition) // once the destruction is durable
 	}
 	return s.cfg.Engine.Commit(b)
 }
@@ -780,7 +813,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 	}
 	commit := s.cfg.Engine.CommitNoSync
 	if sync {
-		commit = s.cfg.Engine.Commit
+		commit = s.cfg.Engine.CommitLogSync
 	}
 	if err := commit(b); err != nil {
 		return nil, nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave

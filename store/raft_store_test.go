@@ -24,9 +24,11 @@ type testCluster struct {
 	// (a filter in front of its store).
 	handler func(i int, s *store.Store) transport.Handler
 	net     *transport.Inmem
-	dirs    []string
-	engs    []*engine.Engine
-	stores  []*store.Store
+	// separateLog gives the engines a raft log of their own.
+	separateLog bool
+	dirs        []string
+	engs        []*engine.Engine
+	stores      []*store.Store
 }
 
 // newTestClusterTB is newTestCluster with a given tick interval.
@@ -34,8 +36,24 @@ func newTestClusterTB(t testing.TB, n int, tick time.Duration) *testCluster {
 	return newTestCluster(t, n, func(cfg *store.Config) { cfg.TickInterval = tick })
 }
 
+// separateRaftLog is the raft log layout newTestCluster's engines get:
+// in Pebble, or a log of their own (inBothLayouts sets it).
+var separateRaftLog bool
+
+// inBothLayouts runs f with the raft logs in Pebble, then in a log of
+// their own (engine.Options.SeparateRaftLog).
+func inBothLayouts(t *testing.T, f func(t *testing.T)) {
+	for _, separate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("separate-raft-log=%v", separate), func(t *testing.T) {
+			separateRaftLog = separate
+			defer func() { separateRaftLog = false }()
+			f(t)
+		})
+	}
+}
+
 func newTestCluster(t testing.TB, n int, tweak ...func(*store.Config)) *testCluster {
-	c := &testCluster{t: t, net: transport.NewInmem(1)}
+	c := &testCluster{t: t, net: transport.NewInmem(1), separateLog: separateRaftLog}
 	if len(tweak) > 0 {
 		c.tweak = tweak[0]
 	}
@@ -54,7 +72,7 @@ func newTestCluster(t testing.TB, n int, tweak ...func(*store.Config)) *testClus
 }
 
 func (c *testCluster) start(i int) {
-	eng, err := engine.Open(engine.Options{Dir: c.dirs[i]})
+	eng, err := engine.Open(engine.Options{Dir: c.dirs[i], SeparateRaftLog: c.separateLog})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -156,6 +174,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestThreeReplicasAgreeAndSurviveLeaderCrash(t *testing.T) {
+	inBothLayouts(t, testThreeReplicasAgreeAndSurviveLeaderCrash)
+}
+
+func testThreeReplicasAgreeAndSurviveLeaderCrash(t *testing.T) {
 	c := newTestCluster(t, 3)
 	const p = 2
 	for _, s := range c.stores {
@@ -203,6 +225,10 @@ func tableSpan() *partitapb.Span {
 
 // logEntries counts the raft log entries of partition on eng.
 func logEntries(t *testing.T, eng *engine.Engine, partition uint64) int {
+	if l := eng.RaftLog(); l != nil {
+		st, _ := l.State(partition)
+		return int(st.LastIndex - st.TruncIndex)
+	}
 	lo := engine.LocalKey(partition, "lg")
 	it, err := eng.NewIter(lo, engine.LocalKey(partition, "lh"))
 	if err != nil {
@@ -220,6 +246,10 @@ func logEntries(t *testing.T, eng *engine.Engine, partition uint64) int {
 // follower that was down while the log moved on is caught up by a snapshot
 // carrying the partition's data.
 func TestLogTrimmingAndSnapshotCatchUp(t *testing.T) {
+	inBothLayouts(t, testLogTrimmingAndSnapshotCatchUp)
+}
+
+func testLogTrimmingAndSnapshotCatchUp(t *testing.T) {
 	const maxEntries = 40
 	c := newTestCluster(t, 3, func(cfg *store.Config) {
 		cfg.Replica.MaxLogEntries, cfg.Replica.TruncateStep = maxEntries, 8

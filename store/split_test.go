@@ -245,7 +245,9 @@ func (g *gate) HandleSnapshot(s transport.Snapshot) error {
 // whose range its stale left half still owns.
 func TestSplitWhileReplicaDown(t *testing.T) {
 	for _, trimmed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("trimmed=%v", trimmed), func(t *testing.T) { testSplitWhileReplicaDown(t, trimmed) })
+		t.Run(fmt.Sprintf("trimmed=%v", trimmed), func(t *testing.T) {
+			inBothLayouts(t, func(t *testing.T) { testSplitWhileReplicaDown(t, trimmed) })
+		})
 	}
 }
 
