@@ -12,7 +12,7 @@ import (
 // NewIndexedBatch also reads: Get and NewIter see its own writes over the
 // state committed when the batch was created.
 //
-// On an engine with a raft log of its own (Options.RaftLog), a batch also
+// On an engine with a raft log of its own (Options.SeparateRaftLog), a batch also
 // carries raft log records, in two groups that Commit orders around the
 // Pebble writes: Log's before them (entries and hard states, whose
 // application the Pebble writes may hold), LogAfter's once they are

@@ -26,42 +26,30 @@ type FsyncBucket struct {
 
 // Health reads the engine's figures (Pebble's metrics: no I/O). Its
 // fsyncs are Pebble's WAL's and, where the engine keeps a raft log of its
-// own, the raft log's durable writes (same buckets).
+// own, the raft log's durable writes (both in Pebble's fsync buckets).
 func (e *Engine) Health() Health {
 	pm := e.db.Metrics()
 	h := Health{DiskBytes: pm.DiskSpaceUsage()}
 	if e.log != nil {
 		h.DiskBytes += uint64(e.log.Metrics().DiskBytes)
 	}
+	var total uint64
 	for _, hist := range []prometheus.Histogram{pm.LogWriter.FsyncLatency, e.logSyncs} {
-		if hist != nil {
-			h.Fsync = addFsyncs(h.Fsync, hist)
+		var m dto.Metric
+		if hist == nil || hist.Write(&m) != nil {
+			continue
+		}
+		total += m.GetHistogram().GetSampleCount()
+		for i, b := range m.GetHistogram().GetBucket() {
+			if i == len(h.Fsync) {
+				// Observed in nanoseconds.
+				h.Fsync = append(h.Fsync, FsyncBucket{UpperBound: time.Duration(b.GetUpperBound())})
+			}
+			h.Fsync[i].Count += b.GetCumulativeCount()
 		}
 	}
+	if n := len(h.Fsync); n > 0 && h.Fsync[n-1].Count < total {
+		h.Fsync = append(h.Fsync, FsyncBucket{UpperBound: h.Fsync[n-1].UpperBound, Count: total})
+	}
 	return h
-}
-
-// addFsyncs adds the cumulative buckets of hist, which observes fsync
-// latencies in nanoseconds, to into's (nil, or buckets of the same bounds).
-func addFsyncs(into []FsyncBucket, hist prometheus.Histogram) []FsyncBucket {
-	var m dto.Metric
-	if err := hist.Write(&m); err != nil {
-		return into
-	}
-	var own []FsyncBucket
-	for _, b := range m.GetHistogram().GetBucket() {
-		own = append(own, FsyncBucket{UpperBound: time.Duration(b.GetUpperBound()), Count: b.GetCumulativeCount()})
-	}
-	if n := len(own); n > 0 && own[n-1].Count < m.GetHistogram().GetSampleCount() {
-		own = append(own, FsyncBucket{UpperBound: own[n-1].UpperBound, Count: m.GetHistogram().GetSampleCount()})
-	} else if n > 0 {
-		own = append(own, own[n-1]) // the same shape: a last bucket counting every fsync
-	}
-	if into == nil {
-		return own
-	}
-	for i := range min(len(into), len(own)) {
-		into[i].Count += own[i].Count
-	}
-	return into
 }

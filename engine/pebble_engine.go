@@ -177,7 +177,8 @@ func (e *Engine) NewIndexedBatch() *Batch {
 	return &Batch{pb: e.db.NewIndexedBatch(), log: e.log}
 }
 
-// RaftLog returns the raft log of its own the engine keeps (Options.RaftLog);
+// RaftLog returns the raft log of its own the engine keeps
+// (Options.SeparateRaftLog);
 // nil if raft logs are in Pebble.
 func (e *Engine) RaftLog() *raftlog.Log { return e.log }
 
@@ -234,13 +235,17 @@ func (e *Engine) commit(b *Batch, syncLog, syncPebble bool) error {
 // writeLog writes lb to the raft log, timing it when it waits for an
 // fsync.
 func (e *Engine) writeLog(lb *raftlog.Batch, sync bool) error {
+	if !sync {
+		if err := e.log.Write(lb, false); err != nil {
+			return fmt.Errorf("engine: commit raft log: %w", err)
+		}
+		return nil
+	}
 	start := time.Now()
-	if err := e.log.Write(lb, sync); err != nil {
+	if err := e.log.Write(lb, true); err != nil {
 		return fmt.Errorf("engine: commit raft log: %w", err)
 	}
-	if sync {
-		e.logSyncs.Observe(float64(time.Since(start)))
-	}
+	e.logSyncs.Observe(float64(time.Since(start)))
 	return nil
 }
 

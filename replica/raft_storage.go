@@ -358,16 +358,23 @@ func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 		}
 		s.logBytes -= min(gone, s.logBytes)
 	}
+	last := ents[len(ents)-1]
 	if s.log != nil {
-		s.logBatch(b).Append(s.partition, ents)
+		s.logBatch(b).Append(s.partition, ents) // drops the entries it replaces
 		for i := range ents {
 			s.logBytes += uint64(ents[i].Size())
 		}
-		last := ents[len(ents)-1]
-		s.lastIdx, s.lastTerm = last.Index, last.Term
-		s.cache.add(ents)
-		return nil
+	} else if err := s.appendToPebble(b, ents); err != nil {
+		return err
 	}
+	s.lastIdx, s.lastTerm = last.Index, last.Term
+	s.cache.add(ents)
+	return nil
+}
+
+// appendToPebble writes ents under their log keys in b and deletes the
+// later entries they replace.
+func (s *raftStorage) appendToPebble(b *engine.Batch, ents []raftpb.Entry) error {
 	for i := range ents {
 		raw, err := ents[i].Marshal()
 		if err != nil {
@@ -378,27 +385,24 @@ func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 			return fmt.Errorf("replica: append: %w", err)
 		}
 	}
-	last := ents[len(ents)-1]
-	if last.Index < s.lastIdx {
+	if last := ents[len(ents)-1]; last.Index < s.lastIdx {
 		if err := b.DeleteRange(s.logKey(last.Index+1), s.logKey(s.lastIdx+1)); err != nil {
 			return fmt.Errorf("replica: drop replaced entries: %w", err)
 		}
 	}
-	s.lastIdx, s.lastTerm = last.Index, last.Term
-	s.cache.add(ents)
 	return nil
 }
 
 // setHardState writes hs into b.
 func (s *raftStorage) setHardState(b *engine.Batch, hs raftpb.HardState) error {
-	raw, err := hs.Marshal()
-	if err != nil {
-		return fmt.Errorf("replica: encode hard state: %w", err)
-	}
 	s.hard = hs
 	if s.log != nil {
 		s.logBatch(b).SetHardState(s.partition, hs)
 		return nil
+	}
+	raw, err := hs.Marshal()
+	if err != nil {
+		return fmt.Errorf("replica: encode hard state: %w", err)
 	}
 	if err := b.Set(s.key(suffixHardState), raw); err != nil {
 		return fmt.Errorf("replica: write hard state: %w", err)
@@ -429,19 +433,26 @@ func (s *raftStorage) truncate(b *engine.Batch, index uint64) error {
 	if err != nil {
 		return err
 	}
+	gone, err := s.sizeOf(s.eng.Reader(), s.truncIdx+1, index+1)
+	if err != nil {
+		return err
+	}
 	if s.log != nil {
 		// After Pebble's writes, which the commit then syncs: the entries
 		// go only once their applies are durable.
-		gone, err := s.sizeOf(nil, s.truncIdx+1, index+1)
-		if err != nil {
-			return err
-		}
 		b.LogAfter().Truncate(s.partition, index, term)
-		s.logBytes -= min(gone, s.logBytes)
-		s.truncIdx, s.truncTerm = index, term
-		s.cache.dropTo(index)
-		return nil
+	} else if err := s.truncatePebble(b, index, term); err != nil {
+		return err
 	}
+	s.logBytes -= min(gone, s.logBytes)
+	s.truncIdx, s.truncTerm = index, term
+	s.cache.dropTo(index)
+	return nil
+}
+
+// truncatePebble deletes the log entries up to index from b and records
+// the truncated state.
+func (s *raftStorage) truncatePebble(b *engine.Batch, index, term uint64) error {
 	if err := b.DeleteRange(s.logKey(s.truncIdx+1), s.logKey(index+1)); err != nil {
 		return fmt.Errorf("replica: truncate log: %w", err)
 	}
@@ -451,12 +462,5 @@ func (s *raftStorage) truncate(b *engine.Batch, index uint64) error {
 	if err := b.Set(s.key(suffixTruncated), raw[:]); err != nil {
 		return fmt.Errorf("replica: write truncated state: %w", err)
 	}
-	gone, err := s.sizeOf(s.eng.Reader(), s.truncIdx+1, index+1)
-	if err != nil {
-		return err
-	}
-	s.logBytes -= min(gone, s.logBytes)
-	s.truncIdx, s.truncTerm = index, term
-	s.cache.dropTo(index)
 	return nil
 }
