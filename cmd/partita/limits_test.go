@@ -86,3 +86,26 @@ func TestStandardLoggerGoesThroughSlog(t *testing.T) {
 		t.Fatalf("log.Printf wrote %q", out.String())
 	}
 }
+
+// TestGRPCDialFailuresAreDebug: gRPC's warning for each failed connection
+// attempt, which a stopped peer repeats at every reconnection, is a debug
+// line; gRPC's other warnings stay warnings.
+func TestGRPCDialFailuresAreDebug(t *testing.T) {
+	var out bytes.Buffer
+	g := grpcLogger{slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	// The format of clientconn.go's warning, as channelz prefixes it.
+	g.Warningf("[core] [Channel #4 SubChannel #5]grpc: addrConn.createTransport failed to connect to %s. Err: %v",
+		`{Addr: "127.0.0.1:2911", ServerName: "127.0.0.1:2911", }`, "connection refused")
+	g.Warning("Adjusting keepalive ping interval to minimum period of 1s")
+	g.Warningln("grpc: Server.processRPC failed to write status: broken pipe")
+	recs := jsonLines(t, out.String())
+	want := []string{"DEBUG", "WARN", "WARN"}
+	if len(recs) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(recs), len(want), out.String())
+	}
+	for i, r := range recs {
+		if r["level"] != want[i] {
+			t.Errorf("line %d (%v) at level %v, want %s", i, r["msg"], r["level"], want[i])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,15 +25,32 @@ func routeProcessLogs(log *slog.Logger) {
 func routeStdLog(log *slog.Logger) { slog.SetDefault(log) }
 
 // grpcLogger is gRPC's LoggerV2 over slog. gRPC's info lines are debug
-// here: it reports every connection attempt at that level.
+// here: it reports every connection attempt at that level. So is its
+// warning that a connection attempt failed: a stopped peer would repeat it
+// at every reconnection, while the raft transport already says which node
+// is unreachable and why ("peer unreachable"), and the Doctor judges nodes
+// by their heartbeats.
 type grpcLogger struct{ log *slog.Logger }
+
+// grpcDialFailure is the start of gRPC's warning for a failed connection
+// attempt (clientconn.go, addrConn.createTransport).
+const grpcDialFailure = "addrConn.createTransport failed to connect"
+
+// warn logs one of gRPC's warnings.
+func (g grpcLogger) warn(msg string) {
+	if strings.Contains(msg, grpcDialFailure) {
+		g.log.Debug(msg)
+		return
+	}
+	g.log.Warn(msg)
+}
 
 func (g grpcLogger) Info(args ...any)                  { g.log.Debug(fmt.Sprint(args...)) }
 func (g grpcLogger) Infoln(args ...any)                { g.log.Debug(fmt.Sprint(args...)) }
 func (g grpcLogger) Infof(format string, args ...any)  { g.log.Debug(fmt.Sprintf(format, args...)) }
-func (g grpcLogger) Warning(args ...any)               { g.log.Warn(fmt.Sprint(args...)) }
-func (g grpcLogger) Warningln(args ...any)             { g.log.Warn(fmt.Sprint(args...)) }
-func (g grpcLogger) Warningf(format string, a ...any)  { g.log.Warn(fmt.Sprintf(format, a...)) }
+func (g grpcLogger) Warning(args ...any)               { g.warn(fmt.Sprint(args...)) }
+func (g grpcLogger) Warningln(args ...any)             { g.warn(fmt.Sprint(args...)) }
+func (g grpcLogger) Warningf(format string, a ...any)  { g.warn(fmt.Sprintf(format, a...)) }
 func (g grpcLogger) Error(args ...any)                 { g.log.Error(fmt.Sprint(args...)) }
 func (g grpcLogger) Errorln(args ...any)               { g.log.Error(fmt.Sprint(args...)) }
 func (g grpcLogger) Errorf(format string, args ...any) { g.log.Error(fmt.Sprintf(format, args...)) }
