@@ -22,7 +22,7 @@ type Faults struct {
 // Inmem is an in-process network of nodes. It is safe for concurrent use.
 type Inmem struct {
 	mu       sync.Mutex
-	handlers map[uint64]Handler
+	handlers map[uint64]*inmemNode
 	cut      map[[2]uint64]bool // directed links that drop everything
 	groups   []map[uint64]bool  // partitions: a node in a group is cut from every node outside it
 	faults   Faults
@@ -33,10 +33,17 @@ type Inmem struct {
 // NewInmem returns an empty network; seed drives the fault injection.
 func NewInmem(seed uint64) *Inmem {
 	return &Inmem{
-		handlers: make(map[uint64]Handler),
+		handlers: make(map[uint64]*inmemNode),
 		cut:      make(map[[2]uint64]bool),
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
+}
+
+// inmemNode is a connected node's handler and the deliveries to it in
+// progress.
+type inmemNode struct {
+	h        Handler
+	inflight sync.WaitGroup
 }
 
 // Connect attaches node id's handler and returns the node's Transport.
@@ -44,15 +51,45 @@ func NewInmem(seed uint64) *Inmem {
 func (n *Inmem) Connect(id uint64, h Handler) Transport {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.handlers[id] = h
+	n.handlers[id] = &inmemNode{h: h}
 	return &inmemEndpoint{net: n, from: id}
 }
 
-// Disconnect detaches node id: messages to it are dropped (a crashed node).
+// Disconnect detaches node id: messages to it are dropped (a crashed
+// node). It returns once no delivery to it is in progress, as a server's
+// transport stops serving before it closes: the caller may then stop the
+// node's handler and close its storage.
 func (n *Inmem) Disconnect(id uint64) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	node := n.handlers[id]
 	delete(n.handlers, id)
+	n.mu.Unlock()
+	if node != nil {
+		node.inflight.Wait()
+	}
+}
+
+// begin admits a delivery to node to while it is connected; the caller
+// calls the returned node's inflight.Done once the handler returns.
+// n.mu is held.
+func (n *Inmem) begin(to uint64) (*inmemNode, bool) {
+	node, ok := n.handlers[to]
+	if ok {
+		node.inflight.Add(1)
+	}
+	return node, ok
+}
+
+// deliver hands msgs to node to, if it is connected.
+func (n *Inmem) deliver(to uint64, msgs []Message) {
+	n.mu.Lock()
+	node, ok := n.begin(to)
+	n.mu.Unlock()
+	if !ok {
+		return
+	}
+	defer node.inflight.Done()
+	node.h.HandleRaft(msgs)
 }
 
 // SetFaults changes the faults injected from now on.
@@ -105,18 +142,17 @@ func (n *Inmem) Heal() {
 // Wait blocks until every delayed delivery has happened.
 func (n *Inmem) Wait() { n.wg.Wait() }
 
-// deliveries decides, under the lock, what becomes of one batch: its
-// handler, and the delay of each copy to deliver (none if dropped).
-func (n *Inmem) deliveries(from, to uint64) (Handler, []time.Duration) {
+// deliveries decides, under the lock, what becomes of one message: the
+// delay of each copy to deliver (none if dropped).
+func (n *Inmem) deliveries(from, to uint64) []time.Duration {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	h, ok := n.handlers[to]
-	if !ok || n.isCut(from, to) {
-		return nil, nil
+	if _, ok := n.handlers[to]; !ok || n.isCut(from, to) {
+		return nil
 	}
 	f := n.faults
 	if f.DropRate > 0 && n.rng.Float64() < f.DropRate {
-		return nil, nil
+		return nil
 	}
 	copies := 1
 	if f.DuplicateRate > 0 && n.rng.Float64() < f.DuplicateRate {
@@ -128,7 +164,7 @@ func (n *Inmem) deliveries(from, to uint64) (Handler, []time.Duration) {
 			delays[i] = time.Duration(n.rng.Int64N(int64(f.MaxDelay)))
 		}
 	}
-	return h, delays
+	return delays
 }
 
 type inmemEndpoint struct {
@@ -137,12 +173,12 @@ type inmemEndpoint struct {
 }
 
 // Send implements Transport. Each message is subject to the faults
-// separately.
+// separately. A delayed message reaches the node connected when its delay
+// ends, if any.
 func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
 	var now []Message
 	for _, m := range msgs {
-		h, delays := e.net.deliveries(e.from, to)
-		for _, d := range delays {
+		for _, d := range e.net.deliveries(e.from, to) {
 			if d == 0 {
 				now = append(now, m)
 				continue
@@ -150,18 +186,12 @@ func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
 			e.net.wg.Add(1)
 			time.AfterFunc(d, func() {
 				defer e.net.wg.Done()
-				h.HandleRaft([]Message{m})
+				e.net.deliver(to, []Message{m})
 			})
 		}
 	}
-	if len(now) == 0 {
-		return
-	}
-	e.net.mu.Lock()
-	h, ok := e.net.handlers[to]
-	e.net.mu.Unlock()
-	if ok {
-		h.HandleRaft(now)
+	if len(now) > 0 {
+		e.net.deliver(to, now)
 	}
 }
 
@@ -169,13 +199,17 @@ func (e *inmemEndpoint) Send(to uint64, msgs []Message) {
 // node's SnapshotHandler directly (a cut link or a missing node fails it).
 func (e *inmemEndpoint) SendSnapshot(ctx context.Context, to uint64, s Snapshot) error {
 	e.net.mu.Lock()
-	h, ok := e.net.handlers[to]
-	cut := e.net.isCut(e.from, to)
+	var node *inmemNode
+	ok := !e.net.isCut(e.from, to)
+	if ok {
+		node, ok = e.net.begin(to)
+	}
 	e.net.mu.Unlock()
-	if !ok || cut {
+	if !ok {
 		return fmt.Errorf("transport: node %d unreachable", to)
 	}
-	sh, ok := h.(SnapshotHandler)
+	defer node.inflight.Done()
+	sh, ok := node.h.(SnapshotHandler)
 	if !ok {
 		return fmt.Errorf("transport: node %d does not take snapshots", to)
 	}
