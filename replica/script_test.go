@@ -309,7 +309,11 @@ func (n *scriptNode) open() error {
 		return err
 	}
 	n.eng = eng
-	return n.reopenReplica()
+	if err := n.reopenReplica(); err != nil {
+		n.eng = nil
+		return errors.Join(err, eng.Close())
+	}
+	return nil
 }
 
 func (n *scriptNode) reopenReplica() error {

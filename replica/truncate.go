@@ -21,7 +21,9 @@ import (
 //     that once it installs the snapshot it follows the log, instead of
 //     needing a second one); a follower that has not yet appended the
 //     partition's last split keeps the log from its match (so that it
-//     applies the split from its log, not from a snapshot of the halves).
+//     applies the split from its log, not from a snapshot of the halves);
+//     a follower being probed whose match is unknown (below the log's
+//     start) stops trimming until the probe settles.
 //  3. The entry bound: at most MaxLogEntries entries otherwise.
 //  4. Soft holds: the leader keeps what its recently active followers have
 //     not acknowledged; followers keep TruncateStep entries behind their
@@ -96,9 +98,18 @@ func (r *Replica) followerHolds(applied uint64) (soft, hard uint64) {
 			need = max(need, pr.PendingSnapshot)
 		}
 		soft = min(soft, need)
-		// A hold is kept only while the log still has what it holds for: a
-		// follower it was trimmed past needs a snapshot anyway.
-		if need >= r.st.truncIdx && (snapshotting || pr.Match < r.splitIdx) {
+		switch {
+		case pr.State == tracker.StateProbe && pr.Match < r.st.truncIdx:
+			// Where its log ends is unknown: raft learns a match only from
+			// an accepted append. A follower a new leader has not yet
+			// probed, or the replica a split just created on a slow node
+			// (which answered, but not yet an append), may hold everything
+			// from truncIdx on. Trim no further until the probe settles,
+			// within a round trip or two.
+			hard = min(hard, r.st.truncIdx)
+		case need >= r.st.truncIdx && (snapshotting || pr.Match < r.splitIdx):
+			// A hold is kept only while the log still has what it holds
+			// for: a follower it was trimmed past needs a snapshot anyway.
 			hard = min(hard, need)
 		}
 	})
