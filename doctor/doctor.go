@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -276,6 +277,11 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 			return err
 		}
 	}
+	// The operator's choices first: an approved operation the plan no
+	// longer proposes as it was may still be the one to run.
+	for _, e := range strandedApprovals(p.Ops, approvals) {
+		plan.Ops = append(plan.Ops, d.considerApproved(ctx, c, epoch, e, cur, cfg, settings, now))
+	}
 	for _, op := range p.Ops {
 		plan.Ops = append(plan.Ops, d.consider(ctx, c, epoch, op, cur, cfg, settings, approvals, now))
 	}
@@ -332,6 +338,65 @@ func (d *Doctor) consider(ctx context.Context, c operator.Cluster, epoch uint64,
 	default:
 		po.Decision = decisionName(vd.Decision)
 		d.note(ctx, epoch, key, op, cur, color, vd, now)
+	}
+	return po
+}
+
+// strandedApprovals returns, oldest first, the approved entries whose
+// operation the plan no longer proposes as it was, while it still
+// proposes one of the same kind on the same partition at the same
+// generation: the need stands, but the checker now picks another node
+// (the nodes' replica counts moved, say). Run only when the plan
+// proposes it again, such an approval would wait for ever.
+func strandedApprovals(ops []checker.Op, approvals map[string]Entry) []Entry {
+	var out []Entry
+	for key, e := range approvals {
+		if e.State != Approved {
+			continue
+		}
+		same := func(op checker.Op) bool { return opKey(op) == key }
+		need := func(op checker.Op) bool {
+			return op.Kind == e.Op.Kind && op.Partition == e.Op.Partition && op.Generation == e.Op.Generation
+		}
+		if !slices.ContainsFunc(ops, same) && slices.ContainsFunc(ops, need) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// considerApproved judges an approved operation the plan no longer
+// proposes as it was (strandedApprovals), as consider judges a planned
+// one: it runs if the gates admit it now. One its partition moved past
+// is closed as stale; otherwise it stays approved.
+func (d *Doctor) considerApproved(ctx context.Context, c operator.Cluster, epoch uint64, e Entry, cur checker.View,
+	cfg checker.Config, settings Settings, now time.Time) PlannedOp {
+	color := settings.Color(e.Op.Kind)
+	po := PlannedOp{Op: e.Op, Gate: color.String()}
+	if why, busy := d.busy(e.Op.Partition, now); busy {
+		po.Decision, po.Reasons = "hold", []string{why}
+		return po
+	}
+	if settings.Paused {
+		po.Decision, po.Reasons = "hold", []string{"the Doctor is paused: " + settings.Reason}
+		return po
+	}
+	vd := gate.Admit(e.Op, cur, cfg, d.running(), d.recentStarts(now), color, true, d.cfg.Limits, now)
+	po.Decision, po.Reasons = decisionName(vd.Decision), vd.Reasons
+	switch vd.Decision {
+	case gate.Run:
+		run := Entry{ID: e.ID, Epoch: epoch, Op: e.Op, Inputs: inputs(cur, e.Op), Gate: color, State: Running,
+			Deadline: now.Add(d.cfg.OpDeadline), Created: e.Created, Updated: now, DecidedBy: e.DecidedBy}
+		d.start(ctx, c, run)
+	case gate.Stale:
+		e.State, e.Validation, e.Updated = Stale, strings.Join(vd.Reasons, "; "), now
+		if err := d.deps.Records.Put(ctx, &e); err != nil {
+			d.log.Warn("doctor: closing a stale approved operation failed", "id", e.ID, "op", e.Op.String(), "err", err)
+			return po
+		}
+		d.log.Info("doctor: an approved operation is stale", "id", e.ID, "op", e.Op.String(), "why", e.Validation)
+		d.publish(e)
 	}
 	return po
 }
