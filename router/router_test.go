@@ -1,10 +1,12 @@
 package router_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
@@ -173,6 +175,71 @@ func TestDeleteTableDropsDataAndRecord(t *testing.T) {
 	if _, err := r.CreateTable(ctx, table()); !errors.As(err, &perr) || perr.GetCode() != partitapb.Error_TABLE_IN_USE {
 		t.Fatalf("duplicate create: %v", err)
 	}
+}
+
+// TestDeleteTableWhoseReplicasWentFirst: once a table's record is
+// deleted, a node's reconciler may destroy its replicas of the table's
+// partitions before DeleteTable's DestroyRange reaches them. DeleteTable
+// gives up on those (their items are unreachable) instead of retrying
+// until its caller's deadline, and still destroys the data of the others.
+func TestDeleteTableWhoseReplicasWentFirst(t *testing.T) {
+	eng, st := startStore(t)
+	r := routerOn(t, st, route.LocalStore(st.Store), 4)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tbl, err := r.CreateTable(ctx, table())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := tbl.GetPartitions()
+	// One item in every partition.
+	keys := map[uint64][]byte{}
+	for i := 0; len(keys) < len(parts) && i < 1000; i++ {
+		it := item.Item{"pk": item.S(fmt.Sprint("k", i)), "sk": item.S("s")}
+		sk, err := r.StorageKey(tbl, it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := owner(parts, sk)
+		if _, ok := keys[p]; ok || p == 0 {
+			continue
+		}
+		cmd := &partitapb.Command{Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(it)}}}
+		if _, err := r.Write(ctx, tbl, it, cmd); err != nil {
+			t.Fatal(err)
+		}
+		keys[p] = sk
+	}
+	if len(keys) != len(parts) {
+		t.Fatalf("items in %d of %d partitions", len(keys), len(parts))
+	}
+	gone := parts[0].GetId()
+	if err := st.Destroy(gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.DeleteTable(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("DeleteTable waited out its caller's deadline for a partition with no replica left")
+	}
+	for p, sk := range keys {
+		if _, err := eng.Get(sk); p != gone && !errors.Is(err, engine.ErrNotFound) {
+			t.Fatalf("partition %d's item survived its table: %v", p, err)
+		}
+	}
+}
+
+// owner returns the partition of parts whose spans hold key (0: none).
+func owner(parts []*partitapb.Partition, key []byte) uint64 {
+	for _, p := range parts {
+		for _, sp := range directory.Spans(p) {
+			if bytes.Compare(sp.GetStart(), key) <= 0 && bytes.Compare(key, sp.GetEnd()) < 0 {
+				return p.GetId()
+			}
+		}
+	}
+	return 0
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -164,26 +166,45 @@ func (r *Router) forget(name string) {
 }
 
 // destroyPartitions removes the data of t's partitions through their
-// logs, then this node's replicas of them.
+// logs, then this node's replicas of them, all partitions at once, each
+// given at most destroyWait. The table record is gone and table ids are
+// never reused, so data left behind by a failure here is unreachable, not
+// wrong; and a failure is expected now and then: once the record is gone,
+// each node's reconciler may destroy its replicas of the partitions (the
+// directory no longer lists them) before the DestroyRange reaches them,
+// and the router, finding no replica, would retry until its caller's
+// deadline (a DeleteTable then took the request timeout).
 func (r *Router) destroyPartitions(ctx context.Context, t *partitapb.Table) {
-	name := t.GetName()
+	var wg sync.WaitGroup
 	for _, p := range t.GetPartitions() {
-		cmd := r.command()
-		cmd.RangeGeneration = p.GetRangeGeneration()
-		cmd.Op = &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{
-			TableId: t.GetId(), HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(),
-		}}
-		// The table record is gone and table ids are never reused, so data
-		// left behind by a failure here is unreachable, not wrong.
-		if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
-			r.cfg.Logger.WarnContext(ctx, "destroying a deleted table's partition failed",
-				"table", name, "partition", p.GetId(), "err", err)
-			continue
-		}
-		if err := r.cfg.Host.DestroyPartition(ctx, p.GetId()); err != nil {
-			r.cfg.Logger.WarnContext(ctx, "removing a deleted table's partition failed",
-				"table", name, "partition", p.GetId(), "err", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, destroyWait)
+			defer cancel()
+			r.destroyPartition(pctx, t, p)
+		}()
+	}
+	wg.Wait()
+}
+
+// destroyWait bounds the destruction of one deleted table's partition.
+const destroyWait = 5 * time.Second
+
+func (r *Router) destroyPartition(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) {
+	cmd := r.command()
+	cmd.RangeGeneration = p.GetRangeGeneration()
+	cmd.Op = &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{
+		TableId: t.GetId(), HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(),
+	}}
+	if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
+		r.cfg.Logger.WarnContext(ctx, "destroying a deleted table's partition failed: its items stay on the nodes whose replica did not apply it",
+			"table", t.GetName(), "partition", p.GetId(), "err", err)
+		return
+	}
+	if err := r.cfg.Host.DestroyPartition(ctx, p.GetId()); err != nil {
+		r.cfg.Logger.WarnContext(ctx, "removing a deleted table's partition failed",
+			"table", t.GetName(), "partition", p.GetId(), "err", err)
 	}
 }
 
