@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -158,8 +159,15 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 		return evaluation{}, errTxnInFlight
 	}
 	if !cmd.GetFirstAttempt() {
-		if res, found, err := r.readRecord(cmd, st.floor); err != nil || found {
-			return evaluation{res: res}, err
+		res, found, err := r.readRecord(cmd, st.floor)
+		if err != nil {
+			return evaluation{}, err
+		}
+		if found {
+			again, err := r.preparedByThisTxn(cmd, res)
+			if err != nil || !again {
+				return evaluation{res: res}, err
+			}
 		}
 	}
 	var prior *fsm.Prior
@@ -290,6 +298,26 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 			"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
 	}
 	return nil, false, nil
+}
+
+// preparedByThisTxn says a retried transaction prepare whose record was
+// found (res) is evaluated again: its transaction's intent on the item
+// still stands. The record keeps no item (recordCommand), while the
+// prepare's answer must carry the item as the prepare found it (a read
+// transaction's every value); the intent keeps the item as it was until
+// it resolves, and fsm answers a prepare of the intent's own transaction
+// with it, writing nothing new. Once the intent is gone the record
+// stands: evaluated again, the prepare would write a second intent.
+func (r *Replica) preparedByThisTxn(cmd *partitapb.Command, res *partitapb.Result) (bool, error) {
+	p := cmd.GetTxnPrepare()
+	if p == nil || res.GetError() != nil {
+		return false, nil
+	}
+	held, err := fsm.ReadTxnIntent(r.cfg.Engine.Reader(), r.cfg.Partition, p.GetKey())
+	if err != nil {
+		return false, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return held != nil && bytes.Equal(held.GetTxnId(), p.GetTxnId()), nil
 }
 
 // commandKey is the key of the untimed at-most-once record of command id
