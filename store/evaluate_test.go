@@ -18,13 +18,7 @@ import (
 // condition. Two evaluated against the same state (without the item's
 // latch) would both succeed.
 func TestConditionalWritesRaceOnOneKey(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	s := startSingle(t, eng, 2)
-	defer s.Stop()
+	_, s := openSingle(t, 2)
 	const keys, racers = 20, 8
 	for k := range keys {
 		pk := item.S(fmt.Sprint("k", k))

@@ -21,6 +21,21 @@ func startSingle(t *testing.T, eng *engine.Engine, partitions ...uint64) *store.
 	return startSingleWith(t, eng, func(*store.Config) {}, partitions...)
 }
 
+// openSingle opens an engine in a temporary directory and starts
+// startSingle's store on it; both are stopped and closed when the test
+// ends.
+func openSingle(t *testing.T, partitions ...uint64) (*engine.Engine, *store.Store) {
+	t.Helper()
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	s := startSingle(t, eng, partitions...)
+	t.Cleanup(s.Stop)
+	return eng, s
+}
+
 // startSingleWith is startSingle with edit applied to the configuration.
 func startSingleWith(t *testing.T, eng *engine.Engine, edit func(*store.Config), partitions ...uint64) *store.Store {
 	t.Helper()
@@ -123,13 +138,7 @@ func TestConcurrentProposalsApplyOnce(t *testing.T) {
 }
 
 func TestProposeHonoursCancelledContext(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	s := startSingle(t, eng, 2)
-	defer s.Stop()
+	_, s := openSingle(t, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Propose(ctx, 2, &partitapb.Command{Id: []byte("x")}); err == nil {
@@ -141,13 +150,7 @@ func TestProposeHonoursCancelledContext(t *testing.T) {
 }
 
 func TestDestroyedReplicaIsNotBootstrappedAgain(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	s := startSingle(t, eng, 2)
-	defer s.Stop()
+	_, s := openSingle(t, 2)
 	if err := s.Destroy(2); err != nil {
 		t.Fatal(err)
 	}

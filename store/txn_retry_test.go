@@ -20,13 +20,7 @@ import (
 // harness's bank after every node crashed). Once the intent is resolved
 // the record stands, and the retry writes no second intent.
 func TestRetriedPrepareAnswersTheItem(t *testing.T) {
-	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	s := startSingle(t, eng, 2)
-	defer s.Stop()
+	eng, s := openSingle(t, 2)
 	ctx := context.Background()
 	pk := item.S("account-5")
 	key, err := engine.DataKey(nil, 1, pk, item.Value{})
