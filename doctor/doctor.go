@@ -297,13 +297,8 @@ func (d *Doctor) consider(ctx context.Context, c operator.Cluster, epoch uint64,
 	color := settings.Color(op.Kind)
 	po := PlannedOp{Op: op, Gate: color.String()}
 	key := opKey(op)
-	if why, busy := d.busy(op.Partition, now); busy {
+	if why, held := d.held(op, settings, now); held {
 		po.Decision, po.Reasons = "hold", []string{why}
-		return po
-	}
-	if settings.Paused {
-		po.Decision, po.Reasons = "hold", []string{"the Doctor is paused: " + settings.Reason}
-		d.m.holds.WithLabelValues(string(op.Kind), "paused").Inc()
 		return po
 	}
 	pending, hasPending := approvals[key]
@@ -342,6 +337,19 @@ func (d *Doctor) consider(ctx context.Context, c operator.Cluster, epoch uint64,
 	return po
 }
 
+// held says why op waits whatever the gates would say: an operation in
+// flight on its partition (or just ended there), or the Doctor paused.
+func (d *Doctor) held(op checker.Op, settings Settings, now time.Time) (string, bool) {
+	if why, busy := d.busy(op.Partition, now); busy {
+		return why, true
+	}
+	if settings.Paused {
+		d.m.holds.WithLabelValues(string(op.Kind), "paused").Inc()
+		return "the Doctor is paused: " + settings.Reason, true
+	}
+	return "", false
+}
+
 // strandedApprovals returns, oldest first, the approved entries whose
 // operation the plan no longer proposes as it was, while it still
 // proposes one of the same kind on the same partition at the same
@@ -374,12 +382,8 @@ func (d *Doctor) considerApproved(ctx context.Context, c operator.Cluster, epoch
 	cfg checker.Config, settings Settings, now time.Time) PlannedOp {
 	color := settings.Color(e.Op.Kind)
 	po := PlannedOp{Op: e.Op, Gate: color.String()}
-	if why, busy := d.busy(e.Op.Partition, now); busy {
+	if why, held := d.held(e.Op, settings, now); held {
 		po.Decision, po.Reasons = "hold", []string{why}
-		return po
-	}
-	if settings.Paused {
-		po.Decision, po.Reasons = "hold", []string{"the Doctor is paused: " + settings.Reason}
 		return po
 	}
 	vd := gate.Admit(e.Op, cur, cfg, d.running(), d.recentStarts(now), color, true, d.cfg.Limits, now)
