@@ -86,10 +86,15 @@ const (
 	// partitions (FenceDeletedTable), which refuse item writes from then
 	// on; older binaries cannot apply the mark.
 	DeletedTableFence Version = 17
+	// RecordedImages: an item write whose request returns item images
+	// asks its at-most-once record to keep them (Command.record_old,
+	// record_new), which older binaries' replicas would not: the
+	// replicas' records would then differ.
+	RecordedImages Version = 18
 )
 
 // Latest is the newest version this binary supports.
-const Latest = DeletedTableFence
+const Latest = RecordedImages
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -132,6 +137,8 @@ func (v Version) String() string {
 		return "16 (stream status: streams ENABLING and DISABLING until every partition's change log is cut)"
 	case DeletedTableFence:
 		return "17 (deleted table fence: a deleted table's kept partitions refuse item writes)"
+	case RecordedImages:
+		return "18 (recorded images: a retried write returns the item images its request asked for)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

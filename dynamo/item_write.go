@@ -25,13 +25,22 @@ func (o *writeOptions) images() (needOld, needNew bool) {
 	if o.sizes || consumed(o.ReturnConsumedCapacity, "", 0) != nil {
 		return true, true
 	}
+	return o.returned()
+}
+
+// returned reports which images of the item the response returns as
+// attributes (ReturnValues, ReturnValuesOnConditionCheckFailure): the
+// ones a retry answered from the write's at-most-once record must find
+// there (Command.record_old, record_new). The sizes alone (consumed
+// capacity) are not worth a copy of the item in every record.
+func (o *writeOptions) returned() (old, new bool) {
 	switch str(o.ReturnValues) {
 	case "ALL_OLD", "UPDATED_OLD":
-		needOld = true
+		old = true
 	case "ALL_NEW", "UPDATED_NEW":
-		needNew = true
+		new = true
 	}
-	return needOld || str(o.ReturnValuesOnConditionCheckFailure) == "ALL_OLD", needNew
+	return old || str(o.ReturnValuesOnConditionCheckFailure) == "ALL_OLD", new
 }
 
 // checkReturnValues rejects a ReturnValues the operation does not support.
@@ -75,6 +84,7 @@ type images struct {
 // wire shows for a rejection (with the old item when the request asked for
 // it on a failed condition).
 func (s *Server) write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command, o *writeOptions) (*images, error) {
+	cmd.RecordOld, cmd.RecordNew = o.returned()
 	res, err := s.cfg.Backend.Write(ctx, t, key, cmd)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, s.notFound(t.GetName(), false)

@@ -91,6 +91,7 @@ func (s *Server) planTransaction(ctx context.Context, req *executeTransactionReq
 		if err != nil {
 			return nil, false, inStatement(i, err)
 		}
+		x.action.RecordOld = str(ts.ReturnValuesOnConditionCheckFailure) == "ALL_OLD"
 		if seen[string(x.action.Prepare.GetKey())] {
 			return nil, false, validationf("%s", msgTransactDuplicate)
 		}

@@ -231,7 +231,8 @@ func (s *Server) transactWriteActions(ctx context.Context, req *transactWriteReq
 		}
 		seen[string(p.GetKey())] = true
 		total += max(key.Size(), a.Item.Size())
-		actions[i], tables[i] = router.TxnAction{Table: t, Prepare: p}, t
+		actions[i] = router.TxnAction{Table: t, Prepare: p, RecordOld: str(a.ReturnValuesOnConditionCheckFailure) == "ALL_OLD"}
+		tables[i] = t
 	}
 	if total > maxTransactBytes {
 		return nil, nil, validationf("%s", msgTransactTooLarge)

@@ -31,9 +31,10 @@ type changeLeader struct {
 // applied from their Effects, and what partition 7's change log holds.
 //
 //	view V                          the table's change view from now on
-//	put pk=K [v=N] [t=T] [if-absent] [p=P]  PutItem {pk: K, v: N} evaluated at time T (to the right half: p=R)
+//	put pk=K [v=N] [t=T] [if-absent] [p=P] [returns=R]  PutItem {pk: K, v: N} evaluated at time T (to the right half: p=R),
+//	                                its record keeping the images R names (old, new, both; the answer shows them)
 //	add pk=K [t=T]                  UpdateItem ADD n 1
-//	delete pk=K [t=T] [if-present]  DeleteItem
+//	delete pk=K [t=T] [if-present] [returns=R]  DeleteItem
 //	stale pk=K [v=N]                a put whose lease index is not above the applied one
 //	trim cutoff=T                   a refused write carrying the trim point of cutoff
 //	split at=K right=R              SplitRange at K's hash, right half R
@@ -112,6 +113,10 @@ func (l *changeLeader) write(t *testing.T, td *datadriven.TestData) string {
 		t.Fatalf("unknown command %q", td.Cmd)
 	}
 	cmd.UnixNanos = int64(uintArg(t, td, "t", 0))
+	if td.HasArg("returns") {
+		r := scanArg(t, td, "returns")
+		cmd.RecordOld, cmd.RecordNew = r == "old" || r == "both", r == "new" || r == "both"
+	}
 	e, res, err := fsm.Evaluate(l.eng, l.desc, cmd, nil, fsm.EvalHints{})
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +146,17 @@ func (l *changeLeader) apply(t *testing.T, e *partitapb.Effects) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := "ok"
 	if code := res.GetError().GetCode(); code != partitapb.Error_UNKNOWN {
-		return code.String()
+		out = code.String()
 	}
-	return "ok"
+	if res.GetHasOld() {
+		out += " old=" + image(t, res.GetOldItem())
+	}
+	if res.GetHasNew() {
+		out += " new=" + image(t, res.GetNewItem())
+	}
+	return out
 }
 
 func (l *changeLeader) split(t *testing.T, td *datadriven.TestData) string {

@@ -111,7 +111,34 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		LocalDeletes: c.localDel, LocalPuts: localPuts(c.localPut),
 		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
 	}
+	keepImages(e, cmd, res)
 	return e, res, nil
+}
+
+// keepImages has the Effects e of cmd, evaluated to res, carry the images
+// cmd's record keeps (Command.record_old, record_new): the old one in
+// old_image, where a change record takes it only if its view keeps it;
+// the new one is e's value already.
+func keepImages(e *partitapb.Effects, cmd *partitapb.Command, res *partitapb.Result) {
+	e.RecordOld, e.RecordNew = cmd.GetRecordOld(), cmd.GetRecordNew()
+	if e.RecordOld && res.GetHasOld() {
+		e.OldImage = res.GetOldItem()
+	}
+}
+
+// recorded is the Result an applied Effects e answers, and its
+// at-most-once record keeps: e's error, and the images its command asked
+// the record to keep, so that a retry answered from the record returns
+// them as the first attempt did.
+func recorded(e *partitapb.Effects) *partitapb.Result {
+	res := &partitapb.Result{Error: e.GetError()}
+	if e.GetRecordOld() && len(e.GetOldImage()) > 0 {
+		res.OldItem, res.HasOld = e.GetOldImage(), true
+	}
+	if e.GetRecordNew() && e.GetError() == nil && !e.GetDelete() && e.GetValue() != nil {
+		res.NewItem, res.HasNew = e.GetValue(), true
+	}
+	return res
 }
 
 // EvalHints are what the proposer knows of the partition that spares
@@ -244,7 +271,7 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 		return res, err
 	}
 	if e.GetError() != nil {
-		return &partitapb.Result{Error: e.GetError()}, nil
+		return recorded(e), nil
 	}
 	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes(),
 		localDel: e.GetLocalDeletes(), localPut: localEntriesOf(e.GetLocalPuts()),
@@ -261,7 +288,7 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 	if err := a.appendChange(e, c); err != nil {
 		return nil, err
 	}
-	return &partitapb.Result{}, nil
+	return recorded(e), nil
 }
 
 // fenceEffects is fence for an Effects entry: the item write it was

@@ -229,6 +229,7 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 	res.OldItem, res.HasOld = old.raw, old.item != nil
 	if res.GetError() != nil {
 		e.Error = res.GetError()
+		keepImages(e, cmd, res)
 		return e, res, nil
 	}
 	in := &partitapb.TxnIntent{

@@ -518,6 +518,14 @@ type Command struct {
 	// partitions alive, until the stream retention passes
 	// (docs/streams.md, "Deleted tables").
 	KeepDeletedStreams bool `protobuf:"varint,790,opt,name=keep_deleted_streams,json=keepDeletedStreams,proto3" json:"keep_deleted_streams,omitempty"`
+	// record_old and record_new ask an item write's at-most-once record to
+	// keep the item's old and new image (its answer's OldItem and
+	// NewItem): set by a router of cluster version 18 or later when the
+	// request returns them (ReturnValues, or ReturnValuesOnConditionCheckFailure
+	// ALL_OLD for the old image), so that a retry answered from the record
+	// returns them too. Without them a record keeps only the error.
+	RecordOld bool `protobuf:"varint,811,opt,name=record_old,json=recordOld,proto3" json:"record_old,omitempty"`
+	RecordNew bool `protobuf:"varint,812,opt,name=record_new,json=recordNew,proto3" json:"record_new,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -681,6 +689,20 @@ func (x *Command) GetLocalCollectionLimit() int64 {
 func (x *Command) GetKeepDeletedStreams() bool {
 	if x != nil {
 		return x.KeepDeletedStreams
+	}
+	return false
+}
+
+func (x *Command) GetRecordOld() bool {
+	if x != nil {
+		return x.RecordOld
+	}
+	return false
+}
+
+func (x *Command) GetRecordNew() bool {
+	if x != nil {
+		return x.RecordNew
 	}
 	return false
 }
@@ -1772,6 +1794,11 @@ type Effects struct {
 	// by_service is the command's DeleteItem.by_service, which the change
 	// record carries.
 	ByService bool `protobuf:"varint,19,opt,name=by_service,json=byService,proto3" json:"by_service,omitempty"`
+	// record_old and record_new are the command's (Command.record_old,
+	// record_new): the at-most-once record then keeps old_image (set for
+	// it, on a refusal too) and value as the answer's images.
+	RecordOld bool `protobuf:"varint,20,opt,name=record_old,json=recordOld,proto3" json:"record_old,omitempty"`
+	RecordNew bool `protobuf:"varint,21,opt,name=record_new,json=recordNew,proto3" json:"record_new,omitempty"`
 	// change_trim_to, when above the partition's first retained change
 	// sequence, trims the change records below it (one range deletion).
 	// The leader sets it from its clock and the table's retention.
@@ -1958,6 +1985,20 @@ func (x *Effects) GetOldImage() []byte {
 func (x *Effects) GetByService() bool {
 	if x != nil {
 		return x.ByService
+	}
+	return false
+}
+
+func (x *Effects) GetRecordOld() bool {
+	if x != nil {
+		return x.RecordOld
+	}
+	return false
+}
+
+func (x *Effects) GetRecordNew() bool {
+	if x != nil {
+		return x.RecordNew
 	}
 	return false
 }
@@ -11386,7 +11427,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xcc&\n" +
+	"partita.v1\"\x8c'\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11398,7 +11439,11 @@ const file_partita_proto_rawDesc = "" +
 	"changeView\x12@\n" +
 	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x125\n" +
 	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x121\n" +
-	"\x14keep_deleted_streams\x18\x96\x06 \x01(\bR\x12keepDeletedStreams\x120\n" +
+	"\x14keep_deleted_streams\x18\x96\x06 \x01(\bR\x12keepDeletedStreams\x12\x1e\n" +
+	"\n" +
+	"record_old\x18\xab\x06 \x01(\bR\trecordOld\x12\x1e\n" +
+	"\n" +
+	"record_new\x18\xac\x06 \x01(\bR\trecordNew\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -11486,7 +11531,7 @@ const file_partita_proto_rawDesc = "" +
 	"index_open\x18\xa2\x06 \x01(\v2\x15.partita.v1.IndexOpenH\x00R\tindexOpen\x12:\n" +
 	"\vindex_sweep\x18\xa3\x06 \x01(\v2\x16.partita.v1.IndexSweepH\x00R\n" +
 	"indexSweepB\x04\n" +
-	"\x02op\"\xcd\b\n" +
+	"\x02op\"\x8b\t\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -11509,7 +11554,11 @@ const file_partita_proto_rawDesc = "" +
 	"changeView\x12\x1b\n" +
 	"\told_image\x18\x0f \x01(\fR\boldImage\x12\x1d\n" +
 	"\n" +
-	"by_service\x18\x13 \x01(\bR\tbyService\x12$\n" +
+	"by_service\x18\x13 \x01(\bR\tbyService\x12\x1d\n" +
+	"\n" +
+	"record_old\x18\x14 \x01(\bR\trecordOld\x12\x1d\n" +
+	"\n" +
+	"record_new\x18\x15 \x01(\bR\trecordNew\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
 	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
 	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\x12\x17\n" +

@@ -302,10 +302,10 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 
 // preparedByThisTxn says a retried transaction prepare whose record was
 // found (res) is evaluated again: its transaction's intent on the item
-// still stands. The record keeps no item (recordCommand), while the
-// prepare's answer must carry the item as the prepare found it (a read
-// transaction's every value); the intent keeps the item as it was until
-// it resolves, and fsm answers a prepare of the intent's own transaction
+// still stands. The record keeps no item (recordCommand: a prepare asks
+// for none), while the prepare's answer must carry the item as the
+// prepare found it (a read transaction's every value); the intent keeps
+// the item as it was until it resolves, and fsm answers a prepare of the intent's own transaction
 // with it, writing nothing new. Once the intent is gone the record
 // stands: evaluated again, the prepare would write a second intent.
 func (r *Replica) preparedByThisTxn(cmd *partitapb.Command, res *partitapb.Result) (bool, error) {
@@ -345,7 +345,7 @@ func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, te
 	}
 	id := string(eff.GetId())
 	if code := res.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
-		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res); err != nil {
+		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res, eff.GetRecordOld(), eff.GetRecordNew()); err != nil {
 			return "", nil, 0, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
@@ -74,6 +75,11 @@ func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cm
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
 	cmd.ChangeView = t.GetChangeView()
+	if !r.allows(clusterversion.RecordedImages) {
+		// An older binary's replica would record no image: the records
+		// of one write would differ between replicas.
+		cmd.RecordOld, cmd.RecordNew = false, false
+	}
 	if cmd.LocalIndexes = LocalIndexSpec(t); cmd.LocalIndexes != nil {
 		cmd.LocalCollectionLimit = r.cfg.ItemCollectionLimit
 	}

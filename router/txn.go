@@ -46,6 +46,10 @@ const maxRecoveries = 8
 type TxnAction struct {
 	Table   *partitapb.Table
 	Prepare *partitapb.TxnPrepare
+	// RecordOld asks the prepare's at-most-once record to keep the item
+	// a refusal found (ReturnValuesOnConditionCheckFailure ALL_OLD), so
+	// that a retried prepare answers with it too (Command.record_old).
+	RecordOld bool
 }
 
 // TxnOutcome is what a transaction did: committed (a write transaction
@@ -253,6 +257,7 @@ func (r *Router) eachAction(actions []TxnAction, f func(int, TxnAction) error) e
 func (r *Router) prepare(ctx context.Context, a TxnAction) (*partitapb.Result, error) {
 	cmd := r.command()
 	cmd.Op = &partitapb.Command_TxnPrepare{TxnPrepare: a.Prepare}
+	cmd.RecordOld = a.RecordOld
 	return r.writeKey(ctx, a.Table, a.Prepare.GetKey(), cmd)
 }
 
