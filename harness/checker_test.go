@@ -27,6 +27,12 @@ var (
 
 func read(v string) harness.KVOutput { return harness.KVOutput{Value: v} }
 func casOK(b bool) harness.KVOutput  { return harness.KVOutput{OK: b} }
+func swap(k, v string) harness.KVInput {
+	return harness.KVInput{Kind: harness.OpSwap, Key: k, Value: v}
+}
+
+// casFound is a refused compare-and-set that found v.
+func casFound(v string) harness.KVOutput { return harness.KVOutput{Value: v, Found: true} }
 
 // TestCheckerVerdicts shows the checker wiring can fail: each history is
 // judged as the model says, and an illegal one yields a visualisation.
@@ -68,6 +74,23 @@ func TestCheckerVerdicts(t *testing.T) {
 			op(0, put("a", "1"), 0, ok, 5), op(1, cas("a", "1", "2"), 10, unknown, 100),
 			op(2, get("a"), 20, read("2"), 30), op(3, get("a"), 40, read("2"), 50),
 		}, porcupine.Ok},
+		{"a swap returns the value it replaced", []porcupine.Operation{
+			op(0, put("a", "1"), 0, ok, 5), op(1, swap("a", "2"), 10, read("1"), 20),
+			op(2, get("a"), 30, read("2"), 40),
+		}, porcupine.Ok},
+		{"a swap that returns no value although one was there", []porcupine.Operation{
+			op(0, put("a", "1"), 0, ok, 5), op(1, swap("a", "2"), 10, read(""), 20),
+		}, porcupine.Illegal},
+		{"two swaps cannot both replace the same value", []porcupine.Operation{
+			op(0, put("a", "1"), 0, ok, 5),
+			op(1, swap("a", "2"), 10, read("1"), 20), op(2, swap("a", "3"), 10, read("1"), 20),
+		}, porcupine.Illegal},
+		{"a refused compare-and-set returns the value it found", []porcupine.Operation{
+			op(0, put("a", "1"), 0, ok, 5), op(1, cas("a", "0", "2"), 10, casFound("1"), 20),
+		}, porcupine.Ok},
+		{"a refused compare-and-set that found another value", []porcupine.Operation{
+			op(0, put("a", "1"), 0, ok, 5), op(1, cas("a", "0", "2"), 10, casFound(""), 20),
+		}, porcupine.Illegal},
 		{"keys are independent registers", []porcupine.Operation{
 			op(0, put("a", "1"), 0, ok, 10), op(1, get("b"), 20, read("1"), 30),
 		}, porcupine.Illegal},

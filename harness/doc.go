@@ -26,6 +26,10 @@
 // ReadIndex when it holds none (store.Store.ReadBarrier), then a read of
 // the leader's engine. Put, Get and CompareAndSet wrap it as a
 // key/value register per key (items {pk, v} of table p in partition p).
+// The workload's swaps (SwapKey: a put that returns the value it
+// replaced, as ReturnValues ALL_OLD does) and its refused
+// compare-and-sets return what they found, which a retry answered from
+// the write's at-most-once record must return too.
 //
 // Tables split (FaultSplit, Cluster.Split; split.go): clients follow
 // their keys to the half that owns them, and RequireConsistentTable checks

@@ -159,7 +159,7 @@ func (h *History) Writes() (applied, maybe map[string]string) {
 		case in.Kind == OpGet:
 		case out.Unknown:
 			maybe[in.Value] = in.Key
-		case in.Kind == OpPut || out.OK:
+		case in.Kind == OpPut || in.Kind == OpSwap || out.OK:
 			applied[in.Value] = in.Key
 		}
 	}

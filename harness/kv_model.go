@@ -15,10 +15,12 @@ const (
 	OpGet OpKind = iota
 	OpPut
 	OpCAS
+	OpSwap
 )
 
-// KVInput is an operation's call: Get(Key), Put(Key, Value), or
-// CAS(Key, Expect, Value) with Expect "" meaning absent.
+// KVInput is an operation's call: Get(Key), Put(Key, Value),
+// CAS(Key, Expect, Value) with Expect "" meaning absent, or
+// Swap(Key, Value), a put that returns the value it replaced.
 type KVInput struct {
 	Kind          OpKind
 	Key           string
@@ -29,8 +31,9 @@ type KVInput struct {
 // outcome the client never learned: it may have taken effect at any time
 // after its call, or never.
 type KVOutput struct {
-	Value   string // Get
+	Value   string // Get; Swap: the value replaced; CAS with Found
 	OK      bool   // CAS
+	Found   bool   // CAS refused, Value the value it found
 	Unknown bool
 }
 
@@ -59,9 +62,14 @@ func stepKV(state string, in KVInput, out KVOutput) (bool, string) {
 		return out.Unknown || out.Value == state, state
 	case OpPut:
 		return true, in.Value
+	case OpSwap:
+		return out.Unknown || out.Value == state, in.Value
 	case OpCAS:
 		applies := state == in.Expect
 		if !out.Unknown && out.OK != applies {
+			return false, state
+		}
+		if !out.Unknown && out.Found && out.Value != state {
 			return false, state
 		}
 		if applies {
@@ -85,9 +93,17 @@ func describeKV(in KVInput, out KVOutput) string {
 			res = "ok"
 		}
 		return fmt.Sprintf("put(%s, %s) -> %s", in.Key, in.Value, res)
+	case OpSwap:
+		if !out.Unknown {
+			res = fmt.Sprintf("%q", out.Value)
+		}
+		return fmt.Sprintf("swap(%s, %s) -> %s", in.Key, in.Value, res)
 	default:
 		if !out.Unknown {
 			res = fmt.Sprint(out.OK)
+			if out.Found {
+				res += fmt.Sprintf(", found %q", out.Value)
+			}
 		}
 		return fmt.Sprintf("cas(%s, %q, %s) -> %s", in.Key, in.Expect, in.Value, res)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -202,21 +203,54 @@ func (cl *Client) PutKey(ctx context.Context, table uint64, key, value string) e
 	return nil
 }
 
-// CompareAndSetKey is CompareAndSet of key of table, wherever splits
-// moved it.
-func (cl *Client) CompareAndSetKey(ctx context.Context, table uint64, key, expect, value string) (bool, error) {
-	res, err := cl.proposeKey(ctx, table, key, cl.PutCommand(table, key, value, true, expect))
+// SwapKey writes value under key of table, wherever splits moved it, and
+// returns the value it replaced ("" for none): a PutItem with
+// ReturnValues ALL_OLD, whose answer a retry takes from the write's
+// at-most-once record (Command.record_old).
+func (cl *Client) SwapKey(ctx context.Context, table uint64, key, value string) (string, error) {
+	cmd := cl.PutCommand(table, key, value, false, "")
+	cmd.RecordOld = true
+	res, err := cl.proposeKey(ctx, table, key, cmd)
 	if err != nil {
-		return false, err
+		return "", err
+	}
+	if e := res.GetError(); e != nil {
+		return "", fmt.Errorf("harness: put rejected: %s", e.GetMessage())
+	}
+	return oldValue(res)
+}
+
+// CompareAndSetKey is CompareAndSet of key of table, wherever splits
+// moved it; refused, it also returns the value it found ("" for none),
+// as ReturnValuesOnConditionCheckFailure ALL_OLD does.
+func (cl *Client) CompareAndSetKey(ctx context.Context, table uint64, key, expect, value string) (bool, string, error) {
+	cmd := cl.PutCommand(table, key, value, true, expect)
+	cmd.RecordOld = true
+	res, err := cl.proposeKey(ctx, table, key, cmd)
+	if err != nil {
+		return false, "", err
 	}
 	switch e := res.GetError(); {
 	case e == nil:
-		return true, nil
+		return true, "", nil
 	case e.GetCode() == partitapb.Error_CONDITION_FAILED:
-		return false, nil
+		found, err := oldValue(res)
+		return false, found, err
 	default:
-		return false, fmt.Errorf("harness: conditional put rejected: %s", e.GetMessage())
+		return false, "", fmt.Errorf("harness: conditional put rejected: %s", e.GetMessage())
 	}
+}
+
+// oldValue is the value of the old item res carries ("" for none).
+func oldValue(res *partitapb.Result) (string, error) {
+	if !res.GetHasOld() {
+		return "", nil
+	}
+	it, err := item.DecodeItem(res.GetOldItem())
+	if err != nil {
+		return "", fmt.Errorf("harness: decode old item: %w", err)
+	}
+	return it["v"].S, nil
 }
 
 // GetKey reads key of table linearizably, wherever splits moved it: the

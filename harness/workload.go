@@ -10,7 +10,7 @@ import (
 )
 
 // Workload is a randomized key/value workload: concurrent clients doing
-// gets, puts and compare-and-sets on a few keys of one partition.
+// gets, puts, swaps and compare-and-sets on a few keys of one partition.
 type Workload struct {
 	// Partition is the table (Bootstrap's, of the same id) every operation
 	// addresses; each goes to the partition owning its key, which splits
@@ -26,6 +26,9 @@ type Workload struct {
 	// Gets and CASes are the fractions of reads and conditional writes;
 	// the rest are blind puts. Defaults 0.4 and 0.3.
 	Gets, CASes float64
+	// NoSwaps makes every blind put return nothing. Otherwise half of
+	// them are swaps, which return the value they replaced.
+	NoSwaps bool
 	// Seed drives the clients' choices.
 	Seed uint64
 }
@@ -92,6 +95,8 @@ func (k *kvClient) step() error {
 		in.Kind = OpGet
 	case p < k.w.Gets+k.w.CASes:
 		in.Kind, in.Expect = OpCAS, k.seen[in.Key]
+	case !k.w.NoSwaps && k.rng.IntN(2) == 0:
+		in.Kind = OpSwap
 	default:
 		in.Kind = OpPut
 	}
@@ -134,11 +139,21 @@ func (k *kvClient) do(ctx context.Context, in KVInput) (KVOutput, error) {
 			k.seen[in.Key] = in.Value
 		}
 		return KVOutput{}, err
-	default:
-		ok, err := k.c.CompareAndSetKey(ctx, p, in.Key, in.Expect, in.Value)
-		if ok {
+	case OpSwap:
+		old, err := k.c.SwapKey(ctx, p, in.Key, in.Value)
+		if err == nil {
 			k.seen[in.Key] = in.Value
 		}
-		return KVOutput{OK: ok}, err
+		return KVOutput{Value: old}, err
+	default:
+		ok, found, err := k.c.CompareAndSetKey(ctx, p, in.Key, in.Expect, in.Value)
+		switch {
+		case err != nil:
+		case ok:
+			k.seen[in.Key] = in.Value
+		default:
+			k.seen[in.Key] = found
+		}
+		return KVOutput{OK: ok, Value: found, Found: !ok}, err
 	}
 }
