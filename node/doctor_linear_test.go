@@ -165,7 +165,10 @@ func TestDoctorLinearizable(t *testing.T) {
 }
 
 // kvClient runs key/value operations on table lin through n until ctx
-// ends, recording each in h. The SDK does not retry (a retried
+// ends, recording each in h: consistent reads, puts, swaps (puts with
+// ReturnValues ALL_OLD) and conditional puts (with
+// ReturnValuesOnConditionCheckFailure ALL_OLD), whose returned items the
+// model checks too. The SDK does not retry (a retried
 // conditional write could be told it failed after it applied); an error
 // other than a failed condition leaves a write's outcome unknown.
 func kvClient(ctx context.Context, n *node.Node, h *harness.History, c int) {
@@ -181,6 +184,8 @@ func kvClient(ctx context.Context, n *node.Node, h *harness.History, c int) {
 			in.Kind = harness.OpGet
 		case p < 0.7:
 			in.Kind, in.Expect, in.Value = harness.OpCAS, seen[in.Key], fmt.Sprintf("c%d.%d", c, seq)
+		case p < 0.85:
+			in.Kind, in.Value = harness.OpSwap, fmt.Sprintf("c%d.%d", c, seq)
 		default:
 			in.Kind, in.Value = harness.OpPut, fmt.Sprintf("c%d.%d", c, seq)
 		}
@@ -200,12 +205,21 @@ func kvClient(ctx context.Context, n *node.Node, h *harness.History, c int) {
 		}
 		h.Add(id, in, call, out, ret)
 		switch {
-		case in.Kind == harness.OpGet:
+		case in.Kind == harness.OpGet || out.Found:
 			seen[in.Key] = out.Value
-		case in.Kind == harness.OpPut || out.OK:
+		case in.Kind != harness.OpCAS || out.OK:
 			seen[in.Key] = in.Value
 		}
 	}
+}
+
+// valueOf is the value of it's attribute v ("" for no item).
+func valueOf(it map[string]types.AttributeValue) string {
+	v, _ := it["v"].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
 }
 
 func kvDo(ctx context.Context, db *dynamodb.Client, in harness.KVInput) (harness.KVOutput, error) {
@@ -216,15 +230,15 @@ func kvDo(ctx context.Context, db *dynamodb.Client, in harness.KVInput) (harness
 		if err != nil {
 			return harness.KVOutput{}, err
 		}
-		v, _ := out.Item["v"].(*types.AttributeValueMemberS)
-		if v == nil {
-			return harness.KVOutput{}, nil
-		}
-		return harness.KVOutput{Value: v.Value}, nil
+		return harness.KVOutput{Value: valueOf(out.Item)}, nil
 	}
 	put := &dynamodb.PutItemInput{TableName: aws.String("lin"), Item: map[string]types.AttributeValue{
 		"pk": key["pk"], "v": &types.AttributeValueMemberS{Value: in.Value}}}
-	if in.Kind == harness.OpCAS {
+	switch in.Kind {
+	case harness.OpSwap:
+		put.ReturnValues = types.ReturnValueAllOld
+	case harness.OpCAS:
+		put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		if in.Expect == "" {
 			put.ConditionExpression = aws.String("attribute_not_exists(pk)")
 		} else {
@@ -232,13 +246,15 @@ func kvDo(ctx context.Context, db *dynamodb.Client, in harness.KVInput) (harness
 			put.ExpressionAttributeValues = map[string]types.AttributeValue{":e": &types.AttributeValueMemberS{Value: in.Expect}}
 		}
 	}
-	_, err := db.PutItem(ctx, put)
+	out, err := db.PutItem(ctx, put)
 	var failed *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &failed):
-		return harness.KVOutput{OK: false}, nil
+		return harness.KVOutput{OK: false, Found: true, Value: valueOf(failed.Item)}, nil
 	case err != nil:
 		return harness.KVOutput{}, err
+	case in.Kind == harness.OpSwap:
+		return harness.KVOutput{Value: valueOf(out.Attributes)}, nil
 	}
 	return harness.KVOutput{OK: true}, nil
 }
