@@ -79,7 +79,10 @@ func (s *Store) dropMergedClaimants(partition uint64, d *partitapb.Descriptor) e
 		}
 		s.cfg.Logger.Info("merge: a snapshot of the widened range replaces the right half's replica",
 			"partition", r.Partition(), "into", partition)
-		errs = append(errs, s.destroy(r.Partition(), replica.MergedTombstone(partition)))
+		// The snapshot's install clears and rewrites its range; until then
+		// the right half's items stay, in case the left half here applies
+		// the merge from its own log meanwhile.
+		errs = append(errs, s.destroyClaimed(r.Partition(), replica.MergedTombstone(partition), d.GetSpans()))
 	}
 	return errors.Join(errs...)
 }
@@ -115,7 +118,7 @@ func (s *Store) removeTombstoned(ids []uint64) ([]uint64, error) {
 		case err != nil:
 			return nil, err
 		default:
-			if err := s.clearReplica(id, v); err != nil {
+			if err := s.clearReplica(id, v, nil); err != nil {
 				return nil, err
 			}
 		}
