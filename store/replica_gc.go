@@ -143,6 +143,9 @@ func (s *Store) storedDescriptor(partition uint64) (*partitapb.Descriptor, bool,
 func subtractSpans(spans, cover []*partitapb.Span) []*partitapb.Span {
 	var out []*partitapb.Span
 	for _, sp := range spans {
+		if bytes.Compare(sp.GetStart(), sp.GetEnd()) >= 0 {
+			continue
+		}
 		pieces := []*partitapb.Span{sp}
 		for _, c := range cover {
 			pieces = cutSpan(pieces, c)
@@ -156,9 +159,6 @@ func subtractSpans(spans, cover []*partitapb.Span) []*partitapb.Span {
 func cutSpan(pieces []*partitapb.Span, c *partitapb.Span) []*partitapb.Span {
 	var out []*partitapb.Span
 	for _, p := range pieces {
-		if bytes.Compare(p.GetStart(), p.GetEnd()) >= 0 {
-			continue
-		}
 		if bytes.Compare(c.GetStart(), c.GetEnd()) >= 0 ||
 			bytes.Compare(c.GetEnd(), p.GetStart()) <= 0 || bytes.Compare(p.GetEnd(), c.GetStart()) <= 0 {
 			out = append(out, p)

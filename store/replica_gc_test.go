@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/engine"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/store"
 )
 
@@ -215,5 +217,69 @@ func TestDestroyKeepsOverlappingReplicasData(t *testing.T) {
 			t.Errorf("read %s through the overlapping replica: %v", pk, err)
 		}
 		break
+	}
+}
+
+// TestMergedRightHalfRemovedAtOpenKeepsItsItems stops a node between a
+// merge's batch (the right half's tombstone naming the left, the left's
+// widened descriptor) and the removal of the right half's replica: the
+// reopened store finishes the removal before any replica is open, and
+// the items of the right half's range, now the left half's, stay.
+func TestMergedRightHalfRemovedAtOpenKeepsItsItems(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(engine.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSingle(t, eng)
+	lowerStart, lowerEnd := engine.HashSpan(1, 0, splitHash)
+	upperStart, upperEnd := engine.HashSpan(1, splitHash, 0)
+	halves := map[uint64]*partitapb.Span{
+		splitLeft:  {Start: lowerStart, End: lowerEnd},
+		splitRight: {Start: upperStart, End: upperEnd},
+	}
+	for p, sp := range halves {
+		if err := s.Bootstrap(p, []uint64{1}, sp); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a leader", func() bool { return s.Replica(p).Leader() == 1 })
+	}
+	const items = 40
+	for i := range items {
+		pk := fmt.Sprint("k", i)
+		p := uint64(splitLeft)
+		if item.Hash(item.S(pk)) >= splitHash {
+			p = splitRight
+		}
+		if res, err := s.Propose(context.Background(), p, putIn(1, "a"+pk, pk)); err != nil || res.GetError() != nil {
+			t.Fatalf("put %s: %v %v", pk, res, err)
+		}
+	}
+	before := tableDump(t, eng)
+	s.Stop()
+
+	// What the left half's MergeRange commits on this node.
+	b := eng.NewIndexedBatch()
+	if err := b.Set(replica.TombstoneKey(splitRight), replica.MergedTombstone(splitLeft)); err != nil {
+		t.Fatal(err)
+	}
+	widened := &partitapb.Descriptor{Partition: splitLeft, Spans: []*partitapb.Span{tableSpanOf(1)}, Generation: 2}
+	if err := fsm.WriteDescriptor(b, widened); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Commit(b); err != nil {
+		t.Fatal(err)
+	}
+
+	s = startSingle(t, eng)
+	defer func() { s.Stop(); eng.Close() }()
+	if s.Replica(splitRight) != nil || localKeys(t, eng, splitRight) != 0 {
+		t.Fatal("the merged right half's replica was not removed at open")
+	}
+	if got := tableDump(t, eng); got != before {
+		t.Fatalf("the merged range's items changed at open:\nbefore\n%s\nafter\n%s", before, got)
+	}
+	if n := countKeys(t, eng, upperStart, upperEnd); n == 0 {
+		t.Fatal("no item in the right half's range: the test proves nothing")
 	}
 }
