@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/admission"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
@@ -281,5 +283,70 @@ func TestMergedRightHalfRemovedAtOpenKeepsItsItems(t *testing.T) {
 	}
 	if n := countKeys(t, eng, upperStart, upperEnd); n == 0 {
 		t.Fatal("no item in the right half's range: the test proves nothing")
+	}
+}
+
+// TestReadsDuringDestroySeeNoClearedData holds an eventually consistent
+// Get and a Walk of a partition (any replica serves those) in admission,
+// past the replica's checks, while the replica is destroyed: released,
+// they say the replica is gone, and do not answer from the cleared range
+// that the item is missing, a state the partition never had.
+func TestReadsDuringDestroySeeNoClearedData(t *testing.T) {
+	eng, err := engine.Open(engine.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	var hold atomic.Bool
+	entered, release := make(chan struct{}, 2), make(chan struct{})
+	s := startSingleWith(t, eng, func(cfg *store.Config) {
+		ac := admission.DefaultConfig()
+		ac.Limits = func(uint64) (admission.Limits, bool) {
+			if hold.Load() {
+				entered <- struct{}{}
+				<-release
+			}
+			return admission.Limits{}, false
+		}
+		var err error
+		if cfg.Admission, err = admission.New(ac); err != nil {
+			t.Fatal(err)
+		}
+	}, splitLeft)
+	t.Cleanup(s.Stop)
+	if res, err := s.Propose(context.Background(), splitLeft, putIn(1, "put", "k")); err != nil || res.GetError() != nil {
+		t.Fatalf("put: %v %v", res, err)
+	}
+	k, _ := engine.DataKey(nil, 1, item.S("k"), item.Value{})
+	span := tableSpanOf(1)
+
+	hold.Store(true)
+	type answer struct {
+		found bool
+		err   error
+	}
+	answers := make(chan answer, 2)
+	go func() {
+		v, err := s.Get(context.Background(), splitLeft, k, false)
+		answers <- answer{v != nil, err}
+	}()
+	go func() {
+		res, err := s.Walk(context.Background(), store.WalkRequest{Partition: splitLeft, Lo: span.Start, Hi: span.End})
+		answers <- answer{len(res.Keys) > 0, err}
+	}()
+	<-entered
+	<-entered
+	hold.Store(false)
+	if err := s.Destroy(splitLeft); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	for range 2 {
+		a := <-answers
+		if a.err == nil && !a.found {
+			t.Error("a read held across the destruction found the item missing")
+		} else if a.err != nil && !errors.Is(a.err, store.ErrNoReplica) {
+			t.Errorf("a read held across the destruction: %v, want ErrNoReplica", a.err)
+		}
 	}
 }
