@@ -338,7 +338,11 @@ func (s *Store) clearReplica(partition uint64, tomb []byte, keep []*partitapb.Sp
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
-	cleared, kept := s.clearData(b, partition, keep)
+	cleared, kept, err := s.clearData(b, partition, keep)
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
 	// The tombstone keeps a stale view of the placement from bootstrapping
 	// the replica again (partition ids are never reused).
 	if err := b.Set(tombstoneKey(partition), tomb); err != nil {

@@ -48,36 +48,35 @@ import (
 // others own cannot be, its data is left on disk (and logged), as it was
 // before replicas were collected.
 
-// clearData adds to b the range deletions of partition's user data that no
-// other replica on this store owns, nor keep. It reports how many spans it cleared
-// and how many parts it kept because another replica owns them. The
-// caller holds claimMu and createMu, and partition has no replica in the
-// store's map any more.
-func (s *Store) clearData(b *engine.Batch, partition uint64, keep []*partitapb.Span) (cleared, kept int) {
+// clearData adds to b the range deletions of partition's user data that
+// no other replica on this store owns, nor keep. It reports how many
+// spans it cleared and how many parts of its spans it left to others.
+// The caller holds claimMu and createMu, and partition has no replica in
+// the store's map any more. An error (b refused a deletion) leaves b
+// unfit to commit.
+func (s *Store) clearData(b *engine.Batch, partition uint64, keep []*partitapb.Span) (cleared, kept int, err error) {
 	log := s.cfg.Logger.With("partition", partition)
 	own, found, err := s.storedDescriptor(partition)
 	switch {
 	case err != nil:
 		log.Warn("destroying a replica: its descriptor cannot be read, its data stays on disk", "err", err)
-		return 0, 0
+		return 0, 0, nil
 	case !found || len(own.GetSpans()) == 0:
 		log.Debug("destroying a replica that owns no span (never initialised)")
-		return 0, 0
+		return 0, 0, nil
 	}
 	others, err := s.otherClaims(partition)
 	if err != nil {
 		log.Warn("destroying a replica: the ranges of the others cannot be read, its data stays on disk", "err", err)
-		return 0, 0
+		return 0, 0, nil
 	}
 	free := subtractSpans(own.GetSpans(), append(others, keep...))
 	for _, sp := range free {
 		if err := b.DeleteRange(sp.GetStart(), sp.GetEnd()); err != nil {
-			log.Warn("destroying a replica: clearing its data failed, its data stays on disk", "err", err)
-			return 0, 0
+			return 0, 0, fmt.Errorf("store: clear the data of partition %d: %w", partition, err)
 		}
 	}
-	kept = len(subtractSpans(own.GetSpans(), free))
-	return len(free), kept
+	return len(free), len(subtractSpans(own.GetSpans(), free)), nil
 }
 
 // otherClaims returns the spans every replica of this store other than
