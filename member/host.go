@@ -65,7 +65,8 @@ func (m *Member) bootstrapIfPlacedHere(p *partitapb.Partition) error {
 // (nothing to do when there is none). For a table partition, the
 // directory must no longer list this node (cluster.ErrStillListed); for
 // the meta partition, the caller has seen the removal committed. The
-// partition's items stay on disk.
+// partition's data on this node goes with its raft state, except what
+// another replica here owns (store.Destroy).
 func (m *Member) DestroyReplica(partition uint64) error {
 	m.bootMu.Lock()
 	defer m.bootMu.Unlock()

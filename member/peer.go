@@ -109,6 +109,11 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
+	if st.Replica(directory.MetaPartition) != r {
+		// Destroyed (moved away) meanwhile, and its records cleared with
+		// it: what was read may be missing some.
+		return nil, &replica.NotLeaderError{Partition: directory.MetaPartition, Leader: first(m.dir.MetaReplicas())}
+	}
 	return &directory.Snapshot{Tables: tables, Nodes: nodes, MetaReplicas: r.ConfState().Voters, DoctorLease: lease,
 		DoctorSettings: doctorSettings, Settings: overrides, ClusterVersion: cv}, nil
 }

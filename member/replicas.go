@@ -140,7 +140,7 @@ func (p peer) TransferLeadership(ctx context.Context, partition, to uint64) (uin
 // DestroyReplica removes this node's replica of partition once the
 // directory, refreshed first, no longer lists it there (else the
 // reconciler would create it again); for the meta partition, the caller
-// has seen its removal committed. The partition's items stay on disk.
+// has seen its removal committed. Its data goes with it (store.Destroy).
 func (p peer) DestroyReplica(ctx context.Context, partition uint64) error {
 	if err := p.fence(ctx); err != nil {
 		return err

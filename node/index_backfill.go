@@ -171,7 +171,8 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 	}
 	j.resumeMu.Unlock()
 	for {
-		if r := j.n.store.Replica(p.GetId()); r == nil || r.Leader() != j.n.replicaID() {
+		r := j.n.store.Replica(p.GetId())
+		if r == nil || r.Leader() != j.n.replicaID() {
 			return false, fmt.Errorf("node: lost the lead of partition %d during its backfill", p.GetId())
 		}
 		// The log's last sequence before the read: every record at or
@@ -184,6 +185,11 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		items, next, err := j.readItems(lo, hi)
 		if err != nil {
 			return false, err
+		}
+		if j.n.store.Replica(p.GetId()) != r {
+			// Destroyed here meanwhile: its range may have been cleared
+			// under the read, which would pass for the end of the items.
+			return false, fmt.Errorf("node: partition %d left this node during its backfill", p.GetId())
 		}
 		var after func(error)
 		if pause := j.n.cfg.backfillPause; pause != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
+	"github.com/partitadb/partita/store"
 )
 
 // A change log trimmed past an index cursor (docs/indexes.md, "A trimmed
@@ -187,7 +188,13 @@ func (j *indexJob) staleEntry(t, it *partitapb.Table, gi *partitapb.GlobalIndex,
 	if err != nil {
 		return false, fmt.Errorf("node: stale index entries: %w", err)
 	}
+	r := j.n.store.Replica(p.GetId())
 	raw, err := engine.Get(j.n.eng.Reader(), key)
+	if r == nil || j.n.store.Replica(p.GetId()) != r {
+		// Destroyed here (moved away) before or while the item was read:
+		// its range may have been cleared, the item is not known gone.
+		return false, fmt.Errorf("node: stale index entries: partition %d: %w", p.GetId(), store.ErrNoReplica)
+	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return true, nil // the item is gone
 	}

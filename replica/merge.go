@@ -19,7 +19,8 @@ import (
 // never created again and requests that reach it learn where its range
 // went. The store removes its raft state once the batch is committed
 // (Ready.Merged). Its items stay where they are: they are the left
-// half's now.
+// half's now (the store clears none of a destroyed replica's range that
+// another replica here owns).
 
 // applyMerge marks m's right half destroyed on this node, merged into
 // this replica's partition.

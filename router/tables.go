@@ -198,7 +198,7 @@ func (r *Router) destroyPartition(ctx context.Context, t *partitapb.Table, p *pa
 		TableId: t.GetId(), HashStart: p.GetHashStart(), HashEnd: p.GetHashEnd(),
 	}}
 	if _, err := r.propose(ctx, p.GetId(), cmd); err != nil {
-		r.cfg.Logger.WarnContext(ctx, "destroying a deleted table's partition failed: its items stay on the nodes whose replica did not apply it",
+		r.cfg.Logger.WarnContext(ctx, "destroying a deleted table's partition through its log failed: each node's replica, items included, goes once its reconciler finds the partition deleted",
 			"table", t.GetName(), "partition", p.GetId(), "err", err)
 		return
 	}

@@ -16,7 +16,8 @@ import (
 // The left half's replica applies a merge and, in the same batch, leaves
 // a tombstone naming itself on the right half (replica/merge.go); once
 // the batch is committed the store removes the right half's replica and
-// its raft state (destroyMerged). A request that reaches the right half
+// its raft state (destroyMerged); its items stay, as the widened left
+// half owns their range (replica_gc.go). A request that reaches the right half
 // then is refused with WRONG_RANGE, so the router re-reads the table and
 // sends it to the left half, like a request that reaches a frozen right
 // half.
@@ -26,10 +27,12 @@ import (
 // half's replica still here (frozen, never merged locally). The snapshot
 // is at a higher range generation and covers all of the frozen right
 // half's range: the merge happened, so the stale replica is destroyed
-// and the snapshot installed (dropMergedClaimants).
+// (its items kept: the snapshot's range covers them) and the snapshot
+// installed (dropMergedClaimants), which clears and rewrites its range.
 
 // destroyMerged removes the replicas of merged partitions: their raft
-// state and replicated state, keeping the tombstone their merge left.
+// state and replicated state, keeping the tombstone their merge left and
+// their items, which the left half's range covers.
 // The caller holds no replica.
 func (s *Store) destroyMerged(partitions []uint64) error {
 	var errs []error
@@ -79,7 +82,10 @@ func (s *Store) dropMergedClaimants(partition uint64, d *partitapb.Descriptor) e
 		}
 		s.cfg.Logger.Info("merge: a snapshot of the widened range replaces the right half's replica",
 			"partition", r.Partition(), "into", partition)
-		errs = append(errs, s.destroy(r.Partition(), replica.MergedTombstone(partition)))
+		// The snapshot's install clears and rewrites its range; until then
+		// the right half's items stay, in case the left half here applies
+		// the merge from its own log meanwhile.
+		errs = append(errs, s.destroyClaimed(r.Partition(), replica.MergedTombstone(partition), d.GetSpans()))
 	}
 	return errors.Join(errs...)
 }
@@ -103,8 +109,10 @@ func coversAll(outer, inner []*partitapb.Span) bool {
 
 // removeTombstoned finishes the destruction of replicas whose tombstone
 // was committed (a merge's batch) but whose raft state the store had not
-// removed yet when the node stopped. It returns the partitions left to
-// open.
+// removed yet when the node stopped. No replica is open yet: what the
+// others own is read from their committed descriptors (the merged left
+// half's covers the right half's items, which stay). It returns the
+// partitions left to open.
 func (s *Store) removeTombstoned(ids []uint64) ([]uint64, error) {
 	open := ids[:0]
 	for _, id := range ids {
@@ -115,7 +123,7 @@ func (s *Store) removeTombstoned(ids []uint64) ([]uint64, error) {
 		case err != nil:
 			return nil, err
 		default:
-			if err := s.clearReplica(id, v); err != nil {
+			if err := s.clearReplica(id, v, nil); err != nil {
 				return nil, err
 			}
 		}

@@ -287,13 +287,24 @@ func (s *Store) openReplicaHolding(partition uint64, voteHold time.Duration) (*r
 	return r, nil
 }
 
-// Destroy removes this node's replica of partition and its raft state. Its
-// data must have been removed through the log (DestroyRange) or moved.
+// Destroy removes this node's replica of partition: its raft state, its
+// replicated state and the data under its spans that no other replica on
+// this node owns (replica_gc.go), leaving its tombstone.
 func (s *Store) Destroy(partition uint64) error { return s.destroy(partition, nil) }
 
-// destroy removes partition's replica and its local state, leaving a
-// tombstone of value tomb.
+// destroy removes partition's replica and its local state and data,
+// leaving a tombstone of value tomb.
 func (s *Store) destroy(partition uint64, tomb []byte) error {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	return s.destroyClaimed(partition, tomb, nil)
+}
+
+// destroyClaimed is destroy for a caller that holds claimMu: from the
+// replica's removal from the map to the commit of its destruction, no
+// snapshot may be staged over the range it leaves. The data under keep
+// stays, as if another replica owned it.
+func (s *Store) destroyClaimed(partition uint64, tomb []byte, keep []*partitapb.Span) error {
 	s.mu.Lock()
 	r := s.replicas[partition]
 	delete(s.replicas, partition)
@@ -305,13 +316,30 @@ func (s *Store) destroy(partition uint64, tomb []byte) error {
 	r.Lock()
 	defer r.Unlock()
 	r.Close()
-	return s.clearReplica(partition, tomb)
+	return s.clearReplica(partition, tomb, keep)
 }
 
-// clearReplica deletes partition's local state and leaves its tombstone.
-func (s *Store) clearReplica(partition uint64, tomb []byte) error {
+// clearReplica deletes partition's local state and the data under its
+// spans that no other replica here owns (nor keep), and leaves its
+// tombstone, in one batch. The caller holds claimMu, or is NewStore.
+func (s *Store) clearReplica(partition uint64, tomb []byte, keep []*partitapb.Span) error {
+	// createMu: no replica is bootstrapped, added or opened while the
+	// store decides what the others own and clears the rest.
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if s.Replica(partition) != nil {
+		// Added back (AddEmptyReplica) since it left the map: the new
+		// replica took over its state, which stays.
+		s.cfg.Logger.Info("destroying a replica: it was added back meanwhile, its state stays", "partition", partition)
+		return nil
+	}
 	b := s.cfg.Engine.NewIndexedBatch()
 	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, "")); err != nil {
+		b.Close()
+		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
+	cleared, kept, err := s.clearData(b, partition, keep)
+	if err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
 	}
@@ -324,7 +352,11 @@ func (s *Store) clearReplica(partition uint64, tomb []byte) error {
 	if lb := b.LogAfter(); lb != nil {
 		lb.Remove(partition) // once the destruction is durable
 	}
-	return s.cfg.Engine.Commit(b)
+	if err := s.cfg.Engine.Commit(b); err != nil {
+		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
+	s.cfg.Logger.Info("destroyed a replica", "partition", partition, "spans_cleared", cleared, "spans_kept", kept)
+	return nil
 }
 
 // ErrDestroyed is returned by Bootstrap for a partition whose replica was

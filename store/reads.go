@@ -9,6 +9,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 )
 
 // WalkRequest asks for a page of a partition's keys in [Lo, Hi).
@@ -47,12 +48,30 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err := s.checkIntent(partition, key); err != nil {
 		return nil, err
 	}
+	r := s.Replica(partition)
+	if r == nil {
+		return nil, s.noReplica(partition)
+	}
 	v, err = s.cfg.Engine.Get(key)
 	chargeRead(ticket, len(v), consistent)
+	if err := s.stillHosted(partition, r); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil, nil
 	}
 	return v, err
+}
+
+// stillHosted fails a read of partition's data that began while r was its
+// replica here if r is not any more: destroyed meanwhile, its data may
+// have been cleared under the read (replica_gc.go), which must not pass
+// for a state the partition had.
+func (s *Store) stillHosted(partition uint64, r *replica.Replica) error {
+	if s.Replica(partition) != r {
+		return s.noReplica(partition)
+	}
+	return nil
 }
 
 // Walk returns a page of this node's replica of partition in [Lo, Hi).
@@ -68,6 +87,10 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 	ticket, err := s.admitRead(req.Partition, req.Lo)
 	if err != nil {
 		return WalkResult{}, err
+	}
+	r := s.Replica(req.Partition)
+	if r == nil {
+		return WalkResult{}, s.noReplica(req.Partition)
 	}
 	it, err := s.cfg.Engine.NewIter(req.Lo, req.Hi)
 	if err != nil {
@@ -93,6 +116,9 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 	chargeRead(ticket, itemBytes, req.Consistent)
 	if err := it.Error(); err != nil {
 		return WalkResult{}, fmt.Errorf("store: walk partition %d: %w", req.Partition, err)
+	}
+	if err := s.stillHosted(req.Partition, r); err != nil {
+		return WalkResult{}, err
 	}
 	return res, nil
 }
