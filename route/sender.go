@@ -128,7 +128,7 @@ func (s *Sender) Do(ctx context.Context, partition uint64, leaderOnly bool, op O
 		if err == nil || !a.retry {
 			return err
 		}
-		if cerr := a.checkMissing(ctx); cerr != nil {
+		if cerr := a.checkGone(ctx); cerr != nil {
 			return fmt.Errorf("route: partition %d: %w", partition, cerr)
 		}
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
@@ -170,9 +170,10 @@ type attempt struct {
 	silent  []uint64
 	forgive bool
 	// missing says the last run found no replica of the partition: none
-	// listed, or each node asked had none. misses counts such runs.
-	missing bool
-	misses  int
+	// listed, or each node asked had none. misses counts such runs, fails
+	// all the failed runs (checkGone).
+	missing       bool
+	misses, fails int
 }
 
 // run makes up to MaxHops hops, following hints and moving on from nodes

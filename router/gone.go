@@ -13,12 +13,13 @@ import (
 // predates its deletion (another node deleted it, and this node's
 // directory refresh has not dropped the record yet; or the request took
 // its record just before) routes the request to the table's partitions,
-// whose replicas the deletion destroyed: the Sender finds none, and
-// without more would retry until the request's deadline. Every item
-// request on a table (reads, writes, Query and Scan pages, transactions'
-// prepares) prepares its context in bound, which attaches tableGone: when
-// an attempt finds no replica of a partition, the Sender asks it (at most
-// a few times per request, route.MissingCheck), and it reads the table's
+// whose replicas the deletion destroyed (or some of them, the others left
+// without a quorum): the Sender finds none, or no leader, and without
+// more would retry until the request's deadline. Every item request on a
+// table (reads, writes, Query and Scan pages, transactions' prepares)
+// prepares its context in bound, which attaches tableGone: when attempts
+// keep failing to find a partition's replica or leader, the Sender asks
+// it (a few times per request, route.GoneCheck), and it reads the table's
 // record again from the meta partition. A table gone since (no record of
 // its name, a new table's record, or the record kept for a deleted
 // table's streams) ends the request at once with TABLE_NOT_FOUND, which
@@ -28,11 +29,11 @@ import (
 // slow meta partition delays the request's retries by at most this.
 const goneCheckWait = 2 * time.Second
 
-// tableGone returns the route.MissingCheck of a request on t. A record
+// tableGone returns the route.GoneCheck of a request on t. A record
 // still there replaces an older cached one and tells the Sender the
 // replicas of partitions it knows none of; a read that fails lets the
 // request retry.
-func (r *Router) tableGone(t *partitapb.Table) route.MissingCheck {
+func (r *Router) tableGone(t *partitapb.Table) route.GoneCheck {
 	return func(ctx context.Context, partition uint64) error {
 		ctx, cancel := context.WithTimeout(ctx, goneCheckWait)
 		defer cancel()

@@ -12,7 +12,7 @@ import (
 // Sender's), and the check of t's record that ends it when t was deleted
 // (tableGone).
 func (r *Router) bound(ctx context.Context, t *partitapb.Table) (context.Context, context.CancelFunc) {
-	ctx = route.WithMissingCheck(ctx, r.tableGone(t))
+	ctx = route.WithGoneCheck(ctx, r.tableGone(t))
 	if _, ok := ctx.Deadline(); ok || r.cfg.Timeout == nil {
 		return ctx, func() {}
 	}
