@@ -156,9 +156,12 @@ func boolInt(b bool) int {
 // new for this copy of it) when the directory lists a partition with a
 // higher id: ids are assigned in the meta log's order, and its range is
 // not part of a table the directory lists (the right half of a split not
-// recorded yet). The table's data
-// went with DestroyRange through the partition's own log; this removes the
-// raft state left on nodes other than the one that deleted the table.
+// recorded yet). The table's data went with DestroyRange through the
+// partition's own log; this removes the raft state left on nodes other
+// than the one that deleted the table, and the data of the replica's
+// spans too (Store.DestroyDeleted): a replica collected before it applied
+// the DestroyRange (behind its leader, or collected before the deleting
+// router proposed it) would leave the table's items on disk, unreachable.
 func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
 	listed := make(map[uint64]bool, len(parts))
 	var maxID uint64
@@ -174,7 +177,11 @@ func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
 			continue
 		}
 		m.cfg.Logger.Info("removing the replica of a deleted table's partition", "partition", id)
-		errs = append(errs, m.cfg.Store.Destroy(id))
+		destroy := m.cfg.Store.DestroyDeleted
+		if !tableSpans(r.Descriptor()) {
+			destroy = m.cfg.Store.Destroy // spans of no table: leave the data
+		}
+		errs = append(errs, destroy(id))
 	}
 	return errors.Join(errs...)
 }

@@ -154,6 +154,16 @@ func ofListedTable(d *partitapb.Descriptor, tables map[uint64]bool) bool {
 	return false
 }
 
+// tableSpans says each of the replica's spans is a table's hash span.
+func tableSpans(d *partitapb.Descriptor) bool {
+	for _, sp := range d.GetSpans() {
+		if _, _, _, ok := fsm.ParseHashSpan(sp); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // PartitionKeyHash returns the hash of the partition key value key (as
 // written on a command line: a string, a number, or base64 for a binary
 // key, by t's key schema): the first hash of the right half of a split

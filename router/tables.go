@@ -178,11 +178,12 @@ func (r *Router) forget(name string) {
 // logs, then this node's replicas of them, all partitions at once, each
 // given at most destroyWait. The table record is gone and table ids are
 // never reused, so data left behind by a failure here is unreachable, not
-// wrong; and a failure is expected now and then: once the record is gone,
-// each node's reconciler may destroy its replicas of the partitions (the
-// directory no longer lists them) before the DestroyRange reaches them,
-// and the router, finding no replica, would retry until its caller's
-// deadline (a DeleteTable then took the request timeout).
+// wrong (and each node's reconciler removes the data of the replicas it
+// collects); and a failure is expected now and then: once the record is
+// gone, each node's reconciler may destroy its replicas of the partitions
+// (the directory no longer lists them) before the DestroyRange reaches
+// them, and the router, finding no replica, would retry until its
+// caller's deadline (a DeleteTable then took the request timeout).
 func (r *Router) destroyPartitions(ctx context.Context, t *partitapb.Table) {
 	var wg sync.WaitGroup
 	for _, p := range t.GetPartitions() {

@@ -35,7 +35,7 @@ func (s *Store) destroyMerged(partitions []uint64) error {
 	var errs []error
 	for _, p := range partitions {
 		into := s.MergedInto(p)
-		errs = append(errs, s.destroy(p, replica.MergedTombstone(into)))
+		errs = append(errs, s.destroy(p, replica.MergedTombstone(into), false))
 		s.cfg.Logger.Info("merge: removed the right half's replica", "partition", p, "into", into)
 	}
 	return errors.Join(errs...)
@@ -79,7 +79,7 @@ func (s *Store) dropMergedClaimants(partition uint64, d *partitapb.Descriptor) e
 		}
 		s.cfg.Logger.Info("merge: a snapshot of the widened range replaces the right half's replica",
 			"partition", r.Partition(), "into", partition)
-		errs = append(errs, s.destroy(r.Partition(), replica.MergedTombstone(partition)))
+		errs = append(errs, s.destroy(r.Partition(), replica.MergedTombstone(partition), false))
 	}
 	return errors.Join(errs...)
 }

@@ -289,11 +289,22 @@ func (s *Store) openReplicaHolding(partition uint64, voteHold time.Duration) (*r
 
 // Destroy removes this node's replica of partition and its raft state. Its
 // data must have been removed through the log (DestroyRange) or moved.
-func (s *Store) Destroy(partition uint64) error { return s.destroy(partition, nil) }
+func (s *Store) Destroy(partition uint64) error { return s.destroy(partition, nil, false) }
+
+// DestroyDeleted removes this node's replica of a deleted table's
+// partition, its raft state and the data of its spans. The partition's
+// DestroyRange may not have reached this replica: a node collects its
+// replicas of a deleted table's partitions once the directory no longer
+// lists the table, which may be before they applied it (a replica behind
+// its leader, or one collected before the router proposed it), and
+// their items would stay on disk, unreachable. Nothing else owns those
+// keys (table ids are never reused). The caller must know the table
+// deleted.
+func (s *Store) DestroyDeleted(partition uint64) error { return s.destroy(partition, nil, true) }
 
 // destroy removes partition's replica and its local state, leaving a
-// tombstone of value tomb.
-func (s *Store) destroy(partition uint64, tomb []byte) error {
+// tombstone of value tomb; withData, the data of its spans too.
+func (s *Store) destroy(partition uint64, tomb []byte, withData bool) error {
 	s.mu.Lock()
 	r := s.replicas[partition]
 	delete(s.replicas, partition)
@@ -305,15 +316,26 @@ func (s *Store) destroy(partition uint64, tomb []byte) error {
 	r.Lock()
 	defer r.Unlock()
 	r.Close()
-	return s.clearReplica(partition, tomb)
+	var spans []*partitapb.Span
+	if withData {
+		spans = r.Descriptor().GetSpans()
+	}
+	return s.clearReplica(partition, tomb, spans...)
 }
 
-// clearReplica deletes partition's local state and leaves its tombstone.
-func (s *Store) clearReplica(partition uint64, tomb []byte) error {
+// clearReplica deletes partition's local state and the data of spans, and
+// leaves its tombstone.
+func (s *Store) clearReplica(partition uint64, tomb []byte, spans ...*partitapb.Span) error {
 	b := s.cfg.Engine.NewIndexedBatch()
 	if err := b.DeleteRange(engine.LocalKey(partition, ""), engine.LocalKey(partition+1, "")); err != nil {
 		b.Close()
 		return fmt.Errorf("store: destroy partition %d: %w", partition, err)
+	}
+	for _, sp := range spans {
+		if err := b.DeleteRange(sp.GetStart(), sp.GetEnd()); err != nil {
+			b.Close()
+			return fmt.Errorf("store: destroy partition %d's data: %w", partition, err)
+		}
 	}
 	// The tombstone keeps a stale view of the placement from bootstrapping
 	// the replica again (partition ids are never reused).
