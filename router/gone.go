@@ -42,13 +42,13 @@ func (r *Router) tableGone(t *partitapb.Table) route.GoneCheck {
 			err == nil && (fresh.GetId() != t.GetId() || directory.IsDeleted(fresh))
 		switch {
 		case gone:
-			r.cfg.Logger.DebugContext(ctx, "no replica of a deleted table's partition: the request ends",
+			r.cfg.Logger.DebugContext(ctx, "a deleted table's partition cannot be reached: the request ends",
 				"table", t.GetName(), "partition", partition)
 			r.forgetStale(t)
 			// An item request's message names no table (DynamoDB's).
 			return partitapb.Errorf(partitapb.Error_TABLE_NOT_FOUND, "Requested resource not found")
 		case err != nil:
-			r.cfg.Logger.DebugContext(ctx, "no replica of a partition, and its table's record could not be read",
+			r.cfg.Logger.DebugContext(ctx, "a partition cannot be reached, and its table's record could not be read",
 				"table", t.GetName(), "partition", partition, "err", err)
 			return nil
 		}
