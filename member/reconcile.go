@@ -156,11 +156,12 @@ func boolInt(b bool) int {
 // new for this copy of it) when the directory lists a partition with a
 // higher id: ids are assigned in the meta log's order, and its range is
 // not part of a table the directory lists (the right half of a split not
-// recorded yet). The table's data
-// went with DestroyRange through the partition's own log where that ran
-// first; the destruction removes the raft state left on nodes other than
-// the one that deleted the table, and the items of a replica destroyed
-// before its DestroyRange applied (store.Destroy clears its spans).
+// recorded yet). The table's data went with DestroyRange through the
+// partition's own log where that ran first; the destruction removes the
+// raft state left on nodes other than the one that deleted the table, and
+// the items of a replica destroyed before its DestroyRange applied (behind
+// its leader, or collected before the deleting router proposed it:
+// store.Destroy clears its spans).
 func (m *Member) collectDeleted(parts []*partitapb.Partition) error {
 	listed := make(map[uint64]bool, len(parts))
 	var maxID uint64

@@ -128,6 +128,9 @@ func (s *Sender) Do(ctx context.Context, partition uint64, leaderOnly bool, op O
 		if err == nil || !a.retry {
 			return err
 		}
+		if cerr := a.checkGone(ctx); cerr != nil {
+			return fmt.Errorf("route: partition %d: %w", partition, cerr)
+		}
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
 			span.AddEvent("retry", trace.WithAttributes(attribute.String("error", err.Error())))
 		}
@@ -166,6 +169,11 @@ type attempt struct {
 	// at the next attempt: the others found no better node.
 	silent  []uint64
 	forgive bool
+	// missing says the last run found no replica of the partition: none
+	// listed, or each node asked had none. misses counts such runs, fails
+	// all the failed runs (checkGone).
+	missing       bool
+	misses, fails int
 }
 
 // run makes up to MaxHops hops, following hints and moving on from nodes
@@ -179,6 +187,7 @@ func (a *attempt) run(ctx context.Context) error {
 	tried := make([]uint64, 0, s.cfg.MaxHops)
 	target := a.avoidSilent(s.first(a.partition, a.leaderOnly), tried)
 	var err error
+	a.missing = true
 	for hop := 0; hop < s.cfg.MaxHops; hop++ {
 		if target == 0 {
 			err = fmt.Errorf("%w %d", ErrNoTarget, a.partition)
@@ -186,6 +195,7 @@ func (a *attempt) run(ctx context.Context) error {
 		}
 		tried = append(tried, target)
 		err = s.hop(ctx, target, a.op)
+		a.missing = a.missing && noReplica(err)
 		o, hint, maybe := classify(err, target)
 		if ctxDone(ctx, err) {
 			// Cut short by the caller: a proposal may be in flight.

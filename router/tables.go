@@ -73,8 +73,9 @@ func (r *Router) setStatus(ctx context.Context, name string, status directory.Ta
 	return r.proposeMeta(ctx, cmd)
 }
 
-// DeleteTable removes the table record, then the table's data in each of
-// its partitions. The returned record has status DELETING. A table with
+// DeleteTable removes the table record, then fences each of its
+// partitions and destroys the table's data there (destroyPartition). The
+// returned record has status DELETING. A table with
 // a stream (directory.KeepsStreams), once the cluster version allows it,
 // keeps its partitions and, under a hidden name, its record, for its
 // streams to stay readable until PurgeDeletedTable (docs/streams.md).
@@ -97,27 +98,35 @@ func (r *Router) DeleteTable(ctx context.Context, name string) (*partitapb.Table
 }
 
 // fenceDeletedPartitions marks each partition of t, a deleted table kept
-// for its streams, as a deleted table's (FenceDeletedTable), once the
-// cluster version allows it: a router whose cached record predates the
-// delete gets TABLE_NOT_FOUND for its item writes instead of writing to
-// the kept partitions. A partition that cannot be reached now is left
-// unmarked (logged): the delete has happened, and those writes are then
-// refused only once every router has refreshed its record.
+// for its streams, as a deleted table's (fencePartition).
 func (r *Router) fenceDeletedPartitions(ctx context.Context, t *partitapb.Table) {
+	for _, p := range t.GetPartitions() {
+		r.fencePartition(ctx, t, p)
+	}
+}
+
+// fencePartition marks p, a partition of the deleted table t, as a
+// deleted table's (FenceDeletedTable), once the cluster version allows
+// it: a router whose cached record predates the delete gets
+// TABLE_NOT_FOUND for its item writes instead of writing to the
+// partition (kept for t's streams, or whose replicas on other nodes live
+// on until their reconciler collects them). A partition that cannot be
+// reached now is left unmarked (logged): the delete has happened, and
+// those writes are then refused only once every router has refreshed its
+// record.
+func (r *Router) fencePartition(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) {
 	if !r.allows(clusterversion.DeletedTableFence) {
 		return
 	}
-	for _, p := range t.GetPartitions() {
-		cmd := r.command()
-		cmd.Op = &partitapb.Command_FenceDeletedTable{FenceDeletedTable: &partitapb.FenceDeletedTable{
-			TableId: t.GetId(), HashStart: p.GetHashStart()}}
-		res, err := r.propose(ctx, p.GetId(), cmd)
-		if err == nil && res.GetError() != nil {
-			err = res.GetError()
-		}
-		if err != nil {
-			r.cfg.Logger.WarnContext(ctx, "could not fence a deleted table's partition", "table", t.GetName(), "partition", p.GetId(), "err", err)
-		}
+	cmd := r.command()
+	cmd.Op = &partitapb.Command_FenceDeletedTable{FenceDeletedTable: &partitapb.FenceDeletedTable{
+		TableId: t.GetId(), HashStart: p.GetHashStart()}}
+	res, err := r.propose(ctx, p.GetId(), cmd)
+	if err == nil && res.GetError() != nil {
+		err = res.GetError()
+	}
+	if err != nil {
+		r.cfg.Logger.WarnContext(ctx, "could not fence a deleted table's partition", "table", t.GetName(), "partition", p.GetId(), "err", err)
 	}
 }
 
@@ -169,11 +178,12 @@ func (r *Router) forget(name string) {
 // logs, then this node's replicas of them, all partitions at once, each
 // given at most destroyWait. The table record is gone and table ids are
 // never reused, so data left behind by a failure here is unreachable, not
-// wrong; and a failure is expected now and then: once the record is gone,
-// each node's reconciler may destroy its replicas of the partitions (the
-// directory no longer lists them) before the DestroyRange reaches them,
-// and the router, finding no replica, would retry until its caller's
-// deadline (a DeleteTable then took the request timeout).
+// wrong (and each node's reconciler removes the data of the replicas it
+// collects); and a failure is expected now and then: once the record is
+// gone, each node's reconciler may destroy its replicas of the partitions
+// (the directory no longer lists them) before the DestroyRange reaches
+// them, and the router, finding no replica, would retry until its
+// caller's deadline (a DeleteTable then took the request timeout).
 func (r *Router) destroyPartitions(ctx context.Context, t *partitapb.Table) {
 	var wg sync.WaitGroup
 	for _, p := range t.GetPartitions() {
@@ -191,7 +201,13 @@ func (r *Router) destroyPartitions(ctx context.Context, t *partitapb.Table) {
 // destroyWait bounds the destruction of one deleted table's partition.
 const destroyWait = 5 * time.Second
 
+// destroyPartition fences p (a kept record's partitions were fenced at
+// its delete), so that no write applies after its data is gone, then
+// destroys its data and this node's replica.
 func (r *Router) destroyPartition(ctx context.Context, t *partitapb.Table, p *partitapb.Partition) {
+	if !directory.IsDeleted(t) {
+		r.fencePartition(ctx, t, p)
+	}
 	cmd := r.command()
 	cmd.RangeGeneration = p.GetRangeGeneration()
 	cmd.Op = &partitapb.Command_DestroyRange{DestroyRange: &partitapb.DestroyRange{
