@@ -203,9 +203,25 @@ func (s *Store) LegacyWrites() bool { return s.legacyWrites.Load() }
 // storedPartitions lists the partitions with raft state in the engine.
 func (s *Store) storedPartitions() ([]uint64, error) {
 	var ids []uint64
-	it, err := s.cfg.Engine.NewIter(engine.LocalRange())
+	err := s.eachLocalPartition(func(id uint64) error {
+		if _, err := engine.Get(s.cfg.Engine.Reader(), engine.LocalKey(id, "hs")); err == nil {
+			ids = append(ids, id)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return s.loggedPartitions(ids)
+}
+
+// eachLocalPartition calls fn with the id of every partition that has a
+// local key in the engine (engine.LocalKey), in order, and stops at fn's
+// first error.
+func (s *Store) eachLocalPartition(fn func(id uint64) error) error {
+	it, err := s.cfg.Engine.NewIter(engine.LocalRange())
+	if err != nil {
+		return err
 	}
 	defer it.Close()
 	for ok := it.First(); ok; {
@@ -215,15 +231,15 @@ func (s *Store) storedPartitions() ([]uint64, error) {
 			continue
 		}
 		id := binary.BigEndian.Uint64(k[1:9])
-		if _, err := engine.Get(s.cfg.Engine.Reader(), engine.LocalKey(id, "hs")); err == nil {
-			ids = append(ids, id)
+		if err := fn(id); err != nil {
+			return err
+		}
+		if id == ^uint64(0) {
+			break
 		}
 		ok = it.SeekGE(engine.LocalKey(id+1, ""))
 	}
-	if err := it.Error(); err != nil {
-		return nil, err
-	}
-	return s.loggedPartitions(ids)
+	return it.Error()
 }
 
 // loggedPartitions adds to ids, the partitions with raft state in Pebble,

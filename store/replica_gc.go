@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -90,31 +89,18 @@ func (s *Store) otherClaims(partition uint64) ([]*partitapb.Span, error) {
 			out = append(out, r.Claims()...)
 		}
 	}
-	it, err := s.cfg.Engine.NewIter(engine.LocalRange())
+	err := s.eachLocalPartition(func(id uint64) error {
+		if id == partition || s.Destroyed(id) {
+			return nil
+		}
+		d, _, err := s.storedDescriptor(id)
+		if err != nil {
+			return err
+		}
+		out = append(out, d.GetSpans()...)
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; {
-		k := it.Key()
-		if len(k) < 9 {
-			ok = it.Next()
-			continue
-		}
-		id := binary.BigEndian.Uint64(k[1:9])
-		if id != partition && !s.Destroyed(id) {
-			d, _, err := s.storedDescriptor(id)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d.GetSpans()...)
-		}
-		if id == ^uint64(0) {
-			break
-		}
-		ok = it.SeekGE(engine.LocalKey(id+1, ""))
-	}
-	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("store: list the replicas' ranges: %w", err)
 	}
 	return out, nil
