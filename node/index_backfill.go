@@ -186,10 +186,10 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		if err != nil {
 			return false, err
 		}
-		if j.n.store.Replica(p.GetId()) != r {
+		if err := j.n.store.StillHosted(p.GetId(), r); err != nil {
 			// Destroyed here meanwhile: its range may have been cleared
 			// under the read, which would pass for the end of the items.
-			return false, fmt.Errorf("node: partition %d left this node during its backfill", p.GetId())
+			return false, fmt.Errorf("node: partition %d left this node during its backfill: %w", p.GetId(), err)
 		}
 		var after func(error)
 		if pause := j.n.cfg.backfillPause; pause != nil {

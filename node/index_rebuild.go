@@ -11,7 +11,6 @@ import (
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/router"
-	"github.com/partitadb/partita/store"
 )
 
 // A change log trimmed past an index cursor (docs/indexes.md, "A trimmed
@@ -190,10 +189,10 @@ func (j *indexJob) staleEntry(t, it *partitapb.Table, gi *partitapb.GlobalIndex,
 	}
 	r := j.n.store.Replica(p.GetId())
 	raw, err := engine.Get(j.n.eng.Reader(), key)
-	if r == nil || j.n.store.Replica(p.GetId()) != r {
+	if herr := j.n.store.StillHosted(p.GetId(), r); herr != nil {
 		// Destroyed here (moved away) before or while the item was read:
 		// its range may have been cleared, the item is not known gone.
-		return false, fmt.Errorf("node: stale index entries: partition %d: %w", p.GetId(), store.ErrNoReplica)
+		return false, fmt.Errorf("node: stale index entries: %w", herr)
 	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return true, nil // the item is gone

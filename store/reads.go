@@ -45,16 +45,16 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkIntent(partition, key); err != nil {
-		return nil, err
-	}
 	r := s.Replica(partition)
 	if r == nil {
 		return nil, s.noReplica(partition)
 	}
+	if err := s.checkIntent(r, key); err != nil {
+		return nil, err
+	}
 	v, err = s.cfg.Engine.Get(key)
 	chargeRead(ticket, len(v), consistent)
-	if err := s.stillHosted(partition, r); err != nil {
+	if err := s.StillHosted(partition, r); err != nil {
 		return nil, err
 	}
 	if errors.Is(err, engine.ErrNotFound) {
@@ -63,11 +63,15 @@ func (s *Store) Get(ctx context.Context, partition uint64, key []byte, consisten
 	return v, err
 }
 
-// stillHosted fails a read of partition's data that began while r was its
-// replica here if r is not any more: destroyed meanwhile, its data may
-// have been cleared under the read (replica_gc.go), which must not pass
-// for a state the partition had.
-func (s *Store) stillHosted(partition uint64, r *replica.Replica) error {
+// StillHosted fails a read of partition's data from the engine that
+// began while r was its replica here (r nil: there was none) if r is not
+// any more: destroyed meanwhile, its data may have been cleared under the
+// read (replica_gc.go), which must not pass for a state the partition
+// had. The caller takes r (Replica) before the read and asks after it.
+func (s *Store) StillHosted(partition uint64, r *replica.Replica) error {
+	if r == nil {
+		return s.noReplica(partition)
+	}
 	if s.Replica(partition) != r {
 		return s.noReplica(partition)
 	}
@@ -117,7 +121,7 @@ func (s *Store) Walk(ctx context.Context, req WalkRequest) (res WalkResult, err 
 	if err := it.Error(); err != nil {
 		return WalkResult{}, fmt.Errorf("store: walk partition %d: %w", req.Partition, err)
 	}
-	if err := s.stillHosted(req.Partition, r); err != nil {
+	if err := s.StillHosted(req.Partition, r); err != nil {
 		return WalkResult{}, err
 	}
 	return res, nil
@@ -143,15 +147,14 @@ func (s *Store) readyToRead(ctx context.Context, partition uint64, consistent bo
 // A partition that holds no intent at all (most of them, most of the
 // time) skips the lookup, a point read through every level of the LSM
 // for a key that is not there.
-func (s *Store) checkIntent(partition uint64, key []byte) error {
+func (s *Store) checkIntent(r *replica.Replica, key []byte) error {
 	if _, ok := engine.KeyHash(key); !ok {
 		return nil
 	}
-	if r := s.Replica(partition); r != nil {
-		if holds, err := r.HoldsIntents(); err == nil && !holds {
-			return nil
-		}
+	if holds, err := r.HoldsIntents(); err == nil && !holds {
+		return nil
 	}
+	partition := r.Partition()
 	_, err := s.cfg.Engine.Get(fsm.TxnIntentKey(partition, key))
 	switch {
 	case errors.Is(err, engine.ErrNotFound):
