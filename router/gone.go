@@ -30,14 +30,14 @@ import (
 const goneCheckWait = 2 * time.Second
 
 // tableGone returns the route.GoneCheck of a request on t. A record
-// still there replaces an older cached one and tells the Sender the
-// replicas of partitions it knows none of; a read that fails lets the
-// request retry.
+// still there replaces an older cached one (FreshTable) and tells the
+// Sender the replicas of partitions it knows none of; a read that fails
+// lets the request retry (the next request reads the record again).
 func (r *Router) tableGone(t *partitapb.Table) route.GoneCheck {
 	return func(ctx context.Context, partition uint64) error {
 		ctx, cancel := context.WithTimeout(ctx, goneCheckWait)
 		defer cancel()
-		fresh, err := r.readTable(ctx, t.GetName())
+		fresh, err := r.FreshTable(ctx, t.GetName())
 		gone := partitapb.IsCode(err, partitapb.Error_TABLE_NOT_FOUND) ||
 			err == nil && (fresh.GetId() != t.GetId() || directory.IsDeleted(fresh))
 		switch {
@@ -52,7 +52,6 @@ func (r *Router) tableGone(t *partitapb.Table) route.GoneCheck {
 				"table", t.GetName(), "partition", partition, "err", err)
 			return nil
 		}
-		r.cacheNewer(fresh)
 		r.learnReplicas(fresh)
 		return nil
 	}
@@ -64,16 +63,6 @@ func (r *Router) forgetStale(stale *partitapb.Table) {
 	r.mu.Lock()
 	if c, ok := r.tables[stale.GetName()]; ok && c.GetId() == stale.GetId() {
 		delete(r.tables, stale.GetName())
-	}
-	r.mu.Unlock()
-}
-
-// cacheNewer caches t unless the cache holds a record of the same table
-// at least as recent.
-func (r *Router) cacheNewer(t *partitapb.Table) {
-	r.mu.Lock()
-	if c, ok := r.tables[t.GetName()]; !ok || c.GetId() != t.GetId() || c.GetRevision() < t.GetRevision() {
-		r.tables[t.GetName()] = t
 	}
 	r.mu.Unlock()
 }

@@ -335,11 +335,7 @@ func (r *Router) SharedTable(ctx context.Context, name string) (*partitapb.Table
 // replica refused) and reads it again from the directory. A table that
 // was deleted, or replaced by another of the same name, is not found.
 func (r *Router) refreshTable(ctx context.Context, stale *partitapb.Table) (*partitapb.Table, error) {
-	r.mu.Lock()
-	if cached, ok := r.tables[stale.GetName()]; ok && cached.GetId() == stale.GetId() {
-		delete(r.tables, stale.GetName())
-	}
-	r.mu.Unlock()
+	r.forgetStale(stale)
 	t, err := r.Table(ctx, stale.GetName())
 	if err != nil {
 		return nil, err
