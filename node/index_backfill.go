@@ -39,7 +39,7 @@ func (j *indexJob) backfill(ctx context.Context, t *partitapb.Table, tables map[
 		if !gi.GetBackfilling() || it == nil {
 			continue
 		}
-		it, err := j.currentRound(ctx, it)
+		it, err := j.currentRound(ctx, gi, it)
 		if err != nil {
 			return err
 		}
@@ -262,12 +262,46 @@ func (j *indexJob) readItems(lo, hi []byte) ([]item.Item, []byte, error) {
 
 // currentRound returns index table it's record as the directory holds it
 // now (a rebuild raises its round, which a node's copy may not show yet),
-// from cluster version 15.
-func (j *indexJob) currentRound(ctx context.Context, it *partitapb.Table) (*partitapb.Table, error) {
+// from cluster version 15. A round that gi, the index in its base
+// table's record, names and the index table does not yet (a rebuild
+// stopped between its two updates) is raised there first.
+func (j *indexJob) currentRound(ctx context.Context, gi *partitapb.GlobalIndex, it *partitapb.Table) (*partitapb.Table, error) {
 	if !j.n.router.IndexRounds() {
 		return it, nil
 	}
-	return j.n.router.FreshTable(ctx, it.GetName())
+	it, err := j.n.router.FreshTable(ctx, it.GetName())
+	if err != nil || it.GetIndexEpoch() >= gi.GetRound() {
+		return it, err
+	}
+	return j.raiseRound(ctx, it.GetName(), gi.GetRound())
+}
+
+// raiseRound raises index table name's index_epoch to round, unless it
+// is there already, and returns its record.
+func (j *indexJob) raiseRound(ctx context.Context, name string, round uint64) (*partitapb.Table, error) {
+	it, err := j.n.router.UpdateTable(ctx, name, func(cur *partitapb.Table) (*partitapb.Table, error) {
+		cur.IndexEpoch = max(cur.GetIndexEpoch(), round)
+		return cur, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: backfill round %d of index table %s: %w", round, name, err)
+	}
+	return it, nil
+}
+
+// endRounds marks ACTIVE, in base table record cur, each backfilling
+// index that done names with a round every partition was backfilled in,
+// and records that round in it. A later round raised since that one was
+// checked keeps its index backfilling: clearing it would end that round
+// unbackfilled, and let the tombstone job seal it (docs/indexes.md,
+// "Tombstones").
+func endRounds(cur *partitapb.Table, done map[string]uint64) {
+	for _, gi := range cur.GetGlobalIndexes() {
+		round, ok := done[gi.GetName()]
+		if gi.GetBackfilling() && ok && gi.GetRound() <= round {
+			gi.Backfilling, gi.Status, gi.Round = false, directory.Active.String(), round
+		}
+	}
 }
 
 // backfillMark names index gi (hidden table it) in the records saying a
@@ -290,13 +324,15 @@ func (j *indexJob) backfillMark(gi *partitapb.GlobalIndex, it *partitapb.Table) 
 // partition was backfilled, and records in pendings, by table and index,
 // how many partitions each of the others waits for.
 func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tables map[string]*partitapb.Table, pendings map[[2]string]int) error {
-	done := map[string]bool{} // the indexes of t that every partition backfilled
+	// The indexes of t that every partition backfilled, with the round
+	// that they did.
+	done := map[string]uint64{}
 	for _, gi := range t.GetGlobalIndexes() {
 		it := tables[gi.GetName()]
 		if !gi.GetBackfilling() || it == nil {
 			continue
 		}
-		it, err := j.currentRound(ctx, it)
+		it, err := j.currentRound(ctx, gi, it)
 		if err != nil {
 			return err
 		}
@@ -312,18 +348,14 @@ func (j *indexJob) activateIndexes(ctx context.Context, t *partitapb.Table, tabl
 		}
 		pendings[[2]string{t.GetName(), gi.GetName()}] = pending
 		if pending == 0 {
-			done[gi.GetName()] = true
+			done[gi.GetName()] = it.GetIndexEpoch()
 		}
 	}
 	if len(done) == 0 {
 		return nil
 	}
 	_, err := j.n.router.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
-		for _, gi := range cur.GetGlobalIndexes() {
-			if gi.GetBackfilling() && done[gi.GetName()] {
-				gi.Backfilling, gi.Status = false, directory.Active.String()
-			}
-		}
+		endRounds(cur, done)
 		return cur, nil
 	})
 	if err == nil {

@@ -39,7 +39,7 @@ func (j *indexJob) startRebuild(ctx context.Context, t *partitapb.Table, tables 
 		if it == nil {
 			continue
 		}
-		it, err := j.currentRound(ctx, it)
+		it, err := j.currentRound(ctx, gi, it)
 		if err != nil {
 			return err
 		}
@@ -66,25 +66,23 @@ func (j *indexJob) startRebuild(ctx context.Context, t *partitapb.Table, tables 
 	return j.n.router.SetIndexCursor(ctx, p, first-1)
 }
 
-// newRound raises the round of index gi (table it) and marks it
-// backfilling in t's record, and returns the index table's new record.
-// A round raised by another partition since it was read is joined, not
-// raised again.
+// newRound raises the round of index gi (table it, read in its current
+// round) and returns the index table's new record. A round raised by
+// another partition since it was read is joined, not raised again.
+//
+// t's record goes first: the index marked backfilling, and its round
+// named there; then the index table's index_epoch. The other way round,
+// the index table would be in the new round while t's record still said
+// the index was not backfilling, and the tombstone job, which seals
+// every round the index is done with, would seal the new one before its
+// first write (each of its writes refused: the rebuild lost). A stop
+// between the two is finished by currentRound.
 func (j *indexJob) newRound(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, it *partitapb.Table) (*partitapb.Table, error) {
-	before := it
-	it, err := j.n.router.UpdateTable(ctx, it.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
-		if cur.GetIndexEpoch() == before.GetIndexEpoch() {
-			cur.IndexEpoch++
-		}
-		return cur, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("node: a new backfill round of index %s: %w", gi.GetName(), err)
-	}
-	_, err = j.n.router.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
+	round := it.GetIndexEpoch() + 1
+	_, err := j.n.router.UpdateTable(ctx, t.GetName(), func(cur *partitapb.Table) (*partitapb.Table, error) {
 		for _, g := range cur.GetGlobalIndexes() {
 			if g.GetName() == gi.GetName() {
-				g.Backfilling = true
+				g.Backfilling, g.Round = true, max(g.GetRound(), round)
 			}
 		}
 		return cur, nil
@@ -92,7 +90,7 @@ func (j *indexJob) newRound(ctx context.Context, t *partitapb.Table, gi *partita
 	if err != nil {
 		return nil, fmt.Errorf("node: a new backfill round of index %s: %w", gi.GetName(), err)
 	}
-	return it, nil
+	return j.raiseRound(ctx, it.GetName(), round)
 }
 
 // lostMark names the record saying a partition lost log records past

@@ -84,10 +84,16 @@ func (j *indexSweepJob) run(ctx context.Context, _ *daemon.Cycle) error {
 	return firstErr
 }
 
-// sweepIndex seals round it.index_epoch in the partitions of index table
-// it this node leads, and sweeps them.
+// sweepIndex seals the rounds gi's base record says are over in the
+// partitions of index table it this node leads, and sweeps them.
 func (j *indexSweepJob) sweepIndex(ctx context.Context, t *partitapb.Table, gi *partitapb.GlobalIndex, it *partitapb.Table) error {
-	seal := it.GetIndexEpoch() + 1 // the rounds up to index_epoch are over
+	// The rounds up to the one the base record says the index completed
+	// are over. Not up to index_epoch: that is in the index table's
+	// record, which a rebuild raises after marking the index backfilling
+	// in the base record, and this node's copy of the two may show the
+	// raise without the mark (or an older binary's rebuild raise it
+	// first): the new round would be sealed before its first write.
+	seal := gi.GetRound() + 1
 	for _, p := range it.GetPartitions() {
 		r := j.n.store.Replica(p.GetId())
 		if r == nil || r.Leader() != j.n.replicaID() {

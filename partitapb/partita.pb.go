@@ -5608,7 +5608,14 @@ type GlobalIndex struct {
 	ReadCapacityUnits  int64                  `protobuf:"varint,7,opt,name=read_capacity_units,json=readCapacityUnits,proto3" json:"read_capacity_units,omitempty"`
 	WriteCapacityUnits int64                  `protobuf:"varint,8,opt,name=write_capacity_units,json=writeCapacityUnits,proto3" json:"write_capacity_units,omitempty"`
 	// table is the directory name of the hidden table of the entries.
-	Table         string `protobuf:"bytes,9,opt,name=table,proto3" json:"table,omitempty"`
+	Table string `protobuf:"bytes,9,opt,name=table,proto3" json:"table,omitempty"`
+	// round is the backfill round this record's backfilling is about: a
+	// rebuild raises it (with backfilling) before the index table's
+	// index_epoch, and backfilling is cleared only by a check that this
+	// very round is complete, which sets it to that round. So a record
+	// not backfilling says that every round up to round is over, whatever
+	// index_epoch says (docs/indexes.md, "Tombstones").
+	Round         uint64 `protobuf:"varint,10,opt,name=round,proto3" json:"round,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5704,6 +5711,13 @@ func (x *GlobalIndex) GetTable() string {
 		return x.Table
 	}
 	return ""
+}
+
+func (x *GlobalIndex) GetRound() uint64 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
 }
 
 // IndexCursor raises the durable cursor of a base partition's change log:
@@ -11912,7 +11926,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fprojection_type\x18\x03 \x01(\tR\x0eprojectionType\x12,\n" +
 	"\x12non_key_attributes\x18\x04 \x03(\tR\x10nonKeyAttributes\x12\x1d\n" +
 	"\n" +
-	"range_type\x18\x05 \x01(\tR\trangeType\"\xe1\x02\n" +
+	"range_type\x18\x05 \x01(\tR\trangeType\"\xf7\x02\n" +
 	"\vGlobalIndex\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\n" +
@@ -11923,7 +11937,9 @@ const file_partita_proto_rawDesc = "" +
 	"\vbackfilling\x18\x06 \x01(\bR\vbackfilling\x12.\n" +
 	"\x13read_capacity_units\x18\a \x01(\x03R\x11readCapacityUnits\x120\n" +
 	"\x14write_capacity_units\x18\b \x01(\x03R\x12writeCapacityUnits\x12\x14\n" +
-	"\x05table\x18\t \x01(\tR\x05table\"h\n" +
+	"\x05table\x18\t \x01(\tR\x05table\x12\x14\n" +
+	"\x05round\x18\n" +
+	" \x01(\x04R\x05round\"h\n" +
 	"\vIndexCursor\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12)\n" +
