@@ -91,10 +91,15 @@ const (
 	// record_new), which older binaries' replicas would not: the
 	// replicas' records would then differ.
 	RecordedImages Version = 18
+	// RecordedSizes: an item write whose answer reports its sizes
+	// (consumed capacity, item collection metrics) asks its at-most-once
+	// record to keep them (Command.record_sizes), which older binaries'
+	// replicas would not: the replicas' records would then differ.
+	RecordedSizes Version = 19
 )
 
 // Latest is the newest version this binary supports.
-const Latest = RecordedImages
+const Latest = RecordedSizes
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -139,6 +144,8 @@ func (v Version) String() string {
 		return "17 (deleted table fence: a deleted table's kept partitions refuse item writes)"
 	case RecordedImages:
 		return "18 (recorded images: a retried write returns the item images its request asked for)"
+	case RecordedSizes:
+		return "19 (recorded sizes: a retried write reports the capacity and collection size of its first attempt)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

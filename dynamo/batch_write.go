@@ -214,7 +214,7 @@ func batchWriteResult(req *batchWriteRequest, writes []*batchWrite) (*batchWrite
 			resp.UnprocessedItems[name] = append(resp.UnprocessedItems[name], w.req)
 			continue
 		}
-		units[name] += writeUnits(sizeOf(w.im.old), sizeOf(w.im.new))
+		units[name] += w.im.units()
 		if m := collectionMetrics(w.table, req.ReturnItemCollectionMetrics, w.key, w.im); m != nil {
 			if resp.ItemCollectionMetrics == nil {
 				resp.ItemCollectionMetrics = map[string][]*itemCollectionMetrics{}

@@ -14,15 +14,23 @@ type writeOptions struct {
 	ReturnValuesOnConditionCheckFailure *string `json:"ReturnValuesOnConditionCheckFailure"`
 	ReturnConsumedCapacity              *string `json:"ReturnConsumedCapacity"`
 	ReturnItemCollectionMetrics         *string `json:"ReturnItemCollectionMetrics"`
-	// sizes asks for both images whatever the options say (a batch
+	// sizes asks for the item's sizes whatever the options say (a batch
 	// counts the capacity its writes consume).
 	sizes bool
 }
 
-// images reports which images of the item the response needs: an image
-// nobody reads is not decoded.
-func (o *writeOptions) images() (needOld, needNew bool) {
-	if o.sizes || consumed(o.ReturnConsumedCapacity, "", 0) != nil {
+// counted reports whether the response reports what the write's sizes
+// decide: its consumed capacity, or its item collection's size.
+func (o *writeOptions) counted() bool {
+	return o.sizes || consumed(o.ReturnConsumedCapacity, "", 0) != nil || str(o.ReturnItemCollectionMetrics) == "SIZE"
+}
+
+// images reports which images of the item the response needs, given the
+// answer res: those it returns, and both when it counts the sizes and res
+// does not carry them (an older binary's answer). An image nobody reads
+// is not decoded.
+func (o *writeOptions) images(res *partitapb.Result) (needOld, needNew bool) {
+	if o.counted() && (res.OldSize == nil || res.NewSize == nil) {
 		return true, true
 	}
 	return o.returned()
@@ -75,9 +83,22 @@ func (s *Server) newCommand() *partitapb.Command {
 // images are the decoded before and after images of an applied write.
 type images struct {
 	old, new item.Item
+	// oldSize and newSize are the item's sizes before and after the
+	// write when the answer carried them (sized); otherwise the decoded
+	// images' are.
+	oldSize, newSize int
+	sized            bool
 	// collection is the size of the item's collection after the write,
 	// on a table with local secondary indexes.
 	collection int64
+}
+
+// units is the write capacity the write consumed.
+func (im *images) units() float64 {
+	if im.sized {
+		return writeUnits(im.oldSize, im.newSize)
+	}
+	return writeUnits(sizeOf(im.old), sizeOf(im.new))
 }
 
 // write proposes cmd and returns the images of the item, or the error the
@@ -85,6 +106,7 @@ type images struct {
 // it on a failed condition).
 func (s *Server) write(ctx context.Context, t *partitapb.Table, key item.Item, cmd *partitapb.Command, o *writeOptions) (*images, error) {
 	cmd.RecordOld, cmd.RecordNew = o.returned()
+	cmd.RecordSizes = o.counted()
 	res, err := s.cfg.Backend.Write(ctx, t, key, cmd)
 	if isDomainCode(err, partitapb.Error_TABLE_NOT_FOUND) {
 		return nil, s.notFound(t.GetName(), false)
@@ -118,8 +140,11 @@ func (s *Server) rejection(pe *partitapb.Error, im *images, o *writeOptions) err
 // decodeImages decodes the images a result carries that o needs.
 func decodeImages(res *partitapb.Result, o *writeOptions) (*images, error) {
 	im := &images{}
+	if res.OldSize != nil && res.NewSize != nil {
+		im.oldSize, im.newSize, im.sized = int(res.GetOldSize()), int(res.GetNewSize()), true
+	}
 	var err error
-	needOld, needNew := o.images()
+	needOld, needNew := o.images(res)
 	if needOld && res.GetHasOld() {
 		if im.old, err = item.DecodeItem(res.GetOldItem()); err != nil {
 			return nil, fmt.Errorf("dynamo: decode old image: %w", err)
@@ -138,7 +163,7 @@ func writeCapacity(o *writeOptions, table string, im *images) *consumedCapacity 
 	if o.ReturnConsumedCapacity == nil {
 		return nil
 	}
-	return consumed(o.ReturnConsumedCapacity, table, writeUnits(sizeOf(im.old), sizeOf(im.new)))
+	return consumed(o.ReturnConsumedCapacity, table, im.units())
 }
 
 // sizeOf is the size of it, 0 for no item.

@@ -167,7 +167,7 @@ func writeResponse(x *statementRun, table string, it item.Item, im *images) *exe
 		resp.Items = append(resp.Items, it)
 	}
 	if x.capacity != nil {
-		resp.ConsumedCapacity = consumed(x.capacity, table, writeUnits(sizeOf(im.old), sizeOf(im.new)))
+		resp.ConsumedCapacity = consumed(x.capacity, table, im.units())
 	}
 	return resp
 }

@@ -119,17 +119,23 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 // cmd's record keeps (Command.record_old, record_new): the old one in
 // old_image, where a change record takes it only if its view keeps it;
 // the new one is e's value already.
+//
+// With Command.record_sizes, e carries the answer's sizes too.
 func keepImages(e *partitapb.Effects, cmd *partitapb.Command, res *partitapb.Result) {
 	e.RecordOld, e.RecordNew = cmd.GetRecordOld(), cmd.GetRecordNew()
 	if e.RecordOld && res.GetHasOld() {
 		e.OldImage = res.GetOldItem()
 	}
+	if cmd.GetRecordSizes() && res.GetError() == nil {
+		e.RecordSizes = true
+		e.OldSize, e.NewSize, e.CollectionBytes = res.GetOldSize(), res.GetNewSize(), res.GetLocalCollectionBytes()
+	}
 }
 
 // recorded is the Result an applied Effects e answers, and its
-// at-most-once record keeps: e's error, and the images its command asked
-// the record to keep, so that a retry answered from the record returns
-// them as the first attempt did.
+// at-most-once record keeps: e's error, and the images and sizes its
+// command asked the record to keep, so that a retry answered from the
+// record returns them as the first attempt did.
 func recorded(e *partitapb.Effects) *partitapb.Result {
 	res := &partitapb.Result{Error: e.GetError()}
 	if e.GetRecordOld() && len(e.GetOldImage()) > 0 {
@@ -137,6 +143,10 @@ func recorded(e *partitapb.Effects) *partitapb.Result {
 	}
 	if e.GetRecordNew() && e.GetError() == nil && !e.GetDelete() && e.GetValue() != nil {
 		res.NewItem, res.HasNew = e.GetValue(), true
+	}
+	if e.GetRecordSizes() {
+		res.OldSize, res.NewSize = proto.Int64(e.GetOldSize()), proto.Int64(e.GetNewSize())
+		res.LocalCollectionBytes = e.GetCollectionBytes()
 	}
 	return res
 }

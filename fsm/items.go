@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/expr"
 	"github.com/partitadb/partita/item"
@@ -147,7 +149,7 @@ func evalUpdateItem(r itemReader, op *partitapb.UpdateItem, legacy bool) (change
 		// An update that only removes attributes, or deletes from sets, of
 		// an item that does not exist leaves it absent, as DynamoDB does:
 		// nothing is written and there are no new attributes to return.
-		return change{}, &partitapb.Result{}, nil
+		return change{}, sized(&partitapb.Result{}, 0, 0), nil
 	}
 	c, res := written(op.GetKey(), old, next, nil)
 	return c, res, nil
@@ -163,10 +165,18 @@ func evalDelete(r itemReader, op *partitapb.DeleteItem) (change, *partitapb.Resu
 	}
 	res := &partitapb.Result{}
 	if old.item == nil {
-		return change{}, res, nil
+		return change{}, sized(res, 0, 0), nil
 	}
 	res.OldItem, res.HasOld = old.raw, true
-	return change{key: op.GetKey(), del: true, items: -1, bytes: -int64(old.item.Size()), oldItem: old.item}, res, nil
+	size := int64(old.item.Size())
+	return change{key: op.GetKey(), del: true, items: -1, bytes: -size, oldItem: old.item}, sized(res, size, 0), nil
+}
+
+// sized sets the item sizes of res, an item write's Result, and returns
+// it.
+func sized(res *partitapb.Result, oldSize, newSize int64) *partitapb.Result {
+	res.OldSize, res.NewSize = proto.Int64(oldSize), proto.Int64(newSize)
+	return res
 }
 
 // itemReader reads items: engineItems from the engine, priorItems over
@@ -225,14 +235,14 @@ func written(key []byte, old stored, next item.Item, enc []byte) (change, *parti
 	if enc == nil {
 		enc = item.EncodeItem(next)
 	}
-	count, size := int64(1), int64(next.Size())
+	count, newSize, oldSize := int64(1), int64(next.Size()), int64(0)
 	if old.item != nil {
-		count, size = 0, size-int64(old.item.Size())
+		count, oldSize = 0, int64(old.item.Size())
 	}
-	return change{key: key, value: enc, items: count, bytes: size, oldItem: old.item, newItem: next}, &partitapb.Result{
+	return change{key: key, value: enc, items: count, bytes: newSize - oldSize, oldItem: old.item, newItem: next}, sized(&partitapb.Result{
 		OldItem: old.raw, HasOld: old.item != nil,
 		NewItem: enc, HasNew: true,
-	}
+	}, oldSize, newSize)
 }
 
 // checkCondition evaluates cond (nil: none) against old. It returns a

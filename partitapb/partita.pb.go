@@ -526,6 +526,14 @@ type Command struct {
 	// returns them too. Without them a record keeps only the error.
 	RecordOld bool `protobuf:"varint,811,opt,name=record_old,json=recordOld,proto3" json:"record_old,omitempty"`
 	RecordNew bool `protobuf:"varint,812,opt,name=record_new,json=recordNew,proto3" json:"record_new,omitempty"`
+	// record_sizes asks an item write's at-most-once record to keep the
+	// sizes of its answer (Result.old_size, new_size and
+	// local_collection_bytes): set by a router of cluster version 19 or
+	// later when the request's answer reports them (ReturnConsumedCapacity,
+	// ReturnItemCollectionMetrics, a BatchWriteItem's capacity), so that a
+	// retry answered from the record reports what the first attempt would
+	// have.
+	RecordSizes bool `protobuf:"varint,813,opt,name=record_sizes,json=recordSizes,proto3" json:"record_sizes,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -703,6 +711,13 @@ func (x *Command) GetRecordOld() bool {
 func (x *Command) GetRecordNew() bool {
 	if x != nil {
 		return x.RecordNew
+	}
+	return false
+}
+
+func (x *Command) GetRecordSizes() bool {
+	if x != nil {
+		return x.RecordSizes
 	}
 	return false
 }
@@ -1799,6 +1814,14 @@ type Effects struct {
 	// it, on a refusal too) and value as the answer's images.
 	RecordOld bool `protobuf:"varint,20,opt,name=record_old,json=recordOld,proto3" json:"record_old,omitempty"`
 	RecordNew bool `protobuf:"varint,21,opt,name=record_new,json=recordNew,proto3" json:"record_new,omitempty"`
+	// record_sizes is the command's (Command.record_sizes): the
+	// at-most-once record then keeps old_size, new_size and
+	// collection_bytes as the answer's sizes (Result.old_size, new_size,
+	// local_collection_bytes). Unset, the three are not set either.
+	RecordSizes     bool  `protobuf:"varint,22,opt,name=record_sizes,json=recordSizes,proto3" json:"record_sizes,omitempty"`
+	OldSize         int64 `protobuf:"varint,23,opt,name=old_size,json=oldSize,proto3" json:"old_size,omitempty"`
+	NewSize         int64 `protobuf:"varint,24,opt,name=new_size,json=newSize,proto3" json:"new_size,omitempty"`
+	CollectionBytes int64 `protobuf:"varint,25,opt,name=collection_bytes,json=collectionBytes,proto3" json:"collection_bytes,omitempty"`
 	// change_trim_to, when above the partition's first retained change
 	// sequence, trims the change records below it (one range deletion).
 	// The leader sets it from its clock and the table's retention.
@@ -2001,6 +2024,34 @@ func (x *Effects) GetRecordNew() bool {
 		return x.RecordNew
 	}
 	return false
+}
+
+func (x *Effects) GetRecordSizes() bool {
+	if x != nil {
+		return x.RecordSizes
+	}
+	return false
+}
+
+func (x *Effects) GetOldSize() int64 {
+	if x != nil {
+		return x.OldSize
+	}
+	return 0
+}
+
+func (x *Effects) GetNewSize() int64 {
+	if x != nil {
+		return x.NewSize
+	}
+	return 0
+}
+
+func (x *Effects) GetCollectionBytes() int64 {
+	if x != nil {
+		return x.CollectionBytes
+	}
+	return 0
 }
 
 func (x *Effects) GetChangeTrimTo() uint64 {
@@ -3760,6 +3811,13 @@ type Result struct {
 	HasOld  bool   `protobuf:"varint,3,opt,name=has_old,json=hasOld,proto3" json:"has_old,omitempty"`
 	NewItem []byte `protobuf:"bytes,4,opt,name=new_item,json=newItem,proto3" json:"new_item,omitempty"`
 	HasNew  bool   `protobuf:"varint,5,opt,name=has_new,json=hasNew,proto3" json:"has_new,omitempty"`
+	// old_size and new_size are the DynamoDB sizes of the item before and
+	// after an item write that applied (0: no item), which its consumed
+	// capacity is counted from. Absent from an older binary's answer, and
+	// from an at-most-once record that was not asked to keep them
+	// (Command.record_sizes).
+	OldSize *int64 `protobuf:"varint,200,opt,name=old_size,json=oldSize,proto3,oneof" json:"old_size,omitempty"`
+	NewSize *int64 `protobuf:"varint,201,opt,name=new_size,json=newSize,proto3,oneof" json:"new_size,omitempty"`
 	// table is the catalog record after a table command.
 	Table *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
 	// node is the directory record after a PutNode.
@@ -3893,6 +3951,20 @@ func (x *Result) GetHasNew() bool {
 		return x.HasNew
 	}
 	return false
+}
+
+func (x *Result) GetOldSize() int64 {
+	if x != nil && x.OldSize != nil {
+		return *x.OldSize
+	}
+	return 0
+}
+
+func (x *Result) GetNewSize() int64 {
+	if x != nil && x.NewSize != nil {
+		return *x.NewSize
+	}
+	return 0
 }
 
 func (x *Result) GetTable() *Table {
@@ -11441,7 +11513,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x8c'\n" +
+	"partita.v1\"\xb0'\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11457,7 +11529,8 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"record_old\x18\xab\x06 \x01(\bR\trecordOld\x12\x1e\n" +
 	"\n" +
-	"record_new\x18\xac\x06 \x01(\bR\trecordNew\x120\n" +
+	"record_new\x18\xac\x06 \x01(\bR\trecordNew\x12\"\n" +
+	"\frecord_sizes\x18\xad\x06 \x01(\bR\vrecordSizes\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -11545,7 +11618,8 @@ const file_partita_proto_rawDesc = "" +
 	"index_open\x18\xa2\x06 \x01(\v2\x15.partita.v1.IndexOpenH\x00R\tindexOpen\x12:\n" +
 	"\vindex_sweep\x18\xa3\x06 \x01(\v2\x16.partita.v1.IndexSweepH\x00R\n" +
 	"indexSweepB\x04\n" +
-	"\x02op\"\x8b\t\n" +
+	"\x02op\"\x8f\n" +
+	"\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x1f\n" +
@@ -11572,7 +11646,11 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"record_old\x18\x14 \x01(\bR\trecordOld\x12\x1d\n" +
 	"\n" +
-	"record_new\x18\x15 \x01(\bR\trecordNew\x12$\n" +
+	"record_new\x18\x15 \x01(\bR\trecordNew\x12!\n" +
+	"\frecord_sizes\x18\x16 \x01(\bR\vrecordSizes\x12\x19\n" +
+	"\bold_size\x18\x17 \x01(\x03R\aoldSize\x12\x19\n" +
+	"\bnew_size\x18\x18 \x01(\x03R\anewSize\x12)\n" +
+	"\x10collection_bytes\x18\x19 \x01(\x03R\x0fcollectionBytes\x12$\n" +
 	"\x0echange_trim_to\x18\x10 \x01(\x04R\fchangeTrimTo\x12.\n" +
 	"\x13change_drop_adopted\x18\x11 \x03(\x04R\x11changeDropAdopted\x12*\n" +
 	"\x11change_unix_nanos\x18\x12 \x01(\x03R\x0fchangeUnixNanos\x12\x17\n" +
@@ -11713,13 +11791,15 @@ const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"AbortMerge\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x19\n" +
-	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xa2\f\n" +
+	"\bmerge_id\x18\x02 \x01(\fR\amergeId\"\xfe\f\n" +
 	"\x06Result\x12'\n" +
 	"\x05error\x18\x01 \x01(\v2\x11.partita.v1.ErrorR\x05error\x12\x19\n" +
 	"\bold_item\x18\x02 \x01(\fR\aoldItem\x12\x17\n" +
 	"\ahas_old\x18\x03 \x01(\bR\x06hasOld\x12\x19\n" +
 	"\bnew_item\x18\x04 \x01(\fR\anewItem\x12\x17\n" +
-	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12'\n" +
+	"\ahas_new\x18\x05 \x01(\bR\x06hasNew\x12\x1f\n" +
+	"\bold_size\x18\xc8\x01 \x01(\x03H\x00R\aoldSize\x88\x01\x01\x12\x1f\n" +
+	"\bnew_size\x18\xc9\x01 \x01(\x03H\x01R\anewSize\x88\x01\x01\x12'\n" +
 	"\x05table\x18\x06 \x01(\v2\x11.partita.v1.TableR\x05table\x12$\n" +
 	"\x04node\x18\a \x01(\v2\x10.partita.v1.NodeR\x04node\x12:\n" +
 	"\fdoctor_lease\x18\b \x01(\v2\x17.partita.v1.DoctorLeaseR\vdoctorLease\x121\n" +
@@ -11727,7 +11807,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fdoctor_settings\x18\n" +
 	" \x01(\v2\x1a.partita.v1.DoctorSettingsR\x0edoctorSettings\x12.\n" +
 	"\x05split\x18( \x01(\v2\x18.partita.v1.SplitOutcomeR\x05split\x12%\n" +
-	"\vchange_last\x18\xb6\x01 \x01(\x04H\x00R\n" +
+	"\vchange_last\x18\xb6\x01 \x01(\x04H\x02R\n" +
 	"changeLast\x88\x01\x01\x12!\n" +
 	"\fpartition_id\x18) \x01(\x04R\vpartitionId\x12.\n" +
 	"\x05merge\x18* \x01(\v2\x18.partita.v1.MergeOutcomeR\x05merge\x12$\n" +
@@ -11753,7 +11833,9 @@ const file_partita_proto_rawDesc = "" +
 	"\vindex_sweep\x18\xbe\x01 \x01(\v2\x1d.partita.v1.IndexSweepOutcomeR\n" +
 	"indexSweep\x125\n" +
 	"\x16request_tokens_expired\x18\xab\x01 \x01(\x03R\x14requestTokensExpired\x124\n" +
-	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytesB\x0e\n" +
+	"\x16local_collection_bytes\x18d \x01(\x03R\x14localCollectionBytesB\v\n" +
+	"\t_old_sizeB\v\n" +
+	"\t_new_sizeB\x0e\n" +
 	"\f_change_last\"\xb9\x04\n" +
 	"\x05Error\x12*\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x16.partita.v1.Error.CodeR\x04code\x12\x18\n" +

@@ -345,7 +345,7 @@ func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, te
 	}
 	id := string(eff.GetId())
 	if code := res.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
-		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res, eff.GetRecordOld(), eff.GetRecordNew()); err != nil {
+		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res, eff.GetRecordOld(), eff.GetRecordNew(), eff.GetRecordSizes()); err != nil {
 			return "", nil, 0, err
 		}
 	}

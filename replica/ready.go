@@ -369,7 +369,7 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (s
 	// recorded: its retry, routed afresh, may reach this partition again
 	// with the same id and must then apply.
 	if len(cmd.GetId()) > 0 && !partitapb.IsWrongRange(res.GetError()) {
-		if err := recordCommand(b, idKey, res, cmd.GetRecordOld(), cmd.GetRecordNew()); err != nil {
+		if err := recordCommand(b, idKey, res, cmd.GetRecordOld(), cmd.GetRecordNew(), cmd.GetRecordSizes() && res.GetError() == nil); err != nil {
 			return "", nil, err
 		}
 	}
@@ -377,16 +377,20 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (s
 }
 
 // recordCommand remembers that a command applied, with its result minus
-// the item images it was not asked to keep (Command.record_old,
-// record_new): a retried command learns whether it succeeded, and the
-// images only when its request returns them.
-func recordCommand(b *engine.Batch, key []byte, res *partitapb.Result, keepOld, keepNew bool) error {
+// the item images and sizes it was not asked to keep (Command.record_old,
+// record_new, record_sizes): a retried command learns whether it
+// succeeded, and the images and sizes only when its request's answer
+// reports them.
+func recordCommand(b *engine.Batch, key []byte, res *partitapb.Result, keepOld, keepNew, keepSizes bool) error {
 	rec := &partitapb.Result{Error: res.GetError(), Table: res.GetTable()}
 	if keepOld {
 		rec.OldItem, rec.HasOld = res.GetOldItem(), res.GetHasOld()
 	}
 	if keepNew {
 		rec.NewItem, rec.HasNew = res.GetNewItem(), res.GetHasNew()
+	}
+	if keepSizes {
+		rec.OldSize, rec.NewSize, rec.LocalCollectionBytes = res.OldSize, res.NewSize, res.GetLocalCollectionBytes()
 	}
 	raw, err := proto.Marshal(rec)
 	if err != nil {

@@ -80,6 +80,9 @@ func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cm
 		// of one write would differ between replicas.
 		cmd.RecordOld, cmd.RecordNew = false, false
 	}
+	if !r.allows(clusterversion.RecordedSizes) {
+		cmd.RecordSizes = false // the same, for the sizes
+	}
 	if cmd.LocalIndexes = LocalIndexSpec(t); cmd.LocalIndexes != nil {
 		cmd.LocalCollectionLimit = r.cfg.ItemCollectionLimit
 	}

@@ -14,20 +14,21 @@ import (
 // forwarded to its store.
 type flagStore struct {
 	route.Local
-	old, new bool
+	old, new, sizes bool
 }
 
 func (f *flagStore) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
 	if cmd.GetPutItem() != nil {
-		f.old, f.new = cmd.GetRecordOld(), cmd.GetRecordNew()
+		f.old, f.new, f.sizes = cmd.GetRecordOld(), cmd.GetRecordNew(), cmd.GetRecordSizes()
 	}
 	return f.Local.Propose(ctx, partition, cmd)
 }
 
 // TestRecordedImagesWaitForTheirVersion: a write asks its record to keep
 // the item images (Command.record_old, record_new) only once the cluster
-// version allows it; before, an older binary's replica would record
-// none, and the replicas' records would differ.
+// version allows it, and its sizes (record_sizes) only once a later one
+// does; before, an older binary's replica would record none, and the
+// replicas' records would differ.
 func TestRecordedImagesWaitForTheirVersion(t *testing.T) {
 	_, s := startStore(t)
 	f := &flagStore{Local: route.LocalStore(s.Store)}
@@ -42,21 +43,27 @@ func TestRecordedImagesWaitForTheirVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func() (bool, bool) {
+	type flags struct{ old, new, sizes bool }
+	write := func() flags {
 		t.Helper()
-		cmd := &partitapb.Command{RecordOld: true, RecordNew: true,
+		cmd := &partitapb.Command{RecordOld: true, RecordNew: true, RecordSizes: true,
 			Op: &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: sk, Item: item.EncodeItem(key)}}}
 		if res, err := r.Write(ctx, tbl, key, cmd); err != nil || res.GetError() != nil {
 			t.Fatalf("write: %v %v", err, res.GetError())
 		}
-		return f.old, f.new
+		return flags{f.old, f.new, f.sizes}
 	}
-	r.SetClusterVersion(clusterversion.RecordedImages - 1)
-	if old, new := write(); old || new {
-		t.Errorf("at version %d the write asked for images (old %v, new %v)", clusterversion.RecordedImages-1, old, new)
-	}
-	r.SetClusterVersion(clusterversion.RecordedImages)
-	if old, new := write(); !old || !new {
-		t.Errorf("at version %d the write asked for old %v, new %v, want both", clusterversion.RecordedImages, old, new)
+	for _, c := range []struct {
+		v    clusterversion.Version
+		want flags
+	}{
+		{clusterversion.RecordedImages - 1, flags{}},
+		{clusterversion.RecordedImages, flags{true, true, false}},
+		{clusterversion.RecordedSizes, flags{true, true, true}},
+	} {
+		r.SetClusterVersion(c.v)
+		if got := write(); got != c.want {
+			t.Errorf("at version %d the write asked its record for %+v, want %+v", c.v, got, c.want)
+		}
 	}
 }

@@ -45,18 +45,22 @@ func testRetriedImages(t *testing.T, s *store.Store) {
 	}
 	v := func(n string) []byte { return item.EncodeItem(item.Item{"pk": item.S("k"), "v": item.S(n)}) }
 	n := 0
+	var writeSized func(old, new, sizes bool, op func(*partitapb.Command)) (first, retry *partitapb.Result)
 	// write proposes op as a first attempt, then retries it under its
 	// id, and returns both answers.
 	write := func(old, new bool, op func(*partitapb.Command)) (first, retry *partitapb.Result) {
+		return writeSized(old, new, false, op)
+	}
+	writeSized = func(old, new, sizes bool, op func(*partitapb.Command)) (first, retry *partitapb.Result) {
 		t.Helper()
 		n++
 		cmd := &partitapb.Command{Id: fmt.Appendf(nil, "w%d", n), FirstAttempt: true, UnixNanos: time.Now().UnixNano(),
-			RecordOld: old, RecordNew: new}
+			RecordOld: old, RecordNew: new, RecordSizes: sizes}
 		op(cmd)
 		if first, err = s.Propose(ctx, 2, cmd); err != nil {
 			t.Fatal(err)
 		}
-		again := &partitapb.Command{Id: cmd.GetId(), UnixNanos: cmd.GetUnixNanos(), RecordOld: old, RecordNew: new, Op: cmd.GetOp()}
+		again := &partitapb.Command{Id: cmd.GetId(), UnixNanos: cmd.GetUnixNanos(), RecordOld: old, RecordNew: new, RecordSizes: sizes, Op: cmd.GetOp()}
 		if retry, err = s.Propose(ctx, 2, again); err != nil {
 			t.Fatal(err)
 		}
@@ -134,4 +138,65 @@ func testRetriedImages(t *testing.T, s *store.Store) {
 		t.Fatalf("the delete answered %s", images(first))
 	}
 	same("a delete returning the old item", first, retry, true, false)
+
+	// The sizes its answer counts (ReturnConsumedCapacity,
+	// ReturnItemCollectionMetrics; Command.record_sizes), without images:
+	// a put of a new item, a put over it, an update, a delete.
+	sizes := func(res *partitapb.Result) string {
+		if res.OldSize == nil || res.NewSize == nil {
+			return fmt.Sprintf("no sizes (old %v, new %v)", res.OldSize != nil, res.NewSize != nil)
+		}
+		return fmt.Sprintf("old %d new %d", res.GetOldSize(), res.GetNewSize())
+	}
+	long := item.EncodeItem(item.Item{"pk": item.S("k"), "v": item.S(string(bytes.Repeat([]byte("x"), 1500)))})
+	for _, c := range []struct {
+		what     string
+		op       func(*partitapb.Command)
+		old, new int64
+	}{
+		{"a put of a new item", put(v("5"), ""), 0, int64(len("pk") + 1 + len("v") + 1)},
+		{"a put over it", put(long, ""), int64(len("pk") + 1 + len("v") + 1), int64(len("pk") + 1 + len("v") + 1500)},
+		{"an update", func(c *partitapb.Command) {
+			c.Op = &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{Key: key,
+				KeyItem: item.EncodeItem(item.Item{"pk": item.S("k")}), Update: &partitapb.Expression{Text: "REMOVE v"}}}
+		}, int64(len("pk") + 1 + len("v") + 1500), int64(len("pk") + 1)},
+		{"a delete", func(c *partitapb.Command) {
+			c.Op = &partitapb.Command_DeleteItem{DeleteItem: &partitapb.DeleteItem{Key: key}}
+		}, int64(len("pk") + 1), 0},
+	} {
+		first, retry := writeSized(false, false, true, c.op)
+		if first.GetError() != nil || sizes(first) != fmt.Sprintf("old %d new %d", c.old, c.new) {
+			t.Fatalf("%s answered %v, %s; want old %d new %d", c.what, first.GetError(), sizes(first), c.old, c.new)
+		}
+		if sizes(retry) != sizes(first) || retry.GetHasOld() || retry.GetHasNew() {
+			t.Errorf("%s: the retry answered %s (%s), the first attempt %s", c.what, sizes(retry), images(retry), sizes(first))
+		}
+	}
+	// On a table with a local secondary index: the item collection's
+	// size too (ReturnItemCollectionMetrics).
+	spec := &partitapb.LocalIndexSpec{HashKey: "pk", RangeKey: "sk", Indexes: []*partitapb.LocalIndex{
+		{Name: "byL", KeySchema: []*partitapb.KeyElement{{AttributeName: "pk", KeyType: "HASH"}, {AttributeName: "l", KeyType: "RANGE"}},
+			ProjectionType: "KEYS_ONLY", RangeType: "N"}}}
+	lsiItem := item.Item{"pk": item.S("c"), "sk": item.N(item.MustNumber("1")), "l": item.N(item.MustNumber("5"))}
+	lsiKey, err := engine.DataKey(nil, 1, lsiItem["pk"], lsiItem["sk"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, retry = writeSized(false, false, true, func(c *partitapb.Command) {
+		c.LocalIndexes = spec
+		c.Op = &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{Key: lsiKey, Item: item.EncodeItem(lsiItem)}}
+	})
+	if first.GetError() != nil || first.GetLocalCollectionBytes() <= 0 {
+		t.Fatalf("a put on a table with a local index answered %v, collection %d bytes", first.GetError(), first.GetLocalCollectionBytes())
+	}
+	if retry.GetLocalCollectionBytes() != first.GetLocalCollectionBytes() || sizes(retry) != sizes(first) {
+		t.Errorf("a put on a table with a local index: the retry answered %s and a collection of %d bytes, the first attempt %s and %d",
+			sizes(retry), retry.GetLocalCollectionBytes(), sizes(first), first.GetLocalCollectionBytes())
+	}
+
+	// Not asked: the record keeps no sizes.
+	_, retry = write(false, false, put(v("6"), ""))
+	if retry.OldSize != nil || retry.NewSize != nil {
+		t.Errorf("a put that counts nothing was recorded with %s", sizes(retry))
+	}
 }
