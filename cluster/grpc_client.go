@@ -29,13 +29,14 @@ import (
 type Client struct {
 	cfg Config
 
-	mu        sync.Mutex
-	closed    bool
-	conns     map[string]*grpc.ClientConn // by address
-	addrs     map[uint64]string           // each node's last address
-	streams   map[string]*proposeStream   // forwarded writes, by address
-	unaryOnly map[string]time.Time        // addresses serving no ProposeStream, until
-	streamWG  sync.WaitGroup              // the streams' goroutines
+	mu         sync.Mutex
+	closed     bool
+	conns      map[string]*grpc.ClientConn // by address
+	addrs      map[uint64]string           // each node's last address
+	streams    map[string]*proposeStream   // forwarded writes, by address
+	unaryOnly  map[string]time.Time        // addresses serving no ProposeStream, until
+	unaryReads map[string]time.Time        // addresses whose ProposeStream serves no reads, until
+	streamWG   sync.WaitGroup              // the streams' goroutines
 }
 
 // NewClient returns a client configured by cfg (zero fields take their
@@ -46,7 +47,7 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	return &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}, addrs: map[uint64]string{},
-		streams: map[string]*proposeStream{}, unaryOnly: map[string]time.Time{}}, nil
+		streams: map[string]*proposeStream{}, unaryOnly: map[string]time.Time{}, unaryReads: map[string]time.Time{}}, nil
 }
 
 // Close closes every connection; calls in flight fail and later calls
@@ -211,13 +212,19 @@ func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *parti
 func (c *Client) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) ([]byte, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	stub, where, err := c.stub(node)
+	stub, addr, where, err := c.stubAddr(node)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := stub.Get(ctx, &clusterpb.GetRequest{Partition: partition, Key: key, Consistent: consistent, Trace: traceParent(ctx)})
+	req := &clusterpb.GetRequest{Partition: partition, Key: key, Consistent: consistent, Trace: traceParent(ctx)}
+	resp, err := c.getViaStream(ctx, addr, where, req)
+	if errors.Is(err, errStreamUnsupported) {
+		if resp, err = stub.Get(ctx, req); err != nil {
+			err = callError(ctx, "Get", where, err)
+		}
+	}
 	if err != nil {
-		return nil, callError(ctx, "Get", where, err)
+		return nil, err
 	}
 	if err := decodeError(resp.Error); err != nil {
 		return nil, err

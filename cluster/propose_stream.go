@@ -15,13 +15,14 @@ import (
 	"github.com/partitadb/partita/partitapb"
 )
 
-// Forwarded writes travel on one long-lived ProposeStream per peer
-// address instead of a unary Propose each: a unary call opens an HTTP/2
-// stream, sends and parses headers and trailers and runs the peer check
-// on the receiving side, for every write; on the stream a write costs one
-// message each way. Calls are told apart by a sequence number and
-// answered in the order they complete. A peer that does not serve the
-// stream (an older binary) is sent unary calls for unaryRetryAfter.
+// Forwarded writes and reads travel on one long-lived ProposeStream per
+// peer address instead of a unary Propose or Get each: a unary call opens
+// an HTTP/2 stream, sends and parses headers and trailers and runs the
+// peer check on the receiving side, for every call; on the stream a call
+// costs one message each way. Calls are told apart by a sequence number
+// and answered in the order they complete. A peer that does not serve
+// the stream (an older binary) is sent unary calls for unaryRetryAfter,
+// and so is one whose stream serves no reads (unaryReads).
 
 // unaryRetryAfter is how long a peer that answered Unimplemented to
 // ProposeStream is sent unary Propose calls before the stream is tried
@@ -39,6 +40,8 @@ var errStreamUnsupported = errors.New("cluster: the peer serves no ProposeStream
 // proposeReply is the answer to one call on a stream.
 type proposeReply struct {
 	res *partitapb.Result
+	// got answers a read (its error in it).
+	got *clusterpb.GetResponse
 	err error
 	// remote: err is the peer's answer, not the stream's failure; it
 	// reaches the caller as it is, as a unary Propose's would.
@@ -63,18 +66,59 @@ type proposeStream struct {
 // proposeViaStream sends cmd to addr's stream (opened if needed) and
 // waits for its answer or for ctx. errStreamUnsupported: send it unary.
 func (c *Client) proposeViaStream(ctx context.Context, addr, where string, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	r, err := c.callViaStream(ctx, addr, where, "Propose", &clusterpb.ProposeStreamRequest{Partition: partition, Command: cmd, Trace: traceParent(ctx)})
+	if err != nil {
+		return nil, err
+	}
+	return r.res, r.err
+}
+
+// getViaStream sends the read req to addr's stream and waits for its
+// answer or for ctx. errStreamUnsupported: send it unary (the peer serves
+// no stream, or an older one that serves no reads on it).
+func (c *Client) getViaStream(ctx context.Context, addr, where string, req *clusterpb.GetRequest) (*clusterpb.GetResponse, error) {
+	c.mu.Lock()
+	until, ok := c.unaryReads[addr]
+	if ok && !time.Now().Before(until) {
+		delete(c.unaryReads, addr)
+		ok = false
+	}
+	c.mu.Unlock()
+	if ok {
+		return nil, errStreamUnsupported
+	}
+	r, err := c.callViaStream(ctx, addr, where, "Get", &clusterpb.ProposeStreamRequest{Partition: req.GetPartition(), Get: req})
+	if err != nil {
+		return nil, err
+	}
+	if r.got == nil {
+		// An older binary took the read for a command without one, and
+		// refused it: nothing was read or written.
+		c.mu.Lock()
+		c.unaryReads[addr] = time.Now().Add(unaryRetryAfter)
+		c.mu.Unlock()
+		return nil, errStreamUnsupported
+	}
+	return r.got, nil
+}
+
+// callViaStream sends req to addr's stream (opened if needed), with the
+// call's seq and its deadline, and waits for its reply or for ctx. The
+// error is the stream's failure (as a call op to where would fail), or
+// errStreamUnsupported; the peer's own answer is in the reply.
+func (c *Client) callViaStream(ctx context.Context, addr, where, op string, req *clusterpb.ProposeStreamRequest) (proposeReply, error) {
 	ps, err := c.proposeStreamTo(ctx, addr)
 	if err != nil {
 		if errors.Is(err, errStreamUnsupported) {
-			return nil, err
+			return proposeReply{}, err
 		}
-		return nil, callError(ctx, "Propose", where, err)
+		return proposeReply{}, callError(ctx, op, where, err)
 	}
 	seq, reply := ps.register()
 	if reply == nil {
-		return nil, ps.failure(ctx, where)
+		return proposeReply{}, ps.failure(ctx, op, where)
 	}
-	req := &clusterpb.ProposeStreamRequest{Seq: seq, Partition: partition, Command: cmd, Trace: traceParent(ctx)}
+	req.Seq = seq
 	if d, ok := ctx.Deadline(); ok {
 		req.TimeoutNanos = max(int64(time.Until(d)), 1)
 	}
@@ -83,24 +127,27 @@ func (c *Client) proposeViaStream(ctx context.Context, addr, where string, parti
 	case <-ps.done:
 	case <-ctx.Done():
 		ps.forget(seq)
-		return nil, callError(ctx, "Propose", where, ctx.Err())
+		return proposeReply{}, callError(ctx, op, where, ctx.Err())
 	}
 	select {
 	case r := <-reply:
-		if r.err != nil && !r.remote && !errors.Is(r.err, errStreamUnsupported) {
-			return nil, callError(ctx, "Propose", where, r.err)
+		if errors.Is(r.err, errStreamUnsupported) {
+			return proposeReply{}, r.err
 		}
-		return r.res, r.err
+		if r.err != nil && !r.remote {
+			return proposeReply{}, callError(ctx, op, where, r.err)
+		}
+		return r, nil
 	case <-ctx.Done():
 		if ps.forget(seq) {
-			// Tell the peer: it stops waiting for the command's outcome.
+			// Tell the peer: it stops waiting for the call's outcome.
 			// Best effort: a full queue means a stuck stream.
 			select {
 			case ps.queue <- &clusterpb.ProposeStreamRequest{Seq: seq, Cancel: true}:
 			default:
 			}
 		}
-		return nil, callError(ctx, "Propose", where, ctx.Err())
+		return proposeReply{}, callError(ctx, op, where, ctx.Err())
 	}
 }
 
@@ -207,13 +254,13 @@ func (ps *proposeStream) forget(seq uint64) bool {
 	return ok
 }
 
-// failure is the error of a call made on an ended stream.
-func (ps *proposeStream) failure(ctx context.Context, where string) error {
+// failure is the error of a call op made on an ended stream.
+func (ps *proposeStream) failure(ctx context.Context, op, where string) error {
 	<-ps.done
 	if errors.Is(ps.err, errStreamUnsupported) {
 		return ps.err
 	}
-	return callError(ctx, "Propose", where, ps.err)
+	return callError(ctx, op, where, ps.err)
 }
 
 // send writes the queued requests to the stream until it ends.
@@ -250,7 +297,9 @@ func (ps *proposeStream) receive(stream clusterpb.Cluster_ProposeStreamClient) e
 		if ch == nil {
 			continue // abandoned by its caller
 		}
-		if err := decodeError(resp.GetError()); err != nil {
+		if resp.GetGot() != nil {
+			ch <- proposeReply{got: resp.GetGot()}
+		} else if err := decodeError(resp.GetError()); err != nil {
 			ch <- proposeReply{err: err, remote: true}
 		} else {
 			ch <- proposeReply{res: resp.GetResult()}
@@ -273,9 +322,9 @@ func (ps *proposeStream) end(err error) {
 	}
 }
 
-// ProposeStream serves a peer's forwarded writes: each request is
-// proposed on its own goroutine, as a unary Propose would be, and
-// answered when done. A cancel request abandons its call.
+// ProposeStream serves a peer's forwarded writes and reads: each request
+// is proposed (or read) on its own goroutine, as a unary Propose (or Get)
+// would be, and answered when done. A cancel request abandons its call.
 func (s *service) ProposeStream(stream clusterpb.Cluster_ProposeStreamServer) error {
 	ctx, cancelAll := context.WithCancel(stream.Context())
 	var (
@@ -312,7 +361,9 @@ func (s *service) ProposeStream(stream clusterpb.Cluster_ProposeStreamServer) er
 		go func() {
 			defer wg.Done()
 			resp := &clusterpb.ProposeStreamResponse{Seq: req.GetSeq()}
-			if res, err := s.propose(withTraceParent(cctx, req.GetTrace()), req.GetPartition(), req.GetCommand()); err != nil {
+			if g := req.GetGet(); g != nil {
+				resp.Got, _ = s.Get(cctx, g) // its error is in it
+			} else if res, err := s.propose(withTraceParent(cctx, req.GetTrace()), req.GetPartition(), req.GetCommand()); err != nil {
 				resp.Error = encodeError(err)
 			} else {
 				resp.Result = res

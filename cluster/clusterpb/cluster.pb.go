@@ -374,7 +374,13 @@ type ProposeStreamRequest struct {
 	// the command may still reach the log, as a cancelled Propose may.
 	Cancel bool `protobuf:"varint,5,opt,name=cancel,proto3" json:"cancel,omitempty"`
 	// trace is the caller's span, the parent of the receiving node's.
-	Trace         *TraceParent `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
+	Trace *TraceParent `protobuf:"bytes,6,opt,name=trace,proto3" json:"trace,omitempty"`
+	// get, when set, makes the request a read instead of a command: the
+	// receiving node serves it as a Get call and answers in got (its trace
+	// is get's). A node of an older binary ignores the field and answers
+	// as to a request without a command (an error, and no got); the
+	// sender then reads from that node by Get calls.
+	Get           *GetRequest `protobuf:"bytes,7,opt,name=get,proto3" json:"get,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -451,11 +457,20 @@ func (x *ProposeStreamRequest) GetTrace() *TraceParent {
 	return nil
 }
 
+func (x *ProposeStreamRequest) GetGet() *GetRequest {
+	if x != nil {
+		return x.Get
+	}
+	return nil
+}
+
 type ProposeStreamResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
-	Result        *partitapb.Result      `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Seq    uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Error  *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Result *partitapb.Result      `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
+	// got answers a request with get, its error included.
+	Got           *GetResponse `protobuf:"bytes,4,opt,name=got,proto3" json:"got,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +522,13 @@ func (x *ProposeStreamResponse) GetError() *Error {
 func (x *ProposeStreamResponse) GetResult() *partitapb.Result {
 	if x != nil {
 		return x.Result
+	}
+	return nil
+}
+
+func (x *ProposeStreamResponse) GetGot() *GetResponse {
+	if x != nil {
+		return x.Got
 	}
 	return nil
 }
@@ -2154,18 +2176,20 @@ const file_cluster_proto_rawDesc = "" +
 	"\asampled\x18\x03 \x01(\bR\asampled\"n\n" +
 	"\x0fProposeResponse\x12/\n" +
 	"\x05error\x18\x01 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
-	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\xe9\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\x12.partita.v1.ResultR\x06result\"\x9b\x02\n" +
 	"\x14ProposeStreamRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12-\n" +
 	"\acommand\x18\x03 \x01(\v2\x13.partita.v1.CommandR\acommand\x12#\n" +
 	"\rtimeout_nanos\x18\x04 \x01(\x03R\ftimeoutNanos\x12\x16\n" +
 	"\x06cancel\x18\x05 \x01(\bR\x06cancel\x125\n" +
-	"\x05trace\x18\x06 \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\"\x86\x01\n" +
+	"\x05trace\x18\x06 \x01(\v2\x1f.partita.cluster.v1.TraceParentR\x05trace\x120\n" +
+	"\x03get\x18\a \x01(\v2\x1e.partita.cluster.v1.GetRequestR\x03get\"\xb9\x01\n" +
 	"\x15ProposeStreamResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12/\n" +
 	"\x05error\x18\x02 \x01(\v2\x19.partita.cluster.v1.ErrorR\x05error\x12*\n" +
-	"\x06result\x18\x03 \x01(\v2\x12.partita.v1.ResultR\x06result\"\x93\x01\n" +
+	"\x06result\x18\x03 \x01(\v2\x12.partita.v1.ResultR\x06result\x121\n" +
+	"\x03got\x18\x04 \x01(\v2\x1f.partita.cluster.v1.GetResponseR\x03got\"\x93\x01\n" +
 	"\n" +
 	"GetRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x04R\tpartition\x12\x10\n" +
@@ -2374,73 +2398,75 @@ var file_cluster_proto_depIdxs = []int32{
 	35, // 5: partita.cluster.v1.ProposeResponse.result:type_name -> partita.v1.Result
 	34, // 6: partita.cluster.v1.ProposeStreamRequest.command:type_name -> partita.v1.Command
 	3,  // 7: partita.cluster.v1.ProposeStreamRequest.trace:type_name -> partita.cluster.v1.TraceParent
-	1,  // 8: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
-	35, // 9: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
-	3,  // 10: partita.cluster.v1.GetRequest.trace:type_name -> partita.cluster.v1.TraceParent
-	1,  // 11: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
-	3,  // 12: partita.cluster.v1.WalkRequest.trace:type_name -> partita.cluster.v1.TraceParent
-	1,  // 13: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
-	36, // 14: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
-	1,  // 15: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
-	12, // 16: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
-	37, // 17: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
-	38, // 18: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
-	1,  // 19: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
-	38, // 20: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
-	1,  // 21: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
-	39, // 22: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
-	38, // 23: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
-	40, // 24: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
-	41, // 25: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
-	42, // 26: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
-	43, // 27: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
-	1,  // 28: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
-	42, // 29: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
-	1,  // 30: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 31: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
-	24, // 32: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
-	1,  // 33: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 34: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
-	1,  // 35: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
-	44, // 36: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
-	1,  // 37: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
-	2,  // 38: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
-	5,  // 39: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
-	7,  // 40: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
-	9,  // 41: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
-	11, // 42: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
-	14, // 43: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
-	16, // 44: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
-	18, // 45: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
-	20, // 46: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
-	22, // 47: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
-	25, // 48: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	25, // 49: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	25, // 50: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
-	27, // 51: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
-	29, // 52: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
-	31, // 53: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
-	4,  // 54: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
-	6,  // 55: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
-	8,  // 56: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
-	10, // 57: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
-	13, // 58: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
-	15, // 59: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
-	17, // 60: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
-	19, // 61: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
-	21, // 62: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
-	23, // 63: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
-	26, // 64: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	26, // 65: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	26, // 66: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
-	28, // 67: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
-	30, // 68: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
-	32, // 69: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
-	54, // [54:70] is the sub-list for method output_type
-	38, // [38:54] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	7,  // 8: partita.cluster.v1.ProposeStreamRequest.get:type_name -> partita.cluster.v1.GetRequest
+	1,  // 9: partita.cluster.v1.ProposeStreamResponse.error:type_name -> partita.cluster.v1.Error
+	35, // 10: partita.cluster.v1.ProposeStreamResponse.result:type_name -> partita.v1.Result
+	8,  // 11: partita.cluster.v1.ProposeStreamResponse.got:type_name -> partita.cluster.v1.GetResponse
+	3,  // 12: partita.cluster.v1.GetRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 13: partita.cluster.v1.GetResponse.error:type_name -> partita.cluster.v1.Error
+	3,  // 14: partita.cluster.v1.WalkRequest.trace:type_name -> partita.cluster.v1.TraceParent
+	1,  // 15: partita.cluster.v1.WalkResponse.error:type_name -> partita.cluster.v1.Error
+	36, // 16: partita.cluster.v1.ChangesRecord.record:type_name -> partita.v1.ChangeRecord
+	1,  // 17: partita.cluster.v1.ChangesResponse.error:type_name -> partita.cluster.v1.Error
+	12, // 18: partita.cluster.v1.ChangesResponse.records:type_name -> partita.cluster.v1.ChangesRecord
+	37, // 19: partita.cluster.v1.ChangesResponse.segments:type_name -> partita.v1.ChangeSegment
+	38, // 20: partita.cluster.v1.JoinRequest.node:type_name -> partita.v1.Node
+	1,  // 21: partita.cluster.v1.JoinResponse.error:type_name -> partita.cluster.v1.Error
+	38, // 22: partita.cluster.v1.JoinResponse.node:type_name -> partita.v1.Node
+	1,  // 23: partita.cluster.v1.DirectoryResponse.error:type_name -> partita.cluster.v1.Error
+	39, // 24: partita.cluster.v1.DirectoryResponse.tables:type_name -> partita.v1.Table
+	38, // 25: partita.cluster.v1.DirectoryResponse.nodes:type_name -> partita.v1.Node
+	40, // 26: partita.cluster.v1.DirectoryResponse.doctor_lease:type_name -> partita.v1.DoctorLease
+	41, // 27: partita.cluster.v1.DirectoryResponse.doctor_settings:type_name -> partita.v1.DoctorSettings
+	42, // 28: partita.cluster.v1.DirectoryResponse.settings:type_name -> partita.v1.SettingsState
+	43, // 29: partita.cluster.v1.DirectoryResponse.cluster_version:type_name -> partita.v1.ClusterVersion
+	1,  // 30: partita.cluster.v1.WatchSettingsResponse.error:type_name -> partita.cluster.v1.Error
+	42, // 31: partita.cluster.v1.WatchSettingsResponse.settings:type_name -> partita.v1.SettingsState
+	1,  // 32: partita.cluster.v1.CreateReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 33: partita.cluster.v1.ReplicaStatusResponse.error:type_name -> partita.cluster.v1.Error
+	24, // 34: partita.cluster.v1.ReplicaStatusResponse.replicas:type_name -> partita.cluster.v1.ReplicaState
+	1,  // 35: partita.cluster.v1.ChangeReplicasResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 36: partita.cluster.v1.TransferLeadershipResponse.error:type_name -> partita.cluster.v1.Error
+	1,  // 37: partita.cluster.v1.DestroyReplicaResponse.error:type_name -> partita.cluster.v1.Error
+	44, // 38: partita.cluster.v1.ReportTopologyRequest.snapshot:type_name -> partita.topology.v1.TopologySnapshot
+	1,  // 39: partita.cluster.v1.ReportTopologyResponse.error:type_name -> partita.cluster.v1.Error
+	2,  // 40: partita.cluster.v1.Cluster.Propose:input_type -> partita.cluster.v1.ProposeRequest
+	5,  // 41: partita.cluster.v1.Cluster.ProposeStream:input_type -> partita.cluster.v1.ProposeStreamRequest
+	7,  // 42: partita.cluster.v1.Cluster.Get:input_type -> partita.cluster.v1.GetRequest
+	9,  // 43: partita.cluster.v1.Cluster.Walk:input_type -> partita.cluster.v1.WalkRequest
+	11, // 44: partita.cluster.v1.Cluster.Changes:input_type -> partita.cluster.v1.ChangesRequest
+	14, // 45: partita.cluster.v1.Cluster.Join:input_type -> partita.cluster.v1.JoinRequest
+	16, // 46: partita.cluster.v1.Cluster.Directory:input_type -> partita.cluster.v1.DirectoryRequest
+	18, // 47: partita.cluster.v1.Cluster.WatchSettings:input_type -> partita.cluster.v1.WatchSettingsRequest
+	20, // 48: partita.cluster.v1.Cluster.CreateReplica:input_type -> partita.cluster.v1.CreateReplicaRequest
+	22, // 49: partita.cluster.v1.Cluster.ReplicaStatus:input_type -> partita.cluster.v1.ReplicaStatusRequest
+	25, // 50: partita.cluster.v1.Cluster.AddLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 51: partita.cluster.v1.Cluster.PromoteLearner:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	25, // 52: partita.cluster.v1.Cluster.RemoveVoter:input_type -> partita.cluster.v1.ChangeReplicasRequest
+	27, // 53: partita.cluster.v1.Cluster.TransferLeadership:input_type -> partita.cluster.v1.TransferLeadershipRequest
+	29, // 54: partita.cluster.v1.Cluster.DestroyReplica:input_type -> partita.cluster.v1.DestroyReplicaRequest
+	31, // 55: partita.cluster.v1.Cluster.ReportTopology:input_type -> partita.cluster.v1.ReportTopologyRequest
+	4,  // 56: partita.cluster.v1.Cluster.Propose:output_type -> partita.cluster.v1.ProposeResponse
+	6,  // 57: partita.cluster.v1.Cluster.ProposeStream:output_type -> partita.cluster.v1.ProposeStreamResponse
+	8,  // 58: partita.cluster.v1.Cluster.Get:output_type -> partita.cluster.v1.GetResponse
+	10, // 59: partita.cluster.v1.Cluster.Walk:output_type -> partita.cluster.v1.WalkResponse
+	13, // 60: partita.cluster.v1.Cluster.Changes:output_type -> partita.cluster.v1.ChangesResponse
+	15, // 61: partita.cluster.v1.Cluster.Join:output_type -> partita.cluster.v1.JoinResponse
+	17, // 62: partita.cluster.v1.Cluster.Directory:output_type -> partita.cluster.v1.DirectoryResponse
+	19, // 63: partita.cluster.v1.Cluster.WatchSettings:output_type -> partita.cluster.v1.WatchSettingsResponse
+	21, // 64: partita.cluster.v1.Cluster.CreateReplica:output_type -> partita.cluster.v1.CreateReplicaResponse
+	23, // 65: partita.cluster.v1.Cluster.ReplicaStatus:output_type -> partita.cluster.v1.ReplicaStatusResponse
+	26, // 66: partita.cluster.v1.Cluster.AddLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 67: partita.cluster.v1.Cluster.PromoteLearner:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	26, // 68: partita.cluster.v1.Cluster.RemoveVoter:output_type -> partita.cluster.v1.ChangeReplicasResponse
+	28, // 69: partita.cluster.v1.Cluster.TransferLeadership:output_type -> partita.cluster.v1.TransferLeadershipResponse
+	30, // 70: partita.cluster.v1.Cluster.DestroyReplica:output_type -> partita.cluster.v1.DestroyReplicaResponse
+	32, // 71: partita.cluster.v1.Cluster.ReportTopology:output_type -> partita.cluster.v1.ReportTopologyResponse
+	56, // [56:72] is the sub-list for method output_type
+	40, // [40:56] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }

@@ -53,10 +53,12 @@ type ClusterClient interface {
 	// Propose replicates a command on a partition through the receiving
 	// node's replica, which must be the partition's leader.
 	Propose(ctx context.Context, in *ProposeRequest, opts ...grpc.CallOption) (*ProposeResponse, error)
-	// ProposeStream carries the commands one node forwards to another, on
-	// one long-lived stream: each request gets one response with its seq,
-	// in the order they complete. A node that does not serve it (an older
-	// binary) answers Unimplemented and is sent Propose calls instead.
+	// ProposeStream carries the commands one node forwards to another, and
+	// its reads of another's replicas (ProposeStreamRequest.get), on one
+	// long-lived stream: each request gets one response with its seq, in
+	// the order they complete. A node that does not serve it (an older
+	// binary) answers Unimplemented and is sent Propose and Get calls
+	// instead.
 	ProposeStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ProposeStreamRequest, ProposeStreamResponse], error)
 	// Get reads one key of a partition's local replica.
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
@@ -296,10 +298,12 @@ type ClusterServer interface {
 	// Propose replicates a command on a partition through the receiving
 	// node's replica, which must be the partition's leader.
 	Propose(context.Context, *ProposeRequest) (*ProposeResponse, error)
-	// ProposeStream carries the commands one node forwards to another, on
-	// one long-lived stream: each request gets one response with its seq,
-	// in the order they complete. A node that does not serve it (an older
-	// binary) answers Unimplemented and is sent Propose calls instead.
+	// ProposeStream carries the commands one node forwards to another, and
+	// its reads of another's replicas (ProposeStreamRequest.get), on one
+	// long-lived stream: each request gets one response with its seq, in
+	// the order they complete. A node that does not serve it (an older
+	// binary) answers Unimplemented and is sent Propose and Get calls
+	// instead.
 	ProposeStream(grpc.BidiStreamingServer[ProposeStreamRequest, ProposeStreamResponse]) error
 	// Get reads one key of a partition's local replica.
 	Get(context.Context, *GetRequest) (*GetResponse, error)
