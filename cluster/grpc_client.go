@@ -33,7 +33,7 @@ type Client struct {
 	closed     bool
 	conns      map[string]*grpc.ClientConn // by address
 	addrs      map[uint64]string           // each node's last address
-	streams    map[string]*proposeStream   // forwarded writes, by address
+	streams    map[string]*proposeStream   // forwarded writes and reads, by address
 	unaryOnly  map[string]time.Time        // addresses serving no ProposeStream, until
 	unaryReads map[string]time.Time        // addresses whose ProposeStream serves no reads, until
 	streamWG   sync.WaitGroup              // the streams' goroutines

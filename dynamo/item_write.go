@@ -30,7 +30,7 @@ func (o *writeOptions) counted() bool {
 // does not carry them (an older binary's answer). An image nobody reads
 // is not decoded.
 func (o *writeOptions) images(res *partitapb.Result) (needOld, needNew bool) {
-	if o.counted() && (res.OldSize == nil || res.NewSize == nil) {
+	if o.counted() && !hasSizes(res) {
 		return true, true
 	}
 	return o.returned()
@@ -93,6 +93,10 @@ type images struct {
 	collection int64
 }
 
+// hasSizes says res carries the item's sizes (not an older binary's
+// answer, nor a record kept without them).
+func hasSizes(res *partitapb.Result) bool { return res.OldSize != nil && res.NewSize != nil }
+
 // units is the write capacity the write consumed.
 func (im *images) units() float64 {
 	if im.sized {
@@ -140,7 +144,7 @@ func (s *Server) rejection(pe *partitapb.Error, im *images, o *writeOptions) err
 // decodeImages decodes the images a result carries that o needs.
 func decodeImages(res *partitapb.Result, o *writeOptions) (*images, error) {
 	im := &images{}
-	if res.OldSize != nil && res.NewSize != nil {
+	if hasSizes(res) {
 		im.oldSize, im.newSize, im.sized = int(res.GetOldSize()), int(res.GetNewSize()), true
 	}
 	var err error
