@@ -2,6 +2,7 @@ package member_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/transport"
@@ -159,4 +161,49 @@ func TestReconcileFollowsTheDirectory(t *testing.T) {
 			t.Fatalf("partition %d of the new table has no replica", id)
 		}
 	}
+}
+
+// TestLocalDirectoryOfADestroyedMetaReplica: a meta replica destroyed here
+// (moved away) while LocalDirectory read it has had its records cleared
+// under the reads, so what they found may be missing some. LocalDirectory
+// answers that this node has no meta replica instead, and the caller asks
+// a meta voter elsewhere.
+func TestLocalDirectoryOfADestroyedMetaReplica(t *testing.T) {
+	h := newHarness(t)
+	h.createTable(t, "t")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	snap, err := h.m.LocalDirectory(ctx, true)
+	if err != nil || tablesIn(snap) != 1 {
+		t.Fatalf("directory before the destroy: %v tables, %v", tablesIn(snap), err)
+	}
+
+	h.m.SetDirectoryRead(func() {
+		if err := h.st.Destroy(directory.MetaPartition); err != nil {
+			t.Errorf("destroy the meta replica: %v", err)
+		}
+	})
+	snap, err = h.m.LocalDirectory(ctx, false)
+	var nl *replica.NotLeaderError
+	if !errors.As(err, &nl) || nl.Partition != directory.MetaPartition {
+		t.Fatalf("LocalDirectory of a meta replica destroyed under its reads: %v tables, err %v; want a NotLeaderError for the meta partition", tablesIn(snap), err)
+	}
+	// What the guard is for: the destroy cleared the records, so a read
+	// racing it could have found the table gone.
+	tables, err := directory.ReadTables(h.eng.Reader())
+	if err != nil || len(tables) != 0 {
+		t.Fatalf("the destroyed meta replica's tables: %d left (%v), want none", len(tables), err)
+	}
+	h.m.SetDirectoryRead(nil)
+	if _, err := h.m.LocalDirectory(ctx, false); !errors.As(err, &nl) {
+		t.Fatalf("LocalDirectory with no meta replica here: %v, want a NotLeaderError", err)
+	}
+}
+
+// tablesIn counts snap's tables; 0 for no snapshot.
+func tablesIn(snap *directory.Snapshot) int {
+	if snap == nil {
+		return 0
+	}
+	return len(snap.Tables)
 }

@@ -109,6 +109,9 @@ func (m *Member) LocalDirectory(ctx context.Context, consistent bool) (*director
 	if err != nil {
 		return nil, fmt.Errorf("member: directory: %w", err)
 	}
+	if m.directoryRead != nil {
+		m.directoryRead()
+	}
 	if st.Replica(directory.MetaPartition) != r {
 		// Destroyed (moved away) meanwhile, and its records cleared with
 		// it: what was read may be missing some.

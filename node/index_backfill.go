@@ -11,6 +11,7 @@ import (
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/router"
 )
 
@@ -182,14 +183,9 @@ func (j *indexJob) backfillRange(ctx context.Context, t, it *partitapb.Table, gi
 		if err != nil {
 			return false, err
 		}
-		items, next, err := j.readItems(lo, hi)
+		items, next, err := j.readHosted(p.GetId(), r, lo, hi)
 		if err != nil {
 			return false, err
-		}
-		if err := j.n.store.StillHosted(p.GetId(), r); err != nil {
-			// Destroyed here meanwhile: its range may have been cleared
-			// under the read, which would pass for the end of the items.
-			return false, fmt.Errorf("node: partition %d left this node during its backfill: %w", p.GetId(), err)
 		}
 		var after func(error)
 		if pause := j.n.cfg.backfillPause; pause != nil {
@@ -233,6 +229,21 @@ func (j *indexJob) logVersion(ctx context.Context, p uint64) (router.IndexVersio
 		return router.IndexVersion{}, err
 	}
 	return router.IndexVersion{Generation: segmentGeneration(segs, st.Last), Seq: st.Last}, nil
+}
+
+// readHosted reads a page of the items in [lo, hi) of partition's
+// replica r (readItems), and fails if r is no longer this node's
+// replica of partition: destroyed here meanwhile, its range may have
+// been cleared under the read, which would pass for the end of the items.
+func (j *indexJob) readHosted(partition uint64, r *replica.Replica, lo, hi []byte) ([]item.Item, []byte, error) {
+	items, next, err := j.readItems(lo, hi)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := j.n.store.StillHosted(partition, r); err != nil {
+		return nil, nil, fmt.Errorf("node: partition %d left this node during its backfill: %w", partition, err)
+	}
+	return items, next, nil
 }
 
 // readItems reads up to backfillPage items of [lo, hi) from the engine

@@ -127,6 +127,9 @@ type Store struct {
 	// legacyWrites: Config.LegacyWrites as it is now (SetLegacyWrites).
 	legacyWrites atomic.Bool
 	wg           sync.WaitGroup
+	// destroying, when set (tests), runs in destroyClaimed between the
+	// replica's removal from the map and the clearing of its state.
+	destroying func(partition uint64)
 }
 
 // NewStore opens every replica found in the engine. Start runs it.
@@ -332,6 +335,9 @@ func (s *Store) destroyClaimed(partition uint64, tomb []byte, keep []*partitapb.
 	r.Lock()
 	defer r.Unlock()
 	r.Close()
+	if s.destroying != nil {
+		s.destroying(partition)
+	}
 	return s.clearReplica(partition, tomb, keep)
 }
 

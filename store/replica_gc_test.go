@@ -350,3 +350,62 @@ func TestReadsDuringDestroySeeNoClearedData(t *testing.T) {
 		}
 	}
 }
+
+// TestDestroyOfAReplicaAddedBackMeanwhile: a replica added back
+// (AddEmptyReplica) after its destruction took it out of the store's map,
+// but before the destruction cleared its state, takes that state over.
+// The destruction leaves it (no tombstone; its raft state and items
+// stay), and the replica goes on applying the partition's writes.
+func TestDestroyOfAReplicaAddedBackMeanwhile(t *testing.T) {
+	inBothLayouts(t, testDestroyOfAReplicaAddedBackMeanwhile)
+}
+
+func testDestroyOfAReplicaAddedBackMeanwhile(t *testing.T) {
+	const p, items = 2, 20
+	c := newTestCluster(t, 3)
+	for _, s := range c.stores {
+		if err := s.Bootstrap(p, []uint64{1, 2, 3}, tableSpanOf(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range items {
+		pk := fmt.Sprint("k", i)
+		if res := c.propose(p, putIn(1, "a"+pk, pk)); res.GetError() != nil {
+			t.Fatal(res.GetError())
+		}
+	}
+	span := tableSpanOf(1)
+	eng, s := c.engs[2], c.stores[2]
+	waitFor(t, "node 3 holds the items", func() bool { return countKeys(t, eng, span.Start, span.End) == items })
+
+	var added atomic.Bool
+	s.SetDestroying(func(partition uint64) {
+		if err := s.AddEmptyReplica(partition); err != nil {
+			t.Errorf("add the replica back: %v", err)
+		}
+		added.Store(s.Replica(partition) != nil)
+	})
+	if err := s.Destroy(p); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDestroying(nil)
+	if !added.Load() {
+		t.Fatal("the replica was not added back during its destruction")
+	}
+	if s.Replica(p) == nil {
+		t.Error("the replica added back is not hosted")
+	}
+	if s.Destroyed(p) {
+		t.Error("the replica added back has a tombstone")
+	}
+	if n := localKeys(t, eng, p); n == 0 {
+		t.Error("the replica added back lost its local state")
+	}
+	if n := countKeys(t, eng, span.Start, span.End); n != items {
+		t.Errorf("node 3 holds %d items after the destruction, want %d", n, items)
+	}
+	if res := c.propose(p, putIn(1, "late", "late")); res.GetError() != nil {
+		t.Fatal(res.GetError())
+	}
+	waitFor(t, "node 3 applies a later write", func() bool { return countKeys(t, eng, span.Start, span.End) == items+1 })
+}
