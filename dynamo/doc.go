@@ -53,6 +53,6 @@
 //
 // The Backend interface (backend.go) is all the package needs below it:
 // the table catalog and the routing of item commands. Tests drive the
-// Server through an in-memory Backend, and through the AWS SDK for Go
-// against a real node.
+// Server over a real single node's Backend (with a test clock and ids),
+// and through the AWS SDK for Go against a real node.
 package dynamo

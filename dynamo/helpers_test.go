@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/dynamo"
+	"github.com/partitadb/partita/node"
 )
 
 // testClock is a settable clock.
@@ -20,10 +22,11 @@ type testClock struct{ nanos atomic.Int64 }
 
 func (c *testClock) Now() time.Time { return time.Unix(0, c.nanos.Load()) }
 
-// fixture is a Server over a memBackend with a fixed clock and ids.
+// fixture is a Server over a real single node's backend, with a fixed
+// clock and ids and a log of its own.
 type fixture struct {
 	t       testing.TB
-	backend *memBackend
+	backend dynamo.Backend
 	srv     *dynamo.Server
 	clock   *testClock
 	logs    *bytes.Buffer
@@ -37,7 +40,7 @@ func newFixture(t testing.TB) *fixture {
 // configuration.
 func newFixtureWith(t testing.TB, configure func(*dynamo.Config)) *fixture {
 	t.Helper()
-	f := &fixture{t: t, backend: newMemBackend(), clock: &testClock{}, logs: &bytes.Buffer{}}
+	f := &fixture{t: t, backend: startBackend(t), clock: &testClock{}, logs: &bytes.Buffer{}}
 	f.clock.nanos.Store(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC).UnixNano())
 	var n atomic.Uint64
 	cfg := dynamo.Config{
@@ -55,6 +58,26 @@ func newFixtureWith(t testing.TB, configure func(*dynamo.Config)) *fixture {
 	}
 	f.srv = srv
 	return f
+}
+
+// startBackend runs a real single node, closed when t ends, and returns
+// the backend below its DynamoDB endpoint.
+func startBackend(t testing.TB) dynamo.Backend {
+	t.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.APIAddr = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	n, err := node.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+	})
+	return n.Backend()
 }
 
 // response is a decoded HTTP answer.
@@ -139,6 +162,16 @@ func (f *fixture) createTable(name, rangeKey string) {
 	}
 	body += `]}`
 	f.ok("CreateTable", body)
+}
+
+// tableNames lists the tables, as ListTables answers.
+func (f *fixture) tableNames() []any {
+	f.t.Helper()
+	names, ok := f.ok("ListTables", `{}`)["TableNames"].([]any)
+	if !ok {
+		f.t.Fatalf("ListTables without TableNames")
+	}
+	return names
 }
 
 // path digs into a decoded JSON value.

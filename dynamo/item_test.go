@@ -51,6 +51,9 @@ func TestPutGetDeleteItem(t *testing.T) {
 func TestItemKeyValidation(t *testing.T) {
 	f := newFixture(t)
 	f.createTable("items", "sk")
+	// An invalid request that reached the store would change or delete
+	// this item, or add another.
+	f.ok("PutItem", `{"TableName":"items","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"kept"}}}`)
 	const msgSchema = "The provided key element does not match the schema"
 	cases := []struct{ op, body, msg string }{
 		{"PutItem", `{"TableName":"items","Item":{"sk":{"N":"1"}}}`, "One or more parameter values were invalid: Missing the key pk in the item"},
@@ -71,8 +74,11 @@ func TestItemKeyValidation(t *testing.T) {
 	}
 	f.fails("GetItem", `{"TableName":"nothere","Key":{"pk":{"S":"a"}}}`, "ResourceNotFoundException", "Requested resource not found")
 	f.fails("PutItem", `{"TableName":"nothere","Item":{"pk":{"S":"a"}}}`, "ResourceNotFoundException", "Requested resource not found")
-	if f.backend.writes != 0 {
-		t.Fatalf("%d writes from invalid requests", f.backend.writes)
+	if r := f.ok("Scan", `{"TableName":"items","ConsistentRead":true}`); fmt.Sprint(r["Items"]) != "[map[pk:map[S:a] sk:map[N:1] v:map[S:kept]]]" {
+		t.Fatalf("items after invalid requests: %v", r["Items"])
+	}
+	if names := f.tableNames(); fmt.Sprint(names) != "[items]" {
+		t.Fatalf("tables after invalid requests: %v", names)
 	}
 }
 

@@ -49,7 +49,7 @@ func TestCreateTableLocalIndexValidation(t *testing.T) {
 	for _, c := range cases {
 		f.fails("CreateTable", c.body, "ValidationException", c.msg)
 	}
-	if n := len(f.backend.tables); n != 0 {
-		t.Fatalf("%d tables created by invalid requests", n)
+	if names := f.tableNames(); len(names) != 0 {
+		t.Fatalf("tables created by invalid requests: %v", names)
 	}
 }

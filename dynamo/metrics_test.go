@@ -142,10 +142,10 @@ func TestOperationSpans(t *testing.T) {
 	}
 }
 
-// slowBackend is the in-memory backend whose item writes wait a moment
+// slowBackend is a real backend whose item writes wait a moment
 // for their partition and give up, as a write whose partition has no
 // leader does at its deadline.
-type slowBackend struct{ *memBackend }
+type slowBackend struct{ dynamo.Backend }
 
 func (slowBackend) Write(ctx context.Context, _ *partitapb.Table, _ item.Item, _ *partitapb.Command) (*partitapb.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)

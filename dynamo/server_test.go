@@ -121,7 +121,7 @@ func TestRequestTooLarge(t *testing.T) {
 }
 
 // panicBackend panics on every table lookup.
-type panicBackend struct{ *memBackend }
+type panicBackend struct{ dynamo.Backend }
 
 func (panicBackend) Table(context.Context, string) (*partitapb.Table, error) { panic("boom") }
 
@@ -150,7 +150,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := cfg.Validate(); err == nil {
 		t.Fatal("config without Backend validated")
 	}
-	cfg.Backend = newMemBackend()
+	cfg.Backend = startBackend(t)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
@@ -241,5 +241,33 @@ func TestDeflateAndUnknownEncodings(t *testing.T) {
 	if r.status != http.StatusUnsupportedMediaType || !strings.Contains(r.raw, "SerializationException") ||
 		!strings.Contains(r.raw, "Unsupported Content-Encoding: br") || r.header.Get("Accept-Encoding") != "gzip, deflate" {
 		t.Fatalf("brotli body: %d %s %v", r.status, r.raw, r.header)
+	}
+}
+
+// coreBackend is a real backend narrowed to the Backend interface: it
+// hides the streams and transactions the router adds to it.
+type coreBackend struct{ dynamo.Backend }
+
+// TestBackendWithoutStreamsOrTransactions: over a backend that reads no
+// change logs and runs no transactions, the requests that need them are
+// turned away once they are valid.
+func TestBackendWithoutStreamsOrTransactions(t *testing.T) {
+	f := newFixtureWith(t, func(c *dynamo.Config) { c.Backend = coreBackend{c.Backend} })
+	f.createTable("tbl", "")
+	const noStreams = "DynamoDB Streams are not served by this endpoint"
+	arn := "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/stream/2024"
+	for _, c := range []struct{ op, body, typ, msg string }{
+		{"ExecuteTransaction", `{"TransactStatements":[{"Statement":"SELECT * FROM tbl"},{"Statement":"SELECT * FROM tbl"}]}`, "ValidationException",
+			"ExecuteTransaction of more than one statement is not supported yet: Partita runs one-statement transactions only"},
+		{"TransactGetItems", `{"TransactItems":[{"Get":{"TableName":"tbl","Key":{"pk":{"S":"a"}}}}]}`, "UnknownOperationException", ""},
+		{"TransactWriteItems", `{"TransactItems":[{"Put":{"TableName":"tbl","Item":{"pk":{"S":"a"}}}}]}`, "UnknownOperationException", ""},
+		{"DescribeStream", `{"StreamArn":"` + arn + `"}`, "ValidationException", noStreams},
+		{"GetShardIterator", `{"StreamArn":"` + arn + `","ShardId":"shardId-00000000000000000000-00000000","ShardIteratorType":"LATEST"}`, "ValidationException", noStreams},
+		{"GetRecords", `{"ShardIterator":"garbage"}`, "ValidationException", noStreams},
+	} {
+		r := sendOp(f, c.op, c.body)
+		if typ := errType(r); typ != c.typ || errMessage(r.body) != c.msg {
+			t.Errorf("%s %s:\n got %s %q\nwant %s %q", c.op, c.body, typ, errMessage(r.body), c.typ, c.msg)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,9 +48,11 @@ func TestCreateDescribeDeleteTable(t *testing.T) {
 // TestGoldenResponses pins whole response shapes.
 func TestGoldenResponses(t *testing.T) {
 	f := newFixture(t)
-	f.ok("CreateTable", createBody)
+	before := time.Now()
+	created := f.ok("CreateTable", createBody)
+	after := time.Now()
 	r := f.do("DescribeTable", `{"TableName":"Music"}`)
-	checkGolden(t, "describe_table.json", r.raw)
+	checkGolden(t, "describe_table.json", checkCatalogStamps(t, r.raw, path(created, "TableDescription", "TableId"), before, after))
 	e := f.do("CreateTable", `{"TableName":"ab"}`)
 	checkGolden(t, "error_short_name.json", e.raw)
 	put := `{"TableName":"Music","Item":{"Artist":{"S":"No One You Know"},"Song":{"S":"Call Me Today"},"Year":{"N":"2015"},
@@ -60,6 +63,39 @@ func TestGoldenResponses(t *testing.T) {
 	e = f.do("PutItem", strings.Replace(put, `"ReturnConsumedCapacity":"INDEXES"`,
 		`"ConditionExpression":"attribute_not_exists(Artist)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"`, 1))
 	checkGolden(t, "error_condition_failed_item.json", e.raw)
+}
+
+// uuidV4 is the form of a TableId.
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// checkCatalogStamps checks the stamps the catalog gives a table when it
+// creates it, which the server's test clock does not set (the command
+// that creates the table carries the node's clock): CreationDateTime is
+// between before and after, TableId is a UUID and the one CreateTable
+// answered (created). It returns raw (a DescribeTable answer) with the
+// two replaced by "(creation time)" and "(table id)" for a golden file.
+func checkCatalogStamps(t *testing.T, raw string, created any, before, after time.Time) string {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		t.Fatal(err)
+	}
+	desc, _ := v["Table"].(map[string]any)
+	at, ok := desc["CreationDateTime"].(float64)
+	lo, hi := float64(before.UnixMilli())/1000, float64(after.UnixMilli()+1)/1000
+	if !ok || at < lo || at > hi {
+		t.Fatalf("CreationDateTime %v, want a time in [%v, %v]", desc["CreationDateTime"], lo, hi)
+	}
+	id, _ := desc["TableId"].(string)
+	if !uuidV4.MatchString(id) || id != created {
+		t.Fatalf("TableId %q, want a UUID, the one CreateTable answered (%v)", id, created)
+	}
+	desc["CreationDateTime"], desc["TableId"] = "(creation time)", "(table id)"
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // checkGolden compares raw JSON with testdata/name (indented); set
@@ -134,8 +170,8 @@ func TestCreateTableValidation(t *testing.T) {
 	for _, c := range cases {
 		f.fails("CreateTable", c.body, "ValidationException", c.msg)
 	}
-	if n := len(f.backend.tables); n != 0 {
-		t.Fatalf("%d tables created by invalid requests", n)
+	if names := f.tableNames(); len(names) != 0 {
+		t.Fatalf("tables created by invalid requests: %v", names)
 	}
 }
 

@@ -616,6 +616,11 @@ func (n *Node) AdminURL() string {
 // Jobs is the node's background job manager.
 func (n *Node) Jobs() *daemon.Manager { return n.jobs }
 
+// Backend is the database below the node's DynamoDB endpoint (its
+// router): a test builds its own dynamo.Server over it, with a clock, ids
+// and a log of its own, to drive the wire layer against the real store.
+func (n *Node) Backend() dynamo.Backend { return n.router }
+
 // Close releases the Doctor lease if this node holds it, hands off the
 // leadership of the partitions it leads (in a cluster), stops accepting
 // requests, waits for in-flight ones (up to ShutdownTimeout), stops the
