@@ -38,7 +38,9 @@ type Config struct {
 	Backend Backend
 	// Logger receives one line per internal error and per recovered panic.
 	Logger *slog.Logger
-	// Now is the clock used for command timestamps and table times.
+	// Now is the clock of item commands' timestamps, stream iterators,
+	// backups and exports. A new table's creation time is the catalog's:
+	// the time of the command that creates it, from the router's clock.
 	Now func() time.Time
 	// NewID returns a fresh unique id for each command and each request
 	// id. It must be safe for concurrent use.
