@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/dynamo"
-	"github.com/partitadb/partita/node"
 )
 
 // testClock is a settable clock.
@@ -64,20 +62,7 @@ func newFixtureWith(t testing.TB, configure func(*dynamo.Config)) *fixture {
 // the backend below its DynamoDB endpoint.
 func startBackend(t testing.TB) dynamo.Backend {
 	t.Helper()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.APIAddr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	n, err := node.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("close node: %v", err)
-		}
-	})
-	return n.Backend()
+	return runNode(t, nil).Backend()
 }
 
 // response is a decoded HTTP answer.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -318,20 +317,7 @@ func TestSDKLocalIndexes(t *testing.T) {
 // returns an SDK client pointed at it.
 func startNodeWith(t *testing.T, configure func(*node.Config)) *dynamodb.Client {
 	t.Helper()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.APIAddr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	configure(&cfg)
-	n, err := node.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("close node: %v", err)
-		}
-	})
+	n := runNode(t, configure)
 	return dynamodb.New(dynamodb.Options{
 		Region:       "eu-west-3",
 		BaseEndpoint: aws.String(n.APIURL()),

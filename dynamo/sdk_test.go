@@ -19,14 +19,17 @@ import (
 	"github.com/partitadb/partita/node"
 )
 
-// startNode runs a real single node on 127.0.0.1 and returns an SDK client
-// pointed at it.
-func startNode(t testing.TB) *dynamodb.Client {
+// runNode runs a real single node on 127.0.0.1, configured by configure
+// (if not nil), and closes it when t ends.
+func runNode(t testing.TB, configure func(*node.Config)) *node.Node {
 	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.APIAddr = "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	if configure != nil {
+		configure(&cfg)
+	}
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start node: %v", err)
@@ -36,6 +39,14 @@ func startNode(t testing.TB) *dynamodb.Client {
 			t.Errorf("close node: %v", err)
 		}
 	})
+	return n
+}
+
+// startNode runs a real single node on 127.0.0.1 and returns an SDK client
+// pointed at it.
+func startNode(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	n := runNode(t, nil)
 	return dynamodb.New(dynamodb.Options{
 		Region:       "eu-west-3",
 		BaseEndpoint: aws.String(n.APIURL()),

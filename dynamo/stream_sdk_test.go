@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,21 +30,10 @@ type streamsNode struct {
 
 func startStreamsNode(t testing.TB, configure func(*node.Config)) *streamsNode {
 	t.Helper()
-	cfg := node.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.APIAddr = "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Region = "eu-west-3"
-	if configure != nil {
-		configure(&cfg)
-	}
-	n, err := node.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("close node: %v", err)
+	n := runNode(t, func(cfg *node.Config) {
+		cfg.Region = "eu-west-3"
+		if configure != nil {
+			configure(cfg)
 		}
 	})
 	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")
