@@ -34,11 +34,12 @@ import (
 // The decision and the batch that carries it out happen under claimMu
 // (no snapshot is staged meanwhile: a staged one is a claim, see
 // split.go) and createMu (no replica is bootstrapped, added or opened
-// meanwhile). What the other replicas own is read twice over: their
-// claims in memory (committed range, range applied into a round's batch,
-// staged snapshot), and every descriptor committed in the engine of a
-// partition not destroyed here (a split's right half is committed before
-// the store opens it; at open, no replica is in memory yet). A round that
+// meanwhile). What the other replicas own is read from their claims in
+// memory (committed range, range applied into a round's batch, staged
+// snapshot), and, for a partition with state in the engine and no
+// replica in memory that was not destroyed here, from its committed
+// descriptor (a split's right half is committed before the store opens
+// it; at open, no replica is in memory yet). A round that
 // commits while the decision is made can only move a range from one of
 // these replicas to another (a split, a merge), never onto a span no
 // replica claimed.
@@ -80,17 +81,23 @@ func (s *Store) clearData(b *engine.Batch, partition uint64, keep []*partitapb.S
 
 // otherClaims returns the spans every replica of this store other than
 // partition owns or is about to own: the claims of those in memory and
-// the committed descriptors of those in the engine that were not
+// the committed descriptors of those only in the engine that were not
 // destroyed (a tombstone with raft state left is a removal not finished).
+// A replica's claims cover its committed descriptor (they hold its
+// published range and the range applied into a batch not yet committed),
+// so the descriptors of those in memory are not read again: a destroy
+// costs a seek per other replica, not three reads.
 func (s *Store) otherClaims(partition uint64) ([]*partitapb.Span, error) {
 	var out []*partitapb.Span
+	inMemory := map[uint64]bool{partition: true}
 	for _, r := range s.Replicas() {
+		inMemory[r.Partition()] = true
 		if r.Partition() != partition {
 			out = append(out, r.Claims()...)
 		}
 	}
 	err := s.eachLocalPartition(func(id uint64) error {
-		if id == partition || s.Destroyed(id) {
+		if inMemory[id] || s.Destroyed(id) {
 			return nil
 		}
 		d, _, err := s.storedDescriptor(id)
