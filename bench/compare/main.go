@@ -30,9 +30,10 @@
 //	go run ./bench/compare -rounds 3             # cluster and etcd puts three times
 //
 // With -rounds N, the 3-process cluster's and etcd's puts are measured N
-// times, alternately, each time on fresh clusters, and the cluster targets
-// are judged on the median of the rounds' ratios: on a shared machine one
-// round's ratio moves by a third either way.
+// times, alternately, each time on fresh clusters, and so are the floor's
+// and the single node's puts and gets at the largest client count; every
+// target is judged on the median of the rounds' ratios: on a shared
+// machine one round's ratio moves by a third either way.
 //
 // PARTITA_COMPARE_PROFILE (a file) and PARTITA_COMPARE_CLUSTER_PROFILE (a
 // directory) keep the raw profiles of the single node and of the cluster.
@@ -57,7 +58,8 @@ type comparison struct {
 	clients          []int         // client counts of each workload
 	systems          map[string]bool
 	profile          time.Duration
-	// rounds is how many times the cluster's and etcd's puts are measured,
+	// rounds is how many times the cluster's and etcd's puts, and the
+	// floor's and the single node's puts and gets, are measured,
 	// alternately (-rounds); the first round is the main measurement.
 	rounds int
 	// clusterStarts and etcdStarts count the clusters started, each in
@@ -90,7 +92,7 @@ func main() {
 	flag.StringVar(&clients, "clients", "1,64", "client counts, comma-separated")
 	flag.DurationVar(&c.profile, "profile", 10*time.Second, "CPU profile of Partita (dev and cluster) under the largest client count of puts, this long (0: none)")
 	flag.StringVar(&c.etcdDir, "etcd-dir", filepath.Join(os.TempDir(), "partita-compare-etcd"), "where etcd is built (reused when present)")
-	flag.IntVar(&c.rounds, "rounds", 1, "measure the puts of the 3-process cluster and etcd this many times, alternately, each on a fresh cluster, and judge the cluster targets on the median round (needs both systems)")
+	flag.IntVar(&c.rounds, "rounds", 1, "measure the puts of the 3-process cluster and etcd, and the puts and gets of the floor and the single node at the largest client count, this many times, alternately, each on fresh servers, and judge the targets on the median round (needs cluster and etcd, or floor and dev)")
 	flag.StringVar(&out, "out", "", "markdown output (default: docs/performance.md of this module)")
 	flag.BoolVar(&floorOnly, floorFlag, false, "serve the floor (used by the comparison itself)")
 	flag.Parse()
@@ -131,16 +133,26 @@ func (c *comparison) parseClients(s string) error {
 }
 
 // checkRounds refuses a -rounds the comparison cannot honour: repeated
-// rounds pair the cluster's puts with etcd's.
+// rounds pair the cluster's puts with etcd's, and the single node's runs
+// with the floor's.
 func (c *comparison) checkRounds() error {
 	switch {
 	case c.rounds < 1:
 		return fmt.Errorf("compare: -rounds %d: at least 1", c.rounds)
-	case c.rounds > 1 && !(c.systems[systemPartitaCluster] && c.systems[systemEtcd]):
-		return fmt.Errorf("compare: -rounds %d needs both cluster and etcd in -systems", c.rounds)
+	case c.rounds > 1 && !c.clusterRounds() && !c.nodeRounds():
+		return fmt.Errorf("compare: -rounds %d needs cluster and etcd, or floor and dev, in -systems", c.rounds)
 	}
 	return nil
 }
+
+// clusterRounds: repeated rounds measure the cluster's and etcd's puts.
+func (c *comparison) clusterRounds() bool {
+	return c.systems[systemPartitaCluster] && c.systems[systemEtcd]
+}
+
+// nodeRounds: repeated rounds measure the floor's and the single node's
+// puts and gets.
+func (c *comparison) nodeRounds() bool { return c.systems[systemFloor] && c.systems[systemPartitaDev] }
 
 // systemFlagNames are the -systems names, in the order the systems run.
 var systemFlagNames = []string{"floor", "dev", "cluster", "etcd"}
@@ -197,8 +209,15 @@ func (c *comparison) main(out string) error {
 		}
 	}
 	for round := 2; round <= c.rounds; round++ {
-		if err := c.measurePutRound(ctx, round); err != nil {
-			return fmt.Errorf("round %d: %w", round, err)
+		if c.clusterRounds() {
+			if err := c.measurePutRound(ctx, round); err != nil {
+				return fmt.Errorf("round %d: %w", round, err)
+			}
+		}
+		if c.nodeRounds() {
+			if err := c.measureNodeRound(ctx, round); err != nil {
+				return fmt.Errorf("round %d: %w", round, err)
+			}
 		}
 	}
 	doc := c.markdown(machineInfo(ctx, c.root))

@@ -113,6 +113,65 @@ func (c *comparison) measurePutRound(ctx context.Context, round int) error {
 	return c.measureEtcd(ctx, round)
 }
 
+// measureNodeRound measures, as repeated round round (2 and up), the
+// floor's and the single node's puts and gets at the largest client count
+// (the targets' count), each on a fresh server, the single node first in
+// even rounds so that neither always runs on the machine the other left.
+func (c *comparison) measureNodeRound(ctx context.Context, round int) error {
+	var order []sdkSystem
+	for _, s := range c.sdkSystems() {
+		if s.name == systemFloor || s.name == systemPartitaDev {
+			order = append(order, s)
+		}
+	}
+	if round%2 == 0 {
+		slices.Reverse(order)
+	}
+	for _, s := range order {
+		if err := c.measureNodeRun(ctx, s, round); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// measureNodeRun is one system's part of measureNodeRound: puts of new
+// keys, then gets of loaded items, at the largest client count.
+func (c *comparison) measureNodeRun(ctx context.Context, s sdkSystem, round int) error {
+	logf("round %d of %d: starting %s", round, c.rounds, s.name)
+	srv, err := s.start(ctx)
+	var na errNotAvailable
+	if errors.As(err, &na) {
+		return nil // the main measurement has its row saying why
+	}
+	if err != nil {
+		return err
+	}
+	n := slices.Max(c.clients)
+	// Keys of their own, apart from the main measurement's.
+	put := runSpec{workload: "put", clients: n, valueSize: s.valueSize, records: (100*round + 50) * 10_000_000}
+	get := runSpec{workload: "get", clients: n, valueSize: s.valueSize, records: c.records}
+	run := func() error {
+		if err := c.runSDK(ctx, s.name, srv, put); err != nil {
+			return err
+		}
+		c.results[len(c.results)-1].Round = round
+		if err := bench.Load(ctx, c.benchConfig(srv, get)); err != nil {
+			return fmt.Errorf("compare: load %s: %w", s.name, err)
+		}
+		if err := c.runSDK(ctx, s.name, srv, get); err != nil {
+			return err
+		}
+		c.results[len(c.results)-1].Round = round
+		return nil
+	}
+	if err := run(); err != nil {
+		_ = srv.stop()
+		return err
+	}
+	return srv.stop()
+}
+
 // measureExtras runs, at the largest client count on the loaded items,
 // strongly consistent GetItem with leader leases (raft.lease-reads on,
 // the default) and without (every read a ReadIndex round trip), then

@@ -18,8 +18,9 @@ type result struct {
 	// Missing, if set, says why the system could not be measured.
 	Missing string
 	// Round is the repeat (-rounds) this run belongs to: 0 for the main
-	// measurement (the first round), 2 and up for the repeated put runs of
-	// the cluster and etcd.
+	// measurement (the first round), 2 and up for the repeated runs (the
+	// cluster's and etcd's puts, the floor's and the single node's puts
+	// and gets).
 	Round int
 }
 
