@@ -210,6 +210,10 @@ func TestReleaseHandsOver(t *testing.T) {
 	a := start(t, m, 1)
 	first := waitActive(t, a)
 	b := start(t, m, 2)
+	// The standby is cut off until the released lease has been read: it
+	// would otherwise take the lease over in between (or, on a slow
+	// machine, after a's lease expired before the release).
+	b.cut.Store(true)
 	a.stop()
 	if err := first.e.Release(context.Background()); err != nil {
 		t.Fatal(err)
@@ -220,6 +224,7 @@ func TestReleaseHandsOver(t *testing.T) {
 	if l := m.lease(t); l.GetHolder() != 0 || l.GetEpoch() != 1 {
 		t.Fatalf("lease after release: %v", l)
 	}
+	b.cut.Store(false)
 	if next := waitActive(t, b); next.e.Epoch() != 2 {
 		t.Fatalf("the standby took over at epoch %d, want 2", next.e.Epoch())
 	}
