@@ -471,7 +471,22 @@ func TestSDKStreamsIterators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := sn.readShard(t, horizon); sks(r) != "[7]" {
+	r, _ = sn.readShard(t, horizon)
+	if sks(r) != "[7]" {
 		t.Fatalf("TRIM_HORIZON after the trim: %s", sks(r))
+	}
+	// The record's time and a new table's creation time are the node's
+	// clock's (16 minutes ahead of the machine's): the router stamps
+	// commands with it too.
+	if at := aws.ToTime(r[0].Dynamodb.ApproximateCreationDateTime); at.Before(time.Now().Add(15 * time.Minute)) {
+		t.Fatalf("record 7 written at %v, before the node's clock (%v)", at, clock.Now())
+	}
+	sn.streamTable(t, "later", types.StreamViewTypeNewImage)
+	d, err := sn.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("later")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := aws.ToTime(d.Table.CreationDateTime); at.Before(time.Now().Add(15 * time.Minute)) {
+		t.Fatalf("table created at %v, before the node's clock (%v)", at, clock.Now())
 	}
 }

@@ -199,9 +199,10 @@ type Config struct {
 	// FsyncDelay, if set, is fault injection for tests: every fsync of
 	// the node's storage first waits what it returns (a slow disk).
 	FsyncDelay func() time.Duration
-	// Clock, if set, is the clock of the node's DynamoDB endpoint and of
-	// its replicas (nil: time.Now): tests move it to expire stream
-	// iterators and trim change logs without waiting.
+	// Clock, if set, is the clock of the node's DynamoDB endpoint, of
+	// the times its router stamps on commands and of its replicas (nil:
+	// time.Now): tests move it to expire stream iterators and trim change
+	// logs without waiting.
 	Clock func() time.Time
 	// Settings are the node's static values of run-time settings (package
 	// settings), from its flags, environment and file; the directory's
@@ -519,6 +520,7 @@ func (n *Node) startRouter() error {
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rcfg.ItemCollectionLimit = n.cfg.ItemCollectionLimit
 	rcfg.Timeout = n.requestTimeout
+	rcfg.Now = n.now // commands' times: the records' collection and the change log's times read the same clock
 	rt, err := router.New(rcfg)
 	if err != nil {
 		return err
