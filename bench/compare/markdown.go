@@ -259,14 +259,22 @@ type pair struct{ p, e result }
 
 // floorPairs returns, round by round, the single node's and the floor's
 // runs of workload at n clients and the single node's value size, for
-// the rounds that measured both (the first is the main measurement's).
+// the rounds that measured both (the first is the main measurement's)
+// and whose floor did any work.
 func (c *comparison) floorPairs(n int, workload string) []pair {
+	return slices.DeleteFunc(c.pairs(systemPartitaDev, systemFloor, workload, n, c.valueSize),
+		func(x pair) bool { return x.e.OpsPerSec <= 0 })
+}
+
+// pairs returns, round by round, the runs of partita and of its peer with
+// workload at n clients and valueSize, for the rounds that measured both.
+func (c *comparison) pairs(partita, peer, workload string, n, valueSize int) []pair {
 	var out []pair
 	for round := 1; round <= max(c.rounds, 1); round++ {
-		p, okP := c.results.inRound(round, systemPartitaDev, workload, n, c.valueSize)
-		f, okF := c.results.inRound(round, systemFloor, workload, n, c.valueSize)
-		if okP && okF && f.OpsPerSec > 0 {
-			out = append(out, pair{p, f})
+		p, okP := c.results.inRound(round, partita, workload, n, valueSize)
+		e, okE := c.results.inRound(round, peer, workload, n, valueSize)
+		if okP && okE {
+			out = append(out, pair{p, e})
 		}
 	}
 	return out
@@ -275,10 +283,7 @@ func (c *comparison) floorPairs(n int, workload string) []pair {
 // percentSpread is the median of f over pairs and its range, as
 // percentages.
 func percentSpread(pairs []pair, f func(pair) float64) string {
-	lo, hi := f(pairs[0]), f(pairs[0])
-	for _, x := range pairs[1:] {
-		lo, hi = min(lo, f(x)), max(hi, f(x))
-	}
+	lo, hi := rangeOf(pairs, f)
 	return fmt.Sprintf("%.0f%% (%.0f-%.0f%%)", 100*medianOf(pairs, f), 100*lo, 100*hi)
 }
 
@@ -286,18 +291,10 @@ func percentSpread(pairs []pair, f func(pair) float64) string {
 // n clients and the cluster value size, for the rounds that measured both
 // (the first is the main measurement's).
 func (c *comparison) putPairs(n int) []pair {
-	var out []pair
-	for round := 1; round <= max(c.rounds, 1); round++ {
-		p, okP := c.results.inRound(round, systemPartitaCluster, "put", n, c.clusterValueSize)
-		e, okE := c.results.inRound(round, systemEtcd, "put", n, c.clusterValueSize)
-		if okP && okE {
-			out = append(out, pair{p, e})
-		}
-	}
-	return out
+	return c.pairs(systemPartitaCluster, systemEtcd, "put", n, c.clusterValueSize)
 }
 
-// Each round's ratio of Partita's figure to etcd's.
+// Each round's ratio of Partita's figure to its peer's (etcd's, the floor's).
 func opsRatio(x pair) float64 { return x.p.OpsPerSec / x.e.OpsPerSec }
 func p50Ratio(x pair) float64 { return x.p.P50.Seconds() / x.e.P50.Seconds() }
 func p99Ratio(x pair) float64 { return x.p.P99.Seconds() / x.e.P99.Seconds() }
@@ -321,11 +318,18 @@ func medianOf(pairs []pair, f func(pair) float64) float64 {
 
 // spread is the median of f over pairs and its range, as ratios.
 func spread(pairs []pair, f func(pair) float64) string {
-	lo, hi := f(pairs[0]), f(pairs[0])
+	lo, hi := rangeOf(pairs, f)
+	return fmt.Sprintf("%.2fx (%.2f-%.2fx)", medianOf(pairs, f), lo, hi)
+}
+
+// rangeOf returns the least and the greatest of f over pairs (at least
+// one).
+func rangeOf(pairs []pair, f func(pair) float64) (lo, hi float64) {
+	lo, hi = f(pairs[0]), f(pairs[0])
 	for _, x := range pairs[1:] {
 		lo, hi = min(lo, f(x)), max(hi, f(x))
 	}
-	return fmt.Sprintf("%.2fx (%.2f-%.2fx)", medianOf(pairs, f), lo, hi)
+	return lo, hi
 }
 
 // roundsNote says, for more than one round, the median of f's ratio over
