@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -311,18 +310,6 @@ func TestSDKLocalIndexes(t *testing.T) {
 			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("l"), KeyType: types.KeyTypeHash}}, Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}}}})
 	wantCode(t, "UpdateTable creating an index named as a local one", err, "ValidationException")
 	check("after the refused writes")
-}
-
-// startNodeWith runs a real single node configured by configure and
-// returns an SDK client pointed at it.
-func startNodeWith(t *testing.T, configure func(*node.Config)) *dynamodb.Client {
-	t.Helper()
-	n := runNode(t, configure)
-	return dynamodb.New(dynamodb.Options{
-		Region:       "eu-west-3",
-		BaseEndpoint: aws.String(n.APIURL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-	})
 }
 
 // TestSDKItemCollections: on a table with local secondary indexes the

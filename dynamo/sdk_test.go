@@ -46,7 +46,14 @@ func runNode(t testing.TB, configure func(*node.Config)) *node.Node {
 // pointed at it.
 func startNode(t testing.TB) *dynamodb.Client {
 	t.Helper()
-	n := runNode(t, nil)
+	return startNodeWith(t, nil)
+}
+
+// startNodeWith runs a real single node configured by configure (if not
+// nil) and returns an SDK client pointed at it.
+func startNodeWith(t testing.TB, configure func(*node.Config)) *dynamodb.Client {
+	t.Helper()
+	n := runNode(t, configure)
 	return dynamodb.New(dynamodb.Options{
 		Region:       "eu-west-3",
 		BaseEndpoint: aws.String(n.APIURL()),

@@ -520,7 +520,7 @@ func (n *Node) startRouter() error {
 	rcfg.PartitionsPerTable, rcfg.Tracer = n.cfg.PartitionsPerTable, n.tracer("router")
 	rcfg.ItemCollectionLimit = n.cfg.ItemCollectionLimit
 	rcfg.Timeout = n.requestTimeout
-	rcfg.Now = n.now // commands' times: the records' collection and the change log's times read the same clock
+	rcfg.Now = n.now // commands' times (a table's creation, request tokens, at-most-once records): the node's clock too
 	rt, err := router.New(rcfg)
 	if err != nil {
 		return err
