@@ -55,6 +55,8 @@ type Engine struct {
 	// Pebble's fsync buckets): Health adds it to Pebble's WAL fsyncs,
 	// which a raft log of its own leaves rare.
 	logSyncs prometheus.Histogram
+	// memTable is the memtable size Pebble was opened with.
+	memTable uint64
 	// compactions is the number of compactions Pebble runs at once
 	// (SetCompactionConcurrency); Pebble reads it as it schedules.
 	compactions atomic.Int64
@@ -112,7 +114,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: open %s: %w", opts.Dir, err)
 	}
-	e.db = db
+	e.db, e.memTable = db, opts.MemTableBytes
 	if separate {
 		e.logSyncs = prometheus.NewHistogram(prometheus.HistogramOpts{Buckets: pebble.FsyncLatencyBuckets})
 		if e.log, err = raftlog.Open(raftlog.Options{FS: fs, Dir: logDir, Logger: log.With("component", "raftlog")}); err != nil {
@@ -287,6 +289,9 @@ func (e *Engine) NewSnapshot() *Snapshot { return (*Snapshot)(e.db.NewSnapshot()
 func (e *Engine) SetCompactionConcurrency(n int) {
 	e.compactions.Store(int64(max(n, 1)))
 }
+
+// MemTableSize is the size of the engine's memtables (Options.MemTableBytes).
+func (e *Engine) MemTableSize() uint64 { return e.memTable }
 
 // CompactionConcurrency is the number of compactions Pebble may run at
 // once now, as Pebble itself answers it.

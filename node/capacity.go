@@ -39,6 +39,15 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg.Tracer = n.tracer("store")
 	scfg.Replica.LogBounds = &n.logBounds
 	scfg.Replica.ChangeLogs = &n.changeLogs
+	if v := n.cfg.startSetting("store.workers"); v.Int() > 0 {
+		scfg.Workers = int(v.Int())
+	}
+	if v := n.cfg.startSetting("raft.election-ticks"); v.Int() > 0 {
+		scfg.Replica.ElectionTicks = int(v.Int())
+	}
+	if v := n.cfg.startSetting("raft.heartbeat-ticks"); v.Int() > 0 {
+		scfg.Replica.HeartbeatTicks = int(v.Int())
+	}
 	// Every node reads the directory from its own meta replica: the
 	// meta partition's followers learn each commit at once.
 	scfg.EagerCommit = []uint64{directory.MetaPartition}

@@ -271,7 +271,7 @@ func (c Config) Validate() error {
 	case c.TopologyInterval <= 0 || c.TopologyRetention <= 0:
 		return errors.New("node: TopologyInterval and TopologyRetention must be positive")
 	}
-	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"), c.TLS.validate())
+	return errors.Join(c.APILimits.validate("API"), c.AdminLimits.validate("admin"), c.TLS.validate(), c.validateSettings())
 }
 
 // Node is a running node. Close stops it.
@@ -376,7 +376,7 @@ func (n *Node) start(ctx context.Context) (err error) {
 		return err
 	}
 	if n.eng, err = engine.Open(engine.Options{Dir: n.cfg.DataDir, Logger: n.log, Registerer: n.reg,
-		SyncDelay: n.syncDelay}); err != nil {
+		SyncDelay: n.syncDelay, MemTableBytes: uint64(n.cfg.startSetting("storage.memtable-size").Int())}); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) { // the directory's lock is held
 			return fmt.Errorf("node: data directory %s is in use by another partita process: %w", n.cfg.DataDir, err)
 		}

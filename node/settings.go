@@ -388,3 +388,46 @@ func (n *Node) LeaseReads() bool { return n.store.LeaseReads() }
 // TickInterval is the period of the node's raft clock in force (the
 // raft.tick-interval setting, or its configuration's).
 func (n *Node) TickInterval() time.Duration { return n.store.TickInterval() }
+
+// StartSettings are what the node's engine and store run with, as the
+// settings read at start (storage.memtable-size, store.workers,
+// raft.election-ticks and raft.heartbeat-ticks) or their defaults set
+// them.
+func (n *Node) StartSettings() (memTable uint64, workers, electionTicks, heartbeatTicks int) {
+	e, h := n.store.RaftTicks()
+	return n.eng.MemTableSize(), n.store.Workers(), e, h
+}
+
+// startSetting is name's value from the node's file, environment or flags
+// (Config.Settings), for the settings read only when the engine, the
+// store or a replica starts (not live: refused as overrides), or the zero
+// Value when none gives it: the component's own default then applies.
+// Config.Validate has checked the value.
+func (c Config) startSetting(name string) settings.Value {
+	e, err := settingsCatalog.Resolve(name, c.Settings, settings.State{}, settings.Target{})
+	if err != nil || e.Source.Kind == settings.FromDefault {
+		return settings.Value{}
+	}
+	return e.Value
+}
+
+// validateSettings checks the node's static settings against the
+// catalogue (known, of their kind, within bounds), and the raft timeouts
+// against each other, before anything starts.
+func (c Config) validateSettings() error {
+	if err := settingsCatalog.CheckStatic(c.Settings); err != nil {
+		return fmt.Errorf("node: settings: %w", err)
+	}
+	d := replica.DefaultConfig()
+	election, heartbeat := int64(d.ElectionTicks), int64(d.HeartbeatTicks)
+	if v := c.startSetting("raft.election-ticks"); v.Int() > 0 {
+		election = v.Int()
+	}
+	if v := c.startSetting("raft.heartbeat-ticks"); v.Int() > 0 {
+		heartbeat = v.Int()
+	}
+	if election <= heartbeat {
+		return fmt.Errorf("node: settings: raft.election-ticks (%d) must be greater than raft.heartbeat-ticks (%d)", election, heartbeat)
+	}
+	return nil
+}

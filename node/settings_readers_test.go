@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/settings"
 )
 
 // setOverride sets key=value at scope through n and waits for n to
@@ -228,4 +229,42 @@ func (s *syncBuffer) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.b.Reset()
+}
+
+// TestStartSettingsReachTheirReaders: the settings read only at start
+// (from the node's flags, environment or file) are what its engine and
+// store run with; not given, the components' defaults are. A contradiction
+// between the raft timeouts, or a value out of bounds, stops the node
+// before it starts.
+func TestStartSettingsReachTheirReaders(t *testing.T) {
+	static := map[string]settings.Static{
+		"storage.memtable-size": {Text: "8MiB", From: settings.FromFlag},
+		"store.workers":         {Text: "3", From: settings.FromEnv},
+		"raft.election-ticks":   {Text: "20", From: settings.FromFile},
+		"raft.heartbeat-ticks":  {Text: "2", From: settings.FromFlag},
+	}
+	n := startHealerWith(t, "", func(c *node.Config) { c.Doctor, c.Settings = false, static })
+	mem, workers, election, heartbeat := n.StartSettings()
+	if mem != 8<<20 || workers != 3 || election != 20 || heartbeat != 2 {
+		t.Errorf("started with memtables of %d bytes, %d store workers, raft ticks %d/%d; want 8MiB, 3, 20/2",
+			mem, workers, election, heartbeat)
+	}
+	d := startHealerWith(t, "", func(c *node.Config) { c.Doctor = false })
+	mem, workers, election, heartbeat = d.StartSettings()
+	if mem != 16<<20 || workers != 2 || election != 10 || heartbeat != 1 {
+		t.Errorf("without the settings: memtables of %d bytes, %d store workers, raft ticks %d/%d; want 16MiB, 2, 10/1",
+			mem, workers, election, heartbeat)
+	}
+
+	for name, bad := range map[string]map[string]settings.Static{
+		"heartbeat not below election": {"raft.election-ticks": {Text: "3", From: settings.FromFlag}, "raft.heartbeat-ticks": {Text: "3", From: settings.FromFlag}},
+		"memtable below its minimum":   {"storage.memtable-size": {Text: "1MiB", From: settings.FromFlag}},
+		"workers not a number":         {"store.workers": {Text: "two", From: settings.FromEnv}},
+	} {
+		cfg := node.DefaultConfig()
+		cfg.DataDir, cfg.APIAddr, cfg.Settings = t.TempDir(), "127.0.0.1:0", bad
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: the configuration is valid", name)
+		}
+	}
 }

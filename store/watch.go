@@ -83,3 +83,11 @@ func (s *Store) HoldTicks(on bool) { s.ticksHeld.Store(on) }
 
 // TickInterval is the current period of raft's logical clock.
 func (s *Store) TickInterval() time.Duration { return time.Duration(s.tickInterval.Load()) }
+
+// Workers is the number of goroutines that drive the store's replicas.
+func (s *Store) Workers() int { return s.cfg.Workers }
+
+// RaftTicks are the replicas' election and heartbeat timeouts, in ticks.
+func (s *Store) RaftTicks() (election, heartbeat int) {
+	return s.cfg.Replica.ElectionTicks, s.cfg.Replica.HeartbeatTicks
+}

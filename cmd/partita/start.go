@@ -109,6 +109,7 @@ environment, which wins over the file.`,
 	f.Uint32Var(&cfg.MaxClusterVersion, "max-cluster-version", 0, "claim to support cluster versions up to this one only, as an older binary would (upgrade drills and tests)")
 	_ = f.MarkHidden("max-cluster-version")
 	registerDoctorFlags(f, &cfg)
+	registerStartSettingFlags(f)
 	faults.register(f)
 	f.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "OpenTelemetry collector for traces (OTLP/gRPC); empty: tracing off")
 	registerTopologyFlags(f, &cfg, bucketFlagHelp+"; empty: no history, the Doctor's fast path only")
@@ -163,7 +164,25 @@ func applyDefaults(flags *pflag.FlagSet, file string) (map[string]settings.Sourc
 
 // settingFlags are the flags that give a run-time setting (package
 // settings) its node's own value.
-var settingFlags = map[string]string{"log-level": "log.level", "dead-after": "doctor.dead-after"}
+var settingFlags = map[string]string{"log-level": "log.level", "dead-after": "doctor.dead-after",
+	"store-workers": "store.workers", "memtable-size": "storage.memtable-size",
+	"raft-election-ticks": "raft.election-ticks", "raft-heartbeat-ticks": "raft.heartbeat-ticks"}
+
+// registerStartSettingFlags adds the flags of the settings read only when
+// a node starts (refused as overrides: docs/settings.md). Each is text
+// the node checks against the catalogue, with the catalogue's default
+// when not given.
+func registerStartSettingFlags(f *pflag.FlagSet) {
+	cat := map[string]settings.Setting{}
+	for _, s := range settings.Catalog() {
+		cat[s.Name] = s
+	}
+	for _, fl := range []string{"store-workers", "memtable-size", "raft-election-ticks", "raft-heartbeat-ticks"} {
+		s := cat[settingFlags[fl]]
+		bounds := strings.TrimSpace(fmt.Sprintf("%s to %s %s", s.Min, s.Max, s.Unit))
+		f.String(fl, s.Default, fmt.Sprintf("%s (setting %s; %s)", strings.TrimSuffix(s.Doc, "."), s.Name, bounds))
+	}
+}
 
 // staticSettings are the settings the node's flags set, each with where
 // it came from: the command line, the environment or the file (sources,
