@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partitadb/partita/node"
+	"github.com/partitadb/partita/settings"
 )
 
 func newDevCmd() *cobra.Command {
@@ -23,6 +24,7 @@ func newDevCmd() *cobra.Command {
 		logs     logFlags
 		limits   limitFlags
 		authn    authFlags
+		sources  map[string]settings.SourceKind
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -38,7 +40,11 @@ With --nodes N, a cluster of N nodes runs in this process: API ports 8000,
 requests are not authenticated, unless --auth turns SigV4 verification on,
 against the keys of the directory (partita ctl key create; a new data
 directory gets a user "admin" whose key is printed once) and of
---credentials-file (docs/security.md).`,
+--credentials-file (docs/security.md).
+
+Each flag can also be set with an environment variable PARTITA_<FLAG>
+(PARTITA_PORT=8001) or in a YAML file given by --config (port: 8001); the
+command line wins over the environment, which wins over the file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
@@ -46,7 +52,7 @@ directory gets a user "admin" whose key is printed once) and of
 				return err
 			}
 			cfg.Logger, cfg.Level = log, level
-			cfg.Settings = staticSettings(cmd.Flags(), nil)
+			cfg.Settings = staticSettings(cmd.Flags(), sources)
 			routeProcessLogs(log)
 			if cfg.TopologyBucket == "" {
 				if cfg.TopologyBucket, err = devTopologyBucket(cfg.DataDir); err != nil {
@@ -106,6 +112,7 @@ directory gets a user "admin" whose key is printed once) and of
 	cmd.Flags().Int64Var(&cfg.PartitionMaxBytes, "partition-max-bytes", cfg.PartitionMaxBytes, "size past which a partition splits; 0: no splits by size")
 	registerDoctorFlags(cmd.Flags(), &cfg)
 	registerStartSettingFlags(cmd.Flags())
+	registerConfigFlag(cmd, &sources)
 	cmd.Flags().StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/gRPC (host:4317, http://host:4317 or https://host:4317); empty: tracing off")
 	registerTopologyFlags(cmd.Flags(), &cfg, bucketFlagHelp+" (default file://<data-dir>/topology)")

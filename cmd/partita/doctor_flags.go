@@ -13,7 +13,7 @@ import (
 func registerDoctorFlags(f *pflag.FlagSet, cfg *node.Config) {
 	cfg.Doctor = true
 	f.BoolVar(&cfg.Doctor, "doctor", cfg.Doctor, "run the Doctor on this node: the nodes elect one active Doctor (it holds a lease), which repairs the cluster; the others stand by")
-	f.DurationVar(&cfg.DoctorOptions.DeadAfter, "dead-after", 0, "how long a node stays dead (by heartbeats and its leaders' contact) before the Doctor replaces its replicas (0: 30s)")
+	f.DurationVar(&cfg.DoctorOptions.DeadAfter, "dead-after", 0, "how long a node stays dead (by heartbeats and its leaders' contact) before the Doctor replaces its replicas (0: 30s; else at least 5s)")
 	f.DurationVar(&cfg.DoctorOptions.ZoneDeadAfter, "zone-dead-after", 0, "how long a whole zone (every node of a zone of two or more) stays down before the Doctor replaces its replicas in other zones; until then they wait, as each partition keeps a quorum in the other zones (0: 10m; at least --dead-after)")
 	f.DurationVar(&cfg.DoctorOptions.RestartGrace, "restart-grace", 5*time.Minute, "how long a node that stopped cleanly (SIGTERM: drained, its stop recorded) may stay down before the Doctor replaces its replicas: a restart is not a death (0: judged by --dead-after alone)")
 	f.DurationVar(&cfg.DoctorOptions.ReplicaDownAfter, "replica-down-after", 0, "how long a replica stays down on a live node before the Doctor replaces it (0: 30s)")

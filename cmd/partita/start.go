@@ -16,13 +16,12 @@ import (
 func newStartCmd() *cobra.Command {
 	cfg := node.DefaultConfig()
 	var (
-		logs       logFlags
-		limits     limitFlags
-		authn      authFlags
-		faults     faultFlags
-		join       []string
-		configFile string
-		sources    map[string]settings.SourceKind
+		logs    logFlags
+		limits  limitFlags
+		authn   authFlags
+		faults  faultFlags
+		join    []string
+		sources map[string]settings.SourceKind
 	)
 	cmd := &cobra.Command{
 		Use:   "start",
@@ -57,10 +56,6 @@ Each flag can also be set with an environment variable PARTITA_<FLAG>
 --config (join: "10.0.0.1:7000"); the command line wins over the
 environment, which wins over the file.`,
 		Args: cobra.NoArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) (err error) {
-			sources, err = applyDefaults(cmd.Flags(), configFile)
-			return err
-		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, level, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {
@@ -91,7 +86,7 @@ environment, which wins over the file.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&configFile, "config", "", "optional YAML file of flag values")
+	registerConfigFlag(cmd, &sources)
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory for the node's data")
 	f.StringVar(&cfg.APIAddr, "api-addr", ":8000", "address to serve the DynamoDB API on")
 	f.StringVar(&cfg.PeerAddr, "peer-addr", ":7000", "address to serve node-to-node RPC on")
@@ -121,10 +116,35 @@ environment, which wins over the file.`,
 	return cmd
 }
 
+// registerConfigFlag gives cmd the --config flag, and a pre-run that sets
+// each flag not given on the command line from PARTITA_<FLAG> or the file
+// (applyDefaults), recording where each came from in sources.
+func registerConfigFlag(cmd *cobra.Command, sources *map[string]settings.SourceKind) {
+	cmd.Flags().String("config", "", "optional YAML file of flag values (env PARTITA_CONFIG)")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) (err error) {
+		*sources, err = applyDefaults(cmd.Flags())
+		return err
+	}
+}
+
 // applyDefaults sets every flag not given on the command line from
-// PARTITA_<FLAG> in the environment, else from the YAML file, and says
-// which flags it set from where.
-func applyDefaults(flags *pflag.FlagSet, file string) (map[string]settings.SourceKind, error) {
+// PARTITA_<FLAG> in the environment, else from the YAML file of --config
+// (itself given on the command line or as PARTITA_CONFIG), and says which
+// flags it set from where. A key of the file that names no flag is an
+// error; a list in the file is read as its comma-separated items.
+func applyDefaults(flags *pflag.FlagSet) (map[string]settings.SourceKind, error) {
+	sources := map[string]settings.SourceKind{}
+	file, err := flags.GetString("config")
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := os.LookupEnv("PARTITA_CONFIG"); ok && !flags.Changed("config") {
+		file = v
+		if err := flags.Set("config", v); err != nil {
+			return nil, err
+		}
+		sources["config"] = settings.FromEnv
+	}
 	fromFile := map[string]string{}
 	if file != "" {
 		raw, err := os.ReadFile(file)
@@ -136,11 +156,20 @@ func applyDefaults(flags *pflag.FlagSet, file string) (map[string]settings.Sourc
 			return nil, fmt.Errorf("--config %s: %w", file, err)
 		}
 		for k, v := range m {
+			if flags.Lookup(k) == nil || k == "config" {
+				return nil, fmt.Errorf("--config %s: %q is not a flag of this command", file, k)
+			}
+			if list, ok := v.([]any); ok {
+				items := make([]string, len(list))
+				for i, x := range list {
+					items[i] = fmt.Sprint(x)
+				}
+				fromFile[k] = strings.Join(items, ",")
+				continue
+			}
 			fromFile[k] = fmt.Sprint(v)
 		}
 	}
-	var err error
-	sources := map[string]settings.SourceKind{}
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Changed || err != nil {
 			return
@@ -191,8 +220,8 @@ func staticSettings(flags *pflag.FlagSet, sources map[string]settings.SourceKind
 	out := map[string]settings.Static{}
 	for flag, name := range settingFlags {
 		f := flags.Lookup(flag)
-		if f == nil || !f.Changed {
-			continue
+		if f == nil || !f.Changed || f.Value.Type() == "duration" && f.Value.String() == "0s" {
+			continue // a duration flag's 0 is its default (--dead-after 0: 30s)
 		}
 		from, ok := sources[flag]
 		if !ok {
