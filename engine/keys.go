@@ -129,6 +129,10 @@ const ReplicatedLocal = "x"
 // MetaRange returns the span of every directory record.
 func MetaRange() (start, end []byte) { return []byte{prefixMeta}, []byte{prefixMeta + 1} }
 
+// DataRange returns the span of every table's data (items and their index
+// entries), of every partition.
+func DataRange() (start, end []byte) { return []byte{prefixData}, []byte{prefixData + 1} }
+
 // LocalRange returns the span of every replica-local record, of every
 // partition.
 func LocalRange() (start, end []byte) { return []byte{prefixLocal}, []byte{prefixLocal + 1} }

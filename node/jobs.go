@@ -61,6 +61,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerTxnSweepJob(m); err != nil {
 		return err
 	}
+	if err := n.registerOrphanSweepJob(m); err != nil {
+		return err
+	}
 	if err := n.registerDeletedStreamsJob(m); err != nil {
 		return err
 	}

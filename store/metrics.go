@@ -13,6 +13,7 @@ type metrics struct {
 	snapshotsRecv   *prometheus.CounterVec // by outcome
 	roundDuration   prometheus.Histogram
 	roundReplicas   prometheus.Histogram
+	orphansCleared  prometheus.Counter
 	replicasDesc    *prometheus.Desc
 	leadersDesc     *prometheus.Desc
 	logEntriesDesc  *prometheus.Desc
@@ -48,6 +49,10 @@ func newMetrics(s *Store) *metrics {
 			Name: "partita_store_round_replicas", Help: "Replicas processed together in one round (one fsync).",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 8),
 		}),
+		orphansCleared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "partita_store_orphaned_spans_cleared_total",
+			Help: "Spans of data that no replica on this node owned, cleared by the orphaned-data sweep.",
+		}),
 		replicasDesc:    prometheus.NewDesc("partita_raft_replicas", "Replicas hosted by this node.", nil, nil),
 		leadersDesc:     prometheus.NewDesc("partita_raft_leaders", "Replicas this node leads.", nil, nil),
 		logEntriesDesc:  prometheus.NewDesc("partita_raft_log_entries", "Raft log entries kept, summed over replicas.", nil, nil),
@@ -66,7 +71,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.proposals, m.consistentReads, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m} {
+	for _, c := range []prometheus.Collector{m.proposals, m.consistentReads, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m.orphansCleared, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
