@@ -350,9 +350,17 @@ func (s *service) ProposeStream(stream clusterpb.Cluster_ProposeStreamServer) er
 			mu.Unlock()
 			continue
 		}
-		cctx, cancel := context.WithCancel(ctx)
+		// One child of the stream's context per request, cancelled once
+		// it is answered: a child left uncancelled stays in the stream's
+		// context until the stream ends.
+		var (
+			cctx   context.Context
+			cancel context.CancelFunc
+		)
 		if t := req.GetTimeoutNanos(); t > 0 {
 			cctx, cancel = context.WithTimeout(ctx, time.Duration(t))
+		} else {
+			cctx, cancel = context.WithCancel(ctx)
 		}
 		mu.Lock()
 		cancels[req.GetSeq()] = cancel

@@ -625,8 +625,11 @@ func (n *Node) Backend() dynamo.Backend { return n.router }
 
 // Close releases the Doctor lease if this node holds it, hands off the
 // leadership of the partitions it leads (in a cluster), stops accepting
-// requests, waits for in-flight ones (up to ShutdownTimeout), stops the
-// jobs, closes the storage and flushes the traces. Every write acknowledged before Close is already durable.
+// requests, waits for in-flight ones (up to ShutdownTimeout, and at least
+// drainGrace; then their connections are closed and their handlers given
+// handlerGrace to return), stops the jobs, closes the storage (unless a
+// handler or a job is still running) and flushes the traces. Every write
+// acknowledged before Close is already durable.
 // Closing again returns the first Close's outcome.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() { n.closeErr = n.close() })
@@ -648,26 +651,41 @@ func (n *Node) close() error {
 // stop takes down, in reverse order, every piece that started.
 func (n *Node) stop(ctx context.Context) error {
 	var err error
+	// inUse: a request handler or a job outlived its grace and may still
+	// read the engine, which must then stay open (Pebble panics on a
+	// closed one); the process is ending anyway.
+	inUse := false
 	n.stopDoctor(ctx, false)
 	n.stopAuth()
-	if n.api != nil {
-		err = errors.Join(err, n.api.shutdown(ctx))
+	for _, srv := range []*server{n.api, n.admin} {
+		if srv == nil {
+			continue
+		}
+		sctx, cancel := atLeast(ctx, drainGrace)
+		serr := srv.shutdown(sctx)
+		cancel()
+		inUse = inUse || errors.Is(serr, errHandlersRunning)
+		err = errors.Join(err, serr)
 	}
 	if n.admin != nil {
-		err = errors.Join(err, n.admin.shutdown(ctx))
 		n.stopConsole()
 	}
 	if n.jobs != nil {
 		jctx, cancel := atLeast(ctx, jobStopGrace)
-		err = errors.Join(err, n.jobs.Stop(jctx))
+		jerr := n.jobs.Stop(jctx)
 		cancel()
+		var stuck *daemon.StopError
+		inUse = inUse || errors.As(jerr, &stuck)
+		err = errors.Join(err, jerr)
 	}
 	err = errors.Join(err, n.closeTopology(), n.closeBackups())
 	if n.store != nil {
 		n.store.Stop()
 	}
 	err = errors.Join(err, n.stopPeers())
-	if n.eng != nil {
+	if n.eng != nil && inUse {
+		n.log.Error("the storage engine is left open: request handlers or jobs that did not stop may still read it")
+	} else if n.eng != nil {
 		err = errors.Join(err, n.eng.Close())
 	}
 	if n.tp != nil {
@@ -675,6 +693,11 @@ func (n *Node) stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// drainGrace is the least time in-flight requests get to finish once the
+// node stops accepting, however much of the shutdown's budget the Doctor's
+// lease and the hand-off of leaderships took before.
+const drainGrace = 2 * time.Second
 
 // jobStopGrace is the least time the jobs get to stop once cancelled,
 // however much of the shutdown's budget the hand-off of leaderships and

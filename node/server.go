@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -93,7 +94,16 @@ type server struct {
 	http   *http.Server
 	served chan error
 	scheme string // http or https
+	// handlers counts the requests whose handler is running: shutdown
+	// waits for them, as what they use (the store, the engine) stops
+	// after it.
+	handlers atomic.Int64
 }
+
+// handlerGrace is how long shutdown waits for the handlers still running
+// once the drain ran out of time and the connections were closed (which
+// cancels their requests' contexts).
+const handlerGrace = 2 * time.Second
 
 // listen starts serving h on addr within limits, over TLS with tlsCfg
 // unless it is nil; name labels its logs and metrics ("api", "admin").
@@ -108,9 +118,10 @@ func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPL
 	if tlsCfg != nil {
 		ln.tls, scheme = tlsCfg, "https"
 	}
-	s := &server{ln: ln, served: make(chan error, 1), scheme: scheme, http: &http.Server{
+	s := &server{ln: ln, served: make(chan error, 1), scheme: scheme}
+	s.http = &http.Server{
 		TLSConfig:         tlsCfg,
-		Handler:           h,
+		Handler:           s.counted(h),
 		ReadHeaderTimeout: limits.ReadHeaderTimeout,
 		ReadTimeout:       limits.ReadTimeout,
 		WriteTimeout:      limits.WriteTimeout,
@@ -120,17 +131,42 @@ func listen(ctx context.Context, name, addr string, h http.Handler, limits HTTPL
 		// net/http's own complaints (accept errors, bad TLS handshakes,
 		// handler panics) go to the node's log, in its format.
 		ErrorLog: slog.NewLogLogger(log.With("listener", name).Handler(), slog.LevelWarn),
-	}}
+	}
 	go func() { s.served <- s.http.Serve(ln) }()
 	return s, nil
 }
 
 func (s *server) url() string { return s.scheme + "://" + s.ln.Addr().String() }
 
+// counted is h counting its running handlers in s.handlers.
+func (s *server) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handlers.Add(1)
+		defer s.handlers.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// errHandlersRunning: shutdown gave up waiting for request handlers,
+// which may still use what the node stops after it.
+var errHandlersRunning = errors.New("node: request handlers still running after the shutdown's grace")
+
 // shutdown stops accepting, waits for in-flight requests until ctx ends,
-// and for the serving goroutine.
+// and for the serving goroutine. If ctx ends first, it closes every
+// connection (which cancels the requests' contexts) and waits up to
+// handlerGrace more for the handlers to return: errHandlersRunning if
+// they do not.
 func (s *server) shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if err != nil {
+		err = errors.Join(err, s.http.Close())
+		for deadline := time.Now().Add(handlerGrace); s.handlers.Load() > 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				err = errors.Join(err, fmt.Errorf("%w: %d", errHandlersRunning, s.handlers.Load()))
+				break
+			}
+		}
+	}
 	if serr := <-s.served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
