@@ -3,6 +3,8 @@ package harness_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,11 @@ func TestLinearizable(t *testing.T) {
 		// defaults).
 		clients     int
 		gets, cases float64
+		// split: the run must end with the table split (its first
+		// fault); saw: a fault whose description starts with saw[0] and
+		// ends with saw[1] (it worked) must have been injected.
+		split bool
+		saw   [2]string
 	}
 	scenarios := map[string]scenario{
 		// Impatient clients: operations caught by a fault often end
@@ -41,20 +48,20 @@ func TestLinearizable(t *testing.T) {
 		"membership": {
 			faults: []harness.Fault{harness.FaultMembership, harness.FaultMembership, harness.FaultNodeCrash},
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 100, 10 },
-			nodes:  4, voters: []uint64{1, 2, 3},
+			nodes:  4, voters: []uint64{1, 2, 3}, saw: [2]string{"replace ", ": ok"},
 		},
 		// Splits under load, with crashes and partitions: each key's
 		// history goes on in whichever half owns it.
 		"split": {
 			faults: []harness.Fault{harness.FaultSplit, harness.FaultSplit, harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLeaderCrash},
-			keys:   8,
+			keys:   8, split: true,
 		},
 		// Short logs: a replica down across a split finds both halves'
 		// logs trimmed past it, and recovers by snapshots.
 		"split-trim": {
 			faults: []harness.Fault{harness.FaultSplit, harness.FaultNodeCrash, harness.FaultNodeCrash, harness.FaultPause},
 			tune:   func(sc *store.Config) { sc.Replica.MaxLogEntries, sc.Replica.TruncateStep = 60, 10 },
-			keys:   8,
+			keys:   8, split: true,
 		},
 		// Conditional writes racing on one key from many clients while
 		// leadership moves and leaders crash: the leader evaluates each
@@ -65,7 +72,7 @@ func TestLinearizable(t *testing.T) {
 		"cas-one-key": {
 			faults:  []harness.Fault{harness.FaultLeaderTransfer, harness.FaultLeaderCrash, harness.FaultLeaderTransfer, harness.FaultPause},
 			keys:    1,
-			clients: 8, gets: 0.2, cases: 0.6,
+			clients: 8, gets: 0.2, cases: 0.6, saw: [2]string{"transfer leader", "(true)"},
 		},
 		"log-truncation": {
 			faults: []harness.Fault{harness.FaultNodeCrash, harness.FaultMinorityPartition, harness.FaultLossyNetwork, harness.FaultPause},
@@ -80,9 +87,17 @@ func TestLinearizable(t *testing.T) {
 			for _, seed := range seeds() {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					sc := scenarios[name]
-					runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults,
+					c, h := runLinearizable(t, harness.Config{Seed: seed, Tune: sc.tune, Nodes: sc.nodes}, sc.voters, sc.faults,
 						harness.Workload{Partition: testPartition, Seed: seed, OpTimeout: sc.opTime, Keys: sc.keys,
 							Clients: sc.clients, Gets: sc.gets, CASes: sc.cases})
+					if n := len(c.Layout(testPartition)); sc.split && n < 2 {
+						t.Errorf("the table never split (%d partition): faults %q", n, h.Faults())
+					}
+					if sc.saw != [2]string{} && !slices.ContainsFunc(h.Faults(), func(f string) bool {
+						return strings.HasPrefix(f, sc.saw[0]) && strings.HasSuffix(f, sc.saw[1])
+					}) {
+						t.Errorf("no fault %q...%q injected: %q", sc.saw[0], sc.saw[1], h.Faults())
+					}
 				})
 			}
 		})
@@ -97,7 +112,9 @@ func faultNames() []string {
 	return out
 }
 
-func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults []harness.Fault, w harness.Workload) {
+// runLinearizable runs workload w against a cluster of cfg under the
+// faults, checks the history, and returns the cluster and the history.
+func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults []harness.Fault, w harness.Workload) (*harness.Cluster, *harness.History) {
 	seed := cfg.Seed
 	c := harness.New(t, cfg)
 	c.Bootstrap(testPartition, voters...)
@@ -125,4 +142,5 @@ func runLinearizable(t *testing.T, cfg harness.Config, voters []uint64, faults [
 	if n := len(c.Layout(testPartition)); n > 1 {
 		t.Logf("the table ended in %d partitions", n)
 	}
+	return c, h
 }

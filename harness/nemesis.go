@@ -54,7 +54,9 @@ type Nemesis struct {
 	// with FaultSplit, the table whose partitions split (Bootstrap's table
 	// of that id).
 	Partition uint64
-	// Faults to choose from. Default AllFaults.
+	// Faults to choose from. Default AllFaults. The first fault injected
+	// is Faults[0], so that a run, however short, has the fault its
+	// scenario is about; the others are drawn at random.
 	Faults []Fault
 	// Hold and Gap bound the time a fault lasts and the time between
 	// faults: each is drawn in [x, 2x). Defaults 30 and 20 ticks.
@@ -77,8 +79,11 @@ func (c *Cluster) RunNemesis(ctx context.Context, n Nemesis, h *History) {
 	}
 	rng := rand.New(rand.NewPCG(n.Seed, 0x6e656d))
 	defer c.RestoreAll()
-	for sleep(ctx, jitter(rng, n.Gap)) {
-		f := n.Faults[rng.IntN(len(n.Faults))]
+	for i := 0; sleep(ctx, jitter(rng, n.Gap)); i++ {
+		f := n.Faults[0]
+		if i > 0 {
+			f = n.Faults[rng.IntN(len(n.Faults))]
+		}
 		start := nowOf(h)
 		desc, repair := c.inject(f, n.Partition, rng)
 		sleep(ctx, jitter(rng, n.Hold))
@@ -132,6 +137,9 @@ func (c *Cluster) inject(f Fault, partition uint64, rng *rand.Rand) (string, fun
 		return fmt.Sprintf("jump n%d's clock by %v", id, d), func() {}
 	case FaultLeaderTransfer:
 		to := uint64(rng.IntN(len(c.nodes)) + 1)
+		if to == leader && len(c.nodes) > 1 { // a transfer to the leader moves nothing
+			to = to%uint64(len(c.nodes)) + 1
+		}
 		ok := c.TransferLeader(partition, to)
 		return fmt.Sprintf("transfer leader n%d -> n%d (%v)", leader, to, ok), func() {}
 	case FaultMembership:

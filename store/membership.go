@@ -165,14 +165,25 @@ func (s *Store) changeReplicas(ctx context.Context, partition uint64, typ raftpb
 	if r == nil {
 		return fmt.Errorf("store: partition %d: %w", partition, ErrNoReplica)
 	}
-	if done(r.ConfState()) {
-		return nil
-	}
 	cc := raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: typ, NodeID: node}}}
-	if err := s.ProposeConfChange(partition, cc); err != nil {
-		return err
+	applied := func() bool { return done(r.ConfState()) }
+	for !applied() {
+		// Raft drops a conf change proposed while another is not yet
+		// applied (a new leader's log counts as one until it applies
+		// it), without a word: one not applied within two election
+		// timeouts is proposed again. A second proposal of a change
+		// still in flight is dropped the same way.
+		if err := s.ProposeConfChange(partition, cc); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 2*s.electionTimeout())
+		err := s.waitFor(wctx, applied)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
 	}
-	return s.waitFor(ctx, func() bool { return done(r.ConfState()) })
+	return nil
 }
 
 // waitCaughtUp waits until node's replica has every entry the leader has.
