@@ -391,6 +391,10 @@ func (r *Replica) Close() {
 	defer r.mu.Unlock()
 	r.removed = true
 	r.failAll(ErrRemoved)
+	for _, src := range r.outgoing {
+		_ = src.Close() // made for a MsgSnap that will not be sent now
+	}
+	r.outgoing = nil
 }
 
 // ReportSnapshot tells raft how streaming a snapshot to follower id ended.

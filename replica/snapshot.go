@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/raft/v3"
@@ -55,10 +56,22 @@ func (r *Replica) takeOutgoing(m raftpb.Message) *SnapshotSource {
 type SnapshotSource struct {
 	partition, index uint64
 	snap             *engine.Snapshot
+	// readers are those Reader made: a stream that stops early leaves one
+	// with an open iterator, which Close closes (an open Pebble iterator
+	// keeps every file and memtable of its time).
+	readers []*snapshotReader
 }
 
-// Close releases the underlying Pebble snapshot.
-func (s *SnapshotSource) Close() error { return s.snap.Close() }
+// Close releases the readers' iterators and the underlying Pebble
+// snapshot.
+func (s *SnapshotSource) Close() error {
+	var err error
+	for _, r := range s.readers {
+		err = errors.Join(err, r.close())
+	}
+	s.readers = nil
+	return errors.Join(err, s.snap.Close())
+}
 
 // Reader returns the snapshot's key/value pairs: the partition's
 // replicated local state, then each span of its descriptor.
@@ -68,7 +81,9 @@ func (s *SnapshotSource) Reader() (transport.SnapshotReader, error) {
 		return nil, err
 	}
 	spans := append([]*partitapb.Span{replicatedLocalSpan(s.partition)}, d.GetSpans()...)
-	return &snapshotReader{snap: s.snap, spans: spans}, nil
+	r := &snapshotReader{snap: s.snap, spans: spans}
+	s.readers = append(s.readers, r)
+	return r, nil
 }
 
 func replicatedLocalSpan(partition uint64) *partitapb.Span {
@@ -111,6 +126,16 @@ func (r *snapshotReader) Next() (transport.KV, bool) {
 }
 
 func (r *snapshotReader) Err() error { return r.err }
+
+// close closes the iterator of a read that stopped before the end.
+func (r *snapshotReader) close() error {
+	if r.it == nil {
+		return nil
+	}
+	err := r.it.Close()
+	r.it, r.spans = nil, nil
+	return err
+}
 
 // SnapshotData is an incoming snapshot's data, read into memory, and the
 // range its descriptor names.
