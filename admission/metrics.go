@@ -48,3 +48,9 @@ func registerVec(reg prometheus.Registerer, c *prometheus.CounterVec) (*promethe
 	}
 	return c, err
 }
+
+// TableSeries are the controller's metric vectors labelled by table, for
+// the owner to delete the series of tables that are gone.
+func (c *Controller) TableSeries() []*prometheus.MetricVec {
+	return []*prometheus.MetricVec{c.m.consumed.MetricVec, c.m.throttled.MetricVec}
+}

@@ -77,5 +77,6 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 		return store.Config{}, err
 	}
 	scfg.Admission = ac
+	n.addTableSeries(ac.TableSeries()...)
 	return scfg, nil
 }

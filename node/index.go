@@ -93,6 +93,7 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 			return fmt.Errorf("node: register the index job's metrics: %w", err)
 		}
 	}
+	n.addTableSeries(j.lag.MetricVec, j.backfilled.MetricVec, j.pending.MetricVec)
 	return m.Register(daemon.JobSpec{
 		Name:     GlobalIndexJob,
 		Kind:     daemon.Periodic,

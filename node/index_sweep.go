@@ -47,6 +47,7 @@ func (n *Node) registerIndexSweepJob(m *daemon.Manager) error {
 	if err := n.reg.Register(j.collected); err != nil {
 		return fmt.Errorf("node: register the index tombstone counter: %w", err)
 	}
+	n.addTableSeries(j.collected.MetricVec)
 	return m.Register(daemon.JobSpec{
 		Name:     IndexSweepJob,
 		Kind:     daemon.Periodic,

@@ -337,6 +337,9 @@ type Node struct {
 	changeLogs replica.ChangeLogs // the tables' change views, changelog.retention
 	// changeLogMu orders the updates of changeLogs.
 	changeLogMu sync.Mutex
+	// tableSeries are the metric vectors labelled by table
+	// (table_series.go).
+	tableSeries []*prometheus.MetricVec
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.

@@ -74,6 +74,7 @@ func (n *Node) registerTTLJob(m *daemon.Manager) error {
 			}
 		}
 	}
+	n.addTableSeries(s.deleted.MetricVec)
 	return m.Register(daemon.JobSpec{
 		Name:     TTLJob,
 		Kind:     daemon.Periodic,
