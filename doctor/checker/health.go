@@ -30,11 +30,26 @@ func (pl *planner) inContact(r Replica) bool {
 // healthyCount counts the voters of conf that are healthy in p; added
 // counts as healthy (a voter is promoted only once caught up).
 func (pl *planner) healthyCount(p *Partition, conf []uint64, added uint64) int {
+	return pl.countVoters(p, conf, added, false)
+}
+
+// countVoters counts the voters of conf that are healthy in p, and with
+// caughtUp, that trail the leader by less than SlowLag entries too; added
+// counts (a voter is promoted only once caught up).
+func (pl *planner) countVoters(p *Partition, conf []uint64, added uint64, caughtUp bool) int {
 	n := 0
 	for _, id := range conf {
-		if id == added || pl.healthy(p, id) {
+		if id == added {
 			n++
+			continue
 		}
+		if !pl.healthy(p, id) {
+			continue
+		}
+		if r, ok := p.Replica(id); caughtUp && id != p.Leader && ok && pl.cfg.SlowLag > 0 && r.Lag >= pl.cfg.SlowLag {
+			continue
+		}
+		n++
 	}
 	return n
 }
@@ -99,6 +114,15 @@ func (pl *planner) unsafe(p *Partition, op Op) string {
 	for _, conf := range steps {
 		if why := pl.short(p, "voters", conf, op.To); why != "" {
 			return why
+		}
+		// A configuration without a voter of p's must also keep a
+		// majority that is caught up: raft commits nothing until one
+		// is, so removing a healthy voter beside a far-behind one stalls
+		// the partition's writes until that one catches up.
+		if slices.ContainsFunc(p.Voters, func(v uint64) bool { return !slices.Contains(conf, v) }) {
+			if n, q := pl.countVoters(p, conf, op.To, true), quorum(len(conf)); n < q {
+				return fmt.Sprintf("voters %v: %d healthy and within %d entries of the leader, quorum %d", conf, n, pl.cfg.SlowLag, q)
+			}
 		}
 	}
 	return ""
