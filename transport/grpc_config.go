@@ -49,6 +49,11 @@ type Config struct {
 	// CloseGrace bounds how long Close waits for streams to end cleanly
 	// before cancelling them.
 	CloseGrace time.Duration
+	// PeerIdle is how long the sender to a node waits with nothing to
+	// send before it stops and frees its queue (a removed or replaced
+	// node is never sent to again); the next message starts a new one.
+	// 0: never.
+	PeerIdle time.Duration
 
 	// SnapshotChunkBytes is the target size of a snapshot chunk's pairs.
 	SnapshotChunkBytes int
@@ -74,6 +79,7 @@ func DefaultConfig() Config {
 		BackoffMax:         3 * time.Second,
 		Keepalive:          10 * time.Second,
 		CloseGrace:         2 * time.Second,
+		PeerIdle:           10 * time.Minute,
 		SnapshotChunkBytes: 1 << 20,
 	}
 }

@@ -16,6 +16,10 @@ type peer struct {
 	t     *GRPC
 	id    uint64
 	queue chan Message
+	// idle times a wait with nothing queued (Config.PeerIdle); retired
+	// is set once the peer left the transport's map for idling.
+	idle    *time.Timer
+	retired bool
 }
 
 func newPeer(t *GRPC, id uint64) *peer {
@@ -35,7 +39,7 @@ func (p *peer) run() {
 			break
 		}
 		delivered, err := p.stream(first)
-		if p.t.soft.Err() != nil {
+		if p.t.soft.Err() != nil || p.retired {
 			break
 		}
 		if delivered {
@@ -47,17 +51,43 @@ func (p *peer) run() {
 		}
 		backoff = min(2*backoff, p.t.cfg.BackoffMax)
 	}
+	if p.idle != nil {
+		p.idle.Stop()
+	}
 	p.t.metrics.dropped(dropClosed, p.drain())
 }
 
 // take waits for the next queued message; false once the transport
-// closes.
+// closes, or once the peer retired after waiting Config.PeerIdle with
+// nothing to send.
 func (p *peer) take() (Message, bool) {
 	select {
 	case m := <-p.queue:
 		return m, true
-	case <-p.t.soft.Done():
-		return Message{}, false
+	default:
+	}
+	var idle <-chan time.Time
+	if d := p.t.cfg.PeerIdle; d > 0 {
+		if p.idle == nil {
+			p.idle = time.NewTimer(d)
+		} else {
+			p.idle.Reset(d)
+		}
+		idle = p.idle.C
+	}
+	for {
+		select {
+		case m := <-p.queue:
+			return m, true
+		case <-p.t.soft.Done():
+			return Message{}, false
+		case <-idle:
+			if p.t.retire(p) {
+				p.retired = true
+				return Message{}, false
+			}
+			p.idle.Reset(p.t.cfg.PeerIdle)
+		}
 	}
 }
 

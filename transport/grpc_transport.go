@@ -131,6 +131,21 @@ func (t *GRPC) peer(id uint64) *peer {
 	return p
 }
 
+// retire removes idle peer p from the transport, unless something was
+// queued for it meanwhile: the next Send to its node starts a new sender.
+// A message queued on p by a Send that took it just before is lost, as
+// when a queue is full (raft sends again).
+func (t *GRPC) retire(p *peer) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.peers[p.id] != p || len(p.queue) > 0 {
+		return false
+	}
+	delete(t.peers, p.id)
+	t.cfg.Logger.Debug("raft sender idle: stopped", "peer", p.id)
+	return true
+}
+
 // ServerOptions are the options a grpc.Server given to Register needs:
 // large messages, fixed flow-control windows, and the keepalive pings of
 // senders.
