@@ -202,12 +202,12 @@ var settingFlags = map[string]string{"log-level": "log.level", "dead-after": "do
 // the node checks against the catalogue, with the catalogue's default
 // when not given.
 func registerStartSettingFlags(f *pflag.FlagSet) {
-	cat := map[string]settings.Setting{}
-	for _, s := range settings.Catalog() {
-		cat[s.Name] = s
-	}
+	cat := settings.MustRegistry(settings.Catalog()...)
 	for _, fl := range []string{"store-workers", "memtable-size", "raft-election-ticks", "raft-heartbeat-ticks"} {
-		s := cat[settingFlags[fl]]
+		s, err := cat.Lookup(settingFlags[fl])
+		if err != nil {
+			panic(err) // settingFlags names catalogued settings
+		}
 		bounds := strings.TrimSpace(fmt.Sprintf("%s to %s %s", s.Min, s.Max, s.Unit))
 		f.String(fl, s.Default, fmt.Sprintf("%s (setting %s; %s)", strings.TrimSuffix(s.Doc, "."), s.Name, bounds))
 	}

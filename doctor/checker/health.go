@@ -39,19 +39,18 @@ func (pl *planner) healthyCount(p *Partition, conf []uint64, added uint64) int {
 func (pl *planner) countVoters(p *Partition, conf []uint64, added uint64, caughtUp bool) int {
 	n := 0
 	for _, id := range conf {
-		if id == added {
+		if id == added || pl.healthy(p, id) && !(caughtUp && pl.farBehind(p, id)) {
 			n++
-			continue
 		}
-		if !pl.healthy(p, id) {
-			continue
-		}
-		if r, ok := p.Replica(id); caughtUp && id != p.Leader && ok && pl.cfg.SlowLag > 0 && r.Lag >= pl.cfg.SlowLag {
-			continue
-		}
-		n++
 	}
 	return n
+}
+
+// farBehind says node's replica of p trails its leader by SlowLag entries
+// or more (never the leader; never with SlowLag 0).
+func (pl *planner) farBehind(p *Partition, node uint64) bool {
+	r, ok := p.Replica(node)
+	return ok && node != p.Leader && pl.cfg.SlowLag > 0 && r.Lag >= pl.cfg.SlowLag
 }
 
 func quorum(voters int) int { return voters/2 + 1 }
