@@ -33,14 +33,7 @@ func (n *Node) startJobs(ctx context.Context) error {
 		Jitter:     n.cfg.TableStatsInterval / 6,
 		Timeout:    n.cfg.TableStatsInterval,
 		RunAtStart: true,
-		Run: func(ctx context.Context, c *daemon.Cycle) error {
-			if err := ts.Run(ctx, c); err != nil {
-				return err
-			}
-			before, _ := daemon.CacheGet[map[string]bool](c.Cache, seriesTablesKey)
-			c.Cache.Put(seriesTablesKey, n.pruneTableSeries(n.dir.Snapshot().Tables, before))
-			return nil
-		},
+		Run:        ts.Run,
 	}); err != nil {
 		return err
 	}
@@ -89,16 +82,14 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.startSettings(m); err != nil {
 		return err
 	}
+	// Every metric labelled by table is registered by now.
+	ts.Prune(n.tableSeries...)
 	return m.Start(context.WithoutCancel(ctx))
 }
 
 // TableStatsJob is the name of the job exporting per-table figures and
-// deleting the series of tables that are gone (table_series.go).
+// deleting the series of tables that are gone (router.TableStatsJob).
 const TableStatsJob = "table-stats"
-
-// seriesTablesKey is the table-stats job's cache entry naming the tables
-// the directory listed at its last cycle.
-const seriesTablesKey = "series-tables"
 
 // SplitJob is the name of the job splitting oversized partitions.
 const SplitJob = "split"

@@ -148,13 +148,15 @@ func hasAttr(s tracetest.SpanStub, key string) bool {
 }
 
 // TestTableStatsJob drives the table-stats job with run-now requests and
-// reads its gauges from /metrics.
+// reads its gauges from /metrics. A deleted table's series go, the
+// capacity counters' (labelled by table by another package) included.
 func TestTableStatsJob(t *testing.T) {
 	cycles := make(chan daemon.CycleRecord, 64)
 	n := startWith(t, func(c *node.Config) {
 		c.TableStatsInterval = time.Hour // only run-now cycles after the first
 		c.GlobalIndexInterval = 0        // no cycles five a second to fill the channel
 		c.OnJobCycle = func(r daemon.CycleRecord) { cycles <- r }
+		c.Capacity.Enforce = true // series of capacity consumed, by table
 	})
 	runNow := func(kick func()) {
 		t.Helper()
@@ -190,6 +192,9 @@ func TestTableStatsJob(t *testing.T) {
 	if v := metric(t, n, `partita_table_items\{table="dropped"\}`); v != 1 {
 		t.Fatalf("items of dropped = %v, want 1", v)
 	}
+	if v := metric(t, n, `partita_capacity_consumed_units_total\{op="write",table="dropped"\}`); v < 1 {
+		t.Fatalf("write units consumed on dropped = %v, want at least 1", v)
+	}
 
 	if _, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String("dropped")}); err != nil {
 		t.Fatal(err)
@@ -200,6 +205,12 @@ func TestTableStatsJob(t *testing.T) {
 			t.Fatalf("run-now over the admin endpoint: %v %v", err, resp)
 		}
 		resp.Body.Close()
+	})
+	// Other packages' series go at the second cycle without the table.
+	runNow(func() {
+		if err := n.Jobs().RunNow(node.TableStatsJob); err != nil {
+			t.Fatal(err)
+		}
 	})
 	if body := scrape(t, n); regexp.MustCompile(`table="dropped"`).MatchString(body) {
 		t.Fatal("the dropped table's series are still exported")
