@@ -181,15 +181,7 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 	// The rollback runs even after the deadline, on its own short one.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), operator.StepTimeout)
 	defer cancel()
-	snap, parts, _ := env.View(rctx)
-	now := d.cfg.Now()
-	cur := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
-	var p checker.Partition
-	for _, cp := range cur.Partitions {
-		if cp.ID == r.entry.Op.Partition {
-			p = cp
-		}
-	}
+	p := d.leaderView(rctx, env, r.entry.Op.Partition)
 	undo := Rollback(r.entry.Op, p)
 	if len(undo) == 0 {
 		d.finish(rctx, r, Failed, err.Error())
@@ -200,6 +192,38 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 		return
 	}
 	d.finish(rctx, r, RolledBack, fmt.Sprintf("%v; rolled back", err))
+}
+
+// rollbackViewWait is the pause before asking again for a view that
+// shows a partition's leader.
+const rollbackViewWait = 500 * time.Millisecond
+
+// leaderView returns partition as its leader shows it now. A view
+// without the leader (its node slow to answer, an election) cannot say
+// what a rollback must undo, so it is asked again until ctx ends; then
+// the last view is returned, leaderless or empty.
+func (d *Doctor) leaderView(ctx context.Context, env *operator.Env, partition uint64) checker.Partition {
+	for {
+		snap, parts, _ := env.View(ctx)
+		now := d.cfg.Now()
+		cur := checker.FromTopology(topology.Nodes(snap, now), parts, now, nil)
+		var p checker.Partition
+		for _, cp := range cur.Partitions {
+			if cp.ID == partition {
+				p = cp
+			}
+		}
+		if p.Leader != 0 {
+			return p
+		}
+		t := time.NewTimer(rollbackViewWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return p
+		case <-t.C:
+		}
+	}
 }
 
 // finish records r's end and lets its partition settle.

@@ -1,0 +1,150 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	pcluster "github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/doctor/checker"
+	"github.com/partitadb/partita/doctor/gate"
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/topology"
+	"github.com/partitadb/partita/topology/ingest"
+)
+
+// learnerWorld is partition 7 with voters 1, 2, 3 led by n1 and a learner
+// on n4 that an operation added; n1 fails its first slow status calls,
+// as a loaded node that misses the view's timeout does.
+type learnerWorld struct {
+	mu        sync.Mutex
+	slow      int
+	learners  []uint64
+	destroyed []uint64
+}
+
+func (w *learnerWorld) status(node uint64) (topology.LocalReplicas, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if node != 1 {
+		return topology.LocalReplicas{Node: node}, nil
+	}
+	if w.slow > 0 {
+		w.slow--
+		return topology.LocalReplicas{}, context.DeadlineExceeded
+	}
+	return topology.LocalReplicas{Node: 1, Replicas: []topology.LocalReplica{{Partition: 7, Leader: true, Lead: 1, Term: 2,
+		Applied: 10, Voters: []uint64{1, 2, 3}, Learners: slices.Clone(w.learners)}}}, nil
+}
+
+type learnerCluster struct{ w *learnerWorld }
+
+func (c learnerCluster) Directory(context.Context) *directory.Snapshot {
+	var nodes []*partitapb.Node
+	for id := range uint64(4) {
+		nodes = append(nodes, &partitapb.Node{Id: id + 1, PeerAddr: "127.0.0.1:1", HeartbeatUnixNanos: time.Now().UnixNano()})
+	}
+	return &directory.Snapshot{Nodes: nodes, MetaReplicas: []uint64{1},
+		Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Generation: 1, Replicas: []uint64{1, 2, 3, 4}}}}}}
+}
+func (c learnerCluster) Now() time.Time                   { return time.Now() }
+func (c learnerCluster) Node(id uint64) operator.Replicas { return learnerReplicas{c.w, id} }
+func (c learnerCluster) SetReplicas(context.Context, string, uint64, []uint64, uint64) error {
+	return errors.New("not in this test")
+}
+func (c learnerCluster) RemoveNode(context.Context, uint64) error {
+	return errors.New("not in this test")
+}
+func (c learnerCluster) Split(context.Context, string, uint64, uint64) error {
+	return errors.New("not in this test")
+}
+func (c learnerCluster) Merge(context.Context, string, uint64, uint64) error {
+	return errors.New("not in this test")
+}
+
+type learnerReplicas struct {
+	w  *learnerWorld
+	id uint64
+}
+
+func (r learnerReplicas) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
+	return r.w.status(r.id)
+}
+func (r learnerReplicas) RemoveVoter(_ context.Context, partition, node uint64) (pcluster.Membership, error) {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	if r.id != 1 || partition != 7 {
+		return pcluster.Membership{}, errors.New("not the leader")
+	}
+	r.w.learners = slices.DeleteFunc(r.w.learners, func(l uint64) bool { return l == node })
+	return pcluster.Membership{Voters: []uint64{1, 2, 3}, Learners: slices.Clone(r.w.learners)}, nil
+}
+func (r learnerReplicas) DestroyReplica(_ context.Context, partition uint64) error {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	r.w.destroyed = append(r.w.destroyed, r.id)
+	return nil
+}
+func (r learnerReplicas) TransferLeadership(context.Context, uint64, uint64) (uint64, error) {
+	return 0, errors.New("not in this test")
+}
+func (r learnerReplicas) CreateReplica(context.Context, uint64) error {
+	return errors.New("not in this test")
+}
+func (r learnerReplicas) AddLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errors.New("not in this test")
+}
+func (r learnerReplicas) PromoteLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errors.New("not in this test")
+}
+
+// An operation resumed past its deadline is rolled back even when the
+// partition's leader is missing from the first views the rollback takes
+// (its node slow to answer): the rollback waits for a view that shows the
+// learner it must remove. Deciding on the first view, it found nothing to
+// undo, ended the operation failed and left the learner behind.
+func TestRollbackWaitsForTheLeadersView(t *testing.T) {
+	w := &learnerWorld{slow: 3, learners: []uint64{4}}
+	recs := &MemRecords{}
+	cfg := DefaultConfig()
+	cfg.Registerer = prometheus.NewRegistry()
+	d, err := New(cfg, Deps{Epoch: func() uint64 { return 4 }, Cluster: func(uint64) operator.Cluster { return learnerCluster{w} },
+		View: func() *ingest.ClusterView { return nil }, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer d.wg.Wait()
+	now := time.Now()
+	e := Entry{Epoch: 3, Op: checker.Op{Kind: checker.AddReplica, Partition: 7, Table: "t", To: 4, Reasons: []string{"test"}},
+		Gate: gate.Green, State: Running, Created: now.Add(-time.Hour), Updated: now.Add(-time.Hour), Deadline: now.Add(-time.Minute)}
+	if err := recs.Put(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Cycle(ctx); err != nil { // takes over at epoch 4; the operation is overdue
+		t.Fatal(err)
+	}
+	var got Entry
+	waitDoctor(t, "the overdue operation to end", func() bool {
+		if es, _ := recs.Entries(ctx, e.ID, 1); len(es) == 1 {
+			got = es[0]
+		}
+		return got.State != "" && got.State != Running
+	})
+	if got.State != RolledBack {
+		t.Fatalf("the overdue operation ended %s (%s), want rolled back", got.State, got.Outcome)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.learners) != 0 || !slices.Equal(w.destroyed, []uint64{4}) {
+		t.Fatalf("learners %v, replicas destroyed on %v: want the learner removed and n4's replica destroyed", w.learners, w.destroyed)
+	}
+}
