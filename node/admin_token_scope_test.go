@@ -35,6 +35,7 @@ func adminBody(t *testing.T, n *node.Node, tok, method, path string) (int, strin
 // with a ttl works until it expires, then is refused (401) on every node
 // and listed as expired.
 func TestAdminTokenScopeAndExpiry(t *testing.T) {
+	t.Parallel()
 	n1 := startAuthMember(t, t.TempDir())
 	n2 := startAuthMember(t, t.TempDir(), n1)
 

@@ -18,6 +18,7 @@ import (
 // its groups wins over an Allow of its own; simulate names the group's
 // statement; leaving the group takes its policies away.
 func TestAuthGroups(t *testing.T) {
+	t.Parallel()
 	n := startAuthMember(t, t.TempDir())
 	root := keyClient(n, *n.BootstrapCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

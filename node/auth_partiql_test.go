@@ -24,6 +24,7 @@ const ownNotesPartiQL = `{"Version":"2012-10-17","Statement":[
 // on its table, with the partition keys it touches; in a batch, each
 // statement is checked and one refusal refuses the batch.
 func TestAuthPartiQL(t *testing.T) {
+	t.Parallel()
 	n := startAuthMember(t, t.TempDir())
 	root := keyClient(n, *n.BootstrapCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

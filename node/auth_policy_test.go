@@ -64,6 +64,7 @@ func wantDenied(t *testing.T, what string, err error, msg string) {
 // all with DynamoDB's AccessDeniedException and message; ctl's simulate
 // route says which statement decided.
 func TestAuthPolicies(t *testing.T) {
+	t.Parallel()
 	n := startAuthMember(t, t.TempDir())
 	boot := *n.BootstrapCredentials()
 	root := keyClient(n, boot)

@@ -53,6 +53,7 @@ func adminWith(t *testing.T, n *node.Node, tok, method, path string, out any) in
 // and once revoked through another, stops working on every node without
 // a restart; no token lies in plain text in any node's storage.
 func TestAdminTokensInTheDirectory(t *testing.T) {
+	t.Parallel()
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	n1 := startClosedMember(t, dirs[0], false)
 	n2 := startClosedMember(t, dirs[1], false, n1)
@@ -135,6 +136,7 @@ func assertNoToken(t *testing.T, dir string, tokens ...string) {
 // minute of retries) with a reason that says what to give; with a valid
 // token it joins and receives the cluster key.
 func TestJoinAClosedCluster(t *testing.T) {
+	t.Parallel()
 	n1 := startAuthMember(t, t.TempDir())
 	tok, err := n1.CreateJoinToken(context.Background(), time.Minute)
 	if err != nil {
@@ -179,6 +181,7 @@ func TestJoinAClosedCluster(t *testing.T) {
 // calls (reading the directory, proposing an admin token of its own) are
 // refused, while the members replicate and serve as before.
 func TestPeerCallsOfAClosedCluster(t *testing.T) {
+	t.Parallel()
 	n1 := startAuthMember(t, t.TempDir())
 	n2 := startAuthMember(t, t.TempDir(), n1)
 	cfg := cluster.DefaultConfig()

@@ -201,6 +201,7 @@ func waitRestored(t *testing.T, c *dynamodb.Client, name string) *types.TableDes
 // those items back with the schema and the global secondary index, and
 // the backup operations answer DynamoDB's shapes and errors.
 func TestBackupAndRestore(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "bucket")
 	n := startBackups(t, dir)
 	defer n.Close()
@@ -284,6 +285,7 @@ func TestBackupAndRestore(t *testing.T) {
 // a restore with an index override, and the errors of missing tables
 // and backups.
 func TestBackupOperations(t *testing.T) {
+	t.Parallel()
 	n := startBackups(t, filepath.Join(t.TempDir(), "bucket"))
 	defer n.Close()
 	c, ctx := client(n), context.Background()
@@ -398,6 +400,7 @@ func TestBackupOperations(t *testing.T) {
 // partition's leader; a restore asked of one node is seen ending through
 // another.
 func TestBackupAcrossNodes(t *testing.T) {
+	t.Parallel()
 	bucket := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "bucket"))
 	member := func(join ...string) *node.Node {
 		t.Helper()

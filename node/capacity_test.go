@@ -60,6 +60,7 @@ func throttled(err error) *types.ProvisionedThroughputExceededException {
 // which the SDK's retryer absorbs; an on-demand table beside it is not
 // throttled; UpdateTable's new units apply live.
 func TestProvisionedCapacityIsEnforced(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Capacity.Enforce = true

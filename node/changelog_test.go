@@ -21,6 +21,7 @@ import (
 // SDK writes are logged while the view is on, with the images it names,
 // and not before or after.
 func TestChangeViewThroughAdmin(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()

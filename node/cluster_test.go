@@ -31,6 +31,7 @@ func startMember(t *testing.T, dir string, join ...string) *node.Node {
 // through another and read through the third; with one node closed, the
 // others keep serving.
 func TestThreeNodeCluster(t *testing.T) {
+	t.Parallel()
 	n1 := startMember(t, t.TempDir())
 	n2 := startMember(t, t.TempDir(), n1.PeerAddr())
 	n3 := startMember(t, t.TempDir(), n1.PeerAddr())
@@ -104,6 +105,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // TestFiveNodeCluster: with five nodes, partitions spread three replicas
 // over all of them; losing any one node leaves every partition writable.
 func TestFiveNodeCluster(t *testing.T) {
+	t.Parallel()
 	first := startMember(t, t.TempDir())
 	nodes := []*node.Node{first}
 	for range 4 {
@@ -149,6 +151,7 @@ func TestFiveNodeCluster(t *testing.T) {
 // TestDeletedTablesLeaveNoReplicas: after a table is deleted (and another
 // created), no node keeps a replica of the deleted table's partitions.
 func TestDeletedTablesLeaveNoReplicas(t *testing.T) {
+	t.Parallel()
 	n1 := startMember(t, t.TempDir())
 	n2 := startMember(t, t.TempDir(), n1.PeerAddr())
 	n3 := startMember(t, t.TempDir(), n1.PeerAddr())

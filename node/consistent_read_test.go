@@ -20,6 +20,7 @@ import (
 // Query or Scan with ConsistentRead sees every acknowledged write; an
 // eventually consistent Scan there may not, which shows the replicas lag.
 func TestConsistentQueryAndScanOnALaggingNode(t *testing.T) {
+	t.Parallel()
 	var drop atomic.Bool
 	noDoctor := func(c *node.Config) { c.Doctor = false }
 	n1 := startHealerWith(t, "", noDoctor)

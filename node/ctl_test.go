@@ -124,6 +124,7 @@ func waitFor(t *testing.T, cond func() error) {
 // leadership off a node; with a fourth node, a decommission moves every
 // replica off a node, and the data stays readable.
 func TestCtlEndpoints(t *testing.T) {
+	t.Parallel()
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())
@@ -226,6 +227,7 @@ func TestCtlEndpoints(t *testing.T) {
 // cluster of one: its own record, alive, its tables, and their partitions
 // led by it; an operation on a node it does not know fails cleanly.
 func TestCtlOnASingleNode(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()

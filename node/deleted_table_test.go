@@ -27,6 +27,7 @@ import (
 // instead of retrying until the request timeout (10 s). Each request is
 // given 5 s, a guard against a hang, not a measure.
 func TestDeletedTableThreeNodes(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

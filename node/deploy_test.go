@@ -198,6 +198,7 @@ type dashboard struct {
 // TestDeployFilesMatchTheMetrics parses the alert rules and the Grafana
 // dashboard and checks that each names only metrics a node serves.
 func TestDeployFilesMatchTheMetrics(t *testing.T) {
+	t.Parallel()
 	known := knownMetrics(t)
 
 	raw, err := os.ReadFile(alertsFile)

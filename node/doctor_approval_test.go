@@ -16,6 +16,7 @@ import (
 // it again (the console's end-to-end test saw it under load, when the
 // nodes' replica counts moved between two cycles).
 func TestDoctorRunsTheApprovedTarget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n1 := startClosingDoctorNode(t)
 	records := doctorRecords{n: n1}

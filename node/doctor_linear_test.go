@@ -33,6 +33,7 @@ import (
 // node's disk turns slow and its leaders move. porcupine checks the
 // history.
 func TestDoctorLinearizable(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a workload until the Doctor has repaired three faults")
 	}

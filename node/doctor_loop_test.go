@@ -109,6 +109,7 @@ func timeline(t *testing.T, via *node.Node, query string) []admin.TimelineEntry 
 // records each operation in the timeline, and every write acknowledged
 // before the death is read back.
 func TestDoctorReplacesADeadNode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits for a node to be judged dead")
 	}
@@ -268,6 +269,7 @@ func TestDoctorReplacesADeadNode(t *testing.T) {
 // waits for an operator's approval, shown in the plan and the timeline;
 // approved, it runs. Paused, the Doctor starts nothing.
 func TestDoctorGatesAndApproval(t *testing.T) {
+	t.Parallel()
 	n1 := startHealer(t, "")
 	c := client(n1)
 	createCapacityTable(t, c, "grow", 0, 0)
@@ -349,6 +351,7 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 // replicas; healed, the node gets no leaders back within its recovery
 // period.
 func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs writes until the Doctor acts")
 	}
@@ -463,6 +466,7 @@ func TestDoctorMovesLeadersOffASlowDisk(t *testing.T) {
 // Doctor judges it down from its leader's view and replaces it on another
 // node, and the node's other replicas stay where they are.
 func TestDoctorReplacesABrokenReplica(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits for a replica to be judged down")
 	}

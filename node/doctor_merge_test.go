@@ -13,6 +13,7 @@ import (
 // cold, ends with one: the Doctor merges neighbours (the timeline says
 // so), one merge per partition at a time, and every item reads back.
 func TestDoctorMergesColdPartitions(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits for the Doctor to merge")
 	}

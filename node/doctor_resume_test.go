@@ -22,6 +22,7 @@ import (
 // though the Doctor is paused (pausing stops new operations, not those in
 // flight).
 func TestDoctorResumesAfterTakeover(t *testing.T) {
+	t.Parallel()
 	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	n2, n3 := start(n1.PeerAddr()), start(n1.PeerAddr())
@@ -92,6 +93,7 @@ func TestDoctorResumesAfterTakeover(t *testing.T) {
 // Doctor does not run it on: it removes the learner, destroys its
 // replica, and records the entry rolled back.
 func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
+	t.Parallel()
 	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	nodes := []*Node{n1, start(n1.PeerAddr()), start(n1.PeerAddr()), start(n1.PeerAddr())}

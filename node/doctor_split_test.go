@@ -27,6 +27,7 @@ import (
 // Writes to one key make its partition hot too, but no split divides a
 // key: the plan says so and that partition is not split.
 func TestDoctorSplitsHotPartitions(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs writes until the Doctor splits")
 	}

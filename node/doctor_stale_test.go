@@ -22,6 +22,7 @@ import (
 // judged stale against the directory as it is now and recorded so, none
 // runs, and the partitions are left as they were.
 func TestDoctorDropsStalePlans(t *testing.T) {
+	t.Parallel()
 	start := func(join ...string) *Node { return startClosingDoctorNode(t, join...) }
 	n1 := start()
 	ctx := context.Background()

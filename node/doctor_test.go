@@ -74,6 +74,7 @@ func waitActive(t *testing.T, nodes ...*Node) *Node {
 // takes over at a higher epoch, and the directory refuses the dead one's
 // epoch.
 func TestDoctorFailover(t *testing.T) {
+	t.Parallel()
 	const leaseLen = 1500 * time.Millisecond
 	n1 := startDoctorNode(t, true, leaseLen)
 	n2 := startDoctorNode(t, true, leaseLen, n1.PeerAddr())
@@ -141,6 +142,7 @@ func TestDoctorFailover(t *testing.T) {
 // lease at once, although it would last ten minutes more: the next
 // standby request takes it (TestReleaseHandsOver in doctor/lease).
 func TestDoctorCleanStopReleases(t *testing.T) {
+	t.Parallel()
 	const leaseLen = 10 * time.Minute
 	n1 := startDoctorNode(t, true, leaseLen)
 	n2 := startDoctorNode(t, true, leaseLen, n1.PeerAddr())

@@ -37,6 +37,7 @@ var exportFigureRate = flag.String("export.figure-rate", "", "export.max-read-by
 // on one node to a file:// bucket: its time and bytes, and the p50 and
 // p99 of foreground PutItems (4 writers) before and during it.
 func TestExportFigure(t *testing.T) {
+	t.Parallel()
 	if *exportFigure == 0 {
 		t.Skip("a measurement: set -export.figure=N")
 	}

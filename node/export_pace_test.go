@@ -10,6 +10,7 @@ import (
 // until the reader is minPace ahead, then held back by how far ahead it
 // is; a change of rate starts a new window; 0 lets everything through.
 func TestReadPacer(t *testing.T) {
+	t.Parallel()
 	clock := time.Unix(1000, 0)
 	var slept []time.Duration
 	p := readPacer{now: func() time.Time { return clock }, sleep: func(_ context.Context, d time.Duration) error {

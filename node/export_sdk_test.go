@@ -355,6 +355,7 @@ func exportImportRoundTrip(t *testing.T, n *node.Node, bucket string, read objec
 // to a file:// bucket has DynamoDB's layout and exactly the table's items;
 // importing it gives the table back; the operations' errors.
 func TestExportImportFileBuckets(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	n := startExports(t, "file://"+filepath.ToSlash(root)+"/{bucket}")
 	exportImportRoundTrip(t, n, "exports-test", func(key string) []byte {
@@ -530,6 +531,7 @@ func TestExportImportS3(t *testing.T) {
 // completed by the meta partition's leader; an import asked of one node
 // is seen ending through another.
 func TestExportAcrossNodes(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	member := func(join ...string) *node.Node {
 		t.Helper()
@@ -614,6 +616,7 @@ func TestExportAcrossNodes(t *testing.T) {
 // from the change log, as a restore to a point in time is); one before
 // the window is refused.
 func TestExportAsOfPastTime(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"

@@ -33,6 +33,7 @@ import (
 // is gone): the seal refuses it, and the entry still does not come back
 // (docs/indexes.md, "Tombstones").
 func TestBackfillOfDeposedLeader(t *testing.T) {
+	t.Parallel()
 	t.Run("tombstone", func(t *testing.T) { testBackfillOfDeposedLeader(t, false) })
 	t.Run("swept", func(t *testing.T) { testBackfillOfDeposedLeader(t, true) })
 }

@@ -19,6 +19,7 @@ import (
 // Its progress shows in the metrics: one partition pending while it
 // runs, none once the index is ACTIVE, and every item counted once.
 func TestBackfillResumesAcrossCycles(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.PartitionsPerTable, cfg.backfillBudget = 1, time.Nanosecond

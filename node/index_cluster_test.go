@@ -32,6 +32,7 @@ import (
 // index equals the entries computed from a scan of the base table: no
 // change lost, none applied out of order.
 func TestGlobalIndexUnderSplitsAndNodeLoss(t *testing.T) {
+	t.Parallel()
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())

@@ -19,6 +19,7 @@ import (
 // the directory held when its index job first ran. The index ends equal
 // to the projection of a scan of each table.
 func TestIndexCreatedWithTableOnThreeNodes(t *testing.T) {
+	t.Parallel()
 	nodes := startThree(t, func(_ int, cfg *Config) {
 		// Replicas created soon after the node's directory shows a new
 		// table's partitions, often before its index tables.

@@ -19,6 +19,7 @@ import (
 // item's entry for a stale one. Both reads answer that the replica is
 // gone instead.
 func TestIndexJobReadsOfADestroyedReplica(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PartitionsPerTable = t.TempDir(), "127.0.0.1:0", 1
 	n, err := Start(context.Background(), cfg)

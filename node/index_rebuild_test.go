@@ -33,6 +33,7 @@ func (c *jumpClock) Jump(d time.Duration) { c.offset.Add(int64(d)) }
 // rebuild the lost moves and deletes leave stale entries and the added
 // items are missing.
 func TestIndexRebuiltAfterTrimmedLog(t *testing.T) {
+	t.Parallel()
 	clock := &jumpClock{}
 	nodes := startThree(t, func(_ int, cfg *Config) {
 		cfg.ReconcileInterval, cfg.PartitionsPerTable, cfg.IndexSweepInterval = 100*time.Millisecond, 2, 100*time.Millisecond
@@ -168,6 +169,7 @@ func indexMismatch(t *testing.T, db *dynamodb.Client, table string) string {
 // round the index table is not in) is finished by the index job: the
 // round raised, backfilled, ended and then sealed.
 func TestRebuildRoundSealedOnlyWhenOver(t *testing.T) {
+	t.Parallel()
 	nodes := startThree(t, func(_ int, cfg *Config) {
 		cfg.ReconcileInterval, cfg.PartitionsPerTable, cfg.IndexSweepInterval = 100*time.Millisecond, 2, 100*time.Millisecond
 	})
@@ -270,6 +272,7 @@ func TestRebuildRoundSealedOnlyWhenOver(t *testing.T) {
 // records the round, unless a later round was raised since it was
 // checked (clearing backfilling then would end that round unbackfilled).
 func TestEndRounds(t *testing.T) {
+	t.Parallel()
 	record := func(backfilling bool, round uint64) *partitapb.Table {
 		return &partitapb.Table{GlobalIndexes: []*partitapb.GlobalIndex{
 			{Name: "byG", Status: directory.Creating.String(), Backfilling: backfilling, Round: round},

@@ -192,6 +192,7 @@ func waitIndexes(t *testing.T, db *dynamodb.Client) {
 // computed from the base table, and Query pages through an index in
 // index order with LastEvaluatedKey holding the base keys.
 func TestGlobalIndexMaintained(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()
@@ -262,6 +263,7 @@ func TestGlobalIndexMaintained(t *testing.T) {
 // TestGlobalIndexAPI checks what the API shows of indexes: DescribeTable,
 // ListTables (no hidden table), and DynamoDB's errors.
 func TestGlobalIndexAPI(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()
@@ -352,6 +354,7 @@ func TestGlobalIndexAPI(t *testing.T) {
 // then deletes it (DELETING, then gone), then adds it again under its name:
 // it is backfilled again.
 func TestGlobalIndexCreateAndDelete(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()
@@ -446,6 +449,7 @@ func TestGlobalIndexCreateAndDelete(t *testing.T) {
 // leads; deleting the index lowers the floors again, so the table stops
 // paying for a log nobody reads.
 func TestGlobalIndexRaisesAndLowersFloors(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()

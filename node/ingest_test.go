@@ -189,6 +189,7 @@ func liveness(info admin.TopologyInfo, node uint64) directory.Liveness {
 // closed; the view marks it suspect, then dead; a replay of the bucket
 // before the kill shows it alive.
 func TestTopologyThreeNodes(t *testing.T) {
+	t.Parallel()
 	b, err := blob.OpenBucket(context.Background(), "file://"+t.TempDir()+"?create_dir=1&metadata=skip")
 	if err != nil {
 		t.Fatal(err)

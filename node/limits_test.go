@@ -64,6 +64,7 @@ func write(t *testing.T, c net.Conn, s string) {
 }
 
 func TestStalledClientsAreClosed(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(cfg *node.Config) {
 		cfg.APILimits.ReadHeaderTimeout = 200 * time.Millisecond
 		cfg.APILimits.ReadTimeout = 300 * time.Millisecond
@@ -109,6 +110,7 @@ func TestStalledClientsAreClosed(t *testing.T) {
 // connections far beyond their limits: the node closes the idle ones to
 // admit new clients, so writes, reads and /healthz go on.
 func TestIdleFloodDoesNotStarveClients(t *testing.T) {
+	t.Parallel()
 	const apiMax, adminMax, flood = 16, 4, 200
 	n := startWith(t, func(cfg *node.Config) {
 		cfg.APILimits.MaxConns, cfg.AdminLimits.MaxConns = apiMax, adminMax
@@ -221,6 +223,7 @@ func answered(c net.Conn) bool {
 }
 
 func TestInflightLimitThrottles(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(cfg *node.Config) { cfg.MaxInflight = 1 })
 	createTable(t, client(n), "busy")
 	stalled, answer := holdSlot(t, n)
@@ -264,6 +267,7 @@ func TestInflightLimitThrottles(t *testing.T) {
 // connection in a request, a new connection is closed at once instead of
 // waiting in the backlog.
 func TestBusyListenerRefusesNewConnections(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(cfg *node.Config) { cfg.APILimits.MaxConns = 2 })
 	for range 2 {
 		write(t, dial(t, n.APIURL()), putRequest(validPut[:10], len(validPut)))
@@ -293,6 +297,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // TestOversizedHeadersAreRefused: a request whose header passes the
 // listeners' bound is answered 431 and not served; one within it is.
 func TestOversizedHeadersAreRefused(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(*node.Config) {})
 	for name, url := range map[string]string{"api": n.APIURL(), "admin": n.AdminURL()} {
 		for _, c := range []struct {

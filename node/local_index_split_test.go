@@ -23,6 +23,7 @@ import (
 // of a key's items in index order, and a Scan of the index sees every
 // entry exactly once.
 func TestLocalIndexAcrossSplits(t *testing.T) {
+	t.Parallel()
 	n := startAdminMember(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

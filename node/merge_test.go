@@ -23,6 +23,7 @@ import (
 // readable through every node, and every node's admin view shows the
 // merged layout.
 func TestMergeUnderLoad(t *testing.T) {
+	t.Parallel()
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())

@@ -69,6 +69,7 @@ func metric(t *testing.T, n *node.Node, pattern string) float64 {
 // TestMetricsMoveWithAWorkload scrapes /metrics after SDK writes: the raft
 // and storage metrics reflect them.
 func TestMetricsMoveWithAWorkload(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()
@@ -121,6 +122,7 @@ func TestMetricsMoveWithAWorkload(t *testing.T) {
 }
 
 func TestReadinessAndRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, dir)
 	resp, err := http.Get(n.AdminURL() + "/readyz")

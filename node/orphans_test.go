@@ -19,6 +19,7 @@ import (
 // again, by the orphaned-data job's first run; the node's own table keeps
 // every item.
 func TestOrphanedDataSweptAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	n := start(t, dir)
 	ctx := context.Background()

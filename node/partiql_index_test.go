@@ -21,6 +21,7 @@ import (
 // projected as the index projects; a consistent read is refused as
 // DynamoDB refuses it on a global index.
 func TestPartiQLOnGlobalIndexes(t *testing.T) {
+	t.Parallel()
 	n := start(t, t.TempDir())
 	defer n.Close()
 	ctx := context.Background()

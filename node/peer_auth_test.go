@@ -53,6 +53,7 @@ func startPeerAuthMember(t *testing.T, configure func(*node.Config), via ...*nod
 // calls it took without a credential; a caller without the credential is
 // served by node 1 and refused by node 2 (require, the default).
 func TestPeerAuthAcceptDuringUpgrade(t *testing.T) {
+	t.Parallel()
 	n1 := startPeerAuthMember(t, func(c *node.Config) { c.Auth.PeerAuth = node.PeerAuthAccept })
 	n2 := startPeerAuthMember(t, node.SendNoPeerCredential, n1)
 
@@ -112,6 +113,7 @@ func TestPeerAuthAcceptDuringUpgrade(t *testing.T) {
 
 // TestPeerAuthModeValidated refuses a --peer-auth of another value.
 func TestPeerAuthModeValidated(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.Auth.PeerAuth = "sometimes"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "PeerAuth") {

@@ -214,6 +214,7 @@ func modelDiff(got, want ledgerModel) string {
 // to the end of each phase and to the latest restorable time: each
 // restored table equals the model at its time exactly.
 func TestPointInTimeRestore(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
@@ -363,6 +364,7 @@ func enablePITR(t *testing.T, c *dynamodb.Client, table string) {
 // restore by the source's ARN works, and disabling the recovery closes
 // the window.
 func TestPointInTimeRecoveryErrors(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
@@ -466,6 +468,7 @@ func TestPointInTimeRecoveryErrors(t *testing.T) {
 // the restore read the change log but before it read the key's page is
 // restored as it was at the restore time all the same.
 func TestPointInTimeRestoreUnderWrites(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
@@ -516,6 +519,7 @@ func TestPointInTimeRestoreUnderWrites(t *testing.T) {
 // later merged away itself (C into B, then B into A: A holds C's log
 // through B's) are read, so the restore undoes them too.
 func TestPointInTimeRestoreAfterNestedMerges(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c := client(n)
@@ -552,6 +556,7 @@ func TestPointInTimeRestoreAfterNestedMerges(t *testing.T) {
 // the meta leader reads each partition's items and change log from its
 // leader.
 func TestPointInTimeRestoreAcrossNodes(t *testing.T) {
+	t.Parallel()
 	bucket := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "bucket"))
 	member := func(join ...string) *node.Node {
 		t.Helper()
@@ -612,6 +617,7 @@ func TestPointInTimeRestoreAcrossNodes(t *testing.T) {
 // not taken for items, and both indexes of the restored table hold the
 // items as of the restore time.
 func TestPointInTimeRestoreWithIndexes(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()

@@ -29,6 +29,7 @@ import (
 // back through each node, new writes and a new table work, and the
 // directory ends up listing every node at its new address.
 func TestClusterRestartsOnNewAddresses(t *testing.T) {
+	t.Parallel()
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	n1 := startAdminMemberAt(t, dirs[0], "127.0.0.1:0")
 	nodes := []*node.Node{n1, startAdminMemberAt(t, dirs[1], "127.0.0.1:0", n1.PeerAddr()), startAdminMemberAt(t, dirs[2], "127.0.0.1:0", n1.PeerAddr())}

@@ -60,6 +60,7 @@ func dataObjects(t *testing.T, dir string) map[string]bool {
 // whose source table is deleted before it runs, end: the target table is
 // deleted (it is never served), and each is counted.
 func TestRestoreThatCannotGoOn(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "bucket")
 	n := startBackups(t, dir)
 	defer n.Close()
@@ -122,6 +123,7 @@ func TestRestoreThatCannotGoOn(t *testing.T) {
 // whose source table is deleted before the restore reads it ends with
 // its target deleted.
 func TestPointInTimeRestoreOfDeletedSource(t *testing.T) {
+	t.Parallel()
 	n := startPITR(t)
 	defer n.Close()
 	c, ctx := client(n), context.Background()
@@ -166,6 +168,7 @@ func TestPointInTimeRestoreOfDeletedSource(t *testing.T) {
 // exist ends FAILED with DynamoDB's failure code and a message, and is
 // counted.
 func TestImportFromMissingBucketFails(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	n := startExports(t, "file://"+filepath.ToSlash(root)+"/{bucket}")
 	c := client(n)

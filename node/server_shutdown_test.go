@@ -16,6 +16,7 @@ import (
 // context; shutdown waits for its handler to return (the engine closes
 // after it), and says so when a handler ignores the cancellation.
 func TestShutdownCutsRequestsPastTheDrain(t *testing.T) {
+	t.Parallel()
 	m, err := newConnMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)

@@ -65,6 +65,7 @@ func unsetOverride(t *testing.T, n *node.Node, key, scope string) {
 // truncate_live_bounds script: a single node's logs are trimmed to what
 // it applied whatever the bounds.)
 func TestSettingsReadersApplyLive(t *testing.T) {
+	t.Parallel()
 	n := startHealerWith(t, "", func(c *node.Config) { c.Doctor = false })
 	base := n.TickInterval()
 
@@ -148,6 +149,7 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 // (fault.fsync-delay), a put on the table with a 300 ms timeout fails,
 // and a put on another table, under the cluster's 10 s, succeeds.
 func TestSettingsTableRequestTimeout(t *testing.T) {
+	t.Parallel()
 	n := startHealerWith(t, "", func(c *node.Config) { c.Doctor = false })
 	c := dynamodb.New(dynamodb.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
@@ -181,6 +183,7 @@ func TestSettingsTableRequestTimeout(t *testing.T) {
 // TestSettingsCatchUpAfterRestart: a node down while the overrides change
 // applies the version in force when it returns.
 func TestSettingsCatchUpAfterRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	noDoctor := func(c *node.Config) { c.Doctor = false }
 	n1 := startHealerWith(t, "", noDoctor)
@@ -237,6 +240,7 @@ func (s *syncBuffer) Reset() {
 // between the raft timeouts, or a value out of bounds, stops the node
 // before it starts.
 func TestStartSettingsReachTheirReaders(t *testing.T) {
+	t.Parallel()
 	static := map[string]settings.Static{
 		"storage.memtable-size": {Text: "8MiB", From: settings.FromFlag},
 		"store.workers":         {Text: "3", From: settings.FromEnv},

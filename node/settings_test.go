@@ -61,6 +61,7 @@ func waitSetting(t *testing.T, nodes []*node.Node, name, want, source string) {
 // and stale compare-and-sets change nothing, and a rollback restores an
 // earlier version.
 func TestSettingsOverrides(t *testing.T) {
+	t.Parallel()
 	levels := []*slog.LevelVar{{}, {}, {}}
 	start := func(i int, zone string, join ...string) *node.Node {
 		return startHealerWith(t, "", func(c *node.Config) {
@@ -148,6 +149,7 @@ func TestSettingsOverrides(t *testing.T) {
 // (default 10) on PARTITA_SETTINGS_NODES nodes (default 3). It fails only
 // if a change never arrives; the figures are logged.
 func TestSettingsPropagation(t *testing.T) {
+	t.Parallel()
 	changes, nodesN := envInt("PARTITA_SETTINGS_CHANGES", 10), envInt("PARTITA_SETTINGS_NODES", 3)
 	n1 := startHealerWith(t, "", func(c *node.Config) { c.Doctor = false })
 	nodes := []*node.Node{n1}

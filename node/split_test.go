@@ -32,6 +32,7 @@ const (
 // go on through every node, and every node's admin view shows the new
 // layout.
 func TestSplitUnderPaginators(t *testing.T) {
+	t.Parallel()
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())
@@ -216,6 +217,7 @@ func exactlyOnce(t *testing.T, what string, seen map[string]int, want int) {
 // with several, every item is still there exactly once, and a table of a
 // single partition key, however big, stays whole.
 func TestSplitBySize(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	cfg.PartitionsPerTable, cfg.PartitionMaxBytes, cfg.SplitInterval = 1, 4<<10, 100*time.Millisecond

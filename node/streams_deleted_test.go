@@ -66,6 +66,7 @@ func checkDeletedStreamVia(ctx context.Context, t *testing.T, n *node.Node, arn 
 // the deleted-streams job removes it, and every node's replicas of its
 // partitions go.
 func TestStreamsThreeNodesDeletedTable(t *testing.T) {
+	t.Parallel()
 	clock := &jumpClock{}
 	dir3 := t.TempDir()
 	start := func(dir string, join ...string) *node.Node {
@@ -164,6 +165,7 @@ func TestStreamsThreeNodesDeletedTable(t *testing.T) {
 // the delete's fence), and the deleted table's stream, read through
 // every node, holds the writes before the delete only.
 func TestStreamsThreeNodesDeletedTableFence(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

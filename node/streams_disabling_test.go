@@ -165,6 +165,7 @@ const (
 // A reader polling one paused node with iterators taken while the stream
 // was enabled sees the same, and its shards end.
 func TestStreamsThreeNodesDisabling(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -273,6 +274,7 @@ func TestStreamsThreeNodesDisabling(t *testing.T) {
 // logs them). The split's parent shard, all before the stream's start,
 // is not listed: the halves' shards are the stream's first.
 func TestStreamsThreeNodesSplitWhileEnabling(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

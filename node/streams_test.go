@@ -240,6 +240,7 @@ func drainNode(t *testing.T, admin, n *node.Node, table string) {
 // partitions, the stream has every item's writes exactly once and in
 // order across the parent shard and its children, which name it.
 func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -287,6 +288,7 @@ func TestStreamsThreeNodesSplitMidStream(t *testing.T) {
 // half's segment as its parent and is listed after both halves' shards;
 // reading parents first, every write is there once and in order per key.
 func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -376,6 +378,7 @@ func TestStreamsThreeNodesSplitThenMerge(t *testing.T) {
 // item's writes are in order, and none acknowledged before the enabling
 // is there (point-in-time recovery logs them).
 func TestStreamsThreeNodesEnabling(t *testing.T) {
+	t.Parallel()
 	nodes := threeAdminMembers(t)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -19,6 +19,7 @@ import (
 // another's (the table's revision refuses an update made from a record
 // that moved on, and the router redoes it).
 func TestConcurrentTableUpdatesLoseNothing(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	n, err := node.Start(context.Background(), cfg)

@@ -97,6 +97,7 @@ func childOf(t *testing.T, child, parent tracetest.SpanStub) {
 // TestTraceCrossesAPIRaftAndApply follows one write and one strongly
 // consistent read through the node's spans.
 func TestTraceCrossesAPIRaftAndApply(t *testing.T) {
+	t.Parallel()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
@@ -151,6 +152,7 @@ func hasAttr(s tracetest.SpanStub, key string) bool {
 // reads its gauges from /metrics. A deleted table's series go, the
 // capacity counters' (labelled by table by another package) included.
 func TestTableStatsJob(t *testing.T) {
+	t.Parallel()
 	cycles := make(chan daemon.CycleRecord, 64)
 	n := startWith(t, func(c *node.Config) {
 		c.TableStatsInterval = time.Hour // only run-now cycles after the first

@@ -112,6 +112,7 @@ func secureClient(t *testing.T, n *node.Node, pool *x509.CertPool) *dynamodb.Cli
 // cluster's are refused at the handshake, quickly, saying why; an
 // unauthenticated decommission is refused.
 func TestClusterOverTLS(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	tokens := filepath.Join(t.TempDir(), certs.TokensFile)
 	token, err := certs.AppendToken(tokens)
@@ -217,6 +218,7 @@ func TestClusterOverTLS(t *testing.T) {
 // TestAPICertificateReloads: a certificate replaced on disk is served to
 // the next connection, without a restart.
 func TestAPICertificateReloads(t *testing.T) {
+	t.Parallel()
 	p := newPKI(t)
 	dir := p.node()
 	cfg := node.DefaultConfig()
@@ -255,6 +257,7 @@ func TestAPICertificateReloads(t *testing.T) {
 // TestTLSNodeRefusesAPlainMember: a node with a certs dir joining a
 // member in plain text stops at once, saying why.
 func TestTLSNodeRefusesAPlainMember(t *testing.T) {
+	t.Parallel()
 	plain := startMember(t, t.TempDir())
 	defer plain.Close()
 	start := time.Now()

@@ -67,6 +67,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // A node publishes its snapshots to a file:// bucket under the history
 // layout, with its table's replicas and their load.
 func TestTopologyPublishedToFileBucket(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "topology")
 	n := startTopology(t, func(c *node.Config) { c.TopologyBucket = "file://" + filepath.ToSlash(dir) })
 	defer n.Close()
@@ -116,6 +117,7 @@ func TestTopologyPublishedToFileBucket(t *testing.T) {
 // A stalled bucket never holds up the node: its writes succeed and its
 // snapshots keep being produced while the queue drops the oldest.
 func TestStalledTopologyBucketDoesNotBlockTheNode(t *testing.T) {
+	t.Parallel()
 	var fb *publish.FaultyBucket
 	n := startTopology(t, func(c *node.Config) {
 		c.TopologyBucket = "mem://"
@@ -148,6 +150,7 @@ func TestStalledTopologyBucketDoesNotBlockTheNode(t *testing.T) {
 // the meta leader; the snapshots agree on the meta partition's leader, and
 // the leader's shows its followers' progress.
 func TestTopologyInACluster(t *testing.T) {
+	t.Parallel()
 	bucket := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "topology"))
 	startNode := func(join ...string) *node.Node {
 		return startTopology(t, func(c *node.Config) {
@@ -210,6 +213,7 @@ func TestTopologyInACluster(t *testing.T) {
 // the reports reads the recent history first, so its view holds a node
 // that stopped reporting before it took over.
 func TestReceiverCatchesUpFromTheBucket(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "topology")
 	bucket, err := publish.OpenBucket(context.Background(), "file://"+filepath.ToSlash(dir))
 	if err != nil {

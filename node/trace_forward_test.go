@@ -18,6 +18,7 @@ import (
 // forwarded it (the call carries the caller's span), where it used to
 // start a trace of its own on the leader.
 func TestForwardedWriteIsOneTrace(t *testing.T) {
+	t.Parallel()
 	nodes := startThree(t, func(_ int, cfg *Config) {
 		cfg.Settings = map[string]settings.Static{"trace.sample-rate": {Text: "1", From: settings.FromFlag}}
 	})

@@ -21,6 +21,7 @@ import (
 // traces, its root alone and marked unsampled; the successful ones are
 // not listed.
 func TestUnsampledFailuresReachTheConsole(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(c *node.Config) {
 		c.Settings = map[string]settings.Static{"trace.sample-rate": {Text: "0", From: settings.FromFlag}}
 	})

@@ -30,6 +30,7 @@ var (
 // holding as many unexpired ones, and the p50 and p99 of foreground
 // PutItems (4 writers) before and while it sweeps.
 func TestTTLFigure(t *testing.T) {
+	t.Parallel()
 	if *ttlFigure == 0 {
 		t.Skip("a measurement: set -ttl.figure=N")
 	}

@@ -23,6 +23,7 @@ import (
 // String, not one more than five years old, not an item without the
 // attribute, and not an item rewritten with a later expiry.
 func TestTimeToLive(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	cfg.TTLInterval = 100 * time.Millisecond
@@ -162,6 +163,9 @@ func TestTimeToLive(t *testing.T) {
 // from the item after the last it read, so a pass over a partition reads
 // each item about once. (Begun from the start each cycle, 20 cycles of 10
 // deletions over 400 items read about 4,000.)
+//
+// Not run in parallel: the count includes the cycles between the last
+// deletion and the check, which a loaded machine lengthens.
 func TestTTLSweepResumes(t *testing.T) {
 	n := startWith(t, func(c *node.Config) { c.TTLInterval, c.TTLMaxDeletes = 50*time.Millisecond, 10 })
 	c, ctx := client(n), context.Background()

@@ -25,6 +25,7 @@ import (
 // by the others (after their deadline) and the total of the accounts is
 // the same through every node's reads, and after more transfers.
 func TestTransfersSurviveCoordinatorLoss(t *testing.T) {
+	t.Parallel()
 	var recovered atomic.Int64
 	start := func(join ...string) *node.Node {
 		cfg := node.DefaultConfig()

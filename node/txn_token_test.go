@@ -18,6 +18,7 @@ import (
 // its repeats reach, also once the node that ran it is gone; the token
 // with another request is refused on every node.
 func TestClientRequestTokenAcrossNodes(t *testing.T) {
+	t.Parallel()
 	n1 := startMember(t, t.TempDir())
 	n2 := startMember(t, t.TempDir(), n1.PeerAddr())
 	n3 := startMember(t, t.TempDir(), n1.PeerAddr())

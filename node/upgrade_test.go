@@ -32,6 +32,7 @@ import (
 // most: the step from 1 to 2 is the one a format change of the write
 // path needs; later versions are gates of their own.)
 func TestClusterVersionUpgrade(t *testing.T) {
+	t.Parallel()
 	dir1 := t.TempDir()
 	// The nodes' logs, shown if the test fails (it once saw node 3 dead
 	// after n1's restart, for the whole wait, under a loaded CI run).
@@ -215,6 +216,7 @@ func TestClusterVersionUpgrade(t *testing.T) {
 // TestSingleNodeVersion: a single node runs at its binary's newest
 // version at once, and writes effects.
 func TestSingleNodeVersion(t *testing.T) {
+	t.Parallel()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 	n, err := node.Start(context.Background(), cfg)

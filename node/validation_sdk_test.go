@@ -18,6 +18,7 @@ import (
 // schema violation wins over its semantic problem, which answers once the
 // violation is mended, and a transaction's item may not name "".
 func TestTransactionValidationOverSDK(t *testing.T) {
+	t.Parallel()
 	n := startWith(t, func(*node.Config) {})
 	db := client(n)
 	createTable(t, db, "txn")

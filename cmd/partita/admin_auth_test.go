@@ -20,6 +20,7 @@ import (
 // every node; an admin token created through one node decommissions a
 // node through another; revoked, it is refused by every node.
 func TestClosedClusterOfProcesses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	noToken := t.TempDir() // a --data-dir without an admin token file

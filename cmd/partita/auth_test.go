@@ -24,6 +24,7 @@ import (
 // the file's key works, another is refused as DynamoDB refuses it; and
 // `partita dev` and `start` refuse contradictory authentication flags.
 func TestStartWithCredentialsFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	creds := filepath.Join(dir, "credentials")
@@ -63,6 +64,7 @@ func TestStartWithCredentialsFile(t *testing.T) {
 // from the data directory) both still do. --insecure accepts any key and
 // says so in the log.
 func TestStartClosedByDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	data, admin := filepath.Join(dir, "data"), freeAddr(t)
@@ -142,6 +144,7 @@ func TestStartClosedByDefault(t *testing.T) {
 // TestStartWithBootstrapCredentialsFile: the first node of a new cluster
 // creates the key it is given instead of generating one.
 func TestStartWithBootstrapCredentialsFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	given := filepath.Join(dir, "first")

@@ -135,6 +135,7 @@ func replicas(admin string) int {
 // second node is paused with SIGSTOP as it comes back; resumed, that one
 // serves every write made meanwhile.
 func TestClusterOfProcesses(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -242,6 +243,7 @@ func freeAddr(t *testing.T) string {
 // acknowledged write is there after, and the Doctor finalises the latest version
 // by itself once every node runs the new binary.
 func TestRollingUpgradeUnderLoad(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -436,6 +438,7 @@ func TestRollingUpgradeUnderLoad(t *testing.T) {
 // TestFiveProcesses runs five `partita start` processes: partitions spread
 // over all of them, and killing one (SIGKILL) leaves every write working.
 func TestFiveProcesses(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

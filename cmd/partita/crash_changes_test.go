@@ -31,6 +31,7 @@ import (
 // (no change lost, none applied twice), and the index equals the
 // projection of a scan of the table.
 func TestChangesSurviveKillNine(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -15,6 +15,7 @@ import (
 // against a node with authentication on: the tables and JSON they print,
 // the refusals they relay, and what simulate decides.
 func TestCtlUsersAndKeys(t *testing.T) {
+	t.Parallel()
 	n := startCtlMemberWith(t, func(c *node.Config) { c.Auth.Enabled = true })
 	if out, err := ctl(t, n, "user", "create", "dora"); err != nil || !strings.Contains(out, "created user dora") {
 		t.Fatalf("user create: %v\n%s", err, out)
@@ -132,6 +133,7 @@ func TestCtlUsersAndKeys(t *testing.T) {
 // with a message saying why; a token past its ttl is refused and listed
 // as expired.
 func TestCtlAdminTokenScopeAndExpiry(t *testing.T) {
+	t.Parallel()
 	n := startCtlMemberWith(t, func(c *node.Config) { c.Auth.Enabled = true })
 	var ro, short admin.NewAdminToken
 	ctlJSON(t, n, &ro, "admin-token", "create", "--name", "auditor", "--scope", "read", "--ttl", "24h")

@@ -20,6 +20,7 @@ import (
 // for AVAILABLE, lists and describes it, restores it with `ctl backup
 // restore`, which waits for the table, and refuses a missing table.
 func TestCtlBackup(t *testing.T) {
+	t.Parallel()
 	n := startCtlMember(t)
 	ctx := context.Background()
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
@@ -69,6 +70,7 @@ func TestCtlBackup(t *testing.T) {
 // latest restorable time, with `ctl backup restore-pitr`, which waits for
 // the table, and refuses a table without point-in-time recovery.
 func TestCtlBackupRestorePITR(t *testing.T) {
+	t.Parallel()
 	n := startCtlMemberWith(t, func(c *node.Config) { c.PITRSettle, c.BackupInterval = 200*time.Millisecond, 100*time.Millisecond })
 	ctx := context.Background()
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),

@@ -26,6 +26,7 @@ import (
 // before the rollout. (The p99 margin is widened to 150 ms: a race build
 // on a loaded machine jitters by tens of milliseconds.)
 func TestCtlConfigRollout(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("watches the cluster for several soaks")
 	}
@@ -147,6 +148,7 @@ func TestCtlConfigRollout(t *testing.T) {
 // soak, whatever the number of samples that saw it; a sick node outside
 // the stages counts for none. A stage with a new alert regresses.
 func TestRolloutCountsDoctorAlerts(t *testing.T) {
+	t.Parallel()
 	stages := []settings.Scope{{Kind: settings.ScopeZone, Name: "a"}, {Kind: settings.ScopeNode, Name: "3"}}
 	v := &ingest.ClusterView{Nodes: []ingest.NodeView{{ID: 1, Zone: "a"}, {ID: 2, Zone: "a"}, {ID: 3, Zone: "b"}, {ID: 4, Zone: "c"}}}
 	acc := newHealthAccum(stages, time.Time{})
@@ -166,6 +168,7 @@ func TestRolloutCountsDoctorAlerts(t *testing.T) {
 // each once however many samples see it: a change's effect is not
 // diluted by the load from before it, nor counted twice.
 func TestRolloutCountsFreshSnapshotsOnce(t *testing.T) {
+	t.Parallel()
 	start := time.Unix(1000, 0)
 	zoneA := settings.Scope{Kind: settings.ScopeZone, Name: "a"}
 	view := func(seq uint64, taken time.Time, p99 time.Duration) *ingest.ClusterView {

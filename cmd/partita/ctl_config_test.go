@@ -13,6 +13,7 @@ import (
 // in two zones: set, get, list, effective through the other node, a
 // refusal, history, diff and rollback.
 func TestCtlConfig(t *testing.T) {
+	t.Parallel()
 	n1 := startCtlMemberWith(t, func(c *node.Config) {
 		c.Zone = "a"
 		c.Settings = map[string]settings.Static{"doctor.dead-after": {Text: "45s", From: settings.FromFlag}}

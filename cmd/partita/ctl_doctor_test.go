@@ -15,6 +15,7 @@ import (
 // TestCtlDoctorStatus: `ctl doctor status` shows the lease holder and
 // epoch from any node, and that node's role; the metrics show the role.
 func TestCtlDoctorStatus(t *testing.T) {
+	t.Parallel()
 	withDoctor := func(c *node.Config) { c.Doctor = true }
 	n1 := startCtlMemberWith(t, withDoctor)
 	n2 := startCtlMemberWith(t, withDoctor, n1.PeerAddr())
@@ -86,6 +87,7 @@ func grepLines(text, sub string) string {
 // `plan` and `timeline` through the CLI, on a two-node cluster; bad
 // gates are refused with a clear error.
 func TestCtlDoctorSteering(t *testing.T) {
+	t.Parallel()
 	withDoctor := func(c *node.Config) { c.Doctor = true }
 	n1 := startCtlMemberWith(t, withDoctor)
 	n2 := startCtlMemberWith(t, withDoctor, n1.PeerAddr())

@@ -21,6 +21,7 @@ import (
 // `ctl import create`, which waits for COMPLETED, and refuses a missing
 // table.
 func TestCtlExport(t *testing.T) {
+	t.Parallel()
 	n := startCtlMemberWith(t, func(cfg *node.Config) { cfg.BackupInterval = 100 * time.Millisecond })
 	ctx := context.Background()
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),

@@ -14,6 +14,7 @@ import (
 // TestCtlChangeView sets a table's change view with `ctl table
 // change-view`, refuses an unknown view and an unknown table.
 func TestCtlChangeView(t *testing.T) {
+	t.Parallel()
 	n := startCtlMember(t)
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})

@@ -110,6 +110,7 @@ func caughtUp(parts []topology.PartitionInfo) error {
 // tables, partitions (leaders, zero lag after writes), drain (no
 // leadership left on the node), and decommission (no replica left).
 func TestCtl(t *testing.T) {
+	t.Parallel()
 	n1 := startCtlMember(t)
 	n2 := startCtlMember(t, n1.PeerAddr())
 	n3 := startCtlMember(t, n1.PeerAddr())
@@ -233,6 +234,7 @@ func TestCtl(t *testing.T) {
 // TestCtlJobs lists one node's jobs and drives one through pause, resume
 // and run-now.
 func TestCtlJobs(t *testing.T) {
+	t.Parallel()
 	n := startCtlMember(t)
 	out, err := ctl(t, n, "jobs")
 	if err != nil || !strings.Contains(out, "table-stats") || !strings.Contains(out, "directory") {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -31,9 +32,23 @@ import (
 // the command then runs under that limit and cannot raise it.
 const execNofileEnv = "PARTITA_TEST_EXEC_NOFILE"
 
+// testParallel is how many of the package's tests run at once unless
+// -parallel says otherwise. Most start clusters of processes and wait on
+// them (elections, the Doctor, restarts): one at a time, the package took
+// six minutes on two cores.
+const testParallel = 4
+
 func TestMain(m *testing.M) {
 	if v := os.Getenv(execNofileEnv); v != "" {
 		execWithNofile(v, os.Args[1:])
+	}
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", strconv.Itoa(testParallel)); err != nil {
+			panic(err)
+		}
 	}
 	code := m.Run()
 	if built.dir != "" {
@@ -79,6 +94,7 @@ func (b *lockedBuffer) String() string {
 // net/http printed plain-text accept errors into the JSON log. Now writes,
 // reads and /healthz go on, and every log line is JSON with no error.
 func TestIdleFloodAtALowFileLimit(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -201,6 +217,7 @@ func checkJSONLog(t *testing.T, log string) {
 
 // TestDataDirInUse: a second process on a data directory in use says so.
 func TestDataDirInUse(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

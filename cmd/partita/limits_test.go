@@ -11,6 +11,7 @@ import (
 )
 
 func TestConnBudget(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		limit      uint64
 		api, admin int
@@ -48,6 +49,7 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 }
 
 func TestRepeatedErrorsAreLimited(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	now := time.Unix(0, 0)
 	log := slog.New(newRateLimitedHandler(slog.NewJSONHandler(&out, nil), func() time.Time { return now }))
@@ -91,6 +93,7 @@ func TestStandardLoggerGoesThroughSlog(t *testing.T) {
 // attempt, which a stopped peer repeats at every reconnection, is a debug
 // line; gRPC's other warnings stay warnings.
 func TestGRPCDialFailuresAreDebug(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	g := grpcLogger{slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	// The format of clientconn.go's warning, as channelz prefixes it.

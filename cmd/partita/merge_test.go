@@ -24,6 +24,7 @@ import (
 // leave one partition, which every node's `ctl partitions` shows, with
 // every item readable.
 func TestMergeWithCtl(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

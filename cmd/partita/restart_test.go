@@ -92,6 +92,7 @@ func client(url string) *dynamodb.Client {
 // TestKillNineLosesNoAcknowledgedWrite writes items, kills the process with
 // SIGKILL, restarts it on the same data directory and reads everything back.
 func TestKillNineLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -151,6 +152,7 @@ func TestKillNineLosesNoAcknowledgedWrite(t *testing.T) {
 // TestSigtermShutsDownCleanly checks that SIGTERM stops the server with exit
 // status 0 and that the data directory opens again afterwards.
 func TestSigtermShutsDownCleanly(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -125,6 +125,7 @@ func waitParts(t *testing.T, admin string, d time.Duration, ok func([]topology.P
 // voters again, the longest gap between two acknowledged writes of a
 // writer, and the acknowledged writes lost (must be 0).
 func TestScenarioKilledNodeIsReplaced(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	procs, admins := scenarioCluster(t, bin, dir, 4, nil)
@@ -234,6 +235,7 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 // balance tolerance, 2, of the others), and the writes that failed
 // meanwhile (must be 0).
 func TestScenarioJoinedNodeGetsItsShare(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := buildBinary(t)
 	procs, admins := scenarioCluster(t, bin, dir, 3, nil)

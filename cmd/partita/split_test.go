@@ -35,6 +35,7 @@ import (
 // node killed, every acknowledged write is read through the restarted
 // one.
 func TestSplitWhileNodeDown(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -68,19 +69,21 @@ func TestSplitWhileNodeDown(t *testing.T) {
 	split(admins[0], parts[1].ID, "")
 	// Writes until every split partition's log is trimmed past its split.
 	total := 100
+	var behind []string // the partitions not yet trimmed, as last seen
 	trimmed := func() bool {
+		behind = behind[:0]
 		for p, at := range splitAt {
 			if st := leaderStatus(t, admins[0], p); st.Applied <= st.LogEntries || st.Applied-st.LogEntries <= at {
-				return false
+				behind = append(behind, fmt.Sprintf("p%d (split at %d): applied %d, %d entries, leader n%d in term %d", p, at, st.Applied, st.LogEntries, st.Node, st.Term))
 			}
 		}
-		return true
+		return len(behind) == 0
 	}
 	// A right half keeps its whole log for a while (replica.NewGroupGrace,
 	// 30 s) for the replica the stopped node has yet to create.
 	for deadline := time.Now().Add(2 * time.Minute); !trimmed(); total += 100 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d writes in 2 minutes did not trim the split partitions' logs past their splits", total)
+			t.Fatalf("%d writes in 2 minutes did not trim the split partitions' logs past their splits: %s", total, strings.Join(behind, "; "))
 		}
 		for i := total; i < total+100; i++ {
 			put(procs[i%2], i)

@@ -135,6 +135,7 @@ var urlOnLine = regexp.MustCompile(`https?://[0-9.:]+`)
 // trusting the cluster CA works over HTTPS, and the admin endpoint takes
 // a change from the token holder only.
 func TestDevWithTLSFlags(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -202,6 +203,7 @@ func TestDevWithTLSFlags(t *testing.T) {
 // with --certs-dir: a node of the cluster's CA joins; one of another CA
 // exits at once, its log saying the handshake was refused and why.
 func TestStartRefusesANodeOfAnotherCA(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -20,6 +20,7 @@ import (
 // TestCtlTopology: the view of the reports the meta leader received,
 // asked of another node (redirected), as a table and as JSON.
 func TestCtlTopology(t *testing.T) {
+	t.Parallel()
 	n1 := startCtlMember(t)
 	n2 := startCtlMember(t, n1.PeerAddr())
 	g := ingest.Synthetic{Nodes: 2, Replicas: 2, Interval: time.Second, Start: time.Now().Add(-time.Second)}
@@ -65,6 +66,7 @@ func (e errorString) Error() string { return string(e) }
 
 // TestDoctorReplay: a bucket's history replayed at a moment and walked.
 func TestDoctorReplay(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	url := "file://" + dir + "?create_dir=1&metadata=skip"
 	ctx := context.Background()

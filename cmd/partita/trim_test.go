@@ -60,6 +60,7 @@ func metric(admin, series string) (float64, error) {
 // the logs, which stay within the byte bound (16 MiB). Resumed, the
 // paused node catches up, and every acknowledged write is there.
 func TestLogBoundWithStoppedFollower(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -203,6 +204,7 @@ func createTable(ctx context.Context, t *testing.T, api, name string) {
 // is 0 snapshots. It runs only with PARTITA_SOAK=1 (1,000 splits) or
 // PARTITA_SPLITS=N.
 func TestBackToBackSplitsOnProcesses(t *testing.T) {
+	t.Parallel()
 	n := 0
 	if soaking() {
 		n = 1000
