@@ -168,7 +168,7 @@ func (pl *planner) evictSickLeaders() {
 		}
 		to := pl.leaderTarget(p, pl.projected())
 		if to == 0 {
-			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("leader n%d is sick, but no healthy voter can take over", p.Leader))
+			pl.whyNot(p.ID, 0, "sick-node", fmt.Sprintf("leader n%d is sick, but no voter can take over: none is healthy, neither sick nor slow or recovering", p.Leader))
 			continue
 		}
 		op := Op{Kind: TransferLeader, From: p.Leader, To: to, Priority: PrioritySick, Checker: "sick-node",
@@ -179,13 +179,15 @@ func (pl *planner) evictSickLeaders() {
 	}
 }
 
-// leaderTarget is the voter of p best placed to lead: healthy, not sick,
-// least behind, then fewest leaders, then lowest id; 0 for none.
+// leaderTarget is the voter of p best placed to lead: healthy, neither
+// sick nor slow (fsyncs slow but unconfirmed, or healed within its
+// recovery period: such a node takes no leaders), least behind, then
+// fewest leaders, then lowest id; 0 for none.
 func (pl *planner) leaderTarget(p *Partition, counts map[uint64]Count) uint64 {
 	var best uint64
 	var bestLag uint64
 	for _, v := range p.Voters {
-		if v == p.Leader || !pl.healthy(p, v) || pl.sick[v] {
+		if v == p.Leader || !pl.healthy(p, v) || pl.sick[v] || pl.slow[v] {
 			continue
 		}
 		r, _ := p.Replica(v)
