@@ -53,8 +53,39 @@ func (w *leaseWorld) attempts(epoch uint64) int {
 	return w.transfers[epoch]
 }
 
+// refuseAll refuses every operation of a cluster and of a node's
+// replicas: a test's cluster embeds it and implements those it exercises.
+type refuseAll struct{}
+
+var errNotInTest = errors.New("not in this test")
+
+func (refuseAll) SetReplicas(context.Context, string, uint64, []uint64, uint64) error {
+	return errNotInTest
+}
+func (refuseAll) RemoveNode(context.Context, uint64) error            { return errNotInTest }
+func (refuseAll) Split(context.Context, string, uint64, uint64) error { return errNotInTest }
+func (refuseAll) Merge(context.Context, string, uint64, uint64) error { return errNotInTest }
+func (refuseAll) CreateReplica(context.Context, uint64) error         { return errNotInTest }
+func (refuseAll) DestroyReplica(context.Context, uint64) error        { return errNotInTest }
+func (refuseAll) TransferLeadership(context.Context, uint64, uint64) (uint64, error) {
+	return 0, errNotInTest
+}
+func (refuseAll) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
+	return topology.LocalReplicas{}, errNotInTest
+}
+func (refuseAll) AddLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errNotInTest
+}
+func (refuseAll) PromoteLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errNotInTest
+}
+func (refuseAll) RemoveVoter(context.Context, uint64, uint64) (pcluster.Membership, error) {
+	return pcluster.Membership{}, errNotInTest
+}
+
 // epochCluster is the cluster as a Doctor of one epoch acts on it.
 type epochCluster struct {
+	refuseAll
 	w     *leaseWorld
 	epoch uint64
 }
@@ -62,18 +93,6 @@ type epochCluster struct {
 func (c epochCluster) Directory(context.Context) *directory.Snapshot { return &directory.Snapshot{} }
 func (c epochCluster) Now() time.Time                                { return t0 }
 func (c epochCluster) Node(uint64) operator.Replicas                 { return epochReplicas(c) }
-func (c epochCluster) SetReplicas(context.Context, string, uint64, []uint64, uint64) error {
-	return errors.New("not in this test")
-}
-func (c epochCluster) RemoveNode(context.Context, uint64) error {
-	return errors.New("not in this test")
-}
-func (c epochCluster) Split(context.Context, string, uint64, uint64) error {
-	return errors.New("not in this test")
-}
-func (c epochCluster) Merge(context.Context, string, uint64, uint64) error {
-	return errors.New("not in this test")
-}
 
 type epochReplicas epochCluster
 
@@ -82,21 +101,6 @@ func (r epochReplicas) TransferLeadership(context.Context, uint64, uint64) (uint
 }
 func (r epochReplicas) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
 	return topology.LocalReplicas{}, nil
-}
-func (r epochReplicas) CreateReplica(context.Context, uint64) error {
-	return errors.New("not in this test")
-}
-func (r epochReplicas) DestroyReplica(context.Context, uint64) error {
-	return errors.New("not in this test")
-}
-func (r epochReplicas) AddLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
-	return pcluster.Membership{}, errors.New("not in this test")
-}
-func (r epochReplicas) PromoteLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
-	return pcluster.Membership{}, errors.New("not in this test")
-}
-func (r epochReplicas) RemoveVoter(context.Context, uint64, uint64) (pcluster.Membership, error) {
-	return pcluster.Membership{}, errors.New("not in this test")
 }
 
 // A Doctor whose lease lapsed and which took it again between two of its
@@ -113,7 +117,7 @@ func TestDoctorResumesAnOperationItsOldEpochRan(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
 	cfg.StepBackoff, cfg.StepAttempts, cfg.Registerer = 200*time.Millisecond, 5, reg
-	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w, epoch} },
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
 		View: func() *ingest.ClusterView { return nil }, Records: recs})
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +169,12 @@ func TestRunStepStopsAtAStaleEpoch(t *testing.T) {
 	w.epoch.Store(9)
 	cfg := DefaultConfig()
 	cfg.StepBackoff, cfg.StepAttempts = time.Millisecond, 5
-	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w, epoch} },
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
 		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := operator.NewEnv(epochCluster{w, 8}, nil)
+	env := operator.NewEnv(epochCluster{w: w, epoch: 8}, nil)
 	var rec StepRecord
 	err = d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec)
 	if !staleEpoch(err) || rec.Attempts != 1 || w.attempts(8) != 1 {
@@ -179,7 +183,7 @@ func TestRunStepStopsAtAStaleEpoch(t *testing.T) {
 	// Any other error is retried up to StepAttempts.
 	w.busy.Store(true)
 	rec = StepRecord{}
-	env = operator.NewEnv(epochCluster{w, 9}, nil)
+	env = operator.NewEnv(epochCluster{w: w, epoch: 9}, nil)
 	if err := d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec); err == nil || rec.Attempts != 5 {
 		t.Fatalf("runStep: %v after %d attempts, want an error after 5", err, rec.Attempts)
 	}

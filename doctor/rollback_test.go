@@ -44,7 +44,10 @@ func (w *learnerWorld) status(node uint64) (topology.LocalReplicas, error) {
 		Applied: 10, Voters: []uint64{1, 2, 3}, Learners: slices.Clone(w.learners)}}}, nil
 }
 
-type learnerCluster struct{ w *learnerWorld }
+type learnerCluster struct {
+	refuseAll
+	w *learnerWorld
+}
 
 func (c learnerCluster) Directory(context.Context) *directory.Snapshot {
 	var nodes []*partitapb.Node
@@ -55,21 +58,10 @@ func (c learnerCluster) Directory(context.Context) *directory.Snapshot {
 		Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Generation: 1, Replicas: []uint64{1, 2, 3, 4}}}}}}
 }
 func (c learnerCluster) Now() time.Time                   { return time.Now() }
-func (c learnerCluster) Node(id uint64) operator.Replicas { return learnerReplicas{c.w, id} }
-func (c learnerCluster) SetReplicas(context.Context, string, uint64, []uint64, uint64) error {
-	return errors.New("not in this test")
-}
-func (c learnerCluster) RemoveNode(context.Context, uint64) error {
-	return errors.New("not in this test")
-}
-func (c learnerCluster) Split(context.Context, string, uint64, uint64) error {
-	return errors.New("not in this test")
-}
-func (c learnerCluster) Merge(context.Context, string, uint64, uint64) error {
-	return errors.New("not in this test")
-}
+func (c learnerCluster) Node(id uint64) operator.Replicas { return learnerReplicas{w: c.w, id: id} }
 
 type learnerReplicas struct {
+	refuseAll
 	w  *learnerWorld
 	id uint64
 }
@@ -86,23 +78,11 @@ func (r learnerReplicas) RemoveVoter(_ context.Context, partition, node uint64) 
 	r.w.learners = slices.DeleteFunc(r.w.learners, func(l uint64) bool { return l == node })
 	return pcluster.Membership{Voters: []uint64{1, 2, 3}, Learners: slices.Clone(r.w.learners)}, nil
 }
-func (r learnerReplicas) DestroyReplica(_ context.Context, partition uint64) error {
+func (r learnerReplicas) DestroyReplica(context.Context, uint64) error {
 	r.w.mu.Lock()
 	defer r.w.mu.Unlock()
 	r.w.destroyed = append(r.w.destroyed, r.id)
 	return nil
-}
-func (r learnerReplicas) TransferLeadership(context.Context, uint64, uint64) (uint64, error) {
-	return 0, errors.New("not in this test")
-}
-func (r learnerReplicas) CreateReplica(context.Context, uint64) error {
-	return errors.New("not in this test")
-}
-func (r learnerReplicas) AddLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
-	return pcluster.Membership{}, errors.New("not in this test")
-}
-func (r learnerReplicas) PromoteLearner(context.Context, uint64, uint64) (pcluster.Membership, error) {
-	return pcluster.Membership{}, errors.New("not in this test")
 }
 
 // An operation resumed past its deadline is rolled back even when the
@@ -115,7 +95,7 @@ func TestRollbackWaitsForTheLeadersView(t *testing.T) {
 	recs := &MemRecords{}
 	cfg := DefaultConfig()
 	cfg.Registerer = prometheus.NewRegistry()
-	d, err := New(cfg, Deps{Epoch: func() uint64 { return 4 }, Cluster: func(uint64) operator.Cluster { return learnerCluster{w} },
+	d, err := New(cfg, Deps{Epoch: func() uint64 { return 4 }, Cluster: func(uint64) operator.Cluster { return learnerCluster{w: w} },
 		View: func() *ingest.ClusterView { return nil }, Records: recs})
 	if err != nil {
 		t.Fatal(err)
