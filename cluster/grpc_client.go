@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -127,6 +129,30 @@ func (c *Client) connLocked(addr string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
+// Retain forgets every node not in nodes: its address, and the
+// connection and propose stream to that address unless a node kept has
+// it too. A node calls it with the directory's nodes at every update, so
+// that a removed node's connection does not stay open for ever; a node
+// forgotten by mistake is dialled again at its next call.
+func (c *Client) Retain(nodes []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for node, addr := range c.addrs {
+		if !slices.Contains(nodes, node) {
+			delete(c.addrs, node)
+			c.cfg.Logger.Debug("node forgotten", "node", node, "addr", addr)
+			c.releaseLocked(addr)
+		}
+	}
+}
+
+// Addresses returns the addresses the client holds connections to, sorted.
+func (c *Client) Addresses() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.conns))
+}
+
 // releaseLocked closes the connection to addr unless a node still has
 // that address.
 func (c *Client) releaseLocked(addr string) {
@@ -135,6 +161,8 @@ func (c *Client) releaseLocked(addr string) {
 			return
 		}
 	}
+	delete(c.unaryOnly, addr)
+	delete(c.unaryReads, addr)
 	if ps := c.streams[addr]; ps != nil {
 		ps.cancel()
 		delete(c.streams, addr)

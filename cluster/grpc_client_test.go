@@ -403,3 +403,36 @@ func TestCloseLeaksNothing(t *testing.T) {
 	s1.stop()
 	s2.stop()
 }
+
+// Retain closes the connections of the nodes it is not given (a node
+// removed from the directory) and keeps the others'; a node forgotten is
+// dialled again at its next call.
+func TestRetainForgetsRemovedNodes(t *testing.T) {
+	l := newMemLocal(1)
+	s1, s2 := serve(t, "127.0.0.1:0", l), serve(t, "127.0.0.1:0", l)
+	var b book
+	b.set(1, s1.addr)
+	b.set(2, s2.addr)
+	c := newClient(t, &b)
+	ctx := context.Background()
+	for _, node := range []uint64{1, 2} {
+		if _, err := c.Propose(ctx, node, 1, put("k", "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := []string{s1.addr, s2.addr}
+	slices.Sort(both)
+	if got := c.Addresses(); !slices.Equal(got, both) {
+		t.Fatalf("connections to %v, want %v", got, both)
+	}
+	c.Retain([]uint64{1})
+	if got := c.Addresses(); !slices.Equal(got, []string{s1.addr}) {
+		t.Fatalf("after Retain(1): connections to %v, want only node 1's %s", got, s1.addr)
+	}
+	if _, err := c.Get(ctx, 1, 1, []byte("k"), false); err != nil {
+		t.Fatalf("Get through the node kept: %v", err)
+	}
+	if _, err := c.Get(ctx, 2, 1, []byte("k"), false); err != nil {
+		t.Fatalf("Get through the node forgotten, dialled again: %v", err)
+	}
+}

@@ -244,6 +244,23 @@ func (n *Node) stopPeers() error {
 	return err
 }
 
+// watchDirectory has every directory update refresh what follows it: the
+// change logs of this node's replicas, the router's tables, and the nodes
+// the cluster client keeps connections to (a removed node's close).
+func (n *Node) watchDirectory() {
+	n.dir.OnUpdate(func(s *directory.Snapshot) {
+		n.setChangeLogsOf(s.Tables)
+		n.router.ObserveTables(s.Tables)
+		if n.client != nil && len(s.Nodes) > 0 {
+			ids := make([]uint64, 0, len(s.Nodes))
+			for _, rec := range s.Nodes {
+				ids = append(ids, rec.GetId())
+			}
+			n.client.Retain(ids)
+		}
+	})
+}
+
 // placement orders the known nodes for a new table's partitions (the
 // policy is doctor/placement's).
 func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
@@ -316,6 +333,15 @@ func (n *Node) MetaVoters() []uint64 {
 
 // Replicas is the number of replicas this node hosts.
 func (n *Node) Replicas() int { return len(n.store.Replicas()) }
+
+// PeerConnections returns the peer addresses this node's cluster client
+// holds connections to, sorted.
+func (n *Node) PeerConnections() []string {
+	if n.client == nil {
+		return nil
+	}
+	return n.client.Addresses()
+}
 
 // startClient creates the client of the other nodes' cluster service (a
 // single node has one too, for `ctl`: every other node is unknown to it).

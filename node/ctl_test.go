@@ -218,6 +218,15 @@ func TestCtlEndpoints(t *testing.T) {
 	if got := n2.Replicas(); got != 0 {
 		t.Fatalf("decommissioned node still hosts %d replicas", got)
 	}
+	// The nodes left close their connections to the removed node.
+	waitFor(t, func() error {
+		for _, n := range []*node.Node{n1, n3, n4} {
+			if slices.Contains(n.PeerConnections(), n2.PeerAddr()) {
+				return fmt.Errorf("n%d keeps a connection to the removed node at %s", n.ID(), n2.PeerAddr())
+			}
+		}
+		return nil
+	})
 	for i := range 40 {
 		put(t, client([]*node.Node{n1, n3, n4}[i%3]), "ctl", fmt.Sprint("k", i))
 	}

@@ -66,13 +66,8 @@ type indexJob struct {
 	rebuilding map[uint64]time.Time
 }
 
-// registerIndexJob registers the index maintenance job and its lag gauge,
-// and has every directory update refresh the node's change logs.
+// registerIndexJob registers the index maintenance job and its lag gauge.
 func (n *Node) registerIndexJob(m *daemon.Manager) error {
-	n.dir.OnUpdate(func(s *directory.Snapshot) {
-		n.setChangeLogsOf(s.Tables)
-		n.router.ObserveTables(s.Tables)
-	})
 	if n.cfg.GlobalIndexInterval <= 0 {
 		return nil
 	}

@@ -46,6 +46,7 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerHistoryJob(m); err != nil {
 		return err
 	}
+	n.watchDirectory()
 	if err := n.registerIndexJob(m); err != nil {
 		return err
 	}
