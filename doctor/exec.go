@@ -183,6 +183,10 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 	defer cancel()
 	p := d.leaderView(rctx, env, r.entry.Op.Partition)
 	undo := Rollback(r.entry.Op, p)
+	if len(undo) == 0 && learnerUndone(r.entry, p) {
+		d.finish(rctx, r, RolledBack, fmt.Sprintf("%v; rolled back already: n%d is no longer in p%d", err, r.entry.Op.To, p.ID))
+		return
+	}
 	if len(undo) == 0 {
 		d.finish(rctx, r, Failed, err.Error())
 		return
@@ -192,6 +196,16 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 		return
 	}
 	d.finish(rctx, r, RolledBack, fmt.Sprintf("%v; rolled back", err))
+}
+
+// learnerUndone says e's operation added a learner (its timeline shows
+// the step done) that p, as its leader shows it, no longer has as learner
+// or voter: a Doctor before this one rolled it back, its lease lost before
+// it could record the end.
+func learnerUndone(e Entry, p checker.Partition) bool {
+	added := done(e.Steps, operator.AddLearner{Partition: e.Op.Partition, Node: e.Op.To}.String())
+	to := e.Op.To
+	return added && p.Leader != 0 && !slices.Contains(p.Voters, to) && !slices.Contains(p.Learners, to) && !slices.Contains(p.Outgoing, to)
 }
 
 // rollbackViewWait is the pause before asking again for a view that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,13 +86,11 @@ func (r learnerReplicas) DestroyReplica(context.Context, uint64) error {
 	return nil
 }
 
-// An operation resumed past its deadline is rolled back even when the
-// partition's leader is missing from the first views the rollback takes
-// (its node slow to answer): the rollback waits for a view that shows the
-// learner it must remove. Deciding on the first view, it found nothing to
-// undo, ended the operation failed and left the learner behind.
-func TestRollbackWaitsForTheLeadersView(t *testing.T) {
-	w := &learnerWorld{slow: 3, learners: []uint64{4}}
+// overdue records an AddReplica of n4 to p7 left running past its
+// deadline by the Doctor of epoch 3, with steps done, has a Doctor of
+// epoch 4 take over, and returns the entry as it ended.
+func overdue(t *testing.T, w *learnerWorld, steps []StepRecord) Entry {
+	t.Helper()
 	recs := &MemRecords{}
 	cfg := DefaultConfig()
 	cfg.Registerer = prometheus.NewRegistry()
@@ -105,7 +104,8 @@ func TestRollbackWaitsForTheLeadersView(t *testing.T) {
 	defer d.wg.Wait()
 	now := time.Now()
 	e := Entry{Epoch: 3, Op: checker.Op{Kind: checker.AddReplica, Partition: 7, Table: "t", To: 4, Reasons: []string{"test"}},
-		Gate: gate.Green, State: Running, Created: now.Add(-time.Hour), Updated: now.Add(-time.Hour), Deadline: now.Add(-time.Minute)}
+		Gate: gate.Green, State: Running, Steps: steps,
+		Created: now.Add(-time.Hour), Updated: now.Add(-time.Hour), Deadline: now.Add(-time.Minute)}
 	if err := recs.Put(ctx, &e); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +119,28 @@ func TestRollbackWaitsForTheLeadersView(t *testing.T) {
 		}
 		return got.State != "" && got.State != Running
 	})
+	return got
+}
+
+// learnerAdded is the timeline of an AddReplica of n4 to p7 that added
+// its learner.
+func learnerAdded() []StepRecord {
+	at := time.Now().Add(-time.Hour)
+	var out []StepRecord
+	for _, s := range []operator.Step{operator.CreateReplica{Partition: 7, Node: 4}, operator.AddLearner{Partition: 7, Node: 4}} {
+		out = append(out, StepRecord{Name: s.String(), Start: at, End: at, Attempts: 1})
+	}
+	return out
+}
+
+// An operation resumed past its deadline is rolled back even when the
+// partition's leader is missing from the first views the rollback takes
+// (its node slow to answer): the rollback waits for a view that shows the
+// learner it must remove. Deciding on the first view, it found nothing to
+// undo, ended the operation failed and left the learner behind.
+func TestRollbackWaitsForTheLeadersView(t *testing.T) {
+	w := &learnerWorld{slow: 3, learners: []uint64{4}}
+	got := overdue(t, w, learnerAdded())
 	if got.State != RolledBack {
 		t.Fatalf("the overdue operation ended %s (%s), want rolled back", got.State, got.Outcome)
 	}
@@ -126,5 +148,24 @@ func TestRollbackWaitsForTheLeadersView(t *testing.T) {
 	defer w.mu.Unlock()
 	if len(w.learners) != 0 || !slices.Equal(w.destroyed, []uint64{4}) {
 		t.Fatalf("learners %v, replicas destroyed on %v: want the learner removed and n4's replica destroyed", w.learners, w.destroyed)
+	}
+}
+
+// An overdue operation whose learner is gone already (a Doctor before
+// rolled it back, and lost its lease before recording the end) ends
+// rolled back, touching nothing; one that never added its learner ends
+// failed, as it did.
+func TestRollbackOfAnUndoneOperation(t *testing.T) {
+	w := &learnerWorld{}
+	if got := overdue(t, w, learnerAdded()); got.State != RolledBack || !strings.Contains(got.Outcome, "rolled back already") {
+		t.Fatalf("with its learner gone, the overdue operation ended %s (%s), want rolled back already", got.State, got.Outcome)
+	}
+	if got := overdue(t, w, nil); got.State != Failed {
+		t.Fatalf("without a learner added, the overdue operation ended %s (%s), want failed", got.State, got.Outcome)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.destroyed) != 0 {
+		t.Fatalf("replicas destroyed on %v: nothing was left to undo", w.destroyed)
 	}
 }

@@ -159,7 +159,7 @@ func TestDoctorRollsBackAnOverdueOperation(t *testing.T) {
 		return got.State != "" && got.State != doctor.Running
 	})
 	if got.State != doctor.RolledBack {
-		t.Fatalf("the overdue operation ended %s (%s), want rolled back", got.State, got.Outcome)
+		t.Fatalf("the overdue operation ended %s (%s) by epoch %d, steps %+v, want rolled back", got.State, got.Outcome, got.Epoch, got.Steps)
 	}
 	if len(got.Steps) != 2 {
 		t.Fatalf("the overdue operation ran steps of its own: %+v", got.Steps)
