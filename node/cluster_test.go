@@ -93,9 +93,11 @@ func TestThreeNodeCluster(t *testing.T) {
 	}
 }
 
+// The deadline is for a machine running four of the package's tests at
+// once beside other packages' (README, "Development").
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}

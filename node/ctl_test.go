@@ -111,7 +111,7 @@ func sorted(ids []uint64) []uint64 {
 func waitFor(t *testing.T, cond func() error) {
 	t.Helper()
 	var err error
-	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if err = cond(); err == nil {
 			return
 		}

@@ -55,9 +55,11 @@ func putItems(t *testing.T, n *node.Node, table string, count int) {
 	}
 }
 
+// The deadline is for a machine running four of the package's tests at
+// once beside other packages' (README, "Development").
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(40 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
