@@ -21,6 +21,8 @@ import (
 //	GET  /doctor/gates     DoctorSettings: gate colours and the pause switch
 //	POST /doctor/gates/{kind}?color=green|yellow|red|default  [reason= by=]
 //	POST /doctor/pause | /doctor/resume  [reason= by=]
+//	GET  /doctor/replication  Replication: the cluster's replication factor
+//	POST /doctor/replication?factor=N  [reason= by=]
 
 // Roles of a node's Doctor (DoctorStatus.Role).
 const (
@@ -48,6 +50,33 @@ type DoctorStatus struct {
 	// lease is free.
 	Expires  time.Time `json:"expires,omitzero"`
 	Acquired time.Time `json:"acquired,omitzero"`
+	// Replication is the cluster's replication factor, as the node
+	// answering acts on it.
+	Replication Replication `json:"replication"`
+}
+
+// Replication is the cluster's replication factor (the voters every
+// partition wants, the replicas of a new table's partitions) as a node
+// acts on it.
+type Replication struct {
+	// Factor is the factor the node's Doctor plans with and its
+	// CreateTable places with; Source says where it comes from.
+	Factor int    `json:"factor"`
+	Source string `json:"source"`
+	// Fallback: the cluster records no factor (a cluster an older binary
+	// made, until the active Doctor records its node's
+	// --replication-factor), and Factor is the node's own flag.
+	Fallback bool `json:"fallback,omitempty"`
+	// Recorded is the cluster's record (0: none); Previous (0: the first
+	// record), ChangedBy, Reason and Changed describe its last change.
+	Recorded  int       `json:"recorded"`
+	Previous  int       `json:"previous,omitempty"`
+	ChangedBy string    `json:"changed_by,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Changed   time.Time `json:"changed,omitzero"`
+	// ClusterVersion is the version in force: the record exists from
+	// version 20.
+	ClusterVersion uint32 `json:"cluster_version"`
 }
 
 // Doctor is what the Doctor's routes need of a node.
@@ -70,6 +99,13 @@ type Doctor interface {
 	DoctorSetGate(ctx context.Context, kind, color, by, reason string) error
 	// DoctorSetPaused pauses or resumes the Doctor.
 	DoctorSetPaused(ctx context.Context, paused bool, by, reason string) error
+	// DoctorReplication reads the cluster's replication factor from a
+	// fresh directory.
+	DoctorReplication(ctx context.Context) (Replication, error)
+	// DoctorSetReplication sets the cluster's replication factor:
+	// ErrBadRequest for a factor out of [1, 7] or on a single node, a
+	// VALIDATION rejection below cluster version 20.
+	DoctorSetReplication(ctx context.Context, factor int, by, reason string) (Replication, error)
 }
 
 // DoctorPlan is what `ctl doctor plan` shows.
@@ -172,13 +208,15 @@ func Timeline(e doctor.Entry) TimelineEntry {
 		Created: e.Created, Updated: e.Updated, Deadline: e.Deadline, DecidedBy: e.DecidedBy, Outcome: e.Outcome}
 }
 
-// DoctorSettings are the gates and the pause switch.
+// DoctorSettings are the gates and the pause switch, and the cluster's
+// replication factor beside them.
 type DoctorSettings struct {
-	Gates     map[string]string `json:"gates"`
-	Overrides map[string]string `json:"overrides"`
-	Paused    bool              `json:"paused"`
-	ChangedBy string            `json:"changed_by,omitempty"`
-	Reason    string            `json:"reason,omitempty"`
+	Gates       map[string]string `json:"gates"`
+	Overrides   map[string]string `json:"overrides"`
+	Paused      bool              `json:"paused"`
+	ChangedBy   string            `json:"changed_by,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+	Replication Replication       `json:"replication"`
 }
 
 // DoctorHandler returns the /doctor/ routes served by d.
@@ -228,6 +266,20 @@ func DoctorHandler(d Doctor) http.Handler {
 			reply(w, map[string]bool{"paused": verb == "pause"}, err)
 		})
 	}
+	mux.HandleFunc("GET /doctor/replication", func(w http.ResponseWriter, r *http.Request) {
+		rep, err := d.DoctorReplication(r.Context())
+		reply(w, rep, err)
+	})
+	mux.HandleFunc("POST /doctor/replication", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		factor, err := strconv.Atoi(q.Get("factor"))
+		if err != nil {
+			reply(w, nil, fmt.Errorf("%w: factor=%q is not a number", ErrBadRequest, q.Get("factor")))
+			return
+		}
+		rep, err := d.DoctorSetReplication(r.Context(), factor, by(r), q.Get("reason"))
+		reply(w, rep, err)
+	})
 	return mux
 }
 

@@ -85,6 +85,7 @@ func TestGuardWithTokens(t *testing.T) {
 		{"POST", "/cluster/nodes/1/decommission", remote, "", 401},
 		{"POST", "/cluster/nodes/1/decommission", local, "ptk_wrong", 401},
 		{"POST", "/cluster/nodes/1/drain", local, "", 401},
+		{"POST", "/doctor/replication?factor=1", local, "", 401},
 		{"POST", "/nothing/here", local, "", 401}, // a route added later is guarded too
 		{"GET", "/auth/users", local, "", 401},    // users, keys and tokens are an admin's to read
 		{"GET", "/auth/admin-tokens", local, "", 401},

@@ -96,10 +96,15 @@ const (
 	// record to keep them (Command.record_sizes), which older binaries'
 	// replicas would not: the replicas' records would then differ.
 	RecordedSizes Version = 19
+	// ClusterReplication: the replication factor is one record of the
+	// cluster (SetReplicationFactor, kept in the Doctor's settings),
+	// which older binaries cannot apply; before it, each node's Doctor
+	// and CreateTable use the node's own --replication-factor.
+	ClusterReplication Version = 20
 )
 
 // Latest is the newest version this binary supports.
-const Latest = RecordedSizes
+const Latest = ClusterReplication
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -146,6 +151,8 @@ func (v Version) String() string {
 		return "18 (recorded images: a retried write returns the item images its request asked for)"
 	case RecordedSizes:
 		return "19 (recorded sizes: a retried write reports the capacity and collection size of its first attempt)"
+	case ClusterReplication:
+		return "20 (cluster replication: one replication factor for the whole cluster, kept in the directory)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -235,6 +235,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	p.until(`document.querySelector("#awaiting button[data-decide=approve]") !== null`, 45*time.Second)
 	op := eval[string](p, `document.querySelector("#awaiting button[data-decide=approve]").dataset.id`)
 	p.until(`document.querySelector("#gates tr[data-kind='add-replica'] .pill.red") !== null`, time.Second)
+	p.until(`/replication factor 3 \(set by bootstrap/.test(document.querySelector("#replication").textContent)`, time.Second)
 	p.until(`document.body.textContent.includes("In flight") && document.querySelector("p.banner.error") === null`, time.Second) // the plan was read
 	p.shot("doctor-awaiting")
 	// Found and clicked in one script: the page redraws the list as it

@@ -113,6 +113,7 @@ type Doctor struct {
 	healedAt  map[uint64]time.Time        // nodes that left the sick list, when
 	balanced  map[uint64]checker.Balanced // partitions whose leader balance moved
 	last      Plan                        // the last cycle's plan and verdicts
+	rep       Replication                 // the replication factor last planned with, as logged
 	wg        sync.WaitGroup              // running operations
 }
 
@@ -186,6 +187,9 @@ type Plan struct {
 	Sick    []uint64         `json:"sick,omitempty"`
 	// Zones is the health of the cluster's zones as the plan saw it.
 	Zones []checker.ZoneHealth `json:"zones,omitempty"`
+	// Replication is the replication factor the plan was made with
+	// (zero while standby).
+	Replication Replication `json:"replication,omitzero"`
 }
 
 // PlannedOp is an operation of a plan and the verdict on it.
@@ -247,7 +251,10 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("doctor: reading settings: %w", err)
 	}
-	plan := Plan{At: now, Epoch: epoch, Active: true, Paused: settings.Paused}
+	cfg := d.cfg.Checker
+	rep := d.replication(settings.Replication, cfg.ReplicationFactor)
+	cfg.ReplicationFactor = rep.Factor
+	plan := Plan{At: now, Epoch: epoch, Active: true, Paused: settings.Paused, Replication: rep}
 	env := operator.NewEnv(c, d.log)
 	snap, parts, _ := env.View(ctx)
 	cv := d.deps.View()
@@ -256,7 +263,6 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 		d.setPlan(plan)
 		return nil
 	}
-	cfg := d.cfg.Checker
 	if d.cfg.Tune != nil {
 		d.cfg.Tune(&cfg)
 	}
@@ -289,6 +295,30 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	d.setPlan(plan)
 	d.checkOverdue(now)
 	return nil
+}
+
+// replication is the replication factor to plan with: the settings'
+// (the cluster's record) when they give one, else own (the Doctor's
+// configuration). A change of the factor or of its source is logged, a
+// fallback as a warning: in a cluster without a record, each node's
+// Doctor plans with its own node's factor.
+func (d *Doctor) replication(set Replication, own int) Replication {
+	r := set
+	if r.Factor <= 0 {
+		r = Replication{Factor: own, Source: "the Doctor's configuration", Fallback: true}
+	}
+	d.mu.Lock()
+	changed := r != d.rep
+	d.rep = r
+	d.mu.Unlock()
+	switch {
+	case !changed:
+	case r.Fallback:
+		d.log.Warn("doctor: the cluster records no replication factor; planning with this node's own", "factor", r.Factor, "source", r.Source)
+	default:
+		d.log.Info("doctor: planning with the cluster's replication factor", "factor", r.Factor, "source", r.Source)
+	}
+	return r
 }
 
 // consider judges one proposed operation and acts on the verdict.

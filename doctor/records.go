@@ -74,8 +74,24 @@ type Settings struct {
 	// Gates override the default colour of operation kinds.
 	Gates  map[checker.Kind]gate.Color
 	Paused bool
-	// ChangedBy and Reason describe the last change.
+	// ChangedBy and Reason describe the last change of the gates or the
+	// pause switch.
 	ChangedBy, Reason string
+	// Replication is the replication factor the checkers plan with
+	// (Factor 0: Config.Checker's).
+	Replication Replication
+}
+
+// Replication is the replication factor the Doctor plans with, and where
+// it comes from.
+type Replication struct {
+	Factor int `json:"factor"`
+	// Source says where Factor comes from, for the plan and the log: the
+	// cluster's record, or what stands in for it.
+	Source string `json:"source,omitempty"`
+	// Fallback: the cluster records no factor (a cluster an older binary
+	// made), and Factor is the Doctor's own node's.
+	Fallback bool `json:"fallback,omitempty"`
 }
 
 // Color is the gate colour of kind under s.

@@ -141,6 +141,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applySetDoctorGate(b, cmd.GetUnixNanos(), op.SetDoctorGate)
 	case *partitapb.Command_SetDoctorPaused:
 		return applySetDoctorPaused(b, cmd.GetUnixNanos(), op.SetDoctorPaused)
+	case *partitapb.Command_SetReplicationFactor:
+		return applySetReplicationFactor(b, cmd.GetUnixNanos(), op.SetReplicationFactor)
 	case *partitapb.Command_ChangeSettings:
 		return applyChangeSettings(b, cmd.GetUnixNanos(), op.ChangeSettings)
 	case *partitapb.Command_SetClusterVersion:

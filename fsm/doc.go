@@ -115,5 +115,9 @@
 // create over the bound searches, and keeps the id below which none is
 // terminal, so the search starts past what it deleted before. DecideDoctorOp (an operator's
 // approval or rejection), SetDoctorGate and SetDoctorPaused carry no
-// epoch.
+// epoch. SetReplicationFactor, the cluster's replication factor kept in
+// the same settings record, carries one when the active Doctor records
+// its node's flag in a cluster that has none, and none when the first
+// node or an operator sets it; from cluster version 20 only, which apply
+// checks against the cluster version record.
 package fsm

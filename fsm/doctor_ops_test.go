@@ -122,6 +122,12 @@ func opsScriptCommand(t *testing.T, td *datadriven.TestData) *partitapb.Command 
 	case "pause", "resume":
 		cmd.Op = &partitapb.Command_SetDoctorPaused{SetDoctorPaused: &partitapb.SetDoctorPaused{
 			Paused: td.Cmd == "pause", By: a.s("by"), Reason: a.s("reason")}}
+	case "version":
+		cmd.Op = &partitapb.Command_SetClusterVersion{SetClusterVersion: &partitapb.SetClusterVersion{
+			From: uint32(a.u("from")), To: uint32(a.u("to")), By: a.s("by")}}
+	case "replication":
+		cmd.Op = &partitapb.Command_SetReplicationFactor{SetReplicationFactor: &partitapb.SetReplicationFactor{
+			Factor: uint32(a.u("factor")), IfAbsent: td.HasArg("if-absent"), By: a.s("by"), Reason: a.s("reason")}}
 	default:
 		t.Fatalf("unknown command %q", td.Cmd)
 	}
@@ -198,8 +204,13 @@ func settingsString(s *partitapb.DoctorSettings) string {
 		gates = append(gates, kind+":"+c.String())
 	}
 	slices.Sort(gates)
-	return fmt.Sprintf("paused=%t gates=[%s] by=%s reason=%s changed=%d", s.GetPaused(), strings.Join(gates, " "),
+	out := fmt.Sprintf("paused=%t gates=[%s] by=%s reason=%s changed=%d", s.GetPaused(), strings.Join(gates, " "),
 		s.GetChangedBy(), s.GetReason(), s.GetChangedUnixNanos())
+	if r := s.GetReplication(); r != nil {
+		out += fmt.Sprintf(" replication=%d previous=%d by=%s reason=%s changed=%d", r.GetFactor(), r.GetPrevious(),
+			r.GetChangedBy(), r.GetReason(), r.GetChangedUnixNanos())
+	}
+	return out
 }
 
 // The Doctor's commands are directory commands: a partition of a table
@@ -213,6 +224,7 @@ func TestDoctorCommandsOnlyOnMeta(t *testing.T) {
 		{Op: &partitapb.Command_SetDoctorGate{SetDoctorGate: &partitapb.SetDoctorGate{
 			Kind: "k", Color: partitapb.GateColor_RED}}},
 		{Op: &partitapb.Command_SetDoctorPaused{SetDoctorPaused: &partitapb.SetDoctorPaused{Paused: true}}},
+		{Op: &partitapb.Command_SetReplicationFactor{SetReplicationFactor: &partitapb.SetReplicationFactor{Factor: 3}}},
 	}
 	for _, cmd := range cmds {
 		wantWrongRange(t, fmt.Sprintf("%T on a table's partition", cmd.GetOp()), apply(t, eng, part, cmd))

@@ -3,13 +3,16 @@ package fsm
 import (
 	"fmt"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/partitapb"
 )
 
 // The Doctor's settings (directory.DoctorSettingsKey): its gates and its
-// pause switch, set by operators.
+// pause switch, set by operators, and the cluster's replication factor,
+// set at bootstrap, by operators, or by the active Doctor in a cluster
+// that had none.
 
 // applySetDoctorGate overrides the gate of one operation kind, or removes
 // the override (GATE_UNSET).
@@ -54,6 +57,43 @@ func writeDoctorSettings(b *engine.Batch, s *partitapb.DoctorSettings, by, reaso
 	}
 	if err := b.Set(directory.DoctorSettingsKey(), raw); err != nil {
 		return nil, fmt.Errorf("fsm: write doctor settings: %w", err)
+	}
+	return &partitapb.Result{DoctorSettings: s}, nil
+}
+
+// applySetReplicationFactor sets the cluster's replication factor, in the
+// settings record beside the gates, which it leaves as they are (and
+// their account of their last change). The version check reads the
+// cluster version record at the command's position in the log, so every
+// replica decides alike.
+func applySetReplicationFactor(b *engine.Batch, now int64, r *partitapb.SetReplicationFactor) (*partitapb.Result, error) {
+	if !directory.ValidReplicationFactor(r.GetFactor()) {
+		return reject(partitapb.Error_VALIDATION, "replication factor %d: it must be from %d to %d",
+			r.GetFactor(), directory.MinReplicationFactor, directory.MaxReplicationFactor), nil
+	}
+	cv, err := directory.ReadClusterVersion(b)
+	if err != nil {
+		return nil, err
+	}
+	if active := clusterversion.Active(cv.GetActive()); active < clusterversion.ClusterReplication {
+		return reject(partitapb.Error_VALIDATION, "replication factor: the cluster's record needs cluster version %d; the cluster runs at version %d",
+			clusterversion.ClusterReplication, active), nil
+	}
+	s, err := directory.ReadDoctorSettings(b)
+	if err != nil {
+		return nil, err
+	}
+	prev := s.GetReplication()
+	if r.GetIfAbsent() && prev != nil {
+		res := reject(partitapb.Error_CONDITION_FAILED, "replication factor: the cluster's is %d already (set by %s)",
+			prev.GetFactor(), prev.GetChangedBy())
+		res.DoctorSettings = s
+		return res, nil
+	}
+	s.Replication = &partitapb.Replication{Factor: r.GetFactor(), Previous: prev.GetFactor(),
+		ChangedBy: r.GetBy(), Reason: r.GetReason(), ChangedUnixNanos: now}
+	if err := writeRecord(b, directory.DoctorSettingsKey(), s, directory.EncodeDoctorSettings); err != nil {
+		return nil, err
 	}
 	return &partitapb.Result{DoctorSettings: s}, nil
 }

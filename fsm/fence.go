@@ -87,7 +87,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		*partitapb.Command_IndexCursor, *partitapb.Command_PutBackup, *partitapb.Command_BackupPartDone,
 		*partitapb.Command_DeleteBackup, *partitapb.Command_FinishRestore,
 		*partitapb.Command_PutExport, *partitapb.Command_ExportPartDone, *partitapb.Command_PutImport,
-		*partitapb.Command_ClaimRequestToken, *partitapb.Command_FinishRequestToken, *partitapb.Command_ExpireRequestTokens:
+		*partitapb.Command_ClaimRequestToken, *partitapb.Command_FinishRequestToken, *partitapb.Command_ExpireRequestTokens,
+		*partitapb.Command_SetReplicationFactor:
 		start, end := engine.MetaRange()
 		return start, end, true
 	}

@@ -63,7 +63,9 @@ func sameAddresses(a, b *partitapb.Node) bool {
 		a.GetStoppedUnixNanos() == b.GetStoppedUnixNanos()
 }
 
-// metaVoters is the size the meta partition grows to.
+// metaVoters is the size the meta partition grows to, whatever the
+// cluster's replication factor; the Doctor's checkers remove none below
+// it (checker.MetaVoters).
 const metaVoters = 3
 
 // growMeta adds a voter to the meta partition, on its leader, while it has

@@ -205,6 +205,9 @@ func (n *Node) bootstrapCluster(ctx context.Context, self *partitapb.Node) error
 	if err := n.startClusterVersion(ctx); err != nil {
 		return err
 	}
+	if err := n.startReplicationFactor(ctx); err != nil {
+		return err
+	}
 	n.log.Info("bootstrapped a new cluster", "node", n.id, "cluster_version", n.versions().Max)
 	return saveIdentity(n.eng, n.id)
 }
@@ -262,14 +265,23 @@ func (n *Node) watchDirectory() {
 }
 
 // placement orders the known nodes for a new table's partitions (the
-// policy is doctor/placement's).
+// policy is doctor/placement's), with the cluster's replication factor.
 func (n *Node) placement(ctx context.Context) ([]uint64, int, error) {
 	// Place on the nodes the directory lists now, not on a stale cache.
 	if err := n.refreshDirectory(ctx); err != nil {
 		n.log.Warn("placing on a cached directory", "err", err)
 	}
-	order, err := placement.Order(n.dir.Snapshot(), n.now())
-	return order, n.cfg.ReplicationFactor, err
+	snap := n.dir.Snapshot()
+	if snap.DoctorSettings == nil {
+		return nil, 0, errors.New("node: placement: the directory has not been read yet")
+	}
+	rep := n.replicationOf(snap.DoctorSettings)
+	if rep.Fallback {
+		n.log.Info("placing a new table with this node's --replication-factor: the cluster records no replication factor",
+			"factor", rep.Factor)
+	}
+	order, err := placement.Order(snap, n.now())
+	return order, rep.Factor, err
 }
 
 // DirectoryJob names the job keeping the directory and the local replicas
@@ -304,6 +316,7 @@ func (n *Node) registerClusterJobs(m *daemon.Manager) error {
 		Run: func(ctx context.Context, _ *daemon.Cycle) error {
 			err := n.member.Reconcile(ctx)
 			n.followClusterVersion()
+			n.noteReplicationFlag()
 			return err
 		},
 	})

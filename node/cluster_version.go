@@ -173,25 +173,30 @@ func (n *Node) registerClusterVersionJob(m *daemon.Manager) error {
 
 // finaliseClusterVersion moves the cluster version up by one when it is
 // due, on the node whose Doctor is active (with its epoch: a deposed
-// Doctor's finalisation is refused).
+// Doctor's finalisation is refused); from version 20 it also records the
+// cluster's replication factor where none is (adoptReplicationFactor).
 func (n *Node) finaliseClusterVersion(ctx context.Context) error {
 	if n.activeDoctor() == nil {
 		return nil // a standby reads nothing
 	}
 	st, epoch, err := n.upgradeStatus(ctx, nil)
-	if err != nil || epoch == 0 || !st.Due() {
+	if err != nil || epoch == 0 {
 		return err
 	}
-	_, err = doctorRecords{n: n, epoch: epoch}.propose(ctx, &partitapb.Command{Op: &partitapb.Command_SetClusterVersion{
-		SetClusterVersion: &partitapb.SetClusterVersion{From: uint32(st.Active), To: uint32(st.Target),
-			By: fmt.Sprintf("doctor on node %d (epoch %d)", n.id, epoch)}}})
-	if err != nil {
-		return fmt.Errorf("node: finalise cluster version %d: %w", st.Target, err)
+	if st.Due() {
+		_, err = doctorRecords{n: n, epoch: epoch}.propose(ctx, &partitapb.Command{Op: &partitapb.Command_SetClusterVersion{
+			SetClusterVersion: &partitapb.SetClusterVersion{From: uint32(st.Active), To: uint32(st.Target),
+				By: fmt.Sprintf("doctor on node %d (epoch %d)", n.id, epoch)}}})
+		if err != nil {
+			return fmt.Errorf("node: finalise cluster version %d: %w", st.Target, err)
+		}
+		n.log.Info("finalised the cluster version", "from", st.Active, "to", st.Target)
+		n.freshDirectory(ctx)
+		n.followClusterVersion()
 	}
-	n.log.Info("finalised the cluster version", "from", st.Active, "to", st.Target)
-	n.freshDirectory(ctx)
-	n.followClusterVersion()
-	return nil
+	// From version 20 the replication factor is the cluster's record: a
+	// cluster that has none gets this node's.
+	return n.adoptReplicationFactor(ctx, epoch)
 }
 
 // upgradeStatus is the upgrade's status from a fresh directory, with the

@@ -71,6 +71,10 @@ type DoctorConfig struct {
 	// either (0: the checkers'). They merge under a quarter of
 	// Config.PartitionMaxBytes together.
 	MergeAfter, MergeCooldown time.Duration
+	// Settle is how long a partition is left alone after an operation on
+	// it ended (0: the Doctor's default); at least two topology
+	// intervals and a cycle, so that the next plan sees the outcome.
+	Settle time.Duration
 }
 
 // doctorReleaseTimeout bounds the release of the lease on Close.
@@ -173,14 +177,14 @@ func (n *Node) doctorSetup(e *lease.Elector, tp *timelinePublisher) (doctor.Conf
 	}
 	cfg.AlertWebhook = dc.AlertWebhook
 	cfg.Tune, cfg.Every = n.tuneDoctor, n.doctorEvery
-	if rf := n.cfg.ReplicationFactor; rf > 0 {
-		cfg.Checker.ReplicationFactor = rf
-	}
-	if n.cfg.PeerAddr == "" {
-		cfg.Checker.ReplicationFactor = 1 // a single node: every partition has its one replica
-	}
+	// The settings (doctorRecords.Settings) give the factor each cycle:
+	// the cluster's record, or this one while it has none.
+	cfg.Checker.ReplicationFactor = n.replicationOf(nil).Factor
 	// The view must show an operation's outcome before its partition is
 	// looked at again: two topology intervals.
+	if dc.Settle > 0 {
+		cfg.Settle = dc.Settle
+	}
 	cfg.Settle = max(cfg.Settle, 2*n.cfg.TopologyInterval+cfg.Interval)
 	deps := doctor.Deps{
 		Epoch:   e.Epoch,
@@ -322,8 +326,10 @@ func (c ctl) DoctorStatus(ctx context.Context) (admin.DoctorStatus, error) {
 			st.Role = admin.DoctorActive
 		}
 	}
-	l := c.Directory(ctx).DoctorLease
+	snap := c.Directory(ctx)
+	l := snap.DoctorLease
 	st.Holder, st.Epoch = l.GetHolder(), l.GetEpoch()
+	st.Replication = c.n.replicationView(snap.DoctorSettings, snap.ActiveVersion())
 	if l.GetHolder() != 0 {
 		st.Expires, st.Acquired = time.Unix(0, l.GetExpiryUnixNanos()), time.Unix(0, l.GetAcquiredUnixNanos())
 	}
@@ -406,9 +412,10 @@ func (c ctl) DoctorDecide(ctx context.Context, id uint64, approve bool, by, reas
 // DoctorSettings lists every kind's gate (default or set) and the pause
 // switch.
 func (c ctl) DoctorSettings(ctx context.Context) (admin.DoctorSettings, error) {
-	s := settingsOf(c.Directory(ctx).DoctorSettings)
+	snap := c.Directory(ctx)
+	s := settingsOf(snap.DoctorSettings)
 	out := admin.DoctorSettings{Gates: map[string]string{}, Overrides: map[string]string{}, Paused: s.Paused,
-		ChangedBy: s.ChangedBy, Reason: s.Reason}
+		ChangedBy: s.ChangedBy, Reason: s.Reason, Replication: c.n.replicationView(snap.DoctorSettings, snap.ActiveVersion())}
 	for _, k := range doctorKinds {
 		out.Gates[string(k)] = s.Color(k).String()
 	}

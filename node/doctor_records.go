@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -26,9 +27,18 @@ type doctorRecords struct {
 
 var _ doctor.Records = doctorRecords{}
 
-// Settings implements doctor.Records from a fresh directory.
+// Settings implements doctor.Records from a fresh directory, with the
+// replication factor this node acts on (replication.go). A directory not
+// read yet is an error: its defaults (not paused, no record of the
+// factor) are not the cluster's.
 func (r doctorRecords) Settings(ctx context.Context) (doctor.Settings, error) {
-	return settingsOf(ctl{n: r.n}.Directory(ctx).DoctorSettings), nil
+	s := ctl{n: r.n}.Directory(ctx).DoctorSettings
+	if s == nil {
+		return doctor.Settings{}, errors.New("node: the directory has not been read yet")
+	}
+	out := settingsOf(s)
+	out.Replication = r.n.replicationOf(s)
+	return out, nil
 }
 
 // Put implements doctor.Records.

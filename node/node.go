@@ -76,8 +76,11 @@ type Config struct {
 	// Zone is the node's failure domain; placement spreads replicas
 	// across zones.
 	Zone string
-	// ReplicationFactor is the number of replicas of a new partition in a
-	// cluster (fewer while the cluster has fewer nodes).
+	// ReplicationFactor is the replication factor a new cluster starts
+	// with: the first node records it in the directory, where the
+	// cluster's factor is kept (replication.go). On any other node it
+	// counts only while the cluster records none (a cluster an older
+	// binary made). 0: 3; at most 7.
 	ReplicationFactor int
 	// ReconcileInterval is the period of the directory refresh and of the
 	// job that creates the replicas placed on this node.
@@ -263,6 +266,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("node: Auth.PeerAuth %q: want %q or %q", c.Auth.PeerAuth, PeerAuthRequire, PeerAuthAccept)
 	case c.DoctorLease < 0:
 		return errors.New("node: DoctorLease must not be negative")
+	case c.ReplicationFactor < 0 || c.ReplicationFactor > directory.MaxReplicationFactor:
+		return fmt.Errorf("node: ReplicationFactor %d: it must be from %d to %d (0: %d)", c.ReplicationFactor,
+			directory.MinReplicationFactor, directory.MaxReplicationFactor, defaultReplicationFactor)
 	case c.MaxInflight < 0:
 		return errors.New("node: MaxInflight must not be negative")
 	case c.Capacity.PartitionReadUnits < 0 || c.Capacity.PartitionWriteUnits < 0 ||
@@ -340,6 +346,9 @@ type Node struct {
 	// tableSeries are the metric vectors labelled by table
 	// (table_series.go).
 	tableSeries []*prometheus.MetricVec
+	// replFlagNoted: the node said whether its --replication-factor is
+	// the cluster's (replication.go).
+	replFlagNoted atomic.Bool
 }
 
 // Start opens the node's storage and starts serving the DynamoDB API.

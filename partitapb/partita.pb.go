@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64, 0}
+	return file_partita_proto_rawDescGZIP(), []int{65, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -595,6 +595,7 @@ type Command struct {
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
 	//	*Command_FenceDeletedTable
+	//	*Command_SetReplicationFactor
 	//	*Command_IndexWrite
 	//	*Command_ClaimRequestToken
 	//	*Command_FinishRequestToken
@@ -1260,6 +1261,15 @@ func (x *Command) GetFenceDeletedTable() *FenceDeletedTable {
 	return nil
 }
 
+func (x *Command) GetSetReplicationFactor() *SetReplicationFactor {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetReplicationFactor); ok {
+			return x.SetReplicationFactor
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetIndexWrite() *IndexWrite {
 	if x != nil {
 		if x, ok := x.Op.(*Command_IndexWrite); ok {
@@ -1578,8 +1588,14 @@ type Command_SetChangeFloor struct {
 }
 
 type Command_FenceDeletedTable struct {
-	// A deleted table's kept partition refuses item writes (810-814).
+	// A deleted table's kept partition refuses item writes.
 	FenceDeletedTable *FenceDeletedTable `protobuf:"bytes,810,opt,name=fence_deleted_table,json=fenceDeletedTable,proto3,oneof"`
+}
+
+type Command_SetReplicationFactor struct {
+	// The cluster's replication factor, in the meta partition (from
+	// cluster version 20).
+	SetReplicationFactor *SetReplicationFactor `protobuf:"bytes,814,opt,name=set_replication_factor,json=setReplicationFactor,proto3,oneof"`
 }
 
 type Command_IndexWrite struct {
@@ -1736,6 +1752,8 @@ func (*Command_TxnSetStatus) isCommand_Op() {}
 func (*Command_SetChangeFloor) isCommand_Op() {}
 
 func (*Command_FenceDeletedTable) isCommand_Op() {}
+
+func (*Command_SetReplicationFactor) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
 
@@ -6786,8 +6804,13 @@ type DoctorSettings struct {
 	ChangedBy        string `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
 	Reason           string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 	ChangedUnixNanos int64  `protobuf:"varint,5,opt,name=changed_unix_nanos,json=changedUnixNanos,proto3" json:"changed_unix_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// replication is the cluster's replication factor, with its own
+	// account of its last change (the fields above describe the gates'
+	// and the pause switch's). Absent in a cluster an older binary made,
+	// until the active Doctor records its node's --replication-factor.
+	Replication   *Replication `protobuf:"bytes,6,opt,name=replication,proto3" json:"replication,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DoctorSettings) Reset() {
@@ -6855,6 +6878,93 @@ func (x *DoctorSettings) GetChangedUnixNanos() int64 {
 	return 0
 }
 
+func (x *DoctorSettings) GetReplication() *Replication {
+	if x != nil {
+		return x.Replication
+	}
+	return nil
+}
+
+// Replication is the cluster's replication factor: the voters every
+// partition wants (the Doctor's checkers) and the replicas a new table's
+// partitions get (CreateTable's placement), whichever node decides.
+type Replication struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Factor uint32                 `protobuf:"varint,1,opt,name=factor,proto3" json:"factor,omitempty"`
+	// previous is the factor before the last change (0: the first record).
+	Previous         uint32 `protobuf:"varint,2,opt,name=previous,proto3" json:"previous,omitempty"`
+	ChangedBy        string `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	Reason           string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ChangedUnixNanos int64  `protobuf:"varint,5,opt,name=changed_unix_nanos,json=changedUnixNanos,proto3" json:"changed_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Replication) Reset() {
+	*x = Replication{}
+	mi := &file_partita_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Replication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Replication) ProtoMessage() {}
+
+func (x *Replication) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Replication.ProtoReflect.Descriptor instead.
+func (*Replication) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *Replication) GetFactor() uint32 {
+	if x != nil {
+		return x.Factor
+	}
+	return 0
+}
+
+func (x *Replication) GetPrevious() uint32 {
+	if x != nil {
+		return x.Previous
+	}
+	return 0
+}
+
+func (x *Replication) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+func (x *Replication) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Replication) GetChangedUnixNanos() int64 {
+	if x != nil {
+		return x.ChangedUnixNanos
+	}
+	return 0
+}
+
 // DoctorStep is one step of an operation as it ran.
 type DoctorStep struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -6869,7 +6979,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6881,7 +6991,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6894,7 +7004,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -6973,7 +7083,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6985,7 +7095,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6998,7 +7108,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -7180,7 +7290,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7192,7 +7302,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7205,7 +7315,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7231,7 +7341,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7243,7 +7353,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7256,7 +7366,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7301,7 +7411,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7313,7 +7423,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7326,7 +7436,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7369,7 +7479,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7381,7 +7491,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7394,7 +7504,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7418,6 +7528,83 @@ func (x *SetDoctorPaused) GetReason() string {
 	return ""
 }
 
+// SetReplicationFactor sets the cluster's replication factor
+// (DoctorSettings.replication). Refused with VALIDATION, nothing written,
+// for a factor outside [1, 7] (directory.MinReplicationFactor,
+// MaxReplicationFactor) or while the cluster version in force is below
+// 20, which older binaries cannot apply. With if_absent it writes only
+// where no factor is recorded (the first node at bootstrap, or the
+// active Doctor recording its node's flag in a cluster an older binary
+// made), and is refused with CONDITION_FAILED otherwise; a refusal
+// carries the settings as found.
+type SetReplicationFactor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Factor        uint32                 `protobuf:"varint,1,opt,name=factor,proto3" json:"factor,omitempty"`
+	IfAbsent      bool                   `protobuf:"varint,2,opt,name=if_absent,json=ifAbsent,proto3" json:"if_absent,omitempty"`
+	By            string                 `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetReplicationFactor) Reset() {
+	*x = SetReplicationFactor{}
+	mi := &file_partita_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetReplicationFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetReplicationFactor) ProtoMessage() {}
+
+func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetReplicationFactor.ProtoReflect.Descriptor instead.
+func (*SetReplicationFactor) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *SetReplicationFactor) GetFactor() uint32 {
+	if x != nil {
+		return x.Factor
+	}
+	return 0
+}
+
+func (x *SetReplicationFactor) GetIfAbsent() bool {
+	if x != nil {
+		return x.IfAbsent
+	}
+	return false
+}
+
+func (x *SetReplicationFactor) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *SetReplicationFactor) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // User is a user of the DynamoDB API, one directory record per user.
 type User struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -7434,7 +7621,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7446,7 +7633,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7459,7 +7646,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *User) GetName() string {
@@ -7510,7 +7697,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7522,7 +7709,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7535,7 +7722,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7593,7 +7780,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7605,7 +7792,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7618,7 +7805,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Policy) GetName() string {
@@ -7652,7 +7839,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7664,7 +7851,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7677,7 +7864,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *CreateUser) GetName() string {
@@ -7697,7 +7884,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7709,7 +7896,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7722,7 +7909,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7744,7 +7931,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7756,7 +7943,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7769,7 +7956,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7790,7 +7977,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7802,7 +7989,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7815,7 +8002,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -7842,7 +8029,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7854,7 +8041,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7867,7 +8054,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -7888,7 +8075,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7900,7 +8087,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7913,7 +8100,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -7934,7 +8121,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7946,7 +8133,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7959,7 +8146,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -7981,7 +8168,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7993,7 +8180,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8006,7 +8193,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -8045,7 +8232,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8057,7 +8244,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8070,7 +8257,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -8118,7 +8305,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8130,7 +8317,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8143,7 +8330,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -8201,7 +8388,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8213,7 +8400,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8226,7 +8413,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8268,7 +8455,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8280,7 +8467,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8293,7 +8480,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8327,7 +8514,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8339,7 +8526,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8352,7 +8539,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8405,7 +8592,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8417,7 +8604,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8430,7 +8617,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8495,7 +8682,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8507,7 +8694,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8520,7 +8707,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8556,7 +8743,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8568,7 +8755,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8581,7 +8768,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8621,7 +8808,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8633,7 +8820,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8646,7 +8833,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *Group) GetName() string {
@@ -8687,7 +8874,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8699,7 +8886,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8712,7 +8899,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8732,7 +8919,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8744,7 +8931,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8757,7 +8944,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8780,7 +8967,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8792,7 +8979,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8805,7 +8992,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -8841,7 +9028,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8853,7 +9040,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8866,7 +9053,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -8911,7 +9098,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8923,7 +9110,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8936,7 +9123,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *AdminToken) GetId() string {
@@ -8991,7 +9178,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9003,7 +9190,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9016,7 +9203,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -9036,7 +9223,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9048,7 +9235,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9061,7 +9248,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -9092,7 +9279,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9104,7 +9291,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9117,7 +9304,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *JoinToken) GetId() string {
@@ -9173,7 +9360,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9185,7 +9372,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9198,7 +9385,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9218,7 +9405,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9230,7 +9417,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9243,7 +9430,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9266,7 +9453,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9278,7 +9465,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9291,7 +9478,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9320,7 +9507,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9332,7 +9519,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9345,7 +9532,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9389,7 +9576,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9401,7 +9588,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9414,7 +9601,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9542,7 +9729,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9554,7 +9741,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9567,7 +9754,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9654,7 +9841,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9666,7 +9853,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9679,7 +9866,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9723,7 +9910,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9735,7 +9922,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9748,7 +9935,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9790,7 +9977,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9802,7 +9989,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9815,7 +10002,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -9858,7 +10045,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9870,7 +10057,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9883,7 +10070,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -9962,7 +10149,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9974,7 +10161,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9987,7 +10174,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -10051,7 +10238,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10063,7 +10250,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10076,7 +10263,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -10130,7 +10317,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10142,7 +10329,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10155,7 +10342,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -10196,7 +10383,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10208,7 +10395,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10221,7 +10408,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10253,7 +10440,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10265,7 +10452,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10278,7 +10465,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *Backup) GetArn() string {
@@ -10394,7 +10581,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10406,7 +10593,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10419,7 +10606,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10471,7 +10658,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10483,7 +10670,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10496,7 +10683,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10544,7 +10731,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10556,7 +10743,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10569,7 +10756,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10591,7 +10778,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10603,7 +10790,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10616,7 +10803,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10644,7 +10831,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10656,7 +10843,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10669,7 +10856,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -10696,7 +10883,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10708,7 +10895,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10721,7 +10908,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10742,7 +10929,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10754,7 +10941,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10767,7 +10954,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -10830,7 +11017,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10842,7 +11029,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10855,7 +11042,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *Export) GetArn() string {
@@ -11059,7 +11246,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11071,7 +11258,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11084,7 +11271,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -11153,7 +11340,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11165,7 +11352,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11178,7 +11365,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11213,7 +11400,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11225,7 +11412,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11238,7 +11425,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11286,7 +11473,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11298,7 +11485,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11311,7 +11498,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *Import) GetArn() string {
@@ -11466,7 +11653,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[126]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11478,7 +11665,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[126]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11491,7 +11678,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{124}
+	return file_partita_proto_rawDescGZIP(), []int{126}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11513,7 +11700,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xb0'\n" +
+	"partita.v1\"\x8b(\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11605,7 +11792,8 @@ const file_partita_proto_rawDesc = "" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
 	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
-	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12:\n" +
+	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12Y\n" +
+	"\x16set_replication_factor\x18\xae\x06 \x01(\v2 .partita.v1.SetReplicationFactorH\x00R\x14setReplicationFactor\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
 	"indexWrite\x12P\n" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
@@ -12083,18 +12271,26 @@ const file_partita_proto_rawDesc = "" +
 	"\x0eduration_nanos\x18\x03 \x01(\x03R\rdurationNanos\">\n" +
 	"\x12ReleaseDoctorLease\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x14\n" +
-	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\"\x9b\x02\n" +
+	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\"\xd6\x02\n" +
 	"\x0eDoctorSettings\x12;\n" +
 	"\x05gates\x18\x01 \x03(\v2%.partita.v1.DoctorSettings.GatesEntryR\x05gates\x12\x16\n" +
 	"\x06paused\x18\x02 \x01(\bR\x06paused\x12\x1d\n" +
 	"\n" +
 	"changed_by\x18\x03 \x01(\tR\tchangedBy\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
-	"\x12changed_unix_nanos\x18\x05 \x01(\x03R\x10changedUnixNanos\x1aO\n" +
+	"\x12changed_unix_nanos\x18\x05 \x01(\x03R\x10changedUnixNanos\x129\n" +
+	"\vreplication\x18\x06 \x01(\v2\x17.partita.v1.ReplicationR\vreplication\x1aO\n" +
 	"\n" +
 	"GatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
-	"\x05value\x18\x02 \x01(\x0e2\x15.partita.v1.GateColorR\x05value:\x028\x01\"\xa2\x01\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x15.partita.v1.GateColorR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\vReplication\x12\x16\n" +
+	"\x06factor\x18\x01 \x01(\rR\x06factor\x12\x1a\n" +
+	"\bprevious\x18\x02 \x01(\rR\bprevious\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
+	"\x12changed_unix_nanos\x18\x05 \x01(\x03R\x10changedUnixNanos\"\xa2\x01\n" +
 	"\n" +
 	"DoctorStep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
@@ -12159,7 +12355,12 @@ const file_partita_proto_rawDesc = "" +
 	"\x0fSetDoctorPaused\x12\x16\n" +
 	"\x06paused\x18\x01 \x01(\bR\x06paused\x12\x0e\n" +
 	"\x02by\x18\x02 \x01(\tR\x02by\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x8a\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"s\n" +
+	"\x14SetReplicationFactor\x12\x16\n" +
+	"\x06factor\x18\x01 \x01(\rR\x06factor\x12\x1b\n" +
+	"\tif_absent\x18\x02 \x01(\bR\bifAbsent\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x8a\x01\n" +
 	"\x04User\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x12created_unix_nanos\x18\x02 \x01(\x03R\x10createdUnixNanos\x12$\n" +
@@ -12515,7 +12716,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 127)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 129)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),              // 0: partita.v1.ChangeView
 	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
@@ -12586,70 +12787,72 @@ var file_partita_proto_goTypes = []any{
 	(*AcquireDoctorLease)(nil),   // 66: partita.v1.AcquireDoctorLease
 	(*ReleaseDoctorLease)(nil),   // 67: partita.v1.ReleaseDoctorLease
 	(*DoctorSettings)(nil),       // 68: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 69: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 70: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 71: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 72: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 73: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 74: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 75: partita.v1.User
-	(*AccessKey)(nil),            // 76: partita.v1.AccessKey
-	(*Policy)(nil),               // 77: partita.v1.Policy
-	(*CreateUser)(nil),           // 78: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 79: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 80: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 81: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 82: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 83: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 84: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 85: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 86: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 87: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 88: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 89: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 90: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 91: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 92: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 93: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 94: partita.v1.Group
-	(*CreateGroup)(nil),          // 95: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 96: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 97: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 98: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 99: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 100: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 101: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 102: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 103: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 104: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 105: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 106: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 107: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 108: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 109: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 110: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 111: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 112: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 113: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 114: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 115: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 116: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 117: partita.v1.Backup
-	(*BackupPart)(nil),           // 118: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 119: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 120: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 121: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 122: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 123: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 124: partita.v1.FinishRestore
-	(*Export)(nil),               // 125: partita.v1.Export
-	(*ExportPart)(nil),           // 126: partita.v1.ExportPart
-	(*PutExport)(nil),            // 127: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 128: partita.v1.ExportPartDone
-	(*Import)(nil),               // 129: partita.v1.Import
-	(*PutImport)(nil),            // 130: partita.v1.PutImport
-	nil,                          // 131: partita.v1.Expression.NamesEntry
-	nil,                          // 132: partita.v1.DoctorSettings.GatesEntry
+	(*Replication)(nil),          // 69: partita.v1.Replication
+	(*DoctorStep)(nil),           // 70: partita.v1.DoctorStep
+	(*DoctorOp)(nil),             // 71: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),          // 72: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),       // 73: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),        // 74: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),      // 75: partita.v1.SetDoctorPaused
+	(*SetReplicationFactor)(nil), // 76: partita.v1.SetReplicationFactor
+	(*User)(nil),                 // 77: partita.v1.User
+	(*AccessKey)(nil),            // 78: partita.v1.AccessKey
+	(*Policy)(nil),               // 79: partita.v1.Policy
+	(*CreateUser)(nil),           // 80: partita.v1.CreateUser
+	(*DeleteUser)(nil),           // 81: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),      // 82: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil), // 83: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),      // 84: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),            // 85: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),         // 86: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),         // 87: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),         // 88: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),       // 89: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),     // 90: partita.v1.SettingsOverride
+	(*SettingsState)(nil),        // 91: partita.v1.SettingsState
+	(*ChangeSettings)(nil),       // 92: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),       // 93: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),    // 94: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),   // 95: partita.v1.HoldClusterVersion
+	(*Group)(nil),                // 96: partita.v1.Group
+	(*CreateGroup)(nil),          // 97: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),          // 98: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),       // 99: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),    // 100: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),           // 101: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),     // 102: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),     // 103: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),            // 104: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),      // 105: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),      // 106: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),         // 107: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),            // 108: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),           // 109: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),            // 110: partita.v1.TxnIntent
+	(*TxnResolve)(nil),           // 111: partita.v1.TxnResolve
+	(*TxnRecord)(nil),            // 112: partita.v1.TxnRecord
+	(*TxnItem)(nil),              // 113: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),         // 114: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),         // 115: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),    // 116: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),   // 117: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),  // 118: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),               // 119: partita.v1.Backup
+	(*BackupPart)(nil),           // 120: partita.v1.BackupPart
+	(*BackupRestore)(nil),        // 121: partita.v1.BackupRestore
+	(*BackupManifest)(nil),       // 122: partita.v1.BackupManifest
+	(*PutBackup)(nil),            // 123: partita.v1.PutBackup
+	(*BackupPartDone)(nil),       // 124: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),         // 125: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),        // 126: partita.v1.FinishRestore
+	(*Export)(nil),               // 127: partita.v1.Export
+	(*ExportPart)(nil),           // 128: partita.v1.ExportPart
+	(*PutExport)(nil),            // 129: partita.v1.PutExport
+	(*ExportPartDone)(nil),       // 130: partita.v1.ExportPartDone
+	(*Import)(nil),               // 131: partita.v1.Import
+	(*PutImport)(nil),            // 132: partita.v1.PutImport
+	nil,                          // 133: partita.v1.Expression.NamesEntry
+	nil,                          // 134: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -12671,172 +12874,174 @@ var file_partita_proto_depIdxs = []int32{
 	40,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
 	66,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
 	67,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	71,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	72,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	73,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	74,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	72,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	73,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	74,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	75,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	23,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	24,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	30,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	31,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	32,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	78,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	79,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	80,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	81,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	82,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	83,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	84,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	85,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	95,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	96,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	97,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	98,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	100, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	101, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	103, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	104, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	105, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	90,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	92,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	121, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	122, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	123, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	124, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	127, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	128, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	130, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	93,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	80,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	81,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	82,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	83,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	84,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	85,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	86,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	87,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	97,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	98,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	99,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	100, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	102, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	103, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	105, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	106, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	107, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	92,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	94,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	123, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	124, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	125, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	126, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	129, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	130, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	132, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	95,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
 	52,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	107, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	109, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	112, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	109, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	111, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	114, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	13,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	12,  // 60: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
-	53,  // 61: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	114, // 62: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	115, // 63: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	116, // 64: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	54,  // 65: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	55,  // 66: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	56,  // 67: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	57,  // 68: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	34,  // 69: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 70: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 71: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 72: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	50,  // 73: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 74: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 75: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	15,  // 76: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	131, // 77: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	16,  // 78: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	16,  // 79: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	16,  // 80: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	16,  // 81: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	44,  // 82: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	44,  // 83: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	21,  // 84: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	25,  // 85: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	25,  // 86: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	44,  // 87: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	25,  // 88: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	25,  // 89: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	34,  // 90: partita.v1.Result.error:type_name -> partita.v1.Error
-	45,  // 91: partita.v1.Result.table:type_name -> partita.v1.Table
-	39,  // 92: partita.v1.Result.node:type_name -> partita.v1.Node
-	65,  // 93: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	70,  // 94: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	68,  // 95: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	22,  // 96: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	29,  // 97: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	75,  // 98: partita.v1.Result.user:type_name -> partita.v1.User
-	76,  // 99: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	77,  // 100: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	94,  // 101: partita.v1.Result.group:type_name -> partita.v1.Group
-	99,  // 102: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	102, // 103: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	87,  // 104: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	117, // 105: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	125, // 106: partita.v1.Result.export:type_name -> partita.v1.Export
-	129, // 107: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	91,  // 108: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	110, // 109: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	108, // 110: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	113, // 111: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	58,  // 112: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 113: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	25,  // 114: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	25,  // 115: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	39,  // 116: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	43,  // 117: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	25,  // 118: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	35,  // 119: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	36,  // 120: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	37,  // 121: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	38,  // 122: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 123: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	51,  // 124: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	35,  // 125: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	60,  // 126: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	60,  // 127: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	119, // 128: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	50,  // 129: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	48,  // 130: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	49,  // 131: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	46,  // 132: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	47,  // 133: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	47,  // 134: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	35,  // 135: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 136: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	59,  // 137: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	59,  // 138: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 139: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	45,  // 140: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	45,  // 141: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	132, // 142: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 143: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 144: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	69,  // 145: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	70,  // 146: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 147: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	76,  // 148: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	77,  // 149: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	86,  // 150: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	88,  // 151: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	88,  // 152: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	86,  // 153: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	99,  // 154: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	102, // 155: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	106, // 156: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	17,  // 157: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	18,  // 158: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	19,  // 159: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	16,  // 160: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	106, // 161: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 162: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	111, // 163: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 164: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	111, // 165: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	106, // 166: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	106, // 167: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	45,  // 168: partita.v1.Backup.table:type_name -> partita.v1.Table
-	118, // 169: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	117, // 170: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	117, // 171: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	118, // 172: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	45,  // 173: partita.v1.Export.table:type_name -> partita.v1.Table
-	126, // 174: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	125, // 175: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	126, // 176: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	45,  // 177: partita.v1.Import.table:type_name -> partita.v1.Table
-	129, // 178: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 179: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	180, // [180:180] is the sub-list for method output_type
-	180, // [180:180] is the sub-list for method input_type
-	180, // [180:180] is the sub-list for extension type_name
-	180, // [180:180] is the sub-list for extension extendee
-	0,   // [0:180] is the sub-list for field type_name
+	76,  // 61: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
+	53,  // 62: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	116, // 63: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	117, // 64: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	118, // 65: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	54,  // 66: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	55,  // 67: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	56,  // 68: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	57,  // 69: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	34,  // 70: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 71: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 72: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 73: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	50,  // 74: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 75: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 76: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	15,  // 77: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	133, // 78: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	16,  // 79: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	16,  // 80: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	16,  // 81: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	16,  // 82: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	44,  // 83: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	44,  // 84: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	21,  // 85: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	25,  // 86: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	25,  // 87: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	44,  // 88: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	25,  // 89: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	25,  // 90: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	34,  // 91: partita.v1.Result.error:type_name -> partita.v1.Error
+	45,  // 92: partita.v1.Result.table:type_name -> partita.v1.Table
+	39,  // 93: partita.v1.Result.node:type_name -> partita.v1.Node
+	65,  // 94: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	71,  // 95: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	68,  // 96: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	22,  // 97: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	29,  // 98: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	77,  // 99: partita.v1.Result.user:type_name -> partita.v1.User
+	78,  // 100: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	79,  // 101: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	96,  // 102: partita.v1.Result.group:type_name -> partita.v1.Group
+	101, // 103: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	104, // 104: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	89,  // 105: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	119, // 106: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	127, // 107: partita.v1.Result.export:type_name -> partita.v1.Export
+	131, // 108: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	93,  // 109: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	112, // 110: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	110, // 111: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	115, // 112: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	58,  // 113: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 114: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	25,  // 115: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	25,  // 116: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	39,  // 117: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	43,  // 118: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	25,  // 119: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	35,  // 120: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 121: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	37,  // 122: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	38,  // 123: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 124: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	51,  // 125: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	35,  // 126: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	60,  // 127: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	60,  // 128: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	121, // 129: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	50,  // 130: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	48,  // 131: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	49,  // 132: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	46,  // 133: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	47,  // 134: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	47,  // 135: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	35,  // 136: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 137: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	59,  // 138: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	59,  // 139: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 140: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	45,  // 141: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	45,  // 142: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	134, // 143: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	69,  // 144: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
+	2,   // 145: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 146: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	70,  // 147: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	71,  // 148: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 149: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	78,  // 150: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	79,  // 151: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	88,  // 152: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	90,  // 153: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	90,  // 154: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	88,  // 155: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	101, // 156: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	104, // 157: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	108, // 158: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	17,  // 159: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	18,  // 160: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	19,  // 161: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	16,  // 162: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	108, // 163: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 164: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	113, // 165: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 166: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	113, // 167: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	108, // 168: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	108, // 169: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	45,  // 170: partita.v1.Backup.table:type_name -> partita.v1.Table
+	120, // 171: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	119, // 172: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	119, // 173: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	120, // 174: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	45,  // 175: partita.v1.Export.table:type_name -> partita.v1.Table
+	128, // 176: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	127, // 177: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	128, // 178: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	45,  // 179: partita.v1.Import.table:type_name -> partita.v1.Table
+	131, // 180: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 181: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	182, // [182:182] is the sub-list for method output_type
+	182, // [182:182] is the sub-list for method input_type
+	182, // [182:182] is the sub-list for extension type_name
+	182, // [182:182] is the sub-list for extension extendee
+	0,   // [0:182] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -12904,6 +13109,7 @@ func file_partita_proto_init() {
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
 		(*Command_FenceDeletedTable)(nil),
+		(*Command_SetReplicationFactor)(nil),
 		(*Command_IndexWrite)(nil),
 		(*Command_ClaimRequestToken)(nil),
 		(*Command_FinishRequestToken)(nil),
@@ -12915,7 +13121,7 @@ func file_partita_proto_init() {
 	}
 	file_partita_proto_msgTypes[27].OneofWrappers = []any{}
 	file_partita_proto_msgTypes[57].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[101].OneofWrappers = []any{
+	file_partita_proto_msgTypes[103].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -12927,7 +13133,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   127,
+			NumMessages:   129,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

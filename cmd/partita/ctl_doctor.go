@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/clusterversion"
+	"github.com/partitadb/partita/directory"
 )
 
 // newCtlDoctorCmd groups the Doctor's commands.
@@ -21,7 +23,7 @@ func newCtlDoctorCmd(f *ctlFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "doctor", Short: "Inspect and steer the Doctor, the cluster's repair control plane", Args: cobra.NoArgs}
 	cmd.AddCommand(newCtlDoctorStatusCmd(f), newCtlDoctorPlanCmd(f), newCtlDoctorTimelineCmd(f),
 		newCtlDoctorDecideCmd(f, "approve"), newCtlDoctorDecideCmd(f, "reject"), newCtlDoctorGateCmd(f),
-		newCtlDoctorPauseCmd(f, "pause"), newCtlDoctorPauseCmd(f, "resume"))
+		newCtlDoctorPauseCmd(f, "pause"), newCtlDoctorPauseCmd(f, "resume"), newCtlDoctorReplicationCmd(f))
 	return cmd
 }
 
@@ -42,6 +44,9 @@ func newCtlDoctorPlanCmd(f *ctlFlags) *cobra.Command {
 					fmt.Fprint(w, " (PAUSED)")
 				}
 				fmt.Fprintln(w)
+				if r := pl.Replication; r.Factor > 0 {
+					fmt.Fprintf(w, "replication factor %d: %s\n", r.Factor, r.Source)
+				}
 				if pl.Waiting != "" {
 					fmt.Fprintf(w, "no plan: %s\n", pl.Waiting)
 				}
@@ -221,8 +226,74 @@ func newCtlDoctorStatusCmd(f *ctlFlags) *cobra.Command {
 				fmt.Fprintln(w, "HOLDER\tEPOCH\tEXPIRES\tACQUIRED\tNODE\tROLE")
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\n", idOrDash(st.Holder), st.Epoch, until(st.Expires),
 					stamp(st.Acquired), st.Node, st.Role)
+				fmt.Fprintf(w, "\nreplication factor %d: %s\n", st.Replication.Factor, st.Replication.Source)
 			})
 		},
+	}
+}
+
+// newCtlDoctorReplicationCmd shows or sets the cluster's replication
+// factor, a record of the directory that the active Doctor plans with
+// and CreateTable places by, whichever node runs them.
+func newCtlDoctorReplicationCmd(f *ctlFlags) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use: "replication-factor [N]",
+		Short: fmt.Sprintf("Show or set the cluster's replication factor: the voters every partition keeps (%d to %d; from cluster version %d)",
+			directory.MinReplicationFactor, directory.MaxReplicationFactor, clusterversion.ClusterReplication),
+		Long: `Without N, show the cluster's replication factor, who set it, when and why.
+
+With N, set it: the Doctor adds replicas where partitions have fewer voters
+(as far as the nodes allow) and removes one from each partition that has
+more; new tables get N replicas per partition. The meta partition keeps
+three voters at least. The --replication-factor flag of partita start is
+only the factor a new cluster starts with.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rep admin.Replication
+			if len(args) == 0 {
+				return f.run(cmd, http.MethodGet, "/doctor/replication", 10*time.Second, &rep, func(w *tabwriter.Writer) {
+					printReplication(w, rep)
+				})
+			}
+			if _, err := strconv.Atoi(args[0]); err != nil {
+				return fmt.Errorf("replication factor %q: not a number", args[0])
+			}
+			q := url.Values{"factor": {args[0]}, "reason": {reason}}
+			return f.run(cmd, http.MethodPost, "/doctor/replication?"+q.Encode(), 20*time.Second, &rep, func(w *tabwriter.Writer) {
+				was := "none"
+				if rep.Previous > 0 {
+					was = strconv.Itoa(rep.Previous)
+				}
+				fmt.Fprintf(w, "replication factor: %d (was %s)\n", rep.Recorded, was)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded with the factor)")
+	return cmd
+}
+
+// printReplication shows the replication factor a node acts on and the
+// cluster's record of it.
+func printReplication(w *tabwriter.Writer, r admin.Replication) {
+	fmt.Fprintln(w, "FACTOR\tPREVIOUS\tCHANGED\tBY\tREASON")
+	if r.Recorded > 0 {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", r.Recorded, idOrDash(uint64(r.Previous)), stamp(r.Changed), dash(r.ChangedBy), dash(r.Reason))
+	} else {
+		fmt.Fprintf(w, "%d\t-\t-\t-\t-\n", r.Factor)
+	}
+	if !r.Fallback {
+		if r.Recorded == 0 || r.Recorded != r.Factor { // a single node
+			fmt.Fprintf(w, "\nin force: %d (%s)\n", r.Factor, r.Source)
+		}
+		return
+	}
+	fmt.Fprintf(w, "\nno record: %s.\n", r.Source)
+	if clusterversion.Version(r.ClusterVersion) < clusterversion.ClusterReplication {
+		fmt.Fprintf(w, "The record needs cluster version %d; the cluster runs at %d (partita ctl upgrade status).\n",
+			clusterversion.ClusterReplication, r.ClusterVersion)
+	} else {
+		fmt.Fprintln(w, "The active Doctor records its node's flag within a second.")
 	}
 }
 

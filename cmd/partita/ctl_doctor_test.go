@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/node"
 )
 
@@ -51,12 +52,15 @@ func TestCtlDoctorStatus(t *testing.T) {
 	}
 }
 
-// endsRow reports whether the last row of a status table ends with the
-// node's id and role.
+// endsRow reports whether the one row of a status table (under its
+// header, above the replication factor) ends with the node's id and role.
 func endsRow(text string, node uint64, role string) bool {
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	f := strings.Fields(lines[len(lines)-1])
-	return len(lines) == 2 && len(f) >= 2 && f[len(f)-2] == fmt.Sprint(node) && f[len(f)-1] == role
+	if len(lines) < 2 {
+		return false
+	}
+	f := strings.Fields(lines[1])
+	return (len(lines) == 2 || lines[2] == "") && len(f) >= 2 && f[len(f)-2] == fmt.Sprint(node) && f[len(f)-1] == role
 }
 
 func metrics(t *testing.T, via interface{ AdminURL() string }) string {
@@ -167,4 +171,58 @@ func hasRow(text string, fields ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestCtlDoctorReplicationFactor: `ctl doctor replication-factor` shows
+// the factor the first node recorded, sets another (with its reason,
+// shown by every node and in `ctl doctor status`), and refuses, saying
+// why, a factor out of bounds or one set below cluster version 20.
+func TestCtlDoctorReplicationFactor(t *testing.T) {
+	withDoctor := func(c *node.Config) { c.Doctor = true }
+	n1 := startCtlMemberWith(t, withDoctor)
+	n2 := startCtlMemberWith(t, func(c *node.Config) { c.Doctor, c.ReplicationFactor = true, 1 }, n1.PeerAddr())
+	text, err := ctl(t, n2, "doctor", "replication-factor")
+	if err != nil || !strings.HasPrefix(text, "FACTOR  PREVIOUS  CHANGED") || !strings.Contains(text, "\n3 ") ||
+		!strings.Contains(text, "bootstrap") || strings.Contains(text, "no record") {
+		t.Fatalf("replication-factor on the node started with 1: %v\n%s", err, text)
+	}
+	if text, err := ctl(t, n2, "doctor", "replication-factor", "2", "--reason", "fewer copies"); err != nil ||
+		text != "replication factor: 2 (was 3)\n" {
+		t.Fatalf("replication-factor 2: %v\n%s", err, text)
+	}
+	var rep admin.Replication
+	eventually(t, func() error {
+		rep = admin.Replication{}
+		ctlJSON(t, n1, &rep, "doctor", "replication-factor")
+		if rep.Factor != 2 || rep.Recorded != 2 || rep.Previous != 3 || rep.Reason != "fewer copies" ||
+			!strings.HasPrefix(rep.ChangedBy, "admin@") || rep.Fallback {
+			return fmt.Errorf("replication factor %+v", rep)
+		}
+		return nil
+	})
+	if text, err := ctl(t, n1, "doctor", "status"); err != nil || !endsRow(text, n1.ID(), admin.DoctorActive) && !endsRow(text, n1.ID(), admin.DoctorStandby) ||
+		!strings.Contains(text, "replication factor 2: the cluster's record") {
+		t.Fatalf("doctor status: %v\n%s", err, text)
+	}
+	for arg, want := range map[string]string{"0": "it must be from 1 to 7", "8": "it must be from 1 to 7", "three": "not a number"} {
+		if _, err := ctl(t, n1, "doctor", "replication-factor", arg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("replication-factor %s: %v, want %q", arg, err, want)
+		}
+	}
+
+	// A cluster begun by a binary of version 19 has no record: each node
+	// says it uses its own flag, and a change is refused until the
+	// version is 20.
+	old := startCtlMemberWith(t, func(c *node.Config) {
+		c.MaxClusterVersion, c.ReplicationFactor = uint32(clusterversion.ClusterReplication-1), 5
+	})
+	text, err = ctl(t, old, "doctor", "replication-factor")
+	if err != nil || !strings.Contains(text, "\n5 ") || !strings.Contains(text, "no record: node 1's --replication-factor") ||
+		!strings.Contains(text, "needs cluster version 20") {
+		t.Fatalf("replication-factor at version 19: %v\n%s", err, text)
+	}
+	if _, err := ctl(t, old, "doctor", "replication-factor", "3"); err == nil || !strings.Contains(err.Error(), "needs cluster version 20") ||
+		!strings.Contains(err.Error(), "runs at version 19") {
+		t.Fatalf("replication-factor 3 at version 19: %v", err)
+	}
 }

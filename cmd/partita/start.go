@@ -95,7 +95,8 @@ environment, which wins over the file.`,
 	f.StringSliceVar(&join, "join", nil, "peer addresses of members to join (comma-separated); none to create a new cluster")
 	f.StringVar(&cfg.JoinToken, "join-token", "", "token that admits this node to a closed cluster without node certificates (`partita ctl join-token create`; env PARTITA_JOIN_TOKEN)")
 	f.StringVar(&cfg.Zone, "zone", "", "failure domain of this node; replicas are spread across zones")
-	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor, "replicas of each new partition")
+	f.IntVar(&cfg.ReplicationFactor, "replication-factor", cfg.ReplicationFactor,
+		"replication factor a new cluster starts with (1 to 7), recorded by its first node; ignored by a node joining or restarting in a cluster that records one (change it with: partita ctl doctor replication-factor N)")
 	f.Uint32Var(&cfg.PartitionsPerTable, "partitions-per-table", cfg.PartitionsPerTable, "partitions of a new table (at least one per node)")
 	f.Int64Var(&cfg.PartitionMaxBytes, "partition-max-bytes", cfg.PartitionMaxBytes, "size past which a partition splits; 0: no splits by size")
 	f.BoolVar(&cfg.Pprof, "pprof", false, "serve /debug/pprof on the admin endpoint")

@@ -17,6 +17,11 @@ function esc(v) {
   return String(v ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 function pill(v) { return `<span class="pill ${esc(v)}">${esc(v)}</span>`; }
+// replication describes the replication factor a node acts on
+// (admin.Replication): the cluster's record, or what stands in for it.
+function replication(r) {
+  return `replication factor <b>${r.factor}</b>` + (r.fallback ? ` ${pill("no record")} (${esc(r.source)})` : "");
+}
 function fmtNum(v, digits = 1) {
   if (v == null || isNaN(v)) return "-";
   if (Math.abs(v) >= 1e6) return (v / 1e6).toFixed(digits) + "M";
@@ -183,6 +188,7 @@ pages.overview = async () => {
   for (const m of byNode.values()) if (m.error) alerts.push(`node ${m.node}: ${esc(m.error)}`);
   html += `<h2>Alerts</h2>` + (alerts.length ? `<ul class="alerts">${alerts.map(a => `<li>${a}</li>`).join("")}</ul>` : `<p class="muted">none firing</p>`);
   html += `<h2>Doctor</h2>` + failed(status) + (status && !status.__error ? `<p>active Doctor on node <b>${status.holder || "none"}</b> (epoch ${status.epoch});
+     ${status.replication ? replication(status.replication) + ";" : ""}
      ${gates && !gates.__error ? (gates.paused ? pill("paused") : pill("running")) + " gates: " +
        Object.entries(gates.gates || {}).map(([k, c]) => `${esc(k)} ${pill(c)}`).join(" ") : ""}</p>` : "");
   const all = Array.isArray(metrics) ? metrics : [];
@@ -276,6 +282,9 @@ pages.doctor = async () => {
     html += `<h2>Gates ${gates.paused ? pill("paused") : pill("running")} <button data-pause="${gates.paused ? "resume" : "pause"}">${gates.paused ? "Resume" : "Pause"} the Doctor</button></h2>
       <table id="gates"><tr><th>kind</th><th>colour</th><th>override</th><th>change</th></tr>${Object.keys(gates.gates || {}).sort().map(k => `<tr data-kind="${esc(k)}"><td>${esc(k)}</td><td>${pill(gates.gates[k])}</td>
         <td>${esc((gates.overrides || {})[k] || "")}</td><td><select data-gate="${esc(k)}"><option value="">set…</option>${["green", "yellow", "red", "default"].map(c => `<option>${c}</option>`).join("")}</select></td></tr>`).join("")}</table>`;
+    if (gates.replication) html += `<h2>Replication</h2><p id="replication">${replication(gates.replication)}${gates.replication.recorded
+      ? ` (set by ${esc(gates.replication.changed_by || "?")}${gates.replication.reason ? ": " + esc(gates.replication.reason) : ""})` : ""}.
+      Change it with <code>partita ctl doctor replication-factor N</code>.</p>`;
   } else html += failed(gates);
   html += `<h2>Timeline</h2><form class="filters" id="tl-filters">
       <input name="partition" placeholder="partition" size="8" value="${esc(f.partition || "")}">

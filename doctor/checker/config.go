@@ -34,7 +34,9 @@ type Config struct {
 	// LearnerTimeout is how long a learner may trail before it is rolled
 	// back.
 	LearnerTimeout time.Duration
-	// ReplicationFactor is the number of voters every partition wants.
+	// ReplicationFactor is the number of voters every partition wants
+	// (the meta partition at least MetaVoters): the cluster's, which the
+	// caller reads from the directory.
 	ReplicationFactor int
 	// BalanceTolerance is how many more replicas (or leaders) the fullest
 	// node may hold than the emptiest before the balancer moves one.

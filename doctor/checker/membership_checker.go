@@ -34,11 +34,11 @@ func (pl *planner) judgeLearner(p *Partition, l uint64) (*Op, []string) {
 	case !pl.healthy(p, l):
 		return back(fmt.Sprintf("learner on n%d is not healthy (node %s, %s)", l, pl.nodes[l].Liveness,
 			describeContact(pl.sinceContact(r))))
-	case r.LagSince.IsZero() && len(p.Voters) < pl.cfg.ReplicationFactor && !slices.Contains(p.Voters, l):
+	case r.LagSince.IsZero() && len(p.Voters) < pl.factor(p) && !slices.Contains(p.Voters, l):
 		return &Op{Kind: RollForwardLearner, To: l, Priority: PriorityStuck, Reasons: []string{
-			fmt.Sprintf("learner on n%d caught up; raft has %d voters of %d", l, len(p.Voters), pl.cfg.ReplicationFactor)}}, nil
+			fmt.Sprintf("learner on n%d caught up; raft has %d voters of %d", l, len(p.Voters), pl.factor(p))}}, nil
 	case r.LagSince.IsZero():
-		return back(fmt.Sprintf("learner on n%d caught up but not needed: %d voters of %d", l, len(p.Voters), pl.cfg.ReplicationFactor))
+		return back(fmt.Sprintf("learner on n%d caught up but not needed: %d voters of %d", l, len(p.Voters), pl.factor(p)))
 	case pl.cfg.Now.Sub(r.LagSince) >= pl.cfg.LearnerTimeout:
 		return back(fmt.Sprintf("learner on n%d never caught up: %d behind for %v (learner timeout %v)",
 			l, r.Lag, pl.cfg.Now.Sub(r.LagSince), pl.cfg.LearnerTimeout))

@@ -44,8 +44,8 @@ func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
 	if len(down) == 0 {
 		return nil, why
 	}
-	if len(p.Voters) > pl.cfg.ReplicationFactor {
-		reasons = append(reasons, fmt.Sprintf("%d voters of %d: the down replica goes without a replacement", len(p.Voters), pl.cfg.ReplicationFactor))
+	if len(p.Voters) > pl.factor(p) {
+		reasons = append(reasons, fmt.Sprintf("%d voters of %d: the down replica goes without a replacement", len(p.Voters), pl.factor(p)))
 		return &Op{Kind: RemoveReplica, From: down[0], Priority: PriorityRepair, Reasons: reasons}, why
 	}
 	to, err := pl.target(p, down[0])
@@ -165,11 +165,31 @@ func describeContact(d time.Duration) string {
 	return fmt.Sprintf("no contact for %v", d)
 }
 
+// MetaVoters is the fewest voters the meta partition keeps, whatever
+// the replication factor: its leader grows it to as many as soon as the
+// nodes exist (member.growMeta), and the checkers remove none below it,
+// which would only have it grown back.
+const MetaVoters = 3
+
+// isMeta says p is the meta partition.
+func isMeta(p *Partition) bool {
+	return p.ID == directory.MetaPartition && p.Table == topology.MetaTable
+}
+
+// factor is the number of voters p wants: the replication factor, and
+// at least MetaVoters for the meta partition.
+func (pl *planner) factor(p *Partition) int {
+	if isMeta(p) {
+		return max(pl.cfg.ReplicationFactor, MetaVoters)
+	}
+	return pl.cfg.ReplicationFactor
+}
+
 // checkReplicaCount compares raft's voters, not the directory's list,
 // with the replication factor: too few gets a voter added on a node
 // placement picks, too many loses the least useful one.
 func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
-	n, rf := len(p.Voters), pl.cfg.ReplicationFactor
+	n, rf := len(p.Voters), pl.factor(p)
 	if n == rf {
 		return nil, nil
 	}
@@ -178,6 +198,9 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 		state = "under"
 	}
 	reasons := []string{fmt.Sprintf("%s-replicated: raft has %d voters %v, replication factor %d", state, n, p.Voters, rf)}
+	if rf != pl.cfg.ReplicationFactor {
+		reasons[0] += fmt.Sprintf(" (the cluster's is %d; the meta partition keeps %d at least)", pl.cfg.ReplicationFactor, MetaVoters)
+	}
 	if !sameSet(p.Replicas, p.Voters) {
 		reasons = append(reasons, fmt.Sprintf("the directory lists %v", p.Replicas))
 	}
@@ -191,7 +214,7 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 	if coming := pl.healthyLearners(p); n+len(coming) >= rf {
 		return nil, []string{fmt.Sprintf("%s: waiting for learners %v", reasons[0], coming)}
 	}
-	if p.ID == directory.MetaPartition && p.Table == topology.MetaTable {
+	if isMeta(p) {
 		// The meta partition's leader grows it (member.growMeta): two
 		// actors adding its voters raced.
 		return nil, []string{fmt.Sprintf("%s: the meta partition's leader adds its voters", reasons[0])}
@@ -241,7 +264,7 @@ func (pl *planner) extraVoter(p *Partition) uint64 {
 // checkRecord finds the directory's list disagreeing with raft's voters
 // when nothing else is to be done: the directory follows raft.
 func checkRecord(pl *planner, p *Partition) (*Op, []string) {
-	if sameSet(p.Replicas, p.Voters) || len(p.Outgoing) > 0 || len(p.Voters) != pl.cfg.ReplicationFactor {
+	if sameSet(p.Replicas, p.Voters) || len(p.Outgoing) > 0 || len(p.Voters) != pl.factor(p) {
 		return nil, nil
 	}
 	return &Op{Kind: SetReplicas, Priority: PriorityRecord,
