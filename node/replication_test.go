@@ -25,6 +25,7 @@ import (
 // partition loses a voter (the meta partition keeps three); raised to 3,
 // each gets one back.
 func TestDoctorPlansWithTheClusterReplicationFactor(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	n1 := startHealerWith(t, "", func(c *node.Config) { c.Doctor, c.ReplicationFactor = false, 3 })
 	n2 := startHealerWith(t, "", func(c *node.Config) {
@@ -104,6 +105,7 @@ func TestDoctorPlansWithTheClusterReplicationFactor(t *testing.T) {
 // node runs a binary of version 20 and the Doctor finalises it, the
 // Doctor records its node's flag as the cluster's, once.
 func TestReplicationFactorRecordedAtUpgrade(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	opts := func(maxVersion uint32) func(*node.Config) {
 		return func(c *node.Config) {

@@ -178,6 +178,7 @@ func hasRow(text string, fields ...string) bool {
 // shown by every node and in `ctl doctor status`), and refuses, saying
 // why, a factor out of bounds or one set below cluster version 20.
 func TestCtlDoctorReplicationFactor(t *testing.T) {
+	t.Parallel()
 	withDoctor := func(c *node.Config) { c.Doctor = true }
 	n1 := startCtlMemberWith(t, withDoctor)
 	n2 := startCtlMemberWith(t, func(c *node.Config) { c.Doctor, c.ReplicationFactor = true, 1 }, n1.PeerAddr())
