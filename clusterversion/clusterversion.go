@@ -96,10 +96,16 @@ const (
 	// record to keep them (Command.record_sizes), which older binaries'
 	// replicas would not: the replicas' records would then differ.
 	RecordedSizes Version = 19
+	// DecommissionMarks: a node is decommissioned by a mark on its
+	// directory record (SetNodeDecommissioning), which older binaries
+	// cannot apply; the Doctor moves its replicas and removes its record.
+	// Before it, a decommission moves the replicas itself, outside the
+	// Doctor.
+	DecommissionMarks Version = 20
 )
 
 // Latest is the newest version this binary supports.
-const Latest = RecordedSizes
+const Latest = DecommissionMarks
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -146,6 +152,8 @@ func (v Version) String() string {
 		return "18 (recorded images: a retried write returns the item images its request asked for)"
 	case RecordedSizes:
 		return "19 (recorded sizes: a retried write reports the capacity and collection size of its first attempt)"
+	case DecommissionMarks:
+		return fmt.Sprintf("%d (decommission marks: the Doctor moves a decommissioning node's replicas and removes its record)", uint32(v))
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64, 0}
+	return file_partita_proto_rawDescGZIP(), []int{65, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -595,6 +595,7 @@ type Command struct {
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
 	//	*Command_FenceDeletedTable
+	//	*Command_SetNodeDecommissioning
 	//	*Command_IndexWrite
 	//	*Command_ClaimRequestToken
 	//	*Command_FinishRequestToken
@@ -1260,6 +1261,15 @@ func (x *Command) GetFenceDeletedTable() *FenceDeletedTable {
 	return nil
 }
 
+func (x *Command) GetSetNodeDecommissioning() *SetNodeDecommissioning {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetNodeDecommissioning); ok {
+			return x.SetNodeDecommissioning
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetIndexWrite() *IndexWrite {
 	if x != nil {
 		if x, ok := x.Op.(*Command_IndexWrite); ok {
@@ -1582,6 +1592,11 @@ type Command_FenceDeletedTable struct {
 	FenceDeletedTable *FenceDeletedTable `protobuf:"bytes,810,opt,name=fence_deleted_table,json=fenceDeletedTable,proto3,oneof"`
 }
 
+type Command_SetNodeDecommissioning struct {
+	// A node's decommissioning mark, in the meta partition (815).
+	SetNodeDecommissioning *SetNodeDecommissioning `protobuf:"bytes,815,opt,name=set_node_decommissioning,json=setNodeDecommissioning,proto3,oneof"`
+}
+
 type Command_IndexWrite struct {
 	// Batched writes of global secondary index entries (780-789).
 	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
@@ -1736,6 +1751,8 @@ func (*Command_TxnSetStatus) isCommand_Op() {}
 func (*Command_SetChangeFloor) isCommand_Op() {}
 
 func (*Command_FenceDeletedTable) isCommand_Op() {}
+
+func (*Command_SetNodeDecommissioning) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
 
@@ -3820,7 +3837,8 @@ type Result struct {
 	NewSize *int64 `protobuf:"varint,201,opt,name=new_size,json=newSize,proto3,oneof" json:"new_size,omitempty"`
 	// table is the catalog record after a table command.
 	Table *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
-	// node is the directory record after a PutNode.
+	// node is the directory record after a PutNode or a
+	// SetNodeDecommissioning, or the one a RemoveNode deleted.
 	Node *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
 	// doctor_lease is the Doctor lease after a lease command, granted or
 	// refused (LEASE_HELD, STALE_EPOCH): the caller learns who holds it.
@@ -4527,8 +4545,18 @@ type Node struct {
 	// --restart-grace before replacing the replicas of a node that stopped
 	// so: a planned restart is not a death.
 	StoppedUnixNanos int64 `protobuf:"varint,12,opt,name=stopped_unix_nanos,json=stoppedUnixNanos,proto3" json:"stopped_unix_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// decommissioning_unix_nanos is when an operator marked the node for
+	// decommissioning (SetNodeDecommissioning, on the proposer's clock); 0
+	// while it is a full member. A marked node takes no new replica or
+	// leadership; the Doctor moves its replicas to other nodes, then
+	// removes its record. The node's own heartbeats (PutNode) keep the mark
+	// and its author; decommission_by and decommission_reason are who set
+	// it and why.
+	DecommissioningUnixNanos int64  `protobuf:"varint,13,opt,name=decommissioning_unix_nanos,json=decommissioningUnixNanos,proto3" json:"decommissioning_unix_nanos,omitempty"`
+	DecommissionBy           string `protobuf:"bytes,14,opt,name=decommission_by,json=decommissionBy,proto3" json:"decommission_by,omitempty"`
+	DecommissionReason       string `protobuf:"bytes,15,opt,name=decommission_reason,json=decommissionReason,proto3" json:"decommission_reason,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -4645,13 +4673,38 @@ func (x *Node) GetStoppedUnixNanos() int64 {
 	return 0
 }
 
+func (x *Node) GetDecommissioningUnixNanos() int64 {
+	if x != nil {
+		return x.DecommissioningUnixNanos
+	}
+	return 0
+}
+
+func (x *Node) GetDecommissionBy() string {
+	if x != nil {
+		return x.DecommissionBy
+	}
+	return ""
+}
+
+func (x *Node) GetDecommissionReason() string {
+	if x != nil {
+		return x.DecommissionReason
+	}
+	return ""
+}
+
 // RemoveNode deletes a node's directory record (the last step of a
-// decommission); a removed node can no longer heartbeat.
+// decommission); a removed node can no longer heartbeat. With
+// if_decommissioning (the Doctor's removal), it is refused with VALIDATION
+// unless the record carries a decommissioning mark: a node recommissioned
+// after the Doctor decided keeps its record.
 type RemoveNode struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Id                uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	IfDecommissioning bool                   `protobuf:"varint,2,opt,name=if_decommissioning,json=ifDecommissioning,proto3" json:"if_decommissioning,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RemoveNode) Reset() {
@@ -4691,6 +4744,87 @@ func (x *RemoveNode) GetId() uint64 {
 	return 0
 }
 
+func (x *RemoveNode) GetIfDecommissioning() bool {
+	if x != nil {
+		return x.IfDecommissioning
+	}
+	return false
+}
+
+// SetNodeDecommissioning marks node for decommissioning (decommissioning
+// set) or clears the mark (a recommission). Marking a marked node keeps
+// its first mark, time and author. Refused with VALIDATION for a node the
+// directory does not list. Proposed from the cluster version
+// clusterversion.DecommissionMarks on: an older binary cannot apply it.
+type SetNodeDecommissioning struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Node            uint64                 `protobuf:"varint,1,opt,name=node,proto3" json:"node,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,2,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// by and reason say who asked and why (kept with the mark).
+	By            string `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeDecommissioning) Reset() {
+	*x = SetNodeDecommissioning{}
+	mi := &file_partita_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDecommissioning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDecommissioning) ProtoMessage() {}
+
+func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDecommissioning.ProtoReflect.Descriptor instead.
+func (*SetNodeDecommissioning) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SetNodeDecommissioning) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *SetNodeDecommissioning) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *SetNodeDecommissioning) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *SetNodeDecommissioning) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // SetReplicas replaces the replica list of one partition of a table, if
 // the partition is still at generation expected_generation (compare and
 // set); the generation then moves on by one.
@@ -4706,7 +4840,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4718,7 +4852,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4731,7 +4865,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -4773,7 +4907,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4785,7 +4919,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4798,7 +4932,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -4819,7 +4953,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4831,7 +4965,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4844,7 +4978,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Span) GetStart() []byte {
@@ -4884,7 +5018,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4896,7 +5030,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4909,7 +5043,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -5043,7 +5177,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5055,7 +5189,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5068,7 +5202,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Table) GetId() uint64 {
@@ -5350,7 +5484,7 @@ type StreamCuts struct {
 
 func (x *StreamCuts) Reset() {
 	*x = StreamCuts{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5362,7 +5496,7 @@ func (x *StreamCuts) String() string {
 func (*StreamCuts) ProtoMessage() {}
 
 func (x *StreamCuts) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5375,7 +5509,7 @@ func (x *StreamCuts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
 func (*StreamCuts) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StreamCuts) GetEnabledUnixNanos() int64 {
@@ -5417,7 +5551,7 @@ type StreamCut struct {
 
 func (x *StreamCut) Reset() {
 	*x = StreamCut{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5429,7 +5563,7 @@ func (x *StreamCut) String() string {
 func (*StreamCut) ProtoMessage() {}
 
 func (x *StreamCut) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5442,7 +5576,7 @@ func (x *StreamCut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
 func (*StreamCut) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StreamCut) GetPartition() uint64 {
@@ -5477,7 +5611,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +5623,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +5636,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5540,7 +5674,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5552,7 +5686,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5565,7 +5699,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5605,7 +5739,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5617,7 +5751,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5630,7 +5764,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5694,7 +5828,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5706,7 +5840,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5719,7 +5853,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5809,7 +5943,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5821,7 +5955,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5834,7 +5968,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5871,7 +6005,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5883,7 +6017,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5896,7 +6030,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -5925,7 +6059,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5937,7 +6071,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5950,7 +6084,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -5980,7 +6114,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5992,7 +6126,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6005,7 +6139,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -6027,7 +6161,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6039,7 +6173,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6052,7 +6186,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -6075,7 +6209,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6087,7 +6221,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6100,7 +6234,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -6131,7 +6265,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6143,7 +6277,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6156,7 +6290,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -6202,7 +6336,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6214,7 +6348,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6227,7 +6361,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -6288,7 +6422,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6300,7 +6434,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6313,7 +6447,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6355,7 +6489,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6501,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6514,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6422,7 +6556,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6434,7 +6568,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6447,7 +6581,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6473,7 +6607,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6485,7 +6619,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6498,7 +6632,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6533,7 +6667,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6545,7 +6679,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6558,7 +6692,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6596,7 +6730,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6608,7 +6742,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6621,7 +6755,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -6669,7 +6803,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6681,7 +6815,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6694,7 +6828,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6731,7 +6865,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6743,7 +6877,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6756,7 +6890,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6792,7 +6926,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6804,7 +6938,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6817,7 +6951,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -6869,7 +7003,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6881,7 +7015,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6894,7 +7028,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -6973,7 +7107,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6985,7 +7119,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6998,7 +7132,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -7180,7 +7314,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7192,7 +7326,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7205,7 +7339,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7231,7 +7365,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7243,7 +7377,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7256,7 +7390,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7301,7 +7435,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7313,7 +7447,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7326,7 +7460,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7369,7 +7503,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7381,7 +7515,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7394,7 +7528,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7434,7 +7568,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7446,7 +7580,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7459,7 +7593,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *User) GetName() string {
@@ -7510,7 +7644,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7522,7 +7656,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7535,7 +7669,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7593,7 +7727,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7605,7 +7739,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7618,7 +7752,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *Policy) GetName() string {
@@ -7652,7 +7786,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7664,7 +7798,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7677,7 +7811,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *CreateUser) GetName() string {
@@ -7697,7 +7831,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7709,7 +7843,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7722,7 +7856,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7744,7 +7878,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7756,7 +7890,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7769,7 +7903,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7790,7 +7924,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7802,7 +7936,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7815,7 +7949,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -7842,7 +7976,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7854,7 +7988,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7867,7 +8001,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -7888,7 +8022,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7900,7 +8034,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7913,7 +8047,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -7934,7 +8068,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7946,7 +8080,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7959,7 +8093,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -7981,7 +8115,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7993,7 +8127,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8006,7 +8140,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -8045,7 +8179,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8057,7 +8191,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8070,7 +8204,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -8118,7 +8252,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8130,7 +8264,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8143,7 +8277,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -8201,7 +8335,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8213,7 +8347,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8226,7 +8360,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8268,7 +8402,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8280,7 +8414,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8293,7 +8427,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8327,7 +8461,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8339,7 +8473,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8352,7 +8486,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8405,7 +8539,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8417,7 +8551,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8430,7 +8564,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8495,7 +8629,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8507,7 +8641,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8520,7 +8654,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8556,7 +8690,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8568,7 +8702,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8581,7 +8715,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8621,7 +8755,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8633,7 +8767,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8646,7 +8780,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *Group) GetName() string {
@@ -8687,7 +8821,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8699,7 +8833,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8712,7 +8846,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8732,7 +8866,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8744,7 +8878,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8757,7 +8891,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8780,7 +8914,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8792,7 +8926,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8805,7 +8939,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -8841,7 +8975,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8853,7 +8987,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8866,7 +9000,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -8911,7 +9045,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8923,7 +9057,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8936,7 +9070,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *AdminToken) GetId() string {
@@ -8991,7 +9125,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9003,7 +9137,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9016,7 +9150,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -9036,7 +9170,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9048,7 +9182,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9061,7 +9195,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -9092,7 +9226,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9104,7 +9238,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9117,7 +9251,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *JoinToken) GetId() string {
@@ -9173,7 +9307,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9185,7 +9319,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9198,7 +9332,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9218,7 +9352,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9230,7 +9364,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9243,7 +9377,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9266,7 +9400,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9278,7 +9412,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9291,7 +9425,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9320,7 +9454,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9332,7 +9466,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9345,7 +9479,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9389,7 +9523,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9401,7 +9535,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9414,7 +9548,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9542,7 +9676,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9554,7 +9688,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9567,7 +9701,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9654,7 +9788,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9666,7 +9800,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9679,7 +9813,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9723,7 +9857,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9735,7 +9869,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9748,7 +9882,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9790,7 +9924,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9802,7 +9936,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9815,7 +9949,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -9858,7 +9992,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9870,7 +10004,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9883,7 +10017,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -9962,7 +10096,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9974,7 +10108,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9987,7 +10121,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -10051,7 +10185,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10063,7 +10197,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10076,7 +10210,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -10130,7 +10264,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10142,7 +10276,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10155,7 +10289,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -10196,7 +10330,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10208,7 +10342,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10221,7 +10355,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10253,7 +10387,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10265,7 +10399,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10278,7 +10412,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *Backup) GetArn() string {
@@ -10394,7 +10528,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10406,7 +10540,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10419,7 +10553,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10471,7 +10605,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10483,7 +10617,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10496,7 +10630,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10544,7 +10678,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10556,7 +10690,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10569,7 +10703,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10591,7 +10725,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10603,7 +10737,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10616,7 +10750,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10644,7 +10778,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10656,7 +10790,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10669,7 +10803,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -10696,7 +10830,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10708,7 +10842,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10721,7 +10855,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10742,7 +10876,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10754,7 +10888,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10767,7 +10901,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -10830,7 +10964,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10842,7 +10976,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10855,7 +10989,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *Export) GetArn() string {
@@ -11059,7 +11193,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11071,7 +11205,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11084,7 +11218,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -11153,7 +11287,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11165,7 +11299,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11178,7 +11312,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11213,7 +11347,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11225,7 +11359,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11238,7 +11372,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11286,7 +11420,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11298,7 +11432,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11311,7 +11445,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *Import) GetArn() string {
@@ -11466,7 +11600,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11478,7 +11612,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11491,7 +11625,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{124}
+	return file_partita_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11513,7 +11647,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xb0'\n" +
+	"partita.v1\"\x91(\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11605,7 +11739,8 @@ const file_partita_proto_rawDesc = "" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
 	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
-	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12:\n" +
+	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12_\n" +
+	"\x18set_node_decommissioning\x18\xaf\x06 \x01(\v2\".partita.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
 	"indexWrite\x12P\n" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
@@ -11892,7 +12027,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x8c\x03\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xa4\x04\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -11909,10 +12044,19 @@ const file_partita_proto_rawDesc = "" +
 	"minVersion\x12\x1f\n" +
 	"\vmax_version\x18\v \x01(\rR\n" +
 	"maxVersion\x12,\n" +
-	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\"\x1c\n" +
+	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\x12<\n" +
+	"\x1adecommissioning_unix_nanos\x18\r \x01(\x03R\x18decommissioningUnixNanos\x12'\n" +
+	"\x0fdecommission_by\x18\x0e \x01(\tR\x0edecommissionBy\x12/\n" +
+	"\x13decommission_reason\x18\x0f \x01(\tR\x12decommissionReason\"K\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12-\n" +
+	"\x12if_decommissioning\x18\x02 \x01(\bR\x11ifDecommissioning\"~\n" +
+	"\x16SetNodeDecommissioning\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\x04R\x04node\x12(\n" +
+	"\x0fdecommissioning\x18\x02 \x01(\bR\x0fdecommissioning\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x8e\x01\n" +
 	"\vSetReplicas\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12\x1a\n" +
@@ -12515,141 +12659,142 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 127)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 128)
 var file_partita_proto_goTypes = []any{
-	(ChangeView)(0),              // 0: partita.v1.ChangeView
-	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
-	(GateColor)(0),               // 2: partita.v1.GateColor
-	(TxnStatus)(0),               // 3: partita.v1.TxnStatus
-	(Error_Code)(0),              // 4: partita.v1.Error.Code
-	(DoctorOp_State)(0),          // 5: partita.v1.DoctorOp.State
-	(*Command)(nil),              // 6: partita.v1.Command
-	(*Effects)(nil),              // 7: partita.v1.Effects
-	(*LocalStats)(nil),           // 8: partita.v1.LocalStats
-	(*LocalEntry)(nil),           // 9: partita.v1.LocalEntry
-	(*LocalIndexSpec)(nil),       // 10: partita.v1.LocalIndexSpec
-	(*ChangeRecord)(nil),         // 11: partita.v1.ChangeRecord
-	(*FenceDeletedTable)(nil),    // 12: partita.v1.FenceDeletedTable
-	(*SetChangeFloor)(nil),       // 13: partita.v1.SetChangeFloor
-	(*ChangeSegment)(nil),        // 14: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 15: partita.v1.ChangeParent
-	(*Expression)(nil),           // 16: partita.v1.Expression
-	(*PutItem)(nil),              // 17: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 18: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 19: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 20: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 21: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 22: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 23: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 24: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 25: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 26: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 27: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 28: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 29: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 30: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 31: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 32: partita.v1.AbortMerge
-	(*Result)(nil),               // 33: partita.v1.Result
-	(*Error)(nil),                // 34: partita.v1.Error
-	(*KeyElement)(nil),           // 35: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 36: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 37: partita.v1.Tag
-	(*Partition)(nil),            // 38: partita.v1.Partition
-	(*Node)(nil),                 // 39: partita.v1.Node
-	(*RemoveNode)(nil),           // 40: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 41: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 42: partita.v1.PutNode
-	(*Span)(nil),                 // 43: partita.v1.Span
-	(*Descriptor)(nil),           // 44: partita.v1.Descriptor
-	(*Table)(nil),                // 45: partita.v1.Table
-	(*StreamCuts)(nil),           // 46: partita.v1.StreamCuts
-	(*StreamCut)(nil),            // 47: partita.v1.StreamCut
-	(*PointInTimeRecovery)(nil),  // 48: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),   // 49: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),           // 50: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 51: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 52: partita.v1.IndexCursor
-	(*IndexWrite)(nil),           // 53: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),        // 54: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),            // 55: partita.v1.IndexSeal
-	(*IndexOpen)(nil),            // 56: partita.v1.IndexOpen
-	(*IndexSweep)(nil),           // 57: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),    // 58: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),      // 59: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),           // 60: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 61: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 62: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 63: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 64: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 65: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 66: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 67: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 68: partita.v1.DoctorSettings
-	(*DoctorStep)(nil),           // 69: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 70: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 71: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 72: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 73: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 74: partita.v1.SetDoctorPaused
-	(*User)(nil),                 // 75: partita.v1.User
-	(*AccessKey)(nil),            // 76: partita.v1.AccessKey
-	(*Policy)(nil),               // 77: partita.v1.Policy
-	(*CreateUser)(nil),           // 78: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 79: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 80: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 81: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 82: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 83: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 84: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 85: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 86: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 87: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 88: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 89: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 90: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 91: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 92: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 93: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 94: partita.v1.Group
-	(*CreateGroup)(nil),          // 95: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 96: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 97: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 98: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 99: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 100: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 101: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 102: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 103: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 104: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 105: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 106: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 107: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 108: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 109: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 110: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 111: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 112: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 113: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 114: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 115: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 116: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 117: partita.v1.Backup
-	(*BackupPart)(nil),           // 118: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 119: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 120: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 121: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 122: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 123: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 124: partita.v1.FinishRestore
-	(*Export)(nil),               // 125: partita.v1.Export
-	(*ExportPart)(nil),           // 126: partita.v1.ExportPart
-	(*PutExport)(nil),            // 127: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 128: partita.v1.ExportPartDone
-	(*Import)(nil),               // 129: partita.v1.Import
-	(*PutImport)(nil),            // 130: partita.v1.PutImport
-	nil,                          // 131: partita.v1.Expression.NamesEntry
-	nil,                          // 132: partita.v1.DoctorSettings.GatesEntry
+	(ChangeView)(0),                // 0: partita.v1.ChangeView
+	(ChangeKind)(0),                // 1: partita.v1.ChangeKind
+	(GateColor)(0),                 // 2: partita.v1.GateColor
+	(TxnStatus)(0),                 // 3: partita.v1.TxnStatus
+	(Error_Code)(0),                // 4: partita.v1.Error.Code
+	(DoctorOp_State)(0),            // 5: partita.v1.DoctorOp.State
+	(*Command)(nil),                // 6: partita.v1.Command
+	(*Effects)(nil),                // 7: partita.v1.Effects
+	(*LocalStats)(nil),             // 8: partita.v1.LocalStats
+	(*LocalEntry)(nil),             // 9: partita.v1.LocalEntry
+	(*LocalIndexSpec)(nil),         // 10: partita.v1.LocalIndexSpec
+	(*ChangeRecord)(nil),           // 11: partita.v1.ChangeRecord
+	(*FenceDeletedTable)(nil),      // 12: partita.v1.FenceDeletedTable
+	(*SetChangeFloor)(nil),         // 13: partita.v1.SetChangeFloor
+	(*ChangeSegment)(nil),          // 14: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),           // 15: partita.v1.ChangeParent
+	(*Expression)(nil),             // 16: partita.v1.Expression
+	(*PutItem)(nil),                // 17: partita.v1.PutItem
+	(*UpdateItem)(nil),             // 18: partita.v1.UpdateItem
+	(*DeleteItem)(nil),             // 19: partita.v1.DeleteItem
+	(*DestroyRange)(nil),           // 20: partita.v1.DestroyRange
+	(*SplitRange)(nil),             // 21: partita.v1.SplitRange
+	(*SplitOutcome)(nil),           // 22: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),         // 23: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),      // 24: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),            // 25: partita.v1.MergeIntent
+	(*FreezeRange)(nil),            // 26: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),          // 27: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),             // 28: partita.v1.MergeRange
+	(*MergeOutcome)(nil),           // 29: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),             // 30: partita.v1.BeginMerge
+	(*CommitMerge)(nil),            // 31: partita.v1.CommitMerge
+	(*AbortMerge)(nil),             // 32: partita.v1.AbortMerge
+	(*Result)(nil),                 // 33: partita.v1.Result
+	(*Error)(nil),                  // 34: partita.v1.Error
+	(*KeyElement)(nil),             // 35: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),    // 36: partita.v1.AttributeDefinition
+	(*Tag)(nil),                    // 37: partita.v1.Tag
+	(*Partition)(nil),              // 38: partita.v1.Partition
+	(*Node)(nil),                   // 39: partita.v1.Node
+	(*RemoveNode)(nil),             // 40: partita.v1.RemoveNode
+	(*SetNodeDecommissioning)(nil), // 41: partita.v1.SetNodeDecommissioning
+	(*SetReplicas)(nil),            // 42: partita.v1.SetReplicas
+	(*PutNode)(nil),                // 43: partita.v1.PutNode
+	(*Span)(nil),                   // 44: partita.v1.Span
+	(*Descriptor)(nil),             // 45: partita.v1.Descriptor
+	(*Table)(nil),                  // 46: partita.v1.Table
+	(*StreamCuts)(nil),             // 47: partita.v1.StreamCuts
+	(*StreamCut)(nil),              // 48: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),    // 49: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),     // 50: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),             // 51: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),            // 52: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),            // 53: partita.v1.IndexCursor
+	(*IndexWrite)(nil),             // 54: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),          // 55: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),              // 56: partita.v1.IndexSeal
+	(*IndexOpen)(nil),              // 57: partita.v1.IndexOpen
+	(*IndexSweep)(nil),             // 58: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),      // 59: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),        // 60: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),             // 61: partita.v1.StreamInfo
+	(*CreateTable)(nil),            // 62: partita.v1.CreateTable
+	(*DeleteTable)(nil),            // 63: partita.v1.DeleteTable
+	(*UpdateTable)(nil),            // 64: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),         // 65: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),            // 66: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),     // 67: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),     // 68: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),         // 69: partita.v1.DoctorSettings
+	(*DoctorStep)(nil),             // 70: partita.v1.DoctorStep
+	(*DoctorOp)(nil),               // 71: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),            // 72: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),         // 73: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),          // 74: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),        // 75: partita.v1.SetDoctorPaused
+	(*User)(nil),                   // 76: partita.v1.User
+	(*AccessKey)(nil),              // 77: partita.v1.AccessKey
+	(*Policy)(nil),                 // 78: partita.v1.Policy
+	(*CreateUser)(nil),             // 79: partita.v1.CreateUser
+	(*DeleteUser)(nil),             // 80: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),        // 81: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil),   // 82: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),        // 83: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),              // 84: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),           // 85: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),           // 86: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),           // 87: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),         // 88: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),       // 89: partita.v1.SettingsOverride
+	(*SettingsState)(nil),          // 90: partita.v1.SettingsState
+	(*ChangeSettings)(nil),         // 91: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),         // 92: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),      // 93: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),     // 94: partita.v1.HoldClusterVersion
+	(*Group)(nil),                  // 95: partita.v1.Group
+	(*CreateGroup)(nil),            // 96: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),            // 97: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),         // 98: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),      // 99: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),             // 100: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),       // 101: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),       // 102: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),              // 103: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),        // 104: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),        // 105: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),           // 106: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),              // 107: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),             // 108: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),              // 109: partita.v1.TxnIntent
+	(*TxnResolve)(nil),             // 110: partita.v1.TxnResolve
+	(*TxnRecord)(nil),              // 111: partita.v1.TxnRecord
+	(*TxnItem)(nil),                // 112: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),           // 113: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),           // 114: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),      // 115: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),     // 116: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),    // 117: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),                 // 118: partita.v1.Backup
+	(*BackupPart)(nil),             // 119: partita.v1.BackupPart
+	(*BackupRestore)(nil),          // 120: partita.v1.BackupRestore
+	(*BackupManifest)(nil),         // 121: partita.v1.BackupManifest
+	(*PutBackup)(nil),              // 122: partita.v1.PutBackup
+	(*BackupPartDone)(nil),         // 123: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),           // 124: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),          // 125: partita.v1.FinishRestore
+	(*Export)(nil),                 // 126: partita.v1.Export
+	(*ExportPart)(nil),             // 127: partita.v1.ExportPart
+	(*PutExport)(nil),              // 128: partita.v1.PutExport
+	(*ExportPartDone)(nil),         // 129: partita.v1.ExportPartDone
+	(*Import)(nil),                 // 130: partita.v1.Import
+	(*PutImport)(nil),              // 131: partita.v1.PutImport
+	nil,                            // 132: partita.v1.Expression.NamesEntry
+	nil,                            // 133: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -12662,181 +12807,182 @@ var file_partita_proto_depIdxs = []int32{
 	26,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	27,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	28,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	61,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	62,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	63,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	64,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	42,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	41,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	62,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	63,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	64,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	65,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	43,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	42,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	40,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	66,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	67,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	71,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	72,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	73,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	74,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	67,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	68,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	72,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	73,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	74,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	75,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	23,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	24,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	30,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	31,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	32,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	78,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	79,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	80,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	81,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	82,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	83,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	84,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	85,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	95,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	96,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	97,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	98,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	100, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	101, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	103, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	104, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	105, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	90,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	92,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	121, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	122, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	123, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	124, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	127, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	128, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	130, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	93,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	52,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	107, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	109, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	112, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	79,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	80,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	81,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	82,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	83,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	84,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	85,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	86,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	96,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	97,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	98,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	99,  // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	101, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	102, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	104, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	105, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	106, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	91,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	93,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	122, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	123, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	124, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	125, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	128, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	129, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	131, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	94,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	53,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	108, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	110, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	113, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	13,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	12,  // 60: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
-	53,  // 61: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	114, // 62: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	115, // 63: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	116, // 64: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	54,  // 65: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	55,  // 66: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	56,  // 67: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	57,  // 68: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	34,  // 69: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 70: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 71: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 72: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	50,  // 73: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 74: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 75: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	15,  // 76: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	131, // 77: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	16,  // 78: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	16,  // 79: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	16,  // 80: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	16,  // 81: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	44,  // 82: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	44,  // 83: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	21,  // 84: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	25,  // 85: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	25,  // 86: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	44,  // 87: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	25,  // 88: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	25,  // 89: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	34,  // 90: partita.v1.Result.error:type_name -> partita.v1.Error
-	45,  // 91: partita.v1.Result.table:type_name -> partita.v1.Table
-	39,  // 92: partita.v1.Result.node:type_name -> partita.v1.Node
-	65,  // 93: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	70,  // 94: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	68,  // 95: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	22,  // 96: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	29,  // 97: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	75,  // 98: partita.v1.Result.user:type_name -> partita.v1.User
-	76,  // 99: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	77,  // 100: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	94,  // 101: partita.v1.Result.group:type_name -> partita.v1.Group
-	99,  // 102: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	102, // 103: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	87,  // 104: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	117, // 105: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	125, // 106: partita.v1.Result.export:type_name -> partita.v1.Export
-	129, // 107: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	91,  // 108: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	110, // 109: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	108, // 110: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	113, // 111: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	58,  // 112: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 113: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	25,  // 114: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	25,  // 115: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	39,  // 116: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	43,  // 117: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	25,  // 118: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	35,  // 119: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	36,  // 120: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	37,  // 121: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	38,  // 122: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 123: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	51,  // 124: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	35,  // 125: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	60,  // 126: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	60,  // 127: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	119, // 128: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	50,  // 129: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	48,  // 130: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	49,  // 131: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	46,  // 132: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	47,  // 133: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	47,  // 134: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	35,  // 135: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 136: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	59,  // 137: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	59,  // 138: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 139: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	45,  // 140: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	45,  // 141: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	132, // 142: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	2,   // 143: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 144: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	69,  // 145: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	70,  // 146: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 147: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	76,  // 148: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	77,  // 149: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	86,  // 150: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	88,  // 151: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	88,  // 152: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	86,  // 153: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	99,  // 154: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	102, // 155: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	106, // 156: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	17,  // 157: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	18,  // 158: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	19,  // 159: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	16,  // 160: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	106, // 161: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 162: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	111, // 163: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 164: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	111, // 165: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	106, // 166: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	106, // 167: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	45,  // 168: partita.v1.Backup.table:type_name -> partita.v1.Table
-	118, // 169: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	117, // 170: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	117, // 171: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	118, // 172: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	45,  // 173: partita.v1.Export.table:type_name -> partita.v1.Table
-	126, // 174: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	125, // 175: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	126, // 176: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	45,  // 177: partita.v1.Import.table:type_name -> partita.v1.Table
-	129, // 178: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 179: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	180, // [180:180] is the sub-list for method output_type
-	180, // [180:180] is the sub-list for method input_type
-	180, // [180:180] is the sub-list for extension type_name
-	180, // [180:180] is the sub-list for extension extendee
-	0,   // [0:180] is the sub-list for field type_name
+	41,  // 61: partita.v1.Command.set_node_decommissioning:type_name -> partita.v1.SetNodeDecommissioning
+	54,  // 62: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	115, // 63: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	116, // 64: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	117, // 65: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	55,  // 66: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	56,  // 67: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	57,  // 68: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	58,  // 69: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	34,  // 70: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 71: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 72: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 73: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	51,  // 74: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 75: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 76: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	15,  // 77: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	132, // 78: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	16,  // 79: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	16,  // 80: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	16,  // 81: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	16,  // 82: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	45,  // 83: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	45,  // 84: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	21,  // 85: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	25,  // 86: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	25,  // 87: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	45,  // 88: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	25,  // 89: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	25,  // 90: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	34,  // 91: partita.v1.Result.error:type_name -> partita.v1.Error
+	46,  // 92: partita.v1.Result.table:type_name -> partita.v1.Table
+	39,  // 93: partita.v1.Result.node:type_name -> partita.v1.Node
+	66,  // 94: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	71,  // 95: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	69,  // 96: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	22,  // 97: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	29,  // 98: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	76,  // 99: partita.v1.Result.user:type_name -> partita.v1.User
+	77,  // 100: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	78,  // 101: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	95,  // 102: partita.v1.Result.group:type_name -> partita.v1.Group
+	100, // 103: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	103, // 104: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	88,  // 105: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	118, // 106: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	126, // 107: partita.v1.Result.export:type_name -> partita.v1.Export
+	130, // 108: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	92,  // 109: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	111, // 110: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	109, // 111: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	114, // 112: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	59,  // 113: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 114: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	25,  // 115: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	25,  // 116: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	39,  // 117: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	44,  // 118: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	25,  // 119: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	35,  // 120: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 121: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	37,  // 122: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	38,  // 123: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 124: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	52,  // 125: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	35,  // 126: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	61,  // 127: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	61,  // 128: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	120, // 129: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	51,  // 130: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	49,  // 131: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	50,  // 132: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	47,  // 133: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	48,  // 134: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	48,  // 135: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	35,  // 136: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 137: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	60,  // 138: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	60,  // 139: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 140: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	46,  // 141: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	46,  // 142: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	133, // 143: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	2,   // 144: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 145: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	70,  // 146: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	71,  // 147: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 148: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	77,  // 149: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	78,  // 150: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	87,  // 151: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	89,  // 152: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	89,  // 153: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	87,  // 154: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	100, // 155: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	103, // 156: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	107, // 157: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	17,  // 158: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	18,  // 159: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	19,  // 160: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	16,  // 161: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	107, // 162: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 163: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	112, // 164: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 165: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	112, // 166: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	107, // 167: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	107, // 168: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	46,  // 169: partita.v1.Backup.table:type_name -> partita.v1.Table
+	119, // 170: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	118, // 171: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	118, // 172: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	119, // 173: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	46,  // 174: partita.v1.Export.table:type_name -> partita.v1.Table
+	127, // 175: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	126, // 176: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	127, // 177: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	46,  // 178: partita.v1.Import.table:type_name -> partita.v1.Table
+	130, // 179: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 180: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	181, // [181:181] is the sub-list for method output_type
+	181, // [181:181] is the sub-list for method input_type
+	181, // [181:181] is the sub-list for extension type_name
+	181, // [181:181] is the sub-list for extension extendee
+	0,   // [0:181] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -12904,6 +13050,7 @@ func file_partita_proto_init() {
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
 		(*Command_FenceDeletedTable)(nil),
+		(*Command_SetNodeDecommissioning)(nil),
 		(*Command_IndexWrite)(nil),
 		(*Command_ClaimRequestToken)(nil),
 		(*Command_FinishRequestToken)(nil),
@@ -12914,8 +13061,8 @@ func file_partita_proto_init() {
 		(*Command_IndexSweep)(nil),
 	}
 	file_partita_proto_msgTypes[27].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[57].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[101].OneofWrappers = []any{
+	file_partita_proto_msgTypes[58].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[102].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -12927,7 +13074,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   127,
+			NumMessages:   128,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
