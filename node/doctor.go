@@ -421,7 +421,7 @@ func (c ctl) DoctorSettings(ctx context.Context) (admin.DoctorSettings, error) {
 // doctorKinds are the operation kinds whose gates ctl lists.
 var doctorKinds = []checker.Kind{checker.ReplaceReplica, checker.AddReplica, checker.RemoveReplica,
 	checker.MoveReplica, checker.TransferLeader, checker.RollForwardLearner, checker.RollBackLearner,
-	checker.LeaveJoint, checker.SetReplicas}
+	checker.LeaveJoint, checker.SetReplicas, checker.Decommission, checker.RemoveNode}
 
 // errBadGate is an unknown kind or colour.
 var errBadGate = fmt.Errorf("%w: gate", admin.ErrBadRequest)
