@@ -101,8 +101,9 @@ func nodeListed(t *testing.T, via *node.Node, id uint64) (listed, decommissionin
 }
 
 // TestDecommissionByTheDoctor: four nodes with Doctors, a table of four
-// partitions, three voters each. A node (not the active Doctor's) is
-// marked for decommissioning: the Doctor moves each of its replicas (kind
+// partitions, three voters each. A node (the active Doctor's when it is
+// not the first node's) is marked for decommissioning: its Doctor hands
+// the lease over, and the active Doctor moves each of its replicas (kind
 // decommission), then removes its record (kind remove-node), without the
 // operator waiting on the call. Throughout, no partition is ever seen
 // with fewer than three voters; at the end every partition has three,
@@ -135,17 +136,26 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 	// about the decommission, not a balance move racing it.
 	waitWithin(t, 2*time.Minute, func() error { return quiet(t, n1) })
 
+	// The victim holds voters: the active Doctor's node if it does,
+	// whose Doctor then hands the lease over. The test reads through
+	// another node (via).
 	var victim *node.Node
-	for _, n := range nodes[1:] {
-		if !n.Doctor().IsActive() && slices.ContainsFunc(all(), func(p topology.PartitionInfo) bool { return slices.Contains(p.Voters, n.ID()) }) {
+	for _, n := range nodes {
+		if slices.ContainsFunc(all(), func(p topology.PartitionInfo) bool { return slices.Contains(p.Voters, n.ID()) }) &&
+			(victim == nil || n.Doctor().IsActive()) {
 			victim = n
-			break
 		}
 	}
 	if victim == nil {
 		t.Fatal("no node to decommission")
 	}
-	gone := victim.ID()
+	via := nodes[0]
+	if via == victim {
+		via = nodes[1]
+	}
+	c = client(via)
+	all = func() []topology.PartitionInfo { return partitions(t, via, "") }
+	gone, wasActive := victim.ID(), victim.Doctor().IsActive()
 	held := 0
 	for _, p := range all() {
 		if slices.Contains(p.Voters, gone) {
@@ -153,35 +163,44 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 		}
 	}
 
-	sampler := startVoterSampler(n1)
+	sampler := startVoterSampler(via)
 	defer sampler.stop()
 	began := time.Now()
 	var res operator.DecommissionResult
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission?reason=test", gone), &res); code != http.StatusOK {
+	if code := adminDo(t, via, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission?reason=test", gone), &res); code != http.StatusOK {
 		t.Fatalf("decommission: status %d", code)
 	}
 	if res.Mode != operator.DecommissionByDoctor || res.Decommissioning.IsZero() || res.Reason != "test" || len(res.Remaining) != held || res.Removed {
 		t.Fatalf("decommission answered %+v; node %d held %d partitions", res, gone, held)
 	}
-	if listed, marked := nodeListed(t, nodes[2], gone); !listed || !marked {
-		t.Fatalf("node %d listed %v, decommissioning %v", gone, listed, marked)
-	}
+	// Every node's view shows the mark once its directory caught up (a
+	// refresh), until the record goes.
+	waitWithin(t, 30*time.Second, func() error {
+		if listed, marked := nodeListed(t, via, gone); listed && !marked {
+			return fmt.Errorf("node %d listed, not decommissioning", gone)
+		}
+		return nil
+	})
 	// Asked again: harmless, the first mark stays.
 	var again operator.DecommissionResult
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &again); code != http.StatusOK ||
+	if code := adminDo(t, via, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &again); code != http.StatusOK ||
 		!again.Decommissioning.Equal(res.Decommissioning) || again.Reason != "test" {
 		t.Fatalf("decommission again: status %d, %+v", code, again)
 	}
 
 	waitWithin(t, 3*time.Minute, func() error {
-		if listed, _ := nodeListed(t, n1, gone); listed {
+		if listed, _ := nodeListed(t, via, gone); listed {
 			var st operator.DecommissionResult
-			adminDo(t, n1, http.MethodGet, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &st)
+			adminDo(t, via, http.MethodGet, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &st)
 			return fmt.Errorf("node %d still listed: %d partitions left %+v, waiting %q", gone, len(st.Remaining), st.Remaining, st.Waiting)
 		}
 		return nil
 	})
-	t.Logf("node %d decommissioned in %v (%d partitions)", gone, time.Since(began).Round(100*time.Millisecond), held)
+	t.Logf("node %d (active Doctor at the mark: %v) decommissioned in %v (%d partitions)", gone, wasActive,
+		time.Since(began).Round(100*time.Millisecond), held)
+	if victim.Doctor().IsActive() {
+		t.Fatal("the decommissioned node's Doctor is active")
+	}
 	waitWithin(t, time.Minute, func() error { return healthy(all(), gone) })
 	samples, fewest, worst := sampler.stop()
 	if samples < 10 || fewest < 3 {
@@ -189,12 +208,12 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 	}
 	t.Logf("%d samples of every partition's voters, none below %d", samples, fewest)
 
-	moves := timeline(t, n1, "kind="+string(checker.Decommission)+"&state=succeeded")
-	removals := timeline(t, n1, "kind="+string(checker.RemoveNode)+"&state=succeeded")
+	moves := timeline(t, via, "kind="+string(checker.Decommission)+"&state=succeeded")
+	removals := timeline(t, via, "kind="+string(checker.RemoveNode)+"&state=succeeded")
 	if len(moves) == 0 || len(moves) > held || len(removals) != 1 || removals[0].From != gone {
 		t.Fatalf("timeline: %d decommission moves (node %d held %d partitions), removals %+v", len(moves), gone, held, removals)
 	}
-	for _, e := range timeline(t, n1, "kind="+string(checker.RemoveReplica)) {
+	for _, e := range timeline(t, via, "kind="+string(checker.RemoveReplica)) {
 		if e.From != gone {
 			t.Fatalf("the Doctor removed another node's voter during the decommission: %+v", e)
 		}
@@ -211,7 +230,7 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 		}
 	}
 	// Its record gone, the node is no member: asked again, it is unknown.
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &again); code != http.StatusNotFound {
+	if code := adminDo(t, via, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &again); code != http.StatusNotFound {
 		t.Fatalf("decommission of a removed node: status %d, want 404", code)
 	}
 }
@@ -244,9 +263,12 @@ func TestRecommission(t *testing.T) {
 		!back.Decommissioning.IsZero() {
 		t.Fatalf("recommission: status %d, %+v", code, back)
 	}
-	if listed, marked := nodeListed(t, n1, n2.ID()); !listed || marked {
-		t.Fatalf("after the recommission: listed %v, decommissioning %v", listed, marked)
-	}
+	waitFor(t, func() error {
+		if listed, marked := nodeListed(t, n1, n2.ID()); !listed || marked {
+			return fmt.Errorf("after the recommission: listed %v, decommissioning %v", listed, marked)
+		}
+		return nil
+	})
 	if code := adminDo(t, n1, http.MethodPost, "/cluster/nodes/99/recommission", &res); code != http.StatusNotFound {
 		t.Fatalf("recommission of an unknown node: status %d", code)
 	}

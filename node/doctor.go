@@ -86,6 +86,7 @@ func (n *Node) startDoctor() error {
 		cfg.Duration, cfg.RenewInterval, cfg.RenewDeadline = d, d/3, d*2/3
 	}
 	cfg.Propose, cfg.Logger, cfg.Registerer = n.proposeMeta, n.log, n.reg
+	cfg.Eligible = n.doctorEligible
 	e, err := lease.New(cfg)
 	if err != nil {
 		return err
@@ -123,6 +124,21 @@ func (n *Node) startDoctor() error {
 	}()
 	n.doctor.Store(d)
 	return nil
+}
+
+// doctorEligible says this node's Doctor may hold the lease: not while
+// the node is decommissioning (the Doctor that removes its record must
+// run elsewhere: the other nodes find the active Doctor's node through
+// its record), nor while the directory does not list it (removed, or
+// joining and not recorded yet: its first heartbeat records it). A node
+// that has not read the directory yet may.
+func (n *Node) doctorEligible() bool {
+	snap := n.dir.Snapshot()
+	rec := snap.Node(n.id)
+	if rec == nil {
+		return len(snap.Nodes) == 0
+	}
+	return !directory.Decommissioning(rec)
 }
 
 // newDoctor makes the node's Doctor: it acts while e holds the lease,
