@@ -22,7 +22,10 @@ import (
 //	GET  /cluster/tables                    []topology.TableInfo
 //	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
 //	POST /cluster/nodes/{id}/drain          operator.DrainResult
-//	POST /cluster/nodes/{id}/decommission   operator.DecommissionResult
+//	POST /cluster/nodes/{id}/decommission[?reason=R]
+//	                                        operator.DecommissionResult
+//	GET  /cluster/nodes/{id}/decommission   operator.DecommissionResult
+//	POST /cluster/nodes/{id}/recommission   operator.DecommissionResult
 //	POST /cluster/partitions/{id}/split?table=T[&at=KEY]
 //	                                        SplitResult (split.go)
 //	GET  /cluster/topology                  TopologyInfo (topology.go)
@@ -39,10 +42,22 @@ type Cluster interface {
 	Nodes(ctx context.Context) []topology.NodeInfo
 	Tables(ctx context.Context) []topology.TableInfo
 	Partitions(ctx context.Context, table string) ([]topology.PartitionInfo, error)
-	// Drain and Decommission run the operators on node; a node the
-	// directory does not list is operator.ErrNoNode.
+	// Drain runs its operator on node; a node the directory does not list
+	// is operator.ErrNoNode, for Decommission and its kin too.
 	Drain(ctx context.Context, node uint64) (operator.DrainResult, error)
-	Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error)
+	// Decommission marks node for decommissioning, for the admin by and
+	// with reason (marked already: it stays as it was), and returns its
+	// state; below the cluster version clusterversion.DecommissionMarks it
+	// runs the decommission operator instead, which moves the node's
+	// replicas within the call.
+	Decommission(ctx context.Context, node uint64, by, reason string) (operator.DecommissionResult, error)
+	// DecommissionStatus is node's mark and the partitions it still
+	// holds.
+	DecommissionStatus(ctx context.Context, node uint64) (operator.DecommissionResult, error)
+	// Recommission clears node's mark while its record exists; a
+	// VALIDATION rejection below the cluster version
+	// clusterversion.DecommissionMarks.
+	Recommission(ctx context.Context, node uint64, by string) (operator.DecommissionResult, error)
 	// SplitPartition splits a partition of table at the partition key at
 	// ("": the middle of its hash range); route.ErrSplit when it cannot
 	// be split so, a VALIDATION or WRONG_RANGE rejection when the
@@ -122,7 +137,17 @@ func ClusterHandler(c Cluster) http.Handler {
 		onNode(w, r, c.Drain)
 	})
 	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
-		onNode(w, r, c.Decommission)
+		onNode(w, r, func(ctx context.Context, id uint64) (operator.DecommissionResult, error) {
+			return c.Decommission(ctx, id, Caller(ctx), r.URL.Query().Get("reason"))
+		})
+	})
+	mux.HandleFunc("GET /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
+		onNode(w, r, c.DecommissionStatus)
+	})
+	mux.HandleFunc("POST /cluster/nodes/{id}/recommission", func(w http.ResponseWriter, r *http.Request) {
+		onNode(w, r, func(ctx context.Context, id uint64) (operator.DecommissionResult, error) {
+			return c.Recommission(ctx, id, Caller(ctx))
+		})
 	})
 	handleSplit(mux, c)
 	handleMerge(mux, c)

@@ -9,10 +9,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/member"
+	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/topology"
 )
@@ -73,8 +75,34 @@ func (f fakeCluster) Drain(_ context.Context, node uint64) (operator.DrainResult
 	return operator.DrainResult{Node: 1, Led: 2, Moved: 2}, f.err
 }
 
-func (f fakeCluster) Decommission(_ context.Context, node uint64) (operator.DecommissionResult, error) {
-	return operator.DecommissionResult{Node: node, Done: true}, f.err
+// Decommission marks the node (by whoever asked, with the reason given);
+// node 9 is not in the directory.
+func (f fakeCluster) Decommission(_ context.Context, node uint64, by, reason string) (operator.DecommissionResult, error) {
+	if node == 9 {
+		return operator.DecommissionResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	}
+	return operator.DecommissionResult{Node: node, Mode: operator.DecommissionByDoctor, Decommissioning: time.Unix(100, 0).UTC(),
+		By: by, Reason: reason, Remaining: []operator.RemainingReplica{{Partition: 2, Table: "t", Role: "voter"}}}, f.err
+}
+
+func (f fakeCluster) DecommissionStatus(_ context.Context, node uint64) (operator.DecommissionResult, error) {
+	if node == 9 {
+		return operator.DecommissionResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	}
+	return operator.DecommissionResult{Node: node, Mode: operator.DecommissionByDoctor, Decommissioning: time.Unix(100, 0).UTC(),
+		Done: true}, f.err
+}
+
+// Recommission clears the node's mark; node 4's is refused, as below the
+// cluster version that has marks; node 9 is not in the directory.
+func (f fakeCluster) Recommission(_ context.Context, node uint64, by string) (operator.DecommissionResult, error) {
+	switch node {
+	case 4:
+		return operator.DecommissionResult{}, partitapb.Errorf(partitapb.Error_VALIDATION, "recommission needs a newer cluster version")
+	case 9:
+		return operator.DecommissionResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	}
+	return operator.DecommissionResult{Node: node, Mode: operator.DecommissionByDoctor, By: by}, f.err
 }
 
 // TestClusterRoutes: each route answers its JSON document, and errors
@@ -98,8 +126,16 @@ func TestClusterRoutes(t *testing.T) {
 		{srv, http.MethodPost, "/cluster/nodes/9/drain", 404, `"error": "operator: no such node in the directory: node 9"`},
 		{srv, http.MethodPost, "/cluster/nodes/x/drain", 400, `bad node id \"x\"`},
 		{srv, http.MethodPost, "/cluster/nodes/0/decommission", 400, `bad node id \"0\"`},
-		{srv, http.MethodPost, "/cluster/nodes/3/decommission", 200, `"done": true`},
+		{srv, http.MethodPost, "/cluster/nodes/3/decommission?reason=disk", 200, `"reason": "disk"`},
+		{srv, http.MethodPost, "/cluster/nodes/3/decommission", 200, `"remaining": [`},
+		{srv, http.MethodPost, "/cluster/nodes/9/decommission", 404, `no such node in the directory: node 9`},
 		{failing, http.MethodPost, "/cluster/nodes/3/decommission", 500, `"error": "raft: no quorum"`},
+		{srv, http.MethodGet, "/cluster/nodes/3/decommission", 200, `"decommissioning": "1970-01-01T00:01:40Z"`},
+		{srv, http.MethodGet, "/cluster/nodes/9/decommission", 404, `node 9`},
+		{srv, http.MethodPost, "/cluster/nodes/3/recommission", 200, `"mode": "doctor"`},
+		{srv, http.MethodPost, "/cluster/nodes/4/recommission", 409, `newer cluster version`},
+		{srv, http.MethodPost, "/cluster/nodes/9/recommission", 404, `node 9`},
+		{srv, http.MethodGet, "/cluster/nodes/3/recommission", 405, ``},
 		{srv, http.MethodGet, "/cluster/local/replicas", 404, ``},
 		{srv, http.MethodPost, "/cluster/partitions/2/split?table=t&at=k", 200, `"right": 3`},
 		{srv, http.MethodPost, "/cluster/partitions/2/split", 400, `want /cluster/partitions/{id}/split?table=T`},

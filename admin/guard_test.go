@@ -39,9 +39,14 @@ type countingCluster struct {
 	n *int
 }
 
-func (c countingCluster) Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error) {
+func (c countingCluster) Decommission(ctx context.Context, node uint64, by, reason string) (operator.DecommissionResult, error) {
 	*c.n++
-	return c.fakeCluster.Decommission(ctx, node)
+	return c.fakeCluster.Decommission(ctx, node, by, reason)
+}
+
+func (c countingCluster) Recommission(ctx context.Context, node uint64, by string) (operator.DecommissionResult, error) {
+	*c.n++
+	return c.fakeCluster.Recommission(ctx, node, by)
 }
 
 // serve runs one request through h from remote and returns its status.
@@ -81,9 +86,13 @@ func TestGuardWithTokens(t *testing.T) {
 		{"GET", "/cluster/nodes", remote, tok, 200},
 		{"PUT", "/debug/log-level", local, "", 401},
 		{"PUT", "/debug/log-level", local, tok + "0", 401},
-		{"POST", "/cluster/nodes/1/decommission", local, "", 401},
-		{"POST", "/cluster/nodes/1/decommission", remote, "", 401},
-		{"POST", "/cluster/nodes/1/decommission", local, "ptk_wrong", 401},
+		{"POST", "/cluster/nodes/3/decommission", local, "", 401},
+		{"POST", "/cluster/nodes/3/decommission", remote, "", 401},
+		{"POST", "/cluster/nodes/3/decommission", local, "ptk_wrong", 401},
+		{"POST", "/cluster/nodes/3/recommission", local, "", 401},
+		{"POST", "/cluster/nodes/3/recommission", remote, "ptk_wrong", 401},
+		{"GET", "/cluster/nodes/3/decommission", local, "", 200}, // a read: open on loopback
+		{"GET", "/cluster/nodes/3/decommission", remote, "", 401},
 		{"POST", "/cluster/nodes/1/drain", local, "", 401},
 		{"POST", "/doctor/replication?factor=1", local, "", 401},
 		{"POST", "/nothing/here", local, "", 401}, // a route added later is guarded too
@@ -98,7 +107,7 @@ func TestGuardWithTokens(t *testing.T) {
 	if *decommissioned != 0 || lv.Level() != slog.LevelInfo {
 		t.Fatalf("refused requests acted: %d decommissions, level %v", *decommissioned, lv.Level())
 	}
-	if got := serve(h, "POST", "/cluster/nodes/1/decommission", remote, tok); got != 200 || *decommissioned != 1 {
+	if got := serve(h, "POST", "/cluster/nodes/3/decommission", remote, tok); got != 200 || *decommissioned != 1 {
 		t.Fatalf("decommission with the token: %d, %d decommissions", got, *decommissioned)
 	}
 	if got := serve(h, "PUT", "/debug/log-level", remote, tok); got != 200 || lv.Level() != slog.LevelDebug {

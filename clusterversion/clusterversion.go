@@ -101,10 +101,16 @@ const (
 	// which older binaries cannot apply; before it, each node's Doctor
 	// and CreateTable use the node's own --replication-factor.
 	ClusterReplication Version = 20
+	// DecommissionMarks: a node is decommissioned by a mark on its
+	// directory record (SetNodeDecommissioning), which older binaries
+	// cannot apply; the Doctor moves its replicas and removes its record.
+	// Before it, a decommission moves the replicas itself, outside the
+	// Doctor.
+	DecommissionMarks Version = 21
 )
 
 // Latest is the newest version this binary supports.
-const Latest = ClusterReplication
+const Latest = DecommissionMarks
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -153,6 +159,8 @@ func (v Version) String() string {
 		return "19 (recorded sizes: a retried write reports the capacity and collection size of its first attempt)"
 	case ClusterReplication:
 		return "20 (cluster replication: one replication factor for the whole cluster, kept in the directory)"
+	case DecommissionMarks:
+		return "21 (decommission marks: the Doctor moves a decommissioning node's replicas and removes its record)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -33,3 +33,9 @@ func NodeLiveness(rec *partitapb.Node, now time.Time) Liveness {
 		return Dead
 	}
 }
+
+// Decommissioning says rec carries a decommissioning mark: the node takes
+// no new replica or leadership, and the Doctor moves its replicas away.
+func Decommissioning(rec *partitapb.Node) bool {
+	return rec.GetDecommissioningUnixNanos() != 0
+}

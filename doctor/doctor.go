@@ -497,7 +497,9 @@ func opKey(op checker.Op) string {
 func (d *Doctor) busy(partition uint64, now time.Time) (string, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if r, ok := d.runs[partition]; ok {
+	if r, ok := d.runs[partition]; ok && partition == 0 {
+		return fmt.Sprintf("operation %d is in flight: one node's record is removed at a time", r.entry.ID), true
+	} else if ok {
 		return fmt.Sprintf("operation %d is in flight on the partition", r.entry.ID), true
 	}
 	if until, ok := d.settling[partition]; ok {

@@ -61,7 +61,7 @@ func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 		return
 	}
 	op := r.entry.Op
-	o, err := Steps(op, op.From != 0 && reachable(ctx, env, op.From))
+	o, err := Steps(op, op.From != 0 && op.Kind != checker.RemoveNode && reachable(ctx, env, op.From))
 	if err != nil {
 		d.finish(ctx, r, Rejected, err.Error())
 		return

@@ -21,7 +21,7 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 	meta := op.Partition == directory.MetaPartition
 	o := &operator.Operator{Name: fmt.Sprintf("%s partition=%d", op.Kind, op.Partition)}
 	switch op.Kind {
-	case checker.ReplaceReplica, checker.MoveReplica:
+	case checker.ReplaceReplica, checker.MoveReplica, checker.Decommission:
 		o = operator.MoveReplica(p, op.From, op.To, fromReachable)
 		o.Name = fmt.Sprintf("%s partition=%d from=%d to=%d", op.Kind, op.Partition, op.From, op.To)
 	case checker.AddReplica:
@@ -44,6 +44,9 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 		if fromReachable {
 			o.Steps = append(o.Steps, operator.DestroyReplica{Node: op.From, Partition: op.Partition})
 		}
+	case checker.RemoveNode:
+		o.Name = fmt.Sprintf("%s node=%d", op.Kind, op.From)
+		o.Steps = []operator.Step{operator.RemoveNode{Node: op.From}}
 	case checker.TransferLeader:
 		o.Steps = []operator.Step{&operator.TransferLeader{Partition: op.Partition, From: op.From, Target: op.To}}
 	case checker.RollForwardLearner:
@@ -85,7 +88,7 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 // if the old one was never removed). nil: nothing to undo.
 func Rollback(op checker.Op, cur checker.Partition) []operator.Step {
 	switch op.Kind {
-	case checker.ReplaceReplica, checker.MoveReplica, checker.AddReplica:
+	case checker.ReplaceReplica, checker.MoveReplica, checker.AddReplica, checker.Decommission:
 	default:
 		return nil
 	}
@@ -118,6 +121,8 @@ func stepKind(s operator.Step) (gate.StepKind, uint64, uint64) {
 		return "transfer-leader", s.Partition, s.Target
 	case operator.DestroyReplica:
 		return "destroy-replica", s.Partition, s.Node
+	case operator.RemoveNode:
+		return gate.StepRemoveNode, 0, s.Node
 	}
 	return "", 0, 0
 }

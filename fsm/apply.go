@@ -127,6 +127,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyPutNode(b, cmd.GetUnixNanos(), op.PutNode)
 	case *partitapb.Command_RemoveNode:
 		return applyRemoveNode(b, op.RemoveNode)
+	case *partitapb.Command_SetNodeDecommissioning:
+		return applySetNodeDecommissioning(b, cmd.GetUnixNanos(), op.SetNodeDecommissioning)
 	case *partitapb.Command_SetReplicas:
 		return applySetReplicas(b, op.SetReplicas)
 	case *partitapb.Command_AcquireDoctorLease:

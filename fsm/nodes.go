@@ -13,7 +13,9 @@ import (
 
 // applyPutNode adds a node (assigning the next id when it has none) or
 // updates an existing one's addresses, zone and version. A new node's join
-// time is the command's timestamp.
+// time is the command's timestamp. An existing record keeps its join time
+// and its decommissioning mark: the node's heartbeat does not know of the
+// mark, and must not clear it (SetNodeDecommissioning alone does).
 func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb.Result, error) {
 	n := proto.Clone(op.GetNode()).(*partitapb.Node)
 	n.HeartbeatUnixNanos = now
@@ -29,6 +31,7 @@ func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb
 			return nil, err
 		}
 		n.JoinedUnixNanos = old.GetJoinedUnixNanos()
+		keepMark(n, old)
 	} else {
 		return reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", n.Id), nil
 	}
@@ -42,20 +45,67 @@ func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb
 	return &partitapb.Result{Node: n}, nil
 }
 
+// keepMark copies old's decommissioning mark onto n.
+func keepMark(n, old *partitapb.Node) {
+	n.DecommissioningUnixNanos = old.GetDecommissioningUnixNanos()
+	n.DecommissionBy, n.DecommissionReason = old.GetDecommissionBy(), old.GetDecommissionReason()
+}
+
+// applyRemoveNode deletes a node's record; with if_decommissioning, only
+// a record that carries a decommissioning mark.
 func applyRemoveNode(b *engine.Batch, op *partitapb.RemoveNode) (*partitapb.Result, error) {
-	raw, err := engine.Get(b, directory.NodeKey(op.GetId()))
-	if errors.Is(err, engine.ErrNotFound) {
-		return reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", op.GetId()), nil
+	n, res, err := readNode(b, op.GetId())
+	if res != nil || err != nil {
+		return res, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("fsm: read node: %w", err)
-	}
-	n, err := directory.DecodeNode(raw)
-	if err != nil {
-		return nil, err
+	if op.GetIfDecommissioning() && n.GetDecommissioningUnixNanos() == 0 {
+		return reject(partitapb.Error_VALIDATION, "node %d is not decommissioning: its record stays", op.GetId()), nil
 	}
 	if err := b.Delete(directory.NodeKey(op.GetId())); err != nil {
 		return nil, fmt.Errorf("fsm: remove node: %w", err)
 	}
 	return &partitapb.Result{Node: n}, nil
+}
+
+// applySetNodeDecommissioning sets or clears a node's decommissioning
+// mark. A node marked already keeps its first mark (its time, author and
+// reason): asking again changes nothing.
+func applySetNodeDecommissioning(b *engine.Batch, now int64, op *partitapb.SetNodeDecommissioning) (*partitapb.Result, error) {
+	n, res, err := readNode(b, op.GetNode())
+	if res != nil || err != nil {
+		return res, err
+	}
+	switch {
+	case op.GetDecommissioning() && n.GetDecommissioningUnixNanos() != 0:
+		return &partitapb.Result{Node: n}, nil
+	case op.GetDecommissioning():
+		n.DecommissioningUnixNanos, n.DecommissionBy, n.DecommissionReason = now, op.GetBy(), op.GetReason()
+	default:
+		n.DecommissioningUnixNanos, n.DecommissionBy, n.DecommissionReason = 0, "", ""
+	}
+	raw, err := directory.EncodeNode(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Set(directory.NodeKey(n.GetId()), raw); err != nil {
+		return nil, fmt.Errorf("fsm: write node: %w", err)
+	}
+	return &partitapb.Result{Node: n}, nil
+}
+
+// readNode reads node id's record, or the VALIDATION rejection of a node
+// the directory does not list.
+func readNode(b *engine.Batch, id uint64) (*partitapb.Node, *partitapb.Result, error) {
+	raw, err := engine.Get(b, directory.NodeKey(id))
+	if errors.Is(err, engine.ErrNotFound) {
+		return nil, reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", id), nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("fsm: read node: %w", err)
+	}
+	n, err := directory.DecodeNode(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, nil, nil
 }

@@ -101,7 +101,7 @@ func (m *Member) growMeta(ctx context.Context) error {
 			return nil
 		}
 		for _, id := range cs.Learners {
-			if rec := m.dir.Snapshot().Node(id); rec != nil && alive(rec) {
+			if rec := m.dir.Snapshot().Node(id); rec != nil && alive(rec) && !directory.Decommissioning(rec) {
 				return st.PromoteLearner(ctx, directory.MetaPartition, id)
 			}
 		}
@@ -126,7 +126,8 @@ func (m *Member) growMeta(ctx context.Context) error {
 
 // metaCandidates are the nodes that may take a meta voter, those in a
 // zone no voter uses first (by id within each group), so that the meta
-// partition spreads over zones as table partitions do.
+// partition spreads over zones as table partitions do. A decommissioning
+// node takes none.
 func metaCandidates(snap *directory.Snapshot, voters []uint64) []*partitapb.Node {
 	used := map[string]bool{}
 	for _, v := range voters {
@@ -136,7 +137,7 @@ func metaCandidates(snap *directory.Snapshot, voters []uint64) []*partitapb.Node
 	}
 	var out []*partitapb.Node
 	for _, rec := range snap.Nodes {
-		if !slices.Contains(voters, rec.GetId()) {
+		if !slices.Contains(voters, rec.GetId()) && !directory.Decommissioning(rec) {
 			out = append(out, rec)
 		}
 	}

@@ -22,3 +22,18 @@ func TestMetaCandidatesSpreadOverZones(t *testing.T) {
 		t.Fatalf("candidates %v, want %v", got, want)
 	}
 }
+
+// TestMetaCandidatesSkipDecommissioning: a decommissioning node never
+// takes a meta voter, though its zone holds none.
+func TestMetaCandidatesSkipDecommissioning(t *testing.T) {
+	snap := &directory.Snapshot{Nodes: []*partitapb.Node{
+		{Id: 1, Zone: "a"}, {Id: 2, Zone: "a"}, {Id: 3, Zone: "b", DecommissioningUnixNanos: 1}, {Id: 4, Zone: "c"},
+	}}
+	var got []uint64
+	for _, rec := range metaCandidates(snap, []uint64{1}) {
+		got = append(got, rec.GetId())
+	}
+	if want := []uint64{4, 2}; !slices.Equal(got, want) {
+		t.Fatalf("candidates %v, want %v", got, want)
+	}
+}

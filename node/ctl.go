@@ -66,10 +66,6 @@ func (c ctl) Drain(ctx context.Context, node uint64) (operator.DrainResult, erro
 	return operator.Drain(ctx, c.env(), node)
 }
 
-func (c ctl) Decommission(ctx context.Context, node uint64) (operator.DecommissionResult, error) {
-	return operator.Decommission(ctx, c.env(), node)
-}
-
 // Directory refreshes the directory cache, within a bound (on failure the
 // cache serves as it is), and returns it.
 func (c ctl) Directory(ctx context.Context) *directory.Snapshot {
@@ -127,8 +123,12 @@ func (c ctl) SetReplicas(ctx context.Context, table string, partition uint64, re
 	return err
 }
 
+// RemoveNode deletes node's record. The Doctor's (an epoch) deletes only
+// a record marked decommissioning: it never removes a node an operator
+// did not decommission, nor one recommissioned since it decided.
 func (c ctl) RemoveNode(ctx context.Context, node uint64) error {
-	return c.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_RemoveNode{RemoveNode: &partitapb.RemoveNode{Id: node}}})
+	return c.proposeMeta(ctx, &partitapb.Command{Op: &partitapb.Command_RemoveNode{RemoveNode: &partitapb.RemoveNode{
+		Id: node, IfDecommissioning: c.epoch != 0}}})
 }
 
 // proposeMeta proposes cmd, given an id and a time, to the meta partition

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
@@ -31,9 +32,19 @@ func startAdminMember(t *testing.T, join ...string) *node.Node {
 // address peer (a node restarted on its data, on an address of choice).
 func startAdminMemberAt(t *testing.T, dir, peer string, join ...string) *node.Node {
 	t.Helper()
+	return startAdminMemberWith(t, dir, peer, nil, join...)
+}
+
+// startAdminMemberWith is startAdminMemberAt with tweak applied to the
+// config.
+func startAdminMemberWith(t *testing.T, dir, peer string, tweak func(*node.Config), join ...string) *node.Node {
+	t.Helper()
 	cfg := node.DefaultConfig()
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = dir, "127.0.0.1:0", peer, "127.0.0.1:0", join
 	cfg.ReconcileInterval = 100 * time.Millisecond
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +133,16 @@ func waitFor(t *testing.T, cond func() error) {
 // TestCtlEndpoints: on a 3-node cluster, any node lists the nodes, the
 // tables and the partitions with leaders and zero lag; a drain moves every
 // leadership off a node; with a fourth node, a decommission moves every
-// replica off a node, and the data stays readable.
+// replica off a node, and the data stays readable. Its binaries claim the
+// cluster version before decommission marks: the decommission is the
+// operator's, run within the request (no Doctor runs here).
 func TestCtlEndpoints(t *testing.T) {
 	t.Parallel()
+	before := func(cfg *node.Config) { cfg.MaxClusterVersion = uint32(clusterversion.DecommissionMarks - 1) }
+	startAdminMember := func(t *testing.T, join ...string) *node.Node {
+		t.Helper()
+		return startAdminMemberWith(t, t.TempDir(), "127.0.0.1:0", before, join...)
+	}
 	n1 := startAdminMember(t)
 	n2 := startAdminMember(t, n1.PeerAddr())
 	n3 := startAdminMember(t, n1.PeerAddr())
@@ -194,8 +212,14 @@ func TestCtlEndpoints(t *testing.T) {
 		return nil
 	})
 	gone := n2.ID()
+	// Below the version there is no mark to clear.
+	var ignoredRes operator.DecommissionResult
+	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/recommission", gone), &ignoredRes); code != http.StatusConflict {
+		t.Fatalf("recommission below the version: status %d, want 409", code)
+	}
 	var res operator.DecommissionResult
-	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK || !res.Done || !res.Removed {
+	if code := adminDo(t, n1, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", gone), &res); code != http.StatusOK ||
+		res.Mode != operator.DecommissionByOperator || !res.Done || !res.Removed {
 		t.Fatalf("decommission: status %d, %+v", code, res)
 	}
 	if len(res.Partitions) != 5 {

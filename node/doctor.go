@@ -90,6 +90,7 @@ func (n *Node) startDoctor() error {
 		cfg.Duration, cfg.RenewInterval, cfg.RenewDeadline = d, d/3, d*2/3
 	}
 	cfg.Propose, cfg.Logger, cfg.Registerer = n.proposeMeta, n.log, n.reg
+	cfg.Eligible = n.doctorEligible
 	e, err := lease.New(cfg)
 	if err != nil {
 		return err
@@ -127,6 +128,21 @@ func (n *Node) startDoctor() error {
 	}()
 	n.doctor.Store(d)
 	return nil
+}
+
+// doctorEligible says this node's Doctor may hold the lease: not while
+// the node is decommissioning (the Doctor that removes its record must
+// run elsewhere: the other nodes find the active Doctor's node through
+// its record), nor while the directory does not list it (removed, or
+// joining and not recorded yet: its first heartbeat records it). A node
+// that has not read the directory yet may.
+func (n *Node) doctorEligible() bool {
+	snap := n.dir.Snapshot()
+	rec := snap.Node(n.id)
+	if rec == nil {
+		return len(snap.Nodes) == 0
+	}
+	return !directory.Decommissioning(rec)
 }
 
 // newDoctor makes the node's Doctor: it acts while e holds the lease,
@@ -428,7 +444,7 @@ func (c ctl) DoctorSettings(ctx context.Context) (admin.DoctorSettings, error) {
 // doctorKinds are the operation kinds whose gates ctl lists.
 var doctorKinds = []checker.Kind{checker.ReplaceReplica, checker.AddReplica, checker.RemoveReplica,
 	checker.MoveReplica, checker.TransferLeader, checker.RollForwardLearner, checker.RollBackLearner,
-	checker.LeaveJoint, checker.SetReplicas}
+	checker.LeaveJoint, checker.SetReplicas, checker.Decommission, checker.RemoveNode}
 
 // errBadGate is an unknown kind or colour.
 var errBadGate = fmt.Errorf("%w: gate", admin.ErrBadRequest)

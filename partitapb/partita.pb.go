@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65, 0}
+	return file_partita_proto_rawDescGZIP(), []int{66, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -596,6 +596,7 @@ type Command struct {
 	//	*Command_SetChangeFloor
 	//	*Command_FenceDeletedTable
 	//	*Command_SetReplicationFactor
+	//	*Command_SetNodeDecommissioning
 	//	*Command_IndexWrite
 	//	*Command_ClaimRequestToken
 	//	*Command_FinishRequestToken
@@ -1270,6 +1271,15 @@ func (x *Command) GetSetReplicationFactor() *SetReplicationFactor {
 	return nil
 }
 
+func (x *Command) GetSetNodeDecommissioning() *SetNodeDecommissioning {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetNodeDecommissioning); ok {
+			return x.SetNodeDecommissioning
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetIndexWrite() *IndexWrite {
 	if x != nil {
 		if x, ok := x.Op.(*Command_IndexWrite); ok {
@@ -1598,6 +1608,12 @@ type Command_SetReplicationFactor struct {
 	SetReplicationFactor *SetReplicationFactor `protobuf:"bytes,814,opt,name=set_replication_factor,json=setReplicationFactor,proto3,oneof"`
 }
 
+type Command_SetNodeDecommissioning struct {
+	// A node's decommissioning mark, in the meta partition (from cluster
+	// version 21).
+	SetNodeDecommissioning *SetNodeDecommissioning `protobuf:"bytes,815,opt,name=set_node_decommissioning,json=setNodeDecommissioning,proto3,oneof"`
+}
+
 type Command_IndexWrite struct {
 	// Batched writes of global secondary index entries (780-789).
 	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
@@ -1754,6 +1770,8 @@ func (*Command_SetChangeFloor) isCommand_Op() {}
 func (*Command_FenceDeletedTable) isCommand_Op() {}
 
 func (*Command_SetReplicationFactor) isCommand_Op() {}
+
+func (*Command_SetNodeDecommissioning) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
 
@@ -3838,7 +3856,8 @@ type Result struct {
 	NewSize *int64 `protobuf:"varint,201,opt,name=new_size,json=newSize,proto3,oneof" json:"new_size,omitempty"`
 	// table is the catalog record after a table command.
 	Table *Table `protobuf:"bytes,6,opt,name=table,proto3" json:"table,omitempty"`
-	// node is the directory record after a PutNode.
+	// node is the directory record after a PutNode or a
+	// SetNodeDecommissioning, or the one a RemoveNode deleted.
 	Node *Node `protobuf:"bytes,7,opt,name=node,proto3" json:"node,omitempty"`
 	// doctor_lease is the Doctor lease after a lease command, granted or
 	// refused (LEASE_HELD, STALE_EPOCH): the caller learns who holds it.
@@ -4545,8 +4564,18 @@ type Node struct {
 	// --restart-grace before replacing the replicas of a node that stopped
 	// so: a planned restart is not a death.
 	StoppedUnixNanos int64 `protobuf:"varint,12,opt,name=stopped_unix_nanos,json=stoppedUnixNanos,proto3" json:"stopped_unix_nanos,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// decommissioning_unix_nanos is when an operator marked the node for
+	// decommissioning (SetNodeDecommissioning, on the proposer's clock); 0
+	// while it is a full member. A marked node takes no new replica or
+	// leadership; the Doctor moves its replicas to other nodes, then
+	// removes its record. The node's own heartbeats (PutNode) keep the mark
+	// and its author; decommission_by and decommission_reason are who set
+	// it and why.
+	DecommissioningUnixNanos int64  `protobuf:"varint,13,opt,name=decommissioning_unix_nanos,json=decommissioningUnixNanos,proto3" json:"decommissioning_unix_nanos,omitempty"`
+	DecommissionBy           string `protobuf:"bytes,14,opt,name=decommission_by,json=decommissionBy,proto3" json:"decommission_by,omitempty"`
+	DecommissionReason       string `protobuf:"bytes,15,opt,name=decommission_reason,json=decommissionReason,proto3" json:"decommission_reason,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -4663,13 +4692,38 @@ func (x *Node) GetStoppedUnixNanos() int64 {
 	return 0
 }
 
+func (x *Node) GetDecommissioningUnixNanos() int64 {
+	if x != nil {
+		return x.DecommissioningUnixNanos
+	}
+	return 0
+}
+
+func (x *Node) GetDecommissionBy() string {
+	if x != nil {
+		return x.DecommissionBy
+	}
+	return ""
+}
+
+func (x *Node) GetDecommissionReason() string {
+	if x != nil {
+		return x.DecommissionReason
+	}
+	return ""
+}
+
 // RemoveNode deletes a node's directory record (the last step of a
-// decommission); a removed node can no longer heartbeat.
+// decommission); a removed node can no longer heartbeat. With
+// if_decommissioning (the Doctor's removal), it is refused with VALIDATION
+// unless the record carries a decommissioning mark: a node recommissioned
+// after the Doctor decided keeps its record.
 type RemoveNode struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Id                uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	IfDecommissioning bool                   `protobuf:"varint,2,opt,name=if_decommissioning,json=ifDecommissioning,proto3" json:"if_decommissioning,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RemoveNode) Reset() {
@@ -4709,6 +4763,87 @@ func (x *RemoveNode) GetId() uint64 {
 	return 0
 }
 
+func (x *RemoveNode) GetIfDecommissioning() bool {
+	if x != nil {
+		return x.IfDecommissioning
+	}
+	return false
+}
+
+// SetNodeDecommissioning marks node for decommissioning (decommissioning
+// set) or clears the mark (a recommission). Marking a marked node keeps
+// its first mark, time and author. Refused with VALIDATION for a node the
+// directory does not list. Proposed from the cluster version
+// clusterversion.DecommissionMarks on: an older binary cannot apply it.
+type SetNodeDecommissioning struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Node            uint64                 `protobuf:"varint,1,opt,name=node,proto3" json:"node,omitempty"`
+	Decommissioning bool                   `protobuf:"varint,2,opt,name=decommissioning,proto3" json:"decommissioning,omitempty"`
+	// by and reason say who asked and why (kept with the mark).
+	By            string `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeDecommissioning) Reset() {
+	*x = SetNodeDecommissioning{}
+	mi := &file_partita_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDecommissioning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDecommissioning) ProtoMessage() {}
+
+func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDecommissioning.ProtoReflect.Descriptor instead.
+func (*SetNodeDecommissioning) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *SetNodeDecommissioning) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *SetNodeDecommissioning) GetDecommissioning() bool {
+	if x != nil {
+		return x.Decommissioning
+	}
+	return false
+}
+
+func (x *SetNodeDecommissioning) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
+func (x *SetNodeDecommissioning) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // SetReplicas replaces the replica list of one partition of a table, if
 // the partition is still at generation expected_generation (compare and
 // set); the generation then moves on by one.
@@ -4724,7 +4859,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4736,7 +4871,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4749,7 +4884,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -4791,7 +4926,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4803,7 +4938,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4816,7 +4951,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -4837,7 +4972,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4849,7 +4984,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4862,7 +4997,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Span) GetStart() []byte {
@@ -4902,7 +5037,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4914,7 +5049,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4927,7 +5062,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -5061,7 +5196,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5073,7 +5208,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5086,7 +5221,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Table) GetId() uint64 {
@@ -5368,7 +5503,7 @@ type StreamCuts struct {
 
 func (x *StreamCuts) Reset() {
 	*x = StreamCuts{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5380,7 +5515,7 @@ func (x *StreamCuts) String() string {
 func (*StreamCuts) ProtoMessage() {}
 
 func (x *StreamCuts) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5393,7 +5528,7 @@ func (x *StreamCuts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
 func (*StreamCuts) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StreamCuts) GetEnabledUnixNanos() int64 {
@@ -5435,7 +5570,7 @@ type StreamCut struct {
 
 func (x *StreamCut) Reset() {
 	*x = StreamCut{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5447,7 +5582,7 @@ func (x *StreamCut) String() string {
 func (*StreamCut) ProtoMessage() {}
 
 func (x *StreamCut) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5460,7 +5595,7 @@ func (x *StreamCut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
 func (*StreamCut) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StreamCut) GetPartition() uint64 {
@@ -5495,7 +5630,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5507,7 +5642,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5520,7 +5655,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5558,7 +5693,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5570,7 +5705,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5583,7 +5718,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5623,7 +5758,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5635,7 +5770,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5648,7 +5783,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5712,7 +5847,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5724,7 +5859,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5737,7 +5872,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5827,7 +5962,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5839,7 +5974,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5852,7 +5987,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -5889,7 +6024,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5901,7 +6036,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5914,7 +6049,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -5943,7 +6078,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5955,7 +6090,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5968,7 +6103,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -5998,7 +6133,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6010,7 +6145,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6023,7 +6158,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -6045,7 +6180,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6057,7 +6192,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6070,7 +6205,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -6093,7 +6228,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6105,7 +6240,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6118,7 +6253,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -6149,7 +6284,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6161,7 +6296,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6174,7 +6309,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -6220,7 +6355,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6232,7 +6367,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6245,7 +6380,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -6306,7 +6441,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6318,7 +6453,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6331,7 +6466,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6373,7 +6508,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6385,7 +6520,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6398,7 +6533,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6440,7 +6575,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6452,7 +6587,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6465,7 +6600,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6491,7 +6626,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6503,7 +6638,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6516,7 +6651,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6551,7 +6686,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6563,7 +6698,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6576,7 +6711,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6614,7 +6749,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6626,7 +6761,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6639,7 +6774,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -6687,7 +6822,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6699,7 +6834,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6712,7 +6847,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6749,7 +6884,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6761,7 +6896,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6774,7 +6909,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6815,7 +6950,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6827,7 +6962,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6840,7 +6975,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -6902,7 +7037,7 @@ type Replication struct {
 
 func (x *Replication) Reset() {
 	*x = Replication{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6914,7 +7049,7 @@ func (x *Replication) String() string {
 func (*Replication) ProtoMessage() {}
 
 func (x *Replication) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6927,7 +7062,7 @@ func (x *Replication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replication.ProtoReflect.Descriptor instead.
 func (*Replication) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *Replication) GetFactor() uint32 {
@@ -6979,7 +7114,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6991,7 +7126,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7004,7 +7139,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -7083,7 +7218,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7095,7 +7230,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7108,7 +7243,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -7290,7 +7425,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7302,7 +7437,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7315,7 +7450,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7341,7 +7476,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7353,7 +7488,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7366,7 +7501,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7411,7 +7546,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7423,7 +7558,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7436,7 +7571,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7479,7 +7614,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7491,7 +7626,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7504,7 +7639,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7549,7 +7684,7 @@ type SetReplicationFactor struct {
 
 func (x *SetReplicationFactor) Reset() {
 	*x = SetReplicationFactor{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7561,7 +7696,7 @@ func (x *SetReplicationFactor) String() string {
 func (*SetReplicationFactor) ProtoMessage() {}
 
 func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7574,7 +7709,7 @@ func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicationFactor.ProtoReflect.Descriptor instead.
 func (*SetReplicationFactor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SetReplicationFactor) GetFactor() uint32 {
@@ -7621,7 +7756,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7633,7 +7768,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7646,7 +7781,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *User) GetName() string {
@@ -7697,7 +7832,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7709,7 +7844,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7722,7 +7857,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7780,7 +7915,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7792,7 +7927,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7805,7 +7940,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *Policy) GetName() string {
@@ -7839,7 +7974,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7851,7 +7986,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7864,7 +7999,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *CreateUser) GetName() string {
@@ -7884,7 +8019,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7896,7 +8031,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7909,7 +8044,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -7931,7 +8066,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7943,7 +8078,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7956,7 +8091,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -7977,7 +8112,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7989,7 +8124,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8002,7 +8137,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -8029,7 +8164,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8041,7 +8176,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8054,7 +8189,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -8075,7 +8210,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8087,7 +8222,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8100,7 +8235,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -8121,7 +8256,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8133,7 +8268,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8146,7 +8281,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -8168,7 +8303,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8180,7 +8315,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8193,7 +8328,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -8232,7 +8367,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8244,7 +8379,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8257,7 +8392,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -8305,7 +8440,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8317,7 +8452,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8330,7 +8465,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -8388,7 +8523,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8400,7 +8535,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8413,7 +8548,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8455,7 +8590,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8467,7 +8602,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8480,7 +8615,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8514,7 +8649,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8526,7 +8661,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8539,7 +8674,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8592,7 +8727,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8604,7 +8739,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8617,7 +8752,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8682,7 +8817,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8694,7 +8829,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8707,7 +8842,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8743,7 +8878,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8755,7 +8890,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8768,7 +8903,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8808,7 +8943,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8820,7 +8955,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8833,7 +8968,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *Group) GetName() string {
@@ -8874,7 +9009,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8886,7 +9021,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8899,7 +9034,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -8919,7 +9054,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8931,7 +9066,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8944,7 +9079,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -8967,7 +9102,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8979,7 +9114,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8992,7 +9127,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -9028,7 +9163,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9040,7 +9175,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9053,7 +9188,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -9098,7 +9233,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9110,7 +9245,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9123,7 +9258,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *AdminToken) GetId() string {
@@ -9178,7 +9313,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9190,7 +9325,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9203,7 +9338,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -9223,7 +9358,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9235,7 +9370,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9248,7 +9383,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -9279,7 +9414,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9291,7 +9426,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9304,7 +9439,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *JoinToken) GetId() string {
@@ -9360,7 +9495,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9372,7 +9507,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9385,7 +9520,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9405,7 +9540,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9417,7 +9552,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9430,7 +9565,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9453,7 +9588,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9465,7 +9600,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9478,7 +9613,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9507,7 +9642,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9519,7 +9654,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9532,7 +9667,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9576,7 +9711,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9588,7 +9723,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9601,7 +9736,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9729,7 +9864,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9741,7 +9876,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9754,7 +9889,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9841,7 +9976,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9853,7 +9988,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9866,7 +10001,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -9910,7 +10045,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9922,7 +10057,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9935,7 +10070,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -9977,7 +10112,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9989,7 +10124,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10002,7 +10137,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -10045,7 +10180,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10057,7 +10192,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10070,7 +10205,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -10149,7 +10284,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10161,7 +10296,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10174,7 +10309,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -10238,7 +10373,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10250,7 +10385,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10263,7 +10398,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -10317,7 +10452,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10329,7 +10464,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10342,7 +10477,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -10383,7 +10518,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10395,7 +10530,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10408,7 +10543,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10440,7 +10575,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10452,7 +10587,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10465,7 +10600,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *Backup) GetArn() string {
@@ -10581,7 +10716,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10593,7 +10728,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10606,7 +10741,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10658,7 +10793,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10670,7 +10805,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10683,7 +10818,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10731,7 +10866,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10743,7 +10878,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10756,7 +10891,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10778,7 +10913,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10790,7 +10925,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10803,7 +10938,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10831,7 +10966,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10843,7 +10978,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10856,7 +10991,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -10883,7 +11018,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10895,7 +11030,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10908,7 +11043,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -10929,7 +11064,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10941,7 +11076,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10954,7 +11089,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -11017,7 +11152,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11029,7 +11164,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11042,7 +11177,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *Export) GetArn() string {
@@ -11246,7 +11381,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11258,7 +11393,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11271,7 +11406,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -11340,7 +11475,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11352,7 +11487,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11365,7 +11500,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11400,7 +11535,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11412,7 +11547,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11425,7 +11560,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{124}
+	return file_partita_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11473,7 +11608,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11485,7 +11620,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11498,7 +11633,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{125}
+	return file_partita_proto_rawDescGZIP(), []int{126}
 }
 
 func (x *Import) GetArn() string {
@@ -11653,7 +11788,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11665,7 +11800,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11678,7 +11813,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{126}
+	return file_partita_proto_rawDescGZIP(), []int{127}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11700,7 +11835,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\x8b(\n" +
+	"partita.v1\"\xec(\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11793,7 +11928,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
 	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
 	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12Y\n" +
-	"\x16set_replication_factor\x18\xae\x06 \x01(\v2 .partita.v1.SetReplicationFactorH\x00R\x14setReplicationFactor\x12:\n" +
+	"\x16set_replication_factor\x18\xae\x06 \x01(\v2 .partita.v1.SetReplicationFactorH\x00R\x14setReplicationFactor\x12_\n" +
+	"\x18set_node_decommissioning\x18\xaf\x06 \x01(\v2\".partita.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
 	"indexWrite\x12P\n" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
@@ -12080,7 +12216,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\x8c\x03\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xa4\x04\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -12097,10 +12233,19 @@ const file_partita_proto_rawDesc = "" +
 	"minVersion\x12\x1f\n" +
 	"\vmax_version\x18\v \x01(\rR\n" +
 	"maxVersion\x12,\n" +
-	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\"\x1c\n" +
+	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\x12<\n" +
+	"\x1adecommissioning_unix_nanos\x18\r \x01(\x03R\x18decommissioningUnixNanos\x12'\n" +
+	"\x0fdecommission_by\x18\x0e \x01(\tR\x0edecommissionBy\x12/\n" +
+	"\x13decommission_reason\x18\x0f \x01(\tR\x12decommissionReason\"K\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"\x8e\x01\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12-\n" +
+	"\x12if_decommissioning\x18\x02 \x01(\bR\x11ifDecommissioning\"~\n" +
+	"\x16SetNodeDecommissioning\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\x04R\x04node\x12(\n" +
+	"\x0fdecommissioning\x18\x02 \x01(\bR\x0fdecommissioning\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x8e\x01\n" +
 	"\vSetReplicas\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12\x1a\n" +
@@ -12716,143 +12861,144 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 129)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 130)
 var file_partita_proto_goTypes = []any{
-	(ChangeView)(0),              // 0: partita.v1.ChangeView
-	(ChangeKind)(0),              // 1: partita.v1.ChangeKind
-	(GateColor)(0),               // 2: partita.v1.GateColor
-	(TxnStatus)(0),               // 3: partita.v1.TxnStatus
-	(Error_Code)(0),              // 4: partita.v1.Error.Code
-	(DoctorOp_State)(0),          // 5: partita.v1.DoctorOp.State
-	(*Command)(nil),              // 6: partita.v1.Command
-	(*Effects)(nil),              // 7: partita.v1.Effects
-	(*LocalStats)(nil),           // 8: partita.v1.LocalStats
-	(*LocalEntry)(nil),           // 9: partita.v1.LocalEntry
-	(*LocalIndexSpec)(nil),       // 10: partita.v1.LocalIndexSpec
-	(*ChangeRecord)(nil),         // 11: partita.v1.ChangeRecord
-	(*FenceDeletedTable)(nil),    // 12: partita.v1.FenceDeletedTable
-	(*SetChangeFloor)(nil),       // 13: partita.v1.SetChangeFloor
-	(*ChangeSegment)(nil),        // 14: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),         // 15: partita.v1.ChangeParent
-	(*Expression)(nil),           // 16: partita.v1.Expression
-	(*PutItem)(nil),              // 17: partita.v1.PutItem
-	(*UpdateItem)(nil),           // 18: partita.v1.UpdateItem
-	(*DeleteItem)(nil),           // 19: partita.v1.DeleteItem
-	(*DestroyRange)(nil),         // 20: partita.v1.DestroyRange
-	(*SplitRange)(nil),           // 21: partita.v1.SplitRange
-	(*SplitOutcome)(nil),         // 22: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),       // 23: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),    // 24: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),          // 25: partita.v1.MergeIntent
-	(*FreezeRange)(nil),          // 26: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),        // 27: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),           // 28: partita.v1.MergeRange
-	(*MergeOutcome)(nil),         // 29: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),           // 30: partita.v1.BeginMerge
-	(*CommitMerge)(nil),          // 31: partita.v1.CommitMerge
-	(*AbortMerge)(nil),           // 32: partita.v1.AbortMerge
-	(*Result)(nil),               // 33: partita.v1.Result
-	(*Error)(nil),                // 34: partita.v1.Error
-	(*KeyElement)(nil),           // 35: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),  // 36: partita.v1.AttributeDefinition
-	(*Tag)(nil),                  // 37: partita.v1.Tag
-	(*Partition)(nil),            // 38: partita.v1.Partition
-	(*Node)(nil),                 // 39: partita.v1.Node
-	(*RemoveNode)(nil),           // 40: partita.v1.RemoveNode
-	(*SetReplicas)(nil),          // 41: partita.v1.SetReplicas
-	(*PutNode)(nil),              // 42: partita.v1.PutNode
-	(*Span)(nil),                 // 43: partita.v1.Span
-	(*Descriptor)(nil),           // 44: partita.v1.Descriptor
-	(*Table)(nil),                // 45: partita.v1.Table
-	(*StreamCuts)(nil),           // 46: partita.v1.StreamCuts
-	(*StreamCut)(nil),            // 47: partita.v1.StreamCut
-	(*PointInTimeRecovery)(nil),  // 48: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),   // 49: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),           // 50: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),          // 51: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),          // 52: partita.v1.IndexCursor
-	(*IndexWrite)(nil),           // 53: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),        // 54: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),            // 55: partita.v1.IndexSeal
-	(*IndexOpen)(nil),            // 56: partita.v1.IndexOpen
-	(*IndexSweep)(nil),           // 57: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),    // 58: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),      // 59: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),           // 60: partita.v1.StreamInfo
-	(*CreateTable)(nil),          // 61: partita.v1.CreateTable
-	(*DeleteTable)(nil),          // 62: partita.v1.DeleteTable
-	(*UpdateTable)(nil),          // 63: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),       // 64: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),          // 65: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),   // 66: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),   // 67: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),       // 68: partita.v1.DoctorSettings
-	(*Replication)(nil),          // 69: partita.v1.Replication
-	(*DoctorStep)(nil),           // 70: partita.v1.DoctorStep
-	(*DoctorOp)(nil),             // 71: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),          // 72: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),       // 73: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),        // 74: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),      // 75: partita.v1.SetDoctorPaused
-	(*SetReplicationFactor)(nil), // 76: partita.v1.SetReplicationFactor
-	(*User)(nil),                 // 77: partita.v1.User
-	(*AccessKey)(nil),            // 78: partita.v1.AccessKey
-	(*Policy)(nil),               // 79: partita.v1.Policy
-	(*CreateUser)(nil),           // 80: partita.v1.CreateUser
-	(*DeleteUser)(nil),           // 81: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),      // 82: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil), // 83: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),      // 84: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),            // 85: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),         // 86: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),         // 87: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),         // 88: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),       // 89: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),     // 90: partita.v1.SettingsOverride
-	(*SettingsState)(nil),        // 91: partita.v1.SettingsState
-	(*ChangeSettings)(nil),       // 92: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),       // 93: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),    // 94: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),   // 95: partita.v1.HoldClusterVersion
-	(*Group)(nil),                // 96: partita.v1.Group
-	(*CreateGroup)(nil),          // 97: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),          // 98: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),       // 99: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),    // 100: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),           // 101: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),     // 102: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),     // 103: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),            // 104: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),      // 105: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),      // 106: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),         // 107: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),            // 108: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),           // 109: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),            // 110: partita.v1.TxnIntent
-	(*TxnResolve)(nil),           // 111: partita.v1.TxnResolve
-	(*TxnRecord)(nil),            // 112: partita.v1.TxnRecord
-	(*TxnItem)(nil),              // 113: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),         // 114: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),         // 115: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),    // 116: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),   // 117: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),  // 118: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),               // 119: partita.v1.Backup
-	(*BackupPart)(nil),           // 120: partita.v1.BackupPart
-	(*BackupRestore)(nil),        // 121: partita.v1.BackupRestore
-	(*BackupManifest)(nil),       // 122: partita.v1.BackupManifest
-	(*PutBackup)(nil),            // 123: partita.v1.PutBackup
-	(*BackupPartDone)(nil),       // 124: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),         // 125: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),        // 126: partita.v1.FinishRestore
-	(*Export)(nil),               // 127: partita.v1.Export
-	(*ExportPart)(nil),           // 128: partita.v1.ExportPart
-	(*PutExport)(nil),            // 129: partita.v1.PutExport
-	(*ExportPartDone)(nil),       // 130: partita.v1.ExportPartDone
-	(*Import)(nil),               // 131: partita.v1.Import
-	(*PutImport)(nil),            // 132: partita.v1.PutImport
-	nil,                          // 133: partita.v1.Expression.NamesEntry
-	nil,                          // 134: partita.v1.DoctorSettings.GatesEntry
+	(ChangeView)(0),                // 0: partita.v1.ChangeView
+	(ChangeKind)(0),                // 1: partita.v1.ChangeKind
+	(GateColor)(0),                 // 2: partita.v1.GateColor
+	(TxnStatus)(0),                 // 3: partita.v1.TxnStatus
+	(Error_Code)(0),                // 4: partita.v1.Error.Code
+	(DoctorOp_State)(0),            // 5: partita.v1.DoctorOp.State
+	(*Command)(nil),                // 6: partita.v1.Command
+	(*Effects)(nil),                // 7: partita.v1.Effects
+	(*LocalStats)(nil),             // 8: partita.v1.LocalStats
+	(*LocalEntry)(nil),             // 9: partita.v1.LocalEntry
+	(*LocalIndexSpec)(nil),         // 10: partita.v1.LocalIndexSpec
+	(*ChangeRecord)(nil),           // 11: partita.v1.ChangeRecord
+	(*FenceDeletedTable)(nil),      // 12: partita.v1.FenceDeletedTable
+	(*SetChangeFloor)(nil),         // 13: partita.v1.SetChangeFloor
+	(*ChangeSegment)(nil),          // 14: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),           // 15: partita.v1.ChangeParent
+	(*Expression)(nil),             // 16: partita.v1.Expression
+	(*PutItem)(nil),                // 17: partita.v1.PutItem
+	(*UpdateItem)(nil),             // 18: partita.v1.UpdateItem
+	(*DeleteItem)(nil),             // 19: partita.v1.DeleteItem
+	(*DestroyRange)(nil),           // 20: partita.v1.DestroyRange
+	(*SplitRange)(nil),             // 21: partita.v1.SplitRange
+	(*SplitOutcome)(nil),           // 22: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),         // 23: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),      // 24: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),            // 25: partita.v1.MergeIntent
+	(*FreezeRange)(nil),            // 26: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),          // 27: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),             // 28: partita.v1.MergeRange
+	(*MergeOutcome)(nil),           // 29: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),             // 30: partita.v1.BeginMerge
+	(*CommitMerge)(nil),            // 31: partita.v1.CommitMerge
+	(*AbortMerge)(nil),             // 32: partita.v1.AbortMerge
+	(*Result)(nil),                 // 33: partita.v1.Result
+	(*Error)(nil),                  // 34: partita.v1.Error
+	(*KeyElement)(nil),             // 35: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),    // 36: partita.v1.AttributeDefinition
+	(*Tag)(nil),                    // 37: partita.v1.Tag
+	(*Partition)(nil),              // 38: partita.v1.Partition
+	(*Node)(nil),                   // 39: partita.v1.Node
+	(*RemoveNode)(nil),             // 40: partita.v1.RemoveNode
+	(*SetNodeDecommissioning)(nil), // 41: partita.v1.SetNodeDecommissioning
+	(*SetReplicas)(nil),            // 42: partita.v1.SetReplicas
+	(*PutNode)(nil),                // 43: partita.v1.PutNode
+	(*Span)(nil),                   // 44: partita.v1.Span
+	(*Descriptor)(nil),             // 45: partita.v1.Descriptor
+	(*Table)(nil),                  // 46: partita.v1.Table
+	(*StreamCuts)(nil),             // 47: partita.v1.StreamCuts
+	(*StreamCut)(nil),              // 48: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),    // 49: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),     // 50: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),             // 51: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),            // 52: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),            // 53: partita.v1.IndexCursor
+	(*IndexWrite)(nil),             // 54: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),          // 55: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),              // 56: partita.v1.IndexSeal
+	(*IndexOpen)(nil),              // 57: partita.v1.IndexOpen
+	(*IndexSweep)(nil),             // 58: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),      // 59: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),        // 60: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),             // 61: partita.v1.StreamInfo
+	(*CreateTable)(nil),            // 62: partita.v1.CreateTable
+	(*DeleteTable)(nil),            // 63: partita.v1.DeleteTable
+	(*UpdateTable)(nil),            // 64: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),         // 65: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),            // 66: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),     // 67: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),     // 68: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),         // 69: partita.v1.DoctorSettings
+	(*Replication)(nil),            // 70: partita.v1.Replication
+	(*DoctorStep)(nil),             // 71: partita.v1.DoctorStep
+	(*DoctorOp)(nil),               // 72: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),            // 73: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),         // 74: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),          // 75: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),        // 76: partita.v1.SetDoctorPaused
+	(*SetReplicationFactor)(nil),   // 77: partita.v1.SetReplicationFactor
+	(*User)(nil),                   // 78: partita.v1.User
+	(*AccessKey)(nil),              // 79: partita.v1.AccessKey
+	(*Policy)(nil),                 // 80: partita.v1.Policy
+	(*CreateUser)(nil),             // 81: partita.v1.CreateUser
+	(*DeleteUser)(nil),             // 82: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),        // 83: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil),   // 84: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),        // 85: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),              // 86: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),           // 87: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),           // 88: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),           // 89: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),         // 90: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),       // 91: partita.v1.SettingsOverride
+	(*SettingsState)(nil),          // 92: partita.v1.SettingsState
+	(*ChangeSettings)(nil),         // 93: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),         // 94: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),      // 95: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),     // 96: partita.v1.HoldClusterVersion
+	(*Group)(nil),                  // 97: partita.v1.Group
+	(*CreateGroup)(nil),            // 98: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),            // 99: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),         // 100: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),      // 101: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),             // 102: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),       // 103: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),       // 104: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),              // 105: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),        // 106: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),        // 107: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),           // 108: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),              // 109: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),             // 110: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),              // 111: partita.v1.TxnIntent
+	(*TxnResolve)(nil),             // 112: partita.v1.TxnResolve
+	(*TxnRecord)(nil),              // 113: partita.v1.TxnRecord
+	(*TxnItem)(nil),                // 114: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),           // 115: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),           // 116: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),      // 117: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),     // 118: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),    // 119: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),                 // 120: partita.v1.Backup
+	(*BackupPart)(nil),             // 121: partita.v1.BackupPart
+	(*BackupRestore)(nil),          // 122: partita.v1.BackupRestore
+	(*BackupManifest)(nil),         // 123: partita.v1.BackupManifest
+	(*PutBackup)(nil),              // 124: partita.v1.PutBackup
+	(*BackupPartDone)(nil),         // 125: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),           // 126: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),          // 127: partita.v1.FinishRestore
+	(*Export)(nil),                 // 128: partita.v1.Export
+	(*ExportPart)(nil),             // 129: partita.v1.ExportPart
+	(*PutExport)(nil),              // 130: partita.v1.PutExport
+	(*ExportPartDone)(nil),         // 131: partita.v1.ExportPartDone
+	(*Import)(nil),                 // 132: partita.v1.Import
+	(*PutImport)(nil),              // 133: partita.v1.PutImport
+	nil,                            // 134: partita.v1.Expression.NamesEntry
+	nil,                            // 135: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -12865,183 +13011,184 @@ var file_partita_proto_depIdxs = []int32{
 	26,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	27,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	28,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	61,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	62,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	63,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	64,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	42,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	41,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	62,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	63,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	64,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	65,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	43,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	42,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	40,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	66,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	67,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	72,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	73,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	74,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	75,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	67,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	68,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	73,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	74,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	75,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	76,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	23,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	24,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	30,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	31,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	32,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	80,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	81,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	82,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	83,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	84,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	85,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	86,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	87,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	97,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	98,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	99,  // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	100, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	102, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	103, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	105, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	106, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	107, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	92,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	94,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	123, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	124, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	125, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	126, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	129, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	130, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	132, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	95,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	52,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	109, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	111, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	114, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	81,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	82,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	83,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	84,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	85,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	86,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	87,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	88,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	98,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	99,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	100, // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	101, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	103, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	104, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	106, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	107, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	108, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	93,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	95,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	124, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	125, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	126, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	127, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	130, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	131, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	133, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	96,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	53,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	110, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	112, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	115, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	13,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	12,  // 60: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
-	76,  // 61: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
-	53,  // 62: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	116, // 63: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	117, // 64: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	118, // 65: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	54,  // 66: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	55,  // 67: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	56,  // 68: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	57,  // 69: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	34,  // 70: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 71: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 72: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 73: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	50,  // 74: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 75: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 76: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	15,  // 77: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	133, // 78: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	16,  // 79: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	16,  // 80: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	16,  // 81: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	16,  // 82: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	44,  // 83: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	44,  // 84: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	21,  // 85: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	25,  // 86: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	25,  // 87: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	44,  // 88: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	25,  // 89: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	25,  // 90: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	34,  // 91: partita.v1.Result.error:type_name -> partita.v1.Error
-	45,  // 92: partita.v1.Result.table:type_name -> partita.v1.Table
-	39,  // 93: partita.v1.Result.node:type_name -> partita.v1.Node
-	65,  // 94: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	71,  // 95: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	68,  // 96: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	22,  // 97: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	29,  // 98: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	77,  // 99: partita.v1.Result.user:type_name -> partita.v1.User
-	78,  // 100: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	79,  // 101: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	96,  // 102: partita.v1.Result.group:type_name -> partita.v1.Group
-	101, // 103: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	104, // 104: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	89,  // 105: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	119, // 106: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	127, // 107: partita.v1.Result.export:type_name -> partita.v1.Export
-	131, // 108: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	93,  // 109: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	112, // 110: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	110, // 111: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	115, // 112: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	58,  // 113: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 114: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	25,  // 115: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	25,  // 116: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	39,  // 117: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	43,  // 118: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	25,  // 119: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	35,  // 120: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	36,  // 121: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	37,  // 122: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	38,  // 123: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 124: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	51,  // 125: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	35,  // 126: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	60,  // 127: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	60,  // 128: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	121, // 129: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	50,  // 130: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	48,  // 131: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	49,  // 132: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	46,  // 133: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	47,  // 134: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	47,  // 135: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	35,  // 136: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 137: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	59,  // 138: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	59,  // 139: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 140: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	45,  // 141: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	45,  // 142: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	134, // 143: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	69,  // 144: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
-	2,   // 145: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 146: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	70,  // 147: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	71,  // 148: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 149: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	78,  // 150: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	79,  // 151: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	88,  // 152: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	90,  // 153: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	90,  // 154: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	88,  // 155: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	101, // 156: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	104, // 157: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	108, // 158: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	17,  // 159: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	18,  // 160: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	19,  // 161: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	16,  // 162: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	108, // 163: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 164: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	113, // 165: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 166: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	113, // 167: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	108, // 168: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	108, // 169: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	45,  // 170: partita.v1.Backup.table:type_name -> partita.v1.Table
-	120, // 171: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	119, // 172: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	119, // 173: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	120, // 174: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	45,  // 175: partita.v1.Export.table:type_name -> partita.v1.Table
-	128, // 176: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	127, // 177: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	128, // 178: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	45,  // 179: partita.v1.Import.table:type_name -> partita.v1.Table
-	131, // 180: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 181: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	182, // [182:182] is the sub-list for method output_type
-	182, // [182:182] is the sub-list for method input_type
-	182, // [182:182] is the sub-list for extension type_name
-	182, // [182:182] is the sub-list for extension extendee
-	0,   // [0:182] is the sub-list for field type_name
+	77,  // 61: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
+	41,  // 62: partita.v1.Command.set_node_decommissioning:type_name -> partita.v1.SetNodeDecommissioning
+	54,  // 63: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	117, // 64: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	118, // 65: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	119, // 66: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	55,  // 67: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	56,  // 68: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	57,  // 69: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	58,  // 70: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	34,  // 71: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 72: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 73: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 74: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	51,  // 75: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 76: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 77: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	15,  // 78: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	134, // 79: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	16,  // 80: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	16,  // 81: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	16,  // 82: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	16,  // 83: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	45,  // 84: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	45,  // 85: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	21,  // 86: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	25,  // 87: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	25,  // 88: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	45,  // 89: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	25,  // 90: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	25,  // 91: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	34,  // 92: partita.v1.Result.error:type_name -> partita.v1.Error
+	46,  // 93: partita.v1.Result.table:type_name -> partita.v1.Table
+	39,  // 94: partita.v1.Result.node:type_name -> partita.v1.Node
+	66,  // 95: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	72,  // 96: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	69,  // 97: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	22,  // 98: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	29,  // 99: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	78,  // 100: partita.v1.Result.user:type_name -> partita.v1.User
+	79,  // 101: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	80,  // 102: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	97,  // 103: partita.v1.Result.group:type_name -> partita.v1.Group
+	102, // 104: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	105, // 105: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	90,  // 106: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	120, // 107: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	128, // 108: partita.v1.Result.export:type_name -> partita.v1.Export
+	132, // 109: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	94,  // 110: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	113, // 111: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	111, // 112: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	116, // 113: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	59,  // 114: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 115: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	25,  // 116: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	25,  // 117: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	39,  // 118: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	44,  // 119: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	25,  // 120: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	35,  // 121: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 122: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	37,  // 123: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	38,  // 124: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 125: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	52,  // 126: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	35,  // 127: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	61,  // 128: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	61,  // 129: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	122, // 130: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	51,  // 131: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	49,  // 132: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	50,  // 133: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	47,  // 134: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	48,  // 135: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	48,  // 136: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	35,  // 137: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	35,  // 138: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	60,  // 139: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	60,  // 140: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 141: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	46,  // 142: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	46,  // 143: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	135, // 144: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	70,  // 145: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
+	2,   // 146: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 147: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	71,  // 148: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	72,  // 149: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 150: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	79,  // 151: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	80,  // 152: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	89,  // 153: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	91,  // 154: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	91,  // 155: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	89,  // 156: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	102, // 157: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	105, // 158: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	109, // 159: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	17,  // 160: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	18,  // 161: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	19,  // 162: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	16,  // 163: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	109, // 164: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 165: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	114, // 166: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 167: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	114, // 168: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	109, // 169: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	109, // 170: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	46,  // 171: partita.v1.Backup.table:type_name -> partita.v1.Table
+	121, // 172: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	120, // 173: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	120, // 174: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	121, // 175: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	46,  // 176: partita.v1.Export.table:type_name -> partita.v1.Table
+	129, // 177: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	128, // 178: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	129, // 179: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	46,  // 180: partita.v1.Import.table:type_name -> partita.v1.Table
+	132, // 181: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 182: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	183, // [183:183] is the sub-list for method output_type
+	183, // [183:183] is the sub-list for method input_type
+	183, // [183:183] is the sub-list for extension type_name
+	183, // [183:183] is the sub-list for extension extendee
+	0,   // [0:183] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -13110,6 +13257,7 @@ func file_partita_proto_init() {
 		(*Command_SetChangeFloor)(nil),
 		(*Command_FenceDeletedTable)(nil),
 		(*Command_SetReplicationFactor)(nil),
+		(*Command_SetNodeDecommissioning)(nil),
 		(*Command_IndexWrite)(nil),
 		(*Command_ClaimRequestToken)(nil),
 		(*Command_FinishRequestToken)(nil),
@@ -13120,8 +13268,8 @@ func file_partita_proto_init() {
 		(*Command_IndexSweep)(nil),
 	}
 	file_partita_proto_msgTypes[27].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[57].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[103].OneofWrappers = []any{
+	file_partita_proto_msgTypes[58].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[104].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -13133,7 +13281,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   129,
+			NumMessages:   130,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

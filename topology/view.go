@@ -50,7 +50,9 @@ func Nodes(snap *directory.Snapshot, now time.Time) []NodeInfo {
 			Zone: rec.GetZone(), Version: rec.GetVersion(), WriteFormat: writeFormat(rec),
 			Joined: unixTime(rec.GetJoinedUnixNanos()), Heartbeat: unixTime(rec.GetHeartbeatUnixNanos()),
 			Status: directory.NodeLiveness(rec, now), MetaVoter: slices.Contains(snap.MetaReplicas, rec.GetId()),
-			Stopped: unixTime(rec.GetStoppedUnixNanos()),
+			Stopped:         unixTime(rec.GetStoppedUnixNanos()),
+			Decommissioning: unixTime(rec.GetDecommissioningUnixNanos()), DecommissionBy: rec.GetDecommissionBy(),
+			DecommissionReason: rec.GetDecommissionReason(),
 		})
 	}
 	slices.SortFunc(out, func(a, b NodeInfo) int { return cmp.Compare(a.ID, b.ID) })

@@ -30,6 +30,12 @@ type NodeInfo struct {
 	// Stopped is when the node last stopped cleanly, zero while it runs
 	// (partitapb.Node.stopped_unix_nanos).
 	Stopped time.Time `json:"stopped,omitzero"`
+	// Decommissioning is when the node was marked for decommissioning,
+	// zero for a full member (partitapb.Node.decommissioning_unix_nanos);
+	// DecommissionBy and DecommissionReason are who marked it and why.
+	Decommissioning    time.Time `json:"decommissioning,omitzero"`
+	DecommissionBy     string    `json:"decommission_by,omitempty"`
+	DecommissionReason string    `json:"decommission_reason,omitempty"`
 }
 
 // TableInfo is a table of the directory.

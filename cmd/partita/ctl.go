@@ -56,7 +56,8 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl partitions [--table T]     replicas, leaders, applied index and lag
   partita ctl topology                   the view the topology reports build: liveness, health, load
   partita ctl node drain ID              move the node's leaderships away (before a restart)
-  partita ctl node decommission ID       move the node's replicas to other nodes, then drop its own
+  partita ctl node decommission ID       mark the node: the Doctor moves its replicas, then removes it
+  partita ctl node recommission ID       clear the mark of a node still decommissioning
   partita ctl partition split T P [--at K]  split partition P of table T in two (at partition key K)
   partita ctl doctor status              the active Doctor (lease holder, epoch, expiry), this node's role
   partita ctl user create|list|delete    users of the DynamoDB API
@@ -91,8 +92,8 @@ with the cluster's ca.crt and a client certificate (which also makes
 	cmd.PersistentFlags().StringVar(&f.addr, "addr", addr, "admin address (HOST:PORT) of any node of the cluster (env PARTITA_ADDR)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	f.auth.register(cmd.PersistentFlags())
-	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission", Args: cobra.NoArgs}
-	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f))
+	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission, recommission", Args: cobra.NoArgs}
+	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f), newCtlRecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
 		newCtlDoctorCmd(f), newCtlUpgradeCmd(f), newCtlPartitionCmd(f), newCtlTableCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlGroupCmd(f),
 		newCtlAdminTokenCmd(f), newCtlJoinTokenCmd(f), newCtlConfigCmd(f), newCtlBackupCmd(f),
@@ -115,7 +116,7 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 				for _, n := range nodes {
 					zones[n.Zone] = append(zones[n.Zone], n)
 				}
-				fmt.Fprintln(w, "ZONE\tID\tSTATUS\tAPI\tPEER\tADMIN\tVERSION\tWRITES\tMETA\tHEARTBEAT\tJOINED")
+				fmt.Fprintln(w, "ZONE\tID\tSTATUS\tAPI\tPEER\tADMIN\tVERSION\tWRITES\tMETA\tHEARTBEAT\tJOINED\tMEMBERSHIP")
 				for i, n := range nodes {
 					if i == 0 || n.Zone != nodes[i-1].Zone {
 						in := zones[n.Zone]
@@ -126,10 +127,11 @@ func newCtlNodesCmd(f *ctlFlags) *cobra.Command {
 							}
 						}
 						state := checker.ZoneStateOf(n.Zone, len(in), alive, len(zones))
-						fmt.Fprintf(w, "%s\t\t%s: %d of %d alive\t\t\t\t\t\t\t\t\n", dash(n.Zone), state, alive, len(in))
+						fmt.Fprintf(w, "%s\t\t%s: %d of %d alive\t\t\t\t\t\t\t\t\t\n", dash(n.Zone), state, alive, len(in))
 					}
-					fmt.Fprintf(w, "\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.APIAddr),
-						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), dash(n.WriteFormat), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined))
+					fmt.Fprintf(w, "\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.ID, n.Status, dash(n.APIAddr),
+						dash(n.PeerAddr), dash(n.AdminAddr), dash(n.Version), dash(n.WriteFormat), yesNo(n.MetaVoter), ago(n.Heartbeat), stamp(n.Joined),
+						membership(n))
 				}
 			})
 		},
@@ -225,41 +227,6 @@ forwarding requests to the new leaders.`,
 	}
 }
 
-func newCtlDecommissionCmd(f *ctlFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "decommission ID",
-		Short: "Move every replica of the node to other nodes, then remove its own",
-		Long: `Move every replica node ID holds to another live node (one partition at a
-time: a new replica joins as learner, is promoted once caught up, then the
-node's replica is removed, its leadership handed over first), update the
-directory and destroy the node's old replicas. The node can then be stopped.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNodeID(args[0])
-			if err != nil {
-				return err
-			}
-			var res operator.DecommissionResult
-			err = f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/decommission", id), 30*time.Minute, &res, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "TABLE\tPARTITION\tSTATE\tTO\tDIRECTORY\tDESTROYED\tERROR")
-				for _, p := range res.Partitions {
-					fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Table, p.Partition, p.State, idOrDash(p.To),
-						dash(p.Directory), yesNo(p.Destroyed), dash(p.Error))
-				}
-				if res.Done {
-					fmt.Fprintf(w, "node %d holds no replica any more\n", res.Node)
-				} else {
-					fmt.Fprintf(w, "node %d still holds replicas: run the command again once the errors above are fixed\n", res.Node)
-				}
-			})
-			if err == nil && !res.Done {
-				return fmt.Errorf("decommission of node %d incomplete", id)
-			}
-			return err
-		},
-	}
-}
-
 func parseNodeID(s string) (uint64, error) {
 	id, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || id == 0 {
@@ -337,12 +304,27 @@ func (f *ctlFlags) call(ctx context.Context, method, path string, reqBody []byte
 	}
 	var ei admin.ErrorInfo
 	if json.Unmarshal(body, &ei) == nil && ei.Error != "" {
-		return nil, fmt.Errorf("%s: %s", resp.Status, ei.Error)
+		return nil, &statusError{code: resp.StatusCode, msg: fmt.Sprintf("%s: %s", resp.Status, ei.Error)}
 	}
 	if resp.StatusCode == http.StatusNotFound && !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
 		return nil, fmt.Errorf("%s %s: not found: is %s a node of a cluster (partita start, or dev --nodes N)?", method, path, f.addr)
 	}
 	return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))
+}
+
+// statusError is an admin endpoint's error answer (an ErrorInfo), with
+// its HTTP status.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// isStatus says err is an admin endpoint's answer with HTTP status code.
+func isStatus(err error, code int) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.code == code
 }
 
 func dash(s string) string {

@@ -58,7 +58,7 @@ func newCtlDoctorPlanCmd(f *ctlFlags) *cobra.Command {
 				if len(p.Running) > 0 {
 					fmt.Fprintln(w, "\nIN FLIGHT\tKIND\tPARTITION\tSTEPS DONE\tDEADLINE")
 					for _, e := range p.Running {
-						fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\n", e.ID, e.Kind, e.Partition, len(e.Steps), until(e.Deadline))
+						fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\n", e.ID, e.Kind, idOrDash(e.Partition), len(e.Steps), until(e.Deadline))
 					}
 				}
 				if len(pl.Zones) > 0 {
@@ -110,7 +110,8 @@ func newCtlDoctorTimelineCmd(f *ctlFlags) *cobra.Command {
 					if e.Outcome != "" {
 						why += " -> " + e.Outcome
 					}
-					id, part := strconv.FormatUint(e.ID, 10), strconv.FormatUint(e.Partition, 10)
+					// A node's record (remove-node) has no partition either.
+					id, part := strconv.FormatUint(e.ID, 10), idOrDash(e.Partition)
 					if e.Kind == admin.ConfigKind { // a settings change: its version, no partition
 						id, part = fmt.Sprintf("v%d", e.Version), "-"
 					}

@@ -175,7 +175,7 @@ pages.overview = async () => {
       ${ns.map(n => {
         const m = byNode.get(n.id) || {};
         const last = (m.points || []).slice(-1)[0] || {};
-        return `<tr data-node="${n.id}"><td>node ${n.id}<br><span class="muted mono">${esc(n.admin_addr)}</span></td><td>${pill(n.status)}</td>
+        return `<tr data-node="${n.id}"><td>node ${n.id}<br><span class="muted mono">${esc(n.admin_addr)}</span></td><td>${pill(n.status)}${n.decommissioning ? " " + pill("decommissioning") : ""}</td>
           <td>${esc(m.version || n.version)}</td><td class="num">${m.started ? fmtDur((Date.now() - new Date(m.started)) * 1e6) : "-"}</td>
           <td class="num">${fmtBytes(last.disk_bytes)}</td><td class="num">${last.cpu != null ? last.cpu.toFixed(2) : "-"}</td></tr>`;
       }).join("")}</table></div>`).join("") + "</div>";
@@ -183,6 +183,7 @@ pages.overview = async () => {
   // Alerts: nodes not alive, failed operations, operations awaiting approval.
   const alerts = [];
   if (Array.isArray(nodes)) for (const n of nodes) if (n.status !== "alive") alerts.push(`node ${n.id} is ${esc(n.status)} (last heartbeat ${ago(n.heartbeat)})`);
+  if (Array.isArray(nodes)) for (const n of nodes) if (n.decommissioning) alerts.push(`node ${n.id} is decommissioning (marked ${ago(n.decommissioning)}${n.decommission_by ? ", by " + esc(n.decommission_by) : ""}): the Doctor moves its replicas, then removes it`);
   if (Array.isArray(failedOps)) for (const e of failedOps) alerts.push(`operation ${e.id} (${esc(e.kind)} of partition ${e.partition}) failed: ${esc(e.outcome)}`);
   if (Array.isArray(awaiting) && awaiting.length) alerts.push(`${awaiting.length} operation(s) await approval at a red gate: <a href="#/doctor">review</a>`);
   for (const m of byNode.values()) if (m.error) alerts.push(`node ${m.node}: ${esc(m.error)}`);

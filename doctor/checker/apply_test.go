@@ -8,12 +8,16 @@ import (
 
 // apply returns v as it is once plan's operations have all completed,
 // the way the operator's steps leave a partition: new replicas caught up
-// and in contact, the generation moved on. Scripts and the convergence
-// test use it to run plan after plan.
+// and in contact, the generation moved on, a removed node gone from the
+// view. Scripts and the convergence test use it to run plan after plan.
 func apply(v checker.View, plan checker.Plan) checker.View {
 	out := checker.View{Nodes: slices.Clone(v.Nodes)}
 	ops := map[uint64]checker.Op{}
 	for _, op := range plan.Ops {
+		if op.Kind == checker.RemoveNode {
+			out.Nodes = slices.DeleteFunc(out.Nodes, func(n checker.Node) bool { return n.ID == op.From })
+			continue
+		}
 		ops[op.Partition] = op
 	}
 	for _, p := range v.Partitions {
@@ -32,7 +36,7 @@ func applyOp(p checker.Partition, op checker.Op) checker.Partition {
 		return slices.DeleteFunc(ids, func(x uint64) bool { return x == id })
 	}
 	switch op.Kind {
-	case checker.ReplaceReplica, checker.MoveReplica, checker.AddReplica, checker.RemoveReplica:
+	case checker.ReplaceReplica, checker.MoveReplica, checker.AddReplica, checker.RemoveReplica, checker.Decommission:
 		if op.To != 0 {
 			p.Voters = append(p.Voters, op.To)
 			p.Status = append(drop2(p.Status, op.To), checker.Replica{Node: op.To, LastContact: epoch})

@@ -22,7 +22,7 @@ func (pl *planner) count(op Op) {
 		}
 	}
 	switch op.Kind {
-	case ReplaceReplica, MoveReplica:
+	case ReplaceReplica, MoveReplica, Decommission:
 		bump(op.From, -1, 0)
 		bump(op.To, 1, 0)
 	case AddReplica:
@@ -168,11 +168,12 @@ func (pl *planner) share(a, b uint64) bool {
 }
 
 // balanceNodes are the nodes that may give or take: alive, not sick nor
-// slow by their fsyncs, with a peer address.
+// slow by their fsyncs, with a peer address, not decommissioning (its
+// replicas go by the decommission checker, and it takes nothing).
 func (pl *planner) balanceNodes() []uint64 {
 	var out []uint64
 	for _, n := range pl.view.Nodes {
-		if n.Liveness == directory.Alive && !pl.sick[n.ID] && !pl.slow[n.ID] && n.PeerAddr != "" {
+		if n.Liveness == directory.Alive && !pl.sick[n.ID] && !pl.slow[n.ID] && n.PeerAddr != "" && !n.Leaving() {
 			out = append(out, n.ID)
 		}
 	}

@@ -22,11 +22,16 @@
 //	                 -> replace-replica (remove-replica when over-replicated)
 //	  replica-count  raft's voters (not the directory's list) below or
 //	                 above the replication factor -> add- / remove-replica
+//	                 (a decommissioning node's voter goes first)
+//	  decommission   a voter on a node marked decommissioning -> decommission
+//	                 (moved as move-replica; the meta partition last)
 //	  zone           two voters in a zone while another zone has room
 //	                 -> move-replica
 //	  record         the directory's list differs from raft's voters
 //	                 -> set-replicas
 //	over the cluster, on partitions still without an operation:
+//	  decommission   a decommissioning node no partition holds, every
+//	                 partition's leader known -> remove-node (its record)
 //	  sick-node      fsync p99 far above the peers' median, and followers
 //	                 seen slow (lag or late acks) by SickVantages leaders -> transfer-leader;
 //	                 still sick after SickReplicasAfter -> move-replica

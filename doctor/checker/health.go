@@ -63,7 +63,7 @@ func configs(p *Partition, op Op) [][]uint64 {
 		return slices.DeleteFunc(slices.Clone(c), func(v uint64) bool { return v == id })
 	}
 	switch op.Kind {
-	case ReplaceReplica, MoveReplica:
+	case ReplaceReplica, MoveReplica, Decommission:
 		grown := append(voters, op.To)
 		return [][]uint64{grown, without(grown, op.From)}
 	case AddReplica, RollForwardLearner:

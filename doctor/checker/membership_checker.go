@@ -34,6 +34,8 @@ func (pl *planner) judgeLearner(p *Partition, l uint64) (*Op, []string) {
 	case !pl.healthy(p, l):
 		return back(fmt.Sprintf("learner on n%d is not healthy (node %s, %s)", l, pl.nodes[l].Liveness,
 			describeContact(pl.sinceContact(r))))
+	case pl.leaving(l):
+		return back(fmt.Sprintf("learner on n%d: the node is decommissioning", l))
 	case r.LagSince.IsZero() && len(p.Voters) < pl.factor(p) && !slices.Contains(p.Voters, l):
 		return &Op{Kind: RollForwardLearner, To: l, Priority: PriorityStuck, Reasons: []string{
 			fmt.Sprintf("learner on n%d caught up; raft has %d voters of %d", l, len(p.Voters), pl.factor(p))}}, nil

@@ -35,6 +35,13 @@ const (
 	// right half becomes a new partition on the same replicas, with no
 	// data copied.
 	Split Kind = "split"
+	// Decommission moves a decommissioning node's (From's) replica to
+	// To, as MoveReplica does.
+	Decommission Kind = "decommission"
+	// RemoveNode removes the directory record of a decommissioning node
+	// (From) that holds no replica any more. It acts on no partition
+	// (Partition 0).
+	RemoveNode Kind = "remove-node"
 	// Merge merges the partition with its right neighbour (With), a
 	// partition on the same nodes whose range starts where its ends: the
 	// partition then owns both ranges; no data moves.
@@ -43,15 +50,16 @@ const (
 
 // Priorities order a plan's operations: repairs before improvements.
 const (
-	PriorityRepair   = 100 // a dead or down replica
-	PriorityStuck    = 90  // a configuration left half changed
-	PriorityReplicas = 80  // too few or too many voters
-	PrioritySick     = 60  // leaders off a sick node
-	PrioritySplit    = 50  // a partition too large or too hot
-	PriorityZone     = 40  // zone spread
-	PriorityRecord   = 30  // the directory's list
-	PriorityBalance  = 20  // replicas and leaders per node
-	PriorityMerge    = 10  // two small, cold neighbours
+	PriorityRepair       = 100 // a dead or down replica
+	PriorityStuck        = 90  // a configuration left half changed
+	PriorityReplicas     = 80  // too few or too many voters
+	PriorityDecommission = 70  // replicas off a decommissioning node, and its record
+	PrioritySick         = 60  // leaders off a sick node
+	PrioritySplit        = 50  // a partition too large or too hot
+	PriorityZone         = 40  // zone spread
+	PriorityRecord       = 30  // the directory's list
+	PriorityBalance      = 20  // replicas and leaders per node
+	PriorityMerge        = 10  // two small, cold neighbours
 )
 
 // Op is a proposed operation: data, validated again against the current
@@ -80,6 +88,10 @@ type Op struct {
 // String is the operation on one line, reasons left out.
 func (o Op) String() string {
 	var b strings.Builder
+	if o.Kind == RemoveNode {
+		fmt.Fprintf(&b, "%s n%d prio=%d [%s]", o.Kind, o.From, o.Priority, o.Checker)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s p%d", o.Kind, o.Partition)
 	if o.From != 0 {
 		fmt.Fprintf(&b, " from=%d", o.From)

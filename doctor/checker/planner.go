@@ -21,7 +21,10 @@ type planner struct {
 	// counts are the nodes' shares once the plan's operations are done.
 	counts map[uint64]Count
 
-	ops     map[uint64]Op // by partition
+	ops map[uint64]Op // by partition
+	// nodeOp is the plan's removal of a decommissioned node's record
+	// (Kind RemoveNode), if any: one per plan.
+	nodeOp  *Op
 	whyNots []WhyNot
 	// links: for each pair of nodes that lead and follow each other in
 	// some partition, whether one such follower is in its leader's
@@ -53,6 +56,7 @@ var partitionCheckers = []partitionChecker{
 	{"membership", checkMembership},
 	{"replica", checkDownReplicas},
 	{"replica-count", checkReplicaCount},
+	{"decommission", checkDecommission},
 	{"zone", checkZones},
 	{"record", checkRecord},
 	{"split", checkSplit},
@@ -73,6 +77,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 	for i := range pl.view.Partitions {
 		pl.checkPartition(&pl.view.Partitions[i])
 	}
+	pl.retireNodes()
 	pl.evictSickLeaders()
 	pl.addVantages()
 	pl.moveSickReplicas()
@@ -171,6 +176,9 @@ func (pl *planner) plan() Plan {
 	slices.Sort(out.Sick)
 	for _, op := range pl.ops {
 		out.Ops = append(out.Ops, op)
+	}
+	if pl.nodeOp != nil {
+		out.Ops = append(out.Ops, *pl.nodeOp)
 	}
 	slices.SortFunc(out.Ops, func(a, b Op) int {
 		return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Partition, b.Partition))

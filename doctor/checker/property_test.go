@@ -13,7 +13,7 @@ import (
 )
 
 // randomView is a cluster of 1 to 8 nodes in up to 4 zones, some suspect
-// or dead, and up to 16 partitions in every state the checkers judge:
+// or dead, some decommissioning, and up to 16 partitions in every state the checkers judge:
 // few or many voters, learners, joint configurations, no leader, replicas
 // down, out of contact or lagging.
 func randomView(rng *rand.Rand) checker.View {
@@ -38,6 +38,13 @@ func randomView(rng *rand.Rand) checker.View {
 	}
 	for id := uint64(1); id <= uint64(rng.IntN(17)); id++ {
 		v.Partitions = append(v.Partitions, randomPartition(rng, id, nodes, ago))
+	}
+	// Drawn last, so that the rest of a seed's cluster is as it was
+	// before nodes could be decommissioning.
+	for i := range v.Nodes {
+		if rng.IntN(6) == 0 {
+			v.Nodes[i].Decommissioning = ago(time.Hour)
+		}
 	}
 	return v
 }
@@ -137,6 +144,12 @@ func checkPlanProperties(seed uint64) error {
 func checkOps(v checker.View, cfg checker.Config, plan checker.Plan) error {
 	seen := map[uint64]bool{}
 	for i, op := range plan.Ops {
+		if op.Kind == checker.RemoveNode {
+			if err := checkRemoveNode(v, op); err != nil {
+				return fmt.Errorf("%s: %w\n%s", op, err, formatPlan(plan))
+			}
+			continue
+		}
 		if seen[op.Partition] {
 			return fmt.Errorf("two operations for p%d:\n%s", op.Partition, formatPlan(plan))
 		}
@@ -151,6 +164,48 @@ func checkOps(v checker.View, cfg checker.Config, plan checker.Plan) error {
 		}
 		if err := checkQuorum(v, cfg, p, op); err != nil {
 			return fmt.Errorf("%s: %w\n%s", op, err, formatPlan(plan))
+		}
+		if err := checkLeaving(v, cfg, p, op); err != nil {
+			return fmt.Errorf("%s: %w\n%s", op, err, formatPlan(plan))
+		}
+	}
+	return nil
+}
+
+// leaving says node is decommissioning in v.
+func leaving(v checker.View, node uint64) bool {
+	n, ok := v.Node(node)
+	return ok && n.Leaving()
+}
+
+// checkLeaving fails an operation that gives a decommissioning node a
+// replica or a leadership, and a removal from an over-replicated
+// partition that spares a voter on a decommissioning node.
+func checkLeaving(v checker.View, cfg checker.Config, p checker.Partition, op checker.Op) error {
+	if op.To != 0 && leaving(v, op.To) && op.Kind != checker.RollForwardLearner {
+		return fmt.Errorf("n%d is decommissioning, yet takes from %s", op.To, op.Kind)
+	}
+	if op.Kind == checker.RollForwardLearner && leaving(v, op.To) {
+		return fmt.Errorf("a learner on decommissioning n%d promoted", op.To)
+	}
+	over := len(p.Voters) > cfg.ReplicationFactor
+	if op.Kind == checker.RemoveReplica && op.Checker == "replica-count" && over && !leaving(v, op.From) &&
+		slices.ContainsFunc(p.Voters, func(id uint64) bool { return leaving(v, id) }) {
+		return fmt.Errorf("removes n%d while a voter of p%d is on a decommissioning node", op.From, p.ID)
+	}
+	return nil
+}
+
+// checkRemoveNode fails the removal of a record of a node that is not
+// decommissioning, or that a partition may still hold.
+func checkRemoveNode(v checker.View, op checker.Op) error {
+	if !leaving(v, op.From) {
+		return fmt.Errorf("n%d is not decommissioning", op.From)
+	}
+	for _, p := range v.Partitions {
+		if p.Hosts(op.From) || p.Leader == 0 {
+			return fmt.Errorf("p%d may still hold n%d: voters %v, learners %v, outgoing %v, directory %v, leader n%d",
+				p.ID, op.From, p.Voters, p.Learners, p.Outgoing, p.Replicas, p.Leader)
 		}
 	}
 	return nil
@@ -231,7 +286,8 @@ func checkQuorum(v checker.View, cfg checker.Config, p checker.Partition, op che
 
 // healthyView is a random cluster where every node is alive and every
 // replica in contact and caught up, partitions anywhere from one voter to
-// too many.
+// too many; in a cluster of five nodes or more, one in three times one
+// node is decommissioning.
 func healthyView(rng *rand.Rand) checker.View {
 	v := checker.View{}
 	nodes := 3 + rng.IntN(6)
@@ -249,13 +305,17 @@ func healthyView(rng *rand.Rand) checker.View {
 		p.Replicas, p.Leader = slices.Clone(p.Voters), p.Voters[rng.IntN(len(p.Voters))]
 		v.Partitions = append(v.Partitions, p)
 	}
+	if nodes >= 5 && rng.IntN(3) == 0 { // drawn last: a seed's cluster is otherwise as before
+		v.Nodes[rng.IntN(nodes)].Decommissioning = epoch.Add(-time.Minute)
+	}
 	return v
 }
 
 // TestPlansConverge applies plan after plan to healthy random clusters:
 // the plans must run dry within a bounded number of rounds and never undo
 // an earlier operation: no replica moved back where it came from, none
-// added where one was removed, no leadership handed back.
+// added where one was removed, no leadership handed back; and a
+// decommissioning node must be gone at the end, its record removed.
 func TestPlansConverge(t *testing.T) {
 	for seed := uint64(0); seed < 500; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
@@ -271,6 +331,10 @@ func TestPlansConverge(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(plan.Ops) == 0 {
+				if i := slices.IndexFunc(v.Nodes, checker.Node.Leaving); i >= 0 {
+					t.Fatalf("seed %d: the plans ran dry with n%d decommissioning still in the view:\n%s", seed,
+						v.Nodes[i].ID, formatCounts(v))
+				}
 				break
 			}
 			for _, op := range plan.Ops {

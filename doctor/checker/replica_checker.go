@@ -209,6 +209,9 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 		if from == 0 {
 			return nil, []string{reasons[0] + ", but only the leader could go"}
 		}
+		if pl.leaving(from) {
+			reasons = append(reasons, fmt.Sprintf("n%d is decommissioning: its voter goes", from))
+		}
 		return &Op{Kind: RemoveReplica, From: from, Priority: PriorityReplicas, Reasons: reasons}, nil
 	}
 	if coming := pl.healthyLearners(p); n+len(coming) >= rf {
@@ -237,10 +240,17 @@ func (pl *planner) healthyLearners(p *Partition) []uint64 {
 	return out
 }
 
-// extraVoter picks the voter an over-replicated p loses: an unhealthy one
-// first, then one sharing its zone, then the fullest node, then the
-// highest id; never the leader.
+// extraVoter picks the voter an over-replicated p loses: one on a
+// decommissioning node whatever else (the leader too: the removal hands
+// its leadership over first), never another while there is one; else an
+// unhealthy one first, then one sharing its zone, then the fullest node,
+// then the highest id; never the leader.
 func (pl *planner) extraVoter(p *Partition) uint64 {
+	for _, v := range p.Voters {
+		if pl.leaving(v) {
+			return v
+		}
+	}
 	zones := map[string]int{}
 	for _, v := range p.Voters {
 		zones[pl.nodes[v].Zone]++

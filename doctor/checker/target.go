@@ -28,6 +28,9 @@ func newPlacementInput(v View, cfg Config) placementInput {
 		if n.Liveness == directory.Alive {
 			rec.HeartbeatUnixNanos = cfg.Now.UnixNano()
 		}
+		if n.Leaving() {
+			rec.DecommissioningUnixNanos = n.Decommissioning.UnixNano()
+		}
 		in.snap.Nodes = append(in.snap.Nodes, rec)
 	}
 	for _, p := range v.Partitions {
@@ -64,9 +67,14 @@ func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
 	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.candidate)
 }
 
-// candidate says node may take a replica: alive, its fsyncs not slow
-// (sick or not yet confirmed so), its disk not full.
+// candidate says node may take a replica: alive, not decommissioning,
+// its fsyncs not slow (sick or not yet confirmed so), its disk not full.
 func (pl *planner) candidate(node uint64) bool {
 	n, ok := pl.nodes[node]
-	return ok && n.Liveness == directory.Alive && !pl.sick[node] && !pl.slow[node] && n.Health.DiskUsed < pl.cfg.DiskFull
+	return ok && n.Liveness == directory.Alive && !n.Leaving() && !pl.sick[node] && !pl.slow[node] &&
+		n.Health.DiskUsed < pl.cfg.DiskFull
 }
+
+// leaving says node is being decommissioned: it takes no replica and no
+// leadership.
+func (pl *planner) leaving(node uint64) bool { return pl.nodes[node].Leaving() }

@@ -24,7 +24,8 @@ func FromTopology(nodes []topology.NodeInfo, parts []topology.PartitionInfo, now
 	for _, n := range nodes {
 		hb[n.ID] = n.Heartbeat
 		v.Nodes = append(v.Nodes, Node{ID: n.ID, Zone: n.Zone, PeerAddr: n.PeerAddr, Liveness: n.Status,
-			Since: livenessSince(n.Status, n.Heartbeat)})
+			Since: livenessSince(n.Status, n.Heartbeat), Decommissioning: n.Decommissioning,
+			DecommissionBy: n.DecommissionBy, DecommissionReason: n.DecommissionReason})
 	}
 	for _, tp := range parts {
 		p := Partition{ID: tp.ID, Table: tp.Table, Generation: tp.Generation, Replicas: slices.Clone(tp.Replicas),

@@ -31,8 +31,18 @@ type Node struct {
 	// Stopped is when the node last stopped cleanly (drained), zero if it
 	// runs or died: its silence since is a restart, given RestartGrace.
 	Stopped time.Time
-	Health  Health
+	// Decommissioning is when an operator marked the node for
+	// decommissioning (zero: a full member): it takes no replica and no
+	// leadership, its replicas move away, and once it holds none its
+	// record is removed. DecommissionBy and DecommissionReason are who
+	// marked it and why, for the plan's reasons.
+	Decommissioning                    time.Time
+	DecommissionBy, DecommissionReason string
+	Health                             Health
 }
+
+// Leaving says n is being decommissioned.
+func (n Node) Leaving() bool { return !n.Decommissioning.IsZero() }
 
 // Health is what a node reports about itself. Zero fields are unknown.
 type Health struct {

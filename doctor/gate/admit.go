@@ -19,12 +19,15 @@ import (
 func Admit(op checker.Op, cur checker.View, cfg checker.Config, running []Running, starts []time.Time,
 	color Color, approved bool, limits Limits, now time.Time) Verdict {
 	cfg.Now = now
+	if op.Kind == checker.RemoveNode {
+		return admitRemoveNode(op, &cur, running, starts, color, approved, limits, now)
+	}
 	i := slices.IndexFunc(cur.Partitions, func(p checker.Partition) bool { return p.ID == op.Partition })
 	if i < 0 {
 		return verdict(Stale, fmt.Sprintf("p%d is no longer in the view", op.Partition))
 	}
 	p := cur.Partitions[i]
-	if why := stale(op, &p); len(why) > 0 {
+	if why := append(stale(op, &p), recommissioned(op, &cur)...); len(why) > 0 {
 		return verdict(Stale, why...)
 	}
 	if why := busy(op, running, now); len(why) > 0 {
@@ -55,6 +58,15 @@ func stale(op checker.Op, p *checker.Partition) []string {
 		why = append(why, fmt.Sprintf("p%d is led by n%d, the plan saw n%d", p.ID, p.Leader, op.From))
 	}
 	return why
+}
+
+// recommissioned says op moves a replica off a node that is no longer
+// decommissioning: the plan that chose it is stale.
+func recommissioned(op checker.Op, cur *checker.View) []string {
+	if n, ok := cur.Node(op.From); op.Kind == checker.Decommission && ok && !n.Leaving() {
+		return []string{fmt.Sprintf("n%d is no longer decommissioning", op.From)}
+	}
+	return nil
 }
 
 // busy says which operations in flight hold op's partition.
@@ -89,7 +101,7 @@ func unsafe(op checker.Op, cur *checker.View, cfg checker.Config, p *checker.Par
 // fromProblems says why op's From is not the member op must remove.
 func fromProblems(op checker.Op, p *checker.Partition) []string {
 	switch op.Kind {
-	case checker.ReplaceReplica, checker.MoveReplica, checker.RemoveReplica:
+	case checker.ReplaceReplica, checker.MoveReplica, checker.RemoveReplica, checker.Decommission:
 		if !slices.Contains(p.Voters, op.From) {
 			return []string{fmt.Sprintf("n%d is not a voter of p%d", op.From, p.ID)}
 		}
@@ -113,6 +125,9 @@ func targetProblems(op checker.Op, cur *checker.View, p *checker.Partition) []st
 		return []string{fmt.Sprintf("target n%d is not in the view", op.To)}
 	case n.Liveness != directory.Alive:
 		why = append(why, fmt.Sprintf("target n%d is %s", op.To, n.Liveness))
+	}
+	if n.Leaving() {
+		why = append(why, fmt.Sprintf("target n%d is decommissioning", op.To))
 	}
 	if n.PeerAddr == "" {
 		why = append(why, fmt.Sprintf("target n%d has no peer address", op.To))

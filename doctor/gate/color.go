@@ -51,7 +51,9 @@ type Gates map[checker.Kind]Color
 
 // Default gives every checker.Kind its colour: repairs green,
 // improvements (moves for zone spread or balance, removals of healthy
-// surplus voters) yellow.
+// surplus voters) yellow; moves off a decommissioning node yellow (they
+// run on their own, within the per-node limits), the removal of its
+// record once empty green.
 func Default() Gates {
 	return Gates{
 		checker.ReplaceReplica:     Green,
@@ -65,6 +67,8 @@ func Default() Gates {
 		checker.Merge:              Yellow,
 		checker.MoveReplica:        Yellow,
 		checker.RemoveReplica:      Yellow,
+		checker.Decommission:       Yellow, // asked for, but bounded per node: a leaving node sends every replica
+		checker.RemoveNode:         Green,
 	}
 }
 

@@ -9,13 +9,15 @@ import (
 )
 
 // TestDefaultGates pins every checker kind's default colour: repairs
-// green, improvements and unknown kinds yellow.
+// green, improvements and unknown kinds yellow, moves off decommissioning
+// nodes yellow, the removal of an emptied node's record green.
 func TestDefaultGates(t *testing.T) {
 	want := map[checker.Kind]gate.Color{
 		checker.ReplaceReplica: gate.Green, checker.AddReplica: gate.Green, checker.RollForwardLearner: gate.Green,
 		checker.RollBackLearner: gate.Green, checker.LeaveJoint: gate.Green, checker.SetReplicas: gate.Green,
 		checker.TransferLeader: gate.Green, checker.MoveReplica: gate.Yellow, checker.RemoveReplica: gate.Yellow,
-		checker.Split: gate.Yellow, checker.Merge: gate.Yellow, "": gate.Yellow,
+		checker.Split: gate.Yellow, checker.Merge: gate.Yellow, checker.Decommission: gate.Yellow,
+		checker.RemoveNode: gate.Green, "": gate.Yellow,
 	}
 	g := gate.Default()
 	for k, c := range want {

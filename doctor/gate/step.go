@@ -21,6 +21,7 @@ const (
 	StepTransferLeader StepKind = "transfer-leader"
 	StepSetReplicas    StepKind = "set-replicas"
 	StepDestroyReplica StepKind = "destroy-replica"
+	StepRemoveNode     StepKind = "remove-node" // of node's directory record; partition 0
 )
 
 // CheckStep judges one step on node of partition against cur, a view
@@ -33,6 +34,9 @@ const (
 // that would cost the quorum refuse, even when the quorum may come back:
 // the operation's deadline and rollback decide what follows.
 func CheckStep(kind StepKind, partition, node uint64, cur checker.View, cfg checker.Config) Verdict {
+	if kind == StepRemoveNode {
+		return checkRemoveNode(node, &cur)
+	}
 	i := slices.IndexFunc(cur.Partitions, func(p checker.Partition) bool { return p.ID == partition })
 	if i < 0 {
 		return verdict(Hold, fmt.Sprintf("p%d is not in the view", partition))
@@ -73,6 +77,8 @@ func checkNewMember(kind StepKind, p *checker.Partition, node uint64, cur *check
 		return verdict(Refuse, fmt.Sprintf("n%d is a voter of p%d already", node, p.ID))
 	case slices.Contains(p.Learners, node):
 		return verdict(Run, fmt.Sprintf("n%d is a learner of p%d already: nothing to do", node, p.ID))
+	case n.Leaving():
+		return verdict(Refuse, fmt.Sprintf("n%d is decommissioning", node))
 	}
 	return verdict(Run, fmt.Sprintf("n%d is alive and no member of p%d", node, p.ID))
 }
@@ -107,6 +113,9 @@ func checkPromote(p *checker.Partition, node uint64, cur *checker.View, cfg chec
 		return why
 	}
 	r, _ := p.Replica(node)
+	if n, _ := cur.Node(node); n.Leaving() {
+		return verdict(Refuse, fmt.Sprintf("learner n%d is decommissioning", node))
+	}
 	if !checker.Healthy(*cur, cfg, *p, node) {
 		return verdict(Hold, fmt.Sprintf("learner n%d is down or out of leader n%d's contact", node, p.Leader))
 	}
@@ -146,6 +155,9 @@ func checkTransfer(p *checker.Partition, node uint64, cur *checker.View, cfg che
 		return verdict(Run, fmt.Sprintf("n%d leads p%d already: nothing to do", node, p.ID))
 	case p.Leader == 0:
 		return verdict(Hold, fmt.Sprintf("p%d has no known leader", p.ID))
+	}
+	if n, _ := cur.Node(node); n.Leaving() {
+		return verdict(Refuse, fmt.Sprintf("n%d is decommissioning", node))
 	}
 	op := checker.Op{Kind: checker.TransferLeader, Partition: p.ID, To: node}
 	if ok, why := checker.Safe(*cur, cfg, *p, op); !ok {

@@ -14,7 +14,7 @@ import (
 // or a leader moved keeps the nodes it has.
 func zoneProblem(op checker.Op, cur *checker.View, cfg checker.Config, p *checker.Partition) string {
 	switch op.Kind {
-	case checker.ReplaceReplica, checker.AddReplica, checker.MoveReplica:
+	case checker.ReplaceReplica, checker.AddReplica, checker.MoveReplica, checker.Decommission:
 	default:
 		return ""
 	}
@@ -45,9 +45,9 @@ func zoneProblem(op checker.Op, cur *checker.View, cfg checker.Config, p *checke
 }
 
 // roomFor says n could take a replica of p: alive, reachable, not sick,
-// its disk not full, not a member already.
+// not decommissioning, its disk not full, not a member already.
 func roomFor(n checker.Node, cfg checker.Config, p *checker.Partition) bool {
 	full := cfg.DiskFull > 0 && n.Health.DiskUsed >= cfg.DiskFull
 	return n.Liveness == directory.Alive && n.PeerAddr != "" && n.Health.SickSince.IsZero() && !full &&
-		!member(p, n.ID)
+		!n.Leaving() && !member(p, n.ID)
 }

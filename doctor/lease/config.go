@@ -32,6 +32,11 @@ type Config struct {
 	// Now is the clock; its readings must carry Go's monotonic clock
 	// (time.Now does) for RenewDeadline to be immune to clock jumps.
 	Now func() time.Time
+	// Eligible, if set, says whether this node may hold the lease now; a
+	// node that may not asks for none and releases the one it holds (a
+	// node being decommissioned leaves the Doctor to the nodes that stay:
+	// once its record is gone, the others could not report to it).
+	Eligible func() bool
 	// OnChange, if set, is called from the Elector's goroutine each time it
 	// becomes active (active, the new epoch) or stops being so (false, the
 	// epoch it lost). It must not block for long.

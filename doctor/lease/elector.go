@@ -80,7 +80,11 @@ func (e *Elector) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		e.expire()
-		e.request(ctx)
+		if e.cfg.Eligible == nil || e.cfg.Eligible() {
+			e.request(ctx)
+		} else {
+			e.yield(ctx)
+		}
 		t.Reset(e.wait())
 	}
 }
@@ -120,6 +124,21 @@ func (e *Elector) request(ctx context.Context) {
 		return
 	}
 	e.hold(res.GetDoctorLease().GetEpoch(), start.Add(e.cfg.RenewDeadline))
+}
+
+// yield releases the lease this node holds, if any: it may not hold it.
+func (e *Elector) yield(ctx context.Context) {
+	e.mu.Lock()
+	holding := e.epoch != 0
+	e.mu.Unlock()
+	if !holding {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.RenewInterval)
+	defer cancel()
+	if err := e.Release(ctx); err != nil && !errors.Is(err, ErrNotHeld) {
+		e.cfg.Logger.Warn("releasing the doctor lease this node may not hold failed; it expires", "err", err)
+	}
 }
 
 // newCommand returns a command made at now, with a fresh id.

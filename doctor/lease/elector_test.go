@@ -80,8 +80,17 @@ func testConfig(node uint64) lease.Config {
 
 func start(t *testing.T, m *meta, node uint64) *candidate {
 	t.Helper()
+	return startWith(t, m, node, nil)
+}
+
+// startWith is start with edit applied to the config.
+func startWith(t *testing.T, m *meta, node uint64, edit func(*lease.Config)) *candidate {
+	t.Helper()
 	c := &candidate{reg: prometheus.NewRegistry(), done: make(chan struct{})}
 	cfg := testConfig(node)
+	if edit != nil {
+		edit(&cfg)
+	}
 	cfg.Registerer = c.reg
 	cfg.Propose = func(ctx context.Context, cmd *partitapb.Command) (*partitapb.Result, error) {
 		if c.cut.Load() {
@@ -310,5 +319,37 @@ func TestValidate(t *testing.T) {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: Validate passed", name)
 		}
+	}
+}
+
+// TestIneligibleYields: a holder that stops being eligible (its node
+// marked for decommissioning) releases the lease, a standby takes it at
+// once, and the ineligible node asks for it no more.
+func TestIneligibleYields(t *testing.T) {
+	m := newMeta(t)
+	var eligible atomic.Bool
+	eligible.Store(true)
+	a := startWith(t, m, 1, func(cfg *lease.Config) { cfg.Eligible = eligible.Load })
+	waitActive(t, a)
+	b := start(t, m, 2)
+	eligible.Store(false)
+	for deadline := time.Now().Add(20 * time.Second); !b.e.IsActive(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby did not take over: lease %v", m.lease(t))
+		}
+	}
+	if a.e.IsActive() {
+		t.Fatal("the ineligible node is still active")
+	}
+	if l := m.lease(t); l.GetHolder() != 2 || l.GetEpoch() != 2 {
+		t.Fatalf("lease after the yield: %v", l)
+	}
+	b.stop()
+	if err := b.e.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * testConfig(1).RenewInterval)
+	if a.e.IsActive() || m.lease(t).GetHolder() != 0 {
+		t.Fatalf("the ineligible node took the free lease: %v", m.lease(t))
 	}
 }

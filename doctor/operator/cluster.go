@@ -25,7 +25,8 @@ type Cluster interface {
 	// provided its generation is still generation; a *partitapb.Error
 	// says it is not.
 	SetReplicas(ctx context.Context, table string, partition uint64, replicas []uint64, generation uint64) error
-	// RemoveNode deletes node's directory record.
+	// RemoveNode deletes node's directory record; the Doctor's only while
+	// it carries a decommissioning mark.
 	RemoveNode(ctx context.Context, node uint64) error
 	// Split splits partition of table in two, the right half starting
 	// at hash (0: the middle of its range), and records both halves in

@@ -43,8 +43,15 @@ func MoveReplica(p topology.PartitionInfo, from, to uint64, fromReachable bool) 
 // picks), table partitions first and the meta partition last (gone's
 // meta replica keeps its directory current meanwhile); once none is left,
 // it removes gone's directory record. Running it again resumes it.
+//
+// It acts outside the Doctor (no gate, no busy mark on the partitions, so
+// an active Doctor may act on the same partition meanwhile): it is the
+// decommission of clusters below the version
+// clusterversion.DecommissionMarks, whose binaries cannot apply a
+// decommissioning mark. From that version on, the node is marked instead
+// and the Doctor moves its replicas (checker's decommission checker).
 func Decommission(ctx context.Context, e *Env, gone uint64) (DecommissionResult, error) {
-	res := DecommissionResult{Node: gone, Partitions: []DecommissionPartition{}}
+	res := DecommissionResult{Node: gone, Mode: DecommissionByOperator, Partitions: []DecommissionPartition{}}
 	if e.c.Directory(ctx).Node(gone) == nil {
 		return res, fmt.Errorf("%w: node %d", ErrNoNode, gone)
 	}

@@ -1,5 +1,7 @@
 package operator
 
+import "time"
+
 // The outcomes of the operators, as `partita ctl` shows them (JSON).
 
 // DrainResult reports the leaderships a node handed over.
@@ -19,15 +21,48 @@ type DrainPartition struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// DecommissionResult reports the replicas moved off a node.
+// DecommissionResult reports a decommission. From the cluster version
+// clusterversion.DecommissionMarks on (Mode DecommissionByDoctor), a
+// decommission is a mark on the node's record: the Doctor moves its
+// replicas, then removes its record, and the result is the mark and what
+// the node still holds. Before it (Mode DecommissionByOperator), the
+// request moved the replicas itself, and Partitions reports each move.
 type DecommissionResult struct {
-	Node       uint64                  `json:"node"`
+	Node uint64 `json:"node"`
+	Mode string `json:"mode"`
+	// Decommissioning is when the node was marked (zero: it is not), By
+	// and Reason who marked it and why.
+	Decommissioning time.Time `json:"decommissioning,omitzero"`
+	By              string    `json:"by,omitempty"`
+	Reason          string    `json:"reason,omitempty"`
+	// Remaining are the partitions that still have the node in their
+	// directory list or raft configuration (Mode DecommissionByDoctor).
+	Remaining []RemainingReplica `json:"remaining,omitempty"`
+	// Waiting says why no replica may move for now (no Doctor active, the
+	// Doctor paused, the decommission gate red), empty when they may.
+	Waiting    string                  `json:"waiting,omitempty"`
 	Partitions []DecommissionPartition `json:"partitions"`
 	// Done says no partition keeps a replica on the node.
 	Done bool `json:"done"`
 	// Removed says the node's directory record is gone too (only once
 	// Done): it is no longer a member.
 	Removed bool `json:"removed"`
+}
+
+// The modes of a decommission.
+const (
+	DecommissionByDoctor   = "doctor"
+	DecommissionByOperator = "operator"
+)
+
+// RemainingReplica is a replica a decommissioning node still holds.
+type RemainingReplica struct {
+	Partition uint64 `json:"partition"`
+	Table     string `json:"table"`
+	// Role is the node's part in the partition: voter, learner, or
+	// listed (in the directory's list only).
+	Role   string `json:"role"`
+	Leader bool   `json:"leader,omitempty"`
 }
 
 // Decommission step states.

@@ -219,6 +219,9 @@ func (s RemoveNode) String() string { return fmt.Sprintf("remove-node node=%d", 
 
 // Run deletes the record (absent already: done).
 func (s RemoveNode) Run(ctx context.Context, e *Env) error {
+	if e.c.Directory(ctx).Node(s.Node) == nil {
+		return nil
+	}
 	return e.c.RemoveNode(ctx, s.Node)
 }
 

@@ -25,13 +25,13 @@ var (
 // Order lists the nodes a new table's partitions are placed on, round
 // robin over zones (zones by name, nodes by id within a zone), so that
 // consecutive nodes are in different zones when the zones allow it. Dead
-// nodes are left out; suspect ones stay (a slow heartbeat is no reason to
-// fail a CreateTable). The caller takes replication-factor-long windows of
+// nodes and decommissioning ones are left out; suspect ones stay (a slow
+// heartbeat is no reason to fail a CreateTable). The caller takes replication-factor-long windows of
 // the order, rotating per partition.
 func Order(snap *directory.Snapshot, now time.Time) ([]uint64, error) {
 	byZone := map[string][]uint64{}
 	for _, rec := range sortedNodes(snap) {
-		if directory.NodeLiveness(rec, now) == directory.Dead {
+		if directory.NodeLiveness(rec, now) == directory.Dead || directory.Decommissioning(rec) {
 			continue
 		}
 		byZone[rec.GetZone()] = append(byZone[rec.GetZone()], rec.GetId())
@@ -64,7 +64,7 @@ func sortedNodes(snap *directory.Snapshot) []*partitapb.Node {
 }
 
 // Target chooses the node to take over from's replica of p: an alive node
-// with a peer address, reachable (as the caller saw it), outside p's
+// with a peer address, not decommissioning, reachable (as the caller saw it), outside p's
 // group (directory list and raft configuration), holding the fewest
 // replicas of parts; ties go to the lowest id.
 func Target(snap *directory.Snapshot, now time.Time, parts []topology.PartitionInfo, p topology.PartitionInfo,
@@ -79,7 +79,7 @@ func Target(snap *directory.Snapshot, now time.Time, parts []topology.PartitionI
 	for _, rec := range sortedNodes(snap) {
 		id := rec.GetId()
 		if id == from || p.Hosts(id) || !reachable(id) || rec.GetPeerAddr() == "" ||
-			directory.NodeLiveness(rec, now) != directory.Alive {
+			directory.NodeLiveness(rec, now) != directory.Alive || directory.Decommissioning(rec) {
 			continue
 		}
 		if best == 0 || load[id] < load[best] {

@@ -17,7 +17,8 @@ import (
 
 // TestPlacement runs testdata/*.txt:
 //
-//	node id=N zone=Z [age=D] [no-peer]   a node whose heartbeat is D old
+//	node id=N zone=Z [age=D] [no-peer] [decommissioning]
+//	                                     a node whose heartbeat is D old
 //	partition id=P replicas=(..) [voters=(..)]
 //	unreachable N...                     nodes that did not answer
 //	order                                Order's nodes
@@ -46,6 +47,9 @@ func TestPlacement(t *testing.T) {
 				rec := &partitapb.Node{Id: id, Zone: zone, PeerAddr: fmt.Sprintf("n%d:1", id), HeartbeatUnixNanos: hb.UnixNano()}
 				if td.HasArg("no-peer") {
 					rec.PeerAddr = ""
+				}
+				if td.HasArg("decommissioning") {
+					rec.DecommissioningUnixNanos = now.Add(-time.Minute).UnixNano()
 				}
 				snap.Nodes = append(snap.Nodes, rec)
 				return ""

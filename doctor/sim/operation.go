@@ -37,7 +37,7 @@ type Running struct {
 // steps lists the steps of an operation of kind.
 func steps(k checker.Kind) []string {
 	switch k {
-	case checker.ReplaceReplica, checker.MoveReplica:
+	case checker.ReplaceReplica, checker.MoveReplica, checker.Decommission:
 		return []string{StepAddLearner, StepCatchUp, StepPromote, StepLeaveLeader, StepRemoveVoter}
 	case checker.AddReplica:
 		return []string{StepAddLearner, StepCatchUp, StepPromote}

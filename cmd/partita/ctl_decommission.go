@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/partitadb/partita/doctor/operator"
+	"github.com/partitadb/partita/topology"
+)
+
+// decommissionPoll is the pause between two looks at a decommission that
+// ctl waits for.
+const decommissionPoll = time.Second
+
+// operatorDecommissionTimeout bounds a decommission run within its
+// request (a cluster below the version of decommission marks).
+const operatorDecommissionTimeout = 30 * time.Minute
+
+func newCtlDecommissionCmd(f *ctlFlags) *cobra.Command {
+	var wait bool
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "decommission ID",
+		Short: "Decommission a node: the Doctor moves its replicas to other nodes, then removes it",
+		Long: `Mark node ID for decommissioning. From then on the node takes no new replica
+and no leadership; the active Doctor moves each of its replicas to another node
+(one operation per partition, each behind the gate "decommission" and checked
+step by step like every repair; the meta partition last), and removes the
+node's record from the directory once it holds none. The node can then be
+stopped.
+
+The command waits for that, printing the partitions still on the node as they
+go; --wait=false returns at once (run the command again to see how far it
+went: marking a node marked already changes nothing). While the record exists,
+partita ctl node recommission ID cancels it. A cluster whose upgrade to the
+cluster version of decommission marks is not finalised (partita ctl upgrade
+status) cannot record the mark: there the command moves the replicas itself,
+within the request, as older releases did.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseNodeID(args[0])
+			if err != nil {
+				return err
+			}
+			path := fmt.Sprintf("/cluster/nodes/%d/decommission", id)
+			if reason != "" {
+				path += "?reason=" + url.QueryEscape(reason)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), operatorDecommissionTimeout)
+			defer cancel()
+			body, err := f.call(ctx, http.MethodPost, path, nil)
+			if err != nil {
+				return err
+			}
+			var res operator.DecommissionResult
+			if err := json.Unmarshal(body, &res); err != nil {
+				return fmt.Errorf("%s: %w: is %s the admin address of a cluster node?", path, err, f.addr)
+			}
+			if res.Mode == operator.DecommissionByOperator {
+				return f.printOperatorDecommission(cmd, body, res)
+			}
+			if !wait {
+				return f.printDecommission(cmd, body, res)
+			}
+			return f.waitDecommission(cmd, res)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait until the node's record is removed, printing the partitions still on it")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the node leaves (kept with its mark)")
+	return cmd
+}
+
+func newCtlRecommissionCmd(f *ctlFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "recommission ID",
+		Short: "Cancel the decommission of a node whose record still exists",
+		Long: `Clear node ID's decommissioning mark: it takes replicas and leaderships again,
+and the Doctor stops moving its replicas (a move under way finishes). A node
+whose record is gone has left the cluster: start it afresh, on an empty data
+directory, to bring it back.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseNodeID(args[0])
+			if err != nil {
+				return err
+			}
+			var res operator.DecommissionResult
+			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/recommission", id), time.Minute, &res,
+				func(w *tabwriter.Writer) {
+					fmt.Fprintf(w, "node %d recommissioned: it takes replicas and leaderships again\n", res.Node)
+				})
+		},
+	}
+}
+
+// printOperatorDecommission prints what a decommission run within its
+// request did, as before decommission marks; an incomplete one fails.
+func (f *ctlFlags) printOperatorDecommission(cmd *cobra.Command, body []byte, res operator.DecommissionResult) error {
+	err := f.print(cmd, body, func(w *tabwriter.Writer) {
+		fmt.Fprintln(w, "TABLE\tPARTITION\tSTATE\tTO\tDIRECTORY\tDESTROYED\tERROR")
+		for _, p := range res.Partitions {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Table, p.Partition, p.State, idOrDash(p.To),
+				dash(p.Directory), yesNo(p.Destroyed), dash(p.Error))
+		}
+		if res.Done {
+			fmt.Fprintf(w, "node %d holds no replica any more\n", res.Node)
+		} else {
+			fmt.Fprintf(w, "node %d still holds replicas: run the command again once the errors above are fixed\n", res.Node)
+		}
+	})
+	if err == nil && !res.Done {
+		return fmt.Errorf("decommission of node %d incomplete", res.Node)
+	}
+	return err
+}
+
+// printDecommission prints a decommission's state: the body as received
+// with -o json, else its summary lines.
+func (f *ctlFlags) printDecommission(cmd *cobra.Command, body []byte, res operator.DecommissionResult) error {
+	return f.print(cmd, body, func(w *tabwriter.Writer) {
+		fmt.Fprintln(w, markLine(res))
+		fmt.Fprintln(w, progressLine(res))
+	})
+}
+
+// print writes body with -o json, else what table writes.
+func (f *ctlFlags) print(cmd *cobra.Command, body []byte, table func(*tabwriter.Writer)) error {
+	if f.output == "json" {
+		_, err := cmd.OutOrStdout().Write(body)
+		return err
+	}
+	w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+	table(w)
+	return w.Flush()
+}
+
+// waitDecommission looks at the decommission every decommissionPoll,
+// printing each change of what the node still holds (not with -o json,
+// which prints the last state alone), until the node's record is gone.
+// An error in one look (a node restarting) is printed, and the next look
+// made; the wait ends with the command's context (Ctrl-C: the
+// decommission goes on without it).
+func (f *ctlFlags) waitDecommission(cmd *cobra.Command, res operator.DecommissionResult) error {
+	out := io.Discard
+	if f.output != "json" {
+		out = cmd.OutOrStdout()
+	}
+	fmt.Fprintln(out, markLine(res))
+	last := ""
+	show := func(line string) {
+		if line != last {
+			fmt.Fprintln(out, line)
+			last = line
+		}
+	}
+	show(progressLine(res))
+	path := fmt.Sprintf("/cluster/nodes/%d/decommission", res.Node)
+	t := time.NewTicker(decommissionPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-cmd.Context().Done():
+			return fmt.Errorf("stopped waiting; node %d is still decommissioning: %w", res.Node, cmd.Context().Err())
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+		body, err := f.call(ctx, http.MethodGet, path, nil)
+		cancel()
+		var cur operator.DecommissionResult
+		switch {
+		case isStatus(err, http.StatusNotFound):
+			return f.decommissioned(cmd, out, res)
+		case err == nil:
+			err = json.Unmarshal(body, &cur)
+		}
+		switch {
+		case err != nil:
+			show(fmt.Sprintf("node %d: %v (looking again)", res.Node, err))
+		case cur.Decommissioning.IsZero():
+			return fmt.Errorf("node %d was recommissioned: it stays a member", res.Node)
+		default:
+			res = cur
+			show(progressLine(cur))
+		}
+	}
+}
+
+// decommissioned reports the end: the node's record is gone.
+func (f *ctlFlags) decommissioned(cmd *cobra.Command, out io.Writer, res operator.DecommissionResult) error {
+	fmt.Fprintf(out, "node %d decommissioned: it holds no replica and its record is removed; it can be stopped\n", res.Node)
+	if f.output != "json" {
+		return nil
+	}
+	res.Remaining, res.Waiting, res.Done, res.Removed = nil, "", true, true
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// markLine says who marked the node, when and why.
+func markLine(res operator.DecommissionResult) string {
+	s := fmt.Sprintf("node %d decommissioning since %s", res.Node, stamp(res.Decommissioning))
+	if res.By != "" {
+		s += " (by " + res.By + ")"
+	}
+	if res.Reason != "" {
+		s += ": " + res.Reason
+	}
+	return s
+}
+
+// progressLine says what the node still holds, and why nothing moves if
+// so.
+func progressLine(res operator.DecommissionResult) string {
+	var s string
+	if len(res.Remaining) == 0 {
+		s = fmt.Sprintf("node %d holds no replica any more: the Doctor removes its record next", res.Node)
+	} else {
+		parts := make([]string, 0, len(res.Remaining))
+		for _, r := range res.Remaining {
+			p := fmt.Sprintf("%s/%d (%s", r.Table, r.Partition, r.Role)
+			if r.Leader {
+				p += ", leader"
+			}
+			parts = append(parts, p+")")
+		}
+		s = fmt.Sprintf("node %d: %d partitions left: %s", res.Node, len(res.Remaining), strings.Join(parts, ", "))
+	}
+	if res.Waiting != "" {
+		s += "; waiting: " + res.Waiting
+	}
+	return s
+}
+
+// membership is how ctl nodes shows a node's part in the cluster.
+func membership(n topology.NodeInfo) string {
+	if n.Decommissioning.IsZero() {
+		return "active"
+	}
+	return "decommissioning (marked " + ago(n.Decommissioning) + ")"
+}
