@@ -69,6 +69,13 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 			}
 		})
 	}
+	// The writers stop before the test ends, whichever way it ends: one
+	// that reported an error after it would panic the test binary.
+	stopWriters := sync.OnceFunc(func() {
+		close(stopWrites)
+		written.Wait()
+	})
+	defer stopWriters()
 	waitWithin(t, 2*time.Minute, func() error {
 		for _, e := range timeline(t, n1, "kind=split&state=succeeded") {
 			if e.Checker == "split" {
@@ -77,8 +84,7 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		}
 		return fmt.Errorf("no split yet; %d partitions; plan why-nots: %v", len(partitions(t, n1, "hot")), splitWhyNots(t, n1))
 	})
-	close(stopWrites)
-	written.Wait()
+	stopWriters()
 	split := timeline(t, n1, "kind=split&state=succeeded")[0]
 	if !strings.Contains(strings.Join(split.Reasons, "; "), "sampled writes") {
 		t.Errorf("a split not at its sampled median: %+v", split.Reasons)
@@ -114,6 +120,11 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 			}
 		})
 	}
+	stopOnKey := sync.OnceFunc(func() {
+		close(stop)
+		onKey.Wait()
+	})
+	defer stopOnKey()
 	waitWithin(t, 2*time.Minute, func() error {
 		for _, w := range splitWhyNots(t, n1) {
 			if strings.Contains(w, "a single hot key cannot be split") {
@@ -122,8 +133,7 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		}
 		return fmt.Errorf("no hot-key why-not yet: %v", splitWhyNots(t, n1))
 	})
-	close(stop)
-	onKey.Wait()
+	stopOnKey()
 	if n := len(timeline(t, n1, "kind=split")); n != splits {
 		t.Errorf("%d splits while one key was hot, %d before", n, splits)
 	}
