@@ -19,11 +19,12 @@ import (
 )
 
 // TestDoctorSplitsHotPartitions: three nodes, the Doctor's write
-// threshold lowered to 4 writes a second for 2 s (low enough for a
+// threshold lowered to 4 writes a second for 5 s (low enough for a
 // loaded machine running the race detector and other tests: at 10 a
 // partition's rate hovered around the threshold there, 14 writes/s, and
-// never stayed above it 2 s; the writers keep writing until the split,
-// so the load lasts). Writes spread over
+// never stayed above it 2 s; long enough that the leader has sampled the
+// 16 writes a split at their median needs; the writers keep writing
+// until the split, so the load lasts). Writes spread over
 // many keys make a partition hot: the Doctor splits it at the median of
 // its sampled writes (the timeline says so) and every item reads back.
 // Writes to one key make its partition hot too, but no split divides a
@@ -34,7 +35,7 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 		t.Skip("runs writes until the Doctor splits")
 	}
 	tweak := func(c *node.Config) {
-		c.DoctorOptions.SplitWrites, c.DoctorOptions.SplitAfter = 4, 2*time.Second
+		c.DoctorOptions.SplitWrites, c.DoctorOptions.SplitAfter = 4, 5*time.Second
 		c.PartitionMaxBytes = 0 // splits by size are the leader's job: off, so that only the Doctor splits
 	}
 	n1 := startHealerWith(t, "", tweak)
@@ -43,6 +44,9 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 	c := client(n1)
 	createCapacityTable(t, c, "hot", 0, 0)
 	waitFor(t, func() error { return healthy(append(partitions(t, n1, ""), partitions(t, n1, "hot")...)) })
+	// Leaders moved by the balancer start their partitions' write samples
+	// afresh: let it finish first.
+	waitWithin(t, 2*time.Minute, func() error { return quiet(t, n1) })
 	before := len(partitions(t, n1, "hot"))
 
 	// Many keys, written over and over, without a pause (the checks below
