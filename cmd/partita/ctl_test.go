@@ -147,24 +147,7 @@ func TestCtl(t *testing.T) {
 		t.Fatalf("ctl upgrade status: %v\n%s", err, text)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n1.APIURL()),
-		Credentials: aws.AnonymousCredentials{}})
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("ctl"),
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 30 {
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ctl"), Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createCtlTable(t, n1, 30)
 	if text, err := ctl(t, n1, "tables"); err != nil || !strings.Contains(text, "ctl") || !strings.Contains(text, "ACTIVE") {
 		t.Fatalf("ctl tables: %v\n%s", err, text)
 	}
@@ -281,5 +264,29 @@ func TestCtlJobs(t *testing.T) {
 	})
 	if _, err := ctl(t, n, "jobs", "pause", "no-such-job"); err == nil {
 		t.Fatal("pausing an unknown job succeeded")
+	}
+}
+
+// createCtlTable creates table "ctl" through n's API, on-demand and keyed
+// by pk, and puts items k0 to k<items-1> in it.
+func createCtlTable(t *testing.T, n *node.Node, items int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
+		Credentials: aws.AnonymousCredentials{}})
+	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("ctl"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range items {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("ctl"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", i)}}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
