@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/partitadb/partita/admin"
@@ -31,8 +32,17 @@ func (c ctl) SetChangeView(ctx context.Context, table, view string) (admin.Chang
 	if err != nil {
 		return admin.ChangeViewResult{}, err
 	}
+	// This node's leaders take the record the update returned, whether
+	// or not the directory could be read again in time (a loaded node's
+	// refresh may not be): a write after the answer follows the new view.
 	c.n.freshDirectory(ctx)
-	c.n.setChangeLogs()
+	tables := slices.Clone(c.n.dir.Snapshot().Tables)
+	if i := slices.IndexFunc(tables, func(o *partitapb.Table) bool { return o.GetId() == t.GetId() }); i >= 0 {
+		tables[i] = t
+	} else {
+		tables = append(tables, t)
+	}
+	c.n.setChangeLogsOf(tables)
 	return admin.ChangeViewResult{Table: table, View: changeViewName(t.GetChangeView())}, nil
 }
 
