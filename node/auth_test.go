@@ -409,6 +409,11 @@ func TestAuthMemberWithoutClusterKey(t *testing.T) {
 	d1, d2 := t.TempDir(), t.TempDir()
 	n1 := startAuthMember(t, d1)
 	n2 := startAuthMember(t, d2, n1)
+	// A third member: the meta partition keeps its quorum while n2 is
+	// down (with two, it would have it only if n2 had not yet become a
+	// voter, which a loaded machine makes unlikely).
+	startAuthMember(t, t.TempDir(), n1)
+	waitUntil(t, "three meta voters", func() bool { return len(n1.MetaVoters()) == 3 })
 	boot := *n1.BootstrapCredentials()
 	if err := n2.Close(); err != nil {
 		t.Fatal(err)
