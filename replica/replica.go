@@ -279,7 +279,7 @@ func Open(cfg Config) (*Replica, error) {
 		PreVote:                   true,
 		DisableProposalForwarding: true,
 		StepDownOnRemoval:         true,
-		Logger:                    raftLogger{cfg.Logger.With("partition", cfg.Partition)},
+		Logger:                    raftLogger{log: cfg.Logger.With("partition", cfg.Partition), partition: cfg.Partition, node: cfg.ID},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: partition %d: %w", cfg.Partition, err)
