@@ -25,6 +25,7 @@ func (n *Node) loadClusterKey() error {
 	}
 	n.auth.clusterKey = k
 	n.peerSecret.set(k)
+	n.cluster.set(k)
 	return nil
 }
 
@@ -46,6 +47,7 @@ func (n *Node) setClusterKey(raw []byte) error {
 	}
 	n.auth.clusterKey = k
 	n.peerSecret.set(k)
+	n.cluster.set(k)
 	return nil
 }
 

@@ -302,6 +302,8 @@ type Node struct {
 	sec            *security // tls.go
 	// peerSecret is the credential of peer calls (peer_auth.go).
 	peerSecret peerSecret
+	// cluster is the cluster id every peer call names (peer_identity.go).
+	cluster *clusterIdentity
 	// peerUpgrade is set with AuthConfig.PeerAuth PeerAuthAccept.
 	peerUpgrade *peerAuthUpgrade
 
@@ -364,6 +366,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		Help: "Restores and imports that could not go on, by kind: backup and point_in_time (their table deleted), import (FAILED)."},
 		[]string{"kind"})
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), n.restoresFailed)
+	n.cluster = newClusterIdentity(n.reg)
 	if err := n.start(ctx); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()

@@ -136,19 +136,21 @@ func loopbackAddr(addr string) bool {
 
 // peerServerOptions secure the peer gRPC server.
 func (n *Node) peerServerOptions() []grpc.ServerOption {
+	opts := n.clusterServerOptions()
 	if n.sec == nil || n.sec.peerServer == nil {
-		return n.peerAuthServerOptions()
+		return append(opts, n.peerAuthServerOptions()...)
 	}
-	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(n.sec.peerServer))}
+	return append(opts, grpc.Creds(credentials.NewTLS(n.sec.peerServer)))
 }
 
 // peerDialOptions secure the connections to peers (they replace the
 // transport's and the cluster client's default insecure credentials).
 func (n *Node) peerDialOptions() []grpc.DialOption {
+	opts := []grpc.DialOption{grpc.WithPerRPCCredentials(clusterCredentials{n.cluster})}
 	if n.sec == nil || n.sec.peerClient == nil {
-		return n.peerAuthDialOptions()
+		return append(opts, n.peerAuthDialOptions()...)
 	}
-	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(n.sec.peerClient))}
+	return append(opts, grpc.WithTransportCredentials(credentials.NewTLS(n.sec.peerClient)))
 }
 
 // ErrPeerCertificate is a TLS handshake with a member refused for its

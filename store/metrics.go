@@ -14,6 +14,7 @@ type metrics struct {
 	roundDuration   prometheus.Histogram
 	roundReplicas   prometheus.Histogram
 	orphansCleared  prometheus.Counter
+	misaddressed    prometheus.Counter // raft messages for another node, dropped
 	replicasDesc    *prometheus.Desc
 	leadersDesc     *prometheus.Desc
 	logEntriesDesc  *prometheus.Desc
@@ -41,6 +42,10 @@ func newMetrics(s *Store) *metrics {
 		snapshotsRecv: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partita_raft_snapshots_received_total", Help: "Snapshots received from leaders, by outcome.",
 		}, []string{"outcome"}),
+		misaddressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "partita_raft_messages_misaddressed_total",
+			Help: "Raft messages and snapshots received for another node, and dropped: a peer reached this node at an address another node had.",
+		}),
 		roundDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "partita_store_round_duration_seconds", Help: "Duration of one processing round (collect, fsync, apply).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
@@ -71,7 +76,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{m.proposals, m.consistentReads, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m.orphansCleared, m} {
+	for _, c := range []prometheus.Collector{m.proposals, m.consistentReads, m.snapshotsSent, m.snapshotsRecv, m.roundDuration, m.roundReplicas, m.orphansCleared, m.misaddressed, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

@@ -670,6 +670,10 @@ func (s *Store) Campaign(partition uint64) error {
 // HandleRaft implements transport.Handler.
 func (s *Store) HandleRaft(msgs []transport.Message) {
 	for _, m := range msgs {
+		if m.Raft.To != s.cfg.NodeID {
+			s.dropMisaddressed(m.Partition, m.Raft)
+			continue
+		}
 		r := s.Replica(m.Partition)
 		if r == nil {
 			continue // not hosted (yet); the sender retries
@@ -683,6 +687,19 @@ func (s *Store) HandleRaft(msgs []transport.Message) {
 			s.sched.enqueue(m.Partition)
 		}
 	}
+}
+
+// ErrMisaddressed: a raft message or snapshot named another node.
+var ErrMisaddressed = errors.New("store: addressed to another node")
+
+// dropMisaddressed counts and logs a raft message sent to another node.
+// A peer that reaches this node at an address another node had (a port
+// reused, a node moved) must not have its messages stepped: raft does
+// not check a message's recipient, and a heartbeat promising a commit
+// index beyond this replica's log would crash it.
+func (s *Store) dropMisaddressed(partition uint64, m raftpb.Message) {
+	s.m.misaddressed.Inc()
+	s.cfg.Logger.Debug("dropping a raft message for another node", "partition", partition, "to", m.To, "from", m.From, "type", m.Type)
 }
 
 // snapshotTimeout bounds streaming one snapshot.
@@ -729,6 +746,10 @@ func (s *Store) streamSnapshot(partition uint64, m raftpb.Message, src *replica.
 // overlaps what another replica here owns or is about to own is refused
 // (ErrRangeClaimed; see split.go).
 func (s *Store) HandleSnapshot(snap transport.Snapshot) error {
+	if snap.Raft.To != s.cfg.NodeID {
+		s.dropMisaddressed(snap.Partition, snap.Raft)
+		return fmt.Errorf("store: a snapshot for node %d reached node %d: %w", snap.Raft.To, s.cfg.NodeID, ErrMisaddressed)
+	}
 	data, err := replica.ReadSnapshot(s.cfg.Engine, snap.Partition, snap.Data)
 	if err == nil {
 		err = s.stageSnapshot(snap, data)
