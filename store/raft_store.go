@@ -769,6 +769,14 @@ func (s *Store) stageSnapshot(snap transport.Snapshot, data *replica.SnapshotDat
 		data.Close()
 		return fmt.Errorf("store: snapshot of partition %d overlaps partition %d: %w", snap.Partition, other, ErrRangeClaimed)
 	}
+	if s.Replica(snap.Partition) == nil && s.Destroyed(snap.Partition) {
+		// Destroyed here (moved away, merged): a leader that still lists
+		// this node must not bring it back. Adding it again starts with
+		// an explicit creation (AddEmptyReplica), which clears the
+		// tombstone.
+		data.Close()
+		return fmt.Errorf("store: snapshot of partition %d: %w", snap.Partition, ErrDestroyed)
+	}
 	if err := s.AddEmptyReplica(snap.Partition); err != nil {
 		data.Close()
 		return err
