@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/store"
