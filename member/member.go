@@ -60,6 +60,9 @@ type Member struct {
 	// record is this node's directory record with the addresses it serves
 	// on, set once every listener is up (nil before).
 	record atomic.Pointer[partitapb.Node]
+	// removed tracks the replicas seen removed from their partition
+	// (collect_removed.go).
+	removed removedReplicas
 	// directoryRead, when set (tests), runs in LocalDirectory between its
 	// reads and its check that the meta replica read is still here.
 	directoryRead func()

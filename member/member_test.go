@@ -30,6 +30,7 @@ type harness struct {
 	sender *route.Sender
 	m      *member.Member
 	ids    atomic.Uint64
+	skew   atomic.Int64 // nanoseconds the member's clock runs ahead
 }
 
 func newHarness(t testing.TB) *harness {
@@ -62,7 +63,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	h := &harness{st: st, eng: eng, sender: sender}
 	h.m, err = member.New(member.Config{
-		Self: 1, Store: st, Engine: eng, Sender: sender, Now: time.Now,
+		Self: 1, Store: st, Engine: eng, Sender: sender, Now: func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) },
 		NewID: func() []byte { return fmt.Appendf(nil, "id-%d", h.ids.Add(1)) }, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -13,9 +13,11 @@ import (
 )
 
 // Reconcile refreshes the directory, creates the replicas placed here,
-// removes those of deleted tables, records the splits their coordinator
-// left unrecorded, finishes or aborts its abandoned merges, heartbeats this node's record, and grows the meta
-// partition. It is the body of the node's "directory" job.
+// removes those of deleted tables and those removed from their
+// partition, records the splits their coordinator left unrecorded,
+// finishes or aborts its abandoned merges, heartbeats this node's record,
+// and grows the meta partition. It is the body of the node's "directory"
+// job.
 func (m *Member) Reconcile(ctx context.Context) error {
 	if err := m.Refresh(ctx); err != nil {
 		return err
@@ -28,6 +30,9 @@ func (m *Member) Reconcile(ctx context.Context) error {
 		m.bootMu.Unlock()
 	}
 	errs = append(errs, m.collectDeleted(parts))
+	if _, err := m.collectRemoved(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, m.finishSplits(ctx), m.finishMerges(ctx), m.heartbeat(ctx), m.growMeta(ctx))
 	return errors.Join(errs...)
 }

@@ -218,14 +218,16 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 			t.Fatalf("the Doctor removed another node's voter during the decommission: %+v", e)
 		}
 	}
-	// The node is in no partition (checked above). A replica of it may
-	// stay on its disk: its reconciler, reading a directory that still
-	// listed it, can create one again after the Doctor destroyed it (seen
-	// in one run of two under -count=2; the s26 note). It is in no raft
-	// group and goes with the node's data directory.
-	if got := victim.Replicas(); got != 0 {
-		t.Logf("the decommissioned node keeps %d replicas outside every partition's configuration", got)
-	}
+	waitWithin(t, 30*time.Second, func() error {
+		if got := victim.Replicas(); got != 0 {
+			var ops []string
+			for _, e := range timeline(t, via, "") {
+				ops = append(ops, fmt.Sprintf("%s p%d %d->%d %s %s %+v", e.Kind, e.Partition, e.From, e.To, e.State, e.Outcome, e.Steps))
+			}
+			return fmt.Errorf("the decommissioned node still hosts %d replicas: %v; timeline %v", got, node.HostedReplicas(victim), ops)
+		}
+		return nil
+	})
 	for i := range 100 {
 		if _, err := getN(c, "leave", i); err != nil {
 			t.Fatal(err)

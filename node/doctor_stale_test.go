@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -62,14 +64,30 @@ func TestDoctorDropsStalePlans(t *testing.T) {
 	if err := records.setPaused(ctx, false, "test", ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the table on three replicas", func() bool {
-		for _, p := range parts() {
+	// On a timeout, the partitions and the Doctor's last decisions say
+	// where the growth stopped.
+	var state string
+	grown := func() bool {
+		ps := parts()
+		for _, p := range ps {
 			if len(p.Replicas) != 3 || len(p.Voters) != 3 {
+				var ops []string
+				if d := active.doctor.Load(); d != nil {
+					for _, po := range d.d.LastPlan().Ops {
+						ops = append(ops, fmt.Sprintf("%s: %s %v", po.Op, po.Decision, po.Reasons))
+					}
+				}
+				state = fmt.Sprintf("partitions %+v; last plan %v", ps, ops)
 				return false
 			}
 		}
 		return true
-	})
+	}
+	for deadline := time.Now().Add(90 * time.Second); !grown(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the table on three replicas: %s", state)
+		}
+	}
 	before := parts()
 
 	// Replay: a Doctor at the active epoch, planning from the kept view.

@@ -46,3 +46,14 @@ func TableFloors(n *Node, table string) ([]fsm.ChangeFloor, error) {
 	}
 	return out, nil
 }
+
+// HostedReplicas describes the replicas n hosts: partition, voters,
+// learners, leader.
+func HostedReplicas(n *Node) []string {
+	var out []string
+	for _, r := range n.store.Replicas() {
+		cs := r.ConfState()
+		out = append(out, fmt.Sprintf("p%d voters=%v learners=%v leader=%d", r.Partition(), cs.Voters, cs.Learners, r.Leader()))
+	}
+	return out
+}
