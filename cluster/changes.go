@@ -51,7 +51,7 @@ func (s *service) Changes(ctx context.Context, req *clusterpb.ChangesRequest) (*
 
 // Changes reads a page of a change log from node's replica.
 func (c *Client) Changes(ctx context.Context, node uint64, req store.ChangesRequest) (store.ChangesPage, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {

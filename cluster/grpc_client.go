@@ -197,9 +197,10 @@ func (c *Client) dialOptions() []grpc.DialOption {
 }
 
 // withTimeout bounds ctx by CallTimeout unless it has a deadline; the
-// call carries ctx's Doctor epoch, if any.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx = outgoingEpoch(ctx)
+// call carries ctx's Doctor epoch, if any, and the id of the node it is
+// meant for (0: the caller knows only an address).
+func (c *Client) withTimeout(ctx context.Context, node uint64) (context.Context, context.CancelFunc) {
+	ctx = outgoingTarget(outgoingEpoch(ctx), node)
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}
@@ -215,7 +216,7 @@ func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *parti
 		// encoding it on its way out (a stream's send queue).
 		cmd.FirstAttempt = false
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, addr, where, err := c.stubAddr(node)
 	if err != nil {
@@ -238,7 +239,7 @@ func (c *Client) Propose(ctx context.Context, node, partition uint64, cmd *parti
 // Get returns the value under key in node's replica of partition (nil,
 // nil when absent), after a read barrier when consistent.
 func (c *Client) Get(ctx context.Context, node, partition uint64, key []byte, consistent bool) ([]byte, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, addr, where, err := c.stubAddr(node)
 	if err != nil {
@@ -268,7 +269,7 @@ func (c *Client) Get(ctx context.Context, node, partition uint64, key []byte, co
 
 // Walk reads a run of node's replica of req.Partition.
 func (c *Client) Walk(ctx context.Context, node uint64, req WalkRequest) (WalkResult, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
@@ -300,7 +301,7 @@ func walkRequestToWire(req WalkRequest) *clusterpb.WalkRequest {
 
 // Directory returns the directory as node serves it.
 func (c *Client) Directory(ctx context.Context, node uint64) (*directory.Snapshot, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
@@ -312,7 +313,7 @@ func (c *Client) Directory(ctx context.Context, node uint64) (*directory.Snapsho
 // DirectoryAt returns the directory as the node at addr serves it (for a
 // node that knows no ids yet).
 func (c *Client) DirectoryAt(ctx context.Context, addr string) (*directory.Snapshot, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	stub, err := c.stubAt(addr)
 	if err != nil {
@@ -335,7 +336,7 @@ func readDirectory(ctx context.Context, stub clusterpb.ClusterClient, where stri
 
 // CreateReplica makes node host an empty replica of partition.
 func (c *Client) CreateReplica(ctx context.Context, node, partition uint64) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
@@ -368,7 +369,7 @@ func (c *Client) JoinWithKey(ctx context.Context, addr string, n *partitapb.Node
 // cluster whose peers have no certificates asks of a new node (an
 // ErrJoinRefused error without a valid one).
 func (c *Client) JoinWithToken(ctx context.Context, addr string, n *partitapb.Node, token string) (*partitapb.Node, []byte, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	for hop := 0; ; hop++ {
 		resp, err := c.joinAt(ctx, addr, n, token)

@@ -14,7 +14,7 @@ import (
 
 // ReplicaStatus lists node's replicas and their raft progress.
 func (c *Client) ReplicaStatus(ctx context.Context, node uint64) (topology.LocalReplicas, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
@@ -49,7 +49,7 @@ func (c *Client) RemoveVoter(ctx context.Context, leader, partition, target uint
 type changeRPC func(clusterpb.ClusterClient, context.Context, *clusterpb.ChangeReplicasRequest, ...grpcCallOption) (*clusterpb.ChangeReplicasResponse, error)
 
 func (c *Client) changeReplicas(ctx context.Context, method string, leader, partition, target uint64, rpc changeRPC) (Membership, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, leader)
 	defer cancel()
 	stub, where, err := c.stub(leader)
 	if err != nil {
@@ -68,7 +68,7 @@ func (c *Client) changeReplicas(ctx context.Context, method string, leader, part
 // TransferLeadership hands node's leadership of partition to voter to (0:
 // the voter node chooses) and returns the new leader.
 func (c *Client) TransferLeadership(ctx context.Context, node, partition, to uint64) (uint64, error) {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {
@@ -86,7 +86,7 @@ func (c *Client) TransferLeadership(ctx context.Context, node, partition, to uin
 
 // DestroyReplica removes node's replica of partition.
 func (c *Client) DestroyReplica(ctx context.Context, node, partition uint64) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {

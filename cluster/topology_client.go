@@ -13,7 +13,7 @@ import (
 // bounded by CallTimeout unless ctx has a deadline; the snapshot is not
 // modified.
 func (c *Client) ReportTopology(ctx context.Context, node uint64, snap *topologypb.TopologySnapshot) error {
-	ctx, cancel := c.withTimeout(ctx)
+	ctx, cancel := c.withTimeout(ctx, node)
 	defer cancel()
 	stub, where, err := c.stub(node)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/partitadb/partita/auth"
+	"github.com/partitadb/partita/cluster"
 )
 
 // Every peer call names the cluster of the node that makes it, and a
@@ -80,8 +81,12 @@ func (c *clusterIdentity) get() string {
 // sending several raft messages a second.
 const warnEvery = time.Minute
 
-// check refuses a call that names another cluster.
+// checkCluster refuses a call that names another cluster, or another
+// node of this one (cluster.TargetNodeHeader).
 func (n *Node) checkCluster(ctx context.Context, method string) error {
+	if to := cluster.TargetNode(ctx); to != 0 && n.id != 0 && to != n.id {
+		return status.Errorf(codes.FailedPrecondition, "node: a call for node %d reached node %d: the address the caller has for node %d is this node's now", to, n.id, to)
+	}
 	c := n.cluster
 	own := c.get()
 	if own == "" {

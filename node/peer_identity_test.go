@@ -3,12 +3,15 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partitadb/partita/cluster"
 )
 
 // TestNodesRefuseAnotherClustersTraffic: node 2 of cluster A stops, and
@@ -71,5 +74,18 @@ func TestNodesRefuseAnotherClustersTraffic(t *testing.T) {
 	}
 	if got := metric(t, a1, `partita_node_peer_calls_other_cluster_total`); got != 0 {
 		t.Fatalf("A's node 1 refused %v calls: B's node sent it traffic", got)
+	}
+	// Within a cluster, a call by id reaching another node at the address
+	// the caller had for it is refused too, and one for the node served.
+	wrong, err := cluster.NewClient(cluster.Config{Resolve: func(uint64) (string, error) { return b2.PeerAddr(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	if _, err := wrong.ReplicaStatus(ctx, 1); err == nil || !strings.Contains(err.Error(), "a call for node 1 reached node 2") {
+		t.Fatalf("a call for node 1 at node 2's address: %v", err)
+	}
+	if _, err := wrong.ReplicaStatus(ctx, 2); err != nil {
+		t.Fatalf("a call for node 2 at its address: %v", err)
 	}
 }
