@@ -23,6 +23,11 @@ var (
 	// the node, or lost it mid-call. A Propose that fails with it may or
 	// may not have applied: retrying with the same command id is safe.
 	ErrUnreachable = errors.New("cluster: node unreachable")
+	// ErrWrongPeer wraps a call the node at the address refused before
+	// running it: it is another node than the one meant, or belongs to
+	// another cluster (the address is someone else's by now). Nothing
+	// ran; another replica may serve the call.
+	ErrWrongPeer = errors.New("cluster: the node at that address is not the one meant")
 	// ErrClosed is returned by a Client after Close.
 	ErrClosed = errors.New("cluster: client closed")
 	// ErrStillListed is returned by DestroyReplica while the directory
@@ -135,6 +140,8 @@ func callError(ctx context.Context, method, where string, err error) error {
 		return fmt.Errorf("cluster: %s to %s: %w", method, where, context.DeadlineExceeded)
 	case codes.Unavailable, codes.Canceled:
 		return fmt.Errorf("%w: %s to %s: %w", ErrUnreachable, method, where, err)
+	case codes.FailedPrecondition:
+		return fmt.Errorf("%w: %s to %s: %w", ErrWrongPeer, method, where, err)
 	}
 	return fmt.Errorf("%w: %s to %s: %w", ErrInternal, method, where, err)
 }

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func TestNodesRefuseAnotherClustersTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wrong.Close()
-	if _, err := wrong.ReplicaStatus(ctx, 1); err == nil || !strings.Contains(err.Error(), "a call for node 1 reached node 2") {
+	if _, err := wrong.ReplicaStatus(ctx, 1); !errors.Is(err, cluster.ErrWrongPeer) || !strings.Contains(err.Error(), "a call for node 1 reached node 2") {
 		t.Fatalf("a call for node 1 at node 2's address: %v", err)
 	}
 	if _, err := wrong.ReplicaStatus(ctx, 2); err != nil {

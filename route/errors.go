@@ -53,7 +53,10 @@ func classify(err error, target uint64) (o outcome, hint uint64, maybeApplied bo
 	case errors.Is(err, cluster.ErrUnreachable):
 		// The connection may have broken after the request left.
 		return moveOn, 0, true
-	case errors.Is(err, store.ErrNoReplica), errors.Is(err, directory.ErrUnknownNode), errors.Is(err, ErrNoTarget):
+	case errors.Is(err, store.ErrNoReplica), errors.Is(err, directory.ErrUnknownNode), errors.Is(err, ErrNoTarget),
+		errors.Is(err, cluster.ErrWrongPeer):
+		// The last: the node at the address refused the call unrun (it is
+		// another node by now).
 		return moveOn, 0, false
 	}
 	return done, 0, false

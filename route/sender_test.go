@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,5 +254,48 @@ func TestSilentNodeCostsOneHopPerAttempt(t *testing.T) {
 		if n > 1 {
 			t.Fatalf("the silent leader %d was asked twice within %d hops: %v", old, hops, rec.calls)
 		}
+	}
+}
+
+// refusing is a Remote whose first calls reach a node that refuses them
+// unrun: the address the caller had is another node's by now.
+type refusing struct {
+	route.Remote
+	refuse atomic.Int64
+}
+
+func (r *refusing) Propose(ctx context.Context, node, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	if r.refuse.Add(-1) >= 0 {
+		return nil, fmt.Errorf("%w: Propose to node %d: a call for node %d reached another node", cluster.ErrWrongPeer, node, node)
+	}
+	return r.Remote.Propose(ctx, node, partition, cmd)
+}
+
+// TestWrongPeerMovesOn: a call refused by the node at the address (not
+// the node meant) ran nowhere: the Sender tries again elsewhere, and
+// when every attempt is refused, the outcome is known (not applied).
+func TestWrongPeerMovesOn(t *testing.T) {
+	c := harness.New(t, harness.Config{Seed: 8})
+	c.Bootstrap(partition)
+	r := &refusing{Remote: c.Remote()}
+	r.refuse.Store(2)
+	cfg := route.DefaultConfig()
+	cfg.Remote, cfg.Directory = r, directory.NewCache()
+	cfg.Replicas = func(uint64) []uint64 { return c.Nodes() }
+	s, err := route.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := s.Propose(ctx, partition, put(c, "a")); err != nil || res.GetError() != nil {
+		t.Fatalf("after two refusals: %v %v", err, res.GetError())
+	}
+	r.refuse.Store(1 << 30)
+	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = s.Propose(ctx, partition, put(c, "b"))
+	if err == nil || errors.Is(err, route.ErrOutcomeUnknown) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("every attempt refused: %v, want the deadline without ErrOutcomeUnknown", err)
 	}
 }
