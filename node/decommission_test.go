@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/doctor/checker"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
@@ -208,8 +209,17 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 	}
 	t.Logf("%d samples of every partition's voters, none below %d", samples, fewest)
 
-	moves := timeline(t, via, "kind="+string(checker.Decommission)+"&state=succeeded")
-	removals := timeline(t, via, "kind="+string(checker.RemoveNode)+"&state=succeeded")
+	// The record goes in the removal's step; the operation is recorded
+	// succeeded just after.
+	var moves, removals []admin.TimelineEntry
+	waitWithin(t, 30*time.Second, func() error {
+		moves = timeline(t, via, "kind="+string(checker.Decommission)+"&state=succeeded")
+		removals = timeline(t, via, "kind="+string(checker.RemoveNode)+"&state=succeeded")
+		if len(removals) == 0 {
+			return fmt.Errorf("no removal of node %d recorded succeeded", gone)
+		}
+		return nil
+	})
 	if len(moves) == 0 || len(moves) > held || len(removals) != 1 || removals[0].From != gone {
 		t.Fatalf("timeline: %d decommission moves (node %d held %d partitions), removals %+v", len(moves), gone, held, removals)
 	}
