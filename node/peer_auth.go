@@ -148,20 +148,7 @@ func (n *Node) peerAuthServerOptions() []grpc.ServerOption {
 		n.log.Warn("peer calls without this cluster's credential are taken (--peer-auth=accept): " +
 			"for the time of an upgrade from a binary that sends none; each such peer host is logged once")
 	}
-	return []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if err := n.checkPeer(ctx, info.FullMethod); err != nil {
-				return nil, err
-			}
-			return h(ctx, req)
-		}),
-		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if err := n.checkPeer(ss.Context(), info.FullMethod); err != nil {
-				return err
-			}
-			return h(srv, ss)
-		}),
-	}
+	return checkingCalls(n.checkPeer)
 }
 
 // peerAuthDialOptions send the credential on every call.

@@ -108,15 +108,21 @@ func (n *Node) checkCluster(ctx context.Context, method string) error {
 
 // clusterServerOptions check the caller's cluster on every peer call.
 func (n *Node) clusterServerOptions() []grpc.ServerOption {
+	return checkingCalls(n.checkCluster)
+}
+
+// checkingCalls runs check before every unary and streaming call, which
+// it refuses with check's error.
+func checkingCalls(check func(ctx context.Context, method string) error) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if err := n.checkCluster(ctx, info.FullMethod); err != nil {
+			if err := check(ctx, info.FullMethod); err != nil {
 				return nil, err
 			}
 			return h(ctx, req)
 		}),
 		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if err := n.checkCluster(ss.Context(), info.FullMethod); err != nil {
+			if err := check(ss.Context(), info.FullMethod); err != nil {
 				return err
 			}
 			return h(srv, ss)
