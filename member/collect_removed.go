@@ -18,9 +18,11 @@ import (
 // stale) never ran. The reconciler destroys it once it has seen it
 // removed for removedGrace, and the directory no longer lists this node
 // there (for a table partition; the meta partition's replicas are its
-// configuration). The grace leaves room for a node added back: the step
-// that adds it (CreateReplica, then AddLearner) keeps the old replica,
-// which becomes a learner within moments and so a member again.
+// configuration), and it has applied nothing meanwhile. A removed replica
+// receives nothing; one that applies entries is being added back (the
+// step that adds a node, CreateReplica then AddLearner, keeps its old
+// replica, which becomes a learner, then perhaps a voter, before it has
+// applied the entry that lists it again), and must stay.
 //
 // A replica removed before it received its removal still counts itself a
 // member; the group's other replicas no longer send to it, and it stays
@@ -33,21 +35,27 @@ import (
 const removedGrace = 10 * time.Second
 
 // removedReplicas remembers since when each replica of this node was
-// seen removed from its own configuration.
+// seen removed from its own configuration, and its applied index then.
 type removedReplicas struct {
 	mu    sync.Mutex
-	since map[uint64]time.Time
+	since map[uint64]removedSince
 }
 
-// collectRemoved destroys the replicas seen removed from their partition
-// for removedGrace, and reports how many it destroyed.
+type removedSince struct {
+	at      time.Time
+	applied uint64
+}
+
+// collectRemoved destroys the replicas seen removed from their partition,
+// and applying nothing, for removedGrace, and reports how many it
+// destroyed.
 func (m *Member) collectRemoved() (int, error) {
 	now := m.cfg.Now()
 	rr := &m.removed
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	if rr.since == nil {
-		rr.since = make(map[uint64]time.Time)
+		rr.since = make(map[uint64]removedSince)
 	}
 	removed := make(map[uint64]bool)
 	var errs []error
@@ -59,12 +67,13 @@ func (m *Member) collectRemoved() (int, error) {
 		}
 		id := r.Partition()
 		removed[id] = true
+		applied := r.Applied()
 		since, ok := rr.since[id]
-		if !ok {
-			rr.since[id] = now
+		if !ok || since.applied != applied {
+			rr.since[id] = removedSince{at: now, applied: applied}
 			continue
 		}
-		if now.Sub(since) < removedGrace {
+		if now.Sub(since.at) < removedGrace {
 			continue
 		}
 		err := m.DestroyReplica(id)
@@ -77,7 +86,7 @@ func (m *Member) collectRemoved() (int, error) {
 			destroyed++
 			delete(rr.since, id)
 			m.cfg.Logger.Info("destroyed a replica removed from its partition", "partition", id,
-				"voters", cs.Voters, "removed_for", now.Sub(since).Round(time.Second))
+				"voters", cs.Voters, "removed_for", now.Sub(since.at).Round(time.Second))
 		}
 	}
 	for id := range rr.since {
