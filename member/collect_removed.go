@@ -18,11 +18,11 @@ import (
 // stale) never ran. The reconciler destroys it once it has seen it
 // removed for removedGrace, and the directory no longer lists this node
 // there (for a table partition; the meta partition's replicas are its
-// configuration), and it has applied nothing meanwhile. A removed replica
-// receives nothing; one that applies entries is being added back (the
-// step that adds a node, CreateReplica then AddLearner, keeps its old
-// replica, which becomes a learner, then perhaps a voter, before it has
-// applied the entry that lists it again), and must stay.
+// configuration), and it has received nothing meanwhile. A removed
+// replica receives nothing; one that appends entries is being added back
+// (the step that adds a node, CreateReplica then AddLearner, keeps its
+// old replica, which becomes a learner, then perhaps a voter, before it
+// has applied the entry that lists it again), and must stay.
 //
 // A replica removed before it received its removal still counts itself a
 // member; the group's other replicas no longer send to it, and it stays
@@ -42,9 +42,14 @@ type removedReplicas struct {
 }
 
 type removedSince struct {
-	at      time.Time
-	applied uint64
+	at   time.Time
+	mark replicaMark
 }
+
+// replicaMark is what moves when a replica receives entries: its log (an
+// append shows here before it is acknowledged), its term, its applied
+// index.
+type replicaMark struct{ entries, term, applied uint64 }
 
 // collectRemoved destroys the replicas seen removed from their partition,
 // and applying nothing, for removedGrace, and reports how many it
@@ -67,10 +72,11 @@ func (m *Member) collectRemoved() (int, error) {
 		}
 		id := r.Partition()
 		removed[id] = true
-		applied := r.Applied()
+		st := r.Stats()
+		mark := replicaMark{entries: st.LogEntries, term: st.Term, applied: st.Applied}
 		since, ok := rr.since[id]
-		if !ok || since.applied != applied {
-			rr.since[id] = removedSince{at: now, applied: applied}
+		if !ok || since.mark != mark {
+			rr.since[id] = removedSince{at: now, mark: mark}
 			continue
 		}
 		if now.Sub(since.at) < removedGrace {
