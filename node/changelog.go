@@ -23,7 +23,18 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 	n.changeLogs.SetRetention(n.settings.Get("changelog.retention").Duration())
 	retention := n.settings.TableOverrides("changelog.retention")
 	logs := map[uint64]replica.TableChangeLog{}
+	seen := make(map[uint64]changeLogRevision, len(tables))
 	for _, t := range tables {
+		// A record older than the one installed (a cached directory not
+		// yet refreshed since this node changed the view, a refresh that
+		// read before the change) does not take the view back.
+		if prev, ok := n.changeLogRevs[t.GetId()]; ok && t.GetRevision() < prev.revision {
+			seen[t.GetId()] = prev
+			if prev.logged {
+				logs[t.GetId()] = prev.log
+			}
+			continue
+		}
 		tc := replica.TableChangeLog{View: t.GetChangeView()}
 		v, ok := retention[t.GetName()]
 		if ok {
@@ -35,9 +46,20 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 		}
 		// A table without a view keeps its retention: records written
 		// before its view was cleared are still trimmed by it.
-		if ok || tc.View != partitapb.ChangeView_CHANGE_VIEW_NONE {
+		logged := ok || tc.View != partitapb.ChangeView_CHANGE_VIEW_NONE
+		if logged {
 			logs[t.GetId()] = tc
 		}
+		seen[t.GetId()] = changeLogRevision{revision: t.GetRevision(), log: tc, logged: logged}
 	}
+	n.changeLogRevs = seen
 	n.changeLogs.SetTables(logs)
+}
+
+// changeLogRevision is the change log installed for a table, from its
+// record at revision.
+type changeLogRevision struct {
+	revision uint64
+	log      replica.TableChangeLog
+	logged   bool
 }

@@ -345,6 +345,9 @@ type Node struct {
 	changeLogs replica.ChangeLogs // the tables' change views, changelog.retention
 	// changeLogMu orders the updates of changeLogs.
 	changeLogMu sync.Mutex
+	// changeLogRevs are the tables' change logs as installed, with the
+	// revision of the record each came from (under changeLogMu).
+	changeLogRevs map[uint64]changeLogRevision
 	// tableSeries are the metric vectors labelled by table
 	// (table_series.go).
 	tableSeries []*prometheus.MetricVec
