@@ -51,6 +51,15 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	// Every node reads the directory from its own meta replica: the
 	// meta partition's followers learn each commit at once.
 	scfg.EagerCommit = []uint64{directory.MetaPartition}
+	// A leadership handed over without a target (a leader removed or
+	// draining, a Doctor's target-less transfer) goes to a node being
+	// decommissioned only when no other voter can take it.
+	if dir := n.dir; dir != nil {
+		scfg.AvoidLeading = func(node uint64) bool {
+			rec := dir.Snapshot().Node(node)
+			return rec != nil && directory.Decommissioning(rec)
+		}
+	}
 	if n.cfg.Clock != nil {
 		scfg.Replica.Now = n.cfg.Clock
 	}

@@ -136,7 +136,7 @@ func (s *Store) transferOnce(r *replica.Replica, partition uint64) error {
 	if s.cfg.Replica.Now != nil {
 		now = s.cfg.Replica.Now
 	}
-	target := transferTarget(st.Followers, now(), s.electionTimeout())
+	target := transferTarget(st.Followers, now(), s.electionTimeout(), s.cfg.AvoidLeading)
 	if target == 0 {
 		return fmt.Errorf("store: partition %d: no live voter to take leadership", partition)
 	}
@@ -148,13 +148,20 @@ func (s *Store) transferOnce(r *replica.Replica, partition uint64) error {
 // quorum check (RecentActive), or it answered within the last election
 // timeout. The second covers the moment after each quorum check, which
 // clears every follower's RecentActive until its next answer (a tick
-// later): a transfer asked for then would find no live voter.
-func transferTarget(followers []replica.FollowerStatus, now time.Time, timeout time.Duration) uint64 {
-	target, best := uint64(0), uint64(0)
+// later): a transfer asked for then would find no live voter. A voter
+// avoid names (nil: none) is chosen only when no other is live.
+func transferTarget(followers []replica.FollowerStatus, now time.Time, timeout time.Duration, avoid func(uint64) bool) uint64 {
+	target, best, avoided := uint64(0), uint64(0), false
 	for _, f := range followers {
 		live := f.RecentActive || f.Heard && now.Sub(f.LastContact) < timeout
-		if !f.Learner && live && (target == 0 || f.Match > best) {
-			target, best = f.Node, f.Match
+		if f.Learner || !live {
+			continue
+		}
+		a := avoid != nil && avoid(f.Node)
+		// Better: the first, one not avoided over one avoided, else the
+		// most of the log.
+		if target == 0 || avoided && !a || avoided == a && f.Match > best {
+			target, best, avoided = f.Node, f.Match, a
 		}
 	}
 	return target

@@ -28,6 +28,10 @@ import (
 type Config struct {
 	// NodeID is this node's id, the raft id of every replica it hosts.
 	NodeID uint64
+	// AvoidLeading, when set, names the nodes a leadership handed over
+	// without a target goes to only when no other live voter can take it
+	// (nodes being decommissioned).
+	AvoidLeading func(node uint64) bool
 	// Engine is the node's storage.
 	Engine *engine.Engine
 	// TickInterval is the period of raft's logical clock.

@@ -34,8 +34,25 @@ func TestTransferTarget(t *testing.T) {
 		{"learners never", []replica.FollowerStatus{f(2, 10, true, 0), learner}, 2},
 		{"a follower at match 0", []replica.FollowerStatus{f(2, 0, true, 0)}, 2},
 	} {
-		if got := transferTarget(tc.followers, now, timeout); got != tc.want {
+		if got := transferTarget(tc.followers, now, timeout, nil); got != tc.want {
 			t.Errorf("%s: target %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	// Voters to avoid (decommissioning) take leadership only when no
+	// other live voter can.
+	leaving := func(node uint64) bool { return node == 3 || node == 4 }
+	for _, tc := range []struct {
+		name      string
+		followers []replica.FollowerStatus
+		want      uint64
+	}{
+		{"another voter, though behind", []replica.FollowerStatus{f(2, 10, true, 0), f(3, 12, true, 0)}, 2},
+		{"another voter, listed last", []replica.FollowerStatus{f(3, 12, true, 0), f(4, 14, true, 0), f(2, 10, true, 0)}, 2},
+		{"only leaving voters live", []replica.FollowerStatus{f(2, 10, false, 2*time.Second), f(3, 12, true, 0), f(4, 14, true, 0)}, 4},
+		{"the most of the log among the others", []replica.FollowerStatus{f(2, 10, true, 0), f(5, 11, true, 0), f(3, 12, true, 0)}, 5},
+	} {
+		if got := transferTarget(tc.followers, now, timeout, leaving); got != tc.want {
+			t.Errorf("avoiding 3 and 4, %s: target %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }
