@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -72,11 +73,23 @@ func (c *Cache) update(s *Snapshot) {
 	if len(s.MetaReplicas) > 0 {
 		c.replicas[MetaPartition] = slices.Clone(s.MetaReplicas)
 	}
+	listed := map[uint64]bool{MetaPartition: true}
+	var maxID uint64
 	for _, t := range s.Tables {
 		for _, p := range t.GetPartitions() {
 			c.replicas[p.GetId()] = p.GetReplicas()
+			listed[p.GetId()] = true
+			maxID = max(maxID, p.GetId())
 		}
 	}
+	// Forget the partitions the snapshot shows gone (a table deleted, a
+	// merge's right half): not listed, yet older than one it lists, as
+	// partition ids follow the meta log. One created since the snapshot
+	// was read (SetReplicas) is newer, and stays. Without this, the
+	// replicas and leader hints of every partition ever seen stayed.
+	gone := func(id uint64) bool { return !listed[id] && id < maxID }
+	maps.DeleteFunc(c.replicas, func(id uint64, _ []uint64) bool { return gone(id) })
+	maps.DeleteFunc(c.leaders, func(id, _ uint64) bool { return gone(id) })
 	c.snap = &Snapshot{Tables: s.Tables, Nodes: c.sortedNodesLocked(), MetaReplicas: c.replicas[MetaPartition],
 		DoctorLease: s.DoctorLease, DoctorSettings: s.DoctorSettings, Settings: s.Settings, ClusterVersion: s.ClusterVersion}
 }

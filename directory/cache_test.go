@@ -113,3 +113,31 @@ func TestNodeLiveness(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheForgetsGonePartitions: the replicas and leader hints of a
+// partition a later snapshot no longer lists, though it lists a newer one,
+// leave the cache (a deleted table, a merge's right half); a partition
+// created after the snapshot was read (recorded with SetReplicas) stays.
+func TestCacheForgetsGonePartitions(t *testing.T) {
+	c := directory.NewCache()
+	c.Update(snapshot()) // partitions 2 and 3
+	c.SetLeader(2, 1)
+	c.SetLeader(3, 2)
+	c.SetReplicas(9, []uint64{1}) // created since
+	c.SetLeader(9, 1)
+	c.Update(&directory.Snapshot{Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{
+		{Id: 3, Replicas: []uint64{2, 1}}, {Id: 5, Replicas: []uint64{1}},
+	}}}})
+	if got := c.Replicas(2); got != nil || c.Leader(2) != 0 {
+		t.Fatalf("partition 2, gone: replicas %v, leader %d", got, c.Leader(2))
+	}
+	if got := c.Replicas(3); !slices.Equal(got, []uint64{2, 1}) || c.Leader(3) != 2 {
+		t.Fatalf("partition 3, listed: replicas %v, leader %d", got, c.Leader(3))
+	}
+	if got := c.Replicas(9); !slices.Equal(got, []uint64{1}) || c.Leader(9) != 1 {
+		t.Fatalf("partition 9, newer than the snapshot: replicas %v, leader %d", got, c.Leader(9))
+	}
+	if got := c.MetaReplicas(); !slices.Equal(got, []uint64{1}) {
+		t.Fatalf("meta voters %v", got)
+	}
+}
