@@ -107,7 +107,7 @@ type Doctor struct {
 	runs      map[uint64]*run             // by partition
 	starts    []time.Time                 // of operations, the last minute's
 	settling  map[uint64]time.Time        // partition -> until
-	noted     map[string]string           // op key -> last held/refused reason recorded
+	noted     map[string]noteMark         // op key -> last held/refused reason recorded
 	prev      *checker.View               // the plan view of the cycle before
 	sickSince map[uint64]time.Time        // nodes sick in an unbroken run
 	healedAt  map[uint64]time.Time        // nodes that left the sick list, when
@@ -145,7 +145,7 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 		return nil, err
 	}
 	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
-		settling: map[uint64]time.Time{}, noted: map[string]string{}, sickSince: map[uint64]time.Time{},
+		settling: map[uint64]time.Time{}, noted: map[string]noteMark{}, sickSince: map[uint64]time.Time{},
 		healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
 }
 
@@ -247,6 +247,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 	}
 	d.m.cycles.Inc()
 	now := d.cfg.Now()
+	d.forget(now)
 	settings, err := d.deps.Records.Settings(ctx)
 	if err != nil {
 		return fmt.Errorf("doctor: reading settings: %w", err)
@@ -441,8 +442,8 @@ func (d *Doctor) note(ctx context.Context, epoch uint64, key string, op checker.
 	why := strings.Join(vd.Reasons, "; ")
 	d.m.holds.WithLabelValues(string(op.Kind), decisionName(vd.Decision)).Inc()
 	d.mu.Lock()
-	seen := d.noted[key] == why
-	d.noted[key] = why
+	seen := d.noted[key].why == why
+	d.noted[key] = noteMark{why: why, at: now}
 	d.mu.Unlock()
 	if seen {
 		return
@@ -612,6 +613,29 @@ func (d *Doctor) noteBalanced(e Entry) {
 			delete(d.balanced, p)
 		}
 	}
+}
+
+// noteMark is the last reason an operation was recorded held or refused
+// for, and when it was last noted so.
+type noteMark struct {
+	why string
+	at  time.Time
+}
+
+// notedFor is how long an operation no longer noted held or refused is
+// remembered: one that comes back later is recorded again.
+const notedFor = time.Hour
+
+// forget drops what the Doctor no longer needs to remember (each map
+// would otherwise keep every partition and operation ever seen): the
+// settle marks that passed, the held operations not noted for notedFor,
+// and the recoveries well past their period.
+func (d *Doctor) forget(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	maps.DeleteFunc(d.settling, func(_ uint64, until time.Time) bool { return !now.Before(until) })
+	maps.DeleteFunc(d.noted, func(_ string, m noteMark) bool { return now.Sub(m.at) > notedFor })
+	maps.DeleteFunc(d.healedAt, func(_ uint64, at time.Time) bool { return now.Sub(at) > 2*d.cfg.Checker.RecoveryPeriod })
 }
 
 // noteSick keeps since when each node of sick has been sick.
