@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -66,6 +67,18 @@ type indexJob struct {
 	rebuilding map[uint64]time.Time
 }
 
+// forgetGone drops the backfill positions and rebuild marks of
+// partitions this node no longer hosts (moved away, split or merged,
+// their table deleted): kept, they would number every partition the node
+// ever held. Whoever leads such a partition now backfills or rebuilds it.
+func (j *indexJob) forgetGone() {
+	gone := func(p uint64) bool { return j.n.store.Replica(p) == nil }
+	j.resumeMu.Lock()
+	defer j.resumeMu.Unlock()
+	maps.DeleteFunc(j.resume, func(k backfillKey, _ []byte) bool { return gone(k.partition) })
+	maps.DeleteFunc(j.rebuilding, func(p uint64, _ time.Time) bool { return gone(p) })
+}
+
 // registerIndexJob registers the index maintenance job and its lag gauge.
 func (n *Node) registerIndexJob(m *daemon.Manager) error {
 	if n.cfg.GlobalIndexInterval <= 0 {
@@ -102,6 +115,7 @@ func (n *Node) registerIndexJob(m *daemon.Manager) error {
 // run is one cycle: every base partition this node leads is brought up to
 // the end of its change log, a page at a time.
 func (j *indexJob) run(ctx context.Context, _ *daemon.Cycle) error {
+	j.forgetGone()
 	snap := j.n.dir.Snapshot()
 	firstErr := j.followFloors(ctx, snap)
 	lags := map[uint64]time.Duration{}

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -65,6 +66,7 @@ func (j *indexSweepJob) run(ctx context.Context, _ *daemon.Cycle) error {
 	if !j.n.router.IndexRounds() {
 		return nil
 	}
+	j.forgetGone()
 	snap := j.n.dir.Snapshot()
 	var firstErr error
 	for _, t := range snap.Tables {
@@ -83,6 +85,16 @@ func (j *indexSweepJob) run(ctx context.Context, _ *daemon.Cycle) error {
 		}
 	}
 	return firstErr
+}
+
+// forgetGone drops the sweep marks of partitions this node no longer
+// hosts (moved away, merged, their table deleted): kept, they would
+// number every partition the node ever held. One hosted again is swept
+// once more, which finds nothing left to collect.
+func (j *indexSweepJob) forgetGone() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	maps.DeleteFunc(j.swept, func(p, _ uint64) bool { return j.n.store.Replica(p) == nil })
 }
 
 // sweepIndex seals the rounds gi's base record says are over in the
