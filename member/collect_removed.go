@@ -1,6 +1,7 @@
 package member
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/partitadb/partita/cluster"
+	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/replica"
 )
 
 // Replica GC of removed replicas: a replica that applied its own removal
@@ -24,11 +27,15 @@ import (
 // old replica, which becomes a learner, then perhaps a voter, before it
 // has applied the entry that lists it again), and must stay.
 //
-// A replica removed before it received its removal still counts itself a
-// member; the group's other replicas no longer send to it, and it stays
-// until its node's data directory goes. Telling it apart needs the
-// partition's current configuration from its leader (what CockroachDB's
-// replica GC asks the range descriptor for); that is not done yet.
+// A replica removed before it received its removal (an orphan) still
+// counts itself a member; the group's other replicas no longer send to
+// it. It is a candidate when the directory lists its partition without
+// this node and it knows no leader; seen so, receiving nothing, for the
+// orphan grace (a minute), the reconciler asks the nodes the directory
+// lists which of them leads the partition, and destroys the replica only
+// when that leader's configuration, at the replica's term or later, no
+// longer has this node (what CockroachDB's replica GC asks the range
+// descriptor for).
 
 // removedGrace is how long a replica must have been seen removed before
 // the reconciler destroys it.
@@ -52,9 +59,10 @@ type removedSince struct {
 type replicaMark struct{ entries, term, applied uint64 }
 
 // collectRemoved destroys the replicas seen removed from their partition,
-// and applying nothing, for removedGrace, and reports how many it
-// destroyed.
-func (m *Member) collectRemoved() (int, error) {
+// and receiving nothing, for removedGrace, and those that count
+// themselves members but were removed without learning it (orphans, see
+// orphanOf) for the orphan grace; it reports how many it destroyed.
+func (m *Member) collectRemoved(ctx context.Context) (int, error) {
 	now := m.cfg.Now()
 	rr := &m.removed
 	rr.mu.Lock()
@@ -67,19 +75,29 @@ func (m *Member) collectRemoved() (int, error) {
 	destroyed := 0
 	for _, r := range m.cfg.Store.Replicas() {
 		cs := r.ConfState()
-		if len(cs.Voters) == 0 || memberOf(cs, m.cfg.Self) {
-			continue // not initialised yet (a learner being added), or a member
+		if len(cs.Voters) == 0 {
+			continue // not initialised yet (a learner being added)
 		}
 		id := r.Partition()
-		removed[id] = true
 		st := r.Stats()
+		grace, orphan := removedGrace, false
+		if memberOf(cs, m.cfg.Self) {
+			if !m.mayBeOrphan(id, st) {
+				continue
+			}
+			grace, orphan = m.orphanGrace(), true
+		}
+		removed[id] = true
 		mark := replicaMark{entries: st.LogEntries, term: st.Term, applied: st.Applied}
 		since, ok := rr.since[id]
 		if !ok || since.mark != mark {
 			rr.since[id] = removedSince{at: now, mark: mark}
 			continue
 		}
-		if now.Sub(since.at) < removedGrace {
+		if now.Sub(since.at) < grace {
+			continue
+		}
+		if orphan && !m.leaderDropped(ctx, id, st.Term) {
 			continue
 		}
 		err := m.DestroyReplica(id)
@@ -91,8 +109,8 @@ func (m *Member) collectRemoved() (int, error) {
 		default:
 			destroyed++
 			delete(rr.since, id)
-			m.cfg.Logger.Info("destroyed a replica removed from its partition", "partition", id,
-				"voters", cs.Voters, "removed_for", now.Sub(since.at).Round(time.Second))
+			m.cfg.Logger.Info("destroyed a replica removed from its partition", "partition", id, "voters", cs.Voters,
+				"learned_its_removal", !orphan, "idle_for", now.Sub(since.at).Round(time.Second))
 		}
 	}
 	for id := range rr.since {
@@ -102,6 +120,57 @@ func (m *Member) collectRemoved() (int, error) {
 	}
 	return destroyed, errors.Join(errs...)
 }
+
+// mayBeOrphan says a replica that counts itself a member of table
+// partition id may have been removed without learning it: the directory
+// lists the partition, without this node, and the replica knows no
+// leader (the group's leader no longer sends to it).
+func (m *Member) mayBeOrphan(id uint64, st replica.Stats) bool {
+	if id == directory.MetaPartition || st.Lead != 0 || m.cfg.Client == nil {
+		return false
+	}
+	listed := m.dir.Replicas(id)
+	return len(listed) > 0 && !slices.Contains(listed, m.cfg.Self)
+}
+
+// orphanGrace is how long a possible orphan must have been seen so
+// before its leader is asked.
+func (m *Member) orphanGrace() time.Duration {
+	if m.cfg.OrphanGrace > 0 {
+		return m.cfg.OrphanGrace
+	}
+	return defaultOrphanGrace
+}
+
+// defaultOrphanGrace is Config.OrphanGrace's default.
+const defaultOrphanGrace = time.Minute
+
+// leaderDropped asks the nodes the directory lists for partition id
+// which of them leads it, and says whether that leader, at term or
+// later, has a configuration without this node. No answer, or no leader
+// among them: it cannot tell, and says no.
+func (m *Member) leaderDropped(ctx context.Context, id, term uint64) bool {
+	for _, node := range m.dir.Replicas(id) {
+		if node == m.cfg.Self {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, leaderAskTimeout)
+		ls, err := m.cfg.Client.ReplicaStatus(cctx, node)
+		cancel()
+		if err != nil {
+			continue
+		}
+		r, ok := ls.Replica(id)
+		if !ok || !r.Leader || r.Term < term {
+			continue
+		}
+		return !slices.Contains(r.Voters, m.cfg.Self) && !slices.Contains(r.Learners, m.cfg.Self)
+	}
+	return false
+}
+
+// leaderAskTimeout bounds each ReplicaStatus call of leaderDropped.
+const leaderAskTimeout = 2 * time.Second
 
 // memberOf reports whether node is a voter or learner of cs, in either
 // half of a joint configuration.

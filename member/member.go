@@ -39,6 +39,11 @@ type Config struct {
 	NewID func() []byte
 	// Logger receives the member's logs.
 	Logger *slog.Logger
+	// OrphanGrace is how long a replica that counts itself a member, but
+	// whose partition the directory lists without this node and which
+	// knows no leader, is watched before its leader is asked whether it
+	// was removed (0: a minute; collect_removed.go).
+	OrphanGrace time.Duration
 }
 
 // Validate reports a missing dependency.

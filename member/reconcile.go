@@ -30,7 +30,7 @@ func (m *Member) Reconcile(ctx context.Context) error {
 		m.bootMu.Unlock()
 	}
 	errs = append(errs, m.collectDeleted(parts))
-	if _, err := m.collectRemoved(); err != nil {
+	if _, err := m.collectRemoved(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, m.finishSplits(ctx), m.finishMerges(ctx), m.heartbeat(ctx), m.growMeta(ctx))

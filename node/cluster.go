@@ -384,7 +384,7 @@ func (n *Node) startMember() error {
 	var err error
 	n.member, err = member.New(member.Config{
 		Self: n.id, Store: n.store, Engine: n.eng, Sender: n.sender, Client: n.client,
-		Seeds: n.cfg.Join, Now: n.now, NewID: router.RandomID, Logger: n.log,
+		Seeds: n.cfg.Join, Now: n.now, NewID: router.RandomID, Logger: n.log, OrphanGrace: n.cfg.OrphanGrace,
 	})
 	return err
 }

@@ -215,6 +215,10 @@ type Config struct {
 	// this node receives for the partitions it names are dropped (their
 	// replicas here stop answering while the node lives).
 	DropRaft func(partition uint64) bool
+	// OrphanGrace, if set, replaces the minute a replica removed without
+	// learning it is watched before its leader is asked (member.Config;
+	// tests shorten it).
+	OrphanGrace time.Duration
 }
 
 // DefaultConfig returns the configuration of `partita dev`.
