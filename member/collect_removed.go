@@ -98,6 +98,9 @@ func (m *Member) collectRemoved(ctx context.Context) (int, error) {
 			continue
 		}
 		if orphan && !m.leaderDropped(ctx, id, st.Term) {
+			// Asked again after another grace, not at every cycle: the
+			// nodes asked may be slow or down.
+			rr.since[id] = removedSince{at: now, mark: mark}
 			continue
 		}
 		err := m.DestroyReplica(id)
