@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -18,13 +17,7 @@ import (
 // TestChangeViewThroughAdmin, a put logged after the view became NONE).
 func TestChangeLogKeepsTheNewestRevision(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	n, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := startDev(t, nil)
 	// The settings job installs the cached directory's tables (none) at
 	// each cycle: paused, and its cycle in flight over, it stays out.
 	if err := n.jobs.Pause(SettingsCatchUpJob); err != nil {

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -11,13 +10,7 @@ import (
 // partitions this node hosts.
 func TestIndexJobsForgetGonePartitions(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.AdminAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
-	n, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := startDev(t, nil)
 	hosted := n.store.Replicas()
 	if len(hosted) == 0 {
 		t.Fatal("the node hosts no replica")

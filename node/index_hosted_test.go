@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"testing"
 
@@ -20,13 +19,7 @@ import (
 // gone instead.
 func TestIndexJobReadsOfADestroyedReplica(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
-	cfg.DataDir, cfg.APIAddr, cfg.PartitionsPerTable = t.TempDir(), "127.0.0.1:0", 1
-	n, err := Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close() })
+	n := startDev(t, func(cfg *Config) { cfg.PartitionsPerTable = 1 })
 	db := gsiClient(n.APIURL())
 	createPKTable(t, db, "tab")
 	putG(t, db, "tab", "x", "old")
