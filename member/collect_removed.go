@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
-
 	"github.com/partitadb/partita/cluster"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/replica"
@@ -42,7 +40,7 @@ import (
 const removedGrace = 10 * time.Second
 
 // removedReplicas remembers since when each replica of this node was
-// seen removed from its own configuration, and its applied index then.
+// seen removed (or possibly orphaned), and what it had received then.
 type removedReplicas struct {
 	mu    sync.Mutex
 	since map[uint64]removedSince
@@ -61,15 +59,12 @@ type replicaMark struct{ entries, term, applied uint64 }
 // collectRemoved destroys the replicas seen removed from their partition,
 // and receiving nothing, for removedGrace, and those that count
 // themselves members but were removed without learning it (orphans, see
-// orphanOf) for the orphan grace; it reports how many it destroyed.
+// mayBeOrphan) for the orphan grace; it reports how many it destroyed.
 func (m *Member) collectRemoved(ctx context.Context) (int, error) {
 	now := m.cfg.Now()
 	rr := &m.removed
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	if rr.since == nil {
-		rr.since = make(map[uint64]removedSince)
-	}
 	removed := make(map[uint64]bool)
 	var errs []error
 	destroyed := 0
@@ -81,7 +76,7 @@ func (m *Member) collectRemoved(ctx context.Context) (int, error) {
 		id := r.Partition()
 		st := r.Stats()
 		grace, orphan := removedGrace, false
-		if memberOf(cs, m.cfg.Self) {
+		if r.Listed() {
 			if !m.mayBeOrphan(id, st) {
 				continue
 			}
@@ -174,10 +169,3 @@ func (m *Member) leaderDropped(ctx context.Context, id, term uint64) bool {
 
 // leaderAskTimeout bounds each ReplicaStatus call of leaderDropped.
 const leaderAskTimeout = 2 * time.Second
-
-// memberOf reports whether node is a voter or learner of cs, in either
-// half of a joint configuration.
-func memberOf(cs raftpb.ConfState, node uint64) bool {
-	return slices.Contains(cs.Voters, node) || slices.Contains(cs.Learners, node) ||
-		slices.Contains(cs.VotersOutgoing, node) || slices.Contains(cs.LearnersNext, node)
-}

@@ -78,7 +78,7 @@ func New(cfg Config) (*Member, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Member{cfg: cfg, dir: cfg.Sender.Directory()}, nil
+	return &Member{cfg: cfg, dir: cfg.Sender.Directory(), removed: removedReplicas{since: map[uint64]removedSince{}}}, nil
 }
 
 // SetRecord sets the record heartbeats publish: this node's addresses,

@@ -29,10 +29,8 @@ func (m *Member) Reconcile(ctx context.Context) error {
 		errs = append(errs, m.bootstrapIfPlacedHere(p))
 		m.bootMu.Unlock()
 	}
-	errs = append(errs, m.collectDeleted(parts))
-	if _, err := m.collectRemoved(ctx); err != nil {
-		errs = append(errs, err)
-	}
+	_, removedErr := m.collectRemoved(ctx)
+	errs = append(errs, m.collectDeleted(parts), removedErr)
 	errs = append(errs, m.finishSplits(ctx), m.finishMerges(ctx), m.heartbeat(ctx), m.growMeta(ctx))
 	return errors.Join(errs...)
 }

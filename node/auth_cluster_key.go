@@ -23,10 +23,16 @@ func (n *Node) loadClusterKey() error {
 	if err != nil {
 		return err
 	}
+	n.holdClusterKey(k)
+	return nil
+}
+
+// holdClusterKey makes k the node's cluster key, and the source of its
+// peer credential and of the cluster id its peer calls name.
+func (n *Node) holdClusterKey(k *auth.ClusterKey) {
 	n.auth.clusterKey = k
 	n.peerSecret.set(k)
 	n.cluster.set(k)
-	return nil
 }
 
 // setClusterKey stores raw as the node's cluster key (a joining node's,
@@ -45,9 +51,7 @@ func (n *Node) setClusterKey(raw []byte) error {
 	if err := auth.WriteClusterKeyFile(n.clusterKeyPath(), k); err != nil {
 		return err
 	}
-	n.auth.clusterKey = k
-	n.peerSecret.set(k)
-	n.cluster.set(k)
+	n.holdClusterKey(k)
 	return nil
 }
 

@@ -57,15 +57,15 @@ func newClusterIdentity(reg prometheus.Registerer) *clusterIdentity {
 	return c
 }
 
-// ClusterID derives a cluster's id from its key.
-func ClusterID(k *auth.ClusterKey) string {
+// clusterID derives a cluster's id from its key.
+func clusterID(k *auth.ClusterKey) string {
 	mac := hmac.New(sha256.New, k.Bytes())
 	mac.Write([]byte("partita cluster id v1"))
 	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
 func (c *clusterIdentity) set(k *auth.ClusterKey) {
-	id := ClusterID(k)
+	id := clusterID(k)
 	c.id.Store(&id)
 }
 

@@ -61,6 +61,15 @@ func (r *Replica) ConfState() raftpb.ConfState {
 	return r.st.conf
 }
 
+// Listed reports whether the replica's applied configuration lists its
+// node, as a voter or a learner: false once it applied its own removal
+// (until it is added back), and false for a replica not initialised yet.
+func (r *Replica) Listed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return inConfState(r.st.conf, r.cfg.ID)
+}
+
 func (r *Replica) checkLeader() error {
 	if r.removed {
 		return ErrRemoved

@@ -423,11 +423,17 @@ func (r *Replica) applyConfChange(b *engine.Batch, e raftpb.Entry) error {
 		return nil
 	}
 	cs := r.raw.ApplyConfChange(cc)
-	if !contains(cs.Voters, r.cfg.ID) && !contains(cs.Learners, r.cfg.ID) &&
-		!contains(cs.VotersOutgoing, r.cfg.ID) && !contains(cs.LearnersNext, r.cfg.ID) {
+	if !inConfState(*cs, r.cfg.ID) {
 		r.removed = true
 	}
 	return r.st.setConfState(b, *cs)
+}
+
+// inConfState reports whether node is a voter or learner of cs, in
+// either half of a joint configuration.
+func inConfState(cs raftpb.ConfState, node uint64) bool {
+	return contains(cs.Voters, node) || contains(cs.Learners, node) ||
+		contains(cs.VotersOutgoing, node) || contains(cs.LearnersNext, node)
 }
 
 func contains(ids []uint64, id uint64) bool {
