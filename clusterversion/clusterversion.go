@@ -107,10 +107,16 @@ const (
 	// Before it, a decommission moves the replicas itself, outside the
 	// Doctor.
 	DecommissionMarks Version = 21
+	// BlindPuts: a put whose answer needs nothing of the item it
+	// replaces may be written without reading it (Command.blind,
+	// Effects.blind), its partition's statistics corrected later by a
+	// count of its items (RecountStats); older binaries cannot apply
+	// either, and would count the blind puts differently.
+	BlindPuts Version = 22
 )
 
 // Latest is the newest version this binary supports.
-const Latest = DecommissionMarks
+const Latest = BlindPuts
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -161,6 +167,8 @@ func (v Version) String() string {
 		return "20 (cluster replication: one replication factor for the whole cluster, kept in the directory)"
 	case DecommissionMarks:
 		return "21 (decommission marks: the Doctor moves a decommissioning node's replicas and removes its record)"
+	case BlindPuts:
+		return "22 (blind puts: a plain PutItem skips the read of the item it replaces; statistics settled by recounts)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -64,6 +64,10 @@ func (s *Server) handlePutItem(ctx context.Context, r *request) (any, error) {
 	cmd.Op = &partitapb.Command_PutItem{PutItem: &partitapb.PutItem{
 		Key: storageKey, Item: item.EncodeItem(req.Item), Condition: es.expression(es.condText),
 	}}
+	// Without a condition, the answer needs the replaced item only for
+	// what the write options ask (old image, sizes), which the command
+	// carries too: its leader may then skip reading it (fsm.Blind).
+	cmd.Blind = str(es.condText) == ""
 	im, err := s.write(ctx, t, key, cmd, &req.writeOptions)
 	if err != nil {
 		return nil, err

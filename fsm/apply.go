@@ -165,6 +165,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyIndexSweep(a, op.IndexSweep)
 	case *partitapb.Command_SetChangeFloor:
 		return a.applySetChangeFloor(op.SetChangeFloor)
+	case *partitapb.Command_RecountStats:
+		return a.applyRecountStats(op.RecountStats)
 	case *partitapb.Command_FenceDeletedTable:
 		return a.applyFenceDeletedTable()
 	case *partitapb.Command_PutBackup:

@@ -99,7 +99,8 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 	if !hints.NoIntents {
 		lim.prepared = preparedGrowth(r, d.GetPartition(), cmd.GetLocalIndexes())
 	}
-	c, res, err := evalItemWrite(ir, cmd, false, lim)
+	blind := hints.Blind && prior == nil && hints.NoIntents
+	c, res, err := evalItemWrite(ir, cmd, false, blind, lim)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,6 +111,7 @@ func Evaluate(r engine.Reader, d *partitapb.Descriptor, cmd *partitapb.Command, 
 		ByService:    cmd.GetDeleteItem().GetByService(),
 		LocalDeletes: c.localDel, LocalPuts: localPuts(c.localPut),
 		LocalCollectionKey: c.collKey, LocalCollectionDelta: c.collDelta, LocalStats: c.localStats,
+		Blind: c.blind,
 	}
 	keepImages(e, cmd, res)
 	return e, res, nil
@@ -162,6 +164,13 @@ type EvalHints struct {
 	// flight (proposed, not applied) make: the collection's size checked
 	// against its limit is the applied one plus it. Nil: none.
 	CollectionInFlight func(key []byte) int64
+	// Blind lets a put that may be written blind (the package's Blind)
+	// skip reading the item it replaces: the leader's change view for
+	// the write is CHANGE_VIEW_NONE (a leader's view may be wider than
+	// the command's) and it charges no capacity for the write. Evaluate
+	// still reads when the item's write is in flight (its prior image is
+	// at hand) or the partition may hold intents.
+	Blind bool
 }
 
 // CollectionLatchKey is the latch a leader holds, beside the item's, from
@@ -284,6 +293,7 @@ func (a *Applier) ApplyEffects(e *partitapb.Effects, term uint64) (*partitapb.Re
 		return recorded(e), nil
 	}
 	c := change{key: e.GetKey(), value: e.GetValue(), del: e.GetDelete(), items: e.GetItems(), bytes: e.GetBytes(),
+		blind:    e.GetBlind(),
 		localDel: e.GetLocalDeletes(), localPut: localEntriesOf(e.GetLocalPuts()),
 		localStats: e.GetLocalStats(), collKey: e.GetLocalCollectionKey(), collDelta: e.GetLocalCollectionDelta()}
 	if err := a.write(c); err != nil {

@@ -17,3 +17,8 @@ func ApplyKeeping(b *engine.Batch, d *partitapb.Descriptor, cmd *partitapb.Comma
 	}
 	return res, a.Flush()
 }
+
+// WriteStatsForTest writes s as partition's statistics record.
+func WriteStatsForTest(b *engine.Batch, partition uint64, s Stats) error {
+	return writeStats(b, partition, s)
+}

@@ -59,6 +59,8 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		return engine.PartitionKeyPrefix(nil, op.SetChangeFloor.GetTableId(), op.SetChangeFloor.GetHashStart()), nil, true
 	case *partitapb.Command_FenceDeletedTable:
 		return engine.PartitionKeyPrefix(nil, op.FenceDeletedTable.GetTableId(), op.FenceDeletedTable.GetHashStart()), nil, true
+	case *partitapb.Command_RecountStats:
+		return engine.PartitionKeyPrefix(nil, op.RecountStats.GetTableId(), op.RecountStats.GetHashStart()), nil, true
 	case *partitapb.Command_DestroyRange:
 		d := op.DestroyRange
 		start, end := engine.HashSpan(d.GetTableId(), d.GetHashStart(), d.GetHashEnd())

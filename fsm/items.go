@@ -38,12 +38,15 @@ type change struct {
 	localStats []*partitapb.LocalStats
 	collKey    []byte
 	collDelta  int64
+	// blind: the write was evaluated without reading the item it
+	// replaces (a blind put), counted as an insert.
+	blind bool
 }
 
 // applyItemWrite evaluates the item write cmd against the batch and
 // makes its writes there, its local secondary index entries with them.
 func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, error) {
-	c, res, err := evalItemWrite(engineItems{a.b}, cmd, true, collectionLimit{bytes: cmd.GetLocalCollectionLimit()})
+	c, res, err := evalItemWrite(engineItems{a.b}, cmd, true, false, collectionLimit{bytes: cmd.GetLocalCollectionLimit()})
 	if err != nil || res.GetError() != nil {
 		return res, err
 	}
@@ -52,8 +55,10 @@ func applyItemWrite(a *Applier, cmd *partitapb.Command) (*partitapb.Result, erro
 
 // evalItemWrite evaluates the item write cmd (put, update or delete)
 // against the items of r, with the entries of its table's local
-// secondary indexes, its item collection checked against lim.
-func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool, lim collectionLimit) (change, *partitapb.Result, error) {
+// secondary indexes, its item collection checked against lim. blind lets
+// a put that may be written blind (Blind) skip reading the item it
+// replaces.
+func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy, blind bool, lim collectionLimit) (change, *partitapb.Result, error) {
 	var (
 		c   change
 		res *partitapb.Result
@@ -61,7 +66,7 @@ func evalItemWrite(r itemReader, cmd *partitapb.Command, legacy bool, lim collec
 	)
 	switch op := cmd.GetOp().(type) {
 	case *partitapb.Command_PutItem:
-		c, res, err = evalPut(r, op.PutItem)
+		c, res, err = evalPut(r, op.PutItem, blind && Blind(cmd))
 	case *partitapb.Command_UpdateItem:
 		c, res, err = evalUpdateItem(r, op.UpdateItem, legacy)
 	case *partitapb.Command_DeleteItem:
@@ -96,13 +101,20 @@ func (a *Applier) write(c change) error {
 	if c.items != 0 || c.bytes != 0 {
 		a.addStats(c.items, c.bytes)
 	}
+	if c.blind {
+		a.stats.Blind++
+		a.statsDirty = true
+	}
 	return nil
 }
 
-func evalPut(r itemReader, op *partitapb.PutItem) (change, *partitapb.Result, error) {
-	old, err := load(r, op.GetKey())
-	if err != nil {
-		return change{}, nil, err
+func evalPut(r itemReader, op *partitapb.PutItem, blind bool) (change, *partitapb.Result, error) {
+	var old stored
+	if !blind {
+		var err error
+		if old, err = load(r, op.GetKey()); err != nil {
+			return change{}, nil, err
+		}
 	}
 	if res, err := checkCondition(op.GetCondition(), old); res != nil || err != nil {
 		return change{}, res, err
@@ -115,7 +127,21 @@ func evalPut(r itemReader, op *partitapb.PutItem) (change, *partitapb.Result, er
 		return change{}, reject(partitapb.Error_ITEM_TOO_LARGE, "Item size has exceeded the maximum allowed size"), nil
 	}
 	c, res := written(op.GetKey(), old, next, op.GetItem())
+	c.blind = blind
 	return c, res, nil
+}
+
+// Blind says cmd is a put that may be written without reading the item it
+// replaces, as far as the command itself tells: its router set
+// Command.blind (its answer needs nothing of the old item), and nothing
+// the command carries needs it either (a condition, images or sizes for
+// its record, local index entries, a change record). The leader adds
+// what only it knows (EvalHints.Blind).
+func Blind(cmd *partitapb.Command) bool {
+	put := cmd.GetPutItem()
+	return cmd.GetBlind() && put != nil && put.GetCondition().GetText() == "" &&
+		!cmd.GetRecordOld() && !cmd.GetRecordSizes() && len(cmd.GetLocalIndexes().GetIndexes()) == 0 &&
+		cmd.GetChangeView() == partitapb.ChangeView_CHANGE_VIEW_NONE
 }
 
 // evalUpdateItem evaluates op against r. legacy is the evaluation of a

@@ -159,7 +159,7 @@ func absorbRight(a *Applier, right uint64) error {
 	if err := a.flushStats(); err != nil {
 		return err
 	}
-	ls, err := ReadStats(a.b, a.partition)
+	ls, err := a.currentStats()
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func absorbRight(a *Applier, right uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := writeStats(a.b, a.partition, ls.add(rs, 1)); err != nil {
+	if err := a.setStats(ls.add(rs, 1)); err != nil {
 		return err
 	}
 	if err := copyRecords(a.b, commandIDPrefix(right), commandIDPrefix(a.partition)); err != nil {

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
-	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -73,7 +72,7 @@ func applySplit(a *Applier, op *partitapb.SplitRange) (*partitapb.Result, error)
 	if err := a.flushStats(); err != nil {
 		return nil, err
 	}
-	if err := splitStats(a.b, a.partition, right); err != nil {
+	if err := a.splitStats(right); err != nil {
 		return nil, err
 	}
 	if err := WriteDescriptor(a.b, left); err != nil {
@@ -150,41 +149,22 @@ func checkMembers(a *Applier, what string, voters []uint64) *partitapb.Result {
 }
 
 // splitStats counts the items of the right half (a read of that half, no
-// copy) and divides the partition's statistics between the halves.
-func splitStats(b *engine.Batch, partition uint64, right *partitapb.Descriptor) error {
-	total, err := ReadStats(b, partition)
+// copy) and divides the partition's statistics between the halves: the
+// right half's are exact, the left keeps the rest (any excess blind puts
+// counted, with their count).
+func (a *Applier) splitStats(right *partitapb.Descriptor) error {
+	total, err := a.currentStats()
 	if err != nil {
 		return err
 	}
 	var r Stats
-	sp := right.GetSpans()[0]
-	it, err := b.NewIter(sp.GetStart(), sp.GetEnd())
-	if err != nil {
+	if err := countSpan(a.b, right.GetSpans()[0], &r); err != nil {
 		return fmt.Errorf("fsm: split: %w", err)
 	}
-	for ok := it.First(); ok; ok = it.Next() {
-		if i, enc, ok := engine.DecodeLocalEntry(it.Value()); ok {
-			if err := countEntry(&r, i, enc); err != nil {
-				it.Close()
-				return err
-			}
-			continue
-		}
-		v, err := item.DecodeItem(it.Value())
-		if err != nil {
-			it.Close()
-			return fmt.Errorf("fsm: split: stored item is corrupt: %w", err)
-		}
-		r.Items++
-		r.Bytes += int64(v.Size())
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("fsm: split: %w", err)
-	}
-	if err := writeStats(b, right.GetPartition(), r); err != nil {
+	if err := writeStats(a.b, right.GetPartition(), r); err != nil {
 		return err
 	}
-	return writeStats(b, partition, total.add(r, -1))
+	return a.setStats(total.add(r, -1))
 }
 
 // ParseHashSpan returns the table and hash range [lo, hi) of a span made

@@ -17,6 +17,13 @@ type Stats struct {
 	// Local are the entry counts and bytes of the table's local secondary
 	// indexes, by position (zero for a table without).
 	Local [MaxLocalIndexes]IndexStats
+	// Blind counts the blind puts applied since the last recount
+	// (Effects.blind): each counted as an insert, so Items and Bytes may
+	// count too much by up to that many items until a RecountStats
+	// settles them. RecountedAt is the applied index of the state the
+	// last applied recount counted (0: none).
+	Blind       int64
+	RecountedAt uint64
 }
 
 // IndexStats are a local secondary index's entry count and bytes.
@@ -25,10 +32,11 @@ type IndexStats struct{ Items, Bytes int64 }
 // MaxLocalIndexes is DynamoDB's limit of local secondary indexes per table.
 const MaxLocalIndexes = 5
 
-// add returns s plus sign times o.
+// add returns s plus sign times o; s's RecountedAt stays.
 func (s Stats) add(o Stats, sign int64) Stats {
 	s.Items += sign * o.Items
 	s.Bytes += sign * o.Bytes
+	s.Blind += sign * o.Blind
 	for i := range s.Local {
 		s.Local[i].Items += sign * o.Local[i].Items
 		s.Local[i].Bytes += sign * o.Local[i].Bytes
@@ -58,7 +66,7 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 	if raw == nil {
 		return Stats{}, nil
 	}
-	if len(raw) != 16 && len(raw) != 16*(1+MaxLocalIndexes) {
+	if len(raw) != 16 && len(raw) != 16*(1+MaxLocalIndexes) && len(raw) != statsWithRecount {
 		return Stats{}, fmt.Errorf("fsm: stats of partition %d are corrupt", partition)
 	}
 	s := Stats{
@@ -70,8 +78,18 @@ func DecodeStats(partition uint64, raw []byte) (Stats, error) {
 			s.Local[i] = IndexStats{int64(binary.BigEndian.Uint64(raw[o:])), int64(binary.BigEndian.Uint64(raw[o+8:]))}
 		}
 	}
+	if len(raw) == statsWithRecount {
+		o := 16 * (1 + MaxLocalIndexes)
+		s.Blind, s.RecountedAt = int64(binary.BigEndian.Uint64(raw[o:])), binary.BigEndian.Uint64(raw[o+8:])
+	}
 	return s, nil
 }
+
+// statsWithRecount is the length of a statistics record that counts
+// blind puts or a recount (cluster version 22): the local indexes' slots,
+// then Blind and RecountedAt. Older records are 16 bytes (no local
+// index) or 96.
+const statsWithRecount = 16 * (2 + MaxLocalIndexes)
 
 // addStats records a change of the partition's statistics; Flush writes
 // the sum of the batch's changes.
@@ -106,11 +124,16 @@ func (a *Applier) flushStats() error {
 func writeStats(b *engine.Batch, partition uint64, s Stats) error {
 	raw := binary.BigEndian.AppendUint64(nil, uint64(s.Items))
 	raw = binary.BigEndian.AppendUint64(raw, uint64(s.Bytes))
-	if s.Local != ([MaxLocalIndexes]IndexStats{}) {
+	recount := s.Blind != 0 || s.RecountedAt != 0
+	if recount || s.Local != ([MaxLocalIndexes]IndexStats{}) {
 		for _, l := range s.Local {
 			raw = binary.BigEndian.AppendUint64(raw, uint64(l.Items))
 			raw = binary.BigEndian.AppendUint64(raw, uint64(l.Bytes))
 		}
+	}
+	if recount {
+		raw = binary.BigEndian.AppendUint64(raw, uint64(s.Blind))
+		raw = binary.BigEndian.AppendUint64(raw, s.RecountedAt)
 	}
 	if err := b.Set(statsKey(partition), raw); err != nil {
 		return fmt.Errorf("fsm: write stats: %w", err)

@@ -194,7 +194,7 @@ func evalTxnPrepare(r engine.Reader, ir itemReader, d *partitapb.Descriptor, cmd
 	)
 	switch a := p.GetAction().(type) {
 	case *partitapb.TxnPrepare_Put:
-		c, res, err = evalPut(ir, a.Put)
+		c, res, err = evalPut(ir, a.Put, false)
 	case *partitapb.TxnPrepare_Update:
 		c, res, err = evalUpdateItem(ir, a.Update, false)
 	case *partitapb.TxnPrepare_Delete:

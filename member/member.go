@@ -68,6 +68,8 @@ type Member struct {
 	// removed tracks the replicas seen removed from their partition
 	// (collect_removed.go).
 	removed removedReplicas
+	// recounts are this node's last recounts of partitions (recount.go).
+	recounts recounts
 	// directoryRead, when set (tests), runs in LocalDirectory between its
 	// reads and its check that the meta replica read is still here.
 	directoryRead func()
@@ -78,7 +80,8 @@ func New(cfg Config) (*Member, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Member{cfg: cfg, dir: cfg.Sender.Directory(), removed: removedReplicas{since: map[uint64]removedSince{}}}, nil
+	return &Member{cfg: cfg, dir: cfg.Sender.Directory(), removed: removedReplicas{since: map[uint64]removedSince{}},
+		recounts: recounts{last: map[uint64]recountMark{}}}, nil
 }
 
 // SetRecord sets the record heartbeats publish: this node's addresses,

@@ -62,6 +62,16 @@ func (m *Member) splitIfOversized(ctx context.Context, t *partitapb.Table, p *pa
 	if err != nil || st.Bytes <= maxBytes {
 		return err
 	}
+	if st.Blind > 0 {
+		// Blind puts may have counted replaced items twice: split on the
+		// settled size.
+		if err := m.recount(ctx, t, p, r); err != nil {
+			return err
+		}
+		if st, err = fsm.ReadStats(m.cfg.Engine.Reader(), p.GetId()); err != nil || st.Bytes <= maxBytes {
+			return err
+		}
+	}
 	h, ok, err := m.medianHash(d.GetSpans()[0])
 	if err != nil {
 		return err

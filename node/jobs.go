@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/daemon"
+	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/router"
 )
 
@@ -56,6 +57,9 @@ func (n *Node) startJobs(ctx context.Context) error {
 	if err := n.registerSplitJob(m); err != nil {
 		return err
 	}
+	if err := n.registerRecountJob(m); err != nil {
+		return err
+	}
 	if err := n.registerTTLJob(m); err != nil {
 		return err
 	}
@@ -91,6 +95,29 @@ func (n *Node) startJobs(ctx context.Context) error {
 // TableStatsJob is the name of the job exporting per-table figures and
 // deleting the series of tables that are gone (router.TableStatsJob).
 const TableStatsJob = "table-stats"
+
+// RecountJob is the name of the job settling the statistics of the
+// partitions that counted blind puts.
+const RecountJob = "recount"
+
+// registerRecountJob registers the job recounting the items of the
+// partitions this node leads whose statistics counted blind puts.
+func (n *Node) registerRecountJob(m *daemon.Manager) error {
+	every := n.cfg.RecountInterval
+	if every <= 0 {
+		every = member.DefaultRecountInterval
+	}
+	return m.Register(daemon.JobSpec{
+		Name:     RecountJob,
+		Kind:     daemon.Periodic,
+		Interval: every / 2,
+		Jitter:   every / 10,
+		Timeout:  max(every, time.Minute),
+		Run: func(ctx context.Context, _ *daemon.Cycle) error {
+			return n.member.RecountStats(ctx, every)
+		},
+	})
+}
 
 // SplitJob is the name of the job splitting oversized partitions.
 const SplitJob = "split"

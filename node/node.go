@@ -122,6 +122,10 @@ type Config struct {
 	// the job's period (docs/splits.md).
 	PartitionMaxBytes int64
 	SplitInterval     time.Duration
+	// RecountInterval is the least time between two recounts of a
+	// partition this node leads whose statistics counted blind puts
+	// (member.RecountStats; 0: member.DefaultRecountInterval).
+	RecountInterval time.Duration
 	// TTLInterval is the period of the ttl job, which deletes the expired
 	// items of the partitions this node leads (0: never); TTLMaxDeletes
 	// bounds its deletes per cycle (0: 1,000).

@@ -391,7 +391,7 @@ func (x Error_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Error_Code.Descriptor instead.
 func (Error_Code) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28, 0}
+	return file_partita_proto_rawDescGZIP(), []int{29, 0}
 }
 
 type DoctorOp_State int32
@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66, 0}
+	return file_partita_proto_rawDescGZIP(), []int{67, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -534,6 +534,16 @@ type Command struct {
 	// retry answered from the record reports what the first attempt would
 	// have.
 	RecordSizes bool `protobuf:"varint,813,opt,name=record_sizes,json=recordSizes,proto3" json:"record_sizes,omitempty"`
+	// blind is set on a PutItem whose answer needs nothing of the item it
+	// replaces (no condition, no old image, no sizes), by a router of
+	// cluster version 22 or later: a leader may then write it without
+	// reading the old item, when nothing else needs it either (the table
+	// logs no changes and has no local index, no capacity is charged, no
+	// write of the item is in flight), counting it as an insert
+	// (Effects.blind). The partition's statistics then count too many
+	// items until a RecountStats corrects them (docs/replication.md,
+	// "Blind puts").
+	Blind bool `protobuf:"varint,816,opt,name=blind,proto3" json:"blind,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_PutItem
@@ -594,6 +604,7 @@ type Command struct {
 	//	*Command_TxnResolve
 	//	*Command_TxnSetStatus
 	//	*Command_SetChangeFloor
+	//	*Command_RecountStats
 	//	*Command_FenceDeletedTable
 	//	*Command_SetReplicationFactor
 	//	*Command_SetNodeDecommissioning
@@ -720,6 +731,13 @@ func (x *Command) GetRecordNew() bool {
 func (x *Command) GetRecordSizes() bool {
 	if x != nil {
 		return x.RecordSizes
+	}
+	return false
+}
+
+func (x *Command) GetBlind() bool {
+	if x != nil {
+		return x.Blind
 	}
 	return false
 }
@@ -1253,6 +1271,15 @@ func (x *Command) GetSetChangeFloor() *SetChangeFloor {
 	return nil
 }
 
+func (x *Command) GetRecountStats() *RecountStats {
+	if x != nil {
+		if x, ok := x.Op.(*Command_RecountStats); ok {
+			return x.RecountStats
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetFenceDeletedTable() *FenceDeletedTable {
 	if x != nil {
 		if x, ok := x.Op.(*Command_FenceDeletedTable); ok {
@@ -1597,6 +1624,11 @@ type Command_SetChangeFloor struct {
 	SetChangeFloor *SetChangeFloor `protobuf:"bytes,750,opt,name=set_change_floor,json=setChangeFloor,proto3,oneof"`
 }
 
+type Command_RecountStats struct {
+	// A table partition's statistics, corrected by a count of its items.
+	RecountStats *RecountStats `protobuf:"bytes,817,opt,name=recount_stats,json=recountStats,proto3,oneof"`
+}
+
 type Command_FenceDeletedTable struct {
 	// A deleted table's kept partition refuses item writes.
 	FenceDeletedTable *FenceDeletedTable `protobuf:"bytes,810,opt,name=fence_deleted_table,json=fenceDeletedTable,proto3,oneof"`
@@ -1767,6 +1799,8 @@ func (*Command_TxnSetStatus) isCommand_Op() {}
 
 func (*Command_SetChangeFloor) isCommand_Op() {}
 
+func (*Command_RecountStats) isCommand_Op() {}
+
 func (*Command_FenceDeletedTable) isCommand_Op() {}
 
 func (*Command_SetReplicationFactor) isCommand_Op() {}
@@ -1902,8 +1936,13 @@ type Effects struct {
 	// checked over it (docs/indexes.md, "Item collections").
 	ReservedCollectionKey   []byte `protobuf:"bytes,180,opt,name=reserved_collection_key,json=reservedCollectionKey,proto3" json:"reserved_collection_key,omitempty"`
 	ReservedCollectionDelta int64  `protobuf:"varint,181,opt,name=reserved_collection_delta,json=reservedCollectionDelta,proto3" json:"reserved_collection_delta,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// blind: a put the leader wrote without reading the item it replaces
+	// (Command.blind). items and bytes count it as an insert; apply also
+	// counts it among the partition's blind puts since its last recount,
+	// which a RecountStats settles.
+	Blind         bool `protobuf:"varint,26,opt,name=blind,proto3" json:"blind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Effects) Reset() {
@@ -2186,6 +2225,13 @@ func (x *Effects) GetReservedCollectionDelta() int64 {
 		return x.ReservedCollectionDelta
 	}
 	return 0
+}
+
+func (x *Effects) GetBlind() bool {
+	if x != nil {
+		return x.Blind
+	}
+	return false
 }
 
 // LocalStats are the statistics of one local secondary index (its
@@ -2526,6 +2572,114 @@ func (x *FenceDeletedTable) GetHashStart() uint64 {
 	return 0
 }
 
+// RecountStats corrects a table partition's statistics (item count and
+// bytes) by a count of its items that its leader made in one state of
+// the partition, the state after applied_index: seen_* are the
+// statistics in that state, found_* what the count found there. Apply
+// adds found minus seen (the writes applied since keep their own
+// deltas), and subtracts seen_blind from the blind puts counted since
+// the last recount; it does nothing for a count made in a state no newer
+// than the last applied recount's.
+type RecountStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	HashStart     uint64                 `protobuf:"varint,2,opt,name=hash_start,json=hashStart,proto3" json:"hash_start,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,3,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	SeenItems     int64                  `protobuf:"varint,4,opt,name=seen_items,json=seenItems,proto3" json:"seen_items,omitempty"`
+	SeenBytes     int64                  `protobuf:"varint,5,opt,name=seen_bytes,json=seenBytes,proto3" json:"seen_bytes,omitempty"`
+	SeenBlind     int64                  `protobuf:"varint,6,opt,name=seen_blind,json=seenBlind,proto3" json:"seen_blind,omitempty"`
+	FoundItems    int64                  `protobuf:"varint,7,opt,name=found_items,json=foundItems,proto3" json:"found_items,omitempty"`
+	FoundBytes    int64                  `protobuf:"varint,8,opt,name=found_bytes,json=foundBytes,proto3" json:"found_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecountStats) Reset() {
+	*x = RecountStats{}
+	mi := &file_partita_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecountStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecountStats) ProtoMessage() {}
+
+func (x *RecountStats) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecountStats.ProtoReflect.Descriptor instead.
+func (*RecountStats) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RecountStats) GetTableId() uint64 {
+	if x != nil {
+		return x.TableId
+	}
+	return 0
+}
+
+func (x *RecountStats) GetHashStart() uint64 {
+	if x != nil {
+		return x.HashStart
+	}
+	return 0
+}
+
+func (x *RecountStats) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *RecountStats) GetSeenItems() int64 {
+	if x != nil {
+		return x.SeenItems
+	}
+	return 0
+}
+
+func (x *RecountStats) GetSeenBytes() int64 {
+	if x != nil {
+		return x.SeenBytes
+	}
+	return 0
+}
+
+func (x *RecountStats) GetSeenBlind() int64 {
+	if x != nil {
+		return x.SeenBlind
+	}
+	return 0
+}
+
+func (x *RecountStats) GetFoundItems() int64 {
+	if x != nil {
+		return x.FoundItems
+	}
+	return 0
+}
+
+func (x *RecountStats) GetFoundBytes() int64 {
+	if x != nil {
+		return x.FoundBytes
+	}
+	return 0
+}
+
 type SetChangeFloor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TableId       uint64                 `protobuf:"varint,1,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
@@ -2538,7 +2692,7 @@ type SetChangeFloor struct {
 
 func (x *SetChangeFloor) Reset() {
 	*x = SetChangeFloor{}
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2550,7 +2704,7 @@ func (x *SetChangeFloor) String() string {
 func (*SetChangeFloor) ProtoMessage() {}
 
 func (x *SetChangeFloor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[7]
+	mi := &file_partita_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2563,7 +2717,7 @@ func (x *SetChangeFloor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChangeFloor.ProtoReflect.Descriptor instead.
 func (*SetChangeFloor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{7}
+	return file_partita_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SetChangeFloor) GetTableId() uint64 {
@@ -2610,7 +2764,7 @@ type ChangeSegment struct {
 
 func (x *ChangeSegment) Reset() {
 	*x = ChangeSegment{}
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2622,7 +2776,7 @@ func (x *ChangeSegment) String() string {
 func (*ChangeSegment) ProtoMessage() {}
 
 func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[8]
+	mi := &file_partita_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2635,7 +2789,7 @@ func (x *ChangeSegment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSegment.ProtoReflect.Descriptor instead.
 func (*ChangeSegment) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{8}
+	return file_partita_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ChangeSegment) GetFirstSeq() uint64 {
@@ -2671,7 +2825,7 @@ type ChangeParent struct {
 
 func (x *ChangeParent) Reset() {
 	*x = ChangeParent{}
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2837,7 @@ func (x *ChangeParent) String() string {
 func (*ChangeParent) ProtoMessage() {}
 
 func (x *ChangeParent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[9]
+	mi := &file_partita_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2850,7 @@ func (x *ChangeParent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeParent.ProtoReflect.Descriptor instead.
 func (*ChangeParent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{9}
+	return file_partita_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ChangeParent) GetPartition() uint64 {
@@ -2728,7 +2882,7 @@ type Expression struct {
 
 func (x *Expression) Reset() {
 	*x = Expression{}
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2740,7 +2894,7 @@ func (x *Expression) String() string {
 func (*Expression) ProtoMessage() {}
 
 func (x *Expression) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[10]
+	mi := &file_partita_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2753,7 +2907,7 @@ func (x *Expression) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expression.ProtoReflect.Descriptor instead.
 func (*Expression) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{10}
+	return file_partita_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Expression) GetText() string {
@@ -2791,7 +2945,7 @@ type PutItem struct {
 
 func (x *PutItem) Reset() {
 	*x = PutItem{}
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2803,7 +2957,7 @@ func (x *PutItem) String() string {
 func (*PutItem) ProtoMessage() {}
 
 func (x *PutItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[11]
+	mi := &file_partita_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2816,7 +2970,7 @@ func (x *PutItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutItem.ProtoReflect.Descriptor instead.
 func (*PutItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{11}
+	return file_partita_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PutItem) GetKey() []byte {
@@ -2855,7 +3009,7 @@ type UpdateItem struct {
 
 func (x *UpdateItem) Reset() {
 	*x = UpdateItem{}
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2867,7 +3021,7 @@ func (x *UpdateItem) String() string {
 func (*UpdateItem) ProtoMessage() {}
 
 func (x *UpdateItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[12]
+	mi := &file_partita_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2880,7 +3034,7 @@ func (x *UpdateItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateItem.ProtoReflect.Descriptor instead.
 func (*UpdateItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{12}
+	return file_partita_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateItem) GetKey() []byte {
@@ -2926,7 +3080,7 @@ type DeleteItem struct {
 
 func (x *DeleteItem) Reset() {
 	*x = DeleteItem{}
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2938,7 +3092,7 @@ func (x *DeleteItem) String() string {
 func (*DeleteItem) ProtoMessage() {}
 
 func (x *DeleteItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[13]
+	mi := &file_partita_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2951,7 +3105,7 @@ func (x *DeleteItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteItem.ProtoReflect.Descriptor instead.
 func (*DeleteItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{13}
+	return file_partita_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteItem) GetKey() []byte {
@@ -2989,7 +3143,7 @@ type DestroyRange struct {
 
 func (x *DestroyRange) Reset() {
 	*x = DestroyRange{}
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3001,7 +3155,7 @@ func (x *DestroyRange) String() string {
 func (*DestroyRange) ProtoMessage() {}
 
 func (x *DestroyRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[14]
+	mi := &file_partita_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3014,7 +3168,7 @@ func (x *DestroyRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyRange.ProtoReflect.Descriptor instead.
 func (*DestroyRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{14}
+	return file_partita_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DestroyRange) GetTableId() uint64 {
@@ -3060,7 +3214,7 @@ type SplitRange struct {
 
 func (x *SplitRange) Reset() {
 	*x = SplitRange{}
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3072,7 +3226,7 @@ func (x *SplitRange) String() string {
 func (*SplitRange) ProtoMessage() {}
 
 func (x *SplitRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[15]
+	mi := &file_partita_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3085,7 +3239,7 @@ func (x *SplitRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitRange.ProtoReflect.Descriptor instead.
 func (*SplitRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{15}
+	return file_partita_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SplitRange) GetTableId() uint64 {
@@ -3135,7 +3289,7 @@ type SplitOutcome struct {
 
 func (x *SplitOutcome) Reset() {
 	*x = SplitOutcome{}
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3147,7 +3301,7 @@ func (x *SplitOutcome) String() string {
 func (*SplitOutcome) ProtoMessage() {}
 
 func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[16]
+	mi := &file_partita_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3160,7 +3314,7 @@ func (x *SplitOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitOutcome.ProtoReflect.Descriptor instead.
 func (*SplitOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{16}
+	return file_partita_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SplitOutcome) GetLeft() *Descriptor {
@@ -3206,7 +3360,7 @@ type SplitPartition struct {
 
 func (x *SplitPartition) Reset() {
 	*x = SplitPartition{}
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3218,7 +3372,7 @@ func (x *SplitPartition) String() string {
 func (*SplitPartition) ProtoMessage() {}
 
 func (x *SplitPartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[17]
+	mi := &file_partita_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3231,7 +3385,7 @@ func (x *SplitPartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitPartition.ProtoReflect.Descriptor instead.
 func (*SplitPartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{17}
+	return file_partita_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SplitPartition) GetTable() string {
@@ -3287,7 +3441,7 @@ type AllocatePartition struct {
 
 func (x *AllocatePartition) Reset() {
 	*x = AllocatePartition{}
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3299,7 +3453,7 @@ func (x *AllocatePartition) String() string {
 func (*AllocatePartition) ProtoMessage() {}
 
 func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[18]
+	mi := &file_partita_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3312,7 +3466,7 @@ func (x *AllocatePartition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocatePartition.ProtoReflect.Descriptor instead.
 func (*AllocatePartition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{18}
+	return file_partita_proto_rawDescGZIP(), []int{19}
 }
 
 // MergeIntent describes one merge of two adjacent partitions of a table:
@@ -3339,7 +3493,7 @@ type MergeIntent struct {
 
 func (x *MergeIntent) Reset() {
 	*x = MergeIntent{}
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3505,7 @@ func (x *MergeIntent) String() string {
 func (*MergeIntent) ProtoMessage() {}
 
 func (x *MergeIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[19]
+	mi := &file_partita_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3518,7 @@ func (x *MergeIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeIntent.ProtoReflect.Descriptor instead.
 func (*MergeIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{19}
+	return file_partita_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MergeIntent) GetId() []byte {
@@ -3441,7 +3595,7 @@ type FreezeRange struct {
 
 func (x *FreezeRange) Reset() {
 	*x = FreezeRange{}
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3453,7 +3607,7 @@ func (x *FreezeRange) String() string {
 func (*FreezeRange) ProtoMessage() {}
 
 func (x *FreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[20]
+	mi := &file_partita_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3466,7 +3620,7 @@ func (x *FreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FreezeRange.ProtoReflect.Descriptor instead.
 func (*FreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{20}
+	return file_partita_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FreezeRange) GetMerge() *MergeIntent {
@@ -3494,7 +3648,7 @@ type UnfreezeRange struct {
 
 func (x *UnfreezeRange) Reset() {
 	*x = UnfreezeRange{}
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3506,7 +3660,7 @@ func (x *UnfreezeRange) String() string {
 func (*UnfreezeRange) ProtoMessage() {}
 
 func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[21]
+	mi := &file_partita_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3519,7 +3673,7 @@ func (x *UnfreezeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeRange.ProtoReflect.Descriptor instead.
 func (*UnfreezeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{21}
+	return file_partita_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UnfreezeRange) GetMergeId() []byte {
@@ -3554,7 +3708,7 @@ type MergeRange struct {
 
 func (x *MergeRange) Reset() {
 	*x = MergeRange{}
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3566,7 +3720,7 @@ func (x *MergeRange) String() string {
 func (*MergeRange) ProtoMessage() {}
 
 func (x *MergeRange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[22]
+	mi := &file_partita_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3579,7 +3733,7 @@ func (x *MergeRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeRange.ProtoReflect.Descriptor instead.
 func (*MergeRange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{22}
+	return file_partita_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MergeRange) GetMerge() *MergeIntent {
@@ -3618,7 +3772,7 @@ type MergeOutcome struct {
 
 func (x *MergeOutcome) Reset() {
 	*x = MergeOutcome{}
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3630,7 +3784,7 @@ func (x *MergeOutcome) String() string {
 func (*MergeOutcome) ProtoMessage() {}
 
 func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[23]
+	mi := &file_partita_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3643,7 +3797,7 @@ func (x *MergeOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MergeOutcome.ProtoReflect.Descriptor instead.
 func (*MergeOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{23}
+	return file_partita_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *MergeOutcome) GetRangeDescriptor() *Descriptor {
@@ -3682,7 +3836,7 @@ type BeginMerge struct {
 
 func (x *BeginMerge) Reset() {
 	*x = BeginMerge{}
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3694,7 +3848,7 @@ func (x *BeginMerge) String() string {
 func (*BeginMerge) ProtoMessage() {}
 
 func (x *BeginMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[24]
+	mi := &file_partita_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3707,7 +3861,7 @@ func (x *BeginMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginMerge.ProtoReflect.Descriptor instead.
 func (*BeginMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{24}
+	return file_partita_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *BeginMerge) GetTable() string {
@@ -3739,7 +3893,7 @@ type CommitMerge struct {
 
 func (x *CommitMerge) Reset() {
 	*x = CommitMerge{}
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3751,7 +3905,7 @@ func (x *CommitMerge) String() string {
 func (*CommitMerge) ProtoMessage() {}
 
 func (x *CommitMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[25]
+	mi := &file_partita_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3764,7 +3918,7 @@ func (x *CommitMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitMerge.ProtoReflect.Descriptor instead.
 func (*CommitMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{25}
+	return file_partita_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CommitMerge) GetTable() string {
@@ -3793,7 +3947,7 @@ type AbortMerge struct {
 
 func (x *AbortMerge) Reset() {
 	*x = AbortMerge{}
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3805,7 +3959,7 @@ func (x *AbortMerge) String() string {
 func (*AbortMerge) ProtoMessage() {}
 
 func (x *AbortMerge) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[26]
+	mi := &file_partita_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3818,7 +3972,7 @@ func (x *AbortMerge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortMerge.ProtoReflect.Descriptor instead.
 func (*AbortMerge) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{26}
+	return file_partita_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AbortMerge) GetTable() string {
@@ -3927,7 +4081,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3939,7 +4093,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[27]
+	mi := &file_partita_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3952,7 +4106,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{27}
+	return file_partita_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Result) GetError() *Error {
@@ -4205,7 +4359,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4217,7 +4371,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[28]
+	mi := &file_partita_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4230,7 +4384,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{28}
+	return file_partita_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Error) GetCode() Error_Code {
@@ -4265,7 +4419,7 @@ type KeyElement struct {
 
 func (x *KeyElement) Reset() {
 	*x = KeyElement{}
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4277,7 +4431,7 @@ func (x *KeyElement) String() string {
 func (*KeyElement) ProtoMessage() {}
 
 func (x *KeyElement) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[29]
+	mi := &file_partita_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4290,7 +4444,7 @@ func (x *KeyElement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyElement.ProtoReflect.Descriptor instead.
 func (*KeyElement) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{29}
+	return file_partita_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *KeyElement) GetAttributeName() string {
@@ -4318,7 +4472,7 @@ type AttributeDefinition struct {
 
 func (x *AttributeDefinition) Reset() {
 	*x = AttributeDefinition{}
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4330,7 +4484,7 @@ func (x *AttributeDefinition) String() string {
 func (*AttributeDefinition) ProtoMessage() {}
 
 func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[30]
+	mi := &file_partita_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4343,7 +4497,7 @@ func (x *AttributeDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeDefinition.ProtoReflect.Descriptor instead.
 func (*AttributeDefinition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{30}
+	return file_partita_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AttributeDefinition) GetAttributeName() string {
@@ -4370,7 +4524,7 @@ type Tag struct {
 
 func (x *Tag) Reset() {
 	*x = Tag{}
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4382,7 +4536,7 @@ func (x *Tag) String() string {
 func (*Tag) ProtoMessage() {}
 
 func (x *Tag) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[31]
+	mi := &file_partita_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4395,7 +4549,7 @@ func (x *Tag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tag.ProtoReflect.Descriptor instead.
 func (*Tag) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{31}
+	return file_partita_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Tag) GetKey() string {
@@ -4444,7 +4598,7 @@ type Partition struct {
 
 func (x *Partition) Reset() {
 	*x = Partition{}
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4456,7 +4610,7 @@ func (x *Partition) String() string {
 func (*Partition) ProtoMessage() {}
 
 func (x *Partition) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[32]
+	mi := &file_partita_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4469,7 +4623,7 @@ func (x *Partition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Partition.ProtoReflect.Descriptor instead.
 func (*Partition) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{32}
+	return file_partita_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Partition) GetId() uint64 {
@@ -4580,7 +4734,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4592,7 +4746,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[33]
+	mi := &file_partita_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4605,7 +4759,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{33}
+	return file_partita_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Node) GetId() uint64 {
@@ -4728,7 +4882,7 @@ type RemoveNode struct {
 
 func (x *RemoveNode) Reset() {
 	*x = RemoveNode{}
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4740,7 +4894,7 @@ func (x *RemoveNode) String() string {
 func (*RemoveNode) ProtoMessage() {}
 
 func (x *RemoveNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[34]
+	mi := &file_partita_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4753,7 +4907,7 @@ func (x *RemoveNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveNode.ProtoReflect.Descriptor instead.
 func (*RemoveNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{34}
+	return file_partita_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RemoveNode) GetId() uint64 {
@@ -4788,7 +4942,7 @@ type SetNodeDecommissioning struct {
 
 func (x *SetNodeDecommissioning) Reset() {
 	*x = SetNodeDecommissioning{}
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4800,7 +4954,7 @@ func (x *SetNodeDecommissioning) String() string {
 func (*SetNodeDecommissioning) ProtoMessage() {}
 
 func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[35]
+	mi := &file_partita_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4813,7 +4967,7 @@ func (x *SetNodeDecommissioning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetNodeDecommissioning.ProtoReflect.Descriptor instead.
 func (*SetNodeDecommissioning) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{35}
+	return file_partita_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SetNodeDecommissioning) GetNode() uint64 {
@@ -4859,7 +5013,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4871,7 +5025,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[36]
+	mi := &file_partita_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4884,7 +5038,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{36}
+	return file_partita_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -4926,7 +5080,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4938,7 +5092,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4951,7 +5105,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -4972,7 +5126,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4984,7 +5138,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4997,7 +5151,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Span) GetStart() []byte {
@@ -5037,7 +5191,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5049,7 +5203,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5062,7 +5216,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -5196,7 +5350,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5208,7 +5362,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5221,7 +5375,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Table) GetId() uint64 {
@@ -5503,7 +5657,7 @@ type StreamCuts struct {
 
 func (x *StreamCuts) Reset() {
 	*x = StreamCuts{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5515,7 +5669,7 @@ func (x *StreamCuts) String() string {
 func (*StreamCuts) ProtoMessage() {}
 
 func (x *StreamCuts) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5528,7 +5682,7 @@ func (x *StreamCuts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
 func (*StreamCuts) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StreamCuts) GetEnabledUnixNanos() int64 {
@@ -5570,7 +5724,7 @@ type StreamCut struct {
 
 func (x *StreamCut) Reset() {
 	*x = StreamCut{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5582,7 +5736,7 @@ func (x *StreamCut) String() string {
 func (*StreamCut) ProtoMessage() {}
 
 func (x *StreamCut) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5595,7 +5749,7 @@ func (x *StreamCut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
 func (*StreamCut) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StreamCut) GetPartition() uint64 {
@@ -5630,7 +5784,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5642,7 +5796,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5655,7 +5809,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5693,7 +5847,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5705,7 +5859,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5718,7 +5872,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5758,7 +5912,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5770,7 +5924,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5783,7 +5937,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -5847,7 +6001,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5859,7 +6013,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5872,7 +6026,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -5962,7 +6116,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5974,7 +6128,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5987,7 +6141,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -6024,7 +6178,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6036,7 +6190,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6049,7 +6203,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -6078,7 +6232,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6090,7 +6244,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6103,7 +6257,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -6133,7 +6287,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6145,7 +6299,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6158,7 +6312,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -6180,7 +6334,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6192,7 +6346,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6205,7 +6359,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -6228,7 +6382,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6240,7 +6394,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6253,7 +6407,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -6284,7 +6438,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6296,7 +6450,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6309,7 +6463,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -6355,7 +6509,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6521,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6534,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -6441,7 +6595,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6453,7 +6607,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6466,7 +6620,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6508,7 +6662,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6520,7 +6674,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6533,7 +6687,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6575,7 +6729,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6587,7 +6741,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6600,7 +6754,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6626,7 +6780,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6638,7 +6792,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6651,7 +6805,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6686,7 +6840,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6698,7 +6852,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6711,7 +6865,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6749,7 +6903,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6761,7 +6915,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6774,7 +6928,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -6822,7 +6976,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6834,7 +6988,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6847,7 +7001,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -6884,7 +7038,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6896,7 +7050,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6909,7 +7063,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -6950,7 +7104,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6962,7 +7116,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6975,7 +7129,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -7037,7 +7191,7 @@ type Replication struct {
 
 func (x *Replication) Reset() {
 	*x = Replication{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7049,7 +7203,7 @@ func (x *Replication) String() string {
 func (*Replication) ProtoMessage() {}
 
 func (x *Replication) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7062,7 +7216,7 @@ func (x *Replication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replication.ProtoReflect.Descriptor instead.
 func (*Replication) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *Replication) GetFactor() uint32 {
@@ -7114,7 +7268,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7126,7 +7280,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7139,7 +7293,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -7218,7 +7372,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7230,7 +7384,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7243,7 +7397,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -7425,7 +7579,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7437,7 +7591,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7450,7 +7604,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7476,7 +7630,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7488,7 +7642,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7501,7 +7655,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7546,7 +7700,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7558,7 +7712,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7571,7 +7725,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7614,7 +7768,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7626,7 +7780,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7639,7 +7793,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7684,7 +7838,7 @@ type SetReplicationFactor struct {
 
 func (x *SetReplicationFactor) Reset() {
 	*x = SetReplicationFactor{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7696,7 +7850,7 @@ func (x *SetReplicationFactor) String() string {
 func (*SetReplicationFactor) ProtoMessage() {}
 
 func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7709,7 +7863,7 @@ func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicationFactor.ProtoReflect.Descriptor instead.
 func (*SetReplicationFactor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SetReplicationFactor) GetFactor() uint32 {
@@ -7756,7 +7910,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7768,7 +7922,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7781,7 +7935,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *User) GetName() string {
@@ -7832,7 +7986,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7844,7 +7998,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7857,7 +8011,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AccessKey) GetId() string {
@@ -7915,7 +8069,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7927,7 +8081,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7940,7 +8094,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *Policy) GetName() string {
@@ -7974,7 +8128,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7986,7 +8140,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7999,7 +8153,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *CreateUser) GetName() string {
@@ -8019,7 +8173,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8031,7 +8185,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8044,7 +8198,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -8066,7 +8220,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8078,7 +8232,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8091,7 +8245,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -8112,7 +8266,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8124,7 +8278,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8137,7 +8291,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -8164,7 +8318,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8176,7 +8330,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8189,7 +8343,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -8210,7 +8364,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8222,7 +8376,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8235,7 +8389,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -8256,7 +8410,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8268,7 +8422,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8281,7 +8435,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -8303,7 +8457,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8315,7 +8469,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8328,7 +8482,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -8367,7 +8521,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8379,7 +8533,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8392,7 +8546,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -8440,7 +8594,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8452,7 +8606,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8465,7 +8619,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -8523,7 +8677,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8535,7 +8689,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8548,7 +8702,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8590,7 +8744,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8602,7 +8756,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8615,7 +8769,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8649,7 +8803,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8661,7 +8815,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8674,7 +8828,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8727,7 +8881,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8739,7 +8893,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8752,7 +8906,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -8817,7 +8971,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8829,7 +8983,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8842,7 +8996,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -8878,7 +9032,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8890,7 +9044,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8903,7 +9057,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -8943,7 +9097,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8955,7 +9109,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8968,7 +9122,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *Group) GetName() string {
@@ -9009,7 +9163,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9021,7 +9175,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9034,7 +9188,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -9054,7 +9208,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9066,7 +9220,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9079,7 +9233,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -9102,7 +9256,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9114,7 +9268,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9127,7 +9281,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -9163,7 +9317,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9175,7 +9329,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9188,7 +9342,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -9233,7 +9387,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9245,7 +9399,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9258,7 +9412,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *AdminToken) GetId() string {
@@ -9313,7 +9467,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9325,7 +9479,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9338,7 +9492,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -9358,7 +9512,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9370,7 +9524,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9383,7 +9537,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -9414,7 +9568,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9426,7 +9580,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9439,7 +9593,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *JoinToken) GetId() string {
@@ -9495,7 +9649,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9507,7 +9661,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9520,7 +9674,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9540,7 +9694,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9552,7 +9706,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9565,7 +9719,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9588,7 +9742,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9600,7 +9754,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9613,7 +9767,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9642,7 +9796,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9654,7 +9808,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9667,7 +9821,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9711,7 +9865,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9723,7 +9877,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9736,7 +9890,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -9864,7 +10018,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9876,7 +10030,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9889,7 +10043,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -9976,7 +10130,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9988,7 +10142,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10001,7 +10155,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -10045,7 +10199,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10057,7 +10211,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10070,7 +10224,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -10112,7 +10266,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10124,7 +10278,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10137,7 +10291,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -10180,7 +10334,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10192,7 +10346,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10205,7 +10359,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -10284,7 +10438,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10296,7 +10450,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10309,7 +10463,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -10373,7 +10527,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10385,7 +10539,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10398,7 +10552,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -10452,7 +10606,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10464,7 +10618,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10477,7 +10631,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -10518,7 +10672,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10530,7 +10684,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10543,7 +10697,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10575,7 +10729,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10587,7 +10741,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10600,7 +10754,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *Backup) GetArn() string {
@@ -10716,7 +10870,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10728,7 +10882,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10741,7 +10895,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10793,7 +10947,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10805,7 +10959,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10818,7 +10972,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -10866,7 +11020,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10878,7 +11032,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10891,7 +11045,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -10913,7 +11067,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10925,7 +11079,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10938,7 +11092,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -10966,7 +11120,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10978,7 +11132,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10991,7 +11145,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -11018,7 +11172,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11030,7 +11184,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11043,7 +11197,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -11064,7 +11218,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11076,7 +11230,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11089,7 +11243,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -11152,7 +11306,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11164,7 +11318,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11177,7 +11331,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *Export) GetArn() string {
@@ -11381,7 +11535,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11393,7 +11547,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11406,7 +11560,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -11475,7 +11629,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11487,7 +11641,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11500,7 +11654,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{124}
+	return file_partita_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11535,7 +11689,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11547,7 +11701,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11560,7 +11714,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{125}
+	return file_partita_proto_rawDescGZIP(), []int{126}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11608,7 +11762,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11620,7 +11774,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11633,7 +11787,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{126}
+	return file_partita_proto_rawDescGZIP(), []int{127}
 }
 
 func (x *Import) GetArn() string {
@@ -11788,7 +11942,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[127]
+	mi := &file_partita_proto_msgTypes[128]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11800,7 +11954,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[127]
+	mi := &file_partita_proto_msgTypes[128]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11813,7 +11967,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{127}
+	return file_partita_proto_rawDescGZIP(), []int{128}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -11835,7 +11989,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xec(\n" +
+	"partita.v1\"\xc5)\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11852,7 +12006,8 @@ const file_partita_proto_rawDesc = "" +
 	"record_old\x18\xab\x06 \x01(\bR\trecordOld\x12\x1e\n" +
 	"\n" +
 	"record_new\x18\xac\x06 \x01(\bR\trecordNew\x12\"\n" +
-	"\frecord_sizes\x18\xad\x06 \x01(\bR\vrecordSizes\x120\n" +
+	"\frecord_sizes\x18\xad\x06 \x01(\bR\vrecordSizes\x12\x15\n" +
+	"\x05blind\x18\xb0\x06 \x01(\bR\x05blind\x120\n" +
 	"\bput_item\x18\n" +
 	" \x01(\v2\x13.partita.v1.PutItemH\x00R\aputItem\x129\n" +
 	"\vupdate_item\x18\v \x01(\v2\x16.partita.v1.UpdateItemH\x00R\n" +
@@ -11926,7 +12081,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vtxn_resolve\x18\xf5\x03 \x01(\v2\x16.partita.v1.TxnResolveH\x00R\n" +
 	"txnResolve\x12A\n" +
 	"\x0etxn_set_status\x18\xf6\x03 \x01(\v2\x18.partita.v1.TxnSetStatusH\x00R\ftxnSetStatus\x12G\n" +
-	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12P\n" +
+	"\x10set_change_floor\x18\xee\x05 \x01(\v2\x1a.partita.v1.SetChangeFloorH\x00R\x0esetChangeFloor\x12@\n" +
+	"\rrecount_stats\x18\xb1\x06 \x01(\v2\x18.partita.v1.RecountStatsH\x00R\frecountStats\x12P\n" +
 	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12Y\n" +
 	"\x16set_replication_factor\x18\xae\x06 \x01(\v2 .partita.v1.SetReplicationFactorH\x00R\x14setReplicationFactor\x12_\n" +
 	"\x18set_node_decommissioning\x18\xaf\x06 \x01(\v2\".partita.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12:\n" +
@@ -11942,7 +12098,7 @@ const file_partita_proto_rawDesc = "" +
 	"index_open\x18\xa2\x06 \x01(\v2\x15.partita.v1.IndexOpenH\x00R\tindexOpen\x12:\n" +
 	"\vindex_sweep\x18\xa3\x06 \x01(\v2\x16.partita.v1.IndexSweepH\x00R\n" +
 	"indexSweepB\x04\n" +
-	"\x02op\"\x8f\n" +
+	"\x02op\"\xa5\n" +
 	"\n" +
 	"\aEffects\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
@@ -11991,7 +12147,8 @@ const file_partita_proto_rawDesc = "" +
 	"\vlocal_stats\x18h \x03(\v2\x16.partita.v1.LocalStatsR\n" +
 	"localStats\x127\n" +
 	"\x17reserved_collection_key\x18\xb4\x01 \x01(\fR\x15reservedCollectionKey\x12;\n" +
-	"\x19reserved_collection_delta\x18\xb5\x01 \x01(\x03R\x17reservedCollectionDelta\"N\n" +
+	"\x19reserved_collection_delta\x18\xb5\x01 \x01(\x03R\x17reservedCollectionDelta\x12\x14\n" +
+	"\x05blind\x18\x1a \x01(\bR\x05blind\"N\n" +
 	"\n" +
 	"LocalStats\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
@@ -12017,7 +12174,22 @@ const file_partita_proto_rawDesc = "" +
 	"\x11FenceDeletedTable\x12\x19\n" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
-	"hash_start\x18\x02 \x01(\x04R\thashStart\"\x9d\x01\n" +
+	"hash_start\x18\x02 \x01(\x04R\thashStart\"\x8c\x02\n" +
+	"\fRecountStats\x12\x19\n" +
+	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
+	"\n" +
+	"hash_start\x18\x02 \x01(\x04R\thashStart\x12#\n" +
+	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12\x1d\n" +
+	"\n" +
+	"seen_items\x18\x04 \x01(\x03R\tseenItems\x12\x1d\n" +
+	"\n" +
+	"seen_bytes\x18\x05 \x01(\x03R\tseenBytes\x12\x1d\n" +
+	"\n" +
+	"seen_blind\x18\x06 \x01(\x03R\tseenBlind\x12\x1f\n" +
+	"\vfound_items\x18\a \x01(\x03R\n" +
+	"foundItems\x12\x1f\n" +
+	"\vfound_bytes\x18\b \x01(\x03R\n" +
+	"foundBytes\"\x9d\x01\n" +
 	"\x0eSetChangeFloor\x12\x19\n" +
 	"\btable_id\x18\x01 \x01(\x04R\atableId\x12\x1d\n" +
 	"\n" +
@@ -12861,7 +13033,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 130)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 131)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),                // 0: partita.v1.ChangeView
 	(ChangeKind)(0),                // 1: partita.v1.ChangeKind
@@ -12876,319 +13048,321 @@ var file_partita_proto_goTypes = []any{
 	(*LocalIndexSpec)(nil),         // 10: partita.v1.LocalIndexSpec
 	(*ChangeRecord)(nil),           // 11: partita.v1.ChangeRecord
 	(*FenceDeletedTable)(nil),      // 12: partita.v1.FenceDeletedTable
-	(*SetChangeFloor)(nil),         // 13: partita.v1.SetChangeFloor
-	(*ChangeSegment)(nil),          // 14: partita.v1.ChangeSegment
-	(*ChangeParent)(nil),           // 15: partita.v1.ChangeParent
-	(*Expression)(nil),             // 16: partita.v1.Expression
-	(*PutItem)(nil),                // 17: partita.v1.PutItem
-	(*UpdateItem)(nil),             // 18: partita.v1.UpdateItem
-	(*DeleteItem)(nil),             // 19: partita.v1.DeleteItem
-	(*DestroyRange)(nil),           // 20: partita.v1.DestroyRange
-	(*SplitRange)(nil),             // 21: partita.v1.SplitRange
-	(*SplitOutcome)(nil),           // 22: partita.v1.SplitOutcome
-	(*SplitPartition)(nil),         // 23: partita.v1.SplitPartition
-	(*AllocatePartition)(nil),      // 24: partita.v1.AllocatePartition
-	(*MergeIntent)(nil),            // 25: partita.v1.MergeIntent
-	(*FreezeRange)(nil),            // 26: partita.v1.FreezeRange
-	(*UnfreezeRange)(nil),          // 27: partita.v1.UnfreezeRange
-	(*MergeRange)(nil),             // 28: partita.v1.MergeRange
-	(*MergeOutcome)(nil),           // 29: partita.v1.MergeOutcome
-	(*BeginMerge)(nil),             // 30: partita.v1.BeginMerge
-	(*CommitMerge)(nil),            // 31: partita.v1.CommitMerge
-	(*AbortMerge)(nil),             // 32: partita.v1.AbortMerge
-	(*Result)(nil),                 // 33: partita.v1.Result
-	(*Error)(nil),                  // 34: partita.v1.Error
-	(*KeyElement)(nil),             // 35: partita.v1.KeyElement
-	(*AttributeDefinition)(nil),    // 36: partita.v1.AttributeDefinition
-	(*Tag)(nil),                    // 37: partita.v1.Tag
-	(*Partition)(nil),              // 38: partita.v1.Partition
-	(*Node)(nil),                   // 39: partita.v1.Node
-	(*RemoveNode)(nil),             // 40: partita.v1.RemoveNode
-	(*SetNodeDecommissioning)(nil), // 41: partita.v1.SetNodeDecommissioning
-	(*SetReplicas)(nil),            // 42: partita.v1.SetReplicas
-	(*PutNode)(nil),                // 43: partita.v1.PutNode
-	(*Span)(nil),                   // 44: partita.v1.Span
-	(*Descriptor)(nil),             // 45: partita.v1.Descriptor
-	(*Table)(nil),                  // 46: partita.v1.Table
-	(*StreamCuts)(nil),             // 47: partita.v1.StreamCuts
-	(*StreamCut)(nil),              // 48: partita.v1.StreamCut
-	(*PointInTimeRecovery)(nil),    // 49: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),     // 50: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),             // 51: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),            // 52: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),            // 53: partita.v1.IndexCursor
-	(*IndexWrite)(nil),             // 54: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),          // 55: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),              // 56: partita.v1.IndexSeal
-	(*IndexOpen)(nil),              // 57: partita.v1.IndexOpen
-	(*IndexSweep)(nil),             // 58: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),      // 59: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),        // 60: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),             // 61: partita.v1.StreamInfo
-	(*CreateTable)(nil),            // 62: partita.v1.CreateTable
-	(*DeleteTable)(nil),            // 63: partita.v1.DeleteTable
-	(*UpdateTable)(nil),            // 64: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),         // 65: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),            // 66: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),     // 67: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),     // 68: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),         // 69: partita.v1.DoctorSettings
-	(*Replication)(nil),            // 70: partita.v1.Replication
-	(*DoctorStep)(nil),             // 71: partita.v1.DoctorStep
-	(*DoctorOp)(nil),               // 72: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),            // 73: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),         // 74: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),          // 75: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),        // 76: partita.v1.SetDoctorPaused
-	(*SetReplicationFactor)(nil),   // 77: partita.v1.SetReplicationFactor
-	(*User)(nil),                   // 78: partita.v1.User
-	(*AccessKey)(nil),              // 79: partita.v1.AccessKey
-	(*Policy)(nil),                 // 80: partita.v1.Policy
-	(*CreateUser)(nil),             // 81: partita.v1.CreateUser
-	(*DeleteUser)(nil),             // 82: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),        // 83: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil),   // 84: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),        // 85: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),              // 86: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),           // 87: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),           // 88: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),           // 89: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),         // 90: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),       // 91: partita.v1.SettingsOverride
-	(*SettingsState)(nil),          // 92: partita.v1.SettingsState
-	(*ChangeSettings)(nil),         // 93: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),         // 94: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),      // 95: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),     // 96: partita.v1.HoldClusterVersion
-	(*Group)(nil),                  // 97: partita.v1.Group
-	(*CreateGroup)(nil),            // 98: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),            // 99: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),         // 100: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),      // 101: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),             // 102: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),       // 103: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),       // 104: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),              // 105: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),        // 106: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),        // 107: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),           // 108: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),              // 109: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),             // 110: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),              // 111: partita.v1.TxnIntent
-	(*TxnResolve)(nil),             // 112: partita.v1.TxnResolve
-	(*TxnRecord)(nil),              // 113: partita.v1.TxnRecord
-	(*TxnItem)(nil),                // 114: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),           // 115: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),           // 116: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),      // 117: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),     // 118: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),    // 119: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),                 // 120: partita.v1.Backup
-	(*BackupPart)(nil),             // 121: partita.v1.BackupPart
-	(*BackupRestore)(nil),          // 122: partita.v1.BackupRestore
-	(*BackupManifest)(nil),         // 123: partita.v1.BackupManifest
-	(*PutBackup)(nil),              // 124: partita.v1.PutBackup
-	(*BackupPartDone)(nil),         // 125: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),           // 126: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),          // 127: partita.v1.FinishRestore
-	(*Export)(nil),                 // 128: partita.v1.Export
-	(*ExportPart)(nil),             // 129: partita.v1.ExportPart
-	(*PutExport)(nil),              // 130: partita.v1.PutExport
-	(*ExportPartDone)(nil),         // 131: partita.v1.ExportPartDone
-	(*Import)(nil),                 // 132: partita.v1.Import
-	(*PutImport)(nil),              // 133: partita.v1.PutImport
-	nil,                            // 134: partita.v1.Expression.NamesEntry
-	nil,                            // 135: partita.v1.DoctorSettings.GatesEntry
+	(*RecountStats)(nil),           // 13: partita.v1.RecountStats
+	(*SetChangeFloor)(nil),         // 14: partita.v1.SetChangeFloor
+	(*ChangeSegment)(nil),          // 15: partita.v1.ChangeSegment
+	(*ChangeParent)(nil),           // 16: partita.v1.ChangeParent
+	(*Expression)(nil),             // 17: partita.v1.Expression
+	(*PutItem)(nil),                // 18: partita.v1.PutItem
+	(*UpdateItem)(nil),             // 19: partita.v1.UpdateItem
+	(*DeleteItem)(nil),             // 20: partita.v1.DeleteItem
+	(*DestroyRange)(nil),           // 21: partita.v1.DestroyRange
+	(*SplitRange)(nil),             // 22: partita.v1.SplitRange
+	(*SplitOutcome)(nil),           // 23: partita.v1.SplitOutcome
+	(*SplitPartition)(nil),         // 24: partita.v1.SplitPartition
+	(*AllocatePartition)(nil),      // 25: partita.v1.AllocatePartition
+	(*MergeIntent)(nil),            // 26: partita.v1.MergeIntent
+	(*FreezeRange)(nil),            // 27: partita.v1.FreezeRange
+	(*UnfreezeRange)(nil),          // 28: partita.v1.UnfreezeRange
+	(*MergeRange)(nil),             // 29: partita.v1.MergeRange
+	(*MergeOutcome)(nil),           // 30: partita.v1.MergeOutcome
+	(*BeginMerge)(nil),             // 31: partita.v1.BeginMerge
+	(*CommitMerge)(nil),            // 32: partita.v1.CommitMerge
+	(*AbortMerge)(nil),             // 33: partita.v1.AbortMerge
+	(*Result)(nil),                 // 34: partita.v1.Result
+	(*Error)(nil),                  // 35: partita.v1.Error
+	(*KeyElement)(nil),             // 36: partita.v1.KeyElement
+	(*AttributeDefinition)(nil),    // 37: partita.v1.AttributeDefinition
+	(*Tag)(nil),                    // 38: partita.v1.Tag
+	(*Partition)(nil),              // 39: partita.v1.Partition
+	(*Node)(nil),                   // 40: partita.v1.Node
+	(*RemoveNode)(nil),             // 41: partita.v1.RemoveNode
+	(*SetNodeDecommissioning)(nil), // 42: partita.v1.SetNodeDecommissioning
+	(*SetReplicas)(nil),            // 43: partita.v1.SetReplicas
+	(*PutNode)(nil),                // 44: partita.v1.PutNode
+	(*Span)(nil),                   // 45: partita.v1.Span
+	(*Descriptor)(nil),             // 46: partita.v1.Descriptor
+	(*Table)(nil),                  // 47: partita.v1.Table
+	(*StreamCuts)(nil),             // 48: partita.v1.StreamCuts
+	(*StreamCut)(nil),              // 49: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),    // 50: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),     // 51: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),             // 52: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),            // 53: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),            // 54: partita.v1.IndexCursor
+	(*IndexWrite)(nil),             // 55: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),          // 56: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),              // 57: partita.v1.IndexSeal
+	(*IndexOpen)(nil),              // 58: partita.v1.IndexOpen
+	(*IndexSweep)(nil),             // 59: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),      // 60: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),        // 61: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),             // 62: partita.v1.StreamInfo
+	(*CreateTable)(nil),            // 63: partita.v1.CreateTable
+	(*DeleteTable)(nil),            // 64: partita.v1.DeleteTable
+	(*UpdateTable)(nil),            // 65: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),         // 66: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),            // 67: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),     // 68: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),     // 69: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),         // 70: partita.v1.DoctorSettings
+	(*Replication)(nil),            // 71: partita.v1.Replication
+	(*DoctorStep)(nil),             // 72: partita.v1.DoctorStep
+	(*DoctorOp)(nil),               // 73: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),            // 74: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),         // 75: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),          // 76: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),        // 77: partita.v1.SetDoctorPaused
+	(*SetReplicationFactor)(nil),   // 78: partita.v1.SetReplicationFactor
+	(*User)(nil),                   // 79: partita.v1.User
+	(*AccessKey)(nil),              // 80: partita.v1.AccessKey
+	(*Policy)(nil),                 // 81: partita.v1.Policy
+	(*CreateUser)(nil),             // 82: partita.v1.CreateUser
+	(*DeleteUser)(nil),             // 83: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),        // 84: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil),   // 85: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),        // 86: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),              // 87: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),           // 88: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),           // 89: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),           // 90: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),         // 91: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),       // 92: partita.v1.SettingsOverride
+	(*SettingsState)(nil),          // 93: partita.v1.SettingsState
+	(*ChangeSettings)(nil),         // 94: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),         // 95: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),      // 96: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),     // 97: partita.v1.HoldClusterVersion
+	(*Group)(nil),                  // 98: partita.v1.Group
+	(*CreateGroup)(nil),            // 99: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),            // 100: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),         // 101: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),      // 102: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),             // 103: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),       // 104: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),       // 105: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),              // 106: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),        // 107: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),        // 108: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),           // 109: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),              // 110: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),             // 111: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),              // 112: partita.v1.TxnIntent
+	(*TxnResolve)(nil),             // 113: partita.v1.TxnResolve
+	(*TxnRecord)(nil),              // 114: partita.v1.TxnRecord
+	(*TxnItem)(nil),                // 115: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),           // 116: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),           // 117: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),      // 118: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),     // 119: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),    // 120: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),                 // 121: partita.v1.Backup
+	(*BackupPart)(nil),             // 122: partita.v1.BackupPart
+	(*BackupRestore)(nil),          // 123: partita.v1.BackupRestore
+	(*BackupManifest)(nil),         // 124: partita.v1.BackupManifest
+	(*PutBackup)(nil),              // 125: partita.v1.PutBackup
+	(*BackupPartDone)(nil),         // 126: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),           // 127: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),          // 128: partita.v1.FinishRestore
+	(*Export)(nil),                 // 129: partita.v1.Export
+	(*ExportPart)(nil),             // 130: partita.v1.ExportPart
+	(*PutExport)(nil),              // 131: partita.v1.PutExport
+	(*ExportPartDone)(nil),         // 132: partita.v1.ExportPartDone
+	(*Import)(nil),                 // 133: partita.v1.Import
+	(*PutImport)(nil),              // 134: partita.v1.PutImport
+	nil,                            // 135: partita.v1.Expression.NamesEntry
+	nil,                            // 136: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
 	10,  // 1: partita.v1.Command.local_indexes:type_name -> partita.v1.LocalIndexSpec
-	17,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
-	18,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
-	19,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
-	20,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
-	21,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
-	26,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
-	27,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
-	28,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	62,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	63,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	64,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	65,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	43,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	42,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
-	40,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	67,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	68,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	73,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	74,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	75,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	76,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
-	23,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
-	24,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
-	30,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
-	31,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
-	32,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	81,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	82,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	83,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	84,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	85,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	86,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	87,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	88,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	98,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	99,  // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	100, // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	101, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	103, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	104, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	106, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	107, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	108, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	93,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	95,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	124, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	125, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	126, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	127, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	130, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	131, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	133, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	96,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	53,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	110, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	112, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	115, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
-	13,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
-	12,  // 60: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
-	77,  // 61: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
-	41,  // 62: partita.v1.Command.set_node_decommissioning:type_name -> partita.v1.SetNodeDecommissioning
-	54,  // 63: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	117, // 64: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	118, // 65: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	119, // 66: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	55,  // 67: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	56,  // 68: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	57,  // 69: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	58,  // 70: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	34,  // 71: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 72: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 73: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 74: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	51,  // 75: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 76: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 77: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	15,  // 78: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	134, // 79: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	16,  // 80: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	16,  // 81: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	16,  // 82: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	16,  // 83: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	45,  // 84: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	45,  // 85: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	21,  // 86: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	25,  // 87: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	25,  // 88: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	45,  // 89: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	25,  // 90: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	25,  // 91: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	34,  // 92: partita.v1.Result.error:type_name -> partita.v1.Error
-	46,  // 93: partita.v1.Result.table:type_name -> partita.v1.Table
-	39,  // 94: partita.v1.Result.node:type_name -> partita.v1.Node
-	66,  // 95: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	72,  // 96: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	69,  // 97: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	22,  // 98: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	29,  // 99: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	78,  // 100: partita.v1.Result.user:type_name -> partita.v1.User
-	79,  // 101: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	80,  // 102: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	97,  // 103: partita.v1.Result.group:type_name -> partita.v1.Group
-	102, // 104: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	105, // 105: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	90,  // 106: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	120, // 107: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	128, // 108: partita.v1.Result.export:type_name -> partita.v1.Export
-	132, // 109: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	94,  // 110: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	113, // 111: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	111, // 112: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	116, // 113: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	59,  // 114: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 115: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	25,  // 116: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	25,  // 117: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	39,  // 118: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	44,  // 119: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	25,  // 120: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	35,  // 121: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	36,  // 122: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	37,  // 123: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	38,  // 124: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 125: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	52,  // 126: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	35,  // 127: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	61,  // 128: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	61,  // 129: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	122, // 130: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	51,  // 131: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	49,  // 132: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	50,  // 133: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	47,  // 134: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	48,  // 135: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	48,  // 136: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	35,  // 137: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	35,  // 138: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	60,  // 139: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	60,  // 140: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 141: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	46,  // 142: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	46,  // 143: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	135, // 144: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	70,  // 145: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
-	2,   // 146: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 147: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	71,  // 148: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	72,  // 149: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 150: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	79,  // 151: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	80,  // 152: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	89,  // 153: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	91,  // 154: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	91,  // 155: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	89,  // 156: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	102, // 157: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	105, // 158: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	109, // 159: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	17,  // 160: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	18,  // 161: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	19,  // 162: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	16,  // 163: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	109, // 164: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 165: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	114, // 166: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 167: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	114, // 168: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	109, // 169: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	109, // 170: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	46,  // 171: partita.v1.Backup.table:type_name -> partita.v1.Table
-	121, // 172: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	120, // 173: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	120, // 174: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	121, // 175: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	46,  // 176: partita.v1.Export.table:type_name -> partita.v1.Table
-	129, // 177: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	128, // 178: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	129, // 179: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	46,  // 180: partita.v1.Import.table:type_name -> partita.v1.Table
-	132, // 181: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 182: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	183, // [183:183] is the sub-list for method output_type
-	183, // [183:183] is the sub-list for method input_type
-	183, // [183:183] is the sub-list for extension type_name
-	183, // [183:183] is the sub-list for extension extendee
-	0,   // [0:183] is the sub-list for field type_name
+	18,  // 2: partita.v1.Command.put_item:type_name -> partita.v1.PutItem
+	19,  // 3: partita.v1.Command.update_item:type_name -> partita.v1.UpdateItem
+	20,  // 4: partita.v1.Command.delete_item:type_name -> partita.v1.DeleteItem
+	21,  // 5: partita.v1.Command.destroy_range:type_name -> partita.v1.DestroyRange
+	22,  // 6: partita.v1.Command.split_range:type_name -> partita.v1.SplitRange
+	27,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
+	28,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
+	29,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
+	63,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	64,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	65,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	66,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	44,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	43,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	41,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
+	68,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	69,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	74,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	75,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	76,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	77,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	24,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
+	25,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
+	31,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
+	32,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
+	33,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
+	82,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	83,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	84,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	85,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	86,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	87,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	88,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	89,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	99,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	100, // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	101, // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	102, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	104, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	105, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	107, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	108, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	109, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	94,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	96,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	125, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	126, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	127, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	128, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	131, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	132, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	134, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	97,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	54,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	111, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	113, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	116, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	14,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
+	13,  // 60: partita.v1.Command.recount_stats:type_name -> partita.v1.RecountStats
+	12,  // 61: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
+	78,  // 62: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
+	42,  // 63: partita.v1.Command.set_node_decommissioning:type_name -> partita.v1.SetNodeDecommissioning
+	55,  // 64: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	118, // 65: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	119, // 66: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	120, // 67: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	56,  // 68: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	57,  // 69: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	58,  // 70: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	59,  // 71: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	35,  // 72: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 73: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 74: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 75: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	52,  // 76: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 77: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 78: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	16,  // 79: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	135, // 80: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	17,  // 81: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	17,  // 82: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	17,  // 83: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	17,  // 84: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	46,  // 85: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	46,  // 86: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	22,  // 87: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	26,  // 88: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	26,  // 89: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	46,  // 90: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	26,  // 91: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	26,  // 92: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	35,  // 93: partita.v1.Result.error:type_name -> partita.v1.Error
+	47,  // 94: partita.v1.Result.table:type_name -> partita.v1.Table
+	40,  // 95: partita.v1.Result.node:type_name -> partita.v1.Node
+	67,  // 96: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	73,  // 97: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	70,  // 98: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	23,  // 99: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	30,  // 100: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	79,  // 101: partita.v1.Result.user:type_name -> partita.v1.User
+	80,  // 102: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	81,  // 103: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	98,  // 104: partita.v1.Result.group:type_name -> partita.v1.Group
+	103, // 105: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	106, // 106: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	91,  // 107: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	121, // 108: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	129, // 109: partita.v1.Result.export:type_name -> partita.v1.Export
+	133, // 110: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	95,  // 111: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	114, // 112: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	112, // 113: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	117, // 114: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	60,  // 115: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 116: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	26,  // 117: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	26,  // 118: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	40,  // 119: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	45,  // 120: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	26,  // 121: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	36,  // 122: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	37,  // 123: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	38,  // 124: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	39,  // 125: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 126: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	53,  // 127: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	36,  // 128: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	62,  // 129: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	62,  // 130: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	123, // 131: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	52,  // 132: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	50,  // 133: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	51,  // 134: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	48,  // 135: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	49,  // 136: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	49,  // 137: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	36,  // 138: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 139: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	61,  // 140: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	61,  // 141: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 142: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	47,  // 143: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	47,  // 144: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	136, // 145: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	71,  // 146: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
+	2,   // 147: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 148: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	72,  // 149: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	73,  // 150: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 151: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	80,  // 152: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	81,  // 153: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	90,  // 154: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	92,  // 155: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	92,  // 156: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	90,  // 157: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	103, // 158: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	106, // 159: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	110, // 160: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	18,  // 161: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	19,  // 162: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	20,  // 163: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	17,  // 164: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	110, // 165: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 166: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	115, // 167: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 168: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	115, // 169: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	110, // 170: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	110, // 171: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	47,  // 172: partita.v1.Backup.table:type_name -> partita.v1.Table
+	122, // 173: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	121, // 174: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	121, // 175: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	122, // 176: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	47,  // 177: partita.v1.Export.table:type_name -> partita.v1.Table
+	130, // 178: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	129, // 179: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	130, // 180: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	47,  // 181: partita.v1.Import.table:type_name -> partita.v1.Table
+	133, // 182: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 183: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	184, // [184:184] is the sub-list for method output_type
+	184, // [184:184] is the sub-list for method input_type
+	184, // [184:184] is the sub-list for extension type_name
+	184, // [184:184] is the sub-list for extension extendee
+	0,   // [0:184] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -13255,6 +13429,7 @@ func file_partita_proto_init() {
 		(*Command_TxnResolve)(nil),
 		(*Command_TxnSetStatus)(nil),
 		(*Command_SetChangeFloor)(nil),
+		(*Command_RecountStats)(nil),
 		(*Command_FenceDeletedTable)(nil),
 		(*Command_SetReplicationFactor)(nil),
 		(*Command_SetNodeDecommissioning)(nil),
@@ -13267,9 +13442,9 @@ func file_partita_proto_init() {
 		(*Command_IndexOpen)(nil),
 		(*Command_IndexSweep)(nil),
 	}
-	file_partita_proto_msgTypes[27].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[58].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[104].OneofWrappers = []any{
+	file_partita_proto_msgTypes[28].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[59].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[105].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -13281,7 +13456,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   130,
+			NumMessages:   131,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -65,24 +65,29 @@ func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) TableChangeLog {
 // partition's change log; a tenth of the retention when that is shorter.
 const maxTrimEvery = time.Minute
 
-// withChange completes the Effects eff of a write this leader evaluated
-// with the Result res over the range desc: the view of the table's
-// change log, and, when a trim is due, the sequence below which the
-// records are older than the retention and the adopted logs whose every
-// record is. hint is the view the command's router knew (Command.
-// change_view): a leader whose node does not know the table's view yet
-// logs with it, so that a table created with a stream logs its first
-// writes wherever they are led.
-func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, desc *partitapb.Descriptor, hint partitapb.ChangeView) error {
+// changeLog returns the change log of a write to the range desc as this
+// leader evaluates it: its table's (ChangeLogs), with the view the
+// command's router knew (hint, Command.change_view) when this node knows
+// none yet (so that a table created with a stream logs its first writes
+// wherever they are led), widened to the partition's change floor.
+func (r *Replica) changeLog(desc *partitapb.Descriptor, hint partitapb.ChangeView) (TableChangeLog, error) {
 	t := r.cfg.ChangeLogs.forRange(desc)
 	if t.View == partitapb.ChangeView_CHANGE_VIEW_NONE {
 		t.View = hint
 	}
 	floor, err := r.changeFloor()
 	if err != nil {
-		return err
+		return TableChangeLog{}, err
 	}
 	t.View = fsm.UnionView(t.View, floor.View)
+	return t, nil
+}
+
+// withChange completes the Effects eff of a write this leader evaluated
+// with the Result res: the view of the table's change log t (changeLog),
+// and, when a trim is due, the sequence below which the records are
+// older than the retention and the adopted logs whose every record is.
+func (r *Replica) withChange(eff *partitapb.Effects, res *partitapb.Result, t TableChangeLog) error {
 	now := r.cfg.Now()
 	fsm.WithChange(eff, res, t.View, now.UnixNano())
 	due := r.trimAt.Load()

@@ -178,8 +178,13 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if err != nil {
 		return evaluation{}, err
 	}
-	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior,
-		fsm.EvalHints{NoIntents: !known.intents, CollectionInFlight: r.collectionInFlight})
+	clog, err := r.changeLog(st.desc, cmd.GetChangeView())
+	if err != nil {
+		return evaluation{}, err
+	}
+	hints := fsm.EvalHints{NoIntents: !known.intents, CollectionInFlight: r.collectionInFlight,
+		Blind: !r.cfg.ExactPuts && clog.View == partitapb.ChangeView_CHANGE_VIEW_NONE}
+	eff, res, err := fsm.Evaluate(r.cfg.Engine.Reader(), st.desc, cmd, prior, hints)
 	if err != nil {
 		return evaluation{}, fmt.Errorf("replica: partition %d: evaluate: %w", r.cfg.Partition, err)
 	}
@@ -187,7 +192,7 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 		eff.DependsOn = st.pending.lai
 	}
 	if eff != nil && fsm.LogsChange(cmd, eff) {
-		if err := r.withChange(eff, res, st.desc, cmd.GetChangeView()); err != nil {
+		if err := r.withChange(eff, res, clog); err != nil {
 			return evaluation{}, err
 		}
 	}

@@ -84,6 +84,10 @@ type Config struct {
 	// caughtUpFollowers). Shared by a store's replicas, so that
 	// raft.lazy-commit turns it on and off live; nil: off. On by default.
 	LazyCommit *atomic.Bool
+	// ExactPuts has this node's leaders read the item every put replaces,
+	// even a put that could be written blind (fsm.Blind): set where
+	// capacity is charged, by the larger of the item's two sizes.
+	ExactPuts bool
 }
 
 // lazyCommitOn is a lazy commit switch turned on (DefaultConfig's).

@@ -141,3 +141,22 @@ func bootstrapRange(b *engine.Batch, d *partitapb.Descriptor, voters []uint64) e
 	}
 	return writeApplied(b, p, initialIndex, initialTerm)
 }
+
+// CountItems counts the partition's items in one committed state of the
+// replica (between two of its rounds): it returns that state's applied
+// index, the statistics the state held and what the count found there
+// (fsm.CountItems), what a RecountStats carries.
+func (r *Replica) CountItems() (applied uint64, seen, found fsm.Stats, err error) {
+	r.Lock()
+	snap := r.cfg.Engine.NewSnapshot()
+	applied, desc := r.Applied(), r.Descriptor()
+	r.Unlock()
+	defer snap.Close()
+	if seen, err = fsm.ReadStats(snap, r.cfg.Partition); err != nil {
+		return 0, fsm.Stats{}, fsm.Stats{}, err
+	}
+	if found, err = fsm.CountItems(snap, desc); err != nil {
+		return 0, fsm.Stats{}, fsm.Stats{}, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
+	}
+	return applied, seen, found, nil
+}

@@ -83,6 +83,9 @@ func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cm
 	if !r.allows(clusterversion.RecordedSizes) {
 		cmd.RecordSizes = false // the same, for the sizes
 	}
+	if !r.allows(clusterversion.BlindPuts) {
+		cmd.Blind = false // an older binary's replica cannot apply a blind put
+	}
 	if cmd.LocalIndexes = LocalIndexSpec(t); cmd.LocalIndexes != nil {
 		cmd.LocalCollectionLimit = r.cfg.ItemCollectionLimit
 	}

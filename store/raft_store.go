@@ -150,6 +150,9 @@ func NewStore(cfg Config) (*Store, error) {
 	s.legacyWrites.Store(cfg.LegacyWrites)
 	s.initLeases()
 	s.initLazyCommit()
+	// Admission charges a put by the larger of the item's two sizes: its
+	// leaders must read the item a put replaces.
+	s.cfg.Replica.ExactPuts = s.cfg.Replica.ExactPuts || s.cfg.Admission != nil
 	s.m = newMetrics(s)
 	if err := s.m.register(cfg.Registerer); err != nil {
 		return nil, fmt.Errorf("store: register metrics: %w", err)
