@@ -17,9 +17,10 @@ import (
 // two recounts of its items while blind puts come in (stats.recount-interval).
 const DefaultRecountInterval = time.Minute
 
-// recountSlowdown spaces the recounts of a large partition: after one
-// that took d, the next waits at least recountSlowdown times d, so that
-// counting takes at most a tenth of a core per partition.
+// recountSlowdown spaces the recounts of large partitions: after a
+// count that took d, the partition's next waits at least recountSlowdown
+// times d times the number of partitions this node leads, so that
+// counting keeps at most about a tenth of a core busy on the node.
 const recountSlowdown = 10
 
 // recounts remembers, per partition, when this node last recounted it
@@ -43,34 +44,44 @@ type recountMark struct {
 // recounted.
 func (m *Member) RecountStats(ctx context.Context, interval time.Duration) error {
 	snap := m.dir.Snapshot()
-	now := m.cfg.Now()
+	type ledPartition struct {
+		t *partitapb.Table
+		p *partitapb.Partition
+		r *replica.Replica
+	}
+	var leading []ledPartition
 	led := map[uint64]bool{}
-	var errs []error
 	for _, t := range snap.Tables {
 		for _, p := range t.GetPartitions() {
-			r := m.cfg.Store.Replica(p.GetId())
-			if r == nil || r.Leader() != m.cfg.Self {
-				continue
-			}
-			led[p.GetId()] = true
-			if !m.recountDue(p.GetId(), now, interval) {
-				continue
-			}
-			if err := m.recount(ctx, t, p, r); err != nil {
-				errs = append(errs, err)
+			if r := m.cfg.Store.Replica(p.GetId()); r != nil && r.Leader() == m.cfg.Self {
+				leading = append(leading, ledPartition{t, p, r})
+				led[p.GetId()] = true
 			}
 		}
 	}
 	m.recounts.forget(led)
+	var errs []error
+	for _, l := range leading {
+		if ctx.Err() != nil {
+			break
+		}
+		if !m.recounts.due(l.p.GetId(), m.cfg.Now(), interval, len(leading)) {
+			continue
+		}
+		if err := m.recount(ctx, l.t, l.p, l.r); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// recountDue says partition's last recount here is far enough behind.
-func (m *Member) recountDue(partition uint64, now time.Time, interval time.Duration) bool {
-	m.recounts.mu.Lock()
-	defer m.recounts.mu.Unlock()
-	l, ok := m.recounts.last[partition]
-	return !ok || now.Sub(l.at) >= max(interval, recountSlowdown*l.took)
+// due says partition's last recount here is far enough behind, this
+// node leading led partitions.
+func (c *recounts) due(partition uint64, now time.Time, interval time.Duration, led int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.last[partition]
+	return !ok || now.Sub(l.at) >= max(interval, recountSlowdown*l.took*time.Duration(led))
 }
 
 // forget drops the marks of the partitions not in led.
