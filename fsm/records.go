@@ -22,6 +22,13 @@ func timedRecordPrefix(partition uint64) []byte {
 	return engine.LocalKey(partition, engine.ReplicatedLocal+"t")
 }
 
+// RecordPrefixes are the key prefixes of partition's at-most-once
+// records: the timed ones (the command's time, 8 bytes, then its id) and
+// the untimed ones (the id).
+func RecordPrefixes(partition uint64) (timed, untimed []byte) {
+	return timedRecordPrefix(partition), commandIDPrefix(partition)
+}
+
 func recordFloorKey(partition uint64) []byte {
 	return engine.LocalKey(partition, engine.ReplicatedLocal+"w")
 }

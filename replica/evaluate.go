@@ -285,6 +285,10 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 	id, t := string(cmd.GetId()), cmd.GetUnixNanos()
 	keys := [][]byte{commandKey(r.cfg.Partition, id)}
 	if t > 0 && t >= floor {
+		if r.records.absent(cmd.GetId(), floor) {
+			return nil, false, nil
+		}
+		r.fillRecords()
 		keys = append([][]byte{fsm.CommandRecordKey(r.cfg.Partition, id, t)}, keys...)
 	}
 	_, raw, err := engine.ProbeFirst(r.cfg.Engine.Reader(), keys...)
@@ -303,6 +307,24 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 			"the request is older than the retry window of its partition: its outcome is unknown")}, true, nil
 	}
 	return nil, false, nil
+}
+
+// fillRecords fills the record filter when it is idle and no round of
+// the replica runs: the state it scans is taken between two rounds, and
+// apply adds the ids of every round after. With a round running it waits
+// for a later call.
+func (r *Replica) fillRecords() {
+	if !r.records.idle() || !r.TryLock() {
+		return
+	}
+	gen := r.records.begin()
+	snap := r.cfg.Engine.NewSnapshot()
+	r.Unlock()
+	defer snap.Close()
+	if err := r.records.fill(snap, r.cfg.Partition, gen); err != nil {
+		r.records.reset()
+		r.cfg.Logger.Warn("could not fill the record filter: records are probed", "partition", r.cfg.Partition, "err", err)
+	}
 }
 
 // preparedByThisTxn says a retried transaction prepare whose record was
@@ -349,6 +371,7 @@ func (r *Replica) applyEffects(ka *fsm.Applier, b *engine.Batch, data []byte, te
 		return "", nil, 0, fmt.Errorf("replica: partition %d: %w", r.cfg.Partition, err)
 	}
 	id := string(eff.GetId())
+	r.records.add(eff.GetId(), eff.GetUnixNanos())
 	if code := res.GetError().GetCode(); code != partitapb.Error_STALE_EVALUATION && code != partitapb.Error_WRONG_RANGE {
 		if err := recordCommand(b, fsm.CommandRecordKey(r.cfg.Partition, id, eff.GetUnixNanos()), res, eff.GetRecordOld(), eff.GetRecordNew(), eff.GetRecordSizes()); err != nil {
 			return "", nil, 0, err
@@ -392,6 +415,7 @@ func (r *Replica) answerEffects(a answer) {
 // no longer leads, and a leader evaluates only once every earlier entry
 // that can apply has.
 func (r *Replica) dropEvaluated() {
+	r.records.reset()
 	clear(r.evals)
 	clear(r.pending)
 	clear(r.collFlight)

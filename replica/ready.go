@@ -79,7 +79,8 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 	defer r.st.endRound()
 	mustSync := raft.MustSync(rd.HardState, r.st.hard, len(rd.Entries)) || !raft.IsEmptySnap(rd.Snapshot)
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		r.state = nil // the snapshot replaces the applied state
+		r.state = nil     // the snapshot replaces the applied state
+		r.records.reset() // and the records
 		if err := r.installSnapshot(b, rd.Snapshot); err != nil {
 			return Ready{}, false, err
 		}
@@ -327,6 +328,7 @@ func (r *Replica) applyRangeChange(b *engine.Batch, index uint64, res *partitapb
 			return err
 		}
 		out.merged = append(out.merged, m.GetMerge().GetRight())
+		r.records.reset() // the right half's records are copied in
 	}
 	return nil
 }
@@ -345,6 +347,9 @@ func (r *Replica) applyCommand(ka *fsm.Applier, b *engine.Batch, data []byte) (s
 		return "", nil, fmt.Errorf("replica: partition %d: corrupt command: %w", r.cfg.Partition, err)
 	}
 	idKey := commandKey(r.cfg.Partition, string(cmd.GetId()))
+	if len(cmd.GetId()) > 0 {
+		r.records.add(cmd.GetId(), 0)
+	}
 	// A first attempt has no earlier proposal of its id (see
 	// Command.first_attempt): it skips the lookup, a read through every
 	// level of the LSM that would find nothing.

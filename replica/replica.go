@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -225,7 +226,10 @@ type Replica struct {
 	pending map[string]*pending // by item key
 	// collFlight: the item collections' size changes in flight, by size
 	// record key (see collectionInFlight).
-	collFlight       map[string]int64
+	collFlight map[string]int64
+	// records filters the ids with an at-most-once record, spared a probe
+	// by readRecord (record_filter.go).
+	records          *recordFilter
 	appliedTerm      uint64
 	nextLAI, laiTerm uint64
 	// collectedTo is the last collect_before this replica proposed, or
@@ -298,6 +302,7 @@ func Open(cfg Config) (*Replica, error) {
 		pending: make(map[string]*pending),
 		// collFlight is empty until this replica leads.
 		collFlight: make(map[string]int64),
+		records:    newRecordFilter(int64(cmp.Or(cfg.RecordWindow, 10*time.Minute))),
 	}
 	st.snapshot = r.makeSnapshot
 	if cfg.VoteHold > 0 && st.hard.Term > 0 {
