@@ -65,7 +65,7 @@ func (s *Server) handleBatchWriteItem(ctx context.Context, r *request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	s.runBatchWrites(ctx, writes)
+	s.runBatchWrites(ctx, writes, &req)
 	return batchWriteResult(&req, writes)
 }
 
@@ -183,14 +183,20 @@ func (s *Server) checkBatchPut(ks keySchema, p *putRequest) error {
 }
 
 // runBatchWrites proposes the writes concurrently (they touch distinct
-// keys, so their order does not matter) and records each outcome.
-func (s *Server) runBatchWrites(ctx context.Context, writes []*batchWrite) {
+// keys, so their order does not matter) and records each outcome. The
+// writes' sizes are asked for only when the response reports what they
+// decide (the capacity consumed, the item collections' sizes); without
+// them, a put needs nothing of the item it replaces and may be written
+// blind (fsm.Blind).
+func (s *Server) runBatchWrites(ctx context.Context, writes []*batchWrite, req *batchWriteRequest) {
+	o := &writeOptions{ReturnConsumedCapacity: req.ReturnConsumedCapacity, ReturnItemCollectionMetrics: req.ReturnItemCollectionMetrics}
 	var wg sync.WaitGroup
 	for _, w := range writes {
+		w.cmd.Blind = w.cmd.GetPutItem() != nil
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.im, w.err = s.write(ctx, w.table, w.key, w.cmd, &writeOptions{sizes: true})
+			w.im, w.err = s.write(ctx, w.table, w.key, w.cmd, o)
 		}()
 	}
 	wg.Wait()

@@ -38,11 +38,15 @@ func spanName(op string) string {
 }
 
 // startSpan starts the server span of operation op, continuing the trace
-// of a client that sent W3C trace context headers.
+// of a client that sent W3C trace context headers. Its attribute is set
+// only on a span that records: most requests are not sampled, and the
+// sampler decides by the trace alone.
 func (s *Server) startSpan(ctx context.Context, op string) (context.Context, trace.Span) {
-	return s.cfg.Tracer.Start(ctx, spanName(op),
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("rpc.method", op)))
+	ctx, span := s.cfg.Tracer.Start(ctx, spanName(op), trace.WithSpanKind(trace.SpanKindServer))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("rpc.method", op))
+	}
+	return ctx, span
 }
 
 // extractTrace returns ctx carrying the remote span context of r's

@@ -15,8 +15,8 @@ import (
 	"github.com/partitadb/partita/fsm"
 )
 
-// TestBlindPutsSettleByRecount: plain PutItems of existing items are
-// written blind and counted as inserts; the recount job brings
+// TestBlindPutsSettleByRecount: plain PutItems (and a BatchWriteItem's
+// puts) of existing items are written blind and counted as inserts; the recount job brings
 // DescribeTable's ItemCount and TableSizeBytes back to the items stored,
 // while a put asking for its old item still gets it.
 func TestBlindPutsSettleByRecount(t *testing.T) {
@@ -58,6 +58,15 @@ func TestBlindPutsSettleByRecount(t *testing.T) {
 			}
 		}
 	}
+	// A BatchWriteItem asking for no capacity writes its puts blind too.
+	var batch []types.WriteRequest
+	for k := range keys {
+		batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("k", k)}, "v": &types.AttributeValueMemberS{Value: fmt.Sprintf("round %d", rounds-1)}}}})
+	}
+	if bo, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"blind": batch}}); err != nil || len(bo.UnprocessedItems) > 0 {
+		t.Fatalf("batch: %v, unprocessed %v", err, bo.UnprocessedItems)
+	}
 	out, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("blind"), ReturnValues: types.ReturnValueAllOld,
 		Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "k0"}, "v": &types.AttributeValueMemberS{Value: fmt.Sprintf("round %d", rounds-1)}}})
 	if err != nil {
@@ -84,11 +93,11 @@ func TestBlindPutsSettleByRecount(t *testing.T) {
 		}
 		return n2, recounted
 	}
-	if items, _ := count(); items != keys*rounds {
-		t.Errorf("before the recount: ItemCount %d, want the %d blind puts counted as inserts", items, keys*rounds)
+	if items, _ := count(); items != keys*(rounds+1) {
+		t.Errorf("before the recount: ItemCount %d, want the %d blind puts counted as inserts", items, keys*(rounds+1))
 	}
-	if b, _ := blind(); b != keys*rounds {
-		t.Errorf("before the recount: %d blind puts counted, want %d", b, keys*rounds)
+	if b, _ := blind(); b != keys*(rounds+1) {
+		t.Errorf("before the recount: %d blind puts counted, want %d", b, keys*(rounds+1))
 	}
 	if err := n.jobs.Resume(RecountJob); err != nil {
 		t.Fatal(err)
