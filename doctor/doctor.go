@@ -110,7 +110,8 @@ type Doctor struct {
 	noted     map[string]noteMark         // op key -> last held/refused reason recorded
 	prev      *checker.View               // the plan view of the cycle before
 	sickSince map[uint64]time.Time        // nodes sick in an unbroken run
-	healedAt  map[uint64]time.Time        // nodes that left the sick list, when
+	unwell    map[uint64]bool             // nodes sick or slow in the last plan
+	healedAt  map[uint64]time.Time        // nodes that stopped being sick or slow, when
 	balanced  map[uint64]checker.Balanced // partitions whose leader balance moved
 	last      Plan                        // the last cycle's plan and verdicts
 	rep       Replication                 // the replication factor last planned with, as logged
@@ -146,7 +147,7 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 	}
 	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
 		settling: map[uint64]time.Time{}, noted: map[string]noteMark{}, sickSince: map[uint64]time.Time{},
-		healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
+		unwell: map[uint64]bool{}, healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
 }
 
 // Run cycles every Interval until ctx ends, then waits for the
@@ -274,7 +275,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 		return fmt.Errorf("doctor: plan: %w", err)
 	}
 	d.prev = &v
-	d.noteSick(p.Sick, now)
+	d.noteSick(p.Sick, p.Slow, now)
 	plan.WhyNots, plan.Sick, plan.Zones = p.WhyNots, p.Sick, p.Zones
 	d.m.setZones(p.Zones)
 	cur := freshView(snap, parts, now, v)
@@ -638,14 +639,16 @@ func (d *Doctor) forget(now time.Time) {
 	maps.DeleteFunc(d.healedAt, func(_ uint64, at time.Time) bool { return now.Sub(at) > 2*d.cfg.Checker.RecoveryPeriod })
 }
 
-// noteSick keeps since when each node of sick has been sick.
-func (d *Doctor) noteSick(sick []uint64, now time.Time) {
+// noteSick keeps since when each node of sick has been sick, and when
+// each node that was sick or slow (its fsyncs slow, confirmed or not)
+// stopped being either: from then on it is recovering (its leaders may
+// have been moved off it, sick or only slow, and must not flap back).
+func (d *Doctor) noteSick(sick, slow []uint64, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for id := range d.sickSince {
 		if !slices.Contains(sick, id) {
 			delete(d.sickSince, id)
-			d.healedAt[id] = now
 		}
 	}
 	for _, id := range sick {
@@ -653,6 +656,16 @@ func (d *Doctor) noteSick(sick []uint64, now time.Time) {
 			d.sickSince[id] = now
 		}
 	}
+	unwell := map[uint64]bool{}
+	for _, id := range slices.Concat(sick, slow) {
+		unwell[id] = true
+	}
+	for id := range d.unwell {
+		if !unwell[id] {
+			d.healedAt[id] = now
+		}
+	}
+	d.unwell = unwell
 }
 
 // running lists the operations in flight for the gates.

@@ -131,6 +131,10 @@ type Plan struct {
 	// Sick are the nodes judged sick, by id: the caller carries since
 	// when into the next view (Health.SickSince).
 	Sick []uint64
+	// Slow are the nodes whose fsyncs are slow, sick or not yet
+	// confirmed, by id: a node that was sick or slow and is neither any
+	// more recovers (Health.HealedAt) before it takes load back.
+	Slow []uint64
 	// Zones is the health of the view's zones, by name.
 	Zones []ZoneHealth
 }

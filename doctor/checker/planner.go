@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -15,9 +16,11 @@ type planner struct {
 	// sick are the confirmed sick nodes, with the reasons.
 	sick    map[uint64]bool
 	sickWhy map[uint64][]string
-	// slow are the nodes whose fsyncs alone say slow, confirmed or not.
-	slow  map[uint64]bool
-	place placementInput
+	// slow are the nodes that take no load: those whose fsyncs alone say
+	// slow, confirmed or not (fsyncSlow), and those recovering.
+	slow      map[uint64]bool
+	fsyncSlow map[uint64]bool
+	place     placementInput
 	// counts are the nodes' shares once the plan's operations are done.
 	counts map[uint64]Count
 
@@ -88,7 +91,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 
 func newPlanner(v View, cfg Config) *planner {
 	pl := &planner{cfg: cfg, view: v.sorted(), nodes: map[uint64]Node{}, sick: map[uint64]bool{},
-		slow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}, lookFrom: map[uint64][]uint64{},
+		slow: map[uint64]bool{}, fsyncSlow: map[uint64]bool{}, sickWhy: map[uint64][]string{}, ops: map[uint64]Op{}, lookFrom: map[uint64][]uint64{},
 		merging: map[uint64]bool{}}
 	for _, n := range pl.view.Nodes {
 		pl.nodes[n.ID] = n
@@ -174,6 +177,7 @@ func (pl *planner) plan() Plan {
 		out.Sick = append(out.Sick, id)
 	}
 	slices.Sort(out.Sick)
+	out.Slow = slices.Sorted(maps.Keys(pl.fsyncSlow))
 	for _, op := range pl.ops {
 		out.Ops = append(out.Ops, op)
 	}

@@ -25,6 +25,7 @@ func (pl *planner) judgeSickNodes() {
 			continue
 		}
 		pl.slow[n.ID] = true
+		pl.fsyncSlow[n.ID] = true
 		seen := pl.vantages(n.ID)
 		reason := fmt.Sprintf("n%d fsync p99 %v, peers' median %v; seen slow by leaders %v", n.ID, n.Health.FsyncP99, median, seen)
 		if len(seen) < pl.cfg.SickVantages {
