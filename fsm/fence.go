@@ -20,8 +20,11 @@ func fence(d *partitapb.Descriptor, cmd *partitapb.Command) *partitapb.Result {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: routed by range generation %d, the range is at %d",
 			d.GetPartition(), g, d.GetGeneration())
 	}
+	// A recount changes the statistics, which a merge copies from each
+	// node's frozen right replica as it stands when the left applies the
+	// merge: after the freeze they must not change.
 	if FrozenRight(d) && (isItemCommand(cmd) || IsTxnCommand(cmd) || cmd.GetIndexWrite() != nil ||
-		cmd.GetIndexBackfill() != nil || cmd.GetIndexSweep() != nil) {
+		cmd.GetIndexBackfill() != nil || cmd.GetIndexSweep() != nil || cmd.GetRecountStats() != nil) {
 		return reject(partitapb.Error_WRONG_RANGE, "partition %d: frozen for a merge into partition %d",
 			d.GetPartition(), d.GetFrozen().GetLeft())
 	}

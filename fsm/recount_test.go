@@ -166,6 +166,24 @@ func TestRecountStats(t *testing.T) {
 	}
 }
 
+// TestRecountRefusedOnAFrozenRight: a merge copies the statistics of each
+// node's frozen right replica when its left replica applies the merge, so
+// a recount must not change them after the freeze (replicas of the left
+// would then take different statistics).
+func TestRecountRefusedOnAFrozenRight(t *testing.T) {
+	eng := openEngine(t)
+	d := rangeOf(part)
+	d.Frozen = &partitapb.MergeIntent{Id: []byte("m"), Left: part - 1, Right: part}
+	res := applyIn(t, eng, d, &partitapb.Command{Id: []byte("r"), Op: &partitapb.Command_RecountStats{RecountStats: &partitapb.RecountStats{
+		TableId: 1, AppliedIndex: 5, SeenItems: 3, FoundItems: 1}}})
+	if !partitapb.IsWrongRange(res.GetError()) {
+		t.Fatalf("recount of a frozen right half: %v, want WRONG_RANGE", res)
+	}
+	if s := stats(t, eng); s != (fsm.Stats{}) {
+		t.Fatalf("statistics after the refused recount: %+v", s)
+	}
+}
+
 // TestStatsRecordRoundTrip: statistics with blind puts or a recount
 // survive their record; those without keep the older, shorter records.
 func TestStatsRecordRoundTrip(t *testing.T) {
