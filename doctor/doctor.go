@@ -110,7 +110,8 @@ type Doctor struct {
 	noted     map[string]noteMark         // op key -> last held/refused reason recorded
 	prev      *checker.View               // the plan view of the cycle before
 	sickSince map[uint64]time.Time        // nodes sick in an unbroken run
-	unwell    map[uint64]bool             // nodes sick or slow in the last plan
+	unwell    map[uint64]bool             // nodes sick, or slow with leaders moved off, in the last plan
+	movedOff  map[uint64]bool             // slow nodes the sick-node checker moved a leader off, this slow spell
 	healedAt  map[uint64]time.Time        // nodes that stopped being sick or slow, when
 	balanced  map[uint64]checker.Balanced // partitions whose leader balance moved
 	last      Plan                        // the last cycle's plan and verdicts
@@ -147,7 +148,7 @@ func New(cfg Config, deps Deps) (*Doctor, error) {
 	}
 	return &Doctor{cfg: cfg, deps: deps, log: cfg.Logger, m: m, runs: map[uint64]*run{},
 		settling: map[uint64]time.Time{}, noted: map[string]noteMark{}, sickSince: map[uint64]time.Time{},
-		unwell: map[uint64]bool{}, healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
+		unwell: map[uint64]bool{}, movedOff: map[uint64]bool{}, healedAt: map[uint64]time.Time{}, balanced: map[uint64]checker.Balanced{}}, nil
 }
 
 // Run cycles every Interval until ctx ends, then waits for the
@@ -275,7 +276,7 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 		return fmt.Errorf("doctor: plan: %w", err)
 	}
 	d.prev = &v
-	d.noteSick(p.Sick, p.Slow, now)
+	d.noteSick(p.Sick, p.Slow, movedOffSlow(p.Ops), now)
 	plan.WhyNots, plan.Sick, plan.Zones = p.WhyNots, p.Sick, p.Zones
 	d.m.setZones(p.Zones)
 	cur := freshView(snap, parts, now, v)
@@ -640,10 +641,14 @@ func (d *Doctor) forget(now time.Time) {
 }
 
 // noteSick keeps since when each node of sick has been sick, and when
-// each node that was sick or slow (its fsyncs slow, confirmed or not)
-// stopped being either: from then on it is recovering (its leaders may
-// have been moved off it, sick or only slow, and must not flap back).
-func (d *Doctor) noteSick(sick, slow []uint64, now time.Time) {
+// each node that was unwell stopped being so: from then on it is
+// recovering, and takes no load back for the recovery period. Unwell
+// are the sick nodes, and the slow ones (fsyncs slow, not confirmed
+// sick) that the sick-node checker moved a leader off during their slow
+// spell (moved: this plan's): that leadership must not flap back the
+// moment the node looks well. A slow spell that moved nothing leaves no
+// recovery behind.
+func (d *Doctor) noteSick(sick, slow, moved []uint64, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for id := range d.sickSince {
@@ -656,9 +661,22 @@ func (d *Doctor) noteSick(sick, slow []uint64, now time.Time) {
 			d.sickSince[id] = now
 		}
 	}
+	for _, id := range moved {
+		d.movedOff[id] = true
+	}
+	for id := range d.movedOff {
+		if !slices.Contains(slow, id) {
+			delete(d.movedOff, id)
+		}
+	}
 	unwell := map[uint64]bool{}
-	for _, id := range slices.Concat(sick, slow) {
+	for _, id := range sick {
 		unwell[id] = true
+	}
+	for _, id := range slow {
+		if d.movedOff[id] {
+			unwell[id] = true
+		}
 	}
 	for id := range d.unwell {
 		if !unwell[id] {
@@ -666,6 +684,18 @@ func (d *Doctor) noteSick(sick, slow []uint64, now time.Time) {
 		}
 	}
 	d.unwell = unwell
+}
+
+// movedOffSlow lists the nodes the plan's sick-node checker moves a
+// leader off.
+func movedOffSlow(ops []checker.Op) []uint64 {
+	var out []uint64
+	for _, op := range ops {
+		if op.Checker == "sick-node" && op.Kind == checker.TransferLeader {
+			out = append(out, op.From)
+		}
+	}
+	return out
 }
 
 // running lists the operations in flight for the gates.
