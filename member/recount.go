@@ -14,7 +14,8 @@ import (
 )
 
 // DefaultRecountInterval is how long a partition's leader waits between
-// two recounts of its items while blind puts come in (stats.recount-interval).
+// two recounts of its items while blind puts come in
+// (node.Config.RecountInterval).
 const DefaultRecountInterval = time.Minute
 
 // recountSlowdown spaces the recounts of large partitions: after a

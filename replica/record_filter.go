@@ -78,19 +78,16 @@ func newRecordFilter(window int64) *recordFilter {
 // readRecord came to drop those below the floor) goes idle instead: its
 // memory stays bounded, and the next need fills it again.
 func (f *recordFilter) add(id []byte, unixNanos int64) {
-	h := maphash.Bytes(f.seed, id)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.state == filterIdle {
-		return
+		return // a follower's apply: no hash, nothing kept
 	}
 	if _, ok := f.buckets[unixNanos/f.span]; !ok && unixNanos > 0 && len(f.buckets) >= maxFilterBuckets {
-		f.state, f.untimed = filterIdle, nil
-		f.gen++
-		clear(f.buckets)
+		f.resetLocked()
 		return
 	}
-	f.bucket(unixNanos).add(h)
+	f.bucket(unixNanos).add(maphash.Bytes(f.seed, id))
 }
 
 // maxFilterBuckets bounds a filter's buckets: with the floor following
@@ -144,6 +141,10 @@ func (f *recordFilter) absent(id []byte, floor int64) bool {
 func (f *recordFilter) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.resetLocked()
+}
+
+func (f *recordFilter) resetLocked() {
 	f.state, f.untimed = filterIdle, nil
 	f.gen++
 	clear(f.buckets)
