@@ -15,11 +15,7 @@ import (
 func TestDoctorForgets(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	cfg := DefaultConfig()
-	d, err := New(cfg, Deps{Epoch: func() uint64 { return 0 }, Cluster: func(uint64) operator.Cluster { return nil },
-		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := standbyDoctor(t, cfg)
 	d.settling[7] = t0.Add(-time.Second) // passed
 	d.settling[8] = t0.Add(time.Second)  // still settling
 	d.noted["held long ago"] = noteMark{why: "red gate", at: t0.Add(-2 * time.Hour)}
@@ -45,4 +41,16 @@ func TestDoctorForgets(t *testing.T) {
 	if _, ok := d.healedAt[4]; !ok {
 		t.Error("a recovery within its period went")
 	}
+}
+
+// standbyDoctor is a Doctor of cfg that holds no lease and reaches no
+// cluster: its memory alone is under test.
+func standbyDoctor(t *testing.T, cfg Config) *Doctor {
+	t.Helper()
+	d, err := New(cfg, Deps{Epoch: func() uint64 { return 0 }, Cluster: func(uint64) operator.Cluster { return nil },
+		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

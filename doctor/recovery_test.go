@@ -3,9 +3,6 @@ package doctor
 import (
 	"testing"
 	"time"
-
-	"github.com/partitadb/partita/doctor/operator"
-	"github.com/partitadb/partita/topology/ingest"
 )
 
 // TestSlowNodesRecoverToo: a node that was only slow (its fsyncs slow,
@@ -17,11 +14,7 @@ import (
 // leader moved off a slow node could go straight back to it.
 func TestSlowNodesRecoverToo(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
-	d, err := New(DefaultConfig(), Deps{Epoch: func() uint64 { return 0 }, Cluster: func(uint64) operator.Cluster { return nil },
-		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := standbyDoctor(t, DefaultConfig())
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	d.noteSick([]uint64{4}, []uint64{3, 4, 5}, []uint64{3}, at(0)) // n3 slow, a leader moved off; n4 sick; n5 slow
 	d.noteSick(nil, []uint64{3, 4, 5}, nil, at(1))                 // n4 only slow now; n3 still slow

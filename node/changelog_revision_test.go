@@ -2,9 +2,7 @@ package node
 
 import (
 	"testing"
-	"time"
 
-	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -20,17 +18,7 @@ func TestChangeLogKeepsTheNewestRevision(t *testing.T) {
 	n := startDev(t, nil)
 	// The settings job installs the cached directory's tables (none) at
 	// each cycle: paused, and its cycle in flight over, it stays out.
-	if err := n.jobs.Pause(SettingsCatchUpJob); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if info, err := n.jobs.Info(SettingsCatchUpJob); err == nil && info.State == daemon.StatePaused {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the settings job did not pause")
-		}
-	}
+	pauseJob(t, n, SettingsCatchUpJob)
 	at := func(rev uint64, v partitapb.ChangeView) []*partitapb.Table {
 		return []*partitapb.Table{{Id: 42, Name: "logged", Revision: rev, ChangeView: v}}
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/partitadb/partita/daemon"
 	"github.com/partitadb/partita/fsm"
 )
 
@@ -33,17 +32,7 @@ func TestBlindPutsSettleByRecount(t *testing.T) {
 	}
 	// The recount job is paused while the puts go in, so that the excess
 	// they count shows before it settles.
-	if err := n.jobs.Pause(RecountJob); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		if info, err := n.jobs.Info(RecountJob); err == nil && info.State == daemon.StatePaused {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the recount job did not pause")
-		}
-	}
+	pauseJob(t, n, RecountJob)
 	const keys, rounds = 8, 5
 	var size int64
 	for r := range rounds {
