@@ -30,12 +30,10 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 		// read before the change) does not take the view back.
 		if prev, ok := n.changeLogRevs[t.GetId()]; ok && t.GetRevision() < prev.revision {
 			seen[t.GetId()] = prev
-			if prev.logged {
-				logs[t.GetId()] = prev.log
-			}
+			logs[t.GetId()] = prev.log
 			continue
 		}
-		tc := replica.TableChangeLog{View: t.GetChangeView()}
+		tc := replica.TableChangeLog{View: t.GetChangeView(), Revision: t.GetRevision()}
 		v, ok := retention[t.GetName()]
 		if ok {
 			tc.Retention = v.Duration()
@@ -44,13 +42,12 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 			// Point-in-time recovery needs its whole window kept.
 			ok, tc.Retention = true, max(tc.Retention, n.settings.Get("changelog.retention").Duration(), recoveryPeriod(pitr))
 		}
-		// A table without a view keeps its retention: records written
-		// before its view was cleared are still trimmed by it.
-		logged := ok || tc.View != partitapb.ChangeView_CHANGE_VIEW_NONE
-		if logged {
-			logs[t.GetId()] = tc
-		}
-		seen[t.GetId()] = changeLogRevision{revision: t.GetRevision(), log: tc, logged: logged}
+		// Every table is installed, one without a view too: its
+		// revision outranks a router's older hint, and it keeps its
+		// retention (records written before its view was cleared are
+		// still trimmed by it).
+		logs[t.GetId()] = tc
+		seen[t.GetId()] = changeLogRevision{revision: t.GetRevision(), log: tc}
 	}
 	n.changeLogRevs = seen
 	n.changeLogs.SetTables(logs)
@@ -61,5 +58,4 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 type changeLogRevision struct {
 	revision uint64
 	log      replica.TableChangeLog
-	logged   bool
 }

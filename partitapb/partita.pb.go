@@ -501,6 +501,13 @@ type Command struct {
 	// that made an item write knew it: a leader that does not know the
 	// table's view yet (its directory lags) logs the write with this one.
 	ChangeView ChangeView `protobuf:"varint,200,opt,name=change_view,json=changeView,proto3,enum=partita.v1.ChangeView" json:"change_view,omitempty"`
+	// change_view_revision is the revision of the table record change_view
+	// was read from (Table.revision). A leader that knows the table at
+	// this revision or a newer one logs with its own view and ignores
+	// change_view: a router's cache that has not yet seen a view turned
+	// off does not turn it back on. 0 (a router before this field): the
+	// hint counts only where the leader knows no view.
+	ChangeViewRevision uint64 `protobuf:"varint,818,opt,name=change_view_revision,json=changeViewRevision,proto3" json:"change_view_revision,omitempty"`
 	// local_indexes are the local secondary indexes of the item's table
 	// (fixed at CreateTable): the evaluator writes their entries in the
 	// same Effects as the item (docs/indexes.md, "Local secondary
@@ -691,6 +698,13 @@ func (x *Command) GetChangeView() ChangeView {
 		return x.ChangeView
 	}
 	return ChangeView_CHANGE_VIEW_NONE
+}
+
+func (x *Command) GetChangeViewRevision() uint64 {
+	if x != nil {
+		return x.ChangeViewRevision
+	}
+	return 0
 }
 
 func (x *Command) GetLocalIndexes() *LocalIndexSpec {
@@ -11989,7 +12003,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xc5)\n" +
+	"partita.v1\"\xf8)\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -11998,7 +12012,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x10range_generation\x18\x04 \x01(\x04R\x0frangeGeneration\x12!\n" +
 	"\fdoctor_epoch\x18\x05 \x01(\x04R\vdoctorEpoch\x128\n" +
 	"\vchange_view\x18\xc8\x01 \x01(\x0e2\x16.partita.v1.ChangeViewR\n" +
-	"changeView\x12@\n" +
+	"changeView\x121\n" +
+	"\x14change_view_revision\x18\xb2\x06 \x01(\x04R\x12changeViewRevision\x12@\n" +
 	"\rlocal_indexes\x18\x90\x03 \x01(\v2\x1a.partita.v1.LocalIndexSpecR\flocalIndexes\x125\n" +
 	"\x16local_collection_limit\x18\x91\x03 \x01(\x03R\x14localCollectionLimit\x121\n" +
 	"\x14keep_deleted_streams\x18\x96\x06 \x01(\bR\x12keepDeletedStreams\x12\x1e\n" +

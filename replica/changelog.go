@@ -26,30 +26,33 @@ type ChangeLogs struct {
 }
 
 // TableChangeLog is one table's change log: the view (CHANGE_VIEW_NONE:
-// no log) and the retention (0: the ChangeLogs').
+// no log), the retention (0: the ChangeLogs') and the revision of the
+// table record they were read from (Table.revision).
 type TableChangeLog struct {
 	View      partitapb.ChangeView
 	Retention time.Duration
+	Revision  uint64
 }
 
 // SetRetention sets the retention of the tables without their own (0:
 // DefaultChangeRetention).
 func (c *ChangeLogs) SetRetention(d time.Duration) { c.retention.Store(int64(d)) }
 
-// SetTables replaces the change logs of the tables named by id; a table
-// absent from tables logs nothing.
+// SetTables replaces the change logs of the tables named by id: every
+// table the node knows, those that log nothing included (their revision
+// decides against a router's older hint). A table absent from tables is
+// unknown: a write to it logs with its router's hint.
 func (c *ChangeLogs) SetTables(tables map[uint64]TableChangeLog) { c.tables.Store(&tables) }
 
 // forRange is the change log of the table whose range desc holds, its
-// retention filled in.
-func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) TableChangeLog {
-	var t TableChangeLog
+// retention filled in, and whether the node knows the table.
+func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) (t TableChangeLog, known bool) {
 	if c == nil {
-		return TableChangeLog{Retention: DefaultChangeRetention}
+		return TableChangeLog{Retention: DefaultChangeRetention}, false
 	}
 	if m := c.tables.Load(); m != nil && len(*m) > 0 && len(desc.GetSpans()) > 0 {
 		if id, _, _, ok := fsm.ParseHashSpan(desc.GetSpans()[0]); ok {
-			t = (*m)[id]
+			t, known = (*m)[id]
 		}
 	}
 	if t.Retention <= 0 {
@@ -58,7 +61,7 @@ func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) TableChangeLog {
 	if t.Retention <= 0 {
 		t.Retention = DefaultChangeRetention
 	}
-	return t
+	return t, known
 }
 
 // maxTrimEvery bounds how long a leader waits between two trims of its
@@ -66,13 +69,22 @@ func (c *ChangeLogs) forRange(desc *partitapb.Descriptor) TableChangeLog {
 const maxTrimEvery = time.Minute
 
 // changeLog returns the change log of a write to the range desc as this
-// leader evaluates it: its table's (ChangeLogs), with the view the
-// command's router knew (hint, Command.change_view) when this node knows
-// none yet (so that a table created with a stream logs its first writes
-// wherever they are led), widened to the partition's change floor.
-func (r *Replica) changeLog(desc *partitapb.Descriptor, hint partitapb.ChangeView) (TableChangeLog, error) {
-	t := r.cfg.ChangeLogs.forRange(desc)
-	if t.View == partitapb.ChangeView_CHANGE_VIEW_NONE {
+// leader evaluates it, widened to the partition's change floor. Its view
+// is that of the newer of two table records: this node's (ChangeLogs)
+// and the one the command's router read (hint, at revision hintRev:
+// Command.change_view and change_view_revision). So a table created
+// with a stream logs its first writes wherever they are led, and a view
+// turned off is not turned back on by a router whose cache has not seen
+// it yet. A hint without a revision (a router before the field) counts
+// only where this node's view is none.
+func (r *Replica) changeLog(desc *partitapb.Descriptor, hint partitapb.ChangeView, hintRev uint64) (TableChangeLog, error) {
+	t, known := r.cfg.ChangeLogs.forRange(desc)
+	switch {
+	case hintRev == 0:
+		if t.View == partitapb.ChangeView_CHANGE_VIEW_NONE {
+			t.View = hint
+		}
+	case !known || hintRev > t.Revision:
 		t.View = hint
 	}
 	floor, err := r.changeFloor()

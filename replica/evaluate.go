@@ -178,7 +178,7 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 	if err != nil {
 		return evaluation{}, err
 	}
-	clog, err := r.changeLog(st.desc, cmd.GetChangeView())
+	clog, err := r.changeLog(st.desc, cmd.GetChangeView(), cmd.GetChangeViewRevision())
 	if err != nil {
 		return evaluation{}, err
 	}

@@ -74,7 +74,7 @@ func (r *Router) writeHash(ctx context.Context, t *partitapb.Table, h uint64, cm
 	if cmd.GetUnixNanos() == 0 {
 		cmd.UnixNanos = r.cfg.Now().UnixNano()
 	}
-	cmd.ChangeView = t.GetChangeView()
+	cmd.ChangeView, cmd.ChangeViewRevision = t.GetChangeView(), t.GetRevision()
 	if !r.allows(clusterversion.RecordedImages) {
 		// An older binary's replica would record no image: the records
 		// of one write would differ between replicas.

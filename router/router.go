@@ -175,7 +175,7 @@ func (r *Router) proposeMeta(ctx context.Context, cmd *partitapb.Command) (*part
 	if t.GetStatus() == directory.Deleting.String() {
 		delete(r.tables, t.GetName())
 	} else {
-		r.tables[t.GetName()] = t
+		r.cacheLocked(t)
 	}
 	r.mu.Unlock()
 	return proto.Clone(t).(*partitapb.Table), nil

@@ -325,10 +325,21 @@ func (r *Router) SharedTable(ctx context.Context, name string) (*partitapb.Table
 			return nil, err
 		}
 		r.mu.Lock()
-		r.tables[name] = t
+		t = r.cacheLocked(t)
 		r.mu.Unlock()
 	}
 	return t, nil
+}
+
+// cacheLocked caches t unless the cache holds a newer record of the same
+// table (one an update stored while t was read), and returns the record
+// cached. r.mu must be held.
+func (r *Router) cacheLocked(t *partitapb.Table) *partitapb.Table {
+	if c, ok := r.tables[t.GetName()]; ok && c.GetId() == t.GetId() && c.GetRevision() > t.GetRevision() {
+		return c
+	}
+	r.tables[t.GetName()] = t
+	return t
 }
 
 // refreshTable drops the cached record of stale (a table whose layout a
@@ -438,11 +449,10 @@ func (r *Router) LocalIndexStats(ctx context.Context, t *partitapb.Table) ([][2]
 func (r *Router) FreshTable(ctx context.Context, name string) (*partitapb.Table, error) {
 	t, err := r.readTable(ctx, name)
 	r.mu.Lock()
-	switch c, ok := r.tables[name]; {
-	case err != nil:
+	if err != nil {
 		delete(r.tables, name)
-	case !ok || c.GetId() != t.GetId() || c.GetRevision() <= t.GetRevision():
-		r.tables[name] = t
+	} else {
+		r.cacheLocked(t)
 	}
 	r.mu.Unlock()
 	if err != nil {

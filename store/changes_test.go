@@ -412,3 +412,50 @@ func TestChangeLogMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeViewHintYieldsToANewerRecord: a leader logs a write with the
+// view of the newer of two table records, its node's and the one the
+// command's router read (Command.change_view at change_view_revision).
+// A router whose cache has not yet seen a view turned off must not turn
+// it back on (CI: TestChangeViewThroughAdmin logged a put made after the
+// view became NONE); one that saw a view turned on before this node did
+// logs the write; a hint without a revision (a router before the field)
+// counts only where this node's view is none.
+func TestChangeViewHintYieldsToANewerRecord(t *testing.T) {
+	logs := &replica.ChangeLogs{}
+	c := newTestCluster(t, 1, func(cfg *store.Config) { cfg.Replica.ChangeLogs = logs })
+	const p = 2
+	if err := c.stores[0].Bootstrap(p, []uint64{1}, tableSpan()); err != nil {
+		t.Fatal(err)
+	}
+	n, known := 0, true
+	write := func(node partitapb.ChangeView, nodeRev uint64, hint partitapb.ChangeView, hintRev uint64, logged bool) {
+		t.Helper()
+		logs.SetTables(nil)
+		if known {
+			logs.SetTables(map[uint64]replica.TableChangeLog{1: {View: node, Revision: nodeRev}})
+		}
+		n++
+		cmd := addTo(fmt.Sprint("w", n), "k")
+		cmd.ChangeView, cmd.ChangeViewRevision = hint, hintRev
+		c.propose(p, cmd)
+		before := len(c.readLog(t, 0, p).Records)
+		cmd = addTo(fmt.Sprint("w", n, "b"), "k")
+		cmd.ChangeView, cmd.ChangeViewRevision = hint, hintRev
+		c.propose(p, cmd)
+		if got := len(c.readLog(t, 0, p).Records) - before; got != map[bool]int{false: 0, true: 1}[logged] {
+			t.Fatalf("node's view %v at %d, hint %v at %d: %d records, want logged %v", node, nodeRev, hint, hintRev, got, logged)
+		}
+	}
+	const none, both = partitapb.ChangeView_CHANGE_VIEW_NONE, partitapb.ChangeView_NEW_AND_OLD_IMAGES
+	write(none, 5, both, 4, false) // the hint predates the view's removal
+	write(none, 5, both, 5, false)
+	write(none, 5, both, 6, true) // the view was turned on after this node's record
+	write(none, 5, both, 0, true) // no revision: the hint fills a missing view
+	write(both, 7, none, 6, true)
+	write(both, 7, none, 8, false) // turned off after this node's record
+	write(both, 7, none, 0, true)
+	known = false
+	write(none, 0, both, 3, true) // this node knows no such table
+	write(none, 0, none, 3, false)
+}
