@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -81,7 +83,9 @@ func TestChangeViewThroughAdmin(t *testing.T) {
 	for _, r := range recs {
 		kinds[r.Record.GetKind()]++
 		if r.Record.GetOldImage() == nil {
-			t.Errorf("record %d (%s) without its old image", r.Seq, r.Record.GetKind())
+			newItem, _ := item.DecodeItem(r.Record.GetNewImage())
+			t.Errorf("record %d (%s of %v at %s) without its old image", r.Seq, r.Record.GetKind(), newItem,
+				time.Unix(0, r.Record.GetUnixNanos()).Format(time.StampMicro))
 		}
 	}
 	if len(recs) != 6 || kinds[partitapb.ChangeKind_MODIFY] != 5 || kinds[partitapb.ChangeKind_REMOVE] != 1 {

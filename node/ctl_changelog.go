@@ -13,8 +13,10 @@ import (
 )
 
 // SetChangeView sets the change view of table's record, then gives this
-// node's leaders the new view at once; the other nodes take it up at
-// their next settings catch-up (settingsCatchUp).
+// node's leaders the new view and every partition's change floor the
+// new view at the new revision, so that a write acknowledged after the
+// answer is logged with it wherever it is led; the other nodes take up
+// the record itself at their next settings catch-up (settingsCatchUp).
 func (c ctl) SetChangeView(ctx context.Context, table, view string) (admin.ChangeViewResult, error) {
 	v, ok := parseChangeView(view)
 	if !ok {
@@ -43,6 +45,17 @@ func (c ctl) SetChangeView(ctx context.Context, table, view string) (admin.Chang
 		tables = append(tables, t)
 	}
 	c.n.setChangeLogsOf(tables)
+	// Every partition's change floor takes the view too, as the index
+	// job's followFloors would at its next cycle: each leader, whatever
+	// its node's directory says, logs a write acknowledged after the
+	// answer with the new view, and no longer with the old one (a floor
+	// raised for the old view would go on logging until then).
+	for _, p := range t.GetPartitions() {
+		if _, err := c.n.router.SetChangeFloor(ctx, t, p); err != nil {
+			return admin.ChangeViewResult{}, fmt.Errorf("node: %s's view is %s, but partition %d's change floor is not yet (the index job sets it within a cycle): %w",
+				table, changeViewName(t.GetChangeView()), p.GetId(), err)
+		}
+	}
 	return admin.ChangeViewResult{Table: table, View: changeViewName(t.GetChangeView())}, nil
 }
 

@@ -88,6 +88,19 @@ func TestDoctorDropsStalePlans(t *testing.T) {
 			t.Fatalf("timed out waiting for the table on three replicas: %s", state)
 		}
 	}
+	// The partitions grow with each addition's last step; its outcome is
+	// recorded after it: wait for the timeline to finish each one.
+	waitFor(t, "the additions' outcomes in the timeline", func() bool {
+		running := 0
+		if err := doctor.EachEntry(ctx, records, func(e doctor.Entry) {
+			if e.State == doctor.Running && e.Op.Table == "stale" {
+				running++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return running == 0
+	})
 	before := parts()
 
 	// Replay: a Doctor at the active epoch, planning from the kept view.
