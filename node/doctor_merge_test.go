@@ -45,7 +45,11 @@ func TestDoctorMergesColdPartitions(t *testing.T) {
 	// so the timeline may trail the partition count by a moment.
 	waitWithin(t, 30*time.Second, func() error {
 		if got := len(timeline(t, n1, "kind=merge&state=succeeded")); got != before-1 {
-			return fmt.Errorf("%d merges in the timeline, want %d", got, before-1)
+			var all []string
+			for _, e := range timeline(t, n1, "kind=merge") {
+				all = append(all, fmt.Sprintf("%+v", e))
+			}
+			return fmt.Errorf("%d merges in the timeline, want %d; every merge entry: %v", got, before-1, all)
 		}
 		return nil
 	})

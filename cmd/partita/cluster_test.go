@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,7 +90,8 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = stderr
+	tail := &tailWriter{max: 256 << 10}
+	cmd.Stderr = io.MultiWriter(stderr, tail)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +109,36 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 	case m := <-found:
 		return &proc{cmd: cmd, api: m[1], peer: m[2]}
 	case <-time.After(90 * time.Second):
-		t.Fatal("partita start did not report its addresses")
+		// Where it is stuck: a Go process prints its goroutines on
+		// SIGQUIT.
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		time.Sleep(2 * time.Second)
+		t.Fatalf("%s did not report its addresses; the end of its standard error:\n%s", strings.Join(append([]string{name}, args...), " "), tail.String())
 		return nil
 	}
+}
+
+// tailWriter keeps the last max bytes written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if over := len(w.buf) - w.max; over > 0 {
+		w.buf = append(w.buf[:0], w.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.buf)
 }
 
 // replicas reads partita_raft_replicas from a node's metrics.
