@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -179,7 +180,7 @@ func (s *Server) handleUpdateContinuousBackups(ctx context.Context, r *request) 
 func setPointInTimeRecovery(t *partitapb.Table, enable bool, days *int64, now, floor time.Time) {
 	if !enable {
 		t.PointInTimeRecovery = nil
-		t.ChangeView = tableLogView(t)
+		t.ChangeView = fsm.TableLogView(t)
 		return
 	}
 	p := t.GetPointInTimeRecovery()
@@ -193,7 +194,7 @@ func setPointInTimeRecovery(t *partitapb.Table, enable bool, days *int64, now, f
 		p.RecoveryPeriodDays = int32(*days)
 	}
 	t.PointInTimeRecovery = p
-	t.ChangeView = tableLogView(t)
+	t.ChangeView = fsm.TableLogView(t)
 }
 
 // needPITR refuses point-in-time recovery where the node has no backups

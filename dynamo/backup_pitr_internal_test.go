@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -33,7 +34,7 @@ func TestPointInTimeRecoveryChangeView(t *testing.T) {
 		if c.gsi {
 			tb.GlobalIndexes = []*partitapb.GlobalIndex{{Name: "g"}}
 		}
-		tb.ChangeView = tableLogView(tb)
+		tb.ChangeView = fsm.TableLogView(tb)
 		setPointInTimeRecovery(tb, true, nil, now, time.Time{})
 		if tb.GetChangeView() != c.on || tb.GetPointInTimeRecovery().GetRecoveryPeriodDays() != defaultRecoveryDays {
 			t.Fatalf("%s, enabled: view %v, %+v; want %v", c.description, tb.GetChangeView(), tb.GetPointInTimeRecovery(), c.on)

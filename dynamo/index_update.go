@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -82,7 +83,7 @@ func applyIndexUpdates(next *partitapb.Table, req *updateTableRequest) error {
 			return err
 		}
 	}
-	next.ChangeView = tableLogView(next)
+	next.ChangeView = fsm.TableLogView(next)
 	return nil
 }
 
@@ -223,7 +224,7 @@ func (s *Server) removeIndex(ctx context.Context, name string, gi *partitapb.Glo
 			}
 		}
 		t.GlobalIndexes = kept
-		t.ChangeView = tableLogView(t)
+		t.ChangeView = fsm.TableLogView(t)
 		return t, nil
 	})
 	if err != nil {

@@ -58,18 +58,6 @@ func parseView(s string) partitapb.ChangeView {
 	return partitapb.ChangeView(partitapb.ChangeView_value[s])
 }
 
-// tableLogView is what t's change log must keep for its stream, its
-// global secondary indexes and its point-in-time recovery together: the
-// one place Table.change_view is set (at CreateTable, and whenever
-// UpdateTable or UpdateContinuousBackups changes one of them).
-func tableLogView(t *partitapb.Table) partitapb.ChangeView {
-	v := fsm.LogView(t.GetStream().GetView(), len(t.GetGlobalIndexes()))
-	if t.GetPointInTimeRecovery() != nil {
-		v = fsm.WithOldImages(v)
-	}
-	return v
-}
-
 // checkStreamSpecCreate validates CreateTable's StreamSpecification.
 func checkStreamSpecCreate(spec *streamSpecification) error {
 	if spec == nil {
@@ -118,7 +106,7 @@ func checkStreamSpecUpdate(spec *streamSpecification) error {
 // enableStream gives t a new stream of view at now.
 func enableStream(t *partitapb.Table, view string, now time.Time) {
 	t.Stream = &partitapb.StreamInfo{View: parseView(view), EnabledUnixNanos: now.UnixNano()}
-	t.ChangeView = tableLogView(t)
+	t.ChangeView = fsm.TableLogView(t)
 }
 
 // applyStreamUpdate enables or disables next's stream as spec asks, with
@@ -154,7 +142,7 @@ func applyStreamUpdate(next *partitapb.Table, spec *streamSpecification, now tim
 		old.DisabledUnixNanos = now.UnixNano()
 		next.PastStreams = append(next.PastStreams, old)
 		next.Stream = nil
-		next.ChangeView = tableLogView(next)
+		next.ChangeView = fsm.TableLogView(next)
 		if settle {
 			c := streamCutsOf(next, old)
 			if c == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/partitadb/partita/directory"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
 
@@ -128,7 +129,7 @@ func (s *Server) newTableRecord(req *createTableRequest) *partitapb.Table {
 	}
 	t.GlobalIndexes = globalIndexRecords(t.GetName(), req.GlobalSecondaryIndexes, string(directory.Active))
 	t.LocalIndexes = localIndexRecords(req)
-	t.ChangeView = tableLogView(t)
+	t.ChangeView = fsm.TableLogView(t)
 	return t
 }
 

@@ -30,3 +30,16 @@ func WithOldImages(view partitapb.ChangeView) partitapb.ChangeView {
 	}
 	return partitapb.ChangeView_OLD_IMAGE
 }
+
+// TableLogView is what t's change log must keep for its stream, its
+// global secondary indexes and its point-in-time recovery together: the
+// view Table.change_view is set to at CreateTable, and whenever an
+// update changes one of them. An operator's view (the ctl change-view)
+// may keep more, never less.
+func TableLogView(t *partitapb.Table) partitapb.ChangeView {
+	v := LogView(t.GetStream().GetView(), len(t.GetGlobalIndexes()))
+	if t.GetPointInTimeRecovery() != nil {
+		v = WithOldImages(v)
+	}
+	return v
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -90,5 +91,39 @@ func TestChangeViewThroughAdmin(t *testing.T) {
 	}
 	if len(recs) != 6 || kinds[partitapb.ChangeKind_MODIFY] != 5 || kinds[partitapb.ChangeKind_REMOVE] != 1 {
 		t.Fatalf("%d records (%v), want 5 MODIFY and 1 REMOVE", len(recs), kinds)
+	}
+}
+
+// TestChangeViewKeepsWhatTheStreamNeeds: the admin route refuses a view
+// that keeps less than the table's stream reads (the stream would lose
+// its records), and takes one that keeps more.
+func TestChangeViewKeepsWhatTheStreamNeeds(t *testing.T) {
+	t.Parallel()
+	n := start(t, t.TempDir())
+	defer n.Close()
+	ctx := context.Background()
+	if _, err := client(n).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("streamed"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		view string
+		want int
+	}{{"NONE", http.StatusBadRequest}, {"KEYS_ONLY", http.StatusBadRequest}, {"OLD_IMAGE", http.StatusBadRequest},
+		{"NEW_AND_OLD_IMAGES", http.StatusOK}, {"NEW_IMAGE", http.StatusOK}} {
+		resp, err := http.Post(n.AdminURL()+"/cluster/tables/streamed/change-view?view="+c.view, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Fatalf("change view %s: status %d (%s), want %d", c.view, resp.StatusCode, body, c.want)
+		}
 	}
 }

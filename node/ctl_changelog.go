@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/member"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -24,6 +25,12 @@ func (c ctl) SetChangeView(ctx context.Context, table, view string) (admin.Chang
 			admin.ErrBadRequest, view)
 	}
 	t, err := c.n.router.UpdateTable(ctx, table, func(t *partitapb.Table) (*partitapb.Table, error) {
+		// The table's stream, indexes and point-in-time recovery read
+		// the log: a view may keep more than they need, never less.
+		if need := fsm.TableLogView(t); fsm.UnionView(v, need) != v {
+			return nil, fmt.Errorf("%w: table %s's stream, indexes or point-in-time recovery need the change view %s: %s keeps less",
+				admin.ErrBadRequest, table, changeViewName(need), changeViewName(v))
+		}
 		t.ChangeView = v
 		return t, nil
 	})

@@ -26,9 +26,11 @@ func newCtlChangeViewCmd(f *ctlFlags) *cobra.Command {
 every write applied from now on. VIEW is NONE (no log: the default, at no
 cost), KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES, as DynamoDB
 Streams' StreamViewType. Records are kept for changelog.retention (24h by
-default; per table with --scope table:T). The node answering takes the
-view up at once, the others within 5 seconds. Streams and global
-secondary indexes will set it themselves; this is the operator's switch.`,
+default; per table with --scope table:T). Every partition takes the view
+before the command answers: a write acknowledged after it is logged with
+it. A view that keeps less than the table's stream, global secondary
+indexes or point-in-time recovery read is refused; those set the view
+themselves, and this is the operator's switch for more.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var res admin.ChangeViewResult
