@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -96,8 +97,9 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	found := make(chan []string, 1)
+	found, closed := make(chan []string, 1), make(chan struct{})
 	go func() {
+		defer close(closed) // its standard output ends: the process exited
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := startLine.FindStringSubmatch(sc.Text()); m != nil {
@@ -108,6 +110,15 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 	select {
 	case m := <-found:
 		return &proc{cmd: cmd, api: m[1], peer: m[2]}
+	case <-closed:
+		select {
+		case m := <-found:
+			return &proc{cmd: cmd, api: m[1], peer: m[2]}
+		default:
+		}
+		time.Sleep(100 * time.Millisecond) // its last words
+		t.Fatalf("%s exited before it reported its addresses; the end of its standard error:\n%s", strings.Join(append([]string{name}, args...), " "), tail.String())
+		return nil
 	case <-time.After(90 * time.Second):
 		// Where it is stuck: a Go process prints its goroutines on
 		// SIGQUIT.
@@ -253,15 +264,47 @@ func TestClusterOfProcesses(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address with a port free at the time.
+// handed are the ports freeAddr gave, never given twice in one run.
+var handed struct {
+	mu    sync.Mutex
+	ports map[int]bool
+}
+
+// freeAddr returns a loopback address with a port free at the time, for
+// a process the test starts later (and may restart on it). The port is
+// drawn below the kernel's ephemeral range: a port from that range (what
+// listening on port 0 gives) is handed again to the next process of the
+// suite that listens on port 0, which then holds it when the node starts
+// (CI: "bind: address already in use").
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	lo := 32768
+	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(raw)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				lo = n
+			}
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	handed.mu.Lock()
+	defer handed.mu.Unlock()
+	for range 1000 {
+		port := 1024 + rand.IntN(lo-1024)
+		if handed.ports[port] {
+			continue // another test of this binary may start a node on it
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			if handed.ports == nil {
+				handed.ports = map[int]bool{}
+			}
+			handed.ports[port] = true
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
 
 // TestRollingUpgradeUnderLoad upgrades a 3-process cluster begun by an
