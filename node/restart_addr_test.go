@@ -67,16 +67,18 @@ func TestClusterRestartsOnNewAddresses(t *testing.T) {
 		}
 	}
 
-	// Node 1's next address, free now: nodes 2 and 3 are told to join it
-	// before anyone listens there.
+	// Node 1's next address: nodes 2 and 3 are told to join it before
+	// anyone answers there. The port stays held (a listener that accepts
+	// nothing) until node 1 starts: closed earlier, another test's
+	// port-0 listener could take it meanwhile.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	peer1 := ln.Addr().String()
-	ln.Close()
 	n3 := startAdminMemberAt(t, dirs[2], "127.0.0.1:0", peer1)
-	time.Sleep(time.Second) // its introductions fail: nobody is at peer1 yet
+	time.Sleep(time.Second) // its introductions fail: nobody answers at peer1 yet
+	ln.Close()
 	n1 = startAdminMemberAt(t, dirs[0], peer1)
 	// Nodes 1 and 3 are a quorum: node 1's directory records node 3's new
 	// address, and so forgets what node 3 announced. Node 2 comes back
