@@ -310,7 +310,9 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 	}
 	// Red: the additions wait for approval; approve them as they come.
 	approved := 0
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	// Two minutes: each addition waits for a Doctor cycle, its approval
+	// and its steps, a partition at a time, on a loaded machine too.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 		for _, e := range timeline(t, n1, "state=awaiting-approval") {
 			if e.Kind != "add-replica" || e.Gate != "red" {
 				t.Fatalf("awaiting approval: %+v", e)
@@ -324,7 +326,11 @@ func TestDoctorGatesAndApproval(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not grown to 3 replicas: %v (approved %d)", healthy(partitions(t, n1, "grow")), approved)
+			var ops []string
+			for _, e := range timeline(t, n1, "") {
+				ops = append(ops, fmt.Sprintf("%d %s p%d to=%d %s %v", e.ID, e.Kind, e.Partition, e.To, e.State, e.Outcome))
+			}
+			t.Fatalf("not grown to 3 replicas: %v (approved %d); the timeline: %v", healthy(partitions(t, n1, "grow")), approved, ops)
 		}
 	}
 	if approved == 0 {
