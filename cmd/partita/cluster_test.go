@@ -107,6 +107,7 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 			}
 		}
 	}()
+	var why string
 	select {
 	case m := <-found:
 		return &proc{cmd: cmd, api: m[1], peer: m[2]}
@@ -117,16 +118,16 @@ func startProcTo(t *testing.T, stderr io.Writer, name string, args ...string) *p
 		default:
 		}
 		time.Sleep(100 * time.Millisecond) // its last words
-		t.Fatalf("%s exited before it reported its addresses; the end of its standard error:\n%s", strings.Join(append([]string{name}, args...), " "), tail.String())
-		return nil
+		why = "exited before it reported its addresses"
 	case <-time.After(90 * time.Second):
 		// Where it is stuck: a Go process prints its goroutines on
 		// SIGQUIT.
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		time.Sleep(2 * time.Second)
-		t.Fatalf("%s did not report its addresses; the end of its standard error:\n%s", strings.Join(append([]string{name}, args...), " "), tail.String())
-		return nil
+		why = "did not report its addresses"
 	}
+	t.Fatalf("%s %s; the end of its standard error:\n%s", strings.Join(append([]string{name}, args...), " "), why, tail.String())
+	return nil
 }
 
 // tailWriter keeps the last max bytes written to it.
