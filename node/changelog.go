@@ -22,40 +22,30 @@ func (n *Node) setChangeLogsOf(tables []*partitapb.Table) {
 	defer n.changeLogMu.Unlock()
 	n.changeLogs.SetRetention(n.settings.Get("changelog.retention").Duration())
 	retention := n.settings.TableOverrides("changelog.retention")
-	logs := map[uint64]replica.TableChangeLog{}
-	seen := make(map[uint64]changeLogRevision, len(tables))
+	logs := make(map[uint64]replica.TableChangeLog, len(tables))
 	for _, t := range tables {
 		// A record older than the one installed (a cached directory not
 		// yet refreshed since this node changed the view, a refresh that
 		// read before the change) does not take the view back.
-		if prev, ok := n.changeLogRevs[t.GetId()]; ok && t.GetRevision() < prev.revision {
-			seen[t.GetId()] = prev
-			logs[t.GetId()] = prev.log
+		if prev, ok := n.changeLogRevs[t.GetId()]; ok && t.GetRevision() < prev.Revision {
+			logs[t.GetId()] = prev
 			continue
 		}
 		tc := replica.TableChangeLog{View: t.GetChangeView(), Revision: t.GetRevision()}
-		v, ok := retention[t.GetName()]
-		if ok {
+		if v, ok := retention[t.GetName()]; ok {
 			tc.Retention = v.Duration()
 		}
 		if pitr := t.GetPointInTimeRecovery(); pitr != nil {
 			// Point-in-time recovery needs its whole window kept.
-			ok, tc.Retention = true, max(tc.Retention, n.settings.Get("changelog.retention").Duration(), recoveryPeriod(pitr))
+			tc.Retention = max(tc.Retention, n.settings.Get("changelog.retention").Duration(), recoveryPeriod(pitr))
 		}
 		// Every table is installed, one without a view too: its
 		// revision outranks a router's older hint, and it keeps its
 		// retention (records written before its view was cleared are
 		// still trimmed by it).
 		logs[t.GetId()] = tc
-		seen[t.GetId()] = changeLogRevision{revision: t.GetRevision(), log: tc}
 	}
-	n.changeLogRevs = seen
+	// Read only from now on: the leaders and the next call share it.
+	n.changeLogRevs = logs
 	n.changeLogs.SetTables(logs)
-}
-
-// changeLogRevision is the change log installed for a table, from its
-// record at revision.
-type changeLogRevision struct {
-	revision uint64
-	log      replica.TableChangeLog
 }

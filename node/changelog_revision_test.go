@@ -25,7 +25,7 @@ func TestChangeLogKeepsTheNewestRevision(t *testing.T) {
 	view := func() partitapb.ChangeView {
 		n.changeLogMu.Lock()
 		defer n.changeLogMu.Unlock()
-		return n.changeLogRevs[42].log.View
+		return n.changeLogRevs[42].View
 	}
 	n.setChangeLogsOf(at(2, partitapb.ChangeView_NEW_AND_OLD_IMAGES))
 	n.setChangeLogsOf(at(1, partitapb.ChangeView_CHANGE_VIEW_NONE))

@@ -355,7 +355,7 @@ type Node struct {
 	changeLogMu sync.Mutex
 	// changeLogRevs are the tables' change logs as installed, with the
 	// revision of the record each came from (under changeLogMu).
-	changeLogRevs map[uint64]changeLogRevision
+	changeLogRevs map[uint64]replica.TableChangeLog
 	// tableSeries are the metric vectors labelled by table
 	// (table_series.go).
 	tableSeries []*prometheus.MetricVec
