@@ -13,15 +13,30 @@ import (
 	"github.com/partitadb/partita/store"
 )
 
-// The node's side of the /config/ admin routes: overrides read from a
-// fresh directory, history from a walk of the meta partition's leader,
-// changes checked against the catalogue and proposed to the meta
-// partition.
+// The node's side of the /config/ admin routes: the overrides in force
+// and their history read from the meta partition's leader, changes
+// checked against the catalogue and proposed to the meta partition.
 
 var _ admin.Settings = ctl{}
 
+// ConfigOverrides reads the overrides in force from the meta partition's
+// leader, after a read barrier: a listing made after a change answered
+// (here or through another node) shows it. The directory's copy is no
+// substitute: a node refreshes it with a barrier of its own that gives up
+// after half a second, and a node that is slow then (its disk, say, made
+// slow by the very override being listed) would answer with the copy it
+// had.
 func (c ctl) ConfigOverrides(ctx context.Context) (admin.ConfigState, error) {
-	st := c.Directory(ctx).Settings
+	raw, err := c.n.sender.Get(ctx, directory.MetaPartition, directory.SettingsStateKey(), true)
+	if err != nil {
+		return admin.ConfigState{}, fmt.Errorf("node: reading the settings in force: %w", err)
+	}
+	st := &partitapb.SettingsState{} // absent: no override was ever made
+	if raw != nil {
+		if st, err = directory.DecodeSettingsState(raw); err != nil {
+			return admin.ConfigState{}, err
+		}
+	}
 	return admin.ConfigState{Version: st.GetVersion(), Settings: admin.SettingInfos(settingsCatalog),
 		Overrides: configOverrides(st.GetOverrides())}, nil
 }

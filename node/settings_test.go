@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/partitadb/partita/admin"
+	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/settings"
 )
@@ -196,4 +198,56 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// TestConfigListShowsAnsweredChanges: a listing of the overrides through a
+// node whose disk is slow (its meta replica behind, its read barriers
+// slower than a directory refresh waits) shows every change answered
+// before it, made through another node.
+func TestConfigListShowsAnsweredChanges(t *testing.T) {
+	t.Parallel()
+	var delays [3]atomic.Int64
+	tweak := func(i int) func(*node.Config) {
+		return func(c *node.Config) {
+			c.Doctor = false
+			c.FsyncDelay = func() time.Duration { return time.Duration(delays[i].Load()) }
+		}
+	}
+	nodes := []*node.Node{startHealerWith(t, "", tweak(0))}
+	for i := 1; i < 3; i++ {
+		nodes = append(nodes, startHealerWith(t, "", tweak(i), nodes[0].PeerAddr()))
+	}
+	var leader uint64
+	waitFor(t, func() error {
+		for _, p := range partitions(t, nodes[0], "") {
+			if p.ID == directory.MetaPartition && len(p.Voters) == 3 && p.Leader != 0 {
+				leader = p.Leader
+				return nil
+			}
+		}
+		return fmt.Errorf("no meta partition of three voters with a leader")
+	})
+	slow, via := -1, -1
+	for i, n := range nodes {
+		switch {
+		case n.ID() == leader:
+			via = i
+		case slow < 0:
+			slow = i
+		}
+	}
+	delays[slow].Store(int64(800 * time.Millisecond))
+	for i := range 3 {
+		code, v := configDo(t, nodes[via], "set", url.Values{"key": {"request.timeout"}, "value": {fmt.Sprint(20+i, "s")}})
+		if code != http.StatusOK {
+			t.Fatalf("change %d: status %d", i, code)
+		}
+		var st admin.ConfigState
+		if code := adminDo(t, nodes[slow], http.MethodGet, "/config", &st); code != http.StatusOK {
+			t.Fatalf("listing through the slow node: status %d", code)
+		}
+		if st.Version != v || len(st.Overrides) != 1 || st.Overrides[0].Value != fmt.Sprint(20+i, "s") {
+			t.Fatalf("change %d answered at version %d; the slow node lists version %d: %+v", i, v, st.Version, st.Overrides)
+		}
+	}
 }
