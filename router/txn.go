@@ -282,6 +282,35 @@ func (r *Router) setTxnStatus(ctx context.Context, t *partitapb.Table, s *partit
 	return r.writeKey(ctx, t, s.GetAnchorKey(), cmd)
 }
 
+// abortTxnRecord aborts transaction id's record, anchored at anchorKey of
+// t, if it is still pending past its deadline (or writes an aborted one if
+// there is none), and returns the record's status after: PENDING,
+// COMMITTED or ABORTED, never unknown. Recoveries and sweeps resolve
+// intents by that status, so an answer without the record cannot stand
+// for ABORTED: it is a retry answered from the at-most-once record of an
+// attempt that applied (its leader died before answering), which keeps
+// the outcome but not the transaction's record. The status is then asked
+// again by a new command, which changes nothing the first did not.
+func (r *Router) abortTxnRecord(ctx context.Context, t *partitapb.Table, anchorKey, id []byte) (partitapb.TxnStatus, error) {
+	for range abortAttempts {
+		res, err := r.setTxnStatus(ctx, t, &partitapb.TxnSetStatus{AnchorKey: anchorKey, TxnId: id, Status: partitapb.TxnStatus_TXN_ABORTED})
+		if err != nil {
+			return 0, err
+		}
+		if rec := res.GetTxnRecord(); rec != nil {
+			return rec.GetStatus(), nil
+		}
+		if res.GetError() != nil {
+			return 0, res.GetError()
+		}
+	}
+	return 0, fmt.Errorf("router: transaction %x: its record's status is unknown after %d answers without it", id, abortAttempts)
+}
+
+// abortAttempts bounds abortTxnRecord's commands: only a retry answers
+// without the record, and a new command is a first attempt.
+const abortAttempts = 3
+
 // writeKey is writeHash to the partition of t that owns storage key k.
 func (r *Router) writeKey(ctx context.Context, t *partitapb.Table, k []byte, cmd *partitapb.Command) (*partitapb.Result, error) {
 	h, ok := engine.KeyHash(k)
@@ -306,13 +335,9 @@ func (r *Router) recoverTxn(ctx context.Context, t *partitapb.Table, key []byte,
 	case err != nil:
 		return err
 	default:
-		res, err := r.setTxnStatus(ctx, at, &partitapb.TxnSetStatus{
-			AnchorKey: in.GetAnchor().GetKey(), TxnId: in.GetTxnId(), Status: partitapb.TxnStatus_TXN_ABORTED,
-		})
-		if err != nil {
+		if status, err = r.abortTxnRecord(ctx, at, in.GetAnchor().GetKey(), in.GetTxnId()); err != nil {
 			return fmt.Errorf("router: recover transaction: %w", err)
 		}
-		status = res.GetTxnRecord().GetStatus()
 	}
 	if status == partitapb.TxnStatus_TXN_PENDING {
 		return nil
@@ -381,14 +406,11 @@ func (r *Router) SweepTxnRecord(ctx context.Context, id []byte, rec *partitapb.T
 	if err != nil {
 		return false, err
 	}
-	res, err := r.setTxnStatus(ctx, anchor, &partitapb.TxnSetStatus{
-		AnchorKey: items[0].GetKey(), TxnId: id, Status: partitapb.TxnStatus_TXN_ABORTED})
+	status, err := r.abortTxnRecord(ctx, anchor, items[0].GetKey(), id)
 	if err != nil {
 		return false, fmt.Errorf("router: sweep transaction record: %w", err)
 	}
-	status := res.GetTxnRecord().GetStatus()
-	switch status {
-	case partitapb.TxnStatus_TXN_PENDING:
+	if status == partitapb.TxnStatus_TXN_PENDING {
 		return false, nil // not past its deadline by the anchor leader's clock
 	}
 	for _, it := range items {
@@ -410,7 +432,7 @@ func (r *Router) SweepTxnRecord(ctx context.Context, id []byte, rec *partitapb.T
 			return false, fmt.Errorf("router: sweep transaction record: %w", err)
 		}
 	}
-	res, err = r.setTxnStatus(ctx, anchor, &partitapb.TxnSetStatus{AnchorKey: items[0].GetKey(), TxnId: id, Forget: true})
+	res, err := r.setTxnStatus(ctx, anchor, &partitapb.TxnSetStatus{AnchorKey: items[0].GetKey(), TxnId: id, Forget: true})
 	if err != nil {
 		return false, fmt.Errorf("router: sweep transaction record: %w", err)
 	}

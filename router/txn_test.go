@@ -15,6 +15,7 @@ import (
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
+	"github.com/partitadb/partita/replica"
 	"github.com/partitadb/partita/route"
 	"github.com/partitadb/partita/router"
 )
@@ -79,6 +80,26 @@ func twoRoutersEngine(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *
 		t.Fatal(err)
 	}
 	return a, b, tbl, eng
+}
+
+// txnRouter returns a router ("node") over s, reaching it through local,
+// for tables of 8 partitions, on clock.
+func txnRouter(t *testing.T, s singleNode, local route.Local, clock *txnClock) *router.Router {
+	t.Helper()
+	scfg := route.DefaultConfig()
+	scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
+	sender, err := route.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := router.DefaultConfig()
+	cfg.Sender, cfg.Host, cfg.PartitionsPerTable, cfg.Now = sender, s, 8, clock.now
+	r, err := router.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetClusterVersion(clusterversion.Latest)
+	return r
 }
 
 func readV(t *testing.T, r *router.Router, tbl *partitapb.Table, i int) string {
@@ -156,6 +177,68 @@ func TestTxnRecoveryFinishesCommitted(t *testing.T) {
 	}
 }
 
+// loseAbortAnswer is a store whose first answer to a recovery's abort of
+// a transaction record is lost after the abort applied, as when the
+// anchor's leader dies before answering: the sender then retries the same
+// command, which its at-most-once record answers.
+type loseAbortAnswer struct {
+	route.Local
+	lost    atomic.Bool
+	retried atomic.Pointer[partitapb.Result] // the retry's answer
+}
+
+func (l *loseAbortAnswer) Propose(ctx context.Context, partition uint64, cmd *partitapb.Command) (*partitapb.Result, error) {
+	s := cmd.GetTxnSetStatus()
+	abort := s != nil && !s.GetCoordinator() && s.GetStatus() == partitapb.TxnStatus_TXN_ABORTED
+	res, err := l.Local.Propose(ctx, partition, cmd)
+	switch {
+	case abort && err == nil && l.lost.CompareAndSwap(false, true):
+		return nil, replica.ErrAmbiguous
+	case abort && err == nil && !cmd.GetFirstAttempt():
+		l.retried.CompareAndSwap(nil, res)
+	}
+	return res, err
+}
+
+// A recovery whose abort of a committed transaction's record applied but
+// whose answer was lost learns the record's status all the same: its
+// retry, answered from the at-most-once record, carries no transaction
+// record, and it must not take that for an abort. Both items show the
+// transaction's writes (before, the item the recovery met lost its
+// intent: half a transfer, TestBank's crash-all scenario).
+func TestTxnRecoveryWithALostAnswerKeepsTheCommit(t *testing.T) {
+	clock := newTxnClock()
+	_, s := startStore(t)
+	lose := &loseAbortAnswer{Local: route.LocalStore(s.Store)}
+	coordinator, reader := txnRouter(t, s, route.LocalStore(s.Store), clock), txnRouter(t, s, lose, clock)
+	ctx := context.Background()
+	if _, err := coordinator.CreateTable(ctx, txnTable()); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := coordinator.Table(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := []router.TxnAction{putAction(coordinator, tbl, txnItem(1, 10), t), putAction(coordinator, tbl, txnItem(2, 20), t)}
+	out, err := coordinator.TransactCommitted(ctx, actions)
+	if err != nil || !out.Committed {
+		t.Fatalf("commit: %v %v", out, err)
+	}
+	clock.add(router.TxnDeadline + time.Second)
+	if got := readV(t, reader, tbl, 2); got != "20" {
+		t.Fatalf("item 2 = %s, want 20", got)
+	}
+	if got := readV(t, reader, tbl, 1); got != "10" {
+		t.Fatalf("item 1 = %s, want 10", got)
+	}
+	if !lose.lost.Load() {
+		t.Fatal("no recovery's answer was lost: the test did not test")
+	}
+	if res := lose.retried.Load(); res == nil || res.GetTxnRecord() != nil {
+		t.Fatalf("the retried abort answered %v: want an answer without the record, from the at-most-once record", res)
+	}
+}
+
 // A transaction that meets another's live intent is cancelled with a
 // conflict on that item, and writes nothing.
 func TestTxnConflictCancels(t *testing.T) {
@@ -209,22 +292,7 @@ func (h *holdPrepare) Propose(ctx context.Context, partition uint64, cmd *partit
 func TestTxnReadAbortedBetweenLocksIsCancelled(t *testing.T) {
 	clock := newTxnClock()
 	_, s := startStore(t)
-	mk := func(local route.Local) *router.Router {
-		scfg := route.DefaultConfig()
-		scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
-		sender, err := route.New(scfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := router.DefaultConfig()
-		cfg.Sender, cfg.Host, cfg.PartitionsPerTable, cfg.Now = sender, s, 8, clock.now
-		r, err := router.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.SetClusterVersion(clusterversion.Latest)
-		return r
-	}
+	mk := func(local route.Local) *router.Router { return txnRouter(t, s, local, clock) }
 	writer := mk(route.LocalStore(s.Store))
 	ctx := context.Background()
 	if _, err := writer.CreateTable(ctx, txnTable()); err != nil {

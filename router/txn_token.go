@@ -173,16 +173,11 @@ func (r *Router) tokenTxnStatus(ctx context.Context, rec *partitapb.RequestToken
 			return txn.GetStatus(), nil
 		}
 	}
-	res, err := r.setTxnStatus(ctx, at, &partitapb.TxnSetStatus{AnchorKey: key, TxnId: id, Status: partitapb.TxnStatus_TXN_ABORTED})
+	status, err := r.abortTxnRecord(ctx, at, key, id)
 	if err != nil {
 		return 0, fmt.Errorf("router: request token's transaction: %w", err)
 	}
-	if res.GetTxnRecord() == nil {
-		// A retried proposal that had applied already: the status is
-		// unknown here; the caller's retry learns it.
-		return 0, errors.New("router: request token's transaction: its status is unknown")
-	}
-	return res.GetTxnRecord().GetStatus(), nil
+	return status, nil
 }
 
 // claimToken proposes c and returns the token's record after it.
