@@ -2,6 +2,7 @@ package member
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/partitadb/partita/cluster"
@@ -67,6 +68,12 @@ func (m *Member) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node
 	}
 	if res.GetError() != nil {
 		return nil, res.GetError()
+	}
+	if res.GetNode() == nil {
+		// A retry answered by its at-most-once record (the first attempt
+		// applied, its answer was lost), which keeps no node: the record
+		// written, and the id a new node was given, are unknown here.
+		return nil, errors.New("member: join: registered, but the answer was lost; the node's record is unknown")
 	}
 	m.dir.AddNode(res.GetNode())
 	return res.GetNode(), nil

@@ -56,7 +56,9 @@ func (m *Member) heartbeat(ctx context.Context) error {
 	if res.GetError() != nil {
 		return res.GetError()
 	}
-	m.dir.AddNode(res.GetNode())
+	if n := res.GetNode(); n != nil { // nil: a retry answered by its record; the next refresh reads it
+		m.dir.AddNode(n)
+	}
 	return nil
 }
 

@@ -74,6 +74,14 @@ func (c ctl) markDecommissioning(ctx context.Context, node uint64, on bool, by, 
 	case res.GetError() != nil:
 		return nil, res.GetError()
 	}
+	if res.GetNode() == nil {
+		// A retry answered by its at-most-once record, which keeps no
+		// node: the change applied; read the record it left.
+		if rec := c.Directory(ctx).Node(node); rec != nil {
+			return rec, nil
+		}
+		return nil, fmt.Errorf("node: directory change: node %d's record after the change is unknown", node)
+	}
 	c.n.dir.AddNode(res.GetNode())
 	return res.GetNode(), nil
 }

@@ -48,6 +48,12 @@ func (r doctorRecords) Put(ctx context.Context, e *doctor.Entry) error {
 	if err != nil {
 		return err
 	}
+	if res.GetDoctorOp() == nil {
+		// A retry answered by its at-most-once record, which keeps no
+		// entry: the entry was written, under an id unknown here. An id
+		// of 0 would make every later update of it a new entry.
+		return errors.New("node: doctor timeline: the entry was written, but its answer was lost")
+	}
 	e.ID = res.GetDoctorOp().GetId()
 	return nil
 }

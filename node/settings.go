@@ -373,6 +373,11 @@ func (n *Node) changeSettings(ctx context.Context, edits []settings.Edit, expect
 	if e := res.GetError(); e != nil {
 		return nil, e
 	}
+	if res.GetSettingsChange() == nil {
+		// A retry answered by its at-most-once record, which keeps no
+		// change: it applied, at a version unknown here.
+		return nil, errors.New("node: settings change: it applied, but its answer was lost; see the history for its version")
+	}
 	return res.GetSettingsChange(), nil
 }
 

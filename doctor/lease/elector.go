@@ -123,6 +123,14 @@ func (e *Elector) request(ctx context.Context) {
 		e.stepDown("the lease is held by another node", epoch)
 		return
 	}
+	if res.GetDoctorLease() == nil {
+		// A retry answered by its at-most-once record: the first attempt
+		// applied, its answer was lost, and the record keeps no lease. The
+		// epoch granted is unknown here; the next request learns it, and
+		// the renew deadline runs on meanwhile.
+		e.cfg.Logger.Debug("doctor lease request answered without the lease", "epoch", epoch)
+		return
+	}
 	e.hold(res.GetDoctorLease().GetEpoch(), start.Add(e.cfg.RenewDeadline))
 }
 

@@ -61,13 +61,17 @@ var errCut = errors.New("test: cut off from the meta partition")
 
 // candidate is one node's Elector, whose requests can be cut off.
 type candidate struct {
-	e      *lease.Elector
-	reg    *prometheus.Registry
-	cut    atomic.Bool
+	e   *lease.Elector
+	reg *prometheus.Registry
+	cut atomic.Bool
+	// lose makes the next request apply but answer as a retry whose first
+	// attempt applied: from its at-most-once record, without the lease.
+	lose   atomic.Bool
 	cancel context.CancelFunc
 	done   chan struct{}
 	mu     sync.Mutex
 	events []bool
+	epochs []uint64 // of the events
 }
 
 // Short timings keep the tests quick; the tests poll with generous
@@ -96,11 +100,15 @@ func startWith(t *testing.T, m *meta, node uint64, edit func(*lease.Config)) *ca
 		if c.cut.Load() {
 			return nil, errCut
 		}
-		return m.propose(ctx, cmd)
+		res, err := m.propose(ctx, cmd)
+		if err == nil && c.lose.CompareAndSwap(true, false) {
+			return &partitapb.Result{}, nil
+		}
+		return res, err
 	}
-	cfg.OnChange = func(active bool, _ uint64) {
+	cfg.OnChange = func(active bool, epoch uint64) {
 		c.mu.Lock()
-		c.events = append(c.events, active)
+		c.events, c.epochs = append(c.events, active), append(c.epochs, epoch)
 		c.mu.Unlock()
 	}
 	e, err := lease.New(cfg)
@@ -279,6 +287,35 @@ func TestCutOffHolderStepsDownFirst(t *testing.T) {
 	waitRenewals(t, m, 2)
 	if a.e.IsActive() || !b.e.IsActive() {
 		t.Fatal("the old holder took the lease back from a live one")
+	}
+}
+
+// TestRenewalAnsweredWithoutTheLease: a renewal answered without the lease
+// (a retry that its at-most-once record answered: the first attempt
+// applied, its answer was lost) tells the holder nothing. Before, the
+// holder took the missing lease for one of epoch 0 and went active at
+// epoch 0, whose commands no node fences.
+func TestRenewalAnsweredWithoutTheLease(t *testing.T) {
+	m := newMeta(t)
+	a := start(t, m, 1)
+	waitActive(t, a)
+	epoch := a.e.Epoch()
+	a.lose.Store(true)
+	for deadline := time.Now().Add(10 * time.Second); a.lose.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no renewal was made")
+		}
+	}
+	waitRenewals(t, m, 2)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, active := range a.events {
+		if active && a.epochs[i] != epoch {
+			t.Fatalf("went active at epoch %d (the lease's is %d): events %v, epochs %v", a.epochs[i], epoch, a.events, a.epochs)
+		}
+	}
+	if got := a.e.Epoch(); got != epoch && got != 0 {
+		t.Fatalf("epoch %d, want %d (or standby)", got, epoch)
 	}
 }
 
