@@ -155,6 +155,17 @@ func (s *Sim) Join(id uint64, zone string) error {
 	return nil
 }
 
+// Decommission marks node for decommissioning, as an operator's ctl node
+// decommission does: the Doctor moves its replicas away, then removes it.
+func (s *Sim) Decommission(id uint64) error {
+	n, err := s.mustNode(id)
+	if err == nil {
+		n.Decommissioning = s.Now
+		s.record("decommission n%d", id)
+	}
+	return err
+}
+
 // BreakReplica makes node's replica of partition unusable while the
 // node lives on (its data removed, its apply loop stopped).
 func (s *Sim) BreakReplica(node, partition uint64) error {

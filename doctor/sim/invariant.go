@@ -47,20 +47,40 @@ func undoes(a, b checker.Op) bool {
 // now: a partition without a leader, without RF serving voters, with a
 // learner left, or, where the zones of live nodes with disk to spare
 // allow, with two voters in a zone; and replicas down or out of their leader's contact.
+// Where the other nodes can host every partition, a voter on a
+// decommissioning node, and the node itself, are unsettled too.
 func (s *Sim) Unsettled() []string {
 	var out []string
 	for _, p := range s.Model.Partitions {
 		out = append(out, s.unsettled(p)...)
 	}
+	rf := s.cfg.Checker(s.Now).ReplicationFactor
+	for _, n := range s.Model.Nodes {
+		if n.leaving() && s.stayers() >= rf {
+			out = append(out, fmt.Sprintf("n%d is decommissioning and still a member", n.ID))
+		}
+	}
 	return out
 }
 
-// hosts returns how many nodes can host p's voters (reachable, and
-// already holding one or with disk to spare), and in how many zones.
+// stayers counts the reachable nodes not being decommissioned.
+func (s *Sim) stayers() int {
+	n := 0
+	for _, m := range s.Model.Nodes {
+		if !m.leaving() && s.Model.reachable(m.ID, s.Now) {
+			n++
+		}
+	}
+	return n
+}
+
+// hosts returns how many nodes can host p's voters (reachable, not
+// decommissioning, and already holding one or with disk to spare), and
+// in how many zones.
 func (s *Sim) hosts(p *Partition, diskFull float64) (nodes, zones int) {
 	zs := map[string]bool{}
 	for _, n := range s.Model.Nodes {
-		if s.Model.reachable(n.ID, s.Now) && (n.DiskUsed < diskFull || slices.Contains(p.Voters, n.ID)) {
+		if s.Model.reachable(n.ID, s.Now) && !n.leaving() && (n.DiskUsed < diskFull || slices.Contains(p.Voters, n.ID)) {
 			nodes++
 			zs[n.Zone] = true
 		}
@@ -93,6 +113,11 @@ func (s *Sim) unsettled(p *Partition) []string {
 		out = append(out, fmt.Sprintf("p%d has learners %v", p.ID, p.Learners))
 	case len(zones) < wantZones:
 		out = append(out, fmt.Sprintf("p%d voters %v span %d zones of %d", p.ID, p.Voters, len(zones), wantZones))
+	}
+	for _, v := range p.Voters {
+		if s.Model.node(v).leaving() {
+			out = append(out, fmt.Sprintf("p%d keeps a voter on decommissioning n%d", p.ID, v))
+		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(p.replicas)) {
 		if !s.Model.follows(p, id, s.Now) && s.Model.node(id).Up {

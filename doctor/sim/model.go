@@ -27,7 +27,13 @@ type Node struct {
 	DiskUsed float64
 	// SickSince and HealedAt are carried from the plans' Sick lists.
 	SickSince, HealedAt time.Time
+	// Decommissioning is when an operator marked the node (zero: a full
+	// member); the Doctor's remove-node takes it out of Model.Nodes.
+	Decommissioning time.Time
 }
+
+// leaving says the node is being decommissioned.
+func (n *Node) leaving() bool { return !n.Decommissioning.IsZero() }
 
 // replica is one replica of a partition.
 type replica struct {
@@ -141,7 +147,7 @@ func (m *Model) View(now time.Time) checker.View {
 	var v checker.View
 	for _, n := range m.Nodes {
 		v.Nodes = append(v.Nodes, checker.Node{ID: n.ID, Zone: n.Zone, PeerAddr: fmt.Sprintf("sim-n%d", n.ID),
-			Liveness: n.Liveness, Since: n.Since,
+			Liveness: n.Liveness, Since: n.Since, Decommissioning: n.Decommissioning, DecommissionBy: "sim",
 			Health: checker.Health{FsyncP99: n.Fsync, DiskUsed: n.DiskUsed, SickSince: n.SickSince, HealedAt: n.HealedAt}})
 	}
 	for _, p := range m.Partitions {

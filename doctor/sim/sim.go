@@ -207,8 +207,13 @@ func (s *Sim) defaultAdmit(op checker.Op, _ checker.View, running []Running, _ t
 	return true, ""
 }
 
-// start begins op, unless its partition changed since the plan.
+// start begins op, unless its partition changed since the plan. A
+// remove-node is done at once: the record of a node that holds no replica.
 func (s *Sim) start(op checker.Op) {
+	if op.Kind == checker.RemoveNode {
+		s.removeNode(op)
+		return
+	}
 	p := s.Model.partition(op.Partition)
 	if p == nil || p.Generation != op.Generation {
 		s.record("stale %s", op)
@@ -219,6 +224,30 @@ func (s *Sim) start(op checker.Op) {
 	s.running = append(s.running, &Running{Op: op, Started: s.Now, Steps: steps(op.Kind), Since: s.Now})
 	s.Started++
 	s.record("start %s %s", op.Kind, opTarget(op))
+}
+
+// removeNode takes a decommissioned node out of the cluster: a violation
+// if it was not marked, or if a partition still holds a replica on it.
+func (s *Sim) removeNode(op checker.Op) {
+	n := s.Model.node(op.From)
+	switch {
+	case n == nil:
+		s.record("stale %s", op)
+		s.Aborted++
+		return
+	case !n.leaving():
+		s.violate("remove-node of n%d, which is not decommissioning", n.ID)
+	}
+	for _, p := range s.Model.Partitions {
+		if slices.Contains(p.Voters, n.ID) || slices.Contains(p.Learners, n.ID) || p.replicas[n.ID] != nil {
+			s.violate("n%d removed while p%d holds a replica on it", n.ID, p.ID)
+			return
+		}
+	}
+	s.Model.Nodes = slices.DeleteFunc(s.Model.Nodes, func(m *Node) bool { return m == n })
+	s.Started++
+	s.Finished++
+	s.record("remove-node n%d [%s]", n.ID, op.Checker)
 }
 
 func opTarget(op checker.Op) string {

@@ -20,6 +20,8 @@ import (
 //	kill node=N | revive node=N | pause node=N for=D
 //	slow-disk node=N fsync=D | heal-disk node=N | join node=N zone=Z
 //	disk node=N used=F        the fraction of N's disk in use
+//	decommission node=N       N marked for decommissioning (the Doctor
+//	                          moves its replicas, then removes it)
 //	break-replica node=N partition=P | zone-outage zone=Z for=D
 //	cut from=N to=M for=D     messages from N to M lost for D
 //	chaos every=D pause=D     a random node paused for D every D
@@ -153,6 +155,8 @@ func scenarioStep(s *sim.Sim, td *datadriven.TestData) (string, error) {
 	case "join":
 		zone, _ := arg(td, "zone")
 		return "ok", s.Join(id, zone)
+	case "decommission":
+		return "ok", s.Decommission(id)
 	case "break-replica":
 		p, _ := arg(td, "partition")
 		pid, _ := strconv.ParseUint(p, 10, 64)
