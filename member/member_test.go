@@ -35,6 +35,13 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness whose Sender reaches the store through
+// wrap's Local (nil: the store itself).
+func newHarnessWith(t testing.TB, wrap func(route.Local) route.Local) *harness {
+	t.Helper()
 	eng, err := engine.Open(engine.Options{Dir: "/d", FS: engine.NewMemFS()})
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +64,9 @@ func newHarness(t testing.TB) *harness {
 	}
 	scfg := route.DefaultConfig()
 	scfg.Self, scfg.Local, scfg.Directory = 1, route.LocalStore(st), directory.NewCache()
+	if wrap != nil {
+		scfg.Local = wrap(scfg.Local)
+	}
 	sender, err := route.New(scfg)
 	if err != nil {
 		t.Fatal(err)

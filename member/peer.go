@@ -1,6 +1,7 @@
 package member
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,32 +52,72 @@ func (p peer) CreateReplica(ctx context.Context, partition uint64) error {
 	return p.m.cfg.Store.AddEmptyReplica(partition)
 }
 
-// Join adds or updates rec in the directory through the meta leader: this
-// node's replica when it leads, else wherever the Sender finds it.
+// Join adds or updates rec in the directory through the meta leader,
+// wherever the Sender finds it (this node's replica when it leads).
 func (m *Member) Join(ctx context.Context, rec *partitapb.Node) (*partitapb.Node, error) {
-	cmd := &partitapb.Command{Id: m.cfg.NewID(), UnixNanos: m.cfg.Now().UnixNano(),
-		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
-	var res *partitapb.Result
-	var err error
-	if r := m.cfg.Store.Replica(directory.MetaPartition); m.cfg.Client == nil || r != nil && r.Leader() == m.cfg.Self {
-		res, err = m.cfg.Store.Propose(ctx, directory.MetaPartition, cmd)
-	} else {
-		res, err = m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
+	id := m.cfg.NewID()
+	if rec.GetId() == 0 && len(rec.GetJoinId()) > 0 {
+		// Every attempt of the node's join, through any member, is one
+		// command: a second is answered by the first's record.
+		id = append([]byte(joinCommandPrefix), rec.GetJoinId()...)
 	}
+	cmd := &partitapb.Command{Id: id, UnixNanos: m.cfg.Now().UnixNano(),
+		Op: &partitapb.Command_PutNode{PutNode: &partitapb.PutNode{Node: rec}}}
+	res, err := m.cfg.Sender.Propose(ctx, directory.MetaPartition, cmd)
 	if err != nil {
 		return nil, err
 	}
 	if res.GetError() != nil {
 		return nil, res.GetError()
 	}
-	if res.GetNode() == nil {
+	n := res.GetNode()
+	if n == nil {
 		// A retry answered by its at-most-once record (the first attempt
-		// applied, its answer was lost), which keeps no node: the record
-		// written, and the id a new node was given, are unknown here.
-		return nil, errors.New("member: join: registered, but the answer was lost; the node's record is unknown")
+		// applied, its answer was lost), which keeps no node: read the
+		// record the command wrote. Asking again would give a new node a
+		// second id, and leave the first as a member that never runs.
+		if n, err = m.joinedRecord(ctx, rec, cmd.GetUnixNanos()); err != nil {
+			return nil, err
+		}
 	}
-	m.dir.AddNode(res.GetNode())
-	return res.GetNode(), nil
+	m.dir.AddNode(n)
+	return n, nil
+}
+
+// joinCommandPrefix starts the command id of a join that names itself
+// (Node.join_id).
+const joinCommandPrefix = "join/"
+
+// joinedRecordReads bounds joinedRecord's directory reads.
+const joinedRecordReads = 3
+
+// joinedRecord finds the record a PutNode of rec at time now wrote: by
+// its id; for a new node, by its join id, or without one by its peer
+// address and its join time, which is the command's time (applyPutNode).
+// (A join id's first attempt may have come through another member, at
+// another time.)
+func (m *Member) joinedRecord(ctx context.Context, rec *partitapb.Node, now int64) (*partitapb.Node, error) {
+	wrote := func(n *partitapb.Node) bool {
+		switch {
+		case rec.GetId() != 0:
+			return n.GetId() == rec.GetId()
+		case len(rec.GetJoinId()) > 0:
+			return bytes.Equal(n.GetJoinId(), rec.GetJoinId())
+		default:
+			return n.GetPeerAddr() == rec.GetPeerAddr() && n.GetJoinedUnixNanos() == now
+		}
+	}
+	for range joinedRecordReads {
+		if err := m.RefreshConsistent(ctx); err != nil {
+			return nil, fmt.Errorf("member: join: registered, but the answer was lost, and the directory is unreadable: %w", err)
+		}
+		for _, n := range m.dir.Nodes() {
+			if wrote(n) {
+				return n, nil
+			}
+		}
+	}
+	return nil, errors.New("member: join: registered, but the answer was lost, and the directory read shows no record of it")
 }
 
 // LocalDirectory reads the catalogue from this node's meta replica, after

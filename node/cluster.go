@@ -115,9 +115,13 @@ func (n *Node) advertise(addr string) string {
 }
 
 // join asks the members in Config.Join to add this node, until one does.
+// The attempts share a join id (Node.join_id).
 func (n *Node) join(ctx context.Context, self *partitapb.Node) (*partitapb.Node, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	// One name for every attempt: an attempt that registered the node
+	// but whose answer was lost is not repeated under a second id.
+	self.JoinId = router.RandomID()
 	var errs []error
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		addr := n.cfg.Join[attempt%len(n.cfg.Join)]

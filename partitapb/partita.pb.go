@@ -4742,8 +4742,15 @@ type Node struct {
 	DecommissioningUnixNanos int64  `protobuf:"varint,13,opt,name=decommissioning_unix_nanos,json=decommissioningUnixNanos,proto3" json:"decommissioning_unix_nanos,omitempty"`
 	DecommissionBy           string `protobuf:"bytes,14,opt,name=decommission_by,json=decommissionBy,proto3" json:"decommission_by,omitempty"`
 	DecommissionReason       string `protobuf:"bytes,15,opt,name=decommission_reason,json=decommissionReason,proto3" json:"decommission_reason,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// join_id is a joining node's own name for its join, the same on every
+	// attempt through any member: the attempts share one command id, so
+	// that a second one is answered by the first's at-most-once record
+	// instead of giving the node a second id, and the member that meets
+	// that answer (which keeps no record) finds the record by it. Set only
+	// by a join; the node's first heartbeat clears it.
+	JoinId        []byte `protobuf:"bytes,16,opt,name=join_id,json=joinId,proto3" json:"join_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -4879,6 +4886,13 @@ func (x *Node) GetDecommissionReason() string {
 		return x.DecommissionReason
 	}
 	return ""
+}
+
+func (x *Node) GetJoinId() []byte {
+	if x != nil {
+		return x.JoinId
+	}
+	return nil
 }
 
 // RemoveNode deletes a node's directory record (the last step of a
@@ -12403,7 +12417,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xa4\x04\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xbd\x04\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -12423,7 +12437,8 @@ const file_partita_proto_rawDesc = "" +
 	"\x12stopped_unix_nanos\x18\f \x01(\x03R\x10stoppedUnixNanos\x12<\n" +
 	"\x1adecommissioning_unix_nanos\x18\r \x01(\x03R\x18decommissioningUnixNanos\x12'\n" +
 	"\x0fdecommission_by\x18\x0e \x01(\tR\x0edecommissionBy\x12/\n" +
-	"\x13decommission_reason\x18\x0f \x01(\tR\x12decommissionReason\"K\n" +
+	"\x13decommission_reason\x18\x0f \x01(\tR\x12decommissionReason\x12\x17\n" +
+	"\ajoin_id\x18\x10 \x01(\fR\x06joinId\"K\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12-\n" +
