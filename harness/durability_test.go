@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func runDurability(t *testing.T, cfg harness.Config, faults []harness.Fault) {
 	defer rcancel()
 	err := c.NewClient().Read(rctx, testPartition, func(eng *engine.Engine) error { return hasAll(eng, acked) })
 	if err != nil {
-		t.Fatalf("after restart, the leader: %v", err)
+		t.Fatalf("after restart, the leader: %v\n%s", err, raftStates(c))
 	}
 	c.RequireConsistent(t, testPartition)
 	for _, id := range c.Nodes() {
@@ -122,4 +123,26 @@ func hasAll(eng *engine.Engine, want map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// raftStates describes each node's replica of the test partition: its
+// raft state, term, leader, commit and applied indexes.
+func raftStates(c *harness.Cluster) string {
+	var b strings.Builder
+	for _, id := range c.Nodes() {
+		st := c.Store(id)
+		if st == nil {
+			fmt.Fprintf(&b, "node %d: down\n", id)
+			continue
+		}
+		r := st.Replica(testPartition)
+		if r == nil {
+			fmt.Fprintf(&b, "node %d: no replica\n", id)
+			continue
+		}
+		s := r.Status()
+		fmt.Fprintf(&b, "node %d: %s term %d lead %d commit %d applied %d (replica %d) transferee %d\n",
+			id, s.RaftState, s.Term, s.Lead, s.Commit, s.Applied, r.Applied(), s.LeadTransferee)
+	}
+	return b.String()
 }

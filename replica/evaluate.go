@@ -202,6 +202,7 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 // Halt stops evaluations: once it returns, none reads the engine, which
 // the caller may then close. Later ones fail with NotLeaderError.
 func (r *Replica) Halt() {
+	r.stopFill()
 	r.halt.Lock()
 	defer r.halt.Unlock()
 	r.halted = true
@@ -309,22 +310,44 @@ func (r *Replica) readRecord(cmd *partitapb.Command, floor int64) (*partitapb.Re
 	return nil, false, nil
 }
 
-// fillRecords fills the record filter when it is idle and no round of
-// the replica runs: the state it scans is taken between two rounds, and
-// apply adds the ids of every round after. With a round running it waits
-// for a later call.
+// fillRecords starts filling the record filter when it is idle and no
+// round of the replica runs: the state it scans is taken between two
+// rounds, and apply adds the ids of every round after. The scan (up to a
+// retry window of records) runs on a goroutine of its own, so that the
+// write that found the filter idle does not wait for it; until it
+// completes, writes probe the records as they would without a filter.
+// With a round running it waits for a later call.
 func (r *Replica) fillRecords() {
 	if !r.records.idle() || !r.TryLock() {
 		return
 	}
+	if !r.fills.start() {
+		r.Unlock()
+		return // halted or closed
+	}
 	gen := r.records.begin()
 	snap := r.cfg.Engine.NewSnapshot()
 	r.Unlock()
-	defer snap.Close()
-	if err := r.records.fill(snap, r.cfg.Partition, gen); err != nil {
-		r.records.reset()
-		r.cfg.Logger.Warn("could not fill the record filter: records are probed", "partition", r.cfg.Partition, "err", err)
-	}
+	go func() {
+		defer r.fills.done()
+		defer snap.Close()
+		if r.fillStarted != nil {
+			r.fillStarted()
+		}
+		if err := r.records.fill(snap, r.cfg.Partition, gen); err != nil {
+			r.records.reset()
+			r.cfg.Logger.Warn("could not fill the record filter: records are probed", "partition", r.cfg.Partition, "err", err)
+		}
+	}()
+}
+
+// stopFill ends the filling of the record filter for good: a fill in
+// progress stops at its next check and is waited for (its engine snapshot
+// closed), and none starts after.
+func (r *Replica) stopFill() {
+	r.fills.refuse()
+	r.records.reset()
+	r.fills.wait()
 }
 
 // preparedByThisTxn says a retried transaction prepare whose record was

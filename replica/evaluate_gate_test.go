@@ -56,6 +56,7 @@ func TestNoEvaluationBeforeOwnTermApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	if err := r.Campaign(); err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,7 @@ func TestEffectsOfAnotherTermRefused(t *testing.T) {
 	if r, err = Open(cfg); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	if err := r.Campaign(); err != nil {
 		t.Fatal(err)
 	}
@@ -203,6 +204,7 @@ func TestRecordsCollected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	if err := r.Campaign(); err != nil {
 		t.Fatal(err)
 	}

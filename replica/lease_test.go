@@ -41,6 +41,7 @@ func leaseSingle(t *testing.T, eng *engine.Engine, clock *fakeClock, leases *Lea
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	if err := r.Campaign(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +154,7 @@ func TestRestartedReplicaHoldsVotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	vote := raftpb.Message{Type: raftpb.MsgPreVote, From: 2, To: 1, Term: 6, LogTerm: 5, Index: 10}
 	r.mu.Lock()
 	defer r.mu.Unlock()

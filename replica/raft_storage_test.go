@@ -11,12 +11,12 @@ import (
 	"github.com/partitadb/partita/engine"
 )
 
-func memEngine(t *testing.T) *engine.Engine { return memEngineLogIn(t, true) }
+func memEngine(t testing.TB) *engine.Engine { return memEngineLogIn(t, true) }
 
 // memEngineLogIn opens an in-memory engine that keeps its raft logs in
 // Pebble (inPebble: a data directory created before engine/raftlog) or in
 // a log of their own.
-func memEngineLogIn(t *testing.T, inPebble bool) *engine.Engine {
+func memEngineLogIn(t testing.TB, inPebble bool) *engine.Engine {
 	t.Helper()
 	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS(), SeparateRaftLog: !inPebble})
 	if err != nil {

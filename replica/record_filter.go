@@ -168,7 +168,8 @@ func (f *recordFilter) begin() uint64 {
 }
 
 // fill adds the ids of partition's records in r (the state taken after
-// begin returned gen), and completes the filter unless it was reset since.
+// begin returned gen), and completes the filter unless it was reset since;
+// reset, it stops within fillCheckEvery records.
 func (f *recordFilter) fill(r engine.Reader, partition uint64, gen uint64) error {
 	timed, untimed := fsm.RecordPrefixes(partition)
 	for _, p := range []struct {
@@ -181,7 +182,11 @@ func (f *recordFilter) fill(r engine.Reader, partition uint64, gen uint64) error
 		if err != nil {
 			return err
 		}
+		n := 0
 		for ok := it.First(); ok; ok = it.Next() {
+			if n++; n%fillCheckEvery == 0 && f.stale(gen) {
+				return it.Close()
+			}
 			k, t := it.Key()[len(p.prefix):], int64(0)
 			if p.timed {
 				if len(k) < 8 {
@@ -206,6 +211,45 @@ func (f *recordFilter) fill(r engine.Reader, partition uint64, gen uint64) error
 	}
 	return nil
 }
+
+// fillCheckEvery is how many records a fill reads between checks that
+// the filter was not reset.
+const fillCheckEvery = 1024
+
+// stale says the filter was reset since the fill of gen began.
+func (f *recordFilter) stale(gen uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gen != gen
+}
+
+// fillOwner owns the goroutines filling a replica's record filter: start
+// admits one until refuse; wait waits for those admitted.
+type fillOwner struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+func (o *fillOwner) start() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stopped {
+		return false
+	}
+	o.wg.Add(1)
+	return true
+}
+
+func (o *fillOwner) done() { o.wg.Done() }
+
+func (o *fillOwner) refuse() {
+	o.mu.Lock()
+	o.stopped = true
+	o.mu.Unlock()
+}
+
+func (o *fillOwner) wait() { o.wg.Wait() }
 
 func (b *idBloom) add(h uint64) {
 	if len(b.sets) == 0 || b.sets[len(b.sets)-1].n >= b.sets[len(b.sets)-1].of {

@@ -229,7 +229,11 @@ type Replica struct {
 	collFlight map[string]int64
 	// records filters the ids with an at-most-once record, spared a probe
 	// by readRecord (record_filter.go).
-	records          *recordFilter
+	records *recordFilter
+	// fills owns the goroutine filling records (fillRecords); fillStarted,
+	// when set (tests), runs at its start.
+	fills            fillOwner
+	fillStarted      func()
 	appliedTerm      uint64
 	nextLAI, laiTerm uint64
 	// collectedTo is the last collect_before this replica proposed, or
@@ -396,6 +400,7 @@ func (r *Replica) ReportUnreachable(id uint64) {
 // Close fails every waiting proposal and read with ErrRemoved; the caller
 // holds the replica (Lock) and drops it.
 func (r *Replica) Close() {
+	r.stopFill()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removed = true

@@ -51,6 +51,7 @@ func openSingle(t *testing.T, eng *engine.Engine) *Replica {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Halt) // before the engine closes: no fill left reading it
 	return r
 }
 
@@ -120,6 +121,7 @@ func TestProposeAppliesOnceAndAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r2.Halt) // before the engine closes: no fill left reading it
 	if r2.Applied() != applied {
 		t.Fatalf("reopened at %d, want %d", r2.Applied(), applied)
 	}

@@ -115,6 +115,7 @@ func (e *scriptEnv) clock() time.Time { return e.now }
 func (e *scriptEnv) close(t *testing.T) {
 	for _, n := range e.nodes {
 		if n.r != nil {
+			n.r.Halt() // no fill of its record filter left reading the engine
 			if err := n.eng.Close(); err != nil {
 				t.Error(err)
 			}
@@ -672,6 +673,9 @@ func (e *scriptEnv) crash(n *scriptNode, out *strings.Builder) error {
 		}
 		return p.node == n.id
 	})
+	if n.r != nil {
+		n.r.Halt()
+	}
 	n.r, n.seen = nil, ""
 	err := n.eng.Close()
 	n.fs, n.eng = image, nil
