@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/partitapb"
 )
@@ -91,17 +92,7 @@ func TestRecordFilterSparesProbesNotRetries(t *testing.T) {
 		c.UnixNanos, c.FirstAttempt = time.Now().UnixNano(), first
 		return c
 	}
-	propose := func(c *partitapb.Command) {
-		t.Helper()
-		ch, err := r.ProposeEvaluated(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		drive(t, eng, r)
-		if o := <-ch; o.Err != nil || o.Result.GetError() != nil {
-			t.Fatalf("%s: %v %v", c.GetId(), o.Err, o.Result)
-		}
-	}
+	propose := func(c *partitapb.Command) { t.Helper(); proposeDriven(t, eng, r, c) }
 	// A forwarded write (not a first attempt) fills the filter, on a
 	// goroutine of its own.
 	propose(timed("w", false))
@@ -159,17 +150,7 @@ func TestRecordFilterFillsAside(t *testing.T) {
 		c.UnixNanos = time.Now().UnixNano()
 		return c
 	}
-	propose := func(c *partitapb.Command) {
-		t.Helper()
-		ch, err := r.ProposeEvaluated(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		drive(t, eng, r)
-		if o := <-ch; o.Err != nil || o.Result.GetError() != nil {
-			t.Fatalf("%s: %v %v", c.GetId(), o.Err, o.Result)
-		}
-	}
+	propose := func(c *partitapb.Command) { t.Helper(); proposeDriven(t, eng, r, c) }
 	// Answered while the fill is held at its start.
 	propose(timed("w"))
 	<-started
@@ -225,4 +206,18 @@ func BenchmarkRecordFilterFill(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*records), "ns/record")
+}
+
+// proposeDriven proposes c to r, the single leader of a partition on eng,
+// drives it until c applied, and fails t unless c succeeded.
+func proposeDriven(t *testing.T, eng *engine.Engine, r *Replica, c *partitapb.Command) {
+	t.Helper()
+	ch, err := r.ProposeEvaluated(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drive(t, eng, r)
+	if o := <-ch; o.Err != nil || o.Result.GetError() != nil {
+		t.Fatalf("%s: %v %v", c.GetId(), o.Err, o.Result)
+	}
 }

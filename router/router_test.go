@@ -55,8 +55,8 @@ func newRouter(t *testing.T) *router.Router {
 }
 
 // routerOn returns a router over the single node s whose requests reach it
-// through local.
-func routerOn(t *testing.T, s singleNode, local route.Local, partitions uint32) *router.Router {
+// through local, its config changed by tweaks.
+func routerOn(t *testing.T, s singleNode, local route.Local, partitions uint32, tweaks ...func(*router.Config)) *router.Router {
 	t.Helper()
 	scfg := route.DefaultConfig()
 	scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
@@ -66,6 +66,9 @@ func routerOn(t *testing.T, s singleNode, local route.Local, partitions uint32) 
 	}
 	cfg := router.DefaultConfig()
 	cfg.Sender, cfg.Host, cfg.PartitionsPerTable = sender, s, partitions
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
 	r, err := router.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partitadb/partita/clusterversion"
-	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
@@ -55,23 +53,7 @@ func twoRouters(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partit
 func twoRoutersEngine(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *partitapb.Table, eng *engine.Engine) {
 	t.Helper()
 	eng, s := startStore(t)
-	mk := func() *router.Router {
-		scfg := route.DefaultConfig()
-		scfg.Self, scfg.Local, scfg.Directory = 1, route.LocalStore(s.Store), directory.NewCache()
-		sender, err := route.New(scfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := router.DefaultConfig()
-		cfg.Sender, cfg.Host, cfg.PartitionsPerTable, cfg.Now = sender, s, 8, clock.now
-		r, err := router.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.SetClusterVersion(clusterversion.Latest)
-		return r
-	}
-	a, b = mk(), mk()
+	a, b = txnRouter(t, s, route.LocalStore(s.Store), clock), txnRouter(t, s, route.LocalStore(s.Store), clock)
 	if _, err := a.CreateTable(context.Background(), txnTable()); err != nil {
 		t.Fatal(err)
 	}
@@ -86,20 +68,7 @@ func twoRoutersEngine(t *testing.T, clock *txnClock) (a, b *router.Router, tbl *
 // for tables of 8 partitions, on clock.
 func txnRouter(t *testing.T, s singleNode, local route.Local, clock *txnClock) *router.Router {
 	t.Helper()
-	scfg := route.DefaultConfig()
-	scfg.Self, scfg.Local, scfg.Directory = 1, local, directory.NewCache()
-	sender, err := route.New(scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := router.DefaultConfig()
-	cfg.Sender, cfg.Host, cfg.PartitionsPerTable, cfg.Now = sender, s, 8, clock.now
-	r, err := router.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.SetClusterVersion(clusterversion.Latest)
-	return r
+	return routerOn(t, s, local, 8, func(c *router.Config) { c.Now = clock.now })
 }
 
 func readV(t *testing.T, r *router.Router, tbl *partitapb.Table, i int) string {
