@@ -119,14 +119,22 @@ func TestSettingsReadersApplyLive(t *testing.T) {
 	}
 	stalled.Close()
 
-	// One table operation a second (bursts of 2): the third of three
-	// quick DeleteTables is throttled.
+	// One table operation a second (bursts of 2): of five DeleteTables
+	// sent at once, some are throttled. (Sent one after another, each
+	// slower than half a second on a loaded machine, none would be.)
 	setOverride(t, n, "request.control-plane-rate", "1", "")
 	once := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(n.APIURL()),
 		Credentials: client(n).Options().Credentials, RetryMaxAttempts: 1})
+	errs := make([]error, 5)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = once.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(fmt.Sprint("none-", i))})
+		})
+	}
+	wg.Wait()
 	throttles := 0
-	for i := range 3 {
-		_, err := once.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(fmt.Sprint("none-", i))})
+	for i, err := range errs {
 		var te *types.ResourceNotFoundException
 		var ae interface{ ErrorCode() string }
 		switch {

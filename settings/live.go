@@ -18,6 +18,11 @@ type Live struct {
 	log    *slog.Logger
 
 	cur atomic.Pointer[view]
+	// applied is the version of the last state whose watchers have all
+	// run (Version): cur is stored first, so that watchers read the new
+	// values, and a reader of the version must not see it before what
+	// watches the values has changed.
+	applied atomic.Uint64
 
 	upd      sync.Mutex // serializes Update, so watchers see changes in order
 	mu       sync.Mutex // guards the fields below
@@ -125,9 +130,11 @@ func (l *Live) TableOverrides(name string) map[string]Value {
 	return out
 }
 
-// Version is the version of the overrides in force.
+// Version is the version of the overrides in force: installed, and
+// every watcher of a setting it changed told (a caller seeing version v
+// sees what v changed in the readers, not only in Get).
 func (l *Live) Version() uint64 {
-	return l.cur.Load().state.Version
+	return l.applied.Load()
 }
 
 // Effective lists every setting's value and source, by name.
@@ -192,6 +199,7 @@ func (l *Live) Update(st State) []string {
 	for _, call := range calls {
 		call()
 	}
+	l.applied.Store(st.Version)
 	if len(changed) > 0 {
 		l.log.Info("settings changed", "version", st.Version, "settings", changed)
 	}

@@ -63,6 +63,29 @@ func TestLiveWatchersSeeChanges(t *testing.T) {
 	}
 }
 
+// TestLiveVersionFollowsTheWatchers: a version is reported in force only
+// once every watcher of what it changed has run; the watchers read the
+// new values meanwhile. (Reported first, a node's /debug/config showed a
+// raft tick override's version while the store still ran the old tick.)
+func TestLiveVersionFollowsTheWatchers(t *testing.T) {
+	l, err := NewLive(MustRegistry(Catalog()...), nil, Target{Node: "1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var during uint64
+	var read time.Duration
+	l.Watch("raft.tick-interval", func(Value) {
+		during, read = l.Version(), l.Get("raft.tick-interval").Duration()
+	})
+	l.Update(mustState(t, set("raft.tick-interval", "50ms", Cluster)))
+	if during != 0 || read != 50*time.Millisecond {
+		t.Fatalf("the watcher ran at version %d reading %v: want version 0 (not yet in force), reading 50ms", during, read)
+	}
+	if v := l.Version(); v != 1 {
+		t.Fatalf("version %d after the update, want 1", v)
+	}
+}
+
 func effective(l *Live, name string) Effective {
 	for _, e := range l.Effective() {
 		if e.Name == name {
