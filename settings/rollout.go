@@ -36,12 +36,6 @@ type Margins struct {
 	// least the floor (so that a fast baseline's noise does not halt).
 	P99Factor float64
 	P99Floor  time.Duration
-	// P99MinRequests is the fewest requests a changed stage must have
-	// served in its soak for its p99 to be judged: the p99 of a handful
-	// of requests is their slowest, which one stall of a loaded machine
-	// sets (a stage without others to compare with, the last, is judged
-	// on it alone).
-	P99MinRequests float64
 	// Elections is the most the elections a minute may rise.
 	Elections float64
 	// ApplyLag is the most the apply lag may rise, in entries.
@@ -56,8 +50,7 @@ type Margins struct {
 }
 
 // DefaultMargins halt a rollout on one point of errors, a p99 three
-// times as slow (and 20 ms slower) over at least 20 requests, two more
-// elections a minute, 1,000
+// times as slow (and 20 ms slower), two more elections a minute, 1,000
 // entries of apply lag, requests down to a tenth of at least 100, or any
 // new alert. The p99 nodes report is the
 // upper bound of a histogram bucket, and the buckets are 2 to 2.5 times
@@ -65,7 +58,7 @@ type Margins struct {
 // that moved up one bucket, which busy stages do by chance; at 3 it must
 // move two.
 func DefaultMargins() Margins {
-	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, P99MinRequests: 20, Elections: 2, ApplyLag: 1000,
+	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000,
 		Throughput: 0.1, StallBaseline: 100}
 }
 
@@ -95,7 +88,7 @@ func regressions(changed, baseline Health, m Margins) []regression {
 			fmt.Sprintf("%.2f%% (margin %.2f points)", 100*baseline.ErrorRate(), 100*m.ErrorRate)})
 	}
 	limit := max(time.Duration(float64(baseline.P99)*m.P99Factor), baseline.P99+m.P99Floor)
-	if changed.Requests > 0 && changed.Requests >= m.P99MinRequests && changed.P99 > limit {
+	if changed.Requests > 0 && changed.P99 > limit {
 		out = append(out, regression{"p99", fmt.Sprintf("p99 %v", changed.P99), fmt.Sprintf("%v (limit %v)", baseline.P99, limit)})
 	}
 	if d := changed.Elections - baseline.Elections; d > m.Elections {

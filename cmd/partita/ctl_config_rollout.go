@@ -66,7 +66,6 @@ rollback to the version it started from undoes them.`,
 	cmd.Flags().Float64Var(&m.ErrorRate, "max-error-rate-rise", m.ErrorRate, "halt when a stage's error rate rises by more than this (0.01: one point)")
 	cmd.Flags().Float64Var(&m.P99Factor, "max-p99-factor", m.P99Factor, "halt when a stage's p99 grows by more than this factor ...")
 	cmd.Flags().DurationVar(&m.P99Floor, "min-p99-rise", m.P99Floor, "... and by more than this")
-	cmd.Flags().Float64Var(&m.P99MinRequests, "min-p99-requests", m.P99MinRequests, "judge a stage's p99 only when it served at least this many requests in its soak")
 	cmd.Flags().Float64Var(&m.Elections, "max-elections-rise", m.Elections, "halt when a stage's raft elections a minute rise by more than this")
 	cmd.Flags().Float64Var(&m.ApplyLag, "max-apply-lag-rise", m.ApplyLag, "halt when a stage's apply lag rises by more than this many entries")
 	cmd.Flags().Float64Var(&m.Throughput, "min-request-share", m.Throughput, "halt when a stage serves less than this share of its requests before the change ...")
