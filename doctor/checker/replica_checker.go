@@ -48,7 +48,7 @@ func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
 		reasons = append(reasons, fmt.Sprintf("%d voters of %d: the down replica goes without a replacement", len(p.Voters), pl.factor(p)))
 		return &Op{Kind: RemoveReplica, From: down[0], Priority: PriorityRepair, Reasons: reasons}, why
 	}
-	to, err := pl.target(p, down[0])
+	to, err := pl.repairTarget(p, down[0])
 	if err != nil {
 		return nil, append(why, fmt.Sprintf("n%d needs replacing: %v", down[0], err))
 	}
@@ -222,7 +222,7 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 		// actors adding its voters raced.
 		return nil, []string{fmt.Sprintf("%s: the meta partition's leader adds its voters", reasons[0])}
 	}
-	to, err := pl.target(p, 0)
+	to, err := pl.repairTarget(p, 0)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("%s: no node to add: %v", reasons[0], err)}
 	}

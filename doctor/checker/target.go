@@ -67,6 +67,32 @@ func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
 	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.candidate)
 }
 
+// repairTarget is target for a replica that restores a partition's
+// replication (a down replica replaced, a missing one added): where no
+// other node can take it, a node still in its recovery period after
+// being sick may, its fsyncs no longer slow. Staying a replica short for
+// the rest of a recovery period (10 minutes and more) risks more than
+// the load on a node that has healed.
+func (pl *planner) repairTarget(p *Partition, from uint64) (uint64, error) {
+	to, err := pl.target(p, from)
+	if err == nil {
+		return to, nil
+	}
+	info := pl.place.parts[pl.place.index[p.ID]]
+	if to, rerr := placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.recoveredCandidate); rerr == nil {
+		return to, nil
+	}
+	return 0, err
+}
+
+// recoveredCandidate is candidate, but for a node slow only because it
+// is recovering: no longer sick, its fsyncs no longer slow.
+func (pl *planner) recoveredCandidate(node uint64) bool {
+	n, ok := pl.nodes[node]
+	return ok && n.Liveness == directory.Alive && !n.Leaving() && !pl.sick[node] && !pl.fsyncSlow[node] &&
+		n.Health.DiskUsed < pl.cfg.DiskFull
+}
+
 // candidate says node may take a replica: alive, not decommissioning,
 // its fsyncs not slow (sick or not yet confirmed so), its disk not full.
 func (pl *planner) candidate(node uint64) bool {
