@@ -113,18 +113,7 @@ func TestScenarioTwoNodesDecommissioned(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	close(stop)
 	wg.Wait()
-	db := patient(procs[0].api)
-	lost := 0
-	for _, key := range acked {
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("scenario"), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		if out.Item == nil {
-			lost++
-		}
-	}
+	lost := countLost(ctx, t, procs[0].api, acked)
 	t.Logf("nodes 4 and 5 marked at once; both records gone and every partition on nodes 1-3 with 3 healthy voters %v after the marks",
 		took.Round(100*time.Millisecond))
 	t.Logf("writes acknowledged %d, failed after retries %d, lost %d", len(acked), errs, lost)

@@ -100,6 +100,25 @@ func scenarioTable(ctx context.Context, t *testing.T, url, name string) {
 	}
 }
 
+// countLost reads keys of the scenario table back through url, strongly
+// consistent, and counts those missing.
+func countLost(ctx context.Context, t *testing.T, url string, keys []string) int {
+	t.Helper()
+	db := patient(url)
+	lost := 0
+	for _, key := range keys {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("scenario"), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
+		if err != nil {
+			t.Fatalf("read %s: %v", key, err)
+		}
+		if out.Item == nil {
+			lost++
+		}
+	}
+	return lost
+}
+
 // waitParts polls the partitions admin shows until ok accepts them (nil
 // error), for up to d; it returns them.
 func waitParts(t *testing.T, admin string, d time.Duration, ok func([]topology.PartitionInfo) error) []topology.PartitionInfo {
@@ -204,21 +223,11 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 	wg.Wait()
 	lost, acked, errs := 0, 0, 0
 	var gap time.Duration
-	db := patient(procs[0].api)
 	for _, wr := range writers {
 		acked += len(wr.acked)
 		errs += wr.errs
 		gap = max(gap, wr.maxGap)
-		for _, key := range wr.acked {
-			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("scenario"), ConsistentRead: aws.Bool(true),
-				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
-			if err != nil {
-				t.Fatalf("read %s: %v", key, err)
-			}
-			if out.Item == nil {
-				lost++
-			}
-		}
+		lost += countLost(ctx, t, procs[0].api, wr.acked)
 	}
 	t.Logf("node %d killed; every partition back to 3 healthy voters %v after the kill "+
 		"(the Doctor counts it dead 6 s after its last heartbeat, then waits --dead-after 30 s)", gone, healed.Round(100*time.Millisecond))
