@@ -53,6 +53,11 @@ func (in *placementInput) added(partition, node uint64) {
 // replica) through placement.Target: a healthy node outside p, in a zone
 // none of p's other voters uses when one has room, else in any zone.
 func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
+	return pl.targetAmong(p, from, pl.candidate)
+}
+
+// targetAmong is target among the nodes ok accepts.
+func (pl *planner) targetAmong(p *Partition, from uint64, ok func(uint64) bool) (uint64, error) {
 	used := map[string]bool{}
 	for _, v := range p.Voters {
 		if v != from {
@@ -60,11 +65,11 @@ func (pl *planner) target(p *Partition, from uint64) (uint64, error) {
 		}
 	}
 	info := pl.place.parts[pl.place.index[p.ID]]
-	spread := func(id uint64) bool { return pl.candidate(id) && !used[pl.nodes[id].Zone] }
+	spread := func(id uint64) bool { return ok(id) && !used[pl.nodes[id].Zone] }
 	if to, err := placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, spread); err == nil {
 		return to, nil
 	}
-	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.candidate)
+	return placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, ok)
 }
 
 // repairTarget is target for a replica that restores a partition's
@@ -78,27 +83,25 @@ func (pl *planner) repairTarget(p *Partition, from uint64) (uint64, error) {
 	if err == nil {
 		return to, nil
 	}
-	info := pl.place.parts[pl.place.index[p.ID]]
-	if to, rerr := placement.Target(pl.place.snap, pl.cfg.Now, pl.place.parts, info, from, pl.recoveredCandidate); rerr == nil {
+	if to, rerr := pl.targetAmong(p, from, pl.recoveredCandidate); rerr == nil {
 		return to, nil
 	}
 	return 0, err
 }
 
-// recoveredCandidate is candidate, but for a node slow only because it
-// is recovering: no longer sick, its fsyncs no longer slow.
+// recoveredCandidate says node may take a repair's replica: alive, not
+// decommissioning, not sick, its fsyncs not slow, its disk not full; it
+// may still be recovering.
 func (pl *planner) recoveredCandidate(node uint64) bool {
 	n, ok := pl.nodes[node]
 	return ok && n.Liveness == directory.Alive && !n.Leaving() && !pl.sick[node] && !pl.fsyncSlow[node] &&
 		n.Health.DiskUsed < pl.cfg.DiskFull
 }
 
-// candidate says node may take a replica: alive, not decommissioning,
-// its fsyncs not slow (sick or not yet confirmed so), its disk not full.
+// candidate says node may take a replica: a recovered candidate that is
+// not recovering either (pl.slow holds the slow and the recovering).
 func (pl *planner) candidate(node uint64) bool {
-	n, ok := pl.nodes[node]
-	return ok && n.Liveness == directory.Alive && !n.Leaving() && !pl.sick[node] && !pl.slow[node] &&
-		n.Health.DiskUsed < pl.cfg.DiskFull
+	return pl.recoveredCandidate(node) && !pl.slow[node]
 }
 
 // leaving says node is being decommissioned: it takes no replica and no

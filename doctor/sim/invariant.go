@@ -54,9 +54,11 @@ func (s *Sim) Unsettled() []string {
 	for _, p := range s.Model.Partitions {
 		out = append(out, s.unsettled(p)...)
 	}
-	rf := s.cfg.Checker(s.Now).ReplicationFactor
+	if s.stayers() < s.cfg.Checker(s.Now).ReplicationFactor {
+		return out // the marked nodes cannot all leave
+	}
 	for _, n := range s.Model.Nodes {
-		if n.leaving() && s.stayers() >= rf {
+		if n.leaving() {
 			out = append(out, fmt.Sprintf("n%d is decommissioning and still a member", n.ID))
 		}
 	}
