@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -47,19 +48,26 @@ type Margins struct {
 	// change that stalls it would pass as healthy.
 	Throughput    float64
 	StallBaseline float64
+	// MinRequests is the fewest requests a stage must serve in its soak
+	// after the change to be judged healthy: a stage without traffic
+	// shows neither the errors nor the latency a change may cause, so it
+	// halts the rollout unjudged rather than pass on no evidence. 0 lets
+	// an idle stage through on its other signals.
+	MinRequests float64
 }
 
 // DefaultMargins halt a rollout on one point of errors, a p99 three
 // times as slow (and 20 ms slower), two more elections a minute, 1,000
 // entries of apply lag, requests down to a tenth of at least 100, or any
-// new alert. The p99 nodes report is the
+// new alert, and hold a stage that served no request unjudged. The p99
+// nodes report is the
 // upper bound of a histogram bucket, and the buckets are 2 to 2.5 times
 // apart (1, 2.5, 5 per decade): a factor under 2.5 would halt on a p99
 // that moved up one bucket, which busy stages do by chance; at 3 it must
 // move two.
 func DefaultMargins() Margins {
 	return Margins{ErrorRate: 0.01, P99Factor: 3, P99Floor: 20 * time.Millisecond, Elections: 2, ApplyLag: 1000,
-		Throughput: 0.1, StallBaseline: 100}
+		Throughput: 0.1, StallBaseline: 100, MinRequests: 1}
 }
 
 // Regressions lists how changed does worse than baseline beyond m; none
@@ -102,6 +110,9 @@ func regressions(changed, baseline Health, m Margins) []regression {
 	if baseline.Requests >= m.StallBaseline && m.StallBaseline > 0 && changed.Requests < m.Throughput*baseline.Requests {
 		out = append(out, regression{"stall", fmt.Sprintf("%.0f requests served", changed.Requests),
 			fmt.Sprintf("%.0f (at least %.0f%% of it)", baseline.Requests, 100*m.Throughput)})
+	} else if math.Round(changed.Requests) < m.MinRequests { // rates times intervals: not whole
+		out = append(out, regression{"idle", fmt.Sprintf("%.0f requests served", changed.Requests),
+			fmt.Sprintf("the %.0f needed to judge the change (an idle stage shows no harm)", m.MinRequests)})
 	}
 	if changed.Silent > baseline.Silent {
 		out = append(out, regression{"silent", fmt.Sprintf("silent nodes: %d", changed.Silent), fmt.Sprint(baseline.Silent)})
@@ -196,11 +207,12 @@ func (r *Rollout) Judge(before, after Health, others []Health) []string {
 			vs[g.signal] = g.vs
 		}
 		for _, g := range own {
-			if g.signal == "stall" {
+			if g.signal == "stall" || g.signal == "idle" {
 				// Requests are not comparable between stages (each has
 				// its share of the load), and a stage that stalls its
 				// clients starves the others of their requests too:
-				// judged against its own baseline alone.
+				// judged against its own baseline alone. Too few to
+				// judge is absolute.
 				regs = append(regs, g.text())
 			} else if t, ok := vs[g.signal]; ok {
 				regs = append(regs, fmt.Sprintf("%s against %s before the change and %s in the stages not yet changed", g.head, g.vs, t))

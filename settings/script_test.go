@@ -19,7 +19,7 @@ import (
 //	overrides [v=V]                  the overrides in force (at version V)
 //	diff FROM TO                     the edits that turn version FROM into TO
 //	rollback TO                      a new version equal to version TO
-//	rollout KEY VALUE STAGE,...      start a staged rollout
+//	rollout KEY VALUE STAGE,... [min-requests=N]  start a staged rollout
 //	next                             the edit of the rollout's next stage
 //	judge                            lines before|after|other requests=N errors=N p99=D elections=N lag=N alerts=N silent=N
 //	finish                           the edits that end the rollout, against the overrides in force
@@ -132,8 +132,12 @@ func TestScripts(t *testing.T) {
 					}
 					stages = append(stages, sc)
 				}
+				m := DefaultMargins()
+				if d.HasArg("min-requests") {
+					d.ScanArgs(t, "min-requests", &m.MinRequests)
+				}
 				var err error
-				if ro, err = NewRollout(reg, pos(0), pos(1), stages, DefaultMargins()); err != nil {
+				if ro, err = NewRollout(reg, pos(0), pos(1), stages, m); err != nil {
 					return "error: " + err.Error()
 				}
 				return fmt.Sprintf("rollout of %s=%s over %d stages", ro.Key, ro.Value, len(ro.Stages))

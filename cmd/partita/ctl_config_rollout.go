@@ -70,6 +70,7 @@ rollback to the version it started from undoes them.`,
 	cmd.Flags().Float64Var(&m.ApplyLag, "max-apply-lag-rise", m.ApplyLag, "halt when a stage's apply lag rises by more than this many entries")
 	cmd.Flags().Float64Var(&m.Throughput, "min-request-share", m.Throughput, "halt when a stage serves less than this share of its requests before the change ...")
 	cmd.Flags().Float64Var(&m.StallBaseline, "min-stall-baseline", m.StallBaseline, "... if it served at least this many before (0: never judged)")
+	cmd.Flags().Float64Var(&m.MinRequests, "min-requests", m.MinRequests, "halt, unjudged, when a stage serves fewer requests than this in its soak (0: judge an idle stage on its other signals)")
 	_ = cmd.MarkFlagRequired("stages")
 	return cmd
 }

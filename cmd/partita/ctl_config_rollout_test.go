@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,11 +90,15 @@ func TestCtlConfigRollout(t *testing.T) {
 	// the requests its own nodes serve, so writes entering elsewhere
 	// would show the harm only in a stage not yet changed (CI: n1 led
 	// nothing, zone b went first and served 1 request in its soak).
-	// write has n writers put through node i until the returned stop.
-	write := func(i, n int) (stop func()) {
+	// write has n writers put through node i until the returned stop;
+	// tally says what they saw (CI: a harmful rollout saw 0 requests in
+	// every stage, and nothing told whether the writers had stalled).
+	write := func(i, n int) (stop func(), tally func() string) {
 		writer := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(nodes[i].APIURL()), Credentials: aws.AnonymousCredentials{}})
 		done := make(chan struct{})
 		var wg sync.WaitGroup
+		var ok, failed atomic.Int64
+		var lastErr atomic.Value
 		for w := range n {
 			wg.Go(func() {
 				for j := 0; j < 100_000; j++ {
@@ -102,14 +107,24 @@ func TestCtlConfigRollout(t *testing.T) {
 						return
 					default:
 					}
-					_, _ = writer.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("load"), Item: map[string]types.AttributeValue{
+					start := time.Now()
+					_, err := writer.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("load"), Item: map[string]types.AttributeValue{
 						"pk": &types.AttributeValueMemberS{Value: fmt.Sprint("n", i, "w", w, "-", j%200)}}})
+					if err != nil {
+						failed.Add(1)
+						lastErr.Store(fmt.Sprintf("%s at %s after %v", err, start.Format("15:04:05.000"), time.Since(start).Round(time.Millisecond)))
+					} else {
+						ok.Add(1)
+					}
 				}
 			})
 		}
-		return func() { close(done); wg.Wait() }
+		return func() { close(done); wg.Wait() }, func() string {
+			return fmt.Sprintf("writers through n%d: %d acknowledged, %d failed (last: %v)", i+1, ok.Load(), failed.Load(), lastErr.Load())
+		}
 	}
-	defer write(first, 4)()
+	stopFirst, tally := write(first, 4)
+	defer stopFirst()
 	// During the harmless rollout, every zone serves writes of its own:
 	// its last stage is judged against itself alone, and the p99 of the
 	// handful of requests a zone without writers serves is their slowest,
@@ -118,7 +133,8 @@ func TestCtlConfigRollout(t *testing.T) {
 	var others []func()
 	for i := range nodes {
 		if i != first {
-			others = append(others, write(i, 2))
+			stop, _ := write(i, 2)
+			others = append(others, stop)
 		}
 	}
 
@@ -143,9 +159,10 @@ func TestCtlConfigRollout(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err = rollout("fault.fsync-delay", "300ms", "--stages", harmStages)
-	if err == nil || !strings.Contains(out, "stage "+harmed+" regressed") ||
+	// Halted on the harm, not unjudged for want of requests.
+	if err == nil || !strings.Contains(out, "stage "+harmed+" regressed") || strings.Contains(out, "needed to judge") ||
 		strings.Contains(out, "stage 2 of 3") || !strings.Contains(out, "halted and undone") {
-		t.Fatalf("harmful rollout over %s (leaders by node %v): %v\n%s", harmStages, leads, err, out)
+		t.Fatalf("harmful rollout over %s (leaders by node %v; %s): %v\n%s", harmStages, leads, tally(), err, out)
 	}
 	ctlJSON(t, n1, &st, "config", "list")
 	for _, o := range st.Overrides {
