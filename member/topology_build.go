@@ -175,6 +175,19 @@ func buildLoad(cur, prev store.Load, elapsed time.Duration) *topologypb.Load {
 		hist[i] = sub(cur.Latency[i], prev.Latency[i])
 	}
 	l.KeySamples, l.TopKeyShare, l.MedianKeyHash = keySpread(cur.KeyHashes)
+	for i, n := range hist {
+		if n == 0 {
+			continue
+		}
+		b := &topologypb.LatencyBucket{Count: n}
+		if i > 0 {
+			b.GtNanos = int64(store.LatencyBounds[i-1])
+		}
+		if i < len(store.LatencyBounds) {
+			b.LeNanos = int64(store.LatencyBounds[i])
+		}
+		l.Latency = append(l.Latency, b)
+	}
 	l.LatencyP50Nanos = int64(latencyQuantile(hist[:], 0.50))
 	l.LatencyP99Nanos = int64(latencyQuantile(hist[:], 0.99))
 	for i, kind := range store.ErrorKinds {

@@ -157,6 +157,11 @@ func TestBuildSnapshotFromReadings(t *testing.T) {
 	if l.GetLatencyP50Nanos() != int64(100*time.Microsecond) || l.GetLatencyP99Nanos() != int64(50*time.Millisecond) {
 		t.Fatalf("partition 7 latency p50 %v p99 %v", l.GetLatencyP50Nanos(), l.GetLatencyP99Nanos())
 	}
+	// The interval's histogram, its non-empty buckets: 500 fast, 50 slow.
+	if b := l.GetLatency(); len(b) != 2 || b[0].GetGtNanos() != 0 || b[0].GetLeNanos() != int64(100*time.Microsecond) || b[0].GetCount() != 500 ||
+		b[1].GetGtNanos() != int64(25*time.Millisecond) || b[1].GetLeNanos() != int64(50*time.Millisecond) || b[1].GetCount() != 50 {
+		t.Fatalf("partition 7 latency buckets %v", b)
+	}
 	if r7.GetIndexLagNanos() != int64(2*time.Second) || r8.GetIndexLagNanos() != 0 {
 		t.Fatalf("index lags %v, %v", r7.GetIndexLagNanos(), r8.GetIndexLagNanos())
 	}

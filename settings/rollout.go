@@ -17,6 +17,75 @@ type Health struct {
 	ApplyLag  float64       // entries committed but not applied, the worst replica
 	Alerts    int           // Doctor alerts raised
 	Silent    int           // nodes that sent no report while watched
+	// Latency is the requests by latency bucket, when the nodes report
+	// it: a p99 over the limit halts only if enough requests were slower
+	// than the limit to tell harm from chance (SlowSignificant).
+	Latency []LatencyBucket
+}
+
+// LatencyBucket counts the requests slower than GT and no slower than LE
+// (0: no upper bound).
+type LatencyBucket struct {
+	GT, LE time.Duration
+	Count  uint64
+}
+
+// slower counts the requests of h.Latency slower than limit among all it
+// counts, as the p99 reads them: by their bucket's upper bound.
+func (h Health) slower(limit time.Duration) (slow, all uint64) {
+	for _, b := range h.Latency {
+		all += b.Count
+		if b.LE == 0 || b.LE > limit {
+			slow += b.Count
+		}
+	}
+	return slow, all
+}
+
+// SlowShare and SlowSignificance: a p99 is over a limit when more than
+// 1% of the requests were slower; a p99 over a rollout's limit counts as
+// a regression only when the requests slower than the limit are more
+// than chance allows at that share: the chance of seeing at least as
+// many among the requests served, were each slower with probability
+// SlowShare, is below SlowSignificance. One slow request of nine (a
+// stall of a loaded machine) is then noise (a 9% chance), seven of seven
+// (a disk a hundred times slower) is not, and among a thousand requests
+// twenty slow ones are (a 0.3% chance).
+const (
+	SlowShare        = 0.01
+	SlowSignificance = 0.01
+)
+
+// SlowSignificant reports whether slow requests of all are more than
+// chance allows if each were slower with probability SlowShare: the
+// binomial tail P(X >= slow) below SlowSignificance.
+func SlowSignificant(slow, all uint64) bool {
+	return slow > 0 && binomialTail(slow, all, SlowShare) < SlowSignificance
+}
+
+// binomialTail is P(X >= k) for X ~ Binomial(n, p), 0 < p < 1.
+func binomialTail(k, n uint64, p float64) float64 {
+	if k == 0 {
+		return 1
+	}
+	if k > n {
+		return 0
+	}
+	if float64(k) <= float64(n)*p {
+		return 1 // at or below the mean: never significant (a bound, not the value)
+	}
+	// The tail's first term in logs (it may underflow: then the tail is
+	// negligible), then each next term from the one before, until they
+	// no longer add.
+	nf, kf := float64(n), float64(k)
+	lg := func(x float64) float64 { v, _ := math.Lgamma(x); return v }
+	term := math.Exp(lg(nf+1) - lg(kf+1) - lg(nf-kf+1) + kf*math.Log(p) + (nf-kf)*math.Log1p(-p))
+	sum := term
+	for i := kf; i < nf && term > sum*1e-12; i++ {
+		term *= (nf - i) / (i + 1) * p / (1 - p)
+		sum += term
+	}
+	return min(sum, 1)
 }
 
 // ErrorRate is Errors over Requests (0 without requests).
@@ -97,7 +166,12 @@ func regressions(changed, baseline Health, m Margins) []regression {
 	}
 	limit := max(time.Duration(float64(baseline.P99)*m.P99Factor), baseline.P99+m.P99Floor)
 	if changed.Requests > 0 && changed.P99 > limit {
-		out = append(out, regression{"p99", fmt.Sprintf("p99 %v", changed.P99), fmt.Sprintf("%v (limit %v)", baseline.P99, limit)})
+		if len(changed.Latency) == 0 {
+			out = append(out, regression{"p99", fmt.Sprintf("p99 %v", changed.P99), fmt.Sprintf("%v (limit %v)", baseline.P99, limit)})
+		} else if slow, all := changed.slower(limit); SlowSignificant(slow, all) {
+			out = append(out, regression{"p99", fmt.Sprintf("p99 %v (%d of %d requests over the limit)", changed.P99, slow, all),
+				fmt.Sprintf("%v (limit %v)", baseline.P99, limit)})
+		}
 	}
 	if d := changed.Elections - baseline.Elections; d > m.Elections {
 		out = append(out, regression{"elections", fmt.Sprintf("%.1f elections a minute", changed.Elections),

@@ -231,6 +231,24 @@ func parseHealth(t *testing.T, fields []string) Health {
 			_, err = fmt.Sscan(v, &h.Alerts)
 		case "silent":
 			_, err = fmt.Sscan(v, &h.Silent)
+		case "latency": // GT-LE:COUNT,... (LE inf: no upper bound)
+			for _, b := range strings.Split(v, ",") {
+				span, count, _ := strings.Cut(b, ":")
+				gt, le, _ := strings.Cut(span, "-")
+				var lb LatencyBucket
+				if lb.GT, err = time.ParseDuration(gt); err != nil {
+					break
+				}
+				if le != "inf" {
+					if lb.LE, err = time.ParseDuration(le); err != nil {
+						break
+					}
+				}
+				if _, err = fmt.Sscan(count, &lb.Count); err != nil {
+					break
+				}
+				h.Latency = append(h.Latency, lb)
+			}
 		default:
 			t.Fatalf("unknown health field %q", k)
 		}

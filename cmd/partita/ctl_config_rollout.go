@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -229,17 +230,19 @@ type healthAccum struct {
 	stages []settings.Scope
 	since  time.Time // the soak's start: older snapshots do not count
 	h      map[settings.Scope]*settings.Health
-	p99s   map[settings.Scope][]time.Duration // each fresh snapshot's worst replica p99, by stage
-	terms  map[[2]uint64]uint64               // (partition, node) -> term last seen
-	sick   map[settings.Scope]map[uint64]bool // nodes the Doctor judged sick during the soak
-	seen   map[[2]uint64]bool                 // (node, snapshot seq) counted
-	nodes  map[uint64]string                  // nodes of the stages (zone and node stages), with their zone
-	fresh  map[uint64]bool                    // nodes that sent a snapshot of the soak
+	p99s   map[settings.Scope][]time.Duration                   // each fresh snapshot's worst replica p99, by stage
+	terms  map[[2]uint64]uint64                                 // (partition, node) -> term last seen
+	sick   map[settings.Scope]map[uint64]bool                   // nodes the Doctor judged sick during the soak
+	seen   map[[2]uint64]bool                                   // (node, snapshot seq) counted
+	lat    map[settings.Scope]map[settings.LatencyBucket]uint64 // requests by latency bucket (Count unused in the key)
+	nodes  map[uint64]string                                    // nodes of the stages (zone and node stages), with their zone
+	fresh  map[uint64]bool                                      // nodes that sent a snapshot of the soak
 }
 
 func newHealthAccum(stages []settings.Scope, since time.Time) *healthAccum {
 	a := &healthAccum{stages: stages, since: since, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
 		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}, seen: map[[2]uint64]bool{},
+		lat:   map[settings.Scope]map[settings.LatencyBucket]uint64{},
 		nodes: map[uint64]string{}, fresh: map[uint64]bool{}}
 	for _, s := range stages {
 		a.h[s] = &settings.Health{}
@@ -298,6 +301,12 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 				h.Errors += float64(r.Load.Errors[kind])
 			}
 			worst[s] = max(worst[s], r.Load.LatencyP99)
+			for _, b := range r.Load.Latency {
+				if a.lat[s] == nil {
+					a.lat[s] = map[settings.LatencyBucket]uint64{}
+				}
+				a.lat[s][settings.LatencyBucket{GT: b.GT, LE: b.LE}] += b.Count
+			}
 			h.ApplyLag = max(h.ApplyLag, float64(r.Lag))
 			k := [2]uint64{p.ID, r.Node}
 			if last, seen := a.terms[k]; seen && r.Term > last {
@@ -374,6 +383,11 @@ func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health
 			slices.Sort(ps)
 			hh.P99 = ps[len(ps)/2]
 		}
+		for b, n := range a.lat[s] {
+			b.Count = n
+			hh.Latency = append(hh.Latency, b)
+		}
+		slices.SortFunc(hh.Latency, func(x, y settings.LatencyBucket) int { return cmp.Compare(x.GT, y.GT) })
 		out[s] = hh
 	}
 	return out

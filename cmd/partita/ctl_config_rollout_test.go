@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,7 +218,9 @@ func TestRolloutCountsFreshSnapshotsOnce(t *testing.T) {
 		return &ingest.ClusterView{
 			Nodes: []ingest.NodeView{{ID: 1, Zone: "a", Seq: seq, Taken: taken, Interval: 5 * time.Second}},
 			Partitions: []ingest.PartitionView{{ID: 7, Table: "t", Replicas: []ingest.ReplicaView{
-				{Node: 1, Load: ingest.Load{WritesPerSec: 100, LatencyP99: p99}}}}},
+				{Node: 1, Load: ingest.Load{WritesPerSec: 100, LatencyP99: p99, Latency: []ingest.LatencyBucket{
+					{GT: 5 * time.Millisecond, LE: 10 * time.Millisecond, Count: 495}, {GT: time.Second, LE: p99, Count: 5}}}},
+				{Node: 2, Load: ingest.Load{WritesPerSec: 100, Latency: []ingest.LatencyBucket{{LE: time.Millisecond, Count: 500}}}}}}},
 		}
 	}
 	acc := newHealthAccum([]settings.Scope{zoneA}, start)
@@ -233,5 +236,10 @@ func TestRolloutCountsFreshSnapshotsOnce(t *testing.T) {
 	h := acc.health(10 * time.Second)[zoneA]
 	if h.Requests != 500 || h.P99 != 2*time.Second {
 		t.Fatalf("stage health %+v: want 500 requests (one snapshot of 5 s at 100/s) at p99 2s", h)
+	}
+	// The stage's requests by latency, once: node 2, in no stage, counts
+	// for none.
+	if want := []settings.LatencyBucket{{GT: 5 * time.Millisecond, LE: 10 * time.Millisecond, Count: 495}, {GT: time.Second, LE: 2 * time.Second, Count: 5}}; !slices.Equal(h.Latency, want) {
+		t.Fatalf("stage latency %+v, want %+v", h.Latency, want)
 	}
 }

@@ -115,10 +115,14 @@ func loadOf(l *topologypb.Load) Load {
 	if len(l.GetErrors()) > 0 {
 		out.Errors = maps.Clone(l.GetErrors())
 	}
+	for _, b := range l.GetLatency() {
+		out.Latency = append(out.Latency, LatencyBucket{GT: time.Duration(b.GetGtNanos()), LE: time.Duration(b.GetLeNanos()), Count: b.GetCount()})
+	}
 	return out
 }
 
-// add sums o's rates and counts into l (latencies keep the worst).
+// add sums o's rates and counts into l (latencies keep the worst; the
+// latency histograms are not summed).
 func (l *Load) add(o Load) {
 	l.ReadsPerSec += o.ReadsPerSec
 	l.WritesPerSec += o.WritesPerSec

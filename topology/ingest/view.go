@@ -93,6 +93,17 @@ type Load struct {
 	KeySamples    uint32  `json:"key_samples,omitempty"`
 	TopKeyShare   float64 `json:"top_key_share,omitempty"`
 	MedianKeyHash uint64  `json:"median_key_hash,omitempty"`
+	// Latency is the interval's requests by latency bucket (empty from
+	// nodes that do not report it).
+	Latency []LatencyBucket `json:"latency,omitempty"`
+}
+
+// LatencyBucket counts the requests slower than GT and no slower than LE
+// (0: no upper bound).
+type LatencyBucket struct {
+	GT    time.Duration `json:"gt"`
+	LE    time.Duration `json:"le,omitempty"`
+	Count uint64        `json:"count"`
 }
 
 // ZoneView is a zone and its nodes by liveness.

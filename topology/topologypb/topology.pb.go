@@ -715,6 +715,10 @@ type Load struct {
 	KeySamples    uint32  `protobuf:"varint,10,opt,name=key_samples,json=keySamples,proto3" json:"key_samples,omitempty"`
 	TopKeyShare   float64 `protobuf:"fixed64,11,opt,name=top_key_share,json=topKeyShare,proto3" json:"top_key_share,omitempty"`
 	MedianKeyHash uint64  `protobuf:"varint,12,opt,name=median_key_hash,json=medianKeyHash,proto3" json:"median_key_hash,omitempty"`
+	// The interval's requests by latency: the histogram's non-empty
+	// buckets. A rollout weighs a slower p99 by how many requests were
+	// slower.
+	Latency       []*LatencyBucket `protobuf:"bytes,13,rep,name=latency,proto3" json:"latency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -833,6 +837,75 @@ func (x *Load) GetMedianKeyHash() uint64 {
 	return 0
 }
 
+func (x *Load) GetLatency() []*LatencyBucket {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
+// LatencyBucket counts the requests slower than gt_nanos and no slower
+// than le_nanos (0: no upper bound).
+type LatencyBucket struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	GtNanos       int64                  `protobuf:"varint,1,opt,name=gt_nanos,json=gtNanos,proto3" json:"gt_nanos,omitempty"`
+	LeNanos       int64                  `protobuf:"varint,2,opt,name=le_nanos,json=leNanos,proto3" json:"le_nanos,omitempty"`
+	Count         uint64                 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LatencyBucket) Reset() {
+	*x = LatencyBucket{}
+	mi := &file_topology_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LatencyBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LatencyBucket) ProtoMessage() {}
+
+func (x *LatencyBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_topology_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LatencyBucket.ProtoReflect.Descriptor instead.
+func (*LatencyBucket) Descriptor() ([]byte, []int) {
+	return file_topology_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *LatencyBucket) GetGtNanos() int64 {
+	if x != nil {
+		return x.GtNanos
+	}
+	return 0
+}
+
+func (x *LatencyBucket) GetLeNanos() int64 {
+	if x != nil {
+		return x.LeNanos
+	}
+	return 0
+}
+
+func (x *LatencyBucket) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_topology_proto protoreflect.FileDescriptor
 
 const file_topology_proto_rawDesc = "" +
@@ -901,7 +974,7 @@ const file_topology_proto_rawDesc = "" +
 	"\x05match\x18\x02 \x01(\x04R\x05match\x12.\n" +
 	"\x13since_contact_nanos\x18\x03 \x01(\x03R\x11sinceContactNanos\x12\x18\n" +
 	"\alearner\x18\x04 \x01(\bR\alearner\x12*\n" +
-	"\x11ack_latency_nanos\x18\x05 \x01(\x03R\x0fackLatencyNanos\"\xa0\x04\n" +
+	"\x11ack_latency_nanos\x18\x05 \x01(\x03R\x0fackLatencyNanos\"\xde\x04\n" +
 	"\x04Load\x12\"\n" +
 	"\rreads_per_sec\x18\x01 \x01(\x01R\vreadsPerSec\x12$\n" +
 	"\x0ewrites_per_sec\x18\x02 \x01(\x01R\fwritesPerSec\x12+\n" +
@@ -917,10 +990,15 @@ const file_topology_proto_rawDesc = "" +
 	" \x01(\rR\n" +
 	"keySamples\x12\"\n" +
 	"\rtop_key_share\x18\v \x01(\x01R\vtopKeyShare\x12&\n" +
-	"\x0fmedian_key_hash\x18\f \x01(\x04R\rmedianKeyHash\x1a9\n" +
+	"\x0fmedian_key_hash\x18\f \x01(\x04R\rmedianKeyHash\x12<\n" +
+	"\alatency\x18\r \x03(\v2\".partita.topology.v1.LatencyBucketR\alatency\x1a9\n" +
 	"\vErrorsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01*E\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"[\n" +
+	"\rLatencyBucket\x12\x19\n" +
+	"\bgt_nanos\x18\x01 \x01(\x03R\agtNanos\x12\x19\n" +
+	"\ble_nanos\x18\x02 \x01(\x03R\aleNanos\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x04R\x05count*E\n" +
 	"\rSchemaVersion\x12\x1e\n" +
 	"\x1aSCHEMA_VERSION_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10SCHEMA_VERSION_1\x10\x01*f\n" +
@@ -944,7 +1022,7 @@ func file_topology_proto_rawDescGZIP() []byte {
 }
 
 var file_topology_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_topology_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_topology_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_topology_proto_goTypes = []any{
 	(SchemaVersion)(0),       // 0: partita.topology.v1.SchemaVersion
 	(Role)(0),                // 1: partita.topology.v1.Role
@@ -954,7 +1032,8 @@ var file_topology_proto_goTypes = []any{
 	(*Replica)(nil),          // 5: partita.topology.v1.Replica
 	(*Progress)(nil),         // 6: partita.topology.v1.Progress
 	(*Load)(nil),             // 7: partita.topology.v1.Load
-	nil,                      // 8: partita.topology.v1.Load.ErrorsEntry
+	(*LatencyBucket)(nil),    // 8: partita.topology.v1.LatencyBucket
+	nil,                      // 9: partita.topology.v1.Load.ErrorsEntry
 }
 var file_topology_proto_depIdxs = []int32{
 	0, // 0: partita.topology.v1.TopologySnapshot.version:type_name -> partita.topology.v1.SchemaVersion
@@ -964,12 +1043,13 @@ var file_topology_proto_depIdxs = []int32{
 	1, // 4: partita.topology.v1.Replica.role:type_name -> partita.topology.v1.Role
 	6, // 5: partita.topology.v1.Replica.followers:type_name -> partita.topology.v1.Progress
 	7, // 6: partita.topology.v1.Replica.load:type_name -> partita.topology.v1.Load
-	8, // 7: partita.topology.v1.Load.errors:type_name -> partita.topology.v1.Load.ErrorsEntry
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	9, // 7: partita.topology.v1.Load.errors:type_name -> partita.topology.v1.Load.ErrorsEntry
+	8, // 8: partita.topology.v1.Load.latency:type_name -> partita.topology.v1.LatencyBucket
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_topology_proto_init() }
@@ -983,7 +1063,7 @@ func file_topology_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_topology_proto_rawDesc), len(file_topology_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
