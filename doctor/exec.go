@@ -70,22 +70,31 @@ func (d *Doctor) execute(ctx context.Context, c operator.Cluster, r *run) {
 		if done(r.entry.Steps, s.String()) {
 			continue // resumed: done by the Doctor before this one
 		}
-		rec := StepRecord{Name: s.String(), Start: d.cfg.Now()}
-		err := d.runStep(ctx, env, s, &rec)
-		rec.End = d.cfg.Now()
-		if err != nil {
-			rec.Err = err.Error()
-		}
-		d.mu.Lock() // Running reads r.entry
-		r.entry.Steps = append(r.entry.Steps, rec)
-		d.mu.Unlock()
-		d.persist(ctx, r)
-		if err != nil {
-			d.fail(ctx, env, r, fmt.Errorf("step %q: %w", s.String(), err))
+		if err := d.recordedStep(ctx, env, r, s, ""); err != nil {
+			d.fail(ctx, env, r, err)
 			return
 		}
 	}
 	d.finish(ctx, r, Succeeded, fmt.Sprintf("%d steps done", len(o.Steps)))
+}
+
+// recordedStep runs s of r's operation checked (runStep) and records it
+// in r's timeline entry, its name after prefix.
+func (d *Doctor) recordedStep(ctx context.Context, env *operator.Env, r *run, s operator.Step, prefix string) error {
+	rec := StepRecord{Name: prefix + s.String(), Start: d.cfg.Now()}
+	err := d.runStep(ctx, env, s, &rec)
+	rec.End = d.cfg.Now()
+	if err != nil {
+		rec.Err = err.Error()
+	}
+	d.mu.Lock() // Running reads r.entry
+	r.entry.Steps = append(r.entry.Steps, rec)
+	d.mu.Unlock()
+	d.persist(ctx, r)
+	if err != nil {
+		return fmt.Errorf("step %q: %w", s.String(), err)
+	}
+	return nil
 }
 
 // reachable says node answers now: only then is its old replica
@@ -191,9 +200,15 @@ func (d *Doctor) fail(ctx context.Context, env *operator.Env, r *run, err error)
 		d.finish(rctx, r, Failed, err.Error())
 		return
 	}
-	if rerr := operator.Run(rctx, env, &operator.Operator{Name: "rollback", Steps: undo}); rerr != nil {
-		d.finish(rctx, r, Failed, fmt.Sprintf("%v; rollback failed: %v", err, rerr))
-		return
+	// The undo steps are checked against a fresh view as the operation's
+	// own steps are: the view undo was planned from may be outdated (a
+	// learner promoted since, by a Doctor that resumed the operation, is
+	// left in place; a replica back in the partition is not destroyed).
+	for _, s := range undo {
+		if rerr := d.recordedStep(rctx, env, r, s, "rollback: "); rerr != nil {
+			d.finish(rctx, r, Failed, fmt.Sprintf("%v; rollback failed: %v", err, rerr))
+			return
+		}
 	}
 	d.finish(rctx, r, RolledBack, fmt.Sprintf("%v; rolled back", err))
 }

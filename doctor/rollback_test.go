@@ -29,6 +29,11 @@ type learnerWorld struct {
 	slow      int
 	learners  []uint64
 	destroyed []uint64
+	// promoteIn: n1's answers before n4's learner shows promoted to
+	// voter (0: never); removed: voters removed.
+	promoteIn int
+	promoted  bool
+	removed   []uint64
 }
 
 func (w *learnerWorld) status(node uint64) (topology.LocalReplicas, error) {
@@ -41,8 +46,17 @@ func (w *learnerWorld) status(node uint64) (topology.LocalReplicas, error) {
 		w.slow--
 		return topology.LocalReplicas{}, context.DeadlineExceeded
 	}
+	voters, learners := []uint64{1, 2, 3}, slices.Clone(w.learners)
+	if w.promoted {
+		voters, learners = append(voters, 4), slices.DeleteFunc(learners, func(l uint64) bool { return l == 4 })
+	}
+	if w.promoteIn > 0 {
+		if w.promoteIn--; w.promoteIn == 0 {
+			w.promoted = true
+		}
+	}
 	return topology.LocalReplicas{Node: 1, Replicas: []topology.LocalReplica{{Partition: 7, Leader: true, Lead: 1, Term: 2,
-		Applied: 10, Voters: []uint64{1, 2, 3}, Learners: slices.Clone(w.learners)}}}, nil
+		Applied: 10, Voters: voters, Learners: learners}}}, nil
 }
 
 type learnerCluster struct {
@@ -56,7 +70,7 @@ func (c learnerCluster) Directory(context.Context) *directory.Snapshot {
 		nodes = append(nodes, &partitapb.Node{Id: id + 1, PeerAddr: "127.0.0.1:1", HeartbeatUnixNanos: time.Now().UnixNano()})
 	}
 	return &directory.Snapshot{Nodes: nodes, MetaReplicas: []uint64{1},
-		Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Generation: 1, Replicas: []uint64{1, 2, 3, 4}}}}}}
+		Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Generation: 1, Replicas: []uint64{1, 2, 3}}}}}}
 }
 func (c learnerCluster) Now() time.Time                   { return time.Now() }
 func (c learnerCluster) Node(id uint64) operator.Replicas { return learnerReplicas{w: c.w, id: id} }
@@ -75,6 +89,9 @@ func (r learnerReplicas) RemoveVoter(_ context.Context, partition, node uint64) 
 	defer r.w.mu.Unlock()
 	if r.id != 1 || partition != 7 {
 		return pcluster.Membership{}, errors.New("not the leader")
+	}
+	if r.w.promoted && node == 4 {
+		r.w.removed = append(r.w.removed, node)
 	}
 	r.w.learners = slices.DeleteFunc(r.w.learners, func(l uint64) bool { return l == node })
 	return pcluster.Membership{Voters: []uint64{1, 2, 3}, Learners: slices.Clone(r.w.learners)}, nil
@@ -167,5 +184,29 @@ func TestRollbackOfAnUndoneOperation(t *testing.T) {
 	defer w.mu.Unlock()
 	if len(w.destroyed) != 0 {
 		t.Fatalf("replicas destroyed on %v: nothing was left to undo", w.destroyed)
+	}
+}
+
+// The rollback's steps are checked against a fresh view, as the
+// operation's own are: a learner promoted to voter after the rollback
+// planned its removal (by a Doctor that resumed the operation) is left
+// in place, and its replica is not destroyed. Unchecked, the rollback
+// removed the new voter and destroyed its replica.
+func TestRollbackLeavesAPromotedLearner(t *testing.T) {
+	// n4 shows promoted from n1's third answer on: the views of the
+	// takeover and of the rollback's plan show the learner, the undo's
+	// step check the voter.
+	w := &learnerWorld{learners: []uint64{4}, promoteIn: 2}
+	got := overdue(t, w, learnerAdded())
+	if got.State != Failed || !strings.Contains(got.Outcome, "promoted since") {
+		t.Fatalf("the overdue operation ended %s (%s), want failed: the learner was promoted", got.State, got.Outcome)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.removed) != 0 || len(w.destroyed) != 0 {
+		t.Fatalf("voters removed %v, replicas destroyed on %v: want n4 left a voter", w.removed, w.destroyed)
+	}
+	if i := slices.IndexFunc(got.Steps, func(s StepRecord) bool { return strings.HasPrefix(s.Name, "rollback: remove-learner") }); i < 0 || got.Steps[i].Err == "" {
+		t.Fatalf("the timeline's steps %+v: want the refused rollback step recorded", got.Steps)
 	}
 }

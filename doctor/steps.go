@@ -85,7 +85,9 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 // Rollback returns the steps that undo what a failed op may have left
 // half done: a learner added for it and never promoted is removed. A
 // promoted one stays (the replica-count checker removes the extra voter
-// if the old one was never removed). nil: nothing to undo.
+// if the old one was never removed). nil: nothing to undo. The steps run
+// checked as the operation's own do (Doctor.rollback): cur may be
+// outdated by the time they run.
 func Rollback(op checker.Op, cur checker.Partition) []operator.Step {
 	switch op.Kind {
 	case checker.ReplaceReplica, checker.MoveReplica, checker.AddReplica, checker.Decommission:
@@ -94,7 +96,7 @@ func Rollback(op checker.Op, cur checker.Partition) []operator.Step {
 	}
 	for _, l := range cur.Learners {
 		if l == op.To {
-			return []operator.Step{operator.RemoveVoter{Partition: op.Partition, Node: op.To},
+			return []operator.Step{operator.RemoveLearner{Partition: op.Partition, Node: op.To},
 				operator.DestroyReplica{Node: op.To, Partition: op.Partition}}
 		}
 	}
@@ -114,6 +116,8 @@ func stepKind(s operator.Step) (gate.StepKind, uint64, uint64) {
 		return "promote-learner", s.Partition, s.Node
 	case operator.RemoveVoter:
 		return "remove-voter", s.Partition, s.Node
+	case operator.RemoveLearner:
+		return gate.StepRemoveLearner, s.Partition, s.Node
 	case *operator.TransferLeader:
 		if s.Target == 0 {
 			return "", 0, 0 // the leader picks a healthy voter itself

@@ -18,6 +18,7 @@ const (
 	StepAddLearner     StepKind = "add-learner"
 	StepPromoteLearner StepKind = "promote-learner"
 	StepRemoveVoter    StepKind = "remove-voter"
+	StepRemoveLearner  StepKind = "remove-learner" // a rollback's: a learner, never a voter
 	StepTransferLeader StepKind = "transfer-leader"
 	StepSetReplicas    StepKind = "set-replicas"
 	StepDestroyReplica StepKind = "destroy-replica"
@@ -49,6 +50,17 @@ func CheckStep(kind StepKind, partition, node uint64, cur checker.View, cfg chec
 		return checkPromote(&p, node, &cur, cfg)
 	case StepRemoveVoter:
 		return checkRemove(&p, node, &cur, cfg)
+	case StepRemoveLearner:
+		if slices.Contains(p.Voters, node) || slices.Contains(p.Outgoing, node) {
+			return verdict(Refuse, fmt.Sprintf("n%d is a voter of p%d: promoted since its removal as a learner was planned", node, p.ID))
+		}
+		if !slices.Contains(p.Learners, node) {
+			return verdict(Run, fmt.Sprintf("n%d is no learner of p%d: nothing to do", node, p.ID))
+		}
+		if p.Leader == 0 {
+			return verdict(Hold, fmt.Sprintf("p%d has no known leader", p.ID))
+		}
+		return verdict(Run, fmt.Sprintf("n%d is a learner of p%d: no vote lost", node, p.ID))
 	case StepTransferLeader:
 		return checkTransfer(&p, node, &cur, cfg)
 	case StepSetReplicas:

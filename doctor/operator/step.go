@@ -121,6 +121,21 @@ func (s RemoveVoter) Run(ctx context.Context, e *Env) error {
 	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.RemoveVoter)
 }
 
+// RemoveLearner removes Node's learner from Partition: a rollback's undo
+// of a learner its operation added. It runs as RemoveVoter does (raft
+// removes a learner with the same change); the step check tells them
+// apart: a learner promoted since the undo was planned is left in place.
+type RemoveLearner struct{ Partition, Node uint64 }
+
+func (s RemoveLearner) String() string {
+	return fmt.Sprintf("remove-learner partition=%d node=%d", s.Partition, s.Node)
+}
+
+// Run removes Node unless it is no member.
+func (s RemoveLearner) Run(ctx context.Context, e *Env) error {
+	return changeOnLeader(ctx, e, s.Partition, s.Node, Replicas.RemoveVoter)
+}
+
 // SetReplicas replaces Remove by Add in the directory record of Table's
 // Partition (a compare-and-set on its generation, retried when the record
 // moved on meanwhile).
