@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -88,19 +89,37 @@ type epochCluster struct {
 	refuseAll
 	w     *leaseWorld
 	epoch uint64
+	alone bool // n1 alone hosts p7 (n2 and n3 report no replica)
 }
 
-func (c epochCluster) Directory(context.Context) *directory.Snapshot { return &directory.Snapshot{} }
-func (c epochCluster) Now() time.Time                                { return t0 }
-func (c epochCluster) Node(uint64) operator.Replicas                 { return epochReplicas(c) }
+// Directory: three live nodes, and p7 on them (led by n1, whose
+// leadership the tests transfer away: the step check wants another
+// healthy voter to take it).
+func (c epochCluster) Directory(context.Context) *directory.Snapshot {
+	var nodes []*partitapb.Node
+	for id := range uint64(3) {
+		nodes = append(nodes, &partitapb.Node{Id: id + 1, PeerAddr: "127.0.0.1:1", HeartbeatUnixNanos: time.Now().UnixNano()})
+	}
+	return &directory.Snapshot{Nodes: nodes, MetaReplicas: []uint64{1},
+		Tables: []*partitapb.Table{{Name: "t", Partitions: []*partitapb.Partition{{Id: 7, Generation: 1, Replicas: []uint64{1, 2, 3}}}}}}
+}
+func (c epochCluster) Now() time.Time                   { return t0 }
+func (c epochCluster) Node(id uint64) operator.Replicas { return epochReplicas{c, id} }
 
-type epochReplicas epochCluster
+type epochReplicas struct {
+	epochCluster
+	id uint64
+}
 
 func (r epochReplicas) TransferLeadership(context.Context, uint64, uint64) (uint64, error) {
 	return r.w.transfer(r.epoch)
 }
 func (r epochReplicas) ReplicaStatus(context.Context) (topology.LocalReplicas, error) {
-	return topology.LocalReplicas{}, nil
+	if r.alone && r.id != 1 {
+		return topology.LocalReplicas{Node: r.id}, nil
+	}
+	return topology.LocalReplicas{Node: r.id, Replicas: []topology.LocalReplica{{Partition: 7, Leader: r.id == 1, Lead: 1, Term: 2,
+		Applied: 10, Voters: []uint64{1, 2, 3}}}}, nil
 }
 
 // A Doctor whose lease lapsed and which took it again between two of its
@@ -195,5 +214,30 @@ func waitDoctor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// A leadership handed off a node to a voter its leader picks (a move's
+// hand-over) is checked too: with no other voter healthy to take it, the
+// step holds, and the leader is never asked.
+func TestTransferAwayWaitsForAHealthyVoter(t *testing.T) {
+	w := &leaseWorld{transfers: map[uint64]int{}, done: map[uint64]int{}}
+	w.epoch.Store(9)
+	cfg := DefaultConfig()
+	cfg.StepBackoff, cfg.StepAttempts = time.Millisecond, 2
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
+		View: func() *ingest.ClusterView { return nil }, Records: &MemRecords{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec StepRecord
+	env := operator.NewEnv(epochCluster{w: w, epoch: 9, alone: true}, nil)
+	err = d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec)
+	if err == nil || !strings.Contains(err.Error(), "no voter of p7 but n1 is healthy") || w.attempts(9) != 0 {
+		t.Fatalf("runStep: %v (%d transfers asked), want held with none asked", err, w.attempts(9))
+	}
+	env = operator.NewEnv(epochCluster{w: w, epoch: 9}, nil)
+	if err := d.runStep(context.Background(), env, &operator.TransferLeader{Partition: 7, From: 1}, &rec); err != nil || w.done[9] != 1 {
+		t.Fatalf("runStep with healthy voters: %v (%d done)", err, w.done[9])
 	}
 }

@@ -193,13 +193,34 @@ func TestRollbackOfAnUndoneOperation(t *testing.T) {
 // in place, and its replica is not destroyed. Unchecked, the rollback
 // removed the new voter and destroyed its replica.
 func TestRollbackLeavesAPromotedLearner(t *testing.T) {
-	// n4 shows promoted from n1's third answer on: the views of the
-	// takeover and of the rollback's plan show the learner, the undo's
-	// step check the voter.
-	w := &learnerWorld{learners: []uint64{4}, promoteIn: 2}
-	got := overdue(t, w, learnerAdded())
+	// n4 shows promoted from n1's second answer on: the rollback's plan
+	// reads the first, the undo's step check the second.
+	w := &learnerWorld{learners: []uint64{4}, promoteIn: 1}
+	recs := &MemRecords{}
+	cfg := DefaultConfig()
+	cfg.Registerer = prometheus.NewRegistry()
+	d, err := New(cfg, Deps{Epoch: func() uint64 { return 4 }, Cluster: func(uint64) operator.Cluster { return learnerCluster{w: w} },
+		View: func() *ingest.ClusterView { return nil }, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	e := Entry{Epoch: 4, Op: checker.Op{Kind: checker.AddReplica, Partition: 7, Table: "t", To: 4, Reasons: []string{"test"}},
+		Gate: gate.Green, State: Running, Steps: learnerAdded(), Created: now, Updated: now, Deadline: now.Add(time.Minute)}
+	if err := recs.Put(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	d.m.running.Inc()
+	d.fail(ctx, operator.NewEnv(learnerCluster{w: w}, nil), &run{entry: e, started: now, cancel: func() {}, epoch: 4},
+		errors.New("promote-learner: refused"))
+	es, _ := recs.Entries(ctx, e.ID, 1)
+	if len(es) != 1 {
+		t.Fatalf("entries %+v", es)
+	}
+	got := es[0]
 	if got.State != Failed || !strings.Contains(got.Outcome, "promoted since") {
-		t.Fatalf("the overdue operation ended %s (%s), want failed: the learner was promoted", got.State, got.Outcome)
+		t.Fatalf("the operation ended %s (%s), want failed: the learner was promoted", got.State, got.Outcome)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

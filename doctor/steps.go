@@ -120,7 +120,7 @@ func stepKind(s operator.Step) (gate.StepKind, uint64, uint64) {
 		return gate.StepRemoveLearner, s.Partition, s.Node
 	case *operator.TransferLeader:
 		if s.Target == 0 {
-			return "", 0, 0 // the leader picks a healthy voter itself
+			return gate.StepTransferAway, s.Partition, s.From // the leader picks the voter
 		}
 		return "transfer-leader", s.Partition, s.Target
 	case operator.DestroyReplica:

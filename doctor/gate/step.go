@@ -20,6 +20,7 @@ const (
 	StepRemoveVoter    StepKind = "remove-voter"
 	StepRemoveLearner  StepKind = "remove-learner" // a rollback's: a learner, never a voter
 	StepTransferLeader StepKind = "transfer-leader"
+	StepTransferAway   StepKind = "transfer-leader-away" // off node, to a voter its leader picks
 	StepSetReplicas    StepKind = "set-replicas"
 	StepDestroyReplica StepKind = "destroy-replica"
 	StepRemoveNode     StepKind = "remove-node" // of node's directory record; partition 0
@@ -63,6 +64,8 @@ func CheckStep(kind StepKind, partition, node uint64, cur checker.View, cfg chec
 		return verdict(Run, fmt.Sprintf("n%d is a learner of p%d: no vote lost", node, p.ID))
 	case StepTransferLeader:
 		return checkTransfer(&p, node, &cur, cfg)
+	case StepTransferAway:
+		return checkTransferAway(&p, node, &cur, cfg)
 	case StepSetReplicas:
 		return verdict(Run, fmt.Sprintf("p%d is in the view; the directory's compare-and-set guards the rest", p.ID))
 	case StepDestroyReplica:
@@ -158,6 +161,27 @@ func checkRemove(p *checker.Partition, node uint64, cur *checker.View, cfg check
 		return verdict(Refuse, "it would cost the quorum: "+why)
 	}
 	return verdict(Run, fmt.Sprintf("p%d keeps a healthy quorum without n%d", p.ID, node))
+}
+
+// checkTransferAway judges moving p's leadership off node to a voter its
+// leader picks: done when node does not lead; else some other voter must
+// be healthy to take it, which may come by itself (a voter just
+// promoted, catching up), so it holds. A decommissioning voter counts:
+// the leader picks one only when no other is live (store.Config's
+// AvoidLeading), and a lead on it is moved again by its decommission.
+func checkTransferAway(p *checker.Partition, node uint64, cur *checker.View, cfg checker.Config) Verdict {
+	switch {
+	case p.Leader == 0:
+		return verdict(Hold, fmt.Sprintf("p%d has no known leader", p.ID))
+	case p.Leader != node:
+		return verdict(Run, fmt.Sprintf("n%d does not lead p%d: nothing to do", node, p.ID))
+	}
+	for _, v := range p.Voters {
+		if v != node && checker.Healthy(*cur, cfg, *p, v) {
+			return verdict(Run, fmt.Sprintf("p%d has healthy voters to take the lead from n%d", p.ID, node))
+		}
+	}
+	return verdict(Hold, fmt.Sprintf("no voter of p%d but n%d is healthy to take the lead: voters %v", p.ID, node, p.Voters))
 }
 
 // checkTransfer judges moving p's leadership to node: a healthy voter.
