@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/replica"
@@ -29,7 +30,13 @@ const maxRefreshNodes = 8
 
 // Refresh reloads the Sender's directory cache: from this node's meta
 // replica when it has one, else from the meta leader (hinted) or voters,
-// following not-leader hints, else from the seed addresses.
+// following not-leader hints, else from the other nodes the cache lists
+// (any with a meta replica, a learner too, answers after a read
+// barrier), else from the seed addresses. The other nodes matter when the
+// meta voters moved: a meta voter restarted at a new address is
+// unreachable at the one cached here, and the seeds may be that same old
+// address (CI: a node outside the meta group asked node 1 at its old
+// address for minutes while node 2 knew the new one).
 func (s *Sender) Refresh(ctx context.Context, src Source, hasLocal bool, seeds []string) error {
 	dir := s.cfg.Directory
 	if hasLocal {
@@ -41,11 +48,16 @@ func (s *Sender) Refresh(ctx context.Context, src Source, hasLocal bool, seeds [
 	}
 	var errs []error
 	candidates := append([]uint64{dir.Leader(directory.MetaPartition)}, dir.MetaReplicas()...)
-	for i := 0; i < len(candidates) && i < maxRefreshNodes; i++ {
+	for _, n := range dir.Nodes() {
+		candidates = append(candidates, n.GetId())
+	}
+	asked := map[uint64]bool{}
+	for i := 0; i < len(candidates) && len(asked) < maxRefreshNodes; i++ {
 		id := candidates[i]
-		if id == 0 || id == s.cfg.Self {
+		if id == 0 || id == s.cfg.Self || asked[id] {
 			continue
 		}
+		asked[id] = true
 		snap, err := src.Node(ctx, id)
 		if err == nil {
 			dir.Update(snap)
@@ -53,7 +65,7 @@ func (s *Sender) Refresh(ctx context.Context, src Source, hasLocal bool, seeds [
 		}
 		var nl *replica.NotLeaderError
 		if errors.As(err, &nl) && nl.Leader != 0 {
-			candidates = append(candidates, nl.Leader)
+			candidates = slices.Insert(candidates, i+1, nl.Leader) // asked next
 		}
 		errs = append(errs, err)
 	}
