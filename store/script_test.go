@@ -47,6 +47,7 @@ import (
 //	add-learner p=2 node=4 | promote p=2 node=4 | remove p=2 node=1
 //	transfer-leader p=2 [to=3]            to the voter named (or the leader's choice)
 //	wait-applied p=2                      every live member applied the leader's commit
+//	wait-trimmed p=2 node=1 max=25        node's log of p holds at most max entries
 //	status p=2 | data p=2                 roles, terms, membership / data and digest
 //	snapshots node=3                      whether node 3 installed a snapshot
 func TestStoreScripts(t *testing.T) {
@@ -131,6 +132,10 @@ func (c *scriptCluster) dispatch(t *testing.T, d *datadriven.TestData) (string, 
 		return c.membership(t, d, p)
 	case "wait-applied":
 		return "", c.waitApplied(p)
+	case "wait-trimmed":
+		var most int
+		d.ScanArgs(t, "max", &most)
+		return "", c.waitTrimmed(p, c.argNode(t, d), most)
 	case "status":
 		return c.status(p, true)
 	case "data":
@@ -580,6 +585,21 @@ func (c *scriptCluster) waitApplied(p uint64) error {
 			}
 		}
 		return true
+	})
+}
+
+// waitTrimmed waits until node's replica of p keeps at most most entries
+// of its log: trimmed, whatever held it for a while (a follower crashed a
+// moment ago is still recently active for an election timeout, and the
+// leader keeps its log for it until then).
+func (c *scriptCluster) waitTrimmed(p, node uint64, most int) error {
+	return eventually(fmt.Sprintf("n%d's log of p%d trimmed to %d entries", node, p, most), func() bool {
+		s := c.up(node)
+		if s == nil {
+			return false
+		}
+		r := s.st.Replica(p)
+		return r != nil && r.TopologyStatus().LogEntries <= uint64(most)
 	})
 }
 
