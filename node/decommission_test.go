@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,7 +222,12 @@ func TestDecommissionByTheDoctor(t *testing.T) {
 		return nil
 	})
 	if len(moves) == 0 || len(moves) > held || len(removals) != 1 || removals[0].From != gone {
-		t.Fatalf("timeline: %d decommission moves (node %d held %d partitions), removals %+v", len(moves), gone, held, removals)
+		var ops []string
+		for _, e := range timeline(t, via, "") {
+			ops = append(ops, fmt.Sprintf("%d %s p%d %d->%d %s created %s %q %+v", e.ID, e.Kind, e.Partition, e.From, e.To, e.State,
+				e.Created.Format("15:04:05.000"), e.Inputs, e.Steps))
+		}
+		t.Fatalf("timeline: %d decommission moves (node %d held %d partitions), removals %+v; every entry: %s", len(moves), gone, held, removals, strings.Join(ops, "\n"))
 	}
 	for _, e := range timeline(t, via, "kind="+string(checker.RemoveReplica)) {
 		if e.From != gone {
