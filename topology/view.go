@@ -143,12 +143,26 @@ func fillPartition(p *PartitionInfo, a Answers) {
 }
 
 // configuration picks the replica whose configuration the view shows:
-// the leader's (the one of the highest term, if a deposed leader has not
-// heard of its successor yet); without a leader, that of the replica
-// with the most applied. leader is 0 without a leader.
+// the leader's; without a leader, that of the replica with the most
+// applied. leader is 0 without a leader. A replica that claims to lead
+// at a term below the highest any replica of the partition answered
+// with is deposed, whether or not its successor answered: a follower
+// of the new term shows that an election passed it by. Taken for the
+// leader, its configuration (older, if the new leader changed it since)
+// passed a Doctor's operation planned on that older configuration as
+// current.
 func configuration(partition uint64, a Answers) (leader uint64, conf LocalReplica, ok bool) {
+	var top uint64 // the highest term answered
+	for _, node := range sortedNodes(a) {
+		if rep, has := a.replica(node, partition); has {
+			top = max(top, rep.Term)
+		}
+	}
 	for _, node := range sortedNodes(a) {
 		rep, has := a.replica(node, partition)
+		if has && rep.Leader && rep.Term < top {
+			rep.Leader = false // deposed
+		}
 		switch {
 		case !has:
 		case rep.Leader && (!ok || !conf.Leader || rep.Term > conf.Term):

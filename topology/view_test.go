@@ -92,3 +92,33 @@ func TestNodesAndTables(t *testing.T) {
 		t.Fatalf("tables %+v", tables)
 	}
 }
+
+// A replica that claims to lead at a term below another replica's is
+// deposed, even when its successor did not answer: the view shows no
+// leader, and the configuration of the replica with the most applied.
+// Taken for the leader, the deposed one's older configuration let a
+// Doctor's operation planned on it pass as current.
+func TestPartitionsDeposedLeader(t *testing.T) {
+	now := time.Unix(1000, 0)
+	a := topology.NewAnswers()
+	a.Errs[1] = errors.New("deadline exceeded") // the new leader, of term 4
+	a.Replicas[2] = topology.LocalReplicas{Node: 2, Replicas: []topology.LocalReplica{
+		{Partition: 3, Leader: true, Term: 3, Applied: 40, Voters: []uint64{1, 2}},
+	}}
+	a.Replicas[5] = topology.LocalReplicas{Node: 5, Replicas: []topology.LocalReplica{
+		{Partition: 3, Term: 4, Applied: 45, Voters: []uint64{1, 2, 3}, Learners: []uint64{5}},
+	}}
+	parts, err := topology.Partitions(snapshot(now), "b", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := parts[0]
+	if b.Leader != 0 || !reflect.DeepEqual(b.Voters, []uint64{1, 2, 3}) {
+		t.Fatalf("partition of b: leader %d voters %v, want no leader and the voters of the most applied", b.Leader, b.Voters)
+	}
+	for _, r := range b.Status {
+		if r.Role == topology.RoleLeader {
+			t.Fatalf("a leader in %+v", b.Status)
+		}
+	}
+}
