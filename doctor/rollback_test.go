@@ -103,10 +103,8 @@ func (r learnerReplicas) DestroyReplica(context.Context, uint64) error {
 	return nil
 }
 
-// overdue records an AddReplica of n4 to p7 left running past its
-// deadline by the Doctor of epoch 3, with steps done, has a Doctor of
-// epoch 4 take over, and returns the entry as it ended.
-func overdue(t *testing.T, w *learnerWorld, steps []StepRecord) Entry {
+// learnerDoctor is a Doctor of epoch 4 acting on w, with its records.
+func learnerDoctor(t *testing.T, w *learnerWorld) (*Doctor, *MemRecords) {
 	t.Helper()
 	recs := &MemRecords{}
 	cfg := DefaultConfig()
@@ -116,6 +114,15 @@ func overdue(t *testing.T, w *learnerWorld, steps []StepRecord) Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d, recs
+}
+
+// overdue records an AddReplica of n4 to p7 left running past its
+// deadline by the Doctor of epoch 3, with steps done, has a Doctor of
+// epoch 4 take over, and returns the entry as it ended.
+func overdue(t *testing.T, w *learnerWorld, steps []StepRecord) Entry {
+	t.Helper()
+	d, recs := learnerDoctor(t, w)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	defer d.wg.Wait()
@@ -196,14 +203,7 @@ func TestRollbackLeavesAPromotedLearner(t *testing.T) {
 	// n4 shows promoted from n1's second answer on: the rollback's plan
 	// reads the first, the undo's step check the second.
 	w := &learnerWorld{learners: []uint64{4}, promoteIn: 1}
-	recs := &MemRecords{}
-	cfg := DefaultConfig()
-	cfg.Registerer = prometheus.NewRegistry()
-	d, err := New(cfg, Deps{Epoch: func() uint64 { return 4 }, Cluster: func(uint64) operator.Cluster { return learnerCluster{w: w} },
-		View: func() *ingest.ClusterView { return nil }, Records: recs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, recs := learnerDoctor(t, w)
 	ctx := context.Background()
 	now := time.Now()
 	e := Entry{Epoch: 4, Op: checker.Op{Kind: checker.AddReplica, Partition: 7, Table: "t", To: 4, Reasons: []string{"test"}},
