@@ -60,3 +60,38 @@ func TestSyncDelay(t *testing.T) {
 		t.Fatalf("%d more fsyncs over 50ms with a 60ms delay, want at least 3", slow)
 	}
 }
+
+// SyncDelay still slows the WAL's fsyncs once Pebble writes a recycled
+// WAL file: a file reused for writing is wrapped too. Before, errorfs
+// handed it back unwrapped, and a slow disk turned fast again after the
+// first memtable flushes (a harmful rollout on processes passed every
+// stage).
+func TestSyncDelayOnRecycledWALs(t *testing.T) {
+	var asked atomic.Int64
+	e, err := engine.Open(engine.Options{Dir: "/data", FS: engine.NewMemFS(), MemTableBytes: 1 << 20,
+		SyncDelay: func() time.Duration { asked.Add(1); return 0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	value := make([]byte, 4<<10)
+	commit := func(from, n int) {
+		t.Helper()
+		for i := range n {
+			b := e.NewIndexedBatch()
+			if err := b.Set([]byte(fmt.Sprint("k", from+i)), value); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Commit(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// 16 MiB through 1 MiB memtables: many flushes, WALs recycled.
+	commit(0, 4096)
+	asked.Store(0)
+	commit(4096, 3)
+	if n := asked.Load(); n < 3 {
+		t.Fatalf("%d syncs asked the delay for 3 synced commits on a recycled WAL, want at least 3", n)
+	}
+}
