@@ -86,7 +86,7 @@ func Steps(op checker.Op, fromReachable bool) (*operator.Operator, error) {
 // half done: a learner added for it and never promoted is removed. A
 // promoted one stays (the replica-count checker removes the extra voter
 // if the old one was never removed). nil: nothing to undo. The steps run
-// checked as the operation's own do (Doctor.rollback): cur may be
+// checked as the operation's own do (Doctor.fail): cur may be
 // outdated by the time they run.
 func Rollback(op checker.Op, cur checker.Partition) []operator.Step {
 	switch op.Kind {

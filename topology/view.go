@@ -152,13 +152,14 @@ func fillPartition(p *PartitionInfo, a Answers) {
 // passed a Doctor's operation planned on that older configuration as
 // current.
 func configuration(partition uint64, a Answers) (leader uint64, conf LocalReplica, ok bool) {
+	nodes := sortedNodes(a)
 	var top uint64 // the highest term answered
-	for _, node := range sortedNodes(a) {
+	for _, node := range nodes {
 		if rep, has := a.replica(node, partition); has {
 			top = max(top, rep.Term)
 		}
 	}
-	for _, node := range sortedNodes(a) {
+	for _, node := range nodes {
 		rep, has := a.replica(node, partition)
 		if has && rep.Leader && rep.Term < top {
 			rep.Leader = false // deposed

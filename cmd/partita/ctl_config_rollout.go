@@ -230,19 +230,19 @@ type healthAccum struct {
 	stages []settings.Scope
 	since  time.Time // the soak's start: older snapshots do not count
 	h      map[settings.Scope]*settings.Health
-	p99s   map[settings.Scope][]time.Duration                   // each fresh snapshot's worst replica p99, by stage
-	terms  map[[2]uint64]uint64                                 // (partition, node) -> term last seen
-	sick   map[settings.Scope]map[uint64]bool                   // nodes the Doctor judged sick during the soak
-	seen   map[[2]uint64]bool                                   // (node, snapshot seq) counted
-	lat    map[settings.Scope]map[settings.LatencyBucket]uint64 // requests by latency bucket (Count unused in the key)
-	nodes  map[uint64]string                                    // nodes of the stages (zone and node stages), with their zone
-	fresh  map[uint64]bool                                      // nodes that sent a snapshot of the soak
+	p99s   map[settings.Scope][]time.Duration             // each fresh snapshot's worst replica p99, by stage
+	terms  map[[2]uint64]uint64                           // (partition, node) -> term last seen
+	sick   map[settings.Scope]map[uint64]bool             // nodes the Doctor judged sick during the soak
+	seen   map[[2]uint64]bool                             // (node, snapshot seq) counted
+	lat    map[settings.Scope]map[[2]time.Duration]uint64 // requests by latency bucket (its bounds)
+	nodes  map[uint64]string                              // nodes of the stages (zone and node stages), with their zone
+	fresh  map[uint64]bool                                // nodes that sent a snapshot of the soak
 }
 
 func newHealthAccum(stages []settings.Scope, since time.Time) *healthAccum {
 	a := &healthAccum{stages: stages, since: since, h: map[settings.Scope]*settings.Health{}, p99s: map[settings.Scope][]time.Duration{},
 		terms: map[[2]uint64]uint64{}, sick: map[settings.Scope]map[uint64]bool{}, seen: map[[2]uint64]bool{},
-		lat:   map[settings.Scope]map[settings.LatencyBucket]uint64{},
+		lat:   map[settings.Scope]map[[2]time.Duration]uint64{},
 		nodes: map[uint64]string{}, fresh: map[uint64]bool{}}
 	for _, s := range stages {
 		a.h[s] = &settings.Health{}
@@ -303,9 +303,9 @@ func (a *healthAccum) add(v *ingest.ClusterView) {
 			worst[s] = max(worst[s], r.Load.LatencyP99)
 			for _, b := range r.Load.Latency {
 				if a.lat[s] == nil {
-					a.lat[s] = map[settings.LatencyBucket]uint64{}
+					a.lat[s] = map[[2]time.Duration]uint64{}
 				}
-				a.lat[s][settings.LatencyBucket{GT: b.GT, LE: b.LE}] += b.Count
+				a.lat[s][[2]time.Duration{b.GT, b.LE}] += b.Count
 			}
 			h.ApplyLag = max(h.ApplyLag, float64(r.Lag))
 			k := [2]uint64{p.ID, r.Node}
@@ -384,8 +384,7 @@ func (a *healthAccum) health(d time.Duration) map[settings.Scope]settings.Health
 			hh.P99 = ps[len(ps)/2]
 		}
 		for b, n := range a.lat[s] {
-			b.Count = n
-			hh.Latency = append(hh.Latency, b)
+			hh.Latency = append(hh.Latency, settings.LatencyBucket{GT: b[0], LE: b[1], Count: n})
 		}
 		slices.SortFunc(hh.Latency, func(x, y settings.LatencyBucket) int { return cmp.Compare(x.GT, y.GT) })
 		out[s] = hh

@@ -113,7 +113,7 @@ func TestScenarioTwoNodesDecommissioned(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	close(stop)
 	wg.Wait()
-	lost := countLost(ctx, t, procs[0].api, acked)
+	lost := countLost(ctx, t, procs[0].api, "scenario", acked)
 	t.Logf("nodes 4 and 5 marked at once; both records gone and every partition on nodes 1-3 with 3 healthy voters %v after the marks",
 		took.Round(100*time.Millisecond))
 	t.Logf("writes acknowledged %d, failed after retries %d, lost %d", len(acked), errs, lost)

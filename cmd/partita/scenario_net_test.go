@@ -122,22 +122,11 @@ func startWriters(ctx context.Context, table string, apis []string, pause time.D
 
 // end stops the writers and returns how many acknowledged writes a
 // consistent read through api no longer finds.
-func (w *writers) end(ctx context.Context, t *testing.T, api, table string) (lost int) {
+func (w *writers) end(ctx context.Context, t *testing.T, api, table string) int {
 	t.Helper()
 	close(w.stop)
 	w.wg.Wait()
-	db := patient(api)
-	for _, key := range w.acked {
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		if out.Item == nil {
-			lost++
-		}
-	}
-	return lost
+	return countLost(ctx, t, api, table, w.acked)
 }
 
 // zoneSpread says every partition has a leader and three caught-up

@@ -100,14 +100,14 @@ func scenarioTable(ctx context.Context, t *testing.T, url, name string) {
 	}
 }
 
-// countLost reads keys of the scenario table back through url, strongly
+// countLost reads keys of table back through url, strongly
 // consistent, and counts those missing.
-func countLost(ctx context.Context, t *testing.T, url string, keys []string) int {
+func countLost(ctx context.Context, t *testing.T, url, table string, keys []string) int {
 	t.Helper()
 	db := patient(url)
 	lost := 0
 	for _, key := range keys {
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("scenario"), ConsistentRead: aws.Bool(true),
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
 			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key}}})
 		if err != nil {
 			t.Fatalf("read %s: %v", key, err)
@@ -227,7 +227,7 @@ func TestScenarioKilledNodeIsReplaced(t *testing.T) {
 		acked += len(wr.acked)
 		errs += wr.errs
 		gap = max(gap, wr.maxGap)
-		lost += countLost(ctx, t, procs[0].api, wr.acked)
+		lost += countLost(ctx, t, procs[0].api, "scenario", wr.acked)
 	}
 	t.Logf("node %d killed; every partition back to 3 healthy voters %v after the kill "+
 		"(the Doctor counts it dead 6 s after its last heartbeat, then waits --dead-after 30 s)", gone, healed.Round(100*time.Millisecond))
