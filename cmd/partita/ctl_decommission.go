@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/topology"
 )
@@ -20,6 +21,14 @@ import (
 // decommissionPoll is the pause between two looks at a decommission that
 // ctl waits for.
 const decommissionPoll = time.Second
+
+// decommissionStall is how long what a node holds may stay the same
+// before ctl shows what the Doctor says of it; it shows that again every
+// decommissionRestate while nothing moves.
+const (
+	decommissionStall   = 10 * time.Second
+	decommissionRestate = time.Minute
+)
 
 // operatorDecommissionTimeout bounds a decommission run within its
 // request (a cluster below the version of decommission marks).
@@ -162,15 +171,33 @@ func (f *ctlFlags) waitDecommission(cmd *cobra.Command, res operator.Decommissio
 			last = line
 		}
 	}
-	show(progressLine(res))
+	progress := progressLine(res)
+	show(progress)
 	path := fmt.Sprintf("/cluster/nodes/%d/decommission", res.Node)
 	t := time.NewTicker(decommissionPoll)
 	defer t.Stop()
+	moved, explained := time.Now(), time.Time{}
 	for {
 		select {
 		case <-cmd.Context().Done():
 			return fmt.Errorf("stopped waiting; node %d is still decommissioning: %w", res.Node, cmd.Context().Err())
 		case <-t.C:
+		}
+		if now := time.Now(); now.Sub(moved) >= decommissionStall && (explained.Before(moved) || now.Sub(explained) >= decommissionRestate) {
+			// Nothing moved for a while: say what the Doctor says.
+			explained = now
+			ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+			var plan admin.DoctorPlan
+			err := f.get(ctx, "/doctor/plan", &plan)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(out, "node %d: nothing moved for %v; the Doctor's plan: %v\n", res.Node, now.Sub(moved).Round(time.Second), err)
+			} else {
+				fmt.Fprintf(out, "node %d: nothing moved for %v; the Doctor's plan of %s:\n", res.Node, now.Sub(moved).Round(time.Second), stamp(plan.Plan.At))
+				for _, line := range doctorOnDecommission(plan, res) {
+					fmt.Fprintln(out, "  "+line)
+				}
+			}
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
 		body, err := f.call(ctx, http.MethodGet, path, nil)
@@ -188,8 +215,11 @@ func (f *ctlFlags) waitDecommission(cmd *cobra.Command, res operator.Decommissio
 		case cur.Decommissioning.IsZero():
 			return fmt.Errorf("node %d was recommissioned: it stays a member", res.Node)
 		default:
+			if line := progressLine(cur); line != progress {
+				progress, moved = line, time.Now()
+			}
 			res = cur
-			show(progressLine(cur))
+			show(progress)
 		}
 	}
 }
@@ -247,4 +277,59 @@ func membership(n topology.NodeInfo) string {
 		return "active"
 	}
 	return "decommissioning (marked " + ago(n.Decommissioning) + ")"
+}
+
+// doctorOnDecommission is what the active Doctor's last plan says of
+// res's node and the partitions left on it: the operations it planned
+// and their verdicts, those in flight, and why it leaves the others
+// alone, by the decommission checker. It is how ctl explains a
+// decommission that stopped moving.
+func doctorOnDecommission(p admin.DoctorPlan, res operator.DecommissionResult) []string {
+	left := map[uint64]bool{}
+	for _, r := range res.Remaining {
+		left[r.Partition] = true
+	}
+	concerns := func(partition, node uint64) bool { return node == res.Node || (partition != 0 && left[partition]) }
+	var out []string
+	if p.Plan.Paused {
+		out = append(out, "the Doctor is paused")
+	}
+	if p.Plan.Waiting != "" {
+		out = append(out, "the Doctor makes no plan: "+p.Plan.Waiting)
+	}
+	for _, o := range p.Plan.Ops {
+		if !concerns(o.Op.Partition, o.Op.From) {
+			continue
+		}
+		s := fmt.Sprintf("the Doctor plans %s: gate %s, %s", o.Op.String(), o.Gate, o.Decision)
+		if len(o.Reasons) > 0 {
+			s += ": " + strings.Join(o.Reasons, "; ")
+		}
+		out = append(out, s)
+	}
+	for _, e := range p.Running {
+		if concerns(e.Partition, e.From) {
+			out = append(out, fmt.Sprintf("in flight: operation %d, %s p%d from n%d to n%d, %d steps done",
+				e.ID, e.Kind, e.Partition, e.From, e.To, len(e.Steps)))
+		}
+	}
+	for _, wn := range p.Plan.WhyNots {
+		// The decommission checker's reasons; the others' (zones, merges)
+		// do not hold a decommission up.
+		if wn.Checker == "decommission" && concerns(wn.Partition, wn.Node) {
+			out = append(out, fmt.Sprintf("the Doctor leaves %s alone (%s): %s", whyNotSubject(wn.Partition, wn.Node), wn.Checker, wn.Reason))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("the Doctor on node %d says nothing of node %d or its partitions", p.Node, res.Node))
+	}
+	return out
+}
+
+// whyNotSubject names what a reason for no action is about.
+func whyNotSubject(partition, node uint64) string {
+	if partition == 0 {
+		return fmt.Sprintf("n%d", node)
+	}
+	return fmt.Sprintf("p%d", partition)
 }

@@ -91,6 +91,39 @@ func TestCtlDecommissionWaits(t *testing.T) {
 	}
 }
 
+// TestCtlDecommissionSaysWhyItWaits: with two of four nodes
+// decommissioning, no node can take the second one's replicas; ctl node
+// decommission, waiting, shows what the Doctor says of them once nothing
+// moves.
+func TestCtlDecommissionSaysWhyItWaits(t *testing.T) {
+	t.Parallel()
+	nodes := ctlCluster(t, func(cfg *node.Config) {
+		cfg.TopologyInterval = 200 * time.Millisecond
+		cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
+		cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, OpDeadline: time.Minute}
+	})
+	first := hosting(t, nodes)
+	second := nodes[1]
+	if second == first {
+		second = nodes[2]
+	}
+	if text, err := ctl(t, nodes[0], "node", "decommission", "--wait=false", fmt.Sprint(first.ID())); err != nil {
+		t.Fatalf("ctl node decommission --wait=false: %v\n%s", err, text)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*decommissionStall)
+	defer cancel()
+	text, err := ctlContext(ctx, nodes[0], "node", "decommission", fmt.Sprint(second.ID()))
+	if err == nil || !strings.Contains(err.Error(), "still decommissioning") {
+		t.Fatalf("ctl node decommission with no node to move to: %v\n%s", err, text)
+	}
+	for _, want := range []string{"nothing moved for", "the Doctor's plan of",
+		fmt.Sprintf("n%d is decommissioning", second.ID()), "no node can take its replica"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("ctl node decommission's output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
 // TestCtlDecommissionBeforeMarks: on a cluster whose binaries claim the
 // version before decommission marks, ctl node decommission moves every
 // replica within its request, as older releases did, and prints each move.
