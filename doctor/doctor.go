@@ -117,6 +117,13 @@ type Doctor struct {
 	last      Plan                        // the last cycle's plan and verdicts
 	rep       Replication                 // the replication factor last planned with, as logged
 	wg        sync.WaitGroup              // running operations
+
+	// Cycle's own, read and written by it alone: when to look next for
+	// operations the timeline shows running that no run here carries
+	// (adopt), and whether this epoch's first look, which also reads
+	// what the previous Doctors balanced, is still to succeed.
+	adoptAt  time.Time
+	tookOver bool
 }
 
 // run is an operation in flight.
@@ -243,8 +250,14 @@ func (d *Doctor) Cycle(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		if err := d.resume(ctx, c, epoch); err != nil {
+		d.tookOver, d.adoptAt = true, time.Time{}
+	}
+	if now := d.cfg.Now(); !now.Before(d.adoptAt) {
+		// A failed look is made again at the next cycle.
+		if err := d.resume(ctx, c, epoch, d.tookOver); err != nil {
 			d.log.Warn("doctor: resuming the operations left in flight failed", "err", err)
+		} else {
+			d.tookOver, d.adoptAt = false, now.Add(adoptEvery*d.cfg.Interval)
 		}
 	}
 	d.m.cycles.Inc()

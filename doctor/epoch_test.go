@@ -182,6 +182,73 @@ func TestDoctorResumesAnOperationItsOldEpochRan(t *testing.T) {
 	}
 }
 
+// An operation the timeline shows running that no run carries (its run's
+// last write to the timeline failed, or it was abandoned while the Doctor
+// kept its lease) is adopted within adoptEvery cycles, without a
+// takeover, and finished. Before, only a new epoch's first cycle looked,
+// and such an entry stayed running for good.
+func TestDoctorAdoptsAnOperationLeftRunning(t *testing.T) {
+	w := &leaseWorld{transfers: map[uint64]int{}, done: map[uint64]int{}}
+	w.epoch.Store(4)
+	recs := &MemRecords{}
+	// The Doctor's clock runs ahead of the wall clock by what the test
+	// adds (the cluster's heartbeats are the wall clock's: a second
+	// ahead, the nodes still look alive).
+	var clock atomic.Int64
+	cfg := DefaultConfig()
+	cfg.Interval, cfg.StepBackoff, cfg.Registerer = 100*time.Millisecond, 10*time.Millisecond, prometheus.NewRegistry()
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
+		View: func() *ingest.ClusterView { return nil }, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer d.wg.Wait()
+	if err := d.Cycle(ctx); err != nil { // takes over at epoch 4: nothing left running yet
+		t.Fatal(err)
+	}
+	// An operation of this very epoch whose end was never recorded.
+	now := cfg.Now()
+	e := Entry{Epoch: 4, Op: checker.Op{Kind: checker.TransferLeader, Partition: 7, From: 1, Reasons: []string{"test"}},
+		Gate: gate.Green, State: Running, Created: now, Updated: now, Deadline: now.Add(time.Hour)}
+	if err := recs.Put(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	state := func() State {
+		es, _ := recs.Entries(ctx, e.ID, 1)
+		if len(es) != 1 {
+			return ""
+		}
+		return es[0].State
+	}
+	// The next cycle, within adoptEvery cycles of the last look: not yet.
+	if err := d.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.attempts(4); n != 0 || state() != Running {
+		t.Fatalf("%d transfers, entry %s, before the next look", n, state())
+	}
+	clock.Add(int64(adoptEvery * cfg.Interval))
+	if err := d.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDoctor(t, "the operation left running to succeed", func() bool { return state() == Succeeded })
+	if w.done[4] != 1 {
+		t.Errorf("transfers done by epoch: %v, want one by epoch 4", w.done)
+	}
+	// Once ended, it is not taken up again.
+	clock.Add(int64(adoptEvery * cfg.Interval))
+	if err := d.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.wg.Wait()
+	if n := w.attempts(4); n != 1 {
+		t.Errorf("%d transfers, want 1", n)
+	}
+}
+
 // A step refused for a stale epoch is not retried.
 func TestRunStepStopsAtAStaleEpoch(t *testing.T) {
 	w := &leaseWorld{transfers: map[uint64]int{}, done: map[uint64]int{}}

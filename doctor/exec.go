@@ -320,32 +320,67 @@ func (d *Doctor) checkOverdue(now time.Time) {
 	d.m.stuck.Set(float64(n))
 }
 
-// resume takes over the operations a previous Doctor left running (and
-// the memory of the leaders it balanced, from the timeline): each
-// is run again from its first step not done (steps are idempotent), or,
-// past its deadline, rolled back: a learner it added and never promoted
-// is removed, and what is left half done (a voter too many) is the
+// adoptEvery is, in cycles, how often the active Doctor looks for
+// operations left running (resume) besides its first cycle of an epoch.
+const adoptEvery = 6
+
+// resume takes over the operations the timeline shows running that no
+// run of this Doctor carries: those a previous Doctor left in flight, at
+// a takeover (which also reads the memory of the leaders it balanced),
+// and, at every later look, those whose end was never recorded (a run
+// whose last write to the timeline failed, or that was abandoned while
+// this Doctor kept its lease). Each is run again from its first step not
+// done (steps are idempotent and checked against a fresh view), or, past
+// its deadline, rolled back: a learner it added and never promoted is
+// removed, and what is left half done (a voter too many) is the
 // checkers' to judge afresh, like any other state of the cluster.
-func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64) error {
-	return EachEntry(ctx, d.deps.Records, func(e Entry) {
-		d.noteBalanced(e) // what the previous Doctors balanced
-		if e.State != Running || e.Epoch == epoch {
-			return
+func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64, takeover bool) error {
+	var left []Entry
+	err := EachEntry(ctx, d.deps.Records, func(e Entry) {
+		if takeover {
+			d.noteBalanced(e) // what the previous Doctors balanced
 		}
-		d.mu.Lock()
-		_, busy := d.runs[e.Op.Partition]
-		d.mu.Unlock()
-		if busy {
-			return
+		if e.State == Running {
+			left = append(left, e)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range left {
+		if d.carries(e) {
+			continue
+		}
+		if !takeover {
+			// Read it again: a run of this Doctor may have ended it, and
+			// left, since the scan read it.
+			es, err := d.deps.Records.Entries(ctx, e.ID, 1)
+			if err != nil {
+				return err
+			}
+			if len(es) != 1 || es[0].ID != e.ID || es[0].State != Running || d.carries(es[0]) {
+				continue
+			}
+			e = es[0]
 		}
 		overdue := !d.cfg.Now().Before(e.Deadline)
 		d.log.Info("doctor: resuming an operation left in flight", "id", e.ID, "op", e.Op.String(),
-			"by_epoch", e.Epoch, "overdue", overdue)
+			"by_epoch", e.Epoch, "overdue", overdue, "takeover", takeover)
 		if overdue {
 			e.Deadline = d.cfg.Now().Add(operator.StepTimeout) // time to roll it back
 		}
 		d.launch(ctx, c, epoch, e, overdue)
-	})
+	}
+	return nil
+}
+
+// carries says a run of this Doctor is in flight on e's partition (e's
+// own, or another that e must not race).
+func (d *Doctor) carries(e Entry) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, busy := d.runs[e.Op.Partition]
+	return busy
 }
 
 // Alert is what the alert webhook receives.

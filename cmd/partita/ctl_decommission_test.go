@@ -71,7 +71,10 @@ func TestCtlDecommissionWaits(t *testing.T) {
 	text, err := ctlContext(ctx, nodes[0], "node", "decommission", fmt.Sprint(gone.ID()))
 	if err != nil || !strings.Contains(text, fmt.Sprintf("node %d decommissioning since", gone.ID())) ||
 		!strings.Contains(text, "partitions left:") || !strings.Contains(text, fmt.Sprintf("node %d decommissioned", gone.ID())) {
-		t.Fatalf("ctl node decommission: %v\n%s", err, text)
+		// What the Doctor did meanwhile, and who held its lease.
+		status, _ := ctl(t, nodes[0], "doctor", "status")
+		timeline, _ := ctl(t, nodes[0], "doctor", "timeline", "--limit", "60")
+		t.Fatalf("ctl node decommission: %v\n%s\nctl doctor status:\n%s\nctl doctor timeline:\n%s", err, text, status, timeline)
 	}
 	var listed []topology.NodeInfo
 	ctlJSON(t, nodes[1], &listed, "nodes")

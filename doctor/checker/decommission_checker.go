@@ -27,9 +27,13 @@ func checkDecommission(pl *planner, p *Partition) (*Op, []string) {
 		}
 	}
 	why := pl.decommissionedWhy(from)
-	to, err := pl.target(p, from)
+	// As a repair's, the move may go to a node still in its recovery
+	// period after being sick (its fsyncs no longer slow) when no other
+	// node can take it: a decommission should not wait ten minutes and
+	// more for a node that healed.
+	to, err := pl.repairTarget(p, from)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("%s, but no node can take its replica: %v", why, err)}
+		return nil, []string{fmt.Sprintf("%s, but no node can take its replica: %v%s", why, err, pl.noTargetWhy(p))}
 	}
 	return &Op{Kind: Decommission, From: from, To: to, Priority: PriorityDecommission,
 		Reasons: []string{fmt.Sprintf("%s: its replica moves to n%d", why, to)}}, nil

@@ -50,7 +50,7 @@ func checkDownReplicas(pl *planner, p *Partition) (*Op, []string) {
 	}
 	to, err := pl.repairTarget(p, down[0])
 	if err != nil {
-		return nil, append(why, fmt.Sprintf("n%d needs replacing: %v", down[0], err))
+		return nil, append(why, fmt.Sprintf("n%d needs replacing: %v%s", down[0], err, pl.noTargetWhy(p)))
 	}
 	if len(down) > 1 {
 		reasons = append(reasons, fmt.Sprintf("also down: %v, replaced in later plans", down[1:]))
@@ -224,7 +224,7 @@ func checkReplicaCount(pl *planner, p *Partition) (*Op, []string) {
 	}
 	to, err := pl.repairTarget(p, 0)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("%s: no node to add: %v", reasons[0], err)}
+		return nil, []string{fmt.Sprintf("%s: no node to add: %v%s", reasons[0], err, pl.noTargetWhy(p))}
 	}
 	return &Op{Kind: AddReplica, To: to, Priority: PriorityReplicas, Reasons: reasons}, nil
 }

@@ -1,7 +1,10 @@
 package checker
 
 import (
+	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/placement"
@@ -87,6 +90,40 @@ func (pl *planner) repairTarget(p *Partition, from uint64) (uint64, error) {
 		return to, nil
 	}
 	return 0, err
+}
+
+// noTargetWhy says, for a target refused for p, why each node outside
+// p's raft configuration may not take the replica: "" when there is no
+// such node.
+func (pl *planner) noTargetWhy(p *Partition) string {
+	var out []string
+	for _, n := range pl.view.Nodes {
+		if slices.Contains(p.Voters, n.ID) || slices.Contains(p.Learners, n.ID) || slices.Contains(p.Outgoing, n.ID) {
+			continue
+		}
+		var why string
+		switch {
+		case n.Liveness != directory.Alive:
+			why = "is " + string(n.Liveness)
+		case n.Leaving():
+			why = "is decommissioning"
+		case pl.sick[n.ID]:
+			why = "is sick"
+		case pl.fsyncSlow[n.ID]:
+			why = "has slow fsyncs"
+		case pl.slow[n.ID]:
+			why = fmt.Sprintf("is recovering (healed %v ago)", pl.cfg.Now.Sub(n.Health.HealedAt).Round(time.Second))
+		case n.Health.DiskUsed >= pl.cfg.DiskFull:
+			why = "has a full disk"
+		default:
+			why = "is refused by placement"
+		}
+		out = append(out, fmt.Sprintf("n%d %s", n.ID, why))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (outside the partition: " + strings.Join(out, ", ") + ")"
 }
 
 // recoveredCandidate says node may take a repair's replica: alive, not
