@@ -180,7 +180,7 @@ func timeOf(n int64) time.Time {
 // entryProto converts a timeline entry to its directory record.
 func entryProto(e doctor.Entry) *partitapb.DoctorOp {
 	op := &partitapb.DoctorOp{Id: e.ID, Epoch: e.Epoch, Kind: string(e.Op.Kind), Partition: e.Op.Partition,
-		Table: e.Op.Table, From: e.Op.From, To: e.Op.To, Generation: e.Op.Generation,
+		Table: e.Op.Table, From: e.Op.From, To: e.Op.To, At: e.Op.At, With: e.Op.With, Generation: e.Op.Generation,
 		Voters: slices.Clone(e.Op.Voters), Learners: slices.Clone(e.Op.Learners), Priority: int32(e.Op.Priority),
 		Checker: e.Op.Checker, Reasons: slices.Clone(e.Op.Reasons), Inputs: e.Inputs, Gate: colorProto(e.Gate),
 		State: states[e.State], Validation: e.Validation, CreatedUnixNanos: nanos(e.Created),
@@ -197,8 +197,8 @@ func entryProto(e doctor.Entry) *partitapb.DoctorOp {
 func entryOf(op *partitapb.DoctorOp) doctor.Entry {
 	g, _ := colorOf(op.GetGate())
 	e := doctor.Entry{ID: op.GetId(), Epoch: op.GetEpoch(), Op: checker.Op{Kind: checker.Kind(op.GetKind()),
-		Partition: op.GetPartition(), Table: op.GetTable(), From: op.GetFrom(), To: op.GetTo(),
-		Generation: op.GetGeneration(), Voters: slices.Clone(op.GetVoters()), Learners: slices.Clone(op.GetLearners()),
+		Partition: op.GetPartition(), Table: op.GetTable(), From: op.GetFrom(), To: op.GetTo(), At: op.GetAt(),
+		With: op.GetWith(), Generation: op.GetGeneration(), Voters: slices.Clone(op.GetVoters()), Learners: slices.Clone(op.GetLearners()),
 		Priority: int(op.GetPriority()), Checker: op.GetChecker(), Reasons: slices.Clone(op.GetReasons())},
 		Inputs: op.GetInputs(), Gate: g, State: stateOf(op.GetState()), Validation: op.GetValidation(),
 		Created: timeOf(op.GetCreatedUnixNanos()), Updated: timeOf(op.GetUpdatedUnixNanos()),

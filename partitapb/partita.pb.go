@@ -7393,7 +7393,13 @@ type DoctorOp struct {
 	// decided_by is who approved or rejected it.
 	DecidedBy string `protobuf:"bytes,22,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	// outcome is free text for the final state.
-	Outcome       string `protobuf:"bytes,23,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Outcome string `protobuf:"bytes,23,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// at is where a split's right half starts (0: the middle of the
+	// partition's hash range); with is the right neighbour a merge absorbs.
+	// A Doctor that resumes or runs an approved operation reads them back:
+	// without them it would split elsewhere or merge another neighbour.
+	At            uint64 `protobuf:"varint,24,opt,name=at,proto3" json:"at,omitempty"`
+	With          uint64 `protobuf:"varint,25,opt,name=with,proto3" json:"with,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -7587,6 +7593,20 @@ func (x *DoctorOp) GetOutcome() string {
 		return x.Outcome
 	}
 	return ""
+}
+
+func (x *DoctorOp) GetAt() uint64 {
+	if x != nil {
+		return x.At
+	}
+	return 0
+}
+
+func (x *DoctorOp) GetWith() uint64 {
+	if x != nil {
+		return x.With
+	}
+	return 0
 }
 
 // PutDoctorOp creates (op.id 0: the next id; created and updated times are
@@ -12644,7 +12664,7 @@ const file_partita_proto_rawDesc = "" +
 	"\x10start_unix_nanos\x18\x02 \x01(\x03R\x0estartUnixNanos\x12$\n" +
 	"\x0eend_unix_nanos\x18\x03 \x01(\x03R\fendUnixNanos\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x1a\n" +
-	"\battempts\x18\x05 \x01(\x05R\battempts\"\xe4\x06\n" +
+	"\battempts\x18\x05 \x01(\x05R\battempts\"\x88\a\n" +
 	"\bDoctorOp\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05epoch\x18\x02 \x01(\x04R\x05epoch\x12\x12\n" +
@@ -12674,7 +12694,9 @@ const file_partita_proto_rawDesc = "" +
 	"\x13deadline_unix_nanos\x18\x15 \x01(\x03R\x11deadlineUnixNanos\x12\x1d\n" +
 	"\n" +
 	"decided_by\x18\x16 \x01(\tR\tdecidedBy\x12\x18\n" +
-	"\aoutcome\x18\x17 \x01(\tR\aoutcome\"\x99\x01\n" +
+	"\aoutcome\x18\x17 \x01(\tR\aoutcome\x12\x0e\n" +
+	"\x02at\x18\x18 \x01(\x04R\x02at\x12\x12\n" +
+	"\x04with\x18\x19 \x01(\x04R\x04with\"\x99\x01\n" +
 	"\x05State\x12\x0f\n" +
 	"\vSTATE_UNSET\x10\x00\x12\b\n" +
 	"\x04HELD\x10\x01\x12\x15\n" +
