@@ -127,8 +127,9 @@ type Margins struct {
 
 // DefaultMargins halt a rollout on one point of errors, a p99 three
 // times as slow (and 20 ms slower), two more elections a minute, 1,000
-// entries of apply lag, requests down to a tenth of at least 100, or any
-// new alert, and hold a stage that served no request unjudged. The p99
+// entries of apply lag, requests down to a tenth of at least 100 (or to
+// none from at least 5), or any new alert, and hold a stage that served
+// no request unjudged. The p99
 // nodes report is the
 // upper bound of a histogram bucket, and the buckets are 2 to 2.5 times
 // apart (1, 2.5, 5 per decade): a factor under 2.5 would halt on a p99
@@ -184,6 +185,16 @@ func regressions(changed, baseline Health, m Margins) []regression {
 	if baseline.Requests >= m.StallBaseline && m.StallBaseline > 0 && changed.Requests < m.Throughput*baseline.Requests {
 		out = append(out, regression{"stall", fmt.Sprintf("%.0f requests served", changed.Requests),
 			fmt.Sprintf("%.0f (at least %.0f%% of it)", baseline.Requests, 100*m.Throughput)})
+	} else if chance := math.Exp(-baseline.Requests); math.Round(changed.Requests) == 0 && chance < SlowSignificance {
+		// None at all where the stage served a few before: its requests
+		// are waiting. At the rate before, a soak as long without one
+		// has the Poisson chance e^-baseline: below SlowSignificance
+		// (from 5 requests on) it is no chance but a stall, however
+		// few requests the stage served (CI: a slowed disk's stage
+		// served 0 after a busy machine's few dozen, and halted
+		// unjudged, as idle, rather than for the harm).
+		out = append(out, regression{"stall", "0 requests served",
+			fmt.Sprintf("%.0f (none in as long is a %.1g chance at that rate)", baseline.Requests, chance)})
 	} else if math.Round(changed.Requests) < m.MinRequests { // rates times intervals: not whole
 		out = append(out, regression{"idle", fmt.Sprintf("%.0f requests served", changed.Requests),
 			fmt.Sprintf("the %.0f needed to judge the change (an idle stage shows no harm)", m.MinRequests)})
