@@ -197,7 +197,7 @@ func regressions(changed, baseline Health, m Margins) []regression {
 			fmt.Sprintf("%.0f (none in as long is a %.1g chance at that rate)", baseline.Requests, chance)})
 	} else if math.Round(changed.Requests) < m.MinRequests { // rates times intervals: not whole
 		out = append(out, regression{"idle", fmt.Sprintf("%.0f requests served", changed.Requests),
-			fmt.Sprintf("the %.0f needed to judge the change (an idle stage shows no harm)", m.MinRequests)})
+			fmt.Sprintf("the %.0f needed to judge the change (an idle stage shows no harm; %.0f before the change)", m.MinRequests, baseline.Requests)})
 	}
 	if changed.Silent > baseline.Silent {
 		out = append(out, regression{"silent", fmt.Sprintf("silent nodes: %d", changed.Silent), fmt.Sprint(baseline.Silent)})
