@@ -133,17 +133,9 @@ func TestDoctorResumesAnOperationItsOldEpochRan(t *testing.T) {
 	w.epoch.Store(4)
 	w.busy.Store(true)
 	recs := &MemRecords{}
-	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
-	cfg.StepBackoff, cfg.StepAttempts, cfg.Registerer = 200*time.Millisecond, 5, reg
-	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
-		View: func() *ingest.ClusterView { return nil }, Records: recs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	defer d.wg.Wait()
+	cfg.StepBackoff, cfg.StepAttempts = 200*time.Millisecond, 5
+	d, ctx := epochDoctor(t, w, recs, cfg)
 	// An operation a previous Doctor (epoch 3) left running.
 	now := time.Now()
 	e := Entry{Epoch: 3, Op: checker.Op{Kind: checker.TransferLeader, Partition: 7, From: 1, Reasons: []string{"test"}},
@@ -196,16 +188,9 @@ func TestDoctorAdoptsAnOperationLeftRunning(t *testing.T) {
 	// ahead, the nodes still look alive).
 	var clock atomic.Int64
 	cfg := DefaultConfig()
-	cfg.Interval, cfg.StepBackoff, cfg.Registerer = 100*time.Millisecond, 10*time.Millisecond, prometheus.NewRegistry()
+	cfg.Interval, cfg.StepBackoff = 100*time.Millisecond, 10*time.Millisecond
 	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
-	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
-		View: func() *ingest.ClusterView { return nil }, Records: recs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	defer d.wg.Wait()
+	d, ctx := epochDoctor(t, w, recs, cfg)
 	if err := d.Cycle(ctx); err != nil { // takes over at epoch 4: nothing left running yet
 		t.Fatal(err)
 	}
@@ -247,6 +232,23 @@ func TestDoctorAdoptsAnOperationLeftRunning(t *testing.T) {
 	if n := w.attempts(4); n != 1 {
 		t.Errorf("%d transfers, want 1", n)
 	}
+}
+
+// epochDoctor is a Doctor of cfg (its own metrics registry) on w's
+// cluster and recs, and a context for its cycles; both end with the test,
+// the context first.
+func epochDoctor(t *testing.T, w *leaseWorld, recs *MemRecords, cfg Config) (*Doctor, context.Context) {
+	t.Helper()
+	cfg.Registerer = prometheus.NewRegistry()
+	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },
+		View: func() *ingest.ClusterView { return nil }, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(d.wg.Wait)
+	t.Cleanup(cancel)
+	return d, ctx
 }
 
 // A step refused for a stale epoch is not retried.

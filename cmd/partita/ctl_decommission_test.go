@@ -41,6 +41,17 @@ func ctlCluster(t *testing.T, edit func(*node.Config)) []*node.Node {
 	return nodes
 }
 
+// doctorCtlCluster is ctlCluster with every node running a Doctor, its
+// cycles and topology reports quick.
+func doctorCtlCluster(t *testing.T) []*node.Node {
+	t.Helper()
+	return ctlCluster(t, func(cfg *node.Config) {
+		cfg.TopologyInterval = 200 * time.Millisecond
+		cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
+		cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, OpDeadline: time.Minute}
+	})
+}
+
 // hosting returns a node of nodes, not the first, that holds a voter.
 func hosting(t *testing.T, nodes []*node.Node) *node.Node {
 	t.Helper()
@@ -60,11 +71,7 @@ func hosting(t *testing.T, nodes []*node.Node) *node.Node {
 // removed its record; ctl nodes then lists the three others.
 func TestCtlDecommissionWaits(t *testing.T) {
 	t.Parallel()
-	nodes := ctlCluster(t, func(cfg *node.Config) {
-		cfg.TopologyInterval = 200 * time.Millisecond
-		cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
-		cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, OpDeadline: time.Minute}
-	})
+	nodes := doctorCtlCluster(t)
 	gone := hosting(t, nodes)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -100,11 +107,7 @@ func TestCtlDecommissionWaits(t *testing.T) {
 // moves.
 func TestCtlDecommissionSaysWhyItWaits(t *testing.T) {
 	t.Parallel()
-	nodes := ctlCluster(t, func(cfg *node.Config) {
-		cfg.TopologyInterval = 200 * time.Millisecond
-		cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
-		cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, OpDeadline: time.Minute}
-	})
+	nodes := doctorCtlCluster(t)
 	first := hosting(t, nodes)
 	second := nodes[1]
 	if second == first {
