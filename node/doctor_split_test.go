@@ -86,7 +86,9 @@ func TestDoctorSplitsHotPartitions(t *testing.T) {
 				return nil
 			}
 		}
-		return fmt.Errorf("no split yet; %d partitions; plan why-nots: %v", len(partitions(t, n1, "hot")), splitWhyNots(t, n1))
+		acked := []int64{done[0].Load(), done[1].Load(), done[2].Load(), done[3].Load()}
+		return fmt.Errorf("no split yet; %d partitions; writes acknowledged per writer %v; plan why-nots: %v",
+			len(partitions(t, n1, "hot")), acked, splitWhyNots(t, n1))
 	})
 	stopWriters()
 	split := timeline(t, n1, "kind=split&state=succeeded")[0]

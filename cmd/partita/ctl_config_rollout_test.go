@@ -142,7 +142,13 @@ func TestCtlConfigRollout(t *testing.T) {
 	rollout := func(args ...string) (string, error) {
 		return ctl(t, n1, append([]string{"config", "rollout"}, append(args, "--soak", "3s", "--sample", "200ms", "--min-p99-rise", "150ms")...)...)
 	}
-	out, err := rollout("request.timeout", "20s", "--stages", "zone:a,zone:b,zone:c")
+	// Judged on its other signals where a stage served no request: a
+	// stage's requests are counted at its nodes' leaders, and a node that
+	// leads none of the table's partitions (elections and the balancer
+	// move them on a loaded machine) serves none whatever its writers
+	// send (under load: zone c served 1 request before the change and 0
+	// after, and the harmless change halted as idle).
+	out, err := rollout("request.timeout", "20s", "--stages", "zone:a,zone:b,zone:c", "--min-requests", "0")
 	for _, stop := range others {
 		stop()
 	}
