@@ -120,10 +120,13 @@ type Doctor struct {
 
 	// Cycle's own, read and written by it alone: when to look next for
 	// operations the timeline shows running that no run here carries
-	// (adopt), and whether this epoch's first look, which also reads
-	// what the previous Doctors balanced, is still to succeed.
-	adoptAt  time.Time
-	tookOver bool
+	// (adopt), from which entry on (every one before it was final at the
+	// last look, and final entries change no more), and whether this
+	// epoch's first look, which reads the whole timeline for what the
+	// previous Doctors balanced too, is still to succeed.
+	adoptAt   time.Time
+	adoptFrom uint64
+	tookOver  bool
 }
 
 // run is an operation in flight.

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,7 +191,18 @@ func TestDoctorAdoptsAnOperationLeftRunning(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Interval, cfg.StepBackoff = 100*time.Millisecond, 10*time.Millisecond
 	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
-	d, ctx := epochDoctor(t, w, recs, cfg)
+	// Three entries that ended before: a look after the first reads from
+	// the oldest entry not final at the look before.
+	for range 3 {
+		now := cfg.Now()
+		done := Entry{Epoch: 3, Op: checker.Op{Kind: checker.TransferLeader, Partition: 8, From: 1}, Gate: gate.Green,
+			State: Succeeded, Created: now, Updated: now}
+		if err := recs.Put(context.Background(), &done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scans := &scanRecords{MemRecords: recs}
+	d, ctx := epochDoctor(t, w, scans, cfg)
 	if err := d.Cycle(ctx); err != nil { // takes over at epoch 4: nothing left running yet
 		t.Fatal(err)
 	}
@@ -232,12 +244,46 @@ func TestDoctorAdoptsAnOperationLeftRunning(t *testing.T) {
 	if n := w.attempts(4); n != 1 {
 		t.Errorf("%d transfers, want 1", n)
 	}
+	// The takeover read the whole timeline; the next look, from the
+	// first entry after the three final ones (the one left running); the
+	// one after, from it again (it was running at the look before); the
+	// last, from after it.
+	clock.Add(int64(adoptEvery * cfg.Interval))
+	if err := d.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := scans.froms(), []uint64{0, e.ID, e.ID, e.ID + 1}; !slices.Equal(got, want) {
+		t.Errorf("timeline scans from ids %v, want %v", got, want)
+	}
+}
+
+// scanRecords notes where each scan of the timeline (a read of a whole
+// page) starts.
+type scanRecords struct {
+	*MemRecords
+	mu   sync.Mutex
+	from []uint64
+}
+
+func (r *scanRecords) Entries(ctx context.Context, from uint64, limit int) ([]Entry, error) {
+	if limit == entriesPage {
+		r.mu.Lock()
+		r.from = append(r.from, from)
+		r.mu.Unlock()
+	}
+	return r.MemRecords.Entries(ctx, from, limit)
+}
+
+func (r *scanRecords) froms() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.from)
 }
 
 // epochDoctor is a Doctor of cfg (its own metrics registry) on w's
 // cluster and recs, and a context for its cycles; both end with the test,
 // the context first.
-func epochDoctor(t *testing.T, w *leaseWorld, recs *MemRecords, cfg Config) (*Doctor, context.Context) {
+func epochDoctor(t *testing.T, w *leaseWorld, recs Records, cfg Config) (*Doctor, context.Context) {
 	t.Helper()
 	cfg.Registerer = prometheus.NewRegistry()
 	d, err := New(cfg, Deps{Epoch: w.epoch.Load, Cluster: func(epoch uint64) operator.Cluster { return epochCluster{w: w, epoch: epoch} },

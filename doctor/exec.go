@@ -334,18 +334,38 @@ const adoptEvery = 6
 // its deadline, rolled back: a learner it added and never promoted is
 // removed, and what is left half done (a voter too many) is the
 // checkers' to judge afresh, like any other state of the cluster.
+//
+// A look after the first reads the timeline from its oldest entry not
+// final at the look before (d.adoptFrom): ids only grow, and a final
+// entry changes no more.
 func (d *Doctor) resume(ctx context.Context, c operator.Cluster, epoch uint64, takeover bool) error {
 	var left []Entry
-	err := EachEntry(ctx, d.deps.Records, func(e Entry) {
+	from, next, open := d.adoptFrom, uint64(0), uint64(0)
+	if takeover {
+		from = 0
+	}
+	err := eachEntryFrom(ctx, d.deps.Records, from, func(e Entry) {
 		if takeover {
 			d.noteBalanced(e) // what the previous Doctors balanced
 		}
 		if e.State == Running {
 			left = append(left, e)
 		}
+		if !e.State.Terminal() && open == 0 {
+			open = e.ID
+		}
+		next = e.ID + 1
 	})
 	if err != nil {
 		return err
+	}
+	switch {
+	case open != 0:
+		d.adoptFrom = open
+	case next != 0:
+		d.adoptFrom = next
+	default:
+		d.adoptFrom = from
 	}
 	for _, e := range left {
 		if d.carries(e) {

@@ -122,7 +122,12 @@ const entriesPage = 500
 // EachEntry calls fn for every entry of r's timeline, oldest first, a
 // page at a time.
 func EachEntry(ctx context.Context, r Records, fn func(Entry)) error {
-	for from := uint64(0); ; {
+	return eachEntryFrom(ctx, r, 0, fn)
+}
+
+// eachEntryFrom is EachEntry from id from on.
+func eachEntryFrom(ctx context.Context, r Records, from uint64, fn func(Entry)) error {
+	for {
 		es, err := r.Entries(ctx, from, entriesPage)
 		if err != nil {
 			return fmt.Errorf("doctor: reading the timeline: %w", err)
