@@ -43,7 +43,13 @@ func startHealerWith(t *testing.T, bucket string, tweak func(*node.Config), join
 	}
 	cfg.DataDir, cfg.APIAddr, cfg.PeerAddr, cfg.AdminAddr, cfg.Join = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", join
 	cfg.ReconcileInterval, cfg.TopologyInterval = 100*time.Millisecond, 200*time.Millisecond
-	cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
+	// A 4 s lease: the holder steps down when no renewal succeeded for
+	// two thirds of it, and with 1.5 s a loaded machine's slow meta
+	// writes made the lease change hands over 50 times in one test
+	// (every takeover abandons and resumes the operations in flight).
+	// These tests are about repairs; a clean stop hands the lease over
+	// at once anyway.
+	cfg.Doctor, cfg.DoctorLease = true, 4*time.Second
 	cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, DeadAfter: 2 * time.Second,
 		ReplicaDownAfter: 3 * time.Second, OpDeadline: time.Minute}
 	if tweak != nil {

@@ -47,7 +47,7 @@ func doctorCtlCluster(t *testing.T) []*node.Node {
 	t.Helper()
 	return ctlCluster(t, func(cfg *node.Config) {
 		cfg.TopologyInterval = 200 * time.Millisecond
-		cfg.Doctor, cfg.DoctorLease = true, 1500*time.Millisecond
+		cfg.Doctor, cfg.DoctorLease = true, 4*time.Second // see node's startHealerWith
 		cfg.DoctorOptions = node.DoctorConfig{Interval: 300 * time.Millisecond, OpDeadline: time.Minute}
 	})
 }
