@@ -663,15 +663,37 @@ func scriptData(eng *engine.Engine, p uint64) ([]string, uint32, error) {
 	return items, h.Sum32(), nil
 }
 
+// snapshotCounted bounds the wait for a snapshot's count: the store
+// counts a snapshot received once its handler returns, after stepping it,
+// so the replica may have applied it (and the script moved on) a moment
+// before (CI: "installed no snapshot" right after catching up by one).
+const snapshotCounted = 2 * time.Second
+
 // snapshots says whether node id installed a snapshot since it started.
 func (c *scriptCluster) snapshots(id uint64) (string, error) {
 	s := c.up(id)
 	if s == nil {
 		return "", fmt.Errorf("node %d is down", id)
 	}
-	mfs, err := s.reg.Gather()
+	for deadline := time.Now().Add(snapshotCounted); ; time.Sleep(10 * time.Millisecond) {
+		installed, err := snapshotsReceived(s.reg)
+		if err != nil {
+			return "", err
+		}
+		if installed {
+			return fmt.Sprintf("n%d installed a snapshot\n", id), nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Sprintf("n%d installed no snapshot\n", id), nil
+		}
+	}
+}
+
+// snapshotsReceived says whether reg counts a snapshot received whole.
+func snapshotsReceived(reg *prometheus.Registry) (bool, error) {
+	mfs, err := reg.Gather()
 	if err != nil {
-		return "", err
+		return false, err
 	}
 	for _, mf := range mfs {
 		if mf.GetName() != "partita_raft_snapshots_received_total" {
@@ -680,10 +702,10 @@ func (c *scriptCluster) snapshots(id uint64) (string, error) {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetValue() == "ok" && m.GetCounter().GetValue() > 0 {
-					return fmt.Sprintf("n%d installed a snapshot\n", id), nil
+					return true, nil
 				}
 			}
 		}
 	}
-	return fmt.Sprintf("n%d installed no snapshot\n", id), nil
+	return false, nil
 }
