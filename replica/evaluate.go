@@ -204,8 +204,15 @@ func (r *Replica) evaluate(cmd *partitapb.Command, key string) (evaluation, erro
 func (r *Replica) Halt() {
 	r.stopFill()
 	r.halt.Lock()
-	defer r.halt.Unlock()
 	r.halted = true
+	r.halt.Unlock()
+	// The snapshots made for MsgSnaps that no round sent are released
+	// too, and none is made after: each pins a Pebble snapshot, and the
+	// engine refuses to close while one is open.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engineDone = true
+	r.releaseOutgoing()
 }
 
 // collectDue returns the time before which the next Effects collect the

@@ -183,13 +183,16 @@ type Replica struct {
 	raw   *raft.RawNode
 	st    *raftStorage
 
-	applied       uint64
-	lead          uint64
-	waiters       map[string][]chan Outcome // by command id
-	reads         map[string]*readWaiter    // by read request id
-	removed       bool
-	readSeq       uint64
-	outgoing      []*SnapshotSource // made for MsgSnaps not yet sent
+	applied  uint64
+	lead     uint64
+	waiters  map[string][]chan Outcome // by command id
+	reads    map[string]*readWaiter    // by read request id
+	removed  bool
+	readSeq  uint64
+	outgoing []*SnapshotSource // made for MsgSnaps not yet sent
+	// engineDone: Halt ran, and the engine may be closed; no snapshot of
+	// it is made after.
+	engineDone    bool
 	leaderChanges uint64
 	staged        *stagedSnapshot // received, waiting for raft to accept
 	// desc is the replica's range as of its applied state: what apply
@@ -405,8 +408,14 @@ func (r *Replica) Close() {
 	defer r.mu.Unlock()
 	r.removed = true
 	r.failAll(ErrRemoved)
+	r.releaseOutgoing()
+}
+
+// releaseOutgoing closes the snapshots made for MsgSnaps that will not be
+// sent now. The caller holds mu.
+func (r *Replica) releaseOutgoing() {
 	for _, src := range r.outgoing {
-		_ = src.Close() // made for a MsgSnap that will not be sent now
+		_ = src.Close()
 	}
 	r.outgoing = nil
 }

@@ -25,7 +25,7 @@ import (
 // engine holds exactly the applied state; while a round's applies wait for
 // their batch, raft is told to try again later.
 func (r *Replica) makeSnapshot() (raftpb.Snapshot, error) {
-	if r.inflight {
+	if r.inflight || r.engineDone {
 		return raftpb.Snapshot{}, raft.ErrSnapshotTemporarilyUnavailable
 	}
 	term, err := r.st.Term(r.applied)

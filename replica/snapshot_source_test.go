@@ -57,3 +57,31 @@ func TestSnapshotSourceCloseAfterAStoppedStream(t *testing.T) {
 		t.Fatalf("closing the engine after the source: %v", err)
 	}
 }
+
+// TestHaltReleasesUnsentSnapshots: a snapshot raft asked for a MsgSnap
+// that no round sent (the store stopped first) pins a Pebble snapshot.
+// Halt releases it, and makes none after, so the engine closes without a
+// leaked snapshot.
+func TestHaltReleasesUnsentSnapshots(t *testing.T) {
+	eng, err := engine.Open(engine.Options{Dir: "db", FS: engine.NewMemFS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := leadSingle(t, eng)
+	r.mu.Lock()
+	_, err = r.makeSnapshot()
+	r.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Halt()
+	r.mu.Lock()
+	_, err = r.makeSnapshot()
+	r.mu.Unlock()
+	if err == nil {
+		t.Fatal("a snapshot was made after Halt")
+	}
+	if err := eng.Close(); err != nil {
+		t.Fatalf("closing the engine after Halt: %v", err)
+	}
+}
