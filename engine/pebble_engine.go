@@ -202,6 +202,19 @@ func (e *Engine) CommitNoSync(b *Batch) error { return e.commit(b, false, false)
 // keeps every entry above Pebble's durable applied index.
 func (e *Engine) CommitLogSync(b *Batch) error { return e.commit(b, true, e.log == nil) }
 
+// KeepsLogInPebble says the raft logs are in Pebble, sharing its WAL with
+// the applied state: a batch holding both is one atomic WAL record.
+func (e *Engine) KeepsLogInPebble() bool { return e.log == nil }
+
+// SyncWAL makes every Pebble write committed before it durable. It is
+// meant for an engine that keeps its raft logs in Pebble (one WAL).
+func (e *Engine) SyncWAL() error {
+	if err := e.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("engine: sync: %w", err)
+	}
+	return nil
+}
+
 // commit writes b's raft log records that come first (synced with
 // syncLog), its Pebble writes (synced with syncPebble, or when records
 // follow them), then the records that follow (synced with syncLog).

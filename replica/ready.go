@@ -51,6 +51,18 @@ type Ready struct {
 	// node once the batch is committed (their items stay, now this
 	// replica's).
 	Merged []uint64
+	// settled: Settle answered the applied proposals already.
+	settled bool
+}
+
+// Answers says the round applied proposals whose outcomes wait for it.
+func (rd Ready) Answers() bool { return len(rd.answers) > 0 }
+
+// Settleable says the round's answers may be given before its batch is
+// durable (Settle): it changed no range (a split's new replicas open,
+// and a merge's absorbed ones go, only after the batch is durable).
+func (rd Ready) Settleable() bool {
+	return len(rd.answers) > 0 && len(rd.Created) == 0 && len(rd.Merged) == 0
 }
 
 // Changed says the round changes the state machine: it applies entries
@@ -144,7 +156,6 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(raftpb.Message, *SnapshotSource)) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.inflight = false
 	rd := rdy.rd
 	msgs := rdy.late[:0:0]
 	for _, m := range rdy.late {
@@ -161,6 +172,47 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 	if len(msgs) > 0 {
 		send(msgs)
 	}
+	r.settle(&rdy)
+	if rd.SoftState != nil {
+		r.softState(*rd.SoftState)
+	}
+	for _, rs := range rd.ReadStates {
+		r.readReady(rs)
+	}
+	r.raw.Advance(rd)
+	r.releaseReads()
+	if r.removed {
+		r.failAll(ErrRemoved)
+	}
+	return r.raw.HasReady(), nil
+}
+
+// Settle answers the round's applied proposals once Collect's batch is
+// committed, before it is durable: the store calls it between a commit
+// without fsync and the fsync, for a round that is Settleable, on an
+// engine whose raft logs share the WAL with the applied state.
+//
+// That is safe because an answered entry is committed: durable on a
+// quorum, this replica's log included when it leads (a leader counts its
+// own copy only once a round persisted it). The batch is one WAL record,
+// so a crash before the fsync loses its appends and applies together, and
+// the entries are applied again from the log. Their effects are visible
+// from the commit on, so a read after the answer sees them. What does
+// wait for the fsync is what promises persisted state: the append and
+// vote responses, and raft's Advance (Finish).
+func (r *Replica) Settle(rdy *Ready) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.settle(rdy)
+}
+
+// settle is Settle with mu held; it does nothing the second time.
+func (r *Replica) settle(rdy *Ready) {
+	if rdy.settled {
+		return
+	}
+	rdy.settled = true
+	r.inflight = false
 	if rdy.applied != 0 {
 		r.applied, r.appliedTerm = rdy.applied, rdy.term
 	}
@@ -181,18 +233,6 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 		}
 		r.deliver(a.id, a.o)
 	}
-	if rd.SoftState != nil {
-		r.softState(*rd.SoftState)
-	}
-	for _, rs := range rd.ReadStates {
-		r.readReady(rs)
-	}
-	r.raw.Advance(rd)
-	r.releaseReads()
-	if r.removed {
-		r.failAll(ErrRemoved)
-	}
-	return r.raw.HasReady(), nil
 }
 
 // softState reacts to a change of leader: proposals made as leader may now

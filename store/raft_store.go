@@ -867,6 +867,17 @@ type round struct {
 // destination, the replicas with more work, and those that merges made
 // this round absorbed (to remove once no replica is held). A replica another worker
 // is processing is skipped: that worker's round covers its work.
+// settleable says some round of rounds may answer its applied writes
+// before the batch is durable.
+func settleable(rounds []round) bool {
+	for _, rd := range rounds {
+		if rd.ok && rd.rd.Settleable() {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, []uint64, error) {
 	rounds := make([]round, 0, len(ids))
 	for _, id := range ids {
@@ -902,11 +913,26 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		s.tr.Send(to, msgs)
 	}
 	commit := s.cfg.Engine.CommitNoSync
-	if sync {
+	settle := sync && s.cfg.Engine.KeepsLogInPebble() && settleable(rounds)
+	if sync && !settle {
 		commit = s.cfg.Engine.CommitLogSync
 	}
 	if err := commit(b); err != nil {
 		return nil, nil, nil, errors.Join(firstErr, err) // nothing persisted: no message may leave
+	}
+	if settle {
+		// The applied writes are answered before the fsync that the
+		// round's new entries wait for (Replica.Settle): their own entries
+		// are committed already, so their answers need not wait for
+		// other writes' appends.
+		for i := range rounds {
+			if rounds[i].ok && rounds[i].rd.Settleable() {
+				rounds[i].r.Settle(&rounds[i].rd)
+			}
+		}
+		if err := s.cfg.Engine.SyncWAL(); err != nil {
+			return nil, nil, nil, errors.Join(firstErr, err) // not persisted: no message may leave
+		}
 	}
 	out := make(map[uint64][]transport.Message)
 	var again, merged []uint64
