@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/fsm"
 	"github.com/partitadb/partita/item"
@@ -297,5 +300,66 @@ func TestEvaluatedOverWritesInFlight(t *testing.T) {
 	}
 	if len(r.pending) != 0 {
 		t.Fatalf("%d writes still pending once every one applied", len(r.pending))
+	}
+}
+
+// TestSettleableOnlyWhenAwaited: a round may answer its applied writes
+// before its fsync (Ready.Settleable) when somebody here waits for one of
+// them; a round that applies entries nobody here waits for (a follower's,
+// mostly) is not worth the second WAL write.
+func TestSettleableOnlyWhenAwaited(t *testing.T) {
+	eng := memEngine(t)
+	r := leadSingle(t, eng)
+	// collect runs a round: it commits and finishes it, and returns it.
+	collect := func() Ready {
+		t.Helper()
+		r.Lock()
+		defer r.Unlock()
+		b := eng.NewIndexedBatch()
+		rd, _, err := r.Collect(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Commit(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Finish(rd, func([]raftpb.Message) {}, func(raftpb.Message, *SnapshotSource) {}); err != nil {
+			t.Fatal(err)
+		}
+		return rd
+	}
+	// Awaited: b, proposed here, applies in the round that appends c.
+	b, err := r.ProposeEvaluated(context.Background(), counterCmd("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect() // b appended and committed
+	if _, err := r.ProposeEvaluated(context.Background(), counterCmd("c")); err != nil {
+		t.Fatal(err)
+	}
+	if rd := collect(); !rd.MustSync || !rd.Settleable() {
+		t.Fatalf("the round applying b and appending c: MustSync %v, Settleable %v; want both", rd.MustSync, rd.Settleable())
+	}
+	if o := <-b; o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	drive(t, eng, r)
+	// Not awaited: d's entry has nobody waiting here.
+	data, err := proto.Marshal(counterCmd("d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	err = r.raw.Propose(data)
+	r.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect() // d appended and committed
+	if _, err := r.ProposeEvaluated(context.Background(), counterCmd("e")); err != nil {
+		t.Fatal(err)
+	}
+	if rd := collect(); !rd.MustSync || rd.Settleable() {
+		t.Fatalf("the round applying d and appending e: MustSync %v, Settleable %v; want MustSync alone", rd.MustSync, rd.Settleable())
 	}
 }

@@ -51,18 +51,20 @@ type Ready struct {
 	// node once the batch is committed (their items stay, now this
 	// replica's).
 	Merged []uint64
+	// awaited: somebody here waits for an outcome among answers.
+	awaited bool
 	// settled: Settle answered the applied proposals already.
 	settled bool
 }
 
-// Answers says the round applied proposals whose outcomes wait for it.
-func (rd Ready) Answers() bool { return len(rd.answers) > 0 }
-
-// Settleable says the round's answers may be given before its batch is
-// durable (Settle): it changed no range (a split's new replicas open,
-// and a merge's absorbed ones go, only after the batch is durable).
+// Settleable says the round applied proposals that somebody here waits
+// for, and may answer them before its batch is durable (Settle): it
+// changed no range (a split's new replicas open, and a merge's absorbed
+// ones go, only after the batch is durable). A round nobody waits for (a
+// follower's, mostly) gains nothing from answering early, and would pay
+// a second write to the WAL.
 func (rd Ready) Settleable() bool {
-	return len(rd.answers) > 0 && len(rd.Created) == 0 && len(rd.Merged) == 0
+	return rd.awaited && len(rd.Created) == 0 && len(rd.Merged) == 0
 }
 
 // Changed says the round changes the state machine: it applies entries
@@ -123,7 +125,7 @@ func (r *Replica) Collect(b *engine.Batch) (Ready, bool, error) {
 		applied, term = rd.Snapshot.Metadata.Index, rd.Snapshot.Metadata.Term
 	}
 	rdy := Ready{rd: rd, MustSync: mustSync, answers: answers, state: out.state, applied: applied, term: term, Created: created, Merged: out.merged,
-		factsChanged: out.factsChanged || !raft.IsEmptySnap(rd.Snapshot)}
+		factsChanged: out.factsChanged || !raft.IsEmptySnap(rd.Snapshot), awaited: r.awaited(answers)}
 	if len(created) > 0 || len(out.merged) > 0 {
 		rdy.Campaign = r.raw.BasicStatus().RaftState == raft.StateLeader
 		// The new group's state must be durable before it votes or acks.
@@ -185,6 +187,16 @@ func (r *Replica) Finish(rdy Ready, send func([]raftpb.Message), sendSnap func(r
 		r.failAll(ErrRemoved)
 	}
 	return r.raw.HasReady(), nil
+}
+
+// awaited says somebody waits for one of answers. The caller holds mu.
+func (r *Replica) awaited(answers []answer) bool {
+	for _, a := range answers {
+		if len(r.waiters[a.id]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Settle answers the round's applied proposals once Collect's batch is

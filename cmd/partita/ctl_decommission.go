@@ -317,7 +317,7 @@ func doctorOnDecommission(p admin.DoctorPlan, res operator.DecommissionResult) [
 		// The decommission checker's reasons; the others' (zones, merges)
 		// do not hold a decommission up.
 		if wn.Checker == "decommission" && concerns(wn.Partition, wn.Node) {
-			out = append(out, fmt.Sprintf("the Doctor leaves %s alone (%s): %s", whyNotSubject(wn.Partition, wn.Node), wn.Checker, wn.Reason))
+			out = append(out, fmt.Sprintf("the Doctor leaves %s alone: %s", whyNotSubject(wn.Partition, wn.Node), wn.Reason))
 		}
 	}
 	if len(out) == 0 {

@@ -101,21 +101,8 @@ func (pl *planner) noTargetWhy(p *Partition) string {
 		if slices.Contains(p.Voters, n.ID) || slices.Contains(p.Learners, n.ID) || slices.Contains(p.Outgoing, n.ID) {
 			continue
 		}
-		var why string
-		switch {
-		case n.Liveness != directory.Alive:
-			why = "is " + string(n.Liveness)
-		case n.Leaving():
-			why = "is decommissioning"
-		case pl.sick[n.ID]:
-			why = "is sick"
-		case pl.fsyncSlow[n.ID]:
-			why = "has slow fsyncs"
-		case pl.slow[n.ID]:
-			why = fmt.Sprintf("is recovering (healed %v ago)", pl.cfg.Now.Sub(n.Health.HealedAt).Round(time.Second))
-		case n.Health.DiskUsed >= pl.cfg.DiskFull:
-			why = "has a full disk"
-		default:
+		why := pl.refusal(n.ID, false)
+		if why == "" {
 			why = "is refused by placement"
 		}
 		out = append(out, fmt.Sprintf("n%d %s", n.ID, why))
@@ -126,20 +113,39 @@ func (pl *planner) noTargetWhy(p *Partition) string {
 	return " (outside the partition: " + strings.Join(out, ", ") + ")"
 }
 
-// recoveredCandidate says node may take a repair's replica: alive, not
-// decommissioning, not sick, its fsyncs not slow, its disk not full; it
-// may still be recovering.
-func (pl *planner) recoveredCandidate(node uint64) bool {
+// refusal says why node may not take a replica, "" if it may: it must be
+// alive, not decommissioning, not sick, its fsyncs not slow, its disk not
+// full, and, unless recovering is set, not in its recovery period
+// either (pl.slow holds the slow and the recovering). The one place the
+// conditions are written: the candidates below and the reasons a plan
+// gives (noTargetWhy) come from it.
+func (pl *planner) refusal(node uint64, recovering bool) string {
 	n, ok := pl.nodes[node]
-	return ok && n.Liveness == directory.Alive && !n.Leaving() && !pl.sick[node] && !pl.fsyncSlow[node] &&
-		n.Health.DiskUsed < pl.cfg.DiskFull
+	switch {
+	case !ok:
+		return "is unknown"
+	case n.Liveness != directory.Alive:
+		return "is " + string(n.Liveness)
+	case n.Leaving():
+		return "is decommissioning"
+	case pl.sick[node]:
+		return "is sick"
+	case pl.fsyncSlow[node]:
+		return "has slow fsyncs"
+	case n.Health.DiskUsed >= pl.cfg.DiskFull:
+		return "has a full disk"
+	case !recovering && pl.slow[node]:
+		return fmt.Sprintf("is recovering (healed %v ago)", pl.cfg.Now.Sub(n.Health.HealedAt).Round(time.Second))
+	}
+	return ""
 }
 
-// candidate says node may take a replica: a recovered candidate that is
-// not recovering either (pl.slow holds the slow and the recovering).
-func (pl *planner) candidate(node uint64) bool {
-	return pl.recoveredCandidate(node) && !pl.slow[node]
-}
+// recoveredCandidate says node may take a repair's replica: it may still
+// be recovering.
+func (pl *planner) recoveredCandidate(node uint64) bool { return pl.refusal(node, true) == "" }
+
+// candidate says node may take a replica.
+func (pl *planner) candidate(node uint64) bool { return pl.refusal(node, false) == "" }
 
 // leaving says node is being decommissioned: it takes no replica and no
 // leadership.
