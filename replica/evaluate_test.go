@@ -127,12 +127,7 @@ func TestEffectsOfAnotherTermRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	err = r.raw.Propose(data)
-	r.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proposeUnawaited(t, r, data)
 	drive(t, eng, r)
 	if lai, _ := fsm.ReadLeaseIndex(eng, 3); lai != 1 {
 		t.Fatalf("lease-applied index = %d after an entry of an older term, want 1", lai)
@@ -349,17 +344,24 @@ func TestSettleableOnlyWhenAwaited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	err = r.raw.Propose(data)
-	r.mu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	proposeUnawaited(t, r, data)
 	collect() // d appended and committed
 	if _, err := r.ProposeEvaluated(context.Background(), counterCmd("e")); err != nil {
 		t.Fatal(err)
 	}
 	if rd := collect(); !rd.MustSync || rd.Settleable() {
 		t.Fatalf("the round applying d and appending e: MustSync %v, Settleable %v; want MustSync alone", rd.MustSync, rd.Settleable())
+	}
+}
+
+// proposeUnawaited proposes an entry's data straight to raft: nobody
+// waits for its outcome.
+func proposeUnawaited(t *testing.T, r *Replica, data []byte) {
+	t.Helper()
+	r.mu.Lock()
+	err := r.raw.Propose(data)
+	r.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

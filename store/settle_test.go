@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/partitadb/partita/engine"
-	"github.com/partitadb/partita/item"
-	"github.com/partitadb/partita/partitapb"
 	"github.com/partitadb/partita/replica"
+	"github.com/partitadb/partita/store"
 	"github.com/partitadb/partita/transport"
 )
 
@@ -66,7 +65,7 @@ func TestRoundAnswersBeforeItsFsync(t *testing.T) {
 	r := s.Replica(2)
 	add := func(id string) <-chan replica.Outcome {
 		t.Helper()
-		ch, err := r.ProposeEvaluated(context.Background(), counterAdd(id))
+		ch, err := r.ProposeEvaluated(context.Background(), addCommand(t, id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +73,7 @@ func TestRoundAnswersBeforeItsFsync(t *testing.T) {
 	}
 	round := func() {
 		t.Helper()
-		if _, _, _, err := s.process([]uint64{2}); err != nil {
+		if err := s.Process([]uint64{2}); err != nil {
 			t.Error(err)
 		}
 	}
@@ -101,7 +100,7 @@ func TestRoundAnswersBeforeItsFsync(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("b was not answered while the round waited for its fsync")
 	}
-	if got := counter(t, eng); got != "1" {
+	if got := counterOn(t, eng); got != "1" {
 		t.Fatalf("counter %s once b is answered: want 1 (its effect visible)", got)
 	}
 	crashed := fs.CrashClone(0, nil)
@@ -123,44 +122,43 @@ func TestRoundAnswersBeforeItsFsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	s, err = NewStore(storeConfig(eng))
+	s, err = store.NewStore(storeConfig(eng))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.tr = transport.NewInmem(1).Connect(1, s)
+	s.SetTransport(transport.NewInmem(1).Connect(1, s))
 	defer s.Stop()
 	elect(t, s)
 	for i := 0; i < 10; i++ {
 		round()
 	}
-	if got := counter(t, eng); got != "1" {
+	if got := counterOn(t, eng); got != "1" {
 		t.Fatalf("counter %s after the crash: want 1 (b applied again, c lost)", got)
 	}
 }
 
-func storeConfig(eng *engine.Engine) Config {
-	cfg := DefaultConfig()
+func storeConfig(eng *engine.Engine) store.Config {
+	cfg := store.DefaultConfig()
 	cfg.NodeID, cfg.Engine = 1, eng
 	return cfg
 }
 
 // newSettleStore makes a one-node store whose rounds the test runs
-// itself (process), with partition 2 led by its only voter.
-func newSettleStore(t *testing.T, eng *engine.Engine) *Store {
+// itself (Process), with partition 2 led by its only voter.
+func newSettleStore(t *testing.T, eng *engine.Engine) *store.Store {
 	t.Helper()
-	s, err := NewStore(storeConfig(eng))
+	s, err := store.NewStore(storeConfig(eng))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.tr = transport.NewInmem(1).Connect(1, s)
-	start, end := engine.HashSpan(1, 0, 0)
-	if err := s.Bootstrap(2, []uint64{1}, &partitapb.Span{Start: start, End: end}); err != nil {
+	s.SetTransport(transport.NewInmem(1).Connect(1, s))
+	if err := s.Bootstrap(2, []uint64{1}, tableSpan()); err != nil {
 		t.Fatal(err)
 	}
 	elect(t, s)
 	// The leader's empty entry, applied.
 	for i := 0; i < 10; i++ {
-		if _, _, _, err := s.process([]uint64{2}); err != nil {
+		if err := s.Process([]uint64{2}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,7 +166,7 @@ func newSettleStore(t *testing.T, eng *engine.Engine) *Store {
 }
 
 // elect makes partition 2's only voter its leader, running the rounds.
-func elect(t *testing.T, s *Store) {
+func elect(t *testing.T, s *store.Store) {
 	t.Helper()
 	r := s.Replica(2)
 	if err := r.Campaign(); err != nil {
@@ -178,30 +176,8 @@ func elect(t *testing.T, s *Store) {
 		if i == 100 {
 			t.Fatalf("partition 2 elected no leader: %+v", r.Status())
 		}
-		if _, _, _, err := s.process([]uint64{2}); err != nil {
+		if err := s.Process([]uint64{2}); err != nil {
 			t.Fatal(err)
 		}
 	}
-}
-
-func counterAdd(id string) *partitapb.Command {
-	k, _ := engine.DataKey(nil, 1, item.S("counter"), item.Value{})
-	return &partitapb.Command{Id: []byte(id), FirstAttempt: true, Op: &partitapb.Command_UpdateItem{UpdateItem: &partitapb.UpdateItem{
-		Key: k, KeyItem: item.EncodeItem(item.Item{"pk": item.S("counter")}),
-		Update: &partitapb.Expression{Text: "ADD n :one", Values: item.EncodeItem(item.Item{":one": item.N(item.MustNumber("1"))})},
-	}}}
-}
-
-func counter(t *testing.T, eng *engine.Engine) string {
-	t.Helper()
-	k, _ := engine.DataKey(nil, 1, item.S("counter"), item.Value{})
-	raw, err := eng.Get(k)
-	if err != nil {
-		return "missing"
-	}
-	it, err := item.DecodeItem(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return it["n"].N.String()
 }
