@@ -67,6 +67,21 @@ func (b *Batch) Set(key, value []byte) error {
 	return nil
 }
 
+// SetWith writes under key a value of n bytes that fill writes in place,
+// into the batch's own buffer: the value is neither allocated nor copied
+// (a raft entry, marshalled straight into the batch).
+func (b *Batch) SetWith(key []byte, n int, fill func(value []byte) error) error {
+	op := b.pebble().SetDeferred(len(key), n)
+	copy(op.Key, key)
+	if err := fill(op.Value); err != nil {
+		return fmt.Errorf("engine: set: %w", err)
+	}
+	if err := op.Finish(); err != nil {
+		return fmt.Errorf("engine: set: %w", err)
+	}
+	return nil
+}
+
 // Delete removes key.
 func (b *Batch) Delete(key []byte) error {
 	if err := b.pebble().Delete(key, nil); err != nil {

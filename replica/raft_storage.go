@@ -376,12 +376,20 @@ func (s *raftStorage) append(b *engine.Batch, ents []raftpb.Entry) error {
 // later entries they replace.
 func (s *raftStorage) appendToPebble(b *engine.Batch, ents []raftpb.Entry) error {
 	for i := range ents {
-		raw, err := ents[i].Marshal()
+		e := &ents[i]
+		n := e.Size()
+		s.logBytes += uint64(n)
+		err := b.SetWith(s.logKey(e.Index), n, func(v []byte) error {
+			m, err := e.MarshalToSizedBuffer(v)
+			if err != nil {
+				return fmt.Errorf("replica: encode entry %d: %w", e.Index, err)
+			}
+			if m != n {
+				return fmt.Errorf("replica: encode entry %d: %d bytes, sized %d", e.Index, m, n)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("replica: encode entry: %w", err)
-		}
-		s.logBytes += uint64(len(raw))
-		if err := b.Set(s.logKey(ents[i].Index), raw); err != nil {
 			return fmt.Errorf("replica: append: %w", err)
 		}
 	}
