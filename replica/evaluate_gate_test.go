@@ -10,8 +10,9 @@ import (
 	"github.com/partitadb/partita/engine"
 )
 
-// round runs one processing round of r, as the store does, with no peers.
-func round(t *testing.T, eng *engine.Engine, r *Replica) {
+// round runs one processing round of r, as the store does, with no peers,
+// and returns it; ok says it had work, more that more waits.
+func round(t *testing.T, eng *engine.Engine, r *Replica) (rd Ready, ok, more bool) {
 	t.Helper()
 	r.Lock()
 	defer r.Unlock()
@@ -24,10 +25,11 @@ func round(t *testing.T, eng *engine.Engine, r *Replica) {
 		t.Fatal(err)
 	}
 	if ok {
-		if _, err := r.Finish(rd, func([]raftpb.Message) {}, func(raftpb.Message, *SnapshotSource) {}); err != nil {
+		if more, err = r.Finish(rd, func([]raftpb.Message) {}, func(raftpb.Message, *SnapshotSource) {}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return rd, ok, more
 }
 
 // TestNoEvaluationBeforeOwnTermApplies: a leader evaluates a write only

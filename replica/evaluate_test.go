@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/partitadb/partita/engine"
@@ -305,22 +304,9 @@ func TestEvaluatedOverWritesInFlight(t *testing.T) {
 func TestSettleableOnlyWhenAwaited(t *testing.T) {
 	eng := memEngine(t)
 	r := leadSingle(t, eng)
-	// collect runs a round: it commits and finishes it, and returns it.
 	collect := func() Ready {
 		t.Helper()
-		r.Lock()
-		defer r.Unlock()
-		b := eng.NewIndexedBatch()
-		rd, _, err := r.Collect(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := eng.Commit(b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Finish(rd, func([]raftpb.Message) {}, func(raftpb.Message, *SnapshotSource) {}); err != nil {
-			t.Fatal(err)
-		}
+		rd, _, _ := round(t, eng, r)
 		return rd
 	}
 	// Awaited: b, proposed here, applies in the round that appends c.

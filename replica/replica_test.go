@@ -4,8 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"go.etcd.io/raft/v3/raftpb"
-
 	"github.com/partitadb/partita/engine"
 	"github.com/partitadb/partita/item"
 	"github.com/partitadb/partita/partitapb"
@@ -16,24 +14,7 @@ import (
 func drive(t *testing.T, eng *engine.Engine, r *Replica) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
-		r.Lock()
-		b := eng.NewIndexedBatch()
-		rd, ok, err := r.Collect(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := eng.Commit(b); err != nil {
-			t.Fatal(err)
-		}
-		more := false
-		if ok {
-			more, err = r.Finish(rd, func([]raftpb.Message) {}, func(raftpb.Message, *SnapshotSource) {})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		r.Unlock()
-		if !more && !ok {
+		if _, ok, more := round(t, eng, r); !more && !ok {
 			return
 		}
 	}

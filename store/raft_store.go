@@ -860,6 +860,10 @@ type round struct {
 	ok bool
 }
 
+// settleable says the round may answer its applied writes before the
+// batch is durable (Replica.Settle).
+func (rd round) settleable() bool { return rd.ok && rd.rd.Settleable() }
+
 // process runs one round over the replicas ids: collect their Ready (log
 // appends, hard states, applies of committed entries) into one batch, send
 // the messages that need not wait for it, make it durable with one fsync,
@@ -867,17 +871,6 @@ type round struct {
 // destination, the replicas with more work, and those that merges made
 // this round absorbed (to remove once no replica is held). A replica another worker
 // is processing is skipped: that worker's round covers its work.
-// settleable says some round of rounds may answer its applied writes
-// before the batch is durable.
-func settleable(rounds []round) bool {
-	for _, rd := range rounds {
-		if rd.ok && rd.rd.Settleable() {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64, []uint64, error) {
 	rounds := make([]round, 0, len(ids))
 	for _, id := range ids {
@@ -913,7 +906,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		s.tr.Send(to, msgs)
 	}
 	commit := s.cfg.Engine.CommitNoSync
-	settle := sync && s.cfg.Engine.KeepsLogInPebble() && settleable(rounds)
+	settle := sync && s.cfg.Engine.KeepsLogInPebble() && slices.ContainsFunc(rounds, round.settleable)
 	if sync && !settle {
 		commit = s.cfg.Engine.CommitLogSync
 	}
@@ -926,7 +919,7 @@ func (s *Store) process(ids []uint64) (map[uint64][]transport.Message, []uint64,
 		// are committed already, so their answers need not wait for
 		// other writes' appends.
 		for i := range rounds {
-			if rounds[i].ok && rounds[i].rd.Settleable() {
+			if rounds[i].settleable() {
 				rounds[i].r.Settle(&rounds[i].rd)
 			}
 		}
