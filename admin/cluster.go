@@ -22,6 +22,7 @@ import (
 //	GET  /cluster/tables                    []topology.TableInfo
 //	GET  /cluster/partitions[?table=T]      []topology.PartitionInfo
 //	POST /cluster/nodes/{id}/drain          operator.DrainResult
+//	POST /cluster/nodes/{id}/undrain        operator.DrainResult
 //	POST /cluster/nodes/{id}/decommission[?reason=R]
 //	                                        operator.DecommissionResult
 //	GET  /cluster/nodes/{id}/decommission   operator.DecommissionResult
@@ -42,9 +43,16 @@ type Cluster interface {
 	Nodes(ctx context.Context) []topology.NodeInfo
 	Tables(ctx context.Context) []topology.TableInfo
 	Partitions(ctx context.Context, table string) ([]topology.PartitionInfo, error)
-	// Drain runs its operator on node; a node the directory does not list
-	// is operator.ErrNoNode, for Decommission and its kin too.
-	Drain(ctx context.Context, node uint64) (operator.DrainResult, error)
+	// Drain marks node as draining, for the admin by (from the cluster
+	// version clusterversion.DrainMarks on: until the node restarts or is
+	// undrained, the Doctor keeps leaderships off it), and runs the drain
+	// operator, which moves its leaderships now; a node the directory does
+	// not list is operator.ErrNoNode, for Undrain, Decommission and their
+	// kin too.
+	Drain(ctx context.Context, node uint64, by string) (operator.DrainResult, error)
+	// Undrain clears node's drain mark; a VALIDATION rejection below the
+	// cluster version clusterversion.DrainMarks.
+	Undrain(ctx context.Context, node uint64, by string) (operator.DrainResult, error)
 	// Decommission marks node for decommissioning, for the admin by and
 	// with reason (marked already: it stays as it was), and returns its
 	// state; below the cluster version clusterversion.DecommissionMarks it
@@ -134,7 +142,14 @@ func ClusterHandler(c Cluster) http.Handler {
 		reply(w, parts, err)
 	})
 	mux.HandleFunc("POST /cluster/nodes/{id}/drain", func(w http.ResponseWriter, r *http.Request) {
-		onNode(w, r, c.Drain)
+		onNode(w, r, func(ctx context.Context, id uint64) (operator.DrainResult, error) {
+			return c.Drain(ctx, id, Caller(ctx))
+		})
+	})
+	mux.HandleFunc("POST /cluster/nodes/{id}/undrain", func(w http.ResponseWriter, r *http.Request) {
+		onNode(w, r, func(ctx context.Context, id uint64) (operator.DrainResult, error) {
+			return c.Undrain(ctx, id, Caller(ctx))
+		})
 	})
 	mux.HandleFunc("POST /cluster/nodes/{id}/decommission", func(w http.ResponseWriter, r *http.Request) {
 		onNode(w, r, func(ctx context.Context, id uint64) (operator.DecommissionResult, error) {

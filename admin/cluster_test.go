@@ -68,11 +68,24 @@ func (f fakeCluster) SplitPartition(_ context.Context, table string, partition u
 	return admin.SplitResult{Table: table, Left: 2, Right: 3}, nil
 }
 
-func (f fakeCluster) Drain(_ context.Context, node uint64) (operator.DrainResult, error) {
+// Drain marks node 1 (by whoever asked) and moves its leaderships.
+func (f fakeCluster) Drain(_ context.Context, node uint64, by string) (operator.DrainResult, error) {
 	if node != 1 {
 		return operator.DrainResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
 	}
-	return operator.DrainResult{Node: 1, Led: 2, Moved: 2}, f.err
+	return operator.DrainResult{Node: 1, Draining: time.Unix(100, 0).UTC(), DrainBy: by, Led: 2, Moved: 2}, f.err
+}
+
+// Undrain clears node 1's mark; node 4's is refused, as below the cluster
+// version that has marks.
+func (f fakeCluster) Undrain(_ context.Context, node uint64, by string) (operator.DrainResult, error) {
+	switch node {
+	case 1:
+		return operator.DrainResult{Node: 1}, f.err
+	case 4:
+		return operator.DrainResult{}, partitapb.Errorf(partitapb.Error_VALIDATION, "undrain needs a newer cluster version")
+	}
+	return operator.DrainResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
 }
 
 // Decommission marks the node (by whoever asked, with the reason given);
@@ -125,6 +138,10 @@ func TestClusterRoutes(t *testing.T) {
 		{srv, http.MethodPost, "/cluster/nodes/1/drain", 200, `"moved": 2`},
 		{srv, http.MethodPost, "/cluster/nodes/9/drain", 404, `"error": "operator: no such node in the directory: node 9"`},
 		{srv, http.MethodPost, "/cluster/nodes/x/drain", 400, `bad node id \"x\"`},
+		{srv, http.MethodPost, "/cluster/nodes/1/undrain", 200, `"node": 1`},
+		{srv, http.MethodPost, "/cluster/nodes/4/undrain", 409, `newer cluster version`},
+		{srv, http.MethodPost, "/cluster/nodes/9/undrain", 404, `node 9`},
+		{srv, http.MethodGet, "/cluster/nodes/1/undrain", 405, ``},
 		{srv, http.MethodPost, "/cluster/nodes/0/decommission", 400, `bad node id \"0\"`},
 		{srv, http.MethodPost, "/cluster/nodes/3/decommission?reason=disk", 200, `"reason": "disk"`},
 		{srv, http.MethodPost, "/cluster/nodes/3/decommission", 200, `"remaining": [`},

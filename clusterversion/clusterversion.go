@@ -113,10 +113,16 @@ const (
 	// count of its items (RecountStats); older binaries cannot apply
 	// either, and would count the blind puts differently.
 	BlindPuts Version = 22
+	// DrainMarks: a drained node carries a mark on its directory record
+	// (SetNodeDraining) until it restarts or is undrained, which older
+	// binaries cannot apply; the Doctor keeps leaderships off it. Before
+	// it, a drain moves the node's leaderships once and nothing keeps
+	// them away.
+	DrainMarks Version = 23
 )
 
 // Latest is the newest version this binary supports.
-const Latest = BlindPuts
+const Latest = DrainMarks
 
 // MinSupported is the oldest active version this binary runs at: the
 // versions a node of the previous release may have left in force.
@@ -169,6 +175,8 @@ func (v Version) String() string {
 		return "21 (decommission marks: the Doctor moves a decommissioning node's replicas and removes its record)"
 	case BlindPuts:
 		return "22 (blind puts: a plain PutItem skips the read of the item it replaces; statistics settled by recounts)"
+	case DrainMarks:
+		return "23 (drain marks: a drained node takes no leadership until it restarts or is undrained)"
 	}
 	return fmt.Sprintf("%d", uint32(v))
 }

@@ -39,3 +39,15 @@ func NodeLiveness(rec *partitapb.Node, now time.Time) Liveness {
 func Decommissioning(rec *partitapb.Node) bool {
 	return rec.GetDecommissioningUnixNanos() != 0
 }
+
+// Draining says rec carries a drain mark: the node's process was drained
+// and has not restarted since; it takes no leadership.
+func Draining(rec *partitapb.Node) bool {
+	return rec.GetDrainingUnixNanos() != 0
+}
+
+// AvoidsLeading says the node of rec should lead no partition while
+// another voter can: it is decommissioning or draining.
+func AvoidsLeading(rec *partitapb.Node) bool {
+	return Decommissioning(rec) || Draining(rec)
+}

@@ -57,7 +57,7 @@ func ViewOf(cv *ingest.ClusterView, snap *directory.Snapshot, prev *checker.View
 	for _, ni := range topology.Nodes(snap, now) {
 		n := checker.Node{ID: ni.ID, Zone: ni.Zone, PeerAddr: ni.PeerAddr, Liveness: directory.Alive, Since: ni.Heartbeat,
 			Stopped: ni.Stopped, Decommissioning: ni.Decommissioning, DecommissionBy: ni.DecommissionBy,
-			DecommissionReason: ni.DecommissionReason}
+			DecommissionReason: ni.DecommissionReason, Draining: ni.Draining, DrainBy: ni.DrainBy}
 		nv, reporting := cv.Node(n.ID)
 		switch {
 		case ni.Status != directory.Alive && reporting && nv.Liveness == directory.Alive:

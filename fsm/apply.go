@@ -129,6 +129,8 @@ func (a *Applier) Apply(cmd *partitapb.Command) (*partitapb.Result, error) {
 		return applyRemoveNode(b, op.RemoveNode)
 	case *partitapb.Command_SetNodeDecommissioning:
 		return applySetNodeDecommissioning(b, cmd.GetUnixNanos(), op.SetNodeDecommissioning)
+	case *partitapb.Command_SetNodeDraining:
+		return applySetNodeDraining(b, cmd.GetUnixNanos(), op.SetNodeDraining)
 	case *partitapb.Command_SetReplicas:
 		return applySetReplicas(b, op.SetReplicas)
 	case *partitapb.Command_AcquireDoctorLease:

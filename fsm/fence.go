@@ -78,7 +78,7 @@ func footprint(cmd *partitapb.Command) (start, end []byte, known bool) {
 		return nil, nil, false
 	case *partitapb.Command_CreateTable, *partitapb.Command_DeleteTable, *partitapb.Command_UpdateTable,
 		*partitapb.Command_SetTableStatus, *partitapb.Command_PutNode, *partitapb.Command_RemoveNode,
-		*partitapb.Command_SetNodeDecommissioning,
+		*partitapb.Command_SetNodeDecommissioning, *partitapb.Command_SetNodeDraining,
 		*partitapb.Command_SetReplicas, *partitapb.Command_AcquireDoctorLease, *partitapb.Command_ReleaseDoctorLease,
 		*partitapb.Command_PutDoctorOp, *partitapb.Command_DecideDoctorOp, *partitapb.Command_SetDoctorGate,
 		*partitapb.Command_SetDoctorPaused, *partitapb.Command_SplitPartition, *partitapb.Command_AllocatePartition,

@@ -15,7 +15,9 @@ import (
 // updates an existing one's addresses, zone and version. A new node's join
 // time is the command's timestamp. An existing record keeps its join time
 // and its decommissioning mark: the node's heartbeat does not know of the
-// mark, and must not clear it (SetNodeDecommissioning alone does).
+// mark, and must not clear it (SetNodeDecommissioning alone does). It
+// keeps its drain mark while the heartbeat comes from the same process
+// (the same start time): a restarted node is no longer draining.
 func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb.Result, error) {
 	n := proto.Clone(op.GetNode()).(*partitapb.Node)
 	n.HeartbeatUnixNanos = now
@@ -35,20 +37,18 @@ func applyPutNode(b *engine.Batch, now int64, op *partitapb.PutNode) (*partitapb
 	} else {
 		return reject(partitapb.Error_VALIDATION, "node %d is not a member of this cluster", n.Id), nil
 	}
-	raw, err := directory.EncodeNode(n)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.Set(directory.NodeKey(n.Id), raw); err != nil {
-		return nil, fmt.Errorf("fsm: write node: %w", err)
-	}
-	return &partitapb.Result{Node: n}, nil
+	return writeNode(b, n)
 }
 
-// keepMark copies old's decommissioning mark onto n.
+// keepMark copies old's decommissioning mark onto n, and its drain mark
+// if n comes from the process old's record was drained in.
 func keepMark(n, old *partitapb.Node) {
 	n.DecommissioningUnixNanos = old.GetDecommissioningUnixNanos()
 	n.DecommissionBy, n.DecommissionReason = old.GetDecommissionBy(), old.GetDecommissionReason()
+	n.DrainingUnixNanos, n.DrainBy = 0, ""
+	if n.GetStartedUnixNanos() == old.GetStartedUnixNanos() {
+		n.DrainingUnixNanos, n.DrainBy = old.GetDrainingUnixNanos(), old.GetDrainBy()
+	}
 }
 
 // applyRemoveNode deletes a node's record; with if_decommissioning, only
@@ -83,6 +83,29 @@ func applySetNodeDecommissioning(b *engine.Batch, now int64, op *partitapb.SetNo
 	default:
 		n.DecommissioningUnixNanos, n.DecommissionBy, n.DecommissionReason = 0, "", ""
 	}
+	return writeNode(b, n)
+}
+
+// applySetNodeDraining sets or clears a node's drain mark. A node marked
+// already keeps its first mark (its time and author).
+func applySetNodeDraining(b *engine.Batch, now int64, op *partitapb.SetNodeDraining) (*partitapb.Result, error) {
+	n, res, err := readNode(b, op.GetNode())
+	if res != nil || err != nil {
+		return res, err
+	}
+	switch {
+	case op.GetDraining() && n.GetDrainingUnixNanos() != 0:
+		return &partitapb.Result{Node: n}, nil
+	case op.GetDraining():
+		n.DrainingUnixNanos, n.DrainBy = now, op.GetBy()
+	default:
+		n.DrainingUnixNanos, n.DrainBy = 0, ""
+	}
+	return writeNode(b, n)
+}
+
+// writeNode writes n's record and answers it.
+func writeNode(b *engine.Batch, n *partitapb.Node) (*partitapb.Result, error) {
 	raw, err := directory.EncodeNode(n)
 	if err != nil {
 		return nil, err

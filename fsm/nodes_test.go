@@ -133,3 +133,56 @@ func TestRemoveNodeIfDecommissioning(t *testing.T) {
 		t.Fatalf("a removed node removed again: %v", res)
 	}
 }
+
+func drainCmd(node uint64, on bool, by string) *partitapb.Command {
+	return &partitapb.Command{Op: &partitapb.Command_SetNodeDraining{SetNodeDraining: &partitapb.SetNodeDraining{
+		Node: node, Draining: on, By: by}}}
+}
+
+// TestDrainMark: SetNodeDraining marks a node with the command's time and
+// author, and a second mark keeps the first; the heartbeats of the process
+// that was drained keep the mark (one that carries a mark of its own sets
+// none); the first heartbeat of a new process (another start time) clears
+// it, and so does an undrain; the decommissioning mark is untouched by
+// either; an unknown node is refused.
+func TestDrainMark(t *testing.T) {
+	eng := openEngine(t)
+	id := metaCmd(t, eng, 100, putNodeCmd(&partitapb.Node{PeerAddr: "a:7000", StartedUnixNanos: 50})).GetNode().GetId()
+	metaCmd(t, eng, 150, markCmd(id, true, "token:ops", "retire"))
+
+	res := metaCmd(t, eng, 200, drainCmd(id, true, "token:ops"))
+	if n := res.GetNode(); res.GetError() != nil || n.GetDrainingUnixNanos() != 200 || n.GetDrainBy() != "token:ops" {
+		t.Fatalf("drain: %v", res)
+	}
+	if res := metaCmd(t, eng, 250, drainCmd(id, true, "cert:alice")); res.GetNode().GetDrainingUnixNanos() != 200 ||
+		res.GetNode().GetDrainBy() != "token:ops" {
+		t.Fatalf("a second drain changed the first: %v", res)
+	}
+
+	metaCmd(t, eng, 300, putNodeCmd(&partitapb.Node{Id: id, PeerAddr: "a:7000", StartedUnixNanos: 50}))
+	if n := storedNode(t, eng, id); n.GetDrainingUnixNanos() != 200 || n.GetDrainBy() != "token:ops" || n.GetHeartbeatUnixNanos() != 300 {
+		t.Fatalf("the drained process's heartbeat dropped the mark: %v", n)
+	}
+
+	metaCmd(t, eng, 400, putNodeCmd(&partitapb.Node{Id: id, PeerAddr: "a:7000", StartedUnixNanos: 350}))
+	if n := storedNode(t, eng, id); n.GetDrainingUnixNanos() != 0 || n.GetDrainBy() != "" || n.GetDecommissioningUnixNanos() != 150 {
+		t.Fatalf("after a restart: %v", n)
+	}
+	metaCmd(t, eng, 450, putNodeCmd(&partitapb.Node{Id: id, PeerAddr: "a:7000", StartedUnixNanos: 350, DrainingUnixNanos: 1}))
+	if n := storedNode(t, eng, id); n.GetDrainingUnixNanos() != 0 {
+		t.Fatalf("a heartbeat drained the node: %v", n)
+	}
+
+	metaCmd(t, eng, 500, drainCmd(id, true, "token:ops"))
+	res = metaCmd(t, eng, 600, drainCmd(id, false, "token:ops"))
+	if n := res.GetNode(); res.GetError() != nil || n.GetDrainingUnixNanos() != 0 || n.GetDrainBy() != "" || n.GetDecommissioningUnixNanos() != 150 {
+		t.Fatalf("undrain: %v", res)
+	}
+	if n := storedNode(t, eng, id); n.GetDrainingUnixNanos() != 0 {
+		t.Fatalf("stored record after the undrain: %v", n)
+	}
+
+	if res := metaCmd(t, eng, 700, drainCmd(id+1, true, "")); res.GetError().GetCode() != partitapb.Error_VALIDATION {
+		t.Fatalf("an unknown node drained: %v", res)
+	}
+}

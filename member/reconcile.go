@@ -65,7 +65,7 @@ func (m *Member) heartbeat(ctx context.Context) error {
 func sameAddresses(a, b *partitapb.Node) bool {
 	return a.GetPeerAddr() == b.GetPeerAddr() && a.GetApiAddr() == b.GetApiAddr() &&
 		a.GetAdminAddr() == b.GetAdminAddr() && a.GetZone() == b.GetZone() && a.GetWriteFormat() == b.GetWriteFormat() &&
-		a.GetStoppedUnixNanos() == b.GetStoppedUnixNanos()
+		a.GetStoppedUnixNanos() == b.GetStoppedUnixNanos() && a.GetStartedUnixNanos() == b.GetStartedUnixNanos()
 }
 
 // metaVoters is the size the meta partition grows to, whatever the

@@ -53,11 +53,11 @@ func (n *Node) storeConfig(id uint64) (store.Config, error) {
 	scfg.EagerCommit = []uint64{directory.MetaPartition}
 	// A leadership handed over without a target (a leader removed or
 	// draining, a Doctor's target-less transfer) goes to a node being
-	// decommissioned only when no other voter can take it.
+	// decommissioned or drained only when no other voter can take it.
 	if dir := n.dir; dir != nil {
 		scfg.AvoidLeading = func(node uint64) bool {
 			rec := dir.Snapshot().Node(node)
-			return rec != nil && directory.Decommissioning(rec)
+			return rec != nil && directory.AvoidsLeading(rec)
 		}
 	}
 	if n.cfg.Clock != nil {

@@ -83,7 +83,7 @@ func (n *Node) startClusterStore(ctx context.Context) error {
 func (n *Node) record() *partitapb.Node {
 	vr := n.versions()
 	rec := &partitapb.Node{Id: n.id, Zone: n.cfg.Zone, Version: Version, WriteFormat: n.writeFormat(),
-		MinVersion: uint32(vr.Min), MaxVersion: uint32(vr.Max)}
+		MinVersion: uint32(vr.Min), MaxVersion: uint32(vr.Max), StartedUnixNanos: n.started.UnixNano()}
 	if n.peerLn != nil {
 		rec.PeerAddr = n.advertise(n.peerLn.Addr().String())
 	}

@@ -62,10 +62,6 @@ func (c ctl) Partitions(ctx context.Context, table string) ([]topology.Partition
 	return topology.Partitions(snap, table, topology.Gather(ctx, snap, operator.StatusTimeout, c.env().Status))
 }
 
-func (c ctl) Drain(ctx context.Context, node uint64) (operator.DrainResult, error) {
-	return operator.Drain(ctx, c.env(), node)
-}
-
 // Directory refreshes the directory cache, within a bound (on failure the
 // cache serves as it is), and returns it.
 func (c ctl) Directory(ctx context.Context) *directory.Snapshot {

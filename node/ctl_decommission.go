@@ -62,11 +62,18 @@ func (c ctl) Recommission(ctx context.Context, node uint64, by string) (operator
 }
 
 // markDecommissioning sets or clears node's mark and returns the record
+// as the command left it.
+func (c ctl) markDecommissioning(ctx context.Context, node uint64, on bool, by, reason string) (*partitapb.Node, error) {
+	return c.proposeNodeMark(ctx, node, &partitapb.Command{Op: &partitapb.Command_SetNodeDecommissioning{
+		SetNodeDecommissioning: &partitapb.SetNodeDecommissioning{Node: node, Decommissioning: on, By: by, Reason: reason}}})
+}
+
+// proposeNodeMark proposes cmd, a change of node's marks, to the meta
+// partition (with a fresh id and the time now), and returns node's record
 // as the command left it (the answer shows it, whatever the directory
 // cache has caught up with).
-func (c ctl) markDecommissioning(ctx context.Context, node uint64, on bool, by, reason string) (*partitapb.Node, error) {
-	cmd := &partitapb.Command{Id: router.RandomID(), UnixNanos: c.n.now().UnixNano(), Op: &partitapb.Command_SetNodeDecommissioning{
-		SetNodeDecommissioning: &partitapb.SetNodeDecommissioning{Node: node, Decommissioning: on, By: by, Reason: reason}}}
+func (c ctl) proposeNodeMark(ctx context.Context, node uint64, cmd *partitapb.Command) (*partitapb.Node, error) {
+	cmd.Id, cmd.UnixNanos = router.RandomID(), c.n.now().UnixNano()
 	res, err := c.n.proposeMeta(ctx, cmd)
 	switch {
 	case err != nil:

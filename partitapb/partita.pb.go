@@ -465,7 +465,7 @@ func (x DoctorOp_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DoctorOp_State.Descriptor instead.
 func (DoctorOp_State) EnumDescriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67, 0}
+	return file_partita_proto_rawDescGZIP(), []int{68, 0}
 }
 
 // Command is one replicated mutation of one partition.
@@ -615,6 +615,7 @@ type Command struct {
 	//	*Command_FenceDeletedTable
 	//	*Command_SetReplicationFactor
 	//	*Command_SetNodeDecommissioning
+	//	*Command_SetNodeDraining
 	//	*Command_IndexWrite
 	//	*Command_ClaimRequestToken
 	//	*Command_FinishRequestToken
@@ -1321,6 +1322,15 @@ func (x *Command) GetSetNodeDecommissioning() *SetNodeDecommissioning {
 	return nil
 }
 
+func (x *Command) GetSetNodeDraining() *SetNodeDraining {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetNodeDraining); ok {
+			return x.SetNodeDraining
+		}
+	}
+	return nil
+}
+
 func (x *Command) GetIndexWrite() *IndexWrite {
 	if x != nil {
 		if x, ok := x.Op.(*Command_IndexWrite); ok {
@@ -1660,6 +1670,12 @@ type Command_SetNodeDecommissioning struct {
 	SetNodeDecommissioning *SetNodeDecommissioning `protobuf:"bytes,815,opt,name=set_node_decommissioning,json=setNodeDecommissioning,proto3,oneof"`
 }
 
+type Command_SetNodeDraining struct {
+	// A node's drain mark, in the meta partition (from cluster version
+	// 23).
+	SetNodeDraining *SetNodeDraining `protobuf:"bytes,819,opt,name=set_node_draining,json=setNodeDraining,proto3,oneof"`
+}
+
 type Command_IndexWrite struct {
 	// Batched writes of global secondary index entries (780-789).
 	IndexWrite *IndexWrite `protobuf:"bytes,780,opt,name=index_write,json=indexWrite,proto3,oneof"`
@@ -1820,6 +1836,8 @@ func (*Command_FenceDeletedTable) isCommand_Op() {}
 func (*Command_SetReplicationFactor) isCommand_Op() {}
 
 func (*Command_SetNodeDecommissioning) isCommand_Op() {}
+
+func (*Command_SetNodeDraining) isCommand_Op() {}
 
 func (*Command_IndexWrite) isCommand_Op() {}
 
@@ -4748,9 +4766,22 @@ type Node struct {
 	// instead of giving the node a second id, and the member that meets
 	// that answer (which keeps no record) finds the record by it. Set only
 	// by a join; the node's first heartbeat clears it.
-	JoinId        []byte `protobuf:"bytes,16,opt,name=join_id,json=joinId,proto3" json:"join_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	JoinId []byte `protobuf:"bytes,16,opt,name=join_id,json=joinId,proto3" json:"join_id,omitempty"`
+	// started_unix_nanos is when the node's process started, on its clock;
+	// every heartbeat carries it, so a new value says the node restarted.
+	// 0 for a node from before drain marks.
+	StartedUnixNanos int64 `protobuf:"varint,17,opt,name=started_unix_nanos,json=startedUnixNanos,proto3" json:"started_unix_nanos,omitempty"`
+	// draining_unix_nanos is when an operator drained the node
+	// (SetNodeDraining, on the proposer's clock); 0 when it is not
+	// draining. A draining node takes no leadership: the Doctor moves away
+	// any it gains and gives it none, and leaderships handed over without a
+	// target avoid it. The mark lasts while the node's process runs: a
+	// heartbeat with another started_unix_nanos (the node restarted) clears
+	// it, as does an undrain. drain_by is who drained it.
+	DrainingUnixNanos int64  `protobuf:"varint,18,opt,name=draining_unix_nanos,json=drainingUnixNanos,proto3" json:"draining_unix_nanos,omitempty"`
+	DrainBy           string `protobuf:"bytes,19,opt,name=drain_by,json=drainBy,proto3" json:"drain_by,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -4895,6 +4926,27 @@ func (x *Node) GetJoinId() []byte {
 	return nil
 }
 
+func (x *Node) GetStartedUnixNanos() int64 {
+	if x != nil {
+		return x.StartedUnixNanos
+	}
+	return 0
+}
+
+func (x *Node) GetDrainingUnixNanos() int64 {
+	if x != nil {
+		return x.DrainingUnixNanos
+	}
+	return 0
+}
+
+func (x *Node) GetDrainBy() string {
+	if x != nil {
+		return x.DrainBy
+	}
+	return ""
+}
+
 // RemoveNode deletes a node's directory record (the last step of a
 // decommission); a removed node can no longer heartbeat. With
 // if_decommissioning (the Doctor's removal), it is refused with VALIDATION
@@ -5026,6 +5078,72 @@ func (x *SetNodeDecommissioning) GetReason() string {
 	return ""
 }
 
+// SetNodeDraining marks node as draining (draining set) or clears the mark
+// (an undrain). Marking a marked node keeps its first mark, time and
+// author. Refused with VALIDATION for a node the directory does not list.
+// Proposed from the cluster version clusterversion.DrainMarks on: an older
+// binary cannot apply it.
+type SetNodeDraining struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Node     uint64                 `protobuf:"varint,1,opt,name=node,proto3" json:"node,omitempty"`
+	Draining bool                   `protobuf:"varint,2,opt,name=draining,proto3" json:"draining,omitempty"`
+	// by says who asked (kept with the mark).
+	By            string `protobuf:"bytes,3,opt,name=by,proto3" json:"by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetNodeDraining) Reset() {
+	*x = SetNodeDraining{}
+	mi := &file_partita_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetNodeDraining) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetNodeDraining) ProtoMessage() {}
+
+func (x *SetNodeDraining) ProtoReflect() protoreflect.Message {
+	mi := &file_partita_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetNodeDraining.ProtoReflect.Descriptor instead.
+func (*SetNodeDraining) Descriptor() ([]byte, []int) {
+	return file_partita_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SetNodeDraining) GetNode() uint64 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *SetNodeDraining) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
+}
+
+func (x *SetNodeDraining) GetBy() string {
+	if x != nil {
+		return x.By
+	}
+	return ""
+}
+
 // SetReplicas replaces the replica list of one partition of a table, if
 // the partition is still at generation expected_generation (compare and
 // set); the generation then moves on by one.
@@ -5041,7 +5159,7 @@ type SetReplicas struct {
 
 func (x *SetReplicas) Reset() {
 	*x = SetReplicas{}
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5053,7 +5171,7 @@ func (x *SetReplicas) String() string {
 func (*SetReplicas) ProtoMessage() {}
 
 func (x *SetReplicas) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[37]
+	mi := &file_partita_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5066,7 +5184,7 @@ func (x *SetReplicas) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicas.ProtoReflect.Descriptor instead.
 func (*SetReplicas) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{37}
+	return file_partita_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetReplicas) GetTable() string {
@@ -5108,7 +5226,7 @@ type PutNode struct {
 
 func (x *PutNode) Reset() {
 	*x = PutNode{}
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5120,7 +5238,7 @@ func (x *PutNode) String() string {
 func (*PutNode) ProtoMessage() {}
 
 func (x *PutNode) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[38]
+	mi := &file_partita_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5133,7 +5251,7 @@ func (x *PutNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutNode.ProtoReflect.Descriptor instead.
 func (*PutNode) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{38}
+	return file_partita_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PutNode) GetNode() *Node {
@@ -5154,7 +5272,7 @@ type Span struct {
 
 func (x *Span) Reset() {
 	*x = Span{}
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5166,7 +5284,7 @@ func (x *Span) String() string {
 func (*Span) ProtoMessage() {}
 
 func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[39]
+	mi := &file_partita_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5179,7 +5297,7 @@ func (x *Span) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Span.ProtoReflect.Descriptor instead.
 func (*Span) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{39}
+	return file_partita_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Span) GetStart() []byte {
@@ -5219,7 +5337,7 @@ type Descriptor struct {
 
 func (x *Descriptor) Reset() {
 	*x = Descriptor{}
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5231,7 +5349,7 @@ func (x *Descriptor) String() string {
 func (*Descriptor) ProtoMessage() {}
 
 func (x *Descriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[40]
+	mi := &file_partita_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5244,7 +5362,7 @@ func (x *Descriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Descriptor.ProtoReflect.Descriptor instead.
 func (*Descriptor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{40}
+	return file_partita_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Descriptor) GetPartition() uint64 {
@@ -5378,7 +5496,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5390,7 +5508,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[41]
+	mi := &file_partita_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5403,7 +5521,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{41}
+	return file_partita_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Table) GetId() uint64 {
@@ -5685,7 +5803,7 @@ type StreamCuts struct {
 
 func (x *StreamCuts) Reset() {
 	*x = StreamCuts{}
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5697,7 +5815,7 @@ func (x *StreamCuts) String() string {
 func (*StreamCuts) ProtoMessage() {}
 
 func (x *StreamCuts) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[42]
+	mi := &file_partita_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5710,7 +5828,7 @@ func (x *StreamCuts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCuts.ProtoReflect.Descriptor instead.
 func (*StreamCuts) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{42}
+	return file_partita_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StreamCuts) GetEnabledUnixNanos() int64 {
@@ -5752,7 +5870,7 @@ type StreamCut struct {
 
 func (x *StreamCut) Reset() {
 	*x = StreamCut{}
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5764,7 +5882,7 @@ func (x *StreamCut) String() string {
 func (*StreamCut) ProtoMessage() {}
 
 func (x *StreamCut) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[43]
+	mi := &file_partita_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5777,7 +5895,7 @@ func (x *StreamCut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCut.ProtoReflect.Descriptor instead.
 func (*StreamCut) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{43}
+	return file_partita_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StreamCut) GetPartition() uint64 {
@@ -5812,7 +5930,7 @@ type PointInTimeRecovery struct {
 
 func (x *PointInTimeRecovery) Reset() {
 	*x = PointInTimeRecovery{}
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5824,7 +5942,7 @@ func (x *PointInTimeRecovery) String() string {
 func (*PointInTimeRecovery) ProtoMessage() {}
 
 func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[44]
+	mi := &file_partita_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5837,7 +5955,7 @@ func (x *PointInTimeRecovery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRecovery.ProtoReflect.Descriptor instead.
 func (*PointInTimeRecovery) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{44}
+	return file_partita_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PointInTimeRecovery) GetEnabledUnixNanos() int64 {
@@ -5875,7 +5993,7 @@ type PointInTimeRestore struct {
 
 func (x *PointInTimeRestore) Reset() {
 	*x = PointInTimeRestore{}
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5887,7 +6005,7 @@ func (x *PointInTimeRestore) String() string {
 func (*PointInTimeRestore) ProtoMessage() {}
 
 func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[45]
+	mi := &file_partita_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5900,7 +6018,7 @@ func (x *PointInTimeRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PointInTimeRestore.ProtoReflect.Descriptor instead.
 func (*PointInTimeRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{45}
+	return file_partita_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PointInTimeRestore) GetSourceTable() string {
@@ -5940,7 +6058,7 @@ type LocalIndex struct {
 
 func (x *LocalIndex) Reset() {
 	*x = LocalIndex{}
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5952,7 +6070,7 @@ func (x *LocalIndex) String() string {
 func (*LocalIndex) ProtoMessage() {}
 
 func (x *LocalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[46]
+	mi := &file_partita_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5965,7 +6083,7 @@ func (x *LocalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocalIndex.ProtoReflect.Descriptor instead.
 func (*LocalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{46}
+	return file_partita_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LocalIndex) GetName() string {
@@ -6029,7 +6147,7 @@ type GlobalIndex struct {
 
 func (x *GlobalIndex) Reset() {
 	*x = GlobalIndex{}
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6041,7 +6159,7 @@ func (x *GlobalIndex) String() string {
 func (*GlobalIndex) ProtoMessage() {}
 
 func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[47]
+	mi := &file_partita_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6054,7 +6172,7 @@ func (x *GlobalIndex) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalIndex.ProtoReflect.Descriptor instead.
 func (*GlobalIndex) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{47}
+	return file_partita_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GlobalIndex) GetName() string {
@@ -6144,7 +6262,7 @@ type IndexCursor struct {
 
 func (x *IndexCursor) Reset() {
 	*x = IndexCursor{}
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6156,7 +6274,7 @@ func (x *IndexCursor) String() string {
 func (*IndexCursor) ProtoMessage() {}
 
 func (x *IndexCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[48]
+	mi := &file_partita_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6169,7 +6287,7 @@ func (x *IndexCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexCursor.ProtoReflect.Descriptor instead.
 func (*IndexCursor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{48}
+	return file_partita_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IndexCursor) GetPartition() uint64 {
@@ -6206,7 +6324,7 @@ type IndexWrite struct {
 
 func (x *IndexWrite) Reset() {
 	*x = IndexWrite{}
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6218,7 +6336,7 @@ func (x *IndexWrite) String() string {
 func (*IndexWrite) ProtoMessage() {}
 
 func (x *IndexWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[49]
+	mi := &file_partita_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6231,7 +6349,7 @@ func (x *IndexWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexWrite.ProtoReflect.Descriptor instead.
 func (*IndexWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{49}
+	return file_partita_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *IndexWrite) GetEntries() []*IndexEntryWrite {
@@ -6260,7 +6378,7 @@ type IndexBackfill struct {
 
 func (x *IndexBackfill) Reset() {
 	*x = IndexBackfill{}
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6272,7 +6390,7 @@ func (x *IndexBackfill) String() string {
 func (*IndexBackfill) ProtoMessage() {}
 
 func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[50]
+	mi := &file_partita_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6285,7 +6403,7 @@ func (x *IndexBackfill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexBackfill.ProtoReflect.Descriptor instead.
 func (*IndexBackfill) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{50}
+	return file_partita_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *IndexBackfill) GetEpoch() uint64 {
@@ -6315,7 +6433,7 @@ type IndexSeal struct {
 
 func (x *IndexSeal) Reset() {
 	*x = IndexSeal{}
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6327,7 +6445,7 @@ func (x *IndexSeal) String() string {
 func (*IndexSeal) ProtoMessage() {}
 
 func (x *IndexSeal) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[51]
+	mi := &file_partita_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6340,7 +6458,7 @@ func (x *IndexSeal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSeal.ProtoReflect.Descriptor instead.
 func (*IndexSeal) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{51}
+	return file_partita_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *IndexSeal) GetEpoch() uint64 {
@@ -6362,7 +6480,7 @@ type IndexOpen struct {
 
 func (x *IndexOpen) Reset() {
 	*x = IndexOpen{}
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6374,7 +6492,7 @@ func (x *IndexOpen) String() string {
 func (*IndexOpen) ProtoMessage() {}
 
 func (x *IndexOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[52]
+	mi := &file_partita_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6387,7 +6505,7 @@ func (x *IndexOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexOpen.ProtoReflect.Descriptor instead.
 func (*IndexOpen) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{52}
+	return file_partita_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *IndexOpen) GetEpoch() uint64 {
@@ -6410,7 +6528,7 @@ type IndexSweep struct {
 
 func (x *IndexSweep) Reset() {
 	*x = IndexSweep{}
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6422,7 +6540,7 @@ func (x *IndexSweep) String() string {
 func (*IndexSweep) ProtoMessage() {}
 
 func (x *IndexSweep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[53]
+	mi := &file_partita_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6435,7 +6553,7 @@ func (x *IndexSweep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweep.ProtoReflect.Descriptor instead.
 func (*IndexSweep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{53}
+	return file_partita_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *IndexSweep) GetFrom() []byte {
@@ -6466,7 +6584,7 @@ type IndexSweepOutcome struct {
 
 func (x *IndexSweepOutcome) Reset() {
 	*x = IndexSweepOutcome{}
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6478,7 +6596,7 @@ func (x *IndexSweepOutcome) String() string {
 func (*IndexSweepOutcome) ProtoMessage() {}
 
 func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[54]
+	mi := &file_partita_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6491,7 +6609,7 @@ func (x *IndexSweepOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexSweepOutcome.ProtoReflect.Descriptor instead.
 func (*IndexSweepOutcome) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{54}
+	return file_partita_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *IndexSweepOutcome) GetCollected() uint64 {
@@ -6537,7 +6655,7 @@ type IndexEntryWrite struct {
 
 func (x *IndexEntryWrite) Reset() {
 	*x = IndexEntryWrite{}
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6549,7 +6667,7 @@ func (x *IndexEntryWrite) String() string {
 func (*IndexEntryWrite) ProtoMessage() {}
 
 func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[55]
+	mi := &file_partita_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6562,7 +6680,7 @@ func (x *IndexEntryWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexEntryWrite.ProtoReflect.Descriptor instead.
 func (*IndexEntryWrite) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{55}
+	return file_partita_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *IndexEntryWrite) GetKey() []byte {
@@ -6623,7 +6741,7 @@ type StreamInfo struct {
 
 func (x *StreamInfo) Reset() {
 	*x = StreamInfo{}
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6635,7 +6753,7 @@ func (x *StreamInfo) String() string {
 func (*StreamInfo) ProtoMessage() {}
 
 func (x *StreamInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[56]
+	mi := &file_partita_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6648,7 +6766,7 @@ func (x *StreamInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
 func (*StreamInfo) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{56}
+	return file_partita_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *StreamInfo) GetView() ChangeView {
@@ -6690,7 +6808,7 @@ type CreateTable struct {
 
 func (x *CreateTable) Reset() {
 	*x = CreateTable{}
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6702,7 +6820,7 @@ func (x *CreateTable) String() string {
 func (*CreateTable) ProtoMessage() {}
 
 func (x *CreateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[57]
+	mi := &file_partita_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6715,7 +6833,7 @@ func (x *CreateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTable.ProtoReflect.Descriptor instead.
 func (*CreateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{57}
+	return file_partita_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *CreateTable) GetTable() *Table {
@@ -6757,7 +6875,7 @@ type DeleteTable struct {
 
 func (x *DeleteTable) Reset() {
 	*x = DeleteTable{}
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6769,7 +6887,7 @@ func (x *DeleteTable) String() string {
 func (*DeleteTable) ProtoMessage() {}
 
 func (x *DeleteTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[58]
+	mi := &file_partita_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6782,7 +6900,7 @@ func (x *DeleteTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTable.ProtoReflect.Descriptor instead.
 func (*DeleteTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{58}
+	return file_partita_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *DeleteTable) GetName() string {
@@ -6808,7 +6926,7 @@ type UpdateTable struct {
 
 func (x *UpdateTable) Reset() {
 	*x = UpdateTable{}
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6820,7 +6938,7 @@ func (x *UpdateTable) String() string {
 func (*UpdateTable) ProtoMessage() {}
 
 func (x *UpdateTable) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[59]
+	mi := &file_partita_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6833,7 +6951,7 @@ func (x *UpdateTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTable.ProtoReflect.Descriptor instead.
 func (*UpdateTable) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{59}
+	return file_partita_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UpdateTable) GetName() string {
@@ -6868,7 +6986,7 @@ type SetTableStatus struct {
 
 func (x *SetTableStatus) Reset() {
 	*x = SetTableStatus{}
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6880,7 +6998,7 @@ func (x *SetTableStatus) String() string {
 func (*SetTableStatus) ProtoMessage() {}
 
 func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[60]
+	mi := &file_partita_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6893,7 +7011,7 @@ func (x *SetTableStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTableStatus.ProtoReflect.Descriptor instead.
 func (*SetTableStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{60}
+	return file_partita_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SetTableStatus) GetName() string {
@@ -6931,7 +7049,7 @@ type DoctorLease struct {
 
 func (x *DoctorLease) Reset() {
 	*x = DoctorLease{}
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6943,7 +7061,7 @@ func (x *DoctorLease) String() string {
 func (*DoctorLease) ProtoMessage() {}
 
 func (x *DoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[61]
+	mi := &file_partita_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6956,7 +7074,7 @@ func (x *DoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorLease.ProtoReflect.Descriptor instead.
 func (*DoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{61}
+	return file_partita_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DoctorLease) GetHolder() uint64 {
@@ -7004,7 +7122,7 @@ type AcquireDoctorLease struct {
 
 func (x *AcquireDoctorLease) Reset() {
 	*x = AcquireDoctorLease{}
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7016,7 +7134,7 @@ func (x *AcquireDoctorLease) String() string {
 func (*AcquireDoctorLease) ProtoMessage() {}
 
 func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[62]
+	mi := &file_partita_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7029,7 +7147,7 @@ func (x *AcquireDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcquireDoctorLease.ProtoReflect.Descriptor instead.
 func (*AcquireDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{62}
+	return file_partita_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AcquireDoctorLease) GetNode() uint64 {
@@ -7066,7 +7184,7 @@ type ReleaseDoctorLease struct {
 
 func (x *ReleaseDoctorLease) Reset() {
 	*x = ReleaseDoctorLease{}
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7078,7 +7196,7 @@ func (x *ReleaseDoctorLease) String() string {
 func (*ReleaseDoctorLease) ProtoMessage() {}
 
 func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[63]
+	mi := &file_partita_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7091,7 +7209,7 @@ func (x *ReleaseDoctorLease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseDoctorLease.ProtoReflect.Descriptor instead.
 func (*ReleaseDoctorLease) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{63}
+	return file_partita_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ReleaseDoctorLease) GetNode() uint64 {
@@ -7132,7 +7250,7 @@ type DoctorSettings struct {
 
 func (x *DoctorSettings) Reset() {
 	*x = DoctorSettings{}
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7144,7 +7262,7 @@ func (x *DoctorSettings) String() string {
 func (*DoctorSettings) ProtoMessage() {}
 
 func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[64]
+	mi := &file_partita_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7157,7 +7275,7 @@ func (x *DoctorSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorSettings.ProtoReflect.Descriptor instead.
 func (*DoctorSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{64}
+	return file_partita_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DoctorSettings) GetGates() map[string]GateColor {
@@ -7219,7 +7337,7 @@ type Replication struct {
 
 func (x *Replication) Reset() {
 	*x = Replication{}
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7231,7 +7349,7 @@ func (x *Replication) String() string {
 func (*Replication) ProtoMessage() {}
 
 func (x *Replication) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[65]
+	mi := &file_partita_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7244,7 +7362,7 @@ func (x *Replication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replication.ProtoReflect.Descriptor instead.
 func (*Replication) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{65}
+	return file_partita_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *Replication) GetFactor() uint32 {
@@ -7296,7 +7414,7 @@ type DoctorStep struct {
 
 func (x *DoctorStep) Reset() {
 	*x = DoctorStep{}
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7308,7 +7426,7 @@ func (x *DoctorStep) String() string {
 func (*DoctorStep) ProtoMessage() {}
 
 func (x *DoctorStep) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[66]
+	mi := &file_partita_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7321,7 +7439,7 @@ func (x *DoctorStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorStep.ProtoReflect.Descriptor instead.
 func (*DoctorStep) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{66}
+	return file_partita_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *DoctorStep) GetName() string {
@@ -7406,7 +7524,7 @@ type DoctorOp struct {
 
 func (x *DoctorOp) Reset() {
 	*x = DoctorOp{}
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7418,7 +7536,7 @@ func (x *DoctorOp) String() string {
 func (*DoctorOp) ProtoMessage() {}
 
 func (x *DoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[67]
+	mi := &file_partita_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7431,7 +7549,7 @@ func (x *DoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DoctorOp.ProtoReflect.Descriptor instead.
 func (*DoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{67}
+	return file_partita_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DoctorOp) GetId() uint64 {
@@ -7627,7 +7745,7 @@ type PutDoctorOp struct {
 
 func (x *PutDoctorOp) Reset() {
 	*x = PutDoctorOp{}
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7639,7 +7757,7 @@ func (x *PutDoctorOp) String() string {
 func (*PutDoctorOp) ProtoMessage() {}
 
 func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[68]
+	mi := &file_partita_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7652,7 +7770,7 @@ func (x *PutDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutDoctorOp.ProtoReflect.Descriptor instead.
 func (*PutDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{68}
+	return file_partita_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PutDoctorOp) GetOp() *DoctorOp {
@@ -7678,7 +7796,7 @@ type DecideDoctorOp struct {
 
 func (x *DecideDoctorOp) Reset() {
 	*x = DecideDoctorOp{}
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7690,7 +7808,7 @@ func (x *DecideDoctorOp) String() string {
 func (*DecideDoctorOp) ProtoMessage() {}
 
 func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[69]
+	mi := &file_partita_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7703,7 +7821,7 @@ func (x *DecideDoctorOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideDoctorOp.ProtoReflect.Descriptor instead.
 func (*DecideDoctorOp) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{69}
+	return file_partita_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *DecideDoctorOp) GetId() uint64 {
@@ -7748,7 +7866,7 @@ type SetDoctorGate struct {
 
 func (x *SetDoctorGate) Reset() {
 	*x = SetDoctorGate{}
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7760,7 +7878,7 @@ func (x *SetDoctorGate) String() string {
 func (*SetDoctorGate) ProtoMessage() {}
 
 func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[70]
+	mi := &file_partita_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7773,7 +7891,7 @@ func (x *SetDoctorGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorGate.ProtoReflect.Descriptor instead.
 func (*SetDoctorGate) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{70}
+	return file_partita_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SetDoctorGate) GetKind() string {
@@ -7816,7 +7934,7 @@ type SetDoctorPaused struct {
 
 func (x *SetDoctorPaused) Reset() {
 	*x = SetDoctorPaused{}
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7828,7 +7946,7 @@ func (x *SetDoctorPaused) String() string {
 func (*SetDoctorPaused) ProtoMessage() {}
 
 func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[71]
+	mi := &file_partita_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7841,7 +7959,7 @@ func (x *SetDoctorPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetDoctorPaused.ProtoReflect.Descriptor instead.
 func (*SetDoctorPaused) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{71}
+	return file_partita_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SetDoctorPaused) GetPaused() bool {
@@ -7886,7 +8004,7 @@ type SetReplicationFactor struct {
 
 func (x *SetReplicationFactor) Reset() {
 	*x = SetReplicationFactor{}
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7898,7 +8016,7 @@ func (x *SetReplicationFactor) String() string {
 func (*SetReplicationFactor) ProtoMessage() {}
 
 func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[72]
+	mi := &file_partita_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7911,7 +8029,7 @@ func (x *SetReplicationFactor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetReplicationFactor.ProtoReflect.Descriptor instead.
 func (*SetReplicationFactor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{72}
+	return file_partita_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *SetReplicationFactor) GetFactor() uint32 {
@@ -7958,7 +8076,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7970,7 +8088,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[73]
+	mi := &file_partita_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7983,7 +8101,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{73}
+	return file_partita_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *User) GetName() string {
@@ -8034,7 +8152,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8046,7 +8164,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[74]
+	mi := &file_partita_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8059,7 +8177,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{74}
+	return file_partita_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AccessKey) GetId() string {
@@ -8117,7 +8235,7 @@ type Policy struct {
 
 func (x *Policy) Reset() {
 	*x = Policy{}
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8129,7 +8247,7 @@ func (x *Policy) String() string {
 func (*Policy) ProtoMessage() {}
 
 func (x *Policy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[75]
+	mi := &file_partita_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8142,7 +8260,7 @@ func (x *Policy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Policy.ProtoReflect.Descriptor instead.
 func (*Policy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{75}
+	return file_partita_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *Policy) GetName() string {
@@ -8176,7 +8294,7 @@ type CreateUser struct {
 
 func (x *CreateUser) Reset() {
 	*x = CreateUser{}
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8188,7 +8306,7 @@ func (x *CreateUser) String() string {
 func (*CreateUser) ProtoMessage() {}
 
 func (x *CreateUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[76]
+	mi := &file_partita_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8201,7 +8319,7 @@ func (x *CreateUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUser.ProtoReflect.Descriptor instead.
 func (*CreateUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{76}
+	return file_partita_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *CreateUser) GetName() string {
@@ -8221,7 +8339,7 @@ type DeleteUser struct {
 
 func (x *DeleteUser) Reset() {
 	*x = DeleteUser{}
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8233,7 +8351,7 @@ func (x *DeleteUser) String() string {
 func (*DeleteUser) ProtoMessage() {}
 
 func (x *DeleteUser) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[77]
+	mi := &file_partita_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8246,7 +8364,7 @@ func (x *DeleteUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUser.ProtoReflect.Descriptor instead.
 func (*DeleteUser) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{77}
+	return file_partita_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *DeleteUser) GetName() string {
@@ -8268,7 +8386,7 @@ type CreateAccessKey struct {
 
 func (x *CreateAccessKey) Reset() {
 	*x = CreateAccessKey{}
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8280,7 +8398,7 @@ func (x *CreateAccessKey) String() string {
 func (*CreateAccessKey) ProtoMessage() {}
 
 func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[78]
+	mi := &file_partita_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8293,7 +8411,7 @@ func (x *CreateAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccessKey.ProtoReflect.Descriptor instead.
 func (*CreateAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{78}
+	return file_partita_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *CreateAccessKey) GetKey() *AccessKey {
@@ -8314,7 +8432,7 @@ type SetAccessKeyDisabled struct {
 
 func (x *SetAccessKeyDisabled) Reset() {
 	*x = SetAccessKeyDisabled{}
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8326,7 +8444,7 @@ func (x *SetAccessKeyDisabled) String() string {
 func (*SetAccessKeyDisabled) ProtoMessage() {}
 
 func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[79]
+	mi := &file_partita_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8339,7 +8457,7 @@ func (x *SetAccessKeyDisabled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAccessKeyDisabled.ProtoReflect.Descriptor instead.
 func (*SetAccessKeyDisabled) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{79}
+	return file_partita_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *SetAccessKeyDisabled) GetId() string {
@@ -8366,7 +8484,7 @@ type DeleteAccessKey struct {
 
 func (x *DeleteAccessKey) Reset() {
 	*x = DeleteAccessKey{}
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8378,7 +8496,7 @@ func (x *DeleteAccessKey) String() string {
 func (*DeleteAccessKey) ProtoMessage() {}
 
 func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[80]
+	mi := &file_partita_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8391,7 +8509,7 @@ func (x *DeleteAccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccessKey.ProtoReflect.Descriptor instead.
 func (*DeleteAccessKey) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{80}
+	return file_partita_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *DeleteAccessKey) GetId() string {
@@ -8412,7 +8530,7 @@ type PutPolicy struct {
 
 func (x *PutPolicy) Reset() {
 	*x = PutPolicy{}
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8424,7 +8542,7 @@ func (x *PutPolicy) String() string {
 func (*PutPolicy) ProtoMessage() {}
 
 func (x *PutPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[81]
+	mi := &file_partita_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8437,7 +8555,7 @@ func (x *PutPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutPolicy.ProtoReflect.Descriptor instead.
 func (*PutPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{81}
+	return file_partita_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *PutPolicy) GetPolicy() *Policy {
@@ -8458,7 +8576,7 @@ type DeletePolicy struct {
 
 func (x *DeletePolicy) Reset() {
 	*x = DeletePolicy{}
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8470,7 +8588,7 @@ func (x *DeletePolicy) String() string {
 func (*DeletePolicy) ProtoMessage() {}
 
 func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[82]
+	mi := &file_partita_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8483,7 +8601,7 @@ func (x *DeletePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletePolicy.ProtoReflect.Descriptor instead.
 func (*DeletePolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{82}
+	return file_partita_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *DeletePolicy) GetName() string {
@@ -8505,7 +8623,7 @@ type AttachPolicy struct {
 
 func (x *AttachPolicy) Reset() {
 	*x = AttachPolicy{}
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8517,7 +8635,7 @@ func (x *AttachPolicy) String() string {
 func (*AttachPolicy) ProtoMessage() {}
 
 func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[83]
+	mi := &file_partita_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8530,7 +8648,7 @@ func (x *AttachPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachPolicy.ProtoReflect.Descriptor instead.
 func (*AttachPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{83}
+	return file_partita_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *AttachPolicy) GetUser() string {
@@ -8569,7 +8687,7 @@ type SettingsEdit struct {
 
 func (x *SettingsEdit) Reset() {
 	*x = SettingsEdit{}
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8581,7 +8699,7 @@ func (x *SettingsEdit) String() string {
 func (*SettingsEdit) ProtoMessage() {}
 
 func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[84]
+	mi := &file_partita_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8594,7 +8712,7 @@ func (x *SettingsEdit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsEdit.ProtoReflect.Descriptor instead.
 func (*SettingsEdit) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{84}
+	return file_partita_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SettingsEdit) GetKey() string {
@@ -8642,7 +8760,7 @@ type SettingsChange struct {
 
 func (x *SettingsChange) Reset() {
 	*x = SettingsChange{}
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8654,7 +8772,7 @@ func (x *SettingsChange) String() string {
 func (*SettingsChange) ProtoMessage() {}
 
 func (x *SettingsChange) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[85]
+	mi := &file_partita_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8667,7 +8785,7 @@ func (x *SettingsChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsChange.ProtoReflect.Descriptor instead.
 func (*SettingsChange) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{85}
+	return file_partita_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *SettingsChange) GetVersion() uint64 {
@@ -8725,7 +8843,7 @@ type SettingsOverride struct {
 
 func (x *SettingsOverride) Reset() {
 	*x = SettingsOverride{}
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8737,7 +8855,7 @@ func (x *SettingsOverride) String() string {
 func (*SettingsOverride) ProtoMessage() {}
 
 func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[86]
+	mi := &file_partita_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8750,7 +8868,7 @@ func (x *SettingsOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsOverride.ProtoReflect.Descriptor instead.
 func (*SettingsOverride) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{86}
+	return file_partita_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *SettingsOverride) GetKey() string {
@@ -8792,7 +8910,7 @@ type SettingsState struct {
 
 func (x *SettingsState) Reset() {
 	*x = SettingsState{}
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8804,7 +8922,7 @@ func (x *SettingsState) String() string {
 func (*SettingsState) ProtoMessage() {}
 
 func (x *SettingsState) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[87]
+	mi := &file_partita_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8817,7 +8935,7 @@ func (x *SettingsState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsState.ProtoReflect.Descriptor instead.
 func (*SettingsState) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{87}
+	return file_partita_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *SettingsState) GetVersion() uint64 {
@@ -8851,7 +8969,7 @@ type ChangeSettings struct {
 
 func (x *ChangeSettings) Reset() {
 	*x = ChangeSettings{}
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8863,7 +8981,7 @@ func (x *ChangeSettings) String() string {
 func (*ChangeSettings) ProtoMessage() {}
 
 func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[88]
+	mi := &file_partita_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8876,7 +8994,7 @@ func (x *ChangeSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeSettings.ProtoReflect.Descriptor instead.
 func (*ChangeSettings) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{88}
+	return file_partita_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ChangeSettings) GetEdits() []*SettingsEdit {
@@ -8929,7 +9047,7 @@ type ClusterVersion struct {
 
 func (x *ClusterVersion) Reset() {
 	*x = ClusterVersion{}
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8941,7 +9059,7 @@ func (x *ClusterVersion) String() string {
 func (*ClusterVersion) ProtoMessage() {}
 
 func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[89]
+	mi := &file_partita_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8954,7 +9072,7 @@ func (x *ClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterVersion.ProtoReflect.Descriptor instead.
 func (*ClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{89}
+	return file_partita_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *ClusterVersion) GetActive() uint32 {
@@ -9019,7 +9137,7 @@ type SetClusterVersion struct {
 
 func (x *SetClusterVersion) Reset() {
 	*x = SetClusterVersion{}
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9031,7 +9149,7 @@ func (x *SetClusterVersion) String() string {
 func (*SetClusterVersion) ProtoMessage() {}
 
 func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[90]
+	mi := &file_partita_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9044,7 +9162,7 @@ func (x *SetClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetClusterVersion.ProtoReflect.Descriptor instead.
 func (*SetClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{90}
+	return file_partita_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *SetClusterVersion) GetFrom() uint32 {
@@ -9080,7 +9198,7 @@ type HoldClusterVersion struct {
 
 func (x *HoldClusterVersion) Reset() {
 	*x = HoldClusterVersion{}
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9092,7 +9210,7 @@ func (x *HoldClusterVersion) String() string {
 func (*HoldClusterVersion) ProtoMessage() {}
 
 func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[91]
+	mi := &file_partita_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9105,7 +9223,7 @@ func (x *HoldClusterVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HoldClusterVersion.ProtoReflect.Descriptor instead.
 func (*HoldClusterVersion) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{91}
+	return file_partita_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *HoldClusterVersion) GetHold() bool {
@@ -9145,7 +9263,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9157,7 +9275,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[92]
+	mi := &file_partita_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9170,7 +9288,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{92}
+	return file_partita_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *Group) GetName() string {
@@ -9211,7 +9329,7 @@ type CreateGroup struct {
 
 func (x *CreateGroup) Reset() {
 	*x = CreateGroup{}
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9223,7 +9341,7 @@ func (x *CreateGroup) String() string {
 func (*CreateGroup) ProtoMessage() {}
 
 func (x *CreateGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[93]
+	mi := &file_partita_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9236,7 +9354,7 @@ func (x *CreateGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroup.ProtoReflect.Descriptor instead.
 func (*CreateGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{93}
+	return file_partita_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *CreateGroup) GetName() string {
@@ -9256,7 +9374,7 @@ type DeleteGroup struct {
 
 func (x *DeleteGroup) Reset() {
 	*x = DeleteGroup{}
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9268,7 +9386,7 @@ func (x *DeleteGroup) String() string {
 func (*DeleteGroup) ProtoMessage() {}
 
 func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[94]
+	mi := &file_partita_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9281,7 +9399,7 @@ func (x *DeleteGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroup.ProtoReflect.Descriptor instead.
 func (*DeleteGroup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{94}
+	return file_partita_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *DeleteGroup) GetName() string {
@@ -9304,7 +9422,7 @@ type SetGroupMember struct {
 
 func (x *SetGroupMember) Reset() {
 	*x = SetGroupMember{}
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9316,7 +9434,7 @@ func (x *SetGroupMember) String() string {
 func (*SetGroupMember) ProtoMessage() {}
 
 func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[95]
+	mi := &file_partita_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9329,7 +9447,7 @@ func (x *SetGroupMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGroupMember.ProtoReflect.Descriptor instead.
 func (*SetGroupMember) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{95}
+	return file_partita_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *SetGroupMember) GetGroup() string {
@@ -9365,7 +9483,7 @@ type AttachGroupPolicy struct {
 
 func (x *AttachGroupPolicy) Reset() {
 	*x = AttachGroupPolicy{}
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9377,7 +9495,7 @@ func (x *AttachGroupPolicy) String() string {
 func (*AttachGroupPolicy) ProtoMessage() {}
 
 func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[96]
+	mi := &file_partita_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9390,7 +9508,7 @@ func (x *AttachGroupPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachGroupPolicy.ProtoReflect.Descriptor instead.
 func (*AttachGroupPolicy) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{96}
+	return file_partita_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *AttachGroupPolicy) GetGroup() string {
@@ -9435,7 +9553,7 @@ type AdminToken struct {
 
 func (x *AdminToken) Reset() {
 	*x = AdminToken{}
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9447,7 +9565,7 @@ func (x *AdminToken) String() string {
 func (*AdminToken) ProtoMessage() {}
 
 func (x *AdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[97]
+	mi := &file_partita_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9460,7 +9578,7 @@ func (x *AdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminToken.ProtoReflect.Descriptor instead.
 func (*AdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{97}
+	return file_partita_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *AdminToken) GetId() string {
@@ -9515,7 +9633,7 @@ type CreateAdminToken struct {
 
 func (x *CreateAdminToken) Reset() {
 	*x = CreateAdminToken{}
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9527,7 +9645,7 @@ func (x *CreateAdminToken) String() string {
 func (*CreateAdminToken) ProtoMessage() {}
 
 func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[98]
+	mi := &file_partita_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9540,7 +9658,7 @@ func (x *CreateAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAdminToken.ProtoReflect.Descriptor instead.
 func (*CreateAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{98}
+	return file_partita_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *CreateAdminToken) GetToken() *AdminToken {
@@ -9560,7 +9678,7 @@ type DeleteAdminToken struct {
 
 func (x *DeleteAdminToken) Reset() {
 	*x = DeleteAdminToken{}
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9572,7 +9690,7 @@ func (x *DeleteAdminToken) String() string {
 func (*DeleteAdminToken) ProtoMessage() {}
 
 func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[99]
+	mi := &file_partita_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9585,7 +9703,7 @@ func (x *DeleteAdminToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAdminToken.ProtoReflect.Descriptor instead.
 func (*DeleteAdminToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{99}
+	return file_partita_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *DeleteAdminToken) GetId() string {
@@ -9616,7 +9734,7 @@ type JoinToken struct {
 
 func (x *JoinToken) Reset() {
 	*x = JoinToken{}
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9628,7 +9746,7 @@ func (x *JoinToken) String() string {
 func (*JoinToken) ProtoMessage() {}
 
 func (x *JoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[100]
+	mi := &file_partita_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9641,7 +9759,7 @@ func (x *JoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinToken.ProtoReflect.Descriptor instead.
 func (*JoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{100}
+	return file_partita_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *JoinToken) GetId() string {
@@ -9697,7 +9815,7 @@ type CreateJoinToken struct {
 
 func (x *CreateJoinToken) Reset() {
 	*x = CreateJoinToken{}
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9709,7 +9827,7 @@ func (x *CreateJoinToken) String() string {
 func (*CreateJoinToken) ProtoMessage() {}
 
 func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[101]
+	mi := &file_partita_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9722,7 +9840,7 @@ func (x *CreateJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateJoinToken.ProtoReflect.Descriptor instead.
 func (*CreateJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{101}
+	return file_partita_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *CreateJoinToken) GetToken() *JoinToken {
@@ -9742,7 +9860,7 @@ type DeleteJoinToken struct {
 
 func (x *DeleteJoinToken) Reset() {
 	*x = DeleteJoinToken{}
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9754,7 +9872,7 @@ func (x *DeleteJoinToken) String() string {
 func (*DeleteJoinToken) ProtoMessage() {}
 
 func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[102]
+	mi := &file_partita_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9767,7 +9885,7 @@ func (x *DeleteJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteJoinToken.ProtoReflect.Descriptor instead.
 func (*DeleteJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{102}
+	return file_partita_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *DeleteJoinToken) GetId() string {
@@ -9790,7 +9908,7 @@ type UseJoinToken struct {
 
 func (x *UseJoinToken) Reset() {
 	*x = UseJoinToken{}
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9802,7 +9920,7 @@ func (x *UseJoinToken) String() string {
 func (*UseJoinToken) ProtoMessage() {}
 
 func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[103]
+	mi := &file_partita_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9815,7 +9933,7 @@ func (x *UseJoinToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UseJoinToken.ProtoReflect.Descriptor instead.
 func (*UseJoinToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{103}
+	return file_partita_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *UseJoinToken) GetDigest() []byte {
@@ -9844,7 +9962,7 @@ type TxnAnchor struct {
 
 func (x *TxnAnchor) Reset() {
 	*x = TxnAnchor{}
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9856,7 +9974,7 @@ func (x *TxnAnchor) String() string {
 func (*TxnAnchor) ProtoMessage() {}
 
 func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[104]
+	mi := &file_partita_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9869,7 +9987,7 @@ func (x *TxnAnchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnAnchor.ProtoReflect.Descriptor instead.
 func (*TxnAnchor) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{104}
+	return file_partita_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *TxnAnchor) GetTable() string {
@@ -9913,7 +10031,7 @@ type TxnPrepare struct {
 
 func (x *TxnPrepare) Reset() {
 	*x = TxnPrepare{}
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -9925,7 +10043,7 @@ func (x *TxnPrepare) String() string {
 func (*TxnPrepare) ProtoMessage() {}
 
 func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[105]
+	mi := &file_partita_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -9938,7 +10056,7 @@ func (x *TxnPrepare) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnPrepare.ProtoReflect.Descriptor instead.
 func (*TxnPrepare) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{105}
+	return file_partita_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *TxnPrepare) GetKey() []byte {
@@ -10066,7 +10184,7 @@ type TxnIntent struct {
 
 func (x *TxnIntent) Reset() {
 	*x = TxnIntent{}
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10078,7 +10196,7 @@ func (x *TxnIntent) String() string {
 func (*TxnIntent) ProtoMessage() {}
 
 func (x *TxnIntent) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[106]
+	mi := &file_partita_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10091,7 +10209,7 @@ func (x *TxnIntent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnIntent.ProtoReflect.Descriptor instead.
 func (*TxnIntent) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{106}
+	return file_partita_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *TxnIntent) GetTxnId() []byte {
@@ -10178,7 +10296,7 @@ type TxnResolve struct {
 
 func (x *TxnResolve) Reset() {
 	*x = TxnResolve{}
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10190,7 +10308,7 @@ func (x *TxnResolve) String() string {
 func (*TxnResolve) ProtoMessage() {}
 
 func (x *TxnResolve) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[107]
+	mi := &file_partita_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10203,7 +10321,7 @@ func (x *TxnResolve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnResolve.ProtoReflect.Descriptor instead.
 func (*TxnResolve) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{107}
+	return file_partita_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *TxnResolve) GetKey() []byte {
@@ -10247,7 +10365,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10259,7 +10377,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[108]
+	mi := &file_partita_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10272,7 +10390,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{108}
+	return file_partita_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *TxnRecord) GetStatus() TxnStatus {
@@ -10314,7 +10432,7 @@ type TxnItem struct {
 
 func (x *TxnItem) Reset() {
 	*x = TxnItem{}
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10326,7 +10444,7 @@ func (x *TxnItem) String() string {
 func (*TxnItem) ProtoMessage() {}
 
 func (x *TxnItem) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[109]
+	mi := &file_partita_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10339,7 +10457,7 @@ func (x *TxnItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnItem.ProtoReflect.Descriptor instead.
 func (*TxnItem) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{109}
+	return file_partita_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *TxnItem) GetTable() string {
@@ -10382,7 +10500,7 @@ type TxnSetStatus struct {
 
 func (x *TxnSetStatus) Reset() {
 	*x = TxnSetStatus{}
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10394,7 +10512,7 @@ func (x *TxnSetStatus) String() string {
 func (*TxnSetStatus) ProtoMessage() {}
 
 func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[110]
+	mi := &file_partita_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10407,7 +10525,7 @@ func (x *TxnSetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnSetStatus.ProtoReflect.Descriptor instead.
 func (*TxnSetStatus) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{110}
+	return file_partita_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *TxnSetStatus) GetAnchorKey() []byte {
@@ -10486,7 +10604,7 @@ type RequestToken struct {
 
 func (x *RequestToken) Reset() {
 	*x = RequestToken{}
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10498,7 +10616,7 @@ func (x *RequestToken) String() string {
 func (*RequestToken) ProtoMessage() {}
 
 func (x *RequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[111]
+	mi := &file_partita_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10511,7 +10629,7 @@ func (x *RequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestToken.ProtoReflect.Descriptor instead.
 func (*RequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{111}
+	return file_partita_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *RequestToken) GetDigest() []byte {
@@ -10575,7 +10693,7 @@ type ClaimRequestToken struct {
 
 func (x *ClaimRequestToken) Reset() {
 	*x = ClaimRequestToken{}
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10587,7 +10705,7 @@ func (x *ClaimRequestToken) String() string {
 func (*ClaimRequestToken) ProtoMessage() {}
 
 func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[112]
+	mi := &file_partita_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10600,7 +10718,7 @@ func (x *ClaimRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimRequestToken.ProtoReflect.Descriptor instead.
 func (*ClaimRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{112}
+	return file_partita_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *ClaimRequestToken) GetToken() string {
@@ -10654,7 +10772,7 @@ type FinishRequestToken struct {
 
 func (x *FinishRequestToken) Reset() {
 	*x = FinishRequestToken{}
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10666,7 +10784,7 @@ func (x *FinishRequestToken) String() string {
 func (*FinishRequestToken) ProtoMessage() {}
 
 func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[113]
+	mi := &file_partita_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10679,7 +10797,7 @@ func (x *FinishRequestToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRequestToken.ProtoReflect.Descriptor instead.
 func (*FinishRequestToken) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{113}
+	return file_partita_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *FinishRequestToken) GetToken() string {
@@ -10720,7 +10838,7 @@ type ExpireRequestTokens struct {
 
 func (x *ExpireRequestTokens) Reset() {
 	*x = ExpireRequestTokens{}
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10732,7 +10850,7 @@ func (x *ExpireRequestTokens) String() string {
 func (*ExpireRequestTokens) ProtoMessage() {}
 
 func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[114]
+	mi := &file_partita_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10745,7 +10863,7 @@ func (x *ExpireRequestTokens) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpireRequestTokens.ProtoReflect.Descriptor instead.
 func (*ExpireRequestTokens) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{114}
+	return file_partita_proto_rawDescGZIP(), []int{115}
 }
 
 // Backup is the directory record of an on-demand backup (docs/backups.md):
@@ -10777,7 +10895,7 @@ type Backup struct {
 
 func (x *Backup) Reset() {
 	*x = Backup{}
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10789,7 +10907,7 @@ func (x *Backup) String() string {
 func (*Backup) ProtoMessage() {}
 
 func (x *Backup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[115]
+	mi := &file_partita_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10802,7 +10920,7 @@ func (x *Backup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backup.ProtoReflect.Descriptor instead.
 func (*Backup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{115}
+	return file_partita_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *Backup) GetArn() string {
@@ -10918,7 +11036,7 @@ type BackupPart struct {
 
 func (x *BackupPart) Reset() {
 	*x = BackupPart{}
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -10930,7 +11048,7 @@ func (x *BackupPart) String() string {
 func (*BackupPart) ProtoMessage() {}
 
 func (x *BackupPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[116]
+	mi := &file_partita_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -10943,7 +11061,7 @@ func (x *BackupPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPart.ProtoReflect.Descriptor instead.
 func (*BackupPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{116}
+	return file_partita_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *BackupPart) GetPartition() uint64 {
@@ -10995,7 +11113,7 @@ type BackupRestore struct {
 
 func (x *BackupRestore) Reset() {
 	*x = BackupRestore{}
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11007,7 +11125,7 @@ func (x *BackupRestore) String() string {
 func (*BackupRestore) ProtoMessage() {}
 
 func (x *BackupRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[117]
+	mi := &file_partita_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11020,7 +11138,7 @@ func (x *BackupRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupRestore.ProtoReflect.Descriptor instead.
 func (*BackupRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{117}
+	return file_partita_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *BackupRestore) GetSourceBackupArn() string {
@@ -11068,7 +11186,7 @@ type BackupManifest struct {
 
 func (x *BackupManifest) Reset() {
 	*x = BackupManifest{}
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11080,7 +11198,7 @@ func (x *BackupManifest) String() string {
 func (*BackupManifest) ProtoMessage() {}
 
 func (x *BackupManifest) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[118]
+	mi := &file_partita_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11093,7 +11211,7 @@ func (x *BackupManifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupManifest.ProtoReflect.Descriptor instead.
 func (*BackupManifest) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{118}
+	return file_partita_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *BackupManifest) GetBackup() *Backup {
@@ -11115,7 +11233,7 @@ type PutBackup struct {
 
 func (x *PutBackup) Reset() {
 	*x = PutBackup{}
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11127,7 +11245,7 @@ func (x *PutBackup) String() string {
 func (*PutBackup) ProtoMessage() {}
 
 func (x *PutBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[119]
+	mi := &file_partita_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11140,7 +11258,7 @@ func (x *PutBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutBackup.ProtoReflect.Descriptor instead.
 func (*PutBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{119}
+	return file_partita_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *PutBackup) GetBackup() *Backup {
@@ -11168,7 +11286,7 @@ type BackupPartDone struct {
 
 func (x *BackupPartDone) Reset() {
 	*x = BackupPartDone{}
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11180,7 +11298,7 @@ func (x *BackupPartDone) String() string {
 func (*BackupPartDone) ProtoMessage() {}
 
 func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[120]
+	mi := &file_partita_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11193,7 +11311,7 @@ func (x *BackupPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupPartDone.ProtoReflect.Descriptor instead.
 func (*BackupPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{120}
+	return file_partita_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *BackupPartDone) GetArn() string {
@@ -11220,7 +11338,7 @@ type DeleteBackup struct {
 
 func (x *DeleteBackup) Reset() {
 	*x = DeleteBackup{}
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11232,7 +11350,7 @@ func (x *DeleteBackup) String() string {
 func (*DeleteBackup) ProtoMessage() {}
 
 func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[121]
+	mi := &file_partita_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11245,7 +11363,7 @@ func (x *DeleteBackup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBackup.ProtoReflect.Descriptor instead.
 func (*DeleteBackup) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{121}
+	return file_partita_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *DeleteBackup) GetArn() string {
@@ -11266,7 +11384,7 @@ type FinishRestore struct {
 
 func (x *FinishRestore) Reset() {
 	*x = FinishRestore{}
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11278,7 +11396,7 @@ func (x *FinishRestore) String() string {
 func (*FinishRestore) ProtoMessage() {}
 
 func (x *FinishRestore) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[122]
+	mi := &file_partita_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11291,7 +11409,7 @@ func (x *FinishRestore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishRestore.ProtoReflect.Descriptor instead.
 func (*FinishRestore) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{122}
+	return file_partita_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *FinishRestore) GetTable() string {
@@ -11354,7 +11472,7 @@ type Export struct {
 
 func (x *Export) Reset() {
 	*x = Export{}
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11366,7 +11484,7 @@ func (x *Export) String() string {
 func (*Export) ProtoMessage() {}
 
 func (x *Export) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[123]
+	mi := &file_partita_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11379,7 +11497,7 @@ func (x *Export) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Export.ProtoReflect.Descriptor instead.
 func (*Export) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{123}
+	return file_partita_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *Export) GetArn() string {
@@ -11583,7 +11701,7 @@ type ExportPart struct {
 
 func (x *ExportPart) Reset() {
 	*x = ExportPart{}
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11595,7 +11713,7 @@ func (x *ExportPart) String() string {
 func (*ExportPart) ProtoMessage() {}
 
 func (x *ExportPart) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[124]
+	mi := &file_partita_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11608,7 +11726,7 @@ func (x *ExportPart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPart.ProtoReflect.Descriptor instead.
 func (*ExportPart) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{124}
+	return file_partita_proto_rawDescGZIP(), []int{125}
 }
 
 func (x *ExportPart) GetPartition() uint64 {
@@ -11677,7 +11795,7 @@ type PutExport struct {
 
 func (x *PutExport) Reset() {
 	*x = PutExport{}
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11689,7 +11807,7 @@ func (x *PutExport) String() string {
 func (*PutExport) ProtoMessage() {}
 
 func (x *PutExport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[125]
+	mi := &file_partita_proto_msgTypes[126]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11702,7 +11820,7 @@ func (x *PutExport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutExport.ProtoReflect.Descriptor instead.
 func (*PutExport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{125}
+	return file_partita_proto_rawDescGZIP(), []int{126}
 }
 
 func (x *PutExport) GetExport() *Export {
@@ -11737,7 +11855,7 @@ type ExportPartDone struct {
 
 func (x *ExportPartDone) Reset() {
 	*x = ExportPartDone{}
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11749,7 +11867,7 @@ func (x *ExportPartDone) String() string {
 func (*ExportPartDone) ProtoMessage() {}
 
 func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[126]
+	mi := &file_partita_proto_msgTypes[127]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11762,7 +11880,7 @@ func (x *ExportPartDone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportPartDone.ProtoReflect.Descriptor instead.
 func (*ExportPartDone) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{126}
+	return file_partita_proto_rawDescGZIP(), []int{127}
 }
 
 func (x *ExportPartDone) GetArn() string {
@@ -11810,7 +11928,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_partita_proto_msgTypes[127]
+	mi := &file_partita_proto_msgTypes[128]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -11822,7 +11940,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[127]
+	mi := &file_partita_proto_msgTypes[128]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -11835,7 +11953,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{127}
+	return file_partita_proto_rawDescGZIP(), []int{128}
 }
 
 func (x *Import) GetArn() string {
@@ -11990,7 +12108,7 @@ type PutImport struct {
 
 func (x *PutImport) Reset() {
 	*x = PutImport{}
-	mi := &file_partita_proto_msgTypes[128]
+	mi := &file_partita_proto_msgTypes[129]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -12002,7 +12120,7 @@ func (x *PutImport) String() string {
 func (*PutImport) ProtoMessage() {}
 
 func (x *PutImport) ProtoReflect() protoreflect.Message {
-	mi := &file_partita_proto_msgTypes[128]
+	mi := &file_partita_proto_msgTypes[129]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -12015,7 +12133,7 @@ func (x *PutImport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutImport.ProtoReflect.Descriptor instead.
 func (*PutImport) Descriptor() ([]byte, []int) {
-	return file_partita_proto_rawDescGZIP(), []int{128}
+	return file_partita_proto_rawDescGZIP(), []int{129}
 }
 
 func (x *PutImport) GetTableImport() *Import {
@@ -12037,7 +12155,7 @@ var File_partita_proto protoreflect.FileDescriptor
 const file_partita_proto_rawDesc = "" +
 	"\n" +
 	"\rpartita.proto\x12\n" +
-	"partita.v1\"\xf8)\n" +
+	"partita.v1\"\xc4*\n" +
 	"\aCommand\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x1d\n" +
 	"\n" +
@@ -12134,7 +12252,8 @@ const file_partita_proto_rawDesc = "" +
 	"\rrecount_stats\x18\xb1\x06 \x01(\v2\x18.partita.v1.RecountStatsH\x00R\frecountStats\x12P\n" +
 	"\x13fence_deleted_table\x18\xaa\x06 \x01(\v2\x1d.partita.v1.FenceDeletedTableH\x00R\x11fenceDeletedTable\x12Y\n" +
 	"\x16set_replication_factor\x18\xae\x06 \x01(\v2 .partita.v1.SetReplicationFactorH\x00R\x14setReplicationFactor\x12_\n" +
-	"\x18set_node_decommissioning\x18\xaf\x06 \x01(\v2\".partita.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12:\n" +
+	"\x18set_node_decommissioning\x18\xaf\x06 \x01(\v2\".partita.v1.SetNodeDecommissioningH\x00R\x16setNodeDecommissioning\x12J\n" +
+	"\x11set_node_draining\x18\xb3\x06 \x01(\v2\x1b.partita.v1.SetNodeDrainingH\x00R\x0fsetNodeDraining\x12:\n" +
 	"\vindex_write\x18\x8c\x06 \x01(\v2\x16.partita.v1.IndexWriteH\x00R\n" +
 	"indexWrite\x12P\n" +
 	"\x13claim_request_token\x18\xf8\x05 \x01(\v2\x1d.partita.v1.ClaimRequestTokenH\x00R\x11claimRequestToken\x12S\n" +
@@ -12437,7 +12556,7 @@ const file_partita_proto_rawDesc = "" +
 	"\breplicas\x18\x06 \x03(\x04R\breplicas\x12)\n" +
 	"\x10range_generation\x18\a \x01(\x04R\x0frangeGeneration\x12-\n" +
 	"\x05merge\x18\b \x01(\v2\x17.partita.v1.MergeIntentR\x05merge\x12/\n" +
-	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xbd\x04\n" +
+	"\x06merged\x18\t \x01(\v2\x17.partita.v1.MergeIntentR\x06merged\"\xb6\x05\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x1b\n" +
@@ -12458,7 +12577,10 @@ const file_partita_proto_rawDesc = "" +
 	"\x1adecommissioning_unix_nanos\x18\r \x01(\x03R\x18decommissioningUnixNanos\x12'\n" +
 	"\x0fdecommission_by\x18\x0e \x01(\tR\x0edecommissionBy\x12/\n" +
 	"\x13decommission_reason\x18\x0f \x01(\tR\x12decommissionReason\x12\x17\n" +
-	"\ajoin_id\x18\x10 \x01(\fR\x06joinId\"K\n" +
+	"\ajoin_id\x18\x10 \x01(\fR\x06joinId\x12,\n" +
+	"\x12started_unix_nanos\x18\x11 \x01(\x03R\x10startedUnixNanos\x12.\n" +
+	"\x13draining_unix_nanos\x18\x12 \x01(\x03R\x11drainingUnixNanos\x12\x19\n" +
+	"\bdrain_by\x18\x13 \x01(\tR\adrainBy\"K\n" +
 	"\n" +
 	"RemoveNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12-\n" +
@@ -12467,7 +12589,11 @@ const file_partita_proto_rawDesc = "" +
 	"\x04node\x18\x01 \x01(\x04R\x04node\x12(\n" +
 	"\x0fdecommissioning\x18\x02 \x01(\bR\x0fdecommissioning\x12\x0e\n" +
 	"\x02by\x18\x03 \x01(\tR\x02by\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x8e\x01\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"Q\n" +
+	"\x0fSetNodeDraining\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\x04R\x04node\x12\x1a\n" +
+	"\bdraining\x18\x02 \x01(\bR\bdraining\x12\x0e\n" +
+	"\x02by\x18\x03 \x01(\tR\x02by\"\x8e\x01\n" +
 	"\vSetReplicas\x12\x14\n" +
 	"\x05table\x18\x01 \x01(\tR\x05table\x12\x1c\n" +
 	"\tpartition\x18\x02 \x01(\x04R\tpartition\x12\x1a\n" +
@@ -13085,7 +13211,7 @@ func file_partita_proto_rawDescGZIP() []byte {
 }
 
 var file_partita_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 131)
+var file_partita_proto_msgTypes = make([]protoimpl.MessageInfo, 132)
 var file_partita_proto_goTypes = []any{
 	(ChangeView)(0),                // 0: partita.v1.ChangeView
 	(ChangeKind)(0),                // 1: partita.v1.ChangeKind
@@ -13130,100 +13256,101 @@ var file_partita_proto_goTypes = []any{
 	(*Node)(nil),                   // 40: partita.v1.Node
 	(*RemoveNode)(nil),             // 41: partita.v1.RemoveNode
 	(*SetNodeDecommissioning)(nil), // 42: partita.v1.SetNodeDecommissioning
-	(*SetReplicas)(nil),            // 43: partita.v1.SetReplicas
-	(*PutNode)(nil),                // 44: partita.v1.PutNode
-	(*Span)(nil),                   // 45: partita.v1.Span
-	(*Descriptor)(nil),             // 46: partita.v1.Descriptor
-	(*Table)(nil),                  // 47: partita.v1.Table
-	(*StreamCuts)(nil),             // 48: partita.v1.StreamCuts
-	(*StreamCut)(nil),              // 49: partita.v1.StreamCut
-	(*PointInTimeRecovery)(nil),    // 50: partita.v1.PointInTimeRecovery
-	(*PointInTimeRestore)(nil),     // 51: partita.v1.PointInTimeRestore
-	(*LocalIndex)(nil),             // 52: partita.v1.LocalIndex
-	(*GlobalIndex)(nil),            // 53: partita.v1.GlobalIndex
-	(*IndexCursor)(nil),            // 54: partita.v1.IndexCursor
-	(*IndexWrite)(nil),             // 55: partita.v1.IndexWrite
-	(*IndexBackfill)(nil),          // 56: partita.v1.IndexBackfill
-	(*IndexSeal)(nil),              // 57: partita.v1.IndexSeal
-	(*IndexOpen)(nil),              // 58: partita.v1.IndexOpen
-	(*IndexSweep)(nil),             // 59: partita.v1.IndexSweep
-	(*IndexSweepOutcome)(nil),      // 60: partita.v1.IndexSweepOutcome
-	(*IndexEntryWrite)(nil),        // 61: partita.v1.IndexEntryWrite
-	(*StreamInfo)(nil),             // 62: partita.v1.StreamInfo
-	(*CreateTable)(nil),            // 63: partita.v1.CreateTable
-	(*DeleteTable)(nil),            // 64: partita.v1.DeleteTable
-	(*UpdateTable)(nil),            // 65: partita.v1.UpdateTable
-	(*SetTableStatus)(nil),         // 66: partita.v1.SetTableStatus
-	(*DoctorLease)(nil),            // 67: partita.v1.DoctorLease
-	(*AcquireDoctorLease)(nil),     // 68: partita.v1.AcquireDoctorLease
-	(*ReleaseDoctorLease)(nil),     // 69: partita.v1.ReleaseDoctorLease
-	(*DoctorSettings)(nil),         // 70: partita.v1.DoctorSettings
-	(*Replication)(nil),            // 71: partita.v1.Replication
-	(*DoctorStep)(nil),             // 72: partita.v1.DoctorStep
-	(*DoctorOp)(nil),               // 73: partita.v1.DoctorOp
-	(*PutDoctorOp)(nil),            // 74: partita.v1.PutDoctorOp
-	(*DecideDoctorOp)(nil),         // 75: partita.v1.DecideDoctorOp
-	(*SetDoctorGate)(nil),          // 76: partita.v1.SetDoctorGate
-	(*SetDoctorPaused)(nil),        // 77: partita.v1.SetDoctorPaused
-	(*SetReplicationFactor)(nil),   // 78: partita.v1.SetReplicationFactor
-	(*User)(nil),                   // 79: partita.v1.User
-	(*AccessKey)(nil),              // 80: partita.v1.AccessKey
-	(*Policy)(nil),                 // 81: partita.v1.Policy
-	(*CreateUser)(nil),             // 82: partita.v1.CreateUser
-	(*DeleteUser)(nil),             // 83: partita.v1.DeleteUser
-	(*CreateAccessKey)(nil),        // 84: partita.v1.CreateAccessKey
-	(*SetAccessKeyDisabled)(nil),   // 85: partita.v1.SetAccessKeyDisabled
-	(*DeleteAccessKey)(nil),        // 86: partita.v1.DeleteAccessKey
-	(*PutPolicy)(nil),              // 87: partita.v1.PutPolicy
-	(*DeletePolicy)(nil),           // 88: partita.v1.DeletePolicy
-	(*AttachPolicy)(nil),           // 89: partita.v1.AttachPolicy
-	(*SettingsEdit)(nil),           // 90: partita.v1.SettingsEdit
-	(*SettingsChange)(nil),         // 91: partita.v1.SettingsChange
-	(*SettingsOverride)(nil),       // 92: partita.v1.SettingsOverride
-	(*SettingsState)(nil),          // 93: partita.v1.SettingsState
-	(*ChangeSettings)(nil),         // 94: partita.v1.ChangeSettings
-	(*ClusterVersion)(nil),         // 95: partita.v1.ClusterVersion
-	(*SetClusterVersion)(nil),      // 96: partita.v1.SetClusterVersion
-	(*HoldClusterVersion)(nil),     // 97: partita.v1.HoldClusterVersion
-	(*Group)(nil),                  // 98: partita.v1.Group
-	(*CreateGroup)(nil),            // 99: partita.v1.CreateGroup
-	(*DeleteGroup)(nil),            // 100: partita.v1.DeleteGroup
-	(*SetGroupMember)(nil),         // 101: partita.v1.SetGroupMember
-	(*AttachGroupPolicy)(nil),      // 102: partita.v1.AttachGroupPolicy
-	(*AdminToken)(nil),             // 103: partita.v1.AdminToken
-	(*CreateAdminToken)(nil),       // 104: partita.v1.CreateAdminToken
-	(*DeleteAdminToken)(nil),       // 105: partita.v1.DeleteAdminToken
-	(*JoinToken)(nil),              // 106: partita.v1.JoinToken
-	(*CreateJoinToken)(nil),        // 107: partita.v1.CreateJoinToken
-	(*DeleteJoinToken)(nil),        // 108: partita.v1.DeleteJoinToken
-	(*UseJoinToken)(nil),           // 109: partita.v1.UseJoinToken
-	(*TxnAnchor)(nil),              // 110: partita.v1.TxnAnchor
-	(*TxnPrepare)(nil),             // 111: partita.v1.TxnPrepare
-	(*TxnIntent)(nil),              // 112: partita.v1.TxnIntent
-	(*TxnResolve)(nil),             // 113: partita.v1.TxnResolve
-	(*TxnRecord)(nil),              // 114: partita.v1.TxnRecord
-	(*TxnItem)(nil),                // 115: partita.v1.TxnItem
-	(*TxnSetStatus)(nil),           // 116: partita.v1.TxnSetStatus
-	(*RequestToken)(nil),           // 117: partita.v1.RequestToken
-	(*ClaimRequestToken)(nil),      // 118: partita.v1.ClaimRequestToken
-	(*FinishRequestToken)(nil),     // 119: partita.v1.FinishRequestToken
-	(*ExpireRequestTokens)(nil),    // 120: partita.v1.ExpireRequestTokens
-	(*Backup)(nil),                 // 121: partita.v1.Backup
-	(*BackupPart)(nil),             // 122: partita.v1.BackupPart
-	(*BackupRestore)(nil),          // 123: partita.v1.BackupRestore
-	(*BackupManifest)(nil),         // 124: partita.v1.BackupManifest
-	(*PutBackup)(nil),              // 125: partita.v1.PutBackup
-	(*BackupPartDone)(nil),         // 126: partita.v1.BackupPartDone
-	(*DeleteBackup)(nil),           // 127: partita.v1.DeleteBackup
-	(*FinishRestore)(nil),          // 128: partita.v1.FinishRestore
-	(*Export)(nil),                 // 129: partita.v1.Export
-	(*ExportPart)(nil),             // 130: partita.v1.ExportPart
-	(*PutExport)(nil),              // 131: partita.v1.PutExport
-	(*ExportPartDone)(nil),         // 132: partita.v1.ExportPartDone
-	(*Import)(nil),                 // 133: partita.v1.Import
-	(*PutImport)(nil),              // 134: partita.v1.PutImport
-	nil,                            // 135: partita.v1.Expression.NamesEntry
-	nil,                            // 136: partita.v1.DoctorSettings.GatesEntry
+	(*SetNodeDraining)(nil),        // 43: partita.v1.SetNodeDraining
+	(*SetReplicas)(nil),            // 44: partita.v1.SetReplicas
+	(*PutNode)(nil),                // 45: partita.v1.PutNode
+	(*Span)(nil),                   // 46: partita.v1.Span
+	(*Descriptor)(nil),             // 47: partita.v1.Descriptor
+	(*Table)(nil),                  // 48: partita.v1.Table
+	(*StreamCuts)(nil),             // 49: partita.v1.StreamCuts
+	(*StreamCut)(nil),              // 50: partita.v1.StreamCut
+	(*PointInTimeRecovery)(nil),    // 51: partita.v1.PointInTimeRecovery
+	(*PointInTimeRestore)(nil),     // 52: partita.v1.PointInTimeRestore
+	(*LocalIndex)(nil),             // 53: partita.v1.LocalIndex
+	(*GlobalIndex)(nil),            // 54: partita.v1.GlobalIndex
+	(*IndexCursor)(nil),            // 55: partita.v1.IndexCursor
+	(*IndexWrite)(nil),             // 56: partita.v1.IndexWrite
+	(*IndexBackfill)(nil),          // 57: partita.v1.IndexBackfill
+	(*IndexSeal)(nil),              // 58: partita.v1.IndexSeal
+	(*IndexOpen)(nil),              // 59: partita.v1.IndexOpen
+	(*IndexSweep)(nil),             // 60: partita.v1.IndexSweep
+	(*IndexSweepOutcome)(nil),      // 61: partita.v1.IndexSweepOutcome
+	(*IndexEntryWrite)(nil),        // 62: partita.v1.IndexEntryWrite
+	(*StreamInfo)(nil),             // 63: partita.v1.StreamInfo
+	(*CreateTable)(nil),            // 64: partita.v1.CreateTable
+	(*DeleteTable)(nil),            // 65: partita.v1.DeleteTable
+	(*UpdateTable)(nil),            // 66: partita.v1.UpdateTable
+	(*SetTableStatus)(nil),         // 67: partita.v1.SetTableStatus
+	(*DoctorLease)(nil),            // 68: partita.v1.DoctorLease
+	(*AcquireDoctorLease)(nil),     // 69: partita.v1.AcquireDoctorLease
+	(*ReleaseDoctorLease)(nil),     // 70: partita.v1.ReleaseDoctorLease
+	(*DoctorSettings)(nil),         // 71: partita.v1.DoctorSettings
+	(*Replication)(nil),            // 72: partita.v1.Replication
+	(*DoctorStep)(nil),             // 73: partita.v1.DoctorStep
+	(*DoctorOp)(nil),               // 74: partita.v1.DoctorOp
+	(*PutDoctorOp)(nil),            // 75: partita.v1.PutDoctorOp
+	(*DecideDoctorOp)(nil),         // 76: partita.v1.DecideDoctorOp
+	(*SetDoctorGate)(nil),          // 77: partita.v1.SetDoctorGate
+	(*SetDoctorPaused)(nil),        // 78: partita.v1.SetDoctorPaused
+	(*SetReplicationFactor)(nil),   // 79: partita.v1.SetReplicationFactor
+	(*User)(nil),                   // 80: partita.v1.User
+	(*AccessKey)(nil),              // 81: partita.v1.AccessKey
+	(*Policy)(nil),                 // 82: partita.v1.Policy
+	(*CreateUser)(nil),             // 83: partita.v1.CreateUser
+	(*DeleteUser)(nil),             // 84: partita.v1.DeleteUser
+	(*CreateAccessKey)(nil),        // 85: partita.v1.CreateAccessKey
+	(*SetAccessKeyDisabled)(nil),   // 86: partita.v1.SetAccessKeyDisabled
+	(*DeleteAccessKey)(nil),        // 87: partita.v1.DeleteAccessKey
+	(*PutPolicy)(nil),              // 88: partita.v1.PutPolicy
+	(*DeletePolicy)(nil),           // 89: partita.v1.DeletePolicy
+	(*AttachPolicy)(nil),           // 90: partita.v1.AttachPolicy
+	(*SettingsEdit)(nil),           // 91: partita.v1.SettingsEdit
+	(*SettingsChange)(nil),         // 92: partita.v1.SettingsChange
+	(*SettingsOverride)(nil),       // 93: partita.v1.SettingsOverride
+	(*SettingsState)(nil),          // 94: partita.v1.SettingsState
+	(*ChangeSettings)(nil),         // 95: partita.v1.ChangeSettings
+	(*ClusterVersion)(nil),         // 96: partita.v1.ClusterVersion
+	(*SetClusterVersion)(nil),      // 97: partita.v1.SetClusterVersion
+	(*HoldClusterVersion)(nil),     // 98: partita.v1.HoldClusterVersion
+	(*Group)(nil),                  // 99: partita.v1.Group
+	(*CreateGroup)(nil),            // 100: partita.v1.CreateGroup
+	(*DeleteGroup)(nil),            // 101: partita.v1.DeleteGroup
+	(*SetGroupMember)(nil),         // 102: partita.v1.SetGroupMember
+	(*AttachGroupPolicy)(nil),      // 103: partita.v1.AttachGroupPolicy
+	(*AdminToken)(nil),             // 104: partita.v1.AdminToken
+	(*CreateAdminToken)(nil),       // 105: partita.v1.CreateAdminToken
+	(*DeleteAdminToken)(nil),       // 106: partita.v1.DeleteAdminToken
+	(*JoinToken)(nil),              // 107: partita.v1.JoinToken
+	(*CreateJoinToken)(nil),        // 108: partita.v1.CreateJoinToken
+	(*DeleteJoinToken)(nil),        // 109: partita.v1.DeleteJoinToken
+	(*UseJoinToken)(nil),           // 110: partita.v1.UseJoinToken
+	(*TxnAnchor)(nil),              // 111: partita.v1.TxnAnchor
+	(*TxnPrepare)(nil),             // 112: partita.v1.TxnPrepare
+	(*TxnIntent)(nil),              // 113: partita.v1.TxnIntent
+	(*TxnResolve)(nil),             // 114: partita.v1.TxnResolve
+	(*TxnRecord)(nil),              // 115: partita.v1.TxnRecord
+	(*TxnItem)(nil),                // 116: partita.v1.TxnItem
+	(*TxnSetStatus)(nil),           // 117: partita.v1.TxnSetStatus
+	(*RequestToken)(nil),           // 118: partita.v1.RequestToken
+	(*ClaimRequestToken)(nil),      // 119: partita.v1.ClaimRequestToken
+	(*FinishRequestToken)(nil),     // 120: partita.v1.FinishRequestToken
+	(*ExpireRequestTokens)(nil),    // 121: partita.v1.ExpireRequestTokens
+	(*Backup)(nil),                 // 122: partita.v1.Backup
+	(*BackupPart)(nil),             // 123: partita.v1.BackupPart
+	(*BackupRestore)(nil),          // 124: partita.v1.BackupRestore
+	(*BackupManifest)(nil),         // 125: partita.v1.BackupManifest
+	(*PutBackup)(nil),              // 126: partita.v1.PutBackup
+	(*BackupPartDone)(nil),         // 127: partita.v1.BackupPartDone
+	(*DeleteBackup)(nil),           // 128: partita.v1.DeleteBackup
+	(*FinishRestore)(nil),          // 129: partita.v1.FinishRestore
+	(*Export)(nil),                 // 130: partita.v1.Export
+	(*ExportPart)(nil),             // 131: partita.v1.ExportPart
+	(*PutExport)(nil),              // 132: partita.v1.PutExport
+	(*ExportPartDone)(nil),         // 133: partita.v1.ExportPartDone
+	(*Import)(nil),                 // 134: partita.v1.Import
+	(*PutImport)(nil),              // 135: partita.v1.PutImport
+	nil,                            // 136: partita.v1.Expression.NamesEntry
+	nil,                            // 137: partita.v1.DoctorSettings.GatesEntry
 }
 var file_partita_proto_depIdxs = []int32{
 	0,   // 0: partita.v1.Command.change_view:type_name -> partita.v1.ChangeView
@@ -13236,185 +13363,186 @@ var file_partita_proto_depIdxs = []int32{
 	27,  // 7: partita.v1.Command.freeze_range:type_name -> partita.v1.FreezeRange
 	28,  // 8: partita.v1.Command.unfreeze_range:type_name -> partita.v1.UnfreezeRange
 	29,  // 9: partita.v1.Command.merge_range:type_name -> partita.v1.MergeRange
-	63,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
-	64,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
-	65,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
-	66,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
-	44,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
-	43,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
+	64,  // 10: partita.v1.Command.create_table:type_name -> partita.v1.CreateTable
+	65,  // 11: partita.v1.Command.delete_table:type_name -> partita.v1.DeleteTable
+	66,  // 12: partita.v1.Command.update_table:type_name -> partita.v1.UpdateTable
+	67,  // 13: partita.v1.Command.set_table_status:type_name -> partita.v1.SetTableStatus
+	45,  // 14: partita.v1.Command.put_node:type_name -> partita.v1.PutNode
+	44,  // 15: partita.v1.Command.set_replicas:type_name -> partita.v1.SetReplicas
 	41,  // 16: partita.v1.Command.remove_node:type_name -> partita.v1.RemoveNode
-	68,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
-	69,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
-	74,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
-	75,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
-	76,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
-	77,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
+	69,  // 17: partita.v1.Command.acquire_doctor_lease:type_name -> partita.v1.AcquireDoctorLease
+	70,  // 18: partita.v1.Command.release_doctor_lease:type_name -> partita.v1.ReleaseDoctorLease
+	75,  // 19: partita.v1.Command.put_doctor_op:type_name -> partita.v1.PutDoctorOp
+	76,  // 20: partita.v1.Command.decide_doctor_op:type_name -> partita.v1.DecideDoctorOp
+	77,  // 21: partita.v1.Command.set_doctor_gate:type_name -> partita.v1.SetDoctorGate
+	78,  // 22: partita.v1.Command.set_doctor_paused:type_name -> partita.v1.SetDoctorPaused
 	24,  // 23: partita.v1.Command.split_partition:type_name -> partita.v1.SplitPartition
 	25,  // 24: partita.v1.Command.allocate_partition:type_name -> partita.v1.AllocatePartition
 	31,  // 25: partita.v1.Command.begin_merge:type_name -> partita.v1.BeginMerge
 	32,  // 26: partita.v1.Command.commit_merge:type_name -> partita.v1.CommitMerge
 	33,  // 27: partita.v1.Command.abort_merge:type_name -> partita.v1.AbortMerge
-	82,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
-	83,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
-	84,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
-	85,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
-	86,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
-	87,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
-	88,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
-	89,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
-	99,  // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
-	100, // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
-	101, // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
-	102, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
-	104, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
-	105, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
-	107, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
-	108, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
-	109, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
-	94,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
-	96,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
-	125, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
-	126, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
-	127, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
-	128, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
-	131, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
-	132, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
-	134, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
-	97,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
-	54,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
-	111, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
-	113, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
-	116, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
+	83,  // 28: partita.v1.Command.create_user:type_name -> partita.v1.CreateUser
+	84,  // 29: partita.v1.Command.delete_user:type_name -> partita.v1.DeleteUser
+	85,  // 30: partita.v1.Command.create_access_key:type_name -> partita.v1.CreateAccessKey
+	86,  // 31: partita.v1.Command.set_access_key_disabled:type_name -> partita.v1.SetAccessKeyDisabled
+	87,  // 32: partita.v1.Command.delete_access_key:type_name -> partita.v1.DeleteAccessKey
+	88,  // 33: partita.v1.Command.put_policy:type_name -> partita.v1.PutPolicy
+	89,  // 34: partita.v1.Command.delete_policy:type_name -> partita.v1.DeletePolicy
+	90,  // 35: partita.v1.Command.attach_policy:type_name -> partita.v1.AttachPolicy
+	100, // 36: partita.v1.Command.create_group:type_name -> partita.v1.CreateGroup
+	101, // 37: partita.v1.Command.delete_group:type_name -> partita.v1.DeleteGroup
+	102, // 38: partita.v1.Command.set_group_member:type_name -> partita.v1.SetGroupMember
+	103, // 39: partita.v1.Command.attach_group_policy:type_name -> partita.v1.AttachGroupPolicy
+	105, // 40: partita.v1.Command.create_admin_token:type_name -> partita.v1.CreateAdminToken
+	106, // 41: partita.v1.Command.delete_admin_token:type_name -> partita.v1.DeleteAdminToken
+	108, // 42: partita.v1.Command.create_join_token:type_name -> partita.v1.CreateJoinToken
+	109, // 43: partita.v1.Command.delete_join_token:type_name -> partita.v1.DeleteJoinToken
+	110, // 44: partita.v1.Command.use_join_token:type_name -> partita.v1.UseJoinToken
+	95,  // 45: partita.v1.Command.change_settings:type_name -> partita.v1.ChangeSettings
+	97,  // 46: partita.v1.Command.set_cluster_version:type_name -> partita.v1.SetClusterVersion
+	126, // 47: partita.v1.Command.put_backup:type_name -> partita.v1.PutBackup
+	127, // 48: partita.v1.Command.backup_part_done:type_name -> partita.v1.BackupPartDone
+	128, // 49: partita.v1.Command.delete_backup:type_name -> partita.v1.DeleteBackup
+	129, // 50: partita.v1.Command.finish_restore:type_name -> partita.v1.FinishRestore
+	132, // 51: partita.v1.Command.put_export:type_name -> partita.v1.PutExport
+	133, // 52: partita.v1.Command.export_part_done:type_name -> partita.v1.ExportPartDone
+	135, // 53: partita.v1.Command.put_import:type_name -> partita.v1.PutImport
+	98,  // 54: partita.v1.Command.hold_cluster_version:type_name -> partita.v1.HoldClusterVersion
+	55,  // 55: partita.v1.Command.index_cursor:type_name -> partita.v1.IndexCursor
+	112, // 56: partita.v1.Command.txn_prepare:type_name -> partita.v1.TxnPrepare
+	114, // 57: partita.v1.Command.txn_resolve:type_name -> partita.v1.TxnResolve
+	117, // 58: partita.v1.Command.txn_set_status:type_name -> partita.v1.TxnSetStatus
 	14,  // 59: partita.v1.Command.set_change_floor:type_name -> partita.v1.SetChangeFloor
 	13,  // 60: partita.v1.Command.recount_stats:type_name -> partita.v1.RecountStats
 	12,  // 61: partita.v1.Command.fence_deleted_table:type_name -> partita.v1.FenceDeletedTable
-	78,  // 62: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
+	79,  // 62: partita.v1.Command.set_replication_factor:type_name -> partita.v1.SetReplicationFactor
 	42,  // 63: partita.v1.Command.set_node_decommissioning:type_name -> partita.v1.SetNodeDecommissioning
-	55,  // 64: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
-	118, // 65: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
-	119, // 66: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
-	120, // 67: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
-	56,  // 68: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
-	57,  // 69: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
-	58,  // 70: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
-	59,  // 71: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
-	35,  // 72: partita.v1.Effects.error:type_name -> partita.v1.Error
-	0,   // 73: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
-	9,   // 74: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
-	8,   // 75: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
-	52,  // 76: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
-	1,   // 77: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
-	0,   // 78: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
-	16,  // 79: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
-	135, // 80: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
-	17,  // 81: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
-	17,  // 82: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
-	17,  // 83: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
-	17,  // 84: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
-	46,  // 85: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
-	46,  // 86: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
-	22,  // 87: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
-	26,  // 88: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
-	26,  // 89: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
-	46,  // 90: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
-	26,  // 91: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
-	26,  // 92: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
-	35,  // 93: partita.v1.Result.error:type_name -> partita.v1.Error
-	47,  // 94: partita.v1.Result.table:type_name -> partita.v1.Table
-	40,  // 95: partita.v1.Result.node:type_name -> partita.v1.Node
-	67,  // 96: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
-	73,  // 97: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
-	70,  // 98: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
-	23,  // 99: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
-	30,  // 100: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
-	79,  // 101: partita.v1.Result.user:type_name -> partita.v1.User
-	80,  // 102: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
-	81,  // 103: partita.v1.Result.policy:type_name -> partita.v1.Policy
-	98,  // 104: partita.v1.Result.group:type_name -> partita.v1.Group
-	103, // 105: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
-	106, // 106: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
-	91,  // 107: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
-	121, // 108: partita.v1.Result.backup:type_name -> partita.v1.Backup
-	129, // 109: partita.v1.Result.export:type_name -> partita.v1.Export
-	133, // 110: partita.v1.Result.table_import:type_name -> partita.v1.Import
-	95,  // 111: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
-	114, // 112: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
-	112, // 113: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
-	117, // 114: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
-	60,  // 115: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
-	4,   // 116: partita.v1.Error.code:type_name -> partita.v1.Error.Code
-	26,  // 117: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
-	26,  // 118: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
-	40,  // 119: partita.v1.PutNode.node:type_name -> partita.v1.Node
-	45,  // 120: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
-	26,  // 121: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
-	36,  // 122: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
-	37,  // 123: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
-	38,  // 124: partita.v1.Table.tags:type_name -> partita.v1.Tag
-	39,  // 125: partita.v1.Table.partitions:type_name -> partita.v1.Partition
-	0,   // 126: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
-	53,  // 127: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
-	36,  // 128: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
-	62,  // 129: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
-	62,  // 130: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
-	123, // 131: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
-	52,  // 132: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
-	50,  // 133: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
-	51,  // 134: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
-	48,  // 135: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
-	49,  // 136: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
-	49,  // 137: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
-	36,  // 138: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
-	36,  // 139: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
-	61,  // 140: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
-	61,  // 141: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
-	0,   // 142: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
-	47,  // 143: partita.v1.CreateTable.table:type_name -> partita.v1.Table
-	47,  // 144: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
-	136, // 145: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
-	71,  // 146: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
-	2,   // 147: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
-	5,   // 148: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
-	72,  // 149: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
-	73,  // 150: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
-	2,   // 151: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
-	80,  // 152: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
-	81,  // 153: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
-	90,  // 154: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
-	92,  // 155: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
-	92,  // 156: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
-	90,  // 157: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
-	103, // 158: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
-	106, // 159: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
-	110, // 160: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
-	18,  // 161: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
-	19,  // 162: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
-	20,  // 163: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
-	17,  // 164: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
-	110, // 165: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
-	3,   // 166: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
-	115, // 167: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
-	3,   // 168: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
-	115, // 169: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
-	110, // 170: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	110, // 171: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
-	47,  // 172: partita.v1.Backup.table:type_name -> partita.v1.Table
-	122, // 173: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
-	121, // 174: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
-	121, // 175: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
-	122, // 176: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
-	47,  // 177: partita.v1.Export.table:type_name -> partita.v1.Table
-	130, // 178: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
-	129, // 179: partita.v1.PutExport.export:type_name -> partita.v1.Export
-	130, // 180: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
-	47,  // 181: partita.v1.Import.table:type_name -> partita.v1.Table
-	133, // 182: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
-	2,   // 183: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
-	184, // [184:184] is the sub-list for method output_type
-	184, // [184:184] is the sub-list for method input_type
-	184, // [184:184] is the sub-list for extension type_name
-	184, // [184:184] is the sub-list for extension extendee
-	0,   // [0:184] is the sub-list for field type_name
+	43,  // 64: partita.v1.Command.set_node_draining:type_name -> partita.v1.SetNodeDraining
+	56,  // 65: partita.v1.Command.index_write:type_name -> partita.v1.IndexWrite
+	119, // 66: partita.v1.Command.claim_request_token:type_name -> partita.v1.ClaimRequestToken
+	120, // 67: partita.v1.Command.finish_request_token:type_name -> partita.v1.FinishRequestToken
+	121, // 68: partita.v1.Command.expire_request_tokens:type_name -> partita.v1.ExpireRequestTokens
+	57,  // 69: partita.v1.Command.index_backfill:type_name -> partita.v1.IndexBackfill
+	58,  // 70: partita.v1.Command.index_seal:type_name -> partita.v1.IndexSeal
+	59,  // 71: partita.v1.Command.index_open:type_name -> partita.v1.IndexOpen
+	60,  // 72: partita.v1.Command.index_sweep:type_name -> partita.v1.IndexSweep
+	35,  // 73: partita.v1.Effects.error:type_name -> partita.v1.Error
+	0,   // 74: partita.v1.Effects.change_view:type_name -> partita.v1.ChangeView
+	9,   // 75: partita.v1.Effects.local_puts:type_name -> partita.v1.LocalEntry
+	8,   // 76: partita.v1.Effects.local_stats:type_name -> partita.v1.LocalStats
+	53,  // 77: partita.v1.LocalIndexSpec.indexes:type_name -> partita.v1.LocalIndex
+	1,   // 78: partita.v1.ChangeRecord.kind:type_name -> partita.v1.ChangeKind
+	0,   // 79: partita.v1.SetChangeFloor.view:type_name -> partita.v1.ChangeView
+	16,  // 80: partita.v1.ChangeSegment.parents:type_name -> partita.v1.ChangeParent
+	136, // 81: partita.v1.Expression.names:type_name -> partita.v1.Expression.NamesEntry
+	17,  // 82: partita.v1.PutItem.condition:type_name -> partita.v1.Expression
+	17,  // 83: partita.v1.UpdateItem.update:type_name -> partita.v1.Expression
+	17,  // 84: partita.v1.UpdateItem.condition:type_name -> partita.v1.Expression
+	17,  // 85: partita.v1.DeleteItem.condition:type_name -> partita.v1.Expression
+	47,  // 86: partita.v1.SplitOutcome.left:type_name -> partita.v1.Descriptor
+	47,  // 87: partita.v1.SplitOutcome.right:type_name -> partita.v1.Descriptor
+	22,  // 88: partita.v1.SplitOutcome.split:type_name -> partita.v1.SplitRange
+	26,  // 89: partita.v1.FreezeRange.merge:type_name -> partita.v1.MergeIntent
+	26,  // 90: partita.v1.MergeRange.merge:type_name -> partita.v1.MergeIntent
+	47,  // 91: partita.v1.MergeOutcome.range_descriptor:type_name -> partita.v1.Descriptor
+	26,  // 92: partita.v1.MergeOutcome.merge:type_name -> partita.v1.MergeIntent
+	26,  // 93: partita.v1.BeginMerge.merge:type_name -> partita.v1.MergeIntent
+	35,  // 94: partita.v1.Result.error:type_name -> partita.v1.Error
+	48,  // 95: partita.v1.Result.table:type_name -> partita.v1.Table
+	40,  // 96: partita.v1.Result.node:type_name -> partita.v1.Node
+	68,  // 97: partita.v1.Result.doctor_lease:type_name -> partita.v1.DoctorLease
+	74,  // 98: partita.v1.Result.doctor_op:type_name -> partita.v1.DoctorOp
+	71,  // 99: partita.v1.Result.doctor_settings:type_name -> partita.v1.DoctorSettings
+	23,  // 100: partita.v1.Result.split:type_name -> partita.v1.SplitOutcome
+	30,  // 101: partita.v1.Result.merge:type_name -> partita.v1.MergeOutcome
+	80,  // 102: partita.v1.Result.user:type_name -> partita.v1.User
+	81,  // 103: partita.v1.Result.access_key:type_name -> partita.v1.AccessKey
+	82,  // 104: partita.v1.Result.policy:type_name -> partita.v1.Policy
+	99,  // 105: partita.v1.Result.group:type_name -> partita.v1.Group
+	104, // 106: partita.v1.Result.admin_token:type_name -> partita.v1.AdminToken
+	107, // 107: partita.v1.Result.join_token:type_name -> partita.v1.JoinToken
+	92,  // 108: partita.v1.Result.settings_change:type_name -> partita.v1.SettingsChange
+	122, // 109: partita.v1.Result.backup:type_name -> partita.v1.Backup
+	130, // 110: partita.v1.Result.export:type_name -> partita.v1.Export
+	134, // 111: partita.v1.Result.table_import:type_name -> partita.v1.Import
+	96,  // 112: partita.v1.Result.cluster_version:type_name -> partita.v1.ClusterVersion
+	115, // 113: partita.v1.Result.txn_record:type_name -> partita.v1.TxnRecord
+	113, // 114: partita.v1.Result.txn_conflict:type_name -> partita.v1.TxnIntent
+	118, // 115: partita.v1.Result.request_token:type_name -> partita.v1.RequestToken
+	61,  // 116: partita.v1.Result.index_sweep:type_name -> partita.v1.IndexSweepOutcome
+	4,   // 117: partita.v1.Error.code:type_name -> partita.v1.Error.Code
+	26,  // 118: partita.v1.Partition.merge:type_name -> partita.v1.MergeIntent
+	26,  // 119: partita.v1.Partition.merged:type_name -> partita.v1.MergeIntent
+	40,  // 120: partita.v1.PutNode.node:type_name -> partita.v1.Node
+	46,  // 121: partita.v1.Descriptor.spans:type_name -> partita.v1.Span
+	26,  // 122: partita.v1.Descriptor.frozen:type_name -> partita.v1.MergeIntent
+	36,  // 123: partita.v1.Table.key_schema:type_name -> partita.v1.KeyElement
+	37,  // 124: partita.v1.Table.attribute_definitions:type_name -> partita.v1.AttributeDefinition
+	38,  // 125: partita.v1.Table.tags:type_name -> partita.v1.Tag
+	39,  // 126: partita.v1.Table.partitions:type_name -> partita.v1.Partition
+	0,   // 127: partita.v1.Table.change_view:type_name -> partita.v1.ChangeView
+	54,  // 128: partita.v1.Table.global_indexes:type_name -> partita.v1.GlobalIndex
+	36,  // 129: partita.v1.Table.index_base_key_schema:type_name -> partita.v1.KeyElement
+	63,  // 130: partita.v1.Table.stream:type_name -> partita.v1.StreamInfo
+	63,  // 131: partita.v1.Table.past_streams:type_name -> partita.v1.StreamInfo
+	124, // 132: partita.v1.Table.restore:type_name -> partita.v1.BackupRestore
+	53,  // 133: partita.v1.Table.local_indexes:type_name -> partita.v1.LocalIndex
+	51,  // 134: partita.v1.Table.point_in_time_recovery:type_name -> partita.v1.PointInTimeRecovery
+	52,  // 135: partita.v1.Table.point_in_time_restore:type_name -> partita.v1.PointInTimeRestore
+	49,  // 136: partita.v1.Table.stream_cuts:type_name -> partita.v1.StreamCuts
+	50,  // 137: partita.v1.StreamCuts.starts:type_name -> partita.v1.StreamCut
+	50,  // 138: partita.v1.StreamCuts.ends:type_name -> partita.v1.StreamCut
+	36,  // 139: partita.v1.LocalIndex.key_schema:type_name -> partita.v1.KeyElement
+	36,  // 140: partita.v1.GlobalIndex.key_schema:type_name -> partita.v1.KeyElement
+	62,  // 141: partita.v1.IndexWrite.entries:type_name -> partita.v1.IndexEntryWrite
+	62,  // 142: partita.v1.IndexBackfill.entries:type_name -> partita.v1.IndexEntryWrite
+	0,   // 143: partita.v1.StreamInfo.view:type_name -> partita.v1.ChangeView
+	48,  // 144: partita.v1.CreateTable.table:type_name -> partita.v1.Table
+	48,  // 145: partita.v1.UpdateTable.table:type_name -> partita.v1.Table
+	137, // 146: partita.v1.DoctorSettings.gates:type_name -> partita.v1.DoctorSettings.GatesEntry
+	72,  // 147: partita.v1.DoctorSettings.replication:type_name -> partita.v1.Replication
+	2,   // 148: partita.v1.DoctorOp.gate:type_name -> partita.v1.GateColor
+	5,   // 149: partita.v1.DoctorOp.state:type_name -> partita.v1.DoctorOp.State
+	73,  // 150: partita.v1.DoctorOp.steps:type_name -> partita.v1.DoctorStep
+	74,  // 151: partita.v1.PutDoctorOp.op:type_name -> partita.v1.DoctorOp
+	2,   // 152: partita.v1.SetDoctorGate.color:type_name -> partita.v1.GateColor
+	81,  // 153: partita.v1.CreateAccessKey.key:type_name -> partita.v1.AccessKey
+	82,  // 154: partita.v1.PutPolicy.policy:type_name -> partita.v1.Policy
+	91,  // 155: partita.v1.SettingsChange.edits:type_name -> partita.v1.SettingsEdit
+	93,  // 156: partita.v1.SettingsChange.overrides:type_name -> partita.v1.SettingsOverride
+	93,  // 157: partita.v1.SettingsState.overrides:type_name -> partita.v1.SettingsOverride
+	91,  // 158: partita.v1.ChangeSettings.edits:type_name -> partita.v1.SettingsEdit
+	104, // 159: partita.v1.CreateAdminToken.token:type_name -> partita.v1.AdminToken
+	107, // 160: partita.v1.CreateJoinToken.token:type_name -> partita.v1.JoinToken
+	111, // 161: partita.v1.TxnPrepare.anchor:type_name -> partita.v1.TxnAnchor
+	18,  // 162: partita.v1.TxnPrepare.put:type_name -> partita.v1.PutItem
+	19,  // 163: partita.v1.TxnPrepare.update:type_name -> partita.v1.UpdateItem
+	20,  // 164: partita.v1.TxnPrepare.delete:type_name -> partita.v1.DeleteItem
+	17,  // 165: partita.v1.TxnPrepare.check:type_name -> partita.v1.Expression
+	111, // 166: partita.v1.TxnIntent.anchor:type_name -> partita.v1.TxnAnchor
+	3,   // 167: partita.v1.TxnRecord.status:type_name -> partita.v1.TxnStatus
+	116, // 168: partita.v1.TxnRecord.items:type_name -> partita.v1.TxnItem
+	3,   // 169: partita.v1.TxnSetStatus.status:type_name -> partita.v1.TxnStatus
+	116, // 170: partita.v1.TxnSetStatus.items:type_name -> partita.v1.TxnItem
+	111, // 171: partita.v1.RequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	111, // 172: partita.v1.ClaimRequestToken.anchor:type_name -> partita.v1.TxnAnchor
+	48,  // 173: partita.v1.Backup.table:type_name -> partita.v1.Table
+	123, // 174: partita.v1.Backup.parts:type_name -> partita.v1.BackupPart
+	122, // 175: partita.v1.BackupManifest.backup:type_name -> partita.v1.Backup
+	122, // 176: partita.v1.PutBackup.backup:type_name -> partita.v1.Backup
+	123, // 177: partita.v1.BackupPartDone.part:type_name -> partita.v1.BackupPart
+	48,  // 178: partita.v1.Export.table:type_name -> partita.v1.Table
+	131, // 179: partita.v1.Export.parts:type_name -> partita.v1.ExportPart
+	130, // 180: partita.v1.PutExport.export:type_name -> partita.v1.Export
+	131, // 181: partita.v1.ExportPartDone.part:type_name -> partita.v1.ExportPart
+	48,  // 182: partita.v1.Import.table:type_name -> partita.v1.Table
+	134, // 183: partita.v1.PutImport.table_import:type_name -> partita.v1.Import
+	2,   // 184: partita.v1.DoctorSettings.GatesEntry.value:type_name -> partita.v1.GateColor
+	185, // [185:185] is the sub-list for method output_type
+	185, // [185:185] is the sub-list for method input_type
+	185, // [185:185] is the sub-list for extension type_name
+	185, // [185:185] is the sub-list for extension extendee
+	0,   // [0:185] is the sub-list for field type_name
 }
 
 func init() { file_partita_proto_init() }
@@ -13485,6 +13613,7 @@ func file_partita_proto_init() {
 		(*Command_FenceDeletedTable)(nil),
 		(*Command_SetReplicationFactor)(nil),
 		(*Command_SetNodeDecommissioning)(nil),
+		(*Command_SetNodeDraining)(nil),
 		(*Command_IndexWrite)(nil),
 		(*Command_ClaimRequestToken)(nil),
 		(*Command_FinishRequestToken)(nil),
@@ -13495,8 +13624,8 @@ func file_partita_proto_init() {
 		(*Command_IndexSweep)(nil),
 	}
 	file_partita_proto_msgTypes[28].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[59].OneofWrappers = []any{}
-	file_partita_proto_msgTypes[105].OneofWrappers = []any{
+	file_partita_proto_msgTypes[60].OneofWrappers = []any{}
+	file_partita_proto_msgTypes[106].OneofWrappers = []any{
 		(*TxnPrepare_Put)(nil),
 		(*TxnPrepare_Update)(nil),
 		(*TxnPrepare_Delete)(nil),
@@ -13508,7 +13637,7 @@ func file_partita_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_partita_proto_rawDesc), len(file_partita_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   131,
+			NumMessages:   132,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

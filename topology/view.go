@@ -53,6 +53,7 @@ func Nodes(snap *directory.Snapshot, now time.Time) []NodeInfo {
 			Stopped:         unixTime(rec.GetStoppedUnixNanos()),
 			Decommissioning: unixTime(rec.GetDecommissioningUnixNanos()), DecommissionBy: rec.GetDecommissionBy(),
 			DecommissionReason: rec.GetDecommissionReason(),
+			Draining:           unixTime(rec.GetDrainingUnixNanos()), DrainBy: rec.GetDrainBy(),
 		})
 	}
 	slices.SortFunc(out, func(a, b NodeInfo) int { return cmp.Compare(a.ID, b.ID) })

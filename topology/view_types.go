@@ -36,6 +36,11 @@ type NodeInfo struct {
 	Decommissioning    time.Time `json:"decommissioning,omitzero"`
 	DecommissionBy     string    `json:"decommission_by,omitempty"`
 	DecommissionReason string    `json:"decommission_reason,omitempty"`
+	// Draining is when the node was drained, zero if it is not draining
+	// (partitapb.Node.draining_unix_nanos: until it restarts or is
+	// undrained, it takes no leadership); DrainBy is who drained it.
+	Draining time.Time `json:"draining,omitzero"`
+	DrainBy  string    `json:"drain_by,omitempty"`
 }
 
 // TableInfo is a table of the directory.

@@ -23,7 +23,6 @@ import (
 	"github.com/partitadb/partita/admin"
 	"github.com/partitadb/partita/directory"
 	"github.com/partitadb/partita/doctor/checker"
-	"github.com/partitadb/partita/doctor/operator"
 	"github.com/partitadb/partita/node"
 	"github.com/partitadb/partita/topology"
 )
@@ -55,7 +54,8 @@ of any of its nodes (--addr, or PARTITA_ADDR; default 127.0.0.1:9000).
   partita ctl tables                     tables, status, partition counts
   partita ctl partitions [--table T]     replicas, leaders, applied index and lag
   partita ctl topology                   the view the topology reports build: liveness, health, load
-  partita ctl node drain ID              move the node's leaderships away (before a restart)
+  partita ctl node drain ID              move the node's leaderships away and keep them away until it restarts
+  partita ctl node undrain ID            let a drained node lead again without a restart
   partita ctl node decommission ID       mark the node: the Doctor moves its replicas, then removes it
   partita ctl node recommission ID       clear the mark of a node still decommissioning
   partita ctl partition split T P [--at K]  split partition P of table T in two (at partition key K)
@@ -92,8 +92,8 @@ with the cluster's ca.crt and a client certificate (which also makes
 	cmd.PersistentFlags().StringVar(&f.addr, "addr", addr, "admin address (HOST:PORT) of any node of the cluster (env PARTITA_ADDR)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	f.auth.register(cmd.PersistentFlags())
-	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, decommission, recommission", Args: cobra.NoArgs}
-	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlDecommissionCmd(f), newCtlRecommissionCmd(f))
+	nodeCmd := &cobra.Command{Use: "node", Short: "Operate on one node: drain, undrain, decommission, recommission", Args: cobra.NoArgs}
+	nodeCmd.AddCommand(newCtlDrainCmd(f), newCtlUndrainCmd(f), newCtlDecommissionCmd(f), newCtlRecommissionCmd(f))
 	cmd.AddCommand(newCtlNodesCmd(f), newCtlTablesCmd(f), newCtlPartitionsCmd(f), nodeCmd, newCtlJobsCmd(f), newCtlTopologyCmd(f),
 		newCtlDoctorCmd(f), newCtlUpgradeCmd(f), newCtlPartitionCmd(f), newCtlTableCmd(f), newCtlUserCmd(f), newCtlKeyCmd(f), newCtlPolicyCmd(f), newCtlGroupCmd(f),
 		newCtlAdminTokenCmd(f), newCtlJoinTokenCmd(f), newCtlConfigCmd(f), newCtlBackupCmd(f),
@@ -200,31 +200,6 @@ applied index.`,
 	}
 	cmd.Flags().StringVar(&table, "table", "", "only this table's partitions")
 	return cmd
-}
-
-func newCtlDrainCmd(f *ctlFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "drain ID",
-		Short: "Move the leadership of every partition the node leads to other nodes",
-		Long: `Move the leadership of every partition node ID leads to other voters, e.g.
-before restarting it. The node keeps its replicas and keeps serving,
-forwarding requests to the new leaders.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNodeID(args[0])
-			if err != nil {
-				return err
-			}
-			var res operator.DrainResult
-			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", id), time.Minute, &res, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
-				for _, p := range res.Partitions {
-					fmt.Fprintf(w, "%d\t%s\t%s\n", p.Partition, idOrDash(p.To), dash(p.Error))
-				}
-				fmt.Fprintf(w, "node %d led %d partitions, moved %d\n", res.Node, res.Led, res.Moved)
-			})
-		},
-	}
 }
 
 func parseNodeID(s string) (uint64, error) {

@@ -273,10 +273,17 @@ func progressLine(res operator.DecommissionResult) string {
 
 // membership is how ctl nodes shows a node's part in the cluster.
 func membership(n topology.NodeInfo) string {
-	if n.Decommissioning.IsZero() {
+	var marks []string
+	if !n.Decommissioning.IsZero() {
+		marks = append(marks, "decommissioning (marked "+ago(n.Decommissioning)+")")
+	}
+	if !n.Draining.IsZero() {
+		marks = append(marks, "draining (since "+ago(n.Draining)+")")
+	}
+	if len(marks) == 0 {
 		return "active"
 	}
-	return "decommissioning (marked " + ago(n.Decommissioning) + ")"
+	return strings.Join(marks, ", ")
 }
 
 // doctorOnDecommission is what the active Doctor's last plan says of

@@ -141,6 +141,9 @@ func (p *upgradePlan) restart(ctx context.Context, id uint64) error {
 	defer cancel()
 	for {
 		err := p.ready(wctx, n)
+		if err == nil && !dr.Draining.IsZero() {
+			err = p.restarted(wctx, id)
+		}
 		if err == nil {
 			err = p.healthy(wctx, id)
 		}
@@ -154,6 +157,22 @@ func (p *upgradePlan) restart(ctx context.Context, id uint64) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// restarted says node id's drain mark is gone: the first heartbeat of
+// its new process cleared it (nil), or it is still the process the drain
+// marked.
+func (p *upgradePlan) restarted(ctx context.Context, id uint64) error {
+	var nodes []topology.NodeInfo
+	if err := p.via(id).get(ctx, "/cluster/nodes", &nodes); err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n.ID == id && !n.Draining.IsZero() {
+			return fmt.Errorf("node %d is still marked draining: it has not restarted (a new process's first heartbeat clears the mark)", id)
+		}
+	}
+	return nil
 }
 
 // ready asks node n's admin endpoint whether it serves.

@@ -42,8 +42,9 @@ type balancer struct {
 	count func(Count) int
 	// find returns the partition to move src's unit of to dst, and the op.
 	find func(pl *planner, src, dst uint64) (*Partition, Op, bool)
-	// uncertain are the nodes whose count the view cannot tell (none if nil).
-	uncertain map[uint64]bool
+	// skip are the nodes left out: those whose count the view cannot
+	// tell, those that may take none (none if nil).
+	skip map[uint64]bool
 	// relay: when no move reaches the emptiest node from a node more than
 	// the tolerance above it, the fullest may give to any node two or more
 	// below it, which may then give on (leaders: cheap to move).
@@ -74,20 +75,27 @@ func (pl *planner) changing() uint64 {
 }
 
 // balanceLeaders evens out the leaders among the same nodes, but for the
-// voters of a partition without a known leader: one of them may lead it
+// voters of a partition without a known leader (one of them may lead it
 // unseen, or be the node that stopped answering, whose leaderships all
-// went missing from the view and which would look the emptiest.
+// went missing from the view and which would look the emptiest) and for
+// draining nodes (which take none, and whose own go by the drain
+// checker).
 func (pl *planner) balanceLeaders() {
-	uncertain := map[uint64]bool{}
+	skip := map[uint64]bool{}
 	for _, p := range pl.view.Partitions {
 		if p.Leader == 0 {
 			for _, v := range p.Voters {
-				uncertain[v] = true
+				skip[v] = true
 			}
 		}
 	}
+	for _, n := range pl.view.Nodes {
+		if n.IsDraining() {
+			skip[n.ID] = true
+		}
+	}
 	pl.balance(balancer{name: "balance-leaders", count: func(c Count) int { return c.Leaders }, find: findLeaderMove,
-		uncertain: uncertain, relay: true})
+		skip: skip, relay: true})
 }
 
 // balance proposes up to MaxBalanceMoves moves, each from the fullest
@@ -96,7 +104,7 @@ func (pl *planner) balanceLeaders() {
 func (pl *planner) balance(b balancer) {
 	for moves := 0; moves < pl.cfg.MaxBalanceMoves; moves++ {
 		counts := pl.projected()
-		nodes := slices.DeleteFunc(pl.balanceNodes(), func(id uint64) bool { return b.uncertain[id] })
+		nodes := slices.DeleteFunc(pl.balanceNodes(), func(id uint64) bool { return b.skip[id] })
 		slices.SortFunc(nodes, func(x, y uint64) int {
 			return cmp.Or(cmp.Compare(b.count(counts[x]), b.count(counts[y])), cmp.Compare(x, y))
 		})

@@ -72,7 +72,7 @@ func (pl *planner) reachesVoters(p *Partition, node uint64) bool {
 // any other voter; 0 for none.
 func (pl *planner) pathLeader(p *Partition, cut []uint64) uint64 {
 	for _, v := range p.Voters {
-		if v == p.Leader || slices.Contains(cut, v) || !pl.healthy(p, v) || pl.sick[v] || pl.leaving(v) {
+		if v == p.Leader || slices.Contains(cut, v) || !pl.healthy(p, v) || pl.sick[v] || pl.avoidsLeading(v) {
 			continue
 		}
 		if pl.reachesVoters(p, v) {

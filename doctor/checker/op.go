@@ -54,6 +54,7 @@ const (
 	PriorityStuck        = 90  // a configuration left half changed
 	PriorityReplicas     = 80  // too few or too many voters
 	PriorityDecommission = 70  // replicas off a decommissioning node, and its record
+	PriorityDrain        = 65  // leaders off a draining node
 	PrioritySick         = 60  // leaders off a sick node
 	PrioritySplit        = 50  // a partition too large or too hot
 	PriorityZone         = 40  // zone spread

@@ -82,6 +82,7 @@ func Compute(v View, cfg Config) (Plan, error) {
 	}
 	pl.retireNodes()
 	pl.evictSickLeaders()
+	pl.evictDrainingLeaders()
 	pl.addVantages()
 	pl.moveSickReplicas()
 	pl.balanceReplicas()

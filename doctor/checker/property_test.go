@@ -13,7 +13,7 @@ import (
 )
 
 // randomView is a cluster of 1 to 8 nodes in up to 4 zones, some suspect
-// or dead, some decommissioning, and up to 16 partitions in every state the checkers judge:
+// or dead, some decommissioning or draining, and up to 16 partitions in every state the checkers judge:
 // few or many voters, learners, joint configurations, no leader, replicas
 // down, out of contact or lagging.
 func randomView(rng *rand.Rand) checker.View {
@@ -44,6 +44,12 @@ func randomView(rng *rand.Rand) checker.View {
 	for i := range v.Nodes {
 		if rng.IntN(6) == 0 {
 			v.Nodes[i].Decommissioning = ago(time.Hour)
+		}
+	}
+	// Drawn after, for the same reason.
+	for i := range v.Nodes {
+		if rng.IntN(5) == 0 {
+			v.Nodes[i].Draining = ago(time.Minute)
 		}
 	}
 	return v
@@ -167,6 +173,9 @@ func checkOps(v checker.View, cfg checker.Config, plan checker.Plan) error {
 		}
 		if err := checkLeaving(v, cfg, p, op); err != nil {
 			return fmt.Errorf("%s: %w\n%s", op, err, formatPlan(plan))
+		}
+		if n, ok := v.Node(op.To); ok && n.IsDraining() && (op.Kind == checker.TransferLeader) {
+			return fmt.Errorf("%s: n%d is draining, yet takes a leadership\n%s", op, op.To, formatPlan(plan))
 		}
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 )
 
 // scriptKeys are the keys ParseView knows.
-var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "stopped", "decommissioning", "by", "reason", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
+var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "stopped", "decommissioning", "draining", "by", "reason", "fsync", "disk", "no-peer", "table", "gen", "voters", "learners",
 	"outgoing", "replicas", "leader", "contact", "down", "lag", "lagging", "ack", "balanced", "range", "keys", "writes", "reads", "hot",
 	"bytes", "cold", "changed"}
 
@@ -21,8 +21,8 @@ var scriptKeys = []string{"zone", "sick", "healed", "suspect", "dead", "stopped"
 // and lines starting with # are skipped.
 //
 // A node line: n<ID> zone=Z [suspect=D|dead=D] [stopped=D]
-// [decommissioning=D [by=WHO] [reason=WHY]] [fsync=D] [sick=D] [disk=F]
-// [no-peer], where D is how long before now the state began; a node is
+// [decommissioning=D [by=WHO] [reason=WHY]] [draining=D [by=WHO]]
+// [fsync=D] [sick=D] [disk=F] [no-peer], where D is how long before now the state began; a node is
 // alive for an hour unless told otherwise. A partition line:
 // p<ID> voters=1,2,3 leader=N [table=T] [gen=G] [balanced=D:FROM]
 // [range=S-E] [writes=R] [reads=R] [hot=D] [keys=N:SHARE:MEDIAN] [bytes=N]
@@ -106,6 +106,13 @@ func parseNode(id uint64, kv map[string]string, now time.Time) (Node, error) {
 			return n, err
 		}
 		n.Decommissioning, n.DecommissionBy, n.DecommissionReason = now.Add(-d), kv["by"], kv["reason"]
+	}
+	if ago, ok := kv["draining"]; ok {
+		d, err := time.ParseDuration(ago)
+		if err != nil {
+			return n, err
+		}
+		n.Draining, n.DrainBy = now.Add(-d), kv["by"]
 	}
 	if ago, ok := kv["healed"]; ok {
 		d, err := time.ParseDuration(ago)

@@ -141,7 +141,7 @@ func (pl *planner) addVantages() {
 			}
 			to := uint64(0)
 			for _, v := range p.Voters {
-				if v != n.ID && !slices.Contains(obs, v) && pl.healthy(p, v) && !pl.slow[v] && !pl.leaving(v) &&
+				if v != n.ID && !slices.Contains(obs, v) && pl.healthy(p, v) && !pl.slow[v] && !pl.avoidsLeading(v) &&
 					pl.reachesVoters(p, v) {
 					to = v
 					break
@@ -183,13 +183,13 @@ func (pl *planner) evictSickLeaders() {
 
 // leaderTarget is the voter of p best placed to lead: healthy, neither
 // sick nor slow (fsyncs slow but unconfirmed, or healed within its
-// recovery period: such a node takes no leaders), not decommissioning,
-// least behind, then fewest leaders, then lowest id; 0 for none.
+// recovery period: such a node takes no leaders), neither decommissioning
+// nor draining, least behind, then fewest leaders, then lowest id; 0 for none.
 func (pl *planner) leaderTarget(p *Partition, counts map[uint64]Count) uint64 {
 	var best uint64
 	var bestLag uint64
 	for _, v := range p.Voters {
-		if v == p.Leader || !pl.healthy(p, v) || pl.sick[v] || pl.slow[v] || pl.leaving(v) {
+		if v == p.Leader || !pl.healthy(p, v) || pl.sick[v] || pl.slow[v] || pl.avoidsLeading(v) {
 			continue
 		}
 		r, _ := p.Replica(v)

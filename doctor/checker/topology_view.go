@@ -25,7 +25,7 @@ func FromTopology(nodes []topology.NodeInfo, parts []topology.PartitionInfo, now
 		hb[n.ID] = n.Heartbeat
 		v.Nodes = append(v.Nodes, Node{ID: n.ID, Zone: n.Zone, PeerAddr: n.PeerAddr, Liveness: n.Status,
 			Since: livenessSince(n.Status, n.Heartbeat), Decommissioning: n.Decommissioning,
-			DecommissionBy: n.DecommissionBy, DecommissionReason: n.DecommissionReason})
+			DecommissionBy: n.DecommissionBy, DecommissionReason: n.DecommissionReason, Draining: n.Draining, DrainBy: n.DrainBy})
 	}
 	for _, tp := range parts {
 		p := Partition{ID: tp.ID, Table: tp.Table, Generation: tp.Generation, Replicas: slices.Clone(tp.Replicas),

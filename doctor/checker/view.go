@@ -38,11 +38,19 @@ type Node struct {
 	// marked it and why, for the plan's reasons.
 	Decommissioning                    time.Time
 	DecommissionBy, DecommissionReason string
-	Health                             Health
+	// Draining is when an operator drained the node (zero: it is not
+	// draining): until it restarts or is undrained it takes no
+	// leadership, and any it gains moves away. DrainBy is who drained it.
+	Draining time.Time
+	DrainBy  string
+	Health   Health
 }
 
 // Leaving says n is being decommissioned.
 func (n Node) Leaving() bool { return !n.Decommissioning.IsZero() }
+
+// IsDraining says n was drained and takes no leadership.
+func (n Node) IsDraining() bool { return !n.Draining.IsZero() }
 
 // Health is what a node reports about itself. Zero fields are unknown.
 type Health struct {

@@ -139,6 +139,9 @@ func targetProblems(op checker.Op, cur *checker.View, p *checker.Partition) []st
 		}
 	case checker.TransferLeader:
 		// checker.Safe wants a healthy voter.
+		if n.IsDraining() {
+			why = append(why, fmt.Sprintf("target n%d is draining: it takes no leadership", op.To))
+		}
 	default:
 		if member(p, op.To) {
 			why = append(why, fmt.Sprintf("target n%d already hosts p%d", op.To, p.ID))

@@ -4,9 +4,17 @@ import "time"
 
 // The outcomes of the operators, as `partita ctl` shows them (JSON).
 
-// DrainResult reports the leaderships a node handed over.
+// DrainResult reports the leaderships a node handed over, and its drain
+// mark.
 type DrainResult struct {
 	Node uint64 `json:"node"`
+	// Draining is when the node was drained, as its directory record's
+	// mark says (zero: no mark, below the cluster version
+	// clusterversion.DrainMarks or after an undrain); DrainBy is who
+	// drained it. While the mark lasts (until the node restarts or is
+	// undrained) the Doctor keeps leaderships off it.
+	Draining time.Time `json:"draining,omitzero"`
+	DrainBy  string    `json:"drain_by,omitempty"`
 	// Led counts the partitions the node led when the drain began, Moved
 	// those whose leadership it handed to another voter.
 	Led        int              `json:"led"`
