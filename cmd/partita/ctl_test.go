@@ -167,14 +167,15 @@ func TestCtl(t *testing.T) {
 		t.Fatalf("unknown table: %v", err)
 	}
 
-	// node drain: no partition led by node 1 afterwards.
+	// node drain: no partition led by node 1 afterwards, and node 1
+	// marked draining (undrained at the end).
 	// A drain moves what it can and says what it could not (a voter
 	// whose heartbeat is late under load is not live enough to take a
 	// leader); the operator runs it again.
 	var drained operator.DrainResult
 	ctlJSON(t, n2, &drained, "node", "drain", fmt.Sprint(n1.ID()))
-	if drained.Led == 0 {
-		t.Fatalf("drain %+v: node 1 led nothing", drained)
+	if drained.Led == 0 || drained.Draining.IsZero() {
+		t.Fatalf("drain %+v: node 1 led nothing, or is not marked draining", drained)
 	}
 	eventually(t, func() error {
 		if drained.Moved != drained.Led {
@@ -203,7 +204,8 @@ func TestCtl(t *testing.T) {
 	// Another node's view shows the mark once its directory caught up.
 	eventually(t, func() error {
 		text, err := ctl(t, n2, "nodes")
-		if err != nil || !strings.Contains(text, "MEMBERSHIP") || strings.Count(text, "decommissioning (marked") != 1 || strings.Count(text, " active") != 2 {
+		if err != nil || !strings.Contains(text, "MEMBERSHIP") || strings.Count(text, "decommissioning (marked") != 1 ||
+			strings.Count(text, "draining (since") != 1 || strings.Count(text, " active") != 1 {
 			return fmt.Errorf("ctl nodes with node %d decommissioning: %w\n%s", n3.ID(), err, text)
 		}
 		return nil
@@ -222,9 +224,12 @@ func TestCtl(t *testing.T) {
 	if err != nil || !strings.Contains(text, "recommissioned") {
 		t.Fatalf("ctl node recommission: %v\n%s", err, text)
 	}
+	if text, err := ctl(t, n2, "node", "undrain", fmt.Sprint(n1.ID())); err != nil {
+		t.Fatalf("ctl node undrain: %v\n%s", err, text)
+	}
 	eventually(t, func() error {
 		if text, err := ctl(t, n1, "nodes"); err != nil || strings.Contains(text, "decommissioning (marked") || strings.Count(text, " active") != 3 {
-			return fmt.Errorf("ctl nodes after the recommission: %w\n%s", err, text)
+			return fmt.Errorf("ctl nodes after the recommission and the undrain: %w\n%s", err, text)
 		}
 		return nil
 	})
