@@ -175,7 +175,7 @@ pages.overview = async () => {
       ${ns.map(n => {
         const m = byNode.get(n.id) || {};
         const last = (m.points || []).slice(-1)[0] || {};
-        return `<tr data-node="${n.id}"><td>node ${n.id}<br><span class="muted mono">${esc(n.admin_addr)}</span></td><td>${pill(n.status)}${n.decommissioning ? " " + pill("decommissioning") : ""}</td>
+        return `<tr data-node="${n.id}"><td>node ${n.id}<br><span class="muted mono">${esc(n.admin_addr)}</span></td><td>${pill(n.status)}${n.decommissioning ? " " + pill("decommissioning") : ""}${n.draining ? " " + pill("draining") : ""}</td>
           <td>${esc(m.version || n.version)}</td><td class="num">${m.started ? fmtDur((Date.now() - new Date(m.started)) * 1e6) : "-"}</td>
           <td class="num">${fmtBytes(last.disk_bytes)}</td><td class="num">${last.cpu != null ? last.cpu.toFixed(2) : "-"}</td></tr>`;
       }).join("")}</table></div>`).join("") + "</div>";
