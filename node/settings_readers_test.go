@@ -263,8 +263,8 @@ func TestStartSettingsReachTheirReaders(t *testing.T) {
 	}
 	d := startHealerWith(t, "", func(c *node.Config) { c.Doctor = false })
 	mem, workers, election, heartbeat = d.StartSettings()
-	if mem != 16<<20 || workers != 2 || election != 10 || heartbeat != 1 {
-		t.Errorf("without the settings: memtables of %d bytes, %d store workers, raft ticks %d/%d; want 16MiB, 2, 10/1",
+	if mem != 16<<20 || workers != 1 || election != 10 || heartbeat != 1 {
+		t.Errorf("without the settings: memtables of %d bytes, %d store workers, raft ticks %d/%d; want 16MiB, 1, 10/1",
 			mem, workers, election, heartbeat)
 	}
 

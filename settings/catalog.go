@@ -24,7 +24,7 @@ func Catalog() []Setting {
 			Readers: "transport (snapshot sender)", Doc: "Snapshot data a node sends a second, to all its peers together. 0: unlimited."},
 		{Name: "export.max-read-bytes-per-sec", Kind: Bytes, Default: "0", Min: "0", Max: "10GiB", Unit: "bytes/s", Live: true,
 			Readers: "node (exports job)", Doc: "Item bytes an export reads a second, per partition being written, so that it does not crowd out foreground requests. 0: unlimited."},
-		{Name: "store.workers", Kind: Int, Default: "2", Min: "1", Max: "64", Unit: "goroutines",
+		{Name: "store.workers", Kind: Int, Default: "1", Min: "1", Max: "64", Unit: "goroutines",
 			Readers: "store", Doc: "Goroutines that drive a node's replicas. Read at start."},
 		{Name: "storage.compaction-concurrency", Kind: Int, Default: "1", Min: "1", Max: "64", Unit: "compactions", Live: true,
 			Readers: "engine (Pebble's compaction scheduler)", Doc: "Compactions Pebble runs at once; taken up at its next flush or compaction."},

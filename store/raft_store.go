@@ -72,11 +72,14 @@ type Config struct {
 	EagerCommit []uint64
 }
 
-// DefaultConfig returns a store ticking every 100ms (elections after 1s).
+// DefaultConfig returns a store ticking every 100ms (elections after 1s),
+// with one worker: one round at a time batches more writes under each
+// fsync than two overlapping rounds did (docs/performance-analysis.md,
+// "One store worker").
 func DefaultConfig() Config {
 	return Config{
 		TickInterval:  100 * time.Millisecond,
-		Workers:       2,
+		Workers:       1,
 		BatchReplicas: 64,
 		Replica:       replica.DefaultConfig(),
 		Logger:        slog.New(slog.DiscardHandler),
