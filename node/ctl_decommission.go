@@ -27,9 +27,9 @@ import (
 
 // Decommission marks node, or below the version runs the operator.
 func (c ctl) Decommission(ctx context.Context, node uint64, by, reason string) (operator.DecommissionResult, error) {
-	snap := c.Directory(ctx)
-	if snap.Node(node) == nil {
-		return operator.DecommissionResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	snap, err := c.listing(ctx, node)
+	if err != nil {
+		return operator.DecommissionResult{}, err
 	}
 	if snap.ActiveVersion() < clusterversion.DecommissionMarks {
 		return operator.Decommission(ctx, c.env(), node)
@@ -44,14 +44,13 @@ func (c ctl) Decommission(ctx context.Context, node uint64, by, reason string) (
 
 // Recommission clears node's mark.
 func (c ctl) Recommission(ctx context.Context, node uint64, by string) (operator.DecommissionResult, error) {
-	snap := c.Directory(ctx)
-	if snap.Node(node) == nil {
-		return operator.DecommissionResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	snap, err := c.listing(ctx, node)
+	if err != nil {
+		return operator.DecommissionResult{}, err
 	}
-	if v := snap.ActiveVersion(); v < clusterversion.DecommissionMarks {
-		return operator.DecommissionResult{}, partitapb.Errorf(partitapb.Error_VALIDATION,
-			"recommission needs cluster version %d; the cluster runs at version %d, where a decommission moves the replicas "+
-				"within its request and leaves no mark to clear (partita ctl upgrade status)", clusterversion.DecommissionMarks, v)
+	if err := needsVersion(snap, clusterversion.DecommissionMarks, "recommission",
+		"a decommission moves the replicas within its request and leaves no mark to clear"); err != nil {
+		return operator.DecommissionResult{}, err
 	}
 	rec, err := c.markDecommissioning(ctx, node, false, by, "")
 	if err != nil {
@@ -59,6 +58,25 @@ func (c ctl) Recommission(ctx context.Context, node uint64, by string) (operator
 	}
 	c.n.log.Info("node recommissioned", "node", node, "by", by)
 	return c.decommissionStatus(ctx, c.Directory(ctx), rec)
+}
+
+// listing is a fresh directory that lists node, or operator.ErrNoNode.
+func (c ctl) listing(ctx context.Context, node uint64) (*directory.Snapshot, error) {
+	snap := c.Directory(ctx)
+	if snap.Node(node) == nil {
+		return nil, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	}
+	return snap, nil
+}
+
+// needsVersion refuses what (a VALIDATION rejection) below the cluster
+// version v, where, says why.
+func needsVersion(snap *directory.Snapshot, v clusterversion.Version, what, where string) error {
+	if at := snap.ActiveVersion(); at < v {
+		return partitapb.Errorf(partitapb.Error_VALIDATION,
+			"%s needs cluster version %d; the cluster runs at version %d, where %s (partita ctl upgrade status)", what, v, at, where)
+	}
+	return nil
 }
 
 // markDecommissioning sets or clears node's mark and returns the record

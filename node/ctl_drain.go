@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/partitadb/partita/clusterversion"
 	"github.com/partitadb/partita/doctor/operator"
@@ -21,13 +20,12 @@ import (
 // Drain marks node as draining (at the cluster version that allows it)
 // and moves its leaderships to other voters.
 func (c ctl) Drain(ctx context.Context, node uint64, by string) (operator.DrainResult, error) {
-	snap := c.Directory(ctx)
-	if snap.Node(node) == nil {
-		return operator.DrainResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	snap, err := c.listing(ctx, node)
+	if err != nil {
+		return operator.DrainResult{}, err
 	}
 	var rec *partitapb.Node
 	if snap.ActiveVersion() >= clusterversion.DrainMarks {
-		var err error
 		if rec, err = c.markDraining(ctx, node, true, by); err != nil {
 			return operator.DrainResult{}, err
 		}
@@ -41,14 +39,12 @@ func (c ctl) Drain(ctx context.Context, node uint64, by string) (operator.DrainR
 // Undrain clears node's drain mark: the Doctor's balancer may give it
 // leaderships again.
 func (c ctl) Undrain(ctx context.Context, node uint64, by string) (operator.DrainResult, error) {
-	snap := c.Directory(ctx)
-	if snap.Node(node) == nil {
-		return operator.DrainResult{}, fmt.Errorf("%w: node %d", operator.ErrNoNode, node)
+	snap, err := c.listing(ctx, node)
+	if err != nil {
+		return operator.DrainResult{}, err
 	}
-	if v := snap.ActiveVersion(); v < clusterversion.DrainMarks {
-		return operator.DrainResult{}, partitapb.Errorf(partitapb.Error_VALIDATION,
-			"undrain needs cluster version %d; the cluster runs at version %d, where a drain leaves no mark to clear "+
-				"(partita ctl upgrade status)", clusterversion.DrainMarks, v)
+	if err := needsVersion(snap, clusterversion.DrainMarks, "undrain", "a drain leaves no mark to clear"); err != nil {
+		return operator.DrainResult{}, err
 	}
 	rec, err := c.markDraining(ctx, node, false, by)
 	if err != nil {

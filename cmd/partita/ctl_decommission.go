@@ -97,17 +97,9 @@ and the Doctor stops moving its replicas (a move under way finishes). A node
 whose record is gone has left the cluster: start it afresh, on an empty data
 directory, to bring it back.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNodeID(args[0])
-			if err != nil {
-				return err
-			}
-			var res operator.DecommissionResult
-			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/recommission", id), time.Minute, &res,
-				func(w *tabwriter.Writer) {
-					fmt.Fprintf(w, "node %d recommissioned: it takes replicas and leaderships again\n", res.Node)
-				})
-		},
+		RunE: postOnNode(f, "recommission", time.Minute, func(w *tabwriter.Writer, res operator.DecommissionResult) {
+			fmt.Fprintf(w, "node %d recommissioned: it takes replicas and leaderships again\n", res.Node)
+		}),
 	}
 }
 
@@ -239,9 +231,7 @@ func (f *ctlFlags) decommissioned(cmd *cobra.Command, out io.Writer, res operato
 // markLine says who marked the node, when and why.
 func markLine(res operator.DecommissionResult) string {
 	s := fmt.Sprintf("node %d decommissioning since %s", res.Node, stamp(res.Decommissioning))
-	if res.By != "" {
-		s += " (by " + res.By + ")"
-	}
+	s += byWhom(res.By)
 	if res.Reason != "" {
 		s += ": " + res.Reason
 	}

@@ -24,26 +24,19 @@ undrained (partita ctl node undrain ID): meanwhile the Doctor moves away
 any leadership it wins in an election and gives it none. A cluster below
 cluster version 23 keeps no mark: its drain moves the leaderships once.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNodeID(args[0])
-			if err != nil {
-				return err
+		RunE: postOnNode(f, "drain", time.Minute, func(w *tabwriter.Writer, res operator.DrainResult) {
+			fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
+			for _, p := range res.Partitions {
+				fmt.Fprintf(w, "%d\t%s\t%s\n", p.Partition, idOrDash(p.To), dash(p.Error))
 			}
-			var res operator.DrainResult
-			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/drain", id), time.Minute, &res, func(w *tabwriter.Writer) {
-				fmt.Fprintln(w, "PARTITION\tNEW LEADER\tERROR")
-				for _, p := range res.Partitions {
-					fmt.Fprintf(w, "%d\t%s\t%s\n", p.Partition, idOrDash(p.To), dash(p.Error))
-				}
-				fmt.Fprintf(w, "node %d led %d partitions, moved %d\n", res.Node, res.Led, res.Moved)
-				if res.Draining.IsZero() {
-					fmt.Fprintf(w, "node %d is not marked draining (cluster version below 23): the Doctor may give it leaderships again\n", res.Node)
-					return
-				}
-				fmt.Fprintf(w, "node %d draining since %s%s: it takes no leadership until it restarts or is undrained\n",
-					res.Node, stamp(res.Draining), drainBy(res.DrainBy))
-			})
-		},
+			fmt.Fprintf(w, "node %d led %d partitions, moved %d\n", res.Node, res.Led, res.Moved)
+			if res.Draining.IsZero() {
+				fmt.Fprintf(w, "node %d is not marked draining (cluster version below 23): the Doctor may give it leaderships again\n", res.Node)
+				return
+			}
+			fmt.Fprintf(w, "node %d draining since %s%s: it takes no leadership until it restarts or is undrained\n",
+				res.Node, stamp(res.Draining), byWhom(res.DrainBy))
+		}),
 	}
 }
 
@@ -54,22 +47,30 @@ func newCtlUndrainCmd(f *ctlFlags) *cobra.Command {
 		Long: `Clear the drain mark of node ID without restarting it: the Doctor's
 balancer may give it leaderships again. A restart clears the mark too.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNodeID(args[0])
-			if err != nil {
-				return err
-			}
-			var res operator.DrainResult
-			return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/undrain", id), 30*time.Second, &res, func(w *tabwriter.Writer) {
-				fmt.Fprintf(w, "node %d is not draining: it may lead partitions again\n", res.Node)
-			})
-		},
+		RunE: postOnNode(f, "undrain", 30*time.Second, func(w *tabwriter.Writer, res operator.DrainResult) {
+			fmt.Fprintf(w, "node %d is not draining: it may lead partitions again\n", res.Node)
+		}),
 	}
 }
 
-func drainBy(by string) string {
-	if by == "" {
+// postOnNode is the RunE of a ctl node command that takes a node ID:
+// POST /cluster/nodes/ID/action, its answer (a T) printed by table.
+func postOnNode[T any](f *ctlFlags, action string, timeout time.Duration, table func(*tabwriter.Writer, T)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		id, err := parseNodeID(args[0])
+		if err != nil {
+			return err
+		}
+		var res T
+		return f.run(cmd, http.MethodPost, fmt.Sprintf("/cluster/nodes/%d/%s", id, action), timeout, &res,
+			func(w *tabwriter.Writer) { table(w, res) })
+	}
+}
+
+// byWhom is " (by WHO)", or nothing when who is unknown.
+func byWhom(who string) string {
+	if who == "" {
 		return ""
 	}
-	return " (by " + by + ")"
+	return " (by " + who + ")"
 }

@@ -33,10 +33,3 @@ func (pl *planner) evictDrainingLeaders() {
 		}
 	}
 }
-
-// avoidsLeading says node should lead nothing while another voter can:
-// it is decommissioning or draining.
-func (pl *planner) avoidsLeading(node uint64) bool {
-	n := pl.nodes[node]
-	return n.Leaving() || n.IsDraining()
-}

@@ -174,7 +174,7 @@ func checkOps(v checker.View, cfg checker.Config, plan checker.Plan) error {
 		if err := checkLeaving(v, cfg, p, op); err != nil {
 			return fmt.Errorf("%s: %w\n%s", op, err, formatPlan(plan))
 		}
-		if n, ok := v.Node(op.To); ok && n.IsDraining() && (op.Kind == checker.TransferLeader) {
+		if n, ok := v.Node(op.To); ok && n.IsDraining() && op.Kind == checker.TransferLeader {
 			return fmt.Errorf("%s: n%d is draining, yet takes a leadership\n%s", op, op.To, formatPlan(plan))
 		}
 	}

@@ -150,3 +150,10 @@ func (pl *planner) candidate(node uint64) bool { return pl.refusal(node, false) 
 // leaving says node is being decommissioned: it takes no replica and no
 // leadership.
 func (pl *planner) leaving(node uint64) bool { return pl.nodes[node].Leaving() }
+
+// avoidsLeading says node should lead nothing while another voter can:
+// it is decommissioning or draining.
+func (pl *planner) avoidsLeading(node uint64) bool {
+	n := pl.nodes[node]
+	return n.Leaving() || n.IsDraining()
+}
